@@ -1,0 +1,95 @@
+//! `fulcrum run`: one run, written as wide CSV.
+
+use std::io::{self, Write};
+
+use fulcrum_model::VarId;
+use fulcrum_model::diagnostic::closest_match;
+use fulcrum_report::{check_not_input, write_atomically, write_results_csv};
+use fulcrum_sim::{CompiledModel, SimError, compile};
+
+use crate::CliError;
+use crate::args::RunArgs;
+use crate::load::{read_model, resolve_loaded};
+
+pub fn run(args: &RunArgs) -> Result<(), CliError> {
+    let mut loaded = read_model(&args.model)?;
+    apply_overrides(args, &mut loaded.model.sim);
+    let resolved = resolve_loaded(&loaded)?;
+    let compiled = compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", args.model.display())))?;
+
+    let mut single = compiled.new_run();
+    for (name, value) in &args.set {
+        single.set(name, *value).map_err(|error| set_error(&compiled, name, error))?;
+    }
+    single.set_seed(args.seed, 0);
+    let variables = selected_variables(&compiled, &args.vars)?;
+    let results = single.run_keeping(&variables).map_err(CliError::Simulation)?;
+
+    match &args.output {
+        Some(path) => {
+            check_not_input(path, &[&args.model]).map_err(|error| CliError::Io(error.into()))?;
+            write_atomically(path, |out| write_results_csv(&results, out)).map_err(|error| CliError::Io(error.into()))
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write_results_csv(&results, &mut out).and_then(|()| out.flush()).map_err(CliError::from_stdout)
+        }
+    }
+}
+
+/// Simulation flags replace the model's specs; the file's positions no longer apply to them.
+fn apply_overrides(args: &RunArgs, sim: &mut fulcrum_model::SimSpecs) {
+    if let Some(method) = args.method {
+        sim.method = method;
+        sim.spans.method = None;
+    }
+    if let Some(dt) = args.dt {
+        sim.dt = dt;
+        sim.spans.dt = None;
+    }
+    if let Some(start) = args.start {
+        sim.start = start;
+        sim.spans.start = None;
+    }
+    if let Some(stop) = args.stop {
+        sim.stop = stop;
+        sim.spans.stop = None;
+    }
+    if let Some(save_step) = args.save_step {
+        sim.save_step = Some(save_step);
+        sim.spans.save_step = None;
+    }
+}
+
+fn set_error(compiled: &CompiledModel, name: &str, error: SimError) -> CliError {
+    let constants: Vec<&str> = compiled.constants().iter().map(|c| c.name.as_str()).collect();
+    let hint = match &error {
+        SimError::UnknownVariable(_) => match closest_match(name, constants.iter().copied()) {
+            Some(near) => format!(" (did you mean `{near}`?)"),
+            None if constants.is_empty() => " (the model has no constants)".to_owned(),
+            None => format!(" (constants: {})", constants.join(", ")),
+        },
+        _ => String::new(),
+    };
+    CliError::Usage(format!("--set {name}: {error}{hint}"))
+}
+
+fn selected_variables(compiled: &CompiledModel, names: &[String]) -> Result<Vec<VarId>, CliError> {
+    if names.is_empty() {
+        return Ok(compiled.output_variables());
+    }
+    let available = compiled.output_variables();
+    names
+        .iter()
+        .map(|name| {
+            let name = name.trim();
+            compiled.lookup(name).filter(|id| available.contains(id)).ok_or_else(|| {
+                let known: Vec<&str> = available.iter().map(|id| compiled.name(*id)).collect();
+                let hint =
+                    closest_match(name, known).map(|near| format!(" (did you mean `{near}`?)")).unwrap_or_default();
+                CliError::Usage(format!("--vars: `{name}` is not a variable of the model{hint}"))
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,97 @@
+//! The `fulcrum` command line: verbs, flags, exit codes.
+//!
+//! Exit codes (also in the README):
+//! - 0: success, including when standard output is closed early (`fulcrum run m.toml | head`);
+//! - 1: the model or another input file is invalid (every diagnostic is printed);
+//! - 2: the command line is wrong (unknown flag, bad value, `--set` of something that is not a
+//!   constant of the model);
+//! - 3: a run produced NaN or infinity (the variable and time are printed);
+//! - 4: a file could not be read or written.
+
+// Printing is this crate's job; the library crates never print.
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
+mod args;
+mod commands;
+mod load;
+mod render;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+
+/// Why the command failed; each kind has its exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// The command line is wrong.
+    Usage(String),
+    /// The model has this many errors, already printed.
+    InvalidModel(usize),
+    /// An input is unusable for a reason that is not a model diagnostic.
+    Input(String),
+    /// A run produced NaN or infinity.
+    Simulation(fulcrum_sim::SimError),
+    /// Reading or writing a file failed.
+    Io(anyhow::Error),
+    /// Standard output was closed by the reader: not an error.
+    ClosedOutput,
+}
+
+impl CliError {
+    /// A failed write to standard output: a closed pipe is the reader's choice, not an error.
+    pub fn from_stdout(error: io::Error) -> CliError {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            CliError::ClosedOutput
+        } else {
+            CliError::Io(anyhow::anyhow!("cannot write to standard output: {error}"))
+        }
+    }
+
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::ClosedOutput => 0,
+            CliError::InvalidModel(_) | CliError::Input(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Simulation(_) => 3,
+            CliError::Io(_) => 4,
+        }
+    }
+}
+
+/// Parses the command line, runs the verb, and turns the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with code 0; usage errors to stderr with code 2.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    let outcome = match &cli.command {
+        Command::Run(args) => commands::run::run(args),
+        Command::Check(args) => commands::check::check(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn report(error: &CliError) {
+    match error {
+        CliError::ClosedOutput => {}
+        CliError::InvalidModel(count) => {
+            eprintln!("error: the model has {count} error{}", if *count == 1 { "" } else { "s" });
+        }
+        CliError::Usage(message) | CliError::Input(message) => eprintln!("error: {message}"),
+        CliError::Simulation(error) => eprintln!("error: the run failed: {error}"),
+        CliError::Io(error) => eprintln!("error: {error:#}"),
+    }
+}

@@ -1,0 +1,69 @@
+//! Reading model files from disk and reporting their diagnostics.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use fulcrum_model::{Diagnostic, Diagnostics, Model, ResolvedModel, native, resolve};
+
+use crate::CliError;
+use crate::render::render;
+
+/// A model file as read: its text and the model in it.
+pub struct LoadedModel {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// The file's text, for rendering diagnostics.
+    pub source: String,
+    /// The model, possibly with problems still to report.
+    pub model: Model,
+    /// Problems the reader found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Reads a model file; the format comes from the extension.
+pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if !matches!(extension.as_deref(), Some("toml")) {
+        return Err(CliError::Input(format!(
+            "{}: unknown model format; fulcrum reads native models (.toml)",
+            path.display()
+        )));
+    }
+    let bytes =
+        fs::read(path).map_err(|error| CliError::Io(anyhow::anyhow!("cannot read {}: {error}", path.display())))?;
+    let source = String::from_utf8(bytes).map_err(|error| {
+        CliError::Input(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            error.utf8_error().valid_up_to()
+        ))
+    })?;
+    match native::read(&source) {
+        Ok((model, diagnostics)) => Ok(LoadedModel { path: path.to_owned(), source, model, diagnostics }),
+        Err(diagnostics) => {
+            print_diagnostics(path, &source, &diagnostics.0);
+            Err(CliError::InvalidModel(diagnostics.error_count()))
+        }
+    }
+}
+
+/// Resolves a loaded model, printing every diagnostic from reading and resolving together.
+pub fn resolve_loaded(loaded: &LoadedModel) -> Result<ResolvedModel, CliError> {
+    let resolved = resolve(&loaded.model);
+    let found = match &resolved {
+        Ok(model) => model.warnings.clone(),
+        Err(diagnostics) => diagnostics.clone(),
+    };
+    let all = Diagnostics::merge(loaded.diagnostics.clone(), found);
+    print_diagnostics(&loaded.path, &loaded.source, &all.0);
+    if all.has_errors() {
+        return Err(CliError::InvalidModel(all.error_count()));
+    }
+    resolved.map_err(|diagnostics| CliError::InvalidModel(diagnostics.error_count()))
+}
+
+fn print_diagnostics(path: &Path, source: &str, diagnostics: &[Diagnostic]) {
+    if !diagnostics.is_empty() {
+        eprint!("{}", render(diagnostics, &path.display().to_string(), source));
+    }
+}

@@ -1,0 +1,5 @@
+//! The `fulcrum` command.
+
+fn main() -> std::process::ExitCode {
+    fulcrum_cli::main()
+}

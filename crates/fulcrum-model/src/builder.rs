@@ -1,0 +1,92 @@
+//! Building models in code: for tests, benchmarks and programs that generate models.
+//!
+//! ```
+//! use fulcrum_model::builder::ModelBuilder;
+//! let model = ModelBuilder::new(0.0, 10.0, 0.25)
+//!     .stock("Population", "100", &["Births"], &[])
+//!     .flow("Births", "Population * Birth_Rate")
+//!     .constant("Birth Rate", 0.03)
+//!     .build();
+//! assert!(fulcrum_model::resolve(&model).is_ok());
+//! ```
+
+use crate::model::{Equation, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind};
+
+/// Builds a [`Model`] one variable at a time.
+#[derive(Clone, Debug)]
+pub struct ModelBuilder {
+    model: Model,
+}
+
+impl ModelBuilder {
+    /// A model running from `start` to `stop` in steps of `dt`, with Euler integration.
+    pub fn new(start: f64, stop: f64, dt: f64) -> ModelBuilder {
+        let sim = SimSpecs { start, stop, dt, ..SimSpecs::default() };
+        ModelBuilder { model: Model { name: None, doc: None, sim, variables: Vec::new() } }
+    }
+
+    /// Sets the integration method.
+    pub fn method(mut self, method: Method) -> ModelBuilder {
+        self.model.sim.method = method;
+        self
+    }
+
+    /// Saves every `save_step` instead of every dt.
+    pub fn save_step(mut self, save_step: f64) -> ModelBuilder {
+        self.model.sim.save_step = Some(save_step);
+        self
+    }
+
+    /// Adds a stock.
+    pub fn stock(self, name: &str, initial: &str, inflows: &[&str], outflows: &[&str]) -> ModelBuilder {
+        self.variable(name, VariableKind::stock(inflows, outflows, false), Some(initial))
+    }
+
+    /// Adds a stock that never goes below zero.
+    pub fn non_negative_stock(self, name: &str, initial: &str, inflows: &[&str], outflows: &[&str]) -> ModelBuilder {
+        self.variable(name, VariableKind::stock(inflows, outflows, true), Some(initial))
+    }
+
+    /// Adds a flow.
+    pub fn flow(self, name: &str, equation: &str) -> ModelBuilder {
+        self.variable(name, VariableKind::Flow { non_negative: false }, Some(equation))
+    }
+
+    /// Adds a flow clamped at zero (a uniflow).
+    pub fn uniflow(self, name: &str, equation: &str) -> ModelBuilder {
+        self.variable(name, VariableKind::Flow { non_negative: true }, Some(equation))
+    }
+
+    /// Adds an auxiliary.
+    pub fn aux(self, name: &str, equation: &str) -> ModelBuilder {
+        self.variable(name, VariableKind::Auxiliary, Some(equation))
+    }
+
+    /// Adds a constant.
+    pub fn constant(mut self, name: &str, value: f64) -> ModelBuilder {
+        let mut variable = Variable::new(name, VariableKind::Auxiliary);
+        variable.equation = Some(Equation::number(value));
+        self.model.variables.push(variable);
+        self
+    }
+
+    /// Adds a standalone graphical function, called as `name(x)`.
+    pub fn graph(mut self, name: &str, kind: GraphKind, x: &[f64], y: &[f64]) -> ModelBuilder {
+        let mut variable = Variable::new(name, VariableKind::GraphicalFunction);
+        variable.graph = Some(GraphicalFunction { kind, x: x.to_vec(), y: y.to_vec(), span: None });
+        self.model.variables.push(variable);
+        self
+    }
+
+    /// The model.
+    pub fn build(self) -> Model {
+        self.model
+    }
+
+    fn variable(mut self, name: &str, kind: VariableKind, equation: Option<&str>) -> ModelBuilder {
+        let mut variable = Variable::new(name, kind);
+        variable.equation = equation.map(|text| Equation::new(text, Origin::default()));
+        self.model.variables.push(variable);
+        self
+    }
+}

@@ -1,0 +1,297 @@
+//! The built-in functions of the equation language, with their arities.
+
+use crate::name::CanonicalName;
+
+/// Every built-in function and zero-argument built-in name.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Builtin {
+    // Mathematical (XMILE 3.5.1 and common vendor additions).
+    /// `ABS(x)`
+    Abs,
+    /// `EXP(x)`
+    Exp,
+    /// `LN(x)`
+    Ln,
+    /// `LOG10(x)`
+    Log10,
+    /// `SQRT(x)`
+    Sqrt,
+    /// `SIN(x)`
+    Sin,
+    /// `COS(x)`
+    Cos,
+    /// `TAN(x)`
+    Tan,
+    /// `ARCSIN(x)`
+    Arcsin,
+    /// `ARCCOS(x)`
+    Arccos,
+    /// `ARCTAN(x)`
+    Arctan,
+    /// `SINH(x)`
+    Sinh,
+    /// `COSH(x)`
+    Cosh,
+    /// `TANH(x)`
+    Tanh,
+    /// `INT(x)`: the largest integer not above x.
+    Int,
+    /// `ROUND(x)`: nearest integer, halves away from zero.
+    Round,
+    /// `SIGN(x)`: -1, 0 or 1.
+    Sign,
+    /// `MIN(a, b)`
+    Min,
+    /// `MAX(a, b)`
+    Max,
+    /// `SAFEDIV(a, b[, x])`: a/b, or x (default 0) when b is zero.
+    SafeDiv,
+    /// `XIDZ(a, b, x)`: a/b, or x when b is zero.
+    Xidz,
+    /// `ZIDZ(a, b)`: a/b, or 0 when b is zero.
+    Zidz,
+    /// `IF_THEN_ELSE(c, a, b)`: the function form of `IF c THEN a ELSE b`.
+    IfThenElse,
+    /// `PI`
+    Pi,
+    /// `INF`
+    Inf,
+    // Time (XMILE 3.5.5).
+    /// `TIME`
+    Time,
+    /// `DT`
+    Dt,
+    /// `STARTTIME`
+    StartTime,
+    /// `STOPTIME`
+    StopTime,
+    // Test inputs (XMILE 3.5.4).
+    /// `STEP(height, start)`
+    Step,
+    /// `RAMP(slope, start[, end])`
+    Ramp,
+    /// `PULSE(magnitude, first[, interval])`
+    Pulse,
+    // Graphical functions.
+    /// `LOOKUP(graph, x)`
+    Lookup,
+    // Miscellaneous (XMILE 3.5.6).
+    /// `INIT(x)`: the value of x at the start.
+    Init,
+    /// `PREVIOUS(x[, initial])`: the value of x one dt ago.
+    Previous,
+    // Delays and smooths (XMILE 3.5.3).
+    /// `SMTH1(input, averaging time[, initial])`
+    Smth1,
+    /// `SMTH3(input, averaging time[, initial])`
+    Smth3,
+    /// `SMTHN(input, averaging time, n[, initial])`
+    SmthN,
+    /// `DELAY1(input, delay time[, initial])`
+    Delay1,
+    /// `DELAY3(input, delay time[, initial])`
+    Delay3,
+    /// `DELAYN(input, delay time, n[, initial])`
+    DelayN,
+    /// `DELAY(input, delay time[, initial])`: a pipeline (transport) delay.
+    Delay,
+    /// `TREND(input, averaging time[, initial trend])`
+    Trend,
+    /// `FORCST(input, averaging time, horizon[, initial trend])`
+    Forcst,
+    // Statistical (XMILE 3.5.2).
+    /// `RANDOM(min, max[, seed])`
+    Random,
+    /// `NORMAL(mean, sd[, seed])`
+    Normal,
+    /// `LOGNORMAL(mean, sd[, seed])`
+    Lognormal,
+    /// `EXPRND(mean[, seed])`
+    Exprnd,
+    /// `POISSON(mean[, seed])`
+    Poisson,
+}
+
+/// Every builtin, for lookups by name.
+const ALL: [Builtin; 49] = [
+    Builtin::Abs,
+    Builtin::Exp,
+    Builtin::Ln,
+    Builtin::Log10,
+    Builtin::Sqrt,
+    Builtin::Sin,
+    Builtin::Cos,
+    Builtin::Tan,
+    Builtin::Arcsin,
+    Builtin::Arccos,
+    Builtin::Arctan,
+    Builtin::Sinh,
+    Builtin::Cosh,
+    Builtin::Tanh,
+    Builtin::Int,
+    Builtin::Round,
+    Builtin::Sign,
+    Builtin::Min,
+    Builtin::Max,
+    Builtin::SafeDiv,
+    Builtin::Xidz,
+    Builtin::Zidz,
+    Builtin::IfThenElse,
+    Builtin::Pi,
+    Builtin::Inf,
+    Builtin::Time,
+    Builtin::Dt,
+    Builtin::StartTime,
+    Builtin::StopTime,
+    Builtin::Step,
+    Builtin::Ramp,
+    Builtin::Pulse,
+    Builtin::Lookup,
+    Builtin::Init,
+    Builtin::Previous,
+    Builtin::Smth1,
+    Builtin::Smth3,
+    Builtin::SmthN,
+    Builtin::Delay1,
+    Builtin::Delay3,
+    Builtin::DelayN,
+    Builtin::Delay,
+    Builtin::Trend,
+    Builtin::Forcst,
+    Builtin::Random,
+    Builtin::Normal,
+    Builtin::Lognormal,
+    Builtin::Exprnd,
+    Builtin::Poisson,
+];
+
+impl Builtin {
+    /// The builtin with this (canonical) name.
+    pub fn from_name(name: &CanonicalName) -> Option<Builtin> {
+        ALL.into_iter().find(|builtin| builtin.spec().0 == name.as_str())
+    }
+
+    /// Lower-case name, fewest and most arguments, and how it is called. Zero-argument
+    /// builtins are used as plain names (`TIME`, `PI`), not called.
+    fn spec(self) -> (&'static str, usize, usize, &'static str) {
+        match self {
+            Builtin::Abs => ("abs", 1, 1, "ABS(x)"),
+            Builtin::Exp => ("exp", 1, 1, "EXP(x)"),
+            Builtin::Ln => ("ln", 1, 1, "LN(x)"),
+            Builtin::Log10 => ("log10", 1, 1, "LOG10(x)"),
+            Builtin::Sqrt => ("sqrt", 1, 1, "SQRT(x)"),
+            Builtin::Sin => ("sin", 1, 1, "SIN(radians)"),
+            Builtin::Cos => ("cos", 1, 1, "COS(radians)"),
+            Builtin::Tan => ("tan", 1, 1, "TAN(radians)"),
+            Builtin::Arcsin => ("arcsin", 1, 1, "ARCSIN(x)"),
+            Builtin::Arccos => ("arccos", 1, 1, "ARCCOS(x)"),
+            Builtin::Arctan => ("arctan", 1, 1, "ARCTAN(x)"),
+            Builtin::Sinh => ("sinh", 1, 1, "SINH(x)"),
+            Builtin::Cosh => ("cosh", 1, 1, "COSH(x)"),
+            Builtin::Tanh => ("tanh", 1, 1, "TANH(x)"),
+            Builtin::Int => ("int", 1, 1, "INT(x)"),
+            Builtin::Round => ("round", 1, 1, "ROUND(x)"),
+            Builtin::Sign => ("sign", 1, 1, "SIGN(x)"),
+            Builtin::Min => ("min", 2, 2, "MIN(a, b)"),
+            Builtin::Max => ("max", 2, 2, "MAX(a, b)"),
+            Builtin::SafeDiv => ("safediv", 2, 3, "SAFEDIV(numerator, denominator[, value_if_zero])"),
+            Builtin::Xidz => ("xidz", 3, 3, "XIDZ(numerator, denominator, value_if_zero)"),
+            Builtin::Zidz => ("zidz", 2, 2, "ZIDZ(numerator, denominator)"),
+            Builtin::IfThenElse => ("if_then_else", 3, 3, "IF_THEN_ELSE(condition, value_if_true, value_if_false)"),
+            Builtin::Pi => ("pi", 0, 0, "PI"),
+            Builtin::Inf => ("inf", 0, 0, "INF"),
+            Builtin::Time => ("time", 0, 0, "TIME"),
+            Builtin::Dt => ("dt", 0, 0, "DT"),
+            Builtin::StartTime => ("starttime", 0, 0, "STARTTIME"),
+            Builtin::StopTime => ("stoptime", 0, 0, "STOPTIME"),
+            Builtin::Step => ("step", 2, 2, "STEP(height, start_time)"),
+            Builtin::Ramp => ("ramp", 2, 3, "RAMP(slope, start_time[, end_time])"),
+            Builtin::Pulse => ("pulse", 2, 3, "PULSE(magnitude, first_time[, interval])"),
+            Builtin::Lookup => ("lookup", 2, 2, "LOOKUP(graphical_function, x)"),
+            Builtin::Init => ("init", 1, 1, "INIT(variable)"),
+            Builtin::Previous => ("previous", 1, 2, "PREVIOUS(variable[, initial])"),
+            Builtin::Smth1 => ("smth1", 2, 3, "SMTH1(input, averaging_time[, initial])"),
+            Builtin::Smth3 => ("smth3", 2, 3, "SMTH3(input, averaging_time[, initial])"),
+            Builtin::SmthN => ("smthn", 3, 4, "SMTHN(input, averaging_time, order[, initial])"),
+            Builtin::Delay1 => ("delay1", 2, 3, "DELAY1(input, delay_time[, initial])"),
+            Builtin::Delay3 => ("delay3", 2, 3, "DELAY3(input, delay_time[, initial])"),
+            Builtin::DelayN => ("delayn", 3, 4, "DELAYN(input, delay_time, order[, initial])"),
+            Builtin::Delay => ("delay", 2, 3, "DELAY(input, delay_time[, initial])"),
+            Builtin::Trend => ("trend", 2, 3, "TREND(input, averaging_time[, initial_trend])"),
+            Builtin::Forcst => ("forcst", 3, 4, "FORCST(input, averaging_time, horizon[, initial_trend])"),
+            Builtin::Random => ("random", 2, 3, "RANDOM(min, max[, seed])"),
+            Builtin::Normal => ("normal", 2, 3, "NORMAL(mean, sd[, seed])"),
+            Builtin::Lognormal => ("lognormal", 2, 3, "LOGNORMAL(mean, sd[, seed])"),
+            Builtin::Exprnd => ("exprnd", 1, 2, "EXPRND(mean[, seed])"),
+            Builtin::Poisson => ("poisson", 1, 2, "POISSON(mean[, seed])"),
+        }
+    }
+
+    /// The name as written in equations (upper case).
+    pub fn name(self) -> String {
+        self.spec().0.to_ascii_uppercase()
+    }
+
+    /// Fewest and most arguments.
+    pub fn arity(self) -> (usize, usize) {
+        let (_, min, max, _) = self.spec();
+        (min, max)
+    }
+
+    /// How it is called, with its parameters: `SMTH1(input, averaging_time[, initial])`.
+    pub fn signature(self) -> &'static str {
+        self.spec().3
+    }
+
+    /// The XMILE built-in that does what a function of another tool (Vensim, mostly) does, for
+    /// hints when a model uses the other tool's name.
+    pub fn equivalent_of(foreign: &CanonicalName) -> Option<&'static str> {
+        const EQUIVALENTS: [(&str, &str); 12] = [
+            ("smooth", "SMTH1"),
+            ("smoothi", "SMTH1 with its third argument"),
+            ("smooth3", "SMTH3"),
+            ("smooth3i", "SMTH3 with its third argument"),
+            ("smooth_n", "SMTHN"),
+            ("delay_fixed", "DELAY"),
+            ("delay_n", "DELAYN"),
+            ("forecast", "FORCST"),
+            ("integer", "INT"),
+            ("modulo", "the MOD operator: a MOD b"),
+            ("random_uniform", "RANDOM"),
+            ("random_normal", "NORMAL"),
+        ];
+        EQUIVALENTS.iter().find(|(name, _)| *name == foreign.as_str()).map(|(_, equivalent)| *equivalent)
+    }
+
+    /// Is this used as a plain name (`TIME`, `PI`) rather than called?
+    pub fn is_nullary(self) -> bool {
+        self.arity().1 == 0
+    }
+
+    /// The names of functions that take arguments, for suggestions.
+    pub fn function_names() -> impl Iterator<Item = &'static str> {
+        ALL.into_iter().filter(|builtin| !builtin.is_nullary()).map(|builtin| builtin.spec().0)
+    }
+
+    /// The names used without arguments (`time`, `pi`, ...).
+    pub fn nullary_names() -> impl Iterator<Item = &'static str> {
+        ALL.into_iter().filter(|builtin| builtin.is_nullary()).map(|builtin| builtin.spec().0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_is_found_by_its_name() {
+        for builtin in ALL {
+            let name = builtin.name();
+            assert_eq!(Builtin::from_name(&CanonicalName::new(&name)), Some(builtin), "{name}");
+        }
+        assert_eq!(Builtin::from_name(&CanonicalName::new("Smth1")), Some(Builtin::Smth1));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("IF THEN ELSE")), Some(Builtin::IfThenElse));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("smooth")), None);
+    }
+}

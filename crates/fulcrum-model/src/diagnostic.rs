@@ -1,0 +1,348 @@
+//! Diagnostics: what is wrong with a model, where, and with a stable code.
+//!
+//! Spans are byte ranges in the model file, so the command line can print the line, a caret under
+//! the span, and the hint. Tests match on [`Code`], never on wording.
+
+use std::fmt;
+
+use crate::syntax::Span;
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
+pub enum Severity {
+    /// The model still runs, but probably not as intended.
+    Warning,
+    /// The model cannot run.
+    Error,
+}
+
+/// Stable diagnostic codes. The number never changes meaning; new codes get new numbers.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Code {
+    /// The file is not well-formed (TOML or XML syntax).
+    FileSyntax,
+    /// A key the format does not know.
+    UnknownKey,
+    /// A key holds the wrong kind of value.
+    InvalidValue,
+    /// A required key is missing.
+    MissingKey,
+    /// Two variables have the same name (after folding case and spaces).
+    DuplicateName,
+    /// A variable name that cannot be written in an equation.
+    InvalidName,
+    /// An equation does not parse.
+    EquationSyntax,
+    /// An equation names a variable that does not exist.
+    UnknownName,
+    /// An equation calls a function that does not exist.
+    UnknownFunction,
+    /// A function is called with the wrong number of arguments.
+    WrongArity,
+    /// An argument is of the wrong kind (not a graphical function, not a constant, ...).
+    InvalidArgument,
+    /// Variables depend on each other instantaneously, in a cycle.
+    AlgebraicLoop,
+    /// Initial values depend on each other in a cycle.
+    InitialValueLoop,
+    /// A stock has no initial value.
+    MissingInitialValue,
+    /// A flow or auxiliary has no equation.
+    MissingEquation,
+    /// A stock lists an inflow or outflow that is not a flow.
+    NotAFlow,
+    /// dt is zero, negative or not finite.
+    InvalidTimeStep,
+    /// The stop time is not after the start time.
+    InvalidTimeRange,
+    /// A number that is not finite.
+    NonFiniteNumber,
+    /// The save step is not a positive multiple of dt.
+    InvalidSaveStep,
+    /// A graphical function's points are inconsistent.
+    InvalidGraphicalFunction,
+    /// An integration method the simulator does not know.
+    UnknownMethod,
+    /// A constant lies outside the range documented for it.
+    OutOfDocumentedRange,
+    /// A model feature that is valid but not supported.
+    Unsupported,
+}
+
+impl Code {
+    /// The code as printed: `E` for errors, `W` for warnings, then four digits.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::FileSyntax => "E0001",
+            Code::UnknownKey => "E0002",
+            Code::InvalidValue => "E0003",
+            Code::MissingKey => "E0004",
+            Code::DuplicateName => "E0005",
+            Code::InvalidName => "E0006",
+            Code::EquationSyntax => "E0101",
+            Code::UnknownName => "E0102",
+            Code::UnknownFunction => "E0103",
+            Code::WrongArity => "E0104",
+            Code::InvalidArgument => "E0105",
+            Code::AlgebraicLoop => "E0201",
+            Code::InitialValueLoop => "E0202",
+            Code::MissingInitialValue => "E0203",
+            Code::MissingEquation => "E0206",
+            Code::NotAFlow => "E0204",
+            Code::InvalidTimeStep => "E0301",
+            Code::InvalidTimeRange => "E0302",
+            Code::NonFiniteNumber => "E0303",
+            Code::InvalidSaveStep => "E0304",
+            Code::UnknownMethod => "E0305",
+            Code::InvalidGraphicalFunction => "E0401",
+            Code::Unsupported => "E0501",
+            Code::OutOfDocumentedRange => "W0001",
+        }
+    }
+
+    /// Errors stop the model from running; warnings do not.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::OutOfDocumentedRange => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding about a model.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Diagnostic {
+    /// Stable code; its severity is [`Code::severity`].
+    pub code: Code,
+    /// One sentence saying what is wrong.
+    pub message: String,
+    /// Where in the file, when known.
+    pub span: Option<Span>,
+    /// What to write under the caret, if anything more specific than the message.
+    pub label: Option<String>,
+    /// The variable concerned, as written in the model.
+    pub variable: Option<String>,
+    /// A suggestion for fixing it.
+    pub help: Option<String>,
+    /// Other places that explain it, each with a short note ("first defined here").
+    pub related: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with a code and message and nothing else yet.
+    pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span: None,
+            label: None,
+            variable: None,
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// Sets where in the file it is.
+    pub fn at(mut self, span: Option<Span>) -> Diagnostic {
+        self.span = span;
+        self
+    }
+
+    /// Sets the text shown under the caret.
+    pub fn labelled(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Sets the variable it concerns.
+    pub fn on_variable(mut self, variable: impl Into<String>) -> Diagnostic {
+        self.variable = Some(variable.into());
+        self
+    }
+
+    /// Sets a hint.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds another place that explains it.
+    pub fn with_related(mut self, span: Option<Span>, note: impl Into<String>) -> Diagnostic {
+        if let Some(span) = span {
+            self.related.push((span, note.into()));
+        }
+        self
+    }
+
+    /// Errors stop the model from running.
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// All the diagnostics of one model file, in file order.
+#[derive(Clone, PartialEq, Debug, Default, thiserror::Error)]
+#[error("{} error(s) in the model", self.error_count())]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Number of errors (not warnings).
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.severity() == Severity::Error).count()
+    }
+
+    /// Are there any errors?
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    /// Adds one.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    /// Combines what a file's reader found with what the resolver found. Where the reader has
+    /// already reported an error in a variable, the resolver's findings that merely follow from it
+    /// (a missing or unreadable value, a broken table) are dropped.
+    pub fn merge(reader: Diagnostics, resolver: Diagnostics) -> Diagnostics {
+        let flagged: Vec<String> =
+            reader.0.iter().filter(|d| d.severity() == Severity::Error).filter_map(|d| d.variable.clone()).collect();
+        let follows_from_reader = |d: &Diagnostic| {
+            matches!(
+                d.code,
+                Code::InvalidValue | Code::MissingInitialValue | Code::MissingEquation | Code::InvalidGraphicalFunction
+            ) && d.variable.as_ref().is_some_and(|v| flagged.contains(v))
+        };
+        let mut merged = reader;
+        merged.0.extend(resolver.0.into_iter().filter(|d| !follows_from_reader(d)));
+        merged.sort();
+        merged
+    }
+
+    /// Sorts by position in the file (diagnostics without a position last), keeping the order
+    /// of equal positions.
+    pub fn sort(&mut self) {
+        self.0.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.start, s.end)));
+    }
+}
+
+/// Converts byte offsets to 1-based line and column numbers (columns count characters).
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> LineIndex {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(index, _)| index + 1));
+        LineIndex { line_starts }
+    }
+
+    /// The line and column of `offset` in `text` (which must be the text indexed).
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&start| start <= offset).saturating_sub(1);
+        let line_start = self.line_starts.get(line).copied().unwrap_or(0);
+        let column = text.get(line_start..offset.min(text.len())).map_or(0, |prefix| prefix.chars().count());
+        (line + 1, column + 1)
+    }
+}
+
+/// The closest of `candidates` to `wanted`, if it is close enough to be a likely typo.
+pub fn closest_match<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (wanted.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(wanted, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters. Small enough to write here rather than take a crate.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let text = "ab\ncdé\nf";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_col(text, 0), (1, 1));
+        assert_eq!(index.line_col(text, 2), (1, 3));
+        assert_eq!(index.line_col(text, 3), (2, 1));
+        assert_eq!(index.line_col(text, 8), (3, 1));
+        assert_eq!(index.line_col(text, 99), (3, 2));
+    }
+
+    #[test]
+    fn suggests_near_names_only() {
+        let names = ["hiring_rate", "attrition", "staff"];
+        assert_eq!(closest_match("hireing_rate", names), Some("hiring_rate"));
+        assert_eq!(closest_match("stuff", names), Some("staff"));
+        assert_eq!(closest_match("revenue", names), None);
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let all = [
+            Code::FileSyntax,
+            Code::UnknownKey,
+            Code::InvalidValue,
+            Code::MissingKey,
+            Code::DuplicateName,
+            Code::InvalidName,
+            Code::EquationSyntax,
+            Code::UnknownName,
+            Code::UnknownFunction,
+            Code::WrongArity,
+            Code::InvalidArgument,
+            Code::AlgebraicLoop,
+            Code::InitialValueLoop,
+            Code::MissingInitialValue,
+            Code::MissingEquation,
+            Code::NotAFlow,
+            Code::InvalidTimeStep,
+            Code::InvalidTimeRange,
+            Code::NonFiniteNumber,
+            Code::InvalidSaveStep,
+            Code::UnknownMethod,
+            Code::InvalidGraphicalFunction,
+            Code::Unsupported,
+            Code::OutOfDocumentedRange,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for code in all {
+            assert!(seen.insert(code.as_str()), "{code:?}");
+        }
+    }
+}

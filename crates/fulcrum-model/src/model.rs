@@ -1,0 +1,389 @@
+//! The model IR: what every reader (native TOML, XMILE) produces and the resolver consumes.
+//!
+//! Equations are kept as text and as parsed [`Expr`]s; a syntax error stays attached to its
+//! equation so that every problem in a file is reported in one pass by [`crate::resolve`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::name::CanonicalName;
+use crate::syntax::{self, Expr, ExprKind, Span, SyntaxError, UnaryOp};
+
+/// A whole model: simulation specs and variables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// Display name.
+    pub name: Option<String>,
+    /// What the model is about.
+    pub doc: Option<String>,
+    /// Time axis and integration method.
+    pub sim: SimSpecs,
+    /// Stocks, flows, auxiliaries (constants among them) and graphical functions, in file order.
+    pub variables: Vec<Variable>,
+}
+
+impl Model {
+    /// The variable with this name (in any spelling), if there is one.
+    pub fn variable(&self, name: &str) -> Option<&Variable> {
+        let canonical = CanonicalName::new(name);
+        self.variables.iter().find(|variable| variable.canonical == canonical)
+    }
+
+    /// Mutable access to the variable with this name.
+    pub fn variable_mut(&mut self, name: &str) -> Option<&mut Variable> {
+        let canonical = CanonicalName::new(name);
+        self.variables.iter_mut().find(|variable| variable.canonical == canonical)
+    }
+}
+
+/// When and how to simulate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimSpecs {
+    /// Start time.
+    pub start: f64,
+    /// Stop time.
+    pub stop: f64,
+    /// Integration step.
+    pub dt: f64,
+    /// Interval between saved (reported) time points; `None` saves every step.
+    pub save_step: Option<f64>,
+    /// Integration method.
+    pub method: Method,
+    /// Name of the time unit, e.g. "months".
+    pub time_units: Option<String>,
+    /// Where each field was written, for diagnostics.
+    pub spans: SimSpans,
+}
+
+impl Default for SimSpecs {
+    fn default() -> SimSpecs {
+        SimSpecs {
+            start: 0.0,
+            stop: 100.0,
+            dt: 1.0,
+            save_step: None,
+            method: Method::Euler,
+            time_units: None,
+            spans: SimSpans::default(),
+        }
+    }
+}
+
+impl SimSpecs {
+    /// The save interval actually used: `save_step`, or dt when none is given.
+    pub fn effective_save_step(&self) -> f64 {
+        self.save_step.unwrap_or(self.dt)
+    }
+}
+
+/// Source positions of the simulation specs.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SimSpans {
+    /// The `start` value.
+    pub start: Option<Span>,
+    /// The `stop` value.
+    pub stop: Option<Span>,
+    /// The `dt` value.
+    pub dt: Option<Span>,
+    /// The `save_step` value.
+    pub save_step: Option<Span>,
+    /// The `method` value.
+    pub method: Option<Span>,
+}
+
+/// Integration methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Euler's method: `stock(t+dt) = stock(t) + dt * net_flow(t)`, as Vensim and Stella do.
+    #[default]
+    Euler,
+    /// Second-order Runge-Kutta (Heun's method).
+    Rk2,
+    /// Classic fourth-order Runge-Kutta.
+    Rk4,
+}
+
+impl Method {
+    /// The method's name in model files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Euler => "euler",
+            Method::Rk2 => "rk2",
+            Method::Rk4 => "rk4",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Method {
+    type Err = UnknownMethod;
+
+    /// Case-insensitive: `euler`, `rk2`, `rk4`.
+    fn from_str(text: &str) -> Result<Method, UnknownMethod> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "euler" => Ok(Method::Euler),
+            "rk2" => Ok(Method::Rk2),
+            "rk4" => Ok(Method::Rk4),
+            _ => Err(UnknownMethod(text.to_owned())),
+        }
+    }
+}
+
+/// A method name that is not euler, rk2 or rk4.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("unknown integration method `{0}` (expected euler, rk2 or rk4)")]
+pub struct UnknownMethod(pub String);
+
+/// One variable of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variable {
+    /// The name as written in the model.
+    pub name: String,
+    /// The name in canonical form.
+    pub canonical: CanonicalName,
+    /// Stock, flow, auxiliary or graphical function.
+    pub kind: VariableKind,
+    /// The equation: a stock's initial value, a flow's or auxiliary's value, or the input of an
+    /// embedded graphical function. `None` for a standalone graphical function, and for a stock
+    /// whose file gave no initial value (a diagnostic).
+    pub equation: Option<Equation>,
+    /// A graphical function: embedded (applied to the equation's value) or standalone.
+    pub graph: Option<GraphicalFunction>,
+    /// Units, as written.
+    pub units: Option<String>,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// The documented range of a constant: (min, max).
+    pub range: Option<(f64, f64)>,
+    /// Where the variable's name is defined in the file.
+    pub span: Option<Span>,
+}
+
+impl Variable {
+    /// A variable with nothing but a name and a kind.
+    pub fn new(name: impl Into<String>, kind: VariableKind) -> Variable {
+        let name = name.into();
+        Variable {
+            canonical: CanonicalName::new(&name),
+            name,
+            kind,
+            equation: None,
+            graph: None,
+            units: None,
+            doc: None,
+            range: None,
+            span: None,
+        }
+    }
+
+    /// If this is a constant (an auxiliary whose equation is a plain number), its value.
+    pub fn constant_value(&self) -> Option<f64> {
+        if self.kind != VariableKind::Auxiliary || self.graph.is_some() {
+            return None;
+        }
+        self.equation.as_ref().and_then(Equation::literal_value)
+    }
+
+    /// Is this a constant (an auxiliary whose equation is a plain number)?
+    pub fn is_constant(&self) -> bool {
+        self.constant_value().is_some()
+    }
+}
+
+/// What kind of variable.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VariableKind {
+    /// Accumulates its inflows minus its outflows.
+    Stock {
+        /// Flows into the stock.
+        inflows: Vec<FlowLink>,
+        /// Flows out of the stock, in priority order.
+        outflows: Vec<FlowLink>,
+        /// Outflows are limited so the stock never goes below zero.
+        non_negative: bool,
+    },
+    /// A rate of change of stocks.
+    Flow {
+        /// A uniflow: never negative.
+        non_negative: bool,
+    },
+    /// Any other computed value; a constant is an auxiliary whose equation is a number.
+    Auxiliary,
+    /// A standalone graphical function, called like a function: `name(x)`.
+    GraphicalFunction,
+}
+
+impl VariableKind {
+    /// A stock with these flows.
+    pub fn stock(inflows: &[&str], outflows: &[&str], non_negative: bool) -> VariableKind {
+        let links = |names: &[&str]| names.iter().map(|name| FlowLink::new(*name)).collect();
+        VariableKind::Stock { inflows: links(inflows), outflows: links(outflows), non_negative }
+    }
+}
+
+/// A stock's reference to one of its flows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowLink {
+    /// The flow's name as written.
+    pub name: String,
+    /// Canonical form.
+    pub canonical: CanonicalName,
+    /// Where the reference is written.
+    pub span: Option<Span>,
+}
+
+impl FlowLink {
+    /// A link to the flow with this name.
+    pub fn new(name: impl Into<String>) -> FlowLink {
+        let name = name.into();
+        FlowLink { canonical: CanonicalName::new(&name), name, span: None }
+    }
+}
+
+/// An equation's text, its parse, and where it sits in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Equation {
+    /// The text as written.
+    pub text: String,
+    /// The parsed expression, or why it did not parse.
+    pub expr: Result<Expr, SyntaxError>,
+    /// Where the equation is in the file.
+    pub origin: Origin,
+}
+
+/// How an equation's own byte offsets map onto the file.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Origin {
+    /// The whole value in the file (quotes included), if known.
+    pub span: Option<Span>,
+    /// The file offset of the equation's first byte, when the file holds the text verbatim (no
+    /// escapes), so positions inside the equation map exactly.
+    pub text_offset: Option<usize>,
+}
+
+impl Equation {
+    /// Parses `text`; `origin` says where it came from.
+    pub fn new(text: impl Into<String>, origin: Origin) -> Equation {
+        let text = text.into();
+        let expr = syntax::parse(&text);
+        Equation { text, expr, origin }
+    }
+
+    /// Stands in for a value the reader could not read as an equation (and has reported), so
+    /// that later stages neither use it nor report it again.
+    pub fn unreadable(origin: Origin) -> Equation {
+        let expr = Err(SyntaxError { kind: syntax::SyntaxErrorKind::Unreadable, span: Span::default() });
+        Equation { text: String::new(), expr, origin }
+    }
+
+    /// An equation that is just a number.
+    pub fn number(value: f64) -> Equation {
+        Equation::new(syntax::format_number(value), Origin::default())
+    }
+
+    /// The file span of a span inside the equation: exact when the text is verbatim in the
+    /// file, else the whole value.
+    pub fn locate(&self, inner: Span) -> Option<Span> {
+        match self.origin.text_offset {
+            Some(offset) => Some(inner.shifted(offset)),
+            None => self.origin.span,
+        }
+    }
+
+    /// If the equation is a plain number (optionally negated), its value.
+    pub fn literal_value(&self) -> Option<f64> {
+        let expr = self.expr.as_ref().ok()?;
+        match &expr.kind {
+            ExprKind::Number(value) => Some(*value),
+            ExprKind::Unary { op: UnaryOp::Negate, operand } => match operand.kind {
+                ExprKind::Number(value) => Some(-value),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// A lookup table: y as a function of x.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphicalFunction {
+    /// How to read between and beyond the points.
+    pub kind: GraphKind,
+    /// Strictly increasing x values.
+    pub x: Vec<f64>,
+    /// One y per x.
+    pub y: Vec<f64>,
+    /// Where the table is written.
+    pub span: Option<Span>,
+}
+
+impl GraphicalFunction {
+    /// Evenly spaced x from `x_min` to `x_max`, one per y value (XMILE's `xscale`).
+    pub fn from_scale(kind: GraphKind, x_min: f64, x_max: f64, y: Vec<f64>) -> GraphicalFunction {
+        let count = y.len();
+        let x = match count {
+            0 => Vec::new(),
+            1 => vec![x_min],
+            _ => {
+                let step = (x_max - x_min) / (count - 1) as f64;
+                (0..count).map(|i| if i + 1 == count { x_max } else { x_min + step * i as f64 }).collect()
+            }
+        };
+        GraphicalFunction { kind, x, y, span: None }
+    }
+
+    /// What is wrong with the points, if anything.
+    pub fn problem(&self) -> Option<String> {
+        if self.x.is_empty() {
+            return Some("there are no points".to_owned());
+        }
+        if self.x.len() != self.y.len() {
+            return Some(format!("there are {} x values but {} y values", self.x.len(), self.y.len()));
+        }
+        if let Some(value) = self.x.iter().chain(&self.y).find(|v| !v.is_finite()) {
+            return Some(format!("{value} is not a finite number"));
+        }
+        if let Some(pair) = self.x.windows(2).find(|pair| pair[0] >= pair[1]) {
+            return Some(format!("x values must increase, but {} is followed by {}", pair[0], pair[1]));
+        }
+        None
+    }
+}
+
+/// How a graphical function reads between and beyond its points (XMILE section 3.1.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum GraphKind {
+    /// Linear between points; the end values beyond them.
+    #[default]
+    Continuous,
+    /// Linear between points; linear extrapolation from the last two points beyond them.
+    Extrapolate,
+    /// A step function: the value at the next lower x; the end values beyond them.
+    Discrete,
+}
+
+impl GraphKind {
+    /// The name used in model files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GraphKind::Continuous => "continuous",
+            GraphKind::Extrapolate => "extrapolate",
+            GraphKind::Discrete => "discrete",
+        }
+    }
+
+    /// Reads a kind name, case-insensitively.
+    pub fn parse(text: &str) -> Option<GraphKind> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "continuous" => Some(GraphKind::Continuous),
+            "extrapolate" => Some(GraphKind::Extrapolate),
+            "discrete" => Some(GraphKind::Discrete),
+            _ => None,
+        }
+    }
+}

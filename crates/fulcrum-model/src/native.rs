@@ -1,0 +1,646 @@
+//! The native model format: TOML that a planner can read and git can diff.
+//!
+//! ```toml
+//! [model]
+//! name = "Teacup"
+//!
+//! [sim]
+//! start = 0
+//! stop = 30
+//! dt = 0.125
+//! method = "euler"          # euler | rk2 | rk4
+//! time_units = "minutes"
+//! save_step = 1             # optional; default dt
+//!
+//! [[stock]]
+//! name = "Teacup Temperature"
+//! initial = 180             # a number or an equation
+//! outflows = ["Heat Loss to Room"]
+//! non_negative = false      # optional
+//! units = "degrees"
+//!
+//! [[flow]]
+//! name = "Heat Loss to Room"
+//! equation = "(Teacup_Temperature - Room_Temperature) / Characteristic_Time"
+//!
+//! [[constant]]
+//! name = "Room Temperature"
+//! value = 70
+//! min = 60                  # optional documented range
+//! max = 80
+//!
+//! [[auxiliary]]
+//! name = "Cooling"
+//! equation = "Heat_Loss_to_Room * 2"
+//!
+//! [[graphical_function]]
+//! name = "Effect of Workload"
+//! x = [0, 1, 2]             # or x_min/x_max with evenly spaced points
+//! y = [1, 1.2, 2]
+//! type = "continuous"       # continuous | extrapolate | discrete
+//! ```
+//!
+//! Flows and auxiliaries may also embed a graphical function of their equation:
+//! `graph = { x = [...], y = [...] }`. Every problem in the file is reported in one pass.
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
+use crate::model::{
+    Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind,
+};
+use crate::syntax::Span;
+
+/// Reads a native model file. `Err` means the file is not valid TOML at all; otherwise the model
+/// comes back with every problem found in its structure (the resolver finds the rest).
+pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
+    let (document, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        let diagnostics = errors
+            .iter()
+            .map(|error| {
+                Diagnostic::new(Code::FileSyntax, format!("invalid TOML: {}", error.message().trim_end()))
+                    .at(error.span().map(|range| Span::new(range.start, range.end)))
+            })
+            .collect();
+        return Err(Diagnostics(diagnostics));
+    }
+    let mut reader = Reader { text, diagnostics: Diagnostics::default() };
+    let model = reader.model(document.get_ref(), document.span());
+    let mut diagnostics = reader.diagnostics;
+    diagnostics.sort();
+    Ok((model, diagnostics))
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    diagnostics: Diagnostics,
+}
+
+/// The sections a model file may have.
+const SECTIONS: [&str; 7] = ["model", "sim", "stock", "flow", "auxiliary", "constant", "graphical_function"];
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+fn span_of<T>(spanned: &Spanned<T>) -> Span {
+    let range = spanned.span();
+    Span::new(range.start, range.end)
+}
+
+/// One TOML table being read: tracks which keys were used so the rest can be reported.
+struct Table<'t, 'i> {
+    table: &'t DeTable<'i>,
+    span: Span,
+    /// Where this table is, for messages: "[sim]", "[[stock]] `Staff`".
+    context: String,
+    used: Vec<&'static str>,
+}
+
+impl<'t, 'i> Table<'t, 'i> {
+    fn new(table: &'t DeTable<'i>, span: Span, context: impl Into<String>) -> Table<'t, 'i> {
+        Table { table, span, context: context.into(), used: Vec::new() }
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'t Value<'i>> {
+        self.used.push(key);
+        self.table.get(key)
+    }
+}
+
+impl Reader<'_> {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn model(&mut self, document: &DeTable<'_>, span: std::ops::Range<usize>) -> Model {
+        let mut root = Table::new(document, Span::new(span.start, span.end), "the file");
+        let mut model = Model { name: None, doc: None, sim: SimSpecs::default(), variables: Vec::new() };
+
+        if let Some(table) = self.table_value(&mut root, "model") {
+            let mut table = Table::new(table.0, table.1, "[model]");
+            model.name = self.string(&mut table, "name");
+            model.doc = self.string(&mut table, "doc");
+            self.unknown_keys(&table, &["name", "doc"]);
+        }
+        match self.table_value(&mut root, "sim") {
+            Some(table) => model.sim = self.sim(Table::new(table.0, table.1, "[sim]")),
+            None if !document.contains_key("sim") => self.report(
+                Diagnostic::new(Code::MissingKey, "the model has no [sim] section")
+                    .with_help("add [sim] with start, stop and dt"),
+            ),
+            None => {}
+        }
+        for (section, kind) in [
+            ("stock", Section::Stock),
+            ("flow", Section::Flow),
+            ("auxiliary", Section::Auxiliary),
+            ("constant", Section::Constant),
+            ("graphical_function", Section::GraphicalFunction),
+        ] {
+            for (table, table_span) in self.array_of_tables(&mut root, section) {
+                if let Some(variable) = self.variable(Table::new(table, table_span, format!("[[{section}]]")), kind) {
+                    model.variables.push(variable);
+                }
+            }
+        }
+        self.unknown_keys(&root, &SECTIONS);
+        // Sections were read one kind at a time; variables keep the order of the file.
+        model.variables.sort_by_key(|variable| variable.span.map_or(u32::MAX, |span| span.start));
+        model
+    }
+
+    fn sim(&mut self, mut table: Table<'_, '_>) -> SimSpecs {
+        let mut sim = SimSpecs::default();
+        for (key, target, span) in [
+            ("start", &mut sim.start, &mut sim.spans.start),
+            ("stop", &mut sim.stop, &mut sim.spans.stop),
+            ("dt", &mut sim.dt, &mut sim.spans.dt),
+        ] {
+            match self.number(&mut table, key) {
+                Some((value, value_span)) => {
+                    *target = value;
+                    *span = Some(value_span);
+                }
+                None if !table.table.contains_key(key) => {
+                    self.report(Diagnostic::new(Code::MissingKey, format!("[sim] has no `{key}`")).at(Some(table.span)))
+                }
+                None => {}
+            }
+        }
+        if let Some((value, span)) = self.number(&mut table, "save_step") {
+            sim.save_step = Some(value);
+            sim.spans.save_step = Some(span);
+        }
+        if let Some(value) = table.get("method") {
+            let span = span_of(value);
+            sim.spans.method = Some(span);
+            match value.get_ref().as_str().map(str::parse::<Method>) {
+                Some(Ok(method)) => sim.method = method,
+                Some(Err(error)) => self.report(Diagnostic::new(Code::UnknownMethod, error.to_string()).at(Some(span))),
+                None => self.wrong_type(&table.context, "method", "a string", span),
+            }
+        }
+        sim.time_units = self.string(&mut table, "time_units");
+        self.unknown_keys(&table, &["start", "stop", "dt", "save_step", "method", "time_units"]);
+        sim
+    }
+
+    fn variable(&mut self, mut table: Table<'_, '_>, section: Section) -> Option<Variable> {
+        let name_value = table.get("name");
+        let Some(name_value) = name_value else {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("a {} has no `name`", table.context)).at(Some(table.span)),
+            );
+            return None;
+        };
+        let name_span = span_of(name_value);
+        let Some(name) = name_value.get_ref().as_str().map(str::to_owned) else {
+            self.wrong_type(&table.context, "name", "a string", name_span);
+            return None;
+        };
+        table.context = format!("{} `{name}`", table.context);
+        let first_new_diagnostic = self.diagnostics.0.len();
+        let mut variable = Variable::new(name, VariableKind::Auxiliary);
+        variable.span = Some(name_span);
+        variable.units = self.string(&mut table, "units");
+        variable.doc = self.string(&mut table, "doc");
+        let allowed: &[&str] = match section {
+            Section::Stock => {
+                variable.equation = self.equation(&mut table, "initial");
+                let inflows = self.flow_links(&mut table, "inflows");
+                let outflows = self.flow_links(&mut table, "outflows");
+                let non_negative = self.boolean(&mut table, "non_negative").unwrap_or(false);
+                variable.kind = VariableKind::Stock { inflows, outflows, non_negative };
+                &["name", "units", "doc", "initial", "inflows", "outflows", "non_negative"]
+            }
+            Section::Flow => {
+                variable.equation = self.equation(&mut table, "equation");
+                variable.graph = self.embedded_graph(&mut table);
+                let non_negative = self.boolean(&mut table, "non_negative").unwrap_or(false);
+                variable.kind = VariableKind::Flow { non_negative };
+                &["name", "units", "doc", "equation", "graph", "non_negative"]
+            }
+            Section::Auxiliary => {
+                variable.equation = self.equation(&mut table, "equation");
+                variable.graph = self.embedded_graph(&mut table);
+                &["name", "units", "doc", "equation", "graph"]
+            }
+            Section::Constant => {
+                variable.equation = self.constant_value(&mut table);
+                variable.range = self.documented_range(&mut table);
+                &["name", "units", "doc", "value", "min", "max"]
+            }
+            Section::GraphicalFunction => {
+                variable.kind = VariableKind::GraphicalFunction;
+                let span = table.span;
+                variable.graph = Some(self.graph(&mut table, span));
+                &["name", "units", "doc", "x", "x_min", "x_max", "y", "type"]
+            }
+        };
+        self.unknown_keys(&table, allowed);
+        // Tag what was found here with the variable, so later stages can tell it was reported.
+        for diagnostic in &mut self.diagnostics.0[first_new_diagnostic..] {
+            diagnostic.variable.get_or_insert_with(|| variable.name.clone());
+        }
+        Some(variable)
+    }
+
+    /// An equation: a string, or a number that stands for itself. An absent equation is left
+    /// for the resolver to report; a value of the wrong type is reported here.
+    fn equation(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<Equation> {
+        let value = table.get(key)?;
+        let span = span_of(value);
+        let origin = Origin { span: Some(span), text_offset: None };
+        match value.get_ref() {
+            DeValue::String(text) => {
+                let text_offset = self.verbatim_offset(span, text);
+                Some(Equation::new(text.as_ref(), Origin { text_offset, ..origin }))
+            }
+            DeValue::Integer(_) | DeValue::Float(_) => {
+                let Some(number) = self.number_value(value, &table.context, key) else {
+                    return Some(Equation::unreadable(origin));
+                };
+                let mut equation = Equation::number(number);
+                let raw = self.text.get(span.start()..span.end());
+                equation.origin =
+                    Origin { text_offset: (raw == Some(equation.text.as_str())).then_some(span.start()), ..origin };
+                Some(equation)
+            }
+            _ => {
+                self.wrong_type(&table.context, key, "an equation (a string) or a number", span);
+                Some(Equation::unreadable(origin))
+            }
+        }
+    }
+
+    /// A constant's `value`: a finite number.
+    fn constant_value(&mut self, table: &mut Table<'_, '_>) -> Option<Equation> {
+        let Some(value) = table.table.get("value") else {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("{} has no `value`", table.context)).at(Some(table.span)),
+            );
+            return Some(Equation::unreadable(Origin::default()));
+        };
+        let origin = Origin { span: Some(span_of(value)), text_offset: None };
+        let Some((number, _)) = self.number(table, "value") else {
+            return Some(Equation::unreadable(origin));
+        };
+        let mut equation = Equation::number(number);
+        equation.origin = origin;
+        Some(equation)
+    }
+
+    fn documented_range(&mut self, table: &mut Table<'_, '_>) -> Option<(f64, f64)> {
+        let min = self.number(table, "min");
+        let max = self.number(table, "max");
+        match (min, max) {
+            (Some((min, _)), Some((max, span))) => {
+                if min > max {
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("{}: `min` ({min}) is above `max` ({max})", table.context),
+                        )
+                        .at(Some(span)),
+                    );
+                    return None;
+                }
+                Some((min, max))
+            }
+            (Some((_, span)), None) | (None, Some((_, span))) => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, format!("{} gives only one end of its range", table.context))
+                        .at(Some(span))
+                        .with_help("give both `min` and `max`"),
+                );
+                None
+            }
+            (None, None) => None,
+        }
+    }
+
+    fn embedded_graph(&mut self, table: &mut Table<'_, '_>) -> Option<GraphicalFunction> {
+        let value = table.get("graph")?;
+        let span = span_of(value);
+        let Some(inner) = value.get_ref().as_table() else {
+            self.wrong_type(&table.context, "graph", "a table such as { x = [...], y = [...] }", span);
+            return None;
+        };
+        let mut inner = Table::new(inner, span, format!("{} graph", table.context));
+        let graph = self.graph(&mut inner, span);
+        self.unknown_keys(&inner, &["x", "x_min", "x_max", "y", "type"]);
+        Some(graph)
+    }
+
+    fn graph(&mut self, table: &mut Table<'_, '_>, span: Span) -> GraphicalFunction {
+        let kind = match table.get("type") {
+            None => GraphKind::Continuous,
+            Some(value) => match value.get_ref().as_str().and_then(GraphKind::parse) {
+                Some(kind) => kind,
+                None => {
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!(
+                                "{}: `type` must be \"continuous\", \"extrapolate\" or \"discrete\"",
+                                table.context
+                            ),
+                        )
+                        .at(Some(span_of(value))),
+                    );
+                    GraphKind::Continuous
+                }
+            },
+        };
+        let y = self.numbers(table, "y").unwrap_or_default();
+        let points_span = ["x", "x_min", "y"].into_iter().find_map(|key| table.table.get(key)).map(span_of);
+        let x = self.numbers(table, "x");
+        let x_min = self.number(table, "x_min");
+        let x_max = self.number(table, "x_max");
+        let mut graph = match (x, x_min, x_max) {
+            (Some(x), None, None) => GraphicalFunction { kind, x, y, span: None },
+            (None, Some((min, _)), Some((max, _))) => GraphicalFunction::from_scale(kind, min, max, y),
+            _ => {
+                self.report(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        format!("{} needs either `x` or both `x_min` and `x_max`", table.context),
+                    )
+                    .at(Some(span)),
+                );
+                GraphicalFunction { kind, x: Vec::new(), y, span: None }
+            }
+        };
+        graph.span = Some(points_span.unwrap_or(span));
+        graph
+    }
+
+    fn flow_links(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Vec<FlowLink> {
+        let Some(value) = table.get(key) else {
+            return Vec::new();
+        };
+        let Some(array) = value.get_ref().as_array() else {
+            self.wrong_type(&table.context, key, "a list of flow names", span_of(value));
+            return Vec::new();
+        };
+        let mut links = Vec::new();
+        for item in array.iter() {
+            match item.get_ref().as_str() {
+                Some(name) => {
+                    let mut link = FlowLink::new(name);
+                    link.span = Some(span_of(item));
+                    links.push(link);
+                }
+                None => self.wrong_type(&table.context, key, "a list of flow names", span_of(item)),
+            }
+        }
+        links
+    }
+
+    fn string(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<String> {
+        let value = table.get(key)?;
+        match value.get_ref().as_str() {
+            Some(text) => Some(text.to_owned()),
+            None => {
+                self.wrong_type(&table.context, key, "a string", span_of(value));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<bool> {
+        let value = table.get(key)?;
+        match value.get_ref().as_bool() {
+            Some(flag) => Some(flag),
+            None => {
+                self.wrong_type(&table.context, key, "true or false", span_of(value));
+                None
+            }
+        }
+    }
+
+    /// A finite number under `key`, with its span.
+    fn number(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<(f64, Span)> {
+        let value = table.get(key)?;
+        let number = self.number_value(value, &table.context, key)?;
+        Some((number, span_of(value)))
+    }
+
+    fn number_value(&mut self, value: &Value<'_>, context: &str, key: &str) -> Option<f64> {
+        let span = span_of(value);
+        let number = match value.get_ref() {
+            DeValue::Integer(integer) => i64::from_str_radix(integer.as_str(), integer.radix()).ok().map(|i| i as f64),
+            DeValue::Float(float) => float.as_str().parse::<f64>().ok(),
+            _ => {
+                self.wrong_type(context, key, "a number", span);
+                return None;
+            }
+        };
+        match number {
+            Some(number) if number.is_finite() => Some(number),
+            _ => {
+                self.report(
+                    Diagnostic::new(Code::NonFiniteNumber, format!("{context}: `{key}` must be a finite number"))
+                        .at(Some(span)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of numbers. Unreadable items are reported and kept as NaN, so that the list keeps
+    /// its length and later checks see that it is unusable.
+    fn numbers(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<Vec<f64>> {
+        let value = table.get(key)?;
+        let Some(array) = value.get_ref().as_array() else {
+            self.wrong_type(&table.context, key, "a list of numbers", span_of(value));
+            return None;
+        };
+        Some(array.iter().map(|item| self.number_value(item, &table.context, key).unwrap_or(f64::NAN)).collect())
+    }
+
+    fn table_value<'t, 'i>(&mut self, root: &mut Table<'t, 'i>, key: &'static str) -> Option<(&'t DeTable<'i>, Span)> {
+        let value = root.get(key)?;
+        match value.get_ref().as_table() {
+            Some(table) => Some((table, span_of(value))),
+            None => {
+                self.wrong_type("the file", key, &format!("a table: [{key}]"), span_of(value));
+                None
+            }
+        }
+    }
+
+    fn array_of_tables<'t, 'i>(&mut self, root: &mut Table<'t, 'i>, key: &'static str) -> Vec<(&'t DeTable<'i>, Span)> {
+        let Some(value) = root.get(key) else {
+            return Vec::new();
+        };
+        let expected = format!("a list of tables: [[{key}]]");
+        let Some(array) = value.get_ref().as_array() else {
+            self.wrong_type("the file", key, &expected, span_of(value));
+            return Vec::new();
+        };
+        let mut tables = Vec::new();
+        for item in array.iter() {
+            match item.get_ref().as_table() {
+                Some(table) => tables.push((table, span_of(item))),
+                None => self.wrong_type("the file", key, &expected, span_of(item)),
+            }
+        }
+        tables
+    }
+
+    fn wrong_type(&mut self, context: &str, key: &str, expected: &str, span: Span) {
+        self.report(
+            Diagnostic::new(Code::InvalidValue, format!("{context}: `{key}` must be {expected}")).at(Some(span)),
+        );
+    }
+
+    fn unknown_keys(&mut self, table: &Table<'_, '_>, allowed: &[&str]) {
+        for (key, _) in table.table.iter() {
+            let key_text = key.get_ref().as_ref();
+            if table.used.contains(&key_text) {
+                continue;
+            }
+            let mut diagnostic =
+                Diagnostic::new(Code::UnknownKey, format!("{}: unknown key `{key_text}`", table.context))
+                    .at(Some(span_of(key)));
+            diagnostic = match closest_match(key_text, allowed.iter().copied()) {
+                Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                None => diagnostic.with_help(format!("expected one of: {}", allowed.join(", "))),
+            };
+            self.report(diagnostic);
+        }
+    }
+
+    /// If the string value at `span` holds `decoded` verbatim, the file offset of its first byte.
+    fn verbatim_offset(&self, span: Span, decoded: &str) -> Option<usize> {
+        let raw = self.text.get(span.start()..span.end())?;
+        let delimiter =
+            ["\"\"\"", "'''", "\"", "'"].into_iter().find(|d| raw.starts_with(d) && raw.len() >= 2 * d.len())?;
+        let mut start = span.start() + delimiter.len();
+        let inner = &raw[delimiter.len()..raw.len() - delimiter.len()];
+        // A newline right after an opening triple quote is not part of the string.
+        let inner = if delimiter.len() == 3 {
+            let trimmed = inner.strip_prefix("\r\n").or_else(|| inner.strip_prefix('\n')).unwrap_or(inner);
+            start += inner.len() - trimmed.len();
+            trimmed
+        } else {
+            inner
+        };
+        (inner == decoded).then_some(start)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Section {
+    Stock,
+    Flow,
+    Auxiliary,
+    Constant,
+    GraphicalFunction,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<(&'static str, String)> {
+        let diagnostics = match read(text) {
+            Ok((_, diagnostics)) => diagnostics,
+            Err(diagnostics) => diagnostics,
+        };
+        diagnostics
+            .0
+            .iter()
+            .map(|d| {
+                let spanned = d.span.map_or(String::new(), |s| text[s.start()..s.end()].to_owned());
+                (d.code.as_str(), spanned)
+            })
+            .collect()
+    }
+
+    const SIM: &str = "[sim]\nstart = 0\nstop = 10\ndt = 0.5\n";
+
+    #[test]
+    fn reads_every_section() {
+        let text = format!(
+            "{SIM}method = \"RK4\"\nsave_step = 1\ntime_units = \"months\"\n\
+             [model]\nname = \"M\"\n\
+             [[stock]]\nname = \"Staff\"\ninitial = 10\ninflows = [\"Hiring\"]\nnon_negative = true\nunits = \"people\"\n\
+             [[flow]]\nname = \"Hiring\"\nequation = 'Target - Staff'\n\
+             [[constant]]\nname = \"Target\"\nvalue = 12\nmin = 5\nmax = 20\n\
+             [[auxiliary]]\nname = \"Effect\"\nequation = \"Staff\"\ngraph = {{ x_min = 0, x_max = 10, y = [0, 1, 4] }}\n\
+             [[graphical_function]]\nname = \"G\"\nx = [0, 1]\ny = [2, 3]\ntype = \"discrete\"\n"
+        );
+        let (model, diagnostics) = read(&text).expect("valid TOML");
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        assert_eq!(model.name.as_deref(), Some("M"));
+        assert_eq!(model.sim.method, Method::Rk4);
+        assert_eq!(model.sim.save_step, Some(1.0));
+        assert_eq!(model.variables.len(), 5);
+        let staff = model.variable("staff").expect("staff");
+        assert_eq!(staff.equation.as_ref().and_then(Equation::literal_value), Some(10.0));
+        assert!(matches!(&staff.kind, VariableKind::Stock { non_negative: true, inflows, .. } if inflows.len() == 1));
+        let target = model.variable("target").expect("target");
+        assert_eq!(target.constant_value(), Some(12.0));
+        assert_eq!(target.range, Some((5.0, 20.0)));
+        let effect = model.variable("effect").expect("effect");
+        assert_eq!(effect.graph.as_ref().map(|g| g.x.clone()), Some(vec![0.0, 5.0, 10.0]));
+        assert_eq!(model.variable("g").and_then(|g| g.graph.as_ref()).map(|g| g.kind), Some(GraphKind::Discrete));
+    }
+
+    #[test]
+    fn equation_spans_map_into_the_file() {
+        let text = format!(
+            "{SIM}[[auxiliary]]\nname = \"a\"\nequation = \"b + c\"\n[[auxiliary]]\nname = \"b\"\nequation = '''\nc * 2'''\n"
+        );
+        let (model, _) = read(&text).expect("valid TOML");
+        for (name, inner, expected) in [("a", Span::new(4, 5), "c"), ("b", Span::new(0, 1), "c")] {
+            let equation = model.variable(name).and_then(|v| v.equation.as_ref()).expect("equation");
+            let span = equation.locate(inner).expect("located");
+            assert_eq!(&text[span.start()..span.end()], expected);
+        }
+    }
+
+    #[test]
+    fn escaped_strings_point_at_the_whole_value() {
+        let text = format!("{SIM}[[auxiliary]]\nname = \"a\"\nequation = \"\\\"b c\\\" + 1\"\n");
+        let (model, _) = read(&text).expect("valid TOML");
+        let equation = model.variable("a").and_then(|v| v.equation.as_ref()).expect("equation");
+        assert_eq!(equation.text, "\"b c\" + 1");
+        let span = equation.locate(Span::new(0, 5)).expect("located");
+        assert_eq!(&text[span.start()..span.end()], "\"\\\"b c\\\" + 1\"");
+    }
+
+    #[test]
+    fn reports_all_structural_problems_at_once() {
+        let text = "[sim]\nstart = 0\nstop = 10\ndt = \"fast\"\nmethd = \"rk4\"\n\
+                    [[stock]]\nname = \"S\"\noutflows = \"f\"\n\
+                    [[stocks]]\nname = \"T\"\n\
+                    [[constant]]\nname = \"s\"\nvalue = nan\n\
+                    [[flow]]\nequation = \"1\"\n";
+        assert_eq!(
+            codes(text),
+            vec![
+                ("E0003", "\"fast\"".to_owned()),
+                ("E0002", "methd".to_owned()),
+                ("E0003", "\"f\"".to_owned()),
+                ("E0002", "stocks".to_owned()),
+                ("E0303", "nan".to_owned()),
+                ("E0004", "[[flow]]".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_toml_is_one_syntax_error() {
+        let found = codes("[sim\nstart = 0\n");
+        assert_eq!(found.first().map(|(code, _)| *code), Some("E0001"));
+    }
+
+    #[test]
+    fn missing_sim_section_is_reported() {
+        assert_eq!(codes("[[constant]]\nname = \"a\"\nvalue = 1\n"), vec![("E0004", String::new())]);
+    }
+}

@@ -1,0 +1,189 @@
+//! Resolved expressions: names replaced by [`VarId`]s, built-ins identified, stateful built-ins
+//! already lowered to hidden variables or per-run state.
+
+use crate::syntax::{BinaryOp, UnaryOp};
+
+/// Index of a variable in [`super::ResolvedModel::variables`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct VarId(pub u32);
+
+impl VarId {
+    /// As an index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    pub(crate) fn from_index(index: usize) -> VarId {
+        VarId(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+}
+
+/// Index of a graphical function in [`super::ResolvedModel::graphs`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct GraphId(pub u32);
+
+/// Index of a `PREVIOUS` state in [`super::ResolvedModel::previous`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct PreviousId(pub u32);
+
+/// Index of a pipeline delay in [`super::ResolvedModel::delays`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct DelayId(pub u32);
+
+/// Index of a random draw site in [`super::ResolvedModel::draws`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct DrawId(pub u32);
+
+/// A resolved expression.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Expr {
+    /// A number.
+    Const(f64),
+    /// The current value of a variable.
+    Var(VarId),
+    /// Simulation time.
+    Time,
+    /// The integration step.
+    Dt,
+    /// Start time.
+    StartTime,
+    /// Stop time.
+    StopTime,
+    /// A prefix operator.
+    Unary(UnaryOp, Box<Expr>),
+    /// An infix operator.
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `IF c THEN a ELSE b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A pure function of its arguments (and of time, for the test inputs).
+    Apply(Function, Vec<Expr>),
+    /// A graphical function applied to a value.
+    Lookup(GraphId, Box<Expr>),
+    /// The value of a variable at the start of the run (`INIT`).
+    Init(VarId),
+    /// The value of a variable one step ago (`PREVIOUS`).
+    Previous(PreviousId),
+    /// The output of a pipeline delay (`DELAY`).
+    Delayed(DelayId),
+    /// A random number, drawn once per time step for this site.
+    Random(Distribution, DrawId, Vec<Expr>),
+}
+
+/// Pure functions, with their argument counts fixed by lowering.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Function {
+    /// `ABS(x)`
+    Abs,
+    /// `EXP(x)`
+    Exp,
+    /// `LN(x)`
+    Ln,
+    /// `LOG10(x)`
+    Log10,
+    /// `SQRT(x)`
+    Sqrt,
+    /// `SIN(x)`
+    Sin,
+    /// `COS(x)`
+    Cos,
+    /// `TAN(x)`
+    Tan,
+    /// `ARCSIN(x)`
+    Arcsin,
+    /// `ARCCOS(x)`
+    Arccos,
+    /// `ARCTAN(x)`
+    Arctan,
+    /// `SINH(x)`
+    Sinh,
+    /// `COSH(x)`
+    Cosh,
+    /// `TANH(x)`
+    Tanh,
+    /// `INT(x)`: floor.
+    Int,
+    /// `ROUND(x)`: nearest integer, halves away from zero.
+    Round,
+    /// `SIGN(x)`
+    Sign,
+    /// `MIN(a, b)`
+    Min,
+    /// `MAX(a, b)`
+    Max,
+    /// `SAFEDIV(a, b, x)`, `XIDZ(a, b, x)`, `ZIDZ(a, b, 0)`: a/b, or x when b is exactly zero.
+    SafeDiv,
+    /// `STEP(height, start)`
+    Step,
+    /// `RAMP(slope, start, end)` with `end` = +infinity when not given.
+    Ramp,
+    /// `PULSE(magnitude, first, interval)` with `interval` = 0 for a single pulse.
+    Pulse,
+}
+
+/// The distributions of the in-model random functions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Distribution {
+    /// `RANDOM(min, max)`: uniform.
+    Uniform,
+    /// `NORMAL(mean, sd)`.
+    Normal,
+    /// `LOGNORMAL(mean, sd)`: mean and standard deviation of the variable itself.
+    LogNormal,
+    /// `EXPRND(mean)`: exponential.
+    Exponential,
+    /// `POISSON(mean)`.
+    Poisson,
+}
+
+impl Distribution {
+    /// Does a draw for this distribution use a standard normal variate (else a uniform one)?
+    pub fn uses_normal_variate(self) -> bool {
+        matches!(self, Distribution::Normal | Distribution::LogNormal)
+    }
+}
+
+impl Expr {
+    /// Calls `visit` on this expression and every expression inside it.
+    pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
+        visit(self);
+        match self {
+            Expr::Unary(_, operand) | Expr::Lookup(_, operand) => operand.walk(visit),
+            Expr::Binary(_, lhs, rhs) => {
+                lhs.walk(visit);
+                rhs.walk(visit);
+            }
+            Expr::If(condition, then_branch, else_branch) => {
+                condition.walk(visit);
+                then_branch.walk(visit);
+                else_branch.walk(visit);
+            }
+            Expr::Apply(_, args) | Expr::Random(_, _, args) => args.iter().for_each(|arg| arg.walk(visit)),
+            Expr::Const(_)
+            | Expr::Var(_)
+            | Expr::Time
+            | Expr::Dt
+            | Expr::StartTime
+            | Expr::StopTime
+            | Expr::Init(_)
+            | Expr::Previous(_)
+            | Expr::Delayed(_) => {}
+        }
+    }
+
+    /// Does the value change during a run even when every variable it reads stays the same?
+    /// True for time, test inputs, randomness and per-step state.
+    pub fn reads_clock_or_state(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |expr| {
+            found |= matches!(
+                expr,
+                Expr::Time
+                    | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse, _)
+                    | Expr::Previous(_)
+                    | Expr::Delayed(_)
+                    | Expr::Random(..)
+            );
+        });
+        found
+    }
+}

@@ -1,0 +1,286 @@
+//! Name resolution, lowering of stateful built-ins, and validation.
+//!
+//! [`resolve`] turns a [`Model`] into a [`ResolvedModel`]: every name becomes a [`VarId`], every
+//! stateful built-in (SMTH1/3/N, DELAY1/3/N, TREND, FORCST) becomes hidden stocks and flows that
+//! the integrator advances like any other, and the variables get the orders in which to compute
+//! them at the start and at every step. Algebraic loops, unknown names, wrong arities and bad
+//! simulation specs are reported here, all in one pass.
+
+mod expr;
+mod loops;
+mod lower;
+mod order;
+
+use std::collections::HashMap;
+
+pub use expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, PreviousId, VarId};
+pub use loops::{FeedbackLoops, feedback_loops};
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
+use crate::model::{GraphicalFunction, Model, SimSpecs, VariableKind};
+use crate::name::CanonicalName;
+
+/// A model whose names are resolved and whose evaluation order is known.
+#[derive(Clone, Debug)]
+pub struct ResolvedModel {
+    /// Display name of the model.
+    pub name: Option<String>,
+    /// Simulation specs, checked.
+    pub sim: SimSpecs,
+    /// The model's own variables first, in file order, then hidden ones made by lowering.
+    pub variables: Vec<ResolvedVariable>,
+    /// Graphical function tables.
+    pub graphs: Vec<GraphicalFunction>,
+    /// `PREVIOUS` states.
+    pub previous: Vec<PreviousState>,
+    /// Pipeline `DELAY`s.
+    pub delays: Vec<PipelineDelay>,
+    /// Random draw sites, each drawn once per time step.
+    pub draws: Vec<DrawSite>,
+    /// Every computed variable (auxiliaries, flows, stocks' initial values) in the order to
+    /// compute them at the start time.
+    pub initial_order: Vec<VarId>,
+    /// Auxiliaries and flows in the order to compute them at every evaluation.
+    pub step_order: Vec<VarId>,
+    /// Warnings found on the way (the model still runs).
+    pub warnings: Diagnostics,
+    names: HashMap<CanonicalName, VarId>,
+}
+
+/// One variable after resolution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedVariable {
+    /// The name as written; for a hidden variable, its owner's name and its role.
+    pub name: String,
+    /// For hidden variables, the model variable whose equation made them.
+    pub owner: Option<VarId>,
+    /// What it is and how to compute it.
+    pub kind: ResolvedKind,
+}
+
+impl ResolvedVariable {
+    /// Is this one of the model's own variables (not made by lowering)?
+    pub fn is_user(&self) -> bool {
+        self.owner.is_none()
+    }
+}
+
+/// The kinds of resolved variable.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResolvedKind {
+    /// A number that is set before the run and never changes during it.
+    Constant(f64),
+    /// Computed from other values at every evaluation.
+    Auxiliary(Expr),
+    /// A rate of change of stocks.
+    Flow {
+        /// Its equation.
+        equation: Expr,
+        /// A uniflow, clamped at zero.
+        non_negative: bool,
+    },
+    /// An accumulation.
+    Stock {
+        /// Initial value.
+        initial: Expr,
+        /// Flows in.
+        inflows: Vec<VarId>,
+        /// Flows out, in priority order.
+        outflows: Vec<VarId>,
+        /// Drains are limited so the stock never goes negative.
+        non_negative: bool,
+    },
+    /// A standalone graphical function: called, never computed on its own.
+    GraphicalFunction(GraphId),
+}
+
+/// `PREVIOUS(source, initial)`: the source's value one step ago.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreviousState {
+    /// The variable whose past value is read.
+    pub source: VarId,
+    /// Value during the first step, evaluated at the start.
+    pub initial: Expr,
+}
+
+/// `DELAY(input, delay time, initial)`: a fixed transport delay.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PipelineDelay {
+    /// What goes in.
+    pub input: VarId,
+    /// Delay time, evaluated once at the start and rounded to whole steps (at least one).
+    pub delay_time: Expr,
+    /// Output until the first input comes out, evaluated at the start.
+    pub initial: Expr,
+}
+
+/// One random-function call site.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawSite {
+    /// The distribution sampled.
+    pub distribution: Distribution,
+    /// A fixed seed: the same sequence in every run.
+    pub seed: Option<u64>,
+}
+
+impl ResolvedModel {
+    /// The model variable with this name (any spelling).
+    pub fn lookup(&self, name: &str) -> Option<VarId> {
+        self.names.get(&CanonicalName::new(name)).copied()
+    }
+
+    /// The variable with this id.
+    pub fn variable(&self, id: VarId) -> &ResolvedVariable {
+        &self.variables[id.index()]
+    }
+
+    /// Ids of the stocks (model and hidden) in order.
+    pub fn stocks(&self) -> impl Iterator<Item = VarId> + '_ {
+        self.ids_where(|kind| matches!(kind, ResolvedKind::Stock { .. }))
+    }
+
+    /// Ids of the constants in order.
+    pub fn constants(&self) -> impl Iterator<Item = VarId> + '_ {
+        self.ids_where(|kind| matches!(kind, ResolvedKind::Constant(_)))
+    }
+
+    /// Ids of the model's own variables, in file order.
+    pub fn user_variables(&self) -> impl Iterator<Item = VarId> + '_ {
+        self.variables.iter().enumerate().filter(|(_, v)| v.is_user()).map(|(i, _)| VarId::from_index(i))
+    }
+
+    fn ids_where(&self, keep: impl Fn(&ResolvedKind) -> bool) -> impl Iterator<Item = VarId> {
+        self.variables.iter().enumerate().filter(move |(_, v)| keep(&v.kind)).map(|(i, _)| VarId::from_index(i))
+    }
+}
+
+/// Resolves and validates a model. On success the result also carries any warnings.
+pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    check_sim_specs(&model.sim, &mut diagnostics);
+
+    let mut lowering = lower::Lowering::new(model, &mut diagnostics);
+    lowering.lower_all();
+    let lowered = lowering.finish();
+
+    let orders = order::compute(model, &lowered, &mut diagnostics);
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    let (initial_order, step_order) = orders.unwrap_or_default();
+    let warnings = Diagnostics(diagnostics.0.into_iter().filter(|d| d.severity() == Severity::Warning).collect());
+    Ok(ResolvedModel {
+        name: model.name.clone(),
+        sim: model.sim.clone(),
+        variables: lowered.variables,
+        graphs: lowered.graphs,
+        previous: lowered.previous,
+        delays: lowered.delays,
+        draws: lowered.draws,
+        initial_order,
+        step_order,
+        warnings,
+        names: lowered.names,
+    })
+}
+
+/// Steps and save steps must tile the time range: dt > 0, stop > start, save step a whole number
+/// of dts.
+fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
+    let spans = &sim.spans;
+    for (value, span, what) in [(sim.start, spans.start, "start"), (sim.stop, spans.stop, "stop")] {
+        if !value.is_finite() {
+            diagnostics.push(
+                Diagnostic::new(Code::NonFiniteNumber, format!("the {what} time must be a finite number")).at(span),
+            );
+        }
+    }
+    if !(sim.dt.is_finite() && sim.dt > 0.0) {
+        diagnostics.push(
+            Diagnostic::new(Code::InvalidTimeStep, format!("dt must be a positive number, not {}", sim.dt))
+                .at(spans.dt)
+                .with_help("a typical dt is a quarter or an eighth of the shortest time constant in the model"),
+        );
+        return;
+    }
+    if sim.start.is_finite() && sim.stop.is_finite() {
+        if sim.stop <= sim.start {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidTimeRange,
+                    format!("the stop time ({}) must be after the start time ({})", sim.stop, sim.start),
+                )
+                .at(spans.stop),
+            );
+        } else if sim.dt > sim.stop - sim.start {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidTimeStep,
+                    format!("dt ({}) is longer than the whole run ({} to {})", sim.dt, sim.start, sim.stop),
+                )
+                .at(spans.dt),
+            );
+        } else if (sim.stop - sim.start) / sim.dt > MAX_STEPS {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidTimeStep,
+                    format!("dt ({}) makes more than {MAX_STEPS} steps from {} to {}", sim.dt, sim.start, sim.stop),
+                )
+                .at(spans.dt),
+            );
+        }
+    }
+    if let Some(save_step) = sim.save_step {
+        let ratio = save_step / sim.dt;
+        let whole = ratio.round();
+        if !(save_step.is_finite() && whole >= 1.0 && (ratio - whole).abs() <= 1e-6 * whole) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidSaveStep,
+                    format!("save_step ({save_step}) must be a whole multiple of dt ({})", sim.dt),
+                )
+                .at(spans.save_step),
+            );
+        }
+    }
+}
+
+/// More steps than this in one run is almost certainly a mistake in dt.
+const MAX_STEPS: f64 = 1e9;
+
+/// Counts used by `fulcrum check`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Stocks in the model.
+    pub stocks: usize,
+    /// Flows.
+    pub flows: usize,
+    /// Auxiliaries that are not constants.
+    pub auxiliaries: usize,
+    /// Constants.
+    pub constants: usize,
+    /// Standalone or embedded graphical functions.
+    pub graphical_functions: usize,
+}
+
+/// Counts the model's own variables by kind.
+pub fn census(model: &Model) -> Census {
+    let mut census = Census::default();
+    for variable in &model.variables {
+        match variable.kind {
+            VariableKind::Stock { .. } => census.stocks += 1,
+            VariableKind::Flow { .. } => census.flows += 1,
+            VariableKind::Auxiliary if variable.is_constant() => census.constants += 1,
+            VariableKind::Auxiliary => census.auxiliaries += 1,
+            VariableKind::GraphicalFunction => {}
+        }
+        if variable.graph.is_some() {
+            census.graphical_functions += 1;
+        }
+    }
+    census
+}
+
+#[cfg(test)]
+mod tests;

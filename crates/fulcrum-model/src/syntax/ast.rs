@@ -1,0 +1,304 @@
+//! The parsed form of an equation, and printing it back as text.
+
+use std::fmt;
+
+use crate::name::{CanonicalName, equation_form};
+
+/// A byte range in some text: an equation, or a whole model file.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// The span from `start` to `end` (byte offsets).
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start: saturate(start), end: saturate(end) }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    /// This span moved right by `offset` bytes.
+    pub fn shifted(self, offset: usize) -> Span {
+        let offset = saturate(offset);
+        Span { start: self.start.saturating_add(offset), end: self.end.saturating_add(offset) }
+    }
+
+    /// Start as a `usize`.
+    pub fn start(self) -> usize {
+        self.start as usize
+    }
+
+    /// End as a `usize`.
+    pub fn end(self) -> usize {
+        self.end as usize
+    }
+}
+
+fn saturate(offset: usize) -> u32 {
+    u32::try_from(offset).unwrap_or(u32::MAX)
+}
+
+/// A name used in an equation, as written (without quotes) and canonical.
+#[derive(Clone, PartialEq, Debug)]
+pub struct NameRef {
+    /// The name as written, quotes and escapes removed.
+    pub written: String,
+    /// The canonical form used for lookups.
+    pub canonical: CanonicalName,
+}
+
+impl NameRef {
+    /// A name reference from its written form.
+    pub fn new(written: impl Into<String>) -> NameRef {
+        let written = written.into();
+        let canonical = CanonicalName::new(&written);
+        NameRef { written, canonical }
+    }
+}
+
+/// A parsed expression with its span in the equation text.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Expr {
+    /// What the expression is.
+    pub kind: ExprKind,
+    /// Where it is in the equation.
+    pub span: Span,
+}
+
+/// The kinds of expression in the XMILE equation language.
+#[derive(Clone, PartialEq, Debug)]
+pub enum ExprKind {
+    /// A numeric literal (never negative: a minus sign is a [`UnaryOp::Negate`]).
+    Number(f64),
+    /// A variable, or a built-in without arguments such as `TIME` or `PI`.
+    Name(NameRef),
+    /// A function call: a built-in, or a graphical function called by name.
+    Call {
+        /// The function name.
+        function: NameRef,
+        /// Where the function name is.
+        function_span: Span,
+        /// The arguments in order.
+        args: Vec<Expr>,
+    },
+    /// A prefix operator.
+    Unary {
+        /// Which operator.
+        op: UnaryOp,
+        /// Its operand.
+        operand: Box<Expr>,
+    },
+    /// An infix operator.
+    Binary {
+        /// Which operator.
+        op: BinaryOp,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// `IF condition THEN a ELSE b`.
+    If {
+        /// Non-zero means true.
+        condition: Box<Expr>,
+        /// Value when the condition holds.
+        then_branch: Box<Expr>,
+        /// Value otherwise.
+        else_branch: Box<Expr>,
+    },
+}
+
+/// Prefix operators.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum UnaryOp {
+    /// `+x`
+    Plus,
+    /// `-x`
+    Negate,
+    /// `NOT x`: 1 when x is zero, else 0.
+    Not,
+}
+
+/// Infix operators, from loosest to tightest binding.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BinaryOp {
+    /// `OR`
+    Or,
+    /// `AND`
+    And,
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `MOD`, floored: the result has the sign of the divisor.
+    Mod,
+    /// `^`, right-associative.
+    Pow,
+}
+
+/// Binding power levels; higher binds tighter. Shared by the parser and the printer.
+pub(crate) mod precedence {
+    pub const IF: u8 = 0;
+    pub const OR: u8 = 1;
+    pub const AND: u8 = 2;
+    pub const EQUALITY: u8 = 3;
+    pub const RELATIONAL: u8 = 4;
+    pub const ADDITIVE: u8 = 5;
+    pub const MULTIPLICATIVE: u8 = 6;
+    pub const UNARY: u8 = 7;
+    pub const POWER: u8 = 8;
+    pub const ATOM: u8 = 9;
+}
+
+impl BinaryOp {
+    /// How tightly the operator binds.
+    pub(crate) fn precedence(self) -> u8 {
+        use precedence::*;
+        match self {
+            BinaryOp::Or => OR,
+            BinaryOp::And => AND,
+            BinaryOp::Eq | BinaryOp::Ne => EQUALITY,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => RELATIONAL,
+            BinaryOp::Add | BinaryOp::Sub => ADDITIVE,
+            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => MULTIPLICATIVE,
+            BinaryOp::Pow => POWER,
+        }
+    }
+
+    /// Exponentiation groups to the right; everything else to the left.
+    pub(crate) fn is_right_associative(self) -> bool {
+        self == BinaryOp::Pow
+    }
+
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "OR",
+            BinaryOp::And => "AND",
+            BinaryOp::Eq => "=",
+            BinaryOp::Ne => "<>",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "MOD",
+            BinaryOp::Pow => "^",
+        }
+    }
+}
+
+impl Expr {
+    fn precedence(&self) -> u8 {
+        match &self.kind {
+            ExprKind::Number(value) if value.is_sign_negative() => precedence::UNARY,
+            ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Call { .. } => precedence::ATOM,
+            ExprKind::Unary { .. } => precedence::UNARY,
+            ExprKind::Binary { op, .. } => op.precedence(),
+            ExprKind::If { .. } => precedence::IF,
+        }
+    }
+
+    /// Calls `visit` on this expression and every expression inside it, parents first.
+    pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
+        visit(self);
+        match &self.kind {
+            ExprKind::Number(_) | ExprKind::Name(_) => {}
+            ExprKind::Call { args, .. } => args.iter().for_each(|arg| arg.walk(visit)),
+            ExprKind::Unary { operand, .. } => operand.walk(visit),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(visit);
+                rhs.walk(visit);
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                condition.walk(visit);
+                then_branch.walk(visit);
+                else_branch.walk(visit);
+            }
+        }
+    }
+}
+
+/// Writes a number so that parsing it gives back the same bits; `INF` for infinity.
+pub fn format_number(value: f64) -> String {
+    if value.is_infinite() {
+        return if value > 0.0 { "INF".to_owned() } else { "-INF".to_owned() };
+    }
+    let magnitude = value.abs();
+    if magnitude == 0.0 || (1e-5..1e16).contains(&magnitude) { format!("{value}") } else { format!("{value:e}") }
+}
+
+/// Prints the expression in the equation language with as few parentheses as keep its meaning.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ExprKind::Number(value) => f.write_str(&format_number(*value)),
+            ExprKind::Name(name) => f.write_str(&equation_form(&name.written)),
+            ExprKind::Call { function, args, .. } => {
+                write!(f, "{}(", equation_form(&function.written))?;
+                for (index, arg) in args.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_str(")")
+            }
+            ExprKind::Unary { op, operand } => {
+                f.write_str(match op {
+                    UnaryOp::Plus => "+",
+                    UnaryOp::Negate => "-",
+                    UnaryOp::Not => "NOT ",
+                })?;
+                // `- -x` and `-(-1)` must not print as `--x`, which reads as one token elsewhere.
+                let nested_sign = matches!(operand.kind, ExprKind::Unary { .. })
+                    || matches!(operand.kind, ExprKind::Number(v) if v.is_sign_negative());
+                write_operand(f, operand, operand.precedence() < precedence::UNARY || nested_sign)
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let own = op.precedence();
+                let (lhs_parens, rhs_parens) = if op.is_right_associative() {
+                    (lhs.precedence() <= own, rhs.precedence() < own && rhs.precedence() != precedence::UNARY)
+                } else {
+                    (lhs.precedence() < own, rhs.precedence() <= own)
+                };
+                write_operand(f, lhs, lhs_parens)?;
+                write!(f, " {} ", op.symbol())?;
+                write_operand(f, rhs, rhs_parens)
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                write!(f, "IF {condition} THEN {then_branch} ELSE {else_branch}")
+            }
+        }
+    }
+}
+
+fn write_operand(f: &mut fmt::Formatter<'_>, operand: &Expr, parenthesize: bool) -> fmt::Result {
+    if parenthesize { write!(f, "({operand})") } else { write!(f, "{operand}") }
+}

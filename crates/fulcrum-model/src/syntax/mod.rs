@@ -1,0 +1,266 @@
+//! The equation language: XMILE expressions (section 3.3 of the standard).
+//!
+//! [`parse`] turns equation text into an [`Expr`] whose spans are byte offsets into that text.
+//! Names stay names here; resolving them to variables and built-ins is a later stage.
+//!
+//! ```
+//! use fulcrum_model::syntax::parse;
+//! let expr = parse("IF Time > 5 THEN births * 2 ELSE -1").unwrap();
+//! assert_eq!(expr.to_string(), "IF Time > 5 THEN births * 2 ELSE -1");
+//! ```
+
+mod ast;
+mod lexer;
+mod parser;
+
+use std::fmt;
+
+pub use ast::{BinaryOp, Expr, ExprKind, NameRef, Span, UnaryOp, format_number};
+pub use parser::MAX_NESTING;
+
+/// Parses one equation.
+pub fn parse(text: &str) -> Result<Expr, SyntaxError> {
+    parser::Parser::new(text)?.parse_equation()
+}
+
+/// Is `word` reserved (AND, OR, NOT, IF, THEN, ELSE, MOD)?
+pub fn is_keyword(word: &str) -> bool {
+    lexer::Keyword::from_word(word).is_some()
+}
+
+/// Why an equation did not parse, and where (relative to the equation text).
+#[derive(Clone, PartialEq, Debug)]
+pub struct SyntaxError {
+    /// What went wrong.
+    pub kind: SyntaxErrorKind,
+    /// Where, in the equation.
+    pub span: Span,
+}
+
+impl SyntaxError {
+    pub(crate) fn new(kind: SyntaxErrorKind, span: Span) -> SyntaxError {
+        SyntaxError { kind, span }
+    }
+}
+
+/// The ways an equation can fail to parse.
+#[derive(Clone, PartialEq, Debug)]
+#[non_exhaustive]
+pub enum SyntaxErrorKind {
+    /// The equation is empty.
+    Empty,
+    /// A character that is not part of the language.
+    UnexpectedCharacter(char),
+    /// A token that cannot appear here.
+    UnexpectedToken(&'static str),
+    /// Something else was expected here.
+    Expected(&'static str),
+    /// The expression ended but more text follows.
+    TrailingInput,
+    /// A name followed by another name: a name with spaces, unquoted.
+    SpaceInName,
+    /// A number like `1e` or `2e+`.
+    MalformedNumber,
+    /// A number too large for a 64-bit float.
+    NumberOutOfRange,
+    /// A quoted name without its closing quote.
+    UnterminatedName,
+    /// A `{` comment without its `}`.
+    UnterminatedComment,
+    /// A backslash escape other than `\"`, `\\` or `\n` in a quoted name.
+    BadEscape,
+    /// Parentheses or operators nested deeper than [`MAX_NESTING`].
+    TooDeep,
+    /// Valid XMILE that this model format does not support.
+    Unsupported(&'static str),
+    /// The file held something that is not an equation here; its reader has reported it.
+    Unreadable,
+}
+
+impl fmt::Display for SyntaxErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SyntaxErrorKind::Empty => write!(f, "the equation is empty"),
+            SyntaxErrorKind::UnexpectedCharacter(c) => write!(f, "unexpected character `{c}`"),
+            SyntaxErrorKind::UnexpectedToken(token) => write!(f, "unexpected {token}"),
+            SyntaxErrorKind::Expected(what) => write!(f, "expected {what}"),
+            SyntaxErrorKind::TrailingInput => write!(f, "unexpected text after the end of the expression"),
+            SyntaxErrorKind::SpaceInName => {
+                write!(f, "a name with spaces needs underscores (Staff_Count) or quotes (\"Staff Count\")")
+            }
+            SyntaxErrorKind::MalformedNumber => write!(f, "malformed number"),
+            SyntaxErrorKind::NumberOutOfRange => write!(f, "number is too large"),
+            SyntaxErrorKind::UnterminatedName => write!(f, "quoted name has no closing quote"),
+            SyntaxErrorKind::UnterminatedComment => write!(f, "comment has no closing `}}`"),
+            SyntaxErrorKind::BadEscape => write!(f, "invalid escape in a quoted name (use \\\", \\\\ or \\n)"),
+            SyntaxErrorKind::TooDeep => write!(f, "expression is nested more than {MAX_NESTING} levels deep"),
+            SyntaxErrorKind::Unsupported(what) => write!(f, "{what} are not supported here"),
+            SyntaxErrorKind::Unreadable => write!(f, "the value is not an equation"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn show(text: &str) -> String {
+        match parse(text) {
+            Ok(expr) => sexpr(&expr),
+            Err(error) => format!("error {:?} at {}..{}", error.kind, error.span.start, error.span.end),
+        }
+    }
+
+    /// Fully parenthesised form, to check grouping.
+    fn sexpr(expr: &Expr) -> String {
+        match &expr.kind {
+            ExprKind::Number(value) => format!("{value}"),
+            ExprKind::Name(name) => name.canonical.to_string(),
+            ExprKind::Call { function, args, .. } => {
+                let args: Vec<_> = args.iter().map(sexpr).collect();
+                format!("{}({})", function.canonical, args.join(" "))
+            }
+            ExprKind::Unary { op, operand } => format!("({op:?} {})", sexpr(operand)),
+            ExprKind::Binary { op, lhs, rhs } => format!("({} {} {})", op.symbol(), sexpr(lhs), sexpr(rhs)),
+            ExprKind::If { condition, then_branch, else_branch } => {
+                format!("(if {} {} {})", sexpr(condition), sexpr(then_branch), sexpr(else_branch))
+            }
+        }
+    }
+
+    #[test]
+    fn grouping_follows_xmile_precedence() {
+        let cases = [
+            ("1 + 2 * 3", "(+ 1 (* 2 3))"),
+            ("1 - 2 - 3", "(- (- 1 2) 3)"),
+            ("2 ^ 3 ^ 2", "(^ 2 (^ 3 2))"),
+            ("-2 ^ 2", "(Negate (^ 2 2))"),
+            ("2 ^ -1", "(^ 2 (Negate 1))"),
+            ("a * -b", "(* a (Negate b))"),
+            ("a MOD b * c", "(* (MOD a b) c)"),
+            ("a < b = c > d", "(= (< a b) (> c d))"),
+            ("a OR b AND c", "(OR a (AND b c))"),
+            ("NOT a AND b", "(AND (Not a) b)"),
+            ("IF a THEN b ELSE c + 1", "(if a b (+ c 1))"),
+            ("1 + IF a THEN b ELSE c", "(+ 1 (if a b c))"),
+            ("MAX(a, MIN(b, 2))", "max(a min(b 2))"),
+            ("PI", "pi"),
+            ("f()", "f()"),
+            ("a <> b", "(<> a b)"),
+            ("a == b", "(= a b)"),
+            ("(a + b) * c", "(* (+ a b) c)"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(show(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_names() {
+        let cases = [
+            ("1e-3", "0.001"),
+            (".5", "0.5"),
+            ("14.", "14"),
+            ("6E5", "600000"),
+            ("+8.123e-10", "(Plus 0.0000000008123)"),
+            ("Birth_Rate", "birth_rate"),
+            ("\"Birth Rate\"", "birth_rate"),
+            ("\"say \\\"hi\\\"\"", "say_\"hi\""),
+            ("funcs.find", "funcs.find"),
+            ("$cost", "error UnexpectedCharacter('$') at 0..1"),
+            ("cost$", "cost$"),
+            ("2e", "error MalformedNumber at 0..2"),
+            ("1e999", "error NumberOutOfRange at 0..5"),
+            ("Stock {the level} * 2", "(* stock 2)"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(show(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_point_at_the_problem() {
+        let cases = [
+            ("", "error Empty at 0..0"),
+            ("   ", "error Empty at 3..3"),
+            ("a +", "error Expected(\"an expression\") at 3..3"),
+            ("(a + b", "error Expected(\"`)`\") at 6..6"),
+            ("a b", "error SpaceInName at 2..3"),
+            ("a + 1 2", "error TrailingInput at 6..7"),
+            ("MAX(a b)", "error Expected(\"`,` or `)`\") at 6..7"),
+            ("IF a THEN b", "error Expected(\"ELSE\") at 11..11"),
+            ("a ? b", "error UnexpectedCharacter('?') at 2..3"),
+            ("\"open", "error UnterminatedName at 0..5"),
+            ("a {note", "error UnterminatedComment at 2..7"),
+            ("\"a\\tb\"", "error BadEscape at 2..4"),
+            ("a[1]", "error Unsupported(\"array subscripts\") at 1..2"),
+            (") + 1", "error UnexpectedToken(\"`)`\") at 0..1"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(show(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(parse(&deep).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
+        let negations = format!("{}1", "-".repeat(100_000));
+        assert_eq!(parse(&negations).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
+        let fine = format!("{}1{}", "(".repeat(150), ")".repeat(150));
+        assert!(parse(&fine).is_ok());
+    }
+
+    /// Random expressions in the language, printed by hand with plenty of parentheses.
+    fn arbitrary_equation() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            (0u32..1000, 0u32..100).prop_map(|(whole, frac)| format!("{whole}.{frac}")),
+            prop::sample::select(vec!["a", "Birth_Rate", "\"x y\"", "TIME", "b"]).prop_map(str::to_owned),
+        ];
+        leaf.prop_recursive(6, 64, 4, |inner| {
+            let ops = prop::sample::select(vec!["+", "-", "*", "/", "^", "MOD", "<", "<=", "=", "<>", "AND", "OR"]);
+            prop_oneof![
+                (inner.clone(), ops, inner.clone()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+                (inner.clone(), ops_unary()).prop_map(|(a, op)| format!("{op}{a}")),
+                inner.clone().prop_map(|a| format!("({a})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("MAX({a}, {b})")),
+                (inner.clone(), inner.clone(), inner).prop_map(|(c, a, b)| format!("(IF {c} THEN {a} ELSE {b})")),
+            ]
+        })
+    }
+
+    fn ops_unary() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["-", "+", "NOT "])
+    }
+
+    /// Spans are not part of the meaning: compare trees without them.
+    fn strip(expr: &Expr) -> String {
+        sexpr(expr)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn printing_then_parsing_round_trips(text in arbitrary_equation()) {
+            let parsed = parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e:?}")))?;
+            let printed = parsed.to_string();
+            let reparsed = parse(&printed).map_err(|e| TestCaseError::fail(format!("{printed}: {e:?}")))?;
+            prop_assert_eq!(strip(&parsed), strip(&reparsed), "printed as {}", printed);
+            prop_assert_eq!(printed.clone(), reparsed.to_string());
+        }
+
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,40}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn numbers_round_trip_exactly(value in proptest::num::f64::POSITIVE | proptest::num::f64::ZERO) {
+            let text = format_number(value);
+            let parsed = parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e:?}")))?;
+            prop_assert_eq!(parsed.kind, ExprKind::Number(value));
+        }
+    }
+}

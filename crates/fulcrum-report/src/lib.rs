@@ -1,0 +1,177 @@
+//! Writing results: CSV in the layouts researchers script against and planners open in a
+//! spreadsheet, always written atomically.
+//!
+//! - [`write_results_csv`]: one run, wide: `time` then one column per variable, as PySD and
+//!   Vensim users know it.
+//! - [`write_atomically`]: every output file goes to a temporary file beside its destination and
+//!   is renamed into place only when complete, so a crash or Ctrl-C never leaves half a file.
+//! - [`format_number`]: the shortest text that reads back as the same `f64`.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use fulcrum_sim::Results;
+
+/// What can go wrong writing output.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// Writing failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file being written.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The output path names an input file, which fulcrum never overwrites.
+    #[error("refusing to overwrite {0}, which is an input")]
+    WouldOverwriteInput(PathBuf),
+}
+
+/// Writes a file atomically: `write` fills a temporary file in the destination's directory,
+/// which is flushed, synced and then renamed over `path`. On error nothing is left behind.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), ReportError> {
+    let io_error = |source: io::Error| ReportError::Io { path: path.to_owned(), source };
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{}.", path.file_name().and_then(|n| n.to_str()).unwrap_or("output")))
+        .suffix(".partial")
+        .tempfile_in(&directory)
+        .map_err(io_error)?;
+    {
+        let mut buffered = io::BufWriter::new(file.as_file_mut());
+        write(&mut buffered).map_err(io_error)?;
+        buffered.flush().map_err(io_error)?;
+    }
+    file.as_file().sync_all().map_err(io_error)?;
+    file.persist(path).map_err(|error| io_error(error.error))?;
+    Ok(())
+}
+
+/// Refuses an output path that is one of the inputs (compared after resolving links).
+pub fn check_not_input(output: &Path, inputs: &[&Path]) -> Result<(), ReportError> {
+    let Ok(output_real) = fs::canonicalize(output) else {
+        // The output does not exist yet, so it is not an input.
+        return Ok(());
+    };
+    for input in inputs {
+        if fs::canonicalize(input).is_ok_and(|input_real| input_real == output_real) {
+            return Err(ReportError::WouldOverwriteInput(output.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// The shortest decimal text that parses back to exactly `value`; plain notation for everyday
+/// magnitudes, exponent notation for very large or small ones. `NaN`, `inf` and `-inf` as
+/// pandas and R read them.
+pub fn format_number(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_owned();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf".to_owned() } else { "-inf".to_owned() };
+    }
+    let magnitude = value.abs();
+    if magnitude == 0.0 {
+        // Keeps -0 from reading as a different number in diffs.
+        "0".to_owned()
+    } else if (1e-5..1e16).contains(&magnitude) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    }
+}
+
+/// Writes one run as CSV: a `time` column, then one column per variable named as in the model.
+pub fn write_results_csv(results: &Results, output: &mut dyn Write) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(output);
+    let header = std::iter::once("time").chain(results.names().iter().map(String::as_str));
+    writer.write_record(header).map_err(csv_to_io)?;
+    let columns: Vec<&[f64]> = (0..results.names().len()).map(|column| results.column(column)).collect();
+    let mut record = Vec::with_capacity(columns.len() + 1);
+    for (row, &time) in results.times().iter().enumerate() {
+        record.clear();
+        record.push(format_number(time));
+        record.extend(columns.iter().map(|column| format_number(column[row])));
+        writer.write_record(&record).map_err(csv_to_io)?;
+    }
+    writer.flush()
+}
+
+fn csv_to_io(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => error,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fulcrum_model::builder::ModelBuilder;
+    use proptest::prelude::*;
+
+    #[test]
+    fn results_csv_has_time_then_variables_quoted_by_csv_rules() {
+        let model =
+            ModelBuilder::new(0.0, 2.0, 1.0).stock("Stock, with comma", "1", &["in"], &[]).flow("in", "0.5").build();
+        let compiled = fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles");
+        let results = compiled.new_run().run().expect("runs");
+        let mut out = Vec::new();
+        write_results_csv(&results, &mut out).expect("writes");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "time,\"Stock, with comma\",in\n0,1,0.5\n1,1.5,0.5\n2,2,0.5\n"
+        );
+    }
+
+    #[test]
+    fn atomic_write_replaces_only_when_complete() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let path = directory.path().join("out.csv");
+        write_atomically(&path, |w| w.write_all(b"first")).expect("written");
+        let failed = write_atomically(&path, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("interrupted"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(fs::read_to_string(&path).expect("read"), "first");
+        let leftovers: Vec<_> = fs::read_dir(directory.path()).expect("list").collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn inputs_are_never_outputs() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let input = directory.path().join("model.toml");
+        fs::write(&input, "x").expect("write");
+        let same = directory.path().join(".").join("model.toml");
+        assert!(check_not_input(&same, &[&input]).is_err());
+        assert!(check_not_input(&directory.path().join("out.csv"), &[&input]).is_ok());
+    }
+
+    #[test]
+    fn special_numbers() {
+        assert_eq!(format_number(100.0), "100");
+        assert_eq!(format_number(0.1), "0.1");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(1e300), "1e300");
+        assert_eq!(format_number(1.5e-7), "1.5e-7");
+        assert_eq!(format_number(f64::NAN), "NaN");
+        assert_eq!(format_number(f64::NEG_INFINITY), "-inf");
+    }
+
+    proptest! {
+        #[test]
+        fn numbers_read_back_exactly(value in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL) {
+            let text = format_number(value);
+            prop_assert_eq!(text.parse::<f64>().ok(), Some(value));
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! A batch of runs side by side: lane `l` of every slot belongs to run `l`.
+//!
+//! A step is: evaluate at `t` (auxiliaries, flows, rates) → report saved times to the observer
+//! → note what `PREVIOUS` and `DELAY` will need → integrate the stocks to `t + dt` (Runge-Kutta
+//! stages evaluate again) → make the noted values current → draw this step's random numbers.
+//! Nothing is allocated per step.
+
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+
+use fulcrum_model::{Method, VarId};
+
+use crate::program::{Slot, fixed};
+use crate::vm::execute;
+use crate::{CompiledModel, Failure, SimError};
+
+/// The values of a batch at one saved time.
+pub struct SavePoint<'a, const L: usize> {
+    /// Which saved time this is: 0 for the start.
+    pub index: usize,
+    /// The simulation time.
+    pub time: f64,
+    values: &'a [[f64; L]],
+    model: &'a CompiledModel,
+}
+
+impl<'a, const L: usize> SavePoint<'a, L> {
+    /// The values of a variable in every lane.
+    pub fn get(&self, variable: VarId) -> &'a [f64; L] {
+        &self.values[self.model.variables[variable.index()].slot as usize]
+    }
+}
+
+/// Receives the batch's values at every saved time.
+pub trait Observer<const L: usize> {
+    /// Called once per saved time, in time order.
+    fn observe(&mut self, point: &SavePoint<'_, L>);
+}
+
+impl<const L: usize, F: FnMut(&SavePoint<'_, L>)> Observer<L> for F {
+    fn observe(&mut self, point: &SavePoint<'_, L>) {
+        self(point)
+    }
+}
+
+/// Runs up to `L` runs of a compiled model at once. Reuse it: buffers are allocated once.
+pub struct Batch<'m, const L: usize> {
+    model: &'m CompiledModel,
+    values: Vec<[f64; L]>,
+    /// Per-lane values of the model's constants, by position in [`CompiledModel::constants`].
+    constants: Vec<[f64; L]>,
+    /// Runge-Kutta scratch: stocks at the start of the step and the stage rates.
+    start_stocks: Vec<[f64; L]>,
+    stage_rates: [Vec<[f64; L]>; 4],
+    delays: Vec<Pipeline<L>>,
+    /// Each lane's generator for unseeded random functions.
+    lane_rngs: Vec<ChaCha8Rng>,
+    /// One generator per seeded random function, shared by all lanes.
+    seeded_rngs: Vec<ChaCha8Rng>,
+    failures: [Option<Failure>; L],
+}
+
+/// A fixed transport delay: one ring buffer per lane, each as long as that lane's delay.
+struct Pipeline<const L: usize> {
+    buffers: [Vec<f64>; L],
+    heads: [usize; L],
+}
+
+/// Delays longer than this many steps are refused: the buffer would not fit comfortably.
+const MAX_DELAY_STEPS: f64 = 1e8;
+
+impl<'m, const L: usize> Batch<'m, L> {
+    /// A batch whose constants start at the model's values and whose runs use streams 0..L of
+    /// seed 0.
+    pub fn new(model: &'m CompiledModel) -> Batch<'m, L> {
+        let layout = &model.layout;
+        let stocks = layout.stock_count;
+        let constants = model.constants.iter().map(|c| [c.default; L]).collect();
+        let mut batch = Batch {
+            model,
+            values: vec![[0.0; L]; layout.slot_count],
+            constants,
+            start_stocks: vec![[0.0; L]; stocks],
+            stage_rates: std::array::from_fn(|_| vec![[0.0; L]; stocks]),
+            delays: layout
+                .delays
+                .iter()
+                .map(|_| Pipeline { buffers: std::array::from_fn(|_| Vec::new()), heads: [0; L] })
+                .collect(),
+            lane_rngs: Vec::new(),
+            seeded_rngs: Vec::new(),
+            failures: std::array::from_fn(|_| None),
+        };
+        batch.set_runs(0, std::array::from_fn(|lane| lane as u64));
+        batch
+    }
+
+    /// The model this batch runs.
+    pub fn model(&self) -> &'m CompiledModel {
+        self.model
+    }
+
+    /// Sets a constant in one lane.
+    pub fn set(&mut self, lane: usize, constant: usize, value: f64) {
+        if let (Some(values), true) = (self.constants.get_mut(constant), lane < L) {
+            values[lane] = value;
+        }
+    }
+
+    /// Sets a constant in every lane.
+    pub fn set_all(&mut self, constant: usize, value: f64) {
+        if let Some(values) = self.constants.get_mut(constant) {
+            *values = [value; L];
+        }
+    }
+
+    /// Random functions in lane `l` draw from ChaCha8 stream `run_ids[l]` of `seed`, so a run's
+    /// numbers depend on its id, never on which batch or lane it lands in.
+    pub fn set_runs(&mut self, seed: u64, run_ids: [u64; L]) {
+        if self.model.layout.draws.iter().any(|draw| draw.seed.is_none()) {
+            self.lane_rngs = run_ids
+                .iter()
+                .map(|&run| {
+                    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                    rng.set_stream(run);
+                    rng
+                })
+                .collect();
+        }
+    }
+
+    /// Runs every lane from start to stop, calling the observer at each saved time. Returns
+    /// the failure of each lane that produced NaN or infinity (the other lanes finish).
+    pub fn run(&mut self, observer: &mut impl Observer<L>) -> &[Option<Failure>; L] {
+        self.failures = std::array::from_fn(|_| None);
+        self.initialize();
+        let model = self.model;
+        let axis = model.axis;
+        let mut save_index = 0;
+        for step in 0..=axis.steps {
+            self.set_time(axis.time_at(step));
+            execute(&model.evaluate, &mut self.values, &model.graphs);
+            if axis.is_saved(step) {
+                self.check_variables(axis.time_at(step));
+                observer.observe(&SavePoint {
+                    index: save_index,
+                    time: axis.time_at(step),
+                    values: &self.values,
+                    model,
+                });
+                save_index += 1;
+            }
+            if step == axis.steps || self.failures.iter().all(Option::is_some) {
+                break;
+            }
+            self.capture_states();
+            self.integrate(axis.time_at(step), axis.dt);
+            self.commit_states();
+            self.check_stocks(axis.time_at(step), axis.time_at(step + 1));
+            self.draw();
+        }
+        &self.failures
+    }
+
+    fn set_time(&mut self, time: f64) {
+        self.values[fixed::TIME as usize] = [time; L];
+    }
+
+    fn initialize(&mut self) {
+        let model = self.model;
+        let layout = &model.layout;
+        let axis = &model.axis;
+        self.values[fixed::DT as usize] = [axis.dt; L];
+        self.values[fixed::START as usize] = [axis.start; L];
+        self.values[fixed::STOP as usize] = [axis.stop; L];
+        for &(slot, value) in &layout.literals {
+            self.values[slot as usize] = [value; L];
+        }
+        for (constant, values) in model.constants.iter().zip(&self.constants) {
+            self.values[constant.slot as usize] = *values;
+        }
+        self.seeded_rngs = layout.draws.iter().filter_map(|draw| draw.seed).map(ChaCha8Rng::seed_from_u64).collect();
+        self.set_time(axis.start);
+        self.draw();
+        execute(&model.initial, &mut self.values, &model.graphs);
+        self.start_delays();
+        self.check_variables(axis.start);
+    }
+
+    /// Fills each pipeline delay with its initial output, as many steps long as its delay time
+    /// at the start (rounded to whole steps, at least one).
+    fn start_delays(&mut self) {
+        let layout = &self.model.layout;
+        let dt = self.model.axis.dt;
+        for (slots, pipeline) in layout.delays.iter().zip(&mut self.delays) {
+            let delay_times = self.values[slots.delay_time as usize];
+            let initial = self.values[slots.initial as usize];
+            for lane in 0..L {
+                let steps = (delay_times[lane] / dt).round().clamp(1.0, MAX_DELAY_STEPS);
+                // A NaN delay time counts as one step; the NaN shows up in the run's check.
+                let steps = if steps.is_nan() { 1 } else { steps as usize };
+                let buffer = &mut pipeline.buffers[lane];
+                buffer.clear();
+                buffer.resize(steps, initial[lane]);
+                pipeline.heads[lane] = 0;
+            }
+        }
+    }
+
+    /// Notes the values at `t` that `PREVIOUS` and `DELAY` hand on to `t + dt`, before
+    /// Runge-Kutta stages overwrite the auxiliaries.
+    fn capture_states(&mut self) {
+        let layout = &self.model.layout;
+        for previous in &layout.previous {
+            self.values[previous.pending as usize] = self.values[previous.source as usize];
+        }
+        for (slots, pipeline) in layout.delays.iter().zip(&mut self.delays) {
+            let input = self.values[slots.input as usize];
+            for lane in 0..L {
+                let buffer = &mut pipeline.buffers[lane];
+                let head = pipeline.heads[lane];
+                buffer[head] = input[lane];
+                pipeline.heads[lane] = (head + 1) % buffer.len();
+            }
+        }
+    }
+
+    fn commit_states(&mut self) {
+        let layout = &self.model.layout;
+        for previous in &layout.previous {
+            self.values[previous.value as usize] = self.values[previous.pending as usize];
+        }
+        for (slots, pipeline) in layout.delays.iter().zip(&self.delays) {
+            let output = &mut self.values[slots.output as usize];
+            for lane in 0..L {
+                output[lane] = pipeline.buffers[lane][pipeline.heads[lane]];
+            }
+        }
+    }
+
+    /// Draws this step's standard variates: once per step, shared by all Runge-Kutta stages.
+    fn draw(&mut self) {
+        let layout = &self.model.layout;
+        let mut seeded = self.seeded_rngs.iter_mut();
+        for draw in &layout.draws {
+            let values = &mut self.values[draw.slot as usize];
+            if draw.seed.is_some() {
+                if let Some(rng) = seeded.next() {
+                    *values = [variate(rng, draw.normal); L];
+                }
+            } else {
+                for (value, rng) in values.iter_mut().zip(&mut self.lane_rngs) {
+                    *value = variate(rng, draw.normal);
+                }
+            }
+        }
+    }
+
+    /// Advances the stocks from `time` to `time + dt`. The rates at `time` are already computed.
+    fn integrate(&mut self, time: f64, dt: f64) {
+        let model = self.model;
+        let layout = &model.layout;
+        let stocks = layout.first_stock as usize..layout.first_stock as usize + layout.stock_count;
+        let rates = layout.first_rate as usize..layout.first_rate as usize + layout.stock_count;
+        match model.axis.method {
+            Method::Euler => {
+                let (head, tail) = self.values.split_at_mut(rates.start);
+                for (stock, rate) in head[stocks].iter_mut().zip(&tail[..layout.stock_count]) {
+                    for lane in 0..L {
+                        stock[lane] += dt * rate[lane];
+                    }
+                }
+            }
+            Method::Rk2 => {
+                self.start_stocks.copy_from_slice(&self.values[stocks.clone()]);
+                self.stage_rates[0].copy_from_slice(&self.values[rates.clone()]);
+                self.set_stage(&stocks, 0, dt, time + dt);
+                self.stage_rates[1].copy_from_slice(&self.values[rates.clone()]);
+                let [k1, k2, ..] = &self.stage_rates;
+                for (((stock, start), k1), k2) in self.values[stocks].iter_mut().zip(&self.start_stocks).zip(k1).zip(k2)
+                {
+                    for lane in 0..L {
+                        stock[lane] = start[lane] + dt / 2.0 * (k1[lane] + k2[lane]);
+                    }
+                }
+            }
+            Method::Rk4 => {
+                self.start_stocks.copy_from_slice(&self.values[stocks.clone()]);
+                self.stage_rates[0].copy_from_slice(&self.values[rates.clone()]);
+                self.set_stage(&stocks, 0, dt / 2.0, time + dt / 2.0);
+                self.stage_rates[1].copy_from_slice(&self.values[rates.clone()]);
+                self.set_stage(&stocks, 1, dt / 2.0, time + dt / 2.0);
+                self.stage_rates[2].copy_from_slice(&self.values[rates.clone()]);
+                self.set_stage(&stocks, 2, dt, time + dt);
+                self.stage_rates[3].copy_from_slice(&self.values[rates.clone()]);
+                let [k1, k2, k3, k4] = &self.stage_rates;
+                for (index, stock) in self.values[stocks].iter_mut().enumerate() {
+                    let start = self.start_stocks[index];
+                    for lane in 0..L {
+                        stock[lane] = start[lane]
+                            + dt / 6.0
+                                * (k1[index][lane] + 2.0 * k2[index][lane] + 2.0 * k3[index][lane] + k4[index][lane]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets the stocks to `start + h * k[stage]` and evaluates the rates at `stage_time`.
+    fn set_stage(&mut self, stocks: &std::ops::Range<usize>, stage: usize, h: f64, stage_time: f64) {
+        let rates = &self.stage_rates[stage];
+        for ((stock, start), rate) in self.values[stocks.clone()].iter_mut().zip(&self.start_stocks).zip(rates) {
+            for lane in 0..L {
+                stock[lane] = start[lane] + h * rate[lane];
+            }
+        }
+        self.set_time(stage_time);
+        execute(&self.model.evaluate, &mut self.values, &self.model.graphs);
+    }
+
+    /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,
+    /// the culprit is usually a flow from the step before: report the first bad variable among
+    /// those still holding that step's values, else the stock.
+    fn check_stocks(&mut self, previous_time: f64, time: f64) {
+        let layout = &self.model.layout;
+        let first = layout.first_stock as usize;
+        if all_finite(&self.values[first..first + layout.stock_count]) {
+            return;
+        }
+        for lane in 0..L {
+            if self.failures[lane].is_some() {
+                continue;
+            }
+            let bad_stock = (first..first + layout.stock_count).find(|&slot| !self.values[slot][lane].is_finite());
+            if let Some(stock_slot) = bad_stock {
+                let culprit = layout.checked.iter().find(|(slot, _)| {
+                    let is_stock = (first..first + layout.stock_count).contains(&(*slot as usize));
+                    !is_stock && !self.values[*slot as usize][lane].is_finite()
+                });
+                self.failures[lane] = Some(match culprit {
+                    Some(&(slot, variable)) => self.failure(variable, slot, lane, previous_time),
+                    None => {
+                        let variable = self.model.variable_at(stock_slot as Slot);
+                        self.failure(variable, stock_slot as Slot, lane, time)
+                    }
+                });
+            }
+        }
+    }
+
+    /// Every variable is checked at the times that are reported.
+    fn check_variables(&mut self, time: f64) {
+        for &(slot, variable) in &self.model.layout.checked {
+            let values = &self.values[slot as usize];
+            if all_finite(std::slice::from_ref(values)) {
+                continue;
+            }
+            for lane in 0..L {
+                if self.failures[lane].is_none() && !values[lane].is_finite() {
+                    self.failures[lane] = Some(self.failure(variable, slot, lane, time));
+                }
+            }
+        }
+    }
+
+    fn failure(&self, variable: VarId, slot: Slot, lane: usize, time: f64) -> Failure {
+        Failure { variable, name: self.model.display_name(variable), time, value: self.values[slot as usize][lane] }
+    }
+
+    /// The failure of lane `lane` in the last run, as an error.
+    pub fn lane_error(&self, lane: usize) -> Option<SimError> {
+        self.failures.get(lane)?.clone().map(SimError::NonFinite)
+    }
+}
+
+/// Are all values finite? Branch-free, so it vectorizes: `x * 0` is NaN exactly when `x` is
+/// NaN or infinite, and NaN survives the sum.
+fn all_finite<const L: usize>(slots: &[[f64; L]]) -> bool {
+    let mut sum = [0.0; L];
+    for values in slots {
+        for lane in 0..L {
+            sum[lane] += values[lane] * 0.0;
+        }
+    }
+    sum.iter().all(|s| *s == 0.0)
+}
+
+fn variate(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
+    if normal { rng.sample(StandardNormal) } else { rng.random::<f64>() }
+}

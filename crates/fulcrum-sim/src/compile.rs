@@ -1,0 +1,596 @@
+//! Resolved model → flat program over slots.
+//!
+//! Two programs come out. The initial program computes every variable at the start time in
+//! dependency order (stocks get their initial values there). The evaluation program recomputes
+//! what can change — auxiliaries and flows that read stocks, time or state — and the stocks' net
+//! rates; the integrators run it once per Euler step or per Runge-Kutta stage. Variables that can
+//! never change during a run are computed once, in the initial program only.
+
+use std::collections::HashMap;
+
+use fulcrum_model::resolve::{Expr, Function, ResolvedKind, ResolvedModel, VarId};
+use fulcrum_model::syntax::{BinaryOp, UnaryOp};
+
+use crate::error::SimError;
+use crate::program::{
+    BinaryKind, DelaySlots, DrawSlot, Layout, NO_BUDGET, Op, PreviousSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
+};
+use crate::{CompiledModel, ConstantInfo, VariableInfo};
+
+/// Compiles a resolved model. Compile once; run it as many times as you like.
+pub fn compile(model: &ResolvedModel) -> Result<CompiledModel, SimError> {
+    let mut compiler = Compiler::new(model)?;
+    compiler.initial_program();
+    compiler.evaluation_program();
+    Ok(compiler.finish())
+}
+
+struct Compiler<'m> {
+    model: &'m ResolvedModel,
+    layout: Layout,
+    next_slot: u32,
+    free_temps: Vec<Slot>,
+    literals: HashMap<u64, Slot>,
+    /// Slot of each variable, by id.
+    slots: Vec<Slot>,
+    /// Snapshot slot of each variable read by `INIT`.
+    snapshots: HashMap<VarId, Slot>,
+    /// Budget slot of each non-negative stock.
+    budgets: HashMap<VarId, Slot>,
+    /// Variables that cannot change during a run.
+    is_static: Vec<bool>,
+    previous_ready: Vec<bool>,
+    delays_ready: Vec<bool>,
+    initial: Vec<Op>,
+    evaluate: Vec<Op>,
+    axis: TimeAxis,
+}
+
+/// A slot holding a result, and whether it is a temporary to give back after use.
+#[derive(Clone, Copy)]
+struct Operand {
+    slot: Slot,
+    temporary: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Phase {
+    Initial,
+    Evaluate,
+}
+
+impl<'m> Compiler<'m> {
+    fn new(model: &'m ResolvedModel) -> Result<Compiler<'m>, SimError> {
+        let sim = &model.sim;
+        // The resolver has checked dt > 0 and stop > start; a tiny tolerance keeps 10/0.1 at 100.
+        let steps = ((sim.stop - sim.start) / sim.dt + 1e-9).floor();
+        if !(1.0..1e12).contains(&steps) {
+            return Err(SimError::InvalidTimeAxis { start: sim.start, stop: sim.stop, dt: sim.dt });
+        }
+        let save_every = (sim.effective_save_step() / sim.dt).round().max(1.0) as usize;
+        let axis = TimeAxis {
+            start: sim.start,
+            stop: sim.stop,
+            dt: sim.dt,
+            steps: steps as usize,
+            save_every,
+            method: sim.method,
+        };
+
+        let count = model.variables.len();
+        let mut compiler = Compiler {
+            model,
+            layout: Layout::default(),
+            next_slot: fixed::COUNT,
+            free_temps: Vec::new(),
+            literals: HashMap::new(),
+            slots: vec![0; count],
+            snapshots: HashMap::new(),
+            budgets: HashMap::new(),
+            is_static: vec![false; count],
+            previous_ready: vec![false; model.previous.len()],
+            delays_ready: vec![false; model.delays.len()],
+            initial: Vec::new(),
+            evaluate: Vec::new(),
+            axis,
+        };
+        compiler.allocate_variables()?;
+        compiler.find_static_variables();
+        Ok(compiler)
+    }
+
+    fn allocate(&mut self) -> Slot {
+        let slot = self.next_slot;
+        self.next_slot = self.next_slot.saturating_add(1);
+        slot
+    }
+
+    /// Stocks first and contiguous, then their rates in the same order, so that integrators
+    /// work on two plain ranges; then everything else.
+    fn allocate_variables(&mut self) -> Result<(), SimError> {
+        let model = self.model;
+        let stocks: Vec<VarId> = model.stocks().collect();
+        self.layout.first_stock = self.next_slot;
+        self.layout.stock_count = stocks.len();
+        for &stock in &stocks {
+            self.slots[stock.index()] = self.allocate();
+        }
+        self.layout.first_rate = self.next_slot;
+        for _ in &stocks {
+            self.allocate();
+        }
+        for (index, variable) in model.variables.iter().enumerate() {
+            if !matches!(variable.kind, ResolvedKind::Stock { .. }) {
+                self.slots[index] = self.allocate();
+            }
+            if let ResolvedKind::Stock { non_negative: true, .. } = variable.kind {
+                let budget = self.allocate();
+                self.budgets.insert(VarId(index as u32), budget);
+            }
+        }
+        for variable in &model.variables {
+            let equations = match &variable.kind {
+                ResolvedKind::Auxiliary(equation) | ResolvedKind::Flow { equation, .. } => vec![equation],
+                ResolvedKind::Stock { initial, .. } => vec![initial],
+                _ => vec![],
+            };
+            let mut targets = Vec::new();
+            for equation in equations {
+                equation.walk(&mut |expr| {
+                    if let Expr::Init(target) = expr {
+                        targets.push(*target);
+                    }
+                });
+            }
+            for target in targets {
+                if !self.snapshots.contains_key(&target)
+                    && !matches!(model.variable(target).kind, ResolvedKind::Constant(_))
+                {
+                    let slot = self.allocate();
+                    self.snapshots.insert(target, slot);
+                }
+            }
+        }
+        for state in &model.previous {
+            let (value, pending) = (self.allocate(), self.allocate());
+            self.layout.previous.push(PreviousSlots { source: self.slots[state.source.index()], value, pending });
+        }
+        for delay in &model.delays {
+            let (output, delay_time, initial) = (self.allocate(), self.allocate(), self.allocate());
+            self.layout.delays.push(DelaySlots { input: self.slots[delay.input.index()], output, delay_time, initial });
+        }
+        for draw in &model.draws {
+            let slot = self.allocate();
+            self.layout.draws.push(DrawSlot { slot, normal: draw.distribution.uses_normal_variate(), seed: draw.seed });
+        }
+        if self.next_slot >= u32::MAX / 2 {
+            return Err(SimError::TooLarge);
+        }
+        Ok(())
+    }
+
+    /// A variable is static when nothing it reads can change during a run: no stocks, time, test
+    /// inputs, randomness or per-step state, and only constants or other static variables.
+    /// Flows that a non-negative stock may limit are never static: the limit depends on the stock.
+    fn find_static_variables(&mut self) {
+        let model = self.model;
+        let limited = self.limited_flows();
+        for &id in &model.initial_order {
+            let equation = match &model.variable(id).kind {
+                ResolvedKind::Auxiliary(equation) => equation,
+                ResolvedKind::Flow { equation, .. } if !limited.contains(&id) => equation,
+                _ => continue,
+            };
+            let mut reads_dynamic = equation.reads_clock_or_state();
+            equation.walk(&mut |expr| {
+                if let Expr::Var(source) = expr {
+                    let source_is_fixed = matches!(model.variable(*source).kind, ResolvedKind::Constant(_))
+                        || self.is_static[source.index()];
+                    reads_dynamic |= !source_is_fixed;
+                }
+            });
+            self.is_static[id.index()] = !reads_dynamic;
+        }
+    }
+
+    fn limited_flows(&self) -> Vec<VarId> {
+        let mut flows = Vec::new();
+        for variable in &self.model.variables {
+            if let ResolvedKind::Stock { inflows, outflows, non_negative: true, .. } = &variable.kind {
+                flows.extend(inflows.iter().chain(outflows));
+            }
+        }
+        flows
+    }
+
+    fn initial_program(&mut self) {
+        let model = self.model;
+        for &id in &model.initial_order {
+            let slot = self.slots[id.index()];
+            match &model.variable(id).kind {
+                ResolvedKind::Stock { initial, .. } => self.emit_into(initial, slot, Phase::Initial),
+                ResolvedKind::Auxiliary(equation) => self.emit_into(equation, slot, Phase::Initial),
+                ResolvedKind::Flow { equation, non_negative } => {
+                    self.emit_into(equation, slot, Phase::Initial);
+                    if *non_negative {
+                        self.initial.push(Op::ClampNonNegative { slot });
+                    }
+                }
+                ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) => continue,
+            }
+            if let Some(&snapshot) = self.snapshots.get(&id) {
+                self.initial.push(Op::Copy { dst: snapshot, src: slot });
+            }
+        }
+        // Every state is read by some variable, so it is ready by now; this is a safety net.
+        for index in 0..model.previous.len() {
+            self.prepare_previous(index);
+        }
+        for index in 0..model.delays.len() {
+            self.prepare_delay(index);
+        }
+    }
+
+    fn evaluation_program(&mut self) {
+        let model = self.model;
+        let mut budgets: Vec<(VarId, Slot)> = self.budgets.iter().map(|(id, slot)| (*id, *slot)).collect();
+        budgets.sort_unstable();
+        for &(stock, budget) in &budgets {
+            self.evaluate.push(Op::StartBudget { budget, stock: self.slots[stock.index()] });
+        }
+        for &id in &model.step_order {
+            if self.is_static[id.index()] {
+                continue;
+            }
+            let slot = self.slots[id.index()];
+            match &model.variable(id).kind {
+                ResolvedKind::Auxiliary(equation) => self.emit_into(equation, slot, Phase::Evaluate),
+                ResolvedKind::Flow { equation, non_negative } => {
+                    self.emit_into(equation, slot, Phase::Evaluate);
+                    if *non_negative {
+                        self.evaluate.push(Op::ClampNonNegative { slot });
+                    }
+                    self.limit_flow(id);
+                }
+                _ => {}
+            }
+        }
+        self.rates();
+    }
+
+    /// Emits the non-negative limits on a flow: as a drain of the stocks it leaves, and of the
+    /// stocks it enters when it runs backwards.
+    fn limit_flow(&mut self, flow: VarId) {
+        let mut sources = Vec::new();
+        let mut sinks = Vec::new();
+        for (index, variable) in self.model.variables.iter().enumerate() {
+            if let ResolvedKind::Stock { inflows, outflows, non_negative: true, .. } = &variable.kind {
+                let budget = self.budgets[&VarId(index as u32)];
+                if outflows.contains(&flow) {
+                    sources.push(budget);
+                }
+                if inflows.contains(&flow) {
+                    sinks.push(budget);
+                }
+            }
+        }
+        let slot = self.slots[flow.index()];
+        match (sources.as_slice(), sinks.as_slice()) {
+            ([], []) => {}
+            ([source], [sink]) => self.evaluate.push(Op::LimitFlow { flow: slot, source: *source, sink: *sink }),
+            _ => {
+                for &source in &sources {
+                    self.evaluate.push(Op::LimitFlow { flow: slot, source, sink: NO_BUDGET });
+                }
+                for &sink in &sinks {
+                    self.evaluate.push(Op::LimitFlow { flow: slot, source: NO_BUDGET, sink });
+                }
+            }
+        }
+    }
+
+    /// Net rate of each stock: inflows minus outflows.
+    fn rates(&mut self) {
+        let model = self.model;
+        for (position, stock) in model.stocks().enumerate() {
+            let ResolvedKind::Stock { inflows, outflows, .. } = &model.variable(stock).kind else { continue };
+            let rate = self.layout.first_rate + position as u32;
+            let terms: Vec<(bool, Slot)> = inflows
+                .iter()
+                .map(|f| (true, self.slots[f.index()]))
+                .chain(outflows.iter().map(|f| (false, self.slots[f.index()])))
+                .collect();
+            let mut terms = terms.into_iter();
+            match terms.next() {
+                None => {
+                    let zero = self.literal(0.0);
+                    self.evaluate.push(Op::Copy { dst: rate, src: zero });
+                }
+                Some((true, slot)) => self.evaluate.push(Op::Copy { dst: rate, src: slot }),
+                Some((false, slot)) => self.evaluate.push(Op::Unary { kind: UnaryKind::Neg, dst: rate, a: slot }),
+            }
+            for (is_inflow, slot) in terms {
+                let kind = if is_inflow { BinaryKind::Add } else { BinaryKind::Sub };
+                self.evaluate.push(Op::Binary { kind, dst: rate, a: rate, b: slot });
+            }
+        }
+    }
+
+    fn program(&mut self, phase: Phase) -> &mut Vec<Op> {
+        match phase {
+            Phase::Initial => &mut self.initial,
+            Phase::Evaluate => &mut self.evaluate,
+        }
+    }
+
+    fn literal(&mut self, value: f64) -> Slot {
+        if let Some(&slot) = self.literals.get(&value.to_bits()) {
+            return slot;
+        }
+        let slot = self.allocate();
+        self.literals.insert(value.to_bits(), slot);
+        self.layout.literals.push((slot, value));
+        slot
+    }
+
+    fn temporary(&mut self) -> Slot {
+        match self.free_temps.pop() {
+            Some(slot) => slot,
+            None => self.allocate(),
+        }
+    }
+
+    fn release(&mut self, operand: Operand) {
+        if operand.temporary {
+            self.free_temps.push(operand.slot);
+        }
+    }
+
+    /// Computes `expr` into `dst`.
+    fn emit_into(&mut self, expr: &Expr, dst: Slot, phase: Phase) {
+        if let Some(src) = self.existing_slot(expr, phase) {
+            self.program(phase).push(Op::Copy { dst, src });
+        } else {
+            self.emit_operation(expr, dst, phase);
+        }
+    }
+
+    /// Computes `expr` somewhere: an existing slot when it is a plain read, else a temporary.
+    fn emit(&mut self, expr: &Expr, phase: Phase) -> Operand {
+        if let Some(slot) = self.existing_slot(expr, phase) {
+            return Operand { slot, temporary: false };
+        }
+        let slot = self.temporary();
+        self.emit_operation(expr, slot, phase);
+        Operand { slot, temporary: true }
+    }
+
+    /// The slot that already holds `expr`'s value, for reads that need no instruction.
+    fn existing_slot(&mut self, expr: &Expr, phase: Phase) -> Option<Slot> {
+        Some(match expr {
+            Expr::Const(value) => self.literal(*value),
+            Expr::Var(id) => self.slots[id.index()],
+            Expr::Time => fixed::TIME,
+            Expr::Dt => fixed::DT,
+            Expr::StartTime => fixed::START,
+            Expr::StopTime => fixed::STOP,
+            // INIT of a constant is the constant.
+            Expr::Init(id) => self.snapshots.get(id).copied().unwrap_or(self.slots[id.index()]),
+            Expr::Previous(previous) => {
+                if phase == Phase::Initial {
+                    self.prepare_previous(previous.0 as usize);
+                }
+                self.layout.previous[previous.0 as usize].value
+            }
+            Expr::Delayed(delay) => {
+                if phase == Phase::Initial {
+                    self.prepare_delay(delay.0 as usize);
+                }
+                self.layout.delays[delay.0 as usize].output
+            }
+            _ => return None,
+        })
+    }
+
+    /// Computes a `PREVIOUS` state's initial value, the first time the initial program needs it.
+    fn prepare_previous(&mut self, index: usize) {
+        if std::mem::replace(&mut self.previous_ready[index], true) {
+            return;
+        }
+        let model = self.model;
+        let value = self.layout.previous[index].value;
+        self.emit_into(&model.previous[index].initial, value, Phase::Initial);
+    }
+
+    /// Computes a pipeline delay's delay time and initial output, the first time the initial
+    /// program needs them. The batch fills the delay's buffer from them after the program runs.
+    fn prepare_delay(&mut self, index: usize) {
+        if std::mem::replace(&mut self.delays_ready[index], true) {
+            return;
+        }
+        let model = self.model;
+        let slots = self.layout.delays[index];
+        self.emit_into(&model.delays[index].delay_time, slots.delay_time, Phase::Initial);
+        self.emit_into(&model.delays[index].initial, slots.initial, Phase::Initial);
+        self.initial.push(Op::Copy { dst: slots.output, src: slots.initial });
+    }
+
+    fn emit_operation(&mut self, expr: &Expr, dst: Slot, phase: Phase) {
+        match expr {
+            Expr::Unary(op, operand) => {
+                let a = self.emit(operand, phase);
+                let kind = match op {
+                    UnaryOp::Plus => None,
+                    UnaryOp::Negate => Some(UnaryKind::Neg),
+                    UnaryOp::Not => Some(UnaryKind::Not),
+                };
+                let op = match kind {
+                    Some(kind) => Op::Unary { kind, dst, a: a.slot },
+                    None => Op::Copy { dst, src: a.slot },
+                };
+                self.program(phase).push(op);
+                self.release(a);
+            }
+            Expr::Binary(op, lhs, rhs) => {
+                let a = self.emit(lhs, phase);
+                let b = self.emit(rhs, phase);
+                self.program(phase).push(Op::Binary { kind: binary_kind(*op), dst, a: a.slot, b: b.slot });
+                self.release(a);
+                self.release(b);
+            }
+            Expr::If(condition, then_branch, else_branch) => {
+                let cond = self.emit(condition, phase);
+                let a = self.emit(then_branch, phase);
+                let b = self.emit(else_branch, phase);
+                self.program(phase).push(Op::Select { dst, cond: cond.slot, a: a.slot, b: b.slot });
+                for operand in [cond, a, b] {
+                    self.release(operand);
+                }
+            }
+            Expr::Apply(function, args) => {
+                let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
+                let slots: Vec<Slot> = operands.iter().map(|operand| operand.slot).collect();
+                self.program(phase).push(function_op(*function, dst, &slots));
+                for operand in operands {
+                    self.release(operand);
+                }
+            }
+            Expr::Lookup(graph, input) => {
+                let x = self.emit(input, phase);
+                self.program(phase).push(Op::Lookup { dst, graph: graph.0, x: x.slot });
+                self.release(x);
+            }
+            Expr::Random(distribution, draw, args) => {
+                let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
+                let variate = self.layout.draws[draw.0 as usize].slot;
+                // One-parameter distributions (EXPRND, POISSON) read `p` only.
+                let p = operands.first().map_or(variate, |o| o.slot);
+                let q = operands.get(1).map_or(p, |o| o.slot);
+                self.program(phase).push(Op::Random { distribution: *distribution, dst, variate, p, q });
+                for operand in operands {
+                    self.release(operand);
+                }
+            }
+            // Plain reads are handled by `existing_slot`.
+            Expr::Const(_)
+            | Expr::Var(_)
+            | Expr::Time
+            | Expr::Dt
+            | Expr::StartTime
+            | Expr::StopTime
+            | Expr::Init(_)
+            | Expr::Previous(_)
+            | Expr::Delayed(_) => {
+                if let Some(src) = self.existing_slot(expr, phase) {
+                    self.program(phase).push(Op::Copy { dst, src });
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> CompiledModel {
+        let model = self.model;
+        self.layout.slot_count = self.next_slot as usize;
+        for (index, variable) in model.variables.iter().enumerate() {
+            let is_number = matches!(
+                &variable.kind,
+                ResolvedKind::Auxiliary(Expr::Const(_))
+                    | ResolvedKind::Flow { equation: Expr::Const(_), .. }
+                    | ResolvedKind::Constant(_)
+                    | ResolvedKind::GraphicalFunction(_)
+            );
+            if !is_number {
+                self.layout.checked.push((self.slots[index], VarId(index as u32)));
+            }
+        }
+        let variables = model
+            .variables
+            .iter()
+            .enumerate()
+            .map(|(index, variable)| VariableInfo {
+                name: variable.name.clone(),
+                slot: self.slots[index],
+                user: variable.is_user(),
+                graphical_function: matches!(variable.kind, ResolvedKind::GraphicalFunction(_)),
+            })
+            .collect();
+        let constants = model
+            .constants()
+            .filter_map(|id| match model.variable(id).kind {
+                ResolvedKind::Constant(default) => Some(ConstantInfo {
+                    variable: id,
+                    name: model.variable(id).name.clone(),
+                    default,
+                    slot: self.slots[id.index()],
+                }),
+                _ => None,
+            })
+            .collect();
+        let graphs =
+            model.graphs.iter().map(|graph| Table::new(graph.kind, graph.x.clone(), graph.y.clone())).collect();
+        CompiledModel {
+            axis: self.axis,
+            layout: self.layout,
+            initial: self.initial,
+            evaluate: self.evaluate,
+            graphs,
+            variables,
+            constants,
+            names: model
+                .user_variables()
+                .map(|id| (fulcrum_model::CanonicalName::new(&model.variable(id).name), id))
+                .collect(),
+        }
+    }
+}
+
+fn binary_kind(op: BinaryOp) -> BinaryKind {
+    match op {
+        BinaryOp::Add => BinaryKind::Add,
+        BinaryOp::Sub => BinaryKind::Sub,
+        BinaryOp::Mul => BinaryKind::Mul,
+        BinaryOp::Div => BinaryKind::Div,
+        BinaryOp::Pow => BinaryKind::Pow,
+        BinaryOp::Mod => BinaryKind::Mod,
+        BinaryOp::Lt => BinaryKind::Lt,
+        BinaryOp::Le => BinaryKind::Le,
+        BinaryOp::Gt => BinaryKind::Gt,
+        BinaryOp::Ge => BinaryKind::Ge,
+        BinaryOp::Eq => BinaryKind::Eq,
+        BinaryOp::Ne => BinaryKind::Ne,
+        BinaryOp::And => BinaryKind::And,
+        BinaryOp::Or => BinaryKind::Or,
+    }
+}
+
+/// The instruction for a pure function. Lowering has fixed every argument count, so `args`
+/// always has as many slots as the function takes.
+fn function_op(function: Function, dst: Slot, args: &[Slot]) -> Op {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(fixed::TIME);
+    let unary = |kind: UnaryKind| Op::Unary { kind, dst, a: arg(0) };
+    match function {
+        Function::Abs => unary(UnaryKind::Abs),
+        Function::Exp => unary(UnaryKind::Exp),
+        Function::Ln => unary(UnaryKind::Ln),
+        Function::Log10 => unary(UnaryKind::Log10),
+        Function::Sqrt => unary(UnaryKind::Sqrt),
+        Function::Sin => unary(UnaryKind::Sin),
+        Function::Cos => unary(UnaryKind::Cos),
+        Function::Tan => unary(UnaryKind::Tan),
+        Function::Arcsin => unary(UnaryKind::Asin),
+        Function::Arccos => unary(UnaryKind::Acos),
+        Function::Arctan => unary(UnaryKind::Atan),
+        Function::Sinh => unary(UnaryKind::Sinh),
+        Function::Cosh => unary(UnaryKind::Cosh),
+        Function::Tanh => unary(UnaryKind::Tanh),
+        Function::Int => unary(UnaryKind::Floor),
+        Function::Round => unary(UnaryKind::Round),
+        Function::Sign => unary(UnaryKind::Sign),
+        Function::Min => Op::Binary { kind: BinaryKind::Min, dst, a: arg(0), b: arg(1) },
+        Function::Max => Op::Binary { kind: BinaryKind::Max, dst, a: arg(0), b: arg(1) },
+        Function::SafeDiv => Op::SafeDiv { dst, a: arg(0), b: arg(1), fallback: arg(2) },
+        Function::Step => Op::Step { dst, height: arg(0), start: arg(1) },
+        Function::Ramp => Op::Ramp { dst, slope: arg(0), start: arg(1), end: arg(2) },
+        Function::Pulse => Op::Pulse { dst, magnitude: arg(0), first: arg(1), interval: arg(2) },
+    }
+}

@@ -1,0 +1,59 @@
+//! The crate's error type.
+
+use fulcrum_model::VarId;
+
+/// What can go wrong compiling or running a model.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A run produced NaN or infinity.
+    #[error("{0}")]
+    NonFinite(Failure),
+    /// A name given to set a value is not a variable of the model.
+    #[error("`{0}` is not a variable of the model")]
+    UnknownVariable(String),
+    /// A value was set on a variable that is not a constant.
+    #[error("`{0}` is not a constant of the model, so it cannot be set")]
+    NotAConstant(String),
+    /// A value that is not a finite number.
+    #[error("the value for `{name}` must be a finite number, not {value}")]
+    NotFinite {
+        /// The variable being set.
+        name: String,
+        /// The value given.
+        value: f64,
+    },
+    /// The time axis gives no steps, or absurdly many.
+    #[error("the time axis from {start} to {stop} in steps of {dt} is not usable")]
+    InvalidTimeAxis {
+        /// Start time.
+        start: f64,
+        /// Stop time.
+        stop: f64,
+        /// Time step.
+        dt: f64,
+    },
+    /// The model needs more slots than the VM addresses.
+    #[error("the model is too large to compile")]
+    TooLarge,
+}
+
+/// A run that went bad: which variable, when, and the value it took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// The variable that first held a non-finite value.
+    pub variable: VarId,
+    /// Its name as written (for a hidden variable, its owner's name and role).
+    pub name: String,
+    /// The simulation time.
+    pub time: f64,
+    /// NaN or an infinity.
+    pub value: f64,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.value.is_nan() { "NaN (not a number)".to_owned() } else { format!("{}", self.value) };
+        write!(f, "`{}` became {what} at time {}", self.name, self.time)
+    }
+}

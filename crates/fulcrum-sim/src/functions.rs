@@ -1,0 +1,300 @@
+//! Scalar definitions of the built-in functions. The VM applies these lane by lane; keeping them
+//! here, as plain functions, lets the tests check each against hand-computed values.
+
+use fulcrum_model::GraphKind;
+use fulcrum_model::resolve::Distribution;
+
+use crate::program::Table;
+
+/// Floored modulo (XMILE 3.3.1): the result has the sign of the divisor.
+pub fn floored_mod(a: f64, b: f64) -> f64 {
+    a - b * (a / b).floor()
+}
+
+/// Equality with a tolerance of a few units in the last place, so that `TIME = 0.3` holds at the
+/// step whose time is computed as 0.30000000000000004.
+pub fn approx_eq(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs())
+}
+
+/// 1 for true, 0 for false.
+pub fn truth(value: bool) -> f64 {
+    if value { 1.0 } else { 0.0 }
+}
+
+/// -1, 0 or 1.
+pub fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// `STEP(height, start)`: `height` from the step nearest `start` on (within half a dt), else 0.
+pub fn step(time: f64, dt: f64, height: f64, start: f64) -> f64 {
+    if time + dt / 2.0 > start { height } else { 0.0 }
+}
+
+/// `RAMP(slope, start, end)`: 0 until `start`, then rising with `slope`, level after `end`.
+pub fn ramp(time: f64, slope: f64, start: f64, end: f64) -> f64 {
+    if time > start && end > start { slope * (time.min(end) - start) } else { 0.0 }
+}
+
+/// `PULSE(magnitude, first, interval)`: `magnitude / dt` for one step at `first` and every
+/// `interval` after it (once when `interval` is 0). A pulse fires at the step where
+/// `STEP(1, pulse time)` switches on, so its volume over the step is exactly `magnitude`.
+pub fn pulse(time: f64, dt: f64, magnitude: f64, first: f64, interval: f64) -> f64 {
+    // How far past the latest pulse time this step's window [t - dt/2, t + dt/2) reaches.
+    let past_first = time + dt / 2.0 - first;
+    if past_first <= 0.0 {
+        return 0.0;
+    }
+    let past_latest = if interval > 0.0 {
+        let remainder = floored_mod(past_first, interval);
+        if remainder == 0.0 { interval } else { remainder }
+    } else {
+        past_first
+    };
+    if past_latest <= dt { magnitude / dt } else { 0.0 }
+}
+
+/// Evaluates a graphical function (XMILE 3.1.4). Exact at the points themselves.
+pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
+    let (xs, ys) = (&table.x, &table.y);
+    let last = xs.len() - 1;
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    // How many points lie below x: a branch-free count, quick for the short tables models use.
+    let below = if last < 32 {
+        xs.iter().map(|&point| usize::from(point < x)).sum()
+    } else {
+        xs.partition_point(|&point| point < x)
+    };
+    if below == 0 || last == 0 {
+        return match table.kind {
+            GraphKind::Extrapolate if last > 0 && x < xs[0] => ys[0] + (x - xs[0]) * table.slopes[0],
+            _ => ys[0],
+        };
+    }
+    if below > last {
+        return match table.kind {
+            GraphKind::Extrapolate => ys[last] + (x - xs[last]) * table.slopes[last - 1],
+            _ => ys[last],
+        };
+    }
+    // xs[below - 1] < x <= xs[below].
+    if xs[below] == x {
+        return ys[below];
+    }
+    let lower = below - 1;
+    match table.kind {
+        GraphKind::Discrete => ys[lower],
+        GraphKind::Continuous | GraphKind::Extrapolate => ys[lower] + (x - xs[lower]) * table.slopes[lower],
+    }
+}
+
+/// Turns a standard variate (uniform on [0, 1), or standard normal) into a draw.
+pub fn random(distribution: Distribution, variate: f64, p: f64, q: f64) -> f64 {
+    match distribution {
+        Distribution::Uniform => p + (q - p) * variate,
+        Distribution::Normal => p + q * variate,
+        Distribution::LogNormal => {
+            // p and q are the mean and standard deviation of the variable itself.
+            if p <= 0.0 || q < 0.0 {
+                return f64::NAN;
+            }
+            let sigma_squared = (1.0 + (q / p) * (q / p)).ln();
+            let mu = p.ln() - sigma_squared / 2.0;
+            (mu + sigma_squared.sqrt() * variate).exp()
+        }
+        Distribution::Exponential => -p * (1.0 - variate).ln(),
+        Distribution::Poisson => poisson_quantile(variate, p),
+    }
+}
+
+/// The smallest k with P(X <= k) > u for X ~ Poisson(mean): inversion, so one uniform per draw.
+///
+/// Starts at the mode and walks the cumulative distribution, so the work grows with the
+/// standard deviation rather than the mean, and `exp(-mean)` never underflows.
+pub fn poisson_quantile(u: f64, mean: f64) -> f64 {
+    if mean.is_nan() || mean < 0.0 || mean.is_infinite() {
+        return f64::NAN;
+    }
+    if mean == 0.0 {
+        return 0.0;
+    }
+    let mode = mean.floor();
+    let mode_probability = (mode * mean.ln() - mean - ln_factorial(mode)).exp();
+    // P(X <= mode), summing down from the mode until the terms no longer matter.
+    let mut cumulative = 0.0;
+    let mut term = mode_probability;
+    let mut k = mode;
+    loop {
+        cumulative += term;
+        if k == 0.0 || term < cumulative * 1e-17 {
+            break;
+        }
+        term *= k / mean;
+        k -= 1.0;
+    }
+    let mut k = mode;
+    let mut probability = mode_probability;
+    if u < cumulative {
+        // Walk down while the value below still covers u.
+        while k > 0.0 && u < cumulative - probability {
+            cumulative -= probability;
+            probability *= k / mean;
+            k -= 1.0;
+        }
+        k
+    } else {
+        while u >= cumulative && probability > 0.0 {
+            k += 1.0;
+            probability *= mean / k;
+            cumulative += probability;
+        }
+        k
+    }
+}
+
+/// ln(k!) for whole k ≥ 0: exact sums for small k, Stirling's series beyond.
+fn ln_factorial(k: f64) -> f64 {
+    if k < 20.0 {
+        let mut sum = 0.0;
+        let mut i = 2.0;
+        while i <= k {
+            sum += f64::ln(i);
+            i += 1.0;
+        }
+        return sum;
+    }
+    let k2 = k * k;
+    k * k.ln() - k + 0.5 * (2.0 * std::f64::consts::PI * k).ln() + 1.0 / (12.0 * k) - 1.0 / (360.0 * k2 * k)
+        + 1.0 / (1260.0 * k2 * k2 * k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    fn table(kind: GraphKind, x: &[f64], y: &[f64]) -> Table {
+        Table::new(kind, x.to_vec(), y.to_vec())
+    }
+
+    #[test]
+    fn graphical_functions_by_kind() {
+        let x = [0.0, 1.0, 2.0];
+        let y = [0.0, 10.0, 30.0];
+        let continuous = table(GraphKind::Continuous, &x, &y);
+        let extrapolate = table(GraphKind::Extrapolate, &x, &y);
+        let discrete = table(GraphKind::Discrete, &x, &[0.0, 10.0, 10.0]);
+        let cases = [
+            (&continuous, -1.0, 0.0),
+            (&continuous, 0.5, 5.0),
+            (&continuous, 1.0, 10.0),
+            (&continuous, 1.5, 20.0),
+            (&continuous, 3.0, 30.0),
+            (&extrapolate, -1.0, -10.0),
+            (&extrapolate, 3.0, 50.0),
+            (&extrapolate, 1.25, 15.0),
+            (&discrete, -1.0, 0.0),
+            (&discrete, 0.5, 0.0),
+            (&discrete, 1.0, 10.0),
+            (&discrete, 1.999, 10.0),
+            (&discrete, 5.0, 10.0),
+        ];
+        for (table, input, expected) in cases {
+            assert_eq!(lookup(table, input), expected, "{:?} at {input}", table.kind);
+        }
+        let single = table(GraphKind::Extrapolate, &[2.0], &[7.0]);
+        assert_eq!(lookup(&single, -100.0), 7.0);
+        assert_eq!(lookup(&single, 100.0), 7.0);
+        // Long tables take the binary search; the answers are the same.
+        let xs: Vec<f64> = (0..100).map(f64::from).collect();
+        let ys: Vec<f64> = xs.iter().map(|x| x * x).collect();
+        let long = table(GraphKind::Continuous, &xs, &ys);
+        assert_eq!(lookup(&long, 7.0), 49.0);
+        assert_eq!(lookup(&long, 7.5), 49.0 + 0.5 * 15.0);
+        assert_eq!(lookup(&long, 200.0), 99.0 * 99.0);
+        assert!(lookup(&continuous, f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn modulo_is_floored() {
+        assert_eq!(floored_mod(7.0, 3.0), 1.0);
+        assert_eq!(floored_mod(-7.0, 3.0), 2.0);
+        assert_eq!(floored_mod(7.0, -3.0), -2.0);
+        assert_eq!(floored_mod(-7.0, -3.0), -1.0);
+        assert!(floored_mod(1.0, 0.0).is_nan());
+    }
+
+    #[test]
+    fn test_inputs_switch_at_the_nearest_step() {
+        // dt = 0.25: STEP(5, 1) is on from t = 1; an off-grid start rounds to the nearest step.
+        assert_eq!(step(0.75, 0.25, 5.0, 1.0), 0.0);
+        assert_eq!(step(1.0, 0.25, 5.0, 1.0), 5.0);
+        assert_eq!(step(1.0, 0.25, 5.0, 1.1), 5.0);
+        assert_eq!(step(1.0, 0.25, 5.0, 1.2), 0.0);
+        assert_eq!(ramp(1.0, 2.0, 1.0, f64::INFINITY), 0.0);
+        assert_eq!(ramp(3.5, 2.0, 1.0, f64::INFINITY), 5.0);
+        assert_eq!(ramp(3.5, 2.0, 1.0, 2.0), 2.0);
+        // PULSE(20, 12, 5) with dt = 0.5: 40 at 12, 17, 22; zero between.
+        let fires: Vec<f64> =
+            (0..60).map(|n| n as f64 * 0.5).filter(|&t| pulse(t, 0.5, 20.0, 12.0, 5.0) != 0.0).collect();
+        assert_eq!(fires, [12.0, 17.0, 22.0, 27.0]);
+        assert_eq!(pulse(12.0, 0.5, 20.0, 12.0, 5.0), 40.0);
+        let once: Vec<f64> = (0..60).map(|n| n as f64 * 0.5).filter(|&t| pulse(t, 0.5, 1.0, 3.0, 0.0) != 0.0).collect();
+        assert_eq!(once, [3.0]);
+        // At the start time itself.
+        assert_eq!(pulse(0.0, 1.0, 3.0, 0.0, 0.0), 3.0);
+    }
+
+    #[test]
+    fn approximate_equality_forgives_rounding_only() {
+        assert!(approx_eq(0.1 * 3.0, 0.3));
+        assert!(!approx_eq(0.3, 0.3000001));
+        assert!(approx_eq(0.0, 0.0));
+        assert!(!approx_eq(0.0, 1e-300));
+    }
+
+    #[test]
+    fn random_transforms() {
+        assert_eq!(random(Distribution::Uniform, 0.25, 10.0, 20.0), 12.5);
+        assert_eq!(random(Distribution::Normal, -1.5, 100.0, 10.0), 85.0);
+        assert_relative_eq!(random(Distribution::Exponential, 1.0 - (-1.0f64).exp(), 8.0, 8.0), 8.0, epsilon = 1e-12);
+        // The median of a lognormal with mean m and sd s is m / sqrt(1 + s²/m²).
+        assert_relative_eq!(random(Distribution::LogNormal, 0.0, 10.0, 1.0), 10.0 / (1.01f64).sqrt(), epsilon = 1e-12);
+        assert!(random(Distribution::LogNormal, 0.0, -1.0, 1.0).is_nan());
+    }
+
+    #[test]
+    fn poisson_inversion_matches_the_distribution() {
+        for mean in [0.5, 3.0, 12.0, 150.0, 2500.0] {
+            // The quantile at P(X <= k) - tiny is k, and just above it is k + 1.
+            let mut cumulative = 0.0;
+            let mut k = 0.0;
+            while cumulative < 0.999 {
+                let probability = (k * f64::ln(mean) - mean - ln_factorial(k)).exp();
+                cumulative += probability;
+                if probability > 1e-6 {
+                    assert_eq!(poisson_quantile(cumulative - probability * 0.5, mean), k, "mean {mean}, k {k}");
+                }
+                k += 1.0;
+            }
+        }
+        assert_eq!(poisson_quantile(0.3, 0.0), 0.0);
+        assert!(poisson_quantile(0.3, -1.0).is_nan());
+    }
+
+    #[test]
+    fn ln_factorial_is_accurate_both_sides_of_the_switch() {
+        let exact: f64 = (2..=25).map(|i| (i as f64).ln()).sum();
+        assert_relative_eq!(ln_factorial(25.0), exact, max_relative = 1e-14);
+        assert_relative_eq!(ln_factorial(19.0), (2..=19).map(|i| (i as f64).ln()).sum::<f64>(), max_relative = 1e-14);
+    }
+}

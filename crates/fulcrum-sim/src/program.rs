@@ -1,0 +1,253 @@
+//! The compiled form of a model: a flat program over numbered slots.
+//!
+//! Slot `s` of lane `l` lives at `values[s][l]`; every instruction is a loop over the lanes.
+//! Names are gone: a run never looks up a string or walks a tree.
+
+use fulcrum_model::{GraphKind, Method, VarId};
+
+/// Index of a value slot.
+pub type Slot = u32;
+
+/// Slots every program has, at fixed places.
+pub(crate) mod fixed {
+    use super::Slot;
+    /// Current time (of the evaluation: a Runge-Kutta stage has its own).
+    pub const TIME: Slot = 0;
+    /// The integration step.
+    pub const DT: Slot = 1;
+    /// Start time.
+    pub const START: Slot = 2;
+    /// Stop time.
+    pub const STOP: Slot = 3;
+    /// How many fixed slots there are.
+    pub const COUNT: u32 = 4;
+}
+
+/// One instruction. Operands are slots; each instruction runs over all lanes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op {
+    Copy {
+        dst: Slot,
+        src: Slot,
+    },
+    Unary {
+        kind: UnaryKind,
+        dst: Slot,
+        a: Slot,
+    },
+    Binary {
+        kind: BinaryKind,
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    /// `IF cond THEN a ELSE b`, with both branches already computed.
+    Select {
+        dst: Slot,
+        cond: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    /// `a / b`, or `fallback` when `b` is exactly zero.
+    SafeDiv {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+        fallback: Slot,
+    },
+    Step {
+        dst: Slot,
+        height: Slot,
+        start: Slot,
+    },
+    Ramp {
+        dst: Slot,
+        slope: Slot,
+        start: Slot,
+        end: Slot,
+    },
+    Pulse {
+        dst: Slot,
+        magnitude: Slot,
+        first: Slot,
+        interval: Slot,
+    },
+    Lookup {
+        dst: Slot,
+        graph: u32,
+        x: Slot,
+    },
+    /// Turns the standard variate in `variate` into a draw with parameters `p` and `q`.
+    Random {
+        distribution: fulcrum_model::resolve::Distribution,
+        dst: Slot,
+        variate: Slot,
+        p: Slot,
+        q: Slot,
+    },
+    /// Uniflow: never below zero.
+    ClampNonNegative {
+        slot: Slot,
+    },
+    /// Starts a non-negative stock's budget for this evaluation: what it holds, per unit time.
+    StartBudget {
+        budget: Slot,
+        stock: Slot,
+    },
+    /// Limits a flow so that non-negative stocks never go below zero. The flow drains `source`
+    /// when positive and `sink` when negative; `NO_BUDGET` means that side is unconstrained.
+    LimitFlow {
+        flow: Slot,
+        source: Slot,
+        sink: Slot,
+    },
+}
+
+/// Marks a side of [`Op::LimitFlow`] that has no non-negative stock.
+pub(crate) const NO_BUDGET: Slot = Slot::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnaryKind {
+    Neg,
+    Not,
+    Abs,
+    Exp,
+    Ln,
+    Log10,
+    Sqrt,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Floor,
+    Round,
+    Sign,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryKind {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Mod,
+    Min,
+    Max,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+/// A graphical function table ready for lookups.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Table {
+    pub kind: GraphKind,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    /// Slope of each segment: `slopes[i]` runs from point `i` to point `i + 1`.
+    pub slopes: Vec<f64>,
+}
+
+impl Table {
+    pub fn new(kind: GraphKind, x: Vec<f64>, y: Vec<f64>) -> Table {
+        let slopes = x.windows(2).zip(y.windows(2)).map(|(x, y)| (y[1] - y[0]) / (x[1] - x[0])).collect();
+        Table { kind, x, y, slopes }
+    }
+}
+
+/// Where each kind of state lives.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Layout {
+    /// Total slots.
+    pub slot_count: usize,
+    /// Numbers that appear in equations: filled once per batch.
+    pub literals: Vec<(Slot, f64)>,
+    /// Stocks occupy `first_stock .. first_stock + stock_count`, and their net rates of change
+    /// the same number of slots from `first_rate`, in the same order.
+    pub first_stock: Slot,
+    pub first_rate: Slot,
+    pub stock_count: usize,
+    /// `PREVIOUS`: the value read, and where the next value waits until the step is done.
+    pub previous: Vec<PreviousSlots>,
+    /// Pipeline delays.
+    pub delays: Vec<DelaySlots>,
+    /// Random draw sites: the slot holding this step's standard variate.
+    pub draws: Vec<DrawSlot>,
+    /// Variables checked for NaN and infinity at every saved time.
+    pub checked: Vec<(Slot, VarId)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PreviousSlots {
+    pub source: Slot,
+    pub value: Slot,
+    pub pending: Slot,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DelaySlots {
+    pub input: Slot,
+    pub output: Slot,
+    /// Delay time and initial output, computed by the initial program.
+    pub delay_time: Slot,
+    pub initial: Slot,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DrawSlot {
+    pub slot: Slot,
+    /// A standard normal variate (else uniform on [0, 1)).
+    pub normal: bool,
+    /// A fixed seed: the same sequence in every run.
+    pub seed: Option<u64>,
+}
+
+/// The time axis of a run, fixed at compile time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeAxis {
+    /// Start time.
+    pub start: f64,
+    /// Stop time as given.
+    pub stop: f64,
+    /// Integration step.
+    pub dt: f64,
+    /// Number of steps: time runs over `start + n * dt` for `n` in `0..=steps`.
+    pub steps: usize,
+    /// Save every this many steps (and always the last step).
+    pub save_every: usize,
+    /// Integration method.
+    pub method: Method,
+}
+
+impl TimeAxis {
+    /// The time at step `n`, computed by multiplication so it never drifts.
+    pub fn time_at(&self, step: usize) -> f64 {
+        self.start + step as f64 * self.dt
+    }
+
+    /// Is step `n` a saved time?
+    pub fn is_saved(&self, step: usize) -> bool {
+        step.is_multiple_of(self.save_every) || step == self.steps
+    }
+
+    /// The saved times, in order.
+    pub fn save_times(&self) -> Vec<f64> {
+        (0..=self.steps).filter(|&step| self.is_saved(step)).map(|step| self.time_at(step)).collect()
+    }
+
+    /// How many times are saved.
+    pub fn save_count(&self) -> usize {
+        self.steps / self.save_every + 1 + usize::from(!self.steps.is_multiple_of(self.save_every))
+    }
+}

@@ -1,0 +1,103 @@
+//! One run at a time: the simple API, and the table of results it returns.
+
+use fulcrum_model::VarId;
+
+use crate::batch::{Batch, SavePoint};
+use crate::{CompiledModel, SimError};
+
+/// A single run of a compiled model: set constants, run, read the results.
+pub struct Run<'m> {
+    batch: Batch<'m, 1>,
+}
+
+impl<'m> Run<'m> {
+    pub(crate) fn new(model: &'m CompiledModel) -> Run<'m> {
+        Run { batch: Batch::new(model) }
+    }
+
+    /// Sets a constant by name (any spelling).
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), SimError> {
+        let index = self.batch.model().constant_index(name)?;
+        if !value.is_finite() {
+            return Err(SimError::NotFinite { name: name.to_owned(), value });
+        }
+        self.batch.set_all(index, value);
+        Ok(())
+    }
+
+    /// Seeds the random functions: this run draws from ChaCha8 stream `run_id` of `seed`.
+    pub fn set_seed(&mut self, seed: u64, run_id: u64) {
+        self.batch.set_runs(seed, [run_id]);
+    }
+
+    /// Runs the model and keeps every model variable.
+    pub fn run(&mut self) -> Result<Results, SimError> {
+        let variables = self.batch.model().output_variables();
+        self.run_keeping(&variables)
+    }
+
+    /// Runs the model and keeps the given variables, in that order.
+    pub fn run_keeping(&mut self, variables: &[VarId]) -> Result<Results, SimError> {
+        let model = self.batch.model();
+        let count = model.axis().save_count();
+        let mut results = Results {
+            times: Vec::with_capacity(count),
+            names: variables.iter().map(|&id| model.name(id).to_owned()).collect(),
+            variables: variables.to_vec(),
+            values: vec![0.0; count * variables.len()],
+        };
+        let mut keep = |point: &SavePoint<'_, 1>| {
+            results.times.push(point.time);
+            for (column, &variable) in variables.iter().enumerate() {
+                if let Some(value) = results.values.get_mut(column * count + point.index) {
+                    *value = point.get(variable)[0];
+                }
+            }
+        };
+        self.batch.run(&mut keep);
+        match self.batch.lane_error(0) {
+            Some(error) => Err(error),
+            None => Ok(results),
+        }
+    }
+}
+
+/// The saved values of one run: one column per variable, one row per saved time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Results {
+    times: Vec<f64>,
+    variables: Vec<VarId>,
+    names: Vec<String>,
+    /// Column-major: variable `v`'s series is `values[v * rows .. (v + 1) * rows]`.
+    values: Vec<f64>,
+}
+
+impl Results {
+    /// The saved times.
+    pub fn times(&self) -> &[f64] {
+        &self.times
+    }
+
+    /// The variables kept, in column order.
+    pub fn variables(&self) -> &[VarId] {
+        &self.variables
+    }
+
+    /// Their names as written in the model.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The series of column `column`.
+    pub fn column(&self, column: usize) -> &[f64] {
+        let rows = self.times.len();
+        self.values.get(column * rows..(column + 1) * rows).unwrap_or(&[])
+    }
+
+    /// The series of the variable with this name (any spelling), if it was kept.
+    pub fn series(&self, name: &str) -> Option<&[f64]> {
+        let wanted = fulcrum_model::CanonicalName::new(name);
+        let column = self.names.iter().position(|n| fulcrum_model::CanonicalName::new(n) == wanted)?;
+        Some(self.column(column))
+    }
+}

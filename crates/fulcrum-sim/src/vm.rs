@@ -1,0 +1,153 @@
+//! The interpreter: runs a program over `L` lanes at once.
+//!
+//! Each instruction reads its operand slots as `[f64; L]` arrays and writes one; the per-lane
+//! loops are straight-line code that the compiler vectorizes. Dispatch is paid once per
+//! instruction per batch, not once per run.
+
+use crate::functions::{approx_eq, floored_mod, lookup, pulse, ramp, random, sign, step, truth};
+use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
+
+/// Runs `ops` over all lanes of `values`.
+pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graphs: &[Table]) {
+    for op in ops {
+        match *op {
+            Op::Copy { dst, src } => values[dst as usize] = values[src as usize],
+            Op::Unary { kind, dst, a } => unary(kind, values, dst, a),
+            Op::Binary { kind, dst, a, b } => binary(kind, values, dst, a, b),
+            Op::Select { dst, cond, a, b } => {
+                let (cond, a, b) = (values[cond as usize], values[a as usize], values[b as usize]);
+                values[dst as usize] = std::array::from_fn(|l| if cond[l] != 0.0 { a[l] } else { b[l] });
+            }
+            Op::SafeDiv { dst, a, b, fallback } => {
+                let (a, b, fallback) = (values[a as usize], values[b as usize], values[fallback as usize]);
+                values[dst as usize] = std::array::from_fn(|l| if b[l] == 0.0 { fallback[l] } else { a[l] / b[l] });
+            }
+            Op::Step { dst, height, start } => {
+                let (time, dt) = clock(values);
+                let (height, start) = (values[height as usize], values[start as usize]);
+                values[dst as usize] = std::array::from_fn(|l| step(time[l], dt[l], height[l], start[l]));
+            }
+            Op::Ramp { dst, slope, start, end } => {
+                let (time, _) = clock(values);
+                let (slope, start, end) = (values[slope as usize], values[start as usize], values[end as usize]);
+                values[dst as usize] = std::array::from_fn(|l| ramp(time[l], slope[l], start[l], end[l]));
+            }
+            Op::Pulse { dst, magnitude, first, interval } => {
+                let (time, dt) = clock(values);
+                let (magnitude, first, interval) =
+                    (values[magnitude as usize], values[first as usize], values[interval as usize]);
+                values[dst as usize] =
+                    std::array::from_fn(|l| pulse(time[l], dt[l], magnitude[l], first[l], interval[l]));
+            }
+            Op::Lookup { dst, graph, x } => {
+                let table = &graphs[graph as usize];
+                let x = values[x as usize];
+                values[dst as usize] = std::array::from_fn(|l| lookup(table, x[l]));
+            }
+            Op::Random { distribution, dst, variate, p, q } => {
+                let (variate, p, q) = (values[variate as usize], values[p as usize], values[q as usize]);
+                values[dst as usize] = std::array::from_fn(|l| random(distribution, variate[l], p[l], q[l]));
+            }
+            Op::ClampNonNegative { slot } => {
+                let value = &mut values[slot as usize];
+                for lane in value.iter_mut() {
+                    *lane = lane.max(0.0);
+                }
+            }
+            Op::StartBudget { budget, stock } => {
+                let (stock, dt) = (values[stock as usize], values[fixed::DT as usize]);
+                values[budget as usize] = std::array::from_fn(|l| stock[l].max(0.0) / dt[l]);
+            }
+            Op::LimitFlow { flow, source, sink } => limit_flow(values, flow, source, sink),
+        }
+    }
+}
+
+fn clock<const L: usize>(values: &[[f64; L]]) -> ([f64; L], [f64; L]) {
+    (values[fixed::TIME as usize], values[fixed::DT as usize])
+}
+
+#[inline(always)]
+fn map1<const L: usize>(values: &mut [[f64; L]], dst: Slot, a: Slot, f: impl Fn(f64) -> f64) {
+    let a = values[a as usize];
+    values[dst as usize] = std::array::from_fn(|l| f(a[l]));
+}
+
+#[inline(always)]
+fn map2<const L: usize>(values: &mut [[f64; L]], dst: Slot, a: Slot, b: Slot, f: impl Fn(f64, f64) -> f64) {
+    let (a, b) = (values[a as usize], values[b as usize]);
+    values[dst as usize] = std::array::from_fn(|l| f(a[l], b[l]));
+}
+
+fn unary<const L: usize>(kind: UnaryKind, values: &mut [[f64; L]], dst: Slot, a: Slot) {
+    match kind {
+        UnaryKind::Neg => map1(values, dst, a, |x| -x),
+        UnaryKind::Not => map1(values, dst, a, |x| truth(x == 0.0)),
+        UnaryKind::Abs => map1(values, dst, a, f64::abs),
+        UnaryKind::Exp => map1(values, dst, a, f64::exp),
+        UnaryKind::Ln => map1(values, dst, a, f64::ln),
+        UnaryKind::Log10 => map1(values, dst, a, f64::log10),
+        UnaryKind::Sqrt => map1(values, dst, a, f64::sqrt),
+        UnaryKind::Sin => map1(values, dst, a, f64::sin),
+        UnaryKind::Cos => map1(values, dst, a, f64::cos),
+        UnaryKind::Tan => map1(values, dst, a, f64::tan),
+        UnaryKind::Asin => map1(values, dst, a, f64::asin),
+        UnaryKind::Acos => map1(values, dst, a, f64::acos),
+        UnaryKind::Atan => map1(values, dst, a, f64::atan),
+        UnaryKind::Sinh => map1(values, dst, a, f64::sinh),
+        UnaryKind::Cosh => map1(values, dst, a, f64::cosh),
+        UnaryKind::Tanh => map1(values, dst, a, f64::tanh),
+        UnaryKind::Floor => map1(values, dst, a, f64::floor),
+        UnaryKind::Round => map1(values, dst, a, f64::round),
+        UnaryKind::Sign => map1(values, dst, a, sign),
+    }
+}
+
+fn binary<const L: usize>(kind: BinaryKind, values: &mut [[f64; L]], dst: Slot, a: Slot, b: Slot) {
+    match kind {
+        BinaryKind::Add => map2(values, dst, a, b, |x, y| x + y),
+        BinaryKind::Sub => map2(values, dst, a, b, |x, y| x - y),
+        BinaryKind::Mul => map2(values, dst, a, b, |x, y| x * y),
+        BinaryKind::Div => map2(values, dst, a, b, |x, y| x / y),
+        BinaryKind::Pow => map2(values, dst, a, b, f64::powf),
+        BinaryKind::Mod => map2(values, dst, a, b, floored_mod),
+        BinaryKind::Min => map2(values, dst, a, b, |x, y| if y < x { y } else { x }),
+        BinaryKind::Max => map2(values, dst, a, b, |x, y| if y > x { y } else { x }),
+        BinaryKind::Lt => map2(values, dst, a, b, |x, y| truth(x < y)),
+        BinaryKind::Le => map2(values, dst, a, b, |x, y| truth(x <= y)),
+        BinaryKind::Gt => map2(values, dst, a, b, |x, y| truth(x > y)),
+        BinaryKind::Ge => map2(values, dst, a, b, |x, y| truth(x >= y)),
+        BinaryKind::Eq => map2(values, dst, a, b, |x, y| truth(approx_eq(x, y))),
+        BinaryKind::Ne => map2(values, dst, a, b, |x, y| truth(!approx_eq(x, y))),
+        BinaryKind::And => map2(values, dst, a, b, |x, y| truth(x != 0.0 && y != 0.0)),
+        BinaryKind::Or => map2(values, dst, a, b, |x, y| truth(x != 0.0 || y != 0.0)),
+    }
+}
+
+/// Limits a flow so that the non-negative stocks it drains keep what they hold: a positive flow
+/// drains its source's budget, a negative one its sink's, and each fills the other side.
+fn limit_flow<const L: usize>(values: &mut [[f64; L]], flow: Slot, source: Slot, sink: Slot) {
+    let budget =
+        |values: &[[f64; L]], slot: Slot| if slot == NO_BUDGET { [f64::INFINITY; L] } else { values[slot as usize] };
+    let mut flow_values = values[flow as usize];
+    let mut source_budget = budget(values, source);
+    let mut sink_budget = budget(values, sink);
+    for lane in 0..L {
+        let mut value = flow_values[lane];
+        if value >= 0.0 {
+            value = value.min(source_budget[lane]);
+        } else {
+            value = value.max(-sink_budget[lane]);
+        }
+        source_budget[lane] -= value;
+        sink_budget[lane] += value;
+        flow_values[lane] = value;
+    }
+    values[flow as usize] = flow_values;
+    if source != NO_BUDGET {
+        values[source as usize] = source_budget;
+    }
+    if sink != NO_BUDGET {
+        values[sink as usize] = sink_budget;
+    }
+}

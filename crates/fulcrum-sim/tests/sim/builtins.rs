@@ -1,0 +1,324 @@
+//! Every built-in against hand-computed values, or against its defining recurrence written out
+//! independently here.
+
+use std::f64::consts::PI;
+
+use fulcrum_model::builder::ModelBuilder;
+use fulcrum_model::{GraphKind, Method};
+
+use crate::{compiled, run, series};
+
+const DT: f64 = 0.5;
+
+/// A model where `y` is the equation under test. Around it: a constant `c` = 2, a stock `S` that
+/// is 10 + TIME, and a graphical function `g` from (0, 0) to (10, 100).
+fn fixture(equation: &str) -> ModelBuilder {
+    ModelBuilder::new(0.0, 10.0, DT)
+        .constant("c", 2.0)
+        .stock("S", "10", &["f"], &[])
+        .flow("f", "1")
+        .graph("g", GraphKind::Continuous, &[0.0, 10.0], &[0.0, 100.0])
+        .aux("y", equation)
+}
+
+fn y_series(equation: &str) -> Vec<f64> {
+    series(&run(&fixture(equation).build()), "y")
+}
+
+fn y_at(equation: &str, time: f64) -> f64 {
+    y_series(equation)[(time / DT).round() as usize]
+}
+
+#[test]
+fn pure_functions_and_operators() {
+    let e = std::f64::consts::E;
+    let cases: &[(&str, f64, f64)] = &[
+        ("ABS(-3)", 0.0, 3.0),
+        ("EXP(1)", 0.0, e),
+        ("LN(EXP(2))", 0.0, 2.0),
+        ("LOG10(1000)", 0.0, 3.0),
+        ("SQRT(16)", 0.0, 4.0),
+        ("SIN(PI / 2)", 0.0, 1.0),
+        ("COS(0)", 0.0, 1.0),
+        ("TAN(0)", 0.0, 0.0),
+        ("ARCSIN(1)", 0.0, PI / 2.0),
+        ("ARCCOS(1)", 0.0, 0.0),
+        ("ARCTAN(1)", 0.0, PI / 4.0),
+        ("SINH(0)", 0.0, 0.0),
+        ("COSH(0)", 0.0, 1.0),
+        ("TANH(0)", 0.0, 0.0),
+        ("INT(2.7)", 0.0, 2.0),
+        ("INT(-2.5)", 0.0, -3.0),
+        ("ROUND(2.5)", 0.0, 3.0),
+        ("ROUND(-2.5)", 0.0, -3.0),
+        ("ROUND(2.4)", 0.0, 2.0),
+        ("SIGN(-4)", 0.0, -1.0),
+        ("SIGN(0)", 0.0, 0.0),
+        ("MIN(3, c)", 0.0, 2.0),
+        ("MAX(3, c)", 0.0, 3.0),
+        ("MIN(INF, 5)", 0.0, 5.0),
+        ("PI", 0.0, PI),
+        ("SAFEDIV(6, 3)", 0.0, 2.0),
+        ("SAFEDIV(1, 0)", 0.0, 0.0),
+        ("SAFEDIV(1, 0, 7)", 0.0, 7.0),
+        ("XIDZ(1, 0, 4)", 0.0, 4.0),
+        ("ZIDZ(1, 0)", 0.0, 0.0),
+        ("ZIDZ(1, 4)", 0.0, 0.25),
+        ("7 MOD 3", 0.0, 1.0),
+        ("-7 MOD 3", 0.0, 2.0),
+        ("7 MOD -3", 0.0, -2.0),
+        ("2 ^ 3 ^ 2", 0.0, 512.0),
+        ("-2 ^ 2", 0.0, -4.0),
+        ("2 ^ -1", 0.0, 0.5),
+        ("1 + 2 * 3 - 4 / 2", 0.0, 5.0),
+        ("(1 < 2) + (2 <= 2) + (3 > 4) + (4 >= 5) + (c = 2) + (c <> 2)", 0.0, 3.0),
+        ("(1 AND 0) + (1 OR 0) * 2 + NOT 0 * 4 + NOT 3 * 8", 0.0, 6.0),
+        ("IF TIME > 5 THEN 1 ELSE -1", 5.0, -1.0),
+        ("IF TIME > 5 THEN 1 ELSE -1", 5.5, 1.0),
+        ("IF_THEN_ELSE(c = 2, 10, 20)", 0.0, 10.0),
+        ("TIME", 3.5, 3.5),
+        ("DT", 0.0, DT),
+        ("STARTTIME", 4.0, 0.0),
+        ("STOPTIME", 4.0, 10.0),
+        ("(TIME = 1.5) + (TIME * 0.1 = 0.15)", 1.5, 2.0),
+        ("S", 5.0, 15.0),
+        ("g(2.5)", 0.0, 25.0),
+        ("g(S)", 0.0, 100.0),
+        ("LOOKUP(g, 12)", 0.0, 100.0),
+        ("LOOKUP(g, -1)", 0.0, 0.0),
+        ("INIT(S)", 5.0, 10.0),
+        ("INIT(TIME)", 5.0, 0.0),
+    ];
+    let mut failures = Vec::new();
+    for &(equation, time, expected) in cases {
+        let actual = y_at(equation, time);
+        if (actual - expected).abs() > 1e-12 * expected.abs().max(1.0) {
+            failures.push(format!("{equation} at {time}: expected {expected}, got {actual}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn test_inputs() {
+    let cases: &[(&str, &[(f64, f64)])] = &[
+        ("STEP(4, 3)", &[(2.5, 0.0), (3.0, 4.0), (9.0, 4.0)]),
+        ("STEP(4, 3.2)", &[(2.5, 0.0), (3.0, 4.0)]),
+        ("RAMP(2, 4)", &[(4.0, 0.0), (6.0, 4.0), (10.0, 12.0)]),
+        ("RAMP(2, 4, 6)", &[(5.0, 2.0), (8.0, 4.0)]),
+        ("PULSE(1, 2)", &[(1.5, 0.0), (2.0, 2.0), (2.5, 0.0), (5.0, 0.0)]),
+        ("PULSE(1, 2, 3)", &[(2.0, 2.0), (3.0, 0.0), (5.0, 2.0), (8.0, 2.0), (8.5, 0.0)]),
+        ("PULSE(3, 0)", &[(0.0, 6.0), (0.5, 0.0)]),
+    ];
+    for (equation, expectations) in cases {
+        for &(time, expected) in *expectations {
+            assert_eq!(y_at(equation, time), expected, "{equation} at {time}");
+        }
+    }
+}
+
+#[test]
+fn a_pulse_moves_exactly_its_magnitude_into_a_stock() {
+    let model = ModelBuilder::new(0.0, 10.0, 0.25)
+        .stock("Inbox", "0", &["arrivals"], &[])
+        .flow("arrivals", "PULSE(12, 2, 3)")
+        .build();
+    let inbox = series(&run(&model), "Inbox");
+    // Pulses at 2, 5 and 8; the stock shows each one step later.
+    assert_eq!(inbox[(2.25 / 0.25) as usize], 12.0);
+    assert_eq!(inbox[(5.25 / 0.25) as usize], 24.0);
+    assert_eq!(*inbox.last().expect("saved"), 36.0);
+}
+
+#[test]
+fn previous_holds_the_value_one_step_back() {
+    // S is 10 + TIME, so at step n it was 10 + (n - 1) * dt one step earlier.
+    let values = y_series("PREVIOUS(S, 0)");
+    assert_eq!(values[0], 0.0);
+    for (step, value) in values.iter().enumerate().skip(1) {
+        assert_eq!(*value, 10.0 + (step - 1) as f64 * DT);
+    }
+    // One argument: the first step sees the source's own initial value.
+    assert_eq!(y_series("PREVIOUS(TIME)")[..3], [0.0, 0.0, 0.5]);
+    // SELF keeps a value: a counter that adds one per step.
+    let counter = y_series("PREVIOUS(SELF, 0) + 1");
+    assert_eq!(counter[..4], [1.0, 2.0, 3.0, 4.0]);
+}
+
+#[test]
+fn pipeline_delay_is_a_true_transport_delay() {
+    // Delay 2 = 4 steps: the initial input (10) until TIME 2, then S from 2 time units earlier.
+    let values = y_series("DELAY(S, 2)");
+    for (step, value) in values.iter().enumerate() {
+        let time = step as f64 * DT;
+        let expected = if time < 2.0 { 10.0 } else { 10.0 + time - 2.0 };
+        assert_eq!(*value, expected, "at {time}");
+    }
+    let with_initial = y_series("DELAY(S, 2, -5)");
+    assert_eq!(with_initial[..5], [-5.0, -5.0, -5.0, -5.0, 10.0]);
+    // 1.3 time units round to 3 steps of 0.5; a zero delay still delays one step.
+    assert_eq!(y_at("DELAY(S, 1.3)", 3.0), 10.0 + 1.5);
+    assert_eq!(y_at("DELAY(TIME, 0)", 3.0), 2.5);
+}
+
+/// An n-stage smooth written out: each stage moves toward the one before at rate n / T.
+fn smooth_reference(input: impl Fn(f64) -> f64, time: f64, order: usize, initial: f64, steps: usize) -> Vec<f64> {
+    let mut stages = vec![initial; order];
+    let mut output = Vec::new();
+    for step in 0..=steps {
+        let t = step as f64 * DT;
+        output.push(stages[order - 1]);
+        let mut upstream = input(t);
+        let changes: Vec<f64> = stages
+            .iter()
+            .map(|&stage| {
+                let change = (upstream - stage) / (time / order as f64);
+                upstream = stage;
+                change
+            })
+            .collect();
+        for (stage, change) in stages.iter_mut().zip(changes) {
+            *stage += DT * change;
+        }
+    }
+    output
+}
+
+/// An n-stage material delay written out: each stage drains at its level divided by T / n.
+fn delay_reference(input: impl Fn(f64) -> f64, time: f64, order: usize, initial_rate: f64, steps: usize) -> Vec<f64> {
+    let stage_time = time / order as f64;
+    let mut levels = vec![initial_rate * stage_time; order];
+    let mut output = Vec::new();
+    for step in 0..=steps {
+        let t = step as f64 * DT;
+        let outflows: Vec<f64> = levels.iter().map(|level| level / stage_time).collect();
+        output.push(outflows[order - 1]);
+        let mut inflow = input(t);
+        for (level, outflow) in levels.iter_mut().zip(&outflows) {
+            *level += DT * (inflow - outflow);
+            inflow = *outflow;
+        }
+    }
+    output
+}
+
+fn assert_close(actual: &[f64], expected: &[f64], what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}");
+    for (step, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!((a - e).abs() <= 1e-12 * e.abs().max(1.0), "{what} at step {step}: {a} vs {e}");
+    }
+}
+
+#[test]
+fn smooths_and_material_delays_match_their_stock_chains() {
+    let stock = |t: f64| 10.0 + t;
+    let wave = |t: f64| 10.0 + 5.0 * (t * 0.7).sin();
+    let steps = 20;
+    assert_close(&y_series("SMTH1(S, 2)"), &smooth_reference(stock, 2.0, 1, 10.0, steps), "SMTH1");
+    assert_close(&y_series("SMTH1(S, 2, 4)"), &smooth_reference(stock, 2.0, 1, 4.0, steps), "SMTH1 with initial");
+    assert_close(
+        &y_series("SMTH3(10 + 5 * SIN(TIME * 0.7), 3)"),
+        &smooth_reference(wave, 3.0, 3, 10.0, steps),
+        "SMTH3",
+    );
+    assert_close(&y_series("SMTHN(S, 2, 5, 0)"), &smooth_reference(stock, 2.0, 5, 0.0, steps), "SMTHN");
+    assert_close(&y_series("DELAY1(S, 2)"), &delay_reference(stock, 2.0, 1, 10.0, steps), "DELAY1");
+    assert_close(
+        &y_series("DELAY3(10 + 5 * SIN(TIME * 0.7), 3, 5)"),
+        &delay_reference(wave, 3.0, 3, 5.0, steps),
+        "DELAY3",
+    );
+    assert_close(&y_series("DELAYN(S, 4, c * 2)"), &delay_reference(stock, 4.0, 4, 10.0, steps), "DELAYN");
+}
+
+#[test]
+fn trend_and_forecast_follow_their_definitions() {
+    // TREND: A starts at x / (1 + T * g0) and smooths x over T; TREND = (x - A) / (T * |A|).
+    let (time, initial_trend, horizon) = (2.0, 0.1, 4.0);
+    let mut average = 10.0 / (1.0 + time * initial_trend);
+    let mut trends = Vec::new();
+    let mut forecasts = Vec::new();
+    for step in 0..=20 {
+        let x = 10.0 + step as f64 * DT;
+        let trend = (x - average) / (time * average.abs());
+        trends.push(trend);
+        forecasts.push(x * (1.0 + trend * horizon));
+        average += DT * (x - average) / time;
+    }
+    assert_close(&y_series("TREND(S, 2, 0.1)"), &trends, "TREND");
+    assert_close(&y_series("FORCST(S, 2, 4, 0.1)"), &forecasts, "FORCST");
+    // A zero average gives a zero trend, not a division by zero.
+    assert_eq!(y_series("TREND(0, 2)")[3], 0.0);
+}
+
+#[test]
+fn random_functions_are_reproducible_per_run_and_seed() {
+    let model = fixture("RANDOM(5, 6)").build();
+    let compiled = compiled(&model);
+    let draw = |seed: u64, run_id: u64| {
+        let mut single = compiled.new_run();
+        single.set_seed(seed, run_id);
+        series(&single.run().expect("runs"), "y")
+    };
+    let first = draw(7, 3);
+    assert_eq!(first, draw(7, 3));
+    assert_ne!(first, draw(7, 4));
+    assert_ne!(first, draw(8, 3));
+    assert!(first.iter().all(|v| (5.0..6.0).contains(v)));
+    // A fixed seed gives the same sequence in every run.
+    let fixed = fixture("RANDOM(0, 1, 42)").build();
+    let compiled_fixed = crate::compiled(&fixed);
+    let mut one = compiled_fixed.new_run();
+    one.set_seed(1, 1);
+    let mut two = compiled_fixed.new_run();
+    two.set_seed(2, 9);
+    assert_eq!(series(&one.run().expect("runs"), "y"), series(&two.run().expect("runs"), "y"));
+}
+
+/// Mean and standard deviation of many draws.
+fn moments(equation: &str) -> (f64, f64) {
+    let model = ModelBuilder::new(0.0, 20_000.0, 1.0).aux("y", equation).build();
+    let values = series(&run(&model), "y");
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, variance.sqrt())
+}
+
+#[test]
+fn random_functions_have_the_documented_moments() {
+    // With 20,001 draws the sample mean is within 4 standard errors of the true mean.
+    let cases = [
+        ("RANDOM(2, 4)", 3.0, (4.0f64 - 2.0) / 12f64.sqrt()),
+        ("NORMAL(5, 2)", 5.0, 2.0),
+        ("LOGNORMAL(10, 3)", 10.0, 3.0),
+        ("EXPRND(8)", 8.0, 8.0),
+        ("POISSON(3)", 3.0, 3f64.sqrt()),
+        ("POISSON(400)", 400.0, 20.0),
+    ];
+    for (equation, mean, sd) in cases {
+        let (sample_mean, sample_sd) = moments(equation);
+        let standard_error = sd / 20_001f64.sqrt();
+        assert!((sample_mean - mean).abs() < 4.0 * standard_error, "{equation}: mean {sample_mean}, expected {mean}");
+        assert!((sample_sd - sd).abs() < 0.05 * sd, "{equation}: sd {sample_sd}, expected {sd}");
+    }
+    let counts = series(&run(&ModelBuilder::new(0.0, 100.0, 1.0).aux("y", "POISSON(3)").build()), "y");
+    assert!(counts.iter().all(|v| v.fract() == 0.0 && *v >= 0.0));
+}
+
+#[test]
+fn random_draws_are_held_for_all_runge_kutta_stages_of_a_step() {
+    // With the draw fixed within a step, RK4 of a pure-noise flow is its Euler sum exactly.
+    let model = ModelBuilder::new(0.0, 5.0, 0.25)
+        .method(Method::Rk4)
+        .stock("Walk", "0", &["noise"], &[])
+        .flow("noise", "NORMAL(0, 1)")
+        .build();
+    let results = run(&model);
+    let (walk, noise) = (series(&results, "Walk"), series(&results, "noise"));
+    let mut sum = 0.0;
+    for step in 0..walk.len() {
+        assert!((walk[step] - sum).abs() < 1e-12, "step {step}");
+        sum += 0.25 * noise[step];
+    }
+}

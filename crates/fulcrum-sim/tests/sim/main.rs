@@ -1,0 +1,29 @@
+//! Simulator tests: analytic solutions, built-ins, lanes, non-negative stocks, failures.
+
+// Test helpers stop at the first surprise, like the tests themselves.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod analytic;
+mod builtins;
+mod failures;
+mod lanes;
+mod stocks;
+
+use fulcrum_model::Model;
+use fulcrum_sim::{CompiledModel, Results, compile};
+
+/// Resolves and compiles a model that must be valid.
+pub fn compiled(model: &Model) -> CompiledModel {
+    let resolved = fulcrum_model::resolve(model).unwrap_or_else(|d| panic!("invalid model: {d:?}"));
+    compile(&resolved).expect("compiles")
+}
+
+/// Runs a valid model once with its own constants.
+pub fn run(model: &Model) -> Results {
+    compiled(model).new_run().run().expect("runs")
+}
+
+/// One variable's saved series.
+pub fn series(results: &Results, name: &str) -> Vec<f64> {
+    results.series(name).unwrap_or_else(|| panic!("no series {name}")).to_vec()
+}

@@ -1,0 +1,169 @@
+//! The command line: output format, flags, exit codes.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use crate::{fulcrum, root, stderr, stdout};
+
+const TEACUP: &str = "models/teacup/model.toml";
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    reader.records().map(|record| record.expect("valid CSV").iter().map(str::to_owned).collect()).collect()
+}
+
+#[test]
+fn run_writes_wide_csv_with_every_variable() {
+    let output = fulcrum(&["run", TEACUP]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&stdout(&output));
+    assert_eq!(rows[0], ["time", "Teacup Temperature", "Heat Loss to Room", "Room Temperature", "Characteristic Time"]);
+    assert_eq!(rows.len(), 1 + 241);
+    assert_eq!(rows[1], ["0", "180", "11", "70", "10"]);
+    // The suite's expected output for the teacup: 178.625 after one step of 0.125.
+    assert_eq!(rows[2][..2], ["0.125", "178.625"]);
+}
+
+#[test]
+fn flags_set_constants_pick_variables_and_change_the_time_axis() {
+    let output = fulcrum(&[
+        "run",
+        TEACUP,
+        "--set",
+        "room temperature=20",
+        "--vars",
+        "Teacup Temperature,Room_Temperature",
+        "--dt",
+        "0.5",
+        "--stop",
+        "2",
+        "--method",
+        "RK4",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&stdout(&output));
+    assert_eq!(rows[0], ["time", "Teacup Temperature", "Room Temperature"]);
+    assert_eq!(rows.iter().skip(1).map(|r| r[0].as_str()).collect::<Vec<_>>(), ["0", "0.5", "1", "1.5", "2"]);
+    assert_eq!(rows[1][2], "20");
+    // RK4 on linear decay: each step multiplies the gap to the room by the Taylor polynomial.
+    let h = -0.5 / 10.0;
+    let factor: f64 = 1.0 + h + h * h / 2.0 + h * h * h / 6.0 + h * h * h * h / 24.0;
+    let expected = 20.0 + 160.0 * factor.powi(4);
+    let actual: f64 = rows[5][1].parse().expect("number");
+    assert!((actual - expected).abs() < 1e-9, "{actual} vs {expected}");
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let path = directory.path().join("teacup.csv");
+    let output = fulcrum(&["run", TEACUP, "--save-step", "1", "-o", path.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+    let written = std::fs::read_to_string(&path).expect("written");
+    assert_eq!(csv_rows(&written).len(), 1 + 31);
+    let names: Vec<String> = std::fs::read_dir(directory.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["teacup.csv"], "no temporary files are left");
+}
+
+#[test]
+fn bad_flags_are_usage_errors_that_name_the_problem() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", TEACUP, "--set", "Room Temp=20"], "`Room Temp` is not a variable of the model"),
+        (&["run", TEACUP, "--set", "Heat Loss to Room=2"], "`Heat Loss to Room` is not a constant of the model"),
+        (&["run", TEACUP, "--set", "Room Temperature=hot"], "`hot` is not a number"),
+        (&["run", TEACUP, "--set", "Room Temperature=inf"], "inf is not a finite number"),
+        (&["run", TEACUP, "--dt", "-1"], "-1 must be greater than zero"),
+        (&["run", TEACUP, "--dt", "0"], "0 must be greater than zero"),
+        (&["run", TEACUP, "--method", "gear"], "unknown integration method `gear`"),
+        (&["run", TEACUP, "--vars", "Tea Temp"], "`Tea Temp` is not a variable of the model"),
+        (&["run", TEACUP, "--bogus"], "unexpected argument '--bogus'"),
+        (&["explode"], "unrecognized subcommand 'explode'"),
+    ];
+    for (args, message) in cases {
+        let output = fulcrum(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn flag_values_that_break_the_time_axis_are_model_errors() {
+    let output = fulcrum(&["run", TEACUP, "--stop", "-5"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("E0302"), "{}", stderr(&output));
+    let output = fulcrum(&["run", TEACUP, "--save-step", "0.3"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("E0304"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_run_that_blows_up_exits_3_naming_the_variable_and_time() {
+    let output = fulcrum(&["run", TEACUP, "--set", "Characteristic Time=0"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).contains("`Heat Loss to Room` became inf at time 0"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn missing_and_unsupported_files_are_reported() {
+    let output = fulcrum(&["run", "models/nope/model.toml"]);
+    assert_eq!(output.status.code(), Some(4));
+    assert!(stderr(&output).contains("cannot read models/nope/model.toml"), "{}", stderr(&output));
+    let output = fulcrum(&["check", "README.md"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("unknown model format"), "{}", stderr(&output));
+}
+
+#[test]
+fn the_model_file_is_never_overwritten() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let model = directory.path().join("teacup.toml");
+    std::fs::copy(root().join(TEACUP), &model).expect("copy");
+    let before = std::fs::read(&model).expect("read");
+    let path = model.to_str().expect("utf-8 path");
+    let output = fulcrum(&["run", path, "-o", path]);
+    assert_eq!(output.status.code(), Some(4));
+    assert!(stderr(&output).contains("refusing to overwrite"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&model).expect("read"), before);
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fulcrum"))
+        .args(["run", "models/workforce/model.toml", "--dt", "0.001"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut first = [0u8; 64];
+    child.stdout.as_mut().expect("stdout").read_exact(&mut first).expect("some output");
+    drop(child.stdout.take());
+    let status = child.wait().expect("exits");
+    let mut error = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut error).expect("read");
+    assert_eq!(status.code(), Some(0), "{error}");
+    assert!(error.is_empty(), "{error}");
+}
+
+#[test]
+fn check_summarizes_a_valid_model() {
+    let output = fulcrum(&["check", "models/service_backlog/model.toml", "--loops", "3"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("check_service_backlog", stdout(&output));
+    });
+}
+
+#[test]
+fn help_lists_the_verbs() {
+    let output = fulcrum(&["--help"]);
+    assert!(output.status.success());
+    for verb in ["run", "check"] {
+        assert!(stdout(&output).contains(verb));
+    }
+}

@@ -1,0 +1,44 @@
+//! Dependencies point one way: model ← sim ← report ← cli. A crate may only depend on the
+//! crates listed for it here (see ARCHITECTURE.md).
+
+use crate::root;
+
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("fulcrum-model", &[]),
+    ("fulcrum-sim", &["fulcrum-model"]),
+    ("fulcrum-report", &["fulcrum-model", "fulcrum-sim"]),
+];
+
+fn internal_dependencies(manifest: &str) -> Vec<String> {
+    let table: toml::Table = manifest.parse().expect("valid Cargo.toml");
+    let mut names = Vec::new();
+    for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        if let Some(dependencies) = table.get(section).and_then(|value| value.as_table()) {
+            names.extend(dependencies.keys().filter(|name| name.starts_with("fulcrum-")).cloned());
+        }
+    }
+    names
+}
+
+#[test]
+fn library_crates_depend_only_on_the_crates_before_them() {
+    for (krate, allowed) in ALLOWED {
+        let manifest = std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).expect("manifest");
+        for dependency in internal_dependencies(&manifest) {
+            assert!(allowed.contains(&dependency.as_str()), "{krate} must not depend on {dependency}");
+        }
+    }
+}
+
+#[test]
+fn heavy_dependencies_stay_at_the_edges() {
+    // The command-line crates (clap, miette, anyhow) never enter the library crates.
+    for (krate, _) in ALLOWED {
+        let manifest = std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).expect("manifest");
+        let table: toml::Table = manifest.parse().expect("valid Cargo.toml");
+        let dependencies = table.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
+        for edge in ["clap", "miette", "anyhow", "indicatif"] {
+            assert!(!dependencies.contains_key(edge), "{krate} must not depend on {edge}");
+        }
+    }
+}

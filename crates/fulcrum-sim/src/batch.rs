@@ -67,9 +67,6 @@ struct Pipeline<const L: usize> {
     heads: [usize; L],
 }
 
-/// Delays longer than this many steps are refused: the buffer would not fit comfortably.
-const MAX_DELAY_STEPS: f64 = 1e8;
-
 impl<'m, const L: usize> Batch<'m, L> {
     /// A batch whose constants start at the model's values and whose runs use streams 0..L of
     /// seed 0.
@@ -189,15 +186,17 @@ impl<'m, const L: usize> Batch<'m, L> {
     }
 
     /// Fills each pipeline delay with its initial output, as many steps long as its delay time
-    /// at the start (rounded to whole steps, at least one).
+    /// at the start (rounded to whole steps, at least one). A delay longer than the run never
+    /// lets anything out, so its buffer need not be longer than the run.
     fn start_delays(&mut self) {
         let layout = &self.model.layout;
         let dt = self.model.axis.dt;
+        let longest_useful = (self.model.axis.steps + 1) as f64;
         for (slots, pipeline) in layout.delays.iter().zip(&mut self.delays) {
             let delay_times = self.values[slots.delay_time as usize];
             let initial = self.values[slots.initial as usize];
             for lane in 0..L {
-                let steps = (delay_times[lane] / dt).round().clamp(1.0, MAX_DELAY_STEPS);
+                let steps = (delay_times[lane] / dt).round().clamp(1.0, longest_useful);
                 // A NaN delay time counts as one step; the NaN shows up in the run's check.
                 let steps = if steps.is_nan() { 1 } else { steps as usize };
                 let buffer = &mut pipeline.buffers[lane];

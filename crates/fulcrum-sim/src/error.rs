@@ -36,6 +36,18 @@ pub enum SimError {
     /// The model needs more slots than the VM addresses.
     #[error("the model is too large to compile")]
     TooLarge,
+    /// Keeping the requested results would take more memory than is sensible.
+    #[error(
+        "keeping {rows} saved times of {columns} variables would take {gib:.1} GiB; save less often (a larger save step) or keep fewer variables"
+    )]
+    ResultsTooLarge {
+        /// Saved times.
+        rows: usize,
+        /// Variables kept.
+        columns: usize,
+        /// The memory it would take, in GiB.
+        gib: f64,
+    },
 }
 
 /// A run that went bad: which variable, when, and the value it took.

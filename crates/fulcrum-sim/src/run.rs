@@ -5,6 +5,9 @@ use fulcrum_model::VarId;
 use crate::batch::{Batch, SavePoint};
 use crate::{CompiledModel, SimError};
 
+/// Results bigger than this are refused before the run starts (4 GiB).
+const MAX_RESULT_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
+
 /// A single run of a compiled model: set constants, run, read the results.
 pub struct Run<'m> {
     batch: Batch<'m, 1>,
@@ -40,6 +43,14 @@ impl<'m> Run<'m> {
     pub fn run_keeping(&mut self, variables: &[VarId]) -> Result<Results, SimError> {
         let model = self.batch.model();
         let count = model.axis().save_count();
+        let bytes = count as f64 * (variables.len() + 1) as f64 * 8.0;
+        if bytes > MAX_RESULT_BYTES {
+            return Err(SimError::ResultsTooLarge {
+                rows: count,
+                columns: variables.len(),
+                gib: bytes / 1024f64.powi(3),
+            });
+        }
         let mut results = Results {
             times: Vec::with_capacity(count),
             names: variables.iter().map(|&id| model.name(id).to_owned()).collect(),

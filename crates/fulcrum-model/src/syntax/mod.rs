@@ -208,8 +208,13 @@ mod tests {
         assert_eq!(parse(&deep).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
         let negations = format!("{}1", "-".repeat(100_000));
         assert_eq!(parse(&negations).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
+        let chain = vec!["a"; 100_000].join(" + ");
+        assert_eq!(parse(&chain).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
+        let powers = vec!["a"; 100_000].join(" ^ ");
+        assert_eq!(parse(&powers).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
         let fine = format!("{}1{}", "(".repeat(150), ")".repeat(150));
         assert!(parse(&fine).is_ok());
+        assert!(parse(&vec!["a"; 200].join(" + ")).is_ok());
     }
 
     /// Random expressions in the language, printed by hand with plenty of parentheses.

@@ -4,8 +4,9 @@ use super::ast::{BinaryOp, Expr, ExprKind, NameRef, Span, UnaryOp, precedence};
 use super::lexer::{Keyword, Lexer, Token};
 use super::{SyntaxError, SyntaxErrorKind};
 
-/// Deeper nesting than this is refused with a diagnostic rather than risking the stack.
-pub const MAX_NESTING: usize = 200;
+/// Expressions deeper than this (counting both parentheses and chains like `a + b + c`) are
+/// refused with a diagnostic: later stages walk them recursively, and must not run out of stack.
+pub const MAX_NESTING: usize = 256;
 
 pub(crate) struct Parser<'a> {
     lexer: Lexer<'a>,
@@ -62,10 +63,16 @@ impl<'a> Parser<'a> {
             return Err(SyntaxError::new(SyntaxErrorKind::TooDeep, self.current_span));
         }
         let mut lhs = self.prefix()?;
+        // Each operator in a chain like `a + b + c` nests the tree one level deeper.
+        let mut chain = 0;
         while let Some(op) = self.binary_operator() {
             let own = op.precedence();
             if own < min_precedence {
                 break;
+            }
+            chain += 1;
+            if self.depth + chain > MAX_NESTING {
+                return Err(SyntaxError::new(SyntaxErrorKind::TooDeep, self.current_span));
             }
             self.advance()?;
             let rhs_min = if op.is_right_associative() { own } else { own + 1 };

@@ -59,3 +59,39 @@ fn infinity_as_a_deliberate_constant_is_allowed() {
     let results = compiled(&model).new_run().run().expect("runs");
     assert_eq!(results.series("capped"), Some(&[5.0, 5.0, 5.0][..]));
 }
+
+#[test]
+fn the_deepest_expressions_the_parser_accepts_compile_and_run() {
+    // Tests run on threads with small stacks; the recursive stages must fit in them.
+    let nested = format!("{}1{}", "(1 + ".repeat(120), ")".repeat(120));
+    let chain = vec!["TIME"; 250].join(" + ");
+    let powers = vec!["1"; 250].join(" ^ ");
+    let negations = format!("{}TIME", "-".repeat(250));
+    let model = ModelBuilder::new(0.0, 2.0, 1.0)
+        .aux("nested", &nested)
+        .aux("chain", &chain)
+        .aux("powers", &powers)
+        .aux("negations", &negations)
+        .build();
+    let results = compiled(&model).new_run().run().expect("runs");
+    assert_eq!(results.series("nested"), Some(&[121.0, 121.0, 121.0][..]));
+    assert_eq!(results.series("chain"), Some(&[0.0, 250.0, 500.0][..]));
+    assert_eq!(results.series("powers"), Some(&[1.0, 1.0, 1.0][..]));
+    assert_eq!(results.series("negations"), Some(&[0.0, 1.0, 2.0][..]));
+}
+
+#[test]
+fn results_that_would_not_fit_in_memory_are_refused_before_running() {
+    let model = ModelBuilder::new(0.0, 1e9, 1.0).aux("a", "TIME").aux("b", "TIME").build();
+    match compiled(&model).new_run().run() {
+        Err(SimError::ResultsTooLarge { rows, columns, .. }) => assert_eq!((rows, columns), (1_000_000_001, 2)),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_delay_longer_than_the_run_only_ever_shows_its_initial_value() {
+    let model = ModelBuilder::new(0.0, 5.0, 1.0).aux("late", "DELAY(TIME, 1e12, 7)").build();
+    let results = compiled(&model).new_run().run().expect("runs");
+    assert_eq!(results.series("late"), Some(&[7.0; 6][..]));
+}

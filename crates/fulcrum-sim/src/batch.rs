@@ -348,15 +348,23 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
     }
 
-    /// Every variable is checked at the times that are reported.
+    /// Every variable is checked at the times that are reported: one branch-free pass over all
+    /// of them, and a search for the culprit only when something is not finite.
     fn check_variables(&mut self, time: f64) {
-        for &(slot, variable) in &self.model.layout.checked {
+        let checked = &self.model.layout.checked;
+        let mut sum = [0.0; L];
+        for &(slot, _) in checked {
             let values = &self.values[slot as usize];
-            if all_finite(std::slice::from_ref(values)) {
-                continue;
-            }
             for lane in 0..L {
-                if self.failures[lane].is_none() && !values[lane].is_finite() {
+                sum[lane] += values[lane] * 0.0;
+            }
+        }
+        if sum.iter().all(|s| *s == 0.0) {
+            return;
+        }
+        for &(slot, variable) in checked {
+            for lane in 0..L {
+                if self.failures[lane].is_none() && !self.values[slot as usize][lane].is_finite() {
                     self.failures[lane] = Some(self.failure(variable, slot, lane, time));
                 }
             }

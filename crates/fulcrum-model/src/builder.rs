@@ -10,7 +10,10 @@
 //! assert!(fulcrum_model::resolve(&model).is_ok());
 //! ```
 
-use crate::model::{Equation, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind};
+use crate::model::{
+    Dialect, Dimension, ElementDefinition, Equation, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs,
+    Variable, VariableKind,
+};
 
 /// Builds a [`Model`] one variable at a time.
 #[derive(Clone, Debug)]
@@ -22,7 +25,16 @@ impl ModelBuilder {
     /// A model running from `start` to `stop` in steps of `dt`, with Euler integration.
     pub fn new(start: f64, stop: f64, dt: f64) -> ModelBuilder {
         let sim = SimSpecs { start, stop, dt, ..SimSpecs::default() };
-        ModelBuilder { model: Model { name: None, doc: None, sim, variables: Vec::new() } }
+        ModelBuilder {
+            model: Model {
+                name: None,
+                doc: None,
+                sim,
+                variables: Vec::new(),
+                dimensions: Vec::new(),
+                dialect: Dialect::Xmile,
+            },
+        }
     }
 
     /// Sets the integration method.
@@ -75,6 +87,39 @@ impl ModelBuilder {
         let mut variable = Variable::new(name, VariableKind::GraphicalFunction);
         variable.graph = Some(GraphicalFunction { kind, x: x.to_vec(), y: y.to_vec(), span: None });
         self.model.variables.push(variable);
+        self
+    }
+
+    /// Uses another tool's conventions.
+    pub fn dialect(mut self, dialect: Dialect) -> ModelBuilder {
+        self.model.dialect = dialect;
+        self
+    }
+
+    /// Adds a dimension.
+    pub fn dimension(mut self, name: &str, elements: &[&str]) -> ModelBuilder {
+        self.model.dimensions.push(Dimension::new(name, elements.iter().map(|e| (*e).to_owned()).collect()));
+        self
+    }
+
+    /// Makes the last variable added an array over these dimensions.
+    pub fn over(mut self, dimensions: &[&str]) -> ModelBuilder {
+        if let Some(variable) = self.model.variables.last_mut() {
+            variable.dimensions = dimensions.iter().map(|d| (*d).to_owned()).collect();
+        }
+        self
+    }
+
+    /// Gives one element of the last variable added its own equation.
+    pub fn element(mut self, subscript: &[&str], equation: &str) -> ModelBuilder {
+        if let Some(variable) = self.model.variables.last_mut() {
+            variable.elements.push(ElementDefinition {
+                subscript: subscript.iter().map(|e| (*e).to_owned()).collect(),
+                equation: Some(Equation::new(equation, Origin::default())),
+                graph: None,
+                span: None,
+            });
+        }
         self
     }
 

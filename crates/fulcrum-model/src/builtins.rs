@@ -41,10 +41,22 @@ pub enum Builtin {
     Round,
     /// `SIGN(x)`: -1, 0 or 1.
     Sign,
-    /// `MIN(a, b)`
+    /// `MIN(a, b, ...)`: the smallest of its arguments, every element of arrays included.
     Min,
-    /// `MAX(a, b)`
+    /// `MAX(a, b, ...)`: the largest of its arguments, every element of arrays included.
     Max,
+    /// `SUM(array)`
+    Sum,
+    /// `PROD(array)`
+    Prod,
+    /// `MEAN(array)`
+    Mean,
+    /// `STDDEV(array)`: population standard deviation.
+    Stddev,
+    /// `SIZE(array)`
+    Size,
+    /// `MODULO(a, b)`: the function form of `a MOD b`.
+    Modulo,
     /// `SAFEDIV(a, b[, x])`: a/b, or x (default 0) when b is zero.
     SafeDiv,
     /// `XIDZ(a, b, x)`: a/b, or x when b is zero.
@@ -113,8 +125,11 @@ pub enum Builtin {
     Poisson,
 }
 
+/// Most arguments an array function takes; more is surely a mistake.
+const VARIADIC: usize = 255;
+
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 49] = [
+const ALL: [Builtin; 55] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -134,6 +149,12 @@ const ALL: [Builtin; 49] = [
     Builtin::Sign,
     Builtin::Min,
     Builtin::Max,
+    Builtin::Sum,
+    Builtin::Prod,
+    Builtin::Mean,
+    Builtin::Stddev,
+    Builtin::Size,
+    Builtin::Modulo,
     Builtin::SafeDiv,
     Builtin::Xidz,
     Builtin::Zidz,
@@ -193,8 +214,14 @@ impl Builtin {
             Builtin::Int => ("int", 1, 1, "INT(x)"),
             Builtin::Round => ("round", 1, 1, "ROUND(x)"),
             Builtin::Sign => ("sign", 1, 1, "SIGN(x)"),
-            Builtin::Min => ("min", 2, 2, "MIN(a, b)"),
-            Builtin::Max => ("max", 2, 2, "MAX(a, b)"),
+            Builtin::Min => ("min", 1, VARIADIC, "MIN(a, b, ...) or MIN(array)"),
+            Builtin::Max => ("max", 1, VARIADIC, "MAX(a, b, ...) or MAX(array)"),
+            Builtin::Sum => ("sum", 1, VARIADIC, "SUM(array)"),
+            Builtin::Prod => ("prod", 1, VARIADIC, "PROD(array)"),
+            Builtin::Mean => ("mean", 1, VARIADIC, "MEAN(array)"),
+            Builtin::Stddev => ("stddev", 1, VARIADIC, "STDDEV(array)"),
+            Builtin::Size => ("size", 1, VARIADIC, "SIZE(array)"),
+            Builtin::Modulo => ("modulo", 2, 2, "MODULO(a, b)"),
             Builtin::SafeDiv => ("safediv", 2, 3, "SAFEDIV(numerator, denominator[, value_if_zero])"),
             Builtin::Xidz => ("xidz", 3, 3, "XIDZ(numerator, denominator, value_if_zero)"),
             Builtin::Zidz => ("zidz", 2, 2, "ZIDZ(numerator, denominator)"),
@@ -247,7 +274,7 @@ impl Builtin {
     /// The XMILE built-in that does what a function of another tool (Vensim, mostly) does, for
     /// hints when a model uses the other tool's name.
     pub fn equivalent_of(foreign: &CanonicalName) -> Option<&'static str> {
-        const EQUIVALENTS: [(&str, &str); 12] = [
+        const EQUIVALENTS: [(&str, &str); 11] = [
             ("smooth", "SMTH1"),
             ("smoothi", "SMTH1 with its third argument"),
             ("smooth3", "SMTH3"),
@@ -257,11 +284,24 @@ impl Builtin {
             ("delay_n", "DELAYN"),
             ("forecast", "FORCST"),
             ("integer", "INT"),
-            ("modulo", "the MOD operator: a MOD b"),
             ("random_uniform", "RANDOM"),
             ("random_normal", "NORMAL"),
         ];
         EQUIVALENTS.iter().find(|(name, _)| *name == foreign.as_str()).map(|(_, equivalent)| *equivalent)
+    }
+
+    /// Does this reduce arrays (SUM, MEAN, MIN, ...)?
+    pub fn is_array_function(self) -> bool {
+        matches!(
+            self,
+            Builtin::Min
+                | Builtin::Max
+                | Builtin::Sum
+                | Builtin::Prod
+                | Builtin::Mean
+                | Builtin::Stddev
+                | Builtin::Size
+        )
     }
 
     /// Is this used as a plain name (`TIME`, `PI`) rather than called?

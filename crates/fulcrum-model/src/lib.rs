@@ -47,7 +47,8 @@ pub mod syntax;
 pub use builtins::Builtin;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, LineIndex, Severity};
 pub use model::{
-    Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind,
+    Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin,
+    SimSpecs, Variable, VariableKind,
 };
 pub use name::CanonicalName;
 pub use resolve::{ResolvedKind, ResolvedModel, ResolvedVariable, VarId, resolve};

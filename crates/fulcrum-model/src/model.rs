@@ -20,6 +20,73 @@ pub struct Model {
     pub sim: SimSpecs,
     /// Stocks, flows, auxiliaries (constants among them) and graphical functions, in file order.
     pub variables: Vec<Variable>,
+    /// Array dimensions.
+    pub dimensions: Vec<Dimension>,
+    /// Conventions of the tool the model was built in.
+    pub dialect: Dialect,
+}
+
+/// The conventions of the tool a model was built in, where tools disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// XMILE and Stella: `INT` is the floor and `MOD` is floored (sign of the divisor).
+    #[default]
+    Xmile,
+    /// Vensim: `INT` truncates toward zero and `MOD` (MODULO) keeps the sign of the dividend.
+    Vensim,
+}
+
+impl Dialect {
+    /// The name used in model files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Xmile => "xmile",
+            Dialect::Vensim => "vensim",
+        }
+    }
+
+    /// Reads a dialect name, case-insensitively.
+    pub fn parse(text: &str) -> Option<Dialect> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "xmile" | "stella" => Some(Dialect::Xmile),
+            "vensim" => Some(Dialect::Vensim),
+            _ => None,
+        }
+    }
+}
+
+/// An array dimension: a named, ordered set of elements.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dimension {
+    /// The name as written.
+    pub name: String,
+    /// Canonical form.
+    pub canonical: CanonicalName,
+    /// Element names as written, in order. Numbered dimensions have elements "1", "2", ...
+    pub elements: Vec<String>,
+    /// Where it is defined.
+    pub span: Option<Span>,
+}
+
+impl Dimension {
+    /// A dimension with these elements.
+    pub fn new(name: impl Into<String>, elements: Vec<String>) -> Dimension {
+        let name = name.into();
+        Dimension { canonical: CanonicalName::new(&name), name, elements, span: None }
+    }
+}
+
+/// The equation (and table) of one element of a variable that is not apply-to-all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElementDefinition {
+    /// One element name per dimension of the variable, as written.
+    pub subscript: Vec<String>,
+    /// The element's equation.
+    pub equation: Option<Equation>,
+    /// The element's own graphical function, if it has one.
+    pub graph: Option<GraphicalFunction>,
+    /// Where it is written.
+    pub span: Option<Span>,
 }
 
 impl Model {
@@ -162,6 +229,10 @@ pub struct Variable {
     pub range: Option<(f64, f64)>,
     /// Where the variable's name is defined in the file.
     pub span: Option<Span>,
+    /// The dimensions of an arrayed variable, by name, in order; empty for a scalar.
+    pub dimensions: Vec<String>,
+    /// Equations for single elements. An element without one takes `equation` (apply-to-all).
+    pub elements: Vec<ElementDefinition>,
 }
 
 impl Variable {
@@ -178,20 +249,32 @@ impl Variable {
             doc: None,
             range: None,
             span: None,
+            dimensions: Vec::new(),
+            elements: Vec::new(),
         }
     }
 
-    /// If this is a constant (an auxiliary whose equation is a plain number), its value.
+    /// If this is a scalar constant (an auxiliary whose equation is a plain number), its value.
     pub fn constant_value(&self) -> Option<f64> {
-        if self.kind != VariableKind::Auxiliary || self.graph.is_some() {
+        if self.kind != VariableKind::Auxiliary || self.graph.is_some() || !self.dimensions.is_empty() {
             return None;
         }
         self.equation.as_ref().and_then(Equation::literal_value)
     }
 
-    /// Is this a constant (an auxiliary whose equation is a plain number)?
+    /// Is this a constant: an auxiliary whose equation (every element's, for an array) is a plain
+    /// number?
     pub fn is_constant(&self) -> bool {
-        self.constant_value().is_some()
+        if self.kind != VariableKind::Auxiliary || self.graph.is_some() {
+            return false;
+        }
+        let literal = |equation: &Option<Equation>| equation.as_ref().and_then(Equation::literal_value).is_some();
+        if self.dimensions.is_empty() {
+            return literal(&self.equation);
+        }
+        let elements_literal =
+            self.elements.iter().all(|element| element.graph.is_none() && literal(&element.equation));
+        elements_literal && (self.equation.is_none() && !self.elements.is_empty() || literal(&self.equation))
     }
 }
 

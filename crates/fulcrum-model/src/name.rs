@@ -33,7 +33,28 @@ impl CanonicalName {
             }
             canonical.extend(c.to_lowercase());
         }
+        // In a subscripted name, spacing around brackets and commas does not matter:
+        // `Sales[North, Pizza]` is `sales[north,pizza]`.
+        if canonical.contains(['[', ']', ',']) {
+            let chars: Vec<char> = canonical.chars().collect();
+            let separator = |c: Option<&char>| matches!(c, Some('[' | ']' | ','));
+            canonical = chars
+                .iter()
+                .enumerate()
+                .filter(|&(i, &c)| c != '_' || !(separator(chars.get(i + 1)) || i > 0 && separator(chars.get(i - 1))))
+                .map(|(_, &c)| c)
+                .collect();
+        }
         CanonicalName(canonical)
+    }
+
+    /// The canonical name of one element of an array: `base[e1,e2]`.
+    pub fn of_element<'a>(
+        base: &CanonicalName,
+        elements: impl IntoIterator<Item = &'a CanonicalName>,
+    ) -> CanonicalName {
+        let elements: Vec<&str> = elements.into_iter().map(CanonicalName::as_str).collect();
+        CanonicalName(format!("{}[{}]", base.0, elements.join(",")))
     }
 
     /// The canonical text.
@@ -101,6 +122,15 @@ mod tests {
             assert_eq!(CanonicalName::new(written), expected, "{written:?}");
         }
         assert_ne!(CanonicalName::new("birthrate"), expected);
+    }
+
+    #[test]
+    fn spacing_inside_subscripts_does_not_matter() {
+        let expected = CanonicalName::new("Inflow A[Entry 1,Column 1]");
+        assert_eq!(expected.as_str(), "inflow_a[entry_1,column_1]");
+        assert_eq!(CanonicalName::new("inflow_a[ Entry_1 , Column 1 ]"), expected);
+        let parts = [CanonicalName::new("Entry 1"), CanonicalName::new("Column 1")];
+        assert_eq!(CanonicalName::of_element(&CanonicalName::new("Inflow A"), &parts), expected);
     }
 
     #[test]

@@ -48,7 +48,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
 use crate::model::{
-    Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind,
+    Dialect, Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind,
 };
 use crate::syntax::Span;
 
@@ -115,7 +115,14 @@ impl Reader<'_> {
 
     fn model(&mut self, document: &DeTable<'_>, span: std::ops::Range<usize>) -> Model {
         let mut root = Table::new(document, Span::new(span.start, span.end), "the file");
-        let mut model = Model { name: None, doc: None, sim: SimSpecs::default(), variables: Vec::new() };
+        let mut model = Model {
+            name: None,
+            doc: None,
+            sim: SimSpecs::default(),
+            variables: Vec::new(),
+            dimensions: Vec::new(),
+            dialect: Dialect::Xmile,
+        };
 
         if let Some(table) = self.table_value(&mut root, "model") {
             let mut table = Table::new(table.0, table.1, "[model]");

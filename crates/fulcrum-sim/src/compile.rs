@@ -584,6 +584,8 @@ fn function_op(function: Function, dst: Slot, args: &[Slot]) -> Op {
         Function::Cosh => unary(UnaryKind::Cosh),
         Function::Tanh => unary(UnaryKind::Tanh),
         Function::Int => unary(UnaryKind::Floor),
+        Function::Truncate => unary(UnaryKind::Truncate),
+        Function::Remainder => Op::Binary { kind: BinaryKind::Remainder, dst, a: arg(0), b: arg(1) },
         Function::Round => unary(UnaryKind::Round),
         Function::Sign => unary(UnaryKind::Sign),
         Function::Min => Op::Binary { kind: BinaryKind::Min, dst, a: arg(0), b: arg(1) },

@@ -125,6 +125,7 @@ pub(crate) enum UnaryKind {
     Cosh,
     Tanh,
     Floor,
+    Truncate,
     Round,
     Sign,
 }
@@ -137,6 +138,7 @@ pub(crate) enum BinaryKind {
     Div,
     Pow,
     Mod,
+    Remainder,
     Min,
     Max,
     Lt,

@@ -33,8 +33,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     out.push_str(&format!("  {qualifier}{}", plural(total, "feedback loop", "feedback loops")));
     out.push_str(if total == 0 { "\n" } else { ", shortest first:\n" });
     for feedback in found.loops.iter().take(args.loops) {
-        let names: Vec<&str> = feedback.iter().map(|id| resolved.variable(*id).name.as_str()).collect();
-        out.push_str(&format!("    {} → {}\n", names.join(" → "), names[0]));
+        out.push_str(&format!("    {} → {}\n", feedback.join(" → "), feedback[0]));
     }
     if total > args.loops {
         out.push_str(&format!("    ... and {qualifier}{} more (--loops N to list more)\n", total - args.loops));

@@ -102,10 +102,14 @@ pub enum Function {
     Tanh,
     /// `INT(x)`: floor.
     Int,
+    /// Vensim's `INT(x)`: toward zero.
+    Truncate,
     /// `ROUND(x)`: nearest integer, halves away from zero.
     Round,
     /// `SIGN(x)`
     Sign,
+    /// Vensim's `MOD`: `a - b * trunc(a / b)`, with the sign of the dividend.
+    Remainder,
     /// `MIN(a, b)`
     Min,
     /// `MAX(a, b)`

@@ -10,8 +10,9 @@ use super::{ResolvedKind, ResolvedModel};
 /// The feedback loops found, shortest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedbackLoops {
-    /// Each loop as the variables along it, starting from its smallest id.
-    pub loops: Vec<Vec<VarId>>,
+    /// Each loop as the names of the model variables along it, in the direction of influence,
+    /// starting from the one defined first. An arrayed variable is one node.
+    pub loops: Vec<Vec<String>>,
     /// False when the search stopped at its budget; there are more loops than listed.
     pub complete: bool,
 }
@@ -52,7 +53,7 @@ pub fn feedback_loops(model: &ResolvedModel, max_loops: usize) -> FeedbackLoops 
             }
             budget -= 1;
             if next == start {
-                loops.push(path.iter().map(|&n| VarId::from_index(n)).collect::<Vec<_>>());
+                loops.push(path.clone());
             } else if allowed(next) && !on_path[next] {
                 on_path[next] = true;
                 path.push(next);
@@ -61,14 +62,15 @@ pub fn feedback_loops(model: &ResolvedModel, max_loops: usize) -> FeedbackLoops 
         }
     }
     loops.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    let loops =
+        loops.into_iter().map(|path| path.into_iter().map(|n| model.definitions[n].clone()).collect()).collect();
     FeedbackLoops { loops, complete }
 }
 
 /// Edges between model variables: what each one reads, and each flow into its stocks.
 fn causal_graph(model: &ResolvedModel) -> Graph {
-    let user_count = model.variables.iter().take_while(|v| v.is_user()).count();
-    let user_of = |id: VarId| model.variables[id.index()].owner.unwrap_or(id).index();
-    let mut graph = Graph::new(user_count);
+    let user_of = |id: VarId| model.variables[id.index()].definition;
+    let mut graph = Graph::new(model.definitions.len());
     let mut link = |from: VarId, to: VarId| {
         let (from, to) = (user_of(from), user_of(to));
         if from != to {

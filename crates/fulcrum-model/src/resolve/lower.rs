@@ -1,17 +1,22 @@
-//! Lowering: syntax expressions → resolved expressions, stateful built-ins → hidden variables.
+//! Lowering: syntax expressions → resolved expressions, one array element at a time.
+//!
+//! Every model variable becomes one resolved variable per element ("instance"; one for a
+//! scalar), in file order and row-major element order. Stateful built-ins become hidden
+//! variables (see `stateful.rs`).
 
 use std::collections::HashMap;
 
+use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, PreviousId, VarId};
 use super::{DrawSite, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
-use crate::model::{Equation, GraphicalFunction, Model, Variable, VariableKind};
+use crate::model::{Dialect, Equation, GraphicalFunction, Model, Variable, VariableKind};
 use crate::name::CanonicalName;
-use crate::syntax::{self, BinaryOp, ExprKind, Span, SyntaxErrorKind, UnaryOp};
+use crate::syntax::{self, BinaryOp, ExprKind, Index, Span, SyntaxErrorKind, UnaryOp};
 
-/// Orders of SMTHN and DELAYN above this are refused: they would make that many hidden stocks.
-const MAX_ORDER: f64 = 1000.0;
+/// Array functions expanding to more terms than this are refused.
+const MAX_TERMS: usize = 1_000_000;
 
 /// What lowering produces, before orders are computed.
 pub(super) struct Lowered {
@@ -20,29 +25,45 @@ pub(super) struct Lowered {
     pub previous: Vec<PreviousState>,
     pub delays: Vec<PipelineDelay>,
     pub draws: Vec<DrawSite>,
+    /// Canonical name of each instance (`x`, or `x[a,b]` for an element) → its id.
     pub names: HashMap<CanonicalName, VarId>,
+    /// Canonical name of each model variable → the ids of all its instances.
+    pub groups: HashMap<CanonicalName, Vec<VarId>>,
 }
 
 pub(super) struct Lowering<'m, 'd> {
-    model: &'m Model,
-    diagnostics: &'d mut Diagnostics,
-    out: Lowered,
+    pub(super) model: &'m Model,
+    pub(super) diagnostics: &'d mut Diagnostics,
+    pub(super) out: Lowered,
+    dimensions: Dimensions,
+    /// Each model variable's dimensions and first instance; `None` when its dimensions are
+    /// invalid (already reported).
+    shapes: Vec<Option<Shape>>,
+    /// Canonical name → model variable index.
+    definitions: HashMap<CanonicalName, usize>,
+    /// Graphical function of each instance that has one.
     graph_of: HashMap<VarId, GraphId>,
 }
 
-/// Where an expression being lowered lives: which variable's equation.
+/// Where an expression being lowered lives: which instance's equation, and the element each
+/// dimension stands at.
 #[derive(Clone, Copy)]
-struct Site<'e> {
-    owner: VarId,
-    equation: &'e Equation,
+pub(super) struct Site<'e> {
+    pub owner: VarId,
+    pub equation: &'e Equation,
+    /// The elements of the instance's own dimensions.
+    pub bindings: &'e [Binding],
+    /// Inside an array function: the element each wildcard dimension stands at this time round.
+    pub wildcards: &'e [Binding],
     /// Inside the first argument of PREVIOUS, where `SELF` names the owner.
-    self_allowed: bool,
+    pub self_allowed: bool,
 }
 
 impl<'m, 'd> Lowering<'m, 'd> {
-    /// Registers every name and graphical function, so that lowering can look them up in any
-    /// order.
+    /// Registers every dimension, name, instance and graphical function, so that lowering can
+    /// look them up in any order.
     pub(super) fn new(model: &'m Model, diagnostics: &'d mut Diagnostics) -> Lowering<'m, 'd> {
+        let dimensions = Dimensions::new(model, diagnostics);
         let mut lowering = Lowering {
             model,
             diagnostics,
@@ -53,49 +74,44 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 delays: Vec::new(),
                 draws: Vec::new(),
                 names: HashMap::with_capacity(model.variables.len()),
+                groups: HashMap::with_capacity(model.variables.len()),
             },
+            dimensions,
+            shapes: Vec::with_capacity(model.variables.len()),
+            definitions: HashMap::with_capacity(model.variables.len()),
             graph_of: HashMap::new(),
         };
         for (index, variable) in model.variables.iter().enumerate() {
-            let id = VarId::from_index(index);
-            lowering.register_name(id, variable);
-            if let Some(graph) = &variable.graph {
-                match graph.problem() {
-                    Some(problem) => lowering.diagnostics.push(
-                        Diagnostic::new(
-                            Code::InvalidGraphicalFunction,
-                            format!("graphical function `{}`: {problem}", variable.name),
-                        )
-                        .at(graph.span.or(variable.span))
-                        .on_variable(&variable.name),
-                    ),
-                    None => {
-                        let graph_id = GraphId(lowering.out.graphs.len() as u32);
-                        lowering.out.graphs.push(graph.clone());
-                        lowering.graph_of.insert(id, graph_id);
-                    }
-                }
-            } else if variable.kind == VariableKind::GraphicalFunction {
-                lowering.diagnostics.push(
-                    Diagnostic::new(
-                        Code::InvalidGraphicalFunction,
-                        format!("graphical function `{}`: there are no points", variable.name),
-                    )
-                    .at(variable.span)
-                    .on_variable(&variable.name),
-                );
+            lowering.register_name(index, variable);
+            let shape = lowering.shape_of(variable);
+            let Some(shape) = shape else {
+                lowering.shapes.push(None);
+                continue;
+            };
+            let count = shape.count(&lowering.dimensions);
+            let mut ids = Vec::with_capacity(count);
+            for offset in 0..count {
+                let id = VarId::from_index(lowering.out.variables.len());
+                let elements = shape.elements(&lowering.dimensions, offset);
+                let (name, canonical) = lowering.instance_name(variable, &shape, &elements);
+                lowering.out.names.entry(canonical).or_insert(id);
+                ids.push(id);
+                // A placeholder until `lower_all` fills in the real kind.
+                lowering.out.variables.push(ResolvedVariable {
+                    name,
+                    owner: None,
+                    definition: index,
+                    kind: ResolvedKind::Constant(f64::NAN),
+                });
             }
-            // A placeholder until `lower_all` fills in the real kind.
-            lowering.out.variables.push(ResolvedVariable {
-                name: variable.name.clone(),
-                owner: None,
-                kind: ResolvedKind::Constant(f64::NAN),
-            });
+            lowering.out.groups.entry(variable.canonical.clone()).or_insert(ids);
+            lowering.register_graphs(variable, &shape);
+            lowering.shapes.push(Some(shape));
         }
         lowering
     }
 
-    fn register_name(&mut self, id: VarId, variable: &Variable) {
+    fn register_name(&mut self, index: usize, variable: &Variable) {
         let canonical = &variable.canonical;
         if canonical.as_str().is_empty() {
             self.diagnostics
@@ -114,9 +130,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
             );
             return;
         }
-        match self.out.names.get(canonical) {
-            Some(first) => {
-                let first_span = self.model.variables[first.index()].span;
+        match self.definitions.get(canonical) {
+            Some(&first) => {
+                let first_span = self.model.variables[first].span;
                 self.diagnostics.push(
                     Diagnostic::new(Code::DuplicateName, format!("`{}` is defined more than once", variable.name))
                         .at(variable.span)
@@ -126,9 +142,127 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 );
             }
             None => {
-                self.out.names.insert(canonical.clone(), id);
+                self.definitions.insert(canonical.clone(), index);
             }
         }
+    }
+
+    /// The variable's dimensions, each of which must exist; where its instances start.
+    fn shape_of(&mut self, variable: &Variable) -> Option<Shape> {
+        let mut dimensions = Vec::with_capacity(variable.dimensions.len());
+        for name in &variable.dimensions {
+            match self.dimensions.get(&CanonicalName::new(name)) {
+                Some(dimension) => dimensions.push(dimension),
+                None => {
+                    let known: Vec<&str> = self.model.dimensions.iter().map(|d| d.name.as_str()).collect();
+                    let mut diagnostic = Diagnostic::new(
+                        Code::UnknownName,
+                        format!("`{}` is arrayed over an unknown dimension `{name}`", variable.name),
+                    )
+                    .at(variable.span)
+                    .on_variable(&variable.name);
+                    if let Some(near) = closest_match(name, known.iter().copied()) {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));
+                    }
+                    self.diagnostics.push(diagnostic);
+                    return None;
+                }
+            }
+        }
+        Some(Shape { dimensions, first: self.out.variables.len() })
+    }
+
+    /// `x`, or `x[a,b]` for an element; display form and canonical form.
+    fn instance_name(&self, variable: &Variable, shape: &Shape, elements: &[usize]) -> (String, CanonicalName) {
+        if shape.dimensions.is_empty() {
+            return (variable.name.clone(), variable.canonical.clone());
+        }
+        let written: Vec<&str> =
+            shape.dimensions.iter().zip(elements).map(|(d, e)| self.dimensions.element_name(*d, *e)).collect();
+        let canonical: Vec<&CanonicalName> =
+            shape.dimensions.iter().zip(elements).map(|(d, e)| self.dimensions.canonical_element(*d, *e)).collect();
+        (format!("{}[{}]", variable.name, written.join(",")), CanonicalName::of_element(&variable.canonical, canonical))
+    }
+
+    /// Registers the variable's graphical functions: one shared by all elements, or one per
+    /// element that has its own.
+    fn register_graphs(&mut self, variable: &Variable, shape: &Shape) {
+        let count = shape.count(&self.dimensions);
+        let shared = variable.graph.as_ref().and_then(|graph| self.register_graph(variable, graph));
+        for offset in 0..count {
+            let id = VarId::from_index(shape.first + offset);
+            let own = self.element_definition(variable, shape, offset).and_then(|element| element.graph.as_ref());
+            let graph = match own {
+                Some(graph) => self.register_graph(variable, graph),
+                None => shared,
+            };
+            if let Some(graph) = graph {
+                self.graph_of.insert(id, graph);
+            }
+        }
+        if variable.kind == VariableKind::GraphicalFunction && variable.graph.is_none() && variable.elements.is_empty()
+        {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidGraphicalFunction,
+                    format!("graphical function `{}`: there are no points", variable.name),
+                )
+                .at(variable.span)
+                .on_variable(&variable.name),
+            );
+        }
+    }
+
+    fn register_graph(&mut self, variable: &Variable, graph: &GraphicalFunction) -> Option<GraphId> {
+        if let Some(problem) = graph.problem() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidGraphicalFunction,
+                    format!("graphical function `{}`: {problem}", variable.name),
+                )
+                .at(graph.span.or(variable.span))
+                .on_variable(&variable.name),
+            );
+            return None;
+        }
+        let id = GraphId(self.out.graphs.len() as u32);
+        self.out.graphs.push(graph.clone());
+        Some(id)
+    }
+
+    /// The per-element definition of the instance at `offset`, if the variable has one for it.
+    fn element_definition<'v>(
+        &self,
+        variable: &'v Variable,
+        shape: &Shape,
+        offset: usize,
+    ) -> Option<&'v crate::model::ElementDefinition> {
+        variable.elements.iter().find(|element| self.element_offset(shape, &element.subscript) == Some(offset))
+    }
+
+    /// Row-major offset of an element given by names, if every name is an element of its
+    /// dimension.
+    fn element_offset(&self, shape: &Shape, subscript: &[String]) -> Option<usize> {
+        if subscript.len() != shape.dimensions.len() {
+            return None;
+        }
+        let elements: Option<Vec<usize>> = shape
+            .dimensions
+            .iter()
+            .zip(subscript)
+            .map(|(d, name)| {
+                let name = CanonicalName::new(name);
+                // Numbered dimensions may be written by position.
+                self.dimensions.element(*d, &name).or_else(|| {
+                    name.as_str()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=self.dimensions.size(*d)).contains(n))
+                        .map(|n| n - 1)
+                })
+            })
+            .collect();
+        Some(shape.offset(&self.dimensions, &elements?))
     }
 
     pub(super) fn finish(self) -> Lowered {
@@ -138,37 +272,93 @@ impl<'m, 'd> Lowering<'m, 'd> {
     pub(super) fn lower_all(&mut self) {
         let model = self.model;
         for (index, variable) in model.variables.iter().enumerate() {
-            let id = VarId::from_index(index);
-            if let Some(kind) = self.lower_variable(id, variable) {
-                self.out.variables[index].kind = kind;
+            let Some(shape) = self.shapes[index].clone() else { continue };
+            self.check_element_definitions(variable, &shape);
+            for offset in 0..shape.count(&self.dimensions) {
+                let id = VarId::from_index(shape.first + offset);
+                let bindings = shape.bindings(&self.dimensions, offset);
+                let equation = match self.element_definition(variable, &shape, offset) {
+                    Some(element) => element.equation.as_ref().or(variable.equation.as_ref()),
+                    None => variable.equation.as_ref(),
+                };
+                if let Some(kind) = self.lower_instance(id, variable, equation, &bindings) {
+                    self.out.variables[id.index()].kind = kind;
+                }
             }
         }
     }
 
-    fn lower_variable(&mut self, id: VarId, variable: &'m Variable) -> Option<ResolvedKind> {
+    /// Every per-element definition must name an element of the variable, once.
+    fn check_element_definitions(&mut self, variable: &Variable, shape: &Shape) {
+        let mut seen = Vec::new();
+        for element in &variable.elements {
+            let span = element.span.or(variable.span);
+            match self.element_offset(shape, &element.subscript) {
+                None => self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}[{}]` is not an element of `{}`",
+                            variable.name,
+                            element.subscript.join(","),
+                            variable.name
+                        ),
+                    )
+                    .at(span)
+                    .on_variable(&variable.name),
+                ),
+                Some(offset) if seen.contains(&offset) => self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        format!(
+                            "element `{}[{}]` is defined more than once",
+                            variable.name,
+                            element.subscript.join(",")
+                        ),
+                    )
+                    .at(span)
+                    .on_variable(&variable.name),
+                ),
+                Some(offset) => seen.push(offset),
+            }
+        }
+    }
+
+    fn lower_instance(
+        &mut self,
+        id: VarId,
+        variable: &'m Variable,
+        equation: Option<&'m Equation>,
+        bindings: &[Binding],
+    ) -> Option<ResolvedKind> {
         if variable.kind == VariableKind::GraphicalFunction {
             return self.graph_of.get(&id).map(|graph| ResolvedKind::GraphicalFunction(*graph));
         }
-        if let Some(value) = variable.constant_value() {
-            self.check_documented_range(variable, value);
-            return Some(ResolvedKind::Constant(value));
-        }
-        let Some(equation) = &variable.equation else {
+        let name = self.out.variables[id.index()].name.clone();
+        let Some(equation) = equation else {
             let (code, message) = match variable.kind {
                 VariableKind::Stock { .. } => {
-                    (Code::MissingInitialValue, format!("stock `{}` has no initial value", variable.name))
+                    (Code::MissingInitialValue, format!("stock `{name}` has no initial value"))
                 }
-                _ => (Code::MissingEquation, format!("`{}` has no equation", variable.name)),
+                _ => (Code::MissingEquation, format!("`{name}` has no equation")),
             };
             self.diagnostics.push(Diagnostic::new(code, message).at(variable.span).on_variable(&variable.name));
             return None;
         };
-        let site = Site { owner: id, equation, self_allowed: false };
+        let has_graph = self.graph_of.contains_key(&id);
+        if variable.kind == VariableKind::Auxiliary
+            && !has_graph
+            && let Some(value) = equation.literal_value()
+        {
+            self.check_documented_range(variable, &name, value, equation);
+            return Some(ResolvedKind::Constant(value));
+        }
+        let site = Site { owner: id, equation, bindings, wildcards: &[], self_allowed: false };
         let lowered = self.lower_equation(site);
         match &variable.kind {
             VariableKind::Stock { inflows, outflows, non_negative } => {
-                let inflows = self.flow_ids(variable, inflows);
-                let outflows = self.flow_ids(variable, outflows);
+                let inflows = self.flow_ids(site, variable, inflows);
+                let outflows = self.flow_ids(site, variable, outflows);
                 Some(ResolvedKind::Stock {
                     initial: lowered?,
                     inflows: inflows?,
@@ -184,16 +374,16 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
     }
 
-    fn check_documented_range(&mut self, variable: &Variable, value: f64) {
+    fn check_documented_range(&mut self, variable: &Variable, name: &str, value: f64, equation: &Equation) {
         if let Some((min, max)) = variable.range
             && !(min..=max).contains(&value)
         {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::OutOfDocumentedRange,
-                    format!("`{}` is {value}, outside its documented range {min} to {max}", variable.name),
+                    format!("`{name}` is {value}, outside its documented range {min} to {max}"),
                 )
-                .at(variable.equation.as_ref().and_then(|e| e.origin.span).or(variable.span))
+                .at(equation.origin.span.or(variable.span))
                 .on_variable(&variable.name),
             );
         }
@@ -208,79 +398,115 @@ impl<'m, 'd> Lowering<'m, 'd> {
     }
 
     fn lower_equation(&mut self, site: Site<'_>) -> Option<Expr> {
+        let name = self.owner_name(site).to_owned();
         match &site.equation.expr {
             Ok(expr) => self.lower(site, expr),
             Err(error) if error.kind == SyntaxErrorKind::Unreadable => {
-                let name = &self.model.variables[site.owner.index()].name;
                 self.diagnostics.push(
                     Diagnostic::new(Code::InvalidValue, format!("the value of `{name}` could not be read"))
                         .at(site.equation.origin.span)
-                        .on_variable(name),
+                        .on_variable(self.definition_name(site)),
                 );
                 None
             }
             Err(error) => {
-                let name = &self.model.variables[site.owner.index()].name;
                 self.diagnostics.push(
                     Diagnostic::new(Code::EquationSyntax, format!("syntax error in the equation of `{name}`"))
                         .at(site.equation.locate(error.span))
                         .labelled(error.kind.to_string())
-                        .on_variable(name),
+                        .on_variable(self.definition_name(site)),
                 );
                 None
             }
         }
     }
 
-    fn flow_ids(&mut self, stock: &Variable, links: &[crate::model::FlowLink]) -> Option<Vec<VarId>> {
+    /// The instances of the flows a stock lists: for an arrayed stock, the same elements.
+    fn flow_ids(&mut self, site: Site<'_>, stock: &Variable, links: &[crate::model::FlowLink]) -> Option<Vec<VarId>> {
         let mut ids = Vec::with_capacity(links.len());
         let mut ok = true;
+        let stock_name = self.owner_name(site).to_owned();
         for link in links {
             let span = link.span.or(stock.span);
-            match self.out.names.get(&link.canonical).copied() {
-                Some(id) if matches!(self.model.variables[id.index()].kind, VariableKind::Flow { .. }) => ids.push(id),
-                Some(id) => {
+            let Some(&definition) = self.definitions.get(&link.canonical) else {
+                ok = false;
+                let flows = self.model.variables.iter().filter(|v| matches!(v.kind, VariableKind::Flow { .. }));
+                let diagnostic = Diagnostic::new(
+                    Code::UnknownName,
+                    format!("stock `{stock_name}` lists an unknown flow `{}`", link.name),
+                )
+                .at(span)
+                .on_variable(&stock.name);
+                self.diagnostics.push(suggest(diagnostic, &link.canonical, flows));
+                continue;
+            };
+            let flow = &self.model.variables[definition];
+            if !matches!(flow.kind, VariableKind::Flow { .. }) {
+                ok = false;
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::NotAFlow,
+                        format!("stock `{stock_name}` lists `{}`, which is not a flow", flow.name),
+                    )
+                    .at(span)
+                    .on_variable(&stock.name)
+                    .with_help("only flows can fill or drain a stock"),
+                );
+                continue;
+            }
+            // Its dimensions were invalid, which has been reported.
+            let Some(shape) = self.shapes[definition].clone() else {
+                ok = false;
+                continue;
+            };
+            let elements: Option<Vec<usize>> =
+                shape.dimensions.iter().map(|&d| self.dimensions.bound(d, site.bindings)).collect();
+            match elements {
+                Some(elements) => ids.push(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements))),
+                None => {
                     ok = false;
                     self.diagnostics.push(
                         Diagnostic::new(
-                            Code::NotAFlow,
+                            Code::InvalidArgument,
                             format!(
-                                "stock `{}` lists `{}`, which is not a flow",
-                                stock.name,
-                                self.model.variables[id.index()].name
+                                "stock `{stock_name}` lists `{}`, whose dimensions the stock does not have",
+                                flow.name
                             ),
                         )
                         .at(span)
                         .on_variable(&stock.name)
-                        .with_help("only flows can fill or drain a stock"),
+                        .with_help("a flow must have the stock's dimensions, or none"),
                     );
-                }
-                None => {
-                    ok = false;
-                    let flows = self.model.variables.iter().filter(|v| matches!(v.kind, VariableKind::Flow { .. }));
-                    let diagnostic = Diagnostic::new(
-                        Code::UnknownName,
-                        format!("stock `{}` lists an unknown flow `{}`", stock.name, link.name),
-                    )
-                    .at(span)
-                    .on_variable(&stock.name);
-                    self.diagnostics.push(suggest(diagnostic, &link.canonical, flows));
                 }
             }
         }
         ok.then_some(ids)
     }
 
-    fn error(&mut self, site: Site<'_>, code: Code, span: Span, message: String) -> Diagnostic {
-        let owner = &self.model.variables[site.owner.index()].name;
-        Diagnostic::new(code, message).at(site.equation.locate(span)).on_variable(owner)
+    pub(super) fn owner_name(&self, site: Site<'_>) -> &str {
+        &self.out.variables[site.owner.index()].name
+    }
+
+    fn definition_name(&self, site: Site<'_>) -> &str {
+        &self.model.variables[self.out.variables[site.owner.index()].definition].name
+    }
+
+    pub(super) fn error(&mut self, site: Site<'_>, code: Code, span: Span, message: String) -> Diagnostic {
+        Diagnostic::new(code, message).at(site.equation.locate(span)).on_variable(self.definition_name(site))
     }
 
     /// Lowers every sub-expression even after an error, so all errors are reported.
-    fn lower(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<Expr> {
+    pub(super) fn lower(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<Expr> {
         match &expr.kind {
             ExprKind::Number(value) => Some(Expr::Const(*value)),
             ExprKind::Name(name) => self.lower_name(site, name, expr.span),
+            ExprKind::Subscript { array, array_span, indices } => match self.definitions.get(&array.canonical) {
+                Some(&definition) => self.reference(site, definition, Some(indices), expr.span),
+                None => {
+                    self.unknown_variable(site, array, *array_span);
+                    None
+                }
+            },
             ExprKind::Unary { op, operand } => {
                 let operand = self.lower(site, operand)?;
                 Some(match (op, operand) {
@@ -292,7 +518,11 @@ impl<'m, 'd> Lowering<'m, 'd> {
             ExprKind::Binary { op, lhs, rhs } => {
                 let lhs = self.lower(site, lhs);
                 let rhs = self.lower(site, rhs);
-                Some(Expr::Binary(*op, Box::new(lhs?), Box::new(rhs?)))
+                let (lhs, rhs) = (lhs?, rhs?);
+                Some(match (op, self.model.dialect) {
+                    (BinaryOp::Mod, Dialect::Vensim) => Expr::Apply(Function::Remainder, vec![lhs, rhs]),
+                    _ => Expr::Binary(*op, Box::new(lhs), Box::new(rhs)),
+                })
             }
             ExprKind::If { condition, then_branch, else_branch } => {
                 let condition = self.lower(site, condition);
@@ -307,31 +537,21 @@ impl<'m, 'd> Lowering<'m, 'd> {
     }
 
     fn lower_name(&mut self, site: Site<'_>, name: &syntax::NameRef, span: Span) -> Option<Expr> {
-        if let Some(id) = self.out.names.get(&name.canonical).copied() {
-            if self.model.variables[id.index()].kind == VariableKind::GraphicalFunction {
-                let diagnostic = self
-                    .error(
-                        site,
-                        Code::InvalidArgument,
-                        span,
-                        format!("`{}` is a graphical function; call it with an input", name.written),
-                    )
-                    .with_help(format!("for example {}(x)", crate::name::equation_form(&name.written)));
-                self.diagnostics.push(diagnostic);
-                return None;
-            }
-            return Some(Expr::Var(id));
+        if let Some(&definition) = self.definitions.get(&name.canonical) {
+            return self.reference(site, definition, None, span);
         }
         if site.self_allowed && name.canonical.as_str() == "self" {
             return Some(Expr::Var(site.owner));
         }
+        // `Dimension.element` outside brackets is the element's position (XMILE 3.7.1).
+        if let Some((dimension, element)) = name.canonical.as_str().split_once('.')
+            && let Some(dimension) = self.dimensions.get(&CanonicalName::new(dimension))
+            && let Some(position) = self.dimensions.element(dimension, &CanonicalName::new(element))
+        {
+            return Some(Expr::Const((position + 1) as f64));
+        }
         match Builtin::from_name(&name.canonical) {
-            Some(Builtin::Time) => Some(Expr::Time),
-            Some(Builtin::Dt) => Some(Expr::Dt),
-            Some(Builtin::StartTime) => Some(Expr::StartTime),
-            Some(Builtin::StopTime) => Some(Expr::StopTime),
-            Some(Builtin::Pi) => Some(Expr::Const(std::f64::consts::PI)),
-            Some(Builtin::Inf) => Some(Expr::Const(f64::INFINITY)),
+            Some(builtin) if builtin.is_nullary() => Some(nullary(builtin)),
             Some(builtin) => {
                 let diagnostic = self
                     .error(
@@ -345,13 +565,157 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 None
             }
             None => {
-                let diagnostic = self
-                    .error(site, Code::UnknownName, span, format!("unknown variable `{}`", name.written))
-                    .labelled("not defined in this model");
-                let diagnostic = suggest(diagnostic, &name.canonical, self.model.variables.iter());
-                self.diagnostics.push(diagnostic);
+                self.unknown_variable(site, name, span);
                 None
             }
+        }
+    }
+
+    fn unknown_variable(&mut self, site: Site<'_>, name: &syntax::NameRef, span: Span) {
+        let diagnostic = self
+            .error(site, Code::UnknownName, span, format!("unknown variable `{}`", name.written))
+            .labelled("not defined in this model");
+        let diagnostic = suggest(diagnostic, &name.canonical, self.model.variables.iter());
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// A reference to a model variable: the instance the subscripts (or, without them, the
+    /// bindings in force) select.
+    fn reference(&mut self, site: Site<'_>, definition: usize, indices: Option<&[Index]>, span: Span) -> Option<Expr> {
+        let variable = &self.model.variables[definition];
+        if variable.kind == VariableKind::GraphicalFunction {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    span,
+                    format!("`{}` is a graphical function; call it with an input", variable.name),
+                )
+                .with_help(format!("for example {}(x)", crate::name::equation_form(&variable.name)));
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        // Its dimensions were invalid, which has been reported.
+        let shape = self.shapes[definition].clone()?;
+        let given = indices.map_or(shape.dimensions.len(), <[Index]>::len);
+        if given != shape.dimensions.len() {
+            let message = if shape.dimensions.is_empty() {
+                format!("`{}` is not an array, so it takes no subscripts", variable.name)
+            } else {
+                format!("`{}` has {} dimensions but is given {given} subscripts", variable.name, shape.dimensions.len())
+            };
+            let diagnostic = self.error(site, Code::InvalidArgument, span, message);
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let mut elements = Vec::with_capacity(shape.dimensions.len());
+        for (position, &dimension) in shape.dimensions.iter().enumerate() {
+            let element = match indices.map(|indices| &indices[position]) {
+                None => self
+                    .dimensions
+                    .bound(dimension, site.bindings)
+                    .or_else(|| self.dimensions.bound(dimension, site.wildcards)),
+                Some(index) => self.index_element(site, index, dimension)?,
+            };
+            let Some(element) = element else {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        span,
+                        format!(
+                            "`{}` is an array over `{}`, and this equation does not say which element",
+                            variable.name,
+                            self.model
+                                .dimensions
+                                .iter()
+                                .find(|d| d.canonical.as_str() == self.dimensions.name(dimension))
+                                .map_or("?", |d| d.name.as_str())
+                        ),
+                    )
+                    .with_help("give a subscript, or use an array function such as SUM");
+                self.diagnostics.push(diagnostic);
+                return None;
+            };
+            elements.push(element);
+        }
+        Some(Expr::Var(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements))))
+    }
+
+    /// The element one subscript position selects, in a dimension `dimension`. `Ok(None)` means
+    /// it cannot be decided here (reported by the caller); `None` means an error was reported.
+    fn index_element(&mut self, site: Site<'_>, index: &Index, dimension: usize) -> Option<Option<usize>> {
+        match index {
+            Index::Wildcard { dimension: named, span } => {
+                let over = named.as_ref().and_then(|n| self.dimensions.get(&n.canonical)).unwrap_or(dimension);
+                match site.wildcards.iter().find(|b| self.dimensions.equivalent(b.dimension, over)) {
+                    Some(binding) => Some(self.dimensions.map(binding.dimension, binding.element, dimension)),
+                    None => {
+                        let diagnostic = self
+                            .error(
+                                site,
+                                Code::InvalidArgument,
+                                *span,
+                                "`*` stands for every element, so it needs an array function".to_owned(),
+                            )
+                            .with_help("use it inside SUM, MEAN, MIN, MAX, PROD, STDDEV or SIZE");
+                        self.diagnostics.push(diagnostic);
+                        None
+                    }
+                }
+            }
+            Index::Expr(expr) => match &expr.kind {
+                ExprKind::Name(name) => {
+                    if let Some(named) = self.dimensions.get(&name.canonical) {
+                        let binding =
+                            site.bindings.iter().chain(site.wildcards).find(|b| b.dimension == named).copied().or_else(
+                                || {
+                                    site.wildcards
+                                        .iter()
+                                        .chain(site.bindings)
+                                        .find(|b| self.dimensions.equivalent(b.dimension, named))
+                                        .copied()
+                                },
+                            );
+                        return Some(binding.and_then(|b| self.dimensions.map(b.dimension, b.element, dimension)));
+                    }
+                    if let Some(element) = self.dimensions.element(dimension, &name.canonical) {
+                        return Some(Some(element));
+                    }
+                    let diagnostic = self.error(
+                        site,
+                        Code::UnknownName,
+                        expr.span,
+                        format!("`{}` is neither a dimension nor an element of the dimension here", name.written),
+                    );
+                    self.diagnostics.push(diagnostic);
+                    None
+                }
+                ExprKind::Number(position) => {
+                    let size = self.dimensions.size(dimension);
+                    if position.fract() == 0.0 && *position >= 1.0 && *position <= size as f64 {
+                        return Some(Some(*position as usize - 1));
+                    }
+                    let diagnostic = self.error(
+                        site,
+                        Code::InvalidArgument,
+                        expr.span,
+                        format!("subscript {position} is outside 1 to {size}"),
+                    );
+                    self.diagnostics.push(diagnostic);
+                    None
+                }
+                _ => {
+                    let diagnostic = self.error(
+                        site,
+                        Code::Unsupported,
+                        expr.span,
+                        "computed subscripts are not supported; use a dimension or element name".to_owned(),
+                    );
+                    self.diagnostics.push(diagnostic);
+                    None
+                }
+            },
         }
     }
 
@@ -367,6 +731,10 @@ impl<'m, 'd> Lowering<'m, 'd> {
             return self.lower_graph_call(site, function, function_span, args);
         };
         if builtin.is_nullary() {
+            // `PI()` is common in exported models; arguments are a mistake.
+            if args.is_empty() {
+                return Some(nullary(builtin));
+            }
             let diagnostic = self
                 .error(site, Code::WrongArity, span, format!("{} takes no arguments", builtin.name()))
                 .with_help(format!("write {} without parentheses", builtin.name()));
@@ -393,6 +761,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         match builtin {
             Builtin::Lookup => return self.lower_lookup(site, args),
             Builtin::Previous => return self.lower_previous(site, args),
+            _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
                 // The order decides how many hidden stocks there are, so it must be known now.
                 let order = self.constant_order(site, &args[2])?;
@@ -442,11 +811,20 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::Sinh => function(Function::Sinh, args),
             Builtin::Cosh => function(Function::Cosh, args),
             Builtin::Tanh => function(Function::Tanh, args),
-            Builtin::Int => function(Function::Int, args),
+            Builtin::Int => match self.model.dialect {
+                Dialect::Xmile => function(Function::Int, args),
+                Dialect::Vensim => function(Function::Truncate, args),
+            },
             Builtin::Round => function(Function::Round, args),
             Builtin::Sign => function(Function::Sign, args),
-            Builtin::Min => function(Function::Min, args),
-            Builtin::Max => function(Function::Max, args),
+            Builtin::Modulo => {
+                let mut args = args.into_iter();
+                let (a, b) = (args.next()?, args.next()?);
+                match self.model.dialect {
+                    Dialect::Xmile => Expr::Binary(BinaryOp::Mod, Box::new(a), Box::new(b)),
+                    Dialect::Vensim => function(Function::Remainder, vec![a, b]),
+                }
+            }
             Builtin::SafeDiv | Builtin::Xidz | Builtin::Zidz => {
                 if args.len() == 2 {
                     args.push(Expr::Const(0.0));
@@ -455,9 +833,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
             }
             Builtin::IfThenElse => {
                 let mut args = args.into_iter();
-                let mut next = || Box::new(args.next().unwrap_or(Expr::Const(0.0)));
-                let (condition, then_branch, else_branch) = (next(), next(), next());
-                Expr::If(condition, then_branch, else_branch)
+                let (condition, then_branch, else_branch) = (args.next()?, args.next()?, args.next()?);
+                Expr::If(Box::new(condition), Box::new(then_branch), Box::new(else_branch))
             }
             Builtin::Step => function(Function::Step, args),
             Builtin::Ramp => {
@@ -473,13 +850,13 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 function(Function::Pulse, args)
             }
             Builtin::Init => {
-                let source = self.as_variable(owner, "INIT input", first(args));
+                let source = self.as_variable(owner, "INIT input", args.into_iter().next()?);
                 Expr::Init(source)
             }
             Builtin::Delay => {
                 let mut args = args.into_iter();
-                let input = self.as_variable(owner, "DELAY input", args.next().unwrap_or(Expr::Const(0.0)));
-                let delay_time = args.next().unwrap_or(Expr::Const(0.0));
+                let input = self.as_variable(owner, "DELAY input", args.next()?);
+                let delay_time = args.next()?;
                 let initial = args.next().unwrap_or(Expr::Var(input));
                 let id = DelayId(self.out.delays.len() as u32);
                 self.out.delays.push(PipelineDelay { input, delay_time, initial });
@@ -501,7 +878,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::Smth1 | Builtin::Smth3 | Builtin::Delay1 | Builtin::Delay3 | Builtin::Trend | Builtin::Forcst => {
                 return self.lower_stateful(owner, builtin, args, None);
             }
-            // Nullary names, LOOKUP, PREVIOUS, SMTHN and DELAYN take other paths.
+            // Nullary names, LOOKUP, PREVIOUS, array functions, SMTHN and DELAYN take other paths.
             _ => return self.misrouted(owner, builtin),
         };
         Some(lowered)
@@ -509,169 +886,175 @@ impl<'m, 'd> Lowering<'m, 'd> {
 
     /// Reports a built-in that reached a lowering path not meant for it: a bug, but one that
     /// must show as an error rather than a wrong number.
-    fn misrouted(&mut self, owner: VarId, builtin: Builtin) -> Option<Expr> {
-        let variable = &self.model.variables[owner.index()];
+    pub(super) fn misrouted(&mut self, owner: VarId, builtin: Builtin) -> Option<Expr> {
+        let definition = &self.model.variables[self.out.variables[owner.index()].definition];
         self.diagnostics.push(
             Diagnostic::new(
                 Code::Unsupported,
                 format!("{} cannot be used here (internal lowering error)", builtin.name()),
             )
-            .at(variable.span)
-            .on_variable(&variable.name),
+            .at(definition.span)
+            .on_variable(&definition.name),
         );
         None
     }
 
-    /// SMTH1/3/N, DELAY1/3/N, TREND and FORCST become chains of hidden stocks and flows (XMILE
-    /// section 3.5.3), integrated like any other stock.
-    fn lower_stateful(
+    /// SUM, PROD, MEAN, STDDEV, SIZE, MIN and MAX: every argument is expanded over its
+    /// wildcards (and over dimensions it names that this equation does not bind), and the terms
+    /// are combined. Two dimensions with the same elements iterate together.
+    fn lower_array_function(
         &mut self,
-        owner: VarId,
+        site: Site<'_>,
         builtin: Builtin,
-        args: Vec<Expr>,
-        order: Option<usize>,
+        args: &[syntax::Expr],
+        span: Span,
     ) -> Option<Expr> {
-        let mut args = args.into_iter();
-        let mut next = || args.next();
-        let input = next().unwrap_or(Expr::Const(0.0));
-        let time = next().unwrap_or(Expr::Const(1.0));
-        let label = builtin.name();
-        let output = match builtin {
-            Builtin::Smth1 | Builtin::Smth3 | Builtin::SmthN => {
-                let order = order.unwrap_or(if builtin == Builtin::Smth1 { 1 } else { 3 });
-                if builtin == Builtin::SmthN {
-                    next();
-                }
-                let input = self.simple(owner, &format!("{label} input"), input);
-                let initial = next().unwrap_or_else(|| input.clone());
-                let stage_time = self.stage_time(owner, &label, time, order);
-                let mut upstream = input;
-                for stage in 1..=order {
-                    let stock = self.hidden_id(owner, format!("{label} stage {stage}"));
-                    let change = Expr::Binary(
-                        BinaryOp::Div,
-                        Box::new(Expr::Binary(BinaryOp::Sub, Box::new(upstream), Box::new(Expr::Var(stock)))),
-                        Box::new(stage_time.clone()),
-                    );
-                    let flow = self.hidden(
-                        owner,
-                        format!("{label} stage {stage} change"),
-                        ResolvedKind::Flow { equation: change, non_negative: false },
-                    );
-                    self.set_kind(
-                        stock,
-                        ResolvedKind::Stock {
-                            initial: initial.clone(),
-                            inflows: vec![flow],
-                            outflows: vec![],
-                            non_negative: false,
-                        },
-                    );
-                    upstream = Expr::Var(stock);
-                }
-                upstream
+        let mut groups = Vec::new();
+        for arg in args {
+            self.collect_wildcards(site, arg, &mut groups);
+        }
+        let sizes: Vec<usize> = groups.iter().map(|&d| self.dimensions.size(d)).collect();
+        let combinations_count: usize = sizes.iter().product();
+        if combinations_count.saturating_mul(args.len()) > MAX_TERMS {
+            let diagnostic = self.error(
+                site,
+                Code::Unsupported,
+                span,
+                format!("{} would add up more than {MAX_TERMS} terms", builtin.name()),
+            );
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let mut terms = Vec::with_capacity(combinations_count * args.len());
+        for combination in combinations(&sizes) {
+            let mut wildcards: Vec<Binding> = site.wildcards.to_vec();
+            wildcards
+                .extend(groups.iter().zip(&combination).map(|(&dimension, &element)| Binding { dimension, element }));
+            let inner = Site { wildcards: &wildcards, ..site };
+            for arg in args {
+                // One failure is reported once, not once per element.
+                terms.push(self.lower(inner, arg)?);
             }
-            Builtin::Delay1 | Builtin::Delay3 | Builtin::DelayN => {
-                let order = order.unwrap_or(if builtin == Builtin::Delay1 { 1 } else { 3 });
-                if builtin == Builtin::DelayN {
-                    next();
-                }
-                let input = self.simple(owner, &format!("{label} input"), input);
-                let stage_time = self.stage_time(owner, &label, time, order);
-                // The optional initial value is the initial outflow; each stage holds that rate
-                // times its share of the delay.
-                let initial_rate = next().unwrap_or_else(|| input.clone());
-                let initial = Expr::Binary(BinaryOp::Mul, Box::new(initial_rate), Box::new(stage_time.clone()));
-                let mut inflow = self.hidden(
-                    owner,
-                    format!("{label} inflow"),
-                    ResolvedKind::Flow { equation: input, non_negative: false },
-                );
-                for stage in 1..=order {
-                    let stock = self.hidden_id(owner, format!("{label} stage {stage}"));
-                    let outflow_equation =
-                        Expr::Binary(BinaryOp::Div, Box::new(Expr::Var(stock)), Box::new(stage_time.clone()));
-                    let outflow = self.hidden(
-                        owner,
-                        format!("{label} stage {stage} outflow"),
-                        ResolvedKind::Flow { equation: outflow_equation, non_negative: false },
-                    );
-                    self.set_kind(
-                        stock,
-                        ResolvedKind::Stock {
-                            initial: initial.clone(),
-                            inflows: vec![inflow],
-                            outflows: vec![outflow],
-                            non_negative: false,
-                        },
-                    );
-                    inflow = outflow;
-                }
-                Expr::Var(inflow)
-            }
-            Builtin::Trend | Builtin::Forcst => {
-                let horizon = if builtin == Builtin::Forcst { next() } else { None };
-                let initial_trend = next().unwrap_or(Expr::Const(0.0));
-                let input = self.simple(owner, &format!("{label} input"), input);
-                let time = self.simple(owner, &format!("{label} averaging time"), time);
-                // The average starts where the initial trend says it would have been.
-                let initial = Expr::Binary(
-                    BinaryOp::Div,
-                    Box::new(input.clone()),
-                    Box::new(Expr::Binary(
-                        BinaryOp::Add,
-                        Box::new(Expr::Const(1.0)),
-                        Box::new(Expr::Binary(BinaryOp::Mul, Box::new(time.clone()), Box::new(initial_trend))),
-                    )),
-                );
-                let average = self.hidden_id(owner, format!("{label} average"));
-                let gap = Expr::Binary(BinaryOp::Sub, Box::new(input.clone()), Box::new(Expr::Var(average)));
-                let change = Expr::Binary(BinaryOp::Div, Box::new(gap.clone()), Box::new(time.clone()));
-                let flow = self.hidden(
-                    owner,
-                    format!("{label} average change"),
-                    ResolvedKind::Flow { equation: change, non_negative: false },
-                );
-                self.set_kind(
-                    average,
-                    ResolvedKind::Stock { initial, inflows: vec![flow], outflows: vec![], non_negative: false },
-                );
-                // Fractional change per unit time; zero while the average is zero.
-                let scale = Expr::Binary(
-                    BinaryOp::Mul,
-                    Box::new(time),
-                    Box::new(Expr::Apply(Function::Abs, vec![Expr::Var(average)])),
-                );
-                let trend = Expr::Apply(Function::SafeDiv, vec![gap, scale, Expr::Const(0.0)]);
-                match horizon {
-                    None => trend,
-                    Some(horizon) => Expr::Binary(
-                        BinaryOp::Mul,
-                        Box::new(input),
-                        Box::new(Expr::Binary(
-                            BinaryOp::Add,
-                            Box::new(Expr::Const(1.0)),
-                            Box::new(Expr::Binary(BinaryOp::Mul, Box::new(trend), Box::new(horizon))),
-                        )),
-                    ),
-                }
-            }
-            _ => return self.misrouted(owner, builtin),
-        };
-        Some(output)
+        }
+        Some(self.combine(site.owner, builtin, terms))
     }
 
-    /// Averaging or delay time per stage of an n-stage chain.
-    fn stage_time(&mut self, owner: VarId, label: &str, time: Expr, order: usize) -> Expr {
-        let time = self.simple(owner, &format!("{label} time"), time);
-        if order == 1 {
-            return time;
+    /// The dimensions an array function's argument iterates over: its wildcards, and dimensions
+    /// it uses that the equation does not bind.
+    fn collect_wildcards(&self, site: Site<'_>, expr: &syntax::Expr, groups: &mut Vec<usize>) {
+        let add = |dimension: usize, groups: &mut Vec<usize>| {
+            let bound =
+                site.bindings.iter().chain(site.wildcards).any(|b| self.dimensions.equivalent(b.dimension, dimension));
+            if !bound && !groups.iter().any(|&g| self.dimensions.equivalent(g, dimension)) {
+                groups.push(dimension);
+            }
+        };
+        match &expr.kind {
+            ExprKind::Subscript { array, indices, .. } => {
+                let shape = self.definitions.get(&array.canonical).and_then(|&d| self.shapes[d].as_ref());
+                for (position, index) in indices.iter().enumerate() {
+                    let declared = shape.and_then(|s| s.dimensions.get(position).copied());
+                    match index {
+                        Index::Wildcard { dimension, .. } => {
+                            let named = dimension.as_ref().and_then(|n| self.dimensions.get(&n.canonical));
+                            if let Some(dimension) = named.or(declared) {
+                                // A wildcard always iterates, even over a dimension that is bound.
+                                if !groups.iter().any(|&g| self.dimensions.equivalent(g, dimension)) {
+                                    groups.push(dimension);
+                                }
+                            }
+                        }
+                        Index::Expr(inner) => match &inner.kind {
+                            ExprKind::Name(name) if self.dimensions.get(&name.canonical).is_some() => {
+                                if let Some(dimension) = self.dimensions.get(&name.canonical) {
+                                    add(dimension, groups);
+                                }
+                            }
+                            _ => self.collect_wildcards(site, inner, groups),
+                        },
+                    }
+                }
+            }
+            ExprKind::Name(name) => {
+                if let Some(shape) = self.definitions.get(&name.canonical).and_then(|&d| self.shapes[d].as_ref()) {
+                    for &dimension in &shape.dimensions {
+                        add(dimension, groups);
+                    }
+                }
+            }
+            // A nested array function iterates on its own.
+            ExprKind::Call { function, .. }
+                if Builtin::from_name(&function.canonical).is_some_and(Builtin::is_array_function) => {}
+            ExprKind::Call { args, .. } => args.iter().for_each(|arg| self.collect_wildcards(site, arg, groups)),
+            ExprKind::Unary { operand, .. } => self.collect_wildcards(site, operand, groups),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.collect_wildcards(site, lhs, groups);
+                self.collect_wildcards(site, rhs, groups);
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                for part in [condition, then_branch, else_branch] {
+                    self.collect_wildcards(site, part, groups);
+                }
+            }
+            ExprKind::Number(_) => {}
         }
-        let per_stage = Expr::Binary(BinaryOp::Div, Box::new(time), Box::new(Expr::Const(order as f64)));
-        self.simple(owner, &format!("{label} stage time"), per_stage)
+    }
+
+    /// Combines the terms of an array function. Sums, products and extremes are built as
+    /// balanced trees so that long arrays make shallow expressions.
+    fn combine(&mut self, owner: VarId, builtin: Builtin, terms: Vec<Expr>) -> Expr {
+        let count = terms.len() as f64;
+        let binary = |op: BinaryOp| move |a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
+        let function = |function: Function| move |a: Expr, b: Expr| Expr::Apply(function, vec![a, b]);
+        match builtin {
+            Builtin::Sum => balanced(terms, &binary(BinaryOp::Add)).unwrap_or(Expr::Const(0.0)),
+            Builtin::Prod => balanced(terms, &binary(BinaryOp::Mul)).unwrap_or(Expr::Const(1.0)),
+            Builtin::Min => balanced(terms, &function(Function::Min)).unwrap_or(Expr::Const(f64::NAN)),
+            Builtin::Max => balanced(terms, &function(Function::Max)).unwrap_or(Expr::Const(f64::NAN)),
+            Builtin::Size => Expr::Const(count),
+            Builtin::Mean => {
+                let sum = balanced(terms, &binary(BinaryOp::Add)).unwrap_or(Expr::Const(f64::NAN));
+                Expr::Binary(BinaryOp::Div, Box::new(sum), Box::new(Expr::Const(count)))
+            }
+            // Population standard deviation: sqrt(sum((x - mean)^2) / n).
+            _ => {
+                let terms: Vec<Expr> = terms.into_iter().map(|term| self.simple(owner, "STDDEV term", term)).collect();
+                let sum = balanced(terms.clone(), &binary(BinaryOp::Add)).unwrap_or(Expr::Const(f64::NAN));
+                let mean = self.simple(
+                    owner,
+                    "STDDEV mean",
+                    Expr::Binary(BinaryOp::Div, Box::new(sum), Box::new(Expr::Const(count))),
+                );
+                let squares = terms
+                    .into_iter()
+                    .map(|term| {
+                        let deviation = Expr::Binary(BinaryOp::Sub, Box::new(term), Box::new(mean.clone()));
+                        Expr::Binary(BinaryOp::Mul, Box::new(deviation.clone()), Box::new(deviation))
+                    })
+                    .collect();
+                let total = balanced(squares, &binary(BinaryOp::Add)).unwrap_or(Expr::Const(f64::NAN));
+                Expr::Apply(
+                    Function::Sqrt,
+                    vec![Expr::Binary(BinaryOp::Div, Box::new(total), Box::new(Expr::Const(count)))],
+                )
+            }
+        }
     }
 
     fn lower_lookup(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        if let ExprKind::Name(name) = &args[0].kind
+            && !self.definitions.contains_key(&name.canonical)
+        {
+            // Exports from Vensim write its array minimum and maximum as LOOKUP(VMIN, ...).
+            let reduction = match name.canonical.as_str() {
+                "vmin" => Some(Builtin::Min),
+                "vmax" => Some(Builtin::Max),
+                _ => None,
+            };
+            if let Some(reduction) = reduction {
+                return self.lower_array_function(site, reduction, &args[1..], args[0].span);
+            }
+        }
         let input = self.lower(site, &args[1]);
         let graph = match &args[0].kind {
             ExprKind::Name(name) => self.graph_by_name(site, name, args[0].span),
@@ -696,7 +1079,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         span: Span,
         args: &[syntax::Expr],
     ) -> Option<Expr> {
-        if !self.out.names.contains_key(&function.canonical) {
+        if !self.definitions.contains_key(&function.canonical) {
             let diagnostic =
                 self.error(site, Code::UnknownFunction, span, format!("unknown function `{}`", function.written));
             let mut candidates: Vec<&str> = Builtin::function_names().collect();
@@ -734,16 +1117,34 @@ impl<'m, 'd> Lowering<'m, 'd> {
         Some(Expr::Lookup(graph?, Box::new(input?)))
     }
 
+    /// The table of a graphical function named in an equation: for an arrayed one, the element
+    /// the bindings select.
     fn graph_by_name(&mut self, site: Site<'_>, name: &syntax::NameRef, span: Span) -> Option<GraphId> {
-        let id = self.out.names.get(&name.canonical).copied();
-        if let Some(graph) = id.and_then(|id| self.graph_of.get(&id)) {
-            return Some(*graph);
+        let definition = self.definitions.get(&name.canonical).copied();
+        let has_table = definition.is_some_and(|d| {
+            let variable = &self.model.variables[d];
+            variable.graph.is_some() || variable.elements.iter().any(|element| element.graph.is_some())
+        });
+        if let (Some(definition), true) = (definition, has_table) {
+            // Its dimensions were invalid, which has been reported.
+            let shape = self.shapes[definition].clone()?;
+            let elements: Option<Vec<usize>> =
+                shape.dimensions.iter().map(|&d| self.dimensions.bound(d, site.bindings)).collect();
+            let Some(elements) = elements else {
+                let diagnostic = self.error(
+                    site,
+                    Code::InvalidArgument,
+                    span,
+                    format!("`{}` is an array of tables, and this equation does not say which one", name.written),
+                );
+                self.diagnostics.push(diagnostic);
+                return None;
+            };
+            let id = VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements));
+            // A table that failed its checks has been reported already.
+            return self.graph_of.get(&id).copied();
         }
-        // A graphical function whose table is broken has been reported already.
-        if id.is_some_and(|id| self.model.variables[id.index()].graph.is_some()) {
-            return None;
-        }
-        let message = match id {
+        let message = match definition {
             Some(_) => format!("`{}` is not a graphical function", name.written),
             None => format!("unknown graphical function `{}`", name.written),
         };
@@ -768,8 +1169,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
 
     /// The order of SMTHN or DELAYN: a whole number from 1 to [`MAX_ORDER`], known before the run.
     fn constant_order(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<usize> {
-        let value = self.constant_value(expr);
-        match value {
+        match self.constant_value(expr) {
             Some(order) if (1.0..=MAX_ORDER).contains(&order) && order.fract() == 0.0 => Some(order as usize),
             _ => {
                 let diagnostic = self
@@ -807,8 +1207,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
         match &expr.kind {
             ExprKind::Number(value) => Some(*value),
             ExprKind::Name(name) => {
-                let id = self.out.names.get(&name.canonical)?;
-                self.model.variables[id.index()].constant_value()
+                let definition = self.definitions.get(&name.canonical)?;
+                self.model.variables[*definition].constant_value()
             }
             ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(-self.constant_value(operand)?),
             ExprKind::Unary { op: UnaryOp::Plus, operand } => self.constant_value(operand),
@@ -825,44 +1225,36 @@ impl<'m, 'd> Lowering<'m, 'd> {
             _ => None,
         }
     }
+}
 
-    /// A variable or constant stays as it is; anything else becomes a hidden auxiliary so that
-    /// it is computed once per evaluation however often it is read.
-    fn simple(&mut self, owner: VarId, label: &str, expr: Expr) -> Expr {
-        match expr {
-            Expr::Var(_) | Expr::Const(_) | Expr::Time | Expr::Dt => expr,
-            other => Expr::Var(self.hidden(owner, label.to_owned(), ResolvedKind::Auxiliary(other))),
-        }
-    }
+/// Orders of SMTHN and DELAYN above this are refused: they would make that many hidden stocks.
+const MAX_ORDER: f64 = 1000.0;
 
-    fn as_variable(&mut self, owner: VarId, label: &str, expr: Expr) -> VarId {
-        match expr {
-            Expr::Var(id) => id,
-            other => self.hidden(owner, label.to_owned(), ResolvedKind::Auxiliary(other)),
-        }
-    }
-
-    fn hidden(&mut self, owner: VarId, role: String, kind: ResolvedKind) -> VarId {
-        let id = self.hidden_id(owner, role);
-        self.set_kind(id, kind);
-        id
-    }
-
-    /// A new hidden variable whose kind is set later (stocks need their own id in their flows).
-    fn hidden_id(&mut self, owner: VarId, role: String) -> VarId {
-        let id = VarId::from_index(self.out.variables.len());
-        let name = format!("{} [{role}]", self.model.variables[owner.index()].name);
-        self.out.variables.push(ResolvedVariable { name, owner: Some(owner), kind: ResolvedKind::Constant(f64::NAN) });
-        id
-    }
-
-    fn set_kind(&mut self, id: VarId, kind: ResolvedKind) {
-        self.out.variables[id.index()].kind = kind;
+fn nullary(builtin: Builtin) -> Expr {
+    match builtin {
+        Builtin::Time => Expr::Time,
+        Builtin::Dt => Expr::Dt,
+        Builtin::StartTime => Expr::StartTime,
+        Builtin::StopTime => Expr::StopTime,
+        Builtin::Pi => Expr::Const(std::f64::consts::PI),
+        _ => Expr::Const(f64::INFINITY),
     }
 }
 
-fn first(args: Vec<Expr>) -> Expr {
-    args.into_iter().next().unwrap_or(Expr::Const(0.0))
+/// Combines terms pairwise, so n terms make a tree of depth log2(n).
+fn balanced(mut terms: Vec<Expr>, join: &impl Fn(Expr, Expr) -> Expr) -> Option<Expr> {
+    while terms.len() > 1 {
+        let mut next = Vec::with_capacity(terms.len().div_ceil(2));
+        let mut pairs = terms.into_iter();
+        while let Some(first) = pairs.next() {
+            next.push(match pairs.next() {
+                Some(second) => join(first, second),
+                None => first,
+            });
+        }
+        terms = next;
+    }
+    terms.pop()
 }
 
 fn count_text(min: usize, max: usize) -> String {

@@ -6,10 +6,12 @@
 //! them at the start and at every step. Algebraic loops, unknown names, wrong arities and bad
 //! simulation specs are reported here, all in one pass.
 
+mod arrays;
 mod expr;
 mod loops;
 mod lower;
 mod order;
+mod stateful;
 
 use std::collections::HashMap;
 
@@ -44,7 +46,11 @@ pub struct ResolvedModel {
     pub step_order: Vec<VarId>,
     /// Warnings found on the way (the model still runs).
     pub warnings: Diagnostics,
+    /// The names of the model's own variables, in file order; `ResolvedVariable::definition`
+    /// indexes it.
+    pub definitions: Vec<String>,
     names: HashMap<CanonicalName, VarId>,
+    groups: HashMap<CanonicalName, Vec<VarId>>,
 }
 
 /// One variable after resolution.
@@ -52,8 +58,11 @@ pub struct ResolvedModel {
 pub struct ResolvedVariable {
     /// The name as written; for a hidden variable, its owner's name and its role.
     pub name: String,
-    /// For hidden variables, the model variable whose equation made them.
+    /// For hidden variables, the variable whose equation made them.
     pub owner: Option<VarId>,
+    /// Which of the model's variables it belongs to (index into `ResolvedModel::definitions`):
+    /// itself, the array it is an element of, or the variable that made it.
+    pub definition: usize,
     /// What it is and how to compute it.
     pub kind: ResolvedKind,
 }
@@ -124,9 +133,30 @@ pub struct DrawSite {
 }
 
 impl ResolvedModel {
-    /// The model variable with this name (any spelling).
+    /// The variable with this name (any spelling): a scalar, or one element such as
+    /// `Sales[North, Pizza]`.
     pub fn lookup(&self, name: &str) -> Option<VarId> {
         self.names.get(&CanonicalName::new(name)).copied()
+    }
+
+    /// Every variable a name stands for: one for a scalar or an element, all elements of an
+    /// array.
+    pub fn lookup_all(&self, name: &str) -> Vec<VarId> {
+        let canonical = CanonicalName::new(name);
+        match self.groups.get(&canonical) {
+            Some(ids) => ids.clone(),
+            None => self.names.get(&canonical).copied().into_iter().collect(),
+        }
+    }
+
+    /// Canonical name → ids, for every model variable (arrays with all their elements).
+    pub fn groups(&self) -> &HashMap<CanonicalName, Vec<VarId>> {
+        &self.groups
+    }
+
+    /// Canonical name → id, for every scalar variable and array element.
+    pub fn names(&self) -> &HashMap<CanonicalName, VarId> {
+        &self.names
     }
 
     /// The variable with this id.
@@ -165,6 +195,8 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
 
     let orders = order::compute(model, &lowered, &mut diagnostics);
     diagnostics.sort();
+    // Array elements share equations, so the same finding can come from several of them.
+    diagnostics.0.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
@@ -181,7 +213,9 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
         initial_order,
         step_order,
         warnings,
+        definitions: model.variables.iter().map(|v| v.name.clone()).collect(),
         names: lowered.names,
+        groups: lowered.groups,
     })
 }
 

@@ -104,6 +104,15 @@ pub enum ExprKind {
         /// Right operand.
         rhs: Box<Expr>,
     },
+    /// An element or slice of an arrayed variable: `x[Region, North]`, `x[*]`.
+    Subscript {
+        /// The arrayed variable.
+        array: NameRef,
+        /// Where its name is.
+        array_span: Span,
+        /// One index per dimension.
+        indices: Vec<Index>,
+    },
     /// `IF condition THEN a ELSE b`.
     If {
         /// Non-zero means true.
@@ -112,6 +121,21 @@ pub enum ExprKind {
         then_branch: Box<Expr>,
         /// Value otherwise.
         else_branch: Box<Expr>,
+    },
+}
+
+/// One position of a subscript.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Index {
+    /// A dimension name (the element that dimension stands at), an element name, or a
+    /// 1-based position.
+    Expr(Expr),
+    /// `*`: every element, for array functions like SUM; `*:Dim` names the dimension.
+    Wildcard {
+        /// The dimension named after the colon.
+        dimension: Option<NameRef>,
+        /// Where the wildcard is.
+        span: Span,
     },
 }
 
@@ -218,7 +242,9 @@ impl Expr {
     fn precedence(&self) -> u8 {
         match &self.kind {
             ExprKind::Number(value) if value.is_sign_negative() => precedence::UNARY,
-            ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Call { .. } => precedence::ATOM,
+            ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::Subscript { .. } => {
+                precedence::ATOM
+            }
             ExprKind::Unary { .. } => precedence::UNARY,
             ExprKind::Binary { op, .. } => op.precedence(),
             ExprKind::If { .. } => precedence::IF,
@@ -231,6 +257,13 @@ impl Expr {
         match &self.kind {
             ExprKind::Number(_) | ExprKind::Name(_) => {}
             ExprKind::Call { args, .. } => args.iter().for_each(|arg| arg.walk(visit)),
+            ExprKind::Subscript { indices, .. } => {
+                for index in indices {
+                    if let Index::Expr(expr) = index {
+                        expr.walk(visit);
+                    }
+                }
+            }
             ExprKind::Unary { operand, .. } => operand.walk(visit),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk(visit);
@@ -269,6 +302,22 @@ impl fmt::Display for Expr {
                     write!(f, "{arg}")?;
                 }
                 f.write_str(")")
+            }
+            ExprKind::Subscript { array, indices, .. } => {
+                write!(f, "{}[", equation_form(&array.written))?;
+                for (position, index) in indices.iter().enumerate() {
+                    if position > 0 {
+                        f.write_str(", ")?;
+                    }
+                    match index {
+                        Index::Expr(expr) => write!(f, "{expr}")?,
+                        Index::Wildcard { dimension: None, .. } => f.write_str("*")?,
+                        Index::Wildcard { dimension: Some(dimension), .. } => {
+                            write!(f, "*:{}", equation_form(&dimension.written))?
+                        }
+                    }
+                }
+                f.write_str("]")
             }
             ExprKind::Unary { op, operand } => {
                 f.write_str(match op {

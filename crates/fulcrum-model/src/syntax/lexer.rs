@@ -17,6 +17,7 @@ pub(crate) enum Token {
     LBracket,
     RBracket,
     Comma,
+    Colon,
     Plus,
     Minus,
     Star,
@@ -84,6 +85,11 @@ impl<'a> Lexer<'a> {
             _ => self.punctuation(c)?,
         };
         Ok((token, Span::new(start, self.position)))
+    }
+
+    /// The text of a span of this equation.
+    pub(crate) fn text(&self, span: Span) -> &'a str {
+        self.text.get(span.start()..span.end()).unwrap_or("")
     }
 
     fn peek(&self) -> Option<char> {
@@ -229,6 +235,7 @@ impl<'a> Lexer<'a> {
             '[' => Token::LBracket,
             ']' => Token::RBracket,
             ',' => Token::Comma,
+            ':' => Token::Colon,
             '+' => Token::Plus,
             '-' => Token::Minus,
             '*' => Token::Star,

@@ -15,7 +15,7 @@ mod parser;
 
 use std::fmt;
 
-pub use ast::{BinaryOp, Expr, ExprKind, NameRef, Span, UnaryOp, format_number};
+pub use ast::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp, format_number};
 pub use parser::MAX_NESTING;
 
 /// Parses one equation.
@@ -126,6 +126,17 @@ mod tests {
             ExprKind::If { condition, then_branch, else_branch } => {
                 format!("(if {} {} {})", sexpr(condition), sexpr(then_branch), sexpr(else_branch))
             }
+            ExprKind::Subscript { array, indices, .. } => {
+                let indices: Vec<String> = indices
+                    .iter()
+                    .map(|index| match index {
+                        Index::Expr(expr) => sexpr(expr),
+                        Index::Wildcard { dimension: None, .. } => "*".to_owned(),
+                        Index::Wildcard { dimension: Some(d), .. } => format!("*:{}", d.canonical),
+                    })
+                    .collect();
+                format!("{}[{}]", array.canonical, indices.join(" "))
+            }
         }
     }
 
@@ -173,6 +184,10 @@ mod tests {
             ("2e", "error MalformedNumber at 0..2"),
             ("1e999", "error NumberOutOfRange at 0..5"),
             ("Stock {the level} * 2", "(* stock 2)"),
+            ("x[Region, North] + y[1]", "(+ x[region north] y[1])"),
+            ("SUM(a[*, Dim] * b[*:Cats])", "sum((* a[* dim] b[*:cats]))"),
+            ("mod MOD 3", "(MOD mod 3)"),
+            ("-mod", "(Negate mod)"),
         ];
         for (text, expected) in cases {
             assert_eq!(show(text), expected, "{text}");
@@ -194,7 +209,9 @@ mod tests {
             ("\"open", "error UnterminatedName at 0..5"),
             ("a {note", "error UnterminatedComment at 2..7"),
             ("\"a\\tb\"", "error BadEscape at 2..4"),
-            ("a[1]", "error Unsupported(\"array subscripts\") at 1..2"),
+            ("a[1", "error Expected(\"`,` or `]`\") at 3..3"),
+            ("[1]", "error UnexpectedToken(\"`[`\") at 0..1"),
+            ("a[*:]", "error Expected(\"a dimension name after `*:`\") at 4..5"),
             (") + 1", "error UnexpectedToken(\"`)`\") at 0..1"),
         ];
         for (text, expected) in cases {

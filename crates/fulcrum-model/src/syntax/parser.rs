@@ -1,6 +1,6 @@
 //! A Pratt parser for the XMILE expression language (XMILE 1.0, section 3.3).
 
-use super::ast::{BinaryOp, Expr, ExprKind, NameRef, Span, UnaryOp, precedence};
+use super::ast::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp, precedence};
 use super::lexer::{Keyword, Lexer, Token};
 use super::{SyntaxError, SyntaxErrorKind};
 
@@ -109,6 +109,11 @@ impl<'a> Parser<'a> {
         match token {
             Token::Number(value) => Ok(Expr { kind: ExprKind::Number(value), span }),
             Token::Ident(written) | Token::Quoted(written) => self.name_or_call(written, span),
+            // Where an operand is expected, `mod` can only be a variable named mod.
+            Token::Keyword(Keyword::Mod) => {
+                let written = self.lexer_text(span).to_owned();
+                self.name_or_call(written, span)
+            }
             Token::Plus => self.unary(UnaryOp::Plus, span),
             Token::Minus => self.unary(UnaryOp::Negate, span),
             Token::Keyword(Keyword::Not) => self.unary(UnaryOp::Not, span),
@@ -133,7 +138,7 @@ impl<'a> Parser<'a> {
                     span,
                 })
             }
-            Token::LBracket => Err(SyntaxError::new(SyntaxErrorKind::Unsupported("array subscripts"), span)),
+            Token::LBracket => Err(SyntaxError::new(SyntaxErrorKind::UnexpectedToken("`[`"), span)),
             Token::Eof => Err(SyntaxError::new(SyntaxErrorKind::Expected("an expression"), span)),
             other => Err(SyntaxError::new(SyntaxErrorKind::UnexpectedToken(describe(&other)), span)),
         }
@@ -165,10 +170,46 @@ impl<'a> Parser<'a> {
                 Ok(Expr { kind: ExprKind::Call { function: name, function_span: span, args }, span: span.to(close) })
             }
             Token::LBracket => {
-                Err(SyntaxError::new(SyntaxErrorKind::Unsupported("array subscripts"), self.current_span))
+                self.advance()?;
+                let mut indices = Vec::new();
+                loop {
+                    indices.push(self.index()?);
+                    if self.current == Token::Comma {
+                        self.advance()?;
+                    } else {
+                        break;
+                    }
+                }
+                let close = self.expect(Token::RBracket, "`,` or `]`")?;
+                Ok(Expr { kind: ExprKind::Subscript { array: name, array_span: span, indices }, span: span.to(close) })
             }
             _ => Ok(Expr { kind: ExprKind::Name(name), span }),
         }
+    }
+}
+
+impl Parser<'_> {
+    /// One index inside `[...]`: `*`, `*:Dim`, or an expression.
+    fn index(&mut self) -> Result<Index, SyntaxError> {
+        if self.current != Token::Star {
+            return Ok(Index::Expr(self.expression(precedence::IF)?));
+        }
+        let (_, star) = self.advance()?;
+        if self.current != Token::Colon {
+            return Ok(Index::Wildcard { dimension: None, span: star });
+        }
+        self.advance()?;
+        let (token, span) = self.advance()?;
+        match token {
+            Token::Ident(written) | Token::Quoted(written) => {
+                Ok(Index::Wildcard { dimension: Some(NameRef::new(written)), span: star.to(span) })
+            }
+            _ => Err(SyntaxError::new(SyntaxErrorKind::Expected("a dimension name after `*:`"), span)),
+        }
+    }
+
+    fn lexer_text(&self, span: Span) -> &str {
+        self.lexer.text(span)
     }
 }
 
@@ -188,6 +229,7 @@ fn describe(token: &Token) -> &'static str {
         Token::LBracket => "`[`",
         Token::RBracket => "`]`",
         Token::Comma => "`,`",
+        Token::Colon => "`:`",
         Token::Plus => "`+`",
         Token::Minus => "`-`",
         Token::Star => "`*`",

@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod analytic;
+mod arrays;
 mod builtins;
 mod failures;
 mod lanes;

@@ -1,0 +1,201 @@
+//! Stateful built-ins become hidden variables: SMTH1/3/N and DELAY1/3/N are chains of stocks,
+//! TREND and FORCST an averaging stock (XMILE 3.5.3). The integrator advances them like any
+//! other stock; no special state is needed at run time.
+
+use super::expr::{Expr, Function, VarId};
+use super::lower::Lowering;
+use super::{ResolvedKind, ResolvedVariable};
+use crate::builtins::Builtin;
+use crate::syntax::BinaryOp;
+
+impl Lowering<'_, '_> {
+    /// SMTH1/3/N, DELAY1/3/N, TREND and FORCST become chains of hidden stocks and flows (XMILE
+    /// section 3.5.3), integrated like any other stock.
+    pub(super) fn lower_stateful(
+        &mut self,
+        owner: VarId,
+        builtin: Builtin,
+        args: Vec<Expr>,
+        order: Option<usize>,
+    ) -> Option<Expr> {
+        let mut args = args.into_iter();
+        let mut next = || args.next();
+        let input = next().unwrap_or(Expr::Const(0.0));
+        let time = next().unwrap_or(Expr::Const(1.0));
+        let label = builtin.name();
+        let output = match builtin {
+            Builtin::Smth1 | Builtin::Smth3 | Builtin::SmthN => {
+                let order = order.unwrap_or(if builtin == Builtin::Smth1 { 1 } else { 3 });
+                if builtin == Builtin::SmthN {
+                    next();
+                }
+                let input = self.simple(owner, &format!("{label} input"), input);
+                let initial = next().unwrap_or_else(|| input.clone());
+                let stage_time = self.stage_time(owner, &label, time, order);
+                let mut upstream = input;
+                for stage in 1..=order {
+                    let stock = self.hidden_id(owner, format!("{label} stage {stage}"));
+                    let change = Expr::Binary(
+                        BinaryOp::Div,
+                        Box::new(Expr::Binary(BinaryOp::Sub, Box::new(upstream), Box::new(Expr::Var(stock)))),
+                        Box::new(stage_time.clone()),
+                    );
+                    let flow = self.hidden(
+                        owner,
+                        format!("{label} stage {stage} change"),
+                        ResolvedKind::Flow { equation: change, non_negative: false },
+                    );
+                    self.set_kind(
+                        stock,
+                        ResolvedKind::Stock {
+                            initial: initial.clone(),
+                            inflows: vec![flow],
+                            outflows: vec![],
+                            non_negative: false,
+                        },
+                    );
+                    upstream = Expr::Var(stock);
+                }
+                upstream
+            }
+            Builtin::Delay1 | Builtin::Delay3 | Builtin::DelayN => {
+                let order = order.unwrap_or(if builtin == Builtin::Delay1 { 1 } else { 3 });
+                if builtin == Builtin::DelayN {
+                    next();
+                }
+                let input = self.simple(owner, &format!("{label} input"), input);
+                let stage_time = self.stage_time(owner, &label, time, order);
+                // The optional initial value is the initial outflow; each stage holds that rate
+                // times its share of the delay.
+                let initial_rate = next().unwrap_or_else(|| input.clone());
+                let initial = Expr::Binary(BinaryOp::Mul, Box::new(initial_rate), Box::new(stage_time.clone()));
+                let mut inflow = self.hidden(
+                    owner,
+                    format!("{label} inflow"),
+                    ResolvedKind::Flow { equation: input, non_negative: false },
+                );
+                for stage in 1..=order {
+                    let stock = self.hidden_id(owner, format!("{label} stage {stage}"));
+                    let outflow_equation =
+                        Expr::Binary(BinaryOp::Div, Box::new(Expr::Var(stock)), Box::new(stage_time.clone()));
+                    let outflow = self.hidden(
+                        owner,
+                        format!("{label} stage {stage} outflow"),
+                        ResolvedKind::Flow { equation: outflow_equation, non_negative: false },
+                    );
+                    self.set_kind(
+                        stock,
+                        ResolvedKind::Stock {
+                            initial: initial.clone(),
+                            inflows: vec![inflow],
+                            outflows: vec![outflow],
+                            non_negative: false,
+                        },
+                    );
+                    inflow = outflow;
+                }
+                Expr::Var(inflow)
+            }
+            Builtin::Trend | Builtin::Forcst => {
+                let horizon = if builtin == Builtin::Forcst { next() } else { None };
+                let initial_trend = next().unwrap_or(Expr::Const(0.0));
+                let input = self.simple(owner, &format!("{label} input"), input);
+                let time = self.simple(owner, &format!("{label} averaging time"), time);
+                // The average starts where the initial trend says it would have been.
+                let initial = Expr::Binary(
+                    BinaryOp::Div,
+                    Box::new(input.clone()),
+                    Box::new(Expr::Binary(
+                        BinaryOp::Add,
+                        Box::new(Expr::Const(1.0)),
+                        Box::new(Expr::Binary(BinaryOp::Mul, Box::new(time.clone()), Box::new(initial_trend))),
+                    )),
+                );
+                let average = self.hidden_id(owner, format!("{label} average"));
+                let gap = Expr::Binary(BinaryOp::Sub, Box::new(input.clone()), Box::new(Expr::Var(average)));
+                let change = Expr::Binary(BinaryOp::Div, Box::new(gap.clone()), Box::new(time.clone()));
+                let flow = self.hidden(
+                    owner,
+                    format!("{label} average change"),
+                    ResolvedKind::Flow { equation: change, non_negative: false },
+                );
+                self.set_kind(
+                    average,
+                    ResolvedKind::Stock { initial, inflows: vec![flow], outflows: vec![], non_negative: false },
+                );
+                // Fractional change per unit time; zero while the average is zero.
+                let scale = Expr::Binary(
+                    BinaryOp::Mul,
+                    Box::new(time),
+                    Box::new(Expr::Apply(Function::Abs, vec![Expr::Var(average)])),
+                );
+                let trend = Expr::Apply(Function::SafeDiv, vec![gap, scale, Expr::Const(0.0)]);
+                match horizon {
+                    None => trend,
+                    Some(horizon) => Expr::Binary(
+                        BinaryOp::Mul,
+                        Box::new(input),
+                        Box::new(Expr::Binary(
+                            BinaryOp::Add,
+                            Box::new(Expr::Const(1.0)),
+                            Box::new(Expr::Binary(BinaryOp::Mul, Box::new(trend), Box::new(horizon))),
+                        )),
+                    ),
+                }
+            }
+            _ => return self.misrouted(owner, builtin),
+        };
+        Some(output)
+    }
+
+    /// Averaging or delay time per stage of an n-stage chain.
+    fn stage_time(&mut self, owner: VarId, label: &str, time: Expr, order: usize) -> Expr {
+        let time = self.simple(owner, &format!("{label} time"), time);
+        if order == 1 {
+            return time;
+        }
+        let per_stage = Expr::Binary(BinaryOp::Div, Box::new(time), Box::new(Expr::Const(order as f64)));
+        self.simple(owner, &format!("{label} stage time"), per_stage)
+    }
+
+    /// A variable or constant stays as it is; anything else becomes a hidden auxiliary so that
+    /// it is computed once per evaluation however often it is read.
+    pub(super) fn simple(&mut self, owner: VarId, label: &str, expr: Expr) -> Expr {
+        match expr {
+            Expr::Var(_) | Expr::Const(_) | Expr::Time | Expr::Dt => expr,
+            other => Expr::Var(self.hidden(owner, label.to_owned(), ResolvedKind::Auxiliary(other))),
+        }
+    }
+
+    pub(super) fn as_variable(&mut self, owner: VarId, label: &str, expr: Expr) -> VarId {
+        match expr {
+            Expr::Var(id) => id,
+            other => self.hidden(owner, label.to_owned(), ResolvedKind::Auxiliary(other)),
+        }
+    }
+
+    fn hidden(&mut self, owner: VarId, role: String, kind: ResolvedKind) -> VarId {
+        let id = self.hidden_id(owner, role);
+        self.set_kind(id, kind);
+        id
+    }
+
+    /// A new hidden variable whose kind is set later (stocks need their own id in their flows).
+    fn hidden_id(&mut self, owner: VarId, role: String) -> VarId {
+        let id = VarId::from_index(self.out.variables.len());
+        let owner_variable = &self.out.variables[owner.index()];
+        let name = format!("{} [{role}]", owner_variable.name);
+        let definition = owner_variable.definition;
+        self.out.variables.push(ResolvedVariable {
+            name,
+            owner: Some(owner),
+            definition,
+            kind: ResolvedKind::Constant(f64::NAN),
+        });
+        id
+    }
+
+    fn set_kind(&mut self, id: VarId, kind: ResolvedKind) {
+        self.out.variables[id.index()].kind = kind;
+    }
+}

@@ -1,0 +1,200 @@
+//! Arrays: apply-to-all and per-element equations, implicit subscripts, slices, array
+//! functions, arrayed stocks, and dimension mapping.
+
+use fulcrum_model::builder::ModelBuilder;
+use fulcrum_model::{Dialect, Model};
+
+use crate::{compiled, run, series};
+
+fn at_start(model: &Model, name: &str) -> f64 {
+    series(&run(model), name)[0]
+}
+
+fn products() -> ModelBuilder {
+    ModelBuilder::new(0.0, 2.0, 1.0)
+        .dimension("Region", &["North", "South"])
+        .dimension("Product", &["Pizza", "Salad", "Soup"])
+        .aux("Price", "0")
+        .over(&["Product"])
+        .element(&["Pizza"], "10")
+        .element(&["Salad"], "7")
+        .element(&["Soup"], "4")
+        .aux("Units", "1")
+        .over(&["Region", "Product"])
+        .element(&["South", "Salad"], "5")
+}
+
+#[test]
+fn apply_to_all_equations_bind_dimensions_by_name() {
+    let model = products().aux("Revenue", "Units * Price").over(&["Region", "Product"]).build();
+    let results = run(&model);
+    assert_eq!(results.series("Revenue[North,Pizza]").map(|s| s[0]), Some(10.0));
+    assert_eq!(results.series("Revenue[South, Salad]").map(|s| s[0]), Some(35.0));
+    assert_eq!(results.series("revenue[south,soup]").map(|s| s[0]), Some(4.0));
+    // Every element is a column, in row-major order, named as written.
+    let names: Vec<&str> = results.names().iter().map(String::as_str).filter(|n| n.starts_with("Revenue")).collect();
+    assert_eq!(
+        names,
+        [
+            "Revenue[North,Pizza]",
+            "Revenue[North,Salad]",
+            "Revenue[North,Soup]",
+            "Revenue[South,Pizza]",
+            "Revenue[South,Salad]",
+            "Revenue[South,Soup]"
+        ]
+    );
+}
+
+#[test]
+fn slices_and_array_functions() {
+    let model = products()
+        .aux("Total Units", "SUM(Units[*, *])")
+        .aux("Regional Units", "SUM(Units[Region, *])")
+        .over(&["Region"])
+        .aux("Product Units", "SUM(Units[*, Product])")
+        .over(&["Product"])
+        .aux("Mean Price", "MEAN(Price)")
+        .aux("Cheapest", "MIN(Price[*])")
+        .aux("Dearest", "MAX(Price[*], 8)")
+        .aux("Spread", "STDDEV(Price)")
+        .aux("Count", "SIZE(Units)")
+        .aux("Product of Prices", "PROD(Price[*])")
+        .aux("Soup Units South", "Units[South, Soup] + Units[2, 3]")
+        .aux("Revenue South", "SUM(Units[South, *] * Price[*])")
+        .aux("Scalar Mean", "MEAN(1, 2, 3, 4, TIME)")
+        .build();
+    let results = run(&model);
+    let first = |name: &str| results.series(name).map(|s| s[0]);
+    assert_eq!(first("Total Units"), Some(10.0));
+    assert_eq!(first("Regional Units[North]"), Some(3.0));
+    assert_eq!(first("Regional Units[South]"), Some(7.0));
+    assert_eq!(first("Product Units[Salad]"), Some(6.0));
+    assert_eq!(first("Mean Price"), Some(7.0));
+    assert_eq!(first("Cheapest"), Some(4.0));
+    assert_eq!(first("Dearest"), Some(10.0));
+    assert_eq!(first("Spread"), Some(6f64.sqrt()));
+    assert_eq!(first("Count"), Some(6.0));
+    assert_eq!(first("Product of Prices"), Some(280.0));
+    assert_eq!(first("Soup Units South"), Some(2.0));
+    assert_eq!(first("Revenue South"), Some(10.0 + 35.0 + 4.0));
+    assert_eq!(results.series("Scalar Mean"), Some(&[2.0, 2.2, 2.4][..]));
+}
+
+#[test]
+fn arrayed_stocks_flow_element_by_element() {
+    let model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .dimension("Team", &["A", "B"])
+        .stock("Staff", "10", &["Hiring"], &[])
+        .over(&["Team"])
+        .flow("Hiring", "Rate * Staff")
+        .over(&["Team"])
+        .aux("Rate", "0")
+        .over(&["Team"])
+        .element(&["A"], "0.5")
+        .element(&["B"], "0.1")
+        .aux("Total", "SUM(Staff)")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "Staff[A]"), [10.0, 15.0, 22.5, 33.75]);
+    let mut staff_b = vec![10.0];
+    for _ in 0..3 {
+        let last: f64 = staff_b[staff_b.len() - 1];
+        staff_b.push(last + 1.0 * (0.1 * last));
+    }
+    assert_eq!(series(&results, "Staff[B]"), staff_b);
+    assert_eq!(series(&results, "Total")[1], 26.0);
+    // Stateful built-ins work element by element.
+    let smoothed = ModelBuilder::new(0.0, 2.0, 1.0)
+        .dimension("Team", &["A", "B"])
+        .aux("Input", "0")
+        .over(&["Team"])
+        .element(&["A"], "10")
+        .element(&["B"], "20")
+        .aux("Perceived", "SMTH1(Input, 2, 0)")
+        .over(&["Team"])
+        .build();
+    let results = run(&smoothed);
+    assert_eq!(series(&results, "Perceived[A]"), [0.0, 5.0, 7.5]);
+    assert_eq!(series(&results, "Perceived[B]"), [0.0, 10.0, 15.0]);
+}
+
+#[test]
+fn dimensions_with_the_same_elements_map_onto_each_other() {
+    // A transition matrix over two dimensions with identical elements: the sum over the
+    // columns of row c times the category shares iterates both together.
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("Cats", &["c1", "c2"])
+        .dimension("Dummy", &["c1", "c2"])
+        .aux("Matrix", "0")
+        .over(&["Cats", "Dummy"])
+        .element(&["c1", "c1"], "1")
+        .element(&["c1", "c2"], "2")
+        .element(&["c2", "c1"], "3")
+        .element(&["c2", "c2"], "4")
+        .aux("Share", "0")
+        .over(&["Cats"])
+        .element(&["c1"], "10")
+        .element(&["c2"], "100")
+        .aux("Out", "SUM(Matrix[Cats, *:Dummy] * Share[*])")
+        .over(&["Cats"])
+        .aux("In", "SUM(Matrix[*, Dummy] * Share[*])")
+        .over(&["Dummy"])
+        .build();
+    let results = run(&model);
+    assert_eq!(results.series("Out[c1]").map(|s| s[0]), Some(1.0 * 10.0 + 2.0 * 100.0));
+    assert_eq!(results.series("Out[c2]").map(|s| s[0]), Some(3.0 * 10.0 + 4.0 * 100.0));
+    assert_eq!(results.series("In[c2]").map(|s| s[0]), Some(2.0 * 10.0 + 4.0 * 100.0));
+}
+
+#[test]
+fn a_lower_rank_array_broadcasts_over_the_other_dimensions() {
+    let model = products().aux("Price Grid", "Price * 2").over(&["Region", "Product"]).build();
+    assert_eq!(at_start(&model, "Price Grid[South,Soup]"), 8.0);
+}
+
+#[test]
+fn vensim_dialect_truncates_int_and_mod() {
+    let model = |dialect| {
+        ModelBuilder::new(0.0, 1.0, 1.0)
+            .dialect(dialect)
+            .aux("i", "INT(-9.5)")
+            .aux("m", "-10 MOD 3")
+            .aux("f", "MODULO(-10, 3)")
+            .build()
+    };
+    let xmile = run(&model(Dialect::Xmile));
+    assert_eq!([series(&xmile, "i")[0], series(&xmile, "m")[0], series(&xmile, "f")[0]], [-10.0, 2.0, 2.0]);
+    let vensim = run(&model(Dialect::Vensim));
+    assert_eq!([series(&vensim, "i")[0], series(&vensim, "m")[0], series(&vensim, "f")[0]], [-9.0, -1.0, -1.0]);
+}
+
+#[test]
+fn array_mistakes_are_reported() {
+    let cases: &[(&str, &str)] = &[
+        ("Units", "is an array over `Region`"),
+        ("Units[North]", "has 2 dimensions but is given 1 subscripts"),
+        ("Units[North, Pasta]", "`Pasta` is neither a dimension nor an element"),
+        ("Units[North, 4]", "subscript 4 is outside 1 to 3"),
+        ("Units[*, Pizza]", "`*` stands for every element"),
+        ("Price[Region]", "`Price` is an array over `Product`"),
+    ];
+    for (equation, message) in cases {
+        let model = products().aux("Bad", equation).build();
+        let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
+        assert!(diagnostics.0.iter().any(|d| d.message.contains(message)), "{equation}: {diagnostics:?}");
+    }
+    let model = products().aux("Bad", "1").over(&["Colour"]).build();
+    let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
+    assert!(diagnostics.0[0].message.contains("unknown dimension `Colour`"), "{diagnostics:?}");
+}
+
+#[test]
+fn arrayed_constants_can_be_set_one_element_at_a_time() {
+    let model = products().aux("Revenue", "Units * Price").over(&["Region", "Product"]).build();
+    let compiled = compiled(&model);
+    let mut one = compiled.new_run();
+    one.set("Price[Soup]", 6.0).expect("a constant element");
+    let results = one.run().expect("runs");
+    assert_eq!(results.series("Revenue[North,Soup]").map(|s| s[0]), Some(6.0));
+}

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod cli;
+mod conformance;
 mod crate_graph;
 mod diagnostics;
 mod models;

@@ -20,15 +20,34 @@ pub struct LoadedModel {
     pub diagnostics: Diagnostics,
 }
 
+/// The model formats, by file extension.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// fulcrum's TOML.
+    Native,
+    /// XMILE, as Stella and Vensim export it.
+    Xmile,
+}
+
+impl Format {
+    /// The format a file's extension says, if it is one fulcrum reads.
+    pub fn of(path: &Path) -> Option<Format> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("toml") => Some(Format::Native),
+            Some("xmile" | "stmx" | "xml") => Some(Format::Xmile),
+            _ => None,
+        }
+    }
+}
+
 /// Reads a model file; the format comes from the extension.
 pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
-    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    if !matches!(extension.as_deref(), Some("toml")) {
+    let Some(format) = Format::of(path) else {
         return Err(CliError::Input(format!(
-            "{}: unknown model format; fulcrum reads native models (.toml)",
+            "{}: unknown model format; fulcrum reads native models (.toml) and XMILE (.xmile, .stmx, .xml)",
             path.display()
         )));
-    }
+    };
     let bytes =
         fs::read(path).map_err(|error| CliError::Io(anyhow::anyhow!("cannot read {}: {error}", path.display())))?;
     let source = String::from_utf8(bytes).map_err(|error| {
@@ -38,7 +57,11 @@ pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
             error.utf8_error().valid_up_to()
         ))
     })?;
-    match native::read(&source) {
+    let read = match format {
+        Format::Native => native::read(&source),
+        Format::Xmile => fulcrum_xmile::read(&source),
+    };
+    match read {
         Ok((model, diagnostics)) => Ok(LoadedModel { path: path.to_owned(), source, model, diagnostics }),
         Err(diagnostics) => {
             print_diagnostics(path, &source, &diagnostics.0);

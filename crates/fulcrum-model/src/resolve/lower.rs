@@ -764,7 +764,10 @@ impl<'m, 'd> Lowering<'m, 'd> {
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
                 // The order decides how many hidden stocks there are, so it must be known now.
-                let order = self.constant_order(site, &args[2])?;
+                let mut order = self.constant_order(site, &args[2])?;
+                if builtin == Builtin::DelayN && self.model.dialect == Dialect::Vensim {
+                    order = self.vensim_delay_order(site, order, &args[1]);
+                }
                 let lowered = self.lower_args(site, args)?;
                 return self.lower_stateful(site.owner, builtin, lowered, Some(order));
             }
@@ -1169,7 +1172,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
 
     /// The order of SMTHN or DELAYN: a whole number from 1 to [`MAX_ORDER`], known before the run.
     fn constant_order(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<usize> {
-        match self.constant_value(expr) {
+        match self.value_at_start(site.bindings, expr, 0) {
             Some(order) if (1.0..=MAX_ORDER).contains(&order) && order.fract() == 0.0 => Some(order as usize),
             _ => {
                 let diagnostic = self
@@ -1179,7 +1182,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                         expr.span,
                         format!("the order must be a whole number from 1 to {MAX_ORDER}"),
                     )
-                    .with_help("write a number here, or the name of a constant");
+                    .with_help("the order is fixed when the run starts: write a number, or a constant");
                 self.diagnostics.push(diagnostic);
                 None
             }
@@ -1187,7 +1190,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     }
 
     fn constant_seed(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<u64> {
-        match self.constant_value(expr) {
+        match self.value_at_start(site.bindings, expr, 0) {
             Some(seed) if (0.0..9_007_199_254_740_992.0).contains(&seed) && seed.fract() == 0.0 => Some(seed as u64),
             _ => {
                 let diagnostic = self.error(
@@ -1202,18 +1205,47 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
     }
 
-    /// Numbers, arithmetic on them, and the names of constants, evaluated now.
-    fn constant_value(&self, expr: &syntax::Expr) -> Option<f64> {
+    /// Vensim lowers the order of DELAY N until each stage lasts at least one time step, so that
+    /// Euler integration stays stable; the delay time at the start decides.
+    fn vensim_delay_order(&self, site: Site<'_>, order: usize, delay_time: &syntax::Expr) -> usize {
+        match self.value_at_start(site.bindings, delay_time, 0) {
+            Some(time) if time.is_finite() && time > 0.0 => {
+                let stages = (time / self.model.sim.dt + 1e-9).floor().max(1.0) as usize;
+                order.min(stages)
+            }
+            _ => order,
+        }
+    }
+
+    /// The value of an expression at the start time, worked out now from numbers, constants,
+    /// the auxiliaries they feed, and the test inputs: what sizes a structure (the order of
+    /// SMTHN and DELAYN) when it is fixed at the start, as Vensim fixes it.
+    fn value_at_start(&self, bindings: &[Binding], expr: &syntax::Expr, depth: usize) -> Option<f64> {
+        if depth > MAX_NESTING_OF_CONSTANTS {
+            return None;
+        }
+        let sim = &self.model.sim;
+        let at = |e: &syntax::Expr| self.value_at_start(bindings, e, depth + 1);
         match &expr.kind {
             ExprKind::Number(value) => Some(*value),
-            ExprKind::Name(name) => {
-                let definition = self.definitions.get(&name.canonical)?;
-                self.model.variables[*definition].constant_value()
+            ExprKind::Subscript { array, indices, .. } => {
+                let definition = *self.definitions.get(&array.canonical)?;
+                self.element_value_at_start(definition, bindings, Some(indices), depth)
             }
-            ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(-self.constant_value(operand)?),
-            ExprKind::Unary { op: UnaryOp::Plus, operand } => self.constant_value(operand),
+            ExprKind::Name(name) => match self.definitions.get(&name.canonical) {
+                Some(&definition) => self.element_value_at_start(definition, bindings, None, depth),
+                None => match Builtin::from_name(&name.canonical)? {
+                    Builtin::Time | Builtin::StartTime => Some(sim.start),
+                    Builtin::StopTime => Some(sim.stop),
+                    Builtin::Dt => Some(sim.dt),
+                    Builtin::Pi => Some(std::f64::consts::PI),
+                    _ => None,
+                },
+            },
+            ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(-at(operand)?),
+            ExprKind::Unary { op: UnaryOp::Plus, operand } => at(operand),
             ExprKind::Binary { op, lhs, rhs } => {
-                let (lhs, rhs) = (self.constant_value(lhs)?, self.constant_value(rhs)?);
+                let (lhs, rhs) = (at(lhs)?, at(rhs)?);
                 match op {
                     BinaryOp::Add => Some(lhs + rhs),
                     BinaryOp::Sub => Some(lhs - rhs),
@@ -1222,10 +1254,70 @@ impl<'m, 'd> Lowering<'m, 'd> {
                     _ => None,
                 }
             }
+            ExprKind::Call { function, args, .. } => {
+                let values: Option<Vec<f64>> = args.iter().map(at).collect();
+                let values = values?;
+                match (Builtin::from_name(&function.canonical)?, values.as_slice()) {
+                    (Builtin::Step, [height, start]) => {
+                        Some(if sim.start + sim.dt / 2.0 > *start { *height } else { 0.0 })
+                    }
+                    (Builtin::Max, [a, b]) => Some(a.max(*b)),
+                    (Builtin::Min, [a, b]) => Some(a.min(*b)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
 }
+
+impl Lowering<'_, '_> {
+    /// The start value of one element of an auxiliary (the one the subscripts, or else the
+    /// bindings, select), when it can be worked out now.
+    fn element_value_at_start(
+        &self,
+        definition: usize,
+        bindings: &[Binding],
+        indices: Option<&[Index]>,
+        depth: usize,
+    ) -> Option<f64> {
+        let variable = &self.model.variables[definition];
+        if variable.kind != VariableKind::Auxiliary || variable.graph.is_some() {
+            return None;
+        }
+        let shape = self.shapes[definition].as_ref()?;
+        let mut elements = Vec::with_capacity(shape.dimensions.len());
+        for (position, &dimension) in shape.dimensions.iter().enumerate() {
+            let element = match indices.map(|indices| indices.get(position)) {
+                None => self.dimensions.bound(dimension, bindings)?,
+                Some(Some(Index::Expr(syntax::Expr { kind: ExprKind::Name(name), .. }))) => {
+                    match self.dimensions.get(&name.canonical) {
+                        Some(named) => {
+                            let binding = bindings.iter().find(|b| self.dimensions.equivalent(b.dimension, named))?;
+                            self.dimensions.map(binding.dimension, binding.element, dimension)?
+                        }
+                        None => self.dimensions.element(dimension, &name.canonical)?,
+                    }
+                }
+                Some(Some(Index::Expr(syntax::Expr { kind: ExprKind::Number(position), .. }))) => {
+                    (*position as usize).checked_sub(1).filter(|p| *p < self.dimensions.size(dimension))?
+                }
+                _ => return None,
+            };
+            elements.push(element);
+        }
+        let offset = shape.offset(&self.dimensions, &elements);
+        let equation = match self.element_definition(variable, shape, offset) {
+            Some(element) => element.equation.as_ref().or(variable.equation.as_ref()),
+            None => variable.equation.as_ref(),
+        }?;
+        let own_bindings = shape.bindings(&self.dimensions, offset);
+        self.value_at_start(&own_bindings, equation.expr.as_ref().ok()?, depth + 1)
+    }
+}
+
+/// How many auxiliaries deep [`Lowering::value_at_start`] follows before giving up.
+const MAX_NESTING_OF_CONSTANTS: usize = 64;
 
 /// Orders of SMTHN and DELAYN above this are refused: they would make that many hidden stocks.
 const MAX_ORDER: f64 = 1000.0;

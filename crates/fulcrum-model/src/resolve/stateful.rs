@@ -2,10 +2,11 @@
 //! TREND and FORCST an averaging stock (XMILE 3.5.3). The integrator advances them like any
 //! other stock; no special state is needed at run time.
 
-use super::expr::{Expr, Function, VarId};
+use super::expr::{DelayId, Expr, Function, VarId};
 use super::lower::Lowering;
-use super::{ResolvedKind, ResolvedVariable};
+use super::{PipelineDelay, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
+use crate::model::Dialect;
 use crate::syntax::BinaryOp;
 
 impl Lowering<'_, '_> {
@@ -57,6 +58,11 @@ impl Lowering<'_, '_> {
                     upstream = Expr::Var(stock);
                 }
                 upstream
+            }
+            Builtin::DelayN if self.model.dialect == Dialect::Vensim => {
+                next();
+                let initial = next();
+                return Some(self.vensim_delay_n(owner, input, time, initial, order.unwrap_or(1)));
             }
             Builtin::Delay1 | Builtin::Delay3 | Builtin::DelayN => {
                 let order = order.unwrap_or(if builtin == Builtin::Delay1 { 1 } else { 3 });
@@ -146,6 +152,57 @@ impl Lowering<'_, '_> {
             _ => return self.misrouted(owner, builtin),
         };
         Some(output)
+    }
+
+    /// Vensim's DELAY N carries the delay time with the material: stage k drains with the
+    /// delay time of k - 1 steps ago, and the output divides the last stage by the delay time
+    /// of one step ago (as PySD reproduces it). With a constant delay time this is the XMILE
+    /// DELAYN exactly.
+    fn vensim_delay_n(&mut self, owner: VarId, input: Expr, time: Expr, initial: Option<Expr>, order: usize) -> Expr {
+        let input = self.simple(owner, "DELAYN input", input);
+        let time = self.as_variable(owner, "DELAYN time", time);
+        let initial_rate = initial.unwrap_or_else(|| input.clone());
+        let order_value = Expr::Const(order as f64);
+        // The delay time as it was `steps` steps ago; its initial value before the start.
+        let time_ago = |lowering: &mut Self, steps: usize| -> Expr {
+            if steps == 0 {
+                return Expr::Var(time);
+            }
+            let delay_time = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(steps as f64)), Box::new(Expr::Dt));
+            let id = DelayId(lowering.out.delays.len() as u32);
+            lowering.out.delays.push(PipelineDelay { input: time, delay_time, initial: Expr::Init(time) });
+            Expr::Delayed(id)
+        };
+        // Each stage holds its outflow rate times its share of the delay.
+        let stage_share = Expr::Binary(BinaryOp::Div, Box::new(Expr::Init(time)), Box::new(order_value.clone()));
+        let initial_level = Expr::Binary(BinaryOp::Mul, Box::new(initial_rate), Box::new(stage_share));
+        let mut inflow =
+            self.hidden(owner, "DELAYN inflow".to_owned(), ResolvedKind::Flow { equation: input, non_negative: false });
+        let mut last_stock = None;
+        for stage in 1..=order {
+            let stock = self.hidden_id(owner, format!("DELAYN stage {stage}"));
+            let stage_time = time_ago(self, stage - 1);
+            let rate = Expr::Binary(BinaryOp::Div, Box::new(order_value.clone()), Box::new(stage_time));
+            let outflow_equation = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Var(stock)), Box::new(rate));
+            let outflow = self.hidden(
+                owner,
+                format!("DELAYN stage {stage} outflow"),
+                ResolvedKind::Flow { equation: outflow_equation, non_negative: false },
+            );
+            let kind = ResolvedKind::Stock {
+                initial: initial_level.clone(),
+                inflows: vec![inflow],
+                outflows: vec![outflow],
+                non_negative: false,
+            };
+            self.set_kind(stock, kind);
+            inflow = outflow;
+            last_stock = Some(stock);
+        }
+        let Some(last_stock) = last_stock else { return Expr::Const(f64::NAN) };
+        let output_time = time_ago(self, 1);
+        let rate = Expr::Binary(BinaryOp::Div, Box::new(order_value), Box::new(output_time));
+        Expr::Binary(BinaryOp::Mul, Box::new(Expr::Var(last_stock)), Box::new(rate))
     }
 
     /// Averaging or delay time per stage of an n-stage chain.

@@ -251,6 +251,49 @@ impl Expr {
         }
     }
 
+    /// Renames the variables an expression refers to (plain names, subscripted arrays and
+    /// called functions, the last with `called` true): `rename` returns the new written name,
+    /// or `None` to keep it. Dimension and element names inside subscripts are left alone.
+    pub fn rename_variables(&mut self, rename: &mut impl FnMut(&NameRef, bool) -> Option<String>) {
+        match &mut self.kind {
+            ExprKind::Number(_) => {}
+            ExprKind::Name(name) => {
+                if let Some(new) = rename(name, false) {
+                    *name = NameRef::new(new);
+                }
+            }
+            ExprKind::Subscript { array, indices, .. } => {
+                if let Some(new) = rename(array, false) {
+                    *array = NameRef::new(new);
+                }
+                for index in indices {
+                    if let Index::Expr(Expr { kind: ExprKind::Name(_), .. }) = index {
+                        continue;
+                    }
+                    if let Index::Expr(expr) = index {
+                        expr.rename_variables(rename);
+                    }
+                }
+            }
+            ExprKind::Call { function, args, .. } => {
+                if let Some(new) = rename(function, true) {
+                    *function = NameRef::new(new);
+                }
+                args.iter_mut().for_each(|arg| arg.rename_variables(rename));
+            }
+            ExprKind::Unary { operand, .. } => operand.rename_variables(rename),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.rename_variables(rename);
+                rhs.rename_variables(rename);
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                condition.rename_variables(rename);
+                then_branch.rename_variables(rename);
+                else_branch.rename_variables(rename);
+            }
+        }
+    }
+
     /// Calls `visit` on this expression and every expression inside it, parents first.
     pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a Expr)) {
         visit(self);

@@ -1,0 +1,152 @@
+//! Parsing the XML, tolerating what real exports do wrong.
+//!
+//! Many exported files use the `isee:` prefix without declaring it, which makes them
+//! namespace-invalid XML that strict parsers reject. Before parsing, every prefix used but not
+//! declared gets a declaration added to the root element; positions after the insertion are
+//! shifted back so diagnostics point into the file as it is.
+
+use fulcrum_model::syntax::Span;
+use fulcrum_model::{Code, Diagnostic};
+
+/// The text as parsed, and how to map its positions back to the file.
+pub(crate) struct Prepared {
+    pub text: String,
+    /// Bytes dropped from the start of the file (a byte-order mark).
+    dropped: usize,
+    /// Where declarations were inserted into `text`, and how many bytes.
+    insertion: Option<(usize, usize)>,
+}
+
+impl Prepared {
+    /// Declares undeclared namespace prefixes on the root element and drops a byte-order mark.
+    pub(crate) fn new(original: &str) -> Prepared {
+        let text = original.strip_prefix('\u{feff}').unwrap_or(original);
+        let dropped = original.len() - text.len();
+        let missing: Vec<String> =
+            used_prefixes(text).into_iter().filter(|p| !text.contains(&format!("xmlns:{p}="))).collect();
+        match root_tag_name_end(text) {
+            Some(at) if !missing.is_empty() => {
+                let declarations: String = missing
+                    .iter()
+                    .map(|prefix| format!(" xmlns:{prefix}=\"urn:fulcrum:undeclared:{prefix}\""))
+                    .collect();
+                let mut fixed = String::with_capacity(text.len() + declarations.len());
+                fixed.push_str(&text[..at]);
+                fixed.push_str(&declarations);
+                fixed.push_str(&text[at..]);
+                Prepared { text: fixed, dropped, insertion: Some((at, declarations.len())) }
+            }
+            _ => Prepared { text: text.to_owned(), dropped, insertion: None },
+        }
+    }
+
+    /// The span in the original file of a byte range in the parsed text.
+    pub(crate) fn span(&self, range: std::ops::Range<usize>) -> Span {
+        Span::new(self.original(range.start), self.original(range.end))
+    }
+
+    fn original(&self, position: usize) -> usize {
+        let before_insertion = match self.insertion {
+            Some((at, length)) if position >= at + length => position - length,
+            Some((at, _)) if position > at => at,
+            _ => position,
+        };
+        before_insertion + self.dropped
+    }
+}
+
+/// Prefixes used in element or attribute names, like `isee` in `<isee:prefs` or
+/// `isee:save_interval=`.
+fn used_prefixes(text: &str) -> Vec<String> {
+    let mut prefixes: Vec<String> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_name = bytes[i] == b'<' || bytes[i].is_ascii_whitespace();
+        if starts_name {
+            let mut j = i + 1;
+            if bytes[i] == b'<' && j < bytes.len() && bytes[j] == b'/' {
+                j += 1;
+            }
+            let start = j;
+            while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_' || bytes[j] == b'-') {
+                j += 1;
+            }
+            if j > start
+                && j < bytes.len()
+                && bytes[j] == b':'
+                && j + 1 < bytes.len()
+                && bytes[j + 1].is_ascii_alphabetic()
+            {
+                let prefix = &text[start..j];
+                if prefix != "xmlns" && prefix != "xml" && !prefixes.iter().any(|p| p == prefix) {
+                    prefixes.push(prefix.to_owned());
+                }
+            }
+        }
+        i += 1;
+    }
+    prefixes
+}
+
+/// The position right after the root element's name, where attributes can be added.
+fn root_tag_name_end(text: &str) -> Option<usize> {
+    let mut search = 0;
+    loop {
+        let open = search + text[search..].find('<')?;
+        let rest = &text[open + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            search = open + 1;
+            continue;
+        }
+        let name_length = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+        return Some(open + 1 + name_length);
+    }
+}
+
+/// A parse error as a diagnostic at its position in the file.
+pub(crate) fn syntax_error(prepared: &Prepared, error: &roxmltree::Error) -> Diagnostic {
+    let position = error.pos();
+    let offset = offset_of(&prepared.text, position.row as usize, position.col as usize);
+    let span = prepared.span(offset..offset);
+    Diagnostic::new(Code::FileSyntax, format!("invalid XML: {error}")).at(Some(span))
+}
+
+/// Byte offset of a 1-based row and column (columns count characters).
+fn offset_of(text: &str, row: usize, col: usize) -> usize {
+    let line_start: usize = text.split_inclusive('\n').take(row.saturating_sub(1)).map(str::len).sum();
+    let line = &text[line_start.min(text.len())..];
+    line_start + line.char_indices().nth(col.saturating_sub(1)).map_or(line.len(), |(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undeclared_prefixes_are_declared_and_positions_map_back() {
+        let original =
+            "<xmile version=\"1.0\">\n<isee:prefs a=\"1\"/>\n<sim_specs isee:save_interval=\"1\"/>\n</xmile>";
+        let prepared = Prepared::new(original);
+        assert!(roxmltree::Document::parse(&prepared.text).is_ok());
+        let at = prepared.text.find("<sim_specs").expect("present");
+        let span = prepared.span(at..at + 10);
+        assert_eq!(&original[span.start()..span.end()], "<sim_specs");
+    }
+
+    #[test]
+    fn declared_prefixes_are_left_alone() {
+        let original = "<xmile xmlns:isee=\"http://iseesystems.com/XMILE\"><isee:prefs/></xmile>";
+        let prepared = Prepared::new(original);
+        assert_eq!(prepared.text, original);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let original = "\u{feff}<xmile><model/></xmile>";
+        let prepared = Prepared::new(original);
+        let at = prepared.text.find("<model").expect("present");
+        let span = prepared.span(at..at + 6);
+        assert_eq!(&original[span.start()..span.end()], "<model");
+    }
+}

@@ -1,0 +1,699 @@
+//! Walking the XML into the model IR.
+
+use std::collections::HashMap;
+
+use fulcrum_model::name::equation_form;
+use fulcrum_model::syntax::{self, ExprKind, Span};
+use fulcrum_model::{
+    CanonicalName, Code, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind,
+    GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind,
+};
+use roxmltree::Node;
+
+use crate::document::Prepared;
+use crate::macros::Macros;
+
+/// Modules nested deeper than this are taken to be a cycle.
+const MAX_MODULE_DEPTH: usize = 32;
+
+pub(crate) struct Reader<'p> {
+    prepared: &'p Prepared,
+    pub(crate) diagnostics: Diagnostics,
+    /// `<behavior>` defaults: are stocks, and flows, non-negative unless they say otherwise?
+    stocks_non_negative: bool,
+    flows_non_negative: bool,
+    /// Dimension name → element count, for Vensim-style literal lists.
+    dimension_sizes: HashMap<CanonicalName, usize>,
+}
+
+impl<'p> Reader<'p> {
+    pub(crate) fn new(prepared: &'p Prepared) -> Reader<'p> {
+        Reader {
+            prepared,
+            diagnostics: Diagnostics::default(),
+            stocks_non_negative: false,
+            flows_non_negative: false,
+            dimension_sizes: HashMap::new(),
+        }
+    }
+
+    fn span(&self, node: Node<'_, '_>) -> Span {
+        self.prepared.span(node.range())
+    }
+
+    /// Where a node is in the file.
+    pub(crate) fn span_of(&self, node: Node<'_, '_>) -> Span {
+        self.span(node)
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub(crate) fn document(&mut self, root: Node<'_, '_>) -> Model {
+        let mut model = Model {
+            name: None,
+            doc: None,
+            sim: SimSpecs::default(),
+            variables: Vec::new(),
+            dimensions: Vec::new(),
+            dialect: Dialect::Xmile,
+        };
+        if root.tag_name().name() != "xmile" {
+            self.report(
+                Diagnostic::new(
+                    Code::FileSyntax,
+                    format!("not an XMILE file: the root element is <{}>, not <xmile>", root.tag_name().name()),
+                )
+                .at(Some(self.span(root))),
+            );
+            return model;
+        }
+        if let Some(header) = child(root, "header") {
+            model.name = child_text(header, "name");
+            let vendor = [child_text(header, "vendor"), child_text(header, "product")].into_iter().flatten();
+            if vendor
+                .map(|text| text.to_ascii_lowercase())
+                .any(|text| text.contains("vensim") || text.contains("ventana"))
+            {
+                model.dialect = Dialect::Vensim;
+            }
+        }
+        match child(root, "sim_specs") {
+            Some(specs) => model.sim = self.sim_specs(specs),
+            None => self.report(
+                Diagnostic::new(Code::MissingKey, "the file has no <sim_specs>")
+                    .at(Some(self.span(root)))
+                    .with_help("XMILE requires <sim_specs> with <start> and <stop>"),
+            ),
+        }
+        if let Some(behavior) = child(root, "behavior") {
+            self.behavior(behavior);
+        }
+        if let Some(dimensions) = child(root, "dimensions") {
+            model.dimensions = self.dimensions(dimensions);
+            self.dimension_sizes = model.dimensions.iter().map(|d| (d.canonical.clone(), d.elements.len())).collect();
+        }
+        let macros = Macros::read(self, root);
+        let models: Vec<Node<'_, '_>> = elements(root, "model").collect();
+        let Some(main) =
+            models.iter().copied().find(|m| m.attribute("name").is_none()).or_else(|| models.first().copied())
+        else {
+            self.report(Diagnostic::new(Code::MissingKey, "the file has no <model>").at(Some(self.span(root))));
+            return model;
+        };
+        let submodels: HashMap<CanonicalName, Node<'_, '_>> =
+            models.iter().filter_map(|m| Some((CanonicalName::new(m.attribute("name")?), *m))).collect();
+        model.variables = self.model(main, "", &submodels, 0);
+        promote_listed_flows(&mut model.variables);
+        macros.expand(self, &mut model.variables);
+        model
+    }
+
+    fn sim_specs(&mut self, specs: Node<'_, '_>) -> SimSpecs {
+        let mut sim = SimSpecs::default();
+        for (name, target, span) in
+            [("start", &mut sim.start, &mut sim.spans.start), ("stop", &mut sim.stop, &mut sim.spans.stop)]
+        {
+            match child(specs, name) {
+                Some(node) => {
+                    *span = Some(self.span(node));
+                    if let Some(value) = self.number(node, &format!("<sim_specs> <{name}>")) {
+                        *target = value;
+                    }
+                }
+                None => self.report(
+                    Diagnostic::new(Code::MissingKey, format!("<sim_specs> has no <{name}>"))
+                        .at(Some(self.span(specs))),
+                ),
+            }
+        }
+        if let Some(node) = child(specs, "dt") {
+            sim.spans.dt = Some(self.span(node));
+            if let Some(value) = self.number(node, "<sim_specs> <dt>") {
+                let reciprocal = node.attribute("reciprocal").is_some_and(|r| r.trim().eq_ignore_ascii_case("true"));
+                sim.dt = if reciprocal { 1.0 / value } else { value };
+            }
+        }
+        if let Some(method) = attribute(specs, "method") {
+            sim.spans.method = Some(self.span(specs));
+            match choose_method(method) {
+                Some(chosen) => sim.method = chosen,
+                None => self.report(
+                    Diagnostic::new(Code::UnknownMethod, format!("unknown integration method `{method}`"))
+                        .at(Some(self.span(specs)))
+                        .with_help("fulcrum integrates with euler, rk2 or rk4"),
+                ),
+            }
+        }
+        sim.time_units = attribute(specs, "time_units").map(str::to_owned);
+        // Stella writes the save interval as an attribute in its own namespace.
+        if let Some(save) = attribute(specs, "save_interval") {
+            match save.trim().parse::<f64>() {
+                Ok(value) if value.is_finite() && value > 0.0 => sim.save_step = Some(value),
+                _ => self.report(
+                    Diagnostic::new(Code::InvalidValue, format!("save interval `{save}` is not a positive number"))
+                        .at(Some(self.span(specs))),
+                ),
+            }
+        }
+        sim
+    }
+
+    /// `<behavior>`: `<non_negative/>` directly inside sets stocks and flows, inside `<stock>`
+    /// or `<flow>` only that kind.
+    fn behavior(&mut self, behavior: Node<'_, '_>) {
+        for node in behavior.children().filter(Node::is_element) {
+            match node.tag_name().name() {
+                "non_negative" => {
+                    let on = self.flag(node);
+                    self.stocks_non_negative = on;
+                    self.flows_non_negative = on;
+                }
+                "stock" => self.stocks_non_negative = child(node, "non_negative").is_some_and(|n| self.flag(n)),
+                "flow" => self.flows_non_negative = child(node, "non_negative").is_some_and(|n| self.flag(n)),
+                _ => {}
+            }
+        }
+    }
+
+    fn dimensions(&mut self, node: Node<'_, '_>) -> Vec<Dimension> {
+        let mut dimensions = Vec::new();
+        for dim in elements(node, "dim") {
+            let Some(name) = dim.attribute("name") else {
+                self.report(Diagnostic::new(Code::MissingKey, "a <dim> has no name").at(Some(self.span(dim))));
+                continue;
+            };
+            let mut elements: Vec<String> =
+                elements(dim, "elem").filter_map(|e| e.attribute("name")).map(str::to_owned).collect();
+            if elements.is_empty()
+                && let Some(size) = dim.attribute("size")
+            {
+                match size.trim().parse::<usize>() {
+                    Ok(size) if size > 0 => elements = (1..=size).map(|i| i.to_string()).collect(),
+                    _ => self.report(
+                        Diagnostic::new(Code::InvalidValue, format!("dimension `{name}` has size `{size}`"))
+                            .at(Some(self.span(dim))),
+                    ),
+                }
+            }
+            let mut dimension = Dimension::new(name, elements);
+            dimension.span = Some(self.span(dim));
+            dimensions.push(dimension);
+        }
+        dimensions
+    }
+
+    /// The variables of one model, with the modules in it flattened: a module `m`'s variables
+    /// become `m.name`, and each connection replaces a module input by a reference.
+    fn model(
+        &mut self,
+        model: Node<'_, '_>,
+        prefix: &str,
+        submodels: &HashMap<CanonicalName, Node<'_, '_>>,
+        depth: usize,
+    ) -> Vec<Variable> {
+        // Variables sit in <variables>, or directly in <model> in older files.
+        let container = child(model, "variables").unwrap_or(model);
+        let mut variables = Vec::new();
+        let mut modules: Vec<String> = Vec::new();
+        let mut flattened = Vec::new();
+        for node in container.children().filter(Node::is_element) {
+            let kind = match node.tag_name().name() {
+                "stock" => VariableKind::stock(&[], &[], false),
+                "flow" => VariableKind::Flow { non_negative: false },
+                "aux" => VariableKind::Auxiliary,
+                "gf" => VariableKind::GraphicalFunction,
+                "module" => {
+                    if let Some(module) = self.module(node, prefix, submodels, depth) {
+                        modules.push(module.0);
+                        flattened.extend(module.1);
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if let Some(variable) = self.variable(node, kind) {
+                variables.push(variable);
+            }
+        }
+        if !prefix.is_empty() {
+            qualify(&mut variables, prefix, &modules);
+        }
+        variables.extend(flattened);
+        variables
+    }
+
+    /// Reads a `<module>`: its model's variables under `prefix + name + "."`, with inputs
+    /// connected. Returns the module name and the variables.
+    fn module(
+        &mut self,
+        node: Node<'_, '_>,
+        prefix: &str,
+        submodels: &HashMap<CanonicalName, Node<'_, '_>>,
+        depth: usize,
+    ) -> Option<(String, Vec<Variable>)> {
+        let span = self.span(node);
+        let Some(name) = node.attribute("name") else {
+            self.report(Diagnostic::new(Code::MissingKey, "a <module> has no name").at(Some(span)));
+            return None;
+        };
+        let model_name = node.attribute("model_name").unwrap_or(name);
+        let Some(submodel) = submodels.get(&CanonicalName::new(model_name)) else {
+            self.report(
+                Diagnostic::new(
+                    Code::UnknownName,
+                    format!("module `{name}` uses a model `{model_name}` that the file does not define"),
+                )
+                .at(Some(span)),
+            );
+            return None;
+        };
+        if depth >= MAX_MODULE_DEPTH {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("modules nest more than {MAX_MODULE_DEPTH} deep at `{name}`; do they contain each other?"),
+                )
+                .at(Some(span)),
+            );
+            return None;
+        }
+        let inner_prefix = format!("{prefix}{name}.");
+        let mut variables = self.model(*submodel, &inner_prefix, submodels, depth + 1);
+        for connect in elements(node, "connect") {
+            let (Some(to), Some(from)) = (connect.attribute("to"), connect.attribute("from")) else {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "a <connect> needs `to` and `from`").at(Some(self.span(connect))),
+                );
+                continue;
+            };
+            // `to` names a variable of the module, with or without the module's name in front;
+            // `from` is relative to the model holding the module, a leading dot marking it.
+            let to_local = strip_prefix(to, name);
+            let target = CanonicalName::new(&format!("{inner_prefix}{to_local}"));
+            let source = format!("{prefix}{}", from.strip_prefix('.').unwrap_or(from));
+            match variables.iter_mut().find(|v| v.canonical == target) {
+                Some(input) => {
+                    input.kind = VariableKind::Auxiliary;
+                    input.graph = None;
+                    input.equation = Some(Equation::new(
+                        equation_form(&source),
+                        Origin { span: Some(self.span(connect)), text_offset: None },
+                    ));
+                }
+                None => self.report(
+                    Diagnostic::new(Code::UnknownName, format!("module `{name}` has no variable `{to}` to connect"))
+                        .at(Some(self.span(connect))),
+                ),
+            }
+        }
+        Some((name.to_owned(), variables))
+    }
+
+    fn variable(&mut self, node: Node<'_, '_>, mut kind: VariableKind) -> Option<Variable> {
+        let Some(name_attribute) = node.attribute_node("name") else {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("a <{}> has no name", node.tag_name().name()))
+                    .at(Some(self.span(node))),
+            );
+            return None;
+        };
+        // Exports write a line break in a name as the two characters `\n`.
+        let name = name_attribute.value().replace("\\n", " ");
+        let first_diagnostic = self.diagnostics.0.len();
+        let name_span = self.prepared.span(name_attribute.range_value());
+        let mut variable = Variable::new(name, VariableKind::Auxiliary);
+        variable.span = Some(name_span);
+        variable.doc = child_text(node, "doc").map(|doc| doc.trim().to_owned()).filter(|doc| !doc.is_empty());
+        variable.units = child_text(node, "units").map(|units| units.trim().to_owned()).filter(|u| !u.is_empty());
+        if let Some(dimensions) = child(node, "dimensions") {
+            variable.dimensions =
+                elements(dimensions, "dim").filter_map(|d| d.attribute("name")).map(str::to_owned).collect();
+        }
+        let equations: Vec<Node<'_, '_>> = elements(node, "eqn").collect();
+        match equations.as_slice() {
+            [] => {}
+            [single] => variable.equation = Some(self.equation(*single)),
+            // Vensim's export writes one bare <eqn> per element of an array, in element order.
+            several => {
+                for (position, equation) in several.iter().enumerate() {
+                    variable.elements.push(ElementDefinition {
+                        subscript: vec![format!("#{}", position + 1)],
+                        equation: Some(self.equation(*equation)),
+                        graph: None,
+                        span: Some(self.span(*equation)),
+                    });
+                }
+            }
+        }
+        for element in elements(node, "element") {
+            let subscript = element.attribute("subscript").unwrap_or_default();
+            variable.elements.push(ElementDefinition {
+                subscript: subscript.split(',').map(|part| part.trim().to_owned()).collect(),
+                equation: child(element, "eqn").map(|eqn| self.equation(eqn)),
+                graph: child(element, "gf").map(|gf| self.graph(gf)),
+                span: Some(self.span(element)),
+            });
+        }
+        variable.graph = child(node, "gf").map(|gf| self.graph(gf));
+        if kind == VariableKind::GraphicalFunction {
+            variable.graph = Some(self.graph(node));
+        }
+        let explicit = child(node, "non_negative").map(|n| self.flag(n));
+        match &mut kind {
+            VariableKind::Stock { inflows, outflows, non_negative } => {
+                *inflows = elements(node, "inflow").map(|n| self.flow_link(n)).collect();
+                *outflows = elements(node, "outflow").map(|n| self.flow_link(n)).collect();
+                *non_negative = explicit.unwrap_or(self.stocks_non_negative);
+                for unsupported in ["conveyor", "queue"] {
+                    if let Some(found) = child(node, unsupported) {
+                        self.report(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                format!("`{}` is a {unsupported}, which fulcrum does not simulate yet", variable.name),
+                            )
+                            .at(Some(self.span(found))),
+                        );
+                    }
+                }
+            }
+            VariableKind::Flow { non_negative } => *non_negative = explicit.unwrap_or(self.flows_non_negative),
+            VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
+        }
+        variable.kind = kind;
+        self.expand_literal_list(&mut variable);
+        self.number_bare_elements(&mut variable);
+        for diagnostic in &mut self.diagnostics.0[first_diagnostic..] {
+            diagnostic.variable.get_or_insert_with(|| variable.name.clone());
+        }
+        Some(variable)
+    }
+
+    /// An `<eqn>`: its text, parsed, and where it sits in the file (exactly, when the XML holds
+    /// the text verbatim).
+    fn equation(&mut self, node: Node<'_, '_>) -> Equation {
+        let text: String = node.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect();
+        let span = self.span(node);
+        let text_node = node.first_child().filter(Node::is_text);
+        let text_offset = text_node
+            .filter(|t| node.children().count() == 1 && self.prepared.text.get(t.range()) == Some(text.as_str()))
+            .map(|t| self.prepared.span(t.range()).start());
+        Equation::new(text, Origin { span: Some(span), text_offset })
+    }
+
+    /// Vensim's `1, 2, 3` (and `1, 2; 3, 4;` for two dimensions) gives each element of an array
+    /// its own number, in row-major order.
+    fn expand_literal_list(&mut self, variable: &mut Variable) {
+        if variable.dimensions.is_empty() || !variable.elements.is_empty() {
+            return;
+        }
+        let Some(equation) = &variable.equation else { return };
+        let parts: Vec<&str> = equation.text.split([',', ';']).map(str::trim).filter(|part| !part.is_empty()).collect();
+        if parts.len() < 2 {
+            return;
+        }
+        let Ok(values) = parts.iter().map(|part| part.parse::<f64>()).collect::<Result<Vec<f64>, _>>() else {
+            return;
+        };
+        let sizes: Option<Vec<usize>> =
+            variable.dimensions.iter().map(|d| self.dimension_sizes.get(&CanonicalName::new(d)).copied()).collect();
+        let Some(sizes) = sizes else { return };
+        let count: usize = sizes.iter().product();
+        if values.len() != count {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` lists {} numbers for its {count} elements", variable.name, values.len()),
+                )
+                .at(equation.origin.span),
+            );
+            return;
+        }
+        let origin = equation.origin;
+        variable.elements = values
+            .into_iter()
+            .enumerate()
+            .map(|(position, value)| ElementDefinition {
+                subscript: vec![format!("#{}", position + 1)],
+                equation: Some(Equation { origin, ..Equation::number(value) }),
+                graph: None,
+                span: origin.span,
+            })
+            .collect();
+        variable.equation = None;
+    }
+
+    /// Elements given by position (`#n`, from bare `<eqn>` lists) get their element names.
+    fn number_bare_elements(&mut self, variable: &mut Variable) {
+        if !variable.elements.iter().any(|e| e.subscript.first().is_some_and(|s| s.starts_with('#'))) {
+            return;
+        }
+        let sizes: Option<Vec<usize>> =
+            variable.dimensions.iter().map(|d| self.dimension_sizes.get(&CanonicalName::new(d)).copied()).collect();
+        let count: usize = sizes.as_ref().map_or(0, |s| s.iter().product());
+        if sizes.is_none() || variable.elements.len() != count {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` has {} equations for {count} elements", variable.name, variable.elements.len()),
+                )
+                .at(variable.span),
+            );
+            variable.elements.clear();
+            return;
+        }
+        let sizes = sizes.unwrap_or_default();
+        for (position, element) in variable.elements.iter_mut().enumerate() {
+            // Positions become 1-based indices per dimension, row-major; the resolver accepts
+            // numbers for elements.
+            let mut rest = position;
+            let mut indices = vec![0; sizes.len()];
+            for (slot, size) in indices.iter_mut().zip(&sizes).rev() {
+                *slot = rest % size + 1;
+                rest /= size;
+            }
+            element.subscript = indices.iter().map(usize::to_string).collect();
+        }
+    }
+
+    fn graph(&mut self, node: Node<'_, '_>) -> GraphicalFunction {
+        let mut kind = node.attribute("type").and_then(GraphKind::parse).unwrap_or_default();
+        if node.attribute("discrete").is_some_and(|d| d.trim().eq_ignore_ascii_case("true")) {
+            kind = GraphKind::Discrete;
+        }
+        let y = child(node, "ypts").map(|n| self.points(n)).unwrap_or_default();
+        let x = match (child(node, "xpts"), child(node, "xscale")) {
+            (Some(points), _) => self.points(points),
+            (None, Some(scale)) => {
+                let bound = |name: &str| scale.attribute(name).and_then(|v| v.trim().parse::<f64>().ok());
+                match (bound("min"), bound("max")) {
+                    (Some(min), Some(max)) => GraphicalFunction::from_scale(kind, min, max, y.clone()).x,
+                    _ => {
+                        self.report(
+                            Diagnostic::new(Code::InvalidValue, "<xscale> needs numeric `min` and `max`")
+                                .at(Some(self.span(scale))),
+                        );
+                        Vec::new()
+                    }
+                }
+            }
+            (None, None) => Vec::new(),
+        };
+        GraphicalFunction { kind, x, y, span: Some(self.span(node)) }
+    }
+
+    /// `<xpts>` or `<ypts>`: numbers separated by `sep` (a comma unless it says otherwise).
+    fn points(&mut self, node: Node<'_, '_>) -> Vec<f64> {
+        let separator = node.attribute("sep").filter(|s| !s.is_empty()).unwrap_or(",");
+        let text = node.text().unwrap_or_default();
+        let mut points = Vec::new();
+        for part in text.split(separator).map(str::trim).filter(|p| !p.is_empty()) {
+            match part.parse::<f64>() {
+                Ok(value) => points.push(value),
+                Err(_) => {
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("`{part}` in a graphical function is not a number"),
+                        )
+                        .at(Some(self.span(node))),
+                    );
+                    points.push(f64::NAN);
+                }
+            }
+        }
+        points
+    }
+
+    fn flow_link(&mut self, node: Node<'_, '_>) -> FlowLink {
+        let written = node.text().unwrap_or_default().trim();
+        let name = unquote(written).replace("\\n", " ");
+        let mut link = FlowLink::new(name);
+        link.span = Some(self.span(node));
+        link
+    }
+
+    /// A boolean element: present and empty means true; otherwise its text, case-insensitively.
+    fn flag(&mut self, node: Node<'_, '_>) -> bool {
+        match node.text().map(str::trim).filter(|t| !t.is_empty()) {
+            None => true,
+            Some(text) if text.eq_ignore_ascii_case("true") => true,
+            Some(text) if text.eq_ignore_ascii_case("false") => false,
+            Some(text) => {
+                self.report(
+                    Diagnostic::new(Code::InvalidValue, format!("`{text}` is not true or false"))
+                        .at(Some(self.span(node))),
+                );
+                false
+            }
+        }
+    }
+
+    fn number(&mut self, node: Node<'_, '_>, what: &str) -> Option<f64> {
+        let text = node.text().unwrap_or_default().trim();
+        match text.parse::<f64>() {
+            Ok(value) if value.is_finite() => Some(value),
+            Ok(_) => {
+                self.report(
+                    Diagnostic::new(Code::NonFiniteNumber, format!("{what} must be a finite number"))
+                        .at(Some(self.span(node))),
+                );
+                None
+            }
+            Err(_) => {
+                self.report(
+                    Diagnostic::new(Code::InvalidValue, format!("{what} must be a number, not `{text}`"))
+                        .at(Some(self.span(node))),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Vensim's export declares flows as `<aux>` and lists them as stocks' inflows and outflows;
+/// whatever a stock lists is a flow.
+fn promote_listed_flows(variables: &mut [Variable]) {
+    let listed: Vec<CanonicalName> = variables
+        .iter()
+        .filter_map(|v| match &v.kind {
+            VariableKind::Stock { inflows, outflows, .. } => {
+                Some(inflows.iter().chain(outflows).map(|l| l.canonical.clone()))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for variable in variables.iter_mut() {
+        if variable.kind == VariableKind::Auxiliary && listed.contains(&variable.canonical) {
+            variable.kind = VariableKind::Flow { non_negative: false };
+        }
+    }
+}
+
+/// The first integration method in a comma-separated list that fulcrum has. XMILE makes RK4
+/// the fallback for the optional methods (RK45, Gear).
+fn choose_method(text: &str) -> Option<Method> {
+    let mut fallback = None;
+    for method in text.split(',').map(str::trim) {
+        match method.to_ascii_lowercase().as_str() {
+            "rk45" | "gear" => fallback = Some(Method::Rk4),
+            other => {
+                if let Ok(method) = other.parse::<Method>() {
+                    return Some(method);
+                }
+            }
+        }
+    }
+    fallback
+}
+
+/// Prefixes references to this model's own variables (and to its modules' variables) with the
+/// module path, so that the names stay unique once flattened.
+fn qualify(variables: &mut [Variable], prefix: &str, modules: &[String]) {
+    let local: Vec<CanonicalName> = variables.iter().map(|v| v.canonical.clone()).collect();
+    let module_roots: Vec<CanonicalName> = modules.iter().map(|m| CanonicalName::new(m)).collect();
+    let graphs: Vec<CanonicalName> =
+        variables.iter().filter(|v| v.graph.is_some()).map(|v| v.canonical.clone()).collect();
+    let mut rename = |name: &syntax::NameRef, called: bool| {
+        let is_local = if called { graphs.contains(&name.canonical) } else { local.contains(&name.canonical) };
+        let in_module = name
+            .canonical
+            .as_str()
+            .split_once('.')
+            .is_some_and(|(root, _)| module_roots.contains(&CanonicalName::new(root)));
+        (is_local || in_module).then(|| format!("{prefix}{}", name.written))
+    };
+    for variable in variables.iter_mut() {
+        variable.name = format!("{prefix}{}", variable.name);
+        variable.canonical = CanonicalName::new(&variable.name);
+        let equations =
+            variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
+        for equation in equations {
+            rewrite(equation, &mut rename);
+        }
+        if let VariableKind::Stock { inflows, outflows, .. } = &mut variable.kind {
+            for link in inflows.iter_mut().chain(outflows.iter_mut()) {
+                if local.contains(&link.canonical) {
+                    let span = link.span;
+                    *link = FlowLink::new(format!("{prefix}{}", link.name));
+                    link.span = span;
+                }
+            }
+        }
+    }
+}
+
+/// Renames the variables an equation refers to, keeping its text in step with its tree.
+pub(crate) fn rewrite(equation: &mut Equation, rename: &mut impl FnMut(&syntax::NameRef, bool) -> Option<String>) {
+    let Ok(expr) = &mut equation.expr else { return };
+    let mut changed = false;
+    expr.rename_variables(&mut |name, called| {
+        let renamed = rename(name, called);
+        changed |= renamed.is_some();
+        renamed
+    });
+    if changed {
+        equation.text = expr.to_string();
+        // Positions inside the rewritten text no longer match the file.
+        equation.origin.text_offset = None;
+    }
+}
+
+/// `m.x` → `x` when `m` is the module's name.
+fn strip_prefix<'a>(name: &'a str, module: &str) -> &'a str {
+    match name.split_once('.') {
+        Some((root, rest)) if CanonicalName::new(root) == CanonicalName::new(module) => rest,
+        _ => name.strip_prefix('.').unwrap_or(name),
+    }
+}
+
+/// A quoted name's content with XMILE's escapes resolved; other text as it is.
+fn unquote(text: &str) -> String {
+    match syntax::parse(text) {
+        Ok(syntax::Expr { kind: ExprKind::Name(name), .. }) if text.starts_with('"') => name.written,
+        _ => text.to_owned(),
+    }
+}
+
+/// Child elements with this local name (any namespace).
+pub(crate) fn elements<'a, 'input>(
+    node: Node<'a, 'input>,
+    name: &'static str,
+) -> impl Iterator<Item = Node<'a, 'input>> {
+    node.children().filter(move |c| c.is_element() && c.tag_name().name() == name)
+}
+
+pub(crate) fn child<'a, 'input>(node: Node<'a, 'input>, name: &'static str) -> Option<Node<'a, 'input>> {
+    elements(node, name).next()
+}
+
+fn child_text(node: Node<'_, '_>, name: &'static str) -> Option<String> {
+    child(node, name).map(|c| c.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect())
+}
+
+/// An attribute by local name, whatever its namespace.
+fn attribute<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
+    node.attributes().find(|a| a.name() == name).map(|a| a.value())
+}

@@ -167,3 +167,27 @@ fn help_lists_the_verbs() {
         assert!(stdout(&output).contains(verb));
     }
 }
+
+#[test]
+fn an_xmile_model_runs_like_the_native_one_and_converts_without_change() {
+    let vars = "Teacup Temperature,Heat Loss to Room";
+    let native = fulcrum(&["run", TEACUP, "--vars", vars]);
+    let xmile = fulcrum(&["run", "tests/xmile/teacup.xmile", "--vars", vars]);
+    assert!(xmile.status.success(), "{}", stderr(&xmile));
+    assert_eq!(stdout(&xmile), stdout(&native));
+
+    let directory = tempfile::tempdir().expect("temp dir");
+    let converted = directory.path().join("teacup.toml");
+    let output = fulcrum(&["convert", "tests/xmile/teacup.xmile", "-o", converted.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&converted).expect("written");
+    assert!(
+        text.contains("[[stock]]\nname = \"Teacup Temperature\"\ninitial = 180\noutflows = [\"Heat Loss to Room\"]"),
+        "{text}"
+    );
+    let again = fulcrum(&["run", converted.to_str().expect("utf-8 path")]);
+    let original = fulcrum(&["run", "tests/xmile/teacup.xmile"]);
+    assert_eq!(stdout(&again), stdout(&original));
+    let checked = fulcrum(&["check", converted.to_str().expect("utf-8 path")]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+}

@@ -227,7 +227,33 @@ fn try_case(suite: &Path, case: &Case, overrides: Option<&toml::Table>) -> Resul
     let resolved = fulcrum_model::resolve(&model).map_err(|d| first_error(&d))?;
     let compiled = fulcrum_sim::compile(&resolved).map_err(|e| e.to_string())?;
     let results = compiled.new_run().run().map_err(|e| format!("the run failed: {e}"))?;
-    compare(&expected, &results)
+    let outcome = compare(&expected, &results)?;
+    check_round_trip(&model, &results)?;
+    Ok(outcome)
+}
+
+/// `fulcrum convert` must not change a model: written as TOML and read back, it gives the same
+/// results to the bit.
+fn check_round_trip(model: &fulcrum_model::Model, results: &fulcrum_sim::Results) -> Result<(), String> {
+    let text = fulcrum_model::native::write(model);
+    let (converted, diagnostics) =
+        fulcrum_model::native::read(&text).map_err(|d| format!("converted TOML: {}", first_error(&d)))?;
+    if diagnostics.has_errors() {
+        return Err(format!("converted TOML: {}", first_error(&diagnostics)));
+    }
+    let resolved = fulcrum_model::resolve(&converted).map_err(|d| format!("converted TOML: {}", first_error(&d)))?;
+    let compiled = fulcrum_sim::compile(&resolved).map_err(|e| e.to_string())?;
+    let again = compiled.new_run().run().map_err(|e| format!("converted TOML: the run failed: {e}"))?;
+    if again.names() != results.names() {
+        return Err("converted TOML has other variables".to_owned());
+    }
+    for column in 0..results.names().len() {
+        let (before, after) = (results.column(column), again.column(column));
+        if before.iter().zip(after).any(|(a, b)| a.to_bits() != b.to_bits()) {
+            return Err(format!("converted TOML gives other values for {}", results.names()[column]));
+        }
+    }
+    Ok(())
 }
 
 fn first_error(diagnostics: &fulcrum_model::Diagnostics) -> String {

@@ -9,13 +9,14 @@ fn broken_models_get_located_diagnostics_with_stable_codes() {
     let mut cases: Vec<_> = std::fs::read_dir(&folder)
         .expect("tests/diagnostics exists")
         .map(|entry| entry.expect("readable").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .filter(|path| path.extension().is_some_and(|e| e == "toml" || e == "xmile" || e == "xml"))
         .collect();
     cases.sort();
     assert!(cases.len() >= 15, "the diagnostics corpus has its cases");
     for case in cases {
         let name = case.file_stem().expect("name").to_string_lossy().into_owned();
-        let relative = format!("tests/diagnostics/{name}.toml");
+        let file = case.file_name().expect("name").to_string_lossy().into_owned();
+        let relative = format!("tests/diagnostics/{file}");
         let output = fulcrum(&["check", &relative]);
         let code = output.status.code();
         assert_eq!(code, Some(1), "{name} must fail the check: {}", stderr(&output));

@@ -21,6 +21,18 @@ pub enum Command {
     Run(RunArgs),
     /// Check a model and summarize it: counts of each kind of variable, feedback loops.
     Check(CheckArgs),
+    /// Convert a model (XMILE from Stella or Vensim, say) to fulcrum's TOML format.
+    Convert(ConvertArgs),
+}
+
+/// `fulcrum convert`.
+#[derive(clap::Args, Debug)]
+pub struct ConvertArgs {
+    /// The model file (.xmile, .stmx, .xml or .toml).
+    pub model: PathBuf,
+    /// Write the TOML here instead of to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `fulcrum run`.

@@ -74,6 +74,7 @@ pub fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Check(args) => commands::check::check(args),
+        Command::Convert(args) => commands::convert::convert(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -85,7 +85,7 @@ pub fn resolve_loaded(loaded: &LoadedModel) -> Result<ResolvedModel, CliError> {
     resolved.map_err(|diagnostics| CliError::InvalidModel(diagnostics.error_count()))
 }
 
-fn print_diagnostics(path: &Path, source: &str, diagnostics: &[Diagnostic]) {
+pub fn print_diagnostics(path: &Path, source: &str, diagnostics: &[Diagnostic]) {
     if !diagnostics.is_empty() {
         eprint!("{}", render(diagnostics, &path.display().to_string(), source));
     }

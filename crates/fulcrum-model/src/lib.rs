@@ -41,6 +41,7 @@ pub mod diagnostic;
 pub mod model;
 pub mod name;
 pub mod native;
+mod native_write;
 pub mod resolve;
 pub mod syntax;
 

@@ -48,9 +48,12 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
 use crate::model::{
-    Dialect, Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind,
+    Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin,
+    SimSpecs, Variable, VariableKind,
 };
 use crate::syntax::Span;
+
+pub use crate::native_write::write;
 
 /// Reads a native model file. `Err` means the file is not valid TOML at all; otherwise the model
 /// comes back with every problem found in its structure (the resolver finds the rest).
@@ -79,7 +82,8 @@ struct Reader<'a> {
 }
 
 /// The sections a model file may have.
-const SECTIONS: [&str; 7] = ["model", "sim", "stock", "flow", "auxiliary", "constant", "graphical_function"];
+const SECTIONS: [&str; 8] =
+    ["model", "sim", "dimension", "stock", "flow", "auxiliary", "constant", "graphical_function"];
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -128,7 +132,16 @@ impl Reader<'_> {
             let mut table = Table::new(table.0, table.1, "[model]");
             model.name = self.string(&mut table, "name");
             model.doc = self.string(&mut table, "doc");
-            self.unknown_keys(&table, &["name", "doc"]);
+            if let Some(value) = table.get("dialect") {
+                match value.get_ref().as_str().and_then(Dialect::parse) {
+                    Some(dialect) => model.dialect = dialect,
+                    None => self.report(
+                        Diagnostic::new(Code::InvalidValue, "[model]: `dialect` must be \"xmile\" or \"vensim\"")
+                            .at(Some(span_of(value))),
+                    ),
+                }
+            }
+            self.unknown_keys(&table, &["name", "doc", "dialect"]);
         }
         match self.table_value(&mut root, "sim") {
             Some(table) => model.sim = self.sim(Table::new(table.0, table.1, "[sim]")),
@@ -137,6 +150,11 @@ impl Reader<'_> {
                     .with_help("add [sim] with start, stop and dt"),
             ),
             None => {}
+        }
+        for (table, table_span) in self.array_of_tables(&mut root, "dimension") {
+            if let Some(dimension) = self.dimension(Table::new(table, table_span, "[[dimension]]")) {
+                model.dimensions.push(dimension);
+            }
         }
         for (section, kind) in [
             ("stock", Section::Stock),
@@ -193,6 +211,41 @@ impl Reader<'_> {
         sim
     }
 
+    fn dimension(&mut self, mut table: Table<'_, '_>) -> Option<Dimension> {
+        let name = self.string(&mut table, "name");
+        let elements = match (table.get("elements"), table.get("size")) {
+            (Some(value), None) => match value.get_ref().as_array() {
+                Some(array) => array.iter().filter_map(|item| item.get_ref().as_str().map(str::to_owned)).collect(),
+                None => {
+                    self.wrong_type(&table.context, "elements", "a list of element names", span_of(value));
+                    Vec::new()
+                }
+            },
+            (None, Some(value)) => match value.get_ref().as_integer().and_then(|i| i.as_str().parse::<usize>().ok()) {
+                Some(size) if size > 0 => (1..=size).map(|i| i.to_string()).collect(),
+                _ => {
+                    self.wrong_type(&table.context, "size", "a whole number above zero", span_of(value));
+                    Vec::new()
+                }
+            },
+            _ => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "a [[dimension]] needs either `elements` or `size`")
+                        .at(Some(table.span)),
+                );
+                Vec::new()
+            }
+        };
+        self.unknown_keys(&table, &["name", "elements", "size"]);
+        let Some(name) = name else {
+            self.report(Diagnostic::new(Code::MissingKey, "a [[dimension]] has no `name`").at(Some(table.span)));
+            return None;
+        };
+        let mut dimension = Dimension::new(name, elements);
+        dimension.span = Some(table.span);
+        Some(dimension)
+    }
+
     fn variable(&mut self, mut table: Table<'_, '_>, section: Section) -> Option<Variable> {
         let name_value = table.get("name");
         let Some(name_value) = name_value else {
@@ -212,6 +265,8 @@ impl Reader<'_> {
         variable.span = Some(name_span);
         variable.units = self.string(&mut table, "units");
         variable.doc = self.string(&mut table, "doc");
+        variable.dimensions = self.names(&mut table, "dimensions");
+        variable.elements = self.element_definitions(&mut table);
         let allowed: &[&str] = match section {
             Section::Stock => {
                 variable.equation = self.equation(&mut table, "initial");
@@ -219,24 +274,27 @@ impl Reader<'_> {
                 let outflows = self.flow_links(&mut table, "outflows");
                 let non_negative = self.boolean(&mut table, "non_negative").unwrap_or(false);
                 variable.kind = VariableKind::Stock { inflows, outflows, non_negative };
-                &["name", "units", "doc", "initial", "inflows", "outflows", "non_negative"]
+                &["name", "units", "doc", "dimensions", "elements", "initial", "inflows", "outflows", "non_negative"]
             }
             Section::Flow => {
                 variable.equation = self.equation(&mut table, "equation");
                 variable.graph = self.embedded_graph(&mut table);
                 let non_negative = self.boolean(&mut table, "non_negative").unwrap_or(false);
                 variable.kind = VariableKind::Flow { non_negative };
-                &["name", "units", "doc", "equation", "graph", "non_negative"]
+                &["name", "units", "doc", "dimensions", "elements", "equation", "graph", "non_negative"]
             }
             Section::Auxiliary => {
                 variable.equation = self.equation(&mut table, "equation");
                 variable.graph = self.embedded_graph(&mut table);
-                &["name", "units", "doc", "equation", "graph"]
+                &["name", "units", "doc", "dimensions", "elements", "equation", "graph"]
             }
             Section::Constant => {
-                variable.equation = self.constant_value(&mut table);
+                // An arrayed constant may give every element its own value instead.
+                if !table.table.contains_key("elements") || table.table.contains_key("value") {
+                    variable.equation = self.constant_value(&mut table);
+                }
                 variable.range = self.documented_range(&mut table);
-                &["name", "units", "doc", "value", "min", "max"]
+                &["name", "units", "doc", "dimensions", "elements", "value", "min", "max"]
             }
             Section::GraphicalFunction => {
                 variable.kind = VariableKind::GraphicalFunction;
@@ -276,6 +334,75 @@ impl Reader<'_> {
             }
             _ => {
                 self.wrong_type(&table.context, key, "an equation (a string) or a number", span);
+                Some(Equation::unreadable(origin))
+            }
+        }
+    }
+
+    fn names(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Vec<String> {
+        let Some(value) = table.get(key) else {
+            return Vec::new();
+        };
+        let Some(array) = value.get_ref().as_array() else {
+            self.wrong_type(&table.context, key, "a list of names", span_of(value));
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for item in array.iter() {
+            match item.get_ref().as_str() {
+                Some(name) => names.push(name.to_owned()),
+                None => self.wrong_type(&table.context, key, "a list of names", span_of(item)),
+            }
+        }
+        names
+    }
+
+    /// `elements`: one entry per element with its own equation, keyed by its subscript
+    /// (`"North"`, or `"North, Pizza"` for two dimensions). An entry is an equation or a number,
+    /// or a table with `equation` and `graph`.
+    fn element_definitions(&mut self, table: &mut Table<'_, '_>) -> Vec<ElementDefinition> {
+        let Some(value) = table.get("elements") else {
+            return Vec::new();
+        };
+        let Some(entries) = value.get_ref().as_table() else {
+            self.wrong_type(&table.context, "elements", "a table of element equations", span_of(value));
+            return Vec::new();
+        };
+        let mut definitions = Vec::new();
+        for (key, entry) in entries.iter() {
+            let subscript: Vec<String> = key.get_ref().split(',').map(|part| part.trim().to_owned()).collect();
+            let span = span_of(key);
+            let context = format!("{} element `{}`", table.context, key.get_ref());
+            let (equation, graph) = match entry.get_ref().as_table() {
+                Some(inner) => {
+                    let mut inner = Table::new(inner, span_of(entry), context);
+                    let equation = self.equation(&mut inner, "equation");
+                    let graph = self.embedded_graph(&mut inner);
+                    self.unknown_keys(&inner, &["equation", "graph"]);
+                    (equation, graph)
+                }
+                None => (self.element_equation(entry, &context, "equation"), None),
+            };
+            definitions.push(ElementDefinition { subscript, equation, graph, span: Some(span) });
+        }
+        definitions
+    }
+
+    /// One element's equation given directly (a string or a number).
+    fn element_equation(&mut self, value: &Value<'_>, context: &str, key: &str) -> Option<Equation> {
+        let span = span_of(value);
+        let origin = Origin { span: Some(span), text_offset: None };
+        match value.get_ref() {
+            DeValue::String(text) => {
+                let text_offset = self.verbatim_offset(span, text);
+                Some(Equation::new(text.as_ref(), Origin { text_offset, ..origin }))
+            }
+            DeValue::Integer(_) | DeValue::Float(_) => match self.number_value(value, context, key) {
+                Some(number) => Some(Equation { origin, ..Equation::number(number) }),
+                None => Some(Equation::unreadable(origin)),
+            },
+            _ => {
+                self.wrong_type(context, key, "an equation (a string) or a number", span);
                 Some(Equation::unreadable(origin))
             }
         }

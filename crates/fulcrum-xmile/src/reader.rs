@@ -22,8 +22,8 @@ pub(crate) struct Reader<'p> {
     /// `<behavior>` defaults: are stocks, and flows, non-negative unless they say otherwise?
     stocks_non_negative: bool,
     flows_non_negative: bool,
-    /// Dimension name → element count, for Vensim-style literal lists.
-    dimension_sizes: HashMap<CanonicalName, usize>,
+    /// Dimension name → its element names, for equations given by position.
+    dimension_elements: HashMap<CanonicalName, Vec<String>>,
 }
 
 impl<'p> Reader<'p> {
@@ -33,7 +33,7 @@ impl<'p> Reader<'p> {
             diagnostics: Diagnostics::default(),
             stocks_non_negative: false,
             flows_non_negative: false,
-            dimension_sizes: HashMap::new(),
+            dimension_elements: HashMap::new(),
         }
     }
 
@@ -92,7 +92,8 @@ impl<'p> Reader<'p> {
         }
         if let Some(dimensions) = child(root, "dimensions") {
             model.dimensions = self.dimensions(dimensions);
-            self.dimension_sizes = model.dimensions.iter().map(|d| (d.canonical.clone(), d.elements.len())).collect();
+            self.dimension_elements =
+                model.dimensions.iter().map(|d| (d.canonical.clone(), d.elements.clone())).collect();
         }
         let macros = Macros::read(self, root);
         let models: Vec<Node<'_, '_>> = elements(root, "model").collect();
@@ -135,29 +136,36 @@ impl<'p> Reader<'p> {
                 sim.dt = if reciprocal { 1.0 / value } else { value };
             }
         }
-        if let Some(method) = attribute(specs, "method") {
-            sim.spans.method = Some(self.span(specs));
+        if let Some((method, span)) = self.attribute_with_span(specs, "method") {
+            sim.spans.method = Some(span);
             match choose_method(method) {
                 Some(chosen) => sim.method = chosen,
                 None => self.report(
                     Diagnostic::new(Code::UnknownMethod, format!("unknown integration method `{method}`"))
-                        .at(Some(self.span(specs)))
+                        .at(Some(span))
                         .with_help("fulcrum integrates with euler, rk2 or rk4"),
                 ),
             }
         }
         sim.time_units = attribute(specs, "time_units").map(str::to_owned);
         // Stella writes the save interval as an attribute in its own namespace.
-        if let Some(save) = attribute(specs, "save_interval") {
+        if let Some((save, span)) = self.attribute_with_span(specs, "save_interval") {
+            sim.spans.save_step = Some(span);
             match save.trim().parse::<f64>() {
                 Ok(value) if value.is_finite() && value > 0.0 => sim.save_step = Some(value),
                 _ => self.report(
                     Diagnostic::new(Code::InvalidValue, format!("save interval `{save}` is not a positive number"))
-                        .at(Some(self.span(specs))),
+                        .at(Some(span)),
                 ),
             }
         }
         sim
+    }
+
+    /// An attribute by local name, whatever its namespace, with where its value is.
+    fn attribute_with_span<'a>(&self, node: Node<'a, '_>, name: &str) -> Option<(&'a str, Span)> {
+        let found = node.attributes().find(|a| a.name() == name)?;
+        Some((found.value(), self.prepared.span(found.range_value())))
     }
 
     /// `<behavior>`: `<non_negative/>` directly inside sets stocks and flows, inside `<stock>`
@@ -416,10 +424,7 @@ impl<'p> Reader<'p> {
         let Ok(values) = parts.iter().map(|part| part.parse::<f64>()).collect::<Result<Vec<f64>, _>>() else {
             return;
         };
-        let sizes: Option<Vec<usize>> =
-            variable.dimensions.iter().map(|d| self.dimension_sizes.get(&CanonicalName::new(d)).copied()).collect();
-        let Some(sizes) = sizes else { return };
-        let count: usize = sizes.iter().product();
+        let Some(count) = self.element_count(variable) else { return };
         if values.len() != count {
             self.report(
                 Diagnostic::new(
@@ -444,36 +449,38 @@ impl<'p> Reader<'p> {
         variable.equation = None;
     }
 
-    /// Elements given by position (`#n`, from bare `<eqn>` lists) get their element names.
+    /// How many elements an arrayed variable has, if its dimensions are known.
+    fn element_count(&self, variable: &Variable) -> Option<usize> {
+        variable
+            .dimensions
+            .iter()
+            .map(|d| self.dimension_elements.get(&CanonicalName::new(d)).map(Vec::len))
+            .product::<Option<usize>>()
+    }
+
+    /// Elements given by position (`#n`, from bare `<eqn>` lists and number lists) get their
+    /// element names, in row-major order.
     fn number_bare_elements(&mut self, variable: &mut Variable) {
         if !variable.elements.iter().any(|e| e.subscript.first().is_some_and(|s| s.starts_with('#'))) {
             return;
         }
-        let sizes: Option<Vec<usize>> =
-            variable.dimensions.iter().map(|d| self.dimension_sizes.get(&CanonicalName::new(d)).copied()).collect();
-        let count: usize = sizes.as_ref().map_or(0, |s| s.iter().product());
-        if sizes.is_none() || variable.elements.len() != count {
-            self.report(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    format!("`{}` has {} equations for {count} elements", variable.name, variable.elements.len()),
-                )
-                .at(variable.span),
-            );
+        let dimensions: Option<Vec<&Vec<String>>> =
+            variable.dimensions.iter().map(|d| self.dimension_elements.get(&CanonicalName::new(d))).collect();
+        let count: usize = dimensions.as_ref().map_or(0, |d| d.iter().map(|e| e.len()).product());
+        let Some(dimensions) = dimensions.filter(|_| variable.elements.len() == count) else {
+            let message = format!("`{}` has {} equations for {count} elements", variable.name, variable.elements.len());
+            self.report(Diagnostic::new(Code::InvalidValue, message).at(variable.span));
             variable.elements.clear();
             return;
-        }
-        let sizes = sizes.unwrap_or_default();
+        };
         for (position, element) in variable.elements.iter_mut().enumerate() {
-            // Positions become 1-based indices per dimension, row-major; the resolver accepts
-            // numbers for elements.
             let mut rest = position;
-            let mut indices = vec![0; sizes.len()];
-            for (slot, size) in indices.iter_mut().zip(&sizes).rev() {
-                *slot = rest % size + 1;
-                rest /= size;
+            let mut names = vec![String::new(); dimensions.len()];
+            for (name, elements) in names.iter_mut().zip(&dimensions).rev() {
+                *name = elements[rest % elements.len()].clone();
+                rest /= elements.len();
             }
-            element.subscript = indices.iter().map(usize::to_string).collect();
+            element.subscript = names;
         }
     }
 

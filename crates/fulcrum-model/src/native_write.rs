@@ -1,0 +1,252 @@
+//! Writing a model in the native format: what `fulcrum convert` produces from XMILE, so that an
+//! exported model can live in git.
+
+use std::fmt::Write as _;
+
+use crate::model::{
+    Dialect, ElementDefinition, Equation, GraphKind, GraphicalFunction, Method, Model, Variable, VariableKind,
+};
+use crate::syntax::format_number;
+
+/// The model as a native TOML file. Reading it back gives the same model.
+pub fn write(model: &Model) -> String {
+    let mut out = String::new();
+    if model.name.is_some() || model.doc.is_some() || model.dialect != Dialect::Xmile {
+        out.push_str("[model]\n");
+        optional(&mut out, "name", model.name.as_deref());
+        optional(&mut out, "doc", model.doc.as_deref());
+        if model.dialect != Dialect::Xmile {
+            line(&mut out, "dialect", &string(model.dialect.as_str()));
+        }
+        out.push('\n');
+    }
+    let sim = &model.sim;
+    out.push_str("[sim]\n");
+    line(&mut out, "start", &number(sim.start));
+    line(&mut out, "stop", &number(sim.stop));
+    line(&mut out, "dt", &number(sim.dt));
+    if sim.method != Method::Euler {
+        line(&mut out, "method", &string(sim.method.as_str()));
+    }
+    optional(&mut out, "time_units", sim.time_units.as_deref());
+    if let Some(save_step) = sim.save_step {
+        line(&mut out, "save_step", &number(save_step));
+    }
+    for dimension in &model.dimensions {
+        out.push_str("\n[[dimension]]\n");
+        line(&mut out, "name", &string(&dimension.name));
+        line(&mut out, "elements", &list(dimension.elements.iter().map(|e| string(e))));
+    }
+    for variable in &model.variables {
+        out.push('\n');
+        write_variable(&mut out, variable);
+    }
+    out
+}
+
+fn write_variable(out: &mut String, variable: &Variable) {
+    let section = match &variable.kind {
+        VariableKind::Stock { .. } => "stock",
+        VariableKind::Flow { .. } => "flow",
+        VariableKind::GraphicalFunction => "graphical_function",
+        VariableKind::Auxiliary if variable.is_constant() => "constant",
+        VariableKind::Auxiliary => "auxiliary",
+    };
+    let _ = writeln!(out, "[[{section}]]");
+    line(out, "name", &string(&variable.name));
+    if !variable.dimensions.is_empty() {
+        line(out, "dimensions", &list(variable.dimensions.iter().map(|d| string(d))));
+    }
+    match &variable.kind {
+        VariableKind::Stock { inflows, outflows, non_negative } => {
+            if let Some(equation) = &variable.equation {
+                line(out, "initial", &equation_value(equation));
+            }
+            if !inflows.is_empty() {
+                line(out, "inflows", &list(inflows.iter().map(|l| string(&l.name))));
+            }
+            if !outflows.is_empty() {
+                line(out, "outflows", &list(outflows.iter().map(|l| string(&l.name))));
+            }
+            if *non_negative {
+                line(out, "non_negative", "true");
+            }
+        }
+        VariableKind::Flow { non_negative } => {
+            equation_and_graph(out, variable);
+            if *non_negative {
+                line(out, "non_negative", "true");
+            }
+        }
+        VariableKind::Auxiliary if section == "constant" => {
+            if let Some(equation) = &variable.equation {
+                line(out, "value", &equation_value(equation));
+            }
+            if let Some((min, max)) = variable.range {
+                line(out, "min", &number(min));
+                line(out, "max", &number(max));
+            }
+        }
+        VariableKind::Auxiliary => equation_and_graph(out, variable),
+        VariableKind::GraphicalFunction => {
+            if let Some(graph) = &variable.graph {
+                graph_keys(out, graph);
+            }
+        }
+    }
+    optional(out, "units", variable.units.as_deref());
+    optional(out, "doc", variable.doc.as_deref());
+    if !variable.elements.is_empty() {
+        let _ = writeln!(out, "[{section}.elements]");
+        for element in &variable.elements {
+            line(out, &string(&element.subscript.join(", ")), &element_value(element));
+        }
+    }
+}
+
+fn equation_and_graph(out: &mut String, variable: &Variable) {
+    if let Some(equation) = &variable.equation {
+        line(out, "equation", &equation_value(equation));
+    }
+    if let Some(graph) = &variable.graph {
+        line(out, "graph", &inline_graph(graph));
+    }
+}
+
+fn element_value(element: &ElementDefinition) -> String {
+    let equation = element.equation.as_ref().map(equation_value);
+    match (&element.graph, equation) {
+        (None, Some(equation)) => equation,
+        (graph, equation) => {
+            let mut parts = Vec::new();
+            if let Some(equation) = equation {
+                parts.push(format!("equation = {equation}"));
+            }
+            if let Some(graph) = graph {
+                parts.push(format!("graph = {}", inline_graph(graph)));
+            }
+            format!("{{ {} }}", parts.join(", "))
+        }
+    }
+}
+
+fn graph_keys(out: &mut String, graph: &GraphicalFunction) {
+    line(out, "x", &list(graph.x.iter().map(|x| number(*x))));
+    line(out, "y", &list(graph.y.iter().map(|y| number(*y))));
+    if graph.kind != GraphKind::Continuous {
+        line(out, "type", &string(graph.kind.as_str()));
+    }
+}
+
+fn inline_graph(graph: &GraphicalFunction) -> String {
+    let mut parts = vec![
+        format!("x = {}", list(graph.x.iter().map(|x| number(*x)))),
+        format!("y = {}", list(graph.y.iter().map(|y| number(*y)))),
+    ];
+    if graph.kind != GraphKind::Continuous {
+        parts.push(format!("type = {}", string(graph.kind.as_str())));
+    }
+    format!("{{ {} }}", parts.join(", "))
+}
+
+/// A plain number is written as a TOML number, anything else as a string.
+fn equation_value(equation: &Equation) -> String {
+    match equation.literal_value() {
+        Some(value) if value.is_finite() => number(value),
+        _ => string(equation.text.trim()),
+    }
+}
+
+fn line(out: &mut String, key: &str, value: &str) {
+    let _ = writeln!(out, "{key} = {value}");
+}
+
+fn optional(out: &mut String, key: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        line(out, key, &string(value));
+    }
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(", "))
+}
+
+/// A number as TOML writes it: an integer when it is one, else the shortest exact decimal.
+fn number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format_number(value) }
+}
+
+/// A TOML string: a literal one ('...') when the text allows, so equations stay readable;
+/// otherwise a basic one with escapes.
+fn string(text: &str) -> String {
+    let literal_ok = !text.contains('\'') && !text.chars().any(|c| c.is_control() && c != '\t');
+    if literal_ok && text.contains(['"', '\\']) {
+        return format!("'{text}'");
+    }
+    toml::Value::String(text.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::ModelBuilder;
+
+    fn without_spans(kind: &VariableKind) -> VariableKind {
+        let mut kind = kind.clone();
+        if let VariableKind::Stock { inflows, outflows, .. } = &mut kind {
+            inflows.iter_mut().chain(outflows.iter_mut()).for_each(|link| link.span = None);
+        }
+        kind
+    }
+
+    #[test]
+    fn writing_then_reading_gives_the_same_model() {
+        let mut model = ModelBuilder::new(0.0, 12.0, 0.25)
+            .method(Method::Rk4)
+            .dialect(Dialect::Vensim)
+            .dimension("Region", &["North", "South"])
+            .stock("Staff", "Target * 2", &["Hiring"], &[])
+            .over(&["Region"])
+            .flow("Hiring", "MAX(0, \"Target\" - Staff) / 3")
+            .over(&["Region"])
+            .aux("Target", "0")
+            .over(&["Region"])
+            .element(&["North"], "10")
+            .element(&["South"], "20")
+            .constant("Rate", 0.125)
+            .aux("Quoted", "IF Staff[North] > 1 THEN 'x' ELSE 2")
+            .graph("Effect", GraphKind::Discrete, &[0.0, 1.0], &[1.0, 1.0])
+            .build();
+        model.name = Some("Line\nbreak \"and quotes\"".to_owned());
+        model.sim.save_step = Some(1.0);
+        model.variables[3].range = Some((0.0, 1.0));
+        let text = write(&model);
+        let (read, diagnostics) = crate::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+        assert!(diagnostics.0.iter().all(|d| d.code.as_str() == "E0101"), "{diagnostics:?}\n{text}");
+        assert_eq!(read.name, model.name);
+        assert_eq!(read.sim.method, model.sim.method);
+        assert_eq!(read.sim.save_step, model.sim.save_step);
+        assert_eq!(read.dialect, model.dialect);
+        assert_eq!(
+            read.dimensions.iter().map(|d| &d.elements).collect::<Vec<_>>(),
+            [&vec!["North".to_owned(), "South".to_owned()]]
+        );
+        assert_eq!(read.variables.len(), model.variables.len());
+        for (before, after) in model.variables.iter().zip(&read.variables) {
+            assert_eq!(before.name, after.name);
+            assert_eq!(without_spans(&before.kind), without_spans(&after.kind));
+            assert_eq!(before.dimensions, after.dimensions);
+            assert_eq!(before.range, after.range);
+            assert_eq!(
+                before.graph.as_ref().map(|g| (&g.x, &g.y, g.kind)),
+                after.graph.as_ref().map(|g| (&g.x, &g.y, g.kind))
+            );
+            let text = |e: &Option<Equation>| e.as_ref().map(|e| e.text.clone());
+            assert_eq!(
+                text(&before.equation).map(|t| t.replace(".0", "")),
+                text(&after.equation).map(|t| t.replace(".0", ""))
+            );
+            assert_eq!(before.elements.len(), after.elements.len());
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fulcrum_sim::{CompiledModel, SavePoint, compile};
+use fulcrum_sim::{CompiledModel, Point, compile};
 
 const MODELS: [&str; 3] = ["teacup", "workforce", "service_backlog"];
 const BATCH_RUNS: usize = 10_000;
@@ -39,8 +39,8 @@ fn run_many<const L: usize>(model: &CompiledModel, runs: usize) -> f64 {
         for lane in 0..L {
             batch.set(lane, 0, default * (1.0 + ((first + lane) % 7) as f64 * 0.01));
         }
-        let mut keep = |point: &SavePoint<'_, L>| {
-            if point.index == last_save {
+        let mut keep = |point: &Point<'_, L>| {
+            if point.saved.unwrap_or(0) == last_save {
                 for &variable in &kept {
                     total += point.get(variable).iter().sum::<f64>();
                 }

@@ -23,6 +23,54 @@ pub enum Command {
     Check(CheckArgs),
     /// Convert a model (XMILE from Stella or Vensim, say) to fulcrum's TOML format.
     Convert(ConvertArgs),
+    /// Run an experiment: many runs under uncertainty, in parallel; outcomes and bands as CSV.
+    Sweep(SweepArgs),
+}
+
+/// `fulcrum sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The experiment file (.toml).
+    pub experiment: PathBuf,
+    /// The directory to write experiments.csv, outcomes.csv, bands.csv, ... into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Futures to sample instead of the experiment's `runs`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: Option<u64>,
+    /// Seed instead of the experiment's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// A full-factorial axis, e.g. --grid "Hiring Delay=3,6,9"; crossed with the sampled futures.
+    /// Repeat for more axes; it replaces an axis of the experiment with the same name.
+    #[arg(long, value_name = "NAME=V1,V2,...", value_parser = parse_grid, allow_hyphen_values = true)]
+    pub grid: Vec<fulcrum_explore::experiment::GridAxis>,
+    /// Apply this intervention (by name) to every run.
+    #[arg(long, value_name = "NAME")]
+    pub intervention: Option<String>,
+    /// Variables to compute bands for: comma-separated names, `all` or `none` (default: the
+    /// outcomes' variables).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub bands: Vec<String>,
+    /// Keep these variables' trajectories in runs.csv (comma-separated names, or `all`).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub save_runs: Vec<String>,
+    /// Band quantiles from every value (exact) or from log histograms (sketch, within 0.05%);
+    /// by default exact up to 2^25 values (256 MiB), else the sketch.
+    #[arg(long, value_enum)]
+    pub quantiles: Option<QuantileChoice>,
+}
+
+/// How band quantiles are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum QuantileChoice {
+    /// From every value.
+    Exact,
+    /// From log histograms.
+    Sketch,
 }
 
 /// `fulcrum convert`.
@@ -38,8 +86,15 @@ pub struct ConvertArgs {
 /// `fulcrum run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// The model file (.toml).
-    pub model: PathBuf,
+    /// The model file (.toml, .xmile, .stmx, .xml); not needed with --experiment.
+    #[arg(required_unless_present = "experiment")]
+    pub model: Option<PathBuf>,
+    /// Run the model of this experiment file, with its sim settings and lever baselines.
+    #[arg(long, value_name = "FILE", conflicts_with = "model")]
+    pub experiment: Option<PathBuf>,
+    /// With --experiment: apply this intervention (by name).
+    #[arg(long, value_name = "NAME", requires = "experiment")]
+    pub intervention: Option<String>,
     /// Set a constant for this run, e.g. --set "Hiring Delay=3". Repeat for more.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment, allow_hyphen_values = true)]
     pub set: Vec<(String, f64)>,
@@ -87,6 +142,10 @@ fn parse_assignment(text: &str) -> Result<(String, f64), String> {
     }
     let value = parse_finite(value.trim()).map_err(|error| format!("{name}: {error}"))?;
     Ok((name.to_owned(), value))
+}
+
+fn parse_grid(text: &str) -> Result<fulcrum_explore::experiment::GridAxis, String> {
+    fulcrum_explore::experiment::parse_grid_axis(text)
 }
 
 fn parse_finite(text: &str) -> Result<f64, String> {

@@ -13,6 +13,7 @@
 
 mod args;
 mod commands;
+mod experiment;
 mod load;
 mod render;
 
@@ -30,6 +31,8 @@ pub enum CliError {
     Usage(String),
     /// The model has this many errors, already printed.
     InvalidModel(usize),
+    /// The experiment has this many errors, already printed.
+    InvalidExperiment(usize),
     /// An input is unusable for a reason that is not a model diagnostic.
     Input(String),
     /// A run produced NaN or infinity.
@@ -53,7 +56,7 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::ClosedOutput => 0,
-            CliError::InvalidModel(_) | CliError::Input(_) => 1,
+            CliError::InvalidModel(_) | CliError::InvalidExperiment(_) | CliError::Input(_) => 1,
             CliError::Usage(_) => 2,
             CliError::Simulation(_) => 3,
             CliError::Io(_) => 4,
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Check(args) => commands::check::check(args),
         Command::Convert(args) => commands::convert::convert(args),
+        Command::Sweep(args) => commands::sweep::sweep(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,6 +94,9 @@ fn report(error: &CliError) {
         CliError::ClosedOutput => {}
         CliError::InvalidModel(count) => {
             eprintln!("error: the model has {count} error{}", if *count == 1 { "" } else { "s" });
+        }
+        CliError::InvalidExperiment(count) => {
+            eprintln!("error: the experiment has {count} error{}", if *count == 1 { "" } else { "s" });
         }
         CliError::Usage(message) | CliError::Input(message) => eprintln!("error: {message}"),
         CliError::Simulation(error) => eprintln!("error: the run failed: {error}"),

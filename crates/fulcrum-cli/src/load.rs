@@ -48,15 +48,7 @@ pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
             path.display()
         )));
     };
-    let bytes =
-        fs::read(path).map_err(|error| CliError::Io(anyhow::anyhow!("cannot read {}: {error}", path.display())))?;
-    let source = String::from_utf8(bytes).map_err(|error| {
-        CliError::Input(format!(
-            "{}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            error.utf8_error().valid_up_to()
-        ))
-    })?;
+    let source = read_text(path)?;
     let read = match format {
         Format::Native => native::read(&source),
         Format::Xmile => fulcrum_xmile::read(&source),
@@ -68,6 +60,19 @@ pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
             Err(CliError::InvalidModel(diagnostics.error_count()))
         }
     }
+}
+
+/// Reads a UTF-8 text file.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    let bytes =
+        fs::read(path).map_err(|error| CliError::Io(anyhow::anyhow!("cannot read {}: {error}", path.display())))?;
+    String::from_utf8(bytes).map_err(|error| {
+        CliError::Input(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            error.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Resolves a loaded model, printing every diagnostic from reading and resolving together.

@@ -68,6 +68,18 @@ pub enum Code {
     OutOfDocumentedRange,
     /// A model feature that is valid but not supported.
     Unsupported,
+    /// An experiment varies or sets a model variable that is computed, not a constant.
+    NotAConstant,
+    /// A distribution's parameters are impossible.
+    InvalidDistribution,
+    /// An experiment gives one constant two roles or two values.
+    ConflictingSettings,
+    /// An outcome cannot be measured (its time is outside the run, say).
+    InvalidOutcome,
+    /// A lever value outside the lever's range.
+    OutsideLeverRange,
+    /// A Sobol sample whose size is not a power of two loses its balance.
+    UnbalancedSample,
 }
 
 impl Code {
@@ -97,6 +109,12 @@ impl Code {
             Code::UnknownMethod => "E0305",
             Code::InvalidGraphicalFunction => "E0401",
             Code::Unsupported => "E0501",
+            Code::NotAConstant => "E0601",
+            Code::InvalidDistribution => "E0602",
+            Code::ConflictingSettings => "E0603",
+            Code::InvalidOutcome => "E0604",
+            Code::OutsideLeverRange => "E0605",
+            Code::UnbalancedSample => "W0002",
             Code::OutOfDocumentedRange => "W0001",
         }
     }
@@ -104,7 +122,7 @@ impl Code {
     /// Errors stop the model from running; warnings do not.
     pub fn severity(self) -> Severity {
         match self {
-            Code::OutOfDocumentedRange => Severity::Warning,
+            Code::OutOfDocumentedRange | Code::UnbalancedSample => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -44,6 +44,7 @@ pub mod native;
 mod native_write;
 pub mod resolve;
 pub mod syntax;
+pub mod toml_walk;
 
 pub use builtins::Builtin;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, LineIndex, Severity};

@@ -43,80 +43,34 @@
 //! Flows and auxiliaries may also embed a graphical function of their equation:
 //! `graph = { x = [...], y = [...] }`. Every problem in the file is reported in one pass.
 
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{
     Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin,
     SimSpecs, Variable, VariableKind,
 };
 use crate::syntax::Span;
+use crate::toml_walk::{self, Table, Value, Walker as Reader, span_of};
 
 pub use crate::native_write::write;
 
 /// Reads a native model file. `Err` means the file is not valid TOML at all; otherwise the model
 /// comes back with every problem found in its structure (the resolver finds the rest).
 pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
-    let (document, errors) = DeTable::parse_recoverable(text);
-    if !errors.is_empty() {
-        let diagnostics = errors
-            .iter()
-            .map(|error| {
-                Diagnostic::new(Code::FileSyntax, format!("invalid TOML: {}", error.message().trim_end()))
-                    .at(error.span().map(|range| Span::new(range.start, range.end)))
-            })
-            .collect();
-        return Err(Diagnostics(diagnostics));
-    }
-    let mut reader = Reader { text, diagnostics: Diagnostics::default() };
+    let document = toml_walk::parse(text)?;
+    let mut reader = Reader::new(text);
     let model = reader.model(document.get_ref(), document.span());
     let mut diagnostics = reader.diagnostics;
     diagnostics.sort();
     Ok((model, diagnostics))
 }
 
-struct Reader<'a> {
-    text: &'a str,
-    diagnostics: Diagnostics,
-}
-
 /// The sections a model file may have.
 const SECTIONS: [&str; 8] =
     ["model", "sim", "dimension", "stock", "flow", "auxiliary", "constant", "graphical_function"];
 
-type Value<'i> = Spanned<DeValue<'i>>;
-
-fn span_of<T>(spanned: &Spanned<T>) -> Span {
-    let range = spanned.span();
-    Span::new(range.start, range.end)
-}
-
-/// One TOML table being read: tracks which keys were used so the rest can be reported.
-struct Table<'t, 'i> {
-    table: &'t DeTable<'i>,
-    span: Span,
-    /// Where this table is, for messages: "[sim]", "[[stock]] `Staff`".
-    context: String,
-    used: Vec<&'static str>,
-}
-
-impl<'t, 'i> Table<'t, 'i> {
-    fn new(table: &'t DeTable<'i>, span: Span, context: impl Into<String>) -> Table<'t, 'i> {
-        Table { table, span, context: context.into(), used: Vec::new() }
-    }
-
-    fn get(&mut self, key: &'static str) -> Option<&'t Value<'i>> {
-        self.used.push(key);
-        self.table.get(key)
-    }
-}
-
 impl Reader<'_> {
-    fn report(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
-    }
-
     fn model(&mut self, document: &DeTable<'_>, span: std::ops::Range<usize>) -> Model {
         let mut root = Table::new(document, Span::new(span.start, span.end), "the file");
         let mut model = Model {
@@ -530,139 +484,6 @@ impl Reader<'_> {
             }
         }
         links
-    }
-
-    fn string(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<String> {
-        let value = table.get(key)?;
-        match value.get_ref().as_str() {
-            Some(text) => Some(text.to_owned()),
-            None => {
-                self.wrong_type(&table.context, key, "a string", span_of(value));
-                None
-            }
-        }
-    }
-
-    fn boolean(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<bool> {
-        let value = table.get(key)?;
-        match value.get_ref().as_bool() {
-            Some(flag) => Some(flag),
-            None => {
-                self.wrong_type(&table.context, key, "true or false", span_of(value));
-                None
-            }
-        }
-    }
-
-    /// A finite number under `key`, with its span.
-    fn number(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<(f64, Span)> {
-        let value = table.get(key)?;
-        let number = self.number_value(value, &table.context, key)?;
-        Some((number, span_of(value)))
-    }
-
-    fn number_value(&mut self, value: &Value<'_>, context: &str, key: &str) -> Option<f64> {
-        let span = span_of(value);
-        let number = match value.get_ref() {
-            DeValue::Integer(integer) => i64::from_str_radix(integer.as_str(), integer.radix()).ok().map(|i| i as f64),
-            DeValue::Float(float) => float.as_str().parse::<f64>().ok(),
-            _ => {
-                self.wrong_type(context, key, "a number", span);
-                return None;
-            }
-        };
-        match number {
-            Some(number) if number.is_finite() => Some(number),
-            _ => {
-                self.report(
-                    Diagnostic::new(Code::NonFiniteNumber, format!("{context}: `{key}` must be a finite number"))
-                        .at(Some(span)),
-                );
-                None
-            }
-        }
-    }
-
-    /// A list of numbers. Unreadable items are reported and kept as NaN, so that the list keeps
-    /// its length and later checks see that it is unusable.
-    fn numbers(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Option<Vec<f64>> {
-        let value = table.get(key)?;
-        let Some(array) = value.get_ref().as_array() else {
-            self.wrong_type(&table.context, key, "a list of numbers", span_of(value));
-            return None;
-        };
-        Some(array.iter().map(|item| self.number_value(item, &table.context, key).unwrap_or(f64::NAN)).collect())
-    }
-
-    fn table_value<'t, 'i>(&mut self, root: &mut Table<'t, 'i>, key: &'static str) -> Option<(&'t DeTable<'i>, Span)> {
-        let value = root.get(key)?;
-        match value.get_ref().as_table() {
-            Some(table) => Some((table, span_of(value))),
-            None => {
-                self.wrong_type("the file", key, &format!("a table: [{key}]"), span_of(value));
-                None
-            }
-        }
-    }
-
-    fn array_of_tables<'t, 'i>(&mut self, root: &mut Table<'t, 'i>, key: &'static str) -> Vec<(&'t DeTable<'i>, Span)> {
-        let Some(value) = root.get(key) else {
-            return Vec::new();
-        };
-        let expected = format!("a list of tables: [[{key}]]");
-        let Some(array) = value.get_ref().as_array() else {
-            self.wrong_type("the file", key, &expected, span_of(value));
-            return Vec::new();
-        };
-        let mut tables = Vec::new();
-        for item in array.iter() {
-            match item.get_ref().as_table() {
-                Some(table) => tables.push((table, span_of(item))),
-                None => self.wrong_type("the file", key, &expected, span_of(item)),
-            }
-        }
-        tables
-    }
-
-    fn wrong_type(&mut self, context: &str, key: &str, expected: &str, span: Span) {
-        self.report(
-            Diagnostic::new(Code::InvalidValue, format!("{context}: `{key}` must be {expected}")).at(Some(span)),
-        );
-    }
-
-    fn unknown_keys(&mut self, table: &Table<'_, '_>, allowed: &[&str]) {
-        for (key, _) in table.table.iter() {
-            let key_text = key.get_ref().as_ref();
-            if table.used.contains(&key_text) {
-                continue;
-            }
-            let mut diagnostic =
-                Diagnostic::new(Code::UnknownKey, format!("{}: unknown key `{key_text}`", table.context))
-                    .at(Some(span_of(key)));
-            diagnostic = match closest_match(key_text, allowed.iter().copied()) {
-                Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
-                None => diagnostic.with_help(format!("expected one of: {}", allowed.join(", "))),
-            };
-            self.report(diagnostic);
-        }
-    }
-
-    /// If the string value at `span` holds `decoded` verbatim, the file offset of its first byte.
-    fn verbatim_offset(&self, span: Span, decoded: &str) -> Option<usize> {
-        let raw = self.text.get(span.start()..span.end())?;
-        let delimiter =
-            ["\"\"\"", "'''", "\"", "'"].into_iter().find(|d| raw.starts_with(d) && raw.len() >= 2 * d.len())?;
-        let mut start = span.start() + delimiter.len();
-        let inner = &raw[delimiter.len()..raw.len() - delimiter.len()];
-        // A newline right after an opening triple quote is not part of the string.
-        let inner = if delimiter.len() == 3 {
-            let trimmed = inner.strip_prefix("\r\n").or_else(|| inner.strip_prefix('\n')).unwrap_or(inner);
-            start += inner.len() - trimmed.len();
-            trimmed
-        } else {
-            inner
-        };
-        (inner == decoded).then_some(start)
     }
 }
 

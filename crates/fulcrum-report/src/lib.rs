@@ -6,12 +6,18 @@
 //! - [`write_atomically`]: every output file goes to a temporary file beside its destination and
 //!   is renamed into place only when complete, so a crash or Ctrl-C never leaves half a file.
 //! - [`format_number`]: the shortest text that reads back as the same `f64`.
+//! - [`SweepWriter`]: the files of a sweep (experiments, outcomes, failures, runs, bands and a
+//!   manifest), streamed to temporary files and renamed into place at the end.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use fulcrum_sim::Results;
+
+pub mod sweep;
+
+pub use sweep::{Manifest, SweepWriter};
 
 /// What can go wrong writing output.
 #[derive(Debug, thiserror::Error)]
@@ -38,11 +44,7 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::R
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
-    let mut file = tempfile::Builder::new()
-        .prefix(&format!(".{}.", path.file_name().and_then(|n| n.to_str()).unwrap_or("output")))
-        .suffix(".partial")
-        .tempfile_in(&directory)
-        .map_err(io_error)?;
+    let mut file = temporary_beside(path, &directory).map_err(io_error)?;
     {
         let mut buffered = io::BufWriter::new(file.as_file_mut());
         write(&mut buffered).map_err(io_error)?;
@@ -51,6 +53,21 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::R
     file.as_file().sync_all().map_err(io_error)?;
     file.persist(path).map_err(|error| io_error(error.error))?;
     Ok(())
+}
+
+/// A temporary file in `directory` for the file at `path`: hidden, marked `.partial`, and with
+/// the permissions a new file normally gets (tempfile's default, owner-only, is for secrets).
+fn temporary_beside(path: &Path, directory: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{}.", path.file_name().and_then(|n| n.to_str()).unwrap_or("output"));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".partial");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The process's umask applies, as for any new file.
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(directory)
 }
 
 /// Refuses an output path that is one of the inputs (compared after resolving links).
@@ -67,24 +84,28 @@ pub fn check_not_input(output: &Path, inputs: &[&Path]) -> Result<(), ReportErro
     Ok(())
 }
 
-/// The shortest decimal text that parses back to exactly `value`; plain notation for everyday
-/// magnitudes, exponent notation for very large or small ones. `NaN`, `inf` and `-inf` as
-/// pandas and R read them.
+/// The shortest decimal text that parses back to exactly `value` (Ryu's), without a
+/// trailing `.0`: plain notation from 1e-5 up to 1e16, exponent notation (`1.5e-7`, `1e300`)
+/// outside. `NaN`, `inf` and `-inf` as pandas and R read them.
 pub fn format_number(value: f64) -> String {
+    let mut text = String::new();
+    push_number(&mut text, value);
+    text
+}
+
+/// Appends [`format_number`]'s text to `out`, without allocating.
+pub fn push_number(out: &mut String, value: f64) {
     if value.is_nan() {
-        return "NaN".to_owned();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "inf".to_owned() } else { "-inf".to_owned() };
-    }
-    let magnitude = value.abs();
-    if magnitude == 0.0 {
+        out.push_str("NaN");
+    } else if value.is_infinite() {
+        out.push_str(if value > 0.0 { "inf" } else { "-inf" });
+    } else if value == 0.0 {
         // Keeps -0 from reading as a different number in diffs.
-        "0".to_owned()
-    } else if (1e-5..1e16).contains(&magnitude) {
-        format!("{value}")
+        out.push('0');
     } else {
-        format!("{value:e}")
+        let mut buffer = ryu::Buffer::new();
+        let text = buffer.format_finite(value);
+        out.push_str(text.strip_suffix(".0").unwrap_or(text));
     }
 }
 

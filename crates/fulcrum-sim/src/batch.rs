@@ -1,7 +1,7 @@
 //! A batch of runs side by side: lane `l` of every slot belongs to run `l`.
 //!
-//! A step is: evaluate at `t` (auxiliaries, flows, rates) → report saved times to the observer
-//! → note what `PREVIOUS` and `DELAY` will need → integrate the stocks to `t + dt` (Runge-Kutta
+//! A step is: apply scheduled constant changes → evaluate at `t` (auxiliaries, flows, rates) →
+//! report to the observer (saved times, or every step if it asks) → note what `PREVIOUS` and `DELAY` will need → integrate the stocks to `t + dt` (Runge-Kutta
 //! stages evaluate again) → make the noted values current → draw this step's random numbers.
 //! Nothing is allocated per step.
 
@@ -15,31 +15,37 @@ use crate::program::{Slot, fixed};
 use crate::vm::execute;
 use crate::{CompiledModel, Failure, SimError};
 
-/// The values of a batch at one saved time.
-pub struct SavePoint<'a, const L: usize> {
-    /// Which saved time this is: 0 for the start.
-    pub index: usize,
+/// The values of a batch at one time step.
+pub struct Point<'a, const L: usize> {
+    /// The step: 0 for the start.
+    pub step: usize,
+    /// Which saved time this is, if it is one (0 for the start).
+    pub saved: Option<usize>,
     /// The simulation time.
     pub time: f64,
     values: &'a [[f64; L]],
     model: &'a CompiledModel,
 }
 
-impl<'a, const L: usize> SavePoint<'a, L> {
+impl<'a, const L: usize> Point<'a, L> {
     /// The values of a variable in every lane.
     pub fn get(&self, variable: VarId) -> &'a [f64; L] {
         &self.values[self.model.variables[variable.index()].slot as usize]
     }
 }
 
-/// Receives the batch's values at every saved time.
+/// Receives the batch's values at every saved time, or at every step.
 pub trait Observer<const L: usize> {
-    /// Called once per saved time, in time order.
-    fn observe(&mut self, point: &SavePoint<'_, L>);
+    /// Whether to call [`Observer::observe`] at every time step rather than at saved times only
+    /// (statistics over a whole trajectory need every step).
+    const EVERY_STEP: bool = false;
+
+    /// Called in time order.
+    fn observe(&mut self, point: &Point<'_, L>);
 }
 
-impl<const L: usize, F: FnMut(&SavePoint<'_, L>)> Observer<L> for F {
-    fn observe(&mut self, point: &SavePoint<'_, L>) {
+impl<const L: usize, F: FnMut(&Point<'_, L>)> Observer<L> for F {
+    fn observe(&mut self, point: &Point<'_, L>) {
         self(point)
     }
 }
@@ -58,7 +64,16 @@ pub struct Batch<'m, const L: usize> {
     lane_rngs: Vec<ChaCha8Rng>,
     /// One generator per seeded random function, shared by all lanes.
     seeded_rngs: Vec<ChaCha8Rng>,
+    /// Constants that change part-way through the runs, in order of their step.
+    changes: Vec<Change<L>>,
     failures: [Option<Failure>; L],
+}
+
+/// A constant taking new values from a step on.
+struct Change<const L: usize> {
+    step: usize,
+    slot: Slot,
+    values: [f64; L],
 }
 
 /// A fixed transport delay: one ring buffer per lane, each as long as that lane's delay.
@@ -87,6 +102,7 @@ impl<'m, const L: usize> Batch<'m, L> {
                 .collect(),
             lane_rngs: Vec::new(),
             seeded_rngs: Vec::new(),
+            changes: Vec::new(),
             failures: std::array::from_fn(|_| None),
         };
         batch.set_runs(0, std::array::from_fn(|lane| lane as u64));
@@ -112,6 +128,31 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
     }
 
+    /// From time `time` on, the constant at position `constant` takes `values` (one per lane),
+    /// until the end of each run; before, it has the value [`Batch::set`] gave it. The change
+    /// happens at the first step whose time is past `time - dt/2`, the rule `STEP` follows, so
+    /// that rounding in the time axis cannot move it a step. A time at or before the start
+    /// changes the value from the start, initial values included. Only constants compiled as
+    /// changing ([`crate::CompileOptions`]) can change part-way.
+    pub fn set_from(&mut self, constant: usize, time: f64, values: [f64; L]) -> Result<(), SimError> {
+        let info = self.model.constants.get(constant).ok_or(SimError::UnknownConstant(constant))?;
+        let axis = self.model.axis;
+        // The first step n with start + n·dt + dt/2 > time.
+        let step = ((time - axis.start) / axis.dt - 0.5).floor() + 1.0;
+        let step = if step.is_nan() { 0 } else { step.clamp(0.0, (axis.steps + 1) as f64) as usize };
+        if step > 0 && !info.changing {
+            return Err(SimError::NotChanging(info.name.clone()));
+        }
+        self.changes.push(Change { step, slot: info.slot, values });
+        self.changes.sort_by_key(|change| change.step);
+        Ok(())
+    }
+
+    /// Forgets every change given by [`Batch::set_from`].
+    pub fn clear_changes(&mut self) {
+        self.changes.clear();
+    }
+
     /// Random functions in lane `l` draw from ChaCha8 stream `run_ids[l]` of `seed`, so a run's
     /// numbers depend on its id, never on which batch or lane it lands in.
     pub fn set_runs(&mut self, seed: u64, run_ids: [u64; L]) {
@@ -129,24 +170,27 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     /// Runs every lane from start to stop, calling the observer at each saved time. Returns
     /// the failure of each lane that produced NaN or infinity (the other lanes finish).
-    pub fn run(&mut self, observer: &mut impl Observer<L>) -> &[Option<Failure>; L] {
+    pub fn run<O: Observer<L>>(&mut self, observer: &mut O) -> &[Option<Failure>; L] {
         self.failures = std::array::from_fn(|_| None);
         self.initialize();
         let model = self.model;
         let axis = model.axis;
         let mut save_index = 0;
+        let mut next_change = self.changes.partition_point(|change| change.step == 0);
         for step in 0..=axis.steps {
+            while let Some(change) = self.changes.get(next_change).filter(|change| change.step == step) {
+                self.values[change.slot as usize] = change.values;
+                next_change += 1;
+            }
             self.set_time(axis.time_at(step));
             execute(&model.evaluate, &mut self.values, &model.graphs);
-            if axis.is_saved(step) {
+            let saved = axis.is_saved(step).then_some(save_index);
+            if saved.is_some() {
                 self.check_variables(axis.time_at(step));
-                observer.observe(&SavePoint {
-                    index: save_index,
-                    time: axis.time_at(step),
-                    values: &self.values,
-                    model,
-                });
                 save_index += 1;
+            }
+            if saved.is_some() || O::EVERY_STEP {
+                observer.observe(&Point { step, saved, time: axis.time_at(step), values: &self.values, model });
             }
             if step == axis.steps || self.failures.iter().all(Option::is_some) {
                 break;
@@ -176,6 +220,9 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
         for (constant, values) in model.constants.iter().zip(&self.constants) {
             self.values[constant.slot as usize] = *values;
+        }
+        for change in self.changes.iter().take_while(|change| change.step == 0) {
+            self.values[change.slot as usize] = change.values;
         }
         self.seeded_rngs = layout.draws.iter().filter_map(|draw| draw.seed).map(ChaCha8Rng::seed_from_u64).collect();
         self.set_time(axis.start);

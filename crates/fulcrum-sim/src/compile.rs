@@ -19,7 +19,20 @@ use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
 /// Compiles a resolved model. Compile once; run it as many times as you like.
 pub fn compile(model: &ResolvedModel) -> Result<CompiledModel, SimError> {
-    let mut compiler = Compiler::new(model)?;
+    compile_with(model, &CompileOptions::default())
+}
+
+/// Choices that change the compiled program.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Constants that may change part-way through a run (an intervention with a start time, see
+    /// [`crate::Batch::set_from`]). What reads them is recomputed every step instead of once.
+    pub changing_constants: Vec<VarId>,
+}
+
+/// Compiles a resolved model with options.
+pub fn compile_with(model: &ResolvedModel, options: &CompileOptions) -> Result<CompiledModel, SimError> {
+    let mut compiler = Compiler::new(model, options)?;
     compiler.initial_program();
     compiler.evaluation_program();
     Ok(compiler.finish())
@@ -39,6 +52,8 @@ struct Compiler<'m> {
     budgets: HashMap<VarId, Slot>,
     /// Variables that cannot change during a run.
     is_static: Vec<bool>,
+    /// Constants that may change during a run, by variable id.
+    changing: Vec<bool>,
     previous_ready: Vec<bool>,
     delays_ready: Vec<bool>,
     initial: Vec<Op>,
@@ -60,7 +75,7 @@ enum Phase {
 }
 
 impl<'m> Compiler<'m> {
-    fn new(model: &'m ResolvedModel) -> Result<Compiler<'m>, SimError> {
+    fn new(model: &'m ResolvedModel, options: &CompileOptions) -> Result<Compiler<'m>, SimError> {
         let sim = &model.sim;
         // The resolver has checked dt > 0 and stop > start; a tiny tolerance keeps 10/0.1 at 100.
         let steps = ((sim.stop - sim.start) / sim.dt + 1e-9).floor();
@@ -88,6 +103,7 @@ impl<'m> Compiler<'m> {
             snapshots: HashMap::new(),
             budgets: HashMap::new(),
             is_static: vec![false; count],
+            changing: (0..count).map(|index| options.changing_constants.contains(&VarId(index as u32))).collect(),
             previous_ready: vec![false; model.previous.len()],
             delays_ready: vec![false; model.delays.len()],
             initial: Vec::new(),
@@ -143,9 +159,9 @@ impl<'m> Compiler<'m> {
                 });
             }
             for target in targets {
-                if !self.snapshots.contains_key(&target)
-                    && !matches!(model.variable(target).kind, ResolvedKind::Constant(_))
-                {
+                let fixed =
+                    matches!(model.variable(target).kind, ResolvedKind::Constant(_)) && !self.changing[target.index()];
+                if !self.snapshots.contains_key(&target) && !fixed {
                     let slot = self.allocate();
                     self.snapshots.insert(target, slot);
                 }
@@ -184,7 +200,8 @@ impl<'m> Compiler<'m> {
             let mut reads_dynamic = equation.reads_clock_or_state();
             equation.walk(&mut |expr| {
                 if let Expr::Var(source) = expr {
-                    let source_is_fixed = matches!(model.variable(*source).kind, ResolvedKind::Constant(_))
+                    let source_is_fixed = (matches!(model.variable(*source).kind, ResolvedKind::Constant(_))
+                        && !self.changing[source.index()])
                         || self.is_static[source.index()];
                     reads_dynamic |= !source_is_fixed;
                 }
@@ -205,6 +222,12 @@ impl<'m> Compiler<'m> {
 
     fn initial_program(&mut self) {
         let model = self.model;
+        // `INIT` of a constant that may change reads a copy taken before anything runs.
+        for id in model.constants() {
+            if let Some(&snapshot) = self.snapshots.get(&id) {
+                self.initial.push(Op::Copy { dst: snapshot, src: self.slots[id.index()] });
+            }
+        }
         for &id in &model.initial_order {
             let slot = self.slots[id.index()];
             match &model.variable(id).kind {
@@ -521,6 +544,7 @@ impl<'m> Compiler<'m> {
                     variable: id,
                     name: model.variable(id).name.clone(),
                     default,
+                    changing: self.changing[id.index()],
                     slot: self.slots[id.index()],
                 }),
                 _ => None,

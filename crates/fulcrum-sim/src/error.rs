@@ -15,6 +15,12 @@ pub enum SimError {
     /// A value was set on a variable that is not a constant.
     #[error("`{0}` is not a constant of the model, so it cannot be set")]
     NotAConstant(String),
+    /// A constant position past the end of [`crate::CompiledModel::constants`].
+    #[error("there is no constant number {0}")]
+    UnknownConstant(usize),
+    /// A constant asked to change part-way through a run was not compiled to allow it.
+    #[error("`{0}` was not compiled as a constant that changes during a run")]
+    NotChanging(String),
     /// A value that is not a finite number.
     #[error("the value for `{name}` must be a finite number, not {value}")]
     NotFinite {

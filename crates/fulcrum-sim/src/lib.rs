@@ -34,8 +34,8 @@ mod vm;
 
 use std::collections::HashMap;
 
-pub use batch::{Batch, Observer, SavePoint};
-pub use compile::compile;
+pub use batch::{Batch, Observer, Point};
+pub use compile::{CompileOptions, compile, compile_with};
 pub use error::{Failure, SimError};
 pub use fulcrum_model::{ResolvedModel, VarId};
 pub use program::TimeAxis;
@@ -77,6 +77,8 @@ pub struct ConstantInfo {
     pub name: String,
     /// The value in the model file.
     pub default: f64,
+    /// Whether runs may change it part-way ([`Batch::set_from`]).
+    pub changing: bool,
     pub(crate) slot: Slot,
 }
 

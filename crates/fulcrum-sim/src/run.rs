@@ -2,7 +2,7 @@
 
 use fulcrum_model::VarId;
 
-use crate::batch::{Batch, SavePoint};
+use crate::batch::{Batch, Point};
 use crate::{CompiledModel, SimError};
 
 /// Results bigger than this are refused before the run starts (4 GiB).
@@ -26,6 +26,15 @@ impl<'m> Run<'m> {
         }
         self.batch.set_all(index, value);
         Ok(())
+    }
+
+    /// From `time` on, the constant `name` takes `value` (see [`Batch::set_from`]).
+    pub fn set_from(&mut self, name: &str, time: f64, value: f64) -> Result<(), SimError> {
+        let index = self.batch.model().constant_index(name)?;
+        if !value.is_finite() {
+            return Err(SimError::NotFinite { name: name.to_owned(), value });
+        }
+        self.batch.set_from(index, time, [value])
     }
 
     /// Seeds the random functions: this run draws from ChaCha8 stream `run_id` of `seed`.
@@ -57,10 +66,11 @@ impl<'m> Run<'m> {
             variables: variables.to_vec(),
             values: vec![0.0; count * variables.len()],
         };
-        let mut keep = |point: &SavePoint<'_, 1>| {
+        let mut keep = |point: &Point<'_, 1>| {
+            let index = point.saved.unwrap_or(0);
             results.times.push(point.time);
             for (column, &variable) in variables.iter().enumerate() {
-                if let Some(value) = results.values.get_mut(column * count + point.index) {
+                if let Some(value) = results.values.get_mut(column * count + index) {
                     *value = point.get(variable)[0];
                 }
             }

@@ -2,32 +2,69 @@
 
 use std::io::{self, Write};
 
-use fulcrum_model::VarId;
 use fulcrum_model::diagnostic::closest_match;
 use fulcrum_report::{check_not_input, write_atomically, write_results_csv};
 use fulcrum_sim::{CompiledModel, SimError, compile};
 
 use crate::CliError;
 use crate::args::RunArgs;
+use crate::commands::variables_named;
+use crate::experiment::prepare;
 use crate::load::{read_model, resolve_loaded};
 
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
-    let mut loaded = read_model(&args.model)?;
-    apply_overrides(args, &mut loaded.model.sim);
-    let resolved = resolve_loaded(&loaded)?;
-    let compiled = compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", args.model.display())))?;
+    let (compiled, settings, model_path) = match (&args.experiment, &args.model) {
+        (Some(experiment), _) => {
+            let prepared = prepare(experiment, |_| Ok(()))?;
+            let (settings, _) = prepared.settings(args.intervention.as_deref())?;
+            if args.method.is_some()
+                || args.dt.is_some()
+                || args.start.is_some()
+                || args.stop.is_some()
+                || args.save_step.is_some()
+            {
+                return Err(CliError::Usage(
+                    "with --experiment the time settings come from the experiment's [sim] section".to_owned(),
+                ));
+            }
+            (prepared.compiled, settings, prepared.model.path)
+        }
+        (None, Some(model)) => {
+            let mut loaded = read_model(model)?;
+            apply_overrides(args, &mut loaded.model.sim);
+            let resolved = resolve_loaded(&loaded)?;
+            let compiled =
+                compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
+            (compiled, Vec::new(), model.clone())
+        }
+        (None, None) => return Err(CliError::Usage("give a MODEL or --experiment FILE".to_owned())),
+    };
 
     let mut single = compiled.new_run();
+    for setting in &settings {
+        let name = &compiled.constants()[setting.constant].name;
+        let applied = match setting.from {
+            Some(time) => single.set_from(name, time, setting.value),
+            None => single.set(name, setting.value),
+        };
+        applied.map_err(|error| CliError::Input(format!("{}: {error}", model_path.display())))?;
+    }
     for (name, value) in &args.set {
         single.set(name, *value).map_err(|error| set_error(&compiled, name, error))?;
     }
     single.set_seed(args.seed, 0);
-    let variables = selected_variables(&compiled, &args.vars)?;
+    let variables = if args.vars.is_empty() {
+        compiled.output_variables()
+    } else {
+        variables_named(&compiled, &args.vars, "--vars")?
+    };
     let results = single.run_keeping(&variables).map_err(CliError::Simulation)?;
 
     match &args.output {
         Some(path) => {
-            check_not_input(path, &[&args.model]).map_err(|error| CliError::Io(error.into()))?;
+            let mut inputs = vec![model_path.as_path()];
+            inputs.extend(args.experiment.as_deref());
+            check_not_input(path, &inputs).map_err(|error| CliError::Io(error.into()))?;
             write_atomically(path, |out| write_results_csv(&results, out)).map_err(|error| CliError::Io(error.into()))
         }
         None => {
@@ -73,23 +110,4 @@ fn set_error(compiled: &CompiledModel, name: &str, error: SimError) -> CliError 
         _ => String::new(),
     };
     CliError::Usage(format!("--set {name}: {error}{hint}"))
-}
-
-fn selected_variables(compiled: &CompiledModel, names: &[String]) -> Result<Vec<VarId>, CliError> {
-    if names.is_empty() {
-        return Ok(compiled.output_variables());
-    }
-    let available = compiled.output_variables();
-    names
-        .iter()
-        .map(|name| {
-            let name = name.trim();
-            compiled.lookup(name).filter(|id| available.contains(id)).ok_or_else(|| {
-                let known: Vec<&str> = available.iter().map(|id| compiled.name(*id)).collect();
-                let hint =
-                    closest_match(name, known).map(|near| format!(" (did you mean `{near}`?)")).unwrap_or_default();
-                CliError::Usage(format!("--vars: `{name}` is not a variable of the model{hint}"))
-            })
-        })
-        .collect()
 }

@@ -221,7 +221,7 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
 
 /// Steps and save steps must tile the time range: dt > 0, stop > start, save step a whole number
 /// of dts.
-fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
+pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
     let spans = &sim.spans;
     for (value, span, what) in [(sim.start, spans.start, "start"), (sim.stop, spans.stop, "stop")] {
         if !value.is_finite() {

@@ -2,7 +2,7 @@
 
 use fulcrum_model::Method;
 use fulcrum_model::builder::ModelBuilder;
-use fulcrum_sim::{CompiledModel, SavePoint};
+use fulcrum_sim::{CompiledModel, Point};
 use proptest::prelude::*;
 
 use crate::compiled;
@@ -37,7 +37,7 @@ fn run_batch<const L: usize>(model: &CompiledModel, parameters: &[[f64; 4]], fir
     }
     batch.set_runs(99, std::array::from_fn(|lane| first_run + lane as u64));
     let mut kept = vec![Vec::new(); L];
-    let mut keep = |point: &SavePoint<'_, L>| {
+    let mut keep = |point: &Point<'_, L>| {
         for &variable in &variables {
             for (lane, values) in kept.iter_mut().enumerate() {
                 values.push(point.get(variable)[lane].to_bits());
@@ -86,7 +86,7 @@ fn a_failing_lane_does_not_disturb_the_others() {
     batch.set(2, 0, 4.0);
     let mut lanes = vec![Vec::new(); 4];
     let variables = model.output_variables();
-    let mut keep = |point: &SavePoint<'_, 4>| {
+    let mut keep = |point: &Point<'_, 4>| {
         for &variable in &variables {
             for (lane, values) in lanes.iter_mut().enumerate() {
                 values.push(point.get(variable)[lane].to_bits());

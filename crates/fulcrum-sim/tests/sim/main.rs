@@ -6,6 +6,7 @@
 mod analytic;
 mod arrays;
 mod builtins;
+mod changes;
 mod failures;
 mod lanes;
 mod stocks;

@@ -1,0 +1,194 @@
+//! `fulcrum sweep`: an experiment's design, run in parallel, written as CSV.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
+use fulcrum_explore::{Progress, Sampler, Sweep, SweepError};
+use fulcrum_model::CanonicalName;
+use fulcrum_report::sweep::{FileDigest, TimeSpec};
+use fulcrum_report::{Manifest, SweepWriter};
+use fulcrum_sim::VarId;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::CliError;
+use crate::args::{QuantileChoice, SweepArgs};
+use crate::commands::variables_named;
+use crate::experiment::prepare;
+
+/// Exact quantiles keep every band value: past this many (16 GiB) even asking is refused.
+const MAX_EXACT_VALUES: u64 = 1 << 31;
+
+pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
+    let prepared = prepare(&args.experiment, |experiment| {
+        let sampling = &mut experiment.sampling;
+        if let Some(runs) = args.runs {
+            if let Sampler::Grid { .. } = sampling.sampler {
+                return Err(CliError::Usage(
+                    "--runs: a grid sample's size is `levels` per uncertain constant; change `levels` instead"
+                        .to_owned(),
+                ));
+            }
+            (sampling.runs, sampling.runs_span) = (runs, None);
+        }
+        if let Some(seed) = args.seed {
+            sampling.seed = seed;
+        }
+        for axis in &args.grid {
+            let name = CanonicalName::new(&axis.name);
+            sampling.grid.retain(|existing| CanonicalName::new(&existing.name) != name);
+            sampling.grid.push(axis.clone());
+        }
+        Ok(())
+    })?;
+    let (settings, intervention) = prepared.settings(args.intervention.as_deref())?;
+    let compiled = &prepared.compiled;
+    let plan = &prepared.plan;
+    let bands = band_variables(args, compiled, plan)?;
+    let keep = variables_named(compiled, &args.save_runs, "--save-runs")?;
+    if args.output.exists() && !args.output.is_dir() {
+        return Err(CliError::Usage(format!("-o {}: not a directory", args.output.display())));
+    }
+
+    let design = &plan.design;
+    let sweep = Sweep {
+        model: compiled,
+        design,
+        settings: &settings,
+        outcomes: &plan.outcomes,
+        bands: &bands,
+        keep: &keep,
+        runs: 0..design.runs(),
+        quantiles: args.quantiles.map(|choice| match choice {
+            QuantileChoice::Exact => QuantileMethod::Exact,
+            QuantileChoice::Sketch => QuantileMethod::Sketch,
+        }),
+    };
+    if sweep.quantile_method() == QuantileMethod::Exact && sweep.band_values() > MAX_EXACT_VALUES {
+        return Err(CliError::Usage(format!(
+            "--quantiles exact: {} band values would take {:.1} GiB; use fewer runs or band variables, or the sketch",
+            sweep.band_values(),
+            sweep.band_values() as f64 * 8.0 / f64::from(1 << 30)
+        )));
+    }
+    let names = |ids: &[VarId]| ids.iter().map(|id| compiled.name(*id).to_owned()).collect::<Vec<String>>();
+    let factor_names: Vec<&str> =
+        design.factors.iter().map(|f| compiled.constants()[f.constant].name.as_str()).collect();
+    let outcome_names: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
+    let (band_names, keep_names) = (names(&bands), names(&keep));
+    let mut writer =
+        SweepWriter::create(&args.output, &factor_names, &outcome_names, &as_str(&keep_names), sweep.save_times())
+            .map_err(|error| CliError::Io(error.into()))?;
+
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = args.threads {
+        pool = pool.num_threads(usize::from(threads));
+    }
+    let pool = pool.build().map_err(|error| CliError::Io(anyhow::anyhow!("cannot start worker threads: {error}")))?;
+    let bar = Bar::new(design.runs());
+    let started = Instant::now();
+    let summary = pool.install(|| sweep.run(&mut writer, &bar)).map_err(|error| match error {
+        SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
+        SweepError::Output(error) => {
+            CliError::Io(anyhow::anyhow!("cannot write to {}: {error}", args.output.display()))
+        }
+    })?;
+    bar.0.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+
+    let axis = compiled.axis();
+    let manifest = Manifest {
+        tool: "fulcrum".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
+        experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
+        intervention,
+        seed: design.seed,
+        sampler: design.sampler.as_str().to_owned(),
+        samples: design.samples,
+        grid_points: design.grid_points(),
+        design_runs: design.runs(),
+        runs: [sweep.runs.start, sweep.runs.end],
+        time: TimeSpec {
+            start: axis.start,
+            stop: axis.stop,
+            dt: axis.dt,
+            save_step: axis.dt * axis.save_every as f64,
+            method: axis.method.as_str().to_owned(),
+        },
+        outcomes: outcome_names.iter().map(|name| (*name).to_owned()).collect(),
+        bands: band_names.clone(),
+        quantiles: match summary.quantiles {
+            QuantileMethod::Exact => "exact".to_owned(),
+            QuantileMethod::Sketch => format!("sketch, relative error at most {SKETCH_RELATIVE_ERROR}"),
+        },
+        failures: summary.failures,
+        files: Vec::new(),
+    };
+    writer.finish(&as_str(&band_names), &summary.bands, manifest).map_err(|error| CliError::Io(error.into()))?;
+
+    let runs = design.runs();
+    eprintln!(
+        "{runs} runs in {seconds:.2} s ({:.0} runs/s) → {}",
+        runs as f64 / seconds.max(1e-9),
+        Path::new(&args.output).display()
+    );
+    if summary.failures > 0 {
+        eprintln!(
+            "warning: {} of {runs} runs produced NaN or infinity; they are listed in failures.csv and left out of bands.csv",
+            summary.failures
+        );
+    }
+    Ok(())
+}
+
+fn as_str(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
+/// `--bands`, or by default the variables the outcomes measure.
+fn band_variables(
+    args: &SweepArgs,
+    compiled: &fulcrum_sim::CompiledModel,
+    plan: &fulcrum_explore::Plan,
+) -> Result<Vec<VarId>, CliError> {
+    if args.bands.is_empty() {
+        let mut variables: Vec<VarId> = Vec::new();
+        for outcome in &plan.outcomes {
+            if !variables.contains(&outcome.variable) {
+                variables.push(outcome.variable);
+            }
+        }
+        return Ok(variables);
+    }
+    if let [only] = args.bands.as_slice()
+        && only.trim().eq_ignore_ascii_case("none")
+    {
+        return Ok(Vec::new());
+    }
+    variables_named(compiled, &args.bands, "--bands")
+}
+
+/// The progress bar on standard error: runs, runs per second and time left; nothing when
+/// standard error is not a terminal.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(runs: u64) -> Bar {
+        if !std::io::stderr().is_terminal() {
+            return Bar(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::new(runs);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} runs  {per_sec}  ETA {eta}") {
+            bar.set_style(style);
+        }
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn advance(&self, runs: u64) {
+        self.0.inc(runs);
+    }
+}

@@ -1,0 +1,91 @@
+//! Reading an experiment file, the model it names, and checking one against the other.
+
+use std::path::{Path, PathBuf};
+
+use fulcrum_explore::experiment::{self, Experiment, Plan, Setting};
+use fulcrum_model::Diagnostics;
+use fulcrum_sim::{CompileOptions, CompiledModel, compile_with};
+
+use crate::CliError;
+use crate::load::{LoadedModel, print_diagnostics, read_model, read_text, resolve_loaded};
+
+/// An experiment, its model compiled for it, and the plan that binds the two.
+pub struct Prepared {
+    /// The experiment file.
+    pub path: PathBuf,
+    /// Its bytes, for the manifest's digest.
+    pub text: String,
+    /// The experiment as read (with command-line changes).
+    pub experiment: Experiment,
+    /// The model file as read.
+    pub model: LoadedModel,
+    /// The model, compiled with the constants that interventions change part-way.
+    pub compiled: CompiledModel,
+    /// The design, outcomes, levers and interventions bound to the model.
+    pub plan: Plan,
+}
+
+/// Reads and checks an experiment and its model; `adjust` applies command-line changes to the
+/// experiment before it is checked against the model. Every diagnostic is printed.
+pub fn prepare(
+    path: &Path,
+    adjust: impl FnOnce(&mut Experiment) -> Result<(), CliError>,
+) -> Result<Prepared, CliError> {
+    let text = read_text(path)?;
+    let (mut experiment, found) = match experiment::read(&text) {
+        Ok(read) => read,
+        Err(diagnostics) => return Err(experiment_errors(path, &text, diagnostics)),
+    };
+    print_diagnostics(path, &text, &found.0);
+    if found.has_errors() {
+        return Err(CliError::InvalidExperiment(found.error_count()));
+    }
+    adjust(&mut experiment)?;
+
+    let model_path = path.parent().unwrap_or(Path::new("")).join(&experiment.model);
+    let mut model = read_model(&model_path)?;
+    model.model.sim = experiment.sim_specs(&model.model.sim).map_err(|d| experiment_errors(path, &text, d))?;
+    let resolved = resolve_loaded(&model)?;
+    let changing = experiment
+        .changing_constants(model.model.sim.start)
+        .into_iter()
+        .filter_map(|name| resolved.lookup(name))
+        .collect();
+    let compiled = compile_with(&resolved, &CompileOptions { changing_constants: changing })
+        .map_err(|error| CliError::Input(format!("{}: {error}", model_path.display())))?;
+    let (plan, warnings) = experiment.plan(&compiled).map_err(|d| experiment_errors(path, &text, d))?;
+    print_diagnostics(path, &text, &warnings.0);
+    Ok(Prepared { path: path.to_owned(), text, experiment, model, compiled, plan })
+}
+
+fn experiment_errors(path: &Path, text: &str, diagnostics: Diagnostics) -> CliError {
+    print_diagnostics(path, text, &diagnostics.0);
+    CliError::InvalidExperiment(diagnostics.error_count())
+}
+
+impl Prepared {
+    /// The values every run gets: the levers' baselines, then the intervention's values (if
+    /// one is named) over them.
+    pub fn settings(&self, intervention: Option<&str>) -> Result<(Vec<Setting>, Option<String>), CliError> {
+        let Some(name) = intervention else { return Ok((self.plan.baseline.clone(), None)) };
+        let interventions = &self.plan.interventions;
+        let Some(chosen) = interventions.iter().find(|i| i.name.eq_ignore_ascii_case(name.trim())) else {
+            let known: Vec<&str> = interventions.iter().map(|i| i.name.as_str()).collect();
+            let hint = if known.is_empty() {
+                format!("{} defines no interventions", self.path.display())
+            } else {
+                format!("interventions: {}", known.join(", "))
+            };
+            return Err(CliError::Usage(format!("--intervention: there is no intervention `{name}` ({hint})")));
+        };
+        let mut settings: Vec<Setting> = self
+            .plan
+            .baseline
+            .iter()
+            .filter(|base| !chosen.settings.iter().any(|s| s.constant == base.constant))
+            .copied()
+            .collect();
+        settings.extend(chosen.settings.iter().copied());
+        Ok((settings, Some(chosen.name.clone())))
+    }
+}

@@ -1,0 +1,253 @@
+//! Designs: which value each input takes in each run.
+//!
+//! A design crosses an optional full-factorial grid (explicit values, like `--grid "Hiring
+//! Delay=3,6,9"`) with a sample of uncertain futures drawn by one of four samplers. Run `i` is
+//! grid point `i / samples` in future `i % samples`, so every grid point meets the same futures
+//! (common random numbers), and the in-model random functions of run `i` use ChaCha8 stream
+//! `i % samples` too. Row `i` is a pure function of (design, seed, `i`).
+
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+
+use crate::distribution::Distribution;
+use crate::permutation::{Permutation, mix};
+use crate::sobol;
+
+/// How the uncertain inputs are sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampler {
+    /// Independent draws (plain Monte Carlo).
+    Random,
+    /// Latin hypercube: each input's range cut into `samples` equally likely strata, one value in
+    /// each, the strata of different inputs paired at random.
+    LatinHypercube,
+    /// Owen-scrambled Sobol points: low-discrepancy, for smoother convergence.
+    Sobol,
+    /// Every uncertain input at `levels` equally likely points (the midpoints of its quantile
+    /// bins), all combinations.
+    Grid {
+        /// Points per input.
+        levels: usize,
+    },
+}
+
+impl Sampler {
+    /// The sampler's name in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sampler::Random => "random",
+            Sampler::LatinHypercube => "lhs",
+            Sampler::Sobol => "sobol",
+            Sampler::Grid { .. } => "grid",
+        }
+    }
+}
+
+/// One input of a design.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factor {
+    /// The model constant it sets, as named in the experiment.
+    pub name: String,
+    /// Its position among the compiled model's constants.
+    pub constant: usize,
+    /// How it varies.
+    pub kind: FactorKind,
+}
+
+/// How one input varies.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FactorKind {
+    /// Drawn from a distribution by the sampler.
+    Uncertain(Distribution),
+    /// Each of these values in turn (a grid axis).
+    Values(Vec<f64>),
+}
+
+/// A complete design.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Design {
+    /// The inputs, grid axes first in the order given, then uncertain ones.
+    pub factors: Vec<Factor>,
+    /// The sampler for the uncertain inputs.
+    pub sampler: Sampler,
+    /// Futures per grid point.
+    pub samples: u64,
+    /// The master seed.
+    pub seed: u64,
+}
+
+/// Designs bigger than this are surely a mistake in `runs` or the grid.
+pub const MAX_RUNS: u64 = 1 << 40;
+
+impl Design {
+    /// Grid points (1 without a grid).
+    pub fn grid_points(&self) -> u64 {
+        self.factors
+            .iter()
+            .map(|factor| match &factor.kind {
+                FactorKind::Values(values) => values.len() as u64,
+                FactorKind::Uncertain(_) => 1,
+            })
+            .product()
+    }
+
+    /// Runs in the design.
+    pub fn runs(&self) -> u64 {
+        self.grid_points().saturating_mul(self.samples)
+    }
+
+    /// Which future run `run` lives in: the stream its in-model random functions draw from.
+    pub fn future(&self, run: u64) -> u64 {
+        run % self.samples.max(1)
+    }
+
+    /// The inputs of run `run`, one per factor, in factor order.
+    pub fn row(&self, run: u64, values: &mut [f64]) {
+        let future = self.future(run);
+        // Grid axes: the last varies fastest.
+        let mut grid_index = run / self.samples.max(1);
+        for (position, factor) in self.factors.iter().enumerate().rev() {
+            if let FactorKind::Values(options) = &factor.kind {
+                let count = options.len() as u64;
+                values[position] = options[(grid_index % count) as usize];
+                grid_index /= count;
+            }
+        }
+        let uncertain = self.factors.iter().enumerate().filter_map(|(position, factor)| match &factor.kind {
+            FactorKind::Uncertain(distribution) => Some((position, distribution)),
+            FactorKind::Values(_) => None,
+        });
+        match self.sampler {
+            Sampler::Random => {
+                let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed ^ 0x5a4d_504c_4553));
+                rng.set_stream(future);
+                for (position, distribution) in uncertain {
+                    values[position] = distribution.quantile(rng.random::<f64>());
+                }
+            }
+            Sampler::LatinHypercube => {
+                let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed ^ 0x004c_4853));
+                rng.set_stream(future);
+                for (dimension, (position, distribution)) in uncertain.enumerate() {
+                    let key = mix(self.seed ^ mix(dimension as u64 + 1));
+                    let stratum = Permutation::new(self.samples, key).apply(future);
+                    let within: f64 = rng.random();
+                    values[position] = distribution.quantile((stratum as f64 + within) / self.samples as f64);
+                }
+            }
+            Sampler::Sobol => {
+                for (dimension, (position, distribution)) in uncertain.enumerate() {
+                    values[position] = distribution.quantile(sobol::scrambled_point(dimension, future, self.seed));
+                }
+            }
+            Sampler::Grid { levels } => {
+                // The uncertain inputs form a grid of their own, the last varying fastest.
+                let levels = levels.max(1) as u64;
+                let mut index = future;
+                let positions: Vec<(usize, &Distribution)> = uncertain.collect();
+                for (position, distribution) in positions.into_iter().rev() {
+                    let level = index % levels;
+                    index /= levels;
+                    values[position] = distribution.quantile((level as f64 + 0.5) / levels as f64);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn design(sampler: Sampler, samples: u64) -> Design {
+        Design {
+            factors: vec![
+                Factor { name: "lever".to_owned(), constant: 0, kind: FactorKind::Values(vec![1.0, 2.0]) },
+                Factor {
+                    name: "a".to_owned(),
+                    constant: 1,
+                    kind: FactorKind::Uncertain(Distribution::Uniform { min: 0.0, max: 1.0 }),
+                },
+                Factor {
+                    name: "b".to_owned(),
+                    constant: 2,
+                    kind: FactorKind::Uncertain(Distribution::Uniform { min: 10.0, max: 20.0 }),
+                },
+            ],
+            sampler,
+            samples,
+            seed: 7,
+        }
+    }
+
+    fn rows(design: &Design) -> Vec<[f64; 3]> {
+        (0..design.runs())
+            .map(|run| {
+                let mut row = [0.0; 3];
+                design.row(run, &mut row);
+                row
+            })
+            .collect()
+    }
+
+    #[test]
+    fn grid_points_share_their_futures() {
+        for sampler in [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol, Sampler::Grid { levels: 3 }] {
+            let samples = if let Sampler::Grid { levels } = sampler { (levels * levels) as u64 } else { 8 };
+            let design = design(sampler, samples);
+            let rows = rows(&design);
+            assert_eq!(rows.len() as u64, 2 * samples);
+            for future in 0..samples as usize {
+                let (first, second) = (rows[future], rows[samples as usize + future]);
+                assert_eq!((first[0], second[0]), (1.0, 2.0));
+                assert_eq!(first[1..], second[1..], "{sampler:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn latin_hypercube_puts_one_value_in_each_stratum() {
+        let design = design(Sampler::LatinHypercube, 50);
+        let rows = rows(&design);
+        for column in [1, 2] {
+            let (low, width) = if column == 1 { (0.0, 1.0) } else { (10.0, 10.0) };
+            let mut strata: Vec<usize> =
+                rows[..50].iter().map(|r| ((r[column] - low) / width * 50.0) as usize).collect();
+            strata.sort_unstable();
+            assert_eq!(strata, (0..50).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn grid_sampling_takes_midpoints_of_equal_probability_bins() {
+        let design = design(Sampler::Grid { levels: 2 }, 4);
+        let values: Vec<[f64; 2]> = rows(&design)[..4].iter().map(|r| [r[1], r[2]]).collect();
+        assert_eq!(values, [[0.25, 12.5], [0.25, 17.5], [0.75, 12.5], [0.75, 17.5]]);
+    }
+
+    #[test]
+    fn random_rows_differ_with_the_seed() {
+        let mut other = design(Sampler::Random, 8);
+        other.seed = 8;
+        assert_ne!(rows(&design(Sampler::Random, 8)), rows(&other));
+    }
+
+    proptest! {
+        #[test]
+        fn each_row_depends_only_on_design_seed_and_index(run in 0u64..1000, sampler in 0usize..3) {
+            let sampler = [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol][sampler];
+            let design = design(sampler, 500);
+            let mut once = [0.0; 3];
+            design.row(run, &mut once);
+            // Computing other rows first changes nothing.
+            let mut scratch = [0.0; 3];
+            for other in (0..run).rev().step_by(7) {
+                design.row(other, &mut scratch);
+            }
+            let mut again = [0.0; 3];
+            design.row(run, &mut again);
+            prop_assert_eq!(once, again);
+        }
+    }
+}

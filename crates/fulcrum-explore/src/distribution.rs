@@ -1,0 +1,256 @@
+//! Distributions of uncertain parameters, used through their inverse cumulative distribution
+//! functions: every sampler produces uniform numbers, and `quantile` turns them into values.
+
+use statrs::distribution::{Beta, ContinuousCDF, Normal};
+
+/// A distribution an uncertain parameter is drawn from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Distribution {
+    /// Every value between `min` and `max` equally likely.
+    Uniform {
+        /// Lowest value.
+        min: f64,
+        /// Highest value.
+        max: f64,
+    },
+    /// Normal, optionally truncated to `[min, max]`.
+    Normal {
+        /// Mean of the untruncated distribution.
+        mean: f64,
+        /// Standard deviation of the untruncated distribution.
+        sd: f64,
+        /// Truncation bounds.
+        bounds: Option<(f64, f64)>,
+    },
+    /// Triangular between `min` and `max`, most likely at `mode`.
+    Triangular {
+        /// Lowest value.
+        min: f64,
+        /// Most likely value.
+        mode: f64,
+        /// Highest value.
+        max: f64,
+    },
+    /// Log-normal with the given mean and standard deviation of the variable itself.
+    LogNormal {
+        /// Mean of the variable.
+        mean: f64,
+        /// Standard deviation of the variable.
+        sd: f64,
+    },
+    /// Uniform in the logarithm, between `min` and `max` (both positive).
+    LogUniform {
+        /// Lowest value.
+        min: f64,
+        /// Highest value.
+        max: f64,
+    },
+    /// Beta(alpha, beta) stretched onto `[min, max]`.
+    Beta {
+        /// First shape parameter.
+        alpha: f64,
+        /// Second shape parameter.
+        beta: f64,
+        /// Value at 0.
+        min: f64,
+        /// Value at 1.
+        max: f64,
+    },
+    /// One of a list of values, with weights (equal when not given).
+    Discrete {
+        /// The values.
+        values: Vec<f64>,
+        /// Cumulative probability up to and including each value; the last is 1.
+        cumulative: Vec<f64>,
+    },
+}
+
+impl Distribution {
+    /// A discrete distribution from values and optional weights.
+    pub fn discrete(values: Vec<f64>, weights: Option<Vec<f64>>) -> Result<Distribution, String> {
+        if values.is_empty() {
+            return Err("needs at least one value".to_owned());
+        }
+        let weights = weights.unwrap_or_else(|| vec![1.0; values.len()]);
+        if weights.len() != values.len() {
+            return Err(format!("has {} values but {} weights", values.len(), weights.len()));
+        }
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return Err("weights must be finite and not negative".to_owned());
+        }
+        let total: f64 = weights.iter().sum();
+        if total <= 0.0 {
+            return Err("weights must not all be zero".to_owned());
+        }
+        let mut running = 0.0;
+        let mut cumulative: Vec<f64> = weights
+            .iter()
+            .map(|w| {
+                running += w;
+                running / total
+            })
+            .collect();
+        if let Some(last) = cumulative.last_mut() {
+            *last = 1.0;
+        }
+        Ok(Distribution::Discrete { values, cumulative })
+    }
+
+    /// Why the parameters are impossible, if they are.
+    pub fn problem(&self) -> Option<String> {
+        let finite = |values: &[f64]| values.iter().all(|v| v.is_finite());
+        match self {
+            Distribution::Uniform { min, max } => {
+                (!finite(&[*min, *max]) || min > max).then(|| format!("min ({min}) must not be above max ({max})"))
+            }
+            Distribution::Normal { mean, sd, bounds } => {
+                if !finite(&[*mean, *sd]) || *sd <= 0.0 {
+                    return Some(format!("sd must be a positive number, not {sd}"));
+                }
+                let (min, max) = (*bounds)?;
+                if min >= max || min.is_nan() || max.is_nan() {
+                    return Some(format!("the truncation bounds must have min below max ({min}, {max})"));
+                }
+                let normal = standard_normal();
+                let mass = normal.cdf((max - mean) / sd) - normal.cdf((min - mean) / sd);
+                (mass <= 1e-12)
+                    .then(|| format!("the bounds {min} to {max} leave no probability (mean {mean}, sd {sd})"))
+            }
+            Distribution::Triangular { min, mode, max } => {
+                (!(finite(&[*min, *mode, *max]) && min <= mode && mode <= max) || min == max)
+                    .then(|| format!("needs min <= mode <= max and min < max (got {min}, {mode}, {max})"))
+            }
+            Distribution::LogNormal { mean, sd } => (!finite(&[*mean, *sd]) || *mean <= 0.0 || *sd <= 0.0)
+                .then(|| format!("mean and sd must be positive (got {mean}, {sd})")),
+            Distribution::LogUniform { min, max } => (!finite(&[*min, *max]) || *min <= 0.0 || min > max)
+                .then(|| format!("needs 0 < min <= max (got {min}, {max})")),
+            Distribution::Beta { alpha, beta, min, max } => {
+                if !finite(&[*alpha, *beta]) || *alpha <= 0.0 || *beta <= 0.0 {
+                    return Some(format!("alpha and beta must be positive (got {alpha}, {beta})"));
+                }
+                (!finite(&[*min, *max]) || min >= max).then(|| format!("min ({min}) must be below max ({max})"))
+            }
+            Distribution::Discrete { values, .. } => {
+                (!finite(values)).then(|| "every value must be a finite number".to_owned())
+            }
+        }
+    }
+
+    /// The value at cumulative probability `u` (0 ≤ u < 1): the inverse CDF.
+    pub fn quantile(&self, u: f64) -> f64 {
+        // Keep away from the open ends, where some inverses are infinite.
+        let u = u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0);
+        match self {
+            Distribution::Uniform { min, max } => min + (max - min) * u,
+            Distribution::Normal { mean, sd, bounds: None } => mean + sd * normal_quantile(u),
+            Distribution::Normal { mean, sd, bounds: Some((min, max)) } => {
+                let normal = standard_normal();
+                let low = normal.cdf((min - mean) / sd);
+                let high = normal.cdf((max - mean) / sd);
+                (mean + sd * normal_quantile(low + u * (high - low))).clamp(*min, *max)
+            }
+            Distribution::Triangular { min, mode, max } => {
+                let split = (mode - min) / (max - min);
+                if u < split {
+                    min + (u * (max - min) * (mode - min)).sqrt()
+                } else {
+                    max - ((1.0 - u) * (max - min) * (max - mode)).sqrt()
+                }
+            }
+            Distribution::LogNormal { mean, sd } => {
+                let sigma_squared = (1.0 + (sd / mean) * (sd / mean)).ln();
+                let mu = mean.ln() - sigma_squared / 2.0;
+                (mu + sigma_squared.sqrt() * normal_quantile(u)).exp()
+            }
+            Distribution::LogUniform { min, max } => (min.ln() + u * (max.ln() - min.ln())).exp(),
+            Distribution::Beta { alpha, beta, min, max } => {
+                let fraction = Beta::new(*alpha, *beta).map_or(f64::NAN, |b| b.inverse_cdf(u));
+                min + (max - min) * fraction
+            }
+            Distribution::Discrete { values, cumulative } => {
+                let index = cumulative.partition_point(|&c| c <= u).min(values.len() - 1);
+                values[index]
+            }
+        }
+    }
+
+    /// The median: the value at probability one half.
+    pub fn median(&self) -> f64 {
+        self.quantile(0.5)
+    }
+}
+
+fn standard_normal() -> Normal {
+    // Mean 0 and sd 1 are always valid.
+    Normal::standard()
+}
+
+/// The standard normal quantile.
+pub fn normal_quantile(u: f64) -> f64 {
+    standard_normal().inverse_cdf(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn quantiles_invert_the_distribution() {
+        let cases = [
+            (Distribution::Uniform { min: 2.0, max: 6.0 }, 0.25, 3.0),
+            (Distribution::Normal { mean: 10.0, sd: 2.0, bounds: None }, 0.5, 10.0),
+            (Distribution::Normal { mean: 0.0, sd: 1.0, bounds: None }, 0.975, 1.959963984540054),
+            (Distribution::Triangular { min: 0.0, mode: 1.0, max: 4.0 }, 0.25, 1.0),
+            (Distribution::Triangular { min: 0.0, mode: 0.0, max: 1.0 }, 0.75, 0.5),
+            (Distribution::LogUniform { min: 1.0, max: 100.0 }, 0.5, 10.0),
+            (Distribution::Beta { alpha: 1.0, beta: 1.0, min: 10.0, max: 20.0 }, 0.3, 13.0),
+            (Distribution::Beta { alpha: 2.0, beta: 2.0, min: 0.0, max: 1.0 }, 0.5, 0.5),
+        ];
+        for (distribution, u, expected) in cases {
+            assert_relative_eq!(distribution.quantile(u), expected, max_relative = 1e-9);
+        }
+        // The median of a log-normal with mean m and sd s is m / sqrt(1 + s²/m²).
+        let lognormal = Distribution::LogNormal { mean: 10.0, sd: 3.0 };
+        assert_relative_eq!(lognormal.median(), 10.0 / 1.09f64.sqrt(), max_relative = 1e-12);
+    }
+
+    #[test]
+    fn truncation_keeps_values_inside_and_ranks_in_order() {
+        let truncated = Distribution::Normal { mean: 0.0, sd: 1.0, bounds: Some((0.0, 1.0)) };
+        let values: Vec<f64> = (0..100).map(|i| truncated.quantile((i as f64 + 0.5) / 100.0)).collect();
+        assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(values.windows(2).all(|w| w[0] <= w[1]));
+        // Half the mass of N(0,1) on [0,1] lies below its median.
+        let median = truncated.median();
+        let normal = standard_normal();
+        assert_relative_eq!(normal.cdf(median) - 0.5, (normal.cdf(1.0) - 0.5) / 2.0, max_relative = 1e-9);
+    }
+
+    #[test]
+    fn discrete_values_follow_their_weights() {
+        let discrete = Distribution::discrete(vec![1.0, 2.0, 3.0], Some(vec![1.0, 2.0, 1.0])).expect("valid");
+        assert_eq!([0.1, 0.25, 0.3, 0.74, 0.75, 0.99].map(|u| discrete.quantile(u)), [1.0, 2.0, 2.0, 2.0, 3.0, 3.0]);
+        assert!(Distribution::discrete(vec![], None).is_err());
+        assert!(Distribution::discrete(vec![1.0], Some(vec![0.0])).is_err());
+        assert!(Distribution::discrete(vec![1.0, 2.0], Some(vec![1.0])).is_err());
+    }
+
+    #[test]
+    fn impossible_parameters_are_named() {
+        let problems = [
+            Distribution::Uniform { min: 2.0, max: 1.0 },
+            Distribution::Normal { mean: 0.0, sd: -1.0, bounds: None },
+            Distribution::Normal { mean: 0.0, sd: 1.0, bounds: Some((50.0, 60.0)) },
+            Distribution::Triangular { min: 0.0, mode: 5.0, max: 4.0 },
+            Distribution::LogNormal { mean: -1.0, sd: 1.0 },
+            Distribution::LogUniform { min: 0.0, max: 1.0 },
+            Distribution::Beta { alpha: 0.0, beta: 1.0, min: 0.0, max: 1.0 },
+            Distribution::Discrete { values: vec![f64::NAN], cumulative: vec![1.0] },
+        ];
+        for distribution in problems {
+            assert!(distribution.problem().is_some(), "{distribution:?}");
+        }
+        assert_eq!(Distribution::Uniform { min: 1.0, max: 1.0 }.problem(), None);
+    }
+}

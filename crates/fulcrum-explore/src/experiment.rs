@@ -1,0 +1,1055 @@
+//! Experiment files: which model, what is uncertain, which levers a planner controls, the named
+//! interventions, the outcomes that matter, and how to sample.
+//!
+//! ```toml
+//! model = "model.toml"              # relative to the experiment file; native or XMILE
+//! [sim]                             # optional overrides of the model's sim specs
+//! method = "rk4"
+//! [sampling]
+//! method = "lhs"                    # random | lhs | sobol | grid
+//! runs = 1000
+//! seed = 42
+//! grid = { "Hiring Delay" = [3, 6, 9] }   # optional full-factorial axes
+//! [[uncertain]]
+//! name = "Attrition Rate"
+//! distribution = "triangular"
+//! min = 0.05
+//! mode = 0.1
+//! max = 0.2
+//! [[lever]]
+//! name = "Hiring Delay"
+//! baseline = 6
+//! min = 3
+//! max = 9
+//! cost_per_unit = 1000
+//! [[intervention]]
+//! name = "faster hiring"
+//! set = { "Hiring Delay" = 3 }
+//! cost = 50000
+//! start = 12
+//! [[outcome]]
+//! name = "final backlog"
+//! variable = "Backlog"
+//! statistic = "final"
+//! better = "lower"
+//! ```
+//!
+//! Reading checks the file on its own ([`read`]); [`Experiment::plan`] then checks it against
+//! the compiled model. Both report every problem at once, with the span of the key or value.
+
+use fulcrum_model::diagnostic::closest_match;
+use fulcrum_model::resolve::check_sim_specs;
+use fulcrum_model::syntax::Span;
+use fulcrum_model::toml_walk::{self, Table, Walker, span_of};
+use fulcrum_model::{Code, Diagnostic, Diagnostics, Method, SimSpecs};
+use fulcrum_sim::CompiledModel;
+
+use crate::design::{Design, Factor, FactorKind, MAX_RUNS, Sampler};
+use crate::distribution::Distribution;
+use crate::outcome::{Better, Outcome, Statistic};
+
+/// An experiment as written, checked on its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Experiment {
+    /// The model file, as written: relative to the experiment file.
+    pub model: String,
+    /// Where `model` is written.
+    pub model_span: Option<Span>,
+    /// Overrides of the model's sim specs.
+    pub sim: SimOverrides,
+    /// How many runs, sampled how.
+    pub sampling: Sampling,
+    /// Constants drawn from distributions.
+    pub uncertain: Vec<Uncertain>,
+    /// Policy parameters a planner controls.
+    pub levers: Vec<Lever>,
+    /// Named options: sets of lever values.
+    pub interventions: Vec<Intervention>,
+    /// What to measure in each run.
+    pub outcomes: Vec<OutcomeSpec>,
+}
+
+/// `[sim]`: each given value replaces the model's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SimOverrides {
+    /// Start time.
+    pub start: Option<(f64, Span)>,
+    /// Stop time.
+    pub stop: Option<(f64, Span)>,
+    /// Time step.
+    pub dt: Option<(f64, Span)>,
+    /// Save interval.
+    pub save_step: Option<(f64, Span)>,
+    /// Integration method.
+    pub method: Option<(Method, Span)>,
+}
+
+/// `[sampling]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sampling {
+    /// The sampler of the uncertain constants.
+    pub sampler: Sampler,
+    /// Futures to sample (for `grid`, levels to the power of the uncertain constants).
+    pub runs: u64,
+    /// Where `runs` is written.
+    pub runs_span: Option<Span>,
+    /// The master seed.
+    pub seed: u64,
+    /// Full-factorial axes, crossed with the sampled futures.
+    pub grid: Vec<GridAxis>,
+}
+
+/// Sampled futures when `runs` is not given.
+pub const DEFAULT_RUNS: u64 = 1000;
+
+/// One axis of a full-factorial grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridAxis {
+    /// The constant.
+    pub name: String,
+    /// Its values, in order.
+    pub values: Vec<f64>,
+    /// Where the axis is written (none when it came from the command line).
+    pub span: Option<Span>,
+}
+
+/// `[[uncertain]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Uncertain {
+    /// The constant.
+    pub name: String,
+    /// Its distribution.
+    pub distribution: Distribution,
+    /// Where the name is written.
+    pub span: Option<Span>,
+}
+
+/// `[[lever]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lever {
+    /// The constant.
+    pub name: String,
+    /// The value today; the model's value when not given.
+    pub baseline: Option<f64>,
+    /// The lowest value a planner could set.
+    pub min: f64,
+    /// The highest value a planner could set.
+    pub max: f64,
+    /// What one unit of change costs.
+    pub cost_per_unit: Option<f64>,
+    /// Where the name is written.
+    pub span: Option<Span>,
+}
+
+/// `[[intervention]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Intervention {
+    /// Its name.
+    pub name: String,
+    /// Constants and the values it gives them, with where each is written.
+    pub set: Vec<(String, f64, Option<Span>)>,
+    /// What it costs in all.
+    pub cost: Option<f64>,
+    /// When it takes effect; from the start when not given.
+    pub start: Option<f64>,
+    /// Where the name is written.
+    pub span: Option<Span>,
+}
+
+/// `[[outcome]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutcomeSpec {
+    /// The column name in outcomes.csv.
+    pub name: String,
+    /// The variable it summarises.
+    pub variable: String,
+    /// How.
+    pub statistic: Statistic,
+    /// Which direction is good.
+    pub better: Option<Better>,
+    /// Where the variable is written.
+    pub span: Option<Span>,
+    /// Where the statistic is written.
+    pub statistic_span: Option<Span>,
+}
+
+/// The sections an experiment may have.
+const SECTIONS: [&str; 7] = ["model", "sim", "sampling", "uncertain", "lever", "intervention", "outcome"];
+
+/// Reads an experiment file. `Err` means it is not valid TOML; otherwise the experiment comes
+/// back with every problem found in it (errors and warnings).
+pub fn read(text: &str) -> Result<(Experiment, Diagnostics), Diagnostics> {
+    let document = toml_walk::parse(text)?;
+    let span = document.span();
+    let mut reader = Reader { walker: Walker::new(text) };
+    let experiment = reader.experiment(Table::new(document.get_ref(), Span::new(span.start, span.end), "the file"));
+    let mut diagnostics = reader.walker.diagnostics;
+    diagnostics.sort();
+    Ok((experiment, diagnostics))
+}
+
+struct Reader<'a> {
+    walker: Walker<'a>,
+}
+
+impl Reader<'_> {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.walker.report(diagnostic);
+    }
+
+    fn experiment(&mut self, mut root: Table<'_, '_>) -> Experiment {
+        let (model, model_span) = match root.get("model") {
+            Some(value) => match value.get_ref().as_str() {
+                Some(path) if !path.trim().is_empty() => (path.to_owned(), Some(span_of(value))),
+                _ => {
+                    self.walker.wrong_type("the file", "model", "the path of the model file", span_of(value));
+                    (String::new(), Some(span_of(value)))
+                }
+            },
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "the experiment names no model")
+                        .with_help("add `model = \"model.toml\"`, a path relative to the experiment file"),
+                );
+                (String::new(), None)
+            }
+        };
+        let sim = match self.walker.table_value(&mut root, "sim") {
+            Some((table, span)) => self.sim(Table::new(table, span, "[sim]")),
+            None => SimOverrides::default(),
+        };
+        let sampling = match self.walker.table_value(&mut root, "sampling") {
+            Some((table, span)) => self.sampling(Table::new(table, span, "[sampling]")),
+            None => Sampling {
+                sampler: Sampler::LatinHypercube,
+                runs: DEFAULT_RUNS,
+                runs_span: None,
+                seed: 0,
+                grid: Vec::new(),
+            },
+        };
+        let mut experiment = Experiment {
+            model,
+            model_span,
+            sim,
+            sampling,
+            uncertain: vec![],
+            levers: vec![],
+            interventions: vec![],
+            outcomes: vec![],
+        };
+        for (table, span) in self.walker.array_of_tables(&mut root, "uncertain") {
+            if let Some(uncertain) = self.uncertain(Table::new(table, span, "[[uncertain]]")) {
+                experiment.uncertain.push(uncertain);
+            }
+        }
+        for (table, span) in self.walker.array_of_tables(&mut root, "lever") {
+            if let Some(lever) = self.lever(Table::new(table, span, "[[lever]]")) {
+                experiment.levers.push(lever);
+            }
+        }
+        for (table, span) in self.walker.array_of_tables(&mut root, "intervention") {
+            if let Some(intervention) = self.intervention(Table::new(table, span, "[[intervention]]")) {
+                experiment.interventions.push(intervention);
+            }
+        }
+        for (table, span) in self.walker.array_of_tables(&mut root, "outcome") {
+            if let Some(outcome) = self.outcome(Table::new(table, span, "[[outcome]]")) {
+                experiment.outcomes.push(outcome);
+            }
+        }
+        self.walker.unknown_keys(&root, &SECTIONS);
+        self.duplicates(&experiment);
+        experiment
+    }
+
+    fn sim(&mut self, mut table: Table<'_, '_>) -> SimOverrides {
+        let mut sim = SimOverrides {
+            start: self.walker.number(&mut table, "start"),
+            stop: self.walker.number(&mut table, "stop"),
+            dt: self.walker.number(&mut table, "dt"),
+            save_step: self.walker.number(&mut table, "save_step"),
+            method: None,
+        };
+        if let Some(value) = table.get("method") {
+            match value.get_ref().as_str().map(str::parse::<Method>) {
+                Some(Ok(method)) => sim.method = Some((method, span_of(value))),
+                _ => self.report(
+                    Diagnostic::new(Code::UnknownMethod, "[sim]: `method` must be \"euler\", \"rk2\" or \"rk4\"")
+                        .at(Some(span_of(value))),
+                ),
+            }
+        }
+        self.walker.unknown_keys(&table, &["start", "stop", "dt", "save_step", "method"]);
+        sim
+    }
+
+    fn sampling(&mut self, mut table: Table<'_, '_>) -> Sampling {
+        let method = table.get("method");
+        let mut sampler = Sampler::LatinHypercube;
+        if let Some(value) = method {
+            sampler = match value.get_ref().as_str().map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+                Some("random" | "mc" | "monte_carlo") => Sampler::Random,
+                Some("lhs" | "latin_hypercube") => Sampler::LatinHypercube,
+                Some("sobol") => Sampler::Sobol,
+                Some("grid") => Sampler::Grid { levels: 3 },
+                _ => {
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            "[sampling]: `method` must be \"random\", \"lhs\", \"sobol\" or \"grid\"",
+                        )
+                        .at(Some(span_of(value))),
+                    );
+                    Sampler::LatinHypercube
+                }
+            };
+        }
+        let runs = self.count(&mut table, "runs", MAX_RUNS);
+        let levels = self.count(&mut table, "levels", 1 << 20);
+        let seed = self.count(&mut table, "seed", u64::MAX).map_or(0, |(seed, _)| seed);
+        match (sampler, levels) {
+            (Sampler::Grid { .. }, Some((levels, _))) => sampler = Sampler::Grid { levels: levels as usize },
+            (_, Some((_, span))) => self.report(
+                Diagnostic::new(Code::InvalidValue, "[sampling]: `levels` applies to method = \"grid\" only")
+                    .at(Some(span)),
+            ),
+            _ => {}
+        }
+        if let (Sampler::Grid { .. }, Some((_, span))) = (sampler, runs) {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "[sampling]: a grid's size is `levels` per uncertain constant, not `runs`",
+                )
+                .at(Some(span))
+                .with_help("remove `runs`, or set `levels`"),
+            );
+        }
+        let grid = self.grid(&mut table);
+        self.walker.unknown_keys(&table, &["method", "runs", "seed", "levels", "grid"]);
+        Sampling {
+            sampler,
+            runs: runs.map_or(DEFAULT_RUNS, |(runs, _)| runs),
+            runs_span: runs.map(|(_, span)| span),
+            seed,
+            grid,
+        }
+    }
+
+    /// `grid = { "Name" = [values] }`.
+    fn grid(&mut self, table: &mut Table<'_, '_>) -> Vec<GridAxis> {
+        let Some(value) = table.get("grid") else { return Vec::new() };
+        let Some(axes) = value.get_ref().as_table() else {
+            self.walker.wrong_type("[sampling]", "grid", "a table of names and lists of values", span_of(value));
+            return Vec::new();
+        };
+        let mut grid = Vec::new();
+        for (name, values) in axes.iter() {
+            let context = format!("[sampling] grid `{}`", name.get_ref());
+            let numbers: Option<Vec<f64>> = match values.get_ref().as_array() {
+                Some(items) if !items.is_empty() => {
+                    items.iter().map(|item| self.walker.number_value(item, &context, "value")).collect()
+                }
+                _ => {
+                    self.walker.wrong_type(&context, name.get_ref(), "a non-empty list of numbers", span_of(values));
+                    None
+                }
+            };
+            if let Some(values) = numbers {
+                grid.push(GridAxis { name: name.get_ref().to_string(), values, span: Some(span_of(name)) });
+            }
+        }
+        grid
+    }
+
+    /// A whole number from 1 to `max` (0 allowed for a seed).
+    fn count(&mut self, table: &mut Table<'_, '_>, key: &'static str, max: u64) -> Option<(u64, Span)> {
+        let value = table.get(key)?;
+        let span = span_of(value);
+        let low = if key == "seed" { 0 } else { 1 };
+        let parsed = value
+            .get_ref()
+            .as_integer()
+            .and_then(|integer| u64::from_str_radix(integer.as_str(), integer.radix()).ok())
+            .filter(|n| (low..=max).contains(n));
+        if parsed.is_none() {
+            self.walker.wrong_type(&table.context.clone(), key, &format!("a whole number from {low} to {max}"), span);
+        }
+        parsed.map(|n| (n, span))
+    }
+
+    fn name(&mut self, table: &mut Table<'_, '_>) -> Option<(String, Span)> {
+        let Some(value) = table.get("name") else {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("{} without a `name`", table.context)).at(Some(table.span)),
+            );
+            return None;
+        };
+        match value.get_ref().as_str() {
+            Some(name) if !name.trim().is_empty() => Some((name.trim().to_owned(), span_of(value))),
+            _ => {
+                self.walker.wrong_type(&table.context.clone(), "name", "a non-empty string", span_of(value));
+                None
+            }
+        }
+    }
+
+    fn required(&mut self, table: &mut Table<'_, '_>, key: &'static str, what: &str) -> Option<f64> {
+        let found = self.walker.number(table, key).map(|(value, _)| value);
+        if found.is_none() && !table.table.contains_key(key) {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("{}: {what} needs `{key}`", table.context))
+                    .at(Some(table.span)),
+            );
+        }
+        found
+    }
+
+    fn uncertain(&mut self, mut table: Table<'_, '_>) -> Option<Uncertain> {
+        let name = self.name(&mut table);
+        if let Some((name, _)) = &name {
+            table.context = format!("[[uncertain]] `{name}`");
+        }
+        let Some(kind) = table.get("distribution") else {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("{} without a `distribution`", table.context))
+                    .at(Some(table.span))
+                    .with_help("uniform, normal, triangular, lognormal, loguniform, beta or discrete"),
+            );
+            return None;
+        };
+        let kind_span = span_of(kind);
+        let kind_name = kind.get_ref().as_str().map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default();
+        let (distribution, keys): (Option<Distribution>, &[&str]) = match kind_name.as_str() {
+            "uniform" => {
+                let (min, max) =
+                    (self.required(&mut table, "min", "uniform"), self.required(&mut table, "max", "uniform"));
+                (min.zip(max).map(|(min, max)| Distribution::Uniform { min, max }), &["min", "max"])
+            }
+            "normal" => {
+                let mean = self.required(&mut table, "mean", "normal");
+                let sd = self.required(&mut table, "sd", "normal");
+                let min = self.walker.number(&mut table, "min").map(|(v, _)| v);
+                let max = self.walker.number(&mut table, "max").map(|(v, _)| v);
+                let bounds = (min.is_some() || max.is_some())
+                    .then(|| (min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY)));
+                (
+                    mean.zip(sd).map(|(mean, sd)| Distribution::Normal { mean, sd, bounds }),
+                    &["mean", "sd", "min", "max"],
+                )
+            }
+            "triangular" => {
+                let min = self.required(&mut table, "min", "triangular");
+                let mode = self.required(&mut table, "mode", "triangular");
+                let max = self.required(&mut table, "max", "triangular");
+                let distribution = match (min, mode, max) {
+                    (Some(min), Some(mode), Some(max)) => Some(Distribution::Triangular { min, mode, max }),
+                    _ => None,
+                };
+                (distribution, &["min", "mode", "max"])
+            }
+            "lognormal" => {
+                let mean = self.required(&mut table, "mean", "lognormal");
+                let sd = self.required(&mut table, "sd", "lognormal");
+                (mean.zip(sd).map(|(mean, sd)| Distribution::LogNormal { mean, sd }), &["mean", "sd"])
+            }
+            "loguniform" => {
+                let min = self.required(&mut table, "min", "loguniform");
+                let max = self.required(&mut table, "max", "loguniform");
+                (min.zip(max).map(|(min, max)| Distribution::LogUniform { min, max }), &["min", "max"])
+            }
+            "beta" => {
+                let alpha = self.required(&mut table, "alpha", "beta");
+                let beta = self.required(&mut table, "beta", "beta");
+                let min = self.walker.number(&mut table, "min").map_or(0.0, |(v, _)| v);
+                let max = self.walker.number(&mut table, "max").map_or(1.0, |(v, _)| v);
+                (
+                    alpha.zip(beta).map(|(alpha, beta)| Distribution::Beta { alpha, beta, min, max }),
+                    &["alpha", "beta", "min", "max"],
+                )
+            }
+            "discrete" => {
+                let values = self.walker.numbers(&mut table, "values");
+                let weights = self.walker.numbers(&mut table, "weights");
+                let distribution = match values {
+                    Some(values) => match Distribution::discrete(values, weights) {
+                        Ok(distribution) => Some(distribution),
+                        Err(problem) => {
+                            self.report(
+                                Diagnostic::new(Code::InvalidDistribution, format!("{}: {problem}", table.context))
+                                    .at(Some(table.span)),
+                            );
+                            None
+                        }
+                    },
+                    None => {
+                        if !table.table.contains_key("values") {
+                            self.report(
+                                Diagnostic::new(
+                                    Code::MissingKey,
+                                    format!("{}: discrete needs `values`", table.context),
+                                )
+                                .at(Some(table.span)),
+                            );
+                        }
+                        None
+                    }
+                };
+                (distribution, &["values", "weights"])
+            }
+            _ => {
+                self.report(
+                    Diagnostic::new(Code::InvalidDistribution, format!("{}: unknown distribution", table.context))
+                        .at(Some(kind_span))
+                        .with_help("uniform, normal, triangular, lognormal, loguniform, beta or discrete"),
+                );
+                return None;
+            }
+        };
+        let mut allowed = vec!["name", "distribution", "doc", "units"];
+        allowed.extend_from_slice(keys);
+        self.walker.unknown_keys(&table, &allowed);
+        let distribution = distribution?;
+        if let Some(problem) = distribution.problem() {
+            self.report(
+                Diagnostic::new(Code::InvalidDistribution, format!("{}: {kind_name} {problem}", table.context))
+                    .at(Some(table.span)),
+            );
+            return None;
+        }
+        let (name, span) = name?;
+        Some(Uncertain { name, distribution, span: Some(span) })
+    }
+
+    fn lever(&mut self, mut table: Table<'_, '_>) -> Option<Lever> {
+        let name = self.name(&mut table);
+        if let Some((name, _)) = &name {
+            table.context = format!("[[lever]] `{name}`");
+        }
+        let baseline = self.walker.number(&mut table, "baseline");
+        let min = self.required(&mut table, "min", "a lever");
+        let max = self.required(&mut table, "max", "a lever");
+        let cost_per_unit = self.walker.number(&mut table, "cost_per_unit").map(|(v, _)| v);
+        self.walker.unknown_keys(&table, &["name", "baseline", "min", "max", "cost_per_unit", "doc", "units"]);
+        let (min, max) = (min?, max?);
+        if min >= max {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("{}: min ({min}) must be below max ({max})", table.context),
+                )
+                .at(Some(table.span)),
+            );
+            return None;
+        }
+        if let Some((baseline, span)) = baseline
+            && !(min..=max).contains(&baseline)
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::OutsideLeverRange,
+                    format!("{}: the baseline {baseline} is outside the lever's range {min} to {max}", table.context),
+                )
+                .at(Some(span)),
+            );
+        }
+        let (name, span) = name?;
+        Some(Lever { name, baseline: baseline.map(|(v, _)| v), min, max, cost_per_unit, span: Some(span) })
+    }
+
+    fn intervention(&mut self, mut table: Table<'_, '_>) -> Option<Intervention> {
+        let name = self.name(&mut table);
+        if let Some((name, _)) = &name {
+            table.context = format!("[[intervention]] `{name}`");
+        }
+        let mut set = Vec::new();
+        match table.get("set") {
+            Some(value) => match value.get_ref().as_table() {
+                Some(settings) if !settings.is_empty() => {
+                    for (constant, number) in settings.iter() {
+                        if let Some(number) = self.walker.number_value(number, &table.context, constant.get_ref()) {
+                            set.push((constant.get_ref().to_string(), number, Some(span_of(constant))));
+                        }
+                    }
+                }
+                _ => self.walker.wrong_type(
+                    &table.context.clone(),
+                    "set",
+                    "a table of constants and values: set = { \"Name\" = 3 }",
+                    span_of(value),
+                ),
+            },
+            None => self.report(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    format!("{} sets nothing: add `set = {{ \"Name\" = value }}`", table.context),
+                )
+                .at(Some(table.span)),
+            ),
+        }
+        let cost = self.walker.number(&mut table, "cost").map(|(v, _)| v);
+        let start = self.walker.number(&mut table, "start").map(|(v, _)| v);
+        self.walker.unknown_keys(&table, &["name", "set", "cost", "start", "doc"]);
+        let (name, span) = name?;
+        Some(Intervention { name, set, cost, start, span: Some(span) })
+    }
+
+    fn outcome(&mut self, mut table: Table<'_, '_>) -> Option<OutcomeSpec> {
+        let variable = match table.get("variable") {
+            Some(value) => match value.get_ref().as_str() {
+                Some(name) if !name.trim().is_empty() => Some((name.trim().to_owned(), span_of(value))),
+                _ => {
+                    self.walker.wrong_type("[[outcome]]", "variable", "a variable name", span_of(value));
+                    None
+                }
+            },
+            None => {
+                self.report(Diagnostic::new(Code::MissingKey, "[[outcome]] without a `variable`").at(Some(table.span)));
+                None
+            }
+        };
+        let statistic_span = table.get("statistic").map(span_of);
+        let statistic = match table.get("statistic") {
+            Some(value) => match value.get_ref().as_str().map(str::parse::<Statistic>) {
+                Some(Ok(statistic)) => Some(statistic),
+                Some(Err(problem)) => {
+                    self.report(
+                        Diagnostic::new(Code::InvalidValue, format!("[[outcome]]: {problem}")).at(Some(span_of(value))),
+                    );
+                    None
+                }
+                None => {
+                    self.walker.wrong_type("[[outcome]]", "statistic", "a string such as \"final\"", span_of(value));
+                    None
+                }
+            },
+            None => Some(Statistic::Final),
+        };
+        let better = match table.get("better") {
+            Some(value) => match value.get_ref().as_str().map(str::parse::<Better>) {
+                Some(Ok(better)) => Some(better),
+                _ => {
+                    self.walker.wrong_type("[[outcome]]", "better", "\"higher\" or \"lower\"", span_of(value));
+                    None
+                }
+            },
+            None => None,
+        };
+        let name = self.walker.string(&mut table, "name");
+        self.walker.unknown_keys(&table, &["name", "variable", "statistic", "better", "doc"]);
+        let ((variable, span), statistic) = (variable?, statistic?);
+        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let name = name.unwrap_or_else(|| match statistic {
+            Statistic::Final => variable.clone(),
+            other => format!("{variable} {other}"),
+        });
+        Some(OutcomeSpec { name, variable, statistic, better, span: Some(span), statistic_span })
+    }
+
+    /// Two outcomes or two interventions with one name would make ambiguous columns and rows.
+    fn duplicates(&mut self, experiment: &Experiment) {
+        let named = [
+            ("outcome", experiment.outcomes.iter().map(|o| (o.name.clone(), o.span)).collect::<Vec<_>>()),
+            ("intervention", experiment.interventions.iter().map(|i| (i.name.clone(), i.span)).collect()),
+        ];
+        for (what, names) in named {
+            for (index, (name, span)) in names.iter().enumerate() {
+                if let Some((_, first)) = names[..index].iter().find(|(other, _)| other.eq_ignore_ascii_case(name)) {
+                    self.report(
+                        Diagnostic::new(Code::DuplicateName, format!("two {what}s are named `{name}`"))
+                            .at(*span)
+                            .with_related(*first, "first here"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// An experiment checked against its compiled model: the design, the outcomes bound to
+/// variables, the levers and interventions bound to constants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// What varies from run to run.
+    pub design: Design,
+    /// What is measured in each run.
+    pub outcomes: Vec<Outcome>,
+    /// The levers, with their baselines resolved.
+    pub levers: Vec<BoundLever>,
+    /// The interventions.
+    pub interventions: Vec<BoundIntervention>,
+    /// Values every run gets: levers whose baseline differs from the model's value.
+    pub baseline: Vec<Setting>,
+}
+
+/// A lever bound to a constant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundLever {
+    /// Its name, as the experiment writes it.
+    pub name: String,
+    /// The constant's position in [`CompiledModel::constants`].
+    pub constant: usize,
+    /// Its value today.
+    pub baseline: f64,
+    /// Lowest value.
+    pub min: f64,
+    /// Highest value.
+    pub max: f64,
+    /// What one unit of change costs.
+    pub cost_per_unit: Option<f64>,
+}
+
+/// An intervention bound to constants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundIntervention {
+    /// Its name.
+    pub name: String,
+    /// The values it sets.
+    pub settings: Vec<Setting>,
+    /// What it costs in all.
+    pub cost: Option<f64>,
+}
+
+/// A constant set to a value in every run, from a time on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Setting {
+    /// The constant's position in [`CompiledModel::constants`].
+    pub constant: usize,
+    /// The value.
+    pub value: f64,
+    /// From when; from the start when `None`.
+    pub from: Option<f64>,
+}
+
+impl Experiment {
+    /// The model's sim specs with this experiment's overrides, checked. A problem points at the
+    /// experiment's value when the experiment gave it.
+    pub fn sim_specs(&self, model: &SimSpecs) -> Result<SimSpecs, Diagnostics> {
+        let mut sim = model.clone();
+        sim.spans = Default::default();
+        let overrides = &self.sim;
+        if let Some((value, span)) = overrides.start {
+            (sim.start, sim.spans.start) = (value, Some(span));
+        }
+        if let Some((value, span)) = overrides.stop {
+            (sim.stop, sim.spans.stop) = (value, Some(span));
+        }
+        if let Some((value, span)) = overrides.dt {
+            (sim.dt, sim.spans.dt) = (value, Some(span));
+        }
+        if let Some((value, span)) = overrides.save_step {
+            (sim.save_step, sim.spans.save_step) = (Some(value), Some(span));
+        }
+        if let Some((method, span)) = overrides.method {
+            (sim.method, sim.spans.method) = (method, Some(span));
+        }
+        let mut diagnostics = Diagnostics::default();
+        check_sim_specs(&sim, &mut diagnostics);
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        Ok(sim)
+    }
+
+    /// The names of the constants that some intervention changes part-way through a run: the
+    /// model must be compiled with them as changing constants.
+    pub fn changing_constants(&self, start_time: f64) -> Vec<&str> {
+        self.interventions
+            .iter()
+            .filter(|intervention| intervention.start.is_some_and(|start| start > start_time))
+            .flat_map(|intervention| intervention.set.iter().map(|(name, _, _)| name.as_str()))
+            .collect()
+    }
+
+    /// Checks the experiment against the compiled model and builds the plan. Warnings come back
+    /// with the plan; errors instead of it.
+    pub fn plan(&self, model: &CompiledModel) -> Result<(Plan, Diagnostics), Diagnostics> {
+        let mut binder = Binder { model, diagnostics: Diagnostics::default(), roles: Vec::new() };
+        let mut levers = Vec::new();
+        for lever in &self.levers {
+            let Some(constant) = binder.constant(&lever.name, lever.span, Role::Lever) else { continue };
+            let default = model.constants()[constant].default;
+            if lever.baseline.is_none() && !(lever.min..=lever.max).contains(&default) {
+                binder.report(
+                    Diagnostic::new(
+                        Code::OutsideLeverRange,
+                        format!(
+                            "lever `{}`: the model's value {default} is outside the lever's range {} to {}",
+                            lever.name, lever.min, lever.max
+                        ),
+                    )
+                    .at(lever.span)
+                    .with_help("give the lever a `baseline`, or widen its range"),
+                );
+            }
+            levers.push(BoundLever {
+                name: lever.name.clone(),
+                constant,
+                baseline: lever.baseline.unwrap_or(default),
+                min: lever.min,
+                max: lever.max,
+                cost_per_unit: lever.cost_per_unit,
+            });
+        }
+        let mut factors = Vec::new();
+        for axis in &self.sampling.grid {
+            if let Some(constant) = binder.constant(&axis.name, axis.span, Role::GridAxis) {
+                factors.push(Factor {
+                    name: axis.name.clone(),
+                    constant,
+                    kind: FactorKind::Values(axis.values.clone()),
+                });
+            }
+        }
+        for uncertain in &self.uncertain {
+            if let Some(constant) = binder.constant(&uncertain.name, uncertain.span, Role::Uncertain) {
+                let kind = FactorKind::Uncertain(uncertain.distribution.clone());
+                factors.push(Factor { name: uncertain.name.clone(), constant, kind });
+            }
+        }
+        // Levers sit at their baseline unless a grid varies them.
+        let baseline = levers
+            .iter()
+            .filter(|lever| lever.baseline != model.constants()[lever.constant].default)
+            .filter(|lever| !factors.iter().any(|factor| factor.constant == lever.constant))
+            .map(|lever| Setting { constant: lever.constant, value: lever.baseline, from: None })
+            .collect();
+        let interventions =
+            self.interventions.iter().map(|intervention| binder.intervention(intervention, &levers)).collect();
+        let outcomes = self.outcomes.iter().filter_map(|outcome| binder.outcome(outcome)).collect();
+
+        let uncertain_count = factors.iter().filter(|f| matches!(f.kind, FactorKind::Uncertain(_))).count();
+        let samples = match self.sampling.sampler {
+            Sampler::Grid { levels } => (levels as u64).checked_pow(uncertain_count as u32).unwrap_or(u64::MAX),
+            _ => self.sampling.runs,
+        };
+        if self.sampling.sampler == Sampler::Sobol && !samples.is_power_of_two() {
+            binder.report(
+                Diagnostic::new(
+                    Code::UnbalancedSample,
+                    format!(
+                        "Sobol points are balanced in blocks of a power of two; {samples} runs is not one ({} is)",
+                        samples.next_power_of_two()
+                    ),
+                )
+                .at(self.sampling.runs_span),
+            );
+        }
+        if self.sampling.sampler == Sampler::Sobol && uncertain_count > crate::sobol::MAX_DIMENSIONS {
+            binder.report(Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "Sobol sampling goes up to {} uncertain constants; this experiment has {uncertain_count}",
+                    crate::sobol::MAX_DIMENSIONS
+                ),
+            ));
+        }
+        let design = Design { factors, sampler: self.sampling.sampler, samples, seed: self.sampling.seed };
+        if design.grid_points().checked_mul(samples).is_none_or(|runs| runs > MAX_RUNS) {
+            binder.report(
+                Diagnostic::new(Code::InvalidValue, format!("the design has more than {MAX_RUNS} runs"))
+                    .at(self.sampling.runs_span),
+            );
+        }
+        let mut diagnostics = binder.diagnostics;
+        diagnostics.sort();
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        Ok((Plan { design, outcomes, levers, interventions, baseline }, diagnostics))
+    }
+}
+
+struct Binder<'m> {
+    model: &'m CompiledModel,
+    diagnostics: Diagnostics,
+    /// Constants given a role so far, and where.
+    roles: Vec<(usize, Role, Option<Span>)>,
+}
+
+/// What an experiment does with a constant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Lever,
+    GridAxis,
+    Uncertain,
+}
+
+impl Role {
+    fn describe(self) -> &'static str {
+        match self {
+            Role::Lever => "a lever",
+            Role::GridAxis => "a grid axis",
+            Role::Uncertain => "uncertain",
+        }
+    }
+}
+
+impl Binder<'_> {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The constant `name` names, for a role. A constant has one role, except that a grid may
+    /// step through a lever's values.
+    fn constant(&mut self, name: &str, span: Option<Span>, role: Role) -> Option<usize> {
+        let constant = self.find_constant(name, span)?;
+        let clash = self
+            .roles
+            .iter()
+            .find(|(c, other, _)| *c == constant && !matches!((other, role), (Role::Lever, Role::GridAxis)));
+        if let Some(&(_, other, first)) = clash {
+            self.report(
+                Diagnostic::new(
+                    Code::ConflictingSettings,
+                    format!(
+                        "`{name}` is {} here and already {}; a constant has one role in an experiment",
+                        role.describe(),
+                        other.describe()
+                    ),
+                )
+                .at(span)
+                .with_related(first, format!("{} here", other.describe())),
+            );
+            return None;
+        }
+        self.roles.push((constant, role, span));
+        Some(constant)
+    }
+
+    fn find_constant(&mut self, name: &str, span: Option<Span>) -> Option<usize> {
+        let model = self.model;
+        match model.lookup(name) {
+            Some(variable) => match model.constants().iter().position(|c| c.variable == variable) {
+                Some(constant) => Some(constant),
+                None => {
+                    self.report(
+                        Diagnostic::new(
+                            Code::NotAConstant,
+                            format!("`{name}` is computed by the model, not a constant, so it cannot be set"),
+                        )
+                        .at(span)
+                        .with_help("experiments vary constants: variables whose equation is a plain number"),
+                    );
+                    None
+                }
+            },
+            None => {
+                let names = model.constants().iter().map(|c| c.name.as_str());
+                let help = match closest_match(name, names) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "experiments vary the model's constants; `fulcrum check` lists the model".to_owned(),
+                };
+                self.report(
+                    Diagnostic::new(Code::UnknownName, format!("the model has no constant `{name}`"))
+                        .at(span)
+                        .with_help(help),
+                );
+                None
+            }
+        }
+    }
+
+    fn intervention(&mut self, intervention: &Intervention, levers: &[BoundLever]) -> BoundIntervention {
+        let mut settings: Vec<Setting> = Vec::new();
+        for (name, value, span) in &intervention.set {
+            let Some(constant) = self.find_constant(name, *span) else { continue };
+            if let Some(&(_, role, first)) =
+                self.roles.iter().find(|(c, role, _)| *c == constant && *role != Role::Lever)
+            {
+                self.report(
+                    Diagnostic::new(
+                        Code::ConflictingSettings,
+                        format!(
+                            "intervention `{}` sets `{name}`, which the experiment varies as {}",
+                            intervention.name,
+                            role.describe()
+                        ),
+                    )
+                    .at(*span)
+                    .with_related(first, "varied here"),
+                );
+                continue;
+            }
+            if settings.iter().any(|s| s.constant == constant) {
+                self.report(
+                    Diagnostic::new(
+                        Code::ConflictingSettings,
+                        format!("intervention `{}` sets `{name}` twice", intervention.name),
+                    )
+                    .at(*span),
+                );
+                continue;
+            }
+            if let Some(lever) = levers.iter().find(|lever| lever.constant == constant)
+                && !(lever.min..=lever.max).contains(value)
+            {
+                self.report(
+                    Diagnostic::new(
+                        Code::OutsideLeverRange,
+                        format!(
+                            "intervention `{}` sets lever `{}` to {value}, outside its range {} to {}",
+                            intervention.name, lever.name, lever.min, lever.max
+                        ),
+                    )
+                    .at(*span)
+                    .with_help("widen the lever's range if the value is possible"),
+                );
+            }
+            settings.push(Setting { constant, value: *value, from: intervention.start });
+        }
+        BoundIntervention { name: intervention.name.clone(), settings, cost: intervention.cost }
+    }
+
+    fn outcome(&mut self, outcome: &OutcomeSpec) -> Option<Outcome> {
+        let model = self.model;
+        let Some(variable) = model.lookup(&outcome.variable).filter(|id| model.output_variables().contains(id)) else {
+            let names: Vec<&str> = model.output_variables().iter().map(|id| model.name(*id)).collect();
+            let mut diagnostic = Diagnostic::new(
+                Code::UnknownName,
+                format!("outcome `{}`: the model has no variable `{}`", outcome.name, outcome.variable),
+            )
+            .at(outcome.span);
+            if let Some(near) = closest_match(&outcome.variable, names) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));
+            }
+            self.report(diagnostic);
+            return None;
+        };
+        let axis = model.axis();
+        if let Statistic::At(time) = outcome.statistic
+            && !(axis.start..=axis.stop).contains(&time)
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidOutcome,
+                    format!(
+                        "outcome `{}`: time {time} is outside the run ({} to {})",
+                        outcome.name, axis.start, axis.stop
+                    ),
+                )
+                .at(outcome.statistic_span.or(outcome.span)),
+            );
+            return None;
+        }
+        Some(Outcome { name: outcome.name.clone(), variable, statistic: outcome.statistic, better: outcome.better })
+    }
+}
+
+/// Reads `--grid "Name=v1,v2,v3"`.
+pub fn parse_grid_axis(text: &str) -> Result<GridAxis, String> {
+    let (name, values) = text.split_once('=').ok_or_else(|| format!("`{text}` is not NAME=V1,V2,..."))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("`{text}` has no name before `=`"));
+    }
+    let values = values
+        .split(',')
+        .map(|value| match value.trim().parse::<f64>() {
+            Ok(number) if number.is_finite() => Ok(number),
+            _ => Err(format!("{name}: `{}` is not a finite number", value.trim())),
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    Ok(GridAxis { name: name.to_owned(), values, span: None })
+}

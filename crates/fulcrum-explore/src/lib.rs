@@ -1,0 +1,27 @@
+//! Experiments: what varies between the runs of a sweep, how the runs go in parallel, and what
+//! comes out of them.
+//!
+//! An [`experiment`] file names a model, its uncertain constants, levers, interventions and
+//! outcomes. [`Experiment::plan`] checks it against the compiled model and gives a
+//! [`design::Design`] (which inputs each run gets: a pure function of the design, the seed and
+//! the run id) and bound [`outcome::Outcome`]s. A [`sweep::Sweep`] runs the design on the rayon
+//! pool and hands the runs to a [`sweep::Sink`] block by block, in run order, with [`bands`]
+//! reduced on the way.
+
+// Lane loops index several arrays with one lane number; that reads better than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
+pub mod bands;
+pub mod design;
+pub mod distribution;
+pub mod experiment;
+pub mod outcome;
+mod permutation;
+pub mod sobol;
+pub mod sweep;
+
+pub use design::{Design, Factor, FactorKind, Sampler};
+pub use distribution::Distribution;
+pub use experiment::{Experiment, Plan, Setting};
+pub use outcome::{Better, Outcome, Statistic};
+pub use sweep::{Block, Progress, Sink, Summary, Sweep, SweepError};

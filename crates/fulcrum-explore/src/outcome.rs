@@ -1,0 +1,237 @@
+//! Outcomes: one number per run, reduced while the run goes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use fulcrum_sim::VarId;
+
+/// How an outcome summarises a variable's trajectory. Every time step counts, whatever the
+/// save interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Statistic {
+    /// The value at the stop time.
+    Final,
+    /// The average of the values at every time step from start to stop.
+    Mean,
+    /// The smallest value.
+    Min,
+    /// The largest value.
+    Max,
+    /// The sum of value × dt over the steps before the stop time: the area under the curve as
+    /// Euler integration accumulates it.
+    Integral,
+    /// The value at the step nearest this time.
+    At(f64),
+    /// The first time the value is above this threshold; empty if it never is.
+    FirstAbove(f64),
+    /// The first time the value is below this threshold; empty if it never is.
+    FirstBelow(f64),
+}
+
+impl FromStr for Statistic {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Statistic, String> {
+        let text = text.trim();
+        let number = |rest: &str| {
+            rest.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("`{rest}` is not a number"))
+        };
+        if let Some((name, rest)) = text.split_once(':') {
+            return match name.trim().to_ascii_lowercase().as_str() {
+                "at" => Ok(Statistic::At(number(rest)?)),
+                "first_above" => Ok(Statistic::FirstAbove(number(rest)?)),
+                "first_below" => Ok(Statistic::FirstBelow(number(rest)?)),
+                other => Err(format!("unknown statistic `{other}:`; use at:, first_above: or first_below:")),
+            };
+        }
+        match text.to_ascii_lowercase().as_str() {
+            "final" => Ok(Statistic::Final),
+            "mean" => Ok(Statistic::Mean),
+            "min" => Ok(Statistic::Min),
+            "max" => Ok(Statistic::Max),
+            "integral" => Ok(Statistic::Integral),
+            _ => Err(format!(
+                "unknown statistic `{text}`; use final, mean, min, max, integral, at:T, first_above:X or first_below:X"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Statistic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Statistic::Final => f.write_str("final"),
+            Statistic::Mean => f.write_str("mean"),
+            Statistic::Min => f.write_str("min"),
+            Statistic::Max => f.write_str("max"),
+            Statistic::Integral => f.write_str("integral"),
+            Statistic::At(time) => write!(f, "at:{time}"),
+            Statistic::FirstAbove(threshold) => write!(f, "first_above:{threshold}"),
+            Statistic::FirstBelow(threshold) => write!(f, "first_below:{threshold}"),
+        }
+    }
+}
+
+/// Which direction of an outcome is good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    /// More is better.
+    Higher,
+    /// Less is better.
+    Lower,
+}
+
+impl FromStr for Better {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Better, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "higher" => Ok(Better::Higher),
+            "lower" => Ok(Better::Lower),
+            _ => Err(format!("`{text}` is neither higher nor lower")),
+        }
+    }
+}
+
+/// An outcome bound to a model variable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// Its name, the column header in outcomes.csv.
+    pub name: String,
+    /// The variable it summarises.
+    pub variable: VarId,
+    /// How.
+    pub statistic: Statistic,
+    /// Which direction is good, if said.
+    pub better: Option<Better>,
+}
+
+/// The running value of one outcome in every lane of a batch.
+#[derive(Clone, Debug)]
+pub(crate) struct Accumulator<const L: usize> {
+    value: [f64; L],
+    /// For `at:`, the step whose value is taken.
+    target_step: usize,
+}
+
+impl<const L: usize> Accumulator<L> {
+    pub(crate) fn new(statistic: Statistic, target_step: usize) -> Accumulator<L> {
+        let start = match statistic {
+            Statistic::Min => f64::INFINITY,
+            Statistic::Max => f64::NEG_INFINITY,
+            Statistic::FirstAbove(_) | Statistic::FirstBelow(_) | Statistic::At(_) | Statistic::Final => f64::NAN,
+            Statistic::Mean | Statistic::Integral => 0.0,
+        };
+        Accumulator { value: [start; L], target_step }
+    }
+
+    /// Takes in the values at one time step.
+    #[inline]
+    pub(crate) fn step(
+        &mut self,
+        statistic: Statistic,
+        step: usize,
+        last_step: usize,
+        time: f64,
+        dt: f64,
+        values: &[f64; L],
+    ) {
+        match statistic {
+            Statistic::Final => {
+                if step == last_step {
+                    self.value = *values;
+                }
+            }
+            Statistic::Mean => {
+                for lane in 0..L {
+                    self.value[lane] += values[lane];
+                }
+                if step == last_step {
+                    let count = (last_step + 1) as f64;
+                    for lane in 0..L {
+                        self.value[lane] /= count;
+                    }
+                }
+            }
+            Statistic::Min => {
+                for lane in 0..L {
+                    self.value[lane] = self.value[lane].min(values[lane]);
+                }
+            }
+            Statistic::Max => {
+                for lane in 0..L {
+                    self.value[lane] = self.value[lane].max(values[lane]);
+                }
+            }
+            Statistic::Integral => {
+                if step < last_step {
+                    for lane in 0..L {
+                        self.value[lane] += values[lane] * dt;
+                    }
+                }
+            }
+            Statistic::At(_) => {
+                if step == self.target_step {
+                    self.value = *values;
+                }
+            }
+            Statistic::FirstAbove(threshold) => {
+                for lane in 0..L {
+                    if self.value[lane].is_nan() && values[lane] > threshold {
+                        self.value[lane] = time;
+                    }
+                }
+            }
+            Statistic::FirstBelow(threshold) => {
+                for lane in 0..L {
+                    if self.value[lane].is_nan() && values[lane] < threshold {
+                        self.value[lane] = time;
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn value(&self, lane: usize) -> f64 {
+        self.value[lane]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_read_and_print() {
+        for text in ["final", "mean", "min", "max", "integral", "at:12", "first_above:100", "first_below:-0.5"] {
+            let statistic: Statistic = text.parse().expect("valid");
+            assert_eq!(statistic.to_string(), text);
+        }
+        assert_eq!("AT: 3".parse::<Statistic>(), Ok(Statistic::At(3.0)));
+        assert!("median".parse::<Statistic>().is_err());
+        assert!("at:soon".parse::<Statistic>().is_err());
+        assert!("above:3".parse::<Statistic>().is_err());
+    }
+
+    #[test]
+    fn accumulators_reduce_a_trajectory() {
+        let trajectory = [3.0, 1.0, 4.0, 1.0, 5.0];
+        let dt = 0.5;
+        let result = |statistic: Statistic, target: usize| {
+            let mut accumulator = Accumulator::<1>::new(statistic, target);
+            for (step, value) in trajectory.iter().enumerate() {
+                accumulator.step(statistic, step, 4, step as f64 * dt, dt, &[*value]);
+            }
+            accumulator.value(0)
+        };
+        assert_eq!(result(Statistic::Final, 0), 5.0);
+        assert_eq!(result(Statistic::Mean, 0), 14.0 / 5.0);
+        assert_eq!(result(Statistic::Min, 0), 1.0);
+        assert_eq!(result(Statistic::Max, 0), 5.0);
+        assert_eq!(result(Statistic::Integral, 0), (3.0 + 1.0 + 4.0 + 1.0) * dt);
+        assert_eq!(result(Statistic::At(1.0), 2), 4.0);
+        assert_eq!(result(Statistic::FirstAbove(3.5), 0), 1.0);
+        assert_eq!(result(Statistic::FirstBelow(2.0), 0), 0.5);
+        assert!(result(Statistic::FirstAbove(9.0), 0).is_nan());
+    }
+}

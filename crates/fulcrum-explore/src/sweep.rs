@@ -1,0 +1,442 @@
+//! Running a design: many runs in parallel, reduced as they go, reproducible to the bit.
+//!
+//! Runs are grouped in blocks of [`BLOCK_RUNS`] by run id (block `k` holds runs `1024k` to
+//! `1024k + 1023`). Workers on the rayon pool each take whole blocks, run them in batches of
+//! [`LANES`] lanes and reduce them: outcomes per run, band moments per block. Blocks go out in
+//! waves; while one wave runs, the thread that started the sweep hands the previous wave to the
+//! sink and folds its bands, block by block in run order. Nothing is summed in parallel, and a
+//! run's numbers depend only on its id, so the output is the same bytes for any thread count,
+//! lane count or wave size.
+
+use std::ops::Range;
+use std::sync::Mutex;
+
+use fulcrum_sim::{Batch, CompiledModel, Failure, LANES, Observer, Point, SimError, VarId};
+use rayon::prelude::*;
+
+use crate::bands::{
+    BandReducer, BandRow, LogHistogram, MAX_WORKER_VALUES, Moments, Partials, QuantileMethod, Quantiles,
+};
+use crate::design::Design;
+use crate::experiment::Setting;
+use crate::outcome::{Accumulator, Outcome, Statistic};
+
+/// Runs per block: the unit of work and of reduction.
+pub const BLOCK_RUNS: u64 = 1024;
+
+/// A sweep to run.
+#[derive(Clone)]
+pub struct Sweep<'a> {
+    /// The compiled model (compiled with the changing constants the settings need).
+    pub model: &'a CompiledModel,
+    /// What varies from run to run.
+    pub design: &'a Design,
+    /// Values every run gets (lever baselines, an intervention).
+    pub settings: &'a [Setting],
+    /// What to measure in each run.
+    pub outcomes: &'a [Outcome],
+    /// Variables whose bands to compute.
+    pub bands: &'a [VarId],
+    /// Variables whose trajectories go to the sink.
+    pub keep: &'a [VarId],
+    /// Which runs of the design.
+    pub runs: Range<u64>,
+    /// How to compute the bands' quantiles; by default exactly when all the values fit in
+    /// [`crate::bands::EXACT_LIMIT`], else with a sketch.
+    pub quantiles: Option<QuantileMethod>,
+}
+
+/// One block of runs, as the sink sees it.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    /// The id of the first run.
+    pub first_run: u64,
+    /// How many runs.
+    pub len: usize,
+    /// Each run's inputs, one per design factor: `inputs[run * factors + factor]`.
+    pub inputs: Vec<f64>,
+    /// Each run's outcomes: `outcomes[run * outcomes + outcome]`; NaN for a failed run and for
+    /// a threshold never crossed.
+    pub outcomes: Vec<f64>,
+    /// The runs that produced NaN or infinity.
+    pub failures: Vec<(u64, Failure)>,
+    /// The kept trajectories: `kept[(run * saves + save) * keep + variable]`.
+    pub kept: Vec<f64>,
+}
+
+/// Receives the blocks in run order.
+pub trait Sink: Send {
+    /// Takes the next block.
+    fn block(&mut self, block: &Block) -> std::io::Result<()>;
+}
+
+/// Told how many runs have finished; called from any worker.
+pub trait Progress: Sync {
+    /// `runs` more runs are done.
+    fn advance(&self, runs: u64);
+}
+
+/// No progress reporting.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn advance(&self, _runs: u64) {}
+}
+
+/// What a sweep leaves after the sink has had every block.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// The rows of bands.csv.
+    pub bands: Vec<BandRow>,
+    /// How the quantiles were computed.
+    pub quantiles: QuantileMethod,
+    /// Runs that failed.
+    pub failures: u64,
+}
+
+/// Why a sweep stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The model cannot take a setting.
+    #[error(transparent)]
+    Model(#[from] SimError),
+    /// The sink failed.
+    #[error(transparent)]
+    Output(#[from] std::io::Error),
+}
+
+/// Blocks per wave for each thread: enough to keep every thread busy to the end of a wave.
+const BLOCKS_PER_THREAD: usize = 4;
+
+impl Sweep<'_> {
+    /// The saved times.
+    pub fn save_times(&self) -> Vec<f64> {
+        self.model.axis().save_times()
+    }
+
+    /// How many band values the sweep produces.
+    pub fn band_values(&self) -> u64 {
+        let points = (self.bands.len() * self.model.axis().save_count()) as u64;
+        (self.runs.end - self.runs.start).saturating_mul(points)
+    }
+
+    /// How the quantiles of this sweep's bands are computed.
+    pub fn quantile_method(&self) -> QuantileMethod {
+        self.quantiles.unwrap_or_else(|| QuantileMethod::for_values(self.band_values()))
+    }
+
+    /// Runs the sweep on the current rayon pool, handing each block to the sink in run order.
+    pub fn run(&self, sink: &mut impl Sink, progress: &dyn Progress) -> Result<Summary, SweepError> {
+        let method = self.quantile_method();
+        // Settings the model cannot take fail here, before any run.
+        Worker::<LANES>::new(self, method)?;
+        let workers: Mutex<Vec<Worker<'_, LANES>>> = Mutex::new(Vec::new());
+        let mut reducer = BandReducer::new(self.bands.len(), self.save_times());
+        let mut failures = 0;
+        let blocks = if self.runs.is_empty() {
+            0..0
+        } else {
+            self.runs.start / BLOCK_RUNS..(self.runs.end - 1) / BLOCK_RUNS + 1
+        };
+        // For exact quantiles every band value is kept, each block in its own stretch, which
+        // the block's worker fills; zeroed memory is only committed as it is written.
+        let block_values = self.bands.len() * self.model.axis().save_count() * BLOCK_RUNS as usize;
+        let mut values = if method == QuantileMethod::Exact {
+            vec![0.0; block_values * (blocks.end - blocks.start) as usize]
+        } else {
+            vec![]
+        };
+        let wave = rayon::current_num_threads() * BLOCKS_PER_THREAD;
+        let mut pending: Vec<BlockResult> = Vec::new();
+        let mut next = blocks.start;
+        let mut stretches = values.chunks_mut(block_values.max(1));
+        while next < blocks.end || !pending.is_empty() {
+            let this_wave = next..(next + wave as u64).min(blocks.end);
+            next = this_wave.end;
+            let stretches: Vec<&mut [f64]> = stretches.by_ref().take(this_wave.clone().count()).collect();
+            let (computed, written) = rayon::join(
+                || self.compute(this_wave, stretches, &workers, method, progress),
+                || -> Result<u64, SweepError> {
+                    let mut failed = 0;
+                    for result in &pending {
+                        sink.block(&result.block)?;
+                        failed += result.block.failures.len() as u64;
+                        reducer.add_block(&result.moments);
+                    }
+                    Ok(failed)
+                },
+            );
+            failures += written?;
+            pending = computed?;
+        }
+        let quantiles = match method {
+            QuantileMethod::Exact => Quantiles::Exact { values: &values, block_runs: BLOCK_RUNS as usize },
+            QuantileMethod::Sketch => Quantiles::Sketch(
+                workers
+                    .into_inner()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .into_iter()
+                    .flat_map(|worker| worker.full.into_iter().chain([worker.histograms]))
+                    .collect(),
+            ),
+        };
+        Ok(Summary { bands: reducer.finish(quantiles), quantiles: method, failures })
+    }
+
+    fn compute<'s>(
+        &'s self,
+        blocks: Range<u64>,
+        stretches: Vec<&mut [f64]>,
+        workers: &Mutex<Vec<Worker<'s, LANES>>>,
+        method: QuantileMethod,
+        progress: &dyn Progress,
+    ) -> Result<Vec<BlockResult>, SweepError> {
+        let mut stretches: Vec<Option<&mut [f64]>> = stretches.into_iter().map(Some).collect();
+        stretches.resize_with(blocks.clone().count(), || None);
+        stretches
+            .into_par_iter()
+            .enumerate()
+            .map(|(position, values)| {
+                let block = blocks.start + position as u64;
+                let taken = workers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+                let mut worker = match taken {
+                    Some(worker) => worker,
+                    None => Worker::new(self, method)?,
+                };
+                let result = worker.block(block, values);
+                progress.advance(result.block.len as u64);
+                workers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(worker);
+                Ok(result)
+            })
+            .collect()
+    }
+}
+
+/// A computed block and its band moments.
+struct BlockResult {
+    block: Block,
+    /// Band moments per point.
+    moments: Vec<Moments>,
+}
+
+/// One thread's batch and buffers, reused from block to block.
+struct Worker<'s, const L: usize> {
+    sweep: &'s Sweep<'s>,
+    batch: Batch<'s, L>,
+    row: Vec<f64>,
+    accumulators: Vec<Accumulator<L>>,
+    /// Band values at every saved time of the current batch: `[variable * saves + save][lane]`.
+    band_values: Vec<[f64; L]>,
+    /// Kept values of the current batch: `[save * keep + variable][lane]`.
+    kept_values: Vec<[f64; L]>,
+    /// For sketched quantiles, the current block's band values (see [`Worker::block`]).
+    stretch: Vec<f64>,
+    /// For sketched quantiles, this worker's histogram of each point, and the values in them.
+    histograms: Vec<LogHistogram>,
+    counted: u64,
+    keys: Vec<u32>,
+    /// Histogram sets filled up to [`MAX_WORKER_VALUES`] and put aside.
+    full: Vec<Vec<LogHistogram>>,
+}
+
+impl<'s, const L: usize> Worker<'s, L> {
+    fn new(sweep: &'s Sweep<'s>, method: QuantileMethod) -> Result<Worker<'s, L>, SimError> {
+        let mut batch = sweep.model.batch::<L>();
+        for setting in sweep.settings {
+            match setting.from {
+                None => batch.set_all(setting.constant, setting.value),
+                Some(time) => batch.set_from(setting.constant, time, [setting.value; L])?,
+            }
+        }
+        let saves = sweep.model.axis().save_count();
+        let points = sweep.bands.len() * saves;
+        Ok(Worker {
+            sweep,
+            batch,
+            row: vec![0.0; sweep.design.factors.len()],
+            accumulators: Vec::with_capacity(sweep.outcomes.len()),
+            band_values: vec![[0.0; L]; points],
+            kept_values: vec![[0.0; L]; saves * sweep.keep.len()],
+            stretch: if method == QuantileMethod::Sketch { vec![0.0; points * BLOCK_RUNS as usize] } else { vec![] },
+            histograms: if method == QuantileMethod::Sketch { vec![LogHistogram::default(); points] } else { vec![] },
+            counted: 0,
+            keys: Vec::with_capacity(BLOCK_RUNS as usize),
+            full: Vec::new(),
+        })
+    }
+
+    /// Runs block `index`. Band values go to `values`, the block's stretch of the sweep's
+    /// store when quantiles are exact, else to the worker's own, which is reduced to moments and
+    /// histograms at the end of the block: `values[point * BLOCK_RUNS + run]`, NaN for failed
+    /// runs and past the last run. Point by point, a block's values stay in cache.
+    fn block(&mut self, index: u64, values: Option<&mut [f64]>) -> BlockResult {
+        let sweep = self.sweep;
+        let first = (index * BLOCK_RUNS).max(sweep.runs.start);
+        let end = ((index + 1) * BLOCK_RUNS).min(sweep.runs.end);
+        let len = (end - first) as usize;
+        let factors = sweep.design.factors.len();
+        let saves = sweep.model.axis().save_count();
+        let points = self.band_values.len();
+        let keep = sweep.keep.len();
+        let mut block = Block {
+            first_run: first,
+            len,
+            inputs: vec![0.0; len * factors],
+            outcomes: vec![f64::NAN; len * sweep.outcomes.len()],
+            failures: Vec::new(),
+            kept: vec![0.0; len * saves * keep],
+        };
+        let exact = values.is_some();
+        let stretch = match values {
+            Some(values) => values,
+            None => &mut self.stretch,
+        };
+        let block_runs = BLOCK_RUNS as usize;
+        for point in 0..points {
+            stretch[point * block_runs + len..(point + 1) * block_runs].fill(f64::NAN);
+        }
+
+        for offset in (0..len).step_by(L) {
+            let lanes = L.min(len - offset);
+            prepare_batch(
+                &mut self.batch,
+                sweep.design,
+                &mut self.row,
+                first + offset as u64,
+                lanes,
+                &mut block.inputs[offset * factors..],
+            );
+            let failures =
+                run_batch(&mut self.batch, sweep, &mut self.accumulators, &mut self.band_values, &mut self.kept_values);
+            for lane in 0..lanes {
+                let run = offset + lane;
+                match &failures[lane] {
+                    Some(failure) => block.failures.push((first + run as u64, failure.clone())),
+                    None => {
+                        for (position, accumulator) in self.accumulators.iter().enumerate() {
+                            block.outcomes[run * sweep.outcomes.len() + position] = accumulator.value(lane);
+                        }
+                    }
+                }
+                for (index, lane_values) in self.kept_values.iter().enumerate() {
+                    block.kept[run * saves * keep + index] = lane_values[lane];
+                }
+            }
+            for (point, lane_values) in self.band_values.iter().enumerate() {
+                let start = point * block_runs + offset;
+                for lane in 0..lanes {
+                    stretch[start + lane] = if failures[lane].is_none() { lane_values[lane] } else { f64::NAN };
+                }
+            }
+        }
+        // Exact quantiles take the moments from the stored values at the end.
+        let mut moments = Vec::new();
+        if !exact {
+            if self.counted + BLOCK_RUNS > MAX_WORKER_VALUES {
+                let empty = vec![LogHistogram::default(); points];
+                self.full.push(std::mem::replace(&mut self.histograms, empty));
+                self.counted = 0;
+            }
+            self.counted += len as u64;
+            moments.reserve(points);
+            for (point, histogram) in self.histograms.iter_mut().enumerate() {
+                let row = &stretch[point * block_runs..point * block_runs + len];
+                moments.push(Partials::of(row).moments());
+                histogram.insert_all(row, &mut self.keys);
+            }
+        }
+        BlockResult { block, moments }
+    }
+}
+
+/// Sets each lane's inputs and random streams for runs `first..first + lanes`; lanes past the
+/// end repeat the last run, and their results are dropped.
+fn prepare_batch<const L: usize>(
+    batch: &mut Batch<'_, L>,
+    design: &Design,
+    row: &mut [f64],
+    first: u64,
+    lanes: usize,
+    inputs: &mut [f64],
+) {
+    let factors = design.factors.len();
+    let mut streams = [0u64; L];
+    for lane in 0..L {
+        let run = first + lane.min(lanes - 1) as u64;
+        design.row(run, row);
+        for (factor, value) in design.factors.iter().zip(row.iter()) {
+            batch.set(lane, factor.constant, *value);
+        }
+        if lane < lanes {
+            inputs[lane * factors..(lane + 1) * factors].copy_from_slice(row);
+        }
+        streams[lane] = design.future(run);
+    }
+    batch.set_runs(design.seed, streams);
+}
+
+/// Runs one batch, feeding the outcome accumulators and the band and kept buffers.
+fn run_batch<const L: usize>(
+    batch: &mut Batch<'_, L>,
+    sweep: &Sweep<'_>,
+    accumulators: &mut Vec<Accumulator<L>>,
+    band_values: &mut [[f64; L]],
+    kept_values: &mut [[f64; L]],
+) -> [Option<Failure>; L] {
+    let axis = sweep.model.axis();
+    accumulators.clear();
+    accumulators.extend(sweep.outcomes.iter().map(|outcome| {
+        let target = match outcome.statistic {
+            Statistic::At(time) => ((time - axis.start) / axis.dt).round().max(0.0) as usize,
+            _ => 0,
+        };
+        Accumulator::new(outcome.statistic, target)
+    }));
+    let mut observer = BatchObserver {
+        sweep,
+        last_step: axis.steps,
+        dt: axis.dt,
+        saves: axis.save_count(),
+        accumulators,
+        band_values,
+        kept_values,
+    };
+    batch.run(&mut observer).clone()
+}
+
+/// Feeds one batch's steps to the outcome accumulators and its saved times to the buffers.
+struct BatchObserver<'w, const L: usize> {
+    sweep: &'w Sweep<'w>,
+    last_step: usize,
+    dt: f64,
+    saves: usize,
+    accumulators: &'w mut [Accumulator<L>],
+    band_values: &'w mut [[f64; L]],
+    kept_values: &'w mut [[f64; L]],
+}
+
+impl<const L: usize> Observer<L> for BatchObserver<'_, L> {
+    const EVERY_STEP: bool = true;
+
+    fn observe(&mut self, point: &Point<'_, L>) {
+        for (outcome, accumulator) in self.sweep.outcomes.iter().zip(self.accumulators.iter_mut()) {
+            accumulator.step(
+                outcome.statistic,
+                point.step,
+                self.last_step,
+                point.time,
+                self.dt,
+                point.get(outcome.variable),
+            );
+        }
+        if let Some(save) = point.saved {
+            for (index, &variable) in self.sweep.bands.iter().enumerate() {
+                self.band_values[index * self.saves + save] = *point.get(variable);
+            }
+            let keep = self.sweep.keep.len();
+            for (index, &variable) in self.sweep.keep.iter().enumerate() {
+                self.kept_values[save * keep + index] = *point.get(variable);
+            }
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The files of a sweep, in the output directory:
+//!
+//! - `experiments.csv`: `run`, then one column per sampled input;
+//! - `outcomes.csv`: `run`, then one column per outcome (empty for a failed run, or for a
+//!   threshold never crossed);
+//! - `failures.csv`: `run,variable,time,value` for each run that produced NaN or infinity;
+//! - `runs.csv` (when trajectories are kept): `run,time,variable,value`;
+//! - `bands.csv`: `variable,time,n,mean,sd,min,p05,p25,p50,p75,p95,max`;
+//! - `manifest.json`: what was run, with the SHA-256 of every other file.
+//!
+//! Each file is written to a temporary file beside its destination while the sweep runs and
+//! renamed into place only when the sweep has finished: the old manifest goes first and the
+//! new one last, so a directory with a manifest always holds one complete sweep.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use fulcrum_explore::bands::BandRow;
+use fulcrum_explore::{Block, Sink};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tempfile::TempPath;
+
+use crate::{ReportError, csv_to_io, push_number};
+
+/// What a sweep was: written as `manifest.json`. Everything in it is a function of the inputs,
+/// so that the same sweep gives the same bytes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// `fulcrum`.
+    pub tool: String,
+    /// The tool's version.
+    pub version: String,
+    /// The model file as the experiment names it, and the SHA-256 of its bytes.
+    pub model: FileDigest,
+    /// The experiment file, and the SHA-256 of its bytes.
+    pub experiment: FileDigest,
+    /// The intervention applied to every run, if any.
+    pub intervention: Option<String>,
+    /// The master seed.
+    pub seed: u64,
+    /// `random`, `lhs`, `sobol` or `grid`.
+    pub sampler: String,
+    /// Futures per grid point.
+    pub samples: u64,
+    /// Grid points (1 without a grid).
+    pub grid_points: u64,
+    /// Runs in the whole design.
+    pub design_runs: u64,
+    /// The runs in these files: `[first, end)`.
+    pub runs: [u64; 2],
+    /// The time axis the runs used.
+    pub time: TimeSpec,
+    /// Columns of outcomes.csv after `run`.
+    pub outcomes: Vec<String>,
+    /// Variables in bands.csv.
+    pub bands: Vec<String>,
+    /// `exact`, or `sketch` with the bound on its relative error.
+    pub quantiles: String,
+    /// Runs that failed.
+    pub failures: u64,
+    /// SHA-256 of each file written, by name.
+    pub files: Vec<FileDigest>,
+}
+
+/// A file and the SHA-256 of its bytes.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FileDigest {
+    /// The path, as given.
+    pub path: String,
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+impl FileDigest {
+    /// The digest of some bytes.
+    pub fn of(path: impl Into<String>, bytes: &[u8]) -> FileDigest {
+        FileDigest { path: path.into(), sha256: hex(&Sha256::digest(bytes)) }
+    }
+}
+
+/// The time axis of the runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimeSpec {
+    /// Start time.
+    pub start: f64,
+    /// Stop time.
+    pub stop: f64,
+    /// Time step.
+    pub dt: f64,
+    /// Interval between saved times.
+    pub save_step: f64,
+    /// `euler`, `rk2` or `rk4`.
+    pub method: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A writer that hashes what goes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A CSV file being written to a temporary file beside its destination.
+struct PendingCsv {
+    name: &'static str,
+    path: PathBuf,
+    temp: TempPath,
+    writer: csv::Writer<Hashing<BufWriter<File>>>,
+}
+
+/// A finished temporary file, waiting to be renamed into place.
+struct Staged {
+    name: &'static str,
+    path: PathBuf,
+    temp: TempPath,
+    sha256: String,
+}
+
+impl PendingCsv {
+    fn create(directory: &Path, name: &'static str) -> Result<PendingCsv, ReportError> {
+        let path = directory.join(name);
+        let io_error = |source: io::Error| ReportError::Io { path: path.clone(), source };
+        let temp = crate::temporary_beside(&path, directory).map_err(io_error)?;
+        let (file, temp) = temp.into_parts();
+        let writer = csv::Writer::from_writer(Hashing { inner: BufWriter::new(file), hasher: Sha256::new() });
+        Ok(PendingCsv { name, path, temp, writer })
+    }
+
+    fn header<'a>(&mut self, fields: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        self.writer.write_record(fields).map_err(csv_to_io)
+    }
+
+    fn finish(self) -> Result<Staged, ReportError> {
+        let PendingCsv { name, path, temp, writer } = self;
+        let io_error = |source: io::Error| ReportError::Io { path: path.clone(), source };
+        let hashing = writer.into_inner().map_err(|error| io_error(error.into_error()))?;
+        let file = hashing.inner.into_inner().map_err(|error| io_error(error.into_error()))?;
+        file.sync_all().map_err(io_error)?;
+        Ok(Staged { name, sha256: hex(&hashing.hasher.finalize()), path, temp })
+    }
+}
+
+/// Writes a sweep's files as its blocks arrive; see the module documentation.
+pub struct SweepWriter {
+    directory: PathBuf,
+    experiments: PendingCsv,
+    outcomes: PendingCsv,
+    failures: PendingCsv,
+    runs: Option<PendingCsv>,
+    kept: Vec<String>,
+    times: Vec<f64>,
+    factors: usize,
+    outcome_count: usize,
+    field: String,
+}
+
+impl SweepWriter {
+    /// Starts the files in `directory` (created if missing): `factors` name the columns of
+    /// experiments.csv, `outcomes` those of outcomes.csv; `kept` are the variables of runs.csv
+    /// (none: no runs.csv) at the saved `times`.
+    pub fn create(
+        directory: &Path,
+        factors: &[&str],
+        outcomes: &[&str],
+        kept: &[&str],
+        times: Vec<f64>,
+    ) -> Result<SweepWriter, ReportError> {
+        fs::create_dir_all(directory).map_err(|source| ReportError::Io { path: directory.to_owned(), source })?;
+        let header_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| ReportError::Io { path, source }
+        };
+        let mut experiments = PendingCsv::create(directory, "experiments.csv")?;
+        experiments
+            .header(std::iter::once("run").chain(factors.iter().copied()))
+            .map_err(header_error(&experiments.path))?;
+        let mut outcome_file = PendingCsv::create(directory, "outcomes.csv")?;
+        outcome_file
+            .header(std::iter::once("run").chain(outcomes.iter().copied()))
+            .map_err(header_error(&outcome_file.path))?;
+        let mut failures = PendingCsv::create(directory, "failures.csv")?;
+        failures.header(["run", "variable", "time", "value"]).map_err(header_error(&failures.path))?;
+        let runs = if kept.is_empty() {
+            None
+        } else {
+            let mut runs = PendingCsv::create(directory, "runs.csv")?;
+            runs.header(["run", "time", "variable", "value"]).map_err(header_error(&runs.path))?;
+            Some(runs)
+        };
+        Ok(SweepWriter {
+            directory: directory.to_owned(),
+            experiments,
+            outcomes: outcome_file,
+            failures,
+            runs,
+            kept: kept.iter().map(|name| (*name).to_owned()).collect(),
+            times,
+            factors: factors.len(),
+            outcome_count: outcomes.len(),
+            field: String::with_capacity(32),
+        })
+    }
+
+    /// Writes bands.csv and manifest.json (with the digests of every file filled in) and renames
+    /// every file into place.
+    pub fn finish(self, band_variables: &[&str], bands: &[BandRow], mut manifest: Manifest) -> Result<(), ReportError> {
+        let mut band_file = PendingCsv::create(&self.directory, "bands.csv")?;
+        write_bands(&mut band_file, band_variables, bands)
+            .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
+        let mut staged = vec![self.experiments.finish()?, self.outcomes.finish()?, self.failures.finish()?];
+        if let Some(runs) = self.runs {
+            staged.push(runs.finish()?);
+        }
+        staged.push(band_file.finish()?);
+        manifest.files =
+            staged.iter().map(|file| FileDigest { path: file.name.to_owned(), sha256: file.sha256.clone() }).collect();
+
+        let manifest_path = self.directory.join("manifest.json");
+        let io_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source: io::Error| ReportError::Io { path, source }
+        };
+        let mut json = serde_json::to_vec_pretty(&manifest).map_err(|error| io_error(&manifest_path)(error.into()))?;
+        json.push(b'\n');
+        // An old manifest would vouch for files that are about to change.
+        match fs::remove_file(&manifest_path) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(io_error(&manifest_path)(error)),
+            _ => {}
+        }
+        for file in staged {
+            file.temp.persist(&file.path).map_err(|error| io_error(&file.path)(error.error))?;
+        }
+        crate::write_atomically(&manifest_path, |out| out.write_all(&json))
+    }
+
+    fn number(&mut self, value: f64) {
+        self.field.clear();
+        // Empty for NaN: a failed run's outcome or a threshold never crossed.
+        if !value.is_nan() {
+            push_number(&mut self.field, value);
+        }
+    }
+}
+
+fn end_record<W: Write>(writer: &mut csv::Writer<W>) -> io::Result<()> {
+    writer.write_record(None::<&[u8]>).map_err(csv_to_io)
+}
+
+impl Sink for SweepWriter {
+    fn block(&mut self, block: &Block) -> io::Result<()> {
+        let times = std::mem::take(&mut self.times);
+        let mut run_text = itoa::Buffer::new();
+        for index in 0..block.len {
+            let run = run_text.format(block.first_run + index as u64);
+            self.experiments.writer.write_field(run).map_err(csv_to_io)?;
+            for position in 0..self.factors {
+                self.number(block.inputs[index * self.factors + position]);
+                self.experiments.writer.write_field(&self.field).map_err(csv_to_io)?;
+            }
+            end_record(&mut self.experiments.writer)?;
+            self.outcomes.writer.write_field(run).map_err(csv_to_io)?;
+            for position in 0..self.outcome_count {
+                self.number(block.outcomes[index * self.outcome_count + position]);
+                self.outcomes.writer.write_field(&self.field).map_err(csv_to_io)?;
+            }
+            end_record(&mut self.outcomes.writer)?;
+        }
+        for (run, failure) in &block.failures {
+            let record = [
+                run.to_string(),
+                failure.name.clone(),
+                crate::format_number(failure.time),
+                crate::format_number(failure.value),
+            ];
+            self.failures.writer.write_record(&record).map_err(csv_to_io)?;
+        }
+        if let Some(runs) = &mut self.runs {
+            let keep = self.kept.len();
+            let failed: Vec<u64> = block.failures.iter().map(|(run, _)| *run).collect();
+            let mut value = String::with_capacity(32);
+            for index in 0..block.len {
+                let run_id = block.first_run + index as u64;
+                // A failed run's trajectory stops making sense where it failed; failures.csv has it.
+                if failed.contains(&run_id) {
+                    continue;
+                }
+                let run = run_text.format(run_id).to_owned();
+                for (save, time) in times.iter().enumerate() {
+                    self.field.clear();
+                    push_number(&mut self.field, *time);
+                    for (variable, name) in self.kept.iter().enumerate() {
+                        runs.writer.write_field(&run).map_err(csv_to_io)?;
+                        runs.writer.write_field(&self.field).map_err(csv_to_io)?;
+                        runs.writer.write_field(name).map_err(csv_to_io)?;
+                        value.clear();
+                        push_number(&mut value, block.kept[(index * times.len() + save) * keep + variable]);
+                        runs.writer.write_field(&value).map_err(csv_to_io)?;
+                        end_record(&mut runs.writer)?;
+                    }
+                }
+            }
+        }
+        self.times = times;
+        Ok(())
+    }
+}
+
+fn write_bands(file: &mut PendingCsv, variables: &[&str], rows: &[BandRow]) -> io::Result<()> {
+    file.header(["variable", "time", "n", "mean", "sd", "min", "p05", "p25", "p50", "p75", "p95", "max"])?;
+    let mut field = String::new();
+    for row in rows {
+        let moments = &row.moments;
+        file.writer.write_field(variables.get(row.variable).copied().unwrap_or_default()).map_err(csv_to_io)?;
+        let numbers = [row.time, moments.n as f64]
+            .into_iter()
+            .chain([moments.mean, moments.sd(), moments.min])
+            .chain(row.quantiles)
+            .chain([moments.max]);
+        for (column, value) in numbers.enumerate() {
+            field.clear();
+            // No values (every run failed) or too few for an sd: an empty cell.
+            let missing = value.is_nan() || (moments.n == 0 && column > 1);
+            if !missing {
+                push_number(&mut field, value);
+            }
+            file.writer.write_field(&field).map_err(csv_to_io)?;
+        }
+        end_record(&mut file.writer)?;
+    }
+    Ok(())
+}

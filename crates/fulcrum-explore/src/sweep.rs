@@ -127,10 +127,22 @@ impl Sweep<'_> {
 
     /// Runs the sweep on the current rayon pool, handing each block to the sink in run order.
     pub fn run(&self, sink: &mut impl Sink, progress: &dyn Progress) -> Result<Summary, SweepError> {
+        self.run_with::<LANES>(sink, progress, rayon::current_num_threads() * BLOCKS_PER_THREAD)
+    }
+
+    /// [`Sweep::run`] with `L` lanes per batch and `wave` blocks per wave: the output is the
+    /// same for any choice (the determinism tests vary them).
+    #[doc(hidden)]
+    pub fn run_with<const L: usize>(
+        &self,
+        sink: &mut impl Sink,
+        progress: &dyn Progress,
+        wave: usize,
+    ) -> Result<Summary, SweepError> {
         let method = self.quantile_method();
         // Settings the model cannot take fail here, before any run.
-        Worker::<LANES>::new(self, method)?;
-        let workers: Mutex<Vec<Worker<'_, LANES>>> = Mutex::new(Vec::new());
+        Worker::<L>::new(self, method)?;
+        let workers: Mutex<Vec<Worker<'_, L>>> = Mutex::new(Vec::new());
         let mut reducer = BandReducer::new(self.bands.len(), self.save_times());
         let mut failures = 0;
         let blocks = if self.runs.is_empty() {
@@ -146,7 +158,7 @@ impl Sweep<'_> {
         } else {
             vec![]
         };
-        let wave = rayon::current_num_threads() * BLOCKS_PER_THREAD;
+        let wave = wave.max(1);
         let mut pending: Vec<BlockResult> = Vec::new();
         let mut next = blocks.start;
         let mut stretches = values.chunks_mut(block_values.max(1));
@@ -183,11 +195,11 @@ impl Sweep<'_> {
         Ok(Summary { bands: reducer.finish(quantiles), quantiles: method, failures })
     }
 
-    fn compute<'s>(
+    fn compute<'s, const L: usize>(
         &'s self,
         blocks: Range<u64>,
         stretches: Vec<&mut [f64]>,
-        workers: &Mutex<Vec<Worker<'s, LANES>>>,
+        workers: &Mutex<Vec<Worker<'s, L>>>,
         method: QuantileMethod,
         progress: &dyn Progress,
     ) -> Result<Vec<BlockResult>, SweepError> {

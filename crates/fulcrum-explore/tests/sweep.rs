@@ -1,0 +1,390 @@
+//! Sweeps end to end in the library: determinism across threads, lanes and waves; outcomes and
+//! bands checked against independent computations; failed runs; interventions part-way.
+
+// Test helpers stop at the first surprise, like the tests themselves.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use fulcrum_explore::bands::{BandRow, QuantileMethod, SKETCH_RELATIVE_ERROR};
+use fulcrum_explore::sweep::Silent;
+use fulcrum_explore::{
+    Block, Design, Distribution, Factor, FactorKind, Outcome, Sampler, Setting, Sink, Statistic, Summary, Sweep,
+};
+use fulcrum_model::builder::ModelBuilder;
+use fulcrum_sim::{CompileOptions, CompiledModel, VarId, compile_with};
+use proptest::prelude::*;
+
+/// A stock with a random inflow, so that in-model randomness is exercised too.
+fn noisy_model() -> CompiledModel {
+    let model = ModelBuilder::new(0.0, 10.0, 0.25)
+        .save_step(0.5)
+        .stock("Level", "Start", &["Inflow"], &["Outflow"])
+        .flow("Inflow", "Rate * (1 + NORMAL(0, 0.1))")
+        .flow("Outflow", "Level / Residence")
+        .aux("Gap", "Level - Start")
+        .constant("Start", 10.0)
+        .constant("Rate", 2.0)
+        .constant("Residence", 4.0)
+        .build();
+    let resolved = fulcrum_model::resolve(&model).expect("valid");
+    let changing = vec![resolved.lookup("Rate").expect("Rate")];
+    compile_with(&resolved, &CompileOptions { changing_constants: changing }).expect("compiles")
+}
+
+fn constant(model: &CompiledModel, name: &str) -> usize {
+    model.constant_index(name).expect("constant")
+}
+
+fn variable(model: &CompiledModel, name: &str) -> VarId {
+    model.lookup(name).expect("variable")
+}
+
+fn design(model: &CompiledModel, sampler: Sampler, samples: u64, seed: u64) -> Design {
+    Design {
+        factors: vec![
+            Factor { name: "Start".into(), constant: constant(model, "Start"), kind: FactorKind::Values(vec![5.0, 15.0]) },
+            Factor {
+                name: "Rate".into(),
+                constant: constant(model, "Rate"),
+                kind: FactorKind::Uncertain(Distribution::Uniform { min: 1.0, max: 3.0 }),
+            },
+            Factor {
+                name: "Residence".into(),
+                constant: constant(model, "Residence"),
+                kind: FactorKind::Uncertain(Distribution::Triangular { min: 2.0, mode: 4.0, max: 8.0 }),
+            },
+        ],
+        sampler,
+        samples,
+        seed,
+    }
+}
+
+fn outcomes(model: &CompiledModel) -> Vec<Outcome> {
+    let level = variable(model, "Level");
+    [
+        Statistic::Final,
+        Statistic::Mean,
+        Statistic::Min,
+        Statistic::Max,
+        Statistic::Integral,
+        Statistic::At(3.3),
+        Statistic::FirstAbove(14.0),
+        Statistic::FirstBelow(8.0),
+    ]
+    .into_iter()
+    .map(|statistic| Outcome { name: statistic.to_string(), variable: level, statistic, better: None })
+    .collect()
+}
+
+/// Everything a sink sees, as exact bits.
+#[derive(Default, PartialEq, Debug)]
+struct Recorded {
+    runs: Vec<u64>,
+    inputs: Vec<u64>,
+    outcomes: Vec<u64>,
+    failures: Vec<(u64, String, u64)>,
+    kept: Vec<u64>,
+}
+
+impl Sink for Recorded {
+    fn block(&mut self, block: &Block) -> std::io::Result<()> {
+        self.runs.extend((0..block.len as u64).map(|i| block.first_run + i));
+        self.inputs.extend(block.inputs.iter().map(|v| v.to_bits()));
+        self.outcomes.extend(block.outcomes.iter().map(|v| v.to_bits()));
+        self.failures.extend(block.failures.iter().map(|(run, f)| (*run, f.name.clone(), f.time.to_bits())));
+        self.kept.extend(block.kept.iter().map(|v| v.to_bits()));
+        Ok(())
+    }
+}
+
+fn band_bits(rows: &[BandRow]) -> Vec<u64> {
+    rows.iter()
+        .flat_map(|row| {
+            let m = &row.moments;
+            [row.time, m.n as f64, m.mean, m.m2, m.min, m.max].into_iter().chain(row.quantiles).map(f64::to_bits)
+        })
+        .collect()
+}
+
+struct Setup {
+    model: CompiledModel,
+    design: Design,
+    outcomes: Vec<Outcome>,
+    bands: Vec<VarId>,
+    keep: Vec<VarId>,
+}
+
+impl Setup {
+    fn new(sampler: Sampler, samples: u64, seed: u64) -> Setup {
+        let model = noisy_model();
+        Setup {
+            design: design(&model, sampler, samples, seed),
+            outcomes: outcomes(&model),
+            bands: vec![variable(&model, "Level"), variable(&model, "Gap")],
+            keep: vec![variable(&model, "Inflow")],
+            model,
+        }
+    }
+
+    fn sweep<'a>(&'a self, settings: &'a [Setting], quantiles: Option<QuantileMethod>) -> Sweep<'a> {
+        Sweep {
+            model: &self.model,
+            design: &self.design,
+            settings,
+            outcomes: &self.outcomes,
+            bands: &self.bands,
+            keep: &self.keep,
+            runs: 0..self.design.runs(),
+            quantiles,
+        }
+    }
+}
+
+/// Runs on a pool of `threads` with `L` lanes and `wave` blocks per wave.
+fn run<const L: usize>(sweep: &Sweep<'_>, threads: usize, wave: usize) -> (Recorded, Summary) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+    let mut recorded = Recorded::default();
+    let summary = pool.install(|| sweep.run_with::<L>(&mut recorded, &Silent, wave)).expect("runs");
+    (recorded, summary)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    #[test]
+    fn output_is_the_same_for_any_threads_lanes_and_waves(
+        samples in 1u64..1600,
+        seed in any::<u64>(),
+        sampler in 0usize..3,
+        sketch in any::<bool>(),
+    ) {
+        let sampler = [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol][sampler];
+        let setup = Setup::new(sampler, samples, seed);
+        let quantiles = Some(if sketch { QuantileMethod::Sketch } else { QuantileMethod::Exact });
+        let sweep = setup.sweep(&[], quantiles);
+        let (reference, reference_summary) = run::<16>(&sweep, 1, 4);
+        prop_assert_eq!(reference.runs.len() as u64, 2 * samples);
+        for (recorded, summary) in [run::<4>(&sweep, 2, 1), run::<1>(&sweep, 3, 7), run::<32>(&sweep, 2, 2)] {
+            prop_assert!(recorded == reference, "blocks differ");
+            prop_assert_eq!(band_bits(&summary.bands), band_bits(&reference_summary.bands));
+        }
+    }
+}
+
+#[test]
+fn outcomes_match_statistics_of_the_saved_trajectory() {
+    // Save every step, so the trajectory a single run returns is every step the sweep saw.
+    let model = ModelBuilder::new(0.0, 10.0, 0.25)
+        .stock("Level", "10", &["Inflow"], &["Outflow"])
+        .flow("Inflow", "Rate")
+        .flow("Outflow", "Level / Residence")
+        .constant("Rate", 2.0)
+        .constant("Residence", 4.0)
+        .build();
+    let compiled = fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles");
+    let design = Design {
+        factors: vec![Factor {
+            name: "Rate".into(),
+            constant: constant(&compiled, "Rate"),
+            kind: FactorKind::Uncertain(Distribution::Uniform { min: 0.0, max: 6.0 }),
+        }],
+        sampler: Sampler::LatinHypercube,
+        samples: 40,
+        seed: 3,
+    };
+    let outcomes = outcomes(&compiled);
+    let sweep = Sweep {
+        model: &compiled,
+        design: &design,
+        settings: &[],
+        outcomes: &outcomes,
+        bands: &[],
+        keep: &[],
+        runs: 0..40,
+        quantiles: None,
+    };
+    let (recorded, _) = run::<16>(&sweep, 1, 1);
+    for run_id in [0u64, 17, 39] {
+        let mut row = [0.0];
+        design.row(run_id, &mut row);
+        let mut single = compiled.new_run();
+        single.set("Rate", row[0]).expect("set");
+        let results = single.run().expect("runs");
+        let (times, level) = (results.times(), results.series("Level").expect("Level"));
+        let first = |above: bool, threshold: f64| {
+            times
+                .iter()
+                .zip(level)
+                .find(|(_, v)| if above { **v > threshold } else { **v < threshold })
+                .map_or(f64::NAN, |(t, _)| *t)
+        };
+        let sum: f64 = level.iter().sum();
+        let integral = level[..level.len() - 1].iter().fold(0.0, |acc, v| acc + v * 0.25);
+        let expected = [
+            level[level.len() - 1],
+            sum / level.len() as f64,
+            level.iter().copied().fold(f64::INFINITY, f64::min),
+            level.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            integral,
+            level[13], // 3.3 is nearest the step at 3.25
+            first(true, 14.0),
+            first(false, 8.0),
+        ];
+        let got = &recorded.outcomes[run_id as usize * 8..run_id as usize * 8 + 8];
+        for (statistic, (want, got)) in outcomes.iter().zip(expected.iter().zip(got)) {
+            let got = f64::from_bits(*got);
+            assert!(
+                (want.is_nan() && got.is_nan()) || (want - got).abs() <= 1e-12 * want.abs().max(1.0),
+                "run {run_id} {}: {want} vs {got}",
+                statistic.name
+            );
+        }
+    }
+}
+
+/// Every run's kept trajectory of one variable, by saved time.
+fn trajectories(recorded: &Recorded, saves: usize) -> Vec<Vec<f64>> {
+    (0..saves)
+        .map(|save| {
+            recorded.kept.chunks(saves).map(|trajectory| f64::from_bits(trajectory[save])).collect::<Vec<f64>>()
+        })
+        .collect()
+}
+
+fn type_7(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let low = h.floor() as usize;
+    let high = (low + 1).min(sorted.len() - 1);
+    sorted[low] + (h - low as f64) * (sorted[high] - sorted[low])
+}
+
+#[test]
+fn bands_agree_with_the_kept_trajectories() {
+    let mut setup = Setup::new(Sampler::Random, 1500, 11);
+    setup.keep = vec![variable(&setup.model, "Level")];
+    setup.bands = vec![variable(&setup.model, "Level")];
+    let saves = setup.model.axis().save_count();
+    for method in [QuantileMethod::Exact, QuantileMethod::Sketch] {
+        let sweep = setup.sweep(&[], Some(method));
+        let (recorded, summary) = run::<16>(&sweep, 2, 4);
+        let by_time = trajectories(&recorded, saves);
+        assert_eq!(summary.bands.len(), saves);
+        for (row, values) in summary.bands.iter().zip(by_time) {
+            let n = values.len() as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            assert_eq!(row.moments.n, values.len() as u64);
+            assert!((row.moments.mean - mean).abs() <= 1e-12 * mean.abs(), "{} vs {mean}", row.moments.mean);
+            assert!((row.moments.sd() - sd).abs() <= 1e-9 * sd.max(1e-300) || sd < 1e-12, "{} vs {sd}", row.moments.sd());
+            assert_eq!((row.moments.min, row.moments.max), (sorted[0], sorted[sorted.len() - 1]));
+            for (p, got) in [0.05, 0.25, 0.5, 0.75, 0.95].iter().zip(row.quantiles) {
+                let want = type_7(&sorted, *p);
+                match method {
+                    QuantileMethod::Exact => assert_eq!(got.to_bits(), want.to_bits(), "p{p} at {}", row.time),
+                    QuantileMethod::Sketch => {
+                        assert!((got - want).abs() <= SKETCH_RELATIVE_ERROR * want.abs() * 1.000001, "{got} vs {want}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn failed_runs_are_reported_and_left_out_of_bands() {
+    // Growth at the stop time, g (1 + g)^100, overflows for growth rates above about 1,100.
+    let model = ModelBuilder::new(0.0, 100.0, 1.0)
+        .stock("S", "1", &["Growth"], &[])
+        .flow("Growth", "S * g")
+        .constant("g", 1.0)
+        .build();
+    let compiled = fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles");
+    let design = Design {
+        factors: vec![Factor {
+            name: "g".into(),
+            constant: 0,
+            kind: FactorKind::Uncertain(Distribution::Uniform { min: 0.0, max: 2000.0 }),
+        }],
+        sampler: Sampler::LatinHypercube,
+        samples: 3000,
+        seed: 5,
+    };
+    let s = variable(&compiled, "S");
+    let outcomes = [Outcome { name: "final".into(), variable: s, statistic: Statistic::Final, better: None }];
+    let sweep = Sweep {
+        model: &compiled,
+        design: &design,
+        settings: &[],
+        outcomes: &outcomes,
+        bands: &[s],
+        keep: &[],
+        runs: 0..3000,
+        quantiles: None,
+    };
+    let (recorded, summary) = run::<16>(&sweep, 2, 3);
+    let failed: Vec<u64> = recorded.failures.iter().map(|(run, _, _)| *run).collect();
+    let mut expected_failed = Vec::new();
+    for run_id in 0..3000u64 {
+        let mut row = [0.0];
+        design.row(run_id, &mut row);
+        if (row[0] * (1.0 + row[0]).powi(100)).is_infinite() {
+            expected_failed.push(run_id);
+        }
+        let outcome = f64::from_bits(recorded.outcomes[run_id as usize]);
+        assert_eq!(outcome.is_nan(), failed.contains(&run_id), "run {run_id}");
+    }
+    // Within a hair of the threshold, rounding in 100 steps may go either way.
+    assert!(failed.len().abs_diff(expected_failed.len()) <= 3, "{} vs {}", failed.len(), expected_failed.len());
+    assert!(failed.len() > 1000);
+    assert_eq!(summary.failures, failed.len() as u64);
+    let last = summary.bands.last().expect("bands");
+    assert_eq!(last.moments.n, 3000 - failed.len() as u64);
+    assert!(last.moments.max.is_finite());
+}
+
+#[test]
+fn a_timed_setting_changes_runs_only_from_its_time() {
+    let setup = Setup::new(Sampler::LatinHypercube, 64, 2);
+    let rate = constant(&setup.model, "Rate");
+    let mut recorded = Vec::new();
+    for settings in [vec![], vec![Setting { constant: rate, value: 0.0, from: Some(5.0) }]] {
+        // Rate is also sampled; the setting overrides it from time 5.
+        let mut without_rate = setup.design.clone();
+        without_rate.factors.retain(|factor| factor.constant != rate);
+        let sweep = Sweep { design: &without_rate, ..setup.sweep(&settings, None) };
+        recorded.push(run::<16>(&sweep, 1, 2).0);
+    }
+    let saves = setup.model.axis().save_count();
+    let times = setup.model.axis().save_times();
+    let (before, after) = (trajectories(&recorded[0], saves), trajectories(&recorded[1], saves));
+    for (time, (a, b)) in times.iter().zip(before.iter().zip(&after)) {
+        // Inflow is Rate times noise: the same before time 5, zero from it on.
+        if *time < 5.0 {
+            assert_eq!(a, b, "at {time}");
+        } else {
+            assert!(b.iter().all(|v| *v == 0.0), "at {time}");
+            assert!(a.iter().all(|v| *v != 0.0), "at {time}");
+        }
+    }
+}
+
+#[test]
+fn grid_points_meet_the_same_futures() {
+    let setup = Setup::new(Sampler::Sobol, 128, 9);
+    let (recorded, _) = run::<16>(&setup.sweep(&[], None), 2, 2);
+    // Factors: Start (grid: 5, 15), Rate, Residence. Runs 0..128 have Start 5, 128..256 Start 15.
+    let inputs: Vec<f64> = recorded.inputs.iter().map(|b| f64::from_bits(*b)).collect();
+    for future in 0..128 {
+        let (low, high) = (&inputs[future * 3..future * 3 + 3], &inputs[(128 + future) * 3..(128 + future) * 3 + 3]);
+        assert_eq!((low[0], high[0]), (5.0, 15.0));
+        assert_eq!(low[1..], high[1..]);
+    }
+    // The noise is the same too: the inflows of both grid points match, run for run.
+    let saves = setup.model.axis().save_count();
+    let inflow = |run: usize| &recorded.kept[run * saves..(run + 1) * saves];
+    for future in 0..128 {
+        assert_eq!(inflow(future), inflow(128 + future));
+    }
+}

@@ -9,6 +9,7 @@ mod conformance;
 mod crate_graph;
 mod diagnostics;
 mod models;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

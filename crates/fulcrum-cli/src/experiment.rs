@@ -78,6 +78,13 @@ impl Prepared {
             };
             return Err(CliError::Usage(format!("--intervention: there is no intervention `{name}` ({hint})")));
         };
+        let factors = &self.plan.design.factors;
+        if let Some(clash) = chosen.settings.iter().find_map(|s| factors.iter().find(|f| f.constant == s.constant)) {
+            return Err(CliError::Usage(format!(
+                "--intervention {}: it sets `{}`, which the sweep's grid varies",
+                chosen.name, clash.name
+            )));
+        }
         let mut settings: Vec<Setting> = self
             .plan
             .baseline

@@ -903,11 +903,15 @@ impl Binder<'_> {
             self.report(
                 Diagnostic::new(
                     Code::ConflictingSettings,
-                    format!(
-                        "`{name}` is {} here and already {}; a constant has one role in an experiment",
-                        role.describe(),
-                        other.describe()
-                    ),
+                    if other == role {
+                        format!("`{name}` is {} twice", role.describe())
+                    } else {
+                        format!(
+                            "`{name}` is {} here and already {}; a constant has one role in an experiment",
+                            role.describe(),
+                            other.describe()
+                        )
+                    },
                 )
                 .at(span)
                 .with_related(first, format!("{} here", other.describe())),
@@ -955,8 +959,10 @@ impl Binder<'_> {
         let mut settings: Vec<Setting> = Vec::new();
         for (name, value, span) in &intervention.set {
             let Some(constant) = self.find_constant(name, *span) else { continue };
+            // A grid may step through the lever an intervention sets (applying that intervention
+            // to such a sweep is refused when it is chosen); uncertain constants are never set.
             if let Some(&(_, role, first)) =
-                self.roles.iter().find(|(c, role, _)| *c == constant && *role != Role::Lever)
+                self.roles.iter().find(|(c, role, _)| *c == constant && *role == Role::Uncertain)
             {
                 self.report(
                     Diagnostic::new(

@@ -41,7 +41,11 @@ fn variable(model: &CompiledModel, name: &str) -> VarId {
 fn design(model: &CompiledModel, sampler: Sampler, samples: u64, seed: u64) -> Design {
     Design {
         factors: vec![
-            Factor { name: "Start".into(), constant: constant(model, "Start"), kind: FactorKind::Values(vec![5.0, 15.0]) },
+            Factor {
+                name: "Start".into(),
+                constant: constant(model, "Start"),
+                kind: FactorKind::Values(vec![5.0, 15.0]),
+            },
             Factor {
                 name: "Rate".into(),
                 constant: constant(model, "Rate"),
@@ -277,7 +281,11 @@ fn bands_agree_with_the_kept_trajectories() {
             sorted.sort_unstable_by(f64::total_cmp);
             assert_eq!(row.moments.n, values.len() as u64);
             assert!((row.moments.mean - mean).abs() <= 1e-12 * mean.abs(), "{} vs {mean}", row.moments.mean);
-            assert!((row.moments.sd() - sd).abs() <= 1e-9 * sd.max(1e-300) || sd < 1e-12, "{} vs {sd}", row.moments.sd());
+            assert!(
+                (row.moments.sd() - sd).abs() <= 1e-9 * sd.max(1e-300) || sd < 1e-12,
+                "{} vs {sd}",
+                row.moments.sd()
+            );
             assert_eq!((row.moments.min, row.moments.max), (sorted[0], sorted[sorted.len() - 1]));
             for (p, got) in [0.05, 0.25, 0.5, 0.75, 0.95].iter().zip(row.quantiles) {
                 let want = type_7(&sorted, *p);

@@ -1,0 +1,213 @@
+//! `fulcrum sweep` and `fulcrum run --experiment` as a user runs them: the files, their
+//! determinism across thread counts, grids and interventions, and experiment diagnostics.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use crate::{fulcrum, root, stderr, stdout};
+
+const EXPERIMENT: &str = "models/workforce/experiment.toml";
+
+fn csv(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("readable CSV");
+    reader.records().map(|record| record.expect("valid CSV").iter().map(str::to_owned).collect()).collect()
+}
+
+/// Every file of a directory, by name.
+fn files(directory: &Path) -> BTreeMap<String, Vec<u8>> {
+    fs::read_dir(directory)
+        .expect("output directory")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            (path.file_name().expect("name").to_string_lossy().into_owned(), fs::read(&path).expect("readable"))
+        })
+        .collect()
+}
+
+fn sweep(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["sweep"];
+    all.extend_from_slice(args);
+    fulcrum(&all)
+}
+
+#[test]
+fn a_sweep_writes_every_file_and_the_same_bytes_on_one_thread_or_two() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = scratch.path().join(threads);
+        let output = sweep(&[
+            EXPERIMENT,
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--runs",
+            "2500",
+            "--threads",
+            threads,
+            "--save-runs",
+            "Workforce",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        outputs.push(files(&out));
+    }
+    let names: Vec<&str> = outputs[0].keys().map(String::as_str).collect();
+    assert_eq!(names, ["bands.csv", "experiments.csv", "failures.csv", "manifest.json", "outcomes.csv", "runs.csv"]);
+    assert!(outputs[0] == outputs[1], "one thread and two give different bytes");
+
+    let out = scratch.path().join("1");
+    let experiments = csv(&out.join("experiments.csv"));
+    assert_eq!(experiments.len(), 1 + 2500);
+    assert_eq!(experiments[0][0], "run");
+    assert_eq!(experiments[0].len(), 1 + 5, "run and the five uncertain constants");
+    let outcomes = csv(&out.join("outcomes.csv"));
+    assert_eq!(
+        outcomes[0][1..],
+        [
+            "capacity at month 24",
+            "peak workload",
+            "mean workload",
+            "final workforce",
+            "month workload first exceeds 1.15"
+        ]
+    );
+    assert_eq!(outcomes.len(), 1 + 2500);
+    let bands = csv(&out.join("bands.csv"));
+    assert_eq!(bands[0], ["variable", "time", "n", "mean", "sd", "min", "p05", "p25", "p50", "p75", "p95", "max"]);
+    // Three band variables (those of the outcomes), 97 monthly saves each.
+    assert_eq!(bands.len(), 1 + 3 * 97);
+    assert!(bands[1..].iter().all(|row| row[2] == "2500"));
+    let runs = csv(&out.join("runs.csv"));
+    assert_eq!(runs[0], ["run", "time", "variable", "value"]);
+    assert_eq!(runs.len(), 1 + 2500 * 97);
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).expect("manifest")).expect("JSON");
+    assert_eq!(manifest["seed"], 42);
+    assert_eq!(manifest["sampler"], "lhs");
+    assert_eq!(manifest["runs"], serde_json::json!([0, 2500]));
+    assert_eq!(manifest["quantiles"], "exact");
+    for file in manifest["files"].as_array().expect("files") {
+        let bytes = fs::read(out.join(file["path"].as_str().expect("path"))).expect("listed file exists");
+        assert_eq!(file["sha256"], hex_sha256(&bytes), "{}", file["path"]);
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_grid_crosses_the_futures_and_an_intervention_applies_to_every_run() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("grid");
+    let output = sweep(&[
+        EXPERIMENT,
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--runs",
+        "50",
+        "--grid",
+        "Hiring Delay=2,4,6",
+        "--intervention",
+        "patient hiring",
+        "--seed",
+        "7",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let experiments = csv(&out.join("experiments.csv"));
+    assert_eq!(experiments.len(), 1 + 150);
+    assert_eq!(experiments[0][1], "Hiring Delay");
+    for (block, delay) in ["2", "4", "6"].iter().enumerate() {
+        let rows = &experiments[1 + block * 50..1 + (block + 1) * 50];
+        assert!(rows.iter().all(|row| row[1] == *delay));
+        // The same futures at every grid point.
+        assert_eq!(
+            rows.iter().map(|r| r[2..].to_vec()).collect::<Vec<_>>(),
+            experiments[1..51].iter().map(|r| r[2..].to_vec()).collect::<Vec<_>>()
+        );
+    }
+    let manifest = fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"intervention\": \"patient hiring\""), "{manifest}");
+    assert!(manifest.contains("\"grid_points\": 3"), "{manifest}");
+
+    let unknown = sweep(&[EXPERIMENT, "-o", out.to_str().expect("utf-8"), "--intervention", "magic"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("faster hiring, patient hiring"), "{}", stderr(&unknown));
+}
+
+#[test]
+fn run_with_an_experiment_applies_its_intervention_from_its_start() {
+    let baseline = fulcrum(&["run", "--experiment", EXPERIMENT, "--vars", "Hiring Delay,Workforce"]);
+    let faster = fulcrum(&[
+        "run",
+        "--experiment",
+        EXPERIMENT,
+        "--intervention",
+        "faster hiring",
+        "--vars",
+        "Hiring Delay,Workforce",
+    ]);
+    assert!(baseline.status.success() && faster.status.success(), "{}{}", stderr(&baseline), stderr(&faster));
+    let parse = |text: String| -> Vec<Vec<String>> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        reader.records().map(|r| r.expect("row").iter().map(str::to_owned).collect()).collect()
+    };
+    let (before, after) = (parse(stdout(&baseline)), parse(stdout(&faster)));
+    for (a, b) in before.iter().zip(&after) {
+        let time: f64 = a[0].parse().expect("time");
+        // The intervention starts in month 12: identical before, faster hiring from then on.
+        if time < 12.0 {
+            assert_eq!(a, b);
+        } else {
+            assert_eq!((a[1].as_str(), b[1].as_str()), ("3", "1.5"), "at {time}");
+        }
+    }
+    assert_ne!(before.last(), after.last());
+}
+
+#[test]
+fn a_sobol_sample_off_a_power_of_two_runs_with_a_warning() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = scratch.path().join("sobol.toml");
+    let model = root().join("models/teacup/model.toml");
+    fs::write(
+        &experiment,
+        format!(
+            "model = {model:?}\n[sampling]\nmethod = \"sobol\"\nruns = 100\n\
+             [[uncertain]]\nname = \"Room Temperature\"\ndistribution = \"uniform\"\nmin = 60\nmax = 80\n\
+             [[outcome]]\nvariable = \"Teacup Temperature\"\n"
+        ),
+    )
+    .expect("written");
+    let output =
+        sweep(&[experiment.to_str().expect("utf-8"), "-o", scratch.path().join("out").to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("W0002"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("128 is"), "{}", stderr(&output));
+}
+
+#[test]
+fn broken_experiments_get_located_diagnostics_before_any_run() {
+    let folder = root().join("tests").join("experiments");
+    let mut cases: Vec<_> = fs::read_dir(&folder)
+        .expect("tests/experiments exists")
+        .map(|entry| entry.expect("readable").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 8, "the experiment corpus has its cases");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    for case in cases {
+        let name = case.file_stem().expect("name").to_string_lossy().into_owned();
+        let relative = format!("tests/experiments/{}", case.file_name().expect("name").to_string_lossy());
+        let out = scratch.path().join(&name);
+        let output = sweep(&[&relative, "-o", out.to_str().expect("utf-8")]);
+        assert_eq!(output.status.code(), Some(1), "{name} must be refused: {}", stderr(&output));
+        assert!(!out.exists(), "{name}: nothing is written for a broken experiment");
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, input_file => &case }, {
+            insta::assert_snapshot!(format!("experiment_{name}"), stderr(&output));
+        });
+    }
+}

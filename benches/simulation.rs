@@ -40,7 +40,7 @@ fn run_many<const L: usize>(model: &CompiledModel, runs: usize) -> f64 {
             batch.set(lane, 0, default * (1.0 + ((first + lane) % 7) as f64 * 0.01));
         }
         let mut keep = |point: &Point<'_, L>| {
-            if point.saved.unwrap_or(0) == last_save {
+            if point.saved == Some(last_save) {
                 for &variable in &kept {
                     total += point.get(variable).iter().sum::<f64>();
                 }

@@ -21,7 +21,13 @@ use fulcrum_sim::CompiledModel;
 type Case = (&'static str, &'static str, [(&'static str, f64, f64); 2], &'static str, u64);
 
 const CASES: [Case; 2] = [
-    ("teacup", "teacup/teacup.xmile", [("Characteristic Time", 5.0, 15.0), ("Room Temperature", 60.0, 80.0)], "Teacup Temperature", 20_000),
+    (
+        "teacup",
+        "teacup/teacup.xmile",
+        [("Characteristic Time", 5.0, 15.0), ("Room Temperature", 60.0, 80.0)],
+        "Teacup Temperature",
+        20_000,
+    ),
     ("sir", "SIR/SIR.xmile", [("contact infectivity", 0.2, 0.4), ("duration", 3.0, 8.0)], "recovered", 2_000),
 ];
 

@@ -66,6 +66,15 @@ impl CliError {
 
 /// Parses the command line, runs the verb, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    // A build for x86-64-v3 (the default, see .cargo/config.toml) on a CPU without AVX2 would
+    // stop at the first vector instruction with no explanation.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    if !std::arch::is_x86_feature_detected!("avx2") {
+        eprintln!(
+            "error: this build of fulcrum needs a CPU with AVX2; rebuild with RUSTFLAGS=\"\" cargo build --release"
+        );
+        return ExitCode::from(4);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

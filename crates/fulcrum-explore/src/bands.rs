@@ -123,6 +123,20 @@ impl Partials {
         partials
     }
 
+    /// The partial sums of finite values, as [`Partials::of`] would give them.
+    pub(crate) fn of_finite(values: &[f64]) -> Partials {
+        let mut partials = Partials::default();
+        let Some(&shift) = values.first() else { return partials };
+        partials.shift = Some(shift);
+        let mut chunks = values.chunks_exact(PARTIALS);
+        for chunk in chunks.by_ref() {
+            partials.add_finite(&std::array::from_fn(|lane| chunk[lane]), shift);
+        }
+        let rest = chunks.remainder();
+        partials.add_some(&std::array::from_fn(|lane| rest.get(lane).copied().unwrap_or(f64::NAN)), shift);
+        partials
+    }
+
     /// Adds sixteen finite values, one per partial; written so that it vectorizes.
     #[inline]
     fn add_finite(&mut self, values: &[f64; PARTIALS], shift: f64) {
@@ -328,8 +342,25 @@ fn interpolate(n: u64, probabilities: &[f64], value_at: impl Fn(u64) -> f64) -> 
 
 /// Type-7 quantiles of finite values in any order.
 pub fn quantiles_of(values: &[f64], probabilities: &[f64]) -> Vec<f64> {
+    quantiles_with(values, probabilities, &mut Scratch::default())
+}
+
+/// Buffers of the exact quantile computation, reused from point to point.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    values: Vec<f64>,
+    keys: Vec<u64>,
+    counts: Vec<u32>,
+    slots: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+fn quantiles_with(values: &[f64], probabilities: &[f64], scratch: &mut Scratch) -> Vec<f64> {
     let ranks = quantile_ranks(values.len() as u64, probabilities);
-    let found = order_statistics(values, &ranks);
+    let found = order_statistics(values, &ranks, scratch);
     interpolate(values.len() as u64, probabilities, |rank| ranks.binary_search(&rank).map_or(f64::NAN, |i| found[i]))
 }
 
@@ -337,16 +368,18 @@ pub fn quantiles_of(values: &[f64], probabilities: &[f64]) -> Vec<f64> {
 const MAX_SELECT_BUCKET_BITS: u32 = 16;
 
 /// The values of the given ranks (ascending, distinct, each below `values.len()`), by radix
-/// selection on the values' ordered bits: one pass finds the key range, one counts the values
-/// in about n/8 buckets across it (at most 2^16), which places every rank in a bucket, and one
-/// gathers the keys of those few buckets, where a quickselect finishes. Three linear passes
-/// instead of sorting.
-fn order_statistics(values: &[f64], ranks: &[u64]) -> Vec<f64> {
-    let mut keys: Vec<u64> = values.iter().map(|v| ordered_bits(*v)).collect();
+/// selection on the values' ordered bits: one pass turns values into keys and finds their
+/// range, one counts them in about n/8 buckets across it (at most 2^16), which places every
+/// rank in a bucket, and one gathers the keys of those few buckets, where a quickselect
+/// finishes. Three linear passes instead of sorting.
+fn order_statistics(values: &[f64], ranks: &[u64], scratch: &mut Scratch) -> Vec<f64> {
+    let keys = &mut scratch.keys;
+    keys.clear();
+    keys.extend(values.iter().map(|v| ordered_bits(*v)));
     let (low, high) = keys.iter().fold((u64::MAX, 0), |(low, high), &key| (low.min(key), high.max(key)));
     if keys.len() < 1 << 12 || low == high {
         let mut found = vec![0; ranks.len()];
-        select_ranks(&mut keys, ranks, 0, &mut found);
+        select_ranks(keys, ranks, 0, &mut found);
         return found.into_iter().map(from_ordered_bits).collect();
     }
     let bucket_bits = (keys.len() / 8).max(2).ilog2().min(MAX_SELECT_BUCKET_BITS);
@@ -354,8 +387,10 @@ fn order_statistics(values: &[f64], ranks: &[u64]) -> Vec<f64> {
     let shift = (64 - (high - low).leading_zeros()).saturating_sub(bucket_bits);
     let mask = (1usize << bucket_bits) - 1;
     let bucket_of = |key: u64| ((key - low) >> shift) as usize & mask;
-    let mut counts = vec![0u32; mask + 1];
-    for &key in &keys {
+    let counts = &mut scratch.counts;
+    counts.clear();
+    counts.resize(mask + 1, 0);
+    for &key in keys.iter() {
         counts[bucket_of(key)] += 1;
     }
     // Each rank's bucket and the rank of that bucket's first value.
@@ -374,14 +409,16 @@ fn order_statistics(values: &[f64], ranks: &[u64]) -> Vec<f64> {
         }
         below += u64::from(count);
     }
-    let mut slot_of = vec![0u8; mask + 1];
+    let slots = &mut scratch.slots;
+    slots.clear();
+    slots.resize(mask + 1, 0);
     let mut gathered: Vec<Vec<u64>> = Vec::with_capacity(targets.len());
     for (slot, &(bucket, _)) in targets.iter().enumerate() {
-        slot_of[bucket] = slot as u8 + 1;
+        slots[bucket] = slot as u8 + 1;
         gathered.push(Vec::with_capacity(counts[bucket] as usize));
     }
-    for &key in &keys {
-        let slot = slot_of[bucket_of(key)];
+    for &key in keys.iter() {
+        let slot = slots[bucket_of(key)];
         if slot != 0 {
             gathered[usize::from(slot) - 1].push(key);
         }
@@ -487,18 +524,24 @@ impl BandReducer {
             .into_par_iter()
             .map(|point| {
                 let (moments, quantiles) = match &quantiles {
-                    Quantiles::Exact { values, block_runs } => {
-                        let mut finite: Vec<f64> = Vec::new();
+                    Quantiles::Exact { values, block_runs } => SCRATCH.with_borrow_mut(|scratch| {
+                        // Each thread keeps its buffers from point to point.
+                        let mut finite = std::mem::take(&mut scratch.values);
+                        finite.clear();
                         for block in values.chunks(points * block_runs) {
                             let row = block.get(point * block_runs..(point + 1) * block_runs).unwrap_or_default();
+                            // Failed runs are rare: copy whole rows unless they have one.
                             if all_finite(row) {
                                 finite.extend_from_slice(row);
                             } else {
                                 finite.extend(row.iter().filter(|v| !v.is_nan()));
                             }
                         }
-                        (Partials::of(&finite).moments(), quantiles_of(&finite, &PROBABILITIES))
-                    }
+                        let found =
+                            (Partials::of_finite(&finite).moments(), quantiles_with(&finite, &PROBABILITIES, scratch));
+                        scratch.values = finite;
+                        found
+                    }),
                     Quantiles::Sketch(histograms) => {
                         let mut histogram = LogHistogram::<u64>::default();
                         for set in histograms {

@@ -18,6 +18,7 @@ pub mod experiment;
 pub mod outcome;
 mod permutation;
 pub mod sobol;
+mod store;
 pub mod sweep;
 
 pub use design::{Design, Factor, FactorKind, Sampler};

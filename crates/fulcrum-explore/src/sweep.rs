@@ -20,6 +20,7 @@ use crate::bands::{
 use crate::design::Design;
 use crate::experiment::Setting;
 use crate::outcome::{Accumulator, Outcome, Statistic};
+use crate::store::ValueStore;
 
 /// Runs per block: the unit of work and of reduction.
 pub const BLOCK_RUNS: u64 = 1024;
@@ -103,6 +104,9 @@ pub enum SweepError {
     /// The sink failed.
     #[error(transparent)]
     Output(#[from] std::io::Error),
+    /// The memory for exact band quantiles could not be had.
+    #[error("cannot reserve memory for exact band quantiles: {0}")]
+    Memory(std::io::Error),
 }
 
 /// Blocks per wave for each thread: enough to keep every thread busy to the end of a wave.
@@ -151,17 +155,15 @@ impl Sweep<'_> {
             self.runs.start / BLOCK_RUNS..(self.runs.end - 1) / BLOCK_RUNS + 1
         };
         // For exact quantiles every band value is kept, each block in its own stretch, which
-        // the block's worker fills; zeroed memory is only committed as it is written.
+        // the block's worker fills; the memory is only committed as it is written.
         let block_values = self.bands.len() * self.model.axis().save_count() * BLOCK_RUNS as usize;
-        let mut values = if method == QuantileMethod::Exact {
-            vec![0.0; block_values * (blocks.end - blocks.start) as usize]
-        } else {
-            vec![]
-        };
+        let exact_values =
+            if method == QuantileMethod::Exact { block_values * (blocks.end - blocks.start) as usize } else { 0 };
+        let mut store = ValueStore::zeroed(exact_values).map_err(SweepError::Memory)?;
         let wave = wave.max(1);
         let mut pending: Vec<BlockResult> = Vec::new();
         let mut next = blocks.start;
-        let mut stretches = values.chunks_mut(block_values.max(1));
+        let mut stretches = store.values_mut().chunks_mut(block_values.max(1));
         while next < blocks.end || !pending.is_empty() {
             let this_wave = next..(next + wave as u64).min(blocks.end);
             next = this_wave.end;
@@ -182,7 +184,7 @@ impl Sweep<'_> {
             pending = computed?;
         }
         let quantiles = match method {
-            QuantileMethod::Exact => Quantiles::Exact { values: &values, block_runs: BLOCK_RUNS as usize },
+            QuantileMethod::Exact => Quantiles::Exact { values: store.values(), block_runs: BLOCK_RUNS as usize },
             QuantileMethod::Sketch => Quantiles::Sketch(
                 workers
                     .into_inner()

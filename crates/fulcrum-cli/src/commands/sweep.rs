@@ -93,6 +93,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         SweepError::Output(error) => {
             CliError::Io(anyhow::anyhow!("cannot write to {}: {error}", args.output.display()))
         }
+        SweepError::Memory(error) => CliError::Io(anyhow::anyhow!("{error}; --quantiles sketch needs far less")),
     })?;
     bar.0.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();

@@ -2,7 +2,7 @@
 //! system-dynamics test suite, as `fulcrum sweep` runs them but without files: random futures of
 //! two constants, a final-value outcome, and bands of that outcome's variable.
 //!
-//! `cargo bench --bench sweep`; throughput is runs per second on the machine's cores. The
+//! `cargo bench --bench sweep`; throughput is runs per second on one thread and on two. The
 //! models come from `../shared/conformance` (or `FULCRUM_CONFORMANCE_DIR`); without them the
 //! benchmark says so and does nothing. `benches/sweep.sh` measures the whole command instead.
 
@@ -86,13 +86,16 @@ fn sweeps(c: &mut Criterion) {
             quantiles: None,
         };
         group.throughput(Throughput::Elements(runs));
-        group.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| {
-                let mut count = Count(0);
-                sweep.run(&mut count, &Silent).expect("runs");
-                assert_eq!(count.0, runs);
-            })
-        });
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+            group.bench_function(BenchmarkId::new(name, format!("{threads} threads")), |b| {
+                b.iter(|| {
+                    let mut count = Count(0);
+                    pool.install(|| sweep.run(&mut count, &Silent)).expect("runs");
+                    assert_eq!(count.0, runs);
+                })
+            });
+        }
     }
     group.finish();
 }

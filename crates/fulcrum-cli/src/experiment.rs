@@ -89,7 +89,8 @@ impl Prepared {
             .plan
             .baseline
             .iter()
-            .filter(|base| !chosen.settings.iter().any(|s| s.constant == base.constant))
+            // A value from the start replaces the baseline; one from a later time follows it.
+            .filter(|base| !chosen.settings.iter().any(|s| s.constant == base.constant && s.from.is_none()))
             .copied()
             .collect();
         settings.extend(chosen.settings.iter().copied());

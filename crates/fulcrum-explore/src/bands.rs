@@ -104,23 +104,35 @@ impl Default for Partials {
 impl Partials {
     /// The partial sums of a row of values in run order, NaN where a run failed: value `i`
     /// goes to partial `i % PARTIALS`, shifted by the first value that is not NaN.
+    #[cfg(test)]
     pub(crate) fn of(values: &[f64]) -> Partials {
         let mut partials = Partials::default();
-        let Some(&shift) = values.iter().find(|value| !value.is_nan()) else { return partials };
-        partials.shift = Some(shift);
+        partials.add_row(values);
+        partials
+    }
+
+    /// Adds the next runs' values (NaN where a run failed). Every row but a block's last must
+    /// be a whole number of [`PARTIALS`] long, so that each row starts at partial 0.
+    pub(crate) fn add_row(&mut self, values: &[f64]) {
+        let shift = match self.shift {
+            Some(shift) => shift,
+            None => match values.iter().find(|value| !value.is_nan()) {
+                Some(&shift) => *self.shift.insert(shift),
+                None => return,
+            },
+        };
         let mut chunks = values.chunks_exact(PARTIALS);
         let whole_row_finite = all_finite(values);
         for chunk in chunks.by_ref() {
             let lanes: [f64; PARTIALS] = std::array::from_fn(|lane| chunk[lane]);
             if whole_row_finite || all_finite(&lanes) {
-                partials.add_finite(&lanes, shift);
+                self.add_finite(&lanes, shift);
             } else {
-                partials.add_some(&lanes, shift);
+                self.add_some(&lanes, shift);
             }
         }
         let rest = chunks.remainder();
-        partials.add_some(&std::array::from_fn(|lane| rest.get(lane).copied().unwrap_or(f64::NAN)), shift);
-        partials
+        self.add_some(&std::array::from_fn(|lane| rest.get(lane).copied().unwrap_or(f64::NAN)), shift);
     }
 
     /// The partial sums of finite values, as [`Partials::of`] would give them.
@@ -359,6 +371,9 @@ thread_local! {
 }
 
 fn quantiles_with(values: &[f64], probabilities: &[f64], scratch: &mut Scratch) -> Vec<f64> {
+    if values.is_empty() {
+        return vec![f64::NAN; probabilities.len()];
+    }
     let ranks = quantile_ranks(values.len() as u64, probabilities);
     let found = order_statistics(values, &ranks, scratch);
     interpolate(values.len() as u64, probabilities, |rank| ranks.binary_search(&rank).map_or(f64::NAN, |i| found[i]))
@@ -524,12 +539,14 @@ impl BandReducer {
             .into_par_iter()
             .map(|point| {
                 let (moments, quantiles) = match &quantiles {
-                    Quantiles::Exact { values, block_runs } => SCRATCH.with_borrow_mut(|scratch| {
+                    Quantiles::Exact { values, blocks } => SCRATCH.with_borrow_mut(|scratch| {
                         // Each thread keeps its buffers from point to point.
                         let mut finite = std::mem::take(&mut scratch.values);
                         finite.clear();
-                        for block in values.chunks(points * block_runs) {
-                            let row = block.get(point * block_runs..(point + 1) * block_runs).unwrap_or_default();
+                        let mut start = 0;
+                        for &runs in blocks {
+                            let row = values.get(start + point * runs..start + (point + 1) * runs).unwrap_or_default();
+                            start += points * runs;
                             // Failed runs are rare: copy whole rows unless they have one.
                             if all_finite(row) {
                                 finite.extend_from_slice(row);
@@ -579,11 +596,10 @@ fn all_finite(values: &[f64]) -> bool {
 pub(crate) enum Quantiles<'a> {
     /// Every value, block by block.
     Exact {
-        /// `values[(block * points + point) * block_runs + run]`; NaN for a failed run and
-        /// past the last run of a block.
+        /// Each block's stretch in turn, `stretch[point * runs + run]`; NaN for a failed run.
         values: &'a [f64],
-        /// Runs per block.
-        block_runs: usize,
+        /// Runs in each block.
+        blocks: Vec<usize>,
     },
     /// Histograms, sets of one per point, from the workers.
     Sketch(Vec<Vec<LogHistogram>>),
@@ -623,6 +639,7 @@ mod tests {
         }
         assert_eq!(quantiles_of_sorted(&[7.0], &[0.05, 0.95]), [7.0, 7.0]);
         assert!(quantiles_of_sorted(&[], &[0.5])[0].is_nan());
+        assert!(quantiles_of(&[], &PROBABILITIES).iter().all(|q| q.is_nan()));
     }
 
     #[test]

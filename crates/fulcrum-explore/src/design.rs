@@ -80,7 +80,7 @@ pub struct Design {
 pub const MAX_RUNS: u64 = 1 << 40;
 
 impl Design {
-    /// Grid points (1 without a grid).
+    /// Grid points (1 without a grid); `u64::MAX` if there are more than that.
     pub fn grid_points(&self) -> u64 {
         self.factors
             .iter()
@@ -88,10 +88,11 @@ impl Design {
                 FactorKind::Values(values) => values.len() as u64,
                 FactorKind::Uncertain(_) => 1,
             })
-            .product()
+            .try_fold(1u64, u64::checked_mul)
+            .unwrap_or(u64::MAX)
     }
 
-    /// Runs in the design.
+    /// Runs in the design (saturating: a plan refuses designs past [`MAX_RUNS`]).
     pub fn runs(&self) -> u64 {
         self.grid_points().saturating_mul(self.samples)
     }

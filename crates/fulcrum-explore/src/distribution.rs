@@ -1,7 +1,8 @@
 //! Distributions of uncertain parameters, used through their inverse cumulative distribution
 //! functions: every sampler produces uniform numbers, and `quantile` turns them into values.
 
-use statrs::distribution::{Beta, ContinuousCDF, Normal};
+use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::function::beta::{checked_beta_reg, ln_beta};
 
 /// A distribution an uncertain parameter is drawn from.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +66,9 @@ pub enum Distribution {
     },
 }
 
+/// Largest beta shape parameter accepted.
+const MAX_BETA_SHAPE: f64 = 100_000.0;
+
 impl Distribution {
     /// A discrete distribution from values and optional weights.
     pub fn discrete(values: Vec<f64>, weights: Option<Vec<f64>>) -> Result<Distribution, String> {
@@ -78,10 +82,13 @@ impl Distribution {
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
             return Err("weights must be finite and not negative".to_owned());
         }
-        let total: f64 = weights.iter().sum();
-        if total <= 0.0 {
+        // Scaled by the largest first, so that huge weights cannot overflow the total.
+        let largest = weights.iter().copied().fold(0.0, f64::max);
+        if largest <= 0.0 {
             return Err("weights must not all be zero".to_owned());
         }
+        let weights: Vec<f64> = weights.iter().map(|w| w / largest).collect();
+        let total: f64 = weights.iter().sum();
         let mut running = 0.0;
         let mut cumulative: Vec<f64> = weights
             .iter()
@@ -98,6 +105,17 @@ impl Distribution {
 
     /// Why the parameters are impossible, if they are.
     pub fn problem(&self) -> Option<String> {
+        if let Some(problem) = self.parameter_problem() {
+            return Some(problem);
+        }
+        // Possible parameters can still give values no run can use (a range wider than the
+        // largest double, say): the extremes the samplers reach must be finite.
+        let extremes = [0.0, 0.5, 1.0].map(|u| self.quantile(u));
+        (!extremes.iter().all(|value| value.is_finite()))
+            .then(|| "gives values too large to be numbers; narrow its parameters".to_owned())
+    }
+
+    fn parameter_problem(&self) -> Option<String> {
         let finite = |values: &[f64]| values.iter().all(|v| v.is_finite());
         match self {
             Distribution::Uniform { min, max } => {
@@ -127,6 +145,13 @@ impl Distribution {
             Distribution::Beta { alpha, beta, min, max } => {
                 if !finite(&[*alpha, *beta]) || *alpha <= 0.0 || *beta <= 0.0 {
                     return Some(format!("alpha and beta must be positive (got {alpha}, {beta})"));
+                }
+                // The inverse of the incomplete beta function does not converge for larger
+                // shapes; a beta that narrow is a normal for every practical purpose.
+                if *alpha > MAX_BETA_SHAPE || *beta > MAX_BETA_SHAPE {
+                    return Some(format!(
+                        "alpha and beta must be at most {MAX_BETA_SHAPE} (got {alpha}, {beta}); use a normal for so narrow a distribution"
+                    ));
                 }
                 (!finite(&[*min, *max]) || min >= max).then(|| format!("min ({min}) must be below max ({max})"))
             }
@@ -163,10 +188,7 @@ impl Distribution {
                 (mu + sigma_squared.sqrt() * normal_quantile(u)).exp()
             }
             Distribution::LogUniform { min, max } => (min.ln() + u * (max.ln() - min.ln())).exp(),
-            Distribution::Beta { alpha, beta, min, max } => {
-                let fraction = Beta::new(*alpha, *beta).map_or(f64::NAN, |b| b.inverse_cdf(u));
-                min + (max - min) * fraction
-            }
+            Distribution::Beta { alpha, beta, min, max } => min + (max - min) * beta_quantile(*alpha, *beta, u),
             Distribution::Discrete { values, cumulative } => {
                 let index = cumulative.partition_point(|&c| c <= u).min(values.len() - 1);
                 values[index]
@@ -178,6 +200,35 @@ impl Distribution {
     pub fn median(&self) -> f64 {
         self.quantile(0.5)
     }
+}
+
+/// The inverse of the regularized incomplete beta function: safeguarded Newton steps inside a
+/// shrinking bracket. statrs's own inverse can fail to converge or panic for extreme shapes and
+/// probabilities, so this one only asks statrs for the function itself.
+fn beta_quantile(alpha: f64, beta: f64, u: f64) -> f64 {
+    let (mut low, mut high) = (0.0f64, 1.0f64);
+    let log_normaliser = ln_beta(alpha, beta);
+    let mut x = alpha / (alpha + beta);
+    for _ in 0..200 {
+        let Ok(cdf) = checked_beta_reg(alpha, beta, x) else { return f64::NAN };
+        let gap = cdf - u;
+        if gap == 0.0 {
+            return x;
+        }
+        if gap < 0.0 {
+            low = x;
+        } else {
+            high = x;
+        }
+        let density = ((alpha - 1.0) * x.ln() + (beta - 1.0) * (1.0 - x).ln() - log_normaliser).exp();
+        let newton = x - gap / density;
+        let next = if newton > low && newton < high { newton } else { low / 2.0 + high / 2.0 };
+        if (next - x).abs() <= f64::EPSILON * x.abs().max(f64::MIN_POSITIVE) || high - low <= f64::EPSILON * high {
+            return next;
+        }
+        x = next;
+    }
+    x
 }
 
 fn standard_normal() -> Normal {
@@ -206,6 +257,10 @@ mod tests {
             (Distribution::LogUniform { min: 1.0, max: 100.0 }, 0.5, 10.0),
             (Distribution::Beta { alpha: 1.0, beta: 1.0, min: 10.0, max: 20.0 }, 0.3, 13.0),
             (Distribution::Beta { alpha: 2.0, beta: 2.0, min: 0.0, max: 1.0 }, 0.5, 0.5),
+            // Beta(4, 6) at 0.9, from its binomial-sum CDF solved by bisection; Beta(1/2, 1/2) is
+            // the arcsine law, sin(pi u / 2)^2.
+            (Distribution::Beta { alpha: 4.0, beta: 6.0, min: 0.0, max: 1.0 }, 0.9, 0.5994204894083328),
+            (Distribution::Beta { alpha: 0.5, beta: 0.5, min: 0.0, max: 1.0 }, 0.1, 0.024471741852423214),
         ];
         for (distribution, u, expected) in cases {
             assert_relative_eq!(distribution.quantile(u), expected, max_relative = 1e-9);
@@ -213,6 +268,23 @@ mod tests {
         // The median of a log-normal with mean m and sd s is m / sqrt(1 + s²/m²).
         let lognormal = Distribution::LogNormal { mean: 10.0, sd: 3.0 };
         assert_relative_eq!(lognormal.median(), 10.0 / 1.09f64.sqrt(), max_relative = 1e-12);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_beta_quantile_inverts_the_incomplete_beta_function(
+            log_alpha in -3.0f64..5.0,
+            log_beta in -3.0f64..5.0,
+            u in 0.0f64..1.0,
+        ) {
+            let (alpha, beta) = (10f64.powf(log_alpha), 10f64.powf(log_beta));
+            let x = beta_quantile(alpha, beta, u);
+            proptest::prop_assert!((0.0..=1.0).contains(&x));
+            // The true quantile lies within 1e-12 of x (near 0 and 1 it may not be a double).
+            let cdf = |x: f64| checked_beta_reg(alpha, beta, x.clamp(0.0, 1.0)).unwrap_or(f64::NAN);
+            let (below, above) = (cdf(x - 1e-12), cdf(x + 1e-12));
+            proptest::prop_assert!(below <= u + 1e-9 && above >= u - 1e-9, "alpha {} beta {} u {} x {}", alpha, beta, u, x);
+        }
     }
 
     #[test]
@@ -234,6 +306,9 @@ mod tests {
         assert!(Distribution::discrete(vec![], None).is_err());
         assert!(Distribution::discrete(vec![1.0], Some(vec![0.0])).is_err());
         assert!(Distribution::discrete(vec![1.0, 2.0], Some(vec![1.0])).is_err());
+        // Huge weights are proportions like any others.
+        let huge = Distribution::discrete(vec![1.0, 2.0], Some(vec![1e308, 1e308])).expect("valid");
+        assert_eq!([0.25, 0.75].map(|u| huge.quantile(u)), [1.0, 2.0]);
     }
 
     #[test]
@@ -247,10 +322,20 @@ mod tests {
             Distribution::LogUniform { min: 0.0, max: 1.0 },
             Distribution::Beta { alpha: 0.0, beta: 1.0, min: 0.0, max: 1.0 },
             Distribution::Discrete { values: vec![f64::NAN], cumulative: vec![1.0] },
+            Distribution::Uniform { min: -1e308, max: 1e308 },
+            Distribution::Triangular { min: -1e308, mode: 0.0, max: 1e308 },
+            Distribution::LogNormal { mean: 1e-300, sd: 1e300 },
+            Distribution::Beta { alpha: 1e7, beta: 1.0, min: 0.0, max: 1.0 },
         ];
         for distribution in problems {
             assert!(distribution.problem().is_some(), "{distribution:?}");
         }
         assert_eq!(Distribution::Uniform { min: 1.0, max: 1.0 }.problem(), None);
+        // The largest shapes accepted still invert quickly.
+        for (alpha, beta) in [(1e5, 1.0), (1.0, 1e5), (1e5, 1e5), (0.01, 1e5)] {
+            let narrow = Distribution::Beta { alpha, beta, min: 0.0, max: 1.0 };
+            assert_eq!(narrow.problem(), None);
+            assert!((0..100).map(|i| narrow.quantile(f64::from(i) / 100.0)).all(f64::is_finite));
+        }
     }
 }

@@ -360,6 +360,8 @@ impl Reader<'_> {
                 grid.push(GridAxis { name: name.get_ref().to_string(), values, span: Some(span_of(name)) });
             }
         }
+        // Axes in the order the file gives them (the table itself is kept sorted by name).
+        grid.sort_by_key(|axis| axis.span.map(|span| span.start()));
         grid
     }
 
@@ -824,7 +826,15 @@ impl Experiment {
             Sampler::Grid { levels } => (levels as u64).checked_pow(uncertain_count as u32).unwrap_or(u64::MAX),
             _ => self.sampling.runs,
         };
-        if self.sampling.sampler == Sampler::Sobol && !samples.is_power_of_two() {
+        if self.sampling.sampler == Sampler::Sobol && samples > crate::sobol::MAX_POINTS {
+            binder.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("Sobol sampling gives at most {} distinct points", crate::sobol::MAX_POINTS),
+                )
+                .at(self.sampling.runs_span),
+            );
+        } else if self.sampling.sampler == Sampler::Sobol && !samples.is_power_of_two() {
             binder.report(
                 Diagnostic::new(
                     Code::UnbalancedSample,
@@ -1004,6 +1014,19 @@ impl Binder<'_> {
                 );
             }
             settings.push(Setting { constant, value: *value, from: intervention.start });
+        }
+        let axis = self.model.axis();
+        if let Some(start) = intervention.start.filter(|start| *start > axis.time_at(axis.steps) + axis.dt / 2.0) {
+            self.report(
+                Diagnostic::new(
+                    Code::StartsAfterRun,
+                    format!(
+                        "intervention `{}` starts at {start}, after the run ends ({}); it changes nothing",
+                        intervention.name, axis.stop
+                    ),
+                )
+                .at(intervention.span),
+            );
         }
         BoundIntervention { name: intervention.name.clone(), settings, cost: intervention.cost }
     }

@@ -15,7 +15,7 @@ use fulcrum_sim::{Batch, CompiledModel, Failure, LANES, Observer, Point, SimErro
 use rayon::prelude::*;
 
 use crate::bands::{
-    BandReducer, BandRow, LogHistogram, MAX_WORKER_VALUES, Moments, Partials, QuantileMethod, Quantiles,
+    BandReducer, BandRow, LogHistogram, MAX_WORKER_VALUES, Moments, PARTIALS, Partials, QuantileMethod, Quantiles,
 };
 use crate::design::Design;
 use crate::experiment::Setting;
@@ -109,6 +109,10 @@ pub enum SweepError {
     Memory(std::io::Error),
 }
 
+/// Band values a worker's sketch stretch holds (32 MiB): fewer runs per fold for models with
+/// very many saved times.
+const STRETCH_VALUES: usize = 1 << 22;
+
 /// Blocks per wave for each thread: enough to keep every thread busy to the end of a wave.
 const BLOCKS_PER_THREAD: usize = 4;
 
@@ -122,6 +126,17 @@ impl Sweep<'_> {
     pub fn band_values(&self) -> u64 {
         let points = (self.bands.len() * self.model.axis().save_count()) as u64;
         (self.runs.end - self.runs.start).saturating_mul(points)
+    }
+
+    /// The runs of block `index` that this sweep runs.
+    fn block_runs(&self, index: u64) -> Range<u64> {
+        (index * BLOCK_RUNS).max(self.runs.start)..((index + 1) * BLOCK_RUNS).min(self.runs.end)
+    }
+
+    /// How many runs block `index` has in this sweep.
+    fn block_len(&self, index: u64) -> usize {
+        let runs = self.block_runs(index);
+        (runs.end - runs.start) as usize
     }
 
     /// How the quantiles of this sweep's bands are computed.
@@ -154,20 +169,28 @@ impl Sweep<'_> {
         } else {
             self.runs.start / BLOCK_RUNS..(self.runs.end - 1) / BLOCK_RUNS + 1
         };
-        // For exact quantiles every band value is kept, each block in its own stretch, which
-        // the block's worker fills; the memory is only committed as it is written.
-        let block_values = self.bands.len() * self.model.axis().save_count() * BLOCK_RUNS as usize;
-        let exact_values =
-            if method == QuantileMethod::Exact { block_values * (blocks.end - blocks.start) as usize } else { 0 };
+        // For exact quantiles every band value is kept: block by block in run order, each
+        // block's stretch `points × its runs`, which the block's worker fills. The memory is
+        // only committed as it is written.
+        let points = self.bands.len() * self.model.axis().save_count();
+        let stretch_of = |block: u64| self.block_len(block) * points;
+        let exact_values = if method == QuantileMethod::Exact { self.band_values() as usize } else { 0 };
         let mut store = ValueStore::zeroed(exact_values).map_err(SweepError::Memory)?;
         let wave = wave.max(1);
         let mut pending: Vec<BlockResult> = Vec::new();
         let mut next = blocks.start;
-        let mut stretches = store.values_mut().chunks_mut(block_values.max(1));
+        let mut unfilled = store.values_mut();
         while next < blocks.end || !pending.is_empty() {
             let this_wave = next..(next + wave as u64).min(blocks.end);
             next = this_wave.end;
-            let stretches: Vec<&mut [f64]> = stretches.by_ref().take(this_wave.clone().count()).collect();
+            let mut stretches = Vec::new();
+            if method == QuantileMethod::Exact {
+                for block in this_wave.clone() {
+                    let (stretch, rest) = std::mem::take(&mut unfilled).split_at_mut(stretch_of(block));
+                    stretches.push(stretch);
+                    unfilled = rest;
+                }
+            }
             let (computed, written) = rayon::join(
                 || self.compute(this_wave, stretches, &workers, method, progress),
                 || -> Result<u64, SweepError> {
@@ -184,7 +207,9 @@ impl Sweep<'_> {
             pending = computed?;
         }
         let quantiles = match method {
-            QuantileMethod::Exact => Quantiles::Exact { values: store.values(), block_runs: BLOCK_RUNS as usize },
+            QuantileMethod::Exact => {
+                Quantiles::Exact { values: store.values(), blocks: blocks.map(|block| self.block_len(block)).collect() }
+            }
             QuantileMethod::Sketch => Quantiles::Sketch(
                 workers
                     .into_inner()
@@ -243,8 +268,9 @@ struct Worker<'s, const L: usize> {
     band_values: Vec<[f64; L]>,
     /// Kept values of the current batch: `[save * keep + variable][lane]`.
     kept_values: Vec<[f64; L]>,
-    /// For sketched quantiles, the current block's band values (see [`Worker::block`]).
+    /// For sketched quantiles, band values of up to `stretch_width` runs (see [`Worker::block`]).
     stretch: Vec<f64>,
+    stretch_width: usize,
     /// For sketched quantiles, this worker's histogram of each point, and the values in them.
     histograms: Vec<LogHistogram>,
     counted: u64,
@@ -264,6 +290,10 @@ impl<'s, const L: usize> Worker<'s, L> {
         }
         let saves = sweep.model.axis().save_count();
         let points = sweep.bands.len() * saves;
+        // A whole number of batches and of the partial sums' width, so that batches fill it
+        // exactly and every fold starts on partial 0.
+        let unit = PARTIALS * L / gcd(PARTIALS, L);
+        let stretch_width = (STRETCH_VALUES / points.max(1)).clamp(1, BLOCK_RUNS as usize).div_ceil(unit) * unit;
         Ok(Worker {
             sweep,
             batch,
@@ -271,7 +301,8 @@ impl<'s, const L: usize> Worker<'s, L> {
             accumulators: Vec::with_capacity(sweep.outcomes.len()),
             band_values: vec![[0.0; L]; points],
             kept_values: vec![[0.0; L]; saves * sweep.keep.len()],
-            stretch: if method == QuantileMethod::Sketch { vec![0.0; points * BLOCK_RUNS as usize] } else { vec![] },
+            stretch: if method == QuantileMethod::Sketch { vec![0.0; points * stretch_width] } else { vec![] },
+            stretch_width,
             histograms: if method == QuantileMethod::Sketch { vec![LogHistogram::default(); points] } else { vec![] },
             counted: 0,
             keys: Vec::with_capacity(BLOCK_RUNS as usize),
@@ -279,15 +310,15 @@ impl<'s, const L: usize> Worker<'s, L> {
         })
     }
 
-    /// Runs block `index`. Band values go to `values`, the block's stretch of the sweep's
-    /// store when quantiles are exact, else to the worker's own, which is reduced to moments and
-    /// histograms at the end of the block: `values[point * BLOCK_RUNS + run]`, NaN for failed
-    /// runs and past the last run. Point by point, a block's values stay in cache.
-    fn block(&mut self, index: u64, values: Option<&mut [f64]>) -> BlockResult {
+    /// Runs block `index`. With exact quantiles, band values go to `values`, the block's
+    /// stretch of the sweep's store (`values[point * runs + run]`, NaN for a failed run). With
+    /// sketched ones they go to the worker's own stretch, a few hundred runs wide, which is
+    /// folded into moments and histograms point by point whenever it fills, so that one point's
+    /// histogram stays in cache while its values go in.
+    fn block(&mut self, index: u64, mut values: Option<&mut [f64]>) -> BlockResult {
         let sweep = self.sweep;
-        let first = (index * BLOCK_RUNS).max(sweep.runs.start);
-        let end = ((index + 1) * BLOCK_RUNS).min(sweep.runs.end);
-        let len = (end - first) as usize;
+        let runs = sweep.block_runs(index);
+        let (first, len) = (runs.start, (runs.end - runs.start) as usize);
         let factors = sweep.design.factors.len();
         let saves = sweep.model.axis().save_count();
         let points = self.band_values.len();
@@ -300,15 +331,10 @@ impl<'s, const L: usize> Worker<'s, L> {
             failures: Vec::new(),
             kept: vec![0.0; len * saves * keep],
         };
-        let exact = values.is_some();
-        let stretch = match values {
-            Some(values) => values,
-            None => &mut self.stretch,
-        };
-        let block_runs = BLOCK_RUNS as usize;
-        for point in 0..points {
-            stretch[point * block_runs + len..(point + 1) * block_runs].fill(f64::NAN);
-        }
+        let mut partials = vec![Partials::default(); if values.is_some() { 0 } else { points }];
+        // The worker's stretch holds runs `folded..folded + width` of the block.
+        let width = self.stretch_width;
+        let mut folded = 0;
 
         for offset in (0..len).step_by(L) {
             let lanes = L.min(len - offset);
@@ -336,31 +362,42 @@ impl<'s, const L: usize> Worker<'s, L> {
                     block.kept[run * saves * keep + index] = lane_values[lane];
                 }
             }
+            let (stretch, row, start) = match values.as_deref_mut() {
+                Some(values) => (values, len, offset),
+                None => (&mut self.stretch[..], width, offset - folded),
+            };
             for (point, lane_values) in self.band_values.iter().enumerate() {
-                let start = point * block_runs + offset;
                 for lane in 0..lanes {
-                    stretch[start + lane] = if failures[lane].is_none() { lane_values[lane] } else { f64::NAN };
+                    let value = if failures[lane].is_none() { lane_values[lane] } else { f64::NAN };
+                    stretch[point * row + start + lane] = value;
                 }
+            }
+            let filled = offset + lanes - folded;
+            if values.is_none() && (filled == width || offset + lanes == len) {
+                for (point, histogram) in self.histograms.iter_mut().enumerate() {
+                    let row = &self.stretch[point * width..point * width + filled];
+                    partials[point].add_row(row);
+                    histogram.insert_all(row, &mut self.keys);
+                }
+                folded += filled;
             }
         }
         // Exact quantiles take the moments from the stored values at the end.
-        let mut moments = Vec::new();
-        if !exact {
+        let moments = partials.iter().map(Partials::moments).collect();
+        if values.is_none() {
             if self.counted + BLOCK_RUNS > MAX_WORKER_VALUES {
                 let empty = vec![LogHistogram::default(); points];
                 self.full.push(std::mem::replace(&mut self.histograms, empty));
                 self.counted = 0;
             }
             self.counted += len as u64;
-            moments.reserve(points);
-            for (point, histogram) in self.histograms.iter_mut().enumerate() {
-                let row = &stretch[point * block_runs..point * block_runs + len];
-                moments.push(Partials::of(row).moments());
-                histogram.insert_all(row, &mut self.keys);
-            }
         }
         BlockResult { block, moments }
     }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// Sets each lane's inputs and random streams for runs `first..first + lanes`; lanes past the
@@ -401,7 +438,8 @@ fn run_batch<const L: usize>(
     accumulators.clear();
     accumulators.extend(sweep.outcomes.iter().map(|outcome| {
         let target = match outcome.statistic {
-            Statistic::At(time) => ((time - axis.start) / axis.dt).round().max(0.0) as usize,
+            // The plan checked that the time is within the run; the last step may end short of it.
+            Statistic::At(time) => (((time - axis.start) / axis.dt).round().max(0.0) as usize).min(axis.steps),
             _ => 0,
         };
         Accumulator::new(outcome.statistic, target)

@@ -159,20 +159,61 @@ proptest! {
     fn output_is_the_same_for_any_threads_lanes_and_waves(
         samples in 1u64..1600,
         seed in any::<u64>(),
-        sampler in 0usize..3,
+        sampler in 0usize..4,
         sketch in any::<bool>(),
+        skip in 0u64..1100,
     ) {
-        let sampler = [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol][sampler];
+        let sampler = [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol, Sampler::Grid { levels: 7 }][sampler];
+        let samples = if let Sampler::Grid { levels } = sampler { (levels * levels) as u64 } else { samples };
         let setup = Setup::new(sampler, samples, seed);
         let quantiles = Some(if sketch { QuantileMethod::Sketch } else { QuantileMethod::Exact });
-        let sweep = setup.sweep(&[], quantiles);
+        // A slice of the design that starts part-way through a block, as a shard would.
+        let first = skip.min(2 * samples - 1);
+        let sweep = Sweep { runs: first..2 * samples, ..setup.sweep(&[], quantiles) };
         let (reference, reference_summary) = run::<16>(&sweep, 1, 4);
-        prop_assert_eq!(reference.runs.len() as u64, 2 * samples);
+        prop_assert_eq!(reference.runs.len() as u64, 2 * samples - first);
+        prop_assert_eq!(reference.runs.first().copied(), Some(first));
         for (recorded, summary) in [run::<4>(&sweep, 2, 1), run::<1>(&sweep, 3, 7), run::<32>(&sweep, 2, 2)] {
             prop_assert!(recorded == reference, "blocks differ");
             prop_assert_eq!(band_bits(&summary.bands), band_bits(&reference_summary.bands));
         }
     }
+}
+
+#[test]
+fn sketches_of_very_many_saved_times_fold_part_blocks_alike() {
+    // 4,001 saved times of two variables: each worker folds its block in stretches of about
+    // 500 runs, which must not change a bit whatever the lanes, threads or waves.
+    let model = ModelBuilder::new(0.0, 1000.0, 0.25)
+        .stock("Level", "Start", &["Inflow"], &["Outflow"])
+        .flow("Inflow", "Rate * (1 + NORMAL(0, 0.1))")
+        .flow("Outflow", "Level / Residence")
+        .aux("Gap", "Level - Start")
+        .constant("Start", 10.0)
+        .constant("Rate", 2.0)
+        .constant("Residence", 4.0)
+        .build();
+    let compiled = fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles");
+    let design = design(&compiled, Sampler::Random, 700, 4);
+    let outcomes = outcomes(&compiled);
+    let bands = [variable(&compiled, "Level"), variable(&compiled, "Gap")];
+    let sweep = Sweep {
+        model: &compiled,
+        design: &design,
+        settings: &[],
+        outcomes: &outcomes,
+        bands: &bands,
+        keep: &[],
+        runs: 3..1400,
+        quantiles: Some(QuantileMethod::Sketch),
+    };
+    let (reference, reference_summary) = run::<16>(&sweep, 1, 2);
+    for (recorded, summary) in [run::<4>(&sweep, 2, 1), run::<32>(&sweep, 2, 3)] {
+        assert!(recorded == reference);
+        assert_eq!(band_bits(&summary.bands), band_bits(&reference_summary.bands));
+    }
+    assert_eq!(reference_summary.bands.len(), 2 * 4001);
+    assert!(reference_summary.bands.iter().all(|row| row.moments.n == 1397));
 }
 
 #[test]
@@ -350,6 +391,47 @@ fn failed_runs_are_reported_and_left_out_of_bands() {
     let last = summary.bands.last().expect("bands");
     assert_eq!(last.moments.n, 3000 - failed.len() as u64);
     assert!(last.moments.max.is_finite());
+
+    // When every run fails there is nothing to summarise, in either quantile mode.
+    let mut all_fail = design.clone();
+    all_fail.factors[0].kind = FactorKind::Uncertain(Distribution::Uniform { min: 3000.0, max: 4000.0 });
+    for method in [QuantileMethod::Exact, QuantileMethod::Sketch] {
+        let sweep = Sweep { design: &all_fail, runs: 0..100, quantiles: Some(method), ..sweep.clone() };
+        let (recorded, summary) = run::<16>(&sweep, 2, 1);
+        assert_eq!(recorded.failures.len(), 100);
+        let last = summary.bands.last().expect("bands");
+        assert_eq!(last.moments.n, 0);
+        assert!(last.quantiles.iter().all(|q| q.is_nan()), "{method:?}");
+    }
+}
+
+#[test]
+fn at_the_stop_time_is_the_last_step_even_when_dt_does_not_divide_the_run() {
+    // 10 / 0.3 is 33.3 steps: the run ends at 9.9, and at:10 is its last step.
+    let model = ModelBuilder::new(0.0, 10.0, 0.3).stock("S", "0", &["In"], &[]).flow("In", "1").build();
+    let compiled = fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles");
+    let design = Design { factors: vec![], sampler: Sampler::Random, samples: 3, seed: 0 };
+    let s = variable(&compiled, "S");
+    let outcomes: Vec<Outcome> = [Statistic::Final, Statistic::At(10.0), Statistic::At(9.99)]
+        .into_iter()
+        .map(|statistic| Outcome { name: statistic.to_string(), variable: s, statistic, better: None })
+        .collect();
+    let sweep = Sweep {
+        model: &compiled,
+        design: &design,
+        settings: &[],
+        outcomes: &outcomes,
+        bands: &[],
+        keep: &[],
+        runs: 0..3,
+        quantiles: None,
+    };
+    let (recorded, _) = run::<16>(&sweep, 1, 1);
+    let values: Vec<f64> = recorded.outcomes.iter().map(|bits| f64::from_bits(*bits)).collect();
+    assert!(
+        values.chunks(3).all(|run| run[0] == run[1] && run[1] == run[2] && (run[0] - 9.9).abs() < 1e-12),
+        "{values:?}"
+    );
 }
 
 #[test]

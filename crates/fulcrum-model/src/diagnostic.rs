@@ -80,6 +80,8 @@ pub enum Code {
     OutsideLeverRange,
     /// A Sobol sample whose size is not a power of two loses its balance.
     UnbalancedSample,
+    /// An intervention that starts after the run has ended changes nothing.
+    StartsAfterRun,
 }
 
 impl Code {
@@ -115,6 +117,7 @@ impl Code {
             Code::InvalidOutcome => "E0604",
             Code::OutsideLeverRange => "E0605",
             Code::UnbalancedSample => "W0002",
+            Code::StartsAfterRun => "W0003",
             Code::OutOfDocumentedRange => "W0001",
         }
     }
@@ -122,7 +125,7 @@ impl Code {
     /// Errors stop the model from running; warnings do not.
     pub fn severity(self) -> Severity {
         match self {
-            Code::OutOfDocumentedRange | Code::UnbalancedSample => Severity::Warning,
+            Code::OutOfDocumentedRange | Code::UnbalancedSample | Code::StartsAfterRun => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -131,6 +131,29 @@ fn a_grid_crosses_the_futures_and_an_intervention_applies_to_every_run() {
     let manifest = fs::read_to_string(out.join("manifest.json")).expect("manifest");
     assert!(manifest.contains("\"intervention\": \"patient hiring\""), "{manifest}");
     assert!(manifest.contains("\"grid_points\": 3"), "{manifest}");
+    let compact: String = manifest.split_whitespace().collect();
+    assert!(compact.contains(r#""grid":[{"name":"HiringDelay","values":[2.0,4.0,6.0]}]"#), "{manifest}");
+
+    // Without the intervention: the same runs, and different outcomes in every one of them.
+    let baseline = scratch.path().join("baseline");
+    let output = sweep(&[
+        EXPERIMENT,
+        "-o",
+        baseline.to_str().expect("utf-8"),
+        "--runs",
+        "50",
+        "--grid",
+        "Hiring Delay=2,4,6",
+        "--seed",
+        "7",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(csv(&baseline.join("experiments.csv")), experiments);
+    let (patient, hasty) = (csv(&out.join("outcomes.csv")), csv(&baseline.join("outcomes.csv")));
+    assert_eq!(patient.len(), hasty.len());
+    // "final workforce" moves in every run when the workforce is adjusted more slowly.
+    let column = patient[0].iter().position(|name| name == "final workforce").expect("column");
+    assert!(patient[1..].iter().zip(&hasty[1..]).all(|(a, b)| a[0] == b[0] && a[column] != b[column]));
 
     let unknown = sweep(&[EXPERIMENT, "-o", out.to_str().expect("utf-8"), "--intervention", "magic"]);
     assert_eq!(unknown.status.code(), Some(2));
@@ -210,4 +233,119 @@ fn broken_experiments_get_located_diagnostics_before_any_run() {
             insta::assert_snapshot!(format!("experiment_{name}"), stderr(&output));
         });
     }
+}
+
+#[test]
+fn run_with_an_experiment_sets_lever_baselines_and_a_timed_intervention_over_them() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = scratch.path().join("levers.toml");
+    let model = root().join("models/workforce/model.toml");
+    // The model's hiring delay is 3 months; the experiment's baseline is 5, and the
+    // intervention brings it to 1.5 from month 12.
+    fs::write(
+        &experiment,
+        format!(
+            "model = {model:?}\n\
+             [[lever]]\nname = \"Hiring Delay\"\nbaseline = 5\nmin = 1\nmax = 6\n\
+             [[intervention]]\nname = \"recruiters\"\nset = {{ \"Hiring Delay\" = 1.5 }}\nstart = 12\n\
+             [[outcome]]\nvariable = \"Workforce\"\n"
+        ),
+    )
+    .expect("written");
+    let experiment = experiment.to_str().expect("utf-8");
+    let vars = ["--vars", "Hiring Delay"];
+    let baseline = fulcrum(&["run", "--experiment", experiment, vars[0], vars[1]]);
+    let recruiters = fulcrum(&["run", "--experiment", experiment, "--intervention", "recruiters", vars[0], vars[1]]);
+    assert!(baseline.status.success() && recruiters.status.success(), "{}{}", stderr(&baseline), stderr(&recruiters));
+    let rows = |text: String| -> Vec<(f64, String)> {
+        text.lines()
+            .skip(1)
+            .map(|line| {
+                let (time, value) = line.split_once(',').expect("two columns");
+                (time.parse().expect("time"), value.to_owned())
+            })
+            .collect()
+    };
+    let (before, after) = (rows(stdout(&baseline)), rows(stdout(&recruiters)));
+    assert!(!before.is_empty() && before.len() == after.len());
+    assert!(before.iter().all(|(_, value)| value == "5"));
+    for (time, value) in &after {
+        assert_eq!(value, if *time < 12.0 { "5" } else { "1.5" }, "at {time}");
+    }
+}
+
+#[test]
+fn sketched_bands_over_many_blocks_are_the_same_bytes_on_one_thread_or_two() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = scratch.path().join(threads);
+        let output = sweep(&[
+            EXPERIMENT,
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--runs",
+            "10000",
+            "--threads",
+            threads,
+            "--quantiles",
+            "sketch",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        outputs.push(files(&out));
+    }
+    assert!(outputs[0] == outputs[1], "one thread and two give different bytes");
+    let manifest = String::from_utf8_lossy(&outputs[0]["manifest.json"]).into_owned();
+    assert!(manifest.contains("\"quantiles\": \"sketch"), "{manifest}");
+}
+
+#[test]
+fn a_sweep_where_every_run_fails_writes_empty_bands_and_says_so() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("overflow.toml");
+    // g (1 + g)^100 overflows for every growth rate drawn.
+    fs::write(
+        &model,
+        "[sim]\nstart = 0\nstop = 100\ndt = 1\n\
+         [[stock]]\nname = \"S\"\ninitial = 1\ninflows = [\"Growth\"]\n\
+         [[flow]]\nname = \"Growth\"\nequation = \"S * g\"\n[[constant]]\nname = \"g\"\nvalue = 1\n",
+    )
+    .expect("written");
+    let experiment = scratch.path().join("overflow-experiment.toml");
+    fs::write(
+        &experiment,
+        "model = \"overflow.toml\"\n[sampling]\nruns = 40\n\
+         [[uncertain]]\nname = \"g\"\ndistribution = \"uniform\"\nmin = 3000\nmax = 4000\n\
+         [[outcome]]\nvariable = \"S\"\n",
+    )
+    .expect("written");
+    let out = scratch.path().join("out");
+    let output = sweep(&[experiment.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("40 of 40 runs produced NaN or infinity"), "{}", stderr(&output));
+    assert_eq!(csv(&out.join("failures.csv")).len(), 1 + 40);
+    let bands = csv(&out.join("bands.csv"));
+    let last = bands.last().expect("rows");
+    assert_eq!(last[2], "0", "no finished run at the end");
+    assert!(last[3..].iter().all(|cell| cell.is_empty() || cell == "NaN"), "{last:?}");
+}
+
+#[test]
+fn a_sweep_too_big_for_memory_is_refused_before_it_starts() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("big");
+    let output = sweep(&[
+        EXPERIMENT,
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--runs",
+        "100000000",
+        "--quantiles",
+        "exact",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("GiB allowed"), "{}", stderr(&output));
+    assert!(!out.exists(), "nothing written");
 }

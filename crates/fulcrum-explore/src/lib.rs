@@ -25,4 +25,4 @@ pub use design::{Design, Factor, FactorKind, Sampler};
 pub use distribution::Distribution;
 pub use experiment::{Experiment, Plan, Setting};
 pub use outcome::{Better, Outcome, Statistic};
-pub use sweep::{Block, Progress, Sink, Summary, Sweep, SweepError};
+pub use sweep::{Block, MEMORY_LIMIT, Progress, Sink, Summary, Sweep, SweepError};

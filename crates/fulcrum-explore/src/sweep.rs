@@ -109,6 +109,9 @@ pub enum SweepError {
     Memory(std::io::Error),
 }
 
+/// The most memory a sweep may ask for (see [`Sweep::memory_problem`]).
+pub const MEMORY_LIMIT: u64 = 16 << 30;
+
 /// Band values a worker's sketch stretch holds (32 MiB): fewer runs per fold for models with
 /// very many saved times.
 const STRETCH_VALUES: usize = 1 << 22;
@@ -137,6 +140,42 @@ impl Sweep<'_> {
     fn block_len(&self, index: u64) -> usize {
         let runs = self.block_runs(index);
         (runs.end - runs.start) as usize
+    }
+
+    /// A lower bound on the memory the sweep needs with `threads` workers, in bytes: the
+    /// exact band store, or each point's histograms (one 4 KiB group per worker and an 8 KiB
+    /// total per binary order of magnitude the values span) and the workers' stretches; plus
+    /// the kept trajectories of the blocks in flight (two waves).
+    pub fn memory_needed(&self, threads: usize) -> u64 {
+        let threads = threads.max(1) as u64;
+        let saves = self.model.axis().save_count() as u64;
+        let points = self.bands.len() as u64 * saves;
+        let bands = match self.quantile_method() {
+            QuantileMethod::Exact => self.band_values().saturating_mul(8),
+            QuantileMethod::Sketch => points
+                .saturating_mul(4096 * threads + 8192)
+                .saturating_add(threads * (STRETCH_VALUES as u64 * 8).min(points.saturating_mul(8 * BLOCK_RUNS))),
+        };
+        let in_flight = 2 * BLOCKS_PER_THREAD as u64 * threads * BLOCK_RUNS;
+        let kept = (self.keep.len() as u64 * saves).saturating_mul(8 * in_flight);
+        bands.saturating_add(kept)
+    }
+
+    /// Why the sweep would not fit in [`MEMORY_LIMIT`] with `threads` workers, if it would not.
+    pub fn memory_problem(&self, threads: usize) -> Option<String> {
+        let needed = self.memory_needed(threads);
+        (needed > MEMORY_LIMIT).then(|| {
+            let gib = |bytes: u64| bytes as f64 / f64::from(1 << 30);
+            let advice = match self.quantile_method() {
+                QuantileMethod::Exact => "use fewer runs or band variables, or sketched quantiles",
+                QuantileMethod::Sketch => "use fewer band variables, saved times (save_step) or kept variables",
+            };
+            format!(
+                "the sweep needs at least {:.1} GiB, more than the {:.0} GiB allowed; {advice}",
+                gib(needed),
+                gib(MEMORY_LIMIT)
+            )
+        })
     }
 
     /// How the quantiles of this sweep's bands are computed.

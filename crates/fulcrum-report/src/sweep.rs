@@ -46,6 +46,8 @@ pub struct Manifest {
     pub samples: u64,
     /// Grid points (1 without a grid).
     pub grid_points: u64,
+    /// The grid's axes, outermost first (the first changes slowest from run to run).
+    pub grid: Vec<GridAxis>,
     /// Runs in the whole design.
     pub design_runs: u64,
     /// The runs in these files: `[first, end)`.
@@ -62,6 +64,15 @@ pub struct Manifest {
     pub failures: u64,
     /// SHA-256 of each file written, by name.
     pub files: Vec<FileDigest>,
+}
+
+/// One axis of a grid: a constant and the values it takes.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GridAxis {
+    /// The constant, as the experiment names it.
+    pub name: String,
+    /// Its values, in order.
+    pub values: Vec<f64>,
 }
 
 /// A file and the SHA-256 of its bytes.

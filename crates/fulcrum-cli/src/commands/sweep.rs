@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::{Progress, Sampler, Sweep, SweepError};
+use fulcrum_explore::{FactorKind, Progress, Sampler, Sweep, SweepError};
 use fulcrum_model::CanonicalName;
-use fulcrum_report::sweep::{FileDigest, TimeSpec};
+use fulcrum_report::sweep::{FileDigest, GridAxis, TimeSpec};
 use fulcrum_report::{Manifest, SweepWriter};
 use fulcrum_sim::VarId;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -16,9 +16,6 @@ use crate::CliError;
 use crate::args::{QuantileChoice, SweepArgs};
 use crate::commands::variables_named;
 use crate::experiment::prepare;
-
-/// Exact quantiles keep every band value: past this many (16 GiB) even asking is refused.
-const MAX_EXACT_VALUES: u64 = 1 << 31;
 
 pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let prepared = prepare(&args.experiment, |experiment| {
@@ -65,12 +62,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             QuantileChoice::Sketch => QuantileMethod::Sketch,
         }),
     };
-    if sweep.quantile_method() == QuantileMethod::Exact && sweep.band_values() > MAX_EXACT_VALUES {
-        return Err(CliError::Usage(format!(
-            "--quantiles exact: {} band values would take {:.1} GiB; use fewer runs or band variables, or the sketch",
-            sweep.band_values(),
-            sweep.band_values() as f64 * 8.0 / f64::from(1 << 30)
-        )));
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = args.threads {
+        pool = pool.num_threads(usize::from(threads));
+    }
+    let pool = pool.build().map_err(|error| CliError::Io(anyhow::anyhow!("cannot start worker threads: {error}")))?;
+    if let Some(problem) = sweep.memory_problem(pool.current_num_threads()) {
+        return Err(CliError::Usage(problem));
     }
     let names = |ids: &[VarId]| ids.iter().map(|id| compiled.name(*id).to_owned()).collect::<Vec<String>>();
     let factor_names: Vec<&str> =
@@ -81,11 +79,6 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         SweepWriter::create(&args.output, &factor_names, &outcome_names, &as_str(&keep_names), sweep.save_times())
             .map_err(|error| CliError::Io(error.into()))?;
 
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(threads) = args.threads {
-        pool = pool.num_threads(usize::from(threads));
-    }
-    let pool = pool.build().map_err(|error| CliError::Io(anyhow::anyhow!("cannot start worker threads: {error}")))?;
     let bar = Bar::new(design.runs());
     let started = Instant::now();
     let summary = pool.install(|| sweep.run(&mut writer, &bar)).map_err(|error| match error {
@@ -109,6 +102,14 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         sampler: design.sampler.as_str().to_owned(),
         samples: design.samples,
         grid_points: design.grid_points(),
+        grid: design
+            .factors
+            .iter()
+            .filter_map(|factor| match &factor.kind {
+                FactorKind::Values(values) => Some(GridAxis { name: factor.name.clone(), values: values.clone() }),
+                FactorKind::Uncertain(_) => None,
+            })
+            .collect(),
         design_runs: design.runs(),
         runs: [sweep.runs.start, sweep.runs.end],
         time: TimeSpec {

@@ -1,4 +1,4 @@
-//! Dependencies point one way: model ← xmile, model ← sim ← explore ← report ← cli. A crate may only
+//! Dependencies point one way: model ← xmile, model ← sim ← explore ← sensitivity ← report ← cli. A crate may only
 //! depend on the crates listed for it here (see ARCHITECTURE.md).
 
 use crate::root;
@@ -8,7 +8,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fulcrum-xmile", &["fulcrum-model"]),
     ("fulcrum-sim", &["fulcrum-model"]),
     ("fulcrum-explore", &["fulcrum-model", "fulcrum-sim"]),
-    ("fulcrum-report", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore"]),
+    ("fulcrum-sensitivity", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore"]),
+    ("fulcrum-report", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore", "fulcrum-sensitivity"]),
 ];
 
 fn internal_dependencies(manifest: &str) -> Vec<String> {

@@ -76,6 +76,78 @@ pub struct Design {
     pub seed: u64,
 }
 
+/// What each run of a sweep gets: values for some of the model's constants, and the stream of
+/// its in-model random numbers. Both are pure functions of the run id.
+pub trait Inputs: Sync {
+    /// The constants each row sets, as positions among the compiled model's constants.
+    fn constants(&self) -> Vec<usize>;
+    /// The values of run `run`, one per constant.
+    fn row(&self, run: u64, values: &mut [f64]);
+    /// The master seed of the in-model random numbers.
+    fn seed(&self) -> u64;
+    /// The random stream of run `run`: runs that share a stream see the same random numbers.
+    fn stream(&self, run: u64) -> u64;
+}
+
+impl Inputs for Design {
+    fn constants(&self) -> Vec<usize> {
+        self.factors.iter().map(|factor| factor.constant).collect()
+    }
+
+    fn row(&self, run: u64, values: &mut [f64]) {
+        Design::row(self, run, values);
+    }
+
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn stream(&self, run: u64) -> u64 {
+        self.future(run)
+    }
+}
+
+/// Inputs written out row by row: the designs of sensitivity methods, whose rows are built
+/// from one another (Saltelli's matrices, Morris trajectories, paired lever changes).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    /// The constants each row sets.
+    pub constants: Vec<usize>,
+    /// The rows: `values[run * constants.len() + column]`.
+    pub values: Vec<f64>,
+    /// Each run's random stream.
+    pub streams: Vec<u64>,
+    /// The master seed of the in-model random numbers.
+    pub seed: u64,
+}
+
+impl Table {
+    /// How many runs.
+    pub fn runs(&self) -> u64 {
+        self.streams.len() as u64
+    }
+}
+
+impl Inputs for Table {
+    fn constants(&self) -> Vec<usize> {
+        self.constants.clone()
+    }
+
+    fn row(&self, run: u64, values: &mut [f64]) {
+        let width = self.constants.len();
+        let start = run as usize * width;
+        values.copy_from_slice(&self.values[start..start + width]);
+    }
+
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn stream(&self, run: u64) -> u64 {
+        self.streams[run as usize]
+    }
+}
+
 /// Designs bigger than this are surely a mistake in `runs` or the grid.
 pub const MAX_RUNS: u64 = 1 << 40;
 

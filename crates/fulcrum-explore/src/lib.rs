@@ -21,7 +21,7 @@ pub mod sobol;
 mod store;
 pub mod sweep;
 
-pub use design::{Design, Factor, FactorKind, Sampler};
+pub use design::{Design, Factor, FactorKind, Inputs, Sampler, Table};
 pub use distribution::Distribution;
 pub use experiment::{Experiment, Plan, Setting};
 pub use outcome::{Better, Outcome, Statistic};

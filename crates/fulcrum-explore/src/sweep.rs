@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::bands::{
     BandReducer, BandRow, LogHistogram, MAX_WORKER_VALUES, Moments, PARTIALS, Partials, QuantileMethod, Quantiles,
 };
-use crate::design::Design;
+use crate::design::Inputs;
 use crate::experiment::Setting;
 use crate::outcome::{Accumulator, Outcome, Statistic};
 use crate::store::ValueStore;
@@ -30,8 +30,8 @@ pub const BLOCK_RUNS: u64 = 1024;
 pub struct Sweep<'a> {
     /// The compiled model (compiled with the changing constants the settings need).
     pub model: &'a CompiledModel,
-    /// What varies from run to run.
-    pub design: &'a Design,
+    /// What varies from run to run: a [`crate::Design`], or a [`crate::Table`] of rows.
+    pub design: &'a dyn Inputs,
     /// Values every run gets (lever baselines, an intervention).
     pub settings: &'a [Setting],
     /// What to measure in each run.
@@ -301,6 +301,8 @@ struct BlockResult {
 struct Worker<'s, const L: usize> {
     sweep: &'s Sweep<'s>,
     batch: Batch<'s, L>,
+    /// The constants the design sets, and one row of their values.
+    constants: Vec<usize>,
     row: Vec<f64>,
     accumulators: Vec<Accumulator<L>>,
     /// Band values at every saved time of the current batch: `[variable * saves + save][lane]`.
@@ -336,7 +338,8 @@ impl<'s, const L: usize> Worker<'s, L> {
         Ok(Worker {
             sweep,
             batch,
-            row: vec![0.0; sweep.design.factors.len()],
+            constants: sweep.design.constants(),
+            row: vec![0.0; sweep.design.constants().len()],
             accumulators: Vec::with_capacity(sweep.outcomes.len()),
             band_values: vec![[0.0; L]; points],
             kept_values: vec![[0.0; L]; saves * sweep.keep.len()],
@@ -358,7 +361,7 @@ impl<'s, const L: usize> Worker<'s, L> {
         let sweep = self.sweep;
         let runs = sweep.block_runs(index);
         let (first, len) = (runs.start, (runs.end - runs.start) as usize);
-        let factors = sweep.design.factors.len();
+        let factors = self.constants.len();
         let saves = sweep.model.axis().save_count();
         let points = self.band_values.len();
         let keep = sweep.keep.len();
@@ -380,6 +383,7 @@ impl<'s, const L: usize> Worker<'s, L> {
             prepare_batch(
                 &mut self.batch,
                 sweep.design,
+                &self.constants,
                 &mut self.row,
                 first + offset as u64,
                 lanes,
@@ -443,26 +447,27 @@ fn gcd(a: usize, b: usize) -> usize {
 /// end repeat the last run, and their results are dropped.
 fn prepare_batch<const L: usize>(
     batch: &mut Batch<'_, L>,
-    design: &Design,
+    design: &dyn Inputs,
+    constants: &[usize],
     row: &mut [f64],
     first: u64,
     lanes: usize,
     inputs: &mut [f64],
 ) {
-    let factors = design.factors.len();
+    let factors = constants.len();
     let mut streams = [0u64; L];
     for lane in 0..L {
         let run = first + lane.min(lanes - 1) as u64;
         design.row(run, row);
-        for (factor, value) in design.factors.iter().zip(row.iter()) {
-            batch.set(lane, factor.constant, *value);
+        for (constant, value) in constants.iter().zip(row.iter()) {
+            batch.set(lane, *constant, *value);
         }
         if lane < lanes {
             inputs[lane * factors..(lane + 1) * factors].copy_from_slice(row);
         }
-        streams[lane] = design.future(run);
+        streams[lane] = design.stream(run);
     }
-    batch.set_runs(design.seed, streams);
+    batch.set_runs(design.seed(), streams);
 }
 
 /// Runs one batch, feeding the outcome accumulators and the band and kept buffers.

@@ -1,0 +1,34 @@
+//! Sensitivity analysis: how much each parameter moves each outcome, and which levers and
+//! interventions move them disproportionately.
+//!
+//! The estimators work on plain numbers (rows of inputs, one outcome per row) so that they can
+//! be checked against SALib's golden inputs and analytic test functions: [`oat`] (one at a time,
+//! elasticities), [`morris`] (elementary effects), [`sobol`] (Saltelli's design and estimators)
+//! and [`regression`] (PRCC, SRC). [`leverage`] and [`compare`] turn ensembles of paired runs
+//! into the planner's tables. Every interval comes from [`bootstrap`] resamples that are a pure
+//! function of the seed.
+
+pub mod bootstrap;
+
+/// A number with its confidence interval (NaN bounds where there is none).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// The point estimate.
+    pub value: f64,
+    /// The lower end of the interval.
+    pub low: f64,
+    /// The upper end of the interval.
+    pub high: f64,
+}
+
+impl Estimate {
+    /// A value with no interval.
+    pub fn bare(value: f64) -> Estimate {
+        Estimate { value, low: f64::NAN, high: f64::NAN }
+    }
+
+    /// A value ± a half-width.
+    pub fn plus_minus(value: f64, half_width: f64) -> Estimate {
+        Estimate { value, low: value - half_width, high: value + half_width }
+    }
+}

@@ -9,6 +9,9 @@
 //! function of the seed.
 
 pub mod bootstrap;
+pub mod morris;
+pub mod regression;
+pub mod sobol;
 
 /// A number with its confidence interval (NaN bounds where there is none).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -25,6 +25,122 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Run an experiment: many runs under uncertainty, in parallel; outcomes and bands as CSV.
     Sweep(SweepArgs),
+    /// How sensitive each outcome is to each parameter: oat, morris, sobol, prcc or src.
+    Sensitivity(SensitivityArgs),
+    /// Which levers move the outcomes disproportionately, over the experiment's futures.
+    Leverage(LeverageArgs),
+    /// Compare the experiment's interventions with the baseline over the same futures.
+    Compare(CompareArgs),
+}
+
+/// Flags every analysis takes.
+#[derive(clap::Args, Debug)]
+pub struct AnalysisArgs {
+    /// The experiment file (.toml).
+    pub experiment: PathBuf,
+    /// The directory to write the CSV, charts and manifest into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Seed instead of the experiment's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Bootstrap resamples for the confidence intervals.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub resamples: u64,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95, value_parser = parse_probability)]
+    pub confidence: f64,
+}
+
+/// `fulcrum sensitivity`.
+#[derive(clap::Args, Debug)]
+pub struct SensitivityArgs {
+    #[command(flatten)]
+    pub common: AnalysisArgs,
+    /// The method.
+    #[arg(long, value_enum)]
+    pub method: SensitivityMethod,
+    /// The method's base sample size N instead of the experiment's `runs` (Sobol runs
+    /// N(D+2) models, Morris uses N trajectories of D+1 runs, PRCC and SRC N runs).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub samples: Option<u64>,
+    /// Sobol: also second-order indices (N(2D+2) runs).
+    #[arg(long)]
+    pub second_order: bool,
+    /// Morris: grid levels p (even).
+    #[arg(long, default_value_t = 4)]
+    pub levels: usize,
+    /// Morris: choose the trajectories with the widest spread out of this many (Campolongo 2007).
+    #[arg(long, value_name = "POOL")]
+    pub optimize: Option<usize>,
+    /// One-at-a-time: the relative step of the elasticity.
+    #[arg(long, default_value_t = 0.01, value_parser = parse_fraction)]
+    pub step: f64,
+    /// Also analyze this variable at every saved time (how each parameter's influence rises
+    /// and falls through the run).
+    #[arg(long, value_name = "VAR")]
+    pub over_time: Option<String>,
+    /// Parameters that move as one, e.g. --group "Attrition=Normal Rookie Attrition,Normal
+    /// Experienced Attrition". Repeat for more groups.
+    #[arg(long, value_name = "NAME=P1,P2,...", value_parser = parse_group)]
+    pub group: Vec<(String, Vec<String>)>,
+}
+
+/// The sensitivity methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SensitivityMethod {
+    /// One at a time around the baseline: low/high outcomes and elasticities (a tornado).
+    Oat,
+    /// Morris elementary effects: mu, mu*, sigma.
+    Morris,
+    /// Sobol indices by Saltelli's design: S1, ST (and S2).
+    Sobol,
+    /// Partial rank correlation coefficients.
+    Prcc,
+    /// Standardized regression coefficients.
+    Src,
+}
+
+impl SensitivityMethod {
+    /// The name in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SensitivityMethod::Oat => "oat",
+            SensitivityMethod::Morris => "morris",
+            SensitivityMethod::Sobol => "sobol",
+            SensitivityMethod::Prcc => "prcc",
+            SensitivityMethod::Src => "src",
+        }
+    }
+}
+
+/// `fulcrum leverage`.
+#[derive(clap::Args, Debug)]
+pub struct LeverageArgs {
+    #[command(flatten)]
+    pub common: AnalysisArgs,
+    /// Futures to sample instead of the experiment's `runs`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub futures: Option<u64>,
+    /// The relative change of each lever (0.1 = ±10%).
+    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction)]
+    pub delta: f64,
+    /// Skip the Sobol total-order cross-check (N(D+2) more runs).
+    #[arg(long)]
+    pub no_cross_check: bool,
+}
+
+/// `fulcrum compare`.
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub common: AnalysisArgs,
+    /// Futures to sample instead of the experiment's `runs`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub futures: Option<u64>,
 }
 
 /// `fulcrum sweep`.
@@ -154,6 +270,26 @@ fn parse_finite(text: &str) -> Result<f64, String> {
         Ok(value) => Err(format!("{value} is not a finite number")),
         Err(_) => Err(format!("`{text}` is not a number")),
     }
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    let value = parse_finite(text)?;
+    if value > 0.0 && value < 1.0 { Ok(value) } else { Err(format!("{value} must be between 0 and 1")) }
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    let value = parse_finite(text)?;
+    if value > 0.0 && value < 1.0 { Ok(value) } else { Err(format!("{value} must be between 0 and 1 (0.1 = 10%)")) }
+}
+
+fn parse_group(text: &str) -> Result<(String, Vec<String>), String> {
+    let (name, members) = text.split_once('=').ok_or_else(|| format!("`{text}` is not NAME=P1,P2,..."))?;
+    let name = name.trim();
+    let members: Vec<String> = members.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect();
+    if name.is_empty() || members.is_empty() {
+        return Err(format!("`{text}` needs a group name and at least one parameter"));
+    }
+    Ok((name.to_owned(), members))
 }
 
 fn parse_positive(text: &str) -> Result<f64, String> {

@@ -88,6 +88,9 @@ pub fn main() -> ExitCode {
         Command::Check(args) => commands::check::check(args),
         Command::Convert(args) => commands::convert::convert(args),
         Command::Sweep(args) => commands::sweep::sweep(args),
+        Command::Sensitivity(args) => commands::sensitivity::sensitivity(args),
+        Command::Leverage(args) => commands::leverage::leverage(args),
+        Command::Compare(args) => commands::compare::compare(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,8 @@
 //! - [`format_number`]: the shortest text that reads back as the same `f64`.
 //! - [`SweepWriter`]: the files of a sweep (experiments, outcomes, failures, runs, bands and a
 //!   manifest), streamed to temporary files and renamed into place at the end.
+//! - [`charts`]: the analysis charts (tornado, Morris, indices, leverage, differences) as SVG
+//!   text, ready for [`write_atomically`].
 
 use std::fs;
 use std::io::{self, Write};
@@ -15,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use fulcrum_sim::Results;
 
+pub mod analysis;
+pub mod charts;
 pub mod sweep;
 
 pub use sweep::{Manifest, SweepWriter};
@@ -34,6 +38,9 @@ pub enum ReportError {
     /// The output path names an input file, which fulcrum never overwrites.
     #[error("refusing to overwrite {0}, which is an input")]
     WouldOverwriteInput(PathBuf),
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
 }
 
 /// Writes a file atomically: `write` fills a temporary file in the destination's directory,

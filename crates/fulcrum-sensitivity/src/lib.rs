@@ -9,7 +9,12 @@
 //! function of the seed.
 
 pub mod bootstrap;
+pub mod compare;
+pub mod evaluate;
+pub mod leverage;
 pub mod morris;
+pub mod oat;
+pub mod parameters;
 pub mod regression;
 pub mod sobol;
 

@@ -25,10 +25,8 @@ pub fn reference() -> serde_json::Value {
 
 /// A headerless or headed CSV of numbers, row by row (a header row, if any, is skipped).
 pub fn numbers(name: &str) -> Vec<Vec<f64>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_path(reference_dir().join(name))
-        .expect("readable CSV");
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).from_path(reference_dir().join(name)).expect("readable CSV");
     reader
         .records()
         .map(|record| record.expect("valid CSV"))

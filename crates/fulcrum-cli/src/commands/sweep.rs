@@ -1,20 +1,18 @@
 //! `fulcrum sweep`: an experiment's design, run in parallel, written as CSV.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
 use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::{FactorKind, Progress, Sampler, Sweep, SweepError};
+use fulcrum_explore::{FactorKind, Sampler, Sweep, SweepError};
 use fulcrum_model::CanonicalName;
 use fulcrum_report::sweep::{FileDigest, GridAxis, TimeSpec};
 use fulcrum_report::{Manifest, SweepWriter};
 use fulcrum_sim::VarId;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::CliError;
 use crate::args::{QuantileChoice, SweepArgs};
-use crate::commands::variables_named;
+use crate::commands::{Bar, variables_named};
 use crate::experiment::prepare;
 
 pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
@@ -170,27 +168,4 @@ fn band_variables(
         return Ok(Vec::new());
     }
     variables_named(compiled, &args.bands, "--bands")
-}
-
-/// The progress bar on standard error: runs, runs per second and time left; nothing when
-/// standard error is not a terminal.
-struct Bar(ProgressBar);
-
-impl Bar {
-    fn new(runs: u64) -> Bar {
-        if !std::io::stderr().is_terminal() {
-            return Bar(ProgressBar::hidden());
-        }
-        let bar = ProgressBar::new(runs);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} runs  {per_sec}  ETA {eta}") {
-            bar.set_style(style);
-        }
-        Bar(bar)
-    }
-}
-
-impl Progress for Bar {
-    fn advance(&self, runs: u64) {
-        self.0.inc(runs);
-    }
 }

@@ -1,0 +1,386 @@
+//! `fulcrum sensitivity`: how sensitive each outcome is to each parameter, by one of five
+//! methods, per outcome and optionally per saved time of one variable.
+
+use fulcrum_explore::{Design, Factor, FactorKind, Inputs, Table};
+use fulcrum_report::analysis::cell;
+use fulcrum_sensitivity::Estimate;
+use fulcrum_sensitivity::bootstrap::Resamples;
+use fulcrum_sensitivity::parameters::{Groups, Parameter, parameters};
+use fulcrum_sensitivity::{morris, oat, regression, sobol};
+
+use crate::CliError;
+use crate::args::{SensitivityArgs, SensitivityMethod};
+use crate::commands::analysis::{Analysis, slug};
+use crate::commands::compare::Short;
+use crate::commands::variables_named;
+
+/// The columns of sensitivity.csv (with `--over-time`, `time` follows `outcome`).
+pub const HEADER: [&str; 7] = ["outcome", "parameter", "method", "measure", "estimate", "ci_low", "ci_high"];
+
+/// One number of sensitivity.csv: the parameter (or group, or pair), the measure, the value.
+struct Measure {
+    parameter: String,
+    measure: &'static str,
+    estimate: Estimate,
+}
+
+/// The design a method runs, and how to read it back.
+enum Plan {
+    /// Rows written out (one at a time, Morris, Sobol), with the unit-hypercube rows where
+    /// there are some.
+    Table { table: Table, unit: Vec<f64> },
+    /// A sample from the experiment's sampler (PRCC, SRC).
+    Sample(Design),
+}
+
+pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
+    let common = &args.common;
+    let method = args.method;
+    let mut analysis = Analysis::start(common, args.samples, "sensitivity")?;
+    let prepared = &analysis.prepared;
+    let all = parameters(&prepared.plan, &prepared.compiled);
+    if all.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: the experiment has no [[uncertain]] constants or [[lever]]s to analyze",
+            common.experiment.display()
+        )));
+    }
+    if !args.group.is_empty() && matches!(method, SensitivityMethod::Prcc | SensitivityMethod::Src) {
+        return Err(CliError::Usage(
+            "--group: PRCC and SRC measure each parameter's own correlation; groups apply to oat, morris and sobol"
+                .to_owned(),
+        ));
+    }
+    let groups = if args.group.is_empty() {
+        Groups::each(&all)
+    } else {
+        Groups::named(&all, &args.group).map_err(|error| CliError::Usage(format!("--group: {error}")))?
+    };
+    let series = match &args.over_time {
+        Some(name) => variables_named(&prepared.compiled, std::slice::from_ref(name), "--over-time")?.first().copied(),
+        None => None,
+    };
+    let n = prepared.plan.design.samples as usize;
+    let seed = analysis.seed;
+    let plan = match method {
+        SensitivityMethod::Oat => {
+            let rows = oat::design(&all, &groups, args.step);
+            let runs = rows.len() / all.len();
+            Plan::Table { table: table(&all, rows, vec![0; runs], seed), unit: Vec::new() }
+        }
+        SensitivityMethod::Morris => {
+            let unit = morris_design(args, &groups)?
+                .trajectories(n, seed, args.optimize)
+                .map_err(|error| CliError::Usage(format!("morris: {error}")))?;
+            let per_trajectory = groups.len() + 1;
+            Plan::Table { table: physical_table(&all, &unit, seed, |row| (row / per_trajectory) as u64), unit }
+        }
+        SensitivityMethod::Sobol => {
+            let unit = sobol::design(n, &groups.of, args.second_order, seed)
+                .map_err(|error| CliError::Usage(format!("sobol: {error}")))?;
+            let per_base = sobol::runs_per_base(groups.len(), args.second_order);
+            Plan::Table { table: physical_table(&all, &unit, seed, |row| (row / per_base) as u64), unit }
+        }
+        SensitivityMethod::Prcc | SensitivityMethod::Src => Plan::Sample(Design {
+            factors: all
+                .iter()
+                .map(|p| Factor {
+                    name: p.name.clone(),
+                    constant: p.constant,
+                    kind: FactorKind::Uncertain(p.distribution.clone()),
+                })
+                .collect(),
+            sampler: prepared.plan.design.sampler,
+            samples: n as u64,
+            seed,
+        }),
+    };
+    let (inputs, runs): (&dyn Inputs, u64) = match &plan {
+        Plan::Table { table, .. } => (table, table.runs()),
+        Plan::Sample(design) => (design, design.runs()),
+    };
+    eprintln!("{}", describe_size(method, n, &groups, args.second_order, runs));
+    let settings = prepared.plan.baseline.clone();
+    let evaluation = analysis.evaluate(inputs, runs, &settings, series)?;
+    // The rows the model saw, for Morris's physical units and the regressions.
+    let physical = match &plan {
+        Plan::Table { table, .. } => table.values.clone(),
+        Plan::Sample(design) => {
+            let mut values = vec![0.0; runs as usize * all.len()];
+            for (run, row) in values.chunks_exact_mut(all.len()).enumerate() {
+                fulcrum_explore::Design::row(design, run as u64, row);
+            }
+            values
+        }
+    };
+    let unit = match &plan {
+        Plan::Table { unit, .. } => unit.as_slice(),
+        Plan::Sample(_) => &[],
+    };
+
+    let output = &common.output;
+    analysis.create_output(output)?;
+    let outcomes = analysis.outcomes().to_vec();
+    let saves = prepared_saves(&analysis);
+    let mut targets: Vec<(String, Option<f64>, Vec<f64>)> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(o, outcome)| (outcome.name.clone(), None, evaluation.outcome(o, outcomes.len())))
+        .collect();
+    if let Some(variable) = series {
+        let name = analysis.prepared.compiled.name(variable).to_owned();
+        let times = analysis.prepared.compiled.axis().save_times();
+        for (save, time) in times.iter().enumerate() {
+            targets.push((name.clone(), Some(*time), evaluation.at_save(save, saves)));
+        }
+    }
+    let context = Context { args, all: &all, groups: &groups, unit, physical: &physical, seed };
+    let mut rows = Vec::new();
+    let mut summary = String::new();
+    for (name, time, y) in &targets {
+        let measures = analysis.pool.install(|| measure(&context, y, name, &mut analysis.notes));
+        for m in &measures {
+            let mut row = vec![name.clone()];
+            if series.is_some() {
+                row.push(time.map(cell).unwrap_or_default());
+            }
+            row.extend([
+                m.parameter.clone(),
+                method.as_str().to_owned(),
+                m.measure.to_owned(),
+                cell(m.estimate.value),
+                cell(m.estimate.low),
+                cell(m.estimate.high),
+            ]);
+            rows.push(row);
+        }
+        if time.is_none() {
+            summary.push_str(&headline(name, method, &measures));
+            let chart = crate::commands::charts::sensitivity(name, method, &measures_for_chart(&measures));
+            analysis.write_chart(output, &format!("sensitivity-{}.svg", slug(name)), chart);
+        }
+    }
+    let mut header: Vec<&str> = HEADER.to_vec();
+    if series.is_some() {
+        header.insert(1, "time");
+    }
+    analysis.write_table(output, "sensitivity.csv", &header, &rows)?;
+    let mut settings = serde_json::Map::new();
+    settings.insert("method".into(), method.as_str().into());
+    settings.insert("samples".into(), n.into());
+    settings.insert("seed".into(), seed.into());
+    settings.insert("resamples".into(), common.resamples.into());
+    settings.insert("confidence".into(), common.confidence.into());
+    match method {
+        SensitivityMethod::Oat => {
+            settings.insert("step".into(), args.step.into());
+        }
+        SensitivityMethod::Morris => {
+            settings.insert("levels".into(), args.levels.into());
+            settings.insert("optimized_from".into(), args.optimize.into());
+        }
+        SensitivityMethod::Sobol => {
+            settings.insert("second_order".into(), args.second_order.into());
+        }
+        SensitivityMethod::Prcc | SensitivityMethod::Src => {
+            settings.insert("sampler".into(), analysis.prepared.plan.design.sampler.as_str().into());
+        }
+    }
+    let grouped: Vec<serde_json::Value> = (0..groups.len())
+        .map(|g| serde_json::json!({"name": groups.names[g], "parameters": groups.members(g).map(|p| all[p].name.clone()).collect::<Vec<_>>()}))
+        .collect();
+    settings.insert("groups".into(), grouped.into());
+    settings.insert("over_time".into(), args.over_time.clone().into());
+    analysis.finish(output, "sensitivity", settings)?;
+    crate::commands::print_stdout(&summary)
+}
+
+fn prepared_saves(analysis: &Analysis) -> usize {
+    analysis.prepared.compiled.axis().save_count()
+}
+
+/// The Morris design of `--levels` and the groups.
+fn morris_design(args: &SensitivityArgs, groups: &Groups) -> Result<morris::Design, CliError> {
+    morris::Design::new(args.levels, groups.of.clone()).map_err(|error| CliError::Usage(format!("morris: {error}")))
+}
+
+/// The design rows in physical units: each unit value through its parameter's distribution.
+pub fn physical_table(parameters: &[Parameter], unit: &[f64], seed: u64, stream: impl Fn(usize) -> u64) -> Table {
+    let width = parameters.len();
+    let values: Vec<f64> = unit
+        .chunks_exact(width)
+        .flat_map(|row| row.iter().zip(parameters).map(|(u, p)| p.distribution.quantile(*u)))
+        .collect();
+    let streams = (0..unit.len() / width.max(1)).map(stream).collect();
+    table(parameters, values, streams, seed)
+}
+
+fn table(parameters: &[Parameter], values: Vec<f64>, streams: Vec<u64>, seed: u64) -> Table {
+    Table { constants: parameters.iter().map(|p| p.constant).collect(), values, streams, seed }
+}
+
+fn describe_size(method: SensitivityMethod, n: usize, groups: &Groups, second_order: bool, runs: u64) -> String {
+    let d = groups.len();
+    match method {
+        SensitivityMethod::Oat => format!("oat: 1 + 4 × {d} parameters = {runs} runs"),
+        SensitivityMethod::Morris => format!("morris: {n} trajectories × ({d} + 1) = {runs} runs"),
+        SensitivityMethod::Sobol if second_order => format!("sobol: N = {n} × (2 × {d} + 2) = {runs} runs"),
+        SensitivityMethod::Sobol => format!("sobol: N = {n} × ({d} + 2) = {runs} runs"),
+        SensitivityMethod::Prcc | SensitivityMethod::Src => format!("{}: {runs} runs", method.as_str()),
+    }
+}
+
+/// What every estimate needs besides the outcome.
+struct Context<'a> {
+    args: &'a SensitivityArgs,
+    all: &'a [Parameter],
+    groups: &'a Groups,
+    unit: &'a [f64],
+    physical: &'a [f64],
+    seed: u64,
+}
+
+/// The method's measures for one outcome (or one saved time); problems become notes.
+fn measure(context: &Context<'_>, y: &[f64], target: &str, notes: &mut Vec<String>) -> Vec<Measure> {
+    let args = context.args;
+    let (resamples, confidence) = (args.common.resamples as usize, args.common.confidence);
+    let names = &context.groups.names;
+    let mut measures = Vec::new();
+    let mut push = |parameter: &str, measure: &'static str, estimate: Estimate| {
+        measures.push(Measure { parameter: parameter.to_owned(), measure, estimate });
+    };
+    match args.method {
+        SensitivityMethod::Oat => {
+            let Some((baseline, effects)) = oat::analyze(y, names.len(), args.step) else { return measures };
+            push("", "baseline", Estimate::bare(baseline));
+            for (name, effect) in names.iter().zip(&effects) {
+                push(name, "low", Estimate::bare(effect.low));
+                push(name, "high", Estimate::bare(effect.high));
+                push(name, "elasticity", Estimate::bare(effect.elasticity));
+            }
+            let failed = y.iter().filter(|v| !v.is_finite()).count();
+            if failed > 0 {
+                notes.push(format!("{target}: {failed} of {} one-at-a-time runs have no value", y.len()));
+            }
+        }
+        SensitivityMethod::Morris => {
+            let design = match morris_design(args, context.groups) {
+                Ok(design) => design,
+                Err(_) => return measures,
+            };
+            match design.analyze(context.unit, context.physical, y, resamples, context.seed, confidence) {
+                Ok(indices) => {
+                    if indices.dropped > 0 {
+                        notes.push(format!(
+                            "{target}: {} of {} trajectories left out (a run failed or the outcome is undefined)",
+                            indices.dropped,
+                            y.len() / (names.len() + 1)
+                        ));
+                    }
+                    for (name, (unit, physical)) in names.iter().zip(indices.unit.iter().zip(&indices.physical)) {
+                        push(name, "mu", Estimate::bare(unit.mu));
+                        push(name, "mu_star", unit.mu_star);
+                        push(name, "sigma", Estimate::bare(unit.sigma));
+                        push(name, "mu_physical", Estimate::bare(physical.mu));
+                        push(name, "mu_star_physical", physical.mu_star);
+                        push(name, "sigma_physical", Estimate::bare(physical.sigma));
+                    }
+                }
+                Err(error) => {
+                    notes.push(format!("{target}: no Morris estimates: {error}"));
+                    undefined(
+                        names,
+                        &["mu", "mu_star", "sigma", "mu_physical", "mu_star_physical", "sigma_physical"],
+                        &mut push,
+                    );
+                }
+            }
+        }
+        SensitivityMethod::Sobol => {
+            let second = args.second_order;
+            let outcome = sobol::drop_failed(y, names.len(), second).and_then(|(kept, dropped)| {
+                if dropped > 0 {
+                    notes.push(format!(
+                        "{target}: {dropped} of {} base samples left out (a run failed or the outcome is undefined)",
+                        y.len() / sobol::runs_per_base(names.len(), second)
+                    ));
+                }
+                let base = kept.len() / sobol::runs_per_base(names.len(), second);
+                sobol::analyze(&kept, names.len(), second, &Resamples::new(context.seed, base, resamples), confidence)
+            });
+            match outcome {
+                Ok(indices) => {
+                    for (g, name) in names.iter().enumerate() {
+                        push(name, "S1", indices.first[g]);
+                        push(name, "ST", indices.total[g]);
+                    }
+                    for ((j, k), estimate) in &indices.second {
+                        push(&format!("{}:{}", names[*j], names[*k]), "S2", *estimate);
+                    }
+                }
+                Err(error) => {
+                    notes.push(format!("{target}: no Sobol indices: {error}"));
+                    undefined(names, &["S1", "ST"], &mut push);
+                }
+            }
+        }
+        SensitivityMethod::Prcc | SensitivityMethod::Src => {
+            let p = context.all.len();
+            let result = if args.method == SensitivityMethod::Prcc {
+                regression::prcc(context.physical, y, p, resamples, context.seed, confidence)
+            } else {
+                regression::src(context.physical, y, p, resamples, context.seed, confidence)
+            };
+            match result {
+                Ok(fit) => {
+                    let measure = if args.method == SensitivityMethod::Prcc { "prcc" } else { "src" };
+                    for (parameter, estimate) in context.all.iter().zip(&fit.coefficients) {
+                        push(&parameter.name, measure, *estimate);
+                    }
+                    push("", "r_squared", Estimate::bare(fit.r_squared));
+                    if fit.dropped > 0 {
+                        notes.push(format!("{target}: {} of {} runs left out (no value)", fit.dropped, y.len()));
+                    }
+                }
+                Err(error) => {
+                    notes.push(format!("{target}: no {} estimates: {error}", args.method.as_str()));
+                    let measure = if args.method == SensitivityMethod::Prcc { "prcc" } else { "src" };
+                    undefined(names, &[measure], &mut push);
+                }
+            }
+        }
+    }
+    measures
+}
+
+/// Rows with empty estimates for every group, where a method could not estimate anything (the
+/// note says why): the table keeps one row per parameter and measure whatever happened.
+fn undefined(names: &[String], measures: &[&'static str], push: &mut impl FnMut(&str, &'static str, Estimate)) {
+    for name in names {
+        for measure in measures {
+            push(name, measure, Estimate::bare(f64::NAN));
+        }
+    }
+}
+
+/// Two lines per outcome: the most influential parameters by the method's main measure.
+fn headline(outcome: &str, method: SensitivityMethod, measures: &[Measure]) -> String {
+    let main = match method {
+        SensitivityMethod::Oat => "elasticity",
+        SensitivityMethod::Morris => "mu_star",
+        SensitivityMethod::Sobol => "ST",
+        SensitivityMethod::Prcc => "prcc",
+        SensitivityMethod::Src => "src",
+    };
+    let mut ranked: Vec<&Measure> =
+        measures.iter().filter(|m| m.measure == main && m.estimate.value.is_finite()).collect();
+    ranked.sort_by(|a, b| b.estimate.value.abs().total_cmp(&a.estimate.value.abs()));
+    let listed: Vec<String> =
+        ranked.iter().take(5).map(|m| format!("{} {}", m.parameter, Short(m.estimate.value))).collect();
+    format!("{outcome}: {main} {}\n", if listed.is_empty() { "n/a".to_owned() } else { listed.join(", ") })
+}
+
+/// The measures a chart draws, by parameter: (parameter, measure, estimate).
+fn measures_for_chart(measures: &[Measure]) -> Vec<(String, String, Estimate)> {
+    measures.iter().map(|m| (m.parameter.clone(), m.measure.to_owned(), m.estimate)).collect()
+}

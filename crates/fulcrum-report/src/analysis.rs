@@ -1,0 +1,79 @@
+//! The files of the analysis commands: long-form CSV tables (`sensitivity.csv`,
+//! `leverage.csv`, `comparison.csv`), SVG charts and a manifest, each written atomically.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::sweep::FileDigest;
+use crate::{ReportError, format_number, write_atomically};
+
+/// A number as a CSV cell: the shortest text that reads back exactly, and an empty cell for
+/// NaN (a missing value to spreadsheets, pandas and R alike).
+pub fn cell(value: f64) -> String {
+    if value.is_nan() { String::new() } else { format_number(value) }
+}
+
+/// An optional number as a CSV cell.
+pub fn optional_cell(value: Option<f64>) -> String {
+    value.map(cell).unwrap_or_default()
+}
+
+/// Writes a CSV table with a header, atomically.
+pub fn write_table(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<(), ReportError> {
+    write_atomically(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(header)?;
+        for row in rows {
+            writer.write_record(row)?;
+        }
+        writer.flush()
+    })
+}
+
+/// Writes text (an SVG chart), atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
+    write_atomically(path, |out| out.write_all(text.as_bytes()))
+}
+
+/// What an analysis's `manifest.json` records: enough to reproduce it and to check the files.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AnalysisManifest {
+    /// `fulcrum`.
+    pub tool: String,
+    /// The tool's version.
+    pub version: String,
+    /// `sensitivity`, `leverage` or `compare`.
+    pub command: String,
+    /// The method and its settings, as given on the command line or defaulted.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The model file as the experiment names it, and the SHA-256 of its bytes.
+    pub model: FileDigest,
+    /// The experiment file, and the SHA-256 of its bytes.
+    pub experiment: FileDigest,
+    /// Model runs made.
+    pub runs: u64,
+    /// Runs that produced NaN or infinity.
+    pub failed_runs: u64,
+    /// Notes on what was left out of the estimates and why.
+    pub notes: Vec<String>,
+    /// SHA-256 of each file written, by name.
+    pub files: Vec<FileDigest>,
+}
+
+impl AnalysisManifest {
+    /// Adds the digests of `files` (in `directory`) and writes `manifest.json` there, last,
+    /// so that a manifest always describes the files beside it.
+    pub fn write(mut self, directory: &Path, files: &[String]) -> Result<(), ReportError> {
+        for name in files {
+            let path = directory.join(name);
+            let bytes = std::fs::read(&path).map_err(|source| ReportError::Io { path: path.clone(), source })?;
+            self.files.push(FileDigest::of(name.clone(), &bytes));
+        }
+        let path = directory.join("manifest.json");
+        write_atomically(&path, |out| {
+            serde_json::to_writer_pretty(&mut *out, &self)?;
+            out.write_all(b"\n")
+        })
+    }
+}

@@ -1,0 +1,1834 @@
+//! The analysis charts as SVG text, drawn with plotters' SVG backend.
+//!
+//! - [`tornado`]: one-at-a-time sensitivity of one outcome, parameter by parameter.
+//! - [`morris`]: Morris μ* against σ, one labelled point per parameter.
+//! - [`indices`]: sensitivity indices with confidence whiskers (Sobol S1 and ST, PRCC, SRC).
+//! - [`leverage`]: leverage scores of levers, with their spread over futures and bootstrap CI.
+//! - [`differences`]: paired differences of intervention options to the baseline, as box plots.
+//!
+//! Each function takes a plain data struct and returns the SVG document as a `String`, the same
+//! bytes for the same input. Text is emitted as SVG `<text>` elements in the viewer's sans-serif
+//! font, so nothing here reads a font file. A NaN (or infinite) value is a missing value: it is
+//! left out of the picture, never drawn at a made-up place. A chart with nothing to show is still
+//! a valid SVG that says so.
+//!
+//! ```
+//! use fulcrum_report::charts::{Tornado, TornadoBar, tornado};
+//!
+//! let chart = Tornado {
+//!     title: "Backlog at 2030, one parameter at a time".into(),
+//!     outcome: "Backlog (tickets)".into(),
+//!     baseline: 120.0,
+//!     bars: vec![TornadoBar { parameter: "hiring delay".into(), low: 100.0, high: 150.0 }],
+//! };
+//! let svg = tornado(&chart)?;
+//! assert!(svg.starts_with("<svg"));
+//! # Ok::<(), fulcrum_report::charts::ChartError>(())
+//! ```
+
+use fulcrum_explore::Better;
+use fulcrum_explore::bands::quantiles_of;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// What can go wrong drawing a chart. Bad data never is: missing values are left out and empty
+/// inputs give a chart that says there is nothing to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChartError {
+    /// The drawing library reported an error.
+    #[error("cannot draw the {chart} chart: {message}")]
+    Drawing {
+        /// Which chart: `tornado`, `morris`, `indices`, `leverage` or `differences`.
+        chart: &'static str,
+        /// The drawing library's message.
+        message: String,
+    },
+}
+
+/// One parameter of a tornado chart: the outcome with this parameter at its low and at its high
+/// value, every other parameter at its baseline.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TornadoBar {
+    /// The parameter's name as written in the model.
+    pub parameter: String,
+    /// The outcome with the parameter at its low value (NaN if missing).
+    pub low: f64,
+    /// The outcome with the parameter at its high value (NaN if missing).
+    pub high: f64,
+}
+
+/// A tornado chart of one outcome.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tornado {
+    /// The chart's title.
+    pub title: String,
+    /// The outcome's name (and unit), the label of the horizontal axis.
+    pub outcome: String,
+    /// The outcome with every parameter at its baseline, where the bars start.
+    pub baseline: f64,
+    /// One bar per parameter, in any order: the chart sorts them by swing.
+    pub bars: Vec<TornadoBar>,
+}
+
+/// One parameter of a Morris chart.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MorrisPoint {
+    /// The parameter's name.
+    pub parameter: String,
+    /// μ*, the mean absolute elementary effect.
+    pub mu_star: f64,
+    /// σ, the standard deviation of the elementary effects.
+    pub sigma: f64,
+    /// The confidence interval of μ* (low, high), drawn as a horizontal error bar.
+    pub mu_star_interval: Option<(f64, f64)>,
+}
+
+/// A Morris screening chart of one outcome: μ* against σ.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Morris {
+    /// The chart's title.
+    pub title: String,
+    /// The outcome's name, used in the axis labels.
+    pub outcome: String,
+    /// One point per parameter.
+    pub points: Vec<MorrisPoint>,
+}
+
+/// One measure of one parameter, with its confidence interval.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IndexValue {
+    /// The measure's name (`S1`, `ST`, `PRCC`, `SRC`, ...): bars of the same measure share a
+    /// colour and a legend entry.
+    pub measure: String,
+    /// The estimate.
+    pub value: f64,
+    /// The low end of its confidence interval (NaN if none).
+    pub low: f64,
+    /// The high end of its confidence interval (NaN if none).
+    pub high: f64,
+}
+
+/// The measures of one parameter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IndexRow {
+    /// The parameter's name.
+    pub parameter: String,
+    /// Its measures, drawn side by side in this order.
+    pub values: Vec<IndexValue>,
+}
+
+/// A chart of sensitivity indices: Sobol S1 and ST side by side, or one correlation measure.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Indices {
+    /// The chart's title.
+    pub title: String,
+    /// The label of the horizontal axis, e.g. "Sobol index of Backlog".
+    pub axis: String,
+    /// A range the axis always shows, e.g. (-1, 1) for correlation coefficients; the axis
+    /// widens beyond it if values do.
+    pub range: Option<(f64, f64)>,
+    /// One row per parameter; the chart sorts them by their largest absolute value.
+    pub rows: Vec<IndexRow>,
+}
+
+/// One lever of a leverage chart.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LeverageBar {
+    /// The lever's name.
+    pub lever: String,
+    /// The leverage score: the median elasticity of the outcome over futures.
+    pub score: f64,
+    /// The 10th percentile of the elasticity over futures.
+    pub p10: f64,
+    /// The 90th percentile of the elasticity over futures.
+    pub p90: f64,
+    /// The bootstrap confidence interval of the score (low, high).
+    pub interval: (f64, f64),
+    /// Whether the lever is disproportionate by the sensitivity crate's rule (|score| > 1,
+    /// consistent sign, CI beyond ±1); such levers are drawn in a highlight colour.
+    pub disproportionate: bool,
+}
+
+/// A chart of leverage scores for one outcome.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Leverage {
+    /// The chart's title.
+    pub title: String,
+    /// The outcome's name, used in the axis label.
+    pub outcome: String,
+    /// One bar per lever; the chart sorts them by |score|.
+    pub levers: Vec<LeverageBar>,
+}
+
+/// One intervention option: its paired differences to the baseline, one per future.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DifferenceOption {
+    /// The option's name.
+    pub option: String,
+    /// Outcome with the option minus outcome of the baseline, per future (NaN if a run failed).
+    pub differences: Vec<f64>,
+}
+
+/// A chart comparing intervention options with the baseline over the same futures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Differences {
+    /// The chart's title.
+    pub title: String,
+    /// The outcome's name, used in the axis label.
+    pub outcome: String,
+    /// The baseline's name, e.g. "status quo".
+    pub baseline: String,
+    /// Which direction of the outcome is good, stated in the caption when known.
+    pub better: Option<Better>,
+    /// One row per option, drawn top to bottom in this order.
+    pub options: Vec<DifferenceOption>,
+}
+
+/// Draws a tornado chart: per parameter, bars from the baseline outcome to the outcome with the
+/// parameter at its low value and at its high value, the largest swing on top.
+pub fn tornado(chart: &Tornado) -> Result<String, ChartError> {
+    const NAME: &str = "tornado";
+    let title = clean_text(&chart.title);
+    if chart.bars.is_empty() {
+        return nothing_to_show(NAME, &title, "There are no parameters to show.");
+    }
+    let baseline = plot_value(chart.baseline);
+    let mut bars: Vec<(String, Option<f64>, Option<f64>)> =
+        chart.bars.iter().map(|bar| (clean(&bar.parameter), plot_value(bar.low), plot_value(bar.high))).collect();
+    // A bar with a missing end has no swing; it goes to the bottom with what it has.
+    let swing = |bar: &(String, Option<f64>, Option<f64>)| match (bar.1, bar.2) {
+        (Some(low), Some(high)) => (high - low).abs(),
+        _ => -1.0,
+    };
+    bars.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
+
+    let extent =
+        axis_extent(bars.iter().flat_map(|bar| [bar.1, bar.2]).flatten().chain(baseline), &[], RangeStyle::Padded);
+    let mut notes = Vec::new();
+    match baseline {
+        Some(value) => notes.push(format!(
+            "Bars run from the baseline outcome ({}) to the outcome with one parameter at its low or \
+             high value and all others at baseline; largest swing |high − low| on top.",
+            number_text(value, 4)
+        )),
+        None => {
+            notes.push("The baseline outcome is missing, so each parameter's outcomes are drawn as points.".to_owned())
+        }
+    }
+    // Without a baseline the values are points, and the legend says so.
+    let legend = match baseline {
+        Some(_) => vec![
+            LegendEntry::new(Mark::Bar(LOW_COLOUR), "parameter at low"),
+            LegendEntry::new(Mark::Bar(HIGH_COLOUR), "parameter at high"),
+            LegendEntry::new(Mark::Line(BASELINE_COLOUR), "baseline outcome"),
+        ],
+        None => vec![
+            LegendEntry::new(Mark::Dot(LOW_COLOUR), "parameter at low"),
+            LegendEntry::new(Mark::Dot(HIGH_COLOUR), "parameter at high"),
+        ],
+    };
+    let layout = RowLayout {
+        chart: NAME,
+        title,
+        axis: clean_text(&chart.outcome),
+        labels: bars.iter().map(|bar| bar.0.clone()).collect(),
+        extent,
+        legend,
+        notes,
+    };
+    row_chart(layout, |rows| {
+        if let Some(value) = baseline {
+            rows.vertical(value, BASELINE_COLOUR.stroke_width(2), false)?;
+        }
+        for (row, (_, low, high)) in bars.iter().enumerate() {
+            if low.is_none() && high.is_none() {
+                rows.missing(row)?;
+            }
+            // The low value takes the upper half of the row and the high value the lower half,
+            // so both stay visible when they fall on the same side of the baseline.
+            for (value, top, bottom, colour) in [(low, -0.38, -0.02, LOW_COLOUR), (high, 0.02, 0.38, HIGH_COLOUR)] {
+                let Some(value) = *value else { continue };
+                match baseline {
+                    Some(start) => rows.bar(row, top, bottom, start, value, colour)?,
+                    None => rows.dot(row, (top + bottom) / 2.0, value, colour)?,
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Draws a Morris chart: μ* against σ with each point labelled by its parameter, μ*'s confidence
+/// interval as a horizontal error bar, and the σ = μ* diagonal dashed (points above it are
+/// strongly nonlinear or interacting).
+pub fn morris(chart: &Morris) -> Result<String, ChartError> {
+    const NAME: &str = "morris";
+    let title = clean_text(&chart.title);
+    if chart.points.is_empty() {
+        return nothing_to_show(NAME, &title, "There are no parameters to show.");
+    }
+    struct Point {
+        label: String,
+        x: f64,
+        y: f64,
+        interval: Option<(f64, f64)>,
+    }
+    let mut points = Vec::new();
+    let mut absent = Vec::new();
+    for point in &chart.points {
+        let label = elide_middle(&clean(&point.parameter), POINT_LABEL_CHARS);
+        match (plot_value(point.mu_star), plot_value(point.sigma)) {
+            (Some(x), Some(y)) => {
+                let interval = point
+                    .mu_star_interval
+                    .and_then(|(low, high)| Some((plot_value(low)?, plot_value(high)?)))
+                    .map(|(low, high)| (low.min(high), low.max(high)));
+                points.push(Point { label, x, y, interval });
+            }
+            _ => absent.push(label),
+        }
+    }
+    // The most influential parameters choose their label places first.
+    points.sort_by(|a, b| b.x.total_cmp(&a.x));
+
+    let x_values = points.iter().flat_map(|p| [Some(p.x), p.interval.map(|i| i.0), p.interval.map(|i| i.1)]);
+    let x_extent = axis_extent(x_values.flatten(), &[0.0], RangeStyle::FromZero);
+    let y_extent = axis_extent(points.iter().map(|p| p.y), &[0.0], RangeStyle::FromZero);
+
+    let mut legend = vec![LegendEntry::new(Mark::Dot(POINT_COLOUR), "parameter")];
+    if points.iter().any(|p| p.interval.is_some()) {
+        legend.push(LegendEntry::new(Mark::Whisker(WHISKER_COLOUR), "confidence interval of μ*"));
+    }
+    legend.push(LegendEntry::new(Mark::Dashed(GUIDE_COLOUR), "σ = μ*: above it, nonlinear or interacting"));
+    let mut notes = vec![
+        "Right: more influence on the outcome. Up: the effect varies more with the other parameters \
+         (nonlinear or interacting)."
+            .to_owned(),
+    ];
+    // A long list of missing parameters would push the plot off the page; the first few and a
+    // count say enough.
+    const LISTED: usize = 20;
+    match absent.len() {
+        0 => {}
+        count if count <= LISTED => notes.push(format!("Not shown, values missing: {}.", absent.join(", "))),
+        count => notes.push(format!(
+            "Not shown, values missing: {} and {} more.",
+            absent[..LISTED].join(", "),
+            count - LISTED
+        )),
+    }
+    let outcome = name_or(&chart.outcome, "the outcome");
+    let legend_lines = layout_legend(&legend, MARGIN);
+    let notes = wrap_notes(&notes);
+    let header = header_height(&legend_lines);
+    let plot_height = 520;
+    let height = header + plot_height + notes_height(&notes);
+
+    render(NAME, (WIDTH, height), |root| {
+        draw_header(root, &title, &legend_lines)?;
+        let (_, below) = root.split_vertically(header);
+        let (plot_area, _) = below.split_vertically(plot_height);
+        let mut plot = ChartBuilder::on(&plot_area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN * 2)
+            .margin_top(8)
+            .x_label_area_size(AXIS_HEIGHT)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x_extent.0..x_extent.1, y_extent.0..y_extent.1)?;
+        let x_span = x_extent.1 - x_extent.0;
+        let y_span = y_extent.1 - y_extent.0;
+        let x_ticks = move |value: &f64| tick_text(*value, x_span);
+        let y_ticks = move |value: &f64| tick_text(*value, y_span);
+        plot.configure_mesh()
+            .x_desc(elide_middle(&format!("μ*: mean absolute elementary effect on {outcome}"), AXIS_LABEL_CHARS))
+            .y_desc(elide_middle("σ: spread of the elementary effects", AXIS_LABEL_CHARS))
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&x_ticks)
+            .y_label_formatter(&y_ticks)
+            .label_style(font(TICK_PX, TEXT_COLOUR, FontStyle::Normal))
+            .axis_desc_style(font(AXIS_PX, TEXT_COLOUR, FontStyle::Normal))
+            .bold_line_style(GRID_COLOUR)
+            .light_line_style(LIGHT_GRID_COLOUR)
+            .max_light_lines(1)
+            .draw()?;
+
+        let area = plot.plotting_area();
+        let diagonal_end = x_extent.1.min(y_extent.1);
+        if diagonal_end > 0.0 {
+            area.draw(&DashedPathElement::new(
+                vec![(0.0, 0.0), (diagonal_end, diagonal_end)],
+                6,
+                4,
+                GUIDE_COLOUR.stroke_width(1),
+            ))?;
+        }
+        for point in &points {
+            if let Some((low, high)) = point.interval {
+                area.draw(&PathElement::new(vec![(low, point.y), (high, point.y)], WHISKER_COLOUR.stroke_width(1)))?;
+                for end in [low, high] {
+                    draw_cap(area, (end, point.y), 4, WHISKER_COLOUR)?;
+                }
+            }
+        }
+        for point in &points {
+            area.draw(&Circle::new((point.x, point.y), 4, POINT_COLOUR.filled()))?;
+        }
+
+        // Labels go right of their point if there is room, else left, above, below, or above
+        // or below to the right, whichever first overlaps neither another label, a point nor an
+        // error bar.
+        let (left, top) = plot.backend_coord(&(x_extent.0, y_extent.1));
+        let (right, bottom) = plot.backend_coord(&(x_extent.1, y_extent.0));
+        let centres: Vec<(i32, i32)> = points.iter().map(|p| plot.backend_coord(&(p.x, p.y))).collect();
+        let mut taken: Vec<Boxed> = centres.iter().map(|&(x, y)| Boxed::around(x, y, 5)).collect();
+        for point in &points {
+            if let Some((low, high)) = point.interval {
+                let (from, y) = plot.backend_coord(&(low, point.y));
+                let (to, _) = plot.backend_coord(&(high, point.y));
+                taken.push(Boxed { left: from, top: y - 4, right: to, bottom: y + 4 });
+            }
+        }
+        for (point, &(x, y)) in points.iter().zip(&centres) {
+            let width = text_width(&point.label, POINT_LABEL_PX).ceil() as i32;
+            let height = POINT_LABEL_PX as i32 + 2;
+            let candidates = [
+                (Boxed::new(x + 7, y - height / 2, width, height), (x + 7, y), HPos::Left, VPos::Center),
+                (Boxed::new(x - 7 - width, y - height / 2, width, height), (x - 7, y), HPos::Right, VPos::Center),
+                (Boxed::new(x - width / 2, y - 6 - height, width, height), (x, y - 6), HPos::Center, VPos::Bottom),
+                (Boxed::new(x - width / 2, y + 6, width, height), (x, y + 6), HPos::Center, VPos::Top),
+                (Boxed::new(x + 4, y - 6 - height, width, height), (x + 4, y - 6), HPos::Left, VPos::Bottom),
+                (Boxed::new(x + 4, y + 6, width, height), (x + 4, y + 6), HPos::Left, VPos::Top),
+            ];
+            let inside = |b: &Boxed| b.left >= left && b.right <= right && b.top >= top && b.bottom <= bottom;
+            let chosen = candidates
+                .iter()
+                .find(|(b, ..)| inside(b) && !taken.iter().any(|t| t.overlaps(b)))
+                .or_else(|| candidates.iter().find(|(b, ..)| inside(b)))
+                .unwrap_or(&candidates[0]);
+            taken.push(chosen.0);
+            root.draw(&Text::new(
+                point.label.clone(),
+                chosen.1,
+                font(POINT_LABEL_PX, TEXT_COLOUR, FontStyle::Normal).pos(Pos::new(chosen.2, chosen.3)),
+            ))?;
+        }
+        draw_notes(root, &notes, header + plot_height)?;
+        Ok(())
+    })
+}
+
+/// Draws sensitivity indices as horizontal bars with confidence whiskers: each parameter's
+/// measures side by side (Sobol S1 and ST), or a single measure (PRCC, SRC), with a zero line.
+pub fn indices(chart: &Indices) -> Result<String, ChartError> {
+    const NAME: &str = "indices";
+    let title = clean_text(&chart.title);
+    if chart.rows.iter().all(|row| row.values.is_empty()) {
+        return nothing_to_show(NAME, &title, "There are no sensitivity indices to show.");
+    }
+    // Measures in order of first appearance, each with its colour.
+    let mut measures: Vec<String> = Vec::new();
+    for value in chart.rows.iter().flat_map(|row| &row.values) {
+        let name = clean(&value.measure);
+        if !measures.contains(&name) {
+            measures.push(name);
+        }
+    }
+    let colour_of = |name: &str| {
+        let index = measures.iter().position(|m| m == name).unwrap_or(0);
+        PALETTE[index % PALETTE.len()]
+    };
+    struct Drawn {
+        colour: RGBColor,
+        value: Option<f64>,
+        interval: Option<(f64, f64)>,
+    }
+    let mut rows: Vec<(String, Vec<Drawn>)> = chart
+        .rows
+        .iter()
+        .map(|row| {
+            let drawn = row
+                .values
+                .iter()
+                .map(|v| Drawn {
+                    colour: colour_of(&clean(&v.measure)),
+                    value: plot_value(v.value),
+                    interval: plot_value(v.low).zip(plot_value(v.high)).map(|(a, b)| (a.min(b), a.max(b))),
+                })
+                .collect();
+            (clean(&row.parameter), drawn)
+        })
+        .collect();
+    // The parameter whose largest measure is largest goes on top.
+    let key = |row: &(String, Vec<Drawn>)| row.1.iter().filter_map(|d| d.value).map(f64::abs).fold(-1.0, f64::max);
+    rows.sort_by(|a, b| key(b).total_cmp(&key(a)));
+
+    let mut required = vec![0.0];
+    if let Some((a, b)) = chart.range {
+        required.extend([a, b].into_iter().filter_map(plot_value));
+    }
+    let values =
+        rows.iter().flat_map(|row| &row.1).flat_map(|d| [d.value, d.interval.map(|i| i.0), d.interval.map(|i| i.1)]);
+    let extent = axis_extent(values.flatten(), &required, RangeStyle::Padded);
+    let mut legend: Vec<LegendEntry> =
+        measures.iter().map(|name| LegendEntry::new(Mark::Bar(colour_of(name)), name)).collect();
+    legend.push(LegendEntry::new(Mark::Whisker(WHISKER_COLOUR), "confidence interval"));
+    let layout = RowLayout {
+        chart: NAME,
+        title,
+        axis: clean_text(&chart.axis),
+        labels: rows.iter().map(|row| row.0.clone()).collect(),
+        extent,
+        legend,
+        notes: Vec::new(),
+    };
+    row_chart(layout, |plot| {
+        plot.vertical(0.0, ZERO_COLOUR.stroke_width(1), false)?;
+        for (row, (_, drawn)) in rows.iter().enumerate() {
+            if drawn.iter().all(|d| d.value.is_none() && d.interval.is_none()) {
+                plot.missing(row)?;
+                continue;
+            }
+            let band = 0.8 / drawn.len() as f64;
+            for (index, d) in drawn.iter().enumerate() {
+                let top = -0.4 + band * index as f64;
+                let bottom = top + band;
+                if let Some(value) = d.value {
+                    plot.bar(row, top + 0.01, bottom - 0.01, 0.0, value, d.colour)?;
+                }
+                if let Some((low, high)) = d.interval {
+                    let half = ((band * ROW_HEIGHT as f64) / 2.0 - 1.0).clamp(2.0, 5.0) as i32;
+                    plot.whisker(row, (top + bottom) / 2.0, low, high, half, WHISKER_COLOUR)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Draws leverage scores: per lever a bar for its score, a thin line for its P10–P90 range over
+/// futures and whiskers for its bootstrap CI, with dashed lines at ±1 (beyond which a lever is
+/// disproportionate); disproportionate levers are highlighted, the largest |score| on top.
+pub fn leverage(chart: &Leverage) -> Result<String, ChartError> {
+    const NAME: &str = "leverage";
+    let title = clean_text(&chart.title);
+    if chart.levers.is_empty() {
+        return nothing_to_show(NAME, &title, "There are no levers to show.");
+    }
+    struct Lever {
+        label: String,
+        score: Option<f64>,
+        spread: (Option<f64>, Option<f64>),
+        interval: Option<(f64, f64)>,
+        highlight: bool,
+    }
+    let mut levers: Vec<Lever> = chart
+        .levers
+        .iter()
+        .map(|lever| Lever {
+            label: clean(&lever.lever),
+            score: plot_value(lever.score),
+            spread: (plot_value(lever.p10), plot_value(lever.p90)),
+            interval: plot_value(lever.interval.0).zip(plot_value(lever.interval.1)).map(|(a, b)| (a.min(b), a.max(b))),
+            highlight: lever.disproportionate,
+        })
+        .collect();
+    let key = |lever: &Lever| lever.score.map_or(-1.0, f64::abs);
+    levers.sort_by(|a, b| key(b).total_cmp(&key(a)));
+
+    let values: Vec<f64> = levers
+        .iter()
+        .flat_map(|l| [l.score, l.spread.0, l.spread.1, l.interval.map(|i| i.0), l.interval.map(|i| i.1)])
+        .flatten()
+        .collect();
+    // The ±1 lines are the point of the chart, so the axis reaches them on each side that has data.
+    let mut required = vec![0.0];
+    if values.iter().any(|&v| v >= 0.0) {
+        required.push(1.0);
+    }
+    if values.iter().any(|&v| v < 0.0) {
+        required.push(-1.0);
+    }
+    let extent = axis_extent(values.iter().copied(), &required, RangeStyle::Padded);
+    let mut legend = vec![LegendEntry::new(Mark::Bar(LEVER_COLOUR), "leverage score")];
+    if levers.iter().any(|l| l.highlight) {
+        legend.push(LegendEntry::new(Mark::Bar(HIGHLIGHT_COLOUR), "disproportionate lever"));
+    }
+    legend.push(LegendEntry::new(Mark::Line(SPREAD_COLOUR), "P10–P90 over futures"));
+    legend.push(LegendEntry::new(Mark::Whisker(WHISKER_COLOUR), "bootstrap CI"));
+    legend.push(LegendEntry::new(Mark::Dashed(GUIDE_COLOUR), "±1"));
+    let notes = vec![
+        "The score is the median elasticity of the outcome over futures: the % change of the outcome \
+         per 1% change of the lever. Beyond the dashed ±1 lines a lever moves the outcome \
+         disproportionately."
+            .to_owned(),
+    ];
+    let layout = RowLayout {
+        chart: NAME,
+        title,
+        axis: format!("leverage score: median elasticity of {}", name_or(&chart.outcome, "the outcome")),
+        labels: levers.iter().map(|l| l.label.clone()).collect(),
+        extent,
+        legend,
+        notes,
+    };
+    row_chart(layout, |plot| {
+        plot.vertical(0.0, ZERO_COLOUR.stroke_width(1), false)?;
+        for guide in [-1.0, 1.0] {
+            if extent.0 <= guide && guide <= extent.1 {
+                plot.vertical(guide, GUIDE_COLOUR.stroke_width(1), true)?;
+            }
+        }
+        for (row, lever) in levers.iter().enumerate() {
+            if lever.score.is_none() && lever.interval.is_none() && lever.spread.0.is_none() && lever.spread.1.is_none()
+            {
+                plot.missing(row)?;
+                continue;
+            }
+            let colour = if lever.highlight { HIGHLIGHT_COLOUR } else { LEVER_COLOUR };
+            if let Some(score) = lever.score {
+                plot.bar(row, -0.34, 0.14, 0.0, score, colour)?;
+            }
+            if let Some((low, high)) = lever.interval {
+                plot.whisker(row, -0.1, low, high, 5, WHISKER_COLOUR)?;
+            }
+            // The spread over futures sits just below the bar, apart from the CI.
+            match lever.spread {
+                (Some(p10), Some(p90)) => {
+                    plot.segment(row, 0.3, p10, p90, SPREAD_COLOUR.stroke_width(1))?;
+                }
+                (Some(end), None) | (None, Some(end)) => plot.dot(row, 0.3, end, SPREAD_COLOUR)?,
+                (None, None) => {}
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Draws the paired differences of each option to the baseline over futures: a horizontal box
+/// plot (P10, P25, P50, P75, P90 by the type-7 quantile rule) with the mean as a diamond and a
+/// zero line, and a caption saying which direction is better when that is known.
+pub fn differences(chart: &Differences) -> Result<String, ChartError> {
+    const NAME: &str = "differences";
+    let title = clean_text(&chart.title);
+    if chart.options.is_empty() {
+        return nothing_to_show(NAME, &title, "There are no options to compare.");
+    }
+    let baseline = name_or(&chart.baseline, "the baseline");
+    struct Summary {
+        label: String,
+        quantiles: Option<[f64; 5]>,
+        mean: Option<f64>,
+    }
+    let summaries: Vec<Summary> = chart
+        .options
+        .iter()
+        .map(|option| {
+            let finite: Vec<f64> = option.differences.iter().copied().filter(|v| v.is_finite()).collect();
+            let quantiles = match quantiles_of(&finite, &[0.1, 0.25, 0.5, 0.75, 0.9])[..] {
+                [p10, p25, p50, p75, p90] => {
+                    let all = [p10, p25, p50, p75, p90].map(plot_value);
+                    match all {
+                        [Some(a), Some(b), Some(c), Some(d), Some(e)] => Some([a, b, c, d, e]),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            Summary { label: clean(&option.option), quantiles, mean: running_mean(&finite).and_then(plot_value) }
+        })
+        .collect();
+    let values = summaries.iter().flat_map(|s| s.quantiles.iter().flatten().copied().chain(s.mean));
+    let extent = axis_extent(values, &[0.0], RangeStyle::Padded);
+    let mut notes = vec![format!(
+        "Each row: the option's outcome minus {baseline}'s in the same future. Box P25–P75, line the \
+         median, whiskers P10–P90, diamond the mean."
+    )];
+    match chart.better {
+        Some(Better::Higher) => notes.push(format!("Higher is better: right of zero beats {baseline}.")),
+        Some(Better::Lower) => notes.push(format!("Lower is better: left of zero beats {baseline}.")),
+        None => {}
+    }
+    let layout = RowLayout {
+        chart: NAME,
+        title,
+        axis: format!("difference in {} from {baseline}", name_or(&chart.outcome, "the outcome")),
+        labels: summaries.iter().map(|s| s.label.clone()).collect(),
+        extent,
+        legend: vec![
+            LegendEntry::new(Mark::Box, "P25–P75, median"),
+            LegendEntry::new(Mark::Whisker(WHISKER_COLOUR), "P10–P90"),
+            LegendEntry::new(Mark::Diamond(MEAN_COLOUR), "mean"),
+        ],
+        notes,
+    };
+    row_chart(layout, |plot| {
+        plot.vertical(0.0, ZERO_COLOUR.stroke_width(2), false)?;
+        for (row, summary) in summaries.iter().enumerate() {
+            let Some([p10, p25, p50, p75, p90]) = summary.quantiles else {
+                plot.missing(row)?;
+                continue;
+            };
+            plot.segment(row, 0.0, p10, p25, WHISKER_COLOUR.stroke_width(1))?;
+            plot.segment(row, 0.0, p75, p90, WHISKER_COLOUR.stroke_width(1))?;
+            plot.whisker_caps(row, 0.0, p10, p90, 5, WHISKER_COLOUR)?;
+            plot.bar(row, -0.3, 0.3, p25, p75, BOX_COLOUR)?;
+            plot.outline(row, -0.3, 0.3, p25, p75, BOX_EDGE_COLOUR)?;
+            plot.segment_across(row, -0.3, 0.3, p50, BOX_EDGE_COLOUR.stroke_width(3))?;
+            if let Some(mean) = summary.mean {
+                plot.diamond(row, 0.0, mean, MEAN_COLOUR)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+// Layout, in pixels. The width suits a slide or a report page; each row is tall enough for a
+// label on two lines.
+const WIDTH: u32 = 800;
+const ROW_HEIGHT: u32 = 28;
+const MARGIN: u32 = 16;
+const AXIS_HEIGHT: u32 = 48;
+const TITLE_PX: f64 = 16.0;
+const LABEL_PX: f64 = 12.0;
+const AXIS_PX: f64 = 12.0;
+const TICK_PX: f64 = 11.0;
+const NOTE_PX: f64 = 11.0;
+const LEGEND_PX: f64 = 12.0;
+const POINT_LABEL_PX: f64 = 11.0;
+/// Row labels wrap onto a second line past this width rather than squeeze the plot.
+const MAX_LABEL_WIDTH: f64 = 280.0;
+const POINT_LABEL_CHARS: usize = 32;
+const AXIS_LABEL_CHARS: usize = 100;
+const LEGEND_LABEL_CHARS: usize = 48;
+
+// Colours: greys for text and guides, and for data the Okabe–Ito palette, which stays
+// distinguishable to colour-blind readers.
+const TEXT_COLOUR: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const MUTED_COLOUR: RGBColor = RGBColor(0x77, 0x77, 0x77);
+const GRID_COLOUR: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
+const LIGHT_GRID_COLOUR: RGBColor = RGBColor(0xf2, 0xf2, 0xf2);
+const ZERO_COLOUR: RGBColor = RGBColor(0x44, 0x44, 0x44);
+const BASELINE_COLOUR: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const GUIDE_COLOUR: RGBColor = RGBColor(0x88, 0x88, 0x88);
+const WHISKER_COLOUR: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const SPREAD_COLOUR: RGBColor = RGBColor(0x77, 0x77, 0x77);
+const LOW_COLOUR: RGBColor = RGBColor(0x00, 0x72, 0xb2);
+const HIGH_COLOUR: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
+const POINT_COLOUR: RGBColor = RGBColor(0x00, 0x72, 0xb2);
+const LEVER_COLOUR: RGBColor = RGBColor(0x56, 0xb4, 0xe9);
+const HIGHLIGHT_COLOUR: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
+const BOX_COLOUR: RGBColor = RGBColor(0xa6, 0xd3, 0xf0);
+const BOX_EDGE_COLOUR: RGBColor = RGBColor(0x00, 0x50, 0x80);
+const MEAN_COLOUR: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0x00, 0x72, 0xb2),
+    RGBColor(0xe6, 0x9f, 0x00),
+    RGBColor(0x00, 0x9e, 0x73),
+    RGBColor(0xcc, 0x79, 0xa7),
+    RGBColor(0x56, 0xb4, 0xe9),
+    RGBColor(0xd5, 0x5e, 0x00),
+    RGBColor(0xf0, 0xe4, 0x42),
+];
+
+type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;
+type PlotArea<'b> = DrawingArea<SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A drawing error on its way to becoming a [`ChartError`]; plotters' error types are generic
+/// over the backend, and only their message is worth keeping.
+struct Failure(String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Failure {
+    fn from(error: DrawingAreaErrorKind<E>) -> Failure {
+        Failure(error.to_string())
+    }
+}
+
+/// Runs `draw` on a white SVG canvas of `size` and returns the document.
+fn render(
+    chart: &'static str,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<'_>) -> Result<(), Failure>,
+) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    let drawn = {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(Failure::from).and_then(|()| draw(&root)).and_then(|()| Ok(root.present()?))
+    };
+    drawn.map_err(|Failure(message)| ChartError::Drawing { chart, message })?;
+    Ok(svg)
+}
+
+/// A chart that only says why there is nothing in it.
+fn nothing_to_show(chart: &'static str, title: &str, message: &str) -> Result<String, ChartError> {
+    render(chart, (WIDTH, 120), |root| {
+        draw_header(root, title, &[])?;
+        root.draw(&Text::new(
+            message.to_owned(),
+            (WIDTH as i32 / 2, 70),
+            font(AXIS_PX, MUTED_COLOUR, FontStyle::Normal).pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+        Ok(())
+    })
+}
+
+fn font(px: f64, colour: RGBColor, style: FontStyle) -> TextStyle<'static> {
+    // The SVG backend writes the size divided by 1.24 (its em-box convention), so this gives
+    // `px` in the document.
+    FontDesc::new(FontFamily::SansSerif, px * 1.24, style).color(&colour)
+}
+
+/// The title, centred, and the legend below it.
+fn draw_header(root: &Area<'_>, title: &str, legend: &[Vec<PlacedEntry>]) -> Result<(), Failure> {
+    let title_chars = ((WIDTH - 2 * MARGIN) as f64 / (TITLE_PX * 0.6)) as usize;
+    root.draw(&Text::new(
+        elide_middle(title, title_chars),
+        (WIDTH as i32 / 2, 10),
+        font(TITLE_PX, TEXT_COLOUR, FontStyle::Bold).pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    for (line, entries) in legend.iter().enumerate() {
+        let y = 44 + 20 * line as i32;
+        for entry in entries {
+            draw_mark(root, entry.mark, entry.x, y)?;
+            root.draw(&Text::new(
+                entry.label.clone(),
+                (entry.x + 24, y),
+                font(LEGEND_PX, TEXT_COLOUR, FontStyle::Normal).pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn header_height(legend: &[Vec<PlacedEntry>]) -> u32 {
+    36 + 20 * legend.len() as u32 + 8
+}
+
+fn draw_mark(root: &Area<'_>, mark: Mark, x: i32, y: i32) -> Result<(), Failure> {
+    match mark {
+        Mark::Bar(colour) => root.draw(&Rectangle::new([(x, y - 5), (x + 18, y + 5)], colour.filled()))?,
+        Mark::Line(colour) => root.draw(&PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)))?,
+        Mark::Dashed(colour) => {
+            root.draw(&DashedPathElement::new(vec![(x, y), (x + 18, y)], 4, 3, colour.stroke_width(1)))?
+        }
+        Mark::Whisker(colour) => {
+            root.draw(&PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(1)))?;
+            root.draw(&PathElement::new(vec![(x, y - 4), (x, y + 4)], colour.stroke_width(1)))?;
+            root.draw(&PathElement::new(vec![(x + 18, y - 4), (x + 18, y + 4)], colour.stroke_width(1)))?;
+        }
+        Mark::Dot(colour) => root.draw(&Circle::new((x + 9, y), 4, colour.filled()))?,
+        Mark::Diamond(colour) => {
+            root.draw(&Polygon::new(vec![(x + 9, y - 5), (x + 14, y), (x + 9, y + 5), (x + 4, y)], colour.filled()))?
+        }
+        Mark::Box => {
+            root.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], BOX_COLOUR.filled()))?;
+            root.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], BOX_EDGE_COLOUR.stroke_width(1)))?;
+            root.draw(&PathElement::new(vec![(x + 9, y - 6), (x + 9, y + 6)], BOX_EDGE_COLOUR.stroke_width(3)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Notes under the plot, one wrapped line each, from `top` down.
+fn draw_notes(root: &Area<'_>, lines: &[String], top: u32) -> Result<(), Failure> {
+    for (index, line) in lines.iter().enumerate() {
+        root.draw(&Text::new(
+            line.clone(),
+            (MARGIN as i32, top as i32 + 4 + 16 * index as i32),
+            font(NOTE_PX, MUTED_COLOUR, FontStyle::Normal).pos(Pos::new(HPos::Left, VPos::Top)),
+        ))?;
+    }
+    Ok(())
+}
+
+fn notes_height(lines: &[String]) -> u32 {
+    if lines.is_empty() { 0 } else { 16 * lines.len() as u32 + 8 }
+}
+
+fn wrap_notes(notes: &[String]) -> Vec<String> {
+    let width = (WIDTH - 2 * MARGIN) as f64;
+    notes.iter().flat_map(|note| wrap_words(note, width, NOTE_PX)).collect()
+}
+
+/// The symbol drawn before a legend entry.
+#[derive(Clone, Copy)]
+enum Mark {
+    Bar(RGBColor),
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Whisker(RGBColor),
+    Dot(RGBColor),
+    Diamond(RGBColor),
+    Box,
+}
+
+struct LegendEntry {
+    mark: Mark,
+    label: String,
+}
+
+impl LegendEntry {
+    fn new(mark: Mark, label: &str) -> LegendEntry {
+        LegendEntry { mark, label: elide_middle(&clean(label), LEGEND_LABEL_CHARS) }
+    }
+}
+
+struct PlacedEntry {
+    mark: Mark,
+    label: String,
+    x: i32,
+}
+
+/// Places legend entries left to right from `left`, starting a new line when one is full.
+fn layout_legend(entries: &[LegendEntry], left: u32) -> Vec<Vec<PlacedEntry>> {
+    let mut lines: Vec<Vec<PlacedEntry>> = Vec::new();
+    let mut line: Vec<PlacedEntry> = Vec::new();
+    let mut x = left as f64;
+    for entry in entries {
+        let width = 24.0 + text_width(&entry.label, LEGEND_PX) + 20.0;
+        if !line.is_empty() && x + width > (WIDTH - MARGIN) as f64 {
+            lines.push(std::mem::take(&mut line));
+            x = left as f64;
+        }
+        line.push(PlacedEntry { mark: entry.mark, label: entry.label.clone(), x: x as i32 });
+        x += width;
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// What a chart of horizontal rows needs before drawing: labels top to bottom and the extent of
+/// the value axis.
+struct RowLayout {
+    chart: &'static str,
+    title: String,
+    axis: String,
+    labels: Vec<String>,
+    extent: (f64, f64),
+    legend: Vec<LegendEntry>,
+    notes: Vec<String>,
+}
+
+/// Draws the frame of a chart of horizontal rows (title, legend, value axis, row labels, notes)
+/// and lets `draw` fill the rows.
+fn row_chart(
+    layout: RowLayout,
+    draw: impl FnOnce(&Rows<'_, '_, '_>) -> Result<(), Failure>,
+) -> Result<String, ChartError> {
+    let count = layout.labels.len();
+    let wrapped: Vec<Vec<String>> = layout.labels.iter().map(|label| wrap_label(label)).collect();
+    let widest = wrapped.iter().flatten().map(|line| text_width(line, LABEL_PX)).fold(0.0, f64::max);
+    let label_area = (widest.min(MAX_LABEL_WIDTH) + 16.0).ceil() as u32;
+    let legend = layout_legend(&layout.legend, MARGIN);
+    let notes = wrap_notes(&layout.notes);
+    let header = header_height(&legend);
+    let plot_height = ROW_HEIGHT * count as u32 + AXIS_HEIGHT + 8;
+    let height = header + plot_height + notes_height(&notes);
+    let (low, high) = layout.extent;
+
+    render(layout.chart, (WIDTH, height), |root| {
+        draw_header(root, &layout.title, &legend)?;
+        let (_, below) = root.split_vertically(header);
+        let (plot_area, _) = below.split_vertically(plot_height);
+        let mut chart = ChartBuilder::on(&plot_area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN * 2)
+            .margin_top(8)
+            .x_label_area_size(AXIS_HEIGHT)
+            .y_label_area_size(label_area)
+            .build_cartesian_2d(low..high, -0.5..(count as f64 - 0.5))?;
+        let span = high - low;
+        let ticks = move |value: &f64| tick_text(*value, span);
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(8)
+            .x_label_formatter(&ticks)
+            .x_desc(elide_middle(&layout.axis, AXIS_LABEL_CHARS))
+            .label_style(font(TICK_PX, TEXT_COLOUR, FontStyle::Normal))
+            .axis_desc_style(font(AXIS_PX, TEXT_COLOUR, FontStyle::Normal))
+            .bold_line_style(GRID_COLOUR)
+            .light_line_style(LIGHT_GRID_COLOUR)
+            .max_light_lines(1)
+            .draw()?;
+        let rows = Rows { chart: &chart, count, low };
+        for (row, lines) in wrapped.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(low, rows.y(row, 0.0)));
+            let first = y - 7 * (lines.len() as i32 - 1);
+            for (index, line) in lines.iter().enumerate() {
+                root.draw(&Text::new(
+                    line.clone(),
+                    (x - 8, first + 14 * index as i32),
+                    font(LABEL_PX, TEXT_COLOUR, FontStyle::Normal).pos(Pos::new(HPos::Right, VPos::Center)),
+                ))?;
+            }
+        }
+        draw(&rows)?;
+        draw_notes(root, &notes, header + plot_height)?;
+        Ok(())
+    })
+}
+
+/// The plot of a row chart, addressed by row (0 on top) and an offset within the row (in rows,
+/// from -0.5 at its top to 0.5 at its bottom).
+struct Rows<'c, 'a, 'b> {
+    chart: &'c Plot<'a, 'b>,
+    count: usize,
+    low: f64,
+}
+
+impl<'b> Rows<'_, '_, 'b> {
+    fn y(&self, row: usize, offset: f64) -> f64 {
+        (self.count as f64 - 1.0 - row as f64) - offset
+    }
+
+    fn area(&self) -> &PlotArea<'b> {
+        self.chart.plotting_area()
+    }
+
+    fn bar(&self, row: usize, top: f64, bottom: f64, from: f64, to: f64, colour: RGBColor) -> Result<(), Failure> {
+        let corners = [(from, self.y(row, top)), (to, self.y(row, bottom))];
+        self.area().draw(&Rectangle::new(corners, colour.filled()))?;
+        Ok(())
+    }
+
+    fn outline(&self, row: usize, top: f64, bottom: f64, from: f64, to: f64, colour: RGBColor) -> Result<(), Failure> {
+        let corners = [(from, self.y(row, top)), (to, self.y(row, bottom))];
+        self.area().draw(&Rectangle::new(corners, colour.stroke_width(1)))?;
+        Ok(())
+    }
+
+    fn segment(&self, row: usize, offset: f64, from: f64, to: f64, style: ShapeStyle) -> Result<(), Failure> {
+        let y = self.y(row, offset);
+        self.area().draw(&PathElement::new(vec![(from, y), (to, y)], style))?;
+        Ok(())
+    }
+
+    /// A vertical line across part of a row at `x`.
+    fn segment_across(&self, row: usize, top: f64, bottom: f64, x: f64, style: ShapeStyle) -> Result<(), Failure> {
+        self.area().draw(&PathElement::new(vec![(x, self.y(row, top)), (x, self.y(row, bottom))], style))?;
+        Ok(())
+    }
+
+    /// A horizontal line from `low` to `high` with end caps `half` pixels high.
+    fn whisker(
+        &self,
+        row: usize,
+        offset: f64,
+        low: f64,
+        high: f64,
+        half: i32,
+        colour: RGBColor,
+    ) -> Result<(), Failure> {
+        self.segment(row, offset, low, high, colour.stroke_width(1))?;
+        self.whisker_caps(row, offset, low, high, half, colour)
+    }
+
+    fn whisker_caps(
+        &self,
+        row: usize,
+        offset: f64,
+        low: f64,
+        high: f64,
+        half: i32,
+        colour: RGBColor,
+    ) -> Result<(), Failure> {
+        let y = self.y(row, offset);
+        for end in [low, high] {
+            draw_cap(self.area(), (end, y), half, colour)?;
+        }
+        Ok(())
+    }
+
+    /// A line across the whole plot at `x`, solid or dashed.
+    fn vertical(&self, x: f64, style: ShapeStyle, dashed: bool) -> Result<(), Failure> {
+        let ends = vec![(x, -0.5), (x, self.count as f64 - 0.5)];
+        if dashed {
+            self.area().draw(&DashedPathElement::new(ends, 6, 4, style))?;
+        } else {
+            self.area().draw(&PathElement::new(ends, style))?;
+        }
+        Ok(())
+    }
+
+    fn dot(&self, row: usize, offset: f64, x: f64, colour: RGBColor) -> Result<(), Failure> {
+        self.area().draw(&Circle::new((x, self.y(row, offset)), 4, colour.filled()))?;
+        Ok(())
+    }
+
+    fn diamond(&self, row: usize, offset: f64, x: f64, colour: RGBColor) -> Result<(), Failure> {
+        let shape = EmptyElement::at((x, self.y(row, offset)))
+            + Polygon::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0)], colour.filled())
+            + PathElement::new(vec![(0, -6), (6, 0), (0, 6), (-6, 0), (0, -6)], WHITE.stroke_width(1));
+        self.area().draw(&shape)?;
+        Ok(())
+    }
+
+    /// Says in the row that its values are missing.
+    fn missing(&self, row: usize) -> Result<(), Failure> {
+        let style = font(LABEL_PX, MUTED_COLOUR, FontStyle::Italic).pos(Pos::new(HPos::Left, VPos::Center));
+        // Placed a few pixels right of the axis, so that it does not touch it.
+        let note = EmptyElement::at((self.low, self.y(row, 0.0))) + Text::new("missing".to_owned(), (6, 0), style);
+        self.area().draw(&note)?;
+        Ok(())
+    }
+}
+
+/// A short vertical tick, `half` pixels above and below a point: the end of an error bar.
+fn draw_cap(area: &PlotArea<'_>, at: (f64, f64), half: i32, colour: RGBColor) -> Result<(), Failure> {
+    area.draw(&(EmptyElement::at(at) + PathElement::new(vec![(0, -half), (0, half)], colour.stroke_width(1))))?;
+    Ok(())
+}
+
+/// A rectangle in pixels, for keeping point labels apart.
+#[derive(Clone, Copy)]
+struct Boxed {
+    left: i32,
+    top: i32,
+    right: i32,
+    bottom: i32,
+}
+
+impl Boxed {
+    fn new(left: i32, top: i32, width: i32, height: i32) -> Boxed {
+        Boxed { left, top, right: left + width, bottom: top + height }
+    }
+
+    fn around(x: i32, y: i32, radius: i32) -> Boxed {
+        Boxed { left: x - radius, top: y - radius, right: x + radius, bottom: y + radius }
+    }
+
+    fn overlaps(&self, other: &Boxed) -> bool {
+        self.left < other.right && other.left < self.right && self.top < other.bottom && other.top < self.bottom
+    }
+}
+
+/// How an axis extent is padded.
+#[derive(Clone, Copy)]
+enum RangeStyle {
+    /// 5% beyond the data on both sides.
+    Padded,
+    /// From the lowest value (zero, for measures that cannot be negative) to 8% past the largest.
+    FromZero,
+}
+
+/// A finite, non-empty axis range covering `values` and `required`, so that plotters never sees
+/// NaN or a zero-width range.
+fn axis_extent(values: impl Iterator<Item = f64>, required: &[f64], style: RangeStyle) -> (f64, f64) {
+    let mut low = f64::INFINITY;
+    let mut high = f64::NEG_INFINITY;
+    for value in values.chain(required.iter().copied()).filter_map(plot_value) {
+        low = low.min(value);
+        high = high.max(value);
+    }
+    if low > high {
+        return (0.0, 1.0);
+    }
+    let span = high - low;
+    let magnitude = low.abs().max(high.abs());
+    if span <= magnitude * 1e-9 {
+        // All values (nearly) equal: show a band around them.
+        let half = if magnitude == 0.0 { 1.0 } else { magnitude * 0.1 };
+        return match style {
+            RangeStyle::FromZero if low >= 0.0 => (0.0, high + half),
+            _ => (low - half, high + half),
+        };
+    }
+    match style {
+        RangeStyle::Padded => (low - span * 0.05, high + span * 0.05),
+        RangeStyle::FromZero => (low, high + span * 0.08),
+    }
+}
+
+/// A value as plotted: `None` if missing (NaN or infinite); tiny values as zero and huge ones
+/// clamped, so that ranges and their differences stay finite and plotters' tick search stays
+/// well-conditioned.
+fn plot_value(value: f64) -> Option<f64> {
+    if !value.is_finite() {
+        None
+    } else if value.abs() < 1e-290 {
+        Some(0.0)
+    } else {
+        Some(value.clamp(-1e290, 1e290))
+    }
+}
+
+/// The mean of finite values, accumulated so that large values do not overflow the sum.
+fn running_mean(values: &[f64]) -> Option<f64> {
+    let mut mean = 0.0;
+    for (index, value) in values.iter().enumerate() {
+        mean += (value - mean) / (index + 1) as f64;
+    }
+    if values.is_empty() || !mean.is_finite() { None } else { Some(mean) }
+}
+
+/// A tick label: `number_text` with up to six significant digits, and zero as `0` even when the
+/// tick search lands a hair away from it.
+fn tick_text(value: f64, span: f64) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    if value.abs() <= span.abs() * 1e-9 {
+        return "0".to_owned();
+    }
+    number_text(value, 6)
+}
+
+/// `value` rounded to `significant` digits, without trailing zeros: plain notation from 1e-4 up
+/// to 1e6, exponent notation outside.
+fn number_text(value: f64, significant: usize) -> String {
+    if !value.is_finite() {
+        return "missing".to_owned();
+    }
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    let significant = significant.max(1);
+    let magnitude = value.abs().log10().floor() as i32;
+    let text = if !(-4..6).contains(&magnitude) {
+        let text = format!("{:.*e}", significant - 1, value);
+        match text.split_once('e') {
+            Some((mantissa, exponent)) => format!("{}e{exponent}", trim_zeros(mantissa)),
+            None => text,
+        }
+    } else {
+        let decimals = (significant as i32 - 1 - magnitude).max(0) as usize;
+        trim_zeros(&format!("{value:.decimals$}")).to_owned()
+    };
+    if text == "-0" { "0".to_owned() } else { text }
+}
+
+fn trim_zeros(text: &str) -> &str {
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { text }
+}
+
+/// Text from the caller made safe to place in SVG: characters XML forbids (control characters
+/// and the non-characters U+FFFE, U+FFFF) become spaces, runs of whitespace one space.
+fn clean_text(text: &str) -> String {
+    let replaced: String =
+        text.chars().map(|c| if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' { ' ' } else { c }).collect();
+    replaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A name to use inside a sentence, or `default` if it is empty.
+fn name_or(name: &str, default: &str) -> String {
+    let text = clean_text(name);
+    if text.is_empty() { default.to_owned() } else { text }
+}
+
+/// A name as a label: [`clean_text`], and a placeholder for an empty name so that its row or
+/// point is still labelled.
+fn clean(name: &str) -> String {
+    let text = clean_text(name);
+    if text.is_empty() { "(unnamed)".to_owned() } else { text }
+}
+
+/// An estimate of the rendered width of `text` at `px`: SVG leaves the font to the viewer, so
+/// this assumes an average sans-serif advance, and a full em for wide (CJK) characters.
+fn text_width(text: &str, px: f64) -> f64 {
+    text.chars().map(|c| if (c as u32) >= 0x2E80 { px } else { px * 0.6 }).sum()
+}
+
+/// `text` shortened to `limit` characters by replacing its middle with an ellipsis, keeping the
+/// start and the end, where names usually differ.
+fn elide_middle(text: &str, limit: usize) -> String {
+    let count = text.chars().count();
+    if count <= limit {
+        return text.to_owned();
+    }
+    let keep = limit.saturating_sub(1);
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{}…{}", start.trim_end(), end.trim_start())
+}
+
+/// A row label on one or two lines that fit the label area; a name too long even for two keeps
+/// its start and its end around an ellipsis.
+fn wrap_label(label: &str) -> Vec<String> {
+    if text_width(label, LABEL_PX) <= MAX_LABEL_WIDTH {
+        return vec![label.to_owned()];
+    }
+    let mut lines = wrap_words(label, MAX_LABEL_WIDTH, LABEL_PX);
+    if lines.len() <= 2 {
+        return lines;
+    }
+    let first = lines.remove(0);
+    let rest = lines.join(" ");
+    // The second line is the longest tail of the rest that fits after an ellipsis.
+    let chars: Vec<char> = rest.chars().collect();
+    let mut start = chars.len();
+    let mut width = text_width("…", LABEL_PX);
+    while start > 0 {
+        let next = text_width(&chars[start - 1].to_string(), LABEL_PX);
+        if width + next > MAX_LABEL_WIDTH {
+            break;
+        }
+        width += next;
+        start -= 1;
+    }
+    // Starting the tail at a word keeps it readable, unless that would drop most of it.
+    if let Some(space) = chars[start..].iter().position(|c| c.is_whitespace())
+        && space * 2 < chars.len() - start
+    {
+        start += space;
+    }
+    let tail: String = chars[start..].iter().collect();
+    vec![first, format!("…{}", tail.trim_start())]
+}
+
+/// Greedy word wrapping to `width` pixels; a word longer than a line is broken.
+fn wrap_words(text: &str, width: f64, px: f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+        if text_width(&candidate, px) <= width {
+            line = candidate;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        // A word wider than a line is cut into pieces that fit.
+        for c in word.chars() {
+            if !line.is_empty() && text_width(&line, px) + text_width(&c.to_string(), px) > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Stacks charts top to bottom in one SVG document: each chart becomes a nested `<svg>` placed
+/// below the one before (one file for several outcomes, e.g. `leverage.svg`).
+pub fn stack(charts: &[String]) -> String {
+    let attribute = |tag: &str, name: &str| -> f64 {
+        let key = format!(" {name}=\"");
+        tag.find(&key)
+            .and_then(|start| {
+                let rest = &tag[start + key.len()..];
+                rest.find('"').and_then(|end| rest[..end].parse().ok())
+            })
+            .unwrap_or(0.0)
+    };
+    let mut body = String::new();
+    let (mut width, mut height) = (0.0f64, 0.0f64);
+    for chart in charts {
+        let Some(open) = chart.find("<svg") else { continue };
+        let tag_end = chart[open..].find('>').map_or(chart.len(), |end| open + end);
+        let tag = &chart[open..tag_end];
+        body.push_str(&format!("<svg y=\"{height}\"{}", &chart[open + 4..]));
+        body.push('\n');
+        width = width.max(attribute(tag, "width"));
+        height += attribute(tag, "height");
+    }
+    format!(
+        "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\n{body}</svg>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    /// Parses the SVG and returns the text of every `<text>` element, trimmed.
+    fn texts(svg: &str) -> Vec<String> {
+        let document = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
+        assert_eq!(document.root_element().tag_name().name(), "svg");
+        document
+            .descendants()
+            .filter(|node| node.has_tag_name("text"))
+            .map(|node| node.text().unwrap_or("").trim().to_owned())
+            .collect()
+    }
+
+    fn assert_shows(svg: &str, expected: &[&str]) {
+        let found = texts(svg);
+        for text in expected {
+            assert!(found.iter().any(|t| t == text), "`{text}` is not among the chart's texts: {found:?}");
+        }
+    }
+
+    fn example_tornado() -> Tornado {
+        Tornado {
+            title: "Backlog in 2030, one parameter at a time".into(),
+            outcome: "Backlog (tickets)".into(),
+            baseline: 120.0,
+            bars: vec![
+                TornadoBar { parameter: "hiring delay".into(), low: 110.0, high: 135.0 },
+                TornadoBar { parameter: "attrition rate".into(), low: 90.0, high: 170.0 },
+                TornadoBar { parameter: "training time".into(), low: 125.0, high: 128.0 },
+            ],
+        }
+    }
+
+    fn example_morris() -> Morris {
+        Morris {
+            title: "Morris screening of Backlog".into(),
+            outcome: "Backlog".into(),
+            points: vec![
+                MorrisPoint {
+                    parameter: "hiring delay".into(),
+                    mu_star: 4.0,
+                    sigma: 1.0,
+                    mu_star_interval: Some((3.0, 5.0)),
+                },
+                MorrisPoint { parameter: "attrition rate".into(), mu_star: 2.0, sigma: 3.5, mu_star_interval: None },
+                MorrisPoint {
+                    parameter: "training time".into(),
+                    mu_star: 0.2,
+                    sigma: 0.1,
+                    mu_star_interval: Some((0.0, 0.5)),
+                },
+            ],
+        }
+    }
+
+    fn example_sobol() -> Indices {
+        let value = |measure: &str, value: f64| IndexValue {
+            measure: measure.into(),
+            value,
+            low: value - 0.05,
+            high: value + 0.05,
+        };
+        Indices {
+            title: "Sobol indices of Backlog".into(),
+            axis: "Sobol index".into(),
+            range: Some((0.0, 1.0)),
+            rows: vec![
+                IndexRow { parameter: "hiring delay".into(), values: vec![value("S1", 0.2), value("ST", 0.3)] },
+                IndexRow { parameter: "attrition rate".into(), values: vec![value("S1", 0.5), value("ST", 0.7)] },
+            ],
+        }
+    }
+
+    fn example_prcc() -> Indices {
+        let value = |value: f64| IndexValue { measure: "PRCC".into(), value, low: value - 0.1, high: value + 0.1 };
+        Indices {
+            title: "PRCC of Backlog".into(),
+            axis: "partial rank correlation".into(),
+            range: Some((-1.0, 1.0)),
+            rows: vec![
+                IndexRow { parameter: "hiring delay".into(), values: vec![value(-0.6)] },
+                IndexRow { parameter: "attrition rate".into(), values: vec![value(0.8)] },
+            ],
+        }
+    }
+
+    fn example_leverage() -> Leverage {
+        Leverage {
+            title: "Leverage on Backlog".into(),
+            outcome: "Backlog".into(),
+            levers: vec![
+                LeverageBar {
+                    lever: "hiring budget".into(),
+                    score: -1.6,
+                    p10: -2.4,
+                    p90: -1.1,
+                    interval: (-1.8, -1.3),
+                    disproportionate: true,
+                },
+                LeverageBar {
+                    lever: "overtime limit".into(),
+                    score: 0.3,
+                    p10: 0.1,
+                    p90: 0.6,
+                    interval: (0.25, 0.35),
+                    disproportionate: false,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn stacked_charts_are_one_valid_document_tall_enough_for_all() {
+        let one = leverage(&example_leverage()).unwrap();
+        let two = tornado(&example_tornado()).unwrap();
+        let stacked = stack(&[one.clone(), two]);
+        let document = roxmltree::Document::parse(&stacked).unwrap();
+        let root = document.root_element();
+        let nested: Vec<_> = root.children().filter(|n| n.has_tag_name("svg")).collect();
+        assert_eq!(nested.len(), 2);
+        assert_eq!(nested[0].attribute("y"), Some("0"));
+        let first_height: f64 = nested[0].attribute("height").unwrap().parse().unwrap();
+        assert_eq!(nested[1].attribute("y").unwrap().parse::<f64>().unwrap(), first_height);
+        let total: f64 = root.attribute("height").unwrap().parse().unwrap();
+        assert!(total > first_height);
+        assert!(stack(&[]).starts_with("<svg"));
+    }
+
+    fn example_differences() -> Differences {
+        Differences {
+            title: "Options against the status quo".into(),
+            outcome: "Backlog".into(),
+            baseline: "status quo".into(),
+            better: Some(Better::Lower),
+            options: vec![
+                DifferenceOption {
+                    option: "hire early".into(),
+                    differences: (0..50).map(|i| -10.0 + i as f64 * 0.3).collect(),
+                },
+                DifferenceOption {
+                    option: "automate triage".into(),
+                    differences: (0..50).map(|i| 2.0 - i as f64 * 0.1).collect(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn tornado_shows_title_labels_and_legend() {
+        let svg = tornado(&example_tornado()).unwrap();
+        assert_shows(
+            &svg,
+            &[
+                "Backlog in 2030, one parameter at a time",
+                "Backlog (tickets)",
+                "hiring delay",
+                "attrition rate",
+                "training time",
+                "parameter at low",
+                "parameter at high",
+            ],
+        );
+        // Sorted by swing: attrition (80), hiring (25), training (3).
+        let found = texts(&svg);
+        let position = |name: &str| found.iter().position(|t| t == name).unwrap();
+        assert!(position("attrition rate") < position("hiring delay"));
+        assert!(position("hiring delay") < position("training time"));
+    }
+
+    #[test]
+    fn tornado_is_about_800_by_100_plus_28_per_bar() {
+        let svg = tornado(&example_tornado()).unwrap();
+        let document = roxmltree::Document::parse(&svg).unwrap();
+        let root = document.root_element();
+        assert_eq!(root.attribute("width"), Some("800"));
+        let height: u32 = root.attribute("height").unwrap().parse().unwrap();
+        assert!((100 + 28 * 3..=100 + 28 * 3 + 80).contains(&height), "height {height}");
+    }
+
+    #[test]
+    fn morris_shows_title_labels_and_diagonal() {
+        let svg = morris(&example_morris()).unwrap();
+        assert_shows(&svg, &["Morris screening of Backlog", "hiring delay", "attrition rate", "training time"]);
+        let found = texts(&svg);
+        assert!(found.iter().any(|t| t.starts_with("μ*")), "x axis label");
+        assert!(found.iter().any(|t| t.starts_with("σ")), "y axis label");
+        assert!(found.iter().any(|t| t.starts_with("σ = μ*")), "diagonal in the legend");
+    }
+
+    #[test]
+    fn sobol_and_prcc_show_title_labels_and_measures() {
+        let svg = indices(&example_sobol()).unwrap();
+        assert_shows(&svg, &["Sobol indices of Backlog", "Sobol index", "hiring delay", "attrition rate", "S1", "ST"]);
+        let svg = indices(&example_prcc()).unwrap();
+        assert_shows(&svg, &["PRCC of Backlog", "partial rank correlation", "hiring delay", "attrition rate", "PRCC"]);
+    }
+
+    #[test]
+    fn leverage_shows_title_labels_and_highlight() {
+        let svg = leverage(&example_leverage()).unwrap();
+        assert_shows(
+            &svg,
+            &["Leverage on Backlog", "hiring budget", "overtime limit", "disproportionate lever", "bootstrap CI"],
+        );
+        assert!(svg.contains("#D55E00"), "the disproportionate lever is highlighted");
+    }
+
+    #[test]
+    fn differences_show_title_labels_and_direction() {
+        let svg = differences(&example_differences()).unwrap();
+        assert_shows(&svg, &["Options against the status quo", "hire early", "automate triage"]);
+        assert!(texts(&svg).iter().any(|t| t.starts_with("Lower is better")));
+        let mut higher = example_differences();
+        higher.better = Some(Better::Higher);
+        assert!(texts(&differences(&higher).unwrap()).iter().any(|t| t.starts_with("Higher is better")));
+    }
+
+    #[test]
+    fn same_input_same_bytes() {
+        assert_eq!(tornado(&example_tornado()).unwrap(), tornado(&example_tornado()).unwrap());
+        assert_eq!(morris(&example_morris()).unwrap(), morris(&example_morris()).unwrap());
+        assert_eq!(indices(&example_sobol()).unwrap(), indices(&example_sobol()).unwrap());
+        assert_eq!(leverage(&example_leverage()).unwrap(), leverage(&example_leverage()).unwrap());
+        assert_eq!(differences(&example_differences()).unwrap(), differences(&example_differences()).unwrap());
+    }
+
+    #[test]
+    fn empty_inputs_say_there_is_nothing_to_show() {
+        let charts = [
+            tornado(&Tornado { title: "Empty tornado".into(), ..Tornado::default() }).unwrap(),
+            morris(&Morris { title: "Empty Morris".into(), ..Morris::default() }).unwrap(),
+            indices(&Indices { title: "Empty indices".into(), ..Indices::default() }).unwrap(),
+            indices(&Indices {
+                title: "Rows without values".into(),
+                rows: vec![IndexRow { parameter: "a".into(), values: vec![] }],
+                ..Indices::default()
+            })
+            .unwrap(),
+            leverage(&Leverage { title: "Empty leverage".into(), ..Leverage::default() }).unwrap(),
+            differences(&Differences { title: "Empty differences".into(), ..Differences::default() }).unwrap(),
+        ];
+        for svg in &charts {
+            assert!(texts(svg).iter().any(|t| t.starts_with("There are no")), "{svg}");
+        }
+    }
+
+    #[test]
+    fn missing_values_are_left_out() {
+        let nan = f64::NAN;
+        let mut chart = example_tornado();
+        chart.bars.push(TornadoBar { parameter: "unknown".into(), low: nan, high: nan });
+        chart.bars.push(TornadoBar { parameter: "half known".into(), low: nan, high: f64::INFINITY });
+        chart.bars[0].low = nan;
+        assert_shows(&tornado(&chart).unwrap(), &["unknown", "missing"]);
+        chart.baseline = nan;
+        texts(&tornado(&chart).unwrap());
+        for bar in &mut chart.bars {
+            bar.low = nan;
+            bar.high = nan;
+        }
+        texts(&tornado(&chart).unwrap());
+
+        let mut chart = example_morris();
+        chart.points.push(MorrisPoint { parameter: "lost".into(), mu_star: nan, sigma: 1.0, mu_star_interval: None });
+        chart.points[0].mu_star_interval = Some((nan, 2.0));
+        let found = texts(&morris(&chart).unwrap());
+        assert!(found.iter().any(|t| t.contains("Not shown") && t.contains("lost")));
+        for point in &mut chart.points {
+            point.mu_star = nan;
+        }
+        texts(&morris(&chart).unwrap());
+
+        let mut chart = example_sobol();
+        chart.rows[0].values[0].value = nan;
+        chart.rows[1].values[1].low = nan;
+        chart.range = Some((nan, f64::INFINITY));
+        chart.rows.push(IndexRow {
+            parameter: "no estimate".into(),
+            values: vec![IndexValue { measure: "S1".into(), value: nan, low: nan, high: nan }],
+        });
+        assert_shows(&indices(&chart).unwrap(), &["no estimate", "missing"]);
+
+        let mut chart = example_leverage();
+        chart.levers[0].score = nan;
+        chart.levers[1].interval = (nan, nan);
+        chart.levers.push(LeverageBar {
+            lever: "void".into(),
+            score: nan,
+            p10: nan,
+            p90: nan,
+            interval: (nan, nan),
+            disproportionate: false,
+        });
+        assert_shows(&leverage(&chart).unwrap(), &["void", "missing"]);
+
+        let mut chart = example_differences();
+        chart.options[0].differences.extend([nan, f64::NEG_INFINITY]);
+        chart.options.push(DifferenceOption { option: "all failed".into(), differences: vec![nan, nan] });
+        chart.options.push(DifferenceOption { option: "no futures".into(), differences: vec![] });
+        assert_shows(&differences(&chart).unwrap(), &["all failed", "no futures", "missing"]);
+    }
+
+    #[test]
+    fn long_names_and_odd_text_do_not_break_the_chart() {
+        let long = "Average time to adjust the workforce to the desired capacity in the northern region \
+                    including contractors and temporary staff hired through agencies"
+            .to_owned();
+        let unbroken = "x".repeat(500);
+        let odd = "a <b> & \"c\" 'd'\u{0}\u{7}\u{FFFF}\ttab";
+        let mut chart = example_tornado();
+        chart.title = format!("{long} {long}");
+        chart.outcome = long.clone();
+        chart.bars[0].parameter = long.clone();
+        chart.bars[1].parameter = unbroken.clone();
+        chart.bars[2].parameter = odd.to_owned();
+        let svg = tornado(&chart).unwrap();
+        let found = texts(&svg);
+        assert!(found.iter().any(|t| t == "a <b> & \"c\" 'd' tab"), "{found:?}");
+        let label_lines: Vec<&String> =
+            found.iter().filter(|t| t.starts_with("Average time") || t.starts_with('…')).collect();
+        assert!(!label_lines.is_empty());
+
+        let mut chart = example_morris();
+        chart.points[0].parameter = long.clone();
+        chart.points[1].parameter = odd.to_owned();
+        texts(&morris(&chart).unwrap());
+
+        let mut chart = example_sobol();
+        chart.rows[0].parameter = unbroken.clone();
+        chart.rows[0].values[0].measure = long.clone();
+        texts(&indices(&chart).unwrap());
+
+        let mut chart = example_leverage();
+        chart.levers[0].lever = long.clone();
+        texts(&leverage(&chart).unwrap());
+
+        let mut chart = example_differences();
+        chart.options[0].option = long;
+        chart.baseline = unbroken;
+        texts(&differences(&chart).unwrap());
+    }
+
+    #[test]
+    fn extreme_values_give_finite_axes() {
+        let mut chart = example_tornado();
+        chart.baseline = 1e308;
+        chart.bars[0].low = -1e308;
+        chart.bars[1].high = 5e-324;
+        texts(&tornado(&chart).unwrap());
+        let mut chart = example_tornado();
+        for bar in &mut chart.bars {
+            bar.low = 120.0;
+            bar.high = 120.0;
+        }
+        texts(&tornado(&chart).unwrap());
+        let chart = Differences {
+            title: "Huge".into(),
+            options: vec![DifferenceOption { option: "big".into(), differences: vec![1e308, -1e308, 1e308] }],
+            ..Differences::default()
+        };
+        texts(&differences(&chart).unwrap());
+    }
+
+    #[test]
+    fn many_measures_and_rows() {
+        let rows = (0..40)
+            .map(|i| IndexRow {
+                parameter: format!("parameter {i}"),
+                values: (0..9)
+                    .map(|m| IndexValue {
+                        measure: format!("M{m}"),
+                        value: (i * m) as f64 / 400.0,
+                        low: f64::NAN,
+                        high: f64::NAN,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let svg = indices(&Indices { title: "Many".into(), axis: "index".into(), range: None, rows }).unwrap();
+        assert_shows(&svg, &["parameter 0", "parameter 39", "M8"]);
+    }
+
+    #[test]
+    fn quantiles_are_type_7() {
+        let chart = Differences {
+            title: "One".into(),
+            outcome: "x".into(),
+            baseline: "b".into(),
+            better: None,
+            options: vec![DifferenceOption { option: "o".into(), differences: vec![4.0, 1.0, 3.0, 2.0] }],
+        };
+        // Type 7 on 1..4: P25 = 1.75, P75 = 3.25; the chart draws them, so it must not fail.
+        assert_eq!(quantiles_of(&[4.0, 1.0, 3.0, 2.0], &[0.25, 0.75]), vec![1.75, 3.25]);
+        texts(&differences(&chart).unwrap());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_numbers_give_well_formed_charts(values in proptest::collection::vec(proptest::num::f64::ANY, 0..16)) {
+            let at = |i: usize| if values.is_empty() { f64::NAN } else { values[i % values.len()] };
+            let n = values.len();
+            let tornado_chart = Tornado {
+                title: "t".into(),
+                outcome: "y".into(),
+                baseline: at(0),
+                bars: (0..n).map(|i| TornadoBar { parameter: format!("p{i}"), low: at(i), high: at(i + 1) }).collect(),
+            };
+            texts(&tornado(&tornado_chart).unwrap());
+            let morris_chart = Morris {
+                title: "m".into(),
+                outcome: "y".into(),
+                points: (0..n)
+                    .map(|i| MorrisPoint {
+                        parameter: format!("p{i}"),
+                        mu_star: at(i),
+                        sigma: at(i + 1),
+                        mu_star_interval: Some((at(i + 2), at(i + 3))),
+                    })
+                    .collect(),
+            };
+            texts(&morris(&morris_chart).unwrap());
+            let indices_chart = Indices {
+                title: "i".into(),
+                axis: "x".into(),
+                range: Some((at(1), at(2))),
+                rows: (0..n)
+                    .map(|i| IndexRow {
+                        parameter: format!("p{i}"),
+                        values: vec![IndexValue { measure: "S1".into(), value: at(i), low: at(i + 1), high: at(i + 2) }],
+                    })
+                    .collect(),
+            };
+            texts(&indices(&indices_chart).unwrap());
+            let leverage_chart = Leverage {
+                title: "l".into(),
+                outcome: "y".into(),
+                levers: (0..n)
+                    .map(|i| LeverageBar {
+                        lever: format!("p{i}"),
+                        score: at(i),
+                        p10: at(i + 1),
+                        p90: at(i + 2),
+                        interval: (at(i + 3), at(i + 4)),
+                        disproportionate: i % 2 == 0,
+                    })
+                    .collect(),
+            };
+            texts(&leverage(&leverage_chart).unwrap());
+            let differences_chart = Differences {
+                title: "d".into(),
+                outcome: "y".into(),
+                baseline: "b".into(),
+                better: Some(Better::Higher),
+                options: vec![
+                    DifferenceOption { option: "all".into(), differences: values.clone() },
+                    DifferenceOption { option: "one".into(), differences: vec![at(0)] },
+                ],
+            };
+            texts(&differences(&differences_chart).unwrap());
+        }
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(number_text(0.30000000000000004, 6), "0.3");
+        assert_eq!(number_text(1234.56, 4), "1235");
+        assert_eq!(number_text(-0.00001, 6), "-1e-5");
+        assert_eq!(number_text(2_500_000.0, 6), "2.5e6");
+        assert_eq!(number_text(-0.0, 6), "0");
+        assert_eq!(tick_text(1e-17, 1.0), "0");
+    }
+
+    #[test]
+    fn labels_wrap_onto_two_lines_at_most() {
+        assert_eq!(wrap_label("short"), vec!["short"]);
+        let lines = wrap_label(&"word ".repeat(60));
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].starts_with('…'));
+        for line in &lines {
+            assert!(text_width(line, LABEL_PX) <= MAX_LABEL_WIDTH);
+        }
+        assert_eq!(elide_middle("abcdefghij", 5), "ab…ij");
+        assert_eq!(clean(" \u{1}\n "), "(unnamed)");
+    }
+}

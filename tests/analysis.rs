@@ -1,0 +1,280 @@
+//! `fulcrum sensitivity`, `fulcrum leverage` and `fulcrum compare` as a user runs them on the
+//! bundled workforce experiment: the files, their columns, determinism across thread counts,
+//! and clear errors for bad requests.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use crate::{fulcrum, stderr, stdout};
+
+const EXPERIMENT: &str = "models/workforce/experiment.toml";
+
+/// A CSV file as header → column of cells.
+fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).expect("readable CSV");
+    let header = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    let rows = reader.records().map(|r| r.expect("valid CSV").iter().map(str::to_owned).collect()).collect();
+    (header, rows)
+}
+
+fn files(directory: &Path) -> BTreeMap<String, Vec<u8>> {
+    fs::read_dir(directory)
+        .expect("output directory")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            (path.file_name().expect("name").to_string_lossy().into_owned(), fs::read(&path).expect("readable"))
+        })
+        .collect()
+}
+
+fn number(cell: &str) -> f64 {
+    cell.parse().unwrap_or_else(|_| panic!("`{cell}` is not a number"))
+}
+
+#[test]
+fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut outputs = Vec::new();
+    let mut summaries = Vec::new();
+    for threads in ["1", "2"] {
+        let out = scratch.path().join(threads);
+        let output = fulcrum(&[
+            "leverage",
+            EXPERIMENT,
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--futures",
+            "64",
+            "--resamples",
+            "200",
+            "--threads",
+            threads,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        outputs.push(files(&out));
+        summaries.push(stdout(&output));
+    }
+    assert!(outputs[0] == outputs[1], "one thread and two give different bytes");
+    assert_eq!(summaries[0], summaries[1]);
+    assert!(summaries[0].contains("Hiring Delay: a 10% change moves"), "{}", summaries[0]);
+    let names: Vec<&str> = outputs[0].keys().map(String::as_str).collect();
+    assert_eq!(names, ["leverage.csv", "leverage.svg", "manifest.json"]);
+
+    let (header, rows) = table(&scratch.path().join("1/leverage.csv"));
+    assert_eq!(
+        header,
+        [
+            "outcome",
+            "lever",
+            "score",
+            "p10",
+            "p90",
+            "ci_low",
+            "ci_high",
+            "sign_consistency",
+            "disproportionate",
+            "effect_per_cost",
+            "total_index",
+            "rank"
+        ]
+    );
+    // Five outcomes × three levers.
+    assert_eq!(rows.len(), 15);
+    for outcome in rows.chunks(3) {
+        let ranks: Vec<&str> = outcome.iter().map(|r| r[11].as_str()).collect();
+        assert_eq!(ranks, ["1", "2", "3"], "rows are in rank order");
+        let scores: Vec<f64> = outcome.iter().map(|r| number(&r[2]).abs()).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+        for row in outcome {
+            let (score, low, high) = (number(&row[2]), number(&row[5]), number(&row[6]));
+            assert!(low <= score && score <= high, "{row:?}");
+            let (p10, p90) = (number(&row[3]), number(&row[4]));
+            assert!(p10 <= score && score <= p90, "{row:?}");
+            // Sign consistency is undefined only where the median elasticity is zero.
+            assert!(if row[7].is_empty() { score == 0.0 } else { (0.0..=1.0).contains(&number(&row[7])) }, "{row:?}");
+            assert!(row[8] == "true" || row[8] == "false");
+            // The Sobol cross-check is undefined only for the threshold outcome, which does not
+            // vary over the cross-check's sample.
+            if row[0] == "month workload first exceeds 1.15" {
+                assert_eq!(row[10], "");
+            } else {
+                let total = number(&row[10]);
+                assert!((-0.1..=1.5).contains(&total), "total index {total}");
+            }
+            // Costs are given for Hiring Delay and Mentoring Load only.
+            assert_eq!(row[9].is_empty(), row[1] == "Workforce Adjustment Time", "{row:?}");
+        }
+    }
+}
+
+#[test]
+fn every_sensitivity_method_writes_its_measures_for_every_parameter() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let parameters = [
+        "Demand Increase",
+        "Normal Experienced Attrition",
+        "Normal Rookie Attrition",
+        "Time to Proficiency",
+        "Rookie Productivity",
+        "Hiring Delay",
+        "Workforce Adjustment Time",
+        "Mentoring Load",
+    ];
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        ("oat", &[], &["low", "high", "elasticity"]),
+        ("morris", &["--samples", "10"], &["mu", "mu_star", "sigma", "mu_physical", "mu_star_physical"]),
+        ("sobol", &["--samples", "64", "--resamples", "100"], &["S1", "ST"]),
+        ("prcc", &["--samples", "200", "--resamples", "100"], &["prcc"]),
+        ("src", &["--samples", "200", "--resamples", "100"], &["src"]),
+    ];
+    for (method, extra, measures) in cases {
+        let out = scratch.path().join(method);
+        let mut args = vec!["sensitivity", EXPERIMENT, "--method", method, "-o", out.to_str().expect("utf-8")];
+        args.extend_from_slice(extra);
+        let output = fulcrum(&args);
+        assert!(output.status.success(), "{method}: {}", stderr(&output));
+        assert!(stderr(&output).contains("runs"), "the size is printed before running");
+        let (header, rows) = table(&out.join("sensitivity.csv"));
+        assert_eq!(header, ["outcome", "parameter", "method", "measure", "estimate", "ci_low", "ci_high"]);
+        assert!(rows.iter().all(|row| row[2] == method));
+        for parameter in parameters {
+            for measure in measures {
+                let found = rows.iter().filter(|r| r[1] == parameter && r[3] == *measure).count();
+                assert_eq!(found, 5, "{method}: {parameter} {measure} once per outcome");
+            }
+        }
+        assert!(out.join("sensitivity-peak-workload.svg").exists(), "{method}: a chart per outcome");
+        assert!(out.join("manifest.json").exists());
+    }
+}
+
+#[test]
+fn sobol_over_time_and_with_groups() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("sobol");
+    let output = fulcrum(&[
+        "sensitivity",
+        EXPERIMENT,
+        "--method",
+        "sobol",
+        "--samples",
+        "32",
+        "--resamples",
+        "50",
+        "--second-order",
+        "--over-time",
+        "Workforce",
+        "--group",
+        "Attrition=Normal Experienced Attrition,Normal Rookie Attrition",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("N = 32 × (2 × 7 + 2) = 512 runs"), "{}", stderr(&output));
+    let (header, rows) = table(&out.join("sensitivity.csv"));
+    assert_eq!(header[..2], ["outcome", "time"]);
+    let over_time: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Workforce" && !r[1].is_empty()).collect();
+    // 97 monthly saves × 7 groups × (S1, ST) + 21 pairs of S2.
+    assert_eq!(over_time.len(), 97 * (7 * 2 + 21));
+    assert!(rows.iter().any(|r| r[2] == "Attrition" && r[4] == "ST"));
+    assert!(!rows.iter().any(|r| r[2] == "Normal Rookie Attrition"), "grouped parameters appear only as their group");
+    assert!(rows.iter().any(|r| r[4] == "S2" && r[2] == "Attrition:Hiring Delay"));
+}
+
+#[test]
+fn compare_puts_every_intervention_beside_the_baseline_over_the_same_futures() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("compare");
+    let output = fulcrum(&["compare", EXPERIMENT, "--futures", "200", "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (header, rows) = table(&out.join("comparison.csv"));
+    assert_eq!(
+        header,
+        [
+            "outcome",
+            "intervention",
+            "cost",
+            "mean",
+            "p10",
+            "p50",
+            "p90",
+            "delta_mean",
+            "delta_p10",
+            "delta_p50",
+            "delta_p90",
+            "prob_better",
+            "expected_regret",
+            "effect_per_cost",
+            "rank"
+        ]
+    );
+    assert_eq!(rows.len(), 5 * 3);
+    for option in rows.chunks(3) {
+        assert_eq!(option[0][1], "baseline");
+        assert_eq!(number(&option[0][7]), 0.0, "the baseline differs from itself by nothing");
+        assert_eq!(option[1][1], "faster hiring");
+        assert_eq!(option[1][2], "60000");
+        // effect_per_cost is delta_mean / cost.
+        let (delta, per_cost) = (number(&option[1][7]), number(&option[1][13]));
+        approx::assert_relative_eq!(per_cost, delta / 60000.0, max_relative = 1e-12);
+        // Patient hiring costs nothing: no effect per cost.
+        assert_eq!(option[2][13], "");
+        if ["final workforce", "month workload first exceeds 1.15"].contains(&option[0][0].as_str()) {
+            assert!(option.iter().all(|r| r[11].is_empty() && r[14].is_empty()), "no better direction");
+        } else {
+            let mut ranks: Vec<&str> = option.iter().map(|r| r[14].as_str()).collect();
+            ranks.sort_unstable();
+            assert_eq!(ranks, ["1", "2", "3"]);
+            assert!(option.iter().all(|r| (0.0..=1.0).contains(&number(&r[11]))));
+        }
+    }
+    assert!(out.join("comparison-peak-workload.svg").exists());
+    assert!(stdout(&output).contains("faster hiring"), "{}", stdout(&output));
+}
+
+#[test]
+fn analyses_refuse_what_they_cannot_do_with_a_clear_message() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("x");
+    let out = out.to_str().expect("utf-8");
+    let unknown = fulcrum(&["sensitivity", EXPERIMENT, "--method", "oat", "--group", "G=Nope", "-o", out]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("`Nope` is not an uncertain constant or lever"), "{}", stderr(&unknown));
+    let grouped = fulcrum(&["sensitivity", EXPERIMENT, "--method", "prcc", "--group", "G=Hiring Delay", "-o", out]);
+    assert_eq!(grouped.status.code(), Some(2));
+    let odd = fulcrum(&["sensitivity", EXPERIMENT, "--method", "morris", "--levels", "1", "-o", out]);
+    assert_eq!(odd.status.code(), Some(2), "{}", stderr(&odd));
+    let experiment = scratch.path().join("no-interventions.toml");
+    let model = crate::root().join("models/teacup/model.toml");
+    fs::write(
+        &experiment,
+        format!(
+            "model = {model:?}\n[[uncertain]]\nname = \"Room Temperature\"\ndistribution = \"uniform\"\nmin = 60\nmax = 80\n\
+             [[outcome]]\nvariable = \"Teacup Temperature\"\n"
+        ),
+    )
+    .expect("written");
+    let experiment = experiment.to_str().expect("utf-8");
+    let compare = fulcrum(&["compare", experiment, "-o", out]);
+    assert_eq!(compare.status.code(), Some(2));
+    assert!(stderr(&compare).contains("no [[intervention]]"), "{}", stderr(&compare));
+    let leverage = fulcrum(&["leverage", experiment, "-o", out]);
+    assert_eq!(leverage.status.code(), Some(2));
+    assert!(stderr(&leverage).contains("no [[lever]]"), "{}", stderr(&leverage));
+
+    let gridded = scratch.path().join("grid.toml");
+    fs::write(
+        &gridded,
+        format!(
+            "model = {model:?}\n[sampling]\ngrid = {{ \"Characteristic Time\" = [5, 10] }}\n\
+             [[uncertain]]\nname = \"Room Temperature\"\ndistribution = \"uniform\"\nmin = 60\nmax = 80\n\
+             [[outcome]]\nvariable = \"Teacup Temperature\"\n"
+        ),
+    )
+    .expect("written");
+    let grid = fulcrum(&["sensitivity", gridded.to_str().expect("utf-8"), "--method", "oat", "-o", out]);
+    assert_eq!(grid.status.code(), Some(2));
+    assert!(stderr(&grid).contains("grid"), "{}", stderr(&grid));
+    assert!(!Path::new(out).exists(), "nothing written after a refusal");
+}

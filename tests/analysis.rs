@@ -278,3 +278,35 @@ fn analyses_refuse_what_they_cannot_do_with_a_clear_message() {
     assert!(stderr(&grid).contains("grid"), "{}", stderr(&grid));
     assert!(!Path::new(out).exists(), "nothing written after a refusal");
 }
+
+#[test]
+fn every_bundled_experiment_runs_through_every_analysis() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut experiments: Vec<_> = crate::bundled_models()
+        .into_iter()
+        .map(|model| model.with_file_name("experiment.toml"))
+        .filter(|experiment| experiment.exists())
+        .collect();
+    experiments.sort();
+    assert!(experiments.len() >= 2, "the workforce and service backlog experiments");
+    for (index, experiment) in experiments.iter().enumerate() {
+        let experiment = experiment.to_str().expect("utf-8");
+        let runs: [&[&str]; 3] = [
+            &["leverage", experiment, "--futures", "32", "--resamples", "50"],
+            &["compare", experiment, "--futures", "32"],
+            &["sensitivity", experiment, "--method", "morris", "--samples", "8", "--resamples", "50"],
+        ];
+        for args in runs {
+            let out = scratch.path().join(format!("{}-{index}", args[0]));
+            let mut all = args.to_vec();
+            all.extend(["-o", out.to_str().expect("utf-8")]);
+            let output = fulcrum(&all);
+            assert!(output.status.success(), "{experiment} {}: {}", args[0], stderr(&output));
+            let manifest: serde_json::Value =
+                serde_json::from_slice(&fs::read(out.join("manifest.json")).expect("manifest")).expect("JSON");
+            // The manifest lists every file beside it with its digest.
+            let listed = manifest["files"].as_array().expect("files").len();
+            assert_eq!(listed + 1, fs::read_dir(&out).expect("dir").count(), "{experiment} {}", args[0]);
+        }
+    }
+}

@@ -47,6 +47,11 @@ pub struct AnalysisArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+}
+
+/// How confidence intervals are computed.
+#[derive(clap::Args, Debug)]
+pub struct IntervalArgs {
     /// Bootstrap resamples for the confidence intervals.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=100_000))]
     pub resamples: u64,
@@ -60,6 +65,8 @@ pub struct AnalysisArgs {
 pub struct SensitivityArgs {
     #[command(flatten)]
     pub common: AnalysisArgs,
+    #[command(flatten)]
+    pub intervals: IntervalArgs,
     /// The method.
     #[arg(long, value_enum)]
     pub method: SensitivityMethod,
@@ -122,6 +129,8 @@ impl SensitivityMethod {
 pub struct LeverageArgs {
     #[command(flatten)]
     pub common: AnalysisArgs,
+    #[command(flatten)]
+    pub intervals: IntervalArgs,
     /// Futures to sample instead of the experiment's `runs`.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub futures: Option<u64>,

@@ -88,9 +88,9 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
 
     let options = Options {
         delta: args.delta,
-        resamples: common.resamples as usize,
+        resamples: args.intervals.resamples as usize,
         seed: analysis.seed,
-        confidence: common.confidence,
+        confidence: args.intervals.confidence,
     };
     let output = &common.output;
     analysis.create_output(output)?;
@@ -150,8 +150,8 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     settings.insert("sampler".into(), design.sampler.as_str().into());
     settings.insert("seed".into(), analysis.seed.into());
     settings.insert("delta".into(), args.delta.into());
-    settings.insert("resamples".into(), common.resamples.into());
-    settings.insert("confidence".into(), common.confidence.into());
+    settings.insert("resamples".into(), args.intervals.resamples.into());
+    settings.insert("confidence".into(), args.intervals.confidence.into());
     settings.insert(
         "cross_check".into(),
         if args.no_cross_check { "none".into() } else { format!("sobol N={cross_check_base}").into() },

@@ -169,8 +169,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     settings.insert("method".into(), method.as_str().into());
     settings.insert("samples".into(), n.into());
     settings.insert("seed".into(), seed.into());
-    settings.insert("resamples".into(), common.resamples.into());
-    settings.insert("confidence".into(), common.confidence.into());
+    settings.insert("resamples".into(), args.intervals.resamples.into());
+    settings.insert("confidence".into(), args.intervals.confidence.into());
     match method {
         SensitivityMethod::Oat => {
             settings.insert("step".into(), args.step.into());
@@ -243,7 +243,7 @@ struct Context<'a> {
 /// The method's measures for one outcome (or one saved time); problems become notes.
 fn measure(context: &Context<'_>, y: &[f64], target: &str, notes: &mut Vec<String>) -> Vec<Measure> {
     let args = context.args;
-    let (resamples, confidence) = (args.common.resamples as usize, args.common.confidence);
+    let (resamples, confidence) = (args.intervals.resamples as usize, args.intervals.confidence);
     let names = &context.groups.names;
     let mut measures = Vec::new();
     let mut push = |parameter: &str, measure: &'static str, estimate: Estimate| {

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use fulcrum_explore::design::MAX_RUNS;
 use fulcrum_explore::experiment::Setting;
-use fulcrum_explore::{FactorKind, Inputs, Outcome, SweepError};
+use fulcrum_explore::{FactorKind, Inputs, MEMORY_LIMIT, Outcome, SweepError};
 use fulcrum_report::analysis::AnalysisManifest;
 use fulcrum_report::sweep::FileDigest;
 use fulcrum_sensitivity::evaluate::{Evaluation, evaluate};
@@ -65,6 +66,21 @@ impl Analysis {
             pool.build().map_err(|error| CliError::Io(anyhow::anyhow!("cannot start worker threads: {error}")))?;
         let seed = prepared.plan.design.seed;
         Ok(Analysis { prepared, pool, seed, runs: 0, failed_runs: 0, notes: Vec::new(), files: Vec::new() })
+    }
+
+    /// Refuses, before anything runs, a design whose `runs` would keep more than
+    /// [`MEMORY_LIMIT`] bytes at `values_per_run` numbers each (its rows, outcomes and series).
+    pub fn check_size(&self, command: &str, runs: u64, values_per_run: u64) -> Result<(), CliError> {
+        let bytes = runs.saturating_mul(values_per_run.max(1)).saturating_mul(8);
+        if runs > MAX_RUNS || bytes > MEMORY_LIMIT {
+            return Err(CliError::Usage(format!(
+                "{command}: {runs} runs would keep {:.1} GiB of inputs and outcomes, more than the {} GiB allowed; \
+                 use fewer samples or futures",
+                bytes as f64 / f64::from(1 << 30),
+                MEMORY_LIMIT >> 30
+            )));
+        }
+        Ok(())
     }
 
     /// Runs `runs` rows of `inputs` with `settings`, measuring the experiment's outcomes (and

@@ -43,6 +43,8 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     }
     let design = plan.design.clone();
     let futures = design.runs();
+    let options = 1 + plan.interventions.len() as u64;
+    analysis.check_size("compare", futures.saturating_mul(options), 2 * plan.outcomes.len() as u64)?;
     let mut names = vec![BASELINE.to_owned()];
     let mut costs = vec![None];
     for intervention in &plan.interventions {

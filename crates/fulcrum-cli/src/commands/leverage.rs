@@ -47,6 +47,13 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         .collect();
     let design = prepared.plan.design.clone();
     let futures = design.runs();
+    let outcome_count = prepared.plan.outcomes.len() as u64;
+    let lever_runs = futures.saturating_mul(2 * levers.len() as u64);
+    analysis.check_size("leverage", lever_runs, all.len() as u64 + outcome_count)?;
+    let cross_check = futures.next_power_of_two().saturating_mul(sobol::runs_per_base(all.len(), false) as u64);
+    if !args.no_cross_check {
+        analysis.check_size("leverage (the Sobol cross-check)", cross_check, 2 * all.len() as u64 + outcome_count)?;
+    }
     let mut values = Vec::with_capacity(futures as usize * uncertain.len());
     let mut row = vec![0.0; uncertain.len()];
     for future in 0..futures {

@@ -62,6 +62,23 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     };
     let n = prepared.plan.design.samples as usize;
     let seed = analysis.seed;
+    let (p, g) = (all.len() as u64, groups.len() as u64);
+    let planned_runs = match method {
+        SensitivityMethod::Oat => 1 + 4 * g,
+        SensitivityMethod::Morris => (n as u64).saturating_mul(g + 1),
+        SensitivityMethod::Sobol => {
+            (n as u64).saturating_mul(sobol::runs_per_base(groups.len(), args.second_order) as u64)
+        }
+        SensitivityMethod::Prcc | SensitivityMethod::Src => n as u64,
+    };
+    let saves = if series.is_some() { prepared.compiled.axis().save_count() as u64 } else { 0 };
+    // The rows (in unit and physical values), and each run's outcomes and series twice: as
+    // run and as the estimators read them.
+    let outcome_count = prepared.plan.outcomes.len() as u64;
+    analysis.check_size("sensitivity", planned_runs, 2 * p + 2 * (outcome_count + saves))?;
+    if method == SensitivityMethod::Sobol && !n.is_power_of_two() {
+        eprintln!("warning: --samples {n} is not a power of two; Sobol estimates converge best at N = 2^k");
+    }
     let plan = match method {
         SensitivityMethod::Oat => {
             let rows = oat::design(&all, &groups, args.step);

@@ -2,11 +2,10 @@
 //! bundled workforce experiment: the files, their columns, determinism across thread counts,
 //! and clear errors for bad requests.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::{fulcrum, stderr, stdout};
+use crate::{fulcrum, same_on_one_thread_or_two, stderr, stdout};
 
 const EXPERIMENT: &str = "models/workforce/experiment.toml";
 
@@ -18,16 +17,6 @@ fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-fn files(directory: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(directory)
-        .expect("output directory")
-        .map(|entry| {
-            let path = entry.expect("entry").path();
-            (path.file_name().expect("name").to_string_lossy().into_owned(), fs::read(&path).expect("readable"))
-        })
-        .collect()
-}
-
 fn number(cell: &str) -> f64 {
     cell.parse().unwrap_or_else(|_| panic!("`{cell}` is not a number"))
 }
@@ -35,30 +24,10 @@ fn number(cell: &str) -> f64 {
 #[test]
 fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    let mut outputs = Vec::new();
-    let mut summaries = Vec::new();
-    for threads in ["1", "2"] {
-        let out = scratch.path().join(threads);
-        let output = fulcrum(&[
-            "leverage",
-            EXPERIMENT,
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--futures",
-            "64",
-            "--resamples",
-            "200",
-            "--threads",
-            threads,
-        ]);
-        assert!(output.status.success(), "{}", stderr(&output));
-        outputs.push(files(&out));
-        summaries.push(stdout(&output));
-    }
-    assert!(outputs[0] == outputs[1], "one thread and two give different bytes");
-    assert_eq!(summaries[0], summaries[1]);
-    assert!(summaries[0].contains("Hiring Delay: a 10% change moves"), "{}", summaries[0]);
-    let names: Vec<&str> = outputs[0].keys().map(String::as_str).collect();
+    let (written, summary) =
+        same_on_one_thread_or_two(scratch.path(), &["leverage", EXPERIMENT, "--futures", "64", "--resamples", "200"]);
+    assert!(summary.contains("Hiring Delay: a 10% change moves"), "{summary}");
+    let names: Vec<&str> = written.keys().map(String::as_str).collect();
     assert_eq!(names, ["leverage.csv", "leverage.svg", "manifest.json"]);
 
     let (header, rows) = table(&scratch.path().join("1/leverage.csv"));

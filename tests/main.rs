@@ -12,6 +12,7 @@ mod diagnostics;
 mod models;
 mod sweep;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -44,4 +45,34 @@ pub fn bundled_models() -> Vec<PathBuf> {
         .collect();
     models.sort();
     models
+}
+
+/// Every file of a directory, by name.
+pub fn files(directory: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(directory)
+        .expect("output directory")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            (path.file_name().expect("name").to_string_lossy().into_owned(), std::fs::read(&path).expect("readable"))
+        })
+        .collect()
+}
+
+/// Runs `fulcrum ARGS -o SCRATCH/T --threads T` with one thread and with two, asserts that both
+/// succeed with the same files, byte for byte, and the same standard output, and returns them.
+pub fn same_on_one_thread_or_two(scratch: &Path, args: &[&str]) -> (BTreeMap<String, Vec<u8>>, String) {
+    let mut runs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = scratch.join(threads);
+        let mut all = args.to_vec();
+        all.extend(["-o", out.to_str().expect("utf-8"), "--threads", threads]);
+        let output = fulcrum(&all);
+        assert!(output.status.success(), "{}", stderr(&output));
+        runs.push((files(&out), stdout(&output)));
+    }
+    let two = runs.pop().expect("two runs");
+    let one = runs.pop().expect("two runs");
+    assert!(one.0 == two.0, "one thread and two give different bytes");
+    assert_eq!(one.1, two.1, "one thread and two print different summaries");
+    one
 }

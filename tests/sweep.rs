@@ -1,28 +1,16 @@
 //! `fulcrum sweep` and `fulcrum run --experiment` as a user runs them: the files, their
 //! determinism across thread counts, grids and interventions, and experiment diagnostics.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::{fulcrum, root, stderr, stdout};
+use crate::{fulcrum, root, same_on_one_thread_or_two, stderr, stdout};
 
 const EXPERIMENT: &str = "models/workforce/experiment.toml";
 
 fn csv(path: &Path) -> Vec<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("readable CSV");
     reader.records().map(|record| record.expect("valid CSV").iter().map(str::to_owned).collect()).collect()
-}
-
-/// Every file of a directory, by name.
-fn files(directory: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(directory)
-        .expect("output directory")
-        .map(|entry| {
-            let path = entry.expect("entry").path();
-            (path.file_name().expect("name").to_string_lossy().into_owned(), fs::read(&path).expect("readable"))
-        })
-        .collect()
 }
 
 fn sweep(args: &[&str]) -> std::process::Output {
@@ -34,26 +22,10 @@ fn sweep(args: &[&str]) -> std::process::Output {
 #[test]
 fn a_sweep_writes_every_file_and_the_same_bytes_on_one_thread_or_two() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    let mut outputs = Vec::new();
-    for threads in ["1", "2"] {
-        let out = scratch.path().join(threads);
-        let output = sweep(&[
-            EXPERIMENT,
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--runs",
-            "2500",
-            "--threads",
-            threads,
-            "--save-runs",
-            "Workforce",
-        ]);
-        assert!(output.status.success(), "{}", stderr(&output));
-        outputs.push(files(&out));
-    }
-    let names: Vec<&str> = outputs[0].keys().map(String::as_str).collect();
+    let (written, _) =
+        same_on_one_thread_or_two(scratch.path(), &["sweep", EXPERIMENT, "--runs", "2500", "--save-runs", "Workforce"]);
+    let names: Vec<&str> = written.keys().map(String::as_str).collect();
     assert_eq!(names, ["bands.csv", "experiments.csv", "failures.csv", "manifest.json", "outcomes.csv", "runs.csv"]);
-    assert!(outputs[0] == outputs[1], "one thread and two give different bytes");
 
     let out = scratch.path().join("1");
     let experiments = csv(&out.join("experiments.csv"));
@@ -277,25 +249,9 @@ fn run_with_an_experiment_sets_lever_baselines_and_a_timed_intervention_over_the
 #[test]
 fn sketched_bands_over_many_blocks_are_the_same_bytes_on_one_thread_or_two() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    let mut outputs = Vec::new();
-    for threads in ["1", "2"] {
-        let out = scratch.path().join(threads);
-        let output = sweep(&[
-            EXPERIMENT,
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--runs",
-            "10000",
-            "--threads",
-            threads,
-            "--quantiles",
-            "sketch",
-        ]);
-        assert!(output.status.success(), "{}", stderr(&output));
-        outputs.push(files(&out));
-    }
-    assert!(outputs[0] == outputs[1], "one thread and two give different bytes");
-    let manifest = String::from_utf8_lossy(&outputs[0]["manifest.json"]).into_owned();
+    let (written, _) =
+        same_on_one_thread_or_two(scratch.path(), &["sweep", EXPERIMENT, "--runs", "10000", "--quantiles", "sketch"]);
+    let manifest = String::from_utf8_lossy(&written["manifest.json"]).into_owned();
     assert!(manifest.contains("\"quantiles\": \"sketch"), "{manifest}");
 }
 

@@ -51,10 +51,15 @@ fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() 
     // Five outcomes × three levers.
     assert_eq!(rows.len(), 15);
     for outcome in rows.chunks(3) {
-        let ranks: Vec<&str> = outcome.iter().map(|r| r[11].as_str()).collect();
-        assert_eq!(ranks, ["1", "2", "3"], "rows are in rank order");
+        // Rows in rank order: 1 for the largest |score|, ties sharing a rank.
+        let ranks: Vec<f64> = outcome.iter().map(|r| number(&r[11])).collect();
         let scores: Vec<f64> = outcome.iter().map(|r| number(&r[2]).abs()).collect();
-        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+        assert_eq!(ranks[0], 1.0);
+        for k in 1..3 {
+            assert!(scores[k - 1] >= scores[k], "{scores:?}");
+            let expected = if scores[k] == scores[k - 1] { ranks[k - 1] } else { k as f64 + 1.0 };
+            assert_eq!(ranks[k], expected, "{ranks:?} for {scores:?}");
+        }
         for row in outcome {
             let (score, low, high) = (number(&row[2]), number(&row[5]), number(&row[6]));
             assert!(low <= score && score <= high, "{row:?}");
@@ -277,5 +282,128 @@ fn every_bundled_experiment_runs_through_every_analysis() {
             let listed = manifest["files"].as_array().expect("files").len();
             assert_eq!(listed + 1, fs::read_dir(&out).expect("dir").count(), "{experiment} {}", args[0]);
         }
+    }
+}
+
+/// The final value of a variable in `fulcrum run ARGS --vars VAR`.
+fn final_value(args: &[&str], variable: &str) -> f64 {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend(["--vars", variable]);
+    let output = fulcrum(&all);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let last = text.lines().last().expect("rows");
+    number(last.split(',').nth(1).expect("a value"))
+}
+
+#[test]
+fn leverage_and_compare_numbers_match_single_runs() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = crate::root().join("models/teacup/model.toml");
+    let experiment = scratch.path().join("teacup.toml");
+    // No uncertain constants: every future is the same, so the leverage score is exactly the
+    // arc elasticity of two single runs, and compare's deltas are differences of single runs.
+    fs::write(
+        &experiment,
+        format!(
+            "model = {model:?}\n[sampling]\nruns = 20\n\
+             [[lever]]\nname = \"Characteristic Time\"\nmin = 5\nmax = 15\n\
+             [[intervention]]\nname = \"cold room\"\nset = {{ \"Room Temperature\" = 60 }}\ncost = 4\n\
+             [[outcome]]\nname = \"final\"\nvariable = \"Teacup Temperature\"\nbetter = \"lower\"\n"
+        ),
+    )
+    .expect("written");
+    let experiment = experiment.to_str().expect("utf-8");
+    let out = scratch.path().join("leverage");
+    let output = fulcrum(&["leverage", experiment, "-o", out.to_str().expect("utf-8"), "--no-cross-check"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("1 lever × 2 × 20 futures = 40 runs"), "{}", stderr(&output));
+    let teacup = model.to_str().expect("utf-8");
+    let up = final_value(&[teacup, "--set", "Characteristic Time=11"], "Teacup Temperature");
+    let down = final_value(&[teacup, "--set", "Characteristic Time=9"], "Teacup Temperature");
+    let expected = (up - down) / (up + down) * (11.0 + 9.0) / (11.0 - 9.0);
+    let (_, rows) = table(&out.join("leverage.csv"));
+    approx::assert_relative_eq!(number(&rows[0][2]), expected, max_relative = 1e-12);
+    assert_eq!((rows[0][3].as_str(), rows[0][4].as_str()), (rows[0][2].as_str(), rows[0][2].as_str()), "p10 = p90");
+    assert_eq!(rows[0][7], "1", "every future agrees");
+
+    let out = scratch.path().join("compare");
+    let output = fulcrum(&["compare", experiment, "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let baseline = final_value(&["--experiment", experiment], "Teacup Temperature");
+    let cold = final_value(&["--experiment", experiment, "--intervention", "cold room"], "Teacup Temperature");
+    let (_, rows) = table(&out.join("comparison.csv"));
+    approx::assert_relative_eq!(number(&rows[0][3]), baseline, max_relative = 1e-12);
+    approx::assert_relative_eq!(number(&rows[1][7]), cold - baseline, max_relative = 1e-12);
+    approx::assert_relative_eq!(number(&rows[1][13]), (cold - baseline) / 4.0, max_relative = 1e-12);
+    assert_eq!((rows[1][11].as_str(), rows[1][14].as_str()), ("1", "1"), "cooler in every future, ranked first");
+}
+
+#[test]
+fn analyses_refuse_sizes_and_levers_they_cannot_use_before_running() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("out");
+    let out = out.to_str().expect("utf-8");
+    let few = fulcrum(&["leverage", EXPERIMENT, "--futures", "3", "-o", out]);
+    assert_eq!(few.status.code(), Some(2));
+    assert!(stderr(&few).contains("at least 10 futures"), "{}", stderr(&few));
+    let tiny = fulcrum(&["sensitivity", EXPERIMENT, "--method", "sobol", "--samples", "2", "-o", out]);
+    assert_eq!(tiny.status.code(), Some(2));
+    assert!(stderr(&tiny).contains("at least 8"), "{}", stderr(&tiny));
+    let a_file = scratch.path().join("a-file");
+    fs::write(&a_file, "").expect("written");
+    let under_a_file = a_file.join("out");
+    let refused = fulcrum(&["compare", EXPERIMENT, "-o", under_a_file.to_str().expect("utf-8")]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(!stderr(&refused).contains("runs →"), "refused before running: {}", stderr(&refused));
+
+    let zero = scratch.path().join("zero.toml");
+    let model = crate::root().join("models/workforce/model.toml");
+    fs::write(
+        &zero,
+        format!(
+            "model = {model:?}\n[[lever]]\nname = \"Demand Increase\"\nbaseline = 0\nmin = 0\nmax = 0.5\n\
+             [[outcome]]\nvariable = \"Workforce\"\n"
+        ),
+    )
+    .expect("written");
+    let zero = fulcrum(&["leverage", zero.to_str().expect("utf-8"), "-o", out]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(stderr(&zero).contains("baseline 0"), "{}", stderr(&zero));
+    assert!(!Path::new(out).exists(), "nothing written after a refusal");
+}
+
+#[test]
+fn options_see_the_same_random_numbers_in_each_future() {
+    // A noisy model: an intervention that sets a constant to its own value changes nothing,
+    // future by future, only if every option draws the same random numbers in a future.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("noisy.toml");
+    fs::write(
+        &model,
+        "[sim]\nstart = 0\nstop = 20\ndt = 1\n\
+         [[stock]]\nname = \"S\"\ninitial = 10\ninflows = [\"Noise\"]\n\
+         [[flow]]\nname = \"Noise\"\nequation = \"k * NORMAL(0, 1)\"\n\
+         [[constant]]\nname = \"k\"\nvalue = 1\n[[constant]]\nname = \"drift\"\nvalue = 0\n",
+    )
+    .expect("written");
+    let experiment = scratch.path().join("noisy-experiment.toml");
+    fs::write(
+        &experiment,
+        "model = \"noisy.toml\"\n[sampling]\nruns = 50\n\
+         [[uncertain]]\nname = \"drift\"\ndistribution = \"uniform\"\nmin = 0\nmax = 1\n\
+         [[intervention]]\nname = \"same k\"\nset = { \"k\" = 1 }\n\
+         [[outcome]]\nname = \"final S\"\nvariable = \"S\"\nbetter = \"higher\"\n",
+    )
+    .expect("written");
+    let out = scratch.path().join("out");
+    let output = fulcrum(&["compare", experiment.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, rows) = table(&out.join("comparison.csv"));
+    // The outcome varies from future to future, yet the paired differences are all exactly 0.
+    assert_ne!(rows[0][4], rows[0][6], "p10 and p90 of a noisy outcome differ");
+    for column in 7..=10 {
+        assert_eq!(rows[1][column], "0", "column {column}: {:?}", rows[1]);
     }
 }

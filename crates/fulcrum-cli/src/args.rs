@@ -80,7 +80,9 @@ pub struct SensitivityArgs {
     /// Morris: grid levels p (even).
     #[arg(long, default_value_t = 4)]
     pub levels: usize,
-    /// Morris: choose the trajectories with the widest spread out of this many (Campolongo 2007).
+    /// Morris: choose the trajectories with the widest spread out of this many (Campolongo
+    /// 2007); the search takes time growing with the square of the pool (seconds for a
+    /// thousand with dozens of parameters).
     #[arg(long, value_name = "POOL")]
     pub optimize: Option<usize>,
     /// One-at-a-time: the relative step of the elasticity.

@@ -4,6 +4,8 @@
 //! each resample is a pure function of (seed, b, n): the resamples can be computed in any order,
 //! on any number of threads, and give the same bits.
 
+use std::borrow::Cow;
+
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
@@ -13,36 +15,41 @@ pub const DEFAULT_RESAMPLES: usize = 1000;
 /// The confidence level of every interval unless asked otherwise.
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
 
-/// A set of bootstrap resamples of `n` rows: `count` rows of `n` indices.
+/// A set of bootstrap resamples of `n` rows. Drawn resamples are made when asked for, so a set
+/// costs nothing to hold however many rows and resamples it has.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resamples {
     n: usize,
-    indices: Vec<u32>,
+    count: usize,
+    source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Source {
+    /// Drawn from ChaCha8 stream `b` of the seed.
+    Seed(u64),
+    /// Given index lists, one after the other.
+    Lists(Vec<u32>),
 }
 
 impl Resamples {
     /// `count` resamples of `n` rows, drawn from `seed`.
     pub fn new(seed: u64, n: usize, count: usize) -> Resamples {
-        let mut indices = Vec::with_capacity(n * count);
-        for b in 0..count {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(b as u64);
-            indices.extend((0..n).map(|_| rng.random_range(0..n as u32)));
-        }
-        Resamples { n, indices }
+        Resamples { n, count, source: Source::Seed(seed) }
     }
 
     /// Resamples given as index lists (as SALib drew them, for reproducing its intervals).
     /// `None` if a list has another length than `n` or an index out of range.
     pub fn from_lists(n: usize, lists: Vec<Vec<u32>>) -> Option<Resamples> {
-        let mut indices = Vec::with_capacity(n * lists.len());
+        let count = lists.len();
+        let mut indices = Vec::with_capacity(n * count);
         for list in lists {
             if list.len() != n || list.iter().any(|&index| index as usize >= n) {
                 return None;
             }
             indices.extend(list);
         }
-        Some(Resamples { n, indices })
+        Some(Resamples { n, count, source: Source::Lists(indices) })
     }
 
     /// Rows per resample.
@@ -52,17 +59,19 @@ impl Resamples {
 
     /// How many resamples.
     pub fn count(&self) -> usize {
-        self.indices.len().checked_div(self.n).unwrap_or(0)
+        self.count
     }
 
-    /// The row indices of resample `b`.
-    pub fn get(&self, b: usize) -> &[u32] {
-        &self.indices[b * self.n..(b + 1) * self.n]
-    }
-
-    /// Every resample in turn.
-    pub fn iter(&self) -> impl Iterator<Item = &[u32]> {
-        self.indices.chunks_exact(self.n.max(1))
+    /// The row indices of resample `b` (`b < count`).
+    pub fn get(&self, b: usize) -> Cow<'_, [u32]> {
+        match &self.source {
+            Source::Seed(seed) => {
+                let mut rng = ChaCha8Rng::seed_from_u64(*seed);
+                rng.set_stream(b as u64);
+                Cow::Owned((0..self.n).map(|_| rng.random_range(0..self.n as u32)).collect())
+            }
+            Source::Lists(indices) => Cow::Borrowed(&indices[b * self.n..(b + 1) * self.n]),
+        }
     }
 }
 
@@ -102,6 +111,7 @@ mod tests {
         let all = Resamples::new(7, 50, 20);
         assert_eq!(all.count(), 20);
         let again = Resamples::new(7, 50, 30);
+        assert_eq!(Resamples::new(7, 0, 3).get(2).len(), 0);
         for b in 0..20 {
             assert_eq!(all.get(b), again.get(b));
             assert!(all.get(b).iter().all(|&index| index < 50));

@@ -36,7 +36,7 @@ pub struct Comparison {
     pub expected_regret: f64,
     /// `delta_mean` per unit of cost; `None` without a positive cost.
     pub effect_per_cost: Option<f64>,
-    /// 1 for the least expected regret; `None` without a better direction.
+    /// 1 for the least expected regret (ties share a rank); `None` without a better direction.
     pub rank: Option<usize>,
 }
 
@@ -92,13 +92,9 @@ pub fn compare(values: &[Vec<f64>], costs: &[Option<f64>], better: Option<Better
         })
         .collect();
     if !sign.is_nan() {
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by(|&a, &b| {
-            let key = |i: usize| if rows[i].expected_regret.is_nan() { f64::INFINITY } else { rows[i].expected_regret };
-            key(a).total_cmp(&key(b)).then(a.cmp(&b))
-        });
-        for (rank, option) in order.into_iter().enumerate() {
-            rows[option].rank = Some(rank + 1);
+        let regrets: Vec<f64> = rows.iter().map(|row| row.expected_regret).collect();
+        for (row, rank) in rows.iter_mut().zip(crate::ranks(&regrets)) {
+            row.rank = rank;
         }
     }
     (rows, dropped)
@@ -145,6 +141,9 @@ mod tests {
         assert_eq!(rows[1].expected_regret, 0.5);
         let (rows, _) = compare(&values, &[None, None], None);
         assert!(rows[1].prob_better.is_nan() && rows[1].expected_regret.is_nan() && rows[1].rank.is_none());
+        // A constant outcome: every option is as good as the best.
+        let (rows, _) = compare(&[vec![1.0, 1.0], vec![1.0, 1.0]], &[None, None], Some(Better::Higher));
+        assert_eq!(rows.iter().map(|r| r.rank).collect::<Vec<_>>(), [Some(1), Some(1)]);
     }
 
     #[test]

@@ -28,13 +28,19 @@ pub fn settings(lever: &Parameter, delta: f64) -> (f64, f64) {
     ((p + delta * p.abs()).clamp(min, max), (p - delta * p.abs()).clamp(min, max))
 }
 
-/// The design: for each future, for each lever, the row with the lever up and the row with it
-/// down. `futures` holds each future's uncertain values (`uncertain` per future); a row is the
-/// uncertain values followed by every lever's value. Returns the rows and each row's future.
-pub fn design(futures: &[f64], uncertain: usize, levers: &[Parameter], delta: f64) -> (Vec<f64>, Vec<u64>) {
+/// The design: for each of `count` futures, for each lever, the row with the lever up and the
+/// row with it down. `futures` holds each future's uncertain values (`uncertain` per future,
+/// none at all without uncertain constants); a row is the uncertain values followed by every
+/// lever's value. Returns the rows and each row's future.
+pub fn design(
+    futures: &[f64],
+    count: usize,
+    uncertain: usize,
+    levers: &[Parameter],
+    delta: f64,
+) -> (Vec<f64>, Vec<u64>) {
     let width = uncertain + levers.len();
     let baseline: Vec<f64> = levers.iter().map(|lever| lever.baseline).collect();
-    let count = futures.len().checked_div(uncertain).unwrap_or(1);
     let mut rows = Vec::with_capacity(count * levers.len() * 2 * width);
     let mut streams = Vec::with_capacity(count * levers.len() * 2);
     for future in 0..count {
@@ -73,7 +79,10 @@ pub struct Leverage {
     pub sign_consistency: f64,
     /// |score| > 1, sign consistency ≥ 0.9 and the interval beyond ±1 on the score's side.
     pub disproportionate: bool,
-    /// The median outcome change per unit of the lever, divided by its cost per unit.
+    /// The median outcome change per unit increase of the lever: its sign says which way the
+    /// outcome moves when the lever rises, whatever the sign of the outcome.
+    pub slope: f64,
+    /// `slope` divided by the lever's cost per unit.
     pub effect_per_cost: Option<f64>,
     /// Futures with a defined elasticity (the others failed or had none).
     pub futures: usize,
@@ -112,8 +121,7 @@ pub fn analyze(y: &[f64], levers: &[Parameter], costs: &[Option<f64>], options: 
             let slopes: Vec<f64> =
                 pairs.map(|(up, down)| (up - down) / (p_up - p_down)).filter(|s| s.is_finite()).collect();
             let cost = costs.get(index).copied().flatten().filter(|cost| *cost > 0.0);
-            let effect_per_cost = cost.map(|cost| median(&slopes) / cost);
-            summarize(&elasticities, effect_per_cost, options)
+            summarize(&elasticities, median(&slopes), cost, options)
         })
         .collect()
 }
@@ -122,7 +130,11 @@ fn median(values: &[f64]) -> f64 {
     fulcrum_explore::bands::quantiles_of(values, &[0.5])[0]
 }
 
-fn summarize(elasticities: &[f64], effect_per_cost: Option<f64>, options: &Options) -> Leverage {
+/// Fewer futures than this never make a lever disproportionate: medians and their intervals
+/// from a handful of futures mean little.
+pub const MIN_FUTURES: usize = 10;
+
+fn summarize(elasticities: &[f64], slope: f64, cost: Option<f64>, options: &Options) -> Leverage {
     let quantiles = fulcrum_explore::bands::quantiles_of(elasticities, &[0.1, 0.5, 0.9]);
     let score = quantiles[1];
     let resamples = Resamples::new(options.seed, elasticities.len(), options.resamples);
@@ -143,22 +155,20 @@ fn summarize(elasticities: &[f64], effect_per_cost: Option<f64>, options: &Optio
         p10: quantiles[0],
         p90: quantiles[2],
         sign_consistency,
-        disproportionate: score.abs() > 1.0 && sign_consistency >= SIGN_CONSISTENCY && beyond,
-        effect_per_cost,
+        disproportionate: elasticities.len() >= MIN_FUTURES
+            && score.abs() > 1.0
+            && sign_consistency >= SIGN_CONSISTENCY
+            && beyond,
+        slope,
+        effect_per_cost: cost.map(|cost| slope / cost),
         futures: elasticities.len(),
     }
 }
 
-/// Ranks by |score|, largest first (1 is the strongest lever); undefined scores come last.
-pub fn ranks(scores: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    let key = |i: usize| if scores[i].is_finite() { scores[i].abs() } else { -1.0 };
-    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
-    let mut ranks = vec![0; scores.len()];
-    for (rank, index) in order.into_iter().enumerate() {
-        ranks[index] = rank + 1;
-    }
-    ranks
+/// Ranks by |score|, largest first (1 is the strongest lever; ties share a rank); `None` for
+/// an undefined score.
+pub fn ranks(scores: &[f64]) -> Vec<Option<usize>> {
+    crate::ranks(&scores.iter().map(|score| -score.abs()).collect::<Vec<f64>>())
 }
 
 #[cfg(test)]
@@ -183,7 +193,7 @@ mod tests {
         // Y = c · p^k: the arc elasticity of a power law is close to k, the same in every future.
         let levers = [lever(2.0, 0.0, 10.0), lever(5.0, 0.0, 10.0)];
         let futures: Vec<f64> = (0..100).map(|f| 1.0 + f as f64 / 10.0).collect();
-        let (rows, streams) = design(&futures, 1, &levers, 0.1);
+        let (rows, streams) = design(&futures, 100, 1, &levers, 0.1);
         assert_eq!(rows.len(), 100 * 4 * 3);
         assert_eq!(&streams[..5], &[0, 0, 0, 0, 1]);
         let y: Vec<f64> = rows.chunks(3).map(|r| r[0] * r[1] * r[1] * r[1] / r[2]).collect();
@@ -195,7 +205,7 @@ mod tests {
         assert_eq!(results[0].sign_consistency, 1.0);
         assert!(results[0].disproportionate && !results[1].disproportionate);
         assert!(results[0].effect_per_cost.is_some_and(|e| e > 0.0) && results[1].effect_per_cost.is_none());
-        assert_eq!(ranks(&[results[0].score.value, results[1].score.value]), [1, 2]);
+        assert_eq!(ranks(&[results[0].score.value, results[1].score.value]), [Some(1), Some(2)]);
     }
 
     #[test]
@@ -221,6 +231,10 @@ mod tests {
         // Y = p: the arc elasticity over [9, 10] is exactly 1.
         approx::assert_relative_eq!(arc_elasticity(10.0, 9.0, 10.0, 9.0), 1.0);
         assert!(arc_elasticity(1.0, 1.0, 0.0, 0.0).is_nan());
-        assert_eq!(ranks(&[0.5, f64::NAN, -3.0]), [2, 3, 1]);
+        assert_eq!(ranks(&[0.5, f64::NAN, -3.0]), [Some(2), None, Some(1)]);
+        // Without uncertain constants every future is the same row pair.
+        let (rows, streams) = design(&[], 4, 0, &[edge], 0.1);
+        assert_eq!(rows, [10.0, 9.0].repeat(4));
+        assert_eq!(streams, [0, 0, 1, 1, 2, 2, 3, 3]);
     }
 }

@@ -40,3 +40,17 @@ impl Estimate {
         Estimate { value, low: value - half_width, high: value + half_width }
     }
 }
+
+/// Competition ranks ("1224"): 1 + how many keys are strictly smaller; `None` for NaN keys.
+/// Ties share a rank, so a constant outcome ranks every option first.
+pub fn ranks(keys: &[f64]) -> Vec<Option<usize>> {
+    keys.iter().map(|key| (!key.is_nan()).then(|| 1 + keys.iter().filter(|other| **other < *key).count())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ties_share_a_rank_and_nan_has_none() {
+        assert_eq!(super::ranks(&[0.5, 0.1, 0.5, f64::NAN, 2.0]), [Some(2), Some(1), Some(2), None, Some(4)]);
+    }
+}

@@ -487,8 +487,8 @@ fn mean_absolute(effects: &[f64], draws: &Resamples, confidence: f64) -> Estimat
         return Estimate::bare(f64::NAN);
     }
     let mean = effects.iter().map(|effect| effect.abs()).sum::<f64>() / effects.len() as f64;
-    let replicates: Vec<f64> = draws
-        .iter()
+    let replicates: Vec<f64> = (0..draws.count())
+        .map(|b| draws.get(b))
         .map(|indices| indices.iter().map(|&index| effects[index as usize].abs()).sum::<f64>() / indices.len() as f64)
         .collect();
     Estimate::plus_minus(mean, bootstrap::normal_half_width(&replicates, confidence))

@@ -66,15 +66,21 @@ pub struct Effect {
 }
 
 /// The effects of every group from the design's outcomes (one per row), and the baseline
-/// outcome. `None` if `y` does not have [`runs`] values.
-pub fn analyze(y: &[f64], groups: usize, h: f64) -> Option<(f64, Vec<Effect>)> {
-    if y.len() != runs(groups) {
+/// outcome. A group whose parameters are all 0 at the baseline has no relative change, so its
+/// elasticity is NaN. `None` if `y` does not have [`runs`] values.
+pub fn analyze(y: &[f64], parameters: &[Parameter], groups: &Groups, h: f64) -> Option<(f64, Vec<Effect>)> {
+    if y.len() != runs(groups.len()) {
         return None;
     }
     let baseline = y[0];
     let effects = y[1..]
         .chunks_exact(ROWS_PER_GROUP)
-        .map(|rows| Effect { low: rows[0], high: rows[1], elasticity: elasticity(rows[2], baseline, rows[3], h) })
+        .enumerate()
+        .map(|(group, rows)| {
+            let scalable = groups.members(group).any(|member| parameters[member].baseline != 0.0);
+            let elasticity = if scalable { elasticity(rows[2], baseline, rows[3], h) } else { f64::NAN };
+            Effect { low: rows[0], high: rows[1], elasticity }
+        })
         .collect();
     Some((baseline, effects))
 }
@@ -102,7 +108,7 @@ mod tests {
         let groups = Groups::each(&parameters);
         let rows = design(&parameters, &groups, DEFAULT_STEP);
         let y: Vec<f64> = rows.chunks(2).map(|p| 3.0 * p[0] * p[0] / p[1]).collect();
-        let (baseline, effects) = analyze(&y, 2, DEFAULT_STEP).expect("sized");
+        let (baseline, effects) = analyze(&y, &parameters, &groups, DEFAULT_STEP).expect("sized");
         assert_eq!(baseline, 3.0);
         approx::assert_abs_diff_eq!(effects[0].elasticity, 2.0000000000000013, epsilon = 1e-12);
         approx::assert_abs_diff_eq!(effects[1].elasticity, -0.9999999999999951, epsilon = 1e-12);
@@ -121,12 +127,27 @@ mod tests {
         assert_eq!(&rows[3..6], &[0.0, 1.0, 5.0]);
         // Y = a·b scales as p² when both scale: elasticity 2.
         let y: Vec<f64> = rows.chunks(3).map(|p| p[0] * p[1]).collect();
-        let (_, effects) = analyze(&y, 2, 0.1).expect("sized");
+        let (_, effects) = analyze(&y, &parameters, &groups, 0.1).expect("sized");
         approx::assert_abs_diff_eq!(effects[0].elasticity, 2.0, epsilon = 1e-12);
         approx::assert_abs_diff_eq!(effects[1].elasticity, 0.0, epsilon = 1e-12);
+        // A parameter at 0 cannot change by a percentage.
+        let zero = [parameter("z", 0.0, -1.0, 1.0)];
+        let each = Groups::each(&zero);
+        let y: Vec<f64> = design(&zero, &each, 0.1).iter().map(|z| 3.0 + z).collect();
+        let (_, effects) = analyze(&y, &zero, &each, 0.1).expect("sized");
+        assert!(effects[0].elasticity.is_nan());
+        assert_eq!((effects[0].low, effects[0].high), (2.0, 4.0));
         assert!(Groups::named(&parameters, &[("x".into(), vec!["nope".into()])]).is_err());
         let twice = [("x".into(), vec!["a".into()]), ("y".into(), vec!["a".into()])];
         assert!(Groups::named(&parameters, &twice).is_err());
+        let same_name = [("x".into(), vec!["a".into()]), ("X".into(), vec!["b".into()])];
+        assert!(Groups::named(&parameters, &same_name).is_err());
+        assert!(
+            Groups::named(&parameters, &[("c".into(), vec!["a".into()])]).is_err(),
+            "the name of another parameter"
+        );
+        assert!(Groups::named(&parameters, &[("a".into(), vec!["a".into(), "b".into()])]).is_ok(), "its own member's");
+        assert!(Groups::named(&parameters, &[("a:b".into(), vec!["a".into()])]).is_err());
     }
 
     #[test]

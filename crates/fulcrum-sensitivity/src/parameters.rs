@@ -41,6 +41,21 @@ impl Parameter {
     }
 }
 
+impl Parameter {
+    /// Whether the distribution has finite ends (not a normal without bounds or a log-normal).
+    pub fn bounded(&self) -> bool {
+        !matches!(self.distribution, Distribution::Normal { bounds: None, .. } | Distribution::LogNormal { .. })
+    }
+
+    /// The value at point `u` of a grid that includes 0 and 1 (Morris's): the distribution's
+    /// quantile for bounded distributions; for unbounded ones the grid spans the 5th to 95th
+    /// percentiles, as [`Parameter::range`] does, instead of reaching dozens of standard
+    /// deviations out at the ends.
+    pub fn grid_value(&self, u: f64) -> f64 {
+        if self.bounded() { self.distribution.quantile(u) } else { self.distribution.quantile(0.05 + 0.9 * u) }
+    }
+}
+
 /// The parameters of a plan: uncertain constants in the experiment's order, then levers.
 /// Grid axes are not parameters (a sensitivity method samples its own design).
 pub fn parameters(plan: &Plan, model: &CompiledModel) -> Vec<Parameter> {
@@ -98,6 +113,22 @@ impl Groups {
                     return Err(format!("`{member}` is in two groups: `{}` and `{group_name}`", groups[other].0));
                 }
                 assigned[index] = Some(group);
+            }
+        }
+        for (index, (name, _)) in groups.iter().enumerate() {
+            if name.contains(':') {
+                return Err(format!("group `{name}`: a group name cannot contain `:` (it separates pairs in S2 rows)"));
+            }
+            if groups[..index].iter().any(|(other, _)| fold(other) == fold(name)) {
+                return Err(format!("two groups are named `{name}`"));
+            }
+            if let Some(clash) = parameters.iter().position(|p| fold(&p.name) == fold(name))
+                && assigned[clash] != Some(index)
+            {
+                return Err(format!(
+                    "group `{name}` has the name of the parameter `{}`, which is not in it",
+                    parameters[clash].name
+                ));
             }
         }
         // Groups first, in the order given, then the parameters left alone.

@@ -258,7 +258,7 @@ pub fn analyze(
             // sample was drawn. The records are then read in order, not at random.
             let indices = resamples.get(b);
             weights.fill(0.0);
-            for &index in indices {
+            for &index in indices.iter() {
                 weights[index as usize] += 1.0;
             }
             layout.estimate(&records, weights, indices.len(), out);

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use fulcrum_explore::design::MAX_RUNS;
 use fulcrum_explore::experiment::Setting;
-use fulcrum_explore::{FactorKind, Inputs, MEMORY_LIMIT, Outcome, SweepError};
+use fulcrum_explore::{FactorKind, Inputs, MEMORY_LIMIT, Outcome, SweepError, Table};
 use fulcrum_report::analysis::AnalysisManifest;
 use fulcrum_report::sweep::FileDigest;
 use fulcrum_sensitivity::evaluate::{Evaluation, evaluate};
+use fulcrum_sensitivity::parameters::Parameter;
 use fulcrum_sim::VarId;
 
 use crate::CliError;
@@ -64,6 +65,12 @@ impl Analysis {
         }
         let pool =
             pool.build().map_err(|error| CliError::Io(anyhow::anyhow!("cannot start worker threads: {error}")))?;
+        // A path that cannot become a folder fails now, not after the runs.
+        if let Some(existing) = output.ancestors().skip(1).find(|a| !a.as_os_str().is_empty() && a.exists())
+            && !existing.is_dir()
+        {
+            return Err(CliError::Usage(format!("-o {}: {} is not a directory", output.display(), existing.display())));
+        }
         let seed = prepared.plan.design.seed;
         Ok(Analysis { prepared, pool, seed, runs: 0, failed_runs: 0, notes: Vec::new(), files: Vec::new() })
     }
@@ -171,6 +178,28 @@ impl Analysis {
         eprintln!("{} model runs → {}", self.runs, output.display());
         Ok(())
     }
+}
+
+/// The design rows in physical units: each unit value through `value` (a distribution's
+/// quantile, or [`Parameter::grid_value`] for grids that reach 0 and 1); run `row` draws its
+/// random numbers from stream `stream(row)`.
+pub fn physical_table(
+    parameters: &[Parameter],
+    unit: &[f64],
+    seed: u64,
+    value: impl Fn(&Parameter, f64) -> f64,
+    stream: impl Fn(usize) -> u64,
+) -> Table {
+    let width = parameters.len();
+    let values: Vec<f64> =
+        unit.chunks_exact(width).flat_map(|row| row.iter().zip(parameters).map(|(u, p)| value(p, *u))).collect();
+    let streams = (0..unit.len() / width.max(1)).map(stream).collect();
+    table(parameters, values, streams, seed)
+}
+
+/// A table of rows that set `parameters`' constants.
+pub fn table(parameters: &[Parameter], values: Vec<f64>, streams: Vec<u64>, seed: u64) -> Table {
+    Table { constants: parameters.iter().map(|p| p.constant).collect(), values, streams, seed }
 }
 
 /// A file name from an outcome's name: lower case, runs of other characters as one `-`.

@@ -8,6 +8,7 @@ use fulcrum_sensitivity::compare::compare as compare_options;
 use crate::CliError;
 use crate::args::CompareArgs;
 use crate::commands::analysis::{Analysis, slug};
+use crate::commands::{Short, short};
 
 /// The columns of comparison.csv.
 pub const HEADER: [&str; 15] = [
@@ -93,14 +94,14 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
             ]);
         }
         summary.push_str(&describe(&outcome.name, outcome.better, &names, &compared));
+        // The futures the table describes: those where every option has a value.
+        let kept: Vec<usize> =
+            (0..values[0].len()).filter(|&f| values.iter().all(|option| option[f].is_finite())).collect();
         let differences: Vec<(String, Vec<f64>)> = names
             .iter()
             .zip(&values)
             .skip(1)
-            .map(|(name, own)| {
-                let paired = own.iter().zip(&values[0]).map(|(value, base)| value - base).collect();
-                (name.clone(), paired)
-            })
+            .map(|(name, own)| (name.clone(), kept.iter().map(|&f| own[f] - values[0][f]).collect()))
             .collect();
         let chart = crate::commands::charts::differences(&outcome.name, outcome.better, &differences);
         analysis.write_chart(output, &format!("comparison-{}.svg", slug(&outcome.name)), chart);
@@ -154,43 +155,4 @@ fn describe(
         text.push('\n');
     }
     text
-}
-
-/// A number to three significant digits, for sentences.
-pub fn short(value: f64) -> String {
-    Short(value).to_string()
-}
-
-/// Formats to three significant digits (`{:+}` adds the sign).
-pub struct Short(pub f64);
-
-impl std::fmt::Display for Short {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = self.0;
-        if !value.is_finite() {
-            return write!(f, "n/a");
-        }
-        let magnitude = value.abs();
-        if magnitude != 0.0 && !(1e-3..1e6).contains(&magnitude) {
-            return if f.sign_plus() { write!(f, "{value:+.2e}") } else { write!(f, "{value:.2e}") };
-        }
-        let digits = if value == 0.0 { 0 } else { (2 - magnitude.log10().floor() as i32).clamp(0, 5) as usize };
-        if f.sign_plus() { write!(f, "{value:+.digits$}") } else { write!(f, "{value:.digits$}") }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Short;
-
-    #[test]
-    fn short_numbers_keep_three_significant_digits() {
-        assert_eq!(Short(2.3456).to_string(), "2.35");
-        assert_eq!(Short(0.0471).to_string(), "0.0471");
-        assert_eq!(format!("{:+}", Short(-33.61)), "-33.6");
-        assert_eq!(format!("{:+}", Short(102.4)), "+102");
-        assert_eq!(Short(0.0).to_string(), "0");
-        assert_eq!(Short(7.4e-6).to_string(), "7.40e-6");
-        assert_eq!(Short(f64::NAN).to_string(), "n/a");
-    }
 }

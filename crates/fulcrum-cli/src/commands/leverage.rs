@@ -10,8 +10,8 @@ use fulcrum_sensitivity::sobol;
 
 use crate::CliError;
 use crate::args::LeverageArgs;
-use crate::commands::analysis::Analysis;
-use crate::commands::compare::Short;
+use crate::commands::Short;
+use crate::commands::analysis::{Analysis, physical_table};
 
 /// The columns of leverage.csv.
 pub const HEADER: [&str; 12] = [
@@ -41,16 +41,29 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
             common.experiment.display()
         )));
     }
+    if let Some(zero) = levers.iter().find(|lever| lever.baseline == 0.0) {
+        return Err(CliError::Usage(format!(
+            "{}: lever `{}` has the baseline 0, which no percentage changes; give it a nonzero baseline",
+            common.experiment.display(),
+            zero.name
+        )));
+    }
     let costs: Vec<Option<f64>> = levers
         .iter()
         .map(|lever| prepared.plan.levers.iter().find(|l| l.constant == lever.constant).and_then(|l| l.cost_per_unit))
         .collect();
     let design = prepared.plan.design.clone();
     let futures = design.runs();
+    if futures < leverage::MIN_FUTURES as u64 {
+        return Err(CliError::Usage(format!(
+            "--futures {futures}: leverage needs at least {} futures for its medians and intervals",
+            leverage::MIN_FUTURES
+        )));
+    }
     let outcome_count = prepared.plan.outcomes.len() as u64;
     let lever_runs = futures.saturating_mul(2 * levers.len() as u64);
     analysis.check_size("leverage", lever_runs, all.len() as u64 + outcome_count)?;
-    let cross_check = futures.next_power_of_two().saturating_mul(sobol::runs_per_base(all.len(), false) as u64);
+    let cross_check = cross_check_size(futures).saturating_mul(sobol::runs_per_base(all.len(), false) as u64);
     if !args.no_cross_check {
         analysis.check_size("leverage (the Sobol cross-check)", cross_check, 2 * all.len() as u64 + outcome_count)?;
     }
@@ -60,15 +73,16 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         design.row(future, &mut row);
         values.extend_from_slice(&row);
     }
-    let (rows, streams) = leverage::design(&values, uncertain.len(), &levers, args.delta);
+    let (rows, streams) = leverage::design(&values, futures as usize, uncertain.len(), &levers, args.delta);
     let constants: Vec<usize> = uncertain.iter().chain(&levers).map(|p| p.constant).collect();
     let table = Table { constants, values: rows, streams, seed: analysis.seed };
-    let cross_check_base = futures.next_power_of_two() as usize;
+    let cross_check_base = cross_check_size(futures) as usize;
     let cross_check_runs =
         if args.no_cross_check { 0 } else { cross_check_base * sobol::runs_per_base(all.len(), false) };
     eprintln!(
-        "leverage: {} levers × 2 × {futures} futures = {} runs{}",
+        "leverage: {} lever{} × 2 × {futures} futures = {} runs{}",
         levers.len(),
+        if levers.len() == 1 { "" } else { "s" },
         table.runs(),
         if args.no_cross_check {
             String::new()
@@ -87,9 +101,9 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         let groups = Groups::each(&all);
         let unit = sobol::design(cross_check_base, &groups.of, false, analysis.seed)
             .map_err(|error| CliError::Usage(format!("the Sobol cross-check: {error}")))?;
-        let table = crate::commands::sensitivity::physical_table(&all, &unit, analysis.seed, |row| {
-            (row / sobol::runs_per_base(all.len(), false)) as u64
-        });
+        let per_base = sobol::runs_per_base(all.len(), false);
+        let quantile = |p: &Parameter, u: f64| p.distribution.quantile(u);
+        let table = physical_table(&all, &unit, analysis.seed, quantile, |row| (row / per_base) as u64);
         Some(analysis.evaluate(&table, table.runs(), &settings, None)?)
     };
 
@@ -118,7 +132,14 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         };
         let ranks = leverage::ranks(&results.iter().map(|r| r.score.value).collect::<Vec<_>>());
         let mut order: Vec<usize> = (0..levers.len()).collect();
-        order.sort_by_key(|&i| ranks[i]);
+        order.sort_by_key(|&i| ranks[i].unwrap_or(usize::MAX));
+        if y.iter().any(|value| *value <= 0.0) {
+            analysis.notes.push(format!(
+                "{}: the outcome is zero or negative in some runs, where an arc elasticity is hard to read \
+                 (its denominator is the sum of the two outcomes); the slope's sign still gives the direction",
+                outcome.name
+            ));
+        }
         summary.push_str(&format!("{}\n", outcome.name));
         for &index in &order {
             let result = &results[index];
@@ -141,7 +162,7 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
                 result.disproportionate.to_string(),
                 optional_cell(result.effect_per_cost),
                 optional_cell(totals.as_ref().map(|t: &Vec<f64>| t[index])),
-                ranks[index].to_string(),
+                ranks[index].map(|rank| rank.to_string()).unwrap_or_default(),
             ]);
             summary.push_str(&format!("  {}\n", sentence(&levers[index].name, &outcome.name, args.delta, result)));
         }
@@ -167,6 +188,12 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     crate::commands::print_stdout(&summary)
 }
 
+/// The base size of the Sobol cross-check: the futures rounded up to a power of two, and at
+/// least 64 so that the indices are more than noise.
+fn cross_check_size(futures: u64) -> u64 {
+    futures.next_power_of_two().max(64)
+}
+
 fn pool_install<T: Send>(analysis: &Analysis, work: impl FnOnce() -> T + Send) -> T {
     analysis.pool.install(work)
 }
@@ -189,6 +216,9 @@ fn total_index(y: &[f64], parameters: usize, notes: &mut Vec<String>, outcome: &
         notes.push(format!("{outcome}: the Sobol cross-check left out {dropped} base samples without a value (a failed run or an undefined outcome)"));
     }
     let base = kept.len() / sobol::runs_per_base(parameters, false);
+    if base == 0 {
+        return None;
+    }
     match sobol::analyze(&kept, parameters, false, &Resamples::new(0, base, 0), 0.95) {
         Ok(indices) => Some(indices.total.iter().map(|t| t.value).collect()),
         Err(error) => {
@@ -208,7 +238,8 @@ fn sentence(lever: &str, outcome: &str, delta: f64, result: &Leverage) -> String
     if score == 0.0 {
         return format!("{lever}: a {percent:.0}% change leaves {outcome} unchanged in most futures");
     }
-    let direction = if score < 0.0 { " the other way" } else { "" };
+    // The slope says which way the outcome goes as the lever rises, whatever the outcome's sign.
+    let direction = if result.slope < 0.0 { " the other way" } else { "" };
     let flag = if result.disproportionate { " — disproportionate" } else { "" };
     format!(
         "{lever}: a {percent:.0}% change moves {outcome} {}× as much{direction}, in {:.0}% of futures{flag}",

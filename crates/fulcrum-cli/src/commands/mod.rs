@@ -73,3 +73,42 @@ impl Progress for Bar {
         self.0.inc(runs);
     }
 }
+
+/// A number to three significant digits, for sentences.
+pub fn short(value: f64) -> String {
+    Short(value).to_string()
+}
+
+/// Formats to three significant digits (`{:+}` adds the sign).
+pub struct Short(pub f64);
+
+impl std::fmt::Display for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.0;
+        if !value.is_finite() {
+            return write!(f, "n/a");
+        }
+        let magnitude = value.abs();
+        if magnitude != 0.0 && !(1e-3..1e6).contains(&magnitude) {
+            return if f.sign_plus() { write!(f, "{value:+.2e}") } else { write!(f, "{value:.2e}") };
+        }
+        let digits = if value == 0.0 { 0 } else { (2 - magnitude.log10().floor() as i32).clamp(0, 5) as usize };
+        if f.sign_plus() { write!(f, "{value:+.digits$}") } else { write!(f, "{value:.digits$}") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Short;
+
+    #[test]
+    fn short_numbers_keep_three_significant_digits() {
+        assert_eq!(Short(2.3456).to_string(), "2.35");
+        assert_eq!(Short(0.0471).to_string(), "0.0471");
+        assert_eq!(format!("{:+}", Short(-33.61)), "-33.6");
+        assert_eq!(format!("{:+}", Short(102.4)), "+102");
+        assert_eq!(Short(0.0).to_string(), "0");
+        assert_eq!(Short(7.4e-6).to_string(), "7.40e-6");
+        assert_eq!(Short(f64::NAN).to_string(), "n/a");
+    }
+}

@@ -10,8 +10,8 @@ use fulcrum_sensitivity::{morris, oat, regression, sobol};
 
 use crate::CliError;
 use crate::args::{SensitivityArgs, SensitivityMethod};
-use crate::commands::analysis::{Analysis, slug};
-use crate::commands::compare::Short;
+use crate::commands::Short;
+use crate::commands::analysis::{Analysis, physical_table, slug, table};
 use crate::commands::variables_named;
 
 /// The columns of sensitivity.csv (with `--over-time`, `time` follows `outcome`).
@@ -76,6 +76,18 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     // run and as the estimators read them.
     let outcome_count = prepared.plan.outcomes.len() as u64;
     analysis.check_size("sensitivity", planned_runs, 2 * p + 2 * (outcome_count + saves))?;
+    let least = match method {
+        SensitivityMethod::Oat => 1,
+        SensitivityMethod::Morris => 2,
+        SensitivityMethod::Sobol => 8,
+        SensitivityMethod::Prcc | SensitivityMethod::Src => all.len() + 3,
+    };
+    if n < least {
+        return Err(CliError::Usage(format!(
+            "--samples {n}: {} needs at least {least} for its estimates and intervals to mean anything",
+            method.as_str()
+        )));
+    }
     if method == SensitivityMethod::Sobol && !n.is_power_of_two() {
         eprintln!("warning: --samples {n} is not a power of two; Sobol estimates converge best at N = 2^k");
     }
@@ -90,13 +102,15 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
                 .trajectories(n, seed, args.optimize)
                 .map_err(|error| CliError::Usage(format!("morris: {error}")))?;
             let per_trajectory = groups.len() + 1;
-            Plan::Table { table: physical_table(&all, &unit, seed, |row| (row / per_trajectory) as u64), unit }
+            let table = physical_table(&all, &unit, seed, Parameter::grid_value, |row| (row / per_trajectory) as u64);
+            Plan::Table { table, unit }
         }
         SensitivityMethod::Sobol => {
             let unit = sobol::design(n, &groups.of, args.second_order, seed)
                 .map_err(|error| CliError::Usage(format!("sobol: {error}")))?;
             let per_base = sobol::runs_per_base(groups.len(), args.second_order);
-            Plan::Table { table: physical_table(&all, &unit, seed, |row| (row / per_base) as u64), unit }
+            let quantile = |p: &Parameter, u: f64| p.distribution.quantile(u);
+            Plan::Table { table: physical_table(&all, &unit, seed, quantile, |row| (row / per_base) as u64), unit }
         }
         SensitivityMethod::Prcc | SensitivityMethod::Src => Plan::Sample(Design {
             factors: all
@@ -155,7 +169,11 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     let mut rows = Vec::new();
     let mut summary = String::new();
     for (name, time, y) in &targets {
-        let measures = analysis.pool.install(|| measure(&context, y, name, &mut analysis.notes));
+        let label = match time {
+            Some(time) => format!("{name} at time {}", cell(*time)),
+            None => name.clone(),
+        };
+        let measures = analysis.pool.install(|| measure(&context, y, &label, &mut analysis.notes));
         for m in &measures {
             let mut row = vec![name.clone()];
             if series.is_some() {
@@ -184,10 +202,12 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     analysis.write_table(output, "sensitivity.csv", &header, &rows)?;
     let mut settings = serde_json::Map::new();
     settings.insert("method".into(), method.as_str().into());
-    settings.insert("samples".into(), n.into());
     settings.insert("seed".into(), seed.into());
-    settings.insert("resamples".into(), args.intervals.resamples.into());
-    settings.insert("confidence".into(), args.intervals.confidence.into());
+    if method != SensitivityMethod::Oat {
+        settings.insert("samples".into(), n.into());
+        settings.insert("resamples".into(), args.intervals.resamples.into());
+        settings.insert("confidence".into(), args.intervals.confidence.into());
+    }
     match method {
         SensitivityMethod::Oat => {
             settings.insert("step".into(), args.step.into());
@@ -219,21 +239,6 @@ fn prepared_saves(analysis: &Analysis) -> usize {
 /// The Morris design of `--levels` and the groups.
 fn morris_design(args: &SensitivityArgs, groups: &Groups) -> Result<morris::Design, CliError> {
     morris::Design::new(args.levels, groups.of.clone()).map_err(|error| CliError::Usage(format!("morris: {error}")))
-}
-
-/// The design rows in physical units: each unit value through its parameter's distribution.
-pub fn physical_table(parameters: &[Parameter], unit: &[f64], seed: u64, stream: impl Fn(usize) -> u64) -> Table {
-    let width = parameters.len();
-    let values: Vec<f64> = unit
-        .chunks_exact(width)
-        .flat_map(|row| row.iter().zip(parameters).map(|(u, p)| p.distribution.quantile(*u)))
-        .collect();
-    let streams = (0..unit.len() / width.max(1)).map(stream).collect();
-    table(parameters, values, streams, seed)
-}
-
-fn table(parameters: &[Parameter], values: Vec<f64>, streams: Vec<u64>, seed: u64) -> Table {
-    Table { constants: parameters.iter().map(|p| p.constant).collect(), values, streams, seed }
 }
 
 fn describe_size(method: SensitivityMethod, n: usize, groups: &Groups, second_order: bool, runs: u64) -> String {
@@ -268,7 +273,9 @@ fn measure(context: &Context<'_>, y: &[f64], target: &str, notes: &mut Vec<Strin
     };
     match args.method {
         SensitivityMethod::Oat => {
-            let Some((baseline, effects)) = oat::analyze(y, names.len(), args.step) else { return measures };
+            let Some((baseline, effects)) = oat::analyze(y, context.all, context.groups, args.step) else {
+                return measures;
+            };
             push("", "baseline", Estimate::bare(baseline));
             for (name, effect) in names.iter().zip(&effects) {
                 push(name, "low", Estimate::bare(effect.low));
@@ -323,10 +330,15 @@ fn measure(context: &Context<'_>, y: &[f64], target: &str, notes: &mut Vec<Strin
                     ));
                 }
                 let base = kept.len() / sobol::runs_per_base(names.len(), second);
+                if base == 0 {
+                    return Ok(None);
+                }
                 sobol::analyze(&kept, names.len(), second, &Resamples::new(context.seed, base, resamples), confidence)
+                    .map(Some)
             });
             match outcome {
-                Ok(indices) => {
+                Ok(None) => undefined(names, &["S1", "ST"], &mut push),
+                Ok(Some(indices)) => {
                     for (g, name) in names.iter().enumerate() {
                         push(name, "S1", indices.first[g]);
                         push(name, "ST", indices.total[g]);

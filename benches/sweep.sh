@@ -8,14 +8,7 @@
 #   benches/sweep.sh            # everything
 #   RUNS=5 benches/sweep.sh     # repetitions per figure (default 5)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repetitions=${RUNS:-5}
-cargo build --release --quiet
-fulcrum=target/release/fulcrum
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$(dirname "$0")/timing.sh"
 
 # Runs per second of one whole command (model reading, runs, files written).
 rate() {

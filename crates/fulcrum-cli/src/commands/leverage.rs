@@ -121,7 +121,7 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     let mut panels = Vec::new();
     for (o, outcome) in outcomes.iter().enumerate() {
         let y = evaluation.outcome(o, outcomes.len());
-        let results = pool_install(&analysis, || leverage::analyze(&y, &levers, &costs, &options));
+        let results = analysis.pool.install(|| leverage::analyze(&y, &levers, &costs, &options));
         let totals = match &total_indices {
             Some(evaluation) => {
                 let y = evaluation.outcome(o, outcomes.len());
@@ -192,10 +192,6 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
 /// least 64 so that the indices are more than noise.
 fn cross_check_size(futures: u64) -> u64 {
     futures.next_power_of_two().max(64)
-}
-
-fn pool_install<T: Send>(analysis: &Analysis, work: impl FnOnce() -> T + Send) -> T {
-    analysis.pool.install(work)
 }
 
 fn index_of(all: &[Parameter], lever: &Parameter) -> usize {

@@ -154,6 +154,8 @@ fn sobol_over_time_and_with_groups() {
     assert!(rows.iter().any(|r| r[2] == "Attrition" && r[4] == "ST"));
     assert!(!rows.iter().any(|r| r[2] == "Normal Rookie Attrition"), "grouped parameters appear only as their group");
     assert!(rows.iter().any(|r| r[4] == "S2" && r[2] == "Attrition:Hiring Delay"));
+    let chart = fs::read_to_string(out.join("sensitivity-workforce-over-time.svg")).expect("a chart through time");
+    assert!(chart.contains("Attrition"), "the groups are in the chart's legend");
 }
 
 #[test]

@@ -1313,6 +1313,113 @@ fn wrap_words(text: &str, width: f64, px: f64) -> Vec<String> {
     lines
 }
 
+/// One parameter's measure through time: (time, value) points; NaN values leave gaps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimeSeries {
+    /// The parameter or group.
+    pub parameter: String,
+    /// (time, value) in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// How a measure of each parameter rises and falls through a run (`--over-time`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OverTime {
+    /// The chart's title.
+    pub title: String,
+    /// The vertical axis: the measure.
+    pub measure: String,
+    /// The horizontal axis: time, with its unit if known.
+    pub time: String,
+    /// One line per parameter; the palette's seven colours draw the first seven (the caller
+    /// puts the most influential first), the rest are drawn grey.
+    pub series: Vec<TimeSeries>,
+}
+
+/// Draws one line per parameter over time, with a legend.
+pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
+    const NAME: &str = "over_time";
+    let title = clean_text(&chart.title);
+    let drawable: Vec<(String, Vec<Vec<(f64, f64)>>)> = chart
+        .series
+        .iter()
+        .map(|series| {
+            // Runs of plottable points, split where a value is missing.
+            let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+            for &(time, value) in &series.points {
+                match (plot_value(time), plot_value(value)) {
+                    (Some(time), Some(value)) => runs.last_mut().map_or((), |run| run.push((time, value))),
+                    _ => runs.push(Vec::new()),
+                }
+            }
+            runs.retain(|run| !run.is_empty());
+            (elide_middle(&clean(&series.parameter), LEGEND_LABEL_CHARS), runs)
+        })
+        .filter(|(_, runs)| !runs.is_empty())
+        .collect();
+    if drawable.is_empty() {
+        return nothing_to_show(NAME, &title, "There are no values to show.");
+    }
+    let points = || drawable.iter().flat_map(|(_, runs)| runs.iter().flatten());
+    let x_extent = axis_extent(points().map(|p| p.0), &[], RangeStyle::Padded);
+    let y_extent = axis_extent(points().map(|p| p.1), &[0.0], RangeStyle::Padded);
+    let colour = |index: usize| PALETTE.get(index).copied().unwrap_or(GUIDE_COLOUR);
+    let legend: Vec<LegendEntry> = drawable
+        .iter()
+        .enumerate()
+        .take(PALETTE.len())
+        .map(|(i, (label, _))| LegendEntry::new(Mark::Line(colour(i)), label))
+        .collect();
+    let mut notes = Vec::new();
+    if drawable.len() > PALETTE.len() {
+        notes.push(format!("{} more parameters drawn in grey.", drawable.len() - PALETTE.len()));
+    }
+    let legend_lines = layout_legend(&legend, MARGIN);
+    let notes = wrap_notes(&notes);
+    let header = header_height(&legend_lines);
+    let plot_height = 420;
+    let height = header + plot_height + notes_height(&notes);
+    let (measure, time) = (name_or(&chart.measure, "measure"), name_or(&chart.time, "time"));
+    render(NAME, (WIDTH, height), |root| {
+        draw_header(root, &title, &legend_lines)?;
+        let (_, below) = root.split_vertically(header);
+        let (plot_area, _) = below.split_vertically(plot_height);
+        let mut plot = ChartBuilder::on(&plot_area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN * 2)
+            .margin_top(8)
+            .x_label_area_size(AXIS_HEIGHT)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x_extent.0..x_extent.1, y_extent.0..y_extent.1)?;
+        let x_span = x_extent.1 - x_extent.0;
+        let y_span = y_extent.1 - y_extent.0;
+        let x_ticks = move |value: &f64| tick_text(*value, x_span);
+        let y_ticks = move |value: &f64| tick_text(*value, y_span);
+        plot.configure_mesh()
+            .x_desc(elide_middle(&time, AXIS_LABEL_CHARS))
+            .y_desc(elide_middle(&measure, AXIS_LABEL_CHARS))
+            .x_labels(10)
+            .y_labels(8)
+            .x_label_formatter(&x_ticks)
+            .y_label_formatter(&y_ticks)
+            .label_style(font(TICK_PX, TEXT_COLOUR, FontStyle::Normal))
+            .axis_desc_style(font(AXIS_PX, TEXT_COLOUR, FontStyle::Normal))
+            .bold_line_style(GRID_COLOUR)
+            .light_line_style(LIGHT_GRID_COLOUR)
+            .max_light_lines(1)
+            .draw()?;
+        let area = plot.plotting_area();
+        // Grey ones first, so the coloured lines stay on top.
+        for (index, (_, runs)) in drawable.iter().enumerate().rev() {
+            for run in runs {
+                area.draw(&PathElement::new(run.clone(), colour(index).stroke_width(2)))?;
+            }
+        }
+        draw_notes(root, &notes, header + plot_height)?;
+        Ok(())
+    })
+}
+
 /// Stacks charts top to bottom in one SVG document: each chart becomes a nested `<svg>` placed
 /// below the one before (one file for several outcomes, e.g. `leverage.svg`).
 pub fn stack(charts: &[String]) -> String {
@@ -1471,6 +1578,34 @@ mod tests {
         let total: f64 = root.attribute("height").unwrap().parse().unwrap();
         assert!(total > first_height);
         assert!(stack(&[]).starts_with("<svg"));
+    }
+
+    #[test]
+    fn lines_over_time_skip_missing_values_and_name_every_parameter() {
+        let chart = OverTime {
+            title: "Workforce: ST over time".into(),
+            measure: "ST".into(),
+            time: "months".into(),
+            series: (0..9)
+                .map(|k| TimeSeries {
+                    parameter: format!("parameter {k}"),
+                    points: (0..20)
+                        .map(|t| (t as f64, if t == 5 { f64::NAN } else { (t * k) as f64 / 100.0 }))
+                        .collect(),
+                })
+                .collect(),
+        };
+        let svg = over_time(&chart).unwrap();
+        let document = roxmltree::Document::parse(&svg).unwrap();
+        let text: String = document.descendants().filter_map(|n| n.text()).collect();
+        for k in 0..7 {
+            assert!(text.contains(&format!("parameter {k}")), "legend entry {k}");
+        }
+        assert!(text.contains("2 more parameters drawn in grey"));
+        assert_eq!(over_time(&chart).unwrap(), svg, "deterministic");
+        let empty =
+            OverTime { series: vec![TimeSeries { parameter: "x".into(), points: vec![(0.0, f64::NAN)] }], ..chart };
+        assert!(roxmltree::Document::parse(&over_time(&empty).unwrap()).is_ok());
     }
 
     fn example_differences() -> Differences {

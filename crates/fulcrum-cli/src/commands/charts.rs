@@ -28,6 +28,26 @@ pub fn differences(
     })
 }
 
+/// Each parameter's `measure` through the saved times of `variable`, the parameters with the
+/// largest values first (they get the colours).
+pub fn over_time(
+    variable: &str,
+    measure: &str,
+    series: &mut [(String, Vec<(f64, f64)>)],
+) -> Result<String, ChartError> {
+    let peak = |points: &[(f64, f64)]| points.iter().map(|p| p.1.abs()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    series.sort_by(|a, b| peak(&b.1).total_cmp(&peak(&a.1)));
+    charts::over_time(&charts::OverTime {
+        title: format!("{variable}: {measure} of each parameter through the run"),
+        measure: measure.to_owned(),
+        time: "time".to_owned(),
+        series: series
+            .iter()
+            .map(|(parameter, points)| charts::TimeSeries { parameter: parameter.clone(), points: points.clone() })
+            .collect(),
+    })
+}
+
 /// Every outcome's leverage chart, one under the other.
 pub fn leverage(panels: &[(String, Vec<(String, Leverage)>)]) -> Result<String, ChartError> {
     let mut drawn = Vec::new();

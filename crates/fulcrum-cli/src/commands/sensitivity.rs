@@ -168,6 +168,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     let context = Context { args, all: &all, groups: &groups, unit, physical: &physical, seed };
     let mut rows = Vec::new();
     let mut summary = String::new();
+    // With --over-time, each parameter's main measure at every saved time, for a chart.
+    let mut through_time: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for (name, time, y) in &targets {
         let label = match time {
             Some(time) => format!("{name} at time {}", cell(*time)),
@@ -189,11 +191,26 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
             ]);
             rows.push(row);
         }
-        if time.is_none() {
-            summary.push_str(&headline(name, method, &measures));
-            let chart = crate::commands::charts::sensitivity(name, method, &measures_for_chart(&measures));
-            analysis.write_chart(output, &format!("sensitivity-{}.svg", slug(name)), chart);
+        match time {
+            None => {
+                summary.push_str(&headline(name, method, &measures));
+                let chart = crate::commands::charts::sensitivity(name, method, &measures_for_chart(&measures));
+                analysis.write_chart(output, &format!("sensitivity-{}.svg", slug(name)), chart);
+            }
+            Some(time) => {
+                for m in measures.iter().filter(|m| m.measure == main_measure(method)) {
+                    match through_time.iter_mut().find(|(parameter, _)| *parameter == m.parameter) {
+                        Some((_, points)) => points.push((*time, m.estimate.value)),
+                        None => through_time.push((m.parameter.clone(), vec![(*time, m.estimate.value)])),
+                    }
+                }
+            }
         }
+    }
+    if let Some(variable) = series {
+        let name = analysis.prepared.compiled.name(variable).to_owned();
+        let chart = crate::commands::charts::over_time(&name, main_measure(method), &mut through_time);
+        analysis.write_chart(output, &format!("sensitivity-{}-over-time.svg", slug(&name)), chart);
     }
     let mut header: Vec<&str> = HEADER.to_vec();
     if series.is_some() {
@@ -392,15 +409,20 @@ fn undefined(names: &[String], measures: &[&'static str], push: &mut impl FnMut(
     }
 }
 
-/// Two lines per outcome: the most influential parameters by the method's main measure.
-fn headline(outcome: &str, method: SensitivityMethod, measures: &[Measure]) -> String {
-    let main = match method {
+/// The measure a method ranks parameters by.
+fn main_measure(method: SensitivityMethod) -> &'static str {
+    match method {
         SensitivityMethod::Oat => "elasticity",
         SensitivityMethod::Morris => "mu_star",
         SensitivityMethod::Sobol => "ST",
         SensitivityMethod::Prcc => "prcc",
         SensitivityMethod::Src => "src",
-    };
+    }
+}
+
+/// Two lines per outcome: the most influential parameters by the method's main measure.
+fn headline(outcome: &str, method: SensitivityMethod, measures: &[Measure]) -> String {
+    let main = main_measure(method);
     let mut ranked: Vec<&Measure> =
         measures.iter().filter(|m| m.measure == main && m.estimate.value.is_finite()).collect();
     ranked.sort_by(|a, b| b.estimate.value.abs().total_cmp(&a.estimate.value.abs()));

@@ -1340,12 +1340,14 @@ pub struct OverTime {
 pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
     const NAME: &str = "over_time";
     let title = clean_text(&chart.title);
-    let drawable: Vec<(String, Vec<Vec<(f64, f64)>>)> = chart
+    // Each parameter's label and its runs of plottable points.
+    type Line = Vec<(f64, f64)>;
+    let drawable: Vec<(String, Vec<Line>)> = chart
         .series
         .iter()
         .map(|series| {
             // Runs of plottable points, split where a value is missing.
-            let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+            let mut runs: Vec<Line> = vec![Vec::new()];
             for &(time, value) in &series.points {
                 match (plot_value(time), plot_value(value)) {
                     (Some(time), Some(value)) => runs.last_mut().map_or((), |run| run.push((time, value))),

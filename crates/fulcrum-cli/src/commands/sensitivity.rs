@@ -152,7 +152,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     let output = &common.output;
     analysis.create_output(output)?;
     let outcomes = analysis.outcomes().to_vec();
-    let saves = prepared_saves(&analysis);
+    let saves = analysis.prepared.compiled.axis().save_count();
     let mut targets: Vec<(String, Option<f64>, Vec<f64>)> = outcomes
         .iter()
         .enumerate()
@@ -247,10 +247,6 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     settings.insert("over_time".into(), args.over_time.clone().into());
     analysis.finish(output, "sensitivity", settings)?;
     crate::commands::print_stdout(&summary)
-}
-
-fn prepared_saves(analysis: &Analysis) -> usize {
-    analysis.prepared.compiled.axis().save_count()
 }
 
 /// The Morris design of `--levels` and the groups.

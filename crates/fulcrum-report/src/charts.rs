@@ -332,30 +332,15 @@ pub fn morris(chart: &Morris) -> Result<String, ChartError> {
         draw_header(root, &title, &legend_lines)?;
         let (_, below) = root.split_vertically(header);
         let (plot_area, _) = below.split_vertically(plot_height);
-        let mut plot = ChartBuilder::on(&plot_area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN * 2)
-            .margin_top(8)
-            .x_label_area_size(AXIS_HEIGHT)
-            .y_label_area_size(72)
-            .build_cartesian_2d(x_extent.0..x_extent.1, y_extent.0..y_extent.1)?;
-        let x_span = x_extent.1 - x_extent.0;
-        let y_span = y_extent.1 - y_extent.0;
-        let x_ticks = move |value: &f64| tick_text(*value, x_span);
-        let y_ticks = move |value: &f64| tick_text(*value, y_span);
-        plot.configure_mesh()
-            .x_desc(elide_middle(&format!("μ*: mean absolute elementary effect on {outcome}"), AXIS_LABEL_CHARS))
-            .y_desc(elide_middle("σ: spread of the elementary effects", AXIS_LABEL_CHARS))
-            .x_labels(8)
-            .y_labels(8)
-            .x_label_formatter(&x_ticks)
-            .y_label_formatter(&y_ticks)
-            .label_style(font(TICK_PX, TEXT_COLOUR, FontStyle::Normal))
-            .axis_desc_style(font(AXIS_PX, TEXT_COLOUR, FontStyle::Normal))
-            .bold_line_style(GRID_COLOUR)
-            .light_line_style(LIGHT_GRID_COLOUR)
-            .max_light_lines(1)
-            .draw()?;
+        let plot = xy_plot(
+            &plot_area,
+            (x_extent, y_extent),
+            (
+                elide_middle(&format!("μ*: mean absolute elementary effect on {outcome}"), AXIS_LABEL_CHARS),
+                elide_middle("σ: spread of the elementary effects", AXIS_LABEL_CHARS),
+            ),
+            8,
+        )?;
 
         let area = plot.plotting_area();
         let diagonal_end = x_extent.1.min(y_extent.1);
@@ -762,6 +747,41 @@ fn render(
     };
     drawn.map_err(|Failure(message)| ChartError::Drawing { chart, message })?;
     Ok(svg)
+}
+
+/// An x–y plot on `area` over `extents`, with its grid, ticks and axis descriptions
+/// (horizontal, vertical), `x_labels` ticks along the bottom.
+fn xy_plot<'a, 'b>(
+    area: &'a Area<'b>,
+    extents: ((f64, f64), (f64, f64)),
+    descriptions: (String, String),
+    x_labels: usize,
+) -> Result<Plot<'a, 'b>, Failure> {
+    let ((x_low, x_high), (y_low, y_high)) = extents;
+    let mut plot = ChartBuilder::on(area)
+        .margin_left(MARGIN)
+        .margin_right(MARGIN * 2)
+        .margin_top(8)
+        .x_label_area_size(AXIS_HEIGHT)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_low..x_high, y_low..y_high)?;
+    let (x_span, y_span) = (x_high - x_low, y_high - y_low);
+    let x_ticks = move |value: &f64| tick_text(*value, x_span);
+    let y_ticks = move |value: &f64| tick_text(*value, y_span);
+    plot.configure_mesh()
+        .x_desc(descriptions.0)
+        .y_desc(descriptions.1)
+        .x_labels(x_labels)
+        .y_labels(8)
+        .x_label_formatter(&x_ticks)
+        .y_label_formatter(&y_ticks)
+        .label_style(font(TICK_PX, TEXT_COLOUR, FontStyle::Normal))
+        .axis_desc_style(font(AXIS_PX, TEXT_COLOUR, FontStyle::Normal))
+        .bold_line_style(GRID_COLOUR)
+        .light_line_style(LIGHT_GRID_COLOUR)
+        .max_light_lines(1)
+        .draw()?;
+    Ok(plot)
 }
 
 /// A chart that only says why there is nothing in it.
@@ -1386,30 +1406,12 @@ pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
         draw_header(root, &title, &legend_lines)?;
         let (_, below) = root.split_vertically(header);
         let (plot_area, _) = below.split_vertically(plot_height);
-        let mut plot = ChartBuilder::on(&plot_area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN * 2)
-            .margin_top(8)
-            .x_label_area_size(AXIS_HEIGHT)
-            .y_label_area_size(72)
-            .build_cartesian_2d(x_extent.0..x_extent.1, y_extent.0..y_extent.1)?;
-        let x_span = x_extent.1 - x_extent.0;
-        let y_span = y_extent.1 - y_extent.0;
-        let x_ticks = move |value: &f64| tick_text(*value, x_span);
-        let y_ticks = move |value: &f64| tick_text(*value, y_span);
-        plot.configure_mesh()
-            .x_desc(elide_middle(&time, AXIS_LABEL_CHARS))
-            .y_desc(elide_middle(&measure, AXIS_LABEL_CHARS))
-            .x_labels(10)
-            .y_labels(8)
-            .x_label_formatter(&x_ticks)
-            .y_label_formatter(&y_ticks)
-            .label_style(font(TICK_PX, TEXT_COLOUR, FontStyle::Normal))
-            .axis_desc_style(font(AXIS_PX, TEXT_COLOUR, FontStyle::Normal))
-            .bold_line_style(GRID_COLOUR)
-            .light_line_style(LIGHT_GRID_COLOUR)
-            .max_light_lines(1)
-            .draw()?;
+        let plot = xy_plot(
+            &plot_area,
+            (x_extent, y_extent),
+            (elide_middle(&time, AXIS_LABEL_CHARS), elide_middle(&measure, AXIS_LABEL_CHARS)),
+            10,
+        )?;
         let area = plot.plotting_area();
         // Grey ones first, so the coloured lines stay on top.
         for (index, (_, runs)) in drawable.iter().enumerate().rev() {

@@ -13,7 +13,7 @@ use std::path::Path;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use fulcrum_sim::{CompiledModel, Point, compile};
 
-const MODELS: [&str; 3] = ["teacup", "workforce", "service_backlog"];
+const MODELS: [&str; 3] = ["teacup", "workforce", "service_quality"];
 const BATCH_RUNS: usize = 10_000;
 
 fn model_text(name: &str) -> String {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::{fulcrum, same_on_one_thread_or_two, stderr, stdout};
 
-const EXPERIMENT: &str = "models/workforce/experiment.toml";
+const EXPERIMENT: &str = "tests/fixtures/workforce.toml";
 
 /// A CSV file as header → column of cells.
 fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {

@@ -152,10 +152,10 @@ fn a_closed_pipe_is_not_an_error() {
 
 #[test]
 fn check_summarizes_a_valid_model() {
-    let output = fulcrum(&["check", "models/service_backlog/model.toml", "--loops", "3"]);
+    let output = fulcrum(&["check", "models/workforce/model.toml", "--loops", "3"]);
     assert!(output.status.success(), "{}", stderr(&output));
     insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!("check_service_backlog", stdout(&output));
+        insta::assert_snapshot!("check_workforce", stdout(&output));
     });
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::{fulcrum, root, same_on_one_thread_or_two, stderr, stdout};
 
-const EXPERIMENT: &str = "models/workforce/experiment.toml";
+const EXPERIMENT: &str = "tests/fixtures/workforce.toml";
 
 fn csv(path: &Path) -> Vec<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).expect("readable CSV");

@@ -17,7 +17,7 @@ pub fn differences(
     options: &[(String, Vec<f64>)],
 ) -> Result<String, ChartError> {
     charts::differences(&Differences {
-        title: format!("{outcome}: each intervention against the baseline, future by future"),
+        title: format!("{outcome}: each option against the baseline"),
         outcome: outcome.to_owned(),
         baseline: "baseline".to_owned(),
         better,

@@ -25,6 +25,10 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Run an experiment: many runs under uncertainty, in parallel; outcomes and bands as CSV.
     Sweep(SweepArgs),
+    /// Join the shards of a sweep (`sweep --shard`) into the files of the whole sweep.
+    Merge(MergeArgs),
+    /// Write a Slurm job script: a job array of sweep shards, then a job that merges them.
+    Slurm(SlurmArgs),
     /// How sensitive each outcome is to each parameter: oat, morris, sobol, prcc or src.
     Sensitivity(SensitivityArgs),
     /// Which levers move the outcomes disproportionately, over the experiment's futures.
@@ -189,6 +193,15 @@ pub struct SweepArgs {
     /// by default exact up to 2^25 values (256 MiB), else the sketch.
     #[arg(long, value_enum)]
     pub quantiles: Option<QuantileChoice>,
+    /// Run only shard K of N (K/N, 1 ≤ K ≤ N) of the runs, for `fulcrum merge` to join; or
+    /// `auto`: the shard the launcher gives (Slurm job arrays, Kubernetes indexed jobs with
+    /// --shards, MPI).
+    #[arg(long, value_name = "K/N|auto", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::ShardFlag>,
+    /// With --shard auto: how many shards (needed for Kubernetes indexed jobs; elsewhere it
+    /// overrides the launcher's count).
+    #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shards: Option<u64>,
 }
 
 /// How band quantiles are computed.
@@ -334,4 +347,52 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `fulcrum merge`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The shards' output directories (any order).
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    pub shards: Vec<PathBuf>,
+    /// The directory to write the whole sweep's files into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// `fulcrum slurm`.
+#[derive(clap::Args, Debug)]
+pub struct SlurmArgs {
+    /// The experiment file (.toml).
+    pub experiment: PathBuf,
+    /// How many shards: the size of the job array.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub shards: u64,
+    /// Where the shards and the merged sweep go: DIR/shards/K, DIR/merged, DIR/logs.
+    #[arg(long, value_name = "DIR", default_value = "fulcrum-out")]
+    pub output: PathBuf,
+    /// Write the job script here instead of to standard output.
+    #[arg(short = 'o', long = "script", value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// The Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// The time limit of each shard, as Slurm takes it (e.g. 1:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// The account to charge.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// CPUs for each shard (its worker threads).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub cpus_per_task: u16,
+    /// Memory for each shard, as Slurm takes it (e.g. 4G).
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// The fulcrum binary the jobs run (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub fulcrum: Option<PathBuf>,
+    /// After `--`: flags for every shard's `fulcrum sweep`, e.g. `-- --runs 100000 --save-runs Staff`.
+    #[arg(last = true, value_name = "SWEEP_FLAGS")]
+    pub sweep_flags: Vec<String>,
 }

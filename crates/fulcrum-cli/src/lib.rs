@@ -16,6 +16,7 @@ mod commands;
 mod experiment;
 mod load;
 mod render;
+mod shard;
 
 use std::io;
 use std::process::ExitCode;
@@ -88,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => commands::check::check(args),
         Command::Convert(args) => commands::convert::convert(args),
         Command::Sweep(args) => commands::sweep::sweep(args),
+        Command::Merge(args) => commands::merge::merge(args),
+        Command::Slurm(args) => commands::slurm::slurm(args),
         Command::Sensitivity(args) => commands::sensitivity::sensitivity(args),
         Command::Leverage(args) => commands::leverage::leverage(args),
         Command::Compare(args) => commands::compare::compare(args),

@@ -15,7 +15,8 @@ use fulcrum_sim::{Batch, CompiledModel, Failure, LANES, Observer, Point, SimErro
 use rayon::prelude::*;
 
 use crate::bands::{
-    BandReducer, BandRow, LogHistogram, MAX_WORKER_VALUES, Moments, PARTIALS, Partials, QuantileMethod, Quantiles,
+    BandParts, BandReducer, BandRow, LogHistogram, MAX_WORKER_VALUES, Moments, PARTIALS, Partials, QuantileMethod,
+    Quantiles,
 };
 use crate::design::Inputs;
 use crate::experiment::Setting;
@@ -63,6 +64,9 @@ pub struct Block {
     pub failures: Vec<(u64, Failure)>,
     /// The kept trajectories: `kept[(run * saves + save) * keep + variable]`.
     pub kept: Vec<f64>,
+    /// With sketched quantiles, the block's band moments per point (empty with exact ones, whose
+    /// moments come from the stored values at the end).
+    pub moments: Vec<Moments>,
 }
 
 /// Receives the blocks in run order.
@@ -188,6 +192,17 @@ impl Sweep<'_> {
         self.run_with::<LANES>(sink, progress, rayon::current_num_threads() * BLOCKS_PER_THREAD)
     }
 
+    /// [`Sweep::run`], keeping what the bands are made of instead of reducing them: sweeps of
+    /// consecutive run ranges that start on block boundaries (shards) append into the parts of
+    /// one sweep over all their runs, whose bands are then the same bits (see [`BandParts`]).
+    /// Set [`Sweep::quantiles`] to the whole sweep's method, which a shard alone cannot tell.
+    pub fn run_parts(&self, sink: &mut impl Sink, progress: &dyn Progress) -> Result<(BandParts, u64), SweepError> {
+        let wave = rayon::current_num_threads() * BLOCKS_PER_THREAD;
+        let finished = self.run_blocks::<LANES>(sink, progress, wave, true)?;
+        let failures = finished.failures;
+        Ok((finished.parts(self.bands.len(), self.save_times()), failures))
+    }
+
     /// [`Sweep::run`] with `L` lanes per batch and `wave` blocks per wave: the output is the
     /// same for any choice (the determinism tests vary them).
     #[doc(hidden)]
@@ -197,11 +212,24 @@ impl Sweep<'_> {
         progress: &dyn Progress,
         wave: usize,
     ) -> Result<Summary, SweepError> {
+        Ok(self.run_blocks::<L>(sink, progress, wave, false)?.summary())
+    }
+
+    /// Runs every block, hands it to the sink and folds its band moments; with
+    /// `keep_block_moments`, also keeps each block's moments for [`BandParts`].
+    fn run_blocks<const L: usize>(
+        &self,
+        sink: &mut impl Sink,
+        progress: &dyn Progress,
+        wave: usize,
+        keep_block_moments: bool,
+    ) -> Result<Finished, SweepError> {
         let method = self.quantile_method();
         // Settings the model cannot take fail here, before any run.
         Worker::<L>::new(self, method)?;
         let workers: Mutex<Vec<Worker<'_, L>>> = Mutex::new(Vec::new());
         let mut reducer = BandReducer::new(self.bands.len(), self.save_times());
+        let mut block_moments = Vec::new();
         let mut failures = 0;
         let blocks = if self.runs.is_empty() {
             0..0
@@ -216,7 +244,7 @@ impl Sweep<'_> {
         let exact_values = if method == QuantileMethod::Exact { self.band_values() as usize } else { 0 };
         let mut store = ValueStore::zeroed(exact_values).map_err(SweepError::Memory)?;
         let wave = wave.max(1);
-        let mut pending: Vec<BlockResult> = Vec::new();
+        let mut pending: Vec<Block> = Vec::new();
         let mut next = blocks.start;
         let mut unfilled = store.values_mut();
         while next < blocks.end || !pending.is_empty() {
@@ -234,10 +262,13 @@ impl Sweep<'_> {
                 || self.compute(this_wave, stretches, &workers, method, progress),
                 || -> Result<u64, SweepError> {
                     let mut failed = 0;
-                    for result in &pending {
-                        sink.block(&result.block)?;
-                        failed += result.block.failures.len() as u64;
-                        reducer.add_block(&result.moments);
+                    for block in &pending {
+                        sink.block(block)?;
+                        failed += block.failures.len() as u64;
+                        reducer.add_block(&block.moments);
+                        if keep_block_moments {
+                            block_moments.extend_from_slice(&block.moments);
+                        }
                     }
                     Ok(failed)
                 },
@@ -245,20 +276,14 @@ impl Sweep<'_> {
             failures += written?;
             pending = computed?;
         }
-        let quantiles = match method {
-            QuantileMethod::Exact => {
-                Quantiles::Exact { values: store.values(), blocks: blocks.map(|block| self.block_len(block)).collect() }
-            }
-            QuantileMethod::Sketch => Quantiles::Sketch(
-                workers
-                    .into_inner()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .into_iter()
-                    .flat_map(|worker| worker.full.into_iter().chain([worker.histograms]))
-                    .collect(),
-            ),
-        };
-        Ok(Summary { bands: reducer.finish(quantiles), quantiles: method, failures })
+        let histograms = workers
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .into_iter()
+            .flat_map(|worker| worker.full.into_iter().chain([worker.histograms]))
+            .collect();
+        let block_runs = blocks.map(|block| self.block_len(block)).collect();
+        Ok(Finished { method, failures, reducer, store, block_runs, block_moments, histograms })
     }
 
     fn compute<'s, const L: usize>(
@@ -268,7 +293,7 @@ impl Sweep<'_> {
         workers: &Mutex<Vec<Worker<'s, L>>>,
         method: QuantileMethod,
         progress: &dyn Progress,
-    ) -> Result<Vec<BlockResult>, SweepError> {
+    ) -> Result<Vec<Block>, SweepError> {
         let mut stretches: Vec<Option<&mut [f64]>> = stretches.into_iter().map(Some).collect();
         stretches.resize_with(blocks.clone().count(), || None);
         stretches
@@ -282,7 +307,7 @@ impl Sweep<'_> {
                     None => Worker::new(self, method)?,
                 };
                 let result = worker.block(block, values);
-                progress.advance(result.block.len as u64);
+                progress.advance(result.len as u64);
                 workers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(worker);
                 Ok(result)
             })
@@ -290,11 +315,37 @@ impl Sweep<'_> {
     }
 }
 
-/// A computed block and its band moments.
-struct BlockResult {
-    block: Block,
-    /// Band moments per point.
-    moments: Vec<Moments>,
+/// A sweep whose blocks have all run: its bands' moments folded, their values (exact
+/// quantiles) or histograms (sketched ones) kept.
+struct Finished {
+    method: QuantileMethod,
+    failures: u64,
+    reducer: BandReducer,
+    store: ValueStore,
+    block_runs: Vec<usize>,
+    /// Each block's moments, when asked for (sketched quantiles only).
+    block_moments: Vec<Moments>,
+    /// The workers' histogram sets (sketched quantiles only).
+    histograms: Vec<Vec<LogHistogram>>,
+}
+
+impl Finished {
+    fn summary(self) -> Summary {
+        let quantiles = match self.method {
+            QuantileMethod::Exact => Quantiles::Exact { values: self.store.values(), blocks: self.block_runs },
+            QuantileMethod::Sketch => Quantiles::Sketch(self.histograms),
+        };
+        Summary { bands: self.reducer.finish(quantiles), quantiles: self.method, failures: self.failures }
+    }
+
+    fn parts(self, variables: usize, times: Vec<f64>) -> BandParts {
+        match self.method {
+            QuantileMethod::Exact => BandParts::exact(variables, times, self.block_runs, self.store.values().to_vec()),
+            QuantileMethod::Sketch => {
+                BandParts::sketch(variables, times, self.block_runs, self.block_moments, &self.histograms)
+            }
+        }
+    }
 }
 
 /// One thread's batch and buffers, reused from block to block.
@@ -357,7 +408,7 @@ impl<'s, const L: usize> Worker<'s, L> {
     /// sketched ones they go to the worker's own stretch, a few hundred runs wide, which is
     /// folded into moments and histograms point by point whenever it fills, so that one point's
     /// histogram stays in cache while its values go in.
-    fn block(&mut self, index: u64, mut values: Option<&mut [f64]>) -> BlockResult {
+    fn block(&mut self, index: u64, mut values: Option<&mut [f64]>) -> Block {
         let sweep = self.sweep;
         let runs = sweep.block_runs(index);
         let (first, len) = (runs.start, (runs.end - runs.start) as usize);
@@ -372,6 +423,7 @@ impl<'s, const L: usize> Worker<'s, L> {
             outcomes: vec![f64::NAN; len * sweep.outcomes.len()],
             failures: Vec::new(),
             kept: vec![0.0; len * saves * keep],
+            moments: Vec::new(),
         };
         let mut partials = vec![Partials::default(); if values.is_some() { 0 } else { points }];
         // The worker's stretch holds runs `folded..folded + width` of the block.
@@ -426,7 +478,7 @@ impl<'s, const L: usize> Worker<'s, L> {
             }
         }
         // Exact quantiles take the moments from the stored values at the end.
-        let moments = partials.iter().map(Partials::moments).collect();
+        block.moments = partials.iter().map(Partials::moments).collect();
         if values.is_none() {
             if self.counted + BLOCK_RUNS > MAX_WORKER_VALUES {
                 let empty = vec![LogHistogram::default(); points];
@@ -435,7 +487,7 @@ impl<'s, const L: usize> Worker<'s, L> {
             }
             self.counted += len as u64;
         }
-        BlockResult { block, moments }
+        block
     }
 }
 

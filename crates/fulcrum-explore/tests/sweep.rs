@@ -4,8 +4,8 @@
 // Test helpers stop at the first surprise, like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use fulcrum_explore::bands::{BandRow, QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::sweep::Silent;
+use fulcrum_explore::bands::{BandParts, BandRow, PartsError, QuantileMethod, SKETCH_RELATIVE_ERROR};
+use fulcrum_explore::sweep::{BLOCK_RUNS, Silent};
 use fulcrum_explore::{
     Block, Design, Distribution, Factor, FactorKind, Outcome, Sampler, Setting, Sink, Statistic, Summary, Sweep,
 };
@@ -177,6 +177,67 @@ proptest! {
             prop_assert!(recorded == reference, "blocks differ");
             prop_assert_eq!(band_bits(&summary.bands), band_bits(&reference_summary.bands));
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    /// Shards of a sweep, each run on its own and its band parts written and read back,
+    /// append into the bands of the whole sweep, bit for bit.
+    #[test]
+    fn shards_merge_into_the_bands_of_the_whole_sweep(
+        samples in 1u64..2600,
+        seed in any::<u64>(),
+        sketch in any::<bool>(),
+        cuts in proptest::collection::vec(0u64..6, 0..4),
+    ) {
+        let setup = Setup::new(Sampler::LatinHypercube, samples, seed);
+        let quantiles = Some(if sketch { QuantileMethod::Sketch } else { QuantileMethod::Exact });
+        let whole = setup.sweep(&[], quantiles);
+        let (_, reference) = run::<16>(&whole, 2, 4);
+        // Shard boundaries on blocks, in order, possibly repeated (empty shards).
+        let runs = whole.runs.end;
+        let mut bounds: Vec<u64> = cuts.iter().map(|&k| (k * BLOCK_RUNS).min(runs)).collect();
+        bounds.extend([0, runs]);
+        bounds.sort_unstable();
+        let mut merged: Option<BandParts> = None;
+        for range in bounds.windows(2) {
+            let shard = Sweep { runs: range[0]..range[1], ..setup.sweep(&[], quantiles) };
+            let (parts, _) = shard.run_parts(&mut Recorded::default(), &Silent).expect("runs");
+            let mut bytes = Vec::new();
+            parts.write(&mut bytes).expect("writes");
+            let parts = BandParts::read(&bytes).expect("reads back");
+            match merged.as_mut() {
+                None => merged = Some(parts),
+                Some(merged) => merged.append(parts).expect("same bands"),
+            }
+        }
+        let merged = merged.expect("at least one shard");
+        prop_assert_eq!(merged.runs(), runs);
+        prop_assert_eq!(band_bits(&merged.finish()), band_bits(&reference.bands));
+    }
+}
+
+#[test]
+fn damaged_band_parts_are_refused_without_a_panic() {
+    let setup = Setup::new(Sampler::Random, 300, 1);
+    for method in [QuantileMethod::Exact, QuantileMethod::Sketch] {
+        let (parts, _) = setup.sweep(&[], Some(method)).run_parts(&mut Recorded::default(), &Silent).expect("runs");
+        let mut bytes = Vec::new();
+        parts.write(&mut bytes).expect("writes");
+        assert!(BandParts::read(&bytes).is_ok());
+        assert_eq!(BandParts::read(b"not band parts").err(), Some(PartsError::NotParts));
+        for cut in [14, 20, 30, bytes.len() / 2, bytes.len() - 1] {
+            assert!(BandParts::read(&bytes[..cut]).is_err(), "{method:?}: cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(BandParts::read(&longer).is_err());
+        // A count far beyond the file is refused before anything is allocated.
+        let mut huge = bytes.clone();
+        huge[26..34].copy_from_slice(&u64::MAX.to_le_bytes()); // the count of saved times
+        assert!(BandParts::read(&huge).is_err());
     }
 }
 

@@ -8,6 +8,10 @@
 //! - `bands.csv`: `variable,time,n,mean,sd,min,p05,p25,p50,p75,p95,max`;
 //! - `manifest.json`: what was run, with the SHA-256 of every other file.
 //!
+//! A shard (one slice of a sweep's runs) writes `bands.parts` instead of `bands.csv`: what the
+//! bands are made of, so that [`merge_shards`] can write the files of the whole sweep, the same
+//! bytes as if it had run in one piece.
+//!
 //! Each file is written to a temporary file beside its destination while the sweep runs and
 //! renamed into place only when the sweep has finished: the old manifest goes first and the
 //! new one last, so a directory with a manifest always holds one complete sweep.
@@ -16,9 +20,9 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use fulcrum_explore::bands::BandRow;
+use fulcrum_explore::bands::{BandParts, BandRow};
 use fulcrum_explore::{Block, Sink};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tempfile::TempPath;
 
@@ -26,7 +30,7 @@ use crate::{ReportError, csv_to_io, push_number};
 
 /// What a sweep was: written as `manifest.json`. Everything in it is a function of the inputs,
 /// so that the same sweep gives the same bytes.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     /// `fulcrum`.
     pub tool: String,
@@ -62,12 +66,24 @@ pub struct Manifest {
     pub quantiles: String,
     /// Runs that failed.
     pub failures: u64,
+    /// Which slice of the runs these files are, for a shard; none for a whole sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
     /// SHA-256 of each file written, by name.
     pub files: Vec<FileDigest>,
 }
 
+/// A shard's place among the others.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Shard {
+    /// 1 to `count`.
+    pub index: u64,
+    /// How many shards the sweep was split into.
+    pub count: u64,
+}
+
 /// One axis of a grid: a constant and the values it takes.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct GridAxis {
     /// The constant, as the experiment names it.
     pub name: String,
@@ -76,7 +92,7 @@ pub struct GridAxis {
 }
 
 /// A file and the SHA-256 of its bytes.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FileDigest {
     /// The path, as given.
     pub path: String,
@@ -89,10 +105,17 @@ impl FileDigest {
     pub fn of(path: impl Into<String>, bytes: &[u8]) -> FileDigest {
         FileDigest { path: path.into(), sha256: hex(&Sha256::digest(bytes)) }
     }
+
+    /// The SHA-256 of a file's bytes, read in pieces.
+    pub fn sha256_of_file(path: &Path) -> io::Result<String> {
+        let mut hasher = Sha256::new();
+        io::copy(&mut File::open(path)?, &mut hasher)?;
+        Ok(hex(&hasher.finalize()))
+    }
 }
 
 /// The time axis of the runs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TimeSpec {
     /// Start time.
     pub start: f64,
@@ -142,6 +165,97 @@ struct Staged {
     path: PathBuf,
     temp: TempPath,
     sha256: String,
+}
+
+impl Staged {
+    /// `bytes`, written to a temporary file beside `directory/name`.
+    fn of_bytes(directory: &Path, name: &'static str, bytes: &[u8]) -> Result<Staged, ReportError> {
+        let path = directory.join(name);
+        let io_error = |source: io::Error| ReportError::Io { path: path.clone(), source };
+        let mut temp = crate::temporary_beside(&path, directory).map_err(io_error)?;
+        temp.write_all(bytes).map_err(io_error)?;
+        temp.as_file().sync_all().map_err(io_error)?;
+        Ok(Staged { name, sha256: hex(&Sha256::digest(bytes)), path: path.clone(), temp: temp.into_temp_path() })
+    }
+}
+
+/// Fills in the manifest's digests and renames every staged file into place, the manifest last.
+fn commit(directory: &Path, staged: Vec<Staged>, mut manifest: Manifest) -> Result<(), ReportError> {
+    manifest.files =
+        staged.iter().map(|file| FileDigest { path: file.name.to_owned(), sha256: file.sha256.clone() }).collect();
+    let manifest_path = directory.join("manifest.json");
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source: io::Error| ReportError::Io { path, source }
+    };
+    let mut json = serde_json::to_vec_pretty(&manifest).map_err(|error| io_error(&manifest_path)(error.into()))?;
+    json.push(b'\n');
+    // An old manifest would vouch for files that are about to change.
+    match fs::remove_file(&manifest_path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(io_error(&manifest_path)(error)),
+        _ => {}
+    }
+    for file in staged {
+        file.temp.persist(&file.path).map_err(|error| io_error(&file.path)(error.error))?;
+    }
+    crate::write_atomically(&manifest_path, |out| out.write_all(&json))
+}
+
+/// The CSV files of a sweep that shards write row by row, in the order the manifest lists them.
+pub const ROW_FILES: [&str; 4] = ["experiments.csv", "outcomes.csv", "failures.csv", "runs.csv"];
+
+/// Writes the files of a whole sweep into `directory` from its shards' directories, given in run
+/// order: each CSV file is the first shard's followed by the rows of the others (their headers,
+/// which must be the same bytes, left out); `bands` (from the shards' band parts) becomes
+/// bands.csv; `manifest` describes the whole sweep. Files are renamed into place only when all
+/// are written, the manifest last.
+pub fn merge_shards(
+    directory: &Path,
+    shards: &[PathBuf],
+    band_variables: &[&str],
+    bands: &[BandRow],
+    manifest: Manifest,
+) -> Result<(), ReportError> {
+    fs::create_dir_all(directory).map_err(|source| ReportError::Io { path: directory.to_owned(), source })?;
+    let mut staged = Vec::new();
+    for name in ROW_FILES {
+        if !shards.first().is_some_and(|first| first.join(name).exists()) {
+            continue;
+        }
+        let path = directory.join(name);
+        let io_error = |source: io::Error| ReportError::Io { path: path.clone(), source };
+        let temp = crate::temporary_beside(&path, directory).map_err(io_error)?;
+        let (file, temp) = temp.into_parts();
+        let mut out = Hashing { inner: BufWriter::new(file), hasher: Sha256::new() };
+        let mut header: Option<Vec<u8>> = None;
+        for shard in shards {
+            let source = shard.join(name);
+            let read_error = |error: io::Error| ReportError::Io { path: source.clone(), source: error };
+            let mut input = io::BufReader::new(File::open(&source).map_err(read_error)?);
+            let mut first_line = Vec::new();
+            io::BufRead::read_until(&mut input, b'\n', &mut first_line).map_err(read_error)?;
+            match &header {
+                None => {
+                    out.write_all(&first_line).map_err(io_error)?;
+                    header = Some(first_line);
+                }
+                Some(expected) if *expected == first_line => {}
+                Some(_) => {
+                    let message = format!("its header differs from the first shard's {name}");
+                    return Err(read_error(io::Error::new(io::ErrorKind::InvalidData, message)));
+                }
+            }
+            io::copy(&mut input, &mut out).map_err(|error| ReportError::Io { path: source.clone(), source: error })?;
+        }
+        let file = out.inner.into_inner().map_err(|error| io_error(error.into_error()))?;
+        file.sync_all().map_err(io_error)?;
+        staged.push(Staged { name, sha256: hex(&out.hasher.finalize()), path, temp });
+    }
+    let mut band_file = PendingCsv::create(directory, "bands.csv")?;
+    write_bands(&mut band_file, band_variables, bands)
+        .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
+    staged.push(band_file.finish()?);
+    commit(directory, staged, manifest)
 }
 
 impl PendingCsv {
@@ -231,34 +345,32 @@ impl SweepWriter {
 
     /// Writes bands.csv and manifest.json (with the digests of every file filled in) and renames
     /// every file into place.
-    pub fn finish(self, band_variables: &[&str], bands: &[BandRow], mut manifest: Manifest) -> Result<(), ReportError> {
+    pub fn finish(self, band_variables: &[&str], bands: &[BandRow], manifest: Manifest) -> Result<(), ReportError> {
         let mut band_file = PendingCsv::create(&self.directory, "bands.csv")?;
         write_bands(&mut band_file, band_variables, bands)
             .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
+        let band_file = band_file.finish()?;
+        self.commit(band_file, manifest)
+    }
+
+    /// For a shard: writes bands.parts instead of bands.csv, then the manifest, as
+    /// [`SweepWriter::finish`] does.
+    pub fn finish_shard(self, parts: &BandParts, manifest: Manifest) -> Result<(), ReportError> {
+        let mut bytes = Vec::new();
+        parts
+            .write(&mut bytes)
+            .map_err(|source| ReportError::Io { path: self.directory.join("bands.parts"), source })?;
+        let band_file = Staged::of_bytes(&self.directory, "bands.parts", &bytes)?;
+        self.commit(band_file, manifest)
+    }
+
+    fn commit(self, band_file: Staged, manifest: Manifest) -> Result<(), ReportError> {
         let mut staged = vec![self.experiments.finish()?, self.outcomes.finish()?, self.failures.finish()?];
         if let Some(runs) = self.runs {
             staged.push(runs.finish()?);
         }
-        staged.push(band_file.finish()?);
-        manifest.files =
-            staged.iter().map(|file| FileDigest { path: file.name.to_owned(), sha256: file.sha256.clone() }).collect();
-
-        let manifest_path = self.directory.join("manifest.json");
-        let io_error = |path: &Path| {
-            let path = path.to_owned();
-            move |source: io::Error| ReportError::Io { path, source }
-        };
-        let mut json = serde_json::to_vec_pretty(&manifest).map_err(|error| io_error(&manifest_path)(error.into()))?;
-        json.push(b'\n');
-        // An old manifest would vouch for files that are about to change.
-        match fs::remove_file(&manifest_path) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(io_error(&manifest_path)(error)),
-            _ => {}
-        }
-        for file in staged {
-            file.temp.persist(&file.path).map_err(|error| io_error(&file.path)(error.error))?;
-        }
-        crate::write_atomically(&manifest_path, |out| out.write_all(&json))
+        staged.push(band_file);
+        commit(&self.directory, staged, manifest)
     }
 
     fn number(&mut self, value: f64) {

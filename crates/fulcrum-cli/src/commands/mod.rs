@@ -6,8 +6,10 @@ pub mod check;
 pub mod compare;
 pub mod convert;
 pub mod leverage;
+pub mod merge;
 pub mod run;
 pub mod sensitivity;
+pub mod slurm;
 pub mod sweep;
 
 use std::io::IsTerminal;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
 use fulcrum_explore::{FactorKind, Sampler, Sweep, SweepError};
 use fulcrum_model::CanonicalName;
-use fulcrum_report::sweep::{FileDigest, GridAxis, TimeSpec};
+use fulcrum_report::sweep::{FileDigest, GridAxis, Shard, TimeSpec};
 use fulcrum_report::{Manifest, SweepWriter};
 use fulcrum_sim::VarId;
 
@@ -14,6 +14,7 @@ use crate::CliError;
 use crate::args::{QuantileChoice, SweepArgs};
 use crate::commands::{Bar, variables_named};
 use crate::experiment::prepare;
+use crate::shard::shard_runs;
 
 pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let prepared = prepare(&args.experiment, |experiment| {
@@ -47,6 +48,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     }
 
     let design = &plan.design;
+    let shard = match &args.shard {
+        None => None,
+        Some(flag) => Some(flag.resolve(args.shards, |name| std::env::var(name).ok()).map_err(CliError::Usage)?),
+    };
+    let runs = shard.map_or(0..design.runs(), |choice| shard_runs(choice, design.runs()));
+    let points = (bands.len() * compiled.axis().save_count()) as u64;
     let sweep = Sweep {
         model: compiled,
         design,
@@ -54,10 +61,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         outcomes: &plan.outcomes,
         bands: &bands,
         keep: &keep,
-        runs: 0..design.runs(),
-        quantiles: args.quantiles.map(|choice| match choice {
-            QuantileChoice::Exact => QuantileMethod::Exact,
-            QuantileChoice::Sketch => QuantileMethod::Sketch,
+        runs: runs.clone(),
+        // A shard takes the method of the whole sweep, so that the shards merge into it.
+        quantiles: Some(match args.quantiles {
+            Some(QuantileChoice::Exact) => QuantileMethod::Exact,
+            Some(QuantileChoice::Sketch) => QuantileMethod::Sketch,
+            None => QuantileMethod::for_values(design.runs().saturating_mul(points)),
         }),
     };
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -77,15 +86,22 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         SweepWriter::create(&args.output, &factor_names, &outcome_names, &as_str(&keep_names), sweep.save_times())
             .map_err(|error| CliError::Io(error.into()))?;
 
-    let bar = Bar::new(design.runs());
+    let bar = Bar::new(runs.end - runs.start);
     let started = Instant::now();
-    let summary = pool.install(|| sweep.run(&mut writer, &bar)).map_err(|error| match error {
+    let failed = |error| match error {
         SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
         SweepError::Output(error) => {
             CliError::Io(anyhow::anyhow!("cannot write to {}: {error}", args.output.display()))
         }
         SweepError::Memory(error) => CliError::Io(anyhow::anyhow!("{error}; --quantiles sketch needs far less")),
-    })?;
+    };
+    let (bands_or_parts, failures) = if shard.is_some() {
+        let (parts, failures) = pool.install(|| sweep.run_parts(&mut writer, &bar)).map_err(failed)?;
+        (Err(parts), failures)
+    } else {
+        let summary = pool.install(|| sweep.run(&mut writer, &bar)).map_err(failed)?;
+        (Ok(summary.bands), summary.failures)
+    };
     bar.0.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
 
@@ -109,7 +125,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             })
             .collect(),
         design_runs: design.runs(),
-        runs: [sweep.runs.start, sweep.runs.end],
+        runs: [runs.start, runs.end],
         time: TimeSpec {
             start: axis.start,
             stop: axis.stop,
@@ -119,25 +135,35 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         },
         outcomes: outcome_names.iter().map(|name| (*name).to_owned()).collect(),
         bands: band_names.clone(),
-        quantiles: match summary.quantiles {
+        quantiles: match sweep.quantile_method() {
             QuantileMethod::Exact => "exact".to_owned(),
             QuantileMethod::Sketch => format!("sketch, relative error at most {SKETCH_RELATIVE_ERROR}"),
         },
-        failures: summary.failures,
+        failures,
+        shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
         files: Vec::new(),
     };
-    writer.finish(&as_str(&band_names), &summary.bands, manifest).map_err(|error| CliError::Io(error.into()))?;
+    match &bands_or_parts {
+        Ok(rows) => writer.finish(&as_str(&band_names), rows, manifest),
+        Err(parts) => writer.finish_shard(parts, manifest),
+    }
+    .map_err(|error| CliError::Io(error.into()))?;
 
-    let runs = design.runs();
+    let count = runs.end - runs.start;
+    let which = match shard {
+        Some(choice) => {
+            format!(" (shard {} of {}: runs {} to {})", choice.index + 1, choice.count, runs.start, runs.end)
+        }
+        None => String::new(),
+    };
     eprintln!(
-        "{runs} runs in {seconds:.2} s ({:.0} runs/s) → {}",
-        runs as f64 / seconds.max(1e-9),
+        "{count} runs{which} in {seconds:.2} s ({:.0} runs/s) → {}",
+        count as f64 / seconds.max(1e-9),
         Path::new(&args.output).display()
     );
-    if summary.failures > 0 {
+    if failures > 0 {
         eprintln!(
-            "warning: {} of {runs} runs produced NaN or infinity; they are listed in failures.csv and left out of bands.csv",
-            summary.failures
+            "warning: {failures} of {count} runs produced NaN or infinity; they are listed in failures.csv and left out of the bands"
         );
     }
     Ok(())

@@ -14,6 +14,9 @@
 
 use rayon::prelude::*;
 
+mod parts;
+pub use parts::{BandParts, PartsError};
+
 /// Partial sums per block and point.
 pub const PARTIALS: usize = 16;
 
@@ -285,11 +288,11 @@ impl LogHistogram<u32> {
 pub const MAX_WORKER_VALUES: u64 = u32::MAX as u64;
 
 impl LogHistogram<u64> {
-    /// Adds a worker's counts.
-    pub fn add(&mut self, other: &LogHistogram<u32>) {
+    /// Adds a worker's counts, or another total.
+    pub fn add<C: Copy + Into<u64>>(&mut self, other: &LogHistogram<C>) {
         for (group, counts) in &other.groups {
             for (total, count) in self.group(*group).iter_mut().zip(counts.iter()) {
-                *total += u64::from(*count);
+                *total += (*count).into();
             }
         }
     }
@@ -559,13 +562,13 @@ impl BandReducer {
                         scratch.values = finite;
                         found
                     }),
-                    Quantiles::Sketch(histograms) => {
-                        let mut histogram = LogHistogram::<u64>::default();
-                        for set in histograms {
-                            histogram.add(&set[point]);
-                        }
+                    Quantiles::Sketch(sets) => {
                         let moments = self.moments[point];
-                        (moments, quantiles_of_histogram(&histogram, &moments, &PROBABILITIES))
+                        (moments, quantiles_of_histogram(&total_histogram(sets, point), &moments, &PROBABILITIES))
+                    }
+                    Quantiles::Totals(totals) => {
+                        let moments = self.moments[point];
+                        (moments, quantiles_of_histogram(&totals[point], &moments, &PROBABILITIES))
                     }
                 };
                 BandRow {
@@ -577,6 +580,15 @@ impl BandReducer {
             })
             .collect()
     }
+}
+
+/// A point's histogram: the sum of every worker's.
+fn total_histogram(sets: &[Vec<LogHistogram>], point: usize) -> LogHistogram<u64> {
+    let mut total = LogHistogram::<u64>::default();
+    for set in sets {
+        total.add(&set[point]);
+    }
+    total
 }
 
 /// Are all values finite? Branch-free in sixteen lanes, so it vectorizes: `x * 0` is NaN
@@ -603,6 +615,8 @@ pub(crate) enum Quantiles<'a> {
     },
     /// Histograms, sets of one per point, from the workers.
     Sketch(Vec<Vec<LogHistogram>>),
+    /// Each point's histogram, already summed.
+    Totals(&'a [LogHistogram<u64>]),
 }
 
 #[cfg(test)]

@@ -1,0 +1,174 @@
+//! `fulcrum merge`: the shards of a sweep, checked to belong together and to cover every run
+//! once, joined into the files one unsharded sweep writes, byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use fulcrum_explore::bands::BandParts;
+use fulcrum_report::sweep::{FileDigest, Manifest, merge_shards};
+
+use crate::CliError;
+use crate::args::MergeArgs;
+
+/// A shard's directory and its manifest.
+struct ShardDir {
+    path: PathBuf,
+    manifest: Manifest,
+}
+
+pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
+    let mut shards = args.shards.iter().map(|path| read_shard(path)).collect::<Result<Vec<ShardDir>, CliError>>()?;
+    shards.sort_by_key(|shard| shard.manifest.runs);
+    check_same_sweep(&shards)?;
+    check_coverage(&shards)?;
+    for shard in &shards {
+        if same_directory(&shard.path, &args.output) {
+            return Err(CliError::Usage(format!("-o {}: that is one of the shards", args.output.display())));
+        }
+        check_digests(shard)?;
+    }
+
+    let mut parts: Option<BandParts> = None;
+    for shard in &shards {
+        let path = shard.path.join("bands.parts");
+        let bytes = std::fs::read(&path)
+            .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))?;
+        let next = BandParts::read(&bytes).map_err(|error| CliError::Input(format!("{}: {error}", path.display())))?;
+        match parts.as_mut() {
+            None => parts = Some(next),
+            Some(parts) => {
+                parts.append(next).map_err(|error| CliError::Input(format!("{}: {error}", path.display())))?
+            }
+        }
+    }
+    let bands = parts.map(|parts| parts.finish()).unwrap_or_default();
+
+    let first = &shards[0].manifest;
+    let manifest = Manifest {
+        runs: [0, first.design_runs],
+        failures: shards.iter().map(|shard| shard.manifest.failures).sum(),
+        shard: None,
+        files: Vec::new(),
+        ..first.clone()
+    };
+    let band_names: Vec<&str> = first.bands.iter().map(String::as_str).collect();
+    let directories: Vec<PathBuf> = shards.iter().map(|shard| shard.path.clone()).collect();
+    merge_shards(&args.output, &directories, &band_names, &bands, manifest)
+        .map_err(|error| CliError::Io(error.into()))?;
+    eprintln!("{} shards, {} runs → {}", shards.len(), first.design_runs, args.output.display());
+    Ok(())
+}
+
+fn read_shard(path: &Path) -> Result<ShardDir, CliError> {
+    let manifest_path = path.join("manifest.json");
+    let bytes = std::fs::read(&manifest_path).map_err(|error| {
+        CliError::Input(format!("{}: not a finished shard (cannot read manifest.json: {error})", path.display()))
+    })?;
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|error| CliError::Input(format!("{}: not a sweep manifest: {error}", manifest_path.display())))?;
+    if manifest.shard.is_none() {
+        return Err(CliError::Input(format!(
+            "{}: a whole sweep, not a shard (written without --shard)",
+            path.display()
+        )));
+    }
+    Ok(ShardDir { path: path.to_owned(), manifest })
+}
+
+/// Every shard must come from the same sweep: the same tool version, model, experiment,
+/// settings and shard count. Only the run range, failures, shard index and files differ.
+fn check_same_sweep(shards: &[ShardDir]) -> Result<(), CliError> {
+    let comparable = |shard: &ShardDir| -> serde_json::Value {
+        let mut manifest = shard.manifest.clone();
+        manifest.runs = [0, 0];
+        manifest.failures = 0;
+        manifest.files = Vec::new();
+        manifest.experiment.path = String::new();
+        if let Some(shard) = manifest.shard.as_mut() {
+            shard.index = 0;
+        }
+        serde_json::to_value(manifest).unwrap_or_default()
+    };
+    let reference = comparable(&shards[0]);
+    for shard in &shards[1..] {
+        let this = comparable(shard);
+        if let (Some(expected), Some(found)) = (reference.as_object(), this.as_object()) {
+            for (key, value) in expected {
+                let other = found.get(key).unwrap_or(&serde_json::Value::Null);
+                if other != value {
+                    return Err(CliError::Input(format!(
+                        "{} and {} are not shards of the same sweep: their manifests differ in `{key}` ({} against {})",
+                        shards[0].path.display(),
+                        shard.path.display(),
+                        short(value),
+                        short(other)
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn short(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
+}
+
+/// The shards, sorted by their first run, must cover every run of the design exactly once.
+fn check_coverage(shards: &[ShardDir]) -> Result<(), CliError> {
+    let design_runs = shards[0].manifest.design_runs;
+    let mut problems = Vec::new();
+    let mut covered = 0u64;
+    let mut previous: Option<&ShardDir> = None;
+    for shard in shards {
+        let [start, end] = shard.manifest.runs;
+        if start > covered {
+            problems.push(format!("runs {covered} to {} are missing: no shard has them", start - 1));
+        } else if start < covered && end > start {
+            let with = previous.map_or(String::new(), |p| format!(" and {}", p.path.display()));
+            problems.push(format!(
+                "runs {start} to {} are in more than one shard: {}{with}",
+                covered.min(end) - 1,
+                shard.path.display()
+            ));
+        }
+        covered = covered.max(end);
+        previous = Some(shard);
+    }
+    if covered < design_runs {
+        problems.push(format!("runs {covered} to {} are missing: no shard has them", design_runs - 1));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        let count = shards[0].manifest.shard.map_or(0, |shard| shard.count);
+        Err(CliError::Input(format!(
+            "the shards do not cover the sweep's {design_runs} runs exactly once ({} of {count} shards given):\n  {}",
+            shards.len(),
+            problems.join("\n  ")
+        )))
+    }
+}
+
+/// Each file a shard's manifest lists must still have the bytes it was written with.
+fn check_digests(shard: &ShardDir) -> Result<(), CliError> {
+    for file in &shard.manifest.files {
+        let path = shard.path.join(&file.path);
+        let found = FileDigest::sha256_of_file(&path)
+            .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))?;
+        if found != file.sha256 {
+            return Err(CliError::Input(format!(
+                "{}: its bytes differ from those the shard's manifest records (changed or copied incompletely)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn same_directory(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

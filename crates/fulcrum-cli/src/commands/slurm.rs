@@ -1,0 +1,106 @@
+//! `fulcrum slurm`: a job script that runs a sweep on a Slurm cluster, as an array job of
+//! shards (`fulcrum sweep --shard auto`) and a job that merges them once all have succeeded.
+
+use std::path::{Path, PathBuf};
+
+use crate::CliError;
+use crate::args::SlurmArgs;
+use crate::commands::print_stdout;
+
+pub fn slurm(args: &SlurmArgs) -> Result<(), CliError> {
+    let absolute = |path: &Path, what: &str| -> Result<PathBuf, CliError> {
+        std::path::absolute(path).map_err(|error| CliError::Usage(format!("{what} {}: {error}", path.display())))
+    };
+    if !args.experiment.is_file() {
+        return Err(CliError::Input(format!("{}: no such experiment file", args.experiment.display())));
+    }
+    let experiment = absolute(&args.experiment, "the experiment")?;
+    let output = absolute(&args.output, "--output")?;
+    let fulcrum = match &args.fulcrum {
+        Some(path) => absolute(path, "--fulcrum")?,
+        None => std::env::current_exe()
+            .map_err(|error| CliError::Io(anyhow::anyhow!("cannot tell where this fulcrum binary is: {error}")))?,
+    };
+    for flag in &args.sweep_flags {
+        if ["-o", "--output", "--shard", "--shards", "--threads"].contains(&flag.as_str()) {
+            return Err(CliError::Usage(format!("{flag}: the job script sets it for every shard")));
+        }
+    }
+    let script = job_script(args, &fulcrum, &experiment, &output);
+    match &args.script {
+        None => print_stdout(&script),
+        Some(path) => {
+            fulcrum_report::write_atomically(path, |out| out.write_all(script.as_bytes()))
+                .map_err(|error| CliError::Io(error.into()))?;
+            eprintln!(
+                "job script for {} shards → {} (submit it with: bash {})",
+                args.shards,
+                path.display(),
+                path.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// A bash script that submits the array job and the merge job, and prints their ids.
+fn job_script(args: &SlurmArgs, fulcrum: &Path, experiment: &Path, output: &Path) -> String {
+    let fulcrum = quote(&fulcrum.to_string_lossy());
+    let experiment_text = quote(&experiment.to_string_lossy());
+    let out = quote(&output.to_string_lossy());
+    let mut common = String::new();
+    for (flag, value) in [("--partition", &args.partition), ("--time", &args.time), ("--account", &args.account)] {
+        if let Some(value) = value {
+            common.push_str(&format!(" {flag}={}", quote(value)));
+        }
+    }
+    let mut shard_options = format!("{common} --cpus-per-task={}", args.cpus_per_task);
+    if let Some(mem) = &args.mem {
+        shard_options.push_str(&format!(" --mem={}", quote(mem)));
+    }
+    let flags: String = args.sweep_flags.iter().map(|flag| format!(" {}", quote(flag))).collect();
+    let shards = args.shards;
+    format!(
+        r#"#!/usr/bin/env bash
+# Runs the sweep of {experiment} on Slurm: a job array of {shards} shards, then a job that merges
+# them into {output}/merged (the same files, byte for byte, as one `fulcrum sweep`).
+# Written by `fulcrum slurm`. Submit with: bash THIS_FILE
+set -euo pipefail
+out={out}
+mkdir -p "$out/shards" "$out/logs"
+shards=$(sbatch --parsable --job-name=fulcrum-shards --array=1-{shards}{shard_options} --output="$out/logs/shard-%a.log" <<'JOB'
+#!/usr/bin/env bash
+set -euo pipefail
+exec {fulcrum} sweep {experiment_text} --shard auto --threads "${{SLURM_CPUS_PER_TASK:-1}}" -o {out}/shards/"$SLURM_ARRAY_TASK_ID"{flags}
+JOB
+)
+shards=${{shards%%;*}}
+merge=$(sbatch --parsable --job-name=fulcrum-merge --dependency=afterok:"$shards"{common} --output="$out/logs/merge.log" <<'JOB'
+#!/usr/bin/env bash
+set -euo pipefail
+exec {fulcrum} merge {out}/shards/* -o {out}/merged
+JOB
+)
+merge=${{merge%%;*}}
+echo "shards: job $shards (array of {shards}); merge: job $merge; results: $out/merged"
+"#,
+        experiment = experiment.display(),
+        output = output.display(),
+    )
+}
+
+/// A single-quoted shell word.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn words_are_quoted_for_the_shell() {
+        assert_eq!(quote("plain"), "'plain'");
+        assert_eq!(quote("it's $HOME"), r"'it'\''s $HOME'");
+    }
+}

@@ -1,0 +1,133 @@
+//! Sharded sweeps: any split into shards merges into the bytes of one sweep; merge refuses
+//! shards that are missing, repeated, changed or from another sweep; `--shard auto` reads the
+//! launchers' variables; `fulcrum slurm` writes a job script.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::{files, fulcrum, root, stderr, stdout};
+
+const EXPERIMENT: &str = "tests/fixtures/workforce.toml";
+
+fn path(path: &Path) -> &str {
+    path.to_str().expect("utf-8")
+}
+
+/// Runs `fulcrum sweep EXPERIMENT FLAGS -o OUT` and checks it succeeds.
+fn sweep(out: &Path, flags: &[&str]) {
+    let output = fulcrum(&[&["sweep", EXPERIMENT, "-o", path(out)], flags].concat());
+    assert!(output.status.success(), "{flags:?}: {}", stderr(&output));
+}
+
+/// Sweeps each shard of `count` into DIR/K and merges them (in reverse order) into DIR/merged.
+fn shard_and_merge(dir: &Path, count: u64, flags: &[&str]) -> Output {
+    let mut shards = Vec::new();
+    for k in (1..=count).rev() {
+        let shard = dir.join(k.to_string());
+        sweep(&shard, &[flags, &["--shard", &format!("{k}/{count}")]].concat());
+        shards.push(shard);
+    }
+    let mut args = vec!["merge".to_owned()];
+    args.extend(shards.iter().map(|shard| path(shard).to_owned()));
+    args.extend(["-o".to_owned(), path(&dir.join("merged")).to_owned()]);
+    fulcrum(&args.iter().map(String::as_str).collect::<Vec<&str>>())
+}
+
+#[test]
+fn any_split_into_shards_merges_into_the_bytes_of_one_sweep() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    // Exact quantiles with trajectories kept, and sketched ones, over 1 to 5 shards.
+    for (case, flags) in [
+        ("exact", &["--runs", "3100", "--save-runs", "Workforce"][..]),
+        ("sketch", &["--runs", "2100", "--quantiles", "sketch"][..]),
+    ] {
+        let single = scratch.path().join(case).join("single");
+        sweep(&single, flags);
+        let expected = files(&single);
+        for count in 1..=5 {
+            let dir = scratch.path().join(case).join(count.to_string());
+            let merged = shard_and_merge(&dir, count, flags);
+            assert!(merged.status.success(), "{case}, {count} shards: {}", stderr(&merged));
+            assert!(files(&dir.join("merged")) == expected, "{case}, {count} shards: merged files differ");
+        }
+    }
+}
+
+#[test]
+fn merge_names_what_is_missing_repeated_changed_or_foreign() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
+    for k in 1..=3 {
+        sweep(&dir.join(k.to_string()), &["--runs", "3000", "--shard", &format!("{k}/3")]);
+    }
+    sweep(&dir.join("other"), &["--runs", "3000", "--seed", "9", "--shard", "2/3"]);
+    sweep(&dir.join("whole"), &["--runs", "3000"]);
+    let merge = |shards: &[&str]| {
+        let mut args = vec!["merge"];
+        let shards: Vec<String> = shards.iter().map(|name| path(&dir.join(name)).to_owned()).collect();
+        args.extend(shards.iter().map(String::as_str));
+        let out = dir.join("merged");
+        args.extend(["-o", path(&out)]);
+        let output = fulcrum(&args);
+        assert_eq!(output.status.code(), Some(1), "{shards:?} must be refused: {}", stderr(&output));
+        assert!(!out.join("manifest.json").exists(), "nothing merged");
+        stderr(&output)
+    };
+    assert!(merge(&["1", "3"]).contains("runs 1024 to 2047 are missing"));
+    assert!(merge(&["1", "2", "2", "3"]).contains("runs 1024 to 2047 are in more than one shard"));
+    assert!(merge(&["1", "other", "3"]).contains("differ in `seed`"));
+    assert!(merge(&["1", "2", "3", "whole"]).contains("a whole sweep, not a shard"));
+    assert!(merge(&["1", "2", "nowhere"]).contains("not a finished shard"));
+    std::fs::write(dir.join("2").join("outcomes.csv"), "run\n").expect("writable");
+    assert!(merge(&["1", "2", "3"]).contains("outcomes.csv: its bytes differ"));
+}
+
+#[test]
+fn shard_auto_reads_the_launchers_variables() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let auto = |env: &[(&str, &str)], extra: &[&str]| {
+        let out = scratch.path().join(env.iter().map(|(k, v)| format!("{k}{v}")).collect::<String>());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fulcrum"));
+        command.args([&["sweep", EXPERIMENT, "--runs", "3000", "--shard", "auto", "-o", path(&out)], extra].concat());
+        for var in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"] {
+            command.env_remove(var);
+        }
+        for var in ["OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "PMI_RANK", "PMI_SIZE"] {
+            command.env_remove(var);
+        }
+        let output = command.envs(env.iter().copied()).current_dir(root()).output().expect("runs");
+        (output, out)
+    };
+    let manifest_runs = |out: &Path| {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest")).expect("JSON");
+        (manifest["runs"].clone(), manifest["shard"].clone())
+    };
+    let (output, out) =
+        auto(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(manifest_runs(&out), (serde_json::json!([2048, 3000]), serde_json::json!({"index": 3, "count": 3})));
+    let (output, out) = auto(&[("JOB_COMPLETION_INDEX", "0")], &["--shards", "2"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(manifest_runs(&out).0, serde_json::json!([0, 1024]));
+    let (output, _) = auto(&[("PMI_RANK", "1"), ("PMI_SIZE", "3")], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (output, _) = auto(&[], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no launcher variables found"), "{}", stderr(&output));
+}
+
+#[test]
+fn slurm_writes_an_array_job_and_a_dependent_merge() {
+    let output = fulcrum(&["slurm", EXPERIMENT, "--shards", "4", "--partition", "short", "--", "--runs", "5000"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let script = stdout(&output);
+    assert!(script.starts_with("#!/usr/bin/env bash"));
+    assert!(script.contains("--array=1-4 --partition='short'"), "{script}");
+    assert!(script.contains("sweep '") && script.contains("--shard auto"), "{script}");
+    assert!(script.contains("'--runs' '5000'"), "{script}");
+    assert!(script.contains("--dependency=afterok:\"$shards\""), "{script}");
+    assert!(script.contains(" merge '"), "{script}");
+    let refused = fulcrum(&["slurm", EXPERIMENT, "--shards", "4", "--", "--shard", "1/2"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+}

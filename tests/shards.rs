@@ -1,6 +1,7 @@
-//! Sharded sweeps: any split into shards merges into the bytes of one sweep; merge refuses
-//! shards that are missing, repeated, changed or from another sweep; `--shard auto` reads the
-//! launchers' variables; `fulcrum slurm` writes a job script.
+//! Sharded and resumed sweeps: any split into shards merges into the bytes of one sweep, and a
+//! killed sweep resumes to them; merge refuses shards that are missing, repeated, changed or from
+//! another sweep; `--shard auto` reads the launchers' variables; `fulcrum slurm` writes a job
+//! script.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -130,4 +131,53 @@ fn slurm_writes_an_array_job_and_a_dependent_merge() {
     assert!(script.contains(" merge '"), "{script}");
     let refused = fulcrum(&["slurm", EXPERIMENT, "--shards", "4", "--", "--shard", "1/2"]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_bytes_of_an_uninterrupted_one() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = "benches/experiments/teacup.toml";
+    // One thread: segments of at least 16 blocks, so 20,000 runs take two or more.
+    let flags = ["--runs", "20000", "--threads", "1"];
+    let whole = scratch.path().join("whole");
+    let output = fulcrum(&[&["sweep", experiment, "-o", path(&whole)], &flags[..]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Kill the sweep once its first segment is written: the second is then under way.
+    let out = scratch.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fulcrum"))
+        .args([&["sweep", experiment, "-o", path(&out)], &flags[..]].concat())
+        .current_dir(root())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let partial = out.join(".fulcrum-partial");
+    let first_segment_done = || {
+        std::fs::read_dir(&partial)
+            .map(|entries| entries.flatten().any(|entry| entry.path().join("manifest.json").exists()))
+            .unwrap_or(false)
+    };
+    let started = std::time::Instant::now();
+    while !first_segment_done() {
+        assert!(child.try_wait().expect("waits").is_none(), "the sweep ended before it could be interrupted");
+        assert!(started.elapsed().as_secs() < 300, "no segment was written");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("killed");
+    child.wait().expect("waited");
+    assert!(!out.join("manifest.json").exists(), "an interrupted sweep has no manifest");
+
+    // Without --resume the directory is refused; with it the sweep finishes.
+    let again = fulcrum(&[&["sweep", experiment, "-o", path(&out)], &flags[..]].concat());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--resume"), "{}", stderr(&again));
+    let resumed = fulcrum(&[&["sweep", experiment, "-o", path(&out), "--resume"], &flags[..]].concat());
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("finished before and kept"), "{}", stderr(&resumed));
+    assert!(files(&out) == files(&whole), "the resumed sweep's files differ from the uninterrupted one's");
+    assert!(!partial.exists());
+
+    // A different sweep cannot resume it, and there is nothing left to resume.
+    let nothing = fulcrum(&[&["sweep", experiment, "-o", path(&out), "--resume"], &flags[..]].concat());
+    assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
 }

@@ -198,6 +198,10 @@ pub struct SweepArgs {
     /// --shards, MPI).
     #[arg(long, value_name = "K/N|auto", value_parser = crate::shard::parse_shard)]
     pub shard: Option<crate::shard::ShardFlag>,
+    /// Finish a sweep that was interrupted in this output directory: the runs it finished are
+    /// kept, the rest are run, and the files are the same bytes as an uninterrupted sweep's.
+    #[arg(long)]
+    pub resume: bool,
     /// With --shard auto: how many shards (needed for Kubernetes indexed jobs; elsewhere it
     /// overrides the launcher's count).
     #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u64).range(1..))]

@@ -73,6 +73,37 @@ pub struct Manifest {
     pub files: Vec<FileDigest>,
 }
 
+impl Manifest {
+    /// The first field in which two manifests show different sweeps, with both values; none
+    /// when they describe slices of the same sweep. The run range, failures, files and the path
+    /// the experiment was given by never count; the shard's index only with `same_shard`.
+    pub fn difference(&self, other: &Manifest, same_shard: bool) -> Option<String> {
+        let comparable = |manifest: &Manifest| {
+            let mut manifest = manifest.clone();
+            manifest.runs = [0, 0];
+            manifest.failures = 0;
+            manifest.files = Vec::new();
+            manifest.experiment.path = String::new();
+            if let (Some(shard), false) = (manifest.shard.as_mut(), same_shard) {
+                shard.index = 0;
+            }
+            serde_json::to_value(manifest).unwrap_or_default()
+        };
+        let (ours, theirs) = (comparable(self), comparable(other));
+        let (Some(ours), Some(theirs)) = (ours.as_object(), theirs.as_object()) else { return None };
+        ours.iter().find_map(|(key, value)| {
+            let other = theirs.get(key).unwrap_or(&serde_json::Value::Null);
+            (other != value).then(|| format!("`{key}` ({} against {})", short(value), short(other)))
+        })
+    }
+}
+
+/// A JSON value, cut to 80 characters.
+fn short(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
+}
+
 /// A shard's place among the others.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Shard {
@@ -204,22 +235,47 @@ fn commit(directory: &Path, staged: Vec<Staged>, mut manifest: Manifest) -> Resu
 /// The CSV files of a sweep that shards write row by row, in the order the manifest lists them.
 pub const ROW_FILES: [&str; 4] = ["experiments.csv", "outcomes.csv", "failures.csv", "runs.csv"];
 
+/// The bands of merged shards: the rows of bands.csv, or (for a shard that ran in pieces) its
+/// band parts.
+pub enum MergedBands<'a> {
+    /// bands.csv, with the band variables' names.
+    Rows(&'a [&'a str], &'a [BandRow]),
+    /// bands.parts.
+    Parts(&'a BandParts),
+}
+
 /// Writes the files of a whole sweep into `directory` from its shards' directories, given in run
 /// order: each CSV file is the first shard's followed by the rows of the others (their headers,
-/// which must be the same bytes, left out); `bands` (from the shards' band parts) becomes
-/// bands.csv; `manifest` describes the whole sweep. Files are renamed into place only when all
-/// are written, the manifest last.
+/// which must be the same bytes, left out); the bands become bands.csv (or bands.parts);
+/// `manifest` describes the whole. Files are renamed into place only when all are written, the
+/// manifest last.
 pub fn merge_shards(
     directory: &Path,
     shards: &[PathBuf],
-    band_variables: &[&str],
-    bands: &[BandRow],
+    bands: MergedBands<'_>,
     manifest: Manifest,
 ) -> Result<(), ReportError> {
     fs::create_dir_all(directory).map_err(|source| ReportError::Io { path: directory.to_owned(), source })?;
     let mut staged = Vec::new();
+    // One shard (a sweep that ran in one piece): its files are moved, not copied, with the
+    // digests its manifest vouches for.
+    let single = match shards {
+        [only] => {
+            fs::read(only.join("manifest.json")).ok().and_then(|json| serde_json::from_slice::<Manifest>(&json).ok())
+        }
+        _ => None,
+    };
     for name in ROW_FILES {
         if !shards.first().is_some_and(|first| first.join(name).exists()) {
+            continue;
+        }
+        let digest = single.as_ref().and_then(|shard| shard.files.iter().find(|file| file.path == name));
+        if let (Some(digest), [only]) = (digest, shards) {
+            let path = directory.join(name);
+            let io_error = |source: io::Error| ReportError::Io { path: path.clone(), source };
+            let temp = crate::temporary_beside(&path, directory).map_err(io_error)?.into_temp_path();
+            fs::rename(only.join(name), &temp).map_err(io_error)?;
+            staged.push(Staged { name, sha256: digest.sha256.clone(), path, temp });
             continue;
         }
         let path = directory.join(name);
@@ -251,11 +307,22 @@ pub fn merge_shards(
         file.sync_all().map_err(io_error)?;
         staged.push(Staged { name, sha256: hex(&out.hasher.finalize()), path, temp });
     }
-    let mut band_file = PendingCsv::create(directory, "bands.csv")?;
-    write_bands(&mut band_file, band_variables, bands)
-        .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
-    staged.push(band_file.finish()?);
+    staged.push(match bands {
+        MergedBands::Rows(variables, rows) => {
+            let mut band_file = PendingCsv::create(directory, "bands.csv")?;
+            write_bands(&mut band_file, variables, rows)
+                .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
+            band_file.finish()?
+        }
+        MergedBands::Parts(parts) => stage_parts(directory, parts)?,
+    });
     commit(directory, staged, manifest)
+}
+
+fn stage_parts(directory: &Path, parts: &BandParts) -> Result<Staged, ReportError> {
+    let mut bytes = Vec::with_capacity(parts.runs() as usize * 8);
+    parts.write(&mut bytes).map_err(|source| ReportError::Io { path: directory.join("bands.parts"), source })?;
+    Staged::of_bytes(directory, "bands.parts", &bytes)
 }
 
 impl PendingCsv {
@@ -350,26 +417,23 @@ impl SweepWriter {
         write_bands(&mut band_file, band_variables, bands)
             .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
         let band_file = band_file.finish()?;
-        self.commit(band_file, manifest)
+        self.commit(Some(band_file), manifest)
     }
 
     /// For a shard: writes bands.parts instead of bands.csv, then the manifest, as
-    /// [`SweepWriter::finish`] does.
-    pub fn finish_shard(self, parts: &BandParts, manifest: Manifest) -> Result<(), ReportError> {
-        let mut bytes = Vec::new();
-        parts
-            .write(&mut bytes)
-            .map_err(|source| ReportError::Io { path: self.directory.join("bands.parts"), source })?;
-        let band_file = Staged::of_bytes(&self.directory, "bands.parts", &bytes)?;
+    /// [`SweepWriter::finish`] does. Without parts (a piece whose bands stay in memory), no band
+    /// file at all.
+    pub fn finish_shard(self, parts: Option<&BandParts>, manifest: Manifest) -> Result<(), ReportError> {
+        let band_file = parts.map(|parts| stage_parts(&self.directory, parts)).transpose()?;
         self.commit(band_file, manifest)
     }
 
-    fn commit(self, band_file: Staged, manifest: Manifest) -> Result<(), ReportError> {
+    fn commit(self, band_file: Option<Staged>, manifest: Manifest) -> Result<(), ReportError> {
         let mut staged = vec![self.experiments.finish()?, self.outcomes.finish()?, self.failures.finish()?];
         if let Some(runs) = self.runs {
             staged.push(runs.finish()?);
         }
-        staged.push(band_file);
+        staged.extend(band_file);
         commit(&self.directory, staged, manifest)
     }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use fulcrum_explore::bands::BandParts;
-use fulcrum_report::sweep::{FileDigest, Manifest, merge_shards};
+use fulcrum_report::sweep::{FileDigest, Manifest, MergedBands, merge_shards};
 
 use crate::CliError;
 use crate::args::MergeArgs;
@@ -52,7 +52,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     };
     let band_names: Vec<&str> = first.bands.iter().map(String::as_str).collect();
     let directories: Vec<PathBuf> = shards.iter().map(|shard| shard.path.clone()).collect();
-    merge_shards(&args.output, &directories, &band_names, &bands, manifest)
+    merge_shards(&args.output, &directories, MergedBands::Rows(&band_names, &bands), manifest)
         .map_err(|error| CliError::Io(error.into()))?;
     eprintln!("{} shards, {} runs → {}", shards.len(), first.design_runs, args.output.display());
     Ok(())
@@ -77,41 +77,16 @@ fn read_shard(path: &Path) -> Result<ShardDir, CliError> {
 /// Every shard must come from the same sweep: the same tool version, model, experiment,
 /// settings and shard count. Only the run range, failures, shard index and files differ.
 fn check_same_sweep(shards: &[ShardDir]) -> Result<(), CliError> {
-    let comparable = |shard: &ShardDir| -> serde_json::Value {
-        let mut manifest = shard.manifest.clone();
-        manifest.runs = [0, 0];
-        manifest.failures = 0;
-        manifest.files = Vec::new();
-        manifest.experiment.path = String::new();
-        if let Some(shard) = manifest.shard.as_mut() {
-            shard.index = 0;
-        }
-        serde_json::to_value(manifest).unwrap_or_default()
-    };
-    let reference = comparable(&shards[0]);
     for shard in &shards[1..] {
-        let this = comparable(shard);
-        if let (Some(expected), Some(found)) = (reference.as_object(), this.as_object()) {
-            for (key, value) in expected {
-                let other = found.get(key).unwrap_or(&serde_json::Value::Null);
-                if other != value {
-                    return Err(CliError::Input(format!(
-                        "{} and {} are not shards of the same sweep: their manifests differ in `{key}` ({} against {})",
-                        shards[0].path.display(),
-                        shard.path.display(),
-                        short(value),
-                        short(other)
-                    )));
-                }
-            }
+        if let Some(difference) = shards[0].manifest.difference(&shard.manifest, false) {
+            return Err(CliError::Input(format!(
+                "{} and {} are not shards of the same sweep: their manifests differ in {difference}",
+                shards[0].path.display(),
+                shard.path.display(),
+            )));
         }
     }
     Ok(())
-}
-
-fn short(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
 }
 
 /// The shards, sorted by their first run, must cover every run of the design exactly once.

@@ -1,12 +1,15 @@
 //! `fulcrum sweep`: an experiment's design, run in parallel, written as CSV.
 
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use fulcrum_explore::bands::BandParts;
 use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
+use fulcrum_explore::sweep::BLOCK_RUNS;
 use fulcrum_explore::{FactorKind, Sampler, Sweep, SweepError};
 use fulcrum_model::CanonicalName;
-use fulcrum_report::sweep::{FileDigest, GridAxis, Shard, TimeSpec};
+use fulcrum_report::sweep::{FileDigest, GridAxis, MergedBands, Shard, TimeSpec, merge_shards};
 use fulcrum_report::{Manifest, SweepWriter};
 use fulcrum_sim::VarId;
 
@@ -82,28 +85,6 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         design.factors.iter().map(|f| compiled.constants()[f.constant].name.as_str()).collect();
     let outcome_names: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
     let (band_names, keep_names) = (names(&bands), names(&keep));
-    let mut writer =
-        SweepWriter::create(&args.output, &factor_names, &outcome_names, &as_str(&keep_names), sweep.save_times())
-            .map_err(|error| CliError::Io(error.into()))?;
-
-    let bar = Bar::new(runs.end - runs.start);
-    let started = Instant::now();
-    let failed = |error| match error {
-        SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
-        SweepError::Output(error) => {
-            CliError::Io(anyhow::anyhow!("cannot write to {}: {error}", args.output.display()))
-        }
-        SweepError::Memory(error) => CliError::Io(anyhow::anyhow!("{error}; --quantiles sketch needs far less")),
-    };
-    let (bands_or_parts, failures) = if shard.is_some() {
-        let (parts, failures) = pool.install(|| sweep.run_parts(&mut writer, &bar)).map_err(failed)?;
-        (Err(parts), failures)
-    } else {
-        let summary = pool.install(|| sweep.run(&mut writer, &bar)).map_err(failed)?;
-        (Ok(summary.bands), summary.failures)
-    };
-    bar.0.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
 
     let axis = compiled.axis();
     let manifest = Manifest {
@@ -139,15 +120,105 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             QuantileMethod::Exact => "exact".to_owned(),
             QuantileMethod::Sketch => format!("sketch, relative error at most {SKETCH_RELATIVE_ERROR}"),
         },
-        failures,
+        failures: 0,
         shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
         files: Vec::new(),
     };
-    match &bands_or_parts {
-        Ok(rows) => writer.finish(&as_str(&band_names), rows, manifest),
-        Err(parts) => writer.finish_shard(parts, manifest),
+
+    // The runs go in segments, each written as a finished piece under PARTIAL; an interrupted
+    // sweep keeps the finished ones, and --resume runs only what is missing.
+    let partial = args.output.join(PARTIAL);
+    let mut finished = finished_segments(&partial, &manifest, args.resume)?;
+    let done: u64 = finished.iter().map(|segment| segment.runs.end - segment.runs.start).sum();
+    let bar = Bar::new(runs.end - runs.start);
+    bar.0.inc(done);
+    let started = Instant::now();
+    let failed = |error| match error {
+        SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
+        SweepError::Output(error) => {
+            CliError::Io(anyhow::anyhow!("cannot write to {}: {error}", args.output.display()))
+        }
+        SweepError::Memory(error) => CliError::Io(anyhow::anyhow!("{error}; --quantiles sketch needs far less")),
+    };
+    let min_blocks = (pool.current_num_threads() as u64 * 16).max(16);
+    let mut blocks_per_segment = min_blocks;
+    let gaps = gaps(&finished, runs.clone());
+    let last_run = gaps.last().map_or(runs.end, |gap| gap.end);
+    for gap in gaps {
+        let mut next = gap.start;
+        // At least one piece, so that an empty shard still writes its (empty) files.
+        loop {
+            let end = ((next / BLOCK_RUNS + blocks_per_segment) * BLOCK_RUNS).min(gap.end);
+            let piece = Sweep { runs: next..end, ..sweep.clone() };
+            let directory = partial.join(format!("runs-{next:012}-{end:012}"));
+            let mut writer = SweepWriter::create(
+                &directory,
+                &factor_names,
+                &outcome_names,
+                &as_str(&keep_names),
+                sweep.save_times(),
+            )
+            .map_err(|error| CliError::Io(error.into()))?;
+            let began = Instant::now();
+            let (parts, failures) = pool.install(|| piece.run_parts(&mut writer, &bar)).map_err(failed)?;
+            let piece_manifest = Manifest { runs: [next, end], failures, ..manifest.clone() };
+            // The last piece is merged at once: its bands need not be written and read back.
+            let last = end == last_run;
+            writer
+                .finish_shard((!last).then_some(&parts), piece_manifest)
+                .map_err(|error| CliError::Io(error.into()))?;
+            finished.push(Segment { runs: next..end, directory, failures, parts: last.then_some(parts) });
+            // Segments of about a minute: little lost to an interruption, little spent on seams.
+            let seconds = began.elapsed().as_secs_f64().max(1e-3);
+            let blocks = (end - next).div_ceil(BLOCK_RUNS) as f64;
+            blocks_per_segment = ((blocks * SEGMENT_SECONDS / seconds) as u64).clamp(min_blocks, 1 << 20);
+            next = end;
+            if next >= gap.end {
+                break;
+            }
+        }
     }
-    .map_err(|error| CliError::Io(error.into()))?;
+    finished.sort_by_key(|segment| segment.runs.start);
+
+    let mut parts: Option<BandParts> = None;
+    for segment in &mut finished {
+        let path = segment.directory.join("bands.parts");
+        let next = match segment.parts.take() {
+            Some(parts) => parts,
+            None => {
+                let bytes = std::fs::read(&path)
+                    .map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?;
+                BandParts::read(&bytes).map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?
+            }
+        };
+        match parts.as_mut() {
+            None => parts = Some(next),
+            Some(parts) => {
+                parts.append(next).map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?
+            }
+        }
+    }
+    let failures = finished.iter().map(|segment| segment.failures).sum();
+    let manifest = Manifest { failures, ..manifest };
+    let directories: Vec<PathBuf> = finished.iter().map(|segment| segment.directory.clone()).collect();
+    let band_refs = as_str(&band_names);
+    let rows;
+    let bands = match (&parts, shard) {
+        (Some(parts), Some(_)) => MergedBands::Parts(parts),
+        (parts, _) => {
+            rows = parts.as_ref().map(BandParts::finish).unwrap_or_default();
+            MergedBands::Rows(&band_refs, &rows)
+        }
+    };
+    merge_shards(&args.output, &directories, bands, manifest).map_err(|error| CliError::Io(error.into()))?;
+    match std::fs::remove_dir_all(&partial) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(CliError::Io(anyhow::anyhow!("cannot remove {}: {error}", partial.display())));
+        }
+        _ => {}
+    }
+    bar.0.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
 
     let count = runs.end - runs.start;
     let which = match shard {
@@ -156,9 +227,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         }
         None => String::new(),
     };
+    let resumed = if done > 0 { format!(", {done} of them finished before and kept") } else { String::new() };
     eprintln!(
-        "{count} runs{which} in {seconds:.2} s ({:.0} runs/s) → {}",
-        count as f64 / seconds.max(1e-9),
+        "{count} runs{which}{resumed} in {seconds:.2} s ({:.0} runs/s) → {}",
+        (count - done) as f64 / seconds.max(1e-9),
         Path::new(&args.output).display()
     );
     if failures > 0 {
@@ -167,6 +239,121 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// Where an unfinished sweep keeps its finished segments, inside its output directory.
+pub const PARTIAL: &str = ".fulcrum-partial";
+
+/// Roughly how long a segment should take.
+const SEGMENT_SECONDS: f64 = 60.0;
+
+/// A finished stretch of runs, written like a shard.
+struct Segment {
+    runs: Range<u64>,
+    directory: PathBuf,
+    failures: u64,
+    /// Its band parts, when they are in memory rather than in `directory`.
+    parts: Option<BandParts>,
+}
+
+/// The segments an interrupted sweep left in `partial` that belong to the sweep `manifest`
+/// describes and still have the bytes they were written with; any others (a segment cut off
+/// mid-way) are removed. Without `resume`, finding any is an error.
+fn finished_segments(partial: &Path, manifest: &Manifest, resume: bool) -> Result<Vec<Segment>, CliError> {
+    let output = partial.parent().unwrap_or(partial);
+    if !partial.exists() {
+        if resume {
+            return Err(CliError::Usage(format!("--resume: {} holds no interrupted sweep", output.display())));
+        }
+        return Ok(Vec::new());
+    }
+    let entries = std::fs::read_dir(partial)
+        .map_err(|error| CliError::Io(anyhow::anyhow!("cannot read {}: {error}", partial.display())))?;
+    let mut segments = Vec::new();
+    let mut unfinished = Vec::new();
+    for entry in entries {
+        let directory = entry.map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", partial.display())))?.path();
+        match read_segment(&directory) {
+            Some(found) => segments.push((directory, found)),
+            None => unfinished.push(directory),
+        }
+    }
+    let kept: u64 = segments.iter().map(|(_, found)| found.runs[1] - found.runs[0]).sum();
+    if !resume {
+        return Err(CliError::Usage(format!(
+            "{} holds an interrupted sweep ({kept} runs finished): add --resume to finish it, or remove {} to start over",
+            output.display(),
+            partial.display()
+        )));
+    }
+    for (directory, found) in &segments {
+        if let Some(difference) = manifest.difference(found, true) {
+            return Err(CliError::Usage(format!(
+                "--resume: the interrupted sweep in {} is not this one: {} differs in {difference}",
+                output.display(),
+                directory.display()
+            )));
+        }
+    }
+    for directory in unfinished {
+        let removed =
+            if directory.is_dir() { std::fs::remove_dir_all(&directory) } else { std::fs::remove_file(&directory) };
+        removed.map_err(|error| CliError::Io(anyhow::anyhow!("cannot remove {}: {error}", directory.display())))?;
+    }
+    let mut segments: Vec<Segment> = segments
+        .into_iter()
+        .map(|(directory, found)| Segment {
+            runs: found.runs[0]..found.runs[1],
+            directory,
+            failures: found.failures,
+            parts: None,
+        })
+        .collect();
+    segments.sort_by_key(|segment| segment.runs.start);
+    for pair in segments.windows(2) {
+        if pair[1].runs.start < pair[0].runs.end {
+            return Err(CliError::Input(format!(
+                "{} and {} overlap: remove {} to start over",
+                pair[0].directory.display(),
+                pair[1].directory.display(),
+                partial.display()
+            )));
+        }
+    }
+    Ok(segments)
+}
+
+/// A segment's manifest, if it was finished and its files are intact.
+fn read_segment(directory: &Path) -> Option<Manifest> {
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(directory.join("manifest.json")).ok()?).ok()?;
+    let has_bands = manifest.files.iter().any(|file| file.path == "bands.parts");
+    let intact = has_bands
+        && manifest.files.iter().all(|file| {
+            FileDigest::sha256_of_file(&directory.join(&file.path)).is_ok_and(|digest| digest == file.sha256)
+        });
+    intact.then_some(manifest)
+}
+
+/// The stretches of `runs` no segment covers, in order; an empty range is one empty stretch
+/// until a segment holds it.
+fn gaps(segments: &[Segment], runs: Range<u64>) -> Vec<Range<u64>> {
+    if runs.is_empty() {
+        return if segments.is_empty() { vec![runs] } else { Vec::new() };
+    }
+    let mut covered: Vec<&Range<u64>> = segments.iter().map(|segment| &segment.runs).collect();
+    covered.sort_by_key(|range| range.start);
+    let mut gaps = Vec::new();
+    let mut next = runs.start;
+    for range in covered {
+        if range.start > next {
+            gaps.push(next..range.start.min(runs.end));
+        }
+        next = next.max(range.end);
+    }
+    if next < runs.end {
+        gaps.push(next..runs.end);
+    }
+    gaps
 }
 
 fn as_str(names: &[String]) -> Vec<&str> {

@@ -154,8 +154,9 @@ impl BandParts {
         }
         match self.method {
             QuantileMethod::Exact => {
-                for value in &self.values {
-                    out.write_all(&value.to_le_bytes())?;
+                for chunk in self.values.chunks(4096) {
+                    let bytes: Vec<u8> = chunk.iter().flat_map(|value| value.to_le_bytes()).collect();
+                    out.write_all(&bytes)?;
                 }
             }
             QuantileMethod::Sketch => {

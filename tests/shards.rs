@@ -137,10 +137,10 @@ fn slurm_writes_an_array_job_and_a_dependent_merge() {
 fn a_killed_sweep_resumes_to_the_bytes_of_an_uninterrupted_one() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let experiment = "benches/experiments/teacup.toml";
-    // One thread: segments of at least 16 blocks, so 20,000 runs take two or more.
-    let flags = ["--runs", "20000", "--threads", "1"];
+    // A checkpoint after every wave of four blocks on one thread: five segments.
+    let flags = ["--runs", "20000", "--threads", "1", "--checkpoint-every", "0"];
     let whole = scratch.path().join("whole");
-    let output = fulcrum(&[&["sweep", experiment, "-o", path(&whole)], &flags[..]].concat());
+    let output = fulcrum(&["sweep", experiment, "-o", path(&whole), "--runs", "20000"]);
     assert!(output.status.success(), "{}", stderr(&output));
 
     // Kill the sweep once its first segment is written: the second is then under way.

@@ -202,6 +202,10 @@ pub struct SweepArgs {
     /// kept, the rest are run, and the files are the same bytes as an uninterrupted sweep's.
     #[arg(long)]
     pub resume: bool,
+    /// Write the finished runs to disk at least this often, in seconds (what an interrupted
+    /// sweep keeps for --resume); the files are the same for any value.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub checkpoint_every: u64,
     /// With --shard auto: how many shards (needed for Kubernetes indexed jobs; elsewhere it
     /// overrides the launcher's count).
     #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u64).range(1..))]

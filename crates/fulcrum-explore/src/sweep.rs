@@ -10,13 +10,14 @@
 
 use std::ops::Range;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use fulcrum_sim::{Batch, CompiledModel, Failure, LANES, Observer, Point, SimError, VarId};
 use rayon::prelude::*;
 
 use crate::bands::{
     BandParts, BandReducer, BandRow, LogHistogram, MAX_WORKER_VALUES, Moments, PARTIALS, Partials, QuantileMethod,
-    Quantiles,
+    Quantiles, Values,
 };
 use crate::design::Inputs;
 use crate::experiment::Setting;
@@ -196,11 +197,19 @@ impl Sweep<'_> {
     /// consecutive run ranges that start on block boundaries (shards) append into the parts of
     /// one sweep over all their runs, whose bands are then the same bits (see [`BandParts`]).
     /// Set [`Sweep::quantiles`] to the whole sweep's method, which a shard alone cannot tell.
-    pub fn run_parts(&self, sink: &mut impl Sink, progress: &dyn Progress) -> Result<(BandParts, u64), SweepError> {
+    ///
+    /// With a `deadline`, no wave of blocks starts after it: the sweep may end early, on a block
+    /// boundary, and returns the end of the runs it ran (with the parts and the failures).
+    pub fn run_parts(
+        &self,
+        sink: &mut impl Sink,
+        progress: &dyn Progress,
+        deadline: Option<Instant>,
+    ) -> Result<(BandParts, u64, u64), SweepError> {
         let wave = rayon::current_num_threads() * BLOCKS_PER_THREAD;
-        let finished = self.run_blocks::<LANES>(sink, progress, wave, true)?;
-        let failures = finished.failures;
-        Ok((finished.parts(self.bands.len(), self.save_times()), failures))
+        let finished = self.run_blocks::<LANES>(sink, progress, wave, true, deadline)?;
+        let (failures, end) = (finished.failures, finished.end);
+        Ok((finished.parts(self.bands.len(), self.save_times()), failures, end))
     }
 
     /// [`Sweep::run`] with `L` lanes per batch and `wave` blocks per wave: the output is the
@@ -212,7 +221,7 @@ impl Sweep<'_> {
         progress: &dyn Progress,
         wave: usize,
     ) -> Result<Summary, SweepError> {
-        Ok(self.run_blocks::<L>(sink, progress, wave, false)?.summary())
+        Ok(self.run_blocks::<L>(sink, progress, wave, false, None)?.summary())
     }
 
     /// Runs every block, hands it to the sink and folds its band moments; with
@@ -223,6 +232,7 @@ impl Sweep<'_> {
         progress: &dyn Progress,
         wave: usize,
         keep_block_moments: bool,
+        deadline: Option<Instant>,
     ) -> Result<Finished, SweepError> {
         let method = self.quantile_method();
         // Settings the model cannot take fail here, before any run.
@@ -247,8 +257,11 @@ impl Sweep<'_> {
         let mut pending: Vec<Block> = Vec::new();
         let mut next = blocks.start;
         let mut unfilled = store.values_mut();
-        while next < blocks.end || !pending.is_empty() {
-            let this_wave = next..(next + wave as u64).min(blocks.end);
+        let mut stopped = false;
+        while (!stopped && next < blocks.end) || !pending.is_empty() {
+            // One wave at least, so that every call makes progress.
+            stopped = stopped || (next > blocks.start && deadline.is_some_and(|deadline| Instant::now() >= deadline));
+            let this_wave = if stopped { next..next } else { next..(next + wave as u64).min(blocks.end) };
             next = this_wave.end;
             let mut stretches = Vec::new();
             if method == QuantileMethod::Exact {
@@ -282,8 +295,10 @@ impl Sweep<'_> {
             .into_iter()
             .flat_map(|worker| worker.full.into_iter().chain([worker.histograms]))
             .collect();
-        let block_runs = blocks.map(|block| self.block_len(block)).collect();
-        Ok(Finished { method, failures, reducer, store, block_runs, block_moments, histograms })
+        let block_runs: Vec<usize> = (blocks.start..next).map(|block| self.block_len(block)).collect();
+        let filled = block_runs.iter().sum::<usize>() * points;
+        let end = (next * BLOCK_RUNS).clamp(self.runs.start, self.runs.end);
+        Ok(Finished { method, failures, reducer, store, filled, end, block_runs, block_moments, histograms })
     }
 
     fn compute<'s, const L: usize>(
@@ -322,6 +337,9 @@ struct Finished {
     failures: u64,
     reducer: BandReducer,
     store: ValueStore,
+    /// The values in the store, and the end of the runs that ran.
+    filled: usize,
+    end: u64,
     block_runs: Vec<usize>,
     /// Each block's moments, when asked for (sketched quantiles only).
     block_moments: Vec<Moments>,
@@ -340,7 +358,9 @@ impl Finished {
 
     fn parts(self, variables: usize, times: Vec<f64>) -> BandParts {
         match self.method {
-            QuantileMethod::Exact => BandParts::exact(variables, times, self.block_runs, self.store.values().to_vec()),
+            QuantileMethod::Exact => {
+                BandParts::exact(variables, times, self.block_runs, Values::Stored(self.store, self.filled))
+            }
             QuantileMethod::Sketch => {
                 BandParts::sketch(variables, times, self.block_runs, self.block_moments, &self.histograms)
             }

@@ -204,7 +204,8 @@ proptest! {
         let mut merged: Option<BandParts> = None;
         for range in bounds.windows(2) {
             let shard = Sweep { runs: range[0]..range[1], ..setup.sweep(&[], quantiles) };
-            let (parts, _) = shard.run_parts(&mut Recorded::default(), &Silent).expect("runs");
+            let (parts, _, end) = shard.run_parts(&mut Recorded::default(), &Silent, None).expect("runs");
+            prop_assert_eq!(end, range[1]);
             let mut bytes = Vec::new();
             parts.write(&mut bytes).expect("writes");
             let parts = BandParts::read(&bytes).expect("reads back");
@@ -220,10 +221,27 @@ proptest! {
 }
 
 #[test]
+fn a_sweep_past_its_deadline_stops_after_a_wave_and_continues_where_it_stopped() {
+    let setup = Setup::new(Sampler::Random, 6000, 3);
+    let whole = setup.sweep(&[], Some(QuantileMethod::Exact));
+    let (_, reference) = run::<16>(&whole, 1, 4);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+    let past = Some(std::time::Instant::now());
+    let (mut parts, _, end) = pool.install(|| whole.run_parts(&mut Recorded::default(), &Silent, past)).expect("runs");
+    assert_eq!(end, 4 * BLOCK_RUNS, "one wave of four blocks on one thread");
+    let rest = Sweep { runs: end..whole.runs.end, ..whole.clone() };
+    let (later, _, last) = pool.install(|| rest.run_parts(&mut Recorded::default(), &Silent, None)).expect("runs");
+    assert_eq!(last, whole.runs.end);
+    parts.append(later).expect("same bands");
+    assert_eq!(band_bits(&parts.finish()), band_bits(&reference.bands));
+}
+
+#[test]
 fn damaged_band_parts_are_refused_without_a_panic() {
     let setup = Setup::new(Sampler::Random, 300, 1);
     for method in [QuantileMethod::Exact, QuantileMethod::Sketch] {
-        let (parts, _) = setup.sweep(&[], Some(method)).run_parts(&mut Recorded::default(), &Silent).expect("runs");
+        let (parts, _, _) =
+            setup.sweep(&[], Some(method)).run_parts(&mut Recorded::default(), &Silent, None).expect("runs");
         let mut bytes = Vec::new();
         parts.write(&mut bytes).expect("writes");
         assert!(BandParts::read(&bytes).is_ok());

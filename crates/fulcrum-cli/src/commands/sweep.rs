@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use fulcrum_explore::bands::BandParts;
 use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::sweep::BLOCK_RUNS;
 use fulcrum_explore::{FactorKind, Sampler, Sweep, SweepError};
 use fulcrum_model::CanonicalName;
 use fulcrum_report::sweep::{FileDigest, GridAxis, MergedBands, Shard, TimeSpec, merge_shards};
@@ -125,8 +124,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         files: Vec::new(),
     };
 
-    // The runs go in segments, each written as a finished piece under PARTIAL; an interrupted
-    // sweep keeps the finished ones, and --resume runs only what is missing.
+    // The runs go in segments of --checkpoint-every seconds (each ends with the wave of blocks
+    // under way), each written as a finished piece under PARTIAL; an interrupted sweep keeps the
+    // finished ones, and --resume runs only what is missing.
     let partial = args.output.join(PARTIAL);
     let mut finished = finished_segments(&partial, &manifest, args.resume)?;
     let done: u64 = finished.iter().map(|segment| segment.runs.end - segment.runs.start).sum();
@@ -140,17 +140,14 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         }
         SweepError::Memory(error) => CliError::Io(anyhow::anyhow!("{error}; --quantiles sketch needs far less")),
     };
-    let min_blocks = (pool.current_num_threads() as u64 * 16).max(16);
-    let mut blocks_per_segment = min_blocks;
     let gaps = gaps(&finished, runs.clone());
     let last_run = gaps.last().map_or(runs.end, |gap| gap.end);
     for gap in gaps {
         let mut next = gap.start;
         // At least one piece, so that an empty shard still writes its (empty) files.
         loop {
-            let end = ((next / BLOCK_RUNS + blocks_per_segment) * BLOCK_RUNS).min(gap.end);
-            let piece = Sweep { runs: next..end, ..sweep.clone() };
-            let directory = partial.join(format!("runs-{next:012}-{end:012}"));
+            let piece = Sweep { runs: next..gap.end, ..sweep.clone() };
+            let directory = partial.join(format!("runs-from-{next:012}"));
             let mut writer = SweepWriter::create(
                 &directory,
                 &factor_names,
@@ -159,8 +156,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
                 sweep.save_times(),
             )
             .map_err(|error| CliError::Io(error.into()))?;
-            let began = Instant::now();
-            let (parts, failures) = pool.install(|| piece.run_parts(&mut writer, &bar)).map_err(failed)?;
+            // Segments of about a minute: little lost to an interruption, little spent on seams.
+            let deadline = Instant::now() + std::time::Duration::from_secs(args.checkpoint_every);
+            let (parts, failures, end) =
+                pool.install(|| piece.run_parts(&mut writer, &bar, Some(deadline))).map_err(failed)?;
             let piece_manifest = Manifest { runs: [next, end], failures, ..manifest.clone() };
             // The last piece is merged at once: its bands need not be written and read back.
             let last = end == last_run;
@@ -168,10 +167,6 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
                 .finish_shard((!last).then_some(&parts), piece_manifest)
                 .map_err(|error| CliError::Io(error.into()))?;
             finished.push(Segment { runs: next..end, directory, failures, parts: last.then_some(parts) });
-            // Segments of about a minute: little lost to an interruption, little spent on seams.
-            let seconds = began.elapsed().as_secs_f64().max(1e-3);
-            let blocks = (end - next).div_ceil(BLOCK_RUNS) as f64;
-            blocks_per_segment = ((blocks * SEGMENT_SECONDS / seconds) as u64).clamp(min_blocks, 1 << 20);
             next = end;
             if next >= gap.end {
                 break;
@@ -243,9 +238,6 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
 
 /// Where an unfinished sweep keeps its finished segments, inside its output directory.
 pub const PARTIAL: &str = ".fulcrum-partial";
-
-/// Roughly how long a segment should take.
-const SEGMENT_SECONDS: f64 = 60.0;
 
 /// A finished stretch of runs, written like a shard.
 struct Segment {

@@ -15,6 +15,7 @@
 use rayon::prelude::*;
 
 mod parts;
+pub(crate) use parts::Values;
 pub use parts::{BandParts, PartsError};
 
 /// Partial sums per block and point.

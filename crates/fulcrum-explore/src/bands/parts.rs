@@ -15,12 +15,13 @@ use std::io::Write;
 use rayon::prelude::*;
 
 use super::{BandReducer, BandRow, LogHistogram, Moments, QuantileMethod, Quantiles};
+use crate::store::ValueStore;
 
 const MAGIC: &[u8; 13] = b"FULCRUM-BANDS";
 const VERSION: u32 = 1;
 
 /// The parts of a sweep's bands (see the module documentation).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct BandParts {
     method: QuantileMethod,
     /// Band variables, and the saved times: `points` is their product.
@@ -30,7 +31,7 @@ pub struct BandParts {
     /// Runs in each block, in run order.
     block_runs: Vec<usize>,
     /// Exact quantiles: the values, block after block, `[point * runs + run]` within a block.
-    values: Vec<f64>,
+    values: Values,
     /// Sketched quantiles: each block's moments, `[block * points + point]`.
     moments: Vec<Moments>,
     /// Sketched quantiles: each point's histogram.
@@ -53,7 +54,7 @@ pub enum PartsError {
 
 impl BandParts {
     /// Parts with exact quantiles: the block lengths and the values of every block in turn.
-    pub(crate) fn exact(variables: usize, times: Vec<f64>, block_runs: Vec<usize>, values: Vec<f64>) -> BandParts {
+    pub(crate) fn exact(variables: usize, times: Vec<f64>, block_runs: Vec<usize>, values: Values) -> BandParts {
         BandParts {
             method: QuantileMethod::Exact,
             variables,
@@ -83,7 +84,7 @@ impl BandParts {
             times,
             points,
             block_runs,
-            values: Vec::new(),
+            values: Values::Owned(Vec::new()),
             moments,
             histograms,
         }
@@ -110,7 +111,11 @@ impl BandParts {
             return Err(PartsError::Mismatch("they have different band variables or saved times"));
         }
         self.block_runs.extend(later.block_runs);
-        self.values.extend(later.values);
+        if !later.values.as_slice().is_empty() {
+            let mut values = std::mem::replace(&mut self.values, Values::Owned(Vec::new())).into_vec();
+            values.extend_from_slice(later.values.as_slice());
+            self.values = Values::Owned(values);
+        }
         self.moments.extend(later.moments);
         if self.histograms.is_empty() {
             self.histograms = later.histograms;
@@ -131,7 +136,9 @@ impl BandParts {
             }
         }
         let quantiles = match self.method {
-            QuantileMethod::Exact => Quantiles::Exact { values: &self.values, blocks: self.block_runs.clone() },
+            QuantileMethod::Exact => {
+                Quantiles::Exact { values: self.values.as_slice(), blocks: self.block_runs.clone() }
+            }
             QuantileMethod::Sketch => Quantiles::Totals(&self.histograms),
         };
         reducer.finish(quantiles)
@@ -154,7 +161,7 @@ impl BandParts {
         }
         match self.method {
             QuantileMethod::Exact => {
-                for chunk in self.values.chunks(4096) {
+                for chunk in self.values.as_slice().chunks(4096) {
                     let bytes: Vec<u8> = chunk.iter().flat_map(|value| value.to_le_bytes()).collect();
                     out.write_all(&bytes)?;
                 }
@@ -211,7 +218,7 @@ impl BandParts {
             times,
             points,
             block_runs,
-            values: Vec::new(),
+            values: Values::Owned(Vec::new()),
             moments: Vec::new(),
             histograms: Vec::new(),
         };
@@ -219,8 +226,9 @@ impl BandParts {
             QuantileMethod::Exact => {
                 let values = points.checked_mul(runs).ok_or(PartsError::Damaged("impossible value count"))?;
                 let raw = input.take(values.checked_mul(8).ok_or(PartsError::Damaged("impossible value count"))?)?;
-                parts.values =
-                    raw.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect();
+                parts.values = Values::Owned(
+                    raw.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect(),
+                );
             }
             QuantileMethod::Sketch => {
                 let moments = points.checked_mul(blocks).ok_or(PartsError::Damaged("impossible moment count"))?;
@@ -250,6 +258,35 @@ impl BandParts {
             return Err(PartsError::Damaged("bytes after the end"));
         }
         Ok(parts)
+    }
+}
+
+/// Band values: read from a file, or the first `len` of a sweep's store, kept without a copy
+/// (hundreds of megabytes for a large exact sweep).
+pub(crate) enum Values {
+    Owned(Vec<f64>),
+    Stored(ValueStore, usize),
+}
+
+impl Values {
+    fn as_slice(&self) -> &[f64] {
+        match self {
+            Values::Owned(values) => values,
+            Values::Stored(store, len) => &store.values()[..*len],
+        }
+    }
+
+    fn into_vec(self) -> Vec<f64> {
+        match self {
+            Values::Owned(values) => values,
+            Values::Stored(..) => self.as_slice().to_vec(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Values {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{} values", self.as_slice().len())
     }
 }
 

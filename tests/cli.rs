@@ -54,6 +54,23 @@ fn flags_set_constants_pick_variables_and_change_the_time_axis() {
 }
 
 #[test]
+fn vars_take_element_names_and_bare_array_names() {
+    // An arrayed model of the conformance suite (the conformance test fails where CI lacks it).
+    let Some(suite) = crate::conformance::suite_root() else { return };
+    let model = suite.join("simlin-additions/tests/subscript_2d_arrays/test_subscript_2d_arrays.xmile");
+    let model = model.to_str().expect("utf-8");
+    let output = fulcrum(&["run", model, "--vars", "Stock A[Entry 2,Column 1], rate a", "--stop", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&stdout(&output));
+    let rates = (1..=3).flat_map(|e| (1..=2).map(move |c| format!("Rate A[Entry {e},Column {c}]")));
+    let expected: Vec<String> =
+        ["time".to_owned(), "Stock A[Entry 2,Column 1]".to_owned()].into_iter().chain(rates).collect();
+    assert_eq!(rows[0], expected);
+    let unknown = fulcrum(&["run", model, "--vars", "Stock B"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
 fn output_file_is_written_whole() {
     let directory = tempfile::tempdir().expect("temp dir");
     let path = directory.path().join("teacup.csv");

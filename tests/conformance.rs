@@ -45,7 +45,7 @@ struct Exceptions {
     overrides: HashMap<String, toml::Table>,
 }
 
-fn suite_root() -> Option<PathBuf> {
+pub fn suite_root() -> Option<PathBuf> {
     let path = match std::env::var_os("FULCRUM_CONFORMANCE_DIR") {
         Some(path) => PathBuf::from(path),
         None => root().join("..").join("shared").join("conformance"),

@@ -10,6 +10,7 @@ mod conformance;
 mod crate_graph;
 mod diagnostics;
 mod models;
+mod sample;
 mod shards;
 mod sweep;
 

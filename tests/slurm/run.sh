@@ -9,10 +9,12 @@
 #   2. cluster   munged + slurmctld + slurmd from a generated config in a temporary directory;
 #                no config under /etc is used or written (SLURM_CONF and munged flags point there).
 #   3. tiny      a 4-task job array plus an afterok job that concatenates its outputs.
-#   4. fulcrum   `fulcrum slurm` writes a job script for a 3-shard sweep and a dependent merge;
-#                once the jobs are done, every merged file must equal an unsharded `fulcrum sweep`
-#                byte for byte. The CLI calls live in submit_sharded_sweep and run_single_sweep
-#                below: adapt those when the flags change.
+#   4. fulcrum   `fulcrum sample` writes a Sobol design and `fulcrum slurm` a job script for it:
+#                3 shards, then a dependent job that merges and analyses them. Once the jobs
+#                are done, every merged file must equal an unsharded `fulcrum sweep` of the
+#                design, and the analysis the files of `fulcrum sensitivity` run directly, byte
+#                for byte. The CLI calls live in submit_sharded_sweep and run_single_sweep below:
+#                adapt those when the flags change.
 #
 # Whatever happens (failure, Ctrl-C, SIGTERM) the EXIT trap cancels the jobs, stops the daemons,
 # kills any process still carrying this run's SLURM_CONF and removes the temporary directory.
@@ -35,7 +37,8 @@ experiment="$repo/models/workforce/experiment.toml"
 tiny_timeout=${FULCRUM_SLURM_TIMEOUT:-300}
 fulcrum_timeout=${FULCRUM_SLURM_FULCRUM_TIMEOUT:-900}
 shards=${FULCRUM_SLURM_SHARDS:-3}
-runs=5000 # five blocks of 1,024 runs: every shard has some
+samples=512 # Sobol's N: N × (D + 2) = 5,120 runs for the workforce experiment's 8 parameters, five
+            # blocks of 1,024 runs, so every shard has some
 
 # Slurm's clients read these from the environment (a CI job inside a real allocation would have
 # SLURM_JOB_ID, SQUEUE_FORMAT, ...): drop them all so that only our SLURM_CONF is in force, and so
@@ -513,16 +516,22 @@ tiny_job_check() {
 # whole private queue to drain and then requires every job to have COMPLETED.
 submit_sharded_sweep() {
     local work=$1
-    "$fulcrum" slurm "$experiment" --shards "$shards" --output "$work/out" -o "$work/job.sh" -- --runs "$runs"
+    "$fulcrum" sample sensitivity "$experiment" --method sobol --samples "$samples" -o "$work/design"
+    "$fulcrum" slurm "$experiment" --shards "$shards" --design "$work/design" --output "$work/out" -o "$work/job.sh"
     [[ -s $work/job.sh ]] || die "fulcrum slurm wrote no $work/job.sh"
     say "job script $work/job.sh:"
     sed 's/^/    | /' "$work/job.sh"
     (cd "$work" && bash job.sh) | sed 's/^/    job.sh: /' || die "bash $work/job.sh failed"
 }
-# The reference: the same experiment, unsharded, outside Slurm.
+# The references, outside Slurm: the design swept in one process, and the analysis run directly
+# (its manifest, which says where the runs came from, is left out of the comparison).
 run_single_sweep() {
     local work=$1
-    "$fulcrum" sweep "$experiment" --runs "$runs" -o "$work/single"
+    "$fulcrum" sweep "$experiment" --design "$work/design" -o "$work/single"
+    "$fulcrum" sensitivity "$experiment" --method sobol --samples "$samples" -o "$work/direct"
+    rm "$work/direct/manifest.json"
+    cp -r "$work/out/analysis" "$work/analysed"
+    rm "$work/analysed/manifest.json"
 }
 # Where the merge job put its files.
 merged_dir() { printf '%s\n' "$1/out/merged"; }
@@ -550,7 +559,7 @@ compare_trees() { # compare_trees EXPECTED ACTUAL: same file names, same bytes
             bad=1
         fi
     done <<<"$list_e"
-    ((bad == 0)) || die "merged shards are NOT byte-identical to the unsharded sweep"
+    ((bad == 0)) || die "$actual is NOT byte-identical to $expected"
     say "$n files byte-identical: $actual == $expected"
 }
 
@@ -575,6 +584,8 @@ fulcrum_check() {
     phase compare
     compare_trees "$work/single" "$(merged_dir "$work")"
     say "sharded sweep on Slurm == unsharded sweep"
+    compare_trees "$work/direct" "$work/analysed"
+    say "analysis of the merged runs == sensitivity run directly"
     passed=$((passed + 1))
 }
 

@@ -27,8 +27,12 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Join the shards of a sweep (`sweep --shard`) into the files of the whole sweep.
     Merge(MergeArgs),
-    /// Write a Slurm job script: a job array of sweep shards, then a job that merges them.
+    /// Write a Slurm job script: a job array of sweep shards, then a job that merges them (and
+    /// analyses the merged runs, for a design from `fulcrum sample`).
     Slurm(SlurmArgs),
+    /// Write the runs a sweep or an analysis needs (experiments.csv and design.json) without
+    /// running them: for `fulcrum sweep --design` and the analyses' `--from`.
+    Sample(SampleArgs),
     /// How sensitive each outcome is to each parameter: oat, morris, sobol, prcc or src.
     Sensitivity(SensitivityArgs),
     /// Which levers move the outcomes disproportionately, over the experiment's futures.
@@ -38,15 +42,20 @@ pub enum Command {
 }
 
 /// Flags every analysis takes.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct AnalysisArgs {
-    /// The experiment file (.toml).
-    pub experiment: PathBuf,
+    /// The experiment file (.toml); with --from, by default the one the sweep recorded.
+    #[arg(required_unless_present = "from")]
+    pub experiment: Option<PathBuf>,
     /// The directory to write the CSV, charts and manifest into.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
+    /// Analyse the runs of this sweep (of a design from `fulcrum sample`, merged if it ran in
+    /// shards) instead of running the model; the design's flags come from the sweep.
+    #[arg(long, value_name = "SWEEP_DIR")]
+    pub from: Option<PathBuf>,
     /// Seed instead of the experiment's.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub seed: Option<u64>,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
@@ -54,7 +63,7 @@ pub struct AnalysisArgs {
 }
 
 /// How confidence intervals are computed.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct IntervalArgs {
     /// Bootstrap resamples for the confidence intervals.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=100_000))]
@@ -65,40 +74,40 @@ pub struct IntervalArgs {
 }
 
 /// `fulcrum sensitivity`.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct SensitivityArgs {
     #[command(flatten)]
     pub common: AnalysisArgs,
     #[command(flatten)]
     pub intervals: IntervalArgs,
     /// The method.
-    #[arg(long, value_enum)]
-    pub method: SensitivityMethod,
+    #[arg(long, value_enum, required_unless_present = "from", conflicts_with = "from")]
+    pub method: Option<SensitivityMethod>,
     /// The method's base sample size N instead of the experiment's `runs` (Sobol runs
     /// N(D+2) models, Morris uses N trajectories of D+1 runs, PRCC and SRC N runs).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "from")]
     pub samples: Option<u64>,
     /// Sobol: also second-order indices (N(2D+2) runs).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub second_order: bool,
     /// Morris: grid levels p (even).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, conflicts_with = "from")]
     pub levels: usize,
     /// Morris: choose the trajectories with the widest spread out of this many (Campolongo
     /// 2007); the search takes time growing with the square of the pool (seconds for a
     /// thousand with dozens of parameters).
-    #[arg(long, value_name = "POOL")]
+    #[arg(long, value_name = "POOL", conflicts_with = "from")]
     pub optimize: Option<usize>,
     /// One-at-a-time: the relative step of the elasticity.
-    #[arg(long, default_value_t = 0.01, value_parser = parse_fraction)]
+    #[arg(long, default_value_t = 0.01, value_parser = parse_fraction, conflicts_with = "from")]
     pub step: f64,
     /// Also analyze this variable at every saved time (how each parameter's influence rises
     /// and falls through the run).
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", conflicts_with = "from")]
     pub over_time: Option<String>,
     /// Parameters that move as one, e.g. --group "Attrition=Normal Rookie Attrition,Normal
     /// Experienced Attrition". Repeat for more groups.
-    #[arg(long, value_name = "NAME=P1,P2,...", value_parser = parse_group)]
+    #[arg(long, value_name = "NAME=P1,P2,...", value_parser = parse_group, conflicts_with = "from")]
     pub group: Vec<(String, Vec<String>)>,
 }
 
@@ -131,31 +140,97 @@ impl SensitivityMethod {
 }
 
 /// `fulcrum leverage`.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct LeverageArgs {
     #[command(flatten)]
     pub common: AnalysisArgs,
     #[command(flatten)]
     pub intervals: IntervalArgs,
     /// Futures to sample instead of the experiment's `runs`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "from")]
     pub futures: Option<u64>,
     /// The relative change of each lever (0.1 = ±10%).
-    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction)]
+    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction, conflicts_with = "from")]
     pub delta: f64,
     /// Skip the Sobol total-order cross-check (N(D+2) more runs).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub no_cross_check: bool,
 }
 
 /// `fulcrum compare`.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct CompareArgs {
     #[command(flatten)]
     pub common: AnalysisArgs,
     /// Futures to sample instead of the experiment's `runs`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "from")]
     pub futures: Option<u64>,
+}
+
+/// `fulcrum sample`.
+#[derive(clap::Args, Debug)]
+pub struct SampleArgs {
+    /// Whose design.
+    #[command(subcommand)]
+    pub design: SampleCommand,
+}
+
+/// The designs `fulcrum sample` writes, with the flags of the command that runs them.
+#[derive(Subcommand, Clone, Debug)]
+pub enum SampleCommand {
+    /// The experiment's own sample (Monte Carlo, Latin hypercube, Sobol points or a grid).
+    Sweep(SampleSweepArgs),
+    /// A sensitivity method's design (one at a time, Morris, Sobol/Saltelli, PRCC, SRC).
+    Sensitivity(SensitivityArgs),
+    /// Every lever a little up and down in every future, and the Sobol cross-check.
+    Leverage(LeverageArgs),
+    /// The baseline and every intervention in the same futures.
+    Compare(CompareArgs),
+}
+
+impl SampleCommand {
+    /// The command's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SampleCommand::Sweep(_) => "sweep",
+            SampleCommand::Sensitivity(_) => "sensitivity",
+            SampleCommand::Leverage(_) => "leverage",
+            SampleCommand::Compare(_) => "compare",
+        }
+    }
+}
+
+/// `fulcrum sample sweep`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SampleSweepArgs {
+    /// The experiment file (.toml).
+    pub experiment: PathBuf,
+    /// The directory to write experiments.csv and design.json into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub design: SweepDesignArgs,
+}
+
+/// The flags that decide which runs a sweep makes.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct SweepDesignArgs {
+    /// Futures to sample instead of the experiment's `runs`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: Option<u64>,
+    /// Seed instead of the experiment's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The sampler instead of the experiment's: random (Monte Carlo), lhs or sobol.
+    #[arg(long, value_parser = parse_sampler)]
+    pub sampler: Option<fulcrum_explore::Sampler>,
+    /// A full-factorial axis, e.g. --grid "Hiring Delay=3,6,9"; crossed with the sampled futures.
+    /// Repeat for more axes; it replaces an axis of the experiment with the same name.
+    #[arg(long, value_name = "NAME=V1,V2,...", value_parser = parse_grid, allow_hyphen_values = true)]
+    pub grid: Vec<fulcrum_explore::experiment::GridAxis>,
+    /// Apply this intervention (by name) to every run.
+    #[arg(long, value_name = "NAME")]
+    pub intervention: Option<String>,
 }
 
 /// `fulcrum sweep`.
@@ -166,28 +241,21 @@ pub struct SweepArgs {
     /// The directory to write experiments.csv, outcomes.csv, bands.csv, ... into.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
-    /// Futures to sample instead of the experiment's `runs`.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub runs: Option<u64>,
-    /// Seed instead of the experiment's.
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
-    /// A full-factorial axis, e.g. --grid "Hiring Delay=3,6,9"; crossed with the sampled futures.
-    /// Repeat for more axes; it replaces an axis of the experiment with the same name.
-    #[arg(long, value_name = "NAME=V1,V2,...", value_parser = parse_grid, allow_hyphen_values = true)]
-    pub grid: Vec<fulcrum_explore::experiment::GridAxis>,
-    /// Apply this intervention (by name) to every run.
-    #[arg(long, value_name = "NAME")]
-    pub intervention: Option<String>,
+    #[command(flatten)]
+    pub sampled: SweepDesignArgs,
+    /// Run the design `fulcrum sample` wrote in this directory (for the experiment given)
+    /// instead of the experiment's own sample.
+    #[arg(long, value_name = "DESIGN_DIR", conflicts_with_all = ["runs", "seed", "sampler", "grid", "intervention"])]
+    pub design: Option<PathBuf>,
     /// Variables to compute bands for: comma-separated names, `all` or `none` (default: the
     /// outcomes' variables).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    #[arg(long, value_name = "NAMES")]
     pub bands: Vec<String>,
     /// Keep these variables' trajectories in runs.csv (comma-separated names, or `all`).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    #[arg(long, value_name = "NAMES")]
     pub save_runs: Vec<String>,
     /// Band quantiles from every value (exact) or from log histograms (sketch, within 0.05%);
     /// by default exact up to 2^25 values (256 MiB), else the sketch.
@@ -262,7 +330,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub save_step: Option<f64>,
     /// Only these variables, in this order (comma-separated names as written in the model).
-    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    #[arg(long, value_name = "NAMES")]
     pub vars: Vec<String>,
     /// Seed for the model's random functions (RANDOM, NORMAL, ...).
     #[arg(long, default_value_t = 0)]
@@ -290,6 +358,15 @@ fn parse_assignment(text: &str) -> Result<(String, f64), String> {
     }
     let value = parse_finite(value.trim()).map_err(|error| format!("{name}: {error}"))?;
     Ok((name.to_owned(), value))
+}
+
+fn parse_sampler(text: &str) -> Result<fulcrum_explore::Sampler, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "random" | "mc" | "monte-carlo" | "monte_carlo" => Ok(fulcrum_explore::Sampler::Random),
+        "lhs" | "latin-hypercube" => Ok(fulcrum_explore::Sampler::LatinHypercube),
+        "sobol" => Ok(fulcrum_explore::Sampler::Sobol),
+        _ => Err(format!("`{text}` is not a sampler: random, lhs or sobol (a grid's levels go in the experiment)")),
+    }
 }
 
 fn parse_grid(text: &str) -> Result<fulcrum_explore::experiment::GridAxis, String> {
@@ -376,6 +453,10 @@ pub struct SlurmArgs {
     /// How many shards: the size of the job array.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub shards: u64,
+    /// Run this design from `fulcrum sample`; for an analysis's design, the merge job then
+    /// analyses the merged runs into DIR/analysis.
+    #[arg(long, value_name = "DESIGN_DIR")]
+    pub design: Option<PathBuf>,
     /// Where the shards and the merged sweep go: DIR/shards/K, DIR/merged, DIR/logs.
     #[arg(long, value_name = "DIR", default_value = "fulcrum-out")]
     pub output: PathBuf,

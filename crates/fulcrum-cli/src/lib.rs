@@ -91,6 +91,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::sweep(args),
         Command::Merge(args) => commands::merge::merge(args),
         Command::Slurm(args) => commands::slurm::slurm(args),
+        Command::Sample(args) => commands::design::sample(args),
         Command::Sensitivity(args) => commands::sensitivity::sensitivity(args),
         Command::Leverage(args) => commands::leverage::leverage(args),
         Command::Compare(args) => commands::compare::compare(args),

@@ -10,6 +10,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
 use crate::distribution::Distribution;
+use crate::experiment::Setting;
 use crate::permutation::{Permutation, mix};
 use crate::sobol;
 
@@ -87,6 +88,15 @@ pub trait Inputs: Sync {
     fn seed(&self) -> u64;
     /// The random stream of run `run`: runs that share a stream see the same random numbers.
     fn stream(&self, run: u64) -> u64;
+    /// Settings of run `run` on top of the sweep's (a comparison's option); see
+    /// [`Table::options`].
+    fn settings(&self, _run: u64) -> &[Setting] {
+        &[]
+    }
+    /// Every set of settings [`Inputs::settings`] returns; empty when runs have none.
+    fn options(&self) -> &[Vec<Setting>] {
+        &[]
+    }
 }
 
 impl Inputs for Design {
@@ -119,6 +129,12 @@ pub struct Table {
     pub streams: Vec<u64>,
     /// The master seed of the in-model random numbers.
     pub seed: u64,
+    /// Settings that differ from run to run (the baseline and each intervention of a
+    /// comparison, run as one design): run `r` also gets `options[option_of[r]]`. Empty when
+    /// every run has the sweep's settings only.
+    pub options: Vec<Vec<Setting>>,
+    /// Each run's option; empty without options.
+    pub option_of: Vec<u32>,
 }
 
 impl Table {
@@ -145,6 +161,17 @@ impl Inputs for Table {
 
     fn stream(&self, run: u64) -> u64 {
         self.streams[run as usize]
+    }
+
+    fn settings(&self, run: u64) -> &[Setting] {
+        match self.option_of.get(run as usize) {
+            Some(&option) => &self.options[option as usize],
+            None => &[],
+        }
+    }
+
+    fn options(&self) -> &[Vec<Setting>] {
+        if self.option_of.is_empty() { &[] } else { &self.options }
     }
 }
 

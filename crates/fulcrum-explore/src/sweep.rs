@@ -394,6 +394,13 @@ struct Worker<'s, const L: usize> {
 impl<'s, const L: usize> Worker<'s, L> {
     fn new(sweep: &'s Sweep<'s>, method: QuantileMethod) -> Result<Worker<'s, L>, SimError> {
         let mut batch = sweep.model.batch::<L>();
+        // Every option's changes part-way must be possible before any is scheduled per batch.
+        for setting in sweep.design.options().iter().flatten() {
+            if let Some(time) = setting.from {
+                batch.set_from(setting.constant, time, [setting.value; L])?;
+            }
+        }
+        batch.clear_changes();
         for setting in sweep.settings {
             match setting.from {
                 None => batch.set_all(setting.constant, setting.value),
@@ -461,6 +468,9 @@ impl<'s, const L: usize> Worker<'s, L> {
                 lanes,
                 &mut block.inputs[offset * factors..],
             );
+            if !sweep.design.options().is_empty() {
+                set_options(&mut self.batch, sweep, first + offset as u64, lanes);
+            }
             let failures =
                 run_batch(&mut self.batch, sweep, &mut self.accumulators, &mut self.band_values, &mut self.kept_values);
             for lane in 0..lanes {
@@ -540,6 +550,50 @@ fn prepare_batch<const L: usize>(
         streams[lane] = design.stream(run);
     }
     batch.set_runs(design.seed(), streams);
+}
+
+/// Gives each lane of runs `first..first + lanes` the sweep's settings and its own option's
+/// (lanes past the end repeat the last run). A change part-way is one value per lane: for each
+/// constant and time that any lane changes, every lane's value from that time on (its own
+/// latest setting of the constant up to then, else the value it starts with).
+fn set_options<const L: usize>(batch: &mut Batch<'_, L>, sweep: &Sweep<'_>, first: u64, lanes: usize) {
+    batch.clear_changes();
+    // A lane keeps what the previous batch set: what any option sets goes back to the model's
+    // value first.
+    for setting in sweep.design.options().iter().flatten() {
+        if let Some(constant) = sweep.model.constants().get(setting.constant) {
+            batch.set_all(setting.constant, constant.default);
+        }
+    }
+    let own: [&[Setting]; L] = std::array::from_fn(|lane| sweep.design.settings(first + lane.min(lanes - 1) as u64));
+    let settings = |lane: usize| sweep.settings.iter().chain(own[lane]);
+    for lane in 0..L {
+        for setting in settings(lane).filter(|setting| setting.from.is_none()) {
+            batch.set(lane, setting.constant, setting.value);
+        }
+    }
+    let mut changes: Vec<(usize, f64)> = Vec::new();
+    for lane in 0..L {
+        for setting in settings(lane) {
+            if let Some(time) = setting.from
+                && !changes.iter().any(|&(constant, at)| constant == setting.constant && at == time)
+            {
+                changes.push((setting.constant, time));
+            }
+        }
+    }
+    changes.sort_by(|a, b| a.1.total_cmp(&b.1));
+    for (constant, time) in changes {
+        let Some(&start) = batch.constant(constant) else { continue };
+        let values = std::array::from_fn(|lane| {
+            settings(lane)
+                .filter(|s| s.constant == constant && s.from.is_some_and(|from| from <= time))
+                .max_by(|a, b| a.from.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.from.unwrap_or(f64::NEG_INFINITY)))
+                .map_or(start[lane], |s| s.value)
+        });
+        // Worker::new tried every option's changes, so this cannot fail.
+        let _ = batch.set_from(constant, time, values);
+    }
 }
 
 /// Runs one batch, feeding the outcome accumulators and the band and kept buffers.

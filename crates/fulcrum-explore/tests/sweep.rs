@@ -7,7 +7,7 @@
 use fulcrum_explore::bands::{BandParts, BandRow, PartsError, QuantileMethod, SKETCH_RELATIVE_ERROR};
 use fulcrum_explore::sweep::{BLOCK_RUNS, Silent};
 use fulcrum_explore::{
-    Block, Design, Distribution, Factor, FactorKind, Outcome, Sampler, Setting, Sink, Statistic, Summary, Sweep,
+    Block, Design, Distribution, Factor, FactorKind, Outcome, Sampler, Setting, Sink, Statistic, Summary, Sweep, Table,
 };
 use fulcrum_model::builder::ModelBuilder;
 use fulcrum_sim::{CompileOptions, CompiledModel, VarId, compile_with};
@@ -555,5 +555,51 @@ fn grid_points_meet_the_same_futures() {
     let inflow = |run: usize| &recorded.kept[run * saves..(run + 1) * saves];
     for future in 0..128 {
         assert_eq!(inflow(future), inflow(128 + future));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// A comparison runs as one table whose rows carry their option's settings; each option's
+    /// runs must be the same bits as a sweep of that option alone, wherever the options meet
+    /// inside a batch.
+    #[test]
+    fn options_of_a_table_run_as_their_own_sweeps(futures in 1u64..90, lanes_hint in 0usize..2) {
+        let setup = Setup::new(Sampler::Random, 1, 0);
+        let (start, rate, residence) =
+            (constant(&setup.model, "Start"), constant(&setup.model, "Rate"), constant(&setup.model, "Residence"));
+        // An option's value must not leak into the next batch's lanes of other options.
+        let common = vec![Setting { constant: rate, value: 2.5, from: None }];
+        let options = vec![
+            vec![Setting { constant: rate, value: 0.0, from: Some(5.0) }, Setting { constant: residence, value: 6.0, from: None }],
+            vec![
+                Setting { constant: rate, value: 1.0, from: Some(3.0) },
+                Setting { constant: rate, value: 4.0, from: Some(7.0) },
+            ],
+            vec![],
+        ];
+        let rows: Vec<f64> = (0..futures).map(|f| 5.0 + f as f64 * 0.25).collect();
+        let table = |option_count: usize| Table {
+            constants: vec![start],
+            values: rows.repeat(option_count),
+            streams: (0..option_count as u64).flat_map(|_| 0..futures).collect(),
+            seed: 11,
+            ..Table::default()
+        };
+        let mut combined = table(options.len());
+        combined.option_of = (0..options.len() as u32).flat_map(|o| std::iter::repeat_n(o, futures as usize)).collect();
+        combined.options = options.clone();
+        let sweep = Sweep { design: &combined, runs: 0..combined.runs(), ..setup.sweep(&common, None) };
+        let together = if lanes_hint == 0 { run::<16>(&sweep, 2, 1).0 } else { run::<4>(&sweep, 1, 3).0 };
+        let per_run = setup.outcomes.len();
+        for (o, option) in options.iter().enumerate() {
+            let settings: Vec<Setting> = common.iter().chain(option).copied().collect();
+            let alone = table(1);
+            let sweep = Sweep { design: &alone, runs: 0..futures, ..setup.sweep(&settings, None) };
+            let (recorded, _) = run::<16>(&sweep, 1, 2);
+            let range = o * futures as usize * per_run..(o + 1) * futures as usize * per_run;
+            prop_assert_eq!(&recorded.outcomes, &together.outcomes[range], "option {}", o);
+        }
     }
 }

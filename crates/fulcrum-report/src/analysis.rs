@@ -55,6 +55,9 @@ pub struct AnalysisManifest {
     pub runs: u64,
     /// Runs that produced NaN or infinity.
     pub failed_runs: u64,
+    /// The sweep whose runs were analysed (`--from`), instead of runs made by the analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<String>,
     /// Notes on what was left out of the estimates and why.
     pub notes: Vec<String>,
     /// SHA-256 of each file written, by name.

@@ -21,7 +21,7 @@ pub mod analysis;
 pub mod charts;
 pub mod sweep;
 
-pub use sweep::{Manifest, SweepWriter};
+pub use sweep::{DesignManifest, Manifest, SampledDesign, SweepWriter};
 
 /// What can go wrong writing output.
 #[derive(Debug, thiserror::Error)]

@@ -69,6 +69,9 @@ pub struct Manifest {
     /// Which slice of the runs these files are, for a shard; none for a whole sweep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// The design written by `fulcrum sample` that the runs are, if they are one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<SampledDesign>,
     /// SHA-256 of each file written, by name.
     pub files: Vec<FileDigest>,
 }
@@ -102,6 +105,108 @@ impl Manifest {
 fn short(value: &serde_json::Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
+}
+
+/// A design written by `fulcrum sample`, as `design.json` and a sweep's manifest record it:
+/// enough to plan it again and to check that the runs are the rows it wrote.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SampledDesign {
+    /// The command whose design it is: `sweep`, `sensitivity`, `leverage` or `compare`.
+    pub command: String,
+    /// The flags that shape the design, written out in full (`--method sobol --samples 1024`).
+    pub arguments: Vec<String>,
+    /// Runs in the design.
+    pub runs: u64,
+    /// What its run ranges are, in order (a comparison's options, leverage's lever pairs and
+    /// cross-check); one part for a design of one kind of run.
+    pub parts: Vec<DesignPart>,
+    /// The SHA-256 of its experiments.csv (the same bytes a sweep of it writes).
+    pub experiments_sha256: String,
+}
+
+/// A named range of a design's runs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DesignPart {
+    /// What the runs are.
+    pub name: String,
+    /// `[first, end)`.
+    pub runs: [u64; 2],
+}
+
+/// `design.json`: a design, the tool that wrote it, and the files it was planned from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DesignManifest {
+    /// `fulcrum`.
+    pub tool: String,
+    /// The tool's version (a design is planned again by the version that wrote it).
+    pub version: String,
+    /// The model file as the experiment names it, and the SHA-256 of its bytes.
+    pub model: FileDigest,
+    /// The experiment file, and the SHA-256 of its bytes.
+    pub experiment: FileDigest,
+    /// The design.
+    pub design: SampledDesign,
+}
+
+/// Writes a design's `experiments.csv` (the columns `run` and `names`, rows from `row`, the
+/// same bytes as a sweep of the design writes) and then `design.json`, both atomically, into
+/// `directory`; `manifest.design.experiments_sha256` is filled in.
+pub fn write_design(
+    directory: &Path,
+    names: &[&str],
+    row: impl FnMut(u64, &mut [f64]),
+    mut manifest: DesignManifest,
+) -> Result<(), ReportError> {
+    fs::create_dir_all(directory).map_err(|source| ReportError::Io { path: directory.to_owned(), source })?;
+    let mut file = PendingCsv::create(directory, "experiments.csv")?;
+    let path = file.path.clone();
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source: io::Error| ReportError::Io { path, source }
+    };
+    write_experiment_rows(&mut file.writer, names, manifest.design.runs, row).map_err(io_error(&path))?;
+    let staged = file.finish()?;
+    manifest.design.experiments_sha256 = staged.sha256.clone();
+    staged.temp.persist(&staged.path).map_err(|error| io_error(&staged.path)(error.error))?;
+    crate::write_atomically(&directory.join("design.json"), |out| {
+        serde_json::to_writer_pretty(&mut *out, &manifest)?;
+        out.write_all(b"\n")
+    })
+}
+
+/// The SHA-256 of the experiments.csv that [`write_design`] would write for these rows.
+pub fn experiments_sha256(names: &[&str], runs: u64, row: impl FnMut(u64, &mut [f64])) -> String {
+    let mut writer = csv::Writer::from_writer(Hashing { inner: io::sink(), hasher: Sha256::new() });
+    // Writing into a sink cannot fail.
+    let _ = write_experiment_rows(&mut writer, names, runs, row);
+    match writer.into_inner() {
+        Ok(hashing) => hex(&hashing.hasher.finalize()),
+        Err(_) => String::new(),
+    }
+}
+
+fn write_experiment_rows<W: Write>(
+    writer: &mut csv::Writer<W>,
+    names: &[&str],
+    runs: u64,
+    mut row: impl FnMut(u64, &mut [f64]),
+) -> io::Result<()> {
+    writer.write_record(std::iter::once("run").chain(names.iter().copied())).map_err(csv_to_io)?;
+    let (mut values, mut field, mut run_text) = (vec![0.0; names.len()], String::new(), itoa::Buffer::new());
+    for run in 0..runs {
+        row(run, &mut values);
+        writer.write_field(run_text.format(run)).map_err(csv_to_io)?;
+        for value in &values {
+            field.clear();
+            // Empty for NaN, as a sweep writes it.
+            if !value.is_nan() {
+                push_number(&mut field, *value);
+            }
+            writer.write_field(&field).map_err(csv_to_io)?;
+        }
+        end_record(writer)?;
+    }
+    writer.flush()
 }
 
 /// A shard's place among the others.

@@ -121,6 +121,11 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
     }
 
+    /// A constant's value in each lane, as [`Batch::set`] left it.
+    pub fn constant(&self, constant: usize) -> Option<&[f64; L]> {
+        self.constants.get(constant)
+    }
+
     /// Sets a constant in every lane.
     pub fn set_all(&mut self, constant: usize, value: f64) {
         if let Some(values) = self.constants.get_mut(constant) {

@@ -4,17 +4,16 @@
 use std::path::Path;
 
 use fulcrum_explore::design::MAX_RUNS;
-use fulcrum_explore::experiment::Setting;
-use fulcrum_explore::{FactorKind, Inputs, MEMORY_LIMIT, Outcome, SweepError, Table};
+use fulcrum_explore::{FactorKind, MEMORY_LIMIT, Outcome, SweepError, Table};
 use fulcrum_report::analysis::AnalysisManifest;
 use fulcrum_report::sweep::FileDigest;
 use fulcrum_sensitivity::evaluate::{Evaluation, evaluate};
 use fulcrum_sensitivity::parameters::Parameter;
-use fulcrum_sim::VarId;
 
 use crate::CliError;
 use crate::args::AnalysisArgs;
 use crate::commands::Bar;
+use crate::commands::design::{FromSweep, Runs};
 use crate::experiment::{Prepared, prepare};
 
 /// An experiment ready for analysis.
@@ -33,13 +32,18 @@ pub struct Analysis {
     pub notes: Vec<String>,
     /// Files written, by name.
     pub files: Vec<String>,
+    /// With `--from`, the sweep whose runs were read.
+    pub sweep: Option<String>,
 }
 
 impl Analysis {
     /// Reads the experiment (with `--futures`/`--samples` as its `runs` when given), checks
     /// the output folder and starts the pool.
     pub fn start(common: &AnalysisArgs, runs: Option<u64>, command: &str) -> Result<Analysis, CliError> {
-        let prepared = prepare(&common.experiment, |experiment| {
+        let Some(experiment) = &common.experiment else {
+            return Err(CliError::Usage(format!("{command}: the experiment file is needed")));
+        };
+        let prepared = prepare(experiment, |experiment| {
             if let Some(runs) = runs {
                 (experiment.sampling.runs, experiment.sampling.runs_span) = (runs, None);
             }
@@ -72,7 +76,16 @@ impl Analysis {
             return Err(CliError::Usage(format!("-o {}: {} is not a directory", output.display(), existing.display())));
         }
         let seed = prepared.plan.design.seed;
-        Ok(Analysis { prepared, pool, seed, runs: 0, failed_runs: 0, notes: Vec::new(), files: Vec::new() })
+        Ok(Analysis {
+            prepared,
+            pool,
+            seed,
+            runs: 0,
+            failed_runs: 0,
+            notes: Vec::new(),
+            files: Vec::new(),
+            sweep: None,
+        })
     }
 
     /// Refuses, before anything runs, a design whose `runs` would keep more than
@@ -90,26 +103,31 @@ impl Analysis {
         Ok(())
     }
 
-    /// Runs `runs` rows of `inputs` with `settings`, measuring the experiment's outcomes (and
-    /// `series` at every saved time), with a progress bar.
-    pub fn evaluate(
-        &mut self,
-        inputs: &dyn Inputs,
-        runs: u64,
-        settings: &[Setting],
-        series: Option<VarId>,
-    ) -> Result<Evaluation, CliError> {
+    /// Runs the design, measuring the experiment's outcomes (and its series at every saved
+    /// time), with a progress bar; or, with `--from`, reads what a sweep of it measured.
+    pub fn evaluate(&mut self, runs: &Runs, from: Option<&FromSweep>) -> Result<Evaluation, CliError> {
         let prepared = &self.prepared;
-        let bar = Bar::new(runs);
-        let evaluation = self
-            .pool
-            .install(|| evaluate(&prepared.compiled, inputs, runs, settings, &prepared.plan.outcomes, series, &bar))
-            .map_err(|error| match error {
-                SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
-                SweepError::Output(error) | SweepError::Memory(error) => CliError::Io(error.into()),
-            })?;
-        bar.0.finish_and_clear();
-        self.runs += runs;
+        let count = runs.count();
+        let evaluation = match from {
+            Some(from) => {
+                self.sweep = Some(from.dir.display().to_string());
+                from.evaluation(prepared, runs)?
+            }
+            None => {
+                let bar = Bar::new(count);
+                let (inputs, settings, outcomes) = (runs.inputs(), &runs.settings, &prepared.plan.outcomes);
+                let evaluation = self
+                    .pool
+                    .install(|| evaluate(&prepared.compiled, inputs, count, settings, outcomes, runs.series, &bar))
+                    .map_err(|error| match error {
+                        SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
+                        SweepError::Output(error) | SweepError::Memory(error) => CliError::Io(error.into()),
+                    })?;
+                bar.0.finish_and_clear();
+                evaluation
+            }
+        };
+        self.runs += count;
         self.failed_runs += evaluation.failed_runs;
         Ok(evaluation)
     }
@@ -171,6 +189,7 @@ impl Analysis {
             experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
             runs: self.runs,
             failed_runs: self.failed_runs,
+            sweep: self.sweep,
             notes: self.notes,
             files: Vec::new(),
         };
@@ -199,7 +218,7 @@ pub fn physical_table(
 
 /// A table of rows that set `parameters`' constants.
 pub fn table(parameters: &[Parameter], values: Vec<f64>, streams: Vec<u64>, seed: u64) -> Table {
-    Table { constants: parameters.iter().map(|p| p.constant).collect(), values, streams, seed }
+    Table { constants: parameters.iter().map(|p| p.constant).collect(), values, streams, seed, ..Table::default() }
 }
 
 /// A file name from an outcome's name: lower case, runs of other characters as one `-`.

@@ -6,9 +6,12 @@ use fulcrum_report::analysis::{cell, optional_cell};
 use fulcrum_sensitivity::compare::compare as compare_options;
 
 use crate::CliError;
-use crate::args::CompareArgs;
+use crate::args::{AnalysisArgs, CompareArgs, SampleCommand};
 use crate::commands::analysis::{Analysis, slug};
+use crate::commands::design::{FromSweep, Rows, Runs};
 use crate::commands::{Short, short};
+use fulcrum_explore::Table;
+use fulcrum_report::sweep::DesignPart;
 
 /// The columns of comparison.csv.
 pub const HEADER: [&str; 15] = [
@@ -32,33 +35,95 @@ pub const HEADER: [&str; 15] = [
 /// The name of the baseline option in the files.
 const BASELINE: &str = "baseline";
 
-pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
-    let common = &args.common;
-    let mut analysis = Analysis::start(common, args.futures, "compare")?;
-    let plan = &analysis.prepared.plan;
+/// Compare's design: the experiment's futures once per option (the baseline, then each
+/// intervention), each option's runs with its own settings.
+pub struct ComparePlan {
+    /// The runs.
+    pub runs: Runs,
+    names: Vec<String>,
+    costs: Vec<Option<f64>>,
+    futures: u64,
+}
+
+/// Plans compare's design.
+pub fn plan(analysis: &Analysis) -> Result<ComparePlan, CliError> {
+    let prepared = &analysis.prepared;
+    let plan = &prepared.plan;
     if plan.interventions.is_empty() {
         return Err(CliError::Usage(format!(
             "{}: the experiment defines no [[intervention]] to compare with the baseline",
-            common.experiment.display()
+            prepared.path.display()
         )));
     }
-    let design = plan.design.clone();
+    let design = &plan.design;
     let futures = design.runs();
-    let options = 1 + plan.interventions.len() as u64;
-    analysis.check_size("compare", futures.saturating_mul(options), 2 * plan.outcomes.len() as u64)?;
+    let option_count = 1 + plan.interventions.len() as u64;
+    analysis.check_size(
+        "compare",
+        futures.saturating_mul(option_count),
+        design.factors.len() as u64 + 2 * plan.outcomes.len() as u64,
+    )?;
     let mut names = vec![BASELINE.to_owned()];
     let mut costs = vec![None];
     for intervention in &plan.interventions {
         names.push(intervention.name.clone());
         costs.push(intervention.cost);
     }
-    eprintln!("compare: {} options × {futures} futures = {} runs", names.len(), names.len() as u64 * futures);
-
-    let mut evaluations = Vec::new();
+    let mut options = Vec::new();
     for (index, name) in names.iter().enumerate() {
-        let (settings, _) = analysis.prepared.settings((index > 0).then_some(name.as_str()))?;
-        evaluations.push(analysis.evaluate(&design, futures, &settings, None)?);
+        options.push(prepared.settings((index > 0).then_some(name.as_str()))?.0);
     }
+    let width = design.factors.len();
+    let mut future_rows = vec![0.0; futures as usize * width];
+    for (future, row) in future_rows.chunks_exact_mut(width.max(1)).enumerate().take(futures as usize) {
+        design.row(future as u64, row);
+    }
+    let table = Table {
+        constants: design.factors.iter().map(|factor| factor.constant).collect(),
+        values: future_rows.repeat(names.len()),
+        streams: (0..names.len()).flat_map(|_| (0..futures).map(|future| design.future(future))).collect(),
+        seed: design.seed,
+        options,
+        option_of: (0..names.len() as u32).flat_map(|o| std::iter::repeat_n(o, futures as usize)).collect(),
+    };
+    let parts = names
+        .iter()
+        .enumerate()
+        .map(|(o, name)| DesignPart { name: name.clone(), runs: [o as u64 * futures, (o as u64 + 1) * futures] })
+        .collect();
+    eprintln!("compare: {} options × {futures} futures = {} runs", names.len(), table.runs());
+    Ok(ComparePlan {
+        runs: Runs { inputs: Rows::Table(table), settings: Vec::new(), parts, series: None },
+        names,
+        costs,
+        futures,
+    })
+}
+
+pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
+    let from = FromSweep::open(&args.common, "compare")?;
+    let args = &match &from {
+        Some(FromSweep { command: SampleCommand::Compare(recorded), .. }) => {
+            let common = AnalysisArgs {
+                threads: args.common.threads,
+                from: args.common.from.clone(),
+                ..recorded.common.clone()
+            };
+            CompareArgs { common, ..recorded.clone() }
+        }
+        _ => args.clone(),
+    };
+    let common = &args.common;
+    let mut analysis = Analysis::start(common, args.futures, "compare")?;
+    let plan = plan(&analysis)?;
+    let ComparePlan { names, costs, futures, .. } = &plan;
+    let futures = *futures;
+    let evaluation = analysis.evaluate(&plan.runs, from.as_ref())?;
+    let outcome_count = analysis.outcomes().len();
+    // Each option's outcomes, in future order.
+    let per_option = futures as usize * outcome_count;
+    let evaluations: Vec<&[f64]> =
+        (0..names.len()).map(|o| &evaluation.outcomes[o * per_option..(o + 1) * per_option]).collect();
 
     let output = &common.output;
     analysis.create_output(output)?;
@@ -66,8 +131,11 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let mut rows = Vec::new();
     let mut summary = String::new();
     for (o, outcome) in outcomes.iter().enumerate() {
-        let values: Vec<Vec<f64>> = evaluations.iter().map(|e| e.outcome(o, outcomes.len())).collect();
-        let (compared, dropped) = compare_options(&values, &costs, outcome.better);
+        let values: Vec<Vec<f64>> = evaluations
+            .iter()
+            .map(|option| option.iter().skip(o).step_by(outcome_count.max(1)).copied().collect())
+            .collect();
+        let (compared, dropped) = compare_options(&values, costs, outcome.better);
         if dropped > 0 {
             analysis.notes.push(format!(
                 "{}: {dropped} of {futures} futures left out (a run failed or the outcome is undefined in some option)",
@@ -93,7 +161,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
                 row.rank.map(|rank| rank.to_string()).unwrap_or_default(),
             ]);
         }
-        summary.push_str(&describe(&outcome.name, outcome.better, &names, &compared));
+        summary.push_str(&describe(&outcome.name, outcome.better, names, &compared));
         // The futures the table describes: those where every option has a value.
         let kept: Vec<usize> =
             (0..values[0].len()).filter(|&f| values.iter().all(|option| option[f].is_finite())).collect();
@@ -109,9 +177,9 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     analysis.write_table(output, "comparison.csv", &HEADER, &rows)?;
     let mut settings = serde_json::Map::new();
     settings.insert("futures".into(), futures.into());
-    settings.insert("sampler".into(), design.sampler.as_str().into());
+    settings.insert("sampler".into(), analysis.prepared.plan.design.sampler.as_str().into());
     settings.insert("seed".into(), analysis.seed.into());
-    settings.insert("options".into(), names.into());
+    settings.insert("options".into(), names.clone().into());
     analysis.finish(output, "compare", settings)?;
     crate::commands::print_stdout(&summary)
 }

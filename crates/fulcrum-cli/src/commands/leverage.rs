@@ -9,9 +9,11 @@ use fulcrum_sensitivity::parameters::{Groups, Parameter, parameters};
 use fulcrum_sensitivity::sobol;
 
 use crate::CliError;
-use crate::args::LeverageArgs;
+use crate::args::{AnalysisArgs, LeverageArgs, SampleCommand};
 use crate::commands::Short;
 use crate::commands::analysis::{Analysis, physical_table};
+use crate::commands::design::{FromSweep, Rows, Runs};
+use fulcrum_report::sweep::DesignPart;
 
 /// The columns of leverage.csv.
 pub const HEADER: [&str; 12] = [
@@ -29,22 +31,36 @@ pub const HEADER: [&str; 12] = [
     "rank",
 ];
 
-pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
-    let common = &args.common;
-    let mut analysis = Analysis::start(common, args.futures, "leverage")?;
+/// Leverage's design: every lever a little down and up in every future, then the Sobol
+/// cross-check's rows, in one table whose columns are the uncertain constants and the levers.
+pub struct LeveragePlan {
+    /// The runs.
+    pub runs: Runs,
+    all: Vec<Parameter>,
+    levers: Vec<Parameter>,
+    costs: Vec<Option<f64>>,
+    futures: u64,
+    /// Runs of the lever pairs; the cross-check's follow.
+    lever_runs: u64,
+    /// The cross-check's base sample size; 0 without it.
+    cross_check_base: usize,
+}
+
+/// Plans leverage's design.
+pub fn plan(args: &LeverageArgs, analysis: &Analysis) -> Result<LeveragePlan, CliError> {
     let prepared = &analysis.prepared;
     let all = parameters(&prepared.plan, &prepared.compiled);
     let (levers, uncertain): (Vec<Parameter>, Vec<Parameter>) = all.iter().cloned().partition(|p| p.lever);
     if levers.is_empty() {
         return Err(CliError::Usage(format!(
             "{}: the experiment defines no [[lever]]; leverage is about what we control",
-            common.experiment.display()
+            prepared.path.display()
         )));
     }
     if let Some(zero) = levers.iter().find(|lever| lever.baseline == 0.0) {
         return Err(CliError::Usage(format!(
             "{}: lever `{}` has the baseline 0, which no percentage changes; give it a nonzero baseline",
-            common.experiment.display(),
+            prepared.path.display(),
             zero.name
         )));
     }
@@ -52,7 +68,7 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         .iter()
         .map(|lever| prepared.plan.levers.iter().find(|l| l.constant == lever.constant).and_then(|l| l.cost_per_unit))
         .collect();
-    let design = prepared.plan.design.clone();
+    let design = &prepared.plan.design;
     let futures = design.runs();
     if futures < leverage::MIN_FUTURES as u64 {
         return Err(CliError::Usage(format!(
@@ -63,8 +79,10 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     let outcome_count = prepared.plan.outcomes.len() as u64;
     let lever_runs = futures.saturating_mul(2 * levers.len() as u64);
     analysis.check_size("leverage", lever_runs, all.len() as u64 + outcome_count)?;
-    let cross_check = cross_check_size(futures).saturating_mul(sobol::runs_per_base(all.len(), false) as u64);
+    let cross_check_base = if args.no_cross_check { 0 } else { cross_check_size(futures) as usize };
+    let per_base = sobol::runs_per_base(all.len(), false);
     if !args.no_cross_check {
+        let cross_check = (cross_check_base as u64).saturating_mul(per_base as u64);
         analysis.check_size("leverage (the Sobol cross-check)", cross_check, 2 * all.len() as u64 + outcome_count)?;
     }
     let mut values = Vec::with_capacity(futures as usize * uncertain.len());
@@ -73,38 +91,76 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         design.row(future, &mut row);
         values.extend_from_slice(&row);
     }
-    let (rows, streams) = leverage::design(&values, futures as usize, uncertain.len(), &levers, args.delta);
-    let constants: Vec<usize> = uncertain.iter().chain(&levers).map(|p| p.constant).collect();
-    let table = Table { constants, values: rows, streams, seed: analysis.seed };
-    let cross_check_base = cross_check_size(futures) as usize;
-    let cross_check_runs =
-        if args.no_cross_check { 0 } else { cross_check_base * sobol::runs_per_base(all.len(), false) };
-    eprintln!(
-        "leverage: {} lever{} × 2 × {futures} futures = {} runs{}",
-        levers.len(),
-        if levers.len() == 1 { "" } else { "s" },
-        table.runs(),
-        if args.no_cross_check {
-            String::new()
-        } else {
-            format!(", and {cross_check_runs} for the Sobol cross-check (N = {cross_check_base}, D = {})", all.len())
-        }
-    );
-    let settings = prepared.plan.baseline.clone();
-    let evaluation = analysis.evaluate(&table, table.runs(), &settings, None)?;
-
-    // The cross-check: Sobol total-order indices with every uncertain constant and lever varied
-    // over its distribution or range.
-    let total_indices = if args.no_cross_check {
-        None
-    } else {
+    let (mut rows, mut streams) = leverage::design(&values, futures as usize, uncertain.len(), &levers, args.delta);
+    let columns: Vec<&Parameter> = uncertain.iter().chain(&levers).collect();
+    if !args.no_cross_check {
+        // Every uncertain constant and lever varied over its distribution or range, its columns
+        // put in the lever pairs' order.
         let groups = Groups::each(&all);
         let unit = sobol::design(cross_check_base, &groups.of, false, analysis.seed)
             .map_err(|error| CliError::Usage(format!("the Sobol cross-check: {error}")))?;
-        let per_base = sobol::runs_per_base(all.len(), false);
         let quantile = |p: &Parameter, u: f64| p.distribution.quantile(u);
-        let table = physical_table(&all, &unit, analysis.seed, quantile, |row| (row / per_base) as u64);
-        Some(analysis.evaluate(&table, table.runs(), &settings, None)?)
+        let cross = physical_table(&all, &unit, analysis.seed, quantile, |row| (row / per_base) as u64);
+        let positions: Vec<usize> = columns.iter().map(|p| index_of(&all, p)).collect();
+        for row in cross.values.chunks_exact(all.len()) {
+            rows.extend(positions.iter().map(|&position| row[position]));
+        }
+        streams.extend(cross.streams);
+    }
+    let table = Table {
+        constants: columns.iter().map(|p| p.constant).collect(),
+        values: rows,
+        streams,
+        seed: analysis.seed,
+        ..Table::default()
+    };
+    let total = table.runs();
+    let mut parts = vec![DesignPart { name: "lever pairs".to_owned(), runs: [0, lever_runs] }];
+    if !args.no_cross_check {
+        parts.push(DesignPart { name: "sobol cross-check".to_owned(), runs: [lever_runs, total] });
+    }
+    eprintln!(
+        "leverage: {} lever{} × 2 × {futures} futures = {lever_runs} runs{}",
+        levers.len(),
+        if levers.len() == 1 { "" } else { "s" },
+        if args.no_cross_check {
+            String::new()
+        } else {
+            format!(
+                ", and {} for the Sobol cross-check (N = {cross_check_base}, D = {})",
+                total - lever_runs,
+                all.len()
+            )
+        }
+    );
+    let runs = Runs { inputs: Rows::Table(table), settings: prepared.plan.baseline.clone(), parts, series: None };
+    Ok(LeveragePlan { runs, all, levers, costs, futures, lever_runs, cross_check_base })
+}
+
+pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
+    let from = FromSweep::open(&args.common, "leverage")?;
+    let args = &match &from {
+        Some(FromSweep { command: SampleCommand::Leverage(recorded), .. }) => {
+            let common = AnalysisArgs {
+                threads: args.common.threads,
+                from: args.common.from.clone(),
+                ..recorded.common.clone()
+            };
+            LeverageArgs { common, intervals: args.intervals.clone(), ..recorded.clone() }
+        }
+        _ => args.clone(),
+    };
+    let common = &args.common;
+    let mut analysis = Analysis::start(common, args.futures, "leverage")?;
+    let plan = plan(args, &analysis)?;
+    let LeveragePlan { all, levers, costs, futures, lever_runs, cross_check_base, .. } = &plan;
+    let (futures, cross_check_base) = (*futures, *cross_check_base);
+    let evaluation = analysis.evaluate(&plan.runs, from.as_ref())?;
+    let outcome_count = analysis.outcomes().len();
+    let (lever_outcomes, cross_check_outcomes) =
+        evaluation.outcomes.split_at((*lever_runs as usize * outcome_count).min(evaluation.outcomes.len()));
+    let outcome_of = |values: &[f64], o: usize| -> Vec<f64> {
+        values.iter().skip(o).step_by(outcome_count.max(1)).copied().collect()
     };
 
     let options = Options {
@@ -120,15 +176,16 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     let mut summary = String::new();
     let mut panels = Vec::new();
     for (o, outcome) in outcomes.iter().enumerate() {
-        let y = evaluation.outcome(o, outcomes.len());
-        let results = analysis.pool.install(|| leverage::analyze(&y, &levers, &costs, &options));
-        let totals = match &total_indices {
-            Some(evaluation) => {
-                let y = evaluation.outcome(o, outcomes.len());
-                total_index(&y, all.len(), &mut analysis.notes, &outcome.name)
-                    .map(|totals| levers.iter().map(|lever| totals[index_of(&all, lever)]).collect())
-            }
-            None => None,
+        let y = outcome_of(lever_outcomes, o);
+        let results = analysis.pool.install(|| leverage::analyze(&y, levers, costs, &options));
+        let totals = if cross_check_base == 0 {
+            None
+        } else {
+            // Saltelli's matrices vary the parameters in the experiment's order, whatever the
+            // order of the table's columns.
+            let y = outcome_of(cross_check_outcomes, o);
+            total_index(&y, all.len(), &mut analysis.notes, &outcome.name)
+                .map(|totals| levers.iter().map(|lever| totals[index_of(all, lever)]).collect())
         };
         let ranks = leverage::ranks(&results.iter().map(|r| r.score.value).collect::<Vec<_>>());
         let mut order: Vec<usize> = (0..levers.len()).collect();
@@ -175,7 +232,7 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     analysis.write_chart(output, "leverage.svg", crate::commands::charts::leverage(&panels));
     let mut settings = serde_json::Map::new();
     settings.insert("futures".into(), futures.into());
-    settings.insert("sampler".into(), design.sampler.as_str().into());
+    settings.insert("sampler".into(), analysis.prepared.plan.design.sampler.as_str().into());
     settings.insert("seed".into(), analysis.seed.into());
     settings.insert("delta".into(), args.delta.into());
     settings.insert("resamples".into(), args.intervals.resamples.into());

@@ -1,7 +1,7 @@
 //! `fulcrum sensitivity`: how sensitive each outcome is to each parameter, by one of five
 //! methods, per outcome and optionally per saved time of one variable.
 
-use fulcrum_explore::{Design, Factor, FactorKind, Inputs, Table};
+use fulcrum_explore::{Design, Factor, FactorKind};
 use fulcrum_report::analysis::cell;
 use fulcrum_sensitivity::Estimate;
 use fulcrum_sensitivity::bootstrap::Resamples;
@@ -9,9 +9,10 @@ use fulcrum_sensitivity::parameters::{Groups, Parameter, parameters};
 use fulcrum_sensitivity::{morris, oat, regression, sobol};
 
 use crate::CliError;
-use crate::args::{SensitivityArgs, SensitivityMethod};
+use crate::args::{AnalysisArgs, SampleCommand, SensitivityArgs, SensitivityMethod};
 use crate::commands::Short;
 use crate::commands::analysis::{Analysis, physical_table, slug, table};
+use crate::commands::design::{FromSweep, Rows, Runs};
 use crate::commands::variables_named;
 
 /// The columns of sensitivity.csv (with `--over-time`, `time` follows `outcome`).
@@ -24,25 +25,31 @@ struct Measure {
     estimate: Estimate,
 }
 
-/// The design a method runs, and how to read it back.
-enum Plan {
-    /// Rows written out (one at a time, Morris, Sobol), with the unit-hypercube rows where
-    /// there are some.
-    Table { table: Table, unit: Vec<f64> },
-    /// A sample from the experiment's sampler (PRCC, SRC).
-    Sample(Design),
+/// A method's design, and what reading its outcomes back needs.
+pub struct SensitivityPlan {
+    /// The runs (rows in physical units).
+    pub runs: Runs,
+    /// The parameters, in column order.
+    all: Vec<Parameter>,
+    groups: Groups,
+    /// The base sample size N.
+    n: usize,
+    /// The rows in the unit hypercube (Morris, Sobol).
+    unit: Vec<f64>,
+    method: SensitivityMethod,
 }
 
-pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
-    let common = &args.common;
-    let method = args.method;
-    let mut analysis = Analysis::start(common, args.samples, "sensitivity")?;
+/// Plans the method's design, refusing sizes that cannot give meaningful estimates.
+pub fn plan(args: &SensitivityArgs, analysis: &Analysis) -> Result<SensitivityPlan, CliError> {
+    let Some(method) = args.method else {
+        return Err(CliError::Usage("sensitivity: --method is needed".to_owned()));
+    };
     let prepared = &analysis.prepared;
     let all = parameters(&prepared.plan, &prepared.compiled);
     if all.is_empty() {
         return Err(CliError::Usage(format!(
             "{}: the experiment has no [[uncertain]] constants or [[lever]]s to analyze",
-            common.experiment.display()
+            prepared.path.display()
         )));
     }
     if !args.group.is_empty() && matches!(method, SensitivityMethod::Prcc | SensitivityMethod::Src) {
@@ -91,63 +98,87 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     if method == SensitivityMethod::Sobol && !n.is_power_of_two() {
         eprintln!("warning: --samples {n} is not a power of two; Sobol estimates converge best at N = 2^k");
     }
-    let plan = match method {
+    let (table, unit) = match method {
         SensitivityMethod::Oat => {
             let rows = oat::design(&all, &groups, args.step);
             let runs = rows.len() / all.len();
-            Plan::Table { table: table(&all, rows, vec![0; runs], seed), unit: Vec::new() }
+            (table(&all, rows, vec![0; runs], seed), Vec::new())
         }
         SensitivityMethod::Morris => {
             let unit = morris_design(args, &groups)?
                 .trajectories(n, seed, args.optimize)
                 .map_err(|error| CliError::Usage(format!("morris: {error}")))?;
             let per_trajectory = groups.len() + 1;
-            let table = physical_table(&all, &unit, seed, Parameter::grid_value, |row| (row / per_trajectory) as u64);
-            Plan::Table { table, unit }
+            (physical_table(&all, &unit, seed, Parameter::grid_value, |row| (row / per_trajectory) as u64), unit)
         }
         SensitivityMethod::Sobol => {
             let unit = sobol::design(n, &groups.of, args.second_order, seed)
                 .map_err(|error| CliError::Usage(format!("sobol: {error}")))?;
             let per_base = sobol::runs_per_base(groups.len(), args.second_order);
             let quantile = |p: &Parameter, u: f64| p.distribution.quantile(u);
-            Plan::Table { table: physical_table(&all, &unit, seed, quantile, |row| (row / per_base) as u64), unit }
+            (physical_table(&all, &unit, seed, quantile, |row| (row / per_base) as u64), unit)
         }
-        SensitivityMethod::Prcc | SensitivityMethod::Src => Plan::Sample(Design {
-            factors: all
-                .iter()
-                .map(|p| Factor {
-                    name: p.name.clone(),
-                    constant: p.constant,
-                    kind: FactorKind::Uncertain(p.distribution.clone()),
-                })
-                .collect(),
-            sampler: prepared.plan.design.sampler,
-            samples: n as u64,
-            seed,
-        }),
-    };
-    let (inputs, runs): (&dyn Inputs, u64) = match &plan {
-        Plan::Table { table, .. } => (table, table.runs()),
-        Plan::Sample(design) => (design, design.runs()),
-    };
-    eprintln!("{}", describe_size(method, n, &groups, args.second_order, runs));
-    let settings = prepared.plan.baseline.clone();
-    let evaluation = analysis.evaluate(inputs, runs, &settings, series)?;
-    // The rows the model saw, for Morris's physical units and the regressions.
-    let physical = match &plan {
-        Plan::Table { table, .. } => table.values.clone(),
-        Plan::Sample(design) => {
-            let mut values = vec![0.0; runs as usize * all.len()];
+        SensitivityMethod::Prcc | SensitivityMethod::Src => {
+            // The experiment's sampler over every parameter, written out.
+            let design = Design {
+                factors: all
+                    .iter()
+                    .map(|p| Factor {
+                        name: p.name.clone(),
+                        constant: p.constant,
+                        kind: FactorKind::Uncertain(p.distribution.clone()),
+                    })
+                    .collect(),
+                sampler: prepared.plan.design.sampler,
+                samples: n as u64,
+                seed,
+            };
+            let mut values = vec![0.0; n * all.len()];
             for (run, row) in values.chunks_exact_mut(all.len()).enumerate() {
-                fulcrum_explore::Design::row(design, run as u64, row);
+                design.row(run as u64, row);
             }
-            values
+            let streams = (0..n as u64).map(|run| design.future(run)).collect();
+            (table(&all, values, streams, seed), Vec::new())
         }
     };
-    let unit = match &plan {
-        Plan::Table { unit, .. } => unit.as_slice(),
-        Plan::Sample(_) => &[],
+    let count = table.runs();
+    let runs = Runs {
+        inputs: Rows::Table(table),
+        settings: prepared.plan.baseline.clone(),
+        parts: Runs::whole(method.as_str(), count),
+        series,
     };
+    eprintln!("{}", describe_size(method, n, &groups, args.second_order, count));
+    Ok(SensitivityPlan { runs, all, groups, n, unit, method })
+}
+
+pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
+    let from = FromSweep::open(&args.common, "sensitivity")?;
+    let args = &match &from {
+        Some(FromSweep { command: SampleCommand::Sensitivity(recorded), .. }) => {
+            let common = AnalysisArgs {
+                threads: args.common.threads,
+                from: args.common.from.clone(),
+                ..recorded.common.clone()
+            };
+            SensitivityArgs { common, intervals: args.intervals.clone(), ..recorded.clone() }
+        }
+        _ => args.clone(),
+    };
+    let common = &args.common;
+    let mut analysis = Analysis::start(common, args.samples, "sensitivity")?;
+    let plan = plan(args, &analysis)?;
+    let SensitivityPlan { all, groups, n, unit, method, .. } = &plan;
+    let (n, method) = (*n, *method);
+    let seed = analysis.seed;
+    let series = plan.runs.series;
+    let evaluation = analysis.evaluate(&plan.runs, from.as_ref())?;
+    // The rows the model saw, for Morris's physical units and the regressions.
+    let physical = match &plan.runs.inputs {
+        Rows::Table(table) => table.values.as_slice(),
+        Rows::Sample(_) => &[],
+    };
+    let (all, groups, unit) = (all.as_slice(), groups, unit.as_slice());
 
     let output = &common.output;
     analysis.create_output(output)?;
@@ -165,7 +196,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
             targets.push((name.clone(), Some(*time), evaluation.at_save(save, saves)));
         }
     }
-    let context = Context { args, all: &all, groups: &groups, unit, physical: &physical, seed };
+    let context = Context { args, method, all, groups, unit, physical, seed };
     let mut rows = Vec::new();
     let mut summary = String::new();
     // With --over-time, each parameter's main measure at every saved time, for a chart.
@@ -268,6 +299,7 @@ fn describe_size(method: SensitivityMethod, n: usize, groups: &Groups, second_or
 /// What every estimate needs besides the outcome.
 struct Context<'a> {
     args: &'a SensitivityArgs,
+    method: SensitivityMethod,
     all: &'a [Parameter],
     groups: &'a Groups,
     unit: &'a [f64],
@@ -284,7 +316,7 @@ fn measure(context: &Context<'_>, y: &[f64], target: &str, notes: &mut Vec<Strin
     let mut push = |parameter: &str, measure: &'static str, estimate: Estimate| {
         measures.push(Measure { parameter: parameter.to_owned(), measure, estimate });
     };
-    match args.method {
+    match context.method {
         SensitivityMethod::Oat => {
             let Some((baseline, effects)) = oat::analyze(y, context.all, context.groups, args.step) else {
                 return measures;
@@ -368,14 +400,14 @@ fn measure(context: &Context<'_>, y: &[f64], target: &str, notes: &mut Vec<Strin
         }
         SensitivityMethod::Prcc | SensitivityMethod::Src => {
             let p = context.all.len();
-            let result = if args.method == SensitivityMethod::Prcc {
+            let result = if context.method == SensitivityMethod::Prcc {
                 regression::prcc(context.physical, y, p, resamples, context.seed, confidence)
             } else {
                 regression::src(context.physical, y, p, resamples, context.seed, confidence)
             };
             match result {
                 Ok(fit) => {
-                    let measure = if args.method == SensitivityMethod::Prcc { "prcc" } else { "src" };
+                    let measure = if context.method == SensitivityMethod::Prcc { "prcc" } else { "src" };
                     for (parameter, estimate) in context.all.iter().zip(&fit.coefficients) {
                         push(&parameter.name, measure, *estimate);
                     }
@@ -385,8 +417,8 @@ fn measure(context: &Context<'_>, y: &[f64], target: &str, notes: &mut Vec<Strin
                     }
                 }
                 Err(error) => {
-                    notes.push(format!("{target}: no {} estimates: {error}", args.method.as_str()));
-                    let measure = if args.method == SensitivityMethod::Prcc { "prcc" } else { "src" };
+                    notes.push(format!("{target}: no {} estimates: {error}", context.method.as_str()));
+                    let measure = if context.method == SensitivityMethod::Prcc { "prcc" } else { "src" };
                     undefined(names, &[measure], &mut push);
                 }
             }

@@ -1,10 +1,12 @@
 //! `fulcrum slurm`: a job script that runs a sweep on a Slurm cluster, as an array job of
-//! shards (`fulcrum sweep --shard auto`) and a job that merges them once all have succeeded.
+//! shards (`fulcrum sweep --shard auto`) and a job that merges them once all have succeeded
+//! (and, for an analysis's design from `fulcrum sample`, analyses the merged runs).
 
 use std::path::{Path, PathBuf};
 
 use crate::CliError;
 use crate::args::SlurmArgs;
+use crate::commands::design::{Sampled, read_design};
 use crate::commands::print_stdout;
 
 pub fn slurm(args: &SlurmArgs) -> Result<(), CliError> {
@@ -22,11 +24,20 @@ pub fn slurm(args: &SlurmArgs) -> Result<(), CliError> {
             .map_err(|error| CliError::Io(anyhow::anyhow!("cannot tell where this fulcrum binary is: {error}")))?,
     };
     for flag in &args.sweep_flags {
-        if ["-o", "--output", "--shard", "--shards", "--threads"].contains(&flag.as_str()) {
+        if ["-o", "--output", "--shard", "--shards", "--threads", "--design"].contains(&flag.as_str()) {
             return Err(CliError::Usage(format!("{flag}: the job script sets it for every shard")));
         }
     }
-    let script = job_script(args, &fulcrum, &experiment, &output);
+    // The design is planned and checked now, so that a job is never queued for one that
+    // cannot run.
+    let design = match &args.design {
+        Some(dir) => {
+            let Sampled { design, .. } = read_design(dir, &args.experiment)?;
+            Some((absolute(dir, "--design")?, design.command))
+        }
+        None => None,
+    };
+    let script = job_script(args, &fulcrum, &experiment, &output, design.as_ref());
     match &args.script {
         None => print_stdout(&script),
         Some(path) => {
@@ -44,7 +55,13 @@ pub fn slurm(args: &SlurmArgs) -> Result<(), CliError> {
 }
 
 /// A bash script that submits the array job and the merge job, and prints their ids.
-fn job_script(args: &SlurmArgs, fulcrum: &Path, experiment: &Path, output: &Path) -> String {
+fn job_script(
+    args: &SlurmArgs,
+    fulcrum: &Path,
+    experiment: &Path,
+    output: &Path,
+    design: Option<&(PathBuf, String)>,
+) -> String {
     let fulcrum = quote(&fulcrum.to_string_lossy());
     let experiment_text = quote(&experiment.to_string_lossy());
     let out = quote(&output.to_string_lossy());
@@ -58,12 +75,22 @@ fn job_script(args: &SlurmArgs, fulcrum: &Path, experiment: &Path, output: &Path
     if let Some(mem) = &args.mem {
         shard_options.push_str(&format!(" --mem={}", quote(mem)));
     }
-    let flags: String = args.sweep_flags.iter().map(|flag| format!(" {}", quote(flag))).collect();
+    let mut flags: String = args.sweep_flags.iter().map(|flag| format!(" {}", quote(flag))).collect();
+    // After the merge, an analysis's design is analysed.
+    let (mut analyse, mut results) = (String::new(), "merged");
+    if let Some((dir, command)) = design {
+        flags = format!(" --design {}{flags}", quote(&dir.to_string_lossy()));
+        if command != "sweep" {
+            analyse = format!("\n{fulcrum} {command} {experiment_text} --from {out}/merged -o {out}/analysis");
+            results = "analysis";
+        }
+    }
+    let merge_command = if analyse.is_empty() { "exec " } else { "" };
     let shards = args.shards;
     format!(
         r#"#!/usr/bin/env bash
 # Runs the sweep of {experiment} on Slurm: a job array of {shards} shards, then a job that merges
-# them into {output}/merged (the same files, byte for byte, as one `fulcrum sweep`).
+# them into {output}/merged (the same files, byte for byte, as one `fulcrum sweep`){then}.
 # Written by `fulcrum slurm`. Submit with: bash THIS_FILE
 set -euo pipefail
 out={out}
@@ -78,14 +105,19 @@ shards=${{shards%%;*}}
 merge=$(sbatch --parsable --job-name=fulcrum-merge --dependency=afterok:"$shards"{common} --output="$out/logs/merge.log" <<'JOB'
 #!/usr/bin/env bash
 set -euo pipefail
-exec {fulcrum} merge {out}/shards/* -o {out}/merged
+{merge_command}{fulcrum} merge {out}/shards/* -o {out}/merged{analyse}
 JOB
 )
 merge=${{merge%%;*}}
-echo "shards: job $shards (array of {shards}); merge: job $merge; results: $out/merged"
+echo "shards: job $shards (array of {shards}); merge: job $merge; results: $out/{results}"
 "#,
         experiment = experiment.display(),
         output = output.display(),
+        then = if analyse.is_empty() {
+            String::new()
+        } else {
+            format!(" and analyses them into {}/analysis", output.display())
+        },
     )
 }
 

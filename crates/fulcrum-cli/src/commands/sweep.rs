@@ -6,60 +6,59 @@ use std::time::Instant;
 
 use fulcrum_explore::bands::BandParts;
 use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::{FactorKind, Sampler, Sweep, SweepError};
-use fulcrum_model::CanonicalName;
+use fulcrum_explore::{FactorKind, Sweep, SweepError};
 use fulcrum_report::sweep::{FileDigest, GridAxis, MergedBands, Shard, TimeSpec, merge_shards};
 use fulcrum_report::{Manifest, SweepWriter};
 use fulcrum_sim::VarId;
 
 use crate::CliError;
-use crate::args::{QuantileChoice, SweepArgs};
+use crate::args::{QuantileChoice, SampleCommand, SampleSweepArgs, SweepArgs};
+use crate::commands::design::{Rows, Sampled, plan, read_design};
 use crate::commands::{Bar, variables_named};
-use crate::experiment::prepare;
 use crate::shard::shard_runs;
 
 pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
-    let prepared = prepare(&args.experiment, |experiment| {
-        let sampling = &mut experiment.sampling;
-        if let Some(runs) = args.runs {
-            if let Sampler::Grid { .. } = sampling.sampler {
-                return Err(CliError::Usage(
-                    "--runs: a grid sample's size is `levels` per uncertain constant; change `levels` instead"
-                        .to_owned(),
-                ));
-            }
-            (sampling.runs, sampling.runs_span) = (runs, None);
-        }
-        if let Some(seed) = args.seed {
-            sampling.seed = seed;
-        }
-        for axis in &args.grid {
-            let name = CanonicalName::new(&axis.name);
-            sampling.grid.retain(|existing| CanonicalName::new(&existing.name) != name);
-            sampling.grid.push(axis.clone());
-        }
-        Ok(())
-    })?;
-    let (settings, intervention) = prepared.settings(args.intervention.as_deref())?;
-    let compiled = &prepared.compiled;
-    let plan = &prepared.plan;
-    let bands = band_variables(args, compiled, plan)?;
-    let keep = variables_named(compiled, &args.save_runs, "--save-runs")?;
     if args.output.exists() && !args.output.is_dir() {
         return Err(CliError::Usage(format!("-o {}: not a directory", args.output.display())));
     }
+    let (prepared, planned, sampled) = match &args.design {
+        Some(dir) => {
+            let Sampled { design, prepared, runs } = read_design(dir, &args.experiment)?;
+            (prepared, runs, Some(design))
+        }
+        None => {
+            let own = SampleSweepArgs {
+                experiment: args.experiment.clone(),
+                output: args.output.clone(),
+                design: args.sampled.clone(),
+            };
+            let (prepared, runs) = plan(&SampleCommand::Sweep(own))?;
+            (prepared, runs, None)
+        }
+    };
+    let compiled = &prepared.compiled;
+    let plan = &prepared.plan;
+    let bands = band_variables(args, compiled, plan)?;
+    let mut keep = variables_named(compiled, &args.save_runs, "--save-runs")?;
+    // An analysis over time reads its variable's trajectories from runs.csv.
+    if let Some(series) = planned.series
+        && !keep.contains(&series)
+    {
+        keep.push(series);
+    }
 
-    let design = &plan.design;
+    let design = planned.inputs();
+    let design_runs = planned.count();
     let shard = match &args.shard {
         None => None,
         Some(flag) => Some(flag.resolve(args.shards, |name| std::env::var(name).ok()).map_err(CliError::Usage)?),
     };
-    let runs = shard.map_or(0..design.runs(), |choice| shard_runs(choice, design.runs()));
+    let runs = shard.map_or(0..design_runs, |choice| shard_runs(choice, design_runs));
     let points = (bands.len() * compiled.axis().save_count()) as u64;
     let sweep = Sweep {
         model: compiled,
         design,
-        settings: &settings,
+        settings: &planned.settings,
         outcomes: &plan.outcomes,
         bands: &bands,
         keep: &keep,
@@ -68,7 +67,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         quantiles: Some(match args.quantiles {
             Some(QuantileChoice::Exact) => QuantileMethod::Exact,
             Some(QuantileChoice::Sketch) => QuantileMethod::Sketch,
-            None => QuantileMethod::for_values(design.runs().saturating_mul(points)),
+            None => QuantileMethod::for_values(design_runs.saturating_mul(points)),
         }),
     };
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -80,31 +79,38 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         return Err(CliError::Usage(problem));
     }
     let names = |ids: &[VarId]| ids.iter().map(|id| compiled.name(*id).to_owned()).collect::<Vec<String>>();
-    let factor_names: Vec<&str> =
-        design.factors.iter().map(|f| compiled.constants()[f.constant].name.as_str()).collect();
+    let factor_names = planned.columns(compiled);
     let outcome_names: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
     let (band_names, keep_names) = (names(&bands), names(&keep));
 
     let axis = compiled.axis();
+    let (sampler, samples, grid) = match &planned.inputs {
+        Rows::Sample(design) => (
+            design.sampler.as_str(),
+            design.samples,
+            design
+                .factors
+                .iter()
+                .filter_map(|factor| match &factor.kind {
+                    FactorKind::Values(values) => Some(GridAxis { name: factor.name.clone(), values: values.clone() }),
+                    FactorKind::Uncertain(_) => None,
+                })
+                .collect(),
+        ),
+        Rows::Table(table) => ("design", table.runs(), Vec::new()),
+    };
     let manifest = Manifest {
         tool: "fulcrum".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
         experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
-        intervention,
-        seed: design.seed,
-        sampler: design.sampler.as_str().to_owned(),
-        samples: design.samples,
-        grid_points: design.grid_points(),
-        grid: design
-            .factors
-            .iter()
-            .filter_map(|factor| match &factor.kind {
-                FactorKind::Values(values) => Some(GridAxis { name: factor.name.clone(), values: values.clone() }),
-                FactorKind::Uncertain(_) => None,
-            })
-            .collect(),
-        design_runs: design.runs(),
+        intervention: args.sampled.intervention.clone().filter(|_| sampled.is_none()),
+        seed: design.seed(),
+        sampler: sampler.to_owned(),
+        samples,
+        grid_points: grid.iter().map(|axis| axis.values.len() as u64).product(),
+        grid,
+        design_runs,
         runs: [runs.start, runs.end],
         time: TimeSpec {
             start: axis.start,
@@ -121,6 +127,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         },
         failures: 0,
         shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
+        design: sampled,
         files: Vec::new(),
     };
 

@@ -1,0 +1,138 @@
+//! Designs written by `fulcrum sample`, swept in shards, merged and analysed with `--from`: the
+//! same files as the analysis run directly; and the designs refused where they do not fit.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::{files, fulcrum, stderr, stdout};
+
+const EXPERIMENT: &str = "tests/fixtures/workforce.toml";
+
+fn path(path: &Path) -> &str {
+    path.to_str().expect("utf-8")
+}
+
+/// Runs fulcrum and checks it succeeds.
+fn ok(args: &[&str]) -> String {
+    let output = fulcrum(args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    stdout(&output)
+}
+
+/// Runs fulcrum, checks it fails with `code`, and returns its standard error.
+fn refused(args: &[&str], code: i32) -> String {
+    let output = fulcrum(args);
+    assert_eq!(output.status.code(), Some(code), "{args:?} must be refused: {}", stderr(&output));
+    stderr(&output)
+}
+
+/// The files of a directory without its manifest (which says where the runs came from).
+fn results(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = files(dir);
+    files.remove("manifest.json").expect("a manifest");
+    files
+}
+
+/// Samples `command FLAGS`'s design into DIR/design, sweeps it as two shards, merges them
+/// into DIR/merged and returns the merged directory.
+fn sample_shard_merge(dir: &Path, command: &str, flags: &[&str]) -> std::path::PathBuf {
+    let design = dir.join("design");
+    ok(&[&["sample", command, EXPERIMENT, "-o", path(&design)], flags].concat());
+    for k in 1..=2 {
+        let shard = dir.join(format!("shard-{k}"));
+        let which = format!("{k}/2");
+        ok(&["sweep", EXPERIMENT, "--design", path(&design), "--shard", &which, "-o", path(&shard)]);
+    }
+    let merged = dir.join("merged");
+    ok(&["merge", path(&dir.join("shard-2")), path(&dir.join("shard-1")), "-o", path(&merged)]);
+    // What ran is what was sampled.
+    assert_eq!(files(&design)["experiments.csv"], files(&merged)["experiments.csv"], "{command} {flags:?}");
+    merged
+}
+
+#[test]
+fn an_analysis_of_a_sampled_sharded_merged_design_equals_the_analysis_run_directly() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    // Every design crosses a block of 1,024 runs, so that both shards hold runs.
+    let cases: [(&str, &[&str]); 7] = [
+        ("sensitivity", &["--method", "sobol", "--samples", "128"]),
+        ("sensitivity", &["--method", "sobol", "--samples", "64", "--second-order", "--over-time", "Workforce"]),
+        ("sensitivity", &["--method", "morris", "--samples", "130", "--levels", "6"]),
+        ("sensitivity", &["--method", "prcc", "--samples", "1100"]),
+        ("sensitivity", &["--method", "oat", "--step", "0.05"]),
+        ("leverage", &["--futures", "100", "--delta", "0.2"]),
+        ("compare", &["--futures", "600"]),
+    ];
+    for (case, (command, flags)) in cases.iter().enumerate() {
+        let dir = scratch.path().join(case.to_string());
+        let merged = sample_shard_merge(&dir, command, flags);
+        let direct = dir.join("direct");
+        let printed = ok(&[&[*command, EXPERIMENT, "-o", path(&direct)], *flags].concat());
+        // The experiment comes from the sweep's manifest; the interval flags from here.
+        let analysed = dir.join("analysed");
+        let from = ok(&[*command, "--from", path(&merged), "-o", path(&analysed)]);
+        assert_eq!(printed, from, "{command} {flags:?}: the summaries differ");
+        assert!(results(&direct) == results(&analysed), "{command} {flags:?}: the files differ");
+        let manifest = std::fs::read_to_string(analysed.join("manifest.json")).expect("manifest");
+        assert!(manifest.contains("\"sweep\": "), "{manifest}");
+    }
+}
+
+#[test]
+fn a_sampled_sweep_design_runs_as_the_sweep_with_its_flags() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let flags = ["--runs", "1500", "--sampler", "random", "--seed", "5", "--grid", "Hiring Delay=1,2"];
+    let design = scratch.path().join("design");
+    ok(&[&["sample", "sweep", EXPERIMENT, "-o", path(&design)], &flags[..]].concat());
+    let (by_design, by_flags) = (scratch.path().join("by-design"), scratch.path().join("by-flags"));
+    ok(&["sweep", EXPERIMENT, "--design", path(&design), "-o", path(&by_design)]);
+    ok(&[&["sweep", EXPERIMENT, "-o", path(&by_flags)], &flags[..]].concat());
+    assert!(results(&by_design) == results(&by_flags), "the design's sweep differs from the flags' sweep");
+    assert_eq!(files(&design)["experiments.csv"], files(&by_design)["experiments.csv"]);
+}
+
+#[test]
+fn designs_are_refused_where_they_do_not_fit() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
+    let design = dir.join("design");
+    ok(&["sample", "sensitivity", EXPERIMENT, "--method", "sobol", "--samples", "128", "-o", path(&design)]);
+    let shard = dir.join("shard");
+    ok(&["sweep", EXPERIMENT, "--design", path(&design), "--shard", "1/2", "-o", path(&shard)]);
+    let own = dir.join("own");
+    ok(&["sweep", EXPERIMENT, "--runs", "20", "-o", path(&own)]);
+    let whole = dir.join("whole");
+    ok(&["sweep", EXPERIMENT, "--design", path(&design), "-o", path(&whole)]);
+    let out = dir.join("out");
+    let out = path(&out);
+
+    // The runs must be a whole sweep of a design for this command.
+    assert!(refused(&["sensitivity", "--from", path(&shard), "-o", out], 1).contains("shard 1 of 2"));
+    assert!(refused(&["sensitivity", "--from", path(&own), "-o", out], 1).contains("own sample"));
+    assert!(refused(&["leverage", "--from", path(&whole), "-o", out], 1).contains("not for `fulcrum leverage`"));
+    // The design's flags come from the sweep.
+    refused(&["sensitivity", "--from", path(&whole), "--method", "morris", "-o", out], 2);
+    refused(&["sweep", EXPERIMENT, "--design", path(&design), "--runs", "5", "-o", out], 2);
+    refused(&["sample", "compare", EXPERIMENT, "--from", path(&whole), "-o", out], 2);
+    // Another experiment, or a design whose flags were edited, is not what was sampled.
+    let other = refused(&["sweep", "models/workforce/experiment.toml", "--design", path(&design), "-o", out], 1);
+    assert!(other.contains("not the one the design was sampled from"), "{other}");
+    let json = std::fs::read_to_string(design.join("design.json")).expect("design.json");
+    std::fs::write(design.join("design.json"), json.replace("\"128\"", "\"256\"")).expect("writable");
+    let edited = refused(&["sweep", EXPERIMENT, "--design", path(&design), "-o", out], 1);
+    assert!(edited.contains("different rows"), "{edited}");
+    std::fs::write(design.join("design.json"), "{").expect("writable");
+    assert!(refused(&["sweep", EXPERIMENT, "--design", path(&design), "-o", out], 1).contains("not a design.json"));
+    assert!(!Path::new(out).exists(), "nothing written");
+}
+
+#[test]
+fn slurm_merges_and_analyses_a_sampled_design() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let design = scratch.path().join("design");
+    ok(&["sample", "leverage", EXPERIMENT, "--futures", "100", "-o", path(&design)]);
+    let script = ok(&["slurm", EXPERIMENT, "--shards", "3", "--design", path(&design)]);
+    assert!(script.contains("--shard auto") && script.contains("--design '"), "{script}");
+    assert!(script.contains(" merge '") && script.contains(" leverage '"), "{script}");
+    assert!(script.contains("--from '") && script.contains("/analysis"), "{script}");
+}

@@ -12,7 +12,7 @@ source "$(dirname "$0")/timing.sh"
 seconds() {
     local start end
     start=$(date +%s%N)
-    "$fulcrum" "$@" -o "$scratch/out" >/dev/null 2>&1
+    "$fulcrum" "$@" -o "$scratch/out" --force >/dev/null 2>"$scratch/err" || { cat "$scratch/err" >&2; exit 1; }
     end=$(date +%s%N)
     awk -v ns=$((end - start)) 'BEGIN { printf "%.3f\n", ns / 1e9 }'
 }

@@ -93,7 +93,7 @@ fulcrum_single() {
 fulcrum_rate() {
     local experiment=$1 runs=$2 threads=$3 start end
     start=$EPOCHREALTIME
-    "$fulcrum" sweep "$experiment" -o "$scratch/sweep" --runs "$runs" --bands none --threads "$threads" 2>/dev/null
+    "$fulcrum" sweep "$experiment" -o "$scratch/sweep" --force --runs "$runs" --bands none --threads "$threads" 2>/dev/null
     end=$EPOCHREALTIME
     awk -v n="$runs" -v s="$start" -v e="$end" 'BEGIN { printf "%.6g\n", n / (e - s) }'
 }

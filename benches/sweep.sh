@@ -15,7 +15,9 @@ rate() {
     local experiment=$1 threads=$2 runs=$3
     local start end
     start=$(date +%s%N)
-    "$fulcrum" sweep "$experiment" -o "$scratch/out" --threads "$threads" 2>/dev/null
+    # --force: every figure reuses one scratch folder, whatever the experiment.
+    "$fulcrum" sweep "$experiment" -o "$scratch/out" --force --threads "$threads" 2>"$scratch/err" ||
+        { cat "$scratch/err" >&2; exit 1; }
     end=$(date +%s%N)
     awk -v runs="$runs" -v ns=$((end - start)) 'BEGIN { printf "%.0f\n", runs / (ns / 1e9) }'
 }

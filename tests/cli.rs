@@ -108,13 +108,13 @@ fn bad_flags_are_usage_errors_that_name_the_problem() {
 }
 
 #[test]
-fn flag_values_that_break_the_time_axis_are_model_errors() {
+fn flag_values_that_break_the_time_axis_are_command_line_errors() {
     let output = fulcrum(&["run", TEACUP, "--stop", "-5"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("E0302"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--stop/--dt/--save-step: the stop time (-5)"), "{}", stderr(&output));
     let output = fulcrum(&["run", TEACUP, "--save-step", "0.3"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("E0304"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("save_step (0.3) must be a whole multiple"), "{}", stderr(&output));
 }
 
 #[test]

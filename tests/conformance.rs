@@ -283,46 +283,22 @@ struct Expected {
     columns: Vec<(String, CanonicalName, Vec<Option<f64>>)>,
 }
 
-/// Reads `output.csv` or `output.tab` whatever its line endings, delimiter or encoding. A blank
-/// cell carries the value above it forward (Vensim writes constants once).
+/// Reads `output.csv` or `output.tab` (see `fulcrum_report::expected`), keeping the columns the
+/// suite compares.
 fn read_expected(path: &Path) -> Result<Expected, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        // One expected file is Latin-1; its bytes are its code points.
-        Err(error) => error.into_bytes().iter().map(|&b| char::from(b)).collect(),
-    };
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let header_line = text.lines().next().unwrap_or_default();
-    let delimiter = if header_line.contains('\t') { b'\t' } else { b',' };
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = records.next().ok_or("the expected output is empty")?.map_err(|e| e.to_string())?;
-    let names: Vec<String> = header.iter().map(|name| name.trim().to_owned()).collect();
-    let mut times = Vec::new();
-    let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
-    for record in records {
-        let record = record.map_err(|e| e.to_string())?;
-        let Some(time) = record.get(0).and_then(|t| t.trim().parse::<f64>().ok()) else { continue };
-        times.push(time);
-        for (column, cells) in values.iter_mut().enumerate().skip(1) {
-            let cell = record.get(column).map(str::trim).unwrap_or_default();
-            let value = if cell.is_empty() { cells.last().copied().flatten() } else { cell.parse::<f64>().ok() };
-            cells.push(value);
-        }
-    }
-    let columns = names
+    let read = fulcrum_report::expected::read(&fulcrum_report::expected::decode(bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let columns = read
+        .columns
         .into_iter()
-        .zip(values)
-        .skip(1)
-        .map(|(name, cells)| {
-            let canonical = CanonicalName::new(&name);
-            (name, canonical, cells)
+        .map(|column| {
+            let canonical = CanonicalName::new(&column.name);
+            (column.name, canonical, column.values)
         })
         .filter(|(_, canonical, _)| !IGNORED_COLUMNS.contains(&canonical.as_str()))
         .collect();
-    Ok(Expected { times, columns })
+    Ok(Expected { times: read.times, columns })
 }
 
 /// The suite's rule: a value passes if |expected| ≤ 3e-6 and |actual| ≤ 1e-6, or else if it is

@@ -5,10 +5,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod analysis;
+mod bad_inputs;
 mod cli;
 mod conformance;
 mod crate_graph;
-mod diagnostics;
+mod fuzz_regressions;
 mod models;
 mod sample;
 mod shards;

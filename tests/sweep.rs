@@ -1,5 +1,5 @@
 //! `fulcrum sweep` and `fulcrum run --experiment` as a user runs them: the files, their
-//! determinism across thread counts, grids and interventions, and experiment diagnostics.
+//! determinism across thread counts, grids and interventions.
 
 use std::fs;
 use std::path::Path;
@@ -184,30 +184,6 @@ fn a_sobol_sample_off_a_power_of_two_runs_with_a_warning() {
 }
 
 #[test]
-fn broken_experiments_get_located_diagnostics_before_any_run() {
-    let folder = root().join("tests").join("experiments");
-    let mut cases: Vec<_> = fs::read_dir(&folder)
-        .expect("tests/experiments exists")
-        .map(|entry| entry.expect("readable").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 8, "the experiment corpus has its cases");
-    let scratch = tempfile::tempdir().expect("temp dir");
-    for case in cases {
-        let name = case.file_stem().expect("name").to_string_lossy().into_owned();
-        let relative = format!("tests/experiments/{}", case.file_name().expect("name").to_string_lossy());
-        let out = scratch.path().join(&name);
-        let output = sweep(&[&relative, "-o", out.to_str().expect("utf-8")]);
-        assert_eq!(output.status.code(), Some(1), "{name} must be refused: {}", stderr(&output));
-        assert!(!out.exists(), "{name}: nothing is written for a broken experiment");
-        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, input_file => &case }, {
-            insta::assert_snapshot!(format!("experiment_{name}"), stderr(&output));
-        });
-    }
-}
-
-#[test]
 fn run_with_an_experiment_sets_lever_baselines_and_a_timed_intervention_over_them() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let experiment = scratch.path().join("levers.toml");
@@ -255,28 +231,35 @@ fn sketched_bands_over_many_blocks_are_the_same_bytes_on_one_thread_or_two() {
     assert!(manifest.contains("\"quantiles\": \"sketch"), "{manifest}");
 }
 
-#[test]
-fn a_sweep_where_every_run_fails_writes_empty_bands_and_says_so() {
-    let scratch = tempfile::tempdir().expect("temp dir");
-    let model = scratch.path().join("overflow.toml");
-    // g (1 + g)^100 overflows for every growth rate drawn.
+/// Sweeps `runs` futures of S' = g S from S = 1 over 100 steps, g uniform in `min..max`, into
+/// DIR/out.
+fn sweep_overflow(dir: &Path, runs: u64, min: f64, max: f64) -> (std::process::Output, std::path::PathBuf) {
     fs::write(
-        &model,
+        dir.join("overflow.toml"),
         "[sim]\nstart = 0\nstop = 100\ndt = 1\n\
          [[stock]]\nname = \"S\"\ninitial = 1\ninflows = [\"Growth\"]\n\
          [[flow]]\nname = \"Growth\"\nequation = \"S * g\"\n[[constant]]\nname = \"g\"\nvalue = 1\n",
     )
     .expect("written");
-    let experiment = scratch.path().join("overflow-experiment.toml");
+    let experiment = dir.join("overflow-experiment.toml");
     fs::write(
         &experiment,
-        "model = \"overflow.toml\"\n[sampling]\nruns = 40\n\
-         [[uncertain]]\nname = \"g\"\ndistribution = \"uniform\"\nmin = 3000\nmax = 4000\n\
-         [[outcome]]\nvariable = \"S\"\n",
+        format!(
+            "model = \"overflow.toml\"\n[sampling]\nruns = {runs}\n\
+             [[uncertain]]\nname = \"g\"\ndistribution = \"uniform\"\nmin = {min}\nmax = {max}\n\
+             [[outcome]]\nvariable = \"S\"\n"
+        ),
     )
     .expect("written");
-    let out = scratch.path().join("out");
-    let output = sweep(&[experiment.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
+    let out = dir.join("out");
+    (sweep(&[experiment.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]), out)
+}
+
+#[test]
+fn a_sweep_where_every_run_fails_writes_empty_bands_and_says_so() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    // g (1 + g)^100 overflows for every growth rate drawn.
+    let (output, out) = sweep_overflow(scratch.path(), 40, 3000.0, 4000.0);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("40 of 40 runs produced NaN or infinity"), "{}", stderr(&output));
     assert_eq!(csv(&out.join("failures.csv")).len(), 1 + 40);
@@ -284,6 +267,84 @@ fn a_sweep_where_every_run_fails_writes_empty_bands_and_says_so() {
     let last = bands.last().expect("rows");
     assert_eq!(last[2], "0", "no finished run at the end");
     assert!(last[3..].iter().all(|cell| cell.is_empty() || cell == "NaN"), "{last:?}");
+}
+
+#[test]
+fn runs_that_overflow_are_listed_with_their_inputs_while_the_others_complete() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    // S = (1 + g)^t and Growth = g S overflow by t = 100 for g past about 1,150.
+    let (output, out) = sweep_overflow(scratch.path(), 200, 0.0, 2400.0);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let experiments = csv(&out.join("experiments.csv"));
+    let outcomes = csv(&out.join("outcomes.csv"));
+    let failures = csv(&out.join("failures.csv"));
+    assert_eq!(failures[0], ["run", "variable", "time", "value", "g"]);
+    let failed: Vec<usize> = failures[1..].iter().map(|row| row[0].parse().expect("run id")).collect();
+    assert!(failed.len() > 50 && failed.len() < 150, "about half the runs overflow: {}", failed.len());
+    assert!(stderr(&output).contains(&format!("{} of 200 runs produced NaN or infinity", failed.len())));
+    // One threshold separates the failed runs from the finished ones.
+    let (mut lowest_failed, mut highest_finished) = (f64::INFINITY, 0.0f64);
+    for (run, row) in experiments[1..].iter().enumerate() {
+        let g: f64 = row[1].parse().expect("g");
+        let outcome = &outcomes[1 + run][1];
+        match failed.iter().position(|&f| f == run) {
+            Some(index) => {
+                let failure = &failures[1 + index];
+                assert_eq!(failure[4], row[1], "run {run}: failures.csv repeats its inputs");
+                assert!(outcome.is_empty(), "a failed run has no outcome");
+                let value: f64 = failure[3].parse().expect("value");
+                assert!(!value.is_finite(), "{failure:?}");
+                lowest_failed = lowest_failed.min(g);
+            }
+            None => {
+                assert!(outcome.parse::<f64>().expect("outcome").is_finite());
+                highest_finished = highest_finished.max(g);
+            }
+        }
+    }
+    assert!(highest_finished < lowest_failed, "{highest_finished} finished, {lowest_failed} failed");
+    assert!((1100.0..1250.0).contains(&lowest_failed), "{lowest_failed}");
+}
+
+#[test]
+fn a_sweep_too_big_for_the_disk_is_refused_before_it_starts() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("big");
+    let output = sweep(&[
+        "benches/experiments/teacup.toml",
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--runs",
+        "100000000",
+        "--save-runs",
+        "all",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("runs.csv: 100000000 runs × 241 saved times") && message.contains("--save-runs"),
+        "{message}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn an_output_directory_of_another_experiment_is_kept_unless_forced() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("out");
+    let out = out.to_str().expect("utf-8");
+    assert!(sweep(&[EXPERIMENT, "-o", out, "--runs", "10"]).status.success());
+    // The same experiment again may replace its own results.
+    assert!(sweep(&[EXPERIMENT, "-o", out, "--runs", "20"]).status.success());
+    let other = sweep(&["models/workforce/experiment.toml", "-o", out, "--runs", "10"]);
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(stderr(&other).contains("holds the results of another experiment"), "{}", stderr(&other));
+    let analysis = fulcrum(&["compare", "models/workforce/experiment.toml", "-o", out, "--futures", "20"]);
+    assert_eq!(analysis.status.code(), Some(2), "{}", stderr(&analysis));
+    let forced = sweep(&["models/workforce/experiment.toml", "-o", out, "--runs", "10", "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let manifest = fs::read_to_string(Path::new(out).join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("models/workforce/experiment.toml"), "{manifest}");
 }
 
 #[test]

@@ -57,6 +57,9 @@ pub struct AnalysisArgs {
     /// Seed instead of the experiment's.
     #[arg(long, conflicts_with = "from")]
     pub seed: Option<u64>,
+    /// Write into the output directory even if it holds another experiment's results.
+    #[arg(long)]
+    pub force: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
@@ -208,6 +211,9 @@ pub struct SampleSweepArgs {
     /// The directory to write experiments.csv and design.json into.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
+    /// Write into the output directory even if it holds another experiment's results.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub design: SweepDesignArgs,
 }
@@ -244,6 +250,9 @@ pub struct SweepArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Write into the output directory even if it holds another experiment's results.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sampled: SweepDesignArgs,
     /// Run the design `fulcrum sample` wrote in this directory (for the experiment given)
@@ -443,6 +452,9 @@ pub struct MergeArgs {
     /// The directory to write the whole sweep's files into.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
+    /// Write into the output directory even if it holds another experiment's results.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `fulcrum slurm`.

@@ -10,6 +10,7 @@
 //!   manifest), streamed to temporary files and renamed into place at the end.
 //! - [`charts`]: the analysis charts (tornado, Morris, indices, leverage, differences) as SVG
 //!   text, ready for [`write_atomically`].
+//! - [`expected`]: reads other tools' outputs (CSV or Vensim TAB) to compare runs against.
 
 use std::fs;
 use std::io::{self, Write};
@@ -19,6 +20,7 @@ use fulcrum_sim::Results;
 
 pub mod analysis;
 pub mod charts;
+pub mod expected;
 pub mod sweep;
 
 pub use sweep::{DesignManifest, Manifest, SampledDesign, SweepWriter};

@@ -3,7 +3,8 @@
 //! - `experiments.csv`: `run`, then one column per sampled input;
 //! - `outcomes.csv`: `run`, then one column per outcome (empty for a failed run, or for a
 //!   threshold never crossed);
-//! - `failures.csv`: `run,variable,time,value` for each run that produced NaN or infinity;
+//! - `failures.csv`: `run,variable,time,value` for each run that produced NaN or infinity (the
+//!   first variable that did, when and what), then the run's inputs as in experiments.csv;
 //! - `runs.csv` (when trajectories are kept): `run,time,variable,value`;
 //! - `bands.csv`: `variable,time,n,mean,sd,min,p05,p25,p50,p75,p95,max`;
 //! - `manifest.json`: what was run, with the SHA-256 of every other file.
@@ -493,7 +494,9 @@ impl SweepWriter {
             .header(std::iter::once("run").chain(outcomes.iter().copied()))
             .map_err(header_error(&outcome_file.path))?;
         let mut failures = PendingCsv::create(directory, "failures.csv")?;
-        failures.header(["run", "variable", "time", "value"]).map_err(header_error(&failures.path))?;
+        failures
+            .header(["run", "variable", "time", "value"].into_iter().chain(factors.iter().copied()))
+            .map_err(header_error(&failures.path))?;
         let runs = if kept.is_empty() {
             None
         } else {
@@ -581,7 +584,16 @@ impl Sink for SweepWriter {
                 crate::format_number(failure.time),
                 crate::format_number(failure.value),
             ];
-            self.failures.writer.write_record(&record).map_err(csv_to_io)?;
+            for field in &record {
+                self.failures.writer.write_field(field).map_err(csv_to_io)?;
+            }
+            // The run's inputs, so that a failure can be reproduced from this file alone.
+            let index = (run - block.first_run) as usize;
+            for position in 0..self.factors {
+                self.number(block.inputs[index * self.factors + position]);
+                self.failures.writer.write_field(&self.field).map_err(csv_to_io)?;
+            }
+            end_record(&mut self.failures.writer)?;
         }
         if let Some(runs) = &mut self.runs {
             let keep = self.kept.len();

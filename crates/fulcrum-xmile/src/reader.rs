@@ -13,8 +13,12 @@ use roxmltree::Node;
 use crate::document::Prepared;
 use crate::macros::Macros;
 
-/// Modules nested deeper than this are taken to be a cycle.
+/// Modules nested deeper than this are refused.
 const MAX_MODULE_DEPTH: usize = 32;
+
+/// Module instances a file may flatten into: models holding several modules of models that hold
+/// several more multiply, and past this the file is refused rather than read for ever.
+const MAX_MODULE_INSTANCES: usize = 10_000;
 
 pub(crate) struct Reader<'p> {
     prepared: &'p Prepared,
@@ -24,6 +28,10 @@ pub(crate) struct Reader<'p> {
     flows_non_negative: bool,
     /// Dimension name → its element names, for equations given by position.
     dimension_elements: HashMap<CanonicalName, Vec<String>>,
+    /// The models whose modules are being read, outermost first (a model inside itself is a cycle).
+    model_path: Vec<(CanonicalName, String)>,
+    /// Module instances flattened so far.
+    module_instances: usize,
 }
 
 impl<'p> Reader<'p> {
@@ -34,6 +42,8 @@ impl<'p> Reader<'p> {
             stocks_non_negative: false,
             flows_non_negative: false,
             dimension_elements: HashMap::new(),
+            model_path: Vec::new(),
+            module_instances: 0,
         }
     }
 
@@ -277,18 +287,41 @@ impl<'p> Reader<'p> {
             );
             return None;
         };
-        if depth >= MAX_MODULE_DEPTH {
+        let model_key = CanonicalName::new(model_name);
+        if let Some(start) = self.model_path.iter().position(|(outer, _)| *outer == model_key) {
+            let cycle: Vec<&str> =
+                self.model_path[start..].iter().map(|(_, written)| written.as_str()).chain([model_name]).collect();
             self.report(
                 Diagnostic::new(
                     Code::InvalidValue,
-                    format!("modules nest more than {MAX_MODULE_DEPTH} deep at `{name}`; do they contain each other?"),
+                    format!("module `{name}` makes the models contain each other: {}", cycle.join(" → ")),
                 )
                 .at(Some(span)),
             );
             return None;
         }
+        self.module_instances += 1;
+        if depth >= MAX_MODULE_DEPTH || self.module_instances > MAX_MODULE_INSTANCES {
+            // One report for the file, not one per instance refused.
+            if self.module_instances <= MAX_MODULE_INSTANCES + 1 {
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "modules nest more than {MAX_MODULE_DEPTH} deep or flatten into more than \
+                             {MAX_MODULE_INSTANCES} instances at `{name}`"
+                        ),
+                    )
+                    .at(Some(span)),
+                );
+            }
+            self.module_instances = MAX_MODULE_INSTANCES + 2;
+            return None;
+        }
         let inner_prefix = format!("{prefix}{name}.");
+        self.model_path.push((model_key, model_name.to_owned()));
         let mut variables = self.model(*submodel, &inner_prefix, submodels, depth + 1);
+        self.model_path.pop();
         for connect in elements(node, "connect") {
             let (Some(to), Some(from)) = (connect.attribute("to"), connect.attribute("from")) else {
                 self.report(

@@ -1,7 +1,7 @@
 //! What the analysis verbs (`sensitivity`, `leverage`, `compare`) share: reading the
 //! experiment, the worker pool, running a design with a progress bar, and the output folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fulcrum_explore::design::MAX_RUNS;
 use fulcrum_explore::{FactorKind, MEMORY_LIMIT, Outcome, SweepError, Table};
@@ -34,6 +34,9 @@ pub struct Analysis {
     pub files: Vec<String>,
     /// With `--from`, the sweep whose runs were read.
     pub sweep: Option<String>,
+    /// The output folder, and whether it may hold another experiment's results.
+    output: PathBuf,
+    force: bool,
 }
 
 impl Analysis {
@@ -85,6 +88,8 @@ impl Analysis {
             notes: Vec::new(),
             files: Vec::new(),
             sweep: None,
+            output: output.clone(),
+            force: common.force,
         })
     }
 
@@ -107,6 +112,10 @@ impl Analysis {
     /// time), with a progress bar; or, with `--from`, reads what a sweep of it measured.
     pub fn evaluate(&mut self, runs: &Runs, from: Option<&FromSweep>) -> Result<Evaluation, CliError> {
         let prepared = &self.prepared;
+        // Before anything runs: the output folder must be free for this experiment's results.
+        let read: Vec<&Path> = from.iter().map(|from| from.dir.as_path()).collect();
+        let digest = FileDigest::of("", prepared.text.as_bytes());
+        crate::commands::output::claim(&self.output, &digest.sha256, &read, self.force)?;
         let count = runs.count();
         let evaluation = match from {
             Some(from) => {

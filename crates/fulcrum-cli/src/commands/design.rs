@@ -145,10 +145,10 @@ pub fn sample(args: &SampleArgs) -> Result<(), CliError> {
         return Err(CliError::Usage("--from: `fulcrum sample` writes a design; it does not read one".to_owned()));
     }
     let output = output_of(command);
-    if output.exists() && !output.is_dir() {
-        return Err(CliError::Usage(format!("-o {}: not a directory", output.display())));
-    }
     let (prepared, runs) = plan(command)?;
+    let force =
+        analysis_args(command).map_or_else(|| matches!(command, SampleCommand::Sweep(a) if a.force), |a| a.force);
+    crate::commands::output::claim(output, &FileDigest::of("", prepared.text.as_bytes()).sha256, &[], force)?;
     let manifest = DesignManifest {
         tool: "fulcrum".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -280,6 +280,13 @@ fn recorded(
     output: &Path,
     origin: &Path,
 ) -> Result<SampleCommand, CliError> {
+    if !["sweep", "sensitivity", "leverage", "compare"].contains(&design.command.as_str()) {
+        return Err(CliError::Input(format!(
+            "{}: `{}` is not a command with a design (sweep, sensitivity, leverage, compare)",
+            origin.display(),
+            design.command
+        )));
+    }
     let mut argv: Vec<String> = vec!["fulcrum".into(), "sample".into(), design.command.clone()];
     argv.push(experiment.display().to_string());
     argv.extend(["-o".to_owned(), output.display().to_string()]);
@@ -321,7 +328,10 @@ fn check_same(
             prepared.experiment.model
         )));
     }
-    if runs.count() != design.runs || runs.sha256(&prepared.compiled) != design.experiments_sha256 {
+    if runs.count() != design.runs
+        || runs.parts != design.parts
+        || runs.sha256(&prepared.compiled) != design.experiments_sha256
+    {
         return Err(CliError::Input(format!(
             "{}: planning the design from its flags gives different rows from the ones sampled (was the \
              file edited, or written by another version of fulcrum than {}?); sample it again",
@@ -429,6 +439,22 @@ impl FromSweep {
             let axis = prepared.compiled.axis();
             let name = prepared.compiled.name(variable);
             evaluation.series = read_series(&self.dir.join("runs.csv"), name, &axis.save_times(), self.design.runs)?;
+        }
+        // Files that read well must still be the bytes the sweep wrote.
+        let mut files = vec!["outcomes.csv"];
+        files.extend(runs.series.map(|_| "runs.csv"));
+        for name in files {
+            let path = self.dir.join(name);
+            let recorded = self.manifest.files.iter().find(|file| file.path == name);
+            let actual = FileDigest::sha256_of_file(&path)
+                .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))?;
+            if recorded.is_none_or(|file| file.sha256 != actual) {
+                return Err(CliError::Input(format!(
+                    "{}: its SHA-256 is not the one {} records: the file was changed after the sweep",
+                    path.display(),
+                    origin.display()
+                )));
+            }
         }
         Ok(evaluation)
     }

@@ -8,6 +8,7 @@ use fulcrum_report::sweep::{FileDigest, Manifest, MergedBands, merge_shards};
 
 use crate::CliError;
 use crate::args::MergeArgs;
+use crate::commands::output;
 
 /// A shard's directory and its manifest.
 struct ShardDir {
@@ -20,10 +21,9 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     shards.sort_by_key(|shard| shard.manifest.runs);
     check_same_sweep(&shards)?;
     check_coverage(&shards)?;
+    let read: Vec<&Path> = shards.iter().map(|shard| shard.path.as_path()).collect();
+    output::claim(&args.output, &shards[0].manifest.experiment.sha256, &read, args.force)?;
     for shard in &shards {
-        if same_directory(&shard.path, &args.output) {
-            return Err(CliError::Usage(format!("-o {}: that is one of the shards", args.output.display())));
-        }
         check_digests(shard)?;
     }
 
@@ -139,11 +139,4 @@ fn check_digests(shard: &ShardDir) -> Result<(), CliError> {
         }
     }
     Ok(())
-}
-
-fn same_directory(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }

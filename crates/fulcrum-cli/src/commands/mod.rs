@@ -8,6 +8,7 @@ pub mod convert;
 pub mod design;
 pub mod leverage;
 pub mod merge;
+pub mod output;
 pub mod run;
 pub mod sensitivity;
 pub mod slurm;

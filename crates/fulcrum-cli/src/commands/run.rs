@@ -31,7 +31,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
         (None, Some(model)) => {
             let mut loaded = read_model(model)?;
-            apply_overrides(args, &mut loaded.model.sim);
+            apply_overrides(args, &mut loaded.model.sim)?;
             let resolved = resolve_loaded(&loaded)?;
             let compiled =
                 compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
@@ -76,7 +76,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
 }
 
 /// Simulation flags replace the model's specs; the file's positions no longer apply to them.
-fn apply_overrides(args: &RunArgs, sim: &mut fulcrum_model::SimSpecs) {
+/// Applies the time flags; a time axis they break is a command-line error naming them (the
+/// model's own values keep their spans, so their problems stay model diagnostics).
+fn apply_overrides(args: &RunArgs, sim: &mut fulcrum_model::SimSpecs) -> Result<(), CliError> {
     if let Some(method) = args.method {
         sim.method = method;
         sim.spans.method = None;
@@ -96,6 +98,12 @@ fn apply_overrides(args: &RunArgs, sim: &mut fulcrum_model::SimSpecs) {
     if let Some(save_step) = args.save_step {
         sim.save_step = Some(save_step);
         sim.spans.save_step = None;
+    }
+    let mut problems = fulcrum_model::Diagnostics::default();
+    fulcrum_model::resolve::check_sim_specs(sim, &mut problems);
+    match problems.0.iter().find(|problem| problem.span.is_none()) {
+        Some(problem) => Err(CliError::Usage(format!("--start/--stop/--dt/--save-step: {}", problem.message))),
+        None => Ok(()),
     }
 }
 

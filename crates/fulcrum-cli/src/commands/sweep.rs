@@ -14,13 +14,11 @@ use fulcrum_sim::VarId;
 use crate::CliError;
 use crate::args::{QuantileChoice, SampleCommand, SampleSweepArgs, SweepArgs};
 use crate::commands::design::{Rows, Sampled, plan, read_design};
+use crate::commands::output;
 use crate::commands::{Bar, variables_named};
 use crate::shard::shard_runs;
 
 pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
-    if args.output.exists() && !args.output.is_dir() {
-        return Err(CliError::Usage(format!("-o {}: not a directory", args.output.display())));
-    }
     let (prepared, planned, sampled) = match &args.design {
         Some(dir) => {
             let Sampled { design, prepared, runs } = read_design(dir, &args.experiment)?;
@@ -30,12 +28,16 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             let own = SampleSweepArgs {
                 experiment: args.experiment.clone(),
                 output: args.output.clone(),
+                force: args.force,
                 design: args.sampled.clone(),
             };
             let (prepared, runs) = plan(&SampleCommand::Sweep(own))?;
             (prepared, runs, None)
         }
     };
+    let read: Vec<&Path> = args.design.iter().map(PathBuf::as_path).collect();
+    let experiment_sha256 = FileDigest::of("", prepared.text.as_bytes()).sha256;
+    output::claim(&args.output, &experiment_sha256, &read, args.force)?;
     let compiled = &prepared.compiled;
     let plan = &prepared.plan;
     let bands = band_variables(args, compiled, plan)?;
@@ -80,6 +82,14 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     }
     let names = |ids: &[VarId]| ids.iter().map(|id| compiled.name(*id).to_owned()).collect::<Vec<String>>();
     let factor_names = planned.columns(compiled);
+    let (bytes, what) = file_sizes(
+        runs.end - runs.start,
+        compiled.axis().save_count() as u64,
+        &factor_names,
+        plan.outcomes.len(),
+        &names(&keep),
+    );
+    output::check_disk(&args.output, bytes, &what)?;
     let outcome_names: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
     let (band_names, keep_names) = (names(&bands), names(&keep));
 
@@ -241,6 +251,25 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// About how many bytes a sweep's files take, and what the bulk is (with the flags that lower
+/// it): each number is written as at most 20 characters, a run id as its digits.
+fn file_sizes(runs: u64, saves: u64, inputs: &[&str], outcomes: usize, kept: &[String]) -> (u64, String) {
+    let digits = runs.max(1).ilog10() as u64 + 1;
+    let rows = runs.saturating_mul(digits + 2 + 21 * (inputs.len() + outcomes) as u64);
+    let per_save: u64 = kept.iter().map(|name| digits + name.len() as u64 + 2 * 21 + 4).sum();
+    let trajectories = runs.saturating_mul(saves).saturating_mul(per_save);
+    let what = if kept.is_empty() {
+        format!("{runs} runs of inputs and outcomes; fewer runs with --runs, or --shard K/N on several machines")
+    } else {
+        format!(
+            "runs.csv: {runs} runs × {saves} saved times × {} variables; keep fewer with --save-runs, save less \
+             often with save_step in the experiment's [sim], or run fewer with --runs",
+            kept.len()
+        )
+    };
+    (rows.saturating_add(trajectories), what)
 }
 
 /// Where an unfinished sweep keeps its finished segments, inside its output directory.

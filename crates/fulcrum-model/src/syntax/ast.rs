@@ -333,64 +333,88 @@ pub fn format_number(value: f64) -> String {
 /// Prints the expression in the equation language with as few parentheses as keep its meaning.
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ExprKind::Number(value) => f.write_str(&format_number(*value)),
-            ExprKind::Name(name) => f.write_str(&equation_form(&name.written)),
-            ExprKind::Call { function, args, .. } => {
-                write!(f, "{}(", equation_form(&function.written))?;
-                for (index, arg) in args.iter().enumerate() {
-                    if index > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{arg}")?;
+        write_expr(f, self, true)
+    }
+}
+
+/// Writes `expr`. `last` says that nothing an operator could continue follows it (only the end, a
+/// `)`, `,`, `]`, THEN or ELSE), so that an IF there needs no parentheses: its ELSE branch ends
+/// where the text does. Parentheses that are not needed would nest the printed equation deeper
+/// than the one it was parsed from, past the parser's limit.
+fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, last: bool) -> fmt::Result {
+    let open_if = |operand: &Expr| last && matches!(operand.kind, ExprKind::If { .. });
+    match &expr.kind {
+        ExprKind::Number(value) => f.write_str(&format_number(*value)),
+        ExprKind::Name(name) => f.write_str(&equation_form(&name.written)),
+        ExprKind::Call { function, args, .. } => {
+            write!(f, "{}(", equation_form(&function.written))?;
+            for (index, arg) in args.iter().enumerate() {
+                if index > 0 {
+                    f.write_str(", ")?;
                 }
-                f.write_str(")")
+                write_expr(f, arg, true)?;
             }
-            ExprKind::Subscript { array, indices, .. } => {
-                write!(f, "{}[", equation_form(&array.written))?;
-                for (position, index) in indices.iter().enumerate() {
-                    if position > 0 {
-                        f.write_str(", ")?;
-                    }
-                    match index {
-                        Index::Expr(expr) => write!(f, "{expr}")?,
-                        Index::Wildcard { dimension: None, .. } => f.write_str("*")?,
-                        Index::Wildcard { dimension: Some(dimension), .. } => {
-                            write!(f, "*:{}", equation_form(&dimension.written))?
-                        }
+            f.write_str(")")
+        }
+        ExprKind::Subscript { array, indices, .. } => {
+            write!(f, "{}[", equation_form(&array.written))?;
+            for (position, index) in indices.iter().enumerate() {
+                if position > 0 {
+                    f.write_str(", ")?;
+                }
+                match index {
+                    Index::Expr(expr) => write_expr(f, expr, true)?,
+                    Index::Wildcard { dimension: None, .. } => f.write_str("*")?,
+                    Index::Wildcard { dimension: Some(dimension), .. } => {
+                        write!(f, "*:{}", equation_form(&dimension.written))?
                     }
                 }
-                f.write_str("]")
             }
-            ExprKind::Unary { op, operand } => {
-                f.write_str(match op {
-                    UnaryOp::Plus => "+",
-                    UnaryOp::Negate => "-",
-                    UnaryOp::Not => "NOT ",
-                })?;
-                // `- -x` and `-(-1)` must not print as `--x`, which reads as one token elsewhere.
-                let nested_sign = matches!(operand.kind, ExprKind::Unary { .. })
-                    || matches!(operand.kind, ExprKind::Number(v) if v.is_sign_negative());
-                write_operand(f, operand, operand.precedence() < precedence::UNARY || nested_sign)
+            f.write_str("]")
+        }
+        ExprKind::Unary { op, operand } => {
+            f.write_str(match op {
+                UnaryOp::Plus => "+",
+                UnaryOp::Negate => "-",
+                UnaryOp::Not => "NOT ",
+            })?;
+            // `- -x` and `- -1` must not print as `--x`, which reads as one token elsewhere. A
+            // space rather than parentheses, which would nest the equation twice as deep.
+            let nested_sign = matches!(operand.kind, ExprKind::Unary { .. })
+                || matches!(operand.kind, ExprKind::Number(v) if v.is_sign_negative());
+            if nested_sign && !matches!(op, UnaryOp::Not) {
+                f.write_str(" ")?;
             }
-            ExprKind::Binary { op, lhs, rhs } => {
-                let own = op.precedence();
-                let (lhs_parens, rhs_parens) = if op.is_right_associative() {
-                    (lhs.precedence() <= own, rhs.precedence() < own && rhs.precedence() != precedence::UNARY)
-                } else {
-                    (lhs.precedence() < own, rhs.precedence() <= own)
-                };
-                write_operand(f, lhs, lhs_parens)?;
-                write!(f, " {} ", op.symbol())?;
-                write_operand(f, rhs, rhs_parens)
-            }
-            ExprKind::If { condition, then_branch, else_branch } => {
-                write!(f, "IF {condition} THEN {then_branch} ELSE {else_branch}")
-            }
+            write_operand(f, operand, operand.precedence() < precedence::UNARY && !open_if(operand), last)
+        }
+        ExprKind::Binary { op, lhs, rhs } => {
+            let own = op.precedence();
+            let (lhs_parens, rhs_parens) = if op.is_right_associative() {
+                (lhs.precedence() <= own, rhs.precedence() < own && rhs.precedence() != precedence::UNARY)
+            } else {
+                (lhs.precedence() < own, rhs.precedence() <= own)
+            };
+            write_operand(f, lhs, lhs_parens, false)?;
+            write!(f, " {} ", op.symbol())?;
+            write_operand(f, rhs, rhs_parens && !open_if(rhs), last)
+        }
+        ExprKind::If { condition, then_branch, else_branch } => {
+            f.write_str("IF ")?;
+            write_expr(f, condition, true)?;
+            f.write_str(" THEN ")?;
+            write_expr(f, then_branch, true)?;
+            f.write_str(" ELSE ")?;
+            write_expr(f, else_branch, last)
         }
     }
 }
 
-fn write_operand(f: &mut fmt::Formatter<'_>, operand: &Expr, parenthesize: bool) -> fmt::Result {
-    if parenthesize { write!(f, "({operand})") } else { write!(f, "{operand}") }
+fn write_operand(f: &mut fmt::Formatter<'_>, operand: &Expr, parenthesize: bool, last: bool) -> fmt::Result {
+    if parenthesize {
+        f.write_str("(")?;
+        write_expr(f, operand, true)?;
+        f.write_str(")")
+    } else {
+        write_expr(f, operand, last)
+    }
 }

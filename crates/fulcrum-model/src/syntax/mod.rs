@@ -234,6 +234,25 @@ mod tests {
         assert!(parse(&vec!["a"; 200].join(" + ")).is_ok());
     }
 
+    #[test]
+    fn printed_deep_equations_parse_again() {
+        // Nested signs print as `- -x`: parentheses would nest them twice as deep (found by
+        // fuzzing).
+        let signs = format!("{}x", "+-".repeat(100));
+        // An IF that ends the equation needs no parentheses, however deep (also found by fuzzing).
+        let ifs = format!("{}x", "a + -IF c THEN 1 ELSE ".repeat(80));
+        for text in [signs, ifs] {
+            let printed = parse(&text).expect("parses").to_string();
+            assert_eq!(parse(&printed).expect("parses again").to_string(), printed);
+        }
+        let print = |text: &str| parse(text).expect("parses").to_string();
+        assert_eq!(print("x * (IF a THEN b ELSE c)"), "x * IF a THEN b ELSE c");
+        assert_eq!(print("x * (IF a THEN b ELSE c) + 1"), "x * (IF a THEN b ELSE c) + 1");
+        assert_eq!(print("-(IF a THEN b ELSE c) ^ 2"), "-(IF a THEN b ELSE c) ^ 2");
+        assert_eq!(print("MAX(IF a THEN b ELSE c, 0)"), "MAX(IF a THEN b ELSE c, 0)");
+        assert_eq!(print("- -x - (-(-1))"), "- -x - - -1");
+    }
+
     /// Random expressions in the language, printed by hand with plenty of parentheses.
     fn arbitrary_equation() -> impl Strategy<Value = String> {
         let leaf = prop_oneof![

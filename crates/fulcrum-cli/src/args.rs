@@ -72,7 +72,7 @@ pub struct IntervalArgs {
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=100_000))]
     pub resamples: u64,
     /// Confidence level of the intervals.
-    #[arg(long, default_value_t = 0.95, value_parser = parse_probability)]
+    #[arg(long, default_value_t = 0.95, value_parser = parse_probability, allow_hyphen_values = true)]
     pub confidence: f64,
 }
 
@@ -102,7 +102,7 @@ pub struct SensitivityArgs {
     #[arg(long, value_name = "POOL", conflicts_with = "from")]
     pub optimize: Option<usize>,
     /// One-at-a-time: the relative step of the elasticity.
-    #[arg(long, default_value_t = 0.01, value_parser = parse_fraction, conflicts_with = "from")]
+    #[arg(long, default_value_t = 0.01, value_parser = parse_fraction, allow_hyphen_values = true, conflicts_with = "from")]
     pub step: f64,
     /// Also analyze this variable at every saved time (how each parameter's influence rises
     /// and falls through the run).
@@ -153,7 +153,7 @@ pub struct LeverageArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "from")]
     pub futures: Option<u64>,
     /// The relative change of each lever (0.1 = ±10%).
-    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction, conflicts_with = "from")]
+    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction, allow_hyphen_values = true, conflicts_with = "from")]
     pub delta: f64,
     /// Skip the Sobol total-order cross-check (N(D+2) more runs).
     #[arg(long, conflicts_with = "from")]

@@ -116,6 +116,7 @@ fn report(error: &CliError) {
         }
         CliError::Usage(message) | CliError::Input(message) => eprintln!("error: {message}"),
         CliError::Simulation(error) => eprintln!("error: the run failed: {error}"),
-        CliError::Io(error) => eprintln!("error: {error:#}"),
+        // The errors' own messages already name their cause (`cannot write X: reason`).
+        CliError::Io(error) => eprintln!("error: {error}"),
     }
 }

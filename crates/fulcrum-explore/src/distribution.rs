@@ -127,7 +127,7 @@ impl Distribution {
                 }
                 let (min, max) = (*bounds)?;
                 if min >= max || min.is_nan() || max.is_nan() {
-                    return Some(format!("the truncation bounds must have min below max ({min}, {max})"));
+                    return Some(format!("is truncated to nothing: its min ({min}) must be below its max ({max})"));
                 }
                 let normal = standard_normal();
                 let mass = normal.cdf((max - mean) / sd) - normal.cdf((min - mean) / sd);

@@ -53,6 +53,10 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::R
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
+    if !directory.is_dir() {
+        let missing = format!("there is no directory {}", directory.display());
+        return Err(io_error(io::Error::new(io::ErrorKind::NotFound, missing)));
+    }
     let mut file = temporary_beside(path, &directory).map_err(io_error)?;
     {
         let mut buffered = io::BufWriter::new(file.as_file_mut());

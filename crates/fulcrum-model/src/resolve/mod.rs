@@ -222,6 +222,8 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
 /// Steps and save steps must tile the time range: dt > 0, stop > start, save step a whole number
 /// of dts.
 pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
+    // Short forms (1e-300, not three hundred digits).
+    let n = crate::syntax::format_number;
     let spans = &sim.spans;
     for (value, span, what) in [(sim.start, spans.start, "start"), (sim.stop, spans.stop, "stop")] {
         if !value.is_finite() {
@@ -232,7 +234,7 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
     }
     if !(sim.dt.is_finite() && sim.dt > 0.0) {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidTimeStep, format!("dt must be a positive number, not {}", sim.dt))
+            Diagnostic::new(Code::InvalidTimeStep, format!("dt must be a positive finite number, not {}", n(sim.dt)))
                 .at(spans.dt)
                 .with_help("a typical dt is a quarter or an eighth of the shortest time constant in the model"),
         );
@@ -243,7 +245,7 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidTimeRange,
-                    format!("the stop time ({}) must be after the start time ({})", sim.stop, sim.start),
+                    format!("the stop time ({}) must be after the start time ({})", n(sim.stop), n(sim.start)),
                 )
                 .at(spans.stop),
             );
@@ -251,7 +253,7 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidTimeStep,
-                    format!("dt ({}) is longer than the whole run ({} to {})", sim.dt, sim.start, sim.stop),
+                    format!("dt ({}) is longer than the whole run ({} to {})", n(sim.dt), n(sim.start), n(sim.stop)),
                 )
                 .at(spans.dt),
             );
@@ -259,7 +261,12 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidTimeStep,
-                    format!("dt ({}) makes more than {MAX_STEPS} steps from {} to {}", sim.dt, sim.start, sim.stop),
+                    format!(
+                        "dt ({}) makes more than {MAX_STEPS} steps from {} to {}",
+                        n(sim.dt),
+                        n(sim.start),
+                        n(sim.stop)
+                    ),
                 )
                 .at(spans.dt),
             );
@@ -272,7 +279,7 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidSaveStep,
-                    format!("save_step ({save_step}) must be a whole multiple of dt ({})", sim.dt),
+                    format!("save_step ({}) must be a whole multiple of dt ({})", n(save_step), n(sim.dt)),
                 )
                 .at(spans.save_step),
             );

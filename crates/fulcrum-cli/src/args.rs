@@ -65,6 +65,14 @@ pub struct AnalysisArgs {
     pub threads: Option<u16>,
 }
 
+impl AnalysisArgs {
+    /// With `--from`: the flags the design was sampled with, but the threads and the sweep
+    /// folder of this command line.
+    pub fn recorded_from(&self, recorded: &AnalysisArgs) -> AnalysisArgs {
+        AnalysisArgs { threads: self.threads, from: self.from.clone(), ..recorded.clone() }
+    }
+}
+
 /// How confidence intervals are computed.
 #[derive(clap::Args, Clone, Debug)]
 pub struct IntervalArgs {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use fulcrum_explore::experiment::{self, Experiment, Plan, Setting};
-use fulcrum_model::Diagnostics;
+use fulcrum_model::{Diagnostic, Diagnostics, Severity};
 use fulcrum_sim::{CompileOptions, CompiledModel, compile_with};
 
 use crate::CliError;
@@ -53,9 +53,29 @@ pub fn prepare(
         .collect();
     let compiled = compile_with(&resolved, &CompileOptions { changing_constants: changing })
         .map_err(|error| CliError::Input(format!("{}: {error}", model_path.display())))?;
-    let (plan, warnings) = experiment.plan(&compiled).map_err(|d| experiment_errors(path, &text, d))?;
+    let (plan, warnings) = experiment.plan(&compiled).map_err(|d| plan_errors(path, &text, &experiment, d))?;
     print_diagnostics(path, &text, &warnings.0);
     Ok(Prepared { path: path.to_owned(), text, experiment, model, compiled, plan })
+}
+
+/// A `--grid` axis has no place in the file: an error about one is a wrong command line.
+fn plan_errors(path: &Path, text: &str, experiment: &Experiment, diagnostics: Diagnostics) -> CliError {
+    let from_flag = |d: &&Diagnostic| {
+        d.span.is_none()
+            && d.severity() == Severity::Error
+            && experiment
+                .sampling
+                .grid
+                .iter()
+                .any(|axis| axis.span.is_none() && d.variable.as_ref() == Some(&axis.name))
+    };
+    match diagnostics.0.iter().find(from_flag) {
+        Some(problem) => {
+            let help = problem.help.as_ref().map(|help| format!(" ({help})")).unwrap_or_default();
+            CliError::Usage(format!("--grid: {}{help}", problem.message))
+        }
+        None => experiment_errors(path, text, diagnostics),
+    }
 }
 
 fn experiment_errors(path: &Path, text: &str, diagnostics: Diagnostics) -> CliError {

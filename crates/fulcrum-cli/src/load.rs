@@ -62,10 +62,14 @@ pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
     }
 }
 
+/// A file that cannot be read (exit 4), whatever the command wanted it for.
+pub fn cannot_read(path: &Path, error: impl std::fmt::Display) -> CliError {
+    CliError::Io(anyhow::anyhow!("cannot read {}: {error}", path.display()))
+}
+
 /// Reads a UTF-8 text file.
 pub fn read_text(path: &Path) -> Result<String, CliError> {
-    let bytes =
-        fs::read(path).map_err(|error| CliError::Io(anyhow::anyhow!("cannot read {}: {error}", path.display())))?;
+    let bytes = fs::read(path).map_err(|error| cannot_read(path, error))?;
     String::from_utf8(bytes).map_err(|error| {
         CliError::Input(format!(
             "{}: not UTF-8 text (invalid byte at offset {})",

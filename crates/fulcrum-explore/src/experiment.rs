@@ -924,6 +924,7 @@ impl Binder<'_> {
                     },
                 )
                 .at(span)
+                .on_variable(name)
                 .with_related(first, format!("{} here", other.describe())),
             );
             return None;
@@ -944,6 +945,7 @@ impl Binder<'_> {
                             format!("`{name}` is computed by the model, not a constant, so it cannot be set"),
                         )
                         .at(span)
+                        .on_variable(name)
                         .with_help("experiments vary constants: variables whose equation is a plain number"),
                     );
                     None
@@ -958,6 +960,7 @@ impl Binder<'_> {
                 self.report(
                     Diagnostic::new(Code::UnknownName, format!("the model has no constant `{name}`"))
                         .at(span)
+                        .on_variable(name)
                         .with_help(help),
                 );
                 None

@@ -237,18 +237,32 @@ impl Diagnostics {
 
     /// Combines what a file's reader found with what the resolver found. Where the reader has
     /// already reported an error in a variable, the resolver's findings that merely follow from it
-    /// (a missing or unreadable value, a broken table) are dropped.
+    /// (a missing or unreadable value, a broken table, anything inside the text the reader
+    /// flagged, such as a macro call it could not expand) are dropped.
     pub fn merge(reader: Diagnostics, resolver: Diagnostics) -> Diagnostics {
-        let flagged: Vec<String> =
-            reader.0.iter().filter(|d| d.severity() == Severity::Error).filter_map(|d| d.variable.clone()).collect();
+        let flagged: Vec<(&str, Option<Span>)> = reader
+            .0
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .filter_map(|d| Some((d.variable.as_deref()?, d.span)))
+            .collect();
         let follows_from_reader = |d: &Diagnostic| {
-            matches!(
-                d.code,
-                Code::InvalidValue | Code::MissingInitialValue | Code::MissingEquation | Code::InvalidGraphicalFunction
-            ) && d.variable.as_ref().is_some_and(|v| flagged.contains(v))
+            let Some(variable) = d.variable.as_deref() else { return false };
+            let mut reader_errors = flagged.iter().filter(|(v, _)| *v == variable).map(|(_, span)| span);
+            match d.code {
+                Code::InvalidValue
+                | Code::MissingInitialValue
+                | Code::MissingEquation
+                | Code::InvalidGraphicalFunction => reader_errors.next().is_some(),
+                _ => reader_errors.any(|outer| match (outer, d.span) {
+                    (Some(outer), Some(inner)) => outer.start <= inner.start && inner.end <= outer.end,
+                    _ => false,
+                }),
+            }
         };
+        let kept: Vec<Diagnostic> = resolver.0.into_iter().filter(|d| !follows_from_reader(d)).collect();
         let mut merged = reader;
-        merged.0.extend(resolver.0.into_iter().filter(|d| !follows_from_reader(d)));
+        merged.0.extend(kept);
         merged.sort();
         merged
     }

@@ -80,13 +80,13 @@ fn is_name_whitespace(c: char) -> bool {
 /// Unquoted identifiers are letters, digits, `_`, `$` and non-ASCII characters, not starting with a
 /// digit or `$`; everything else (spaces included) needs quotes.
 pub fn needs_quotes(written: &str) -> bool {
+    // Exactly what the lexer reads as one identifier.
     let mut chars = written.chars();
     let Some(first) = chars.next() else {
         return true;
     };
-    let starts_well = first.is_alphabetic() || first == '_' || !first.is_ascii();
-    !starts_well
-        || !chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$' || !c.is_ascii())
+    !crate::syntax::is_ident_start(first)
+        || !chars.all(crate::syntax::is_ident_continue)
         || crate::syntax::is_keyword(written)
 }
 
@@ -146,5 +146,7 @@ mod tests {
         assert_eq!(equation_form("a-b"), "\"a-b\"");
         assert_eq!(equation_form("if"), "\"if\"");
         assert_eq!(equation_form("say \"hi\""), "\"say \\\"hi\\\"\"");
+        // A space other than the two that become underscores is not part of a bare name.
+        assert_eq!(equation_form("a\u{2000}b"), "\"a\u{2000}b\"");
     }
 }

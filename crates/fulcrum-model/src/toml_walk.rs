@@ -111,7 +111,20 @@ impl<'a> Walker<'a> {
     pub fn number_value(&mut self, value: &Value<'_>, context: &str, key: &str) -> Option<f64> {
         let span = span_of(value);
         let number = match value.get_ref() {
-            DeValue::Integer(integer) => i64::from_str_radix(integer.as_str(), integer.radix()).ok().map(|i| i as f64),
+            DeValue::Integer(integer) => match i64::from_str_radix(integer.as_str(), integer.radix()) {
+                Ok(integer) => Some(integer as f64),
+                Err(_) => {
+                    // TOML integers are 64-bit; a float of the same digits reads.
+                    let hint = match integer.radix() {
+                        10 => format!(" (`{}.0`)", integer.as_str()),
+                        _ => String::new(),
+                    };
+                    let message =
+                        format!("{context}: `{key}` is an integer past TOML's 64-bit range; write it as a float{hint}");
+                    self.report(Diagnostic::new(Code::InvalidValue, message).at(Some(span)));
+                    return None;
+                }
+            },
             DeValue::Float(float) => float.as_str().parse::<f64>().ok(),
             _ => {
                 self.wrong_type(context, key, "a number", span);

@@ -461,6 +461,27 @@ impl<'m> Compiler<'m> {
                 self.release(a);
                 self.release(b);
             }
+            Expr::Chain(first, rest) => {
+                // The running value lives in one temporary; only the last link writes `dst`,
+                // which the operands may read.
+                let mut value = self.emit(first, phase);
+                for (position, (op, operand)) in rest.iter().enumerate() {
+                    let b = self.emit(operand, phase);
+                    let last = position + 1 == rest.len();
+                    let out = match (last, value.temporary) {
+                        (true, _) => dst,
+                        (false, true) => value.slot,
+                        (false, false) => self.temporary(),
+                    };
+                    self.program(phase).push(Op::Binary { kind: binary_kind(*op), dst: out, a: value.slot, b: b.slot });
+                    self.release(b);
+                    if last {
+                        self.release(value);
+                    } else {
+                        value = Operand { slot: out, temporary: true };
+                    }
+                }
+            }
             Expr::If(condition, then_branch, else_branch) => {
                 let cond = self.emit(condition, phase);
                 let a = self.emit(then_branch, phase);

@@ -104,6 +104,12 @@ impl Macros {
                 changed |= self.substitute(lhs, depth)?;
                 changed |= self.substitute(rhs, depth)?;
             }
+            ExprKind::Chain { first, rest } => {
+                changed |= self.substitute(first, depth)?;
+                for (_, operand) in rest {
+                    changed |= self.substitute(operand, depth)?;
+                }
+            }
             ExprKind::If { condition, then_branch, else_branch } => {
                 for part in [condition, then_branch, else_branch] {
                     changed |= self.substitute(part, depth)?;
@@ -171,6 +177,10 @@ fn replace_parameters(expr: &mut Expr, parameters: &[CanonicalName], args: &[Exp
         ExprKind::Binary { lhs, rhs, .. } => {
             replace_parameters(lhs, parameters, args);
             replace_parameters(rhs, parameters, args);
+        }
+        ExprKind::Chain { first, rest } => {
+            replace_parameters(first, parameters, args);
+            rest.iter_mut().for_each(|(_, operand)| replace_parameters(operand, parameters, args));
         }
         ExprKind::If { condition, then_branch, else_branch } => {
             for part in [condition, then_branch, else_branch] {

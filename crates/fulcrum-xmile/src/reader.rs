@@ -366,6 +366,17 @@ impl<'p> Reader<'p> {
         let name_span = self.prepared.span(name_attribute.range_value());
         let mut variable = Variable::new(name, VariableKind::Auxiliary);
         variable.span = Some(name_span);
+        // A variable written inside another would otherwise vanish without a word.
+        for inner in node.children().filter(|c| matches!(c.tag_name().name(), "stock" | "flow" | "aux" | "module")) {
+            let message = format!(
+                "<{}> `{}` is written inside <{}> `{}`; variables sit side by side in <variables>",
+                inner.tag_name().name(),
+                inner.attribute("name").unwrap_or_default(),
+                node.tag_name().name(),
+                variable.name
+            );
+            self.report(Diagnostic::new(Code::InvalidValue, message).at(Some(self.span(inner))));
+        }
         variable.doc = child_text(node, "doc").map(|doc| doc.trim().to_owned()).filter(|doc| !doc.is_empty());
         variable.units = child_text(node, "units").map(|units| units.trim().to_owned()).filter(|u| !u.is_empty());
         if let Some(dimensions) = child(node, "dimensions") {
@@ -526,9 +537,20 @@ impl<'p> Reader<'p> {
         let x = match (child(node, "xpts"), child(node, "xscale")) {
             (Some(points), _) => self.points(points),
             (None, Some(scale)) => {
-                let bound = |name: &str| scale.attribute(name).and_then(|v| v.trim().parse::<f64>().ok());
+                let bound = |name: &str| {
+                    let text = scale.attribute(name).unwrap_or_default().trim();
+                    (text, text.parse::<f64>().ok())
+                };
                 match (bound("min"), bound("max")) {
-                    (Some(min), Some(max)) => GraphicalFunction::from_scale(kind, min, max, y.clone()).x,
+                    ((_, Some(min)), (_, Some(max))) if min.is_finite() && max.is_finite() => {
+                        GraphicalFunction::from_scale(kind, min, max, y.clone()).x
+                    }
+                    ((min_text, Some(min)), (max_text, Some(_))) => {
+                        let (name, text) = if min.is_finite() { ("max", max_text) } else { ("min", min_text) };
+                        let message = format!("<xscale> `{name}` must be a finite number, not `{text}`");
+                        self.report(Diagnostic::new(Code::NonFiniteNumber, message).at(Some(self.span(scale))));
+                        Vec::new()
+                    }
                     _ => {
                         self.report(
                             Diagnostic::new(Code::InvalidValue, "<xscale> needs numeric `min` and `max`")
@@ -550,7 +572,17 @@ impl<'p> Reader<'p> {
         let mut points = Vec::new();
         for part in text.split(separator).map(str::trim).filter(|p| !p.is_empty()) {
             match part.parse::<f64>() {
-                Ok(value) => points.push(value),
+                Ok(value) if value.is_finite() => points.push(value),
+                Ok(value) => {
+                    self.report(
+                        Diagnostic::new(
+                            Code::NonFiniteNumber,
+                            format!("`{part}` in a graphical function is not a finite number"),
+                        )
+                        .at(Some(self.span(node))),
+                    );
+                    points.push(value);
+                }
                 Err(_) => {
                     self.report(
                         Diagnostic::new(

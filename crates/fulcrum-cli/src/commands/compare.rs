@@ -6,7 +6,7 @@ use fulcrum_report::analysis::{cell, optional_cell};
 use fulcrum_sensitivity::compare::compare as compare_options;
 
 use crate::CliError;
-use crate::args::{AnalysisArgs, CompareArgs, SampleCommand};
+use crate::args::{CompareArgs, SampleCommand};
 use crate::commands::analysis::{Analysis, slug};
 use crate::commands::design::{FromSweep, Rows, Runs};
 use crate::commands::{Short, short};
@@ -104,12 +104,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let from = FromSweep::open(&args.common, "compare")?;
     let args = &match &from {
         Some(FromSweep { command: SampleCommand::Compare(recorded), .. }) => {
-            let common = AnalysisArgs {
-                threads: args.common.threads,
-                from: args.common.from.clone(),
-                ..recorded.common.clone()
-            };
-            CompareArgs { common, ..recorded.clone() }
+            CompareArgs { common: args.common.recorded_from(&recorded.common), ..recorded.clone() }
         }
         _ => args.clone(),
     };

@@ -25,6 +25,7 @@ use crate::args::{AnalysisArgs, Cli, Command, SampleArgs, SampleCommand, SampleS
 use crate::commands::analysis::Analysis;
 use crate::commands::{compare, leverage, sensitivity};
 use crate::experiment::{Prepared, prepare};
+use crate::load::cannot_read;
 
 /// The rows of a design and what every run gets.
 pub struct Runs {
@@ -352,10 +353,9 @@ pub struct Sampled {
 /// Reads `dir/design.json`, plans its design for `experiment` again and checks it.
 pub fn read_design(dir: &Path, experiment: &Path) -> Result<Sampled, CliError> {
     let path = dir.join("design.json");
-    let text = std::fs::read_to_string(&path).map_err(|error| {
-        CliError::Input(format!("{}: cannot read: {error} (write a design with `fulcrum sample`)", path.display()))
-    })?;
-    let manifest: DesignManifest = serde_json::from_str(&text)
+    let bytes = std::fs::read(&path)
+        .map_err(|error| cannot_read(&path, format!("{error} (write a design with `fulcrum sample`)")))?;
+    let manifest: DesignManifest = serde_json::from_slice(&bytes)
         .map_err(|error| CliError::Input(format!("{}: not a design.json: {error}", path.display())))?;
     if manifest.tool != "fulcrum" {
         return Err(CliError::Input(format!("{}: not written by fulcrum", path.display())));
@@ -383,10 +383,12 @@ impl FromSweep {
     /// design, and the design's flags for the experiment given (or the one it recorded).
     pub fn open(common: &AnalysisArgs, command: &str) -> Result<Option<FromSweep>, CliError> {
         let Some(dir) = &common.from else { return Ok(None) };
+        if !dir.is_dir() {
+            return Err(cannot_read(dir, "no such folder (--from takes the folder a sweep wrote)"));
+        }
         let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))?;
-        let manifest: Manifest = serde_json::from_str(&text)
+        let bytes = std::fs::read(&path).map_err(|error| cannot_read(&path, error))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes)
             .map_err(|error| CliError::Input(format!("{}: not a sweep's manifest: {error}", path.display())))?;
         let Some(design) = manifest.design.clone() else {
             return Err(CliError::Input(format!(
@@ -446,8 +448,7 @@ impl FromSweep {
         for name in files {
             let path = self.dir.join(name);
             let recorded = self.manifest.files.iter().find(|file| file.path == name);
-            let actual = FileDigest::sha256_of_file(&path)
-                .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))?;
+            let actual = FileDigest::sha256_of_file(&path).map_err(|error| cannot_read(&path, error))?;
             if recorded.is_none_or(|file| file.sha256 != actual) {
                 return Err(CliError::Input(format!(
                     "{}: its SHA-256 is not the one {} records: the file was changed after the sweep",
@@ -466,10 +467,7 @@ fn at(path: &Path, record: &csv::StringRecord) -> String {
 }
 
 fn open_csv(path: &Path) -> Result<csv::Reader<std::fs::File>, CliError> {
-    csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))
+    csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|error| cannot_read(path, error))
 }
 
 fn csv_error(path: &Path, error: csv::Error) -> CliError {

@@ -9,7 +9,7 @@ use fulcrum_sensitivity::parameters::{Groups, Parameter, parameters};
 use fulcrum_sensitivity::sobol;
 
 use crate::CliError;
-use crate::args::{AnalysisArgs, LeverageArgs, SampleCommand};
+use crate::args::{LeverageArgs, SampleCommand};
 use crate::commands::Short;
 use crate::commands::analysis::{Analysis, physical_table};
 use crate::commands::design::{FromSweep, Rows, Runs};
@@ -140,14 +140,11 @@ pub fn plan(args: &LeverageArgs, analysis: &Analysis) -> Result<LeveragePlan, Cl
 pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     let from = FromSweep::open(&args.common, "leverage")?;
     let args = &match &from {
-        Some(FromSweep { command: SampleCommand::Leverage(recorded), .. }) => {
-            let common = AnalysisArgs {
-                threads: args.common.threads,
-                from: args.common.from.clone(),
-                ..recorded.common.clone()
-            };
-            LeverageArgs { common, intervals: args.intervals.clone(), ..recorded.clone() }
-        }
+        Some(FromSweep { command: SampleCommand::Leverage(recorded), .. }) => LeverageArgs {
+            common: args.common.recorded_from(&recorded.common),
+            intervals: args.intervals.clone(),
+            ..recorded.clone()
+        },
         _ => args.clone(),
     };
     let common = &args.common;

@@ -9,6 +9,7 @@ use fulcrum_report::sweep::{FileDigest, Manifest, MergedBands, merge_shards};
 use crate::CliError;
 use crate::args::MergeArgs;
 use crate::commands::output;
+use crate::load::cannot_read;
 
 /// A shard's directory and its manifest.
 struct ShardDir {
@@ -30,8 +31,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     let mut parts: Option<BandParts> = None;
     for shard in &shards {
         let path = shard.path.join("bands.parts");
-        let bytes = std::fs::read(&path)
-            .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))?;
+        let bytes = std::fs::read(&path).map_err(|error| cannot_read(&path, error))?;
         let next = BandParts::read(&bytes).map_err(|error| CliError::Input(format!("{}: {error}", path.display())))?;
         match parts.as_mut() {
             None => parts = Some(next),
@@ -129,8 +129,7 @@ fn check_coverage(shards: &[ShardDir]) -> Result<(), CliError> {
 fn check_digests(shard: &ShardDir) -> Result<(), CliError> {
     for file in &shard.manifest.files {
         let path = shard.path.join(&file.path);
-        let found = FileDigest::sha256_of_file(&path)
-            .map_err(|error| CliError::Input(format!("{}: cannot read: {error}", path.display())))?;
+        let found = FileDigest::sha256_of_file(&path).map_err(|error| cannot_read(&path, error))?;
         if found != file.sha256 {
             return Err(CliError::Input(format!(
                 "{}: its bytes differ from those the shard's manifest records (changed or copied incompletely)",

@@ -9,7 +9,7 @@ use fulcrum_sensitivity::parameters::{Groups, Parameter, parameters};
 use fulcrum_sensitivity::{morris, oat, regression, sobol};
 
 use crate::CliError;
-use crate::args::{AnalysisArgs, SampleCommand, SensitivityArgs, SensitivityMethod};
+use crate::args::{SampleCommand, SensitivityArgs, SensitivityMethod};
 use crate::commands::Short;
 use crate::commands::analysis::{Analysis, physical_table, slug, table};
 use crate::commands::design::{FromSweep, Rows, Runs};
@@ -155,14 +155,11 @@ pub fn plan(args: &SensitivityArgs, analysis: &Analysis) -> Result<SensitivityPl
 pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     let from = FromSweep::open(&args.common, "sensitivity")?;
     let args = &match &from {
-        Some(FromSweep { command: SampleCommand::Sensitivity(recorded), .. }) => {
-            let common = AnalysisArgs {
-                threads: args.common.threads,
-                from: args.common.from.clone(),
-                ..recorded.common.clone()
-            };
-            SensitivityArgs { common, intervals: args.intervals.clone(), ..recorded.clone() }
-        }
+        Some(FromSweep { command: SampleCommand::Sensitivity(recorded), .. }) => SensitivityArgs {
+            common: args.common.recorded_from(&recorded.common),
+            intervals: args.intervals.clone(),
+            ..recorded.clone()
+        },
         _ => args.clone(),
     };
     let common = &args.common;

@@ -16,6 +16,7 @@ use crate::args::{QuantileChoice, SampleCommand, SampleSweepArgs, SweepArgs};
 use crate::commands::design::{Rows, Sampled, plan, read_design};
 use crate::commands::output;
 use crate::commands::{Bar, variables_named};
+use crate::load::cannot_read;
 use crate::shard::shard_runs;
 
 pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
@@ -295,8 +296,7 @@ fn finished_segments(partial: &Path, manifest: &Manifest, resume: bool) -> Resul
         }
         return Ok(Vec::new());
     }
-    let entries = std::fs::read_dir(partial)
-        .map_err(|error| CliError::Io(anyhow::anyhow!("cannot read {}: {error}", partial.display())))?;
+    let entries = std::fs::read_dir(partial).map_err(|error| cannot_read(partial, error))?;
     let mut segments = Vec::new();
     let mut unfinished = Vec::new();
     for entry in entries {

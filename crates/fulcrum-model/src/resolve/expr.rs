@@ -53,6 +53,9 @@ pub enum Expr {
     Unary(UnaryOp, Box<Expr>),
     /// An infix operator.
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// Operators applied left to right, `((a op₁ b) op₂ c) …`: a long sum kept flat, so that
+    /// walking it takes one level of recursion however many terms it has.
+    Chain(Box<Expr>, Vec<(BinaryOp, Expr)>),
     /// `IF c THEN a ELSE b`.
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// A pure function of its arguments (and of time, for the test inputs).
@@ -147,6 +150,17 @@ impl Distribution {
 }
 
 impl Expr {
+    /// `self op rhs`, as one more link when `self` is a chain.
+    pub fn then(self, op: BinaryOp, rhs: Expr) -> Expr {
+        match self {
+            Expr::Chain(first, mut rest) => {
+                rest.push((op, rhs));
+                Expr::Chain(first, rest)
+            }
+            first => Expr::Chain(Box::new(first), vec![(op, rhs)]),
+        }
+    }
+
     /// Calls `visit` on this expression and every expression inside it.
     pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
         visit(self);
@@ -155,6 +169,10 @@ impl Expr {
             Expr::Binary(_, lhs, rhs) => {
                 lhs.walk(visit);
                 rhs.walk(visit);
+            }
+            Expr::Chain(first, rest) => {
+                first.walk(visit);
+                rest.iter().for_each(|(_, operand)| operand.walk(visit));
             }
             Expr::If(condition, then_branch, else_branch) => {
                 condition.walk(visit);

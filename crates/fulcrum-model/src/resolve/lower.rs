@@ -524,6 +524,19 @@ impl<'m, 'd> Lowering<'m, 'd> {
                     _ => Expr::Binary(*op, Box::new(lhs), Box::new(rhs)),
                 })
             }
+            ExprKind::Chain { first, rest } => {
+                // Every operand is lowered, so that each one's problems are reported.
+                let first = self.lower(site, first);
+                let operands: Vec<Option<Expr>> = rest.iter().map(|(_, operand)| self.lower(site, operand)).collect();
+                let mut value = first?;
+                for ((op, _), operand) in rest.iter().zip(operands) {
+                    value = match (op, self.model.dialect) {
+                        (BinaryOp::Mod, Dialect::Vensim) => Expr::Apply(Function::Remainder, vec![value, operand?]),
+                        _ => value.then(*op, operand?),
+                    };
+                }
+                Some(value)
+            }
             ExprKind::If { condition, then_branch, else_branch } => {
                 let condition = self.lower(site, condition);
                 let then_branch = self.lower(site, then_branch);
@@ -994,6 +1007,10 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.collect_wildcards(site, lhs, groups);
                 self.collect_wildcards(site, rhs, groups);
             }
+            ExprKind::Chain { first, rest } => {
+                self.collect_wildcards(site, first, groups);
+                rest.iter().for_each(|(_, operand)| self.collect_wildcards(site, operand, groups));
+            }
             ExprKind::If { condition, then_branch, else_branch } => {
                 for part in [condition, then_branch, else_branch] {
                     self.collect_wildcards(site, part, groups);
@@ -1244,15 +1261,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
             },
             ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(-at(operand)?),
             ExprKind::Unary { op: UnaryOp::Plus, operand } => at(operand),
-            ExprKind::Binary { op, lhs, rhs } => {
-                let (lhs, rhs) = (at(lhs)?, at(rhs)?);
-                match op {
-                    BinaryOp::Add => Some(lhs + rhs),
-                    BinaryOp::Sub => Some(lhs - rhs),
-                    BinaryOp::Mul => Some(lhs * rhs),
-                    BinaryOp::Div => Some(lhs / rhs),
-                    _ => None,
-                }
+            ExprKind::Binary { op, lhs, rhs } => arithmetic(at(lhs)?, *op, at(rhs)?),
+            ExprKind::Chain { first, rest } => {
+                rest.iter().try_fold(at(first)?, |value, (op, operand)| arithmetic(value, *op, at(operand)?))
             }
             ExprKind::Call { function, args, .. } => {
                 let values: Option<Vec<f64>> = args.iter().map(at).collect();
@@ -1330,6 +1341,17 @@ fn nullary(builtin: Builtin) -> Expr {
         Builtin::StopTime => Expr::StopTime,
         Builtin::Pi => Expr::Const(std::f64::consts::PI),
         _ => Expr::Const(f64::INFINITY),
+    }
+}
+
+/// The four arithmetic operators on start values; `None` for the others.
+fn arithmetic(lhs: f64, op: BinaryOp, rhs: f64) -> Option<f64> {
+    match op {
+        BinaryOp::Add => Some(lhs + rhs),
+        BinaryOp::Sub => Some(lhs - rhs),
+        BinaryOp::Mul => Some(lhs * rhs),
+        BinaryOp::Div => Some(lhs / rhs),
+        _ => None,
     }
 }
 

@@ -232,13 +232,13 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
             );
         }
     }
-    if !(sim.dt.is_finite() && sim.dt > 0.0) {
+    let dt_usable = sim.dt.is_finite() && sim.dt > 0.0;
+    if !dt_usable {
         diagnostics.push(
             Diagnostic::new(Code::InvalidTimeStep, format!("dt must be a positive finite number, not {}", n(sim.dt)))
                 .at(spans.dt)
                 .with_help("a typical dt is a quarter or an eighth of the shortest time constant in the model"),
         );
-        return;
     }
     if sim.start.is_finite() && sim.stop.is_finite() {
         if sim.stop <= sim.start {
@@ -249,7 +249,7 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
                 )
                 .at(spans.stop),
             );
-        } else if sim.dt > sim.stop - sim.start {
+        } else if dt_usable && sim.dt > sim.stop - sim.start {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidTimeStep,
@@ -257,7 +257,7 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
                 )
                 .at(spans.dt),
             );
-        } else if (sim.stop - sim.start) / sim.dt > MAX_STEPS {
+        } else if dt_usable && (sim.stop - sim.start) / sim.dt > MAX_STEPS {
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidTimeStep,
@@ -272,7 +272,9 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
             );
         }
     }
-    if let Some(save_step) = sim.save_step {
+    if let Some(save_step) = sim.save_step
+        && dt_usable
+    {
         let ratio = save_step / sim.dt;
         let whole = ratio.round();
         if !(save_step.is_finite() && whole >= 1.0 && (ratio - whole).abs() <= 1e-6 * whole) {

@@ -6,7 +6,7 @@
 //! it. Orders are topological, ties broken by id, so they never depend on hashing.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 
 use super::ResolvedKind;
 use super::expr::{Expr, VarId};
@@ -285,6 +285,9 @@ pub(super) fn user_of(lowered: &Lowered, node: usize) -> usize {
     lowered.variables[node].owner.map_or(node, VarId::index)
 }
 
+/// How many of a loop's variables its diagnostic names and marks.
+const LOOP_NAMES_SHOWN: usize = 12;
+
 fn loop_diagnostic(model: &Model, lowered: &Lowered, graph: &Graph, component: &[usize], code: Code) -> Diagnostic {
     let mut path: Vec<usize> =
         graph.cycle_through(component[0], component).iter().map(|&n| user_of(lowered, n)).collect();
@@ -293,11 +296,24 @@ fn loop_diagnostic(model: &Model, lowered: &Lowered, graph: &Graph, component: &
         path.push(path[0]);
     }
     let name = |index: usize| format!("`{}`", model.variables[index].name);
-    let cycle: Vec<String> = path.iter().map(|&index| name(index)).collect();
+    // A loop of thousands of variables is named by its first few (a label for each would make
+    // the report as slow to draw as it is long to read).
+    // (The path ends where it starts.)
+    let mut cycle: Vec<String> = path.iter().map(|&index| name(index)).collect();
+    if path.len() > LOOP_NAMES_SHOWN + 1 {
+        let hidden = path.len() - 1 - LOOP_NAMES_SHOWN;
+        cycle.splice(LOOP_NAMES_SHOWN..path.len() - 1, [format!("… ({hidden} more) …")]);
+    }
     let mut members: Vec<usize> = component.iter().map(|&n| user_of(lowered, n)).collect();
     members.sort_unstable();
     members.dedup();
-    let others: Vec<String> = members.iter().filter(|m| !path.contains(m)).map(|&m| name(m)).collect();
+    let on_path: HashSet<usize> = path.iter().copied().collect();
+    let mut others: Vec<String> =
+        members.iter().filter(|m| !on_path.contains(m)).take(LOOP_NAMES_SHOWN).map(|&m| name(m)).collect();
+    let unnamed = members.len().saturating_sub(on_path.len() + others.len());
+    if unnamed > 0 {
+        others.push(format!("{unnamed} more"));
+    }
     let (what, help) = match code {
         Code::AlgebraicLoop => (
             "algebraic loop",
@@ -317,7 +333,7 @@ fn loop_diagnostic(model: &Model, lowered: &Lowered, graph: &Graph, component: &
     let first = members.iter().copied().min_by_key(|&m| span_of(m).map_or(u32::MAX, |s| s.start)).unwrap_or(path[0]);
     let mut diagnostic =
         Diagnostic::new(code, message).at(span_of(first)).on_variable(&model.variables[first].name).with_help(help);
-    for &member in members.iter().filter(|&&m| m != first) {
+    for &member in members.iter().filter(|&&m| m != first).take(LOOP_NAMES_SHOWN) {
         diagnostic = diagnostic.with_related(span_of(member), "in the loop");
     }
     diagnostic

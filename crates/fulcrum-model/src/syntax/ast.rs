@@ -104,6 +104,15 @@ pub enum ExprKind {
         /// Right operand.
         rhs: Box<Expr>,
     },
+    /// Two or more left-associative operators of one precedence in a row, `a + b - c`, read left
+    /// to right: `(a + b) - c`. Kept flat rather than as nested [`ExprKind::Binary`] so that a
+    /// sum of a thousand terms is one level deep for every walk over the tree.
+    Chain {
+        /// The leftmost operand.
+        first: Box<Expr>,
+        /// Each operator with the operand to its right, in order.
+        rest: Vec<(BinaryOp, Expr)>,
+    },
     /// An element or slice of an arrayed variable: `x[Region, North]`, `x[*]`.
     Subscript {
         /// The arrayed variable.
@@ -239,6 +248,26 @@ impl BinaryOp {
 }
 
 impl Expr {
+    /// `lhs op rhs`: a chain when `op` continues one (`lhs` ends in an operator of its
+    /// precedence, and both read left to right), a plain binary expression otherwise.
+    pub fn join(lhs: Expr, op: BinaryOp, rhs: Expr) -> Expr {
+        let span = lhs.span.to(rhs.span);
+        let continues = |other: BinaryOp| {
+            !op.is_right_associative() && !other.is_right_associative() && other.precedence() == op.precedence()
+        };
+        let kind = match lhs.kind {
+            ExprKind::Chain { first, mut rest } if rest.first().is_some_and(|(other, _)| continues(*other)) => {
+                rest.push((op, rhs));
+                ExprKind::Chain { first, rest }
+            }
+            ExprKind::Binary { op: other, lhs: first, rhs: second } if continues(other) => {
+                ExprKind::Chain { first, rest: vec![(other, *second), (op, rhs)] }
+            }
+            kind => ExprKind::Binary { op, lhs: Box::new(Expr { kind, span: lhs.span }), rhs: Box::new(rhs) },
+        };
+        Expr { kind, span }
+    }
+
     fn precedence(&self) -> u8 {
         match &self.kind {
             ExprKind::Number(value) if value.is_sign_negative() => precedence::UNARY,
@@ -247,6 +276,7 @@ impl Expr {
             }
             ExprKind::Unary { .. } => precedence::UNARY,
             ExprKind::Binary { op, .. } => op.precedence(),
+            ExprKind::Chain { rest, .. } => rest.first().map_or(precedence::ATOM, |(op, _)| op.precedence()),
             ExprKind::If { .. } => precedence::IF,
         }
     }
@@ -286,6 +316,10 @@ impl Expr {
                 lhs.rename_variables(rename);
                 rhs.rename_variables(rename);
             }
+            ExprKind::Chain { first, rest } => {
+                first.rename_variables(rename);
+                rest.iter_mut().for_each(|(_, operand)| operand.rename_variables(rename));
+            }
             ExprKind::If { condition, then_branch, else_branch } => {
                 condition.rename_variables(rename);
                 then_branch.rename_variables(rename);
@@ -311,6 +345,10 @@ impl Expr {
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk(visit);
                 rhs.walk(visit);
+            }
+            ExprKind::Chain { first, rest } => {
+                first.walk(visit);
+                rest.iter().for_each(|(_, operand)| operand.walk(visit));
             }
             ExprKind::If { condition, then_branch, else_branch } => {
                 condition.walk(visit);
@@ -397,6 +435,16 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, last: bool) -> fmt::Resul
             write_operand(f, lhs, lhs_parens, false)?;
             write!(f, " {} ", op.symbol())?;
             write_operand(f, rhs, rhs_parens && !open_if(rhs), last)
+        }
+        ExprKind::Chain { first, rest } => {
+            let own = expr.precedence();
+            write_operand(f, first, first.precedence() < own, false)?;
+            for (position, (op, operand)) in rest.iter().enumerate() {
+                write!(f, " {} ", op.symbol())?;
+                let end = position + 1 == rest.len();
+                write_operand(f, operand, operand.precedence() <= own && !(end && open_if(operand)), end && last)?;
+            }
+            Ok(())
         }
         ExprKind::If { condition, then_branch, else_branch } => {
             f.write_str("IF ")?;

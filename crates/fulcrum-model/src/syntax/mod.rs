@@ -16,6 +16,7 @@ mod parser;
 use std::fmt;
 
 pub use ast::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp, format_number};
+pub(crate) use lexer::{is_ident_continue, is_ident_start};
 pub use parser::MAX_NESTING;
 
 /// Parses one equation.
@@ -123,6 +124,9 @@ mod tests {
             }
             ExprKind::Unary { op, operand } => format!("({op:?} {})", sexpr(operand)),
             ExprKind::Binary { op, lhs, rhs } => format!("({} {} {})", op.symbol(), sexpr(lhs), sexpr(rhs)),
+            ExprKind::Chain { first, rest } => {
+                rest.iter().fold(sexpr(first), |lhs, (op, rhs)| format!("({} {lhs} {})", op.symbol(), sexpr(rhs)))
+            }
             ExprKind::If { condition, then_branch, else_branch } => {
                 format!("(if {} {} {})", sexpr(condition), sexpr(then_branch), sexpr(else_branch))
             }
@@ -161,6 +165,10 @@ mod tests {
             ("a <> b", "(<> a b)"),
             ("a == b", "(= a b)"),
             ("(a + b) * c", "(* (+ a b) c)"),
+            ("a - b + c * d / e - f", "(- (+ (- a b) (/ (* c d) e)) f)"),
+            ("(a - b) - (c - d)", "(- (- a b) (- c d))"),
+            ("(a * b + c) * d * e", "(* (* (+ (* a b) c) d) e)"),
+            ("a < b < c", "(< (< a b) c)"),
         ];
         for (text, expected) in cases {
             assert_eq!(show(text), expected, "{text}");
@@ -225,8 +233,11 @@ mod tests {
         assert_eq!(parse(&deep).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
         let negations = format!("{}1", "-".repeat(100_000));
         assert_eq!(parse(&negations).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
+        // A flat chain is one level deep however long; it prints back as written.
         let chain = vec!["a"; 100_000].join(" + ");
-        assert_eq!(parse(&chain).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
+        assert_eq!(parse(&chain).expect("a chain is not nested").to_string(), chain);
+        let products = vec!["a * b"; 100_000].join(" - ");
+        assert_eq!(parse(&products).expect("a chain of products is two levels").to_string(), products);
         let powers = vec!["a"; 100_000].join(" ^ ");
         assert_eq!(parse(&powers).map_err(|e| e.kind), Err(SyntaxErrorKind::TooDeep));
         let fine = format!("{}1{}", "(".repeat(150), ")".repeat(150));

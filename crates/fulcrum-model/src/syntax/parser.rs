@@ -4,8 +4,9 @@ use super::ast::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp, preced
 use super::lexer::{Keyword, Lexer, Token};
 use super::{SyntaxError, SyntaxErrorKind};
 
-/// Expressions deeper than this (counting both parentheses and chains like `a + b + c`) are
-/// refused with a diagnostic: later stages walk them recursively, and must not run out of stack.
+/// Expressions nested deeper than this (parentheses, operands of operands, arguments of calls)
+/// are refused with a diagnostic: later stages walk them recursively, and must not run out of
+/// stack. A chain like `a + b + c` is one level however long (see [`ExprKind::Chain`]).
 pub const MAX_NESTING: usize = 256;
 
 pub(crate) struct Parser<'a> {
@@ -63,22 +64,15 @@ impl<'a> Parser<'a> {
             return Err(SyntaxError::new(SyntaxErrorKind::TooDeep, self.current_span));
         }
         let mut lhs = self.prefix()?;
-        // Each operator in a chain like `a + b + c` nests the tree one level deeper.
-        let mut chain = 0;
         while let Some(op) = self.binary_operator() {
             let own = op.precedence();
             if own < min_precedence {
                 break;
             }
-            chain += 1;
-            if self.depth + chain > MAX_NESTING {
-                return Err(SyntaxError::new(SyntaxErrorKind::TooDeep, self.current_span));
-            }
             self.advance()?;
             let rhs_min = if op.is_right_associative() { own } else { own + 1 };
             let rhs = self.expression(rhs_min)?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
+            lhs = Expr::join(lhs, op, rhs);
         }
         self.depth -= 1;
         Ok(lhs)

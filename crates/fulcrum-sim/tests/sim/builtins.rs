@@ -322,3 +322,42 @@ fn random_draws_are_held_for_all_runge_kutta_stages_of_a_step() {
         sum += 0.25 * noise[step];
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// A long mix of sums and products, some of them parenthesised, equals the same arithmetic
+    /// done here left to right, bit for bit: chains are read from the left, whatever their length.
+    #[test]
+    fn operator_chains_evaluate_left_to_right(
+        terms in proptest::collection::vec(
+            (proptest::bool::ANY, proptest::collection::vec((proptest::bool::ANY, 0.5f64..4.0), 1..6)),
+            1..300,
+        ),
+        bracket in proptest::bool::ANY,
+    ) {
+        // Each term is `± f₁ (*|/) f₂ …`, the first factor S (10 + TIME) so nothing folds away.
+        let mut text = String::new();
+        let mut expected = 0.0;
+        for (position, (subtract, factors)) in terms.iter().enumerate() {
+            let mut term = 10.0 + 3.0;
+            let mut written = "S".to_owned();
+            for (divide, factor) in factors {
+                term = if *divide { term / factor } else { term * factor };
+                written += &format!(" {} {factor:?}", if *divide { "/" } else { "*" });
+            }
+            if bracket && factors.len() > 1 {
+                written = format!("({written})");
+            }
+            if position == 0 {
+                expected = term;
+                text = written;
+            } else {
+                expected = if *subtract { expected - term } else { expected + term };
+                text += &format!(" {} {written}", if *subtract { "-" } else { "+" });
+            }
+        }
+        let got = y_at(&text, 3.0);
+        proptest::prop_assert_eq!(got.to_bits(), expected.to_bits(), "{} gave {}, not {}", text, got, expected);
+    }
+}

@@ -409,3 +409,105 @@ fn options_see_the_same_random_numbers_in_each_future() {
         assert_eq!(rows[1][column], "0", "column {column}: {:?}", rows[1]);
     }
 }
+
+/// The type-7 quantile (numpy's default, R's type 7) of sorted values.
+fn type_7(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let low = h.floor() as usize;
+    let high = (low + 1).min(sorted.len() - 1);
+    sorted[low] + (h - low as f64) * (sorted[high] - sorted[low])
+}
+
+/// A teacup experiment with an uncertain room temperature and the cooling time as a lever.
+fn uncertain_teacup(dir: &Path) -> String {
+    let model = crate::root().join("models/teacup/model.toml");
+    let experiment = dir.join("uncertain-teacup.toml");
+    fs::write(
+        &experiment,
+        format!(
+            "model = {model:?}\n[sampling]\nruns = 11\nseed = 3\n\
+             [[uncertain]]\nname = \"Room Temperature\"\ndistribution = \"uniform\"\nmin = 60\nmax = 80\n\
+             [[lever]]\nname = \"Characteristic Time\"\nmin = 5\nmax = 15\n\
+             [[outcome]]\nname = \"final\"\nvariable = \"Teacup Temperature\"\n"
+        ),
+    )
+    .expect("written");
+    experiment.to_str().expect("utf-8").to_owned()
+}
+
+#[test]
+fn leverage_over_uncertain_futures_is_the_median_of_arc_elasticities_of_single_runs() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = uncertain_teacup(scratch.path());
+    let teacup = crate::root().join("models/teacup/model.toml");
+    let teacup = teacup.to_str().expect("utf-8");
+    // The design's rows say each future's room temperature and the lever's two settings.
+    let design = scratch.path().join("design");
+    let sampled =
+        fulcrum(&["sample", "leverage", &experiment, "--no-cross-check", "-o", design.to_str().expect("utf-8")]);
+    assert!(sampled.status.success(), "{}", stderr(&sampled));
+    let (header, rows) = table(&design.join("experiments.csv"));
+    assert_eq!(header, ["run", "Room Temperature", "Characteristic Time"]);
+    assert_eq!(rows.len(), 2 * 11);
+    let mut elasticities = Vec::new();
+    for pair in rows.chunks(2) {
+        assert_eq!(pair[0][1], pair[1][1], "both runs of a future share its room temperature");
+        let (p_up, p_down) = (number(&pair[0][2]), number(&pair[1][2]));
+        assert_eq!((p_up, p_down), (11.0, 9.0), "the lever at its baseline 10 ± 10%");
+        let final_of = |row: &[String]| {
+            let room = format!("Room Temperature={}", row[1]);
+            let time = format!("Characteristic Time={}", row[2]);
+            final_value(&[teacup, "--set", &room, "--set", &time], "Teacup Temperature")
+        };
+        let (up, down) = (final_of(&pair[0]), final_of(&pair[1]));
+        elasticities.push((up - down) / (up + down) * (p_up + p_down) / (p_up - p_down));
+    }
+    elasticities.sort_unstable_by(f64::total_cmp);
+
+    let out = scratch.path().join("leverage");
+    let output = fulcrum(&["leverage", &experiment, "--no-cross-check", "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, rows) = table(&out.join("leverage.csv"));
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!((row[0].as_str(), row[1].as_str()), ("final", "Characteristic Time"));
+    approx::assert_relative_eq!(number(&row[2]), type_7(&elasticities, 0.5), max_relative = 1e-12);
+    approx::assert_relative_eq!(number(&row[3]), type_7(&elasticities, 0.1), max_relative = 1e-12);
+    approx::assert_relative_eq!(number(&row[4]), type_7(&elasticities, 0.9), max_relative = 1e-12);
+    // The elasticities differ from future to future, all of one sign.
+    assert!(elasticities[0] < elasticities[10] && elasticities[0] > 0.0, "{elasticities:?}");
+    assert_eq!(row[7], "1");
+}
+
+#[test]
+fn one_at_a_time_numbers_are_single_runs_and_their_log_differences() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = uncertain_teacup(scratch.path());
+    let teacup = crate::root().join("models/teacup/model.toml");
+    let teacup = teacup.to_str().expect("utf-8");
+    let out = scratch.path().join("oat");
+    let output = fulcrum(&["sensitivity", &experiment, "--method", "oat", "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, rows) = table(&out.join("sensitivity.csv"));
+    let estimate = |parameter: &str, measure: &str| {
+        let row = rows.iter().find(|r| r[1] == parameter && r[3] == measure).expect("a row");
+        number(&row[4])
+    };
+    let at = |name: &str, value: f64| final_value(&[teacup, "--set", &format!("{name}={value}")], "Teacup Temperature");
+    approx::assert_relative_eq!(
+        estimate("", "baseline"),
+        final_value(&[teacup], "Teacup Temperature"),
+        max_relative = 1e-12
+    );
+    // (parameter, baseline, the ends of its range)
+    for (name, baseline, low, high) in
+        [("Room Temperature", 70.0, 60.0, 80.0), ("Characteristic Time", 10.0, 5.0, 15.0)]
+    {
+        approx::assert_relative_eq!(estimate(name, "low"), at(name, low), max_relative = 1e-12);
+        approx::assert_relative_eq!(estimate(name, "high"), at(name, high), max_relative = 1e-12);
+        // d ln Y / d ln p by a central difference at the baseline × (1 ± 0.01).
+        let (up, down) = (at(name, baseline * 1.01), at(name, baseline * 0.99));
+        let expected = (up.ln() - down.ln()) / (1.01f64.ln() - 0.99f64.ln());
+        approx::assert_relative_eq!(estimate(name, "elasticity"), expected, max_relative = 1e-9);
+    }
+}

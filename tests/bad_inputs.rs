@@ -1,7 +1,9 @@
 //! The bad-input corpus: every file in a folder of tests/bad_inputs/ is one broken input, read the
 //! way tests/bad_inputs/cases.toml says for its folder. Each must be refused with its documented
 //! exit code, without a panic, a signal or a hang, writing nothing, and with what it prints on
-//! standard error as in its snapshot, tests/snapshots/bad_inputs_FOLDER_CASE.snap.
+//! standard error as in its snapshot, tests/snapshots/bad_inputs_FOLDER_CASE.snap. Every message
+//! it prints must have a diagnostic code and a file:line(:column) location, unless cases.toml
+//! excuses the case with a reason; and the corpus must have as many cases as README.md says.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -16,8 +18,8 @@ use crate::root;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The keys a folder's table in cases.toml may have, and those of a case's description.
-const FOLDER_KEYS: [&str; 6] = ["descriptions", "prepare", "run", "exit", "exits", "pending"];
-const DESCRIPTION_KEYS: [&str; 6] = ["prepare", "run", "exit", "remove", "write", "edit"];
+const FOLDER_KEYS: [&str; 8] = ["descriptions", "prepare", "run", "exit", "exits", "pending", "no_code", "no_location"];
+const DESCRIPTION_KEYS: [&str; 7] = ["prepare", "run", "exit", "remove", "write", "edit", "redigest"];
 
 /// One case: its folder's settings, overridden by its description where the folder has them.
 struct Case {
@@ -30,6 +32,10 @@ struct Case {
     exit: i32,
     /// In a folder of descriptions, the case's own: how to break the prepared files.
     description: Option<toml::Table>,
+    /// Why what it prints may have no diagnostic code, if it may not.
+    no_code: Option<Excuse>,
+    /// Why what it prints may have no file:line location, if it may not.
+    no_location: Option<Excuse>,
 }
 
 fn corpus() -> PathBuf {
@@ -66,6 +72,26 @@ fn check_keys(table: &toml::Table, allowed: &[&str], what: &str) {
 /// The names listed under `key` of a folder's table (`exits`, `pending`).
 fn names(folder: &toml::Table, key: &str, what: &str) -> BTreeSet<String> {
     folder.get(key).map_or_else(BTreeSet::new, |value| table(value, what).keys().cloned().collect())
+}
+
+/// Why a case may print a message without a code or without a location.
+struct Excuse {
+    reason: String,
+    /// Given for this case (rather than for its whole folder), so it must still apply.
+    own: bool,
+}
+
+/// The excuse of a case from `key` (`no_code`, `no_location`): the folder's, when the key is a
+/// reason for every case of the folder, or the case's own in a table of them.
+fn excuse(folder: &toml::Table, key: &str, name: &str, what: &str) -> Option<Excuse> {
+    match folder.get(key)? {
+        toml::Value::String(reason) => Some(Excuse { reason: reason.clone(), own: false }),
+        toml::Value::Table(cases) => cases.get(name).map(|reason| {
+            let reason = reason.as_str().unwrap_or_else(|| panic!("{what}: `{key}` gives a reason")).to_owned();
+            Excuse { reason, own: true }
+        }),
+        _ => panic!("{what}: `{key}` is a reason, or a table of cases and reasons"),
+    }
 }
 
 /// Every case of the corpus, pending ones included, in folder and file order.
@@ -116,10 +142,27 @@ fn cases() -> Vec<(Case, bool)> {
                 Some(code) => exit_code(code, &what),
                 None => exit_code(&setting("exit").unwrap_or_else(|| panic!("{what}: no `exit`")), &what),
             };
-            let case = Case { folder: folder.clone(), name: name.clone(), file, prepare, run, exit, description };
+            let no_code = excuse(settings, "no_code", &name, &what);
+            let no_location = excuse(settings, "no_location", &name, &what);
+            let case = Case {
+                folder: folder.clone(),
+                name: name.clone(),
+                file,
+                prepare,
+                run,
+                exit,
+                description,
+                no_code,
+                no_location,
+            };
             all.push((case, pending.contains(&name)));
         }
-        for name in names(settings, "exits", "exits").iter().chain(&pending) {
+        let excused = |key: &str| match settings.get(key) {
+            Some(toml::Value::Table(cases)) => cases.keys().cloned().collect(),
+            _ => BTreeSet::new(),
+        };
+        let (no_code, no_location) = (excused("no_code"), excused("no_location"));
+        for name in names(settings, "exits", "exits").iter().chain(&pending).chain(&no_code).chain(&no_location) {
             assert!(seen.contains(name), "cases.toml [{folder}] names `{name}`, which is not a case");
         }
     }
@@ -154,8 +197,26 @@ fn fulcrum_within_timeout(args: &[String], logs: &Path, what: &str) -> (ExitStat
     (status, String::from_utf8_lossy(&fs::read(&stderr).expect("log file")).into_owned())
 }
 
+/// Lower-case hex SHA-256 of a file, as the manifests record it.
+fn sha256_hex(path: &Path, what: &str) -> String {
+    use sha2::Digest;
+    let bytes = fs::read(path).unwrap_or_else(|error| panic!("{what}: {}: {error}", path.display()));
+    sha2::Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// Breaks the prepared files under `tmp` as a case's description says.
 fn break_files(tmp: &Path, description: &toml::Table, what: &str) {
+    // The files whose digest, recorded in the manifest.json beside them, must follow the edit.
+    let redigest: Vec<(PathBuf, String)> = description.get("redigest").map_or_else(Vec::new, |value| {
+        string_list(value, what)
+            .into_iter()
+            .map(|path| {
+                let path = tmp.join(path);
+                let before = sha256_hex(&path, what);
+                (path, before)
+            })
+            .collect()
+    });
     if let Some(remove) = description.get("remove") {
         for path in string_list(remove, what) {
             let target = tmp.join(&path);
@@ -208,6 +269,21 @@ fn break_files(tmp: &Path, description: &toml::Table, what: &str) {
         };
         fs::write(&path, edited).expect("writable");
     }
+    for (path, before) in redigest {
+        let after = sha256_hex(&path, what);
+        assert_ne!(before, after, "{what}: {} is unchanged", path.display());
+        let manifest = path.with_file_name("manifest.json");
+        let text =
+            fs::read_to_string(&manifest).unwrap_or_else(|error| panic!("{what}: {}: {error}", manifest.display()));
+        assert_eq!(
+            text.matches(&before).count(),
+            1,
+            "{what}: {} records {}'s digest once",
+            manifest.display(),
+            path.display()
+        );
+        fs::write(&manifest, text.replace(&before, &after)).expect("writable");
+    }
 }
 
 /// Runs one case and checks everything but its snapshot; returns the command line and standard
@@ -242,13 +318,130 @@ fn run_case(case: &Case) -> (String, String) {
     (command, stderr.replace(tmp_text, "[tmp]"))
 }
 
+/// The case files of the corpus, counted by walking its folders (everything but cases.toml).
+fn files_in_corpus(directory: &Path) -> usize {
+    fs::read_dir(directory)
+        .expect("a folder of the corpus")
+        .map(|entry| entry.expect("readable").path())
+        .map(
+            |path| {
+                if path.is_dir() { files_in_corpus(&path) } else { usize::from(path != corpus().join("cases.toml")) }
+            },
+        )
+        .sum()
+}
+
+/// The number of cases README.md gives: "`tests/bad_inputs/` holds N broken inputs".
+fn stated_in_readme() -> usize {
+    let readme = fs::read_to_string(root().join("README.md")).expect("README.md");
+    let (_, after) = readme.split_once("`tests/bad_inputs/` holds ").expect("README.md states the corpus's size");
+    let number: String = after.chars().take_while(char::is_ascii_digit).collect();
+    number.parse().expect("README.md states the corpus's size as a number")
+}
+
+/// One message printed on standard error: a diagnostic with a code (`E0102` on its own line,
+/// then the message and the source frame) or a plain `error:`/`warning:` line.
+#[derive(Debug)]
+struct Message {
+    code: Option<String>,
+    text: String,
+    location: Option<String>,
+}
+
+fn is_code(line: &str) -> bool {
+    let mut chars = line.chars();
+    matches!(chars.next(), Some('E' | 'W')) && line.len() == 5 && chars.all(|c| c.is_ascii_digit())
+}
+
+/// `FILE:LINE:COLUMN` (miette's frame) or `FILE:LINE` then `:` or `,` (a plain message), at the
+/// start of `text`: the file's name has no spaces and the numbers are whole.
+fn location_at_start(text: &str, frame: bool) -> Option<String> {
+    let place = if frame { text.split(']').next()? } else { text.split(' ').next()? };
+    let place = place.trim_end_matches([':', ',']);
+    let mut parts = place.rsplitn(3, ':');
+    let numbers = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit());
+    let (last, middle, first) = (parts.next()?, parts.next()?, parts.next());
+    let file = if numbers(middle) { first? } else { middle };
+    // A file's name has an extension; `--stop: 5` is a flag, not a place.
+    let located = numbers(last) && file.contains('.') && (!frame || numbers(middle));
+    located.then(|| place.to_owned())
+}
+
+/// The messages of `stderr`, without the line that ends a list of diagnostics ("error: the
+/// model has 3 errors", "error: the run failed") and without progress lines ("sobol: N = ...").
+fn messages(stderr: &str) -> Vec<Message> {
+    let mut messages: Vec<Message> = Vec::new();
+    let mut in_diagnostic = false;
+    for line in stderr.lines() {
+        if is_code(line) {
+            messages.push(Message { code: Some(line.to_owned()), text: String::new(), location: None });
+            in_diagnostic = true;
+        } else if let Some(text) = line.strip_prefix("error: ").or_else(|| line.strip_prefix("warning: ")) {
+            in_diagnostic = false;
+            let count = text == "the run failed"
+                || ["the model has ", "the experiment has "]
+                    .iter()
+                    .any(|start| text.starts_with(start) && (text.ends_with(" error") || text.ends_with(" errors")));
+            if !count {
+                messages.push(Message { code: None, text: text.to_owned(), location: location_at_start(text, false) });
+            }
+        } else if in_diagnostic && let Some(message) = messages.last_mut() {
+            if message.text.is_empty() && (line.starts_with("  x ") || line.starts_with("  ! ")) {
+                line[4..].clone_into(&mut message.text);
+            } else if let Some((_, frame)) = line.split_once(",-[")
+                && message.location.is_none()
+            {
+                message.location = location_at_start(frame, true);
+            }
+        }
+    }
+    messages
+}
+
+/// Every message has a code, and a location where the input is a file, unless cases.toml
+/// excuses the case with a reason; an excuse that no longer applies must go.
+fn check_codes_and_locations(case: &Case, stderr: &str) {
+    let what = format!("{}/{}", case.folder, case.name);
+    let messages = messages(stderr);
+    assert!(!messages.is_empty(), "{what}: no message found in {stderr}");
+    for message in &messages {
+        if case.no_code.is_none() {
+            assert!(message.code.is_some(), "{what}: `{}` has no code:\n{stderr}", message.text);
+            assert!(!message.text.is_empty(), "{what}: code {:?} without a message:\n{stderr}", message.code);
+        }
+        if case.no_location.is_none() {
+            assert!(message.location.is_some(), "{what}: `{}` has no file:line location:\n{stderr}", message.text);
+        }
+    }
+    if let Some(Excuse { reason, own: true }) = &case.no_location {
+        assert!(
+            messages.iter().any(|message| message.location.is_none()),
+            "{what} is excused from a location ({reason}) but every message has one: remove the excuse"
+        );
+    }
+    if let Some(Excuse { reason, own: true }) = &case.no_code {
+        assert!(
+            messages.iter().any(|message| message.code.is_none()),
+            "{what} is excused from a code ({reason}) but every message has one: remove the excuse"
+        );
+    }
+}
+
 #[test]
 fn every_bad_input_is_refused_with_its_exit_code_and_a_located_diagnostic() {
     let cases = cases();
-    let running = cases.iter().filter(|(_, pending)| !pending).count();
-    assert!(running >= 60, "the corpus runs {running} cases; it should run at least 60");
-    for (case, _) in cases.iter().filter(|(_, pending)| !pending) {
+    let on_disk = files_in_corpus(&corpus());
+    assert_eq!(cases.len(), on_disk, "every file of tests/bad_inputs/ but cases.toml is a case");
+    assert_eq!(stated_in_readme(), on_disk, "README.md's Reliability section gives the corpus's size");
+    let pending: Vec<String> = cases
+        .iter()
+        .filter(|(_, pending)| *pending)
+        .map(|(case, _)| format!("{}/{}", case.folder, case.name))
+        .collect();
+    assert!(pending.is_empty(), "README.md says every case runs, but {pending:?} are pending");
+    for (case, _) in &cases {
         let (command, stderr) = run_case(case);
+        check_codes_and_locations(case, &stderr);
         let input = root().join(&case.file);
         insta::with_settings!({
             snapshot_path => "snapshots",

@@ -55,8 +55,9 @@ fn flags_set_constants_pick_variables_and_change_the_time_axis() {
 
 #[test]
 fn vars_take_element_names_and_bare_array_names() {
-    // An arrayed model of the conformance suite (the conformance test fails where CI lacks it).
-    let Some(suite) = crate::conformance::suite_root() else { return };
+    // An arrayed model of the conformance suite: without the suite this is skipped, except under
+    // CI or FULCRUM_REQUIRE_CONFORMANCE, where it fails.
+    let Some(suite) = crate::conformance::suite_or_skip("vars_take_element_names_and_bare_array_names") else { return };
     let model = suite.join("simlin-additions/tests/subscript_2d_arrays/test_subscript_2d_arrays.xmile");
     let model = model.to_str().expect("utf-8");
     let output = fulcrum(&["run", model, "--vars", "Stock A[Entry 2,Column 1], rate a", "--stop", "1"]);
@@ -176,13 +177,102 @@ fn check_summarizes_a_valid_model() {
     });
 }
 
+/// The verbs under `command` (clap's own `help` aside), with the verbs under each of them.
+fn verbs(command: &clap::Command) -> Vec<(String, Vec<String>)> {
+    command
+        .get_subcommands()
+        .filter(|verb| !verb.is_hide_set() && verb.get_name() != "help")
+        .map(|verb| (verb.get_name().to_owned(), verbs(verb).into_iter().map(|(name, _)| name).collect()))
+        .collect()
+}
+
+/// The names a `Commands:` list of `--help` output gives, in order.
+fn listed_in_help(help: &str) -> Vec<String> {
+    let (_, list) = help.split_once("\nCommands:\n").unwrap_or_else(|| panic!("no Commands: list in\n{help}"));
+    list.lines()
+        .take_while(|line| !line.is_empty())
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The README's Commands section: the first word after `fulcrum` on each line of its synopsis
+/// (`a|b|c` is three verbs), with the words after it where they are `x|y|z` sub-verbs.
+fn readme_verbs() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let (_, section) = readme.split_once("\n## Commands\n").expect("README.md has a Commands section");
+    let (_, synopsis) = section.split_once("```sh\n").expect("the Commands section opens with a synopsis");
+    let (synopsis, _) = synopsis.split_once("```").expect("the synopsis ends");
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    for line in synopsis.lines().filter(|line| line.starts_with("fulcrum ")) {
+        let mut words = line.split_whitespace().skip(1);
+        let verbs = words.next().expect("a verb");
+        let after = words.next().unwrap_or("");
+        for verb in verbs.split('|') {
+            // `fulcrum sample sweep|sensitivity|...` names sample's own verbs; a verb's
+            // arguments are upper case (MODEL) or flags.
+            let sub: Vec<String> = if after.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+                after.split('|').map(str::to_owned).collect()
+            } else {
+                Vec::new()
+            };
+            match found.iter_mut().find(|(name, _)| name == verb) {
+                Some((_, known)) => known.extend(sub.into_iter().filter(|s| !known.contains(s)).collect::<Vec<_>>()),
+                None => found.push((verb.to_owned(), sub)),
+            }
+        }
+    }
+    found
+}
+
 #[test]
 fn help_lists_the_verbs() {
+    use clap::CommandFactory;
+    // The verbs come from the command line's definition, so a new one is checked here too.
+    let defined = verbs(&fulcrum_cli::Cli::command());
+    assert!(defined.len() >= 10, "only {defined:?}");
+
     let output = fulcrum(&["--help"]);
-    assert!(output.status.success());
-    for verb in ["run", "check"] {
-        assert!(stdout(&output).contains(verb));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let names: Vec<String> = defined.iter().map(|(name, _)| name.clone()).collect();
+    assert_eq!(listed_in_help(&stdout(&output)), names, "`fulcrum --help` lists every verb, in order");
+    for (verb, sub) in &defined {
+        let output = fulcrum(&[verb, "--help"]);
+        assert!(output.status.success(), "fulcrum {verb} --help: {}", stderr(&output));
+        assert!(stdout(&output).contains(&format!("Usage: fulcrum {verb}")), "fulcrum {verb} --help");
+        if !sub.is_empty() {
+            assert_eq!(&listed_in_help(&stdout(&output)), sub, "`fulcrum {verb} --help` lists its verbs");
+        }
     }
+
+    let mut documented = readme_verbs();
+    let mut defined = defined;
+    documented.sort();
+    defined.sort();
+    for list in [&mut documented, &mut defined] {
+        for (_, sub) in list.iter_mut() {
+            sub.sort();
+        }
+    }
+    assert_eq!(documented, defined, "README.md's Commands section names every verb, and only those");
+}
+
+#[test]
+fn the_readme_lists_every_diagnostic_code() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let (_, section) = readme.split_once("\n### Diagnostic codes\n").expect("README.md lists the diagnostic codes");
+    let table = section.split("\n#").next().expect("the section");
+    let mut listed: Vec<&str> = table
+        .split('|')
+        .map(str::trim)
+        .filter(|cell| cell.len() == 5 && (cell.starts_with('E') || cell.starts_with('W')))
+        .collect();
+    listed.sort_unstable();
+    let mut codes: Vec<&str> = fulcrum_model::Code::ALL.iter().map(|code| code.as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!(listed, codes, "README.md's Diagnostic codes table lists every code once, and only those");
 }
 
 #[test]
@@ -207,4 +297,42 @@ fn an_xmile_model_runs_like_the_native_one_and_converts_without_change() {
     assert_eq!(stdout(&again), stdout(&original));
     let checked = fulcrum(&["check", converted.to_str().expect("utf-8 path")]);
     assert!(checked.status.success(), "{}", stderr(&checked));
+}
+
+#[test]
+fn a_sum_of_30000_terms_checks_and_runs_on_a_2_mib_stack() {
+    // The debug binary under a 2 MiB stack limit (its main thread's stack): a flow that is a
+    // chain of 30,000 terms, in a loop with its stock, is read, checked and run.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let chain = format!("{} - Level", vec!["1"; 29_999].join(" + "));
+    let model = scratch.path().join("long_sum.toml");
+    std::fs::write(
+        &model,
+        format!(
+            "[sim]\nstart = 0\nstop = 2\ndt = 1\n\n[[stock]]\nname = \"Level\"\ninitial = 0\ninflows = [\"Filling\"]\n\n\
+             [[flow]]\nname = \"Filling\"\nequation = \"{chain}\"\n"
+        ),
+    )
+    .expect("model written");
+    let model = model.to_str().expect("utf-8");
+    let small_stack = |args: &[&str]| {
+        Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -s 2048 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_fulcrum"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("sh starts")
+    };
+    let check = small_stack(&["check", model]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(stdout(&check).contains("1 stock, 1 flow"), "{}", stdout(&check));
+    assert!(stdout(&check).contains("Level → Filling → Level"), "{}", stdout(&check));
+    let run = small_stack(&["run", model]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(
+        csv_rows(&stdout(&run)),
+        [["time", "Level", "Filling"], ["0", "0", "29999"], ["1", "29999", "0"], ["2", "29999", "0"]]
+    );
 }

@@ -1,14 +1,17 @@
-//! Conformance: every XMILE/STMX model of the public system-dynamics test suite that has an
-//! expected output is run and compared by the suite's own rule.
+//! Conformance: every model of the public system-dynamics test suite that has an expected output
+//! is run and compared with it by the suite's own rule, column by column.
 //!
 //! The suite lives beside the repository, in `../shared/conformance` (or where
 //! `FULCRUM_CONFORMANCE_DIR` points): the upstream SDXorg test-models and the XMILE conversions
-//! the simlin project added. `tests/conformance.toml` lists the models known to fail, each with
-//! its reason; the test fails when a listed model starts passing (so the list stays true) or an
-//! unlisted one fails. Run `cargo test --test end_to_end conformance -- --nocapture` for the
-//! table.
+//! the simlin project added. Its models are counted by [`Format`]: the files one reader takes.
+//! For each format, `tests/conformance.toml` lists the models known to fail and the expected
+//! columns a model does not have, each with its reason. The test fails when a model that is not
+//! listed fails, when a listed one passes, when an expected column is neither produced nor
+//! pinned, when a pinned column is produced, and when README.md states other counts than the
+//! run gives; so the lists and the README stay true. Run
+//! `cargo test --test end_to_end conformance -- --nocapture` for the table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -16,36 +19,37 @@ use fulcrum_model::CanonicalName;
 
 use crate::root;
 
-/// Models of the suite: `.xmile` and `.stmx` files.
-const MODEL_EXTENSIONS: [&str; 3] = ["xmile", "stmx", "xml"];
+/// The models of the suite that one reader takes, with their own section of
+/// `tests/conformance.toml` (`[KEY.failures]`, `[KEY.missing_columns]`, `[KEY.overrides]`) and
+/// their own counts in README.md. Another format is another `Format`, added to [`FORMATS`], with
+/// its section and README sentences and a test that calls [`check_format`].
+struct Format {
+    /// The section of `tests/conformance.toml`.
+    key: &'static str,
+    /// How README.md names these models: "N of M XMILE models pass".
+    label: &'static str,
+    /// The file extensions of its models.
+    extensions: &'static [&'static str],
+    /// Reads a model file's text, or says why it cannot.
+    read: fn(&str) -> Result<fulcrum_model::Model, String>,
+}
+
+/// XMILE and Stella's `.stmx` (XMILE too); `.xml` where a directory names its XMILE so.
+const XMILE: Format = Format { key: "xmile", label: "XMILE", extensions: &["xmile", "stmx", "xml"], read: read_xmile };
+
+/// Every format; `tests/conformance.toml` may have a section for each and nothing else.
+const FORMATS: [&Format; 1] = [&XMILE];
 
 /// Columns the suite ignores: the time axis and Vensim's control variables.
 const IGNORED_COLUMNS: [&str; 5] = ["time", "saveper", "initial_time", "final_time", "time_step"];
 
-/// One model of the suite and the output it should produce.
-struct Case {
-    /// Directory relative to the suite root, like `tests/abs`.
-    directory: String,
-    model: PathBuf,
-    expected: PathBuf,
+#[test]
+fn the_xmile_models_of_the_suite_pass_except_the_listed_ones() {
+    check_format(&XMILE);
 }
 
-/// How a case went.
-enum Outcome {
-    Pass { compared: usize, missing: Vec<String> },
-    Fail(String),
-}
-
-/// What `tests/conformance.toml` says about one model.
-#[derive(Default)]
-struct Exceptions {
-    /// Model path (`tests/abs/test_abs.xmile`) → why it fails.
-    failures: BTreeMap<String, String>,
-    /// Directory → settings to run its models with instead of the file's.
-    overrides: HashMap<String, toml::Table>,
-}
-
-pub fn suite_root() -> Option<PathBuf> {
+/// Where the suite is, if it is there.
+fn suite_root() -> Option<PathBuf> {
     let path = match std::env::var_os("FULCRUM_CONFORMANCE_DIR") {
         Some(path) => PathBuf::from(path),
         None => root().join("..").join("shared").join("conformance"),
@@ -53,37 +57,181 @@ pub fn suite_root() -> Option<PathBuf> {
     path.join("test-models").is_dir().then_some(path)
 }
 
-#[test]
-fn the_public_test_suite_passes_except_the_listed_models() {
-    let Some(suite) = suite_root() else {
-        let required = std::env::var_os("FULCRUM_REQUIRE_CONFORMANCE").is_some();
-        assert!(!required, "the conformance suite is not at ../shared/conformance (set FULCRUM_CONFORMANCE_DIR)");
-        eprintln!(
-            "skipped: the conformance suite is not at ../shared/conformance; set FULCRUM_CONFORMANCE_DIR to run it"
-        );
-        return;
+/// The suite for a test that needs it. Where it is missing this is `None` after a note on
+/// stderr, unless it is required: under `CI=true`, with `FULCRUM_REQUIRE_CONFORMANCE` set, or
+/// when `FULCRUM_CONFORMANCE_DIR` names a place without it. Then the test fails.
+#[allow(clippy::print_stderr, reason = "a skipped test says so where cargo test shows it")]
+pub fn suite_or_skip(test: &str) -> Option<PathBuf> {
+    if let Some(suite) = suite_root() {
+        return Some(suite);
+    }
+    let place = std::env::var_os("FULCRUM_CONFORMANCE_DIR").map_or_else(
+        || "../shared/conformance".to_owned(),
+        |path| format!("{} (FULCRUM_CONFORMANCE_DIR)", PathBuf::from(path).display()),
+    );
+    let required_by = if env_flag("CI") {
+        Some("CI is set")
+    } else if env_flag("FULCRUM_REQUIRE_CONFORMANCE") {
+        Some("FULCRUM_REQUIRE_CONFORMANCE is set")
+    } else if std::env::var_os("FULCRUM_CONFORMANCE_DIR").is_some() {
+        Some("FULCRUM_CONFORMANCE_DIR names it")
+    } else {
+        None
     };
-    let exceptions = exceptions();
-    let cases = cases(&suite);
-    assert!(cases.len() >= 150, "found only {} models in the suite at {}", cases.len(), suite.display());
+    if let Some(why) = required_by {
+        panic!(
+            "{test} needs the conformance suite, which is not at {place} (no test-models/ there); it is required because {why}"
+        );
+    }
+    eprintln!("skipped: {test}: the conformance suite is not at {place}; set FULCRUM_CONFORMANCE_DIR to run it");
+    None
+}
+
+/// Is an environment flag on? Set, and not empty, `0` or `false`.
+fn env_flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|value| !["", "0", "false"].contains(&value.to_string_lossy().as_ref()))
+}
+
+/// One model of the suite and the output it should produce.
+struct Case {
+    /// Directory relative to the suite root, like `tests/abs`.
+    directory: String,
+    /// `tests/abs/test_abs.xmile`: how `tests/conformance.toml` names it.
+    label: String,
+    model: PathBuf,
+    expected: PathBuf,
+}
+
+/// How a case went.
+enum Outcome {
+    /// The model ran and was compared.
+    Compared(Comparison),
+    /// It could not be read, resolved, compiled or run, or its expected output could not be read.
+    Broken(String),
+}
+
+/// A model's results set against its expected output.
+#[derive(Default)]
+struct Comparison {
+    /// Expected columns found in the model and compared.
+    compared: usize,
+    /// Expected columns the model lacks, as pinned in `tests/conformance.toml`.
+    pinned: usize,
+    /// Expected columns the model lacks that nothing pins: each fails the model.
+    missing: Vec<String>,
+    /// The worst value outside the suite's tolerance, if any.
+    worst: Option<String>,
+    /// Expected columns pinned as missing that the model produces.
+    produced_but_pinned: Vec<String>,
+    /// Pins that match no expected column.
+    unused_pins: Vec<String>,
+}
+
+impl Comparison {
+    fn passed(&self) -> bool {
+        self.compared > 0 && self.missing.is_empty() && self.worst.is_none()
+    }
+
+    fn detail(&self) -> String {
+        let total = self.compared + self.pinned + self.missing.len();
+        let mut detail = format!("{} of {total} columns", self.compared);
+        if self.pinned > 0 {
+            write!(detail, " ({} pinned as not in the model)", self.pinned).ok();
+        }
+        if !self.missing.is_empty() {
+            write!(detail, "; not in the model: {}", self.missing.join(", ")).ok();
+        }
+        if let Some(worst) = &self.worst {
+            write!(detail, "; {worst}").ok();
+        }
+        if self.compared == 0 {
+            detail.push_str("; none of the expected columns is in the model");
+        }
+        detail
+    }
+}
+
+/// What `tests/conformance.toml` says about one format.
+#[derive(Default)]
+struct Listed {
+    /// Model (`tests/abs/test_abs.xmile`) → why it fails.
+    failures: BTreeMap<String, String>,
+    /// Model → the expected columns it lacks, each with its reason.
+    pins: BTreeMap<String, Vec<Pin>>,
+    /// Directory → settings to run its models with instead of the file's.
+    overrides: BTreeMap<String, toml::Table>,
+}
+
+/// An expected column, or every element of an arrayed one, that a model does not have.
+struct Pin {
+    /// As written in `tests/conformance.toml`: a column (`Stock[A1, B1]`) or a variable
+    /// (`Stock`, which covers `Stock[…]` too).
+    written: String,
+    canonical: CanonicalName,
+    reason: String,
+}
+
+impl Pin {
+    fn covers(&self, column: &CanonicalName) -> bool {
+        let (column, pin) = (column.as_str(), self.canonical.as_str());
+        column == pin || column.strip_prefix(pin).is_some_and(|rest| rest.starts_with('['))
+    }
+}
+
+/// The counts the README states for a format.
+struct Counts {
+    passing: usize,
+    models: usize,
+    upstream_passing: usize,
+    upstream: usize,
+    directories_passing: usize,
+    directories: usize,
+    pinned_columns: usize,
+    pinned_models: usize,
+    overrides: usize,
+}
+
+impl Counts {
+    fn summary(&self, format: &Format) -> String {
+        format!(
+            "{}: {} of {} models pass; {} of the {} upstream directories and {} of {} in all pass in full.",
+            format.label,
+            self.passing,
+            self.models,
+            self.upstream_passing,
+            self.upstream,
+            self.directories_passing,
+            self.directories,
+        )
+    }
+}
+
+/// Runs every model of a format, writes the table and fails on anything the lists or the README
+/// do not say.
+#[allow(clippy::print_stdout, reason = "the table is what `--nocapture` is run for")]
+fn check_format(format: &Format) {
+    let Some(suite) = suite_or_skip(&format!("the {} conformance test", format.label)) else { return };
+    let listed = listed(format);
+    let cases = cases(&suite, format);
 
     let mut table = String::from("| model | result | detail |\n|---|---|---|\n");
     let mut surprises = Vec::new();
-    let mut passing_models = 0;
+    let mut passing = 0;
+    let (mut pinned_columns, mut pinned_models) = (0, 0);
     let mut directories: BTreeMap<&str, bool> = BTreeMap::new();
     for case in &cases {
-        let label = format!("{}/{}", case.directory, file_name(&case.model));
-        let outcome = run_case(&suite, case, exceptions.overrides.get(&case.directory));
-        let known = exceptions.failures.get(&label);
-        let passed = matches!(outcome, Outcome::Pass { .. });
+        let pins = listed.pins.get(&case.label).map_or(&[][..], Vec::as_slice);
+        let outcome = run_case(&suite, case, format, pins, listed.overrides.get(&case.directory));
+        let known = listed.failures.get(&case.label);
+        let passed = matches!(&outcome, Outcome::Compared(comparison) if comparison.passed());
         *directories.entry(&case.directory).or_insert(true) &= passed;
-        let detail = match (&outcome, known) {
-            (Outcome::Pass { compared, missing }, _) if missing.is_empty() => format!("{compared} columns"),
-            (Outcome::Pass { compared, missing }, _) => {
-                format!("{compared} columns; not in the model: {}", missing.join(", "))
-            }
-            (Outcome::Fail(error), Some(reason)) => format!("known: {reason} ({error})"),
-            (Outcome::Fail(error), None) => error.clone(),
+        let detail = match &outcome {
+            Outcome::Compared(comparison) => comparison.detail(),
+            Outcome::Broken(error) => error.clone(),
+        };
+        let detail = match known {
+            Some(reason) if !passed => format!("known: {reason} ({detail})"),
+            _ => detail,
         };
         let result = match (passed, known.is_some()) {
             (true, false) => "pass",
@@ -92,77 +240,234 @@ fn the_public_test_suite_passes_except_the_listed_models() {
             (false, false) => "FAIL",
         };
         if passed {
-            passing_models += 1;
+            passing += 1;
         }
         if passed == known.is_some() {
-            surprises.push(format!("{label}: {result}: {detail}"));
+            surprises.push(format!("{}: {result}: {detail}", case.label));
         }
-        writeln!(table, "| {label} | {result} | {detail} |").ok();
+        match &outcome {
+            Outcome::Compared(comparison) => {
+                pinned_columns += comparison.pinned;
+                pinned_models += usize::from(comparison.pinned > 0);
+                for column in &comparison.produced_but_pinned {
+                    surprises.push(format!(
+                        "{}: `{column}` is pinned as not in the model in tests/conformance.toml, but the model has it: remove the pin",
+                        case.label
+                    ));
+                }
+                for pin in &comparison.unused_pins {
+                    surprises.push(format!(
+                        "{}: the pin `{pin}` in tests/conformance.toml matches no column of the expected output",
+                        case.label
+                    ));
+                }
+            }
+            Outcome::Broken(_) if !pins.is_empty() => surprises.push(format!(
+                "{}: its pinned columns cannot be checked, since the model does not run; list the model as a failure only",
+                case.label
+            )),
+            Outcome::Broken(_) => {}
+        }
+        writeln!(table, "| {} | {result} | {detail} |", case.label).ok();
     }
-    for listed in exceptions.failures.keys() {
-        if !cases.iter().any(|case| format!("{}/{}", case.directory, file_name(&case.model)) == *listed) {
-            surprises.push(format!("{listed}: listed in tests/conformance.toml but not in the suite"));
+    let labels: BTreeSet<&str> = cases.iter().map(|case| case.label.as_str()).collect();
+    for listed_model in listed.failures.keys().chain(listed.pins.keys()) {
+        if !labels.contains(listed_model.as_str()) {
+            surprises.push(format!("{listed_model}: listed in tests/conformance.toml but not in the suite"));
         }
     }
-    let upstream: Vec<_> = directories.iter().filter(|(d, _)| is_upstream(&suite, d)).collect();
-    let summary = format!(
-        "{passing_models} of {} models pass; directories passing in full: {} of {} upstream, {} of {} in all",
-        cases.len(),
-        upstream.iter().filter(|(_, passed)| **passed).count(),
-        upstream.len(),
-        directories.values().filter(|passed| **passed).count(),
-        directories.len(),
-    );
+    let case_directories: BTreeSet<&str> = cases.iter().map(|case| case.directory.as_str()).collect();
+    for directory in listed.overrides.keys() {
+        if !case_directories.contains(directory.as_str()) {
+            surprises
+                .push(format!("{directory}: overridden in tests/conformance.toml but no model of the suite is there"));
+        }
+    }
+
+    let upstream: Vec<bool> =
+        directories.iter().filter(|(directory, _)| is_upstream(&suite, directory, format)).map(|(_, &p)| p).collect();
+    let counts = Counts {
+        passing,
+        models: cases.len(),
+        upstream_passing: upstream.iter().filter(|&&passed| passed).count(),
+        upstream: upstream.len(),
+        directories_passing: directories.values().filter(|&&passed| passed).count(),
+        directories: directories.len(),
+        pinned_columns,
+        pinned_models,
+        overrides: listed.overrides.len(),
+    };
+    let summary = counts.summary(format);
     println!("{table}\n{summary}");
-    let report = root().join("target").join("conformance.md");
+    let report = root().join("target").join(format!("conformance-{}.md", format.key));
     std::fs::write(&report, format!("{table}\n{summary}\n")).ok();
+    surprises.extend(readme_disagreements(format, &counts));
     assert!(surprises.is_empty(), "{summary}\n{}", surprises.join("\n"));
 }
 
-/// Does a directory exist in the upstream suite (as opposed to the simlin additions only)?
-fn is_upstream(suite: &Path, directory: &str) -> bool {
-    let upstream = suite.join("test-models").join(directory);
-    std::fs::read_dir(&upstream).is_ok_and(|entries| {
-        entries.filter_map(Result::ok).any(|entry| {
-            let path = entry.path();
-            MODEL_EXTENSIONS.iter().any(|ext| path.extension().is_some_and(|e| e == *ext))
+/// What README.md says that this run does not: the counts in "What works today" and in
+/// "Conformance". Whitespace is folded, so the sentences may wrap anywhere.
+fn readme_disagreements(format: &Format, counts: &Counts) -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let label = format.label;
+    let expectations = [
+        ("What works today", format!("{} of {} {label} models pass", counts.passing, counts.models)),
+        ("Conformance", format!("**{}**", counts.summary(format))),
+        (
+            "Conformance",
+            format!(
+                "{} expected columns of {} {label} models are pinned as not in the model",
+                counts.pinned_columns, counts.pinned_models
+            ),
+        ),
+        ("Conformance", format!("{} directories of {label} models are run", counts.overrides)),
+    ];
+    expectations
+        .into_iter()
+        .filter(|(section, sentence)| !fold_whitespace(&readme_section(&readme, section)).contains(sentence.as_str()))
+        .map(|(section, sentence)| {
+            format!("README.md, section \"{section}\", must say \"{sentence}\" (the counts of this run)")
         })
-    }) && expected_output(&upstream).is_some()
+        .collect()
+}
+
+/// The text of a `## ` section of README.md, without its heading.
+fn readme_section(readme: &str, heading: &str) -> String {
+    let mut lines = readme.lines().skip_while(|line| line.trim_end() != format!("## {heading}"));
+    lines.next();
+    lines.take_while(|line| !line.starts_with("## ")).collect::<Vec<_>>().join("\n")
+}
+
+fn fold_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Does a directory have models of this format and an expected output in the upstream suite (as
+/// opposed to the simlin additions only)?
+fn is_upstream(suite: &Path, directory: &str, format: &Format) -> bool {
+    let upstream = suite.join("test-models").join(directory);
+    std::fs::read_dir(&upstream)
+        .is_ok_and(|entries| entries.filter_map(Result::ok).any(|entry| is_model(&entry.path(), format)))
+        && expected_output(&upstream).is_some()
+}
+
+fn is_model(path: &Path, format: &Format) -> bool {
+    path.is_file() && path.extension().and_then(|e| e.to_str()).is_some_and(|e| format.extensions.contains(&e))
 }
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-fn exceptions() -> Exceptions {
-    let text = std::fs::read_to_string(root().join("tests").join("conformance.toml")).expect("tests/conformance.toml");
-    let table: toml::Table = text.parse().expect("tests/conformance.toml is valid TOML");
-    let mut exceptions = Exceptions::default();
-    if let Some(failures) = table.get("failures").and_then(|f| f.as_table()) {
-        for (model, reason) in failures {
-            exceptions.failures.insert(model.clone(), reason.as_str().unwrap_or_default().to_owned());
+/// Reads this format's section of `tests/conformance.toml`. Anything it does not know is an
+/// error, so that a misspelt key cannot quietly pin nothing.
+fn listed(format: &Format) -> Listed {
+    let path = root().join("tests").join("conformance.toml");
+    let text = std::fs::read_to_string(&path).expect("tests/conformance.toml");
+    let mut file: toml::Table = text.parse().unwrap_or_else(|e| panic!("tests/conformance.toml: {e}"));
+    for key in file.keys() {
+        assert!(
+            FORMATS.iter().any(|f| f.key == key),
+            "tests/conformance.toml: [{key}] is no format of the suite (known: {})",
+            FORMATS.map(|f| f.key).join(", ")
+        );
+    }
+    let mut listed = Listed::default();
+    let Some(section) = file.remove(format.key) else { return listed };
+    let toml::Value::Table(section) = section else {
+        panic!("tests/conformance.toml: `{}` must be a table", format.key)
+    };
+    let at = |key: &str| format!("tests/conformance.toml, [{}.{key}]", format.key);
+    for (key, value) in section {
+        let toml::Value::Table(entries) = value else { panic!("{}: must be a table", at(&key)) };
+        match key.as_str() {
+            "failures" => {
+                for (model, reason) in entries {
+                    let reason = reason.as_str().unwrap_or_else(|| panic!("{}: `{model}` needs a reason", at(&key)));
+                    listed.failures.insert(model, reason.to_owned());
+                }
+            }
+            "missing_columns" => {
+                for (model, entry) in entries {
+                    let pins = pins(&entry).unwrap_or_else(|problem| panic!("{}: `{model}`: {problem}", at(&key)));
+                    listed.pins.insert(model, pins);
+                }
+            }
+            "overrides" => {
+                for (directory, settings) in entries {
+                    let settings = settings.as_table().cloned().unwrap_or_default();
+                    for setting in settings.keys() {
+                        assert!(
+                            ["reason", "expected", "dt", "stop", "method"].contains(&setting.as_str()),
+                            "{}: `{directory}`: unknown setting `{setting}`",
+                            at(&key)
+                        );
+                    }
+                    assert!(
+                        settings.get("reason").and_then(|r| r.as_str()).is_some(),
+                        "{}: `{directory}` needs a reason",
+                        at(&key)
+                    );
+                    listed.overrides.insert(directory, settings);
+                }
+            }
+            other => panic!(
+                "tests/conformance.toml: [{}.{other}] is unknown (failures, missing_columns, overrides)",
+                format.key
+            ),
         }
     }
-    if let Some(overrides) = table.get("overrides").and_then(|f| f.as_table()) {
-        for (directory, settings) in overrides {
-            let settings = settings.as_table().cloned().unwrap_or_default();
-            assert!(
-                settings.get("reason").and_then(|r| r.as_str()).is_some(),
-                "override of {directory} needs a reason"
-            );
-            exceptions.overrides.insert(directory.clone(), settings);
-        }
-    }
-    exceptions
+    listed
 }
 
-/// Every model with an expected output, from both trees of the suite. A directory may have its
-/// model in one tree and its expected output in the other; the upstream output wins.
-fn cases(suite: &Path) -> Vec<Case> {
+/// The pins of one model: `{ reason = "...", columns = ["A", "B"] }`, one reason for all, or
+/// `{ columns = { "A" = "why", "B" = "why" } }`, one each.
+fn pins(entry: &toml::Value) -> Result<Vec<Pin>, String> {
+    let table = entry.as_table().ok_or("must be a table with `columns`")?;
+    if let Some(key) = table.keys().find(|key| !["reason", "columns"].contains(&key.as_str())) {
+        return Err(format!("unknown key `{key}` (reason, columns)"));
+    }
+    let shared = table.get("reason").map(|r| r.as_str().ok_or("`reason` must be text")).transpose()?;
+    let pin = |written: &str, reason: &str| Pin {
+        written: written.to_owned(),
+        canonical: CanonicalName::new(written),
+        reason: reason.to_owned(),
+    };
+    let pins: Vec<Pin> = match table.get("columns") {
+        Some(toml::Value::Array(columns)) => {
+            let reason = shared.ok_or("a list of columns needs a `reason`")?;
+            columns
+                .iter()
+                .map(|c| c.as_str().map(|c| pin(c, reason)).ok_or("columns are text"))
+                .collect::<Result<_, _>>()?
+        }
+        Some(toml::Value::Table(columns)) => {
+            if shared.is_some() {
+                return Err("give one `reason` for a list of columns, or one per column, not both".to_owned());
+            }
+            columns
+                .iter()
+                .map(|(c, reason)| reason.as_str().map(|reason| pin(c, reason)).ok_or("each column needs a reason"))
+                .collect::<Result<_, _>>()?
+        }
+        _ => return Err("needs `columns`, a list or a table of column → reason".to_owned()),
+    };
+    if pins.is_empty() {
+        return Err("pins no column".to_owned());
+    }
+    if let Some(pin) = pins.iter().find(|pin| pin.reason.trim().is_empty()) {
+        return Err(format!("`{}` needs a reason", pin.written));
+    }
+    Ok(pins)
+}
+
+/// Every model of the format with an expected output, from both trees of the suite. A directory
+/// may have its model in one tree and its expected output in the other; the upstream output wins.
+fn cases(suite: &Path, format: &Format) -> Vec<Case> {
     let trees = [suite.join("test-models"), suite.join("simlin-additions")];
-    let mut directories = std::collections::BTreeSet::new();
+    let mut directories = BTreeSet::new();
     for tree in &trees {
-        collect_directories(tree, tree, &mut directories);
+        collect_directories(tree, tree, format, &mut directories);
     }
     let mut cases = Vec::new();
     for directory in directories {
@@ -171,24 +476,25 @@ fn cases(suite: &Path) -> Vec<Case> {
             .iter()
             .filter_map(|tree| std::fs::read_dir(tree.join(&directory)).ok())
             .flat_map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()))
-            .filter(|path| path.extension().and_then(|e| e.to_str()).is_some_and(|e| MODEL_EXTENSIONS.contains(&e)))
+            .filter(|path| is_model(path, format))
             .collect();
         models.sort_by_key(|path| file_name(path));
         models.dedup_by_key(|path| file_name(path));
         for model in models {
-            cases.push(Case { directory: directory.clone(), model, expected: expected.clone() });
+            let label = format!("{directory}/{}", file_name(&model));
+            cases.push(Case { directory: directory.clone(), label, model, expected: expected.clone() });
         }
     }
     cases
 }
 
-fn collect_directories(tree: &Path, directory: &Path, found: &mut std::collections::BTreeSet<String>) {
+fn collect_directories(tree: &Path, directory: &Path, format: &Format, found: &mut BTreeSet<String>) {
     let Ok(entries) = std::fs::read_dir(directory) else { return };
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
         if path.is_dir() {
-            collect_directories(tree, &path, found);
-        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| MODEL_EXTENSIONS.contains(&e))
+            collect_directories(tree, &path, format, found);
+        } else if is_model(&path, format)
             && let Ok(relative) = directory.strip_prefix(tree)
         {
             found.insert(relative.to_string_lossy().replace('\\', "/"));
@@ -200,14 +506,20 @@ fn expected_output(directory: &Path) -> Option<PathBuf> {
     ["output.csv", "output.tab"].into_iter().map(|name| directory.join(name)).find(|path| path.exists())
 }
 
-fn run_case(suite: &Path, case: &Case, overrides: Option<&toml::Table>) -> Outcome {
-    match try_case(suite, case, overrides) {
-        Ok(outcome) => outcome,
-        Err(error) => Outcome::Fail(error),
+fn run_case(suite: &Path, case: &Case, format: &Format, pins: &[Pin], overrides: Option<&toml::Table>) -> Outcome {
+    match try_case(suite, case, format, pins, overrides) {
+        Ok(comparison) => Outcome::Compared(comparison),
+        Err(error) => Outcome::Broken(error),
     }
 }
 
-fn try_case(suite: &Path, case: &Case, overrides: Option<&toml::Table>) -> Result<Outcome, String> {
+fn try_case(
+    suite: &Path,
+    case: &Case,
+    format: &Format,
+    pins: &[Pin],
+    overrides: Option<&toml::Table>,
+) -> Result<Comparison, String> {
     // An override may name another expected output, relative to the suite's root.
     let expected_path = match overrides.and_then(|o| o.get("expected")).and_then(|e| e.as_str()) {
         Some(path) => suite.join(path),
@@ -215,10 +527,7 @@ fn try_case(suite: &Path, case: &Case, overrides: Option<&toml::Table>) -> Resul
     };
     let expected = read_expected(&expected_path)?;
     let text = std::fs::read_to_string(&case.model).map_err(|e| format!("cannot read the model: {e}"))?;
-    let (mut model, diagnostics) = fulcrum_xmile::read(&text).map_err(|d| first_error(&d))?;
-    if diagnostics.has_errors() {
-        return Err(first_error(&diagnostics));
-    }
+    let mut model = (format.read)(&text)?;
     if let Some(overrides) = overrides {
         apply_overrides(&mut model.sim, overrides);
     }
@@ -227,9 +536,17 @@ fn try_case(suite: &Path, case: &Case, overrides: Option<&toml::Table>) -> Resul
     let resolved = fulcrum_model::resolve(&model).map_err(|d| first_error(&d))?;
     let compiled = fulcrum_sim::compile(&resolved).map_err(|e| e.to_string())?;
     let results = compiled.new_run().run().map_err(|e| format!("the run failed: {e}"))?;
-    let outcome = compare(&expected, &results)?;
+    let comparison = compare(&expected, &results, pins)?;
     check_round_trip(&model, &results)?;
-    Ok(outcome)
+    Ok(comparison)
+}
+
+fn read_xmile(text: &str) -> Result<fulcrum_model::Model, String> {
+    let (model, diagnostics) = fulcrum_xmile::read(text).map_err(|d| first_error(&d))?;
+    if diagnostics.has_errors() {
+        return Err(first_error(&diagnostics));
+    }
+    Ok(model)
 }
 
 /// `fulcrum convert` must not change a model: written as TOML and read back, it gives the same
@@ -289,7 +606,7 @@ fn read_expected(path: &Path) -> Result<Expected, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let read = fulcrum_report::expected::read(&fulcrum_report::expected::decode(bytes))
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let columns = read
+    let columns: Vec<_> = read
         .columns
         .into_iter()
         .map(|column| {
@@ -298,6 +615,13 @@ fn read_expected(path: &Path) -> Result<Expected, String> {
         })
         .filter(|(_, canonical, _)| !IGNORED_COLUMNS.contains(&canonical.as_str()))
         .collect();
+    // Two columns that name one variable would let either stand for the other.
+    let mut seen = HashMap::new();
+    for (written, canonical, _) in &columns {
+        if let Some(other) = seen.insert(canonical, written) {
+            return Err(format!("{}: the columns `{other}` and `{written}` name one variable", path.display()));
+        }
+    }
     Ok(Expected { times: read.times, columns })
 }
 
@@ -308,9 +632,16 @@ fn close(expected: f64, actual: f64) -> bool {
         || (actual - expected).abs() <= 1e-4 * expected.abs().max(actual.abs())
 }
 
-fn compare(expected: &Expected, results: &fulcrum_sim::Results) -> Result<Outcome, String> {
-    let by_name: HashMap<CanonicalName, usize> =
-        results.names().iter().enumerate().map(|(i, name)| (CanonicalName::new(name), i)).collect();
+/// Sets every expected column against the model's column of the same canonical name. A column
+/// the model lacks is missing unless a pin covers it; a column with no number to compare is an
+/// error, since it would pass whatever the model did.
+fn compare(expected: &Expected, results: &fulcrum_sim::Results, pins: &[Pin]) -> Result<Comparison, String> {
+    let mut by_name: HashMap<CanonicalName, usize> = HashMap::new();
+    for (column, name) in results.names().iter().enumerate() {
+        if by_name.insert(CanonicalName::new(name), column).is_some() {
+            return Err(format!("the results have two columns named like `{name}`"));
+        }
+    }
     let times = results.times();
     // The row of our output at each expected time. Expected files round their times (10.0312
     // for 10.03125), so the nearest row within half a step counts.
@@ -330,18 +661,30 @@ fn compare(expected: &Expected, results: &fulcrum_sim::Results) -> Result<Outcom
             }
         }
     }
-    let mut missing = Vec::new();
-    let mut compared = 0;
+    let mut comparison = Comparison::default();
     let mut worst: Option<(f64, String)> = None;
+    let mut pin_used = vec![false; pins.len()];
     for (written, canonical, cells) in &expected.columns {
+        let pin = pins.iter().position(|pin| pin.covers(canonical));
+        if let Some(pin) = pin {
+            pin_used[pin] = true;
+        }
         let Some(&column) = by_name.get(canonical) else {
-            missing.push(written.clone());
+            match pin {
+                Some(_) => comparison.pinned += 1,
+                None => comparison.missing.push(written.clone()),
+            }
             continue;
         };
-        compared += 1;
+        if pin.is_some() {
+            comparison.produced_but_pinned.push(written.clone());
+        }
+        comparison.compared += 1;
         let series = results.column(column);
+        let mut numbers = 0;
         for (&row, cell) in rows.iter().zip(cells) {
             let Some(value) = cell else { continue };
+            numbers += 1;
             let actual = series[row];
             if !close(*value, actual) {
                 let error = (actual - value).abs() / value.abs().max(actual.abs()).max(1e-300);
@@ -351,12 +694,12 @@ fn compare(expected: &Expected, results: &fulcrum_sim::Results) -> Result<Outcom
                 }
             }
         }
+        if numbers == 0 {
+            return Err(format!("the expected column `{written}` holds no number"));
+        }
     }
-    if let Some((_, text)) = worst {
-        return Err(text);
-    }
-    if compared == 0 {
-        return Err(format!("none of the expected columns is in the model ({})", missing.join(", ")));
-    }
-    Ok(Outcome::Pass { compared, missing })
+    comparison.worst = worst.map(|(_, text)| text);
+    comparison.unused_pins =
+        pins.iter().zip(pin_used).filter(|(_, used)| !used).map(|(pin, _)| pin.written.clone()).collect();
+    Ok(comparison)
 }

@@ -136,3 +136,79 @@ fn slurm_merges_and_analyses_a_sampled_design() {
     assert!(script.contains(" merge '") && script.contains(" leverage '"), "{script}");
     assert!(script.contains("--from '") && script.contains("/analysis"), "{script}");
 }
+
+#[test]
+fn the_smallest_designs_are_sampled_and_one_less_is_refused() {
+    // The workforce fixture has eight parameters: five uncertain constants and three levers.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let cases: [(&str, &[&str], &str, &str); 5] = [
+        ("sensitivity", &["--method", "morris", "--samples"], "2", "1"),
+        ("sensitivity", &["--method", "sobol", "--samples"], "8", "7"),
+        ("sensitivity", &["--method", "prcc", "--samples"], "11", "10"),
+        ("sensitivity", &["--method", "src", "--samples"], "11", "10"),
+        ("leverage", &["--futures"], "10", "9"),
+    ];
+    for (case, (command, flags, smallest, too_few)) in cases.iter().enumerate() {
+        let design = scratch.path().join(case.to_string());
+        let design = path(&design);
+        ok(&[&["sample", command, EXPERIMENT, "-o", design], *flags, &[*smallest]].concat());
+        let message = refused(&[&["sample", command, EXPERIMENT, "-o", design], *flags, &[*too_few]].concat(), 2);
+        assert!(message.contains(&format!("needs at least {smallest}")), "{flags:?} {too_few}: {message}");
+    }
+    // The leverage cross-check's base size is the futures rounded up to a power of two, at
+    // least 64: N (D + 2) runs after the lever pairs.
+    for (futures, base) in [("10", 64u64), ("64", 64), ("65", 128)] {
+        let design = scratch.path().join(format!("cross-check-{futures}"));
+        let printed = fulcrum(&["sample", "leverage", EXPERIMENT, "--futures", futures, "-o", path(&design)]);
+        assert!(printed.status.success(), "{}", stderr(&printed));
+        let expected = format!("and {} for the Sobol cross-check (N = {base}, D = 8)", base * 10);
+        assert!(stderr(&printed).contains(&expected), "{futures} futures: {}", stderr(&printed));
+        let rows = std::fs::read_to_string(design.join("experiments.csv")).expect("rows").lines().count() as u64;
+        let lever_runs = 3 * 2 * futures.parse::<u64>().expect("number");
+        assert_eq!(rows, 1 + lever_runs + base * 10, "{futures} futures");
+    }
+}
+
+#[test]
+fn a_leverage_design_moves_each_lever_alone_by_its_delta_in_every_future() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let design = scratch.path().join("design");
+    ok(&[
+        "sample",
+        "leverage",
+        EXPERIMENT,
+        "--futures",
+        "12",
+        "--delta",
+        "0.2",
+        "--no-cross-check",
+        "-o",
+        path(&design),
+    ]);
+    let text = std::fs::read_to_string(design.join("experiments.csv")).expect("rows");
+    let rows: Vec<Vec<&str>> = text.lines().map(|line| line.split(',').collect()).collect();
+    let header = &rows[0];
+    assert_eq!(header[6..], ["Hiring Delay", "Workforce Adjustment Time", "Mentoring Load"]);
+    // The model's values of the levers, their baselines.
+    let baselines = [3.0, 6.0, 0.15];
+    let futures: Vec<&[Vec<&str>]> = rows[1..].chunks(6).collect();
+    assert_eq!(futures.len(), 12);
+    for (future, runs) in futures.iter().enumerate() {
+        for (lever, pair) in runs.chunks(2).enumerate() {
+            for (run, factor) in pair.iter().zip([1.2, 0.8]) {
+                assert_eq!(run[1..6], runs[0][1..6], "future {future}: the uncertain values are the future's");
+                for (column, baseline) in baselines.iter().enumerate() {
+                    let value: f64 = run[6 + column].parse().expect("number");
+                    let expected = if column == lever { baseline * factor } else { *baseline };
+                    assert!(
+                        (value - expected).abs() <= 1e-12 * expected,
+                        "future {future}, {}: {value}",
+                        header[6 + column]
+                    );
+                }
+            }
+        }
+    }
+    // Futures differ from each other.
+    assert_ne!(futures[0][0][1..6], futures[1][0][1..6]);
+}

@@ -51,6 +51,11 @@ fn any_split_into_shards_merges_into_the_bytes_of_one_sweep() {
             assert!(merged.status.success(), "{case}, {count} shards: {}", stderr(&merged));
             assert!(files(&dir.join("merged")) == expected, "{case}, {count} shards: merged files differ");
         }
+        // And the merged bands are right, not only the same: with exact quantiles they are the
+        // statistics of the merged trajectories, computed here.
+        if case == "exact" {
+            crate::sweep::bands_match_saved_runs(&scratch.path().join(case).join("5/merged"), "Workforce");
+        }
     }
 }
 

@@ -63,6 +63,135 @@ fn a_sweep_writes_every_file_and_the_same_bytes_on_one_thread_or_two() {
         let bytes = fs::read(out.join(file["path"].as_str().expect("path"))).expect("listed file exists");
         assert_eq!(file["sha256"], hex_sha256(&bytes), "{}", file["path"]);
     }
+    // The bands of the kept variable are what its saved trajectories give, computed here.
+    bands_match_saved_runs(&out, "Workforce");
+}
+
+/// The type-7 quantile (numpy's default, R's type 7) of sorted values.
+fn type_7(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let low = h.floor() as usize;
+    let high = (low + 1).min(sorted.len() - 1);
+    sorted[low] + (h - low as f64) * (sorted[high] - sorted[low])
+}
+
+/// Checks every row of `variable` in DIR/bands.csv against the values of DIR/runs.csv at that
+/// saved time: the count, mean, sample standard deviation, extremes and type-7 quantiles.
+pub fn bands_match_saved_runs(dir: &Path, variable: &str) {
+    let mut by_time: std::collections::BTreeMap<u64, Vec<f64>> = std::collections::BTreeMap::new();
+    for row in &csv(&dir.join("runs.csv"))[1..] {
+        if row[2] == variable {
+            let time: f64 = row[1].parse().expect("time");
+            by_time.entry(time.to_bits()).or_default().push(row[3].parse().expect("value"));
+        }
+    }
+    let bands: Vec<Vec<String>> = csv(&dir.join("bands.csv")).into_iter().filter(|row| row[0] == variable).collect();
+    assert_eq!(bands.len(), by_time.len(), "a band row per saved time of {variable}");
+    let number = |cell: &str| cell.parse::<f64>().unwrap_or_else(|_| panic!("`{cell}` is not a number"));
+    for row in bands {
+        let time: f64 = number(&row[1]);
+        let mut values = by_time[&time.to_bits()].clone();
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        values.sort_unstable_by(f64::total_cmp);
+        assert_eq!(row[2], values.len().to_string(), "n at {time}");
+        assert!((number(&row[3]) - mean).abs() <= 1e-12 * mean.abs(), "mean at {time}: {} vs {mean}", row[3]);
+        assert!((number(&row[4]) - sd).abs() <= 1e-9 * sd + 1e-12, "sd at {time}: {} vs {sd}", row[4]);
+        assert_eq!(number(&row[5]), values[0], "min at {time}");
+        assert_eq!(number(&row[11]), values[values.len() - 1], "max at {time}");
+        for (column, p) in [(6, 0.05), (7, 0.25), (8, 0.5), (9, 0.75), (10, 0.95)] {
+            assert_eq!(number(&row[column]), type_7(&values, p), "p{p} at {time}");
+        }
+    }
+}
+
+/// `fulcrum run MODEL` with these constants set, saving `variables` every `dt`: (times, one
+/// column per variable).
+fn single_run(model: &str, settings: &[(String, String)], variables: &str, dt: &str) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let mut args = vec!["run".to_owned(), model.to_owned()];
+    for (name, value) in settings {
+        args.extend(["--set".to_owned(), format!("{name}={value}")]);
+    }
+    args.extend(["--save-step".to_owned(), dt.to_owned(), "--vars".to_owned(), variables.to_owned()]);
+    let output = fulcrum(&args.iter().map(String::as_str).collect::<Vec<&str>>());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let rows: Vec<Vec<f64>> =
+        text.lines().skip(1).map(|line| line.split(',').map(|cell| cell.parse().expect("number")).collect()).collect();
+    let times = rows.iter().map(|row| row[0]).collect();
+    let columns = (1..rows[0].len()).map(|c| rows.iter().map(|row| row[c]).collect()).collect();
+    (times, columns)
+}
+
+#[test]
+fn each_outcome_of_a_sweep_is_that_statistic_of_a_single_run_of_its_inputs() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("out");
+    let output = sweep(&[EXPERIMENT, "-o", out.to_str().expect("utf-8"), "--runs", "200", "--bands", "none"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let experiments = csv(&out.join("experiments.csv"));
+    let outcomes = csv(&out.join("outcomes.csv"));
+    let cell = |text: &str| if text.is_empty() { f64::NAN } else { text.parse::<f64>().expect("number") };
+    for run in [0usize, 77, 199] {
+        let inputs = &experiments[run + 1];
+        assert_eq!(inputs[0], run.to_string());
+        let settings: Vec<(String, String)> =
+            experiments[0][1..].iter().cloned().zip(inputs[1..].iter().cloned()).collect();
+        // Every step (dt = 0.25 months), as the outcomes see them. The experiment keeps the
+        // model's time settings and its levers at the model's values.
+        let (times, columns) =
+            single_run("models/workforce/model.toml", &settings, "Effective Capacity,Workload,Workforce", "0.25");
+        let (capacity, workload, workforce) = (&columns[0], &columns[1], &columns[2]);
+        assert_eq!(times.len(), 96 * 4 + 1);
+        let at_24 = times.iter().position(|t| *t == 24.0).expect("month 24");
+        let first_above = times.iter().zip(workload).find(|(_, w)| **w > 1.15).map_or(f64::NAN, |(t, _)| *t);
+        let expected = [
+            capacity[at_24],
+            workload.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            workload.iter().sum::<f64>() / workload.len() as f64,
+            workforce[workforce.len() - 1],
+            first_above,
+        ];
+        let got: Vec<f64> = outcomes[run + 1][1..].iter().map(|text| cell(text)).collect();
+        for (name, (want, got)) in outcomes[0][1..].iter().zip(expected.iter().zip(&got)) {
+            assert!(
+                (want.is_nan() && got.is_nan()) || (want - got).abs() <= 1e-12 * want.abs().max(1.0),
+                "run {run}, {name}: a single run gives {want}, the sweep {got}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_sweep_of_exponential_decay_gives_its_closed_form() {
+    // Euler with dt = 1 on dL/dt = -rate L gives L(t) = 100 (1 - rate)^t exactly (to rounding):
+    // every run's final level, and the bands, follow from the sampled rates alone.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = decay_experiment(scratch.path(), 21, 500);
+    let out = scratch.path().join("out");
+    let output = sweep(&[&experiment, "-o", out.to_str().expect("utf-8"), "--save-runs", "Level"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let experiments = csv(&out.join("experiments.csv"));
+    let outcomes = csv(&out.join("outcomes.csv"));
+    assert_eq!((experiments.len(), outcomes.len()), (501, 501));
+    let mut finals = Vec::new();
+    for (inputs, outcome) in experiments[1..].iter().zip(&outcomes[1..]) {
+        let rate: f64 = inputs[1].parse().expect("rate");
+        assert!((0.05..0.2).contains(&rate), "{rate}");
+        let expected = 100.0 * (1.0 - rate).powi(20);
+        let got: f64 = outcome[1].parse().expect("final level");
+        assert!((got - expected).abs() <= 1e-12 * expected, "rate {rate}: {got} vs {expected}");
+        finals.push(expected);
+    }
+    // The final level falls as the rate rises, so its median is the closed form at the
+    // median rate, within the rounding of twenty steps.
+    finals.sort_unstable_by(f64::total_cmp);
+    let bands = csv(&out.join("bands.csv"));
+    let last = bands.iter().find(|row| row[0] == "Level" && row[1] == "20").expect("the last saved time");
+    let median: f64 = last[8].parse().expect("p50");
+    assert!((median - type_7(&finals, 0.5)).abs() <= 1e-12 * median, "{median}");
+    bands_match_saved_runs(&out, "Level");
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -364,5 +493,119 @@ fn a_sweep_too_big_for_memory_is_refused_before_it_starts() {
     ]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("GiB allowed"), "{}", stderr(&output));
+    assert!(!out.exists(), "nothing written");
+}
+
+/// A decay model saving `saves` times (one per step) and an experiment drawing its rate, with
+/// one outcome (so one band variable), written into `dir`; returns the experiment's path.
+fn decay_experiment(dir: &Path, saves: u32, runs: u64) -> String {
+    let model = format!(
+        "[sim]\nstart = 0\nstop = {}\ndt = 1\n\n\
+         [[stock]]\nname = \"Level\"\ninitial = 100\noutflows = [\"Decay\"]\n\n\
+         [[flow]]\nname = \"Decay\"\nequation = \"Level * Rate\"\n\n\
+         [[constant]]\nname = \"Rate\"\nvalue = 0.1\n",
+        saves - 1
+    );
+    fs::write(dir.join("decay.toml"), model).expect("model written");
+    let experiment = format!(
+        "model = \"decay.toml\"\n[sampling]\nmethod = \"random\"\nruns = {runs}\nseed = 7\n\n\
+         [[uncertain]]\nname = \"Rate\"\ndistribution = \"uniform\"\nmin = 0.05\nmax = 0.2\n\n\
+         [[outcome]]\nname = \"final level\"\nvariable = \"Level\"\nstatistic = \"final\"\n"
+    );
+    let path = dir.join("decay-experiment.toml");
+    fs::write(&path, experiment).expect("experiment written");
+    path.to_str().expect("utf-8").to_owned()
+}
+
+#[test]
+fn the_quantile_method_switches_to_the_sketch_one_band_value_past_2_to_the_25() {
+    // 2^21 runs × 16 saved times × one band variable = 2^25 values: exact; one run more:
+    // sketched. A shard takes the method of the whole sweep, so running only the first block
+    // of each shows which method the whole sweep would use, cheaply.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = decay_experiment(scratch.path(), 16, 1);
+    for (runs, shards, expected) in [(1u64 << 21, 2048, "exact"), ((1 << 21) + 1, 2049, "sketch")] {
+        let out = scratch.path().join(format!("shard-{runs}"));
+        let output = sweep(&[
+            &experiment,
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--runs",
+            &runs.to_string(),
+            "--shard",
+            &format!("1/{shards}"),
+            "--threads",
+            "1",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("manifest.json")).expect("manifest")).expect("JSON");
+        assert_eq!(manifest["design_runs"], runs);
+        assert_eq!(manifest["runs"], serde_json::json!([0, 1024]), "only the first block ran");
+        let method = manifest["quantiles"].as_str().expect("quantiles");
+        assert!(method.starts_with(expected), "{runs} runs: {method}");
+    }
+}
+
+#[test]
+fn a_sweep_estimated_at_16_gib_starts_and_one_run_more_is_refused() {
+    // Exact quantiles keep 8 bytes per band value: 2^17 runs × 16,384 saved times × 8 bytes
+    // is 16 GiB exactly, which is allowed. So that nothing that size is allocated, the output
+    // directory holds an interrupted sweep, which is refused right after the memory check.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = decay_experiment(scratch.path(), 16_384, 1);
+    let out = scratch.path().join("out");
+    fs::create_dir_all(out.join(".fulcrum-partial")).expect("partial folder");
+    let attempt = |runs: u64| {
+        sweep(&[
+            &experiment,
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--runs",
+            &runs.to_string(),
+            "--quantiles",
+            "exact",
+            "--threads",
+            "1",
+        ])
+    };
+    let at_limit = attempt(1 << 17);
+    assert_eq!(at_limit.status.code(), Some(2), "{}", stderr(&at_limit));
+    assert!(!stderr(&at_limit).contains("GiB allowed"), "{}", stderr(&at_limit));
+    assert!(stderr(&at_limit).contains("holds an interrupted sweep"), "{}", stderr(&at_limit));
+
+    let past_limit = attempt((1 << 17) + 1);
+    assert_eq!(past_limit.status.code(), Some(2), "{}", stderr(&past_limit));
+    assert!(
+        stderr(&past_limit).contains(
+            "the sweep needs at least 16.0 GiB, more than the 16 GiB allowed; use fewer runs or band variables, or \
+             sketched quantiles"
+        ),
+        "{}",
+        stderr(&past_limit)
+    );
+    assert_eq!(fs::read_dir(&out).expect("out").count(), 1, "nothing written beside the partial folder");
+}
+
+#[test]
+fn a_sweep_writing_more_than_1_tib_is_refused_whatever_the_disk() {
+    // runs.csv alone: 10 million runs × 16,384 saved times × three variables, tens of TiB.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = decay_experiment(scratch.path(), 16_384, 1);
+    let out = scratch.path().join("out");
+    let output = sweep(&[
+        &experiment,
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--runs",
+        "10000000",
+        "--save-runs",
+        "all",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("more than the 1 TiB fulcrum allows"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("runs.csv: 10000000 runs × 16384 saved times"), "{}", stderr(&output));
     assert!(!out.exists(), "nothing written");
 }

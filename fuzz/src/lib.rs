@@ -1,7 +1,9 @@
 //! What each fuzz target does with its input, and the checks every reader's diagnostics must
-//! pass. The targets in fuzz_targets/ only hand their input here; `tests/fuzz_regressions.rs` in
-//! the main workspace includes this file and replays the saved crashes through the same calls.
+//! pass. The targets in fuzz_targets/ only hand their bytes here; `tests/fuzz_regressions.rs` in
+//! the main workspace includes this file and replays the saved crashes and the seed corpus
+//! through the same calls, byte for byte.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use fulcrum_model::syntax::{Span, parse};
@@ -11,9 +13,56 @@ use fulcrum_sim::{CompileOptions, compile_with};
 /// The longest run the `run` target simulates, in steps, so that each input stays fast.
 pub const MAX_STEPS: f64 = 200.0;
 
+/// A fuzz target: the name of its binary in `Cargo.toml` and of its folders under `corpus/` and
+/// `regressions/`, and what it does with the bytes libFuzzer hands it.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target.
+pub const TARGETS: [Target; 6] = [
+    ("equation", equation),
+    ("native", native),
+    ("xmile", xmile),
+    ("experiment", experiment),
+    ("expected_output", expected_output),
+    ("run", run),
+];
+
+/// The text a reader of text is given: the bytes as UTF-8, each invalid sequence replaced by
+/// U+FFFD. `fulcrum` itself refuses a file that is not UTF-8 before any reader sees it, so the
+/// readers only ever get valid text; replacing rather than refusing still reads all of such an
+/// input, and puts a three-byte character where a span could cut one in half.
+pub fn text(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// The `equation` target: [`parse_equation`] on [`text`].
+pub fn equation(bytes: &[u8]) {
+    parse_equation(&text(bytes));
+}
+
+/// The `native` target: [`read_native`] on [`text`].
+pub fn native(bytes: &[u8]) {
+    read_native(&text(bytes));
+}
+
+/// The `xmile` target: [`read_xmile`] on [`text`].
+pub fn xmile(bytes: &[u8]) {
+    read_xmile(&text(bytes));
+}
+
+/// The `experiment` target: [`plan_experiment`] on [`text`].
+pub fn experiment(bytes: &[u8]) {
+    plan_experiment(&text(bytes));
+}
+
+/// The `run` target: [`read_and_run`] on [`text`].
+pub fn run(bytes: &[u8]) {
+    read_and_run(&text(bytes));
+}
+
 /// The equation parser: a syntax error points into the text, and what parses prints as text that
 /// parses again and prints the same (what `fulcrum convert` relies on).
-pub fn equation(text: &str) {
+pub fn parse_equation(text: &str) {
     match parse(text) {
         Ok(expr) => {
             let printed = expr.to_string();
@@ -25,20 +74,21 @@ pub fn equation(text: &str) {
 }
 
 /// The native (TOML) model reader: any text reads or gives located diagnostics.
-pub fn native(text: &str) {
+pub fn read_native(text: &str) {
     match fulcrum_model::native::read(text) {
         Ok((_, diagnostics)) | Err(diagnostics) => check_spans(text, &diagnostics),
     }
 }
 
 /// The XMILE reader: any text reads or gives located diagnostics.
-pub fn xmile(text: &str) {
+pub fn read_xmile(text: &str) {
     match fulcrum_xmile::read(text) {
         Ok((_, diagnostics)) | Err(diagnostics) => check_spans(text, &diagnostics),
     }
 }
 
-/// The reader of other tools' outputs: what reads has one value per time in every column.
+/// The reader of other tools' outputs, from raw bytes as the conformance harness reads them:
+/// what reads has one value per time in every column.
 pub fn expected_output(bytes: &[u8]) {
     use fulcrum_report::expected;
     if let Ok(read) = expected::read(&expected::decode(bytes.to_vec())) {
@@ -59,7 +109,7 @@ fn workforce() -> &'static Model {
 
 /// The experiment reader; what reads is planned against the workforce model, as `fulcrum sweep`
 /// does, and a few rows of its design are drawn.
-pub fn experiment(text: &str) {
+pub fn plan_experiment(text: &str) {
     let (experiment, diagnostics) = match fulcrum_explore::experiment::read(text) {
         Ok(read) => read,
         Err(diagnostics) => return check_spans(text, &diagnostics),

@@ -5,7 +5,9 @@
 #
 # Phases (each one is timed):
 #   1. install   Debian's slurmctld, slurmd, slurm-client and munge if any tool is missing. Without
-#                root, apt-get or the package archive this prints "skipped: <reason>" and exits 0.
+#                root, apt-get or the package archive this prints "skipped: <reason>" and exits 0;
+#                under CI (CI set, and not 0 or false) it prints the reason and exits 1 instead,
+#                so that CI cannot pass without running the test.
 #   2. cluster   munged + slurmctld + slurmd from a generated config in a temporary directory;
 #                no config under /etc is used or written (SLURM_CONF and munged flags point there).
 #   3. tiny      a 4-task job array plus an afterok job that concatenates its outputs.
@@ -27,7 +29,8 @@
 #   FULCRUM_SLURM_SHARDS=3            shards for the fulcrum test
 #   FULCRUM_SLURM_NO_BUILD=1          use target/release/fulcrum as it is, without cargo build
 #   FULCRUM_SLURM_BIN=PATH            test this fulcrum binary (or a stand-in); implies no build
-#   FULCRUM_SLURM_NO_INSTALL=1        never install packages: skip if Slurm or munge is missing
+#   FULCRUM_SLURM_NO_INSTALL=1        never install packages: skip if Slurm or munge is missing (under
+#                                     CI: fail)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -53,7 +56,6 @@ done < <(compgen -e | grep -E '^(SLURM|SBATCH|SALLOC|SRUN|SQUEUE|SINFO|SCONTROL|
 now() { printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"; }
 t0=$(now)
 passed=0 # checks: cluster up, tiny jobs, fulcrum sharded == unsharded
-skipped=0
 phase_names=()
 phase_secs=()
 phase_name=""
@@ -64,8 +66,14 @@ die() {
     printf '[slurm-test] ERROR: %s\n' "$*" >&2
     exit 1
 }
+# CI must run the test: there a reason to skip is a failure.
+in_ci() { [[ -n ${CI:-} && ${CI:-} != 0 && ${CI:-} != false ]]; }
 skip_reason=""
 skip() {
+    if in_ci; then
+        printf '[slurm-test] ERROR: cannot run under CI (CI=%s), where skipping is a failure: %s\n' "$CI" "$*" >&2
+        exit 1
+    fi
     skip_reason=$*
     printf 'skipped: %s\n' "$*"
     exit 0
@@ -285,7 +293,7 @@ cleanup() {
         echo "slurm test FAILED (exit $rc)" >&2
         echo "slurm: $passed passed, 1 failed"
     elif [[ -z $skip_reason ]]; then
-        echo "slurm: $passed passed, 0 failed, $skipped skipped"
+        echo "slurm: $passed passed, 0 failed"
     fi
     exit "$rc"
 }

@@ -403,9 +403,20 @@ fn parse_probability(text: &str) -> Result<f64, String> {
     if value > 0.0 && value < 1.0 { Ok(value) } else { Err(format!("{value} must be between 0 and 1")) }
 }
 
+/// A relative change, made both up and down from the baseline (`--delta`, `--step`).
 fn parse_fraction(text: &str) -> Result<f64, String> {
     let value = parse_finite(text)?;
-    if value > 0.0 && value < 1.0 { Ok(value) } else { Err(format!("{value} must be between 0 and 1 (0.1 = 10%)")) }
+    if value > 0.0 && value < 1.0 {
+        Ok(value)
+    } else if value < 0.0 {
+        // Someone writing a minus sign may think it chooses the direction; it does not.
+        Err(format!(
+            "{value} must be between 0 and 1 (0.1 = 10%)\n\n  tip: the change is made both up and down, so give \
+             its size without a sign (0.1 for ±10%)"
+        ))
+    } else {
+        Err(format!("{value} must be between 0 and 1 (0.1 = 10%)"))
+    }
 }
 
 fn parse_group(text: &str) -> Result<(String, Vec<String>), String> {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use fulcrum_explore::experiment::{self, Experiment, Plan, Setting};
-use fulcrum_model::{Diagnostic, Diagnostics, Severity};
+use fulcrum_model::{Diagnostic, Diagnostics, LineIndex, Severity};
 use fulcrum_sim::{CompileOptions, CompiledModel, compile_with};
 
 use crate::CliError;
@@ -31,7 +31,7 @@ pub fn prepare(
     path: &Path,
     adjust: impl FnOnce(&mut Experiment) -> Result<(), CliError>,
 ) -> Result<Prepared, CliError> {
-    let text = read_text(path)?;
+    let text = read_text(path, CliError::InvalidExperiment)?;
     let (mut experiment, found) = match experiment::read(&text) {
         Ok(read) => read,
         Err(diagnostics) => return Err(experiment_errors(path, &text, diagnostics)),
@@ -43,7 +43,17 @@ pub fn prepare(
     adjust(&mut experiment)?;
 
     let model_path = path.parent().unwrap_or(Path::new("")).join(&experiment.model);
-    let mut model = read_model(&model_path)?;
+    let mut model = read_model(&model_path).map_err(|error| match error {
+        // A model that cannot be read is pointed at where the experiment names it.
+        CliError::Io(error) => {
+            let place = experiment.model_span.map_or_else(String::new, |span| {
+                let (line, column) = LineIndex::new(&text).line_col(&text, span.start());
+                format!(":{line}:{column}")
+            });
+            CliError::Io(anyhow::anyhow!("{}{place}: the experiment's model: {error}", path.display()))
+        }
+        other => other,
+    })?;
     model.model.sim = experiment.sim_specs(&model.model.sim).map_err(|d| experiment_errors(path, &text, d))?;
     let resolved = resolve_loaded(&model)?;
     let changing = experiment

@@ -38,6 +38,8 @@ pub enum CliError {
     Input(String),
     /// A run produced NaN or infinity.
     Simulation(fulcrum_sim::SimError),
+    /// A run produced NaN or infinity, already printed at the variable in the model file.
+    FailedRun,
     /// Reading or writing a file failed.
     Io(anyhow::Error),
     /// Standard output was closed by the reader: not an error.
@@ -59,7 +61,7 @@ impl CliError {
             CliError::ClosedOutput => 0,
             CliError::InvalidModel(_) | CliError::InvalidExperiment(_) | CliError::Input(_) => 1,
             CliError::Usage(_) => 2,
-            CliError::Simulation(_) => 3,
+            CliError::Simulation(_) | CliError::FailedRun => 3,
             CliError::Io(_) => 4,
         }
     }
@@ -116,6 +118,7 @@ fn report(error: &CliError) {
         }
         CliError::Usage(message) | CliError::Input(message) => eprintln!("error: {message}"),
         CliError::Simulation(error) => eprintln!("error: the run failed: {error}"),
+        CliError::FailedRun => eprintln!("error: the run failed"),
         // The errors' own messages already name their cause (`cannot write X: reason`).
         CliError::Io(error) => eprintln!("error: {error}"),
     }

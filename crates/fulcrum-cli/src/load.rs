@@ -3,7 +3,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use fulcrum_model::{Diagnostic, Diagnostics, Model, ResolvedModel, native, resolve};
+use fulcrum_model::syntax::Span;
+use fulcrum_model::{Code, Diagnostic, Diagnostics, Model, ResolvedModel, native, resolve};
 
 use crate::CliError;
 use crate::render::render;
@@ -48,7 +49,7 @@ pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
             path.display()
         )));
     };
-    let source = read_text(path)?;
+    let source = read_text(path, CliError::InvalidModel)?;
     let read = match format {
         Format::Native => native::read(&source),
         Format::Xmile => fulcrum_xmile::read(&source),
@@ -67,15 +68,31 @@ pub fn cannot_read(path: &Path, error: impl std::fmt::Display) -> CliError {
     CliError::Io(anyhow::anyhow!("cannot read {}: {error}", path.display()))
 }
 
-/// Reads a UTF-8 text file.
-pub fn read_text(path: &Path) -> Result<String, CliError> {
+/// Reads a UTF-8 text file. A file that is not UTF-8 gets a diagnostic at its first invalid
+/// byte, and `invalid` (the model's or the experiment's count of errors).
+pub fn read_text(path: &Path, invalid: fn(usize) -> CliError) -> Result<String, CliError> {
     let bytes = fs::read(path).map_err(|error| cannot_read(path, error))?;
     String::from_utf8(bytes).map_err(|error| {
-        CliError::Input(format!(
-            "{}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            error.utf8_error().valid_up_to()
-        ))
+        let offset = error.utf8_error().valid_up_to();
+        let byte = error.as_bytes().get(offset).copied().unwrap_or_default();
+        // Shown as text with each invalid sequence replaced by U+FFFD; up to `offset` the bytes
+        // are the file's, so the first replacement character is where the file stops being text.
+        // ASCII control characters are shown as `.` (one byte for one, so offsets still hold), so that
+        // the line printed neither disturbs a terminal nor hides where the caret points.
+        let shown: String = String::from_utf8_lossy(error.as_bytes())
+            .chars()
+            .map(|c| if c.is_ascii_control() && !matches!(c, '\n' | '\r' | '\t') { '.' } else { c })
+            .collect();
+        let end = shown[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+        let diagnostic = Diagnostic::new(
+            Code::FileSyntax,
+            format!("not UTF-8 text: byte 0x{byte:02X} at offset {offset} is not part of a character"),
+        )
+        .at(Some(Span::new(offset, end)))
+        .labelled("not UTF-8")
+        .with_help("model and experiment files are text in UTF-8; save the file as UTF-8");
+        print_diagnostics(path, &shown, &[diagnostic]);
+        invalid(1)
     })
 }
 

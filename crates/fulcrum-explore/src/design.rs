@@ -333,21 +333,63 @@ mod tests {
         assert_ne!(rows(&design(Sampler::Random, 8)), rows(&other));
     }
 
+    /// The uncertain inputs of `design` alone, renamed and set on other constants: a design
+    /// with one grid point, whose run `f` is future `f`.
+    fn futures_only(design: &Design) -> Design {
+        let factors = design
+            .factors
+            .iter()
+            .filter(|factor| matches!(factor.kind, FactorKind::Uncertain(_)))
+            .enumerate()
+            .map(|(index, factor)| Factor {
+                name: format!("renamed {index}"),
+                constant: 40 - index,
+                kind: factor.kind.clone(),
+            })
+            .collect();
+        Design { factors, ..design.clone() }
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Row `run` is grid point `run / samples` in future `run % samples` (the module's
+        /// formula), whatever rows were drawn before it: its lever is the `(run / samples) % 2`-th
+        /// grid value, and its uncertain values are those of future `run % samples` in a design
+        /// of the uncertain inputs alone (under other names, on other constants), drawn first.
+        /// The grid sampler's values are also computed by hand: the midpoints of the quantile
+        /// bins, the last input varying fastest.
         #[test]
-        fn each_row_depends_only_on_design_seed_and_index(run in 0u64..1000, sampler in 0usize..3) {
-            let sampler = [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol][sampler];
-            let design = design(sampler, 500);
-            let mut once = [0.0; 3];
-            design.row(run, &mut once);
-            // Computing other rows first changes nothing.
+        fn each_row_depends_only_on_design_seed_and_index(
+            run in 0u64..1000,
+            sampler in 0usize..4,
+            earlier in proptest::collection::vec(0u64..1000, 0..20),
+        ) {
+            const LEVELS: usize = 7;
+            let sampler = [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol, Sampler::Grid { levels: LEVELS }][sampler];
+            let samples = if let Sampler::Grid { .. } = sampler { (LEVELS * LEVELS) as u64 } else { 300 };
+            let design = design(sampler, samples);
+            let run = run % design.runs();
+            let future = run % samples;
+
+            let mut expected = [0.0; 2];
+            futures_only(&design).row(future, &mut expected);
+            let lever = [1.0, 2.0][(run / samples % 2) as usize];
+
             let mut scratch = [0.0; 3];
-            for other in (0..run).rev().step_by(7) {
-                design.row(other, &mut scratch);
+            for other in earlier {
+                design.row(other % design.runs(), &mut scratch);
             }
-            let mut again = [0.0; 3];
-            design.row(run, &mut again);
-            prop_assert_eq!(once, again);
+            let mut row = [f64::NAN; 3];
+            design.row(run, &mut row);
+            prop_assert_eq!(row, [lever, expected[0], expected[1]], "run {} of {:?}", run, sampler);
+
+            if let Sampler::Grid { levels } = sampler {
+                let level = |digit: u64| (digit as f64 + 0.5) / levels as f64;
+                let (a, b) = (level(future / levels as u64 % levels as u64), level(future % levels as u64));
+                prop_assert!((row[1] - a).abs() < 1e-12 && (row[2] - (10.0 + 10.0 * b)).abs() < 1e-12,
+                    "run {}: {:?}, by hand {:?}", run, row, [a, 10.0 + 10.0 * b]);
+            }
         }
     }
 }

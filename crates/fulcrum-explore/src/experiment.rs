@@ -171,6 +171,8 @@ pub struct OutcomeSpec {
     pub span: Option<Span>,
     /// Where the statistic is written.
     pub statistic_span: Option<Span>,
+    /// Where the name is written; without a `name`, where the variable it is named after is.
+    pub name_span: Option<Span>,
 }
 
 /// The sections an experiment may have.
@@ -208,7 +210,9 @@ impl Reader<'_> {
             },
             None => {
                 self.report(
+                    // Pointed at the file's start, where `model = ...` goes.
                     Diagnostic::new(Code::MissingKey, "the experiment names no model")
+                        .at(Some(Span::new(0, 0)))
                         .with_help("add `model = \"model.toml\"`, a path relative to the experiment file"),
                 );
                 (String::new(), None)
@@ -638,21 +642,23 @@ impl Reader<'_> {
             },
             None => None,
         };
+        let written_name_span = table.get("name").map(span_of);
         let name = self.walker.string(&mut table, "name");
         self.walker.unknown_keys(&table, &["name", "variable", "statistic", "better", "doc"]);
         let ((variable, span), statistic) = (variable?, statistic?);
         let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let name_span = if name.is_some() { written_name_span } else { Some(span) };
         let name = name.unwrap_or_else(|| match statistic {
             Statistic::Final => variable.clone(),
             other => format!("{variable} {other}"),
         });
-        Some(OutcomeSpec { name, variable, statistic, better, span: Some(span), statistic_span })
+        Some(OutcomeSpec { name, variable, statistic, better, span: Some(span), statistic_span, name_span })
     }
 
     /// Two outcomes or two interventions with one name would make ambiguous columns and rows.
     fn duplicates(&mut self, experiment: &Experiment) {
         let named = [
-            ("outcome", experiment.outcomes.iter().map(|o| (o.name.clone(), o.span)).collect::<Vec<_>>()),
+            ("outcome", experiment.outcomes.iter().map(|o| (o.name.clone(), o.name_span)).collect::<Vec<_>>()),
             ("intervention", experiment.interventions.iter().map(|i| (i.name.clone(), i.span)).collect()),
         ];
         for (what, names) in named {
@@ -1084,4 +1090,67 @@ pub fn parse_grid_axis(text: &str) -> Result<GridAxis, String> {
         })
         .collect::<Result<Vec<f64>, String>>()?;
     Ok(GridAxis { name: name.to_owned(), values, span: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text a diagnostic's span covers.
+    fn spanned(text: &str, span: Option<Span>) -> &str {
+        let span = span.expect("a span");
+        &text[span.start()..span.end()]
+    }
+
+    #[test]
+    fn a_duplicated_name_is_pointed_at_where_it_is_written() {
+        let text = r#"model = "model.toml"
+
+[[intervention]]
+name = "patient"
+set = { "Delay" = 12 }
+
+[[intervention]]
+name = "Patient"
+set = { "Delay" = 18 }
+
+[[outcome]]
+name = "staff"
+variable = "Workforce"
+
+[[outcome]]
+name = "Staff"
+variable = "Workforce"
+statistic = "max"
+
+[[outcome]]
+variable = "Backlog"
+
+[[outcome]]
+name = "Backlog"
+variable = "Orders"
+"#;
+        let (_, diagnostics) = read(text).expect("valid TOML");
+        let duplicates: Vec<(&str, &str, Vec<&str>)> = diagnostics
+            .0
+            .iter()
+            .filter(|d| d.code == Code::DuplicateName)
+            .map(|d| {
+                let related = d.related.iter().map(|(span, _)| spanned(text, Some(*span))).collect();
+                (d.message.as_str(), spanned(text, d.span), related)
+            })
+            .collect();
+        assert_eq!(
+            duplicates,
+            [
+                ("two interventions are named `Patient`", "\"Patient\"", vec!["\"patient\""]),
+                ("two outcomes are named `Staff`", "\"Staff\"", vec!["\"staff\""]),
+                // An outcome without a name is named after its variable, so its variable is where
+                // its name is written.
+                ("two outcomes are named `Backlog`", "\"Backlog\"", vec!["\"Backlog\""]),
+            ]
+        );
+        let second_backlog = diagnostics.0.iter().find(|d| d.message.ends_with("`Backlog`")).expect("found");
+        assert!(second_backlog.span.expect("span").start() > second_backlog.related[0].0.start());
+    }
 }

@@ -4,10 +4,11 @@
 // Test helpers stop at the first surprise, like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use fulcrum_explore::bands::{BandParts, BandRow, PartsError, QuantileMethod, SKETCH_RELATIVE_ERROR};
+use fulcrum_explore::bands::{BandParts, BandRow, EXACT_LIMIT, PartsError, QuantileMethod, SKETCH_RELATIVE_ERROR};
 use fulcrum_explore::sweep::{BLOCK_RUNS, Silent};
 use fulcrum_explore::{
-    Block, Design, Distribution, Factor, FactorKind, Outcome, Sampler, Setting, Sink, Statistic, Summary, Sweep, Table,
+    Block, Design, Distribution, Factor, FactorKind, MEMORY_LIMIT, Outcome, Sampler, Setting, Sink, Statistic, Summary,
+    Sweep, Table,
 };
 use fulcrum_model::builder::ModelBuilder;
 use fulcrum_sim::{CompileOptions, CompiledModel, VarId, compile_with};
@@ -153,7 +154,7 @@ fn run<const L: usize>(sweep: &Sweep<'_>, threads: usize, wave: usize) -> (Recor
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(8))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
     fn output_is_the_same_for_any_threads_lanes_and_waves(
@@ -181,7 +182,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(8))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
 
     /// Shards of a sweep, each run on its own and its band parts written and read back,
     /// append into the bands of the whole sweep, bit for bit.
@@ -559,7 +560,7 @@ fn grid_points_meet_the_same_futures() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(6))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// A comparison runs as one table whose rows carry their option's settings; each option's
     /// runs must be the same bits as a sweep of that option alone, wherever the options meet
@@ -602,4 +603,92 @@ proptest! {
             prop_assert_eq!(&recorded.outcomes, &together.outcomes[range], "option {}", o);
         }
     }
+}
+
+/// A one-stock model with `saves` saved times (one per step), for sizing sweeps that never run.
+fn model_with_saves(saves: u32) -> CompiledModel {
+    let model = ModelBuilder::new(0.0, f64::from(saves - 1), 1.0)
+        .stock("Level", "1", &[], &["Drain"])
+        .flow("Drain", "Level * Rate")
+        .constant("Rate", 0.1)
+        .build();
+    fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles")
+}
+
+#[test]
+fn quantiles_are_exact_up_to_2_to_the_25_band_values_and_sketched_past_it() {
+    assert_eq!(EXACT_LIMIT, 1 << 25);
+    // 1,024 buckets per power of two place a value within 2^-11 of itself.
+    assert_eq!(SKETCH_RELATIVE_ERROR, 2f64.powi(-11));
+    assert_eq!(QuantileMethod::for_values(0), QuantileMethod::Exact);
+    assert_eq!(QuantileMethod::for_values(EXACT_LIMIT), QuantileMethod::Exact);
+    assert_eq!(QuantileMethod::for_values(EXACT_LIMIT + 1), QuantileMethod::Sketch);
+    assert_eq!(QuantileMethod::for_values(u64::MAX), QuantileMethod::Sketch);
+
+    // A sweep counts its band values as runs × saved times × band variables: 2^21 runs of 16
+    // saved times of one variable are exactly 2^25 values; one run more passes the limit.
+    let model = model_with_saves(16);
+    assert_eq!(model.axis().save_count(), 16);
+    let design = Design { factors: vec![], sampler: Sampler::Random, samples: (1 << 21) + 1, seed: 0 };
+    let level = variable(&model, "Level");
+    let sweep = |runs: u64, quantiles| Sweep {
+        model: &model,
+        design: &design,
+        settings: &[],
+        outcomes: &[],
+        bands: std::slice::from_ref(&level),
+        keep: &[],
+        runs: 0..runs,
+        quantiles,
+    };
+    assert_eq!(sweep(1 << 21, None).band_values(), EXACT_LIMIT);
+    assert_eq!(sweep(1 << 21, None).quantile_method(), QuantileMethod::Exact);
+    assert_eq!(sweep((1 << 21) + 1, None).quantile_method(), QuantileMethod::Sketch);
+    // Asking for a method overrides the size either way.
+    assert_eq!(sweep(1 << 21, Some(QuantileMethod::Sketch)).quantile_method(), QuantileMethod::Sketch);
+    assert_eq!(sweep((1 << 21) + 1, Some(QuantileMethod::Exact)).quantile_method(), QuantileMethod::Exact);
+    // A slice of the design (a shard) is sized by its own runs.
+    let slice = Sweep { runs: 1..(1 << 21) + 1, ..sweep(0, None) };
+    assert_eq!(slice.quantile_method(), QuantileMethod::Exact);
+}
+
+#[test]
+fn a_sweep_needing_16_gib_is_accepted_and_one_run_more_is_refused() {
+    // Exact quantiles keep 8 bytes per band value: 2^27 runs × 16 saved times × 8 bytes is
+    // 16 GiB exactly, with nothing kept besides. Nothing is allocated to find that out.
+    let model = model_with_saves(16);
+    let design = Design { factors: vec![], sampler: Sampler::Random, samples: (1 << 27) + 1, seed: 0 };
+    let level = [variable(&model, "Level")];
+    let sweep = |runs: u64, keep: bool| Sweep {
+        model: &model,
+        design: &design,
+        settings: &[],
+        outcomes: &[],
+        bands: &level,
+        keep: if keep { &level } else { &[] },
+        runs: 0..runs,
+        quantiles: Some(QuantileMethod::Exact),
+    };
+    assert_eq!(MEMORY_LIMIT, 16 << 30);
+    assert_eq!(sweep(1 << 27, false).memory_needed(1), MEMORY_LIMIT);
+    assert_eq!(sweep(1 << 27, false).memory_problem(1), None);
+    let refused = sweep((1 << 27) + 1, false).memory_problem(1).expect("past the limit");
+    assert_eq!(
+        refused,
+        "the sweep needs at least 16.0 GiB, more than the 16 GiB allowed; use fewer runs or band variables, or \
+         sketched quantiles"
+    );
+    // The estimate grows with threads only through what they hold in flight: kept trajectories
+    // of two waves of four blocks of 1,024 runs each.
+    let in_flight = 2 * 4 * BLOCK_RUNS * 16 * 8;
+    assert_eq!(sweep(1 << 20, true).memory_needed(3), (1 << 20) * 16 * 8 + 3 * in_flight);
+    // A sketch costs 4 KiB per saved time and band variable for each thread and 8 KiB in total
+    // (for each power of two the values span; the estimate counts one), plus each thread's
+    // buffer of at most 32 MiB, whatever the runs.
+    let sketched = Sweep { quantiles: Some(QuantileMethod::Sketch), ..sweep(u64::MAX, false) };
+    assert_eq!(sketched.memory_needed(2), 16 * (2 * 4096 + 8192) + 2 * 16 * 8 * BLOCK_RUNS);
+    assert_eq!(sketched.memory_problem(64), None);
+    let many_saves = model_with_saves(5000);
+    let sketched = Sweep { model: &many_saves, ..sketched };
+    assert_eq!(sketched.memory_needed(2), 5000 * (2 * 4096 + 8192) + 2 * (32 << 20));
 }

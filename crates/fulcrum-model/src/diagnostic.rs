@@ -16,112 +16,97 @@ pub enum Severity {
     Error,
 }
 
-/// Stable diagnostic codes. The number never changes meaning; new codes get new numbers.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-#[non_exhaustive]
-pub enum Code {
+/// Declares [`Code`] from one list, so that the enum, [`Code::ALL`] and [`Code::as_str`] cannot
+/// disagree: a code added to the list is in all three, and one left out of it does not exist.
+macro_rules! codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $text:literal,)*) => {
+        /// Stable diagnostic codes. The number never changes meaning; new codes get new numbers.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[non_exhaustive]
+        pub enum Code {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order they are declared.
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            /// The code as printed: `E` for errors, `W` for warnings, then four digits.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
     /// The file is not well-formed (TOML or XML syntax).
-    FileSyntax,
+    FileSyntax = "E0001",
     /// A key the format does not know.
-    UnknownKey,
+    UnknownKey = "E0002",
     /// A key holds the wrong kind of value.
-    InvalidValue,
+    InvalidValue = "E0003",
     /// A required key is missing.
-    MissingKey,
+    MissingKey = "E0004",
     /// Two variables have the same name (after folding case and spaces).
-    DuplicateName,
+    DuplicateName = "E0005",
     /// A variable name that cannot be written in an equation.
-    InvalidName,
+    InvalidName = "E0006",
     /// An equation does not parse.
-    EquationSyntax,
+    EquationSyntax = "E0101",
     /// An equation names a variable that does not exist.
-    UnknownName,
+    UnknownName = "E0102",
     /// An equation calls a function that does not exist.
-    UnknownFunction,
+    UnknownFunction = "E0103",
     /// A function is called with the wrong number of arguments.
-    WrongArity,
+    WrongArity = "E0104",
     /// An argument is of the wrong kind (not a graphical function, not a constant, ...).
-    InvalidArgument,
+    InvalidArgument = "E0105",
     /// Variables depend on each other instantaneously, in a cycle.
-    AlgebraicLoop,
+    AlgebraicLoop = "E0201",
     /// Initial values depend on each other in a cycle.
-    InitialValueLoop,
+    InitialValueLoop = "E0202",
     /// A stock has no initial value.
-    MissingInitialValue,
+    MissingInitialValue = "E0203",
     /// A flow or auxiliary has no equation.
-    MissingEquation,
+    MissingEquation = "E0206",
     /// A stock lists an inflow or outflow that is not a flow.
-    NotAFlow,
+    NotAFlow = "E0204",
     /// dt is zero, negative or not finite.
-    InvalidTimeStep,
+    InvalidTimeStep = "E0301",
     /// The stop time is not after the start time.
-    InvalidTimeRange,
+    InvalidTimeRange = "E0302",
     /// A number that is not finite.
-    NonFiniteNumber,
+    NonFiniteNumber = "E0303",
     /// The save step is not a positive multiple of dt.
-    InvalidSaveStep,
+    InvalidSaveStep = "E0304",
     /// A graphical function's points are inconsistent.
-    InvalidGraphicalFunction,
+    InvalidGraphicalFunction = "E0401",
     /// An integration method the simulator does not know.
-    UnknownMethod,
+    UnknownMethod = "E0305",
     /// A constant lies outside the range documented for it.
-    OutOfDocumentedRange,
+    OutOfDocumentedRange = "W0001",
     /// A model feature that is valid but not supported.
-    Unsupported,
+    Unsupported = "E0501",
     /// An experiment varies or sets a model variable that is computed, not a constant.
-    NotAConstant,
+    NotAConstant = "E0601",
     /// A distribution's parameters are impossible.
-    InvalidDistribution,
+    InvalidDistribution = "E0602",
     /// An experiment gives one constant two roles or two values.
-    ConflictingSettings,
+    ConflictingSettings = "E0603",
     /// An outcome cannot be measured (its time is outside the run, say).
-    InvalidOutcome,
+    InvalidOutcome = "E0604",
     /// A lever value outside the lever's range.
-    OutsideLeverRange,
+    OutsideLeverRange = "E0605",
     /// A Sobol sample whose size is not a power of two loses its balance.
-    UnbalancedSample,
+    UnbalancedSample = "W0002",
     /// An intervention that starts after the run has ended changes nothing.
-    StartsAfterRun,
+    StartsAfterRun = "W0003",
 }
 
 impl Code {
-    /// The code as printed: `E` for errors, `W` for warnings, then four digits.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::FileSyntax => "E0001",
-            Code::UnknownKey => "E0002",
-            Code::InvalidValue => "E0003",
-            Code::MissingKey => "E0004",
-            Code::DuplicateName => "E0005",
-            Code::InvalidName => "E0006",
-            Code::EquationSyntax => "E0101",
-            Code::UnknownName => "E0102",
-            Code::UnknownFunction => "E0103",
-            Code::WrongArity => "E0104",
-            Code::InvalidArgument => "E0105",
-            Code::AlgebraicLoop => "E0201",
-            Code::InitialValueLoop => "E0202",
-            Code::MissingInitialValue => "E0203",
-            Code::MissingEquation => "E0206",
-            Code::NotAFlow => "E0204",
-            Code::InvalidTimeStep => "E0301",
-            Code::InvalidTimeRange => "E0302",
-            Code::NonFiniteNumber => "E0303",
-            Code::InvalidSaveStep => "E0304",
-            Code::UnknownMethod => "E0305",
-            Code::InvalidGraphicalFunction => "E0401",
-            Code::Unsupported => "E0501",
-            Code::NotAConstant => "E0601",
-            Code::InvalidDistribution => "E0602",
-            Code::ConflictingSettings => "E0603",
-            Code::InvalidOutcome => "E0604",
-            Code::OutsideLeverRange => "E0605",
-            Code::UnbalancedSample => "W0002",
-            Code::StartsAfterRun => "W0003",
-            Code::OutOfDocumentedRange => "W0001",
-        }
-    }
-
     /// Errors stop the model from running; warnings do not.
     pub fn severity(self) -> Severity {
         match self {
@@ -349,35 +334,28 @@ mod tests {
 
     #[test]
     fn codes_are_unique() {
-        let all = [
-            Code::FileSyntax,
-            Code::UnknownKey,
-            Code::InvalidValue,
-            Code::MissingKey,
-            Code::DuplicateName,
-            Code::InvalidName,
-            Code::EquationSyntax,
-            Code::UnknownName,
-            Code::UnknownFunction,
-            Code::WrongArity,
-            Code::InvalidArgument,
-            Code::AlgebraicLoop,
-            Code::InitialValueLoop,
-            Code::MissingInitialValue,
-            Code::MissingEquation,
-            Code::NotAFlow,
-            Code::InvalidTimeStep,
-            Code::InvalidTimeRange,
-            Code::NonFiniteNumber,
-            Code::InvalidSaveStep,
-            Code::UnknownMethod,
-            Code::InvalidGraphicalFunction,
-            Code::Unsupported,
-            Code::OutOfDocumentedRange,
-        ];
-        let mut seen = std::collections::HashSet::new();
-        for code in all {
-            assert!(seen.insert(code.as_str()), "{code:?}");
+        // `Code::ALL` is declared by the same list as the enum, so every code is here.
+        let mut seen = std::collections::HashMap::new();
+        for &code in Code::ALL {
+            if let Some(other) = seen.insert(code.as_str(), code) {
+                panic!("{code:?} and {other:?} are both {}", code.as_str());
+            }
+        }
+        let variants: std::collections::HashSet<Code> = Code::ALL.iter().copied().collect();
+        assert_eq!(variants.len(), Code::ALL.len(), "a code is listed twice");
+    }
+
+    #[test]
+    fn codes_are_a_letter_for_the_severity_and_four_digits() {
+        for &code in Code::ALL {
+            let text = code.as_str();
+            let (letter, digits) = text.split_at(1);
+            let expected = match code.severity() {
+                Severity::Error => "E",
+                Severity::Warning => "W",
+            };
+            assert_eq!(letter, expected, "{code:?} is {text}");
+            assert!(digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()), "{code:?} is {text}");
         }
     }
 }

@@ -231,6 +231,9 @@ pub struct Variable {
     pub span: Option<Span>,
     /// The dimensions of an arrayed variable, by name, in order; empty for a scalar.
     pub dimensions: Vec<String>,
+    /// Where each of `dimensions` is written, when the reader knows (so a message about one
+    /// points at it); may be shorter than `dimensions`.
+    pub dimension_spans: Vec<Span>,
     /// Equations for single elements. An element without one takes `equation` (apply-to-all).
     pub elements: Vec<ElementDefinition>,
 }
@@ -250,6 +253,7 @@ impl Variable {
             range: None,
             span: None,
             dimensions: Vec::new(),
+            dimension_spans: Vec::new(),
             elements: Vec::new(),
         }
     }

@@ -100,7 +100,9 @@ impl Reader<'_> {
         match self.table_value(&mut root, "sim") {
             Some(table) => model.sim = self.sim(Table::new(table.0, table.1, "[sim]")),
             None if !document.contains_key("sim") => self.report(
+                // Pointed at the file's start, where a [sim] section can go.
                 Diagnostic::new(Code::MissingKey, "the model has no [sim] section")
+                    .at(Some(Span::new(0, 0)))
                     .with_help("add [sim] with start, stop and dt"),
             ),
             None => {}
@@ -219,7 +221,7 @@ impl Reader<'_> {
         variable.span = Some(name_span);
         variable.units = self.string(&mut table, "units");
         variable.doc = self.string(&mut table, "doc");
-        variable.dimensions = self.names(&mut table, "dimensions");
+        (variable.dimensions, variable.dimension_spans) = self.names(&mut table, "dimensions").into_iter().unzip();
         variable.elements = self.element_definitions(&mut table);
         let allowed: &[&str] = match section {
             Section::Stock => {
@@ -293,7 +295,7 @@ impl Reader<'_> {
         }
     }
 
-    fn names(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Vec<String> {
+    fn names(&mut self, table: &mut Table<'_, '_>, key: &'static str) -> Vec<(String, Span)> {
         let Some(value) = table.get(key) else {
             return Vec::new();
         };
@@ -304,7 +306,7 @@ impl Reader<'_> {
         let mut names = Vec::new();
         for item in array.iter() {
             match item.get_ref().as_str() {
-                Some(name) => names.push(name.to_owned()),
+                Some(name) => names.push((name.to_owned(), span_of(item))),
                 None => self.wrong_type(&table.context, key, "a list of names", span_of(item)),
             }
         }

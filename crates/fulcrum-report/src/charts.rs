@@ -336,8 +336,8 @@ pub fn morris(chart: &Morris) -> Result<String, ChartError> {
             &plot_area,
             (x_extent, y_extent),
             (
-                elide_middle(&format!("μ*: mean absolute elementary effect on {outcome}"), AXIS_LABEL_CHARS),
-                elide_middle("σ: spread of the elementary effects", AXIS_LABEL_CHARS),
+                format!("μ*: mean absolute elementary effect on {outcome}"),
+                "σ: spread of the elementary effects".to_owned(),
             ),
             8,
         )?;
@@ -688,7 +688,6 @@ const POINT_LABEL_PX: f64 = 11.0;
 /// Row labels wrap onto a second line past this width rather than squeeze the plot.
 const MAX_LABEL_WIDTH: f64 = 280.0;
 const POINT_LABEL_CHARS: usize = 32;
-const AXIS_LABEL_CHARS: usize = 100;
 const LEGEND_LABEL_CHARS: usize = 48;
 
 // Colours: greys for text and guides, and for data the Okabe–Ito palette, which stays
@@ -758,19 +757,23 @@ fn xy_plot<'a, 'b>(
     x_labels: usize,
 ) -> Result<Plot<'a, 'b>, Failure> {
     let ((x_low, x_high), (y_low, y_high)) = extents;
+    const Y_LABEL_WIDTH: u32 = 72;
+    let (width, height) = area.dim_in_pixel();
+    let x_length = width.saturating_sub(3 * MARGIN + Y_LABEL_WIDTH);
+    let y_length = height.saturating_sub(8 + AXIS_HEIGHT);
     let mut plot = ChartBuilder::on(area)
         .margin_left(MARGIN)
         .margin_right(MARGIN * 2)
         .margin_top(8)
         .x_label_area_size(AXIS_HEIGHT)
-        .y_label_area_size(72)
+        .y_label_area_size(Y_LABEL_WIDTH)
         .build_cartesian_2d(x_low..x_high, y_low..y_high)?;
     let (x_span, y_span) = (x_high - x_low, y_high - y_low);
     let x_ticks = move |value: &f64| tick_text(*value, x_span);
     let y_ticks = move |value: &f64| tick_text(*value, y_span);
     plot.configure_mesh()
-        .x_desc(descriptions.0)
-        .y_desc(descriptions.1)
+        .x_desc(fit_to_axis(&descriptions.0, f64::from(x_length)))
+        .y_desc(fit_to_axis(&descriptions.1, f64::from(y_length)))
         .x_labels(x_labels)
         .y_labels(8)
         .x_label_formatter(&x_ticks)
@@ -972,7 +975,7 @@ fn row_chart(
             .y_labels(0)
             .x_labels(8)
             .x_label_formatter(&ticks)
-            .x_desc(elide_middle(&layout.axis, AXIS_LABEL_CHARS))
+            .x_desc(fit_to_axis(&layout.axis, f64::from(WIDTH - 3 * MARGIN - label_area)))
             .label_style(font(TICK_PX, TEXT_COLOUR, FontStyle::Normal))
             .axis_desc_style(font(AXIS_PX, TEXT_COLOUR, FontStyle::Normal))
             .bold_line_style(GRID_COLOUR)
@@ -1272,6 +1275,19 @@ fn elide_middle(text: &str, limit: usize) -> String {
     format!("{}…{}", start.trim_end(), end.trim_start())
 }
 
+/// An axis description no longer than its axis (`length` pixels), which it is centred on:
+/// shortened in the middle if need be.
+fn fit_to_axis(text: &str, length: f64) -> String {
+    let mut limit = (length / (AXIS_PX * 0.6)).floor() as usize;
+    let mut fitted = elide_middle(text, limit);
+    // Wide (CJK) characters take a full em: shorten further until it fits.
+    while limit > 1 && text_width(&fitted, AXIS_PX) > length {
+        limit -= 1;
+        fitted = elide_middle(text, limit);
+    }
+    fitted
+}
+
 /// A row label on one or two lines that fit the label area; a name too long even for two keeps
 /// its start and its end around an ellipsis.
 fn wrap_label(label: &str) -> Vec<String> {
@@ -1406,12 +1422,7 @@ pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
         draw_header(root, &title, &legend_lines)?;
         let (_, below) = root.split_vertically(header);
         let (plot_area, _) = below.split_vertically(plot_height);
-        let plot = xy_plot(
-            &plot_area,
-            (x_extent, y_extent),
-            (elide_middle(&time, AXIS_LABEL_CHARS), elide_middle(&measure, AXIS_LABEL_CHARS)),
-            10,
-        )?;
+        let plot = xy_plot(&plot_area, (x_extent, y_extent), (time, measure), 10)?;
         let area = plot.plotting_area();
         // Grey ones first, so the coloured lines stay on top.
         for (index, (_, runs)) in drawable.iter().enumerate().rev() {
@@ -1467,6 +1478,219 @@ mod tests {
             .filter(|node| node.has_tag_name("text"))
             .map(|node| node.text().unwrap_or("").trim().to_owned())
             .collect()
+    }
+
+    /// Attributes that hold one number wherever they appear.
+    const NUMERIC: [&str; 16] = [
+        "x",
+        "y",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "cx",
+        "cy",
+        "r",
+        "rx",
+        "ry",
+        "width",
+        "height",
+        "font-size",
+        "stroke-width",
+        "opacity",
+    ];
+
+    /// The numbers of a list attribute (`points`, `viewBox`, a path's `d`, a transform's
+    /// arguments): everything between letters, commas, spaces and brackets.
+    fn numbers_in(list: &str) -> Vec<Result<f64, String>> {
+        list.split(|c: char| c.is_ascii_alphabetic() || c == ',' || c == '(' || c == ')' || c.is_whitespace())
+            .filter(|part| !part.is_empty())
+            .map(|part| part.parse::<f64>().map_err(|_| part.to_owned()))
+            .collect()
+    }
+
+    /// Every number of the chart's geometry is a finite number: the position and size of every
+    /// element, every point of a polyline or polygon, every number of a path, the view box and
+    /// the arguments of a transform. Positions also lie on the canvas, give or take a pixel:
+    /// plotters rounds coordinates to integers, so a value mapped from an infinite or NaN one
+    /// would show as a point far off it, or at its corner.
+    fn assert_finite_geometry(svg: &str) {
+        let document = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
+        let root = document.root_element();
+        let size = |name: &str| -> f64 { root.attribute(name).and_then(|value| value.parse().ok()).unwrap_or(0.0) };
+        let (width, height) = (size("width"), size("height"));
+        assert!(width > 0.0 && height > 0.0, "the chart's size: {width} by {height}");
+        let on_canvas = |value: f64, across: bool| {
+            let extent = if across { width } else { height };
+            (-1.0..=extent + 1.0).contains(&value)
+        };
+        let mut checked = 0;
+        for node in document.descendants().filter(|node| node.is_element()) {
+            for attribute in node.attributes() {
+                let name = attribute.name();
+                let numbers = if NUMERIC.contains(&name) {
+                    vec![attribute.value().parse::<f64>().map_err(|_| attribute.value().to_owned())]
+                } else if ["points", "d", "viewBox", "transform"].contains(&name) {
+                    numbers_in(attribute.value())
+                } else {
+                    continue;
+                };
+                let tag = node.tag_name().name();
+                for (index, number) in numbers.into_iter().enumerate() {
+                    checked += 1;
+                    let value = match number {
+                        Ok(value) if value.is_finite() => value,
+                        _ => panic!("<{tag} {name}=\"{}\"> is not finite numbers", attribute.value()),
+                    };
+                    let placed = match name {
+                        "x" | "x1" | "x2" | "cx" | "width" => on_canvas(value, true),
+                        "y" | "y1" | "y2" | "cy" | "height" => on_canvas(value, false),
+                        "points" => on_canvas(value, index % 2 == 0),
+                        _ => true,
+                    };
+                    assert!(placed, "<{tag} {name}=\"{}\"> is off the {width} by {height} canvas", attribute.value());
+                }
+            }
+        }
+        assert!(checked > 10, "only {checked} numbers in {svg}");
+    }
+
+    /// A `<text>` element as placed: where, how big, how anchored and turned.
+    struct Label {
+        text: String,
+        x: f64,
+        y: f64,
+        size: f64,
+        anchor: String,
+        dy: String,
+        rotation: Option<(f64, f64, f64)>,
+    }
+
+    impl Label {
+        /// The box the text covers: its estimated width (an average advance of 0.6 em, the
+        /// chart's own estimate) by one em, placed by its anchor and baseline shift, turned
+        /// with the element.
+        fn bounds(&self) -> (f64, f64, f64, f64) {
+            let width = text_width(&self.text, self.size);
+            let (left, right) = match self.anchor.as_str() {
+                "start" => (self.x, self.x + width),
+                "middle" => (self.x - width / 2.0, self.x + width / 2.0),
+                "end" => (self.x - width, self.x),
+                other => panic!("text-anchor {other:?} of {:?}", self.text),
+            };
+            // plotters writes VPos::Top as 0.76em, Center as 0.5ex and Bottom as -0.5ex.
+            let (top, bottom) = match self.dy.as_str() {
+                "0.76em" => (self.y, self.y + self.size),
+                "0.5ex" => (self.y - self.size / 2.0, self.y + self.size / 2.0),
+                "-0.5ex" => (self.y - self.size, self.y),
+                other => panic!("dy {other:?} of {:?}", self.text),
+            };
+            let Some((angle, cx, cy)) = self.rotation else { return (left, top, right, bottom) };
+            let (sin, cos) = angle.to_radians().sin_cos();
+            let turned: Vec<(f64, f64)> = [(left, top), (right, top), (left, bottom), (right, bottom)]
+                .iter()
+                .map(|&(x, y)| (cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos))
+                .collect();
+            let fold = |pick: fn(&(f64, f64)) -> f64, start: f64, f: fn(f64, f64) -> f64| {
+                turned.iter().map(pick).fold(start, f)
+            };
+            (
+                fold(|p| p.0, f64::INFINITY, f64::min),
+                fold(|p| p.1, f64::INFINITY, f64::min),
+                fold(|p| p.0, f64::NEG_INFINITY, f64::max),
+                fold(|p| p.1, f64::NEG_INFINITY, f64::max),
+            )
+        }
+    }
+
+    /// Every `<text>` of the chart, as placed.
+    fn labels(svg: &str) -> Vec<Label> {
+        let document = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
+        let number = |node: roxmltree::Node<'_, '_>, name: &str| -> f64 {
+            let value = node.attribute(name).unwrap_or_else(|| panic!("<text> without {name}"));
+            value.parse().unwrap_or_else(|_| panic!("<text {name}=\"{value}\">"))
+        };
+        document
+            .descendants()
+            .filter(|node| node.has_tag_name("text"))
+            .map(|node| {
+                let rotation = node.attribute("transform").map(|transform| {
+                    let numbers: Vec<f64> = numbers_in(transform).into_iter().map(|n| n.expect("a number")).collect();
+                    assert!(transform.starts_with("rotate(") && numbers.len() == 3, "transform {transform:?}");
+                    (numbers[0], numbers[1], numbers[2])
+                });
+                Label {
+                    text: node.text().unwrap_or("").trim().to_owned(),
+                    x: number(node, "x"),
+                    y: number(node, "y"),
+                    size: number(node, "font-size"),
+                    anchor: node.attribute("text-anchor").unwrap_or("start").to_owned(),
+                    dy: node.attribute("dy").unwrap_or("").to_owned(),
+                    rotation,
+                }
+            })
+            .collect()
+    }
+
+    /// No two texts of the chart cover the same place (by more than half a pixel either way).
+    fn assert_no_overlap(svg: &str) {
+        let labels = labels(svg);
+        for (index, first) in labels.iter().enumerate() {
+            let a = first.bounds();
+            for second in &labels[index + 1..] {
+                let b = second.bounds();
+                let across = a.2.min(b.2) - a.0.max(b.0);
+                let down = a.3.min(b.3) - a.1.max(b.1);
+                assert!(
+                    across <= 0.5 || down <= 0.5,
+                    "`{}` at {a:?} and `{}` at {b:?} overlap",
+                    first.text,
+                    second.text
+                );
+            }
+        }
+    }
+
+    /// The tick labels of one axis, as (position along the axis, value).
+    type Ticks = Vec<(f64, f64)>;
+
+    /// The tick labels of each axis, as (position along the axis, value). The horizontal axis's
+    /// hang centred below their ticks, in one row under the plot: of the texts at the tick size
+    /// placed so, the lowest row (a point label placed so stays inside the plot, above it). The
+    /// vertical axis's sit right-aligned left of their ticks, in one column: the leftmost.
+    fn ticks(svg: &str) -> (Ticks, Ticks) {
+        let labels: Vec<Label> =
+            labels(svg).into_iter().filter(|label| label.size == TICK_PX && label.rotation.is_none()).collect();
+        let value = |label: &Label| -> f64 {
+            let value = label.text.parse::<f64>().unwrap_or_else(|_| panic!("tick label {:?}", label.text));
+            assert!(value.is_finite(), "tick label {:?}", label.text);
+            value
+        };
+        let placed = |anchor: &str, dy: &str| -> Vec<&Label> {
+            labels.iter().filter(|label| label.anchor == anchor && label.dy == dy).collect()
+        };
+        let below = placed("middle", "0.76em");
+        let lowest = below.iter().map(|label| label.y).fold(f64::NEG_INFINITY, f64::max);
+        let horizontal = below.iter().filter(|label| label.y == lowest).map(|label| (label.x, value(label))).collect();
+        let left = placed("end", "0.5ex");
+        let leftmost = left.iter().map(|label| label.x).fold(f64::INFINITY, f64::min);
+        let vertical = left.iter().filter(|label| label.x == leftmost).map(|label| (-label.y, value(label))).collect();
+        (horizontal, vertical)
+    }
+
+    /// The chart has a finite axis (or two): at least two tick labels each, every one a finite
+    /// number, and increasing along the axis (rightwards, upwards).
+    fn assert_finite_axes(svg: &str, axes: usize) {
+        assert_finite_geometry(svg);
+        let (horizontal, vertical) = ticks(svg);
+        let drawn: Vec<&Vec<(f64, f64)>> = [&horizontal, &vertical].into_iter().filter(|t| !t.is_empty()).collect();
+        assert_eq!(drawn.len(), axes, "axes with tick labels: {horizontal:?} {vertical:?}");
+        for ticks in drawn {
+            assert!(ticks.len() >= 2, "{ticks:?}");
+            let mut sorted = ticks.clone();
+            sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+            assert!(sorted.windows(2).all(|pair| pair[0].1 < pair[1].1), "tick labels out of order: {sorted:?}");
+        }
     }
 
     fn assert_shows(svg: &str, expected: &[&str]) {
@@ -1606,10 +1830,20 @@ mod tests {
             assert!(text.contains(&format!("parameter {k}")), "legend entry {k}");
         }
         assert!(text.contains("2 more parameters drawn in grey"));
-        assert_eq!(over_time(&chart).unwrap(), svg, "deterministic");
+        // The missing value at t = 5 splits every line in two: t = 0..4 and t = 6..19.
+        let lengths: Vec<usize> = document
+            .descendants()
+            .filter(|node| node.has_tag_name("polyline") && node.attribute("stroke-width") == Some("2"))
+            .map(|node| numbers_in(node.attribute("points").unwrap_or("")).len() / 2)
+            .collect();
+        for (points, what) in [(5, "before the gap"), (14, "after the gap")] {
+            assert_eq!(lengths.iter().filter(|&&n| n == points).count(), 9, "lines {what}: {lengths:?}");
+        }
+        assert_finite_axes(&svg, 2);
+        assert_no_overlap(&svg);
         let empty =
             OverTime { series: vec![TimeSeries { parameter: "x".into(), points: vec![(0.0, f64::NAN)] }], ..chart };
-        assert!(roxmltree::Document::parse(&over_time(&empty).unwrap()).is_ok());
+        assert!(texts(&over_time(&empty).unwrap()).iter().any(|t| t.starts_with("There are no")));
     }
 
     fn example_differences() -> Differences {
@@ -1701,13 +1935,106 @@ mod tests {
         assert!(texts(&differences(&higher).unwrap()).iter().any(|t| t.starts_with("Higher is better")));
     }
 
+    /// The charts that sort their rows (and Morris, whose points are labelled largest μ* first)
+    /// draw the same bytes whatever order the rows come in; a box plot, whatever order its
+    /// futures come in.
     #[test]
-    fn same_input_same_bytes() {
-        assert_eq!(tornado(&example_tornado()).unwrap(), tornado(&example_tornado()).unwrap());
-        assert_eq!(morris(&example_morris()).unwrap(), morris(&example_morris()).unwrap());
-        assert_eq!(indices(&example_sobol()).unwrap(), indices(&example_sobol()).unwrap());
-        assert_eq!(leverage(&example_leverage()).unwrap(), leverage(&example_leverage()).unwrap());
-        assert_eq!(differences(&example_differences()).unwrap(), differences(&example_differences()).unwrap());
+    fn the_order_of_the_input_does_not_change_the_chart() {
+        let mut reversed = example_tornado();
+        reversed.bars.reverse();
+        assert_eq!(tornado(&reversed).unwrap(), tornado(&example_tornado()).unwrap());
+        let mut reversed = example_morris();
+        reversed.points.reverse();
+        assert_eq!(morris(&reversed).unwrap(), morris(&example_morris()).unwrap());
+        let mut reversed = example_sobol();
+        reversed.rows.reverse();
+        assert_eq!(indices(&reversed).unwrap(), indices(&example_sobol()).unwrap());
+        let mut reversed = example_leverage();
+        reversed.levers.reverse();
+        assert_eq!(leverage(&reversed).unwrap(), leverage(&example_leverage()).unwrap());
+        let mut reversed = example_differences();
+        for option in &mut reversed.options {
+            option.differences.reverse();
+        }
+        assert_eq!(differences(&reversed).unwrap(), differences(&example_differences()).unwrap());
+    }
+
+    /// No text of a chart covers another: the examples, long and odd names, many rows and
+    /// measures, many lines over time, and Morris points close together with room around them.
+    #[test]
+    fn labels_do_not_overlap() {
+        let long = "Average time to adjust the workforce to the desired capacity in the northern region \
+                    including contractors and temporary staff hired through agencies";
+        let mut long_tornado = example_tornado();
+        long_tornado.title = format!("{long} {long}");
+        long_tornado.outcome = long.to_owned();
+        long_tornado.bars[0].parameter = long.to_owned();
+        long_tornado.bars[1].parameter = "x".repeat(500);
+        let mut close = example_morris();
+        close.points = (0..4)
+            .map(|i| MorrisPoint {
+                parameter: format!("parameter number {i}"),
+                mu_star: 2.0 + 0.3 * i as f64,
+                sigma: 1.0 + 0.3 * i as f64,
+                mu_star_interval: None,
+            })
+            .collect();
+        close.points.push(MorrisPoint { parameter: "far".into(), mu_star: 8.0, sigma: 6.0, mu_star_interval: None });
+        // Three points almost on top of one another still find a place each.
+        let mut closer = example_morris();
+        closer.points = (0..3)
+            .map(|i| MorrisPoint {
+                parameter: format!("parameter number {i}"),
+                mu_star: 2.0 + 0.05 * i as f64,
+                sigma: 1.0 + 0.05 * i as f64,
+                mu_star_interval: None,
+            })
+            .collect();
+        let many = Indices {
+            title: "Many".into(),
+            axis: "index".into(),
+            range: None,
+            rows: (0..40)
+                .map(|i| IndexRow {
+                    parameter: format!("parameter {i} with a name of some length"),
+                    values: (0..9)
+                        .map(|m| IndexValue {
+                            measure: format!("measure {m}"),
+                            value: (i * m) as f64 / 400.0,
+                            low: 0.0,
+                            high: 0.1,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        let lines = OverTime {
+            title: "Lines".into(),
+            measure: "ST".into(),
+            time: "months".into(),
+            series: (0..12)
+                .map(|k| TimeSeries {
+                    parameter: format!("parameter {k} of the model"),
+                    points: (0..20).map(|t| (t as f64, (t * k) as f64)).collect(),
+                })
+                .collect(),
+        };
+        let charts = [
+            tornado(&example_tornado()).unwrap(),
+            tornado(&long_tornado).unwrap(),
+            morris(&example_morris()).unwrap(),
+            morris(&close).unwrap(),
+            morris(&closer).unwrap(),
+            indices(&example_sobol()).unwrap(),
+            indices(&example_prcc()).unwrap(),
+            indices(&many).unwrap(),
+            leverage(&example_leverage()).unwrap(),
+            differences(&example_differences()).unwrap(),
+            over_time(&lines).unwrap(),
+        ];
+        for svg in &charts {
+            assert_no_overlap(svg);
+        }
     }
 
     #[test]
@@ -1737,24 +2064,35 @@ mod tests {
         chart.bars.push(TornadoBar { parameter: "unknown".into(), low: nan, high: nan });
         chart.bars.push(TornadoBar { parameter: "half known".into(), low: nan, high: f64::INFINITY });
         chart.bars[0].low = nan;
-        assert_shows(&tornado(&chart).unwrap(), &["unknown", "missing"]);
+        let svg = tornado(&chart).unwrap();
+        assert_shows(&svg, &["unknown", "missing"]);
+        assert_finite_geometry(&svg);
+        // Bars of the known values only, and one of each colour in the legend: two low values
+        // of five and three high values (of which one infinite, left out) remain.
+        let filled = |colour: RGBColor| {
+            let fill = format!("#{:02X}{:02X}{:02X}", colour.0, colour.1, colour.2);
+            let document = roxmltree::Document::parse(&svg).unwrap();
+            document.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(&fill)).count()
+        };
+        assert_eq!((filled(LOW_COLOUR), filled(HIGH_COLOUR)), (2 + 1, 3 + 1), "bars drawn, legend included");
         chart.baseline = nan;
-        texts(&tornado(&chart).unwrap());
+        assert_finite_geometry(&tornado(&chart).unwrap());
         for bar in &mut chart.bars {
             bar.low = nan;
             bar.high = nan;
         }
-        texts(&tornado(&chart).unwrap());
+        assert_finite_geometry(&tornado(&chart).unwrap());
 
         let mut chart = example_morris();
         chart.points.push(MorrisPoint { parameter: "lost".into(), mu_star: nan, sigma: 1.0, mu_star_interval: None });
         chart.points[0].mu_star_interval = Some((nan, 2.0));
         let found = texts(&morris(&chart).unwrap());
         assert!(found.iter().any(|t| t.contains("Not shown") && t.contains("lost")));
+        assert_finite_geometry(&morris(&chart).unwrap());
         for point in &mut chart.points {
             point.mu_star = nan;
         }
-        texts(&morris(&chart).unwrap());
+        assert_finite_geometry(&morris(&chart).unwrap());
 
         let mut chart = example_sobol();
         chart.rows[0].values[0].value = nan;
@@ -1765,6 +2103,7 @@ mod tests {
             values: vec![IndexValue { measure: "S1".into(), value: nan, low: nan, high: nan }],
         });
         assert_shows(&indices(&chart).unwrap(), &["no estimate", "missing"]);
+        assert_finite_geometry(&indices(&chart).unwrap());
 
         let mut chart = example_leverage();
         chart.levers[0].score = nan;
@@ -1778,12 +2117,14 @@ mod tests {
             disproportionate: false,
         });
         assert_shows(&leverage(&chart).unwrap(), &["void", "missing"]);
+        assert_finite_geometry(&leverage(&chart).unwrap());
 
         let mut chart = example_differences();
         chart.options[0].differences.extend([nan, f64::NEG_INFINITY]);
         chart.options.push(DifferenceOption { option: "all failed".into(), differences: vec![nan, nan] });
         chart.options.push(DifferenceOption { option: "no futures".into(), differences: vec![] });
         assert_shows(&differences(&chart).unwrap(), &["all failed", "no futures", "missing"]);
+        assert_finite_geometry(&differences(&chart).unwrap());
     }
 
     #[test]
@@ -1805,25 +2146,50 @@ mod tests {
         let label_lines: Vec<&String> =
             found.iter().filter(|t| t.starts_with("Average time") || t.starts_with('…')).collect();
         assert!(!label_lines.is_empty());
+        // No text runs off the chart or covers another.
+        let fits = |svg: &str| {
+            let document = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
+            let size = |name: &str| -> f64 { document.root_element().attribute(name).unwrap().parse().unwrap() };
+            let (width, height) = (size("width"), size("height"));
+            for label in labels(svg) {
+                let (left, top, right, bottom) = label.bounds();
+                assert!(
+                    left >= 0.0 && right <= width && top >= 0.0 && bottom <= height,
+                    "`{}` covers {left}..{right} by {top}..{bottom}, outside the {width} by {height} chart",
+                    label.text
+                );
+            }
+            assert_no_overlap(svg);
+            assert_finite_geometry(svg);
+        };
+        fits(&svg);
 
         let mut chart = example_morris();
         chart.points[0].parameter = long.clone();
         chart.points[1].parameter = odd.to_owned();
-        texts(&morris(&chart).unwrap());
+        fits(&morris(&chart).unwrap());
 
         let mut chart = example_sobol();
         chart.rows[0].parameter = unbroken.clone();
         chart.rows[0].values[0].measure = long.clone();
-        texts(&indices(&chart).unwrap());
+        fits(&indices(&chart).unwrap());
 
         let mut chart = example_leverage();
         chart.levers[0].lever = long.clone();
-        texts(&leverage(&chart).unwrap());
+        fits(&leverage(&chart).unwrap());
 
         let mut chart = example_differences();
-        chart.options[0].option = long;
-        chart.baseline = unbroken;
-        texts(&differences(&chart).unwrap());
+        chart.options[0].option = long.clone();
+        chart.baseline = unbroken.clone();
+        fits(&differences(&chart).unwrap());
+
+        let chart = OverTime {
+            title: long.clone(),
+            measure: long.clone(),
+            time: unbroken,
+            series: vec![TimeSeries { parameter: long, points: vec![(0.0, 1.0), (1.0, 2.0)] }],
+        };
+        fits(&over_time(&chart).unwrap());
     }
 
     #[test]
@@ -1832,19 +2198,56 @@ mod tests {
         chart.baseline = 1e308;
         chart.bars[0].low = -1e308;
         chart.bars[1].high = 5e-324;
-        texts(&tornado(&chart).unwrap());
+        assert_finite_axes(&tornado(&chart).unwrap(), 1);
         let mut chart = example_tornado();
         for bar in &mut chart.bars {
             bar.low = 120.0;
             bar.high = 120.0;
         }
-        texts(&tornado(&chart).unwrap());
+        assert_finite_axes(&tornado(&chart).unwrap(), 1);
+        let mut chart = example_tornado();
+        chart.baseline = 1e-300;
+        for bar in &mut chart.bars {
+            bar.low = -1e-300;
+            bar.high = 3e-300;
+        }
+        assert_finite_axes(&tornado(&chart).unwrap(), 1);
         let chart = Differences {
             title: "Huge".into(),
             options: vec![DifferenceOption { option: "big".into(), differences: vec![1e308, -1e308, 1e308] }],
             ..Differences::default()
         };
-        texts(&differences(&chart).unwrap());
+        assert_finite_axes(&differences(&chart).unwrap(), 1);
+        let mut chart = example_morris();
+        chart.points[0].mu_star = 1e308;
+        chart.points[1].sigma = f64::MAX;
+        chart.points[2].mu_star_interval = Some((-1e308, 1e308));
+        assert_finite_axes(&morris(&chart).unwrap(), 2);
+        let mut chart = example_morris();
+        for point in &mut chart.points {
+            point.mu_star = 5e-324;
+            point.sigma = 5e-324;
+            point.mu_star_interval = None;
+        }
+        assert_finite_axes(&morris(&chart).unwrap(), 2);
+        let mut chart = example_sobol();
+        chart.range = Some((-f64::MAX, f64::MAX));
+        chart.rows[0].values[0].high = 1e308;
+        assert_finite_axes(&indices(&chart).unwrap(), 1);
+        let mut chart = example_leverage();
+        chart.levers[0].p10 = -1e308;
+        chart.levers[1].p90 = 1e308;
+        assert_finite_axes(&leverage(&chart).unwrap(), 1);
+        let chart = OverTime {
+            title: "Huge".into(),
+            measure: "x".into(),
+            time: "t".into(),
+            series: vec![TimeSeries {
+                parameter: "p".into(),
+                points: vec![(0.0, -1e308), (1e308, 1e308), (f64::MAX, 0.0)],
+            }],
+        };
+        assert_finite_axes(&over_time(&chart).unwrap(), 2);
     }
 
     #[test]
@@ -1880,9 +2283,17 @@ mod tests {
         texts(&differences(&chart).unwrap());
     }
 
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// A chart with only finite numbers in its geometry and tick labels.
+    fn well_formed(svg: &str) {
+        assert_finite_geometry(svg);
+        ticks(svg);
+    }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any numbers, NaN and infinities included, give a well-formed chart whose geometry and
+        /// tick labels are finite numbers.
         #[test]
         fn any_numbers_give_well_formed_charts(values in proptest::collection::vec(proptest::num::f64::ANY, 0..16)) {
             let at = |i: usize| if values.is_empty() { f64::NAN } else { values[i % values.len()] };
@@ -1893,7 +2304,7 @@ mod tests {
                 baseline: at(0),
                 bars: (0..n).map(|i| TornadoBar { parameter: format!("p{i}"), low: at(i), high: at(i + 1) }).collect(),
             };
-            texts(&tornado(&tornado_chart).unwrap());
+            well_formed(&tornado(&tornado_chart).unwrap());
             let morris_chart = Morris {
                 title: "m".into(),
                 outcome: "y".into(),
@@ -1906,7 +2317,7 @@ mod tests {
                     })
                     .collect(),
             };
-            texts(&morris(&morris_chart).unwrap());
+            well_formed(&morris(&morris_chart).unwrap());
             let indices_chart = Indices {
                 title: "i".into(),
                 axis: "x".into(),
@@ -1918,7 +2329,7 @@ mod tests {
                     })
                     .collect(),
             };
-            texts(&indices(&indices_chart).unwrap());
+            well_formed(&indices(&indices_chart).unwrap());
             let leverage_chart = Leverage {
                 title: "l".into(),
                 outcome: "y".into(),
@@ -1933,7 +2344,7 @@ mod tests {
                     })
                     .collect(),
             };
-            texts(&leverage(&leverage_chart).unwrap());
+            well_formed(&leverage(&leverage_chart).unwrap());
             let differences_chart = Differences {
                 title: "d".into(),
                 outcome: "y".into(),
@@ -1944,7 +2355,7 @@ mod tests {
                     DifferenceOption { option: "one".into(), differences: vec![at(0)] },
                 ],
             };
-            texts(&differences(&differences_chart).unwrap());
+            well_formed(&differences(&differences_chart).unwrap());
         }
     }
 

@@ -198,6 +198,34 @@ mod tests {
         assert_eq!(model.variables.len(), 1);
     }
 
+    /// Every span of `diagnostics` lies within `text`, in order, on character boundaries, so
+    /// that a caret can be drawn under it.
+    fn assert_spans_inside(text: &str, diagnostics: &fulcrum_model::Diagnostics) {
+        for diagnostic in &diagnostics.0 {
+            for span in diagnostic.span.iter().chain(diagnostic.related.iter().map(|(span, _)| span)) {
+                assert!(
+                    span.start() <= span.end() && text.get(span.start()..span.end()).is_some(),
+                    "span {}..{} of `{}` is not within the {}-byte text on character boundaries: {text:?}",
+                    span.start(),
+                    span.end(),
+                    diagnostic.message,
+                    text.len()
+                );
+            }
+        }
+    }
+
+    /// Reads `text`, which is not a readable XMILE file: there must be an error (an `Err`, or
+    /// diagnostics with an error), and every span must point into the text.
+    fn assert_refused(text: &str) {
+        let diagnostics = match super::read(text) {
+            Ok((_, diagnostics)) => diagnostics,
+            Err(diagnostics) => diagnostics,
+        };
+        assert!(diagnostics.has_errors(), "no error for {text:?}: {diagnostics:?}");
+        assert_spans_inside(text, &diagnostics);
+    }
+
     #[test]
     fn garbage_never_panics() {
         for text in [
@@ -208,8 +236,75 @@ mod tests {
             "\u{feff}<xmile><model/></xmile>",
             "<x:y/>",
             "<xmile><model><variables><stock/></variables></model></xmile>",
+            "\u{feff}<xmile><model><variables><aux name=\"é\"><eqn>1 +</eqn></aux></variables></model></xmile>",
+            "<xmile><model><variables><aux name=\"a\"><eqn>(</eqn></aux></variables></model></xmile>",
+            "<?xml version=\"1.0\"?><xmile>\u{0}</xmile>",
+            "<html><body>not a model</body></html>",
         ] {
-            let _ = super::read(text);
+            assert_refused(text);
+        }
+    }
+
+    /// A small valid model with names outside ASCII, so that a span cutting a character in half
+    /// would show.
+    const VALID: &str = "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+        <header><name>Théière</name><vendor>tests</vendor><product version=\"1\">hand</product></header>\
+        <sim_specs><start>0</start><stop>30</stop><dt>0.25</dt></sim_specs>\
+        <model><variables>\
+        <stock name=\"Température du thé\"><eqn>180</eqn><outflow>\"Perte de chaleur\"</outflow></stock>\
+        <flow name=\"Perte de chaleur\"><eqn>(Température_du_thé - 室温) / Characteristic_Time</eqn></flow>\
+        <aux name=\"室温\"><eqn>70</eqn></aux>\
+        <aux name=\"Characteristic Time\"><eqn>10</eqn></aux>\
+        </variables></model></xmile>";
+
+    /// The character boundaries of `text` strictly inside it (not 0, not its length), in order.
+    fn inner_boundaries(text: &str) -> Vec<usize> {
+        text.char_indices().map(|(index, _)| index).filter(|&index| index > 0).collect()
+    }
+
+    #[test]
+    fn the_valid_model_reads_cleanly() {
+        // The garbage below is built from this model, so it must be valid to begin with.
+        let (model, diagnostics) = super::read(VALID).unwrap_or_else(|d| panic!("{d:?}"));
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        assert_eq!(model.variables.len(), 4);
+    }
+
+    /// A valid model cut short at every character boundary is not XML any more: an error, inside
+    /// what is left.
+    #[test]
+    fn a_truncated_model_is_an_error_inside_the_text() {
+        for cut in inner_boundaries(VALID) {
+            assert_refused(&VALID[..cut]);
+        }
+    }
+
+    /// A stray `&` (an entity reference never closed) or `<` (a tag never finished) at every
+    /// character boundary of a valid model is an XML error: an error, inside the text.
+    #[test]
+    fn a_stray_markup_character_is_an_error_inside_the_text() {
+        for at in inner_boundaries(VALID) {
+            for stray in ["&", "<", "&é", "< 室"] {
+                assert_refused(&format!("{}{stray}{}", &VALID[..at], &VALID[at..]));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Any text at all: a model or diagnostics, never a panic, and spans inside the text.
+        #[test]
+        fn any_text_reads_or_gives_located_diagnostics(text in "(?s).{0,200}") {
+            match super::read(&text) {
+                Ok((_, diagnostics)) | Err(diagnostics) => assert_spans_inside(&text, &diagnostics),
+            }
+        }
+
+        /// Text without markup is not XML: an error, inside the text.
+        #[test]
+        fn text_that_is_not_xml_is_an_error_inside_the_text(text in "[^<]{0,200}") {
+            assert_refused(&text);
         }
     }
 }

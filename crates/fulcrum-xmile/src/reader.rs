@@ -143,7 +143,25 @@ impl<'p> Reader<'p> {
             sim.spans.dt = Some(self.span(node));
             if let Some(value) = self.number(node, "<sim_specs> <dt>") {
                 let reciprocal = node.attribute("reciprocal").is_some_and(|r| r.trim().eq_ignore_ascii_case("true"));
-                sim.dt = if reciprocal { 1.0 / value } else { value };
+                if !reciprocal {
+                    sim.dt = value;
+                } else if value > 0.0 && (1.0 / value).is_finite() {
+                    sim.dt = 1.0 / value;
+                } else {
+                    // Said here, with the number the file gives: 1/0 would be reported later as a
+                    // dt of infinity, which the file does not say.
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidTimeStep,
+                            format!(
+                                "a reciprocal dt must be a positive number of steps per time unit, not {}",
+                                node.text().unwrap_or_default().trim()
+                            ),
+                        )
+                        .at(Some(self.span(node)))
+                        .with_help("reciprocal=\"true\" makes dt = 1/value: 4 means dt = 0.25"),
+                    );
+                }
             }
         }
         if let Some((method, span)) = self.attribute_with_span(specs, "method") {
@@ -380,8 +398,9 @@ impl<'p> Reader<'p> {
         variable.doc = child_text(node, "doc").map(|doc| doc.trim().to_owned()).filter(|doc| !doc.is_empty());
         variable.units = child_text(node, "units").map(|units| units.trim().to_owned()).filter(|u| !u.is_empty());
         if let Some(dimensions) = child(node, "dimensions") {
-            variable.dimensions =
-                elements(dimensions, "dim").filter_map(|d| d.attribute("name")).map(str::to_owned).collect();
+            (variable.dimensions, variable.dimension_spans) = elements(dimensions, "dim")
+                .filter_map(|d| Some((d.attribute("name")?.to_owned(), self.span(d))))
+                .unzip();
         }
         let equations: Vec<Node<'_, '_>> = elements(node, "eqn").collect();
         match equations.as_slice() {

@@ -274,17 +274,17 @@ fn arguments(command: &SampleCommand) -> Vec<String> {
 }
 
 /// A recorded design's flags parsed back into its command, for `experiment` and writing to
-/// `output`; `origin` names the file they came from.
+/// `output`; `origin` is the file they came from.
 fn recorded(
     design: &SampledDesign,
     experiment: &Path,
     output: &Path,
-    origin: &Path,
+    origin: &JsonFile,
 ) -> Result<SampleCommand, CliError> {
     if !["sweep", "sensitivity", "leverage", "compare"].contains(&design.command.as_str()) {
         return Err(CliError::Input(format!(
             "{}: `{}` is not a command with a design (sweep, sensitivity, leverage, compare)",
-            origin.display(),
+            origin.at(&["design", "command"]),
             design.command
         )));
     }
@@ -294,10 +294,10 @@ fn recorded(
     argv.extend(design.arguments.iter().cloned());
     match Cli::try_parse_from(&argv) {
         Ok(Cli { command: Command::Sample(SampleArgs { design }) }) => Ok(design),
-        Ok(_) => Err(CliError::Input(format!("{}: not a design", origin.display()))),
+        Ok(_) => Err(CliError::Input(format!("{}: not a design", origin.at(&["design", "command"])))),
         Err(error) => Err(CliError::Input(format!(
             "{}: the design's flags do not parse ({}): {}",
-            origin.display(),
+            origin.at(&["design", "arguments"]),
             design.arguments.join(" "),
             error.kind()
         ))),
@@ -307,7 +307,7 @@ fn recorded(
 /// Checks that the experiment read now is the one the design was planned from, and that
 /// planning it again gives the same rows.
 fn check_same(
-    origin: &Path,
+    origin: &JsonFile,
     (model, experiment): (&FileDigest, &FileDigest),
     design: &SampledDesign,
     prepared: &Prepared,
@@ -317,7 +317,7 @@ fn check_same(
     if now.sha256 != experiment.sha256 {
         return Err(CliError::Input(format!(
             "{}: the experiment {} is not the one the design was sampled from ({}): its bytes differ",
-            origin.display(),
+            origin.at(&["experiment", "sha256"]),
             prepared.path.display(),
             experiment.path
         )));
@@ -325,7 +325,7 @@ fn check_same(
     if FileDigest::of("", prepared.model.source.as_bytes()).sha256 != model.sha256 {
         return Err(CliError::Input(format!(
             "{}: the model {} has changed since the design was sampled",
-            origin.display(),
+            origin.at(&["model", "sha256"]),
             prepared.experiment.model
         )));
     }
@@ -336,7 +336,7 @@ fn check_same(
         return Err(CliError::Input(format!(
             "{}: planning the design from its flags gives different rows from the ones sampled (was the \
              file edited, or written by another version of fulcrum than {}?); sample it again",
-            origin.display(),
+            origin.at(&["design"]),
             env!("CARGO_PKG_VERSION")
         )));
     }
@@ -355,14 +355,15 @@ pub fn read_design(dir: &Path, experiment: &Path) -> Result<Sampled, CliError> {
     let path = dir.join("design.json");
     let bytes = std::fs::read(&path)
         .map_err(|error| cannot_read(&path, format!("{error} (write a design with `fulcrum sample`)")))?;
-    let manifest: DesignManifest = serde_json::from_slice(&bytes)
-        .map_err(|error| CliError::Input(format!("{}: not a design.json: {error}", path.display())))?;
+    let manifest: DesignManifest =
+        serde_json::from_slice(&bytes).map_err(|error| json_error(&path, "not a design.json", &error))?;
+    let origin = JsonFile { path: &path, text: &bytes };
     if manifest.tool != "fulcrum" {
-        return Err(CliError::Input(format!("{}: not written by fulcrum", path.display())));
+        return Err(CliError::Input(format!("{}: not written by fulcrum", origin.at(&["tool"]))));
     }
-    let command = recorded(&manifest.design, experiment, dir, &path)?;
+    let command = recorded(&manifest.design, experiment, dir, &origin)?;
     let (prepared, runs) = plan(&command)?;
-    check_same(&path, (&manifest.model, &manifest.experiment), &manifest.design, &prepared, &runs)?;
+    check_same(&origin, (&manifest.model, &manifest.experiment), &manifest.design, &prepared, &runs)?;
     Ok(Sampled { design: manifest.design, prepared, runs })
 }
 
@@ -372,6 +373,8 @@ pub struct FromSweep {
     pub dir: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
+    /// The manifest's bytes, to point at what is wrong in it.
+    manifest_text: Vec<u8>,
     /// The design it ran.
     pub design: SampledDesign,
     /// The design's command with the flags it was sampled with.
@@ -388,8 +391,9 @@ impl FromSweep {
         }
         let path = dir.join("manifest.json");
         let bytes = std::fs::read(&path).map_err(|error| cannot_read(&path, error))?;
-        let manifest: Manifest = serde_json::from_slice(&bytes)
-            .map_err(|error| CliError::Input(format!("{}: not a sweep's manifest: {error}", path.display())))?;
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|error| json_error(&path, "not a sweep's manifest", &error))?;
+        let origin = JsonFile { path: &path, text: &bytes };
         let Some(design) = manifest.design.clone() else {
             return Err(CliError::Input(format!(
                 "{}: this sweep ran the experiment's own sample; --from reads sweeps of a design from \
@@ -400,14 +404,14 @@ impl FromSweep {
         if design.command != command {
             return Err(CliError::Input(format!(
                 "{}: the sweep ran a design for `fulcrum {}`, not for `fulcrum {command}`",
-                dir.display(),
+                origin.at(&["design", "command"]),
                 design.command
             )));
         }
         if let Some(shard) = manifest.shard {
             return Err(CliError::Input(format!(
                 "{}: this is shard {} of {}; join the shards with `fulcrum merge` and analyse the result",
-                dir.display(),
+                origin.at(&["shard"]),
                 shard.index,
                 shard.count
             )));
@@ -415,22 +419,23 @@ impl FromSweep {
         if manifest.runs != [0, design.runs] {
             return Err(CliError::Input(format!(
                 "{}: the sweep holds runs {} to {} of the design's {}",
-                dir.display(),
+                origin.at(&["runs"]),
                 manifest.runs[0],
                 manifest.runs[1],
                 design.runs
             )));
         }
         let experiment = common.experiment.clone().unwrap_or_else(|| PathBuf::from(&manifest.experiment.path));
-        let command = recorded(&design, &experiment, &common.output, &path)?;
-        Ok(Some(FromSweep { dir: dir.clone(), manifest, design, command }))
+        let command = recorded(&design, &experiment, &common.output, &origin)?;
+        Ok(Some(FromSweep { dir: dir.clone(), manifest, manifest_text: bytes, design, command }))
     }
 
     /// Checks the design planned now against the sweep's, then reads its outcomes (and the
     /// series' trajectories) in run order.
     pub fn evaluation(&self, prepared: &Prepared, runs: &Runs) -> Result<Evaluation, CliError> {
         let origin = self.dir.join("manifest.json");
-        check_same(&origin, (&self.manifest.model, &self.manifest.experiment), &self.design, prepared, runs)?;
+        let manifest = JsonFile { path: &origin, text: &self.manifest_text };
+        check_same(&manifest, (&self.manifest.model, &self.manifest.experiment), &self.design, prepared, runs)?;
         let outcomes: Vec<&str> = prepared.plan.outcomes.iter().map(|o| o.name.as_str()).collect();
         let mut evaluation = Evaluation {
             outcomes: read_outcomes(&self.dir.join("outcomes.csv"), &outcomes, self.design.runs)?,
@@ -461,6 +466,145 @@ impl FromSweep {
     }
 }
 
+/// A JSON file fulcrum wrote, read back: messages about it point at the key at fault.
+struct JsonFile<'a> {
+    path: &'a Path,
+    text: &'a [u8],
+}
+
+impl JsonFile<'_> {
+    /// `file:line:column` of the key at `keys` (object keys from the top), or `file` when the
+    /// file has no such key.
+    fn at(&self, keys: &[&str]) -> String {
+        match json_key_offset(self.text, keys) {
+            Some(offset) => {
+                let before = &self.text[..offset];
+                let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
+                let line_start = before.iter().rposition(|&byte| byte == b'\n').map_or(0, |newline| newline + 1);
+                let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+                format!("{}:{line}:{column}", self.path.display())
+            }
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+/// The byte offset of the key at `keys` in a JSON text (the opening quote of the last key): the
+/// keys are those of nested objects from the top; keys inside arrays never match. `None` if the
+/// path is not there. Only called on text that serde_json has read, so its nesting is bounded.
+fn json_key_offset(text: &[u8], keys: &[&str]) -> Option<usize> {
+    JsonWalk { text, index: 0 }.value(Some(&Vec::new()), keys)?
+}
+
+/// A walk through a JSON text, looking for a key.
+struct JsonWalk<'a> {
+    text: &'a [u8],
+    index: usize,
+}
+
+impl JsonWalk<'_> {
+    fn skip_space(&mut self) {
+        while self.text.get(self.index).is_some_and(u8::is_ascii_whitespace) {
+            self.index += 1;
+        }
+    }
+
+    /// The string that starts at the current `"`, escapes read as the character they escape
+    /// (enough to compare keys, which fulcrum writes without escapes).
+    fn string(&mut self) -> Option<String> {
+        let mut bytes = Vec::new();
+        self.index += 1;
+        loop {
+            let byte = *self.text.get(self.index)?;
+            self.index += 1;
+            match byte {
+                b'"' => return Some(String::from_utf8_lossy(&bytes).into_owned()),
+                b'\\' => {
+                    bytes.push(*self.text.get(self.index)?);
+                    self.index += 1;
+                }
+                _ => bytes.push(byte),
+            }
+        }
+    }
+
+    /// Walks one value whose keys are `path` (`None` inside an array): `Some(Some(offset))` where
+    /// `keys` is found in it, `Some(None)` where it is not, `None` on text that is not JSON.
+    fn value(&mut self, path: Option<&Vec<String>>, keys: &[&str]) -> Option<Option<usize>> {
+        self.skip_space();
+        match *self.text.get(self.index)? {
+            b'{' => {
+                self.index += 1;
+                loop {
+                    self.skip_space();
+                    match *self.text.get(self.index)? {
+                        b'}' => {
+                            self.index += 1;
+                            return Some(None);
+                        }
+                        b',' => self.index += 1,
+                        b'"' => {
+                            let start = self.index;
+                            let key = self.string()?;
+                            let inner = path.map(|path| {
+                                let mut inner = path.clone();
+                                inner.push(key);
+                                inner
+                            });
+                            if inner
+                                .as_ref()
+                                .is_some_and(|inner| inner.iter().map(String::as_str).eq(keys.iter().copied()))
+                            {
+                                return Some(Some(start));
+                            }
+                            self.skip_space();
+                            if self.text.get(self.index) != Some(&b':') {
+                                return None;
+                            }
+                            self.index += 1;
+                            if let Some(found) = self.value(inner.as_ref(), keys)? {
+                                return Some(Some(found));
+                            }
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.index += 1;
+                loop {
+                    self.skip_space();
+                    match *self.text.get(self.index)? {
+                        b']' => {
+                            self.index += 1;
+                            return Some(None);
+                        }
+                        b',' => self.index += 1,
+                        _ => {
+                            if let Some(found) = self.value(None, keys)? {
+                                return Some(Some(found));
+                            }
+                        }
+                    }
+                }
+            }
+            b'"' => self.string().map(|_| None),
+            _ => {
+                // A number, true, false or null: up to the next separator.
+                let start = self.index;
+                while self
+                    .text
+                    .get(self.index)
+                    .is_some_and(|byte| !b",}]".contains(byte) && !byte.is_ascii_whitespace())
+                {
+                    self.index += 1;
+                }
+                (self.index > start).then_some(None)
+            }
+        }
+    }
+}
+
 /// A CSV reader's position as `file:line`.
 fn at(path: &Path, record: &csv::StringRecord) -> String {
     format!("{}:{}", path.display(), record.position().map_or(0, |p| p.line()))
@@ -471,7 +615,19 @@ fn open_csv(path: &Path) -> Result<csv::Reader<std::fs::File>, CliError> {
 }
 
 fn csv_error(path: &Path, error: csv::Error) -> CliError {
-    CliError::Input(format!("{}: {error}", path.display()))
+    match error.position() {
+        Some(position) => CliError::Input(format!("{}:{}: {error}", path.display(), position.line())),
+        None => CliError::Input(format!("{}: {error}", path.display())),
+    }
+}
+
+/// A JSON file that does not read as `what`, at `file:line:column` (serde_json counts columns
+/// from 1, and gives 0 only at the start of an empty line or file).
+fn json_error(path: &Path, what: &str, error: &serde_json::Error) -> CliError {
+    let (line, column) = (error.line(), error.column().max(1));
+    let text = error.to_string();
+    let message = text.strip_suffix(&format!(" at line {} column {}", error.line(), error.column())).unwrap_or(&text);
+    CliError::Input(format!("{}:{line}:{column}: {what}: {message}", path.display()))
 }
 
 /// outcomes.csv: `run`, then `names`, one row per run in order; empty cells are NaN.
@@ -502,14 +658,19 @@ fn read_outcomes(path: &Path, names: &[&str], runs: u64) -> Result<Vec<f64>, Cli
             return Err(CliError::Input(format!("{}: expected run {next}", at(path, &record))));
         }
         for (column, cell) in record.iter().enumerate().skip(1) {
-            values.push(number(cell).ok_or_else(|| {
-                CliError::Input(format!("{}, column {}: `{cell}` is not a number", at(path, &record), column + 1))
+            values.push(number(cell).map_err(|problem| {
+                CliError::Input(format!("{}, column {}: {problem}", at(path, &record), column + 1))
             })?);
         }
         next += 1;
     }
     if next != runs {
-        return Err(CliError::Input(format!("{}: {next} runs where the design has {runs}", path.display())));
+        // Where the file ends, which is where the missing runs would be.
+        let line = reader.position().line();
+        return Err(CliError::Input(format!(
+            "{}:{line}: the file ends after {next} runs where the design has {runs}",
+            path.display()
+        )));
     }
     Ok(values)
 }
@@ -525,9 +686,14 @@ fn read_series(path: &Path, variable: &str, times: &[f64], runs: u64) -> Result<
         if record.get(2) != Some(variable) {
             continue;
         }
-        let field = |index: usize| record.get(index).and_then(number);
+        let field =
+            |index: usize| {
+                record.get(index).map(number).transpose().map_err(|problem| {
+                    CliError::Input(format!("{}, column {}: {problem}", at(path, &record), index + 1))
+                })
+            };
         let (Some(run), Some(time), Some(value)) =
-            (record.get(0).and_then(|r| r.parse::<u64>().ok()), field(1), field(3))
+            (record.get(0).and_then(|r| r.parse::<u64>().ok()), field(1)?, field(3)?)
         else {
             return Err(CliError::Input(format!("{}: not `run,time,variable,value`", at(path, &record))));
         };
@@ -542,7 +708,37 @@ fn read_series(path: &Path, variable: &str, times: &[f64], runs: u64) -> Result<
     Ok(series)
 }
 
-/// A cell as a number: empty is NaN (a failed run, a threshold never crossed).
-fn number(cell: &str) -> Option<f64> {
-    if cell.is_empty() { Some(f64::NAN) } else { cell.parse().ok() }
+/// A cell as a number: empty is NaN (a failed run, a threshold never crossed). A sweep writes
+/// nothing else that is not finite: a run that reaches NaN or infinity fails, its cells are left
+/// empty and it is listed in failures.csv. So `inf` or `NaN` written out is refused rather than
+/// read as a failed run the sweep's manifest and failures.csv do not count.
+fn number(cell: &str) -> Result<f64, String> {
+    if cell.is_empty() {
+        return Ok(f64::NAN);
+    }
+    match cell.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(value),
+        Ok(_) => Err(format!(
+            "`{cell}` is not a finite number; a sweep leaves the cells of a failed run empty (and lists the run \
+             in failures.csv), so this file is not as the sweep wrote it"
+        )),
+        Err(_) => Err(format!("`{cell}` is not a number")),
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::json_key_offset;
+
+    #[test]
+    fn keys_are_found_by_their_path_from_the_top() {
+        let text = br#"{"runs": [0, {"runs": 1}], "design": {"runs": 80, "command": "x\"y"}, "tool": "fulcrum"}"#;
+        let at = |keys: &[&str]| json_key_offset(text, keys).map(|offset| &text[offset..offset + 8]);
+        assert_eq!(at(&["runs"]), Some(&br#""runs": "#[..]));
+        assert_eq!(json_key_offset(text, &["design", "runs"]), Some(38));
+        assert_eq!(at(&["design", "command"]), Some(&br#""command"#[..]));
+        assert_eq!(json_key_offset(text, &["tool"]), Some(70));
+        assert_eq!(json_key_offset(text, &["shard"]), None);
+        assert_eq!(json_key_offset(text, &["command"]), None);
+    }
 }

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use fulcrum_model::diagnostic::closest_match;
+use fulcrum_model::{CanonicalName, Code, Diagnostic, VariableKind};
 use fulcrum_report::{check_not_input, write_atomically, write_results_csv};
 use fulcrum_sim::{CompiledModel, SimError, compile};
 
@@ -10,10 +11,10 @@ use crate::CliError;
 use crate::args::RunArgs;
 use crate::commands::variables_named;
 use crate::experiment::prepare;
-use crate::load::{read_model, resolve_loaded};
+use crate::load::{LoadedModel, print_diagnostics, read_model, resolve_loaded};
 
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
-    let (compiled, settings, model_path) = match (&args.experiment, &args.model) {
+    let (compiled, settings, loaded) = match (&args.experiment, &args.model) {
         (Some(experiment), _) => {
             let prepared = prepare(experiment, |_| Ok(()))?;
             let (settings, _) = prepared.settings(args.intervention.as_deref())?;
@@ -27,7 +28,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                     "with --experiment the time settings come from the experiment's [sim] section".to_owned(),
                 ));
             }
-            (prepared.compiled, settings, prepared.model.path)
+            (prepared.compiled, settings, prepared.model)
         }
         (None, Some(model)) => {
             let mut loaded = read_model(model)?;
@@ -35,11 +36,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             let resolved = resolve_loaded(&loaded)?;
             let compiled =
                 compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
-            (compiled, Vec::new(), model.clone())
+            (compiled, Vec::new(), loaded)
         }
         (None, None) => return Err(CliError::Usage("give a MODEL or --experiment FILE".to_owned())),
     };
 
+    let model_path = &loaded.path;
     let mut single = compiled.new_run();
     for setting in &settings {
         let name = &compiled.constants()[setting.constant].name;
@@ -58,11 +60,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     } else {
         variables_named(&compiled, &args.vars, "--vars")?
     };
-    let results = single.run_keeping(&variables).map_err(CliError::Simulation)?;
+    let results = single.run_keeping(&variables).map_err(|error| failed_run(&loaded, error))?;
 
     match &args.output {
         Some(path) => {
-            let mut inputs = vec![model_path.as_path()];
+            let mut inputs = vec![loaded.path.as_path()];
             inputs.extend(args.experiment.as_deref());
             check_not_input(path, &inputs).map_err(|error| CliError::Io(error.into()))?;
             write_atomically(path, |out| write_results_csv(&results, out)).map_err(|error| CliError::Io(error.into()))
@@ -73,6 +75,45 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             write_results_csv(&results, &mut out).and_then(|()| out.flush()).map_err(CliError::from_stdout)
         }
     }
+}
+
+/// A run that produced NaN or infinity, shown at the variable in the model file: its equation,
+/// or, for a stock (whose equation is only its initial value) or where the equation's place is
+/// not known, its name. An element (`Sales[North]`) or a value computed inside a built-in
+/// (`Smoothed [SMTH1 stage 1]`) is shown at the variable it belongs to, a variable inside a
+/// module instance (`Sales.Budget`) at the instance where the model has no variable of that name.
+fn failed_run(loaded: &LoadedModel, error: SimError) -> CliError {
+    let SimError::NonFinite(failure) = &error else { return CliError::Simulation(error) };
+    let written = failure.name.split('[').next().unwrap_or(&failure.name);
+    let find = |name: &str| {
+        let canonical = CanonicalName::new(name);
+        loaded.model.variables.iter().find(|variable| variable.canonical == canonical)
+    };
+    let variable = find(written).or_else(|| written.split_once('.').and_then(|(instance, _)| find(instance)));
+    let span = variable.and_then(|variable| {
+        let equation = variable.equation.as_ref().and_then(|equation| equation.origin.span);
+        match variable.kind {
+            VariableKind::Stock { .. } => variable.span.or(equation),
+            _ => equation.or(variable.span),
+        }
+    });
+    let Some(span) = span else { return CliError::Simulation(error) };
+    let stock = variable.is_some_and(|variable| matches!(variable.kind, VariableKind::Stock { .. }));
+    let help = if stock {
+        "a stock grows past the largest number when its flows compound; check the flows' equations and dt"
+    } else {
+        "look for a division by something that reaches zero, or a square root or logarithm of a negative number"
+    };
+    let diagnostic = Diagnostic::new(Code::NonFiniteNumber, format!("the run failed: {failure}"))
+        .at(Some(span))
+        .labelled(format!(
+            "became {} at time {}",
+            if failure.value.is_nan() { "NaN" } else { "infinite" },
+            failure.time
+        ))
+        .with_help(help);
+    print_diagnostics(&loaded.path, &loaded.source, &[diagnostic]);
+    CliError::FailedRun
 }
 
 /// Simulation flags replace the model's specs; the file's positions no longer apply to them.

@@ -150,7 +150,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     /// The variable's dimensions, each of which must exist; where its instances start.
     fn shape_of(&mut self, variable: &Variable) -> Option<Shape> {
         let mut dimensions = Vec::with_capacity(variable.dimensions.len());
-        for name in &variable.dimensions {
+        for (index, name) in variable.dimensions.iter().enumerate() {
             match self.dimensions.get(&CanonicalName::new(name)) {
                 Some(dimension) => dimensions.push(dimension),
                 None => {
@@ -159,7 +159,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                         Code::UnknownName,
                         format!("`{}` is arrayed over an unknown dimension `{name}`", variable.name),
                     )
-                    .at(variable.span)
+                    .at(variable.dimension_spans.get(index).copied().or(variable.span))
                     .on_variable(&variable.name);
                     if let Some(near) = closest_match(name, known.iter().copied()) {
                         diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));

@@ -286,6 +286,17 @@ mod tests {
         prop::sample::select(vec!["-", "+", "NOT "])
     }
 
+    /// Valid equations without quoted names (inside which any character is allowed), some with
+    /// names outside ASCII.
+    fn unquoted_equation() -> impl Strategy<Value = String> {
+        arbitrary_equation().prop_map(|text| text.replace("\"x y\"", "Température_室温"))
+    }
+
+    /// A span lies within `text`, in order, on character boundaries.
+    fn span_is_inside(text: &str, span: Span) -> bool {
+        span.start() <= span.end() && text.get(span.start()..span.end()).is_some()
+    }
+
     /// Spans are not part of the meaning: compare trees without them.
     fn strip(expr: &Expr) -> String {
         sexpr(expr)
@@ -303,9 +314,58 @@ mod tests {
             prop_assert_eq!(printed.clone(), reparsed.to_string());
         }
 
+        /// Any text parses or gives an error whose span lies in the text, on character
+        /// boundaries.
         #[test]
-        fn parsing_never_panics(text in "\\PC{0,40}") {
-            let _ = parse(&text);
+        fn parsing_never_panics(text in "(?s).{0,60}") {
+            if let Err(error) = parse(&text) {
+                prop_assert!(span_is_inside(&text, error.span), "{:?} for {:?}", error, text);
+            }
+        }
+
+        /// A character outside the language anywhere in a valid equation is an error at that
+        /// character, or just before it where it cut a word in two (`T@HEN`): never later, since
+        /// the text before it is the start of a valid equation.
+        #[test]
+        fn a_stray_character_is_an_error_where_it_stands(
+            (text, at) in unquoted_equation().prop_flat_map(|text| {
+                let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+                (Just(text), prop::sample::select(boundaries))
+            }),
+            stray in prop::sample::select(vec!['@', '#', '?', ';', '~', '`', '&', '|', '!', '%', '\'', '\\']),
+        ) {
+            let garbage = format!("{}{stray}{}", &text[..at], &text[at..]);
+            let error = match parse(&garbage) {
+                Ok(expr) => return Err(TestCaseError::fail(format!("{garbage:?} parsed as {expr}"))),
+                Err(error) => error,
+            };
+            prop_assert!(span_is_inside(&garbage, error.span), "{:?} for {:?}", error, garbage);
+            prop_assert!(error.span.start() <= at, "{:?} is after the stray character in {:?}", error, garbage);
+            if error.kind == SyntaxErrorKind::UnexpectedCharacter(stray) {
+                prop_assert_eq!((error.span.start(), error.span.end()), (at, at + 1), "{:?}", garbage);
+            }
+        }
+
+        /// A valid equation left unfinished or with an unmatched bracket, an unterminated quote
+        /// or comment is an error inside the text.
+        #[test]
+        fn an_unfinished_equation_is_an_error_inside_the_text(
+            text in unquoted_equation(),
+            garbage in prop::sample::select(vec![
+                " +", " *", " AND", " ^", " <=", "(", ")", " )", "[", " , 1", " \"unterminated", " {unterminated",
+                " 1e", " 2e+", " é é", "\"\\q\"", " IF", " THEN 1",
+            ]),
+            before in any::<bool>(),
+        ) {
+            let garbage = if before && !garbage.starts_with(' ') {
+                format!("{garbage}{text}")
+            } else {
+                format!("{text}{garbage}")
+            };
+            match parse(&garbage) {
+                Ok(expr) => prop_assert!(false, "{:?} parsed as {}", garbage, expr),
+                Err(error) => prop_assert!(span_is_inside(&garbage, error.span), "{:?} for {:?}", error, garbage),
+            }
         }
 
         #[test]

@@ -73,7 +73,7 @@ fn runge_kutta_is_exact_for_polynomials_of_its_order() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn decay_error_shrinks_at_each_methods_order(k in 0.05f64..0.8, initial in 1.0f64..1000.0) {

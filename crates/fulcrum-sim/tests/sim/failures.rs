@@ -95,3 +95,71 @@ fn a_delay_longer_than_the_run_only_ever_shows_its_initial_value() {
     let results = compiled(&model).new_run().run().expect("runs");
     assert_eq!(results.series("late"), Some(&[7.0; 6][..]));
 }
+
+#[test]
+fn a_sum_of_30000_terms_checks_and_runs_in_a_2_mib_stack() {
+    // What `fulcrum check` and `fulcrum run` do with a native file (read, resolve, count, list
+    // the loops, compile, run), on a thread with a 2 MiB stack. The flow is 29,999 ones less the
+    // stock: a loop through a chain of 30,000 terms, which must stay one level deep in every stage.
+    let terms = 30_000;
+    let chain = format!("{} - Level", vec!["1"; terms - 1].join(" + "));
+    let text = format!(
+        "[sim]\nstart = 0\nstop = 3\ndt = 0.5\n\n\
+         [[stock]]\nname = \"Level\"\ninitial = 0\ninflows = [\"Filling\"]\n\n\
+         [[flow]]\nname = \"Filling\"\nequation = \"{chain}\"\n"
+    );
+    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || {
+        let (model, warnings) = fulcrum_model::native::read(&text).unwrap_or_else(|d| panic!("reads: {d:?}"));
+        assert!(warnings.0.is_empty(), "{warnings:?}");
+        let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("resolves: {d:?}"));
+        let census = fulcrum_model::resolve::census(&model);
+        let loops = fulcrum_model::resolve::feedback_loops(&resolved, 10);
+        let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+        (census, loops, results.series("Level").expect("Level").to_vec())
+    });
+    let (census, loops, level) = worker.expect("thread starts").join().expect("no stack overflow");
+    assert_eq!((census.stocks, census.flows), (1, 1));
+    assert_eq!(loops.loops, [["Level", "Filling"]]);
+    // Euler with dt = 0.5 halves the gap to 29,999 each step.
+    let expected: Vec<f64> = (0..=6).map(|step| 29_999.0 * (1.0 - 0.5f64.powi(step))).collect();
+    assert_eq!(level, expected);
+}
+
+#[test]
+fn equations_nested_256_levels_deep_run_and_one_level_more_is_refused() {
+    use fulcrum_model::syntax::{SyntaxErrorKind, parse};
+    // The parser counts a level per operand it descends into, the whole equation being the
+    // first: 255 parentheses around a name are 256 levels. (form, the most repetitions within
+    // 256 levels, the value at times 0, 1 and 2)
+    type Form = (&'static str, fn(usize) -> String, usize, [f64; 3]);
+    let forms: [Form; 6] = [
+        ("parentheses", |n| format!("{}TIME{}", "(".repeat(n), ")".repeat(n)), 255, [0.0, 1.0, 2.0]),
+        ("signs", |n| format!("{}TIME", "-".repeat(n)), 255, [-0.0, -1.0, -2.0]),
+        ("functions", |n| format!("{}TIME{}", "MAX(1, ".repeat(n), ")".repeat(n)), 255, [1.0, 1.0, 2.0]),
+        ("smooths", |n| format!("{}TIME{}", "SMTH1(".repeat(n), ", 2)".repeat(n)), 255, [0.0; 3]),
+        ("IF branches", |n| format!("{}TIME", "IF TIME > 5 THEN 1 ELSE ".repeat(n)), 254, [0.0, 1.0, 2.0]),
+        // `^` groups to the right: n terms nest n - 1 levels below the first.
+        ("powers", |n| vec!["1"; n].join(" ^ "), 256, [1.0; 3]),
+    ];
+    for (name, make, deepest, expected) in forms {
+        let text = make(deepest);
+        // Every stage after parsing walks the tree recursively. The main thread's 8 MiB stack
+        // holds them at the limit in a debug build. (Nested function calls need about 8 KiB a
+        // level to parse in a debug build, so 2 MiB is not enough for them.)
+        let worker = std::thread::Builder::new().stack_size(8 << 20).spawn(move || {
+            let model = ModelBuilder::new(0.0, 2.0, 1.0).aux("x", &text).build();
+            let results = compiled(&model).new_run().run().expect("runs");
+            results.series("x").expect("x").to_vec()
+        });
+        let values = worker.expect("thread starts").join().expect("no stack overflow");
+        assert_eq!(values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), expected.map(f64::to_bits), "{name}");
+        let too_deep = make(deepest + 1);
+        let refused = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || parse(&too_deep).map_err(|error| error.kind))
+            .expect("thread starts")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(refused.err(), Some(SyntaxErrorKind::TooDeep), "{name}: one repetition more");
+    }
+}

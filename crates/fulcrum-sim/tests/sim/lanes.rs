@@ -54,7 +54,7 @@ fn parameters() -> impl Strategy<Value = [f64; 4]> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(16))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn batches_equal_single_runs_bit_for_bit(runs in prop::collection::vec(parameters(), 16), rk4 in any::<bool>()) {

@@ -61,6 +61,11 @@ fn xmile() {
 }
 
 #[test]
+fn mdl() {
+    replay_all("mdl", |bytes| text(bytes, targets::mdl));
+}
+
+#[test]
 fn expected_output() {
     replay_all("expected_output", targets::expected_output);
 }

@@ -38,6 +38,30 @@ pub fn xmile(text: &str) {
     }
 }
 
+/// The Vensim reader: any text reads or gives located diagnostics; what reads resolves with
+/// located diagnostics too (its spans are file spans), and every equation's text, which
+/// `fulcrum convert` writes, parses again.
+pub fn mdl(text: &str) {
+    match fulcrum_vensim::read(text) {
+        Ok((model, diagnostics)) => {
+            check_spans(text, &diagnostics);
+            for variable in &model.variables {
+                let equations =
+                    variable.equation.iter().chain(variable.elements.iter().filter_map(|e| e.equation.as_ref()));
+                for equation in equations.filter(|e| e.expr.is_ok()) {
+                    if let Err(error) = parse(&equation.text) {
+                        panic!("{:?} does not parse: {error:?}", equation.text);
+                    }
+                }
+            }
+            if let Err(diagnostics) = fulcrum_model::resolve(&model) {
+                check_spans(text, &diagnostics);
+            }
+        }
+        Err(diagnostics) => check_spans(text, &diagnostics),
+    }
+}
+
 /// The reader of other tools' outputs: what reads has one value per time in every column.
 pub fn expected_output(bytes: &[u8]) {
     use fulcrum_report::expected;

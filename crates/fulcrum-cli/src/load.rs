@@ -27,6 +27,8 @@ pub enum Format {
     Native,
     /// XMILE, as Stella and Vensim export it.
     Xmile,
+    /// Vensim's own `.mdl` text format.
+    Vensim,
 }
 
 impl Format {
@@ -35,6 +37,7 @@ impl Format {
         match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("toml") => Some(Format::Native),
             Some("xmile" | "stmx" | "xml") => Some(Format::Xmile),
+            Some("mdl") => Some(Format::Vensim),
             _ => None,
         }
     }
@@ -44,14 +47,18 @@ impl Format {
 pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
     let Some(format) = Format::of(path) else {
         return Err(CliError::Input(format!(
-            "{}: unknown model format; fulcrum reads native models (.toml) and XMILE (.xmile, .stmx, .xml)",
+            "{}: unknown model format; fulcrum reads native models (.toml), XMILE (.xmile, .stmx, .xml) and Vensim (.mdl)",
             path.display()
         )));
     };
-    let source = read_text(path)?;
+    let source = match format {
+        Format::Vensim => read_legacy_text(path)?,
+        _ => read_text(path)?,
+    };
     let read = match format {
         Format::Native => native::read(&source),
         Format::Xmile => fulcrum_xmile::read(&source),
+        Format::Vensim => fulcrum_vensim::read(&source),
     };
     match read {
         Ok((model, diagnostics)) => Ok(LoadedModel { path: path.to_owned(), source, model, diagnostics }),
@@ -77,6 +84,29 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
             error.utf8_error().valid_up_to()
         ))
     })
+}
+
+/// Reads a text file that older tools may have written in Windows-1252 rather than UTF-8 (Vensim
+/// models from before its `{UTF-8}` header): UTF-8 when it is valid UTF-8, else each byte as the
+/// Windows-1252 character it stands for, so names with accents keep their letters.
+pub fn read_legacy_text(path: &Path) -> Result<String, CliError> {
+    let bytes = fs::read(path).map_err(|error| cannot_read(path, error))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(error) => Ok(error.into_bytes().into_iter().map(windows_1252).collect()),
+    }
+}
+
+/// The character a Windows-1252 byte stands for (the bytes it leaves undefined as themselves).
+fn windows_1252(byte: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9f => HIGH[usize::from(byte - 0x80)],
+        _ => char::from(byte),
+    }
 }
 
 /// Resolves a loaded model, printing every diagnostic from reading and resolving together.

@@ -17,6 +17,10 @@ pub enum Severity {
 }
 
 /// Stable diagnostic codes. The number never changes meaning; new codes get new numbers.
+///
+/// Ranges: E00xx file structure, E01xx equations, E02xx model structure, E03xx simulation
+/// specs, E04xx graphical functions, E05xx unsupported features, E06xx experiments, E07xx the
+/// Vensim `.mdl` reader, Wxxxx warnings.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum Code {
@@ -82,6 +86,21 @@ pub enum Code {
     UnbalancedSample,
     /// An intervention that starts after the run has ended changes nothing.
     StartsAfterRun,
+    /// A Vensim `.mdl` definition does not have the form `name = expression ~ units ~ doc |`,
+    /// or its equation does not parse.
+    MdlSyntax,
+    /// A Vensim function fulcrum does not support yet.
+    MdlUnsupportedFunction,
+    /// A Vensim construct fulcrum does not support yet (data variables, some mappings, ...).
+    MdlUnsupportedFeature,
+    /// A subscript range or element is undefined or defined inconsistently.
+    MdlSubscript,
+    /// A lookup table is malformed.
+    MdlLookup,
+    /// A macro is malformed, unknown, or calls itself.
+    MdlMacro,
+    /// A time setting (INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER) is missing or not a number.
+    MdlTimeSetting,
 }
 
 impl Code {
@@ -118,6 +137,13 @@ impl Code {
             Code::OutsideLeverRange => "E0605",
             Code::UnbalancedSample => "W0002",
             Code::StartsAfterRun => "W0003",
+            Code::MdlSyntax => "E0701",
+            Code::MdlUnsupportedFunction => "E0702",
+            Code::MdlUnsupportedFeature => "E0703",
+            Code::MdlSubscript => "E0704",
+            Code::MdlLookup => "E0705",
+            Code::MdlMacro => "E0706",
+            Code::MdlTimeSetting => "E0707",
             Code::OutOfDocumentedRange => "W0001",
         }
     }
@@ -374,6 +400,20 @@ mod tests {
             Code::InvalidGraphicalFunction,
             Code::Unsupported,
             Code::OutOfDocumentedRange,
+            Code::NotAConstant,
+            Code::InvalidDistribution,
+            Code::ConflictingSettings,
+            Code::InvalidOutcome,
+            Code::OutsideLeverRange,
+            Code::UnbalancedSample,
+            Code::StartsAfterRun,
+            Code::MdlSyntax,
+            Code::MdlUnsupportedFunction,
+            Code::MdlUnsupportedFeature,
+            Code::MdlSubscript,
+            Code::MdlLookup,
+            Code::MdlMacro,
+            Code::MdlTimeSetting,
         ];
         let mut seen = std::collections::HashSet::new();
         for code in all {

@@ -461,3 +461,37 @@ proptest! {
         let _ = crate::read(&text);
     }
 }
+
+#[test]
+fn a_mapping_onto_listed_elements_and_subranges() {
+    let model = clean(
+        "COP: us, eu, china, india ~~|\nrich: us, eu ~~|\n\
+         Groups: developed, developing -> (COP: rich, developing part) ~~|\ndeveloping part: china, india ~~|\n\
+         share[Groups] = 1, 2 ~~|\nby country[COP] = share[Groups] ~~|",
+    );
+    let equations: Vec<String> = variable(&model, "by country")
+        .elements
+        .iter()
+        .map(|e| e.equation.as_ref().map(|q| q.text.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(equations, ["share[developed]", "share[developed]", "share[developing]", "share[developing]"]);
+}
+
+#[test]
+fn macros_see_the_models_time_through_dollar_names_and_follow_arrays() {
+    let model = clean(
+        ":MACRO: SINCE(start)\nSINCE = MAX(0, Time$ - start) + 0 * TIME STEP$ ~ ~ |\n:END OF MACRO:\n\
+         D: d1, d2 ~~|\nstart[D] = 1, 2 ~~|\nelapsed[D] = SINCE(start[D]) ~~|",
+    );
+    let instance = variable(&model, "SINCE.1.SINCE");
+    assert_eq!(instance.dimensions, ["D"]);
+    assert_eq!(text(&model, "SINCE.1.SINCE"), "MAX(0, Time - \"SINCE.1.start\") + 0 * TIME_STEP");
+    assert_eq!(text(&model, "SINCE.1.start"), "start[D]");
+}
+
+#[test]
+fn lookup_points_out_of_order_are_sorted() {
+    let model = clean("t((2,-3),(1,-7),(0,-1)) ~~|\ny = t(Time) ~~|");
+    let graph = variable(&model, "t").graph.as_ref().map(|g| (g.x.clone(), g.y.clone()));
+    assert_eq!(graph, Some((vec![0.0, 1.0, 2.0], vec![-1.0, -7.0, -3.0])));
+}

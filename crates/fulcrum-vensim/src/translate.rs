@@ -79,6 +79,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics) 
         macros,
         macro_depth: 0,
         instances: Vec::new(),
+        current_dimensions: Vec::new(),
         lookup_reads: HashMap::new(),
         rates: HashMap::new(),
         shapes: HashMap::new(),
@@ -193,6 +194,9 @@ struct Ranges {
     by_name: HashMap<CanonicalName, usize>,
     /// Positional mappings `a -> b`, as (a, b).
     mappings: Vec<(CanonicalName, CanonicalName)>,
+    /// Mappings `a -> (b: e1, sub2, ...)`: element i of `a` stands for the i-th listed element or
+    /// subrange of `b`.
+    list_mappings: Vec<(CanonicalName, CanonicalName, Vec<CanonicalName>)>,
 }
 
 impl Ranges {
@@ -237,6 +241,20 @@ impl Ranges {
         best.map(|(_, position)| position)
     }
 
+    /// Through a listed mapping `range -> (target: ...)`: the element of `range` that the
+    /// element `element` of `target` belongs to, with its position.
+    fn listed_source(&self, range: &CanonicalName, target: &CanonicalName, element: &str) -> Option<(usize, String)> {
+        let element = CanonicalName::new(element);
+        let (_, _, listed) = self.list_mappings.iter().find(|(from, to, _)| from == range && to == target)?;
+        let index = listed.iter().position(|item| {
+            *item == element
+                || self
+                    .get(item.as_str())
+                    .is_some_and(|sub| sub.elements.iter().any(|e| CanonicalName::new(e) == element))
+        })?;
+        Some((index, self.get(range.as_str())?.elements.get(index)?.clone()))
+    }
+
     /// The ranges that hold this element.
     fn holding(&self, element: &CanonicalName) -> Vec<&Dimension> {
         self.dimensions.iter().filter(|d| d.elements.iter().any(|e| CanonicalName::new(e) == *element)).collect()
@@ -253,6 +271,9 @@ struct Translator<'d> {
     macro_depth: usize,
     /// The variables that macro calls have made.
     instances: Vec<Variable>,
+    /// The ranges of the apply-to-all equation being translated, which a macro called in it is
+    /// copied over.
+    current_dimensions: Vec<String>,
     /// Lookups read by LOOKUP EXTRAPOLATE or LOOKUP BACKWARD, with how.
     lookup_reads: HashMap<CanonicalName, (GraphKind, Span)>,
     /// The ranges of each variable, by position.
@@ -352,15 +373,23 @@ impl Context for Translator<'_> {
             .collect();
         let inputs: HashMap<CanonicalName, String> =
             definition.inputs.iter().map(|input| (CanonicalName::new(input), format!("{prefix}.{input}"))).collect();
-        // Each input becomes a variable holding the argument, so it is computed once.
+        // Each input becomes a variable holding the argument, so it is computed once. A call in
+        // an arrayed equation makes arrayed copies, each element reading its own arguments.
+        let dimensions = self.current_dimensions.clone();
+        let shape: Vec<CanonicalName> = dimensions.iter().map(|d| CanonicalName::new(d)).collect();
         for (input, arg) in definition.inputs.iter().zip(args) {
             let mut variable = Variable::new(format!("{prefix}.{input}"), VariableKind::Auxiliary);
             variable.span = Some(arg.span);
             variable.equation = Some(expression_equation(arg.clone(), arg.span));
-            self.shapes.insert(variable.canonical.clone(), Vec::new());
+            variable.dimensions = dimensions.clone();
+            self.shapes.insert(variable.canonical.clone(), shape.clone());
             self.instances.push(variable);
         }
         let rename = |name: &NameRef, called: bool| -> Option<String> {
+            // Inside a macro, `Time$` and `TIME STEP$` name the model's own variables.
+            if let Some(outer) = name.written.strip_suffix('$') {
+                return Some(outer.trim_end().to_owned());
+            }
             if locals.contains(&name.canonical) && (!called || name.canonical != definition.canonical) {
                 Some(format!("{prefix}.{}", name.written))
             } else if !called {
@@ -380,12 +409,15 @@ impl Context for Translator<'_> {
             if let Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } =
                 &item.definition
             {
-                self.shapes.insert(CanonicalName::new(&lhs.name.name), Vec::new());
+                self.shapes.insert(CanonicalName::new(&lhs.name.name), shape.clone());
             }
         }
         self.macro_depth += 1;
         for item in &body {
-            if let Some(variable) = self.variable(&[item]) {
+            if let Some(mut variable) = self.variable(&[item]) {
+                if variable.dimensions.is_empty() {
+                    variable.dimensions = dimensions.clone();
+                }
                 self.instances.push(variable);
             }
         }
@@ -545,8 +577,18 @@ impl Translator<'_> {
             .elements
             .as_ref()
             .is_none_or(|listed| listed.iter().map(|l| CanonicalName::new(&l.name)).collect::<Vec<_>>() == to_elements);
+        // `from -> (to: t1, t2, ...)`: element i of `from` stands for the listed element or the
+        // elements of the listed subrange of `to`.
+        let listed: Option<Vec<CanonicalName>> =
+            mapping.elements.as_ref().map(|listed| listed.iter().map(|l| CanonicalName::new(&l.name)).collect());
+        let listed_fits = listed.as_ref().is_some_and(|listed| {
+            listed.len() == from_elements.len()
+                && listed.iter().all(|item| to_elements.contains(item) || self.ranges.fits(item, &to.canonical))
+        });
         if listed_in_order && from_elements.len() == to_elements.len() {
             self.ranges.mappings.push((from.canonical.clone(), to.canonical.clone()));
+        } else if let (Some(listed), true) = (listed, listed_fits) {
+            self.ranges.list_mappings.push((from.canonical.clone(), to.canonical.clone(), listed));
         } else {
             self.diagnostics.push(
                 Diagnostic::new(
@@ -694,7 +736,10 @@ impl Translator<'_> {
             let piece = pieces.first()?;
             variable.dimensions =
                 piece.lhs.subscripts.iter().filter_map(|s| self.ranges.get(&s.name)).map(|d| d.name.clone()).collect();
+            // Macros called here are copied over the same ranges.
+            let outer = std::mem::replace(&mut self.current_dimensions, variable.dimensions.clone());
             let (equation, graph) = self.body(&piece.body, &variable.name, &[], None);
+            self.current_dimensions = outer;
             variable.equation = equation;
             variable.graph = graph;
             if is_stock {
@@ -814,14 +859,22 @@ impl Translator<'_> {
     /// match the elements by name, Vensim matches a mapping by position).
     fn needs_elements(&self, expr: &Expr, own: &[CanonicalName]) -> bool {
         let mut needs = false;
+        // The walk sees a subscript before its indices; their spans tell the indices apart from
+        // ranges used as values.
+        let mut index_spans: HashSet<Span> = HashSet::new();
         expr.walk(&mut |inner| {
             // A range used as a value: the position of the element being computed.
             if let ExprKind::Name(name) = &inner.kind
+                && !index_spans.contains(&inner.span)
                 && self.ranges.get(name.canonical.as_str()).is_some()
             {
                 needs = true;
             }
             let ExprKind::Subscript { array, indices, .. } = &inner.kind else { return };
+            index_spans.extend(indices.iter().filter_map(|index| match index {
+                Index::Expr(index) => Some(index.span),
+                Index::Wildcard { .. } => None,
+            }));
             let shape = self.shapes.get(&array.canonical);
             for (position, index) in indices.iter().enumerate() {
                 let Index::Expr(Expr { kind: ExprKind::Name(name), .. }) = index else { continue };
@@ -901,7 +954,8 @@ impl Translator<'_> {
     }
 
     /// The element to write for range `range` used at a position whose range is `target`, or
-    /// `None` to leave the range name (fulcrum binds it).
+    /// `None` to leave the range name (fulcrum binds it). Elements are written out even where
+    /// fulcrum would bind them, so that a macro called in the equation gets plain arguments.
     fn element_for(
         &self,
         range: &CanonicalName,
@@ -915,13 +969,11 @@ impl Translator<'_> {
                 let element = self.ranges.get(range.as_str())?.elements.get(s.index)?.clone();
                 Some((s.index, element, false))
             } else {
-                None
+                let (index, element) = self.ranges.listed_source(range, &s.range, &s.element)?;
+                Some((index, element, false))
             }
         })?;
         let Some(target) = target else { return (!own).then_some(element) };
-        if own && self.ranges.fits(range, target) {
-            return None;
-        }
         let target_range = self.ranges.get(target.as_str())?;
         if target_range.elements.iter().any(|e| CanonicalName::new(e) == CanonicalName::new(&element)) {
             return Some(element);
@@ -1408,8 +1460,13 @@ fn number_equation(value: f64, span: Span) -> Equation {
     expression_equation(expr, span)
 }
 
+/// A lookup's points, in order of x: Vensim reads a table written out of order as if sorted.
 fn graph(table: &Table) -> GraphicalFunction {
-    GraphicalFunction { kind: GraphKind::Continuous, x: table.x.clone(), y: table.y.clone(), span: Some(table.span) }
+    let mut points: Vec<(f64, f64)> = table.x.iter().copied().zip(table.y.iter().copied()).collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (x, y) =
+        if table.x.len() == table.y.len() { points.into_iter().unzip() } else { (table.x.clone(), table.y.clone()) };
+    GraphicalFunction { kind: GraphKind::Continuous, x, y, span: Some(table.span) }
 }
 
 /// All combinations of positions, the last fastest.

@@ -74,7 +74,12 @@ fn definitions_carry_units_range_and_documentation() {
     assert_eq!(rate.doc.as_deref(), Some("Interest per month."));
     assert_eq!(variable(&model, "open").range, None);
     assert_eq!(model.dialect, fulcrum_model::Dialect::Vensim);
-    assert_eq!((model.sim.start, model.sim.stop, model.sim.dt, model.sim.save_step), (0.0, 10.0, 0.5, Some(0.5)));
+    // SAVEPER = TIME STEP saves every step; the settings read the run's own start, stop and dt.
+    assert_eq!((model.sim.start, model.sim.stop, model.sim.dt, model.sim.save_step), (0.0, 10.0, 0.5, None));
+    assert_eq!(
+        ["INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER"].map(|name| text(&model, name)),
+        ["STARTTIME", "STOPTIME", "DT", "TIME_STEP"]
+    );
     assert_eq!(model.sim.time_units.as_deref(), Some("Month"));
 }
 

@@ -1315,9 +1315,30 @@ impl Translator<'_> {
             model.sim.dt = dt;
             model.sim.spans.dt = span;
         }
-        if let Some((save, span)) = save {
+        // `SAVEPER = TIME STEP` saves every step, whatever dt a run is given.
+        let saves_every_step = model.variable("SAVEPER").and_then(|v| v.equation.as_ref()).is_some_and(|e| {
+            matches!(&e.expr, Ok(Expr { kind: ExprKind::Name(name), .. }) if name.canonical.as_str() == "time_step")
+        });
+        if let Some((save, span)) = save
+            && !saves_every_step
+        {
             model.sim.save_step = Some(save);
             model.sim.spans.save_step = span;
+        }
+        // The settings are variables too; they now read the run's own settings, so that a run
+        // with another dt or stop time sees them change, and setting one as if it were a
+        // constant is refused rather than silently ignored by the time axis.
+        for (name, builtin, found) in [
+            ("INITIAL TIME", "STARTTIME", start.is_some()),
+            ("FINAL TIME", "STOPTIME", stop.is_some()),
+            ("TIME STEP", "DT", dt.is_some()),
+        ] {
+            if let (true, Some(variable)) = (found, model.variable_mut(name))
+                && let Some(span) = variable.equation.as_ref().and_then(|e| e.origin.span)
+            {
+                let reference = Expr { kind: ExprKind::Name(NameRef::new(builtin)), span };
+                variable.equation = Some(expression_equation(reference, span));
+            }
         }
         model.sim.time_units = ["TIME STEP", "FINAL TIME", "INITIAL TIME"]
             .iter()

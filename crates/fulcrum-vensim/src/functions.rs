@@ -31,6 +31,8 @@ enum Special {
     LookupExtrapolate,
     LookupBackward,
     Integ,
+    SampleIfTrue,
+    VectorSelect,
 }
 
 /// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
@@ -96,7 +98,8 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     // Known to Vensim, not (yet) to fulcrum.
     ("active_initial", 2, 2, "ACTIVE INITIAL(value, initial value)", Rule::Unsupported),
     ("reinitial", 1, 1, "REINITIAL(x)", Rule::Unsupported),
-    ("sample_if_true", 3, 3, "SAMPLE IF TRUE(condition, input, initial value)", Rule::Unsupported),
+    // As a whole equation it is read by the translator; inside a larger expression it is not yet.
+    ("sample_if_true", 3, 3, "SAMPLE IF TRUE(condition, input, initial value)", Rule::Special(Special::SampleIfTrue)),
     ("delay_material", 4, 5, "DELAY MATERIAL(...)", Rule::Unsupported),
     ("delay_conveyor", 6, 6, "DELAY CONVEYOR(...)", Rule::Unsupported),
     ("npv", 4, 4, "NPV(stream, discount rate, initial value, factor)", Rule::Unsupported),
@@ -126,7 +129,13 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("get_data_between_times", 3, 3, "GET DATA BETWEEN TIMES(...)", Rule::Unsupported),
     ("time_base", 2, 2, "TIME BASE(t, dt)", Rule::Unsupported),
     ("get_time_value", 3, 3, "GET TIME VALUE(...)", Rule::Unsupported),
-    ("vector_select", 5, 5, "VECTOR SELECT(...)", Rule::Unsupported),
+    (
+        "vector_select",
+        5,
+        5,
+        "VECTOR SELECT(selection[range!], values[range!], value if none, VSSUM|VSPRODUCT|VSMIN|VSMAX, VSERRNONE|VSERRATLEASTONE)",
+        Rule::Special(Special::VectorSelect),
+    ),
     ("vector_elm_map", 2, 2, "VECTOR ELM MAP(...)", Rule::Unsupported),
     ("vector_sort_order", 2, 2, "VECTOR SORT ORDER(...)", Rule::Unsupported),
     ("vector_reorder", 2, 2, "VECTOR REORDER(...)", Rule::Unsupported),
@@ -272,7 +281,61 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                 );
                 None
             }
+            Special::SampleIfTrue => {
+                problems.push(
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFunction,
+                        "SAMPLE IF TRUE inside a larger expression is not supported yet",
+                    )
+                    .at(Some(*function_span))
+                    .with_help("give it a variable of its own: `sampled = SAMPLE IF TRUE(condition, input, initial)`"),
+                );
+                None
+            }
             Special::IfThenElse => Some(if_then_else(arg(0), arg(1), arg(2))),
+            // The selected values (where the selection is not zero) combined by the action; the
+            // value if none is selected when nothing is. The error action only decides Vensim's
+            // warnings.
+            Special::VectorSelect => {
+                let keyword = |index: usize| match &arg(index).kind {
+                    ExprKind::Name(name) => Some(name.canonical.as_str().to_owned()),
+                    _ => None,
+                };
+                let infinity = || at(ExprKind::Name(NameRef::new("INF")));
+                let negative_infinity = || at(ExprKind::Unary { op: UnaryOp::Negate, operand: Box::new(infinity()) });
+                let (reduction, neutral) = match keyword(3).as_deref() {
+                    Some("vssum") => ("sum", number(0.0)),
+                    Some("vsproduct") => ("prod", number(1.0)),
+                    Some("vsmin") => ("min", infinity()),
+                    Some("vsmax") => ("max", negative_infinity()),
+                    _ => {
+                        problems.push(
+                            Diagnostic::new(
+                                Code::MdlUnsupportedFunction,
+                                "this VECTOR SELECT action is not supported yet",
+                            )
+                            .at(Some(arg(3).span))
+                            .with_help("fulcrum reads the actions VSSUM, VSPRODUCT, VSMIN and VSMAX"),
+                        );
+                        return None;
+                    }
+                };
+                if !matches!(keyword(4).as_deref(), Some("vserrnone" | "vserratleastone")) {
+                    problems.push(
+                        Diagnostic::new(
+                            Code::MdlUnsupportedFunction,
+                            "this VECTOR SELECT error action is not supported yet",
+                        )
+                        .at(Some(arg(4).span))
+                        .with_help("fulcrum reads the error actions VSERRNONE and VSERRATLEASTONE"),
+                    );
+                    return None;
+                }
+                let selected = || binary(BinaryOp::Ne, arg(0), number(0.0));
+                let count = named("sum", vec![if_then_else(selected(), number(1.0), number(0.0))]);
+                let combined = named(reduction, vec![if_then_else(selected(), arg(1), neutral)]);
+                Some(if_then_else(binary(BinaryOp::Eq, count, number(0.0)), arg(2), combined))
+            }
             // 1 from `start` for `width` (a width of zero lasts one time step), else 0.
             Special::Pulse => {
                 let width = named("max", vec![arg(1), dt()]);

@@ -221,6 +221,7 @@ fn unsupported_functions_are_reported_by_name_where_called() {
         diagnostics.0.iter().filter_map(|d| d.span).filter_map(|s| source.get(s.start()..s.end())).collect();
     assert_eq!(spans, ["SAMPLE IF TRUE", "ACTIVE INITIAL"]);
     assert!(diagnostics.0[0].message.contains("SAMPLE IF TRUE"));
+    assert!(diagnostics.0[1].message.contains("ACTIVE INITIAL"));
     assert_eq!(diagnostics.0[0].variable.as_deref(), Some("y"));
 }
 
@@ -492,6 +493,35 @@ fn macros_see_the_models_time_through_dollar_names_and_follow_arrays() {
     assert_eq!(instance.dimensions, ["D"]);
     assert_eq!(text(&model, "SINCE.1.SINCE"), "MAX(0, Time - \"SINCE.1.start\") + 0 * TIME_STEP");
     assert_eq!(text(&model, "SINCE.1.start"), "start[D]");
+}
+
+#[test]
+fn sample_if_true_as_a_whole_equation_holds_its_last_sample() {
+    let model = clean(
+        "D: d1, d2 ~~|\nc = 1 ~~|\ns = SAMPLE IF TRUE(c > 0, Time, 5) ~~|\nt[d1] = SAMPLE IF TRUE(c > 0, 1, 2) ~~|\nt[d2] = 0 ~~|",
+    );
+    assert_eq!(text(&model, "s"), "IF c > 0 THEN Time ELSE PREVIOUS(s, 5)");
+    let first = variable(&model, "t").elements.first().and_then(|e| e.equation.as_ref()).map(|e| e.text.clone());
+    assert_eq!(first.as_deref(), Some("IF c > 0 THEN 1 ELSE PREVIOUS(t[d1], 2)"));
+}
+
+#[test]
+fn vector_select_with_named_actions() {
+    let model = clean(
+        "D: a, b ~~|\nsel[D] = 1, 0 ~~|\nx[D] = 3, 4 ~~|\n\
+         s = VECTOR SELECT(sel[D!], x[D!], -1, VSSUM, VSERRNONE) ~~|\n\
+         m = VECTOR SELECT(sel[D!], x[D!], -1, VSMAX, VSERRATLEASTONE) ~~|",
+    );
+    assert_eq!(
+        text(&model, "s"),
+        "IF SUM(IF sel[*:D] <> 0 THEN 1 ELSE 0) = 0 THEN -1 ELSE SUM(IF sel[*:D] <> 0 THEN x[*:D] ELSE 0)"
+    );
+    assert_eq!(
+        text(&model, "m"),
+        "IF SUM(IF sel[*:D] <> 0 THEN 1 ELSE 0) = 0 THEN -1 ELSE MAX(IF sel[*:D] <> 0 THEN x[*:D] ELSE -INF)"
+    );
+    let (_, diagnostics) = read("D: a ~~|\nsel[D] = 1 ~~|\ns = VECTOR SELECT(sel[D!], sel[D!], 0, 5, 0) ~~|");
+    assert_eq!(codes(&diagnostics), ["E0702"]);
 }
 
 #[test]

@@ -1123,6 +1123,40 @@ impl Translator<'_> {
     ) -> Equation {
         let mut expr = expr.clone();
         self.substitute(&mut expr, substitutions);
+        // SAMPLE IF TRUE(condition, input, initial) as a whole equation: the input while the
+        // condition holds, else the variable's own value one step ago (the initial value at the
+        // start).
+        if let ExprKind::Call { function, args, .. } = &expr.kind
+            && function.canonical.as_str() == "sample_if_true"
+            && let [condition, input, initial] = args.as_slice()
+        {
+            let at = |kind: ExprKind| Expr { kind, span: expr.span };
+            let own = match element {
+                Some(subscript) => at(ExprKind::Subscript {
+                    array: NameRef::new(variable),
+                    array_span: expr.span,
+                    indices: subscript
+                        .iter()
+                        .map(|e| Index::Expr(at(ExprKind::Name(NameRef::new(e.clone())))))
+                        .collect(),
+                }),
+                None => at(ExprKind::Name(NameRef::new(variable))),
+            };
+            let previous = at(ExprKind::Call {
+                function: NameRef::new("PREVIOUS"),
+                function_span: expr.span,
+                args: vec![own, initial.clone()],
+            });
+            let mut sampled = at(ExprKind::If {
+                condition: Box::new(condition.clone()),
+                then_branch: Box::new(input.clone()),
+                else_branch: Box::new(previous),
+            });
+            let mut problems = Vec::new();
+            functions::rewrite(&mut sampled, self, &mut problems);
+            self.report(problems, variable);
+            return expression_equation(sampled, span);
+        }
         // A level's equation is its initial value; the rate is kept for the flows.
         if let ExprKind::Call { function, args, .. } = &expr.kind
             && function.canonical.as_str() == "integ"

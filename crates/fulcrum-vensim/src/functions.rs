@@ -204,10 +204,19 @@ pub(crate) fn rewrite(expr: &mut Expr, context: &mut dyn Context, problems: &mut
             rewrite(then_branch, context, problems);
             rewrite(else_branch, context, problems);
         }
-        ExprKind::Call { args, .. } => {
+        ExprKind::Call { args, function_span, .. } => {
             args.iter_mut().for_each(|arg| rewrite(arg, context, problems));
-            if let Some(replacement) = rewrite_call(expr, context, problems) {
-                *expr = replacement;
+            let function_span = *function_span;
+            let before = problems.len();
+            match rewrite_call(expr, context, problems) {
+                Some(replacement) => *expr = replacement,
+                // A problem reported elsewhere than at the function's name (an argument, say):
+                // the call is replaced, so that the resolver does not also call the Vensim name
+                // an unknown function.
+                None if problems.len() > before && problems.last().is_some_and(|p| p.span != Some(function_span)) => {
+                    *expr = Expr { kind: ExprKind::Number(0.0), span: expr.span };
+                }
+                None => {}
             }
         }
     }

@@ -276,6 +276,43 @@ fn the_readme_lists_every_diagnostic_code() {
 }
 
 #[test]
+fn a_vensim_model_runs_like_the_native_one_and_converts_without_change() {
+    // The extension may be in any letter case.
+    const MDL: &str = "tests/vensim/teacup.MDL";
+    let vars = "Teacup Temperature,Heat Loss to Room";
+    let native = fulcrum(&["run", TEACUP, "--vars", vars]);
+    let vensim = fulcrum(&["run", MDL, "--vars", vars]);
+    assert!(vensim.status.success(), "{}", stderr(&vensim));
+    assert_eq!(stdout(&vensim), stdout(&native));
+    let checked = fulcrum(&["check", MDL]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+
+    let directory = tempfile::tempdir().expect("temp dir");
+    let converted = directory.path().join("teacup.toml");
+    let output = fulcrum(&["convert", MDL, "-o", converted.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&converted).expect("written");
+    assert!(text.contains("outflows = [\"Heat Loss to Room\"]"), "{text}");
+    let again = fulcrum(&["run", converted.to_str().expect("utf-8 path")]);
+    let original = fulcrum(&["run", MDL]);
+    assert!(original.status.success(), "{}", stderr(&original));
+    assert_eq!(stdout(&again), stdout(&original));
+}
+
+#[test]
+fn a_broken_vensim_model_gets_every_problem_located() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let path = directory.path().join("broken.mdl");
+    let text = "x = (1 + ~~|\ny = 1 + SAMPLE IF TRUE(x > 0, x, 0) ~~|\nINITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\n";
+    std::fs::write(&path, text).expect("written");
+    let output = fulcrum(&["check", path.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("E0701") && message.contains("broken.mdl:1:"), "{message}");
+    assert!(message.contains("E0702") && message.contains("SAMPLE IF TRUE"), "{message}");
+}
+
+#[test]
 fn an_xmile_model_runs_like_the_native_one_and_converts_without_change() {
     let vars = "Teacup Temperature,Heat Loss to Room";
     let native = fulcrum(&["run", TEACUP, "--vars", vars]);

@@ -1,4 +1,4 @@
-//! Dependencies point one way: model ← xmile, model ← sim ← explore ← sensitivity ← report ← cli. A crate may only
+//! Dependencies point one way: model ← xmile, model ← vensim, model ← sim ← explore ← sensitivity ← report ← cli. A crate may only
 //! depend on the crates listed for it here (see ARCHITECTURE.md).
 
 use crate::root;
@@ -6,6 +6,7 @@ use crate::root;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("fulcrum-model", &[]),
     ("fulcrum-xmile", &["fulcrum-model"]),
+    ("fulcrum-vensim", &["fulcrum-model"]),
     ("fulcrum-sim", &["fulcrum-model"]),
     ("fulcrum-explore", &["fulcrum-model", "fulcrum-sim"]),
     ("fulcrum-sensitivity", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore"]),

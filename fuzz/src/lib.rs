@@ -18,10 +18,11 @@ pub const MAX_STEPS: f64 = 200.0;
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every target.
-pub const TARGETS: [Target; 6] = [
+pub const TARGETS: [Target; 7] = [
     ("equation", equation),
     ("native", native),
     ("xmile", xmile),
+    ("mdl", mdl),
     ("experiment", experiment),
     ("expected_output", expected_output),
     ("run", run),
@@ -48,6 +49,12 @@ pub fn native(bytes: &[u8]) {
 /// The `xmile` target: [`read_xmile`] on [`text`].
 pub fn xmile(bytes: &[u8]) {
     read_xmile(&text(bytes));
+}
+
+/// The `mdl` target: [`read_mdl`] on the bytes decoded as `fulcrum` decodes a `.mdl` file
+/// (UTF-8, else Windows-1252).
+pub fn mdl(bytes: &[u8]) {
+    read_mdl(&fulcrum_vensim::decode(bytes.to_vec()));
 }
 
 /// The `experiment` target: [`plan_experiment`] on [`text`].
@@ -87,12 +94,37 @@ pub fn read_xmile(text: &str) {
     }
 }
 
+/// The Vensim reader: any text reads or gives located diagnostics; what reads resolves with
+/// located diagnostics too (its spans are file spans), and every equation's text, which
+/// `fulcrum convert` writes, parses again.
+pub fn read_mdl(text: &str) {
+    match fulcrum_vensim::read(text) {
+        Ok((model, diagnostics)) => {
+            check_spans(text, &diagnostics);
+            for variable in &model.variables {
+                let equations =
+                    variable.equation.iter().chain(variable.elements.iter().filter_map(|e| e.equation.as_ref()));
+                for equation in equations.filter(|e| e.expr.is_ok()) {
+                    if let Err(error) = parse(&equation.text) {
+                        panic!("{:?} does not parse: {error:?}", equation.text);
+                    }
+                }
+            }
+            if let Err(diagnostics) = fulcrum_model::resolve(&model) {
+                check_spans(text, &diagnostics);
+            }
+        }
+        Err(diagnostics) => check_spans(text, &diagnostics),
+    }
+}
+
 /// The reader of other tools' outputs, from raw bytes as the conformance harness reads them:
-/// what reads has one value per time in every column.
+/// what reads has one value, and one last printed place, per time in every column.
 pub fn expected_output(bytes: &[u8]) {
     use fulcrum_report::expected;
     if let Ok(read) = expected::read(&expected::decode(bytes.to_vec())) {
-        assert!(read.columns.iter().all(|column| column.values.len() == read.times.len()));
+        let times = read.times.len();
+        assert!(read.columns.iter().all(|column| column.values.len() == times && column.last_places.len() == times));
     }
 }
 

@@ -309,7 +309,7 @@ pub enum QuantileChoice {
 /// `fulcrum convert`.
 #[derive(clap::Args, Debug)]
 pub struct ConvertArgs {
-    /// The model file (.xmile, .stmx, .xml or .toml).
+    /// The model file (.xmile, .stmx, .xml, .mdl or .toml).
     pub model: PathBuf,
     /// Write the TOML here instead of to standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -319,7 +319,7 @@ pub struct ConvertArgs {
 /// `fulcrum run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// The model file (.toml, .xmile, .stmx, .xml); not needed with --experiment.
+    /// The model file (.toml, .xmile, .stmx, .xml, .mdl); not needed with --experiment.
     #[arg(required_unless_present = "experiment")]
     pub model: Option<PathBuf>,
     /// Run the model of this experiment file, with its sim settings and lever baselines.

@@ -28,6 +28,8 @@ pub enum Format {
     Native,
     /// XMILE, as Stella and Vensim export it.
     Xmile,
+    /// Vensim's own `.mdl` text format.
+    Vensim,
 }
 
 impl Format {
@@ -36,6 +38,7 @@ impl Format {
         match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("toml") => Some(Format::Native),
             Some("xmile" | "stmx" | "xml") => Some(Format::Xmile),
+            Some("mdl") => Some(Format::Vensim),
             _ => None,
         }
     }
@@ -45,14 +48,18 @@ impl Format {
 pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
     let Some(format) = Format::of(path) else {
         return Err(CliError::Input(format!(
-            "{}: unknown model format; fulcrum reads native models (.toml) and XMILE (.xmile, .stmx, .xml)",
+            "{}: unknown model format; fulcrum reads native models (.toml), XMILE (.xmile, .stmx, .xml) and Vensim (.mdl)",
             path.display()
         )));
     };
-    let source = read_text(path, CliError::InvalidModel)?;
+    let source = match format {
+        Format::Vensim => read_legacy_text(path)?,
+        _ => read_text(path, CliError::InvalidModel)?,
+    };
     let read = match format {
         Format::Native => native::read(&source),
         Format::Xmile => fulcrum_xmile::read(&source),
+        Format::Vensim => fulcrum_vensim::read(&source),
     };
     match read {
         Ok((model, diagnostics)) => Ok(LoadedModel { path: path.to_owned(), source, model, diagnostics }),
@@ -94,6 +101,13 @@ pub fn read_text(path: &Path, invalid: fn(usize) -> CliError) -> Result<String, 
         print_diagnostics(path, &shown, &[diagnostic]);
         invalid(1)
     })
+}
+
+/// Reads a Vensim model: UTF-8, or Windows-1252 as older Vensim wrote it (see
+/// `fulcrum_vensim::decode`).
+pub fn read_legacy_text(path: &Path) -> Result<String, CliError> {
+    let bytes = fs::read(path).map_err(|error| cannot_read(path, error))?;
+    Ok(fulcrum_vensim::decode(bytes))
 }
 
 /// Resolves a loaded model, printing every diagnostic from reading and resolving together.

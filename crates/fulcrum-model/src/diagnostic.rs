@@ -21,6 +21,10 @@ pub enum Severity {
 macro_rules! codes {
     ($($(#[doc = $doc:literal])* $variant:ident = $text:literal,)*) => {
         /// Stable diagnostic codes. The number never changes meaning; new codes get new numbers.
+        ///
+        /// Ranges: E00xx file structure, E01xx equations, E02xx model structure, E03xx simulation
+        /// specs, E04xx graphical functions, E05xx unsupported features, E06xx experiments, E07xx
+        /// the Vensim `.mdl` reader, Wxxxx warnings.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         #[non_exhaustive]
         pub enum Code {
@@ -104,6 +108,21 @@ codes! {
     UnbalancedSample = "W0002",
     /// An intervention that starts after the run has ended changes nothing.
     StartsAfterRun = "W0003",
+    /// A Vensim `.mdl` definition does not have the form `name = expression ~ units ~ doc |`,
+    /// or its equation does not parse.
+    MdlSyntax = "E0701",
+    /// A Vensim function fulcrum does not support yet.
+    MdlUnsupportedFunction = "E0702",
+    /// A Vensim construct fulcrum does not support yet (data variables, some mappings, ...).
+    MdlUnsupportedFeature = "E0703",
+    /// A subscript range or element is undefined or defined inconsistently.
+    MdlSubscript = "E0704",
+    /// A lookup table is malformed.
+    MdlLookup = "E0705",
+    /// A macro is malformed, unknown, or calls itself.
+    MdlMacro = "E0706",
+    /// A time setting (INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER) is missing or not a number.
+    MdlTimeSetting = "E0707",
 }
 
 impl Code {

@@ -29,6 +29,9 @@ pub struct Column {
     pub name: String,
     /// One value per time; `None` where the cell is not a number (and nothing was above it).
     pub values: Vec<Option<f64>>,
+    /// One per value: the unit in the last place the file printed it to (`0.00182` → 1e-5,
+    /// `100` → 1), so that a value can be compared within the file's own rounding.
+    pub last_places: Vec<Option<f64>>,
 }
 
 /// Why an expected output could not be read.
@@ -69,18 +72,40 @@ pub fn read(text: &str) -> Result<Expected, ExpectedError> {
     let names: Vec<String> = header.iter().map(|name| name.trim().to_owned()).collect();
     let mut times = Vec::new();
     let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
+    let mut last_places: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
     for record in records {
         let record = record.map_err(malformed)?;
         let Some(time) = record.get(0).and_then(|cell| cell.trim().parse::<f64>().ok()) else { continue };
         times.push(time);
-        for (column, cells) in values.iter_mut().enumerate().skip(1) {
+        for (column, (cells, places)) in values.iter_mut().zip(&mut last_places).enumerate().skip(1) {
             let cell = record.get(column).map(str::trim).unwrap_or_default();
-            let value = if cell.is_empty() { cells.last().copied().flatten() } else { cell.parse::<f64>().ok() };
+            let (value, place) = match cell.parse::<f64>() {
+                _ if cell.is_empty() => (cells.last().copied().flatten(), places.last().copied().flatten()),
+                Ok(value) => (Some(value), last_place(cell)),
+                Err(_) => (None, None),
+            };
             cells.push(value);
+            places.push(place);
         }
     }
-    let columns = names.into_iter().zip(values).skip(1).map(|(name, values)| Column { name, values }).collect();
+    let columns = names
+        .into_iter()
+        .zip(values.into_iter().zip(last_places))
+        .skip(1)
+        .map(|(name, (values, last_places))| Column { name, values, last_places })
+        .collect();
     Ok(Expected { times, columns })
+}
+
+/// The unit in the last place of a number as written: 10^(exponent − digits after the point).
+fn last_place(cell: &str) -> Option<f64> {
+    let (mantissa, exponent) = match cell.find(['e', 'E']) {
+        Some(at) => (&cell[..at], cell[at + 1..].parse::<i32>().ok()?),
+        None => (cell, 0),
+    };
+    let decimals = mantissa.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+    let decimals = i32::try_from(decimals).ok()?;
+    Some(10f64.powi(exponent.checked_sub(decimals)?))
 }
 
 fn malformed(error: csv::Error) -> ExpectedError {
@@ -102,8 +127,13 @@ mod tests {
         let expected = read("Time, A ,B\r\n0,1,x\r\n1,,2\r\n").expect("reads");
         assert_eq!(expected.times, [0.0, 1.0]);
         assert_eq!(expected.columns.len(), 2);
-        assert_eq!(expected.columns[0], Column { name: "A".to_owned(), values: vec![Some(1.0), Some(1.0)] });
-        assert_eq!(expected.columns[1], Column { name: "B".to_owned(), values: vec![None, Some(2.0)] });
+        let column = |name: &str, values: Vec<Option<f64>>, last_places: Vec<Option<f64>>| Column {
+            name: name.to_owned(),
+            values,
+            last_places,
+        };
+        assert_eq!(expected.columns[0], column("A", vec![Some(1.0), Some(1.0)], vec![Some(1.0), Some(1.0)]));
+        assert_eq!(expected.columns[1], column("B", vec![None, Some(2.0)], vec![None, Some(1.0)]));
     }
 
     #[test]
@@ -123,6 +153,18 @@ mod tests {
     }
 
     #[test]
+    fn the_last_printed_place_of_each_value() {
+        let expected = read("t,x\n0,0.00182\n1,100\n2,1.50E+06\n3,-2.5e-3\n4,7.\n5,\n").expect("reads");
+        let places = &expected.columns[0].last_places;
+        let want = [1e-5, 1.0, 1e4, 1e-4, 1.0, 1.0];
+        assert_eq!(places.len(), want.len());
+        for (place, want) in places.iter().zip(want) {
+            let place = place.expect("a place");
+            assert!((place / want - 1.0).abs() < 1e-12, "{place} is not {want}");
+        }
+    }
+
+    #[test]
     fn empty_text_is_an_error() {
         assert_eq!(read(""), Err(ExpectedError::Empty));
         assert_eq!(read("\n\n"), Err(ExpectedError::Empty));
@@ -132,7 +174,7 @@ mod tests {
     fn header_only_has_no_rows() {
         let expected = read("time,x").expect("reads");
         assert!(expected.times.is_empty());
-        assert_eq!(expected.columns, [Column { name: "x".to_owned(), values: Vec::new() }]);
+        assert_eq!(expected.columns, [Column { name: "x".to_owned(), values: Vec::new(), last_places: Vec::new() }]);
     }
 
     #[test]

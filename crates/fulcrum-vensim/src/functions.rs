@@ -1,0 +1,430 @@
+//! Vensim's functions in terms of fulcrum's built-ins.
+//!
+//! Most map one to one (`SMOOTH` → `SMTH1`), some with their arguments reordered (`DELAY N`'s
+//! initial value comes before its order, fulcrum's after), some become expressions (`PULSE`,
+//! `LOG`, `POWER`, `QUANTUM`, `PULSE TRAIN`). Functions fulcrum cannot compute yet are reported
+//! by name at the call, never replaced by something that computes another value.
+
+use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
+use fulcrum_model::{Code, Diagnostic, GraphKind};
+
+/// How one Vensim function becomes fulcrum's.
+enum Rule {
+    /// The fulcrum built-in with this name, arguments in the order of the given positions.
+    Rename(&'static str, &'static [usize]),
+    /// Something more than a rename.
+    Special(Special),
+    /// Not supported yet.
+    Unsupported,
+}
+
+#[derive(Clone, Copy)]
+enum Special {
+    IfThenElse,
+    Pulse,
+    PulseTrain,
+    Log,
+    Power,
+    Quantum,
+    ElementCount,
+    Identity,
+    LookupExtrapolate,
+    LookupBackward,
+    Integ,
+    SampleIfTrue,
+    VectorSelect,
+}
+
+/// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
+const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
+    (
+        "if_then_else",
+        3,
+        3,
+        "IF THEN ELSE(condition, value if true, value if false)",
+        Rule::Special(Special::IfThenElse),
+    ),
+    ("integ", 2, 2, "INTEG(rate, initial value)", Rule::Special(Special::Integ)),
+    ("smooth", 2, 2, "SMOOTH(input, delay time)", Rule::Rename("smth1", &[0, 1])),
+    ("smoothi", 3, 3, "SMOOTHI(input, delay time, initial value)", Rule::Rename("smth1", &[0, 1, 2])),
+    ("smooth3", 2, 2, "SMOOTH3(input, delay time)", Rule::Rename("smth3", &[0, 1])),
+    ("smooth3i", 3, 3, "SMOOTH3I(input, delay time, initial value)", Rule::Rename("smth3", &[0, 1, 2])),
+    ("smooth_n", 4, 4, "SMOOTH N(input, delay time, initial value, order)", Rule::Rename("smthn", &[0, 1, 3, 2])),
+    ("delay1", 2, 2, "DELAY1(input, delay time)", Rule::Rename("delay1", &[0, 1])),
+    ("delay1i", 3, 3, "DELAY1I(input, delay time, initial value)", Rule::Rename("delay1", &[0, 1, 2])),
+    ("delay3", 2, 2, "DELAY3(input, delay time)", Rule::Rename("delay3", &[0, 1])),
+    ("delay3i", 3, 3, "DELAY3I(input, delay time, initial value)", Rule::Rename("delay3", &[0, 1, 2])),
+    ("delay_n", 4, 4, "DELAY N(input, delay time, initial value, order)", Rule::Rename("delayn", &[0, 1, 3, 2])),
+    ("delay_fixed", 3, 3, "DELAY FIXED(input, delay time, initial value)", Rule::Rename("delay", &[0, 1, 2])),
+    ("trend", 3, 3, "TREND(input, average time, initial trend)", Rule::Rename("trend", &[0, 1, 2])),
+    ("forecast", 3, 3, "FORECAST(input, average time, horizon)", Rule::Rename("forcst", &[0, 1, 2])),
+    ("step", 2, 2, "STEP(height, step time)", Rule::Rename("step", &[0, 1])),
+    ("ramp", 3, 3, "RAMP(slope, start time, end time)", Rule::Rename("ramp", &[0, 1, 2])),
+    ("pulse", 2, 2, "PULSE(start, width)", Rule::Special(Special::Pulse)),
+    ("pulse_train", 4, 4, "PULSE TRAIN(start, width, time between, end)", Rule::Special(Special::PulseTrain)),
+    ("min", 2, 2, "MIN(a, b)", Rule::Rename("min", &[0, 1])),
+    ("max", 2, 2, "MAX(a, b)", Rule::Rename("max", &[0, 1])),
+    ("vmin", 1, 1, "VMIN(array[range!])", Rule::Rename("min", &[0])),
+    ("vmax", 1, 1, "VMAX(array[range!])", Rule::Rename("max", &[0])),
+    ("sum", 1, 1, "SUM(array[range!])", Rule::Rename("sum", &[0])),
+    ("prod", 1, 1, "PROD(array[range!])", Rule::Rename("prod", &[0])),
+    ("elmcount", 1, 1, "ELMCOUNT(range)", Rule::Special(Special::ElementCount)),
+    ("zidz", 2, 2, "ZIDZ(numerator, denominator)", Rule::Rename("zidz", &[0, 1])),
+    ("xidz", 3, 3, "XIDZ(numerator, denominator, value if zero)", Rule::Rename("xidz", &[0, 1, 2])),
+    ("modulo", 2, 2, "MODULO(a, b)", Rule::Rename("modulo", &[0, 1])),
+    ("integer", 1, 1, "INTEGER(x)", Rule::Rename("int", &[0])),
+    ("quantum", 2, 2, "QUANTUM(x, q)", Rule::Special(Special::Quantum)),
+    ("abs", 1, 1, "ABS(x)", Rule::Rename("abs", &[0])),
+    ("sign", 1, 1, "SIGN(x)", Rule::Rename("sign", &[0])),
+    ("exp", 1, 1, "EXP(x)", Rule::Rename("exp", &[0])),
+    ("ln", 1, 1, "LN(x)", Rule::Rename("ln", &[0])),
+    ("log", 2, 2, "LOG(x, base)", Rule::Special(Special::Log)),
+    ("sqrt", 1, 1, "SQRT(x)", Rule::Rename("sqrt", &[0])),
+    ("power", 2, 2, "POWER(base, exponent)", Rule::Special(Special::Power)),
+    ("sin", 1, 1, "SIN(x)", Rule::Rename("sin", &[0])),
+    ("cos", 1, 1, "COS(x)", Rule::Rename("cos", &[0])),
+    ("tan", 1, 1, "TAN(x)", Rule::Rename("tan", &[0])),
+    ("arcsin", 1, 1, "ARCSIN(x)", Rule::Rename("arcsin", &[0])),
+    ("arccos", 1, 1, "ARCCOS(x)", Rule::Rename("arccos", &[0])),
+    ("arctan", 1, 1, "ARCTAN(x)", Rule::Rename("arctan", &[0])),
+    ("sinh", 1, 1, "SINH(x)", Rule::Rename("sinh", &[0])),
+    ("cosh", 1, 1, "COSH(x)", Rule::Rename("cosh", &[0])),
+    ("tanh", 1, 1, "TANH(x)", Rule::Rename("tanh", &[0])),
+    ("initial", 1, 1, "INITIAL(x)", Rule::Rename("init", &[0])),
+    ("game", 1, 1, "GAME(x)", Rule::Special(Special::Identity)),
+    ("random_uniform", 3, 3, "RANDOM UNIFORM(min, max, seed)", Rule::Rename("random", &[0, 1])),
+    ("lookup_extrapolate", 2, 2, "LOOKUP EXTRAPOLATE(lookup, x)", Rule::Special(Special::LookupExtrapolate)),
+    ("lookup_backward", 2, 2, "LOOKUP BACKWARD(lookup, x)", Rule::Special(Special::LookupBackward)),
+    // Known to Vensim, not (yet) to fulcrum.
+    ("active_initial", 2, 2, "ACTIVE INITIAL(value, initial value)", Rule::Unsupported),
+    ("reinitial", 1, 1, "REINITIAL(x)", Rule::Unsupported),
+    // As a whole equation it is read by the translator; inside a larger expression it is not yet.
+    ("sample_if_true", 3, 3, "SAMPLE IF TRUE(condition, input, initial value)", Rule::Special(Special::SampleIfTrue)),
+    ("delay_material", 4, 5, "DELAY MATERIAL(...)", Rule::Unsupported),
+    ("delay_conveyor", 6, 6, "DELAY CONVEYOR(...)", Rule::Unsupported),
+    ("npv", 4, 4, "NPV(stream, discount rate, initial value, factor)", Rule::Unsupported),
+    ("npve", 4, 4, "NPVE(stream, discount rate, initial value, factor)", Rule::Unsupported),
+    ("ramp_from_to", 4, 5, "RAMP FROM TO(...)", Rule::Unsupported),
+    ("gamma_ln", 1, 1, "GAMMA LN(x)", Rule::Unsupported),
+    ("lookup_forward", 2, 2, "LOOKUP FORWARD(lookup, x)", Rule::Unsupported),
+    ("lookup_invert", 2, 2, "LOOKUP INVERT(lookup, y)", Rule::Unsupported),
+    ("lookup_area", 3, 3, "LOOKUP AREA(lookup, x1, x2)", Rule::Unsupported),
+    ("random_normal", 5, 5, "RANDOM NORMAL(min, max, mean, sd, seed)", Rule::Unsupported),
+    ("random_poisson", 6, 6, "RANDOM POISSON(...)", Rule::Unsupported),
+    ("random_exponential", 5, 5, "RANDOM EXPONENTIAL(...)", Rule::Unsupported),
+    ("random_lognormal", 6, 6, "RANDOM LOGNORMAL(...)", Rule::Unsupported),
+    ("random_triangular", 6, 6, "RANDOM TRIANGULAR(...)", Rule::Unsupported),
+    ("random_beta", 6, 6, "RANDOM BETA(...)", Rule::Unsupported),
+    ("random_gamma", 6, 6, "RANDOM GAMMA(...)", Rule::Unsupported),
+    ("random_weibull", 6, 6, "RANDOM WEIBULL(...)", Rule::Unsupported),
+    ("random_binomial", 7, 7, "RANDOM BINOMIAL(...)", Rule::Unsupported),
+    ("random_negative_binomial", 7, 7, "RANDOM NEGATIVE BINOMIAL(...)", Rule::Unsupported),
+    ("random_0_1", 0, 0, "RANDOM 0 1()", Rule::Unsupported),
+    ("random_pink_noise", 4, 4, "RANDOM PINK NOISE(...)", Rule::Unsupported),
+    ("get_data_at_time", 2, 2, "GET DATA AT TIME(data, time)", Rule::Unsupported),
+    ("get_data_last_time", 1, 1, "GET DATA LAST TIME(data)", Rule::Unsupported),
+    ("get_data_max", 3, 3, "GET DATA MAX(...)", Rule::Unsupported),
+    ("get_data_min", 3, 3, "GET DATA MIN(...)", Rule::Unsupported),
+    ("get_data_mean", 3, 3, "GET DATA MEAN(...)", Rule::Unsupported),
+    ("get_data_between_times", 3, 3, "GET DATA BETWEEN TIMES(...)", Rule::Unsupported),
+    ("time_base", 2, 2, "TIME BASE(t, dt)", Rule::Unsupported),
+    ("get_time_value", 3, 3, "GET TIME VALUE(...)", Rule::Unsupported),
+    (
+        "vector_select",
+        5,
+        5,
+        "VECTOR SELECT(selection[range!], values[range!], value if none, VSSUM|VSPRODUCT|VSMIN|VSMAX, VSERRNONE|VSERRATLEASTONE)",
+        Rule::Special(Special::VectorSelect),
+    ),
+    ("vector_elm_map", 2, 2, "VECTOR ELM MAP(...)", Rule::Unsupported),
+    ("vector_sort_order", 2, 2, "VECTOR SORT ORDER(...)", Rule::Unsupported),
+    ("vector_reorder", 2, 2, "VECTOR REORDER(...)", Rule::Unsupported),
+    ("vector_lookup", 5, 5, "VECTOR LOOKUP(...)", Rule::Unsupported),
+    ("vector_rank", 2, 2, "VECTOR RANK(...)", Rule::Unsupported),
+    ("allocate_by_priority", 5, 5, "ALLOCATE BY PRIORITY(...)", Rule::Unsupported),
+    ("allocate_available", 3, 3, "ALLOCATE AVAILABLE(...)", Rule::Unsupported),
+    ("find_market_price", 4, 4, "FIND MARKET PRICE(...)", Rule::Unsupported),
+    ("demand_at_price", 4, 4, "DEMAND AT PRICE(...)", Rule::Unsupported),
+    ("supply_at_price", 4, 4, "SUPPLY AT PRICE(...)", Rule::Unsupported),
+    ("invert_matrix", 2, 2, "INVERT MATRIX(...)", Rule::Unsupported),
+    ("queue_fifo", 4, 4, "QUEUE FIFO(...)", Rule::Unsupported),
+    ("shift_if_true", 5, 5, "SHIFT IF TRUE(...)", Rule::Unsupported),
+    ("with_lookup", 2, 2, "x WITH LOOKUP(...)", Rule::Unsupported),
+    ("a_function_of", 0, 255, "A FUNCTION OF(...)", Rule::Unsupported),
+    ("get_xls_data", 4, 4, "GET XLS DATA(...)", Rule::Unsupported),
+    ("get_direct_data", 4, 4, "GET DIRECT DATA(...)", Rule::Unsupported),
+    ("get_xls_constants", 3, 3, "GET XLS CONSTANTS(...)", Rule::Unsupported),
+    ("get_direct_constants", 3, 3, "GET DIRECT CONSTANTS(...)", Rule::Unsupported),
+    ("get_xls_lookups", 4, 4, "GET XLS LOOKUPS(...)", Rule::Unsupported),
+    ("get_direct_lookups", 4, 4, "GET DIRECT LOOKUPS(...)", Rule::Unsupported),
+    ("get_123_data", 4, 4, "GET 123 DATA(...)", Rule::Unsupported),
+    ("get_123_constants", 3, 3, "GET 123 CONSTANTS(...)", Rule::Unsupported),
+    ("get_123_lookups", 4, 4, "GET 123 LOOKUPS(...)", Rule::Unsupported),
+    ("get_data_total_points", 1, 1, "GET DATA TOTAL POINTS(...)", Rule::Unsupported),
+    ("tabbed_array", 0, 255, "TABBED ARRAY(...)", Rule::Unsupported),
+];
+
+/// What a call rewrite needs to know about the model.
+pub(crate) trait Context {
+    /// Is this (canonical) name a model variable that can be called (a lookup)?
+    fn is_callable_variable(&self, canonical: &str) -> bool;
+    /// The number of elements of a subscript range.
+    fn range_size(&self, canonical: &str) -> Option<usize>;
+    /// Records that a lookup is read with another interpolation than its own.
+    fn lookup_read_as(&mut self, canonical: &str, kind: GraphKind, span: Span);
+    /// Is this name a macro defined in the file?
+    fn is_macro(&self, canonical: &str) -> bool;
+    /// Expands a call of a macro: the expression that stands for its value.
+    fn expand_macro(&mut self, function: &NameRef, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+}
+
+/// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
+/// that cannot be rewritten.
+pub(crate) fn rewrite(expr: &mut Expr, context: &mut dyn Context, problems: &mut Vec<Diagnostic>) {
+    match &mut expr.kind {
+        ExprKind::Number(_) | ExprKind::Name(_) => {}
+        ExprKind::Subscript { indices, .. } => {
+            for index in indices {
+                if let Index::Expr(inner) = index {
+                    rewrite(inner, context, problems);
+                }
+            }
+        }
+        ExprKind::Unary { operand, .. } => rewrite(operand, context, problems),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            rewrite(lhs, context, problems);
+            rewrite(rhs, context, problems);
+        }
+        ExprKind::Chain { first, rest } => {
+            rewrite(first, context, problems);
+            rest.iter_mut().for_each(|(_, operand)| rewrite(operand, context, problems));
+        }
+        ExprKind::If { condition, then_branch, else_branch } => {
+            rewrite(condition, context, problems);
+            rewrite(then_branch, context, problems);
+            rewrite(else_branch, context, problems);
+        }
+        ExprKind::Call { args, function_span, .. } => {
+            args.iter_mut().for_each(|arg| rewrite(arg, context, problems));
+            let function_span = *function_span;
+            let before = problems.len();
+            match rewrite_call(expr, context, problems) {
+                Some(replacement) => *expr = replacement,
+                // A problem reported elsewhere than at the function's name (an argument, say):
+                // the call is replaced, so that the resolver does not also call the Vensim name
+                // an unknown function.
+                None if problems.len() > before && problems.last().is_some_and(|p| p.span != Some(function_span)) => {
+                    *expr = Expr { kind: ExprKind::Number(0.0), span: expr.span };
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagnostic>) -> Option<Expr> {
+    let ExprKind::Call { function, function_span, args } = &call.kind else { return None };
+    let canonical = function.canonical.as_str();
+    if context.is_callable_variable(canonical) {
+        return None;
+    }
+    if context.is_macro(canonical) {
+        return match context.expand_macro(function, args, call.span) {
+            Ok(expr) => Some(expr),
+            Err(problem) => {
+                problems.push(*problem);
+                None
+            }
+        };
+    }
+    let (_, min, max, signature, rule) = FUNCTIONS.iter().find(|(name, ..)| *name == canonical)?;
+    if let Rule::Unsupported = rule {
+        problems.push(
+            Diagnostic::new(
+                Code::MdlUnsupportedFunction,
+                format!("the Vensim function {} is not supported yet", function.written.to_uppercase()),
+            )
+            .at(Some(*function_span))
+            .with_help(format!("{signature}: fulcrum cannot compute it yet, so the model cannot run")),
+        );
+        return None;
+    }
+    if args.len() < *min || args.len() > *max {
+        let count = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        problems.push(
+            Diagnostic::new(
+                Code::WrongArity,
+                format!("{} takes {count} arguments, but is given {}", function.written.to_uppercase(), args.len()),
+            )
+            .at(Some(*function_span))
+            .with_help(*signature),
+        );
+        return None;
+    }
+    let span = call.span;
+    let at = |kind: ExprKind| Expr { kind, span };
+    let named = |name: &str, args: Vec<Expr>| {
+        at(ExprKind::Call { function: NameRef::new(name.to_uppercase()), function_span: *function_span, args })
+    };
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(Expr { kind: ExprKind::Number(0.0), span });
+    let number = |value: f64| at(ExprKind::Number(value));
+    let time = || at(ExprKind::Name(NameRef::new("TIME")));
+    let dt = || at(ExprKind::Name(NameRef::new("DT")));
+    let binary = |op: BinaryOp, lhs: Expr, rhs: Expr| Expr::join(lhs, op, rhs);
+    let if_then_else = |condition: Expr, then_branch: Expr, else_branch: Expr| {
+        at(ExprKind::If {
+            condition: Box::new(condition),
+            then_branch: Box::new(then_branch),
+            else_branch: Box::new(else_branch),
+        })
+    };
+    match rule {
+        Rule::Unsupported => None,
+        Rule::Rename(name, order) => Some(named(name, order.iter().map(|&i| arg(i)).collect())),
+        Rule::Special(special) => match special {
+            Special::Integ => {
+                problems.push(
+                    Diagnostic::new(Code::MdlUnsupportedFeature, "INTEG must be the whole equation of a level")
+                        .at(Some(*function_span))
+                        .with_help("write the INTEG in a variable of its own: `level = INTEG(rate, initial)`"),
+                );
+                None
+            }
+            Special::SampleIfTrue => {
+                problems.push(
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFunction,
+                        "SAMPLE IF TRUE inside a larger expression is not supported yet",
+                    )
+                    .at(Some(*function_span))
+                    .with_help("give it a variable of its own: `sampled = SAMPLE IF TRUE(condition, input, initial)`"),
+                );
+                None
+            }
+            Special::IfThenElse => Some(if_then_else(arg(0), arg(1), arg(2))),
+            // The selected values (where the selection is not zero) combined by the action; the
+            // value if none is selected when nothing is. The error action only decides Vensim's
+            // warnings.
+            Special::VectorSelect => {
+                let keyword = |index: usize| match &arg(index).kind {
+                    ExprKind::Name(name) => Some(name.canonical.as_str().to_owned()),
+                    _ => None,
+                };
+                let infinity = || at(ExprKind::Name(NameRef::new("INF")));
+                let negative_infinity = || at(ExprKind::Unary { op: UnaryOp::Negate, operand: Box::new(infinity()) });
+                let (reduction, neutral) = match keyword(3).as_deref() {
+                    Some("vssum") => ("sum", number(0.0)),
+                    Some("vsproduct") => ("prod", number(1.0)),
+                    Some("vsmin") => ("min", infinity()),
+                    Some("vsmax") => ("max", negative_infinity()),
+                    _ => {
+                        problems.push(
+                            Diagnostic::new(
+                                Code::MdlUnsupportedFunction,
+                                "this VECTOR SELECT action is not supported yet",
+                            )
+                            .at(Some(arg(3).span))
+                            .with_help("fulcrum reads the actions VSSUM, VSPRODUCT, VSMIN and VSMAX"),
+                        );
+                        return None;
+                    }
+                };
+                if !matches!(keyword(4).as_deref(), Some("vserrnone" | "vserratleastone")) {
+                    problems.push(
+                        Diagnostic::new(
+                            Code::MdlUnsupportedFunction,
+                            "this VECTOR SELECT error action is not supported yet",
+                        )
+                        .at(Some(arg(4).span))
+                        .with_help("fulcrum reads the error actions VSERRNONE and VSERRATLEASTONE"),
+                    );
+                    return None;
+                }
+                let selected = || binary(BinaryOp::Ne, arg(0), number(0.0));
+                let count = named("sum", vec![if_then_else(selected(), number(1.0), number(0.0))]);
+                let combined = named(reduction, vec![if_then_else(selected(), arg(1), neutral)]);
+                Some(if_then_else(binary(BinaryOp::Eq, count, number(0.0)), arg(2), combined))
+            }
+            // 1 from `start` for `width` (a width of zero lasts one time step), else 0.
+            Special::Pulse => {
+                let width = named("max", vec![arg(1), dt()]);
+                let started = binary(BinaryOp::Ge, time(), arg(0));
+                let not_ended = binary(BinaryOp::Lt, time(), binary(BinaryOp::Add, arg(0), width));
+                Some(if_then_else(binary(BinaryOp::And, started, not_ended), number(1.0), number(0.0)))
+            }
+            // 1 for `width` at `start`, `start + between`, ... up to `end`, else 0.
+            Special::PulseTrain => {
+                let width = named("max", vec![arg(1), dt()]);
+                let since = binary(BinaryOp::Sub, time(), arg(0));
+                let phase = named("modulo", vec![since, arg(2)]);
+                let started = binary(BinaryOp::Ge, time(), arg(0));
+                let not_ended = binary(BinaryOp::Le, time(), arg(3));
+                let on = binary(BinaryOp::Lt, phase, width);
+                let condition = binary(BinaryOp::And, binary(BinaryOp::And, started, not_ended), on);
+                Some(if_then_else(condition, number(1.0), number(0.0)))
+            }
+            Special::Log => Some(binary(BinaryOp::Div, named("ln", vec![arg(0)]), named("ln", vec![arg(1)]))),
+            Special::Power => Some(binary(BinaryOp::Pow, arg(0), arg(1))),
+            // q * INTEGER(x / q), or x itself when q is not positive.
+            Special::Quantum => {
+                let steps = named("int", vec![binary(BinaryOp::Div, arg(0), arg(1))]);
+                let rounded = binary(BinaryOp::Mul, arg(1), steps);
+                Some(if_then_else(binary(BinaryOp::Le, arg(1), number(0.0)), arg(0), rounded))
+            }
+            Special::ElementCount => {
+                let range = match &arg(0).kind {
+                    ExprKind::Name(name) => Some(name.clone()),
+                    _ => None,
+                };
+                match range.as_ref().and_then(|name| context.range_size(name.canonical.as_str())) {
+                    Some(size) => Some(number(size as f64)),
+                    None => {
+                        problems.push(
+                            Diagnostic::new(Code::MdlSubscript, "ELMCOUNT needs the name of a subscript range")
+                                .at(Some(arg(0).span))
+                                .with_help(*signature),
+                        );
+                        None
+                    }
+                }
+            }
+            Special::Identity => Some(arg(0)),
+            Special::LookupExtrapolate | Special::LookupBackward => {
+                let kind = if matches!(special, Special::LookupExtrapolate) {
+                    GraphKind::Extrapolate
+                } else {
+                    GraphKind::Discrete
+                };
+                match &arg(0).kind {
+                    ExprKind::Name(table) if context.is_callable_variable(table.canonical.as_str()) => {
+                        context.lookup_read_as(table.canonical.as_str(), kind, span);
+                        Some(at(ExprKind::Call {
+                            function: table.clone(),
+                            function_span: arg(0).span,
+                            args: vec![arg(1)],
+                        }))
+                    }
+                    _ => {
+                        problems.push(
+                            Diagnostic::new(
+                                Code::InvalidArgument,
+                                format!("the first argument of {} must be a lookup", function.written.to_uppercase()),
+                            )
+                            .at(Some(arg(0).span))
+                            .with_help(*signature),
+                        );
+                        None
+                    }
+                }
+            }
+        },
+    }
+}
+
+/// Is this a unary minus of something (used when splitting a rate into flows)?
+pub(crate) fn negated(expr: &Expr) -> Option<&Expr> {
+    match &expr.kind {
+        ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(operand),
+        _ => None,
+    }
+}

@@ -1,0 +1,100 @@
+//! Reads Vensim models (`.mdl`) into fulcrum's [`fulcrum_model::Model`].
+//!
+//! [`read`] turns a file's text into the same IR the native and XMILE readers make, so checks,
+//! simulation and conversion to TOML are shared. The reader has four stages, one module each:
+//!
+//! - `sections`: the file's layout. Definitions end with `|` and have three parts,
+//!   `equation ~ units [min, max] ~ documentation`; group headers (`****` … `.Name`) are
+//!   skipped; `:MACRO:` … `:END OF MACRO:` mark macro bodies; everything after `\\\---///` is
+//!   the sketch, except the simulation settings line `15:`.
+//! - `lexer`: tokens of an equation, with spans in the file. `{comments}` and `\` line
+//!   continuations are whitespace; unquoted names may contain spaces (`Birth rate`).
+//! - `parser`: one definition: `lhs = expression`, lookups `name((x,y), ...)`, subscript ranges
+//!   (`dim: a, (b1-b3) -> other`), copies (`<->`), `:EXCEPT:`, number lists, `TABBED ARRAY`,
+//!   `WITH LOOKUP`, data variables. Expressions are built directly as fulcrum's
+//!   [`fulcrum_model::syntax::Expr`] with Vensim's precedence (`-2^2` is -4).
+//! - `translate` (with `functions`): definitions of one name become one variable (apply-to-all
+//!   or element by element), `INTEG` makes a stock whose rate is split into its flows, Vensim's
+//!   functions become fulcrum's built-ins, and the time settings come from `INITIAL TIME`,
+//!   `FINAL TIME`, `TIME STEP` and `SAVEPER`. The model gets [`fulcrum_model::Dialect::Vensim`].
+//!
+//! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
+//! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
+//! reader panic. Functions fulcrum cannot compute yet (ACTIVE INITIAL, most of the VECTOR
+//! family, ALLOCATE, the GET data functions, ...) are reported by name where they are called.
+//!
+//! ```
+//! let text = "{UTF-8}
+//! Cash = INTEG(Income - Spending, 100) ~ dollars ~ |
+//! Income = 5 ~ dollars/month [0, 10] ~ Money in. |
+//! Spending = Cash * 0.01 ~ dollars/month ~ |
+//! INITIAL TIME = 0 ~ month ~ |
+//! FINAL TIME = 12 ~ month ~ |
+//! TIME STEP = 0.25 ~ month ~ |
+//! SAVEPER = TIME STEP ~ month ~ |
+//! ";
+//! let (model, diagnostics) = fulcrum_vensim::read(text).unwrap();
+//! assert!(diagnostics.0.is_empty());
+//! assert_eq!(model.sim.dt, 0.25);
+//! let fulcrum_model::VariableKind::Stock { inflows, outflows, .. } = &model.variables[0].kind else {
+//!     panic!("Cash is a stock")
+//! };
+//! assert_eq!((inflows[0].name.as_str(), outflows[0].name.as_str()), ("Income", "Spending"));
+//! ```
+
+mod functions;
+mod lexer;
+mod parser;
+mod sections;
+mod translate;
+
+#[cfg(test)]
+mod tests;
+
+use fulcrum_model::{Code, Diagnostic, Diagnostics, Model};
+
+/// The text of a `.mdl` file's bytes: UTF-8 when they are valid UTF-8, else each byte as the
+/// Windows-1252 character it stands for (Vensim wrote that before its `{UTF-8}` header), so
+/// names with accents keep their letters. Hand-written: a table of 32 characters needs no crate.
+pub fn decode(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => error.into_bytes().into_iter().map(windows_1252).collect(),
+    }
+}
+
+/// The character a Windows-1252 byte stands for (the bytes it leaves undefined as themselves).
+fn windows_1252(byte: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9f => HIGH[usize::from(byte - 0x80)],
+        _ => char::from(byte),
+    }
+}
+
+/// Reads a `.mdl` file. `Err` means nothing in it could be read as a model (no definitions
+/// at all, or only broken ones); otherwise the model comes back with every problem found in it
+/// (the resolver finds the rest).
+pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let layout = sections::layout(text, &mut diagnostics);
+    let model = translate::model(text, &layout, &mut diagnostics);
+    if model.variables.is_empty() {
+        if !diagnostics.has_errors() {
+            diagnostics.push(
+                Diagnostic::new(Code::MdlSyntax, "the file holds no Vensim definitions")
+                    .at(Some(fulcrum_model::syntax::Span::new(0, 0)))
+                    .with_help("a .mdl file is a list of `name = equation ~ units ~ documentation |`"),
+            );
+        }
+        diagnostics.sort();
+        return Err(diagnostics);
+    }
+    diagnostics.sort();
+    // An equation written once for several elements is checked once per element; say it once.
+    diagnostics.0.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+    Ok((model, diagnostics))
+}

@@ -1,0 +1,532 @@
+//! The reader's tests: each construct of the `.mdl` syntax with the IR it becomes, bad input
+//! with its diagnostics, and a property that no input makes the reader panic.
+
+use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, Span, UnaryOp};
+use fulcrum_model::{Diagnostics, GraphKind, Model, Variable, VariableKind};
+use proptest::prelude::*;
+
+const CONTROL: &str = "
+INITIAL TIME = 0 ~ Month ~ |
+FINAL TIME = 10 ~ Month ~ |
+TIME STEP = 0.5 ~ Month ~ |
+SAVEPER = TIME STEP ~ Month ~ |
+";
+
+/// Reads `body` with the time settings appended; panics (in the test) on read errors.
+fn read(body: &str) -> (Model, Diagnostics) {
+    let text = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+    match crate::read(&text) {
+        Ok(read) => read,
+        Err(diagnostics) => panic!("{diagnostics:?}"),
+    }
+}
+
+/// Reads `body`, asserting that nothing is wrong with it, and checks that it resolves.
+fn clean(body: &str) -> Model {
+    let (model, diagnostics) = read(body);
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    if let Err(diagnostics) = fulcrum_model::resolve(&model) {
+        panic!("does not resolve: {diagnostics:?}");
+    }
+    model
+}
+
+fn variable<'m>(model: &'m Model, name: &str) -> &'m Variable {
+    model.variable(name).unwrap_or_else(|| panic!("no variable {name}"))
+}
+
+fn text(model: &Model, name: &str) -> String {
+    variable(model, name).equation.as_ref().map(|e| e.text.clone()).unwrap_or_default()
+}
+
+fn expr<'m>(model: &'m Model, name: &str) -> &'m Expr {
+    match variable(model, name).equation.as_ref().map(|e| &e.expr) {
+        Some(Ok(expr)) => expr,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// A stock's inflows and outflows, by name.
+fn flows(model: &Model, name: &str) -> (Vec<String>, Vec<String>) {
+    match &variable(model, name).kind {
+        VariableKind::Stock { inflows, outflows, .. } => {
+            let names = |links: &[fulcrum_model::FlowLink]| links.iter().map(|l| l.name.clone()).collect();
+            (names(inflows), names(outflows))
+        }
+        other => panic!("{name} is {other:?}"),
+    }
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn codes(diagnostics: &Diagnostics) -> Vec<&'static str> {
+    diagnostics.0.iter().map(|d| d.code.as_str()).collect()
+}
+
+#[test]
+fn definitions_carry_units_range_and_documentation() {
+    let model = clean("Rate = 0.05 ~ 1/Month [0, 0.2, 0.01] ~ Interest per month. |\nOpen = 3 ~ Widget [0,?] ~ |");
+    let rate = variable(&model, "rate");
+    assert_eq!(rate.units.as_deref(), Some("1/Month"));
+    assert_eq!(rate.range, Some((0.0, 0.2)));
+    assert_eq!(rate.doc.as_deref(), Some("Interest per month."));
+    assert_eq!(variable(&model, "open").range, None);
+    assert_eq!(model.dialect, fulcrum_model::Dialect::Vensim);
+    // SAVEPER = TIME STEP saves every step; the settings read the run's own start, stop and dt.
+    assert_eq!((model.sim.start, model.sim.stop, model.sim.dt, model.sim.save_step), (0.0, 10.0, 0.5, None));
+    assert_eq!(
+        ["INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER"].map(|name| text(&model, name)),
+        ["STARTTIME", "STOPTIME", "DT", "TIME_STEP"]
+    );
+    assert_eq!(model.sim.time_units.as_deref(), Some("Month"));
+}
+
+#[test]
+fn names_fold_case_spaces_and_underscores() {
+    let model = clean("Birth Rate = 2 ~~|\ny = birth_rate + BIRTH   RATE + \"Birth Rate\" ~~|");
+    let ExprKind::Chain { first, rest } = &expr(&model, "y").kind else { panic!("a sum") };
+    let names: Vec<_> = std::iter::once(first.as_ref())
+        .chain(rest.iter().map(|(_, e)| e))
+        .map(|e| match &e.kind {
+            ExprKind::Name(name) => name.canonical.as_str().to_owned(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["birth_rate", "birth_rate", "birth_rate"]);
+}
+
+#[test]
+fn comments_continuations_and_groups_are_skipped() {
+    let body = "********************************************************\n\t.Inputs\n\
+        ********************************************************~\n\t\tGroup doc\n\t|\n\
+        a = 1 {a comment ~ | inside} + \\\n   2 ~~|\nlong \\\n  name = a * 2 ~~|";
+    let model = clean(body);
+    assert_eq!(text(&model, "a"), "1 + 2");
+    assert_eq!(text(&model, "long name"), "a * 2");
+}
+
+#[test]
+fn unary_minus_binds_looser_than_power_and_power_groups_right() {
+    let model = clean("x = -2^2 ~~|\ny = 2^3^2 ~~|\nz = 2 ^ -1 ~~|");
+    let ExprKind::Unary { op: UnaryOp::Negate, operand } = &expr(&model, "x").kind else { panic!("negation") };
+    assert!(matches!(operand.kind, ExprKind::Binary { op: BinaryOp::Pow, .. }));
+    let ExprKind::Binary { op: BinaryOp::Pow, rhs, .. } = &expr(&model, "y").kind else { panic!("power") };
+    assert!(matches!(rhs.kind, ExprKind::Binary { op: BinaryOp::Pow, .. }));
+    assert_eq!(text(&model, "x"), "-2 ^ 2");
+    assert_eq!(text(&model, "y"), "2 ^ 3 ^ 2");
+    assert_eq!(text(&model, "z"), "2 ^ -1");
+}
+
+#[test]
+fn logical_operators_and_na() {
+    let model = clean("a = 1 ~~|\nb = IF THEN ELSE(a > 0 :AND: :NOT: a = 2 :OR: a <> 3, :NA:, 1) ~~|");
+    assert_eq!(text(&model, "b"), "IF a > 0 AND NOT (a = 2) OR a <> 3 THEN -1.298074214633707e33 ELSE 1");
+}
+
+#[test]
+fn spans_point_into_the_file() {
+    let body = "alpha = beta + 1 ~~|\nbeta = 2 ~~|";
+    let (model, _) = read(body);
+    let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+    let ExprKind::Binary { lhs: first, .. } = &expr(&model, "alpha").kind else { panic!("a sum") };
+    assert_eq!(source.get(first.span.start()..first.span.end()), Some("beta"));
+    let equation = variable(&model, "alpha").equation.as_ref().and_then(|e| e.origin.span);
+    assert_eq!(equation.and_then(|s| source.get(s.start()..s.end())), Some("beta + 1"));
+}
+
+#[test]
+fn a_rate_that_sums_variables_is_split_into_flows() {
+    let model = clean(
+        "Stock = INTEG(births - deaths + migration, 100) ~ People ~ |\nbirths = 2 ~~|\ndeaths = Stock/10 ~~|\nmigration = 1 ~~|",
+    );
+    assert_eq!(flows(&model, "stock"), (strings(&["births", "migration"]), strings(&["deaths"])));
+    assert_eq!(text(&model, "stock"), "100");
+    assert_eq!(variable(&model, "births").kind, VariableKind::Flow { non_negative: false });
+    assert_eq!(variable(&model, "deaths").kind, VariableKind::Flow { non_negative: false });
+}
+
+#[test]
+fn any_other_rate_gets_a_flow_of_its_own() {
+    // A product, a constant, a repeated variable and a level in the sum all need their own flow.
+    let model = clean(
+        "S = INTEG(k * S, 1) ~~|\nk = 0.1 ~~|\nT = INTEG(k + k, 0) ~~|\nU = INTEG(S - k, 0) ~~|\nS net flow = 3 ~~|",
+    );
+    assert_eq!(flows(&model, "S"), (strings(&["S net flow 2"]), Vec::new()));
+    assert_eq!(text(&model, "S net flow 2"), "k * S");
+    assert_eq!(flows(&model, "T"), (strings(&["T net flow"]), Vec::new()));
+    assert_eq!(flows(&model, "U"), (strings(&["U net flow"]), Vec::new()));
+    assert_eq!(variable(&model, "k").kind, VariableKind::Auxiliary);
+}
+
+#[test]
+fn lookups_in_all_three_forms_and_with_lookup() {
+    let model = clean(
+        "new table([(0,0)-(2,10)],(0,1),(1,5),(2,10)) ~~|\nold table((0,1),(1,-2)) ~~|\n\
+         listed table(0, 1, 2, 5, 6, 7) ~~|\n\
+         y = new table(Time) + old table(0.5) + listed table(1) ~~|\n\
+         z = WITH LOOKUP(Time, ([(0,0)-(1,1)],(0,0),(1,1))) ~~|",
+    );
+    let new = variable(&model, "new table");
+    assert_eq!(new.kind, VariableKind::GraphicalFunction);
+    let graph = new.graph.as_ref().map(|g| (g.x.clone(), g.y.clone()));
+    assert_eq!(graph, Some((vec![0.0, 1.0, 2.0], vec![1.0, 5.0, 10.0])));
+    let old = variable(&model, "old table").graph.as_ref().map(|g| g.y.clone());
+    assert_eq!(old, Some(vec![1.0, -2.0]));
+    let listed = variable(&model, "listed table").graph.as_ref().map(|g| (g.x.clone(), g.y.clone()));
+    assert_eq!(listed, Some((vec![0.0, 1.0, 2.0], vec![5.0, 6.0, 7.0])));
+    let z = variable(&model, "z");
+    assert_eq!(z.kind, VariableKind::Auxiliary);
+    assert_eq!(z.graph.as_ref().map(|g| g.y.clone()), Some(vec![0.0, 1.0]));
+    assert_eq!(text(&model, "z"), "Time");
+}
+
+#[test]
+fn lookup_extrapolate_and_backward_set_the_interpolation() {
+    let model =
+        clean("t((0,0),(1,1)) ~~|\nu((0,0),(1,1)) ~~|\ny = LOOKUP EXTRAPOLATE(t, 2) + LOOKUP BACKWARD(u, 0.5) ~~|");
+    assert_eq!(variable(&model, "t").graph.as_ref().map(|g| g.kind), Some(GraphKind::Extrapolate));
+    assert_eq!(variable(&model, "u").graph.as_ref().map(|g| g.kind), Some(GraphKind::Discrete));
+    assert_eq!(text(&model, "y"), "t(2) + u(0.5)");
+}
+
+#[test]
+fn vensim_functions_become_fulcrum_builtins() {
+    let model = clean(
+        "x = 1 ~~|\n\
+         a = SMOOTH N(x, 2, 0, 3) ~~|\nb = DELAY N(x, 2, 0, 3) ~~|\nc = DELAY FIXED(x, 2, 0) ~~|\n\
+         d = SMOOTHI(x, 2, 5) + DELAY3I(x, 2, 1) + SMOOTH3(x, 1) ~~|\ne = INTEGER(x) + LOG(x, 10) + POWER(x, 2) ~~|\n\
+         f = PULSE(2, 3) ~~|\ng = INITIAL(x) + ZIDZ(x, 0) + XIDZ(x, 0, 1) + MODULO(x, 2) ~~|\n\
+         h = QUANTUM(x, 0.5) ~~|\ni = FORECAST(x, 2, 3) + TREND(x, 2, 0) ~~|",
+    );
+    assert_eq!(text(&model, "a"), "SMTHN(x, 2, 3, 0)");
+    assert_eq!(text(&model, "b"), "DELAYN(x, 2, 3, 0)");
+    assert_eq!(text(&model, "c"), "DELAY(x, 2, 0)");
+    assert_eq!(text(&model, "d"), "SMTH1(x, 2, 5) + DELAY3(x, 2, 1) + SMTH3(x, 1)");
+    assert_eq!(text(&model, "e"), "INT(x) + LN(x) / LN(10) + x ^ 2");
+    assert_eq!(text(&model, "f"), "IF TIME >= 2 AND TIME < 2 + MAX(3, DT) THEN 1 ELSE 0");
+    assert_eq!(text(&model, "g"), "INIT(x) + ZIDZ(x, 0) + XIDZ(x, 0, 1) + MODULO(x, 2)");
+    assert_eq!(text(&model, "h"), "IF 0.5 <= 0 THEN x ELSE 0.5 * INT(x / 0.5)");
+    assert_eq!(text(&model, "i"), "FORCST(x, 2, 3) + TREND(x, 2, 0)");
+}
+
+#[test]
+fn unsupported_functions_are_reported_by_name_where_called() {
+    let body = "x = 1 ~~|\ny = 1 + SAMPLE IF TRUE(x > 0, x, 0) ~~|\nz = ACTIVE INITIAL(x, 1) ~~|";
+    let (_, diagnostics) = read(body);
+    assert_eq!(codes(&diagnostics), ["E0702", "E0702"]);
+    let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+    let spans: Vec<&str> =
+        diagnostics.0.iter().filter_map(|d| d.span).filter_map(|s| source.get(s.start()..s.end())).collect();
+    assert_eq!(spans, ["SAMPLE IF TRUE", "ACTIVE INITIAL"]);
+    assert!(diagnostics.0[0].message.contains("SAMPLE IF TRUE"));
+    assert!(diagnostics.0[1].message.contains("ACTIVE INITIAL"));
+    assert_eq!(diagnostics.0[0].variable.as_deref(), Some("y"));
+}
+
+#[test]
+fn subscript_ranges_numbered_ranges_subranges_and_copies() {
+    let model = clean(
+        "Region: north, south, (r1-r3) ~~|\nSouthern: south, r1 ~~|\nPlace <-> Region ~~|\n\
+         pop[Region] = 1, 2, 3, 4, 5 ~~|\nsouth pop[Southern] = pop[Southern] * 2 ~~|\ntotal = SUM(pop[Region!]) ~~|\n\
+         count = ELMCOUNT(Region) ~~|\nplace pop[Place] = pop[Place] ~~|",
+    );
+    let dimensions: Vec<(&str, Vec<&str>)> =
+        model.dimensions.iter().map(|d| (d.name.as_str(), d.elements.iter().map(String::as_str).collect())).collect();
+    assert_eq!(
+        dimensions,
+        [
+            ("Region", vec!["north", "south", "r1", "r2", "r3"]),
+            ("Southern", vec!["south", "r1"]),
+            ("Place", vec!["north", "south", "r1", "r2", "r3"]),
+        ]
+    );
+    let pop = variable(&model, "pop");
+    assert_eq!(pop.dimensions, ["Region"]);
+    let values: Vec<(String, Option<f64>)> = pop
+        .elements
+        .iter()
+        .map(|e| (e.subscript.join(","), e.equation.as_ref().and_then(|q| q.literal_value())))
+        .collect();
+    assert_eq!(values[4], ("r3".to_owned(), Some(5.0)));
+    assert_eq!(variable(&model, "south pop").dimensions, ["Southern"]);
+    assert_eq!(text(&model, "total"), "SUM(pop[*:Region])");
+    assert_eq!(text(&model, "count"), "5");
+}
+
+#[test]
+fn number_lists_and_tabbed_arrays_fill_two_dimensions_row_by_row() {
+    let model = clean(
+        "A: a1, a2 ~~|\nB: b1, b2, b3 ~~|\nm[A, B] = 1, 2, 3; 4, 5, 6; ~~|\n\
+         t[A, B] = TABBED ARRAY(\n  1 2 3\n  4 5 -6) ~~|",
+    );
+    for name in ["m", "t"] {
+        let cells: Vec<(String, Option<f64>)> = variable(&model, name)
+            .elements
+            .iter()
+            .map(|e| (e.subscript.join(","), e.equation.as_ref().and_then(|q| q.literal_value())))
+            .collect();
+        assert_eq!(cells[1], ("a1,b2".to_owned(), Some(2.0)), "{name}");
+        assert_eq!(cells[3], ("a2,b1".to_owned(), Some(4.0)), "{name}");
+    }
+    let last = variable(&model, "t").elements.last().and_then(|e| e.equation.as_ref()).and_then(|q| q.literal_value());
+    assert_eq!(last, Some(-6.0));
+}
+
+#[test]
+fn per_element_definitions_and_except() {
+    let model = clean(
+        "D: d1, d2, d3 ~~|\nx[D] :EXCEPT: [d2] = 1 ~~|\nx[d2] = 7 ~~|\ny[d1] = 1 ~~|\ny[d2] = 2 ~~|\ny[d3] = d2 ~~|\n\
+         z[D] = IF THEN ELSE(D = d2, 1, 0) ~~|",
+    );
+    let equations = |name: &str| -> Vec<(String, String)> {
+        variable(&model, name)
+            .elements
+            .iter()
+            .map(|e| (e.subscript.join(","), e.equation.as_ref().map(|q| q.text.clone()).unwrap_or_default()))
+            .collect()
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    };
+    assert_eq!(equations("x"), pairs(&[("d1", "1"), ("d3", "1"), ("d2", "7")]));
+    // A range used as a value is the element's position; an element named as a value too.
+    assert_eq!(equations("y")[2], ("d3".to_owned(), "2".to_owned()));
+    assert_eq!(equations("z")[1], ("d2".to_owned(), "IF 2 = 2 THEN 1 ELSE 0".to_owned()));
+}
+
+#[test]
+fn mapped_ranges_are_matched_by_position() {
+    let model = clean(
+        "layers: l1, l2, l3 ~~|\nupper: l1, l2 -> lower ~~|\nlower: l2, l3 ~~|\n\
+         depth[layers] = 1, 2, 3 ~~|\nbelow[upper] = depth[lower] ~~|",
+    );
+    let equations: Vec<String> = variable(&model, "below")
+        .elements
+        .iter()
+        .map(|e| e.equation.as_ref().map(|q| q.text.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(equations, ["depth[l2]", "depth[l3]"]);
+}
+
+#[test]
+fn macros_are_expanded_at_each_call() {
+    let model = clean(
+        ":MACRO: ACCUMULATE(input, start)\nACCUMULATE = INTEG(input, start) ~ ~ |\n:END OF MACRO:\n\
+         a = ACCUMULATE(1, 0) + ACCUMULATE(2, 5) ~~|",
+    );
+    assert_eq!(text(&model, "a"), "\"ACCUMULATE.1.ACCUMULATE\" + \"ACCUMULATE.2.ACCUMULATE\"");
+    assert!(matches!(variable(&model, "ACCUMULATE.2.ACCUMULATE").kind, VariableKind::Stock { .. }));
+    assert_eq!(text(&model, "ACCUMULATE.2.start"), "5");
+}
+
+#[test]
+fn a_macro_that_calls_itself_is_reported() {
+    let (_, diagnostics) = read(":MACRO: LOOP(x)\nLOOP = LOOP(x) + 1 ~ ~ |\n:END OF MACRO:\na = LOOP(1) ~~|");
+    assert!(codes(&diagnostics).contains(&"E0706"), "{diagnostics:?}");
+}
+
+#[test]
+fn the_sketch_is_ignored_and_the_settings_line_is_checked() {
+    let text = format!(
+        "a = 1 ~~|\n{CONTROL}\\\\\\---/// Sketch information\nV300\n*View 1\n10,1,a,1,1\n///---\\\\\\\n:L<%^E!@\n15:0,0,0,0,0,0\n"
+    );
+    let (model, diagnostics) = crate::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    assert!(model.variable("a").is_some());
+    let text = format!("a = 1 ~~|\n{CONTROL}\\\\\\---///\n///---\\\\\\\n15:0,0,0,1,0,0\n");
+    let (_, diagnostics) = crate::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(codes(&diagnostics), ["E0703"]);
+}
+
+#[test]
+fn data_variables_are_reported_as_not_supported_yet() {
+    let (_, diagnostics) = read("x := 1 ~~|\ny ~~|\nz[D] :INTERPOLATE: ~~|\nD: d1 ~~|");
+    assert_eq!(codes(&diagnostics), ["E0703", "E0703", "E0703"]);
+}
+
+/// A malformed file gets every problem at once, each with a span and a stable code.
+#[test]
+fn bad_input_is_reported_all_at_once() {
+    let body = "a = (1 + 2 ~~|\nb = 1 +* 2 ~~|\nc[Nowhere] = 1 ~~|\nd = a # 2 ~~|\nt((0,1),(1) ~~|\ne = \"open\n ~~|\n";
+    // The unclosed quote ends with its line, so the definitions after it are still read.
+    let text = format!("{body}FINAL TIME = 10 ~~|\nTIME STEP = 1 ~~|\nf = 1 ~ no bar");
+    let diagnostics = match crate::read(&text) {
+        Ok((_, diagnostics)) => diagnostics,
+        Err(diagnostics) => diagnostics,
+    };
+    assert_eq!(
+        codes(&diagnostics),
+        ["E0707", "E0701", "E0701", "E0704", "E0701", "E0701", "E0701", "E0701"],
+        "{diagnostics:#?}"
+    );
+    for diagnostic in &diagnostics.0 {
+        let span = diagnostic.span.unwrap_or_else(|| panic!("no span: {diagnostic:?}"));
+        assert!(span.end() <= text.len() && span.start() <= span.end());
+    }
+}
+
+#[test]
+fn a_file_with_no_definitions_is_an_error() {
+    let diagnostics = crate::read("{UTF-8}\n\\\\\\---///\n").err().map(|d| codes(&d));
+    assert_eq!(diagnostics, Some(vec!["E0701"]));
+    assert!(crate::read("").is_err());
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    let deep = format!("x = {}1{} ~~|", "(".repeat(5000), ")".repeat(5000));
+    let (_, diagnostics) = read(&deep);
+    assert_eq!(codes(&diagnostics), ["E0701"]);
+    let powers = format!("y = {}2 ~~|", "2^".repeat(5000));
+    let (_, diagnostics) = read(&powers);
+    assert_eq!(codes(&diagnostics), ["E0701"]);
+}
+
+#[test]
+fn subscript_indices_keep_their_spans() {
+    let body = "D: d1 ~~|\nx[D] = 1 ~~|\ny = SUM(x[D!]) ~~|";
+    let (model, _) = read(body);
+    let ExprKind::Call { args, .. } = &expr(&model, "y").kind else { panic!("a call") };
+    let Some(ExprKind::Subscript { indices, .. }) = args.first().map(|a| &a.kind) else { panic!("subscript") };
+    let Some(Index::Wildcard { span, .. }) = indices.first() else { panic!("wildcard") };
+    assert!(*span != Span::default());
+}
+
+/// Text that looks like a model in places: fragments of real syntax glued at random.
+fn mdl_like() -> impl Strategy<Value = String> {
+    let fragments = prop::sample::select(vec![
+        "x",
+        " = ",
+        "~",
+        "|",
+        "\n",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ";",
+        "{",
+        "}",
+        "\"",
+        "'",
+        ":",
+        ":MACRO: ",
+        ":END OF MACRO:",
+        "INTEG(",
+        "D: a, b",
+        "(a1-a9)",
+        " -> ",
+        "<->",
+        ":EXCEPT:",
+        "!",
+        "1e5",
+        "-",
+        "^",
+        "WITH LOOKUP(",
+        "\\\n",
+        "\\\\\\---///",
+        "TABBED ARRAY(",
+        ":NA:",
+        "SMOOTH N(",
+        "é",
+        "*",
+        "***\n.G\n***",
+        "ELMCOUNT(",
+        "\t",
+    ]);
+    prop::collection::vec(fragments, 0..60).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// No input makes the reader panic, and every span it reports lies inside the input.
+    #[test]
+    fn never_panics_and_spans_stay_inside(text in prop_oneof!["\\PC{0,200}", mdl_like()]) {
+        let diagnostics = match crate::read(&text) {
+            Ok((model, diagnostics)) => {
+                let _ = fulcrum_model::resolve(&model);
+                diagnostics
+            }
+            Err(diagnostics) => diagnostics,
+        };
+        for diagnostic in &diagnostics.0 {
+            if let Some(span) = diagnostic.span {
+                prop_assert!(span.start <= span.end && span.end() <= text.len(), "{diagnostic:?} in {text:?}");
+                prop_assert!(text.is_char_boundary(span.start()) && text.is_char_boundary(span.end()), "{diagnostic:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = crate::read(&text);
+    }
+}
+
+#[test]
+fn a_mapping_onto_listed_elements_and_subranges() {
+    let model = clean(
+        "COP: us, eu, china, india ~~|\nrich: us, eu ~~|\n\
+         Groups: developed, developing -> (COP: rich, developing part) ~~|\ndeveloping part: china, india ~~|\n\
+         share[Groups] = 1, 2 ~~|\nby country[COP] = share[Groups] ~~|",
+    );
+    let equations: Vec<String> = variable(&model, "by country")
+        .elements
+        .iter()
+        .map(|e| e.equation.as_ref().map(|q| q.text.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(equations, ["share[developed]", "share[developed]", "share[developing]", "share[developing]"]);
+}
+
+#[test]
+fn macros_see_the_models_time_through_dollar_names_and_follow_arrays() {
+    let model = clean(
+        ":MACRO: SINCE(start)\nSINCE = MAX(0, Time$ - start) + 0 * TIME STEP$ ~ ~ |\n:END OF MACRO:\n\
+         D: d1, d2 ~~|\nstart[D] = 1, 2 ~~|\nelapsed[D] = SINCE(start[D]) ~~|",
+    );
+    let instance = variable(&model, "SINCE.1.SINCE");
+    assert_eq!(instance.dimensions, ["D"]);
+    assert_eq!(text(&model, "SINCE.1.SINCE"), "MAX(0, Time - \"SINCE.1.start\") + 0 * TIME_STEP");
+    assert_eq!(text(&model, "SINCE.1.start"), "start[D]");
+}
+
+#[test]
+fn sample_if_true_as_a_whole_equation_holds_its_last_sample() {
+    let model = clean(
+        "D: d1, d2 ~~|\nc = 1 ~~|\ns = SAMPLE IF TRUE(c > 0, Time, 5) ~~|\nt[d1] = SAMPLE IF TRUE(c > 0, 1, 2) ~~|\nt[d2] = 0 ~~|",
+    );
+    assert_eq!(text(&model, "s"), "IF c > 0 THEN Time ELSE PREVIOUS(s, 5)");
+    let first = variable(&model, "t").elements.first().and_then(|e| e.equation.as_ref()).map(|e| e.text.clone());
+    assert_eq!(first.as_deref(), Some("IF c > 0 THEN 1 ELSE PREVIOUS(t[d1], 2)"));
+}
+
+#[test]
+fn vector_select_with_named_actions() {
+    let model = clean(
+        "D: a, b ~~|\nsel[D] = 1, 0 ~~|\nx[D] = 3, 4 ~~|\n\
+         s = VECTOR SELECT(sel[D!], x[D!], -1, VSSUM, VSERRNONE) ~~|\n\
+         m = VECTOR SELECT(sel[D!], x[D!], -1, VSMAX, VSERRATLEASTONE) ~~|",
+    );
+    assert_eq!(
+        text(&model, "s"),
+        "IF SUM(IF sel[*:D] <> 0 THEN 1 ELSE 0) = 0 THEN -1 ELSE SUM(IF sel[*:D] <> 0 THEN x[*:D] ELSE 0)"
+    );
+    assert_eq!(
+        text(&model, "m"),
+        "IF SUM(IF sel[*:D] <> 0 THEN 1 ELSE 0) = 0 THEN -1 ELSE MAX(IF sel[*:D] <> 0 THEN x[*:D] ELSE -INF)"
+    );
+    let (_, diagnostics) = read("D: a ~~|\nsel[D] = 1 ~~|\ns = VECTOR SELECT(sel[D!], sel[D!], 0, 5, 0) ~~|");
+    assert_eq!(codes(&diagnostics), ["E0702"]);
+}
+
+#[test]
+fn lookup_points_out_of_order_are_sorted() {
+    let model = clean("t((2,-3),(1,-7),(0,-1)) ~~|\ny = t(Time) ~~|");
+    let graph = variable(&model, "t").graph.as_ref().map(|g| (g.x.clone(), g.y.clone()));
+    assert_eq!(graph, Some((vec![0.0, 1.0, 2.0], vec![-1.0, -7.0, -3.0])));
+}

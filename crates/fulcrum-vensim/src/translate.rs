@@ -1,0 +1,1540 @@
+//! Parsed definitions → the [`Model`] IR.
+//!
+//! Subscript ranges become [`Dimension`]s; definitions of one name are gathered into one
+//! [`Variable`] (apply-to-all, or one [`ElementDefinition`] per element when the left-hand sides
+//! name elements, subranges or `:EXCEPT:`); `INTEG` makes a stock whose rate is split into the
+//! flows it adds and subtracts when it is such a sum, or else goes into a flow of its own; the
+//! time settings come from the INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER equations.
+
+use std::collections::{HashMap, HashSet};
+
+use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
+use fulcrum_model::{
+    CanonicalName, Code, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind,
+    GraphicalFunction, Model, Origin, SimSpecs, Variable, VariableKind,
+};
+
+use crate::functions::{self, Context};
+use crate::parser::{self, Definition, Located, RangeItem, Rhs, Table};
+use crate::sections::{Entry, Layout};
+
+/// A definition with the text around it.
+#[derive(Clone)]
+struct Parsed {
+    definition: Definition,
+    units: Option<String>,
+    range: Option<(f64, f64)>,
+    doc: Option<String>,
+}
+
+/// A variable whose definitions did not parse: it exists (so references to it are not reported
+/// again) but has no usable equation.
+struct Broken {
+    name: Located,
+}
+
+/// Translates a file's definitions. Problems go to `diagnostics`.
+pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics) -> Model {
+    let mut parsed = Vec::new();
+    let mut broken = Vec::new();
+    let mut macros: Vec<Macro> = Vec::new();
+    for header in &layout.macros {
+        match macro_header(text, header.header) {
+            Some(mut definition) => {
+                definition.span = header.span;
+                macros.push(definition);
+            }
+            None => diagnostics.push(
+                Diagnostic::new(Code::MdlMacro, "this macro header is not `:MACRO: NAME(input, ...)`")
+                    .at(Some(header.span)),
+            ),
+        }
+    }
+    for entry in &layout.entries {
+        match parser::definition(text, entry.equation) {
+            Ok(definition) => {
+                let item = annotate(text, entry, definition);
+                match entry.in_macro.and_then(|index| macros.get_mut(index)) {
+                    Some(definition) => definition.body.push(item),
+                    None if entry.in_macro.is_some() => {}
+                    None => parsed.push(item),
+                }
+            }
+            Err(diagnostic) => {
+                let diagnostic = *diagnostic;
+                let name = first_name(text, entry);
+                let diagnostic = match &name {
+                    Some(name) => diagnostic.on_variable(name.name.clone()),
+                    None => diagnostic,
+                };
+                diagnostics.push(diagnostic);
+                broken.extend(name.map(|name| Broken { name }));
+            }
+        }
+    }
+    let mut translator = Translator {
+        ranges: Ranges::default(),
+        diagnostics,
+        callable: HashSet::new(),
+        macros,
+        macro_depth: 0,
+        instances: Vec::new(),
+        current_dimensions: Vec::new(),
+        lookup_reads: HashMap::new(),
+        rates: HashMap::new(),
+        shapes: HashMap::new(),
+    };
+    translator.ranges(&parsed);
+    let mut model = Model {
+        name: None,
+        doc: None,
+        sim: SimSpecs::default(),
+        variables: Vec::new(),
+        dimensions: translator.ranges.dimensions.clone(),
+        dialect: Dialect::Vensim,
+    };
+    translator.variables(&parsed, &broken, &mut model);
+    if !model.variables.is_empty() {
+        translator.sim_specs(text, layout, &mut model);
+    }
+    model
+}
+
+/// The first name of a definition, for a diagnostic about it.
+fn first_name(text: &str, entry: &Entry) -> Option<Located> {
+    crate::lexer::tokenize(text, entry.equation.start(), entry.equation.end()).into_iter().find_map(|token| match token
+        .kind
+    {
+        crate::lexer::TokenKind::Name(name) => Some(Located { name, span: token.span }),
+        _ => None,
+    })
+}
+
+/// A macro: its inputs, and the definitions that compute its value (the one named like the
+/// macro) and its extra outputs.
+#[derive(Clone)]
+struct Macro {
+    name: String,
+    canonical: CanonicalName,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+    body: Vec<Parsed>,
+    span: Span,
+    /// Calls expanded so far, for the instances' names.
+    calls: usize,
+}
+
+/// `NAME(input, ... : output, ...)`.
+fn macro_header(text: &str, header: Span) -> Option<Macro> {
+    use crate::lexer::{Punct, TokenKind};
+    let tokens = crate::lexer::tokenize(text, header.start(), header.end());
+    let mut kinds = tokens.into_iter().map(|t| t.kind);
+    let TokenKind::Name(name) = kinds.next()? else { return None };
+    if kinds.next()? != TokenKind::Punct(Punct::LParen) {
+        return None;
+    }
+    let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+    let mut in_outputs = false;
+    loop {
+        match kinds.next()? {
+            TokenKind::Name(parameter) if in_outputs => outputs.push(parameter),
+            TokenKind::Name(parameter) => inputs.push(parameter),
+            TokenKind::Punct(Punct::Comma) => {}
+            TokenKind::Punct(Punct::Colon) => in_outputs = true,
+            TokenKind::Punct(Punct::RParen) => break,
+            _ => return None,
+        }
+    }
+    Some(Macro {
+        canonical: CanonicalName::new(&name),
+        name,
+        inputs,
+        outputs,
+        body: Vec::new(),
+        span: Span::default(),
+        calls: 0,
+    })
+}
+
+/// Units, `[min, max]` and documentation of a definition.
+fn annotate(text: &str, entry: &Entry, definition: Definition) -> Parsed {
+    let slice = |span: Option<Span>| span.and_then(|s| text.get(s.start()..s.end())).unwrap_or("");
+    let units_text = slice(entry.units);
+    let (units, range) = match units_text.find('[') {
+        Some(open) => (units_text.get(..open).unwrap_or(""), documented_range(units_text.get(open..).unwrap_or(""))),
+        None => (units_text, None),
+    };
+    let clean = |part: &str| {
+        let folded = part.split_whitespace().collect::<Vec<_>>().join(" ");
+        let folded = folded.replace("\\ ", "");
+        (!folded.is_empty()).then_some(folded)
+    };
+    Parsed { definition, units: clean(units), range, doc: clean(slice(entry.doc)) }
+}
+
+/// `[min, max]` or `[min, max, step]`, when both bounds are numbers (`?` is an open end).
+fn documented_range(text: &str) -> Option<(f64, f64)> {
+    let inner = text.strip_prefix('[')?.split(']').next()?;
+    let mut parts = inner.split(',').map(str::trim);
+    let bound = |part: Option<&str>, open: f64| match part {
+        Some("?") | Some("") => Some(open),
+        Some(number) => number.parse::<f64>().ok(),
+        None => None,
+    };
+    let min = bound(parts.next(), f64::NEG_INFINITY)?;
+    let max = bound(parts.next(), f64::INFINITY)?;
+    // An open end (`?`) is no documented bound; the IR's range has two.
+    (min.is_finite() && max.is_finite()).then_some((min, max))
+}
+
+/// The model's subscript ranges.
+#[derive(Default)]
+struct Ranges {
+    dimensions: Vec<Dimension>,
+    by_name: HashMap<CanonicalName, usize>,
+    /// Positional mappings `a -> b`, as (a, b).
+    mappings: Vec<(CanonicalName, CanonicalName)>,
+    /// Mappings `a -> (b: e1, sub2, ...)`: element i of `a` stands for the i-th listed element or
+    /// subrange of `b`.
+    list_mappings: Vec<(CanonicalName, CanonicalName, Vec<CanonicalName>)>,
+}
+
+impl Ranges {
+    /// The ranges mapped onto this one or that it maps onto.
+    fn mapped_with<'r>(&'r self, range: &'r CanonicalName) -> impl Iterator<Item = &'r CanonicalName> + 'r {
+        self.mappings.iter().filter_map(move |(a, b)| {
+            if a == range {
+                Some(b)
+            } else if b == range {
+                Some(a)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Can fulcrum read a variable whose range is `target` at the element `range` stands at,
+    /// by itself: the same range, or one whose elements are all in `target` (a subrange)?
+    fn fits(&self, range: &CanonicalName, target: &CanonicalName) -> bool {
+        if range == target {
+            return true;
+        }
+        let (Some(range), Some(target)) = (self.get(range.as_str()), self.get(target.as_str())) else { return false };
+        let target: HashSet<CanonicalName> = target.elements.iter().map(|e| CanonicalName::new(e)).collect();
+        range.elements.iter().all(|e| target.contains(&CanonicalName::new(e)))
+    }
+
+    fn get(&self, name: &str) -> Option<&Dimension> {
+        self.by_name.get(&CanonicalName::new(name)).and_then(|&i| self.dimensions.get(i))
+    }
+
+    /// The position of an element in the largest range that holds it.
+    fn family_position(&self, element: &CanonicalName) -> Option<usize> {
+        let mut best: Option<(usize, usize)> = None;
+        for dimension in &self.dimensions {
+            if let Some(position) = dimension.elements.iter().position(|e| CanonicalName::new(e) == *element)
+                && best.is_none_or(|(size, _)| dimension.elements.len() > size)
+            {
+                best = Some((dimension.elements.len(), position));
+            }
+        }
+        best.map(|(_, position)| position)
+    }
+
+    /// Through a listed mapping `range -> (target: ...)`: the element of `range` that the
+    /// element `element` of `target` belongs to, with its position.
+    fn listed_source(&self, range: &CanonicalName, target: &CanonicalName, element: &str) -> Option<(usize, String)> {
+        let element = CanonicalName::new(element);
+        let (_, _, listed) = self.list_mappings.iter().find(|(from, to, _)| from == range && to == target)?;
+        let index = listed.iter().position(|item| {
+            *item == element
+                || self
+                    .get(item.as_str())
+                    .is_some_and(|sub| sub.elements.iter().any(|e| CanonicalName::new(e) == element))
+        })?;
+        Some((index, self.get(range.as_str())?.elements.get(index)?.clone()))
+    }
+
+    /// The ranges that hold this element.
+    fn holding(&self, element: &CanonicalName) -> Vec<&Dimension> {
+        self.dimensions.iter().filter(|d| d.elements.iter().any(|e| CanonicalName::new(e) == *element)).collect()
+    }
+}
+
+struct Translator<'d> {
+    ranges: Ranges,
+    diagnostics: &'d mut Diagnostics,
+    /// Variables that can be called: lookups.
+    callable: HashSet<CanonicalName>,
+    macros: Vec<Macro>,
+    /// How deep macro expansions are nested now; a macro that calls itself stops at the limit.
+    macro_depth: usize,
+    /// The variables that macro calls have made.
+    instances: Vec<Variable>,
+    /// The ranges of the apply-to-all equation being translated, which a macro called in it is
+    /// copied over.
+    current_dimensions: Vec<String>,
+    /// Lookups read by LOOKUP EXTRAPOLATE or LOOKUP BACKWARD, with how.
+    lookup_reads: HashMap<CanonicalName, (GraphKind, Span)>,
+    /// The ranges of each variable, by position.
+    shapes: HashMap<CanonicalName, Vec<CanonicalName>>,
+    /// The rate of each level (each element's, for a level defined element by element).
+    rates: HashMap<CanonicalName, Vec<ElementRate>>,
+}
+
+impl Context for Translator<'_> {
+    fn is_callable_variable(&self, canonical: &str) -> bool {
+        self.callable.contains(&CanonicalName::new(canonical))
+    }
+
+    fn range_size(&self, canonical: &str) -> Option<usize> {
+        self.ranges.get(canonical).map(|d| d.elements.len())
+    }
+
+    fn lookup_read_as(&mut self, canonical: &str, kind: GraphKind, span: Span) {
+        let name = CanonicalName::new(canonical);
+        match self.lookup_reads.get(&name) {
+            Some((other, _)) if *other != kind => self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MdlUnsupportedFeature,
+                    format!("the lookup {canonical} is read with two different interpolations"),
+                )
+                .at(Some(span)),
+            ),
+            _ => {
+                self.lookup_reads.insert(name, (kind, span));
+            }
+        }
+    }
+
+    fn is_macro(&self, canonical: &str) -> bool {
+        let canonical = CanonicalName::new(canonical);
+        self.macros.iter().any(|m| m.canonical == canonical)
+    }
+
+    fn expand_macro(&mut self, function: &NameRef, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let index = self
+            .macros
+            .iter()
+            .position(|m| m.canonical == function.canonical)
+            .ok_or_else(|| Box::new(Diagnostic::new(Code::MdlMacro, "unknown macro").at(Some(span))))?;
+        let definition = self
+            .macros
+            .get(index)
+            .cloned()
+            .ok_or_else(|| Box::new(Diagnostic::new(Code::MdlMacro, "unknown macro")))?;
+        if self.macro_depth >= MAX_MACRO_DEPTH {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::MdlMacro,
+                    format!("the macro {} calls itself (or macros call each other) without end", definition.name),
+                )
+                .at(Some(span))
+                .with_related(Some(definition.span), "the macro"),
+            ));
+        }
+        if !definition.outputs.is_empty() {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::MdlMacro,
+                    format!("the macro {} has extra outputs, which are not supported yet", definition.name),
+                )
+                .at(Some(span)),
+            ));
+        }
+        if args.len() != definition.inputs.len() {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::WrongArity,
+                    format!(
+                        "the macro {} takes {} arguments, but is given {}",
+                        definition.name,
+                        definition.inputs.len(),
+                        args.len()
+                    ),
+                )
+                .at(Some(span))
+                .with_related(Some(definition.span), "the macro"),
+            ));
+        }
+        if let Some(macro_) = self.macros.get_mut(index) {
+            macro_.calls += 1;
+        }
+        let prefix = format!("{}.{}", definition.name, definition.calls + 1);
+        let locals: HashSet<CanonicalName> = definition
+            .body
+            .iter()
+            .filter_map(|p| match &p.definition {
+                Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } => {
+                    Some(CanonicalName::new(&lhs.name.name))
+                }
+                _ => None,
+            })
+            .collect();
+        let inputs: HashMap<CanonicalName, String> =
+            definition.inputs.iter().map(|input| (CanonicalName::new(input), format!("{prefix}.{input}"))).collect();
+        // Each input becomes a variable holding the argument, so it is computed once. A call in
+        // an arrayed equation makes arrayed copies, each element reading its own arguments.
+        let dimensions = self.current_dimensions.clone();
+        let shape: Vec<CanonicalName> = dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+        for (input, arg) in definition.inputs.iter().zip(args) {
+            let mut variable = Variable::new(format!("{prefix}.{input}"), VariableKind::Auxiliary);
+            variable.span = Some(arg.span);
+            variable.equation = Some(expression_equation(arg.clone(), arg.span));
+            variable.dimensions = dimensions.clone();
+            self.shapes.insert(variable.canonical.clone(), shape.clone());
+            self.instances.push(variable);
+        }
+        let rename = |name: &NameRef, called: bool| -> Option<String> {
+            // Inside a macro, `Time$` and `TIME STEP$` name the model's own variables.
+            if let Some(outer) = name.written.strip_suffix('$') {
+                return Some(outer.trim_end().to_owned());
+            }
+            if locals.contains(&name.canonical) && (!called || name.canonical != definition.canonical) {
+                Some(format!("{prefix}.{}", name.written))
+            } else if !called {
+                inputs.get(&name.canonical).cloned()
+            } else {
+                None
+            }
+        };
+        let mut body = definition.body.clone();
+        for item in &mut body {
+            rename_definition(&mut item.definition, &rename);
+        }
+        for item in &body {
+            if let Definition::Lookup { lhs, .. } = &item.definition {
+                self.callable.insert(CanonicalName::new(&lhs.name.name));
+            }
+            if let Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } =
+                &item.definition
+            {
+                self.shapes.insert(CanonicalName::new(&lhs.name.name), shape.clone());
+            }
+        }
+        self.macro_depth += 1;
+        for item in &body {
+            if let Some(mut variable) = self.variable(&[item]) {
+                if variable.dimensions.is_empty() {
+                    variable.dimensions = dimensions.clone();
+                }
+                self.instances.push(variable);
+            }
+        }
+        self.macro_depth -= 1;
+        Ok(Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.{}", definition.name))), span })
+    }
+}
+
+/// Macros calling macros deeper than this are taken to call themselves without end.
+const MAX_MACRO_DEPTH: usize = 32;
+
+/// Renames the variables a macro's definition names, for one call's copy of it.
+fn rename_definition(definition: &mut Definition, rename: &impl Fn(&NameRef, bool) -> Option<String>) {
+    let rename_lhs = |lhs: &mut parser::Lhs| {
+        if let Some(new) = rename(&NameRef::new(lhs.name.name.clone()), false) {
+            lhs.name.name = new;
+        }
+    };
+    let mut adapter = |name: &NameRef, called: bool| rename(name, called);
+    match definition {
+        Definition::Equation { lhs, rhs, .. } => {
+            rename_lhs(lhs);
+            match rhs {
+                Rhs::Expr(expr) | Rhs::WithLookup(expr, _) => expr.rename_variables(&mut adapter),
+                Rhs::Numbers(..) => {}
+            }
+        }
+        Definition::Lookup { lhs, .. } | Definition::Data { lhs } => rename_lhs(lhs),
+        _ => {}
+    }
+}
+
+/// A level's rate: for one element (by its subscript), or for all.
+type ElementRate = (Option<Vec<String>>, Expr);
+
+/// A range of the left-hand side and the element it stands at in one element's equation.
+struct Standing {
+    range: CanonicalName,
+    /// The range is the variable's own at that position, so fulcrum binds it by itself.
+    own: bool,
+    /// The element's position in the range.
+    index: usize,
+    element: String,
+}
+
+/// One definition of a variable, ready to become apply-to-all or per-element.
+struct Piece<'p> {
+    lhs: &'p parser::Lhs,
+    body: Body<'p>,
+}
+
+enum Body<'p> {
+    Rhs(&'p Rhs, Span),
+    Table(&'p Table),
+}
+
+impl Translator<'_> {
+    fn ranges(&mut self, parsed: &[Parsed]) {
+        // Raw items first, so that a range may list a range defined after it.
+        let mut raw: Vec<(&Located, &[RangeItem])> = Vec::new();
+        let mut copies = Vec::new();
+        for definition in parsed.iter().map(|p| &p.definition) {
+            match definition {
+                Definition::Range { name, items, .. } => raw.push((name, items)),
+                Definition::RangeCopy { name, source } => copies.push((name, source)),
+                _ => {}
+            }
+        }
+        let index: HashMap<CanonicalName, usize> =
+            raw.iter().enumerate().map(|(i, (name, _))| (CanonicalName::new(&name.name), i)).collect();
+        for (name, items) in &raw {
+            let mut elements = Vec::new();
+            let mut visiting = vec![CanonicalName::new(&name.name)];
+            self.expand_range(items, &raw, &index, &mut visiting, &mut elements);
+            self.add_range(name, elements);
+        }
+        for (name, source) in copies {
+            match self.ranges.get(&source.name).map(|d| d.elements.clone()) {
+                Some(elements) => self.add_range(name, elements),
+                None => self.diagnostics.push(
+                    Diagnostic::new(Code::MdlSubscript, format!("`{}` is not a subscript range", source.name))
+                        .at(Some(source.span)),
+                ),
+            }
+        }
+        for definition in parsed.iter().map(|p| &p.definition) {
+            if let Definition::Range { name, mappings, .. } = definition {
+                for mapping in mappings {
+                    self.check_mapping(name, mapping);
+                }
+            }
+        }
+    }
+
+    fn expand_range(
+        &mut self,
+        items: &[RangeItem],
+        raw: &[(&Located, &[RangeItem])],
+        index: &HashMap<CanonicalName, usize>,
+        visiting: &mut Vec<CanonicalName>,
+        elements: &mut Vec<String>,
+    ) {
+        for item in items {
+            match item {
+                RangeItem::Numbered(names, _) => elements.extend(names.iter().cloned()),
+                RangeItem::Name(located) => {
+                    let canonical = CanonicalName::new(&located.name);
+                    match index.get(&canonical).and_then(|&i| raw.get(i)) {
+                        Some((_, inner)) if !visiting.contains(&canonical) => {
+                            visiting.push(canonical);
+                            self.expand_range(inner, raw, index, visiting, elements);
+                            visiting.pop();
+                        }
+                        Some(_) => self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::MdlSubscript,
+                                format!("the subscript range `{}` contains itself", located.name),
+                            )
+                            .at(Some(located.span)),
+                        ),
+                        None => elements.push(located.name.clone()),
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_range(&mut self, name: &Located, elements: Vec<String>) {
+        let canonical = CanonicalName::new(&name.name);
+        if self.ranges.by_name.contains_key(&canonical) {
+            self.diagnostics.push(
+                Diagnostic::new(Code::DuplicateName, format!("the subscript range `{}` is defined twice", name.name))
+                    .at(Some(name.span)),
+            );
+            return;
+        }
+        let mut dimension = Dimension::new(name.name.clone(), elements);
+        dimension.span = Some(name.span);
+        self.ranges.by_name.insert(canonical, self.ranges.dimensions.len());
+        self.ranges.dimensions.push(dimension);
+    }
+
+    /// fulcrum maps one range onto another by element name, then by position; a Vensim mapping
+    /// is positional. The two agree when no element of the source has a namesake elsewhere in the
+    /// target, and the sizes match.
+    fn check_mapping(&mut self, source: &Located, mapping: &parser::Mapping) {
+        let (Some(from), Some(to)) = (self.ranges.get(&source.name), self.ranges.get(&mapping.target.name)) else {
+            self.diagnostics.push(
+                Diagnostic::new(Code::MdlSubscript, format!("`{}` is not a subscript range", mapping.target.name))
+                    .at(Some(mapping.target.span)),
+            );
+            return;
+        };
+        let canonical = |names: &[String]| names.iter().map(|e| CanonicalName::new(e)).collect::<Vec<_>>();
+        let (from_elements, to_elements) = (canonical(&from.elements), canonical(&to.elements));
+        let listed_in_order = mapping
+            .elements
+            .as_ref()
+            .is_none_or(|listed| listed.iter().map(|l| CanonicalName::new(&l.name)).collect::<Vec<_>>() == to_elements);
+        // `from -> (to: t1, t2, ...)`: element i of `from` stands for the listed element or the
+        // elements of the listed subrange of `to`.
+        let listed: Option<Vec<CanonicalName>> =
+            mapping.elements.as_ref().map(|listed| listed.iter().map(|l| CanonicalName::new(&l.name)).collect());
+        let listed_fits = listed.as_ref().is_some_and(|listed| {
+            listed.len() == from_elements.len()
+                && listed.iter().all(|item| to_elements.contains(item) || self.ranges.fits(item, &to.canonical))
+        });
+        if listed_in_order && from_elements.len() == to_elements.len() {
+            self.ranges.mappings.push((from.canonical.clone(), to.canonical.clone()));
+        } else if let (Some(listed), true) = (listed, listed_fits) {
+            self.ranges.list_mappings.push((from.canonical.clone(), to.canonical.clone(), listed));
+        } else {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MdlUnsupportedFeature,
+                    format!(
+                        "the mapping of `{}` onto `{}` is not supported yet: fulcrum maps ranges of equal size, element by element in order",
+                        source.name, mapping.target.name
+                    ),
+                )
+                .at(Some(mapping.target.span)),
+            );
+        }
+    }
+
+    fn variables(&mut self, parsed: &[Parsed], broken: &[Broken], model: &mut Model) {
+        // Group definitions by name, in order of first appearance.
+        let mut order: Vec<CanonicalName> = Vec::new();
+        let mut groups: HashMap<CanonicalName, Vec<&Parsed>> = HashMap::new();
+        for item in parsed {
+            let lhs = match &item.definition {
+                Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } => lhs,
+                _ => continue,
+            };
+            let canonical = CanonicalName::new(&lhs.name.name);
+            if !groups.contains_key(&canonical) {
+                order.push(canonical.clone());
+            }
+            groups.entry(canonical).or_default().push(item);
+            if matches!(item.definition, Definition::Lookup { .. }) {
+                self.callable.insert(CanonicalName::new(&lhs.name.name));
+            }
+        }
+        // Every variable's ranges first: an element's equation refers to other variables'
+        // elements by their own ranges.
+        for canonical in &order {
+            let Some(definitions) = groups.get(canonical) else { continue };
+            let pieces = pieces_of(definitions);
+            let shape = match pieces.as_slice() {
+                [piece] if piece.lhs.subscripts.iter().all(|s| self.ranges.get(&s.name).is_some()) => {
+                    piece.lhs.subscripts.iter().map(|s| CanonicalName::new(&s.name)).collect()
+                }
+                _ => self
+                    .shape(&pieces, canonical.as_str())
+                    .map(|dimensions| dimensions.into_iter().map(|d| d.canonical).collect())
+                    .unwrap_or_default(),
+            };
+            self.shapes.insert(canonical.clone(), shape);
+        }
+        for canonical in &order {
+            let Some(definitions) = groups.get(canonical) else { continue };
+            if let Some(variable) = self.variable(definitions) {
+                model.variables.push(variable);
+            }
+        }
+        model.variables.append(&mut self.instances);
+        for item in broken {
+            let canonical = CanonicalName::new(&item.name.name);
+            if !groups.contains_key(&canonical) && model.variable(&item.name.name).is_none() {
+                let mut variable = Variable::new(item.name.name.clone(), VariableKind::Auxiliary);
+                variable.span = Some(item.name.span);
+                variable.equation =
+                    Some(Equation::unreadable(Origin { span: Some(item.name.span), text_offset: None }));
+                model.variables.push(variable);
+            }
+        }
+        // Interpolation chosen by LOOKUP EXTRAPOLATE / LOOKUP BACKWARD.
+        for (name, (kind, _)) in std::mem::take(&mut self.lookup_reads) {
+            if let Some(variable) = model.variables.iter_mut().find(|v| v.canonical == name) {
+                if let Some(graph) = variable.graph.as_mut() {
+                    graph.kind = kind;
+                }
+                for element in &mut variable.elements {
+                    if let Some(graph) = element.graph.as_mut() {
+                        graph.kind = kind;
+                    }
+                }
+            }
+        }
+        self.split_stock_rates(model);
+    }
+
+    fn variable(&mut self, definitions: &[&Parsed]) -> Option<Variable> {
+        let first = definitions.first()?;
+        let first_lhs = match &first.definition {
+            Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } => lhs,
+            _ => return None,
+        };
+        let mut variable = Variable::new(first_lhs.name.name.clone(), VariableKind::Auxiliary);
+        variable.span = Some(first_lhs.name.span);
+        variable.units = definitions.iter().find_map(|d| d.units.clone());
+        variable.doc = definitions.iter().find_map(|d| d.doc.clone());
+        variable.range = definitions.iter().find_map(|d| d.range);
+        if let Some(data) = definitions.iter().find_map(|d| match &d.definition {
+            Definition::Data { lhs } => Some(lhs),
+            _ => None,
+        }) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MdlUnsupportedFeature,
+                    format!("`{}` is a data variable; data variables are not supported yet", data.name.name),
+                )
+                .at(Some(data.name.span))
+                .on_variable(data.name.name.clone())
+                .with_help("data variables (`:=`, or a name with no equation) take their values from data files"),
+            );
+            variable.equation = Some(Equation::unreadable(Origin { span: Some(data.name.span), text_offset: None }));
+            return Some(variable);
+        }
+        let pieces = pieces_of(definitions);
+        let is_lookup = pieces.iter().all(|p| matches!(p.body, Body::Table(_)));
+        let integs = pieces.iter().filter(|p| integ_of(p).is_some()).count();
+        if integs > 0 && integs < pieces.len() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MdlUnsupportedFeature,
+                    format!("`{}` is a level for some elements and not for others", variable.name),
+                )
+                .at(variable.span)
+                .on_variable(variable.name.clone()),
+            );
+            variable.equation = Some(Equation::unreadable(Origin { span: variable.span, text_offset: None }));
+            return Some(variable);
+        }
+        let is_stock = integs > 0;
+        if is_lookup {
+            variable.kind = VariableKind::GraphicalFunction;
+        }
+        // Apply-to-all: one definition whose subscripts are all ranges, without :EXCEPT:.
+        let apply_to_all = match pieces.as_slice() {
+            [piece] => {
+                let own: Vec<CanonicalName> =
+                    piece.lhs.subscripts.iter().map(|s| CanonicalName::new(&s.name)).collect();
+                let foreign = match &piece.body {
+                    Body::Rhs(Rhs::Expr(expr) | Rhs::WithLookup(expr, _), _) => self.needs_elements(expr, &own),
+                    _ => false,
+                };
+                piece.lhs.except.is_empty()
+                    && piece.lhs.subscripts.iter().all(|s| self.ranges.get(&s.name).is_some())
+                    && !matches!(piece.body, Body::Rhs(Rhs::Numbers(..), _))
+                    && !foreign
+            }
+            _ => false,
+        };
+        if apply_to_all {
+            let piece = pieces.first()?;
+            variable.dimensions =
+                piece.lhs.subscripts.iter().filter_map(|s| self.ranges.get(&s.name)).map(|d| d.name.clone()).collect();
+            // Macros called here are copied over the same ranges.
+            let outer = std::mem::replace(&mut self.current_dimensions, variable.dimensions.clone());
+            let (equation, graph) = self.body(&piece.body, &variable.name, &[], None);
+            self.current_dimensions = outer;
+            variable.equation = equation;
+            variable.graph = graph;
+            if is_stock {
+                variable.kind = VariableKind::Stock { inflows: Vec::new(), outflows: Vec::new(), non_negative: false };
+            }
+            return Some(variable);
+        }
+        if pieces.len() > 1 && pieces.iter().any(|p| p.lhs.subscripts.is_empty()) {
+            let second = pieces.get(1).map(|p| p.lhs.name.span);
+            self.diagnostics.push(
+                Diagnostic::new(Code::DuplicateName, format!("`{}` is defined more than once", variable.name))
+                    .at(second)
+                    .with_related(variable.span, "first defined here")
+                    .on_variable(variable.name.clone()),
+            );
+        }
+        if pieces.iter().all(|p| p.lhs.subscripts.is_empty()) {
+            let piece = pieces.first()?;
+            if let Body::Rhs(Rhs::Numbers(_, span), _) = piece.body {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::MdlSyntax, "a list of numbers needs a subscripted variable")
+                        .at(Some(*span))
+                        .on_variable(variable.name.clone()),
+                );
+                return Some(variable);
+            }
+            let (equation, graph) = self.body(&piece.body, &variable.name, &[], None);
+            variable.equation = equation;
+            variable.graph = graph;
+            if is_stock {
+                variable.kind = VariableKind::Stock { inflows: Vec::new(), outflows: Vec::new(), non_negative: false };
+            }
+            return Some(variable);
+        }
+        self.per_element(&mut variable, &pieces);
+        if is_stock {
+            variable.kind = VariableKind::Stock { inflows: Vec::new(), outflows: Vec::new(), non_negative: false };
+        }
+        Some(variable)
+    }
+
+    /// The ranges of a variable defined element by element: at each position the range every
+    /// definition names there, else the smallest range holding every element used there (the
+    /// first defined among equals).
+    fn shape(&self, pieces: &[Piece<'_>], variable: &str) -> Result<Vec<Dimension>, Box<Diagnostic>> {
+        let positions = pieces.iter().map(|p| p.lhs.subscripts.len()).max().unwrap_or(0);
+        if pieces.iter().any(|p| p.lhs.subscripts.len() != positions) {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::MdlSubscript,
+                    format!("`{variable}` is defined with different numbers of subscripts"),
+                )
+                .at(pieces.first().map(|p| p.lhs.name.span))
+                .on_variable(variable),
+            ));
+        }
+        // Each position's range: the one every definition names there, else the smallest range
+        // holding every element used there (the first defined among equals).
+        let mut dimensions: Vec<Dimension> = Vec::new();
+        for position in 0..positions {
+            let mut used: Vec<CanonicalName> = Vec::new();
+            let mut named: Vec<Option<CanonicalName>> = Vec::new();
+            for piece in pieces {
+                let Some(located) = piece.lhs.subscripts.get(position) else { continue };
+                match self.ranges.get(&located.name) {
+                    Some(range) => {
+                        used.extend(range.elements.iter().map(|e| CanonicalName::new(e)));
+                        named.push(Some(range.canonical.clone()));
+                    }
+                    None => {
+                        used.push(CanonicalName::new(&located.name));
+                        named.push(None);
+                    }
+                }
+            }
+            let common = match named.first() {
+                Some(Some(first)) if named.iter().all(|n| n.as_ref() == Some(first)) => self.ranges.get(first.as_str()),
+                _ => None,
+            };
+            let candidates = self.ranges.dimensions.iter().filter(|d| {
+                let elements: Vec<CanonicalName> = d.elements.iter().map(|e| CanonicalName::new(e)).collect();
+                used.iter().all(|u| elements.contains(u))
+            });
+            let mut best: Option<&Dimension> = common;
+            if best.is_none() {
+                for candidate in candidates {
+                    if best.is_none_or(|b| candidate.elements.len() < b.elements.len()) {
+                        best = Some(candidate);
+                    }
+                }
+            }
+            match best {
+                Some(dimension) => dimensions.push(dimension.clone()),
+                None => {
+                    let written = pieces.iter().filter_map(|p| p.lhs.subscripts.get(position));
+                    let unknown = written.clone().find(|s| {
+                        self.ranges.get(&s.name).is_none()
+                            && self.ranges.holding(&CanonicalName::new(&s.name)).is_empty()
+                    });
+                    let span = unknown.or_else(|| written.clone().next()).map(|s| s.span);
+                    let message = match unknown {
+                        Some(element) => {
+                            format!("`{}` is neither a subscript range nor an element of one", element.name)
+                        }
+                        None => format!("no subscript range holds every element `{variable}` is defined for"),
+                    };
+                    return Err(Box::new(Diagnostic::new(Code::MdlSubscript, message).at(span).on_variable(variable)));
+                }
+            }
+        }
+        Ok(dimensions)
+    }
+
+    /// Does an apply-to-all equation need writing out element by element? When it subscripts
+    /// with a range that is not on its left-hand side (one mapped onto it), or subscripts a
+    /// variable with a range that is neither that variable's range nor part of it (fulcrum would
+    /// match the elements by name, Vensim matches a mapping by position).
+    fn needs_elements(&self, expr: &Expr, own: &[CanonicalName]) -> bool {
+        let mut needs = false;
+        // The walk sees a subscript before its indices; their spans tell the indices apart from
+        // ranges used as values.
+        let mut index_spans: HashSet<Span> = HashSet::new();
+        expr.walk(&mut |inner| {
+            // A range used as a value: the position of the element being computed.
+            if let ExprKind::Name(name) = &inner.kind
+                && !index_spans.contains(&inner.span)
+                && self.ranges.get(name.canonical.as_str()).is_some()
+            {
+                needs = true;
+            }
+            let ExprKind::Subscript { array, indices, .. } = &inner.kind else { return };
+            index_spans.extend(indices.iter().filter_map(|index| match index {
+                Index::Expr(index) => Some(index.span),
+                Index::Wildcard { .. } => None,
+            }));
+            let shape = self.shapes.get(&array.canonical);
+            for (position, index) in indices.iter().enumerate() {
+                let Index::Expr(Expr { kind: ExprKind::Name(name), .. }) = index else { continue };
+                if self.ranges.get(name.canonical.as_str()).is_none() {
+                    continue;
+                }
+                if !own.contains(&name.canonical) {
+                    needs = true;
+                }
+                if let Some(target) = shape.and_then(|s| s.get(position))
+                    && !self.ranges.fits(&name.canonical, target)
+                {
+                    needs = true;
+                }
+            }
+        });
+        needs
+    }
+
+    /// Writes the element each range stands at into the subscripts of one element's equation:
+    /// the element itself where the referenced variable has it, else the element at the same
+    /// position of the variable's range when the two ranges are mapped.
+    fn substitute(&self, expr: &mut Expr, standing: &[Standing]) {
+        match &mut expr.kind {
+            ExprKind::Number(_) => {}
+            // A range used as a value is the (1-based) position of the element it stands at, in
+            // the largest range holding that element (its family: a subrange's elements count
+            // from the start of the range they are taken from).
+            ExprKind::Name(name) => {
+                let element = standing.iter().find_map(|s| {
+                    if s.range == name.canonical {
+                        Some(s.element.clone())
+                    } else if self.ranges.mapped_with(&s.range).any(|m| *m == name.canonical) {
+                        self.ranges.get(name.canonical.as_str())?.elements.get(s.index).cloned()
+                    } else {
+                        None
+                    }
+                });
+                // An element named as a value (not a variable) is its position, too.
+                let element = element
+                    .map(|e| CanonicalName::new(&e))
+                    .or_else(|| (!self.shapes.contains_key(&name.canonical)).then(|| name.canonical.clone()));
+                if let Some(position) = element.and_then(|e| self.ranges.family_position(&e)) {
+                    expr.kind = ExprKind::Number((position + 1) as f64);
+                }
+            }
+            ExprKind::Subscript { array, indices, .. } => {
+                let shape = self.shapes.get(&array.canonical).cloned();
+                for (position, index) in indices.iter_mut().enumerate() {
+                    let Index::Expr(inner) = index else { continue };
+                    let ExprKind::Name(name) = &inner.kind else {
+                        self.substitute(inner, standing);
+                        continue;
+                    };
+                    let target = shape.as_ref().and_then(|s| s.get(position));
+                    if let Some(element) = self.element_for(&name.canonical, target, standing) {
+                        inner.kind = ExprKind::Name(NameRef::new(element));
+                    }
+                }
+            }
+            ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| self.substitute(a, standing)),
+            ExprKind::Unary { operand, .. } => self.substitute(operand, standing),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.substitute(lhs, standing);
+                self.substitute(rhs, standing);
+            }
+            ExprKind::Chain { first, rest } => {
+                self.substitute(first, standing);
+                rest.iter_mut().for_each(|(_, e)| self.substitute(e, standing));
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                self.substitute(condition, standing);
+                self.substitute(then_branch, standing);
+                self.substitute(else_branch, standing);
+            }
+        }
+    }
+
+    /// The element to write for range `range` used at a position whose range is `target`, or
+    /// `None` to leave the range name (fulcrum binds it). Elements are written out even where
+    /// fulcrum would bind them, so that a macro called in the equation gets plain arguments.
+    fn element_for(
+        &self,
+        range: &CanonicalName,
+        target: Option<&CanonicalName>,
+        standing: &[Standing],
+    ) -> Option<String> {
+        let (index, element, own) = standing.iter().find_map(|s| {
+            if s.range == *range {
+                Some((s.index, s.element.clone(), s.own))
+            } else if self.ranges.mapped_with(&s.range).any(|m| m == range) {
+                let element = self.ranges.get(range.as_str())?.elements.get(s.index)?.clone();
+                Some((s.index, element, false))
+            } else {
+                let (index, element) = self.ranges.listed_source(range, &s.range, &s.element)?;
+                Some((index, element, false))
+            }
+        })?;
+        let Some(target) = target else { return (!own).then_some(element) };
+        let target_range = self.ranges.get(target.as_str())?;
+        if target_range.elements.iter().any(|e| CanonicalName::new(e) == CanonicalName::new(&element)) {
+            return Some(element);
+        }
+        if self.ranges.mapped_with(range).any(|m| m == target) {
+            return target_range.elements.get(index).cloned();
+        }
+        Some(element)
+    }
+
+    /// Gives each element covered by the definitions its own equation.
+    fn per_element(&mut self, variable: &mut Variable, pieces: &[Piece<'_>]) {
+        let dimensions = match self.shape(pieces, &variable.name) {
+            Ok(dimensions) => dimensions,
+            Err(diagnostic) => {
+                self.diagnostics.push(*diagnostic);
+                return;
+            }
+        };
+        variable.dimensions = dimensions.iter().map(|d| d.name.clone()).collect();
+        let mut defined: HashSet<Vec<CanonicalName>> = HashSet::new();
+        for piece in pieces {
+            // The elements each position stands for, with the range it was named by (if any).
+            let mut choices: Vec<Vec<String>> = Vec::new();
+            let mut named_ranges: Vec<Option<(CanonicalName, bool)>> = Vec::new();
+            for (position, located) in piece.lhs.subscripts.iter().enumerate() {
+                match self.ranges.get(&located.name) {
+                    Some(range) => {
+                        choices.push(range.elements.clone());
+                        let own = dimensions.get(position).is_some_and(|d| d.canonical == range.canonical);
+                        named_ranges.push(Some((range.canonical.clone(), own)));
+                    }
+                    None => {
+                        choices.push(vec![located.name.clone()]);
+                        named_ranges.push(None);
+                    }
+                }
+            }
+            let excluded: Vec<Vec<Vec<CanonicalName>>> = piece
+                .lhs
+                .except
+                .iter()
+                .map(|list| {
+                    list.iter()
+                        .map(|l| match self.ranges.get(&l.name) {
+                            Some(range) => range.elements.iter().map(|e| CanonicalName::new(e)).collect(),
+                            None => vec![CanonicalName::new(&l.name)],
+                        })
+                        .collect()
+                })
+                .collect();
+            let numbers: Option<Vec<f64>> = match &piece.body {
+                Body::Rhs(Rhs::Numbers(rows, _), _) => Some(rows.iter().flatten().copied().collect()),
+                _ => None,
+            };
+            let sizes: Vec<usize> = choices.iter().map(Vec::len).collect();
+            let total: usize = sizes.iter().product();
+            if let (Some(numbers), Body::Rhs(Rhs::Numbers(_, span), _)) = (&numbers, &piece.body)
+                && numbers.len() != total
+            {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::MdlSyntax,
+                        format!("{} numbers are given for {total} elements", numbers.len()),
+                    )
+                    .at(Some(*span))
+                    .on_variable(variable.name.clone()),
+                );
+                continue;
+            }
+            for (offset, combination) in combinations(&sizes).enumerate() {
+                let subscript: Vec<String> =
+                    combination.iter().zip(&choices).filter_map(|(&i, choice)| choice.get(i).cloned()).collect();
+                let canonical: Vec<CanonicalName> = subscript.iter().map(|s| CanonicalName::new(s)).collect();
+                let is_excluded = excluded.iter().any(|list| {
+                    list.len() == canonical.len() && list.iter().zip(&canonical).all(|(set, e)| set.contains(e))
+                });
+                if is_excluded {
+                    continue;
+                }
+                let element_span = piece.lhs.subscripts.first().map(|s| s.span);
+                if !defined.insert(canonical.clone()) {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            format!("`{}[{}]` is defined more than once", variable.name, subscript.join(", ")),
+                        )
+                        .at(element_span)
+                        .on_variable(variable.name.clone()),
+                    );
+                    continue;
+                }
+                let (equation, graph) = match &numbers {
+                    Some(values) => {
+                        let value = values.get(offset).copied().unwrap_or(0.0);
+                        (Some(number_equation(value, piece_span(piece))), None)
+                    }
+                    None => {
+                        let substitutions: Vec<Standing> = named_ranges
+                            .iter()
+                            .zip(&subscript)
+                            .zip(&combination)
+                            .filter_map(|((named, element), &index)| {
+                                let (range, own) = named.as_ref()?;
+                                Some(Standing { range: range.clone(), own: *own, index, element: element.clone() })
+                            })
+                            .collect();
+                        self.body(&piece.body, &variable.name, &substitutions, Some(&subscript))
+                    }
+                };
+                variable.elements.push(ElementDefinition { subscript, equation, graph, span: element_span });
+            }
+        }
+    }
+
+    /// The equation (and table) of one definition, with range names replaced by elements where
+    /// a definition for a subrange is spread over the elements of a larger range.
+    fn body(
+        &mut self,
+        body: &Body<'_>,
+        variable: &str,
+        substitutions: &[Standing],
+        element: Option<&[String]>,
+    ) -> (Option<Equation>, Option<GraphicalFunction>) {
+        match body {
+            Body::Table(table) => (None, Some(graph(table))),
+            Body::Rhs(Rhs::Numbers(rows, span), _) => {
+                let value = rows.iter().flatten().next().copied().unwrap_or(0.0);
+                (Some(number_equation(value, *span)), None)
+            }
+            Body::Rhs(Rhs::Expr(expr), span) => {
+                (Some(self.equation(expr, *span, variable, substitutions, element)), None)
+            }
+            Body::Rhs(Rhs::WithLookup(input, table), span) => {
+                (Some(self.equation(input, *span, variable, substitutions, element)), Some(graph(table)))
+            }
+        }
+    }
+
+    fn equation(
+        &mut self,
+        expr: &Expr,
+        span: Span,
+        variable: &str,
+        substitutions: &[Standing],
+        element: Option<&[String]>,
+    ) -> Equation {
+        let mut expr = expr.clone();
+        self.substitute(&mut expr, substitutions);
+        // SAMPLE IF TRUE(condition, input, initial) as a whole equation: the input while the
+        // condition holds, else the variable's own value one step ago (the initial value at the
+        // start).
+        if let ExprKind::Call { function, args, .. } = &expr.kind
+            && function.canonical.as_str() == "sample_if_true"
+            && let [condition, input, initial] = args.as_slice()
+        {
+            let at = |kind: ExprKind| Expr { kind, span: expr.span };
+            let own = match element {
+                Some(subscript) => at(ExprKind::Subscript {
+                    array: NameRef::new(variable),
+                    array_span: expr.span,
+                    indices: subscript
+                        .iter()
+                        .map(|e| Index::Expr(at(ExprKind::Name(NameRef::new(e.clone())))))
+                        .collect(),
+                }),
+                None => at(ExprKind::Name(NameRef::new(variable))),
+            };
+            let previous = at(ExprKind::Call {
+                function: NameRef::new("PREVIOUS"),
+                function_span: expr.span,
+                args: vec![own, initial.clone()],
+            });
+            let mut sampled = at(ExprKind::If {
+                condition: Box::new(condition.clone()),
+                then_branch: Box::new(input.clone()),
+                else_branch: Box::new(previous),
+            });
+            let mut problems = Vec::new();
+            functions::rewrite(&mut sampled, self, &mut problems);
+            self.report(problems, variable);
+            return expression_equation(sampled, span);
+        }
+        // A level's equation is its initial value; the rate is kept for the flows.
+        if let ExprKind::Call { function, args, .. } = &expr.kind
+            && function.canonical.as_str() == "integ"
+            && args.len() == 2
+        {
+            let mut rate = args.first().cloned().unwrap_or_else(|| expr.clone());
+            let mut initial = args.get(1).cloned().unwrap_or_else(|| expr.clone());
+            let mut problems = Vec::new();
+            functions::rewrite(&mut rate, self, &mut problems);
+            functions::rewrite(&mut initial, self, &mut problems);
+            self.report(problems, variable);
+            self.rates.entry(CanonicalName::new(variable)).or_default().push((element.map(<[String]>::to_vec), rate));
+            return expression_equation(initial, span);
+        }
+        let mut problems = Vec::new();
+        functions::rewrite(&mut expr, self, &mut problems);
+        self.report(problems, variable);
+        expression_equation(expr, span)
+    }
+
+    fn report(&mut self, problems: Vec<Diagnostic>, variable: &str) {
+        for problem in problems {
+            self.diagnostics.push(problem.on_variable(variable));
+        }
+    }
+
+    /// Turns each level's rate (kept after its initial value, see [`Translator::equation`]) into
+    /// flows: the variables it adds and subtracts, when it is such a sum of distinct
+    /// variables of the level's shape, else a new flow named `<level> net flow`.
+    fn split_stock_rates(&mut self, model: &mut Model) {
+        let names: HashSet<CanonicalName> = model.variables.iter().map(|v| v.canonical.clone()).collect();
+        let mut new_flows = Vec::new();
+        let mut become_flows: HashSet<CanonicalName> = HashSet::new();
+        let count = model.variables.len();
+        for index in 0..count {
+            let Some(variable) = model.variables.get(index) else { continue };
+            if !matches!(variable.kind, VariableKind::Stock { .. }) {
+                continue;
+            }
+            // Take the rates back out of the equations.
+            let mut variable = variable.clone();
+            let rates = self.rates.remove(&variable.canonical).unwrap_or_default();
+            let rate = rates.iter().find(|(element, _)| element.is_none()).map(|(_, rate)| rate.clone());
+            let element_rates: Vec<Option<Expr>> = variable
+                .elements
+                .iter()
+                .map(|element| {
+                    rates.iter().find(|(e, _)| e.as_ref() == Some(&element.subscript)).map(|(_, rate)| rate.clone())
+                })
+                .collect();
+            let split = match &rate {
+                Some(rate) if variable.elements.is_empty() => self.flows_of(rate, &variable, model),
+                _ => None,
+            };
+            let (inflows, outflows) = match split {
+                Some((inflows, outflows)) => {
+                    become_flows.extend(inflows.iter().chain(&outflows).map(|l: &FlowLink| l.canonical.clone()));
+                    (inflows, outflows)
+                }
+                None => {
+                    let mut name = format!("{} net flow", variable.name);
+                    let mut suffix = 2;
+                    while names.contains(&CanonicalName::new(&name))
+                        || new_flows.iter().any(|f: &Variable| f.canonical == CanonicalName::new(&name))
+                    {
+                        name = format!("{} net flow {suffix}", variable.name);
+                        suffix += 1;
+                    }
+                    let mut flow = Variable::new(name.clone(), VariableKind::Flow { non_negative: false });
+                    flow.span = variable.span;
+                    flow.dimensions = variable.dimensions.clone();
+                    flow.units = None;
+                    flow.equation = rate.map(|r| {
+                        let span = r.span;
+                        expression_equation(r, span)
+                    });
+                    flow.elements = variable
+                        .elements
+                        .iter()
+                        .zip(element_rates)
+                        .map(|(element, rate)| ElementDefinition {
+                            subscript: element.subscript.clone(),
+                            equation: rate.map(|r| {
+                                let span = r.span;
+                                expression_equation(r, span)
+                            }),
+                            graph: None,
+                            span: element.span,
+                        })
+                        .collect();
+                    new_flows.push(flow);
+                    let mut link = FlowLink::new(name);
+                    link.span = variable.span;
+                    (vec![link], Vec::new())
+                }
+            };
+            variable.kind = VariableKind::Stock { inflows, outflows, non_negative: false };
+            if let Some(slot) = model.variables.get_mut(index) {
+                *slot = variable;
+            }
+        }
+        for variable in &mut model.variables {
+            if become_flows.contains(&variable.canonical) && variable.kind == VariableKind::Auxiliary {
+                variable.kind = VariableKind::Flow { non_negative: false };
+            }
+        }
+        model.variables.extend(new_flows);
+    }
+
+    /// The inflows and outflows of a rate that is a signed sum of distinct flow-shaped variables.
+    fn flows_of(&self, rate: &Expr, stock: &Variable, model: &Model) -> Option<(Vec<FlowLink>, Vec<FlowLink>)> {
+        let mut terms: Vec<(bool, &Expr)> = Vec::new();
+        signed_terms(rate, true, &mut terms)?;
+        let (mut inflows, mut outflows) = (Vec::new(), Vec::new());
+        let mut seen = HashSet::new();
+        let stock_dimensions: Vec<CanonicalName> = stock.dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+        for (positive, term) in terms {
+            let (name, span) = match &term.kind {
+                ExprKind::Name(name) if stock_dimensions.is_empty() => (name, term.span),
+                ExprKind::Subscript { array, indices, array_span } => {
+                    let same: Vec<CanonicalName> = indices
+                        .iter()
+                        .filter_map(|i| match i {
+                            Index::Expr(Expr { kind: ExprKind::Name(n), .. }) => Some(n.canonical.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    if same != stock_dimensions {
+                        return None;
+                    }
+                    (array, *array_span)
+                }
+                _ => return None,
+            };
+            let flow = model.variables.iter().find(|v| v.canonical == name.canonical)?;
+            let flow_dimensions: Vec<CanonicalName> = flow.dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+            let usable = matches!(flow.kind, VariableKind::Auxiliary | VariableKind::Flow { .. })
+                && flow.graph.is_none()
+                && flow_dimensions == stock_dimensions
+                && flow.canonical != stock.canonical;
+            if !usable || !seen.insert(name.canonical.clone()) {
+                return None;
+            }
+            let mut link = FlowLink::new(flow.name.clone());
+            link.span = Some(span);
+            if positive { inflows.push(link) } else { outflows.push(link) }
+        }
+        Some((inflows, outflows))
+    }
+
+    fn sim_specs(&mut self, text: &str, layout: &Layout, model: &mut Model) {
+        let value = |name: &str, required: bool, diagnostics: &mut Diagnostics| -> Option<(f64, Option<Span>)> {
+            let Some(variable) = model.variable(name) else {
+                if required {
+                    diagnostics.push(
+                        // Pointed at the start of the file, where Vensim puts the time settings' group.
+                        Diagnostic::new(Code::MdlTimeSetting, format!("the model does not define {name}"))
+                            .at(Some(Span::new(0, 0)))
+                            .with_help(format!("add `{name} = <number> ~ <time unit> ~ |`")),
+                    );
+                }
+                return None;
+            };
+            let span = variable.equation.as_ref().and_then(|e| e.origin.span).or(variable.span);
+            match constant_value(model, &variable.canonical, 0) {
+                Some(value) => Some((value, span)),
+                None => {
+                    if variable.equation.as_ref().is_some_and(|e| e.expr.is_ok()) {
+                        diagnostics.push(
+                            Diagnostic::new(Code::MdlTimeSetting, format!("{name} must be a constant number"))
+                                .at(span)
+                                .on_variable(variable.name.clone()),
+                        );
+                    }
+                    None
+                }
+            }
+        };
+        let start = value("INITIAL TIME", true, self.diagnostics);
+        let stop = value("FINAL TIME", true, self.diagnostics);
+        let dt = value("TIME STEP", true, self.diagnostics);
+        let save = value("SAVEPER", false, self.diagnostics);
+        if let Some((start, span)) = start {
+            model.sim.start = start;
+            model.sim.spans.start = span;
+        }
+        if let Some((stop, span)) = stop {
+            model.sim.stop = stop;
+            model.sim.spans.stop = span;
+        }
+        if let Some((dt, span)) = dt {
+            model.sim.dt = dt;
+            model.sim.spans.dt = span;
+        }
+        // `SAVEPER = TIME STEP` saves every step, whatever dt a run is given.
+        let saves_every_step = model.variable("SAVEPER").and_then(|v| v.equation.as_ref()).is_some_and(|e| {
+            matches!(&e.expr, Ok(Expr { kind: ExprKind::Name(name), .. }) if name.canonical.as_str() == "time_step")
+        });
+        if let Some((save, span)) = save
+            && !saves_every_step
+        {
+            model.sim.save_step = Some(save);
+            model.sim.spans.save_step = span;
+        }
+        // The settings are variables too; they now read the run's own settings, so that a run
+        // with another dt or stop time sees them change, and setting one as if it were a
+        // constant is refused rather than silently ignored by the time axis.
+        for (name, builtin, found) in [
+            ("INITIAL TIME", "STARTTIME", start.is_some()),
+            ("FINAL TIME", "STOPTIME", stop.is_some()),
+            ("TIME STEP", "DT", dt.is_some()),
+        ] {
+            if let (true, Some(variable)) = (found, model.variable_mut(name))
+                && let Some(span) = variable.equation.as_ref().and_then(|e| e.origin.span)
+            {
+                let reference = Expr { kind: ExprKind::Name(NameRef::new(builtin)), span };
+                variable.equation = Some(expression_equation(reference, span));
+            }
+        }
+        model.sim.time_units = ["TIME STEP", "FINAL TIME", "INITIAL TIME"]
+            .iter()
+            .find_map(|name| model.variable(name).and_then(|v| v.units.clone()));
+        if let Some(span) = layout.settings_line {
+            let line = text.get(span.start()..span.end()).unwrap_or("");
+            let fields = line.trim_start_matches("15:");
+            if fields.split(',').any(|field| field.trim().parse::<f64>().is_ok_and(|v| v != 0.0)) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFeature,
+                        "this simulation settings line asks for something fulcrum does not read yet",
+                    )
+                    .at(Some(span))
+                    .with_help("fulcrum reads only the settings `15:0,0,0,0,0,0` (Euler integration)"),
+                );
+            }
+        }
+    }
+}
+
+/// The value of a scalar variable computed from numbers and other such variables only.
+fn constant_value(model: &Model, name: &CanonicalName, depth: usize) -> Option<f64> {
+    if depth > 50 {
+        return None;
+    }
+    let variable = model.variables.iter().find(|v| v.canonical == *name)?;
+    if !variable.dimensions.is_empty() || variable.kind != VariableKind::Auxiliary || variable.graph.is_some() {
+        return None;
+    }
+    evaluate(variable.equation.as_ref()?.expr.as_ref().ok()?, model, depth)
+}
+
+fn evaluate(expr: &Expr, model: &Model, depth: usize) -> Option<f64> {
+    match &expr.kind {
+        ExprKind::Number(value) => Some(*value),
+        ExprKind::Name(name) => constant_value(model, &name.canonical, depth + 1),
+        ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(-evaluate(operand, model, depth)?),
+        ExprKind::Unary { op: UnaryOp::Plus, operand } => evaluate(operand, model, depth),
+        ExprKind::Binary { op, lhs, rhs } => {
+            arithmetic(*op, evaluate(lhs, model, depth)?, evaluate(rhs, model, depth)?)
+        }
+        ExprKind::Chain { first, rest } => {
+            let mut value = evaluate(first, model, depth)?;
+            for (op, operand) in rest {
+                value = arithmetic(*op, value, evaluate(operand, model, depth)?)?;
+            }
+            Some(value)
+        }
+        _ => None,
+    }
+}
+
+fn arithmetic(op: BinaryOp, a: f64, b: f64) -> Option<f64> {
+    match op {
+        BinaryOp::Add => Some(a + b),
+        BinaryOp::Sub => Some(a - b),
+        BinaryOp::Mul => Some(a * b),
+        BinaryOp::Div => Some(a / b),
+        BinaryOp::Pow => Some(a.powf(b)),
+        _ => None,
+    }
+}
+
+/// Splits `+a - b + c` into signed terms; `None` if it is anything else.
+fn signed_terms<'e>(expr: &'e Expr, positive: bool, terms: &mut Vec<(bool, &'e Expr)>) -> Option<()> {
+    match &expr.kind {
+        ExprKind::Chain { first, rest } => {
+            signed_terms(first, positive, terms)?;
+            for (op, operand) in rest {
+                match op {
+                    BinaryOp::Add => signed_terms(operand, positive, terms)?,
+                    BinaryOp::Sub => signed_terms(operand, !positive, terms)?,
+                    _ => return None,
+                }
+            }
+            Some(())
+        }
+        ExprKind::Binary { op: BinaryOp::Add, lhs, rhs } => {
+            signed_terms(lhs, positive, terms)?;
+            signed_terms(rhs, positive, terms)
+        }
+        ExprKind::Binary { op: BinaryOp::Sub, lhs, rhs } => {
+            signed_terms(lhs, positive, terms)?;
+            signed_terms(rhs, !positive, terms)
+        }
+        ExprKind::Unary { op: UnaryOp::Plus, operand } => signed_terms(operand, positive, terms),
+        _ if functions::negated(expr).is_some() => signed_terms(functions::negated(expr)?, !positive, terms),
+        ExprKind::Name(_) | ExprKind::Subscript { .. } => {
+            terms.push((positive, expr));
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+fn pieces_of<'p>(definitions: &[&'p Parsed]) -> Vec<Piece<'p>> {
+    definitions
+        .iter()
+        .filter_map(|d| match &d.definition {
+            Definition::Equation { lhs, rhs, rhs_span } => Some(Piece { lhs, body: Body::Rhs(rhs, *rhs_span) }),
+            Definition::Lookup { lhs, table } => Some(Piece { lhs, body: Body::Table(table) }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Which INTEG a definition is, if it is one.
+fn integ_of<'p>(piece: &'p Piece<'_>) -> Option<&'p Expr> {
+    match &piece.body {
+        Body::Rhs(Rhs::Expr(expr), _) => match &expr.kind {
+            ExprKind::Call { function, .. } if function.canonical.as_str() == "integ" => Some(expr),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn piece_span(piece: &Piece<'_>) -> Span {
+    match &piece.body {
+        Body::Rhs(_, span) => *span,
+        Body::Table(table) => table.span,
+    }
+}
+
+/// An equation built from a tree whose spans are file offsets: the text is the tree printed in
+/// fulcrum's equation language (what `fulcrum convert` writes), and `text_offset` 0 makes the
+/// resolver's spans file spans as they are.
+fn expression_equation(expr: Expr, span: Span) -> Equation {
+    Equation { text: expr.to_string(), expr: Ok(expr), origin: Origin { span: Some(span), text_offset: Some(0) } }
+}
+
+fn number_equation(value: f64, span: Span) -> Equation {
+    let number = Expr { kind: ExprKind::Number(value.abs()), span };
+    let expr = if value.is_sign_negative() {
+        Expr { kind: ExprKind::Unary { op: UnaryOp::Negate, operand: Box::new(number) }, span }
+    } else {
+        number
+    };
+    expression_equation(expr, span)
+}
+
+/// A lookup's points, in order of x: Vensim reads a table written out of order as if sorted.
+fn graph(table: &Table) -> GraphicalFunction {
+    let mut points: Vec<(f64, f64)> = table.x.iter().copied().zip(table.y.iter().copied()).collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (x, y) =
+        if table.x.len() == table.y.len() { points.into_iter().unzip() } else { (table.x.clone(), table.y.clone()) };
+    GraphicalFunction { kind: GraphKind::Continuous, x, y, span: Some(table.span) }
+}
+
+/// All combinations of positions, the last fastest.
+fn combinations(sizes: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
+    let total: usize = sizes.iter().product();
+    (0..total).map(move |mut index| {
+        let mut combination = vec![0; sizes.len()];
+        for (slot, size) in combination.iter_mut().zip(sizes).rev() {
+            *slot = index % size.max(&1);
+            index /= size.max(&1);
+        }
+        combination
+    })
+}

@@ -1,0 +1,8 @@
+//! The Vensim reader: any text reads or gives located diagnostics. Bytes that are not UTF-8 are
+//! read as Windows-1252, as `fulcrum` reads a `.mdl` file.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| fulcrum_fuzz::mdl(bytes));

@@ -119,6 +119,60 @@ fn the_public_test_suite_passes_except_the_listed_models() {
     assert!(surprises.is_empty(), "{summary}\n{}", surprises.join("\n"));
 }
 
+/// Vensim models of the suite whose functions fulcrum has, written by hand as native models in
+/// `tests/vensim/` (each named after its directory in `test-models/tests`), must reproduce the
+/// suite's output by the suite's rule, every column of it.
+#[test]
+fn vensim_models_transcribed_by_hand_reproduce_the_suite() {
+    let Some(suite) = suite_root() else {
+        let required = std::env::var_os("FULCRUM_REQUIRE_CONFORMANCE").is_some();
+        assert!(!required, "the conformance suite is not at ../shared/conformance (set FULCRUM_CONFORMANCE_DIR)");
+        eprintln!(
+            "skipped: the conformance suite is not at ../shared/conformance; set FULCRUM_CONFORMANCE_DIR to run it"
+        );
+        return;
+    };
+    let folder = root().join("tests").join("vensim");
+    let mut models: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .expect("tests/vensim")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    models.sort();
+    assert!(models.len() >= 8, "found only {} models in tests/vensim", models.len());
+    let mut failures = Vec::new();
+    for model in &models {
+        let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let directory = suite.join("test-models").join("tests").join(&stem);
+        let outcome = expected_output(&directory)
+            .ok_or_else(|| format!("no expected output in {}", directory.display()))
+            .and_then(|expected| run_native(model, &expected));
+        match outcome {
+            Ok(Outcome::Pass { missing, .. }) if missing.is_empty() => {}
+            Ok(Outcome::Pass { missing, .. }) => {
+                failures.push(format!("{stem}: not in the model: {}", missing.join(", ")))
+            }
+            Ok(Outcome::Fail(error)) | Err(error) => failures.push(format!("{stem}: {error}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn run_native(path: &Path, expected: &Path) -> Result<Outcome, String> {
+    let expected = read_expected(expected)?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the model: {e}"))?;
+    let (mut model, diagnostics) = fulcrum_model::native::read(&text).map_err(|d| first_error(&d))?;
+    if diagnostics.has_errors() {
+        return Err(first_error(&diagnostics));
+    }
+    model.sim.save_step = None;
+    let resolved = fulcrum_model::resolve(&model).map_err(|d| first_error(&d))?;
+    let compiled = fulcrum_sim::compile(&resolved).map_err(|e| e.to_string())?;
+    let results = compiled.new_run().run().map_err(|e| format!("the run failed: {e}"))?;
+    compare(&expected, &results)
+}
+
 /// Does a directory exist in the upstream suite (as opposed to the simlin additions only)?
 fn is_upstream(suite: &Path, directory: &str) -> bool {
     let upstream = suite.join("test-models").join(directory);

@@ -1,8 +1,10 @@
 //! A batch of runs side by side: lane `l` of every slot belongs to run `l`.
 //!
 //! A step is: apply scheduled constant changes → evaluate at `t` (auxiliaries, flows, rates) →
-//! report to the observer (saved times, or every step if it asks) → note what `PREVIOUS` and `DELAY` will need → integrate the stocks to `t + dt` (Runge-Kutta
-//! stages evaluate again) → make the noted values current → draw this step's random numbers.
+//! report to the observer (saved times, or every step if it asks) → note what `PREVIOUS` and
+//! `DELAY` will need (a SAMPLE IF TRUE hold takes its new value here already) → integrate the
+//! stocks to `t + dt` (Runge-Kutta stages evaluate again) → make the noted values current → draw
+//! this step's random numbers.
 //! Nothing is allocated per step.
 
 use rand::rngs::ChaCha8Rng;
@@ -264,7 +266,8 @@ impl<'m, const L: usize> Batch<'m, L> {
     fn capture_states(&mut self) {
         let layout = &self.model.layout;
         for previous in &layout.previous {
-            self.values[previous.pending as usize] = self.values[previous.source as usize];
+            let slot = if previous.before_step { previous.value } else { previous.pending };
+            self.values[slot as usize] = self.values[previous.source as usize];
         }
         for (slots, pipeline) in layout.delays.iter().zip(&mut self.delays) {
             let input = self.values[slots.input as usize];
@@ -279,7 +282,7 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     fn commit_states(&mut self) {
         let layout = &self.model.layout;
-        for previous in &layout.previous {
+        for previous in layout.previous.iter().filter(|previous| !previous.before_step) {
             self.values[previous.value as usize] = self.values[previous.pending as usize];
         }
         for (slots, pipeline) in layout.delays.iter().zip(&self.delays) {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use fulcrum_model::resolve::{Expr, Function, ResolvedKind, ResolvedModel, VarId};
+use fulcrum_model::resolve::{Expr, Function, Handover, ResolvedKind, ResolvedModel, VarId};
 use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
@@ -169,7 +169,12 @@ impl<'m> Compiler<'m> {
         }
         for state in &model.previous {
             let (value, pending) = (self.allocate(), self.allocate());
-            self.layout.previous.push(PreviousSlots { source: self.slots[state.source.index()], value, pending });
+            self.layout.previous.push(PreviousSlots {
+                source: self.slots[state.source.index()],
+                value,
+                pending,
+                before_step: state.handover == Handover::BeforeStep,
+            });
         }
         for delay in &model.delays {
             let (output, delay_time, initial) = (self.allocate(), self.allocate(), self.allocate());
@@ -515,6 +520,13 @@ impl<'m> Compiler<'m> {
                     self.release(operand);
                 }
             }
+            Expr::Phased { initial, active } => {
+                let chosen = match phase {
+                    Phase::Initial => initial,
+                    Phase::Evaluate => active,
+                };
+                self.emit_into(chosen, dst, phase);
+            }
             // Plain reads are handled by `existing_slot`.
             Expr::Const(_)
             | Expr::Var(_)
@@ -639,5 +651,8 @@ fn function_op(function: Function, dst: Slot, args: &[Slot]) -> Op {
         Function::Step => Op::Step { dst, height: arg(0), start: arg(1) },
         Function::Ramp => Op::Ramp { dst, slope: arg(0), start: arg(1), end: arg(2) },
         Function::Pulse => Op::Pulse { dst, magnitude: arg(0), first: arg(1), interval: arg(2) },
+        Function::PulseTrain => Op::PulseTrain { dst, start: arg(0), width: arg(1), between: arg(2), end: arg(3) },
+        Function::Quantum => Op::Binary { kind: BinaryKind::Quantum, dst, a: arg(0), b: arg(1) },
+        Function::GammaLn => unary(UnaryKind::GammaLn),
     }
 }

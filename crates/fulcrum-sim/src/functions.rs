@@ -61,6 +61,65 @@ pub fn pulse(time: f64, dt: f64, magnitude: f64, first: f64, interval: f64) -> f
     if past_latest <= dt { magnitude / dt } else { 0.0 }
 }
 
+/// Vensim's `PULSE TRAIN(start, width, between, end)`: 1 from `start` for `width` (at least one
+/// step), again every `between` after that, for as long as the time is not past `end`; 0
+/// otherwise. As Vensim does, it compares `time + dt/2` with the pulse edges, so that rounding in
+/// the time axis cannot move an edge a step; a pulse is on for the steps whose window
+/// `[t, t + dt)` starts inside it. `end` itself still counts, to the nearest step. When `between`
+/// is shorter than the width, pulses overlap and the train is 1 from `start` to `end`.
+pub fn pulse_train(time: f64, dt: f64, start: f64, width: f64, between: f64, end: f64) -> f64 {
+    let time_plus = time + dt / 2.0;
+    if !(time_plus > start && time_plus < end + dt) {
+        return 0.0;
+    }
+    let width = width.max(dt);
+    if between < width {
+        return 1.0;
+    }
+    truth((time_plus - start) % between < width)
+}
+
+/// Vensim's `QUANTUM(x, q)`: `x` truncated toward zero to a whole multiple of `q`, so that
+/// `QUANTUM(-x, q) = -QUANTUM(x, q)`; `x` itself when `q` is zero or negative.
+pub fn quantum(x: f64, q: f64) -> f64 {
+    if q <= 0.0 { x } else { q * (x / q).trunc() }
+}
+
+/// `GAMMA LN(x)`: ln |Γ(x)|, by Lanczos' approximation (g = 7, nine terms; about 15 digits) for
+/// x ≥ 1/2 and the reflection formula below that. Infinite at the poles 0, -1, -2, ...
+pub fn gamma_ln(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const COEFFICIENTS: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x <= 0.0 && x.fract() == 0.0 {
+        return f64::INFINITY;
+    }
+    if x < 0.5 {
+        // Γ(x) Γ(1 - x) = π / sin(πx).
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin().abs()).ln() - gamma_ln(1.0 - x);
+    }
+    let z = x - 1.0;
+    let mut sum = COEFFICIENTS[0];
+    for (i, coefficient) in COEFFICIENTS.iter().enumerate().skip(1) {
+        sum += coefficient / (z + i as f64);
+    }
+    let t = z + G + 0.5;
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (z + 0.5) * t.ln() - t + sum.ln()
+}
+
 /// Evaluates a graphical function (XMILE 3.1.4). Exact at the points themselves.
 pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     let (xs, ys) = (&table.x, &table.y);
@@ -252,6 +311,77 @@ mod tests {
         assert_eq!(once, [3.0]);
         // At the start time itself.
         assert_eq!(pulse(0.0, 1.0, 3.0, 0.0, 0.0), 3.0);
+    }
+
+    #[test]
+    fn pulse_train_follows_vensims_rules() {
+        // PULSE TRAIN(10, 1, 5, 30) with dt = 0.25 (SDEverywhere's pulsetrain model, whose
+        // Vensim output is 1 from 10 to 10.75, 15 to 15.75, 20 to 20.75, 25 to 25.75 and at 30).
+        let on: Vec<f64> =
+            (0..=160).map(|n| n as f64 * 0.25).filter(|&t| pulse_train(t, 0.25, 10.0, 1.0, 5.0, 30.0) == 1.0).collect();
+        let mut expected = Vec::new();
+        for first in [10.0, 15.0, 20.0, 25.0] {
+            expected.extend([first, first + 0.25, first + 0.5, first + 0.75]);
+        }
+        expected.push(30.0);
+        assert_eq!(on, expected);
+        // A width under one step still lasts one step; pulses closer than their width merge.
+        assert_eq!(pulse_train(2.0, 1.0, 2.0, 0.0, 3.0, 10.0), 1.0);
+        assert_eq!(pulse_train(3.0, 1.0, 2.0, 0.0, 3.0, 10.0), 0.0);
+        assert_eq!(pulse_train(5.0, 1.0, 2.0, 0.0, 3.0, 10.0), 1.0);
+        assert!((0..=20).all(|t| pulse_train(f64::from(t), 1.0, 2.0, 4.0, 3.0, 10.0) == truth((2..=10).contains(&t))));
+        // Before the start and after the end: 0.
+        assert_eq!(pulse_train(1.0, 1.0, 2.0, 5.0, 10.0, 20.0), 0.0);
+        assert_eq!(pulse_train(21.0, 1.0, 2.0, 50.0, 10.0, 20.0), 0.0);
+    }
+
+    #[test]
+    fn quantum_truncates_toward_zero() {
+        // The examples of Vensim's documentation.
+        let cases = [
+            (1.9, 1.0, 1.0),
+            (0.9, 1.0, 0.0),
+            (-0.9, 1.0, 0.0),
+            (-1.9, 1.0, -1.0),
+            (112.3, 10.0, 110.0),
+            (50.0, 12.0, 48.0),
+            (423.0, 63.0, 378.0),
+            (3.456, 1.0, 3.0),
+            (7.5, 0.0, 7.5),
+            (7.5, -2.0, 7.5),
+        ];
+        for (x, q, expected) in cases {
+            assert_eq!(quantum(x, q), expected, "QUANTUM({x}, {q})");
+        }
+    }
+
+    #[test]
+    fn gamma_ln_at_known_values() {
+        let factorial = |n: u32| (1..=n).map(f64::from).product::<f64>();
+        for n in 1..=20 {
+            // Γ(n) = (n - 1)!
+            assert_relative_eq!(gamma_ln(f64::from(n)), factorial(n - 1).ln(), epsilon = 1e-13, max_relative = 1e-14);
+        }
+        let sqrt_pi_ln = 0.5 * std::f64::consts::PI.ln();
+        assert_relative_eq!(gamma_ln(0.5), sqrt_pi_ln, epsilon = 1e-14);
+        // Γ(-1/2) = -2 √π, Γ(3/2) = √π / 2.
+        assert_relative_eq!(gamma_ln(-0.5), (2.0f64).ln() + sqrt_pi_ln, epsilon = 1e-13);
+        assert_relative_eq!(gamma_ln(1.5), sqrt_pi_ln - (2.0f64).ln(), epsilon = 1e-14);
+        // Stirling's series is accurate far out: ln Γ(1000) = ln 999!.
+        let ln_999_factorial: f64 = (2..1000).map(|i| f64::from(i).ln()).sum();
+        assert_relative_eq!(gamma_ln(1000.0), ln_999_factorial, max_relative = 1e-13);
+        assert_eq!(gamma_ln(0.0), f64::INFINITY);
+        assert_eq!(gamma_ln(-3.0), f64::INFINITY);
+        assert!(gamma_ln(f64::NAN).is_nan());
+    }
+
+    proptest::proptest! {
+        /// Γ(x + 1) = x Γ(x), so ln Γ(x + 1) - ln Γ(x) = ln x, on both sides of the reflection.
+        #[test]
+        fn gamma_ln_satisfies_its_recurrence(x in 0.01f64..150.0) {
+            let difference = gamma_ln(x + 1.0) - gamma_ln(x);
+            proptest::prop_assert!((difference - x.ln()).abs() <= 1e-12 * gamma_ln(x + 1.0).abs().max(1.0));
+        }
     }
 
     #[test]

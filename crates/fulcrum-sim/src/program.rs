@@ -72,6 +72,14 @@ pub(crate) enum Op {
         first: Slot,
         interval: Slot,
     },
+    /// Vensim's `PULSE TRAIN`: 1 while a pulse is on, else 0.
+    PulseTrain {
+        dst: Slot,
+        start: Slot,
+        width: Slot,
+        between: Slot,
+        end: Slot,
+    },
     Lookup {
         dst: Slot,
         graph: u32,
@@ -128,6 +136,7 @@ pub(crate) enum UnaryKind {
     Truncate,
     Round,
     Sign,
+    GammaLn,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +148,7 @@ pub(crate) enum BinaryKind {
     Pow,
     Mod,
     Remainder,
+    Quantum,
     Min,
     Max,
     Lt,
@@ -195,6 +205,9 @@ pub(crate) struct PreviousSlots {
     pub source: Slot,
     pub value: Slot,
     pub pending: Slot,
+    /// The value at `t` is read from the first Runge-Kutta stage of the step on (SAMPLE IF
+    /// TRUE's hold), rather than once the step is done (PREVIOUS).
+    pub before_step: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

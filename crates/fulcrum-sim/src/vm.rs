@@ -4,7 +4,9 @@
 //! loops are straight-line code that the compiler vectorizes. Dispatch is paid once per
 //! instruction per batch, not once per run.
 
-use crate::functions::{approx_eq, floored_mod, lookup, pulse, ramp, random, sign, step, truth};
+use crate::functions::{
+    approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, sign, step, truth,
+};
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
 /// Runs `ops` over all lanes of `values`.
@@ -38,6 +40,13 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                     (values[magnitude as usize], values[first as usize], values[interval as usize]);
                 values[dst as usize] =
                     std::array::from_fn(|l| pulse(time[l], dt[l], magnitude[l], first[l], interval[l]));
+            }
+            Op::PulseTrain { dst, start, width, between, end } => {
+                let (time, dt) = clock(values);
+                let (start, width, between, end) =
+                    (values[start as usize], values[width as usize], values[between as usize], values[end as usize]);
+                values[dst as usize] =
+                    std::array::from_fn(|l| pulse_train(time[l], dt[l], start[l], width[l], between[l], end[l]));
             }
             Op::Lookup { dst, graph, x } => {
                 let table = &graphs[graph as usize];
@@ -101,6 +110,7 @@ fn unary<const L: usize>(kind: UnaryKind, values: &mut [[f64; L]], dst: Slot, a:
         UnaryKind::Truncate => map1(values, dst, a, f64::trunc),
         UnaryKind::Round => map1(values, dst, a, f64::round),
         UnaryKind::Sign => map1(values, dst, a, sign),
+        UnaryKind::GammaLn => map1(values, dst, a, gamma_ln),
     }
 }
 
@@ -113,6 +123,7 @@ fn binary<const L: usize>(kind: BinaryKind, values: &mut [[f64; L]], dst: Slot, 
         BinaryKind::Pow => map2(values, dst, a, b, f64::powf),
         BinaryKind::Mod => map2(values, dst, a, b, floored_mod),
         BinaryKind::Remainder => map2(values, dst, a, b, |x, y| x % y),
+        BinaryKind::Quantum => map2(values, dst, a, b, quantum),
         BinaryKind::Min => map2(values, dst, a, b, |x, y| if y < x { y } else { x }),
         BinaryKind::Max => map2(values, dst, a, b, |x, y| if y > x { y } else { x }),
         BinaryKind::Lt => map2(values, dst, a, b, |x, y| truth(x < y)),

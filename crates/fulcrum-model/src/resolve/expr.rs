@@ -70,6 +70,24 @@ pub enum Expr {
     Delayed(DelayId),
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
+    /// One expression while the initial values are computed, another from then on
+    /// (`ACTIVE_INITIAL`). Each counts as a dependency only in its own phase, which is what lets
+    /// it break a loop among initial values.
+    Phased {
+        /// Used when the initial values are computed.
+        initial: Box<Expr>,
+        /// Used at every evaluation after that, the start time's included.
+        active: Box<Expr>,
+    },
+}
+
+/// Which computation an expression is read in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// Computing the initial values.
+    Initial,
+    /// Every evaluation of a step (and of each Runge-Kutta stage).
+    Active,
 }
 
 /// Pure functions, with their argument counts fixed by lowering.
@@ -125,6 +143,12 @@ pub enum Function {
     Ramp,
     /// `PULSE(magnitude, first, interval)` with `interval` = 0 for a single pulse.
     Pulse,
+    /// `PULSE_TRAIN(start, width, between, end)`
+    PulseTrain,
+    /// `QUANTUM(x, q)`
+    Quantum,
+    /// `GAMMA_LN(x)`
+    GammaLn,
 }
 
 /// The distributions of the in-model random functions.
@@ -163,23 +187,42 @@ impl Expr {
 
     /// Calls `visit` on this expression and every expression inside it.
     pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
+        self.walk_phase(None, visit);
+    }
+
+    /// Like [`Expr::walk`], but inside `ACTIVE_INITIAL` only the part read in `phase`.
+    pub fn walk_in(&self, phase: Phase, visit: &mut impl FnMut(&Expr)) {
+        self.walk_phase(Some(phase), visit);
+    }
+
+    fn walk_phase(&self, phase: Option<Phase>, visit: &mut dyn FnMut(&Expr)) {
         visit(self);
         match self {
-            Expr::Unary(_, operand) | Expr::Lookup(_, operand) => operand.walk(visit),
+            Expr::Unary(_, operand) | Expr::Lookup(_, operand) => operand.walk_phase(phase, visit),
             Expr::Binary(_, lhs, rhs) => {
-                lhs.walk(visit);
-                rhs.walk(visit);
+                lhs.walk_phase(phase, visit);
+                rhs.walk_phase(phase, visit);
             }
             Expr::Chain(first, rest) => {
-                first.walk(visit);
-                rest.iter().for_each(|(_, operand)| operand.walk(visit));
+                first.walk_phase(phase, visit);
+                rest.iter().for_each(|(_, operand)| operand.walk_phase(phase, visit));
             }
             Expr::If(condition, then_branch, else_branch) => {
-                condition.walk(visit);
-                then_branch.walk(visit);
-                else_branch.walk(visit);
+                condition.walk_phase(phase, visit);
+                then_branch.walk_phase(phase, visit);
+                else_branch.walk_phase(phase, visit);
             }
-            Expr::Apply(_, args) | Expr::Random(_, _, args) => args.iter().for_each(|arg| arg.walk(visit)),
+            Expr::Apply(_, args) | Expr::Random(_, _, args) => {
+                args.iter().for_each(|arg| arg.walk_phase(phase, visit));
+            }
+            Expr::Phased { initial, active } => {
+                if phase != Some(Phase::Active) {
+                    initial.walk_phase(phase, visit);
+                }
+                if phase != Some(Phase::Initial) {
+                    active.walk_phase(phase, visit);
+                }
+            }
             Expr::Const(_)
             | Expr::Var(_)
             | Expr::Time
@@ -200,10 +243,12 @@ impl Expr {
             found |= matches!(
                 expr,
                 Expr::Time
-                    | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse, _)
+                    | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
                     | Expr::Previous(_)
                     | Expr::Delayed(_)
                     | Expr::Random(..)
+                    // Its value at the start is not its value from then on.
+                    | Expr::Phased { .. }
             );
         });
         found

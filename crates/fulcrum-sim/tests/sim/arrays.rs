@@ -198,3 +198,97 @@ fn arrayed_constants_can_be_set_one_element_at_a_time() {
     let results = one.run().expect("runs");
     assert_eq!(results.series("Revenue[North,Soup]").map(|s| s[0]), Some(6.0));
 }
+
+#[test]
+fn vensim_array_extremes_and_element_counts() {
+    // VMIN and VMAX are MIN and MAX of an array; ELMCOUNT counts a dimension's elements.
+    let model = products()
+        .aux("Cheapest", "VMIN(Price[*])")
+        .aux("Dearest", "VMAX(Price)")
+        .aux("Most per region", "VMAX(Units[Region, *])")
+        .over(&["Region"])
+        .aux("Products", "ELMCOUNT(Product)")
+        .aux("Cells", "ELMCOUNT(Region) * ELMCOUNT(Product)")
+        .build();
+    let results = run(&model);
+    let first = |name: &str| results.series(name).map(|s| s[0]);
+    assert_eq!(first("Cheapest"), Some(4.0));
+    assert_eq!(first("Dearest"), Some(10.0));
+    assert_eq!(first("Most per region[North]"), Some(1.0));
+    assert_eq!(first("Most per region[South]"), Some(5.0));
+    assert_eq!(first("Products"), Some(3.0));
+    assert_eq!(first("Cells"), Some(6.0));
+    // ELMCOUNT counts a dimension, not a variable.
+    let diagnostics =
+        fulcrum_model::resolve(&products().aux("Count", "ELMCOUNT(Price)").build()).expect_err("a variable");
+    assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument));
+}
+
+/// Four items: selections 0, 2, 0, 1 of the values 5, 3, 7, 4, and a selection of none.
+fn selections() -> ModelBuilder {
+    ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("Item", &["a", "b", "c", "d"])
+        .aux("selection", "0")
+        .over(&["Item"])
+        .element(&["b"], "2")
+        .element(&["d"], "1")
+        .aux("none", "0")
+        .over(&["Item"])
+        .aux("values", "0")
+        .over(&["Item"])
+        .element(&["a"], "5")
+        .element(&["b"], "3")
+        .element(&["c"], "7")
+        .element(&["d"], "4")
+}
+
+#[test]
+fn vector_select_combines_the_selected_elements_by_its_action() {
+    // Vensim's action codes: weighted by the selection (0-4), values ^ selection (5), the values
+    // themselves (6-10).
+    let expected = [10.0, 24.0, 4.0, 6.0, 5.0, 36.0, 7.0, 12.0, 3.0, 4.0, 3.5];
+    let mut model = selections().constant("SUM ACTION", 0.0);
+    for action in 0..expected.len() {
+        let code = if action == 0 { "SUM_ACTION".to_owned() } else { action.to_string() };
+        model = model.aux(&format!("out {action}"), &format!("VECTOR_SELECT(selection[*], values[*], -1, {code}, 0)"));
+    }
+    model = model.aux("nothing selected", "VECTOR_SELECT(none[*], values[*], -1, 0, 0)");
+    // One selection per row of a matrix: the row's own dimension stays bound.
+    let model = model
+        .dimension("Row", &["r1", "r2"])
+        .aux("matrix", "0")
+        .over(&["Row", "Item"])
+        .element(&["r1", "a"], "1")
+        .element(&["r2", "c"], "1")
+        .element(&["r2", "d"], "2")
+        .aux("per row", "VECTOR_SELECT(matrix[Row, *], values[*], -1, 0, 0)")
+        .over(&["Row"])
+        .build();
+    let results = run(&model);
+    for (action, value) in expected.iter().enumerate() {
+        assert_eq!(results.series(&format!("out {action}")).map(|s| s[0]), Some(*value), "action {action}");
+    }
+    assert_eq!(results.series("nothing selected").map(|s| s[0]), Some(-1.0));
+    assert_eq!(results.series("per row[r1]").map(|s| s[0]), Some(5.0));
+    assert_eq!(results.series("per row[r2]").map(|s| s[0]), Some(15.0));
+}
+
+#[test]
+fn vector_select_fails_the_run_as_its_error_action_asks() {
+    let outcome = |equation: &str| compiled(&selections().aux("y", equation).build()).new_run().run();
+    // Nothing selected, with error action 1 or 3: the run stops at `y`.
+    for equation in ["VECTOR_SELECT(none[*], values[*], -1, 0, 1)", "VECTOR_SELECT(none[*], values[*], -1, 0, 3)"] {
+        let error = outcome(equation).expect_err(equation);
+        assert!(error.to_string().contains('y'), "{equation}: {error}");
+    }
+    // Two selected, with error action 2 or 3.
+    assert!(outcome("VECTOR_SELECT(selection[*], values[*], -1, 0, 2)").is_err());
+    assert!(outcome("VECTOR_SELECT(selection[*], values[*], -1, 0, 3)").is_err());
+    // Error action 0, or 1 with something selected, runs.
+    assert!(outcome("VECTOR_SELECT(selection[*], values[*], -1, 0, 1)").is_ok());
+    // The action must be known before the run.
+    let diagnostics =
+        fulcrum_model::resolve(&selections().aux("y", "VECTOR_SELECT(selection[*], values[*], -1, TIME, 0)").build())
+            .expect_err("a changing action");
+    assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument));
+}

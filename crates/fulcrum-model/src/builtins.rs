@@ -160,13 +160,25 @@ pub enum Builtin {
     /// `VECTOR_SELECT(selection, values, missing, action, error_action)`: the elements of
     /// `values` where `selection` is not zero, summed, multiplied, averaged or their extreme.
     VectorSelect,
+    /// `VECTOR_ELM_MAP(array[element], offset)`: the element `offset` places after the one named,
+    /// counting through the array in row-major order.
+    VectorElmMap,
+    /// `VECTOR_REORDER(array[dimension], order[dimension])`: element `i` is the array's element
+    /// at the 0-based position `order[i]` along its last dimension.
+    VectorReorder,
+    /// `VECTOR_SORT_ORDER(array[dimension], direction)`: element `i` is the 0-based position of the
+    /// `i`-th smallest (direction > 0) or largest element along the last dimension.
+    VectorSortOrder,
+    /// `VECTOR_RANK(array[dimension], direction)`: each element's rank from 1, smallest first
+    /// (direction > 0) or largest first, along the last dimension.
+    VectorRank,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 71] = [
+const ALL: [Builtin; 75] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -238,6 +250,10 @@ const ALL: [Builtin; 71] = [
     Builtin::Vmin,
     Builtin::Vmax,
     Builtin::VectorSelect,
+    Builtin::VectorElmMap,
+    Builtin::VectorReorder,
+    Builtin::VectorSortOrder,
+    Builtin::VectorRank,
 ];
 
 impl Builtin {
@@ -323,6 +339,10 @@ impl Builtin {
             Builtin::VectorSelect => {
                 ("vector_select", 5, 5, "VECTOR_SELECT(selection[*], values[*], value_if_none, action, error_action)")
             }
+            Builtin::VectorElmMap => ("vector_elm_map", 2, 2, "VECTOR_ELM_MAP(array[first_element], offset)"),
+            Builtin::VectorReorder => ("vector_reorder", 2, 2, "VECTOR_REORDER(array[dimension], order[dimension])"),
+            Builtin::VectorSortOrder => ("vector_sort_order", 2, 2, "VECTOR_SORT_ORDER(array[dimension], direction)"),
+            Builtin::VectorRank => ("vector_rank", 2, 2, "VECTOR_RANK(array[dimension], direction)"),
         }
     }
 

@@ -190,7 +190,7 @@ impl<'m, const L: usize> Batch<'m, L> {
                 next_change += 1;
             }
             self.set_time(axis.time_at(step));
-            execute(&model.evaluate, &mut self.values, &model.graphs);
+            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists);
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
                 self.check_variables(axis.time_at(step));
@@ -234,7 +234,7 @@ impl<'m, const L: usize> Batch<'m, L> {
         self.seeded_rngs = layout.draws.iter().filter_map(|draw| draw.seed).map(ChaCha8Rng::seed_from_u64).collect();
         self.set_time(axis.start);
         self.draw();
-        execute(&model.initial, &mut self.values, &model.graphs);
+        execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
         self.start_delays();
         self.check_variables(axis.start);
     }
@@ -370,7 +370,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
         }
         self.set_time(stage_time);
-        execute(&self.model.evaluate, &mut self.values, &self.model.graphs);
+        execute(&self.model.evaluate, &mut self.values, &self.model.graphs, &self.model.lists);
     }
 
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use fulcrum_model::resolve::{Expr, Function, Handover, ResolvedKind, ResolvedModel, VarId};
+use fulcrum_model::resolve::{Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
 use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
@@ -58,6 +58,8 @@ struct Compiler<'m> {
     delays_ready: Vec<bool>,
     initial: Vec<Op>,
     evaluate: Vec<Op>,
+    /// Lists of slots that `Choose` and `Order` read.
+    lists: Vec<Vec<Slot>>,
     axis: TimeAxis,
 }
 
@@ -108,6 +110,7 @@ impl<'m> Compiler<'m> {
             delays_ready: vec![false; model.delays.len()],
             initial: Vec::new(),
             evaluate: Vec::new(),
+            lists: Vec::new(),
             axis,
         };
         compiler.allocate_variables()?;
@@ -351,6 +354,12 @@ impl<'m> Compiler<'m> {
         }
     }
 
+    /// Registers a list of slots for `Choose` and `Order`.
+    fn list(&mut self, slots: Vec<Slot>) -> u32 {
+        self.lists.push(slots);
+        (self.lists.len() - 1) as u32
+    }
+
     fn literal(&mut self, value: f64) -> Slot {
         if let Some(&slot) = self.literals.get(&value.to_bits()) {
             return slot;
@@ -520,6 +529,26 @@ impl<'m> Compiler<'m> {
                     self.release(operand);
                 }
             }
+            Expr::Choose(index, options) => {
+                let index = self.emit(index, phase);
+                let operands: Vec<Operand> = options.iter().map(|option| self.emit(option, phase)).collect();
+                let list = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::Choose { dst, index: index.slot, list });
+                self.release(index);
+                operands.into_iter().for_each(|operand| self.release(operand));
+            }
+            Expr::Order { kind, ascending, position, vector } => {
+                let operands: Vec<Operand> = vector.iter().map(|element| self.emit(element, phase)).collect();
+                let list = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::Order {
+                    dst,
+                    list,
+                    position: u32::try_from(*position).unwrap_or(u32::MAX),
+                    sort_order: *kind == OrderKind::SortOrder,
+                    ascending: *ascending,
+                });
+                operands.into_iter().for_each(|operand| self.release(operand));
+            }
             Expr::Phased { initial, active } => {
                 let chosen = match phase {
                     Phase::Initial => initial,
@@ -591,6 +620,7 @@ impl<'m> Compiler<'m> {
             initial: self.initial,
             evaluate: self.evaluate,
             graphs,
+            lists: self.lists,
             variables,
             constants,
             names: model

@@ -120,6 +120,25 @@ pub fn gamma_ln(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (z + 0.5) * t.ln() - t + sum.ln()
 }
 
+/// The rank, from 1, of element `element` of a vector of `length` values: smallest first when
+/// `ascending`, else largest first; of equal values the earlier ranks first, so the ranks are a
+/// permutation of 1..=length. NaN when the element is NaN.
+pub fn rank(length: usize, element: usize, ascending: bool, value: impl Fn(usize) -> f64) -> f64 {
+    let own = value(element);
+    if own.is_nan() {
+        return f64::NAN;
+    }
+    let before = |other: f64| if ascending { other < own } else { other > own };
+    let ahead = (0..length).filter(|&i| before(value(i)) || (i < element && value(i) == own)).count();
+    (ahead + 1) as f64
+}
+
+/// The 0-based position in the vector of the element that sorts to place `place` (0 for the
+/// first), by [`rank`]'s order. NaN when no element has that place (a NaN in the vector).
+pub fn sorted_position(length: usize, place: usize, ascending: bool, value: impl Fn(usize) -> f64) -> f64 {
+    (0..length).find(|&i| rank(length, i, ascending, &value) == (place + 1) as f64).map_or(f64::NAN, |i| i as f64)
+}
+
 /// Evaluates a graphical function (XMILE 3.1.4). Exact at the points themselves.
 pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     let (xs, ys) = (&table.x, &table.y);
@@ -333,6 +352,27 @@ mod tests {
         // Before the start and after the end: 0.
         assert_eq!(pulse_train(1.0, 1.0, 2.0, 5.0, 10.0, 20.0), 0.0);
         assert_eq!(pulse_train(21.0, 1.0, 2.0, 50.0, 10.0, 20.0), 0.0);
+    }
+
+    #[test]
+    fn ranks_and_sort_orders_follow_vensims_examples() {
+        // VECTOR RANK's documentation: revenue 5000, 3000, 8000 ranks 2, 1, 3.
+        let revenue = [5000.0, 3000.0, 8000.0];
+        let ranks: Vec<f64> = (0..3).map(|i| rank(3, i, true, |j| revenue[j])).collect();
+        assert_eq!(ranks, [2.0, 1.0, 3.0]);
+        let descending: Vec<f64> = (0..3).map(|i| rank(3, i, false, |j| revenue[j])).collect();
+        assert_eq!(descending, [2.0, 3.0, 1.0]);
+        // VECTOR SORT ORDER gives 0-based positions: the smallest is element 1, then 0, then 2.
+        let order: Vec<f64> = (0..3).map(|p| sorted_position(3, p, true, |j| revenue[j])).collect();
+        assert_eq!(order, [1.0, 0.0, 2.0]);
+        // Ties keep their order, so ranks stay a permutation.
+        let tied = [4.0, 1.0, 4.0, 1.0];
+        let ranks: Vec<f64> = (0..4).map(|i| rank(4, i, true, |j| tied[j])).collect();
+        assert_eq!(ranks, [3.0, 1.0, 4.0, 2.0]);
+        let order: Vec<f64> = (0..4).map(|p| sorted_position(4, p, false, |j| tied[j])).collect();
+        assert_eq!(order, [0.0, 2.0, 1.0, 3.0]);
+        assert!(rank(2, 0, true, |j| [f64::NAN, 1.0][j]).is_nan());
+        assert!(sorted_position(2, 1, true, |j| [f64::NAN, 1.0][j]).is_nan());
     }
 
     #[test]

@@ -85,6 +85,21 @@ pub(crate) enum Op {
         graph: u32,
         x: Slot,
     },
+    /// The slot at position `index` (rounded) of list `list`; NaN outside it.
+    Choose {
+        dst: Slot,
+        index: Slot,
+        list: u32,
+    },
+    /// The rank (from 1) of the list's element at `position`, or the 0-based position of the
+    /// element sorted to place `position`; equal values keep their order.
+    Order {
+        dst: Slot,
+        list: u32,
+        position: u32,
+        sort_order: bool,
+        ascending: bool,
+    },
     /// Turns the standard variate in `variate` into a draw with parameters `p` and `q`.
     Random {
         distribution: fulcrum_model::resolve::Distribution,

@@ -5,12 +5,13 @@
 //! instruction per batch, not once per run.
 
 use crate::functions::{
-    approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, sign, step, truth,
+    approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_position,
+    step, truth,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
 /// Runs `ops` over all lanes of `values`.
-pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graphs: &[Table]) {
+pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graphs: &[Table], lists: &[Vec<Slot>]) {
     for op in ops {
         match *op {
             Op::Copy { dst, src } => values[dst as usize] = values[src as usize],
@@ -52,6 +53,30 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                 let table = &graphs[graph as usize];
                 let x = values[x as usize];
                 values[dst as usize] = std::array::from_fn(|l| lookup(table, x[l]));
+            }
+            Op::Choose { dst, index, list } => {
+                let (index, list) = (values[index as usize], &lists[list as usize]);
+                let chosen: [f64; L] = std::array::from_fn(|l| {
+                    let position = index[l].round();
+                    if position >= 0.0 && position < list.len() as f64 {
+                        values[list[position as usize] as usize][l]
+                    } else {
+                        f64::NAN
+                    }
+                });
+                values[dst as usize] = chosen;
+            }
+            Op::Order { dst, list, position, sort_order, ascending } => {
+                let list = &lists[list as usize];
+                let answer: [f64; L] = std::array::from_fn(|l| {
+                    let value = |i: usize| values[list[i] as usize][l];
+                    if sort_order {
+                        sorted_position(list.len(), position as usize, ascending, value)
+                    } else {
+                        rank(list.len(), position as usize, ascending, value)
+                    }
+                });
+                values[dst as usize] = answer;
             }
             Op::Random { distribution, dst, variate, p, q } => {
                 let (variate, p, q) = (values[variate as usize], values[p as usize], values[q as usize]);

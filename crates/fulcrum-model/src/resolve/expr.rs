@@ -70,6 +70,22 @@ pub enum Expr {
     Delayed(DelayId),
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
+    /// The option at a 0-based position computed during the run (`VECTOR_ELM_MAP`,
+    /// `VECTOR_REORDER`): the position is rounded to the nearest whole number, and a position
+    /// outside the options gives NaN.
+    Choose(Box<Expr>, Vec<Expr>),
+    /// Where one element of a vector falls when the vector is sorted (`VECTOR_RANK`,
+    /// `VECTOR_SORT_ORDER`).
+    Order {
+        /// What is asked.
+        kind: OrderKind,
+        /// Smallest first (else largest first).
+        ascending: bool,
+        /// Which element (for a rank) or which place in the sorted order (for a sort order).
+        position: usize,
+        /// The vector.
+        vector: Vec<Expr>,
+    },
     /// One expression while the initial values are computed, another from then on
     /// (`ACTIVE_INITIAL`). Each counts as a dependency only in its own phase, which is what lets
     /// it break a loop among initial values.
@@ -79,6 +95,16 @@ pub enum Expr {
         /// Used at every evaluation after that, the start time's included.
         active: Box<Expr>,
     },
+}
+
+/// What [`Expr::Order`] asks of a sorted vector. Equal elements keep their order (the earlier
+/// one ranks first), so every answer is determined.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OrderKind {
+    /// The rank (from 1) of the element at `position`.
+    Rank,
+    /// The 0-based position, in the vector, of the element sorted to place `position`.
+    SortOrder,
 }
 
 /// Which computation an expression is read in.
@@ -212,8 +238,12 @@ impl Expr {
                 then_branch.walk_phase(phase, visit);
                 else_branch.walk_phase(phase, visit);
             }
-            Expr::Apply(_, args) | Expr::Random(_, _, args) => {
+            Expr::Apply(_, args) | Expr::Random(_, _, args) | Expr::Order { vector: args, .. } => {
                 args.iter().for_each(|arg| arg.walk_phase(phase, visit));
+            }
+            Expr::Choose(index, options) => {
+                index.walk_phase(phase, visit);
+                options.iter().for_each(|option| option.walk_phase(phase, visit));
             }
             Expr::Phased { initial, active } => {
                 if phase != Some(Phase::Active) {

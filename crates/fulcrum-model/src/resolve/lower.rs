@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
-use super::expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, PreviousId, VarId};
+use super::expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, PreviousId, VarId};
 use super::{DrawSite, Handover, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
@@ -780,6 +780,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::Elmcount => return self.lower_elmcount(site, &args[0]),
             Builtin::GetTimeValue => return self.lower_get_time_value(site, args),
             Builtin::VectorSelect => return self.lower_vector_select(site, args, span),
+            Builtin::VectorElmMap | Builtin::VectorReorder | Builtin::VectorSortOrder | Builtin::VectorRank => {
+                return self.lower_vector_order(site, builtin, args);
+            }
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
                 // The order decides how many hidden stocks there are, so it must be known now.
@@ -1091,6 +1094,79 @@ impl<'m, 'd> Lowering<'m, 'd> {
             combined
         };
         Expr::If(Box::new(none), Box::new(when_none), Box::new(combined))
+    }
+
+    /// VECTOR_ELM_MAP, VECTOR_REORDER, VECTOR_SORT_ORDER and VECTOR_RANK. The first argument
+    /// names one element of an array variable; the vector is that element's row along the
+    /// array's last dimension (for VECTOR_ELM_MAP, every element from it to the end of the array,
+    /// in row-major order), and the element's place in it is the position asked about.
+    fn lower_vector_order(&mut self, site: Site<'_>, builtin: Builtin, args: &[syntax::Expr]) -> Option<Expr> {
+        let direction = match builtin {
+            Builtin::VectorSortOrder | Builtin::VectorRank => {
+                let fixed = self.is_fixed(&args[1], 0);
+                match fixed.then(|| self.value_at_start(site.bindings, &args[1], 0)).flatten() {
+                    Some(direction) if !direction.is_nan() => Some(direction > 0.0),
+                    _ => {
+                        let diagnostic = self
+                            .error(
+                                site,
+                                Code::InvalidArgument,
+                                args[1].span,
+                                format!("{}'s direction must be known before the run", builtin.name()),
+                            )
+                            .with_help("write 1 (smallest first) or -1 (largest first), or a constant");
+                        self.diagnostics.push(diagnostic);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let second = match builtin {
+            Builtin::VectorElmMap | Builtin::VectorReorder => Some(self.lower(site, &args[1])),
+            _ => None,
+        };
+        let reference = self.lower(site, &args[0])?;
+        let Some((row, position, rest)) = self.vector_of(reference) else {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    args[0].span,
+                    format!("{} needs an element of an array variable first", builtin.name()),
+                )
+                .with_help("for example revenue[company]");
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        Some(match builtin {
+            Builtin::VectorElmMap => Expr::Choose(Box::new(second??), rest),
+            Builtin::VectorReorder => Expr::Choose(Box::new(second??), row),
+            Builtin::VectorSortOrder => {
+                Expr::Order { kind: OrderKind::SortOrder, ascending: direction?, position, vector: row }
+            }
+            _ => Expr::Order { kind: OrderKind::Rank, ascending: direction?, position, vector: row },
+        })
+    }
+
+    /// For a reference to an element of an array variable: the element's row along the last
+    /// dimension, its place in that row, and every element from it to the end of the array.
+    fn vector_of(&self, reference: Expr) -> Option<(Vec<Expr>, usize, Vec<Expr>)> {
+        let Expr::Var(id) = reference else { return None };
+        let variable = &self.out.variables[id.index()];
+        if !variable.is_user() {
+            return None;
+        }
+        let shape = self.shapes[variable.definition].as_ref()?;
+        let last = *shape.dimensions.last()?;
+        let length = self.dimensions.size(last);
+        let count = shape.count(&self.dimensions);
+        let offset = id.index().checked_sub(shape.first)?;
+        let position = offset % length;
+        let row_start = shape.first + offset - position;
+        let row = (row_start..row_start + length).map(|index| Expr::Var(VarId::from_index(index))).collect();
+        let rest = (id.index()..shape.first + count).map(|index| Expr::Var(VarId::from_index(index))).collect();
+        Some((row, position, rest))
     }
 
     /// A whole number from 0 to `max` given by a number or a constant, known before the run.

@@ -292,3 +292,100 @@ fn vector_select_fails_the_run_as_its_error_action_asks() {
             .expect_err("a changing action");
     assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument));
 }
+
+#[test]
+fn vector_sort_order_rank_reorder_and_elm_map_follow_vensims_examples() {
+    // The example of Vensim's documentation, with three companies.
+    let model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .dimension("company", &["c1", "c2", "c3"])
+        .aux("revenue", "0")
+        .over(&["company"])
+        .element(&["c1"], "5000")
+        .element(&["c2"], "3000")
+        .element(&["c3"], "8000")
+        .aux("rank", "VECTOR_RANK(revenue[company], 1)")
+        .over(&["company"])
+        .aux("rank down", "VECTOR_RANK(revenue[company], -1)")
+        .over(&["company"])
+        .aux("so", "VECTOR_SORT_ORDER(revenue[company], 1)")
+        .over(&["company"])
+        .aux("sorted", "VECTOR_REORDER(revenue[company], so[company])")
+        .over(&["company"])
+        .aux("minrev", "VECTOR_ELM_MAP(revenue[c1], so[c1])")
+        .aux("medrev", "VECTOR_ELM_MAP(revenue[c1], so[c2])")
+        .aux("maxrev", "VECTOR_ELM_MAP(revenue[c1], so[c3])")
+        .aux("cycling", "VECTOR_ELM_MAP(revenue[c1], MODULO(TIME, 3))")
+        .dimension("Row", &["r1", "r2"])
+        .aux("grid", "0")
+        .over(&["Row", "company"])
+        .element(&["r1", "c2"], "7")
+        .element(&["r2", "c1"], "9")
+        .element(&["r2", "c2"], "5")
+        .element(&["r2", "c3"], "-1")
+        .aux("row order", "VECTOR_SORT_ORDER(grid[Row, company], 1)")
+        .over(&["Row", "company"])
+        .aux("fifth", "VECTOR_ELM_MAP(grid[r1, c1], 4)")
+        .build();
+    let results = run(&model);
+    let at = |name: &str, step: usize| results.series(name).map(|s| s[step]).unwrap_or(f64::NAN);
+    let row = |name: &str| ["c1", "c2", "c3"].map(|c| at(&format!("{name}[{c}]"), 0));
+    assert_eq!(row("rank"), [2.0, 1.0, 3.0]);
+    assert_eq!(row("rank down"), [2.0, 3.0, 1.0]);
+    assert_eq!(row("so"), [1.0, 0.0, 2.0]);
+    assert_eq!(row("sorted"), [3000.0, 5000.0, 8000.0]);
+    assert_eq!([at("minrev", 0), at("medrev", 0), at("maxrev", 0)], [3000.0, 5000.0, 8000.0]);
+    assert_eq!((0..4).map(|step| at("cycling", step)).collect::<Vec<_>>(), [5000.0, 3000.0, 8000.0, 5000.0]);
+    // Sorted along the last dimension, row by row: r1 is 0, 7, 0 and r2 is 9, 5, -1.
+    let grid_row = |r: &str| ["c1", "c2", "c3"].map(|c| at(&format!("row order[{r},{c}]"), 0));
+    assert_eq!(grid_row("r1"), [0.0, 2.0, 1.0]);
+    assert_eq!(grid_row("r2"), [2.0, 1.0, 0.0]);
+    // Offsets count through the whole array in row-major order: 4 after [r1, c1] is [r2, c2].
+    assert_eq!(at("fifth", 0), 5.0);
+    // An offset past the end makes the run fail at that variable.
+    let past = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("company", &["c1", "c2", "c3"])
+        .aux("revenue", "1")
+        .over(&["company"])
+        .aux("y", "VECTOR_ELM_MAP(revenue[c2], 2)")
+        .build();
+    let error = compiled(&past).new_run().run().expect_err("past the end");
+    assert!(error.to_string().contains('y'), "{error}");
+    // The direction must be known before the run.
+    let diagnostics = fulcrum_model::resolve(
+        &ModelBuilder::new(0.0, 1.0, 1.0)
+            .dimension("company", &["c1", "c2"])
+            .aux("revenue", "1")
+            .over(&["company"])
+            .aux("y", "VECTOR_RANK(revenue[company], TIME)")
+            .over(&["company"])
+            .build(),
+    )
+    .expect_err("a changing direction");
+    assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument));
+}
+
+#[test]
+fn vector_select_action_5_raises_the_values_to_the_selections_as_vensim_does() {
+    // `Aout1 1` of the suite's vector_select test: Vensim's output is 1.76037, which is
+    // Π value^selection (the documentation says selection^value, which would be NaN here).
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("dim1", &["A1", "A2", "A3", "A4", "A5"])
+        .aux("selection", "0")
+        .over(&["dim1"])
+        .element(&["A1"], "1")
+        .element(&["A2"], "0.3")
+        .element(&["A3"], "-1")
+        .element(&["A4"], "0.5")
+        .element(&["A5"], "1")
+        .aux("input", "0")
+        .over(&["dim1"])
+        .element(&["A1"], "0.5")
+        .element(&["A2"], "1.2")
+        .element(&["A3"], "0.3")
+        .element(&["A4"], "1")
+        .element(&["A5"], "1")
+        .aux("y", "VECTOR_SELECT(selection[*], input[*], -12345, 5, 0)")
+        .build();
+    let value = at_start(&model, "y");
+    assert!((value - 1.76037).abs() < 5e-6, "{value}");
+}

@@ -190,6 +190,7 @@ impl<'m, const L: usize> Batch<'m, L> {
                 next_change += 1;
             }
             self.set_time(axis.time_at(step));
+            self.values[fixed::STEP_TIME as usize] = [axis.time_at(step); L];
             execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists);
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
@@ -233,6 +234,7 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
         self.seeded_rngs = layout.draws.iter().filter_map(|draw| draw.seed).map(ChaCha8Rng::seed_from_u64).collect();
         self.set_time(axis.start);
+        self.values[fixed::STEP_TIME as usize] = [axis.start; L];
         self.draw();
         execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
         self.start_delays();

@@ -19,8 +19,10 @@ pub(crate) mod fixed {
     pub const START: Slot = 2;
     /// Stop time.
     pub const STOP: Slot = 3;
+    /// The time of the step being taken: the same in all its Runge-Kutta stages.
+    pub const STEP_TIME: Slot = 4;
     /// How many fixed slots there are.
-    pub const COUNT: u32 = 4;
+    pub const COUNT: u32 = 5;
 }
 
 /// One instruction. Operands are slots; each instruction runs over all lanes.

@@ -43,7 +43,9 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                     std::array::from_fn(|l| pulse(time[l], dt[l], magnitude[l], first[l], interval[l]));
             }
             Op::PulseTrain { dst, start, width, between, end } => {
-                let (time, dt) = clock(values);
+                // Vensim's PULSE TRAIN changes only from step to step, whatever the integration
+                // method: every Runge-Kutta stage of a step sees the step's value.
+                let (time, dt) = (values[fixed::STEP_TIME as usize], values[fixed::DT as usize]);
                 let (start, width, between, end) =
                     (values[start as usize], values[width as usize], values[between as usize], values[end as usize]);
                 values[dst as usize] =

@@ -152,6 +152,19 @@ fn pulse_train_repeats_its_pulses_until_the_end() {
 }
 
 #[test]
+fn pulse_train_keeps_its_step_value_through_the_runge_kutta_stages() {
+    // As Vensim documents: the value changes only at time steps, whatever the method. With
+    // RK4 and dt = 1 the stock gains exactly 1 in the step from 1 to 2 and nothing before it
+    // (read at the stage times, the last stage of the step from 0 would already see the pulse).
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .method(Method::Rk4)
+        .stock("Total", "0", &["pulses"], &[])
+        .flow("pulses", "PULSE_TRAIN(1, 1, 10, 100)")
+        .build();
+    assert_eq!(series(&run(&model), "Total"), [0.0, 0.0, 1.0, 1.0, 1.0]);
+}
+
+#[test]
 fn lookup_forward_and_backward_step_to_the_next_and_previous_points() {
     // The examples of Vensim's documentation: LOOK((0,1),(1,1),(2,2)).
     let model = |equation: &str| {

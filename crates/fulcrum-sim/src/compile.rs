@@ -549,6 +549,19 @@ impl<'m> Compiler<'m> {
                 });
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
+            Expr::VectorSelect { selections, values, missing, action, error_action } => {
+                let parts = [missing, action, error_action].map(|part| self.emit(part, phase));
+                let selection_operands: Vec<Operand> =
+                    selections.iter().map(|element| self.emit(element, phase)).collect();
+                let value_operands: Vec<Operand> = values.iter().map(|element| self.emit(element, phase)).collect();
+                let selections = self.list(selection_operands.iter().map(|operand| operand.slot).collect());
+                let values = self.list(value_operands.iter().map(|operand| operand.slot).collect());
+                let [missing, action, error_action] = parts.map(|part| part.slot);
+                self.program(phase).push(Op::VectorSelect { dst, selections, values, missing, action, error_action });
+                for operand in parts.into_iter().chain(selection_operands).chain(value_operands) {
+                    self.release(operand);
+                }
+            }
             Expr::Phased { initial, active } => {
                 let chosen = match phase {
                     Phase::Initial => initial,

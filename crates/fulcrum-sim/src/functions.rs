@@ -120,6 +120,59 @@ pub fn gamma_ln(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (z + 0.5) * t.ln() - t + sum.ln()
 }
 
+/// Vensim's `VECTOR SELECT` over `length` elements (see
+/// `fulcrum_model::resolve::Expr::VectorSelect` for the action codes). An action or error action
+/// that is not one of Vensim's codes gives NaN.
+pub fn vector_select(
+    length: usize,
+    selection: impl Fn(usize) -> f64,
+    value: impl Fn(usize) -> f64,
+    missing: f64,
+    action: f64,
+    error_action: f64,
+) -> f64 {
+    let valid = |code: f64, max: f64| code.fract() == 0.0 && (0.0..=max).contains(&code);
+    if !valid(action, 10.0) || !valid(error_action, 3.0) {
+        return f64::NAN;
+    }
+    let (action, error_action) = (action as u8, error_action as u8);
+    let mut selected = 0usize;
+    let mut combined = match action {
+        1 | 5 | 7 => 1.0,
+        2 | 8 => f64::INFINITY,
+        3 | 9 => f64::NEG_INFINITY,
+        _ => 0.0,
+    };
+    for i in 0..length {
+        let weight = selection(i);
+        if weight == 0.0 {
+            continue;
+        }
+        selected += 1;
+        let term = match action {
+            0..=4 => weight * value(i),
+            5 => value(i).powf(weight),
+            _ => value(i),
+        };
+        combined = match action {
+            1 | 5 | 7 => combined * term,
+            2 | 8 => combined.min(term),
+            3 | 9 => combined.max(term),
+            _ => combined + term,
+        };
+    }
+    if selected == 0 {
+        return if matches!(error_action, 1 | 3) { f64::NAN } else { missing };
+    }
+    if selected > 1 && matches!(error_action, 2 | 3) {
+        return f64::NAN;
+    }
+    match action {
+        4 | 10 => combined / selected as f64,
+        _ => combined,
+    }
+}
+
 /// The rank, from 1, of element `element` of a vector of `length` values: smallest first when
 /// `ascending`, else largest first; of equal values the earlier ranks first, so the ranks are a
 /// permutation of 1..=length. NaN when the element is NaN.
@@ -352,6 +405,27 @@ mod tests {
         // Before the start and after the end: 0.
         assert_eq!(pulse_train(1.0, 1.0, 2.0, 5.0, 10.0, 20.0), 0.0);
         assert_eq!(pulse_train(21.0, 1.0, 2.0, 50.0, 10.0, 20.0), 0.0);
+    }
+
+    #[test]
+    fn vector_select_by_action() {
+        let selection = [0.0, 2.0, 0.0, 1.0];
+        let values = [5.0, 3.0, 7.0, 4.0];
+        let select = |action: f64, error: f64| vector_select(4, |i| selection[i], |i| values[i], -1.0, action, error);
+        let expected = [10.0, 24.0, 4.0, 6.0, 5.0, 36.0, 7.0, 12.0, 3.0, 4.0, 3.5];
+        for (action, value) in expected.iter().enumerate() {
+            assert_eq!(select(action as f64, 0.0), *value, "action {action}");
+        }
+        assert!(select(2.0, 2.0).is_nan());
+        assert_eq!(select(2.0, 1.0), 4.0);
+        assert!(select(11.0, 0.0).is_nan());
+        assert!(select(1.5, 0.0).is_nan());
+        assert!(select(0.0, 4.0).is_nan());
+        let none = |error: f64| vector_select(2, |_| 0.0, |i| values[i], -1.0, 3.0, error);
+        assert_eq!(none(0.0), -1.0);
+        assert_eq!(none(2.0), -1.0);
+        assert!(none(1.0).is_nan());
+        assert!(none(3.0).is_nan());
     }
 
     #[test]

@@ -87,6 +87,16 @@ pub(crate) enum Op {
         graph: u32,
         x: Slot,
     },
+    /// Vensim's VECTOR SELECT over two lists of the same length (see
+    /// `fulcrum_model::resolve::Expr::VectorSelect`).
+    VectorSelect {
+        dst: Slot,
+        selections: u32,
+        values: u32,
+        missing: Slot,
+        action: Slot,
+        error_action: Slot,
+    },
     /// The slot at position `index` (rounded) of list `list`; NaN outside it.
     Choose {
         dst: Slot,

@@ -6,7 +6,7 @@
 
 use crate::functions::{
     approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_position,
-    step, truth,
+    step, truth, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -55,6 +55,22 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                 let table = &graphs[graph as usize];
                 let x = values[x as usize];
                 values[dst as usize] = std::array::from_fn(|l| lookup(table, x[l]));
+            }
+            Op::VectorSelect { dst, selections, values: value_list, missing, action, error_action } => {
+                let (selections, value_list) = (&lists[selections as usize], &lists[value_list as usize]);
+                let (missing, action, error_action) =
+                    (values[missing as usize], values[action as usize], values[error_action as usize]);
+                let selected: [f64; L] = std::array::from_fn(|l| {
+                    vector_select(
+                        selections.len(),
+                        |i| values[selections[i] as usize][l],
+                        |i| values[value_list[i] as usize][l],
+                        missing[l],
+                        action[l],
+                        error_action[l],
+                    )
+                });
+                values[dst as usize] = selected;
             }
             Op::Choose { dst, index, list } => {
                 let (index, list) = (values[index as usize], &lists[list as usize]);

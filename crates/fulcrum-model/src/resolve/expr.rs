@@ -86,6 +86,25 @@ pub enum Expr {
         /// The vector.
         vector: Vec<Expr>,
     },
+    /// Vensim's `VECTOR SELECT`: the values whose selection is not zero, combined by the
+    /// action: 0 the sum, 1 the product, 2 the minimum, 3 the maximum, 4 the mean of
+    /// selection × value; 5 the product of value ^ selection; 6 to 10 the sum, product,
+    /// minimum, maximum and mean of the values themselves. With nothing selected, `missing`. The
+    /// error action asks for NaN (which stops the run) when nothing is selected (1), when more
+    /// than one element is (2), or either (3); 0 for neither. An action or error action that is
+    /// not one of these numbers gives NaN too.
+    VectorSelect {
+        /// The selection of each element.
+        selections: Vec<Expr>,
+        /// The value of each element, in the same order.
+        values: Vec<Expr>,
+        /// The result when nothing is selected.
+        missing: Box<Expr>,
+        /// The action code.
+        action: Box<Expr>,
+        /// The error action code.
+        error_action: Box<Expr>,
+    },
     /// One expression while the initial values are computed, another from then on
     /// (`ACTIVE_INITIAL`). Each counts as a dependency only in its own phase, which is what lets
     /// it break a loop among initial values.
@@ -244,6 +263,12 @@ impl Expr {
             Expr::Choose(index, options) => {
                 index.walk_phase(phase, visit);
                 options.iter().for_each(|option| option.walk_phase(phase, visit));
+            }
+            Expr::VectorSelect { selections, values, missing, action, error_action } => {
+                selections.iter().chain(values).for_each(|element| element.walk_phase(phase, visit));
+                for part in [missing, action, error_action] {
+                    part.walk_phase(phase, visit);
+                }
             }
             Expr::Phased { initial, active } => {
                 if phase != Some(Phase::Active) {

@@ -1000,18 +1000,14 @@ impl<'m, 'd> Lowering<'m, 'd> {
     }
 
     /// `VECTOR_SELECT(selection, values, missing, action, error_action)`: both arrays are
-    /// expanded over their wildcards together, like the arguments of SUM, and the elements whose
-    /// selection is not zero are combined by the action (Vensim's codes): 0 the sum, 1 the
-    /// product, 2 the minimum, 3 the maximum, 4 the mean of selection × value; 5 the product of
-    /// value ^ selection; 6 to 10 the sum, product, minimum, maximum and mean of the values
-    /// themselves. With nothing selected the result is `missing`. The error action asks for a
-    /// failure (a NaN, which stops the run at that variable and time) when nothing is selected
-    /// (1), when more than one element is (2), or either (3); 0 asks for none. The action and the
-    /// error action must be constants.
+    /// expanded over their wildcards together, like the arguments of SUM (two arrays over
+    /// different dimensions pair every element of one with every element of the other, as
+    /// Vensim does), and the run combines the elements whose selection is not zero by the action
+    /// (see `Expr::VectorSelect`). The action and the error action may change during the run.
     fn lower_vector_select(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
-        let action = self.fixed_code(site, &args[3], 10, "VECTOR_SELECT's action");
-        let error_action = self.fixed_code(site, &args[4], 3, "VECTOR_SELECT's error action");
         let missing = self.lower(site, &args[2]);
+        let action = self.lower(site, &args[3]);
+        let error_action = self.lower(site, &args[4]);
         let mut groups = Vec::new();
         self.collect_wildcards(site, &args[0], &mut groups);
         self.collect_wildcards(site, &args[1], &mut groups);
@@ -1027,7 +1023,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
             self.diagnostics.push(diagnostic);
             return None;
         }
-        let mut pairs = Vec::with_capacity(count);
+        let mut selections = Vec::with_capacity(count);
+        let mut values = Vec::with_capacity(count);
         for combination in combinations(&sizes) {
             let mut wildcards: Vec<Binding> = site.wildcards.to_vec();
             wildcards
@@ -1036,64 +1033,16 @@ impl<'m, 'd> Lowering<'m, 'd> {
             let selection = self.lower(inner, &args[0]);
             let value = self.lower(inner, &args[1]);
             // One failure is reported once, not once per element.
-            pairs.push((selection?, value?));
+            selections.push(selection?);
+            values.push(value?);
         }
-        let (action, error_action, missing) = (action?, error_action?, missing?);
-        Some(self.select_and_combine(site.owner, pairs, missing, action, error_action))
-    }
-
-    fn select_and_combine(
-        &mut self,
-        owner: VarId,
-        pairs: Vec<(Expr, Expr)>,
-        missing: Expr,
-        action: usize,
-        error_action: usize,
-    ) -> Expr {
-        let binary = |op: BinaryOp| move |a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
-        let function = |function: Function| move |a: Expr, b: Expr| Expr::Apply(function, vec![a, b]);
-        let mut selected_flags = Vec::with_capacity(pairs.len());
-        let mut terms = Vec::with_capacity(pairs.len());
-        // What an unselected element contributes: nothing to the fold.
-        let neutral = match action {
-            1 | 5 | 7 => 1.0,
-            2 | 8 => f64::INFINITY,
-            3 | 9 => f64::NEG_INFINITY,
-            _ => 0.0,
-        };
-        for (selection, value) in pairs {
-            let selection = self.simple(owner, "VECTOR_SELECT selection", selection);
-            let is_selected = Expr::Binary(BinaryOp::Ne, Box::new(selection.clone()), Box::new(Expr::Const(0.0)));
-            let term = match action {
-                0..=4 => Expr::Binary(BinaryOp::Mul, Box::new(selection), Box::new(value)),
-                5 => Expr::Binary(BinaryOp::Pow, Box::new(value), Box::new(selection)),
-                _ => value,
-            };
-            terms.push(Expr::If(Box::new(is_selected.clone()), Box::new(term), Box::new(Expr::Const(neutral))));
-            selected_flags.push(is_selected);
-        }
-        let selected = balanced(selected_flags, &binary(BinaryOp::Add)).unwrap_or(Expr::Const(0.0));
-        let selected = self.simple(owner, "VECTOR_SELECT count", selected);
-        let combined = match action {
-            1 | 5 | 7 => balanced(terms, &binary(BinaryOp::Mul)),
-            2 | 8 => balanced(terms, &function(Function::Min)),
-            3 | 9 => balanced(terms, &function(Function::Max)),
-            _ => balanced(terms, &binary(BinaryOp::Add)),
-        }
-        .unwrap_or(Expr::Const(neutral));
-        let combined = match action {
-            4 | 10 => Expr::Binary(BinaryOp::Div, Box::new(combined), Box::new(selected.clone())),
-            _ => combined,
-        };
-        let none = Expr::Binary(BinaryOp::Eq, Box::new(selected.clone()), Box::new(Expr::Const(0.0)));
-        let when_none = if matches!(error_action, 1 | 3) { Expr::Const(f64::NAN) } else { missing };
-        let combined = if matches!(error_action, 2 | 3) {
-            let several = Expr::Binary(BinaryOp::Gt, Box::new(selected), Box::new(Expr::Const(1.0)));
-            Expr::If(Box::new(several), Box::new(Expr::Const(f64::NAN)), Box::new(combined))
-        } else {
-            combined
-        };
-        Expr::If(Box::new(none), Box::new(when_none), Box::new(combined))
+        Some(Expr::VectorSelect {
+            selections,
+            values,
+            missing: Box::new(missing?),
+            action: Box::new(action?),
+            error_action: Box::new(error_action?),
+        })
     }
 
     /// VECTOR_ELM_MAP, VECTOR_REORDER, VECTOR_SORT_ORDER and VECTOR_RANK. The first argument
@@ -1167,26 +1116,6 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let row = (row_start..row_start + length).map(|index| Expr::Var(VarId::from_index(index))).collect();
         let rest = (id.index()..shape.first + count).map(|index| Expr::Var(VarId::from_index(index))).collect();
         Some((row, position, rest))
-    }
-
-    /// A whole number from 0 to `max` given by a number or a constant, known before the run.
-    fn fixed_code(&mut self, site: Site<'_>, expr: &syntax::Expr, max: usize, what: &str) -> Option<usize> {
-        let value = self.is_fixed(expr, 0).then(|| self.value_at_start(site.bindings, expr, 0)).flatten();
-        match value {
-            Some(code) if code.fract() == 0.0 && (0.0..=max as f64).contains(&code) => Some(code as usize),
-            _ => {
-                let diagnostic = self
-                    .error(
-                        site,
-                        Code::InvalidArgument,
-                        expr.span,
-                        format!("{what} must be a whole number from 0 to {max}"),
-                    )
-                    .with_help("it must be known before the run: write a number, or a constant");
-                self.diagnostics.push(diagnostic);
-                None
-            }
-        }
     }
 
     /// Is this expression made of numbers and constants only, so that its value never changes?

@@ -402,3 +402,43 @@ fn vector_select_action_5_raises_the_values_to_the_selections_as_vensim_does() {
     let value = at_start(&model, "y");
     assert!((value - 1.76037).abs() < 5e-6, "{value}");
 }
+
+#[test]
+fn vector_rank_and_sort_order_agree_with_the_suites_vensim_output() {
+    // The one-dimensional part of the suite's vector_order model at its first two times. Its
+    // revenue comes from a spreadsheet; the values here are what Vensim's REORDERed output shows
+    // sorted: -25, 18, 27, -2, 2 at time 0 and 60, 5, -15, 100, 26 at time 1.
+    let revenue = |company: usize| {
+        let (first, second) = ([-25.0, 18.0, 27.0, -2.0, 2.0][company], [60.0, 5.0, -15.0, 100.0, 26.0][company]);
+        format!("IF TIME < 1 THEN {first} ELSE {second}")
+    };
+    let companies = ["company1", "company2", "company3", "company4", "company5"];
+    let mut model =
+        ModelBuilder::new(0.0, 1.0, 1.0).dimension("company", &companies).aux("revenue", "0").over(&["company"]);
+    for (index, company) in companies.iter().enumerate() {
+        model = model.element(&[company], &revenue(index));
+    }
+    let model = model
+        .aux("rank", "VECTOR_RANK(revenue[company], 1)")
+        .over(&["company"])
+        .aux("sort order", "VECTOR_SORT_ORDER(revenue[company], 1)")
+        .over(&["company"])
+        .aux("sort order neg", "VECTOR_SORT_ORDER(revenue[company], 0)")
+        .over(&["company"])
+        .aux("sorted", "VECTOR_REORDER(revenue[company], sort_order[company])")
+        .over(&["company"])
+        .build();
+    let results = run(&model);
+    let column = |name: &str, step: usize| {
+        companies.map(|c| results.series(&format!("{name}[{c}]")).map_or(f64::NAN, |s| s[step]))
+    };
+    // Vensim's output (output.tab), element by element.
+    assert_eq!(column("rank", 0), [1.0, 4.0, 5.0, 2.0, 3.0]);
+    assert_eq!(column("rank", 1), [4.0, 2.0, 1.0, 5.0, 3.0]);
+    assert_eq!(column("sort order", 0), [0.0, 3.0, 4.0, 1.0, 2.0]);
+    assert_eq!(column("sort order", 1), [2.0, 1.0, 4.0, 0.0, 3.0]);
+    assert_eq!(column("sort order neg", 0), [2.0, 1.0, 4.0, 3.0, 0.0]);
+    assert_eq!(column("sort order neg", 1), [3.0, 0.0, 4.0, 1.0, 2.0]);
+    assert_eq!(column("sorted", 0), [-25.0, -2.0, 2.0, 18.0, 27.0]);
+    assert_eq!(column("sorted", 1), [-15.0, 5.0, 26.0, 60.0, 100.0]);
+}

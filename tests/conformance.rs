@@ -747,3 +747,46 @@ fn compare(expected: &Expected, results: &fulcrum_sim::Results, pins: &[Pin]) ->
         pins.iter().zip(pin_used).filter(|(_, used)| !used).map(|(pin, _)| pin.written.clone()).collect();
     Ok(comparison)
 }
+
+/// Vensim models of the suite whose functions fulcrum has, written by hand as native models in
+/// `tests/vensim/` (each named after its directory in `test-models/tests`): they must reproduce
+/// the suite's output by the suite's rule, every column of it, so the built-ins are checked in
+/// fulcrum's own language as well as through the `.mdl` reader.
+#[test]
+fn vensim_models_transcribed_by_hand_reproduce_the_suite() {
+    let Some(suite) = suite_or_skip("vensim_models_transcribed_by_hand_reproduce_the_suite") else { return };
+    let folder = root().join("tests").join("vensim");
+    let mut models: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .expect("tests/vensim")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    models.sort();
+    assert!(models.len() >= 10, "found only {} models in tests/vensim", models.len());
+    let mut failures = Vec::new();
+    for model in &models {
+        let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let directory = suite.join("test-models").join("tests").join(&stem);
+        let outcome = expected_output(&directory)
+            .ok_or_else(|| format!("no expected output in {}", directory.display()))
+            .and_then(|expected| run_native(model, &expected));
+        match outcome {
+            Ok(comparison) if comparison.passed() => {}
+            Ok(comparison) => failures.push(format!("{stem}: {}", comparison.detail())),
+            Err(error) => failures.push(format!("{stem}: {error}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn run_native(path: &Path, expected: &Path) -> Result<Comparison, String> {
+    let expected = read_expected(expected)?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the model: {e}"))?;
+    let mut model = checked(fulcrum_model::native::read(&text))?;
+    model.sim.save_step = None;
+    let resolved = fulcrum_model::resolve(&model).map_err(|d| first_error(&d))?;
+    let compiled = fulcrum_sim::compile(&resolved).map_err(|e| e.to_string())?;
+    let results = compiled.new_run().run().map_err(|e| format!("the run failed: {e}"))?;
+    compare(&expected, &results, &[])
+}

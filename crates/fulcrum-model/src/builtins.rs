@@ -123,13 +123,62 @@ pub enum Builtin {
     Exprnd,
     /// `POISSON(mean[, seed])`
     Poisson,
+    // Functions of Vensim's library, named as Vensim names them (spaces as underscores).
+    /// `SAMPLE_IF_TRUE(condition, input, initial)`: the input while the condition holds, else
+    /// the value last sampled.
+    SampleIfTrue,
+    /// `ACTIVE_INITIAL(active, initial)`: `initial` while the initial values are computed,
+    /// `active` from then on.
+    ActiveInitial,
+    /// `PULSE_TRAIN(start, width, between, end)`: 1 for `width` from `start` and every `between`
+    /// after it, until `end`; else 0.
+    PulseTrain,
+    /// `QUANTUM(x, q)`: x truncated toward zero to a whole multiple of q; x when q <= 0.
+    Quantum,
+    /// `LOG(x, base)`
+    Log,
+    /// `GAMMA_LN(x)`: the natural logarithm of the gamma function.
+    GammaLn,
+    /// `GET_TIME_VALUE(relative_to, offset, measure)`: the current or initial time plus an offset.
+    GetTimeValue,
+    /// `NPV(stream, discount_rate, initial, factor)`: net present value of a stream.
+    Npv,
+    /// `DELAY_FIXED(input, delay time, initial)`: a pipeline delay, as DELAY.
+    DelayFixed,
+    /// `LOOKUP_EXTRAPOLATE(graph, x)`: the graph, extrapolated linearly beyond its ends.
+    LookupExtrapolate,
+    /// `LOOKUP_FORWARD(graph, x)`: the value of the graph's next point at or above x.
+    LookupForward,
+    /// `LOOKUP_BACKWARD(graph, x)`: the value of the graph's last point at or below x.
+    LookupBackward,
+    /// `ELMCOUNT(dimension)`: how many elements the dimension has.
+    Elmcount,
+    /// `VMIN(array)`: the smallest element, as MIN of an array.
+    Vmin,
+    /// `VMAX(array)`: the largest element, as MAX of an array.
+    Vmax,
+    /// `VECTOR_SELECT(selection, values, missing, action, error_action)`: the elements of
+    /// `values` where `selection` is not zero, summed, multiplied, averaged or their extreme.
+    VectorSelect,
+    /// `VECTOR_ELM_MAP(array[element], offset)`: the element `offset` places after the one named,
+    /// counting through the array in row-major order.
+    VectorElmMap,
+    /// `VECTOR_REORDER(array[dimension], order[dimension])`: element `i` is the array's element
+    /// at the 0-based position `order[i]` along its last dimension.
+    VectorReorder,
+    /// `VECTOR_SORT_ORDER(array[dimension], direction)`: element `i` is the 0-based position of the
+    /// `i`-th smallest (direction > 0) or largest element along the last dimension.
+    VectorSortOrder,
+    /// `VECTOR_RANK(array[dimension], direction)`: each element's rank from 1, smallest first
+    /// (direction > 0) or largest first, along the last dimension.
+    VectorRank,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 55] = [
+const ALL: [Builtin; 75] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -185,6 +234,26 @@ const ALL: [Builtin; 55] = [
     Builtin::Lognormal,
     Builtin::Exprnd,
     Builtin::Poisson,
+    Builtin::SampleIfTrue,
+    Builtin::ActiveInitial,
+    Builtin::PulseTrain,
+    Builtin::Quantum,
+    Builtin::Log,
+    Builtin::GammaLn,
+    Builtin::GetTimeValue,
+    Builtin::Npv,
+    Builtin::DelayFixed,
+    Builtin::LookupExtrapolate,
+    Builtin::LookupForward,
+    Builtin::LookupBackward,
+    Builtin::Elmcount,
+    Builtin::Vmin,
+    Builtin::Vmax,
+    Builtin::VectorSelect,
+    Builtin::VectorElmMap,
+    Builtin::VectorReorder,
+    Builtin::VectorSortOrder,
+    Builtin::VectorRank,
 ];
 
 impl Builtin {
@@ -252,6 +321,28 @@ impl Builtin {
             Builtin::Lognormal => ("lognormal", 2, 3, "LOGNORMAL(mean, sd[, seed])"),
             Builtin::Exprnd => ("exprnd", 1, 2, "EXPRND(mean[, seed])"),
             Builtin::Poisson => ("poisson", 1, 2, "POISSON(mean[, seed])"),
+            Builtin::SampleIfTrue => ("sample_if_true", 3, 3, "SAMPLE_IF_TRUE(condition, input, initial)"),
+            Builtin::ActiveInitial => ("active_initial", 2, 2, "ACTIVE_INITIAL(active_value, initial_value)"),
+            Builtin::PulseTrain => ("pulse_train", 4, 4, "PULSE_TRAIN(start, width, time_between, end)"),
+            Builtin::Quantum => ("quantum", 2, 2, "QUANTUM(x, quantum)"),
+            Builtin::Log => ("log", 2, 2, "LOG(x, base)"),
+            Builtin::GammaLn => ("gamma_ln", 1, 1, "GAMMA_LN(x)"),
+            Builtin::GetTimeValue => ("get_time_value", 3, 3, "GET_TIME_VALUE(relative_to, offset, measure)"),
+            Builtin::Npv => ("npv", 4, 4, "NPV(stream, discount_rate, initial, factor)"),
+            Builtin::DelayFixed => ("delay_fixed", 3, 3, "DELAY_FIXED(input, delay_time, initial)"),
+            Builtin::LookupExtrapolate => ("lookup_extrapolate", 2, 2, "LOOKUP_EXTRAPOLATE(graphical_function, x)"),
+            Builtin::LookupForward => ("lookup_forward", 2, 2, "LOOKUP_FORWARD(graphical_function, x)"),
+            Builtin::LookupBackward => ("lookup_backward", 2, 2, "LOOKUP_BACKWARD(graphical_function, x)"),
+            Builtin::Elmcount => ("elmcount", 1, 1, "ELMCOUNT(dimension)"),
+            Builtin::Vmin => ("vmin", 1, VARIADIC, "VMIN(array)"),
+            Builtin::Vmax => ("vmax", 1, VARIADIC, "VMAX(array)"),
+            Builtin::VectorSelect => {
+                ("vector_select", 5, 5, "VECTOR_SELECT(selection[*], values[*], value_if_none, action, error_action)")
+            }
+            Builtin::VectorElmMap => ("vector_elm_map", 2, 2, "VECTOR_ELM_MAP(array[first_element], offset)"),
+            Builtin::VectorReorder => ("vector_reorder", 2, 2, "VECTOR_REORDER(array[dimension], order[dimension])"),
+            Builtin::VectorSortOrder => ("vector_sort_order", 2, 2, "VECTOR_SORT_ORDER(array[dimension], direction)"),
+            Builtin::VectorRank => ("vector_rank", 2, 2, "VECTOR_RANK(array[dimension], direction)"),
         }
     }
 
@@ -274,13 +365,12 @@ impl Builtin {
     /// The XMILE built-in that does what a function of another tool (Vensim, mostly) does, for
     /// hints when a model uses the other tool's name.
     pub fn equivalent_of(foreign: &CanonicalName) -> Option<&'static str> {
-        const EQUIVALENTS: [(&str, &str); 11] = [
+        const EQUIVALENTS: [(&str, &str); 10] = [
             ("smooth", "SMTH1"),
             ("smoothi", "SMTH1 with its third argument"),
             ("smooth3", "SMTH3"),
             ("smooth3i", "SMTH3 with its third argument"),
             ("smooth_n", "SMTHN"),
-            ("delay_fixed", "DELAY"),
             ("delay_n", "DELAYN"),
             ("forecast", "FORCST"),
             ("integer", "INT"),
@@ -290,12 +380,15 @@ impl Builtin {
         EQUIVALENTS.iter().find(|(name, _)| *name == foreign.as_str()).map(|(_, equivalent)| *equivalent)
     }
 
-    /// Does this reduce arrays (SUM, MEAN, MIN, ...)?
+    /// Does this reduce arrays (SUM, MEAN, MIN, VECTOR_SELECT, ...)?
     pub fn is_array_function(self) -> bool {
         matches!(
             self,
             Builtin::Min
                 | Builtin::Max
+                | Builtin::Vmin
+                | Builtin::Vmax
+                | Builtin::VectorSelect
                 | Builtin::Sum
                 | Builtin::Prod
                 | Builtin::Mean
@@ -333,5 +426,9 @@ mod tests {
         assert_eq!(Builtin::from_name(&CanonicalName::new("Smth1")), Some(Builtin::Smth1));
         assert_eq!(Builtin::from_name(&CanonicalName::new("IF THEN ELSE")), Some(Builtin::IfThenElse));
         assert_eq!(Builtin::from_name(&CanonicalName::new("smooth")), None);
+        // Vensim's names, as its files write them.
+        assert_eq!(Builtin::from_name(&CanonicalName::new("SAMPLE IF TRUE")), Some(Builtin::SampleIfTrue));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("Active Initial")), Some(Builtin::ActiveInitial));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("GAMMA LN")), Some(Builtin::GammaLn));
     }
 }

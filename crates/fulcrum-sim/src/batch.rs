@@ -1,8 +1,10 @@
 //! A batch of runs side by side: lane `l` of every slot belongs to run `l`.
 //!
 //! A step is: apply scheduled constant changes → evaluate at `t` (auxiliaries, flows, rates) →
-//! report to the observer (saved times, or every step if it asks) → note what `PREVIOUS` and `DELAY` will need → integrate the stocks to `t + dt` (Runge-Kutta
-//! stages evaluate again) → make the noted values current → draw this step's random numbers.
+//! report to the observer (saved times, or every step if it asks) → note what `PREVIOUS` and
+//! `DELAY` will need (a SAMPLE IF TRUE hold takes its new value here already) → integrate the
+//! stocks to `t + dt` (Runge-Kutta stages evaluate again) → make the noted values current → draw
+//! this step's random numbers.
 //! Nothing is allocated per step.
 
 use rand::rngs::ChaCha8Rng;
@@ -188,7 +190,8 @@ impl<'m, const L: usize> Batch<'m, L> {
                 next_change += 1;
             }
             self.set_time(axis.time_at(step));
-            execute(&model.evaluate, &mut self.values, &model.graphs);
+            self.values[fixed::STEP_TIME as usize] = [axis.time_at(step); L];
+            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists);
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
                 self.check_variables(axis.time_at(step));
@@ -231,8 +234,9 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
         self.seeded_rngs = layout.draws.iter().filter_map(|draw| draw.seed).map(ChaCha8Rng::seed_from_u64).collect();
         self.set_time(axis.start);
+        self.values[fixed::STEP_TIME as usize] = [axis.start; L];
         self.draw();
-        execute(&model.initial, &mut self.values, &model.graphs);
+        execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
         self.start_delays();
         self.check_variables(axis.start);
     }
@@ -264,7 +268,8 @@ impl<'m, const L: usize> Batch<'m, L> {
     fn capture_states(&mut self) {
         let layout = &self.model.layout;
         for previous in &layout.previous {
-            self.values[previous.pending as usize] = self.values[previous.source as usize];
+            let slot = if previous.before_step { previous.value } else { previous.pending };
+            self.values[slot as usize] = self.values[previous.source as usize];
         }
         for (slots, pipeline) in layout.delays.iter().zip(&mut self.delays) {
             let input = self.values[slots.input as usize];
@@ -279,7 +284,7 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     fn commit_states(&mut self) {
         let layout = &self.model.layout;
-        for previous in &layout.previous {
+        for previous in layout.previous.iter().filter(|previous| !previous.before_step) {
             self.values[previous.value as usize] = self.values[previous.pending as usize];
         }
         for (slots, pipeline) in layout.delays.iter().zip(&self.delays) {
@@ -367,7 +372,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
         }
         self.set_time(stage_time);
-        execute(&self.model.evaluate, &mut self.values, &self.model.graphs);
+        execute(&self.model.evaluate, &mut self.values, &self.model.graphs, &self.model.lists);
     }
 
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use fulcrum_model::resolve::{Expr, Function, ResolvedKind, ResolvedModel, VarId};
+use fulcrum_model::resolve::{Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
 use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
@@ -58,6 +58,8 @@ struct Compiler<'m> {
     delays_ready: Vec<bool>,
     initial: Vec<Op>,
     evaluate: Vec<Op>,
+    /// Lists of slots that `Choose` and `Order` read.
+    lists: Vec<Vec<Slot>>,
     axis: TimeAxis,
 }
 
@@ -108,6 +110,7 @@ impl<'m> Compiler<'m> {
             delays_ready: vec![false; model.delays.len()],
             initial: Vec::new(),
             evaluate: Vec::new(),
+            lists: Vec::new(),
             axis,
         };
         compiler.allocate_variables()?;
@@ -169,7 +172,12 @@ impl<'m> Compiler<'m> {
         }
         for state in &model.previous {
             let (value, pending) = (self.allocate(), self.allocate());
-            self.layout.previous.push(PreviousSlots { source: self.slots[state.source.index()], value, pending });
+            self.layout.previous.push(PreviousSlots {
+                source: self.slots[state.source.index()],
+                value,
+                pending,
+                before_step: state.handover == Handover::BeforeStep,
+            });
         }
         for delay in &model.delays {
             let (output, delay_time, initial) = (self.allocate(), self.allocate(), self.allocate());
@@ -346,6 +354,12 @@ impl<'m> Compiler<'m> {
         }
     }
 
+    /// Registers a list of slots for `Choose` and `Order`.
+    fn list(&mut self, slots: Vec<Slot>) -> u32 {
+        self.lists.push(slots);
+        (self.lists.len() - 1) as u32
+    }
+
     fn literal(&mut self, value: f64) -> Slot {
         if let Some(&slot) = self.literals.get(&value.to_bits()) {
             return slot;
@@ -515,6 +529,46 @@ impl<'m> Compiler<'m> {
                     self.release(operand);
                 }
             }
+            Expr::Choose(index, options) => {
+                let index = self.emit(index, phase);
+                let operands: Vec<Operand> = options.iter().map(|option| self.emit(option, phase)).collect();
+                let list = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::Choose { dst, index: index.slot, list });
+                self.release(index);
+                operands.into_iter().for_each(|operand| self.release(operand));
+            }
+            Expr::Order { kind, ascending, position, vector } => {
+                let operands: Vec<Operand> = vector.iter().map(|element| self.emit(element, phase)).collect();
+                let list = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::Order {
+                    dst,
+                    list,
+                    position: u32::try_from(*position).unwrap_or(u32::MAX),
+                    sort_order: *kind == OrderKind::SortOrder,
+                    ascending: *ascending,
+                });
+                operands.into_iter().for_each(|operand| self.release(operand));
+            }
+            Expr::VectorSelect { selections, values, missing, action, error_action } => {
+                let parts = [missing, action, error_action].map(|part| self.emit(part, phase));
+                let selection_operands: Vec<Operand> =
+                    selections.iter().map(|element| self.emit(element, phase)).collect();
+                let value_operands: Vec<Operand> = values.iter().map(|element| self.emit(element, phase)).collect();
+                let selections = self.list(selection_operands.iter().map(|operand| operand.slot).collect());
+                let values = self.list(value_operands.iter().map(|operand| operand.slot).collect());
+                let [missing, action, error_action] = parts.map(|part| part.slot);
+                self.program(phase).push(Op::VectorSelect { dst, selections, values, missing, action, error_action });
+                for operand in parts.into_iter().chain(selection_operands).chain(value_operands) {
+                    self.release(operand);
+                }
+            }
+            Expr::Phased { initial, active } => {
+                let chosen = match phase {
+                    Phase::Initial => initial,
+                    Phase::Evaluate => active,
+                };
+                self.emit_into(chosen, dst, phase);
+            }
             // Plain reads are handled by `existing_slot`.
             Expr::Const(_)
             | Expr::Var(_)
@@ -579,6 +633,7 @@ impl<'m> Compiler<'m> {
             initial: self.initial,
             evaluate: self.evaluate,
             graphs,
+            lists: self.lists,
             variables,
             constants,
             names: model
@@ -639,5 +694,8 @@ fn function_op(function: Function, dst: Slot, args: &[Slot]) -> Op {
         Function::Step => Op::Step { dst, height: arg(0), start: arg(1) },
         Function::Ramp => Op::Ramp { dst, slope: arg(0), start: arg(1), end: arg(2) },
         Function::Pulse => Op::Pulse { dst, magnitude: arg(0), first: arg(1), interval: arg(2) },
+        Function::PulseTrain => Op::PulseTrain { dst, start: arg(0), width: arg(1), between: arg(2), end: arg(3) },
+        Function::Quantum => Op::Binary { kind: BinaryKind::Quantum, dst, a: arg(0), b: arg(1) },
+        Function::GammaLn => unary(UnaryKind::GammaLn),
     }
 }

@@ -61,6 +61,137 @@ pub fn pulse(time: f64, dt: f64, magnitude: f64, first: f64, interval: f64) -> f
     if past_latest <= dt { magnitude / dt } else { 0.0 }
 }
 
+/// Vensim's `PULSE TRAIN(start, width, between, end)`: 1 from `start` for `width` (at least one
+/// step), again every `between` after that, for as long as the time is not past `end`; 0
+/// otherwise. As Vensim does, it compares `time + dt/2` with the pulse edges, so that rounding in
+/// the time axis cannot move an edge a step; a pulse is on for the steps whose window
+/// `[t, t + dt)` starts inside it. `end` itself still counts, to the nearest step. When `between`
+/// is shorter than the width, pulses overlap and the train is 1 from `start` to `end`.
+pub fn pulse_train(time: f64, dt: f64, start: f64, width: f64, between: f64, end: f64) -> f64 {
+    let time_plus = time + dt / 2.0;
+    if !(time_plus > start && time_plus < end + dt) {
+        return 0.0;
+    }
+    let width = width.max(dt);
+    if between < width {
+        return 1.0;
+    }
+    truth((time_plus - start) % between < width)
+}
+
+/// Vensim's `QUANTUM(x, q)`: `x` truncated toward zero to a whole multiple of `q`, so that
+/// `QUANTUM(-x, q) = -QUANTUM(x, q)`; `x` itself when `q` is zero or negative.
+pub fn quantum(x: f64, q: f64) -> f64 {
+    if q <= 0.0 { x } else { q * (x / q).trunc() }
+}
+
+/// `GAMMA LN(x)`: ln |Γ(x)|, by Lanczos' approximation (g = 7, nine terms; about 15 digits) for
+/// x ≥ 1/2 and the reflection formula below that. Infinite at the poles 0, -1, -2, ...
+pub fn gamma_ln(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const COEFFICIENTS: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x <= 0.0 && x.fract() == 0.0 {
+        return f64::INFINITY;
+    }
+    if x < 0.5 {
+        // Γ(x) Γ(1 - x) = π / sin(πx).
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin().abs()).ln() - gamma_ln(1.0 - x);
+    }
+    let z = x - 1.0;
+    let mut sum = COEFFICIENTS[0];
+    for (i, coefficient) in COEFFICIENTS.iter().enumerate().skip(1) {
+        sum += coefficient / (z + i as f64);
+    }
+    let t = z + G + 0.5;
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (z + 0.5) * t.ln() - t + sum.ln()
+}
+
+/// Vensim's `VECTOR SELECT` over `length` elements (see
+/// `fulcrum_model::resolve::Expr::VectorSelect` for the action codes). An action or error action
+/// that is not one of Vensim's codes gives NaN.
+pub fn vector_select(
+    length: usize,
+    selection: impl Fn(usize) -> f64,
+    value: impl Fn(usize) -> f64,
+    missing: f64,
+    action: f64,
+    error_action: f64,
+) -> f64 {
+    let valid = |code: f64, max: f64| code.fract() == 0.0 && (0.0..=max).contains(&code);
+    if !valid(action, 10.0) || !valid(error_action, 3.0) {
+        return f64::NAN;
+    }
+    let (action, error_action) = (action as u8, error_action as u8);
+    let mut selected = 0usize;
+    let mut combined = match action {
+        1 | 5 | 7 => 1.0,
+        2 | 8 => f64::INFINITY,
+        3 | 9 => f64::NEG_INFINITY,
+        _ => 0.0,
+    };
+    for i in 0..length {
+        let weight = selection(i);
+        if weight == 0.0 {
+            continue;
+        }
+        selected += 1;
+        let term = match action {
+            0..=4 => weight * value(i),
+            5 => value(i).powf(weight),
+            _ => value(i),
+        };
+        combined = match action {
+            1 | 5 | 7 => combined * term,
+            2 | 8 => combined.min(term),
+            3 | 9 => combined.max(term),
+            _ => combined + term,
+        };
+    }
+    if selected == 0 {
+        return if matches!(error_action, 1 | 3) { f64::NAN } else { missing };
+    }
+    if selected > 1 && matches!(error_action, 2 | 3) {
+        return f64::NAN;
+    }
+    match action {
+        4 | 10 => combined / selected as f64,
+        _ => combined,
+    }
+}
+
+/// The rank, from 1, of element `element` of a vector of `length` values: smallest first when
+/// `ascending`, else largest first; of equal values the earlier ranks first, so the ranks are a
+/// permutation of 1..=length. NaN when the element is NaN.
+pub fn rank(length: usize, element: usize, ascending: bool, value: impl Fn(usize) -> f64) -> f64 {
+    let own = value(element);
+    if own.is_nan() {
+        return f64::NAN;
+    }
+    let before = |other: f64| if ascending { other < own } else { other > own };
+    let ahead = (0..length).filter(|&i| before(value(i)) || (i < element && value(i) == own)).count();
+    (ahead + 1) as f64
+}
+
+/// The 0-based position in the vector of the element that sorts to place `place` (0 for the
+/// first), by [`rank`]'s order. NaN when no element has that place (a NaN in the vector).
+pub fn sorted_position(length: usize, place: usize, ascending: bool, value: impl Fn(usize) -> f64) -> f64 {
+    (0..length).find(|&i| rank(length, i, ascending, &value) == (place + 1) as f64).map_or(f64::NAN, |i| i as f64)
+}
+
 /// Evaluates a graphical function (XMILE 3.1.4). Exact at the points themselves.
 pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     let (xs, ys) = (&table.x, &table.y);
@@ -252,6 +383,119 @@ mod tests {
         assert_eq!(once, [3.0]);
         // At the start time itself.
         assert_eq!(pulse(0.0, 1.0, 3.0, 0.0, 0.0), 3.0);
+    }
+
+    #[test]
+    fn pulse_train_follows_vensims_rules() {
+        // PULSE TRAIN(10, 1, 5, 30) with dt = 0.25 (SDEverywhere's pulsetrain model, whose
+        // Vensim output is 1 from 10 to 10.75, 15 to 15.75, 20 to 20.75, 25 to 25.75 and at 30).
+        let on: Vec<f64> =
+            (0..=160).map(|n| n as f64 * 0.25).filter(|&t| pulse_train(t, 0.25, 10.0, 1.0, 5.0, 30.0) == 1.0).collect();
+        let mut expected = Vec::new();
+        for first in [10.0, 15.0, 20.0, 25.0] {
+            expected.extend([first, first + 0.25, first + 0.5, first + 0.75]);
+        }
+        expected.push(30.0);
+        assert_eq!(on, expected);
+        // A width under one step still lasts one step; pulses closer than their width merge.
+        assert_eq!(pulse_train(2.0, 1.0, 2.0, 0.0, 3.0, 10.0), 1.0);
+        assert_eq!(pulse_train(3.0, 1.0, 2.0, 0.0, 3.0, 10.0), 0.0);
+        assert_eq!(pulse_train(5.0, 1.0, 2.0, 0.0, 3.0, 10.0), 1.0);
+        assert!((0..=20).all(|t| pulse_train(f64::from(t), 1.0, 2.0, 4.0, 3.0, 10.0) == truth((2..=10).contains(&t))));
+        // Before the start and after the end: 0.
+        assert_eq!(pulse_train(1.0, 1.0, 2.0, 5.0, 10.0, 20.0), 0.0);
+        assert_eq!(pulse_train(21.0, 1.0, 2.0, 50.0, 10.0, 20.0), 0.0);
+    }
+
+    #[test]
+    fn vector_select_by_action() {
+        let selection = [0.0, 2.0, 0.0, 1.0];
+        let values = [5.0, 3.0, 7.0, 4.0];
+        let select = |action: f64, error: f64| vector_select(4, |i| selection[i], |i| values[i], -1.0, action, error);
+        let expected = [10.0, 24.0, 4.0, 6.0, 5.0, 36.0, 7.0, 12.0, 3.0, 4.0, 3.5];
+        for (action, value) in expected.iter().enumerate() {
+            assert_eq!(select(action as f64, 0.0), *value, "action {action}");
+        }
+        assert!(select(2.0, 2.0).is_nan());
+        assert_eq!(select(2.0, 1.0), 4.0);
+        assert!(select(11.0, 0.0).is_nan());
+        assert!(select(1.5, 0.0).is_nan());
+        assert!(select(0.0, 4.0).is_nan());
+        let none = |error: f64| vector_select(2, |_| 0.0, |i| values[i], -1.0, 3.0, error);
+        assert_eq!(none(0.0), -1.0);
+        assert_eq!(none(2.0), -1.0);
+        assert!(none(1.0).is_nan());
+        assert!(none(3.0).is_nan());
+    }
+
+    #[test]
+    fn ranks_and_sort_orders_follow_vensims_examples() {
+        // VECTOR RANK's documentation: revenue 5000, 3000, 8000 ranks 2, 1, 3.
+        let revenue = [5000.0, 3000.0, 8000.0];
+        let ranks: Vec<f64> = (0..3).map(|i| rank(3, i, true, |j| revenue[j])).collect();
+        assert_eq!(ranks, [2.0, 1.0, 3.0]);
+        let descending: Vec<f64> = (0..3).map(|i| rank(3, i, false, |j| revenue[j])).collect();
+        assert_eq!(descending, [2.0, 3.0, 1.0]);
+        // VECTOR SORT ORDER gives 0-based positions: the smallest is element 1, then 0, then 2.
+        let order: Vec<f64> = (0..3).map(|p| sorted_position(3, p, true, |j| revenue[j])).collect();
+        assert_eq!(order, [1.0, 0.0, 2.0]);
+        // Ties keep their order, so ranks stay a permutation.
+        let tied = [4.0, 1.0, 4.0, 1.0];
+        let ranks: Vec<f64> = (0..4).map(|i| rank(4, i, true, |j| tied[j])).collect();
+        assert_eq!(ranks, [3.0, 1.0, 4.0, 2.0]);
+        let order: Vec<f64> = (0..4).map(|p| sorted_position(4, p, false, |j| tied[j])).collect();
+        assert_eq!(order, [0.0, 2.0, 1.0, 3.0]);
+        assert!(rank(2, 0, true, |j| [f64::NAN, 1.0][j]).is_nan());
+        assert!(sorted_position(2, 1, true, |j| [f64::NAN, 1.0][j]).is_nan());
+    }
+
+    #[test]
+    fn quantum_truncates_toward_zero() {
+        // The examples of Vensim's documentation.
+        let cases = [
+            (1.9, 1.0, 1.0),
+            (0.9, 1.0, 0.0),
+            (-0.9, 1.0, 0.0),
+            (-1.9, 1.0, -1.0),
+            (112.3, 10.0, 110.0),
+            (50.0, 12.0, 48.0),
+            (423.0, 63.0, 378.0),
+            (3.456, 1.0, 3.0),
+            (7.5, 0.0, 7.5),
+            (7.5, -2.0, 7.5),
+        ];
+        for (x, q, expected) in cases {
+            assert_eq!(quantum(x, q), expected, "QUANTUM({x}, {q})");
+        }
+    }
+
+    #[test]
+    fn gamma_ln_at_known_values() {
+        let factorial = |n: u32| (1..=n).map(f64::from).product::<f64>();
+        for n in 1..=20 {
+            // Γ(n) = (n - 1)!
+            assert_relative_eq!(gamma_ln(f64::from(n)), factorial(n - 1).ln(), epsilon = 1e-13, max_relative = 1e-14);
+        }
+        let sqrt_pi_ln = 0.5 * std::f64::consts::PI.ln();
+        assert_relative_eq!(gamma_ln(0.5), sqrt_pi_ln, epsilon = 1e-14);
+        // Γ(-1/2) = -2 √π, Γ(3/2) = √π / 2.
+        assert_relative_eq!(gamma_ln(-0.5), (2.0f64).ln() + sqrt_pi_ln, epsilon = 1e-13);
+        assert_relative_eq!(gamma_ln(1.5), sqrt_pi_ln - (2.0f64).ln(), epsilon = 1e-14);
+        // Stirling's series is accurate far out: ln Γ(1000) = ln 999!.
+        let ln_999_factorial: f64 = (2..1000).map(|i| f64::from(i).ln()).sum();
+        assert_relative_eq!(gamma_ln(1000.0), ln_999_factorial, max_relative = 1e-13);
+        assert_eq!(gamma_ln(0.0), f64::INFINITY);
+        assert_eq!(gamma_ln(-3.0), f64::INFINITY);
+        assert!(gamma_ln(f64::NAN).is_nan());
+    }
+
+    proptest::proptest! {
+        /// Γ(x + 1) = x Γ(x), so ln Γ(x + 1) - ln Γ(x) = ln x, on both sides of the reflection.
+        #[test]
+        fn gamma_ln_satisfies_its_recurrence(x in 0.01f64..150.0) {
+            let difference = gamma_ln(x + 1.0) - gamma_ln(x);
+            proptest::prop_assert!((difference - x.ln()).abs() <= 1e-12 * gamma_ln(x + 1.0).abs().max(1.0));
+        }
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct CompiledModel {
     initial: Vec<Op>,
     evaluate: Vec<Op>,
     graphs: Vec<Table>,
+    /// Lists of slots that `Choose` and `Order` read.
+    lists: Vec<Vec<Slot>>,
     variables: Vec<VariableInfo>,
     constants: Vec<ConstantInfo>,
     names: HashMap<CanonicalName, VarId>,

@@ -19,8 +19,10 @@ pub(crate) mod fixed {
     pub const START: Slot = 2;
     /// Stop time.
     pub const STOP: Slot = 3;
+    /// The time of the step being taken: the same in all its Runge-Kutta stages.
+    pub const STEP_TIME: Slot = 4;
     /// How many fixed slots there are.
-    pub const COUNT: u32 = 4;
+    pub const COUNT: u32 = 5;
 }
 
 /// One instruction. Operands are slots; each instruction runs over all lanes.
@@ -72,10 +74,43 @@ pub(crate) enum Op {
         first: Slot,
         interval: Slot,
     },
+    /// Vensim's `PULSE TRAIN`: 1 while a pulse is on, else 0.
+    PulseTrain {
+        dst: Slot,
+        start: Slot,
+        width: Slot,
+        between: Slot,
+        end: Slot,
+    },
     Lookup {
         dst: Slot,
         graph: u32,
         x: Slot,
+    },
+    /// Vensim's VECTOR SELECT over two lists of the same length (see
+    /// `fulcrum_model::resolve::Expr::VectorSelect`).
+    VectorSelect {
+        dst: Slot,
+        selections: u32,
+        values: u32,
+        missing: Slot,
+        action: Slot,
+        error_action: Slot,
+    },
+    /// The slot at position `index` (rounded) of list `list`; NaN outside it.
+    Choose {
+        dst: Slot,
+        index: Slot,
+        list: u32,
+    },
+    /// The rank (from 1) of the list's element at `position`, or the 0-based position of the
+    /// element sorted to place `position`; equal values keep their order.
+    Order {
+        dst: Slot,
+        list: u32,
+        position: u32,
+        sort_order: bool,
+        ascending: bool,
     },
     /// Turns the standard variate in `variate` into a draw with parameters `p` and `q`.
     Random {
@@ -128,6 +163,7 @@ pub(crate) enum UnaryKind {
     Truncate,
     Round,
     Sign,
+    GammaLn,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +175,7 @@ pub(crate) enum BinaryKind {
     Pow,
     Mod,
     Remainder,
+    Quantum,
     Min,
     Max,
     Lt,
@@ -195,6 +232,9 @@ pub(crate) struct PreviousSlots {
     pub source: Slot,
     pub value: Slot,
     pub pending: Slot,
+    /// The value at `t` is read from the first Runge-Kutta stage of the step on (SAMPLE IF
+    /// TRUE's hold), rather than once the step is done (PREVIOUS).
+    pub before_step: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -4,11 +4,14 @@
 //! loops are straight-line code that the compiler vectorizes. Dispatch is paid once per
 //! instruction per batch, not once per run.
 
-use crate::functions::{approx_eq, floored_mod, lookup, pulse, ramp, random, sign, step, truth};
+use crate::functions::{
+    approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_position,
+    step, truth, vector_select,
+};
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
 /// Runs `ops` over all lanes of `values`.
-pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graphs: &[Table]) {
+pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graphs: &[Table], lists: &[Vec<Slot>]) {
     for op in ops {
         match *op {
             Op::Copy { dst, src } => values[dst as usize] = values[src as usize],
@@ -39,10 +42,59 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                 values[dst as usize] =
                     std::array::from_fn(|l| pulse(time[l], dt[l], magnitude[l], first[l], interval[l]));
             }
+            Op::PulseTrain { dst, start, width, between, end } => {
+                // Vensim's PULSE TRAIN changes only from step to step, whatever the integration
+                // method: every Runge-Kutta stage of a step sees the step's value.
+                let (time, dt) = (values[fixed::STEP_TIME as usize], values[fixed::DT as usize]);
+                let (start, width, between, end) =
+                    (values[start as usize], values[width as usize], values[between as usize], values[end as usize]);
+                values[dst as usize] =
+                    std::array::from_fn(|l| pulse_train(time[l], dt[l], start[l], width[l], between[l], end[l]));
+            }
             Op::Lookup { dst, graph, x } => {
                 let table = &graphs[graph as usize];
                 let x = values[x as usize];
                 values[dst as usize] = std::array::from_fn(|l| lookup(table, x[l]));
+            }
+            Op::VectorSelect { dst, selections, values: value_list, missing, action, error_action } => {
+                let (selections, value_list) = (&lists[selections as usize], &lists[value_list as usize]);
+                let (missing, action, error_action) =
+                    (values[missing as usize], values[action as usize], values[error_action as usize]);
+                let selected: [f64; L] = std::array::from_fn(|l| {
+                    vector_select(
+                        selections.len(),
+                        |i| values[selections[i] as usize][l],
+                        |i| values[value_list[i] as usize][l],
+                        missing[l],
+                        action[l],
+                        error_action[l],
+                    )
+                });
+                values[dst as usize] = selected;
+            }
+            Op::Choose { dst, index, list } => {
+                let (index, list) = (values[index as usize], &lists[list as usize]);
+                let chosen: [f64; L] = std::array::from_fn(|l| {
+                    let position = index[l].round();
+                    if position >= 0.0 && position < list.len() as f64 {
+                        values[list[position as usize] as usize][l]
+                    } else {
+                        f64::NAN
+                    }
+                });
+                values[dst as usize] = chosen;
+            }
+            Op::Order { dst, list, position, sort_order, ascending } => {
+                let list = &lists[list as usize];
+                let answer: [f64; L] = std::array::from_fn(|l| {
+                    let value = |i: usize| values[list[i] as usize][l];
+                    if sort_order {
+                        sorted_position(list.len(), position as usize, ascending, value)
+                    } else {
+                        rank(list.len(), position as usize, ascending, value)
+                    }
+                });
+                values[dst as usize] = answer;
             }
             Op::Random { distribution, dst, variate, p, q } => {
                 let (variate, p, q) = (values[variate as usize], values[p as usize], values[q as usize]);
@@ -101,6 +153,7 @@ fn unary<const L: usize>(kind: UnaryKind, values: &mut [[f64; L]], dst: Slot, a:
         UnaryKind::Truncate => map1(values, dst, a, f64::trunc),
         UnaryKind::Round => map1(values, dst, a, f64::round),
         UnaryKind::Sign => map1(values, dst, a, sign),
+        UnaryKind::GammaLn => map1(values, dst, a, gamma_ln),
     }
 }
 
@@ -113,6 +166,7 @@ fn binary<const L: usize>(kind: BinaryKind, values: &mut [[f64; L]], dst: Slot, 
         BinaryKind::Pow => map2(values, dst, a, b, f64::powf),
         BinaryKind::Mod => map2(values, dst, a, b, floored_mod),
         BinaryKind::Remainder => map2(values, dst, a, b, |x, y| x % y),
+        BinaryKind::Quantum => map2(values, dst, a, b, quantum),
         BinaryKind::Min => map2(values, dst, a, b, |x, y| if y < x { y } else { x }),
         BinaryKind::Max => map2(values, dst, a, b, |x, y| if y > x { y } else { x }),
         BinaryKind::Lt => map2(values, dst, a, b, |x, y| truth(x < y)),

@@ -2,11 +2,11 @@
 //!
 //! Most map one to one (`SMOOTH` → `SMTH1`), some with their arguments reordered (`DELAY N`'s
 //! initial value comes before its order, fulcrum's after), some become expressions (`PULSE`,
-//! `LOG`, `POWER`, `QUANTUM`, `PULSE TRAIN`). Functions fulcrum cannot compute yet are reported
+//! `POWER`, `VECTOR SELECT` with Vensim's action keywords). Functions fulcrum cannot compute yet are reported
 //! by name at the call, never replaced by something that computes another value.
 
 use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
-use fulcrum_model::{Code, Diagnostic, GraphKind};
+use fulcrum_model::{Code, Diagnostic};
 
 /// How one Vensim function becomes fulcrum's.
 enum Rule {
@@ -22,16 +22,9 @@ enum Rule {
 enum Special {
     IfThenElse,
     Pulse,
-    PulseTrain,
-    Log,
     Power,
-    Quantum,
-    ElementCount,
     Identity,
-    LookupExtrapolate,
-    LookupBackward,
     Integ,
-    SampleIfTrue,
     VectorSelect,
 }
 
@@ -61,24 +54,24 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("step", 2, 2, "STEP(height, step time)", Rule::Rename("step", &[0, 1])),
     ("ramp", 3, 3, "RAMP(slope, start time, end time)", Rule::Rename("ramp", &[0, 1, 2])),
     ("pulse", 2, 2, "PULSE(start, width)", Rule::Special(Special::Pulse)),
-    ("pulse_train", 4, 4, "PULSE TRAIN(start, width, time between, end)", Rule::Special(Special::PulseTrain)),
+    ("pulse_train", 4, 4, "PULSE TRAIN(start, width, time between, end)", Rule::Rename("pulse_train", &[0, 1, 2, 3])),
     ("min", 2, 2, "MIN(a, b)", Rule::Rename("min", &[0, 1])),
     ("max", 2, 2, "MAX(a, b)", Rule::Rename("max", &[0, 1])),
     ("vmin", 1, 1, "VMIN(array[range!])", Rule::Rename("min", &[0])),
     ("vmax", 1, 1, "VMAX(array[range!])", Rule::Rename("max", &[0])),
     ("sum", 1, 1, "SUM(array[range!])", Rule::Rename("sum", &[0])),
     ("prod", 1, 1, "PROD(array[range!])", Rule::Rename("prod", &[0])),
-    ("elmcount", 1, 1, "ELMCOUNT(range)", Rule::Special(Special::ElementCount)),
+    ("elmcount", 1, 1, "ELMCOUNT(range)", Rule::Rename("elmcount", &[0])),
     ("zidz", 2, 2, "ZIDZ(numerator, denominator)", Rule::Rename("zidz", &[0, 1])),
     ("xidz", 3, 3, "XIDZ(numerator, denominator, value if zero)", Rule::Rename("xidz", &[0, 1, 2])),
     ("modulo", 2, 2, "MODULO(a, b)", Rule::Rename("modulo", &[0, 1])),
     ("integer", 1, 1, "INTEGER(x)", Rule::Rename("int", &[0])),
-    ("quantum", 2, 2, "QUANTUM(x, q)", Rule::Special(Special::Quantum)),
+    ("quantum", 2, 2, "QUANTUM(x, q)", Rule::Rename("quantum", &[0, 1])),
     ("abs", 1, 1, "ABS(x)", Rule::Rename("abs", &[0])),
     ("sign", 1, 1, "SIGN(x)", Rule::Rename("sign", &[0])),
     ("exp", 1, 1, "EXP(x)", Rule::Rename("exp", &[0])),
     ("ln", 1, 1, "LN(x)", Rule::Rename("ln", &[0])),
-    ("log", 2, 2, "LOG(x, base)", Rule::Special(Special::Log)),
+    ("log", 2, 2, "LOG(x, base)", Rule::Rename("log", &[0, 1])),
     ("sqrt", 1, 1, "SQRT(x)", Rule::Rename("sqrt", &[0])),
     ("power", 2, 2, "POWER(base, exponent)", Rule::Special(Special::Power)),
     ("sin", 1, 1, "SIN(x)", Rule::Rename("sin", &[0])),
@@ -93,20 +86,25 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("initial", 1, 1, "INITIAL(x)", Rule::Rename("init", &[0])),
     ("game", 1, 1, "GAME(x)", Rule::Special(Special::Identity)),
     ("random_uniform", 3, 3, "RANDOM UNIFORM(min, max, seed)", Rule::Rename("random", &[0, 1])),
-    ("lookup_extrapolate", 2, 2, "LOOKUP EXTRAPOLATE(lookup, x)", Rule::Special(Special::LookupExtrapolate)),
-    ("lookup_backward", 2, 2, "LOOKUP BACKWARD(lookup, x)", Rule::Special(Special::LookupBackward)),
+    ("lookup_extrapolate", 2, 2, "LOOKUP EXTRAPOLATE(lookup, x)", Rule::Rename("lookup_extrapolate", &[0, 1])),
+    ("lookup_backward", 2, 2, "LOOKUP BACKWARD(lookup, x)", Rule::Rename("lookup_backward", &[0, 1])),
+    ("lookup_forward", 2, 2, "LOOKUP FORWARD(lookup, x)", Rule::Rename("lookup_forward", &[0, 1])),
     // Known to Vensim, not (yet) to fulcrum.
-    ("active_initial", 2, 2, "ACTIVE INITIAL(value, initial value)", Rule::Unsupported),
+    ("active_initial", 2, 2, "ACTIVE INITIAL(value, initial value)", Rule::Rename("active_initial", &[0, 1])),
     ("reinitial", 1, 1, "REINITIAL(x)", Rule::Unsupported),
-    // As a whole equation it is read by the translator; inside a larger expression it is not yet.
-    ("sample_if_true", 3, 3, "SAMPLE IF TRUE(condition, input, initial value)", Rule::Special(Special::SampleIfTrue)),
+    (
+        "sample_if_true",
+        3,
+        3,
+        "SAMPLE IF TRUE(condition, input, initial value)",
+        Rule::Rename("sample_if_true", &[0, 1, 2]),
+    ),
     ("delay_material", 4, 5, "DELAY MATERIAL(...)", Rule::Unsupported),
     ("delay_conveyor", 6, 6, "DELAY CONVEYOR(...)", Rule::Unsupported),
-    ("npv", 4, 4, "NPV(stream, discount rate, initial value, factor)", Rule::Unsupported),
+    ("npv", 4, 4, "NPV(stream, discount rate, initial value, factor)", Rule::Rename("npv", &[0, 1, 2, 3])),
     ("npve", 4, 4, "NPVE(stream, discount rate, initial value, factor)", Rule::Unsupported),
     ("ramp_from_to", 4, 5, "RAMP FROM TO(...)", Rule::Unsupported),
-    ("gamma_ln", 1, 1, "GAMMA LN(x)", Rule::Unsupported),
-    ("lookup_forward", 2, 2, "LOOKUP FORWARD(lookup, x)", Rule::Unsupported),
+    ("gamma_ln", 1, 1, "GAMMA LN(x)", Rule::Rename("gamma_ln", &[0])),
     ("lookup_invert", 2, 2, "LOOKUP INVERT(lookup, y)", Rule::Unsupported),
     ("lookup_area", 3, 3, "LOOKUP AREA(lookup, x1, x2)", Rule::Unsupported),
     ("random_normal", 5, 5, "RANDOM NORMAL(min, max, mean, sd, seed)", Rule::Unsupported),
@@ -128,7 +126,13 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("get_data_mean", 3, 3, "GET DATA MEAN(...)", Rule::Unsupported),
     ("get_data_between_times", 3, 3, "GET DATA BETWEEN TIMES(...)", Rule::Unsupported),
     ("time_base", 2, 2, "TIME BASE(t, dt)", Rule::Unsupported),
-    ("get_time_value", 3, 3, "GET TIME VALUE(...)", Rule::Unsupported),
+    (
+        "get_time_value",
+        3,
+        3,
+        "GET TIME VALUE(relative to, offset, measure)",
+        Rule::Rename("get_time_value", &[0, 1, 2]),
+    ),
     (
         "vector_select",
         5,
@@ -136,11 +140,17 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "VECTOR SELECT(selection[range!], values[range!], value if none, VSSUM|VSPRODUCT|VSMIN|VSMAX, VSERRNONE|VSERRATLEASTONE)",
         Rule::Special(Special::VectorSelect),
     ),
-    ("vector_elm_map", 2, 2, "VECTOR ELM MAP(...)", Rule::Unsupported),
-    ("vector_sort_order", 2, 2, "VECTOR SORT ORDER(...)", Rule::Unsupported),
-    ("vector_reorder", 2, 2, "VECTOR REORDER(...)", Rule::Unsupported),
+    ("vector_elm_map", 2, 2, "VECTOR ELM MAP(array[first element], offset)", Rule::Rename("vector_elm_map", &[0, 1])),
+    (
+        "vector_sort_order",
+        2,
+        2,
+        "VECTOR SORT ORDER(array[range], direction)",
+        Rule::Rename("vector_sort_order", &[0, 1]),
+    ),
+    ("vector_reorder", 2, 2, "VECTOR REORDER(array[range], order[range])", Rule::Rename("vector_reorder", &[0, 1])),
     ("vector_lookup", 5, 5, "VECTOR LOOKUP(...)", Rule::Unsupported),
-    ("vector_rank", 2, 2, "VECTOR RANK(...)", Rule::Unsupported),
+    ("vector_rank", 2, 2, "VECTOR RANK(array[range], direction)", Rule::Rename("vector_rank", &[0, 1])),
     ("allocate_by_priority", 5, 5, "ALLOCATE BY PRIORITY(...)", Rule::Unsupported),
     ("allocate_available", 3, 3, "ALLOCATE AVAILABLE(...)", Rule::Unsupported),
     ("find_market_price", 4, 4, "FIND MARKET PRICE(...)", Rule::Unsupported),
@@ -168,10 +178,6 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
 pub(crate) trait Context {
     /// Is this (canonical) name a model variable that can be called (a lookup)?
     fn is_callable_variable(&self, canonical: &str) -> bool;
-    /// The number of elements of a subscript range.
-    fn range_size(&self, canonical: &str) -> Option<usize>;
-    /// Records that a lookup is read with another interpolation than its own.
-    fn lookup_read_as(&mut self, canonical: &str, kind: GraphKind, span: Span);
     /// Is this name a macro defined in the file?
     fn is_macro(&self, canonical: &str) -> bool;
     /// Expands a call of a macro: the expression that stands for its value.
@@ -290,26 +296,21 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                 );
                 None
             }
-            Special::SampleIfTrue => {
-                problems.push(
-                    Diagnostic::new(
-                        Code::MdlUnsupportedFunction,
-                        "SAMPLE IF TRUE inside a larger expression is not supported yet",
-                    )
-                    .at(Some(*function_span))
-                    .with_help("give it a variable of its own: `sampled = SAMPLE IF TRUE(condition, input, initial)`"),
-                );
-                None
-            }
             Special::IfThenElse => Some(if_then_else(arg(0), arg(1), arg(2))),
-            // The selected values (where the selection is not zero) combined by the action; the
-            // value if none is selected when nothing is. The error action only decides Vensim's
-            // warnings.
+            // Vensim's action keywords: the selected values (where the selection is not zero)
+            // combined by the action; the value if none is selected when nothing is. The error
+            // action only decides Vensim's warnings. Actions given as numbers or expressions (codes
+            // that may change during the run) go to the VECTOR_SELECT built-in.
             Special::VectorSelect => {
                 let keyword = |index: usize| match &arg(index).kind {
-                    ExprKind::Name(name) => Some(name.canonical.as_str().to_owned()),
+                    ExprKind::Name(name) if name.canonical.as_str().starts_with("vs") => {
+                        Some(name.canonical.as_str().to_owned())
+                    }
                     _ => None,
                 };
+                if keyword(3).is_none() && keyword(4).is_none() {
+                    return Some(named("vector_select", (0..5).map(arg).collect()));
+                }
                 let infinity = || at(ExprKind::Name(NameRef::new("INF")));
                 let negative_infinity = || at(ExprKind::Unary { op: UnaryOp::Negate, operand: Box::new(infinity()) });
                 let (reduction, neutral) = match keyword(3).as_deref() {
@@ -324,7 +325,7 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                                 "this VECTOR SELECT action is not supported yet",
                             )
                             .at(Some(arg(3).span))
-                            .with_help("fulcrum reads the actions VSSUM, VSPRODUCT, VSMIN and VSMAX"),
+                            .with_help("fulcrum reads the actions VSSUM, VSPRODUCT, VSMIN and VSMAX, or action codes given as numbers"),
                         );
                         return None;
                     }
@@ -352,71 +353,8 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                 let not_ended = binary(BinaryOp::Lt, time(), binary(BinaryOp::Add, arg(0), width));
                 Some(if_then_else(binary(BinaryOp::And, started, not_ended), number(1.0), number(0.0)))
             }
-            // 1 for `width` at `start`, `start + between`, ... up to `end`, else 0.
-            Special::PulseTrain => {
-                let width = named("max", vec![arg(1), dt()]);
-                let since = binary(BinaryOp::Sub, time(), arg(0));
-                let phase = named("modulo", vec![since, arg(2)]);
-                let started = binary(BinaryOp::Ge, time(), arg(0));
-                let not_ended = binary(BinaryOp::Le, time(), arg(3));
-                let on = binary(BinaryOp::Lt, phase, width);
-                let condition = binary(BinaryOp::And, binary(BinaryOp::And, started, not_ended), on);
-                Some(if_then_else(condition, number(1.0), number(0.0)))
-            }
-            Special::Log => Some(binary(BinaryOp::Div, named("ln", vec![arg(0)]), named("ln", vec![arg(1)]))),
             Special::Power => Some(binary(BinaryOp::Pow, arg(0), arg(1))),
-            // q * INTEGER(x / q), or x itself when q is not positive.
-            Special::Quantum => {
-                let steps = named("int", vec![binary(BinaryOp::Div, arg(0), arg(1))]);
-                let rounded = binary(BinaryOp::Mul, arg(1), steps);
-                Some(if_then_else(binary(BinaryOp::Le, arg(1), number(0.0)), arg(0), rounded))
-            }
-            Special::ElementCount => {
-                let range = match &arg(0).kind {
-                    ExprKind::Name(name) => Some(name.clone()),
-                    _ => None,
-                };
-                match range.as_ref().and_then(|name| context.range_size(name.canonical.as_str())) {
-                    Some(size) => Some(number(size as f64)),
-                    None => {
-                        problems.push(
-                            Diagnostic::new(Code::MdlSubscript, "ELMCOUNT needs the name of a subscript range")
-                                .at(Some(arg(0).span))
-                                .with_help(*signature),
-                        );
-                        None
-                    }
-                }
-            }
             Special::Identity => Some(arg(0)),
-            Special::LookupExtrapolate | Special::LookupBackward => {
-                let kind = if matches!(special, Special::LookupExtrapolate) {
-                    GraphKind::Extrapolate
-                } else {
-                    GraphKind::Discrete
-                };
-                match &arg(0).kind {
-                    ExprKind::Name(table) if context.is_callable_variable(table.canonical.as_str()) => {
-                        context.lookup_read_as(table.canonical.as_str(), kind, span);
-                        Some(at(ExprKind::Call {
-                            function: table.clone(),
-                            function_span: arg(0).span,
-                            args: vec![arg(1)],
-                        }))
-                    }
-                    _ => {
-                        problems.push(
-                            Diagnostic::new(
-                                Code::InvalidArgument,
-                                format!("the first argument of {} must be a lookup", function.written.to_uppercase()),
-                            )
-                            .at(Some(arg(0).span))
-                            .with_help(*signature),
-                        );
-                        None
-                    }
-                }
-            }
         },
     }
 }

@@ -80,7 +80,6 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics) 
         macro_depth: 0,
         instances: Vec::new(),
         current_dimensions: Vec::new(),
-        lookup_reads: HashMap::new(),
         rates: HashMap::new(),
         shapes: HashMap::new(),
     };
@@ -274,8 +273,6 @@ struct Translator<'d> {
     /// The ranges of the apply-to-all equation being translated, which a macro called in it is
     /// copied over.
     current_dimensions: Vec<String>,
-    /// Lookups read by LOOKUP EXTRAPOLATE or LOOKUP BACKWARD, with how.
-    lookup_reads: HashMap<CanonicalName, (GraphKind, Span)>,
     /// The ranges of each variable, by position.
     shapes: HashMap<CanonicalName, Vec<CanonicalName>>,
     /// The rate of each level (each element's, for a level defined element by element).
@@ -285,26 +282,6 @@ struct Translator<'d> {
 impl Context for Translator<'_> {
     fn is_callable_variable(&self, canonical: &str) -> bool {
         self.callable.contains(&CanonicalName::new(canonical))
-    }
-
-    fn range_size(&self, canonical: &str) -> Option<usize> {
-        self.ranges.get(canonical).map(|d| d.elements.len())
-    }
-
-    fn lookup_read_as(&mut self, canonical: &str, kind: GraphKind, span: Span) {
-        let name = CanonicalName::new(canonical);
-        match self.lookup_reads.get(&name) {
-            Some((other, _)) if *other != kind => self.diagnostics.push(
-                Diagnostic::new(
-                    Code::MdlUnsupportedFeature,
-                    format!("the lookup {canonical} is read with two different interpolations"),
-                )
-                .at(Some(span)),
-            ),
-            _ => {
-                self.lookup_reads.insert(name, (kind, span));
-            }
-        }
     }
 
     fn is_macro(&self, canonical: &str) -> bool {
@@ -652,19 +629,6 @@ impl Translator<'_> {
                 variable.equation =
                     Some(Equation::unreadable(Origin { span: Some(item.name.span), text_offset: None }));
                 model.variables.push(variable);
-            }
-        }
-        // Interpolation chosen by LOOKUP EXTRAPOLATE / LOOKUP BACKWARD.
-        for (name, (kind, _)) in std::mem::take(&mut self.lookup_reads) {
-            if let Some(variable) = model.variables.iter_mut().find(|v| v.canonical == name) {
-                if let Some(graph) = variable.graph.as_mut() {
-                    graph.kind = kind;
-                }
-                for element in &mut variable.elements {
-                    if let Some(graph) = element.graph.as_mut() {
-                        graph.kind = kind;
-                    }
-                }
             }
         }
         self.split_stock_rates(model);
@@ -1123,40 +1087,6 @@ impl Translator<'_> {
     ) -> Equation {
         let mut expr = expr.clone();
         self.substitute(&mut expr, substitutions);
-        // SAMPLE IF TRUE(condition, input, initial) as a whole equation: the input while the
-        // condition holds, else the variable's own value one step ago (the initial value at the
-        // start).
-        if let ExprKind::Call { function, args, .. } = &expr.kind
-            && function.canonical.as_str() == "sample_if_true"
-            && let [condition, input, initial] = args.as_slice()
-        {
-            let at = |kind: ExprKind| Expr { kind, span: expr.span };
-            let own = match element {
-                Some(subscript) => at(ExprKind::Subscript {
-                    array: NameRef::new(variable),
-                    array_span: expr.span,
-                    indices: subscript
-                        .iter()
-                        .map(|e| Index::Expr(at(ExprKind::Name(NameRef::new(e.clone())))))
-                        .collect(),
-                }),
-                None => at(ExprKind::Name(NameRef::new(variable))),
-            };
-            let previous = at(ExprKind::Call {
-                function: NameRef::new("PREVIOUS"),
-                function_span: expr.span,
-                args: vec![own, initial.clone()],
-            });
-            let mut sampled = at(ExprKind::If {
-                condition: Box::new(condition.clone()),
-                then_branch: Box::new(input.clone()),
-                else_branch: Box::new(previous),
-            });
-            let mut problems = Vec::new();
-            functions::rewrite(&mut sampled, self, &mut problems);
-            self.report(problems, variable);
-            return expression_equation(sampled, span);
-        }
         // A level's equation is its initial value; the rate is kept for the flows.
         if let ExprKind::Call { function, args, .. } = &expr.kind
             && function.canonical.as_str() == "integ"

@@ -70,6 +70,69 @@ pub enum Expr {
     Delayed(DelayId),
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
+    /// The option at a 0-based position computed during the run (`VECTOR_ELM_MAP`,
+    /// `VECTOR_REORDER`): the position is rounded to the nearest whole number, and a position
+    /// outside the options gives NaN.
+    Choose(Box<Expr>, Vec<Expr>),
+    /// Where one element of a vector falls when the vector is sorted (`VECTOR_RANK`,
+    /// `VECTOR_SORT_ORDER`).
+    Order {
+        /// What is asked.
+        kind: OrderKind,
+        /// Smallest first (else largest first).
+        ascending: bool,
+        /// Which element (for a rank) or which place in the sorted order (for a sort order).
+        position: usize,
+        /// The vector.
+        vector: Vec<Expr>,
+    },
+    /// Vensim's `VECTOR SELECT`: the values whose selection is not zero, combined by the
+    /// action: 0 the sum, 1 the product, 2 the minimum, 3 the maximum, 4 the mean of
+    /// selection × value; 5 the product of value ^ selection; 6 to 10 the sum, product,
+    /// minimum, maximum and mean of the values themselves. With nothing selected, `missing`. The
+    /// error action asks for NaN (which stops the run) when nothing is selected (1), when more
+    /// than one element is (2), or either (3); 0 for neither. An action or error action that is
+    /// not one of these numbers gives NaN too.
+    VectorSelect {
+        /// The selection of each element.
+        selections: Vec<Expr>,
+        /// The value of each element, in the same order.
+        values: Vec<Expr>,
+        /// The result when nothing is selected.
+        missing: Box<Expr>,
+        /// The action code.
+        action: Box<Expr>,
+        /// The error action code.
+        error_action: Box<Expr>,
+    },
+    /// One expression while the initial values are computed, another from then on
+    /// (`ACTIVE_INITIAL`). Each counts as a dependency only in its own phase, which is what lets
+    /// it break a loop among initial values.
+    Phased {
+        /// Used when the initial values are computed.
+        initial: Box<Expr>,
+        /// Used at every evaluation after that, the start time's included.
+        active: Box<Expr>,
+    },
+}
+
+/// What [`Expr::Order`] asks of a sorted vector. Equal elements keep their order (the earlier
+/// one ranks first), so every answer is determined.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OrderKind {
+    /// The rank (from 1) of the element at `position`.
+    Rank,
+    /// The 0-based position, in the vector, of the element sorted to place `position`.
+    SortOrder,
+}
+
+/// Which computation an expression is read in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// Computing the initial values.
+    Initial,
+    /// Every evaluation of a step (and of each Runge-Kutta stage).
+    Active,
 }
 
 /// Pure functions, with their argument counts fixed by lowering.
@@ -125,6 +188,12 @@ pub enum Function {
     Ramp,
     /// `PULSE(magnitude, first, interval)` with `interval` = 0 for a single pulse.
     Pulse,
+    /// `PULSE_TRAIN(start, width, between, end)`
+    PulseTrain,
+    /// `QUANTUM(x, q)`
+    Quantum,
+    /// `GAMMA_LN(x)`
+    GammaLn,
 }
 
 /// The distributions of the in-model random functions.
@@ -163,23 +232,52 @@ impl Expr {
 
     /// Calls `visit` on this expression and every expression inside it.
     pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
+        self.walk_phase(None, visit);
+    }
+
+    /// Like [`Expr::walk`], but inside `ACTIVE_INITIAL` only the part read in `phase`.
+    pub fn walk_in(&self, phase: Phase, visit: &mut impl FnMut(&Expr)) {
+        self.walk_phase(Some(phase), visit);
+    }
+
+    fn walk_phase(&self, phase: Option<Phase>, visit: &mut dyn FnMut(&Expr)) {
         visit(self);
         match self {
-            Expr::Unary(_, operand) | Expr::Lookup(_, operand) => operand.walk(visit),
+            Expr::Unary(_, operand) | Expr::Lookup(_, operand) => operand.walk_phase(phase, visit),
             Expr::Binary(_, lhs, rhs) => {
-                lhs.walk(visit);
-                rhs.walk(visit);
+                lhs.walk_phase(phase, visit);
+                rhs.walk_phase(phase, visit);
             }
             Expr::Chain(first, rest) => {
-                first.walk(visit);
-                rest.iter().for_each(|(_, operand)| operand.walk(visit));
+                first.walk_phase(phase, visit);
+                rest.iter().for_each(|(_, operand)| operand.walk_phase(phase, visit));
             }
             Expr::If(condition, then_branch, else_branch) => {
-                condition.walk(visit);
-                then_branch.walk(visit);
-                else_branch.walk(visit);
+                condition.walk_phase(phase, visit);
+                then_branch.walk_phase(phase, visit);
+                else_branch.walk_phase(phase, visit);
             }
-            Expr::Apply(_, args) | Expr::Random(_, _, args) => args.iter().for_each(|arg| arg.walk(visit)),
+            Expr::Apply(_, args) | Expr::Random(_, _, args) | Expr::Order { vector: args, .. } => {
+                args.iter().for_each(|arg| arg.walk_phase(phase, visit));
+            }
+            Expr::Choose(index, options) => {
+                index.walk_phase(phase, visit);
+                options.iter().for_each(|option| option.walk_phase(phase, visit));
+            }
+            Expr::VectorSelect { selections, values, missing, action, error_action } => {
+                selections.iter().chain(values).for_each(|element| element.walk_phase(phase, visit));
+                for part in [missing, action, error_action] {
+                    part.walk_phase(phase, visit);
+                }
+            }
+            Expr::Phased { initial, active } => {
+                if phase != Some(Phase::Active) {
+                    initial.walk_phase(phase, visit);
+                }
+                if phase != Some(Phase::Initial) {
+                    active.walk_phase(phase, visit);
+                }
+            }
             Expr::Const(_)
             | Expr::Var(_)
             | Expr::Time
@@ -200,10 +298,12 @@ impl Expr {
             found |= matches!(
                 expr,
                 Expr::Time
-                    | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse, _)
+                    | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
                     | Expr::Previous(_)
                     | Expr::Delayed(_)
                     | Expr::Random(..)
+                    // Its value at the start is not its value from then on.
+                    | Expr::Phased { .. }
             );
         });
         found

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
-use super::expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, PreviousId, VarId};
-use super::{DrawSite, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
+use super::expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, PreviousId, VarId};
+use super::{DrawSite, Handover, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
-use crate::model::{Dialect, Equation, GraphicalFunction, Model, Variable, VariableKind};
+use crate::model::{Dialect, Equation, GraphKind, GraphicalFunction, Model, Variable, VariableKind};
 use crate::name::CanonicalName;
 use crate::syntax::{self, BinaryOp, ExprKind, Index, Span, SyntaxErrorKind, UnaryOp};
 
@@ -773,7 +773,16 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
         match builtin {
             Builtin::Lookup => return self.lower_lookup(site, args),
+            Builtin::LookupExtrapolate | Builtin::LookupForward | Builtin::LookupBackward => {
+                return self.lower_lookup_variant(site, builtin, args);
+            }
             Builtin::Previous => return self.lower_previous(site, args),
+            Builtin::Elmcount => return self.lower_elmcount(site, &args[0]),
+            Builtin::GetTimeValue => return self.lower_get_time_value(site, args),
+            Builtin::VectorSelect => return self.lower_vector_select(site, args, span),
+            Builtin::VectorElmMap | Builtin::VectorReorder | Builtin::VectorSortOrder | Builtin::VectorRank => {
+                return self.lower_vector_order(site, builtin, args);
+            }
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
                 // The order decides how many hidden stocks there are, so it must be known now.
@@ -869,7 +878,36 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let source = self.as_variable(owner, "INIT input", args.into_iter().next()?);
                 Expr::Init(source)
             }
-            Builtin::Delay => {
+            Builtin::PulseTrain => function(Function::PulseTrain, args),
+            Builtin::Quantum => function(Function::Quantum, args),
+            Builtin::GammaLn => function(Function::GammaLn, args),
+            Builtin::Log => {
+                let mut args = args.into_iter();
+                let (x, base) = (args.next()?, args.next()?);
+                Expr::Binary(
+                    BinaryOp::Div,
+                    Box::new(function(Function::Ln, vec![x])),
+                    Box::new(function(Function::Ln, vec![base])),
+                )
+            }
+            Builtin::ActiveInitial => {
+                let mut args = args.into_iter();
+                let (active, initial) = (args.next()?, args.next()?);
+                Expr::Phased { initial: Box::new(initial), active: Box::new(active) }
+            }
+            Builtin::SampleIfTrue => {
+                let mut args = args.into_iter();
+                let (condition, input, initial) = (args.next()?, args.next()?, args.next()?);
+                // The sample is a hidden variable that holds its own value from one step to the
+                // next, taken as soon as the step's values are reported.
+                let sample = self.hidden_id(owner, "SAMPLE_IF_TRUE value".to_owned());
+                let id = PreviousId(self.out.previous.len() as u32);
+                self.out.previous.push(PreviousState { source: sample, initial, handover: Handover::BeforeStep });
+                let held = Expr::If(Box::new(condition), Box::new(input), Box::new(Expr::Previous(id)));
+                self.set_kind(sample, ResolvedKind::Auxiliary(held));
+                Expr::Var(sample)
+            }
+            Builtin::Delay | Builtin::DelayFixed => {
                 let mut args = args.into_iter();
                 let input = self.as_variable(owner, "DELAY input", args.next()?);
                 let delay_time = args.next()?;
@@ -891,7 +929,13 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.out.draws.push(DrawSite { distribution, seed });
                 Expr::Random(distribution, id, args)
             }
-            Builtin::Smth1 | Builtin::Smth3 | Builtin::Delay1 | Builtin::Delay3 | Builtin::Trend | Builtin::Forcst => {
+            Builtin::Smth1
+            | Builtin::Smth3
+            | Builtin::Delay1
+            | Builtin::Delay3
+            | Builtin::Trend
+            | Builtin::Forcst
+            | Builtin::Npv => {
                 return self.lower_stateful(owner, builtin, args, None);
             }
             // Nullary names, LOOKUP, PREVIOUS, array functions, SMTHN and DELAYN take other paths.
@@ -953,6 +997,157 @@ impl<'m, 'd> Lowering<'m, 'd> {
             }
         }
         Some(self.combine(site.owner, builtin, terms))
+    }
+
+    /// `VECTOR_SELECT(selection, values, missing, action, error_action)`: both arrays are
+    /// expanded over their wildcards together, like the arguments of SUM (two arrays over
+    /// different dimensions pair every element of one with every element of the other, as
+    /// Vensim does), and the run combines the elements whose selection is not zero by the action
+    /// (see `Expr::VectorSelect`). The action and the error action may change during the run.
+    fn lower_vector_select(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
+        let missing = self.lower(site, &args[2]);
+        let action = self.lower(site, &args[3]);
+        let error_action = self.lower(site, &args[4]);
+        let mut groups = Vec::new();
+        self.collect_wildcards(site, &args[0], &mut groups);
+        self.collect_wildcards(site, &args[1], &mut groups);
+        let sizes: Vec<usize> = groups.iter().map(|&d| self.dimensions.size(d)).collect();
+        let count: usize = sizes.iter().product();
+        if count.saturating_mul(2) > MAX_TERMS {
+            let diagnostic = self.error(
+                site,
+                Code::Unsupported,
+                span,
+                format!("VECTOR_SELECT would combine more than {MAX_TERMS} terms"),
+            );
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let mut selections = Vec::with_capacity(count);
+        let mut values = Vec::with_capacity(count);
+        for combination in combinations(&sizes) {
+            let mut wildcards: Vec<Binding> = site.wildcards.to_vec();
+            wildcards
+                .extend(groups.iter().zip(&combination).map(|(&dimension, &element)| Binding { dimension, element }));
+            let inner = Site { wildcards: &wildcards, ..site };
+            let selection = self.lower(inner, &args[0]);
+            let value = self.lower(inner, &args[1]);
+            // One failure is reported once, not once per element.
+            selections.push(selection?);
+            values.push(value?);
+        }
+        Some(Expr::VectorSelect {
+            selections,
+            values,
+            missing: Box::new(missing?),
+            action: Box::new(action?),
+            error_action: Box::new(error_action?),
+        })
+    }
+
+    /// VECTOR_ELM_MAP, VECTOR_REORDER, VECTOR_SORT_ORDER and VECTOR_RANK. The first argument
+    /// names one element of an array variable; the vector is that element's row along the
+    /// array's last dimension (for VECTOR_ELM_MAP, every element from it to the end of the array,
+    /// in row-major order), and the element's place in it is the position asked about.
+    fn lower_vector_order(&mut self, site: Site<'_>, builtin: Builtin, args: &[syntax::Expr]) -> Option<Expr> {
+        let direction = match builtin {
+            Builtin::VectorSortOrder | Builtin::VectorRank => {
+                let fixed = self.is_fixed(&args[1], 0);
+                match fixed.then(|| self.value_at_start(site.bindings, &args[1], 0)).flatten() {
+                    Some(direction) if !direction.is_nan() => Some(direction > 0.0),
+                    _ => {
+                        let diagnostic = self
+                            .error(
+                                site,
+                                Code::InvalidArgument,
+                                args[1].span,
+                                format!("{}'s direction must be known before the run", builtin.name()),
+                            )
+                            .with_help("write 1 (smallest first) or -1 (largest first), or a constant");
+                        self.diagnostics.push(diagnostic);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let second = match builtin {
+            Builtin::VectorElmMap | Builtin::VectorReorder => Some(self.lower(site, &args[1])),
+            _ => None,
+        };
+        let reference = self.lower(site, &args[0])?;
+        let Some((row, position, rest)) = self.vector_of(reference) else {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    args[0].span,
+                    format!("{} needs an element of an array variable first", builtin.name()),
+                )
+                .with_help("for example revenue[company]");
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        Some(match builtin {
+            Builtin::VectorElmMap => Expr::Choose(Box::new(second??), rest),
+            Builtin::VectorReorder => Expr::Choose(Box::new(second??), row),
+            Builtin::VectorSortOrder => {
+                Expr::Order { kind: OrderKind::SortOrder, ascending: direction?, position, vector: row }
+            }
+            _ => Expr::Order { kind: OrderKind::Rank, ascending: direction?, position, vector: row },
+        })
+    }
+
+    /// For a reference to an element of an array variable: the element's row along the last
+    /// dimension, its place in that row, and every element from it to the end of the array.
+    fn vector_of(&self, reference: Expr) -> Option<(Vec<Expr>, usize, Vec<Expr>)> {
+        let Expr::Var(id) = reference else { return None };
+        let variable = &self.out.variables[id.index()];
+        if !variable.is_user() {
+            return None;
+        }
+        let shape = self.shapes[variable.definition].as_ref()?;
+        let last = *shape.dimensions.last()?;
+        let length = self.dimensions.size(last);
+        let count = shape.count(&self.dimensions);
+        let offset = id.index().checked_sub(shape.first)?;
+        let position = offset % length;
+        let row_start = shape.first + offset - position;
+        let row = (row_start..row_start + length).map(|index| Expr::Var(VarId::from_index(index))).collect();
+        let rest = (id.index()..shape.first + count).map(|index| Expr::Var(VarId::from_index(index))).collect();
+        Some((row, position, rest))
+    }
+
+    /// Is this expression made of numbers and constants only, so that its value never changes?
+    fn is_fixed(&self, expr: &syntax::Expr, depth: usize) -> bool {
+        if depth > MAX_NESTING_OF_CONSTANTS {
+            return false;
+        }
+        match &expr.kind {
+            ExprKind::Number(_) => true,
+            ExprKind::Name(name) => match self.definitions.get(&name.canonical) {
+                Some(&definition) => {
+                    let variable = &self.model.variables[definition];
+                    variable.kind == VariableKind::Auxiliary
+                        && variable.elements.is_empty()
+                        && variable
+                            .equation
+                            .as_ref()
+                            .and_then(|e| e.expr.as_ref().ok())
+                            .is_some_and(|e| self.is_fixed(e, depth + 1))
+                }
+                None => matches!(
+                    Builtin::from_name(&name.canonical),
+                    Some(Builtin::Pi | Builtin::Dt | Builtin::StartTime | Builtin::StopTime)
+                ),
+            },
+            ExprKind::Unary { operand, .. } => self.is_fixed(operand, depth + 1),
+            ExprKind::Binary { lhs, rhs, .. } => self.is_fixed(lhs, depth + 1) && self.is_fixed(rhs, depth + 1),
+            ExprKind::Chain { first, rest } => {
+                self.is_fixed(first, depth + 1) && rest.iter().all(|(_, operand)| self.is_fixed(operand, depth + 1))
+            }
+            _ => false,
+        }
     }
 
     /// The dimensions an array function's argument iterates over: its wildcards, and dimensions
@@ -1029,8 +1224,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
         match builtin {
             Builtin::Sum => balanced(terms, &binary(BinaryOp::Add)).unwrap_or(Expr::Const(0.0)),
             Builtin::Prod => balanced(terms, &binary(BinaryOp::Mul)).unwrap_or(Expr::Const(1.0)),
-            Builtin::Min => balanced(terms, &function(Function::Min)).unwrap_or(Expr::Const(f64::NAN)),
-            Builtin::Max => balanced(terms, &function(Function::Max)).unwrap_or(Expr::Const(f64::NAN)),
+            Builtin::Min | Builtin::Vmin => balanced(terms, &function(Function::Min)).unwrap_or(Expr::Const(f64::NAN)),
+            Builtin::Max | Builtin::Vmax => balanced(terms, &function(Function::Max)).unwrap_or(Expr::Const(f64::NAN)),
             Builtin::Size => Expr::Const(count),
             Builtin::Mean => {
                 let sum = balanced(terms, &binary(BinaryOp::Add)).unwrap_or(Expr::Const(f64::NAN));
@@ -1090,6 +1285,114 @@ impl<'m, 'd> Lowering<'m, 'd> {
             }
         };
         Some(Expr::Lookup(graph?, Box::new(input?)))
+    }
+
+    /// LOOKUP_EXTRAPOLATE, LOOKUP_FORWARD and LOOKUP_BACKWARD read a graphical function another
+    /// way: each call gets its own copy of the table, of the kind that reads it so. LOOKUP_FORWARD
+    /// is a step function that takes the next point's value: the step function of the table
+    /// mirrored about x = 0, read at -x.
+    fn lower_lookup_variant(&mut self, site: Site<'_>, builtin: Builtin, args: &[syntax::Expr]) -> Option<Expr> {
+        let input = self.lower(site, &args[1]);
+        let graph = match &args[0].kind {
+            ExprKind::Name(name) => self.graph_by_name(site, name, args[0].span),
+            _ => {
+                let diagnostic = self.error(
+                    site,
+                    Code::InvalidArgument,
+                    args[0].span,
+                    format!("{} needs the name of a graphical function first", builtin.name()),
+                );
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        };
+        let (graph, input) = (graph?, input?);
+        let mut table = self.out.graphs[graph.0 as usize].clone();
+        let input = match builtin {
+            Builtin::LookupExtrapolate => {
+                table.kind = GraphKind::Extrapolate;
+                input
+            }
+            Builtin::LookupBackward => {
+                table.kind = GraphKind::Discrete;
+                input
+            }
+            _ => {
+                table.kind = GraphKind::Discrete;
+                table.x = table.x.iter().rev().map(|x| -x).collect();
+                table.y.reverse();
+                Expr::Unary(UnaryOp::Negate, Box::new(input))
+            }
+        };
+        let id = GraphId(self.out.graphs.len() as u32);
+        self.out.graphs.push(table);
+        Some(Expr::Lookup(id, Box::new(input)))
+    }
+
+    /// `ELMCOUNT(dimension)`: the number of elements, known now.
+    fn lower_elmcount(&mut self, site: Site<'_>, arg: &syntax::Expr) -> Option<Expr> {
+        if let ExprKind::Name(name) = &arg.kind
+            && let Some(dimension) = self.dimensions.get(&name.canonical)
+        {
+            return Some(Expr::Const(self.dimensions.size(dimension) as f64));
+        }
+        let diagnostic = self
+            .error(site, Code::InvalidArgument, arg.span, "ELMCOUNT needs the name of a dimension".to_owned())
+            .with_help("for the number of elements of an array variable, use SIZE");
+        self.diagnostics.push(diagnostic);
+        None
+    }
+
+    /// `GET_TIME_VALUE(relative_to, offset, measure)` with measure 0 (time in the model's units):
+    /// the current time (relative_to 0) or the initial time (1), plus the offset. Which time and
+    /// which measure must be known before the run. The computer's clock (relative_to 2) and the
+    /// calendar measures are refused: they would make runs depend on when and where they ran.
+    fn lower_get_time_value(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let relative_to = self.value_at_start(site.bindings, &args[0], 0);
+        let measure = self.value_at_start(site.bindings, &args[2], 0);
+        let offset = self.lower(site, &args[1]);
+        let base = match relative_to {
+            Some(0.0) => Some(Expr::Time),
+            Some(1.0) => Some(Expr::StartTime),
+            Some(2.0) => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::Unsupported,
+                        args[0].span,
+                        "GET_TIME_VALUE relative to the computer's clock is not supported".to_owned(),
+                    )
+                    .with_help("runs must give the same numbers wherever and whenever they run; use 0 (the current time) or 1 (the initial time)");
+                self.diagnostics.push(diagnostic);
+                None
+            }
+            _ => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[0].span,
+                        "GET_TIME_VALUE's first argument must be 0 (the current time) or 1 (the initial time)"
+                            .to_owned(),
+                    )
+                    .with_help("it is fixed when the run starts: write a number, or a constant");
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        };
+        if measure != Some(0.0) {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::Unsupported,
+                    args[2].span,
+                    "only measure 0 (time in the model's units) of GET_TIME_VALUE is supported".to_owned(),
+                )
+                .with_help("calendar measures (years, months, days, ...) need a calendar the model does not have");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        Some(base?.then(BinaryOp::Add, offset?))
     }
 
     fn lower_graph_call(
@@ -1183,7 +1486,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             None => Expr::Init(source),
         };
         let id = PreviousId(self.out.previous.len() as u32);
-        self.out.previous.push(PreviousState { source, initial });
+        self.out.previous.push(PreviousState { source, initial, handover: Handover::AfterStep });
         Some(Expr::Previous(id))
     }
 

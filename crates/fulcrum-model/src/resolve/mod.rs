@@ -15,7 +15,7 @@ mod stateful;
 
 use std::collections::HashMap;
 
-pub use expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, PreviousId, VarId};
+pub use expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, Phase, PreviousId, VarId};
 pub use loops::{FeedbackLoops, feedback_loops};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
@@ -103,13 +103,27 @@ pub enum ResolvedKind {
     GraphicalFunction(GraphId),
 }
 
-/// `PREVIOUS(source, initial)`: the source's value one step ago.
+/// `PREVIOUS(source, initial)`: the source's value one step ago; also the value that
+/// `SAMPLE_IF_TRUE` holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PreviousState {
     /// The variable whose past value is read.
     pub source: VarId,
     /// Value during the first step, evaluated at the start.
     pub initial: Expr,
+    /// When the value taken at `t` becomes the one read.
+    pub handover: Handover,
+}
+
+/// When a per-step state takes the value its source had at `t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handover {
+    /// Once the step to `t + dt` is done: the Runge-Kutta stages of that step still read the
+    /// value from `t - dt` (`PREVIOUS`).
+    AfterStep,
+    /// As soon as the values at `t` are reported: the stages of the step already read the value
+    /// at `t`, which is the value held since (`SAMPLE_IF_TRUE`).
+    BeforeStep,
 }
 
 /// `DELAY(input, delay time, initial)`: a fixed transport delay.

@@ -9,7 +9,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet, VecDeque};
 
 use super::ResolvedKind;
-use super::expr::{Expr, VarId};
+use super::expr::{Expr, Phase, VarId};
 use super::lower::Lowered;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::Model;
@@ -219,7 +219,7 @@ pub(super) fn compute(
 /// Variables an equation reads at every step: auxiliaries and flows. Stocks, constants and
 /// per-step state (`PREVIOUS`, `DELAY`, `INIT`) are known before the step starts.
 fn step_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usize)) {
-    expr.walk(&mut |node| {
+    expr.walk_in(Phase::Active, &mut |node| {
         if let Expr::Var(id) = node
             && matches!(lowered.variables[id.index()].kind, ResolvedKind::Auxiliary(_) | ResolvedKind::Flow { .. })
         {
@@ -229,9 +229,10 @@ fn step_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usize)
 }
 
 /// Variables an equation reads at the start: anything computed, stocks included, and whatever
-/// the initial values of its `PREVIOUS` and `DELAY` states read.
+/// the initial values of its `PREVIOUS` and `DELAY` states read. `ACTIVE_INITIAL` reads only its
+/// initial value here.
 fn initial_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usize)) {
-    expr.walk(&mut |node| match node {
+    expr.walk_in(Phase::Initial, &mut |node| match node {
         Expr::Var(id) | Expr::Init(id)
             if !matches!(
                 lowered.variables[id.index()].kind,

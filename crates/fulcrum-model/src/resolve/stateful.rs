@@ -1,6 +1,7 @@
 //! Stateful built-ins become hidden variables: SMTH1/3/N and DELAY1/3/N are chains of stocks,
-//! TREND and FORCST an averaging stock (XMILE 3.5.3). The integrator advances them like any
-//! other stock; no special state is needed at run time.
+//! TREND and FORCST an averaging stock (XMILE 3.5.3), NPV a discount factor and an accumulation
+//! (Vensim's definition). The integrator advances them like any other stock; no special state is
+//! needed at run time.
 
 use super::expr::{DelayId, Expr, Function, VarId};
 use super::lower::Lowering;
@@ -149,6 +150,58 @@ impl Lowering<'_, '_> {
                     ),
                 }
             }
+            Builtin::Npv => {
+                // Vensim's definition: a discount factor that starts at 1 and falls at
+                // rate / (1 + rate * dt), and the discounted stream accumulated from the initial
+                // value; the current period's value is added at its own discount.
+                let rate = time;
+                let initial = next().unwrap_or(Expr::Const(0.0));
+                let factor = next().unwrap_or(Expr::Const(1.0));
+                let stream = self.simple(owner, "NPV stream", input);
+                let rate = self.simple(owner, "NPV discount rate", rate);
+                let discount = self.hidden_id(owner, "NPV discount factor".to_owned());
+                let per_step = Expr::Binary(
+                    BinaryOp::Add,
+                    Box::new(Expr::Const(1.0)),
+                    Box::new(Expr::Binary(BinaryOp::Mul, Box::new(rate.clone()), Box::new(Expr::Dt))),
+                );
+                let fall = Expr::Binary(
+                    BinaryOp::Div,
+                    Box::new(Expr::Binary(BinaryOp::Mul, Box::new(Expr::Var(discount)), Box::new(rate))),
+                    Box::new(per_step),
+                );
+                let fall = self.hidden(
+                    owner,
+                    "NPV discount factor fall".to_owned(),
+                    ResolvedKind::Flow { equation: fall, non_negative: false },
+                );
+                self.set_kind(
+                    discount,
+                    ResolvedKind::Stock {
+                        initial: Expr::Const(1.0),
+                        inflows: vec![],
+                        outflows: vec![fall],
+                        non_negative: false,
+                    },
+                );
+                let discounted = Expr::Binary(BinaryOp::Mul, Box::new(stream.clone()), Box::new(Expr::Var(discount)));
+                let discounted = self.hidden(
+                    owner,
+                    "NPV discounted stream".to_owned(),
+                    ResolvedKind::Flow { equation: discounted, non_negative: false },
+                );
+                let accumulated = self.hidden(
+                    owner,
+                    "NPV accumulated".to_owned(),
+                    ResolvedKind::Stock { initial, inflows: vec![discounted], outflows: vec![], non_negative: false },
+                );
+                let current = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Var(discounted)), Box::new(Expr::Dt));
+                Expr::Binary(
+                    BinaryOp::Mul,
+                    Box::new(Expr::Var(accumulated).then(BinaryOp::Add, current)),
+                    Box::new(factor),
+                )
+            }
             _ => return self.misrouted(owner, builtin),
         };
         Some(output)
@@ -238,7 +291,7 @@ impl Lowering<'_, '_> {
     }
 
     /// A new hidden variable whose kind is set later (stocks need their own id in their flows).
-    fn hidden_id(&mut self, owner: VarId, role: String) -> VarId {
+    pub(super) fn hidden_id(&mut self, owner: VarId, role: String) -> VarId {
         let id = VarId::from_index(self.out.variables.len());
         let owner_variable = &self.out.variables[owner.index()];
         let name = format!("{} [{role}]", owner_variable.name);
@@ -252,7 +305,7 @@ impl Lowering<'_, '_> {
         id
     }
 
-    fn set_kind(&mut self, id: VarId, kind: ResolvedKind) {
+    pub(super) fn set_kind(&mut self, id: VarId, kind: ResolvedKind) {
         self.out.variables[id.index()].kind = kind;
     }
 }

@@ -198,3 +198,247 @@ fn arrayed_constants_can_be_set_one_element_at_a_time() {
     let results = one.run().expect("runs");
     assert_eq!(results.series("Revenue[North,Soup]").map(|s| s[0]), Some(6.0));
 }
+
+#[test]
+fn vensim_array_extremes_and_element_counts() {
+    // VMIN and VMAX are MIN and MAX of an array; ELMCOUNT counts a dimension's elements.
+    let model = products()
+        .aux("Cheapest", "VMIN(Price[*])")
+        .aux("Dearest", "VMAX(Price)")
+        .aux("Most per region", "VMAX(Units[Region, *])")
+        .over(&["Region"])
+        .aux("Products", "ELMCOUNT(Product)")
+        .aux("Cells", "ELMCOUNT(Region) * ELMCOUNT(Product)")
+        .build();
+    let results = run(&model);
+    let first = |name: &str| results.series(name).map(|s| s[0]);
+    assert_eq!(first("Cheapest"), Some(4.0));
+    assert_eq!(first("Dearest"), Some(10.0));
+    assert_eq!(first("Most per region[North]"), Some(1.0));
+    assert_eq!(first("Most per region[South]"), Some(5.0));
+    assert_eq!(first("Products"), Some(3.0));
+    assert_eq!(first("Cells"), Some(6.0));
+    // ELMCOUNT counts a dimension, not a variable.
+    let diagnostics =
+        fulcrum_model::resolve(&products().aux("Count", "ELMCOUNT(Price)").build()).expect_err("a variable");
+    assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument));
+}
+
+/// Four items: selections 0, 2, 0, 1 of the values 5, 3, 7, 4, and a selection of none.
+fn selections() -> ModelBuilder {
+    ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("Item", &["a", "b", "c", "d"])
+        .aux("selection", "0")
+        .over(&["Item"])
+        .element(&["b"], "2")
+        .element(&["d"], "1")
+        .aux("none", "0")
+        .over(&["Item"])
+        .aux("values", "0")
+        .over(&["Item"])
+        .element(&["a"], "5")
+        .element(&["b"], "3")
+        .element(&["c"], "7")
+        .element(&["d"], "4")
+}
+
+#[test]
+fn vector_select_combines_the_selected_elements_by_its_action() {
+    // Vensim's action codes: weighted by the selection (0-4), values ^ selection (5), the values
+    // themselves (6-10).
+    let expected = [10.0, 24.0, 4.0, 6.0, 5.0, 36.0, 7.0, 12.0, 3.0, 4.0, 3.5];
+    let mut model = selections().constant("SUM ACTION", 0.0);
+    for action in 0..expected.len() {
+        let code = if action == 0 { "SUM_ACTION".to_owned() } else { action.to_string() };
+        model = model.aux(&format!("out {action}"), &format!("VECTOR_SELECT(selection[*], values[*], -1, {code}, 0)"));
+    }
+    model = model.aux("nothing selected", "VECTOR_SELECT(none[*], values[*], -1, 0, 0)");
+    // One selection per row of a matrix: the row's own dimension stays bound.
+    let model = model
+        .dimension("Row", &["r1", "r2"])
+        .aux("matrix", "0")
+        .over(&["Row", "Item"])
+        .element(&["r1", "a"], "1")
+        .element(&["r2", "c"], "1")
+        .element(&["r2", "d"], "2")
+        .aux("per row", "VECTOR_SELECT(matrix[Row, *], values[*], -1, 0, 0)")
+        .over(&["Row"])
+        .build();
+    let results = run(&model);
+    for (action, value) in expected.iter().enumerate() {
+        assert_eq!(results.series(&format!("out {action}")).map(|s| s[0]), Some(*value), "action {action}");
+    }
+    assert_eq!(results.series("nothing selected").map(|s| s[0]), Some(-1.0));
+    assert_eq!(results.series("per row[r1]").map(|s| s[0]), Some(5.0));
+    assert_eq!(results.series("per row[r2]").map(|s| s[0]), Some(15.0));
+}
+
+#[test]
+fn vector_select_fails_the_run_as_its_error_action_asks() {
+    let outcome = |equation: &str| compiled(&selections().aux("y", equation).build()).new_run().run();
+    // Nothing selected, with error action 1 or 3: the run stops at `y`.
+    for equation in ["VECTOR_SELECT(none[*], values[*], -1, 0, 1)", "VECTOR_SELECT(none[*], values[*], -1, 0, 3)"] {
+        let error = outcome(equation).expect_err(equation);
+        assert!(error.to_string().contains('y'), "{equation}: {error}");
+    }
+    // Two selected, with error action 2 or 3.
+    assert!(outcome("VECTOR_SELECT(selection[*], values[*], -1, 0, 2)").is_err());
+    assert!(outcome("VECTOR_SELECT(selection[*], values[*], -1, 0, 3)").is_err());
+    // Error action 0, or 1 with something selected, runs.
+    assert!(outcome("VECTOR_SELECT(selection[*], values[*], -1, 0, 1)").is_ok());
+    // The action may change during the run, as in the suite's vector_select model; a number
+    // that is not an action makes the run fail.
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .dimension("Item", &["a", "b", "c", "d"])
+        .aux("selection", "0")
+        .over(&["Item"])
+        .element(&["b"], "2")
+        .element(&["d"], "1")
+        .aux("values", "0")
+        .over(&["Item"])
+        .element(&["a"], "5")
+        .element(&["b"], "3")
+        .element(&["c"], "7")
+        .element(&["d"], "4")
+        .aux("y", "VECTOR_SELECT(selection[*], values[*], -1, TIME, 0)")
+        .build();
+    assert_eq!(series(&run(&model), "y"), [10.0, 24.0, 4.0, 6.0, 5.0]);
+    assert!(outcome("VECTOR_SELECT(selection[*], values[*], -1, 11, 0)").is_err());
+}
+
+#[test]
+fn vector_sort_order_rank_reorder_and_elm_map_follow_vensims_examples() {
+    // The example of Vensim's documentation, with three companies.
+    let model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .dimension("company", &["c1", "c2", "c3"])
+        .aux("revenue", "0")
+        .over(&["company"])
+        .element(&["c1"], "5000")
+        .element(&["c2"], "3000")
+        .element(&["c3"], "8000")
+        .aux("rank", "VECTOR_RANK(revenue[company], 1)")
+        .over(&["company"])
+        .aux("rank down", "VECTOR_RANK(revenue[company], -1)")
+        .over(&["company"])
+        .aux("so", "VECTOR_SORT_ORDER(revenue[company], 1)")
+        .over(&["company"])
+        .aux("sorted", "VECTOR_REORDER(revenue[company], so[company])")
+        .over(&["company"])
+        .aux("minrev", "VECTOR_ELM_MAP(revenue[c1], so[c1])")
+        .aux("medrev", "VECTOR_ELM_MAP(revenue[c1], so[c2])")
+        .aux("maxrev", "VECTOR_ELM_MAP(revenue[c1], so[c3])")
+        .aux("cycling", "VECTOR_ELM_MAP(revenue[c1], MODULO(TIME, 3))")
+        .dimension("Row", &["r1", "r2"])
+        .aux("grid", "0")
+        .over(&["Row", "company"])
+        .element(&["r1", "c2"], "7")
+        .element(&["r2", "c1"], "9")
+        .element(&["r2", "c2"], "5")
+        .element(&["r2", "c3"], "-1")
+        .aux("row order", "VECTOR_SORT_ORDER(grid[Row, company], 1)")
+        .over(&["Row", "company"])
+        .aux("fifth", "VECTOR_ELM_MAP(grid[r1, c1], 4)")
+        .build();
+    let results = run(&model);
+    let at = |name: &str, step: usize| results.series(name).map(|s| s[step]).unwrap_or(f64::NAN);
+    let row = |name: &str| ["c1", "c2", "c3"].map(|c| at(&format!("{name}[{c}]"), 0));
+    assert_eq!(row("rank"), [2.0, 1.0, 3.0]);
+    assert_eq!(row("rank down"), [2.0, 3.0, 1.0]);
+    assert_eq!(row("so"), [1.0, 0.0, 2.0]);
+    assert_eq!(row("sorted"), [3000.0, 5000.0, 8000.0]);
+    assert_eq!([at("minrev", 0), at("medrev", 0), at("maxrev", 0)], [3000.0, 5000.0, 8000.0]);
+    assert_eq!((0..4).map(|step| at("cycling", step)).collect::<Vec<_>>(), [5000.0, 3000.0, 8000.0, 5000.0]);
+    // Sorted along the last dimension, row by row: r1 is 0, 7, 0 and r2 is 9, 5, -1.
+    let grid_row = |r: &str| ["c1", "c2", "c3"].map(|c| at(&format!("row order[{r},{c}]"), 0));
+    assert_eq!(grid_row("r1"), [0.0, 2.0, 1.0]);
+    assert_eq!(grid_row("r2"), [2.0, 1.0, 0.0]);
+    // Offsets count through the whole array in row-major order: 4 after [r1, c1] is [r2, c2].
+    assert_eq!(at("fifth", 0), 5.0);
+    // An offset past the end makes the run fail at that variable.
+    let past = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("company", &["c1", "c2", "c3"])
+        .aux("revenue", "1")
+        .over(&["company"])
+        .aux("y", "VECTOR_ELM_MAP(revenue[c2], 2)")
+        .build();
+    let error = compiled(&past).new_run().run().expect_err("past the end");
+    assert!(error.to_string().contains('y'), "{error}");
+    // The direction must be known before the run.
+    let diagnostics = fulcrum_model::resolve(
+        &ModelBuilder::new(0.0, 1.0, 1.0)
+            .dimension("company", &["c1", "c2"])
+            .aux("revenue", "1")
+            .over(&["company"])
+            .aux("y", "VECTOR_RANK(revenue[company], TIME)")
+            .over(&["company"])
+            .build(),
+    )
+    .expect_err("a changing direction");
+    assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument));
+}
+
+#[test]
+fn vector_select_action_5_raises_the_values_to_the_selections_as_vensim_does() {
+    // `Aout1 1` of the suite's vector_select test: Vensim's output is 1.76037, which is
+    // Π value^selection (the documentation says selection^value, which would be NaN here).
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("dim1", &["A1", "A2", "A3", "A4", "A5"])
+        .aux("selection", "0")
+        .over(&["dim1"])
+        .element(&["A1"], "1")
+        .element(&["A2"], "0.3")
+        .element(&["A3"], "-1")
+        .element(&["A4"], "0.5")
+        .element(&["A5"], "1")
+        .aux("input", "0")
+        .over(&["dim1"])
+        .element(&["A1"], "0.5")
+        .element(&["A2"], "1.2")
+        .element(&["A3"], "0.3")
+        .element(&["A4"], "1")
+        .element(&["A5"], "1")
+        .aux("y", "VECTOR_SELECT(selection[*], input[*], -12345, 5, 0)")
+        .build();
+    let value = at_start(&model, "y");
+    assert!((value - 1.76037).abs() < 5e-6, "{value}");
+}
+
+#[test]
+fn vector_rank_and_sort_order_agree_with_the_suites_vensim_output() {
+    // The one-dimensional part of the suite's vector_order model at its first two times. Its
+    // revenue comes from a spreadsheet; the values here are what Vensim's REORDERed output shows
+    // sorted: -25, 18, 27, -2, 2 at time 0 and 60, 5, -15, 100, 26 at time 1.
+    let revenue = |company: usize| {
+        let (first, second) = ([-25.0, 18.0, 27.0, -2.0, 2.0][company], [60.0, 5.0, -15.0, 100.0, 26.0][company]);
+        format!("IF TIME < 1 THEN {first} ELSE {second}")
+    };
+    let companies = ["company1", "company2", "company3", "company4", "company5"];
+    let mut model =
+        ModelBuilder::new(0.0, 1.0, 1.0).dimension("company", &companies).aux("revenue", "0").over(&["company"]);
+    for (index, company) in companies.iter().enumerate() {
+        model = model.element(&[company], &revenue(index));
+    }
+    let model = model
+        .aux("rank", "VECTOR_RANK(revenue[company], 1)")
+        .over(&["company"])
+        .aux("sort order", "VECTOR_SORT_ORDER(revenue[company], 1)")
+        .over(&["company"])
+        .aux("sort order neg", "VECTOR_SORT_ORDER(revenue[company], 0)")
+        .over(&["company"])
+        .aux("sorted", "VECTOR_REORDER(revenue[company], sort_order[company])")
+        .over(&["company"])
+        .build();
+    let results = run(&model);
+    let column = |name: &str, step: usize| {
+        companies.map(|c| results.series(&format!("{name}[{c}]")).map_or(f64::NAN, |s| s[step]))
+    };
+    // Vensim's output (output.tab), element by element.
+    assert_eq!(column("rank", 0), [1.0, 4.0, 5.0, 2.0, 3.0]);
+    assert_eq!(column("rank", 1), [4.0, 2.0, 1.0, 5.0, 3.0]);
+    assert_eq!(column("sort order", 0), [0.0, 3.0, 4.0, 1.0, 2.0]);
+    assert_eq!(column("sort order", 1), [2.0, 1.0, 4.0, 0.0, 3.0]);
+    assert_eq!(column("sort order neg", 0), [2.0, 1.0, 4.0, 3.0, 0.0]);
+    assert_eq!(column("sort order neg", 1), [3.0, 0.0, 4.0, 1.0, 2.0]);
+    assert_eq!(column("sorted", 0), [-25.0, -2.0, 2.0, 18.0, 27.0]);
+    assert_eq!(column("sorted", 1), [-15.0, 5.0, 26.0, 60.0, 100.0]);
+}

@@ -88,6 +88,23 @@ fn pure_functions_and_operators() {
         ("LOOKUP(g, -1)", 0.0, 0.0),
         ("INIT(S)", 5.0, 10.0),
         ("INIT(TIME)", 5.0, 0.0),
+        // Vensim's library.
+        ("LOG(8, 2)", 0.0, 3.0),
+        ("LOG(c * 50, 10)", 0.0, 2.0),
+        ("QUANTUM(423, 63)", 0.0, 378.0),
+        ("QUANTUM(-1.9, 1)", 0.0, -1.0),
+        ("QUANTUM(S, 4)", 3.0, 12.0),
+        ("QUANTUM(7.5, 0)", 0.0, 7.5),
+        ("GAMMA_LN(5)", 0.0, 24f64.ln()),
+        ("GAMMA_LN(0.5)", 0.0, 0.5 * PI.ln()),
+        ("GET_TIME_VALUE(0, 2, 0)", 3.5, 5.5),
+        ("GET_TIME_VALUE(0, -c, 0)", 3.5, 1.5),
+        ("GET_TIME_VALUE(1, 2, 0)", 3.5, 2.0),
+        ("LOOKUP_EXTRAPOLATE(g, 12)", 0.0, 120.0),
+        ("LOOKUP_EXTRAPOLATE(g, -1)", 0.0, -10.0),
+        ("LOOKUP_EXTRAPOLATE(g, 2.5)", 0.0, 25.0),
+        ("ACTIVE_INITIAL(TIME, 100)", 0.0, 0.0),
+        ("ACTIVE_INITIAL(TIME, 100)", 2.5, 2.5),
     ];
     let mut failures = Vec::new();
     for &(equation, time, expected) in cases {
@@ -115,6 +132,189 @@ fn test_inputs() {
             assert_eq!(y_at(equation, time), expected, "{equation} at {time}");
         }
     }
+}
+
+#[test]
+fn pulse_train_repeats_its_pulses_until_the_end() {
+    // PULSE_TRAIN(1, 1, 3, 7) with dt = 0.5: on for [1, 2) and [4, 5), and at 7, the end time,
+    // but not after it (as Vensim's output of SDEverywhere's pulsetrain model shows).
+    let values = y_series("PULSE_TRAIN(1, 1, 3, 7)");
+    let on: Vec<f64> = values.iter().enumerate().filter(|(_, v)| **v == 1.0).map(|(n, _)| n as f64 * DT).collect();
+    assert_eq!(on, [1.0, 1.5, 4.0, 4.5, 7.0]);
+    assert!(values.iter().all(|v| *v == 0.0 || *v == 1.0));
+    // A width of zero lasts one step; pulses closer than their width make one long pulse.
+    let short = y_series("PULSE_TRAIN(1, 0, 3, 10)");
+    let on: Vec<f64> = short.iter().enumerate().filter(|(_, v)| **v == 1.0).map(|(n, _)| n as f64 * DT).collect();
+    assert_eq!(on, [1.0, 4.0, 7.0, 10.0]);
+    let merged = y_series("PULSE_TRAIN(1, 2, 1, 3)");
+    let on: Vec<f64> = merged.iter().enumerate().filter(|(_, v)| **v == 1.0).map(|(n, _)| n as f64 * DT).collect();
+    assert_eq!(on, [1.0, 1.5, 2.0, 2.5, 3.0]);
+}
+
+#[test]
+fn pulse_train_keeps_its_step_value_through_the_runge_kutta_stages() {
+    // As Vensim documents: the value changes only at time steps, whatever the method. With
+    // RK4 and dt = 1 the stock gains exactly 1 in the step from 1 to 2 and nothing before it
+    // (read at the stage times, the last stage of the step from 0 would already see the pulse).
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .method(Method::Rk4)
+        .stock("Total", "0", &["pulses"], &[])
+        .flow("pulses", "PULSE_TRAIN(1, 1, 10, 100)")
+        .build();
+    assert_eq!(series(&run(&model), "Total"), [0.0, 0.0, 1.0, 1.0, 1.0]);
+}
+
+#[test]
+fn lookup_forward_and_backward_step_to_the_next_and_previous_points() {
+    // The examples of Vensim's documentation: LOOK((0,1),(1,1),(2,2)).
+    let model = |equation: &str| {
+        ModelBuilder::new(0.0, 1.0, 1.0)
+            .graph("look", GraphKind::Continuous, &[0.0, 1.0, 2.0], &[1.0, 1.0, 2.0])
+            .aux("x", "0")
+            .aux("y", equation)
+            .build()
+    };
+    let cases = [
+        ("LOOKUP_FORWARD(look, -1)", 1.0),
+        ("LOOKUP_FORWARD(look, 1.5)", 2.0),
+        ("LOOKUP_FORWARD(look, 2.5)", 2.0),
+        ("LOOKUP_FORWARD(look, 0.5)", 1.0),
+        ("LOOKUP_FORWARD(look, 1)", 1.0),
+        ("LOOKUP_BACKWARD(look, -1)", 1.0),
+        ("LOOKUP_BACKWARD(look, 1.5)", 1.0),
+        ("LOOKUP_BACKWARD(look, 2.5)", 2.0),
+        ("LOOKUP_BACKWARD(look, 2)", 2.0),
+        ("look(1.5)", 1.5),
+    ];
+    for (equation, expected) in cases {
+        assert_eq!(series(&run(&model(equation)), "y")[0], expected, "{equation}");
+    }
+}
+
+#[test]
+fn sample_if_true_holds_the_last_sample() {
+    // S is 10 + TIME; sampled while TIME is in [1, 2] or from 4 on, else held; 99 before the
+    // first sample.
+    let values = y_series("SAMPLE_IF_TRUE((TIME >= 1 AND TIME <= 2) OR TIME >= 4, S, 99)");
+    let expected: Vec<f64> = (0..=20)
+        .map(|n| {
+            let time = n as f64 * DT;
+            match time {
+                t if t < 1.0 => 99.0,
+                t if t <= 2.0 || t >= 4.0 => 10.0 + t,
+                _ => 12.0,
+            }
+        })
+        .collect();
+    assert_eq!(values, expected);
+    // The condition holding at the start takes the input, not the initial value.
+    assert_eq!(y_series("SAMPLE_IF_TRUE(1, S, 99)")[0], 10.0);
+    // Inside a larger equation the sample is its own value, not the equation's.
+    assert_eq!(y_series("2 * SAMPLE_IF_TRUE(TIME < 1, S, 0)")[..4], [20.0, 21.0, 21.0, 21.0]);
+}
+
+#[test]
+fn sample_if_true_holds_its_sample_through_the_runge_kutta_stages() {
+    // Sampled while TIME <= 2, at dt = 1. Up to 2 the stages sample TIME itself (RK4 integrates a
+    // line exactly); from the step at 2 on, every stage reads the sample taken at 2.
+    let model = ModelBuilder::new(0.0, 6.0, 1.0)
+        .method(Method::Rk4)
+        .stock("Total", "0", &["sampled"], &[])
+        .flow("sampled", "SAMPLE_IF_TRUE(TIME <= 2, TIME, 0)")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "Total"), [0.0, 0.5, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    assert_eq!(series(&results, "sampled"), [0.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0]);
+}
+
+#[test]
+fn active_initial_is_read_only_while_initial_values_are_computed() {
+    // The stock starts from the initial value; from the start on, the variable is its active
+    // value, and what reads it sees that.
+    let model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .stock("Level", "target", &["adjustment"], &[])
+        .flow("adjustment", "(target - Level) / 2")
+        .aux("target", "ACTIVE_INITIAL(Level * 2, 40)")
+        .aux("twice", "target * 2")
+        .build();
+    let results = run(&model);
+    let level = series(&results, "Level");
+    assert_eq!(level[0], 40.0);
+    assert_eq!(series(&results, "target"), level.iter().map(|l| l * 2.0).collect::<Vec<_>>());
+    assert_eq!(series(&results, "twice")[0], 160.0);
+    // Level (40) grows by (80 - 40) / 2 = 20, then by (120 - 60) / 2 = 30.
+    assert_eq!(level, [40.0, 60.0, 90.0, 135.0]);
+}
+
+#[test]
+fn active_initial_breaks_a_loop_among_initial_values() {
+    // The stock's initial value reads `guess`, which reads the stock: a loop at the start,
+    // unless ACTIVE_INITIAL gives `guess` a value of its own for the start.
+    let model = |equation: &str| {
+        ModelBuilder::new(0.0, 2.0, 1.0)
+            .stock("Level", "guess", &["inflow"], &[])
+            .flow("inflow", "1")
+            .aux("guess", equation)
+            .build()
+    };
+    let refused = fulcrum_model::resolve(&model("Level + 1")).expect_err("a loop among initial values");
+    assert!(refused.0.iter().any(|d| d.code == fulcrum_model::Code::InitialValueLoop), "{refused:?}");
+    let results = run(&model("ACTIVE_INITIAL(Level + 1, 5)"));
+    assert_eq!(series(&results, "Level"), [5.0, 6.0, 7.0]);
+    assert_eq!(series(&results, "guess"), [6.0, 7.0, 8.0]);
+}
+
+#[test]
+fn net_present_value_matches_vensims_output() {
+    // SDEverywhere's npv test model, with Vensim's output (six significant digits): an
+    // investment of 100 at month 12, then 3 a month, discounted at 10% a year.
+    let model = ModelBuilder::new(0.0, 100.0, 1.0)
+        .aux("stream", "-100 / DT * STEP(1, 12) * (1 - STEP(1, 13)) + STEP(3, 12)")
+        .aux("discount rate", "10 / 12 / 100")
+        .aux("y", "NPV(stream, discount_rate, 0, 1)")
+        .build();
+    let values = series(&run(&model), "y");
+    let vensim = [(11, 0.0), (12, -87.8056), (13, -85.1124), (17, -74.5604), (98, 78.4468), (100, 81.0743)];
+    for (time, expected) in vensim {
+        let actual = values[time];
+        assert!((actual - expected).abs() <= 5e-6 * expected.abs().max(1.0), "at {time}: {actual} vs {expected}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// A constant stream s discounted at rate r has, after n steps, the value of a geometric
+    /// series: s·dt·(1 - qⁿ⁺¹)/(1 - q) with q = 1/(1 + r·dt), times the factor, plus the initial
+    /// value.
+    #[test]
+    fn net_present_value_of_a_constant_stream_is_a_geometric_series(
+        stream in -50.0f64..50.0,
+        rate in 0.001f64..0.5,
+        initial in -10.0f64..10.0,
+        factor in 0.5f64..2.0,
+        dt in proptest::sample::select(vec![0.25, 0.5, 1.0]),
+    ) {
+        let model = ModelBuilder::new(0.0, 20.0, dt)
+            .aux("y", &format!("NPV({stream:?}, {rate:?}, {initial:?}, {factor:?})"))
+            .build();
+        let values = series(&run(&model), "y");
+        let q = 1.0 / (1.0 + rate * dt);
+        for (n, value) in values.iter().enumerate() {
+            let expected = (initial + stream * dt * (1.0 - q.powi(n as i32 + 1)) / (1.0 - q)) * factor;
+            proptest::prop_assert!((value - expected).abs() <= 1e-9 * expected.abs().max(1.0), "step {}: {} vs {}", n, value, expected);
+        }
+    }
+}
+
+#[test]
+fn get_time_value_refuses_what_would_make_runs_irreproducible() {
+    for (equation, argument) in [("GET_TIME_VALUE(2, 0, 0)", "2, 0, 0"), ("GET_TIME_VALUE(0, 0, 3)", "3)")] {
+        let diagnostics = fulcrum_model::resolve(&fixture(equation).build()).expect_err(equation);
+        assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::Unsupported), "{equation}: {argument}");
+    }
+    let diagnostics = fulcrum_model::resolve(&fixture("GET_TIME_VALUE(S, 0, 0)").build()).expect_err("a stock");
+    assert!(diagnostics.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use crate::compiled;
 
 /// A model with most kinds of instruction: nonlinearity, a lookup, a smooth, a pipeline delay,
-/// a non-negative stock, randomness and a test input.
+/// a non-negative stock, randomness, test inputs, a sample-and-hold and a net present value.
 fn busy_model(method: Method) -> CompiledModel {
     let model = ModelBuilder::new(0.0, 20.0, 0.25)
         .method(method)
@@ -17,6 +17,9 @@ fn busy_model(method: Method) -> CompiledModel {
         .flow("outflow", "Stock / residence * effect(SMTH1(Stock, 3) / 100)")
         .aux("delayed", "DELAY(outflow, 2)")
         .aux("ratio", "SAFEDIV(delayed, Stock)")
+        .aux("held", "SAMPLE_IF_TRUE(inflow > rate, Stock, initial_level)")
+        .aux("train", "PULSE_TRAIN(2, 1, 3, 15) * ACTIVE_INITIAL(held, 1)")
+        .aux("present value", "NPV(outflow, 0.05, 0, 1)")
         .constant("initial_level", 100.0)
         .constant("rate", 10.0)
         .constant("residence", 8.0)

@@ -327,6 +327,31 @@ fn macros_are_expanded_at_each_call() {
 fn a_macro_that_calls_itself_is_reported() {
     let (_, diagnostics) = read(":MACRO: LOOP(x)\nLOOP = LOOP(x) + 1 ~ ~ |\n:END OF MACRO:\na = LOOP(1) ~~|");
     assert!(codes(&diagnostics).contains(&"E0706"), "{diagnostics:?}");
+    // Called twice in its own body, it is still reported at the first repeat, not after 2^32 copies.
+    let (_, diagnostics) =
+        read(":MACRO: TWICE(x)\nTWICE = TWICE(x) + TWICE(x) ~ ~ |\n:END OF MACRO:\na = TWICE(1) ~~|");
+    assert_eq!(codes(&diagnostics), ["E0706", "E0706"], "{diagnostics:?}");
+}
+
+/// Macros that each call the next twice, fourteen deep, would make 2^14 copies: past the cap of
+/// 10,000, so refused; thirteen deep (8,191 copies) are expanded.
+#[test]
+fn macro_copies_are_capped_at_ten_thousand() {
+    let chain = |depth: usize| {
+        let mut text = String::new();
+        for level in 0..depth {
+            let next =
+                if level + 1 == depth { "x".to_owned() } else { format!("M{}(x) + M{}(x)", level + 1, level + 1) };
+            text.push_str(&format!(":MACRO: M{level}(x)\nM{level} = {next} ~ ~ |\n:END OF MACRO:\n"));
+        }
+        text.push_str("a = M0(1) ~~|");
+        text
+    };
+    let (_, diagnostics) = read(&chain(14));
+    assert!(codes(&diagnostics).contains(&"E0706"), "{diagnostics:?}");
+    let (model, diagnostics) = read(&chain(13));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    assert_eq!(model.variables.iter().filter(|v| v.name.ends_with(".x")).count(), (1 << 13) - 1);
 }
 
 #[test]

@@ -77,7 +77,8 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics) 
         diagnostics,
         callable: HashSet::new(),
         macros,
-        macro_depth: 0,
+        expanding: Vec::new(),
+        macro_calls: 0,
         instances: Vec::new(),
         current_dimensions: Vec::new(),
         rates: HashMap::new(),
@@ -266,8 +267,10 @@ struct Translator<'d> {
     /// Variables that can be called: lookups.
     callable: HashSet<CanonicalName>,
     macros: Vec<Macro>,
-    /// How deep macro expansions are nested now; a macro that calls itself stops at the limit.
-    macro_depth: usize,
+    /// The macros being expanded now, outermost first.
+    expanding: Vec<CanonicalName>,
+    /// Macro calls expanded so far.
+    macro_calls: usize,
     /// The variables that macro calls have made.
     instances: Vec<Variable>,
     /// The ranges of the apply-to-all equation being translated, which a macro called in it is
@@ -300,7 +303,9 @@ impl Context for Translator<'_> {
             .get(index)
             .cloned()
             .ok_or_else(|| Box::new(Diagnostic::new(Code::MdlMacro, "unknown macro")))?;
-        if self.macro_depth >= MAX_MACRO_DEPTH {
+        // A macro met again while it is being expanded calls itself; stopping there, rather than
+        // at a depth, keeps a macro that calls itself twice from doubling its copies each level.
+        if self.expanding.contains(&definition.canonical) || self.expanding.len() >= MAX_MACRO_DEPTH {
             return Err(Box::new(
                 Diagnostic::new(
                     Code::MdlMacro,
@@ -310,6 +315,14 @@ impl Context for Translator<'_> {
                 .with_related(Some(definition.span), "the macro"),
             ));
         }
+        if self.macro_calls >= MAX_MACRO_CALLS {
+            return Err(Box::new(
+                Diagnostic::new(Code::MdlMacro, format!("macros are expanded into more than {MAX_MACRO_CALLS} copies"))
+                    .at(Some(span))
+                    .with_help("macros that call other macros several times multiply their copies"),
+            ));
+        }
+        self.macro_calls += 1;
         if !definition.outputs.is_empty() {
             return Err(Box::new(
                 Diagnostic::new(
@@ -389,7 +402,7 @@ impl Context for Translator<'_> {
                 self.shapes.insert(CanonicalName::new(&lhs.name.name), shape.clone());
             }
         }
-        self.macro_depth += 1;
+        self.expanding.push(definition.canonical.clone());
         for item in &body {
             if let Some(mut variable) = self.variable(&[item]) {
                 if variable.dimensions.is_empty() {
@@ -398,13 +411,16 @@ impl Context for Translator<'_> {
                 self.instances.push(variable);
             }
         }
-        self.macro_depth -= 1;
+        self.expanding.pop();
         Ok(Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.{}", definition.name))), span })
     }
 }
 
 /// Macros calling macros deeper than this are taken to call themselves without end.
 const MAX_MACRO_DEPTH: usize = 32;
+
+/// The most macro calls a model may expand, all together (as many as XMILE module instances).
+const MAX_MACRO_CALLS: usize = 10_000;
 
 /// Renames the variables a macro's definition names, for one call's copy of it.
 fn rename_definition(definition: &mut Definition, rename: &impl Fn(&NameRef, bool) -> Option<String>) {

@@ -254,9 +254,13 @@ impl Reader<'_> {
             }
             Section::GraphicalFunction => {
                 variable.kind = VariableKind::GraphicalFunction;
-                let span = table.span;
-                variable.graph = Some(self.graph(&mut table, span));
-                &["name", "units", "doc", "x", "x_min", "x_max", "y", "type"]
+                // An arrayed table may give every element its own points instead.
+                let own_points = ["x", "x_min", "x_max", "y"].iter().any(|key| table.table.contains_key(*key));
+                if variable.elements.is_empty() || own_points {
+                    let span = table.span;
+                    variable.graph = Some(self.graph(&mut table, span));
+                }
+                &["name", "units", "doc", "dimensions", "elements", "x", "x_min", "x_max", "y", "type"]
             }
         };
         self.unknown_keys(&table, allowed);

@@ -616,31 +616,26 @@ impl Parser {
         Ok(Expr { kind: ExprKind::Subscript { array: NameRef::new(name), array_span: name_span, indices }, span })
     }
 
-    /// `table[e1, e2](x)`: fulcrum picks an arrayed table's element from the element being
-    /// computed, so the call must name the left-hand side's own subscripts.
+    /// `table[e1, e2](x)`: a call naming the left-hand side's own subscripts reads the element
+    /// being computed, like a plain call; any other becomes `LOOKUP(table[e1, e2], x)`.
     fn subscripted_call(&mut self, subscripted: Expr, name: String, name_span: Span) -> Parsed<Expr> {
         let ExprKind::Subscript { indices, .. } = &subscripted.kind else { return Ok(subscripted) };
-        let named: Vec<Option<CanonicalName>> = indices
-            .iter()
-            .map(|index| match index {
-                Index::Expr(Expr { kind: ExprKind::Name(n), .. }) => Some(n.canonical.clone()),
-                _ => None,
-            })
-            .collect();
-        let own = named.iter().all(|n| n.as_ref().is_some_and(|n| self.lhs_subscripts.contains(n)));
-        if !own {
-            return Err(Box::new(
-                Diagnostic::new(
-                    Code::MdlUnsupportedFeature,
-                    format!(
-                        "`{name}` is called with other subscripts than the variable being defined; not supported yet"
-                    ),
-                )
-                .at(Some(subscripted.span))
-                .with_help("fulcrum reads an arrayed lookup at the element of the variable being computed"),
-            ));
+        let own = indices.iter().all(|index| match index {
+            Index::Expr(Expr { kind: ExprKind::Name(n), .. }) => self.lhs_subscripts.contains(&n.canonical),
+            _ => false,
+        });
+        if own {
+            return self.call(name, name_span);
         }
-        self.call(name, name_span)
+        self.expect(Punct::LParen, "`(`")?;
+        let input = self.expr()?;
+        self.expect(Punct::RParen, "`)`: a lookup takes one input")?;
+        let span = subscripted.span.to(Span::new(self.previous_end(), self.previous_end()));
+        let function = NameRef::new("LOOKUP");
+        Ok(Expr {
+            kind: ExprKind::Call { function, function_span: subscripted.span, args: vec![subscripted, input] },
+            span,
+        })
     }
 
     fn call(&mut self, name: String, name_span: Span) -> Parsed<Expr> {

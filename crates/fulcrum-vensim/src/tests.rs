@@ -563,3 +563,16 @@ fn lookup_points_out_of_order_are_sorted() {
     let graph = variable(&model, "t").graph.as_ref().map(|g| (g.x.clone(), g.y.clone()));
     assert_eq!(graph, Some((vec![0.0, 1.0, 2.0], vec![-1.0, -7.0, -3.0])));
 }
+
+/// A call that names other subscripts than the left-hand side's reads that element of the table:
+/// it becomes `LOOKUP(table[...], x)`, also inside a sum over the table's dimension.
+#[test]
+fn lookups_called_at_other_subscripts_name_their_element() {
+    let model = clean(
+        "D: a, b ~~|\nt[a]((0,0),(1,1)) ~~|\nt[b]((0,5),(1,5)) ~~|\n\
+         total = SUM(t[D!](1)) ~~|\nat b[D] = t[b](Time) ~~|\nown[D] = t[D](Time) ~~|",
+    );
+    assert_eq!(text(&model, "total"), "SUM(LOOKUP(t[*:D], 1))");
+    assert_eq!(text(&model, "at b"), "LOOKUP(t[b], Time)");
+    assert_eq!(text(&model, "own"), "t(Time)");
+}

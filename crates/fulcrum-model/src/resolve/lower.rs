@@ -608,6 +608,13 @@ impl<'m, 'd> Lowering<'m, 'd> {
             self.diagnostics.push(diagnostic);
             return None;
         }
+        self.instance(site, definition, indices, span).map(Expr::Var)
+    }
+
+    /// The instance of a variable that the subscripts (or, without them, the bindings and
+    /// wildcards in force) select.
+    fn instance(&mut self, site: Site<'_>, definition: usize, indices: Option<&[Index]>, span: Span) -> Option<VarId> {
+        let variable = &self.model.variables[definition];
         // Its dimensions were invalid, which has been reported.
         let shape = self.shapes[definition].clone()?;
         let given = indices.map_or(shape.dimensions.len(), <[Index]>::len);
@@ -652,7 +659,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             };
             elements.push(element);
         }
-        Some(Expr::Var(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements))))
+        Some(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements)))
     }
 
     /// The element one subscript position selects, in a dimension `dimension`. `Ok(None)` means
@@ -1271,19 +1278,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             }
         }
         let input = self.lower(site, &args[1]);
-        let graph = match &args[0].kind {
-            ExprKind::Name(name) => self.graph_by_name(site, name, args[0].span),
-            _ => {
-                let diagnostic = self.error(
-                    site,
-                    Code::InvalidArgument,
-                    args[0].span,
-                    "LOOKUP needs the name of a graphical function first".to_owned(),
-                );
-                self.diagnostics.push(diagnostic);
-                None
-            }
-        };
+        let graph = self.table_graph(site, &args[0], "LOOKUP");
         Some(Expr::Lookup(graph?, Box::new(input?)))
     }
 
@@ -1293,19 +1288,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     /// mirrored about x = 0, read at -x.
     fn lower_lookup_variant(&mut self, site: Site<'_>, builtin: Builtin, args: &[syntax::Expr]) -> Option<Expr> {
         let input = self.lower(site, &args[1]);
-        let graph = match &args[0].kind {
-            ExprKind::Name(name) => self.graph_by_name(site, name, args[0].span),
-            _ => {
-                let diagnostic = self.error(
-                    site,
-                    Code::InvalidArgument,
-                    args[0].span,
-                    format!("{} needs the name of a graphical function first", builtin.name()),
-                );
-                self.diagnostics.push(diagnostic);
-                None
-            }
-        };
+        let graph = self.table_graph(site, &args[0], &builtin.name());
         let (graph, input) = (graph?, input?);
         let mut table = self.out.graphs[graph.0 as usize].clone();
         let input = match builtin {
@@ -1425,7 +1408,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
             }
             return None;
         }
-        let graph = self.graph_by_name(site, function, span);
+        let named = syntax::Expr { kind: ExprKind::Name(function.clone()), span };
+        let graph = self.table_graph(site, &named, "a call");
         if args.len() != 1 {
             let diagnostic = self.error(
                 site,
@@ -1440,30 +1424,44 @@ impl<'m, 'd> Lowering<'m, 'd> {
         Some(Expr::Lookup(graph?, Box::new(input?)))
     }
 
-    /// The table of a graphical function named in an equation: for an arrayed one, the element
-    /// the bindings select.
-    fn graph_by_name(&mut self, site: Site<'_>, name: &syntax::NameRef, span: Span) -> Option<GraphId> {
+    /// The table of a graphical function named in an equation, `table` or `table[e1, ...]`: for
+    /// an arrayed one without subscripts, the element the bindings select.
+    fn table_graph(&mut self, site: Site<'_>, table: &syntax::Expr, what: &str) -> Option<GraphId> {
+        let (name, indices, span) = match &table.kind {
+            ExprKind::Name(name) => (name, None, table.span),
+            ExprKind::Subscript { array, array_span, indices } => (array, Some(indices.as_slice()), *array_span),
+            _ => {
+                let diagnostic = self.error(
+                    site,
+                    Code::InvalidArgument,
+                    table.span,
+                    format!("{what} needs the name of a graphical function first"),
+                );
+                self.diagnostics.push(diagnostic);
+                return None;
+            }
+        };
         let definition = self.definitions.get(&name.canonical).copied();
         let has_table = definition.is_some_and(|d| {
             let variable = &self.model.variables[d];
             variable.graph.is_some() || variable.elements.iter().any(|element| element.graph.is_some())
         });
         if let (Some(definition), true) = (definition, has_table) {
-            // Its dimensions were invalid, which has been reported.
-            let shape = self.shapes[definition].clone()?;
-            let elements: Option<Vec<usize>> =
-                shape.dimensions.iter().map(|&d| self.dimensions.bound(d, site.bindings)).collect();
-            let Some(elements) = elements else {
-                let diagnostic = self.error(
-                    site,
-                    Code::InvalidArgument,
-                    span,
-                    format!("`{}` is an array of tables, and this equation does not say which one", name.written),
-                );
-                self.diagnostics.push(diagnostic);
-                return None;
-            };
-            let id = VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements));
+            if indices.is_none() {
+                // Its dimensions were invalid, which has been reported.
+                let shape = self.shapes[definition].clone()?;
+                if shape.dimensions.iter().any(|&d| self.dimensions.bound(d, site.bindings).is_none()) {
+                    let diagnostic = self.error(
+                        site,
+                        Code::InvalidArgument,
+                        span,
+                        format!("`{}` is an array of tables, and this equation does not say which one", name.written),
+                    );
+                    self.diagnostics.push(diagnostic);
+                    return None;
+                }
+            }
+            let id = self.instance(site, definition, indices, table.span)?;
             // A table that failed its checks has been reported already.
             return self.graph_of.get(&id).copied();
         }

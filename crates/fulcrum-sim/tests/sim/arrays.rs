@@ -442,3 +442,41 @@ fn vector_rank_and_sort_order_agree_with_the_suites_vensim_output() {
     assert_eq!(column("sorted", 0), [-25.0, -2.0, 2.0, 18.0, 27.0]);
     assert_eq!(column("sorted", 1), [-15.0, 5.0, 26.0, 60.0, 100.0]);
 }
+
+/// An arrayed table, each element with its own points (as Vensim and the TOML format write it),
+/// read at an element the call names — also inside a sum over the table's dimension — and at the
+/// element being computed.
+#[test]
+fn arrayed_tables_are_read_at_the_element_a_call_names() {
+    let text = r#"
+[sim]
+start = 0
+stop = 1
+dt = 1
+[[dimension]]
+name = "Region"
+elements = ["North", "South"]
+[[graphical_function]]
+name = "Demand"
+dimensions = ["Region"]
+[graphical_function.elements]
+"North" = { graph = { x = [0, 10], y = [0, 100] } }
+"South" = { graph = { x = [0, 10], y = [5, 5] } }
+[[auxiliary]]
+name = "South demand"
+equation = "LOOKUP(Demand[South], 2)"
+[[auxiliary]]
+name = "Total demand"
+equation = "SUM(LOOKUP(Demand[*], 4))"
+[[auxiliary]]
+name = "Own demand"
+dimensions = ["Region"]
+equation = "Demand(3)"
+"#;
+    let (model, diagnostics) = fulcrum_model::native::read(text).expect("reads");
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    assert_eq!(at_start(&model, "South demand"), 5.0);
+    assert_eq!(at_start(&model, "Total demand"), 40.0 + 5.0);
+    assert_eq!(at_start(&model, "Own demand[North]"), 30.0);
+    assert_eq!(at_start(&model, "Own demand[South]"), 5.0);
+}

@@ -172,13 +172,21 @@ pub enum Builtin {
     /// `VECTOR_RANK(array[dimension], direction)`: each element's rank from 1, smallest first
     /// (direction > 0) or largest first, along the last dimension.
     VectorRank,
+    /// `ALLOCATE_BY_PRIORITY(request[dim], priority[dim], size, width, supply)`: the supply shared
+    /// among the requests along the last dimension, higher priorities first; priorities closer
+    /// than `width` share.
+    AllocateByPriority,
+    /// `ALLOCATE_AVAILABLE(request[dim], profile[dim, first], supply)`: the supply shared among
+    /// the requests along the last dimension by their priority profiles (type, priority, width,
+    /// extra: four elements from the one named).
+    AllocateAvailable,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 75] = [
+const ALL: [Builtin; 77] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -254,6 +262,8 @@ const ALL: [Builtin; 75] = [
     Builtin::VectorReorder,
     Builtin::VectorSortOrder,
     Builtin::VectorRank,
+    Builtin::AllocateByPriority,
+    Builtin::AllocateAvailable,
 ];
 
 impl Builtin {
@@ -343,6 +353,18 @@ impl Builtin {
             Builtin::VectorReorder => ("vector_reorder", 2, 2, "VECTOR_REORDER(array[dimension], order[dimension])"),
             Builtin::VectorSortOrder => ("vector_sort_order", 2, 2, "VECTOR_SORT_ORDER(array[dimension], direction)"),
             Builtin::VectorRank => ("vector_rank", 2, 2, "VECTOR_RANK(array[dimension], direction)"),
+            Builtin::AllocateByPriority => (
+                "allocate_by_priority",
+                5,
+                5,
+                "ALLOCATE_BY_PRIORITY(request[dimension], priority[dimension], size, width, supply)",
+            ),
+            Builtin::AllocateAvailable => (
+                "allocate_available",
+                3,
+                3,
+                "ALLOCATE_AVAILABLE(request[dimension], profile[dimension, ptype], supply)",
+            ),
         }
     }
 

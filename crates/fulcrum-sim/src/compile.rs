@@ -354,7 +354,7 @@ impl<'m> Compiler<'m> {
         }
     }
 
-    /// Registers a list of slots for `Choose` and `Order`.
+    /// Registers a list of slots for `Choose`, `Order`, `VectorSelect` and `Allocate`.
     fn list(&mut self, slots: Vec<Slot>) -> u32 {
         self.lists.push(slots);
         (self.lists.len() - 1) as u32
@@ -559,6 +559,27 @@ impl<'m> Compiler<'m> {
                 let [missing, action, error_action] = parts.map(|part| part.slot);
                 self.program(phase).push(Op::VectorSelect { dst, selections, values, missing, action, error_action });
                 for operand in parts.into_iter().chain(selection_operands).chain(value_operands) {
+                    self.release(operand);
+                }
+            }
+            Expr::Allocate { rule, position, requests, priorities, width, supply } => {
+                let parts = [width, supply].map(|part| self.emit(part, phase));
+                let request_operands: Vec<Operand> = requests.iter().map(|element| self.emit(element, phase)).collect();
+                let priority_operands: Vec<Operand> =
+                    priorities.iter().map(|element| self.emit(element, phase)).collect();
+                let requests = self.list(request_operands.iter().map(|operand| operand.slot).collect());
+                let priorities = self.list(priority_operands.iter().map(|operand| operand.slot).collect());
+                let [width, supply] = parts.map(|part| part.slot);
+                self.program(phase).push(Op::Allocate {
+                    dst,
+                    rule: *rule,
+                    position: u32::try_from(*position).unwrap_or(u32::MAX),
+                    requests,
+                    priorities,
+                    width,
+                    supply,
+                });
+                for operand in parts.into_iter().chain(request_operands).chain(priority_operands) {
                     self.release(operand);
                 }
             }

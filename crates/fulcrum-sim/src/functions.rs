@@ -2,7 +2,7 @@
 //! here, as plain functions, lets the tests check each against hand-computed values.
 
 use fulcrum_model::GraphKind;
-use fulcrum_model::resolve::Distribution;
+use fulcrum_model::resolve::{AllocationRule, Distribution};
 
 use crate::program::Table;
 
@@ -171,6 +171,85 @@ pub fn vector_select(
         4 | 10 => combined / selected as f64,
         _ => combined,
     }
+}
+
+/// Vensim's ALLOCATE BY PRIORITY and ALLOCATE AVAILABLE (see
+/// `fulcrum_model::resolve::Expr::Allocate`): the share of request `position`.
+///
+/// Each request `q` with profile (type, priority `p`, width `w`) has a demand curve of a common
+/// threshold `x`, falling from `q` to 0 as `x` rises past `p`: 1 rectangular (linearly over
+/// `p ± w/2`), 2 triangular (the integral of a triangle over `p ± w/2`), 3 normal (mean `p`,
+/// standard deviation `w`), 4 exponential (the integral of `½·e^(-|x-p|/w)`). ALLOCATE BY
+/// PRIORITY is type 1 for every request. The curves' sum falls as `x` rises, so bisection finds
+/// the threshold where it equals the supply, to the last bit of `x`; the answer does not depend
+/// on anything but the inputs, so runs stay reproducible. Types 0 (fixed quantity) and 5
+/// (constant elasticity) are not computed: NaN, which stops the run.
+pub fn allocate(
+    rule: AllocationRule,
+    requests: &[f64],
+    priorities: &[f64],
+    width: f64,
+    supply: f64,
+    position: usize,
+) -> f64 {
+    let profile = |i: usize| -> Option<(u8, f64, f64)> {
+        let (kind, priority, width) = match rule {
+            AllocationRule::ByPriority => (1.0, *priorities.get(i)?, width),
+            AllocationRule::Available => {
+                (*priorities.get(4 * i)?, *priorities.get(4 * i + 1)?, *priorities.get(4 * i + 2)?)
+            }
+        };
+        let known = kind.fract() == 0.0 && (1.0..=4.0).contains(&kind);
+        (known && width > 0.0 && priority.is_finite()).then_some((kind as u8, priority, width))
+    };
+    let valid = requests.iter().all(|&q| q >= 0.0 && q.is_finite()) && supply >= 0.0 && supply.is_finite();
+    let Some(profiles) = valid.then(|| (0..requests.len()).map(profile).collect::<Option<Vec<_>>>()).flatten() else {
+        return f64::NAN;
+    };
+    let Some(&request) = requests.get(position) else { return f64::NAN };
+    if supply >= requests.iter().sum::<f64>() {
+        return request;
+    }
+    let demand = |i: usize, x: f64| {
+        let (kind, priority, width) = profiles[i];
+        let q = requests[i];
+        match kind {
+            1 => q * ((priority + width / 2.0 - x) / width).clamp(0.0, 1.0),
+            2 => {
+                let (low, high) = (priority - width / 2.0, priority + width / 2.0);
+                if x <= low {
+                    q
+                } else if x < priority {
+                    q * (1.0 - 2.0 * ((x - low) / width).powi(2))
+                } else if x < high {
+                    2.0 * q * ((high - x) / width).powi(2)
+                } else {
+                    0.0
+                }
+            }
+            3 => q * 0.5 * statrs::function::erf::erfc((x - priority) / (width * std::f64::consts::SQRT_2)),
+            _ if x < priority => q * (1.0 - 0.5 * ((x - priority) / width).exp()),
+            _ => q * 0.5 * ((priority - x) / width).exp(),
+        }
+    };
+    // Beyond these bounds every curve is at its request (below) or at zero (above), to within
+    // e^-40 of the request for the unbounded profiles.
+    let reach = |(kind, _, width): (u8, f64, f64)| if kind <= 2 { width / 2.0 } else { 40.0 * width };
+    let mut low = profiles.iter().map(|&p| p.1 - reach(p)).fold(f64::INFINITY, f64::min);
+    let mut high = profiles.iter().map(|&p| p.1 + reach(p)).fold(f64::NEG_INFINITY, f64::max);
+    let total = |x: f64| (0..requests.len()).map(|i| demand(i, x)).sum::<f64>();
+    loop {
+        let middle = low + (high - low) / 2.0;
+        if middle <= low || middle >= high {
+            break;
+        }
+        if total(middle) > supply {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    demand(position, low + (high - low) / 2.0)
 }
 
 /// The rank, from 1, of element `element` of a vector of `length` values: smallest first when
@@ -540,5 +619,86 @@ mod tests {
         let exact: f64 = (2..=25).map(|i| (i as f64).ln()).sum();
         assert_relative_eq!(ln_factorial(25.0), exact, max_relative = 1e-14);
         assert_relative_eq!(ln_factorial(19.0), (2..=19).map(|i| (i as f64).ln()).sum::<f64>(), max_relative = 1e-14);
+    }
+
+    fn shares(rule: AllocationRule, requests: &[f64], priorities: &[f64], width: f64, supply: f64) -> Vec<f64> {
+        (0..requests.len()).map(|i| allocate(rule, requests, priorities, width, supply, i)).collect()
+    }
+
+    /// Priorities 10, 9, 7, 2 with width 3: the first is served alone until the second's priority
+    /// comes within reach, then both in proportion to their requests, and so on (worked by hand
+    /// from the rectangular curves).
+    #[test]
+    fn allocate_by_priority_serves_higher_priorities_first_and_shares_within_the_width() {
+        let (requests, priorities) = ([3.0, 6.0, 2.5, 2.0], [10.0, 9.0, 7.0, 2.0]);
+        let by_priority = |supply| shares(AllocationRule::ByPriority, &requests, &priorities, 3.0, supply);
+        for (got, want) in by_priority(5.0).iter().zip([7.0 / 3.0, 8.0 / 3.0, 0.0, 0.0]) {
+            assert_relative_eq!(*got, want, max_relative = 1e-12, epsilon = 1e-12);
+        }
+        // Past the first's full request the third joins: x = 8.1471 solves 31.0833 - 2.8333x = 8.
+        let threshold = (24.0 + 2.5 / 3.0 * 8.5 - 8.0) / (2.0 + 2.5 / 3.0);
+        let want = [3.0, 21.0 - 2.0 * threshold, 2.5 / 3.0 * (8.5 - threshold), 0.0];
+        for (got, want) in by_priority(8.0).iter().zip(want) {
+            assert_relative_eq!(*got, want, max_relative = 1e-12, epsilon = 1e-12);
+        }
+        assert_eq!(by_priority(13.5), requests.to_vec());
+        assert_eq!(by_priority(100.0), requests.to_vec());
+        assert_eq!(by_priority(0.0), vec![0.0; 4]);
+    }
+
+    #[test]
+    fn allocate_available_profiles_share_equally_between_equal_targets() {
+        for kind in [1.0, 2.0, 3.0, 4.0] {
+            let profiles = [kind, 5.0, 2.0, 0.0, kind, 5.0, 2.0, 0.0];
+            let got = shares(AllocationRule::Available, &[4.0, 4.0], &profiles, 0.0, 3.0);
+            assert_relative_eq!(got[0], 1.5, max_relative = 1e-12);
+            assert_relative_eq!(got[1], 1.5, max_relative = 1e-12);
+        }
+    }
+
+    #[test]
+    fn allocate_refuses_what_vensim_refuses() {
+        let nan = |rule, requests: &[f64], priorities: &[f64], width, supply| {
+            shares(rule, requests, priorities, width, supply).iter().all(|v| v.is_nan())
+        };
+        assert!(nan(AllocationRule::ByPriority, &[1.0, -1.0], &[1.0, 2.0], 1.0, 0.5));
+        assert!(nan(AllocationRule::ByPriority, &[1.0, 1.0], &[1.0, 2.0], 0.0, 0.5));
+        assert!(nan(AllocationRule::ByPriority, &[1.0, 1.0], &[1.0, 2.0], 1.0, -0.5));
+        // Fixed quantity (0) and constant elasticity (5) are not computed.
+        assert!(nan(AllocationRule::Available, &[1.0], &[0.0, 1.0, 1.0, 0.0], 0.0, 0.5));
+        assert!(nan(AllocationRule::Available, &[1.0], &[5.0, 1.0, 1.0, 0.0], 0.0, 0.5));
+    }
+
+    proptest::proptest! {
+        /// Short of the requests, the shares add up to the supply, none is negative or above
+        /// its request, and a higher priority never gets a smaller part of its request.
+        #[test]
+        fn allocations_use_the_whole_supply_and_respect_priorities(
+            targets in proptest::collection::vec((0.0f64..100.0, -10.0f64..10.0, 1u8..=4), 1..6),
+            width in 0.1f64..10.0,
+            fraction in 0.0f64..1.0,
+        ) {
+            let requests: Vec<f64> = targets.iter().map(|t| t.0).collect();
+            let supply = fraction * requests.iter().sum::<f64>();
+            let priorities: Vec<f64> = targets.iter().map(|t| t.1).collect();
+            let profiles: Vec<f64> =
+                targets.iter().flat_map(|t| [f64::from(t.2), t.1, width, 0.0]).collect();
+            for (rule, given) in [(AllocationRule::ByPriority, &priorities), (AllocationRule::Available, &profiles)] {
+                let got = shares(rule, &requests, given, width, supply);
+                let total: f64 = got.iter().sum();
+                proptest::prop_assert!((total - supply).abs() <= 1e-9 * (1.0 + supply), "{got:?} for {supply}");
+                for (share, request) in got.iter().zip(&requests) {
+                    proptest::prop_assert!(*share >= 0.0 && *share <= request * (1.0 + 1e-12), "{got:?}");
+                }
+            }
+            let got = shares(AllocationRule::ByPriority, &requests, &priorities, width, supply);
+            for i in 0..requests.len() {
+                for j in 0..requests.len() {
+                    if priorities[i] > priorities[j] && requests[i] > 0.0 && requests[j] > 0.0 {
+                        proptest::prop_assert!(got[i] / requests[i] >= got[j] / requests[j] - 1e-9, "{got:?}");
+                    }
+                }
+            }
+        }
     }
 }

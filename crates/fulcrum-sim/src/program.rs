@@ -112,6 +112,16 @@ pub(crate) enum Op {
         sort_order: bool,
         ascending: bool,
     },
+    /// The share of the request at `position` (see `fulcrum_model::resolve::Expr::Allocate`).
+    Allocate {
+        dst: Slot,
+        rule: fulcrum_model::resolve::AllocationRule,
+        position: u32,
+        requests: u32,
+        priorities: u32,
+        width: Slot,
+        supply: Slot,
+    },
     /// Turns the standard variate in `variate` into a draw with parameters `p` and `q`.
     Random {
         distribution: fulcrum_model::resolve::Distribution,

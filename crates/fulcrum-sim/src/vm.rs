@@ -5,8 +5,8 @@
 //! instruction per batch, not once per run.
 
 use crate::functions::{
-    approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_position,
-    step, truth, vector_select,
+    allocate, approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, rank, sign,
+    sorted_position, step, truth, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -95,6 +95,15 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                     }
                 });
                 values[dst as usize] = answer;
+            }
+            Op::Allocate { dst, rule, position, requests, priorities, width, supply } => {
+                let (requests, priorities) = (&lists[requests as usize], &lists[priorities as usize]);
+                let (width, supply) = (values[width as usize], values[supply as usize]);
+                let share: [f64; L] = std::array::from_fn(|l| {
+                    let lane = |list: &[Slot]| list.iter().map(|&slot| values[slot as usize][l]).collect::<Vec<f64>>();
+                    allocate(rule, &lane(requests), &lane(priorities), width[l], supply[l], position as usize)
+                });
+                values[dst as usize] = share;
             }
             Op::Random { distribution, dst, variate, p, q } => {
                 let (variate, p, q) = (values[variate as usize], values[p as usize], values[q as usize]);

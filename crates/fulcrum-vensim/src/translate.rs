@@ -915,6 +915,13 @@ impl Translator<'_> {
                     }
                 }
             }
+            // The allocations read their requests and priorities along the element's own
+            // dimensions, which the resolver binds: those keep their range names.
+            ExprKind::Call { function, args, .. }
+                if matches!(function.canonical.as_str(), "allocate_by_priority" | "allocate_available") =>
+            {
+                args.iter_mut().skip(2).for_each(|a| self.substitute(a, standing));
+            }
             ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| self.substitute(a, standing)),
             ExprKind::Unary { operand, .. } => self.substitute(operand, standing),
             ExprKind::Binary { lhs, rhs, .. } => {

@@ -105,6 +105,27 @@ pub enum Expr {
         /// The error action code.
         error_action: Box<Expr>,
     },
+    /// Vensim's allocation of a supply among requests: the share of the request at `position`.
+    /// With nothing short (supply at least the requests' sum) every request is met; otherwise
+    /// each request follows a demand curve that falls from the request to zero as a common
+    /// threshold rises past its priority, and the threshold is the one where the curves add up
+    /// to the supply. A negative request or supply, a width not above zero or an unknown profile
+    /// type gives NaN.
+    Allocate {
+        /// How the priorities are given.
+        rule: AllocationRule,
+        /// Which request's share this is.
+        position: usize,
+        /// The requests, in the order of the allocation dimension.
+        requests: Vec<Expr>,
+        /// By priority: one priority per request. Available: four numbers per request, its
+        /// profile's type, priority, width and extra.
+        priorities: Vec<Expr>,
+        /// By priority: the width every request shares. Available: not read.
+        width: Box<Expr>,
+        /// What there is to share.
+        supply: Box<Expr>,
+    },
     /// One expression while the initial values are computed, another from then on
     /// (`ACTIVE_INITIAL`). Each counts as a dependency only in its own phase, which is what lets
     /// it break a loop among initial values.
@@ -124,6 +145,16 @@ pub enum OrderKind {
     Rank,
     /// The 0-based position, in the vector, of the element sorted to place `position`.
     SortOrder,
+}
+
+/// How [`Expr::Allocate`] is given its priorities.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AllocationRule {
+    /// `ALLOCATE_BY_PRIORITY`: a priority per request and one width; each demand curve is
+    /// rectangular (type 1).
+    ByPriority,
+    /// `ALLOCATE_AVAILABLE`: a whole profile per request.
+    Available,
 }
 
 /// Which computation an expression is read in.
@@ -269,6 +300,11 @@ impl Expr {
                 for part in [missing, action, error_action] {
                     part.walk_phase(phase, visit);
                 }
+            }
+            Expr::Allocate { requests, priorities, width, supply, .. } => {
+                requests.iter().chain(priorities).for_each(|element| element.walk_phase(phase, visit));
+                width.walk_phase(phase, visit);
+                supply.walk_phase(phase, visit);
             }
             Expr::Phased { initial, active } => {
                 if phase != Some(Phase::Active) {

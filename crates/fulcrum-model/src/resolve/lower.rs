@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
-use super::expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, PreviousId, VarId};
+use super::expr::{
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, PreviousId, VarId,
+};
 use super::{DrawSite, Handover, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
@@ -790,6 +792,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::VectorElmMap | Builtin::VectorReorder | Builtin::VectorSortOrder | Builtin::VectorRank => {
                 return self.lower_vector_order(site, builtin, args);
             }
+            Builtin::AllocateByPriority | Builtin::AllocateAvailable => {
+                return self.lower_allocation(site, builtin, args, span);
+            }
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
                 // The order decides how many hidden stocks there are, so it must be known now.
@@ -1102,6 +1107,81 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 Expr::Order { kind: OrderKind::SortOrder, ascending: direction?, position, vector: row }
             }
             _ => Expr::Order { kind: OrderKind::Rank, ascending: direction?, position, vector: row },
+        })
+    }
+
+    /// ALLOCATE_BY_PRIORITY and ALLOCATE_AVAILABLE share the supply along the last dimension of
+    /// the variable being defined: its requests and priorities are the arguments read at each
+    /// element of that dimension, the other dimensions staying where the instance is. A profile
+    /// is four elements from the one named (`pp[branch, ptype]`), along its last dimension.
+    fn lower_allocation(
+        &mut self,
+        site: Site<'_>,
+        builtin: Builtin,
+        args: &[syntax::Expr],
+        span: Span,
+    ) -> Option<Expr> {
+        let (rule, width, supply) = match builtin {
+            Builtin::AllocateByPriority => (AllocationRule::ByPriority, self.lower(site, &args[3]), &args[4]),
+            _ => (AllocationRule::Available, Some(Expr::Const(0.0)), &args[2]),
+        };
+        let supply = self.lower(site, supply);
+        let definition = self.out.variables[site.owner.index()].definition;
+        let along = self.shapes[definition].as_ref().and_then(|shape| shape.dimensions.last().copied());
+        let Some((dimension, position)) =
+            along.and_then(|d| site.bindings.iter().find(|b| b.dimension == d).map(|b| (d, b.element)))
+        else {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    span,
+                    format!("{} gives one value per element of the dimension it allocates along", builtin.name()),
+                )
+                .with_help("define this variable over that dimension, as its last one");
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        let size = self.dimensions.size(dimension);
+        let mut requests = Vec::with_capacity(size);
+        let mut priorities = Vec::with_capacity(size);
+        for element in 0..size {
+            let bindings: Vec<Binding> = site
+                .bindings
+                .iter()
+                .map(|b| if b.dimension == dimension { Binding { dimension, element } } else { *b })
+                .collect();
+            let at = Site { bindings: &bindings, ..site };
+            // One failure is reported once, not once per element.
+            requests.push(self.lower(at, &args[0])?);
+            let priority = self.lower(at, &args[1])?;
+            if rule == AllocationRule::ByPriority {
+                priorities.push(priority);
+                continue;
+            }
+            let profile =
+                self.vector_of(priority).and_then(|(row, first, _)| row.get(first..first + 4).map(<[Expr]>::to_vec));
+            let Some(profile) = profile else {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[1].span,
+                        "ALLOCATE_AVAILABLE's profile must name the first of four elements of an array (type, priority, width, extra)".to_owned(),
+                    )
+                    .with_help("for example priority[branch, ptype], where ptype is the first element of the profile dimension");
+                self.diagnostics.push(diagnostic);
+                return None;
+            };
+            priorities.extend(profile);
+        }
+        Some(Expr::Allocate {
+            rule,
+            position,
+            requests,
+            priorities,
+            width: Box::new(width?),
+            supply: Box::new(supply?),
         })
     }
 

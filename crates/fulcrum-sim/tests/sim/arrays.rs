@@ -178,12 +178,17 @@ fn array_mistakes_are_reported() {
         ("Units[North, 4]", "subscript 4 is outside 1 to 3"),
         ("Units[*, Pizza]", "`*` stands for every element"),
         ("Price[Region]", "`Price` is an array over `Product`"),
+        ("ALLOCATE_BY_PRIORITY(Price[Product], Price[Product], 3, 1, 5)", "gives one value per element"),
+        ("ALLOCATE_AVAILABLE(Price[Product], Price[Product], 5)", "gives one value per element"),
     ];
     for (equation, message) in cases {
         let model = products().aux("Bad", equation).build();
         let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
         assert!(diagnostics.0.iter().any(|d| d.message.contains(message)), "{equation}: {diagnostics:?}");
     }
+    let model = products().aux("Bad", "ALLOCATE_AVAILABLE(Price, Price, 5)").over(&["Product"]).build();
+    let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
+    assert!(diagnostics.0[0].message.contains("must name the first of four elements"), "{diagnostics:?}");
     let model = products().aux("Bad", "1").over(&["Colour"]).build();
     let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
     assert!(diagnostics.0[0].message.contains("unknown dimension `Colour`"), "{diagnostics:?}");

@@ -180,13 +180,16 @@ pub enum Builtin {
     /// the requests along the last dimension by their priority profiles (type, priority, width,
     /// extra: four elements from the one named).
     AllocateAvailable,
+    /// `INVERT_MATRIX(matrix[rows, columns], size)`: the inverse of the square matrix the last two
+    /// dimensions of the variable defined span.
+    InvertMatrix,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 77] = [
+const ALL: [Builtin; 78] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -264,6 +267,7 @@ const ALL: [Builtin; 77] = [
     Builtin::VectorRank,
     Builtin::AllocateByPriority,
     Builtin::AllocateAvailable,
+    Builtin::InvertMatrix,
 ];
 
 impl Builtin {
@@ -365,6 +369,7 @@ impl Builtin {
                 3,
                 "ALLOCATE_AVAILABLE(request[dimension], profile[dimension, ptype], supply)",
             ),
+            Builtin::InvertMatrix => ("invert_matrix", 2, 2, "INVERT_MATRIX(matrix[rows, columns], size)"),
         }
     }
 

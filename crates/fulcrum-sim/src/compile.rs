@@ -354,7 +354,7 @@ impl<'m> Compiler<'m> {
         }
     }
 
-    /// Registers a list of slots for `Choose`, `Order`, `VectorSelect` and `Allocate`.
+    /// Registers a list of slots for the instructions that read a vector.
     fn list(&mut self, slots: Vec<Slot>) -> u32 {
         self.lists.push(slots);
         (self.lists.len() - 1) as u32
@@ -582,6 +582,13 @@ impl<'m> Compiler<'m> {
                 for operand in parts.into_iter().chain(request_operands).chain(priority_operands) {
                     self.release(operand);
                 }
+            }
+            Expr::InvertMatrix { position, elements } => {
+                let operands: Vec<Operand> = elements.iter().map(|element| self.emit(element, phase)).collect();
+                let matrix = self.list(operands.iter().map(|operand| operand.slot).collect());
+                let position = u32::try_from(*position).unwrap_or(u32::MAX);
+                self.program(phase).push(Op::InvertMatrix { dst, position, matrix });
+                operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::Phased { initial, active } => {
                 let chosen = match phase {

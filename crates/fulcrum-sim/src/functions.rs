@@ -252,6 +252,17 @@ pub fn allocate(
     demand(position, low + (high - low) / 2.0)
 }
 
+/// Element `position` (row-major) of the inverse of the square matrix given row by row; NaN
+/// when it is singular or not square.
+pub fn inverse_element(matrix: &[f64], position: usize) -> f64 {
+    let size = (matrix.len() as f64).sqrt() as usize;
+    if size * size != matrix.len() || position >= matrix.len() {
+        return f64::NAN;
+    }
+    let inverse = nalgebra::DMatrix::from_row_slice(size, size, matrix).try_inverse();
+    inverse.map_or(f64::NAN, |inverse| inverse[(position / size, position % size)])
+}
+
 /// The rank, from 1, of element `element` of a vector of `length` values: smallest first when
 /// `ascending`, else largest first; of equal values the earlier ranks first, so the ranks are a
 /// permutation of 1..=length. NaN when the element is NaN.
@@ -667,6 +678,17 @@ mod tests {
         // Fixed quantity (0) and constant elasticity (5) are not computed.
         assert!(nan(AllocationRule::Available, &[1.0], &[0.0, 1.0, 1.0, 0.0], 0.0, 0.5));
         assert!(nan(AllocationRule::Available, &[1.0], &[5.0, 1.0, 1.0, 0.0], 0.0, 0.5));
+    }
+
+    #[test]
+    fn inverse_element_reads_the_inverse_row_by_row() {
+        // [[4, 7], [2, 6]]⁻¹ = [[0.6, -0.7], [-0.2, 0.4]].
+        let matrix = [4.0, 7.0, 2.0, 6.0];
+        for (position, want) in [0.6, -0.7, -0.2, 0.4].into_iter().enumerate() {
+            assert_relative_eq!(inverse_element(&matrix, position), want, max_relative = 1e-12);
+        }
+        assert!(inverse_element(&[1.0, 2.0, 2.0, 4.0], 0).is_nan(), "singular");
+        assert!(inverse_element(&[1.0, 2.0, 3.0], 0).is_nan(), "not square");
     }
 
     proptest::proptest! {

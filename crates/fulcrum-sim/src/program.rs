@@ -122,6 +122,12 @@ pub(crate) enum Op {
         width: Slot,
         supply: Slot,
     },
+    /// Element `position` of the inverse of the square matrix in list `matrix`, row by row.
+    InvertMatrix {
+        dst: Slot,
+        position: u32,
+        matrix: u32,
+    },
     /// Turns the standard variate in `variate` into a draw with parameters `p` and `q`.
     Random {
         distribution: fulcrum_model::resolve::Distribution,

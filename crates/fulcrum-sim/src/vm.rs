@@ -5,8 +5,8 @@
 //! instruction per batch, not once per run.
 
 use crate::functions::{
-    allocate, approx_eq, floored_mod, gamma_ln, lookup, pulse, pulse_train, quantum, ramp, random, rank, sign,
-    sorted_position, step, truth, vector_select,
+    allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, pulse, pulse_train, quantum, ramp, random,
+    rank, sign, sorted_position, step, truth, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -104,6 +104,14 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                     allocate(rule, &lane(requests), &lane(priorities), width[l], supply[l], position as usize)
                 });
                 values[dst as usize] = share;
+            }
+            Op::InvertMatrix { dst, position, matrix } => {
+                let matrix = &lists[matrix as usize];
+                let element: [f64; L] = std::array::from_fn(|l| {
+                    let lane: Vec<f64> = matrix.iter().map(|&slot| values[slot as usize][l]).collect();
+                    inverse_element(&lane, position as usize)
+                });
+                values[dst as usize] = element;
             }
             Op::Random { distribution, dst, variate, p, q } => {
                 let (variate, p, q) = (values[variate as usize], values[p as usize], values[q as usize]);

@@ -168,7 +168,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("find_market_price", 4, 4, "FIND MARKET PRICE(...)", Rule::Unsupported),
     ("demand_at_price", 4, 4, "DEMAND AT PRICE(...)", Rule::Unsupported),
     ("supply_at_price", 4, 4, "SUPPLY AT PRICE(...)", Rule::Unsupported),
-    ("invert_matrix", 2, 2, "INVERT MATRIX(...)", Rule::Unsupported),
+    ("invert_matrix", 2, 2, "INVERT MATRIX(matrix[rows, columns], size)", Rule::Rename("invert_matrix", &[0, 1])),
     ("queue_fifo", 4, 4, "QUEUE FIFO(...)", Rule::Unsupported),
     ("shift_if_true", 5, 5, "SHIFT IF TRUE(...)", Rule::Unsupported),
     ("with_lookup", 2, 2, "x WITH LOOKUP(...)", Rule::Unsupported),

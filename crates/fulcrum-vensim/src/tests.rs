@@ -215,15 +215,15 @@ fn vensim_functions_become_fulcrum_builtins() {
 
 #[test]
 fn unsupported_functions_are_reported_by_name_where_called() {
-    let body = "x = 1 ~~|\ny = 1 + SHIFT IF TRUE(x, x, 1, x, x) ~~|\nz = INVERT MATRIX(x, 1) ~~|";
+    let body = "x = 1 ~~|\ny = 1 + SHIFT IF TRUE(x, x, 1, x, x) ~~|\nz = FIND MARKET PRICE(x, x, x, x) ~~|";
     let (_, diagnostics) = read(body);
     assert_eq!(codes(&diagnostics), ["E0702", "E0702"]);
     let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
     let spans: Vec<&str> =
         diagnostics.0.iter().filter_map(|d| d.span).filter_map(|s| source.get(s.start()..s.end())).collect();
-    assert_eq!(spans, ["SHIFT IF TRUE", "INVERT MATRIX"]);
+    assert_eq!(spans, ["SHIFT IF TRUE", "FIND MARKET PRICE"]);
     assert!(diagnostics.0[0].message.contains("SHIFT IF TRUE"));
-    assert!(diagnostics.0[1].message.contains("INVERT MATRIX"));
+    assert!(diagnostics.0[1].message.contains("FIND MARKET PRICE"));
     assert_eq!(diagnostics.0[0].variable.as_deref(), Some("y"));
 }
 

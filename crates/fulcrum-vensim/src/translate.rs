@@ -18,6 +18,10 @@ use crate::functions::{self, Context};
 use crate::parser::{self, Definition, Located, RangeItem, Rhs, Table};
 use crate::sections::{Entry, Layout};
 
+/// Functions whose first two arguments are read at every element of the dimensions of the
+/// variable defined, not only at the element being computed.
+const READ_ALONG_OWN_DIMENSIONS: [&str; 3] = ["allocate_by_priority", "allocate_available", "invert_matrix"];
+
 /// A definition with the text around it.
 #[derive(Clone)]
 struct Parsed {
@@ -915,10 +919,10 @@ impl Translator<'_> {
                     }
                 }
             }
-            // The allocations read their requests and priorities along the element's own
-            // dimensions, which the resolver binds: those keep their range names.
+            // The allocations and INVERT MATRIX read their first arguments along the element's
+            // own dimensions, which the resolver binds: those keep their range names.
             ExprKind::Call { function, args, .. }
-                if matches!(function.canonical.as_str(), "allocate_by_priority" | "allocate_available") =>
+                if READ_ALONG_OWN_DIMENSIONS.contains(&function.canonical.as_str()) =>
             {
                 args.iter_mut().skip(2).for_each(|a| self.substitute(a, standing));
             }

@@ -126,6 +126,14 @@ pub enum Expr {
         /// What there is to share.
         supply: Box<Expr>,
     },
+    /// Element `position` (row-major) of the inverse of a square matrix given row by row
+    /// (`INVERT_MATRIX`); NaN when the matrix is singular.
+    InvertMatrix {
+        /// Which element of the inverse this is.
+        position: usize,
+        /// The matrix, `size × size` elements row by row.
+        elements: Vec<Expr>,
+    },
     /// One expression while the initial values are computed, another from then on
     /// (`ACTIVE_INITIAL`). Each counts as a dependency only in its own phase, which is what lets
     /// it break a loop among initial values.
@@ -288,7 +296,10 @@ impl Expr {
                 then_branch.walk_phase(phase, visit);
                 else_branch.walk_phase(phase, visit);
             }
-            Expr::Apply(_, args) | Expr::Random(_, _, args) | Expr::Order { vector: args, .. } => {
+            Expr::Apply(_, args)
+            | Expr::Random(_, _, args)
+            | Expr::Order { vector: args, .. }
+            | Expr::InvertMatrix { elements: args, .. } => {
                 args.iter().for_each(|arg| arg.walk_phase(phase, visit));
             }
             Expr::Choose(index, options) => {

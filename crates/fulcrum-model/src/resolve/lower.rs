@@ -795,6 +795,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::AllocateByPriority | Builtin::AllocateAvailable => {
                 return self.lower_allocation(site, builtin, args, span);
             }
+            Builtin::InvertMatrix => return self.lower_invert_matrix(site, args, span),
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
                 // The order decides how many hidden stocks there are, so it must be known now.
@@ -1183,6 +1184,44 @@ impl<'m, 'd> Lowering<'m, 'd> {
             width: Box::new(width?),
             supply: Box::new(supply?),
         })
+    }
+
+    /// INVERT_MATRIX: the matrix is the argument read at every element of the last two
+    /// dimensions of the variable defined, which must be of one size; the size argument (which
+    /// Vensim needs) is that size.
+    fn lower_invert_matrix(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
+        let definition = self.out.variables[site.owner.index()].definition;
+        let last_two = self.shapes[definition].as_ref().and_then(|shape| match shape.dimensions.as_slice() {
+            [.., rows, columns] => Some((*rows, *columns)),
+            _ => None,
+        });
+        let square = last_two.filter(|&(rows, columns)| self.dimensions.size(rows) == self.dimensions.size(columns));
+        let bound = |dimension| site.bindings.iter().find(|b| b.dimension == dimension).map(|b| b.element);
+        let Some((rows, columns, row, column)) =
+            square.and_then(|(rows, columns)| Some((rows, columns, bound(rows)?, bound(columns)?)))
+        else {
+            let diagnostic = self
+                .error(site, Code::InvalidArgument, span, "INVERT_MATRIX gives a square matrix".to_owned())
+                .with_help("define this variable over two dimensions of the same size, as its last two");
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        let size = self.dimensions.size(rows);
+        let mut elements = Vec::with_capacity(size * size);
+        for (r, c) in (0..size).flat_map(|r| (0..size).map(move |c| (r, c))) {
+            let bindings: Vec<Binding> = site
+                .bindings
+                .iter()
+                .map(|b| match b.dimension {
+                    d if d == rows => Binding { dimension: d, element: r },
+                    d if d == columns => Binding { dimension: d, element: c },
+                    _ => *b,
+                })
+                .collect();
+            // One failure is reported once, not once per element.
+            elements.push(self.lower(Site { bindings: &bindings, ..site }, &args[0])?);
+        }
+        Some(Expr::InvertMatrix { position: row * size + column, elements })
     }
 
     /// For a reference to an element of an array variable: the element's row along the last

@@ -180,6 +180,7 @@ fn array_mistakes_are_reported() {
         ("Price[Region]", "`Price` is an array over `Product`"),
         ("ALLOCATE_BY_PRIORITY(Price[Product], Price[Product], 3, 1, 5)", "gives one value per element"),
         ("ALLOCATE_AVAILABLE(Price[Product], Price[Product], 5)", "gives one value per element"),
+        ("INVERT_MATRIX(Units, 2)", "gives a square matrix"),
     ];
     for (equation, message) in cases {
         let model = products().aux("Bad", equation).build();

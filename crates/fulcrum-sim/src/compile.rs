@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use fulcrum_model::resolve::{Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
+use fulcrum_model::resolve::{Distribution, Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
 use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
@@ -517,6 +517,20 @@ impl<'m> Compiler<'m> {
                 let x = self.emit(input, phase);
                 self.program(phase).push(Op::Lookup { dst, graph: graph.0, x: x.slot });
                 self.release(x);
+            }
+            Expr::LookupArea(graph, from, to) => {
+                let from = self.emit(from, phase);
+                let to = self.emit(to, phase);
+                self.program(phase).push(Op::LookupArea { dst, graph: graph.0, from: from.slot, to: to.slot });
+                self.release(from);
+                self.release(to);
+            }
+            Expr::Random(Distribution::Truncated(family), draw, args) => {
+                let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
+                let variate = self.layout.draws[draw.0 as usize].slot;
+                let args = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::Truncated { family: *family, dst, variate, args });
+                operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::Random(distribution, draw, args) => {
                 let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();

@@ -120,6 +120,21 @@ pub(crate) enum Op {
         p: Slot,
         q: Slot,
     },
+    /// One of Vensim's RANDOM functions: the variate in `variate` seeds a draw of `family` with
+    /// the arguments in list `args` (`[min, max, shift, stretch, parameters...]`).
+    Truncated {
+        family: fulcrum_model::resolve::Family,
+        dst: Slot,
+        variate: Slot,
+        args: u32,
+    },
+    /// The area under a graphical function from `from` to `to`.
+    LookupArea {
+        dst: Slot,
+        graph: u32,
+        from: Slot,
+        to: Slot,
+    },
     /// Uniflow: never below zero.
     ClampNonNegative {
         slot: Slot,

@@ -214,6 +214,34 @@ fn vensim_functions_become_fulcrum_builtins() {
 }
 
 #[test]
+fn vensim_random_functions_drop_their_stream_argument() {
+    let model = clean(
+        "x = 1 ~~|\n\
+         a = RANDOM NORMAL(-5, 5, x, 2, 7) ~~|\nb = RANDOM EXPONENTIAL(0, 9, 1, 2, 0) ~~|\n\
+         c = RANDOM GAMMA(0, 9, 2, 0, 1, 0) + RANDOM WEIBULL(0, 9, 2, 0, 1, 0) ~~|\n\
+         d = RANDOM BETA(0, 1, 2, 3, 0, 1, 0) + RANDOM TRIANGULAR(0, 9, 1, 2, 3, 0) ~~|\n\
+         e = RANDOM POISSON(0, 9, 3, 0, 1, 0) + RANDOM BINOMIAL(0, 9, 0.5, 4, 0, 1, 0) ~~|\n\
+         f = RANDOM NEGATIVE BINOMIAL(0, 99, 0.5, 4, 0, 1, 0) ~~|\n\
+         g = RANDOM 0 1() + RANDOM PINK NOISE(x, 1, 2, 0) ~~|\n\
+         h = REINITIAL(x) + NPVE(x, 0.1, 0, 1) ~~|",
+    );
+    assert_eq!(text(&model, "a"), "RANDOM_NORMAL(-5, 5, x, 2)");
+    assert_eq!(text(&model, "b"), "RANDOM_EXPONENTIAL(0, 9, 1, 2)");
+    assert_eq!(text(&model, "c"), "RANDOM_GAMMA(0, 9, 2, 0, 1) + RANDOM_WEIBULL(0, 9, 2, 0, 1)");
+    assert_eq!(text(&model, "d"), "RANDOM_BETA(0, 1, 2, 3, 0, 1) + RANDOM_TRIANGULAR(0, 9, 1, 2, 3)");
+    assert_eq!(text(&model, "e"), "RANDOM_POISSON(0, 9, 3, 0, 1) + RANDOM_BINOMIAL(0, 9, 0.5, 4, 0, 1)");
+    assert_eq!(text(&model, "f"), "RANDOM_NEGATIVE_BINOMIAL(0, 99, 0.5, 4, 0, 1)");
+    assert_eq!(text(&model, "g"), "RANDOM(0, 1) + RANDOM_PINK_NOISE(x, 1, 2)");
+    assert_eq!(text(&model, "h"), "INIT(x) + NPVE(x, 0.1, 0, 1)");
+}
+
+#[test]
+fn lookup_invert_and_area_read_a_lookup_by_name() {
+    let model = clean("g((0, 0), (10, 100)) ~~|\na = LOOKUP INVERT(g, 50) + LOOKUP AREA(g, 0, 10) ~~|");
+    assert_eq!(text(&model, "a"), "LOOKUP_INVERT(g, 50) + LOOKUP_AREA(g, 0, 10)");
+}
+
+#[test]
 fn unsupported_functions_are_reported_by_name_where_called() {
     let body = "x = 1 ~~|\ny = 1 + ALLOCATE AVAILABLE(x, x, x) ~~|\nz = INVERT MATRIX(x, 1) ~~|";
     let (_, diagnostics) = read(body);

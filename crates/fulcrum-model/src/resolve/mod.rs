@@ -15,7 +15,7 @@ mod stateful;
 
 use std::collections::HashMap;
 
-pub use expr::{DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, Phase, PreviousId, VarId};
+pub use expr::{DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, Phase, PreviousId, VarId};
 pub use loops::{FeedbackLoops, feedback_loops};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};

@@ -10,6 +10,7 @@ mod changes;
 mod failures;
 mod lanes;
 mod stocks;
+mod vensim_library;
 
 use fulcrum_model::Model;
 use fulcrum_sim::{CompiledModel, Results, compile};

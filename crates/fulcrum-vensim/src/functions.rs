@@ -12,6 +12,8 @@
 use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
 use fulcrum_model::{Code, Diagnostic};
 
+use crate::parser::OUTPUTS_MARKER;
+
 /// How one Vensim function becomes fulcrum's.
 enum Rule {
     /// The fulcrum built-in with this name, arguments in the order of the given positions.
@@ -290,6 +292,20 @@ pub(crate) fn rewrite(expr: &mut Expr, context: &mut dyn Context, problems: &mut
 fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagnostic>) -> Option<Expr> {
     let ExprKind::Call { function, function_span, args } = &call.kind else { return None };
     let canonical = function.canonical.as_str();
+    if !context.is_macro(canonical)
+        && let Some(marker) =
+            args.iter().find(|arg| matches!(&arg.kind, ExprKind::Name(name) if name.written == OUTPUTS_MARKER))
+    {
+        problems.push(
+            Diagnostic::new(
+                Code::MdlSyntax,
+                format!("only a macro's call names outputs after `:`, and {} is not a macro", function.written),
+            )
+            .at(Some(marker.span))
+            .with_help("`:` in a call separates a macro's inputs from the variables that receive its extra outputs"),
+        );
+        return None;
+    }
     if context.is_callable_variable(canonical) {
         return None;
     }

@@ -352,6 +352,27 @@ fn macros_are_expanded_at_each_call() {
 }
 
 #[test]
+fn a_macros_extra_outputs_go_to_the_variables_named_after_the_colon() {
+    let model = clean(
+        ":MACRO: SPAN(a, b : low, high)\nSPAN = high - low ~~|\nlow = MIN(a, b) ~~|\nhigh = MAX(a, b) ~~|\n\
+         :END OF MACRO:\n\
+         x = SPAN(3, 8 : the min, the max) ~~|\ny = the max + the min ~~|\nz = SPAN(1, 2) ~~|",
+    );
+    assert_eq!(text(&model, "x"), "\"SPAN.1.SPAN\"");
+    assert_eq!(text(&model, "the min"), "\"SPAN.1.low\"");
+    assert_eq!(text(&model, "the max"), "\"SPAN.1.high\"");
+    assert_eq!(text(&model, "SPAN.1.high"), "MAX(\"SPAN.1.a\", \"SPAN.1.b\")");
+    // Without `:`, the extra outputs are computed and not used.
+    assert_eq!(text(&model, "z"), "\"SPAN.2.SPAN\"");
+    // More receivers than outputs, and `:` in a call of something that is not a macro.
+    let (_, diagnostics) = read(
+        ":MACRO: SPAN(a, b : low)\nSPAN = a - low ~~|\nlow = MIN(a, b) ~~|\n:END OF MACRO:\n\
+         x = SPAN(3, 8 : p, q) ~~|\ny = MAX(3, 8 : r) ~~|",
+    );
+    assert_eq!(codes(&diagnostics), ["E0104", "E0701"], "{diagnostics:?}");
+}
+
+#[test]
 fn a_macro_that_calls_itself_is_reported() {
     let (_, diagnostics) = read(":MACRO: LOOP(x)\nLOOP = LOOP(x) + 1 ~ ~ |\n:END OF MACRO:\na = LOOP(1) ~~|");
     assert!(codes(&diagnostics).contains(&"E0706"), "{diagnostics:?}");

@@ -208,13 +208,17 @@ pub enum Builtin {
     LookupInvert,
     /// `LOOKUP_AREA(graph, x1, x2)`: the area under the graph from x1 to x2.
     LookupArea,
+    /// `DELAY_MATERIAL(input, delay_time, initial, missing)`: each step's input leaves after the
+    /// delay time of the step it entered; what leaves together adds up; `missing` when nothing
+    /// leaves.
+    DelayMaterial,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 88] = [
+const ALL: [Builtin; 89] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -303,6 +307,7 @@ const ALL: [Builtin; 88] = [
     Builtin::Npve,
     Builtin::LookupInvert,
     Builtin::LookupArea,
+    Builtin::DelayMaterial,
 ];
 
 impl Builtin {
@@ -422,6 +427,7 @@ impl Builtin {
             Builtin::Npve => ("npve", 4, 4, "NPVE(stream, discount_rate, initial, factor)"),
             Builtin::LookupInvert => ("lookup_invert", 2, 2, "LOOKUP_INVERT(graphical_function, y)"),
             Builtin::LookupArea => ("lookup_area", 3, 3, "LOOKUP_AREA(graphical_function, x1, x2)"),
+            Builtin::DelayMaterial => ("delay_material", 4, 4, "DELAY_MATERIAL(input, delay_time, initial, missing)"),
         }
     }
 

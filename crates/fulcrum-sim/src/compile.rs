@@ -13,7 +13,8 @@ use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
 use crate::program::{
-    BinaryKind, DelaySlots, DrawSlot, Layout, NO_BUDGET, Op, PreviousSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
+    BinaryKind, DelaySlots, DrawSlot, Layout, MaterialSlots, NO_BUDGET, Op, PreviousSlots, Slot, Table, TimeAxis,
+    UnaryKind, fixed,
 };
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
@@ -181,7 +182,17 @@ impl<'m> Compiler<'m> {
         }
         for delay in &model.delays {
             let (output, delay_time, initial) = (self.allocate(), self.allocate(), self.allocate());
-            self.layout.delays.push(DelaySlots { input: self.slots[delay.input.index()], output, delay_time, initial });
+            let material = delay.material.as_ref().map(|material| MaterialSlots {
+                delay_time: self.slots[material.delay_time.index()],
+                missing: self.allocate(),
+            });
+            self.layout.delays.push(DelaySlots {
+                input: self.slots[delay.input.index()],
+                output,
+                delay_time,
+                initial,
+                material,
+            });
         }
         for draw in &model.draws {
             let slot = self.allocate();
@@ -449,6 +460,9 @@ impl<'m> Compiler<'m> {
         let slots = self.layout.delays[index];
         self.emit_into(&model.delays[index].delay_time, slots.delay_time, Phase::Initial);
         self.emit_into(&model.delays[index].initial, slots.initial, Phase::Initial);
+        if let (Some(material), Some(material_slots)) = (&model.delays[index].material, slots.material) {
+            self.emit_into(&material.missing, material_slots.missing, Phase::Initial);
+        }
         self.initial.push(Op::Copy { dst: slots.output, src: slots.initial });
     }
 

@@ -259,6 +259,15 @@ pub(crate) struct DelaySlots {
     /// Delay time and initial output, computed by the initial program.
     pub delay_time: Slot,
     pub initial: Slot,
+    /// `DELAY MATERIAL`: the delay time read at every step, and the output when nothing
+    /// leaves (computed by the initial program).
+    pub material: Option<MaterialSlots>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MaterialSlots {
+    pub delay_time: Slot,
+    pub missing: Slot,
 }
 
 #[derive(Clone, Copy, Debug)]

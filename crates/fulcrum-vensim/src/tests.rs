@@ -223,7 +223,7 @@ fn vensim_random_functions_drop_their_stream_argument() {
          e = RANDOM POISSON(0, 9, 3, 0, 1, 0) + RANDOM BINOMIAL(0, 9, 0.5, 4, 0, 1, 0) ~~|\n\
          f = RANDOM NEGATIVE BINOMIAL(0, 99, 0.5, 4, 0, 1, 0) ~~|\n\
          g = RANDOM 0 1() + RANDOM PINK NOISE(x, 1, 2, 0) ~~|\n\
-         h = REINITIAL(x) + NPVE(x, 0.1, 0, 1) ~~|",
+         h = REINITIAL(x) + NPVE(x, 0.1, 0, 1) ~~|\ni = DELAY MATERIAL(x, 2, 0, -1) ~~|",
     );
     assert_eq!(text(&model, "a"), "RANDOM_NORMAL(-5, 5, x, 2)");
     assert_eq!(text(&model, "b"), "RANDOM_EXPONENTIAL(0, 9, 1, 2)");
@@ -233,6 +233,7 @@ fn vensim_random_functions_drop_their_stream_argument() {
     assert_eq!(text(&model, "f"), "RANDOM_NEGATIVE_BINOMIAL(0, 99, 0.5, 4, 0, 1)");
     assert_eq!(text(&model, "g"), "RANDOM(0, 1) + RANDOM_PINK_NOISE(x, 1, 2)");
     assert_eq!(text(&model, "h"), "INIT(x) + NPVE(x, 0.1, 0, 1)");
+    assert_eq!(text(&model, "i"), "DELAY_MATERIAL(x, 2, 0, -1)");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, VarId};
-use super::{DrawSite, Handover, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
+use super::{DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
 use crate::model::{Dialect, Equation, GraphKind, GraphicalFunction, Model, Variable, VariableKind};
@@ -918,7 +918,17 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let delay_time = args.next()?;
                 let initial = args.next().unwrap_or(Expr::Var(input));
                 let id = DelayId(self.out.delays.len() as u32);
-                self.out.delays.push(PipelineDelay { input, delay_time, initial });
+                self.out.delays.push(PipelineDelay { input, delay_time, initial, material: None });
+                Expr::Delayed(id)
+            }
+            Builtin::DelayMaterial => {
+                let mut args = args.into_iter();
+                let input = self.as_variable(owner, "DELAY_MATERIAL input", args.next()?);
+                let delay_time = self.as_variable(owner, "DELAY_MATERIAL delay time", args.next()?);
+                let (initial, missing) = (args.next()?, args.next()?);
+                let id = DelayId(self.out.delays.len() as u32);
+                let material = Some(MaterialDelay { delay_time, missing });
+                self.out.delays.push(PipelineDelay { input, delay_time: Expr::Var(delay_time), initial, material });
                 Expr::Delayed(id)
             }
             Builtin::Random | Builtin::Normal | Builtin::Lognormal | Builtin::Exprnd | Builtin::Poisson => {

@@ -276,7 +276,12 @@ impl Lowering<'_, '_> {
             }
             let delay_time = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(steps as f64)), Box::new(Expr::Dt));
             let id = DelayId(lowering.out.delays.len() as u32);
-            lowering.out.delays.push(PipelineDelay { input: time, delay_time, initial: Expr::Init(time) });
+            lowering.out.delays.push(PipelineDelay {
+                input: time,
+                delay_time,
+                initial: Expr::Init(time),
+                material: None,
+            });
             Expr::Delayed(id)
         };
         // Each stage holds its outflow rate times its share of the delay.

@@ -1,5 +1,5 @@
 //! The pipeline delay and the delay and smooth chains against their closed forms: DELAY_FIXED
-//! shifts any input by whole steps exactly; DELAYN and SMTHN of a step follow the Erlang
+//! (and DELAY_MATERIAL with a constant delay time) shifts any input by whole steps exactly; DELAYN and SMTHN of a step follow the Erlang
 //! distribution function, with Euler's error proportional to dt.
 
 use fulcrum_model::builder::ModelBuilder;
@@ -61,6 +61,7 @@ proptest! {
             .graph("signal", GraphKind::Continuous, &xs, &points)
             .aux("input", "signal(TIME)")
             .aux("y", &format!("DELAY_FIXED(input, {delay:?}, {initial:?})"))
+            .aux("material", &format!("DELAY_MATERIAL(input, {delay:?}, {initial:?}, -1)"))
             .build();
         let results = run(&model);
         let (input, output) = (series(&results, "input"), series(&results, "y"));
@@ -68,6 +69,8 @@ proptest! {
             let expected = if n >= steps { input[n - steps] } else { initial };
             prop_assert_eq!(*value, expected, "step {}", n);
         }
+        // With a constant delay time, DELAY_MATERIAL is DELAY_FIXED.
+        prop_assert_eq!(series(&results, "material"), output);
     }
 
     /// DELAYN and SMTHN of a step stay within a bound proportional to dt of the Erlang

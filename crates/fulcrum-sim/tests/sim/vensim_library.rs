@@ -218,3 +218,28 @@ fn lookup_area_integrates_the_graph_as_it_reads() {
         assert!((actual - expected).abs() < 1e-9, "{equation}: {actual} vs {expected}");
     }
 }
+
+#[test]
+fn delay_material_adds_what_leaves_together_and_fills_gaps_with_the_missing_value() {
+    let outputs = |delay: &str| {
+        let model = ModelBuilder::new(0.0, 7.0, 1.0)
+            .aux("delay", delay)
+            .aux("y", "DELAY_MATERIAL(TIME, delay, 100, -1)")
+            .build();
+        series(&run(&model), "y")
+    };
+    // Delay 3 until time 2, then 1: the initial value for the first 3 steps; the inputs of times
+    // 0 and 2 both leave at 3 (0 + 2), those of 1 and 3 at 4 (1 + 3); then one step each.
+    assert_eq!(outputs("IF TIME < 2 THEN 3 ELSE 1"), [100.0, 100.0, 100.0, 2.0, 4.0, 4.0, 5.0, 6.0]);
+    // Delay 1 until time 2, then 3: the input of time 2 leaves at 5, so nothing leaves at 3 and 4.
+    assert_eq!(outputs("IF TIME < 2 THEN 1 ELSE 3"), [100.0, 0.0, 1.0, -1.0, -1.0, 2.0, 3.0, 4.0]);
+    // Material is conserved: one unit enters at each time t and leaves at t + 1 + (t mod 4), so
+    // by time 40 exactly the units with t + 1 + (t mod 4) <= 40 have left.
+    let model = ModelBuilder::new(0.0, 40.0, 1.0)
+        .aux("delay", "1 + MODULO(TIME, 4)")
+        .aux("y", "DELAY_MATERIAL(1, delay, 0, 0)")
+        .build();
+    let left: f64 = series(&run(&model), "y").iter().sum();
+    let expected = (0..=40).filter(|t| t + 1 + t % 4 <= 40).count() as f64;
+    assert_eq!(left, expected);
+}

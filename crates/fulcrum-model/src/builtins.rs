@@ -183,13 +183,53 @@ pub enum Builtin {
     /// `INVERT_MATRIX(matrix[rows, columns], size)`: the inverse of the square matrix the last two
     /// dimensions of the variable defined span.
     InvertMatrix,
+    /// `RANDOM_NORMAL(min, max, mean, sd[, seed])`: normal, truncated to [min, max].
+    RandomNormal,
+    /// `RANDOM_EXPONENTIAL(min, max, shift, stretch[, seed])`: shift + stretch × an exponential of
+    /// mean 1, truncated to [min, max].
+    RandomExponential,
+    /// `RANDOM_GAMMA(min, max, order, shift, stretch[, seed])`: shift + stretch × a gamma of that
+    /// order (scale 1), truncated to [min, max].
+    RandomGamma,
+    /// `RANDOM_WEIBULL(min, max, shape, shift, stretch[, seed])`: shift + stretch × a Weibull of
+    /// that shape (scale 1), truncated to [min, max].
+    RandomWeibull,
+    /// `RANDOM_BETA(min, max, alpha, beta, shift, stretch[, seed])`: shift + stretch × a beta,
+    /// truncated to [min, max].
+    RandomBeta,
+    /// `RANDOM_TRIANGULAR(min, max, start, peak, end[, seed])`: triangular from start through peak
+    /// to end, truncated to [min, max].
+    RandomTriangular,
+    /// `RANDOM_POISSON(min, max, mean, shift, stretch[, seed])`: shift + stretch × a Poisson count,
+    /// truncated to [min, max].
+    RandomPoisson,
+    /// `RANDOM_BINOMIAL(min, max, probability, trials, shift, stretch[, seed])`: shift + stretch ×
+    /// the successes in that many trials, truncated to [min, max].
+    RandomBinomial,
+    /// `RANDOM_NEGATIVE_BINOMIAL(min, max, probability, successes, shift, stretch[, seed])`: shift +
+    /// stretch × the trials needed for that many successes, truncated to [min, max].
+    RandomNegativeBinomial,
+    /// `RANDOM_PINK_NOISE(mean, sd, correlation_time[, seed])`: normal noise smoothed over the
+    /// correlation time, scaled so that its mean and standard deviation do not depend on dt.
+    RandomPinkNoise,
+    /// `NPVE(stream, discount_rate, initial, factor)`: net present value with the stream valued at
+    /// the end of each period.
+    Npve,
+    /// `LOOKUP_INVERT(graph, y)`: the x at which a monotonic graph takes the value y.
+    LookupInvert,
+    /// `LOOKUP_AREA(graph, x1, x2)`: the area under the graph from x1 to x2.
+    LookupArea,
+    /// `DELAY_MATERIAL(input, delay_time, initial, missing)`: each step's input leaves after the
+    /// delay time of the step it entered; what leaves together adds up; `missing` when nothing
+    /// leaves.
+    DelayMaterial,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 78] = [
+const ALL: [Builtin; 92] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -268,6 +308,20 @@ const ALL: [Builtin; 78] = [
     Builtin::AllocateByPriority,
     Builtin::AllocateAvailable,
     Builtin::InvertMatrix,
+    Builtin::RandomNormal,
+    Builtin::RandomExponential,
+    Builtin::RandomGamma,
+    Builtin::RandomWeibull,
+    Builtin::RandomBeta,
+    Builtin::RandomTriangular,
+    Builtin::RandomPoisson,
+    Builtin::RandomBinomial,
+    Builtin::RandomNegativeBinomial,
+    Builtin::RandomPinkNoise,
+    Builtin::Npve,
+    Builtin::LookupInvert,
+    Builtin::LookupArea,
+    Builtin::DelayMaterial,
 ];
 
 impl Builtin {
@@ -370,6 +424,37 @@ impl Builtin {
                 "ALLOCATE_AVAILABLE(request[dimension], profile[dimension, ptype], supply)",
             ),
             Builtin::InvertMatrix => ("invert_matrix", 2, 2, "INVERT_MATRIX(matrix[rows, columns], size)"),
+            Builtin::RandomNormal => ("random_normal", 4, 5, "RANDOM_NORMAL(min, max, mean, sd[, seed])"),
+            Builtin::RandomExponential => {
+                ("random_exponential", 4, 5, "RANDOM_EXPONENTIAL(min, max, shift, stretch[, seed])")
+            }
+            Builtin::RandomGamma => ("random_gamma", 5, 6, "RANDOM_GAMMA(min, max, order, shift, stretch[, seed])"),
+            Builtin::RandomWeibull => {
+                ("random_weibull", 5, 6, "RANDOM_WEIBULL(min, max, shape, shift, stretch[, seed])")
+            }
+            Builtin::RandomBeta => ("random_beta", 6, 7, "RANDOM_BETA(min, max, alpha, beta, shift, stretch[, seed])"),
+            Builtin::RandomTriangular => {
+                ("random_triangular", 5, 6, "RANDOM_TRIANGULAR(min, max, start, peak, end[, seed])")
+            }
+            Builtin::RandomPoisson => {
+                ("random_poisson", 5, 6, "RANDOM_POISSON(min, max, mean, shift, stretch[, seed])")
+            }
+            Builtin::RandomBinomial => {
+                ("random_binomial", 6, 7, "RANDOM_BINOMIAL(min, max, probability, trials, shift, stretch[, seed])")
+            }
+            Builtin::RandomNegativeBinomial => (
+                "random_negative_binomial",
+                6,
+                7,
+                "RANDOM_NEGATIVE_BINOMIAL(min, max, probability, successes, shift, stretch[, seed])",
+            ),
+            Builtin::RandomPinkNoise => {
+                ("random_pink_noise", 3, 4, "RANDOM_PINK_NOISE(mean, sd, correlation_time[, seed])")
+            }
+            Builtin::Npve => ("npve", 4, 4, "NPVE(stream, discount_rate, initial, factor)"),
+            Builtin::LookupInvert => ("lookup_invert", 2, 2, "LOOKUP_INVERT(graphical_function, y)"),
+            Builtin::LookupArea => ("lookup_area", 3, 3, "LOOKUP_AREA(graphical_function, x1, x2)"),
+            Builtin::DelayMaterial => ("delay_material", 4, 4, "DELAY_MATERIAL(input, delay_time, initial, missing)"),
         }
     }
 
@@ -392,7 +477,7 @@ impl Builtin {
     /// The XMILE built-in that does what a function of another tool (Vensim, mostly) does, for
     /// hints when a model uses the other tool's name.
     pub fn equivalent_of(foreign: &CanonicalName) -> Option<&'static str> {
-        const EQUIVALENTS: [(&str, &str); 10] = [
+        const EQUIVALENTS: [(&str, &str); 9] = [
             ("smooth", "SMTH1"),
             ("smoothi", "SMTH1 with its third argument"),
             ("smooth3", "SMTH3"),
@@ -402,7 +487,6 @@ impl Builtin {
             ("forecast", "FORCST"),
             ("integer", "INT"),
             ("random_uniform", "RANDOM"),
-            ("random_normal", "NORMAL"),
         ];
         EQUIVALENTS.iter().find(|(name, _)| *name == foreign.as_str()).map(|(_, equivalent)| *equivalent)
     }

@@ -78,9 +78,12 @@ struct Change<const L: usize> {
     values: [f64; L],
 }
 
-/// A fixed transport delay: one ring buffer per lane, each as long as that lane's delay.
+/// A fixed transport delay: one ring buffer per lane, each as long as that lane's delay. A
+/// material delay's ring is as long as the run, one place per step, and `filled` marks the
+/// places that some input will leave at.
 struct Pipeline<const L: usize> {
     buffers: [Vec<f64>; L],
+    filled: [Vec<bool>; L],
     heads: [usize; L],
 }
 
@@ -100,7 +103,11 @@ impl<'m, const L: usize> Batch<'m, L> {
             delays: layout
                 .delays
                 .iter()
-                .map(|_| Pipeline { buffers: std::array::from_fn(|_| Vec::new()), heads: [0; L] })
+                .map(|_| Pipeline {
+                    buffers: std::array::from_fn(|_| Vec::new()),
+                    filled: std::array::from_fn(|_| Vec::new()),
+                    heads: [0; L],
+                })
                 .collect(),
             lane_rngs: Vec::new(),
             seeded_rngs: Vec::new(),
@@ -257,8 +264,22 @@ impl<'m, const L: usize> Batch<'m, L> {
                 let steps = if steps.is_nan() { 1 } else { steps as usize };
                 let buffer = &mut pipeline.buffers[lane];
                 buffer.clear();
-                buffer.resize(steps, initial[lane]);
                 pipeline.heads[lane] = 0;
+                if slots.material.is_some() {
+                    // One place per step of the run and one more, so that an input never lands
+                    // on the place being read; the first `steps` places hold the initial output.
+                    let length = self.model.axis.steps + 2;
+                    buffer.resize(length, 0.0);
+                    let filled = &mut pipeline.filled[lane];
+                    filled.clear();
+                    filled.resize(length, false);
+                    for place in 0..steps.min(length - 1) {
+                        buffer[place] = initial[lane];
+                        filled[place] = true;
+                    }
+                } else {
+                    buffer.resize(steps, initial[lane]);
+                }
             }
         }
     }
@@ -271,8 +292,26 @@ impl<'m, const L: usize> Batch<'m, L> {
             let slot = if previous.before_step { previous.value } else { previous.pending };
             self.values[slot as usize] = self.values[previous.source as usize];
         }
+        let dt = self.model.axis.dt;
         for (slots, pipeline) in layout.delays.iter().zip(&mut self.delays) {
             let input = self.values[slots.input as usize];
+            if let Some(material) = slots.material {
+                let delay_times = self.values[material.delay_time as usize];
+                for lane in 0..L {
+                    let (buffer, filled) = (&mut pipeline.buffers[lane], &mut pipeline.filled[lane]);
+                    let (head, length) = (pipeline.heads[lane], buffer.len());
+                    // This step's output has been read: the place is free for a later step.
+                    buffer[head] = 0.0;
+                    filled[head] = false;
+                    let steps = (delay_times[lane] / dt).round().clamp(1.0, (length - 1) as f64);
+                    let steps = if steps.is_nan() { 1 } else { steps as usize };
+                    let place = (head + steps) % length;
+                    buffer[place] = if filled[place] { buffer[place] + input[lane] } else { input[lane] };
+                    filled[place] = true;
+                    pipeline.heads[lane] = (head + 1) % length;
+                }
+                continue;
+            }
             for lane in 0..L {
                 let buffer = &mut pipeline.buffers[lane];
                 let head = pipeline.heads[lane];
@@ -288,9 +327,14 @@ impl<'m, const L: usize> Batch<'m, L> {
             self.values[previous.value as usize] = self.values[previous.pending as usize];
         }
         for (slots, pipeline) in layout.delays.iter().zip(&self.delays) {
+            let missing = slots.material.map(|material| self.values[material.missing as usize]);
             let output = &mut self.values[slots.output as usize];
             for lane in 0..L {
-                output[lane] = pipeline.buffers[lane][pipeline.heads[lane]];
+                let head = pipeline.heads[lane];
+                output[lane] = match missing {
+                    Some(missing) if !pipeline.filled[lane][head] => missing[lane],
+                    _ => pipeline.buffers[lane][head],
+                };
             }
         }
     }

@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 
-use fulcrum_model::resolve::{Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
+use fulcrum_model::resolve::{Distribution, Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
 use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
 use crate::program::{
-    BinaryKind, DelaySlots, DrawSlot, Layout, NO_BUDGET, Op, PreviousSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
+    BinaryKind, DelaySlots, DrawSlot, Layout, MaterialSlots, NO_BUDGET, Op, PreviousSlots, Slot, Table, TimeAxis,
+    UnaryKind, fixed,
 };
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
@@ -181,7 +182,17 @@ impl<'m> Compiler<'m> {
         }
         for delay in &model.delays {
             let (output, delay_time, initial) = (self.allocate(), self.allocate(), self.allocate());
-            self.layout.delays.push(DelaySlots { input: self.slots[delay.input.index()], output, delay_time, initial });
+            let material = delay.material.as_ref().map(|material| MaterialSlots {
+                delay_time: self.slots[material.delay_time.index()],
+                missing: self.allocate(),
+            });
+            self.layout.delays.push(DelaySlots {
+                input: self.slots[delay.input.index()],
+                output,
+                delay_time,
+                initial,
+                material,
+            });
         }
         for draw in &model.draws {
             let slot = self.allocate();
@@ -449,6 +460,9 @@ impl<'m> Compiler<'m> {
         let slots = self.layout.delays[index];
         self.emit_into(&model.delays[index].delay_time, slots.delay_time, Phase::Initial);
         self.emit_into(&model.delays[index].initial, slots.initial, Phase::Initial);
+        if let (Some(material), Some(material_slots)) = (&model.delays[index].material, slots.material) {
+            self.emit_into(&material.missing, material_slots.missing, Phase::Initial);
+        }
         self.initial.push(Op::Copy { dst: slots.output, src: slots.initial });
     }
 
@@ -517,6 +531,20 @@ impl<'m> Compiler<'m> {
                 let x = self.emit(input, phase);
                 self.program(phase).push(Op::Lookup { dst, graph: graph.0, x: x.slot });
                 self.release(x);
+            }
+            Expr::LookupArea(graph, from, to) => {
+                let from = self.emit(from, phase);
+                let to = self.emit(to, phase);
+                self.program(phase).push(Op::LookupArea { dst, graph: graph.0, from: from.slot, to: to.slot });
+                self.release(from);
+                self.release(to);
+            }
+            Expr::Random(Distribution::Truncated(family), draw, args) => {
+                let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
+                let variate = self.layout.draws[draw.0 as usize].slot;
+                let args = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::Truncated { family: *family, dst, variate, args });
+                operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::Random(distribution, draw, args) => {
                 let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();

@@ -2,7 +2,10 @@
 //! here, as plain functions, lets the tests check each against hand-computed values.
 
 use fulcrum_model::GraphKind;
-use fulcrum_model::resolve::{AllocationRule, Distribution};
+use fulcrum_model::resolve::{AllocationRule, Distribution, Family};
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Beta, Binomial, Distribution as _, Exp1, Gamma, Poisson, StandardNormal, Triangular, Weibull};
 
 use crate::program::Table;
 
@@ -334,7 +337,101 @@ pub fn random(distribution: Distribution, variate: f64, p: f64, q: f64) -> f64 {
         }
         Distribution::Exponential => -p * (1.0 - variate).ln(),
         Distribution::Poisson => poisson_quantile(variate, p),
+        // Drawn by `truncated`, which takes more arguments.
+        Distribution::Truncated(_) => f64::NAN,
     }
+}
+
+/// Most arguments a draw of [`truncated`] reads: min, max, shift, stretch and three parameters.
+pub const MAX_TRUNCATED_ARGS: usize = 7;
+
+/// How many draws [`truncated`] makes before it gives up on finding one in `[min, max]`.
+const TRUNCATION_ATTEMPTS: usize = 10_000;
+
+/// A draw of one of Vensim's RANDOM functions. `args` is `[min, max, shift, stretch,
+/// parameters...]`; the draw `X` of the family becomes `shift + stretch * X`, and is drawn again
+/// until it lies in `[min, max]` (truncation). `variate`, this step's uniform number for the call,
+/// seeds the draws, so every Runge-Kutta stage of a step sees the same value and a run's values
+/// follow from its stream. NaN (which stops the run) when the parameters are invalid, when
+/// `min > max`, or when no draw lands in `[min, max]` in 10,000 tries.
+pub fn truncated(family: Family, variate: f64, args: &[f64]) -> f64 {
+    let arg = |index: usize| args.get(index).copied().unwrap_or(f64::NAN);
+    let (min, max, shift, stretch) = (arg(0), arg(1), arg(2), arg(3));
+    if min.is_nan() || max.is_nan() || min > max {
+        return f64::NAN;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(variate.to_bits());
+    for _ in 0..TRUNCATION_ATTEMPTS {
+        let Some(x) = sample_family(family, [arg(4), arg(5), arg(6)], &mut rng) else { return f64::NAN };
+        let value = shift + stretch * x;
+        if value.is_nan() {
+            return f64::NAN;
+        }
+        if (min..=max).contains(&value) {
+            return value;
+        }
+    }
+    f64::NAN
+}
+
+/// One draw of the family before it is stretched and shifted; None for invalid parameters.
+fn sample_family(family: Family, parameters: [f64; 3], rng: &mut ChaCha8Rng) -> Option<f64> {
+    let [a, b, c] = parameters;
+    let whole = |n: f64| (0.0..9_007_199_254_740_992.0).contains(&n.round()).then(|| n.round());
+    let value = match family {
+        Family::Normal => rng.sample(StandardNormal),
+        Family::Exponential => rng.sample(Exp1),
+        Family::Gamma => Gamma::new(a, 1.0).ok()?.sample(rng),
+        Family::Weibull => Weibull::new(1.0, a).ok()?.sample(rng),
+        Family::Beta => Beta::new(a, b).ok()?.sample(rng),
+        // Start, peak and end.
+        Family::Triangular => Triangular::new(a, c, b).ok()?.sample(rng),
+        Family::Poisson => poisson_draw(a, rng)?,
+        Family::Binomial => Binomial::new(whole(b)? as u64, a).ok()?.sample(rng) as f64,
+        Family::NegativeBinomial => {
+            // Trials for n successes: n plus the failures, which are Poisson with a gamma mean
+            // of shape n and scale (1 - p) / p.
+            let successes = whole(b)?;
+            if !(a > 0.0 && a <= 1.0) {
+                return None;
+            }
+            if a == 1.0 || successes == 0.0 {
+                return Some(successes);
+            }
+            let mean_failures = Gamma::new(successes, (1.0 - a) / a).ok()?.sample(rng);
+            successes + poisson_draw(mean_failures, rng)?
+        }
+    };
+    Some(value)
+}
+
+/// A Poisson count of mean `mean` (0 for a mean of 0); None for a negative or non-finite mean.
+fn poisson_draw(mean: f64, rng: &mut ChaCha8Rng) -> Option<f64> {
+    if mean == 0.0 {
+        return Some(0.0);
+    }
+    Poisson::new(mean).ok().map(|poisson| poisson.sample(rng))
+}
+
+/// The area under a graphical function from `from` to `to`, read as [`lookup`] reads it:
+/// between points as the table's kind says, and beyond its ends flat (or extended, for an
+/// extrapolating table). Negative when `to < from`. Exact: the function is linear or constant
+/// between consecutive points, where the midpoint rule is exact.
+pub(crate) fn lookup_area(table: &Table, from: f64, to: f64) -> f64 {
+    if from.is_nan() || to.is_nan() {
+        return f64::NAN;
+    }
+    let (low, high, sign) = if from <= to { (from, to, 1.0) } else { (to, from, -1.0) };
+    let mut area = 0.0;
+    let mut left = low;
+    let inside = table.x.iter().copied().filter(|&x| x > low && x < high);
+    for right in inside.chain(std::iter::once(high)) {
+        if right > left {
+            area += lookup(table, 0.5 * (left + right)) * (right - left);
+        }
+        left = right;
+    }
+    sign * area
 }
 
 /// The smallest k with P(X <= k) > u for X ~ Poisson(mean): inversion, so one uniform per draw.

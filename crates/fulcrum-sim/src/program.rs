@@ -136,6 +136,21 @@ pub(crate) enum Op {
         p: Slot,
         q: Slot,
     },
+    /// One of Vensim's RANDOM functions: the variate in `variate` seeds a draw of `family` with
+    /// the arguments in list `args` (`[min, max, shift, stretch, parameters...]`).
+    Truncated {
+        family: fulcrum_model::resolve::Family,
+        dst: Slot,
+        variate: Slot,
+        args: u32,
+    },
+    /// The area under a graphical function from `from` to `to`.
+    LookupArea {
+        dst: Slot,
+        graph: u32,
+        from: Slot,
+        to: Slot,
+    },
     /// Uniflow: never below zero.
     ClampNonNegative {
         slot: Slot,
@@ -260,6 +275,15 @@ pub(crate) struct DelaySlots {
     /// Delay time and initial output, computed by the initial program.
     pub delay_time: Slot,
     pub initial: Slot,
+    /// `DELAY MATERIAL`: the delay time read at every step, and the output when nothing
+    /// leaves (computed by the initial program).
+    pub material: Option<MaterialSlots>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MaterialSlots {
+    pub delay_time: Slot,
+    pub missing: Slot,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -5,8 +5,8 @@
 //! instruction per batch, not once per run.
 
 use crate::functions::{
-    allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, pulse, pulse_train, quantum, ramp, random,
-    rank, sign, sorted_position, step, truth, vector_select,
+    MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, pulse,
+    pulse_train, quantum, ramp, random, rank, sign, sorted_position, step, truncated, truth, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -112,6 +112,22 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                     inverse_element(&lane, position as usize)
                 });
                 values[dst as usize] = element;
+            }
+            Op::Truncated { family, dst, variate, args } => {
+                let args = &lists[args as usize];
+                let variate = values[variate as usize];
+                values[dst as usize] = std::array::from_fn(|l| {
+                    let mut lane_args = [0.0; MAX_TRUNCATED_ARGS];
+                    for (value, slot) in lane_args.iter_mut().zip(args.iter()) {
+                        *value = values[*slot as usize][l];
+                    }
+                    truncated(family, variate[l], &lane_args[..args.len().min(MAX_TRUNCATED_ARGS)])
+                });
+            }
+            Op::LookupArea { dst, graph, from, to } => {
+                let table = &graphs[graph as usize];
+                let (from, to) = (values[from as usize], values[to as usize]);
+                values[dst as usize] = std::array::from_fn(|l| lookup_area(table, from[l], to[l]));
             }
             Op::Random { distribution, dst, variate, p, q } => {
                 let (variate, p, q) = (values[variate as usize], values[p as usize], values[q as usize]);

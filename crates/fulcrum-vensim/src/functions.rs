@@ -4,9 +4,15 @@
 //! initial value comes before its order, fulcrum's after), some become expressions (`PULSE`,
 //! `POWER`, `VECTOR SELECT` with Vensim's action keywords). Functions fulcrum cannot compute yet are reported
 //! by name at the call, never replaced by something that computes another value.
+//!
+//! The last argument of the RANDOM functions, Vensim's stream ID, is dropped: every random
+//! function draws from the run's own stream (the run's seed and number), as fulcrum's RANDOM
+//! does, so that a sweep's runs differ from one another and each is reproducible.
 
 use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
 use fulcrum_model::{Code, Diagnostic};
+
+use crate::parser::OUTPUTS_MARKER;
 
 /// How one Vensim function becomes fulcrum's.
 enum Rule {
@@ -26,6 +32,7 @@ enum Special {
     Identity,
     Integ,
     VectorSelect,
+    RandomZeroOne,
 }
 
 /// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
@@ -91,7 +98,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("lookup_forward", 2, 2, "LOOKUP FORWARD(lookup, x)", Rule::Rename("lookup_forward", &[0, 1])),
     // Known to Vensim, not (yet) to fulcrum.
     ("active_initial", 2, 2, "ACTIVE INITIAL(value, initial value)", Rule::Rename("active_initial", &[0, 1])),
-    ("reinitial", 1, 1, "REINITIAL(x)", Rule::Unsupported),
+    ("reinitial", 1, 1, "REINITIAL(x)", Rule::Rename("init", &[0])),
     (
         "sample_if_true",
         3,
@@ -99,26 +106,86 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "SAMPLE IF TRUE(condition, input, initial value)",
         Rule::Rename("sample_if_true", &[0, 1, 2]),
     ),
-    ("delay_material", 4, 5, "DELAY MATERIAL(...)", Rule::Unsupported),
+    (
+        "delay_material",
+        4,
+        4,
+        "DELAY MATERIAL(input, delay time, initial value, missing value)",
+        Rule::Rename("delay_material", &[0, 1, 2, 3]),
+    ),
     ("delay_conveyor", 6, 6, "DELAY CONVEYOR(...)", Rule::Unsupported),
     ("npv", 4, 4, "NPV(stream, discount rate, initial value, factor)", Rule::Rename("npv", &[0, 1, 2, 3])),
-    ("npve", 4, 4, "NPVE(stream, discount rate, initial value, factor)", Rule::Unsupported),
+    ("npve", 4, 4, "NPVE(stream, discount rate, initial value, factor)", Rule::Rename("npve", &[0, 1, 2, 3])),
     ("ramp_from_to", 4, 5, "RAMP FROM TO(...)", Rule::Unsupported),
     ("gamma_ln", 1, 1, "GAMMA LN(x)", Rule::Rename("gamma_ln", &[0])),
-    ("lookup_invert", 2, 2, "LOOKUP INVERT(lookup, y)", Rule::Unsupported),
-    ("lookup_area", 3, 3, "LOOKUP AREA(lookup, x1, x2)", Rule::Unsupported),
-    ("random_normal", 5, 5, "RANDOM NORMAL(min, max, mean, sd, seed)", Rule::Unsupported),
-    ("random_poisson", 6, 6, "RANDOM POISSON(...)", Rule::Unsupported),
-    ("random_exponential", 5, 5, "RANDOM EXPONENTIAL(...)", Rule::Unsupported),
+    ("lookup_invert", 2, 2, "LOOKUP INVERT(lookup, y)", Rule::Rename("lookup_invert", &[0, 1])),
+    ("lookup_area", 3, 3, "LOOKUP AREA(lookup, x1, x2)", Rule::Rename("lookup_area", &[0, 1, 2])),
+    ("random_normal", 5, 5, "RANDOM NORMAL(min, max, mean, sd, stream)", Rule::Rename("random_normal", &[0, 1, 2, 3])),
+    (
+        "random_poisson",
+        6,
+        6,
+        "RANDOM POISSON(min, max, mean, shift, stretch, stream)",
+        Rule::Rename("random_poisson", &[0, 1, 2, 3, 4]),
+    ),
+    (
+        "random_exponential",
+        5,
+        5,
+        "RANDOM EXPONENTIAL(min, max, shift, stretch, stream)",
+        Rule::Rename("random_exponential", &[0, 1, 2, 3]),
+    ),
     ("random_lognormal", 6, 6, "RANDOM LOGNORMAL(...)", Rule::Unsupported),
-    ("random_triangular", 6, 6, "RANDOM TRIANGULAR(...)", Rule::Unsupported),
-    ("random_beta", 6, 6, "RANDOM BETA(...)", Rule::Unsupported),
-    ("random_gamma", 6, 6, "RANDOM GAMMA(...)", Rule::Unsupported),
-    ("random_weibull", 6, 6, "RANDOM WEIBULL(...)", Rule::Unsupported),
-    ("random_binomial", 7, 7, "RANDOM BINOMIAL(...)", Rule::Unsupported),
-    ("random_negative_binomial", 7, 7, "RANDOM NEGATIVE BINOMIAL(...)", Rule::Unsupported),
-    ("random_0_1", 0, 0, "RANDOM 0 1()", Rule::Unsupported),
-    ("random_pink_noise", 4, 4, "RANDOM PINK NOISE(...)", Rule::Unsupported),
+    (
+        "random_triangular",
+        6,
+        6,
+        "RANDOM TRIANGULAR(min, max, start, peak, end, stream)",
+        Rule::Rename("random_triangular", &[0, 1, 2, 3, 4]),
+    ),
+    (
+        "random_beta",
+        7,
+        7,
+        "RANDOM BETA(min, max, alpha, beta, shift, stretch, stream)",
+        Rule::Rename("random_beta", &[0, 1, 2, 3, 4, 5]),
+    ),
+    (
+        "random_gamma",
+        6,
+        6,
+        "RANDOM GAMMA(min, max, order, shift, stretch, stream)",
+        Rule::Rename("random_gamma", &[0, 1, 2, 3, 4]),
+    ),
+    (
+        "random_weibull",
+        6,
+        6,
+        "RANDOM WEIBULL(min, max, shape, shift, stretch, stream)",
+        Rule::Rename("random_weibull", &[0, 1, 2, 3, 4]),
+    ),
+    (
+        "random_binomial",
+        7,
+        7,
+        "RANDOM BINOMIAL(min, max, probability, trials, shift, stretch, stream)",
+        Rule::Rename("random_binomial", &[0, 1, 2, 3, 4, 5]),
+    ),
+    (
+        "random_negative_binomial",
+        7,
+        7,
+        "RANDOM NEGATIVE BINOMIAL(min, max, probability, successes, shift, stretch, stream)",
+        Rule::Rename("random_negative_binomial", &[0, 1, 2, 3, 4, 5]),
+    ),
+    ("random_0_1", 0, 0, "RANDOM 0 1()", Rule::Special(Special::RandomZeroOne)),
+    (
+        "random_pink_noise",
+        4,
+        4,
+        "RANDOM PINK NOISE(mean, std deviation, correlation time, stream)",
+        Rule::Rename("random_pink_noise", &[0, 1, 2]),
+    ),
     ("get_data_at_time", 2, 2, "GET DATA AT TIME(data, time)", Rule::Unsupported),
     ("get_data_last_time", 1, 1, "GET DATA LAST TIME(data)", Rule::Unsupported),
     ("get_data_max", 3, 3, "GET DATA MAX(...)", Rule::Unsupported),
@@ -243,6 +310,20 @@ pub(crate) fn rewrite(expr: &mut Expr, context: &mut dyn Context, problems: &mut
 fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagnostic>) -> Option<Expr> {
     let ExprKind::Call { function, function_span, args } = &call.kind else { return None };
     let canonical = function.canonical.as_str();
+    if !context.is_macro(canonical)
+        && let Some(marker) =
+            args.iter().find(|arg| matches!(&arg.kind, ExprKind::Name(name) if name.written == OUTPUTS_MARKER))
+    {
+        problems.push(
+            Diagnostic::new(
+                Code::MdlSyntax,
+                format!("only a macro's call names outputs after `:`, and {} is not a macro", function.written),
+            )
+            .at(Some(marker.span))
+            .with_help("`:` in a call separates a macro's inputs from the variables that receive its extra outputs"),
+        );
+        return None;
+    }
     if context.is_callable_variable(canonical) {
         return None;
     }
@@ -367,6 +448,8 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             }
             Special::Power => Some(binary(BinaryOp::Pow, arg(0), arg(1))),
             Special::Identity => Some(arg(0)),
+            // Vensim: the same as RANDOM UNIFORM(0, 1, 0).
+            Special::RandomZeroOne => Some(named("random", vec![number(0.0), number(1.0)])),
         },
     }
 }

@@ -20,8 +20,8 @@
 //!
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
-//! reader panic. Functions fulcrum cannot compute yet (ALLOCATE, INVERT MATRIX, DELAY
-//! MATERIAL, the GET data functions, ...) are reported by name where they are called.
+//! reader panic. Functions fulcrum cannot compute yet (DELAY CONVEYOR, FIND MARKET PRICE,
+//! the GET data functions, ...) are reported by name where they are called.
 //!
 //! ```
 //! let text = "{UTF-8}

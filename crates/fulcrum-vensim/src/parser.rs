@@ -120,6 +120,10 @@ pub(crate) fn definition(text: &str, span: Span) -> Parsed<Definition> {
     parser.definition()
 }
 
+/// Among a call's arguments, separates a macro's inputs from the names that receive its extra
+/// outputs (`MACRO(a, b : x, y)`). No name read from a file can be this.
+pub(crate) const OUTPUTS_MARKER: &str = ":";
+
 pub(crate) struct Parser {
     tokens: Vec<Token>,
     pos: usize,
@@ -653,6 +657,25 @@ impl Parser {
             loop {
                 args.push(self.expr()?);
                 if self.eat(Punct::RParen) {
+                    break;
+                }
+                if self.is_punct(Punct::Colon) {
+                    // A macro's extra outputs: `MACRO(inputs : output, ...)` names the variables
+                    // that receive them. They follow a marker among the arguments.
+                    let colon = self.expect(Punct::Colon, "`:`")?;
+                    args.push(Expr { kind: ExprKind::Name(NameRef::new(OUTPUTS_MARKER)), span: colon });
+                    loop {
+                        let Some(TokenKind::Name(output)) = self.peek().cloned() else {
+                            return Err(syntax("expected the name of a variable for the macro's output", self.here()));
+                        };
+                        let at = self.here();
+                        self.pos += 1;
+                        args.push(Expr { kind: ExprKind::Name(NameRef::new(output)), span: at });
+                        if self.eat(Punct::RParen) {
+                            break;
+                        }
+                        self.expect(Punct::Comma, "`,` or `)`")?;
+                    }
                     break;
                 }
                 self.expect(Punct::Comma, "`,` or `)`")?;

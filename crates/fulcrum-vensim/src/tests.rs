@@ -214,6 +214,35 @@ fn vensim_functions_become_fulcrum_builtins() {
 }
 
 #[test]
+fn vensim_random_functions_drop_their_stream_argument() {
+    let model = clean(
+        "x = 1 ~~|\n\
+         a = RANDOM NORMAL(-5, 5, x, 2, 7) ~~|\nb = RANDOM EXPONENTIAL(0, 9, 1, 2, 0) ~~|\n\
+         c = RANDOM GAMMA(0, 9, 2, 0, 1, 0) + RANDOM WEIBULL(0, 9, 2, 0, 1, 0) ~~|\n\
+         d = RANDOM BETA(0, 1, 2, 3, 0, 1, 0) + RANDOM TRIANGULAR(0, 9, 1, 2, 3, 0) ~~|\n\
+         e = RANDOM POISSON(0, 9, 3, 0, 1, 0) + RANDOM BINOMIAL(0, 9, 0.5, 4, 0, 1, 0) ~~|\n\
+         f = RANDOM NEGATIVE BINOMIAL(0, 99, 0.5, 4, 0, 1, 0) ~~|\n\
+         g = RANDOM 0 1() + RANDOM PINK NOISE(x, 1, 2, 0) ~~|\n\
+         h = REINITIAL(x) + NPVE(x, 0.1, 0, 1) ~~|\ni = DELAY MATERIAL(x, 2, 0, -1) ~~|",
+    );
+    assert_eq!(text(&model, "a"), "RANDOM_NORMAL(-5, 5, x, 2)");
+    assert_eq!(text(&model, "b"), "RANDOM_EXPONENTIAL(0, 9, 1, 2)");
+    assert_eq!(text(&model, "c"), "RANDOM_GAMMA(0, 9, 2, 0, 1) + RANDOM_WEIBULL(0, 9, 2, 0, 1)");
+    assert_eq!(text(&model, "d"), "RANDOM_BETA(0, 1, 2, 3, 0, 1) + RANDOM_TRIANGULAR(0, 9, 1, 2, 3)");
+    assert_eq!(text(&model, "e"), "RANDOM_POISSON(0, 9, 3, 0, 1) + RANDOM_BINOMIAL(0, 9, 0.5, 4, 0, 1)");
+    assert_eq!(text(&model, "f"), "RANDOM_NEGATIVE_BINOMIAL(0, 99, 0.5, 4, 0, 1)");
+    assert_eq!(text(&model, "g"), "RANDOM(0, 1) + RANDOM_PINK_NOISE(x, 1, 2)");
+    assert_eq!(text(&model, "h"), "INIT(x) + NPVE(x, 0.1, 0, 1)");
+    assert_eq!(text(&model, "i"), "DELAY_MATERIAL(x, 2, 0, -1)");
+}
+
+#[test]
+fn lookup_invert_and_area_read_a_lookup_by_name() {
+    let model = clean("g((0, 0), (10, 100)) ~~|\na = LOOKUP INVERT(g, 50) + LOOKUP AREA(g, 0, 10) ~~|");
+    assert_eq!(text(&model, "a"), "LOOKUP_INVERT(g, 50) + LOOKUP_AREA(g, 0, 10)");
+}
+
+#[test]
 fn unsupported_functions_are_reported_by_name_where_called() {
     let body = "x = 1 ~~|\ny = 1 + SHIFT IF TRUE(x, x, 1, x, x) ~~|\nz = FIND MARKET PRICE(x, x, x, x) ~~|";
     let (_, diagnostics) = read(body);
@@ -321,6 +350,27 @@ fn macros_are_expanded_at_each_call() {
     assert_eq!(text(&model, "a"), "\"ACCUMULATE.1.ACCUMULATE\" + \"ACCUMULATE.2.ACCUMULATE\"");
     assert!(matches!(variable(&model, "ACCUMULATE.2.ACCUMULATE").kind, VariableKind::Stock { .. }));
     assert_eq!(text(&model, "ACCUMULATE.2.start"), "5");
+}
+
+#[test]
+fn a_macros_extra_outputs_go_to_the_variables_named_after_the_colon() {
+    let model = clean(
+        ":MACRO: SPAN(a, b : low, high)\nSPAN = high - low ~~|\nlow = MIN(a, b) ~~|\nhigh = MAX(a, b) ~~|\n\
+         :END OF MACRO:\n\
+         x = SPAN(3, 8 : the min, the max) ~~|\ny = the max + the min ~~|\nz = SPAN(1, 2) ~~|",
+    );
+    assert_eq!(text(&model, "x"), "\"SPAN.1.SPAN\"");
+    assert_eq!(text(&model, "the min"), "\"SPAN.1.low\"");
+    assert_eq!(text(&model, "the max"), "\"SPAN.1.high\"");
+    assert_eq!(text(&model, "SPAN.1.high"), "MAX(\"SPAN.1.a\", \"SPAN.1.b\")");
+    // Without `:`, the extra outputs are computed and not used.
+    assert_eq!(text(&model, "z"), "\"SPAN.2.SPAN\"");
+    // More receivers than outputs, and `:` in a call of something that is not a macro.
+    let (_, diagnostics) = read(
+        ":MACRO: SPAN(a, b : low)\nSPAN = a - low ~~|\nlow = MIN(a, b) ~~|\n:END OF MACRO:\n\
+         x = SPAN(3, 8 : p, q) ~~|\ny = MAX(3, 8 : r) ~~|",
+    );
+    assert_eq!(codes(&diagnostics), ["E0104", "E0701"], "{diagnostics:?}");
 }
 
 #[test]

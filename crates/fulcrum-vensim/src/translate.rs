@@ -15,7 +15,7 @@ use fulcrum_model::{
 };
 
 use crate::functions::{self, Context};
-use crate::parser::{self, Definition, Located, RangeItem, Rhs, Table};
+use crate::parser::{self, Definition, Located, OUTPUTS_MARKER, RangeItem, Rhs, Table};
 use crate::sections::{Entry, Layout};
 
 /// Functions whose first two arguments are read at every element of the dimensions of the
@@ -327,13 +327,26 @@ impl Context for Translator<'_> {
             ));
         }
         self.macro_calls += 1;
-        if !definition.outputs.is_empty() {
+        // `MACRO(inputs : outputs)`: the names after the marker receive the extra outputs.
+        let marker =
+            args.iter().position(|arg| matches!(&arg.kind, ExprKind::Name(name) if name.written == OUTPUTS_MARKER));
+        let (args, receivers) = match marker {
+            Some(position) => (&args[..position], &args[position + 1..]),
+            None => (args, &args[args.len()..]),
+        };
+        if receivers.len() > definition.outputs.len() {
             return Err(Box::new(
                 Diagnostic::new(
-                    Code::MdlMacro,
-                    format!("the macro {} has extra outputs, which are not supported yet", definition.name),
+                    Code::WrongArity,
+                    format!(
+                        "the macro {} has {} extra outputs, but the call names {} variables for them",
+                        definition.name,
+                        definition.outputs.len(),
+                        receivers.len()
+                    ),
                 )
-                .at(Some(span)),
+                .at(Some(span))
+                .with_related(Some(definition.span), "the macro"),
             ));
         }
         if args.len() != definition.inputs.len() {
@@ -416,6 +429,17 @@ impl Context for Translator<'_> {
             }
         }
         self.expanding.pop();
+        // Each variable named after `:` is the copy's output in its place.
+        for (receiver, output) in receivers.iter().zip(&definition.outputs) {
+            let ExprKind::Name(name) = &receiver.kind else { continue };
+            let mut variable = Variable::new(name.written.clone(), VariableKind::Auxiliary);
+            variable.span = Some(receiver.span);
+            let value = Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.{output}"))), span: receiver.span };
+            variable.equation = Some(expression_equation(value, receiver.span));
+            variable.dimensions = dimensions.clone();
+            self.shapes.insert(variable.canonical.clone(), shape.clone());
+            self.instances.push(variable);
+        }
         Ok(Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.{}", definition.name))), span })
     }
 }

@@ -62,6 +62,9 @@ pub enum Expr {
     Apply(Function, Vec<Expr>),
     /// A graphical function applied to a value.
     Lookup(GraphId, Box<Expr>),
+    /// The area under a graphical function from one x to another (`LOOKUP_AREA`), read as
+    /// the graph reads (flat beyond its ends); negative when the second x is below the first.
+    LookupArea(GraphId, Box<Expr>, Box<Expr>),
     /// The value of a variable at the start of the run (`INIT`).
     Init(VarId),
     /// The value of a variable one step ago (`PREVIOUS`).
@@ -248,6 +251,45 @@ pub enum Distribution {
     Exponential,
     /// `POISSON(mean)`.
     Poisson,
+    /// Vensim's RANDOM functions: a draw of the family, stretched, shifted and truncated. The
+    /// arguments are `[min, max, shift, stretch, parameters of the family...]`.
+    Truncated(Family),
+}
+
+/// The families of Vensim's RANDOM functions. A draw `X` of the family becomes
+/// `shift + stretch * X`, kept only when it lies in `[min, max]` (else drawn again).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Family {
+    /// Standard normal: mean 0, standard deviation 1.
+    Normal,
+    /// Exponential with mean 1.
+    Exponential,
+    /// Gamma of the given order (shape), scale 1: the exponential when the order is 1.
+    Gamma,
+    /// Weibull of the given shape, scale 1.
+    Weibull,
+    /// Beta with parameters alpha and beta, on [0, 1].
+    Beta,
+    /// Triangular from a start through a peak to an end (shift 0, stretch 1).
+    Triangular,
+    /// Poisson with the given mean: whole numbers.
+    Poisson,
+    /// Binomial: successes in N trials (N rounded to the nearest whole number) of probability P.
+    Binomial,
+    /// Negative binomial: trials needed for N successes of probability P, so N or more.
+    NegativeBinomial,
+}
+
+impl Family {
+    /// How many parameters the family takes after `[min, max, shift, stretch]`.
+    pub fn parameter_count(self) -> usize {
+        match self {
+            Family::Normal | Family::Exponential => 0,
+            Family::Gamma | Family::Weibull | Family::Poisson => 1,
+            Family::Beta | Family::Binomial | Family::NegativeBinomial => 2,
+            Family::Triangular => 3,
+        }
+    }
 }
 
 impl Distribution {
@@ -283,7 +325,7 @@ impl Expr {
         visit(self);
         match self {
             Expr::Unary(_, operand) | Expr::Lookup(_, operand) => operand.walk_phase(phase, visit),
-            Expr::Binary(_, lhs, rhs) => {
+            Expr::Binary(_, lhs, rhs) | Expr::LookupArea(_, lhs, rhs) => {
                 lhs.walk_phase(phase, visit);
                 rhs.walk_phase(phase, visit);
             }

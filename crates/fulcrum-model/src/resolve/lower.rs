@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, PreviousId, VarId,
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, VarId,
 };
-use super::{DrawSite, Handover, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
+use super::{DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
 use crate::model::{Dialect, Equation, GraphKind, GraphicalFunction, Model, Variable, VariableKind};
@@ -782,7 +782,11 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
         match builtin {
             Builtin::Lookup => return self.lower_lookup(site, args),
-            Builtin::LookupExtrapolate | Builtin::LookupForward | Builtin::LookupBackward => {
+            Builtin::LookupExtrapolate
+            | Builtin::LookupForward
+            | Builtin::LookupBackward
+            | Builtin::LookupInvert
+            | Builtin::LookupArea => {
                 return self.lower_lookup_variant(site, builtin, args);
             }
             Builtin::Previous => return self.lower_previous(site, args),
@@ -811,7 +815,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let seed = match builtin {
             Builtin::Random | Builtin::Normal | Builtin::Lognormal => args.get(2),
             Builtin::Exprnd | Builtin::Poisson => args.get(1),
-            _ => None,
+            Builtin::RandomPinkNoise => args.get(3),
+            _ => truncated_family(builtin).and_then(|(_, seed_position)| args.get(seed_position)),
         };
         let seed = match seed {
             Some(seed_expr) => Some(self.constant_seed(site, seed_expr)?),
@@ -926,7 +931,17 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let delay_time = args.next()?;
                 let initial = args.next().unwrap_or(Expr::Var(input));
                 let id = DelayId(self.out.delays.len() as u32);
-                self.out.delays.push(PipelineDelay { input, delay_time, initial });
+                self.out.delays.push(PipelineDelay { input, delay_time, initial, material: None });
+                Expr::Delayed(id)
+            }
+            Builtin::DelayMaterial => {
+                let mut args = args.into_iter();
+                let input = self.as_variable(owner, "DELAY_MATERIAL input", args.next()?);
+                let delay_time = self.as_variable(owner, "DELAY_MATERIAL delay time", args.next()?);
+                let (initial, missing) = (args.next()?, args.next()?);
+                let id = DelayId(self.out.delays.len() as u32);
+                let material = Some(MaterialDelay { delay_time, missing });
+                self.out.delays.push(PipelineDelay { input, delay_time: Expr::Var(delay_time), initial, material });
                 Expr::Delayed(id)
             }
             Builtin::Random | Builtin::Normal | Builtin::Lognormal | Builtin::Exprnd | Builtin::Poisson => {
@@ -938,23 +953,55 @@ impl<'m, 'd> Lowering<'m, 'd> {
                     _ => (Distribution::Poisson, 1),
                 };
                 args.truncate(parameters);
-                let id = DrawId(self.out.draws.len() as u32);
-                self.out.draws.push(DrawSite { distribution, seed });
-                Expr::Random(distribution, id, args)
+                self.draw(distribution, args, seed)
             }
+            Builtin::RandomNormal
+            | Builtin::RandomExponential
+            | Builtin::RandomGamma
+            | Builtin::RandomWeibull
+            | Builtin::RandomBeta
+            | Builtin::RandomTriangular
+            | Builtin::RandomPoisson
+            | Builtin::RandomBinomial
+            | Builtin::RandomNegativeBinomial => {
+                let (family, seed_position) = truncated_family(builtin)?;
+                args.truncate(seed_position);
+                // Vensim's order is min, max, the family's parameters, shift, stretch; the draw
+                // reads min, max, shift, stretch, then the parameters. The triangular has no
+                // shift or stretch.
+                let mut ordered: Vec<Expr> = args.drain(..2).collect();
+                if family == Family::Triangular {
+                    ordered.extend([Expr::Const(0.0), Expr::Const(1.0)]);
+                    ordered.append(&mut args);
+                } else {
+                    let parameters: Vec<Expr> = args.drain(..family.parameter_count()).collect();
+                    ordered.append(&mut args);
+                    ordered.extend(parameters);
+                }
+                self.draw(Distribution::Truncated(family), ordered, seed)
+            }
+            Builtin::RandomPinkNoise => return self.lower_pink_noise(owner, args, seed),
             Builtin::Smth1
             | Builtin::Smth3
             | Builtin::Delay1
             | Builtin::Delay3
             | Builtin::Trend
             | Builtin::Forcst
-            | Builtin::Npv => {
+            | Builtin::Npv
+            | Builtin::Npve => {
                 return self.lower_stateful(owner, builtin, args, None);
             }
             // Nullary names, LOOKUP, PREVIOUS, array functions, SMTHN and DELAYN take other paths.
             _ => return self.misrouted(owner, builtin),
         };
         Some(lowered)
+    }
+
+    /// A new random draw site, drawn once per time step.
+    pub(super) fn draw(&mut self, distribution: Distribution, args: Vec<Expr>, seed: Option<u64>) -> Expr {
+        let id = DrawId(self.out.draws.len() as u32);
+        self.out.draws.push(DrawSite { distribution, seed });
+        Expr::Random(distribution, id, args)
     }
 
     /// Reports a built-in that reached a lowering path not meant for it: a bug, but one that
@@ -1409,8 +1456,38 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let input = self.lower(site, &args[1]);
         let graph = self.table_graph(site, &args[0], &builtin.name());
         let (graph, input) = (graph?, input?);
+        if builtin == Builtin::LookupArea {
+            let to = self.lower(site, &args[2])?;
+            return Some(Expr::LookupArea(graph, Box::new(input), Box::new(to)));
+        }
         let mut table = self.out.graphs[graph.0 as usize].clone();
         let input = match builtin {
+            Builtin::LookupInvert => {
+                // The graph read the other way round: its values become the points. Only a
+                // graph whose values strictly rise or strictly fall has one x for each value.
+                let rising = table.y.windows(2).all(|pair| pair[0] < pair[1]);
+                let falling = table.y.windows(2).all(|pair| pair[0] > pair[1]);
+                if !rising && !falling {
+                    let diagnostic = self
+                        .error(
+                            site,
+                            Code::InvalidArgument,
+                            args[0].span,
+                            "LOOKUP_INVERT needs a graphical function whose values strictly rise or strictly fall"
+                                .to_owned(),
+                        )
+                        .with_help("where two points share a value, the x for that value is not determined");
+                    self.diagnostics.push(diagnostic);
+                    return None;
+                }
+                std::mem::swap(&mut table.x, &mut table.y);
+                if falling {
+                    table.x.reverse();
+                    table.y.reverse();
+                }
+                table.kind = GraphKind::Continuous;
+                input
+            }
             Builtin::LookupExtrapolate => {
                 table.kind = GraphKind::Extrapolate;
                 input
@@ -1752,6 +1829,25 @@ const MAX_NESTING_OF_CONSTANTS: usize = 64;
 
 /// Orders of SMTHN and DELAYN above this are refused: they would make that many hidden stocks.
 const MAX_ORDER: f64 = 1000.0;
+
+/// The family of one of Vensim's RANDOM functions and the position of its optional seed.
+fn truncated_family(builtin: Builtin) -> Option<(Family, usize)> {
+    let family = match builtin {
+        Builtin::RandomNormal => Family::Normal,
+        Builtin::RandomExponential => Family::Exponential,
+        Builtin::RandomGamma => Family::Gamma,
+        Builtin::RandomWeibull => Family::Weibull,
+        Builtin::RandomBeta => Family::Beta,
+        Builtin::RandomTriangular => Family::Triangular,
+        Builtin::RandomPoisson => Family::Poisson,
+        Builtin::RandomBinomial => Family::Binomial,
+        Builtin::RandomNegativeBinomial => Family::NegativeBinomial,
+        _ => return None,
+    };
+    // min, max, the parameters, and shift and stretch (the triangular has neither).
+    let shift_stretch = if family == Family::Triangular { 0 } else { 2 };
+    Some((family, 2 + family.parameter_count() + shift_stretch))
+}
 
 fn nullary(builtin: Builtin) -> Expr {
     match builtin {

@@ -16,7 +16,7 @@ mod stateful;
 use std::collections::HashMap;
 
 pub use expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Function, GraphId, OrderKind, Phase, PreviousId, VarId,
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, Phase, PreviousId, VarId,
 };
 pub use loops::{FeedbackLoops, feedback_loops};
 
@@ -137,6 +137,19 @@ pub struct PipelineDelay {
     pub delay_time: Expr,
     /// Output until the first input comes out, evaluated at the start.
     pub initial: Expr,
+    /// Vensim's `DELAY MATERIAL`: the delay time may change during the run.
+    pub material: Option<MaterialDelay>,
+}
+
+/// How a `DELAY MATERIAL` differs from a fixed delay: each step's input leaves after the delay
+/// time of the step it entered (rounded to whole steps, at least one); inputs that leave at the
+/// same step add up, and a step at which nothing leaves outputs `missing`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaterialDelay {
+    /// The delay time, read at every step.
+    pub delay_time: VarId,
+    /// The output at a step at which no input leaves, evaluated at the start.
+    pub missing: Expr,
 }
 
 /// One random-function call site.

@@ -250,6 +250,9 @@ fn initial_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usi
             if let Some(delay) = lowered.delays.get(delay.0 as usize) {
                 initial_dependencies(&delay.delay_time, lowered, add);
                 initial_dependencies(&delay.initial, lowered, add);
+                if let Some(material) = &delay.material {
+                    initial_dependencies(&material.missing, lowered, add);
+                }
             }
         }
         _ => {}

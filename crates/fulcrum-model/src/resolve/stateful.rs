@@ -3,7 +3,7 @@
 //! (Vensim's definition). The integrator advances them like any other stock; no special state is
 //! needed at run time.
 
-use super::expr::{DelayId, Expr, Function, VarId};
+use super::expr::{DelayId, Distribution, Expr, Family, Function, VarId};
 use super::lower::Lowering;
 use super::{PipelineDelay, ResolvedKind, ResolvedVariable};
 use crate::builtins::Builtin;
@@ -150,10 +150,12 @@ impl Lowering<'_, '_> {
                     ),
                 }
             }
-            Builtin::Npv => {
+            Builtin::Npv | Builtin::Npve => {
                 // Vensim's definition: a discount factor that starts at 1 and falls at
                 // rate / (1 + rate * dt), and the discounted stream accumulated from the initial
-                // value; the current period's value is added at its own discount.
+                // value; the current period's value is added at its own discount. NPVE values the
+                // stream at the end of each period: its factor starts one period lower, at
+                // 1 / (1 + rate * dt).
                 let rate = time;
                 let initial = next().unwrap_or(Expr::Const(0.0));
                 let factor = next().unwrap_or(Expr::Const(1.0));
@@ -168,17 +170,23 @@ impl Lowering<'_, '_> {
                 let fall = Expr::Binary(
                     BinaryOp::Div,
                     Box::new(Expr::Binary(BinaryOp::Mul, Box::new(Expr::Var(discount)), Box::new(rate))),
-                    Box::new(per_step),
+                    Box::new(per_step.clone()),
                 );
                 let fall = self.hidden(
                     owner,
                     "NPV discount factor fall".to_owned(),
                     ResolvedKind::Flow { equation: fall, non_negative: false },
                 );
+                let first_factor = match builtin {
+                    Builtin::Npve => {
+                        Expr::Binary(BinaryOp::Div, Box::new(Expr::Const(1.0)), Box::new(per_step.clone()))
+                    }
+                    _ => Expr::Const(1.0),
+                };
                 self.set_kind(
                     discount,
                     ResolvedKind::Stock {
-                        initial: Expr::Const(1.0),
+                        initial: first_factor,
                         inflows: vec![],
                         outflows: vec![fall],
                         non_negative: false,
@@ -207,6 +215,51 @@ impl Lowering<'_, '_> {
         Some(output)
     }
 
+    /// Vensim's RANDOM PINK NOISE (Ed Anderson's structure): a stock that starts at a normal draw
+    /// of the mean and standard deviation and moves toward white noise over the correlation
+    /// time. The white noise is widened by sqrt((2 - dt/τ) τ/dt), which makes the stock's
+    /// stationary standard deviation exactly `sd` under Euler integration, whatever dt and τ.
+    /// Both normal draws are truncated at ±6 standard deviations, as Vensim's are.
+    pub(super) fn lower_pink_noise(&mut self, owner: VarId, args: Vec<Expr>, seed: Option<u64>) -> Option<Expr> {
+        let mut args = args.into_iter();
+        let mean = self.simple(owner, "pink noise mean", args.next()?);
+        let sd = self.simple(owner, "pink noise sd", args.next()?);
+        let time = self.simple(owner, "pink noise correlation time", args.next()?);
+        let standard_normal = |lowering: &mut Self| {
+            let bounds = [-6.0, 6.0, 0.0, 1.0].map(Expr::Const).to_vec();
+            lowering.draw(Distribution::Truncated(Family::Normal), bounds, seed)
+        };
+        let binary = |op: BinaryOp, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
+        let start = binary(BinaryOp::Add, mean.clone(), binary(BinaryOp::Mul, sd.clone(), standard_normal(self)));
+        let steps_per_time = binary(BinaryOp::Div, Expr::Dt, time.clone());
+        let widening = Expr::Apply(
+            Function::Sqrt,
+            vec![binary(
+                BinaryOp::Div,
+                binary(BinaryOp::Sub, Expr::Const(2.0), steps_per_time.clone()),
+                steps_per_time,
+            )],
+        );
+        let white = binary(
+            BinaryOp::Add,
+            mean,
+            binary(BinaryOp::Mul, binary(BinaryOp::Mul, standard_normal(self), sd), widening),
+        );
+        let white = self.simple(owner, "pink noise white noise", white);
+        let noise = self.hidden_id(owner, "pink noise".to_owned());
+        let change = binary(BinaryOp::Div, binary(BinaryOp::Sub, white, Expr::Var(noise)), time);
+        let change = self.hidden(
+            owner,
+            "pink noise change".to_owned(),
+            ResolvedKind::Flow { equation: change, non_negative: false },
+        );
+        self.set_kind(
+            noise,
+            ResolvedKind::Stock { initial: start, inflows: vec![change], outflows: vec![], non_negative: false },
+        );
+        Some(Expr::Var(noise))
+    }
+
     /// Vensim's DELAY N carries the delay time with the material: stage k drains with the
     /// delay time of k - 1 steps ago, and the output divides the last stage by the delay time
     /// of one step ago (as PySD reproduces it). With a constant delay time this is the XMILE
@@ -223,7 +276,12 @@ impl Lowering<'_, '_> {
             }
             let delay_time = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(steps as f64)), Box::new(Expr::Dt));
             let id = DelayId(lowering.out.delays.len() as u32);
-            lowering.out.delays.push(PipelineDelay { input: time, delay_time, initial: Expr::Init(time) });
+            lowering.out.delays.push(PipelineDelay {
+                input: time,
+                delay_time,
+                initial: Expr::Init(time),
+                material: None,
+            });
             Expr::Delayed(id)
         };
         // Each stage holds its outflow rate times its share of the delay.

@@ -7,9 +7,11 @@ mod analytic;
 mod arrays;
 mod builtins;
 mod changes;
+mod delay_properties;
 mod failures;
 mod lanes;
 mod stocks;
+mod vensim_library;
 
 use fulcrum_model::Model;
 use fulcrum_sim::{CompiledModel, Results, compile};

@@ -1,0 +1,245 @@
+//! Vensim's RANDOM functions (moments, bounds, reproducibility), NPVE, LOOKUP_INVERT and
+//! LOOKUP_AREA against hand-computed values.
+
+use fulcrum_model::GraphKind;
+use fulcrum_model::builder::ModelBuilder;
+
+use crate::{compiled, run, series};
+
+/// Every draw of `equation`, one per step of a run of `draws - 1` steps, under `seed`.
+fn draws(equation: &str, count: usize, seed: u64) -> Vec<f64> {
+    let model = ModelBuilder::new(0.0, (count - 1) as f64, 1.0).aux("y", equation).build();
+    let compiled = compiled(&model);
+    let mut single = compiled.new_run();
+    single.set_seed(seed, 0);
+    series(&single.run().expect("runs"), "y")
+}
+
+fn mean_and_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, variance.sqrt())
+}
+
+const WIDE: &str = "-1e9, 1e9";
+
+#[test]
+fn vensim_random_functions_have_their_distributions_moments() {
+    // Γ(1.5) = √π / 2, for the Weibull of shape 2 (scale 1).
+    let weibull_mean = std::f64::consts::PI.sqrt() / 2.0;
+    let cases = [
+        // Normal: mean and standard deviation are the shift and stretch.
+        (format!("RANDOM_NORMAL({WIDE}, 5, 2)"), 5.0, 2.0),
+        // 1 + 3 × Exp(mean 1).
+        (format!("RANDOM_EXPONENTIAL({WIDE}, 1, 3)"), 4.0, 3.0),
+        // 2 × Gamma(order 4): mean 8, variance 4 × 4.
+        (format!("RANDOM_GAMMA({WIDE}, 4, 0, 2)"), 8.0, 4.0),
+        (format!("RANDOM_WEIBULL({WIDE}, 2, 0, 1)"), weibull_mean, (1.0 - weibull_mean * weibull_mean).sqrt()),
+        // Beta(2, 3): mean 2/5, variance 6 / (25 × 6).
+        (format!("RANDOM_BETA({WIDE}, 2, 3, 0, 1)"), 0.4, 0.2),
+        // Triangular 0, 1, 4: mean 5/3, variance (0 + 1 + 16 - 0 - 0 - 4) / 18.
+        (format!("RANDOM_TRIANGULAR({WIDE}, 0, 1, 4)"), 5.0 / 3.0, (13.0f64 / 18.0).sqrt()),
+        // 1 + 2 × Poisson(3).
+        (format!("RANDOM_POISSON({WIDE}, 3, 1, 2)"), 7.0, 2.0 * 3f64.sqrt()),
+        // Successes in 20 trials of 0.3.
+        (format!("RANDOM_BINOMIAL({WIDE}, 0.3, 20, 0, 1)"), 6.0, 4.2f64.sqrt()),
+        // Trials for 5 successes of 0.4: mean 5 / 0.4, variance 5 × 0.6 / 0.16.
+        (format!("RANDOM_NEGATIVE_BINOMIAL({WIDE}, 0.4, 5, 0, 1)"), 12.5, 18.75f64.sqrt()),
+        // Truncated to [0, ∞): the half-normal, mean √(2/π), variance 1 - 2/π.
+        (
+            "RANDOM_NORMAL(0, 1e9, 0, 1)".to_owned(),
+            (2.0 / std::f64::consts::PI).sqrt(),
+            (1.0 - 2.0 / std::f64::consts::PI).sqrt(),
+        ),
+    ];
+    let count = 40_000;
+    for (equation, mean, sd) in cases {
+        let (sample_mean, sample_sd) = mean_and_sd(&draws(&equation, count, 11));
+        let standard_error = sd / (count as f64).sqrt();
+        assert!((sample_mean - mean).abs() < 4.5 * standard_error, "{equation}: mean {sample_mean}, expected {mean}");
+        assert!((sample_sd - sd).abs() < 0.04 * sd, "{equation}: sd {sample_sd}, expected {sd}");
+    }
+}
+
+#[test]
+fn counts_are_whole_numbers_and_a_negative_binomial_needs_its_successes() {
+    let poisson = draws(&format!("RANDOM_POISSON({WIDE}, 2.5, 0, 1)"), 2_000, 3);
+    assert!(poisson.iter().all(|v| v.fract() == 0.0 && *v >= 0.0));
+    let binomial = draws(&format!("RANDOM_BINOMIAL({WIDE}, 0.5, 9.6, 0, 1)"), 10_000, 3);
+    assert!(binomial.iter().all(|v| v.fract() == 0.0 && (0.0..=10.0).contains(v)));
+    // 9.6 trials round to 10: mean 5 (not 4.8), standard error √2.5 / 100.
+    let (mean, _) = mean_and_sd(&binomial);
+    assert!((mean - 5.0).abs() < 0.07, "mean {mean}");
+    let trials = draws(&format!("RANDOM_NEGATIVE_BINOMIAL({WIDE}, 0.3, 4, 0, 1)"), 2_000, 3);
+    assert!(trials.iter().all(|v| v.fract() == 0.0 && *v >= 4.0));
+}
+
+#[test]
+fn vensim_random_functions_are_reproducible_per_run_and_seed() {
+    let equation = format!("RANDOM_GAMMA({WIDE}, 3, 1, 2) + RANDOM_NORMAL(-2, 2, 0, 1)");
+    let first = draws(&equation, 200, 7);
+    assert_eq!(first, draws(&equation, 200, 7));
+    assert_ne!(first, draws(&equation, 200, 8));
+    // Two calls in one equation are two sites with streams of their own.
+    let twice = draws("RANDOM_NORMAL(-9, 9, 0, 1) - RANDOM_NORMAL(-9, 9, 0, 1)", 50, 1);
+    assert!(twice.iter().any(|v| *v != 0.0));
+    // A fixed seed gives the same sequence in every run.
+    let fixed = format!("RANDOM_EXPONENTIAL({WIDE}, 0, 1, 42)");
+    assert_eq!(draws(&fixed, 100, 1), draws(&fixed, 100, 2));
+}
+
+#[test]
+fn impossible_bounds_and_parameters_stop_the_run() {
+    for equation in [
+        "RANDOM_NORMAL(3, 2, 0, 1)",
+        "RANDOM_NORMAL(100, 101, 0, 1)",
+        "RANDOM_GAMMA(-9, 9, -1, 0, 1)",
+        "RANDOM_BINOMIAL(-9, 9, 1.5, 4, 0, 1)",
+        "RANDOM_TRIANGULAR(-9, 9, 3, 1, 2)",
+    ] {
+        let model = ModelBuilder::new(0.0, 3.0, 1.0).aux("y", equation).build();
+        assert!(compiled(&model).new_run().run().is_err(), "{equation} runs");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the bounds, shift and stretch, every draw lies within [min, max]. The bounds
+    /// are `shift + stretch × [low, low + width]`, inside every family's support (for the beta,
+    /// [0, 1]), so a draw in them exists.
+    #[test]
+    fn draws_stay_within_their_bounds(
+        low in 0.05f64..0.4,
+        width in 0.1f64..0.5,
+        shift in -1.0f64..1.0,
+        stretch in 0.5f64..2.0,
+        seed in 0u64..1000,
+    ) {
+        let (min, max) = (shift + stretch * low, shift + stretch * (low + width));
+        let (start, end) = (shift, shift + stretch);
+        for family in [
+            format!("RANDOM_NORMAL({min:?}, {max:?}, {shift:?}, {stretch:?})"),
+            format!("RANDOM_EXPONENTIAL({min:?}, {max:?}, {shift:?}, {stretch:?})"),
+            format!("RANDOM_GAMMA({min:?}, {max:?}, 2, {shift:?}, {stretch:?})"),
+            format!("RANDOM_WEIBULL({min:?}, {max:?}, 1.5, {shift:?}, {stretch:?})"),
+            format!("RANDOM_BETA({min:?}, {max:?}, 2, 2, {shift:?}, {stretch:?})"),
+            format!("RANDOM_TRIANGULAR({min:?}, {max:?}, {start:?}, {start:?}, {end:?})"),
+        ] {
+            let values = draws(&family, 60, seed);
+            proptest::prop_assert!(values.iter().all(|v| (min..=max).contains(v)), "{}: {:?}", family, values);
+        }
+    }
+}
+
+#[test]
+fn pink_noise_keeps_its_mean_and_deviation_whatever_the_time_step() {
+    for dt in [1.0, 0.25] {
+        let model = ModelBuilder::new(0.0, 20_000.0, dt).aux("y", "RANDOM_PINK_NOISE(10, 3, 4)").build();
+        let compiled = compiled(&model);
+        let mut single = compiled.new_run();
+        single.set_seed(5, 0);
+        let values = series(&single.run().expect("runs"), "y");
+        let (mean, sd) = mean_and_sd(&values);
+        assert!((mean - 10.0).abs() < 0.25, "dt {dt}: mean {mean}");
+        assert!((sd - 3.0).abs() < 0.15, "dt {dt}: sd {sd}");
+        // Correlated over the correlation time: one step apart the values are close.
+        let lag_one: f64 =
+            values.windows(2).map(|pair| (pair[0] - 10.0) * (pair[1] - 10.0)).sum::<f64>() / (values.len() - 1) as f64;
+        assert!(lag_one / (sd * sd) > 0.7, "dt {dt}: lag-one correlation {}", lag_one / (sd * sd));
+    }
+}
+
+#[test]
+fn net_present_value_at_the_end_of_each_period_is_excels_npv() {
+    // NPVE(100, 10%, 0, 1) with dt 1 is 100/1.1 + 100/1.1² + ...: Excel's NPV(0.1, 100, ...).
+    let model = ModelBuilder::new(0.0, 3.0, 1.0).aux("y", "NPVE(100, 0.1, 0, 1)").build();
+    let values = series(&run(&model), "y");
+    let expected = [90.909_090_909_090_9, 173.553_719_008_264_5, 248.685_199_098_422_2, 316.986_544_634_929_3];
+    for (step, (actual, expected)) in values.iter().zip(expected).enumerate() {
+        assert!((actual - expected).abs() < 1e-9, "step {step}: {actual} vs {expected}");
+    }
+    // With the initial value and a factor: (initial + sum) × factor.
+    let model = ModelBuilder::new(0.0, 1.0, 1.0).aux("y", "NPVE(100, 0.1, 5, 2)").build();
+    let values = series(&run(&model), "y");
+    assert!((values[1] - (5.0 + 173.553_719_008_264_5) * 2.0).abs() < 1e-9, "{values:?}");
+}
+
+fn graph_model(equation: &str) -> Vec<f64> {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .graph("rising", GraphKind::Continuous, &[0.0, 10.0], &[0.0, 100.0])
+        .graph("falling", GraphKind::Continuous, &[0.0, 1.0, 2.0], &[10.0, 5.0, 0.0])
+        .graph("steps", GraphKind::Discrete, &[0.0, 1.0, 3.0], &[2.0, 4.0, 4.0])
+        .aux("y", equation)
+        .build();
+    series(&run(&model), "y")
+}
+
+#[test]
+fn lookup_invert_reads_a_monotonic_graph_backwards() {
+    let cases = [
+        ("LOOKUP_INVERT(rising, 50)", 5.0),
+        ("LOOKUP_INVERT(rising, 12.5)", 1.25),
+        ("LOOKUP_INVERT(falling, 7.5)", 0.5),
+        ("LOOKUP_INVERT(falling, 2)", 1.6),
+        // Beyond the graph's values: the x of the nearest end.
+        ("LOOKUP_INVERT(rising, 150)", 10.0),
+        ("LOOKUP_INVERT(falling, 20)", 0.0),
+    ];
+    for (equation, expected) in cases {
+        let actual = graph_model(equation)[0];
+        assert!((actual - expected).abs() < 1e-12, "{equation}: {actual} vs {expected}");
+    }
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .graph("hump", GraphKind::Continuous, &[0.0, 1.0, 2.0], &[0.0, 1.0, 0.0])
+        .aux("y", "LOOKUP_INVERT(hump, 0.5)")
+        .build();
+    let refused = fulcrum_model::resolve(&model).expect_err("a graph that rises and falls has no inverse");
+    assert!(refused.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument), "{refused:?}");
+}
+
+#[test]
+fn lookup_area_integrates_the_graph_as_it_reads() {
+    let cases = [
+        ("LOOKUP_AREA(rising, 0, 10)", 500.0),
+        ("LOOKUP_AREA(rising, 2, 4)", 60.0),
+        ("LOOKUP_AREA(rising, 4, 2)", -60.0),
+        // Flat beyond the ends: 100 from 10 to 12, 0 below 0.
+        ("LOOKUP_AREA(rising, 8, 12)", 180.0 + 200.0),
+        ("LOOKUP_AREA(rising, -2, 0)", 0.0),
+        ("LOOKUP_AREA(falling, 0, 2)", 7.5 + 2.5),
+        // A step graph: 2 on [0, 1), 4 from 1 on.
+        ("LOOKUP_AREA(steps, 0.5, 2)", 1.0 + 4.0),
+        ("LOOKUP_AREA(rising, 3, 3)", 0.0),
+    ];
+    for (equation, expected) in cases {
+        let actual = graph_model(equation)[0];
+        assert!((actual - expected).abs() < 1e-9, "{equation}: {actual} vs {expected}");
+    }
+}
+
+#[test]
+fn delay_material_adds_what_leaves_together_and_fills_gaps_with_the_missing_value() {
+    let outputs = |delay: &str| {
+        let model = ModelBuilder::new(0.0, 7.0, 1.0)
+            .aux("delay", delay)
+            .aux("y", "DELAY_MATERIAL(TIME, delay, 100, -1)")
+            .build();
+        series(&run(&model), "y")
+    };
+    // Delay 3 until time 2, then 1: the initial value for the first 3 steps; the inputs of times
+    // 0 and 2 both leave at 3 (0 + 2), those of 1 and 3 at 4 (1 + 3); then one step each.
+    assert_eq!(outputs("IF TIME < 2 THEN 3 ELSE 1"), [100.0, 100.0, 100.0, 2.0, 4.0, 4.0, 5.0, 6.0]);
+    // Delay 1 until time 2, then 3: the input of time 2 leaves at 5, so nothing leaves at 3 and 4.
+    assert_eq!(outputs("IF TIME < 2 THEN 1 ELSE 3"), [100.0, 0.0, 1.0, -1.0, -1.0, 2.0, 3.0, 4.0]);
+    // Material is conserved: one unit enters at each time t and leaves at t + 1 + (t mod 4), so
+    // by time 40 exactly the units with t + 1 + (t mod 4) <= 40 have left.
+    let model = ModelBuilder::new(0.0, 40.0, 1.0)
+        .aux("delay", "1 + MODULO(TIME, 4)")
+        .aux("y", "DELAY_MATERIAL(1, delay, 0, 0)")
+        .build();
+    let left: f64 = series(&run(&model), "y").iter().sum();
+    let expected = (0..=40).filter(|t| t + 1 + t % 4 <= 40).count() as f64;
+    assert_eq!(left, expected);
+}

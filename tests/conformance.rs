@@ -31,7 +31,7 @@ struct Format {
     /// The file extensions of its models.
     extensions: &'static [&'static str],
     /// Reads a model file's bytes, or says why it cannot.
-    read: fn(Vec<u8>) -> Result<fulcrum_model::Model, String>,
+    read: fn(Vec<u8>, &Path) -> Result<fulcrum_model::Model, String>,
 }
 
 /// XMILE and Stella's `.stmx` (XMILE too); `.xml` where a directory names its XMILE so.
@@ -546,7 +546,7 @@ fn try_case(
     };
     let expected = read_expected(&expected_path)?;
     let bytes = std::fs::read(&case.model).map_err(|e| format!("cannot read the model: {e}"))?;
-    let mut model = (format.read)(bytes)?;
+    let mut model = (format.read)(bytes, &case.model)?;
     if let Some(overrides) = overrides {
         apply_overrides(&mut model.sim, overrides);
     }
@@ -560,14 +560,17 @@ fn try_case(
     Ok(comparison)
 }
 
-fn read_xmile(bytes: Vec<u8>) -> Result<fulcrum_model::Model, String> {
+fn read_xmile(bytes: Vec<u8>, _path: &Path) -> Result<fulcrum_model::Model, String> {
     let text = String::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
     checked(fulcrum_xmile::read(&text))
 }
 
-/// As `fulcrum` reads a `.mdl` file: UTF-8, else Windows-1252.
-fn read_mdl(bytes: Vec<u8>) -> Result<fulcrum_model::Model, String> {
-    checked(fulcrum_vensim::read(&fulcrum_vensim::decode(bytes)))
+/// As `fulcrum` reads a `.mdl` file: UTF-8, else Windows-1252, with the data files of its GET
+/// functions next to it.
+fn read_mdl(bytes: Vec<u8>, path: &Path) -> Result<fulcrum_model::Model, String> {
+    let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let options = fulcrum_vensim::Options::in_directory(directory);
+    checked(fulcrum_vensim::read_with(&fulcrum_vensim::decode(bytes), &options))
 }
 
 /// The model a reader gave, or its first error.

@@ -59,7 +59,11 @@ pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
     let read = match format {
         Format::Native => native::read(&source),
         Format::Xmile => fulcrum_xmile::read(&source),
-        Format::Vensim => fulcrum_vensim::read(&source),
+        Format::Vensim => {
+            // The GET functions' data files are named relative to the model's folder.
+            let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            fulcrum_vensim::read_with(&source, &fulcrum_vensim::Options::in_directory(directory))
+        }
     };
     match read {
         Ok((model, diagnostics)) => Ok(LoadedModel { path: path.to_owned(), source, model, diagnostics }),

@@ -41,7 +41,9 @@
 //! ```
 //!
 //! Flows and auxiliaries may also embed a graphical function of their equation:
-//! `graph = { x = [...], y = [...] }`. Every problem in the file is reported in one pass.
+//! `graph = { x = [...], y = [...] }`. An arrayed graphical function may give each element its
+//! own table: `dimensions = [...]` and `[graphical_function.elements]` with
+//! `"A, B" = { graph = { x = [...], y = [...] } }`. Every problem in the file is reported in one pass.
 
 use toml::de::{DeTable, DeValue};
 
@@ -255,8 +257,13 @@ impl Reader<'_> {
             Section::GraphicalFunction => {
                 variable.kind = VariableKind::GraphicalFunction;
                 let span = table.span;
-                variable.graph = Some(self.graph(&mut table, span));
-                &["name", "units", "doc", "x", "x_min", "x_max", "y", "type"]
+                // An arrayed graphical function may give every element its own table instead
+                // (`elements`, each `{ graph = { x = [...], y = [...] } }`).
+                let has_points = ["x", "x_min", "x_max", "y"].iter().any(|key| table.table.contains_key(*key));
+                if variable.elements.is_empty() || has_points {
+                    variable.graph = Some(self.graph(&mut table, span));
+                }
+                &["name", "units", "doc", "dimensions", "elements", "x", "x_min", "x_max", "y", "type"]
             }
         };
         self.unknown_keys(&table, allowed);

@@ -265,4 +265,41 @@ mod tests {
             assert_eq!(before.elements.len(), after.elements.len());
         }
     }
+
+    #[test]
+    fn a_graphical_function_with_a_table_per_element_round_trips() {
+        let mut model = ModelBuilder::new(0.0, 1.0, 1.0)
+            .dimension("Region", &["North", "South"])
+            .graph("Effect", GraphKind::Continuous, &[0.0, 1.0], &[0.0, 1.0])
+            .build();
+        let tables =
+            [(GraphKind::Discrete, vec![0.0, 1.0], vec![3.0, 4.0]), (GraphKind::Continuous, vec![-1.0], vec![5.0])];
+        if let Some(effect) = model.variables.first_mut() {
+            effect.graph = None;
+            effect.dimensions = vec!["Region".to_owned()];
+            effect.elements = ["North", "South"]
+                .iter()
+                .zip(&tables)
+                .map(|(element, (kind, x, y))| ElementDefinition {
+                    subscript: vec![(*element).to_owned()],
+                    equation: None,
+                    graph: Some(GraphicalFunction { kind: *kind, x: x.clone(), y: y.clone(), span: None }),
+                    span: None,
+                })
+                .collect();
+        }
+        let text = write(&model);
+        let (read, diagnostics) = crate::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+        assert_eq!(diagnostics.0, [], "{text}");
+        let effect = read.variable("Effect").unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(effect.kind, VariableKind::GraphicalFunction);
+        assert!(effect.graph.is_none(), "{text}");
+        assert_eq!(effect.dimensions, ["Region"]);
+        let read_tables: Vec<_> = effect
+            .elements
+            .iter()
+            .filter_map(|e| e.graph.as_ref().map(|g| (g.kind, g.x.clone(), g.y.clone())))
+            .collect();
+        assert_eq!(read_tables, tables, "{text}");
+    }
 }

@@ -42,6 +42,7 @@
 //! assert_eq!((inflows[0].name.as_str(), outflows[0].name.as_str()), ("Income", "Spending"));
 //! ```
 
+mod data;
 mod functions;
 mod lexer;
 mod parser;
@@ -75,13 +76,44 @@ fn windows_1252(byte: u8) -> char {
     }
 }
 
-/// Reads a `.mdl` file. `Err` means nothing in it could be read as a model (no definitions
-/// at all, or only broken ones); otherwise the model comes back with every problem found in it
-/// (the resolver finds the rest).
+/// How to read a model: where its data files are.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The folder the GET functions' files are named relative to, the model's own; without
+    /// one, a GET function is reported, since its file cannot be found.
+    pub directory: Option<std::path::PathBuf>,
+}
+
+impl Options {
+    /// Options for a model whose data files are in `directory`.
+    pub fn in_directory(directory: impl Into<std::path::PathBuf>) -> Options {
+        Options { directory: Some(directory.into()) }
+    }
+}
+
+/// Reads a `.mdl` file from its text, with no data files (see [`read_with`]). `Err` means
+/// nothing in it could be read as a model (no definitions at all, or only broken ones);
+/// otherwise the model comes back with every problem found in it (the resolver finds the rest).
 pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
+    read_with(text, &Options::default())
+}
+
+/// Reads the `.mdl` file at `path`: its text (see [`decode`]), with its data files found next
+/// to it. The outer `Err` is a file that cannot be read.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Result<(Model, Diagnostics), Diagnostics>> {
+    let text = decode(std::fs::read(path)?);
+    let directory = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    Ok(read_with(&text, &Options::in_directory(directory)))
+}
+
+/// Reads a `.mdl` file's text with [`Options`]: data files are looked for in
+/// `options.directory`.
+pub fn read_with(text: &str, options: &Options) -> Result<(Model, Diagnostics), Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let layout = sections::layout(text, &mut diagnostics);
-    let model = translate::model(text, &layout, &mut diagnostics);
+    let files = data::Files::new(options.directory.clone());
+    let model = translate::model(text, &layout, &mut diagnostics, files);
     if model.variables.is_empty() {
         if !diagnostics.has_errors() {
             diagnostics.push(

@@ -173,16 +173,23 @@ impl Files {
             if xs.is_empty() {
                 let (row, column) =
                     if across { (first.row + index, first.column) } else { (first.row, first.column + index) };
+                let line = if across { "row" } else { "column" };
+                let read = if count == 1 {
+                    format!("the series is read along the {line} from `{cell}`")
+                } else {
+                    format!("{count} series are read, one per {line}, the first from `{cell}`")
+                };
+                let times = match time_axis(time) {
+                    Some(Axis::Row(row)) => format!("row {}", row + 1),
+                    Some(Axis::Column(column)) => format!("column {}", column_letters(column)),
+                    _ => format!("`{time}`"),
+                };
                 return Err(DataError::new(format!(
-                    "no data at {} of sheet `{sheet}` in `{file}`: no cell along the {} holds a number for a time",
+                    "no data at {} of {}: the {line} from there holds no number at a time given in {times}",
                     cell_name(row, column),
-                    if across { "row" } else { "column" }
+                    place(book, file, sheet)
                 ))
-                .help(format!(
-                    "{} series are read, one per {}, starting at `{cell}`",
-                    count,
-                    if across { "row" } else { "column" }
-                )));
+                .help(read));
             }
             all.push((xs, ys));
         }
@@ -217,15 +224,21 @@ impl Files {
                             Cell::Text(text) => format!("the text `{text}`"),
                             _ => "nothing".to_owned(),
                         };
+                        let read = if rows * columns == 1 {
+                            format!("one value is read, from `{cell}`")
+                        } else {
+                            format!(
+                                "{} values are read from `{cell}` on: {rows} row(s) of {columns}{}",
+                                rows * columns,
+                                if start.transposed { ", turned down the columns (`*`)" } else { "" }
+                            )
+                        };
                         return Err(DataError::new(format!(
-                            "cell {} of sheet `{sheet}` in `{file}` holds {found}, not a number",
-                            cell_name(r, c)
+                            "cell {} of {} holds {found}, not a number",
+                            cell_name(r, c),
+                            place(book, file, sheet)
                         ))
-                        .help(format!(
-                            "{} values are read from `{cell}`, {rows} row(s) of {columns}{}",
-                            rows * columns,
-                            if start.transposed { ", down the columns (`*`)" } else { "" }
-                        )));
+                        .help(read));
                     }
                 }
             }
@@ -260,17 +273,23 @@ impl Files {
                 Cell::Empty if end.is_none() => break,
                 Cell::Empty => {
                     return Err(DataError::new(format!(
-                        "cell {} of sheet `{sheet}` in `{file}` is empty: no element name",
-                        cell_name(row, column)
+                        "cell {} of {} is empty: no element name",
+                        cell_name(row, column),
+                        place(book, file, sheet)
                     )));
                 }
             }
         }
         if names.is_empty() {
-            return Err(DataError::new(format!("no element names at `{first}` of sheet `{sheet}` in `{file}`")));
+            return Err(DataError::new(format!("no element names at `{first}` of {}", place(book, file, sheet))));
         }
         Ok(names)
     }
+}
+
+/// Where a cell is: `sheet `Sheet1` of `input.xlsx``, or the file alone for a text table.
+fn place(book: &Book, file: &str, sheet: &str) -> String {
+    if book.single_sheet { format!("`{file}`") } else { format!("sheet `{sheet}` of `{file}`") }
 }
 
 /// A number as an element name: `1`, not `1.0`.
@@ -468,6 +487,11 @@ fn defined_range(formula: &str) -> Option<Defined> {
 
 /// `C5` for (4, 2).
 pub(crate) fn cell_name(row: usize, column: usize) -> String {
+    format!("{}{}", column_letters(column), row + 1)
+}
+
+/// `C` for 2.
+fn column_letters(column: usize) -> String {
     let mut letters = Vec::new();
     let mut number = column + 1;
     while number > 0 {
@@ -476,5 +500,5 @@ pub(crate) fn cell_name(row: usize, column: usize) -> String {
         number = (number - 1) / 26;
     }
     letters.reverse();
-    format!("{}{}", letters.into_iter().collect::<String>(), row + 1)
+    letters.into_iter().collect()
 }

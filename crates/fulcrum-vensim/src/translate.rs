@@ -1246,7 +1246,10 @@ impl Translator<'_> {
         match result {
             Ok(loaded) => Some(loaded),
             Err(error) => {
-                let mut diagnostic = Diagnostic::new(Code::MdlData, error.message).at(Some(span)).on_variable(variable);
+                let mut diagnostic =
+                    Diagnostic::new(Code::MdlData, format!("`{variable}` cannot be read: {}", error.message))
+                        .at(Some(span))
+                        .on_variable(variable);
                 if let Some(help) = error.help {
                     diagnostic = diagnostic.with_help(help);
                 }

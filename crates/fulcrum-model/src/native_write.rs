@@ -172,8 +172,15 @@ fn list(items: impl Iterator<Item = String>) -> String {
 }
 
 /// A number as TOML writes it: an integer when it is one, else the shortest exact decimal.
+/// Negative zero is written `-0.0`, since the integer `-0` reads back as zero.
 fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format_number(value) }
+    if value == 0.0 && value.is_sign_negative() {
+        "-0.0".to_owned()
+    } else if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        format_number(value)
+    }
 }
 
 /// A TOML string: a literal one ('...') when the text allows, so equations stay readable;
@@ -273,7 +280,7 @@ mod tests {
             .graph("Effect", GraphKind::Continuous, &[0.0, 1.0], &[0.0, 1.0])
             .build();
         let tables =
-            [(GraphKind::Discrete, vec![0.0, 1.0], vec![3.0, 4.0]), (GraphKind::Continuous, vec![-1.0], vec![5.0])];
+            [(GraphKind::Discrete, vec![0.0, 1.0], vec![3.0, 4.0]), (GraphKind::Continuous, vec![-1.0], vec![-0.0])];
         if let Some(effect) = model.variables.first_mut() {
             effect.graph = None;
             effect.dimensions = vec!["Region".to_owned()];
@@ -301,5 +308,7 @@ mod tests {
             .filter_map(|e| e.graph.as_ref().map(|g| (g.kind, g.x.clone(), g.y.clone())))
             .collect();
         assert_eq!(read_tables, tables, "{text}");
+        // Negative zero keeps its sign.
+        assert!(read_tables[1].2[0].is_sign_negative(), "{text}");
     }
 }

@@ -72,6 +72,10 @@ struct Book {
 pub(crate) struct Files {
     directory: Option<PathBuf>,
     books: HashMap<PathBuf, Result<Book, DataError>>,
+    /// The run-time data files, as given.
+    data_files: Vec<PathBuf>,
+    /// Their series by column (`name[e1,e2]` canonical), read at the first need.
+    columns: Option<Result<HashMap<String, Series>, DataError>>,
 }
 
 /// The cells a defined name covers: its sheet, top-left and bottom-right (row, column).
@@ -103,8 +107,50 @@ enum Axis {
 pub(crate) type Series = (Vec<f64>, Vec<f64>);
 
 impl Files {
-    pub(crate) fn new(directory: Option<PathBuf>) -> Files {
-        Files { directory, books: HashMap::new() }
+    pub(crate) fn new(directory: Option<PathBuf>, data_files: Vec<PathBuf>) -> Files {
+        Files { directory, books: HashMap::new(), data_files, columns: None }
+    }
+
+    /// Were run-time data files given?
+    pub(crate) fn has_run_time_data(&self) -> bool {
+        !self.data_files.is_empty()
+    }
+
+    /// The run-time data files, as a list for a message.
+    pub(crate) fn run_time_files(&self) -> String {
+        self.data_files.iter().map(|f| format!("`{}`", f.display())).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The series the run-time data files give the variable `key` (see [`column_key`]); `None`
+    /// when no file has its column. `Err` when a file cannot be read.
+    pub(crate) fn run_time_series(&mut self, key: &str) -> Result<Option<Series>, DataError> {
+        if self.columns.is_none() {
+            let directory = self.directory.clone().unwrap_or_default();
+            let mut columns = HashMap::new();
+            let mut result = Ok(());
+            for file in &self.data_files {
+                let path = directory.join(file);
+                let shown = file.display().to_string();
+                match load(&path, &shown) {
+                    Ok(book) => {
+                        let found = book.sheets.first().map(|(_, grid)| table_columns(grid)).unwrap_or_default();
+                        for (key, series) in found {
+                            columns.entry(key).or_insert(series);
+                        }
+                    }
+                    Err(error) => {
+                        result = Err(error);
+                        break;
+                    }
+                }
+            }
+            self.columns = Some(result.map(|()| columns));
+        }
+        match &self.columns {
+            Some(Ok(columns)) => Ok(columns.get(key).cloned()),
+            Some(Err(error)) => Err(error.clone()),
+            None => Ok(None),
+        }
     }
 
     fn book(&mut self, file: &str) -> Result<&Book, DataError> {
@@ -290,6 +336,56 @@ impl Files {
 /// Where a cell is: `sheet `Sheet1` of `input.xlsx``, or the file alone for a text table.
 fn place(book: &Book, file: &str, sheet: &str) -> String {
     if book.single_sheet { format!("`{file}`") } else { format!("sheet `{sheet}` of `{file}`") }
+}
+
+/// How a variable or column is matched: `name[e1,e2]` with each part canonical.
+pub(crate) fn column_key(name: &str, elements: &[String]) -> String {
+    let canonical = |text: &str| fulcrum_model::CanonicalName::new(text.trim().trim_matches('"')).as_str().to_owned();
+    if elements.is_empty() {
+        canonical(name)
+    } else {
+        let elements: Vec<String> = elements.iter().map(|e| canonical(e)).collect();
+        format!("{}[{}]", canonical(name), elements.join(","))
+    }
+}
+
+/// The series of a table as Vensim exports a run: `Time` and the variables' names down the first
+/// column with times across the first row, or the names across the first row with times down
+/// the first column. Cells that are not numbers are left out.
+fn table_columns(grid: &Grid) -> Vec<(String, Series)> {
+    let name_of = |cell: &Cell| match cell {
+        Cell::Text(text) => {
+            let text = text.trim().trim_matches('"');
+            match text.split_once('[') {
+                Some((name, rest)) => {
+                    let elements: Vec<String> =
+                        rest.trim_end().trim_end_matches(']').split(',').map(|e| e.trim().to_owned()).collect();
+                    Some(column_key(name, &elements))
+                }
+                None => Some(column_key(text, &[])),
+            }
+        }
+        _ => None,
+    };
+    // Names across the first row when its second cell is a name.
+    let across = matches!(grid.get(0, 1), Cell::Text(_));
+    let (lines, length) = if across { (grid.columns(), grid.rows()) } else { (grid.rows(), grid.columns()) };
+    let cell = |line: usize, position: usize| if across { grid.get(position, line) } else { grid.get(line, position) };
+    let mut columns = Vec::new();
+    for line in 1..lines {
+        let Some(key) = name_of(cell(line, 0)) else { continue };
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for position in 1..length {
+            if let (Cell::Number(x), Cell::Number(y)) = (cell(0, position), cell(line, position)) {
+                xs.push(*x);
+                ys.push(*y);
+            }
+        }
+        if !xs.is_empty() {
+            columns.push((key, (xs, ys)));
+        }
+    }
+    columns
 }
 
 /// A number as an element name: `1`, not `1.0`.

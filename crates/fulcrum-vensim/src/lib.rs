@@ -83,12 +83,24 @@ pub struct Options {
     /// The folder the GET functions' files are named relative to, the model's own; without
     /// one, a GET function is reported, since its file cannot be found.
     pub directory: Option<std::path::PathBuf>,
+    /// The data files that give data variables without an equation (`name ~ units ~ doc |`)
+    /// their values, as Vensim takes them when a run starts: `.tab` or `.csv` tables, as Vensim
+    /// exports a run, with a `Time` column and a column per variable (`name[element, ...]`), or
+    /// the same turned (times across the first row). Relative paths start at `directory`; the
+    /// first file with a variable's column gives it.
+    pub data_files: Vec<std::path::PathBuf>,
 }
 
 impl Options {
     /// Options for a model whose data files are in `directory`.
     pub fn in_directory(directory: impl Into<std::path::PathBuf>) -> Options {
-        Options { directory: Some(directory.into()) }
+        Options { directory: Some(directory.into()), data_files: Vec::new() }
+    }
+
+    /// These options with run-time data files (see [`Options::data_files`]).
+    pub fn with_data_files(mut self, files: impl IntoIterator<Item = std::path::PathBuf>) -> Options {
+        self.data_files.extend(files);
+        self
     }
 }
 
@@ -112,7 +124,7 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Result<(Model, Diagn
 pub fn read_with(text: &str, options: &Options) -> Result<(Model, Diagnostics), Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let layout = sections::layout(text, &mut diagnostics);
-    let files = data::Files::new(options.directory.clone());
+    let files = data::Files::new(options.directory.clone(), options.data_files.clone());
     let model = translate::model(text, &layout, &mut diagnostics, files);
     if model.variables.is_empty() {
         if !diagnostics.has_errors() {

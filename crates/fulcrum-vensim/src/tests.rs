@@ -369,11 +369,11 @@ fn the_sketch_is_ignored_and_the_settings_line_is_checked() {
 
 #[test]
 fn data_variables_without_a_file_are_reported() {
-    // No equation: the values would come from a run-time data file, which fulcrum does not
-    // read yet. A GET function read without the model's directory cannot find its file.
+    // No equation and no run-time data file; a GET function read without the model's directory
+    // cannot find its file. One problem per variable, however many elements it has.
     let (_, diagnostics) =
-        read("y ~~|\nz[D] :INTERPOLATE: ~~|\nD: d1 ~~|\nw := GET DIRECT DATA('a.csv', ',', 'A', 'B2') ~~|");
-    assert_eq!(codes(&diagnostics), ["E0703", "E0703", "E0708"]);
+        read("y ~~|\nz[D] :INTERPOLATE: ~~|\nD: d1, d2 ~~|\nw := GET DIRECT DATA('a.csv', ',', 'A', 'B2') ~~|");
+    assert_eq!(codes(&diagnostics), ["E0708", "E0708", "E0708"], "{diagnostics:#?}");
     // `name := expression` is an equation.
     let model = clean("x := 1 + 2 ~~|");
     assert_eq!(text(&model, "x"), "1 + 2");
@@ -604,6 +604,35 @@ fn text_tables_with_time_down_a_column() {
         ]
     );
     assert_eq!(element_texts(&model, "pair"), ["7", "8"]);
+}
+
+#[test]
+fn data_variables_without_an_equation_read_the_run_time_data_files() {
+    // As Vensim exports a run: names across the first row, or down the first column.
+    let scratch = Scratch::new(
+        "run-time",
+        &[
+            ("run.tab", "Time\tlevel\t\"flow[d1]\"\tflow[d2]\n0\t1\t10\t20\n1\t2\t\t21\n2\t4\t12\t22\n"),
+            ("turned.csv", "Time,0,5\nlevel,100,200\nextra[D2],7,8\n"),
+        ],
+    );
+    let options = crate::Options::in_directory(&scratch.0).with_data_files(["run.tab".into(), "turned.csv".into()]);
+    let text = format!(
+        "{{UTF-8}}\nD: d1, d2 ~~|\nlevel ~~|\nflow[D] :HOLD BACKWARD: ~~|\nextra[D] :LOOK FORWARD: ~~|\n{CONTROL}"
+    );
+    let (model, diagnostics) = crate::read_with(&text, &options).unwrap_or_else(|d| panic!("{d:?}"));
+    // The first file with a column gives it; `extra[d1]` is in none.
+    assert_eq!(codes(&diagnostics), ["E0708"], "{diagnostics:#?}");
+    assert!(diagnostics.0[0].message.contains("`extra[d1]`"), "{diagnostics:?}");
+    assert_eq!(table_of(&model, "level"), (GraphKind::Continuous, vec![0.0, 1.0, 2.0], vec![1.0, 2.0, 4.0]));
+    assert_eq!(
+        element_tables(&model, "flow"),
+        [
+            (GraphKind::Discrete, vec![0.0, 2.0], vec![10.0, 12.0]),
+            (GraphKind::Discrete, vec![0.0, 1.0, 2.0], vec![20.0, 21.0, 22.0])
+        ]
+    );
+    assert_eq!(element_tables(&model, "extra")[1], (GraphKind::Discrete, vec![-5.0, 0.0], vec![8.0, 7.0]));
 }
 
 #[test]

@@ -479,7 +479,7 @@ enum Body<'p> {
     /// `name :KEYWORD: := expression`.
     Data(Option<Keyword>, &'p Expr, Span),
     /// A data variable with no equation: its values come from a data file given at run time.
-    External(Span),
+    External(Option<Keyword>, Span),
 }
 
 /// What a GET function at the top of a definition reads.
@@ -505,7 +505,7 @@ fn get_call(expr: &Expr) -> Option<(Get, &NameRef, &[Expr])> {
 /// Does a definition take its values from a file?
 fn reads_file(body: &Body<'_>) -> bool {
     match body {
-        Body::Data(..) | Body::External(_) => true,
+        Body::Data(..) | Body::External(..) => true,
         Body::Rhs(Rhs::Expr(expr), _) => get_call(expr).is_some(),
         _ => false,
     }
@@ -1066,7 +1066,12 @@ impl Translator<'_> {
             // A file is read for the positions named by ranges, in order.
             let varying: Vec<usize> =
                 named_ranges.iter().zip(&sizes).filter(|(named, _)| named.is_some()).map(|(_, &size)| size).collect();
-            let loaded = self.load(&piece.body, &variable.name, &varying);
+            let subscripts: Vec<Vec<String>> = combinations(&sizes)
+                .map(|combination| {
+                    combination.iter().zip(&choices).filter_map(|(&i, choice)| choice.get(i).cloned()).collect()
+                })
+                .collect();
+            let loaded = self.load(&piece.body, &variable.name, &varying, &subscripts);
             if let (Some(numbers), Body::Rhs(Rhs::Numbers(_, span), _)) = (&numbers, &piece.body)
                 && numbers.len() != total
             {
@@ -1135,13 +1140,15 @@ impl Translator<'_> {
         substitutions: &[Standing],
         element: Option<&[String]>,
     ) -> (Option<Equation>, Option<GraphicalFunction>) {
-        if let Some(mut loaded) = self.load(body, variable, &[]) {
+        if let Some(mut loaded) = self.load(body, variable, &[], &[Vec::new()]) {
             return loaded.pop().unwrap_or((None, None));
         }
         match body {
             Body::Table(table) => (None, Some(graph(table))),
             Body::Data(_, expr, span) => (Some(self.equation(expr, *span, variable, substitutions, element)), None),
-            Body::External(span) => (Some(Equation::unreadable(Origin { span: Some(*span), text_offset: None })), None),
+            Body::External(_, span) => {
+                (Some(Equation::unreadable(Origin { span: Some(*span), text_offset: None })), None)
+            }
             Body::Rhs(Rhs::Numbers(rows, span), _) => {
                 let value = rows.iter().flatten().next().copied().unwrap_or(0.0);
                 (Some(number_equation(value, *span)), None)
@@ -1159,7 +1166,13 @@ impl Translator<'_> {
     /// left-hand side names by ranges (`varying`, their sizes; the last fastest); `None` when the
     /// definition reads no file. A problem is reported at the GET call and leaves each element
     /// without a usable equation, never with a made-up value.
-    fn load(&mut self, body: &Body<'_>, variable: &str, varying: &[usize]) -> Option<Vec<Loaded>> {
+    fn load(
+        &mut self,
+        body: &Body<'_>,
+        variable: &str,
+        varying: &[usize],
+        subscripts: &[Vec<String>],
+    ) -> Option<Vec<Loaded>> {
         let count: usize = varying.iter().product();
         let unreadable = |span: Span| -> Vec<Loaded> {
             vec![(Some(Equation::unreadable(Origin { span: Some(span), text_offset: None })), None); count]
@@ -1167,18 +1180,7 @@ impl Translator<'_> {
         let (keyword, expr) = match body {
             Body::Data(keyword, expr, _) => (*keyword, *expr),
             Body::Rhs(Rhs::Expr(expr), _) if get_call(expr).is_some() => (None, expr),
-            Body::External(span) => {
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::MdlUnsupportedFeature,
-                        format!("`{variable}` is a data variable without an equation; fulcrum reads no run-time data files yet"),
-                    )
-                    .at(Some(*span))
-                    .on_variable(variable)
-                    .with_help("give it its data with `:= GET DIRECT DATA('file', 'sheet', 'time row or column', 'first cell')`"),
-                );
-                return Some(unreadable(*span));
-            }
+            Body::External(keyword, span) => return Some(self.run_time_data(*keyword, *span, variable, subscripts)),
             _ => return None,
         };
         let Some((kind, function, args)) = get_call(expr) else {
@@ -1257,6 +1259,73 @@ impl Translator<'_> {
                 Some(unreadable(span))
             }
         }
+    }
+
+    /// A data variable without an equation: each element's series from the run-time data files.
+    fn run_time_data(
+        &mut self,
+        keyword: Option<Keyword>,
+        span: Span,
+        variable: &str,
+        subscripts: &[Vec<String>],
+    ) -> Vec<Loaded> {
+        let unreadable = || (Some(Equation::unreadable(Origin { span: Some(span), text_offset: None })), None);
+        let mut problem: Option<Diagnostic> = None;
+        let mut missing = Vec::new();
+        let mut loaded = Vec::with_capacity(subscripts.len());
+        if !self.files.has_run_time_data() {
+            problem = Some(
+                Diagnostic::new(
+                    Code::MdlData,
+                    format!("`{variable}` is a data variable without an equation, and no data file is given"),
+                )
+                .with_help("name the file its values come from, as Vensim does when a run starts: `fulcrum run MODEL --data FILE.tab`"),
+            );
+        }
+        for subscript in subscripts {
+            if problem.is_some() {
+                loaded.push(unreadable());
+                continue;
+            }
+            let key = crate::data::column_key(variable, subscript);
+            match self.files.run_time_series(&key) {
+                Ok(Some((xs, ys))) => loaded.push(data_series(xs, ys, keyword, span)),
+                Ok(None) => {
+                    missing.push(if subscript.is_empty() {
+                        format!("`{variable}`")
+                    } else {
+                        format!("`{variable}[{}]`", subscript.join(","))
+                    });
+                    loaded.push(unreadable());
+                }
+                Err(error) => {
+                    let mut diagnostic = Diagnostic::new(
+                        Code::MdlData,
+                        format!("`{variable}` is a data variable without an equation: {}", error.message),
+                    );
+                    if let Some(help) = error.help {
+                        diagnostic = diagnostic.with_help(help);
+                    }
+                    problem = Some(diagnostic);
+                    loaded.push(unreadable());
+                }
+            }
+        }
+        if problem.is_none() && !missing.is_empty() {
+            let shown = if missing.len() > 3 {
+                format!("{} and {} more", missing[..3].join(", "), missing.len() - 3)
+            } else {
+                missing.join(", ")
+            };
+            problem = Some(
+                Diagnostic::new(Code::MdlData, format!("no data file has a column for {shown}"))
+                    .with_help(format!("the data files are {}", self.files.run_time_files())),
+            );
+        }
+        if let Some(problem) = problem {
+            self.diagnostics.push(problem.at(Some(span)).on_variable(variable));
+        }
+        loaded
     }
 
     fn equation(
@@ -1592,7 +1661,9 @@ fn pieces_of<'p>(definitions: &[&'p Parsed]) -> Vec<Piece<'p>> {
             Definition::Data { lhs, keyword, rhs: Some((expr, span)) } => {
                 Some(Piece { lhs, body: Body::Data(*keyword, expr, *span) })
             }
-            Definition::Data { lhs, rhs: None, .. } => Some(Piece { lhs, body: Body::External(lhs.name.span) }),
+            Definition::Data { lhs, keyword, rhs: None } => {
+                Some(Piece { lhs, body: Body::External(*keyword, lhs.name.span) })
+            }
             _ => None,
         })
         .collect()
@@ -1613,7 +1684,7 @@ fn piece_span(piece: &Piece<'_>) -> Span {
     match &piece.body {
         Body::Rhs(_, span) => *span,
         Body::Table(table) => table.span,
-        Body::Data(_, _, span) | Body::External(span) => *span,
+        Body::Data(_, _, span) | Body::External(_, span) => *span,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Reads Vensim models (`.mdl`) into fulcrum's [`fulcrum_model::Model`].
 //!
 //! [`read`] turns a file's text into the same IR the native and XMILE readers make, so checks,
-//! simulation and conversion to TOML are shared. The reader has four stages, one module each:
+//! simulation and conversion to TOML are shared; [`read_with`] and [`read_file`] also find the
+//! data files the model names. The reader has four stages, one module each:
 //!
 //! - `sections`: the file's layout. Definitions end with `|` and have three parts,
 //!   `equation ~ units [min, max] ~ documentation`; group headers (`****` … `.Name`) are
@@ -18,10 +19,17 @@
 //!   functions become fulcrum's built-ins, and the time settings come from `INITIAL TIME`,
 //!   `FINAL TIME`, `TIME STEP` and `SAVEPER`. The model gets [`fulcrum_model::Dialect::Vensim`].
 //!
+//! - `data` (used by `translate`): the files that data variables and the GET XLS / GET DIRECT
+//!   functions read, relative to [`Options::directory`]. Constants become numbers, lookups
+//!   graphical functions, and data series graphical functions of `Time` whose kind follows the
+//!   keyword (`:INTERPOLATE:`, the default for data read from a file; `:HOLD BACKWARD:`, `:RAW:`
+//!   and `:LOOK FORWARD:` are step tables), so the model needs no file once read.
+//!
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
-//! reader panic. Functions fulcrum cannot compute yet (ALLOCATE, INVERT MATRIX, DELAY
-//! MATERIAL, the GET data functions, ...) are reported by name where they are called.
+//! reader panic. A missing data file, sheet or cell is an `E0708` at the GET call. Functions
+//! fulcrum cannot compute yet (ALLOCATE, INVERT MATRIX, DELAY MATERIAL, GET DATA AT TIME, ...)
+//! are reported by name where they are called.
 //!
 //! ```
 //! let text = "{UTF-8}

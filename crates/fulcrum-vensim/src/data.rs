@@ -207,9 +207,9 @@ impl Files {
             let (mut xs, mut ys) = (Vec::new(), Vec::new());
             for (position, time) in &times {
                 let value = if across {
-                    grid.get(first.row + index, *position)
+                    grid.get(first.row.saturating_add(index), *position)
                 } else {
-                    grid.get(*position, first.column + index)
+                    grid.get(*position, first.column.saturating_add(index))
                 };
                 if let (Cell::Number(x), Cell::Number(y)) = (time, value) {
                     xs.push(*x);
@@ -217,8 +217,11 @@ impl Files {
                 }
             }
             if xs.is_empty() {
-                let (row, column) =
-                    if across { (first.row + index, first.column) } else { (first.row, first.column + index) };
+                let (row, column) = if across {
+                    (first.row.saturating_add(index), first.column)
+                } else {
+                    (first.row, first.column.saturating_add(index))
+                };
                 let line = if across { "row" } else { "column" };
                 let read = if count == 1 {
                     format!("the series is read along the {line} from `{cell}`")
@@ -226,7 +229,7 @@ impl Files {
                     format!("{count} series are read, one per {line}, the first from `{cell}`")
                 };
                 let times = match time_axis(time) {
-                    Some(Axis::Row(row)) => format!("row {}", row + 1),
+                    Some(Axis::Row(row)) => format!("row {}", row.saturating_add(1)),
                     Some(Axis::Column(column)) => format!("column {}", column_letters(column)),
                     _ => format!("`{time}`"),
                 };
@@ -259,9 +262,9 @@ impl Files {
         for row in 0..rows {
             for column in 0..columns {
                 let (r, c) = if start.transposed {
-                    (start.row + column, start.column + row)
+                    (start.row.saturating_add(column), start.column.saturating_add(row))
                 } else {
-                    (start.row + row, start.column + column)
+                    (start.row.saturating_add(row), start.column.saturating_add(column))
                 };
                 match grid.get(r, c) {
                     Cell::Number(value) => values.push(*value),
@@ -583,13 +586,13 @@ fn defined_range(formula: &str) -> Option<Defined> {
 
 /// `C5` for (4, 2).
 pub(crate) fn cell_name(row: usize, column: usize) -> String {
-    format!("{}{}", column_letters(column), row + 1)
+    format!("{}{}", column_letters(column), row.saturating_add(1))
 }
 
 /// `C` for 2.
 fn column_letters(column: usize) -> String {
     let mut letters = Vec::new();
-    let mut number = column + 1;
+    let mut number = column.saturating_add(1);
     while number > 0 {
         let remainder = (number - 1) % 26;
         letters.push(char::from(b'A' + remainder as u8));

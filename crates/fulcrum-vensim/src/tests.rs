@@ -656,6 +656,15 @@ fn a_missing_file_sheet_or_cell_is_an_error_at_the_call() {
         assert!(diagnostic.help.is_some(), "{diagnostic:?}");
     }
     assert!(diagnostics.0[1].message.contains("C2"), "{:?}", diagnostics.0[1]);
+    // Cells far past any sheet, and names that are neither cells nor defined, are errors too.
+    let (_, diagnostics) = read_in(
+        &scratch.0,
+        "f[D] = GET DIRECT CONSTANTS('data.csv', ',', 'B18446744073709551615') ~~|\nD: d1, d2 ~~|\n\
+         g := GET DIRECT DATA('data.csv', ',', 'ZZZ18446744073709551615', 'XFD18446744073709551615') ~~|\n\
+         h = GET DIRECT CONSTANTS('data.csv', ',', 'no such name') ~~|\n\
+         i = GET DIRECT CONSTANTS('?inputs', ',', 'B2') ~~|",
+    );
+    assert_eq!(codes(&diagnostics), ["E0708", "E0708", "E0708", "E0708"], "{diagnostics:#?}");
     // No made-up value: the variables without data have no usable equation.
     assert!(variable(&model, "a").equation.as_ref().is_some_and(|e| e.expr.is_err()));
     assert_eq!(text(&model, "d"), "10");

@@ -437,6 +437,12 @@ fn table_of(model: &Model, name: &str) -> (GraphKind, Vec<f64>, Vec<f64>) {
 }
 
 #[test]
+fn time_base_is_a_start_plus_so_much_per_unit_of_time() {
+    let model = clean("year = TIME BASE(2000, 0.25) ~~|");
+    assert_eq!(text(&model, "year"), "2000 + 0.25 * TIME");
+}
+
+#[test]
 fn get_constants_read_across_rows_and_down_columns_with_a_star() {
     // inputs.xls, sheet tab1: B2:D2 = 1 2 3; B5:C7 = 0.1 0.2 / 0.9 0.3 / 0.4 0.4; B11 = 5.
     let Some(folder) = suite_folder("get_constants_incomplete_subscript") else { return };

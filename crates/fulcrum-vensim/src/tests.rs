@@ -570,6 +570,10 @@ fn subscript_ranges_are_read_from_a_sheet() {
     assert_eq!(elements("Entries"), Some(strings(&["Entry1", "Entry2", "Entry3"])));
     assert_eq!(elements("Depths"), Some(strings(&["Depth1", "Depth2"])));
     assert_eq!(element_texts(&model, "c"), ["0.01", "0.02", "0.03", "0.04", "0.05", "0.06"]);
+    // A range whose file is missing is reported at its call, and not defined with no elements.
+    let (model, diagnostics) = read_in(&folder, "Gone: GET DIRECT SUBSCRIPT('gone.xls', 'Sheet1', 'B4', 'B6', '') ~~|");
+    assert_eq!(codes(&diagnostics), ["E0708"], "{diagnostics:#?}");
+    assert!(model.dimensions.iter().all(|d| d.name != "Gone"));
 }
 
 /// A scratch folder for one test, removed at the end.

@@ -537,7 +537,12 @@ impl Translator<'_> {
             let mut elements = Vec::new();
             let mut visiting = vec![CanonicalName::new(&name.name)];
             self.expand_range(items, &raw, &index, &mut visiting, &mut elements);
-            self.add_range(name, elements);
+            // A range whose elements could not be read from its file (reported there) is left
+            // out, rather than defined with no elements.
+            let from_file = items.iter().any(|item| matches!(item, RangeItem::FromFile(..)));
+            if !(from_file && elements.is_empty()) {
+                self.add_range(name, elements);
+            }
         }
         for (name, source) in copies {
             match self.ranges.get(&source.name).map(|d| d.elements.clone()) {
@@ -573,7 +578,9 @@ impl Translator<'_> {
                     match self.files.names(arg(0), arg(1), arg(2), arg(3)) {
                         Ok(names) => elements.extend(names.into_iter().map(|name| format!("{}{name}", arg(4)))),
                         Err(error) => {
-                            let mut diagnostic = Diagnostic::new(Code::MdlData, error.message).at(Some(*span));
+                            let message =
+                                format!("the elements of this subscript range cannot be read: {}", error.message);
+                            let mut diagnostic = Diagnostic::new(Code::MdlData, message).at(Some(*span));
                             if let Some(help) = error.help {
                                 diagnostic = diagnostic.with_help(help);
                             }

@@ -19,6 +19,9 @@ use fulcrum_model::CanonicalName;
 
 use crate::root;
 
+/// Reads a model from its bytes and path, with its directory's overrides.
+type Reader = fn(Vec<u8>, &Path, Option<&toml::Table>) -> Result<fulcrum_model::Model, String>;
+
 /// The models of the suite that one reader takes, with their own section of
 /// `tests/conformance.toml` (`[KEY.failures]`, `[KEY.missing_columns]`, `[KEY.overrides]`) and
 /// their own counts in README.md. Another format is another `Format`, added to [`FORMATS`], with
@@ -30,8 +33,9 @@ struct Format {
     label: &'static str,
     /// The file extensions of its models.
     extensions: &'static [&'static str],
-    /// Reads a model file's bytes, or says why it cannot.
-    read: fn(Vec<u8>) -> Result<fulcrum_model::Model, String>,
+    /// Reads a model file's bytes (with its path and its directory's overrides, such as
+    /// `data`), or says why it cannot.
+    read: Reader,
 }
 
 /// XMILE and Stella's `.stmx` (XMILE too); `.xml` where a directory names its XMILE so.
@@ -333,7 +337,10 @@ fn readme_disagreements(format: &Format, counts: &Counts) -> Vec<String> {
         ),
         (
             "Conformance",
-            (counts.overrides > 0).then(|| format!("{} directories of {label} models are run", counts.overrides)),
+            (counts.overrides > 0).then(|| match counts.overrides {
+                1 => format!("1 directory of {label} models is run"),
+                many => format!("{many} directories of {label} models are run"),
+            }),
         ),
     ];
     expectations
@@ -417,7 +424,7 @@ fn listed(format: &Format) -> Listed {
                     let settings = settings.as_table().cloned().unwrap_or_default();
                     for setting in settings.keys() {
                         assert!(
-                            ["reason", "expected", "dt", "stop", "method"].contains(&setting.as_str()),
+                            ["reason", "expected", "dt", "stop", "method", "data"].contains(&setting.as_str()),
                             "{}: `{directory}`: unknown setting `{setting}`",
                             at(&key)
                         );
@@ -546,7 +553,7 @@ fn try_case(
     };
     let expected = read_expected(&expected_path)?;
     let bytes = std::fs::read(&case.model).map_err(|e| format!("cannot read the model: {e}"))?;
-    let mut model = (format.read)(bytes)?;
+    let mut model = (format.read)(bytes, &case.model, overrides)?;
     if let Some(overrides) = overrides {
         apply_overrides(&mut model.sim, overrides);
     }
@@ -560,14 +567,23 @@ fn try_case(
     Ok(comparison)
 }
 
-fn read_xmile(bytes: Vec<u8>) -> Result<fulcrum_model::Model, String> {
+fn read_xmile(bytes: Vec<u8>, _path: &Path, _overrides: Option<&toml::Table>) -> Result<fulcrum_model::Model, String> {
     let text = String::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
     checked(fulcrum_xmile::read(&text))
 }
 
-/// As `fulcrum` reads a `.mdl` file: UTF-8, else Windows-1252.
-fn read_mdl(bytes: Vec<u8>) -> Result<fulcrum_model::Model, String> {
-    checked(fulcrum_vensim::read(&fulcrum_vensim::decode(bytes)))
+/// As `fulcrum` reads a `.mdl` file: UTF-8, else Windows-1252, with the data files of its GET
+/// functions next to it, and the run-time data files an override names (`data = [...]`, relative
+/// to the model's directory), as `fulcrum run --data` takes them.
+fn read_mdl(bytes: Vec<u8>, path: &Path, overrides: Option<&toml::Table>) -> Result<fulcrum_model::Model, String> {
+    let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let data_files: Vec<PathBuf> = overrides
+        .and_then(|o| o.get("data"))
+        .and_then(|d| d.as_array())
+        .map(|files| files.iter().filter_map(|f| f.as_str()).map(PathBuf::from).collect())
+        .unwrap_or_default();
+    let options = fulcrum_vensim::Options::in_directory(directory).with_data_files(data_files);
+    checked(fulcrum_vensim::read_with(&fulcrum_vensim::decode(bytes), &options))
 }
 
 /// The model a reader gave, or its first error.

@@ -314,6 +314,10 @@ pub struct ConvertArgs {
     /// Write the TOML here instead of to standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A Vensim data file (.tab or .csv, as Vensim exports a run) that gives the model's data
+    /// variables without an equation their values. Repeat for more; the first with a column wins.
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
 }
 
 /// `fulcrum run`.
@@ -355,6 +359,10 @@ pub struct RunArgs {
     /// Write the CSV here instead of to standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A Vensim data file (.tab or .csv, as Vensim exports a run) that gives the model's data
+    /// variables without an equation their values. Repeat for more; the first with a column wins.
+    #[arg(long = "data", value_name = "FILE", conflicts_with = "experiment")]
+    pub data: Vec<PathBuf>,
 }
 
 /// `fulcrum check`.
@@ -365,6 +373,10 @@ pub struct CheckArgs {
     /// How many feedback loops to list.
     #[arg(long, default_value_t = 10)]
     pub loops: usize,
+    /// A Vensim data file (.tab or .csv, as Vensim exports a run) that gives the model's data
+    /// variables without an equation their values. Repeat for more; the first with a column wins.
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
 }
 
 fn parse_assignment(text: &str) -> Result<(String, f64), String> {

@@ -46,6 +46,12 @@ impl Format {
 
 /// Reads a model file; the format comes from the extension.
 pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
+    read_model_with_data(path, &[])
+}
+
+/// Reads a model file with the data files (`--data`) that give a Vensim model's data variables
+/// without an equation their values; paths are taken from the current directory.
+pub fn read_model_with_data(path: &Path, data_files: &[std::path::PathBuf]) -> Result<LoadedModel, CliError> {
     let Some(format) = Format::of(path) else {
         return Err(CliError::Input(format!(
             "{}: unknown model format; fulcrum reads native models (.toml), XMILE (.xmile, .stmx, .xml) and Vensim (.mdl)",
@@ -59,7 +65,14 @@ pub fn read_model(path: &Path) -> Result<LoadedModel, CliError> {
     let read = match format {
         Format::Native => native::read(&source),
         Format::Xmile => fulcrum_xmile::read(&source),
-        Format::Vensim => fulcrum_vensim::read(&source),
+        Format::Vensim => {
+            // The GET functions' data files are named relative to the model's folder.
+            let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let here = std::env::current_dir().unwrap_or_default();
+            let options = fulcrum_vensim::Options::in_directory(directory)
+                .with_data_files(data_files.iter().map(|file| here.join(file)));
+            fulcrum_vensim::read_with(&source, &options)
+        }
     };
     match read {
         Ok((model, diagnostics)) => Ok(LoadedModel { path: path.to_owned(), source, model, diagnostics }),

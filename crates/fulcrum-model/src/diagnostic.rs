@@ -123,6 +123,8 @@ codes! {
     MdlMacro = "E0706",
     /// A time setting (INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER) is missing or not a number.
     MdlTimeSetting = "E0707",
+    /// A data file that a Vensim GET function names cannot be read, or lacks the sheet or cells.
+    MdlData = "E0708",
 }
 
 impl Code {

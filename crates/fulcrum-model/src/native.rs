@@ -41,7 +41,9 @@
 //! ```
 //!
 //! Flows and auxiliaries may also embed a graphical function of their equation:
-//! `graph = { x = [...], y = [...] }`. Every problem in the file is reported in one pass.
+//! `graph = { x = [...], y = [...] }`. An arrayed graphical function may give each element its
+//! own table: `dimensions = [...]` and `[graphical_function.elements]` with
+//! `"A, B" = { graph = { x = [...], y = [...] } }`. Every problem in the file is reported in one pass.
 
 use toml::de::{DeTable, DeValue};
 
@@ -254,10 +256,11 @@ impl Reader<'_> {
             }
             Section::GraphicalFunction => {
                 variable.kind = VariableKind::GraphicalFunction;
-                // An arrayed table may give every element its own points instead.
-                let own_points = ["x", "x_min", "x_max", "y"].iter().any(|key| table.table.contains_key(*key));
-                if variable.elements.is_empty() || own_points {
-                    let span = table.span;
+                let span = table.span;
+                // An arrayed graphical function may give every element its own table instead
+                // (`elements`, each `{ graph = { x = [...], y = [...] } }`).
+                let has_points = ["x", "x_min", "x_max", "y"].iter().any(|key| table.table.contains_key(*key));
+                if variable.elements.is_empty() || has_points {
                     variable.graph = Some(self.graph(&mut table, span));
                 }
                 &["name", "units", "doc", "dimensions", "elements", "x", "x_min", "x_max", "y", "type"]

@@ -172,8 +172,15 @@ fn list(items: impl Iterator<Item = String>) -> String {
 }
 
 /// A number as TOML writes it: an integer when it is one, else the shortest exact decimal.
+/// Negative zero is written `-0.0`, since the integer `-0` reads back as zero.
 fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format_number(value) }
+    if value == 0.0 && value.is_sign_negative() {
+        "-0.0".to_owned()
+    } else if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        format_number(value)
+    }
 }
 
 /// A TOML string: a literal one ('...') when the text allows, so equations stay readable;
@@ -264,5 +271,44 @@ mod tests {
             );
             assert_eq!(before.elements.len(), after.elements.len());
         }
+    }
+
+    #[test]
+    fn a_graphical_function_with_a_table_per_element_round_trips() {
+        let mut model = ModelBuilder::new(0.0, 1.0, 1.0)
+            .dimension("Region", &["North", "South"])
+            .graph("Effect", GraphKind::Continuous, &[0.0, 1.0], &[0.0, 1.0])
+            .build();
+        let tables =
+            [(GraphKind::Discrete, vec![0.0, 1.0], vec![3.0, 4.0]), (GraphKind::Continuous, vec![-1.0], vec![-0.0])];
+        if let Some(effect) = model.variables.first_mut() {
+            effect.graph = None;
+            effect.dimensions = vec!["Region".to_owned()];
+            effect.elements = ["North", "South"]
+                .iter()
+                .zip(&tables)
+                .map(|(element, (kind, x, y))| ElementDefinition {
+                    subscript: vec![(*element).to_owned()],
+                    equation: None,
+                    graph: Some(GraphicalFunction { kind: *kind, x: x.clone(), y: y.clone(), span: None }),
+                    span: None,
+                })
+                .collect();
+        }
+        let text = write(&model);
+        let (read, diagnostics) = crate::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+        assert_eq!(diagnostics.0, [], "{text}");
+        let effect = read.variable("Effect").unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(effect.kind, VariableKind::GraphicalFunction);
+        assert!(effect.graph.is_none(), "{text}");
+        assert_eq!(effect.dimensions, ["Region"]);
+        let read_tables: Vec<_> = effect
+            .elements
+            .iter()
+            .filter_map(|e| e.graph.as_ref().map(|g| (g.kind, g.x.clone(), g.y.clone())))
+            .collect();
+        assert_eq!(read_tables, tables, "{text}");
+        // Negative zero keeps its sign.
+        assert!(read_tables[1].2[0].is_sign_negative(), "{text}");
     }
 }

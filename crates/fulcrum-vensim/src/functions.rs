@@ -30,6 +30,7 @@ enum Special {
     Pulse,
     Power,
     Identity,
+    TimeBase,
     Integ,
     VectorSelect,
     RandomZeroOne,
@@ -92,6 +93,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("tanh", 1, 1, "TANH(x)", Rule::Rename("tanh", &[0])),
     ("initial", 1, 1, "INITIAL(x)", Rule::Rename("init", &[0])),
     ("game", 1, 1, "GAME(x)", Rule::Special(Special::Identity)),
+    ("time_base", 2, 2, "TIME BASE(time at start, time per unit)", Rule::Special(Special::TimeBase)),
     ("random_uniform", 3, 3, "RANDOM UNIFORM(min, max, seed)", Rule::Rename("random", &[0, 1])),
     ("lookup_extrapolate", 2, 2, "LOOKUP EXTRAPOLATE(lookup, x)", Rule::Rename("lookup_extrapolate", &[0, 1])),
     ("lookup_backward", 2, 2, "LOOKUP BACKWARD(lookup, x)", Rule::Rename("lookup_backward", &[0, 1])),
@@ -450,6 +452,8 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             Special::Identity => Some(arg(0)),
             // Vensim: the same as RANDOM UNIFORM(0, 1, 0).
             Special::RandomZeroOne => Some(named("random", vec![number(0.0), number(1.0)])),
+            // The model's time measured another way: the start plus so much per unit of Time.
+            Special::TimeBase => Some(binary(BinaryOp::Add, arg(0), binary(BinaryOp::Mul, arg(1), time()))),
         },
     }
 }

@@ -1,7 +1,8 @@
 //! Reads Vensim models (`.mdl`) into fulcrum's [`fulcrum_model::Model`].
 //!
 //! [`read`] turns a file's text into the same IR the native and XMILE readers make, so checks,
-//! simulation and conversion to TOML are shared. The reader has four stages, one module each:
+//! simulation and conversion to TOML are shared; [`read_with`] and [`read_file`] also find the
+//! data files the model names. The reader has four stages, one module each:
 //!
 //! - `sections`: the file's layout. Definitions end with `|` and have three parts,
 //!   `equation ~ units [min, max] ~ documentation`; group headers (`****` … `.Name`) are
@@ -18,10 +19,17 @@
 //!   functions become fulcrum's built-ins, and the time settings come from `INITIAL TIME`,
 //!   `FINAL TIME`, `TIME STEP` and `SAVEPER`. The model gets [`fulcrum_model::Dialect::Vensim`].
 //!
+//! - `data` (used by `translate`): the files that data variables and the GET XLS / GET DIRECT
+//!   functions read, relative to [`Options::directory`]. Constants become numbers, lookups
+//!   graphical functions, and data series graphical functions of `Time` whose kind follows the
+//!   keyword (`:INTERPOLATE:`, the default for data read from a file; `:HOLD BACKWARD:`, `:RAW:`
+//!   and `:LOOK FORWARD:` are step tables), so the model needs no file once read.
+//!
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
-//! reader panic. Functions fulcrum cannot compute yet (DELAY CONVEYOR, FIND MARKET PRICE,
-//! the GET data functions, ...) are reported by name where they are called.
+//! reader panic. A missing data file, sheet or cell is an `E0708` at the GET call. Functions
+//! fulcrum cannot compute yet (DELAY CONVEYOR, FIND MARKET PRICE, GET DATA AT TIME, ...) are
+//! reported by name where they are called.
 //!
 //! ```
 //! let text = "{UTF-8}
@@ -42,6 +50,7 @@
 //! assert_eq!((inflows[0].name.as_str(), outflows[0].name.as_str()), ("Income", "Spending"));
 //! ```
 
+mod data;
 mod functions;
 mod lexer;
 mod parser;
@@ -75,13 +84,56 @@ fn windows_1252(byte: u8) -> char {
     }
 }
 
-/// Reads a `.mdl` file. `Err` means nothing in it could be read as a model (no definitions
-/// at all, or only broken ones); otherwise the model comes back with every problem found in it
-/// (the resolver finds the rest).
+/// How to read a model: where its data files are.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The folder the GET functions' files are named relative to, the model's own; without
+    /// one, a GET function is reported, since its file cannot be found.
+    pub directory: Option<std::path::PathBuf>,
+    /// The data files that give data variables without an equation (`name ~ units ~ doc |`)
+    /// their values, as Vensim takes them when a run starts: `.tab` or `.csv` tables, as Vensim
+    /// exports a run, with a `Time` column and a column per variable (`name[element, ...]`), or
+    /// the same turned (times across the first row). Relative paths start at `directory`; the
+    /// first file with a variable's column gives it.
+    pub data_files: Vec<std::path::PathBuf>,
+}
+
+impl Options {
+    /// Options for a model whose data files are in `directory`.
+    pub fn in_directory(directory: impl Into<std::path::PathBuf>) -> Options {
+        Options { directory: Some(directory.into()), data_files: Vec::new() }
+    }
+
+    /// These options with run-time data files (see [`Options::data_files`]).
+    pub fn with_data_files(mut self, files: impl IntoIterator<Item = std::path::PathBuf>) -> Options {
+        self.data_files.extend(files);
+        self
+    }
+}
+
+/// Reads a `.mdl` file from its text, with no data files (see [`read_with`]). `Err` means
+/// nothing in it could be read as a model (no definitions at all, or only broken ones);
+/// otherwise the model comes back with every problem found in it (the resolver finds the rest).
 pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
+    read_with(text, &Options::default())
+}
+
+/// Reads the `.mdl` file at `path`: its text (see [`decode`]), with its data files found next
+/// to it. The outer `Err` is a file that cannot be read.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Result<(Model, Diagnostics), Diagnostics>> {
+    let text = decode(std::fs::read(path)?);
+    let directory = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    Ok(read_with(&text, &Options::in_directory(directory)))
+}
+
+/// Reads a `.mdl` file's text with [`Options`]: data files are looked for in
+/// `options.directory`.
+pub fn read_with(text: &str, options: &Options) -> Result<(Model, Diagnostics), Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let layout = sections::layout(text, &mut diagnostics);
-    let model = translate::model(text, &layout, &mut diagnostics);
+    let files = data::Files::new(options.directory.clone(), options.data_files.clone());
+    let model = translate::model(text, &layout, &mut diagnostics, files);
     if model.variables.is_empty() {
         if !diagnostics.has_errors() {
             diagnostics.push(

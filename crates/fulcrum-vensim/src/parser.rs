@@ -70,6 +70,18 @@ pub(crate) enum RangeItem {
     Name(Located),
     /// `(a1-a9)`: the elements a1, a2, ..., a9.
     Numbered(Vec<String>, Span),
+    /// `GET DIRECT SUBSCRIPT('file', 'sheet', 'first', 'last', 'prefix')`: names in a file.
+    FromFile(Vec<String>, Span),
+}
+
+/// The text of a quoted argument of a GET function (`'input.xlsx'`), as the parser keeps it.
+pub(crate) fn text_argument(expr: &Expr) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Name(name) => {
+            name.written.strip_prefix('\'').and_then(|inner| inner.strip_suffix('\'')).map(str::to_owned)
+        }
+        _ => None,
+    }
 }
 
 /// The target of a `->` mapping.
@@ -101,8 +113,9 @@ pub(crate) enum Definition {
     Range { name: Located, items: Vec<RangeItem>, mappings: Vec<Mapping> },
     /// `name <-> other`.
     RangeCopy { name: Located, source: Located },
-    /// A data variable: `lhs :=`, or a name with no equation (values from a data file).
-    Data { lhs: Lhs },
+    /// A data variable: `lhs :KEYWORD: := expression`, or a name with no equation (values from a
+    /// data file given when the model is run).
+    Data { lhs: Lhs, keyword: Option<Keyword>, rhs: Option<(Expr, Span)> },
     /// `:TEST INPUT:`, `:THE CONDITION:` and other reality-check definitions, and `:IS:`.
     RealityCheck { span: Span },
 }
@@ -239,18 +252,36 @@ impl Parser {
         }
         self.lhs_subscripts = lhs.subscripts.iter().map(|s| CanonicalName::new(&s.name)).collect();
         // Data variables may carry an interpolation keyword.
-        while matches!(
-            self.peek(),
-            Some(TokenKind::Keyword(
-                Keyword::Interpolate | Keyword::Raw | Keyword::HoldBackward | Keyword::LookForward
-            ))
-        ) {
+        let mut keyword = None;
+        while let Some(TokenKind::Keyword(
+            found @ (Keyword::Interpolate | Keyword::Raw | Keyword::HoldBackward | Keyword::LookForward),
+        )) = self.peek()
+        {
+            keyword = Some(*found);
             self.pos += 1;
         }
         match self.peek() {
-            None => Ok(Definition::Data { lhs }),
-            Some(TokenKind::Punct(Punct::ColonEq)) => Ok(Definition::Data { lhs }),
+            None => Ok(Definition::Data { lhs, keyword, rhs: None }),
+            Some(TokenKind::Punct(Punct::ColonEq)) => {
+                self.pos += 1;
+                let start = self.here().start();
+                let expr = self.expr()?;
+                let span = Span::new(start, self.previous_end().max(start));
+                self.finish(Definition::Data { lhs, keyword, rhs: Some((expr, span)) })
+            }
             Some(TokenKind::Keyword(Keyword::Is)) => Ok(Definition::RealityCheck { span: self.here() }),
+            // `name(GET XLS LOOKUPS(...))`: a lookup whose points are in a file.
+            Some(TokenKind::Punct(Punct::LParen))
+                if matches!(self.peek_at(1), Some(TokenKind::Name(_)))
+                    && self.peek_at(2) == Some(&TokenKind::Punct(Punct::LParen)) =>
+            {
+                self.pos += 1;
+                let start = self.here().start();
+                let expr = self.expr()?;
+                let rhs_span = Span::new(start, self.previous_end().max(start));
+                self.expect(Punct::RParen, "`)` closing the lookup")?;
+                self.finish(Definition::Equation { lhs, rhs: Rhs::Expr(expr), rhs_span })
+            }
             Some(TokenKind::Punct(Punct::LParen)) => {
                 let table = self.table()?;
                 self.finish(Definition::Lookup { lhs, table })
@@ -288,17 +319,39 @@ impl Parser {
 
     fn range(&mut self, name: Located) -> Parsed<Definition> {
         let mut items = Vec::new();
-        // `dim: GET XLS SUBSCRIPT(...)` and other computed ranges.
+        // `dim: GET XLS SUBSCRIPT(...)`: element names read from a file.
         if matches!(self.peek(), Some(TokenKind::Name(_))) && self.peek_at(1) == Some(&TokenKind::Punct(Punct::LParen))
         {
-            return Err(Box::new(
-                Diagnostic::new(
-                    Code::MdlUnsupportedFeature,
-                    "subscript ranges read from data files are not supported yet",
-                )
-                .at(Some(self.here()))
-                .on_variable(name.name),
-            ));
+            let start = self.here().start();
+            let call = self.expr()?;
+            let span = Span::new(start, self.previous_end().max(start));
+            let is_subscript = matches!(&call.kind, ExprKind::Call { function, .. }
+                if matches!(function.canonical.as_str(), "get_xls_subscript" | "get_direct_subscript"));
+            let args: Option<Vec<String>> = match &call.kind {
+                ExprKind::Call { args, .. } => args.iter().map(text_argument).collect(),
+                _ => None,
+            };
+            return match (is_subscript, args) {
+                (true, Some(args)) if args.len() == 5 => self.finish(Definition::Range {
+                    name,
+                    items: vec![RangeItem::FromFile(args, span)],
+                    mappings: Vec::new(),
+                }),
+                (true, _) => Err(Box::new(
+                    Diagnostic::new(Code::WrongArity, "GET DIRECT SUBSCRIPT takes five quoted arguments")
+                        .at(Some(span))
+                        .on_variable(name.name)
+                        .with_help("GET DIRECT SUBSCRIPT('file', 'sheet', 'first cell', 'last cell', 'prefix')"),
+                )),
+                (false, _) => Err(Box::new(
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFeature,
+                        "a subscript range computed by a function other than GET DIRECT SUBSCRIPT is not supported",
+                    )
+                    .at(Some(span))
+                    .on_variable(name.name),
+                )),
+            };
         }
         loop {
             if self.eat(Punct::LParen) {

@@ -418,9 +418,321 @@ fn the_sketch_is_ignored_and_the_settings_line_is_checked() {
 }
 
 #[test]
-fn data_variables_are_reported_as_not_supported_yet() {
-    let (_, diagnostics) = read("x := 1 ~~|\ny ~~|\nz[D] :INTERPOLATE: ~~|\nD: d1 ~~|");
-    assert_eq!(codes(&diagnostics), ["E0703", "E0703", "E0703"]);
+fn data_variables_without_a_file_are_reported() {
+    // No equation and no run-time data file; a GET function read without the model's directory
+    // cannot find its file. One problem per variable, however many elements it has.
+    let (_, diagnostics) =
+        read("y ~~|\nz[D] :INTERPOLATE: ~~|\nD: d1, d2 ~~|\nw := GET DIRECT DATA('a.csv', ',', 'A', 'B2') ~~|");
+    assert_eq!(codes(&diagnostics), ["E0708", "E0708", "E0708"], "{diagnostics:#?}");
+    // `name := expression` is an equation.
+    let model = clean("x := 1 + 2 ~~|");
+    assert_eq!(text(&model, "x"), "1 + 2");
+}
+
+/// The folder of a test of the conformance suite, or `None` (the test is skipped) when the
+/// suite is not beside the repository and CI does not require it.
+#[allow(clippy::print_stderr, reason = "a skipped test says so where cargo test shows it")]
+fn suite_folder(test: &str) -> Option<std::path::PathBuf> {
+    let suite = match std::env::var_os("FULCRUM_CONFORMANCE_DIR") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
+    };
+    let folder = suite.join("test-models/tests").join(test);
+    if folder.is_dir() {
+        return Some(folder);
+    }
+    assert!(std::env::var_os("CI").is_none(), "{test} needs the conformance suite at {}", suite.display());
+    eprintln!("skipped: the conformance suite is not at {}", suite.display());
+    None
+}
+
+/// Reads `body` (with the time settings) as a model in `folder`, where its data files are.
+fn read_in(folder: &std::path::Path, body: &str) -> (Model, Diagnostics) {
+    let text = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+    match crate::read_with(&text, &crate::Options::in_directory(folder)) {
+        Ok(read) => read,
+        Err(diagnostics) => panic!("{diagnostics:?}"),
+    }
+}
+
+fn clean_in(folder: &std::path::Path, body: &str) -> Model {
+    let (model, diagnostics) = read_in(folder, body);
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    if let Err(diagnostics) = fulcrum_model::resolve(&model) {
+        panic!("does not resolve: {diagnostics:?}");
+    }
+    model
+}
+
+/// Each element's equation text, in order.
+fn element_texts(model: &Model, name: &str) -> Vec<String> {
+    variable(model, name)
+        .elements
+        .iter()
+        .map(|e| e.equation.as_ref().map(|e| e.text.clone()).unwrap_or_default())
+        .collect()
+}
+
+/// Each element's table: (kind, x, y).
+fn element_tables(model: &Model, name: &str) -> Vec<(GraphKind, Vec<f64>, Vec<f64>)> {
+    variable(model, name)
+        .elements
+        .iter()
+        .map(|e| e.graph.as_ref().map(|g| (g.kind, g.x.clone(), g.y.clone())).unwrap_or_default())
+        .collect()
+}
+
+fn table_of(model: &Model, name: &str) -> (GraphKind, Vec<f64>, Vec<f64>) {
+    variable(model, name).graph.as_ref().map(|g| (g.kind, g.x.clone(), g.y.clone())).unwrap_or_default()
+}
+
+#[test]
+fn time_base_is_a_start_plus_so_much_per_unit_of_time() {
+    let model = clean("year = TIME BASE(2000, 0.25) ~~|");
+    assert_eq!(text(&model, "year"), "2000 + 0.25 * TIME");
+}
+
+#[test]
+fn get_constants_read_across_rows_and_down_columns_with_a_star() {
+    // inputs.xls, sheet tab1: B2:D2 = 1 2 3; B5:C7 = 0.1 0.2 / 0.9 0.3 / 0.4 0.4; B11 = 5.
+    let Some(folder) = suite_folder("get_constants_incomplete_subscript") else { return };
+    let model = clean_in(
+        &folder,
+        "dim: a, b, c ~~|\nsex: female, male ~~|\nfemales: female ~~|\n\
+         var[dim, sex] = GET DIRECT CONSTANTS('inputs.xls', 'tab1', 'B5') ~~|\n\
+         row[dim] = GET XLS CONSTANTS('inputs.xls', 'tab1', 'B2') ~~|\n\
+         column[sex] = GET DIRECT CONSTANTS('inputs.xls', 'tab1', 'B5*') ~~|\n\
+         women[dim, female] = GET DIRECT CONSTANTS('inputs.xls', 'tab1', 'B2') ~~|\n\
+         scalar = GET DIRECT CONSTANTS('inputs.xls', '*', 'B11') ~~|",
+    );
+    assert_eq!(element_texts(&model, "var"), ["0.1", "0.2", "0.9", "0.3", "0.4", "0.4"]);
+    assert_eq!(element_texts(&model, "row"), ["1", "2", "3"]);
+    assert_eq!(element_texts(&model, "column"), ["0.1", "0.9"]);
+    assert_eq!(element_texts(&model, "women"), ["1", "2", "3"]);
+    assert_eq!(text(&model, "scalar"), "5");
+    // A 2-D block with `*`: the first range runs across the columns.
+    let model = clean_in(
+        &folder,
+        "sex: female, male ~~|\ndim: a, b, c ~~|\n\
+         turned[sex, dim] = GET DIRECT CONSTANTS('inputs.xls', 'tab1', 'B5*') ~~|",
+    );
+    assert_eq!(element_texts(&model, "turned"), ["0.1", "0.9", "0.4", "0.2", "0.3", "0.4"]);
+}
+
+#[test]
+fn defined_names_stand_for_their_cells() {
+    // inputs.xlsx: value1 = Global!B5:G5 (11 ... 61), Time1 = Global!B4:G4 (0 ... 5),
+    // valuev = Global!C9:C14 (1 ... 6), Timev = Global!B9:B14 (0 ... 5).
+    let Some(folder) = suite_folder("get_xls_cellrange") else { return };
+    let model = clean_in(
+        &folder,
+        "dim: A, B, C, D, E, F ~~|\n\
+         across[dim] = GET DIRECT CONSTANTS('inputs.xlsx', 'Global', 'value1') ~~|\n\
+         down[dim] = GET DIRECT CONSTANTS('inputs.xlsx', 'Global', 'valuev*') ~~|\n\
+         table = GET DIRECT LOOKUPS('inputs.xlsx', 'Global', 'Time1', 'value1') ~~|\n\
+         vertical := GET DIRECT DATA('inputs.xlsx', 'Global', 'Timev', 'valuev') ~~|\n\
+         call = table(Time) ~~|",
+    );
+    assert_eq!(element_texts(&model, "across"), ["11", "21", "31", "41", "51", "61"]);
+    assert_eq!(element_texts(&model, "down"), ["1", "2", "3", "4", "5", "6"]);
+    assert_eq!(variable(&model, "table").kind, VariableKind::GraphicalFunction);
+    let steps = vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+    assert_eq!(
+        table_of(&model, "table"),
+        (GraphKind::Continuous, steps.clone(), vec![11.0, 21.0, 31.0, 41.0, 51.0, 61.0])
+    );
+    assert_eq!(text(&model, "vertical"), "Time");
+    assert_eq!(table_of(&model, "vertical"), (GraphKind::Continuous, steps, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+}
+
+#[test]
+fn data_keywords_choose_how_values_between_points_are_taken() {
+    // input.xlsx, sheet Hoja1: times in row 1 from C1 (3 ... 11); row 6 from C6 is
+    // 3, _, 5, 4, 3, 2, 78, _, _ (empty cells are left out).
+    let Some(folder) = suite_folder("get_with_missing_values_xlsx") else { return };
+    let call = "GET XLS DATA('input.xlsx', 'Hoja1', '1', 'C6')";
+    let model = clean_in(
+        &folder,
+        &format!(
+            "plain := {call} ~~|\ninterpolated :INTERPOLATE: := {call} ~~|\nbackward :HOLD BACKWARD: := {call} ~~|\n\
+             raw :RAW: := {call} ~~|\nforward :LOOK FORWARD: := {call} ~~|"
+        ),
+    );
+    let (x, y) = (vec![3.0, 5.0, 6.0, 7.0, 8.0, 9.0], vec![3.0, 5.0, 4.0, 3.0, 2.0, 78.0]);
+    // Vensim interpolates data read from a file unless a keyword says otherwise.
+    assert_eq!(table_of(&model, "plain"), (GraphKind::Continuous, x.clone(), y.clone()));
+    assert_eq!(table_of(&model, "interpolated"), (GraphKind::Continuous, x.clone(), y.clone()));
+    assert_eq!(table_of(&model, "backward"), (GraphKind::Discrete, x.clone(), y.clone()));
+    assert_eq!(table_of(&model, "raw"), (GraphKind::Discrete, x.clone(), y.clone()));
+    for name in ["plain", "interpolated", "backward", "raw"] {
+        assert_eq!(text(&model, name), "Time");
+    }
+    // Look forward: the step table of the mirrored series, read at -Time. At time 4 the next
+    // point is (5, 5): -4 falls on the step that starts at -5.
+    assert_eq!(text(&model, "forward"), "-Time");
+    assert_eq!(
+        table_of(&model, "forward"),
+        (GraphKind::Discrete, vec![-9.0, -8.0, -7.0, -6.0, -5.0, -3.0], vec![78.0, 2.0, 3.0, 4.0, 5.0, 3.0])
+    );
+    // A missing time (C8 is empty, C10 is text) leaves its point out: times 1, 2, 4, ..., 9.
+    let model = clean_in(&folder, "gaps := GET XLS DATA('input.xlsx', 'Hoja1', '10', 'A9') ~~|");
+    let (_, x, y) = table_of(&model, "gaps");
+    assert_eq!(x, [1.0, 2.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    assert_eq!(y, [10.0, 11.0, 29.0, 10.0, 18.0, 17.0, 61.0, 61.0]);
+}
+
+#[test]
+fn data_rows_follow_the_elements_and_lookups_are_callable() {
+    // input.xls, Sheet1: times in row 4 from C4 (0, 5, ..., 30); rows 5 to 8 are A Row1,
+    // A Row2, B Row1, B Row2.
+    let Some(folder) = suite_folder("get_lookups_subscripted_args") else { return };
+    let model = clean_in(
+        &folder,
+        "Rows: Row1, Row2 ~~|\nDim: A, B ~~|\n\
+         d[A, Rows] := GET XLS DATA('input.xls', 'Sheet1', '4', 'C5') ~~|\n\
+         d[B, Rows] := GET XLS DATA('input.xls', 'Sheet1', '4', 'C7') ~~|\n\
+         l[Rows](GET XLS LOOKUPS('input.xls', 'Sheet1', '4', 'C5')) ~~|\n\
+         y[Rows] = l[Rows](Time) ~~|",
+    );
+    let times = vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0];
+    let tables = element_tables(&model, "d");
+    assert_eq!(tables.len(), 4);
+    assert_eq!(tables[1], (GraphKind::Continuous, times.clone(), vec![4.0, 5.0, 5.0, 5.0, 5.0, 5.0, 2.0]));
+    assert_eq!(tables[2], (GraphKind::Continuous, times.clone(), vec![-1.0, -3.0, -5.0, 10.0, 4.0, 5.0, 5.0]));
+    assert_eq!(variable(&model, "l").kind, VariableKind::GraphicalFunction);
+    assert_eq!(
+        element_tables(&model, "l")[0],
+        (GraphKind::Continuous, times, vec![0.0, -2.0, 10.0, 1.0, -5.0, 0.0, 5.0])
+    );
+}
+
+#[test]
+fn subscript_ranges_are_read_from_a_sheet() {
+    // input.xls, Sheet1: B4:B6 = 1, 2, 3 and C3:D3 = 1, 2, with prefixes.
+    let Some(folder) = suite_folder("get_subscript_3d_arrays_xls") else { return };
+    let model = clean_in(
+        &folder,
+        "Entries: GET DIRECT SUBSCRIPT('input.xls', 'Sheet1', 'B4', 'B6', 'Entry') ~~|\n\
+         Depths: GET XLS SUBSCRIPT('input.xls', 'Sheet1', 'C3', 'D3', 'Depth') ~~|\n\
+         c[Entries, Depths] = GET DIRECT CONSTANTS('input.xls', 'Sheet1', 'C4') ~~|",
+    );
+    let elements = |name: &str| model.dimensions.iter().find(|d| d.name == name).map(|d| d.elements.clone());
+    assert_eq!(elements("Entries"), Some(strings(&["Entry1", "Entry2", "Entry3"])));
+    assert_eq!(elements("Depths"), Some(strings(&["Depth1", "Depth2"])));
+    assert_eq!(element_texts(&model, "c"), ["0.01", "0.02", "0.03", "0.04", "0.05", "0.06"]);
+    // A range whose file is missing is reported at its call, and not defined with no elements.
+    let (model, diagnostics) = read_in(&folder, "Gone: GET DIRECT SUBSCRIPT('gone.xls', 'Sheet1', 'B4', 'B6', '') ~~|");
+    assert_eq!(codes(&diagnostics), ["E0708"], "{diagnostics:#?}");
+    assert!(model.dimensions.iter().all(|d| d.name != "Gone"));
+}
+
+/// A scratch folder for one test, removed at the end.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str, files: &[(&str, &str)]) -> Scratch {
+        let folder = std::env::temp_dir().join(format!("fulcrum-vensim-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        for (file, text) in files {
+            std::fs::write(folder.join(file), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        Scratch(folder)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn text_tables_with_time_down_a_column() {
+    let scratch =
+        Scratch::new("columns", &[("data.csv", "time,a,b\n0,1,10\n2,3,30\n4,,50\n"), ("data.tab", "x\t7\t8\n")]);
+    let model = clean_in(
+        &scratch.0,
+        "D: d1, d2 ~~|\n\
+         series[D] :HOLD BACKWARD: := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~~|\n\
+         pair[D] = GET DIRECT CONSTANTS('data.tab', '\t', 'B1') ~~|",
+    );
+    assert_eq!(
+        element_tables(&model, "series"),
+        [
+            (GraphKind::Discrete, vec![0.0, 2.0], vec![1.0, 3.0]),
+            (GraphKind::Discrete, vec![0.0, 2.0, 4.0], vec![10.0, 30.0, 50.0])
+        ]
+    );
+    assert_eq!(element_texts(&model, "pair"), ["7", "8"]);
+}
+
+#[test]
+fn data_variables_without_an_equation_read_the_run_time_data_files() {
+    // As Vensim exports a run: names across the first row, or down the first column.
+    let scratch = Scratch::new(
+        "run-time",
+        &[
+            ("run.tab", "Time\tlevel\t\"flow[d1]\"\tflow[d2]\n0\t1\t10\t20\n1\t2\t\t21\n2\t4\t12\t22\n"),
+            ("turned.csv", "Time,0,5\nlevel,100,200\nextra[D2],7,8\n"),
+        ],
+    );
+    let options = crate::Options::in_directory(&scratch.0).with_data_files(["run.tab".into(), "turned.csv".into()]);
+    let text = format!(
+        "{{UTF-8}}\nD: d1, d2 ~~|\nlevel ~~|\nflow[D] :HOLD BACKWARD: ~~|\nextra[D] :LOOK FORWARD: ~~|\n{CONTROL}"
+    );
+    let (model, diagnostics) = crate::read_with(&text, &options).unwrap_or_else(|d| panic!("{d:?}"));
+    // The first file with a column gives it; `extra[d1]` is in none.
+    assert_eq!(codes(&diagnostics), ["E0708"], "{diagnostics:#?}");
+    assert!(diagnostics.0[0].message.contains("`extra[d1]`"), "{diagnostics:?}");
+    assert_eq!(table_of(&model, "level"), (GraphKind::Continuous, vec![0.0, 1.0, 2.0], vec![1.0, 2.0, 4.0]));
+    assert_eq!(
+        element_tables(&model, "flow"),
+        [
+            (GraphKind::Discrete, vec![0.0, 2.0], vec![10.0, 12.0]),
+            (GraphKind::Discrete, vec![0.0, 1.0, 2.0], vec![20.0, 21.0, 22.0])
+        ]
+    );
+    assert_eq!(element_tables(&model, "extra")[1], (GraphKind::Discrete, vec![-5.0, 0.0], vec![8.0, 7.0]));
+}
+
+#[test]
+fn a_missing_file_sheet_or_cell_is_an_error_at_the_call() {
+    let scratch = Scratch::new("missing", &[("data.csv", "time,1,2\nx,10,\n")]);
+    let body = "a = GET DIRECT CONSTANTS('nowhere.csv', ',', 'B2') ~~|\n\
+                b = GET DIRECT CONSTANTS('data.csv', ',', 'C2') ~~|\n\
+                c := GET DIRECT DATA('data.csv', ',', '1', 'B9') ~~|\n\
+                d = GET DIRECT CONSTANTS('data.csv', ',', 'B2') ~~|";
+    let (model, diagnostics) = read_in(&scratch.0, body);
+    assert_eq!(codes(&diagnostics), ["E0708", "E0708", "E0708"], "{diagnostics:#?}");
+    let call = |name: &str| {
+        let start = body.find(&format!("{name} ")).unwrap_or(0);
+        body[start..].find("GET").map(|offset| start + offset)
+    };
+    for (diagnostic, name) in diagnostics.0.iter().zip(["a", "b", "c"]) {
+        let span = diagnostic.span.unwrap_or_else(|| panic!("no span: {diagnostic:?}"));
+        // The text starts with `{UTF-8}\n`.
+        assert_eq!(Some(span.start() - "{UTF-8}\n".len()), call(name), "{diagnostic:?}");
+        assert_eq!(diagnostic.variable.as_deref(), Some(name));
+        assert!(diagnostic.help.is_some(), "{diagnostic:?}");
+    }
+    assert!(diagnostics.0[1].message.contains("C2"), "{:?}", diagnostics.0[1]);
+    // Cells far past any sheet, and names that are neither cells nor defined, are errors too.
+    let (_, diagnostics) = read_in(
+        &scratch.0,
+        "f[D] = GET DIRECT CONSTANTS('data.csv', ',', 'B18446744073709551615') ~~|\nD: d1, d2 ~~|\n\
+         g := GET DIRECT DATA('data.csv', ',', 'ZZZ18446744073709551615', 'XFD18446744073709551615') ~~|\n\
+         h = GET DIRECT CONSTANTS('data.csv', ',', 'no such name') ~~|\n\
+         i = GET DIRECT CONSTANTS('?inputs', ',', 'B2') ~~|",
+    );
+    assert_eq!(codes(&diagnostics), ["E0708", "E0708", "E0708", "E0708"], "{diagnostics:#?}");
+    // No made-up value: the variables without data have no usable equation.
+    assert!(variable(&model, "a").equation.as_ref().is_some_and(|e| e.expr.is_err()));
+    assert_eq!(text(&model, "d"), "10");
+    // A workbook without the sheet names the sheets it has.
+    let Some(folder) = suite_folder("get_constants_subranges") else { return };
+    let (_, diagnostics) = read_in(&folder, "e = GET XLS CONSTANTS('inputs.xlsx', 'Sheet9', 'A1') ~~|");
+    assert_eq!(codes(&diagnostics), ["E0708"]);
+    assert!(diagnostics.0[0].help.as_deref().is_some_and(|h| h.contains("Sheet1")), "{diagnostics:?}");
 }
 
 /// A malformed file gets every problem at once, each with a span and a stable code.

@@ -14,7 +14,9 @@ use fulcrum_model::{
     GraphicalFunction, Model, Origin, SimSpecs, Variable, VariableKind,
 };
 
+use crate::data::Files;
 use crate::functions::{self, Context};
+use crate::lexer::Keyword;
 use crate::parser::{self, Definition, Located, OUTPUTS_MARKER, RangeItem, Rhs, Table};
 use crate::sections::{Entry, Layout};
 
@@ -38,7 +40,7 @@ struct Broken {
 }
 
 /// Translates a file's definitions. Problems go to `diagnostics`.
-pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics) -> Model {
+pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, files: Files) -> Model {
     let mut parsed = Vec::new();
     let mut broken = Vec::new();
     let mut macros: Vec<Macro> = Vec::new();
@@ -87,6 +89,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics) 
         current_dimensions: Vec::new(),
         rates: HashMap::new(),
         shapes: HashMap::new(),
+        files,
     };
     translator.ranges(&parsed);
     let mut model = Model {
@@ -284,6 +287,8 @@ struct Translator<'d> {
     shapes: HashMap<CanonicalName, Vec<CanonicalName>>,
     /// The rate of each level (each element's, for a level defined element by element).
     rates: HashMap<CanonicalName, Vec<ElementRate>>,
+    /// The data files GET functions read, next to the model.
+    files: Files,
 }
 
 impl Context for Translator<'_> {
@@ -372,7 +377,7 @@ impl Context for Translator<'_> {
             .body
             .iter()
             .filter_map(|p| match &p.definition {
-                Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } => {
+                Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs, .. } => {
                     Some(CanonicalName::new(&lhs.name.name))
                 }
                 _ => None,
@@ -413,7 +418,7 @@ impl Context for Translator<'_> {
             if let Definition::Lookup { lhs, .. } = &item.definition {
                 self.callable.insert(CanonicalName::new(&lhs.name.name));
             }
-            if let Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } =
+            if let Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs, .. } =
                 &item.definition
             {
                 self.shapes.insert(CanonicalName::new(&lhs.name.name), shape.clone());
@@ -466,7 +471,13 @@ fn rename_definition(definition: &mut Definition, rename: &impl Fn(&NameRef, boo
                 Rhs::Numbers(..) => {}
             }
         }
-        Definition::Lookup { lhs, .. } | Definition::Data { lhs } => rename_lhs(lhs),
+        Definition::Data { lhs, rhs, .. } => {
+            rename_lhs(lhs);
+            if let Some((expr, _)) = rhs {
+                expr.rename_variables(&mut adapter);
+            }
+        }
+        Definition::Lookup { lhs, .. } => rename_lhs(lhs),
         _ => {}
     }
 }
@@ -493,7 +504,48 @@ struct Piece<'p> {
 enum Body<'p> {
     Rhs(&'p Rhs, Span),
     Table(&'p Table),
+    /// `name :KEYWORD: := expression`.
+    Data(Option<Keyword>, &'p Expr, Span),
+    /// A data variable with no equation: its values come from a data file given at run time.
+    External(Option<Keyword>, Span),
 }
+
+/// What a GET function at the top of a definition reads.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Get {
+    Data,
+    Constants,
+    Lookups,
+}
+
+/// The GET function a definition's expression is, with its arguments.
+fn get_call(expr: &Expr) -> Option<(Get, &NameRef, &[Expr])> {
+    let ExprKind::Call { function, args, .. } = &expr.kind else { return None };
+    let kind = match function.canonical.as_str() {
+        "get_xls_data" | "get_direct_data" => Get::Data,
+        "get_xls_constants" | "get_direct_constants" => Get::Constants,
+        "get_xls_lookups" | "get_direct_lookups" => Get::Lookups,
+        _ => return None,
+    };
+    Some((kind, function, args))
+}
+
+/// Does a definition take its values from a file?
+fn reads_file(body: &Body<'_>) -> bool {
+    match body {
+        Body::Data(..) | Body::External(..) => true,
+        Body::Rhs(Rhs::Expr(expr), _) => get_call(expr).is_some(),
+        _ => false,
+    }
+}
+
+/// Is a definition a lookup read from a file (`GET XLS LOOKUPS`)?
+fn reads_lookup(body: &Body<'_>) -> bool {
+    matches!(body, Body::Rhs(Rhs::Expr(expr), _) if get_call(expr).is_some_and(|(kind, ..)| kind == Get::Lookups))
+}
+
+/// The values of one element: its equation and table.
+type Loaded = (Option<Equation>, Option<GraphicalFunction>);
 
 impl Translator<'_> {
     fn ranges(&mut self, parsed: &[Parsed]) {
@@ -513,7 +565,12 @@ impl Translator<'_> {
             let mut elements = Vec::new();
             let mut visiting = vec![CanonicalName::new(&name.name)];
             self.expand_range(items, &raw, &index, &mut visiting, &mut elements);
-            self.add_range(name, elements);
+            // A range whose elements could not be read from its file (reported there) is left
+            // out, rather than defined with no elements.
+            let from_file = items.iter().any(|item| matches!(item, RangeItem::FromFile(..)));
+            if !(from_file && elements.is_empty()) {
+                self.add_range(name, elements);
+            }
         }
         for (name, source) in copies {
             match self.ranges.get(&source.name).map(|d| d.elements.clone()) {
@@ -544,6 +601,21 @@ impl Translator<'_> {
         for item in items {
             match item {
                 RangeItem::Numbered(names, _) => elements.extend(names.iter().cloned()),
+                RangeItem::FromFile(args, span) => {
+                    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+                    match self.files.names(arg(0), arg(1), arg(2), arg(3)) {
+                        Ok(names) => elements.extend(names.into_iter().map(|name| format!("{}{name}", arg(4)))),
+                        Err(error) => {
+                            let message =
+                                format!("the elements of this subscript range cannot be read: {}", error.message);
+                            let mut diagnostic = Diagnostic::new(Code::MdlData, message).at(Some(*span));
+                            if let Some(help) = error.help {
+                                diagnostic = diagnostic.with_help(help);
+                            }
+                            self.diagnostics.push(diagnostic);
+                        }
+                    }
+                }
                 RangeItem::Name(located) => {
                     let canonical = CanonicalName::new(&located.name);
                     match index.get(&canonical).and_then(|&i| raw.get(i)) {
@@ -630,7 +702,7 @@ impl Translator<'_> {
         let mut groups: HashMap<CanonicalName, Vec<&Parsed>> = HashMap::new();
         for item in parsed {
             let lhs = match &item.definition {
-                Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } => lhs,
+                Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs, .. } => lhs,
                 _ => continue,
             };
             let canonical = CanonicalName::new(&lhs.name.name);
@@ -638,7 +710,9 @@ impl Translator<'_> {
                 order.push(canonical.clone());
             }
             groups.entry(canonical).or_default().push(item);
-            if matches!(item.definition, Definition::Lookup { .. }) {
+            let file_lookup = matches!(&item.definition, Definition::Equation { rhs: Rhs::Expr(expr), .. }
+                if get_call(expr).is_some_and(|(kind, ..)| kind == Get::Lookups));
+            if matches!(item.definition, Definition::Lookup { .. }) || file_lookup {
                 self.callable.insert(CanonicalName::new(&lhs.name.name));
             }
         }
@@ -681,7 +755,7 @@ impl Translator<'_> {
     fn variable(&mut self, definitions: &[&Parsed]) -> Option<Variable> {
         let first = definitions.first()?;
         let first_lhs = match &first.definition {
-            Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs } => lhs,
+            Definition::Equation { lhs, .. } | Definition::Lookup { lhs, .. } | Definition::Data { lhs, .. } => lhs,
             _ => return None,
         };
         let mut variable = Variable::new(first_lhs.name.name.clone(), VariableKind::Auxiliary);
@@ -689,24 +763,8 @@ impl Translator<'_> {
         variable.units = definitions.iter().find_map(|d| d.units.clone());
         variable.doc = definitions.iter().find_map(|d| d.doc.clone());
         variable.range = definitions.iter().find_map(|d| d.range);
-        if let Some(data) = definitions.iter().find_map(|d| match &d.definition {
-            Definition::Data { lhs } => Some(lhs),
-            _ => None,
-        }) {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::MdlUnsupportedFeature,
-                    format!("`{}` is a data variable; data variables are not supported yet", data.name.name),
-                )
-                .at(Some(data.name.span))
-                .on_variable(data.name.name.clone())
-                .with_help("data variables (`:=`, or a name with no equation) take their values from data files"),
-            );
-            variable.equation = Some(Equation::unreadable(Origin { span: Some(data.name.span), text_offset: None }));
-            return Some(variable);
-        }
         let pieces = pieces_of(definitions);
-        let is_lookup = pieces.iter().all(|p| matches!(p.body, Body::Table(_)));
+        let is_lookup = pieces.iter().all(|p| matches!(p.body, Body::Table(_)) || reads_lookup(&p.body));
         let integs = pieces.iter().filter(|p| integ_of(p).is_some()).count();
         if integs > 0 && integs < pieces.len() {
             self.diagnostics.push(
@@ -736,6 +794,7 @@ impl Translator<'_> {
                 piece.lhs.except.is_empty()
                     && piece.lhs.subscripts.iter().all(|s| self.ranges.get(&s.name).is_some())
                     && !matches!(piece.body, Body::Rhs(Rhs::Numbers(..), _))
+                    && !reads_file(&piece.body)
                     && !foreign
             }
             _ => false,
@@ -1046,6 +1105,15 @@ impl Translator<'_> {
             };
             let sizes: Vec<usize> = choices.iter().map(Vec::len).collect();
             let total: usize = sizes.iter().product();
+            // A file is read for the positions named by ranges, in order.
+            let varying: Vec<usize> =
+                named_ranges.iter().zip(&sizes).filter(|(named, _)| named.is_some()).map(|(_, &size)| size).collect();
+            let subscripts: Vec<Vec<String>> = combinations(&sizes)
+                .map(|combination| {
+                    combination.iter().zip(&choices).filter_map(|(&i, choice)| choice.get(i).cloned()).collect()
+                })
+                .collect();
+            let loaded = self.load(&piece.body, &variable.name, &varying, &subscripts);
             if let (Some(numbers), Body::Rhs(Rhs::Numbers(_, span), _)) = (&numbers, &piece.body)
                 && numbers.len() != total
             {
@@ -1081,12 +1149,13 @@ impl Translator<'_> {
                     );
                     continue;
                 }
-                let (equation, graph) = match &numbers {
-                    Some(values) => {
+                let (equation, graph) = match (&numbers, &loaded) {
+                    (Some(values), _) => {
                         let value = values.get(offset).copied().unwrap_or(0.0);
                         (Some(number_equation(value, piece_span(piece))), None)
                     }
-                    None => {
+                    (None, Some(loaded)) => loaded.get(offset).cloned().unwrap_or((None, None)),
+                    (None, None) => {
                         let substitutions: Vec<Standing> = named_ranges
                             .iter()
                             .zip(&subscript)
@@ -1113,8 +1182,15 @@ impl Translator<'_> {
         substitutions: &[Standing],
         element: Option<&[String]>,
     ) -> (Option<Equation>, Option<GraphicalFunction>) {
+        if let Some(mut loaded) = self.load(body, variable, &[], &[Vec::new()]) {
+            return loaded.pop().unwrap_or((None, None));
+        }
         match body {
             Body::Table(table) => (None, Some(graph(table))),
+            Body::Data(_, expr, span) => (Some(self.equation(expr, *span, variable, substitutions, element)), None),
+            Body::External(_, span) => {
+                (Some(Equation::unreadable(Origin { span: Some(*span), text_offset: None })), None)
+            }
             Body::Rhs(Rhs::Numbers(rows, span), _) => {
                 let value = rows.iter().flatten().next().copied().unwrap_or(0.0);
                 (Some(number_equation(value, *span)), None)
@@ -1126,6 +1202,172 @@ impl Translator<'_> {
                 (Some(self.equation(input, *span, variable, substitutions, element)), Some(graph(table)))
             }
         }
+    }
+
+    /// The values of a definition that reads a file, one per combination of the positions its
+    /// left-hand side names by ranges (`varying`, their sizes; the last fastest); `None` when the
+    /// definition reads no file. A problem is reported at the GET call and leaves each element
+    /// without a usable equation, never with a made-up value.
+    fn load(
+        &mut self,
+        body: &Body<'_>,
+        variable: &str,
+        varying: &[usize],
+        subscripts: &[Vec<String>],
+    ) -> Option<Vec<Loaded>> {
+        let count: usize = varying.iter().product();
+        let unreadable = |span: Span| -> Vec<Loaded> {
+            vec![(Some(Equation::unreadable(Origin { span: Some(span), text_offset: None })), None); count]
+        };
+        let (keyword, expr) = match body {
+            Body::Data(keyword, expr, _) => (*keyword, *expr),
+            Body::Rhs(Rhs::Expr(expr), _) if get_call(expr).is_some() => (None, expr),
+            Body::External(keyword, span) => return Some(self.run_time_data(*keyword, *span, variable, subscripts)),
+            _ => return None,
+        };
+        let Some((kind, function, args)) = get_call(expr) else {
+            // `name := expression` computes a data variable; it is an equation like any other.
+            return None;
+        };
+        let span = expr.span;
+        let wanted = if kind == Get::Constants { 3 } else { 4 };
+        let texts: Option<Vec<String>> = args.iter().map(parser::text_argument).collect();
+        let texts = match texts {
+            Some(texts) if texts.len() == wanted => texts,
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::WrongArity,
+                        format!("{} takes {wanted} quoted arguments", function.written.to_uppercase()),
+                    )
+                    .at(Some(span))
+                    .on_variable(variable)
+                    .with_help(if kind == Get::Constants {
+                        "GET DIRECT CONSTANTS('file', 'sheet', 'first cell')"
+                    } else {
+                        "GET DIRECT DATA('file', 'sheet', 'time row or column', 'first cell')"
+                    }),
+                );
+                return Some(unreadable(span));
+            }
+        };
+        let text = |i: usize| texts.get(i).map(String::as_str).unwrap_or("");
+        if kind == Get::Data && matches!(body, Body::Rhs(..)) || kind != Get::Data && matches!(body, Body::Data(..)) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MdlSyntax,
+                    if kind == Get::Data {
+                        "GET DATA functions define data variables: write `name := GET ... DATA(...)`".to_owned()
+                    } else {
+                        format!("{} is not a data equation: write `name = ...`", function.written.to_uppercase())
+                    },
+                )
+                .at(Some(span))
+                .on_variable(variable),
+            );
+            return Some(unreadable(span));
+        }
+        let result = match kind {
+            Get::Constants => {
+                let (rows, columns) = match varying.split_last() {
+                    Some((&last, rest)) => (rest.iter().product(), last),
+                    None => (1, 1),
+                };
+                self.files
+                    .constants(text(0), text(1), text(2), rows, columns)
+                    .map(|values| values.into_iter().map(|value| (Some(number_equation(value, span)), None)).collect())
+            }
+            Get::Lookups | Get::Data => self.files.series(text(0), text(1), text(2), text(3), count).map(|series| {
+                series
+                    .into_iter()
+                    .map(|(xs, ys)| match kind {
+                        Get::Lookups => (None, Some(series_graph(xs, ys, GraphKind::Continuous, false, span))),
+                        _ => data_series(xs, ys, keyword, span),
+                    })
+                    .collect()
+            }),
+        };
+        match result {
+            Ok(loaded) => Some(loaded),
+            Err(error) => {
+                let mut diagnostic =
+                    Diagnostic::new(Code::MdlData, format!("`{variable}` cannot be read: {}", error.message))
+                        .at(Some(span))
+                        .on_variable(variable);
+                if let Some(help) = error.help {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                self.diagnostics.push(diagnostic);
+                Some(unreadable(span))
+            }
+        }
+    }
+
+    /// A data variable without an equation: each element's series from the run-time data files.
+    fn run_time_data(
+        &mut self,
+        keyword: Option<Keyword>,
+        span: Span,
+        variable: &str,
+        subscripts: &[Vec<String>],
+    ) -> Vec<Loaded> {
+        let unreadable = || (Some(Equation::unreadable(Origin { span: Some(span), text_offset: None })), None);
+        let mut problem: Option<Diagnostic> = None;
+        let mut missing = Vec::new();
+        let mut loaded = Vec::with_capacity(subscripts.len());
+        if !self.files.has_run_time_data() {
+            problem = Some(
+                Diagnostic::new(
+                    Code::MdlData,
+                    format!("`{variable}` is a data variable without an equation, and no data file is given"),
+                )
+                .with_help("name the file its values come from, as Vensim does when a run starts: `fulcrum run MODEL --data FILE.tab`"),
+            );
+        }
+        for subscript in subscripts {
+            if problem.is_some() {
+                loaded.push(unreadable());
+                continue;
+            }
+            let key = crate::data::column_key(variable, subscript);
+            match self.files.run_time_series(&key) {
+                Ok(Some((xs, ys))) => loaded.push(data_series(xs, ys, keyword, span)),
+                Ok(None) => {
+                    missing.push(if subscript.is_empty() {
+                        format!("`{variable}`")
+                    } else {
+                        format!("`{variable}[{}]`", subscript.join(","))
+                    });
+                    loaded.push(unreadable());
+                }
+                Err(error) => {
+                    let mut diagnostic = Diagnostic::new(
+                        Code::MdlData,
+                        format!("`{variable}` is a data variable without an equation: {}", error.message),
+                    );
+                    if let Some(help) = error.help {
+                        diagnostic = diagnostic.with_help(help);
+                    }
+                    problem = Some(diagnostic);
+                    loaded.push(unreadable());
+                }
+            }
+        }
+        if problem.is_none() && !missing.is_empty() {
+            let shown = if missing.len() > 3 {
+                format!("{} and {} more", missing[..3].join(", "), missing.len() - 3)
+            } else {
+                missing.join(", ")
+            };
+            problem = Some(
+                Diagnostic::new(Code::MdlData, format!("no data file has a column for {shown}"))
+                    .with_help(format!("the data files are {}", self.files.run_time_files())),
+            );
+        }
+        if let Some(problem) = problem {
+            self.diagnostics.push(problem.at(Some(span)).on_variable(variable));
+        }
+        loaded
     }
 
     fn equation(
@@ -1458,6 +1700,12 @@ fn pieces_of<'p>(definitions: &[&'p Parsed]) -> Vec<Piece<'p>> {
         .filter_map(|d| match &d.definition {
             Definition::Equation { lhs, rhs, rhs_span } => Some(Piece { lhs, body: Body::Rhs(rhs, *rhs_span) }),
             Definition::Lookup { lhs, table } => Some(Piece { lhs, body: Body::Table(table) }),
+            Definition::Data { lhs, keyword, rhs: Some((expr, span)) } => {
+                Some(Piece { lhs, body: Body::Data(*keyword, expr, *span) })
+            }
+            Definition::Data { lhs, keyword, rhs: None } => {
+                Some(Piece { lhs, body: Body::External(*keyword, lhs.name.span) })
+            }
             _ => None,
         })
         .collect()
@@ -1478,6 +1726,7 @@ fn piece_span(piece: &Piece<'_>) -> Span {
     match &piece.body {
         Body::Rhs(_, span) => *span,
         Body::Table(table) => table.span,
+        Body::Data(_, _, span) | Body::External(_, span) => *span,
     }
 }
 
@@ -1505,6 +1754,37 @@ fn graph(table: &Table) -> GraphicalFunction {
     let (x, y) =
         if table.x.len() == table.y.len() { points.into_iter().unzip() } else { (table.x.clone(), table.y.clone()) };
     GraphicalFunction { kind: GraphKind::Continuous, x, y, span: Some(table.span) }
+}
+
+/// A series read from a file as a table, its points in order of x. `reversed` mirrors it
+/// (x becomes -x), for a table read at -Time.
+fn series_graph(xs: Vec<f64>, ys: Vec<f64>, kind: GraphKind, reversed: bool, span: Span) -> GraphicalFunction {
+    let mut points: Vec<(f64, f64)> =
+        xs.into_iter().zip(ys).map(|(x, y)| if reversed { (-x, y) } else { (x, y) }).collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (x, y) = points.into_iter().unzip();
+    GraphicalFunction { kind, x, y, span: Some(span) }
+}
+
+/// A data variable as a table of Time, with the keyword's way between the points:
+/// `:INTERPOLATE:` (Vensim's default for data read from a file) is linear; `:HOLD BACKWARD:`
+/// keeps the last point's value (a step table); `:LOOK FORWARD:` takes the next point's value,
+/// which is the step table of the mirrored series read at -Time; `:RAW:` holds like `:HOLD
+/// BACKWARD:` (Vensim has no value between raw points, and fulcrum keeps the last one). Beyond
+/// the points, the first and last values hold.
+fn data_series(xs: Vec<f64>, ys: Vec<f64>, keyword: Option<Keyword>, span: Span) -> Loaded {
+    let time = Expr { kind: ExprKind::Name(NameRef::new("Time")), span };
+    let (kind, reversed) = match keyword {
+        Some(Keyword::HoldBackward | Keyword::Raw) => (GraphKind::Discrete, false),
+        Some(Keyword::LookForward) => (GraphKind::Discrete, true),
+        _ => (GraphKind::Continuous, false),
+    };
+    let input = if reversed {
+        Expr { kind: ExprKind::Unary { op: UnaryOp::Negate, operand: Box::new(time) }, span }
+    } else {
+        time
+    };
+    (Some(expression_equation(input, span)), Some(series_graph(xs, ys, kind, reversed, span)))
 }
 
 /// All combinations of positions, the last fastest.

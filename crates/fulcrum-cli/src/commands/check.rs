@@ -6,13 +6,13 @@ use fulcrum_model::resolve::{census, feedback_loops};
 
 use crate::CliError;
 use crate::args::CheckArgs;
-use crate::load::{read_model, resolve_loaded};
+use crate::load::{read_model_with_data, resolve_loaded};
 
 /// Most loops searched for; beyond this the summary says "at least".
 const LOOP_SEARCH_LIMIT: usize = 100_000;
 
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
-    let loaded = read_model(&args.model)?;
+    let loaded = read_model_with_data(&args.model, &args.data)?;
     let resolved = resolve_loaded(&loaded)?;
     let counts = census(&loaded.model);
     let found = feedback_loops(&resolved, LOOP_SEARCH_LIMIT);

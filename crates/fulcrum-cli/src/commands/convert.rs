@@ -7,12 +7,12 @@ use fulcrum_report::{check_not_input, write_atomically};
 
 use crate::CliError;
 use crate::args::ConvertArgs;
-use crate::load::read_model;
+use crate::load::read_model_with_data;
 
 /// Converts when the file can be read; problems the model still has (say, an equation the
 /// exporting tool could not convert) are left for `fulcrum check` to show in the TOML file.
 pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
-    let loaded = read_model(&args.model)?;
+    let loaded = read_model_with_data(&args.model, &args.data)?;
     if loaded.diagnostics.has_errors() {
         crate::load::print_diagnostics(&loaded.path, &loaded.source, &loaded.diagnostics.0);
         return Err(CliError::InvalidModel(loaded.diagnostics.error_count()));

@@ -328,6 +328,11 @@ pub struct RunArgs {
     /// With --experiment: apply this intervention (by name).
     #[arg(long, value_name = "NAME", requires = "experiment")]
     pub intervention: Option<String>,
+    /// Apply a Vensim changes file (.cin: `name = value` lines and lookups `name((x,y),...)`)
+    /// to the model's constants and lookups. Repeat for more: a later file overrides an earlier
+    /// one. --set values apply after them.
+    #[arg(long = "changes", value_name = "FILE.cin", conflicts_with = "experiment")]
+    pub changes: Vec<PathBuf>,
     /// Set a constant for this run, e.g. --set "Hiring Delay=3". Repeat for more.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment, allow_hyphen_values = true)]
     pub set: Vec<(String, f64)>,

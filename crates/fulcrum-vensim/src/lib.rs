@@ -42,6 +42,7 @@
 //! assert_eq!((inflows[0].name.as_str(), outflows[0].name.as_str()), ("Income", "Spending"));
 //! ```
 
+mod changes;
 mod functions;
 mod lexer;
 mod parser;
@@ -51,6 +52,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
+pub use changes::read_changes;
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Model};
 
 /// The text of a `.mdl` file's bytes: UTF-8 when they are valid UTF-8, else each byte as the

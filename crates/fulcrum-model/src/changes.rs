@@ -235,42 +235,66 @@ pub fn switchable(model: &mut Model, changes: &[Change]) -> Result<Vec<(String, 
                     set(name, value);
                 }
             }
-            Target::Lookup { variable, x, y, .. } => {
-                let (selector, choice) = add_table_choice(model, variable, x, y);
-                set(selector, choice);
-            }
+            Target::Lookup { variable, x, y, .. } => match add_table_choice(model, variable, x, y) {
+                Ok((selector, choice)) => set(selector, choice),
+                Err(taken) => diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("the model already has a variable `{taken}`, the name a changed lookup's table takes"),
+                    )
+                    .at(changes
+                        .iter()
+                        .find(|c| CanonicalName::new(&c.name) == model.variables[variable].canonical)
+                        .and_then(|c| c.span))
+                    .with_help("rename that variable in the model"),
+                ),
+            },
             Target::Time { .. } => {}
         }
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
     }
     Ok(settings)
 }
 
 /// The name of the constant that chooses among a lookup's tables.
 fn selector_name(lookup: &str) -> String {
-    format!("{lookup} table choice")
+    format!("{lookup} choice")
 }
 
 /// Adds a copy of lookup `variable` with the points `x`, `y` (or finds one with these points),
-/// and the constant that chooses it; returns the constant's name and the copy's number.
-fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>) -> (String, f64) {
-    let Some(original) = model.variables.get(variable).cloned() else { return (String::new(), 0.0) };
+/// and the constant that chooses it; returns the constant's name and the copy's number, or the
+/// name one of them needs when the model already uses it for something else.
+fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>) -> Result<(String, f64), String> {
+    let Some(original) = model.variables.get(variable).cloned() else { return Err(String::new()) };
     let selector = selector_name(&original.name);
-    let copy_name = |k: usize| format!("{} table {k}", original.name);
+    let selector_doc = format!("which table `{}` reads: 0 for the model's own", original.name);
+    let copy_doc = format!("a table for `{}` from a changes file", original.name);
+    let copy_name = |k: usize| format!("{} option {k}", original.name);
     let mut k = 1;
     while let Some(copy) = model.variable(&copy_name(k)) {
+        if copy.doc.as_ref() != Some(&copy_doc) {
+            return Err(copy_name(k));
+        }
         if copy.graph.as_ref().is_some_and(|graph| graph.x == x && graph.y == y) {
-            return (selector, k as f64);
+            return Ok((selector, k as f64));
         }
         k += 1;
     }
-    if model.variable(&selector).is_none() {
-        let mut constant = Variable::new(&selector, VariableKind::Auxiliary);
-        constant.equation = Some(Equation::number(0.0));
-        constant.doc = Some(format!("which table `{}` reads: 0 for the model's own", original.name));
-        model.variables.push(constant);
+    match model.variable(&selector) {
+        Some(existing) if existing.doc.as_ref() != Some(&selector_doc) => return Err(selector),
+        Some(_) => {}
+        None => {
+            let mut constant = Variable::new(&selector, VariableKind::Auxiliary);
+            constant.equation = Some(Equation::number(0.0));
+            constant.doc = Some(selector_doc);
+            model.variables.push(constant);
+        }
     }
     let name = copy_name(k);
     let mut copy = Variable::new(&name, VariableKind::GraphicalFunction);
+    copy.doc = Some(copy_doc);
     copy.graph = original.graph.as_ref().map(|graph| GraphicalFunction { x, y, span: None, ..graph.clone() });
     copy.units = original.units.clone();
     model.variables.push(copy);
@@ -289,7 +313,7 @@ fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>
             }
         }
     }
-    (selector, k as f64)
+    Ok((selector, k as f64))
 }
 
 /// Rewrites every call of a lookup into "the copy if the selector says so, else the lookup".
@@ -697,11 +721,11 @@ equation = "Effect(Rate) + LOOKUP(Effect, 0.5)"
         let second = switchable(&mut model, &[Change::new("effect", table(7.0))]);
         let again = switchable(&mut model, &[Change::new("Effect", table(5.0))]);
         let pair = |name: &str, value: f64| vec![(name.to_owned(), value)];
-        assert_eq!(first.ok(), Some([pair("Effect table choice", 1.0), pair("Rate", 0.3)].concat()));
-        assert_eq!(second.ok(), Some(pair("Effect table choice", 2.0)));
-        assert_eq!(again.ok(), Some(pair("Effect table choice", 1.0)));
+        assert_eq!(first.ok(), Some([pair("Effect choice", 1.0), pair("Rate", 0.3)].concat()));
+        assert_eq!(second.ok(), Some(pair("Effect choice", 2.0)));
+        assert_eq!(again.ok(), Some(pair("Effect choice", 1.0)));
         let text = model.variable("Use").and_then(|v| v.equation.as_ref()).map(|e| e.text.clone()).unwrap_or_default();
-        assert_eq!(text.matches("Effect_table_choice").count(), 4, "{text}");
+        assert_eq!(text.matches("Effect_choice").count(), 4, "{text}");
         assert!(crate::resolve(&model).is_ok());
     }
 }

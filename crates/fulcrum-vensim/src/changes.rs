@@ -172,6 +172,41 @@ fn definitions(text: &str) -> Vec<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn cin_like() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("rate = 2e12".to_owned()),
+            Just("table (".to_owned()),
+            Just("(0,1),(2,3))".to_owned()),
+            Just("x[a, b] = 1, 2,".to_owned()),
+            Just("~ units ~".to_owned()),
+            Just("|".to_owned()),
+            Just("{ c".to_owned()),
+            Just("}".to_owned()),
+            Just("\"q".to_owned()),
+            Just("\u{1a}".to_owned()),
+            "\\PC{0,12}",
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.join("\r\n"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// No input makes the reader panic, and every span it gives lies inside the input.
+        #[test]
+        fn never_panics_and_spans_stay_inside(text in prop_oneof!["\\PC{0,200}", cin_like()]) {
+            let spans: Vec<Span> = match read_changes(&text) {
+                Ok(changes) => changes.iter().filter_map(|c| c.span).collect(),
+                Err(diagnostics) => diagnostics.0.iter().filter_map(|d| d.span).collect(),
+            };
+            for span in spans {
+                prop_assert!(span.start <= span.end && span.end() <= text.len(), "{span:?} in {text:?}");
+                prop_assert!(text.is_char_boundary(span.start()) && text.is_char_boundary(span.end()));
+            }
+        }
+    }
 
     #[test]
     fn constants_lists_and_lookups_over_several_lines() {

@@ -333,7 +333,11 @@ fn readme_disagreements(format: &Format, counts: &Counts) -> Vec<String> {
         ),
         (
             "Conformance",
-            (counts.overrides > 0).then(|| format!("{} directories of {label} models are run", counts.overrides)),
+            (counts.overrides > 0).then(|| {
+                let (directories, are) =
+                    if counts.overrides == 1 { ("directory", "is") } else { ("directories", "are") };
+                format!("{} {directories} of {label} models {are} run", counts.overrides)
+            }),
         ),
     ];
     expectations

@@ -222,3 +222,33 @@ fn world3_scenarios_compare_through_changes_files() {
         assert!((mean("peak pollution") - peak_pollution).abs() <= 1e-6 * peak_pollution, "{option}");
     }
 }
+
+/// Elements of an arrayed constant by a range and a number list, and one element's table of an
+/// arrayed lookup; a change of the whole arrayed lookup, an element the range lacks and a list
+/// of the wrong length are refused at their lines.
+#[test]
+fn arrayed_constants_and_lookups_change_element_by_element() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("arrayed.mdl");
+    std::fs::write(
+        &model,
+        "R: north, south ~~|\ntab[north]((0,0),(10,10)) ~~|\ntab[south]((0,0),(10,20)) ~~|\nc[R] = 1, 2 ~~|\n\
+         y[R] = tab[R](Time) * c[R] ~~|\nINITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+    )
+    .expect("written");
+    let good = scratch.path().join("good.cin");
+    std::fs::write(&good, "tab[south]((0,0),(10,100))\nc[R] = 5, 6\n").expect("written");
+    let model = model.to_str().expect("utf-8");
+    let (header, rows) = run(&["run", model, "--changes", good.to_str().expect("utf-8"), "--vars", "y,c"]);
+    assert_eq!(header, ["time", "y[north]", "y[south]", "c[north]", "c[south]"]);
+    // At time 1: north reads its own table (1) times 5, south the new one (10) times 6.
+    assert_eq!(rows[1], [1.0, 5.0, 60.0, 5.0, 6.0]);
+    let bad = scratch.path().join("bad.cin");
+    std::fs::write(&bad, "tab((0,0),(10,100))\nc[east] = 5\nc = 1, 2, 3\n").expect("written");
+    let output = fulcrum(&["run", model, "--changes", bad.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    for (code, line) in [("E0003", "bad.cin:1:1"), ("E0102", "bad.cin:2:1"), ("E0003", "bad.cin:3:1")] {
+        assert!(message.contains(code) && message.contains(line), "{code} at {line}:\n{message}");
+    }
+}

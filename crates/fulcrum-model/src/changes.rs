@@ -460,6 +460,14 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
     let elements = selected_elements(model, variable, change)?;
     match &change.value {
         ChangeValue::Table { x, y } => {
+            let per_element = variable.graph.is_none() && variable.elements.iter().any(|e| e.graph.is_some());
+            if per_element && elements.len() != 1 {
+                return Err(fail(
+                    Code::InvalidValue,
+                    format!("`{}` has a table for each element; a change gives one of them", change.name),
+                    format!("name one element: `{}[{}](...)`", variable.name, variable.dimensions.join(",")),
+                ));
+            }
             let graph = if change.subscripts.is_empty() {
                 variable.graph.as_ref()
             } else {

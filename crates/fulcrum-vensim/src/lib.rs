@@ -18,6 +18,10 @@
 //!   functions become fulcrum's built-ins, and the time settings come from `INITIAL TIME`,
 //!   `FINAL TIME`, `TIME STEP` and `SAVEPER`. The model gets [`fulcrum_model::Dialect::Vensim`].
 //!
+//! [`read_changes`] reads a Vensim changes file (`.cin`): constant and lookup definitions one per
+//! line, read by the same lexer and parser, as [`fulcrum_model::changes::Change`]s that
+//! [`fulcrum_model::changes::apply`] applies to any model.
+//!
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
 //! reader panic. Functions fulcrum cannot compute yet (ALLOCATE, INVERT MATRIX, DELAY

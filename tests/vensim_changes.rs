@@ -252,3 +252,48 @@ fn arrayed_constants_and_lookups_change_element_by_element() {
         assert!(message.contains(code) && message.contains(line), "{code} at {line}:\n{message}");
     }
 }
+
+/// A changes file's time settings change the run's time axis.
+#[test]
+fn time_settings_in_a_changes_file_change_the_time_axis() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let changes = scratch.path().join("time.cin");
+    std::fs::write(&changes, "FINAL TIME = 3\nTIME STEP = 0.5\nSAVEPER = 1\n").expect("written");
+    let (_, rows) =
+        run(&["run", "tests/vensim/teacup.MDL", "--changes", changes.to_str().expect("utf-8"), "--vars", "TIME STEP"]);
+    assert_eq!(rows, [[0.0, 0.5], [1.0, 0.5], [2.0, 0.5], [3.0, 0.5]]);
+}
+
+/// An intervention with a changes file and a start time switches to the changed lookup part-way:
+/// the same as the model until then, different after.
+#[test]
+fn a_changes_file_applies_part_way_with_the_interventions_start() {
+    let Some(_) = suite_or_skip("a_changes_file_applies_part_way_with_the_interventions_start") else { return };
+    let folder = world3();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(folder.join("W303S03.CIN"), scratch.path().join("W303S03.CIN")).expect("copied");
+    let model = folder.join("wrld3-03.mdl").canonicalize().expect("WORLD3 is there");
+    let experiment = scratch.path().join("later.toml");
+    std::fs::write(
+        &experiment,
+        format!(
+            "model = {:?}\n[[intervention]]\nname = \"from 2000\"\nchanges = \"W303S03.CIN\"\nstart = 2000\n\
+             [[outcome]]\nvariable = \"population\"\n",
+            model.display().to_string()
+        ),
+    )
+    .expect("written");
+    let vars = "persistent pollution technology change mult table choice,persistent pollution index";
+    let experiment = experiment.to_str().expect("utf-8");
+    let (_, later) = run(&["run", "--experiment", experiment, "--intervention", "from 2000", "--vars", vars]);
+    let (_, base) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    for (row, base) in later.iter().zip(&base) {
+        let (time, choice, pollution) = (row[0], row[1], row[2]);
+        assert_eq!(choice, if time < 2000.0 { 0.0 } else { 1.0 }, "at {time}");
+        if time <= 2000.0 {
+            assert_eq!(pollution, base[2], "at {time}");
+        }
+    }
+    let last = later.len() - 1;
+    assert!(later[last][2] < 0.5 * base[last][2], "the changed table lowers pollution by 2100");
+}

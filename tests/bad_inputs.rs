@@ -379,7 +379,7 @@ fn messages(stderr: &str) -> Vec<Message> {
         } else if let Some(text) = line.strip_prefix("error: ").or_else(|| line.strip_prefix("warning: ")) {
             in_diagnostic = false;
             let count = text == "the run failed"
-                || ["the model has ", "the experiment has "]
+                || ["the model has ", "the experiment has ", "the changes file has "]
                     .iter()
                     .any(|start| text.starts_with(start) && (text.ends_with(" error") || text.ends_with(" errors")));
             if !count {

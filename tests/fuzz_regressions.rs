@@ -98,7 +98,7 @@ fn names(directory: &Path, keep: impl Fn(&Path) -> Option<String>) -> BTreeSet<S
 }
 
 /// The targets the tests below replay, one test each.
-const REPLAYED: [&str; 7] = ["equation", "native", "xmile", "mdl", "experiment", "expected_output", "run"];
+const REPLAYED: [&str; 8] = ["equation", "native", "xmile", "mdl", "cin", "experiment", "expected_output", "run"];
 
 #[test]
 fn every_target_has_a_test_a_corpus_and_a_regression_folder() {
@@ -162,6 +162,11 @@ fn xmile() {
 #[test]
 fn mdl() {
     replay("mdl");
+}
+
+#[test]
+fn cin() {
+    replay("cin");
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod models;
 mod sample;
 mod shards;
 mod sweep;
+mod vensim_changes;
 mod vensim_reference;
 
 use std::collections::BTreeMap;

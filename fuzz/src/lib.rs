@@ -18,11 +18,12 @@ pub const MAX_STEPS: f64 = 200.0;
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every target.
-pub const TARGETS: [Target; 7] = [
+pub const TARGETS: [Target; 8] = [
     ("equation", equation),
     ("native", native),
     ("xmile", xmile),
     ("mdl", mdl),
+    ("cin", cin),
     ("experiment", experiment),
     ("expected_output", expected_output),
     ("run", run),
@@ -55,6 +56,12 @@ pub fn xmile(bytes: &[u8]) {
 /// (UTF-8, else Windows-1252).
 pub fn mdl(bytes: &[u8]) {
     read_mdl(&fulcrum_vensim::decode(bytes.to_vec()));
+}
+
+/// The `cin` target: [`apply_changes`] on the bytes decoded as `fulcrum` decodes a changes file
+/// (UTF-8, else Windows-1252, as a `.mdl`).
+pub fn cin(bytes: &[u8]) {
+    apply_changes(&fulcrum_vensim::decode(bytes.to_vec()));
 }
 
 /// The `experiment` target: [`plan_experiment`] on [`text`].
@@ -125,6 +132,34 @@ pub fn expected_output(bytes: &[u8]) {
     if let Ok(read) = expected::read(&expected::decode(bytes.to_vec())) {
         let times = read.times.len();
         assert!(read.columns.iter().all(|column| column.values.len() == times && column.last_places.len() == times));
+    }
+}
+
+/// The changes file reader; what reads is applied to the workforce model, for one run and as an
+/// experiment's switchable option, and the changed models are resolved.
+pub fn apply_changes(text: &str) {
+    let changes = match fulcrum_vensim::read_changes(text) {
+        Ok(changes) => changes,
+        Err(diagnostics) => return check_spans(text, &diagnostics),
+    };
+    for change in &changes {
+        if let Some(span) = change.span {
+            check_span(text, span, &change.name);
+        }
+    }
+    let mut applied = workforce().clone();
+    match fulcrum_model::changes::apply(&mut applied, &changes) {
+        Ok(()) => {
+            let _ = fulcrum_model::resolve(&applied);
+        }
+        Err(diagnostics) => check_spans(text, &diagnostics),
+    }
+    let mut switchable = workforce().clone();
+    match fulcrum_model::changes::switchable(&mut switchable, &changes) {
+        Ok(_) => {
+            let _ = fulcrum_model::resolve(&switchable);
+        }
+        Err(diagnostics) => check_spans(text, &diagnostics),
     }
 }
 

@@ -332,6 +332,13 @@ pub struct RunArgs {
     /// With --experiment: apply this intervention (by name).
     #[arg(long, value_name = "NAME", requires = "experiment")]
     pub intervention: Option<String>,
+    /// Apply a Vensim changes file to the model, whatever its format: `name = value`,
+    /// `name[elements] = v1, v2, ...` and lookups `name((x1,y1),(x2,y2),...)`, one per line
+    /// (INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER change the time axis). Repeat for more:
+    /// a later file overrides an earlier one, and --set and the time flags apply after them. In
+    /// an experiment, an intervention names one with `changes = "file.cin"`.
+    #[arg(long = "changes", value_name = "FILE.cin", conflicts_with = "experiment")]
+    pub changes: Vec<PathBuf>,
     /// Set a constant for this run, e.g. --set "Hiring Delay=3". Repeat for more.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment, allow_hyphen_values = true)]
     pub set: Vec<(String, f64)>,

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use fulcrum_explore::experiment::{self, Experiment, Plan, Setting};
-use fulcrum_model::{Diagnostic, Diagnostics, LineIndex, Severity};
+use fulcrum_model::{CanonicalName, Diagnostic, Diagnostics, LineIndex, Severity};
 use fulcrum_sim::{CompileOptions, CompiledModel, compile_with};
 
 use crate::CliError;
-use crate::load::{LoadedModel, print_diagnostics, read_model, read_text, resolve_loaded};
+use crate::load::{LoadedModel, print_diagnostics, read_changes, read_model, read_text, resolve_loaded};
 
 /// An experiment, its model compiled for it, and the plan that binds the two.
 pub struct Prepared {
@@ -54,6 +54,7 @@ pub fn prepare(
         }
         other => other,
     })?;
+    apply_changes_files(path, &text, &mut experiment, &mut model)?;
     model.model.sim = experiment.sim_specs(&model.model.sim).map_err(|d| experiment_errors(path, &text, d))?;
     let resolved = resolve_loaded(&model)?;
     let changing = experiment
@@ -66,6 +67,43 @@ pub fn prepare(
     let (plan, warnings) = experiment.plan(&compiled).map_err(|d| plan_errors(path, &text, &experiment, d))?;
     print_diagnostics(path, &text, &warnings.0);
     Ok(Prepared { path: path.to_owned(), text, experiment, model, compiled, plan })
+}
+
+/// Reads the changes files that interventions name (`changes = "file.cin"`, relative to the
+/// experiment) and makes their changes settings of the intervention: constants directly, lookups
+/// through a copy of the table and a constant that chooses it (`fulcrum_model::changes::switchable`),
+/// so that one compiled model runs every option. A value the intervention's `set` gives itself
+/// wins over the file's.
+fn apply_changes_files(
+    path: &Path,
+    text: &str,
+    experiment: &mut Experiment,
+    model: &mut LoadedModel,
+) -> Result<(), CliError> {
+    for intervention in &mut experiment.interventions {
+        let Some((file, span)) = intervention.changes.clone() else { continue };
+        let changes_path = path.parent().unwrap_or(Path::new("")).join(&file);
+        let read = read_changes(&changes_path).map_err(|error| match error {
+            CliError::Io(error) => {
+                let (line, column) = LineIndex::new(text).line_col(text, span.start());
+                CliError::Io(anyhow::anyhow!(
+                    "{}:{line}:{column}: the changes file of intervention `{}`: {error}",
+                    path.display(),
+                    intervention.name
+                ))
+            }
+            other => other,
+        })?;
+        let settings = fulcrum_model::changes::switchable(&mut model.model, &read.changes)
+            .map_err(|diagnostics| read.errors(&diagnostics))?;
+        for (name, value) in settings {
+            let canonical = CanonicalName::new(&name);
+            if !intervention.set.iter().any(|(set, _, _)| CanonicalName::new(set) == canonical) {
+                intervention.set.push((name, value, Some(span)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `--grid` axis has no place in the file: an error about one is a wrong command line.

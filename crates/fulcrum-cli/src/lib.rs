@@ -34,6 +34,8 @@ pub enum CliError {
     InvalidModel(usize),
     /// The experiment has this many errors, already printed.
     InvalidExperiment(usize),
+    /// A changes file (`.cin`) has this many errors, already printed.
+    InvalidChanges(usize),
     /// An input is unusable for a reason that is not a model diagnostic.
     Input(String),
     /// A run produced NaN or infinity.
@@ -59,7 +61,10 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::ClosedOutput => 0,
-            CliError::InvalidModel(_) | CliError::InvalidExperiment(_) | CliError::Input(_) => 1,
+            CliError::InvalidModel(_)
+            | CliError::InvalidExperiment(_)
+            | CliError::InvalidChanges(_)
+            | CliError::Input(_) => 1,
             CliError::Usage(_) => 2,
             CliError::Simulation(_) | CliError::FailedRun => 3,
             CliError::Io(_) => 4,
@@ -115,6 +120,9 @@ fn report(error: &CliError) {
         }
         CliError::InvalidExperiment(count) => {
             eprintln!("error: the experiment has {count} error{}", if *count == 1 { "" } else { "s" });
+        }
+        CliError::InvalidChanges(count) => {
+            eprintln!("error: the changes file has {count} error{}", if *count == 1 { "" } else { "s" });
         }
         CliError::Usage(message) | CliError::Input(message) => eprintln!("error: {message}"),
         CliError::Simulation(error) => eprintln!("error: the run failed: {error}"),

@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use fulcrum_model::changes::{self, Change};
 use fulcrum_model::syntax::Span;
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Model, ResolvedModel, native, resolve};
 
@@ -142,4 +143,46 @@ pub fn print_diagnostics(path: &Path, source: &str, diagnostics: &[Diagnostic]) 
     if !diagnostics.is_empty() {
         eprint!("{}", render(diagnostics, &path.display().to_string(), source));
     }
+}
+
+/// A Vensim changes file as read: its text, for diagnostics, and the changes it lists.
+pub struct ChangesFile {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// Its text.
+    pub source: String,
+    /// The changes, in order.
+    pub changes: Vec<Change>,
+}
+
+impl ChangesFile {
+    /// Prints problems of the changes against the model at their lines in the file.
+    pub fn errors(&self, diagnostics: &Diagnostics) -> CliError {
+        print_diagnostics(&self.path, &self.source, &diagnostics.0);
+        CliError::InvalidChanges(diagnostics.error_count())
+    }
+}
+
+/// Reads a Vensim changes file (`.cin`, UTF-8 or Windows-1252 like a `.mdl`); its problems are
+/// printed at their lines.
+pub fn read_changes(path: &Path) -> Result<ChangesFile, CliError> {
+    let source = read_legacy_text(path)?;
+    match fulcrum_vensim::read_changes(&source) {
+        Ok(changes) => Ok(ChangesFile { path: path.to_owned(), source, changes }),
+        Err(diagnostics) => {
+            print_diagnostics(path, &source, &diagnostics.0);
+            Err(CliError::InvalidChanges(diagnostics.error_count()))
+        }
+    }
+}
+
+/// Applies changes files to a model in order, so that a later file overrides an earlier one.
+/// A change the model cannot take (an unknown name, a computed variable) is printed at its line
+/// in its file, and nothing is run.
+pub fn apply_changes(loaded: &mut LoadedModel, files: &[PathBuf]) -> Result<(), CliError> {
+    for file in files {
+        let read = read_changes(file)?;
+        changes::apply(&mut loaded.model, &read.changes).map_err(|diagnostics| read.errors(&diagnostics))?;
+    }
+    Ok(())
 }

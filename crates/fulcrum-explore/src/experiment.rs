@@ -24,7 +24,7 @@
 //! cost_per_unit = 1000
 //! [[intervention]]
 //! name = "faster hiring"
-//! set = { "Hiring Delay" = 3 }
+//! set = { "Hiring Delay" = 3 }      # and/or changes = "scenario.cin", a Vensim changes file
 //! cost = 50000
 //! start = 12
 //! [[outcome]]
@@ -148,6 +148,10 @@ pub struct Intervention {
     pub name: String,
     /// Constants and the values it gives them, with where each is written.
     pub set: Vec<(String, f64, Option<Span>)>,
+    /// A Vensim changes file (`.cin`) whose changes it applies, relative to the experiment file,
+    /// with where it is written. Whoever reads the file adds its constants to `set` (values in
+    /// `set` itself win); this crate reads no files.
+    pub changes: Option<(String, Span)>,
     /// What it costs in all.
     pub cost: Option<f64>,
     /// When it takes effect; from the start when not given.
@@ -570,6 +574,21 @@ impl Reader<'_> {
             table.context = format!("[[intervention]] `{name}`");
         }
         let mut set = Vec::new();
+        let changes = match table.get("changes") {
+            Some(value) => match value.get_ref().as_str() {
+                Some(path) if !path.trim().is_empty() => Some((path.to_owned(), span_of(value))),
+                _ => {
+                    self.walker.wrong_type(
+                        &table.context.clone(),
+                        "changes",
+                        "the path of a Vensim changes file: changes = \"scenario.cin\"",
+                        span_of(value),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         match table.get("set") {
             Some(value) => match value.get_ref().as_table() {
                 Some(settings) if !settings.is_empty() => {
@@ -586,19 +605,23 @@ impl Reader<'_> {
                     span_of(value),
                 ),
             },
+            None if changes.is_some() => {}
             None => self.report(
                 Diagnostic::new(
                     Code::MissingKey,
-                    format!("{} sets nothing: add `set = {{ \"Name\" = value }}`", table.context),
+                    format!(
+                        "{} sets nothing: add `set = {{ \"Name\" = value }}` or `changes = \"file.cin\"`",
+                        table.context
+                    ),
                 )
                 .at(Some(table.span)),
             ),
         }
         let cost = self.walker.number(&mut table, "cost").map(|(v, _)| v);
         let start = self.walker.number(&mut table, "start").map(|(v, _)| v);
-        self.walker.unknown_keys(&table, &["name", "set", "cost", "start", "doc"]);
+        self.walker.unknown_keys(&table, &["name", "set", "changes", "cost", "start", "doc"]);
         let (name, span) = name?;
-        Some(Intervention { name, set, cost, start, span: Some(span) })
+        Some(Intervention { name, set, changes, cost, start, span: Some(span) })
     }
 
     fn outcome(&mut self, mut table: Table<'_, '_>) -> Option<OutcomeSpec> {

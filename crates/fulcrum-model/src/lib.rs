@@ -37,6 +37,7 @@
 
 pub mod builder;
 pub mod builtins;
+pub mod changes;
 pub mod diagnostic;
 pub mod model;
 pub mod name;

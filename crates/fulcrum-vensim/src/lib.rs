@@ -25,6 +25,10 @@
 //!   keyword (`:INTERPOLATE:`, the default for data read from a file; `:HOLD BACKWARD:`, `:RAW:`
 //!   and `:LOOK FORWARD:` are step tables), so the model needs no file once read.
 //!
+//! [`read_changes`] reads a Vensim changes file (`.cin`): constant and lookup definitions one per
+//! line, read by the same lexer and parser, as [`fulcrum_model::changes::Change`]s that
+//! [`fulcrum_model::changes::apply`] applies to any model.
+//!
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
 //! reader panic. A missing data file, sheet or cell is an `E0708` at the GET call. Functions
@@ -50,6 +54,7 @@
 //! assert_eq!((inflows[0].name.as_str(), outflows[0].name.as_str()), ("Income", "Spending"));
 //! ```
 
+mod changes;
 mod data;
 mod functions;
 mod lexer;
@@ -60,6 +65,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
+pub use changes::read_changes;
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Model};
 
 /// The text of a `.mdl` file's bytes: UTF-8 when they are valid UTF-8, else each byte as the

@@ -11,7 +11,7 @@ use crate::CliError;
 use crate::args::RunArgs;
 use crate::commands::variables_named;
 use crate::experiment::prepare;
-use crate::load::{LoadedModel, print_diagnostics, read_model_with_data, resolve_loaded};
+use crate::load::{LoadedModel, apply_changes, print_diagnostics, read_model_with_data, resolve_loaded};
 
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let (compiled, settings, loaded) = match (&args.experiment, &args.model) {
@@ -32,6 +32,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
         (None, Some(model)) => {
             let mut loaded = read_model_with_data(model, &args.data)?;
+            apply_changes(&mut loaded, &args.changes)?;
             apply_overrides(args, &mut loaded.model.sim)?;
             let resolved = resolve_loaded(&loaded)?;
             let compiled =

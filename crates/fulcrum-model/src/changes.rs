@@ -1,0 +1,739 @@
+//! Changes to a model's constants and lookups, as a Vensim changes file (`.cin`) lists them: a
+//! constant (or some elements of an arrayed one) set to numbers, a lookup given new points.
+//!
+//! A list of changes is plain data ([`Change`]); whoever reads it (the Vensim reader reads
+//! `.cin` text) gives each change a span in its own file, so that every problem found here is
+//! reported there. Two ways to use one:
+//!
+//! - [`apply`] changes the model itself, for a single run: constants get the new numbers,
+//!   lookups the new points.
+//! - [`switchable`] keeps the model's values and makes each change something a run can choose
+//!   by setting constants: a changed constant is set to its new value, and a changed lookup gets
+//!   a copy with the new points and a constant that picks which table every call reads. That is
+//!   how one compiled model runs an experiment's options side by side.
+//!
+//! Either way every change is checked first: a name the model does not have (with the nearest
+//! one as a hint), a computed variable, an element that is not one, a list of the wrong length
+//! or a table with bad points is an error at the change, and nothing is applied.
+//!
+//! ```
+//! use fulcrum_model::changes::{Change, ChangeValue, apply};
+//! let text = "[sim]\nstart = 0\nstop = 1\ndt = 1\n[[constant]]\nname = \"Rate\"\nvalue = 0.05\n";
+//! let (mut model, _) = fulcrum_model::native::read(text).unwrap();
+//! let change = Change::new("rate", ChangeValue::Number(0.07));
+//! apply(&mut model, &[change]).unwrap();
+//! assert_eq!(model.variables[0].constant_value(), Some(0.07));
+//! ```
+
+use crate::diagnostic::closest_match;
+use crate::model::{ElementDefinition, Equation, GraphicalFunction, Model, Origin, Variable, VariableKind};
+use crate::name::CanonicalName;
+use crate::syntax::{BinaryOp, Expr, ExprKind, NameRef, Span};
+use crate::{Code, Diagnostic, Diagnostics};
+
+/// One change: a constant or lookup, which of its elements, and the new value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// The variable, as written.
+    pub name: String,
+    /// Element or subscript range names, one per dimension; empty for a whole variable.
+    pub subscripts: Vec<String>,
+    /// The new value.
+    pub value: ChangeValue,
+    /// Where the change is written (its name), in the file that lists it.
+    pub span: Option<Span>,
+}
+
+impl Change {
+    /// A change of a whole variable, written nowhere in particular.
+    pub fn new(name: impl Into<String>, value: ChangeValue) -> Change {
+        Change { name: name.into(), subscripts: Vec::new(), value, span: None }
+    }
+}
+
+/// A change's new value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeValue {
+    /// One number: for a scalar constant, or for every element the subscripts select.
+    Number(f64),
+    /// One number per element the subscripts select, in order (the last subscript fastest).
+    List(Vec<f64>),
+    /// A lookup's new points.
+    Table {
+        /// Increasing x values.
+        x: Vec<f64>,
+        /// One y per x.
+        y: Vec<f64>,
+    },
+}
+
+/// What a change does, once checked against the model.
+enum Target {
+    /// Elements of a constant (an empty element list for a scalar) and their new values.
+    Constant { variable: usize, values: Vec<(Vec<String>, f64)> },
+    /// A lookup's table: the variable's own (`element` `None`) or one element's.
+    Lookup { variable: usize, element: Option<Vec<String>>, x: Vec<f64>, y: Vec<f64> },
+    /// A time setting of a Vensim model (`INITIAL TIME`, `FINAL TIME`, `TIME STEP`, `SAVEPER`):
+    /// the run's time axis.
+    Time { setting: TimeSetting, value: f64 },
+}
+
+/// The time settings a Vensim model defines as variables.
+#[derive(Clone, Copy)]
+enum TimeSetting {
+    Start,
+    Stop,
+    Dt,
+    SaveStep,
+}
+
+impl TimeSetting {
+    fn apply(self, sim: &mut crate::SimSpecs, value: f64) {
+        match self {
+            TimeSetting::Start => (sim.start, sim.spans.start) = (value, None),
+            TimeSetting::Stop => (sim.stop, sim.spans.stop) = (value, None),
+            TimeSetting::Dt => (sim.dt, sim.spans.dt) = (value, None),
+            TimeSetting::SaveStep => (sim.save_step, sim.spans.save_step) = (Some(value), None),
+        }
+    }
+
+    fn of(name: &CanonicalName) -> Option<TimeSetting> {
+        Some(match name.as_str() {
+            "initial_time" => TimeSetting::Start,
+            "final_time" => TimeSetting::Stop,
+            "time_step" => TimeSetting::Dt,
+            "saveper" => TimeSetting::SaveStep,
+            _ => return None,
+        })
+    }
+}
+
+/// Applies the changes to the model, in order (a later change of the same value wins). Every
+/// problem is reported, each at its change, and then nothing is applied.
+pub fn apply(model: &mut Model, changes: &[Change]) -> Result<(), Diagnostics> {
+    let targets = check(model, changes)?;
+    // A time axis the changes break is reported at the last time setting they change.
+    let mut trial = model.sim.clone();
+    let mut last_time_change = None;
+    for (target, change) in targets.iter().zip(changes) {
+        if let Target::Time { setting, value } = target {
+            setting.apply(&mut trial, *value);
+            last_time_change = Some(change);
+        }
+    }
+    if let Some(change) = last_time_change {
+        let mut problems = Diagnostics::default();
+        crate::resolve::check_sim_specs(&trial, &mut problems);
+        if problems.has_errors() {
+            let at_change = problems.0.into_iter().map(|problem| match problem.span {
+                Some(_) => problem,
+                None => problem.at(change.span).on_variable(&change.name),
+            });
+            return Err(Diagnostics(at_change.collect()));
+        }
+    }
+    for target in targets {
+        match target {
+            Target::Constant { variable, values } => {
+                let Some(variable) = model.variables.get_mut(variable) else { continue };
+                for (element, value) in values {
+                    set_constant(variable, &element, value);
+                }
+            }
+            Target::Lookup { variable, element, x, y } => {
+                let Some(variable) = model.variables.get_mut(variable) else { continue };
+                let graph = match element {
+                    None => variable.graph.as_mut(),
+                    Some(element) => variable
+                        .elements
+                        .iter_mut()
+                        .find(|definition| same_element(&definition.subscript, &element))
+                        .and_then(|definition| definition.graph.as_mut()),
+                };
+                if let Some(graph) = graph {
+                    graph.x = x;
+                    graph.y = y;
+                }
+            }
+            Target::Time { setting, value } => setting.apply(&mut model.sim, value),
+        }
+    }
+    Ok(())
+}
+
+/// Makes the changes choosable per run instead of applying them: returns the constants to set
+/// (by name as a run names them: `Name`, or `Name[element,...]` for an element) and their
+/// values. A changed lookup gets a copy with the new points and a constant that chooses the
+/// table every call of the lookup reads (0 for the model's own); several lists of changes may
+/// be made switchable in one model, each lookup's copies numbered 1, 2, ... in turn.
+/// Problems are reported as by [`apply`], and then the model is left as it was.
+pub fn switchable(model: &mut Model, changes: &[Change]) -> Result<Vec<(String, f64)>, Diagnostics> {
+    let targets = check(model, changes)?;
+    let mut diagnostics = Diagnostics::default();
+    for (target, change) in targets.iter().zip(changes) {
+        if let Target::Time { .. } = target {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!("`{}` is a time setting; the options of an experiment share one time axis", change.name),
+                )
+                .at(change.span)
+                .on_variable(&change.name)
+                .with_help("set start, stop, dt and save_step in the experiment's [sim] section"),
+            );
+        }
+        if let Target::Lookup { element: Some(_), .. } = target {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!(
+                        "changing one element of the arrayed lookup `{}` is not supported in experiments yet",
+                        change.name
+                    ),
+                )
+                .at(change.span)
+                .on_variable(&change.name)
+                .with_help("`fulcrum run --changes` applies it to a single run"),
+            );
+        }
+        if let Target::Lookup { variable, element: None, .. } = target
+            && model.variables.get(*variable).is_some_and(|v| v.kind != VariableKind::GraphicalFunction)
+        {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!(
+                        "`{}` is a lookup inside an equation (WITH LOOKUP); changing it is not supported in experiments yet",
+                        change.name
+                    ),
+                )
+                .at(change.span)
+                .on_variable(&change.name)
+                .with_help("`fulcrum run --changes` applies it to a single run"),
+            );
+        }
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    let mut settings: Vec<(String, f64)> = Vec::new();
+    let mut set = |name: String, value: f64| {
+        let canonical = CanonicalName::new(&name);
+        settings.retain(|(other, _)| CanonicalName::new(other) != canonical);
+        settings.push((name, value));
+    };
+    for target in targets {
+        match target {
+            Target::Constant { variable, values } => {
+                let Some(variable) = model.variables.get(variable) else { continue };
+                for (element, value) in values {
+                    let name = if element.is_empty() {
+                        variable.name.clone()
+                    } else {
+                        format!("{}[{}]", variable.name, element.join(","))
+                    };
+                    set(name, value);
+                }
+            }
+            Target::Lookup { variable, x, y, .. } => match add_table_choice(model, variable, x, y) {
+                Ok((selector, choice)) => set(selector, choice),
+                Err(taken) => diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("the model already has a variable `{taken}`, the name a changed lookup's table takes"),
+                    )
+                    .at(changes
+                        .iter()
+                        .find(|c| CanonicalName::new(&c.name) == model.variables[variable].canonical)
+                        .and_then(|c| c.span))
+                    .with_help("rename that variable in the model"),
+                ),
+            },
+            Target::Time { .. } => {}
+        }
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(settings)
+}
+
+/// The name of the constant that chooses among a lookup's tables.
+fn selector_name(lookup: &str) -> String {
+    format!("{lookup} choice")
+}
+
+/// Adds a copy of lookup `variable` with the points `x`, `y` (or finds one with these points),
+/// and the constant that chooses it; returns the constant's name and the copy's number, or the
+/// name one of them needs when the model already uses it for something else.
+fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>) -> Result<(String, f64), String> {
+    let Some(original) = model.variables.get(variable).cloned() else { return Err(String::new()) };
+    let selector = selector_name(&original.name);
+    let selector_doc = format!("which table `{}` reads: 0 for the model's own", original.name);
+    let copy_doc = format!("a table for `{}` from a changes file", original.name);
+    let copy_name = |k: usize| format!("{} option {k}", original.name);
+    let mut k = 1;
+    while let Some(copy) = model.variable(&copy_name(k)) {
+        if copy.doc.as_ref() != Some(&copy_doc) {
+            return Err(copy_name(k));
+        }
+        if copy.graph.as_ref().is_some_and(|graph| graph.x == x && graph.y == y) {
+            return Ok((selector, k as f64));
+        }
+        k += 1;
+    }
+    match model.variable(&selector) {
+        Some(existing) if existing.doc.as_ref() != Some(&selector_doc) => return Err(selector),
+        Some(_) => {}
+        None => {
+            let mut constant = Variable::new(&selector, VariableKind::Auxiliary);
+            constant.equation = Some(Equation::number(0.0));
+            constant.doc = Some(selector_doc);
+            model.variables.push(constant);
+        }
+    }
+    let name = copy_name(k);
+    let mut copy = Variable::new(&name, VariableKind::GraphicalFunction);
+    copy.doc = Some(copy_doc);
+    copy.graph = original.graph.as_ref().map(|graph| GraphicalFunction { x, y, span: None, ..graph.clone() });
+    copy.units = original.units.clone();
+    model.variables.push(copy);
+    let choice =
+        SwitchedCall { lookup: original.canonical.clone(), copy: name, selector: selector.clone(), k: k as f64 };
+    for variable in &mut model.variables {
+        let equations =
+            variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
+        for equation in equations {
+            if let Ok(expr) = &mut equation.expr
+                && choice.rewrite(expr)
+            {
+                equation.text = expr.to_string();
+                // The text is no longer the file's, so spans inside it no longer point into the file.
+                equation.origin.text_offset = None;
+            }
+        }
+    }
+    Ok((selector, k as f64))
+}
+
+/// Rewrites every call of a lookup into "the copy if the selector says so, else the lookup".
+struct SwitchedCall {
+    lookup: CanonicalName,
+    copy: String,
+    selector: String,
+    k: f64,
+}
+
+impl SwitchedCall {
+    /// Rewrites `expr` in place; says whether anything changed.
+    fn rewrite(&self, expr: &mut Expr) -> bool {
+        let mut changed = false;
+        match &mut expr.kind {
+            ExprKind::Number(_) | ExprKind::Name(_) => {}
+            ExprKind::Call { args, .. } => {
+                for arg in args.iter_mut() {
+                    changed |= self.rewrite(arg);
+                }
+            }
+            ExprKind::Subscript { indices, .. } => {
+                for index in indices {
+                    if let crate::syntax::Index::Expr(inner) = index {
+                        changed |= self.rewrite(inner);
+                    }
+                }
+            }
+            ExprKind::Unary { operand, .. } => changed |= self.rewrite(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                changed |= self.rewrite(lhs);
+                changed |= self.rewrite(rhs);
+            }
+            ExprKind::Chain { first, rest } => {
+                changed |= self.rewrite(first);
+                for (_, operand) in rest {
+                    changed |= self.rewrite(operand);
+                }
+            }
+            ExprKind::If { condition, then_branch, else_branch } => {
+                changed |= self.rewrite(condition);
+                changed |= self.rewrite(then_branch);
+                changed |= self.rewrite(else_branch);
+            }
+        }
+        // `lookup(x)`, or a function given the lookup by name: `LOOKUP_FORWARD(lookup, x)`.
+        let ExprKind::Call { function, args, .. } = &expr.kind else { return changed };
+        let names_lookup = |name: &NameRef| name.canonical == self.lookup;
+        let calls = names_lookup(function)
+            || args.iter().any(|arg| matches!(&arg.kind, ExprKind::Name(name) if names_lookup(name)));
+        if !calls {
+            return changed;
+        }
+        let mut copy = expr.clone();
+        if let ExprKind::Call { function, args, .. } = &mut copy.kind {
+            if names_lookup(function) {
+                *function = NameRef::new(&self.copy);
+            }
+            for arg in args {
+                if let ExprKind::Name(name) = &mut arg.kind
+                    && names_lookup(name)
+                {
+                    *name = NameRef::new(&self.copy);
+                }
+            }
+        }
+        let span = expr.span;
+        let selector = Expr { kind: ExprKind::Name(NameRef::new(&self.selector)), span };
+        let k = Expr { kind: ExprKind::Number(self.k), span };
+        let condition = Expr::join(selector, BinaryOp::Eq, k);
+        let original = std::mem::replace(expr, Expr { kind: ExprKind::Number(0.0), span });
+        *expr = Expr {
+            kind: ExprKind::If {
+                condition: Box::new(condition),
+                then_branch: Box::new(copy),
+                else_branch: Box::new(original),
+            },
+            span,
+        };
+        true
+    }
+}
+
+/// Sets one element of a constant (the whole constant for an empty element).
+fn set_constant(variable: &mut Variable, element: &[String], value: f64) {
+    let equation = |old: Option<&Equation>| {
+        let mut new = Equation::number(value);
+        new.origin = Origin { span: old.and_then(|e| e.origin.span), text_offset: None };
+        new
+    };
+    if element.is_empty() {
+        variable.equation = Some(equation(variable.equation.as_ref()));
+        return;
+    }
+    match variable.elements.iter_mut().find(|definition| same_element(&definition.subscript, element)) {
+        Some(definition) => definition.equation = Some(equation(definition.equation.as_ref())),
+        None => variable.elements.push(ElementDefinition {
+            subscript: element.to_vec(),
+            equation: Some(equation(None)),
+            graph: None,
+            span: None,
+        }),
+    }
+}
+
+fn same_element(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| CanonicalName::new(a) == CanonicalName::new(b))
+}
+
+/// Checks every change against the model; all problems at once.
+fn check(model: &Model, changes: &[Change]) -> Result<Vec<Target>, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let mut targets = Vec::new();
+    for change in changes {
+        match target(model, change) {
+            Ok(target) => targets.push(target),
+            Err(diagnostic) => diagnostics.push(*diagnostic),
+        }
+    }
+    if diagnostics.has_errors() { Err(diagnostics) } else { Ok(targets) }
+}
+
+fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
+    let fail = |code: Code, message: String, help: String| {
+        Box::new(Diagnostic::new(code, message).at(change.span).on_variable(&change.name).with_help(help))
+    };
+    let canonical = CanonicalName::new(&change.name);
+    let Some(index) = model.variables.iter().position(|variable| variable.canonical == canonical) else {
+        let changeable = model.variables.iter().filter(|v| changeable(v)).map(|v| v.name.as_str());
+        let help = match closest_match(&change.name, changeable) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "a changes file sets the model's constants and lookups; `fulcrum check` lists the model".to_owned(),
+        };
+        return Err(fail(Code::UnknownName, format!("the model has no constant or lookup `{}`", change.name), help));
+    };
+    let variable = &model.variables[index];
+    // Vensim's time settings are variables that read the run's time axis; changing one changes
+    // the axis (and the variable with it).
+    if let (Some(setting), ChangeValue::Number(value), true) =
+        (TimeSetting::of(&canonical), &change.value, change.subscripts.is_empty())
+    {
+        return Ok(Target::Time { setting, value: *value });
+    }
+    let elements = selected_elements(model, variable, change)?;
+    match &change.value {
+        ChangeValue::Table { x, y } => {
+            let per_element = variable.graph.is_none() && variable.elements.iter().any(|e| e.graph.is_some());
+            if per_element && elements.len() != 1 {
+                return Err(fail(
+                    Code::InvalidValue,
+                    format!("`{}` has a table for each element; a change gives one of them", change.name),
+                    format!("name one element: `{}[{}](...)`", variable.name, variable.dimensions.join(",")),
+                ));
+            }
+            let graph = if change.subscripts.is_empty() {
+                variable.graph.as_ref()
+            } else {
+                let element = elements.first().filter(|_| elements.len() == 1);
+                element.and_then(|element| {
+                    variable
+                        .elements
+                        .iter()
+                        .find(|d| same_element(&d.subscript, element))
+                        .and_then(|d| d.graph.as_ref())
+                })
+            };
+            let Some(graph) = graph else {
+                return Err(fail(
+                    Code::NotAConstant,
+                    format!("`{}` is not a lookup, so it cannot be given points", change.name),
+                    "points `((x,y), ...)` change a lookup; a constant takes `name = number`".to_owned(),
+                ));
+            };
+            let new = GraphicalFunction { x: x.clone(), y: y.clone(), ..graph.clone() };
+            if let Some(problem) = new.problem() {
+                return Err(fail(
+                    Code::InvalidGraphicalFunction,
+                    format!("the new points of `{}` are not a lookup: {problem}", change.name),
+                    "a lookup needs at least one point, with x increasing".to_owned(),
+                ));
+            }
+            let element = (!change.subscripts.is_empty()).then(|| elements.into_iter().next().unwrap_or_default());
+            Ok(Target::Lookup { variable: index, element, x: x.clone(), y: y.clone() })
+        }
+        ChangeValue::Number(_) | ChangeValue::List(_) => {
+            if !variable.is_constant() {
+                let what = match variable.kind {
+                    VariableKind::Stock { .. } => "a stock",
+                    VariableKind::Flow { .. } => "a flow",
+                    VariableKind::GraphicalFunction => "a lookup",
+                    VariableKind::Auxiliary if variable.graph.is_some() => "a lookup",
+                    VariableKind::Auxiliary => "computed by the model",
+                };
+                let help = if what == "a lookup" {
+                    "a lookup takes points: `name((x1,y1),(x2,y2),...)`"
+                } else {
+                    "a changes file sets constants (variables whose equation is a number) and lookups"
+                };
+                return Err(fail(
+                    Code::NotAConstant,
+                    format!("`{}` is {what}, not a constant, so it cannot be set", change.name),
+                    help.to_owned(),
+                ));
+            }
+            let values = match &change.value {
+                ChangeValue::Number(value) => elements.into_iter().map(|element| (element, *value)).collect(),
+                ChangeValue::List(list) => {
+                    if list.len() != elements.len() {
+                        return Err(fail(
+                            Code::InvalidValue,
+                            format!(
+                                "`{}` is given {} numbers for {} element{}",
+                                change.name,
+                                list.len(),
+                                elements.len(),
+                                if elements.len() == 1 { "" } else { "s" }
+                            ),
+                            "give one number for every element the subscripts select, or one number for all".to_owned(),
+                        ));
+                    }
+                    elements.into_iter().zip(list.iter().copied()).collect()
+                }
+                ChangeValue::Table { .. } => Vec::new(),
+            };
+            Ok(Target::Constant { variable: index, values })
+        }
+    }
+}
+
+/// The variables a changes file may change.
+fn changeable(variable: &Variable) -> bool {
+    variable.is_constant() || variable.graph.is_some()
+}
+
+/// The elements a change's subscripts select, each as its element names in dimension order;
+/// one empty element for a scalar variable.
+fn selected_elements(model: &Model, variable: &Variable, change: &Change) -> Result<Vec<Vec<String>>, Box<Diagnostic>> {
+    let fail = |message: String, help: String| {
+        Box::new(Diagnostic::new(Code::UnknownName, message).at(change.span).on_variable(&change.name).with_help(help))
+    };
+    if variable.dimensions.is_empty() {
+        if !change.subscripts.is_empty() {
+            return Err(fail(
+                format!("`{}` has no subscripts, but the change gives {}", change.name, change.subscripts.len()),
+                format!("write `{} = value`", variable.name),
+            ));
+        }
+        return Ok(vec![Vec::new()]);
+    }
+    let dimension = |name: &str| {
+        let canonical = CanonicalName::new(name);
+        model.dimensions.iter().find(|d| d.canonical == canonical)
+    };
+    let mut axes: Vec<Vec<String>> = Vec::new();
+    for (position, dimension_name) in variable.dimensions.iter().enumerate() {
+        let Some(own) = dimension(dimension_name) else { return Ok(Vec::new()) };
+        let Some(subscript) = change.subscripts.get(position) else {
+            if change.subscripts.is_empty() {
+                axes.push(own.elements.clone());
+                continue;
+            }
+            return Err(fail(
+                format!(
+                    "`{}` has {} dimensions, but the change gives {} subscripts",
+                    change.name,
+                    variable.dimensions.len(),
+                    change.subscripts.len()
+                ),
+                format!("its dimensions: {}", variable.dimensions.join(", ")),
+            ));
+        };
+        let canonical = CanonicalName::new(subscript);
+        let member = |name: &String| CanonicalName::new(name) == canonical;
+        if let Some(element) = own.elements.iter().find(|e| member(e)) {
+            axes.push(vec![element.clone()]);
+        } else if let Some(range) = dimension(subscript) {
+            // A range: the dimension itself or a subrange of it.
+            let elements: Vec<String> = range
+                .elements
+                .iter()
+                .filter_map(|e| own.elements.iter().find(|o| CanonicalName::new(o) == CanonicalName::new(e)))
+                .cloned()
+                .collect();
+            if elements.len() != range.elements.len() {
+                return Err(fail(
+                    format!(
+                        "`{subscript}` is not a subrange of `{}`, the dimension of `{}` there",
+                        own.name, change.name
+                    ),
+                    format!("{} has the elements {}", own.name, own.elements.join(", ")),
+                ));
+            }
+            axes.push(elements);
+        } else {
+            return Err(fail(
+                format!("`{subscript}` is neither an element of `{}` nor a subscript range", own.name),
+                format!("{} has the elements {}", own.name, own.elements.join(", ")),
+            ));
+        }
+    }
+    if change.subscripts.len() > variable.dimensions.len() {
+        return Err(fail(
+            format!(
+                "`{}` has {} dimension{}, but the change gives {} subscripts",
+                change.name,
+                variable.dimensions.len(),
+                if variable.dimensions.len() == 1 { "" } else { "s" },
+                change.subscripts.len()
+            ),
+            format!("its dimensions: {}", variable.dimensions.join(", ")),
+        ));
+    }
+    // Every combination, the last dimension fastest.
+    let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
+    for axis in axes {
+        combinations = combinations
+            .into_iter()
+            .flat_map(|prefix| axis.iter().map(move |e| [prefix.clone(), vec![e.clone()]].concat()))
+            .collect();
+    }
+    Ok(combinations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = r#"
+[sim]
+start = 0
+stop = 2
+dt = 1
+[[dimension]]
+name = "Region"
+elements = ["North", "South"]
+[[constant]]
+name = "Rate"
+value = 0.05
+[[constant]]
+name = "Demand"
+dimensions = ["Region"]
+value = 10
+[[graphical_function]]
+name = "Effect"
+x = [0, 1]
+y = [0, 1]
+[[auxiliary]]
+name = "Use"
+equation = "Effect(Rate) + LOOKUP(Effect, 0.5)"
+"#;
+
+    fn model() -> Model {
+        crate::native::read(MODEL).expect("the test model reads").0
+    }
+
+    #[test]
+    fn constants_elements_and_lookups_are_changed_in_place() {
+        let mut model = model();
+        let mut element = Change::new("demand", ChangeValue::Number(12.0));
+        element.subscripts = vec!["south".to_owned()];
+        let changes = [
+            Change::new("Rate", ChangeValue::Number(0.1)),
+            element,
+            Change::new("Effect", ChangeValue::Table { x: vec![0.0, 2.0], y: vec![1.0, 3.0] }),
+            Change::new("Rate", ChangeValue::Number(0.2)),
+        ];
+        assert!(apply(&mut model, &changes).is_ok());
+        assert_eq!(model.variable("Rate").and_then(Variable::constant_value), Some(0.2));
+        let demand = model.variable("Demand").map(|v| v.elements.clone()).unwrap_or_default();
+        assert_eq!(demand.len(), 1);
+        assert_eq!(demand[0].subscript, ["South"]);
+        assert_eq!(demand[0].equation.as_ref().and_then(Equation::literal_value), Some(12.0));
+        let effect = model.variable("Effect").and_then(|v| v.graph.clone());
+        assert_eq!(effect.map(|g| (g.x, g.y)), Some((vec![0.0, 2.0], vec![1.0, 3.0])));
+    }
+
+    #[test]
+    fn unknown_names_computed_variables_and_bad_lists_are_reported_each_at_its_change() {
+        let mut model = model();
+        let at = |name: &str, value: ChangeValue, start: usize| Change {
+            span: Some(Span::new(start, start + 1)),
+            ..Change::new(name, value)
+        };
+        let changes = [
+            at("Rat", ChangeValue::Number(1.0), 0),
+            at("Use", ChangeValue::Number(1.0), 10),
+            at("Demand", ChangeValue::List(vec![1.0, 2.0, 3.0]), 20),
+            at("Rate", ChangeValue::Table { x: vec![0.0, 1.0], y: vec![0.0, 0.0] }, 30),
+            at("Effect", ChangeValue::Table { x: vec![1.0, 0.0], y: vec![0.0, 0.0] }, 40),
+        ];
+        let Err(diagnostics) = apply(&mut model, &changes) else { panic!("the changes are wrong") };
+        let found: Vec<_> = diagnostics.0.iter().map(|d| (d.code, d.span.map(Span::start))).collect();
+        assert_eq!(
+            found,
+            [
+                (Code::UnknownName, Some(0)),
+                (Code::NotAConstant, Some(10)),
+                (Code::InvalidValue, Some(20)),
+                (Code::NotAConstant, Some(30)),
+                (Code::InvalidGraphicalFunction, Some(40)),
+            ]
+        );
+        assert_eq!(diagnostics.0[0].help.as_deref(), Some("did you mean `Rate`?"));
+        assert_eq!(model, self::model(), "nothing is applied when a change is wrong");
+    }
+
+    #[test]
+    fn switchable_lookups_are_chosen_by_a_constant_and_copies_are_shared() {
+        let mut model = model();
+        let table = |y: f64| ChangeValue::Table { x: vec![0.0, 1.0], y: vec![y, y] };
+        let first =
+            switchable(&mut model, &[Change::new("Effect", table(5.0)), Change::new("Rate", ChangeValue::Number(0.3))]);
+        let second = switchable(&mut model, &[Change::new("effect", table(7.0))]);
+        let again = switchable(&mut model, &[Change::new("Effect", table(5.0))]);
+        let pair = |name: &str, value: f64| vec![(name.to_owned(), value)];
+        assert_eq!(first.ok(), Some([pair("Effect choice", 1.0), pair("Rate", 0.3)].concat()));
+        assert_eq!(second.ok(), Some(pair("Effect choice", 2.0)));
+        assert_eq!(again.ok(), Some(pair("Effect choice", 1.0)));
+        let text = model.variable("Use").and_then(|v| v.equation.as_ref()).map(|e| e.text.clone()).unwrap_or_default();
+        assert_eq!(text.matches("Effect_choice").count(), 4, "{text}");
+        assert!(crate::resolve(&model).is_ok());
+    }
+}

@@ -1,0 +1,299 @@
+//! Vensim changes files (`.cin`): WORLD3-03's thirteen scenario files, read, applied to a run
+//! (`fulcrum run --changes`) and compared as an experiment's interventions (`changes =`).
+
+use std::path::{Path, PathBuf};
+
+use fulcrum_model::changes::ChangeValue;
+
+use crate::conformance::suite_or_skip;
+use crate::{fulcrum, stderr, stdout};
+
+fn world3() -> PathBuf {
+    crate::root().join("..").join("shared").join("vensim").join("world3-03")
+}
+
+fn scenario_files(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .expect("the WORLD3 folder")
+        .map(|entry| entry.expect("readable").path())
+        .filter(|path| path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cin")))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A run as columns by name: the header, then one row of numbers per saved time.
+fn table(csv: &str) -> (Vec<String>, Vec<Vec<f64>>) {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().expect("a header").iter().map(str::to_owned).collect();
+    let rows = reader
+        .records()
+        .map(|row| row.expect("a row").iter().map(|cell| cell.parse().expect("a number")).collect())
+        .collect();
+    (header, rows)
+}
+
+fn run(args: &[&str]) -> (Vec<String>, Vec<Vec<f64>>) {
+    let output = fulcrum(args);
+    assert!(output.status.success(), "fulcrum {}: {}", args.join(" "), stderr(&output));
+    table(&stdout(&output))
+}
+
+#[test]
+fn every_world3_changes_file_is_read_and_applies_to_the_model() {
+    let Some(_) = suite_or_skip("every_world3_changes_file_is_read_and_applies_to_the_model") else { return };
+    let folder = world3();
+    let files = scenario_files(&folder);
+    assert_eq!(files.len(), 13, "W303S02 to W303S13 and W303IFIO");
+    let model_bytes = std::fs::read(folder.join("wrld3-03.mdl")).expect("WORLD3");
+    let (model, _) = fulcrum_vensim::read(&fulcrum_vensim::decode(model_bytes)).expect("WORLD3 reads");
+    let mut counts = Vec::new();
+    for file in &files {
+        let text = fulcrum_vensim::decode(std::fs::read(file).expect("readable"));
+        let changes = fulcrum_vensim::read_changes(&text)
+            .unwrap_or_else(|diagnostics| panic!("{}: {diagnostics:?}", file.display()));
+        let tables = changes.iter().filter(|c| matches!(c.value, ChangeValue::Table { .. })).count();
+        counts.push((file.file_name().expect("a name").to_string_lossy().into_owned(), changes.len(), tables));
+        let mut changed = model.clone();
+        fulcrum_model::changes::apply(&mut changed, &changes)
+            .unwrap_or_else(|diagnostics| panic!("{}: {diagnostics:?}", file.display()));
+        let mut switchable = model.clone();
+        fulcrum_model::changes::switchable(&mut switchable, &changes)
+            .unwrap_or_else(|diagnostics| panic!("{}: {diagnostics:?}", file.display()));
+        fulcrum_model::resolve(&switchable).unwrap_or_else(|diagnostics| panic!("{}: {diagnostics:?}", file.display()));
+    }
+    let counted: Vec<(&str, usize, usize)> = counts.iter().map(|(name, n, t)| (name.as_str(), *n, *t)).collect();
+    // Definitions and lookups among them, counted by hand in the files.
+    assert_eq!(
+        counted,
+        [
+            ("W303IFIO.CIN", 15, 8),
+            ("W303S02.CIN", 1, 0),
+            ("W303S03.CIN", 2, 1),
+            ("W303S04.CIN", 3, 2),
+            ("W303S05.CIN", 4, 2),
+            ("W303S06.CIN", 5, 3),
+            ("W303S07.CIN", 6, 3),
+            ("W303S08.CIN", 3, 0),
+            ("W303S09.CIN", 5, 0),
+            ("W303S10.CIN", 12, 6),
+            ("W303S11.CIN", 14, 6),
+            ("W303S12.CIN", 14, 6),
+            ("W303S13.CIN", 14, 6),
+        ]
+    );
+}
+
+/// Scenario 2 doubles the nonrenewable resources: the constant and the stock start at 2e12
+/// instead of 1e12, nothing else differs at the start, and the run is the one `--set` gives.
+#[test]
+fn scenario_2_changes_the_initial_resources_and_nothing_else() {
+    let Some(_) = suite_or_skip("scenario_2_changes_the_initial_resources_and_nothing_else") else { return };
+    let folder = world3();
+    let model = folder.join("wrld3-03.mdl");
+    let model = model.to_str().expect("utf-8");
+    let changes = folder.join("W303S02.CIN");
+    let (header, base) = run(&["run", model]);
+    let (changed_header, changed) = run(&["run", model, "--changes", changes.to_str().expect("utf-8")]);
+    let (_, set) = run(&["run", model, "--set", "initial nonrenewable resources=2e12"]);
+    assert_eq!(header, changed_header);
+    assert_eq!(changed, set, "the changes file is the same run as --set");
+    let column = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name)).expect(name);
+    let constant = column("initial nonrenewable resources");
+    let stock = column("nonrenewable resources");
+    assert!(base.iter().all(|row| row[constant] == 1e12));
+    assert!(changed.iter().all(|row| row[constant] == 2e12));
+    assert_eq!((base[0][stock], changed[0][stock]), (1e12, 2e12));
+    // At the start only the resources and what is proportional to them differ.
+    let differing: Vec<&str> = (1..header.len())
+        .filter(|&c| base[0][c].to_bits() != changed[0][c].to_bits())
+        .map(|c| header[c].as_str())
+        .collect();
+    assert_eq!(differing, ["initial nonrenewable resources", "Nonrenewable Resources"]);
+    let population = column("population");
+    assert_eq!(base[0][population], 1.6e9);
+    assert_eq!(base[0][population], changed[0][population]);
+    // Twice the resources last longer: more remain at the end.
+    let last = base.len() - 1;
+    assert!(changed[last][stock] > 2.0 * base[last][stock]);
+}
+
+/// A lookup from a changes file is the model with the table written into it.
+#[test]
+fn a_changed_lookup_is_the_model_with_that_table() {
+    let Some(_) = suite_or_skip("a_changed_lookup_is_the_model_with_that_table") else { return };
+    let folder = world3();
+    let text = std::fs::read_to_string(folder.join("wrld3-03.mdl")).expect("WORLD3 is UTF-8");
+    let original = "persistent pollution technology change mult table  ( \r\n            (-1,0),(0,0) )";
+    assert_eq!(text.matches(original).count(), 1, "WORLD3's table as written");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let edited = scratch.path().join("edited.mdl");
+    let table = "persistent pollution technology change mult table ((-1,-0.03),(0,0))";
+    std::fs::write(&edited, text.replace(original, table)).expect("written");
+    let changes = scratch.path().join("table.cin");
+    std::fs::write(&changes, format!("{table}\n")).expect("written");
+    let vars = "persistent pollution index,population,industrial output";
+    let model = folder.join("wrld3-03.mdl");
+    let (_, base) = run(&["run", model.to_str().expect("utf-8"), "--vars", vars]);
+    let (_, with_changes) =
+        run(&["run", model.to_str().expect("utf-8"), "--changes", changes.to_str().expect("utf-8"), "--vars", vars]);
+    let (_, written) = run(&["run", edited.to_str().expect("utf-8"), "--vars", vars]);
+    assert_eq!(with_changes, written);
+    assert_ne!(with_changes, base, "the table matters");
+}
+
+/// Later changes files override earlier ones, and `--set` overrides them all.
+#[test]
+fn later_changes_files_override_earlier_ones() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let first = scratch.path().join("first.cin");
+    let second = scratch.path().join("second.cin");
+    std::fs::write(&first, "Room Temperature = 20\nCharacteristic Time = 5\n").expect("written");
+    std::fs::write(&second, "room temperature = 30\n").expect("written");
+    let model = "tests/vensim/teacup.MDL";
+    let vars = ["--vars", "Room Temperature,Characteristic Time", "--stop", "1", "--dt", "1"];
+    let with = |files: &[&Path], extra: &[&str]| {
+        let mut args = vec!["run", model];
+        for file in files {
+            args.extend(["--changes", file.to_str().expect("utf-8")]);
+        }
+        args.extend(vars);
+        args.extend(extra);
+        run(&args).1.remove(0)
+    };
+    assert_eq!(with(&[&first], &[]), [0.0, 20.0, 5.0]);
+    assert_eq!(with(&[&first, &second], &[]), [0.0, 30.0, 5.0]);
+    assert_eq!(with(&[&second, &first], &[]), [0.0, 20.0, 5.0]);
+    assert_eq!(with(&[&first, &second], &["--set", "Room Temperature=40"]), [0.0, 40.0, 5.0]);
+}
+
+/// WORLD3's scenarios compared as an experiment's interventions, each naming its changes file
+/// relative to the experiment: every option's outcome is the run `fulcrum run --changes` gives.
+#[test]
+fn world3_scenarios_compare_through_changes_files() {
+    let Some(_) = suite_or_skip("world3_scenarios_compare_through_changes_files") else { return };
+    let folder = world3();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let scenarios = ["W303S02.CIN", "W303S03.CIN", "W303S06.CIN", "W303S10.CIN"];
+    for name in scenarios {
+        std::fs::copy(folder.join(name), scratch.path().join(name)).expect("copied");
+    }
+    let model = folder.join("wrld3-03.mdl").canonicalize().expect("WORLD3 is there");
+    let mut experiment = format!(
+        "model = {:?}\n[sampling]\nruns = 1\n\
+         [[outcome]]\nname = \"population in 2100\"\nvariable = \"population\"\nstatistic = \"final\"\nbetter = \"higher\"\n\
+         [[outcome]]\nname = \"peak pollution\"\nvariable = \"persistent pollution index\"\nstatistic = \"max\"\nbetter = \"lower\"\n",
+        model.display().to_string()
+    );
+    for name in scenarios {
+        experiment.push_str(&format!("[[intervention]]\nname = \"{name}\"\nchanges = \"{name}\"\n"));
+    }
+    let experiment_path = scratch.path().join("scenarios.toml");
+    std::fs::write(&experiment_path, experiment).expect("written");
+    let out = scratch.path().join("out");
+    let output = fulcrum(&[
+        "compare",
+        experiment_path.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--futures",
+        "1",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(out.join("comparison.csv")).expect("comparison.csv");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("a row")).collect();
+    // One future, and nothing uncertain: each option is one run of the model.
+    for (option, changes) in std::iter::once(("baseline", None)).chain(scenarios.iter().map(|n| (*n, Some(*n)))) {
+        let mut args = vec!["run".to_owned(), model.display().to_string()];
+        if let Some(name) = changes {
+            args.extend(["--changes".to_owned(), scratch.path().join(name).display().to_string()]);
+        }
+        args.extend(["--vars".to_owned(), "population,persistent pollution index".to_owned()]);
+        let (_, single) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let final_population = single.last().expect("rows")[1];
+        let peak_pollution = single.iter().map(|row| row[2]).fold(f64::MIN, f64::max);
+        let mean = |outcome: &str| -> f64 {
+            let row = rows.iter().find(|row| &row[0] == outcome && &row[1] == option).expect("a row per option");
+            row[3].parse().expect("a mean")
+        };
+        assert_eq!(mean("population in 2100"), final_population, "{option}");
+        // The maximum is taken over every step, the single run's over the saved ones.
+        assert!(mean("peak pollution") >= peak_pollution, "{option}");
+        assert!((mean("peak pollution") - peak_pollution).abs() <= 1e-6 * peak_pollution, "{option}");
+    }
+}
+
+/// Elements of an arrayed constant by a range and a number list, and one element's table of an
+/// arrayed lookup; a change of the whole arrayed lookup, an element the range lacks and a list
+/// of the wrong length are refused at their lines.
+#[test]
+fn arrayed_constants_and_lookups_change_element_by_element() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("arrayed.mdl");
+    std::fs::write(
+        &model,
+        "R: north, south ~~|\ntab[north]((0,0),(10,10)) ~~|\ntab[south]((0,0),(10,20)) ~~|\nc[R] = 1, 2 ~~|\n\
+         y[R] = tab[R](Time) * c[R] ~~|\nINITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+    )
+    .expect("written");
+    let good = scratch.path().join("good.cin");
+    std::fs::write(&good, "tab[south]((0,0),(10,100))\nc[R] = 5, 6\n").expect("written");
+    let model = model.to_str().expect("utf-8");
+    let (header, rows) = run(&["run", model, "--changes", good.to_str().expect("utf-8"), "--vars", "y,c"]);
+    assert_eq!(header, ["time", "y[north]", "y[south]", "c[north]", "c[south]"]);
+    // At time 1: north reads its own table (1) times 5, south the new one (10) times 6.
+    assert_eq!(rows[1], [1.0, 5.0, 60.0, 5.0, 6.0]);
+    let bad = scratch.path().join("bad.cin");
+    std::fs::write(&bad, "tab((0,0),(10,100))\nc[east] = 5\nc = 1, 2, 3\n").expect("written");
+    let output = fulcrum(&["run", model, "--changes", bad.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    for (code, line) in [("E0003", "bad.cin:1:1"), ("E0102", "bad.cin:2:1"), ("E0003", "bad.cin:3:1")] {
+        assert!(message.contains(code) && message.contains(line), "{code} at {line}:\n{message}");
+    }
+}
+
+/// A changes file's time settings change the run's time axis.
+#[test]
+fn time_settings_in_a_changes_file_change_the_time_axis() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let changes = scratch.path().join("time.cin");
+    std::fs::write(&changes, "FINAL TIME = 3\nTIME STEP = 0.5\nSAVEPER = 1\n").expect("written");
+    let (_, rows) =
+        run(&["run", "tests/vensim/teacup.MDL", "--changes", changes.to_str().expect("utf-8"), "--vars", "TIME STEP"]);
+    assert_eq!(rows, [[0.0, 0.5], [1.0, 0.5], [2.0, 0.5], [3.0, 0.5]]);
+}
+
+/// An intervention with a changes file and a start time switches to the changed lookup part-way:
+/// the same as the model until then, different after.
+#[test]
+fn a_changes_file_applies_part_way_with_the_interventions_start() {
+    let Some(_) = suite_or_skip("a_changes_file_applies_part_way_with_the_interventions_start") else { return };
+    let folder = world3();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(folder.join("W303S03.CIN"), scratch.path().join("W303S03.CIN")).expect("copied");
+    let model = folder.join("wrld3-03.mdl").canonicalize().expect("WORLD3 is there");
+    let experiment = scratch.path().join("later.toml");
+    std::fs::write(
+        &experiment,
+        format!(
+            "model = {:?}\n[[intervention]]\nname = \"from 2000\"\nchanges = \"W303S03.CIN\"\nstart = 2000\n\
+             [[outcome]]\nvariable = \"population\"\n",
+            model.display().to_string()
+        ),
+    )
+    .expect("written");
+    let vars = "persistent pollution technology change mult table choice,persistent pollution index";
+    let experiment = experiment.to_str().expect("utf-8");
+    let (_, later) = run(&["run", "--experiment", experiment, "--intervention", "from 2000", "--vars", vars]);
+    let (_, base) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    for (row, base) in later.iter().zip(&base) {
+        let (time, choice, pollution) = (row[0], row[1], row[2]);
+        assert_eq!(choice, if time < 2000.0 { 0.0 } else { 1.0 }, "at {time}");
+        if time <= 2000.0 {
+            assert_eq!(pollution, base[2], "at {time}");
+        }
+    }
+    let last = later.len() - 1;
+    assert!(later[last][2] < 0.5 * base[last][2], "the changed table lowers pollution by 2100");
+}

@@ -373,3 +373,20 @@ fn a_sum_of_30000_terms_checks_and_runs_on_a_2_mib_stack() {
         [["time", "Level", "Filling"], ["0", "0", "29999"], ["1", "29999", "0"], ["2", "29999", "0"]]
     );
 }
+
+/// `fulcrum convert -o model.xmile` writes XMILE (by the name, or `--to xmile` to standard
+/// output) that runs to the same output as the model it came from.
+#[test]
+fn convert_writes_xmile_that_runs_like_the_original() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let xmile = directory.path().join("teacup.xmile");
+    let output = fulcrum(&["convert", TEACUP, "-o", xmile.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&xmile).expect("written");
+    assert!(text.starts_with("<?xml") && text.contains("<stock name=\"Teacup Temperature\">"), "{text}");
+    let to_stdout = fulcrum(&["convert", TEACUP, "--to", "xmile"]);
+    assert_eq!(stdout(&to_stdout), text);
+    let again = fulcrum(&["run", xmile.to_str().expect("utf-8 path")]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(stdout(&again), stdout(&fulcrum(&["run", TEACUP])));
+}

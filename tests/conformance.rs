@@ -599,23 +599,33 @@ fn checked(
 
 /// `fulcrum convert` must not change a model: written as TOML and read back, it gives the same
 /// results to the bit.
-fn check_round_trip(model: &fulcrum_model::Model, results: &fulcrum_sim::Results) -> Result<(), String> {
-    let text = fulcrum_model::native::write(model);
-    let (converted, diagnostics) =
-        fulcrum_model::native::read(&text).map_err(|d| format!("converted TOML: {}", first_error(&d)))?;
+/// `fulcrum convert` to TOML and to XMILE: each file, read back, runs to the same bits.
+pub(crate) fn check_round_trip(model: &fulcrum_model::Model, results: &fulcrum_sim::Results) -> Result<(), String> {
+    let toml = fulcrum_model::native::write(model);
+    rerun("converted TOML", fulcrum_model::native::read(&toml), results)?;
+    let xmile = fulcrum_xmile::write(model);
+    rerun("converted XMILE", fulcrum_xmile::read(&xmile), results)
+}
+
+fn rerun(
+    what: &str,
+    read: Result<(fulcrum_model::Model, fulcrum_model::Diagnostics), fulcrum_model::Diagnostics>,
+    results: &fulcrum_sim::Results,
+) -> Result<(), String> {
+    let (converted, diagnostics) = read.map_err(|d| format!("{what}: {}", first_error(&d)))?;
     if diagnostics.has_errors() {
-        return Err(format!("converted TOML: {}", first_error(&diagnostics)));
+        return Err(format!("{what}: {}", first_error(&diagnostics)));
     }
-    let resolved = fulcrum_model::resolve(&converted).map_err(|d| format!("converted TOML: {}", first_error(&d)))?;
+    let resolved = fulcrum_model::resolve(&converted).map_err(|d| format!("{what}: {}", first_error(&d)))?;
     let compiled = fulcrum_sim::compile(&resolved).map_err(|e| e.to_string())?;
-    let again = compiled.new_run().run().map_err(|e| format!("converted TOML: the run failed: {e}"))?;
+    let again = compiled.new_run().run().map_err(|e| format!("{what}: the run failed: {e}"))?;
     if again.names() != results.names() {
-        return Err("converted TOML has other variables".to_owned());
+        return Err(format!("{what} has other variables"));
     }
     for column in 0..results.names().len() {
         let (before, after) = (results.column(column), again.column(column));
         if before.iter().zip(after).any(|(a, b)| a.to_bits() != b.to_bits()) {
-            return Err(format!("converted TOML gives other values for {}", results.names()[column]));
+            return Err(format!("{what} gives other values for {}", results.names()[column]));
         }
     }
     Ok(())

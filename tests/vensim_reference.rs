@@ -10,7 +10,7 @@ use std::path::Path;
 
 use fulcrum_model::CanonicalName;
 
-use crate::conformance::suite_or_skip;
+use crate::conformance::{check_round_trip, suite_or_skip};
 use crate::{fulcrum, root, stderr};
 
 /// Vensim's single precision, relative to the larger magnitude.
@@ -165,6 +165,8 @@ fn compare_with_vensim(model: &Path, reference: &Path) -> Report {
         .collect();
     let resolved = fulcrum_model::resolve(&model).expect("the model resolves");
     let results = fulcrum_sim::compile(&resolved).expect("the model compiles").new_run().run().expect("the run ends");
+    // `fulcrum convert` to TOML and to XMILE keeps every bit.
+    check_round_trip(&model, &results).unwrap_or_else(|problem| panic!("{problem}"));
 
     let mut reader = csv::Reader::from_path(reference).expect("Vensim's output is readable");
     let header: Vec<String> = reader.headers().expect("a header").iter().map(str::to_owned).collect();

@@ -311,9 +311,13 @@ pub enum QuantileChoice {
 pub struct ConvertArgs {
     /// The model file (.xmile, .stmx, .xml, .mdl or .toml).
     pub model: PathBuf,
-    /// Write the TOML here instead of to standard output.
+    /// Write the model here instead of to standard output: XMILE for a name ending .xmile, .stmx
+    /// or .xml, else the native TOML format.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The format to write, whatever the output's name: toml or xmile.
+    #[arg(long, value_name = "FORMAT", value_parser = ["toml", "xmile"])]
+    pub to: Option<String>,
     /// A Vensim data file (.tab or .csv, as Vensim exports a run) that gives the model's data
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE")]

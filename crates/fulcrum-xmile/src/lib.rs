@@ -27,6 +27,9 @@
 mod document;
 mod macros;
 mod reader;
+mod writer;
+
+pub use writer::write;
 
 use fulcrum_model::{Diagnostics, Model};
 

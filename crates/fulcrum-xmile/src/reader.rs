@@ -88,6 +88,10 @@ impl<'p> Reader<'p> {
             {
                 model.dialect = Dialect::Vensim;
             }
+            // fulcrum's own files name the conventions they were written with.
+            if let Some(dialect) = child_text(header, "dialect").as_deref().and_then(Dialect::parse) {
+                model.dialect = dialect;
+            }
         }
         match child(root, "sim_specs") {
             Some(specs) => model.sim = self.sim_specs(specs),
@@ -115,6 +119,7 @@ impl<'p> Reader<'p> {
         };
         let submodels: HashMap<CanonicalName, Node<'_, '_>> =
             models.iter().filter_map(|m| Some((CanonicalName::new(m.attribute("name")?), *m))).collect();
+        model.doc = child_text(main, "doc").map(|doc| doc.trim().to_owned()).filter(|doc| !doc.is_empty());
         model.variables = self.model(main, "", &submodels, 0);
         promote_listed_flows(&mut model.variables);
         macros.expand(self, &mut model.variables);
@@ -378,8 +383,7 @@ impl<'p> Reader<'p> {
             );
             return None;
         };
-        // Exports write a line break in a name as the two characters `\n`.
-        let name = name_attribute.value().replace("\\n", " ");
+        let name = unescape_name(name_attribute.value());
         let first_diagnostic = self.diagnostics.0.len();
         let name_span = self.prepared.span(name_attribute.range_value());
         let mut variable = Variable::new(name, VariableKind::Auxiliary);
@@ -428,7 +432,9 @@ impl<'p> Reader<'p> {
             });
         }
         variable.graph = child(node, "gf").map(|gf| self.graph(gf));
-        if kind == VariableKind::GraphicalFunction {
+        // A standalone table arrayed with a table per element has no points of its own.
+        let own_points = ["xpts", "xscale", "ypts"].iter().any(|tag| child(node, tag).is_some());
+        if kind == VariableKind::GraphicalFunction && (own_points || variable.elements.is_empty()) {
             variable.graph = Some(self.graph(node));
         }
         let explicit = child(node, "non_negative").map(|n| self.flag(n));
@@ -619,7 +625,7 @@ impl<'p> Reader<'p> {
 
     fn flow_link(&mut self, node: Node<'_, '_>) -> FlowLink {
         let written = node.text().unwrap_or_default().trim();
-        let name = unquote(written).replace("\\n", " ");
+        let name = unescape_name(&unquote(written));
         let mut link = FlowLink::new(name);
         link.span = Some(self.span(node));
         link
@@ -782,6 +788,27 @@ pub(crate) fn child<'a, 'input>(node: Node<'a, 'input>, name: &'static str) -> O
 
 fn child_text(node: Node<'_, '_>, name: &'static str) -> Option<String> {
     child(node, name).map(|c| c.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect())
+}
+
+/// Exports write a line break in a name as the two characters `\n`, which is read as a space;
+/// `\\` is a backslash (as fulcrum writes one), and any other backslash stays as it is.
+fn unescape_name(written: &str) -> String {
+    let mut name = String::with_capacity(written.len());
+    let mut chars = written.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some('n')) => {
+                chars.next();
+                name.push(' ');
+            }
+            ('\\', Some('\\')) => {
+                chars.next();
+                name.push('\\');
+            }
+            _ => name.push(c),
+        }
+    }
+    name
 }
 
 /// An attribute by local name, whatever its namespace.

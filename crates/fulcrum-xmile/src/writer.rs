@@ -1,0 +1,310 @@
+//! A [`Model`] → XMILE 1.0 text that Stella opens and [`crate::read`] reads back to the same
+//! model: the header, `<sim_specs>` (with Stella's save interval), `<dimensions>`, and one
+//! `<stock>`, `<flow>`, `<aux>` or `<gf>` per variable with its units, documentation,
+//! dimensions, per-element equations and graphical functions. Equations are written as fulcrum
+//! holds them, which is XMILE's expression language. A model with Vensim's conventions says so in
+//! a vendor element of the header (`<fulcrum:dialect>`), which other tools ignore.
+
+use std::fmt::Write as _;
+
+use fulcrum_model::{Dialect, ElementDefinition, GraphicalFunction, Method, Model, Variable, VariableKind};
+
+const XMILE_NAMESPACE: &str = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0";
+/// Stella's namespace, for its save interval.
+const ISEE_NAMESPACE: &str = "http://iseesystems.com/XMILE";
+/// fulcrum's own vendor elements.
+const FULCRUM_NAMESPACE: &str = "urn:fulcrum:xmile";
+
+/// Writes the model as an XMILE document.
+pub fn write(model: &Model) -> String {
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<xmile version=\"1.0\" xmlns=\"{XMILE_NAMESPACE}\" xmlns:isee=\"{ISEE_NAMESPACE}\" \
+         xmlns:fulcrum=\"{FULCRUM_NAMESPACE}\">"
+    );
+    out.push_str("  <header>\n");
+    if let Some(name) = &model.name {
+        element(&mut out, 4, "name", name);
+    }
+    element(&mut out, 4, "vendor", "fulcrum");
+    let _ = writeln!(out, "    <product version=\"{}\">fulcrum</product>", env!("CARGO_PKG_VERSION"));
+    if model.dialect == Dialect::Vensim {
+        element(&mut out, 4, "fulcrum:dialect", model.dialect.as_str());
+    }
+    out.push_str("  </header>\n");
+    sim_specs(&mut out, model);
+    if !model.dimensions.is_empty() {
+        out.push_str("  <dimensions>\n");
+        for dimension in &model.dimensions {
+            let _ = writeln!(out, "    <dim name=\"{}\">", escape(&dimension.name));
+            for name in &dimension.elements {
+                let _ = writeln!(out, "      <elem name=\"{}\"/>", escape(name));
+            }
+            out.push_str("    </dim>\n");
+        }
+        out.push_str("  </dimensions>\n");
+    }
+    out.push_str("  <model>\n");
+    if let Some(doc) = &model.doc {
+        element(&mut out, 4, "doc", doc);
+    }
+    out.push_str("    <variables>\n");
+    for variable in &model.variables {
+        write_variable(&mut out, variable);
+    }
+    out.push_str("    </variables>\n  </model>\n</xmile>\n");
+    out
+}
+
+fn sim_specs(out: &mut String, model: &Model) {
+    let sim = &model.sim;
+    let method = match sim.method {
+        Method::Euler => "Euler",
+        Method::Rk2 => "RK2",
+        Method::Rk4 => "RK4",
+    };
+    let _ = write!(out, "  <sim_specs method=\"{method}\"");
+    if let Some(units) = &sim.time_units {
+        let _ = write!(out, " time_units=\"{}\"", escape(units));
+    }
+    if let Some(save) = sim.save_step {
+        let _ = write!(out, " isee:save_interval=\"{}\"", number(save));
+    }
+    out.push_str(">\n");
+    element(out, 4, "start", &number(sim.start));
+    element(out, 4, "stop", &number(sim.stop));
+    element(out, 4, "dt", &number(sim.dt));
+    out.push_str("  </sim_specs>\n");
+}
+
+fn write_variable(out: &mut String, variable: &Variable) {
+    let tag = match variable.kind {
+        VariableKind::Stock { .. } => "stock",
+        VariableKind::Flow { .. } => "flow",
+        VariableKind::Auxiliary => "aux",
+        VariableKind::GraphicalFunction => "gf",
+    };
+    // A standalone table is the <gf> itself, with its type; an embedded one is a <gf> inside.
+    let standalone = variable.graph.as_ref().filter(|_| variable.kind == VariableKind::GraphicalFunction);
+    let kind = standalone.map(|graph| format!(" type=\"{}\"", graph.kind.as_str())).unwrap_or_default();
+    let _ = writeln!(out, "      <{tag} name=\"{}\"{kind}>", escape(&name(&variable.name)));
+    if !variable.dimensions.is_empty() {
+        out.push_str("        <dimensions>\n");
+        for dimension in &variable.dimensions {
+            let _ = writeln!(out, "          <dim name=\"{}\"/>", escape(dimension));
+        }
+        out.push_str("        </dimensions>\n");
+    }
+    if let Some(equation) = &variable.equation {
+        element(out, 8, "eqn", &equation.text);
+    }
+    for definition in &variable.elements {
+        write_element(out, definition);
+    }
+    match &variable.kind {
+        VariableKind::Stock { inflows, outflows, non_negative } => {
+            for inflow in inflows {
+                element(out, 8, "inflow", &name(&inflow.name));
+            }
+            for outflow in outflows {
+                element(out, 8, "outflow", &name(&outflow.name));
+            }
+            non_negative_flag(out, *non_negative);
+        }
+        VariableKind::Flow { non_negative } => non_negative_flag(out, *non_negative),
+        VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
+    }
+    match (standalone, &variable.graph) {
+        (Some(graph), _) => graph_points(out, 8, graph),
+        (None, Some(graph)) => write_graph(out, 8, graph),
+        (None, None) => {}
+    }
+    if let Some(units) = &variable.units {
+        element(out, 8, "units", units);
+    }
+    if let Some(doc) = &variable.doc {
+        element(out, 8, "doc", doc);
+    }
+    let _ = writeln!(out, "      </{tag}>");
+}
+
+/// XMILE's default for stocks and flows is non-negative when a file's `<behavior>` says so and
+/// not otherwise; this file has no `<behavior>`, so each says what it is.
+fn non_negative_flag(out: &mut String, non_negative: bool) {
+    if non_negative {
+        out.push_str("        <non_negative/>\n");
+    }
+}
+
+fn write_element(out: &mut String, definition: &ElementDefinition) {
+    let _ = writeln!(out, "        <element subscript=\"{}\">", escape(&definition.subscript.join(", ")));
+    if let Some(equation) = &definition.equation {
+        element(out, 10, "eqn", &equation.text);
+    }
+    if let Some(graph) = &definition.graph {
+        write_graph(out, 10, graph);
+    }
+    out.push_str("        </element>\n");
+}
+
+fn write_graph(out: &mut String, indent: usize, graph: &GraphicalFunction) {
+    let pad = " ".repeat(indent);
+    let _ = writeln!(out, "{pad}<gf type=\"{}\">", graph.kind.as_str());
+    graph_points(out, indent + 2, graph);
+    let _ = writeln!(out, "{pad}</gf>");
+}
+
+fn graph_points(out: &mut String, indent: usize, graph: &GraphicalFunction) {
+    let list = |values: &[f64]| values.iter().map(|v| number(*v)).collect::<Vec<_>>().join(",");
+    element(out, indent, "xpts", &list(&graph.x));
+    element(out, indent, "ypts", &list(&graph.y));
+}
+
+fn element(out: &mut String, indent: usize, tag: &str, text: &str) {
+    let close = tag.split_whitespace().next().unwrap_or(tag);
+    let _ = writeln!(out, "{}<{tag}>{}</{close}>", " ".repeat(indent), escape(text));
+}
+
+/// The shortest text that reads back as the same number (an exponent for very large or small
+/// magnitudes, where plain digits would run long).
+fn number(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+        format!("{value:e}")
+    } else if value == 0.0 && value.is_sign_negative() {
+        "-0.0".to_owned()
+    } else {
+        format!("{value}")
+    }
+}
+
+/// A variable's name as the reader takes it back: a backslash doubled, since `\n` in a name
+/// stands for a line break.
+fn name(name: &str) -> String {
+    name.replace('\\', "\\\\")
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            '\n' => escaped.push_str("&#10;"),
+            '\r' => escaped.push_str("&#13;"),
+            '\t' => escaped.push_str("&#9;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use fulcrum_model::{Dialect, native};
+
+    /// A model with every part the writer knows: arrays with per-element equations and tables,
+    /// standalone and embedded tables of each kind, non-negative stocks and flows, units and
+    /// documentation with characters XML escapes, a save interval, RK4 and Vensim's conventions.
+    const MODEL: &str = r#"
+[model]
+name = "Shop <& Co>"
+doc = "Orders \"in\" and out"
+dialect = "vensim"
+[sim]
+start = 0
+stop = 12
+dt = 0.25
+save_step = 0.5
+method = "rk4"
+time_units = "months"
+[[dimension]]
+name = "Region"
+elements = ["North", "South"]
+[[stock]]
+name = "Backlog"
+dimensions = ["Region"]
+initial = 10
+inflows = ["Orders"]
+outflows = ["Shipments"]
+non_negative = true
+units = "widgets"
+[[flow]]
+name = "Orders"
+dimensions = ["Region"]
+equation = "Demand(TIME)"
+[flow.elements]
+"South" = "2 * Demand(TIME)"
+[[flow]]
+name = "Shipments"
+dimensions = ["Region"]
+equation = "Backlog / Delay"
+non_negative = true
+[[constant]]
+name = "Delay"
+value = 1.5e-7
+min = 0
+max = 1
+[[auxiliary]]
+name = "Effect"
+equation = "TIME / 12"
+graph = { x = [0, 0.5, 1], y = [1, 0.8, -0.0], type = "extrapolate" }
+[[graphical_function]]
+name = "Demand"
+dimensions = ["Region"]
+[graphical_function.elements]
+"North" = { graph = { x = [0, 12], y = [3, 4], type = "discrete" } }
+"South" = { graph = { x = [0, 12], y = [1e20, 2] } }
+"#;
+
+    #[test]
+    fn written_xmile_reads_back_to_the_same_model() {
+        let (model, diagnostics) = native::read(MODEL).expect("reads");
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        assert_eq!(model.dialect, Dialect::Vensim);
+        let xmile = super::write(&model);
+        let (again, diagnostics) = crate::read(&xmile).unwrap_or_else(|d| panic!("{d:?}\n{xmile}"));
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}\n{xmile}");
+        // The native format holds every field a model has; the same text means the same model.
+        let (mut before, mut after) = (native::write(&model), native::write(&again));
+        // The documented range of a constant has no place in XMILE's equations.
+        before = before.replace("min = 0\nmax = 1\n", "");
+        after = after.replace("min = 0\nmax = 1\n", "");
+        assert_eq!(after, before, "{xmile}");
+    }
+
+    /// The document follows XMILE 1.0's structure: the root in the standard's namespace with
+    /// version 1.0; a header with vendor and product; sim_specs with start, stop and dt; every
+    /// variable a stock, flow, aux or gf with a name, inside model/variables.
+    #[test]
+    fn written_xmile_has_the_standards_structure() {
+        let (model, _) = native::read(MODEL).expect("reads");
+        let xmile = super::write(&model);
+        let document = roxmltree::Document::parse(&xmile).expect("well-formed XML");
+        let root = document.root_element();
+        assert_eq!(root.tag_name().namespace(), Some(super::XMILE_NAMESPACE));
+        assert_eq!((root.tag_name().name(), root.attribute("version")), ("xmile", Some("1.0")));
+        let tags = |node: roxmltree::Node<'_, '_>| -> Vec<String> {
+            node.children().filter(roxmltree::Node::is_element).map(|c| c.tag_name().name().to_owned()).collect()
+        };
+        assert_eq!(tags(root), ["header", "sim_specs", "dimensions", "model"]);
+        fn child<'a, 'input>(node: roxmltree::Node<'a, 'input>, name: &str) -> roxmltree::Node<'a, 'input> {
+            node.children().find(|c| c.tag_name().name() == name).unwrap_or_else(|| panic!("no <{name}>"))
+        }
+        let header = child(root, "header");
+        assert!(["vendor", "product"].iter().all(|tag| tags(header).iter().any(|t| t == tag)));
+        assert_eq!(tags(child(root, "sim_specs")), ["start", "stop", "dt"]);
+        let variables = child(child(root, "model"), "variables");
+        for variable in variables.children().filter(roxmltree::Node::is_element) {
+            assert!(["stock", "flow", "aux", "gf"].contains(&variable.tag_name().name()), "{variable:?}");
+            assert!(variable.attribute("name").is_some());
+            assert!(variable.tag_name().namespace() == Some(super::XMILE_NAMESPACE));
+        }
+        assert_eq!(tags(variables), ["stock", "flow", "flow", "aux", "aux", "gf"]);
+    }
+}

@@ -223,13 +223,23 @@ pub enum Builtin {
     /// delay time of the step it entered; what leaves together adds up; `missing` when nothing
     /// leaves.
     DelayMaterial,
+    // Functions of Stella's library, named as Stella names them.
+    /// `COUNTER(start, end)`: counts up from `start` by one per unit of time, back to `start` on
+    /// reaching `end`.
+    Counter,
+    /// `MONTECARLO(probability[, seed])`: 1 in a time step with chance `probability × DT / 100`
+    /// (a percentage per unit of time), else 0.
+    Montecarlo,
+    /// `ALLOCATE(available, last_dimension, requests, priorities, width)`: Stella's allocation by
+    /// priority, ALLOCATE_BY_PRIORITY with the arguments in Stella's order.
+    Allocate,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 92] = [
+const ALL: [Builtin; 95] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -322,12 +332,21 @@ const ALL: [Builtin; 92] = [
     Builtin::LookupInvert,
     Builtin::LookupArea,
     Builtin::DelayMaterial,
+    Builtin::Counter,
+    Builtin::Montecarlo,
+    Builtin::Allocate,
 ];
+
+/// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
+const ALIASES: [(&str, Builtin); 3] =
+    [("lookupinv", Builtin::LookupInvert), ("lookuparea", Builtin::LookupArea), ("gammaln", Builtin::GammaLn)];
 
 impl Builtin {
     /// The builtin with this (canonical) name.
     pub fn from_name(name: &CanonicalName) -> Option<Builtin> {
-        ALL.into_iter().find(|builtin| builtin.spec().0 == name.as_str())
+        ALL.into_iter()
+            .find(|builtin| builtin.spec().0 == name.as_str())
+            .or_else(|| ALIASES.iter().find(|(alias, _)| *alias == name.as_str()).map(|(_, builtin)| *builtin))
     }
 
     /// Lower-case name, fewest and most arguments, and how it is called. Zero-argument
@@ -455,6 +474,14 @@ impl Builtin {
             Builtin::LookupInvert => ("lookup_invert", 2, 2, "LOOKUP_INVERT(graphical_function, y)"),
             Builtin::LookupArea => ("lookup_area", 3, 3, "LOOKUP_AREA(graphical_function, x1, x2)"),
             Builtin::DelayMaterial => ("delay_material", 4, 4, "DELAY_MATERIAL(input, delay_time, initial, missing)"),
+            Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
+            Builtin::Montecarlo => ("montecarlo", 1, 2, "MONTECARLO(probability_percent_per_time[, seed])"),
+            Builtin::Allocate => (
+                "allocate",
+                5,
+                6,
+                "ALLOCATE(available, last_dimension, requests[dimension], priorities[dimension], width)",
+            ),
         }
     }
 
@@ -541,5 +568,9 @@ mod tests {
         assert_eq!(Builtin::from_name(&CanonicalName::new("SAMPLE IF TRUE")), Some(Builtin::SampleIfTrue));
         assert_eq!(Builtin::from_name(&CanonicalName::new("Active Initial")), Some(Builtin::ActiveInitial));
         assert_eq!(Builtin::from_name(&CanonicalName::new("GAMMA LN")), Some(Builtin::GammaLn));
+        // Stella's names for the same functions.
+        assert_eq!(Builtin::from_name(&CanonicalName::new("LOOKUPINV")), Some(Builtin::LookupInvert));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("LookupArea")), Some(Builtin::LookupArea));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("GAMMALN")), Some(Builtin::GammaLn));
     }
 }

@@ -799,6 +799,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::AllocateByPriority | Builtin::AllocateAvailable => {
                 return self.lower_allocation(site, builtin, args, span);
             }
+            Builtin::Allocate => return self.lower_stella_allocate(site, args, span),
             Builtin::InvertMatrix => return self.lower_invert_matrix(site, args, span),
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
@@ -814,7 +815,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
         let seed = match builtin {
             Builtin::Random | Builtin::Normal | Builtin::Lognormal => args.get(2),
-            Builtin::Exprnd | Builtin::Poisson => args.get(1),
+            Builtin::Exprnd | Builtin::Poisson | Builtin::Montecarlo => args.get(1),
             Builtin::RandomPinkNoise => args.get(3),
             _ => truncated_family(builtin).and_then(|(_, seed_position)| args.get(seed_position)),
         };
@@ -981,6 +982,32 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.draw(Distribution::Truncated(family), ordered, seed)
             }
             Builtin::RandomPinkNoise => return self.lower_pink_noise(owner, args, seed),
+            Builtin::Counter => {
+                // Stella's COUNTER: start, plus the time since the start of the run wrapped
+                // (floored) into one cycle of length end - start.
+                let mut args = args.into_iter();
+                let (start, end) = (args.next()?, args.next()?);
+                let elapsed = Expr::Binary(BinaryOp::Sub, Box::new(Expr::Time), Box::new(Expr::StartTime));
+                let length = Expr::Binary(BinaryOp::Sub, Box::new(end), Box::new(start.clone()));
+                let wrapped = Expr::Binary(BinaryOp::Mod, Box::new(elapsed), Box::new(length));
+                Expr::Binary(BinaryOp::Add, Box::new(start), Box::new(wrapped))
+            }
+            Builtin::Montecarlo => {
+                // The probability is a percentage per unit of time: the chance of a 1 in one
+                // step is probability × DT / 100, from one uniform draw per step.
+                let probability = args.into_iter().next()?;
+                let chance = Expr::Binary(
+                    BinaryOp::Div,
+                    Box::new(Expr::Binary(BinaryOp::Mul, Box::new(probability), Box::new(Expr::Dt))),
+                    Box::new(Expr::Const(100.0)),
+                );
+                let draw = self.draw(Distribution::Uniform, vec![Expr::Const(0.0), Expr::Const(1.0)], seed);
+                Expr::If(
+                    Box::new(Expr::Binary(BinaryOp::Lt, Box::new(draw), Box::new(chance))),
+                    Box::new(Expr::Const(1.0)),
+                    Box::new(Expr::Const(0.0)),
+                )
+            }
             Builtin::Smth1
             | Builtin::Smth3
             | Builtin::Delay1
@@ -1231,6 +1258,47 @@ impl<'m, 'd> Lowering<'m, 'd> {
             width: Box::new(width?),
             supply: Box::new(supply?),
         })
+    }
+
+    /// Stella's `ALLOCATE(available, last_dimension, requests, priorities, width)`: the same
+    /// allocation as ALLOCATE_BY_PRIORITY (rectangular priority curves, one width), with the
+    /// arguments in Stella's order. The dimension named must be the last dimension of the
+    /// variable defined, along which the requests are shared. Stella's optional sixth argument
+    /// (`spread`) is refused rather than ignored.
+    fn lower_stella_allocate(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
+        if let Some(spread) = args.get(5) {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::Unsupported,
+                    spread.span,
+                    "ALLOCATE's sixth argument (spread) is not supported".to_owned(),
+                )
+                .with_help("drop it: with five arguments ALLOCATE shares by rectangular priority curves of one width");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let definition = self.out.variables[site.owner.index()].definition;
+        let last = self.shapes[definition].as_ref().and_then(|shape| shape.dimensions.last().copied());
+        let named = match &args[1].kind {
+            ExprKind::Name(name) => self.dimensions.get(&name.canonical),
+            _ => None,
+        };
+        if named.is_none() || named != last {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    args[1].span,
+                    "ALLOCATE's second argument must name the last dimension of the variable it defines".to_owned(),
+                )
+                .with_help("define this variable over the dimension the requests are shared along, as its last one");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        // ALLOCATE_BY_PRIORITY(request, priority, size, width, supply); size is not read.
+        let reordered = [args[2].clone(), args[3].clone(), args[1].clone(), args[4].clone(), args[0].clone()];
+        self.lower_allocation(site, Builtin::AllocateByPriority, &reordered, span)
     }
 
     /// INVERT_MATRIX: the matrix is the argument read at every element of the last two

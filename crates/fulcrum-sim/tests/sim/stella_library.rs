@@ -1,0 +1,115 @@
+//! Stella's built-ins, named as Stella names them, against hand-computed values: COUNTER,
+//! MONTECARLO, ALLOCATE, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
+
+use fulcrum_model::GraphKind;
+use fulcrum_model::builder::ModelBuilder;
+
+use crate::{compiled, run, series};
+
+#[test]
+fn counter_counts_one_per_unit_of_time_and_wraps_at_its_end() {
+    let model = ModelBuilder::new(0.0, 4.0, 0.5).aux("k", "COUNTER(0, 3)").aux("shifted", "COUNTER(2, 5)").build();
+    let results = run(&model);
+    assert_eq!(series(&results, "k"), vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 0.0, 0.5, 1.0]);
+    assert_eq!(series(&results, "shifted"), vec![2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 2.0, 2.5, 3.0]);
+}
+
+#[test]
+fn montecarlo_fires_with_a_percentage_per_unit_of_time() {
+    // 100% per unit of time with DT 1 fires every step; 0% never.
+    let sure = ModelBuilder::new(0.0, 20.0, 1.0).aux("always", "MONTECARLO(100)").aux("never", "MONTECARLO(0)").build();
+    let results = run(&sure);
+    assert!(series(&results, "always").iter().all(|&v| v == 1.0));
+    assert!(series(&results, "never").iter().all(|&v| v == 0.0));
+    // 50% per unit of time with DT 0.5: a chance of 0.25 per step.
+    let steps = 40_000.0;
+    let model = ModelBuilder::new(0.0, steps * 0.5, 0.5).aux("m", "MONTECARLO(50, 3)").build();
+    let fired = series(&run(&model), "m");
+    assert!(fired.iter().all(|&v| v == 0.0 || v == 1.0));
+    let share = fired.iter().sum::<f64>() / fired.len() as f64;
+    let standard_error = (0.25f64 * 0.75 / fired.len() as f64).sqrt();
+    assert!((share - 0.25).abs() < 4.5 * standard_error, "share {share}");
+}
+
+#[test]
+fn montecarlo_with_a_seed_repeats_whatever_the_run_seed() {
+    let model = ModelBuilder::new(0.0, 50.0, 1.0).aux("m", "MONTECARLO(40, 9)").build();
+    let compiled = compiled(&model);
+    let mut first = compiled.new_run();
+    first.set_seed(1, 0);
+    let mut second = compiled.new_run();
+    second.set_seed(2, 0);
+    let (first, second) = (first.run().expect("runs"), second.run().expect("runs"));
+    assert_eq!(series(&first, "m"), series(&second, "m"));
+}
+
+fn branches() -> ModelBuilder {
+    ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("Branch", &["A", "B", "C"])
+        .aux("requests", "0")
+        .over(&["Branch"])
+        .element(&["A"], "5")
+        .element(&["B"], "4")
+        .element(&["C"], "3")
+        .aux("priorities", "0")
+        .over(&["Branch"])
+        .element(&["A"], "3")
+        .element(&["B"], "2")
+        .element(&["C"], "1")
+}
+
+#[test]
+fn allocate_shares_by_priority_as_allocate_by_priority_does() {
+    // Rectangular priority curves 0.5 wide around 3, 2 and 1 do not overlap: 7 fills A's 5,
+    // and B gets the 2 left (the threshold sits at B's priority, halfway down its curve).
+    let model = branches()
+        .aux("shares", "ALLOCATE(7, Branch, requests, priorities, 0.5)")
+        .over(&["Branch"])
+        .aux("vensim", "ALLOCATE_BY_PRIORITY(requests, priorities, 3, 0.5, 7)")
+        .over(&["Branch"])
+        .aux("plenty", "ALLOCATE(20, Branch, requests[Branch], priorities[Branch], 0.5)")
+        .over(&["Branch"])
+        .build();
+    let results = run(&model);
+    for (element, expected, plenty) in [("A", 5.0, 5.0), ("B", 2.0, 4.0), ("C", 0.0, 3.0)] {
+        let got = series(&results, &format!("shares[{element}]"))[0];
+        assert!((got - expected).abs() < 1e-9, "{element}: {got}");
+        assert_eq!(series(&results, &format!("vensim[{element}]"))[0], got);
+        let got = series(&results, &format!("plenty[{element}]"))[0];
+        assert!((got - plenty).abs() < 1e-9, "{element} with plenty: {got}");
+    }
+}
+
+#[test]
+fn allocate_refuses_another_dimension_and_a_spread() {
+    let cases = [
+        ("ALLOCATE(7, Other, requests, priorities, 0.5)", "must name the last dimension"),
+        ("ALLOCATE(7, Branch, requests, priorities, 0.5, 1)", "sixth argument (spread) is not supported"),
+    ];
+    for (equation, message) in cases {
+        let model = branches().dimension("Other", &["X", "Y", "Z"]).aux("bad", equation).over(&["Branch"]).build();
+        let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
+        assert!(diagnostics.0.iter().any(|d| d.message.contains(message)), "{equation}: {diagnostics:?}");
+    }
+}
+
+#[test]
+fn stella_lookup_names_read_the_same_graph_functions() {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .graph("rising", GraphKind::Continuous, &[0.0, 10.0], &[0.0, 100.0])
+        .aux("inverse", "LOOKUPINV(rising, 50)")
+        .aux("area", "LOOKUPAREA(rising, 0, 10)")
+        .aux("gamma", "GAMMALN(5)")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "inverse"), vec![5.0, 5.0]);
+    assert_eq!(series(&results, "area"), vec![500.0, 500.0]);
+    // ln(4!) = ln 24.
+    assert!((series(&results, "gamma")[0] - 24f64.ln()).abs() < 1e-12);
+}
+
+#[test]
+fn previous_of_self_reads_the_variable_one_step_back() {
+    let model = ModelBuilder::new(0.0, 3.0, 1.0).aux("p", "PREVIOUS(SELF, 5) + 1").build();
+    assert_eq!(series(&run(&model), "p"), vec![6.0, 7.0, 8.0, 9.0]);
+}

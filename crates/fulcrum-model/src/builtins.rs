@@ -233,13 +233,15 @@ pub enum Builtin {
     /// `ALLOCATE(available, last_dimension, requests, priorities, width)`: Stella's allocation by
     /// priority, ALLOCATE_BY_PRIORITY with the arguments in Stella's order.
     Allocate,
+    /// `HISTORY(variable, time)`: the value the variable had at an earlier time of the run.
+    History,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 95] = [
+const ALL: [Builtin; 96] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -335,6 +337,7 @@ const ALL: [Builtin; 95] = [
     Builtin::Counter,
     Builtin::Montecarlo,
     Builtin::Allocate,
+    Builtin::History,
 ];
 
 /// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
@@ -475,6 +478,7 @@ impl Builtin {
             Builtin::LookupArea => ("lookup_area", 3, 3, "LOOKUP_AREA(graphical_function, x1, x2)"),
             Builtin::DelayMaterial => ("delay_material", 4, 4, "DELAY_MATERIAL(input, delay_time, initial, missing)"),
             Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
+            Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
             Builtin::Montecarlo => ("montecarlo", 1, 2, "MONTECARLO(probability_percent_per_time[, seed])"),
             Builtin::Allocate => (
                 "allocate",

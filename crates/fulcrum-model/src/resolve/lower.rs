@@ -982,6 +982,11 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.draw(Distribution::Truncated(family), ordered, seed)
             }
             Builtin::RandomPinkNoise => return self.lower_pink_noise(owner, args, seed),
+            Builtin::History => {
+                let mut args = args.into_iter();
+                let source = self.as_variable(owner, "HISTORY input", args.next()?);
+                Expr::History(source, Box::new(args.next()?))
+            }
             Builtin::Counter => {
                 // Stella's COUNTER: start, plus the time since the start of the run wrapped
                 // (floored) into one cycle of length end - start.

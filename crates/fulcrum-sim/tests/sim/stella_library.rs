@@ -1,5 +1,5 @@
 //! Stella's built-ins, named as Stella names them, against hand-computed values: COUNTER,
-//! MONTECARLO, ALLOCATE, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
+//! MONTECARLO, ALLOCATE, HISTORY, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
 
 use fulcrum_model::GraphKind;
 use fulcrum_model::builder::ModelBuilder;
@@ -112,4 +112,49 @@ fn stella_lookup_names_read_the_same_graph_functions() {
 fn previous_of_self_reads_the_variable_one_step_back() {
     let model = ModelBuilder::new(0.0, 3.0, 1.0).aux("p", "PREVIOUS(SELF, 5) + 1").build();
     assert_eq!(series(&run(&model), "p"), vec![6.0, 7.0, 8.0, 9.0]);
+}
+
+#[test]
+fn history_reads_the_value_a_variable_had_at_an_earlier_time() {
+    // The stock rises 2 a step from 10: 10, 12, 14, ... at times 0, 0.5, 1, ...
+    let model = ModelBuilder::new(0.0, 3.0, 0.5)
+        .stock("level", "10", &["rising"], &[])
+        .flow("rising", "4")
+        .aux("one_ago", "HISTORY(level, TIME - 1)")
+        .aux("at_start", "HISTORY(level, 0)")
+        .aux("between_steps", "HISTORY(level, TIME - 0.75)")
+        .aux("now", "HISTORY(level, TIME)")
+        .aux("later", "HISTORY(level, TIME + 5)")
+        .aux("of_an_expression", "HISTORY(level * 2, 1)")
+        .build();
+    let results = run(&model);
+    let level = series(&results, "level");
+    assert_eq!(level, vec![10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0]);
+    // Before the start the value at the start; from then on the value one time unit ago.
+    assert_eq!(series(&results, "one_ago"), vec![10.0, 10.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
+    assert_eq!(series(&results, "at_start"), vec![10.0; 7]);
+    // 0.75 back falls between steps (-0.25, 0.25, 0.75, 1.25, ...): the last step at or before
+    // it, so at time 1.5 the value at 0.5.
+    assert_eq!(series(&results, "between_steps"), vec![10.0, 10.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
+    assert_eq!(series(&results, "now"), level);
+    assert_eq!(series(&results, "later"), level);
+    // At time 1 the expression was 28; before time 1 it is read as it is now.
+    assert_eq!(series(&results, "of_an_expression"), vec![20.0, 24.0, 28.0, 28.0, 28.0, 28.0, 28.0]);
+}
+
+#[test]
+fn history_keeps_each_run_and_lane_apart() {
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .aux("rate", "1")
+        .stock("level", "0", &["rising"], &[])
+        .flow("rising", "rate")
+        .aux("two_ago", "HISTORY(level, TIME - 2)")
+        .build();
+    let compiled = compiled(&model);
+    let mut first = compiled.new_run();
+    first.set("rate", 3.0).expect("a constant");
+    let first = first.run().expect("runs");
+    let second = compiled.new_run().run().expect("runs");
+    assert_eq!(series(&first, "two_ago"), vec![0.0, 0.0, 0.0, 3.0, 6.0]);
+    assert_eq!(series(&second, "two_ago"), vec![0.0, 0.0, 0.0, 1.0, 2.0]);
 }

@@ -235,13 +235,17 @@ pub enum Builtin {
     Allocate,
     /// `HISTORY(variable, time)`: the value the variable had at an earlier time of the run.
     History,
+    /// `SINWAVE(amplitude, period)`: `amplitude × sin(2π × TIME / period)`.
+    Sinwave,
+    /// `COSWAVE(amplitude, period)`: `amplitude × cos(2π × TIME / period)`.
+    Coswave,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 96] = [
+const ALL: [Builtin; 98] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -338,6 +342,8 @@ const ALL: [Builtin; 96] = [
     Builtin::Montecarlo,
     Builtin::Allocate,
     Builtin::History,
+    Builtin::Sinwave,
+    Builtin::Coswave,
 ];
 
 /// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
@@ -479,6 +485,8 @@ impl Builtin {
             Builtin::DelayMaterial => ("delay_material", 4, 4, "DELAY_MATERIAL(input, delay_time, initial, missing)"),
             Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
             Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
+            Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),
+            Builtin::Coswave => ("coswave", 2, 2, "COSWAVE(amplitude, period)"),
             Builtin::Montecarlo => ("montecarlo", 1, 2, "MONTECARLO(probability_percent_per_time[, seed])"),
             Builtin::Allocate => (
                 "allocate",

@@ -987,6 +987,14 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let source = self.as_variable(owner, "HISTORY input", args.next()?);
                 Expr::History(source, Box::new(args.next()?))
             }
+            Builtin::Sinwave | Builtin::Coswave => {
+                let mut args = args.into_iter();
+                let (amplitude, period) = (args.next()?, args.next()?);
+                let turns = Expr::Binary(BinaryOp::Div, Box::new(Expr::Time), Box::new(period));
+                let angle = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(std::f64::consts::TAU)), Box::new(turns));
+                let wave = if builtin == Builtin::Sinwave { Function::Sin } else { Function::Cos };
+                Expr::Binary(BinaryOp::Mul, Box::new(amplitude), Box::new(Expr::Apply(wave, vec![angle])))
+            }
             Builtin::Counter => {
                 // Stella's COUNTER: start, plus the time since the start of the run wrapped
                 // (floored) into one cycle of length end - start.

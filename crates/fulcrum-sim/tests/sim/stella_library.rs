@@ -1,5 +1,5 @@
 //! Stella's built-ins, named as Stella names them, against hand-computed values: COUNTER,
-//! MONTECARLO, ALLOCATE, HISTORY, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
+//! MONTECARLO, ALLOCATE, HISTORY, SINWAVE and COSWAVE, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
 
 use fulcrum_model::GraphKind;
 use fulcrum_model::builder::ModelBuilder;
@@ -157,4 +157,16 @@ fn history_keeps_each_run_and_lane_apart() {
     let second = compiled.new_run().run().expect("runs");
     assert_eq!(series(&first, "two_ago"), vec![0.0, 0.0, 0.0, 3.0, 6.0]);
     assert_eq!(series(&second, "two_ago"), vec![0.0, 0.0, 0.0, 1.0, 2.0]);
+}
+
+#[test]
+fn sinwave_and_coswave_turn_once_per_period() {
+    let model = ModelBuilder::new(0.0, 4.0, 1.0).aux("s", "SINWAVE(2, 4)").aux("c", "COSWAVE(3, 4)").build();
+    let results = run(&model);
+    let expected_sine = [0.0, 2.0, 0.0, -2.0, 0.0];
+    let expected_cosine = [3.0, 0.0, -3.0, 0.0, 3.0];
+    for (step, (sine, cosine)) in series(&results, "s").into_iter().zip(series(&results, "c")).enumerate() {
+        assert!((sine - expected_sine[step]).abs() < 1e-12, "SINWAVE at {step}: {sine}");
+        assert!((cosine - expected_cosine[step]).abs() < 1e-12, "COSWAVE at {step}: {cosine}");
+    }
 }

@@ -239,13 +239,27 @@ pub enum Builtin {
     Sinwave,
     /// `COSWAVE(amplitude, period)`: `amplitude × cos(2π × TIME / period)`.
     Coswave,
+    /// `TRIANGULAR(lower, mode, upper[, seed])`: a triangular draw.
+    Triangular,
+    /// `WEIBULL(shape, scale[, seed])`: a Weibull draw.
+    Weibull,
+    /// `GAMMA(shape[, scale[, seed]])`: a gamma draw (scale 1 by default).
+    Gamma,
+    /// `BETA(alpha, beta[, seed])`: a beta draw.
+    Beta,
+    /// `BINOMIAL(trials, probability[, seed])`: the successes in that many trials.
+    Binomial,
+    /// `COMBINATIONS(n, r)`: the ways to choose r of n things, order aside.
+    Combinations,
+    /// `PERMUTATIONS(n, r)`: the ways to choose r of n things in order.
+    Permutations,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 98] = [
+const ALL: [Builtin; 105] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -344,6 +358,13 @@ const ALL: [Builtin; 98] = [
     Builtin::History,
     Builtin::Sinwave,
     Builtin::Coswave,
+    Builtin::Triangular,
+    Builtin::Weibull,
+    Builtin::Gamma,
+    Builtin::Beta,
+    Builtin::Binomial,
+    Builtin::Combinations,
+    Builtin::Permutations,
 ];
 
 /// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
@@ -487,6 +508,13 @@ impl Builtin {
             Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
             Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),
             Builtin::Coswave => ("coswave", 2, 2, "COSWAVE(amplitude, period)"),
+            Builtin::Triangular => ("triangular", 3, 4, "TRIANGULAR(lower, mode, upper[, seed])"),
+            Builtin::Weibull => ("weibull", 2, 3, "WEIBULL(shape, scale[, seed])"),
+            Builtin::Gamma => ("gamma", 1, 3, "GAMMA(shape[, scale[, seed]])"),
+            Builtin::Beta => ("beta", 2, 3, "BETA(alpha, beta[, seed])"),
+            Builtin::Binomial => ("binomial", 2, 3, "BINOMIAL(trials, probability[, seed])"),
+            Builtin::Combinations => ("combinations", 2, 2, "COMBINATIONS(n, r)"),
+            Builtin::Permutations => ("permutations", 2, 2, "PERMUTATIONS(n, r)"),
             Builtin::Montecarlo => ("montecarlo", 1, 2, "MONTECARLO(probability_percent_per_time[, seed])"),
             Builtin::Allocate => (
                 "allocate",
@@ -544,6 +572,28 @@ impl Builtin {
                 | Builtin::Mean
                 | Builtin::Stddev
                 | Builtin::Size
+        )
+    }
+
+    /// Is this one of Stella's functions that Vensim lacks (HISTORY, GAMMA, ...)? In a model from
+    /// Vensim these names are not built-ins, and in any model a graphical function of the same
+    /// name (a lookup called `gamma`, say) is called instead.
+    pub fn is_stella_library(self) -> bool {
+        matches!(
+            self,
+            Builtin::Counter
+                | Builtin::Montecarlo
+                | Builtin::Allocate
+                | Builtin::History
+                | Builtin::Sinwave
+                | Builtin::Coswave
+                | Builtin::Triangular
+                | Builtin::Weibull
+                | Builtin::Gamma
+                | Builtin::Beta
+                | Builtin::Binomial
+                | Builtin::Combinations
+                | Builtin::Permutations
         )
     }
 

@@ -749,7 +749,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
         args: &[syntax::Expr],
         span: Span,
     ) -> Option<Expr> {
-        let Some(builtin) = Builtin::from_name(&function.canonical) else {
+        let builtin = Builtin::from_name(&function.canonical).filter(|builtin| {
+            !builtin.is_stella_library()
+                || (self.model.dialect != Dialect::Vensim
+                    && !self.model.variables.iter().any(|v| v.graph.is_some() && v.canonical == function.canonical))
+        });
+        let Some(builtin) = builtin else {
             return self.lower_graph_call(site, function, function_span, args);
         };
         if builtin.is_nullary() {
@@ -816,6 +821,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let seed = match builtin {
             Builtin::Random | Builtin::Normal | Builtin::Lognormal => args.get(2),
             Builtin::Exprnd | Builtin::Poisson | Builtin::Montecarlo => args.get(1),
+            Builtin::Weibull | Builtin::Beta | Builtin::Binomial | Builtin::Gamma => args.get(2),
+            Builtin::Triangular => args.get(3),
             Builtin::RandomPinkNoise => args.get(3),
             _ => truncated_family(builtin).and_then(|(_, seed_position)| args.get(seed_position)),
         };
@@ -986,6 +993,54 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let mut args = args.into_iter();
                 let source = self.as_variable(owner, "HISTORY input", args.next()?);
                 Expr::History(source, Box::new(args.next()?))
+            }
+            Builtin::Triangular | Builtin::Weibull | Builtin::Gamma | Builtin::Beta | Builtin::Binomial => {
+                // Stella's draws, untruncated: the truncated family with unbounded limits, read as
+                // min, max, shift, stretch, then the family's parameters.
+                let unbounded = [Expr::Const(f64::NEG_INFINITY), Expr::Const(f64::INFINITY)];
+                let mut args = args.into_iter();
+                let (family, rest) = match builtin {
+                    Builtin::Triangular => {
+                        let (lower, mode, upper) = (args.next()?, args.next()?, args.next()?);
+                        (Family::Triangular, vec![Expr::Const(0.0), Expr::Const(1.0), lower, mode, upper])
+                    }
+                    Builtin::Weibull => {
+                        let (shape, scale) = (args.next()?, args.next()?);
+                        (Family::Weibull, vec![Expr::Const(0.0), scale, shape])
+                    }
+                    Builtin::Gamma => {
+                        let shape = args.next()?;
+                        let scale = args.next().unwrap_or(Expr::Const(1.0));
+                        (Family::Gamma, vec![Expr::Const(0.0), scale, shape])
+                    }
+                    Builtin::Beta => {
+                        let (alpha, beta) = (args.next()?, args.next()?);
+                        (Family::Beta, vec![Expr::Const(0.0), Expr::Const(1.0), alpha, beta])
+                    }
+                    _ => {
+                        let (trials, probability) = (args.next()?, args.next()?);
+                        (Family::Binomial, vec![Expr::Const(0.0), Expr::Const(1.0), probability, trials])
+                    }
+                };
+                let ordered: Vec<Expr> = unbounded.into_iter().chain(rest).collect();
+                self.draw(Distribution::Truncated(family), ordered, seed)
+            }
+            Builtin::Combinations | Builtin::Permutations => {
+                // n! / (r! (n - r)!) or n! / (n - r)!, through the gamma function's logarithm
+                // and rounded to the whole number it is.
+                let mut args = args.into_iter();
+                let (n, r) = (args.next()?, args.next()?);
+                let log_factorial = |x: Expr| {
+                    let plus_one = Expr::Binary(BinaryOp::Add, Box::new(x), Box::new(Expr::Const(1.0)));
+                    Expr::Apply(Function::GammaLn, vec![plus_one])
+                };
+                let rest = Expr::Binary(BinaryOp::Sub, Box::new(n.clone()), Box::new(r.clone()));
+                let mut logarithm =
+                    Expr::Binary(BinaryOp::Sub, Box::new(log_factorial(n)), Box::new(log_factorial(rest)));
+                if builtin == Builtin::Combinations {
+                    logarithm = Expr::Binary(BinaryOp::Sub, Box::new(logarithm), Box::new(log_factorial(r)));
+                }
+                Expr::Apply(Function::Round, vec![Expr::Apply(Function::Exp, vec![logarithm])])
             }
             Builtin::Sinwave | Builtin::Coswave => {
                 let mut args = args.into_iter();

@@ -1,8 +1,9 @@
 //! Stella's built-ins, named as Stella names them, against hand-computed values: COUNTER,
-//! MONTECARLO, ALLOCATE, HISTORY, SINWAVE and COSWAVE, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
+//! MONTECARLO, ALLOCATE, HISTORY, SINWAVE and COSWAVE, the distributions, COMBINATIONS and
+//! PERMUTATIONS, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
 
-use fulcrum_model::GraphKind;
 use fulcrum_model::builder::ModelBuilder;
+use fulcrum_model::{Dialect, GraphKind};
 
 use crate::{compiled, run, series};
 
@@ -169,4 +170,64 @@ fn sinwave_and_coswave_turn_once_per_period() {
         assert!((sine - expected_sine[step]).abs() < 1e-12, "SINWAVE at {step}: {sine}");
         assert!((cosine - expected_cosine[step]).abs() < 1e-12, "COSWAVE at {step}: {cosine}");
     }
+}
+
+fn mean_and_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, variance.sqrt())
+}
+
+#[test]
+fn stella_distributions_have_their_moments() {
+    // Γ(1.5) = √π / 2: a Weibull of shape 2 and scale 3 has mean 3·Γ(1.5), variance 9·(1 - Γ(1.5)²).
+    let gamma_three_halves = std::f64::consts::PI.sqrt() / 2.0;
+    let cases = [
+        // Triangular 0, 1, 4: mean 5/3, variance (0 + 1 + 16 - 0 - 0 - 4) / 18.
+        ("TRIANGULAR(0, 1, 4)", 5.0 / 3.0, (13.0f64 / 18.0).sqrt()),
+        ("WEIBULL(2, 3)", 3.0 * gamma_three_halves, 3.0 * (1.0 - gamma_three_halves.powi(2)).sqrt()),
+        // Shape 4, scale 2: mean 8, variance 4 × 4; scale 1 by default.
+        ("GAMMA(4, 2)", 8.0, 4.0),
+        ("GAMMA(4)", 4.0, 2.0),
+        // Beta(2, 3): mean 2/5, variance 6 / (25 × 6).
+        ("BETA(2, 3)", 0.4, 0.2),
+        // Successes in 20 trials of 0.3.
+        ("BINOMIAL(20, 0.3)", 6.0, 4.2f64.sqrt()),
+    ];
+    let count = 40_000;
+    for (equation, mean, sd) in cases {
+        let model = ModelBuilder::new(0.0, (count - 1) as f64, 1.0).aux("y", equation).build();
+        let (sample_mean, sample_sd) = mean_and_sd(&series(&run(&model), "y"));
+        let standard_error = sd / (count as f64).sqrt();
+        assert!((sample_mean - mean).abs() < 4.5 * standard_error, "{equation}: mean {sample_mean}, expected {mean}");
+        assert!((sample_sd - sd).abs() < 0.05 * sd, "{equation}: sd {sample_sd}, expected {sd}");
+    }
+}
+
+#[test]
+fn combinations_and_permutations_count_choices() {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .aux("choose", "COMBINATIONS(10, 3)")
+        .aux("arrange", "PERMUTATIONS(10, 3)")
+        .aux("all", "COMBINATIONS(52, 5)")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "choose")[0], 120.0);
+    assert_eq!(series(&results, "arrange")[0], 720.0);
+    assert_eq!(series(&results, "all")[0], 2_598_960.0);
+}
+
+#[test]
+fn stella_names_give_way_to_lookups_and_to_vensim_models() {
+    // A graphical function called `gamma` is called, not the gamma draw.
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .graph("gamma", GraphKind::Continuous, &[0.0, 10.0], &[0.0, 100.0])
+        .aux("y", "gamma(5)")
+        .build();
+    assert_eq!(series(&run(&model), "y"), vec![50.0, 50.0]);
+    // In a model from Vensim, Stella's names are not built-ins.
+    let model = ModelBuilder::new(0.0, 1.0, 1.0).dialect(Dialect::Vensim).aux("y", "COUNTER(0, 3)").build();
+    let diagnostics = fulcrum_model::resolve(&model).expect_err("unknown in Vensim");
+    assert!(diagnostics.0.iter().any(|d| d.message.contains("unknown function `COUNTER`")), "{diagnostics:?}");
 }

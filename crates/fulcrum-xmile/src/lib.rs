@@ -223,6 +223,19 @@ mod tests {
         }
         let resolved = fulcrum_model::resolve(&model).expect("resolves");
         assert!(resolved.lookup("ACCUM.4.adding").is_some());
+
+        // A mistake in an argument is shown at the call.
+        let text = format!(
+            "<xmile>{SPECS}<model><variables><aux name=\"a\"><eqn>ACCUM(missing)</eqn></aux></variables></model>\
+             <macro name=\"ACCUM\"><parm>inflow</parm><eqn>total</eqn><variables>\
+               <stock name=\"total\"><eqn>0</eqn><inflow>adding</inflow></stock>\
+               <flow name=\"adding\"><eqn>inflow</eqn></flow></variables></macro></xmile>"
+        );
+        let (model, _) = super::read(&text).expect("XML");
+        let diagnostics = fulcrum_model::resolve(&model).expect_err("unknown variable");
+        let call = u32::try_from(text.find("ACCUM(missing)").expect("the call")).expect("small");
+        let unknown = diagnostics.0.iter().find(|d| d.message.contains("missing")).expect("reported");
+        assert!(unknown.span.is_some_and(|span| span.start <= call && call < span.end), "{unknown:?}");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! A macro built from stocks and flows gets, at each call, its own copy of its variables, named
 //! `MACRO.N.variable` for the N-th call, and each parameter becomes a variable of the copy
 //! (`MACRO.N.parameter`) holding the argument; the call is replaced by the macro's output
-//! expression read in that copy. So two calls keep two independent states, as in Stella. Macros
-//! may call macros; a macro that calls itself, directly or through others, is an error.
+//! expression read in that copy. So two calls keep two independent states, as in Stella. A call
+//! in an apply-to-all equation makes the copy over that equation's dimensions. Macros may call
+//! macros; a macro that calls itself, directly or through others, is an error.
 
 use std::collections::HashMap;
 
@@ -38,6 +39,14 @@ struct Macro {
     /// The stocks, flows and auxiliaries a macro is built from; empty for expression macros.
     variables: Vec<Variable>,
     span: Span,
+}
+
+/// Where a call is: the dimensions of the apply-to-all equation it is in (none for a scalar or
+/// a per-element equation), and the equation's place in the file.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    dimensions: &'a [String],
+    span: Option<Span>,
 }
 
 /// Why a call could not be expanded.
@@ -116,11 +125,15 @@ impl Macros {
             return;
         }
         for variable in variables.iter_mut() {
-            let arrayed = !variable.dimensions.is_empty();
-            let equations =
-                variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
-            for equation in equations {
-                if let Err(problem) = self.expand_equation(equation, arrayed, &mut Vec::new()) {
+            // A call in an apply-to-all equation makes copies over its dimensions, each element
+            // with its own state; a call in one element's equation makes a scalar copy.
+            let dimensions = variable.dimensions.clone();
+            let equations = variable.equation.iter_mut().map(|equation| (equation, dimensions.as_slice())).chain(
+                variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()).map(|equation| (equation, &[][..])),
+            );
+            for (equation, dimensions) in equations {
+                let place = Place { dimensions, span: equation.origin.span };
+                if let Err(problem) = self.expand_equation(equation, place, &mut Vec::new()) {
                     reader.diagnostics.push(
                         Diagnostic::new(problem.code, problem.message)
                             .at(equation.origin.span)
@@ -136,11 +149,11 @@ impl Macros {
     fn expand_equation(
         &mut self,
         equation: &mut Equation,
-        arrayed: bool,
+        place: Place<'_>,
         stack: &mut Vec<usize>,
     ) -> Result<(), Problem> {
         let Ok(expr) = &mut equation.expr else { return Ok(()) };
-        if self.substitute(expr, arrayed, stack)? {
+        if self.substitute(expr, place, stack)? {
             equation.text = expr.to_string();
             equation.origin.text_offset = None;
         }
@@ -149,41 +162,41 @@ impl Macros {
 
     /// Replaces macro calls inside `expr`; true if anything changed. `stack` holds the macros
     /// being expanded, outermost first.
-    fn substitute(&mut self, expr: &mut Expr, arrayed: bool, stack: &mut Vec<usize>) -> Result<bool, Problem> {
+    fn substitute(&mut self, expr: &mut Expr, place: Place<'_>, stack: &mut Vec<usize>) -> Result<bool, Problem> {
         let mut changed = false;
         match &mut expr.kind {
             ExprKind::Number(_) | ExprKind::Name(_) => {}
             ExprKind::Subscript { indices, .. } => {
                 for index in indices {
                     if let Index::Expr(inner) = index {
-                        changed |= self.substitute(inner, arrayed, stack)?;
+                        changed |= self.substitute(inner, place, stack)?;
                     }
                 }
             }
-            ExprKind::Unary { operand, .. } => changed |= self.substitute(operand, arrayed, stack)?,
+            ExprKind::Unary { operand, .. } => changed |= self.substitute(operand, place, stack)?,
             ExprKind::Binary { lhs, rhs, .. } => {
-                changed |= self.substitute(lhs, arrayed, stack)?;
-                changed |= self.substitute(rhs, arrayed, stack)?;
+                changed |= self.substitute(lhs, place, stack)?;
+                changed |= self.substitute(rhs, place, stack)?;
             }
             ExprKind::Chain { first, rest } => {
-                changed |= self.substitute(first, arrayed, stack)?;
+                changed |= self.substitute(first, place, stack)?;
                 for (_, operand) in rest {
-                    changed |= self.substitute(operand, arrayed, stack)?;
+                    changed |= self.substitute(operand, place, stack)?;
                 }
             }
             ExprKind::If { condition, then_branch, else_branch } => {
                 for part in [condition, then_branch, else_branch] {
-                    changed |= self.substitute(part, arrayed, stack)?;
+                    changed |= self.substitute(part, place, stack)?;
                 }
             }
             ExprKind::Call { function, args, .. } => {
                 for arg in args.iter_mut() {
-                    changed |= self.substitute(arg, arrayed, stack)?;
+                    changed |= self.substitute(arg, place, stack)?;
                 }
                 let Some(index) = self.macros.iter().position(|m| m.canonical == function.canonical) else {
                     return Ok(changed);
                 };
-                let mut expanded = self.call(index, args, arrayed, stack)?;
+                let mut expanded = self.call(index, args, place, stack)?;
                 expanded.span = expr.span;
                 *expr = expanded;
                 changed = true;
@@ -193,7 +206,7 @@ impl Macros {
     }
 
     /// The expression that replaces one call of macro `index`.
-    fn call(&mut self, index: usize, args: &[Expr], arrayed: bool, stack: &mut Vec<usize>) -> Result<Expr, Problem> {
+    fn call(&mut self, index: usize, args: &[Expr], place: Place<'_>, stack: &mut Vec<usize>) -> Result<Expr, Problem> {
         let found = &self.macros[index];
         let definition = Some(found.span);
         if stack.contains(&index) {
@@ -232,9 +245,9 @@ impl Macros {
         let expanded = if found.variables.is_empty() {
             let mut expanded = found.body.clone();
             replace_parameters(&mut expanded, &found.parameters, args);
-            self.substitute(&mut expanded, arrayed, stack).map(|_| expanded)
+            self.substitute(&mut expanded, place, stack).map(|_| expanded)
         } else {
-            self.instantiate(index, args, arrayed, stack)
+            self.instantiate(index, args, place, stack)
         };
         stack.pop();
         expanded
@@ -246,16 +259,16 @@ impl Macros {
         &mut self,
         index: usize,
         args: &[Expr],
-        arrayed: bool,
+        place: Place<'_>,
         stack: &mut Vec<usize>,
     ) -> Result<Expr, Problem> {
         let found = &self.macros[index];
         let definition = Some(found.span);
-        if arrayed {
+        if !place.dimensions.is_empty() && found.variables.iter().any(|v| !v.dimensions.is_empty()) {
             return Err(Problem {
                 code: Code::Unsupported,
                 message: format!(
-                    "macro `{}` is built from stocks and flows and is called in an arrayed equation, which fulcrum does not support yet",
+                    "macro `{}` has arrayed variables and is called in an arrayed equation, which fulcrum does not support yet",
                     found.name
                 ),
                 definition,
@@ -289,15 +302,20 @@ impl Macros {
         // Each parameter is a variable holding its argument, so the argument is computed once.
         for (parameter, arg) in found.parameters.iter().zip(args) {
             let mut variable = Variable::new(format!("{prefix}{}", parameter.as_str()), VariableKind::Auxiliary);
+            variable.dimensions = place.dimensions.to_vec();
             variable.equation = Some(Equation {
                 text: arg.to_string(),
                 expr: Ok(arg.clone()),
-                origin: Origin { span: None, text_offset: None },
+                // Problems in the argument are shown at the call.
+                origin: Origin { span: place.span, text_offset: None },
             });
             copies.push(variable);
         }
         for original in &found.variables {
             let mut variable = original.clone();
+            if !place.dimensions.is_empty() {
+                variable.dimensions = place.dimensions.to_vec();
+            }
             variable.name = format!("{prefix}{}", original.name);
             variable.canonical = CanonicalName::new(&variable.name);
             let equations =
@@ -320,14 +338,15 @@ impl Macros {
         output.rename_variables(&mut |name, called| rename(name, called));
         // Calls inside the copy (macros calling macros) get copies of their own.
         for variable in &mut copies {
-            let arrayed = !variable.dimensions.is_empty();
-            let equations =
-                variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
-            for equation in equations {
-                self.expand_equation(equation, arrayed, stack)?;
+            let dimensions = variable.dimensions.clone();
+            let equations = variable.equation.iter_mut().map(|equation| (equation, dimensions.as_slice())).chain(
+                variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()).map(|equation| (equation, &[][..])),
+            );
+            for (equation, dimensions) in equations {
+                self.expand_equation(equation, Place { dimensions, span: equation.origin.span }, stack)?;
             }
         }
-        self.substitute(&mut output, arrayed, stack)?;
+        self.substitute(&mut output, place, stack)?;
         self.added.append(&mut copies);
         Ok(output)
     }

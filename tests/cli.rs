@@ -313,6 +313,21 @@ fn a_broken_vensim_model_gets_every_problem_located() {
 }
 
 #[test]
+fn each_call_of_a_stella_stock_and_flow_macro_keeps_its_own_stock() {
+    let output = fulcrum(&["run", "tests/xmile/stella_macros.xmile", "--vars", "slow,fast,pair,regional"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&stdout(&output));
+    assert_eq!(rows[0], ["time", "slow", "fast", "pair", "regional[North]", "regional[South]"]);
+    // Each stock starts at 0 and gains its own rate per month: 1, 10, 2 + 6 for the pair, and
+    // 1 and 5 for the two elements of the arrayed call.
+    for (month, row) in rows[1..].iter().enumerate() {
+        let month = month as f64;
+        let values: Vec<f64> = row.iter().map(|cell| cell.parse().expect("a number")).collect();
+        assert_eq!(values, [month, month, 10.0 * month, 8.0 * month, month, 5.0 * month], "month {month}");
+    }
+}
+
+#[test]
 fn an_xmile_model_runs_like_the_native_one_and_converts_without_change() {
     let vars = "Teacup Temperature,Heat Loss to Room";
     let native = fulcrum(&["run", TEACUP, "--vars", vars]);

@@ -223,13 +223,43 @@ pub enum Builtin {
     /// delay time of the step it entered; what leaves together adds up; `missing` when nothing
     /// leaves.
     DelayMaterial,
+    // Functions of Stella's library, named as Stella names them.
+    /// `COUNTER(start, end)`: counts up from `start` by one per unit of time, back to `start` on
+    /// reaching `end`.
+    Counter,
+    /// `MONTECARLO(probability[, seed])`: 1 in a time step with chance `probability × DT / 100`
+    /// (a percentage per unit of time), else 0.
+    Montecarlo,
+    /// `ALLOCATE(available, last_dimension, requests, priorities, width)`: Stella's allocation by
+    /// priority, ALLOCATE_BY_PRIORITY with the arguments in Stella's order.
+    Allocate,
+    /// `HISTORY(variable, time)`: the value the variable had at an earlier time of the run.
+    History,
+    /// `SINWAVE(amplitude, period)`: `amplitude × sin(2π × TIME / period)`.
+    Sinwave,
+    /// `COSWAVE(amplitude, period)`: `amplitude × cos(2π × TIME / period)`.
+    Coswave,
+    /// `TRIANGULAR(lower, mode, upper[, seed])`: a triangular draw.
+    Triangular,
+    /// `WEIBULL(shape, scale[, seed])`: a Weibull draw.
+    Weibull,
+    /// `GAMMA(shape[, scale[, seed]])`: a gamma draw (scale 1 by default).
+    Gamma,
+    /// `BETA(alpha, beta[, seed])`: a beta draw.
+    Beta,
+    /// `BINOMIAL(trials, probability[, seed])`: the successes in that many trials.
+    Binomial,
+    /// `COMBINATIONS(n, r)`: the ways to choose r of n things, order aside.
+    Combinations,
+    /// `PERMUTATIONS(n, r)`: the ways to choose r of n things in order.
+    Permutations,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 92] = [
+const ALL: [Builtin; 105] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -322,12 +352,31 @@ const ALL: [Builtin; 92] = [
     Builtin::LookupInvert,
     Builtin::LookupArea,
     Builtin::DelayMaterial,
+    Builtin::Counter,
+    Builtin::Montecarlo,
+    Builtin::Allocate,
+    Builtin::History,
+    Builtin::Sinwave,
+    Builtin::Coswave,
+    Builtin::Triangular,
+    Builtin::Weibull,
+    Builtin::Gamma,
+    Builtin::Beta,
+    Builtin::Binomial,
+    Builtin::Combinations,
+    Builtin::Permutations,
 ];
+
+/// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
+const ALIASES: [(&str, Builtin); 3] =
+    [("lookupinv", Builtin::LookupInvert), ("lookuparea", Builtin::LookupArea), ("gammaln", Builtin::GammaLn)];
 
 impl Builtin {
     /// The builtin with this (canonical) name.
     pub fn from_name(name: &CanonicalName) -> Option<Builtin> {
-        ALL.into_iter().find(|builtin| builtin.spec().0 == name.as_str())
+        ALL.into_iter()
+            .find(|builtin| builtin.spec().0 == name.as_str())
+            .or_else(|| ALIASES.iter().find(|(alias, _)| *alias == name.as_str()).map(|(_, builtin)| *builtin))
     }
 
     /// Lower-case name, fewest and most arguments, and how it is called. Zero-argument
@@ -455,6 +504,24 @@ impl Builtin {
             Builtin::LookupInvert => ("lookup_invert", 2, 2, "LOOKUP_INVERT(graphical_function, y)"),
             Builtin::LookupArea => ("lookup_area", 3, 3, "LOOKUP_AREA(graphical_function, x1, x2)"),
             Builtin::DelayMaterial => ("delay_material", 4, 4, "DELAY_MATERIAL(input, delay_time, initial, missing)"),
+            Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
+            Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
+            Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),
+            Builtin::Coswave => ("coswave", 2, 2, "COSWAVE(amplitude, period)"),
+            Builtin::Triangular => ("triangular", 3, 4, "TRIANGULAR(lower, mode, upper[, seed])"),
+            Builtin::Weibull => ("weibull", 2, 3, "WEIBULL(shape, scale[, seed])"),
+            Builtin::Gamma => ("gamma", 1, 3, "GAMMA(shape[, scale[, seed]])"),
+            Builtin::Beta => ("beta", 2, 3, "BETA(alpha, beta[, seed])"),
+            Builtin::Binomial => ("binomial", 2, 3, "BINOMIAL(trials, probability[, seed])"),
+            Builtin::Combinations => ("combinations", 2, 2, "COMBINATIONS(n, r)"),
+            Builtin::Permutations => ("permutations", 2, 2, "PERMUTATIONS(n, r)"),
+            Builtin::Montecarlo => ("montecarlo", 1, 2, "MONTECARLO(probability_percent_per_time[, seed])"),
+            Builtin::Allocate => (
+                "allocate",
+                5,
+                6,
+                "ALLOCATE(available, last_dimension, requests[dimension], priorities[dimension], width)",
+            ),
         }
     }
 
@@ -508,6 +575,28 @@ impl Builtin {
         )
     }
 
+    /// Is this one of Stella's functions that Vensim lacks (HISTORY, GAMMA, ...)? In a model from
+    /// Vensim these names are not built-ins, and in any model a graphical function of the same
+    /// name (a lookup called `gamma`, say) is called instead.
+    pub fn is_stella_library(self) -> bool {
+        matches!(
+            self,
+            Builtin::Counter
+                | Builtin::Montecarlo
+                | Builtin::Allocate
+                | Builtin::History
+                | Builtin::Sinwave
+                | Builtin::Coswave
+                | Builtin::Triangular
+                | Builtin::Weibull
+                | Builtin::Gamma
+                | Builtin::Beta
+                | Builtin::Binomial
+                | Builtin::Combinations
+                | Builtin::Permutations
+        )
+    }
+
     /// Is this used as a plain name (`TIME`, `PI`) rather than called?
     pub fn is_nullary(self) -> bool {
         self.arity().1 == 0
@@ -541,5 +630,9 @@ mod tests {
         assert_eq!(Builtin::from_name(&CanonicalName::new("SAMPLE IF TRUE")), Some(Builtin::SampleIfTrue));
         assert_eq!(Builtin::from_name(&CanonicalName::new("Active Initial")), Some(Builtin::ActiveInitial));
         assert_eq!(Builtin::from_name(&CanonicalName::new("GAMMA LN")), Some(Builtin::GammaLn));
+        // Stella's names for the same functions.
+        assert_eq!(Builtin::from_name(&CanonicalName::new("LOOKUPINV")), Some(Builtin::LookupInvert));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("LookupArea")), Some(Builtin::LookupArea));
+        assert_eq!(Builtin::from_name(&CanonicalName::new("GAMMALN")), Some(Builtin::GammaLn));
     }
 }

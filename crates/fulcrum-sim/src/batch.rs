@@ -62,6 +62,8 @@ pub struct Batch<'m, const L: usize> {
     start_stocks: Vec<[f64; L]>,
     stage_rates: [Vec<[f64; L]>; 4],
     delays: Vec<Pipeline<L>>,
+    /// The values, step by step, of each variable `HISTORY` reads.
+    histories: Vec<Vec<[f64; L]>>,
     /// Each lane's generator for unseeded random functions.
     lane_rngs: Vec<ChaCha8Rng>,
     /// One generator per seeded random function, shared by all lanes.
@@ -109,6 +111,7 @@ impl<'m, const L: usize> Batch<'m, L> {
                     heads: [0; L],
                 })
                 .collect(),
+            histories: layout.histories.iter().map(|_| Vec::new()).collect(),
             lane_rngs: Vec::new(),
             seeded_rngs: Vec::new(),
             changes: Vec::new(),
@@ -198,7 +201,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
             self.set_time(axis.time_at(step));
             self.values[fixed::STEP_TIME as usize] = [axis.time_at(step); L];
-            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists);
+            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
                 self.check_variables(axis.time_at(step));
@@ -243,7 +246,11 @@ impl<'m, const L: usize> Batch<'m, L> {
         self.set_time(axis.start);
         self.values[fixed::STEP_TIME as usize] = [axis.start; L];
         self.draw();
-        execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
+        for history in &mut self.histories {
+            history.clear();
+            history.reserve(model.axis.steps + 1);
+        }
+        execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
         self.start_delays();
         self.check_variables(axis.start);
     }
@@ -291,6 +298,9 @@ impl<'m, const L: usize> Batch<'m, L> {
         for previous in &layout.previous {
             let slot = if previous.before_step { previous.value } else { previous.pending };
             self.values[slot as usize] = self.values[previous.source as usize];
+        }
+        for (&slot, history) in layout.histories.iter().zip(&mut self.histories) {
+            history.push(self.values[slot as usize]);
         }
         let dt = self.model.axis.dt;
         for (slots, pipeline) in layout.delays.iter().zip(&mut self.delays) {
@@ -416,7 +426,8 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
         }
         self.set_time(stage_time);
-        execute(&self.model.evaluate, &mut self.values, &self.model.graphs, &self.model.lists);
+        let model = self.model;
+        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
     }
 
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,

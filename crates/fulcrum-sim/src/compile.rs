@@ -611,6 +611,20 @@ impl<'m> Compiler<'m> {
                     self.release(operand);
                 }
             }
+            Expr::History(source, time) => {
+                let time = self.emit(time, phase);
+                let source = self.slots[source.index()];
+                let history = match self.layout.histories.iter().position(|&slot| slot == source) {
+                    Some(index) => index,
+                    None => {
+                        self.layout.histories.push(source);
+                        self.layout.histories.len() - 1
+                    }
+                };
+                let history = u32::try_from(history).unwrap_or(u32::MAX);
+                self.program(phase).push(Op::History { dst, source, history, time: time.slot });
+                self.release(time);
+            }
             Expr::InvertMatrix { position, elements } => {
                 let operands: Vec<Operand> = elements.iter().map(|element| self.emit(element, phase)).collect();
                 let matrix = self.list(operands.iter().map(|operand| operand.slot).collect());

@@ -122,6 +122,14 @@ pub(crate) enum Op {
         width: Slot,
         supply: Slot,
     },
+    /// The value `source` had at the time in slot `time`, from the values recorded step by step
+    /// in history `history` (see `fulcrum_model::resolve::Expr::History`).
+    History {
+        dst: Slot,
+        source: Slot,
+        history: u32,
+        time: Slot,
+    },
     /// Element `position` of the inverse of the square matrix in list `matrix`, row by row.
     InvertMatrix {
         dst: Slot,
@@ -252,6 +260,8 @@ pub(crate) struct Layout {
     pub previous: Vec<PreviousSlots>,
     /// Pipeline delays.
     pub delays: Vec<DelaySlots>,
+    /// Variables whose every step is recorded for `HISTORY`: the slot recorded.
+    pub histories: Vec<Slot>,
     /// Random draw sites: the slot holding this step's standard variate.
     pub draws: Vec<DrawSlot>,
     /// Variables checked for NaN and infinity at every saved time.

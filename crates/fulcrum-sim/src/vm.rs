@@ -10,8 +10,15 @@ use crate::functions::{
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
-/// Runs `ops` over all lanes of `values`.
-pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graphs: &[Table], lists: &[Vec<Slot>]) {
+/// Runs `ops` over all lanes of `values`. `histories` holds, for each variable `HISTORY` reads,
+/// its value at every step done so far.
+pub(crate) fn execute<const L: usize>(
+    ops: &[Op],
+    values: &mut [[f64; L]],
+    graphs: &[Table],
+    lists: &[Vec<Slot>],
+    histories: &[Vec<[f64; L]>],
+) {
     for op in ops {
         match *op {
             Op::Copy { dst, src } => values[dst as usize] = values[src as usize],
@@ -104,6 +111,22 @@ pub(crate) fn execute<const L: usize>(ops: &[Op], values: &mut [[f64; L]], graph
                     allocate(rule, &lane(requests), &lane(priorities), width[l], supply[l], position as usize)
                 });
                 values[dst as usize] = share;
+            }
+            Op::History { dst, source, history, time } => {
+                let (start, dt) = (values[fixed::START as usize], values[fixed::DT as usize]);
+                let (time, current) = (values[time as usize], values[source as usize]);
+                let recorded = histories.get(history as usize).map_or(&[][..], Vec::as_slice);
+                values[dst as usize] = std::array::from_fn(|l| {
+                    if time[l].is_nan() {
+                        return f64::NAN;
+                    }
+                    // The last step at or before the time, allowing for rounding in the time.
+                    let step = ((time[l] - start[l]) / dt[l] + 1e-9).floor().max(0.0);
+                    match recorded.get(step as usize) {
+                        Some(values) if step < recorded.len() as f64 => values[l],
+                        _ => current[l],
+                    }
+                });
             }
             Op::InvertMatrix { dst, position, matrix } => {
                 let matrix = &lists[matrix as usize];

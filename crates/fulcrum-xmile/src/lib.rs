@@ -180,19 +180,65 @@ mod tests {
     fn macro_mistakes_are_reported() {
         let text = "<xmile><sim_specs><start>0</start><stop>1</stop></sim_specs>\
             <macro name=\"LOOP\"><parm>x</parm><eqn>LOOP(x)</eqn></macro>\
-            <macro name=\"STOCKY\"><parm>x</parm><variables/></macro>\
-            <model><variables><aux name=\"a\"><eqn>LOOP(1)</eqn></aux><aux name=\"b\"><eqn>STOCKY(1)</eqn></aux>\
+            <macro name=\"EMPTY\"><parm>x</parm><variables/></macro>\
+            <macro name=\"HELD\"><parm>x</parm><eqn>level</eqn><variables>\
+              <stock name=\"level\"><eqn>HELD(x)</eqn></stock></variables></macro>\
+            <model><variables><aux name=\"a\"><eqn>LOOP(1)</eqn></aux><aux name=\"b\"><eqn>HELD(1)</eqn></aux>\
             <aux name=\"c\"><eqn>LOOP(1, 2)</eqn></aux></variables></model></xmile>";
         let (_, diagnostics) = super::read(text).expect("XML");
         let messages: Vec<&str> = diagnostics.0.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
             messages,
             [
-                "macro `LOOP` expands more than 32 levels deep",
-                "macro `STOCKY` is built from stocks and flows, which fulcrum does not support yet",
+                "the macro `EMPTY` has no <eqn>",
+                "macro `LOOP` calls itself without end (LOOP → LOOP), which cannot be expanded",
+                "macro `HELD` calls itself without end (HELD → HELD), which cannot be expanded",
                 "macro `LOOP` takes 1 arguments, but is given 2"
             ]
         );
+        // Each is located: at the call, with a note at the macro.
+        assert!(diagnostics.0.iter().all(|d| d.span.is_some()), "{diagnostics:?}");
+        assert!(diagnostics.0[1..3].iter().all(|d| !d.related.is_empty()), "{diagnostics:?}");
+    }
+
+    #[test]
+    fn stock_and_flow_macros_get_a_copy_of_their_variables_per_call() {
+        let model = read(&format!(
+            "{SPECS}<model><variables>\
+               <aux name=\"a\"><eqn>ACCUM(1)</eqn></aux>\
+               <aux name=\"b\"><eqn>ACCUM(rate * 2) + 1</eqn></aux>\
+               <aux name=\"rate\"><eqn>5</eqn></aux>\
+               <aux name=\"c\"><eqn>BOTH(3)</eqn></aux>\
+             </variables></model>\
+             <macro name=\"ACCUM\"><parm>inflow</parm><eqn>total / 1</eqn><variables>\
+               <stock name=\"total\"><eqn>0</eqn><inflow>adding</inflow></stock>\
+               <flow name=\"adding\"><eqn>inflow</eqn></flow></variables></macro>\
+             <macro name=\"BOTH\"><parm>x</parm><eqn>ACCUM(x) - ACCUM(x)</eqn></macro>"
+        ));
+        assert_eq!(equation(&model, "a"), "\"ACCUM.1.total\" / 1");
+        assert_eq!(equation(&model, "b"), "\"ACCUM.2.total\" / 1 + 1");
+        assert_eq!(equation(&model, "ACCUM.2.inflow"), "rate * 2");
+        assert_eq!(equation(&model, "ACCUM.2.adding"), "\"ACCUM.2.inflow\"");
+        assert_eq!(equation(&model, "c"), "\"ACCUM.3.total\" / 1 - \"ACCUM.4.total\" / 1");
+        match model.variable("ACCUM.4.total").map(|v| &v.kind) {
+            Some(VariableKind::Stock { inflows, .. }) => assert_eq!(inflows[0].name, "ACCUM.4.adding"),
+            other => panic!("{other:?}"),
+        }
+        let resolved = fulcrum_model::resolve(&model).expect("resolves");
+        assert!(resolved.lookup("ACCUM.4.adding").is_some());
+
+        // A mistake in an argument is shown at the call.
+        let text = format!(
+            "<xmile>{SPECS}<model><variables><aux name=\"a\"><eqn>ACCUM(missing)</eqn></aux></variables></model>\
+             <macro name=\"ACCUM\"><parm>inflow</parm><eqn>total</eqn><variables>\
+               <stock name=\"total\"><eqn>0</eqn><inflow>adding</inflow></stock>\
+               <flow name=\"adding\"><eqn>inflow</eqn></flow></variables></macro></xmile>"
+        );
+        let (model, _) = super::read(&text).expect("XML");
+        let diagnostics = fulcrum_model::resolve(&model).expect_err("unknown variable");
+        let call = u32::try_from(text.find("ACCUM(missing)").expect("the call")).expect("small");
+        let unknown = diagnostics.0.iter().find(|d| d.message.contains("missing")).expect("reported");
+        assert!(unknown.span.is_some_and(|span| span.start <= call && call < span.end), "{unknown:?}");
     }
 
     #[test]

@@ -126,6 +126,13 @@ impl<'p> Reader<'p> {
         model
     }
 
+    /// The variables a stock-and-flow `<macro>` is built from, named as in the macro.
+    pub(crate) fn macro_variables(&mut self, node: Node<'_, '_>) -> Vec<Variable> {
+        let mut variables = self.model(node, "", &HashMap::new(), 0);
+        promote_listed_flows(&mut variables);
+        variables
+    }
+
     fn sim_specs(&mut self, specs: Node<'_, '_>) -> SimSpecs {
         let mut sim = SimSpecs::default();
         for (name, target, span) in

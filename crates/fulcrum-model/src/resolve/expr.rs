@@ -71,6 +71,10 @@ pub enum Expr {
     Previous(PreviousId),
     /// The output of a pipeline delay (`DELAY`).
     Delayed(DelayId),
+    /// The value the variable had at the time computed (Stella's `HISTORY`): its value at the
+    /// last step at or before that time, the start's value for a time before the start, and its
+    /// current value for the current time or later. Reads the variable as [`Expr::Var`] does.
+    History(VarId, Box<Expr>),
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
     /// The option at a 0-based position computed during the run (`VECTOR_ELM_MAP`,
@@ -325,6 +329,11 @@ impl Expr {
         visit(self);
         match self {
             Expr::Unary(_, operand) | Expr::Lookup(_, operand) => operand.walk_phase(phase, visit),
+            Expr::History(source, time) => {
+                // The current value is read when the time asked for is now.
+                visit(&Expr::Var(*source));
+                time.walk_phase(phase, visit);
+            }
             Expr::Binary(_, lhs, rhs) | Expr::LookupArea(_, lhs, rhs) => {
                 lhs.walk_phase(phase, visit);
                 rhs.walk_phase(phase, visit);
@@ -390,6 +399,7 @@ impl Expr {
                     | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
                     | Expr::Previous(_)
                     | Expr::Delayed(_)
+                    | Expr::History(..)
                     | Expr::Random(..)
                     // Its value at the start is not its value from then on.
                     | Expr::Phased { .. }

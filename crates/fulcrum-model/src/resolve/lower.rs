@@ -749,7 +749,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
         args: &[syntax::Expr],
         span: Span,
     ) -> Option<Expr> {
-        let Some(builtin) = Builtin::from_name(&function.canonical) else {
+        let builtin = Builtin::from_name(&function.canonical).filter(|builtin| {
+            !builtin.is_stella_library()
+                || (self.model.dialect != Dialect::Vensim
+                    && !self.model.variables.iter().any(|v| v.graph.is_some() && v.canonical == function.canonical))
+        });
+        let Some(builtin) = builtin else {
             return self.lower_graph_call(site, function, function_span, args);
         };
         if builtin.is_nullary() {
@@ -799,6 +804,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::AllocateByPriority | Builtin::AllocateAvailable => {
                 return self.lower_allocation(site, builtin, args, span);
             }
+            Builtin::Allocate => return self.lower_stella_allocate(site, args, span),
             Builtin::InvertMatrix => return self.lower_invert_matrix(site, args, span),
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
@@ -814,7 +820,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
         let seed = match builtin {
             Builtin::Random | Builtin::Normal | Builtin::Lognormal => args.get(2),
-            Builtin::Exprnd | Builtin::Poisson => args.get(1),
+            Builtin::Exprnd | Builtin::Poisson | Builtin::Montecarlo => args.get(1),
+            Builtin::Weibull | Builtin::Beta | Builtin::Binomial | Builtin::Gamma => args.get(2),
+            Builtin::Triangular => args.get(3),
             Builtin::RandomPinkNoise => args.get(3),
             _ => truncated_family(builtin).and_then(|(_, seed_position)| args.get(seed_position)),
         };
@@ -981,6 +989,93 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.draw(Distribution::Truncated(family), ordered, seed)
             }
             Builtin::RandomPinkNoise => return self.lower_pink_noise(owner, args, seed),
+            Builtin::History => {
+                let mut args = args.into_iter();
+                let source = self.as_variable(owner, "HISTORY input", args.next()?);
+                Expr::History(source, Box::new(args.next()?))
+            }
+            Builtin::Triangular | Builtin::Weibull | Builtin::Gamma | Builtin::Beta | Builtin::Binomial => {
+                // Stella's draws, untruncated: the truncated family with unbounded limits, read as
+                // min, max, shift, stretch, then the family's parameters.
+                let unbounded = [Expr::Const(f64::NEG_INFINITY), Expr::Const(f64::INFINITY)];
+                let mut args = args.into_iter();
+                let (family, rest) = match builtin {
+                    Builtin::Triangular => {
+                        let (lower, mode, upper) = (args.next()?, args.next()?, args.next()?);
+                        (Family::Triangular, vec![Expr::Const(0.0), Expr::Const(1.0), lower, mode, upper])
+                    }
+                    Builtin::Weibull => {
+                        let (shape, scale) = (args.next()?, args.next()?);
+                        (Family::Weibull, vec![Expr::Const(0.0), scale, shape])
+                    }
+                    Builtin::Gamma => {
+                        let shape = args.next()?;
+                        let scale = args.next().unwrap_or(Expr::Const(1.0));
+                        (Family::Gamma, vec![Expr::Const(0.0), scale, shape])
+                    }
+                    Builtin::Beta => {
+                        let (alpha, beta) = (args.next()?, args.next()?);
+                        (Family::Beta, vec![Expr::Const(0.0), Expr::Const(1.0), alpha, beta])
+                    }
+                    _ => {
+                        let (trials, probability) = (args.next()?, args.next()?);
+                        (Family::Binomial, vec![Expr::Const(0.0), Expr::Const(1.0), probability, trials])
+                    }
+                };
+                let ordered: Vec<Expr> = unbounded.into_iter().chain(rest).collect();
+                self.draw(Distribution::Truncated(family), ordered, seed)
+            }
+            Builtin::Combinations | Builtin::Permutations => {
+                // n! / (r! (n - r)!) or n! / (n - r)!, through the gamma function's logarithm
+                // and rounded to the whole number it is.
+                let mut args = args.into_iter();
+                let (n, r) = (args.next()?, args.next()?);
+                let log_factorial = |x: Expr| {
+                    let plus_one = Expr::Binary(BinaryOp::Add, Box::new(x), Box::new(Expr::Const(1.0)));
+                    Expr::Apply(Function::GammaLn, vec![plus_one])
+                };
+                let rest = Expr::Binary(BinaryOp::Sub, Box::new(n.clone()), Box::new(r.clone()));
+                let mut logarithm =
+                    Expr::Binary(BinaryOp::Sub, Box::new(log_factorial(n)), Box::new(log_factorial(rest)));
+                if builtin == Builtin::Combinations {
+                    logarithm = Expr::Binary(BinaryOp::Sub, Box::new(logarithm), Box::new(log_factorial(r)));
+                }
+                Expr::Apply(Function::Round, vec![Expr::Apply(Function::Exp, vec![logarithm])])
+            }
+            Builtin::Sinwave | Builtin::Coswave => {
+                let mut args = args.into_iter();
+                let (amplitude, period) = (args.next()?, args.next()?);
+                let turns = Expr::Binary(BinaryOp::Div, Box::new(Expr::Time), Box::new(period));
+                let angle = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(std::f64::consts::TAU)), Box::new(turns));
+                let wave = if builtin == Builtin::Sinwave { Function::Sin } else { Function::Cos };
+                Expr::Binary(BinaryOp::Mul, Box::new(amplitude), Box::new(Expr::Apply(wave, vec![angle])))
+            }
+            Builtin::Counter => {
+                // Stella's COUNTER: start, plus the time since the start of the run wrapped
+                // (floored) into one cycle of length end - start.
+                let mut args = args.into_iter();
+                let (start, end) = (args.next()?, args.next()?);
+                let elapsed = Expr::Binary(BinaryOp::Sub, Box::new(Expr::Time), Box::new(Expr::StartTime));
+                let length = Expr::Binary(BinaryOp::Sub, Box::new(end), Box::new(start.clone()));
+                let wrapped = Expr::Binary(BinaryOp::Mod, Box::new(elapsed), Box::new(length));
+                Expr::Binary(BinaryOp::Add, Box::new(start), Box::new(wrapped))
+            }
+            Builtin::Montecarlo => {
+                // The probability is a percentage per unit of time: the chance of a 1 in one
+                // step is probability × DT / 100, from one uniform draw per step.
+                let probability = args.into_iter().next()?;
+                let chance = Expr::Binary(
+                    BinaryOp::Div,
+                    Box::new(Expr::Binary(BinaryOp::Mul, Box::new(probability), Box::new(Expr::Dt))),
+                    Box::new(Expr::Const(100.0)),
+                );
+                let draw = self.draw(Distribution::Uniform, vec![Expr::Const(0.0), Expr::Const(1.0)], seed);
+                Expr::If(
+                    Box::new(Expr::Binary(BinaryOp::Lt, Box::new(draw), Box::new(chance))),
+                    Box::new(Expr::Const(1.0)),
+                    Box::new(Expr::Const(0.0)),
+                )
+            }
             Builtin::Smth1
             | Builtin::Smth3
             | Builtin::Delay1
@@ -1231,6 +1326,47 @@ impl<'m, 'd> Lowering<'m, 'd> {
             width: Box::new(width?),
             supply: Box::new(supply?),
         })
+    }
+
+    /// Stella's `ALLOCATE(available, last_dimension, requests, priorities, width)`: the same
+    /// allocation as ALLOCATE_BY_PRIORITY (rectangular priority curves, one width), with the
+    /// arguments in Stella's order. The dimension named must be the last dimension of the
+    /// variable defined, along which the requests are shared. Stella's optional sixth argument
+    /// (`spread`) is refused rather than ignored.
+    fn lower_stella_allocate(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
+        if let Some(spread) = args.get(5) {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::Unsupported,
+                    spread.span,
+                    "ALLOCATE's sixth argument (spread) is not supported".to_owned(),
+                )
+                .with_help("drop it: with five arguments ALLOCATE shares by rectangular priority curves of one width");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let definition = self.out.variables[site.owner.index()].definition;
+        let last = self.shapes[definition].as_ref().and_then(|shape| shape.dimensions.last().copied());
+        let named = match &args[1].kind {
+            ExprKind::Name(name) => self.dimensions.get(&name.canonical),
+            _ => None,
+        };
+        if named.is_none() || named != last {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    args[1].span,
+                    "ALLOCATE's second argument must name the last dimension of the variable it defines".to_owned(),
+                )
+                .with_help("define this variable over the dimension the requests are shared along, as its last one");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        // ALLOCATE_BY_PRIORITY(request, priority, size, width, supply); size is not read.
+        let reordered = [args[2].clone(), args[3].clone(), args[1].clone(), args[4].clone(), args[0].clone()];
+        self.lower_allocation(site, Builtin::AllocateByPriority, &reordered, span)
     }
 
     /// INVERT_MATRIX: the matrix is the argument read at every element of the last two

@@ -10,6 +10,7 @@ mod changes;
 mod delay_properties;
 mod failures;
 mod lanes;
+mod stella_library;
 mod stocks;
 mod vensim_library;
 

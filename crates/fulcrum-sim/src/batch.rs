@@ -62,6 +62,8 @@ pub struct Batch<'m, const L: usize> {
     start_stocks: Vec<[f64; L]>,
     stage_rates: [Vec<[f64; L]>; 4],
     delays: Vec<Pipeline<L>>,
+    /// Each conveyor's belt, one per lane.
+    belts: Vec<[Vec<Slat>; L]>,
     /// Each lane's generator for unseeded random functions.
     lane_rngs: Vec<ChaCha8Rng>,
     /// One generator per seeded random function, shared by all lanes.
@@ -69,6 +71,19 @@ pub struct Batch<'m, const L: usize> {
     /// Constants that change part-way through the runs, in order of their step.
     changes: Vec<Change<L>>,
     failures: [Option<Failure>; L],
+}
+
+/// One batch of material on a conveyor's belt: what entered during one step.
+#[derive(Clone, Copy, Debug)]
+struct Slat {
+    /// What is on the belt now.
+    amount: f64,
+    /// What entered, which linear leakage takes its share of.
+    entered_amount: f64,
+    /// The step whose inflows it is (negative for the initial contents).
+    entered: i64,
+    /// The step during which it reaches the end of the belt.
+    leaves: i64,
 }
 
 /// A constant taking new values from a step on.
@@ -109,6 +124,7 @@ impl<'m, const L: usize> Batch<'m, L> {
                     heads: [0; L],
                 })
                 .collect(),
+            belts: layout.conveyors.iter().map(|_| std::array::from_fn(|_| Vec::new())).collect(),
             lane_rngs: Vec::new(),
             seeded_rngs: Vec::new(),
             changes: Vec::new(),
@@ -211,8 +227,10 @@ impl<'m, const L: usize> Batch<'m, L> {
                 break;
             }
             self.capture_states();
+            self.load_conveyors(step as i64);
             self.integrate(axis.time_at(step), axis.dt);
             self.commit_states();
+            self.move_conveyors(step as i64 + 1);
             self.check_stocks(axis.time_at(step), axis.time_at(step + 1));
             self.draw();
         }
@@ -243,8 +261,14 @@ impl<'m, const L: usize> Batch<'m, L> {
         self.set_time(axis.start);
         self.values[fixed::STEP_TIME as usize] = [axis.start; L];
         self.draw();
+        for conveyor in &layout.conveyors {
+            for &output in &conveyor.outputs {
+                self.values[output as usize] = [0.0; L];
+            }
+        }
         execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
         self.start_delays();
+        self.start_conveyors();
         self.check_variables(axis.start);
     }
 
@@ -335,6 +359,100 @@ impl<'m, const L: usize> Batch<'m, L> {
                     Some(missing) if !pipeline.filled[lane][head] => missing[lane],
                     _ => pipeline.buffers[lane][head],
                 };
+            }
+        }
+    }
+
+    /// Lays each conveyor's initial contents (the stock's initial value) on its belt: evenly
+    /// over the transit time at the start, one batch per step leaving at steps 0, 1, ...; a
+    /// discrete conveyor puts them only at the batches leaving at whole time units from the
+    /// start. Then computes what leaves during the first step.
+    fn start_conveyors(&mut self) {
+        let layout = &self.model.layout;
+        let dt = self.model.axis.dt;
+        let longest_useful = (self.model.axis.steps + 2) as f64;
+        for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
+            let contents = self.values[slots.stock as usize];
+            let transit_times = self.values[slots.transit_time as usize];
+            for lane in 0..L {
+                let belt = &mut belts[lane];
+                belt.clear();
+                let steps = transit_steps(transit_times[lane], dt, longest_useful);
+                // A discrete conveyor's batches sit one time unit apart.
+                let spacing = if slots.discrete { ((1.0 / dt).round().max(1.0)) as i64 } else { 1 };
+                let count = (steps + spacing - 1) / spacing;
+                let amount = contents[lane] / count as f64;
+                for leaves in (0..steps).step_by(spacing as usize) {
+                    belt.push(Slat { amount, entered_amount: amount, entered: leaves - steps, leaves });
+                }
+            }
+        }
+        self.move_conveyors(0);
+    }
+
+    /// Puts what each conveyor's inflows bring during step `step` on its belt, to leave the
+    /// transit time read now later.
+    fn load_conveyors(&mut self, step: i64) {
+        let layout = &self.model.layout;
+        let dt = self.model.axis.dt;
+        let longest_useful = (self.model.axis.steps + 2) as f64;
+        for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
+            let transit_times = self.values[slots.transit_time as usize];
+            for lane in 0..L {
+                let rate: f64 = slots.inflows.iter().map(|&inflow| self.values[inflow as usize][lane]).sum();
+                let amount = rate * dt;
+                if amount != 0.0 {
+                    let steps = transit_steps(transit_times[lane], dt, longest_useful);
+                    belts[lane].push(Slat { amount, entered_amount: amount, entered: step, leaves: step + steps });
+                }
+            }
+        }
+    }
+
+    /// Computes what leaves each conveyor during step `step`, as rates: first what each leak
+    /// takes from the batches in its zone, then what is left of the batches that reach the end.
+    fn move_conveyors(&mut self, step: i64) {
+        let layout = &self.model.layout;
+        let dt = self.model.axis.dt;
+        let values = &mut self.values;
+        for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
+            // Amounts are added up in the output slots, then turned into rates.
+            for &output in &slots.outputs {
+                values[output as usize] = [0.0; L];
+            }
+            for lane in 0..L {
+                let belt = &mut belts[lane];
+                for slat in belt.iter_mut() {
+                    let length = slat.leaves - slat.entered;
+                    // The slat's place on its journey: 1 in its first step, `length` in its last.
+                    let place = step - slat.entered;
+                    for (leak, &output) in slots.leaks.iter().zip(&slots.outputs[1..]) {
+                        let Some(zone) = zone_steps(leak.zone_start, leak.zone_end, length) else { continue };
+                        if !zone.contains(&place) {
+                            continue;
+                        }
+                        let fraction = values[leak.fraction as usize][lane];
+                        let mut leaked = if slots.exponential_leak {
+                            fraction * dt * slat.amount
+                        } else {
+                            fraction * slat.entered_amount / (zone.end() - zone.start() + 1) as f64
+                        };
+                        if leak.integers {
+                            leaked = leaked.floor();
+                        }
+                        // Nothing leaks that is not there, and leaks never add.
+                        let leaked = leaked.min(slat.amount).max(0.0);
+                        slat.amount -= leaked;
+                        values[output as usize][lane] += leaked;
+                    }
+                    if slat.leaves <= step {
+                        values[slots.outputs[0] as usize][lane] += slat.amount;
+                    }
+                }
+                belt.retain(|slat| slat.leaves > step);
+            }
+            for &output in &slots.outputs {
+                values[output as usize] = values[output as usize].map(|amount| amount / dt);
             }
         }
     }
@@ -496,4 +614,21 @@ fn all_finite<const L: usize>(slots: &[[f64; L]]) -> bool {
 
 fn variate(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
     if normal { rng.sample(StandardNormal) } else { rng.random::<f64>() }
+}
+
+/// A transit time in whole steps: rounded, at least one, at most one past the run (NaN counts
+/// as one step; the NaN shows up in the run's check).
+fn transit_steps(transit_time: f64, dt: f64, longest_useful: f64) -> i64 {
+    let steps = (transit_time / dt).round().clamp(1.0, longest_useful);
+    if steps.is_nan() { 1 } else { steps as i64 }
+}
+
+/// The places (1 to `length`) of a journey of `length` steps whose middles lie in the leak zone
+/// `[start, end]` (fractions of the journey); `None` when no place does.
+fn zone_steps(start: f64, end: f64, length: i64) -> Option<std::ops::RangeInclusive<i64>> {
+    let length_f = length as f64;
+    // Place p's middle is (p − ½)/length: in the zone when start·length + ½ ≤ p ≤ end·length + ½.
+    let first = (start * length_f + 0.5).ceil().max(1.0);
+    let last = (end * length_f + 0.5).floor().min(length_f);
+    (first <= last).then_some(first as i64..=last as i64)
 }

@@ -13,8 +13,8 @@ use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
 use crate::program::{
-    BinaryKind, DelaySlots, DrawSlot, Layout, MaterialSlots, NO_BUDGET, Op, PreviousSlots, Slot, Table, TimeAxis,
-    UnaryKind, fixed,
+    BinaryKind, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET, Op, PreviousSlots,
+    Slot, Table, TimeAxis, UnaryKind, fixed,
 };
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
@@ -192,6 +192,28 @@ impl<'m> Compiler<'m> {
                 delay_time,
                 initial,
                 material,
+            });
+        }
+        for conveyor in &model.conveyors {
+            let outputs = (0..=conveyor.leaks.len()).map(|_| self.allocate()).collect();
+            let leaks = conveyor
+                .leaks
+                .iter()
+                .map(|leak| LeakSlots {
+                    fraction: self.slots[leak.fraction.index()],
+                    zone_start: leak.zone_start,
+                    zone_end: leak.zone_end,
+                    integers: leak.integers,
+                })
+                .collect();
+            self.layout.conveyors.push(ConveyorSlots {
+                stock: self.slots[conveyor.stock.index()],
+                inflows: conveyor.inflows.iter().map(|inflow| self.slots[inflow.index()]).collect(),
+                transit_time: self.slots[conveyor.transit_time.index()],
+                outputs,
+                leaks,
+                discrete: conveyor.discrete,
+                exponential_leak: conveyor.exponential_leak,
             });
         }
         for draw in &model.draws {
@@ -436,6 +458,11 @@ impl<'m> Compiler<'m> {
                 }
                 self.layout.delays[delay.0 as usize].output
             }
+            // The batch moves the belt and writes these between steps (zero in the initial
+            // program: the belt is laid out once the initial values are known).
+            Expr::Conveyed(conveyor, output) => {
+                self.layout.conveyors.get(conveyor.0 as usize)?.outputs.get(*output as usize).copied()?
+            }
             _ => return None,
         })
     }
@@ -634,7 +661,8 @@ impl<'m> Compiler<'m> {
             | Expr::StopTime
             | Expr::Init(_)
             | Expr::Previous(_)
-            | Expr::Delayed(_) => {
+            | Expr::Delayed(_)
+            | Expr::Conveyed(..) => {
                 if let Some(src) = self.existing_slot(expr, phase) {
                     self.program(phase).push(Op::Copy { dst, src });
                 }

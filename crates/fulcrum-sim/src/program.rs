@@ -252,10 +252,37 @@ pub(crate) struct Layout {
     pub previous: Vec<PreviousSlots>,
     /// Pipeline delays.
     pub delays: Vec<DelaySlots>,
+    /// Conveyors' belts.
+    pub conveyors: Vec<ConveyorSlots>,
     /// Random draw sites: the slot holding this step's standard variate.
     pub draws: Vec<DrawSlot>,
     /// Variables checked for NaN and infinity at every saved time.
     pub checked: Vec<(Slot, VarId)>,
+}
+
+/// A conveyor: what its belt reads and writes.
+#[derive(Clone, Debug)]
+pub(crate) struct ConveyorSlots {
+    /// The stock, whose initial value is spread over the belt.
+    pub stock: Slot,
+    /// The inflows, read when the step is done.
+    pub inflows: Vec<Slot>,
+    /// The transit time, read with the inflows.
+    pub transit_time: Slot,
+    /// What leaves during the step as a rate: the end of the belt, then each leak.
+    pub outputs: Vec<Slot>,
+    /// The leaks, in the order of `outputs[1..]`.
+    pub leaks: Vec<LeakSlots>,
+    pub discrete: bool,
+    pub exponential_leak: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LeakSlots {
+    pub fraction: Slot,
+    pub zone_start: f64,
+    pub zone_end: f64,
+    pub integers: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

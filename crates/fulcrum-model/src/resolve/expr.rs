@@ -30,6 +30,10 @@ pub struct PreviousId(pub u32);
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct DelayId(pub u32);
 
+/// Index of a conveyor in [`super::ResolvedModel::conveyors`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct ConveyorId(pub u32);
+
 /// Index of a random draw site in [`super::ResolvedModel::draws`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct DrawId(pub u32);
@@ -71,6 +75,9 @@ pub enum Expr {
     Previous(PreviousId),
     /// The output of a pipeline delay (`DELAY`).
     Delayed(DelayId),
+    /// What leaves a conveyor during the step, as a rate: output 0 is the material that reaches
+    /// the end of the belt, output `k` what leak `k` takes.
+    Conveyed(ConveyorId, u32),
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
     /// The option at a 0-based position computed during the run (`VECTOR_ELM_MAP`,
@@ -375,7 +382,8 @@ impl Expr {
             | Expr::StopTime
             | Expr::Init(_)
             | Expr::Previous(_)
-            | Expr::Delayed(_) => {}
+            | Expr::Delayed(_)
+            | Expr::Conveyed(..) => {}
         }
     }
 
@@ -390,6 +398,7 @@ impl Expr {
                     | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
                     | Expr::Previous(_)
                     | Expr::Delayed(_)
+                    | Expr::Conveyed(..)
                     | Expr::Random(..)
                     // Its value at the start is not its value from then on.
                     | Expr::Phased { .. }

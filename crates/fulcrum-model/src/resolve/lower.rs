@@ -10,7 +10,9 @@ use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{
     AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, VarId,
 };
-use super::{DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
+use super::{
+    DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedVariable,
+};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
 use crate::model::{Dialect, Equation, GraphKind, GraphicalFunction, Model, Variable, VariableKind};
@@ -26,6 +28,7 @@ pub(super) struct Lowered {
     pub graphs: Vec<GraphicalFunction>,
     pub previous: Vec<PreviousState>,
     pub delays: Vec<PipelineDelay>,
+    pub conveyors: Vec<ResolvedConveyor>,
     pub draws: Vec<DrawSite>,
     /// Canonical name of each instance (`x`, or `x[a,b]` for an element) → its id.
     pub names: HashMap<CanonicalName, VarId>,
@@ -37,10 +40,10 @@ pub(super) struct Lowering<'m, 'd> {
     pub(super) model: &'m Model,
     pub(super) diagnostics: &'d mut Diagnostics,
     pub(super) out: Lowered,
-    dimensions: Dimensions,
+    pub(super) dimensions: Dimensions,
     /// Each model variable's dimensions and first instance; `None` when its dimensions are
     /// invalid (already reported).
-    shapes: Vec<Option<Shape>>,
+    pub(super) shapes: Vec<Option<Shape>>,
     /// Canonical name → model variable index.
     definitions: HashMap<CanonicalName, usize>,
     /// Graphical function of each instance that has one.
@@ -74,6 +77,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 graphs: Vec::new(),
                 previous: Vec::new(),
                 delays: Vec::new(),
+                conveyors: Vec::new(),
                 draws: Vec::new(),
                 names: HashMap::with_capacity(model.variables.len()),
                 groups: HashMap::with_capacity(model.variables.len()),
@@ -288,6 +292,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 }
             }
         }
+        self.lower_conveyors();
     }
 
     /// Every per-element definition must name an element of the variable, once.
@@ -338,6 +343,10 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
         let name = self.out.variables[id.index()].name.clone();
         let Some(equation) = equation else {
+            // The belt drives a conveyor's outflows (set by `lower_conveyors`).
+            if matches!(variable.kind, VariableKind::Flow { .. }) && self.is_conveyor_outflow(variable) {
+                return Some(ResolvedKind::Flow { equation: Expr::Const(f64::NAN), non_negative: false });
+            }
             let (code, message) = match variable.kind {
                 VariableKind::Stock { .. } => {
                     (Code::MissingInitialValue, format!("stock `{name}` has no initial value"))

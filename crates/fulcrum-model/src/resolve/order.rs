@@ -255,6 +255,15 @@ fn initial_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usi
                 }
             }
         }
+        Expr::Conveyed(conveyor, _) => {
+            if let Some(conveyor) = lowered.conveyors.get(conveyor.0 as usize) {
+                add(conveyor.stock.index());
+                add(conveyor.transit_time.index());
+                for leak in &conveyor.leaks {
+                    add(leak.fraction.index());
+                }
+            }
+        }
         _ => {}
     });
 }

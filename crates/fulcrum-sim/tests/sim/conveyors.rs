@@ -1,0 +1,343 @@
+//! Conveyors (XMILE 3.7.2, 4.2.1): hand-computed belts over a few steps, and conservation.
+//!
+//! Conventions checked here: a batch is what the inflows bring during one step (rate × dt); it
+//! is on the belt from the next reported time for `n = transit time / dt` steps and leaves during
+//! its `n`-th step, so the outflow reported at `t` is what leaves over `[t, t + dt]`, divided by
+//! dt.
+
+use fulcrum_model::builder::ModelBuilder;
+use fulcrum_model::{Code, Method};
+use fulcrum_sim::{CompiledModel, Point};
+use proptest::prelude::*;
+
+use crate::{compiled, run, series};
+
+fn assert_close(actual: &[f64], expected: &[f64]) {
+    assert_eq!(actual.len(), expected.len(), "{actual:?} vs {expected:?}");
+    for (a, e) in actual.iter().zip(expected) {
+        assert!((a - e).abs() < 1e-12, "{actual:?} vs {expected:?}");
+    }
+}
+
+#[test]
+fn material_leaves_exactly_the_transit_time_after_it_entered() {
+    let model = ModelBuilder::new(0.0, 6.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("3")
+        .flow("loading", "IF TIME < 1 THEN 10 ELSE 0")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // 10 enters during [0, 1], is on the belt at t = 1, 2, 3 and leaves during [3, 4].
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 10.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 10.0, 10.0, 0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn with_a_smaller_dt_the_outflow_is_the_inflow_one_transit_time_earlier() {
+    let model = ModelBuilder::new(0.0, 3.0, 0.5)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("1.5")
+        .flow("loading", "IF TIME < 0.5 THEN 10 ELSE 4")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // 1.5 / 0.5 = 3 steps: unloading(t) = loading(t - 1.5), and nothing before 1.5.
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 10.0, 4.0, 4.0, 4.0]);
+    // Belt at 1.5: 10·0.5 + 4·0.5 + 4·0.5 = 9; from then on 3 batches of 2 = 6.
+    assert_close(&series(&results, "Belt"), &[0.0, 5.0, 7.0, 9.0, 6.0, 6.0, 6.0]);
+}
+
+#[test]
+fn initial_contents_drain_evenly_over_the_transit_time() {
+    let model = ModelBuilder::new(0.0, 5.0, 0.5)
+        .stock("Belt", "12", &[], &["unloading"])
+        .conveyor("4")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // 12 over 4 / 0.5 = 8 batches of 1.5, one leaving per step: a rate of 1.5 / 0.5 = 3 = 12/4.
+    let unloading = series(&results, "unloading");
+    assert_close(&unloading, &[3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0]);
+    let belt = series(&results, "Belt");
+    assert_close(&belt, &[12.0, 10.5, 9.0, 7.5, 6.0, 4.5, 3.0, 1.5, 0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_discrete_conveyor_holds_its_initial_contents_at_each_time_unit() {
+    let model = ModelBuilder::new(0.0, 4.0, 0.5)
+        .stock("Belt", "12", &[], &["unloading"])
+        .conveyor("4")
+        .conveyor_options(|conveyor| conveyor.discrete = true)
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // Four batches of 12 / 4 = 3, leaving at t = 0, 1, 2, 3: a rate of 3 / 0.5 = 6 in those steps.
+    let unloading = series(&results, "unloading");
+    assert_close(&unloading, &[6.0, 0.0, 6.0, 0.0, 6.0, 0.0, 6.0, 0.0, 0.0]);
+    assert_close(&series(&results, "Belt"), &[12.0, 9.0, 9.0, 6.0, 6.0, 3.0, 3.0, 0.0, 0.0]);
+}
+
+#[test]
+fn the_transit_time_is_sampled_when_material_enters() {
+    let model = ModelBuilder::new(0.0, 7.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("transit")
+        .flow("loading", "IF TIME < 2 THEN 10 ELSE 0")
+        .aux("transit", "IF TIME < 1 THEN 2 ELSE 4")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // The batch entering during [0, 1] keeps transit 2 and leaves during [2, 3]; the one entering
+    // during [1, 2] reads 4 and leaves during [5, 6]. Later changes move neither.
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 10.0, 0.0, 0.0, 10.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 20.0, 10.0, 10.0, 10.0, 0.0, 0.0]);
+}
+
+#[test]
+fn capacity_holds_back_the_inflow_until_material_leaves() {
+    let model = ModelBuilder::new(0.0, 7.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("3")
+        .conveyor_options(|conveyor| {
+            conveyor.capacity = Some(fulcrum_model::Equation::new("15", fulcrum_model::Origin::default()));
+        })
+        .flow("loading", "10")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // room(t) = (15 − Belt)/dt + what leaves during the step:
+    // t=0: 15 → 10; t=1: 5 → 5; t=2: 0 → 0; t=3: 0 + 10 → 10; t=4: 0 + 5 → 5; t=5: 0 + 0 → 0; ...
+    assert_eq!(series(&results, "loading"), [10.0, 5.0, 0.0, 10.0, 5.0, 0.0, 10.0, 5.0]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 10.0, 5.0, 0.0, 10.0, 5.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0]);
+}
+
+#[test]
+fn the_inflow_limit_is_shared_by_the_inflows_in_order() {
+    let model = ModelBuilder::new(0.0, 2.0, 0.5)
+        .stock("Belt", "0", &["first", "second"], &["unloading"])
+        .conveyor("1")
+        .conveyor_options(|conveyor| {
+            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+        })
+        .flow("first", "3")
+        .flow("second", "3")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // A limit of 4 per time unit: first takes its 3, second the 1 left; 4·0.5 = 2 per step
+    // enters and leaves two steps later.
+    assert_eq!(series(&results, "first"), [3.0; 5]);
+    assert_eq!(series(&results, "second"), [1.0; 5]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 4.0, 4.0, 4.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 2.0, 4.0, 4.0, 4.0]);
+}
+
+#[test]
+fn linear_leakage_takes_its_fraction_of_what_entered_evenly_over_the_leak_zone() {
+    let model = ModelBuilder::new(0.0, 6.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
+        .conveyor("4")
+        .flow("loading", "IF TIME < 1 THEN 10 ELSE 0")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.2", 0.0, 0.5)
+        .build();
+    let results = run(&model);
+    // The batch of 10 travels steps 1..4; the zone [0, 0.5] holds the places whose middles
+    // (p − ½)/4 are at most 0.5: p = 1, 2. Each leaks 0.2·10/2 = 1; 10 − 2 = 8 reaches the end.
+    assert_eq!(series(&results, "spilling"), [0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 0.0, 8.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 9.0, 8.0, 8.0, 0.0, 0.0]);
+}
+
+#[test]
+fn linear_leakage_in_steady_state_matches_stellas_formula() {
+    // Stella's steady state: belt = T·inflow − (T/dt − 1)·leakage·dt/2 with
+    // leakage = fraction·inflow. With T = 4, dt = 0.5, inflow 10, fraction 0.2:
+    // 40 − 7·2·0.25 = 36.5, leakage 2, and 8 reaching the end.
+    let model = ModelBuilder::new(0.0, 10.0, 0.5)
+        .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
+        .conveyor("4")
+        .flow("loading", "10")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.2", 0.0, 1.0)
+        .build();
+    let results = run(&model);
+    let last = |name: &str| *series(&results, name).last().expect("a value");
+    assert!((last("Belt") - 36.5).abs() < 1e-12, "{}", last("Belt"));
+    assert!((last("spilling") - 2.0).abs() < 1e-12);
+    assert!((last("unloading") - 8.0).abs() < 1e-12);
+}
+
+#[test]
+fn exponential_leakage_takes_its_fraction_per_time_unit_of_what_is_on_the_belt() {
+    let model = ModelBuilder::new(0.0, 3.0, 0.5)
+        .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
+        .conveyor("2")
+        .conveyor_options(|conveyor| conveyor.exponential_leak = true)
+        .flow("loading", "IF TIME < 0.5 THEN 10 ELSE 0")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.1", 0.0, 1.0)
+        .build();
+    let results = run(&model);
+    // A batch of 5 travels 4 steps, losing 0.1·0.5 = 5% of what it holds in each:
+    // 0.25 → 4.75, 0.2375 → 4.5125, 0.225625 → 4.286875, 0.21434375 → 4.07253125 (leaves).
+    // As rates (÷ 0.5):
+    let spilling = series(&results, "spilling");
+    assert_close(&spilling, &[0.0, 0.5, 0.475, 0.45125, 0.4286875, 0.0, 0.0]);
+    assert_close(&series(&results, "unloading"), &[0.0, 0.0, 0.0, 0.0, 8.1450625, 0.0, 0.0]);
+}
+
+#[test]
+fn a_leak_zone_near_the_end_leaks_only_there() {
+    let model = ModelBuilder::new(0.0, 5.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
+        .conveyor("4")
+        .flow("loading", "IF TIME < 1 THEN 8 ELSE 0")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.5", 0.75, 1.0)
+        .build();
+    let results = run(&model);
+    // Zone [0.75, 1] of 4 places: middles 0.875 only, p = 4; it leaks 0.5·8 = 4 in the step it
+    // leaves, and the other 4 reaches the end.
+    assert_eq!(series(&results, "spilling"), [0.0, 0.0, 0.0, 0.0, 4.0, 0.0]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 0.0, 4.0, 0.0]);
+}
+
+#[test]
+fn an_arrayed_conveyor_moves_each_element_on_its_own_belt() {
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .dimension("Line", &["fast", "slow"])
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .over(&["Line"])
+        .conveyor("transit")
+        .flow("loading", "IF TIME < 1 THEN 10 ELSE 0")
+        .over(&["Line"])
+        .aux("transit", "0")
+        .over(&["Line"])
+        .element(&["fast"], "1")
+        .element(&["slow"], "3")
+        .conveyor_outflow("unloading")
+        .over(&["Line"])
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "unloading[fast]"), [0.0, 10.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "unloading[slow]"), [0.0, 0.0, 0.0, 10.0, 0.0]);
+}
+
+#[test]
+fn conveyors_are_refused_with_runge_kutta() {
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .method(Method::Rk4)
+        .stock("Belt", "0", &[], &["unloading"])
+        .conveyor("2")
+        .conveyor_outflow("unloading")
+        .build();
+    let errors = fulcrum_model::resolve(&model).expect_err("refused");
+    assert!(errors.0.iter().any(|d| d.code == Code::Unsupported), "{errors:?}");
+}
+
+#[test]
+fn a_leak_without_a_fraction_is_refused() {
+    let mut model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .stock("Belt", "0", &[], &["unloading", "spilling"])
+        .conveyor("2")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.1", 0.0, 1.0)
+        .build();
+    if let Some(leak) = model.variables.last_mut().and_then(|v| v.leak.as_mut()) {
+        leak.fraction = None;
+    }
+    let errors = fulcrum_model::resolve(&model).expect_err("refused");
+    assert!(errors.0.iter().any(|d| d.code == Code::MissingEquation && d.help.is_some()), "{errors:?}");
+}
+
+/// A conveyor with everything: capacity, two inflows, two leaks, a varying transit time.
+fn busy_conveyor(exponential: bool) -> CompiledModel {
+    let model = ModelBuilder::new(0.0, 30.0, 0.25)
+        .stock("Belt", "initial", &["loading", "topping"], &["unloading", "early", "late"])
+        .conveyor("base + 2 * SIN(TIME)")
+        .conveyor_options(|conveyor| {
+            conveyor.capacity = Some(fulcrum_model::Equation::new("capacity", fulcrum_model::Origin::default()));
+            conveyor.exponential_leak = exponential;
+        })
+        .flow("loading", "IF TIME < 15 THEN rate * (1 + SIN(3 * TIME)) ELSE 0")
+        .flow("topping", "IF TIME < 15 THEN 1 ELSE 0")
+        .conveyor_outflow("unloading")
+        .leak("early", "fraction", 0.0, 0.3)
+        .leak("late", "fraction / 2", 0.6, 1.0)
+        .constant("initial", 10.0)
+        .constant("base", 3.0)
+        .constant("rate", 5.0)
+        .constant("fraction", 0.2)
+        .constant("capacity", 40.0)
+        .build();
+    compiled(&model)
+}
+
+/// Per lane: every saved value's bits, and (in, out, leaked, last belt) summed over the run.
+fn run_lanes<const L: usize>(model: &CompiledModel, parameters: &[[f64; 5]]) -> Vec<(Vec<u64>, [f64; 4])> {
+    let variables = model.output_variables();
+    let find = |name: &str| model.lookup(name).expect("a variable");
+    let ids = [find("loading"), find("topping"), find("unloading"), find("early"), find("late"), find("Belt")];
+    let mut batch = model.batch::<L>();
+    let constants =
+        ["initial", "base", "rate", "fraction", "capacity"].map(|name| model.constant_index(name).expect("a constant"));
+    for (lane, values) in parameters.iter().enumerate() {
+        for (&constant, value) in constants.iter().zip(values) {
+            batch.set(lane, constant, *value);
+        }
+    }
+    let mut kept = vec![(Vec::new(), [0.0; 4]); L];
+    let dt = 0.25;
+    let mut keep = |point: &Point<'_, L>| {
+        for (lane, (bits, totals)) in kept.iter_mut().enumerate() {
+            for &variable in &variables {
+                bits.push(point.get(variable)[lane].to_bits());
+            }
+            let value = |index: usize| point.get(ids[index])[lane];
+            totals[0] += (value(0) + value(1)) * dt;
+            totals[1] += value(2) * dt;
+            totals[2] += (value(3) + value(4)) * dt;
+            totals[3] = value(5);
+            assert!(value(5) > -1e-9 && value(2) >= 0.0 && value(3) >= 0.0 && value(4) >= 0.0);
+        }
+    };
+    batch.run(&mut keep);
+    kept.truncate(parameters.len());
+    kept
+}
+
+fn parameters() -> impl Strategy<Value = [f64; 5]> {
+    (0.0f64..50.0, 2.5f64..8.0, 0.0f64..10.0, 0.0f64..1.0, 5.0f64..200.0).prop_map(|(a, b, c, d, e)| [a, b, c, d, e])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// What entered (with the initial contents) is what left, leaked or is still on the belt,
+    /// and nothing goes negative.
+    #[test]
+    fn conveyors_conserve_material(parameters in parameters(), exponential in any::<bool>()) {
+        let model = busy_conveyor(exponential);
+        let [(_, [entered, left, leaked, belt])] = run_lanes::<1>(&model, &[parameters])[..] else { panic!() };
+        let initial = parameters[0];
+        let scale = 1.0 + initial + entered;
+        prop_assert!((initial + entered - left - leaked - belt).abs() < 1e-9 * scale,
+            "in {initial} + {entered}, out {left}, leaked {leaked}, on the belt {belt}");
+        // Inflows stop at 15 and the longest transit is 10: by 30 the belt is empty.
+        prop_assert!(belt.abs() < 1e-9 * scale, "{belt} left on the belt");
+    }
+
+    /// A run's bits do not depend on the lanes beside it.
+    #[test]
+    fn conveyor_lanes_are_independent(runs in proptest::collection::vec(parameters(), 4), exponential in any::<bool>()) {
+        let model = busy_conveyor(exponential);
+        let together = run_lanes::<4>(&model, &runs);
+        for (lane, parameters) in runs.iter().enumerate() {
+            let alone = run_lanes::<1>(&model, &[*parameters]);
+            prop_assert_eq!(&together[lane].0, &alone[0].0);
+        }
+    }
+}

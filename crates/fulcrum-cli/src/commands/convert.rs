@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use fulcrum_model::native;
+use fulcrum_model::{Code, Diagnostic, native};
 use fulcrum_report::{check_not_input, write_atomically};
 
 use crate::CliError;
@@ -16,6 +16,28 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
     if loaded.diagnostics.has_errors() {
         crate::load::print_diagnostics(&loaded.path, &loaded.source, &loaded.diagnostics.0);
         return Err(CliError::InvalidModel(loaded.diagnostics.error_count()));
+    }
+    // The TOML format has no conveyors yet: writing one would lose its belt without a word.
+    let conveyors: Vec<Diagnostic> = loaded
+        .model
+        .variables
+        .iter()
+        .filter_map(|variable| {
+            let conveyor = variable.conveyor.as_ref()?;
+            Some(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!("`{}` is a conveyor, which the TOML format cannot hold yet", variable.name),
+                )
+                .at(conveyor.span.or(variable.span))
+                .on_variable(&variable.name)
+                .with_help("keep the model in XMILE; `fulcrum run` and `fulcrum check` read it as it is"),
+            )
+        })
+        .collect();
+    if !conveyors.is_empty() {
+        crate::load::print_diagnostics(&loaded.path, &loaded.source, &conveyors);
+        return Err(CliError::InvalidModel(conveyors.len()));
     }
     let text = native::write(&loaded.model);
     if let Err(problems) = fulcrum_model::resolve(&loaded.model) {

@@ -131,6 +131,7 @@ impl ModelBuilder {
                 transit_time: Some(Equation::new(transit_time, Origin::default())),
                 capacity: None,
                 inflow_limit: None,
+                arrest: None,
                 discrete: false,
                 exponential_leak: false,
                 span: None,

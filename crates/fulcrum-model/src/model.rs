@@ -253,6 +253,9 @@ pub struct Conveyor {
     pub capacity: Option<Equation>,
     /// Most material entering per time unit (`<in_limit>`); unlimited when absent.
     pub inflow_limit: Option<Equation>,
+    /// While this is true (non-zero) the belt stands still and nothing enters or leaves
+    /// (`<arrest>`).
+    pub arrest: Option<Equation>,
     /// Batches rather than a stream: the initial contents sit at the start of each time unit.
     pub discrete: bool,
     /// Leakage is an exponential decay (the fraction leaks per time unit) rather than linear

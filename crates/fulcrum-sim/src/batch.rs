@@ -80,6 +80,9 @@ struct Slat {
     amount: f64,
     /// What entered, which linear leakage takes its share of.
     entered_amount: f64,
+    /// What its leaks take during the current step; it leaves the belt when the step is done
+    /// (unless the conveyor is arrested).
+    leaking: f64,
     /// The step whose inflows it is (negative for the initial contents).
     entered: i64,
     /// The step during which it reaches the end of the belt.
@@ -383,27 +386,43 @@ impl<'m, const L: usize> Batch<'m, L> {
                 let count = (steps + spacing - 1) / spacing;
                 let amount = contents[lane] / count as f64;
                 for leaves in (0..steps).step_by(spacing as usize) {
-                    belt.push(Slat { amount, entered_amount: amount, entered: leaves - steps, leaves });
+                    belt.push(Slat { amount, entered_amount: amount, leaking: 0.0, entered: leaves - steps, leaves });
                 }
             }
         }
         self.move_conveyors(0);
     }
 
-    /// Puts what each conveyor's inflows bring during step `step` on its belt, to leave the
-    /// transit time read now later.
+    /// Once the values at `t` (step `step`) are known: the belt moves, taking off what leaked
+    /// and what reached the end, unless the conveyor is arrested at `t`, when every batch's
+    /// journey waits a step. Then what the inflows bring during the step goes on the belt, to
+    /// leave the transit time read now later.
     fn load_conveyors(&mut self, step: i64) {
         let layout = &self.model.layout;
         let dt = self.model.axis.dt;
         let longest_useful = (self.model.axis.steps + 2) as f64;
         for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
             let transit_times = self.values[slots.transit_time as usize];
+            let arrested = slots.arrest.map(|arrest| self.values[arrest as usize]);
             for lane in 0..L {
+                let belt = &mut belts[lane];
+                if arrested.is_some_and(|arrested| arrested[lane] != 0.0) {
+                    for slat in belt.iter_mut() {
+                        slat.entered += 1;
+                        slat.leaves += 1;
+                    }
+                } else {
+                    for slat in belt.iter_mut() {
+                        slat.amount -= slat.leaking;
+                    }
+                    belt.retain(|slat| slat.leaves > step);
+                }
                 let rate: f64 = slots.inflows.iter().map(|&inflow| self.values[inflow as usize][lane]).sum();
                 let amount = rate * dt;
                 if amount != 0.0 {
                     let steps = transit_steps(transit_times[lane], dt, longest_useful);
-                    belts[lane].push(Slat { amount, entered_amount: amount, entered: step, leaves: step + steps });
+                    let leaves = step + steps;
+                    belt.push(Slat { amount, entered_amount: amount, leaking: 0.0, entered: step, leaves });
                 }
             }
         }
@@ -411,6 +430,7 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     /// Computes what leaves each conveyor during step `step`, as rates: first what each leak
     /// takes from the batches in its zone, then what is left of the batches that reach the end.
+    /// The belt itself moves once the step's values are known (`load_conveyors`).
     fn move_conveyors(&mut self, step: i64) {
         let layout = &self.model.layout;
         let dt = self.model.axis.dt;
@@ -421,19 +441,20 @@ impl<'m, const L: usize> Batch<'m, L> {
                 values[output as usize] = [0.0; L];
             }
             for lane in 0..L {
-                let belt = &mut belts[lane];
-                for slat in belt.iter_mut() {
+                for slat in belts[lane].iter_mut() {
                     let length = slat.leaves - slat.entered;
                     // The slat's place on its journey: 1 in its first step, `length` in its last.
                     let place = step - slat.entered;
+                    slat.leaking = 0.0;
                     for (leak, &output) in slots.leaks.iter().zip(&slots.outputs[1..]) {
                         let Some(zone) = zone_steps(leak.zone_start, leak.zone_end, length) else { continue };
                         if !zone.contains(&place) {
                             continue;
                         }
                         let fraction = values[leak.fraction as usize][lane];
+                        let left = slat.amount - slat.leaking;
                         let mut leaked = if slots.exponential_leak {
-                            fraction * dt * slat.amount
+                            fraction * dt * left
                         } else {
                             fraction * slat.entered_amount / (zone.end() - zone.start() + 1) as f64
                         };
@@ -441,15 +462,14 @@ impl<'m, const L: usize> Batch<'m, L> {
                             leaked = leaked.floor();
                         }
                         // Nothing leaks that is not there, and leaks never add.
-                        let leaked = leaked.min(slat.amount).max(0.0);
-                        slat.amount -= leaked;
+                        let leaked = leaked.min(left).max(0.0);
+                        slat.leaking += leaked;
                         values[output as usize][lane] += leaked;
                     }
                     if slat.leaves <= step {
-                        values[slots.outputs[0] as usize][lane] += slat.amount;
+                        values[slots.outputs[0] as usize][lane] += slat.amount - slat.leaking;
                     }
                 }
-                belt.retain(|slat| slat.leaves > step);
             }
             for &output in &slots.outputs {
                 values[output as usize] = values[output as usize].map(|amount| amount / dt);

@@ -212,6 +212,7 @@ impl<'m> Compiler<'m> {
                 transit_time: self.slots[conveyor.transit_time.index()],
                 outputs,
                 leaks,
+                arrest: conveyor.arrest.map(|arrest| self.slots[arrest.index()]),
                 discrete: conveyor.discrete,
                 exponential_leak: conveyor.exponential_leak,
             });

@@ -273,6 +273,8 @@ pub(crate) struct ConveyorSlots {
     pub outputs: Vec<Slot>,
     /// The leaks, in the order of `outputs[1..]`.
     pub leaks: Vec<LeakSlots>,
+    /// Non-zero at `t`: the belt stands still during the step.
+    pub arrest: Option<Slot>,
     pub discrete: bool,
     pub exponential_leak: bool,
 }

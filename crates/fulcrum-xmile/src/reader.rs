@@ -466,8 +466,7 @@ impl<'p> Reader<'p> {
         Some(variable)
     }
 
-    /// A stock's `<conveyor>` options (XMILE 4.2.1). Arrest and sampled transit times are
-    /// refused, as is an inflow limit on a discrete conveyor (which tracks each time unit).
+    /// A stock's `<conveyor>` options (XMILE 4.2.1). Sampled transit times are refused, as is an inflow limit on a discrete conveyor (which tracks each time unit).
     fn conveyor(&mut self, node: Node<'_, '_>, name: &str) -> Conveyor {
         let span = Some(self.span(node));
         let transit_time = child(node, "len").map(|len| self.equation(len));
@@ -485,21 +484,20 @@ impl<'p> Reader<'p> {
             transit_time,
             capacity: child(node, "capacity").map(|capacity| self.equation(capacity)),
             inflow_limit: child(node, "in_limit").map(|limit| self.equation(limit)),
+            arrest: child(node, "arrest").map(|arrest| self.equation(arrest)),
             discrete,
             exponential_leak: attribute_flag("exponential_leak"),
             span,
         };
-        for (option, what) in [("arrest", "arrests"), ("sample", "samples its transit time")] {
-            if let Some(found) = child(node, option) {
-                self.report(
-                    Diagnostic::new(
-                        Code::Unsupported,
-                        format!("conveyor `{name}` {what}, which fulcrum does not simulate yet"),
-                    )
-                    .at(Some(self.span(found)))
-                    .with_help(format!("remove <{option}>; the transit time is then read whenever material enters")),
-                );
-            }
+        if let Some(found) = child(node, "sample") {
+            self.report(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!("conveyor `{name}` samples its transit time, which fulcrum does not simulate yet"),
+                )
+                .at(Some(self.span(found)))
+                .with_help("remove <sample>; the transit time is then read whenever material enters"),
+            );
         }
         if discrete && let Some(found) = child(node, "in_limit") {
             self.report(

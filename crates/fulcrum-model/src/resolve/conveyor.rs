@@ -53,6 +53,13 @@ impl<'m> Lowering<'m, '_> {
         let Some(transit) = lower_option(self, transit_time) else { return };
         let transit_time = self.as_variable(stock, "transit time", transit);
         let id = ConveyorId(self.out.conveyors.len() as u32);
+        let arrest = conveyor.arrest.as_ref().and_then(|equation| lower_option(self, equation));
+        let arrest = arrest.map(|arrest| self.as_variable(stock, "arrested", arrest));
+        // An arrested conveyor's flows are zero.
+        let unless_arrested = |equation: Expr| match arrest {
+            Some(arrest) => Expr::If(Box::new(Expr::Var(arrest)), Box::new(Expr::Const(0.0)), Box::new(equation)),
+            None => equation,
+        };
         let name = self.out.variables[stock.index()].name.clone();
         // Outflows marked as leaks leak; the one that is not is the end of the belt.
         let mut exits = Vec::new();
@@ -85,7 +92,8 @@ impl<'m> Lowering<'m, '_> {
             let Some(lowered) = fraction.expr.as_ref().ok().and_then(|expr| self.lower(site, expr)) else { continue };
             let fraction = self.as_variable(flow, "leakage fraction", lowered);
             let output = leaks.len() as u32 + 1;
-            self.set_kind(flow, ResolvedKind::Flow { equation: Expr::Conveyed(id, output), non_negative: false });
+            let equation = unless_arrested(Expr::Conveyed(id, output));
+            self.set_kind(flow, ResolvedKind::Flow { equation, non_negative: false });
             leaks.push(ConveyorLeak {
                 flow,
                 fraction,
@@ -95,7 +103,10 @@ impl<'m> Lowering<'m, '_> {
             });
         }
         match exits.as_slice() {
-            [exit] => self.set_kind(*exit, ResolvedKind::Flow { equation: Expr::Conveyed(id, 0), non_negative: false }),
+            [exit] => {
+                let equation = unless_arrested(Expr::Conveyed(id, 0));
+                self.set_kind(*exit, ResolvedKind::Flow { equation, non_negative: false });
+            }
             [] => {
                 self.diagnostics.push(
                     Diagnostic::new(
@@ -150,7 +161,7 @@ impl<'m> Lowering<'m, '_> {
                 };
                 equation = Expr::Apply(Function::Min, vec![equation, left]);
             }
-            let equation = Expr::Apply(Function::Max, vec![Expr::Const(0.0), equation]);
+            let equation = unless_arrested(Expr::Apply(Function::Max, vec![Expr::Const(0.0), equation]));
             self.set_kind(inflow, ResolvedKind::Flow { equation, non_negative: false });
             taken = Some(match taken {
                 Some(taken) => Expr::Binary(BinaryOp::Add, Box::new(taken), Box::new(Expr::Var(inflow))),
@@ -166,6 +177,7 @@ impl<'m> Lowering<'m, '_> {
             inflows,
             transit_time,
             leaks,
+            arrest,
             discrete: conveyor.discrete,
             exponential_leak: conveyor.exponential_leak,
         });

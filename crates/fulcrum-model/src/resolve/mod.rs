@@ -170,6 +170,9 @@ pub struct ResolvedConveyor {
     pub transit_time: VarId,
     /// The leakage outflows, in the order of their outputs (1, 2, ...).
     pub leaks: Vec<ConveyorLeak>,
+    /// While true (non-zero) at `t`, the belt does not move during the step: its inflows and
+    /// outflows are zero.
+    pub arrest: Option<VarId>,
     /// Initial contents sit at the start of each time unit instead of spreading evenly.
     pub discrete: bool,
     /// Leak fractions are per time unit of what is on the belt, not of what entered.

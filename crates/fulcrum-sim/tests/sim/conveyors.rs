@@ -227,6 +227,32 @@ fn an_arrayed_conveyor_moves_each_element_on_its_own_belt() {
 }
 
 #[test]
+fn an_arrested_conveyor_stands_still_and_nothing_enters_or_leaves() {
+    let model = ModelBuilder::new(0.0, 7.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
+        .conveyor("3")
+        .conveyor_options(|conveyor| {
+            conveyor.arrest =
+                Some(fulcrum_model::Equation::new("TIME >= 2 AND TIME < 4", fulcrum_model::Origin::default()));
+        })
+        .flow("loading", "IF TIME < 1 THEN 10 ELSE IF TIME < 4 THEN 5 ELSE 0")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.3", 0.0, 1.0)
+        .build();
+    let results = run(&model);
+    // 10 enters during [0, 1], due to leave during [3, 4]; 5 during [1, 2], due during [4, 5].
+    // Arrested at t = 2 and 3, the belt stands still for two steps: both leave two steps late,
+    // and the 5 per time unit offered during the arrest does not enter. Each batch leaks 0.3 of
+    // itself over its 3 moving steps (1 and 0.5 per step), and nothing while arrested:
+    // t=1: 10 leaks 1; t=2, 3: arrested; t=4: 10 leaks 1, 5 leaks 0.5; t=5: 10 leaks 1 and its
+    // last 7 leaves, 5 leaks 0.5; t=6: 5 leaks 0.5 and its last 3.5 leaves.
+    assert_eq!(series(&results, "loading"), [10.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "spilling"), [0.0, 1.0, 0.0, 0.0, 1.5, 1.5, 0.5, 0.0]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 0.0, 0.0, 7.0, 3.5, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 14.0, 14.0, 14.0, 12.5, 4.0, 0.0]);
+}
+
+#[test]
 fn conveyors_are_refused_with_runge_kutta() {
     let model = ModelBuilder::new(0.0, 4.0, 1.0)
         .method(Method::Rk4)
@@ -253,7 +279,7 @@ fn a_leak_without_a_fraction_is_refused() {
     assert!(errors.0.iter().any(|d| d.code == Code::MissingEquation && d.help.is_some()), "{errors:?}");
 }
 
-/// A conveyor with everything: capacity, two inflows, two leaks, a varying transit time.
+/// A conveyor with everything: capacity, two inflows, two leaks, a varying transit time, arrests.
 fn busy_conveyor(exponential: bool) -> CompiledModel {
     let model = ModelBuilder::new(0.0, 30.0, 0.25)
         .stock("Belt", "initial", &["loading", "topping"], &["unloading", "early", "late"])
@@ -261,6 +287,8 @@ fn busy_conveyor(exponential: bool) -> CompiledModel {
         .conveyor_options(|conveyor| {
             conveyor.capacity = Some(fulcrum_model::Equation::new("capacity", fulcrum_model::Origin::default()));
             conveyor.exponential_leak = exponential;
+            conveyor.arrest =
+                Some(fulcrum_model::Equation::new("SIN(2 * TIME) > 0.9", fulcrum_model::Origin::default()));
         })
         .flow("loading", "IF TIME < 15 THEN rate * (1 + SIN(3 * TIME)) ELSE 0")
         .flow("topping", "IF TIME < 15 THEN 1 ELSE 0")
@@ -326,7 +354,8 @@ proptest! {
         let scale = 1.0 + initial + entered;
         prop_assert!((initial + entered - left - leaked - belt).abs() < 1e-9 * scale,
             "in {initial} + {entered}, out {left}, leaked {leaked}, on the belt {belt}");
-        // Inflows stop at 15 and the longest transit is 10: by 30 the belt is empty.
+        // Inflows stop at 15, the longest transit is 10 and arrests (SIN(2t) > 0.9, 14% of the
+        // time) add less than 3: by 30 the belt is empty.
         prop_assert!(belt.abs() < 1e-9 * scale, "{belt} left on the belt");
     }
 

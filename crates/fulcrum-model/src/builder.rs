@@ -132,6 +132,7 @@ impl ModelBuilder {
                 capacity: None,
                 inflow_limit: None,
                 arrest: None,
+                sample: None,
                 discrete: false,
                 exponential_leak: false,
                 span: None,

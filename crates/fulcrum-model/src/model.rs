@@ -253,6 +253,9 @@ pub struct Conveyor {
     pub capacity: Option<Equation>,
     /// Most material entering per time unit (`<in_limit>`); unlimited when absent.
     pub inflow_limit: Option<Equation>,
+    /// The transit time changes only at steps where this is true (`<sample>`); every step when
+    /// absent.
+    pub sample: Option<Equation>,
     /// While this is true (non-zero) the belt stands still and nothing enters or leaves
     /// (`<arrest>`).
     pub arrest: Option<Equation>,

@@ -466,7 +466,8 @@ impl<'p> Reader<'p> {
         Some(variable)
     }
 
-    /// A stock's `<conveyor>` options (XMILE 4.2.1). Sampled transit times are refused, as is an inflow limit on a discrete conveyor (which tracks each time unit).
+    /// A stock's `<conveyor>` options (XMILE 4.2.1). An inflow limit on a discrete conveyor is
+    /// refused as is an inflow limit on a discrete conveyor (which tracks each time unit).
     fn conveyor(&mut self, node: Node<'_, '_>, name: &str) -> Conveyor {
         let span = Some(self.span(node));
         let transit_time = child(node, "len").map(|len| self.equation(len));
@@ -485,20 +486,11 @@ impl<'p> Reader<'p> {
             capacity: child(node, "capacity").map(|capacity| self.equation(capacity)),
             inflow_limit: child(node, "in_limit").map(|limit| self.equation(limit)),
             arrest: child(node, "arrest").map(|arrest| self.equation(arrest)),
+            sample: child(node, "sample").map(|sample| self.equation(sample)),
             discrete,
             exponential_leak: attribute_flag("exponential_leak"),
             span,
         };
-        if let Some(found) = child(node, "sample") {
-            self.report(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!("conveyor `{name}` samples its transit time, which fulcrum does not simulate yet"),
-                )
-                .at(Some(self.span(found)))
-                .with_help("remove <sample>; the transit time is then read whenever material enters"),
-            );
-        }
         if discrete && let Some(found) = child(node, "in_limit") {
             self.report(
                 Diagnostic::new(

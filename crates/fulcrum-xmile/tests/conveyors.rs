@@ -36,7 +36,7 @@ fn the_standards_example_reads_with_its_options() {
         "<stock name=\"Students\"><eqn>1000</eqn><inflow>matriculating</inflow><outflow>graduating</outflow>\
          <outflow>attriting</outflow>\
          <conveyor discrete=\"true\" exponential_leak=\"true\"><len>4</len><capacity>1200</capacity>\
-         <arrest>TIME > 5</arrest></conveyor></stock>\
+         <arrest>TIME > 5</arrest><sample>TIME > 2</sample></conveyor></stock>\
          <flow name=\"matriculating\"><eqn>250</eqn></flow><flow name=\"graduating\"/>\
          <flow name=\"attriting\" leak_end=\"0.25\"><leak>0.1</leak><leak_integers/></flow>",
     );
@@ -45,6 +45,7 @@ fn the_standards_example_reads_with_its_options() {
     assert_eq!(text(&conveyor.transit_time).as_deref(), Some("4"));
     assert_eq!(text(&conveyor.capacity).as_deref(), Some("1200"));
     assert_eq!(text(&conveyor.arrest).as_deref(), Some("TIME > 5"));
+    assert_eq!(text(&conveyor.sample).as_deref(), Some("TIME > 2"));
     assert!(conveyor.discrete && conveyor.exponential_leak && conveyor.inflow_limit.is_none());
     let leak = model.variable("attriting").and_then(|v| v.leak.as_ref()).expect("a leak");
     assert_eq!(text(&leak.fraction).as_deref(), Some("0.1"));
@@ -79,9 +80,8 @@ fn a_conveyor_without_a_transit_time_is_refused_where_it_is_written() {
 }
 
 #[test]
-fn sampling_and_queues_are_refused_as_not_yet_simulated() {
+fn queues_and_limited_discrete_conveyors_are_refused_as_not_yet_simulated() {
     for (options, what) in [
-        ("<conveyor><len>2</len><sample>TIME > 3</sample></conveyor>", "samples"),
         ("<conveyor discrete=\"true\"><len>2</len><in_limit>3</in_limit></conveyor>", "inflow limit"),
         ("<queue/>", "queue"),
     ] {

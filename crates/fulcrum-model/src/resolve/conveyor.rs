@@ -3,9 +3,9 @@
 //! `Expr::Conveyed` reads of the belt, limits its inflows by its capacity and inflow limit, and
 //! records what the simulator needs in a `Conveyor`.
 
-use super::expr::{ConveyorId, Expr, Function, VarId};
+use super::expr::{ConveyorId, Expr, Function, PreviousId, VarId};
 use super::lower::{Lowering, Site};
-use super::{ConveyorLeak, ResolvedConveyor, ResolvedKind};
+use super::{ConveyorLeak, Handover, PreviousState, ResolvedConveyor, ResolvedKind};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Equation, Variable, VariableKind};
 use crate::syntax::BinaryOp;
@@ -50,7 +50,22 @@ impl<'m> Lowering<'m, '_> {
             let site = Site { owner: stock, equation, bindings, wildcards: &[], self_allowed: false };
             lowering.lower(site, equation.expr.as_ref().ok()?)
         };
-        let Some(transit) = lower_option(self, transit_time) else { return };
+        let Some(mut transit) = lower_option(self, transit_time) else { return };
+        // A sampled transit time holds its value between the steps where the sample is true,
+        // like SAMPLE_IF_TRUE(sample, transit, transit).
+        if let Some(sample) = &conveyor.sample {
+            let Some(condition) = lower_option(self, sample) else { return };
+            let held = self.hidden_id(stock, "sampled transit time".to_owned());
+            let previous = PreviousId(self.out.previous.len() as u32);
+            self.out.previous.push(PreviousState {
+                source: held,
+                initial: transit.clone(),
+                handover: Handover::BeforeStep,
+            });
+            let kind = Expr::If(Box::new(condition), Box::new(transit), Box::new(Expr::Previous(previous)));
+            self.set_kind(held, ResolvedKind::Auxiliary(kind));
+            transit = Expr::Var(held);
+        }
         let transit_time = self.as_variable(stock, "transit time", transit);
         let id = ConveyorId(self.out.conveyors.len() as u32);
         let arrest = conveyor.arrest.as_ref().and_then(|equation| lower_option(self, equation));

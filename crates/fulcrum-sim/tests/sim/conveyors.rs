@@ -95,6 +95,25 @@ fn the_transit_time_is_sampled_when_material_enters() {
 }
 
 #[test]
+fn a_sampled_transit_time_changes_only_when_the_sample_is_true() {
+    let model = ModelBuilder::new(0.0, 8.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("IF TIME < 1 THEN 1 ELSE 3")
+        .conveyor_options(|conveyor| {
+            conveyor.sample = Some(fulcrum_model::Equation::new("TIME >= 3", fulcrum_model::Origin::default()));
+        })
+        .flow("loading", "IF TIME < 4 THEN 10 ELSE 0")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // The transit time starts at 1 and keeps it until the sample turns true at t = 3, when it
+    // becomes 3: batches entering at t = 0, 1, 2 leave a step later (during [1, 2], [2, 3],
+    // [3, 4]), the one entering at t = 3 leaves during [6, 7].
+    assert_eq!(series(&results, "unloading"), [0.0, 10.0, 10.0, 10.0, 0.0, 0.0, 10.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 0.0, 0.0]);
+}
+
+#[test]
 fn capacity_holds_back_the_inflow_until_material_leaves() {
     let model = ModelBuilder::new(0.0, 7.0, 1.0)
         .stock("Belt", "0", &["loading"], &["unloading"])

@@ -270,6 +270,21 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
         }
         execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
+        // What leaves a conveyor at the start depends on the initial values, and initial values
+        // may read it: lay the belts out and compute again, until the conveyors' contents settle
+        // (a conveyor filled from another's outflow needs one more round; a stock reading its
+        // own outflow is an initial-value loop the resolver refuses).
+        for _ in 0..layout.conveyors.len() {
+            let before: Vec<[f64; L]> = layout.conveyors.iter().map(|c| self.values[c.stock as usize]).collect();
+            self.start_conveyors();
+            execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
+            let settled = layout.conveyors.iter().zip(&before).all(|(conveyor, before)| {
+                self.values[conveyor.stock as usize].iter().zip(before).all(|(a, b)| a.to_bits() == b.to_bits())
+            });
+            if settled {
+                break;
+            }
+        }
         self.start_delays();
         self.start_conveyors();
         self.check_variables(axis.start);

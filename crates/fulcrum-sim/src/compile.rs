@@ -459,8 +459,8 @@ impl<'m> Compiler<'m> {
                 }
                 self.layout.delays[delay.0 as usize].output
             }
-            // The batch moves the belt and writes these between steps (zero in the initial
-            // program: the belt is laid out once the initial values are known).
+            // The batch moves the belt and writes these between steps, and before running the
+            // initial program again once the belts are laid out.
             Expr::Conveyed(conveyor, output) => {
                 self.layout.conveyors.get(conveyor.0 as usize)?.outputs.get(*output as usize).copied()?
             }

@@ -64,6 +64,25 @@ fn initial_contents_drain_evenly_over_the_transit_time() {
 }
 
 #[test]
+fn initial_values_read_what_leaves_a_conveyor_at_the_start() {
+    let model = ModelBuilder::new(0.0, 2.0, 1.0)
+        .stock("Belt", "12", &[], &["unloading"])
+        .conveyor("4")
+        .conveyor_outflow("unloading")
+        .stock("Next belt", "unloading * 2", &["unloading"], &["leaving"])
+        .conveyor("2")
+        .conveyor_outflow("leaving")
+        .stock("Tally", "leaving", &[], &[])
+        .build();
+    let results = run(&model);
+    // Belt: 12 over 4 steps leaves 3 a step, so Next belt starts at 6 (3 per step over 2 steps),
+    // and Tally at what leaves Next belt at the start, 3.
+    assert_eq!(series(&results, "Next belt")[0], 6.0);
+    assert_eq!(series(&results, "leaving")[0], 3.0);
+    assert_eq!(series(&results, "Tally")[0], 3.0);
+}
+
+#[test]
 fn a_discrete_conveyor_holds_its_initial_contents_at_each_time_unit() {
     let model = ModelBuilder::new(0.0, 4.0, 0.5)
         .stock("Belt", "12", &[], &["unloading"])

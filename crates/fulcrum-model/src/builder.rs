@@ -133,6 +133,8 @@ impl ModelBuilder {
                 inflow_limit: None,
                 arrest: None,
                 sample: None,
+                batch_integrity: false,
+                one_at_a_time: true,
                 discrete: false,
                 exponential_leak: false,
                 span: None,
@@ -159,6 +161,22 @@ impl ModelBuilder {
             integers: false,
             span: None,
         });
+        self.model.variables.push(variable);
+        self
+    }
+
+    /// Makes the last variable added (a stock) a queue; its outflows need no equations.
+    pub fn queue(mut self) -> ModelBuilder {
+        if let Some(variable) = self.model.variables.last_mut() {
+            variable.queue = Some(None);
+        }
+        self
+    }
+
+    /// Adds a queue's overflow: it takes what a blocked higher-priority outflow leaves.
+    pub fn overflow(mut self, name: &str) -> ModelBuilder {
+        let mut variable = Variable::new(name, VariableKind::Flow { non_negative: false });
+        variable.overflow = true;
         self.model.variables.push(variable);
         self
     }

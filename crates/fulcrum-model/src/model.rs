@@ -240,6 +240,11 @@ pub struct Variable {
     pub conveyor: Option<Conveyor>,
     /// A flow that is a conveyor's leakage (XMILE 4.3).
     pub leak: Option<Leak>,
+    /// A stock that is a queue (XMILE 3.7.3): first in, first out, its outflows driven by what
+    /// is downstream. Holds where `<queue/>` is written.
+    pub queue: Option<Option<Span>>,
+    /// A queue outflow that takes what a blocked higher-priority outflow leaves (`<overflow/>`).
+    pub overflow: bool,
 }
 
 /// A conveyor's options (XMILE 4.2.1). Material entering at `t` leaves the transit time read at
@@ -259,6 +264,11 @@ pub struct Conveyor {
     /// While this is true (non-zero) the belt stands still and nothing enters or leaves
     /// (`<arrest>`).
     pub arrest: Option<Equation>,
+    /// Only whole batches are taken from an upstream queue (`batch_integrity`).
+    pub batch_integrity: bool,
+    /// Only the front batch of an upstream queue is taken each step (`one_at_a_time`, the
+    /// default), rather than as many as fit.
+    pub one_at_a_time: bool,
     /// Batches rather than a stream: the initial contents sit at the start of each time unit.
     pub discrete: bool,
     /// Leakage is an exponential decay (the fraction leaks per time unit) rather than linear
@@ -302,6 +312,8 @@ impl Variable {
             elements: Vec::new(),
             conveyor: None,
             leak: None,
+            queue: None,
+            overflow: false,
         }
     }
 

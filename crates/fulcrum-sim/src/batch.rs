@@ -7,6 +7,8 @@
 //! this step's random numbers.
 //! Nothing is allocated per step.
 
+use std::collections::VecDeque;
+
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
@@ -64,6 +66,8 @@ pub struct Batch<'m, const L: usize> {
     delays: Vec<Pipeline<L>>,
     /// Each conveyor's belt, one per lane.
     belts: Vec<[Vec<Slat>; L]>,
+    /// Each queue's batches, front first, one list per lane: (left, entered).
+    lines: Vec<[VecDeque<(f64, f64)>; L]>,
     /// Each lane's generator for unseeded random functions.
     lane_rngs: Vec<ChaCha8Rng>,
     /// One generator per seeded random function, shared by all lanes.
@@ -128,6 +132,7 @@ impl<'m, const L: usize> Batch<'m, L> {
                 })
                 .collect(),
             belts: layout.conveyors.iter().map(|_| std::array::from_fn(|_| Vec::new())).collect(),
+            lines: layout.queues.iter().map(|_| std::array::from_fn(|_| VecDeque::new())).collect(),
             lane_rngs: Vec::new(),
             seeded_rngs: Vec::new(),
             changes: Vec::new(),
@@ -231,6 +236,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
             self.capture_states();
             self.load_conveyors(step as i64);
+            self.move_queues();
             self.integrate(axis.time_at(step), axis.dt);
             self.commit_states();
             self.move_conveyors(step as i64 + 1);
@@ -269,23 +275,30 @@ impl<'m, const L: usize> Batch<'m, L> {
                 self.values[output as usize] = [0.0; L];
             }
         }
+        for queue in &layout.queues {
+            self.values[queue.front as usize] = [0.0; L];
+        }
         execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
         // What leaves a conveyor at the start depends on the initial values, and initial values
         // may read it: lay the belts out and compute again, until the conveyors' contents settle
         // (a conveyor filled from another's outflow needs one more round; a stock reading its
         // own outflow is an initial-value loop the resolver refuses).
-        for _ in 0..layout.conveyors.len() {
-            let before: Vec<[f64; L]> = layout.conveyors.iter().map(|c| self.values[c.stock as usize]).collect();
+        let stocks: Vec<Slot> =
+            layout.conveyors.iter().map(|c| c.stock).chain(layout.queues.iter().map(|q| q.stock)).collect();
+        for _ in 0..stocks.len() {
+            let before: Vec<[f64; L]> = stocks.iter().map(|&stock| self.values[stock as usize]).collect();
+            self.start_queues();
             self.start_conveyors();
             execute(&model.initial, &mut self.values, &model.graphs, &model.lists);
-            let settled = layout.conveyors.iter().zip(&before).all(|(conveyor, before)| {
-                self.values[conveyor.stock as usize].iter().zip(before).all(|(a, b)| a.to_bits() == b.to_bits())
+            let settled = stocks.iter().zip(&before).all(|(&stock, before)| {
+                self.values[stock as usize].iter().zip(before).all(|(a, b)| a.to_bits() == b.to_bits())
             });
             if settled {
                 break;
             }
         }
         self.start_delays();
+        self.start_queues();
         self.start_conveyors();
         self.check_variables(axis.start);
     }
@@ -406,6 +419,51 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
         }
         self.move_conveyors(0);
+    }
+
+    /// A queue's initial contents are one batch.
+    fn start_queues(&mut self) {
+        for (slots, lines) in self.model.layout.queues.iter().zip(&mut self.lines) {
+            let contents = self.values[slots.stock as usize];
+            for lane in 0..L {
+                lines[lane].clear();
+                if contents[lane] > 0.0 {
+                    lines[lane].push_back((contents[lane], contents[lane]));
+                }
+            }
+            self.values[slots.front as usize] = std::array::from_fn(|lane| lines[lane].front().map_or(0.0, |b| b.0));
+        }
+    }
+
+    /// Once the values at `t` are known: each inflow's batch joins the end of its queue, in
+    /// order, and what the outflows take during the step comes off the front.
+    fn move_queues(&mut self) {
+        let dt = self.model.axis.dt;
+        for (slots, lines) in self.model.layout.queues.iter().zip(&mut self.lines) {
+            for lane in 0..L {
+                let line = &mut lines[lane];
+                for &inflow in &slots.inflows {
+                    let batch = self.values[inflow as usize][lane] * dt;
+                    if batch > 0.0 {
+                        line.push_back((batch, batch));
+                    }
+                }
+                let rate: f64 = slots.outflows.iter().map(|&outflow| self.values[outflow as usize][lane]).sum();
+                let mut taking = rate * dt;
+                while let Some(front) = line.front_mut() {
+                    let taken = taking.min(front.0);
+                    front.0 -= taken;
+                    taking -= taken;
+                    // A batch taken down to rounding error is gone.
+                    if front.0 <= front.1 * 1e-12 {
+                        line.pop_front();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.values[slots.front as usize] = std::array::from_fn(|lane| lines[lane].front().map_or(0.0, |b| b.0));
+        }
     }
 
     /// Once the values at `t` (step `step`) are known: the belt moves, taking off what leaked

@@ -14,7 +14,7 @@ use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 use crate::error::SimError;
 use crate::program::{
     BinaryKind, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET, Op, PreviousSlots,
-    Slot, Table, TimeAxis, UnaryKind, fixed,
+    QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
 };
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
@@ -192,6 +192,15 @@ impl<'m> Compiler<'m> {
                 delay_time,
                 initial,
                 material,
+            });
+        }
+        for queue in &model.queues {
+            let front = self.allocate();
+            self.layout.queues.push(QueueSlots {
+                stock: self.slots[queue.stock.index()],
+                inflows: queue.inflows.iter().map(|inflow| self.slots[inflow.index()]).collect(),
+                outflows: queue.outflows.iter().map(|outflow| self.slots[outflow.index()]).collect(),
+                front,
             });
         }
         for conveyor in &model.conveyors {
@@ -461,6 +470,7 @@ impl<'m> Compiler<'m> {
             }
             // The batch moves the belt and writes these between steps, and before running the
             // initial program again once the belts are laid out.
+            Expr::QueueFront(queue) => self.layout.queues.get(queue.0 as usize)?.front,
             Expr::Conveyed(conveyor, output) => {
                 self.layout.conveyors.get(conveyor.0 as usize)?.outputs.get(*output as usize).copied()?
             }
@@ -663,7 +673,8 @@ impl<'m> Compiler<'m> {
             | Expr::Init(_)
             | Expr::Previous(_)
             | Expr::Delayed(_)
-            | Expr::Conveyed(..) => {
+            | Expr::Conveyed(..)
+            | Expr::QueueFront(_) => {
                 if let Some(src) = self.existing_slot(expr, phase) {
                     self.program(phase).push(Op::Copy { dst, src });
                 }

@@ -254,6 +254,8 @@ pub(crate) struct Layout {
     pub delays: Vec<DelaySlots>,
     /// Conveyors' belts.
     pub conveyors: Vec<ConveyorSlots>,
+    /// Queues' batches.
+    pub queues: Vec<QueueSlots>,
     /// Random draw sites: the slot holding this step's standard variate.
     pub draws: Vec<DrawSlot>,
     /// Variables checked for NaN and infinity at every saved time.
@@ -277,6 +279,19 @@ pub(crate) struct ConveyorSlots {
     pub arrest: Option<Slot>,
     pub discrete: bool,
     pub exponential_leak: bool,
+}
+
+/// A queue: what its batches read and write.
+#[derive(Clone, Debug)]
+pub(crate) struct QueueSlots {
+    /// The stock, whose initial value is the first batch.
+    pub stock: Slot,
+    /// Each inflow brings one batch per step, in this order.
+    pub inflows: Vec<Slot>,
+    /// What the outflows take comes off the front.
+    pub outflows: Vec<Slot>,
+    /// What is left of the front batch, written between steps.
+    pub front: Slot,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -439,13 +439,7 @@ impl<'p> Reader<'p> {
                 *outflows = elements(node, "outflow").map(|n| self.flow_link(n)).collect();
                 *non_negative = explicit.unwrap_or(self.stocks_non_negative);
                 if let Some(found) = child(node, "queue") {
-                    self.report(
-                        Diagnostic::new(
-                            Code::Unsupported,
-                            format!("`{}` is a queue, which fulcrum does not simulate yet", variable.name),
-                        )
-                        .at(Some(self.span(found))),
-                    );
+                    variable.queue = Some(Some(self.span(found)));
                 }
                 if let Some(found) = child(node, "conveyor") {
                     variable.conveyor = Some(self.conveyor(found, &variable.name));
@@ -454,6 +448,7 @@ impl<'p> Reader<'p> {
             VariableKind::Flow { non_negative } => {
                 *non_negative = explicit.unwrap_or(self.flows_non_negative);
                 variable.leak = child(node, "leak").map(|leak| self.leak(node, leak));
+                variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
             }
             VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
         }
@@ -481,6 +476,7 @@ impl<'p> Reader<'p> {
         let attribute_flag =
             |attribute: &str| node.attribute(attribute).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         let discrete = attribute_flag("discrete");
+        let one_at_a_time = !node.attribute("one_at_a_time").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
         let conveyor = Conveyor {
             transit_time,
             capacity: child(node, "capacity").map(|capacity| self.equation(capacity)),
@@ -489,6 +485,8 @@ impl<'p> Reader<'p> {
             sample: child(node, "sample").map(|sample| self.equation(sample)),
             discrete,
             exponential_leak: attribute_flag("exponential_leak"),
+            batch_integrity: attribute_flag("batch_integrity"),
+            one_at_a_time,
             span,
         };
         if discrete && let Some(found) = child(node, "in_limit") {

@@ -1,5 +1,5 @@
 //! Conveyors as XMILE writes them (sections 3.7.2, 4.2.1 and 4.3): the options read into the
-//! model, leaks marked or found by convention, and what is refused.
+//! model, leaks marked or found by convention, queues and their overflows, and what is refused.
 
 // Test helpers stop at the first surprise, like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -23,7 +23,11 @@ fn read(variables: &str) -> Model {
 
 fn refused(variables: &str) -> (String, Diagnostics) {
     let text = xmile(variables);
+    // Refused by the reader, or else when the model is resolved.
     let diagnostics = match fulcrum_xmile::read(&text) {
+        Ok((model, diagnostics)) if !diagnostics.has_errors() => {
+            fulcrum_model::resolve(&model).err().unwrap_or(diagnostics)
+        }
         Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
     };
     assert!(diagnostics.has_errors(), "accepted: {text}");
@@ -80,17 +84,36 @@ fn a_conveyor_without_a_transit_time_is_refused_where_it_is_written() {
 }
 
 #[test]
-fn queues_and_limited_discrete_conveyors_are_refused_as_not_yet_simulated() {
+fn what_is_not_simulated_yet_is_refused() {
     for (options, what) in [
         ("<conveyor discrete=\"true\"><len>2</len><in_limit>3</in_limit></conveyor>", "inflow limit"),
-        ("<queue/>", "queue"),
+        ("<queue/><outflow>other</outflow>", "further outflow"),
     ] {
         let (_, diagnostics) = refused(&format!(
-            "<stock name=\"Belt\"><eqn>0</eqn><outflow>out</outflow>{options}</stock><flow name=\"out\"/>"
+            "<stock name=\"Belt\"><eqn>0</eqn><outflow>out</outflow>{options}</stock><flow name=\"out\"/>\
+             <flow name=\"other\"/>"
         ));
         assert!(
             diagnostics.0.iter().any(|d| d.code == Code::Unsupported && d.message.contains(what)),
             "{what}: {diagnostics:?}"
         );
     }
+}
+
+#[test]
+fn a_queue_with_an_overflow_feeds_a_conveyor() {
+    let model = read(
+        "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>boarding</outflow>\
+         <outflow>turned_away</outflow><queue/></stock>\
+         <flow name=\"arriving\"><eqn>6</eqn></flow><flow name=\"boarding\"/>\
+         <flow name=\"turned away\"><overflow/></flow>\
+         <stock name=\"Belt\"><eqn>0</eqn><inflow>boarding</inflow><outflow>landing</outflow>\
+         <conveyor batch_integrity=\"true\" one_at_a_time=\"true\"><len>2</len><in_limit>4</in_limit></conveyor></stock>\
+         <flow name=\"landing\"/>",
+    );
+    assert!(model.variable("Line").is_some_and(|v| v.queue.is_some()));
+    assert!(model.variable("turned away").is_some_and(|v| v.overflow));
+    let conveyor = model.variable("Belt").and_then(|v| v.conveyor.as_ref()).expect("a conveyor");
+    assert!(conveyor.batch_integrity && conveyor.one_at_a_time);
+    assert!(fulcrum_model::resolve(&model).is_ok());
 }

@@ -3,20 +3,146 @@
 //! `Expr::Conveyed` reads of the belt, limits its inflows by its capacity and inflow limit, and
 //! records what the simulator needs in a `Conveyor`.
 
-use super::expr::{ConveyorId, Expr, Function, PreviousId, VarId};
+use super::expr::{ConveyorId, Expr, Function, PreviousId, QueueId, VarId};
 use super::lower::{Lowering, Site};
-use super::{ConveyorLeak, Handover, PreviousState, ResolvedConveyor, ResolvedKind};
+use super::{ConveyorLeak, Handover, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Equation, Variable, VariableKind};
 use crate::syntax::BinaryOp;
 
 impl<'m> Lowering<'m, '_> {
-    /// Is `flow` listed as an outflow of a conveyor? Such a flow needs no equation.
-    pub(super) fn is_conveyor_outflow(&self, flow: &Variable) -> bool {
-        self.model.variables.iter().any(|stock| match (&stock.conveyor, &stock.kind) {
-            (Some(_), VariableKind::Stock { outflows, .. }) => outflows.iter().any(|l| l.canonical == flow.canonical),
+    /// Is `flow` listed as an outflow of a conveyor or a queue? Such a flow needs no equation.
+    pub(super) fn is_driven_outflow(&self, flow: &Variable) -> bool {
+        self.model.variables.iter().any(|stock| match &stock.kind {
+            VariableKind::Stock { outflows, .. } if stock.conveyor.is_some() || stock.queue.is_some() => {
+                outflows.iter().any(|l| l.canonical == flow.canonical)
+            }
             _ => false,
         })
+    }
+
+    /// Does this flow fill a conveyor?
+    fn fills_conveyor(&self, flow: VarId) -> bool {
+        let definition = self.out.variables[flow.index()].definition;
+        let canonical = &self.model.variables[definition].canonical;
+        self.model.variables.iter().any(|stock| match &stock.kind {
+            VariableKind::Stock { inflows, .. } if stock.conveyor.is_some() => {
+                inflows.iter().any(|l| &l.canonical == canonical)
+            }
+            _ => false,
+        })
+    }
+
+    /// Every instance of every queue stock, once all variables are lowered (before conveyors,
+    /// which read what the queues offer).
+    pub(super) fn lower_queues(&mut self) {
+        let model = self.model;
+        for (index, variable) in model.variables.iter().enumerate() {
+            let Some(span) = variable.queue else { continue };
+            let Some(shape) = self.shapes[index].clone() else { continue };
+            if variable.conveyor.is_some() {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidValue, format!("`{}` is both a queue and a conveyor", variable.name))
+                        .at(span.or(variable.span))
+                        .on_variable(&variable.name)
+                        .with_help("a stock is a conveyor, a queue, or neither (XMILE 4.2)"),
+                );
+                continue;
+            }
+            for offset in 0..shape.count(&self.dimensions) {
+                self.lower_queue(VarId::from_index(shape.first + offset), variable, span);
+            }
+        }
+    }
+
+    fn lower_queue(&mut self, stock: VarId, variable: &'m Variable, span: Option<crate::syntax::Span>) {
+        let ResolvedKind::Stock { inflows, outflows, .. } = &self.out.variables[stock.index()].kind else {
+            return;
+        };
+        let (inflows, outflows) = (inflows.clone(), outflows.clone());
+        let name = self.out.variables[stock.index()].name.clone();
+        let Some((&first, overflows)) = outflows.split_first() else {
+            self.diagnostics.push(
+                Diagnostic::new(Code::Unsupported, format!("queue `{name}` has no outflow"))
+                    .at(span.or(variable.span))
+                    .on_variable(&variable.name)
+                    .with_help("give the queue an outflow: what leaves it comes off the front"),
+            );
+            return;
+        };
+        let id = QueueId(self.out.queues.len() as u32);
+        // Everything the queue holds and receives during the step, as a rate.
+        let available = inflows
+            .iter()
+            .fold(Expr::Binary(BinaryOp::Div, Box::new(Expr::Var(stock)), Box::new(Expr::Dt)), |sum, &inflow| {
+                Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(inflow)))
+            });
+        // Into a conveyor, the conveyor decides how much it takes; anywhere else the queue empties.
+        let fills_conveyor = self.fills_conveyor(first);
+        if !fills_conveyor {
+            self.set_kind(first, ResolvedKind::Flow { equation: available.clone(), non_negative: false });
+        }
+        let mut taken = Expr::Var(first);
+        let mut valid_overflows = Vec::new();
+        for &overflow in overflows {
+            let flow = &self.model.variables[self.out.variables[overflow.index()].definition];
+            let problem = if !flow.overflow {
+                Some(("is a further outflow of", "mark it <overflow/>: it then takes what the first outflow cannot"))
+            } else if self.fills_conveyor(overflow) {
+                Some(("overflows into a conveyor from", "let the overflow go to a stock or a cloud"))
+            } else {
+                None
+            };
+            if let Some((what, help)) = problem {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("`{}` {what} queue `{name}`, which fulcrum does not simulate yet", flow.name),
+                    )
+                    .at(flow.span.or(span))
+                    .on_variable(&flow.name)
+                    .with_help(help),
+                );
+                continue;
+            }
+            // What the outflows before it left, all of it (XMILE 3.7.3: an overflow to a stock or
+            // a cloud drains the queue), once the first outflow is blocked (see `lower_conveyor`);
+            // a first outflow that is not into a conveyor is never blocked and leaves nothing.
+            let left = Expr::Binary(BinaryOp::Sub, Box::new(available.clone()), Box::new(taken.clone()));
+            let equation = Expr::Apply(Function::Max, vec![Expr::Const(0.0), left]);
+            self.set_kind(overflow, ResolvedKind::Flow { equation, non_negative: false });
+            taken = Expr::Binary(BinaryOp::Add, Box::new(taken), Box::new(Expr::Var(overflow)));
+            valid_overflows.push(overflow);
+        }
+        if fills_conveyor {
+            self.out.queue_feeds.insert(first, (id, valid_overflows));
+        }
+        if let ResolvedKind::Stock { non_negative, .. } = &mut self.out.variables[stock.index()].kind {
+            *non_negative = false;
+        }
+        self.out.queues.push(ResolvedQueue { stock, inflows, outflows });
+    }
+
+    /// What a queue offers a conveyor during the step, as a rate: its front batch (the first
+    /// inflow's batch when it is empty), or all it has.
+    fn queue_offer(&self, id: QueueId, one_at_a_time: bool) -> Option<Expr> {
+        let queue = self.out.queues.get(id.0 as usize)?;
+        let rate = |expr: Expr| Expr::Binary(BinaryOp::Div, Box::new(expr), Box::new(Expr::Dt));
+        if !one_at_a_time {
+            let held = rate(Expr::Var(queue.stock));
+            return Some(
+                queue
+                    .inflows
+                    .iter()
+                    .fold(held, |sum, &inflow| Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(inflow)))),
+            );
+        }
+        let positive = |expr: Expr| Expr::Binary(BinaryOp::Gt, Box::new(expr), Box::new(Expr::Const(0.0)));
+        let first_arriving = queue.inflows.iter().rev().fold(Expr::Const(0.0), |otherwise, &inflow| {
+            Expr::If(Box::new(positive(Expr::Var(inflow))), Box::new(Expr::Var(inflow)), Box::new(otherwise))
+        });
+        let front = Expr::QueueFront(id);
+        Some(Expr::If(Box::new(positive(front.clone())), Box::new(rate(front)), Box::new(first_arriving)))
     }
 
     /// Every instance of every conveyor stock, once all variables are lowered.
@@ -169,15 +295,54 @@ impl<'m> Lowering<'m, '_> {
         for &inflow in &inflows {
             let ResolvedKind::Flow { equation, .. } = &self.out.variables[inflow.index()].kind else { continue };
             let mut equation = equation.clone();
+            let queue = self.out.queue_feeds.get(&inflow).cloned();
+            let mut offer = None;
+            if let Some((queue, _)) = queue {
+                if conveyor.batch_integrity && !conveyor.one_at_a_time {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!(
+                                "conveyor `{name}` takes whole batches, several at a time, from a queue, which fulcrum does not simulate yet"
+                            ),
+                        )
+                        .at(conveyor.span.or(variable.span))
+                        .on_variable(&variable.name)
+                        .with_help("take one batch at a time (one_at_a_time=\"true\") or allow split batches"),
+                    );
+                }
+                let offered = self.queue_offer(queue, conveyor.one_at_a_time).unwrap_or(Expr::Const(f64::NAN));
+                let offered = self.as_variable(inflow, "offered", offered);
+                offer = Some(offered);
+                equation = Expr::Var(offered);
+            }
             if let Some(limit) = limit {
                 let left = match &taken {
                     Some(taken) => Expr::Binary(BinaryOp::Sub, Box::new(Expr::Var(limit)), Box::new(taken.clone())),
                     None => Expr::Var(limit),
                 };
-                equation = Expr::Apply(Function::Min, vec![equation, left]);
+                equation = if queue.is_some() && conveyor.batch_integrity {
+                    // A whole batch or nothing.
+                    let fits = Expr::Binary(BinaryOp::Le, Box::new(equation.clone()), Box::new(left));
+                    Expr::If(Box::new(fits), Box::new(equation), Box::new(Expr::Const(0.0)))
+                } else {
+                    Expr::Apply(Function::Min, vec![equation, left])
+                };
             }
             let equation = unless_arrested(Expr::Apply(Function::Max, vec![Expr::Const(0.0), equation]));
             self.set_kind(inflow, ResolvedKind::Flow { equation, non_negative: false });
+            // The queue's overflows drain it when the conveyor takes less than it offers.
+            if let (Some((_, overflows)), Some(offer)) = (&queue, offer) {
+                let blocked = Expr::Binary(BinaryOp::Lt, Box::new(Expr::Var(inflow)), Box::new(Expr::Var(offer)));
+                for &overflow in overflows {
+                    let ResolvedKind::Flow { equation, .. } = &self.out.variables[overflow.index()].kind else {
+                        continue;
+                    };
+                    let equation =
+                        Expr::If(Box::new(blocked.clone()), Box::new(equation.clone()), Box::new(Expr::Const(0.0)));
+                    self.set_kind(overflow, ResolvedKind::Flow { equation, non_negative: false });
+                }
+            }
             taken = Some(match taken {
                 Some(taken) => Expr::Binary(BinaryOp::Add, Box::new(taken), Box::new(Expr::Var(inflow))),
                 None => Expr::Var(inflow),

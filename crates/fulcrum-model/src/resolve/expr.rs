@@ -34,6 +34,10 @@ pub struct DelayId(pub u32);
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct ConveyorId(pub u32);
 
+/// Index of a queue in [`super::ResolvedModel::queues`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct QueueId(pub u32);
+
 /// Index of a random draw site in [`super::ResolvedModel::draws`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct DrawId(pub u32);
@@ -78,6 +82,8 @@ pub enum Expr {
     /// What leaves a conveyor during the step, as a rate: output 0 is the material that reaches
     /// the end of the belt, output `k` what leak `k` takes.
     Conveyed(ConveyorId, u32),
+    /// What is left of the batch at the front of a queue, from the steps before.
+    QueueFront(QueueId),
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
     /// The option at a 0-based position computed during the run (`VECTOR_ELM_MAP`,
@@ -383,7 +389,8 @@ impl Expr {
             | Expr::Init(_)
             | Expr::Previous(_)
             | Expr::Delayed(_)
-            | Expr::Conveyed(..) => {}
+            | Expr::Conveyed(..)
+            | Expr::QueueFront(_) => {}
         }
     }
 
@@ -399,6 +406,7 @@ impl Expr {
                     | Expr::Previous(_)
                     | Expr::Delayed(_)
                     | Expr::Conveyed(..)
+                    | Expr::QueueFront(_)
                     | Expr::Random(..)
                     // Its value at the start is not its value from then on.
                     | Expr::Phased { .. }

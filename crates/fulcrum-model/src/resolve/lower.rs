@@ -8,10 +8,12 @@ use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, VarId,
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, QueueId,
+    VarId,
 };
 use super::{
-    DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedVariable,
+    DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue,
+    ResolvedVariable,
 };
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
@@ -29,6 +31,10 @@ pub(super) struct Lowered {
     pub previous: Vec<PreviousState>,
     pub delays: Vec<PipelineDelay>,
     pub conveyors: Vec<ResolvedConveyor>,
+    pub queues: Vec<ResolvedQueue>,
+    /// A queue's first outflow that fills a conveyor, with the queue's overflows: the
+    /// conveyor's lowering sets their equations.
+    pub queue_feeds: HashMap<VarId, (QueueId, Vec<VarId>)>,
     pub draws: Vec<DrawSite>,
     /// Canonical name of each instance (`x`, or `x[a,b]` for an element) → its id.
     pub names: HashMap<CanonicalName, VarId>,
@@ -78,6 +84,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 previous: Vec::new(),
                 delays: Vec::new(),
                 conveyors: Vec::new(),
+                queues: Vec::new(),
+                queue_feeds: HashMap::new(),
                 draws: Vec::new(),
                 names: HashMap::with_capacity(model.variables.len()),
                 groups: HashMap::with_capacity(model.variables.len()),
@@ -292,6 +300,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 }
             }
         }
+        self.lower_queues();
         self.lower_conveyors();
     }
 
@@ -344,7 +353,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let name = self.out.variables[id.index()].name.clone();
         let Some(equation) = equation else {
             // The belt drives a conveyor's outflows (set by `lower_conveyors`).
-            if matches!(variable.kind, VariableKind::Flow { .. }) && self.is_conveyor_outflow(variable) {
+            if matches!(variable.kind, VariableKind::Flow { .. }) && self.is_driven_outflow(variable) {
                 return Some(ResolvedKind::Flow { equation: Expr::Const(f64::NAN), non_negative: false });
             }
             let (code, message) = match variable.kind {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 pub use expr::{
     AllocationRule, ConveyorId, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, Phase,
-    PreviousId, VarId,
+    PreviousId, QueueId, VarId,
 };
 pub use loops::{FeedbackLoops, feedback_loops};
 
@@ -43,6 +43,8 @@ pub struct ResolvedModel {
     pub delays: Vec<PipelineDelay>,
     /// Conveyor stocks' belts.
     pub conveyors: Vec<ResolvedConveyor>,
+    /// Queue stocks' batches.
+    pub queues: Vec<ResolvedQueue>,
     /// Random draw sites, each drawn once per time step.
     pub draws: Vec<DrawSite>,
     /// Every computed variable (auxiliaries, flows, stocks' initial values) in the order to
@@ -179,6 +181,19 @@ pub struct ResolvedConveyor {
     pub exponential_leak: bool,
 }
 
+/// A queue stock (XMILE 3.7.3): what each inflow brings during a step is one batch, queued
+/// in inflow order; what its outflows take comes off the front. `Expr::QueueFront` reads what
+/// is left of the front batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedQueue {
+    /// The stock; its initial value is one batch.
+    pub stock: VarId,
+    /// Its inflows, in priority order.
+    pub inflows: Vec<VarId>,
+    /// Its outflows: the first, then the overflows.
+    pub outflows: Vec<VarId>,
+}
+
 /// One leakage outflow of a conveyor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConveyorLeak {
@@ -263,11 +278,11 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
     let mut lowering = lower::Lowering::new(model, &mut diagnostics);
     lowering.lower_all();
     let lowered = lowering.finish();
-    if !lowered.conveyors.is_empty() && model.sim.method != Method::Euler {
+    if !(lowered.conveyors.is_empty() && lowered.queues.is_empty()) && model.sim.method != Method::Euler {
         diagnostics.push(
-            Diagnostic::new(Code::Unsupported, "conveyors are simulated with Euler's method only")
+            Diagnostic::new(Code::Unsupported, "conveyors and queues are simulated with Euler's method only")
                 .at(model.sim.spans.method)
-                .with_help("set the integration method to euler: a conveyor moves its belt once per step"),
+                .with_help("set the integration method to euler: conveyors and queues move once per step"),
         );
     }
 
@@ -288,6 +303,7 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
         previous: lowered.previous,
         delays: lowered.delays,
         conveyors: lowered.conveyors,
+        queues: lowered.queues,
         draws: lowered.draws,
         initial_order,
         step_order,

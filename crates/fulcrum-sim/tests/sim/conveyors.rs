@@ -408,3 +408,117 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_queue_into_a_cloud_passes_everything_on_in_the_same_step() {
+    let model = ModelBuilder::new(0.0, 2.0, 1.0)
+        .stock("Line", "5", &["arriving"], &["leaving"])
+        .queue()
+        .flow("arriving", "2")
+        .conveyor_outflow("leaving")
+        .build();
+    let results = run(&model);
+    // Nothing downstream holds it back: the 5 waiting and the 2 arriving leave at once.
+    assert_eq!(series(&results, "leaving"), [7.0, 2.0, 2.0]);
+    assert_eq!(series(&results, "Line"), [5.0, 0.0, 0.0]);
+}
+
+/// A queue fed `first` then `second` (one step each), boarding a conveyor of transit 2 that
+/// takes at most 4 per time unit, with an overflow to a cloud or without.
+fn queue_into_conveyor(
+    one_at_a_time: bool,
+    batch_integrity: bool,
+    overflow: bool,
+    batches: [f64; 2],
+) -> fulcrum_sim::Results {
+    let [first, second] = batches;
+    let outflows: &[&str] = if overflow { &["boarding", "turned away"] } else { &["boarding"] };
+    let mut model = ModelBuilder::new(0.0, 5.0, 1.0)
+        .stock("Line", "0", &["arriving"], outflows)
+        .queue()
+        .flow("arriving", &format!("IF TIME < 1 THEN {first} ELSE IF TIME < 2 THEN {second} ELSE 0"))
+        .conveyor_outflow("boarding");
+    if overflow {
+        model = model.overflow("turned away");
+    }
+    let model = model
+        .stock("Belt", "0", &["boarding"], &["landing"])
+        .conveyor("2")
+        .conveyor_options(|conveyor| {
+            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+            conveyor.one_at_a_time = one_at_a_time;
+            conveyor.batch_integrity = batch_integrity;
+        })
+        .conveyor_outflow("landing")
+        .build();
+    run(&model)
+}
+
+#[test]
+fn a_queue_boards_a_limited_conveyor_front_batch_first() {
+    let results = queue_into_conveyor(true, false, false, [6.0, 3.0]);
+    // t=0: the queue is empty, its front is the arriving 6, of which 4 fit; 2 wait.
+    // t=1: the front is the 2 left of that batch (the 3 arriving wait behind it).
+    // t=2: the 3.
+    assert_eq!(series(&results, "boarding"), [4.0, 2.0, 3.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Line"), [0.0, 2.0, 3.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "landing"), [0.0, 0.0, 4.0, 2.0, 3.0, 0.0]);
+}
+
+#[test]
+fn taking_several_batches_at_a_time_fills_the_limit_from_the_front() {
+    let results = queue_into_conveyor(false, false, false, [6.0, 3.0]);
+    // t=0: 6 offered, 4 taken; t=1: 2 + 3 offered, 4 taken; t=2: the last 1.
+    assert_eq!(series(&results, "boarding"), [4.0, 4.0, 1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Line"), [0.0, 2.0, 1.0, 0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_whole_batch_that_does_not_fit_overflows() {
+    let results = queue_into_conveyor(true, true, true, [3.0, 6.0]);
+    // t=0: the batch of 3 fits under the limit of 4; t=1: the batch of 6 does not, and batch
+    // integrity keeps it whole, so the blocked queue's overflow takes all of it.
+    assert_eq!(series(&results, "boarding"), [3.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "turned away"), [0.0, 6.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Line"), [0.0; 6]);
+}
+
+#[test]
+fn an_overflow_takes_what_the_conveyor_cannot_and_nothing_when_it_takes_the_front_whole() {
+    let results = queue_into_conveyor(true, false, true, [6.0, 3.0]);
+    // t=0: 4 of the arriving 6 fit: the conveyor is the bottleneck, and the overflow takes the
+    // other 2. t=1: the front is the arriving 3, which fits whole: the overflow takes nothing.
+    assert_eq!(series(&results, "boarding"), [4.0, 3.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "turned away"), [2.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Line"), [0.0; 6]);
+    // The initial 3 at the front fits whole: the 2 arriving behind it wait, nothing overflows.
+    let model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .stock("Line", "3", &["arriving"], &["boarding", "turned away"])
+        .queue()
+        .flow("arriving", "IF TIME < 1 THEN 2 ELSE 0")
+        .conveyor_outflow("boarding")
+        .overflow("turned away")
+        .stock("Belt", "0", &["boarding"], &["landing"])
+        .conveyor("2")
+        .conveyor_options(|conveyor| {
+            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+        })
+        .conveyor_outflow("landing")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "boarding"), [3.0, 2.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "turned away"), [0.0; 4]);
+    assert_eq!(series(&results, "Line"), [3.0, 2.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_second_queue_outflow_that_is_no_overflow_is_refused() {
+    let model = ModelBuilder::new(0.0, 2.0, 1.0)
+        .stock("Line", "5", &[], &["leaving", "also leaving"])
+        .queue()
+        .conveyor_outflow("leaving")
+        .conveyor_outflow("also leaving")
+        .build();
+    let errors = fulcrum_model::resolve(&model).expect_err("refused");
+    assert!(errors.0.iter().any(|d| d.code == Code::Unsupported && d.help.is_some()), "{errors:?}");
+}

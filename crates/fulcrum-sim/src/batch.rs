@@ -2,9 +2,10 @@
 //!
 //! A step is: apply scheduled constant changes → evaluate at `t` (auxiliaries, flows, rates) →
 //! report to the observer (saved times, or every step if it asks) → note what `PREVIOUS` and
-//! `DELAY` will need (a SAMPLE IF TRUE hold takes its new value here already) → integrate the
-//! stocks to `t + dt` (Runge-Kutta stages evaluate again) → make the noted values current → draw
-//! this step's random numbers.
+//! `DELAY` will need (a SAMPLE IF TRUE hold takes its new value here already) → move conveyors'
+//! belts and queues' batches with the flows at `t` → integrate the stocks to `t + dt`
+//! (Runge-Kutta stages evaluate again) → make the noted values current and compute what leaves
+//! the conveyors during the next step → draw this step's random numbers.
 //! Nothing is allocated per step.
 
 use std::collections::VecDeque;

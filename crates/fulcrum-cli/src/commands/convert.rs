@@ -17,19 +17,24 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
         crate::load::print_diagnostics(&loaded.path, &loaded.source, &loaded.diagnostics.0);
         return Err(CliError::InvalidModel(loaded.diagnostics.error_count()));
     }
-    // The TOML format has no conveyors yet: writing one would lose its belt without a word.
+    // The TOML format has no conveyors or queues yet: writing one would lose its batches
+    // without a word.
     let conveyors: Vec<Diagnostic> = loaded
         .model
         .variables
         .iter()
         .filter_map(|variable| {
-            let conveyor = variable.conveyor.as_ref()?;
+            let (what, span) = match (&variable.conveyor, variable.queue) {
+                (Some(conveyor), _) => ("conveyor", conveyor.span),
+                (None, Some(span)) => ("queue", span),
+                (None, None) => return None,
+            };
             Some(
                 Diagnostic::new(
                     Code::Unsupported,
-                    format!("`{}` is a conveyor, which the TOML format cannot hold yet", variable.name),
+                    format!("`{}` is a {what}, which the TOML format cannot hold yet", variable.name),
                 )
-                .at(conveyor.span.or(variable.span))
+                .at(span.or(variable.span))
                 .on_variable(&variable.name)
                 .with_help("keep the model in XMILE; `fulcrum run` and `fulcrum check` read it as it is"),
             )

@@ -461,8 +461,7 @@ impl<'p> Reader<'p> {
         Some(variable)
     }
 
-    /// A stock's `<conveyor>` options (XMILE 4.2.1). An inflow limit on a discrete conveyor is
-    /// refused as is an inflow limit on a discrete conveyor (which tracks each time unit).
+    /// A stock's `<conveyor>` options (XMILE 4.2.1).
     fn conveyor(&mut self, node: Node<'_, '_>, name: &str) -> Conveyor {
         let span = Some(self.span(node));
         let transit_time = child(node, "len").map(|len| self.equation(len));
@@ -477,7 +476,7 @@ impl<'p> Reader<'p> {
             |attribute: &str| node.attribute(attribute).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         let discrete = attribute_flag("discrete");
         let one_at_a_time = !node.attribute("one_at_a_time").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
-        let conveyor = Conveyor {
+        Conveyor {
             transit_time,
             capacity: child(node, "capacity").map(|capacity| self.equation(capacity)),
             inflow_limit: child(node, "in_limit").map(|limit| self.equation(limit)),
@@ -488,20 +487,7 @@ impl<'p> Reader<'p> {
             batch_integrity: attribute_flag("batch_integrity"),
             one_at_a_time,
             span,
-        };
-        if discrete && let Some(found) = child(node, "in_limit") {
-            self.report(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!(
-                        "conveyor `{name}` is discrete and has an inflow limit, which fulcrum does not simulate yet"
-                    ),
-                )
-                .at(Some(self.span(found)))
-                .with_help("a continuous conveyor (discrete=\"false\") takes its inflow limit per dt"),
-            );
         }
-        conveyor
     }
 
     /// A flow's `<leak>` (XMILE 4.3): its fraction, if written, and the zone in the flow's

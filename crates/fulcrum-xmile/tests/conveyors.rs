@@ -85,14 +85,30 @@ fn a_conveyor_without_a_transit_time_is_refused_where_it_is_written() {
 
 #[test]
 fn what_is_not_simulated_yet_is_refused() {
-    for (options, what) in [
-        ("<conveyor discrete=\"true\"><len>2</len><in_limit>3</in_limit></conveyor>", "inflow limit"),
-        ("<queue/><outflow>other</outflow>", "further outflow"),
+    let queue_into_conveyor = |conveyor_options: &str, overflow_to: &str| {
+        format!(
+            "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>boarding</outflow>\
+             <outflow>spill</outflow><queue/></stock>\
+             <flow name=\"arriving\"><eqn>6</eqn></flow><flow name=\"boarding\"/><flow name=\"spill\"><overflow/></flow>\
+             <stock name=\"Belt\"><eqn>0</eqn><inflow>boarding</inflow>{overflow_to}<outflow>landing</outflow>\
+             <conveyor {conveyor_options}><len>2</len><in_limit>4</in_limit></conveyor></stock><flow name=\"landing\"/>"
+        )
+    };
+    for (variables, what) in [
+        (
+            "<stock name=\"Line\"><eqn>0</eqn><outflow>out</outflow><outflow>other</outflow><queue/></stock>\
+             <flow name=\"out\"/><flow name=\"other\"/>"
+                .to_owned(),
+            "further outflow",
+        ),
+        (
+            queue_into_conveyor("batch_integrity=\"true\" one_at_a_time=\"false\"", "")
+                + "<stock name=\"Spilled\"><eqn>0</eqn><inflow>spill</inflow></stock>",
+            "whole batches",
+        ),
+        (queue_into_conveyor("", "<inflow>spill</inflow>"), "overflows into a conveyor"),
     ] {
-        let (_, diagnostics) = refused(&format!(
-            "<stock name=\"Belt\"><eqn>0</eqn><outflow>out</outflow>{options}</stock><flow name=\"out\"/>\
-             <flow name=\"other\"/>"
-        ));
+        let (_, diagnostics) = refused(&variables);
         assert!(
             diagnostics.0.iter().any(|d| d.code == Code::Unsupported && d.message.contains(what)),
             "{what}: {diagnostics:?}"

@@ -123,6 +123,34 @@ impl<'m> Lowering<'m, '_> {
         self.out.queues.push(ResolvedQueue { stock, inflows, outflows });
     }
 
+    /// A discrete conveyor's inflow limit holds for each time unit, and may be used up within
+    /// one step (XMILE 4.2.1): the rate that still fits is what the limit leaves after what
+    /// entered in earlier steps of the same time unit (counted from the start time).
+    fn discrete_inflow_limit(&mut self, stock: VarId, limit: Expr, inflows: &[VarId]) -> Expr {
+        let binary = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
+        // The time unit a time falls in; the tolerance keeps a step at a whole time in its unit.
+        let unit = |time: Expr| {
+            let elapsed = binary(BinaryOp::Sub, time, Expr::StartTime);
+            Expr::Apply(Function::Int, vec![binary(BinaryOp::Add, elapsed, Expr::Const(1e-9))])
+        };
+        let new_unit = binary(BinaryOp::Gt, unit(Expr::Time), unit(binary(BinaryOp::Sub, Expr::Time, Expr::Dt)));
+        let entered_after = self.hidden_id(stock, "entered in this time unit".to_owned());
+        let previous = PreviousId(self.out.previous.len() as u32);
+        self.out.previous.push(PreviousState {
+            source: entered_after,
+            initial: Expr::Const(0.0),
+            handover: Handover::AfterStep,
+        });
+        let entered_before =
+            Expr::If(Box::new(new_unit), Box::new(Expr::Const(0.0)), Box::new(Expr::Previous(previous)));
+        let entered_before = self.as_variable(stock, "entered earlier in this time unit", entered_before);
+        let arriving =
+            inflows.iter().fold(Expr::Const(0.0), |sum, &inflow| binary(BinaryOp::Add, sum, Expr::Var(inflow)));
+        let entered = binary(BinaryOp::Add, Expr::Var(entered_before), binary(BinaryOp::Mul, arriving, Expr::Dt));
+        self.set_kind(entered_after, ResolvedKind::Auxiliary(entered));
+        binary(BinaryOp::Div, binary(BinaryOp::Sub, limit, Expr::Var(entered_before)), Expr::Dt)
+    }
+
     /// What a queue offers a conveyor during the step, as a rate: its front batch (the first
     /// inflow's batch when it is empty), or all it has.
     fn queue_offer(&self, id: QueueId, one_at_a_time: bool) -> Option<Expr> {
@@ -278,6 +306,10 @@ impl<'m> Lowering<'m, '_> {
         // the capacity once this step's outflows have left.
         let capacity = conveyor.capacity.as_ref().and_then(|equation| lower_option(self, equation));
         let inflow_limit = conveyor.inflow_limit.as_ref().and_then(|equation| lower_option(self, equation));
+        let inflow_limit = match inflow_limit {
+            Some(limit) if conveyor.discrete => Some(self.discrete_inflow_limit(stock, limit, &inflows)),
+            limit => limit,
+        };
         let room = capacity.map(|capacity| {
             let leaving = (0..=leaks.len() as u32).map(|output| Expr::Conveyed(id, output));
             let leaving = leaving.reduce(|a, b| Expr::Binary(BinaryOp::Add, Box::new(a), Box::new(b)));

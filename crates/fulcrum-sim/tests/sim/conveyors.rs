@@ -173,6 +173,27 @@ fn the_inflow_limit_is_shared_by_the_inflows_in_order() {
 }
 
 #[test]
+fn a_discrete_conveyors_inflow_limit_holds_for_each_time_unit_and_may_fill_in_one_step() {
+    let model = ModelBuilder::new(0.0, 2.0, 0.25)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("1")
+        .conveyor_options(|conveyor| {
+            conveyor.discrete = true;
+            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+        })
+        .flow("loading", "10")
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // 4 may enter per time unit. t=0: nothing yet, room 4/0.25 = 16, so 10 (2.5 enter);
+    // t=0.25: 1.5 left, a rate of 6; t=0.5, 0.75: none left. t=1 starts a new unit.
+    // (A continuous conveyor would take 4 in every step.)
+    let loading = series(&results, "loading");
+    assert_eq!(loading, [10.0, 6.0, 0.0, 0.0, 10.0, 6.0, 0.0, 0.0, 10.0]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 0.0, 10.0, 6.0, 0.0, 0.0, 10.0]);
+}
+
+#[test]
 fn linear_leakage_takes_its_fraction_of_what_entered_evenly_over_the_leak_zone() {
     let model = ModelBuilder::new(0.0, 6.0, 1.0)
         .stock("Belt", "0", &["loading"], &["unloading", "spilling"])

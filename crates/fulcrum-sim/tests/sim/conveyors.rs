@@ -249,6 +249,53 @@ fn exponential_leakage_takes_its_fraction_per_time_unit_of_what_is_on_the_belt()
 }
 
 #[test]
+fn leak_integers_round_each_steps_leak_down_to_a_whole_number() {
+    let mut model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
+        .conveyor("2")
+        .flow("loading", "IF TIME < 1 THEN 10 ELSE 0")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.5", 0.0, 1.0)
+        .build();
+    if let Some(leak) = model.variables.iter_mut().find_map(|v| v.leak.as_mut()) {
+        leak.integers = true;
+    }
+    let results = run(&model);
+    // 0.5·10 over 2 places is 2.5 a step, rounded down to 2; 10 − 4 = 6 reaches the end.
+    assert_eq!(series(&results, "spilling"), [0.0, 2.0, 2.0, 0.0]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 6.0, 0.0]);
+}
+
+#[test]
+fn an_arrayed_queue_feeds_its_own_conveyor_per_element() {
+    let model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .dimension("Gate", &["north", "south"])
+        .stock("Line", "waiting", &[], &["boarding"])
+        .over(&["Gate"])
+        .queue()
+        .aux("waiting", "0")
+        .over(&["Gate"])
+        .element(&["north"], "3")
+        .element(&["south"], "9")
+        .conveyor_outflow("boarding")
+        .over(&["Gate"])
+        .stock("Belt", "0", &["boarding"], &["landing"])
+        .over(&["Gate"])
+        .conveyor("1")
+        .conveyor_options(|conveyor| {
+            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+        })
+        .conveyor_outflow("landing")
+        .over(&["Gate"])
+        .build();
+    let results = run(&model);
+    // North's 3 boards at once; south's 9 boards 4, 4, 1.
+    assert_eq!(series(&results, "boarding[north]"), [3.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "boarding[south]"), [4.0, 4.0, 1.0, 0.0]);
+    assert_eq!(series(&results, "landing[south]"), [0.0, 4.0, 4.0, 1.0]);
+}
+
+#[test]
 fn a_leak_zone_near_the_end_leaks_only_there() {
     let model = ModelBuilder::new(0.0, 5.0, 1.0)
         .stock("Belt", "0", &["loading"], &["unloading", "spilling"])

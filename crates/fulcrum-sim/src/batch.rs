@@ -412,6 +412,8 @@ impl<'m, const L: usize> Batch<'m, L> {
                 let steps = transit_steps(transit_times[lane], dt, longest_useful);
                 // A discrete conveyor's batches sit one time unit apart.
                 let spacing = if slots.discrete { ((1.0 / dt).round().max(1.0)) as i64 } else { 1 };
+                // A spacing past the belt's end puts everything in the batch leaving first.
+                let spacing = spacing.clamp(1, steps);
                 let count = (steps + spacing - 1) / spacing;
                 let amount = contents[lane] / count as f64;
                 for leaves in (0..steps).step_by(spacing as usize) {

@@ -513,7 +513,18 @@ impl<'p> Reader<'p> {
                 }
             }
         };
-        let (zone_start, zone_end) = (zone("leak_start", 0.0), zone("leak_end", 1.0));
+        let (zone_start, mut zone_end) = (zone("leak_start", 0.0), zone("leak_end", 1.0));
+        if zone_start > zone_end {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("the leak zone starts at {zone_start}, after it ends at {zone_end}"),
+                )
+                .at(Some(self.span(flow)))
+                .with_help("leak_start is where the zone begins and leak_end where it ends, from the inflowing end"),
+            );
+            zone_end = zone_start;
+        }
         let integers = child(flow, "leak_integers").map(|n| self.flag(n)).unwrap_or(false);
         Leak { fraction, zone_start, zone_end, integers, span: Some(self.span(node)) }
     }

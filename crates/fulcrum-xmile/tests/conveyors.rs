@@ -117,6 +117,15 @@ fn what_is_not_simulated_yet_is_refused() {
 }
 
 #[test]
+fn a_leak_zone_must_start_before_it_ends() {
+    let (_, diagnostics) = refused(
+        "<stock name=\"Belt\"><eqn>0</eqn><outflow>out</outflow><outflow>spill</outflow><conveyor><len>2</len></conveyor>\
+         </stock><flow name=\"out\"/><flow name=\"spill\" leak_start=\"0.8\" leak_end=\"0.2\"><leak>0.1</leak></flow>",
+    );
+    assert!(diagnostics.0.iter().any(|d| d.code == Code::InvalidValue && d.help.is_some()), "{diagnostics:?}");
+}
+
+#[test]
 fn a_queue_with_an_overflow_feeds_a_conveyor() {
     let model = read(
         "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>boarding</outflow>\

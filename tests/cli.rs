@@ -352,6 +352,28 @@ fn an_xmile_model_runs_like_the_native_one_and_converts_without_change() {
 }
 
 #[test]
+fn an_xmile_conveyor_runs_and_is_not_converted_to_toml() {
+    let output = fulcrum(&["run", "tests/xmile/students.xmile"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&stdout(&output));
+    assert_eq!(rows[0], ["time", "Students", "matriculating", "graduating", "attriting"]);
+    // 1000 students over a 4-year belt: 250 per year. Only the first year leaks (leak_end 0.25),
+    // 10% of each entering class: 25 a year. The three classes already past their first year
+    // graduate whole; from year 3 on each class graduates 250 − 25 = 225.
+    let column = |index: usize| rows[1..].iter().map(|row| row[index].clone()).collect::<Vec<_>>();
+    assert_eq!(column(3), ["250", "250", "250", "225", "225", "225", "225", "225", "225"]);
+    assert_eq!(column(4), ["25"; 9]);
+    assert_eq!(column(1), ["1000", "975", "950", "925", "925", "925", "925", "925", "925"]);
+
+    let directory = tempfile::tempdir().expect("temp dir");
+    let converted = directory.path().join("students.toml");
+    let output = fulcrum(&["convert", "tests/xmile/students.xmile", "-o", converted.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("E0501"), "{}", stderr(&output));
+    assert!(!converted.exists());
+}
+
+#[test]
 fn a_sum_of_30000_terms_checks_and_runs_on_a_2_mib_stack() {
     // The debug binary under a 2 MiB stack limit (its main thread's stack): a flow that is a
     // chain of 30,000 terms, in a loop with its stock, is read, checked and run.

@@ -11,8 +11,8 @@
 //! ```
 
 use crate::model::{
-    Dialect, Dimension, ElementDefinition, Equation, GraphKind, GraphicalFunction, Method, Model, Origin, SimSpecs,
-    Variable, VariableKind,
+    Conveyor, Dialect, Dimension, ElementDefinition, Equation, GraphKind, GraphicalFunction, Leak, Method, Model,
+    Origin, SimSpecs, Variable, VariableKind,
 };
 
 /// Builds a [`Model`] one variable at a time.
@@ -120,6 +120,70 @@ impl ModelBuilder {
                 span: None,
             });
         }
+        self
+    }
+
+    /// Makes the last variable added (a stock) a conveyor with this transit time; its outflows
+    /// need no equations.
+    pub fn conveyor(mut self, transit_time: &str) -> ModelBuilder {
+        if let Some(variable) = self.model.variables.last_mut() {
+            variable.conveyor = Some(Conveyor {
+                transit_time: Some(Equation::new(transit_time, Origin::default())),
+                capacity: None,
+                inflow_limit: None,
+                arrest: None,
+                sample: None,
+                batch_integrity: false,
+                one_at_a_time: true,
+                discrete: false,
+                exponential_leak: false,
+                span: None,
+            });
+        }
+        self
+    }
+
+    /// Changes the options of the last variable added's conveyor.
+    pub fn conveyor_options(mut self, change: impl FnOnce(&mut Conveyor)) -> ModelBuilder {
+        if let Some(conveyor) = self.model.variables.last_mut().and_then(|v| v.conveyor.as_mut()) {
+            change(conveyor);
+        }
+        self
+    }
+
+    /// Adds a conveyor leakage flow with this fraction over the zone `[start, end]`.
+    pub fn leak(mut self, name: &str, fraction: &str, zone_start: f64, zone_end: f64) -> ModelBuilder {
+        let mut variable = Variable::new(name, VariableKind::Flow { non_negative: false });
+        variable.leak = Some(Leak {
+            fraction: Some(Equation::new(fraction, Origin::default())),
+            zone_start,
+            zone_end,
+            integers: false,
+            span: None,
+        });
+        self.model.variables.push(variable);
+        self
+    }
+
+    /// Makes the last variable added (a stock) a queue; its outflows need no equations.
+    pub fn queue(mut self) -> ModelBuilder {
+        if let Some(variable) = self.model.variables.last_mut() {
+            variable.queue = Some(None);
+        }
+        self
+    }
+
+    /// Adds a queue's overflow: it takes what a blocked higher-priority outflow leaves.
+    pub fn overflow(mut self, name: &str) -> ModelBuilder {
+        let mut variable = Variable::new(name, VariableKind::Flow { non_negative: false });
+        variable.overflow = true;
+        self.model.variables.push(variable);
+        self
+    }
+
+    /// Adds a conveyor's outflow: what reaches the end of the belt.
+    pub fn conveyor_outflow(mut self, name: &str) -> ModelBuilder {
+        self.model.variables.push(Variable::new(name, VariableKind::Flow { non_negative: false }));
         self
     }
 

@@ -50,8 +50,8 @@ pub mod toml_walk;
 pub use builtins::Builtin;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, LineIndex, Severity};
 pub use model::{
-    Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin,
-    SimSpecs, Variable, VariableKind,
+    Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Leak, Method,
+    Model, Origin, SimSpecs, Variable, VariableKind,
 };
 pub use name::CanonicalName;
 pub use resolve::{ResolvedKind, ResolvedModel, ResolvedVariable, VarId, resolve};

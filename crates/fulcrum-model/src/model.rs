@@ -236,6 +236,61 @@ pub struct Variable {
     pub dimension_spans: Vec<Span>,
     /// Equations for single elements. An element without one takes `equation` (apply-to-all).
     pub elements: Vec<ElementDefinition>,
+    /// A stock that behaves as a conveyor (XMILE 3.7.2): its outflows are driven by the belt.
+    pub conveyor: Option<Conveyor>,
+    /// A flow that is a conveyor's leakage (XMILE 4.3).
+    pub leak: Option<Leak>,
+    /// A stock that is a queue (XMILE 3.7.3): first in, first out, its outflows driven by what
+    /// is downstream. Holds where `<queue/>` is written.
+    pub queue: Option<Option<Span>>,
+    /// A queue outflow that takes what a blocked higher-priority outflow leaves (`<overflow/>`).
+    pub overflow: bool,
+}
+
+/// A conveyor's options (XMILE 4.2.1). Material entering at `t` leaves the transit time read at
+/// `t` later; the stock's value is what is on the belt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conveyor {
+    /// The transit time (`<len>`), read when material enters. `None` when the file gave none
+    /// (reported).
+    pub transit_time: Option<Equation>,
+    /// Most material on the belt (`<capacity>`); unlimited when absent.
+    pub capacity: Option<Equation>,
+    /// Most material entering per time unit (`<in_limit>`); unlimited when absent.
+    pub inflow_limit: Option<Equation>,
+    /// The transit time changes only at steps where this is true (`<sample>`); every step when
+    /// absent.
+    pub sample: Option<Equation>,
+    /// While this is true (non-zero) the belt stands still and nothing enters or leaves
+    /// (`<arrest>`).
+    pub arrest: Option<Equation>,
+    /// Only whole batches are taken from an upstream queue (`batch_integrity`).
+    pub batch_integrity: bool,
+    /// Only the front batch of an upstream queue is taken each step (`one_at_a_time`, the
+    /// default), rather than as many as fit.
+    pub one_at_a_time: bool,
+    /// Batches rather than a stream: the initial contents sit at the start of each time unit.
+    pub discrete: bool,
+    /// Leakage is an exponential decay (the fraction leaks per time unit) rather than linear
+    /// (the fraction of what entered leaks across the leak zone).
+    pub exponential_leak: bool,
+    /// Where the `<conveyor>` element is written.
+    pub span: Option<Span>,
+}
+
+/// A conveyor leakage flow's options (XMILE 4.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leak {
+    /// The leakage fraction; `None` for a flow marked `<leak/>` without one (reported).
+    pub fraction: Option<Equation>,
+    /// Start of the leak zone, as a fraction of the belt from the inflowing end.
+    pub zone_start: f64,
+    /// End of the leak zone, likewise.
+    pub zone_end: f64,
+    /// Leak whole numbers only.
+    pub integers: bool,
+    /// Where the `<leak>` element is written.
+    pub span: Option<Span>,
 }
 
 impl Variable {
@@ -255,6 +310,10 @@ impl Variable {
             dimensions: Vec::new(),
             dimension_spans: Vec::new(),
             elements: Vec::new(),
+            conveyor: None,
+            leak: None,
+            queue: None,
+            overflow: false,
         }
     }
 

@@ -2,10 +2,13 @@
 //!
 //! A step is: apply scheduled constant changes → evaluate at `t` (auxiliaries, flows, rates) →
 //! report to the observer (saved times, or every step if it asks) → note what `PREVIOUS` and
-//! `DELAY` will need (a SAMPLE IF TRUE hold takes its new value here already) → integrate the
-//! stocks to `t + dt` (Runge-Kutta stages evaluate again) → make the noted values current → draw
-//! this step's random numbers.
+//! `DELAY` will need (a SAMPLE IF TRUE hold takes its new value here already) → move conveyors'
+//! belts and queues' batches with the flows at `t` → integrate the stocks to `t + dt`
+//! (Runge-Kutta stages evaluate again) → make the noted values current and compute what leaves
+//! the conveyors during the next step → draw this step's random numbers.
 //! Nothing is allocated per step.
+
+use std::collections::VecDeque;
 
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
@@ -64,6 +67,10 @@ pub struct Batch<'m, const L: usize> {
     delays: Vec<Pipeline<L>>,
     /// The values, step by step, of each variable `HISTORY` reads.
     histories: Vec<Vec<[f64; L]>>,
+    /// Each conveyor's belt, one per lane.
+    belts: Vec<[Vec<Slat>; L]>,
+    /// Each queue's batches, front first, one list per lane: (left, entered).
+    lines: Vec<[VecDeque<(f64, f64)>; L]>,
     /// Each lane's generator for unseeded random functions.
     lane_rngs: Vec<ChaCha8Rng>,
     /// One generator per seeded random function, shared by all lanes.
@@ -71,6 +78,22 @@ pub struct Batch<'m, const L: usize> {
     /// Constants that change part-way through the runs, in order of their step.
     changes: Vec<Change<L>>,
     failures: [Option<Failure>; L],
+}
+
+/// One batch of material on a conveyor's belt: what entered during one step.
+#[derive(Clone, Copy, Debug)]
+struct Slat {
+    /// What is on the belt now.
+    amount: f64,
+    /// What entered, which linear leakage takes its share of.
+    entered_amount: f64,
+    /// What its leaks take during the current step; it leaves the belt when the step is done
+    /// (unless the conveyor is arrested).
+    leaking: f64,
+    /// The step whose inflows it is (negative for the initial contents).
+    entered: i64,
+    /// The step during which it reaches the end of the belt.
+    leaves: i64,
 }
 
 /// A constant taking new values from a step on.
@@ -112,6 +135,8 @@ impl<'m, const L: usize> Batch<'m, L> {
                 })
                 .collect(),
             histories: layout.histories.iter().map(|_| Vec::new()).collect(),
+            belts: layout.conveyors.iter().map(|_| std::array::from_fn(|_| Vec::new())).collect(),
+            lines: layout.queues.iter().map(|_| std::array::from_fn(|_| VecDeque::new())).collect(),
             lane_rngs: Vec::new(),
             seeded_rngs: Vec::new(),
             changes: Vec::new(),
@@ -214,8 +239,11 @@ impl<'m, const L: usize> Batch<'m, L> {
                 break;
             }
             self.capture_states();
+            self.load_conveyors(step as i64);
+            self.move_queues();
             self.integrate(axis.time_at(step), axis.dt);
             self.commit_states();
+            self.move_conveyors(step as i64 + 1);
             self.check_stocks(axis.time_at(step), axis.time_at(step + 1));
             self.draw();
         }
@@ -246,12 +274,40 @@ impl<'m, const L: usize> Batch<'m, L> {
         self.set_time(axis.start);
         self.values[fixed::STEP_TIME as usize] = [axis.start; L];
         self.draw();
+        for conveyor in &layout.conveyors {
+            for &output in &conveyor.outputs {
+                self.values[output as usize] = [0.0; L];
+            }
+        }
+        for queue in &layout.queues {
+            self.values[queue.front as usize] = [0.0; L];
+        }
         for history in &mut self.histories {
             history.clear();
             history.reserve(model.axis.steps + 1);
         }
         execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
+        // What leaves a conveyor at the start depends on the initial values, and initial values
+        // may read it: lay the belts out and compute again, until the conveyors' contents settle
+        // (a conveyor filled from another's outflow needs one more round; a stock reading its
+        // own outflow is an initial-value loop the resolver refuses).
+        let stocks: Vec<Slot> =
+            layout.conveyors.iter().map(|c| c.stock).chain(layout.queues.iter().map(|q| q.stock)).collect();
+        for _ in 0..stocks.len() {
+            let before: Vec<[f64; L]> = stocks.iter().map(|&stock| self.values[stock as usize]).collect();
+            self.start_queues();
+            self.start_conveyors();
+            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
+            let settled = stocks.iter().zip(&before).all(|(&stock, before)| {
+                self.values[stock as usize].iter().zip(before).all(|(a, b)| a.to_bits() == b.to_bits())
+            });
+            if settled {
+                break;
+            }
+        }
         self.start_delays();
+        self.start_queues();
+        self.start_conveyors();
         self.check_variables(axis.start);
     }
 
@@ -345,6 +401,164 @@ impl<'m, const L: usize> Batch<'m, L> {
                     Some(missing) if !pipeline.filled[lane][head] => missing[lane],
                     _ => pipeline.buffers[lane][head],
                 };
+            }
+        }
+    }
+
+    /// Lays each conveyor's initial contents (the stock's initial value) on its belt: evenly
+    /// over the transit time at the start, one batch per step leaving at steps 0, 1, ...; a
+    /// discrete conveyor puts them only at the batches leaving at whole time units from the
+    /// start. Then computes what leaves during the first step.
+    fn start_conveyors(&mut self) {
+        let layout = &self.model.layout;
+        let dt = self.model.axis.dt;
+        let longest_useful = (self.model.axis.steps + 2) as f64;
+        for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
+            let contents = self.values[slots.stock as usize];
+            let transit_times = self.values[slots.transit_time as usize];
+            for lane in 0..L {
+                let belt = &mut belts[lane];
+                belt.clear();
+                let steps = transit_steps(transit_times[lane], dt, longest_useful);
+                // A discrete conveyor's batches sit one time unit apart.
+                let spacing = if slots.discrete { ((1.0 / dt).round().max(1.0)) as i64 } else { 1 };
+                // A spacing past the belt's end puts everything in the batch leaving first.
+                let spacing = spacing.clamp(1, steps);
+                let count = (steps + spacing - 1) / spacing;
+                let amount = contents[lane] / count as f64;
+                for leaves in (0..steps).step_by(spacing as usize) {
+                    belt.push(Slat { amount, entered_amount: amount, leaking: 0.0, entered: leaves - steps, leaves });
+                }
+            }
+        }
+        self.move_conveyors(0);
+    }
+
+    /// A queue's initial contents are one batch.
+    fn start_queues(&mut self) {
+        for (slots, lines) in self.model.layout.queues.iter().zip(&mut self.lines) {
+            let contents = self.values[slots.stock as usize];
+            for lane in 0..L {
+                lines[lane].clear();
+                if contents[lane] > 0.0 {
+                    lines[lane].push_back((contents[lane], contents[lane]));
+                }
+            }
+            self.values[slots.front as usize] = std::array::from_fn(|lane| lines[lane].front().map_or(0.0, |b| b.0));
+        }
+    }
+
+    /// Once the values at `t` are known: each inflow's batch joins the end of its queue, in
+    /// order, and what the outflows take during the step comes off the front.
+    fn move_queues(&mut self) {
+        let dt = self.model.axis.dt;
+        for (slots, lines) in self.model.layout.queues.iter().zip(&mut self.lines) {
+            for lane in 0..L {
+                let line = &mut lines[lane];
+                for &inflow in &slots.inflows {
+                    let batch = self.values[inflow as usize][lane] * dt;
+                    if batch > 0.0 {
+                        line.push_back((batch, batch));
+                    }
+                }
+                let rate: f64 = slots.outflows.iter().map(|&outflow| self.values[outflow as usize][lane]).sum();
+                let mut taking = rate * dt;
+                while let Some(front) = line.front_mut() {
+                    let taken = taking.min(front.0);
+                    front.0 -= taken;
+                    taking -= taken;
+                    // A batch taken down to rounding error is gone.
+                    if front.0 <= front.1 * 1e-12 {
+                        line.pop_front();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.values[slots.front as usize] = std::array::from_fn(|lane| lines[lane].front().map_or(0.0, |b| b.0));
+        }
+    }
+
+    /// Once the values at `t` (step `step`) are known: the belt moves, taking off what leaked
+    /// and what reached the end, unless the conveyor is arrested at `t`, when every batch's
+    /// journey waits a step. Then what the inflows bring during the step goes on the belt, to
+    /// leave the transit time read now later.
+    fn load_conveyors(&mut self, step: i64) {
+        let layout = &self.model.layout;
+        let dt = self.model.axis.dt;
+        let longest_useful = (self.model.axis.steps + 2) as f64;
+        for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
+            let transit_times = self.values[slots.transit_time as usize];
+            let arrested = slots.arrest.map(|arrest| self.values[arrest as usize]);
+            for lane in 0..L {
+                let belt = &mut belts[lane];
+                if arrested.is_some_and(|arrested| arrested[lane] != 0.0) {
+                    for slat in belt.iter_mut() {
+                        slat.entered += 1;
+                        slat.leaves += 1;
+                    }
+                } else {
+                    for slat in belt.iter_mut() {
+                        slat.amount -= slat.leaking;
+                    }
+                    belt.retain(|slat| slat.leaves > step);
+                }
+                let rate: f64 = slots.inflows.iter().map(|&inflow| self.values[inflow as usize][lane]).sum();
+                let amount = rate * dt;
+                if amount != 0.0 {
+                    let steps = transit_steps(transit_times[lane], dt, longest_useful);
+                    let leaves = step + steps;
+                    belt.push(Slat { amount, entered_amount: amount, leaking: 0.0, entered: step, leaves });
+                }
+            }
+        }
+    }
+
+    /// Computes what leaves each conveyor during step `step`, as rates: first what each leak
+    /// takes from the batches in its zone, then what is left of the batches that reach the end.
+    /// The belt itself moves once the step's values are known (`load_conveyors`).
+    fn move_conveyors(&mut self, step: i64) {
+        let layout = &self.model.layout;
+        let dt = self.model.axis.dt;
+        let values = &mut self.values;
+        for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
+            // Amounts are added up in the output slots, then turned into rates.
+            for &output in &slots.outputs {
+                values[output as usize] = [0.0; L];
+            }
+            for lane in 0..L {
+                for slat in belts[lane].iter_mut() {
+                    let length = slat.leaves - slat.entered;
+                    // The slat's place on its journey: 1 in its first step, `length` in its last.
+                    let place = step - slat.entered;
+                    slat.leaking = 0.0;
+                    for (leak, &output) in slots.leaks.iter().zip(&slots.outputs[1..]) {
+                        let Some(zone) = zone_steps(leak.zone_start, leak.zone_end, length) else { continue };
+                        if !zone.contains(&place) {
+                            continue;
+                        }
+                        let fraction = values[leak.fraction as usize][lane];
+                        let left = slat.amount - slat.leaking;
+                        let mut leaked = if slots.exponential_leak {
+                            fraction * dt * left
+                        } else {
+                            fraction * slat.entered_amount / (zone.end() - zone.start() + 1) as f64
+                        };
+                        if leak.integers {
+                            leaked = leaked.floor();
+                        }
+                        // Nothing leaks that is not there, and leaks never add.
+                        let leaked = leaked.min(left).max(0.0);
+                        slat.leaking += leaked;
+                        values[output as usize][lane] += leaked;
+                    }
+                    if slat.leaves <= step {
+                        values[slots.outputs[0] as usize][lane] += slat.amount - slat.leaking;
+                    }
+                }
+            }
+            for &output in &slots.outputs {
+                values[output as usize] = values[output as usize].map(|amount| amount / dt);
             }
         }
     }
@@ -507,4 +721,21 @@ fn all_finite<const L: usize>(slots: &[[f64; L]]) -> bool {
 
 fn variate(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
     if normal { rng.sample(StandardNormal) } else { rng.random::<f64>() }
+}
+
+/// A transit time in whole steps: rounded, at least one, at most one past the run (NaN counts
+/// as one step; the NaN shows up in the run's check).
+fn transit_steps(transit_time: f64, dt: f64, longest_useful: f64) -> i64 {
+    let steps = (transit_time / dt).round().clamp(1.0, longest_useful);
+    if steps.is_nan() { 1 } else { steps as i64 }
+}
+
+/// The places (1 to `length`) of a journey of `length` steps whose middles lie in the leak zone
+/// `[start, end]` (fractions of the journey); `None` when no place does.
+fn zone_steps(start: f64, end: f64, length: i64) -> Option<std::ops::RangeInclusive<i64>> {
+    let length_f = length as f64;
+    // Place p's middle is (p − ½)/length: in the zone when start·length + ½ ≤ p ≤ end·length + ½.
+    let first = (start * length_f + 0.5).ceil().max(1.0);
+    let last = (end * length_f + 0.5).floor().min(length_f);
+    (first <= last).then_some(first as i64..=last as i64)
 }

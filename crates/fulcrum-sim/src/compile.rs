@@ -13,8 +13,8 @@ use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
 use crate::program::{
-    BinaryKind, DelaySlots, DrawSlot, Layout, MaterialSlots, NO_BUDGET, Op, PreviousSlots, Slot, Table, TimeAxis,
-    UnaryKind, fixed,
+    BinaryKind, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET, Op, PreviousSlots,
+    QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
 };
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
@@ -192,6 +192,38 @@ impl<'m> Compiler<'m> {
                 delay_time,
                 initial,
                 material,
+            });
+        }
+        for queue in &model.queues {
+            let front = self.allocate();
+            self.layout.queues.push(QueueSlots {
+                stock: self.slots[queue.stock.index()],
+                inflows: queue.inflows.iter().map(|inflow| self.slots[inflow.index()]).collect(),
+                outflows: queue.outflows.iter().map(|outflow| self.slots[outflow.index()]).collect(),
+                front,
+            });
+        }
+        for conveyor in &model.conveyors {
+            let outputs = (0..=conveyor.leaks.len()).map(|_| self.allocate()).collect();
+            let leaks = conveyor
+                .leaks
+                .iter()
+                .map(|leak| LeakSlots {
+                    fraction: self.slots[leak.fraction.index()],
+                    zone_start: leak.zone_start,
+                    zone_end: leak.zone_end,
+                    integers: leak.integers,
+                })
+                .collect();
+            self.layout.conveyors.push(ConveyorSlots {
+                stock: self.slots[conveyor.stock.index()],
+                inflows: conveyor.inflows.iter().map(|inflow| self.slots[inflow.index()]).collect(),
+                transit_time: self.slots[conveyor.transit_time.index()],
+                outputs,
+                leaks,
+                arrest: conveyor.arrest.map(|arrest| self.slots[arrest.index()]),
+                discrete: conveyor.discrete,
+                exponential_leak: conveyor.exponential_leak,
             });
         }
         for draw in &model.draws {
@@ -436,6 +468,12 @@ impl<'m> Compiler<'m> {
                 }
                 self.layout.delays[delay.0 as usize].output
             }
+            // The batch moves the belt and writes these between steps, and before running the
+            // initial program again once the belts are laid out.
+            Expr::QueueFront(queue) => self.layout.queues.get(queue.0 as usize)?.front,
+            Expr::Conveyed(conveyor, output) => {
+                self.layout.conveyors.get(conveyor.0 as usize)?.outputs.get(*output as usize).copied()?
+            }
             _ => return None,
         })
     }
@@ -648,7 +686,9 @@ impl<'m> Compiler<'m> {
             | Expr::StopTime
             | Expr::Init(_)
             | Expr::Previous(_)
-            | Expr::Delayed(_) => {
+            | Expr::Delayed(_)
+            | Expr::Conveyed(..)
+            | Expr::QueueFront(_) => {
                 if let Some(src) = self.existing_slot(expr, phase) {
                     self.program(phase).push(Op::Copy { dst, src });
                 }

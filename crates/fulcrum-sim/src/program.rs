@@ -262,10 +262,54 @@ pub(crate) struct Layout {
     pub delays: Vec<DelaySlots>,
     /// Variables whose every step is recorded for `HISTORY`: the slot recorded.
     pub histories: Vec<Slot>,
+    /// Conveyors' belts.
+    pub conveyors: Vec<ConveyorSlots>,
+    /// Queues' batches.
+    pub queues: Vec<QueueSlots>,
     /// Random draw sites: the slot holding this step's standard variate.
     pub draws: Vec<DrawSlot>,
     /// Variables checked for NaN and infinity at every saved time.
     pub checked: Vec<(Slot, VarId)>,
+}
+
+/// A conveyor: what its belt reads and writes.
+#[derive(Clone, Debug)]
+pub(crate) struct ConveyorSlots {
+    /// The stock, whose initial value is spread over the belt.
+    pub stock: Slot,
+    /// The inflows, read when the step is done.
+    pub inflows: Vec<Slot>,
+    /// The transit time, read with the inflows.
+    pub transit_time: Slot,
+    /// What leaves during the step as a rate: the end of the belt, then each leak.
+    pub outputs: Vec<Slot>,
+    /// The leaks, in the order of `outputs[1..]`.
+    pub leaks: Vec<LeakSlots>,
+    /// Non-zero at `t`: the belt stands still during the step.
+    pub arrest: Option<Slot>,
+    pub discrete: bool,
+    pub exponential_leak: bool,
+}
+
+/// A queue: what its batches read and write.
+#[derive(Clone, Debug)]
+pub(crate) struct QueueSlots {
+    /// The stock, whose initial value is the first batch.
+    pub stock: Slot,
+    /// Each inflow brings one batch per step, in this order.
+    pub inflows: Vec<Slot>,
+    /// What the outflows take comes off the front.
+    pub outflows: Vec<Slot>,
+    /// What is left of the front batch, written between steps.
+    pub front: Slot,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LeakSlots {
+    pub fraction: Slot,
+    pub zone_start: f64,
+    pub zone_end: f64,
+    pub integers: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use fulcrum_model::name::equation_form;
 use fulcrum_model::syntax::{self, ExprKind, Span};
 use fulcrum_model::{
-    CanonicalName, Code, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind,
-    GraphicalFunction, Method, Model, Origin, SimSpecs, Variable, VariableKind,
+    CanonicalName, Code, Conveyor, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink,
+    GraphKind, GraphicalFunction, Leak, Method, Model, Origin, SimSpecs, Variable, VariableKind,
 };
 use roxmltree::Node;
 
@@ -285,6 +285,7 @@ impl<'p> Reader<'p> {
                 variables.push(variable);
             }
         }
+        mark_unmarked_leaks(&mut variables);
         if !prefix.is_empty() {
             qualify(&mut variables, prefix, &modules);
         }
@@ -450,19 +451,18 @@ impl<'p> Reader<'p> {
                 *inflows = elements(node, "inflow").map(|n| self.flow_link(n)).collect();
                 *outflows = elements(node, "outflow").map(|n| self.flow_link(n)).collect();
                 *non_negative = explicit.unwrap_or(self.stocks_non_negative);
-                for unsupported in ["conveyor", "queue"] {
-                    if let Some(found) = child(node, unsupported) {
-                        self.report(
-                            Diagnostic::new(
-                                Code::Unsupported,
-                                format!("`{}` is a {unsupported}, which fulcrum does not simulate yet", variable.name),
-                            )
-                            .at(Some(self.span(found))),
-                        );
-                    }
+                if let Some(found) = child(node, "queue") {
+                    variable.queue = Some(Some(self.span(found)));
+                }
+                if let Some(found) = child(node, "conveyor") {
+                    variable.conveyor = Some(self.conveyor(found, &variable.name));
                 }
             }
-            VariableKind::Flow { non_negative } => *non_negative = explicit.unwrap_or(self.flows_non_negative),
+            VariableKind::Flow { non_negative } => {
+                *non_negative = explicit.unwrap_or(self.flows_non_negative);
+                variable.leak = child(node, "leak").map(|leak| self.leak(node, leak));
+                variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
+            }
             VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
         }
         variable.kind = kind;
@@ -472,6 +472,74 @@ impl<'p> Reader<'p> {
             diagnostic.variable.get_or_insert_with(|| variable.name.clone());
         }
         Some(variable)
+    }
+
+    /// A stock's `<conveyor>` options (XMILE 4.2.1).
+    fn conveyor(&mut self, node: Node<'_, '_>, name: &str) -> Conveyor {
+        let span = Some(self.span(node));
+        let transit_time = child(node, "len").map(|len| self.equation(len));
+        if transit_time.is_none() {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("conveyor `{name}` has no transit time"))
+                    .at(span)
+                    .with_help("write the time material spends on the belt inside <conveyor>, e.g. <len>4</len>"),
+            );
+        }
+        let attribute_flag =
+            |attribute: &str| node.attribute(attribute).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let discrete = attribute_flag("discrete");
+        let one_at_a_time = !node.attribute("one_at_a_time").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
+        Conveyor {
+            transit_time,
+            capacity: child(node, "capacity").map(|capacity| self.equation(capacity)),
+            inflow_limit: child(node, "in_limit").map(|limit| self.equation(limit)),
+            arrest: child(node, "arrest").map(|arrest| self.equation(arrest)),
+            sample: child(node, "sample").map(|sample| self.equation(sample)),
+            discrete,
+            exponential_leak: attribute_flag("exponential_leak"),
+            batch_integrity: attribute_flag("batch_integrity"),
+            one_at_a_time,
+            span,
+        }
+    }
+
+    /// A flow's `<leak>` (XMILE 4.3): its fraction, if written, and the zone in the flow's
+    /// `leak_start` and `leak_end` attributes.
+    fn leak(&mut self, flow: Node<'_, '_>, node: Node<'_, '_>) -> Leak {
+        let has_text = node.descendants().filter(Node::is_text).any(|t| t.text().is_some_and(|t| !t.trim().is_empty()));
+        let fraction = has_text.then(|| self.equation(node));
+        let mut zone = |attribute: &str, default: f64| -> f64 {
+            let Some(text) = flow.attribute(attribute) else { return default };
+            match text.trim().parse::<f64>() {
+                Ok(value) if (0.0..=1.0).contains(&value) => value,
+                _ => {
+                    let span = flow.attribute_node(attribute).map(|a| self.prepared.span(a.range_value()));
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("{attribute} `{text}` is not a number from 0 to 1"),
+                        )
+                        .at(span.or(Some(self.span(flow))))
+                        .with_help("the leak zone is given as fractions of the belt from its inflowing end"),
+                    );
+                    default
+                }
+            }
+        };
+        let (zone_start, mut zone_end) = (zone("leak_start", 0.0), zone("leak_end", 1.0));
+        if zone_start > zone_end {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("the leak zone starts at {zone_start}, after it ends at {zone_end}"),
+                )
+                .at(Some(self.span(flow)))
+                .with_help("leak_start is where the zone begins and leak_end where it ends, from the inflowing end"),
+            );
+            zone_end = zone_start;
+        }
+        let integers = child(flow, "leak_integers").map(|n| self.flag(n)).unwrap_or(false);
+        Leak { fraction, zone_start, zone_end, integers, span: Some(self.span(node)) }
     }
 
     /// An `<eqn>`: its text, parsed, and where it sits in the file (exactly, when the XML holds
@@ -787,6 +855,26 @@ pub(crate) fn elements<'a, 'input>(
     name: &'static str,
 ) -> impl Iterator<Item = Node<'a, 'input>> {
     node.children().filter(move |c| c.is_element() && c.tag_name().name() == name)
+}
+
+/// A conveyor none of whose outflows is marked `<leak>` leaks through all but its first
+/// (XMILE 3.7.2); a leak so found has no fraction until one is written.
+fn mark_unmarked_leaks(variables: &mut [Variable]) {
+    let unmarked: Vec<CanonicalName> = variables
+        .iter()
+        .filter(|stock| stock.conveyor.is_some())
+        .filter_map(|stock| match &stock.kind {
+            VariableKind::Stock { outflows, .. } => Some(outflows),
+            _ => None,
+        })
+        .filter(|outflows| {
+            !outflows.iter().any(|link| variables.iter().any(|v| v.canonical == link.canonical && v.leak.is_some()))
+        })
+        .flat_map(|outflows| outflows.iter().skip(1).map(|link| link.canonical.clone()))
+        .collect();
+    for flow in variables.iter_mut().filter(|v| unmarked.contains(&v.canonical)) {
+        flow.leak = Some(Leak { fraction: None, zone_start: 0.0, zone_end: 1.0, integers: false, span: flow.span });
+    }
 }
 
 pub(crate) fn child<'a, 'input>(node: Node<'a, 'input>, name: &'static str) -> Option<Node<'a, 'input>> {

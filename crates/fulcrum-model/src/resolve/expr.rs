@@ -30,6 +30,14 @@ pub struct PreviousId(pub u32);
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct DelayId(pub u32);
 
+/// Index of a conveyor in [`super::ResolvedModel::conveyors`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct ConveyorId(pub u32);
+
+/// Index of a queue in [`super::ResolvedModel::queues`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct QueueId(pub u32);
+
 /// Index of a random draw site in [`super::ResolvedModel::draws`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct DrawId(pub u32);
@@ -75,6 +83,11 @@ pub enum Expr {
     /// last step at or before that time, the start's value for a time before the start, and its
     /// current value for the current time or later. Reads the variable as [`Expr::Var`] does.
     History(VarId, Box<Expr>),
+    /// What leaves a conveyor during the step, as a rate: output 0 is the material that reaches
+    /// the end of the belt, output `k` what leak `k` takes.
+    Conveyed(ConveyorId, u32),
+    /// What is left of the batch at the front of a queue, from the steps before.
+    QueueFront(QueueId),
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
     /// The option at a 0-based position computed during the run (`VECTOR_ELM_MAP`,
@@ -384,7 +397,9 @@ impl Expr {
             | Expr::StopTime
             | Expr::Init(_)
             | Expr::Previous(_)
-            | Expr::Delayed(_) => {}
+            | Expr::Delayed(_)
+            | Expr::Conveyed(..)
+            | Expr::QueueFront(_) => {}
         }
     }
 
@@ -400,6 +415,8 @@ impl Expr {
                     | Expr::Previous(_)
                     | Expr::Delayed(_)
                     | Expr::History(..)
+                    | Expr::Conveyed(..)
+                    | Expr::QueueFront(_)
                     | Expr::Random(..)
                     // Its value at the start is not its value from then on.
                     | Expr::Phased { .. }

@@ -85,6 +85,16 @@ fn causal_graph(model: &ResolvedModel) -> Graph {
                     Expr::Var(source) if !is_constant(model, *source) => link(*source, id),
                     Expr::Previous(previous) => link(model.previous[previous.0 as usize].source, id),
                     Expr::Delayed(delay) => link(model.delays[delay.0 as usize].input, id),
+                    Expr::QueueFront(queue) => {
+                        for &inflow in &model.queues[queue.0 as usize].inflows {
+                            link(inflow, id);
+                        }
+                    }
+                    Expr::Conveyed(conveyor, _) => {
+                        for &inflow in &model.conveyors[conveyor.0 as usize].inflows {
+                            link(inflow, id);
+                        }
+                    }
                     _ => {}
                 });
             }

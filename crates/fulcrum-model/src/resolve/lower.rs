@@ -8,9 +8,13 @@ use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, VarId,
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, QueueId,
+    VarId,
 };
-use super::{DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedKind, ResolvedVariable};
+use super::{
+    DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue,
+    ResolvedVariable,
+};
 use crate::builtins::Builtin;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
 use crate::model::{Dialect, Equation, GraphKind, GraphicalFunction, Model, Variable, VariableKind};
@@ -26,6 +30,11 @@ pub(super) struct Lowered {
     pub graphs: Vec<GraphicalFunction>,
     pub previous: Vec<PreviousState>,
     pub delays: Vec<PipelineDelay>,
+    pub conveyors: Vec<ResolvedConveyor>,
+    pub queues: Vec<ResolvedQueue>,
+    /// A queue's first outflow that fills a conveyor, with the queue's overflows: the
+    /// conveyor's lowering sets their equations.
+    pub queue_feeds: HashMap<VarId, (QueueId, Vec<VarId>)>,
     pub draws: Vec<DrawSite>,
     /// Canonical name of each instance (`x`, or `x[a,b]` for an element) → its id.
     pub names: HashMap<CanonicalName, VarId>,
@@ -37,10 +46,10 @@ pub(super) struct Lowering<'m, 'd> {
     pub(super) model: &'m Model,
     pub(super) diagnostics: &'d mut Diagnostics,
     pub(super) out: Lowered,
-    dimensions: Dimensions,
+    pub(super) dimensions: Dimensions,
     /// Each model variable's dimensions and first instance; `None` when its dimensions are
     /// invalid (already reported).
-    shapes: Vec<Option<Shape>>,
+    pub(super) shapes: Vec<Option<Shape>>,
     /// Canonical name → model variable index.
     definitions: HashMap<CanonicalName, usize>,
     /// Graphical function of each instance that has one.
@@ -74,6 +83,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 graphs: Vec::new(),
                 previous: Vec::new(),
                 delays: Vec::new(),
+                conveyors: Vec::new(),
+                queues: Vec::new(),
+                queue_feeds: HashMap::new(),
                 draws: Vec::new(),
                 names: HashMap::with_capacity(model.variables.len()),
                 groups: HashMap::with_capacity(model.variables.len()),
@@ -288,6 +300,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 }
             }
         }
+        self.lower_queues();
+        self.lower_conveyors();
     }
 
     /// Every per-element definition must name an element of the variable, once.
@@ -338,6 +352,10 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
         let name = self.out.variables[id.index()].name.clone();
         let Some(equation) = equation else {
+            // The belt drives a conveyor's outflows (set by `lower_conveyors`).
+            if matches!(variable.kind, VariableKind::Flow { .. }) && self.is_driven_outflow(variable) {
+                return Some(ResolvedKind::Flow { equation: Expr::Const(f64::NAN), non_negative: false });
+            }
             let (code, message) = match variable.kind {
                 VariableKind::Stock { .. } => {
                     (Code::MissingInitialValue, format!("stock `{name}` has no initial value"))

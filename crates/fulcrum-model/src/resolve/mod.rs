@@ -7,6 +7,7 @@
 //! simulation specs are reported here, all in one pass.
 
 mod arrays;
+mod conveyor;
 mod expr;
 mod loops;
 mod lower;
@@ -16,12 +17,13 @@ mod stateful;
 use std::collections::HashMap;
 
 pub use expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, Phase, PreviousId, VarId,
+    AllocationRule, ConveyorId, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, Phase,
+    PreviousId, QueueId, VarId,
 };
 pub use loops::{FeedbackLoops, feedback_loops};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
-use crate::model::{GraphicalFunction, Model, SimSpecs, VariableKind};
+use crate::model::{GraphicalFunction, Method, Model, SimSpecs, VariableKind};
 use crate::name::CanonicalName;
 
 /// A model whose names are resolved and whose evaluation order is known.
@@ -39,6 +41,10 @@ pub struct ResolvedModel {
     pub previous: Vec<PreviousState>,
     /// Pipeline `DELAY`s.
     pub delays: Vec<PipelineDelay>,
+    /// Conveyor stocks' belts.
+    pub conveyors: Vec<ResolvedConveyor>,
+    /// Queue stocks' batches.
+    pub queues: Vec<ResolvedQueue>,
     /// Random draw sites, each drawn once per time step.
     pub draws: Vec<DrawSite>,
     /// Every computed variable (auxiliaries, flows, stocks' initial values) in the order to
@@ -152,6 +158,57 @@ pub struct MaterialDelay {
     pub missing: Expr,
 }
 
+/// A conveyor stock's belt (XMILE 3.7.2). Each step, what its inflows bring (their values at
+/// `t` times dt) enters as one batch that leaves the transit time read at `t` later (rounded to
+/// whole steps, at least one); output 0 of `Expr::Conveyed` is what reaches the end during the
+/// step, output `k` what leak `k` takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedConveyor {
+    /// The stock; its initial value is spread over the belt at the start.
+    pub stock: VarId,
+    /// Its inflows, already limited by capacity and inflow limit.
+    pub inflows: Vec<VarId>,
+    /// The transit time, read when material enters.
+    pub transit_time: VarId,
+    /// The leakage outflows, in the order of their outputs (1, 2, ...).
+    pub leaks: Vec<ConveyorLeak>,
+    /// While true (non-zero) at `t`, the belt does not move during the step: its inflows and
+    /// outflows are zero.
+    pub arrest: Option<VarId>,
+    /// Initial contents sit at the start of each time unit instead of spreading evenly.
+    pub discrete: bool,
+    /// Leak fractions are per time unit of what is on the belt, not of what entered.
+    pub exponential_leak: bool,
+}
+
+/// A queue stock (XMILE 3.7.3): what each inflow brings during a step is one batch, queued
+/// in inflow order; what its outflows take comes off the front. `Expr::QueueFront` reads what
+/// is left of the front batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedQueue {
+    /// The stock; its initial value is one batch.
+    pub stock: VarId,
+    /// Its inflows, in priority order.
+    pub inflows: Vec<VarId>,
+    /// Its outflows: the first, then the overflows.
+    pub outflows: Vec<VarId>,
+}
+
+/// One leakage outflow of a conveyor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConveyorLeak {
+    /// The flow.
+    pub flow: VarId,
+    /// The leakage fraction, read when each step begins.
+    pub fraction: VarId,
+    /// Where the leak zone starts, as a fraction of each batch's transit.
+    pub zone_start: f64,
+    /// Where the leak zone ends, likewise.
+    pub zone_end: f64,
+    /// Leak whole numbers only.
+    pub integers: bool,
+}
+
 /// One random-function call site.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DrawSite {
@@ -221,6 +278,13 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
     let mut lowering = lower::Lowering::new(model, &mut diagnostics);
     lowering.lower_all();
     let lowered = lowering.finish();
+    if !(lowered.conveyors.is_empty() && lowered.queues.is_empty()) && model.sim.method != Method::Euler {
+        diagnostics.push(
+            Diagnostic::new(Code::Unsupported, "conveyors and queues are simulated with Euler's method only")
+                .at(model.sim.spans.method)
+                .with_help("set the integration method to euler: conveyors and queues move once per step"),
+        );
+    }
 
     let orders = order::compute(model, &lowered, &mut diagnostics);
     diagnostics.sort();
@@ -238,6 +302,8 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
         graphs: lowered.graphs,
         previous: lowered.previous,
         delays: lowered.delays,
+        conveyors: lowered.conveyors,
+        queues: lowered.queues,
         draws: lowered.draws,
         initial_order,
         step_order,

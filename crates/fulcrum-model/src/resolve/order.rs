@@ -255,6 +255,23 @@ fn initial_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usi
                 }
             }
         }
+        Expr::QueueFront(queue) => {
+            if let Some(queue) = lowered.queues.get(queue.0 as usize) {
+                add(queue.stock.index());
+            }
+        }
+        Expr::Conveyed(conveyor, _) => {
+            if let Some(conveyor) = lowered.conveyors.get(conveyor.0 as usize) {
+                add(conveyor.stock.index());
+                add(conveyor.transit_time.index());
+                if let Some(arrest) = conveyor.arrest {
+                    add(arrest.index());
+                }
+                for leak in &conveyor.leaks {
+                    add(leak.fraction.index());
+                }
+            }
+        }
         _ => {}
     });
 }

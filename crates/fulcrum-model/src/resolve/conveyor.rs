@@ -1,0 +1,397 @@
+//! Conveyors (XMILE 3.7.2, 4.2.1): a stock whose outflows are driven by a belt of per-step
+//! batches kept by the simulator. Lowering replaces the conveyor's outflows by
+//! `Expr::Conveyed` reads of the belt, limits its inflows by its capacity and inflow limit, and
+//! records what the simulator needs in a `Conveyor`.
+
+use super::expr::{ConveyorId, Expr, Function, PreviousId, QueueId, VarId};
+use super::lower::{Lowering, Site};
+use super::{ConveyorLeak, Handover, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Equation, Variable, VariableKind};
+use crate::syntax::BinaryOp;
+
+impl<'m> Lowering<'m, '_> {
+    /// Is `flow` listed as an outflow of a conveyor or a queue? Such a flow needs no equation.
+    pub(super) fn is_driven_outflow(&self, flow: &Variable) -> bool {
+        self.model.variables.iter().any(|stock| match &stock.kind {
+            VariableKind::Stock { outflows, .. } if stock.conveyor.is_some() || stock.queue.is_some() => {
+                outflows.iter().any(|l| l.canonical == flow.canonical)
+            }
+            _ => false,
+        })
+    }
+
+    /// Does this flow fill a conveyor?
+    fn fills_conveyor(&self, flow: VarId) -> bool {
+        let definition = self.out.variables[flow.index()].definition;
+        let canonical = &self.model.variables[definition].canonical;
+        self.model.variables.iter().any(|stock| match &stock.kind {
+            VariableKind::Stock { inflows, .. } if stock.conveyor.is_some() => {
+                inflows.iter().any(|l| &l.canonical == canonical)
+            }
+            _ => false,
+        })
+    }
+
+    /// Every instance of every queue stock, once all variables are lowered (before conveyors,
+    /// which read what the queues offer).
+    pub(super) fn lower_queues(&mut self) {
+        let model = self.model;
+        for (index, variable) in model.variables.iter().enumerate() {
+            let Some(span) = variable.queue else { continue };
+            let Some(shape) = self.shapes[index].clone() else { continue };
+            if variable.conveyor.is_some() {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidValue, format!("`{}` is both a queue and a conveyor", variable.name))
+                        .at(span.or(variable.span))
+                        .on_variable(&variable.name)
+                        .with_help("a stock is a conveyor, a queue, or neither (XMILE 4.2)"),
+                );
+                continue;
+            }
+            for offset in 0..shape.count(&self.dimensions) {
+                self.lower_queue(VarId::from_index(shape.first + offset), variable, span);
+            }
+        }
+    }
+
+    fn lower_queue(&mut self, stock: VarId, variable: &'m Variable, span: Option<crate::syntax::Span>) {
+        let ResolvedKind::Stock { inflows, outflows, .. } = &self.out.variables[stock.index()].kind else {
+            return;
+        };
+        let (inflows, outflows) = (inflows.clone(), outflows.clone());
+        let name = self.out.variables[stock.index()].name.clone();
+        let Some((&first, overflows)) = outflows.split_first() else {
+            self.diagnostics.push(
+                Diagnostic::new(Code::Unsupported, format!("queue `{name}` has no outflow"))
+                    .at(span.or(variable.span))
+                    .on_variable(&variable.name)
+                    .with_help("give the queue an outflow: what leaves it comes off the front"),
+            );
+            return;
+        };
+        let id = QueueId(self.out.queues.len() as u32);
+        // Everything the queue holds and receives during the step, as a rate.
+        let available = inflows
+            .iter()
+            .fold(Expr::Binary(BinaryOp::Div, Box::new(Expr::Var(stock)), Box::new(Expr::Dt)), |sum, &inflow| {
+                Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(inflow)))
+            });
+        // Into a conveyor, the conveyor decides how much it takes; anywhere else the queue empties.
+        let fills_conveyor = self.fills_conveyor(first);
+        if !fills_conveyor {
+            self.set_kind(first, ResolvedKind::Flow { equation: available.clone(), non_negative: false });
+        }
+        let mut taken = Expr::Var(first);
+        let mut valid_overflows = Vec::new();
+        for &overflow in overflows {
+            let flow = &self.model.variables[self.out.variables[overflow.index()].definition];
+            let problem = if !flow.overflow {
+                Some(("is a further outflow of", "mark it <overflow/>: it then takes what the first outflow cannot"))
+            } else if self.fills_conveyor(overflow) {
+                Some(("overflows into a conveyor from", "let the overflow go to a stock or a cloud"))
+            } else {
+                None
+            };
+            if let Some((what, help)) = problem {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("`{}` {what} queue `{name}`, which fulcrum does not simulate yet", flow.name),
+                    )
+                    .at(flow.span.or(span))
+                    .on_variable(&flow.name)
+                    .with_help(help),
+                );
+                continue;
+            }
+            // What the outflows before it left, all of it (XMILE 3.7.3: an overflow to a stock or
+            // a cloud drains the queue), once the first outflow is blocked (see `lower_conveyor`);
+            // a first outflow that is not into a conveyor is never blocked and leaves nothing.
+            let left = Expr::Binary(BinaryOp::Sub, Box::new(available.clone()), Box::new(taken.clone()));
+            let equation = Expr::Apply(Function::Max, vec![Expr::Const(0.0), left]);
+            self.set_kind(overflow, ResolvedKind::Flow { equation, non_negative: false });
+            taken = Expr::Binary(BinaryOp::Add, Box::new(taken), Box::new(Expr::Var(overflow)));
+            valid_overflows.push(overflow);
+        }
+        if fills_conveyor {
+            self.out.queue_feeds.insert(first, (id, valid_overflows));
+        }
+        if let ResolvedKind::Stock { non_negative, .. } = &mut self.out.variables[stock.index()].kind {
+            *non_negative = false;
+        }
+        self.out.queues.push(ResolvedQueue { stock, inflows, outflows });
+    }
+
+    /// A discrete conveyor's inflow limit holds for each time unit, and may be used up within
+    /// one step (XMILE 4.2.1): the rate that still fits is what the limit leaves after what
+    /// entered in earlier steps of the same time unit (counted from the start time).
+    fn discrete_inflow_limit(&mut self, stock: VarId, limit: Expr, inflows: &[VarId]) -> Expr {
+        let binary = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
+        // The time unit a time falls in; the tolerance keeps a step at a whole time in its unit.
+        let unit = |time: Expr| {
+            let elapsed = binary(BinaryOp::Sub, time, Expr::StartTime);
+            Expr::Apply(Function::Int, vec![binary(BinaryOp::Add, elapsed, Expr::Const(1e-9))])
+        };
+        let new_unit = binary(BinaryOp::Gt, unit(Expr::Time), unit(binary(BinaryOp::Sub, Expr::Time, Expr::Dt)));
+        let entered_after = self.hidden_id(stock, "entered in this time unit".to_owned());
+        let previous = PreviousId(self.out.previous.len() as u32);
+        self.out.previous.push(PreviousState {
+            source: entered_after,
+            initial: Expr::Const(0.0),
+            handover: Handover::AfterStep,
+        });
+        let entered_before =
+            Expr::If(Box::new(new_unit), Box::new(Expr::Const(0.0)), Box::new(Expr::Previous(previous)));
+        let entered_before = self.as_variable(stock, "entered earlier in this time unit", entered_before);
+        let arriving =
+            inflows.iter().fold(Expr::Const(0.0), |sum, &inflow| binary(BinaryOp::Add, sum, Expr::Var(inflow)));
+        let entered = binary(BinaryOp::Add, Expr::Var(entered_before), binary(BinaryOp::Mul, arriving, Expr::Dt));
+        self.set_kind(entered_after, ResolvedKind::Auxiliary(entered));
+        binary(BinaryOp::Div, binary(BinaryOp::Sub, limit, Expr::Var(entered_before)), Expr::Dt)
+    }
+
+    /// What a queue offers a conveyor during the step, as a rate: its front batch (the first
+    /// inflow's batch when it is empty), or all it has.
+    fn queue_offer(&self, id: QueueId, one_at_a_time: bool) -> Option<Expr> {
+        let queue = self.out.queues.get(id.0 as usize)?;
+        let rate = |expr: Expr| Expr::Binary(BinaryOp::Div, Box::new(expr), Box::new(Expr::Dt));
+        if !one_at_a_time {
+            let held = rate(Expr::Var(queue.stock));
+            return Some(
+                queue
+                    .inflows
+                    .iter()
+                    .fold(held, |sum, &inflow| Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(inflow)))),
+            );
+        }
+        let positive = |expr: Expr| Expr::Binary(BinaryOp::Gt, Box::new(expr), Box::new(Expr::Const(0.0)));
+        let first_arriving = queue.inflows.iter().rev().fold(Expr::Const(0.0), |otherwise, &inflow| {
+            Expr::If(Box::new(positive(Expr::Var(inflow))), Box::new(Expr::Var(inflow)), Box::new(otherwise))
+        });
+        let front = Expr::QueueFront(id);
+        Some(Expr::If(Box::new(positive(front.clone())), Box::new(rate(front)), Box::new(first_arriving)))
+    }
+
+    /// Every instance of every conveyor stock, once all variables are lowered.
+    pub(super) fn lower_conveyors(&mut self) {
+        let model = self.model;
+        for (index, variable) in model.variables.iter().enumerate() {
+            let Some(conveyor) = &variable.conveyor else { continue };
+            let Some(shape) = self.shapes[index].clone() else { continue };
+            let Some(transit_time) = &conveyor.transit_time else { continue };
+            for offset in 0..shape.count(&self.dimensions) {
+                let id = VarId::from_index(shape.first + offset);
+                let bindings = shape.bindings(&self.dimensions, offset);
+                self.lower_conveyor(id, variable, conveyor, transit_time, &bindings);
+            }
+        }
+    }
+
+    fn lower_conveyor(
+        &mut self,
+        stock: VarId,
+        variable: &'m Variable,
+        conveyor: &'m crate::model::Conveyor,
+        transit_time: &'m Equation,
+        bindings: &[super::arrays::Binding],
+    ) {
+        let ResolvedKind::Stock { inflows, outflows, .. } = &self.out.variables[stock.index()].kind else {
+            return;
+        };
+        let (inflows, outflows) = (inflows.clone(), outflows.clone());
+        let lower_option = |lowering: &mut Self, equation: &'m Equation| {
+            let site = Site { owner: stock, equation, bindings, wildcards: &[], self_allowed: false };
+            lowering.lower(site, equation.expr.as_ref().ok()?)
+        };
+        let Some(mut transit) = lower_option(self, transit_time) else { return };
+        // A sampled transit time holds its value between the steps where the sample is true,
+        // like SAMPLE_IF_TRUE(sample, transit, transit).
+        if let Some(sample) = &conveyor.sample {
+            let Some(condition) = lower_option(self, sample) else { return };
+            let held = self.hidden_id(stock, "sampled transit time".to_owned());
+            let previous = PreviousId(self.out.previous.len() as u32);
+            self.out.previous.push(PreviousState {
+                source: held,
+                initial: transit.clone(),
+                handover: Handover::BeforeStep,
+            });
+            let kind = Expr::If(Box::new(condition), Box::new(transit), Box::new(Expr::Previous(previous)));
+            self.set_kind(held, ResolvedKind::Auxiliary(kind));
+            transit = Expr::Var(held);
+        }
+        let transit_time = self.as_variable(stock, "transit time", transit);
+        let id = ConveyorId(self.out.conveyors.len() as u32);
+        let arrest = conveyor.arrest.as_ref().and_then(|equation| lower_option(self, equation));
+        let arrest = arrest.map(|arrest| self.as_variable(stock, "arrested", arrest));
+        // An arrested conveyor's flows are zero.
+        let unless_arrested = |equation: Expr| match arrest {
+            Some(arrest) => Expr::If(Box::new(Expr::Var(arrest)), Box::new(Expr::Const(0.0)), Box::new(equation)),
+            None => equation,
+        };
+        let name = self.out.variables[stock.index()].name.clone();
+        // Outflows marked as leaks leak; the one that is not is the end of the belt.
+        let mut exits = Vec::new();
+        let mut leaks = Vec::new();
+        for flow in outflows {
+            let definition = self.out.variables[flow.index()].definition;
+            let flow_variable = &self.model.variables[definition];
+            let Some(leak) = &flow_variable.leak else {
+                exits.push(flow);
+                continue;
+            };
+            let Some(fraction) = &leak.fraction else {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::MissingEquation,
+                        format!("`{}` leaks from conveyor `{name}` but has no leakage fraction", flow_variable.name),
+                    )
+                    .at(leak.span.or(flow_variable.span))
+                    .on_variable(&flow_variable.name)
+                    .with_help("write the fraction that leaks inside the flow's <leak>, e.g. <leak>0.1</leak>"),
+                );
+                continue;
+            };
+            let flow_bindings = self.shapes[definition]
+                .clone()
+                .map(|shape| shape.bindings(&self.dimensions, flow.index() - shape.first))
+                .unwrap_or_default();
+            let site =
+                Site { owner: flow, equation: fraction, bindings: &flow_bindings, wildcards: &[], self_allowed: false };
+            let Some(lowered) = fraction.expr.as_ref().ok().and_then(|expr| self.lower(site, expr)) else { continue };
+            let fraction = self.as_variable(flow, "leakage fraction", lowered);
+            let output = leaks.len() as u32 + 1;
+            let equation = unless_arrested(Expr::Conveyed(id, output));
+            self.set_kind(flow, ResolvedKind::Flow { equation, non_negative: false });
+            leaks.push(ConveyorLeak {
+                flow,
+                fraction,
+                zone_start: leak.zone_start,
+                zone_end: leak.zone_end,
+                integers: leak.integers,
+            });
+        }
+        match exits.as_slice() {
+            [exit] => {
+                let equation = unless_arrested(Expr::Conveyed(id, 0));
+                self.set_kind(*exit, ResolvedKind::Flow { equation, non_negative: false });
+            }
+            [] => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("conveyor `{name}` has no outflow at the end of its belt"),
+                    )
+                    .at(conveyor.span.or(variable.span))
+                    .on_variable(&variable.name)
+                    .with_help("give the stock an outflow that is not a <leak>: what reaches the end leaves by it"),
+                );
+                return;
+            }
+            [_, extra, ..] => {
+                let extra_name = self.out.variables[extra.index()].name.clone();
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("conveyor `{name}` has more than one outflow that is not a leak (`{extra_name}`)"),
+                    )
+                    .at(conveyor.span.or(variable.span))
+                    .on_variable(&variable.name)
+                    .with_help("mark the leakage outflows with <leak>"),
+                );
+                return;
+            }
+        }
+        // What may enter during the step, as a rate: the inflow limit, and the room left under
+        // the capacity once this step's outflows have left.
+        let capacity = conveyor.capacity.as_ref().and_then(|equation| lower_option(self, equation));
+        let inflow_limit = conveyor.inflow_limit.as_ref().and_then(|equation| lower_option(self, equation));
+        let inflow_limit = match inflow_limit {
+            Some(limit) if conveyor.discrete => Some(self.discrete_inflow_limit(stock, limit, &inflows)),
+            limit => limit,
+        };
+        let room = capacity.map(|capacity| {
+            let leaving = (0..=leaks.len() as u32).map(|output| Expr::Conveyed(id, output));
+            let leaving = leaving.reduce(|a, b| Expr::Binary(BinaryOp::Add, Box::new(a), Box::new(b)));
+            let free = Expr::Binary(BinaryOp::Sub, Box::new(capacity), Box::new(Expr::Var(stock)));
+            let free = Expr::Binary(BinaryOp::Div, Box::new(free), Box::new(Expr::Dt));
+            Expr::Binary(BinaryOp::Add, Box::new(free), Box::new(leaving.unwrap_or(Expr::Const(0.0))))
+        });
+        let limit = match (room, inflow_limit) {
+            (Some(room), Some(limit)) => Some(Expr::Apply(Function::Min, vec![room, limit])),
+            (room, limit) => room.or(limit),
+        };
+        let limit = limit.map(|limit| self.as_variable(stock, "inflow room", limit));
+        // Inflows are non-negative (XMILE 4.3) and share the room in priority order.
+        let mut taken: Option<Expr> = None;
+        for &inflow in &inflows {
+            let ResolvedKind::Flow { equation, .. } = &self.out.variables[inflow.index()].kind else { continue };
+            let mut equation = equation.clone();
+            let queue = self.out.queue_feeds.get(&inflow).cloned();
+            let mut offer = None;
+            if let Some((queue, _)) = queue {
+                if conveyor.batch_integrity && !conveyor.one_at_a_time {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!(
+                                "conveyor `{name}` takes whole batches, several at a time, from a queue, which fulcrum does not simulate yet"
+                            ),
+                        )
+                        .at(conveyor.span.or(variable.span))
+                        .on_variable(&variable.name)
+                        .with_help("take one batch at a time (one_at_a_time=\"true\") or allow split batches"),
+                    );
+                }
+                let offered = self.queue_offer(queue, conveyor.one_at_a_time).unwrap_or(Expr::Const(f64::NAN));
+                let offered = self.as_variable(inflow, "offered", offered);
+                offer = Some(offered);
+                equation = Expr::Var(offered);
+            }
+            if let Some(limit) = limit {
+                let left = match &taken {
+                    Some(taken) => Expr::Binary(BinaryOp::Sub, Box::new(Expr::Var(limit)), Box::new(taken.clone())),
+                    None => Expr::Var(limit),
+                };
+                equation = if queue.is_some() && conveyor.batch_integrity {
+                    // A whole batch or nothing.
+                    let fits = Expr::Binary(BinaryOp::Le, Box::new(equation.clone()), Box::new(left));
+                    Expr::If(Box::new(fits), Box::new(equation), Box::new(Expr::Const(0.0)))
+                } else {
+                    Expr::Apply(Function::Min, vec![equation, left])
+                };
+            }
+            let equation = unless_arrested(Expr::Apply(Function::Max, vec![Expr::Const(0.0), equation]));
+            self.set_kind(inflow, ResolvedKind::Flow { equation, non_negative: false });
+            // The queue's overflows drain it when the conveyor takes less than it offers.
+            if let (Some((_, overflows)), Some(offer)) = (&queue, offer) {
+                let blocked = Expr::Binary(BinaryOp::Lt, Box::new(Expr::Var(inflow)), Box::new(Expr::Var(offer)));
+                for &overflow in overflows {
+                    let ResolvedKind::Flow { equation, .. } = &self.out.variables[overflow.index()].kind else {
+                        continue;
+                    };
+                    let equation =
+                        Expr::If(Box::new(blocked.clone()), Box::new(equation.clone()), Box::new(Expr::Const(0.0)));
+                    self.set_kind(overflow, ResolvedKind::Flow { equation, non_negative: false });
+                }
+            }
+            taken = Some(match taken {
+                Some(taken) => Expr::Binary(BinaryOp::Add, Box::new(taken), Box::new(Expr::Var(inflow))),
+                None => Expr::Var(inflow),
+            });
+        }
+        // The belt cannot be overdrawn, so the stock needs no budget.
+        if let ResolvedKind::Stock { non_negative, .. } = &mut self.out.variables[stock.index()].kind {
+            *non_negative = false;
+        }
+        self.out.conveyors.push(ResolvedConveyor {
+            stock,
+            inflows,
+            transit_time,
+            leaks,
+            arrest,
+            discrete: conveyor.discrete,
+            exponential_leak: conveyor.exponential_leak,
+        });
+    }
+}

@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 
 use fulcrum_model::syntax::{self, Expr, ExprKind, Index, Span};
-use fulcrum_model::{CanonicalName, Code, Diagnostic, Equation, FlowLink, Origin, Variable, VariableKind};
+use fulcrum_model::{CanonicalName, Code, Diagnostic, Equation, Origin, Variable, VariableKind};
 use roxmltree::Node;
 
-use crate::reader::{Reader, child, elements, rewrite};
+use crate::reader::{Reader, child, elements, prefix_variable};
 
 /// Macros calling macros deeper than this are refused, so that expansion stays shallow.
 const MAX_EXPANSION_DEPTH: usize = 32;
@@ -316,22 +316,7 @@ impl Macros {
             if !place.dimensions.is_empty() {
                 variable.dimensions = place.dimensions.to_vec();
             }
-            variable.name = format!("{prefix}{}", original.name);
-            variable.canonical = CanonicalName::new(&variable.name);
-            let equations =
-                variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
-            for equation in equations {
-                rewrite(equation, &mut rename);
-            }
-            if let VariableKind::Stock { inflows, outflows, .. } = &mut variable.kind {
-                for link in inflows.iter_mut().chain(outflows.iter_mut()) {
-                    if locals.contains(&link.canonical) {
-                        let span = link.span;
-                        *link = FlowLink::new(format!("{prefix}{}", link.name));
-                        link.span = span;
-                    }
-                }
-            }
+            prefix_variable(&mut variable, &prefix, &locals, &mut rename);
             copies.push(variable);
         }
         let mut output = found.body.clone();

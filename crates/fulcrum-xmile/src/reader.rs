@@ -798,27 +798,38 @@ fn qualify(variables: &mut [Variable], prefix: &str, modules: &[String]) {
         (is_local || in_module).then(|| format!("{prefix}{}", name.written))
     };
     for variable in variables.iter_mut() {
-        variable.name = format!("{prefix}{}", variable.name);
-        variable.canonical = CanonicalName::new(&variable.name);
-        let equations =
-            variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
-        for equation in equations {
-            rewrite(equation, &mut rename);
-        }
-        if let VariableKind::Stock { inflows, outflows, .. } = &mut variable.kind {
-            for link in inflows.iter_mut().chain(outflows.iter_mut()) {
-                if local.contains(&link.canonical) {
-                    let span = link.span;
-                    *link = FlowLink::new(format!("{prefix}{}", link.name));
-                    link.span = span;
-                }
+        prefix_variable(variable, prefix, &local, &mut rename);
+    }
+}
+
+/// Gives a variable moved into a copy (a module's, a macro call's) the copy's prefix: its name,
+/// the names its equations `rename`s, and its links to flows among `local`.
+pub(crate) fn prefix_variable(
+    variable: &mut Variable,
+    prefix: &str,
+    local: &[CanonicalName],
+    rename: &mut impl FnMut(&syntax::NameRef, bool) -> Option<String>,
+) {
+    variable.name = format!("{prefix}{}", variable.name);
+    variable.canonical = CanonicalName::new(&variable.name);
+    let equations =
+        variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
+    for equation in equations {
+        rewrite(equation, rename);
+    }
+    if let VariableKind::Stock { inflows, outflows, .. } = &mut variable.kind {
+        for link in inflows.iter_mut().chain(outflows.iter_mut()) {
+            if local.contains(&link.canonical) {
+                let span = link.span;
+                *link = FlowLink::new(format!("{prefix}{}", link.name));
+                link.span = span;
             }
         }
     }
 }
 
 /// Renames the variables an equation refers to, keeping its text in step with its tree.
-pub(crate) fn rewrite(equation: &mut Equation, rename: &mut impl FnMut(&syntax::NameRef, bool) -> Option<String>) {
+fn rewrite(equation: &mut Equation, rename: &mut impl FnMut(&syntax::NameRef, bool) -> Option<String>) {
     let Ok(expr) = &mut equation.expr else { return };
     let mut changed = false;
     expr.rename_variables(&mut |name, called| {

@@ -816,3 +816,77 @@ fn run_native(path: &Path, expected: &Path) -> Result<Comparison, String> {
     let results = compiled.new_run().run().map_err(|e| format!("the run failed: {e}"))?;
     compare(&expected, &results, &[])
 }
+
+/// Stella's own runs in the suite (`output_stella*.csv`, beside the `output.tab` of the model the
+/// directory is about): each XMILE or STMX model in such a directory reproduces each of them by
+/// the suite's rule, except the pairs `tests/conformance.toml` lists under `[stella.failures]`
+/// with a reason (a listed pair that passes fails the test).
+#[test]
+fn stella_runs_in_the_suite_are_reproduced_by_their_xmile_models() {
+    let Some(suite) = suite_or_skip("stella_runs_in_the_suite_are_reproduced_by_their_xmile_models") else { return };
+    let listed: BTreeMap<String, String> = std::fs::read_to_string(root().join("tests").join("conformance.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|table| table.get("stella").and_then(|s| s.get("failures")).and_then(|f| f.as_table()).cloned())
+        .map(|table| table.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect())
+        .unwrap_or_default();
+    let mut pairs = Vec::new();
+    for group in ["tests", "samples"] {
+        let Ok(directories) = std::fs::read_dir(suite.join("test-models").join(group)) else { continue };
+        for directory in directories.filter_map(Result::ok).map(|entry| entry.path()) {
+            let Ok(files) = std::fs::read_dir(&directory) else { continue };
+            let mut files: Vec<PathBuf> = files.filter_map(Result::ok).map(|entry| entry.path()).collect();
+            files.sort();
+            let name = |path: &PathBuf| file_name(path);
+            let outputs: Vec<&PathBuf> =
+                files.iter().filter(|p| name(p).starts_with("output_stella") && name(p).ends_with(".csv")).collect();
+            let models: Vec<&PathBuf> = files
+                .iter()
+                .filter(|p| {
+                    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xmile") || e.eq_ignore_ascii_case("stmx"))
+                })
+                .collect();
+            for output in &outputs {
+                for model in &models {
+                    let key = format!("{group}/{}/{} ~ {}", file_name(&directory), name(model), name(output));
+                    pairs.push((key, (*model).clone(), (*output).clone()));
+                }
+            }
+        }
+    }
+    pairs.sort();
+    assert!(pairs.len() >= 28, "found only {} Stella runs with a model", pairs.len());
+    let mut problems = Vec::new();
+    let mut passed = 0;
+    for (key, model, output) in &pairs {
+        let outcome = read_expected(output).and_then(|expected| {
+            let bytes = std::fs::read(model).map_err(|e| e.to_string())?;
+            let mut model = read_xmile(bytes, model, None)?;
+            model.sim.save_step = None;
+            let resolved = fulcrum_model::resolve(&model).map_err(|d| first_error(&d))?;
+            let compiled = fulcrum_sim::compile(&resolved).map_err(|e| e.to_string())?;
+            let results = compiled.new_run().run().map_err(|e| format!("the run failed: {e}"))?;
+            compare(&expected, &results, &[])
+        });
+        let ok = matches!(&outcome, Ok(comparison) if comparison.passed());
+        passed += usize::from(ok);
+        let detail = match &outcome {
+            Ok(comparison) => comparison.detail(),
+            Err(error) => error.clone(),
+        };
+        match (ok, listed.get(key)) {
+            (true, Some(_)) => problems.push(format!("{key} passes but is listed as failing")),
+            (false, None) => problems.push(format!("{key}: {detail}")),
+            _ => {}
+        }
+    }
+    for key in listed.keys().filter(|key| !pairs.iter().any(|(k, ..)| k == *key)) {
+        problems.push(format!("{key} is listed but not in the suite"));
+    }
+    let sentence = format!("{passed} of the {} pairs of an XMILE model and a Stella run reproduce it", pairs.len());
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    if !fold_whitespace(&readme_section(&readme, "Conformance")).contains(&sentence) {
+        problems.push(format!("README.md, section \"Conformance\", must say \"{sentence}\""));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -2,7 +2,7 @@
 //! here, as plain functions, lets the tests check each against hand-computed values.
 
 use fulcrum_model::GraphKind;
-use fulcrum_model::resolve::{AllocationRule, Distribution, Family};
+use fulcrum_model::resolve::{AllocationRule, Distribution, Family, MAX_INVERTED_SIZE};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Binomial, Distribution as _, Exp1, Gamma, Poisson, StandardNormal, Triangular, Weibull};
@@ -189,33 +189,36 @@ pub fn vector_select(
 /// (constant elasticity) are not computed: NaN, which stops the run.
 pub fn allocate(
     rule: AllocationRule,
-    requests: &[f64],
-    priorities: &[f64],
+    count: usize,
+    request: impl Fn(usize) -> f64,
+    priority: impl Fn(usize) -> f64,
     width: f64,
     supply: f64,
     position: usize,
 ) -> f64 {
-    let profile = |i: usize| -> Option<(u8, f64, f64)> {
+    // Read through `request` and `priority` (list positions), so that a step allocates nothing.
+    let profile = |i: usize| -> (u8, f64, f64) {
         let (kind, priority, width) = match rule {
-            AllocationRule::ByPriority => (1.0, *priorities.get(i)?, width),
-            AllocationRule::Available => {
-                (*priorities.get(4 * i)?, *priorities.get(4 * i + 1)?, *priorities.get(4 * i + 2)?)
-            }
+            AllocationRule::ByPriority => (1.0, priority(i), width),
+            AllocationRule::Available => (priority(4 * i), priority(4 * i + 1), priority(4 * i + 2)),
         };
         let known = kind.fract() == 0.0 && (1.0..=4.0).contains(&kind);
-        (known && width > 0.0 && priority.is_finite()).then_some((kind as u8, priority, width))
+        let valid = known && width > 0.0 && priority.is_finite();
+        (if valid { kind as u8 } else { 0 }, priority, width)
     };
-    let valid = requests.iter().all(|&q| q >= 0.0 && q.is_finite()) && supply >= 0.0 && supply.is_finite();
-    let Some(profiles) = valid.then(|| (0..requests.len()).map(profile).collect::<Option<Vec<_>>>()).flatten() else {
+    let valid = (0..count).all(|i| {
+        let q = request(i);
+        q >= 0.0 && q.is_finite() && profile(i).0 != 0
+    });
+    if !(valid && supply >= 0.0 && supply.is_finite()) || position >= count {
         return f64::NAN;
-    };
-    let Some(&request) = requests.get(position) else { return f64::NAN };
-    if supply >= requests.iter().sum::<f64>() {
-        return request;
+    }
+    if supply >= (0..count).map(&request).sum::<f64>() {
+        return request(position);
     }
     let demand = |i: usize, x: f64| {
-        let (kind, priority, width) = profiles[i];
-        let q = requests[i];
+        let (kind, priority, width) = profile(i);
+        let q = request(i);
         match kind {
             1 => q * ((priority + width / 2.0 - x) / width).clamp(0.0, 1.0),
             2 => {
@@ -238,9 +241,9 @@ pub fn allocate(
     // Beyond these bounds every curve is at its request (below) or at zero (above), to within
     // e^-40 of the request for the unbounded profiles.
     let reach = |(kind, _, width): (u8, f64, f64)| if kind <= 2 { width / 2.0 } else { 40.0 * width };
-    let mut low = profiles.iter().map(|&p| p.1 - reach(p)).fold(f64::INFINITY, f64::min);
-    let mut high = profiles.iter().map(|&p| p.1 + reach(p)).fold(f64::NEG_INFINITY, f64::max);
-    let total = |x: f64| (0..requests.len()).map(|i| demand(i, x)).sum::<f64>();
+    let mut low = (0..count).map(|i| profile(i).1 - reach(profile(i))).fold(f64::INFINITY, f64::min);
+    let mut high = (0..count).map(|i| profile(i).1 + reach(profile(i))).fold(f64::NEG_INFINITY, f64::max);
+    let total = |x: f64| (0..count).map(|i| demand(i, x)).sum::<f64>();
     loop {
         let middle = low + (high - low) / 2.0;
         if middle <= low || middle >= high {
@@ -255,15 +258,46 @@ pub fn allocate(
     demand(position, low + (high - low) / 2.0)
 }
 
-/// Element `position` (row-major) of the inverse of the square matrix given row by row; NaN
-/// when it is singular or not square.
-pub fn inverse_element(matrix: &[f64], position: usize) -> f64 {
-    let size = (matrix.len() as f64).sqrt() as usize;
-    if size * size != matrix.len() || position >= matrix.len() {
+/// Element `position` (row-major) of the inverse of the `size × size` matrix whose element `k`
+/// (row by row) `element(k)` reads; NaN when it is singular or larger than
+/// [`MAX_INVERTED_SIZE`]. Gauss-Jordan elimination with partial pivoting, written out because
+/// a linear-algebra crate's dynamic matrices allocate.
+pub fn inverse_element(size: usize, element: impl Fn(usize) -> f64, position: usize) -> f64 {
+    const MAX: usize = MAX_INVERTED_SIZE;
+    if size == 0 || size > MAX || position >= size * size {
         return f64::NAN;
     }
-    let inverse = nalgebra::DMatrix::from_row_slice(size, size, matrix).try_inverse();
-    inverse.map_or(f64::NAN, |inverse| inverse[(position / size, position % size)])
+    // [A | I] → [I | A⁻¹], row by row.
+    let mut work = [[0.0; 2 * MAX]; MAX];
+    for (r, row) in work.iter_mut().enumerate().take(size) {
+        for (c, cell) in row.iter_mut().enumerate().take(size) {
+            *cell = element(r * size + c);
+        }
+        row[size + r] = 1.0;
+    }
+    for column in 0..size {
+        let Some(pivot) = (column..size).max_by(|&a, &b| work[a][column].abs().total_cmp(&work[b][column].abs()))
+        else {
+            return f64::NAN;
+        };
+        let lead = work[pivot][column];
+        if lead == 0.0 || !lead.is_finite() {
+            return f64::NAN;
+        }
+        work.swap(column, pivot);
+        for cell in &mut work[column][..2 * size] {
+            *cell /= lead;
+        }
+        for r in (0..size).filter(|&r| r != column) {
+            let factor = work[r][column];
+            if factor != 0.0 {
+                for c in 0..2 * size {
+                    work[r][c] -= factor * work[column][c];
+                }
+            }
+        }
+    }
+    work[position / size][size + position % size]
 }
 
 /// The rank, from 1, of element `element` of a vector of `length` values: smallest first when
@@ -730,7 +764,8 @@ mod tests {
     }
 
     fn shares(rule: AllocationRule, requests: &[f64], priorities: &[f64], width: f64, supply: f64) -> Vec<f64> {
-        (0..requests.len()).map(|i| allocate(rule, requests, priorities, width, supply, i)).collect()
+        let (request, priority) = (|i: usize| requests[i], |i: usize| priorities.get(i).copied().unwrap_or(f64::NAN));
+        (0..requests.len()).map(|i| allocate(rule, requests.len(), request, priority, width, supply, i)).collect()
     }
 
     /// Priorities 10, 9, 7, 2 with width 3: the first is served alone until the second's priority
@@ -782,13 +817,32 @@ mod tests {
         // [[4, 7], [2, 6]]⁻¹ = [[0.6, -0.7], [-0.2, 0.4]].
         let matrix = [4.0, 7.0, 2.0, 6.0];
         for (position, want) in [0.6, -0.7, -0.2, 0.4].into_iter().enumerate() {
-            assert_relative_eq!(inverse_element(&matrix, position), want, max_relative = 1e-12);
+            assert_relative_eq!(inverse_element(2, |k| matrix[k], position), want, max_relative = 1e-12);
         }
-        assert!(inverse_element(&[1.0, 2.0, 2.0, 4.0], 0).is_nan(), "singular");
-        assert!(inverse_element(&[1.0, 2.0, 3.0], 0).is_nan(), "not square");
+        // A zero on the diagonal needs a row swap: [[0, 1], [1, 0]] is its own inverse.
+        let swap = [0.0, 1.0, 1.0, 0.0];
+        assert_eq!((0..4).map(|k| inverse_element(2, |i| swap[i], k)).collect::<Vec<_>>(), swap);
+        let singular = [1.0, 2.0, 2.0, 4.0];
+        assert!(inverse_element(2, |k| singular[k], 0).is_nan(), "singular");
+        assert!(inverse_element(MAX_INVERTED_SIZE + 1, |_| 1.0, 0).is_nan(), "too large");
     }
 
     proptest::proptest! {
+        /// A matrix times its inverse is the identity.
+        #[test]
+        fn inverse_element_inverts(size in 1usize..6, seed in proptest::collection::vec(-10.0f64..10.0, 36)) {
+            // Diagonally dominant, so never singular.
+            let a = |r: usize, c: usize| seed[r * 6 + c] + if r == c { 100.0 } else { 0.0 };
+            for r in 0..size {
+                for c in 0..size {
+                    let product: f64 =
+                        (0..size).map(|k| a(r, k) * inverse_element(size, |i| a(i / size, i % size), k * size + c)).sum();
+                    let identity = if r == c { 1.0 } else { 0.0 };
+                    proptest::prop_assert!((product - identity).abs() < 1e-12, "{product} at {r},{c}");
+                }
+            }
+        }
+
         /// Short of the requests, the shares add up to the supply, none is negative or above
         /// its request, and a higher priority never gets a smaller part of its request.
         #[test]

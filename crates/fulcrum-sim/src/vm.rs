@@ -107,8 +107,9 @@ pub(crate) fn execute<const L: usize>(
                 let (requests, priorities) = (&lists[requests as usize], &lists[priorities as usize]);
                 let (width, supply) = (values[width as usize], values[supply as usize]);
                 let share: [f64; L] = std::array::from_fn(|l| {
-                    let lane = |list: &[Slot]| list.iter().map(|&slot| values[slot as usize][l]).collect::<Vec<f64>>();
-                    allocate(rule, &lane(requests), &lane(priorities), width[l], supply[l], position as usize)
+                    let request = |i: usize| values[requests[i] as usize][l];
+                    let priority = |i: usize| priorities.get(i).map_or(f64::NAN, |&slot| values[slot as usize][l]);
+                    allocate(rule, requests.len(), request, priority, width[l], supply[l], position as usize)
                 });
                 values[dst as usize] = share;
             }
@@ -130,9 +131,9 @@ pub(crate) fn execute<const L: usize>(
             }
             Op::InvertMatrix { dst, position, matrix } => {
                 let matrix = &lists[matrix as usize];
+                let size = matrix.len().isqrt();
                 let element: [f64; L] = std::array::from_fn(|l| {
-                    let lane: Vec<f64> = matrix.iter().map(|&slot| values[slot as usize][l]).collect();
-                    inverse_element(&lane, position as usize)
+                    inverse_element(size, |k| values[matrix[k] as usize][l], position as usize)
                 });
                 values[dst as usize] = element;
             }

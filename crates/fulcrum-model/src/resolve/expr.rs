@@ -175,6 +175,10 @@ pub enum OrderKind {
     SortOrder,
 }
 
+/// The largest matrix [`Expr::InvertMatrix`] inverts: the simulator works on the stack, so that
+/// a step allocates nothing.
+pub const MAX_INVERTED_SIZE: usize = 16;
+
 /// How [`Expr::Allocate`] is given its priorities.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum AllocationRule {

@@ -17,8 +17,8 @@ mod stateful;
 use std::collections::HashMap;
 
 pub use expr::{
-    AllocationRule, ConveyorId, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, Phase,
-    PreviousId, QueueId, VarId,
+    AllocationRule, ConveyorId, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, MAX_INVERTED_SIZE,
+    OrderKind, Phase, PreviousId, QueueId, VarId,
 };
 pub use loops::{FeedbackLoops, feedback_loops};
 

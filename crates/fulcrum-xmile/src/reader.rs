@@ -321,7 +321,7 @@ impl<'p> Reader<'p> {
                     ),
                 )
                 .at(Some(connection.span))
-                .with_help("a `to` with a leading dot names a variable beside the module, not inside it"),
+                .with_help("a `to` with a leading dot, or fed from the module's own output, names a variable beside the module"),
             ),
         }
     }
@@ -395,8 +395,13 @@ impl<'p> Reader<'p> {
                 continue;
             };
             // A `to` with a leading dot names a variable beside the module, set from the module's
-            // output (section 4.7.1's `<connect to=".Root_Model_Input" from="Sub_Model.Output"/>`).
-            if let Some(outside) = to.strip_prefix('.') {
+            // output (section 4.7.1's `<connect to=".Root_Model_Input" from="Sub_Model.Output"/>`);
+            // so does a bare `to` fed from this module's own output.
+            let upward_to = to.strip_prefix('.').or_else(|| {
+                let qualified_from = qualified_by(from, name);
+                (qualified_from && !qualified_by(to, name)).then_some(to)
+            });
+            if let Some(outside) = upward_to {
                 let from_local = strip_prefix(from, name);
                 upward.push(Upward {
                     module: name.to_owned(),
@@ -907,6 +912,11 @@ fn rewrite(equation: &mut Equation, rename: &mut impl FnMut(&syntax::NameRef, bo
         // Positions inside the rewritten text no longer match the file.
         equation.origin.text_offset = None;
     }
+}
+
+/// Whether `name` is `module.x`.
+fn qualified_by(name: &str, module: &str) -> bool {
+    name.split_once('.').is_some_and(|(root, _)| CanonicalName::new(root) == CanonicalName::new(module))
 }
 
 /// `m.x` → `x` when `m` is the module's name.

@@ -148,3 +148,47 @@ fn modules_that_contain_each_other_are_a_located_error() {
     assert!(found.message.contains("A → B → A"), "{found:?}");
     assert!(found.span.is_some(), "{found:?}");
 }
+
+#[test]
+fn names_with_spaces_connect_in_either_spelling_and_either_direction() {
+    let model = TANK.replace("name=\"Tank\"", "name=\"Model 1\"");
+    let text = xmile(
+        "<module name=\"Module 1\" model_name=\"Model 1\"><connect to=\"Module_1.rate\" from=\"inflow_rate\"/>\
+         <connect to=\"twice level\" from=\"Module_1.doubled\"/></module>\
+         <aux name=\"inflow rate\"><eqn>3</eqn></aux><aux name=\"twice level\" access=\"input\"/>",
+        &model,
+    );
+    // level 0, 3, 6, 9; twice level = doubled = 0, 6, 12, 18.
+    let series = run(&text, &["Module 1.level", "twice level"]);
+    assert_eq!(series[0], [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(series[1], [0.0, 6.0, 12.0, 18.0]);
+}
+
+#[test]
+fn an_output_two_modules_down_and_one_across_are_read_by_their_qualified_names() {
+    let outer = "<model name=\"Outer\"><variables>\
+        <module name=\"inner\" model_name=\"Tank\"/></variables></model>";
+    // `Reader` reads the level of a module beside it, connected to it in the diagram only.
+    let reader = "<model name=\"Reader\"><variables>\
+        <aux name=\"seen\" access=\"output\"><eqn>Outer.inner.level * 10</eqn></aux></variables></model>";
+    let text = xmile(
+        "<module name=\"Outer\"/><module name=\"Reader\"/><aux name=\"top\"><eqn>Outer.inner.level</eqn></aux>",
+        &format!("{TANK}{outer}{reader}"),
+    );
+    // The inner tank keeps rate 5: 0, 5, 10, 15.
+    let series = run(&text, &["top", "Reader.seen"]);
+    assert_eq!(series[0], [0.0, 5.0, 10.0, 15.0]);
+    assert_eq!(series[1], [0.0, 50.0, 100.0, 150.0]);
+}
+
+#[test]
+fn an_alias_in_a_view_only_draws_and_changes_nothing() {
+    let root = "<module name=\"Tank\"/>";
+    let plain = xmile(root, TANK);
+    let drawn = TANK.replace(
+        "</variables></model>",
+        "</variables><views><view><alias uid=\"1\" x=\"50\" y=\"100\"><of>level</of></alias></view></views></model>",
+    );
+    let with_alias = xmile(root, &drawn);
+    assert_eq!(run(&with_alias, &["Tank.level"]), run(&plain, &["Tank.level"]));
+}

@@ -192,3 +192,27 @@ fn an_alias_in_a_view_only_draws_and_changes_nothing() {
     let with_alias = xmile(root, &drawn);
     assert_eq!(run(&with_alias, &["Tank.level"]), run(&plain, &["Tank.level"]));
 }
+
+#[test]
+fn an_arrayed_input_takes_an_arrayed_variable_element_by_element() {
+    let tanks = "<model name=\"Tanks\"><variables>\
+        <stock name=\"level\"><dimensions><dim name=\"Region\"/></dimensions><eqn>0</eqn><inflow>filling</inflow></stock>\
+        <flow name=\"filling\"><dimensions><dim name=\"Region\"/></dimensions><eqn>rate</eqn></flow>\
+        <aux name=\"rate\" access=\"input\"><dimensions><dim name=\"Region\"/></dimensions><eqn>0</eqn></aux>\
+        </variables></model>";
+    let text = format!(
+        "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+         <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>\
+         <dimensions><dim name=\"Region\"><elem name=\"North\"/><elem name=\"South\"/></dim></dimensions>\
+         <model><variables><module name=\"Tanks\"><connect to=\"rate\" from=\".rates\"/></module>\
+         <aux name=\"rates\"><dimensions><dim name=\"Region\"/></dimensions>\
+         <element subscript=\"North\"><eqn>1</eqn></element><element subscript=\"South\"><eqn>4</eqn></element></aux>\
+         <aux name=\"total\"><eqn>SUM(Tanks.level[*])</eqn></aux>\
+         </variables></model>{tanks}</xmile>"
+    );
+    // North fills by 1 a step, South by 4; the total by 5.
+    let series = run(&text, &["Tanks.level[North]", "Tanks.level[South]", "total"]);
+    assert_eq!(series[0], [0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(series[1], [0.0, 4.0, 8.0, 12.0]);
+    assert_eq!(series[2], [0.0, 5.0, 10.0, 15.0]);
+}

@@ -266,6 +266,7 @@ impl<'p> Reader<'p> {
         let mut variables = Vec::new();
         let mut modules: Vec<String> = Vec::new();
         let mut flattened = Vec::new();
+        let mut upward = Vec::new();
         for node in container.children().filter(Node::is_element) {
             let kind = match node.tag_name().name() {
                 "stock" => VariableKind::stock(&[], &[], false),
@@ -274,8 +275,9 @@ impl<'p> Reader<'p> {
                 "gf" => VariableKind::GraphicalFunction,
                 "module" => {
                     if let Some(module) = self.module(node, prefix, submodels, depth) {
-                        modules.push(module.0);
-                        flattened.extend(module.1);
+                        modules.push(module.name);
+                        flattened.extend(module.variables);
+                        upward.extend(module.upward);
                     }
                     continue;
                 }
@@ -286,6 +288,9 @@ impl<'p> Reader<'p> {
             }
         }
         mark_unmarked_leaks(&mut variables);
+        for connection in upward {
+            self.connect_upward(&mut variables, connection);
+        }
         if !prefix.is_empty() {
             qualify(&mut variables, prefix, &modules);
         }
@@ -293,15 +298,43 @@ impl<'p> Reader<'p> {
         variables
     }
 
+    /// Gives a variable of the model holding a module the value a `<connect to=".x">` assigns it
+    /// from the module (the standard's `Sub_Model.Output`), as a reference the model's own
+    /// renaming then qualifies.
+    fn connect_upward(&mut self, variables: &mut [Variable], connection: Upward) {
+        let target = CanonicalName::new(&connection.to);
+        match variables.iter_mut().find(|v| v.canonical == target) {
+            Some(input) => {
+                input.kind = VariableKind::Auxiliary;
+                input.graph = None;
+                input.equation = Some(Equation::new(
+                    equation_form(&connection.from),
+                    Origin { span: Some(connection.span), text_offset: None },
+                ));
+            }
+            None => self.report(
+                Diagnostic::new(
+                    Code::UnknownName,
+                    format!(
+                        "module `{}` connects `{}` to `.{}`, which the model holding the module does not define",
+                        connection.module, connection.from, connection.to
+                    ),
+                )
+                .at(Some(connection.span))
+                .with_help("a `to` with a leading dot, or fed from the module's own output, names a variable beside the module"),
+            ),
+        }
+    }
+
     /// Reads a `<module>`: its model's variables under `prefix + name + "."`, with inputs
-    /// connected. Returns the module name and the variables.
+    /// connected, and the connections that assign its outputs to variables beside it.
     fn module(
         &mut self,
         node: Node<'_, '_>,
         prefix: &str,
         submodels: &HashMap<CanonicalName, Node<'_, '_>>,
         depth: usize,
-    ) -> Option<(String, Vec<Variable>)> {
+    ) -> Option<Module> {
         let span = self.span(node);
         let Some(name) = node.attribute("name") else {
             self.report(Diagnostic::new(Code::MissingKey, "a <module> has no name").at(Some(span)));
@@ -353,6 +386,7 @@ impl<'p> Reader<'p> {
         self.model_path.push((model_key, model_name.to_owned()));
         let mut variables = self.model(*submodel, &inner_prefix, submodels, depth + 1);
         self.model_path.pop();
+        let mut upward = Vec::new();
         for connect in elements(node, "connect") {
             let (Some(to), Some(from)) = (connect.attribute("to"), connect.attribute("from")) else {
                 self.report(
@@ -360,8 +394,25 @@ impl<'p> Reader<'p> {
                 );
                 continue;
             };
-            // `to` names a variable of the module, with or without the module's name in front;
-            // `from` is relative to the model holding the module, a leading dot marking it.
+            // A `to` with a leading dot names a variable beside the module, set from the module's
+            // output (section 4.7.1's `<connect to=".Root_Model_Input" from="Sub_Model.Output"/>`);
+            // so does a bare `to` fed from this module's own output.
+            let upward_to = to.strip_prefix('.').or_else(|| {
+                let qualified_from = qualified_by(from, name);
+                (qualified_from && !qualified_by(to, name)).then_some(to)
+            });
+            if let Some(outside) = upward_to {
+                let from_local = strip_prefix(from, name);
+                upward.push(Upward {
+                    module: name.to_owned(),
+                    to: outside.to_owned(),
+                    from: format!("{name}.{from_local}"),
+                    span: self.span(connect),
+                });
+                continue;
+            }
+            // Otherwise `to` names a variable of the module, with or without the module's name in
+            // front; `from` is relative to the model holding the module, a leading dot marking it.
             let to_local = strip_prefix(to, name);
             let target = CanonicalName::new(&format!("{inner_prefix}{to_local}"));
             let source = format!("{prefix}{}", from.strip_prefix('.').unwrap_or(from));
@@ -380,7 +431,7 @@ impl<'p> Reader<'p> {
                 ),
             }
         }
-        Some((name.to_owned(), variables))
+        Some(Module { name: name.to_owned(), variables, upward })
     }
 
     fn variable(&mut self, node: Node<'_, '_>, mut kind: VariableKind) -> Option<Variable> {
@@ -781,6 +832,25 @@ fn choose_method(text: &str) -> Option<Method> {
     fallback
 }
 
+/// A `<module>` read and flattened.
+struct Module {
+    name: String,
+    /// The submodel's variables, named `prefix + name + "." + variable`.
+    variables: Vec<Variable>,
+    /// Variables of the model holding the module that the module's outputs set.
+    upward: Vec<Upward>,
+}
+
+/// `<connect to=".x" from="m.y"/>`: the module's `y` sets `x` of the model holding it.
+struct Upward {
+    module: String,
+    /// The variable beside the module, without the dot.
+    to: String,
+    /// The module's output, `module.variable`.
+    from: String,
+    span: Span,
+}
+
 /// Prefixes references to this model's own variables (and to its modules' variables) with the
 /// module path, so that the names stay unique once flattened.
 fn qualify(variables: &mut [Variable], prefix: &str, modules: &[String]) {
@@ -842,6 +912,11 @@ fn rewrite(equation: &mut Equation, rename: &mut impl FnMut(&syntax::NameRef, bo
         // Positions inside the rewritten text no longer match the file.
         equation.origin.text_offset = None;
     }
+}
+
+/// Whether `name` is `module.x`.
+fn qualified_by(name: &str, module: &str) -> bool {
+    name.split_once('.').is_some_and(|(root, _)| CanonicalName::new(root) == CanonicalName::new(module))
 }
 
 /// `m.x` → `x` when `m` is the module's name.

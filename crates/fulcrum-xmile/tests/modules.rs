@@ -1,0 +1,218 @@
+//! Modules (XMILE 1.0 sections 3.6 and 4.7): each module instance runs the submodel with its own
+//! state, inputs take a connection or else their own equation, and outputs read upward.
+
+// Test helpers stop at the first surprise, like the tests themselves.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use fulcrum_model::Diagnostics;
+
+/// A file with a root model of `root` variables and then `rest` (the submodels, macros).
+fn xmile(root: &str, rest: &str) -> String {
+    format!(
+        "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+         <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>\
+         <model><variables>{root}</variables></model>{rest}</xmile>"
+    )
+}
+
+/// Reads, resolves and runs a file, returning the series of `names`.
+fn run(text: &str, names: &[&str]) -> Vec<Vec<f64>> {
+    let (model, diagnostics) = fulcrum_xmile::read(text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    names.iter().map(|name| results.series(name).unwrap_or_else(|| panic!("no series {name}")).to_vec()).collect()
+}
+
+/// The errors reading or resolving a file gives.
+fn refused(text: &str) -> Diagnostics {
+    let diagnostics = match fulcrum_xmile::read(text) {
+        Ok((model, diagnostics)) if !diagnostics.has_errors() => {
+            fulcrum_model::resolve(&model).err().unwrap_or(diagnostics)
+        }
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    assert!(diagnostics.has_errors(), "accepted: {text}");
+    diagnostics
+}
+
+/// A submodel: a stock `level` filled by `rate`, an input, each step.
+const TANK: &str = "<model name=\"Tank\"><variables>\
+    <stock name=\"level\"><eqn>0</eqn><inflow>filling</inflow></stock>\
+    <flow name=\"filling\"><eqn>rate</eqn></flow>\
+    <aux name=\"rate\" access=\"input\"><eqn>5</eqn></aux>\
+    <aux name=\"doubled\" access=\"output\"><eqn>2 * level</eqn></aux>\
+    </variables></model>";
+
+#[test]
+fn an_unconnected_input_keeps_its_own_equation() {
+    let text = xmile("<module name=\"Tank\"/>", TANK);
+    // rate = 5 with nothing connected: the level climbs 0, 5, 10, 15.
+    let series = run(&text, &["Tank.level", "Tank.rate"]);
+    assert_eq!(series[0], [0.0, 5.0, 10.0, 15.0]);
+    assert_eq!(series[1], [5.0; 4]);
+}
+
+#[test]
+fn a_connected_input_takes_the_parents_value_and_an_output_reads_upward() {
+    let text = xmile(
+        "<module name=\"Tank\"><connect to=\"rate\" from=\".inflow\"/></module>\
+         <aux name=\"inflow\"><eqn>3</eqn></aux><aux name=\"seen\"><eqn>Tank.doubled + 1</eqn></aux>",
+        TANK,
+    );
+    // level 0, 3, 6, 9; doubled 0, 6, 12, 18; seen one more.
+    let series = run(&text, &["Tank.level", "seen"]);
+    assert_eq!(series[0], [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(series[1], [1.0, 7.0, 13.0, 19.0]);
+}
+
+#[test]
+fn a_submodel_declared_before_the_root_model_is_found() {
+    let text = format!(
+        "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+         <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>{TANK}\
+         <model><variables><module name=\"Tank\"><connect to=\"rate\" from=\".two\"/></module>\
+         <aux name=\"two\"><eqn>2</eqn></aux></variables></model></xmile>"
+    );
+    assert_eq!(run(&text, &["Tank.level"])[0], [0.0, 2.0, 4.0, 6.0]);
+}
+
+#[test]
+fn a_connection_upward_sets_a_parent_input_as_the_standards_example_does() {
+    let text = xmile(
+        "<module name=\"Tank\"><connect to=\"rate\" from=\".inflow\"/>\
+         <connect to=\".received\" from=\"Tank.doubled\"/></module>\
+         <aux name=\"inflow\"><eqn>1</eqn></aux><aux name=\"received\" access=\"input\"/>",
+        TANK,
+    );
+    // level 0, 1, 2, 3; received = doubled = 0, 2, 4, 6.
+    assert_eq!(run(&text, &["received"])[0], [0.0, 2.0, 4.0, 6.0]);
+}
+
+#[test]
+fn modules_of_one_submodel_keep_their_own_state() {
+    let text = xmile(
+        "<module name=\"slow\" model_name=\"Tank\"><connect to=\"rate\" from=\".one\"/></module>\
+         <module name=\"fast\" model_name=\"Tank\"><connect to=\"rate\" from=\"slow.doubled\"/></module>\
+         <module name=\"idle\" model_name=\"Tank\"/>\
+         <aux name=\"one\"><eqn>1</eqn></aux>",
+        TANK,
+    );
+    // slow: 0, 1, 2, 3 (doubled 0, 2, 4, 6); fast fills by slow's doubled: 0, 0, 2, 6;
+    // idle keeps rate 5: 0, 5, 10, 15.
+    let series = run(&text, &["slow.level", "fast.level", "idle.level"]);
+    assert_eq!(series[0], [0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(series[1], [0.0, 0.0, 2.0, 6.0]);
+    assert_eq!(series[2], [0.0, 5.0, 10.0, 15.0]);
+}
+
+#[test]
+fn a_module_inside_a_module_reads_through_both_names() {
+    let outer = "<model name=\"Outer\"><variables>\
+        <module name=\"inner\" model_name=\"Tank\"><connect to=\"rate\" from=\".given\"/></module>\
+        <aux name=\"given\" access=\"input\"><eqn>4</eqn></aux>\
+        <aux name=\"result\" access=\"output\"><eqn>inner.level</eqn></aux></variables></model>";
+    let text = xmile(
+        "<module name=\"Outer\"><connect to=\"given\" from=\".seven\"/></module><aux name=\"seven\"><eqn>7</eqn></aux>\
+         <aux name=\"top\"><eqn>Outer.result</eqn></aux>",
+        &format!("{TANK}{outer}"),
+    );
+    assert_eq!(run(&text, &["top"])[0], [0.0, 7.0, 14.0, 21.0]);
+}
+
+#[test]
+fn an_input_with_neither_connection_nor_equation_is_located() {
+    let bare =
+        TANK.replace("<aux name=\"rate\" access=\"input\"><eqn>5</eqn></aux>", "<aux name=\"rate\" access=\"input\"/>");
+    let diagnostics = refused(&xmile("<module name=\"Tank\"/>", &bare));
+    let text = format!("{diagnostics:?}");
+    assert!(text.contains("Tank.rate"), "{text}");
+}
+
+#[test]
+fn an_upward_connection_to_a_missing_variable_is_located() {
+    let text = xmile("<module name=\"Tank\"><connect to=\".nowhere\" from=\"Tank.doubled\"/></module>", TANK);
+    let diagnostics = refused(&text);
+    let found = diagnostics.0.iter().find(|d| d.message.contains("nowhere")).expect("a diagnostic naming it");
+    let span = found.span.expect("located");
+    assert!(text[span.start as usize..span.end as usize].starts_with("<connect to=\".nowhere\""), "{found:?}");
+}
+
+#[test]
+fn modules_that_contain_each_other_are_a_located_error() {
+    let a = "<model name=\"A\"><variables><module name=\"B\"/></variables></model>";
+    let b = "<model name=\"B\"><variables><module name=\"A\"/></variables></model>";
+    let text = xmile("<module name=\"A\"/>", &format!("{a}{b}"));
+    let diagnostics = refused(&text);
+    let found = diagnostics.0.iter().find(|d| d.message.contains("contain each other")).expect("the cycle");
+    assert!(found.message.contains("A → B → A"), "{found:?}");
+    assert!(found.span.is_some(), "{found:?}");
+}
+
+#[test]
+fn names_with_spaces_connect_in_either_spelling_and_either_direction() {
+    let model = TANK.replace("name=\"Tank\"", "name=\"Model 1\"");
+    let text = xmile(
+        "<module name=\"Module 1\" model_name=\"Model 1\"><connect to=\"Module_1.rate\" from=\"inflow_rate\"/>\
+         <connect to=\"twice level\" from=\"Module_1.doubled\"/></module>\
+         <aux name=\"inflow rate\"><eqn>3</eqn></aux><aux name=\"twice level\" access=\"input\"/>",
+        &model,
+    );
+    // level 0, 3, 6, 9; twice level = doubled = 0, 6, 12, 18.
+    let series = run(&text, &["Module 1.level", "twice level"]);
+    assert_eq!(series[0], [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(series[1], [0.0, 6.0, 12.0, 18.0]);
+}
+
+#[test]
+fn an_output_two_modules_down_and_one_across_are_read_by_their_qualified_names() {
+    let outer = "<model name=\"Outer\"><variables>\
+        <module name=\"inner\" model_name=\"Tank\"/></variables></model>";
+    // `Reader` reads the level of a module beside it, connected to it in the diagram only.
+    let reader = "<model name=\"Reader\"><variables>\
+        <aux name=\"seen\" access=\"output\"><eqn>Outer.inner.level * 10</eqn></aux></variables></model>";
+    let text = xmile(
+        "<module name=\"Outer\"/><module name=\"Reader\"/><aux name=\"top\"><eqn>Outer.inner.level</eqn></aux>",
+        &format!("{TANK}{outer}{reader}"),
+    );
+    // The inner tank keeps rate 5: 0, 5, 10, 15.
+    let series = run(&text, &["top", "Reader.seen"]);
+    assert_eq!(series[0], [0.0, 5.0, 10.0, 15.0]);
+    assert_eq!(series[1], [0.0, 50.0, 100.0, 150.0]);
+}
+
+#[test]
+fn an_alias_in_a_view_only_draws_and_changes_nothing() {
+    let root = "<module name=\"Tank\"/>";
+    let plain = xmile(root, TANK);
+    let drawn = TANK.replace(
+        "</variables></model>",
+        "</variables><views><view><alias uid=\"1\" x=\"50\" y=\"100\"><of>level</of></alias></view></views></model>",
+    );
+    let with_alias = xmile(root, &drawn);
+    assert_eq!(run(&with_alias, &["Tank.level"]), run(&plain, &["Tank.level"]));
+}
+
+#[test]
+fn an_arrayed_input_takes_an_arrayed_variable_element_by_element() {
+    let tanks = "<model name=\"Tanks\"><variables>\
+        <stock name=\"level\"><dimensions><dim name=\"Region\"/></dimensions><eqn>0</eqn><inflow>filling</inflow></stock>\
+        <flow name=\"filling\"><dimensions><dim name=\"Region\"/></dimensions><eqn>rate</eqn></flow>\
+        <aux name=\"rate\" access=\"input\"><dimensions><dim name=\"Region\"/></dimensions><eqn>0</eqn></aux>\
+        </variables></model>";
+    let text = format!(
+        "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+         <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>\
+         <dimensions><dim name=\"Region\"><elem name=\"North\"/><elem name=\"South\"/></dim></dimensions>\
+         <model><variables><module name=\"Tanks\"><connect to=\"rate\" from=\".rates\"/></module>\
+         <aux name=\"rates\"><dimensions><dim name=\"Region\"/></dimensions>\
+         <element subscript=\"North\"><eqn>1</eqn></element><element subscript=\"South\"><eqn>4</eqn></element></aux>\
+         <aux name=\"total\"><eqn>SUM(Tanks.level[*])</eqn></aux>\
+         </variables></model>{tanks}</xmile>"
+    );
+    // North fills by 1 a step, South by 4; the total by 5.
+    let series = run(&text, &["Tanks.level[North]", "Tanks.level[South]", "total"]);
+    assert_eq!(series[0], [0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(series[1], [0.0, 4.0, 8.0, 12.0]);
+    assert_eq!(series[2], [0.0, 5.0, 10.0, 15.0]);
+}

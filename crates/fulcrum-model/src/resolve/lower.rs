@@ -576,6 +576,31 @@ impl<'m, 'd> Lowering<'m, 'd> {
         if site.self_allowed && name.canonical.as_str() == "self" {
             return Some(Expr::Var(site.owner));
         }
+        // A dimension name outside brackets is the position (from 1) of the element the
+        // equation is being written for (XMILE 3.7.1).
+        if let Some(dimension) = self.dimensions.get(&name.canonical) {
+            if let Some(element) = self
+                .dimensions
+                .bound(dimension, site.bindings)
+                .or_else(|| self.dimensions.bound(dimension, site.wildcards))
+            {
+                return Some(Expr::Const((element + 1) as f64));
+            }
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    span,
+                    format!("`{}` is a dimension, and this equation is not written for an element of it", name.written),
+                )
+                .with_help("a dimension name stands for the element's position only in an equation arrayed over it");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        // `NAN` is the IEEE not-a-number value (Stella writes it for an element with no value).
+        if name.canonical.as_str() == "nan" {
+            return Some(Expr::Const(f64::NAN));
+        }
         // `Dimension.element` outside brackets is the element's position (XMILE 3.7.1).
         if let Some((dimension, element)) = name.canonical.as_str().split_once('.')
             && let Some(dimension) = self.dimensions.get(&CanonicalName::new(dimension))

@@ -486,3 +486,104 @@ equation = "Demand(3)"
     assert_eq!(at_start(&model, "Own demand[North]"), 30.0);
     assert_eq!(at_start(&model, "Own demand[South]"), 5.0);
 }
+
+/// Two dimensions A (2 elements) and B (3), and `m[A, B] = 10·A + B`, the dimension names
+/// standing for the element's position.
+fn grid() -> ModelBuilder {
+    ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("A", &["a1", "a2"])
+        .dimension("B", &["b1", "b2", "b3"])
+        .aux("m", "A * 10 + B")
+        .over(&["A", "B"])
+}
+
+#[test]
+fn a_dimension_name_in_an_equation_is_the_position_of_the_element() {
+    let model = grid().aux("q", "IF B = 2 THEN 100 ELSE B").over(&["B"]).build();
+    assert_eq!(at_start(&model, "m[a1,b1]"), 11.0);
+    assert_eq!(at_start(&model, "m[a2,b3]"), 23.0);
+    assert_eq!([at_start(&model, "q[b1]"), at_start(&model, "q[b2]"), at_start(&model, "q[b3]")], [1.0, 100.0, 3.0]);
+    // Outside an equation arrayed over it, a dimension name has no element to stand for.
+    let model = grid().aux("Bad", "A + 1").build();
+    let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
+    assert!(diagnostics.0[0].message.contains("`A` is a dimension"), "{diagnostics:?}");
+    assert_eq!(diagnostics.0[0].code, fulcrum_model::Code::InvalidArgument, "{diagnostics:?}");
+}
+
+#[test]
+fn numeric_elements_cross_with_named_ones() {
+    // Stella's `<dim size="2"/>` has the elements 1 and 2.
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("N", &["1", "2"])
+        .dimension("E", &["Element_1", "Element_2"])
+        .aux("a", "N * 10 + E")
+        .over(&["N", "E"])
+        .aux("x", "a[1, Element_1] + a[2, Element_2]")
+        .build();
+    assert_eq!(at_start(&model, "a[2,Element_1]"), 21.0);
+    assert_eq!(at_start(&model, "x"), 33.0);
+}
+
+#[test]
+fn transposed_references_bind_dimensions_by_name_not_position() {
+    let model = grid().aux("t", "m[A, B]").over(&["B", "A"]).aux("u", "m").over(&["B", "A"]).build();
+    for (b, a) in [(1, 1), (1, 2), (3, 1), (2, 2)] {
+        let expected = f64::from(a * 10 + b);
+        assert_eq!(at_start(&model, &format!("t[b{b},a{a}]")), expected);
+        assert_eq!(at_start(&model, &format!("u[b{b},a{a}]")), expected);
+    }
+}
+
+#[test]
+fn a_variable_may_be_arrayed_over_one_dimension_twice() {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("C", &["c1", "c2", "c3"])
+        .aux("sc", "0")
+        .over(&["C", "C"])
+        .element(&["c2", "c3"], "23")
+        .element(&["c3", "c2"], "32")
+        .aux("y", "sc[c2, c3] + sc[3, 2] / 100")
+        .aux("row", "SUM(sc[c2, *])")
+        .build();
+    assert_eq!(at_start(&model, "sc[c2,c3]"), 23.0);
+    assert_eq!(at_start(&model, "sc[c3,c3]"), 0.0);
+    assert_eq!(at_start(&model, "y"), 23.32);
+    assert_eq!(at_start(&model, "row"), 23.0);
+}
+
+#[test]
+fn nan_is_a_value_an_element_can_hold() {
+    let model = grid().aux("p", "NAN").over(&["A"]).element(&["a2"], "3").aux("z", "p[a2]").build();
+    assert!(at_start(&model, "p[a1]").is_nan());
+    assert_eq!(at_start(&model, "z"), 3.0);
+}
+
+#[test]
+fn array_functions_over_slices_of_a_four_dimensional_array() {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("A", &["a1", "a2"])
+        .dimension("B", &["b1", "b2"])
+        .dimension("C", &["c1", "c2"])
+        .dimension("D", &["d1", "d2", "d3"])
+        .aux("h", "A * 1000 + B * 100 + C * 10 + D")
+        .over(&["A", "B", "C", "D"])
+        .aux("w", "h[a2, b1, c2, d3]")
+        .aux("s", "SUM(h[a1, b1, *, D])")
+        .over(&["D"])
+        .aux("mean", "MEAN(h[a2, *, c1, *])")
+        .aux("low", "MIN(h[*, b2, *, d2])")
+        .aux("high", "MAX(h[*, *, *, 1])")
+        .aux("spread", "STDDEV(h[a1, b1, c1, *])")
+        .aux("count", "SIZE(h[a1, *, *, *])")
+        .build();
+    assert_eq!(at_start(&model, "w"), 2123.0);
+    // 1110 + D + 1120 + D
+    assert_eq!(at_start(&model, "s[d3]"), 2236.0);
+    // (2111 + 2112 + 2113 + 2211 + 2212 + 2213) / 6
+    assert_eq!(at_start(&model, "mean"), 2162.0);
+    assert_eq!(at_start(&model, "low"), 1212.0);
+    assert_eq!(at_start(&model, "high"), 2221.0);
+    // The population standard deviation of 1111, 1112, 1113.
+    assert!((at_start(&model, "spread") - (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    assert_eq!(at_start(&model, "count"), 12.0);
+}

@@ -1,9 +1,6 @@
 //! Modules (XMILE 1.0 sections 3.6 and 4.7): each module instance runs the submodel with its own
 //! state, inputs take a connection or else their own equation, and outputs read upward.
 
-// Test helpers stop at the first surprise, like the tests themselves.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
-
 use fulcrum_model::Diagnostics;
 
 /// A file with a root model of `root` variables and then `rest` (the submodels, macros).

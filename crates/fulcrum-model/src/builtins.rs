@@ -223,6 +223,24 @@ pub enum Builtin {
     /// delay time of the step it entered; what leaves together adds up; `missing` when nothing
     /// leaves.
     DelayMaterial,
+    /// `GET_DATA_AT_TIME(data, time)`: a data variable's value at another time, read as the
+    /// variable reads its own points (interpolated, held or looked forward).
+    GetDataAtTime,
+    /// `GET_DATA_BETWEEN_TIMES(data, time, mode)`: a data variable's value at a time, interpolated
+    /// (mode 0), the later point's (1) or the earlier point's (-1); Vensim's `:NA:` outside its
+    /// points.
+    GetDataBetweenTimes,
+    /// `GET_DATA_LAST_TIME(data)`: the time of a data variable's last point.
+    GetDataLastTime,
+    /// `GET_DATA_TOTAL_POINTS(data)`: how many points a data variable has.
+    GetDataTotalPoints,
+    /// `GET_DATA_MAX(data, from, to)`: the largest of a data variable's values at points from
+    /// `from` to `to`; Vensim's `:NA:` when there are none.
+    GetDataMax,
+    /// `GET_DATA_MIN(data, from, to)`: the smallest, as GET_DATA_MAX.
+    GetDataMin,
+    /// `GET_DATA_MEAN(data, from, to)`: the mean of the values at those points, as GET_DATA_MAX.
+    GetDataMean,
     // Functions of Stella's library, named as Stella names them.
     /// `COUNTER(start, end)`: counts up from `start` by one per unit of time, back to `start` on
     /// reaching `end`.
@@ -259,7 +277,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 105] = [
+const ALL: [Builtin; 112] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -352,6 +370,13 @@ const ALL: [Builtin; 105] = [
     Builtin::LookupInvert,
     Builtin::LookupArea,
     Builtin::DelayMaterial,
+    Builtin::GetDataAtTime,
+    Builtin::GetDataBetweenTimes,
+    Builtin::GetDataLastTime,
+    Builtin::GetDataTotalPoints,
+    Builtin::GetDataMax,
+    Builtin::GetDataMin,
+    Builtin::GetDataMean,
     Builtin::Counter,
     Builtin::Montecarlo,
     Builtin::Allocate,
@@ -504,6 +529,15 @@ impl Builtin {
             Builtin::LookupInvert => ("lookup_invert", 2, 2, "LOOKUP_INVERT(graphical_function, y)"),
             Builtin::LookupArea => ("lookup_area", 3, 3, "LOOKUP_AREA(graphical_function, x1, x2)"),
             Builtin::DelayMaterial => ("delay_material", 4, 4, "DELAY_MATERIAL(input, delay_time, initial, missing)"),
+            Builtin::GetDataAtTime => ("get_data_at_time", 2, 2, "GET_DATA_AT_TIME(data_variable, time)"),
+            Builtin::GetDataBetweenTimes => {
+                ("get_data_between_times", 3, 3, "GET_DATA_BETWEEN_TIMES(data_variable, time, mode)")
+            }
+            Builtin::GetDataLastTime => ("get_data_last_time", 1, 1, "GET_DATA_LAST_TIME(data_variable)"),
+            Builtin::GetDataTotalPoints => ("get_data_total_points", 1, 1, "GET_DATA_TOTAL_POINTS(data_variable)"),
+            Builtin::GetDataMax => ("get_data_max", 3, 3, "GET_DATA_MAX(data_variable, from_time, to_time)"),
+            Builtin::GetDataMin => ("get_data_min", 3, 3, "GET_DATA_MIN(data_variable, from_time, to_time)"),
+            Builtin::GetDataMean => ("get_data_mean", 3, 3, "GET_DATA_MEAN(data_variable, from_time, to_time)"),
             Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
             Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
             Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),

@@ -76,6 +76,8 @@ pub(crate) struct Files {
     data_files: Vec<PathBuf>,
     /// Their series by column (`name[e1,e2]` canonical), read at the first need.
     columns: Option<Result<HashMap<String, Series>, DataError>>,
+    /// The model's file references: `?name` and the file it stands for.
+    references: Vec<(String, String)>,
 }
 
 /// The cells a defined name covers: its sheet, top-left and bottom-right (row, column).
@@ -108,7 +110,14 @@ pub(crate) type Series = (Vec<f64>, Vec<f64>);
 
 impl Files {
     pub(crate) fn new(directory: Option<PathBuf>, data_files: Vec<PathBuf>) -> Files {
-        Files { directory, books: HashMap::new(), data_files, columns: None }
+        Files { directory, books: HashMap::new(), data_files, columns: None, references: Vec::new() }
+    }
+
+    /// These files with the model's file references (`?name`, the file it stands for), which
+    /// Vensim keeps in its settings as `30:?name=file.xlsx`.
+    pub(crate) fn with_references(mut self, references: Vec<(String, String)>) -> Files {
+        self.references = references;
+        self
     }
 
     /// Were run-time data files given?
@@ -160,12 +169,30 @@ impl Files {
                     "read the model from its file (fulcrum_vensim::read_file) so that data files are found next to it",
                 ));
         };
-        if file.starts_with('?') {
-            return Err(DataError::new(format!("the file reference `{file}` is not supported yet"))
-                .help("name the file itself, relative to the model's directory"));
-        }
+        // `?name` stands for the file the model's settings give it (Vensim's Model>Settings>XLS
+        // Files); names are matched regardless of case, as Vensim's names are.
+        let file = if file.trim().starts_with('?') {
+            let name = file.trim();
+            match self.references.iter().find(|(reference, _)| reference.eq_ignore_ascii_case(name)) {
+                Some((_, referenced)) => referenced.clone(),
+                None => {
+                    let known: Vec<String> = self.references.iter().map(|(r, f)| format!("`{r}` (`{f}`)")).collect();
+                    let help = if known.is_empty() {
+                        "the model's settings (after `///---\\\\\\`) give no file references: add a line \
+                         `30:?name=file.xlsx`, as Vensim's Model>Settings>XLS Files writes it, or name the file itself"
+                            .to_owned()
+                    } else {
+                        format!("the model's settings give {}; add `30:{name}=file.xlsx` after them", known.join(", "))
+                    };
+                    return Err(DataError::new(format!("the file reference `{name}` is not in the model's settings"))
+                        .help(help));
+                }
+            }
+        } else {
+            file.to_owned()
+        };
         let path = directory.join(file.replace('\\', "/"));
-        let book = self.books.entry(path.clone()).or_insert_with(|| load(&path, file));
+        let book = self.books.entry(path.clone()).or_insert_with(|| load(&path, &file));
         book.as_ref().map_err(Clone::clone)
     }
 

@@ -188,12 +188,18 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "RANDOM PINK NOISE(mean, std deviation, correlation time, stream)",
         Rule::Rename("random_pink_noise", &[0, 1, 2]),
     ),
-    ("get_data_at_time", 2, 2, "GET DATA AT TIME(data, time)", Rule::Unsupported),
-    ("get_data_last_time", 1, 1, "GET DATA LAST TIME(data)", Rule::Unsupported),
-    ("get_data_max", 3, 3, "GET DATA MAX(...)", Rule::Unsupported),
-    ("get_data_min", 3, 3, "GET DATA MIN(...)", Rule::Unsupported),
-    ("get_data_mean", 3, 3, "GET DATA MEAN(...)", Rule::Unsupported),
-    ("get_data_between_times", 3, 3, "GET DATA BETWEEN TIMES(...)", Rule::Unsupported),
+    ("get_data_at_time", 2, 2, "GET DATA AT TIME(data, time)", Rule::Rename("get_data_at_time", &[0, 1])),
+    ("get_data_last_time", 1, 1, "GET DATA LAST TIME(data)", Rule::Rename("get_data_last_time", &[0])),
+    ("get_data_max", 3, 3, "GET DATA MAX(data, start time, end time)", Rule::Rename("get_data_max", &[0, 1, 2])),
+    ("get_data_min", 3, 3, "GET DATA MIN(data, start time, end time)", Rule::Rename("get_data_min", &[0, 1, 2])),
+    ("get_data_mean", 3, 3, "GET DATA MEAN(data, start time, end time)", Rule::Rename("get_data_mean", &[0, 1, 2])),
+    (
+        "get_data_between_times",
+        3,
+        3,
+        "GET DATA BETWEEN TIMES(data, time, mode)",
+        Rule::Rename("get_data_between_times", &[0, 1, 2]),
+    ),
     ("time_base", 2, 2, "TIME BASE(t, dt)", Rule::Unsupported),
     (
         "get_time_value",
@@ -251,7 +257,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("get_123_data", 4, 4, "GET 123 DATA(...)", Rule::Unsupported),
     ("get_123_constants", 3, 3, "GET 123 CONSTANTS(...)", Rule::Unsupported),
     ("get_123_lookups", 4, 4, "GET 123 LOOKUPS(...)", Rule::Unsupported),
-    ("get_data_total_points", 1, 1, "GET DATA TOTAL POINTS(...)", Rule::Unsupported),
+    ("get_data_total_points", 1, 1, "GET DATA TOTAL POINTS(data)", Rule::Rename("get_data_total_points", &[0])),
     ("tabbed_array", 0, 255, "TABBED ARRAY(...)", Rule::Unsupported),
 ];
 

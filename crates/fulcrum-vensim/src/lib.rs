@@ -138,7 +138,8 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Result<(Model, Diagn
 pub fn read_with(text: &str, options: &Options) -> Result<(Model, Diagnostics), Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let layout = sections::layout(text, &mut diagnostics);
-    let files = data::Files::new(options.directory.clone(), options.data_files.clone());
+    let files = data::Files::new(options.directory.clone(), options.data_files.clone())
+        .with_references(layout.file_references.clone());
     let model = translate::model(text, &layout, &mut diagnostics, files);
     if model.variables.is_empty() {
         if !diagnostics.has_errors() {

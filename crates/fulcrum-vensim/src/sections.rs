@@ -34,6 +34,9 @@ pub(crate) struct Layout {
     pub macros: Vec<MacroHeader>,
     /// The settings line `15:...` (simulation settings), if the file has one.
     pub settings_line: Option<Span>,
+    /// The file references of the settings (`30:?name=file.xlsx`, Vensim's Model>Settings>XLS
+    /// Files): `?name` and the file it stands for, in GET XLS and GET DIRECT calls.
+    pub file_references: Vec<(String, String)>,
 }
 
 /// The sketch starts at `\\\---///`; some hand-edited files have fewer backslashes.
@@ -57,6 +60,11 @@ pub(crate) fn layout(text: &str, diagnostics: &mut Diagnostics) -> Layout {
             let trimmed = line.trim_end();
             if trimmed.starts_with("15:") {
                 layout.settings_line = Some(Span::new(offset, offset + trimmed.len()));
+            }
+            if let Some((name, file)) = trimmed.strip_prefix("30:").and_then(|reference| reference.split_once('='))
+                && name.trim().starts_with('?')
+            {
+                layout.file_references.push((name.trim().to_owned(), file.trim().to_owned()));
             }
             offset += line.len();
         }

@@ -938,3 +938,72 @@ fn lookups_called_at_other_subscripts_name_their_element() {
     assert_eq!(text(&model, "at b"), "LOOKUP(t[b], Time)");
     assert_eq!(text(&model, "own"), "t(Time)");
 }
+
+#[test]
+fn get_data_functions_read_the_points_of_data_variables() {
+    // Times across row 1, values from B2 (one series per row).
+    let scratch = Scratch::new("get-data", &[("values.csv", "time,1,2,4,8\nv,10,30,20,60\nw,1,2,3,4\n")]);
+    let body = "D: d1, d2 ~~|\n\
+                Values := GET DIRECT DATA('values.csv', ',', '1', 'B2') ~~|\n\
+                Ahead :LOOK FORWARD: := GET DIRECT DATA('values.csv', ',', '1', 'B2') ~~|\n\
+                Arrayed[D] := GET DIRECT DATA('values.csv', ',', '1', 'B2') ~~|\n\
+                Backward = -1 ~~|\n\
+                last = GET DATA LAST TIME(Values) ~~|\n\
+                count = GET DATA TOTAL POINTS(Arrayed[d2]) ~~|\n\
+                between = GET DATA BETWEEN TIMES(Values, Time, Backward) ~~|\n\
+                ahead at = GET DATA AT TIME(Ahead, 3) ~~|\n\
+                each[D] = GET DATA MAX(Arrayed[D], 0, Time) + GET DATA MIN(Arrayed[D], 0, 10) ~~|\n\
+                mean = GET DATA MEAN(Values, INITIAL TIME, FINAL TIME) ~~|";
+    let model = clean_in(&scratch.0, body);
+    assert_eq!(text(&model, "last"), "GET_DATA_LAST_TIME(Values)");
+    assert_eq!(text(&model, "between"), "GET_DATA_BETWEEN_TIMES(Values, Time, Backward)");
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let kind = |name: &str| {
+        let id = resolved.lookup(name).unwrap_or_else(|| panic!("{name}"));
+        format!("{:?}", resolved.variable(id).kind)
+    };
+    // The points are known before the run: the last time and the count are numbers.
+    assert_eq!(kind("last"), "Auxiliary(Const(8.0))");
+    assert_eq!(kind("count"), "Auxiliary(Const(4.0))");
+    // A `:LOOK FORWARD:` variable's table is mirrored; GET DATA AT TIME reads it as the variable
+    // does, at minus the time.
+    assert!(kind("ahead at").contains("Unary(Negate, Const(3.0))"), "{}", kind("ahead at"));
+    // A data variable computed by its equation has no points to read.
+    let (model, _) = read_in(&scratch.0, "x := Time * 2 ~~|\ny = GET DATA LAST TIME(x) ~~|");
+    let refused = fulcrum_model::resolve(&model).expect_err("x has no points");
+    assert!(refused.0.iter().any(|d| d.message.contains("computed by its equation")), "{refused:?}");
+}
+
+/// A model with a settings section that gives these file references (`30:` lines).
+fn with_references(body: &str, references: &[&str]) -> String {
+    let lines: Vec<String> = references.iter().map(|reference| format!("30:{reference}\n")).collect();
+    format!(
+        "{{UTF-8}}\n{body}\n{CONTROL}\n\\\\\\---/// Sketch information - do not modify anything except names\n\
+         V300  Do not put anything below this section - it will be ignored\n*View 1\n///---\\\\\\\n:L<%^E!@\n\
+         1:Current.vdf\n{}15:0,0,0,0,0,0\n",
+        lines.concat()
+    )
+}
+
+#[test]
+fn file_references_are_resolved_through_the_models_settings() {
+    let scratch = Scratch::new("references", &[("data.csv", "time,1,2\nx,10,20\n")]);
+    let options = crate::Options::in_directory(&scratch.0);
+    let body = "a = GET DIRECT CONSTANTS('?Inputs', ',', 'B2') ~~|\n\
+                b := GET XLS DATA('?inputs', ',', '1', 'B2') ~~|\n\
+                c = GET 123 CONSTANTS('data.csv', ',', 'C2') ~~|";
+    let text = with_references(body, &["?inputs=data.csv"]);
+    let (model, diagnostics) = crate::read_with(&text, &options).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    assert_eq!(self::text(&model, "a"), "10");
+    assert_eq!(table_of(&model, "b"), (GraphKind::Continuous, vec![1.0, 2.0], vec![10.0, 20.0]));
+    assert_eq!(self::text(&model, "c"), "20");
+    // A reference the settings lack is an error at the call that names the ones they have.
+    let text = with_references("d = GET DIRECT CONSTANTS('?other', ',', 'B2') ~~|", &["?inputs=data.csv"]);
+    let (_, diagnostics) = crate::read_with(&text, &options).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(codes(&diagnostics), ["E0708"], "{diagnostics:?}");
+    let problem = &diagnostics.0[0];
+    assert!(problem.message.contains("`?other`"), "{problem:?}");
+    assert!(problem.help.as_deref().is_some_and(|h| h.contains("`?inputs` (`data.csv`)")), "{problem:?}");
+    assert!(problem.span.is_some_and(|span| text[span.start()..].starts_with("GET DIRECT")), "{problem:?}");
+}

@@ -522,9 +522,10 @@ enum Get {
 fn get_call(expr: &Expr) -> Option<(Get, &NameRef, &[Expr])> {
     let ExprKind::Call { function, args, .. } = &expr.kind else { return None };
     let kind = match function.canonical.as_str() {
-        "get_xls_data" | "get_direct_data" => Get::Data,
-        "get_xls_constants" | "get_direct_constants" => Get::Constants,
-        "get_xls_lookups" | "get_direct_lookups" => Get::Lookups,
+        // GET 123 functions are the GET XLS ones under their older name (Lotus 1-2-3 files).
+        "get_xls_data" | "get_direct_data" | "get_123_data" => Get::Data,
+        "get_xls_constants" | "get_direct_constants" | "get_123_constants" => Get::Constants,
+        "get_xls_lookups" | "get_direct_lookups" | "get_123_lookups" => Get::Lookups,
         _ => return None,
     };
     Some((kind, function, args))

@@ -23,6 +23,8 @@ use crate::syntax::{self, BinaryOp, ExprKind, Index, Span, SyntaxErrorKind, Unar
 
 /// Array functions expanding to more terms than this are refused.
 const MAX_TERMS: usize = 1_000_000;
+/// Vensim's `:NA:`, -2^110: what its GET DATA functions give where a data variable has no point.
+const VENSIM_NA: f64 = -1.298_074_214_633_707e33;
 
 /// What lowering produces, before orders are computed.
 pub(super) struct Lowered {
@@ -840,6 +842,13 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::Previous => return self.lower_previous(site, args),
             Builtin::Elmcount => return self.lower_elmcount(site, &args[0]),
             Builtin::GetTimeValue => return self.lower_get_time_value(site, args),
+            Builtin::GetDataAtTime
+            | Builtin::GetDataBetweenTimes
+            | Builtin::GetDataLastTime
+            | Builtin::GetDataTotalPoints
+            | Builtin::GetDataMax
+            | Builtin::GetDataMin
+            | Builtin::GetDataMean => return self.lower_get_data(site, builtin, args),
             Builtin::VectorSelect => return self.lower_vector_select(site, args, span),
             Builtin::VectorElmMap | Builtin::VectorReorder | Builtin::VectorSortOrder | Builtin::VectorRank => {
                 return self.lower_vector_order(site, builtin, args);
@@ -1762,6 +1771,186 @@ impl<'m, 'd> Lowering<'m, 'd> {
             return None;
         }
         Some(base?.then(BinaryOp::Add, offset?))
+    }
+
+    /// Vensim's GET DATA functions, over the points of a data variable (see [`Self::data_points`]),
+    /// which are known before the run: the first and last time and the count are numbers; a value
+    /// at another time reads a table of the points; a maximum, minimum or mean over a range of
+    /// times is VECTOR SELECT's over the points whose time is in the range, with Vensim's `:NA:`
+    /// when none is.
+    fn lower_get_data(&mut self, site: Site<'_>, builtin: Builtin, args: &[syntax::Expr]) -> Option<Expr> {
+        let name = builtin.name();
+        let points = self.data_points(site, &args[0], &name);
+        let mut rest = Vec::with_capacity(args.len().saturating_sub(1));
+        for arg in &args[1..] {
+            rest.push(self.lower(site, arg));
+        }
+        let (graph, mirrored, times, values) = points?;
+        let rest: Vec<Expr> = rest.into_iter().collect::<Option<_>>()?;
+        let argument = |i: usize| rest.get(i).cloned().unwrap_or(Expr::Const(f64::NAN));
+        let (first, last) = (times.first().copied()?, times.last().copied()?);
+        let outside = |time: Expr| {
+            Expr::Binary(
+                BinaryOp::Or,
+                Box::new(Expr::Binary(BinaryOp::Lt, Box::new(time.clone()), Box::new(Expr::Const(first)))),
+                Box::new(Expr::Binary(BinaryOp::Gt, Box::new(time), Box::new(Expr::Const(last)))),
+            )
+        };
+        let not_available = |time: Expr, value: Expr| {
+            Expr::If(Box::new(outside(time)), Box::new(Expr::Const(VENSIM_NA)), Box::new(value))
+        };
+        match builtin {
+            Builtin::GetDataLastTime => Some(Expr::Const(last)),
+            Builtin::GetDataTotalPoints => Some(Expr::Const(times.len() as f64)),
+            // The variable's own table, read as the variable reads it at Time.
+            Builtin::GetDataAtTime => {
+                let time = argument(0);
+                let input = if mirrored { Expr::Unary(UnaryOp::Negate, Box::new(time)) } else { time };
+                Some(Expr::Lookup(graph, Box::new(input)))
+            }
+            Builtin::GetDataBetweenTimes => {
+                let mode = self.value_at_start(site.bindings, &args[2], 0);
+                let time = argument(0);
+                // Vensim's own runs read a time that is not a whole number as the whole number
+                // below it when looking forward or back (its output for half-year offsets into
+                // yearly data), and a time exactly at a point as lying between that point and the
+                // one before: backward gives the earlier point's value there.
+                let whole = Expr::Apply(Function::Int, vec![time.clone()]);
+                let mut table = |kind: GraphKind, x: Vec<f64>, y: Vec<f64>| {
+                    let id = GraphId(self.out.graphs.len() as u32);
+                    self.out.graphs.push(GraphicalFunction { kind, x, y, span: None });
+                    id
+                };
+                // The value of the first point at or after the input: the step table of the points
+                // mirrored about zero, read at minus the input.
+                let mut forward = |x: &[f64], y: &[f64], input: Expr| {
+                    let id = table(
+                        GraphKind::Discrete,
+                        x.iter().rev().map(|x| -x).collect(),
+                        y.iter().rev().copied().collect(),
+                    );
+                    Expr::Lookup(id, Box::new(Expr::Unary(UnaryOp::Negate, Box::new(input))))
+                };
+                match mode {
+                    Some(0.0) => {
+                        let id = table(GraphKind::Continuous, times.clone(), values.clone());
+                        Some(not_available(time.clone(), Expr::Lookup(id, Box::new(time))))
+                    }
+                    Some(1.0) => Some(not_available(time, forward(&times, &values, whole))),
+                    // Each point's value stands for the times after it up to the next point:
+                    // the table of (next time, value), read forward.
+                    Some(-1.0) if times.len() > 1 => {
+                        let later = &times[1..];
+                        let earlier = &values[..values.len() - 1];
+                        Some(not_available(time, forward(later, earlier, whole)))
+                    }
+                    Some(-1.0) => Some(not_available(time, Expr::Const(values[0]))),
+                    _ => {
+                        let diagnostic = self
+                            .error(
+                                site,
+                                Code::InvalidArgument,
+                                args[2].span,
+                                format!("{name}'s mode must be 0 (interpolate), 1 (forward) or -1 (backward)"),
+                            )
+                            .with_help("it is fixed when the run starts: write a number, or a constant");
+                        self.diagnostics.push(diagnostic);
+                        None
+                    }
+                }
+            }
+            _ => {
+                // VECTOR SELECT's actions on the values themselves: 8 the minimum, 9 the maximum,
+                // 10 the mean.
+                let action = match builtin {
+                    Builtin::GetDataMin => 8.0,
+                    Builtin::GetDataMax => 9.0,
+                    _ => 10.0,
+                };
+                let (from, to) = (argument(0), argument(1));
+                let selections = times
+                    .iter()
+                    .map(|&time| {
+                        Expr::Binary(
+                            BinaryOp::And,
+                            Box::new(Expr::Binary(BinaryOp::Le, Box::new(from.clone()), Box::new(Expr::Const(time)))),
+                            Box::new(Expr::Binary(BinaryOp::Le, Box::new(Expr::Const(time)), Box::new(to.clone()))),
+                        )
+                    })
+                    .collect();
+                Some(Expr::VectorSelect {
+                    selections,
+                    values: values.iter().map(|&value| Expr::Const(value)).collect(),
+                    missing: Box::new(Expr::Const(VENSIM_NA)),
+                    action: Box::new(Expr::Const(action)),
+                    error_action: Box::new(Expr::Const(0.0)),
+                })
+            }
+        }
+    }
+
+    /// The points of the data variable an argument names (`data` or `data[element, ...]`), in
+    /// order of time, with its table and whether the table is mirrored. A data variable is one
+    /// whose values are a table of Time: its equation is `TIME`, or `-TIME` for a table mirrored
+    /// about zero so as to take each point's value until the one before it (Vensim's `:LOOK
+    /// FORWARD:` data, as the Vensim reader writes it).
+    fn data_points(
+        &mut self,
+        site: Site<'_>,
+        arg: &syntax::Expr,
+        what: &str,
+    ) -> Option<(GraphId, bool, Vec<f64>, Vec<f64>)> {
+        let not_data = |lower: &mut Self, span: Span, message: String| {
+            let diagnostic = lower
+                .error(site, Code::InvalidArgument, span, message)
+                .with_help("GET DATA functions read the points of a data variable, one whose values are a table of Time read from a file");
+            lower.diagnostics.push(diagnostic);
+            None
+        };
+        let (name, indices, span) = match &arg.kind {
+            ExprKind::Name(name) => (name, None, arg.span),
+            ExprKind::Subscript { array, array_span, indices } => (array, Some(indices.as_slice()), *array_span),
+            _ => return not_data(self, arg.span, format!("{what} needs the name of a data variable first")),
+        };
+        let Some(definition) = self.definitions.get(&name.canonical).copied() else {
+            return not_data(self, span, format!("unknown data variable `{}`", name.written));
+        };
+        let variable = &self.model.variables[definition];
+        if variable.graph.is_none() && variable.elements.iter().all(|element| element.graph.is_none()) {
+            let message =
+                format!("`{}` is not a data variable with points: it is computed by its equation", variable.name);
+            return not_data(self, span, message);
+        }
+        let graph = self.table_graph(site, arg, what)?;
+        let id = self.instance(site, definition, indices, arg.span)?;
+        let variable = &self.model.variables[definition];
+        let shape = self.shapes[definition].clone()?;
+        let offset = id.index().checked_sub(shape.first)?;
+        let equation = self
+            .element_definition(variable, &shape, offset)
+            .and_then(|element| element.equation.as_ref())
+            .or(variable.equation.as_ref());
+        let is_time =
+            |expr: &syntax::Expr| matches!(&expr.kind, ExprKind::Name(name) if name.canonical.as_str() == "time");
+        let mirrored = match equation.map(|equation| &equation.expr) {
+            Some(Ok(expr)) if is_time(expr) => false,
+            Some(Ok(syntax::Expr { kind: ExprKind::Unary { op: UnaryOp::Negate, operand }, .. }))
+                if is_time(operand) =>
+            {
+                true
+            }
+            _ => {
+                let message = format!("`{}` is not a data variable: its table is not read at Time", variable.name);
+                return not_data(self, span, message);
+            }
+        };
+        let table = &self.out.graphs[graph.0 as usize];
+        let (times, values) = if mirrored {
+            (table.x.iter().rev().map(|x| -x).collect(), table.y.iter().rev().copied().collect())
+        } else {
+            (table.x.clone(), table.y.clone())
+        };
+        Some((graph, mirrored, times, values))
     }
 
     fn lower_graph_call(

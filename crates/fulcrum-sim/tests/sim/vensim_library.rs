@@ -1,5 +1,5 @@
-//! Vensim's RANDOM functions (moments, bounds, reproducibility), NPVE, LOOKUP_INVERT and
-//! LOOKUP_AREA against hand-computed values.
+//! Vensim's RANDOM functions (moments, bounds, reproducibility), NPVE, LOOKUP_INVERT,
+//! LOOKUP_AREA and the GET DATA functions against hand-computed values.
 
 use fulcrum_model::GraphKind;
 use fulcrum_model::builder::ModelBuilder;
@@ -242,4 +242,113 @@ fn delay_material_adds_what_leaves_together_and_fills_gaps_with_the_missing_valu
     let left: f64 = series(&run(&model), "y").iter().sum();
     let expected = (0..=40).filter(|t| t + 1 + t % 4 <= 40).count() as f64;
     assert_eq!(left, expected);
+}
+
+/// Vensim's `:NA:`, which the GET DATA functions give where a data variable has no point.
+const NA: f64 = -1.298_074_214_633_707e33;
+
+/// A model over times 0 to 10 with three data variables of the points (1, 10), (2, 30), (4, 20),
+/// (8, 60), as the Vensim reader writes them: `d` interpolated (a table read at TIME), `h` held
+/// backward (a step table), `f` looked forward (the step table of the points mirrored about
+/// zero, read at -TIME); and `y` = `equation`.
+fn data_model(equation: &str) -> fulcrum_model::Model {
+    let (times, values) = ([1.0, 2.0, 4.0, 8.0], [10.0, 30.0, 20.0, 60.0]);
+    let mut model = ModelBuilder::new(0.0, 10.0, 1.0)
+        .aux("d", "TIME")
+        .aux("h", "TIME")
+        .aux("f", "-TIME")
+        .constant("backward", -1.0)
+        .aux("y", equation)
+        .build();
+    let table = |kind: GraphKind, x: Vec<f64>, y: Vec<f64>| fulcrum_model::GraphicalFunction { kind, x, y, span: None };
+    for variable in &mut model.variables {
+        variable.graph = match variable.name.as_str() {
+            "d" => Some(table(GraphKind::Continuous, times.to_vec(), values.to_vec())),
+            "h" => Some(table(GraphKind::Discrete, times.to_vec(), values.to_vec())),
+            "f" => Some(table(
+                GraphKind::Discrete,
+                times.iter().rev().map(|t| -t).collect(),
+                values.iter().rev().copied().collect(),
+            )),
+            _ => continue,
+        };
+    }
+    model
+}
+
+#[test]
+fn get_data_functions_read_a_data_variables_points() {
+    let cases = [
+        ("GET_DATA_LAST_TIME(d)", 8.0),
+        ("GET_DATA_LAST_TIME(f)", 8.0),
+        ("GET_DATA_TOTAL_POINTS(h)", 4.0),
+        // At another time, as the variable reads its points: between (2, 30) and (4, 20) at 3,
+        // interpolated 25, held 30, looked forward 20; before the first point, its value.
+        ("GET_DATA_AT_TIME(d, 3)", 25.0),
+        ("GET_DATA_AT_TIME(h, 3)", 30.0),
+        ("GET_DATA_AT_TIME(f, 3)", 20.0),
+        ("GET_DATA_AT_TIME(f, 4)", 20.0),
+        ("GET_DATA_AT_TIME(d, 0)", 10.0),
+        // Interpolated: 20 + (60 - 20) × (6 - 4) / (8 - 4) = 40; at a point, its value; :NA:
+        // before the first point and after the last.
+        ("GET_DATA_BETWEEN_TIMES(d, 6, 0)", 40.0),
+        ("GET_DATA_BETWEEN_TIMES(h, 8, 0)", 60.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 0.5, 0)", NA),
+        ("GET_DATA_BETWEEN_TIMES(d, 9, 0)", NA),
+        // Forward: the first point at or after the whole number at or below the time.
+        ("GET_DATA_BETWEEN_TIMES(d, 3, 1)", 20.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 2, 1)", 30.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 2.5, 1)", 30.0),
+        ("GET_DATA_BETWEEN_TIMES(f, 5, 1)", 60.0),
+        // Backward: the last point before that whole number (the first point's value at or
+        // before it): 3 is in (2, 4], 2 in (1, 2], 8 in (4, 8], 4.5 is read as 4.
+        ("GET_DATA_BETWEEN_TIMES(d, 3, -1)", 30.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 2, backward)", 10.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 1, -1)", 10.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 8, -1)", 20.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 4.5, -1)", 30.0),
+        ("GET_DATA_BETWEEN_TIMES(d, 8.5, -1)", NA),
+        // Over the points from one time to another, both included: max(30, 20, 60) = 60;
+        // max(30, 20) = 30; min(10, 30) = 10; (30 + 20) / 2 = 25; (10 + 30 + 20 + 60) / 4 = 30;
+        // no point from 5 to 7 gives :NA:.
+        ("GET_DATA_MAX(d, 2, 8)", 60.0),
+        ("GET_DATA_MAX(f, 1.5, 7)", 30.0),
+        ("GET_DATA_MIN(h, 0, 3)", 10.0),
+        ("GET_DATA_MEAN(d, 2, 4)", 25.0),
+        ("GET_DATA_MEAN(d, 0, 100)", 30.0),
+        ("GET_DATA_MAX(d, 5, 7)", NA),
+    ];
+    for (equation, expected) in cases {
+        let actual = series(&run(&data_model(equation)), "y")[0];
+        assert!((actual - expected).abs() < 1e-9, "{equation}: {actual} vs {expected}");
+    }
+    // Bounds computed during the run: the largest value up to the current time.
+    let values = series(&run(&data_model("GET_DATA_MAX(d, 0, TIME)")), "y");
+    assert_eq!(values, [NA, 10.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 60.0, 60.0, 60.0]);
+}
+
+#[test]
+fn get_data_functions_refuse_what_is_not_a_data_variable_or_mode() {
+    for equation in [
+        "GET_DATA_MAX(backward, 0, 1)",
+        "GET_DATA_LAST_TIME(nowhere)",
+        "GET_DATA_LAST_TIME(3)",
+        "GET_DATA_BETWEEN_TIMES(d, 1, 2)",
+        "GET_DATA_BETWEEN_TIMES(d, 1, 0.5)",
+    ] {
+        let refused = fulcrum_model::resolve(&data_model(equation)).expect_err(equation);
+        assert!(refused.0.iter().any(|d| d.code == fulcrum_model::Code::InvalidArgument), "{equation}: {refused:?}");
+    }
+    // A table read at something other than TIME is a lookup, not data.
+    let mut model = data_model("GET_DATA_LAST_TIME(d)");
+    if let Some(d) = model.variables.iter_mut().find(|v| v.name == "d") {
+        d.equation = fulcrum_model::builder::ModelBuilder::new(0.0, 1.0, 1.0)
+            .aux("x", "TIME * 2")
+            .build()
+            .variables
+            .pop()
+            .and_then(|v| v.equation);
+    }
+    let refused = fulcrum_model::resolve(&model).expect_err("a table read at 2 × TIME");
+    assert!(refused.0.iter().any(|d| d.message.contains("not read at Time")), "{refused:?}");
 }

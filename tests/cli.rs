@@ -427,3 +427,42 @@ fn convert_writes_xmile_that_runs_like_the_original() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(stdout(&again), stdout(&fulcrum(&["run", TEACUP])));
 }
+
+#[test]
+fn vensim_get_data_functions_read_the_points_of_data_read_from_a_file() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    // Times down column A, values down column B: (0, 5), (1, 15), (2, 25), (6, 45), (8, 65).
+    std::fs::write(directory.path().join("sales.csv"), "time,sales\n0,5\n1,15\n2,25\n6,45\n8,65\n").expect("written");
+    let model = directory.path().join("sales.mdl");
+    let text = "Sales := GET DIRECT DATA('sales.csv', ',', 'A', 'B2') ~~|\n\
+                Ahead :LOOK FORWARD: := GET DIRECT DATA('sales.csv', ',', 'A', 'B2') ~~|\n\
+                next year = GET DATA BETWEEN TIMES(Sales, MIN(FINAL TIME, Time + 1), 0) ~~|\n\
+                forward = GET DATA BETWEEN TIMES(Sales, MIN(FINAL TIME, Time + 0.5), 1) ~~|\n\
+                backward = GET DATA BETWEEN TIMES(Sales, MIN(FINAL TIME, Time + 0.5), -1) ~~|\n\
+                read ahead = GET DATA AT TIME(Ahead, Time + 0.5) ~~|\n\
+                most so far = GET DATA MAX(Sales, INITIAL TIME, Time) ~~|\n\
+                mean = GET DATA MEAN(Sales, INITIAL TIME, FINAL TIME) ~~|\n\
+                last = GET DATA LAST TIME(Sales) ~~|\n\
+                points = GET DATA TOTAL POINTS(Ahead) ~~|\n\
+                INITIAL TIME = 0 ~~|\nFINAL TIME = 8 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    std::fs::write(&model, text).expect("written");
+    let vars = "next year,forward,backward,read ahead,most so far,mean,last,points";
+    let output = fulcrum(&["run", model.to_str().expect("utf-8 path"), "--vars", vars]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&stdout(&output));
+    let column =
+        |index: usize| -> Vec<f64> { rows[1..].iter().map(|row| row[index].parse().expect("a number")).collect() };
+    // Interpolated a year ahead (at most 8): between (2, 25) and (6, 45) at 3, 25 + 20 / 4 = 30.
+    assert_eq!(column(1), [15.0, 25.0, 30.0, 35.0, 40.0, 45.0, 55.0, 65.0, 65.0]);
+    // Half a year ahead, read at the whole number below: the first point at or after it, ...
+    assert_eq!(column(2), [5.0, 15.0, 25.0, 45.0, 45.0, 45.0, 45.0, 65.0, 65.0]);
+    // ... and the last point before it (the first point at or before the first time).
+    assert_eq!(column(3), [5.0, 5.0, 15.0, 25.0, 25.0, 25.0, 25.0, 45.0, 45.0]);
+    // A :LOOK FORWARD: variable read half a year ahead: the next point's value, the last beyond.
+    assert_eq!(column(4), [15.0, 25.0, 45.0, 45.0, 45.0, 45.0, 65.0, 65.0, 65.0]);
+    assert_eq!(column(5), [5.0, 15.0, 25.0, 25.0, 25.0, 25.0, 45.0, 45.0, 65.0]);
+    // (5 + 15 + 25 + 45 + 65) / 5 = 31; the last point at 8; five points.
+    assert_eq!(column(6), [31.0; 9]);
+    assert_eq!(column(7), [8.0; 9]);
+    assert_eq!(column(8), [5.0; 9]);
+}

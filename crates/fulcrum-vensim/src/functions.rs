@@ -34,6 +34,9 @@ enum Special {
     Integ,
     VectorSelect,
     RandomZeroOne,
+    /// A GET function that reads a file, which Vensim reads only as the whole right-hand side
+    /// of its equation (the translator reads it there before calls are rewritten).
+    WholeEquation,
 }
 
 /// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
@@ -248,15 +251,69 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("shift_if_true", 5, 5, "SHIFT IF TRUE(...)", Rule::Unsupported),
     ("with_lookup", 2, 2, "x WITH LOOKUP(...)", Rule::Unsupported),
     ("a_function_of", 0, 255, "A FUNCTION OF(...)", Rule::Unsupported),
-    ("get_xls_data", 4, 4, "GET XLS DATA(...)", Rule::Unsupported),
-    ("get_direct_data", 4, 4, "GET DIRECT DATA(...)", Rule::Unsupported),
-    ("get_xls_constants", 3, 3, "GET XLS CONSTANTS(...)", Rule::Unsupported),
-    ("get_direct_constants", 3, 3, "GET DIRECT CONSTANTS(...)", Rule::Unsupported),
-    ("get_xls_lookups", 4, 4, "GET XLS LOOKUPS(...)", Rule::Unsupported),
-    ("get_direct_lookups", 4, 4, "GET DIRECT LOOKUPS(...)", Rule::Unsupported),
-    ("get_123_data", 4, 4, "GET 123 DATA(...)", Rule::Unsupported),
-    ("get_123_constants", 3, 3, "GET 123 CONSTANTS(...)", Rule::Unsupported),
-    ("get_123_lookups", 4, 4, "GET 123 LOOKUPS(...)", Rule::Unsupported),
+    (
+        "get_xls_data",
+        4,
+        4,
+        "GET XLS DATA('file', 'sheet', 'time row or column', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_direct_data",
+        4,
+        4,
+        "GET DIRECT DATA('file', 'sheet', 'time row or column', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_xls_constants",
+        3,
+        3,
+        "GET XLS CONSTANTS('file', 'sheet', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_direct_constants",
+        3,
+        3,
+        "GET DIRECT CONSTANTS('file', 'sheet', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_xls_lookups",
+        4,
+        4,
+        "GET XLS LOOKUPS('file', 'sheet', 'x row or column', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_direct_lookups",
+        4,
+        4,
+        "GET DIRECT LOOKUPS('file', 'sheet', 'x row or column', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_123_data",
+        4,
+        4,
+        "GET 123 DATA('file', 'sheet', 'time row or column', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_123_constants",
+        3,
+        3,
+        "GET 123 CONSTANTS('file', 'sheet', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
+    (
+        "get_123_lookups",
+        4,
+        4,
+        "GET 123 LOOKUPS('file', 'sheet', 'x row or column', 'first cell')",
+        Rule::Special(Special::WholeEquation),
+    ),
     ("get_data_total_points", 1, 1, "GET DATA TOTAL POINTS(data)", Rule::Rename("get_data_total_points", &[0])),
     ("tabbed_array", 0, 255, "TABBED ARRAY(...)", Rule::Unsupported),
 ];
@@ -394,6 +451,19 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                     Diagnostic::new(Code::MdlUnsupportedFeature, "INTEG must be the whole equation of a level")
                         .at(Some(*function_span))
                         .with_help("write the INTEG in a variable of its own: `level = INTEG(rate, initial)`"),
+                );
+                None
+            }
+            Special::WholeEquation => {
+                problems.push(
+                    Diagnostic::new(
+                        Code::MdlSyntax,
+                        format!("{} must be the whole right-hand side of its equation", function.written.to_uppercase()),
+                    )
+                    .at(Some(*function_span))
+                    .with_help(format!(
+                        "Vensim reads a file only directly after `:=` (data) or `=` (constants and lookups): define a variable as `name := {signature}` or `name = ...` and use it here"
+                    )),
                 );
                 None
             }

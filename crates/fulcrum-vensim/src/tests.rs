@@ -1007,3 +1007,12 @@ fn file_references_are_resolved_through_the_models_settings() {
     assert!(problem.help.as_deref().is_some_and(|h| h.contains("`?inputs` (`data.csv`)")), "{problem:?}");
     assert!(problem.span.is_some_and(|span| text[span.start()..].starts_with("GET DIRECT")), "{problem:?}");
 }
+
+#[test]
+fn a_get_function_inside_an_expression_is_refused_as_vensim_refuses_it() {
+    let scratch = Scratch::new("nested-get", &[("data.csv", "time,1,2\nx,10,20\n")]);
+    let (_, diagnostics) = read_in(&scratch.0, "a = 2 * GET DIRECT CONSTANTS('data.csv', ',', 'B2') ~~|");
+    assert_eq!(codes(&diagnostics), ["E0701"], "{diagnostics:?}");
+    assert!(diagnostics.0[0].message.contains("whole right-hand side"), "{diagnostics:?}");
+    assert!(diagnostics.0[0].help.as_deref().is_some_and(|h| h.contains("GET DIRECT CONSTANTS('file'")));
+}

@@ -1,6 +1,7 @@
 //! The file's layout: definitions separated by `|`, each `equation ~ units ~ documentation`;
 //! group headers (`****` … `.Name`); `:MACRO:` … `:END OF MACRO:` around macro bodies; and the
-//! sketch and settings after `\\\---///`, of which only the simulation settings line is read.
+//! sketch and settings after `\\\---///`, of which only the simulation settings line and the file
+//! references (`30:?name=file`) are read.
 
 use fulcrum_model::syntax::Span;
 use fulcrum_model::{Code, Diagnostic, Diagnostics};

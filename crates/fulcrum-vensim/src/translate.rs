@@ -22,7 +22,8 @@ use crate::sections::{Entry, Layout};
 
 /// Functions whose first two arguments are read at every element of the dimensions of the
 /// variable defined, not only at the element being computed.
-const READ_ALONG_OWN_DIMENSIONS: [&str; 3] = ["allocate_by_priority", "allocate_available", "invert_matrix"];
+const READ_ALONG_OWN_DIMENSIONS: [&str; 5] =
+    ["allocate_by_priority", "allocate_available", "demand_at_price", "supply_at_price", "invert_matrix"];
 
 /// A definition with the text around it.
 #[derive(Clone)]
@@ -1002,7 +1003,7 @@ impl Translator<'_> {
                     }
                 }
             }
-            // The allocations and INVERT MATRIX read their first arguments along the element's
+            // The allocations, the market functions and INVERT MATRIX read their first arguments along the element's
             // own dimensions, which the resolver binds: those keep their range names.
             ExprKind::Call { function, args, .. }
                 if READ_ALONG_OWN_DIMENSIONS.contains(&function.canonical.as_str()) =>

@@ -74,3 +74,15 @@ fn the_market_functions_clear_a_vensim_market() {
     assert!((series[1][0] - series[2][0]).abs() < 1e-9, "bought {}, sold {}", series[1][0], series[2][0]);
     assert!((series[2][0] - (120.0 + 30.0 * (price - 8.0))).abs() < 1e-9);
 }
+
+#[test]
+fn a_queue_fifo_accumulates_like_a_level() {
+    // Waiting starts at 100 with 3 arriving and a tenth of it served per unit of time; Euler with
+    // a step of 0.5: 100 + 0.5 × (3 - 10) = 96.5, then 96.5 + 0.5 × (3 - 9.65) = 93.175.
+    let text = format!(
+        "{{UTF-8}}\nWaiting = QUEUE FIFO(arriving, serving, flat, 100, 20) ~~|\narriving = 3 ~~|\n\
+         serving = Waiting / 10 ~~|\nflat((0,1),(1,1)) ~~|\n{CONTROL}"
+    );
+    let series = run(&text, &["waiting"]);
+    assert_eq!(series[0][..3], [100.0, 96.5, 93.175]);
+}

@@ -279,7 +279,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         Rule::Rename("supply_at_price", &[0, 1, 2]),
     ),
     ("invert_matrix", 2, 2, "INVERT MATRIX(matrix[rows, columns], size)", Rule::Rename("invert_matrix", &[0, 1])),
-    ("queue_fifo", 4, 4, "QUEUE FIFO(...)", Rule::Unsupported),
+    ("queue_fifo", 5, 5, "QUEUE FIFO(inflow, outflow, profile, initial, age range)", Rule::Special(Special::Integ)),
     ("shift_if_true", 5, 5, "SHIFT IF TRUE(...)", Rule::Unsupported),
     ("with_lookup", 2, 2, "x WITH LOOKUP(...)", Rule::Unsupported),
     ("a_function_of", 0, 255, "A FUNCTION OF(...)", Rule::Unsupported),
@@ -436,10 +436,14 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
         Rule::Rename(name, order) => Some(named(name, order.iter().map(|&i| arg(i)).collect())),
         Rule::Special(special) => match special {
             Special::Integ => {
+                let name = function.written.to_uppercase();
                 problems.push(
-                    Diagnostic::new(Code::MdlUnsupportedFeature, "INTEG must be the whole equation of a level")
-                        .at(Some(*function_span))
-                        .with_help("write the INTEG in a variable of its own: `level = INTEG(rate, initial)`"),
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFeature,
+                        format!("{name} must be the whole equation of a level"),
+                    )
+                    .at(Some(*function_span))
+                    .with_help(format!("write the {name} in a variable of its own: `level = {signature}`")),
                 );
                 None
             }

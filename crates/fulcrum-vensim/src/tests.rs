@@ -148,6 +148,21 @@ fn a_rate_that_sums_variables_is_split_into_flows() {
 }
 
 #[test]
+fn a_queue_fifo_is_the_level_of_its_inflow_less_its_outflow() {
+    // Vensim: QUEUE FIFO(inflow, outflow, profile, initial, age range) defines a level with that
+    // inflow, outflow and initial value; the profile and age range shape only the queue's ages.
+    let model = clean(
+        "Waiting = QUEUE FIFO(arriving, serving, flat, 100, 20) ~ Widget ~ |\n\
+         arriving = 3 ~~|\nserving = Waiting / 10 ~~|\nflat((0,1),(1,1)) ~~|",
+    );
+    assert_eq!(flows(&model, "waiting"), (strings(&["arriving"]), strings(&["serving"])));
+    assert_eq!(text(&model, "waiting"), "100");
+    let (_, diagnostics) = read("x = 1 ~~|\nflat((0,1),(1,1)) ~~|\ny = 1 + QUEUE FIFO(x, x, flat, 0, 1) ~~|");
+    assert_eq!(codes(&diagnostics), ["E0703"]);
+    assert!(diagnostics.0[0].message.contains("QUEUE FIFO must be the whole equation"), "{diagnostics:?}");
+}
+
+#[test]
 fn any_other_rate_gets_a_flow_of_its_own() {
     // A product, a constant, a repeated variable and a level in the sum all need their own flow.
     let model = clean(

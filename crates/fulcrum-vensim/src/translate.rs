@@ -1381,13 +1381,20 @@ impl Translator<'_> {
     ) -> Equation {
         let mut expr = expr.clone();
         self.substitute(&mut expr, substitutions);
-        // A level's equation is its initial value; the rate is kept for the flows.
-        if let ExprKind::Call { function, args, .. } = &expr.kind
-            && function.canonical.as_str() == "integ"
-            && args.len() == 2
-        {
-            let mut rate = args.first().cloned().unwrap_or_else(|| expr.clone());
-            let mut initial = args.get(1).cloned().unwrap_or_else(|| expr.clone());
+        // A level's equation is its initial value; the rate is kept for the flows. QUEUE
+        // FIFO(inflow, outflow, profile, initial, age range) is the level of inflow - outflow
+        // from `initial`: the profile and the age range only shape the ages of what is queued,
+        // which only the QUEUE AGE functions read.
+        let level = match &expr.kind {
+            ExprKind::Call { function, args, .. } if function.canonical.as_str() == "integ" && args.len() == 2 => {
+                Some((args[0].clone(), args[1].clone()))
+            }
+            ExprKind::Call { function, args, .. } if function.canonical.as_str() == "queue_fifo" && args.len() == 5 => {
+                Some((Expr::join(args[0].clone(), BinaryOp::Sub, args[1].clone()), args[3].clone()))
+            }
+            _ => None,
+        };
+        if let Some((mut rate, mut initial)) = level {
             let mut problems = Vec::new();
             functions::rewrite(&mut rate, self, &mut problems);
             functions::rewrite(&mut initial, self, &mut problems);
@@ -1712,11 +1719,15 @@ fn pieces_of<'p>(definitions: &[&'p Parsed]) -> Vec<Piece<'p>> {
         .collect()
 }
 
-/// Which INTEG a definition is, if it is one.
+/// The functions that make a level when they are the whole equation: INTEG, and QUEUE FIFO,
+/// which Vensim documents as a level of its inflow less its outflow from its initial value.
+const LEVELS: [&str; 2] = ["integ", "queue_fifo"];
+
+/// Which INTEG (or QUEUE FIFO) a definition is, if it is one.
 fn integ_of<'p>(piece: &'p Piece<'_>) -> Option<&'p Expr> {
     match &piece.body {
         Body::Rhs(Rhs::Expr(expr), _) => match &expr.kind {
-            ExprKind::Call { function, .. } if function.canonical.as_str() == "integ" => Some(expr),
+            ExprKind::Call { function, .. } if LEVELS.contains(&function.canonical.as_str()) => Some(expr),
             _ => None,
         },
         _ => None,

@@ -333,7 +333,7 @@ impl Curve {
 /// Fewer than two values, `xmax` not above `xmin`, or a mode other than the whole numbers 0 to 9
 /// give NaN.
 pub fn vector_lookup(count: usize, value: impl Fn(usize) -> f64, x: f64, xmin: f64, xmax: f64, mode: f64) -> f64 {
-    if count < 2 || !(xmax > xmin) || !xmin.is_finite() || !xmax.is_finite() || x.is_nan() {
+    if count < 2 || !xmin.is_finite() || !xmax.is_finite() || xmax <= xmin || x.is_nan() {
         return f64::NAN;
     }
     if mode.fract() != 0.0 || !(0.0..=9.0).contains(&mode) {

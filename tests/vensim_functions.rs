@@ -86,3 +86,97 @@ fn a_queue_fifo_accumulates_like_a_level() {
     let series = run(&text, &["waiting"]);
     assert_eq!(series[0][..3], [100.0, 96.5, 93.175]);
 }
+
+/// A DELAY CONVEYOR model: `input`, the conveyor's output `out`, and Vensim's own accounting of
+/// what is on the conveyor from its documentation of DELAY CONVEYOR: `convey total =
+/// INTEG(input - out - total leakage, initial)` with `total leakage = ahead level × leak` and
+/// `ahead level = convey total + TIME STEP × (input - out)`.
+fn conveyor(input: &str, ctime: &str, leak: &str, initial: &str) -> Vec<Vec<f64>> {
+    let text = format!(
+        "{{UTF-8}}\ninput = {input} ~~|\nctime = {ctime} ~~|\nleak rate = {leak} ~~|\n\
+         flat((0,1),(1,1)) ~~|\n\
+         out = DELAY CONVEYOR(input, ctime, leak rate, flat, {initial}, ctime) ~~|\n\
+         total leakage = ahead level * leak rate ~~|\n\
+         ahead level = convey total + TIME STEP * (input - out) ~~|\n\
+         convey total = INTEG(input - out - total leakage, {initial}) ~~|\n\
+         INITIAL TIME = 0 ~~|\nFINAL TIME = 8 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n"
+    );
+    run(&text, &["out", "convey total"])
+}
+
+#[test]
+fn delay_conveyor_delivers_its_input_the_conveyance_time_later() {
+    // 10 a unit of time from time 1: out is input(t - 3), 10 from time 4.
+    let [out, _] = <[Vec<f64>; 2]>::try_from(conveyor("STEP(10, 1)", "3", "0", "0")).expect("two series");
+    let expected: Vec<f64> = (0..=16).map(|i| if f64::from(i) * 0.5 >= 4.0 { 10.0 } else { 0.0 }).collect();
+    assert_eq!(out, expected);
+    // 12 on the conveyor at the start, spread by a flat profile over the 4 units of conveyance
+    // time: 12 / 4 = 3 a unit of time until time 4, then nothing.
+    let [out, total] = <[Vec<f64>; 2]>::try_from(conveyor("0", "4", "0", "12")).expect("two series");
+    let expected: Vec<f64> = (0..=16).map(|i| if f64::from(i) * 0.5 < 4.0 { 3.0 } else { 0.0 }).collect();
+    assert_eq!(out, expected);
+    assert_eq!(total[8..], [0.0; 9]);
+}
+
+#[test]
+fn delay_conveyor_leaks_as_vensims_own_accounting_of_it_says() {
+    // 10 a unit of time during the first step only: 5 enters. Leaking 0.1 per unit of time, a
+    // step of 0.5 takes 5% of what is on the conveyor, over the 2 / 0.5 = 4 steps the ahead level
+    // holds it: 5 × 0.95^4 = 4.07253125 leaves in the step at time 2, a rate of 8.1450625.
+    let [out, total] =
+        <[Vec<f64>; 2]>::try_from(conveyor("IF THEN ELSE(Time < 0.25, 10, 0)", "2", "0.1", "0")).expect("two series");
+    assert!((out[4] - 5.0 * 0.95f64.powi(4) / 0.5).abs() < 1e-12, "{}", out[4]);
+    assert!(out.iter().enumerate().all(|(i, &v)| i == 4 || v == 0.0), "{out:?}");
+    // Vensim's accounting of the conveyor's contents empties when the material has left: what
+    // left is what the documented leakage left over.
+    assert!(total[5..].iter().all(|v| v.abs() < 1e-12), "{total:?}");
+}
+
+#[test]
+fn a_leaking_conveyors_initial_contents_leave_as_vensim_documents() {
+    // 10 on the conveyor, spread over 2 units of conveyance time: the first output is
+    // 10 / 2 = 5, as Vensim's documentation says, and each later quarter of the contents has
+    // leaked 5% per step it waited: 5 × 0.95, 5 × 0.95², 5 × 0.95³.
+    let [out, total] = <[Vec<f64>; 2]>::try_from(conveyor("0", "2", "0.1", "10")).expect("two series");
+    for (step, want) in [5.0, 4.75, 4.5125, 4.286875].into_iter().enumerate() {
+        assert!((out[step] - want).abs() < 1e-12, "step {step}: {}", out[step]);
+    }
+    // Vensim's accounting of the contents empties when the last of them has left.
+    assert!(total[4..].iter().all(|v| v.abs() < 1e-12), "{total:?}");
+}
+
+#[test]
+fn delay_conveyor_conserves_what_it_is_given() {
+    // A varying input, no leak: everything that entered has left or is still on the conveyor,
+    // as Vensim's accounting shows it, and what leaves is what entered three units earlier.
+    let [out, total] = <[Vec<f64>; 2]>::try_from(conveyor("5 + 4 * SIN(Time)", "3", "0", "15")).expect("two series");
+    assert!(total.iter().all(|&v| v >= -1e-12), "{total:?}");
+    for (step, &left) in out.iter().enumerate().skip(6) {
+        let entered = 5.0 + 4.0 * (f64::from(u32::try_from(step - 6).expect("small")) * 0.5).sin();
+        assert!((left - entered).abs() < 1e-12, "step {step}: {left} against {entered}");
+    }
+    // Before material that entered reaches the end, the initial 15 leaves at 15 / 3 a unit.
+    assert!(out[..6].iter().all(|&v| (v - 5.0).abs() < 1e-12), "{out:?}");
+}
+
+#[test]
+fn delay_conveyor_refuses_what_it_cannot_do_as_vensim_does() {
+    for (arguments, located) in [
+        ("input, Time + 1, 0, flat, 0, 2", "Time + 1"),
+        ("input, 2, Time / 10, flat, 0, 2", "Time / 10"),
+        ("input, 2, 0, flat, 0, 3", "3"),
+        ("input, 2, 0, ramp, 0, 2", "ramp"),
+    ] {
+        let text = format!(
+            "{{UTF-8}}\ninput = 1 ~~|\nflat((0,1),(1,1)) ~~|\nramp((0,0),(1,1)) ~~|\n\
+             out = DELAY CONVEYOR({arguments}) ~~|\n{CONTROL}"
+        );
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem = diagnostics.0.iter().find(|d| d.code.as_str() == "E0702").expect("refused");
+        let span = problem.span.expect("located");
+        assert_eq!(&text[span.start()..span.end()], located, "{problem:?}");
+        assert!(problem.help.is_some());
+    }
+}

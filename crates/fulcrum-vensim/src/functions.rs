@@ -37,6 +37,7 @@ enum Special {
     VectorSelect,
     RandomZeroOne,
     RampFromTo,
+    DelayConveyor,
 }
 
 /// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
@@ -118,7 +119,13 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "DELAY MATERIAL(input, delay time, initial value, missing value)",
         Rule::Rename("delay_material", &[0, 1, 2, 3]),
     ),
-    ("delay_conveyor", 6, 6, "DELAY CONVEYOR(...)", Rule::Unsupported),
+    (
+        "delay_conveyor",
+        6,
+        6,
+        "DELAY CONVEYOR(input, conveyance time, leak, initial profile, initial total, initial conveyance time)",
+        Rule::Special(Special::DelayConveyor),
+    ),
     ("npv", 4, 4, "NPV(stream, discount rate, initial value, factor)", Rule::Rename("npv", &[0, 1, 2, 3])),
     ("npve", 4, 4, "NPVE(stream, discount rate, initial value, factor)", Rule::Rename("npve", &[0, 1, 2, 3])),
     (
@@ -304,6 +311,9 @@ pub(crate) trait Context {
     fn is_macro(&self, canonical: &str) -> bool;
     /// Expands a call of a macro: the expression that stands for its value.
     fn expand_macro(&mut self, function: &NameRef, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a DELAY CONVEYOR call a conveyor of its own: the expression that stands for what
+    /// leaves it.
+    fn delay_conveyor(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -447,6 +457,15 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                 );
                 None
             }
+            // A conveyor of its own (see `Context::delay_conveyor`): material that enters leaves
+            // the conveyance time later, having leaked `leak` of itself per unit of time.
+            Special::DelayConveyor => match context.delay_conveyor(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
             Special::IfThenElse => Some(if_then_else(arg(0), arg(1), arg(2))),
             // Vensim's action keywords: the selected values (where the selection is not zero)
             // combined by the action; the value if none is selected when nothing is. The error

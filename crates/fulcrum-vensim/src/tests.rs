@@ -163,6 +163,29 @@ fn a_queue_fifo_is_the_level_of_its_inflow_less_its_outflow() {
 }
 
 #[test]
+fn a_delay_conveyor_becomes_a_conveyor_of_its_own() {
+    let model = clean(
+        "input = 2 ~~|\nflat((0,1),(1,1)) ~~|\ntime needed = 3 ~~|\n\
+         out = 1 + DELAY CONVEYOR(input, time needed, 0.1, flat, 6, time needed) ~~|",
+    );
+    assert_eq!(text(&model, "out"), "1 + \"DELAY CONVEYOR.1.out\"");
+    let belt = variable(&model, "DELAY CONVEYOR.1.belt");
+    assert_eq!(
+        flows(&model, "DELAY CONVEYOR.1.belt"),
+        (strings(&["DELAY CONVEYOR.1.in"]), strings(&["DELAY CONVEYOR.1.out", "DELAY CONVEYOR.1.leak"]))
+    );
+    // The initial contents, made up for the leak fulcrum's conveyor takes in the step each part
+    // leaves (see `Translator::delay_conveyor`).
+    assert_eq!(text(&model, "DELAY CONVEYOR.1.belt"), "6 / (1 - 0.1 * DT)");
+    let conveyor = belt.conveyor.as_ref().expect("a conveyor");
+    assert_eq!(conveyor.transit_time.as_ref().map(|e| e.text.as_str()), Some("time_needed"));
+    assert!(conveyor.exponential_leak);
+    assert_eq!(text(&model, "DELAY CONVEYOR.1.in"), "input");
+    let leak = variable(&model, "DELAY CONVEYOR.1.leak").leak.as_ref().expect("a leak");
+    assert_eq!((leak.zone_start, leak.zone_end), (0.0, 1.0));
+}
+
+#[test]
 fn any_other_rate_gets_a_flow_of_its_own() {
     // A product, a constant, a repeated variable and a level in the sum all need their own flow.
     let model = clean(

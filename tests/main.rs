@@ -15,6 +15,7 @@ mod sample;
 mod shards;
 mod sweep;
 mod vensim_changes;
+mod vensim_functions;
 mod vensim_reference;
 mod xmile_modules;
 

@@ -183,6 +183,20 @@ pub enum Builtin {
     /// `INVERT_MATRIX(matrix[rows, columns], size)`: the inverse of the square matrix the last two
     /// dimensions of the variable defined span.
     InvertMatrix,
+    /// `VECTOR_LOOKUP(array[first], x, xmin, xmax, mode)`: the array's row along its last
+    /// dimension as a graphical function over evenly spread points from xmin to xmax, read at x
+    /// as a lookup, area, backward, extrapolating, forward, inverse or slope (modes 0 to 9).
+    VectorLookup,
+    /// `FIND_MARKET_PRICE(demand[first], demand_profile[first, ptype], supply[first],
+    /// supply_profile[first, ptype])`: the price at which the demand curves add up to the supply
+    /// curves.
+    FindMarketPrice,
+    /// `DEMAND_AT_PRICE(quantity[dim], profile[dim, ptype], price)`: each demand curve read at the
+    /// price, along the last dimension.
+    DemandAtPrice,
+    /// `SUPPLY_AT_PRICE(quantity[dim], profile[dim, ptype], price)`: each supply curve read at the
+    /// price, along the last dimension.
+    SupplyAtPrice,
     /// `RANDOM_NORMAL(min, max, mean, sd[, seed])`: normal, truncated to [min, max].
     RandomNormal,
     /// `RANDOM_EXPONENTIAL(min, max, shift, stretch[, seed])`: shift + stretch × an exponential of
@@ -277,7 +291,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 112] = [
+const ALL: [Builtin; 116] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -356,6 +370,10 @@ const ALL: [Builtin; 112] = [
     Builtin::AllocateByPriority,
     Builtin::AllocateAvailable,
     Builtin::InvertMatrix,
+    Builtin::VectorLookup,
+    Builtin::FindMarketPrice,
+    Builtin::DemandAtPrice,
+    Builtin::SupplyAtPrice,
     Builtin::RandomNormal,
     Builtin::RandomExponential,
     Builtin::RandomGamma,
@@ -498,6 +516,21 @@ impl Builtin {
                 "ALLOCATE_AVAILABLE(request[dimension], profile[dimension, ptype], supply)",
             ),
             Builtin::InvertMatrix => ("invert_matrix", 2, 2, "INVERT_MATRIX(matrix[rows, columns], size)"),
+            Builtin::VectorLookup => {
+                ("vector_lookup", 5, 5, "VECTOR_LOOKUP(array[first_element], x, xmin, xmax, mode)")
+            }
+            Builtin::FindMarketPrice => (
+                "find_market_price",
+                4,
+                4,
+                "FIND_MARKET_PRICE(demand[first], demand_profile[first, ptype], supply[first], supply_profile[first, ptype])",
+            ),
+            Builtin::DemandAtPrice => {
+                ("demand_at_price", 3, 3, "DEMAND_AT_PRICE(quantity[dimension], profile[dimension, ptype], price)")
+            }
+            Builtin::SupplyAtPrice => {
+                ("supply_at_price", 3, 3, "SUPPLY_AT_PRICE(quantity[dimension], profile[dimension, ptype], price)")
+            }
             Builtin::RandomNormal => ("random_normal", 4, 5, "RANDOM_NORMAL(min, max, mean, sd[, seed])"),
             Builtin::RandomExponential => {
                 ("random_exponential", 4, 5, "RANDOM_EXPONENTIAL(min, max, shift, stretch[, seed])")

@@ -663,6 +663,14 @@ impl<'m> Compiler<'m> {
                 self.program(phase).push(Op::History { dst, source, history, time: time.slot });
                 self.release(time);
             }
+            Expr::VectorLookup { values, x, xmin, xmax, mode } => {
+                let parts = [x, xmin, xmax, mode].map(|part| self.emit(part, phase));
+                let operands: Vec<Operand> = values.iter().map(|element| self.emit(element, phase)).collect();
+                let values = self.list(operands.iter().map(|operand| operand.slot).collect());
+                let [x, xmin, xmax, mode] = parts.map(|part| part.slot);
+                self.program(phase).push(Op::VectorLookup { dst, values, x, xmin, xmax, mode });
+                parts.into_iter().chain(operands).for_each(|operand| self.release(operand));
+            }
             Expr::InvertMatrix { position, elements } => {
                 let operands: Vec<Operand> = elements.iter().map(|element| self.emit(element, phase)).collect();
                 let matrix = self.list(operands.iter().map(|operand| operand.slot).collect());

@@ -176,16 +176,21 @@ pub fn vector_select(
     }
 }
 
-/// Vensim's ALLOCATE BY PRIORITY and ALLOCATE AVAILABLE (see
-/// `fulcrum_model::resolve::Expr::Allocate`): the share of request `position`.
+/// Vensim's allocation functions (see `fulcrum_model::resolve::Expr::Allocate`): ALLOCATE BY
+/// PRIORITY and ALLOCATE AVAILABLE give the share of request `position`, DEMAND AT PRICE and
+/// SUPPLY AT PRICE the quantity of request `position` at the price `supply` holds, FIND MARKET
+/// PRICE the price that clears the market.
 ///
 /// Each request `q` with profile (type, priority `p`, width `w`) has a demand curve of a common
 /// threshold `x`, falling from `q` to 0 as `x` rises past `p`: 1 rectangular (linearly over
 /// `p ± w/2`), 2 triangular (the integral of a triangle over `p ± w/2`), 3 normal (mean `p`,
 /// standard deviation `w`), 4 exponential (the integral of `½·e^(-|x-p|/w)`). ALLOCATE BY
-/// PRIORITY is type 1 for every request. The curves' sum falls as `x` rises, so bisection finds
-/// the threshold where it equals the supply, to the last bit of `x`; the answer does not depend
-/// on anything but the inputs, so runs stay reproducible. Types 0 (fixed quantity) and 5
+/// PRIORITY is type 1 for every request. A supply curve is the demand curve mirrored about its
+/// priority, rising from 0 to `q` (Vensim's supply curves slope up). The allocations' demand
+/// curves add up to a sum that falls as `x` rises, and the market's demand minus supply falls
+/// too, so bisection ([`threshold`]) finds the threshold where the sum meets the supply (or the
+/// price where demand meets supply), to the last bit of `x`; the answer does not depend on
+/// anything but the inputs, so runs stay reproducible. Types 0 (fixed quantity) and 5
 /// (constant elasticity) are not computed: NaN, which stops the run.
 pub fn allocate(
     rule: AllocationRule,
@@ -197,65 +202,240 @@ pub fn allocate(
     position: usize,
 ) -> f64 {
     // Read through `request` and `priority` (list positions), so that a step allocates nothing.
-    let profile = |i: usize| -> (u8, f64, f64) {
-        let (kind, priority, width) = match rule {
-            AllocationRule::ByPriority => (1.0, priority(i), width),
-            AllocationRule::Available => (priority(4 * i), priority(4 * i + 1), priority(4 * i + 2)),
-        };
-        let known = kind.fract() == 0.0 && (1.0..=4.0).contains(&kind);
-        let valid = known && width > 0.0 && priority.is_finite();
-        (if valid { kind as u8 } else { 0 }, priority, width)
-    };
-    let valid = (0..count).all(|i| {
-        let q = request(i);
-        q >= 0.0 && q.is_finite() && profile(i).0 != 0
-    });
-    if !(valid && supply >= 0.0 && supply.is_finite()) || position >= count {
-        return f64::NAN;
-    }
-    if supply >= (0..count).map(&request).sum::<f64>() {
-        return request(position);
-    }
-    let demand = |i: usize, x: f64| {
-        let (kind, priority, width) = profile(i);
-        let q = request(i);
-        match kind {
-            1 => q * ((priority + width / 2.0 - x) / width).clamp(0.0, 1.0),
-            2 => {
-                let (low, high) = (priority - width / 2.0, priority + width / 2.0);
-                if x <= low {
-                    q
-                } else if x < priority {
-                    q * (1.0 - 2.0 * ((x - low) / width).powi(2))
-                } else if x < high {
-                    2.0 * q * ((high - x) / width).powi(2)
-                } else {
-                    0.0
-                }
-            }
-            3 => q * 0.5 * statrs::function::erf::erfc((x - priority) / (width * std::f64::consts::SQRT_2)),
-            _ if x < priority => q * (1.0 - 0.5 * ((x - priority) / width).exp()),
-            _ => q * 0.5 * ((priority - x) / width).exp(),
+    let profile = |i: usize| -> Option<Curve> {
+        match rule {
+            AllocationRule::ByPriority => Curve::new(1.0, priority(i), width),
+            _ => Curve::new(priority(4 * i), priority(4 * i + 1), priority(4 * i + 2)),
         }
     };
-    // Beyond these bounds every curve is at its request (below) or at zero (above), to within
-    // e^-40 of the request for the unbounded profiles.
-    let reach = |(kind, _, width): (u8, f64, f64)| if kind <= 2 { width / 2.0 } else { 40.0 * width };
-    let mut low = (0..count).map(|i| profile(i).1 - reach(profile(i))).fold(f64::INFINITY, f64::min);
-    let mut high = (0..count).map(|i| profile(i).1 + reach(profile(i))).fold(f64::NEG_INFINITY, f64::max);
-    let total = |x: f64| (0..count).map(|i| demand(i, x)).sum::<f64>();
+    let valid = |i: usize| {
+        let q = request(i);
+        q >= 0.0 && q.is_finite() && profile(i).is_some()
+    };
+    let demand = |i: usize, x: f64| profile(i).map_or(f64::NAN, |curve| request(i) * curve.demand(x));
+    let supplied = |i: usize, x: f64| profile(i).map_or(f64::NAN, |curve| request(i) * curve.supply(x));
+    // Beyond these bounds every curve is flat: at its request or at zero, to within e^-40 of the
+    // request for the unbounded profiles.
+    let reach = |i: usize| profile(i).map_or((f64::NAN, f64::NAN), Curve::reach);
+    let low = || (0..count).map(|i| reach(i).0).fold(f64::INFINITY, f64::min);
+    let high = || (0..count).map(|i| reach(i).1).fold(f64::NEG_INFINITY, f64::max);
+    match rule {
+        AllocationRule::DemandAtPrice | AllocationRule::SupplyAtPrice => {
+            if position >= count || !valid(position) || supply.is_nan() {
+                return f64::NAN;
+            }
+            if rule == AllocationRule::DemandAtPrice { demand(position, supply) } else { supplied(position, supply) }
+        }
+        AllocationRule::MarketPrice { demanders } => {
+            if demanders == 0 || demanders >= count || !(0..count).all(valid) {
+                return f64::NAN;
+            }
+            let demanded = |x: f64| (0..demanders).map(|i| demand(i, x)).sum::<f64>();
+            let offered = |x: f64| (demanders..count).map(|i| supplied(i, x)).sum::<f64>();
+            threshold(low(), high(), |x| demanded(x) > offered(x))
+        }
+        AllocationRule::ByPriority | AllocationRule::Available => {
+            if !((0..count).all(valid) && supply >= 0.0 && supply.is_finite()) || position >= count {
+                return f64::NAN;
+            }
+            if supply >= (0..count).map(&request).sum::<f64>() {
+                return request(position);
+            }
+            let total = |x: f64| (0..count).map(|i| demand(i, x)).sum::<f64>();
+            demand(position, threshold(low(), high(), |x| total(x) > supply))
+        }
+    }
+}
+
+/// The lowest `x` in `[low, high]` at which `exceeds` stops holding, by bisection to the last
+/// bit: `exceeds` must hold below some point and not above it (a falling sum above a target).
+/// The answer is a function of the inputs alone.
+fn threshold(mut low: f64, mut high: f64, exceeds: impl Fn(f64) -> bool) -> f64 {
     loop {
         let middle = low + (high - low) / 2.0;
         if middle <= low || middle >= high {
             break;
         }
-        if total(middle) > supply {
+        if exceeds(middle) {
             low = middle;
         } else {
             high = middle;
         }
     }
-    demand(position, low + (high - low) / 2.0)
+    low + (high - low) / 2.0
+}
+
+/// A priority profile of Vensim's allocation functions: its type (1 rectangular, 2 triangular,
+/// 3 normal, 4 exponential), priority (the curve's middle) and width.
+#[derive(Clone, Copy)]
+struct Curve {
+    kind: u8,
+    priority: f64,
+    width: f64,
+}
+
+impl Curve {
+    /// The profile, or `None` for a type fulcrum does not compute, a width not above zero or a
+    /// priority that is not a number.
+    fn new(kind: f64, priority: f64, width: f64) -> Option<Curve> {
+        let known = kind.fract() == 0.0 && (1.0..=4.0).contains(&kind);
+        (known && width > 0.0 && priority.is_finite()).then_some(Curve { kind: kind as u8, priority, width })
+    }
+
+    /// The fraction of its quantity a demand asks for at `x`: 1 well below the priority, 0 well
+    /// above it.
+    fn demand(self, x: f64) -> f64 {
+        let Curve { kind, priority, width } = self;
+        match kind {
+            1 => ((priority + width / 2.0 - x) / width).clamp(0.0, 1.0),
+            2 => {
+                let (low, high) = (priority - width / 2.0, priority + width / 2.0);
+                if x <= low {
+                    1.0
+                } else if x < priority {
+                    1.0 - 2.0 * ((x - low) / width).powi(2)
+                } else if x < high {
+                    2.0 * ((high - x) / width).powi(2)
+                } else {
+                    0.0
+                }
+            }
+            3 => 0.5 * statrs::function::erf::erfc((x - priority) / (width * std::f64::consts::SQRT_2)),
+            _ if x < priority => 1.0 - 0.5 * ((x - priority) / width).exp(),
+            _ => 0.5 * ((priority - x) / width).exp(),
+        }
+    }
+
+    /// The fraction of its quantity a supply offers at `x`: the demand curve mirrored about the
+    /// priority (every profile is symmetric about it), so `supply(x) = 1 - demand(x)`, computed
+    /// without losing the small values of the tails.
+    fn supply(self, x: f64) -> f64 {
+        self.demand(2.0 * self.priority - x)
+    }
+
+    /// Below the first and above the second the curve is flat (to within e^-40 for the
+    /// unbounded profiles).
+    fn reach(self) -> (f64, f64) {
+        let reach = if self.kind <= 2 { self.width / 2.0 } else { 40.0 * self.width };
+        (self.priority - reach, self.priority + reach)
+    }
+}
+
+/// Vensim's VECTOR LOOKUP (see `fulcrum_model::resolve::Expr::VectorLookup`): the `count` values
+/// `value(i)` at x points spread evenly from `xmin` to `xmax`, read at `x` as `mode` says.
+/// Between points the graph is linear; beyond its ends flat (modes 0, 1, 2, 4, 5, 6) or extended
+/// along its end segments (3, 7, 8, 9). Backward (2) takes the value of the last point at or
+/// below `x`, forward (4) of the first point at or above it. The area (1, 7) runs from `xmin` to
+/// `x`, negative below `xmin`. The inverse (5, 8) is the x of the first segment, from the left,
+/// whose values span `x`; when none does, the x of the point whose value is nearest (with 8, the
+/// end segment extended when that point is an end). The slope (6, 9) is that of the segment `x`
+/// lies in (the one to its right at a point, the last one at `xmax`), 0 beyond the ends with 6.
+/// Fewer than two values, `xmax` not above `xmin`, or a mode other than the whole numbers 0 to 9
+/// give NaN.
+pub fn vector_lookup(count: usize, value: impl Fn(usize) -> f64, x: f64, xmin: f64, xmax: f64, mode: f64) -> f64 {
+    if count < 2 || !xmin.is_finite() || !xmax.is_finite() || xmax <= xmin || x.is_nan() {
+        return f64::NAN;
+    }
+    if mode.fract() != 0.0 || !(0.0..=9.0).contains(&mode) {
+        return f64::NAN;
+    }
+    let last = count - 1;
+    let spacing = (xmax - xmin) / last as f64;
+    let at = |i: usize| if i == last { xmax } else { xmin + spacing * i as f64 };
+    let slope = |i: usize| (value(i + 1) - value(i)) / (at(i + 1) - at(i));
+    // The segment x lies in: at(i) <= x < at(i + 1), kept within the graph.
+    let segment = || {
+        let mut i = ((x - xmin) / spacing).floor().clamp(0.0, (last - 1) as f64) as usize;
+        while i + 1 < last && at(i + 1) <= x {
+            i += 1;
+        }
+        while i > 0 && at(i) > x {
+            i -= 1;
+        }
+        i
+    };
+    let inside = |i: usize| value(i) + (x - at(i)) * slope(i);
+    let extended = || {
+        if x < xmin {
+            value(0) + (x - xmin) * slope(0)
+        } else if x > xmax {
+            value(last) + (x - xmax) * slope(last - 1)
+        } else {
+            inside(segment())
+        }
+    };
+    // The area under the segments from xmin to the point at(i).
+    let area_to = |i: usize| (0..i).map(|k| (at(k + 1) - at(k)) * (value(k) + value(k + 1)) / 2.0).sum::<f64>();
+    match mode as u8 {
+        0 | 3 if x >= xmin && x <= xmax => {
+            let i = segment();
+            if x == at(i) { value(i) } else { inside(i) }
+        }
+        0 => value(if x < xmin { 0 } else { last }),
+        3 => extended(),
+        2 => {
+            if x < xmin {
+                value(0)
+            } else if x >= xmax {
+                value(last)
+            } else {
+                value(segment())
+            }
+        }
+        4 => {
+            if x <= xmin {
+                value(0)
+            } else if x > xmax {
+                value(last)
+            } else {
+                let i = segment();
+                value(if x == at(i) { i } else { i + 1 })
+            }
+        }
+        6 | 9 if x < xmin || x > xmax => {
+            if mode == 6.0 {
+                0.0
+            } else if x < xmin {
+                slope(0)
+            } else {
+                slope(last - 1)
+            }
+        }
+        6 | 9 => slope(segment()),
+        1 | 7 => {
+            if x < xmin {
+                let beyond = if mode == 7.0 { extended() } else { value(0) };
+                -(xmin - x) * (value(0) + beyond) / 2.0
+            } else if x > xmax {
+                let beyond = if mode == 7.0 { extended() } else { value(last) };
+                area_to(last) + (x - xmax) * (value(last) + beyond) / 2.0
+            } else {
+                let i = segment();
+                area_to(i) + (x - at(i)) * (value(i) + inside(i)) / 2.0
+            }
+        }
+        _ => {
+            // The inverse: x is the value sought.
+            let target = x;
+            for i in 0..last {
+                let (a, b) = (value(i), value(i + 1));
+                if (a <= target && target <= b) || (b <= target && target <= a) {
+                    return if a == b { at(i) } else { at(i) + (target - a) / (b - a) * (at(i + 1) - at(i)) };
+                }
+            }
+            let distance = |i: usize| (value(i) - target).abs();
+            let nearest = (1..count).fold(0, |best, i| if distance(i) < distance(best) { i } else { best });
+            let end_slope = match nearest {
+                0 => slope(0),
+                n if n == last => slope(last - 1),
+                _ => return at(nearest),
+            };
+            if mode == 5.0 || distance(nearest).is_nan() {
+                return if distance(nearest).is_nan() { f64::NAN } else { at(nearest) };
+            }
+            if end_slope == 0.0 { f64::NAN } else { at(nearest) + (target - value(nearest)) / end_slope }
+        }
+    }
 }
 
 /// Element `position` (row-major) of the inverse of the `size × size` matrix whose element `k`
@@ -812,6 +992,33 @@ mod tests {
         assert!(nan(AllocationRule::Available, &[1.0], &[5.0, 1.0, 1.0, 0.0], 0.0, 0.5));
     }
 
+    /// The market price for `demands` and `supplies`, each a quantity with a profile.
+    fn market_price(demands: &[(f64, [f64; 4])], supplies: &[(f64, [f64; 4])]) -> f64 {
+        let all: Vec<&(f64, [f64; 4])> = demands.iter().chain(supplies).collect();
+        let rule = AllocationRule::MarketPrice { demanders: demands.len() };
+        allocate(rule, all.len(), |i| all[i].0, |k| all[k / 4].1[k % 4], 0.0, 0.0, 0)
+    }
+
+    /// What a quantity with a profile demands (or supplies) at `price`.
+    fn at_price(rule: AllocationRule, quantity: f64, profile: [f64; 4], price: f64) -> f64 {
+        allocate(rule, 1, |_| quantity, |k| profile[k], 0.0, price, 0)
+    }
+
+    #[test]
+    fn market_functions_refuse_what_they_cannot_compute() {
+        let good = (10.0, [1.0, 5.0, 2.0, 0.0]);
+        assert!(market_price(&[(10.0, [0.0, 5.0, 2.0, 0.0])], &[good]).is_nan(), "fixed quantity");
+        assert!(market_price(&[good], &[(10.0, [5.0, 5.0, 2.0, 0.0])]).is_nan(), "constant elasticity");
+        assert!(market_price(&[(-1.0, good.1)], &[good]).is_nan(), "negative quantity");
+        assert!(market_price(&[good], &[(10.0, [1.0, 5.0, 0.0, 0.0])]).is_nan(), "zero width");
+        assert!(at_price(AllocationRule::DemandAtPrice, 10.0, good.1, f64::NAN).is_nan());
+        // Rectangular demand of 10 around 5, width 2: all of it at 4, half at 5, none at 6.
+        for (price, want) in [(4.0, 10.0), (5.0, 5.0), (6.0, 0.0)] {
+            assert_eq!(at_price(AllocationRule::DemandAtPrice, 10.0, good.1, price), want);
+            assert_eq!(at_price(AllocationRule::SupplyAtPrice, 10.0, good.1, price), 10.0 - want);
+        }
+    }
+
     #[test]
     fn inverse_element_reads_the_inverse_row_by_row() {
         // [[4, 7], [2, 6]]⁻¹ = [[0.6, -0.7], [-0.2, 0.4]].
@@ -841,6 +1048,29 @@ mod tests {
                     proptest::prop_assert!((product - identity).abs() < 1e-12, "{product} at {r},{c}");
                 }
             }
+        }
+
+        /// At the price FIND MARKET PRICE finds, what the demanders buy (DEMAND AT PRICE) adds
+        /// up to what the suppliers sell (SUPPLY AT PRICE): the market clears, whatever the
+        /// profiles.
+        fn market_price_clears_the_market(
+            agents in proptest::collection::vec((0.0f64..100.0, 1u8..5, -20.0f64..20.0, 0.1f64..10.0), 2..8),
+            split in 1usize..7,
+        ) {
+            let demanders = split.min(agents.len() - 1);
+            let with_profile = |&(quantity, kind, priority, width): &(f64, u8, f64, f64)| {
+                (quantity, [f64::from(kind), priority, width, 0.0])
+            };
+            let demands: Vec<(f64, [f64; 4])> = agents[..demanders].iter().map(with_profile).collect();
+            let supplies: Vec<(f64, [f64; 4])> = agents[demanders..].iter().map(with_profile).collect();
+            let price = market_price(&demands, &supplies);
+            proptest::prop_assert!(price.is_finite());
+            let bought: f64 =
+                demands.iter().map(|&(q, profile)| at_price(AllocationRule::DemandAtPrice, q, profile, price)).sum();
+            let sold: f64 =
+                supplies.iter().map(|&(q, profile)| at_price(AllocationRule::SupplyAtPrice, q, profile, price)).sum();
+            let scale: f64 = agents.iter().map(|a| a.0).sum::<f64>().max(1.0);
+            proptest::prop_assert!((bought - sold).abs() <= 1e-9 * scale, "bought {bought}, sold {sold} at {price}");
         }
 
         /// Short of the requests, the shares add up to the supply, none is negative or above

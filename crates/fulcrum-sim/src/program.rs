@@ -130,6 +130,16 @@ pub(crate) enum Op {
         history: u32,
         time: Slot,
     },
+    /// Vensim's VECTOR LOOKUP of the values in list `values` (see
+    /// `fulcrum_model::resolve::Expr::VectorLookup`).
+    VectorLookup {
+        dst: Slot,
+        values: u32,
+        x: Slot,
+        xmin: Slot,
+        xmax: Slot,
+        mode: Slot,
+    },
     /// Element `position` of the inverse of the square matrix in list `matrix`, row by row.
     InvertMatrix {
         dst: Slot,

@@ -6,7 +6,8 @@
 
 use crate::functions::{
     MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, pulse,
-    pulse_train, quantum, ramp, random, rank, sign, sorted_position, step, truncated, truth, vector_select,
+    pulse_train, quantum, ramp, random, rank, sign, sorted_position, step, truncated, truth, vector_lookup,
+    vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -128,6 +129,14 @@ pub(crate) fn execute<const L: usize>(
                         _ => current[l],
                     }
                 });
+            }
+            Op::VectorLookup { dst, values: list, x, xmin, xmax, mode } => {
+                let list = &lists[list as usize];
+                let [x, xmin, xmax, mode] = [x, xmin, xmax, mode].map(|slot| values[slot as usize]);
+                let answer: [f64; L] = std::array::from_fn(|l| {
+                    vector_lookup(list.len(), |i| values[list[i] as usize][l], x[l], xmin[l], xmax[l], mode[l])
+                });
+                values[dst as usize] = answer;
             }
             Op::InvertMatrix { dst, position, matrix } => {
                 let matrix = &lists[matrix as usize];

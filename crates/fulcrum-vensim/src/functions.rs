@@ -22,6 +22,8 @@ enum Rule {
     Special(Special),
     /// Not supported yet.
     Unsupported,
+    /// Refused because no documentation defines it; the text says why and what to write instead.
+    Undocumented(&'static str),
 }
 
 #[derive(Clone, Copy)]
@@ -37,6 +39,8 @@ enum Special {
     /// A GET function that reads a file, which Vensim reads only as the whole right-hand side
     /// of its equation (the translator reads it there before calls are rewritten).
     WholeEquation,
+    RampFromTo,
+    DelayConveyor,
 }
 
 /// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
@@ -118,10 +122,22 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "DELAY MATERIAL(input, delay time, initial value, missing value)",
         Rule::Rename("delay_material", &[0, 1, 2, 3]),
     ),
-    ("delay_conveyor", 6, 6, "DELAY CONVEYOR(...)", Rule::Unsupported),
+    (
+        "delay_conveyor",
+        6,
+        6,
+        "DELAY CONVEYOR(input, conveyance time, leak, initial profile, initial total, initial conveyance time)",
+        Rule::Special(Special::DelayConveyor),
+    ),
     ("npv", 4, 4, "NPV(stream, discount rate, initial value, factor)", Rule::Rename("npv", &[0, 1, 2, 3])),
     ("npve", 4, 4, "NPVE(stream, discount rate, initial value, factor)", Rule::Rename("npve", &[0, 1, 2, 3])),
-    ("ramp_from_to", 4, 5, "RAMP FROM TO(...)", Rule::Unsupported),
+    (
+        "ramp_from_to",
+        4,
+        5,
+        "RAMP FROM TO(from, to, start time, end time[, linear])",
+        Rule::Special(Special::RampFromTo),
+    ),
     ("gamma_ln", 1, 1, "GAMMA LN(x)", Rule::Rename("gamma_ln", &[0])),
     ("lookup_invert", 2, 2, "LOOKUP INVERT(lookup, y)", Rule::Rename("lookup_invert", &[0, 1])),
     ("lookup_area", 3, 3, "LOOKUP AREA(lookup, x1, x2)", Rule::Rename("lookup_area", &[0, 1, 2])),
@@ -140,7 +156,15 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "RANDOM EXPONENTIAL(min, max, shift, stretch, stream)",
         Rule::Rename("random_exponential", &[0, 1, 2, 3]),
     ),
-    ("random_lognormal", 6, 6, "RANDOM LOGNORMAL(...)", Rule::Unsupported),
+    (
+        "random_lognormal",
+        0,
+        255,
+        "RANDOM LOGNORMAL",
+        Rule::Undocumented(
+            "Vensim's documentation of its RANDOM functions does not list RANDOM LOGNORMAL, so its arguments (and whether its mean and standard deviation are those of the variable or of its logarithm) are not known; write EXP(RANDOM NORMAL(min, max, mean, sd, stream)) for a lognormal whose logarithm has that mean and standard deviation",
+        ),
+    ),
     (
         "random_triangular",
         6,
@@ -227,7 +251,13 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         Rule::Rename("vector_sort_order", &[0, 1]),
     ),
     ("vector_reorder", 2, 2, "VECTOR REORDER(array[range], order[range])", Rule::Rename("vector_reorder", &[0, 1])),
-    ("vector_lookup", 5, 5, "VECTOR LOOKUP(...)", Rule::Unsupported),
+    (
+        "vector_lookup",
+        5,
+        5,
+        "VECTOR LOOKUP(vec[first element], x, xmin, xmax, mode)",
+        Rule::Rename("vector_lookup", &[0, 1, 2, 3, 4]),
+    ),
     ("vector_rank", 2, 2, "VECTOR RANK(array[range], direction)", Rule::Rename("vector_rank", &[0, 1])),
     (
         "allocate_by_priority",
@@ -243,11 +273,29 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "ALLOCATE AVAILABLE(request[range], pp[range, ptype], supply)",
         Rule::Rename("allocate_available", &[0, 1, 2]),
     ),
-    ("find_market_price", 4, 4, "FIND MARKET PRICE(...)", Rule::Unsupported),
-    ("demand_at_price", 4, 4, "DEMAND AT PRICE(...)", Rule::Unsupported),
-    ("supply_at_price", 4, 4, "SUPPLY AT PRICE(...)", Rule::Unsupported),
+    (
+        "find_market_price",
+        4,
+        4,
+        "FIND MARKET PRICE(demand[first demander], demand profile[first demander, ptype], supply[first supplier], supply profile[first supplier, ptype])",
+        Rule::Rename("find_market_price", &[0, 1, 2, 3]),
+    ),
+    (
+        "demand_at_price",
+        3,
+        3,
+        "DEMAND AT PRICE(quantity[demander], profile[demander, ptype], price)",
+        Rule::Rename("demand_at_price", &[0, 1, 2]),
+    ),
+    (
+        "supply_at_price",
+        3,
+        3,
+        "SUPPLY AT PRICE(quantity[supplier], profile[supplier, ptype], price)",
+        Rule::Rename("supply_at_price", &[0, 1, 2]),
+    ),
     ("invert_matrix", 2, 2, "INVERT MATRIX(matrix[rows, columns], size)", Rule::Rename("invert_matrix", &[0, 1])),
-    ("queue_fifo", 4, 4, "QUEUE FIFO(...)", Rule::Unsupported),
+    ("queue_fifo", 5, 5, "QUEUE FIFO(inflow, outflow, profile, initial, age range)", Rule::Special(Special::Integ)),
     ("shift_if_true", 5, 5, "SHIFT IF TRUE(...)", Rule::Unsupported),
     ("with_lookup", 2, 2, "x WITH LOOKUP(...)", Rule::Unsupported),
     ("a_function_of", 0, 255, "A FUNCTION OF(...)", Rule::Unsupported),
@@ -326,6 +374,9 @@ pub(crate) trait Context {
     fn is_macro(&self, canonical: &str) -> bool;
     /// Expands a call of a macro: the expression that stands for its value.
     fn expand_macro(&mut self, function: &NameRef, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a DELAY CONVEYOR call a conveyor of its own: the expression that stands for what
+    /// leaves it.
+    fn delay_conveyor(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -402,6 +453,17 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
         };
     }
     let (_, min, max, signature, rule) = FUNCTIONS.iter().find(|(name, ..)| *name == canonical)?;
+    if let Rule::Undocumented(why) = rule {
+        problems.push(
+            Diagnostic::new(
+                Code::MdlUnsupportedFunction,
+                format!("the Vensim function {} is not supported", function.written.to_uppercase()),
+            )
+            .at(Some(*function_span))
+            .with_help(*why),
+        );
+        return None;
+    }
     if let Rule::Unsupported = rule {
         problems.push(
             Diagnostic::new(
@@ -443,14 +505,18 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
         })
     };
     match rule {
-        Rule::Unsupported => None,
+        Rule::Unsupported | Rule::Undocumented(_) => None,
         Rule::Rename(name, order) => Some(named(name, order.iter().map(|&i| arg(i)).collect())),
         Rule::Special(special) => match special {
             Special::Integ => {
+                let name = function.written.to_uppercase();
                 problems.push(
-                    Diagnostic::new(Code::MdlUnsupportedFeature, "INTEG must be the whole equation of a level")
-                        .at(Some(*function_span))
-                        .with_help("write the INTEG in a variable of its own: `level = INTEG(rate, initial)`"),
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFeature,
+                        format!("{name} must be the whole equation of a level"),
+                    )
+                    .at(Some(*function_span))
+                    .with_help(format!("write the {name} in a variable of its own: `level = {signature}`")),
                 );
                 None
             }
@@ -467,6 +533,15 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                 );
                 None
             }
+            // A conveyor of its own (see `Context::delay_conveyor`): material that enters leaves
+            // the conveyance time later, having leaked `leak` of itself per unit of time.
+            Special::DelayConveyor => match context.delay_conveyor(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
             Special::IfThenElse => Some(if_then_else(arg(0), arg(1), arg(2))),
             // Vensim's action keywords: the selected values (where the selection is not zero)
             // combined by the action; the value if none is selected when nothing is. The error
@@ -528,6 +603,39 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             Special::Identity => Some(arg(0)),
             // Vensim: the same as RANDOM UNIFORM(0, 1, 0).
             Special::RandomZeroOne => Some(named("random", vec![number(0.0), number(1.0)])),
+            // No Vensim documentation of RAMP FROM TO is available; the one public definition is
+            // the macro of that name in C-LEARN (Climate Interactive), which this follows: from
+            // `from` at the start time to `to` at the end time, linearly unless the fifth
+            // argument is 0 and both ends are positive, when it grows exponentially. The
+            // interval is at least one time step. A model that defines the macro itself uses its
+            // own definition.
+            Special::RampFromTo => {
+                let (from, to, start, end) = (arg(0), arg(1), arg(2), arg(3));
+                let interval = || named("max", vec![binary(BinaryOp::Sub, arg(3), arg(2)), dt()]);
+                let slope = binary(BinaryOp::Div, binary(BinaryOp::Sub, arg(1), arg(0)), interval());
+                let linear_ramp = binary(BinaryOp::Add, arg(0), named("ramp", vec![slope, arg(2), arg(3)]));
+                if args.len() < 5 {
+                    return Some(linear_ramp);
+                }
+                let both_positive = binary(
+                    BinaryOp::And,
+                    binary(BinaryOp::Gt, arg(0), number(0.0)),
+                    binary(BinaryOp::Gt, arg(1), number(0.0)),
+                );
+                let linear = if_then_else(both_positive, binary(BinaryOp::Ne, arg(4), number(0.0)), number(1.0));
+                let rate = binary(BinaryOp::Div, named("ln", vec![binary(BinaryOp::Div, arg(1), arg(0))]), interval());
+                let grown = binary(
+                    BinaryOp::Mul,
+                    from.clone(),
+                    named("exp", vec![binary(BinaryOp::Mul, rate, binary(BinaryOp::Sub, time(), start.clone()))]),
+                );
+                let exponential = if_then_else(
+                    binary(BinaryOp::Le, time(), start),
+                    from,
+                    if_then_else(binary(BinaryOp::Gt, time(), end), to, grown),
+                );
+                Some(if_then_else(linear, linear_ramp, exponential))
+            }
             // The model's time measured another way: the start plus so much per unit of Time.
             Special::TimeBase => Some(binary(BinaryOp::Add, arg(0), binary(BinaryOp::Mul, arg(1), time()))),
         },

@@ -148,6 +148,44 @@ fn a_rate_that_sums_variables_is_split_into_flows() {
 }
 
 #[test]
+fn a_queue_fifo_is_the_level_of_its_inflow_less_its_outflow() {
+    // Vensim: QUEUE FIFO(inflow, outflow, profile, initial, age range) defines a level with that
+    // inflow, outflow and initial value; the profile and age range shape only the queue's ages.
+    let model = clean(
+        "Waiting = QUEUE FIFO(arriving, serving, flat, 100, 20) ~ Widget ~ |\n\
+         arriving = 3 ~~|\nserving = Waiting / 10 ~~|\nflat((0,1),(1,1)) ~~|",
+    );
+    assert_eq!(flows(&model, "waiting"), (strings(&["arriving"]), strings(&["serving"])));
+    assert_eq!(text(&model, "waiting"), "100");
+    let (_, diagnostics) = read("x = 1 ~~|\nflat((0,1),(1,1)) ~~|\ny = 1 + QUEUE FIFO(x, x, flat, 0, 1) ~~|");
+    assert_eq!(codes(&diagnostics), ["E0703"]);
+    assert!(diagnostics.0[0].message.contains("QUEUE FIFO must be the whole equation"), "{diagnostics:?}");
+}
+
+#[test]
+fn a_delay_conveyor_becomes_a_conveyor_of_its_own() {
+    let model = clean(
+        "input = 2 ~~|\nflat((0,1),(1,1)) ~~|\ntime needed = 3 ~~|\n\
+         out = 1 + DELAY CONVEYOR(input, time needed, 0.1, flat, 6, time needed) ~~|",
+    );
+    assert_eq!(text(&model, "out"), "1 + \"DELAY CONVEYOR.1.out\"");
+    let belt = variable(&model, "DELAY CONVEYOR.1.belt");
+    assert_eq!(
+        flows(&model, "DELAY CONVEYOR.1.belt"),
+        (strings(&["DELAY CONVEYOR.1.in"]), strings(&["DELAY CONVEYOR.1.out", "DELAY CONVEYOR.1.leak"]))
+    );
+    // The initial contents, made up for the leak fulcrum's conveyor takes in the step each part
+    // leaves (see `Translator::delay_conveyor`).
+    assert_eq!(text(&model, "DELAY CONVEYOR.1.belt"), "6 / (1 - 0.1 * DT)");
+    let conveyor = belt.conveyor.as_ref().expect("a conveyor");
+    assert_eq!(conveyor.transit_time.as_ref().map(|e| e.text.as_str()), Some("time_needed"));
+    assert!(conveyor.exponential_leak);
+    assert_eq!(text(&model, "DELAY CONVEYOR.1.in"), "input");
+    let leak = variable(&model, "DELAY CONVEYOR.1.leak").leak.as_ref().expect("a leak");
+    assert_eq!((leak.zone_start, leak.zone_end), (0.0, 1.0));
+}
+
+#[test]
 fn any_other_rate_gets_a_flow_of_its_own() {
     // A product, a constant, a repeated variable and a level in the sum all need their own flow.
     let model = clean(
@@ -244,16 +282,71 @@ fn lookup_invert_and_area_read_a_lookup_by_name() {
 
 #[test]
 fn unsupported_functions_are_reported_by_name_where_called() {
-    let body = "x = 1 ~~|\ny = 1 + SHIFT IF TRUE(x, x, 1, x, x) ~~|\nz = FIND MARKET PRICE(x, x, x, x) ~~|";
+    let body = "x = 1 ~~|\ny = 1 + SHIFT IF TRUE(x, x, 1, x, x) ~~|\nz = RANDOM LOGNORMAL(0, 9, 1, 1, 0, 1, 0) ~~|";
     let (_, diagnostics) = read(body);
     assert_eq!(codes(&diagnostics), ["E0702", "E0702"]);
     let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
     let spans: Vec<&str> =
         diagnostics.0.iter().filter_map(|d| d.span).filter_map(|s| source.get(s.start()..s.end())).collect();
-    assert_eq!(spans, ["SHIFT IF TRUE", "FIND MARKET PRICE"]);
+    assert_eq!(spans, ["SHIFT IF TRUE", "RANDOM LOGNORMAL"]);
     assert!(diagnostics.0[0].message.contains("SHIFT IF TRUE"));
-    assert!(diagnostics.0[1].message.contains("FIND MARKET PRICE"));
+    assert!(diagnostics.0[1].message.contains("RANDOM LOGNORMAL"));
+    // RANDOM LOGNORMAL is refused for a reason of its own, and the hint says what to write.
+    assert!(diagnostics.0[1].help.as_deref().is_some_and(|h| h.contains("EXP(RANDOM NORMAL")));
     assert_eq!(diagnostics.0[0].variable.as_deref(), Some("y"));
+}
+
+#[test]
+fn vector_lookup_and_the_market_functions_become_fulcrum_builtins() {
+    let model = clean(
+        "Point: p1, p2, p3 ~~|\ncurve[Point] = 1, 4, 2 ~~|\n\
+         y = VECTOR LOOKUP(curve[p1], Time, 0, 10, 0) ~~|\n\
+         demander: d1, d2 ~~|\nsupplier: s1, s2 ~~|\npprofile: ptype, ppriority, pwidth, pextra ~~|\n\
+         demand[demander] = 500, 300 ~~|\ncapacity[supplier] = 200, 450 ~~|\n\
+         demand curve[d1, pprofile] = 3, 5, 2, 0 ~~|\ndemand curve[d2, pprofile] = 3, 7, 4, 0 ~~|\n\
+         supply curve[s1, pprofile] = 3, 1, 2, 0 ~~|\nsupply curve[s2, pprofile] = 3, 3, 4, 0 ~~|\n\
+         price = FIND MARKET PRICE(demand[d1], demand curve[d1, ptype], capacity[s1], supply curve[s1, ptype]) ~~|\n\
+         bought[demander] = DEMAND AT PRICE(demand[demander], demand curve[demander, ptype], price) ~~|\n\
+         sold[supplier] = SUPPLY AT PRICE(capacity[supplier], supply curve[supplier, ptype], price) ~~|",
+    );
+    assert_eq!(text(&model, "y"), "VECTOR_LOOKUP(curve[p1], Time, 0, 10, 0)");
+    assert_eq!(
+        text(&model, "price"),
+        "FIND_MARKET_PRICE(demand[d1], demand_curve[d1, ptype], capacity[s1], supply_curve[s1, ptype])"
+    );
+    assert_eq!(text(&model, "bought"), "DEMAND_AT_PRICE(demand[demander], demand_curve[demander, ptype], price)");
+    assert_eq!(text(&model, "sold"), "SUPPLY_AT_PRICE(capacity[supplier], supply_curve[supplier, ptype], price)");
+}
+
+#[test]
+fn market_arguments_that_are_not_element_rows_are_located_errors() {
+    let body = "demander: d1, d2 ~~|\ndemand[demander] = 5, 3 ~~|\nx = 1 ~~|\n\
+                price = FIND MARKET PRICE(demand[d1], x, demand[d1], x) ~~|\n\
+                y = VECTOR LOOKUP(x, 1, 0, 1, 0) ~~|";
+    let (model, diagnostics) = read(body);
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    let Err(problems) = fulcrum_model::resolve(&model) else { panic!("resolves") };
+    let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+    let located: Vec<(&str, &str)> = problems
+        .0
+        .iter()
+        .map(|d| (d.code.as_str(), d.span.and_then(|s| source.get(s.start()..s.end())).unwrap_or("")))
+        .collect();
+    assert_eq!(located, [("E0105", "x"), ("E0105", "x")], "{problems:?}");
+    assert!(problems.0.iter().all(|d| d.help.is_some()));
+}
+
+#[test]
+fn ramp_from_to_goes_from_one_value_to_another() {
+    let model = clean("a = RAMP FROM TO(2, 10, 1, 5) ~~|\nb = RAMP FROM TO(2, 10, 1, 5, 0) ~~|");
+    assert_eq!(text(&model, "a"), "2 + RAMP((10 - 2) / MAX(5 - 1, DT), 1, 5)");
+    assert_eq!(
+        text(&model, "b"),
+        "IF IF 2 > 0 AND 10 > 0 THEN 0 <> 0 ELSE 1 THEN 2 + RAMP((10 - 2) / MAX(5 - 1, DT), 1, 5) \
+         ELSE IF TIME <= 1 THEN 2 ELSE IF TIME > 5 THEN 10 ELSE 2 * EXP(LN(10 / 2) / MAX(5 - 1, DT) * (TIME - 1))"
+    );
+    let (_, diagnostics) = read("a = RAMP FROM TO(2, 10, 1) ~~|");
+    assert_eq!(codes(&diagnostics), ["E0104"]);
 }
 
 #[test]

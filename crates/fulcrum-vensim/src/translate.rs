@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 
 use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
 use fulcrum_model::{
-    CanonicalName, Code, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind,
-    GraphicalFunction, Model, Origin, SimSpecs, Variable, VariableKind,
+    CanonicalName, Code, Conveyor, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink,
+    GraphKind, GraphicalFunction, Leak, Model, Origin, SimSpecs, Variable, VariableKind,
 };
 
 use crate::data::Files;
@@ -22,7 +22,8 @@ use crate::sections::{Entry, Layout};
 
 /// Functions whose first two arguments are read at every element of the dimensions of the
 /// variable defined, not only at the element being computed.
-const READ_ALONG_OWN_DIMENSIONS: [&str; 3] = ["allocate_by_priority", "allocate_available", "invert_matrix"];
+const READ_ALONG_OWN_DIMENSIONS: [&str; 5] =
+    ["allocate_by_priority", "allocate_available", "demand_at_price", "supply_at_price", "invert_matrix"];
 
 /// A definition with the text around it.
 #[derive(Clone)]
@@ -78,7 +79,28 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
             }
         }
     }
+    let mut constants = HashMap::new();
+    let mut flat_lookups = HashSet::new();
+    for item in &parsed {
+        match &item.definition {
+            Definition::Equation { lhs, rhs: Rhs::Expr(expr), .. } if lhs.subscripts.is_empty() => {
+                if let Some(value) = number_of(expr) {
+                    constants.insert(CanonicalName::new(&lhs.name.name), value);
+                }
+            }
+            Definition::Lookup { lhs, table } if lhs.subscripts.is_empty() => {
+                let flat = table.y.first().is_some_and(|&first| first > 0.0 && table.y.iter().all(|&y| y == first));
+                if flat && table.x.len() >= 2 {
+                    flat_lookups.insert(CanonicalName::new(&lhs.name.name));
+                }
+            }
+            _ => {}
+        }
+    }
     let mut translator = Translator {
+        constants,
+        flat_lookups,
+        conveyor_calls: 0,
         ranges: Ranges::default(),
         diagnostics,
         callable: HashSet::new(),
@@ -269,6 +291,12 @@ impl Ranges {
 }
 
 struct Translator<'d> {
+    /// The value of each variable defined as a plain number.
+    constants: HashMap<CanonicalName, f64>,
+    /// The lookups whose values are all the same positive number.
+    flat_lookups: HashSet<CanonicalName>,
+    /// DELAY CONVEYOR calls made into conveyors so far, for their names.
+    conveyor_calls: usize,
     ranges: Ranges,
     diagnostics: &'d mut Diagnostics,
     /// Variables that can be called: lookups.
@@ -299,6 +327,111 @@ impl Context for Translator<'_> {
     fn is_macro(&self, canonical: &str) -> bool {
         let canonical = CanonicalName::new(canonical);
         self.macros.iter().any(|m| m.canonical == canonical)
+    }
+
+    fn delay_conveyor(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [input, ctime, leak, profile, total, initial_ctime] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "DELAY CONVEYOR takes 6 arguments").at(Some(span))));
+        };
+        let refuse = |at: &Expr, message: &str, help: &str| {
+            Box::new(
+                Diagnostic::new(Code::MdlUnsupportedFunction, message.to_owned()).at(Some(at.span)).with_help(help),
+            )
+        };
+        // A conveyance time that changes would, in Vensim, speed up or slow down everything on
+        // the belt; fulcrum's conveyors give material the transit time it enters with.
+        let Some(transit) = self.constant_of(ctime) else {
+            return Err(refuse(
+                ctime,
+                "DELAY CONVEYOR's conveyance time must be a number or a constant",
+                "Vensim speeds up or slows down the whole belt when the conveyance time changes; fulcrum's conveyors keep the time material entered with, so only a constant conveyance time gives Vensim's behaviour",
+            ));
+        };
+        // Vensim's leakage is the leak rate times what is ahead on the conveyor (what is on it,
+        // with this step's input and without this step's output), so each batch leaks once per
+        // step from the step it enters up to the step before it leaves. fulcrum's conveyor leaks
+        // a batch from the step after it enters up to the step it leaves: the same count for
+        // what enters, and for a constant rate the same amounts. The initial contents leak once
+        // more in fulcrum (in the step each part leaves), which starting the belt at
+        // `initial total / (1 - leak × TIME STEP)` makes up for exactly.
+        let Some(leak_rate) = self.constant_of(leak) else {
+            return Err(refuse(
+                leak,
+                "DELAY CONVEYOR's leak must be a number or a constant",
+                "fulcrum's conveyors take a step's leak as material leaves the step, Vensim's as it enters; the two agree for a constant leak only",
+            ));
+        };
+        if self.constant_of(initial_ctime) != Some(transit) {
+            return Err(refuse(
+                initial_ctime,
+                "DELAY CONVEYOR's initial conveyance time must equal its conveyance time",
+                "fulcrum lays a conveyor's initial contents out over its transit time",
+            ));
+        }
+        let flat = matches!(&profile.kind, ExprKind::Name(name) if self.flat_lookups.contains(&name.canonical));
+        if !flat {
+            return Err(refuse(
+                profile,
+                "DELAY CONVEYOR's initial profile must be a lookup whose values are all the same",
+                "fulcrum lays a conveyor's initial contents out evenly; a profile of another shape is not supported yet",
+            ));
+        }
+        self.conveyor_calls += 1;
+        let prefix = format!("DELAY CONVEYOR.{}", self.conveyor_calls);
+        let dimensions = self.current_dimensions.clone();
+        let shape: Vec<CanonicalName> = dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+        let [entering, leaving, leaking, belt] = ["in", "out", "leak", "belt"].map(|part| format!("{prefix}.{part}"));
+        let add = |mut variable: Variable, instances: &mut Vec<Variable>, shapes: &mut HashMap<_, _>| {
+            variable.span = Some(span);
+            variable.dimensions = dimensions.clone();
+            shapes.insert(variable.canonical.clone(), shape.clone());
+            instances.push(variable);
+        };
+        let mut stock = Variable::new(
+            belt.clone(),
+            VariableKind::stock(&[entering.as_str()], &[leaving.as_str(), leaking.as_str()], false),
+        );
+        let initial = if leak_rate == 0.0 {
+            total.clone()
+        } else {
+            let at = |kind: ExprKind| Expr { kind, span: total.span };
+            let per_step =
+                Expr::join(at(ExprKind::Number(leak_rate)), BinaryOp::Mul, at(ExprKind::Name(NameRef::new("DT"))));
+            let kept = Expr::join(at(ExprKind::Number(1.0)), BinaryOp::Sub, per_step);
+            Expr::join(total.clone(), BinaryOp::Div, kept)
+        };
+        stock.equation = Some(expression_equation(initial, total.span));
+        stock.conveyor = Some(Conveyor {
+            transit_time: Some(expression_equation(ctime.clone(), ctime.span)),
+            capacity: None,
+            inflow_limit: None,
+            sample: None,
+            arrest: None,
+            batch_integrity: false,
+            one_at_a_time: true,
+            discrete: false,
+            exponential_leak: true,
+            span: Some(span),
+        });
+        add(stock, &mut self.instances, &mut self.shapes);
+        let mut inflow = Variable::new(entering, VariableKind::Flow { non_negative: false });
+        inflow.equation = Some(expression_equation(input.clone(), input.span));
+        add(inflow, &mut self.instances, &mut self.shapes);
+        add(
+            Variable::new(leaving.clone(), VariableKind::Flow { non_negative: false }),
+            &mut self.instances,
+            &mut self.shapes,
+        );
+        let mut leakage = Variable::new(leaking, VariableKind::Flow { non_negative: false });
+        leakage.leak = Some(Leak {
+            fraction: Some(expression_equation(leak.clone(), leak.span)),
+            zone_start: 0.0,
+            zone_end: 1.0,
+            integers: false,
+            span: Some(leak.span),
+        });
+        add(leakage, &mut self.instances, &mut self.shapes);
+        Ok(Expr { kind: ExprKind::Name(NameRef::new(leaving)), span })
     }
 
     fn expand_macro(&mut self, function: &NameRef, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
@@ -446,6 +579,25 @@ impl Context for Translator<'_> {
             self.instances.push(variable);
         }
         Ok(Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.{}", definition.name))), span })
+    }
+}
+
+impl Translator<'_> {
+    /// The value of a number, a negated number or a variable defined as a number.
+    fn constant_of(&self, expr: &Expr) -> Option<f64> {
+        match &expr.kind {
+            ExprKind::Name(name) => self.constants.get(&name.canonical).copied(),
+            _ => number_of(expr),
+        }
+    }
+}
+
+/// The value of a number or a negated number.
+fn number_of(expr: &Expr) -> Option<f64> {
+    match &expr.kind {
+        ExprKind::Number(value) => Some(*value),
+        ExprKind::Unary { op: UnaryOp::Negate, operand } => number_of(operand).map(|v| -v),
+        _ => None,
     }
 }
 
@@ -1003,7 +1155,7 @@ impl Translator<'_> {
                     }
                 }
             }
-            // The allocations and INVERT MATRIX read their first arguments along the element's
+            // The allocations, the market functions and INVERT MATRIX read their first arguments along the element's
             // own dimensions, which the resolver binds: those keep their range names.
             ExprKind::Call { function, args, .. }
                 if READ_ALONG_OWN_DIMENSIONS.contains(&function.canonical.as_str()) =>
@@ -1381,13 +1533,20 @@ impl Translator<'_> {
     ) -> Equation {
         let mut expr = expr.clone();
         self.substitute(&mut expr, substitutions);
-        // A level's equation is its initial value; the rate is kept for the flows.
-        if let ExprKind::Call { function, args, .. } = &expr.kind
-            && function.canonical.as_str() == "integ"
-            && args.len() == 2
-        {
-            let mut rate = args.first().cloned().unwrap_or_else(|| expr.clone());
-            let mut initial = args.get(1).cloned().unwrap_or_else(|| expr.clone());
+        // A level's equation is its initial value; the rate is kept for the flows. QUEUE
+        // FIFO(inflow, outflow, profile, initial, age range) is the level of inflow - outflow
+        // from `initial`: the profile and the age range only shape the ages of what is queued,
+        // which only the QUEUE AGE functions read.
+        let level = match &expr.kind {
+            ExprKind::Call { function, args, .. } if function.canonical.as_str() == "integ" && args.len() == 2 => {
+                Some((args[0].clone(), args[1].clone()))
+            }
+            ExprKind::Call { function, args, .. } if function.canonical.as_str() == "queue_fifo" && args.len() == 5 => {
+                Some((Expr::join(args[0].clone(), BinaryOp::Sub, args[1].clone()), args[3].clone()))
+            }
+            _ => None,
+        };
+        if let Some((mut rate, mut initial)) = level {
             let mut problems = Vec::new();
             functions::rewrite(&mut rate, self, &mut problems);
             functions::rewrite(&mut initial, self, &mut problems);
@@ -1417,7 +1576,8 @@ impl Translator<'_> {
         let count = model.variables.len();
         for index in 0..count {
             let Some(variable) = model.variables.get(index) else { continue };
-            if !matches!(variable.kind, VariableKind::Stock { .. }) {
+            // A conveyor made for DELAY CONVEYOR has its flows already.
+            if !matches!(variable.kind, VariableKind::Stock { .. }) || variable.conveyor.is_some() {
                 continue;
             }
             // Take the rates back out of the equations.
@@ -1712,11 +1872,15 @@ fn pieces_of<'p>(definitions: &[&'p Parsed]) -> Vec<Piece<'p>> {
         .collect()
 }
 
-/// Which INTEG a definition is, if it is one.
+/// The functions that make a level when they are the whole equation: INTEG, and QUEUE FIFO,
+/// which Vensim documents as a level of its inflow less its outflow from its initial value.
+const LEVELS: [&str; 2] = ["integ", "queue_fifo"];
+
+/// Which INTEG (or QUEUE FIFO) a definition is, if it is one.
 fn integ_of<'p>(piece: &'p Piece<'_>) -> Option<&'p Expr> {
     match &piece.body {
         Body::Rhs(Rhs::Expr(expr), _) => match &expr.kind {
-            ExprKind::Call { function, .. } if function.canonical.as_str() == "integ" => Some(expr),
+            ExprKind::Call { function, .. } if LEVELS.contains(&function.canonical.as_str()) => Some(expr),
             _ => None,
         },
         _ => None,

@@ -130,7 +130,10 @@ pub enum Expr {
     /// each request follows a demand curve that falls from the request to zero as a common
     /// threshold rises past its priority, and the threshold is the one where the curves add up
     /// to the supply. A negative request or supply, a width not above zero or an unknown profile
-    /// type gives NaN.
+    /// type gives NaN. The market rules read the same curves at a price: DEMAND AT PRICE and
+    /// SUPPLY AT PRICE the quantity of the request at `position` at the price `supply` holds,
+    /// FIND MARKET PRICE the price at which the demand curves (the first `demanders` requests)
+    /// add up to the supply curves (the rest), found by the same bisection.
     Allocate {
         /// How the priorities are given.
         rule: AllocationRule,
@@ -145,6 +148,23 @@ pub enum Expr {
         width: Box<Expr>,
         /// What there is to share.
         supply: Box<Expr>,
+    },
+    /// Vensim's `VECTOR LOOKUP`: the vector's values as a graphical function whose points are
+    /// spread evenly from `xmin` to `xmax`, read at `x` the way `mode` says: 0 as a lookup, 1 the
+    /// area from `xmin`, 2 backward, 3 extrapolating, 4 forward, 5 inverted, 6 the slope; 7, 8 and
+    /// 9 the area, inverse and slope with the end segments extended. Any other mode, or `xmax`
+    /// not above `xmin`, gives NaN.
+    VectorLookup {
+        /// The y values, in order along the vector's last dimension (at least two).
+        values: Vec<Expr>,
+        /// Where the graph is read.
+        x: Box<Expr>,
+        /// The x of the first value.
+        xmin: Box<Expr>,
+        /// The x of the last value.
+        xmax: Box<Expr>,
+        /// How the graph is read.
+        mode: Box<Expr>,
     },
     /// Element `position` (row-major) of the inverse of a square matrix given row by row
     /// (`INVERT_MATRIX`); NaN when the matrix is singular.
@@ -187,6 +207,19 @@ pub enum AllocationRule {
     ByPriority,
     /// `ALLOCATE_AVAILABLE`: a whole profile per request.
     Available,
+    /// `DEMAND_AT_PRICE`: a profile per request; `supply` is the price, and the share is the
+    /// request's demand curve read there (falling as the price rises).
+    DemandAtPrice,
+    /// `SUPPLY_AT_PRICE`: a profile per request; `supply` is the price, and the share is the
+    /// request's supply curve read there (one minus the demand curve: rising with the price).
+    SupplyAtPrice,
+    /// `FIND_MARKET_PRICE`: the first `demanders` requests (and profiles) are demands, the rest
+    /// supplies; the value is the lowest price at which the demands add up to no more than the
+    /// supplies. `position`, `width` and `supply` are not read.
+    MarketPrice {
+        /// How many of the requests are demands.
+        demanders: usize,
+    },
 }
 
 /// Which computation an expression is read in.
@@ -384,6 +417,12 @@ impl Expr {
                 requests.iter().chain(priorities).for_each(|element| element.walk_phase(phase, visit));
                 width.walk_phase(phase, visit);
                 supply.walk_phase(phase, visit);
+            }
+            Expr::VectorLookup { values, x, xmin, xmax, mode } => {
+                values.iter().for_each(|element| element.walk_phase(phase, visit));
+                for part in [x, xmin, xmax, mode] {
+                    part.walk_phase(phase, visit);
+                }
             }
             Expr::Phased { initial, active } => {
                 if phase != Some(Phase::Active) {

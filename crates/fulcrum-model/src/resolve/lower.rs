@@ -853,9 +853,14 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::VectorElmMap | Builtin::VectorReorder | Builtin::VectorSortOrder | Builtin::VectorRank => {
                 return self.lower_vector_order(site, builtin, args);
             }
-            Builtin::AllocateByPriority | Builtin::AllocateAvailable => {
+            Builtin::AllocateByPriority
+            | Builtin::AllocateAvailable
+            | Builtin::DemandAtPrice
+            | Builtin::SupplyAtPrice => {
                 return self.lower_allocation(site, builtin, args, span);
             }
+            Builtin::FindMarketPrice => return self.lower_market_price(site, args),
+            Builtin::VectorLookup => return self.lower_vector_lookup(site, args),
             Builtin::Allocate => return self.lower_stella_allocate(site, args, span),
             Builtin::InvertMatrix => return self.lower_invert_matrix(site, args, span),
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
@@ -1309,6 +1314,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
     /// the variable being defined: its requests and priorities are the arguments read at each
     /// element of that dimension, the other dimensions staying where the instance is. A profile
     /// is four elements from the one named (`pp[branch, ptype]`), along its last dimension.
+    /// DEMAND_AT_PRICE and SUPPLY_AT_PRICE read their quantities and profiles the same way, with
+    /// the price in the supply's place.
     fn lower_allocation(
         &mut self,
         site: Site<'_>,
@@ -1318,6 +1325,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
     ) -> Option<Expr> {
         let (rule, width, supply) = match builtin {
             Builtin::AllocateByPriority => (AllocationRule::ByPriority, self.lower(site, &args[3]), &args[4]),
+            Builtin::DemandAtPrice => (AllocationRule::DemandAtPrice, Some(Expr::Const(0.0)), &args[2]),
+            Builtin::SupplyAtPrice => (AllocationRule::SupplyAtPrice, Some(Expr::Const(0.0)), &args[2]),
             _ => (AllocationRule::Available, Some(Expr::Const(0.0)), &args[2]),
         };
         let supply = self.lower(site, supply);
@@ -1362,7 +1371,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                         site,
                         Code::InvalidArgument,
                         args[1].span,
-                        "ALLOCATE_AVAILABLE's profile must name the first of four elements of an array (type, priority, width, extra)".to_owned(),
+                        format!("{}'s profile must name the first of four elements of an array (type, priority, width, extra)", builtin.name()),
                     )
                     .with_help("for example priority[branch, ptype], where ptype is the first element of the profile dimension");
                 self.diagnostics.push(diagnostic);
@@ -1377,6 +1386,98 @@ impl<'m, 'd> Lowering<'m, 'd> {
             priorities,
             width: Box::new(width?),
             supply: Box::new(supply?),
+        })
+    }
+
+    /// `FIND_MARKET_PRICE(demand[d1], demand_profile[d1, ptype], supply[s1], supply_profile[s1,
+    /// ptype])`: the quantities are the rows of the first and third arguments along their last
+    /// dimension, from the element named; each quantity's profile is four elements from the one
+    /// named in the profile's row of the same place (the profile argument's last two dimensions
+    /// are the quantities' dimension and the profile's). One price: it reads whole rows, so the
+    /// variable defined need not be arrayed over them.
+    fn lower_market_price(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let lowered: Vec<Option<Expr>> = args.iter().map(|arg| self.lower(site, arg)).collect();
+        let mut requests = Vec::new();
+        let mut priorities = Vec::new();
+        let mut demanders = 0;
+        for (side, pair) in lowered.chunks(2).enumerate() {
+            let (quantity, profile) = (pair[0].clone()?, pair[1].clone()?);
+            let (quantity_arg, profile_arg) = (&args[2 * side], &args[2 * side + 1]);
+            let Some(quantities) = self.vector_of(quantity).map(|(row, position, _)| row[position..].to_vec()) else {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        quantity_arg.span,
+                        "FIND_MARKET_PRICE needs the first element of an array variable of quantities here".to_owned(),
+                    )
+                    .with_help("for example demand[d1], where d1 is the first element of the demanders' dimension");
+                self.diagnostics.push(diagnostic);
+                return None;
+            };
+            let count = quantities.len();
+            let profiles = self.vector_of(profile).and_then(|(row, position, rest)| {
+                let width = row.len();
+                if position + 4 > width {
+                    return None;
+                }
+                let mut profiles = Vec::with_capacity(4 * count);
+                for i in 0..count {
+                    profiles.extend_from_slice(rest.get(i * width..i * width + 4)?);
+                }
+                Some(profiles)
+            });
+            let Some(profiles) = profiles else {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        profile_arg.span,
+                        format!("FIND_MARKET_PRICE needs a profile of four elements (type, priority, width, extra) for each of the {count} quantities here"),
+                    )
+                    .with_help("name the first element of an array over the quantities' dimension and a profile dimension, for example demand_profile[d1, ptype]");
+                self.diagnostics.push(diagnostic);
+                return None;
+            };
+            if side == 0 {
+                demanders = count;
+            }
+            requests.extend(quantities);
+            priorities.extend(profiles);
+        }
+        Some(Expr::Allocate {
+            rule: AllocationRule::MarketPrice { demanders },
+            position: 0,
+            requests,
+            priorities,
+            width: Box::new(Expr::Const(0.0)),
+            supply: Box::new(Expr::Const(0.0)),
+        })
+    }
+
+    /// `VECTOR_LOOKUP(array[first], x, xmin, xmax, mode)`: the graph's values are the array's row
+    /// along its last dimension, from the element named (at least two of them).
+    fn lower_vector_lookup(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let [reference, x, xmin, xmax, mode] = [0, 1, 2, 3, 4].map(|i| self.lower(site, &args[i]));
+        let values = self.vector_of(reference?).map(|(row, position, _)| row[position..].to_vec());
+        let Some(values) = values.filter(|values| values.len() >= 2) else {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    args[0].span,
+                    "VECTOR_LOOKUP needs the first element of an array variable of at least two values".to_owned(),
+                )
+                .with_help("for example curve[c1], where c1 is the first element of the curve's last dimension");
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        Some(Expr::VectorLookup {
+            values,
+            x: Box::new(x?),
+            xmin: Box::new(xmin?),
+            xmax: Box::new(xmax?),
+            mode: Box::new(mode?),
         })
     }
 

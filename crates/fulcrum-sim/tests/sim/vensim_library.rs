@@ -1,5 +1,6 @@
 //! Vensim's RANDOM functions (moments, bounds, reproducibility), NPVE, LOOKUP_INVERT,
-//! LOOKUP_AREA and the GET DATA functions against hand-computed values.
+//! LOOKUP_AREA, the GET DATA functions, VECTOR_LOOKUP and the market functions
+//! (FIND_MARKET_PRICE, DEMAND_AT_PRICE, SUPPLY_AT_PRICE) against hand-computed values.
 
 use fulcrum_model::GraphKind;
 use fulcrum_model::builder::ModelBuilder;
@@ -351,4 +352,169 @@ fn get_data_functions_refuse_what_is_not_a_data_variable_or_mode() {
     }
     let refused = fulcrum_model::resolve(&model).expect_err("a table read at 2 × TIME");
     assert!(refused.0.iter().any(|d| d.message.contains("not read at Time")), "{refused:?}");
+}
+
+/// The vector [0, 10, 5, 20] over points 0, 2, 4 and 6, read by VECTOR_LOOKUP at `x` in `mode`.
+fn vector_lookup(x: f64, mode: f64) -> f64 {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("Point", &["p1", "p2", "p3", "p4"])
+        .aux("curve", "0")
+        .over(&["Point"])
+        .element(&["p2"], "10")
+        .element(&["p3"], "5")
+        .element(&["p4"], "20")
+        .aux("y", &format!("VECTOR_LOOKUP(curve[p1], {x}, 0, 6, {mode})"))
+        .build();
+    series(&run(&model), "y")[0]
+}
+
+#[test]
+fn vector_lookup_reads_the_vector_as_each_lookup_function_would() {
+    // Points (0, 0), (2, 10), (4, 5), (6, 20); segment slopes 5, -2.5 and 7.5.
+    let cases = [
+        // 0, a lookup: 10 + (3 - 2) × -2.5; flat beyond the ends; exact at a point.
+        (3.0, 0.0, 7.5),
+        (-1.0, 0.0, 0.0),
+        (7.0, 0.0, 20.0),
+        (4.0, 0.0, 5.0),
+        // 1, the area from xmin: 2 × (0 + 10)/2 = 10, then 1 × (10 + 7.5)/2 = 8.75.
+        (3.0, 1.0, 18.75),
+        // The whole graph, 10 + 15 + 25 = 50, then 1 × 20 flat beyond the end.
+        (7.0, 1.0, 70.0),
+        // 2, backward: the last point at or below x.
+        (3.0, 2.0, 10.0),
+        (4.0, 2.0, 5.0),
+        (7.0, 2.0, 20.0),
+        // 3, extrapolating along the end segments: 20 + 1 × 7.5, and 0 - 1 × 5.
+        (7.0, 3.0, 27.5),
+        (-1.0, 3.0, -5.0),
+        // 4, forward: the first point at or above x.
+        (3.0, 4.0, 5.0),
+        (4.0, 4.0, 5.0),
+        (-1.0, 4.0, 0.0),
+        // 5, inverted: 7.5 is first reached on (0, 0)-(2, 10), at 1.5; 15 on (4, 5)-(6, 20) at
+        // 4 + 10/15 × 2; beyond the values, the x of the nearest end.
+        (7.5, 5.0, 1.5),
+        (15.0, 5.0, 4.0 + 4.0 / 3.0),
+        (25.0, 5.0, 6.0),
+        (-2.0, 5.0, 0.0),
+        // 6, the slope of the segment x is in (the one to the right of a point), 0 beyond.
+        (3.0, 6.0, -2.5),
+        (4.0, 6.0, 7.5),
+        (6.0, 6.0, 7.5),
+        (7.0, 6.0, 0.0),
+        // 7, the area with the ends extended: 50 + 1 × (20 + 27.5)/2, and -1 × (0 + -5)/2.
+        (7.0, 7.0, 73.75),
+        (-1.0, 7.0, 2.5),
+        // 8, inverted with the ends extended: 6 + (25 - 20)/7.5, and 0 + (-2 - 0)/5.
+        (25.0, 8.0, 6.0 + 5.0 / 7.5),
+        (-2.0, 8.0, -0.4),
+        // 9, the end segments' slopes beyond the ends.
+        (7.0, 9.0, 7.5),
+        (-1.0, 9.0, 5.0),
+    ];
+    for (x, mode, want) in cases {
+        let got = vector_lookup(x, mode);
+        assert!((got - want).abs() < 1e-12, "x {x}, mode {mode}: {got}, expected {want}");
+    }
+}
+
+#[test]
+fn vector_lookup_follows_a_vector_that_changes_and_refuses_unknown_modes() {
+    // The two points (0, t) and (10, 2t): at x = 5, 1.5 t.
+    let model = ModelBuilder::new(0.0, 3.0, 1.0)
+        .dimension("Point", &["p1", "p2"])
+        .aux("curve", "TIME")
+        .over(&["Point"])
+        .element(&["p2"], "2 * TIME")
+        .aux("y", "VECTOR_LOOKUP(curve[p1], 5, 0, 10, 0)")
+        .build();
+    assert_eq!(series(&run(&model), "y"), vec![0.0, 1.5, 3.0, 4.5]);
+    for bad in ["VECTOR_LOOKUP(curve[p1], 5, 0, 10, 10)", "VECTOR_LOOKUP(curve[p1], 5, 10, 10, 0)"] {
+        let model = ModelBuilder::new(0.0, 1.0, 1.0)
+            .dimension("Point", &["p1", "p2"])
+            .aux("curve", "1")
+            .over(&["Point"])
+            .aux("y", bad)
+            .build();
+        assert!(compiled(&model).new_run().run().is_err(), "{bad} should stop the run");
+    }
+}
+
+/// Two demanders and two suppliers: quantities `[d1, d2, s1, s2]` and profiles given as
+/// `[type, priority, width, extra]`; `price` is FIND_MARKET_PRICE, `bought` and `sold` the
+/// quantities at that price.
+fn market(demand: [[f64; 4]; 2], supply: [[f64; 4]; 2], quantities: [f64; 4]) -> fulcrum_model::Model {
+    let profile = ["ptype", "ppriority", "pwidth", "pextra"];
+    let mut builder = ModelBuilder::new(0.0, 1.0, 1.0)
+        .dimension("Demander", &["d1", "d2"])
+        .dimension("Supplier", &["s1", "s2"])
+        .dimension("Profile", &profile)
+        .aux("demand", &quantities[0].to_string())
+        .over(&["Demander"])
+        .element(&["d2"], &quantities[1].to_string())
+        .aux("capacity", &quantities[2].to_string())
+        .over(&["Supplier"])
+        .element(&["s2"], &quantities[3].to_string())
+        .aux("demand_curve", "0")
+        .over(&["Demander", "Profile"]);
+    for (agent, values) in [("d1", demand[0]), ("d2", demand[1])] {
+        for (element, value) in profile.iter().zip(values) {
+            builder = builder.element(&[agent, element], &value.to_string());
+        }
+    }
+    builder = builder.aux("supply_curve", "0").over(&["Supplier", "Profile"]);
+    for (agent, values) in [("s1", supply[0]), ("s2", supply[1])] {
+        for (element, value) in profile.iter().zip(values) {
+            builder = builder.element(&[agent, element], &value.to_string());
+        }
+    }
+    builder
+        .aux("price", "FIND_MARKET_PRICE(demand[d1], demand_curve[d1, ptype], capacity[s1], supply_curve[s1, ptype])")
+        .aux("bought", "DEMAND_AT_PRICE(demand[Demander], demand_curve[Demander, ptype], price)")
+        .over(&["Demander"])
+        .aux("sold", "SUPPLY_AT_PRICE(capacity[Supplier], supply_curve[Supplier, ptype], price)")
+        .over(&["Supplier"])
+        .build()
+}
+
+#[test]
+fn find_market_price_clears_a_market_of_rectangular_curves() {
+    // Demands: d1 100 falling from 8 to 12 (priority 10, width 4), d2 50 falling from 6 to 10.
+    // Supplies: s1 120 rising from 4 to 8, s2 60 rising from 8 to 10. Between 8 and 10 demand is
+    // 25 (12 - p) + 12.5 (10 - p) = 425 - 37.5 p and supply 120 + 30 (p - 8) = 30 p - 120, equal
+    // at p = 545 / 67.5.
+    let model = market(
+        [[1.0, 10.0, 4.0, 0.0], [1.0, 8.0, 4.0, 0.0]],
+        [[1.0, 6.0, 4.0, 0.0], [1.0, 9.0, 2.0, 0.0]],
+        [100.0, 50.0, 120.0, 60.0],
+    );
+    let results = run(&model);
+    let price = 545.0 / 67.5;
+    let close = |name: &str, want: f64| {
+        let got = series(&results, name)[0];
+        assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{name}: {got}, expected {want}");
+    };
+    close("price", price);
+    close("bought[d1]", 25.0 * (12.0 - price));
+    close("bought[d2]", 12.5 * (10.0 - price));
+    close("sold[s1]", 120.0);
+    close("sold[s2]", 30.0 * (price - 8.0));
+}
+
+#[test]
+fn mirrored_market_curves_clear_at_their_common_priority() {
+    // A normal demand and a normal supply of equal size around 10: by symmetry the price is 10
+    // and half of each changes hands; the same with exponential and triangular curves.
+    for kind in [2.0, 3.0, 4.0] {
+        let curve = [kind, 10.0, 2.0, 0.0];
+        let model = market([curve, curve], [curve, curve], [100.0, 60.0, 100.0, 60.0]);
+        let results = run(&model);
+        let price = series(&results, "price")[0];
+        assert!((price - 10.0).abs() < 1e-9, "type {kind}: price {price}");
+        for (name, want) in [("bought[d1]", 50.0), ("bought[d2]", 30.0), ("sold[s1]", 50.0), ("sold[s2]", 30.0)] {
+            let got = series(&results, name)[0];
+            assert!((got - want).abs() < 1e-7, "type {kind}, {name}: {got}");
+        }
+    }
 }

@@ -1,0 +1,216 @@
+//! Vensim functions whose definition is Vensim's text rather than a fulcrum built-in, run from
+//! `.mdl` source: RAMP FROM TO against the macro of that name that C-LEARN defines (the only
+//! published definition of it), and the market functions through the reader.
+
+use crate::root;
+
+const CONTROL: &str = "INITIAL TIME = 0 ~~|\nFINAL TIME = 6 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n";
+
+/// Reads and runs `.mdl` text; the series of `names`.
+fn run(text: &str, names: &[&str]) -> Vec<Vec<f64>> {
+    let (model, diagnostics) = fulcrum_vensim::read(text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    names.iter().map(|name| results.series(name).unwrap_or_else(|| panic!("no {name}")).to_vec()).collect()
+}
+
+#[test]
+fn ramp_from_to_matches_the_c_learn_macro_of_that_name() {
+    let fixture = root().join("../shared/conformance/simlin-additions/tests/macro_clearn_ramp_from_to");
+    let text = std::fs::read_to_string(fixture.join("test_macro_clearn_ramp_from_to.mdl")).expect("the fixture");
+    let end = text.find(":END OF MACRO:").expect("the macro") + ":END OF MACRO:".len();
+    let start = text.find(":MACRO:").expect("the macro");
+    let definition = &text[start..end];
+    let calls = "linear = RAMP FROM TO(2, 10, 1, 5, 1) ~~|\n\
+                 grown = RAMP FROM TO(2, 10, 1, 5, 0) ~~|\n\
+                 forced = RAMP FROM TO(-2, 10, 1, 5, 0) ~~|\n\
+                 short = RAMP FROM TO(3, 1, 2, 2, 1) ~~|\n";
+    let names = ["linear", "grown", "forced", "short"];
+    let with_macro = run(&format!("{{UTF-8}}\n{definition}\n{calls}{CONTROL}"), &names);
+    let built_in = run(&format!("{{UTF-8}}\n{calls}{CONTROL}"), &names);
+    for (name, (a, b)) in names.iter().zip(with_macro.iter().zip(&built_in)) {
+        for (step, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{name} at step {step}: macro {x}, built-in {y}");
+        }
+    }
+    // By hand, at times 0, 0.5, ..., 6. Linear: 2 until time 1, then 2 more per unit of time
+    // until 10 at time 5. Grown: 2 × 5^((t - 1)/4) between, so √5 × 2 at time 3.
+    let linear: Vec<f64> =
+        (0..=12).map(|i| f64::from(i) * 0.5).map(|t| 2.0 + 2.0 * (t.clamp(1.0, 5.0) - 1.0)).collect();
+    assert_eq!(built_in[0], linear);
+    assert!((built_in[1][6] - 2.0 * 5f64.sqrt()).abs() < 1e-12, "{}", built_in[1][6]);
+    // 2 up to time 1, 10 at time 5 (2 × e^(ln 5), to rounding) and after it.
+    assert_eq!((built_in[1][2], built_in[1][12]), (2.0, 10.0));
+    assert!((built_in[1][10] - 10.0).abs() < 1e-12, "{}", built_in[1][10]);
+    // A negative end forces the linear ramp: -2 + 3 per unit of time from time 1 to 5.
+    assert_eq!(built_in[2][6], 4.0);
+    // No time between start and end: RAMP's own definition (slope × (end - start) once past the
+    // end) adds nothing, so the value stays at `from`, in the macro as in the built-in.
+    assert!(built_in[3].iter().all(|&v| v == 3.0), "{:?}", built_in[3]);
+    // Four arguments: the linear ramp.
+    let four = run(&format!("{{UTF-8}}\nfour = RAMP FROM TO(2, 10, 1, 5) ~~|\n{CONTROL}"), &["four"]);
+    assert_eq!(four[0], linear);
+}
+
+#[test]
+fn the_market_functions_clear_a_vensim_market() {
+    // Rectangular curves (type 1): demands 100 falling from 8 to 12 and 50 from 6 to 10; supplies
+    // 120 rising from 4 to 8 and 60 from 8 to 10. Demand 425 - 37.5 p meets supply 30 p - 120 at
+    // p = 545 / 67.5 (worked in crates/fulcrum-sim/tests/sim/vensim_library.rs).
+    let text = format!(
+        "{{UTF-8}}\ndemander: d1, d2 ~~|\nsupplier: s1, s2 ~~|\npprofile: ptype, ppriority, pwidth, pextra ~~|\n\
+         demand[demander] = 100, 50 ~~|\ncapacity[supplier] = 120, 60 ~~|\n\
+         demand curve[d1, pprofile] = 1, 10, 4, 0 ~~|\ndemand curve[d2, pprofile] = 1, 8, 4, 0 ~~|\n\
+         supply curve[s1, pprofile] = 1, 6, 4, 0 ~~|\nsupply curve[s2, pprofile] = 1, 9, 2, 0 ~~|\n\
+         price = FIND MARKET PRICE(demand[d1], demand curve[d1, ptype], capacity[s1], supply curve[s1, ptype]) ~~|\n\
+         bought[demander] = DEMAND AT PRICE(demand[demander], demand curve[demander, ptype], price) ~~|\n\
+         sold[supplier] = SUPPLY AT PRICE(capacity[supplier], supply curve[supplier, ptype], price) ~~|\n\
+         total bought = SUM(bought[demander!]) ~~|\ntotal sold = SUM(sold[supplier!]) ~~|\n{CONTROL}"
+    );
+    let series = run(&text, &["price", "total bought", "total sold"]);
+    let price = 545.0 / 67.5;
+    assert!((series[0][0] - price).abs() < 1e-12, "{}", series[0][0]);
+    assert!((series[1][0] - series[2][0]).abs() < 1e-9, "bought {}, sold {}", series[1][0], series[2][0]);
+    assert!((series[2][0] - (120.0 + 30.0 * (price - 8.0))).abs() < 1e-9);
+}
+
+#[test]
+fn a_queue_fifo_accumulates_like_a_level() {
+    // Waiting starts at 100 with 3 arriving and a tenth of it served per unit of time; Euler with
+    // a step of 0.5: 100 + 0.5 × (3 - 10) = 96.5, then 96.5 + 0.5 × (3 - 9.65) = 93.175.
+    let text = format!(
+        "{{UTF-8}}\nWaiting = QUEUE FIFO(arriving, serving, flat, 100, 20) ~~|\narriving = 3 ~~|\n\
+         serving = Waiting / 10 ~~|\nflat((0,1),(1,1)) ~~|\n{CONTROL}"
+    );
+    let series = run(&text, &["waiting"]);
+    assert_eq!(series[0][..3], [100.0, 96.5, 93.175]);
+}
+
+/// A DELAY CONVEYOR model: `input`, the conveyor's output `out`, and Vensim's own accounting of
+/// what is on the conveyor from its documentation of DELAY CONVEYOR: `convey total =
+/// INTEG(input - out - total leakage, initial)` with `total leakage = ahead level × leak` and
+/// `ahead level = convey total + TIME STEP × (input - out)`.
+fn conveyor(input: &str, ctime: &str, leak: &str, initial: &str) -> Vec<Vec<f64>> {
+    conveyor_until(input, ctime, leak, initial, 8.0)
+}
+
+/// As [`conveyor`], run until `final_time`.
+fn conveyor_until(input: &str, ctime: &str, leak: &str, initial: &str, final_time: f64) -> Vec<Vec<f64>> {
+    let text = format!(
+        "{{UTF-8}}\ninput = {input} ~~|\nctime = {ctime} ~~|\nleak rate = {leak} ~~|\n\
+         flat((0,1),(1,1)) ~~|\n\
+         out = DELAY CONVEYOR(input, ctime, leak rate, flat, {initial}, ctime) ~~|\n\
+         total leakage = ahead level * leak rate ~~|\n\
+         ahead level = convey total + TIME STEP * (input - out) ~~|\n\
+         convey total = INTEG(input - out - total leakage, {initial}) ~~|\n\
+         INITIAL TIME = 0 ~~|\nFINAL TIME = {final_time} ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n"
+    );
+    run(&text, &["out", "convey total"])
+}
+
+#[test]
+fn delay_conveyor_delivers_its_input_the_conveyance_time_later() {
+    // 10 a unit of time from time 1: out is input(t - 3), 10 from time 4.
+    let [out, _] = <[Vec<f64>; 2]>::try_from(conveyor("STEP(10, 1)", "3", "0", "0")).expect("two series");
+    let expected: Vec<f64> = (0..=16).map(|i| if f64::from(i) * 0.5 >= 4.0 { 10.0 } else { 0.0 }).collect();
+    assert_eq!(out, expected);
+    // 12 on the conveyor at the start, spread by a flat profile over the 4 units of conveyance
+    // time: 12 / 4 = 3 a unit of time until time 4, then nothing.
+    let [out, total] = <[Vec<f64>; 2]>::try_from(conveyor("0", "4", "0", "12")).expect("two series");
+    let expected: Vec<f64> = (0..=16).map(|i| if f64::from(i) * 0.5 < 4.0 { 3.0 } else { 0.0 }).collect();
+    assert_eq!(out, expected);
+    assert_eq!(total[8..], [0.0; 9]);
+}
+
+#[test]
+fn delay_conveyor_leaks_as_vensims_own_accounting_of_it_says() {
+    // 10 a unit of time during the first step only: 5 enters. Leaking 0.1 per unit of time, a
+    // step of 0.5 takes 5% of what is on the conveyor, over the 2 / 0.5 = 4 steps the ahead level
+    // holds it: 5 × 0.95^4 = 4.07253125 leaves in the step at time 2, a rate of 8.1450625.
+    let [out, total] =
+        <[Vec<f64>; 2]>::try_from(conveyor("IF THEN ELSE(Time < 0.25, 10, 0)", "2", "0.1", "0")).expect("two series");
+    assert!((out[4] - 5.0 * 0.95f64.powi(4) / 0.5).abs() < 1e-12, "{}", out[4]);
+    assert!(out.iter().enumerate().all(|(i, &v)| i == 4 || v == 0.0), "{out:?}");
+    // Vensim's accounting of the conveyor's contents empties when the material has left: what
+    // left is what the documented leakage left over.
+    assert!(total[5..].iter().all(|v| v.abs() < 1e-12), "{total:?}");
+}
+
+#[test]
+fn a_leaking_conveyors_initial_contents_leave_as_vensim_documents() {
+    // 10 on the conveyor, spread over 2 units of conveyance time: the first output is
+    // 10 / 2 = 5, as Vensim's documentation says, and each later quarter of the contents has
+    // leaked 5% per step it waited: 5 × 0.95, 5 × 0.95², 5 × 0.95³.
+    let [out, total] = <[Vec<f64>; 2]>::try_from(conveyor("0", "2", "0.1", "10")).expect("two series");
+    for (step, want) in [5.0, 4.75, 4.5125, 4.286875].into_iter().enumerate() {
+        assert!((out[step] - want).abs() < 1e-12, "step {step}: {}", out[step]);
+    }
+    // Vensim's accounting of the contents empties when the last of them has left.
+    assert!(total[4..].iter().all(|v| v.abs() < 1e-12), "{total:?}");
+}
+
+#[test]
+fn delay_conveyor_conserves_what_it_is_given() {
+    // A varying input, no leak: everything that entered has left or is still on the conveyor,
+    // as Vensim's accounting shows it, and what leaves is what entered three units earlier.
+    let [out, total] = <[Vec<f64>; 2]>::try_from(conveyor("5 + 4 * SIN(Time)", "3", "0", "15")).expect("two series");
+    assert!(total.iter().all(|&v| v >= -1e-12), "{total:?}");
+    for (step, &left) in out.iter().enumerate().skip(6) {
+        let entered = 5.0 + 4.0 * (f64::from(u32::try_from(step - 6).expect("small")) * 0.5).sin();
+        assert!((left - entered).abs() < 1e-12, "step {step}: {left} against {entered}");
+    }
+    // Before material that entered reaches the end, the initial 15 leaves at 15 / 3 a unit.
+    assert!(out[..6].iter().all(|&v| (v - 5.0).abs() < 1e-12), "{out:?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the input, conveyance time, leak and initial contents, Vensim's documented
+    /// accounting of a conveyor's contents (input less output less the leakage on the ahead
+    /// level) never goes negative and is back to zero once everything has left: what entered
+    /// either leaked or came out, none created or lost.
+    #[test]
+    fn delay_conveyor_conserves_material_by_vensims_accounting(
+        level in 0.0f64..20.0,
+        swing_share in 0.0f64..1.0,
+        ctime in 1u32..8,
+        leak in 0.0f64..0.8,
+        initial in 0.0f64..50.0,
+    ) {
+        // A conveyor takes no negative input (an inflow), and Vensim's documentation does not
+        // say what its conveyor does with one, so the input stays at or above zero: until time
+        // 4, then nothing; the last of it leaves by 4 + ctime ≤ 8.
+        let swing = level * swing_share;
+        let input = format!("IF THEN ELSE(Time < 4, {level} + {swing} * SIN(3 * Time), 0)");
+        let ctime = f64::from(ctime) * 0.5;
+        let [_, total] = <[Vec<f64>; 2]>::try_from(conveyor_until(&input, &ctime.to_string(), &leak.to_string(), &initial.to_string(), 14.0)).expect("two series");
+        let scale = (level + swing) * 4.0 + initial + 1.0;
+        proptest::prop_assert!(total.iter().all(|&v| v >= -1e-9 * scale), "{total:?}");
+        let last = total.last().copied().unwrap_or(f64::NAN);
+        proptest::prop_assert!(last.abs() <= 1e-9 * scale, "left on the conveyor: {last}");
+    }
+}
+
+#[test]
+fn delay_conveyor_refuses_what_it_cannot_do_as_vensim_does() {
+    for (arguments, located) in [
+        ("input, Time + 1, 0, flat, 0, 2", "Time + 1"),
+        ("input, 2, Time / 10, flat, 0, 2", "Time / 10"),
+        ("input, 2, 0, flat, 0, 3", "3"),
+        ("input, 2, 0, ramp, 0, 2", "ramp"),
+    ] {
+        let text = format!(
+            "{{UTF-8}}\ninput = 1 ~~|\nflat((0,1),(1,1)) ~~|\nramp((0,0),(1,1)) ~~|\n\
+             out = DELAY CONVEYOR({arguments}) ~~|\n{CONTROL}"
+        );
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem = diagnostics.0.iter().find(|d| d.code.as_str() == "E0702").expect("refused");
+        let span = problem.span.expect("located");
+        assert_eq!(&text[span.start()..span.end()], located, "{problem:?}");
+        assert!(problem.help.is_some());
+    }
+}

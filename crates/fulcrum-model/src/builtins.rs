@@ -253,13 +253,16 @@ pub enum Builtin {
     Combinations,
     /// `PERMUTATIONS(n, r)`: the ways to choose r of n things in order.
     Permutations,
+    /// `RANK(array, rank[, tie_break_array])`: the flat index, from 1, of the element with that
+    /// rank when the array is sorted in ascending order (XMILE 3.7.1.3).
+    Rank,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 105] = [
+const ALL: [Builtin; 106] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -365,6 +368,7 @@ const ALL: [Builtin; 105] = [
     Builtin::Binomial,
     Builtin::Combinations,
     Builtin::Permutations,
+    Builtin::Rank,
 ];
 
 /// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
@@ -515,6 +519,7 @@ impl Builtin {
             Builtin::Binomial => ("binomial", 2, 3, "BINOMIAL(trials, probability[, seed])"),
             Builtin::Combinations => ("combinations", 2, 2, "COMBINATIONS(n, r)"),
             Builtin::Permutations => ("permutations", 2, 2, "PERMUTATIONS(n, r)"),
+            Builtin::Rank => ("rank", 2, 3, "RANK(array, rank[, tie_break_array])"),
             Builtin::Montecarlo => ("montecarlo", 1, 2, "MONTECARLO(probability_percent_per_time[, seed])"),
             Builtin::Allocate => (
                 "allocate",
@@ -594,6 +599,7 @@ impl Builtin {
                 | Builtin::Binomial
                 | Builtin::Combinations
                 | Builtin::Permutations
+                | Builtin::Rank
         )
     }
 

@@ -16,6 +16,7 @@ mod shards;
 mod sweep;
 mod vensim_changes;
 mod vensim_reference;
+mod xmile_arrays;
 mod xmile_modules;
 
 use std::collections::BTreeMap;

@@ -679,7 +679,15 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 None => self
                     .dimensions
                     .bound(dimension, site.bindings)
-                    .or_else(|| self.dimensions.bound(dimension, site.wildcards)),
+                    .or_else(|| self.dimensions.bound(dimension, site.wildcards))
+                    .or_else(|| {
+                        // A subrange of this dimension selects the element of the same name.
+                        site.bindings
+                            .iter()
+                            .chain(site.wildcards)
+                            .find(|b| self.dimensions.within(b.dimension, dimension))
+                            .and_then(|b| self.dimensions.map(b.dimension, b.element, dimension))
+                    }),
                 Some(index) => self.index_element(site, index, dimension)?,
             };
             let Some(element) = element else {

@@ -213,3 +213,73 @@ fn an_arrayed_input_takes_an_arrayed_variable_element_by_element() {
     assert_eq!(series[1], [0.0, 4.0, 8.0, 12.0]);
     assert_eq!(series[2], [0.0, 5.0, 10.0, 15.0]);
 }
+
+/// The text a diagnostic's span covers.
+fn located<'t>(text: &'t str, diagnostics: &Diagnostics, needle: &str) -> &'t str {
+    let found = diagnostics.0.iter().find(|d| d.message.contains(needle)).unwrap_or_else(|| panic!("{diagnostics:?}"));
+    let span = found.span.unwrap_or_else(|| panic!("not located: {found:?}"));
+    &text[span.start as usize..span.end as usize]
+}
+
+#[test]
+fn a_siblings_output_reaches_a_module_three_levels_down_as_the_standards_d_e_f_example() {
+    // Section 4.7.3: modules A and D side by side, E inside D, F inside E; A's explicit output
+    // reaches F. The connection is made where A and F have their lowest common ancestor, the
+    // root, naming F's input through D and E (4.7.1).
+    let a = "<model name=\"A\"><variables>\
+        <stock name=\"s\"><eqn>1</eqn><inflow>grow</inflow></stock><flow name=\"grow\"><eqn>2</eqn></flow>\
+        <aux name=\"out\" access=\"output\"><eqn>s * 10</eqn></aux></variables></model>";
+    let d = "<model name=\"D\"><variables><module name=\"E\"/></variables></model>";
+    let e = "<model name=\"E\"><variables><module name=\"F\"/></variables></model>";
+    let f = "<model name=\"F\"><variables><aux name=\"x\" access=\"input\"><eqn>0</eqn></aux>\
+        <aux name=\"y\"><eqn>x + 1</eqn></aux></variables></model>";
+    let text = xmile(
+        "<module name=\"A\"/><module name=\"D\"><connect to=\"E.F.x\" from=\"A.out\"/></module>",
+        &format!("{a}{d}{e}{f}"),
+    );
+    // s = 1, 3, 5, 7; out = 10, 30, 50, 70; F's y one more.
+    let series = run(&text, &["D.E.F.x", "D.E.F.y"]);
+    assert_eq!(series[0], [10.0, 30.0, 50.0, 70.0]);
+    assert_eq!(series[1], [11.0, 31.0, 51.0, 71.0]);
+    // The same, passed down a level at a time through inputs of D and E.
+    let d = "<model name=\"D\"><variables><aux name=\"from_a\" access=\"input\"/>\
+        <module name=\"E\"><connect to=\"passed\" from=\".from_a\"/></module></variables></model>";
+    let e = "<model name=\"E\"><variables><aux name=\"passed\" access=\"input\"/>\
+        <module name=\"F\"><connect to=\"x\" from=\".passed\"/></module></variables></model>";
+    let text = xmile(
+        "<module name=\"A\"/><module name=\"D\"><connect to=\"from_a\" from=\"A.out\"/></module>",
+        &format!("{a}{d}{e}{f}"),
+    );
+    assert_eq!(run(&text, &["D.E.F.y"])[0], [11.0, 31.0, 51.0, 71.0]);
+}
+
+#[test]
+fn a_model_in_another_file_is_refused_at_its_resource() {
+    // Section 4.7.1's second form: the module's model in "module.xml".
+    let text = xmile("<module name=\"Tank\" resource=\"module.xml\"/>", "");
+    let diagnostics = refused(&text);
+    assert_eq!(located(&text, &diagnostics, "another file"), "module.xml");
+    assert!(diagnostics.0.iter().all(|d| d.code.as_str() == "E0501"), "{diagnostics:?}");
+    // A <model> may name its file too.
+    let text = xmile("<module name=\"Tank\"/>", "<model name=\"Tank\" resource=\"tank.xmile\"/>");
+    assert_eq!(located(&text, &refused(&text), "another file"), "tank.xmile");
+}
+
+#[test]
+fn a_submodels_sim_specs_must_agree_with_the_whole_models() {
+    // Repeating the whole model's specs changes nothing.
+    let same = TANK.replace(
+        "<model name=\"Tank\">",
+        "<model name=\"Tank\"><sim_specs method=\"euler\"><start>0</start><stop>3</stop><dt>1</dt></sim_specs>",
+    );
+    assert_eq!(run(&xmile("<module name=\"Tank\"/>", &same), &["Tank.level"])[0], [0.0, 5.0, 10.0, 15.0]);
+    // A dt of its own (the standard's "normal" mode) or another method is refused where written.
+    let finer = TANK.replace(
+        "<model name=\"Tank\">",
+        "<model name=\"Tank\"><sim_specs method=\"rk4\"><start>0</start><stop>3</stop><dt>0.25</dt></sim_specs>",
+    );
+    let text = xmile("<module name=\"Tank\"/>", &finer);
+    let diagnostics = refused(&text);
+    assert_eq!(located(&text, &diagnostics, "own dt 0.25"), "<dt>0.25</dt>");
+    assert_eq!(located(&text, &diagnostics, "own method rk4"), "rk4");
+}

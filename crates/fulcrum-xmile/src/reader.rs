@@ -32,6 +32,10 @@ pub(crate) struct Reader<'p> {
     model_path: Vec<(CanonicalName, String)>,
     /// Module instances flattened so far.
     module_instances: usize,
+    /// The whole model's simulation specs, which every submodel runs with.
+    whole_sim: SimSpecs,
+    /// Submodels whose own `<sim_specs>` have been compared with the whole model's.
+    specs_checked: Vec<CanonicalName>,
 }
 
 impl<'p> Reader<'p> {
@@ -44,6 +48,8 @@ impl<'p> Reader<'p> {
             dimension_elements: HashMap::new(),
             model_path: Vec::new(),
             module_instances: 0,
+            whole_sim: SimSpecs::default(),
+            specs_checked: Vec::new(),
         }
     }
 
@@ -93,7 +99,9 @@ impl<'p> Reader<'p> {
                 model.dialect = dialect;
             }
         }
-        match child(root, "sim_specs") {
+        // The specs sit under <xmile>, or (the standard allows either) in the root model.
+        let root_model = elements(root, "model").find(|m| m.attribute("name").is_none());
+        match child(root, "sim_specs").or_else(|| root_model.and_then(|m| child(m, "sim_specs"))) {
             Some(specs) => model.sim = self.sim_specs(specs),
             None => self.report(
                 Diagnostic::new(Code::MissingKey, "the file has no <sim_specs>")
@@ -117,6 +125,16 @@ impl<'p> Reader<'p> {
             self.report(Diagnostic::new(Code::MissingKey, "the file has no <model>").at(Some(self.span(root))));
             return model;
         };
+        self.whole_sim = model.sim.clone();
+        // Specs in the root model as well as under <xmile> may only repeat them.
+        if child(root, "sim_specs").is_some()
+            && let Some(specs) = root_model.and_then(|m| child(m, "sim_specs"))
+        {
+            self.submodel_specs(specs, "the root model");
+        }
+        for resourced in models.iter().filter(|m| m.attribute("resource").is_some()) {
+            self.refuse_resource(*resourced, "model", resourced.attribute("name").unwrap_or("(root)"));
+        }
         let submodels: HashMap<CanonicalName, Node<'_, '_>> =
             models.iter().filter_map(|m| Some((CanonicalName::new(m.attribute("name")?), *m))).collect();
         model.doc = child_text(main, "doc").map(|doc| doc.trim().to_owned()).filter(|doc| !doc.is_empty());
@@ -341,6 +359,10 @@ impl<'p> Reader<'p> {
             return None;
         };
         let model_name = node.attribute("model_name").unwrap_or(name);
+        if node.attribute("resource").is_some() {
+            self.refuse_resource(node, "module", name);
+            return None;
+        }
         let Some(submodel) = submodels.get(&CanonicalName::new(model_name)) else {
             self.report(
                 Diagnostic::new(
@@ -381,6 +403,12 @@ impl<'p> Reader<'p> {
             }
             self.module_instances = MAX_MODULE_INSTANCES + 2;
             return None;
+        }
+        if !self.specs_checked.contains(&model_key) {
+            self.specs_checked.push(model_key.clone());
+            if let Some(specs) = child(*submodel, "sim_specs") {
+                self.submodel_specs(specs, &format!("submodel `{model_name}`"));
+            }
         }
         let inner_prefix = format!("{prefix}{name}.");
         self.model_path.push((model_key, model_name.to_owned()));
@@ -432,6 +460,57 @@ impl<'p> Reader<'p> {
             }
         }
         Some(Module { name: name.to_owned(), variables, upward })
+    }
+
+    /// A `<module>` or `<model>` whose model is in another file (`resource="..."`, XMILE 4.7.1):
+    /// the reader takes one file's text and reads nothing else, so it is refused where it is.
+    fn refuse_resource(&mut self, node: Node<'_, '_>, what: &str, name: &str) {
+        let (resource, span) = self.attribute_with_span(node, "resource").unwrap_or(("", self.span(node)));
+        self.report(
+            Diagnostic::new(
+                Code::Unsupported,
+                format!("{what} `{name}` takes its model from another file (`resource=\"{resource}\"`), which fulcrum does not read"),
+            )
+            .at(Some(span))
+            .with_help(format!(
+                "copy that file's <model> into this file as <model name=\"{name}\"> and drop the resource attribute"
+            )),
+        );
+    }
+
+    /// A submodel's own `<sim_specs>` (XMILE 3.7.4: a different dt, or a run of its own at every
+    /// step, for a submodel). Stella runs every module with the model's run specs and fulcrum has
+    /// one clock per run, so specs that agree with the whole model's are accepted and any that
+    /// differ are refused at the setting that differs, rather than run on another clock.
+    fn submodel_specs(&mut self, specs: Node<'_, '_>, model_name: &str) {
+        // `model_name` says which model: "submodel `Tank`", "the root model".
+        let whole = self.whole_sim.clone();
+        for (setting, value) in [("start", whole.start), ("stop", whole.stop), ("dt", whole.dt)] {
+            let Some(node) = child(specs, setting) else { continue };
+            let Some(mut own) = self.number(node, &format!("<sim_specs> <{setting}>")) else { continue };
+            if setting == "dt" && node.attribute("reciprocal").is_some_and(|r| r.trim().eq_ignore_ascii_case("true")) {
+                own = 1.0 / own;
+            }
+            if own != value {
+                self.refuse_submodel_specs(self.span(node), model_name, &format!("{setting} {own}"), &format!("{value}"));
+            }
+        }
+        if let Some((method, span)) = self.attribute_with_span(specs, "method")
+            && choose_method(method) != Some(whole.method)
+        {
+            self.refuse_submodel_specs(span, model_name, &format!("method {method}"), whole.method.as_str());
+        }
+    }
+
+    fn refuse_submodel_specs(&mut self, span: Span, model_name: &str, own: &str, whole: &str) {
+        self.report(
+            Diagnostic::new(
+                Code::Unsupported,
+                format!("{model_name} has its own {own}, but the whole model's is {whole}: fulcrum runs every model of a file on one clock"),
+            )
+            .at(Some(span))
+            .with_help("Stella runs modules with the model's run specs: delete the submodel's <sim_specs>, or make them agree"),
+        );
     }
 
     fn variable(&mut self, node: Node<'_, '_>, mut kind: VariableKind) -> Option<Variable> {

@@ -10,7 +10,23 @@ use fulcrum_model::{Code, Method};
 use fulcrum_sim::{CompiledModel, Point};
 use proptest::prelude::*;
 
-use crate::{compiled, run, series};
+use crate::{compiled, series};
+
+/// Runs a model, and checks on the way that `fulcrum convert`'s TOML holds its conveyors and
+/// queues: written, read back and run, it gives the same bits.
+fn run(model: &fulcrum_model::Model) -> fulcrum_sim::Results {
+    let results = crate::run(model);
+    let text = fulcrum_model::native::write(model);
+    let (again, diagnostics) = fulcrum_model::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}\n{text}");
+    let converted = crate::run(&again);
+    assert_eq!(converted.names(), results.names(), "{text}");
+    for column in 0..results.names().len() {
+        let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(converted.column(column)), bits(results.column(column)), "{}\n{text}", results.names()[column]);
+    }
+    results
+}
 
 fn assert_close(actual: &[f64], expected: &[f64]) {
     assert_eq!(actual.len(), expected.len(), "{actual:?} vs {expected:?}");

@@ -383,7 +383,19 @@ fn conveyors_are_refused_with_runge_kutta() {
         .conveyor_outflow("unloading")
         .build();
     let errors = fulcrum_model::resolve(&model).expect_err("refused");
-    assert!(errors.0.iter().any(|d| d.code == Code::Unsupported), "{errors:?}");
+    assert!(
+        errors.0.iter().any(|d| d.code == Code::Unsupported && d.message.contains("Euler's method only, not rk4")),
+        "{errors:?}"
+    );
+    // RK2 likewise, and a queue as well as a conveyor.
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .method(Method::Rk2)
+        .stock("Line", "5", &[], &["served"])
+        .queue()
+        .flow("served", "0")
+        .build();
+    let errors = fulcrum_model::resolve(&model).expect_err("refused");
+    assert!(errors.0.iter().any(|d| d.message.contains("Euler's method only, not rk2")), "{errors:?}");
 }
 
 #[test]

@@ -871,7 +871,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             _ => {}
         }
         let seed = match builtin {
-            Builtin::Random | Builtin::Normal | Builtin::Lognormal => args.get(2),
+            Builtin::Random | Builtin::Uniform | Builtin::Normal | Builtin::Lognormal => args.get(2),
             Builtin::Exprnd | Builtin::Poisson | Builtin::Montecarlo => args.get(1),
             Builtin::Weibull | Builtin::Beta | Builtin::Binomial | Builtin::Gamma => args.get(2),
             Builtin::Triangular => args.get(3),
@@ -1004,9 +1004,14 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.out.delays.push(PipelineDelay { input, delay_time: Expr::Var(delay_time), initial, material });
                 Expr::Delayed(id)
             }
-            Builtin::Random | Builtin::Normal | Builtin::Lognormal | Builtin::Exprnd | Builtin::Poisson => {
+            Builtin::Random
+            | Builtin::Uniform
+            | Builtin::Normal
+            | Builtin::Lognormal
+            | Builtin::Exprnd
+            | Builtin::Poisson => {
                 let (distribution, parameters) = match builtin {
-                    Builtin::Random => (Distribution::Uniform, 2),
+                    Builtin::Random | Builtin::Uniform => (Distribution::Uniform, 2),
                     Builtin::Normal => (Distribution::Normal, 2),
                     Builtin::Lognormal => (Distribution::LogNormal, 2),
                     Builtin::Exprnd => (Distribution::Exponential, 1),
@@ -1076,6 +1081,14 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 };
                 let ordered: Vec<Expr> = unbounded.into_iter().chain(rest).collect();
                 self.draw(Distribution::Truncated(family), ordered, seed)
+            }
+            Builtin::Factorial => {
+                // n! = Γ(n + 1), through the gamma function's logarithm, rounded to the whole
+                // number it is (exact up to 2^53).
+                let n = args.into_iter().next()?;
+                let plus_one = Expr::Binary(BinaryOp::Add, Box::new(n), Box::new(Expr::Const(1.0)));
+                let logarithm = Expr::Apply(Function::GammaLn, vec![plus_one]);
+                Expr::Apply(Function::Round, vec![Expr::Apply(Function::Exp, vec![logarithm])])
             }
             Builtin::Combinations | Builtin::Permutations => {
                 // n! / (r! (n - r)!) or n! / (n - r)!, through the gamma function's logarithm

@@ -316,3 +316,37 @@ fn rank_refuses_a_scalar_and_a_tie_break_of_another_size() {
         assert!(diagnostics.0.iter().any(|d| d.message.contains(message)), "{equation}: {diagnostics:?}");
     }
 }
+
+#[test]
+fn factorial_multiplies_down_to_one() {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .aux("five", "FACTORIAL(5)")
+        .aux("none", "FACTORIAL(0)")
+        .aux("twelve", "FACTORIAL(12)")
+        .build();
+    let results = run(&model);
+    // Stella's example: 5 × 4 × 3 × 2 × 1 = 120; 0! = 1; 12! = 479001600.
+    assert_eq!(series(&results, "five")[0], 120.0);
+    assert_eq!(series(&results, "none")[0], 1.0);
+    assert_eq!(series(&results, "twelve")[0], 479_001_600.0);
+}
+
+#[test]
+fn uniform_draws_between_its_bounds_and_repeats_with_a_seed() {
+    let count = 40_000;
+    let model = ModelBuilder::new(0.0, (count - 1) as f64, 1.0)
+        .aux("u", "UNIFORM(2, 6)")
+        .aux("seeded", "UNIFORM(0, 1, 7)")
+        .aux("random_seeded", "RANDOM(0, 1, 7)")
+        .build();
+    let results = run(&model);
+    let u = series(&results, "u");
+    assert!(u.iter().all(|&v| (2.0..6.0).contains(&v)));
+    // Uniform on [2, 6]: mean 4, sd 4/√12.
+    let (mean, sd) = mean_and_sd(&u);
+    let expected_sd = 4.0 / 12f64.sqrt();
+    assert!((mean - 4.0).abs() < 4.5 * expected_sd / (count as f64).sqrt(), "mean {mean}");
+    assert!((sd - expected_sd).abs() < 0.05 * expected_sd, "sd {sd}");
+    // The same draw as RANDOM with the same seed.
+    assert_eq!(series(&results, "seeded"), series(&results, "random_seeded"));
+}

@@ -18,6 +18,7 @@ mod vensim_changes;
 mod vensim_reference;
 mod xmile_arrays;
 mod xmile_modules;
+mod xmile_stella;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -36,6 +36,9 @@ pub(crate) struct Reader<'p> {
     whole_sim: SimSpecs,
     /// Submodels whose own `<sim_specs>` have been compared with the whole model's.
     specs_checked: Vec<CanonicalName>,
+    /// Names are shown as Stella shows them, `_` as a space; not in fulcrum's own files, which
+    /// hold names exactly as they were.
+    display_names: bool,
 }
 
 impl<'p> Reader<'p> {
@@ -50,6 +53,7 @@ impl<'p> Reader<'p> {
             module_instances: 0,
             whole_sim: SimSpecs::default(),
             specs_checked: Vec::new(),
+            display_names: true,
         }
     }
 
@@ -93,6 +97,10 @@ impl<'p> Reader<'p> {
                 .any(|text| text.contains("vensim") || text.contains("ventana"))
             {
                 model.dialect = Dialect::Vensim;
+            }
+            // fulcrum's own files keep every name as it was written.
+            if child_text(header, "vendor").is_some_and(|vendor| vendor.trim() == "fulcrum") {
+                self.display_names = false;
             }
             // fulcrum's own files name the conventions they were written with.
             if let Some(dialect) = child_text(header, "dialect").as_deref().and_then(Dialect::parse) {
@@ -410,7 +418,7 @@ impl<'p> Reader<'p> {
                 self.submodel_specs(specs, &format!("submodel `{model_name}`"));
             }
         }
-        let inner_prefix = format!("{prefix}{name}.");
+        let inner_prefix = format!("{prefix}{}.", unescape_name(name, self.display_names));
         self.model_path.push((model_key, model_name.to_owned()));
         let mut variables = self.model(*submodel, &inner_prefix, submodels, depth + 1);
         self.model_path.pop();
@@ -521,7 +529,7 @@ impl<'p> Reader<'p> {
             );
             return None;
         };
-        let name = unescape_name(name_attribute.value());
+        let name = unescape_name(name_attribute.value(), self.display_names);
         let first_diagnostic = self.diagnostics.0.len();
         let name_span = self.prepared.span(name_attribute.range_value());
         let mut variable = Variable::new(name, VariableKind::Auxiliary);
@@ -830,7 +838,7 @@ impl<'p> Reader<'p> {
 
     fn flow_link(&mut self, node: Node<'_, '_>) -> FlowLink {
         let written = node.text().unwrap_or_default().trim();
-        let name = unescape_name(&unquote(written));
+        let name = unescape_name(&unquote(written), self.display_names);
         let mut link = FlowLink::new(name);
         link.span = Some(self.span(node));
         link
@@ -1050,9 +1058,12 @@ fn child_text(node: Node<'_, '_>, name: &'static str) -> Option<String> {
     child(node, name).map(|c| c.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect())
 }
 
-/// Exports write a line break in a name as the two characters `\n`, which is read as a space;
-/// `\\` is a backslash (as fulcrum writes one), and any other backslash stays as it is.
-fn unescape_name(written: &str) -> String {
+/// A name as Stella displays it (and writes it in its output's columns): exports write a line
+/// break in a name as the two characters `\n` and a space as `_` (XMILE 3.2.2: `birth_rate`
+/// appears in the diagram as `birth rate`), both read as a space (the `_` only with `display`);
+/// `\\` is a backslash (as fulcrum writes one), and any other backslash stays as it is. The
+/// canonical name is the same either way.
+fn unescape_name(written: &str, display: bool) -> String {
     let mut name = String::with_capacity(written.len());
     let mut chars = written.chars().peekable();
     while let Some(c) = chars.next() {
@@ -1065,6 +1076,7 @@ fn unescape_name(written: &str) -> String {
                 chars.next();
                 name.push('\\');
             }
+            ('_', _) if display => name.push(' '),
             _ => name.push(c),
         }
     }

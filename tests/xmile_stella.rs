@@ -53,8 +53,7 @@ fn output_columns_carry_the_names_stella_displays() {
 fn stellas_data_export_settings_are_ignored_without_a_word() {
     // Where Stella writes its runs is no part of the model: no diagnostic, the same results.
     let extras = "<data><export frequency=\"every_dt\" precomputed=\"false\" resource=\"r:results.xlsx\" \
-        worksheet=\"Sheet1\" isee:format=\"numbers\"><all/></export>\
-        <import resource=\"r:inputs.csv\" frequency=\"on_demand\"/></data>";
+        worksheet=\"Sheet1\" isee:format=\"numbers\"><all/></export></data>";
     let variables = "<stock name=\"level\"><eqn>1</eqn><inflow>filling</inflow></stock><flow name=\"filling\"><eqn>2</eqn></flow>";
     let with_export = run(&stella(extras, variables, ""));
     let without = run(&stella("", variables, ""));
@@ -86,4 +85,19 @@ fn a_conveyor_inside_a_macro_runs_a_belt_per_call() {
     // Inflows 1, 2, 3, 4 enter at times 0..3 and leave two steps later: 0, 0, 1, 2.
     assert_eq!(series(&results, "small"), [0.0, 0.0, 1.0, 2.0]);
     assert_eq!(series(&results, "large"), [0.0, 0.0, 100.0, 100.0]);
+}
+
+#[test]
+fn a_data_import_is_refused_where_it_is_written() {
+    // Imported values would replace the model's own: fulcrum does not read them, and says so.
+    let text = stella(
+        "<data><import resource=\"r:inputs.csv\" frequency=\"on_demand\"/></data>",
+        "<aux name=\"price\"><eqn>3</eqn></aux>",
+        "",
+    );
+    let (_, diagnostics) = fulcrum_xmile::read(&text).expect("reads");
+    let found = diagnostics.0.iter().find(|d| d.message.contains("imports data")).expect("refused");
+    assert_eq!(found.code.as_str(), "E0501");
+    let span = found.span.expect("located");
+    assert_eq!(&text[span.start as usize..span.end as usize], "r:inputs.csv");
 }

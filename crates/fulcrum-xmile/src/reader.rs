@@ -125,6 +125,22 @@ impl<'p> Reader<'p> {
             self.dimension_elements =
                 model.dimensions.iter().map(|d| (d.canonical.clone(), d.elements.clone())).collect();
         }
+        // `<data>` says where Stella writes runs (`<export>`, ignored: no number depends on it) and
+        // where it reads values from (`<import>`, which would change the model's numbers).
+        for data in elements(root, "data") {
+            for import in elements(data, "import") {
+                let resource = import.attribute("resource").unwrap_or_default();
+                let span = self.attribute_with_span(import, "resource").map_or(self.span(import), |(_, span)| span);
+                self.report(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("the model imports data from `{resource}` when it runs, which fulcrum does not read"),
+                    )
+                    .at(Some(span))
+                    .with_help("put the imported values into the variables' equations or graphical functions, and drop the <import>"),
+                );
+            }
+        }
         let macros = Macros::read(self, root);
         let models: Vec<Node<'_, '_>> = elements(root, "model").collect();
         let Some(main) =

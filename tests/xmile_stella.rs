@@ -54,7 +54,8 @@ fn stellas_data_export_settings_are_ignored_without_a_word() {
     // Where Stella writes its runs is no part of the model: no diagnostic, the same results.
     let extras = "<data><export frequency=\"every_dt\" precomputed=\"false\" resource=\"r:results.xlsx\" \
         worksheet=\"Sheet1\" isee:format=\"numbers\"><all/></export></data>";
-    let variables = "<stock name=\"level\"><eqn>1</eqn><inflow>filling</inflow></stock><flow name=\"filling\"><eqn>2</eqn></flow>";
+    let variables =
+        "<stock name=\"level\"><eqn>1</eqn><inflow>filling</inflow></stock><flow name=\"filling\"><eqn>2</eqn></flow>";
     let with_export = run(&stella(extras, variables, ""));
     let without = run(&stella("", variables, ""));
     assert_eq!(series(&with_export, "level"), [1.0, 3.0, 5.0, 7.0]);

@@ -6,7 +6,8 @@
 
 use crate::functions::{
     MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, pulse,
-    pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step, truncated, truth, vector_select,
+    pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step, truncated, truth,
+    vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 

@@ -516,7 +516,12 @@ impl<'p> Reader<'p> {
                 own = 1.0 / own;
             }
             if own != value {
-                self.refuse_submodel_specs(self.span(node), model_name, &format!("{setting} {own}"), &format!("{value}"));
+                self.refuse_submodel_specs(
+                    self.span(node),
+                    model_name,
+                    &format!("{setting} {own}"),
+                    &format!("{value}"),
+                );
             }
         }
         if let Some((method, span)) = self.attribute_with_span(specs, "method")

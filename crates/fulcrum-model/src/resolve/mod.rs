@@ -292,7 +292,9 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
                 ),
             )
             .at(model.sim.spans.method)
-            .with_help("set the integration method to euler, as Stella's documentation advises for conveyors and queues"),
+            .with_help(
+                "set the integration method to euler, as Stella's documentation advises for conveyors and queues",
+            ),
         );
     }
 

@@ -283,3 +283,85 @@ fn a_submodels_sim_specs_must_agree_with_the_whole_models() {
     assert_eq!(located(&text, &diagnostics, "own dt 0.25"), "<dt>0.25</dt>");
     assert_eq!(located(&text, &diagnostics, "own method rk4"), "rk4");
 }
+
+/// Reads with other files given by name, resolves and runs, returning the series of `names`.
+fn run_with(text: &str, files: &[(&str, &str)], names: &[&str]) -> Vec<Vec<f64>> {
+    let load = |resource: &str| {
+        files
+            .iter()
+            .find(|(name, _)| *name == resource)
+            .map(|(_, text)| (*text).to_owned())
+            .ok_or("no such file".to_owned())
+    };
+    let (model, diagnostics) = fulcrum_xmile::read_with(text, &load).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    names.iter().map(|name| results.series(name).unwrap_or_else(|| panic!("no series {name}")).to_vec()).collect()
+}
+
+/// Section 4.7.1's second form: the submodel alone in "module.xml", as its unnamed root model.
+const MODULE_FILE: &str = "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+    <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>\
+    <model><variables><aux name=\"Input\" access=\"input\"><eqn>0</eqn></aux>\
+    <stock name=\"kept\"><eqn>0</eqn><inflow>keeping</inflow></stock><flow name=\"keeping\"><eqn>Input</eqn></flow>\
+    <aux name=\"Output\" access=\"output\"><eqn>kept * 2</eqn></aux></variables></model></xmile>";
+
+#[test]
+fn a_modules_model_in_another_file_is_read_from_it() {
+    let text = xmile(
+        "<module name=\"Sub_Model\" resource=\"module.xml\"><connect to=\"Input\" from=\".Root_Model_Output\"/>\
+         <connect to=\".Root_Model_Input\" from=\"Sub_Model.Output\"/></module>\
+         <aux name=\"Root_Model_Output\"><eqn>3</eqn></aux><aux name=\"Root_Model_Input\" access=\"input\"/>",
+        "",
+    );
+    // kept grows by 3 a step: 0, 3, 6, 9; Output doubles it and comes back up.
+    let series = run_with(&text, &[("module.xml", MODULE_FILE)], &["Sub Model.kept", "Root Model Input"]);
+    assert_eq!(series[0], [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(series[1], [0.0, 6.0, 12.0, 18.0]);
+    // A file holding several models gives the one named as the module, not its root model.
+    let several = MODULE_FILE.replace(
+        "</xmile>",
+        "<model name=\"Sub_Model\"><variables><aux name=\"Input\" access=\"input\"/>\
+         <aux name=\"Output\" access=\"output\"><eqn>Input + 100</eqn></aux></variables></model></xmile>",
+    );
+    let series = run_with(&text, &[("module.xml", several.as_str())], &["Root Model Input"]);
+    assert_eq!(series[0], [103.0; 4]);
+}
+
+#[test]
+fn problems_in_another_file_are_located_where_the_file_is_named() {
+    let text = xmile("<module name=\"Sub_Model\" resource=\"module.xml\"/>", "");
+    let load_none = |_: &str| Err("no such file".to_owned());
+    // With nothing else in the file, the reader's answer is the error itself.
+    let diagnostics = match fulcrum_xmile::read_with(&text, &load_none) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    assert_eq!(located(&text, &diagnostics, "cannot be read: no such file"), "module.xml");
+    // An unknown name in the other file's equation is reported at the resource attribute.
+    let broken = MODULE_FILE.replace("kept * 2", "kept * missing");
+    let load = |_: &str| Ok(broken.clone());
+    let (model, diagnostics) = fulcrum_xmile::read_with(&text, &load).expect("reads");
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let diagnostics = fulcrum_model::resolve(&model).expect_err("missing is unknown");
+    assert_eq!(located(&text, &diagnostics, "missing"), "module.xml");
+    // A file without the model is located too.
+    let other = |_: &str| Ok(MODULE_FILE.replace("<model>", "<model name=\"Other\">"));
+    let diagnostics = match fulcrum_xmile::read_with(&text, &other) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    assert_eq!(located(&text, &diagnostics, "has neither a model"), "module.xml");
+}
+
+#[test]
+fn fulcrum_run_reads_a_modules_file_beside_the_model() {
+    let output = crate::fulcrum(&["run", "tests/xmile/hares_with_module_file.xmile"]);
+    assert!(output.status.success(), "{}", crate::stderr(&output));
+    let text = crate::stdout(&output);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(header.contains("hare count"), "{header}");
+    // 100 hares growing by half a year: 100, 150, 225, 337.5.
+    let column = header.split(',').position(|name| name == "hare count").expect("the column");
+    let values: Vec<&str> = text.lines().skip(1).map(|line| line.split(',').nth(column).unwrap_or_default()).collect();
+    assert_eq!(values, ["100", "150", "225", "337.5"]);
+}

@@ -39,6 +39,19 @@ pub(crate) struct Reader<'p> {
     /// Names are shown as Stella shows them, `_` as a space; not in fulcrum's own files, which
     /// hold names exactly as they were.
     display_names: bool,
+    /// Modules whose model is in another file.
+    pub(crate) resources: Resources,
+}
+
+/// What became of the modules whose model is in another file (`resource=`).
+#[derive(Default)]
+pub(crate) struct Resources {
+    /// Modules (canonical names) whose model was read from its file, under the module's name.
+    pub loaded: Vec<CanonicalName>,
+    /// Modules whose file was asked for, read or not (a failure is already reported).
+    pub handled: Vec<CanonicalName>,
+    /// Could other files be read at all?
+    pub readable: bool,
 }
 
 impl<'p> Reader<'p> {
@@ -54,6 +67,7 @@ impl<'p> Reader<'p> {
             whole_sim: SimSpecs::default(),
             specs_checked: Vec::new(),
             display_names: true,
+            resources: Resources::default(),
         }
     }
 
@@ -383,9 +397,18 @@ impl<'p> Reader<'p> {
             return None;
         };
         let model_name = node.attribute("model_name").unwrap_or(name);
+        let mut model_name = model_name;
         if node.attribute("resource").is_some() {
-            self.refuse_resource(node, "module", name);
-            return None;
+            let key = CanonicalName::new(name);
+            if self.resources.loaded.contains(&key) {
+                // Read from its file under the module's own name.
+                model_name = name;
+            } else {
+                if !self.resources.handled.contains(&key) {
+                    self.refuse_resource(node, "module", name);
+                }
+                return None;
+            }
         }
         let Some(submodel) = submodels.get(&CanonicalName::new(model_name)) else {
             self.report(
@@ -493,7 +516,17 @@ impl<'p> Reader<'p> {
         self.report(
             Diagnostic::new(
                 Code::Unsupported,
-                format!("{what} `{name}` takes its model from another file (`resource=\"{resource}\"`), which fulcrum does not read"),
+                if self.resources.readable {
+                    format!(
+                        "{what} `{name}` takes its model from another file (`resource=\"{resource}\"`), which fulcrum \
+                         reads only for the modules of the file it is given"
+                    )
+                } else {
+                    format!(
+                        "{what} `{name}` takes its model from another file (`resource=\"{resource}\"`), which fulcrum \
+                         does not read here"
+                    )
+                },
             )
             .at(Some(span))
             .with_help(format!(
@@ -709,6 +742,7 @@ impl<'p> Reader<'p> {
         let text_node = node.first_child().filter(Node::is_text);
         let text_offset = text_node
             .filter(|t| node.children().count() == 1 && self.prepared.text.get(t.range()) == Some(text.as_str()))
+            .filter(|t| !self.prepared.is_spliced(t.range()))
             .map(|t| self.prepared.span(t.range()).start());
         Equation::new(text, Origin { span: Some(span), text_offset })
     }

@@ -188,6 +188,29 @@ mod tests {
     }
 
     #[test]
+    fn spliced_text_is_reported_where_the_file_names_it_and_later_positions_map_back() {
+        let original = "\u{feff}<xmile><module resource=\"m.xml\"/><isee:x/></xmile>";
+        let named = original.find("m.xml").expect("present");
+        let span = Span::new(named, named + 5);
+        let at = original.find("</xmile>").expect("present");
+        let splice = Splice { at, text: "<model name=\"m\"><aux/></model>".to_owned(), span };
+        let prepared = Prepared::with_splices(original, vec![splice]);
+        assert!(roxmltree::Document::parse(&prepared.text).is_ok(), "{}", prepared.text);
+        // Inside the inserted model: the resource attribute.
+        let inside = prepared.text.find("<aux/>").expect("inserted");
+        assert_eq!(prepared.span(inside..inside + 6), span);
+        assert!(prepared.is_spliced(inside..inside + 6));
+        // After it: the closing tag where the file has it; before it, the module.
+        let closing = prepared.text.find("</xmile>").expect("present");
+        let mapped = prepared.span(closing..closing + 8);
+        assert_eq!(&original[mapped.start()..mapped.end()], "</xmile>");
+        let module = prepared.text.find("<module").expect("present");
+        let mapped = prepared.span(module..module + 7);
+        assert_eq!(&original[mapped.start()..mapped.end()], "<module");
+        assert!(!prepared.is_spliced(module..module + 7));
+    }
+
+    #[test]
     fn declared_prefixes_are_left_alone() {
         let original = "<xmile xmlns:isee=\"http://iseesystems.com/XMILE\"><isee:prefs/></xmile>";
         let prepared = Prepared::new(original);

@@ -1142,3 +1142,29 @@ fn unescape_name(written: &str, display: bool) -> String {
 fn attribute<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.attributes().find(|a| a.name() == name).map(|a| a.value())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_name;
+    use fulcrum_model::name::CanonicalName;
+
+    #[test]
+    fn names_are_shown_as_stella_shows_them() {
+        assert_eq!(unescape_name("birth_rate", true), "birth rate");
+        assert_eq!(unescape_name("size of one\\ntime_harvest", true), "size of one time harvest");
+        assert_eq!(unescape_name("back\\\\slash_x", true), "back\\slash x");
+        // fulcrum's own files keep underscores.
+        assert_eq!(unescape_name("birth_rate", false), "birth_rate");
+    }
+
+    proptest::proptest! {
+        /// Showing a name as Stella does never changes which variable it names.
+        #[test]
+        fn a_shown_name_is_the_same_name(written in "[A-Za-z0-9_ ]{1,8}(\\\\n[A-Za-z0-9_ ]{1,8})?") {
+            for display in [true, false] {
+                let shown = unescape_name(&written, display);
+                proptest::prop_assert_eq!(CanonicalName::new(&shown), CanonicalName::new(&written));
+            }
+        }
+    }
+}

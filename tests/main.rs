@@ -17,7 +17,9 @@ mod sweep;
 mod vensim_changes;
 mod vensim_functions;
 mod vensim_reference;
+mod xmile_arrays;
 mod xmile_modules;
+mod xmile_stella;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

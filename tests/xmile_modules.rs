@@ -213,3 +213,155 @@ fn an_arrayed_input_takes_an_arrayed_variable_element_by_element() {
     assert_eq!(series[1], [0.0, 4.0, 8.0, 12.0]);
     assert_eq!(series[2], [0.0, 5.0, 10.0, 15.0]);
 }
+
+/// The text a diagnostic's span covers.
+fn located<'t>(text: &'t str, diagnostics: &Diagnostics, needle: &str) -> &'t str {
+    let found = diagnostics.0.iter().find(|d| d.message.contains(needle)).unwrap_or_else(|| panic!("{diagnostics:?}"));
+    let span = found.span.unwrap_or_else(|| panic!("not located: {found:?}"));
+    &text[span.start as usize..span.end as usize]
+}
+
+#[test]
+fn a_siblings_output_reaches_a_module_three_levels_down_as_the_standards_d_e_f_example() {
+    // Section 4.7.3: modules A and D side by side, E inside D, F inside E; A's explicit output
+    // reaches F. The connection is made where A and F have their lowest common ancestor, the
+    // root, naming F's input through D and E (4.7.1).
+    let a = "<model name=\"A\"><variables>\
+        <stock name=\"s\"><eqn>1</eqn><inflow>grow</inflow></stock><flow name=\"grow\"><eqn>2</eqn></flow>\
+        <aux name=\"out\" access=\"output\"><eqn>s * 10</eqn></aux></variables></model>";
+    let d = "<model name=\"D\"><variables><module name=\"E\"/></variables></model>";
+    let e = "<model name=\"E\"><variables><module name=\"F\"/></variables></model>";
+    let f = "<model name=\"F\"><variables><aux name=\"x\" access=\"input\"><eqn>0</eqn></aux>\
+        <aux name=\"y\"><eqn>x + 1</eqn></aux></variables></model>";
+    let text = xmile(
+        "<module name=\"A\"/><module name=\"D\"><connect to=\"E.F.x\" from=\"A.out\"/></module>",
+        &format!("{a}{d}{e}{f}"),
+    );
+    // s = 1, 3, 5, 7; out = 10, 30, 50, 70; F's y one more.
+    let series = run(&text, &["D.E.F.x", "D.E.F.y"]);
+    assert_eq!(series[0], [10.0, 30.0, 50.0, 70.0]);
+    assert_eq!(series[1], [11.0, 31.0, 51.0, 71.0]);
+    // The same, passed down a level at a time through inputs of D and E.
+    let d = "<model name=\"D\"><variables><aux name=\"from_a\" access=\"input\"/>\
+        <module name=\"E\"><connect to=\"passed\" from=\".from_a\"/></module></variables></model>";
+    let e = "<model name=\"E\"><variables><aux name=\"passed\" access=\"input\"/>\
+        <module name=\"F\"><connect to=\"x\" from=\".passed\"/></module></variables></model>";
+    let text = xmile(
+        "<module name=\"A\"/><module name=\"D\"><connect to=\"from_a\" from=\"A.out\"/></module>",
+        &format!("{a}{d}{e}{f}"),
+    );
+    assert_eq!(run(&text, &["D.E.F.y"])[0], [11.0, 31.0, 51.0, 71.0]);
+}
+
+#[test]
+fn a_model_in_another_file_is_refused_at_its_resource() {
+    // Section 4.7.1's second form: the module's model in "module.xml".
+    let text = xmile("<module name=\"Tank\" resource=\"module.xml\"/>", "");
+    let diagnostics = refused(&text);
+    assert_eq!(located(&text, &diagnostics, "another file"), "module.xml");
+    assert!(diagnostics.0.iter().all(|d| d.code.as_str() == "E0501"), "{diagnostics:?}");
+    // A <model> may name its file too.
+    let text = xmile("<module name=\"Tank\"/>", "<model name=\"Tank\" resource=\"tank.xmile\"/>");
+    assert_eq!(located(&text, &refused(&text), "another file"), "tank.xmile");
+}
+
+#[test]
+fn a_submodels_sim_specs_must_agree_with_the_whole_models() {
+    // Repeating the whole model's specs changes nothing.
+    let same = TANK.replace(
+        "<model name=\"Tank\">",
+        "<model name=\"Tank\"><sim_specs method=\"euler\"><start>0</start><stop>3</stop><dt>1</dt></sim_specs>",
+    );
+    assert_eq!(run(&xmile("<module name=\"Tank\"/>", &same), &["Tank.level"])[0], [0.0, 5.0, 10.0, 15.0]);
+    // A dt of its own (the standard's "normal" mode) or another method is refused where written.
+    let finer = TANK.replace(
+        "<model name=\"Tank\">",
+        "<model name=\"Tank\"><sim_specs method=\"rk4\"><start>0</start><stop>3</stop><dt>0.25</dt></sim_specs>",
+    );
+    let text = xmile("<module name=\"Tank\"/>", &finer);
+    let diagnostics = refused(&text);
+    assert_eq!(located(&text, &diagnostics, "own dt 0.25"), "<dt>0.25</dt>");
+    assert_eq!(located(&text, &diagnostics, "own method rk4"), "rk4");
+}
+
+/// Reads with other files given by name, resolves and runs, returning the series of `names`.
+fn run_with(text: &str, files: &[(&str, &str)], names: &[&str]) -> Vec<Vec<f64>> {
+    let load = |resource: &str| {
+        files
+            .iter()
+            .find(|(name, _)| *name == resource)
+            .map(|(_, text)| (*text).to_owned())
+            .ok_or("no such file".to_owned())
+    };
+    let (model, diagnostics) = fulcrum_xmile::read_with(text, &load).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    names.iter().map(|name| results.series(name).unwrap_or_else(|| panic!("no series {name}")).to_vec()).collect()
+}
+
+/// Section 4.7.1's second form: the submodel alone in "module.xml", as its unnamed root model.
+const MODULE_FILE: &str = "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+    <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>\
+    <model><variables><aux name=\"Input\" access=\"input\"><eqn>0</eqn></aux>\
+    <stock name=\"kept\"><eqn>0</eqn><inflow>keeping</inflow></stock><flow name=\"keeping\"><eqn>Input</eqn></flow>\
+    <aux name=\"Output\" access=\"output\"><eqn>kept * 2</eqn></aux></variables></model></xmile>";
+
+#[test]
+fn a_modules_model_in_another_file_is_read_from_it() {
+    let text = xmile(
+        "<module name=\"Sub_Model\" resource=\"module.xml\"><connect to=\"Input\" from=\".Root_Model_Output\"/>\
+         <connect to=\".Root_Model_Input\" from=\"Sub_Model.Output\"/></module>\
+         <aux name=\"Root_Model_Output\"><eqn>3</eqn></aux><aux name=\"Root_Model_Input\" access=\"input\"/>",
+        "",
+    );
+    // kept grows by 3 a step: 0, 3, 6, 9; Output doubles it and comes back up.
+    let series = run_with(&text, &[("module.xml", MODULE_FILE)], &["Sub Model.kept", "Root Model Input"]);
+    assert_eq!(series[0], [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(series[1], [0.0, 6.0, 12.0, 18.0]);
+    // A file holding several models gives the one named as the module, not its root model.
+    let several = MODULE_FILE.replace(
+        "</xmile>",
+        "<model name=\"Sub_Model\"><variables><aux name=\"Input\" access=\"input\"/>\
+         <aux name=\"Output\" access=\"output\"><eqn>Input + 100</eqn></aux></variables></model></xmile>",
+    );
+    let series = run_with(&text, &[("module.xml", several.as_str())], &["Root Model Input"]);
+    assert_eq!(series[0], [103.0; 4]);
+}
+
+#[test]
+fn problems_in_another_file_are_located_where_the_file_is_named() {
+    let text = xmile("<module name=\"Sub_Model\" resource=\"module.xml\"/>", "");
+    let load_none = |_: &str| Err("no such file".to_owned());
+    // With nothing else in the file, the reader's answer is the error itself.
+    let diagnostics = match fulcrum_xmile::read_with(&text, &load_none) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    assert_eq!(located(&text, &diagnostics, "cannot be read: no such file"), "module.xml");
+    // An unknown name in the other file's equation is reported at the resource attribute.
+    let broken = MODULE_FILE.replace("kept * 2", "kept * missing");
+    let load = |_: &str| Ok(broken.clone());
+    let (model, diagnostics) = fulcrum_xmile::read_with(&text, &load).expect("reads");
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let diagnostics = fulcrum_model::resolve(&model).expect_err("missing is unknown");
+    assert_eq!(located(&text, &diagnostics, "missing"), "module.xml");
+    // A file without the model is located too.
+    let other = |_: &str| Ok(MODULE_FILE.replace("<model>", "<model name=\"Other\">"));
+    let diagnostics = match fulcrum_xmile::read_with(&text, &other) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    assert_eq!(located(&text, &diagnostics, "has neither a model"), "module.xml");
+}
+
+#[test]
+fn fulcrum_run_reads_a_modules_file_beside_the_model() {
+    let output = crate::fulcrum(&["run", "tests/xmile/hares_with_module_file.xmile"]);
+    assert!(output.status.success(), "{}", crate::stderr(&output));
+    let text = crate::stdout(&output);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(header.contains("hare count"), "{header}");
+    // 100 hares growing by half a year: 100, 150, 225, 337.5.
+    let column = header.split(',').position(|name| name == "hare count").expect("the column");
+    let values: Vec<&str> = text.lines().skip(1).map(|line| line.split(',').nth(column).unwrap_or_default()).collect();
+    assert_eq!(values, ["100", "150", "225", "337.5"]);
+}

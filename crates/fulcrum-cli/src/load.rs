@@ -65,7 +65,15 @@ pub fn read_model_with_data(path: &Path, data_files: &[std::path::PathBuf]) -> R
     };
     let read = match format {
         Format::Native => native::read(&source),
-        Format::Xmile => fulcrum_xmile::read(&source),
+        Format::Xmile => {
+            // A module's model in another file (`resource=`) is named relative to the model's folder.
+            let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let resources = |resource: &str| {
+                let local = resource.strip_prefix("file://").unwrap_or(resource);
+                std::fs::read_to_string(directory.join(local)).map_err(|error| error.to_string())
+            };
+            fulcrum_xmile::read_with(&source, &resources)
+        }
         Format::Vensim => {
             // The GET functions' data files are named relative to the model's folder.
             let directory = path.parent().map(Path::to_path_buf).unwrap_or_default();

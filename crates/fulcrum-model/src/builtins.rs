@@ -285,13 +285,20 @@ pub enum Builtin {
     Combinations,
     /// `PERMUTATIONS(n, r)`: the ways to choose r of n things in order.
     Permutations,
+    /// `RANK(array, rank[, tie_break_array])`: the flat index, from 1, of the element with that
+    /// rank when the array is sorted in ascending order (XMILE 3.7.1.3).
+    Rank,
+    /// `FACTORIAL(n)`: n!, for a whole n from 0.
+    Factorial,
+    /// `UNIFORM(min, max[, seed])`: a uniform draw between min and max, as `RANDOM`.
+    Uniform,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 116] = [
+const ALL: [Builtin; 119] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -408,6 +415,9 @@ const ALL: [Builtin; 116] = [
     Builtin::Binomial,
     Builtin::Combinations,
     Builtin::Permutations,
+    Builtin::Rank,
+    Builtin::Factorial,
+    Builtin::Uniform,
 ];
 
 /// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
@@ -582,6 +592,9 @@ impl Builtin {
             Builtin::Binomial => ("binomial", 2, 3, "BINOMIAL(trials, probability[, seed])"),
             Builtin::Combinations => ("combinations", 2, 2, "COMBINATIONS(n, r)"),
             Builtin::Permutations => ("permutations", 2, 2, "PERMUTATIONS(n, r)"),
+            Builtin::Rank => ("rank", 2, 3, "RANK(array, rank[, tie_break_array])"),
+            Builtin::Factorial => ("factorial", 1, 1, "FACTORIAL(n)"),
+            Builtin::Uniform => ("uniform", 2, 3, "UNIFORM(min, max[, seed])"),
             Builtin::Montecarlo => ("montecarlo", 1, 2, "MONTECARLO(probability_percent_per_time[, seed])"),
             Builtin::Allocate => (
                 "allocate",
@@ -661,6 +674,9 @@ impl Builtin {
                 | Builtin::Binomial
                 | Builtin::Combinations
                 | Builtin::Permutations
+                | Builtin::Rank
+                | Builtin::Factorial
+                | Builtin::Uniform
         )
     }
 

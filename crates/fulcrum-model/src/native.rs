@@ -49,8 +49,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Method, Model, Origin,
-    SimSpecs, Variable, VariableKind,
+    Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Leak, Method,
+    Model, Origin, SimSpecs, Variable, VariableKind,
 };
 use crate::syntax::Span;
 use crate::toml_walk::{self, Table, Value, Walker as Reader, span_of};
@@ -232,14 +232,47 @@ impl Reader<'_> {
                 let outflows = self.flow_links(&mut table, "outflows");
                 let non_negative = self.boolean(&mut table, "non_negative").unwrap_or(false);
                 variable.kind = VariableKind::Stock { inflows, outflows, non_negative };
-                &["name", "units", "doc", "dimensions", "elements", "initial", "inflows", "outflows", "non_negative"]
+                variable.conveyor = self.conveyor(&mut table);
+                if let Some(value) = table.get("queue") {
+                    match value.get_ref().as_bool() {
+                        Some(true) => variable.queue = Some(Some(span_of(value))),
+                        Some(false) => {}
+                        None => self.wrong_type(&table.context, "queue", "true or false", span_of(value)),
+                    }
+                }
+                &[
+                    "name",
+                    "units",
+                    "doc",
+                    "dimensions",
+                    "elements",
+                    "initial",
+                    "inflows",
+                    "outflows",
+                    "non_negative",
+                    "conveyor",
+                    "queue",
+                ]
             }
             Section::Flow => {
                 variable.equation = self.equation(&mut table, "equation");
                 variable.graph = self.embedded_graph(&mut table);
                 let non_negative = self.boolean(&mut table, "non_negative").unwrap_or(false);
                 variable.kind = VariableKind::Flow { non_negative };
-                &["name", "units", "doc", "dimensions", "elements", "equation", "graph", "non_negative"]
+                variable.leak = self.leak(&mut table);
+                variable.overflow = self.boolean(&mut table, "overflow").unwrap_or(false);
+                &[
+                    "name",
+                    "units",
+                    "doc",
+                    "dimensions",
+                    "elements",
+                    "equation",
+                    "graph",
+                    "non_negative",
+                    "leak",
+                    "overflow",
+                ]
             }
             Section::Auxiliary => {
                 variable.equation = self.equation(&mut table, "equation");
@@ -417,6 +450,79 @@ impl Reader<'_> {
         }
     }
 
+    /// A stock's `conveyor = { transit_time = ..., ... }` (XMILE 3.7.2's conveyor options).
+    fn conveyor(&mut self, table: &mut Table<'_, '_>) -> Option<Conveyor> {
+        let value = table.get("conveyor")?;
+        let span = span_of(value);
+        let Some(inner) = value.get_ref().as_table() else {
+            self.wrong_type(&table.context, "conveyor", "a table such as { transit_time = 4 }", span);
+            return None;
+        };
+        let mut inner = Table::new(inner, span, format!("{} conveyor", table.context));
+        let transit_time = self.equation(&mut inner, "transit_time");
+        if transit_time.is_none() {
+            self.report(
+                Diagnostic::new(Code::MissingKey, format!("{} has no `transit_time`", inner.context))
+                    .at(Some(span))
+                    .with_help("give the time material spends on the belt: conveyor = { transit_time = 4 }"),
+            );
+        }
+        let conveyor = Conveyor {
+            transit_time,
+            capacity: self.equation(&mut inner, "capacity"),
+            inflow_limit: self.equation(&mut inner, "inflow_limit"),
+            sample: self.equation(&mut inner, "sample"),
+            arrest: self.equation(&mut inner, "arrest"),
+            batch_integrity: self.boolean(&mut inner, "batch_integrity").unwrap_or(false),
+            one_at_a_time: self.boolean(&mut inner, "one_at_a_time").unwrap_or(true),
+            discrete: self.boolean(&mut inner, "discrete").unwrap_or(false),
+            exponential_leak: self.boolean(&mut inner, "exponential_leak").unwrap_or(false),
+            span: Some(span),
+        };
+        self.unknown_keys(&inner, &[]);
+        Some(conveyor)
+    }
+
+    /// A flow's `leak = { fraction = ..., zone_start = 0, zone_end = 1, integers = false }`: it
+    /// leaks from the conveyor it flows out of (XMILE 4.3).
+    fn leak(&mut self, table: &mut Table<'_, '_>) -> Option<Leak> {
+        let value = table.get("leak")?;
+        let span = span_of(value);
+        let Some(inner) = value.get_ref().as_table() else {
+            self.wrong_type(&table.context, "leak", "a table such as { fraction = 0.1 }", span);
+            return None;
+        };
+        let mut inner = Table::new(inner, span, format!("{} leak", table.context));
+        let fraction = self.equation(&mut inner, "fraction");
+        let mut zone = |reader: &mut Self, key: &'static str, default: f64| match reader.number(&mut inner, key) {
+            Some((value, _)) if (0.0..=1.0).contains(&value) => value,
+            Some((value, value_span)) => {
+                reader.report(
+                    Diagnostic::new(Code::InvalidValue, format!("`{key}` {value} is not a number from 0 to 1"))
+                        .at(Some(value_span))
+                        .with_help("the leak zone is given as fractions of the belt from its inflowing end"),
+                );
+                default
+            }
+            None => default,
+        };
+        let zone_start = zone(self, "zone_start", 0.0);
+        let mut zone_end = zone(self, "zone_end", 1.0);
+        if zone_start > zone_end {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("the leak zone starts at {zone_start}, after it ends at {zone_end}"),
+                )
+                .at(Some(span)),
+            );
+            zone_end = zone_start;
+        }
+        let integers = self.boolean(&mut inner, "integers").unwrap_or(false);
+        self.unknown_keys(&inner, &[]);
+        Some(Leak { fraction, zone_start, zone_end, integers, span: Some(span) })
+    }
+
     fn embedded_graph(&mut self, table: &mut Table<'_, '_>) -> Option<GraphicalFunction> {
         let value = table.get("graph")?;
         let span = span_of(value);
@@ -525,6 +631,25 @@ mod tests {
     }
 
     const SIM: &str = "[sim]\nstart = 0\nstop = 10\ndt = 0.5\n";
+
+    #[test]
+    fn conveyor_and_leak_problems_are_located() {
+        let text = format!(
+            "{SIM}[[stock]]\nname = \"Belt\"\ninitial = 0\noutflows = [\"out\", \"spill\"]\n\
+             conveyor = {{ capacity = 4, lenght = 2 }}\nqueue = \"yes\"\n\
+             [[flow]]\nname = \"out\"\n\
+             [[flow]]\nname = \"spill\"\nleak = {{ fraction = 0.1, zone_start = 1.5 }}\n"
+        );
+        assert_eq!(
+            codes(&text),
+            [
+                ("E0004", "{ capacity = 4, lenght = 2 }".to_owned()),
+                ("E0002", "lenght".to_owned()),
+                ("E0003", "\"yes\"".to_owned()),
+                ("E0003", "1.5".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn reads_every_section() {

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    Dialect, ElementDefinition, Equation, GraphKind, GraphicalFunction, Method, Model, Variable, VariableKind,
+    Conveyor, Dialect, ElementDefinition, Equation, GraphKind, GraphicalFunction, Leak, Method, Model, Variable,
+    VariableKind,
 };
 use crate::syntax::format_number;
 
@@ -71,11 +72,23 @@ fn write_variable(out: &mut String, variable: &Variable) {
             if *non_negative {
                 line(out, "non_negative", "true");
             }
+            if let Some(conveyor) = &variable.conveyor {
+                line(out, "conveyor", &conveyor_value(conveyor));
+            }
+            if variable.queue.is_some() {
+                line(out, "queue", "true");
+            }
         }
         VariableKind::Flow { non_negative } => {
             equation_and_graph(out, variable);
             if *non_negative {
                 line(out, "non_negative", "true");
+            }
+            if let Some(leak) = &variable.leak {
+                line(out, "leak", &leak_value(leak));
+            }
+            if variable.overflow {
+                line(out, "overflow", "true");
             }
         }
         VariableKind::Auxiliary if section == "constant" => {
@@ -102,6 +115,52 @@ fn write_variable(out: &mut String, variable: &Variable) {
             line(out, &string(&element.subscript.join(", ")), &element_value(element));
         }
     }
+}
+
+/// A conveyor's options as an inline table: its equations, then the flags that differ from the
+/// defaults.
+fn conveyor_value(conveyor: &Conveyor) -> String {
+    let mut parts = Vec::new();
+    for (key, equation) in [
+        ("transit_time", &conveyor.transit_time),
+        ("capacity", &conveyor.capacity),
+        ("inflow_limit", &conveyor.inflow_limit),
+        ("sample", &conveyor.sample),
+        ("arrest", &conveyor.arrest),
+    ] {
+        if let Some(equation) = equation {
+            parts.push(format!("{key} = {}", equation_value(equation)));
+        }
+    }
+    for (key, set, default) in [
+        ("discrete", conveyor.discrete, false),
+        ("exponential_leak", conveyor.exponential_leak, false),
+        ("batch_integrity", conveyor.batch_integrity, false),
+        ("one_at_a_time", conveyor.one_at_a_time, true),
+    ] {
+        if set != default {
+            parts.push(format!("{key} = {set}"));
+        }
+    }
+    format!("{{ {} }}", parts.join(", "))
+}
+
+/// A leakage flow's options as an inline table.
+fn leak_value(leak: &Leak) -> String {
+    let mut parts = Vec::new();
+    if let Some(fraction) = &leak.fraction {
+        parts.push(format!("fraction = {}", equation_value(fraction)));
+    }
+    if leak.zone_start != 0.0 {
+        parts.push(format!("zone_start = {}", number(leak.zone_start)));
+    }
+    if leak.zone_end != 1.0 {
+        parts.push(format!("zone_end = {}", number(leak.zone_end)));
+    }
+    if leak.integers {
+        parts.push("integers = true".to_owned());
+    }
+    format!("{{ {} }}", parts.join(", "))
 }
 
 fn equation_and_graph(out: &mut String, variable: &Variable) {

@@ -615,6 +615,20 @@ impl<'m> Compiler<'m> {
                 });
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
+            Expr::SortedIndex { rank, vector, tie_break } => {
+                let rank = self.emit(rank, phase);
+                let operands: Vec<Operand> = vector.iter().map(|element| self.emit(element, phase)).collect();
+                let tie_operands: Vec<Operand> = tie_break.iter().map(|element| self.emit(element, phase)).collect();
+                let list = self.list(operands.iter().map(|operand| operand.slot).collect());
+                let tie_break = if tie_operands.is_empty() {
+                    u32::MAX
+                } else {
+                    self.list(tie_operands.iter().map(|operand| operand.slot).collect())
+                };
+                self.program(phase).push(Op::SortedIndex { dst, rank: rank.slot, list, tie_break });
+                self.release(rank);
+                operands.into_iter().chain(tie_operands).for_each(|operand| self.release(operand));
+            }
             Expr::VectorSelect { selections, values, missing, action, error_action } => {
                 let parts = [missing, action, error_action].map(|part| self.emit(part, phase));
                 let selection_operands: Vec<Operand> =

@@ -499,6 +499,26 @@ pub fn sorted_position(length: usize, place: usize, ascending: bool, value: impl
     (0..length).find(|&i| rank(length, i, ascending, &value) == (place + 1) as f64).map_or(f64::NAN, |i| i as f64)
 }
 
+/// Stella's `RANK`: the position, from 1, of the element that sorts to place `rank` (rounded;
+/// 1 is the smallest) among `length` values in ascending order. Equal values are ordered by
+/// their tie-break values, then by position, so each place has exactly one element. NaN when the
+/// place is outside 1 to `length` or a value or tie-break value is NaN.
+pub fn sorted_index(length: usize, rank: f64, value: impl Fn(usize) -> f64, tie: impl Fn(usize) -> f64) -> f64 {
+    let place = rank.round();
+    if !(place >= 1.0 && place <= length as f64) || (0..length).any(|i| value(i).is_nan() || tie(i).is_nan()) {
+        return f64::NAN;
+    }
+    let key = |i: usize| (value(i), tie(i), i);
+    let comes_before = |a: usize, b: usize| {
+        let (a, b) = (key(a), key(b));
+        a.0 < b.0 || (a.0 == b.0 && (a.1 < b.1 || (a.1 == b.1 && a.2 < b.2)))
+    };
+    // The element with exactly place − 1 elements before it; a count, so nothing allocates.
+    (0..length)
+        .find(|&i| (0..length).filter(|&j| comes_before(j, i)).count() + 1 == place as usize)
+        .map_or(f64::NAN, |i| (i + 1) as f64)
+}
+
 /// Evaluates a graphical function (XMILE 3.1.4). Exact at the points themselves.
 pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     let (xs, ys) = (&table.x, &table.y);
@@ -1035,6 +1055,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// RANK at every place from 1 to the length names every element once, and the values
+        /// (then tie-break values) so named never fall.
+        #[test]
+        fn sorted_indices_are_a_permutation_in_ascending_order(
+            pairs in proptest::collection::vec((0u8..4, 0u8..3), 1..9),
+        ) {
+            let value = |i: usize| f64::from(pairs[i].0);
+            let tie = |i: usize| f64::from(pairs[i].1);
+            let length = pairs.len();
+            let indices: Vec<usize> =
+                (1..=length).map(|place| sorted_index(length, place as f64, value, tie) as usize - 1).collect();
+            let mut seen = indices.clone();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(seen, (0..length).collect::<Vec<_>>());
+            for window in indices.windows(2) {
+                proptest::prop_assert!((value(window[0]), tie(window[0])) <= (value(window[1]), tie(window[1])));
+            }
+            proptest::prop_assert!(sorted_index(length, 0.0, value, tie).is_nan());
+            proptest::prop_assert!(sorted_index(length, length as f64 + 1.0, value, tie).is_nan());
+        }
+
         /// A matrix times its inverse is the identity.
         #[test]
         fn inverse_element_inverts(size in 1usize..6, seed in proptest::collection::vec(-10.0f64..10.0, 36)) {

@@ -112,6 +112,15 @@ pub(crate) enum Op {
         sort_order: bool,
         ascending: bool,
     },
+    /// The position, from 1, of the list's element that sorts to place `rank` (rounded) in
+    /// ascending order, equal values ordered by the tie-break list (`u32::MAX` for none), then
+    /// by position; NaN for a place outside the list or a NaN in it (Stella's `RANK`).
+    SortedIndex {
+        dst: Slot,
+        rank: Slot,
+        list: u32,
+        tie_break: u32,
+    },
     /// The share of the request at `position` (see `fulcrum_model::resolve::Expr::Allocate`).
     Allocate {
         dst: Slot,

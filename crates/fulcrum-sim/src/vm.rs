@@ -6,8 +6,8 @@
 
 use crate::functions::{
     MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, pulse,
-    pulse_train, quantum, ramp, random, rank, sign, sorted_position, step, truncated, truth, vector_lookup,
-    vector_select,
+    pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step, truncated, truth,
+    vector_lookup, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -101,6 +101,16 @@ pub(crate) fn execute<const L: usize>(
                     } else {
                         rank(list.len(), position as usize, ascending, value)
                     }
+                });
+                values[dst as usize] = answer;
+            }
+            Op::SortedIndex { dst, rank, list, tie_break } => {
+                let (rank, list) = (values[rank as usize], &lists[list as usize]);
+                let tie_break = lists.get(tie_break as usize);
+                let answer: [f64; L] = std::array::from_fn(|l| {
+                    let value = |i: usize| values[list[i] as usize][l];
+                    let tie = |i: usize| tie_break.map_or(0.0, |tie_break| values[tie_break[i] as usize][l]);
+                    sorted_index(list.len(), rank[l], value, tie)
                 });
                 values[dst as usize] = answer;
             }

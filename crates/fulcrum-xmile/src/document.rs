@@ -15,13 +15,47 @@ pub(crate) struct Prepared {
     dropped: usize,
     /// Where declarations were inserted into `text`, and how many bytes.
     insertion: Option<(usize, usize)>,
+    /// Text from other files inserted into the file (after the byte-order mark is dropped):
+    /// where, how many bytes, and the place in the file everything inside it is reported at.
+    splices: Vec<(usize, usize, Span)>,
+}
+
+/// A model from another file, to be read as if the file held it: inserted at `at` (a position in
+/// the file), and reported at `span` (where the file names the other file).
+pub(crate) struct Splice {
+    pub at: usize,
+    pub text: String,
+    pub span: Span,
 }
 
 impl Prepared {
     /// Declares undeclared namespace prefixes on the root element and drops a byte-order mark.
     pub(crate) fn new(original: &str) -> Prepared {
-        let text = original.strip_prefix('\u{feff}').unwrap_or(original);
-        let dropped = original.len() - text.len();
+        Prepared::with_splices(original, Vec::new())
+    }
+
+    /// As [`Prepared::new`], with text from other files inserted, in order of position.
+    pub(crate) fn with_splices(original: &str, mut inserted: Vec<Splice>) -> Prepared {
+        let stripped = original.strip_prefix('\u{feff}').unwrap_or(original);
+        let dropped = original.len() - stripped.len();
+        inserted.sort_by_key(|splice| splice.at);
+        let mut combined = String::with_capacity(stripped.len());
+        let mut splices = Vec::with_capacity(inserted.len());
+        let mut copied = 0;
+        for splice in inserted {
+            let at = splice.at.saturating_sub(dropped).clamp(copied, stripped.len());
+            combined.push_str(&stripped[copied..at]);
+            splices.push((combined.len(), splice.text.len(), splice.span));
+            combined.push_str(&splice.text);
+            copied = at;
+        }
+        combined.push_str(&stripped[copied..]);
+        let mut prepared = Prepared::declare_prefixes(&combined, dropped);
+        prepared.splices = splices;
+        prepared
+    }
+
+    fn declare_prefixes(text: &str, dropped: usize) -> Prepared {
         let missing: Vec<String> =
             used_prefixes(text).into_iter().filter(|p| !text.contains(&format!("xmlns:{p}="))).collect();
         match root_tag_name_end(text) {
@@ -34,24 +68,43 @@ impl Prepared {
                 fixed.push_str(&text[..at]);
                 fixed.push_str(&declarations);
                 fixed.push_str(&text[at..]);
-                Prepared { text: fixed, dropped, insertion: Some((at, declarations.len())) }
+                Prepared { text: fixed, dropped, insertion: Some((at, declarations.len())), splices: Vec::new() }
             }
-            _ => Prepared { text: text.to_owned(), dropped, insertion: None },
+            _ => Prepared { text: text.to_owned(), dropped, insertion: None, splices: Vec::new() },
         }
     }
 
-    /// The span in the original file of a byte range in the parsed text.
+    /// The span in the original file of a byte range in the parsed text; a range inside text
+    /// from another file is reported where the file names that file.
     pub(crate) fn span(&self, range: std::ops::Range<usize>) -> Span {
-        Span::new(self.original(range.start), self.original(range.end))
+        match (self.original(range.start), self.original(range.end)) {
+            (Err(span), _) => span,
+            (Ok(start), Ok(end)) => Span::new(start, end),
+            (Ok(start), Err(_)) => Span::new(start, start),
+        }
     }
 
-    fn original(&self, position: usize) -> usize {
-        let before_insertion = match self.insertion {
+    /// Does the byte range lie in text from another file?
+    pub(crate) fn is_spliced(&self, range: std::ops::Range<usize>) -> bool {
+        self.original(range.start).is_err() || self.original(range.end).is_err()
+    }
+
+    fn original(&self, position: usize) -> Result<usize, Span> {
+        let mut position = match self.insertion {
             Some((at, length)) if position >= at + length => position - length,
             Some((at, _)) if position > at => at,
             _ => position,
         };
-        before_insertion + self.dropped
+        let mut shift = 0;
+        for &(at, length, span) in &self.splices {
+            if position >= at + length {
+                shift += length;
+            } else if position >= at && length > 0 {
+                return Err(span);
+            }
+        }
+        position -= shift;
+        Ok(position + self.dropped)
     }
 }
 
@@ -132,6 +185,29 @@ mod tests {
         let at = prepared.text.find("<sim_specs").expect("present");
         let span = prepared.span(at..at + 10);
         assert_eq!(&original[span.start()..span.end()], "<sim_specs");
+    }
+
+    #[test]
+    fn spliced_text_is_reported_where_the_file_names_it_and_later_positions_map_back() {
+        let original = "\u{feff}<xmile><module resource=\"m.xml\"/><isee:x/></xmile>";
+        let named = original.find("m.xml").expect("present");
+        let span = Span::new(named, named + 5);
+        let at = original.find("</xmile>").expect("present");
+        let splice = Splice { at, text: "<model name=\"m\"><aux/></model>".to_owned(), span };
+        let prepared = Prepared::with_splices(original, vec![splice]);
+        assert!(roxmltree::Document::parse(&prepared.text).is_ok(), "{}", prepared.text);
+        // Inside the inserted model: the resource attribute.
+        let inside = prepared.text.find("<aux/>").expect("inserted");
+        assert_eq!(prepared.span(inside..inside + 6), span);
+        assert!(prepared.is_spliced(inside..inside + 6));
+        // After it: the closing tag where the file has it; before it, the module.
+        let closing = prepared.text.find("</xmile>").expect("present");
+        let mapped = prepared.span(closing..closing + 8);
+        assert_eq!(&original[mapped.start()..mapped.end()], "</xmile>");
+        let module = prepared.text.find("<module").expect("present");
+        let mapped = prepared.span(module..module + 7);
+        assert_eq!(&original[mapped.start()..mapped.end()], "<module");
+        assert!(!prepared.is_spliced(module..module + 7));
     }
 
     #[test]

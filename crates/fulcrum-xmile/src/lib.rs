@@ -27,6 +27,7 @@
 mod document;
 mod macros;
 mod reader;
+mod resource;
 mod writer;
 
 pub use writer::write;
@@ -34,17 +35,46 @@ pub use writer::write;
 use fulcrum_model::{Diagnostics, Model};
 
 /// Reads an XMILE file. `Err` means the file is not XML at all (or not XMILE); otherwise the
-/// model comes back with every problem found in its structure (the resolver finds the rest).
+/// model comes back with every problem found in its structure (the resolver finds the rest). A
+/// module whose model is in another file (`resource="..."`) is refused: see [`read_with`].
 pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
-    let prepared = document::Prepared::new(text);
+    read_inner(text, None)
+}
+
+/// As [`read`], and a module of the file whose model is in another file (`<module name="m"
+/// resource="m.xmile">`, XMILE 4.7.1) reads it: `resources` gives that file's text (the caller
+/// decides where a resource is, and reads it; this crate reads no file), or why it cannot. The
+/// module takes the other file's model of the module's name, else its unnamed root model, as if
+/// this file held it; every problem in it is reported where this file names the other file.
+/// Modules of a model read from another file cannot name a third file (they are refused).
+pub fn read_with(
+    text: &str,
+    resources: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<(Model, Diagnostics), Diagnostics> {
+    read_inner(text, Some(resources))
+}
+
+/// Gives the text of another file a model names, or why it cannot.
+type Resources<'r> = &'r dyn Fn(&str) -> Result<String, String>;
+
+fn read_inner(text: &str, resources: Option<Resources<'_>>) -> Result<(Model, Diagnostics), Diagnostics> {
+    let mut found = Diagnostics::default();
+    let (splices, handled) = match resources {
+        Some(load) => resource::splices(text, load, &mut found),
+        None => (Vec::new(), Vec::new()),
+    };
+    let loaded: Vec<_> = splices.iter().map(|(name, _)| name.clone()).collect();
+    let prepared = document::Prepared::with_splices(text, splices.into_iter().map(|(_, splice)| splice).collect());
     let options = roxmltree::ParsingOptions { allow_dtd: true, ..roxmltree::ParsingOptions::default() };
     let document = match roxmltree::Document::parse_with_options(&prepared.text, options) {
         Ok(document) => document,
         Err(error) => return Err(Diagnostics(vec![document::syntax_error(&prepared, &error)])),
     };
     let mut reader = reader::Reader::new(&prepared);
+    reader.resources = reader::Resources { loaded, handled, readable: resources.is_some() };
     let model = reader.document(document.root_element());
     let mut diagnostics = reader.diagnostics;
+    diagnostics.0.extend(found.0);
     if model.variables.is_empty() && diagnostics.has_errors() {
         return Err(diagnostics);
     }

@@ -32,6 +32,26 @@ pub(crate) struct Reader<'p> {
     model_path: Vec<(CanonicalName, String)>,
     /// Module instances flattened so far.
     module_instances: usize,
+    /// The whole model's simulation specs, which every submodel runs with.
+    whole_sim: SimSpecs,
+    /// Submodels whose own `<sim_specs>` have been compared with the whole model's.
+    specs_checked: Vec<CanonicalName>,
+    /// Names are shown as Stella shows them, `_` as a space; not in fulcrum's own files, which
+    /// hold names exactly as they were.
+    display_names: bool,
+    /// Modules whose model is in another file.
+    pub(crate) resources: Resources,
+}
+
+/// What became of the modules whose model is in another file (`resource=`).
+#[derive(Default)]
+pub(crate) struct Resources {
+    /// Modules (canonical names) whose model was read from its file, under the module's name.
+    pub loaded: Vec<CanonicalName>,
+    /// Modules whose file was asked for, read or not (a failure is already reported).
+    pub handled: Vec<CanonicalName>,
+    /// Could other files be read at all?
+    pub readable: bool,
 }
 
 impl<'p> Reader<'p> {
@@ -44,6 +64,10 @@ impl<'p> Reader<'p> {
             dimension_elements: HashMap::new(),
             model_path: Vec::new(),
             module_instances: 0,
+            whole_sim: SimSpecs::default(),
+            specs_checked: Vec::new(),
+            display_names: true,
+            resources: Resources::default(),
         }
     }
 
@@ -88,12 +112,18 @@ impl<'p> Reader<'p> {
             {
                 model.dialect = Dialect::Vensim;
             }
+            // fulcrum's own files keep every name as it was written.
+            if child_text(header, "vendor").is_some_and(|vendor| vendor.trim() == "fulcrum") {
+                self.display_names = false;
+            }
             // fulcrum's own files name the conventions they were written with.
             if let Some(dialect) = child_text(header, "dialect").as_deref().and_then(Dialect::parse) {
                 model.dialect = dialect;
             }
         }
-        match child(root, "sim_specs") {
+        // The specs sit under <xmile>, or (the standard allows either) in the root model.
+        let root_model = elements(root, "model").find(|m| m.attribute("name").is_none());
+        match child(root, "sim_specs").or_else(|| root_model.and_then(|m| child(m, "sim_specs"))) {
             Some(specs) => model.sim = self.sim_specs(specs),
             None => self.report(
                 Diagnostic::new(Code::MissingKey, "the file has no <sim_specs>")
@@ -109,6 +139,22 @@ impl<'p> Reader<'p> {
             self.dimension_elements =
                 model.dimensions.iter().map(|d| (d.canonical.clone(), d.elements.clone())).collect();
         }
+        // `<data>` says where Stella writes runs (`<export>`, ignored: no number depends on it) and
+        // where it reads values from (`<import>`, which would change the model's numbers).
+        for data in elements(root, "data") {
+            for import in elements(data, "import") {
+                let resource = import.attribute("resource").unwrap_or_default();
+                let span = self.attribute_with_span(import, "resource").map_or(self.span(import), |(_, span)| span);
+                self.report(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("the model imports data from `{resource}` when it runs, which fulcrum does not read"),
+                    )
+                    .at(Some(span))
+                    .with_help("put the imported values into the variables' equations or graphical functions, and drop the <import>"),
+                );
+            }
+        }
         let macros = Macros::read(self, root);
         let models: Vec<Node<'_, '_>> = elements(root, "model").collect();
         let Some(main) =
@@ -117,6 +163,16 @@ impl<'p> Reader<'p> {
             self.report(Diagnostic::new(Code::MissingKey, "the file has no <model>").at(Some(self.span(root))));
             return model;
         };
+        self.whole_sim = model.sim.clone();
+        // Specs in the root model as well as under <xmile> may only repeat them.
+        if child(root, "sim_specs").is_some()
+            && let Some(specs) = root_model.and_then(|m| child(m, "sim_specs"))
+        {
+            self.submodel_specs(specs, "the root model");
+        }
+        for resourced in models.iter().filter(|m| m.attribute("resource").is_some()) {
+            self.refuse_resource(*resourced, "model", resourced.attribute("name").unwrap_or("(root)"));
+        }
         let submodels: HashMap<CanonicalName, Node<'_, '_>> =
             models.iter().filter_map(|m| Some((CanonicalName::new(m.attribute("name")?), *m))).collect();
         model.doc = child_text(main, "doc").map(|doc| doc.trim().to_owned()).filter(|doc| !doc.is_empty());
@@ -341,6 +397,19 @@ impl<'p> Reader<'p> {
             return None;
         };
         let model_name = node.attribute("model_name").unwrap_or(name);
+        let mut model_name = model_name;
+        if node.attribute("resource").is_some() {
+            let key = CanonicalName::new(name);
+            if self.resources.loaded.contains(&key) {
+                // Read from its file under the module's own name.
+                model_name = name;
+            } else {
+                if !self.resources.handled.contains(&key) {
+                    self.refuse_resource(node, "module", name);
+                }
+                return None;
+            }
+        }
         let Some(submodel) = submodels.get(&CanonicalName::new(model_name)) else {
             self.report(
                 Diagnostic::new(
@@ -382,7 +451,13 @@ impl<'p> Reader<'p> {
             self.module_instances = MAX_MODULE_INSTANCES + 2;
             return None;
         }
-        let inner_prefix = format!("{prefix}{name}.");
+        if !self.specs_checked.contains(&model_key) {
+            self.specs_checked.push(model_key.clone());
+            if let Some(specs) = child(*submodel, "sim_specs") {
+                self.submodel_specs(specs, &format!("submodel `{model_name}`"));
+            }
+        }
+        let inner_prefix = format!("{prefix}{}.", unescape_name(name, self.display_names));
         self.model_path.push((model_key, model_name.to_owned()));
         let mut variables = self.model(*submodel, &inner_prefix, submodels, depth + 1);
         self.model_path.pop();
@@ -434,6 +509,72 @@ impl<'p> Reader<'p> {
         Some(Module { name: name.to_owned(), variables, upward })
     }
 
+    /// A `<module>` or `<model>` whose model is in another file (`resource="..."`, XMILE 4.7.1):
+    /// the reader takes one file's text and reads nothing else, so it is refused where it is.
+    fn refuse_resource(&mut self, node: Node<'_, '_>, what: &str, name: &str) {
+        let (resource, span) = self.attribute_with_span(node, "resource").unwrap_or(("", self.span(node)));
+        self.report(
+            Diagnostic::new(
+                Code::Unsupported,
+                if self.resources.readable {
+                    format!(
+                        "{what} `{name}` takes its model from another file (`resource=\"{resource}\"`), which fulcrum \
+                         reads only for the modules of the file it is given"
+                    )
+                } else {
+                    format!(
+                        "{what} `{name}` takes its model from another file (`resource=\"{resource}\"`), which fulcrum \
+                         does not read here"
+                    )
+                },
+            )
+            .at(Some(span))
+            .with_help(format!(
+                "copy that file's <model> into this file as <model name=\"{name}\"> and drop the resource attribute"
+            )),
+        );
+    }
+
+    /// A submodel's own `<sim_specs>` (XMILE 3.7.4: a different dt, or a run of its own at every
+    /// step, for a submodel). Stella runs every module with the model's run specs and fulcrum has
+    /// one clock per run, so specs that agree with the whole model's are accepted and any that
+    /// differ are refused at the setting that differs, rather than run on another clock.
+    fn submodel_specs(&mut self, specs: Node<'_, '_>, model_name: &str) {
+        // `model_name` says which model: "submodel `Tank`", "the root model".
+        let whole = self.whole_sim.clone();
+        for (setting, value) in [("start", whole.start), ("stop", whole.stop), ("dt", whole.dt)] {
+            let Some(node) = child(specs, setting) else { continue };
+            let Some(mut own) = self.number(node, &format!("<sim_specs> <{setting}>")) else { continue };
+            if setting == "dt" && node.attribute("reciprocal").is_some_and(|r| r.trim().eq_ignore_ascii_case("true")) {
+                own = 1.0 / own;
+            }
+            if own != value {
+                self.refuse_submodel_specs(
+                    self.span(node),
+                    model_name,
+                    &format!("{setting} {own}"),
+                    &format!("{value}"),
+                );
+            }
+        }
+        if let Some((method, span)) = self.attribute_with_span(specs, "method")
+            && choose_method(method) != Some(whole.method)
+        {
+            self.refuse_submodel_specs(span, model_name, &format!("method {method}"), whole.method.as_str());
+        }
+    }
+
+    fn refuse_submodel_specs(&mut self, span: Span, model_name: &str, own: &str, whole: &str) {
+        self.report(
+            Diagnostic::new(
+                Code::Unsupported,
+                format!("{model_name} has its own {own}, but the whole model's is {whole}: fulcrum runs every model of a file on one clock"),
+            )
+            .at(Some(span))
+            .with_help("Stella runs modules with the model's run specs: delete the submodel's <sim_specs>, or make them agree"),
+        );
+    }
+
     fn variable(&mut self, node: Node<'_, '_>, mut kind: VariableKind) -> Option<Variable> {
         let Some(name_attribute) = node.attribute_node("name") else {
             self.report(
@@ -442,7 +583,7 @@ impl<'p> Reader<'p> {
             );
             return None;
         };
-        let name = unescape_name(name_attribute.value());
+        let name = unescape_name(name_attribute.value(), self.display_names);
         let first_diagnostic = self.diagnostics.0.len();
         let name_span = self.prepared.span(name_attribute.range_value());
         let mut variable = Variable::new(name, VariableKind::Auxiliary);
@@ -601,6 +742,7 @@ impl<'p> Reader<'p> {
         let text_node = node.first_child().filter(Node::is_text);
         let text_offset = text_node
             .filter(|t| node.children().count() == 1 && self.prepared.text.get(t.range()) == Some(text.as_str()))
+            .filter(|t| !self.prepared.is_spliced(t.range()))
             .map(|t| self.prepared.span(t.range()).start());
         Equation::new(text, Origin { span: Some(span), text_offset })
     }
@@ -751,7 +893,7 @@ impl<'p> Reader<'p> {
 
     fn flow_link(&mut self, node: Node<'_, '_>) -> FlowLink {
         let written = node.text().unwrap_or_default().trim();
-        let name = unescape_name(&unquote(written));
+        let name = unescape_name(&unquote(written), self.display_names);
         let mut link = FlowLink::new(name);
         link.span = Some(self.span(node));
         link
@@ -971,9 +1113,12 @@ fn child_text(node: Node<'_, '_>, name: &'static str) -> Option<String> {
     child(node, name).map(|c| c.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect())
 }
 
-/// Exports write a line break in a name as the two characters `\n`, which is read as a space;
-/// `\\` is a backslash (as fulcrum writes one), and any other backslash stays as it is.
-fn unescape_name(written: &str) -> String {
+/// A name as Stella displays it (and writes it in its output's columns): exports write a line
+/// break in a name as the two characters `\n` and a space as `_` (XMILE 3.2.2: `birth_rate`
+/// appears in the diagram as `birth rate`), both read as a space (the `_` only with `display`);
+/// `\\` is a backslash (as fulcrum writes one), and any other backslash stays as it is. The
+/// canonical name is the same either way.
+fn unescape_name(written: &str, display: bool) -> String {
     let mut name = String::with_capacity(written.len());
     let mut chars = written.chars().peekable();
     while let Some(c) = chars.next() {
@@ -986,6 +1131,7 @@ fn unescape_name(written: &str) -> String {
                 chars.next();
                 name.push('\\');
             }
+            ('_', _) if display => name.push(' '),
             _ => name.push(c),
         }
     }
@@ -995,4 +1141,30 @@ fn unescape_name(written: &str) -> String {
 /// An attribute by local name, whatever its namespace.
 fn attribute<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     node.attributes().find(|a| a.name() == name).map(|a| a.value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_name;
+    use fulcrum_model::name::CanonicalName;
+
+    #[test]
+    fn names_are_shown_as_stella_shows_them() {
+        assert_eq!(unescape_name("birth_rate", true), "birth rate");
+        assert_eq!(unescape_name("size of one\\ntime_harvest", true), "size of one time harvest");
+        assert_eq!(unescape_name("back\\\\slash_x", true), "back\\slash x");
+        // fulcrum's own files keep underscores.
+        assert_eq!(unescape_name("birth_rate", false), "birth_rate");
+    }
+
+    proptest::proptest! {
+        /// Showing a name as Stella does never changes which variable it names.
+        #[test]
+        fn a_shown_name_is_the_same_name(written in "[A-Za-z0-9_ ]{1,8}(\\\\n[A-Za-z0-9_ ]{1,8})?") {
+            for display in [true, false] {
+                let shown = unescape_name(&written, display);
+                proptest::prop_assert_eq!(CanonicalName::new(&shown), CanonicalName::new(&written));
+            }
+        }
+    }
 }

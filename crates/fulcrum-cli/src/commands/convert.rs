@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use fulcrum_model::{Code, Diagnostic, native};
+use fulcrum_model::native;
 use fulcrum_report::{check_not_input, write_atomically};
 
 use crate::CliError;
@@ -16,33 +16,6 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
     if loaded.diagnostics.has_errors() {
         crate::load::print_diagnostics(&loaded.path, &loaded.source, &loaded.diagnostics.0);
         return Err(CliError::InvalidModel(loaded.diagnostics.error_count()));
-    }
-    // Neither written format holds conveyors or queues yet: writing one would lose its
-    // batches without a word.
-    let conveyors: Vec<Diagnostic> = loaded
-        .model
-        .variables
-        .iter()
-        .filter_map(|variable| {
-            let (what, span) = match (&variable.conveyor, variable.queue) {
-                (Some(conveyor), _) => ("conveyor", conveyor.span),
-                (None, Some(span)) => ("queue", span),
-                (None, None) => return None,
-            };
-            Some(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!("`{}` is a {what}, which fulcrum convert cannot write yet", variable.name),
-                )
-                .at(span.or(variable.span))
-                .on_variable(&variable.name)
-                .with_help("keep the model in XMILE; `fulcrum run` and `fulcrum check` read it as it is"),
-            )
-        })
-        .collect();
-    if !conveyors.is_empty() {
-        crate::load::print_diagnostics(&loaded.path, &loaded.source, &conveyors);
-        return Err(CliError::InvalidModel(conveyors.len()));
     }
     let xmile = match args.to.as_deref() {
         Some(format) => format == "xmile",

@@ -127,6 +127,12 @@ impl Dimensions {
         a == b || self.dimensions[a].canonical_elements == self.dimensions[b].canonical_elements
     }
 
+    /// Is every element of `part` an element of `whole` (Stella's subrange: a dimension whose
+    /// elements all belong to another, matched by name, in any order)?
+    pub(super) fn within(&self, part: usize, whole: usize) -> bool {
+        self.dimensions[part].canonical_elements.iter().all(|element| self.element(whole, element).is_some())
+    }
+
     /// The element a dimension stands at, given the bindings in force: its own binding, else a
     /// binding of an equivalent dimension.
     pub(super) fn bound(&self, dimension: usize, bindings: &[Binding]) -> Option<usize> {

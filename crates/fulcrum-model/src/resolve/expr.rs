@@ -106,6 +106,18 @@ pub enum Expr {
         /// The vector.
         vector: Vec<Expr>,
     },
+    /// Stella's `RANK(array, rank[, tie_break])`: the position, from 1, of the element that
+    /// sorts to place `rank` (rounded) when the vector is sorted in ascending order. Equal values
+    /// are ordered by their tie-break values, then by position, so every place has one element.
+    /// A place outside 1 to the vector's length, or a NaN in the vector, gives NaN.
+    SortedIndex {
+        /// The place asked for, from 1 (the smallest).
+        rank: Box<Expr>,
+        /// The vector, in row-major order.
+        vector: Vec<Expr>,
+        /// Values that order equal elements of the vector; empty when none are given.
+        tie_break: Vec<Expr>,
+    },
     /// Vensim's `VECTOR SELECT`: the values whose selection is not zero, combined by the
     /// action: 0 the sum, 1 the product, 2 the minimum, 3 the maximum, 4 the mean of
     /// selection × value; 5 the product of value ^ selection; 6 to 10 the sum, product,
@@ -406,6 +418,10 @@ impl Expr {
             Expr::Choose(index, options) => {
                 index.walk_phase(phase, visit);
                 options.iter().for_each(|option| option.walk_phase(phase, visit));
+            }
+            Expr::SortedIndex { rank, vector, tie_break } => {
+                rank.walk_phase(phase, visit);
+                vector.iter().chain(tie_break).for_each(|element| element.walk_phase(phase, visit));
             }
             Expr::VectorSelect { selections, values, missing, action, error_action } => {
                 selections.iter().chain(values).for_each(|element| element.walk_phase(phase, visit));

@@ -681,7 +681,15 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 None => self
                     .dimensions
                     .bound(dimension, site.bindings)
-                    .or_else(|| self.dimensions.bound(dimension, site.wildcards)),
+                    .or_else(|| self.dimensions.bound(dimension, site.wildcards))
+                    .or_else(|| {
+                        // A subrange of this dimension selects the element of the same name.
+                        site.bindings
+                            .iter()
+                            .chain(site.wildcards)
+                            .find(|b| self.dimensions.within(b.dimension, dimension))
+                            .and_then(|b| self.dimensions.map(b.dimension, b.element, dimension))
+                    }),
                 Some(index) => self.index_element(site, index, dimension)?,
             };
             let Some(element) = element else {
@@ -862,6 +870,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::FindMarketPrice => return self.lower_market_price(site, args),
             Builtin::VectorLookup => return self.lower_vector_lookup(site, args),
             Builtin::Allocate => return self.lower_stella_allocate(site, args, span),
+            Builtin::Rank => return self.lower_rank(site, args, span),
             Builtin::InvertMatrix => return self.lower_invert_matrix(site, args, span),
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
@@ -876,7 +885,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             _ => {}
         }
         let seed = match builtin {
-            Builtin::Random | Builtin::Normal | Builtin::Lognormal => args.get(2),
+            Builtin::Random | Builtin::Uniform | Builtin::Normal | Builtin::Lognormal => args.get(2),
             Builtin::Exprnd | Builtin::Poisson | Builtin::Montecarlo => args.get(1),
             Builtin::Weibull | Builtin::Beta | Builtin::Binomial | Builtin::Gamma => args.get(2),
             Builtin::Triangular => args.get(3),
@@ -1009,9 +1018,14 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.out.delays.push(PipelineDelay { input, delay_time: Expr::Var(delay_time), initial, material });
                 Expr::Delayed(id)
             }
-            Builtin::Random | Builtin::Normal | Builtin::Lognormal | Builtin::Exprnd | Builtin::Poisson => {
+            Builtin::Random
+            | Builtin::Uniform
+            | Builtin::Normal
+            | Builtin::Lognormal
+            | Builtin::Exprnd
+            | Builtin::Poisson => {
                 let (distribution, parameters) = match builtin {
-                    Builtin::Random => (Distribution::Uniform, 2),
+                    Builtin::Random | Builtin::Uniform => (Distribution::Uniform, 2),
                     Builtin::Normal => (Distribution::Normal, 2),
                     Builtin::Lognormal => (Distribution::LogNormal, 2),
                     Builtin::Exprnd => (Distribution::Exponential, 1),
@@ -1081,6 +1095,14 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 };
                 let ordered: Vec<Expr> = unbounded.into_iter().chain(rest).collect();
                 self.draw(Distribution::Truncated(family), ordered, seed)
+            }
+            Builtin::Factorial => {
+                // n! = Γ(n + 1), through the gamma function's logarithm, rounded to the whole
+                // number it is (exact up to 2^53).
+                let n = args.into_iter().next()?;
+                let plus_one = Expr::Binary(BinaryOp::Add, Box::new(n), Box::new(Expr::Const(1.0)));
+                let logarithm = Expr::Apply(Function::GammaLn, vec![plus_one]);
+                Expr::Apply(Function::Round, vec![Expr::Apply(Function::Exp, vec![logarithm])])
             }
             Builtin::Combinations | Builtin::Permutations => {
                 // n! / (r! (n - r)!) or n! / (n - r)!, through the gamma function's logarithm
@@ -1520,6 +1542,82 @@ impl<'m, 'd> Lowering<'m, 'd> {
         // ALLOCATE_BY_PRIORITY(request, priority, size, width, supply); size is not read.
         let reordered = [args[2].clone(), args[3].clone(), args[1].clone(), args[4].clone(), args[0].clone()];
         self.lower_allocation(site, Builtin::AllocateByPriority, &reordered, span)
+    }
+
+    /// Stella's `RANK(array, rank[, tie_break])` (XMILE 3.7.1.3): the array is its first
+    /// argument read at every element of its wildcards, in row-major order, so the answer is a
+    /// flat index from 1. A bare array name stands for the whole array even in an equation
+    /// arrayed over its dimensions (RANK reads an array, never one element). The tie-break
+    /// array is read at the same elements, and must have as many.
+    fn lower_rank(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
+        let rank = self.lower(site, &args[1]);
+        let vector = self.rank_vector(site, &args[0], span);
+        let tie_break = match args.get(2) {
+            Some(tie_break) => self.rank_vector(site, tie_break, span),
+            None => Some(Vec::new()),
+        };
+        let (vector, tie_break) = (vector?, tie_break?);
+        if !tie_break.is_empty() && tie_break.len() != vector.len() {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    args[2].span,
+                    format!(
+                        "RANK's tie-break array has {} elements, but the array it orders has {}",
+                        tie_break.len(),
+                        vector.len()
+                    ),
+                )
+                .with_help("give an array of the same shape as the first");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        Some(Expr::SortedIndex { rank: Box::new(rank?), vector, tie_break })
+    }
+
+    /// The elements one array argument of RANK stands for, in row-major order.
+    fn rank_vector(&mut self, site: Site<'_>, arg: &syntax::Expr, span: Span) -> Option<Vec<Expr>> {
+        let whole = match &arg.kind {
+            ExprKind::Name(name) => self
+                .definitions
+                .get(&name.canonical)
+                .and_then(|&d| self.shapes[d].as_ref())
+                .filter(|shape| !shape.dimensions.is_empty())
+                .map(|shape| shape.dimensions.clone()),
+            _ => None,
+        };
+        let (groups, bindings): (Vec<usize>, &[Binding]) = match whole {
+            Some(dimensions) => (dimensions, &[]),
+            None => {
+                let mut groups = Vec::new();
+                self.collect_wildcards(site, arg, &mut groups);
+                (groups, site.bindings)
+            }
+        };
+        let sizes: Vec<usize> = groups.iter().map(|&d| self.dimensions.size(d)).collect();
+        let count: usize = sizes.iter().product();
+        if groups.is_empty() || count > MAX_TERMS {
+            let message = if groups.is_empty() {
+                "RANK needs an array: a name of an array variable or a slice such as x[*]".to_owned()
+            } else {
+                format!("RANK would sort more than {MAX_TERMS} elements")
+            };
+            let code = if groups.is_empty() { Code::InvalidArgument } else { Code::Unsupported };
+            let diagnostic = self.error(site, code, if groups.is_empty() { arg.span } else { span }, message);
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let mut elements = Vec::with_capacity(count);
+        for combination in combinations(&sizes) {
+            let mut wildcards: Vec<Binding> = site.wildcards.to_vec();
+            wildcards
+                .extend(groups.iter().zip(&combination).map(|(&dimension, &element)| Binding { dimension, element }));
+            let inner = Site { bindings, wildcards: &wildcards, ..site };
+            // One failure is reported once, not once per element.
+            elements.push(self.lower(inner, arg)?);
+        }
+        Some(elements)
     }
 
     /// INVERT_MATRIX: the matrix is the argument read at every element of the last two

@@ -280,9 +280,21 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
     let lowered = lowering.finish();
     if !(lowered.conveyors.is_empty() && lowered.queues.is_empty()) && model.sim.method != Method::Euler {
         diagnostics.push(
-            Diagnostic::new(Code::Unsupported, "conveyors and queues are simulated with Euler's method only")
-                .at(model.sim.spans.method)
-                .with_help("set the integration method to euler: conveyors and queues move once per step"),
+            // Stella defines no Runge-Kutta behaviour for them: its documentation says to use
+            // Euler's method with queues, conveyors and ovens, which Runge-Kutta methods "don't
+            // deal well with" ("Choosing the appropriate integration method and DT").
+            Diagnostic::new(
+                Code::Unsupported,
+                format!(
+                    "conveyors and queues are simulated with Euler's method only, not {}: they move once per step, \
+                     and Stella defines no Runge-Kutta behaviour for them",
+                    model.sim.method
+                ),
+            )
+            .at(model.sim.spans.method)
+            .with_help(
+                "set the integration method to euler, as Stella's documentation advises for conveyors and queues",
+            ),
         );
     }
 

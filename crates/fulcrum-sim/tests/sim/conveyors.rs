@@ -10,7 +10,23 @@ use fulcrum_model::{Code, Method};
 use fulcrum_sim::{CompiledModel, Point};
 use proptest::prelude::*;
 
-use crate::{compiled, run, series};
+use crate::{compiled, series};
+
+/// Runs a model, and checks on the way that `fulcrum convert`'s TOML holds its conveyors and
+/// queues: written, read back and run, it gives the same bits.
+fn run(model: &fulcrum_model::Model) -> fulcrum_sim::Results {
+    let results = crate::run(model);
+    let text = fulcrum_model::native::write(model);
+    let (again, diagnostics) = fulcrum_model::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}\n{text}");
+    let converted = crate::run(&again);
+    assert_eq!(converted.names(), results.names(), "{text}");
+    for column in 0..results.names().len() {
+        let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(converted.column(column)), bits(results.column(column)), "{}\n{text}", results.names()[column]);
+    }
+    results
+}
 
 fn assert_close(actual: &[f64], expected: &[f64]) {
     assert_eq!(actual.len(), expected.len(), "{actual:?} vs {expected:?}");
@@ -367,7 +383,19 @@ fn conveyors_are_refused_with_runge_kutta() {
         .conveyor_outflow("unloading")
         .build();
     let errors = fulcrum_model::resolve(&model).expect_err("refused");
-    assert!(errors.0.iter().any(|d| d.code == Code::Unsupported), "{errors:?}");
+    assert!(
+        errors.0.iter().any(|d| d.code == Code::Unsupported && d.message.contains("Euler's method only, not rk4")),
+        "{errors:?}"
+    );
+    // RK2 likewise, and a queue as well as a conveyor.
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .method(Method::Rk2)
+        .stock("Line", "5", &[], &["served"])
+        .queue()
+        .flow("served", "0")
+        .build();
+    let errors = fulcrum_model::resolve(&model).expect_err("refused");
+    assert!(errors.0.iter().any(|d| d.message.contains("Euler's method only, not rk2")), "{errors:?}");
 }
 
 #[test]

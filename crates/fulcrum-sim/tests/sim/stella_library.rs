@@ -231,3 +231,122 @@ fn stella_names_give_way_to_lookups_and_to_vensim_models() {
     let diagnostics = fulcrum_model::resolve(&model).expect_err("unknown in Vensim");
     assert!(diagnostics.0.iter().any(|d| d.message.contains("unknown function `COUNTER`")), "{diagnostics:?}");
 }
+
+fn ranked() -> ModelBuilder {
+    // A = 5, 3, 8, 3 over Item; B breaks the tie between the two 3s the other way round.
+    ModelBuilder::new(0.0, 2.0, 1.0)
+        .dimension("Item", &["P", "Q", "R", "S"])
+        .dimension("Row", &["1", "2"])
+        .dimension("Column", &["1", "2"])
+        .aux("a", "0")
+        .over(&["Item"])
+        .element(&["P"], "5")
+        .element(&["Q"], "3")
+        .element(&["R"], "8")
+        .element(&["S"], "3")
+        .aux("b", "0")
+        .over(&["Item"])
+        .element(&["P"], "0")
+        .element(&["Q"], "9")
+        .element(&["R"], "0")
+        .element(&["S"], "1")
+        // M row by row: 4, 1 / 1, 0.
+        .aux("m", "0")
+        .over(&["Row", "Column"])
+        .element(&["1", "1"], "4")
+        .element(&["1", "2"], "1")
+        .element(&["2", "1"], "1")
+        .element(&["2", "2"], "0")
+}
+
+#[test]
+fn rank_gives_the_index_of_the_element_of_a_rank_in_ascending_order() {
+    let model = ranked()
+        // Sorted ascending: 3 (Q, index 2), 3 (S, index 4), 5 (P, 1), 8 (R, 3); the tie keeps
+        // the earlier element first.
+        .aux("smallest", "RANK(a, 1)")
+        .aux("largest", "RANK(a, SIZE(a))")
+        .aux("sorted", "RANK(a, Item)")
+        .over(&["Item"])
+        .aux("sliced", "RANK(a[*], 2)")
+        // B orders the two 3s: S (B = 1) before Q (B = 9).
+        .aux("tied", "RANK(a, Item, b)")
+        .over(&["Item"])
+        // The rank may change during the run: TIME + 1 is 1, 2, 3.
+        .aux("moving", "RANK(a, TIME + 1)")
+        // M flat: 4, 1, 1, 0; ascending 0 (index 4), 1 (2), 1 (3), 4 (1).
+        .aux("flat", "RANK(m, Row)")
+        .over(&["Row"])
+        .aux("last_flat", "RANK(m, 4)")
+        // Row 1 of M: 4, 1, so its smallest is its second element.
+        .aux("first_row", "RANK(m[1, *], 1)")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "smallest"), vec![2.0; 3]);
+    assert_eq!(series(&results, "largest"), vec![3.0; 3]);
+    let sorted: Vec<f64> = ["P", "Q", "R", "S"].iter().map(|e| series(&results, &format!("sorted[{e}]"))[0]).collect();
+    assert_eq!(sorted, [2.0, 4.0, 1.0, 3.0]);
+    assert_eq!(series(&results, "sliced"), vec![4.0; 3]);
+    let tied: Vec<f64> = ["P", "Q", "R", "S"].iter().map(|e| series(&results, &format!("tied[{e}]"))[0]).collect();
+    assert_eq!(tied, [4.0, 2.0, 1.0, 3.0]);
+    assert_eq!(series(&results, "moving"), vec![2.0, 4.0, 1.0]);
+    assert_eq!(series(&results, "flat[1]")[0], 4.0);
+    assert_eq!(series(&results, "flat[2]")[0], 2.0);
+    assert_eq!(series(&results, "last_flat")[0], 1.0);
+    assert_eq!(series(&results, "first_row")[0], 2.0);
+}
+
+#[test]
+fn rank_outside_the_array_stops_the_run() {
+    // Rank 5 of four elements has no element: NaN, which stops the run at the variable.
+    let model = ranked().aux("beyond", "RANK(a, 5)").build();
+    let error = compiled(&model).new_run().run().expect_err("no fifth element");
+    assert!(format!("{error}").contains("beyond"), "{error}");
+}
+
+#[test]
+fn rank_refuses_a_scalar_and_a_tie_break_of_another_size() {
+    let cases = [
+        ("RANK(5, 1)", "RANK needs an array"),
+        ("RANK(a, 1, m[1, *])", "tie-break array has 2 elements, but the array it orders has 4"),
+    ];
+    for (equation, message) in cases {
+        let model = ranked().aux("bad", equation).build();
+        let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid");
+        assert!(diagnostics.0.iter().any(|d| d.message.contains(message)), "{equation}: {diagnostics:?}");
+    }
+}
+
+#[test]
+fn factorial_multiplies_down_to_one() {
+    let model = ModelBuilder::new(0.0, 1.0, 1.0)
+        .aux("five", "FACTORIAL(5)")
+        .aux("none", "FACTORIAL(0)")
+        .aux("twelve", "FACTORIAL(12)")
+        .build();
+    let results = run(&model);
+    // Stella's example: 5 × 4 × 3 × 2 × 1 = 120; 0! = 1; 12! = 479001600.
+    assert_eq!(series(&results, "five")[0], 120.0);
+    assert_eq!(series(&results, "none")[0], 1.0);
+    assert_eq!(series(&results, "twelve")[0], 479_001_600.0);
+}
+
+#[test]
+fn uniform_draws_between_its_bounds_and_repeats_with_a_seed() {
+    let count = 40_000;
+    let model = ModelBuilder::new(0.0, (count - 1) as f64, 1.0)
+        .aux("u", "UNIFORM(2, 6)")
+        .aux("seeded", "UNIFORM(0, 1, 7)")
+        .aux("random_seeded", "RANDOM(0, 1, 7)")
+        .build();
+    let results = run(&model);
+    let u = series(&results, "u");
+    assert!(u.iter().all(|&v| (2.0..6.0).contains(&v)));
+    // Uniform on [2, 6]: mean 4, sd 4/√12.
+    let (mean, sd) = mean_and_sd(&u);
+    let expected_sd = 4.0 / 12f64.sqrt();
+    assert!((mean - 4.0).abs() < 4.5 * expected_sd / (count as f64).sqrt(), "mean {mean}");
+    assert!((sd - expected_sd).abs() < 0.05 * expected_sd, "sd {sd}");
+    // The same draw as RANDOM with the same seed.
+    assert_eq!(series(&results, "seeded"), series(&results, "random_seeded"));
+}

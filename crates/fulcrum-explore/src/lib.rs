@@ -12,17 +12,21 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod bands;
+pub mod collect;
 pub mod design;
 pub mod distribution;
 pub mod experiment;
 pub mod outcome;
 mod permutation;
+pub mod runs;
 pub mod sobol;
 mod store;
 pub mod sweep;
 
+pub use collect::{Collect, SweepResults, Tee};
 pub use design::{Design, Factor, FactorKind, Inputs, Sampler, Table};
 pub use distribution::Distribution;
-pub use experiment::{Experiment, Plan, Setting};
+pub use experiment::{Experiment, InterventionError, Plan, Setting};
 pub use outcome::{Better, Outcome, Statistic};
+pub use runs::{Part, Rows, Runs};
 pub use sweep::{Block, MEMORY_LIMIT, Progress, Sink, Summary, Sweep, SweepError};

@@ -8,6 +8,7 @@
 //! into the planner's tables. Every interval comes from [`bootstrap`] resamples that are a pure
 //! function of the seed.
 
+pub mod analysis;
 pub mod bootstrap;
 pub mod compare;
 pub mod evaluate;
@@ -17,6 +18,14 @@ pub mod oat;
 pub mod parameters;
 pub mod regression;
 pub mod sobol;
+pub mod table;
+
+pub use analysis::{
+    AnalysisError, CompareOptions, CompareResults, LeverageOptions, LeverageResults, Method, PlanError,
+    SensitivityOptions, SensitivityResults, Study, compare, leverage, plan_compare, plan_leverage, plan_sensitivity,
+    sensitivity,
+};
+pub use table::{Column, ResultTable, Values};
 
 /// A number with its confidence interval (NaN bounds where there is none).
 #[derive(Clone, Copy, Debug, PartialEq)]

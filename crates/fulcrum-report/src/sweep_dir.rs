@@ -185,10 +185,16 @@ impl SweepDir {
 
     /// bands.parts, which a shard writes instead of bands.csv.
     pub fn band_parts(&self) -> Result<BandParts, ReportError> {
-        let path = self.path.join("bands.parts");
-        let bytes = std::fs::read(&path).map_err(|source| ReportError::Read { path: path.clone(), source })?;
-        BandParts::read(&bytes).map_err(|error| ReportError::Invalid(format!("{}: {error}", path.display())))
+        read_band_parts(&self.path)
     }
+}
+
+/// `dir/bands.parts`, which a shard (or a piece of a checkpointed sweep) writes instead of
+/// bands.csv.
+pub fn read_band_parts(dir: &Path) -> Result<BandParts, ReportError> {
+    let path = dir.join("bands.parts");
+    let bytes = std::fs::read(&path).map_err(|source| ReportError::Read { path: path.clone(), source })?;
+    BandParts::read(&bytes).map_err(|error| ReportError::Invalid(format!("{}: {error}", path.display())))
 }
 
 /// The byte offset of the key at `keys` in a JSON text (the opening quote of the last key): the

@@ -6,14 +6,15 @@ use std::time::Instant;
 
 use fulcrum_explore::bands::BandParts;
 use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::{FactorKind, Sweep, SweepError};
+use fulcrum_explore::{FactorKind, Rows, Sweep, SweepError};
 use fulcrum_report::sweep::{FileDigest, GridAxis, MergedBands, Shard, TimeSpec, merge_shards};
-use fulcrum_report::{Manifest, SweepWriter};
+use fulcrum_report::sweep_dir::read_band_parts;
+use fulcrum_report::{Manifest, ReportError, SweepDir, SweepWriter};
 use fulcrum_sim::VarId;
 
 use crate::CliError;
 use crate::args::{QuantileChoice, SampleCommand, SampleSweepArgs, SweepArgs};
-use crate::commands::design::{Rows, Sampled, plan, read_design};
+use crate::commands::design::{Sampled, plan, read_design};
 use crate::commands::output;
 use crate::commands::{Bar, variables_named};
 use crate::load::cannot_read;
@@ -198,11 +199,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         let path = segment.directory.join("bands.parts");
         let next = match segment.parts.take() {
             Some(parts) => parts,
-            None => {
-                let bytes = std::fs::read(&path)
-                    .map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?;
-                BandParts::read(&bytes).map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?
-            }
+            None => read_band_parts(&segment.directory).map_err(|error| match error {
+                ReportError::Read { path, source } => CliError::Io(anyhow::anyhow!("{}: {source}", path.display())),
+                other => CliError::Io(anyhow::anyhow!("{other}")),
+            })?,
         };
         match parts.as_mut() {
             None => parts = Some(next),
@@ -302,7 +302,7 @@ fn finished_segments(partial: &Path, manifest: &Manifest, resume: bool) -> Resul
     for entry in entries {
         let directory = entry.map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", partial.display())))?.path();
         match read_segment(&directory) {
-            Some(found) => segments.push((directory, found)),
+            Some(found) => segments.push((directory, found.manifest)),
             None => unfinished.push(directory),
         }
     }
@@ -351,15 +351,11 @@ fn finished_segments(partial: &Path, manifest: &Manifest, resume: bool) -> Resul
     Ok(segments)
 }
 
-/// A segment's manifest, if it was finished and its files are intact.
-fn read_segment(directory: &Path) -> Option<Manifest> {
-    let manifest: Manifest = serde_json::from_slice(&std::fs::read(directory.join("manifest.json")).ok()?).ok()?;
-    let has_bands = manifest.files.iter().any(|file| file.path == "bands.parts");
-    let intact = has_bands
-        && manifest.files.iter().all(|file| {
-            FileDigest::sha256_of_file(&directory.join(&file.path)).is_ok_and(|digest| digest == file.sha256)
-        });
-    intact.then_some(manifest)
+/// A segment, if it was finished and its files are intact.
+fn read_segment(directory: &Path) -> Option<SweepDir> {
+    let segment = SweepDir::open(directory).ok()?;
+    let has_bands = segment.manifest.files.iter().any(|file| file.path == "bands.parts");
+    (has_bands && segment.intact()).then_some(segment)
 }
 
 /// The stretches of `runs` no segment covers, in order; an empty range is one empty stretch

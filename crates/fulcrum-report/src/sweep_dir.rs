@@ -355,7 +355,123 @@ fn number(cell: &str) -> Result<f64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::json_key_offset;
+    use super::*;
+    use crate::SweepWriter;
+    use crate::sweep::TimeSpec;
+    use fulcrum_explore::{Collect, Runs, Silent, Tee};
+    use fulcrum_model::builder::ModelBuilder;
+
+    /// A sweep of `Level = 5 + Rate × Scale × t` over 40 futures of Scale, written to `dir` and
+    /// kept in memory at once.
+    fn written_sweep(dir: &Path) -> (fulcrum_explore::SweepResults, Vec<f64>) {
+        let model = ModelBuilder::new(0.0, 4.0, 1.0)
+            .stock("Level", "5", &["Filling"], &[])
+            .flow("Filling", "Rate * Scale")
+            .constant("Rate", 2.0)
+            .constant("Scale", 1.0)
+            .build();
+        let compiled = fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles");
+        let text = "model = \"m.toml\"\n[sampling]\nmethod = \"lhs\"\nruns = 40\nseed = 3\n\
+            [[uncertain]]\nname = \"Scale\"\ndistribution = \"uniform\"\nmin = 0.5\nmax = 1.5\n\
+            [[outcome]]\nname = \"final level\"\nvariable = \"Level\"\nstatistic = \"final\"\n\
+            [[outcome]]\nname = \"level above 12\"\nvariable = \"Level\"\nstatistic = \"first_above:12\"\n";
+        let (experiment, _) = fulcrum_explore::experiment::read(text).expect("a valid experiment");
+        let (plan, _) = experiment.plan(&compiled).expect("binds");
+        let runs = Runs::sample(&plan, None).expect("no intervention");
+        let keep = [compiled.lookup("Level").expect("a variable")];
+        let sweep = runs.sweep(&compiled, &plan.outcomes, &[], &keep);
+        let outcomes: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
+        let writer = SweepWriter::create(dir, &runs.columns(&compiled), &outcomes, &["Level"], sweep.save_times())
+            .expect("starts");
+        let mut both = Tee(writer, Collect::default());
+        let summary = sweep.run(&mut both, &Silent).expect("runs");
+        let Tee(writer, collected) = both;
+        let axis = compiled.axis();
+        let manifest = Manifest {
+            tool: "fulcrum".to_owned(),
+            version: "test".to_owned(),
+            model: FileDigest::of("m.toml", b"model"),
+            experiment: FileDigest::of("e.toml", text.as_bytes()),
+            intervention: None,
+            seed: 3,
+            sampler: "lhs".to_owned(),
+            samples: 40,
+            grid_points: 1,
+            grid: Vec::new(),
+            design_runs: 40,
+            runs: [0, 40],
+            time: TimeSpec {
+                start: axis.start,
+                stop: axis.stop,
+                dt: axis.dt,
+                save_step: axis.dt,
+                method: "euler".to_owned(),
+            },
+            outcomes: outcomes.iter().map(|name| (*name).to_owned()).collect(),
+            bands: Vec::new(),
+            quantiles: "exact".to_owned(),
+            failures: summary.failures,
+            shard: None,
+            design: None,
+            files: Vec::new(),
+        };
+        writer.finish(&[], &summary.bands, manifest).expect("finishes");
+        (collected.results, sweep.save_times())
+    }
+
+    fn bits(values: &[f64]) -> Vec<u64> {
+        values.iter().map(|value| value.to_bits()).collect()
+    }
+
+    #[test]
+    fn a_sweep_folder_reads_back_as_the_sweep_kept_in_memory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (kept, times) = written_sweep(dir.path());
+        let sweep = SweepDir::open(dir.path()).expect("a sweep folder");
+        assert_eq!(sweep.manifest.runs, [0, 40]);
+        let outcomes = sweep.outcomes(&["final level", "level above 12"], 40).expect("readable");
+        assert_eq!(bits(&outcomes), bits(&kept.outcomes));
+        // Some futures never reach 12: empty cells read as NaN, as the sweep measured them.
+        assert!(outcomes.iter().skip(1).step_by(2).any(|value| value.is_nan()));
+        assert!(outcomes.iter().skip(1).step_by(2).any(|value| value.is_finite()));
+        let series = sweep.series("Level", &times, 40).expect("readable");
+        assert_eq!(bits(&series), bits(&kept.kept));
+        assert_eq!(sweep.first_changed(["outcomes.csv", "runs.csv"]).expect("readable"), None);
+        assert!(sweep.intact());
+        let recorded = recorded_experiment(&dir.path().join("manifest.json")).expect("a manifest");
+        assert_eq!(recorded.map(|digest| digest.path), Some("e.toml".to_owned()));
+    }
+
+    #[test]
+    fn a_sweep_folder_that_is_not_as_written_is_refused_with_the_place() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        written_sweep(dir.path());
+        let sweep = SweepDir::open(dir.path()).expect("a sweep folder");
+        let wrong = sweep.outcomes(&["final level"], 40);
+        assert!(
+            matches!(&wrong, Err(ReportError::Invalid(message)) if message.contains("outcomes.csv:1:")),
+            "{wrong:?}"
+        );
+        let short = sweep.outcomes(&["final level", "level above 12"], 41);
+        assert!(
+            matches!(&short, Err(ReportError::Invalid(message)) if message.contains("ends after 40 runs")),
+            "{short:?}"
+        );
+        let path = dir.path().join("outcomes.csv");
+        let text = std::fs::read_to_string(&path).expect("readable");
+        std::fs::write(&path, text.replacen("\n0,", "\n0,inf", 1)).expect("written");
+        assert_eq!(sweep.first_changed(["outcomes.csv"]).expect("readable"), Some(path));
+        let changed = sweep.outcomes(&["final level", "level above 12"], 40);
+        assert!(
+            matches!(&changed, Err(ReportError::Invalid(message)) if message.contains("outcomes.csv:2, column 2")),
+            "{changed:?}"
+        );
+        std::fs::write(dir.path().join("manifest.json"), "{\n  \"tool\": 3\n}").expect("written");
+        let broken = SweepDir::open(dir.path());
+        let message = broken.as_ref().map(|_| String::new()).unwrap_or_else(ToString::to_string);
+        assert!(message.contains("manifest.json:2:") && message.contains("not a sweep's manifest"), "{message}");
+        assert!(matches!(SweepDir::open(&dir.path().join("missing")), Err(ReportError::Read { .. })));
+    }
 
     #[test]
     fn keys_are_found_by_their_path_from_the_top() {

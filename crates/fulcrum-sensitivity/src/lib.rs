@@ -7,6 +7,17 @@
 //! and [`regression`] (PRCC, SRC). [`leverage`] and [`compare`] turn ensembles of paired runs
 //! into the planner's tables. Every interval comes from [`bootstrap`] resamples that are a pure
 //! function of the seed.
+//!
+//! [`analysis`] is each analysis as a whole, from an experiment bound to its model (a
+//! [`Study`]) and plain options to results and the table of the CSV file ([`ResultTable`]):
+//!
+//! ```text
+//! let study = Study { model: &compiled, plan: &plan };
+//! let results = sensitivity(&study, &SensitivityOptions::new(Method::Sobol, &plan), &Silent)?;
+//! let table = results.table();   // sensitivity.csv, column by column
+//! let results = leverage(&study, &LeverageOptions::new(&plan), &Silent)?;
+//! let results = compare(&study, &CompareOptions::new(&plan), &Silent)?;
+//! ```
 
 pub mod analysis;
 pub mod bootstrap;

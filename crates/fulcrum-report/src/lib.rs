@@ -24,9 +24,11 @@ pub mod charts;
 pub mod expected;
 pub mod sweep;
 pub mod sweep_dir;
+pub mod sweep_run;
 
 pub use sweep::{DesignManifest, Manifest, SampledDesign, SweepWriter};
 pub use sweep_dir::SweepDir;
+pub use sweep_run::{SweepSource, write_sweep};
 
 /// What can go wrong writing output.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +66,9 @@ pub enum ReportError {
     /// A file fulcrum wrote is not as it wrote it; the message names the file and line.
     #[error("{0}")]
     Invalid(String),
+    /// A sweep stopped.
+    #[error(transparent)]
+    Sweep(#[from] fulcrum_explore::SweepError),
     /// A chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] charts::ChartError),

@@ -356,9 +356,8 @@ fn number(cell: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SweepWriter;
-    use crate::sweep::TimeSpec;
-    use fulcrum_explore::{Collect, Runs, Silent, Tee};
+    use crate::sweep_run::{SweepSource, write_sweep};
+    use fulcrum_explore::{Runs, Silent};
     use fulcrum_model::builder::ModelBuilder;
 
     /// A sweep of `Level = 5 + Rate × Scale × t` over 40 futures of Scale, written to `dir` and
@@ -380,43 +379,17 @@ mod tests {
         let runs = Runs::sample(&plan, None).expect("no intervention");
         let keep = [compiled.lookup("Level").expect("a variable")];
         let sweep = runs.sweep(&compiled, &plan.outcomes, &[], &keep);
-        let outcomes: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
-        let writer = SweepWriter::create(dir, &runs.columns(&compiled), &outcomes, &["Level"], sweep.save_times())
-            .expect("starts");
-        let mut both = Tee(writer, Collect::default());
-        let summary = sweep.run(&mut both, &Silent).expect("runs");
-        let Tee(writer, collected) = both;
-        let axis = compiled.axis();
-        let manifest = Manifest {
-            tool: "fulcrum".to_owned(),
+        let source = SweepSource {
             version: "test".to_owned(),
             model: FileDigest::of("m.toml", b"model"),
             experiment: FileDigest::of("e.toml", text.as_bytes()),
             intervention: None,
-            seed: 3,
-            sampler: "lhs".to_owned(),
-            samples: 40,
-            grid_points: 1,
-            grid: Vec::new(),
-            design_runs: 40,
-            runs: [0, 40],
-            time: TimeSpec {
-                start: axis.start,
-                stop: axis.stop,
-                dt: axis.dt,
-                save_step: axis.dt,
-                method: "euler".to_owned(),
-            },
-            outcomes: outcomes.iter().map(|name| (*name).to_owned()).collect(),
-            bands: Vec::new(),
-            quantiles: "exact".to_owned(),
-            failures: summary.failures,
-            shard: None,
             design: None,
-            files: Vec::new(),
+            shard: None,
         };
-        writer.finish(&[], &summary.bands, manifest).expect("finishes");
-        (collected.results, sweep.save_times())
+        let results = write_sweep(dir, &compiled, &runs, &sweep, source, &Silent).expect("runs and writes");
+        assert_eq!(results.runs, 40);
+        (results, sweep.save_times())
     }
 
     fn bits(values: &[f64]) -> Vec<u64> {
@@ -429,6 +402,8 @@ mod tests {
         let (kept, times) = written_sweep(dir.path());
         let sweep = SweepDir::open(dir.path()).expect("a sweep folder");
         assert_eq!(sweep.manifest.runs, [0, 40]);
+        assert_eq!((sweep.manifest.sampler.as_str(), sweep.manifest.seed, sweep.manifest.design_runs), ("lhs", 3, 40));
+        assert_eq!(sweep.manifest.outcomes, ["final level", "level above 12"]);
         let outcomes = sweep.outcomes(&["final level", "level above 12"], 40).expect("readable");
         assert_eq!(bits(&outcomes), bits(&kept.outcomes));
         // Some futures never reach 12: empty cells read as NaN, as the sweep measured them.

@@ -4,7 +4,7 @@
 //! The estimators work on plain numbers (rows of inputs, one outcome per row) so that they can
 //! be checked against SALib's golden inputs and analytic test functions: [`oat`] (one at a time,
 //! elasticities), [`morris`] (elementary effects), [`sobol`] (Saltelli's design and estimators)
-//! and [`regression`] (PRCC, SRC). [`leverage`] and [`compare`] turn ensembles of paired runs
+//! and [`regression`] (PRCC, SRC). [`leverage`](mod@leverage) and [`compare`](mod@compare) turn ensembles of paired runs
 //! into the planner's tables. Every interval comes from [`bootstrap`] resamples that are a pure
 //! function of the seed.
 //!

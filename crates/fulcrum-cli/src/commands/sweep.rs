@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use fulcrum_explore::bands::BandParts;
-use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::{FactorKind, Rows, Sweep, SweepError};
-use fulcrum_report::sweep::{FileDigest, GridAxis, MergedBands, Shard, TimeSpec, merge_shards};
+use fulcrum_explore::bands::QuantileMethod;
+use fulcrum_explore::{Sweep, SweepError};
+use fulcrum_report::sweep::{FileDigest, MergedBands, Shard, merge_shards};
 use fulcrum_report::sweep_dir::read_band_parts;
-use fulcrum_report::{Manifest, ReportError, SweepDir, SweepWriter};
+use fulcrum_report::{Manifest, ReportError, SweepDir, SweepSource, SweepWriter};
 use fulcrum_sim::VarId;
 
 use crate::CliError;
@@ -95,53 +95,15 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let outcome_names: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
     let (band_names, keep_names) = (names(&bands), names(&keep));
 
-    let axis = compiled.axis();
-    let (sampler, samples, grid) = match &planned.inputs {
-        Rows::Sample(design) => (
-            design.sampler.as_str(),
-            design.samples,
-            design
-                .factors
-                .iter()
-                .filter_map(|factor| match &factor.kind {
-                    FactorKind::Values(values) => Some(GridAxis { name: factor.name.clone(), values: values.clone() }),
-                    FactorKind::Uncertain(_) => None,
-                })
-                .collect(),
-        ),
-        Rows::Table(table) => ("design", table.runs(), Vec::new()),
-    };
-    let manifest = Manifest {
-        tool: "fulcrum".to_owned(),
+    let source = SweepSource {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
         experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
         intervention: args.sampled.intervention.clone().filter(|_| sampled.is_none()),
-        seed: design.seed(),
-        sampler: sampler.to_owned(),
-        samples,
-        grid_points: grid.iter().map(|axis| axis.values.len() as u64).product(),
-        grid,
-        design_runs,
-        runs: [runs.start, runs.end],
-        time: TimeSpec {
-            start: axis.start,
-            stop: axis.stop,
-            dt: axis.dt,
-            save_step: axis.dt * axis.save_every as f64,
-            method: axis.method.as_str().to_owned(),
-        },
-        outcomes: outcome_names.iter().map(|name| (*name).to_owned()).collect(),
-        bands: band_names.clone(),
-        quantiles: match sweep.quantile_method() {
-            QuantileMethod::Exact => "exact".to_owned(),
-            QuantileMethod::Sketch => format!("sketch, relative error at most {SKETCH_RELATIVE_ERROR}"),
-        },
-        failures: 0,
-        shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
         design: sampled,
-        files: Vec::new(),
+        shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
     };
+    let manifest = Manifest::of_sweep(compiled, &planned, &sweep, source);
 
     // The runs go in segments of --checkpoint-every seconds (each ends with the wave of blocks
     // under way), each written as a finished piece under PARTIAL; an interrupted sweep keeps the

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Each analysis is also three steps, for callers that run the design elsewhere (a sweep of a
-//! sampled design read back): `plan_*` gives the [`Runs`], [`evaluate`](crate::evaluate::evaluate)
+//! sampled design read back): `plan_*` gives the [`Runs`], [`evaluate`]
 //! or a sweep measures them, and the plan's `analyze` reads the [`Evaluation`].
 
 mod compare;

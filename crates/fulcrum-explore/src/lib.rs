@@ -19,6 +19,7 @@ pub mod collect;
 pub mod design;
 pub mod distribution;
 pub mod experiment;
+pub mod names;
 pub mod outcome;
 mod permutation;
 pub mod runs;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fulcrum_explore::experiment::{self, Experiment, Plan, Setting};
+use fulcrum_explore::experiment::{self, Experiment, InterventionError, Plan, Setting};
 use fulcrum_model::{CanonicalName, Diagnostic, Diagnostics, LineIndex, Severity};
 use fulcrum_sim::{CompileOptions, CompiledModel, compile_with};
 
@@ -132,36 +132,32 @@ fn experiment_errors(path: &Path, text: &str, diagnostics: Diagnostics) -> CliEr
 }
 
 impl Prepared {
+    /// The experiment bound to its model, as the analyses take it.
+    pub fn study(&self) -> fulcrum_sensitivity::Study<'_> {
+        fulcrum_sensitivity::Study { model: &self.compiled, plan: &self.plan }
+    }
+
     /// The values every run gets: the levers' baselines, then the intervention's values (if
     /// one is named) over them.
     pub fn settings(&self, intervention: Option<&str>) -> Result<(Vec<Setting>, Option<String>), CliError> {
-        let Some(name) = intervention else { return Ok((self.plan.baseline.clone(), None)) };
-        let interventions = &self.plan.interventions;
-        let Some(chosen) = interventions.iter().find(|i| i.name.eq_ignore_ascii_case(name.trim())) else {
-            let known: Vec<&str> = interventions.iter().map(|i| i.name.as_str()).collect();
-            let hint = if known.is_empty() {
-                format!("{} defines no interventions", self.path.display())
-            } else {
-                format!("interventions: {}", known.join(", "))
-            };
-            return Err(CliError::Usage(format!("--intervention: there is no intervention `{name}` ({hint})")));
-        };
-        let factors = &self.plan.design.factors;
-        if let Some(clash) = chosen.settings.iter().find_map(|s| factors.iter().find(|f| f.constant == s.constant)) {
-            return Err(CliError::Usage(format!(
-                "--intervention {}: it sets `{}`, which the sweep's grid varies",
-                chosen.name, clash.name
-            )));
+        self.plan.settings(intervention).map_err(|error| self.intervention_error(error))
+    }
+
+    /// An intervention that cannot be run, as `--intervention` reports it.
+    pub fn intervention_error(&self, error: InterventionError) -> CliError {
+        match error {
+            InterventionError::Unknown { name, known } => {
+                let hint = if known.is_empty() {
+                    format!("{} defines no interventions", self.path.display())
+                } else {
+                    format!("interventions: {}", known.join(", "))
+                };
+                CliError::Usage(format!("--intervention: there is no intervention `{name}` ({hint})"))
+            }
+            InterventionError::Varied { intervention, constant } => CliError::Usage(format!(
+                "--intervention {intervention}: it sets `{constant}`, which the sweep's grid varies"
+            )),
+            other => CliError::Usage(format!("--intervention: {other}")),
         }
-        let mut settings: Vec<Setting> = self
-            .plan
-            .baseline
-            .iter()
-            // A value from the start replaces the baseline; one from a later time follows it.
-            .filter(|base| !chosen.settings.iter().any(|s| s.constant == base.constant && s.from.is_none()))
-            .copied()
-            .collect();
-        settings.extend(chosen.settings.iter().copied());
-        Ok((settings, Some(chosen.name.clone())))
     }
 }

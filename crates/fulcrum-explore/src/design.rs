@@ -10,9 +10,19 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
 use crate::distribution::Distribution;
-use crate::experiment::Setting;
 use crate::permutation::{Permutation, mix};
 use crate::sobol;
+
+/// A constant set to a value in every run, from a time on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Setting {
+    /// The constant's position in [`fulcrum_sim::CompiledModel::constants`].
+    pub constant: usize,
+    /// The value.
+    pub value: f64,
+    /// From when; from the start when `None`.
+    pub from: Option<f64>,
+}
 
 /// How the uncertain inputs are sampled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

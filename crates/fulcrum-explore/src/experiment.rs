@@ -44,6 +44,7 @@ use fulcrum_model::toml_walk::{self, Table, Walker, span_of};
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Method, SimSpecs};
 use fulcrum_sim::CompiledModel;
 
+pub use crate::design::Setting;
 use crate::design::{Design, Factor, FactorKind, MAX_RUNS, Sampler};
 use crate::distribution::Distribution;
 use crate::outcome::{Better, Outcome, Statistic};
@@ -742,17 +743,6 @@ pub struct BoundIntervention {
     pub cost: Option<f64>,
 }
 
-/// A constant set to a value in every run, from a time on.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Setting {
-    /// The constant's position in [`CompiledModel::constants`].
-    pub constant: usize,
-    /// The value.
-    pub value: f64,
-    /// From when; from the start when `None`.
-    pub from: Option<f64>,
-}
-
 impl Experiment {
     /// The model's sim specs with this experiment's overrides, checked. A problem points at the
     /// experiment's value when the experiment gave it.
@@ -1175,5 +1165,55 @@ variable = "Orders"
         );
         let second_backlog = diagnostics.0.iter().find(|d| d.message.ends_with("`Backlog`")).expect("found");
         assert!(second_backlog.span.expect("span").start() > second_backlog.related[0].0.start());
+    }
+}
+
+/// Why an intervention cannot be applied to a sweep.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InterventionError {
+    /// No intervention has the name.
+    #[error("there is no intervention `{name}` ({})", if known.is_empty() { "the experiment defines no interventions".to_owned() } else { format!("interventions: {}", known.join(", ")) })]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The interventions the experiment defines.
+        known: Vec<String>,
+    },
+    /// The intervention sets a constant the design varies.
+    #[error("it sets `{constant}`, which the sweep's grid varies")]
+    Varied {
+        /// The intervention's name.
+        intervention: String,
+        /// The constant, as the design names it.
+        constant: String,
+    },
+}
+
+impl Plan {
+    /// The values every run gets: the levers' baselines, then the values of the intervention
+    /// named (matched ignoring case and surrounding spaces) over them, with its name as the
+    /// experiment writes it.
+    pub fn settings(&self, intervention: Option<&str>) -> Result<(Vec<Setting>, Option<String>), InterventionError> {
+        let Some(name) = intervention else { return Ok((self.baseline.clone(), None)) };
+        let Some(chosen) = self.interventions.iter().find(|i| i.name.eq_ignore_ascii_case(name.trim())) else {
+            return Err(InterventionError::Unknown {
+                name: name.to_owned(),
+                known: self.interventions.iter().map(|i| i.name.clone()).collect(),
+            });
+        };
+        let factors = &self.design.factors;
+        if let Some(clash) = chosen.settings.iter().find_map(|s| factors.iter().find(|f| f.constant == s.constant)) {
+            return Err(InterventionError::Varied { intervention: chosen.name.clone(), constant: clash.name.clone() });
+        }
+        let mut settings: Vec<Setting> = self
+            .baseline
+            .iter()
+            // A value from the start replaces the baseline; one from a later time follows it.
+            .filter(|base| !chosen.settings.iter().any(|s| s.constant == base.constant && s.from.is_none()))
+            .copied()
+            .collect();
+        settings.extend(chosen.settings.iter().copied());
+        Ok((settings, Some(chosen.name.clone())))
     }
 }

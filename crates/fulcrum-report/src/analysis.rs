@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use fulcrum_sensitivity::{ResultTable, Values};
 use serde::Serialize;
 
 use crate::sweep::FileDigest;
@@ -29,6 +30,30 @@ pub fn write_table(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result
         }
         writer.flush()
     })
+}
+
+/// The cells of a result table's rows, as the CSV files hold them: numbers by [`cell`] (NaN
+/// empty), flags as `true`/`false`, counts in digits (none empty).
+pub fn table_rows(table: &ResultTable) -> Vec<Vec<String>> {
+    (0..table.rows())
+        .map(|row| {
+            table
+                .columns
+                .iter()
+                .map(|column| match &column.values {
+                    Values::Text(values) => values[row].clone(),
+                    Values::Number(values) => cell(values[row]),
+                    Values::Flag(values) => values[row].to_string(),
+                    Values::Count(values) => values[row].map(|count| count.to_string()).unwrap_or_default(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Writes a result table (sensitivity.csv, leverage.csv, comparison.csv) as CSV, atomically.
+pub fn write_result_table(path: &Path, table: &ResultTable) -> Result<(), ReportError> {
+    write_table(path, &table.header(), &table_rows(table))
 }
 
 /// Writes text (an SVG chart), atomically.

@@ -7,7 +7,8 @@
 //!   is renamed into place only when complete, so a crash or Ctrl-C never leaves half a file.
 //! - [`format_number`]: the shortest text that reads back as the same `f64`.
 //! - [`SweepWriter`]: the files of a sweep (experiments, outcomes, failures, runs, bands and a
-//!   manifest), streamed to temporary files and renamed into place at the end.
+//!   manifest), streamed to temporary files and renamed into place at the end; [`SweepDir`]
+//!   reads such a folder back (manifest, outcomes, series, band parts, digests).
 //! - [`charts`]: the analysis charts (tornado, Morris, indices, leverage, differences) as SVG
 //!   text, ready for [`write_atomically`].
 //! - [`expected`]: reads other tools' outputs (CSV or Vensim TAB) to compare runs against.
@@ -22,8 +23,12 @@ pub mod analysis;
 pub mod charts;
 pub mod expected;
 pub mod sweep;
+pub mod sweep_dir;
+pub mod sweep_run;
 
 pub use sweep::{DesignManifest, Manifest, SampledDesign, SweepWriter};
+pub use sweep_dir::SweepDir;
+pub use sweep_run::{SweepSource, write_sweep};
 
 /// What can go wrong writing output.
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +45,42 @@ pub enum ReportError {
     /// The output path names an input file, which fulcrum never overwrites.
     #[error("refusing to overwrite {0}, which is an input")]
     WouldOverwriteInput(PathBuf),
+    /// Reading a file failed.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file being read.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A JSON file fulcrum wrote does not read as what it should be.
+    #[error("{}", json_message(path, what, source))]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What it is not (`not a design.json`).
+        what: &'static str,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// A file fulcrum wrote is not as it wrote it; the message names the file and line.
+    #[error("{0}")]
+    Invalid(String),
+    /// A sweep stopped.
+    #[error(transparent)]
+    Sweep(#[from] fulcrum_explore::SweepError),
     /// A chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
+}
+
+/// `file:line:column: what: message` for a JSON file that does not read (serde_json counts
+/// columns from 1, and gives 0 only at the start of an empty line or file).
+fn json_message(path: &Path, what: &str, error: &serde_json::Error) -> String {
+    let (line, column) = (error.line(), error.column().max(1));
+    let text = error.to_string();
+    let message = text.strip_suffix(&format!(" at line {} column {}", error.line(), error.column())).unwrap_or(&text);
+    format!("{}:{line}:{column}: {what}: {message}", path.display())
 }
 
 /// Writes a file atomically: `write` fills a temporary file in the destination's directory,

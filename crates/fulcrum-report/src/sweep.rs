@@ -134,6 +134,19 @@ pub struct DesignPart {
     pub runs: [u64; 2],
 }
 
+impl From<&fulcrum_explore::Part> for DesignPart {
+    fn from(part: &fulcrum_explore::Part) -> DesignPart {
+        DesignPart { name: part.name.clone(), runs: part.runs }
+    }
+}
+
+/// The SHA-256 of the experiments.csv of `runs` on `model`: what [`write_design`] and a sweep
+/// of the runs write.
+pub fn runs_sha256(runs: &fulcrum_explore::Runs, model: &fulcrum_sim::CompiledModel) -> String {
+    let inputs = runs.inputs();
+    experiments_sha256(&runs.columns(model), runs.count(), |run, row| inputs.row(run, row))
+}
+
 /// `design.json`: a design, the tool that wrote it, and the files it was planned from.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DesignManifest {

@@ -4,10 +4,22 @@
 //! The estimators work on plain numbers (rows of inputs, one outcome per row) so that they can
 //! be checked against SALib's golden inputs and analytic test functions: [`oat`] (one at a time,
 //! elasticities), [`morris`] (elementary effects), [`sobol`] (Saltelli's design and estimators)
-//! and [`regression`] (PRCC, SRC). [`leverage`] and [`compare`] turn ensembles of paired runs
+//! and [`regression`] (PRCC, SRC). [`leverage`](mod@leverage) and [`compare`](mod@compare) turn ensembles of paired runs
 //! into the planner's tables. Every interval comes from [`bootstrap`] resamples that are a pure
 //! function of the seed.
+//!
+//! [`analysis`] is each analysis as a whole, from an experiment bound to its model (a
+//! [`Study`]) and plain options to results and the table of the CSV file ([`ResultTable`]):
+//!
+//! ```text
+//! let study = Study { model: &compiled, plan: &plan };
+//! let results = sensitivity(&study, &SensitivityOptions::new(Method::Sobol, &plan), &Silent)?;
+//! let table = results.table();   // sensitivity.csv, column by column
+//! let results = leverage(&study, &LeverageOptions::new(&plan), &Silent)?;
+//! let results = compare(&study, &CompareOptions::new(&plan), &Silent)?;
+//! ```
 
+pub mod analysis;
 pub mod bootstrap;
 pub mod compare;
 pub mod evaluate;
@@ -17,6 +29,14 @@ pub mod oat;
 pub mod parameters;
 pub mod regression;
 pub mod sobol;
+pub mod table;
+
+pub use analysis::{
+    AnalysisError, CompareOptions, CompareResults, LeverageOptions, LeverageResults, Method, PlanError,
+    SensitivityOptions, SensitivityResults, Study, compare, leverage, plan_compare, plan_leverage, plan_sensitivity,
+    sensitivity,
+};
+pub use table::{Column, ResultTable, Values};
 
 /// A number with its confidence interval (NaN bounds where there is none).
 #[derive(Clone, Copy, Debug, PartialEq)]

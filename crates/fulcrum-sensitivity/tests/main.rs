@@ -4,6 +4,7 @@
 // Test helpers stop at the first surprise, like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod analysis;
 mod morris;
 mod regression;
 mod sobol;

@@ -1,19 +1,19 @@
 //! What the analysis verbs (`sensitivity`, `leverage`, `compare`) share: reading the
 //! experiment, the worker pool, running a design with a progress bar, and the output folder.
+//! The planning and the estimates are fulcrum-sensitivity's; this module runs them and writes
+//! and prints what they give.
 
 use std::path::{Path, PathBuf};
 
-use fulcrum_explore::design::MAX_RUNS;
-use fulcrum_explore::{FactorKind, MEMORY_LIMIT, Outcome, SweepError, Table};
+use fulcrum_explore::{Runs, SweepError};
 use fulcrum_report::analysis::AnalysisManifest;
 use fulcrum_report::sweep::FileDigest;
-use fulcrum_sensitivity::evaluate::{Evaluation, evaluate};
-use fulcrum_sensitivity::parameters::Parameter;
+use fulcrum_sensitivity::evaluate::Evaluation;
+use fulcrum_sensitivity::{PlanError, ResultTable};
 
 use crate::CliError;
 use crate::args::AnalysisArgs;
 use crate::commands::Bar;
-use crate::commands::design::{FromSweep, Runs};
 use crate::experiment::{Prepared, prepare};
 
 /// An experiment ready for analysis.
@@ -39,10 +39,19 @@ pub struct Analysis {
     force: bool,
 }
 
+/// Where an analysis's outcomes come from instead of running the model: a sweep of its
+/// design (`--from`).
+pub trait Source {
+    /// The folder read (never written into).
+    fn dir(&self) -> &Path;
+    /// The outcomes of `runs`, checked to be the design planned now.
+    fn evaluation(&self, prepared: &Prepared, runs: &Runs) -> Result<Evaluation, CliError>;
+}
+
 impl Analysis {
     /// Reads the experiment (with `--futures`/`--samples` as its `runs` when given), checks
     /// the output folder and starts the pool.
-    pub fn start(common: &AnalysisArgs, runs: Option<u64>, command: &str) -> Result<Analysis, CliError> {
+    pub fn start(common: &AnalysisArgs, runs: Option<u64>, command: &'static str) -> Result<Analysis, CliError> {
         let Some(experiment) = &common.experiment else {
             return Err(CliError::Usage(format!("{command}: the experiment file is needed")));
         };
@@ -55,13 +64,7 @@ impl Analysis {
             }
             Ok(())
         })?;
-        if let Some(axis) = prepared.plan.design.factors.iter().find(|f| matches!(f.kind, FactorKind::Values(_))) {
-            return Err(CliError::Usage(format!(
-                "{command}: the experiment has a grid over `{}`; {command} samples its own design, so \
-                 remove the grid (or use `fulcrum sweep` for grids)",
-                axis.name
-            )));
-        }
+        prepared.study().check_no_grid(command).map_err(|error| plan_error(&prepared, error))?;
         let output = &common.output;
         if output.exists() && !output.is_dir() {
             return Err(CliError::Usage(format!("-o {}: not a directory", output.display())));
@@ -93,45 +96,27 @@ impl Analysis {
         })
     }
 
-    /// Refuses, before anything runs, a design whose `runs` would keep more than
-    /// [`MEMORY_LIMIT`] bytes at `values_per_run` numbers each (its rows, outcomes and series).
-    pub fn check_size(&self, command: &str, runs: u64, values_per_run: u64) -> Result<(), CliError> {
-        let bytes = runs.saturating_mul(values_per_run.max(1)).saturating_mul(8);
-        if runs > MAX_RUNS || bytes > MEMORY_LIMIT {
-            return Err(CliError::Usage(format!(
-                "{command}: {runs} runs would keep {:.1} GiB of inputs and outcomes, more than the {} GiB allowed; \
-                 use fewer samples or futures",
-                bytes as f64 / f64::from(1 << 30),
-                MEMORY_LIMIT >> 30
-            )));
-        }
-        Ok(())
-    }
-
     /// Runs the design, measuring the experiment's outcomes (and its series at every saved
     /// time), with a progress bar; or, with `--from`, reads what a sweep of it measured.
-    pub fn evaluate(&mut self, runs: &Runs, from: Option<&FromSweep>) -> Result<Evaluation, CliError> {
+    pub fn evaluate(&mut self, runs: &Runs, from: Option<&dyn Source>) -> Result<Evaluation, CliError> {
         let prepared = &self.prepared;
         // Before anything runs: the output folder must be free for this experiment's results.
-        let read: Vec<&Path> = from.iter().map(|from| from.dir.as_path()).collect();
+        let read: Vec<&Path> = from.iter().map(|from| from.dir()).collect();
         let digest = FileDigest::of("", prepared.text.as_bytes());
         crate::commands::output::claim(&self.output, &digest.sha256, &read, self.force)?;
         let count = runs.count();
         let evaluation = match from {
             Some(from) => {
-                self.sweep = Some(from.dir.display().to_string());
+                self.sweep = Some(from.dir().display().to_string());
                 from.evaluation(prepared, runs)?
             }
             None => {
                 let bar = Bar::new(count);
-                let (inputs, settings, outcomes) = (runs.inputs(), &runs.settings, &prepared.plan.outcomes);
-                let evaluation = self
-                    .pool
-                    .install(|| evaluate(&prepared.compiled, inputs, count, settings, outcomes, runs.series, &bar))
-                    .map_err(|error| match error {
-                        SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
-                        SweepError::Output(error) | SweepError::Memory(error) => CliError::Io(error.into()),
-                    })?;
+                let study = prepared.study();
+                let evaluation = self.pool.install(|| study.evaluate(runs, &bar)).map_err(|error| match error {
+                    SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
+                    SweepError::Output(error) | SweepError::Memory(error) => CliError::Io(error.into()),
+                })?;
                 bar.0.finish_and_clear();
                 evaluation
             }
@@ -141,26 +126,15 @@ impl Analysis {
         Ok(evaluation)
     }
 
-    /// The experiment's outcomes.
-    pub fn outcomes(&self) -> &[Outcome] {
-        &self.prepared.plan.outcomes
-    }
-
     /// Creates the output folder.
     pub fn create_output(&self, output: &Path) -> Result<(), CliError> {
         std::fs::create_dir_all(output)
             .map_err(|error| CliError::Io(anyhow::anyhow!("cannot create {}: {error}", output.display())))
     }
 
-    /// Writes a table into the output folder and remembers it for the manifest.
-    pub fn write_table(
-        &mut self,
-        output: &Path,
-        name: &str,
-        header: &[&str],
-        rows: &[Vec<String>],
-    ) -> Result<(), CliError> {
-        fulcrum_report::analysis::write_table(&output.join(name), header, rows)
+    /// Writes a result table into the output folder and remembers it for the manifest.
+    pub fn write_table(&mut self, output: &Path, name: &str, table: &ResultTable) -> Result<(), CliError> {
+        fulcrum_report::analysis::write_result_table(&output.join(name), table)
             .map_err(|error| CliError::Io(error.into()))?;
         self.files.push(name.to_owned());
         Ok(())
@@ -208,26 +182,14 @@ impl Analysis {
     }
 }
 
-/// The design rows in physical units: each unit value through `value` (a distribution's
-/// quantile, or [`Parameter::grid_value`] for grids that reach 0 and 1); run `row` draws its
-/// random numbers from stream `stream(row)`.
-pub fn physical_table(
-    parameters: &[Parameter],
-    unit: &[f64],
-    seed: u64,
-    value: impl Fn(&Parameter, f64) -> f64,
-    stream: impl Fn(usize) -> u64,
-) -> Table {
-    let width = parameters.len();
-    let values: Vec<f64> =
-        unit.chunks_exact(width).flat_map(|row| row.iter().zip(parameters).map(|(u, p)| value(p, *u))).collect();
-    let streams = (0..unit.len() / width.max(1)).map(stream).collect();
-    table(parameters, values, streams, seed)
-}
-
-/// A table of rows that set `parameters`' constants.
-pub fn table(parameters: &[Parameter], values: Vec<f64>, streams: Vec<u64>, seed: u64) -> Table {
-    Table { constants: parameters.iter().map(|p| p.constant).collect(), values, streams, seed, ..Table::default() }
+/// A planning problem as the command line reports it: problems of the experiment file after
+/// its path.
+pub fn plan_error(prepared: &Prepared, error: PlanError) -> CliError {
+    if error.about_experiment() {
+        CliError::Usage(format!("{}: {error}", prepared.path.display()))
+    } else {
+        CliError::Usage(error.to_string())
+    }
 }
 
 /// A file name from an outcome's name: lower case, runs of other characters as one `-`.

@@ -8,7 +8,7 @@ use fulcrum_report::charts::{
 use fulcrum_sensitivity::Estimate;
 use fulcrum_sensitivity::leverage::Leverage;
 
-use crate::args::SensitivityMethod;
+use fulcrum_sensitivity::Method as SensitivityMethod;
 
 /// The paired differences of each intervention to the baseline, as box plots.
 pub fn differences(

@@ -4,21 +4,17 @@
 use std::path::{Path, PathBuf};
 
 use fulcrum_explore::bands::BandParts;
-use fulcrum_report::sweep::{FileDigest, Manifest, MergedBands, merge_shards};
+use fulcrum_report::sweep::{Manifest, MergedBands, merge_shards};
+use fulcrum_report::sweep_dir::read_band_parts;
+use fulcrum_report::{ReportError, SweepDir};
 
 use crate::CliError;
 use crate::args::MergeArgs;
 use crate::commands::output;
 use crate::load::cannot_read;
 
-/// A shard's directory and its manifest.
-struct ShardDir {
-    path: PathBuf,
-    manifest: Manifest,
-}
-
 pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
-    let mut shards = args.shards.iter().map(|path| read_shard(path)).collect::<Result<Vec<ShardDir>, CliError>>()?;
+    let mut shards = args.shards.iter().map(|path| read_shard(path)).collect::<Result<Vec<SweepDir>, CliError>>()?;
     shards.sort_by_key(|shard| shard.manifest.runs);
     check_same_sweep(&shards)?;
     check_coverage(&shards)?;
@@ -31,8 +27,10 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     let mut parts: Option<BandParts> = None;
     for shard in &shards {
         let path = shard.path.join("bands.parts");
-        let bytes = std::fs::read(&path).map_err(|error| cannot_read(&path, error))?;
-        let next = BandParts::read(&bytes).map_err(|error| CliError::Input(format!("{}: {error}", path.display())))?;
+        let next = read_band_parts(&shard.path).map_err(|error| match error {
+            ReportError::Read { source, .. } => cannot_read(&path, source),
+            other => CliError::Input(other.to_string()),
+        })?;
         match parts.as_mut() {
             None => parts = Some(next),
             Some(parts) => {
@@ -58,25 +56,32 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn read_shard(path: &Path) -> Result<ShardDir, CliError> {
-    let manifest_path = path.join("manifest.json");
-    let bytes = std::fs::read(&manifest_path).map_err(|error| {
-        CliError::Input(format!("{}: not a finished shard (cannot read manifest.json: {error})", path.display()))
-    })?;
-    let manifest: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|error| CliError::Input(format!("{}: not a sweep manifest: {error}", manifest_path.display())))?;
-    if manifest.shard.is_none() {
+fn read_shard(path: &Path) -> Result<SweepDir, CliError> {
+    let shard = match SweepDir::open(path) {
+        Ok(shard) => shard,
+        Err(ReportError::Read { source, .. }) => {
+            return Err(CliError::Input(format!(
+                "{}: not a finished shard (cannot read manifest.json: {source})",
+                path.display()
+            )));
+        }
+        Err(ReportError::Json { path: manifest_path, source, .. }) => {
+            return Err(CliError::Input(format!("{}: not a sweep manifest: {source}", manifest_path.display())));
+        }
+        Err(other) => return Err(CliError::Input(other.to_string())),
+    };
+    if shard.manifest.shard.is_none() {
         return Err(CliError::Input(format!(
             "{}: a whole sweep, not a shard (written without --shard)",
             path.display()
         )));
     }
-    Ok(ShardDir { path: path.to_owned(), manifest })
+    Ok(shard)
 }
 
 /// Every shard must come from the same sweep: the same tool version, model, experiment,
 /// settings and shard count. Only the run range, failures, shard index and files differ.
-fn check_same_sweep(shards: &[ShardDir]) -> Result<(), CliError> {
+fn check_same_sweep(shards: &[SweepDir]) -> Result<(), CliError> {
     for shard in &shards[1..] {
         if let Some(difference) = shards[0].manifest.difference(&shard.manifest, false) {
             return Err(CliError::Input(format!(
@@ -90,11 +95,11 @@ fn check_same_sweep(shards: &[ShardDir]) -> Result<(), CliError> {
 }
 
 /// The shards, sorted by their first run, must cover every run of the design exactly once.
-fn check_coverage(shards: &[ShardDir]) -> Result<(), CliError> {
+fn check_coverage(shards: &[SweepDir]) -> Result<(), CliError> {
     let design_runs = shards[0].manifest.design_runs;
     let mut problems = Vec::new();
     let mut covered = 0u64;
-    let mut previous: Option<&ShardDir> = None;
+    let mut previous: Option<&SweepDir> = None;
     for shard in shards {
         let [start, end] = shard.manifest.runs;
         if start > covered {
@@ -126,16 +131,15 @@ fn check_coverage(shards: &[ShardDir]) -> Result<(), CliError> {
 }
 
 /// Each file a shard's manifest lists must still have the bytes it was written with.
-fn check_digests(shard: &ShardDir) -> Result<(), CliError> {
-    for file in &shard.manifest.files {
-        let path = shard.path.join(&file.path);
-        let found = FileDigest::sha256_of_file(&path).map_err(|error| cannot_read(&path, error))?;
-        if found != file.sha256 {
-            return Err(CliError::Input(format!(
-                "{}: its bytes differ from those the shard's manifest records (changed or copied incompletely)",
-                path.display()
-            )));
-        }
+fn check_digests(shard: &SweepDir) -> Result<(), CliError> {
+    let names = shard.manifest.files.iter().map(|file| file.path.as_str());
+    match shard.first_changed(names) {
+        Ok(None) => Ok(()),
+        Ok(Some(path)) => Err(CliError::Input(format!(
+            "{}: its bytes differ from those the shard's manifest records (changed or copied incompletely)",
+            path.display()
+        ))),
+        Err(ReportError::Read { path, source }) => Err(cannot_read(&path, source)),
+        Err(other) => Err(CliError::Input(other.to_string())),
     }
-    Ok(())
 }

@@ -17,8 +17,7 @@ pub mod sweep;
 use std::io::IsTerminal;
 
 use fulcrum_explore::Progress;
-use fulcrum_model::diagnostic::closest_match;
-use fulcrum_model::{CanonicalName, VarId};
+use fulcrum_model::VarId;
 use fulcrum_sim::CompiledModel;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -34,55 +33,8 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
 /// The variables a flag names (comma-separated names as written in the model, or `all`), in
 /// that order; a bare array name stands for all its elements. No names: none.
 pub fn variables_named(compiled: &CompiledModel, names: &[String], flag: &str) -> Result<Vec<VarId>, CliError> {
-    let available = compiled.output_variables();
-    let names = split_names(names);
-    if let [only] = names.as_slice()
-        && only.eq_ignore_ascii_case("all")
-    {
-        return Ok(available);
-    }
-    let mut variables = Vec::new();
-    for name in &names {
-        if let Some(id) = compiled.lookup(name).filter(|id| available.contains(id)) {
-            variables.push(id);
-            continue;
-        }
-        let array = CanonicalName::new(name);
-        let elements: Vec<VarId> = available
-            .iter()
-            .copied()
-            .filter(|id| compiled.name(*id).split_once('[').is_some_and(|(base, _)| CanonicalName::new(base) == array))
-            .collect();
-        if elements.is_empty() {
-            let known: Vec<&str> = available.iter().map(|id| compiled.name(*id)).collect();
-            let hint = closest_match(name, known).map(|near| format!(" (did you mean `{near}`?)")).unwrap_or_default();
-            return Err(CliError::Usage(format!("{flag}: `{name}` is not a variable of the model{hint}")));
-        }
-        variables.extend(elements);
-    }
-    Ok(variables)
-}
-
-/// Names given to a flag, split at commas outside brackets (`Sales[North,Pizza]` is one name).
-fn split_names(values: &[String]) -> Vec<String> {
-    let mut names = Vec::new();
-    for value in values {
-        let (mut depth, mut start) = (0i32, 0);
-        for (index, c) in value.char_indices() {
-            match c {
-                '[' => depth += 1,
-                ']' => depth -= 1,
-                ',' if depth <= 0 => {
-                    names.push(value[start..index].trim().to_owned());
-                    start = index + 1;
-                }
-                _ => {}
-            }
-        }
-        names.push(value[start..].trim().to_owned());
-    }
-    names.retain(|name| !name.is_empty());
-    names
+    fulcrum_explore::names::variables_named(compiled, names)
+        .map_err(|error| CliError::Usage(format!("{flag}: {error}")))
 }
 
 /// The progress bar on standard error: runs, runs per second and time left; nothing when
@@ -134,13 +86,7 @@ impl std::fmt::Display for Short {
 
 #[cfg(test)]
 mod tests {
-    use super::{Short, split_names};
-
-    #[test]
-    fn names_split_at_commas_outside_brackets() {
-        let given = ["Sales[North,Pizza], Staff".to_owned(), "Cost".to_owned(), " ,".to_owned()];
-        assert_eq!(split_names(&given), ["Sales[North,Pizza]", "Staff", "Cost"]);
-    }
+    use super::Short;
 
     #[test]
     fn short_numbers_keep_three_significant_digits() {

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use fulcrum_report::sweep_dir::recorded_experiment;
+
 use crate::CliError;
 
 /// The manifests whose `experiment.sha256` says whose results a directory holds.
@@ -28,18 +30,15 @@ pub fn claim(dir: &Path, experiment_sha256: &str, inputs: &[&Path], force: bool)
     }
     for name in MANIFESTS {
         let path = dir.join(name);
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        let recorded = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|json| {
-            let experiment = json.get("experiment")?;
-            Some((experiment.get("sha256")?.as_str()?.to_owned(), experiment.get("path")?.as_str()?.to_owned()))
-        });
+        let Some(recorded) = recorded_experiment(&path) else { continue };
         match recorded {
-            Some((sha256, _)) if sha256 == experiment_sha256 => {}
-            Some((_, other)) => {
+            Some(experiment) if experiment.sha256 == experiment_sha256 => {}
+            Some(experiment) => {
                 return Err(CliError::Usage(format!(
-                    "-o {}: it holds the results of another experiment ({other}, by {}); choose another \
+                    "-o {}: it holds the results of another experiment ({}, by {}); choose another \
                      directory, or add --force to replace them",
                     dir.display(),
+                    experiment.path,
                     path.display()
                 )));
             }

@@ -5,15 +5,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use fulcrum_explore::bands::BandParts;
-use fulcrum_explore::bands::{QuantileMethod, SKETCH_RELATIVE_ERROR};
-use fulcrum_explore::{FactorKind, Sweep, SweepError};
-use fulcrum_report::sweep::{FileDigest, GridAxis, MergedBands, Shard, TimeSpec, merge_shards};
-use fulcrum_report::{Manifest, SweepWriter};
+use fulcrum_explore::bands::QuantileMethod;
+use fulcrum_explore::{Sweep, SweepError};
+use fulcrum_report::sweep::{FileDigest, MergedBands, Shard, merge_shards};
+use fulcrum_report::sweep_dir::read_band_parts;
+use fulcrum_report::{Manifest, ReportError, SweepDir, SweepSource, SweepWriter};
 use fulcrum_sim::VarId;
 
 use crate::CliError;
 use crate::args::{QuantileChoice, SampleCommand, SampleSweepArgs, SweepArgs};
-use crate::commands::design::{Rows, Sampled, plan, read_design};
+use crate::commands::design::{Sampled, plan, read_design};
 use crate::commands::output;
 use crate::commands::{Bar, variables_named};
 use crate::load::cannot_read;
@@ -94,53 +95,15 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let outcome_names: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
     let (band_names, keep_names) = (names(&bands), names(&keep));
 
-    let axis = compiled.axis();
-    let (sampler, samples, grid) = match &planned.inputs {
-        Rows::Sample(design) => (
-            design.sampler.as_str(),
-            design.samples,
-            design
-                .factors
-                .iter()
-                .filter_map(|factor| match &factor.kind {
-                    FactorKind::Values(values) => Some(GridAxis { name: factor.name.clone(), values: values.clone() }),
-                    FactorKind::Uncertain(_) => None,
-                })
-                .collect(),
-        ),
-        Rows::Table(table) => ("design", table.runs(), Vec::new()),
-    };
-    let manifest = Manifest {
-        tool: "fulcrum".to_owned(),
+    let source = SweepSource {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
         experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
         intervention: args.sampled.intervention.clone().filter(|_| sampled.is_none()),
-        seed: design.seed(),
-        sampler: sampler.to_owned(),
-        samples,
-        grid_points: grid.iter().map(|axis| axis.values.len() as u64).product(),
-        grid,
-        design_runs,
-        runs: [runs.start, runs.end],
-        time: TimeSpec {
-            start: axis.start,
-            stop: axis.stop,
-            dt: axis.dt,
-            save_step: axis.dt * axis.save_every as f64,
-            method: axis.method.as_str().to_owned(),
-        },
-        outcomes: outcome_names.iter().map(|name| (*name).to_owned()).collect(),
-        bands: band_names.clone(),
-        quantiles: match sweep.quantile_method() {
-            QuantileMethod::Exact => "exact".to_owned(),
-            QuantileMethod::Sketch => format!("sketch, relative error at most {SKETCH_RELATIVE_ERROR}"),
-        },
-        failures: 0,
-        shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
         design: sampled,
-        files: Vec::new(),
+        shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
     };
+    let manifest = Manifest::of_sweep(compiled, &planned, &sweep, source);
 
     // The runs go in segments of --checkpoint-every seconds (each ends with the wave of blocks
     // under way), each written as a finished piece under PARTIAL; an interrupted sweep keeps the
@@ -198,11 +161,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         let path = segment.directory.join("bands.parts");
         let next = match segment.parts.take() {
             Some(parts) => parts,
-            None => {
-                let bytes = std::fs::read(&path)
-                    .map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?;
-                BandParts::read(&bytes).map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?
-            }
+            None => read_band_parts(&segment.directory).map_err(|error| match error {
+                ReportError::Read { path, source } => CliError::Io(anyhow::anyhow!("{}: {source}", path.display())),
+                other => CliError::Io(anyhow::anyhow!("{other}")),
+            })?,
         };
         match parts.as_mut() {
             None => parts = Some(next),
@@ -302,7 +264,7 @@ fn finished_segments(partial: &Path, manifest: &Manifest, resume: bool) -> Resul
     for entry in entries {
         let directory = entry.map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", partial.display())))?.path();
         match read_segment(&directory) {
-            Some(found) => segments.push((directory, found)),
+            Some(found) => segments.push((directory, found.manifest)),
             None => unfinished.push(directory),
         }
     }
@@ -351,15 +313,11 @@ fn finished_segments(partial: &Path, manifest: &Manifest, resume: bool) -> Resul
     Ok(segments)
 }
 
-/// A segment's manifest, if it was finished and its files are intact.
-fn read_segment(directory: &Path) -> Option<Manifest> {
-    let manifest: Manifest = serde_json::from_slice(&std::fs::read(directory.join("manifest.json")).ok()?).ok()?;
-    let has_bands = manifest.files.iter().any(|file| file.path == "bands.parts");
-    let intact = has_bands
-        && manifest.files.iter().all(|file| {
-            FileDigest::sha256_of_file(&directory.join(&file.path)).is_ok_and(|digest| digest == file.sha256)
-        });
-    intact.then_some(manifest)
+/// A segment, if it was finished and its files are intact.
+fn read_segment(directory: &Path) -> Option<SweepDir> {
+    let segment = SweepDir::open(directory).ok()?;
+    let has_bands = segment.manifest.files.iter().any(|file| file.path == "bands.parts");
+    (has_bands && segment.intact()).then_some(segment)
 }
 
 /// The stretches of `runs` no segment covers, in order; an empty range is one empty stretch

@@ -41,9 +41,9 @@ fn world3_matches_vensim_for_every_variable_at_every_saved_time() {
 /// precision.
 const CLEARN_SINGLE_PRECISION: [(&str, &[&str]); 5] = [
     (
-        // The carbon cycle starts in equilibrium: the three flows of about 86 GtC/year balance
-        // exactly, and fulcrum's difference is 7e-15. Vensim's -7.63e-6 is -2^-17, one unit in the
-        // last place of its single-precision flows, and is alone in exceeding 1e-3 at 1850.
+        // The carbon cycle starts in equilibrium: the 86 GtC/year into biomass balance the 49 and
+        // 37 GtC/year out exactly, and fulcrum's difference is 7e-15. Vensim's -7.63e-6 in 1850 is
+        // -2^-17, one unit in the last place of 86 in single precision.
         "biomass flows that balance at the start",
         &[
             "net_flux_to_biomass[deterministic]",
@@ -54,11 +54,14 @@ const CLEARN_SINGLE_PRECISION: [(&str, &[&str]); 5] = [
     (
         // Diffusion Flux is a difference of carbon per meter between adjacent ocean layers, about
         // 10.2643 GtC/m in each. Single precision holds 7 digits of it, and a deep layer's stock
-        // (3,000 to 18,000 GtC) cannot take an increment below half its spacing: Vensim's layers 2
-        // to 4 keep exactly the same per-meter value for years, so their fluxes are exactly 0 where
-        // the exact ones are 1e-7 to 1e-5. Flux Atm to Ocean is the difference of the mixed layer's
-        // equilibrium carbon and its carbon (about 1,026 GtC each); the uptake sums and the
-        // atmosphere's net accumulation read both and pass through zero as emissions grow.
+        // (3,000 to 18,000 GtC) cannot take an increment below half its spacing: Vensim's layers 2,
+        // 3 and 4 keep exactly their starting per-meter value until 1852, 1861 and 1919 (layer 2
+        // through a flux of -1.4e-5 GtC/year in 1851), so the fluxes into layers 3 and 4 are
+        // exactly 0 until 1852 and 1861, where the exact ones are 1e-11 to 1e-5. That is where
+        // Diffusion Flux[layer3] is 0 in 1851 and fulcrum's -2.2e-7. Flux Atm to Ocean is the
+        // difference of the mixed layer's equilibrium carbon and its carbon (about 1,026 GtC
+        // each); the uptake sums and the atmosphere's net accumulation read both and pass through
+        // zero as emissions grow.
         "ocean carbon: differences of nearly equal layer concentrations",
         &[
             "diffusion_flux[deterministic,layer1]",

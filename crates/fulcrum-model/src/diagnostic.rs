@@ -108,6 +108,10 @@ codes! {
     UnbalancedSample = "W0002",
     /// An intervention that starts after the run has ended changes nothing.
     StartsAfterRun = "W0003",
+    /// An array of a Vensim model, defined element by element, leaves some elements without an
+    /// equation: as in Vensim they are not computed or output, and reading one is an error
+    /// (E0206).
+    UndefinedElements = "W0004",
     /// A Vensim `.mdl` definition does not have the form `name = expression ~ units ~ doc |`,
     /// or its equation does not parse.
     MdlSyntax = "E0701",
@@ -131,7 +135,9 @@ impl Code {
     /// Errors stop the model from running; warnings do not.
     pub fn severity(self) -> Severity {
         match self {
-            Code::OutOfDocumentedRange | Code::UnbalancedSample | Code::StartsAfterRun => Severity::Warning,
+            Code::OutOfDocumentedRange | Code::UnbalancedSample | Code::StartsAfterRun | Code::UndefinedElements => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }

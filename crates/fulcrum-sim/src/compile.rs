@@ -290,7 +290,7 @@ impl<'m> Compiler<'m> {
                         self.initial.push(Op::ClampNonNegative { slot });
                     }
                 }
-                ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) => continue,
+                ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined => continue,
             }
             if let Some(&snapshot) = self.snapshots.get(&id) {
                 self.initial.push(Op::Copy { dst: snapshot, src: slot });
@@ -728,6 +728,7 @@ impl<'m> Compiler<'m> {
                     | ResolvedKind::Flow { equation: Expr::Const(_), .. }
                     | ResolvedKind::Constant(_)
                     | ResolvedKind::GraphicalFunction(_)
+                    | ResolvedKind::Undefined
             );
             if !is_number {
                 self.layout.checked.push((self.slots[index], VarId(index as u32)));
@@ -741,7 +742,7 @@ impl<'m> Compiler<'m> {
                 name: variable.name.clone(),
                 slot: self.slots[index],
                 user: variable.is_user(),
-                graphical_function: matches!(variable.kind, ResolvedKind::GraphicalFunction(_)),
+                valueless: matches!(variable.kind, ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined),
             })
             .collect();
         let constants = model
@@ -770,6 +771,7 @@ impl<'m> Compiler<'m> {
             constants,
             names: model
                 .user_variables()
+                .filter(|&id| !matches!(model.variable(id).kind, ResolvedKind::Undefined))
                 .map(|id| (fulcrum_model::CanonicalName::new(&model.variable(id).name), id))
                 .collect(),
         }

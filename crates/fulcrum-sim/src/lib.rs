@@ -67,7 +67,8 @@ struct VariableInfo {
     name: String,
     slot: Slot,
     user: bool,
-    graphical_function: bool,
+    /// A graphical function, or an element without an equation: it has no values to output.
+    valueless: bool,
 }
 
 /// A constant of the model: a slot that runs may set.
@@ -109,11 +110,12 @@ impl CompiledModel {
         self.names.get(&CanonicalName::new(name)).copied()
     }
 
-    /// The model's own variables that have values (graphical functions excluded), in file order.
+    /// The model's own variables that have values (graphical functions and elements without an
+    /// equation excluded), in file order.
     pub fn output_variables(&self) -> Vec<VarId> {
         let mut ids: Vec<VarId> = self.names.values().copied().filter(|id| self.variables[id.index()].user).collect();
         ids.sort_unstable();
-        ids.retain(|id| !self.is_graphical_function(*id));
+        ids.retain(|id| !self.variables[id.index()].valueless);
         ids
     }
 
@@ -124,10 +126,6 @@ impl CompiledModel {
 
     fn display_name(&self, variable: VarId) -> String {
         self.variables[variable.index()].name.clone()
-    }
-
-    fn is_graphical_function(&self, variable: VarId) -> bool {
-        self.variables[variable.index()].graphical_function
     }
 
     fn variable_at(&self, slot: Slot) -> VarId {

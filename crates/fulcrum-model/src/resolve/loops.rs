@@ -103,14 +103,17 @@ fn causal_graph(model: &ResolvedModel) -> Graph {
                     link(flow, id);
                 }
             }
-            ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) => {}
+            ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined => {}
         }
     }
     graph
 }
 
 fn is_constant(model: &ResolvedModel, id: VarId) -> bool {
-    matches!(model.variables[id.index()].kind, ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_))
+    matches!(
+        model.variables[id.index()].kind,
+        ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined
+    )
 }
 
 /// For each node, the index of its cyclic strongly connected component, if any.

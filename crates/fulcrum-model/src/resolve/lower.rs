@@ -56,6 +56,9 @@ pub(super) struct Lowering<'m, 'd> {
     definitions: HashMap<CanonicalName, usize>,
     /// Graphical function of each instance that has one.
     graph_of: HashMap<VarId, GraphId>,
+    /// The elements, by instance, that an array defined element by element leaves without an
+    /// equation (see `undefined_elements`).
+    undefined: Vec<bool>,
 }
 
 /// Where an expression being lowered lives: which instance's equation, and the element each
@@ -96,6 +99,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             shapes: Vec::with_capacity(model.variables.len()),
             definitions: HashMap::with_capacity(model.variables.len()),
             graph_of: HashMap::new(),
+            undefined: Vec::new(),
         };
         for (index, variable) in model.variables.iter().enumerate() {
             lowering.register_name(index, variable);
@@ -287,11 +291,23 @@ impl<'m, 'd> Lowering<'m, 'd> {
 
     pub(super) fn lower_all(&mut self) {
         let model = self.model;
+        self.undefined = vec![false; self.out.variables.len()];
+        for (index, variable) in model.variables.iter().enumerate() {
+            let Some(shape) = self.shapes[index].clone() else { continue };
+            for offset in self.undefined_elements(variable, &shape) {
+                self.undefined[shape.first + offset] = true;
+                self.out.variables[shape.first + offset].kind = ResolvedKind::Undefined;
+            }
+        }
         for (index, variable) in model.variables.iter().enumerate() {
             let Some(shape) = self.shapes[index].clone() else { continue };
             self.check_element_definitions(variable, &shape);
+            self.warn_undefined_elements(variable, &shape);
             for offset in 0..shape.count(&self.dimensions) {
                 let id = VarId::from_index(shape.first + offset);
+                if self.undefined[id.index()] {
+                    continue;
+                }
                 let bindings = shape.bindings(&self.dimensions, offset);
                 let equation = match self.element_definition(variable, &shape, offset) {
                     Some(element) => element.equation.as_ref().or(variable.equation.as_ref()),
@@ -304,6 +320,52 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
         self.lower_queues();
         self.lower_conveyors();
+    }
+
+    /// The offsets of the elements that an array of a Vensim model, defined element by element
+    /// (with no equation or graphical function for the whole array), leaves undefined. Vensim
+    /// runs such a model, leaving those elements out of its output; so does fulcrum, with a
+    /// warning, and reading one is an error. In XMILE every element needs an equation. An array
+    /// that defines no element at all is a variable without an equation.
+    fn undefined_elements(&self, variable: &Variable, shape: &Shape) -> Vec<usize> {
+        if self.model.dialect != Dialect::Vensim
+            || variable.equation.is_some()
+            || variable.graph.is_some()
+            || self.is_driven_outflow(variable)
+        {
+            return Vec::new();
+        }
+        let defined = |offset: usize| {
+            self.element_definition(variable, shape, offset).is_some_and(|element| match variable.kind {
+                VariableKind::GraphicalFunction => element.graph.is_some(),
+                _ => element.equation.is_some(),
+            })
+        };
+        let count = shape.count(&self.dimensions);
+        let undefined: Vec<usize> = (0..count).filter(|&offset| !defined(offset)).collect();
+        if undefined.len() == count { Vec::new() } else { undefined }
+    }
+
+    /// One warning for each array that leaves elements undefined, naming them.
+    fn warn_undefined_elements(&mut self, variable: &Variable, shape: &Shape) {
+        let names: Vec<String> = (0..shape.count(&self.dimensions))
+            .filter(|&offset| self.undefined[shape.first + offset])
+            .map(|offset| format!("`{}`", self.out.variables[shape.first + offset].name))
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        let (count, list) = match names.len() {
+            1 => ("1 element".to_owned(), names.join("")),
+            n if n <= 12 => (format!("{n} elements"), names.join(", ")),
+            n => (format!("{n} elements"), format!("{}, and {} more", names[..12].join(", "), n - 12)),
+        };
+        self.diagnostics.push(
+            Diagnostic::new(Code::UndefinedElements, format!("`{}` leaves {count} undefined: {list}", variable.name))
+                .at(variable.span)
+                .on_variable(&variable.name)
+                .with_help("they are not computed or output, and an equation that reads one is an error"),
+        );
     }
 
     /// Every per-element definition must name an element of the variable, once.
@@ -714,7 +776,18 @@ impl<'m, 'd> Lowering<'m, 'd> {
             };
             elements.push(element);
         }
-        Some(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements)))
+        let id = VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements));
+        if self.undefined.get(id.index()).copied().unwrap_or(false) {
+            let name = self.out.variables[id.index()].name.clone();
+            let owner = self.owner_name(site).to_owned();
+            let diagnostic = self
+                .error(site, Code::MissingEquation, span, format!("`{owner}` reads `{name}`, which is not defined"))
+                .labelled("reads an element the model does not define")
+                .with_help(format!("define `{name}`, or read another element"));
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        Some(id)
     }
 
     /// The element one subscript position selects, in a dimension `dimension`. `Ok(None)` means

@@ -109,6 +109,9 @@ pub enum ResolvedKind {
     },
     /// A standalone graphical function: called, never computed on its own.
     GraphicalFunction(GraphId),
+    /// An element that an array defined element by element leaves without an equation: never
+    /// computed, never output, and no equation reads it.
+    Undefined,
 }
 
 /// `PREVIOUS(source, initial)`: the source's value one step ago; also the value that

@@ -190,7 +190,7 @@ pub(super) fn compute(
                 initial_members[index] = true;
                 initial_dependencies(equation, lowered, &mut |dependency| initial.add(dependency, index));
             }
-            ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) => {}
+            ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined => {}
         }
     }
 
@@ -236,7 +236,7 @@ fn initial_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usi
         Expr::Var(id) | Expr::Init(id)
             if !matches!(
                 lowered.variables[id.index()].kind,
-                ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_)
+                ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined
             ) =>
         {
             add(id.index());

@@ -587,3 +587,87 @@ fn array_functions_over_slices_of_a_four_dimensional_array() {
     assert!((at_start(&model, "spread") - (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
     assert_eq!(at_start(&model, "count"), 12.0);
 }
+
+/// A Vensim model's array defined element by element may leave elements without an equation:
+/// the model runs, those elements are neither computed nor output, a warning names them, and an
+/// equation that reads one is an error at that reference, naming the element. In XMILE's
+/// conventions each such element is a variable without an equation.
+#[test]
+fn elements_without_an_equation_are_not_output_and_cannot_be_read() {
+    let model_with = |reader: &str| {
+        format!(
+            r#"
+[model]
+dialect = "vensim"
+[sim]
+start = 0
+stop = 2
+dt = 1
+[[dimension]]
+name = "Region"
+elements = ["North", "East", "South", "West"]
+[[auxiliary]]
+name = "Sales"
+dimensions = ["Region"]
+[auxiliary.elements]
+"North" = "TIME"
+"South" = "10"
+[[auxiliary]]
+name = "North and South"
+equation = "Sales[North] + Sales[South]"
+{reader}"#
+        )
+    };
+    let (model, diagnostics) = fulcrum_model::native::read(&model_with("")).expect("reads");
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    let resolved = fulcrum_model::resolve(&model).expect("runs with a warning");
+    let warnings: Vec<(&str, &str)> =
+        resolved.warnings.0.iter().map(|d| (d.code.as_str(), d.message.as_str())).collect();
+    assert_eq!(warnings, [("W0004", "`Sales` leaves 2 elements undefined: `Sales[East]`, `Sales[West]`")]);
+    let results = run(&model);
+    let columns: Vec<&str> = results.names().iter().map(String::as_str).collect();
+    assert_eq!(columns, ["Sales[North]", "Sales[South]", "North and South"]);
+    assert_eq!(series(&results, "North and South"), [10.0, 11.0, 12.0]);
+    assert!(compiled(&model).lookup("Sales[East]").is_none(), "an undefined element is not a variable to ask for");
+    let mut xmile = model.clone();
+    xmile.dialect = Dialect::Xmile;
+    let diagnostics = fulcrum_model::resolve(&xmile).expect_err("in XMILE every element needs an equation");
+    let codes: Vec<&str> = diagnostics.0.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0206", "E0206"]);
+
+    // Read directly, through an apply-to-all equation, or in a sum: each is an error where it
+    // reads, and the warning stays. A sum stops at its first failing term, as for any error.
+    let readers = r#"
+[[auxiliary]]
+name = "East"
+equation = "Sales[East] * 2"
+[[auxiliary]]
+name = "Copy"
+dimensions = ["Region"]
+equation = "Sales"
+[[auxiliary]]
+name = "Total"
+equation = "SUM(Sales[*])"
+"#;
+    let text = model_with(readers);
+    let (model, _) = fulcrum_model::native::read(&text).expect("reads");
+    let diagnostics = fulcrum_model::resolve(&model).expect_err("reading an undefined element is an error");
+    let found: Vec<(&str, &str, &str)> = diagnostics
+        .0
+        .iter()
+        .map(|d| {
+            let span = d.span.map_or("", |span| &text[span.start as usize..span.end as usize]);
+            (d.code.as_str(), d.message.as_str(), span)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("W0004", "`Sales` leaves 2 elements undefined: `Sales[East]`, `Sales[West]`", "\"Sales\""),
+            ("E0206", "`East` reads `Sales[East]`, which is not defined", "Sales[East]"),
+            ("E0206", "`Copy[East]` reads `Sales[East]`, which is not defined", "Sales"),
+            ("E0206", "`Copy[West]` reads `Sales[West]`, which is not defined", "Sales"),
+            ("E0206", "`Total` reads `Sales[East]`, which is not defined", "Sales[*]"),
+        ]
+    );
+}

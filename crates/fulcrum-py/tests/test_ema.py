@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from ema_workbench import (
+    Constant,
     MultiprocessingEvaluator,
     RealParameter,
     ScalarOutcome,
@@ -77,3 +78,27 @@ def test_unknown_names_are_fulcrum_errors():
     with pytest.raises(Exception, match="Characteristic Time"):
         with FulcrumEvaluator(model) as evaluator:
             perform_experiments(model, 4, evaluator=evaluator)
+
+
+def test_levers_and_constants_set_the_model_constants():
+    model = FulcrumModel("teacup", TEACUP)
+    model.uncertainties = [RealParameter("Characteristic Time", 5, 20)]
+    model.levers = [RealParameter("Room Temperature", 50, 90)]
+    model.outcomes = [ScalarOutcome("final temperature", variable_name="Teacup Temperature")]
+    with FulcrumEvaluator(model) as evaluator:
+        experiments, outcomes = perform_experiments(model, scenarios=6, policies=3, evaluator=evaluator)
+    assert len(experiments) == 18
+    direct = fulcrum.load(TEACUP)
+    assert experiments["Room Temperature"].nunique() == 3
+    rows = zip(experiments["Characteristic Time"], experiments["Room Temperature"], outcomes["final temperature"])
+    for characteristic_time, room, final in rows:
+        params = {"Characteristic Time": characteristic_time, "Room Temperature": room}
+        assert final == direct.run(params=params)["Teacup Temperature"].iloc[-1]
+    # A constant holds in every experiment.
+    model.levers = []
+    model.constants = [Constant("Room Temperature", 20.0)]
+    with FulcrumEvaluator(model) as evaluator:
+        experiments, outcomes = perform_experiments(model, scenarios=3, evaluator=evaluator)
+    for characteristic_time, final in zip(experiments["Characteristic Time"], outcomes["final temperature"]):
+        expected = direct.run(params={"Characteristic Time": characteristic_time, "Room Temperature": 20.0})
+        assert final == expected["Teacup Temperature"].iloc[-1]

@@ -75,7 +75,8 @@ def pysimlin_rate(path, constants, outcome, seconds=3.0):
         return None, f"pysimlin is not installed ({error})"
     model = simlin.load(path)
     sim = model.simulate(enable_ltm=False)
-    names = {n.lower(): n for n in sim.get_var_names()}
+    # pysimlin names variables in lower case with `_` for spaces.
+    names = {" ".join(n.lower().replace("_", " ").split()): n for n in sim.get_var_names()}
     constant = names[next(iter(constants)).lower()]
     target = names[outcome.lower()]
     low, high = next(iter(constants.values()))
@@ -97,7 +98,7 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--models", default="teacup,SIR")
     args = parser.parse_args()
-    print(f"fulcrum {fulcrum.__name__} on Python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.runs:,} runs")
+    print(f"fulcrum on Python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.runs:,} runs")
     print(f"{'model':8} {'evaluate':>12} {'evaluate 1t':>12} {'CLI sweep':>12} {'eval/sweep':>10} {'pysimlin':>10} {'eval/pysimlin':>13}")
     for name in args.models.split(","):
         path, experiment, constants, outcome = MODELS[name]

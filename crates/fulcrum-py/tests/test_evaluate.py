@@ -79,23 +79,31 @@ def test_evaluate_refuses_what_it_cannot_run():
         model.evaluate(np.array([[np.inf]]), params=["Characteristic Time"], outcomes=[("Teacup Temperature", "final")])
 
 
+def count_until(done, counted):
+    while not done.is_set():
+        counted[0] += 1
+
+
 def test_evaluate_releases_the_gil():
     model = fulcrum.load(TEACUP)
-    X = np.linspace(5, 20, 200_000).reshape(-1, 1)
-    done = threading.Event()
-    counted = [0]
-
-    def count():
-        while not done.is_set():
-            counted[0] += 1
-
-    counter = threading.Thread(target=count)
+    X = np.linspace(5, 20, 500_000).reshape(-1, 1)
+    # How fast a thread counts with the GIL to itself.
+    done, counted = threading.Event(), [0]
+    alone = threading.Thread(target=count_until, args=(done, counted))
+    alone.start()
+    time.sleep(0.2)
+    done.set()
+    alone.join()
+    rate = counted[0] / 0.2
+    done, counted = threading.Event(), [0]
+    counter = threading.Thread(target=count_until, args=(done, counted))
     counter.start()
     start = time.perf_counter()
     model.evaluate(X, params=["Characteristic Time"], outcomes=[("Teacup Temperature", "final")], threads=1)
     seconds = time.perf_counter() - start
     done.set()
     counter.join()
-    # Holding the GIL for the whole call would leave the counter a few switch intervals (5 ms
-    # each) at most; released, it counts all along.
-    assert seconds > 0.05 and counted[0] > 10_000, (seconds, counted[0])
+    # Holding the GIL through the call would leave the counter two switch intervals (5 ms each)
+    # at most, around the call; released, it counts all along.
+    assert seconds > 0.2, seconds
+    assert counted[0] > 0.25 * rate * seconds, (counted[0], rate, seconds)

@@ -1,5 +1,7 @@
 """Experiment.sweep against the files `fulcrum sweep` writes."""
 
+import pickle
+
 import pandas as pd
 import pytest
 
@@ -38,6 +40,12 @@ def test_sweep_is_the_same_for_any_thread_count():
     two = experiment.sweep(runs=2100, seed=5, threads=2)
     assert one.outcomes.equals(two.outcomes) and one.bands.equals(two.bands)
     assert one.experiments.equals(two.experiments)
+
+
+def test_experiments_pickle():
+    experiment = pickle.loads(pickle.dumps(fulcrum.load_experiment(WORKFORCE)))
+    assert experiment.path == str(WORKFORCE)
+    assert experiment.sweep(runs=50, seed=2).outcomes.equals(fulcrum.load_experiment(WORKFORCE).sweep(runs=50, seed=2).outcomes)
 
 
 def test_sweep_arguments_are_checked():

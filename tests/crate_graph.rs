@@ -1,5 +1,7 @@
 //! Dependencies point one way: model ← xmile, model ← vensim, model ← sim ← explore ← sensitivity ← report ← cli. A crate may only
-//! depend on the crates listed for it here (see ARCHITECTURE.md).
+//! depend on the crates listed for it here (see ARCHITECTURE.md). The Python bindings (fulcrum-py)
+//! sit beside the command line: they read models and run them through the same libraries, and no
+//! crate depends on them.
 
 use crate::root;
 
@@ -11,6 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fulcrum-explore", &["fulcrum-model", "fulcrum-sim"]),
     ("fulcrum-sensitivity", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore"]),
     ("fulcrum-report", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore", "fulcrum-sensitivity"]),
+    ("fulcrum-py", &["fulcrum-model", "fulcrum-xmile", "fulcrum-vensim", "fulcrum-sim", "fulcrum-explore"]),
 ];
 
 fn internal_dependencies(manifest: &str) -> Vec<String> {
@@ -31,6 +34,22 @@ fn library_crates_depend_only_on_the_crates_before_them() {
         for dependency in internal_dependencies(&manifest) {
             assert!(allowed.contains(&dependency.as_str()), "{krate} must not depend on {dependency}");
         }
+    }
+}
+
+#[test]
+fn nothing_depends_on_the_python_bindings() {
+    let root_manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("manifest");
+    assert!(
+        !internal_dependencies(&root_manifest).iter().any(|name| name == "fulcrum-py"),
+        "the CLI must not depend on fulcrum-py"
+    );
+    for (krate, _) in ALLOWED {
+        let manifest = std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).expect("manifest");
+        assert!(
+            !internal_dependencies(&manifest).iter().any(|name| name == "fulcrum-py"),
+            "{krate} must not depend on fulcrum-py"
+        );
     }
 }
 

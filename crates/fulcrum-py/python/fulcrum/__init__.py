@@ -1,0 +1,375 @@
+"""fulcrum from Python: system-dynamics models run many times, fast and exactly.
+
+    >>> import fulcrum
+    >>> m = fulcrum.load("models/teacup/model.toml")      # .toml, .xmile/.stmx/.xml or .mdl
+    >>> m.constants                                         # name, value, units, min, max, doc
+    >>> df = m.run(params={"Room Temperature": 20})         # = `fulcrum run`, indexed by time
+    >>> Y = m.evaluate(X, params=["Characteristic Time"],   # X: (n, k) floats -> (n, m) array
+    ...                outcomes=[("Teacup Temperature", "final")])
+    >>> ex = fulcrum.load_experiment("models/workforce/experiment.toml")
+    >>> r = ex.sweep(runs=1000, seed=1)                     # r.experiments, r.outcomes, r.bands
+
+The numbers are computed in Rust by the same code as the `fulcrum` command: `run` gives the
+numbers `fulcrum run` writes, `sweep` those `fulcrum sweep` writes, and `evaluate` runs its rows
+as a sweep runs its design (in parallel with the GIL released, the same bits for any number of
+threads). Problems in files raise `FulcrumError`, whose `.code` is the diagnostic code.
+
+`fulcrum.ema.FulcrumModel` makes a model an EMA Workbench model.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _fulcrum
+from ._fulcrum import FulcrumError
+
+__all__ = ["FulcrumError", "Model", "Experiment", "SweepResult", "load", "load_experiment", "LANES"]
+
+#: Runs computed side by side in one batch (evaluate and sweeps run blocks of runs in batches).
+LANES: int = _fulcrum.LANES
+
+FulcrumError.code = None
+FulcrumError.path = None
+FulcrumError.line = None
+FulcrumError.column = None
+FulcrumError.diagnostics = []
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_BAND_COLUMNS = ["time", "n", "mean", "sd", "min", "p05", "p25", "p50", "p75", "p95", "max"]
+
+
+def _floats(data: bytes, shape: Tuple[int, ...]) -> np.ndarray:
+    """A writable float64 array of `shape` over a copy of `data` (native-endian f64)."""
+    return np.frombuffer(data, dtype=np.float64).reshape(shape).copy()
+
+
+def _failures(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["run", "variable", "time", "value"]).astype({"run": "int64"})
+
+
+def load(path: PathLike) -> "Model":
+    """Read and compile a model file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A native model (``.toml``), an XMILE file (``.xmile``, ``.stmx``, ``.xml``) or a Vensim
+        model (``.mdl``); the format comes from the extension, as for the ``fulcrum`` command.
+        A Vensim model's data files are found relative to the model's folder.
+
+    Returns
+    -------
+    Model
+        The compiled model: ``.constants``, ``.run(...)``, ``.evaluate(...)``. It pickles (the
+        file's path and text are kept and compiled again on unpickling).
+
+    Raises
+    ------
+    FulcrumError
+        When the file cannot be read or the model has errors. ``.code`` is the first error's
+        diagnostic code (``"E0102"``), the message starts with ``file:line:col``, and
+        ``.diagnostics`` lists every problem found.
+
+    Examples
+    --------
+    >>> m = fulcrum.load("models/teacup/model.toml")
+    >>> m.run(vars=["Teacup Temperature"]).iloc[-1]
+    """
+    return Model(_fulcrum.NativeModel.load(os.fspath(path)))
+
+
+def load_experiment(path: PathLike) -> "Experiment":
+    """Read an experiment file and its model, and check one against the other.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An experiment file (TOML) as ``fulcrum sweep`` takes it; its ``model`` is found relative
+        to it.
+
+    Returns
+    -------
+    Experiment
+        ``.sweep(runs=..., seed=..., sampler=..., threads=...)`` runs its design.
+
+    Raises
+    ------
+    FulcrumError
+        When the experiment or its model has errors (with the code and ``file:line:col``).
+    """
+    return Experiment(_fulcrum.NativeExperiment.load(os.fspath(path)))
+
+
+class Model:
+    """A model read and compiled once; see :func:`fulcrum.load`.
+
+    Attributes
+    ----------
+    path : str
+        The model file.
+    name : str or None
+        The model's name, if the file gives one.
+    constants : pandas.DataFrame
+        The constants a run may set: ``name, value, units, min, max, doc``.
+    variables : list of str
+        The variables ``run`` returns by default, in file order.
+    warnings : list of str
+        Warnings found reading the model, as ``file:line:col: CODE message``.
+    """
+
+    def __init__(self, native: "_fulcrum.NativeModel") -> None:
+        self._native = native
+
+    # Pickling keeps the file's path and text; unpickling compiles them again.
+    def __getstate__(self) -> dict:
+        path, text = self._native.source()
+        return {"path": path, "text": text}
+
+    def __setstate__(self, state: dict) -> None:
+        self._native = _fulcrum.NativeModel.from_source(state["path"], state["text"])
+
+    def __repr__(self) -> str:
+        return f"<fulcrum.Model {self.path!r}>"
+
+    @property
+    def path(self) -> str:
+        return self._native.source()[0]
+
+    @property
+    def name(self) -> Optional[str]:
+        return self._native.name()
+
+    @property
+    def variables(self) -> list:
+        return self._native.variables()
+
+    @property
+    def warnings(self) -> list:
+        return self._native.warnings()
+
+    @property
+    def time_axis(self) -> dict:
+        """The time axis the model runs on: start, stop, dt, save_step and method."""
+        start, stop, dt, save_step, method = self._native.time_axis()
+        return {"start": start, "stop": stop, "dt": dt, "save_step": save_step, "method": method}
+
+    @property
+    def constants(self) -> pd.DataFrame:
+        rows = self._native.constants()
+        frame = pd.DataFrame(rows, columns=["name", "value", "units", "min", "max", "doc"])
+        return frame.astype({"value": "float64", "min": "float64", "max": "float64"})
+
+    def run(
+        self,
+        params: Optional[Mapping[str, float]] = None,
+        vars: Optional[Sequence[str]] = None,
+        start: Optional[float] = None,
+        stop: Optional[float] = None,
+        dt: Optional[float] = None,
+        method: Optional[str] = None,
+        save_step: Optional[float] = None,
+        seed: Optional[int] = None,
+    ) -> pd.DataFrame:
+        """Run the model once: exactly the numbers ``fulcrum run`` writes.
+
+        Parameters
+        ----------
+        params : mapping of str to float, optional
+            Constants to set, by name (any spelling of the name), as ``--set NAME=VALUE``.
+        vars : sequence of str, optional
+            The variables to return, in this order (``--vars``); by default every variable.
+        start, stop, dt, save_step : float, optional
+            The time axis instead of the model's (``--start``, ``--stop``, ``--dt``,
+            ``--save-step``); the model is compiled again for it.
+        method : {"euler", "rk2", "rk4"}, optional
+            The integration method instead of the model's (``--method``).
+        seed : int, optional
+            Seed of the model's random functions (``--seed``; 0 by default).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per variable, named as in the model, indexed by the saved times
+            (index name ``time``).
+
+        Raises
+        ------
+        FulcrumError
+            For a name the model lacks (with the nearest one), a value that is not finite, a
+            time axis that does not work, or a run that produces NaN or infinity.
+        """
+        settings = [(str(name), float(value)) for name, value in (params or {}).items()]
+        names = None if vars is None else [vars] if isinstance(vars, str) else [str(v) for v in vars]
+        times, columns, values = self._native.run(
+            settings, names, start, stop, dt, method, save_step, 0 if seed is None else int(seed)
+        )
+        time = np.frombuffer(times, dtype=np.float64).copy()
+        data = _floats(values, (len(columns), len(time))).T
+        frame = pd.DataFrame(data, index=pd.Index(time, name="time"), columns=columns)
+        return frame
+
+    def evaluate(
+        self,
+        X,
+        params: Sequence[str],
+        outcomes: Iterable[Tuple[str, str]] = (),
+        threads: Optional[int] = None,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """Run the model once per row of ``X`` and reduce each run to outcomes.
+
+        Runs go as in ``fulcrum sweep``: blocks of 1,024 runs on a pool of worker threads, each
+        in batches of ``fulcrum.LANES`` runs side by side, with the GIL released. Run ``i``
+        depends only on its row and on ``i`` (its stream of in-model random numbers), so the
+        result is the same bits for any ``threads``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, k)
+            One row per run; column ``j`` is the value of constant ``params[j]``. Constants not
+            in ``params`` keep the model's values.
+        params : sequence of str, length k
+            The constants the columns set.
+        outcomes : sequence of (variable, statistic)
+            What to measure, each a variable and a statistic spelled as in experiment files:
+            ``"final"``, ``"mean"``, ``"min"``, ``"max"``, ``"integral"``, ``"at:12"``,
+            ``"first_above:100"``, ``"first_below:0.5"``.
+        threads : int, optional
+            Worker threads; by default one per core.
+        seed : int, optional
+            Seed of the model's random functions; run ``i`` draws from stream ``i``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, m)
+            ``Y[i, j]`` is outcome ``j`` of run ``i``; NaN where the run produced NaN or
+            infinity, or a threshold was never crossed.
+        """
+        Y, _, _, _ = self._evaluate(X, params, outcomes, (), threads, seed)
+        return Y
+
+    def _evaluate(self, X, params, outcomes, series, threads, seed):
+        """`evaluate`, also keeping the trajectories of `series`: (Y, (n, saves, s) array, times,
+        failures)."""
+        params = [params] if isinstance(params, str) else [str(p) for p in params]
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim == 1 and len(params) == 1:
+            X = X.reshape(-1, 1)
+        if X.ndim != 2 or X.shape[1] != len(params):
+            raise ValueError(f"X must have shape (n, {len(params)}), one column per params entry; it has {X.shape}")
+        wanted = [(str(variable), str(statistic)) for variable, statistic in outcomes]
+        series = [str(s) for s in series]
+        if threads is not None and int(threads) < 1:
+            raise ValueError("threads must be at least 1")
+        y, kept, times, failures = self._native.evaluate(
+            X.tobytes(), X.shape[0], params, wanted, series, None if threads is None else int(threads), int(seed)
+        )
+        Y = _floats(y, (X.shape[0], len(wanted)))
+        trajectories = _floats(kept, (X.shape[0], len(times), len(series)))
+        return Y, trajectories, np.asarray(times), failures
+
+
+class SweepResult:
+    """What ``fulcrum sweep`` writes, as DataFrames.
+
+    Attributes
+    ----------
+    experiments : pandas.DataFrame
+        experiments.csv: ``run``, then one column per sampled input.
+    outcomes : pandas.DataFrame
+        outcomes.csv: ``run``, then one column per outcome (NaN where the CSV cell is empty).
+    bands : pandas.DataFrame
+        bands.csv: ``variable, time, n, mean, sd, min, p05, p25, p50, p75, p95, max``.
+    failures : pandas.DataFrame
+        The runs that produced NaN or infinity: ``run, variable, time, value``.
+    """
+
+    def __init__(self, experiments, outcomes, bands, failures) -> None:
+        self.experiments = experiments
+        self.outcomes = outcomes
+        self.bands = bands
+        self.failures = failures
+
+    def __repr__(self) -> str:
+        return f"<fulcrum.SweepResult: {len(self.outcomes)} runs, {len(self.failures)} failed>"
+
+
+class Experiment:
+    """An experiment file and its model; see :func:`fulcrum.load_experiment`."""
+
+    def __init__(self, native: "_fulcrum.NativeExperiment") -> None:
+        self._native = native
+
+    def __getstate__(self) -> dict:
+        return {"path": self._native.path()}
+
+    def __setstate__(self, state: dict) -> None:
+        self._native = _fulcrum.NativeExperiment.load(state["path"])
+
+    def __repr__(self) -> str:
+        return f"<fulcrum.Experiment {self.path!r}>"
+
+    @property
+    def path(self) -> str:
+        return self._native.path()
+
+    @property
+    def model_path(self) -> str:
+        return self._native.model_path()
+
+    def sweep(
+        self,
+        runs: Optional[int] = None,
+        seed: Optional[int] = None,
+        sampler: Optional[str] = None,
+        threads: Optional[int] = None,
+    ) -> SweepResult:
+        """Run the experiment's design as ``fulcrum sweep`` does.
+
+        Parameters
+        ----------
+        runs : int, optional
+            Futures to sample instead of the experiment's ``runs`` (``--runs``).
+        seed : int, optional
+            Seed instead of the experiment's (``--seed``).
+        sampler : {"random", "lhs", "sobol"}, optional
+            Sampler instead of the experiment's (``--sampler``).
+        threads : int, optional
+            Worker threads (``--threads``); the numbers are the same for any count.
+
+        Returns
+        -------
+        SweepResult
+            ``.experiments``, ``.outcomes``, ``.bands`` and ``.failures``, the same numbers as
+            experiments.csv, outcomes.csv, bands.csv and failures.csv of
+            ``fulcrum sweep EXPERIMENT --runs RUNS --seed SEED``.
+        """
+        if threads is not None and int(threads) < 1:
+            raise ValueError("threads must be at least 1")
+        (
+            (factor_names, inputs),
+            (outcome_names, outcomes),
+            (band_names, band_of, bands),
+            failures,
+            count,
+        ) = self._native.sweep(
+            None if runs is None else int(runs),
+            None if seed is None else int(seed),
+            sampler,
+            None if threads is None else int(threads),
+        )
+        run = pd.Series(np.arange(count, dtype=np.int64), name="run")
+        experiments = pd.DataFrame(_floats(inputs, (count, len(factor_names))), columns=factor_names)
+        experiments.insert(0, "run", run)
+        outcome_frame = pd.DataFrame(_floats(outcomes, (count, len(outcome_names))), columns=outcome_names)
+        outcome_frame.insert(0, "run", run)
+        band_frame = pd.DataFrame(_floats(bands, (len(band_of), len(_BAND_COLUMNS))), columns=_BAND_COLUMNS)
+        band_frame.insert(0, "variable", [band_names[i] for i in band_of])
+        band_frame["n"] = band_frame["n"].astype("int64")
+        return SweepResult(experiments, outcome_frame, band_frame, _failures(failures))

@@ -1,0 +1,67 @@
+# Type stubs of the native module fulcrum._fulcrum (crates/fulcrum-py/src/lib.rs). The public
+# API is fulcrum.load, fulcrum.load_experiment and the classes in fulcrum/__init__.py; these are
+# the functions they call. Numbers cross as bytes of native-endian float64.
+from typing import List, Optional, Sequence, Tuple
+
+LANES: int
+
+class FulcrumError(Exception):
+    code: Optional[str]
+    path: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    diagnostics: List[str]
+
+class NativeModel:
+    @staticmethod
+    def load(path: str) -> NativeModel: ...
+    @staticmethod
+    def from_source(path: str, text: str) -> NativeModel: ...
+    def source(self) -> Tuple[str, str]: ...
+    def warnings(self) -> List[str]: ...
+    def name(self) -> Optional[str]: ...
+    def variables(self) -> List[str]: ...
+    def time_axis(self) -> Tuple[float, float, float, float, str]: ...
+    def constants(
+        self,
+    ) -> List[Tuple[str, float, Optional[str], Optional[float], Optional[float], Optional[str]]]: ...
+    def run(
+        self,
+        params: Sequence[Tuple[str, float]],
+        vars: Optional[Sequence[str]],
+        start: Optional[float],
+        stop: Optional[float],
+        dt: Optional[float],
+        method: Optional[str],
+        save_step: Optional[float],
+        seed: int,
+    ) -> Tuple[bytes, List[str], bytes]: ...
+    def evaluate(
+        self,
+        x: bytes,
+        rows: int,
+        params: Sequence[str],
+        outcomes: Sequence[Tuple[str, str]],
+        keep: Sequence[str],
+        threads: Optional[int],
+        seed: int,
+    ) -> Tuple[bytes, bytes, List[float], List[Tuple[int, str, float, float]]]: ...
+
+class NativeExperiment:
+    @staticmethod
+    def load(path: str) -> NativeExperiment: ...
+    def path(self) -> str: ...
+    def model_path(self) -> str: ...
+    def sweep(
+        self,
+        runs: Optional[int],
+        seed: Optional[int],
+        sampler: Optional[str],
+        threads: Optional[int],
+    ) -> Tuple[
+        Tuple[List[str], bytes],
+        Tuple[List[str], bytes],
+        Tuple[List[str], List[int], bytes],
+        List[Tuple[int, str, float, float]],
+        int,
+    ]: ...

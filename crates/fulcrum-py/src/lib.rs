@@ -1,0 +1,555 @@
+//! The native half of the Python package `fulcrum` (imported as `fulcrum._fulcrum`).
+//!
+//! [`NativeModel`] is a model read and compiled once: `run` gives one run as `fulcrum run`
+//! computes it, `evaluate` runs a table of inputs as a sweep does (blocks of runs on a rayon
+//! pool, [`fulcrum_sim::LANES`] lanes per batch, the same bits for any thread count) with the
+//! GIL released. [`NativeExperiment`] is an experiment file and its model; `sweep` runs its
+//! design as `fulcrum sweep` does and returns what the sweep's files hold. Numbers cross into
+//! Python as bytes of native-endian `f64`, which the Python half views with numpy; the Python
+//! half (python/fulcrum) builds the DataFrames and carries the documentation.
+
+mod read;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use fulcrum_explore::bands::QuantileMethod;
+use fulcrum_explore::{Block, Outcome, Sampler, Sink, Statistic, Sweep, SweepError, Table};
+use fulcrum_model::{CanonicalName, Method, VariableKind};
+use fulcrum_sim::{CompiledModel, Failure, VarId};
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::read::{Loaded, Prepared, Problem};
+
+pyo3::create_exception!(
+    _fulcrum,
+    FulcrumError,
+    PyException,
+    "A model, experiment or argument fulcrum cannot use. `.code` is the diagnostic code (\"E0102\") \
+     when the problem is in a file, else None; `.path`, `.line` and `.column` say where; \
+     `.diagnostics` lists every problem found, one line each."
+);
+
+impl Problem {
+    fn into_err(self, py: Python<'_>) -> PyErr {
+        let error = FulcrumError::new_err(self.message);
+        let value = error.value(py);
+        // Setting attributes on a fresh exception cannot fail but for lack of memory, in which
+        // case the exception still says what went wrong.
+        let _ = value.setattr("code", self.code);
+        let _ = value.setattr("path", self.path);
+        let _ = value.setattr("line", self.line);
+        let _ = value.setattr("column", self.column);
+        let _ = value.setattr("diagnostics", self.diagnostics);
+        error
+    }
+}
+
+/// The rows of a constant table: name, value, units, min, max, doc.
+type ConstantRow = (String, f64, Option<String>, Option<f64>, Option<f64>, Option<String>);
+
+/// A model read and compiled.
+#[pyclass(frozen, module = "fulcrum._fulcrum")]
+struct NativeModel {
+    loaded: Loaded,
+    compiled: CompiledModel,
+}
+
+/// Bytes of native-endian `f64`s, as numpy's `frombuffer` reads them.
+fn to_bytes(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|value| value.to_ne_bytes()).collect()
+}
+
+fn from_bytes(bytes: &[u8]) -> Vec<f64> {
+    bytes
+        .chunks_exact(8)
+        .map(|chunk| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            f64::from_ne_bytes(word)
+        })
+        .collect()
+}
+
+impl NativeModel {
+    fn build(mut loaded: Loaded) -> Result<NativeModel, Problem> {
+        let compiled = loaded.compile(&[])?;
+        Ok(NativeModel { loaded, compiled })
+    }
+
+    fn variables_named(&self, names: &[String], what: &str) -> Result<Vec<VarId>, Problem> {
+        variables_named(&self.compiled, names, what)
+    }
+}
+
+fn variables_named(compiled: &CompiledModel, names: &[String], what: &str) -> Result<Vec<VarId>, Problem> {
+    names
+        .iter()
+        .map(|name| {
+            compiled.lookup(name).ok_or_else(|| {
+                let known: Vec<String> =
+                    compiled.output_variables().iter().map(|id| compiled.name(*id).to_owned()).collect();
+                let hint = fulcrum_model::diagnostic::closest_match(name, known.iter().map(String::as_str))
+                    .map_or_else(String::new, |near| format!(" (did you mean `{near}`?)"));
+                Problem::plain(format!("{what}: `{name}` is not a variable of the model{hint}"))
+            })
+        })
+        .collect()
+}
+
+fn constant_positions(compiled: &CompiledModel, names: &[String], what: &str) -> Result<Vec<usize>, Problem> {
+    names
+        .iter()
+        .map(|name| {
+            compiled.constant_index(name).map_err(|error| {
+                let constants = compiled.constants().iter().map(|c| c.name.as_str());
+                let hint = fulcrum_model::diagnostic::closest_match(name, constants)
+                    .map_or_else(String::new, |near| format!(" (did you mean `{near}`?)"));
+                Problem::plain(format!("{what}: {error}{hint}"))
+            })
+        })
+        .collect()
+}
+
+/// Receives a sweep's blocks in run order and keeps them.
+#[derive(Default)]
+struct Collected {
+    inputs: Vec<f64>,
+    outcomes: Vec<f64>,
+    kept: Vec<f64>,
+    failures: Vec<(u64, Failure)>,
+}
+
+impl Sink for Collected {
+    fn block(&mut self, block: &Block) -> std::io::Result<()> {
+        self.inputs.extend_from_slice(&block.inputs);
+        self.outcomes.extend_from_slice(&block.outcomes);
+        self.kept.extend_from_slice(&block.kept);
+        self.failures.extend(block.failures.iter().cloned());
+        Ok(())
+    }
+}
+
+/// Worker pools by process and size. A pool is never shared with a forked child (a
+/// multiprocessing worker), whose copy of the parent's pool has no threads behind it: each process
+/// builds its own, rather than use rayon's global pool.
+static POOLS: Mutex<Vec<Pool>> = Mutex::new(Vec::new());
+
+/// A pool: the process that built it, the size asked for, and the pool.
+type Pool = (u32, Option<usize>, Arc<rayon::ThreadPool>);
+
+/// The pool of `threads` workers (one per core when not given) of this process.
+fn pool(threads: Option<usize>) -> Result<Arc<rayon::ThreadPool>, Problem> {
+    let process = std::process::id();
+    let mut pools = POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pools.retain(|(owner, _, _)| *owner == process);
+    if let Some((_, _, pool)) = pools.iter().find(|(_, size, _)| *size == threads) {
+        return Ok(Arc::clone(pool));
+    }
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = threads {
+        builder = builder.num_threads(threads.max(1));
+    }
+    let built = builder.build().map_err(|error| Problem::plain(format!("cannot start worker threads: {error}")))?;
+    let built = Arc::new(built);
+    pools.push((process, threads, Arc::clone(&built)));
+    Ok(built)
+}
+
+/// Runs `sweep` on this process's pool of `threads` workers.
+fn run_sweep(sweep: &Sweep<'_>, threads: Option<usize>) -> Result<(Collected, fulcrum_explore::Summary), Problem> {
+    let pool = pool(threads)?;
+    if let Some(problem) = sweep.memory_problem(pool.current_num_threads()) {
+        return Err(Problem::plain(problem));
+    }
+    let mut collected = Collected::default();
+    let silent = fulcrum_explore::sweep::Silent;
+    let summary = pool.install(|| sweep.run(&mut collected, &silent)).map_err(|error| match error {
+        SweepError::Model(error) => Problem::plain(error.to_string()),
+        other => Problem::plain(other.to_string()),
+    })?;
+    Ok((collected, summary))
+}
+
+fn failure_rows(failures: &[(u64, Failure)]) -> Vec<(u64, String, f64, f64)> {
+    failures.iter().map(|(run, failure)| (*run, failure.name.clone(), failure.time, failure.value)).collect()
+}
+
+#[pymethods]
+impl NativeModel {
+    /// Reads and compiles the model file at `path`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<NativeModel> {
+        read::read_model(&path).and_then(NativeModel::build).map_err(|problem| problem.into_err(py))
+    }
+
+    /// Reads and compiles a model from its text; `path` gives its format and its folder.
+    #[staticmethod]
+    fn from_source(py: Python<'_>, path: PathBuf, text: String) -> PyResult<NativeModel> {
+        read::parse_model(&path, text).and_then(NativeModel::build).map_err(|problem| problem.into_err(py))
+    }
+
+    /// The file's path and text.
+    fn source(&self) -> (String, String) {
+        (self.loaded.path.display().to_string(), self.loaded.text.clone())
+    }
+
+    /// Warnings of reading and resolving the model.
+    fn warnings(&self) -> Vec<String> {
+        self.loaded.warnings.clone()
+    }
+
+    /// The model's name, if it has one.
+    fn name(&self) -> Option<String> {
+        self.loaded.model.name.clone()
+    }
+
+    /// The variables `run` saves by default, in file order.
+    fn variables(&self) -> Vec<String> {
+        self.compiled.output_variables().iter().map(|id| self.compiled.name(*id).to_owned()).collect()
+    }
+
+    /// The time axis: start, stop, dt, save step and method.
+    fn time_axis(&self) -> (f64, f64, f64, f64, String) {
+        let axis = self.compiled.axis();
+        (axis.start, axis.stop, axis.dt, axis.dt * axis.save_every as f64, axis.method.as_str().to_owned())
+    }
+
+    /// The constants, in file order, with the units, range and documentation of their variable.
+    fn constants(&self) -> Vec<ConstantRow> {
+        self.compiled
+            .constants()
+            .iter()
+            .map(|constant| {
+                // An element (`Price[North]`) takes its variable's units, range and doc.
+                let written = constant.name.split('[').next().unwrap_or(&constant.name);
+                let canonical = CanonicalName::new(written);
+                let variable = self.loaded.model.variables.iter().find(|variable| {
+                    variable.canonical == canonical && matches!(variable.kind, VariableKind::Auxiliary)
+                });
+                let range = variable.and_then(|variable| variable.range);
+                (
+                    constant.name.clone(),
+                    constant.default,
+                    variable.and_then(|variable| variable.units.clone()),
+                    range.map(|(min, _)| min),
+                    range.map(|(_, max)| max),
+                    variable.and_then(|variable| variable.doc.clone()),
+                )
+            })
+            .collect()
+    }
+
+    /// One run, as `fulcrum run` computes it: the model's time axis with the given changes (the
+    /// model is compiled again when any is given), `params` set, in-model random numbers from
+    /// `seed`. Returns the saved times, the variables' names, and their values column by column
+    /// (bytes of f64).
+    #[pyo3(signature = (params, vars, start, stop, dt, method, save_step, seed))]
+    #[allow(clippy::too_many_arguments)]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        params: Vec<(String, f64)>,
+        vars: Option<Vec<String>>,
+        start: Option<f64>,
+        stop: Option<f64>,
+        dt: Option<f64>,
+        method: Option<String>,
+        save_step: Option<f64>,
+        seed: u64,
+    ) -> PyResult<(Bound<'py, PyBytes>, Vec<String>, Bound<'py, PyBytes>)> {
+        let retimed = if start.is_some() || stop.is_some() || dt.is_some() || method.is_some() || save_step.is_some() {
+            Some(self.retimed(start, stop, dt, method.as_deref(), save_step).map_err(|problem| problem.into_err(py))?)
+        } else {
+            None
+        };
+        let compiled = retimed.as_ref().unwrap_or(&self.compiled);
+        let result = (|| {
+            let mut single = compiled.new_run();
+            for (name, value) in &params {
+                single.set(name, *value).map_err(|error| {
+                    let constants = compiled.constants().iter().map(|c| c.name.as_str());
+                    let hint = fulcrum_model::diagnostic::closest_match(name, constants)
+                        .map_or_else(String::new, |near| format!(" (did you mean `{near}`?)"));
+                    Problem::plain(format!("params: {error}{hint}"))
+                })?;
+            }
+            single.set_seed(seed, 0);
+            let variables = match &vars {
+                None => compiled.output_variables(),
+                Some(names) => variables_named(compiled, names, "vars")?,
+            };
+            let results = single.run_keeping(&variables).map_err(|error| self.loaded.sim_problem(&error))?;
+            let mut columns = Vec::with_capacity(results.times().len() * results.names().len());
+            for column in 0..results.names().len() {
+                columns.extend_from_slice(results.column(column));
+            }
+            Ok((to_bytes(results.times()), results.names().to_vec(), to_bytes(&columns)))
+        })();
+        let (times, names, columns) = result.map_err(|problem: Problem| problem.into_err(py))?;
+        Ok((PyBytes::new(py, &times), names, PyBytes::new(py, &columns)))
+    }
+
+    /// Runs every row of `x` (`rows` rows of `params`, row-major bytes of f64) as a sweep runs
+    /// its design, on `threads` workers with the GIL released; run `r` draws in-model random
+    /// numbers from stream `r` of `seed`. Returns the outcomes (`rows` × outcomes, row-major; NaN
+    /// for a failed run or a threshold never crossed), the trajectories of `keep` (run, saved
+    /// time, variable), the saved times, and the failures (run, variable, time, value).
+    #[pyo3(signature = (x, rows, params, outcomes, keep, threads, seed))]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        x: &[u8],
+        rows: usize,
+        params: Vec<String>,
+        outcomes: Vec<(String, String)>,
+        keep: Vec<String>,
+        threads: Option<usize>,
+        seed: u64,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Vec<f64>, Vec<(u64, String, f64, f64)>)> {
+        let values = from_bytes(x);
+        let prepared = (|| {
+            if values.len() != rows.saturating_mul(params.len()) {
+                return Err(Problem::plain(format!(
+                    "X has {} values, not {rows} rows of {} params",
+                    values.len(),
+                    params.len()
+                )));
+            }
+            if let Some(position) = values.iter().position(|value| !value.is_finite()) {
+                return Err(Problem::plain(format!(
+                    "X[{}, {}] is {}, not a finite number",
+                    position / params.len().max(1),
+                    position % params.len().max(1),
+                    values[position]
+                )));
+            }
+            let constants = constant_positions(&self.compiled, &params, "params")?;
+            let bound = outcomes
+                .iter()
+                .map(|(variable, statistic)| {
+                    let statistic = Statistic::from_str(statistic)
+                        .map_err(|error| Problem::plain(format!("outcomes: ({variable:?}, {statistic:?}): {error}")))?;
+                    let id = self.variables_named(std::slice::from_ref(variable), "outcomes")?[0];
+                    Ok(Outcome { name: format!("{variable} {statistic}"), variable: id, statistic, better: None })
+                })
+                .collect::<Result<Vec<Outcome>, Problem>>()?;
+            let keep = self.variables_named(&keep, "series")?;
+            let table = Table { constants, values, streams: (0..rows as u64).collect(), seed, ..Table::default() };
+            Ok((table, bound, keep))
+        })();
+        let (table, bound, keep) = prepared.map_err(|problem| problem.into_err(py))?;
+        let compiled = &self.compiled;
+        let ran = py.detach(|| {
+            let sweep = Sweep {
+                model: compiled,
+                design: &table,
+                settings: &[],
+                outcomes: &bound,
+                bands: &[],
+                keep: &keep,
+                runs: 0..rows as u64,
+                quantiles: Some(QuantileMethod::Exact),
+            };
+            run_sweep(&sweep, threads)
+        });
+        let (collected, _) = ran.map_err(|problem| problem.into_err(py))?;
+        Ok((
+            PyBytes::new(py, &to_bytes(&collected.outcomes)),
+            PyBytes::new(py, &to_bytes(&collected.kept)),
+            compiled.axis().save_times(),
+            failure_rows(&collected.failures),
+        ))
+    }
+}
+
+impl NativeModel {
+    /// The model compiled again with another time axis or method.
+    fn retimed(
+        &self,
+        start: Option<f64>,
+        stop: Option<f64>,
+        dt: Option<f64>,
+        method: Option<&str>,
+        save_step: Option<f64>,
+    ) -> Result<CompiledModel, Problem> {
+        let mut loaded = self.loaded.clone();
+        let sim = &mut loaded.model.sim;
+        if let Some(method) = method {
+            sim.method = Method::from_str(method)
+                .map_err(|_| Problem::plain(format!("method: `{method}` is not euler, rk2 or rk4")))?;
+            sim.spans.method = None;
+        }
+        for (value, field, span, what) in [
+            (dt, &mut sim.dt, &mut sim.spans.dt, "dt"),
+            (start, &mut sim.start, &mut sim.spans.start, "start"),
+            (stop, &mut sim.stop, &mut sim.spans.stop, "stop"),
+        ] {
+            if let Some(value) = value {
+                if !value.is_finite() {
+                    return Err(Problem::plain(format!("{what}: {value} is not a finite number")));
+                }
+                *field = value;
+                *span = None;
+            }
+        }
+        if let Some(save_step) = save_step {
+            sim.save_step = Some(save_step);
+            sim.spans.save_step = None;
+        }
+        let mut problems = fulcrum_model::Diagnostics::default();
+        fulcrum_model::resolve::check_sim_specs(sim, &mut problems);
+        if let Some(problem) = problems.0.iter().find(|problem| problem.span.is_none()) {
+            return Err(Problem::plain(format!("start/stop/dt/save_step: {}", problem.message)));
+        }
+        loaded.compile(&[])
+    }
+}
+
+/// The columns of a sweep, as `fulcrum sweep` writes them.
+type SweepTables<'py> = (
+    (Vec<String>, Bound<'py, PyBytes>),
+    (Vec<String>, Bound<'py, PyBytes>),
+    (Vec<String>, Vec<usize>, Bound<'py, PyBytes>),
+    Vec<(u64, String, f64, f64)>,
+    u64,
+);
+
+/// An experiment file, its model compiled for it.
+#[pyclass(frozen, module = "fulcrum._fulcrum")]
+struct NativeExperiment {
+    prepared: Prepared,
+}
+
+#[pymethods]
+impl NativeExperiment {
+    /// Reads an experiment and its model and checks them.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<NativeExperiment> {
+        read::read_experiment(&path)
+            .map(|prepared| NativeExperiment { prepared })
+            .map_err(|problem| problem.into_err(py))
+    }
+
+    /// The experiment file's path.
+    fn path(&self) -> String {
+        self.prepared.path.display().to_string()
+    }
+
+    /// The model file's path.
+    fn model_path(&self) -> String {
+        self.prepared.model.path.display().to_string()
+    }
+
+    /// The sweep `fulcrum sweep` runs with `--runs`, `--seed`, `--sampler` and `--threads`:
+    /// experiments (columns, values row-major), outcomes (the same), bands (variables, each
+    /// row's variable, then time, n, mean, sd, min, p05, p25, p50, p75, p95, max row-major),
+    /// the failures, and the number of runs.
+    #[pyo3(signature = (runs, seed, sampler, threads))]
+    fn sweep<'py>(
+        &self,
+        py: Python<'py>,
+        runs: Option<u64>,
+        seed: Option<u64>,
+        sampler: Option<String>,
+        threads: Option<usize>,
+    ) -> PyResult<SweepTables<'py>> {
+        let prepared = &self.prepared;
+        let plan = (|| {
+            let mut experiment = prepared.experiment.clone();
+            let sampling = &mut experiment.sampling;
+            if let Some(sampler) = &sampler {
+                sampling.sampler = match sampler.trim().to_ascii_lowercase().as_str() {
+                    "random" | "mc" | "monte-carlo" | "monte_carlo" => Sampler::Random,
+                    "lhs" | "latin-hypercube" => Sampler::LatinHypercube,
+                    "sobol" => Sampler::Sobol,
+                    _ => {
+                        return Err(Problem::plain(format!(
+                            "sampler: `{sampler}` is not a sampler: random, lhs or sobol (a grid's levels go in the experiment)"
+                        )));
+                    }
+                };
+            }
+            if let Some(runs) = runs {
+                if let Sampler::Grid { .. } = sampling.sampler {
+                    return Err(Problem::plain(
+                        "runs: a grid sample's size is `levels` per uncertain constant; change `levels` instead",
+                    ));
+                }
+                (sampling.runs, sampling.runs_span) = (runs, None);
+            }
+            if let Some(seed) = seed {
+                sampling.seed = seed;
+            }
+            prepared.plan(&experiment)
+        })();
+        let plan = plan.map_err(|problem| problem.into_err(py))?;
+        let compiled = &prepared.compiled;
+        let mut bands: Vec<VarId> = Vec::new();
+        for outcome in &plan.outcomes {
+            if !bands.contains(&outcome.variable) {
+                bands.push(outcome.variable);
+            }
+        }
+        let design_runs = plan.design.runs();
+        let points = (bands.len() * compiled.axis().save_count()) as u64;
+        let ran = py.detach(|| {
+            let sweep = Sweep {
+                model: compiled,
+                design: &plan.design,
+                settings: &plan.baseline,
+                outcomes: &plan.outcomes,
+                bands: &bands,
+                keep: &[],
+                runs: 0..design_runs,
+                quantiles: Some(QuantileMethod::for_values(design_runs.saturating_mul(points))),
+            };
+            run_sweep(&sweep, threads)
+        });
+        let (collected, summary) = ran.map_err(|problem| problem.into_err(py))?;
+        let constants = compiled.constants();
+        let factor_names: Vec<String> = plan
+            .design
+            .factors
+            .iter()
+            .map(|factor| constants.get(factor.constant).map_or_else(String::new, |c| c.name.clone()))
+            .collect();
+        let outcome_names: Vec<String> = plan.outcomes.iter().map(|outcome| outcome.name.clone()).collect();
+        let band_names: Vec<String> = bands.iter().map(|id| compiled.name(*id).to_owned()).collect();
+        let mut band_of = Vec::with_capacity(summary.bands.len());
+        let mut band_values = Vec::with_capacity(summary.bands.len() * 11);
+        for row in &summary.bands {
+            let moments = &row.moments;
+            band_of.push(row.variable);
+            let numbers = [row.time, moments.n as f64, moments.mean, moments.sd(), moments.min]
+                .into_iter()
+                .chain(row.quantiles)
+                .chain([moments.max]);
+            // As bands.csv: no values (every run failed) or too few for an sd leave the cell empty.
+            for (column, value) in numbers.enumerate() {
+                band_values.push(if moments.n == 0 && column > 1 { f64::NAN } else { value });
+            }
+        }
+        Ok((
+            (factor_names, PyBytes::new(py, &to_bytes(&collected.inputs))),
+            (outcome_names, PyBytes::new(py, &to_bytes(&collected.outcomes))),
+            (band_names, band_of, PyBytes::new(py, &to_bytes(&band_values))),
+            failure_rows(&collected.failures),
+            design_runs,
+        ))
+    }
+}
+
+/// The extension module.
+#[pymodule]
+fn _fulcrum(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<NativeModel>()?;
+    module.add_class::<NativeExperiment>()?;
+    module.add("FulcrumError", module.py().get_type::<FulcrumError>())?;
+    module.add("LANES", fulcrum_sim::LANES)?;
+    Ok(())
+}

@@ -1162,6 +1162,8 @@ impl Translator<'_> {
             {
                 args.iter_mut().skip(2).for_each(|a| self.substitute(a, standing));
             }
+            // ELMCOUNT counts the range it names, whatever element the equation stands at.
+            ExprKind::Call { function, .. } if function.canonical.as_str() == "elmcount" => {}
             ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| self.substitute(a, standing)),
             ExprKind::Unary { operand, .. } => self.substitute(operand, standing),
             ExprKind::Binary { lhs, rhs, .. } => {

@@ -248,6 +248,8 @@ fn allocate_available_normal_profile_is_vensims_approximation_of_the_curve() {
                      given[outlet] = ALLOCATE AVAILABLE(wanted[outlet], curve[outlet, kind], on hand) ~~|\n";
     let names = ["given[north]", "given[middle]", "given[south]"];
     let series = run_at(equations, 6.0, &names);
+    // No supply at time 0: nothing at all is allocated, as Vensim prints 0.
+    assert_eq!([series[0][0], series[1][0], series[2][0]], [0.0; 3]);
     for (time, printed) in [
         (1, ["0.00613038", "0.0611702", "0.766029"]),
         (3, ["0.076891", "0.342397", "2.08071"]),

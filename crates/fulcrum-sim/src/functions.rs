@@ -191,8 +191,8 @@ pub fn vector_select(
 /// curves add up to a sum that falls as `x` rises, and the market's demand minus supply falls
 /// too, so bisection ([`threshold`]) finds the threshold where the sum meets the supply (or the
 /// price where demand meets supply), to the last bit of `x`; the answer does not depend on
-/// anything but the inputs, so runs stay reproducible. The search runs over the priorities
-/// widened by half a width (types 1 and 2), five widths (3) or ten (4), Vensim's range: where
+/// anything but the inputs, so runs stay reproducible. A price is searched over Vensim's range,
+/// the priorities widened by half a width (types 1 and 2), five widths (3) or ten (4): where
 /// every price clears a market, the price is the lowest end of it.
 ///
 /// Type 0 (fixed quantity) wants its whole quantity at any price: DEMAND AT PRICE and SUPPLY AT
@@ -222,9 +222,11 @@ pub fn allocate(
     };
     let demand = |i: usize, x: f64| profile(i).map_or(f64::NAN, |curve| request(i) * curve.demand(x));
     let supplied = |i: usize, x: f64| profile(i).map_or(f64::NAN, |curve| request(i) * curve.supply(x));
-    // Beyond these bounds every curve is flat: at its request or at zero, to within e^-40 of the
-    // request for the unbounded profiles.
-    let reach = |i: usize| profile(i).map_or((f64::NAN, f64::NAN), Curve::reach);
+    // The range searched: for an allocation, beyond these bounds every curve is flat (to within
+    // e^-40 of the request for the unbounded profiles), so a supply of zero allocates nothing;
+    // for a price, Vensim's range.
+    let market = matches!(rule, AllocationRule::MarketPrice { .. });
+    let reach = |i: usize| profile(i).map_or((f64::NAN, f64::NAN), |curve| curve.reach(market));
     let low = || (0..count).map(|i| reach(i).0).fold(f64::INFINITY, f64::min);
     let high = || (0..count).map(|i| reach(i).1).fold(f64::NEG_INFINITY, f64::max);
     match rule {
@@ -250,6 +252,9 @@ pub fn allocate(
             let requested = (0..count).map(&request).sum::<f64>();
             if supply >= requested {
                 return request(position);
+            }
+            if supply == 0.0 {
+                return 0.0;
             }
             let fixed = (0..count).filter(|&i| profile(i).is_some_and(|curve| curve.kind == 0)).count();
             if fixed == count {
@@ -332,16 +337,18 @@ impl Curve {
         self.demand(2.0 * self.priority - x)
     }
 
-    /// The range of thresholds and prices searched: the curve is flat outside it for types 1
-    /// and 2; for 3 and 4 it is Vensim's (five and ten widths, where the normal curve is within
-    /// 3e-7 of flat and the exponential within 3e-5). Vensim's runs of SDEverywhere's
-    /// `allocate_price` model show the ends: with no demand the market price of
-    /// priorities 1 to 3 of width 1 is 0.5, 0.5, -4 and -9 for types 1 to 4.
-    fn reach(self) -> (f64, f64) {
+    /// The range of thresholds (or, for a `market`, prices) searched: the curve is flat outside
+    /// it for types 1 and 2. For 3 and 4 a threshold is searched over 40 widths, where the curves
+    /// are flat to within e^-40, and a price over Vensim's range, five and ten widths (where the
+    /// normal curve is within 3e-7 of flat and the exponential within 3e-5): Vensim's run of
+    /// SDEverywhere's `allocate_price` model shows its ends, a market price of 0.5, 0.5, -4 and
+    /// -9 with no demand for priorities 1 to 3 of width 1 and types 1 to 4.
+    fn reach(self, market: bool) -> (f64, f64) {
         let reach = match self.kind {
             0..=2 => self.width / 2.0,
-            3 => 5.0 * self.width,
-            _ => 10.0 * self.width,
+            3 if market => 5.0 * self.width,
+            4 if market => 10.0 * self.width,
+            _ => 40.0 * self.width,
         };
         (self.priority - reach, self.priority + reach)
     }

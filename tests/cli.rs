@@ -435,6 +435,24 @@ fn convert_writes_xmile_that_runs_like_the_original() {
 }
 
 #[test]
+fn vensim_get_direct_data_written_with_an_equals_sign_is_data() {
+    // Vensim reads `name = GET DIRECT DATA(...)` as data, as `:=` (its run of SDEverywhere's
+    // `directdata_endofdata` model, which writes it so): the time row ends at its first blank
+    // cell, and the value holds after the last point (30, 40, 50 and then 50 in that run).
+    let directory = tempfile::tempdir().expect("temp dir");
+    std::fs::write(directory.path().join("steel.csv"), "year,0,1,2,,note\nsteel,30,40,50,,text\n").expect("written");
+    let model = directory.path().join("steel.mdl");
+    let text = "steel = GET DIRECT DATA('steel.csv', ',', '1', 'B2') ~~|\nshown = steel ~~|\n\
+                INITIAL TIME = 0 ~~|\nFINAL TIME = 3 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    std::fs::write(&model, text).expect("written");
+    let output = fulcrum(&["run", model.to_str().expect("utf-8 path"), "--vars", "shown"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&stdout(&output));
+    let shown: Vec<f64> = rows[1..].iter().map(|row| row[1].parse().expect("a number")).collect();
+    assert_eq!(shown, [30.0, 40.0, 50.0, 50.0]);
+}
+
+#[test]
 fn vensim_get_data_functions_read_the_points_of_data_read_from_a_file() {
     let directory = tempfile::tempdir().expect("temp dir");
     // Times down column A, values down column B: (0, 5), (1, 15), (2, 25), (6, 45), (8, 65).

@@ -214,3 +214,144 @@ fn delay_conveyor_refuses_what_it_cannot_do_as_vensim_does() {
         assert!(problem.help.is_some());
     }
 }
+
+/// Whether `got` is Vensim's value `printed` in its `.dat` output, which keeps six significant
+/// digits and drops trailing zeros (`-4` is -4.00000): within a relative 1e-4 (the suite's rule;
+/// Vensim finds its allocations and prices to a tolerance of about that) or within half the sixth
+/// significant digit; a printed 0 within 1e-6.
+fn is_printed(got: f64, printed: &str) -> bool {
+    let value: f64 = printed.parse().expect("a number");
+    if value == 0.0 {
+        return got.abs() <= 1e-6;
+    }
+    let place = 10f64.powf(value.abs().log10().floor() - 5.0);
+    (got - value).abs() <= 1e-4 * value.abs().max(got.abs()) || (got - value).abs() <= place / 2.0
+}
+
+/// The series of a one-step run of `equations` as `.mdl` text.
+fn run_at(equations: &str, final_time: f64, names: &[&str]) -> Vec<Vec<f64>> {
+    let control = format!("INITIAL TIME = 0 ~~|\nFINAL TIME = {final_time} ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n");
+    run(&format!("{{UTF-8}}\n{equations}{control}"), names)
+}
+
+#[test]
+fn allocate_available_normal_profile_is_vensims_approximation_of_the_curve() {
+    // Requests 3, 2 and 4 at priorities 1, 2 and 3 of width 1 (normal, type 3), sharing a supply
+    // that grows by 5/6 a unit of time. The expected shares are Vensim's, from its run of
+    // SDEverywhere's `allocate` model (same requests, profiles and supply) at times 1, 3 and 6;
+    // the exact normal curve gives 0.0061119 at time 1, 0.3% below Vensim.
+    let equations = "outlet: north, middle, south ~~|\nprofile: kind, rank, spread, extra ~~|\n\
+                     wanted[outlet] = 3, 2, 4 ~~|\n\
+                     curve[outlet, kind] = 3 ~~|\ncurve[outlet, rank] = 1, 2, 3 ~~|\n\
+                     curve[outlet, spread] = 1 ~~|\ncurve[outlet, extra] = 0 ~~|\n\
+                     on hand = Time * 5 / 6 ~~|\n\
+                     given[outlet] = ALLOCATE AVAILABLE(wanted[outlet], curve[outlet, kind], on hand) ~~|\n";
+    let names = ["given[north]", "given[middle]", "given[south]"];
+    let series = run_at(equations, 6.0, &names);
+    // No supply at time 0: nothing at all is allocated, as Vensim prints 0.
+    assert_eq!([series[0][0], series[1][0], series[2][0]], [0.0; 3]);
+    for (time, printed) in [
+        (1, ["0.00613038", "0.0611702", "0.766029"]),
+        (3, ["0.076891", "0.342397", "2.08071"]),
+        (6, ["0.523797", "1.05094", "3.42526"]),
+    ] {
+        for ((name, values), printed) in names.iter().zip(&series).zip(printed) {
+            assert!(
+                is_printed(values[time], printed),
+                "{name} at time {time}: {} against Vensim's {printed}",
+                values[time]
+            );
+        }
+    }
+}
+
+#[test]
+fn allocate_available_profile_types_as_vensim_computes_them() {
+    // Two requests at priorities 0.1 and 0.9 of width 0.5 sharing 100; the profile type is the
+    // time, 0 to 4. Expected values: Vensim's run of SDEverywhere's `allocate_ptype` model (the
+    // same numbers). Type 0 (fixed quantity) shares a short supply in proportion to the requests.
+    let equations = "asker: first, second ~~|\nprofile: kind, rank, spread, extra ~~|\n\
+                     curve[asker, kind] = Time ~~|\ncurve[asker, rank] = 0.1, 0.9 ~~|\n\
+                     curve[asker, spread] = 0.5 ~~|\ncurve[asker, extra] = 0 ~~|\n\
+                     small[asker] = 20, 30 ~~|\nlarge[asker] = 200, 300 ~~|\nuneven[asker] = 200, 50 ~~|\n\
+                     fits[asker] = ALLOCATE AVAILABLE(small[asker], curve[asker, kind], 100) ~~|\n\
+                     short[asker] = ALLOCATE AVAILABLE(large[asker], curve[asker, kind], 100) ~~|\n\
+                     one served[asker] = ALLOCATE AVAILABLE(uneven[asker], curve[asker, kind], 100) ~~|\n";
+    let names =
+        ["fits[first]", "fits[second]", "short[first]", "short[second]", "one served[first]", "one served[second]"];
+    let series = run_at(equations, 4.0, &names);
+    let vensim = [
+        ["20", "30", "40", "60", "80", "20"],
+        ["20", "30", "0", "100", "50", "50"],
+        ["20", "30", "0", "99.9998", "49.9999", "50"],
+        ["20", "30", "3.87908", "96.1207", "57.4714", "42.5285"],
+        ["20", "30", "11.863", "88.1368", "58.6115", "41.3884"],
+    ];
+    for (kind, printed) in vensim.iter().enumerate() {
+        for ((name, values), printed) in names.iter().zip(&series).zip(printed) {
+            assert!(
+                is_printed(values[kind], printed),
+                "{name}, type {kind}: {} against Vensim's {printed}",
+                values[kind]
+            );
+        }
+    }
+}
+
+#[test]
+fn market_prices_as_vensim_finds_them() {
+    // Demands 500 and 300 (priorities 1 and 2) scaled by `scale`, supplies 200, 300 and 450
+    // (priorities 1, 2, 3), width 1, one market per profile type. Expected values: Vensim's run
+    // of SDEverywhere's `allocate_price` model, at its times 0 (no demand: the lowest price of
+    // Vensim's search, half a width below the lowest priority for types 1 and 2, five widths for
+    // 3, ten for 4) and 6 (scale 0.5). A fixed quantity (type 0) buys and sells all of itself.
+    let equations = |scale: f64| {
+        format!(
+            "kind: rectangular, triangular, normal, exponential ~~|\nbuyer: b1, b2 ~~|\nseller: s1, s2, s3 ~~|\n\
+             profile: ptype, ppriority, pwidth, pextra ~~|\n\
+             reference[buyer] = 500, 300 ~~|\ncapacity[seller] = 200, 300, 450 ~~|\n\
+             wants[kind, buyer] = {scale} * reference[buyer] ~~|\nhas[kind, seller] = capacity[seller] ~~|\n\
+             buys[kind, buyer, ptype] = 1, 1; 2, 2; 3, 3; 4, 4; ~~|\nbuys[kind, buyer, ppriority] = 1, 2; 1, 2; 1, 2; 1, 2; ~~|\n\
+             buys[kind, buyer, pwidth] = 1 ~~|\nbuys[kind, buyer, pextra] = 0 ~~|\n\
+             sells[kind, seller, ptype] = 1, 1, 1; 2, 2, 2; 3, 3, 3; 4, 4, 4; ~~|\n\
+             sells[kind, seller, ppriority] = 1, 2, 3; 1, 2, 3; 1, 2, 3; 1, 2, 3; ~~|\n\
+             sells[kind, seller, pwidth] = 1 ~~|\nsells[kind, seller, pextra] = 0 ~~|\n\
+             price[kind] = FIND MARKET PRICE(wants[kind, b1], buys[kind, b1, ptype], has[kind, s1], sells[kind, s1, ptype]) ~~|\n\
+             fixed[buyer, profile] = 0, 1, 1, 0; 0, 2, 1, 0; ~~|\n\
+             still wanted[buyer] = DEMAND AT PRICE(reference[buyer], fixed[buyer, ptype], 40) ~~|\n\
+             still offered[buyer] = SUPPLY AT PRICE(reference[buyer], fixed[buyer, ptype], -40) ~~|\n"
+        )
+    };
+    let names = [
+        "price[rectangular]",
+        "price[triangular]",
+        "price[normal]",
+        "price[exponential]",
+        "still wanted[b1]",
+        "still offered[b2]",
+    ];
+    for (scale, printed) in [
+        (0.0, ["0.5", "0.5", "-4", "-9", "500", "300"]),
+        (0.5, ["1.38889", "1.2643", "1.28018", "1.18737", "500", "300"]),
+    ] {
+        let series = run_at(&equations(scale), 1.0, &names);
+        for ((name, values), printed) in names.iter().zip(&series).zip(printed) {
+            assert!(
+                is_printed(values[0], printed),
+                "{name} at scale {scale}: {} against Vensim's {printed}",
+                values[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn elmcount_in_an_arrayed_equation_counts_the_range() {
+    // `ELMCOUNT(range)` inside an equation over that range is the range's size, not the
+    // element's position: 33 for every element in Vensim's run of SDEverywhere's `elmcount`
+    // model, which has the same two equations.
+    let equations = "place: here, there, elsewhere ~~|\ncount = ELMCOUNT(place) ~~|\n\
+                     scaled[place] = 10 * ELMCOUNT(place) + count ~~|\n";
+    let series = run_at(equations, 1.0, &["count", "scaled[here]", "scaled[there]", "scaled[elsewhere]"]);
+    assert_eq!(series.iter().map(|s| s[0]).collect::<Vec<_>>(), [3.0, 33.0, 33.0, 33.0]);
+}

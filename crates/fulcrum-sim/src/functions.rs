@@ -184,14 +184,22 @@ pub fn vector_select(
 /// Each request `q` with profile (type, priority `p`, width `w`) has a demand curve of a common
 /// threshold `x`, falling from `q` to 0 as `x` rises past `p`: 1 rectangular (linearly over
 /// `p ± w/2`), 2 triangular (the integral of a triangle over `p ± w/2`), 3 normal (mean `p`,
-/// standard deviation `w`), 4 exponential (the integral of `½·e^(-|x-p|/w)`). ALLOCATE BY
+/// standard deviation `w`, through the three-term approximation Vensim uses, see
+/// [`normal_upper_tail`]), 4 exponential (the integral of `½·e^(-|x-p|/w)`). ALLOCATE BY
 /// PRIORITY is type 1 for every request. A supply curve is the demand curve mirrored about its
 /// priority, rising from 0 to `q` (Vensim's supply curves slope up). The allocations' demand
 /// curves add up to a sum that falls as `x` rises, and the market's demand minus supply falls
 /// too, so bisection ([`threshold`]) finds the threshold where the sum meets the supply (or the
 /// price where demand meets supply), to the last bit of `x`; the answer does not depend on
-/// anything but the inputs, so runs stay reproducible. Types 0 (fixed quantity) and 5
-/// (constant elasticity) are not computed: NaN, which stops the run.
+/// anything but the inputs, so runs stay reproducible. A price is searched over Vensim's range,
+/// the priorities widened by half a width (types 1 and 2), five widths (3) or ten (4): where
+/// every price clears a market, the price is the lowest end of it.
+///
+/// Type 0 (fixed quantity) wants its whole quantity at any price: DEMAND AT PRICE and SUPPLY AT
+/// PRICE give the quantity, and ALLOCATE AVAILABLE, when every request is of type 0, shares a
+/// short supply in proportion to the requests. A market of fixed quantities has no price, and
+/// type 0 mixed with other types in one allocation, like type 5 (constant elasticity), is not
+/// computed: NaN, which stops the run.
 pub fn allocate(
     rule: AllocationRule,
     count: usize,
@@ -214,9 +222,11 @@ pub fn allocate(
     };
     let demand = |i: usize, x: f64| profile(i).map_or(f64::NAN, |curve| request(i) * curve.demand(x));
     let supplied = |i: usize, x: f64| profile(i).map_or(f64::NAN, |curve| request(i) * curve.supply(x));
-    // Beyond these bounds every curve is flat: at its request or at zero, to within e^-40 of the
-    // request for the unbounded profiles.
-    let reach = |i: usize| profile(i).map_or((f64::NAN, f64::NAN), Curve::reach);
+    // The range searched: for an allocation, beyond these bounds every curve is flat (to within
+    // e^-40 of the request for the unbounded profiles), so a supply of zero allocates nothing;
+    // for a price, Vensim's range.
+    let market = matches!(rule, AllocationRule::MarketPrice { .. });
+    let reach = |i: usize| profile(i).map_or((f64::NAN, f64::NAN), |curve| curve.reach(market));
     let low = || (0..count).map(|i| reach(i).0).fold(f64::INFINITY, f64::min);
     let high = || (0..count).map(|i| reach(i).1).fold(f64::NEG_INFINITY, f64::max);
     match rule {
@@ -227,7 +237,8 @@ pub fn allocate(
             if rule == AllocationRule::DemandAtPrice { demand(position, supply) } else { supplied(position, supply) }
         }
         AllocationRule::MarketPrice { demanders } => {
-            if demanders == 0 || demanders >= count || !(0..count).all(valid) {
+            let fixed = (0..count).any(|i| profile(i).is_some_and(|curve| curve.kind == 0));
+            if demanders == 0 || demanders >= count || !(0..count).all(valid) || fixed {
                 return f64::NAN;
             }
             let demanded = |x: f64| (0..demanders).map(|i| demand(i, x)).sum::<f64>();
@@ -238,8 +249,19 @@ pub fn allocate(
             if !((0..count).all(valid) && supply >= 0.0 && supply.is_finite()) || position >= count {
                 return f64::NAN;
             }
-            if supply >= (0..count).map(&request).sum::<f64>() {
+            let requested = (0..count).map(&request).sum::<f64>();
+            if supply >= requested {
                 return request(position);
+            }
+            if supply == 0.0 {
+                return 0.0;
+            }
+            let fixed = (0..count).filter(|&i| profile(i).is_some_and(|curve| curve.kind == 0)).count();
+            if fixed == count {
+                return request(position) * (supply / requested);
+            }
+            if fixed > 0 {
+                return f64::NAN;
             }
             let total = |x: f64| (0..count).map(|i| demand(i, x)).sum::<f64>();
             demand(position, threshold(low(), high(), |x| total(x) > supply))
@@ -265,8 +287,8 @@ fn threshold(mut low: f64, mut high: f64, exceeds: impl Fn(f64) -> bool) -> f64 
     low + (high - low) / 2.0
 }
 
-/// A priority profile of Vensim's allocation functions: its type (1 rectangular, 2 triangular,
-/// 3 normal, 4 exponential), priority (the curve's middle) and width.
+/// A priority profile of Vensim's allocation functions: its type (0 fixed quantity, 1
+/// rectangular, 2 triangular, 3 normal, 4 exponential), priority (the curve's middle) and width.
 #[derive(Clone, Copy)]
 struct Curve {
     kind: u8,
@@ -278,15 +300,16 @@ impl Curve {
     /// The profile, or `None` for a type fulcrum does not compute, a width not above zero or a
     /// priority that is not a number.
     fn new(kind: f64, priority: f64, width: f64) -> Option<Curve> {
-        let known = kind.fract() == 0.0 && (1.0..=4.0).contains(&kind);
+        let known = kind.fract() == 0.0 && (0.0..=4.0).contains(&kind);
         (known && width > 0.0 && priority.is_finite()).then_some(Curve { kind: kind as u8, priority, width })
     }
 
     /// The fraction of its quantity a demand asks for at `x`: 1 well below the priority, 0 well
-    /// above it.
+    /// above it (1 at every `x` for a fixed quantity).
     fn demand(self, x: f64) -> f64 {
         let Curve { kind, priority, width } = self;
         match kind {
+            0 => 1.0,
             1 => ((priority + width / 2.0 - x) / width).clamp(0.0, 1.0),
             2 => {
                 let (low, high) = (priority - width / 2.0, priority + width / 2.0);
@@ -300,7 +323,8 @@ impl Curve {
                     0.0
                 }
             }
-            3 => 0.5 * statrs::function::erf::erfc((x - priority) / (width * std::f64::consts::SQRT_2)),
+            3 if x >= priority => normal_upper_tail((x - priority) / width),
+            3 => 1.0 - normal_upper_tail((priority - x) / width),
             _ if x < priority => 1.0 - 0.5 * ((x - priority) / width).exp(),
             _ => 0.5 * ((priority - x) / width).exp(),
         }
@@ -313,12 +337,35 @@ impl Curve {
         self.demand(2.0 * self.priority - x)
     }
 
-    /// Below the first and above the second the curve is flat (to within e^-40 for the
-    /// unbounded profiles).
-    fn reach(self) -> (f64, f64) {
-        let reach = if self.kind <= 2 { self.width / 2.0 } else { 40.0 * self.width };
+    /// The range of thresholds (or, for a `market`, prices) searched: the curve is flat outside
+    /// it for types 1 and 2. For 3 and 4 a threshold is searched over 40 widths, where the curves
+    /// are flat to within e^-40, and a price over Vensim's range, five and ten widths (where the
+    /// normal curve is within 3e-7 of flat and the exponential within 3e-5): Vensim's run of
+    /// SDEverywhere's `allocate_price` model shows its ends, a market price of 0.5, 0.5, -4 and
+    /// -9 with no demand for priorities 1 to 3 of width 1 and types 1 to 4.
+    fn reach(self, market: bool) -> (f64, f64) {
+        let reach = match self.kind {
+            0..=2 => self.width / 2.0,
+            3 if market => 5.0 * self.width,
+            4 if market => 10.0 * self.width,
+            _ => 40.0 * self.width,
+        };
         (self.priority - reach, self.priority + reach)
     }
+}
+
+/// The probability that a standard normal variable exceeds `z` (for `z >= 0`), by the
+/// three-term rational approximation of Abramowitz and Stegun (26.2.16, after Hastings; an
+/// absolute error below 1e-5). Vensim's normal priority profile is this approximation, not the
+/// exact curve: in Vensim's run of SDEverywhere's `allocate` model (priorities 1, 2, 3 of width
+/// 1, requests 3, 2, 4) the smallest shares differ from the exact curve's by up to 0.9% and
+/// agree with this one to 1e-4.
+fn normal_upper_tail(z: f64) -> f64 {
+    const P: f64 = 0.33267;
+    const A: [f64; 3] = [0.436_183_6, -0.120_167_6, 0.937_298];
+    let t = 1.0 / (1.0 + P * z);
+    let density = (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    density * t * (A[0] + t * (A[1] + t * A[2]))
 }
 
 /// Vensim's VECTOR LOOKUP (see `fulcrum_model::resolve::Expr::VectorLookup`): the `count` values
@@ -1007,9 +1054,9 @@ mod tests {
         assert!(nan(AllocationRule::ByPriority, &[1.0, -1.0], &[1.0, 2.0], 1.0, 0.5));
         assert!(nan(AllocationRule::ByPriority, &[1.0, 1.0], &[1.0, 2.0], 0.0, 0.5));
         assert!(nan(AllocationRule::ByPriority, &[1.0, 1.0], &[1.0, 2.0], 1.0, -0.5));
-        // Fixed quantity (0) and constant elasticity (5) are not computed.
-        assert!(nan(AllocationRule::Available, &[1.0], &[0.0, 1.0, 1.0, 0.0], 0.0, 0.5));
+        // Constant elasticity (5), and fixed quantities (0) mixed with curves, are not computed.
         assert!(nan(AllocationRule::Available, &[1.0], &[5.0, 1.0, 1.0, 0.0], 0.0, 0.5));
+        assert!(nan(AllocationRule::Available, &[1.0, 1.0], &[0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0], 0.0, 0.5));
     }
 
     /// The market price for `demands` and `supplies`, each a quantity with a profile.

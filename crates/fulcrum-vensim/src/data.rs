@@ -323,19 +323,30 @@ impl Files {
     }
 
     /// The text of the cells from `first` to `last` (a row or a column), for GET DIRECT SUBSCRIPT.
-    /// An empty `last` reads on until the first empty cell.
+    /// An empty `last` reads on across the row until the first empty cell; column letters alone
+    /// (the first cell's column) read on down the column, a row number alone (its row) across
+    /// the row, to the first empty cell (as Vensim reads SDEverywhere's `directsubs` model:
+    /// `'A2', 'A'` down column A, `'A2', '2'` across row 2).
     pub(crate) fn names(&mut self, file: &str, sheet: &str, first: &str, last: &str) -> Result<Vec<String>, DataError> {
         let book = self.book(file)?;
         let grid = sheet_of(book, file, sheet)?;
         let start = block(book, sheet, first)?;
-        let end = if last.trim().is_empty() {
+        let last = last.trim();
+        let down_to_blank = !last.is_empty() && last.chars().all(|c| c.is_ascii_alphabetic());
+        let across_to_blank = !last.is_empty() && last.chars().all(|c| c.is_ascii_digit());
+        let end = if last.is_empty() {
             None
+        } else if down_to_blank {
+            Some((grid.rows().saturating_sub(1), start.column))
+        } else if across_to_blank {
+            Some((start.row, grid.columns().saturating_sub(1)))
         } else {
             let end = block(book, sheet, last)?;
             Some((end.row, end.column))
         };
+        let to_blank = end.is_none() || down_to_blank || across_to_blank;
         let (end_row, end_column) = end.unwrap_or((start.row, grid.columns().saturating_sub(1)));
-        let across = end_row == start.row;
+        let across = end_row == start.row && !down_to_blank;
         let cells: Vec<(usize, usize)> = if across {
             (start.column..=end_column.max(start.column)).map(|c| (start.row, c)).collect()
         } else {
@@ -346,7 +357,7 @@ impl Files {
             match grid.get(row, column) {
                 Cell::Text(text) => names.push(text.trim().to_owned()),
                 Cell::Number(value) => names.push(number_text(*value)),
-                Cell::Empty if end.is_none() => break,
+                Cell::Empty if to_blank => break,
                 Cell::Empty => {
                     return Err(DataError::new(format!(
                         "cell {} of {} is empty: no element name",

@@ -719,6 +719,25 @@ fn subscript_ranges_are_read_from_a_sheet() {
     assert!(model.dimensions.iter().all(|d| d.name != "Gone"));
 }
 
+#[test]
+fn subscript_ranges_read_to_the_first_empty_cell_down_a_column_or_across_a_row() {
+    // A last cell given as a column's letters or a row's number reads on from the first cell to
+    // the first empty one, down or across: Vensim's run of SDEverywhere's `directsubs` model
+    // reads `'A2', 'A'` and `'a2', '2'` so (its elements B1-B3 and C1-C3 are in its output).
+    let scratch = Scratch::new(
+        "subscripts-to-blank",
+        &[("down.csv", "Crops\nwheat\nrice\nmaize\n\nnote\n"), ("across.csv", "Soils,,,,\nclay,silt,sand,,loam\n")],
+    );
+    let model = clean_in(
+        &scratch.0,
+        "Crop: GET DIRECT SUBSCRIPT('down.csv', ',', 'A2', 'A', '') ~~|\n\
+         Soil: GET DIRECT SUBSCRIPT('across.csv', ',', 'a2', '2', '') ~~|",
+    );
+    let elements = |name: &str| model.dimensions.iter().find(|d| d.name == name).map(|d| d.elements.clone());
+    assert_eq!(elements("Crop"), Some(strings(&["wheat", "rice", "maize"])));
+    assert_eq!(elements("Soil"), Some(strings(&["clay", "silt", "sand"])));
+}
+
 /// A scratch folder for one test, removed at the end.
 struct Scratch(std::path::PathBuf);
 

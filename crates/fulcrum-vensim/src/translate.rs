@@ -1162,6 +1162,8 @@ impl Translator<'_> {
             {
                 args.iter_mut().skip(2).for_each(|a| self.substitute(a, standing));
             }
+            // ELMCOUNT counts the range it names, whatever element the equation stands at.
+            ExprKind::Call { function, .. } if function.canonical.as_str() == "elmcount" => {}
             ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| self.substitute(a, standing)),
             ExprKind::Unary { operand, .. } => self.substitute(operand, standing),
             ExprKind::Binary { lhs, rhs, .. } => {
@@ -1405,15 +1407,13 @@ impl Translator<'_> {
             }
         };
         let text = |i: usize| texts.get(i).map(String::as_str).unwrap_or("");
-        if kind == Get::Data && matches!(body, Body::Rhs(..)) || kind != Get::Data && matches!(body, Body::Data(..)) {
+        // A GET DATA function makes a data variable whether written with `:=` or `=` (Vensim
+        // runs SDEverywhere's `directdata` model, which writes `x = GET DIRECT DATA(...)`).
+        if kind != Get::Data && matches!(body, Body::Data(..)) {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::MdlSyntax,
-                    if kind == Get::Data {
-                        "GET DATA functions define data variables: write `name := GET ... DATA(...)`".to_owned()
-                    } else {
-                        format!("{} is not a data equation: write `name = ...`", function.written.to_uppercase())
-                    },
+                    format!("{} is not a data equation: write `name = ...`", function.written.to_uppercase()),
                 )
                 .at(Some(span))
                 .on_variable(variable),

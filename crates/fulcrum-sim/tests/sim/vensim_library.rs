@@ -505,8 +505,11 @@ fn find_market_price_clears_a_market_of_rectangular_curves() {
 #[test]
 fn mirrored_market_curves_clear_at_their_common_priority() {
     // A normal demand and a normal supply of equal size around 10: by symmetry the price is 10
-    // and half of each changes hands; the same with exponential and triangular curves.
+    // and half of each changes hands; the same with exponential and triangular curves. Vensim's
+    // normal curve is an approximation within 1e-5 (0.4999995 at the priority), so half of it
+    // is half within that.
     for kind in [2.0, 3.0, 4.0] {
+        let tolerance = if kind == 3.0 { 1e-5 * 100.0 } else { 1e-7 };
         let curve = [kind, 10.0, 2.0, 0.0];
         let model = market([curve, curve], [curve, curve], [100.0, 60.0, 100.0, 60.0]);
         let results = run(&model);
@@ -514,7 +517,7 @@ fn mirrored_market_curves_clear_at_their_common_priority() {
         assert!((price - 10.0).abs() < 1e-9, "type {kind}: price {price}");
         for (name, want) in [("bought[d1]", 50.0), ("bought[d2]", 30.0), ("sold[s1]", 50.0), ("sold[s2]", 30.0)] {
             let got = series(&results, name)[0];
-            assert!((got - want).abs() < 1e-7, "type {kind}, {name}: {got}");
+            assert!((got - want).abs() < tolerance, "type {kind}, {name}: {got}");
         }
     }
 }

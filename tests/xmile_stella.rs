@@ -118,7 +118,6 @@ fn stellas_builtins_without_a_settled_definition_are_refused_where_they_are_call
         ("NEGBINOMIAL(3, 0.5)", "E0103"),
         ("NORMALCDF(-1, 1)", "E0103"),
         ("PARETO(2, 1)", "E0103"),
-        ("DERIVN(flow, 1)", "E0103"),
         ("NPV(flow, 0.1)", "E0104"),
     ];
     for (call, code) in calls {

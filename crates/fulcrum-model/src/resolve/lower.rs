@@ -1000,6 +1000,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 return self.lower_lookup_variant(site, builtin, args);
             }
             Builtin::Previous => return self.lower_previous(site, args),
+            Builtin::Derivn => return self.lower_derivn(site, args),
             Builtin::Elmcount => return self.lower_elmcount(site, &args[0]),
             Builtin::GetTimeValue => return self.lower_get_time_value(site, args),
             Builtin::GetDataAtTime
@@ -2426,6 +2427,60 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let id = PreviousId(self.out.previous.len() as u32);
         self.out.previous.push(PreviousState { source, initial, handover: Handover::AfterStep });
         Some(Expr::Previous(id))
+    }
+
+    /// Stella's `DERIVN(input, order)` (its Mathematical builtins): the order-th time derivative
+    /// by backward differences, `d(t) = (x(t) − x(t − DT)) / DT` applied `order` times, and 0 for
+    /// the first `order` steps, while the input has fewer past values than that; order 0 is the
+    /// input itself. Each level is a hidden variable beside a PREVIOUS of it; a level is right
+    /// from its own order of steps on, so only the last needs the first steps masked.
+    fn lower_derivn(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let order = match self.value_at_start(site.bindings, &args[1], 0) {
+            Some(order) if (0.0..=MAX_ORDER).contains(&order) && order.fract() == 0.0 => Some(order as usize),
+            _ => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[1].span,
+                        format!("the order of DERIVN must be a whole number from 0 to {MAX_ORDER}"),
+                    )
+                    .with_help("the order is fixed when the run starts: write a number, or a constant");
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        };
+        let input = self.lower(site, &args[0]);
+        let (order, input) = (order?, input?);
+        if order == 0 {
+            return Some(input);
+        }
+        let mut level = input;
+        for k in 1..=order {
+            let current = self.as_variable(site.owner, &format!("DERIVN order {} input", k - 1), level);
+            let id = PreviousId(self.out.previous.len() as u32);
+            self.out.previous.push(PreviousState {
+                source: current,
+                initial: Expr::Init(current),
+                handover: Handover::AfterStep,
+            });
+            level = Expr::Binary(
+                BinaryOp::Div,
+                Box::new(Expr::Binary(BinaryOp::Sub, Box::new(Expr::Var(current)), Box::new(Expr::Previous(id)))),
+                Box::new(Expr::Dt),
+            );
+        }
+        // The first `order` steps: TIME < STARTTIME + (order − ½) · DT.
+        let warming_up = Expr::Binary(
+            BinaryOp::Lt,
+            Box::new(Expr::Time),
+            Box::new(Expr::Binary(
+                BinaryOp::Add,
+                Box::new(Expr::StartTime),
+                Box::new(Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(order as f64 - 0.5)), Box::new(Expr::Dt))),
+            )),
+        );
+        Some(Expr::If(Box::new(warming_up), Box::new(Expr::Const(0.0)), Box::new(level)))
     }
 
     /// The order of SMTHN or DELAYN: a whole number from 1 to [`MAX_ORDER`], known before the run.

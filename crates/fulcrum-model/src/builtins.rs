@@ -267,6 +267,10 @@ pub enum Builtin {
     Allocate,
     /// `HISTORY(variable, time)`: the value the variable had at an earlier time of the run.
     History,
+    /// `DERIVN(input, order)`: the order-th time derivative of the input by backward
+    /// differences, `(x(t) − x(t − DT)) / DT` applied `order` times; 0 for the first `order`
+    /// steps, before the input has that many past values.
+    Derivn,
     /// `SINWAVE(amplitude, period)`: `amplitude × sin(2π × TIME / period)`.
     Sinwave,
     /// `COSWAVE(amplitude, period)`: `amplitude × cos(2π × TIME / period)`.
@@ -298,7 +302,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 119] = [
+const ALL: [Builtin; 120] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -406,6 +410,7 @@ const ALL: [Builtin; 119] = [
     Builtin::Montecarlo,
     Builtin::Allocate,
     Builtin::History,
+    Builtin::Derivn,
     Builtin::Sinwave,
     Builtin::Coswave,
     Builtin::Triangular,
@@ -583,6 +588,7 @@ impl Builtin {
             Builtin::GetDataMean => ("get_data_mean", 3, 3, "GET_DATA_MEAN(data_variable, from_time, to_time)"),
             Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
             Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
+            Builtin::Derivn => ("derivn", 2, 2, "DERIVN(input, order)"),
             Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),
             Builtin::Coswave => ("coswave", 2, 2, "COSWAVE(amplitude, period)"),
             Builtin::Triangular => ("triangular", 3, 4, "TRIANGULAR(lower, mode, upper[, seed])"),
@@ -665,6 +671,7 @@ impl Builtin {
                 | Builtin::Montecarlo
                 | Builtin::Allocate
                 | Builtin::History
+                | Builtin::Derivn
                 | Builtin::Sinwave
                 | Builtin::Coswave
                 | Builtin::Triangular

@@ -1093,7 +1093,8 @@ impl Translator<'_> {
             let ExprKind::Subscript { array, indices, .. } = &inner.kind else { return };
             index_spans.extend(indices.iter().filter_map(|index| match index {
                 Index::Expr(index) => Some(index.span),
-                Index::Wildcard { .. } => None,
+                // The `.mdl` parser makes neither XMILE's `@n` nor its ranges.
+                Index::Wildcard { .. } | Index::DimensionPosition { .. } | Index::Range { .. } => None,
             }));
             let shape = self.shapes.get(&array.canonical);
             for (position, index) in indices.iter().enumerate() {

@@ -864,7 +864,159 @@ impl<'m, 'd> Lowering<'m, 'd> {
                     None
                 }
             },
+            Index::DimensionPosition { position, span } => {
+                // The bindings are the defined variable's own dimensions, in its order.
+                let Some(binding) = position.checked_sub(1).and_then(|p| site.bindings.get(p)).copied() else {
+                    let count = site.bindings.len();
+                    let diagnostic = self
+                        .error(
+                            site,
+                            Code::InvalidArgument,
+                            *span,
+                            format!(
+                                "`@{position}` names dimension {position} of the variable defined, which has {count}"
+                            ),
+                        )
+                        .with_help(
+                            "`@n` stands for the element of the n-th dimension of the variable this equation defines",
+                        );
+                    self.diagnostics.push(diagnostic);
+                    return None;
+                };
+                Some(self.dimensions.map(binding.dimension, binding.element, dimension))
+            }
+            Index::Range { span, .. } => {
+                // Inside an array function the range iterates like a wildcard over its dimension;
+                // `lower_array_function` leaves out the elements outside it.
+                match site.wildcards.iter().rev().find(|b| self.dimensions.equivalent(b.dimension, dimension)) {
+                    Some(binding) => Some(self.dimensions.map(binding.dimension, binding.element, dimension)),
+                    None => {
+                        let diagnostic = self
+                            .error(
+                                site,
+                                Code::Unsupported,
+                                *span,
+                                "a range stands for several elements; fulcrum reads ranges only inside array functions"
+                                    .to_owned(),
+                            )
+                            .with_help("use it inside SUM, MEAN, MIN, MAX, PROD, STDDEV or SIZE, as SUM(a[1:3])");
+                        self.diagnostics.push(diagnostic);
+                        None
+                    }
+                }
+            }
         }
+    }
+
+    /// The position (from 0) one end of a range `start:end` names in `dimension`: a whole number
+    /// from 1 to the dimension's size, or an element's name. `None` means an error was reported.
+    fn range_end(&mut self, site: Site<'_>, end: &syntax::Expr, dimension: usize) -> Option<usize> {
+        let size = self.dimensions.size(dimension);
+        match &end.kind {
+            ExprKind::Number(position) if position.fract() == 0.0 && *position >= 1.0 && *position <= size as f64 => {
+                Some(*position as usize - 1)
+            }
+            ExprKind::Name(name) if self.dimensions.element(dimension, &name.canonical).is_some() => {
+                self.dimensions.element(dimension, &name.canonical)
+            }
+            _ => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        end.span,
+                        format!(
+                            "a range's ends must be positions from 1 to {size} or elements of `{}`",
+                            self.dimension_display_name(dimension)
+                        ),
+                    )
+                    .with_help("write the range as first:last, as in a[1:3]");
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// The name of a dimension as the model writes it.
+    fn dimension_display_name(&self, dimension: usize) -> &str {
+        self.model
+            .dimensions
+            .iter()
+            .find(|d| d.canonical.as_str() == self.dimensions.name(dimension))
+            .map_or("?", |d| d.name.as_str())
+    }
+
+    /// The ranges (`a[1:3]`) an array function's argument uses, outside nested array functions:
+    /// each its dimension and first and last positions. `None` means an error was reported.
+    fn collect_ranges(&mut self, site: Site<'_>, expr: &syntax::Expr, ranges: &mut Vec<SliceRange>) -> Option<()> {
+        match &expr.kind {
+            ExprKind::Subscript { array, indices, .. } => {
+                let shape = self.definitions.get(&array.canonical).and_then(|&d| self.shapes[d].as_ref()).cloned();
+                for (position, index) in indices.iter().enumerate() {
+                    match index {
+                        Index::Range { start, end, span } => {
+                            // A wrong count of subscripts is reported where the reference is lowered.
+                            let Some(dimension) = shape.as_ref().and_then(|s| s.dimensions.get(position).copied())
+                            else {
+                                continue;
+                            };
+                            let first = self.range_end(site, start, dimension);
+                            let last = self.range_end(site, end, dimension);
+                            let (first, last) = (first?, last?);
+                            if first > last {
+                                let diagnostic = self
+                                    .error(
+                                        site,
+                                        Code::InvalidArgument,
+                                        *span,
+                                        "this range ends before it starts".to_owned(),
+                                    )
+                                    .with_help("write the first element before the last, as in a[1:3]");
+                                self.diagnostics.push(diagnostic);
+                                return None;
+                            }
+                            ranges.push(SliceRange { dimension, first, last });
+                        }
+                        Index::Expr(inner) => self.collect_ranges(site, inner, ranges)?,
+                        Index::Wildcard { .. } | Index::DimensionPosition { .. } => {}
+                    }
+                }
+                Some(())
+            }
+            // A nested array function applies its own ranges.
+            ExprKind::Call { function, .. }
+                if Builtin::from_name(&function.canonical).is_some_and(Builtin::is_array_function) =>
+            {
+                Some(())
+            }
+            ExprKind::Call { args, .. } => args.iter().try_for_each(|arg| self.collect_ranges(site, arg, ranges)),
+            ExprKind::Unary { operand, .. } => self.collect_ranges(site, operand, ranges),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.collect_ranges(site, lhs, ranges)?;
+                self.collect_ranges(site, rhs, ranges)
+            }
+            ExprKind::Chain { first, rest } => {
+                self.collect_ranges(site, first, ranges)?;
+                rest.iter().try_for_each(|(_, operand)| self.collect_ranges(site, operand, ranges))
+            }
+            ExprKind::If { condition, then_branch, else_branch } => [condition, then_branch, else_branch]
+                .into_iter()
+                .try_for_each(|part| self.collect_ranges(site, part, ranges)),
+            ExprKind::Number(_) | ExprKind::Name(_) => Some(()),
+        }
+    }
+
+    /// Do the wildcard bindings of one term of an array function lie inside every range?
+    fn inside_ranges(&self, wildcards: &[Binding], ranges: &[SliceRange]) -> bool {
+        ranges.iter().all(|range| {
+            match wildcards.iter().rev().find(|b| self.dimensions.equivalent(b.dimension, range.dimension)) {
+                Some(binding) => self
+                    .dimensions
+                    .map(binding.dimension, binding.element, range.dimension)
+                    .is_some_and(|element| (range.first..=range.last).contains(&element)),
+                None => true,
+            }
+        })
     }
 
     fn lower_call(
@@ -921,6 +1073,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 return self.lower_lookup_variant(site, builtin, args);
             }
             Builtin::Previous => return self.lower_previous(site, args),
+            Builtin::Derivn => return self.lower_derivn(site, args),
             Builtin::Elmcount => return self.lower_elmcount(site, &args[0]),
             Builtin::GetTimeValue => return self.lower_get_time_value(site, args),
             Builtin::GetDataAtTime
@@ -1277,8 +1430,10 @@ impl<'m, 'd> Lowering<'m, 'd> {
         span: Span,
     ) -> Option<Expr> {
         let mut groups = Vec::new();
+        let mut ranges = Vec::new();
         for arg in args {
             self.collect_wildcards(site, arg, &mut groups);
+            self.collect_ranges(site, arg, &mut ranges)?;
         }
         let sizes: Vec<usize> = groups.iter().map(|&d| self.dimensions.size(d)).collect();
         let combinations_count: usize = sizes.iter().product();
@@ -1297,6 +1452,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
             let mut wildcards: Vec<Binding> = site.wildcards.to_vec();
             wildcards
                 .extend(groups.iter().zip(&combination).map(|(&dimension, &element)| Binding { dimension, element }));
+            if !self.inside_ranges(&wildcards, &ranges) {
+                continue;
+            }
             let inner = Site { wildcards: &wildcards, ..site };
             for arg in args {
                 // One failure is reported once, not once per element.
@@ -1819,6 +1977,15 @@ impl<'m, 'd> Lowering<'m, 'd> {
                                 }
                             }
                         }
+                        Index::Range { .. } => {
+                            // A range iterates over its dimension as a wildcard does, within its ends.
+                            if let Some(dimension) = declared
+                                && !groups.iter().any(|&g| self.dimensions.equivalent(g, dimension))
+                            {
+                                groups.push(dimension);
+                            }
+                        }
+                        Index::DimensionPosition { .. } => {}
                         Index::Expr(inner) => match &inner.kind {
                             ExprKind::Name(name) if self.dimensions.get(&name.canonical).is_some() => {
                                 if let Some(dimension) = self.dimensions.get(&name.canonical) {
@@ -2335,6 +2502,60 @@ impl<'m, 'd> Lowering<'m, 'd> {
         Some(Expr::Previous(id))
     }
 
+    /// Stella's `DERIVN(input, order)` (its Mathematical builtins): the order-th time derivative
+    /// by backward differences, `d(t) = (x(t) − x(t − DT)) / DT` applied `order` times, and 0 for
+    /// the first `order` steps, while the input has fewer past values than that; order 0 is the
+    /// input itself. Each level is a hidden variable beside a PREVIOUS of it; a level is right
+    /// from its own order of steps on, so only the last needs the first steps masked.
+    fn lower_derivn(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let order = match self.value_at_start(site.bindings, &args[1], 0) {
+            Some(order) if (0.0..=MAX_ORDER).contains(&order) && order.fract() == 0.0 => Some(order as usize),
+            _ => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[1].span,
+                        format!("the order of DERIVN must be a whole number from 0 to {MAX_ORDER}"),
+                    )
+                    .with_help("the order is fixed when the run starts: write a number, or a constant");
+                self.diagnostics.push(diagnostic);
+                None
+            }
+        };
+        let input = self.lower(site, &args[0]);
+        let (order, input) = (order?, input?);
+        if order == 0 {
+            return Some(input);
+        }
+        let mut level = input;
+        for k in 1..=order {
+            let current = self.as_variable(site.owner, &format!("DERIVN order {} input", k - 1), level);
+            let id = PreviousId(self.out.previous.len() as u32);
+            self.out.previous.push(PreviousState {
+                source: current,
+                initial: Expr::Init(current),
+                handover: Handover::AfterStep,
+            });
+            level = Expr::Binary(
+                BinaryOp::Div,
+                Box::new(Expr::Binary(BinaryOp::Sub, Box::new(Expr::Var(current)), Box::new(Expr::Previous(id)))),
+                Box::new(Expr::Dt),
+            );
+        }
+        // The first `order` steps: TIME < STARTTIME + (order − ½) · DT.
+        let warming_up = Expr::Binary(
+            BinaryOp::Lt,
+            Box::new(Expr::Time),
+            Box::new(Expr::Binary(
+                BinaryOp::Add,
+                Box::new(Expr::StartTime),
+                Box::new(Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(order as f64 - 0.5)), Box::new(Expr::Dt))),
+            )),
+        );
+        Some(Expr::If(Box::new(warming_up), Box::new(Expr::Const(0.0)), Box::new(level)))
+    }
+
     /// The order of SMTHN or DELAYN: a whole number from 1 to [`MAX_ORDER`], known before the run.
     fn constant_order(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<usize> {
         match self.value_at_start(site.bindings, expr, 0) {
@@ -2473,6 +2694,14 @@ impl Lowering<'_, '_> {
         let own_bindings = shape.bindings(&self.dimensions, offset);
         self.value_at_start(&own_bindings, equation.expr.as_ref().ok()?, depth + 1)
     }
+}
+
+/// A range `first:last` in one dimension of an array function's argument (positions from 0).
+#[derive(Clone, Copy, Debug)]
+struct SliceRange {
+    dimension: usize,
+    first: usize,
+    last: usize,
 }
 
 /// How many auxiliaries deep [`Lowering::value_at_start`] follows before giving up.

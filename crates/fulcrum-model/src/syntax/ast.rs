@@ -146,6 +146,25 @@ pub enum Index {
         /// Where the wildcard is.
         span: Span,
     },
+    /// `@n` (XMILE 3.7.1.1): the element that the n-th dimension of the variable being
+    /// defined stands at, for an equation that repeats or reorders dimensions
+    /// (`A[DimM, @1, @2]`).
+    DimensionPosition {
+        /// n, from 1.
+        position: usize,
+        /// Where `@n` is.
+        span: Span,
+    },
+    /// `start:end` (XMILE 3.7.1.2): the elements from position (or element) `start` to `end`,
+    /// both included, for array functions like SUM (`SUM(A[1:3])`).
+    Range {
+        /// The first element: a 1-based position or an element name.
+        start: Box<Expr>,
+        /// The last element, likewise.
+        end: Box<Expr>,
+        /// Where the range is.
+        span: Span,
+    },
 }
 
 /// Prefix operators.
@@ -336,8 +355,13 @@ impl Expr {
             ExprKind::Call { args, .. } => args.iter().for_each(|arg| arg.walk(visit)),
             ExprKind::Subscript { indices, .. } => {
                 for index in indices {
-                    if let Index::Expr(expr) = index {
-                        expr.walk(visit);
+                    match index {
+                        Index::Expr(expr) => expr.walk(visit),
+                        Index::Range { start, end, .. } => {
+                            start.walk(visit);
+                            end.walk(visit);
+                        }
+                        Index::Wildcard { .. } | Index::DimensionPosition { .. } => {}
                     }
                 }
             }
@@ -405,6 +429,12 @@ fn write_expr(f: &mut fmt::Formatter<'_>, expr: &Expr, last: bool) -> fmt::Resul
                     Index::Wildcard { dimension: None, .. } => f.write_str("*")?,
                     Index::Wildcard { dimension: Some(dimension), .. } => {
                         write!(f, "*:{}", equation_form(&dimension.written))?
+                    }
+                    Index::DimensionPosition { position, .. } => write!(f, "@{position}")?,
+                    Index::Range { start, end, .. } => {
+                        write_expr(f, start, true)?;
+                        f.write_str(":")?;
+                        write_expr(f, end, true)?;
                     }
                 }
             }

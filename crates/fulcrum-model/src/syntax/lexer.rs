@@ -18,6 +18,8 @@ pub(crate) enum Token {
     RBracket,
     Comma,
     Colon,
+    /// `@`, before a dimension position in a subscript (`A[@2]`).
+    At,
     Plus,
     Minus,
     Star,
@@ -236,6 +238,7 @@ impl<'a> Lexer<'a> {
             ']' => Token::RBracket,
             ',' => Token::Comma,
             ':' => Token::Colon,
+            '@' => Token::At,
             '+' => Token::Plus,
             '-' => Token::Minus,
             '*' => Token::Star,

@@ -183,10 +183,30 @@ impl<'a> Parser<'a> {
 }
 
 impl Parser<'_> {
-    /// One index inside `[...]`: `*`, `*:Dim`, or an expression.
+    /// One index inside `[...]`: `*`, `*:Dim`, `@n`, an expression, or a range `start:end`.
     fn index(&mut self) -> Result<Index, SyntaxError> {
+        if self.current == Token::At {
+            let (_, at) = self.advance()?;
+            let (token, span) = self.advance()?;
+            return match token {
+                Token::Number(position) if position >= 1.0 && position.fract() == 0.0 && position <= 1e6 => {
+                    Ok(Index::DimensionPosition { position: position as usize, span: at.to(span) })
+                }
+                _ => Err(SyntaxError::new(
+                    SyntaxErrorKind::Expected("a dimension position (a whole number from 1) after `@`"),
+                    span,
+                )),
+            };
+        }
         if self.current != Token::Star {
-            return Ok(Index::Expr(self.expression(precedence::IF)?));
+            let start = self.expression(precedence::IF)?;
+            if self.current != Token::Colon {
+                return Ok(Index::Expr(start));
+            }
+            self.advance()?;
+            let end = self.expression(precedence::IF)?;
+            let span = start.span.to(end.span);
+            return Ok(Index::Range { start: Box::new(start), end: Box::new(end), span });
         }
         let (_, star) = self.advance()?;
         if self.current != Token::Colon {
@@ -224,6 +244,7 @@ fn describe(token: &Token) -> &'static str {
         Token::RBracket => "`]`",
         Token::Comma => "`,`",
         Token::Colon => "`:`",
+        Token::At => "`@`",
         Token::Plus => "`+`",
         Token::Minus => "`-`",
         Token::Star => "`*`",

@@ -1,5 +1,5 @@
 //! Stella's built-ins, named as Stella names them, against hand-computed values: COUNTER,
-//! MONTECARLO, ALLOCATE, HISTORY, SINWAVE and COSWAVE, the distributions, COMBINATIONS and
+//! MONTECARLO, ALLOCATE, HISTORY, DERIVN, SINWAVE and COSWAVE, the distributions, COMBINATIONS and
 //! PERMUTATIONS, LOOKUPINV and LOOKUPAREA, PREVIOUS(SELF, ...).
 
 use fulcrum_model::builder::ModelBuilder;
@@ -349,4 +349,55 @@ fn uniform_draws_between_its_bounds_and_repeats_with_a_seed() {
     assert!((sd - expected_sd).abs() < 0.05 * expected_sd, "sd {sd}");
     // The same draw as RANDOM with the same seed.
     assert_eq!(series(&results, "seeded"), series(&results, "random_seeded"));
+}
+
+#[test]
+fn derivn_differences_backward_and_is_zero_for_its_first_order_steps() {
+    // Stella's Mathematical builtins: d(t) = (x(t) − x(t − DT)) / DT, applied `order` times,
+    // 0 until the input has that many past values; DERIVN(TIME, 0) is TIME, DERIVN(TIME, 1) is 1.
+    let model = ModelBuilder::new(0.0, 2.0, 0.5)
+        .aux("x", "TIME * TIME")
+        .aux("zeroth", "DERIVN(TIME, 0)")
+        .aux("slope_of_time", "DERIVN(TIME, 1)")
+        .aux("first", "DERIVN(x, 1)")
+        .aux("second", "DERIVN(x, 2)")
+        .aux("third", "DERIVN(x, 3)")
+        .aux("order", "2")
+        .aux("by_constant", "DERIVN(x * 3, order)")
+        .build();
+    let results = run(&model);
+    // x = 0, 0.25, 1, 2.25, 4 at t = 0, 0.5, 1, 1.5, 2.
+    assert_eq!(series(&results, "zeroth"), [0.0, 0.5, 1.0, 1.5, 2.0]);
+    assert_eq!(series(&results, "slope_of_time"), [0.0, 1.0, 1.0, 1.0, 1.0]);
+    // (0.25 − 0) / 0.5, (1 − 0.25) / 0.5, (2.25 − 1) / 0.5, (4 − 2.25) / 0.5.
+    assert_eq!(series(&results, "first"), [0.0, 0.5, 1.5, 2.5, 3.5]);
+    // (1.5 − 0.5) / 0.5 = 2 from t = 1 on: the second derivative of t².
+    assert_eq!(series(&results, "second"), [0.0, 0.0, 2.0, 2.0, 2.0]);
+    assert_eq!(series(&results, "third"), [0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "by_constant"), [0.0, 0.0, 6.0, 6.0, 6.0]);
+}
+
+#[test]
+fn derivn_of_a_stock_follows_its_net_flow() {
+    // level' = 2 + TIME with Euler: level(t) − level(t − DT) = DT × flow(t − DT), so the first
+    // difference is the flow one step back: 2, 2.25, 2.5, 2.75 from t = 0.25 on.
+    let model = ModelBuilder::new(0.0, 1.0, 0.25)
+        .stock("level", "10", &["filling"], &[])
+        .flow("filling", "2 + TIME")
+        .aux("rate_of_change", "DERIVN(level, 1)")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "rate_of_change"), [0.0, 2.0, 2.25, 2.5, 2.75]);
+}
+
+#[test]
+fn derivn_with_an_order_that_is_not_a_whole_number_is_an_error_on_its_variable() {
+    // (Where in a file it points is checked by tests/bad_inputs/xmile/derivn_order.xmile.)
+    for order in ["-1", "1.5", "RANDOM(0, 3)"] {
+        let model = ModelBuilder::new(0.0, 1.0, 1.0).aux("x", &format!("DERIVN(TIME, {order})")).build();
+        let diagnostics = fulcrum_model::resolve(&model).expect_err("invalid order");
+        let error = diagnostics.0.iter().find(|d| d.message.contains("order of DERIVN")).expect("names DERIVN");
+        assert_eq!(error.code.as_str(), "E0105", "{order}: {error:?}");
+        assert_eq!(error.variable.as_deref(), Some("x"), "{order}: {error:?}");
+    }
 }

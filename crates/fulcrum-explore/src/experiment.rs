@@ -797,6 +797,20 @@ impl Experiment {
     /// with the plan; errors instead of it.
     pub fn plan(&self, model: &CompiledModel) -> Result<(Plan, Diagnostics), Diagnostics> {
         let mut binder = Binder { model, diagnostics: Diagnostics::default(), roles: Vec::new() };
+        if model.time_is_computed() {
+            binder.report(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!(
+                        "the model computes {} during the run, so each run would have its own time axis; \
+                         experiments need one time axis for all runs",
+                        crate::sweep::computed_settings(model)
+                    ),
+                )
+                .at(self.model_span)
+                .with_help("give the model's time settings as numbers (constant equations) to run an experiment on it"),
+            );
+        }
         let mut levers = Vec::new();
         for lever in &self.levers {
             let Some(constant) = binder.constant(&lever.name, lever.span, Role::Lever) else { continue };

@@ -23,13 +23,17 @@ pub fn write(model: &Model) -> String {
     let sim = &model.sim;
     out.push_str("[sim]\n");
     line(&mut out, "start", &number(sim.start));
-    line(&mut out, "stop", &number(sim.stop));
-    line(&mut out, "dt", &number(sim.dt));
+    // A setting computed during the run names its variable.
+    let setting = |computed: &Option<String>, value: f64| computed.as_deref().map_or_else(|| number(value), string);
+    line(&mut out, "stop", &setting(&sim.computed.stop, sim.stop));
+    line(&mut out, "dt", &setting(&sim.computed.dt, sim.dt));
     if sim.method != Method::Euler {
         line(&mut out, "method", &string(sim.method.as_str()));
     }
     optional(&mut out, "time_units", sim.time_units.as_deref());
-    if let Some(save_step) = sim.save_step {
+    if let Some(variable) = &sim.computed.save_step {
+        line(&mut out, "save_step", &string(variable));
+    } else if let Some(save_step) = sim.save_step {
         line(&mut out, "save_step", &number(save_step));
     }
     for dimension in &model.dimensions {

@@ -29,7 +29,7 @@ mod macros;
 mod reader;
 mod writer;
 
-pub use writer::write;
+pub use writer::{unwritable, write};
 
 use fulcrum_model::{Diagnostics, Model};
 

@@ -7,13 +7,41 @@
 
 use std::fmt::Write as _;
 
-use fulcrum_model::{Dialect, ElementDefinition, GraphicalFunction, Method, Model, Variable, VariableKind};
+use fulcrum_model::{
+    Code, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Variable, VariableKind,
+};
 
 const XMILE_NAMESPACE: &str = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0";
 /// Stella's namespace, for its save interval.
 const ISEE_NAMESPACE: &str = "http://iseesystems.com/XMILE";
 /// fulcrum's own vendor elements.
 const FULCRUM_NAMESPACE: &str = "urn:fulcrum:xmile";
+
+/// What XMILE cannot hold of this model, one diagnostic each: time settings computed during
+/// the run (XMILE's `<sim_specs>` holds numbers only). [`write`] would write their numbers,
+/// which the model does not use; check this first.
+pub fn unwritable(model: &Model) -> Vec<Diagnostic> {
+    let spans = &model.sim.spans;
+    model
+        .sim
+        .computed
+        .iter()
+        .map(|(key, variable)| {
+            let span = match key {
+                "stop" => spans.stop,
+                "dt" => spans.dt,
+                _ => spans.save_step,
+            };
+            Diagnostic::new(
+                Code::Unsupported,
+                format!("{key} is computed during the run by `{variable}`, which XMILE's sim specs cannot express"),
+            )
+            .at(span)
+            .on_variable(variable)
+            .with_help("convert to TOML (`-o model.toml`), which keeps it, or give the setting as a number")
+        })
+        .collect()
+}
 
 /// Writes the model as an XMILE document.
 pub fn write(model: &Model) -> String {

@@ -121,6 +121,21 @@ fn failed_run(loaded: &LoadedModel, error: SimError) -> CliError {
 /// Applies the time flags; a time axis they break is a command-line error naming them (the
 /// model's own values keep their spans, so their problems stay model diagnostics).
 fn apply_overrides(args: &RunArgs, sim: &mut fulcrum_model::SimSpecs) -> Result<(), CliError> {
+    // A setting the model computes during the run has a variable that shows it; a number from
+    // the command line would make the run and that variable disagree.
+    let computed = &sim.computed;
+    for (flag, given, variable) in [
+        ("--dt", args.dt.is_some(), &computed.dt),
+        ("--stop", args.stop.is_some(), &computed.stop),
+        ("--save-step", args.save_step.is_some(), &computed.save_step),
+    ] {
+        if let (true, Some(variable)) = (given, variable) {
+            return Err(CliError::Usage(format!(
+                "{flag}: the model computes this setting during the run (`{variable}`), so a number cannot replace it; \
+                 change the equation of `{variable}` instead"
+            )));
+        }
+    }
     if let Some(method) = args.method {
         sim.method = method;
         sim.spans.method = None;

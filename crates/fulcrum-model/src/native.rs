@@ -600,7 +600,8 @@ mod tests {
 
     #[test]
     fn reports_all_structural_problems_at_once() {
-        let text = "[sim]\nstart = 0\nstop = 10\ndt = \"fast\"\nmethd = \"rk4\"\n\
+        // (`dt = "fast"` would name a variable that computes dt: a string is not a wrong type.)
+        let text = "[sim]\nstart = 0\nstop = 10\ndt = true\nmethd = \"rk4\"\n\
                     [[stock]]\nname = \"S\"\noutflows = \"f\"\n\
                     [[stocks]]\nname = \"T\"\n\
                     [[constant]]\nname = \"s\"\nvalue = nan\n\
@@ -608,7 +609,7 @@ mod tests {
         assert_eq!(
             codes(text),
             vec![
-                ("E0003", "\"fast\"".to_owned()),
+                ("E0003", "true".to_owned()),
                 ("E0002", "methd".to_owned()),
                 ("E0003", "\"f\"".to_owned()),
                 ("E0002", "stocks".to_owned()),

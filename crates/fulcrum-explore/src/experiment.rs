@@ -1190,4 +1190,22 @@ variable = "Orders"
         let second_backlog = diagnostics.0.iter().find(|d| d.message.ends_with("`Backlog`")).expect("found");
         assert!(second_backlog.span.expect("span").start() > second_backlog.related[0].0.start());
     }
+
+    #[test]
+    fn an_experiment_on_a_model_that_computes_its_stop_time_is_refused_at_the_model() {
+        let text = "model = \"model.toml\"\n\n[[outcome]]\nvariable = \"S\"\nstatistic = \"final\"\n";
+        let (experiment, _) = read(text).expect("valid TOML");
+        let mut model = fulcrum_model::builder::ModelBuilder::new(0.0, 10.0, 1.0)
+            .stock("S", "0", &["inflow"], &[])
+            .flow("inflow", "1")
+            .aux("end", "IF S > 3 THEN TIME ELSE 10")
+            .build();
+        model.sim.computed.stop = Some("end".to_owned());
+        let resolved = fulcrum_model::resolve(&model).expect("valid");
+        let compiled = fulcrum_sim::compile(&resolved).expect("compiles");
+        let diagnostics = experiment.plan(&compiled).err().expect("refused");
+        let refusal = diagnostics.0.iter().find(|d| d.code == Code::Unsupported).expect("a refusal");
+        assert_eq!(spanned(text, refusal.span), "\"model.toml\"");
+        assert!(refusal.message.contains("stop (`end`)"), "{}", refusal.message);
+    }
 }

@@ -278,6 +278,26 @@ mod tests {
     }
 
     #[test]
+    fn settings_computed_during_the_run_are_written_as_their_variables_and_read_back() {
+        let mut model = ModelBuilder::new(0.0, 10.0, 1.0)
+            .aux("Final Time", "IF TIME < 5 THEN 10 ELSE 50")
+            .aux("Time Step", "IF TIME < 4 THEN 1 ELSE 0.5")
+            .aux("Saveper", "Time_Step")
+            .build();
+        model.sim.computed.stop = Some("Final Time".to_owned());
+        model.sim.computed.dt = Some("Time Step".to_owned());
+        model.sim.computed.save_step = Some("Saveper".to_owned());
+        let text = write(&model);
+        assert!(text.contains("stop = \"Final Time\"\ndt = \"Time Step\"\n"), "{text}");
+        assert!(text.contains("save_step = \"Saveper\"\n"), "{text}");
+        let (read, diagnostics) = crate::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+        assert_eq!(diagnostics.0, [], "{text}");
+        assert_eq!(read.sim.computed, model.sim.computed);
+        assert_eq!((read.sim.start, read.sim.method, read.sim.save_step), (0.0, Method::Euler, None));
+        crate::resolve(&read).unwrap_or_else(|d| panic!("{d:?}"));
+    }
+
+    #[test]
     fn a_graphical_function_with_a_table_per_element_round_trips() {
         let mut model = ModelBuilder::new(0.0, 1.0, 1.0)
             .dimension("Region", &["North", "South"])

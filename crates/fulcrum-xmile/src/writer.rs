@@ -335,4 +335,23 @@ dimensions = ["Region"]
         }
         assert_eq!(tags(variables), ["stock", "flow", "flow", "aux", "aux", "gf"]);
     }
+
+    #[test]
+    fn time_settings_computed_during_the_run_are_named_as_unwritable() {
+        let mut model = fulcrum_model::builder::ModelBuilder::new(0.0, 10.0, 1.0)
+            .aux("FINAL TIME", "IF TIME < 5 THEN 10 ELSE 50")
+            .aux("TIME STEP", "IF TIME < 4 THEN 1 ELSE 0.5")
+            .build();
+        assert!(super::unwritable(&model).is_empty());
+        model.sim.computed.stop = Some("FINAL TIME".to_owned());
+        model.sim.computed.dt = Some("TIME STEP".to_owned());
+        let messages: Vec<String> = super::unwritable(&model).into_iter().map(|d| d.message).collect();
+        assert_eq!(
+            messages,
+            [
+                "stop is computed during the run by `FINAL TIME`, which XMILE's sim specs cannot express",
+                "dt is computed during the run by `TIME STEP`, which XMILE's sim specs cannot express",
+            ]
+        );
+    }
 }

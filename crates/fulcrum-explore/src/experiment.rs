@@ -1203,7 +1203,7 @@ variable = "Orders"
         model.sim.computed.stop = Some("end".to_owned());
         let resolved = fulcrum_model::resolve(&model).expect("valid");
         let compiled = fulcrum_sim::compile(&resolved).expect("compiles");
-        let diagnostics = experiment.plan(&compiled).err().expect("refused");
+        let Err(diagnostics) = experiment.plan(&compiled) else { panic!("the experiment was planned") };
         let refusal = diagnostics.0.iter().find(|d| d.code == Code::Unsupported).expect("a refusal");
         assert_eq!(spanned(text, refusal.span), "\"model.toml\"");
         assert!(refusal.message.contains("stop (`end`)"), "{}", refusal.message);

@@ -1022,12 +1022,12 @@ fn a_get_function_inside_an_expression_is_refused_as_vensim_refuses_it() {
 /// at the start is the start.
 #[test]
 fn time_settings_that_change_during_the_run_are_computed_by_their_variables() {
-    let text = "{UTF-8}\nx = TIME ~~|\n\
+    let source = "{UTF-8}\nx = TIME ~~|\n\
                 FINAL TIME = IF THEN ELSE(x > 5, TIME, 50) ~ Month ~ |\n\
                 INITIAL TIME = IF THEN ELSE(Time < 3, 0, 0.2) ~ Month ~ |\n\
                 TIME STEP = IF THEN ELSE(Time < 4, 1, 0.5) ~ Month ~ |\n\
                 SAVEPER = IF THEN ELSE(Time < 10, TIME STEP, 5) ~ Month ~ |\n";
-    let (model, diagnostics) = crate::read(text).unwrap_or_else(|d| panic!("{d:?}"));
+    let (model, diagnostics) = crate::read(source).unwrap_or_else(|d| panic!("{d:?}"));
     assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
     let computed = &model.sim.computed;
     assert_eq!(
@@ -1040,7 +1040,7 @@ fn time_settings_that_change_during_the_run_are_computed_by_their_variables() {
     assert!(text(&model, "INITIAL TIME").contains("0.2"), "{}", text(&model, "INITIAL TIME"));
     fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
     // `SAVEPER = TIME STEP` saves every step, even when the step is computed.
-    let every_step = text.replace("IF THEN ELSE(Time < 10, TIME STEP, 5)", "TIME STEP");
+    let every_step = source.replace("IF THEN ELSE(Time < 10, TIME STEP, 5)", "TIME STEP");
     let (model, _) = crate::read(&every_step).unwrap_or_else(|d| panic!("{d:?}"));
     assert_eq!((model.sim.computed.save_step.as_deref(), model.sim.save_step), (None, None));
 }

@@ -1553,7 +1553,7 @@ impl Translator<'_> {
             if let Some(value) = constant_value(model, &variable.canonical, None, 0) {
                 return Some(Setting::Number(value, span));
             }
-            if !variable.equation.as_ref().is_some_and(|e| e.expr.is_ok()) {
+            if variable.equation.as_ref().is_none_or(|e| e.expr.is_err()) {
                 return None;
             }
             let scalar_auxiliary =

@@ -362,6 +362,7 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// The time step and stop time that built-ins read (`DT`, `STOPTIME`) are the computed
     /// ones: once the initial values are known, they are set from them and the initial values
     /// computed again (twice at most: a setting that reads itself through `DT` is not chased).
+    #[inline(never)]
     fn settle_computed_settings(&mut self, computed: &ComputedAxis) {
         let model = self.model;
         for _ in 0..2 {
@@ -389,6 +390,8 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// step together; a lane that has ended is left out of what the observer is told, and a
     /// failure after its end is not its own. A time step that is not a positive number, or a
     /// save interval that is not one, stops the lane with that setting's variable named.
+    // Kept out of line, so that the fixed axis's loop compiles as it did without it.
+    #[inline(never)]
     fn run_computed<O: Observer<L>>(&mut self, computed: &ComputedAxis, observer: &mut O) {
         let model = self.model;
         let axis = model.axis;
@@ -637,6 +640,9 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     /// Notes the values at `t` that `PREVIOUS` and `DELAY` hand on to `t + dt`, before
     /// Runge-Kutta stages overwrite the auxiliaries.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn capture_states(&mut self) {
         let layout = &self.model.layout;
         for previous in &layout.previous {
@@ -675,6 +681,9 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
     }
 
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn commit_states(&mut self) {
         let layout = &self.model.layout;
         for previous in layout.previous.iter().filter(|previous| !previous.before_step) {
@@ -738,6 +747,9 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     /// Once the values at `t` are known: each inflow's batch joins the end of its queue, in
     /// order, and what the outflows take during the step comes off the front.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn move_queues(&mut self) {
         let dt = self.model.axis.dt;
         for (slots, lines) in self.model.layout.queues.iter().zip(&mut self.lines) {
@@ -771,6 +783,9 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// and what reached the end, unless the conveyor is arrested at `t`, when every batch's
     /// journey waits a step. Then what the inflows bring during the step goes on the belt, to
     /// leave the transit time read now later.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn load_conveyors(&mut self, step: i64) {
         let layout = &self.model.layout;
         let dt = self.model.axis.dt;
@@ -870,6 +885,9 @@ impl<'m, const L: usize> Batch<'m, L> {
     }
 
     /// Advances the stocks from `time` to `time + dt`. The rates at `time` are already computed.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn integrate<T: PerLane<L>>(&mut self, time: T, dt: T) {
         let model = self.model;
         let layout = &model.layout;
@@ -939,6 +957,9 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,
     /// the culprit is usually a flow from the step before: report the first bad variable among
     /// those still holding that step's values, else the stock.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn check_stocks<T: PerLane<L>>(&mut self, previous_time: T, time: T) {
         let layout = &self.model.layout;
         let first = layout.first_stock as usize;
@@ -1001,6 +1022,7 @@ impl<'m, const L: usize> Batch<'m, L> {
 
 /// Are all values finite? Branch-free, so it vectorizes: `x * 0` is NaN exactly when `x` is
 /// NaN or infinite, and NaN survives the sum.
+#[inline(always)]
 fn all_finite<const L: usize>(slots: &[[f64; L]]) -> bool {
     let mut sum = [0.0; L];
     for values in slots {

@@ -100,18 +100,21 @@ fn failed_run(loaded: &LoadedModel, error: SimError) -> CliError {
     });
     let Some(span) = span else { return CliError::Simulation(error) };
     let stock = variable.is_some_and(|variable| matches!(variable.kind, VariableKind::Stock { .. }));
-    let help = if stock {
+    let help = if failure.value.is_finite() {
+        // Only a time setting computed during the run fails with a finite value.
+        "a time step and a save interval must stay positive, and the stop time must be reached"
+    } else if stock {
         "a stock grows past the largest number when its flows compound; check the flows' equations and dt"
     } else {
         "look for a division by something that reaches zero, or a square root or logarithm of a negative number"
     };
     let diagnostic = Diagnostic::new(Code::NonFiniteNumber, format!("the run failed: {failure}"))
         .at(Some(span))
-        .labelled(format!(
-            "became {} at time {}",
-            if failure.value.is_nan() { "NaN" } else { "infinite" },
-            failure.time
-        ))
+        .labelled(if failure.value.is_finite() {
+            format!("was {} at time {}", failure.value, failure.time)
+        } else {
+            format!("became {} at time {}", if failure.value.is_nan() { "NaN" } else { "infinite" }, failure.time)
+        })
         .with_help(help);
     print_diagnostics(&loaded.path, &loaded.source, &[diagnostic]);
     CliError::FailedRun

@@ -490,3 +490,23 @@ fn vensim_get_data_functions_read_the_points_of_data_read_from_a_file() {
     assert_eq!(column(7), [8.0; 9]);
     assert_eq!(column(8), [5.0; 9]);
 }
+
+/// A Vensim model whose FINAL TIME is computed during the run ends where its condition says
+/// (Level = 3t passes 10 at t = 4); the command-line time flags cannot replace a computed
+/// setting, and XMILE cannot hold one.
+#[test]
+fn a_stop_time_computed_during_the_run_ends_the_run_and_is_not_overridden() {
+    const MDL: &str = "tests/fixtures/final_time_by_condition.mdl";
+    let output = fulcrum(&["run", MDL, "--vars", "Level,FINAL TIME"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "time,Level,FINAL TIME\n0,0,100\n1,3,100\n2,6,100\n3,9,100\n4,12,4\n");
+    let output = fulcrum(&["run", MDL, "--stop", "20"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--stop: the model computes this setting during the run (`FINAL TIME`)"));
+    let output = fulcrum(&["convert", MDL, "--to", "xmile"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("XMILE's sim specs cannot express"), "{}", stderr(&output));
+    let output = fulcrum(&["convert", MDL, "--to", "toml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("stop = \"FINAL TIME\""), "{}", stdout(&output));
+}

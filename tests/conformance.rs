@@ -603,6 +603,20 @@ fn checked(
 pub(crate) fn check_round_trip(model: &fulcrum_model::Model, results: &fulcrum_sim::Results) -> Result<(), String> {
     let toml = fulcrum_model::native::write(model);
     rerun("converted TOML", fulcrum_model::native::read(&toml), results)?;
+    // XMILE's sim specs hold numbers only: a model whose time settings are computed during the
+    // run must be refused by the XMILE writer (and is then not run from XMILE), one diagnostic
+    // per computed setting.
+    let refusals = fulcrum_xmile::unwritable(model);
+    if refusals.len() != model.sim.computed.iter().count() {
+        return Err(format!(
+            "the XMILE writer refuses {} settings of {} computed ones",
+            refusals.len(),
+            model.sim.computed.iter().count()
+        ));
+    }
+    if !refusals.is_empty() {
+        return Ok(());
+    }
     let xmile = fulcrum_xmile::write(model);
     rerun("converted XMILE", fulcrum_xmile::read(&xmile), results)
 }
@@ -713,13 +727,26 @@ fn compare(expected: &Expected, results: &fulcrum_sim::Results, pins: &[Pin]) ->
     }
     let times = results.times();
     // The row of our output at each expected time. Expected files round their times (10.0312
-    // for 10.03125), so the nearest row within half a step counts.
-    let step = if times.len() > 1 { times[1] - times[0] } else { 1.0 };
+    // for 10.03125), so the nearest row within half a step counts: half the gap to its nearer
+    // neighbour, since a run whose time step or save interval is computed saves unevenly.
+    let gap = |row: usize| {
+        let before = row.checked_sub(1).map(|previous| times[row] - times[previous]);
+        let after = times.get(row + 1).map(|next| next - times[row]);
+        match (before, after) {
+            (Some(before), Some(after)) => before.min(after),
+            (Some(gap), None) | (None, Some(gap)) => gap,
+            (None, None) => 1.0,
+        }
+    };
     let mut rows = Vec::with_capacity(expected.times.len());
     for &time in &expected.times {
-        let nearest = ((time - times[0]) / step).round();
-        let row = (nearest >= 0.0).then_some(nearest as usize).filter(|&row| row < times.len());
-        match row.filter(|&row| (times[row] - time).abs() < step / 2.0) {
+        let after = times.partition_point(|&t| t < time);
+        let row = [after.checked_sub(1), Some(after)]
+            .into_iter()
+            .flatten()
+            .filter(|&row| row < times.len())
+            .min_by(|&a, &b| (times[a] - time).abs().total_cmp(&(times[b] - time).abs()));
+        match row.filter(|&row| (times[row] - time).abs() < gap(row) / 2.0) {
             Some(row) => rows.push(row),
             None => {
                 return Err(format!(

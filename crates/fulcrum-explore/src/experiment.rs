@@ -787,6 +787,20 @@ impl Experiment {
     /// with the plan; errors instead of it.
     pub fn plan(&self, model: &CompiledModel) -> Result<(Plan, Diagnostics), Diagnostics> {
         let mut binder = Binder { model, diagnostics: Diagnostics::default(), roles: Vec::new() };
+        if model.time_is_computed() {
+            binder.report(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!(
+                        "the model computes {} during the run, so each run would have its own time axis; \
+                         experiments need one time axis for all runs",
+                        crate::sweep::computed_settings(model)
+                    ),
+                )
+                .at(self.model_span)
+                .with_help("give the model's time settings as numbers (constant equations) to run an experiment on it"),
+            );
+        }
         let mut levers = Vec::new();
         for lever in &self.levers {
             let Some(constant) = binder.constant(&lever.name, lever.span, Role::Lever) else { continue };
@@ -1165,6 +1179,24 @@ variable = "Orders"
         );
         let second_backlog = diagnostics.0.iter().find(|d| d.message.ends_with("`Backlog`")).expect("found");
         assert!(second_backlog.span.expect("span").start() > second_backlog.related[0].0.start());
+    }
+
+    #[test]
+    fn an_experiment_on_a_model_that_computes_its_stop_time_is_refused_at_the_model() {
+        let text = "model = \"model.toml\"\n\n[[outcome]]\nvariable = \"S\"\nstatistic = \"final\"\n";
+        let (experiment, _) = read(text).expect("valid TOML");
+        let mut model = fulcrum_model::builder::ModelBuilder::new(0.0, 10.0, 1.0)
+            .stock("S", "0", &["inflow"], &[])
+            .flow("inflow", "1")
+            .aux("end", "IF S > 3 THEN TIME ELSE 10")
+            .build();
+        model.sim.computed.stop = Some("end".to_owned());
+        let resolved = fulcrum_model::resolve(&model).expect("valid");
+        let compiled = fulcrum_sim::compile(&resolved).expect("compiles");
+        let Err(diagnostics) = experiment.plan(&compiled) else { panic!("the experiment was planned") };
+        let refusal = diagnostics.0.iter().find(|d| d.code == Code::Unsupported).expect("a refusal");
+        assert_eq!(spanned(text, refusal.span), "\"model.toml\"");
+        assert!(refusal.message.contains("stop (`end`)"), "{}", refusal.message);
     }
 }
 

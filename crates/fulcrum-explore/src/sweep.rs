@@ -112,6 +112,12 @@ pub enum SweepError {
     /// The memory for exact band quantiles could not be had.
     #[error("cannot reserve memory for exact band quantiles: {0}")]
     Memory(std::io::Error),
+    /// The model computes its time settings during the run, so each run has its own saved
+    /// times, which the sweep's outcomes, bands and kept runs do not follow yet.
+    #[error(
+        "the model computes {0} during the run, so each run has its own time axis; sweeps, outcomes and bands need one time axis for all runs (give the setting as a number)"
+    )]
+    ComputedTime(String),
 }
 
 /// The most memory a sweep may ask for (see [`Sweep::memory_problem`]).
@@ -234,6 +240,9 @@ impl Sweep<'_> {
         keep_block_moments: bool,
         deadline: Option<Instant>,
     ) -> Result<Finished, SweepError> {
+        if self.model.time_is_computed() {
+            return Err(SweepError::ComputedTime(computed_settings(self.model)));
+        }
         let method = self.quantile_method();
         // Settings the model cannot take fail here, before any run.
         Worker::<L>::new(self, method)?;
@@ -594,6 +603,16 @@ fn set_options<const L: usize>(batch: &mut Batch<'_, L>, sweep: &Sweep<'_>, firs
         // Worker::new tried every option's changes, so this cannot fail.
         let _ = batch.set_from(constant, time, values);
     }
+}
+
+/// The time settings a model computes during the run, named with their variables.
+pub fn computed_settings(model: &CompiledModel) -> String {
+    let settings: Vec<String> = model
+        .computed_settings()
+        .into_iter()
+        .map(|(key, variable)| format!("{key} (`{}`)", model.name(variable)))
+        .collect();
+    settings.join(", ")
 }
 
 /// Runs one batch, feeding the outcome accumulators and the band and kept buffers.

@@ -455,6 +455,24 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
     if let (Some(setting), ChangeValue::Number(value), true) =
         (TimeSetting::of(&canonical), &change.value, change.subscripts.is_empty())
     {
+        // A setting the model computes during the run keeps its equation, which a number would
+        // have to replace in the variable as well as in the time axis.
+        let computed = match setting {
+            TimeSetting::Start => &None,
+            TimeSetting::Stop => &model.sim.computed.stop,
+            TimeSetting::Dt => &model.sim.computed.dt,
+            TimeSetting::SaveStep => &model.sim.computed.save_step,
+        };
+        if let Some(computing) = computed {
+            return Err(fail(
+                Code::Unsupported,
+                format!(
+                    "`{}` is computed during the run by `{computing}`; a changes file cannot set it yet",
+                    change.name
+                ),
+                format!("change the equation of `{computing}` in the model"),
+            ));
+        }
         return Ok(Target::Time { setting, value: *value });
     }
     let elements = selected_elements(model, variable, change)?;
@@ -688,6 +706,18 @@ equation = "Effect(Rate) + LOOKUP(Effect, 0.5)"
         assert_eq!(demand[0].equation.as_ref().and_then(Equation::literal_value), Some(12.0));
         let effect = model.variable("Effect").and_then(|v| v.graph.clone());
         assert_eq!(effect.map(|g| (g.x, g.y)), Some((vec![0.0, 2.0], vec![1.0, 3.0])));
+    }
+
+    #[test]
+    fn a_time_setting_the_model_computes_during_the_run_is_not_changed() {
+        let mut model =
+            crate::builder::ModelBuilder::new(0.0, 10.0, 1.0).aux("FINAL TIME", "IF TIME < 5 THEN 10 ELSE 50").build();
+        model.sim.computed.stop = Some("FINAL TIME".to_owned());
+        let before = model.clone();
+        let result = apply(&mut model, &[Change::new("final time", ChangeValue::Number(20.0))]);
+        let codes: Vec<Code> = result.err().map(|d| d.0.iter().map(|d| d.code).collect()).unwrap_or_default();
+        assert_eq!(codes, [Code::Unsupported]);
+        assert_eq!(model, before);
     }
 
     #[test]

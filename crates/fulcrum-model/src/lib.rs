@@ -50,8 +50,8 @@ pub mod toml_walk;
 pub use builtins::Builtin;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, LineIndex, Severity};
 pub use model::{
-    Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Leak, Method,
-    Model, Origin, SimSpecs, Variable, VariableKind,
+    ComputedSettings, Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind,
+    GraphicalFunction, Leak, Method, Model, Origin, SimSpecs, Variable, VariableKind,
 };
 pub use name::CanonicalName;
 pub use resolve::{ResolvedKind, ResolvedModel, ResolvedVariable, VarId, resolve};

@@ -118,8 +118,40 @@ pub struct SimSpecs {
     pub method: Method,
     /// Name of the time unit, e.g. "months".
     pub time_units: Option<String>,
+    /// Settings that a variable of the model computes during the run, as Vensim's `FINAL TIME`,
+    /// `TIME STEP` and `SAVEPER` may be equations that change; such a setting's number above
+    /// is not used.
+    pub computed: ComputedSettings,
     /// Where each field was written, for diagnostics.
     pub spans: SimSpans,
+}
+
+/// The variables whose values, at each step of a run, give the stop time, the time step and
+/// the save interval: a run ends at the first time whose next step would pass its stop time,
+/// each step lasts the time step computed at its start, and a time is saved when it reaches
+/// the last saved time plus the save interval computed then.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ComputedSettings {
+    /// The variable giving the stop time.
+    pub stop: Option<String>,
+    /// The variable giving the time step.
+    pub dt: Option<String>,
+    /// The variable giving the save interval.
+    pub save_step: Option<String>,
+}
+
+impl ComputedSettings {
+    /// Whether every setting is a number (the time axis is fixed before the run).
+    pub fn is_empty(&self) -> bool {
+        self.stop.is_none() && self.dt.is_none() && self.save_step.is_none()
+    }
+
+    /// Each computed setting with its name in `[sim]` and the variable that computes it.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [("stop", &self.stop), ("dt", &self.dt), ("save_step", &self.save_step)]
+            .into_iter()
+            .filter_map(|(key, variable)| variable.as_deref().map(|variable| (key, variable)))
+    }
 }
 
 impl Default for SimSpecs {
@@ -131,6 +163,7 @@ impl Default for SimSpecs {
             save_step: None,
             method: Method::Euler,
             time_units: None,
+            computed: ComputedSettings::default(),
             spans: SimSpans::default(),
         }
     }

@@ -11,6 +11,8 @@
 //! method = "euler"          # euler | rk2 | rk4
 //! time_units = "minutes"
 //! save_step = 1             # optional; default dt
+//! # stop, dt and save_step may instead name a variable that computes them during the run:
+//! # stop = "Final Time"
 //!
 //! [[stock]]
 //! name = "Teacup Temperature"
@@ -135,11 +137,28 @@ impl Reader<'_> {
 
     fn sim(&mut self, mut table: Table<'_, '_>) -> SimSpecs {
         let mut sim = SimSpecs::default();
+        // `stop`, `dt` and `save_step` may name a variable that computes them during the run.
+        for (key, span, computed) in [
+            ("stop", &mut sim.spans.stop, &mut sim.computed.stop),
+            ("dt", &mut sim.spans.dt, &mut sim.computed.dt),
+            ("save_step", &mut sim.spans.save_step, &mut sim.computed.save_step),
+        ] {
+            if let Some(value) = table.table.get(key)
+                && let Some(name) = value.get_ref().as_str()
+            {
+                table.get(key);
+                *computed = Some(name.to_owned());
+                *span = Some(span_of(value));
+            }
+        }
         for (key, target, span) in [
             ("start", &mut sim.start, &mut sim.spans.start),
             ("stop", &mut sim.stop, &mut sim.spans.stop),
             ("dt", &mut sim.dt, &mut sim.spans.dt),
         ] {
+            if (key == "stop" && sim.computed.stop.is_some()) || (key == "dt" && sim.computed.dt.is_some()) {
+                continue;
+            }
             match self.number(&mut table, key) {
                 Some((value, value_span)) => {
                     *target = value;
@@ -151,7 +170,9 @@ impl Reader<'_> {
                 None => {}
             }
         }
-        if let Some((value, span)) = self.number(&mut table, "save_step") {
+        if sim.computed.save_step.is_none()
+            && let Some((value, span)) = self.number(&mut table, "save_step")
+        {
             sim.save_step = Some(value);
             sim.spans.save_step = Some(span);
         }
@@ -704,7 +725,8 @@ mod tests {
 
     #[test]
     fn reports_all_structural_problems_at_once() {
-        let text = "[sim]\nstart = 0\nstop = 10\ndt = \"fast\"\nmethd = \"rk4\"\n\
+        // (`dt = "fast"` would name a variable that computes dt: a string is not a wrong type.)
+        let text = "[sim]\nstart = 0\nstop = 10\ndt = true\nmethd = \"rk4\"\n\
                     [[stock]]\nname = \"S\"\noutflows = \"f\"\n\
                     [[stocks]]\nname = \"T\"\n\
                     [[constant]]\nname = \"s\"\nvalue = nan\n\
@@ -712,7 +734,7 @@ mod tests {
         assert_eq!(
             codes(text),
             vec![
-                ("E0003", "\"fast\"".to_owned()),
+                ("E0003", "true".to_owned()),
                 ("E0002", "methd".to_owned()),
                 ("E0003", "\"f\"".to_owned()),
                 ("E0002", "stocks".to_owned()),

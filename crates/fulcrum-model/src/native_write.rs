@@ -24,13 +24,17 @@ pub fn write(model: &Model) -> String {
     let sim = &model.sim;
     out.push_str("[sim]\n");
     line(&mut out, "start", &number(sim.start));
-    line(&mut out, "stop", &number(sim.stop));
-    line(&mut out, "dt", &number(sim.dt));
+    // A setting computed during the run names its variable.
+    let setting = |computed: &Option<String>, value: f64| computed.as_deref().map_or_else(|| number(value), string);
+    line(&mut out, "stop", &setting(&sim.computed.stop, sim.stop));
+    line(&mut out, "dt", &setting(&sim.computed.dt, sim.dt));
     if sim.method != Method::Euler {
         line(&mut out, "method", &string(sim.method.as_str()));
     }
     optional(&mut out, "time_units", sim.time_units.as_deref());
-    if let Some(save_step) = sim.save_step {
+    if let Some(variable) = &sim.computed.save_step {
+        line(&mut out, "save_step", &string(variable));
+    } else if let Some(save_step) = sim.save_step {
         line(&mut out, "save_step", &number(save_step));
     }
     for dimension in &model.dimensions {
@@ -330,6 +334,26 @@ mod tests {
             );
             assert_eq!(before.elements.len(), after.elements.len());
         }
+    }
+
+    #[test]
+    fn settings_computed_during_the_run_are_written_as_their_variables_and_read_back() {
+        let mut model = ModelBuilder::new(0.0, 10.0, 1.0)
+            .aux("Final Time", "IF TIME < 5 THEN 10 ELSE 50")
+            .aux("Time Step", "IF TIME < 4 THEN 1 ELSE 0.5")
+            .aux("Saveper", "Time_Step")
+            .build();
+        model.sim.computed.stop = Some("Final Time".to_owned());
+        model.sim.computed.dt = Some("Time Step".to_owned());
+        model.sim.computed.save_step = Some("Saveper".to_owned());
+        let text = write(&model);
+        assert!(text.contains("stop = \"Final Time\"\ndt = \"Time Step\"\n"), "{text}");
+        assert!(text.contains("save_step = \"Saveper\"\n"), "{text}");
+        let (read, diagnostics) = crate::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+        assert_eq!(diagnostics.0, [], "{text}");
+        assert_eq!(read.sim.computed, model.sim.computed);
+        assert_eq!((read.sim.start, read.sim.method, read.sim.save_step), (0.0, Method::Euler, None));
+        crate::resolve(&read).unwrap_or_else(|d| panic!("{d:?}"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use rand_distr::StandardNormal;
 
 use fulcrum_model::{Method, VarId};
 
-use crate::program::{Slot, fixed};
+use crate::program::{ComputedAxis, Slot, fixed};
 use crate::vm::execute;
 use crate::{CompiledModel, Failure, SimError};
 
@@ -30,6 +30,8 @@ pub struct Point<'a, const L: usize> {
     pub time: f64,
     values: &'a [[f64; L]],
     model: &'a CompiledModel,
+    /// Each lane's own time and saved times, when the model computes its time settings.
+    clocks: Option<&'a Clocks<L>>,
 }
 
 impl<'a, const L: usize> Point<'a, L> {
@@ -37,7 +39,100 @@ impl<'a, const L: usize> Point<'a, L> {
     pub fn get(&self, variable: VarId) -> &'a [f64; L] {
         &self.values[self.model.variables[variable.index()].slot as usize]
     }
+
+    /// Lane `lane`'s time at this point. On a fixed time axis every lane is at
+    /// [`Point::time`]; when the model computes its time settings
+    /// ([`CompiledModel::time_is_computed`]) each lane keeps its own time, and `time`, `saved`
+    /// and `step` are lane 0's (`step` counts the batch's steps).
+    pub fn lane_time(&self, lane: usize) -> f64 {
+        self.clocks.map_or(self.time, |clocks| clocks.time[lane])
+    }
+
+    /// Which of lane `lane`'s saved times this point is, if it is one.
+    pub fn lane_saved(&self, lane: usize) -> Option<usize> {
+        self.clocks.map_or(self.saved, |clocks| clocks.saved[lane])
+    }
+
+    /// Whether this point is part of lane `lane`'s run: always on a fixed time axis; when the
+    /// model computes its time settings, not once the lane's run has ended (the batch goes on
+    /// while other lanes run, and the values of an ended lane mean nothing).
+    pub fn lane_running(&self, lane: usize) -> bool {
+        self.clocks.is_none_or(|clocks| clocks.current[lane])
+    }
 }
+
+/// Each lane's own time axis, when the model computes its time settings during the run.
+pub(crate) struct Clocks<const L: usize> {
+    /// The time of the current step.
+    time: [f64; L],
+    /// Where the current time step began, and how many steps of it have been taken since:
+    /// the time is `anchor + steps × dt`, by multiplication as on a fixed axis, so a time step
+    /// that never changes gives the times a fixed axis gives, bit for bit.
+    anchor: [f64; L],
+    steps: [u64; L],
+    /// The time step of the step that led here.
+    dt: [f64; L],
+    /// The next time to save.
+    next_save: [f64; L],
+    /// How many times each lane has saved.
+    saves: [usize; L],
+    /// Which saved time the current step is, per lane.
+    saved: [Option<usize>; L],
+    /// Whether the current step is part of the lane's run.
+    current: [bool; L],
+}
+
+/// A time or a time step: one for every lane (a fixed axis) or one per lane (time settings
+/// computed during the run). The integrators are written once over it; for `f64` they compile
+/// to the same instructions as for a plain number.
+trait PerLane<const L: usize>: Copy {
+    fn at(self, lane: usize) -> f64;
+    fn map(self, f: impl Fn(f64) -> f64) -> Self;
+    fn zip(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self;
+    fn lanes(self) -> [f64; L];
+}
+
+impl<const L: usize> PerLane<L> for f64 {
+    #[inline(always)]
+    fn at(self, _lane: usize) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn map(self, f: impl Fn(f64) -> f64) -> f64 {
+        f(self)
+    }
+    #[inline(always)]
+    fn zip(self, other: f64, f: impl Fn(f64, f64) -> f64) -> f64 {
+        f(self, other)
+    }
+    #[inline(always)]
+    fn lanes(self) -> [f64; L] {
+        [self; L]
+    }
+}
+
+impl<const L: usize> PerLane<L> for [f64; L] {
+    #[inline(always)]
+    fn at(self, lane: usize) -> f64 {
+        self[lane]
+    }
+    #[inline(always)]
+    fn map(self, f: impl Fn(f64) -> f64) -> [f64; L] {
+        self.map(f)
+    }
+    #[inline(always)]
+    fn zip(self, other: [f64; L], f: impl Fn(f64, f64) -> f64) -> [f64; L] {
+        std::array::from_fn(|lane| f(self[lane], other[lane]))
+    }
+    #[inline(always)]
+    fn lanes(self) -> [f64; L] {
+        self
+    }
+}
+
+/// More steps than this in one run with computed time settings stops the run: the stop time
+/// keeps moving ahead of the time.
+const MAX_COMPUTED_STEPS: usize = 1_000_000_000;
 
 /// Receives the batch's values at every saved time, or at every step.
 pub trait Observer<const L: usize> {
@@ -179,6 +274,9 @@ impl<'m, const L: usize> Batch<'m, L> {
     pub fn set_from(&mut self, constant: usize, time: f64, values: [f64; L]) -> Result<(), SimError> {
         let info = self.model.constants.get(constant).ok_or(SimError::UnknownConstant(constant))?;
         let axis = self.model.axis;
+        if self.model.time_is_computed() && time > axis.start {
+            return Err(SimError::ChangeWithComputedTime(info.name.clone()));
+        }
         // The first step n with start + n·dt + dt/2 > time.
         let step = ((time - axis.start) / axis.dt - 0.5).floor() + 1.0;
         let step = if step.is_nan() { 0 } else { step.clamp(0.0, (axis.steps + 1) as f64) as usize };
@@ -216,6 +314,10 @@ impl<'m, const L: usize> Batch<'m, L> {
         self.failures = std::array::from_fn(|_| None);
         self.initialize();
         let model = self.model;
+        if let Some(computed) = &model.computed {
+            self.run_computed(computed, observer);
+            return &self.failures;
+        }
         let axis = model.axis;
         let mut save_index = 0;
         let mut next_change = self.changes.partition_point(|change| change.step == 0);
@@ -233,7 +335,14 @@ impl<'m, const L: usize> Batch<'m, L> {
                 save_index += 1;
             }
             if saved.is_some() || O::EVERY_STEP {
-                observer.observe(&Point { step, saved, time: axis.time_at(step), values: &self.values, model });
+                observer.observe(&Point {
+                    step,
+                    saved,
+                    time: axis.time_at(step),
+                    values: &self.values,
+                    model,
+                    clocks: None,
+                });
             }
             if step == axis.steps || self.failures.iter().all(Option::is_some) {
                 break;
@@ -248,6 +357,185 @@ impl<'m, const L: usize> Batch<'m, L> {
             self.draw();
         }
         &self.failures
+    }
+
+    /// The time step and stop time that built-ins read (`DT`, `STOPTIME`) are the computed
+    /// ones: once the initial values are known, they are set from them and the initial values
+    /// computed again (twice at most: a setting that reads itself through `DT` is not chased).
+    #[inline(never)]
+    fn settle_computed_settings(&mut self, computed: &ComputedAxis) {
+        let model = self.model;
+        for _ in 0..2 {
+            let before = (self.values[fixed::DT as usize], self.values[fixed::STOP as usize]);
+            if let Some((slot, _)) = computed.dt {
+                self.values[fixed::DT as usize] = self.values[slot as usize];
+            }
+            if let Some((slot, _)) = computed.stop {
+                self.values[fixed::STOP as usize] = self.values[slot as usize];
+            }
+            let same = |a: [f64; L], b: [f64; L]| a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits());
+            if same(before.0, self.values[fixed::DT as usize]) && same(before.1, self.values[fixed::STOP as usize]) {
+                break;
+            }
+            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
+        }
+    }
+
+    /// The time loop of a model whose stop time, time step or save interval is computed during
+    /// the run: after each evaluation at a lane's time `t`, the lane reads the settings
+    /// computed at `t`; `t` is saved when it reaches the next save time (the last save time plus
+    /// the save interval computed then), and is the lane's last time when one more step of the
+    /// time step computed at `t` would pass the stop time computed at `t` (within the billionth
+    /// of a step a fixed axis allows); otherwise the lane steps on by that time step. The lanes
+    /// step together; a lane that has ended is left out of what the observer is told, and a
+    /// failure after its end is not its own. A time step that is not a positive number, or a
+    /// save interval that is not one, stops the lane with that setting's variable named.
+    // Kept out of line, so that the fixed axis's loop compiles as it did without it.
+    #[inline(never)]
+    fn run_computed<O: Observer<L>>(&mut self, computed: &ComputedAxis, observer: &mut O) {
+        let model = self.model;
+        let axis = model.axis;
+        let start = axis.start;
+        let mut clocks = Clocks {
+            time: [start; L],
+            anchor: [start; L],
+            steps: [0; L],
+            dt: self.values[fixed::DT as usize],
+            next_save: [start; L],
+            saves: [0; L],
+            saved: [None; L],
+            current: [true; L],
+        };
+        // Each lane's failure as it stood when its run ended.
+        let mut at_end: [Option<Option<Failure>>; L] = std::array::from_fn(|_| None);
+        let mut next_dt = [0.0; L];
+        let mut ending = [false; L];
+        for step in 0.. {
+            self.values[fixed::TIME as usize] = clocks.time;
+            self.values[fixed::STEP_TIME as usize] = clocks.time;
+            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+            let dt = computed.dt.map_or([axis.dt; L], |(slot, _)| self.values[slot as usize]);
+            let stop = computed.stop.map_or([axis.stop; L], |(slot, _)| self.values[slot as usize]);
+            // What reads the time step or the stop time at `t` reads the ones computed at `t`.
+            let dt_changed = dt.iter().zip(&self.values[fixed::DT as usize]).any(|(a, b)| a.to_bits() != b.to_bits());
+            let stop_changed =
+                stop.iter().zip(&self.values[fixed::STOP as usize]).any(|(a, b)| a.to_bits() != b.to_bits());
+            self.values[fixed::DT as usize] = dt;
+            self.values[fixed::STOP as usize] = stop;
+            if dt_changed || stop_changed {
+                execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+            }
+            let save = computed.save.map(|(slot, _)| self.values[slot as usize]);
+            for lane in 0..L {
+                clocks.saved[lane] = None;
+                ending[lane] = false;
+                if !clocks.current[lane] {
+                    continue;
+                }
+                let time = clocks.time[lane];
+                let lane_dt = dt[lane];
+                let (anchor, steps) = if lane_dt.to_bits() == clocks.dt[lane].to_bits() {
+                    (clocks.anchor[lane], clocks.steps[lane] + 1)
+                } else {
+                    (time, 1)
+                };
+                let next = anchor + steps as f64 * lane_dt;
+                if !(lane_dt.is_finite() && lane_dt > 0.0 && next > time) {
+                    self.fail_setting(lane, computed.dt, time, lane_dt);
+                    ending[lane] = true;
+                } else {
+                    ending[lane] = (stop[lane] - anchor) / lane_dt + 1e-9 < steps as f64 || step >= MAX_COMPUTED_STEPS;
+                    if step >= MAX_COMPUTED_STEPS {
+                        self.fail_setting(lane, computed.stop, time, stop[lane]);
+                    }
+                }
+                let interval = save.map_or(computed.save_step.unwrap_or(lane_dt), |save| save[lane]);
+                let due = time >= clocks.next_save[lane] - lane_dt.abs() * 1e-6;
+                if due || ending[lane] {
+                    clocks.saved[lane] = Some(clocks.saves[lane]);
+                    clocks.saves[lane] += 1;
+                }
+                if due {
+                    if !(interval.is_finite() && interval > 0.0) {
+                        self.fail_setting(lane, computed.save, time, interval);
+                        ending[lane] = true;
+                    }
+                    let scheduled = clocks.next_save[lane] + interval;
+                    clocks.next_save[lane] =
+                        if scheduled > time + lane_dt.abs() * 1e-6 { scheduled } else { time + interval };
+                }
+                next_dt[lane] = lane_dt;
+                if !ending[lane] {
+                    clocks.anchor[lane] = anchor;
+                    clocks.steps[lane] = steps;
+                }
+            }
+            if clocks.saved.iter().any(Option::is_some) {
+                self.check_saved_lanes(&clocks);
+            }
+            if clocks.saved.iter().any(Option::is_some) || O::EVERY_STEP {
+                observer.observe(&Point {
+                    step,
+                    saved: clocks.saved[0],
+                    time: clocks.time[0],
+                    values: &self.values,
+                    model,
+                    clocks: Some(&clocks),
+                });
+            }
+            for lane in 0..L {
+                if ending[lane] {
+                    at_end[lane] = Some(self.failures[lane].clone());
+                    clocks.current[lane] = false;
+                }
+            }
+            let failed_or_ended = (0..L).all(|lane| !clocks.current[lane] || self.failures[lane].is_some());
+            if failed_or_ended {
+                break;
+            }
+            let before = clocks.time;
+            self.capture_states();
+            self.integrate(before, next_dt);
+            self.commit_states();
+            for lane in 0..L {
+                clocks.dt[lane] = next_dt[lane];
+                if clocks.current[lane] {
+                    clocks.time[lane] = clocks.anchor[lane] + clocks.steps[lane] as f64 * next_dt[lane];
+                }
+            }
+            self.check_stocks(before, clocks.time);
+            self.draw();
+        }
+        for (failure, at_end) in self.failures.iter_mut().zip(at_end) {
+            if let Some(at_end) = at_end {
+                *failure = at_end;
+            }
+        }
+    }
+
+    /// Stops a lane whose computed time setting is not usable, naming the setting's variable.
+    fn fail_setting(&mut self, lane: usize, setting: Option<(Slot, VarId)>, time: f64, value: f64) {
+        if self.failures[lane].is_some() {
+            return;
+        }
+        if let Some((_, variable)) = setting {
+            self.failures[lane] = Some(Failure { variable, name: self.model.display_name(variable), time, value });
+        }
+    }
+
+    /// Every variable is checked in the lanes that save at this step, at each lane's own time.
+    fn check_saved_lanes(&mut self, clocks: &Clocks<L>) {
+        let checked = &self.model.layout.checked;
+        for &(slot, variable) in checked {
+            for lane in 0..L {
+                if clocks.saved[lane].is_some()
+                    && self.failures[lane].is_none()
+                    && !self.values[slot as usize][lane].is_finite()
+                {
+                    self.failures[lane] = Some(self.failure(variable, slot, lane, clocks.time[lane]));
+                }
+            }
+        }
     }
 
     fn set_time(&mut self, time: f64) {
@@ -287,6 +575,9 @@ impl<'m, const L: usize> Batch<'m, L> {
             history.reserve(model.axis.steps + 1);
         }
         execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
+        if let Some(computed) = &model.computed {
+            self.settle_computed_settings(computed);
+        }
         // What leaves a conveyor at the start depends on the initial values, and initial values
         // may read it: lay the belts out and compute again, until the conveyors' contents settle
         // (a conveyor filled from another's outflow needs one more round; a stock reading its
@@ -349,6 +640,9 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     /// Notes the values at `t` that `PREVIOUS` and `DELAY` hand on to `t + dt`, before
     /// Runge-Kutta stages overwrite the auxiliaries.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn capture_states(&mut self) {
         let layout = &self.model.layout;
         for previous in &layout.previous {
@@ -387,6 +681,9 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
     }
 
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn commit_states(&mut self) {
         let layout = &self.model.layout;
         for previous in layout.previous.iter().filter(|previous| !previous.before_step) {
@@ -450,6 +747,9 @@ impl<'m, const L: usize> Batch<'m, L> {
 
     /// Once the values at `t` are known: each inflow's batch joins the end of its queue, in
     /// order, and what the outflows take during the step comes off the front.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn move_queues(&mut self) {
         let dt = self.model.axis.dt;
         for (slots, lines) in self.model.layout.queues.iter().zip(&mut self.lines) {
@@ -483,6 +783,9 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// and what reached the end, unless the conveyor is arrested at `t`, when every batch's
     /// journey waits a step. Then what the inflows bring during the step goes on the belt, to
     /// leave the transit time read now later.
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
     fn load_conveyors(&mut self, step: i64) {
         let layout = &self.model.layout;
         let dt = self.model.axis.dt;
@@ -582,7 +885,10 @@ impl<'m, const L: usize> Batch<'m, L> {
     }
 
     /// Advances the stocks from `time` to `time + dt`. The rates at `time` are already computed.
-    fn integrate(&mut self, time: f64, dt: f64) {
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
+    fn integrate<T: PerLane<L>>(&mut self, time: T, dt: T) {
         let model = self.model;
         let layout = &model.layout;
         let stocks = layout.first_stock as usize..layout.first_stock as usize + layout.stock_count;
@@ -592,38 +898,42 @@ impl<'m, const L: usize> Batch<'m, L> {
                 let (head, tail) = self.values.split_at_mut(rates.start);
                 for (stock, rate) in head[stocks].iter_mut().zip(&tail[..layout.stock_count]) {
                     for lane in 0..L {
-                        stock[lane] += dt * rate[lane];
+                        stock[lane] += dt.at(lane) * rate[lane];
                     }
                 }
             }
             Method::Rk2 => {
                 self.start_stocks.copy_from_slice(&self.values[stocks.clone()]);
                 self.stage_rates[0].copy_from_slice(&self.values[rates.clone()]);
-                self.set_stage(&stocks, 0, dt, time + dt);
+                self.set_stage(&stocks, 0, dt, time.zip(dt, |time, dt| time + dt));
                 self.stage_rates[1].copy_from_slice(&self.values[rates.clone()]);
                 let [k1, k2, ..] = &self.stage_rates;
+                let half = dt.map(|dt| dt / 2.0);
                 for (((stock, start), k1), k2) in self.values[stocks].iter_mut().zip(&self.start_stocks).zip(k1).zip(k2)
                 {
                     for lane in 0..L {
-                        stock[lane] = start[lane] + dt / 2.0 * (k1[lane] + k2[lane]);
+                        stock[lane] = start[lane] + half.at(lane) * (k1[lane] + k2[lane]);
                     }
                 }
             }
             Method::Rk4 => {
                 self.start_stocks.copy_from_slice(&self.values[stocks.clone()]);
                 self.stage_rates[0].copy_from_slice(&self.values[rates.clone()]);
-                self.set_stage(&stocks, 0, dt / 2.0, time + dt / 2.0);
+                let half = dt.map(|dt| dt / 2.0);
+                let middle = time.zip(half, |time, half| time + half);
+                self.set_stage(&stocks, 0, half, middle);
                 self.stage_rates[1].copy_from_slice(&self.values[rates.clone()]);
-                self.set_stage(&stocks, 1, dt / 2.0, time + dt / 2.0);
+                self.set_stage(&stocks, 1, half, middle);
                 self.stage_rates[2].copy_from_slice(&self.values[rates.clone()]);
-                self.set_stage(&stocks, 2, dt, time + dt);
+                self.set_stage(&stocks, 2, dt, time.zip(dt, |time, dt| time + dt));
                 self.stage_rates[3].copy_from_slice(&self.values[rates.clone()]);
                 let [k1, k2, k3, k4] = &self.stage_rates;
+                let sixth = dt.map(|dt| dt / 6.0);
                 for (index, stock) in self.values[stocks].iter_mut().enumerate() {
                     let start = self.start_stocks[index];
                     for lane in 0..L {
                         stock[lane] = start[lane]
-                            + dt / 6.0
+                            + sixth.at(lane)
                                 * (k1[index][lane] + 2.0 * k2[index][lane] + 2.0 * k3[index][lane] + k4[index][lane]);
                     }
                 }
@@ -632,14 +942,14 @@ impl<'m, const L: usize> Batch<'m, L> {
     }
 
     /// Sets the stocks to `start + h * k[stage]` and evaluates the rates at `stage_time`.
-    fn set_stage(&mut self, stocks: &std::ops::Range<usize>, stage: usize, h: f64, stage_time: f64) {
+    fn set_stage<T: PerLane<L>>(&mut self, stocks: &std::ops::Range<usize>, stage: usize, h: T, stage_time: T) {
         let rates = &self.stage_rates[stage];
         for ((stock, start), rate) in self.values[stocks.clone()].iter_mut().zip(&self.start_stocks).zip(rates) {
             for lane in 0..L {
-                stock[lane] = start[lane] + h * rate[lane];
+                stock[lane] = start[lane] + h.at(lane) * rate[lane];
             }
         }
-        self.set_time(stage_time);
+        self.values[fixed::TIME as usize] = stage_time.lanes();
         let model = self.model;
         execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
     }
@@ -647,7 +957,10 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,
     /// the culprit is usually a flow from the step before: report the first bad variable among
     /// those still holding that step's values, else the stock.
-    fn check_stocks(&mut self, previous_time: f64, time: f64) {
+    // Inlined into the time loops, as the fixed axis's loop had them before a second loop
+    // called them too.
+    #[inline(always)]
+    fn check_stocks<T: PerLane<L>>(&mut self, previous_time: T, time: T) {
         let layout = &self.model.layout;
         let first = layout.first_stock as usize;
         if all_finite(&self.values[first..first + layout.stock_count]) {
@@ -664,10 +977,10 @@ impl<'m, const L: usize> Batch<'m, L> {
                     !is_stock && !self.values[*slot as usize][lane].is_finite()
                 });
                 self.failures[lane] = Some(match culprit {
-                    Some(&(slot, variable)) => self.failure(variable, slot, lane, previous_time),
+                    Some(&(slot, variable)) => self.failure(variable, slot, lane, previous_time.at(lane)),
                     None => {
                         let variable = self.model.variable_at(stock_slot as Slot);
-                        self.failure(variable, stock_slot as Slot, lane, time)
+                        self.failure(variable, stock_slot as Slot, lane, time.at(lane))
                     }
                 });
             }
@@ -709,6 +1022,7 @@ impl<'m, const L: usize> Batch<'m, L> {
 
 /// Are all values finite? Branch-free, so it vectorizes: `x * 0` is NaN exactly when `x` is
 /// NaN or infinite, and NaN survives the sum.
+#[inline(always)]
 fn all_finite<const L: usize>(slots: &[[f64; L]]) -> bool {
     let mut sum = [0.0; L];
     for values in slots {

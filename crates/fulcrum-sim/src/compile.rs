@@ -13,8 +13,8 @@ use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
 use crate::program::{
-    BinaryKind, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET, Op, PreviousSlots,
-    QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
+    BinaryKind, ComputedAxis, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET, Op,
+    PreviousSlots, QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
 };
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
@@ -62,6 +62,7 @@ struct Compiler<'m> {
     /// Lists of slots that `Choose` and `Order` read.
     lists: Vec<Vec<Slot>>,
     axis: TimeAxis,
+    computed: Option<ComputedAxis>,
 }
 
 /// A slot holding a result, and whether it is a temporary to give back after use.
@@ -80,19 +81,32 @@ enum Phase {
 impl<'m> Compiler<'m> {
     fn new(model: &'m ResolvedModel, options: &CompileOptions) -> Result<Compiler<'m>, SimError> {
         let sim = &model.sim;
-        // The resolver has checked dt > 0 and stop > start; a tiny tolerance keeps 10/0.1 at 100.
-        let steps = ((sim.stop - sim.start) / sim.dt + 1e-9).floor();
-        if !(1.0..1e12).contains(&steps) {
-            return Err(SimError::InvalidTimeAxis { start: sim.start, stop: sim.stop, dt: sim.dt });
-        }
-        let save_every = (sim.effective_save_step() / sim.dt).round().max(1.0) as usize;
-        let axis = TimeAxis {
-            start: sim.start,
-            stop: sim.stop,
-            dt: sim.dt,
-            steps: steps as usize,
-            save_every,
-            method: sim.method,
+        let axis = if sim.computed.is_empty() {
+            // The resolver has checked dt > 0 and stop > start; a tiny tolerance keeps 10/0.1 at 100.
+            let steps = ((sim.stop - sim.start) / sim.dt + 1e-9).floor();
+            if !(1.0..1e12).contains(&steps) {
+                return Err(SimError::InvalidTimeAxis { start: sim.start, stop: sim.stop, dt: sim.dt });
+            }
+            let save_every = (sim.effective_save_step() / sim.dt).round().max(1.0) as usize;
+            TimeAxis {
+                start: sim.start,
+                stop: sim.stop,
+                dt: sim.dt,
+                steps: steps as usize,
+                save_every,
+                method: sim.method,
+            }
+        } else {
+            // Each run finds its own steps; a number given for a computed setting is not used.
+            let number = |computed: &Option<String>, value: f64| if computed.is_some() { f64::NAN } else { value };
+            TimeAxis {
+                start: sim.start,
+                stop: number(&sim.computed.stop, sim.stop),
+                dt: number(&sim.computed.dt, sim.dt),
+                steps: 0,
+                save_every: 1,
+                method: sim.method,
+            }
         };
 
         let count = model.variables.len();
@@ -113,10 +127,32 @@ impl<'m> Compiler<'m> {
             evaluate: Vec::new(),
             lists: Vec::new(),
             axis,
+            computed: None,
         };
         compiler.allocate_variables()?;
         compiler.find_static_variables();
+        compiler.computed_axis()?;
         Ok(compiler)
+    }
+
+    /// The slots of the variables that compute time settings during the run.
+    fn computed_axis(&mut self) -> Result<(), SimError> {
+        let sim = &self.model.sim;
+        if sim.computed.is_empty() {
+            return Ok(());
+        }
+        let find = |name: &Option<String>| -> Result<Option<(Slot, VarId)>, SimError> {
+            let Some(name) = name else { return Ok(None) };
+            let id = self.model.lookup(name).ok_or_else(|| SimError::UnknownVariable(name.clone()))?;
+            Ok(Some((self.slots[id.index()], id)))
+        };
+        self.computed = Some(ComputedAxis {
+            stop: find(&sim.computed.stop)?,
+            dt: find(&sim.computed.dt)?,
+            save: find(&sim.computed.save_step)?,
+            save_step: sim.save_step,
+        });
+        Ok(())
     }
 
     fn allocate(&mut self) -> Slot {
@@ -762,6 +798,7 @@ impl<'m> Compiler<'m> {
             model.graphs.iter().map(|graph| Table::new(graph.kind, graph.x.clone(), graph.y.clone())).collect();
         CompiledModel {
             axis: self.axis,
+            computed: self.computed,
             layout: self.layout,
             initial: self.initial,
             evaluate: self.evaluate,

@@ -21,6 +21,12 @@ pub enum SimError {
     /// A constant asked to change part-way through a run was not compiled to allow it.
     #[error("`{0}` was not compiled as a constant that changes during a run")]
     NotChanging(String),
+    /// A constant asked to change part-way through a run of a model whose time settings are
+    /// computed during the run.
+    #[error(
+        "`{0}` cannot change part-way through a run of this model: its time settings are computed during the run, and changes part-way are scheduled on a fixed time axis"
+    )]
+    ChangeWithComputedTime(String),
     /// A value that is not a finite number.
     #[error("the value for `{name}` must be a finite number, not {value}")]
     NotFinite {
@@ -71,6 +77,14 @@ pub struct Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.value.is_finite() {
+            // Only a computed time setting fails with a finite value.
+            return write!(
+                f,
+                "`{}` was {} at time {}, which is not a usable time setting (a time step and a save interval must be positive and move time on; a stop time must be reached)",
+                self.name, self.value, self.time
+            );
+        }
         let what = if self.value.is_nan() { "NaN (not a number)".to_owned() } else { format!("{}", self.value) };
         write!(f, "`{}` became {what} at time {}", self.name, self.time)
     }

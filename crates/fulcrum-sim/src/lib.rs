@@ -42,7 +42,7 @@ pub use program::TimeAxis;
 pub use run::{Results, Run};
 
 use fulcrum_model::CanonicalName;
-use program::{Layout, Op, Slot, Table};
+use program::{ComputedAxis, Layout, Op, Slot, Table};
 
 /// Lanes per batch that measure fastest on the benchmarks (see ARCHITECTURE.md).
 pub const LANES: usize = 16;
@@ -51,6 +51,8 @@ pub const LANES: usize = 16;
 #[derive(Clone, Debug)]
 pub struct CompiledModel {
     axis: TimeAxis,
+    /// Time settings computed during the run, when the model has any.
+    computed: Option<ComputedAxis>,
     layout: Layout,
     initial: Vec<Op>,
     evaluate: Vec<Op>,
@@ -89,6 +91,23 @@ impl CompiledModel {
     /// The time axis: start, stop, dt, steps, save interval and method.
     pub fn axis(&self) -> &TimeAxis {
         &self.axis
+    }
+
+    /// Whether the stop time, the time step or the save interval is computed during the run,
+    /// so that each run (each lane of a batch) finds its own steps and saved times; then
+    /// [`CompiledModel::axis`] gives only the start, the method and the settings that are numbers.
+    pub fn time_is_computed(&self) -> bool {
+        self.computed.is_some()
+    }
+
+    /// The variables that compute time settings during the run, with the setting each gives
+    /// (`"stop"`, `"dt"` or `"save_step"`).
+    pub fn computed_settings(&self) -> Vec<(&'static str, VarId)> {
+        let Some(computed) = &self.computed else { return Vec::new() };
+        [("stop", computed.stop), ("dt", computed.dt), ("save_step", computed.save)]
+            .into_iter()
+            .filter_map(|(key, setting)| setting.map(|(_, variable)| (key, variable)))
+            .collect()
     }
 
     /// The model's constants, in file order. Their positions index [`Batch::set`].

@@ -368,7 +368,20 @@ pub(crate) struct DrawSlot {
     pub seed: Option<u64>,
 }
 
-/// The time axis of a run, fixed at compile time.
+/// Time settings computed during the run: the slots (and variables) that hold them, each read
+/// after every evaluation. A setting that is a number keeps its value in [`TimeAxis`].
+#[derive(Clone, Debug)]
+pub(crate) struct ComputedAxis {
+    pub stop: Option<(Slot, VarId)>,
+    pub dt: Option<(Slot, VarId)>,
+    pub save: Option<(Slot, VarId)>,
+    /// The save interval when it is a number; `None` saves every step.
+    pub save_step: Option<f64>,
+}
+
+/// The time axis of a run, fixed at compile time. For a model whose time settings are computed
+/// during the run ([`crate::CompiledModel::time_is_computed`]), only `start` and `method` hold,
+/// and `stop` and `dt` where they are numbers; each run finds its own steps and saved times.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TimeAxis {
     /// Start time.

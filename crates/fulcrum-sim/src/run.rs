@@ -51,6 +51,9 @@ impl<'m> Run<'m> {
     /// Runs the model and keeps the given variables, in that order.
     pub fn run_keeping(&mut self, variables: &[VarId]) -> Result<Results, SimError> {
         let model = self.batch.model();
+        if model.time_is_computed() {
+            return self.run_keeping_computed(variables);
+        }
         let count = model.axis().save_count();
         let bytes = count as f64 * (variables.len() + 1) as f64 * 8.0;
         if bytes > MAX_RESULT_BYTES {
@@ -80,6 +83,49 @@ impl<'m> Run<'m> {
             Some(error) => Err(error),
             None => Ok(results),
         }
+    }
+}
+
+impl Run<'_> {
+    /// A run whose saved times are found as it goes: rows are kept as they come, then turned
+    /// into columns.
+    fn run_keeping_computed(&mut self, variables: &[VarId]) -> Result<Results, SimError> {
+        let model = self.batch.model();
+        let mut times = Vec::new();
+        let mut rows = Vec::new();
+        let mut too_large = false;
+        let mut keep = |point: &Point<'_, 1>| {
+            if point.lane_saved(0).is_none() || too_large {
+                return;
+            }
+            times.push(point.lane_time(0));
+            rows.extend(variables.iter().map(|&variable| point.get(variable)[0]));
+            too_large = rows.len() as f64 * 8.0 > MAX_RESULT_BYTES;
+        };
+        self.batch.run(&mut keep);
+        if let Some(error) = self.batch.lane_error(0) {
+            return Err(error);
+        }
+        if too_large {
+            return Err(SimError::ResultsTooLarge {
+                rows: times.len(),
+                columns: variables.len(),
+                gib: rows.len() as f64 * 8.0 / 1024f64.powi(3),
+            });
+        }
+        let count = times.len();
+        let mut values = vec![0.0; count * variables.len()];
+        for (row, chunk) in rows.chunks_exact(variables.len().max(1)).enumerate() {
+            for (column, &value) in chunk.iter().enumerate() {
+                values[column * count + row] = value;
+            }
+        }
+        Ok(Results {
+            times,
+            names: variables.iter().map(|&id| model.name(id).to_owned()).collect(),
+            variables: variables.to_vec(),
+            values,
+        })
     }
 }
 

@@ -1128,3 +1128,42 @@ fn a_get_function_inside_an_expression_is_refused_as_vensim_refuses_it() {
     assert!(diagnostics.0[0].message.contains("whole right-hand side"), "{diagnostics:?}");
     assert!(diagnostics.0[0].help.as_deref().is_some_and(|h| h.contains("GET DIRECT CONSTANTS('file'")));
 }
+
+/// FINAL TIME, TIME STEP and SAVEPER written as equations that change during the run keep their
+/// equations and become the run's computed settings; INITIAL TIME may be an equation whose value
+/// at the start is the start.
+#[test]
+fn time_settings_that_change_during_the_run_are_computed_by_their_variables() {
+    let source = "{UTF-8}\nx = TIME ~~|\n\
+                FINAL TIME = IF THEN ELSE(x > 5, TIME, 50) ~ Month ~ |\n\
+                INITIAL TIME = IF THEN ELSE(Time < 3, 0, 0.2) ~ Month ~ |\n\
+                TIME STEP = IF THEN ELSE(Time < 4, 1, 0.5) ~ Month ~ |\n\
+                SAVEPER = IF THEN ELSE(Time < 10, TIME STEP, 5) ~ Month ~ |\n";
+    let (model, diagnostics) = crate::read(source).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    let computed = &model.sim.computed;
+    assert_eq!(
+        (computed.stop.as_deref(), computed.dt.as_deref(), computed.save_step.as_deref()),
+        (Some("FINAL TIME"), Some("TIME STEP"), Some("SAVEPER"))
+    );
+    assert_eq!(model.sim.start, 0.0);
+    // Each keeps its own equation (the numbers are rewritten to read the run's settings).
+    assert!(text(&model, "FINAL TIME").contains("50"), "{}", text(&model, "FINAL TIME"));
+    assert!(text(&model, "INITIAL TIME").contains("0.2"), "{}", text(&model, "INITIAL TIME"));
+    fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    // `SAVEPER = TIME STEP` saves every step, even when the step is computed.
+    let every_step = source.replace("IF THEN ELSE(Time < 10, TIME STEP, 5)", "TIME STEP");
+    let (model, _) = crate::read(&every_step).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!((model.sim.computed.save_step.as_deref(), model.sim.save_step), (None, None));
+}
+
+#[test]
+fn an_initial_time_that_is_not_its_own_value_at_the_start_is_reported() {
+    let text = "{UTF-8}\nFINAL TIME = 10 ~~|\nINITIAL TIME = Time + 1 ~~|\nTIME STEP = 1 ~~|\n";
+    let diagnostics = match crate::read(text) {
+        Ok((_, diagnostics)) => diagnostics,
+        Err(diagnostics) => diagnostics,
+    };
+    assert_eq!(codes(&diagnostics), ["E0707"], "{diagnostics:#?}");
+    assert!(diagnostics.0[0].message.contains("INITIAL TIME"), "{diagnostics:?}");
+}

@@ -1693,7 +1693,12 @@ impl Translator<'_> {
     }
 
     fn sim_specs(&mut self, text: &str, layout: &Layout, model: &mut Model) {
-        let value = |name: &str, required: bool, diagnostics: &mut Diagnostics| -> Option<(f64, Option<Span>)> {
+        /// What a time setting's equation gives: a number, or a variable computed during the run.
+        enum Setting {
+            Number(f64, Option<Span>),
+            Computed(String, Option<Span>),
+        }
+        let setting = |name: &str, required: bool, diagnostics: &mut Diagnostics| -> Option<Setting> {
             let Some(variable) = model.variable(name) else {
                 if required {
                     diagnostics.push(
@@ -1706,55 +1711,82 @@ impl Translator<'_> {
                 return None;
             };
             let span = variable.equation.as_ref().and_then(|e| e.origin.span).or(variable.span);
-            match constant_value(model, &variable.canonical, 0) {
-                Some(value) => Some((value, span)),
-                None => {
-                    if variable.equation.as_ref().is_some_and(|e| e.expr.is_ok()) {
-                        diagnostics.push(
-                            Diagnostic::new(Code::MdlTimeSetting, format!("{name} must be a constant number"))
-                                .at(span)
-                                .on_variable(variable.name.clone()),
-                        );
-                    }
-                    None
-                }
+            if let Some(value) = constant_value(model, &variable.canonical, None, 0) {
+                return Some(Setting::Number(value, span));
             }
+            if variable.equation.as_ref().is_none_or(|e| e.expr.is_err()) {
+                return None;
+            }
+            let scalar_auxiliary =
+                variable.dimensions.is_empty() && variable.kind == VariableKind::Auxiliary && variable.graph.is_none();
+            if name == "INITIAL TIME" || !scalar_auxiliary {
+                // The start time is where the time axis begins: an equation for it must give a
+                // number at the start, worked out as the time it gives (Vensim computes INITIAL
+                // TIME again at every step, which the variable still does).
+                let at = |time: f64| constant_value(model, &variable.canonical, Some(time), 0);
+                if scalar_auxiliary
+                    && let Some(start) = at(0.0)
+                    && start.is_finite()
+                    && at(start).is_some_and(|again| again.to_bits() == start.to_bits())
+                {
+                    return Some(Setting::Number(start, span));
+                }
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::MdlTimeSetting,
+                        format!("{name} must be a number, or an equation whose value at the start is the start time"),
+                    )
+                    .at(span)
+                    .on_variable(variable.name.clone()),
+                );
+                return None;
+            }
+            Some(Setting::Computed(variable.name.clone(), span))
         };
-        let start = value("INITIAL TIME", true, self.diagnostics);
-        let stop = value("FINAL TIME", true, self.diagnostics);
-        let dt = value("TIME STEP", true, self.diagnostics);
-        let save = value("SAVEPER", false, self.diagnostics);
-        if let Some((start, span)) = start {
-            model.sim.start = start;
-            model.sim.spans.start = span;
-        }
-        if let Some((stop, span)) = stop {
-            model.sim.stop = stop;
-            model.sim.spans.stop = span;
-        }
-        if let Some((dt, span)) = dt {
-            model.sim.dt = dt;
-            model.sim.spans.dt = span;
-        }
-        // `SAVEPER = TIME STEP` saves every step, whatever dt a run is given.
+        let start = setting("INITIAL TIME", true, self.diagnostics);
+        let stop = setting("FINAL TIME", true, self.diagnostics);
+        let dt = setting("TIME STEP", true, self.diagnostics);
+        // `SAVEPER = TIME STEP` saves every step, whatever dt a run is given or computes.
         let saves_every_step = model.variable("SAVEPER").and_then(|v| v.equation.as_ref()).is_some_and(|e| {
             matches!(&e.expr, Ok(Expr { kind: ExprKind::Name(name), .. }) if name.canonical.as_str() == "time_step")
         });
-        if let Some((save, span)) = save
-            && !saves_every_step
-        {
-            model.sim.save_step = Some(save);
-            model.sim.spans.save_step = span;
+        let save = if saves_every_step { None } else { setting("SAVEPER", false, self.diagnostics) };
+        if let Some(Setting::Number(start, span)) = start {
+            model.sim.start = start;
+            model.sim.spans.start = span;
         }
-        // The settings are variables too; they now read the run's own settings, so that a run
-        // with another dt or stop time sees them change, and setting one as if it were a
-        // constant is refused rather than silently ignored by the time axis.
-        for (name, builtin, found) in [
-            ("INITIAL TIME", "STARTTIME", start.is_some()),
-            ("FINAL TIME", "STOPTIME", stop.is_some()),
-            ("TIME STEP", "DT", dt.is_some()),
+        let sim = &mut model.sim;
+        for (setting, value, field, computed) in [
+            (&stop, Some(&mut sim.stop), &mut sim.spans.stop, &mut sim.computed.stop),
+            (&dt, Some(&mut sim.dt), &mut sim.spans.dt, &mut sim.computed.dt),
+            (&save, None, &mut sim.spans.save_step, &mut sim.computed.save_step),
         ] {
-            if let (true, Some(variable)) = (found, model.variable_mut(name))
+            match setting {
+                Some(Setting::Number(number, span)) => {
+                    match value {
+                        Some(value) => *value = *number,
+                        None => sim.save_step = Some(*number),
+                    }
+                    *field = *span;
+                }
+                Some(Setting::Computed(name, span)) => {
+                    *computed = Some(name.clone());
+                    *field = *span;
+                }
+                None => {}
+            }
+        }
+        // The settings that are numbers are variables too; they now read the run's own
+        // settings, so that a run with another dt or stop time sees them change, and setting one
+        // as if it were a constant is refused rather than silently ignored by the time axis. A
+        // computed one keeps its equation: the run reads the variable.
+        for (name, builtin, setting) in
+            [("INITIAL TIME", "STARTTIME", &start), ("FINAL TIME", "STOPTIME", &stop), ("TIME STEP", "DT", &dt)]
+        {
+            let is_number = matches!(setting, Some(Setting::Number(..)));
+            let reads_time = name == "INITIAL TIME"
+                && model.variable(name).is_some_and(|v| constant_value(model, &v.canonical, None, 0).is_none());
+            if let (true, false, Some(variable)) = (is_number, reads_time, model.variable_mut(name))
                 && let Some(span) = variable.equation.as_ref().and_then(|e| e.origin.span)
             {
                 let reference = Expr { kind: ExprKind::Name(NameRef::new(builtin)), span };
@@ -1781,33 +1813,46 @@ impl Translator<'_> {
     }
 }
 
-/// The value of a scalar variable computed from numbers and other such variables only.
-fn constant_value(model: &Model, name: &CanonicalName, depth: usize) -> Option<f64> {
+/// The value of a scalar variable computed from numbers and other such variables only, and
+/// from `Time` when a time is given.
+fn constant_value(model: &Model, name: &CanonicalName, time: Option<f64>, depth: usize) -> Option<f64> {
     if depth > 50 {
         return None;
+    }
+    if name.as_str() == "time"
+        && let Some(time) = time
+    {
+        return Some(time);
     }
     let variable = model.variables.iter().find(|v| v.canonical == *name)?;
     if !variable.dimensions.is_empty() || variable.kind != VariableKind::Auxiliary || variable.graph.is_some() {
         return None;
     }
-    evaluate(variable.equation.as_ref()?.expr.as_ref().ok()?, model, depth)
+    evaluate(variable.equation.as_ref()?.expr.as_ref().ok()?, model, time, depth)
 }
 
-fn evaluate(expr: &Expr, model: &Model, depth: usize) -> Option<f64> {
+fn evaluate(expr: &Expr, model: &Model, time: Option<f64>, depth: usize) -> Option<f64> {
+    let at = |expr: &Expr| evaluate(expr, model, time, depth);
     match &expr.kind {
         ExprKind::Number(value) => Some(*value),
-        ExprKind::Name(name) => constant_value(model, &name.canonical, depth + 1),
-        ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(-evaluate(operand, model, depth)?),
-        ExprKind::Unary { op: UnaryOp::Plus, operand } => evaluate(operand, model, depth),
-        ExprKind::Binary { op, lhs, rhs } => {
-            arithmetic(*op, evaluate(lhs, model, depth)?, evaluate(rhs, model, depth)?)
-        }
+        ExprKind::Name(name) => constant_value(model, &name.canonical, time, depth + 1),
+        ExprKind::Unary { op: UnaryOp::Negate, operand } => Some(-at(operand)?),
+        ExprKind::Unary { op: UnaryOp::Plus, operand } => at(operand),
+        ExprKind::Binary { op, lhs, rhs } => arithmetic(*op, at(lhs)?, at(rhs)?),
         ExprKind::Chain { first, rest } => {
-            let mut value = evaluate(first, model, depth)?;
+            let mut value = at(first)?;
             for (op, operand) in rest {
-                value = arithmetic(*op, value, evaluate(operand, model, depth)?)?;
+                value = arithmetic(*op, value, at(operand)?)?;
             }
             Some(value)
+        }
+        // Only when a time is given: a start time may be chosen by a condition on it.
+        ExprKind::If { condition, then_branch, else_branch } if time.is_some() => {
+            if at(condition)? != 0.0 {
+                at(then_branch)
+            } else {
+                at(else_branch)
+            }
         }
         _ => None,
     }
@@ -1820,6 +1865,10 @@ fn arithmetic(op: BinaryOp, a: f64, b: f64) -> Option<f64> {
         BinaryOp::Mul => Some(a * b),
         BinaryOp::Div => Some(a / b),
         BinaryOp::Pow => Some(a.powf(b)),
+        BinaryOp::Lt => Some(f64::from(u8::from(a < b))),
+        BinaryOp::Le => Some(f64::from(u8::from(a <= b))),
+        BinaryOp::Gt => Some(f64::from(u8::from(a > b))),
+        BinaryOp::Ge => Some(f64::from(u8::from(a >= b))),
         _ => None,
     }
 }

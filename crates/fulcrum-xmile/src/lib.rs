@@ -30,7 +30,7 @@ mod reader;
 mod resource;
 mod writer;
 
-pub use writer::write;
+pub use writer::{unwritable, write};
 
 use fulcrum_model::{Diagnostics, Model};
 

@@ -7,13 +7,41 @@
 
 use std::fmt::Write as _;
 
-use fulcrum_model::{Conveyor, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Variable, VariableKind};
+use fulcrum_model::{
+    Code, Conveyor, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Variable, VariableKind,
+};
 
 const XMILE_NAMESPACE: &str = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0";
 /// Stella's namespace, for its save interval.
 const ISEE_NAMESPACE: &str = "http://iseesystems.com/XMILE";
 /// fulcrum's own vendor elements.
 const FULCRUM_NAMESPACE: &str = "urn:fulcrum:xmile";
+
+/// What XMILE cannot hold of this model, one diagnostic each: time settings computed during
+/// the run (XMILE's `<sim_specs>` holds numbers only). [`write`] would write their numbers,
+/// which the model does not use; check this first.
+pub fn unwritable(model: &Model) -> Vec<Diagnostic> {
+    let spans = &model.sim.spans;
+    model
+        .sim
+        .computed
+        .iter()
+        .map(|(key, variable)| {
+            let span = match key {
+                "stop" => spans.stop,
+                "dt" => spans.dt,
+                _ => spans.save_step,
+            };
+            Diagnostic::new(
+                Code::Unsupported,
+                format!("{key} is computed during the run by `{variable}`, which XMILE's sim specs cannot express"),
+            )
+            .at(span)
+            .on_variable(variable)
+            .with_help("convert to TOML (`-o model.toml`), which keeps it, or give the setting as a number")
+        })
+        .collect()
+}
 
 /// Writes the model as an XMILE document.
 pub fn write(model: &Model) -> String {
@@ -424,5 +452,24 @@ leak = { fraction = 0.05 }
             assert!(variable.tag_name().namespace() == Some(super::XMILE_NAMESPACE));
         }
         assert_eq!(tags(variables), ["stock", "flow", "flow", "aux", "aux", "gf"]);
+    }
+
+    #[test]
+    fn time_settings_computed_during_the_run_are_named_as_unwritable() {
+        let mut model = fulcrum_model::builder::ModelBuilder::new(0.0, 10.0, 1.0)
+            .aux("FINAL TIME", "IF TIME < 5 THEN 10 ELSE 50")
+            .aux("TIME STEP", "IF TIME < 4 THEN 1 ELSE 0.5")
+            .build();
+        assert!(super::unwritable(&model).is_empty());
+        model.sim.computed.stop = Some("FINAL TIME".to_owned());
+        model.sim.computed.dt = Some("TIME STEP".to_owned());
+        let messages: Vec<String> = super::unwritable(&model).into_iter().map(|d| d.message).collect();
+        assert_eq!(
+            messages,
+            [
+                "stop is computed during the run by `FINAL TIME`, which XMILE's sim specs cannot express",
+                "dt is computed during the run by `TIME STEP`, which XMILE's sim specs cannot express",
+            ]
+        );
     }
 }

@@ -23,6 +23,13 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
             ["xmile", "stmx", "xml"].iter().any(|known| extension.eq_ignore_ascii_case(known))
         }),
     };
+    if xmile {
+        let unwritable = fulcrum_xmile::unwritable(&loaded.model);
+        if !unwritable.is_empty() {
+            crate::load::print_diagnostics(&loaded.path, &loaded.source, &unwritable);
+            return Err(CliError::InvalidModel(unwritable.len()));
+        }
+    }
     let text = if xmile { fulcrum_xmile::write(&loaded.model) } else { native::write(&loaded.model) };
     if let Err(problems) = fulcrum_model::resolve(&loaded.model) {
         eprintln!(

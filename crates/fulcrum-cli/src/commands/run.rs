@@ -100,18 +100,21 @@ fn failed_run(loaded: &LoadedModel, error: SimError) -> CliError {
     });
     let Some(span) = span else { return CliError::Simulation(error) };
     let stock = variable.is_some_and(|variable| matches!(variable.kind, VariableKind::Stock { .. }));
-    let help = if stock {
+    let help = if failure.value.is_finite() {
+        // Only a time setting computed during the run fails with a finite value.
+        "a time step and a save interval must stay positive, and the stop time must be reached"
+    } else if stock {
         "a stock grows past the largest number when its flows compound; check the flows' equations and dt"
     } else {
         "look for a division by something that reaches zero, or a square root or logarithm of a negative number"
     };
     let diagnostic = Diagnostic::new(Code::NonFiniteNumber, format!("the run failed: {failure}"))
         .at(Some(span))
-        .labelled(format!(
-            "became {} at time {}",
-            if failure.value.is_nan() { "NaN" } else { "infinite" },
-            failure.time
-        ))
+        .labelled(if failure.value.is_finite() {
+            format!("was {} at time {}", failure.value, failure.time)
+        } else {
+            format!("became {} at time {}", if failure.value.is_nan() { "NaN" } else { "infinite" }, failure.time)
+        })
         .with_help(help);
     print_diagnostics(&loaded.path, &loaded.source, &[diagnostic]);
     CliError::FailedRun
@@ -121,6 +124,21 @@ fn failed_run(loaded: &LoadedModel, error: SimError) -> CliError {
 /// Applies the time flags; a time axis they break is a command-line error naming them (the
 /// model's own values keep their spans, so their problems stay model diagnostics).
 fn apply_overrides(args: &RunArgs, sim: &mut fulcrum_model::SimSpecs) -> Result<(), CliError> {
+    // A setting the model computes during the run has a variable that shows it; a number from
+    // the command line would make the run and that variable disagree.
+    let computed = &sim.computed;
+    for (flag, given, variable) in [
+        ("--dt", args.dt.is_some(), &computed.dt),
+        ("--stop", args.stop.is_some(), &computed.stop),
+        ("--save-step", args.save_step.is_some(), &computed.save_step),
+    ] {
+        if let (true, Some(variable)) = (given, variable) {
+            return Err(CliError::Usage(format!(
+                "{flag}: the model computes this setting during the run (`{variable}`), so a number cannot replace it; \
+                 change the equation of `{variable}` instead"
+            )));
+        }
+    }
     if let Some(method) = args.method {
         sim.method = method;
         sim.spans.method = None;

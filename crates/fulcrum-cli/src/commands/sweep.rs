@@ -116,6 +116,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let failed = |error| match error {
         SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
+        error @ SweepError::ComputedTime(_) => CliError::Input(format!("{}: {error}", prepared.path.display())),
         SweepError::Output(error) => {
             CliError::Io(anyhow::anyhow!("cannot write to {}: {error}", args.output.display()))
         }

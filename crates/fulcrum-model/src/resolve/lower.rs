@@ -2594,12 +2594,25 @@ impl<'m, 'd> Lowering<'m, 'd> {
     /// Vensim lowers the order of DELAY N until each stage lasts at least one time step, so that
     /// Euler integration stays stable; the delay time at the start decides.
     fn vensim_delay_order(&self, site: Site<'_>, order: usize, delay_time: &syntax::Expr) -> usize {
-        match self.value_at_start(site.bindings, delay_time, 0) {
-            Some(time) if time.is_finite() && time > 0.0 => {
-                let stages = (time / self.model.sim.dt + 1e-9).floor().max(1.0) as usize;
+        let dt = self.setting_at_start(self.model.sim.computed.dt.as_deref(), self.model.sim.dt, site.bindings, 0);
+        match (self.value_at_start(site.bindings, delay_time, 0), dt) {
+            (Some(time), Some(dt)) if time.is_finite() && time > 0.0 && dt > 0.0 => {
+                let stages = (time / dt + 1e-9).floor().max(1.0) as usize;
                 order.min(stages)
             }
             _ => order,
+        }
+    }
+
+    /// A time setting's value at the start: its number, or the value at the start of the
+    /// variable that computes it (`None` when that cannot be worked out before the run).
+    fn setting_at_start(&self, computed: Option<&str>, number: f64, bindings: &[Binding], depth: usize) -> Option<f64> {
+        match computed {
+            None => Some(number),
+            Some(name) => {
+                let definition = *self.definitions.get(&CanonicalName::new(name))?;
+                self.element_value_at_start(definition, bindings, None, depth + 1)
+            }
         }
     }
 
@@ -2622,8 +2635,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 Some(&definition) => self.element_value_at_start(definition, bindings, None, depth),
                 None => match Builtin::from_name(&name.canonical)? {
                     Builtin::Time | Builtin::StartTime => Some(sim.start),
-                    Builtin::StopTime => Some(sim.stop),
-                    Builtin::Dt => Some(sim.dt),
+                    Builtin::StopTime => self.setting_at_start(sim.computed.stop.as_deref(), sim.stop, bindings, depth),
+                    Builtin::Dt => self.setting_at_start(sim.computed.dt.as_deref(), sim.dt, bindings, depth),
                     Builtin::Pi => Some(std::f64::consts::PI),
                     _ => None,
                 },
@@ -2639,7 +2652,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let values = values?;
                 match (Builtin::from_name(&function.canonical)?, values.as_slice()) {
                     (Builtin::Step, [height, start]) => {
-                        Some(if sim.start + sim.dt / 2.0 > *start { *height } else { 0.0 })
+                        let dt = self.setting_at_start(sim.computed.dt.as_deref(), sim.dt, bindings, depth)?;
+                        Some(if sim.start + dt / 2.0 > *start { *height } else { 0.0 })
                     }
                     (Builtin::Max, [a, b]) => Some(a.max(*b)),
                     (Builtin::Min, [a, b]) => Some(a.min(*b)),

@@ -301,6 +301,18 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
         );
     }
 
+    if !model.sim.computed.is_empty() {
+        let mut reads_history = false;
+        for variable in &lowered.variables {
+            let equation = match &variable.kind {
+                ResolvedKind::Auxiliary(equation) | ResolvedKind::Flow { equation, .. } => equation,
+                ResolvedKind::Stock { initial, .. } => initial,
+                _ => continue,
+            };
+            equation.walk(&mut |expr| reads_history |= matches!(expr, Expr::History(..)));
+        }
+        check_computed_settings(model, &lowered, reads_history, &mut diagnostics);
+    }
     let orders = order::compute(model, &lowered, &mut diagnostics);
     diagnostics.sort();
     // Array elements share equations, so the same finding can come from several of them.
@@ -335,20 +347,31 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
     // Short forms (1e-300, not three hundred digits).
     let n = crate::syntax::format_number;
     let spans = &sim.spans;
-    for (value, span, what) in [(sim.start, spans.start, "start"), (sim.stop, spans.stop, "stop")] {
-        if !value.is_finite() {
+    // A setting computed during the run is checked as the run goes (a lane whose time step is
+    // not a positive number stops with the setting's variable named); the numbers are checked
+    // here.
+    let computed = &sim.computed;
+    let stop_given = computed.stop.is_none();
+    let dt_given = computed.dt.is_none();
+    for (value, span, what, given) in
+        [(sim.start, spans.start, "start", true), (sim.stop, spans.stop, "stop", stop_given)]
+    {
+        if given && !value.is_finite() {
             diagnostics.push(
                 Diagnostic::new(Code::NonFiniteNumber, format!("the {what} time must be a finite number")).at(span),
             );
         }
     }
     let dt_usable = sim.dt.is_finite() && sim.dt > 0.0;
-    if !dt_usable {
+    if dt_given && !dt_usable {
         diagnostics.push(
             Diagnostic::new(Code::InvalidTimeStep, format!("dt must be a positive finite number, not {}", n(sim.dt)))
                 .at(spans.dt)
                 .with_help("a typical dt is a quarter or an eighth of the shortest time constant in the model"),
         );
+    }
+    if !(stop_given && dt_given) {
+        return;
     }
     if sim.start.is_finite() && sim.stop.is_finite() {
         if sim.stop <= sim.start {
@@ -384,6 +407,7 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
     }
     if let Some(save_step) = sim.save_step
         && dt_usable
+        && computed.save_step.is_none()
     {
         let ratio = save_step / sim.dt;
         let whole = ratio.round();
@@ -395,6 +419,60 @@ pub fn check_sim_specs(sim: &SimSpecs, diagnostics: &mut Diagnostics) {
                 )
                 .at(spans.save_step),
             );
+        }
+    }
+}
+
+/// A model whose time settings are computed during the run: each names a scalar variable of
+/// the model, and the parts of fulcrum that count time in whole steps of a fixed length
+/// (pipeline delays, conveyors, queues, `HISTORY`) are refused, each at the setting.
+fn check_computed_settings(
+    model: &Model,
+    lowered: &lower::Lowered,
+    reads_history: bool,
+    diagnostics: &mut Diagnostics,
+) {
+    let spans = &model.sim.spans;
+    for (key, name) in model.sim.computed.iter() {
+        let span = match key {
+            "stop" => spans.stop,
+            "dt" => spans.dt,
+            _ => spans.save_step,
+        };
+        let canonical = CanonicalName::new(name);
+        if !lowered.names.contains_key(&canonical) {
+            let message = if lowered.groups.contains_key(&canonical) {
+                format!("`{name}`, which computes {key}, is an array; a time setting needs one value")
+            } else {
+                format!("`{name}`, which should compute {key}, is not a variable of the model")
+            };
+            diagnostics.push(
+                Diagnostic::new(Code::UnknownName, message)
+                    .at(span)
+                    .with_help("name a scalar variable of the model, or give a number"),
+            );
+            continue;
+        }
+        let fixed_steps = [
+            (!lowered.delays.is_empty(), "pipeline delays (DELAY FIXED, DELAY MATERIAL, DELAY)"),
+            (!lowered.conveyors.is_empty(), "conveyors"),
+            (!lowered.queues.is_empty(), "queues"),
+            (reads_history, "HISTORY"),
+        ];
+        for (used, what) in fixed_steps {
+            if used {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "{key} is computed during the run by `{name}`, and this model uses {what}, which \
+                             count time in steps of one fixed length"
+                        ),
+                    )
+                    .at(span)
+                    .with_help(format!("give {key} as a number (a constant equation) to use {what}")),
+                );
+            }
         }
     }
 }

@@ -197,3 +197,39 @@ fn feedback_loops_are_found_through_stocks_and_smooths() {
         [vec!["Staff", "Quits"], vec!["Staff", "Gap", "Hiring"], vec!["Staff", "Gap", "Pressure", "Quits"],]
     );
 }
+
+#[test]
+fn a_computed_time_setting_must_name_a_scalar_variable() {
+    let mut model = ModelBuilder::new(0.0, 10.0, 1.0)
+        .dimension("Region", &["North", "South"])
+        .aux("steps", "1")
+        .over(&["Region"])
+        .build();
+    model.sim.computed.stop = Some("finish".to_owned());
+    model.sim.computed.dt = Some("steps".to_owned());
+    assert_eq!(codes(&model), ["E0102", "E0102"]);
+    let messages = messages(&model);
+    assert!(
+        messages.iter().any(|m| m.contains("`finish`, which should compute stop, is not a variable")),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("`steps`, which computes dt, is an array")), "{messages:?}");
+}
+
+#[test]
+fn a_computed_time_step_is_refused_beside_what_counts_time_in_fixed_steps() {
+    // A pipeline delay holds one value per step of one length; HISTORY keeps one per step.
+    let mut model = ModelBuilder::new(0.0, 10.0, 1.0)
+        .aux("step", "IF TIME < 5 THEN 1 ELSE 0.5")
+        .aux("late", "DELAY(TIME, 2)")
+        .build();
+    model.sim.computed.dt = Some("step".to_owned());
+    assert_eq!(codes(&model), ["E0501"]);
+    assert!(messages(&model)[0].contains("dt is computed during the run by `step`"), "{:?}", messages(&model));
+    // Without the delay, the same model resolves; a stop time or a dt that is a computed
+    // variable skips the checks of numbers it does not use.
+    let mut model = ModelBuilder::new(0.0, -1.0, 0.0).aux("step", "IF TIME < 5 THEN 1 ELSE 0.5").build();
+    model.sim.computed.dt = Some("step".to_owned());
+    model.sim.computed.stop = Some("step".to_owned());
+    assert_eq!(codes(&model), Vec::<&str>::new());
+}

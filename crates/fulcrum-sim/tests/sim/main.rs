@@ -7,6 +7,7 @@ mod analytic;
 mod arrays;
 mod builtins;
 mod changes;
+mod computed_time;
 mod conveyors;
 mod delay_properties;
 mod failures;

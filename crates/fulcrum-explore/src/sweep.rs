@@ -20,7 +20,7 @@ use crate::bands::{
     Quantiles, Values,
 };
 use crate::design::Inputs;
-use crate::experiment::Setting;
+use crate::design::Setting;
 use crate::outcome::{Accumulator, Outcome, Statistic};
 use crate::store::ValueStore;
 

@@ -291,6 +291,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn samplers_are_named_as_the_command_line_names_them() {
+        for (name, sampler) in [
+            ("random", Sampler::Random),
+            (" MC ", Sampler::Random),
+            ("monte-carlo", Sampler::Random),
+            ("LHS", Sampler::LatinHypercube),
+            ("latin-hypercube", Sampler::LatinHypercube),
+            ("sobol", Sampler::Sobol),
+        ] {
+            assert_eq!(name.parse::<Sampler>(), Ok(sampler), "{name}");
+        }
+        let error = "grid".parse::<Sampler>().expect_err("a grid is not named");
+        assert_eq!(
+            error.to_string(),
+            "`grid` is not a sampler: random, lhs or sobol (a grid's levels go in the experiment)"
+        );
+    }
+
     fn design(sampler: Sampler, samples: u64) -> Design {
         Design {
             factors: vec![

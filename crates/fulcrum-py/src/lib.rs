@@ -506,11 +506,17 @@ impl NativeExperiment {
     /// The experiment planned with `runs` futures (or base samples) and `seed` instead of its
     /// own, as `--samples`/`--futures` and `--seed` change it for the analysis commands; an
     /// experiment with a grid is refused, since an analysis samples its own design.
-    fn analysis_plan(&self, analysis: &'static str, runs: Option<u64>, seed: Option<u64>) -> Result<Plan, Problem> {
+    fn analysis_plan(
+        &self,
+        analysis: &'static str,
+        runs_argument: &str,
+        runs: Option<u64>,
+        seed: Option<u64>,
+    ) -> Result<Plan, Problem> {
         let mut experiment = self.prepared.experiment.clone();
         if let Some(runs) = runs {
             if runs == 0 {
-                return Err(Problem::plain(format!("{analysis}: the number of runs must be at least 1")));
+                return Err(Problem::plain(format!("{runs_argument}: 0 must be at least 1")));
             }
             (experiment.sampling.runs, experiment.sampling.runs_span) = (runs, None);
         }
@@ -547,9 +553,20 @@ impl NativeExperiment {
         match error {
             AnalysisError::Plan(error) if error.about_experiment() => Problem::plain(format!("{path}: {error}")),
             AnalysisError::Sweep(SweepError::Model(error)) => Problem::plain(format!("{path}: {error}")),
-            other => Problem::plain(other.to_string()),
+            other => Problem::plain(as_arguments(&other.to_string())),
         }
     }
+}
+
+/// A message of the analyses, which name the command line's flags, with the flag at its start
+/// named as this package's argument (`--samples 4: ...` as `samples=4: ...`).
+fn as_arguments(message: &str) -> String {
+    for (flag, argument) in [("--samples ", "samples="), ("--futures ", "futures="), ("--group: ", "groups: ")] {
+        if let Some(rest) = message.strip_prefix(flag) {
+            return format!("{argument}{rest}");
+        }
+    }
+    message.to_owned()
 }
 
 #[pymethods]
@@ -679,7 +696,7 @@ impl NativeExperiment {
     ) -> PyResult<AnalysisTable<'py>> {
         let planned = (|| {
             let method = method_of(&method)?;
-            let plan = self.analysis_plan("sensitivity", samples, seed)?;
+            let plan = self.analysis_plan("sensitivity", "samples", samples, seed)?;
             let over_time = match &over_time {
                 Some(name) => Some(
                     fulcrum_explore::names::variables_named(&self.prepared.compiled, std::slice::from_ref(name))
@@ -738,7 +755,7 @@ impl NativeExperiment {
         threads: Option<usize>,
     ) -> PyResult<AnalysisTable<'py>> {
         let planned = (|| {
-            let plan = self.analysis_plan("leverage", futures, seed)?;
+            let plan = self.analysis_plan("leverage", "futures", futures, seed)?;
             let options = LeverageOptions {
                 delta: between_0_and_1(delta, "delta")?,
                 cross_check,
@@ -764,7 +781,7 @@ impl NativeExperiment {
         seed: Option<u64>,
         threads: Option<usize>,
     ) -> PyResult<AnalysisTable<'py>> {
-        let plan = self.analysis_plan("compare", futures, seed).map_err(|problem| problem.into_err(py))?;
+        let plan = self.analysis_plan("compare", "futures", futures, seed).map_err(|problem| problem.into_err(py))?;
         let options = CompareOptions::new(&plan);
         let results = self.run_analysis(py, &plan, threads, |study| {
             fulcrum_sensitivity::compare(study, &options, &fulcrum_explore::sweep::Silent)

@@ -106,8 +106,14 @@ def test_analysis_options_are_checked():
     experiment = fulcrum.load_experiment(WORKFORCE)
     with pytest.raises(fulcrum.FulcrumError, match="not a method"):
         experiment.sensitivity(method="fast")
-    with pytest.raises(fulcrum.FulcrumError, match="at least 8"):
+    with pytest.raises(fulcrum.FulcrumError, match="^samples=4: sobol needs at least 8"):
         experiment.sensitivity(method="sobol", samples=4)
+    with pytest.raises(fulcrum.FulcrumError, match="^futures: 0 must be at least 1"):
+        experiment.compare(futures=0)
+    with pytest.raises(fulcrum.FulcrumError, match="^groups: group `g`: `Nope` is not an uncertain constant"):
+        experiment.sensitivity(method="oat", groups={"g": ["Nope"]})
+    with pytest.raises(fulcrum.FulcrumError, match="even number of levels"):
+        experiment.sensitivity(method="morris", samples=4, levels=3)
     with pytest.raises(fulcrum.FulcrumError, match="confidence"):
         experiment.leverage(futures=20, confidence=1.5)
     with pytest.raises(fulcrum.FulcrumError, match="delta"):

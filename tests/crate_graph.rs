@@ -12,8 +12,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fulcrum-sim", &["fulcrum-model"]),
     ("fulcrum-explore", &["fulcrum-model", "fulcrum-sim"]),
     ("fulcrum-sensitivity", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore"]),
-    ("fulcrum-report", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore", "fulcrum-sensitivity"]),
-    ("fulcrum-py", &["fulcrum-model", "fulcrum-xmile", "fulcrum-vensim", "fulcrum-sim", "fulcrum-explore"]),
+    (
+        "fulcrum-report",
+        &["fulcrum-model", "fulcrum-xmile", "fulcrum-vensim", "fulcrum-sim", "fulcrum-explore", "fulcrum-sensitivity"],
+    ),
+    (
+        "fulcrum-py",
+        &[
+            "fulcrum-model",
+            "fulcrum-xmile",
+            "fulcrum-vensim",
+            "fulcrum-sim",
+            "fulcrum-explore",
+            "fulcrum-sensitivity",
+            "fulcrum-report",
+        ],
+    ),
 ];
 
 fn internal_dependencies(manifest: &str) -> Vec<String> {

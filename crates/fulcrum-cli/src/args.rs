@@ -401,12 +401,7 @@ fn parse_assignment(text: &str) -> Result<(String, f64), String> {
 }
 
 fn parse_sampler(text: &str) -> Result<fulcrum_explore::Sampler, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "random" | "mc" | "monte-carlo" | "monte_carlo" => Ok(fulcrum_explore::Sampler::Random),
-        "lhs" | "latin-hypercube" => Ok(fulcrum_explore::Sampler::LatinHypercube),
-        "sobol" => Ok(fulcrum_explore::Sampler::Sobol),
-        _ => Err(format!("`{text}` is not a sampler: random, lhs or sobol (a grid's levels go in the experiment)")),
-    }
+    text.parse().map_err(|error: fulcrum_explore::design::UnknownSampler| error.to_string())
 }
 
 fn parse_grid(text: &str) -> Result<fulcrum_explore::experiment::GridAxis, String> {

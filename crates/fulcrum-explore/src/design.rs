@@ -54,6 +54,27 @@ impl Sampler {
     }
 }
 
+/// A sampler name that is not one (as `--sampler` and bindings give it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a sampler: random, lhs or sobol (a grid's levels go in the experiment)")]
+pub struct UnknownSampler(pub String);
+
+impl std::str::FromStr for Sampler {
+    type Err = UnknownSampler;
+
+    /// A sampler by name, as a command line or a binding gives it (any case): `random` (also
+    /// `mc`, `monte-carlo`), `lhs` (also `latin-hypercube`) or `sobol`. A grid is not named:
+    /// its levels go in the experiment.
+    fn from_str(text: &str) -> Result<Sampler, UnknownSampler> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "random" | "mc" | "monte-carlo" | "monte_carlo" => Ok(Sampler::Random),
+            "lhs" | "latin-hypercube" => Ok(Sampler::LatinHypercube),
+            "sobol" => Ok(Sampler::Sobol),
+            _ => Err(UnknownSampler(text.to_owned())),
+        }
+    }
+}
+
 /// One input of a design.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Factor {
@@ -269,6 +290,25 @@ impl Design {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn samplers_are_named_as_the_command_line_names_them() {
+        for (name, sampler) in [
+            ("random", Sampler::Random),
+            (" MC ", Sampler::Random),
+            ("monte-carlo", Sampler::Random),
+            ("LHS", Sampler::LatinHypercube),
+            ("latin-hypercube", Sampler::LatinHypercube),
+            ("sobol", Sampler::Sobol),
+        ] {
+            assert_eq!(name.parse::<Sampler>(), Ok(sampler), "{name}");
+        }
+        let error = "grid".parse::<Sampler>().expect_err("a grid is not named");
+        assert_eq!(
+            error.to_string(),
+            "`grid` is not a sampler: random, lhs or sobol (a grid's levels go in the experiment)"
+        );
+    }
 
     fn design(sampler: Sampler, samples: u64) -> Design {
         Design {

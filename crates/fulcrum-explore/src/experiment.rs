@@ -42,7 +42,7 @@ use fulcrum_model::resolve::check_sim_specs;
 use fulcrum_model::syntax::Span;
 use fulcrum_model::toml_walk::{self, Table, Walker, span_of};
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Method, SimSpecs};
-use fulcrum_sim::CompiledModel;
+use fulcrum_sim::{CompiledModel, VarId};
 
 pub use crate::design::Setting;
 use crate::design::{Design, Factor, FactorKind, MAX_RUNS, Sampler};
@@ -1223,6 +1223,18 @@ pub enum InterventionError {
 }
 
 impl Plan {
+    /// The variables the outcomes measure, each once, in the outcomes' order: the variables a
+    /// sweep keeps bands of unless told otherwise.
+    pub fn outcome_variables(&self) -> Vec<VarId> {
+        let mut variables: Vec<VarId> = Vec::new();
+        for outcome in &self.outcomes {
+            if !variables.contains(&outcome.variable) {
+                variables.push(outcome.variable);
+            }
+        }
+        variables
+    }
+
     /// The values every run gets: the levers' baselines, then the values of the intervention
     /// named (matched ignoring case and surrounding spaces) over them, with its name as the
     /// experiment writes it.

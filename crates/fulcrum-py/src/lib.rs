@@ -15,14 +15,20 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use fulcrum_explore::bands::QuantileMethod;
-use fulcrum_explore::{Block, Outcome, Sampler, Sink, Statistic, Sweep, SweepError, Table};
+use fulcrum_explore::{Block, Outcome, Plan, Sampler, Sink, Statistic, Sweep, SweepError, Table};
 use fulcrum_model::{CanonicalName, Method, VariableKind};
+use fulcrum_sensitivity::{
+    AnalysisError, CompareOptions, LeverageOptions, Method as AnalysisMethod, ResultTable, SensitivityOptions, Study,
+    Values,
+};
 use fulcrum_sim::{CompiledModel, Failure, VarId};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList};
 
-use crate::read::{Loaded, Prepared, Problem};
+use fulcrum_report::load::Prepared;
+
+use crate::read::{Loaded, Problem};
 
 pyo3::create_exception!(
     _fulcrum,
@@ -180,21 +186,38 @@ fn failure_rows(failures: &[(u64, Failure)]) -> Vec<(u64, String, f64, f64)> {
 
 #[pymethods]
 impl NativeModel {
-    /// Reads and compiles the model file at `path`.
+    /// Reads and compiles the model file at `path` with the Vensim `data` files, after the
+    /// `changes` files (`.cin`) in order, as `fulcrum run --data --changes` reads it.
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<NativeModel> {
-        read::read_model(&path).and_then(NativeModel::build).map_err(|problem| problem.into_err(py))
+    #[pyo3(signature = (path, changes, data))]
+    fn load(py: Python<'_>, path: PathBuf, changes: Vec<PathBuf>, data: Vec<PathBuf>) -> PyResult<NativeModel> {
+        read::read_model(&path, &changes, &data).and_then(NativeModel::build).map_err(|problem| problem.into_err(py))
     }
 
     /// Reads and compiles a model from its text; `path` gives its format and its folder.
     #[staticmethod]
-    fn from_source(py: Python<'_>, path: PathBuf, text: String) -> PyResult<NativeModel> {
-        read::parse_model(&path, text).and_then(NativeModel::build).map_err(|problem| problem.into_err(py))
+    #[pyo3(signature = (path, text, changes, data))]
+    fn from_source(
+        py: Python<'_>,
+        path: PathBuf,
+        text: String,
+        changes: Vec<PathBuf>,
+        data: Vec<PathBuf>,
+    ) -> PyResult<NativeModel> {
+        read::parse_model(&path, text, &changes, &data)
+            .and_then(NativeModel::build)
+            .map_err(|problem| problem.into_err(py))
     }
 
-    /// The file's path and text.
-    fn source(&self) -> (String, String) {
-        (self.loaded.path.display().to_string(), self.loaded.text.clone())
+    /// The file's path and text, and the changes and data files it was read with.
+    fn source(&self) -> (String, String, Vec<String>, Vec<String>) {
+        let paths = |paths: &[PathBuf]| paths.iter().map(|path| path.display().to_string()).collect();
+        (
+            self.loaded.file.path.display().to_string(),
+            self.loaded.file.source.clone(),
+            paths(&self.loaded.changes),
+            paths(&self.loaded.data),
+        )
     }
 
     /// Warnings of reading and resolving the model.
@@ -204,7 +227,7 @@ impl NativeModel {
 
     /// The model's name, if it has one.
     fn name(&self) -> Option<String> {
-        self.loaded.model.name.clone()
+        self.loaded.file.model.name.clone()
     }
 
     /// The variables `run` saves by default, in file order.
@@ -227,7 +250,7 @@ impl NativeModel {
                 // An element (`Price[North]`) takes its variable's units, range and doc.
                 let written = constant.name.split('[').next().unwrap_or(&constant.name);
                 let canonical = CanonicalName::new(written);
-                let variable = self.loaded.model.variables.iter().find(|variable| {
+                let variable = self.loaded.file.model.variables.iter().find(|variable| {
                     variable.canonical == canonical && matches!(variable.kind, VariableKind::Auxiliary)
                 });
                 let range = variable.and_then(|variable| variable.range);
@@ -378,7 +401,7 @@ impl NativeModel {
         save_step: Option<f64>,
     ) -> Result<CompiledModel, Problem> {
         let mut loaded = self.loaded.clone();
-        let sim = &mut loaded.model.sim;
+        let sim = &mut loaded.file.model.sim;
         if let Some(method) = method {
             sim.method = Method::from_str(method)
                 .map_err(|_| Problem::plain(format!("method: `{method}` is not euler, rk2 or rk4")))?;
@@ -425,6 +448,127 @@ struct NativeExperiment {
     prepared: Prepared,
 }
 
+/// A result table (sensitivity.csv, leverage.csv, comparison.csv) column by column: its name,
+/// its kind (`text`, `number`, `flag`, `count`) and its values (a list, or bytes of f64 for
+/// numbers).
+type TableColumns<'py> = Vec<(&'static str, &'static str, Bound<'py, PyAny>)>;
+
+/// A result table and the notes on what its estimates left out.
+type AnalysisTable<'py> = (TableColumns<'py>, Vec<String>);
+
+fn table_columns<'py>(py: Python<'py>, table: &ResultTable) -> PyResult<TableColumns<'py>> {
+    table
+        .columns
+        .iter()
+        .map(|column| {
+            let (kind, values) = match &column.values {
+                Values::Text(values) => ("text", PyList::new(py, values)?.into_any()),
+                Values::Number(values) => ("number", PyBytes::new(py, &to_bytes(values)).into_any()),
+                Values::Flag(values) => ("flag", PyList::new(py, values)?.into_any()),
+                Values::Count(values) => ("count", PyList::new(py, values)?.into_any()),
+            };
+            Ok((column.name, kind, values))
+        })
+        .collect()
+}
+
+/// A relative change or a probability, strictly between 0 and 1, as the command line checks
+/// `--step`, `--delta` and `--confidence`.
+fn between_0_and_1(value: f64, what: &str) -> Result<f64, Problem> {
+    if value.is_finite() && value > 0.0 && value < 1.0 {
+        Ok(value)
+    } else {
+        Err(Problem::plain(format!("{what}: {value} must be between 0 and 1 (0.1 = 10%)")))
+    }
+}
+
+/// Bootstrap resamples, at most 100,000 as on the command line.
+fn resamples_of(resamples: u64) -> Result<usize, Problem> {
+    if resamples > 100_000 {
+        return Err(Problem::plain(format!("resamples: {resamples} is more than 100000")));
+    }
+    Ok(resamples as usize)
+}
+
+/// A sensitivity method by name.
+fn method_of(name: &str) -> Result<AnalysisMethod, Problem> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "oat" => Ok(AnalysisMethod::Oat),
+        "morris" => Ok(AnalysisMethod::Morris),
+        "sobol" => Ok(AnalysisMethod::Sobol),
+        "prcc" => Ok(AnalysisMethod::Prcc),
+        "src" => Ok(AnalysisMethod::Src),
+        _ => Err(Problem::plain(format!("method: `{name}` is not a method: oat, morris, sobol, prcc or src"))),
+    }
+}
+
+impl NativeExperiment {
+    /// The experiment planned with `runs` futures (or base samples) and `seed` instead of its
+    /// own, as `--samples`/`--futures` and `--seed` change it for the analysis commands; an
+    /// experiment with a grid is refused, since an analysis samples its own design.
+    fn analysis_plan(
+        &self,
+        analysis: &'static str,
+        runs_argument: &str,
+        runs: Option<u64>,
+        seed: Option<u64>,
+    ) -> Result<Plan, Problem> {
+        let mut experiment = self.prepared.experiment.clone();
+        if let Some(runs) = runs {
+            if runs == 0 {
+                return Err(Problem::plain(format!("{runs_argument}: 0 must be at least 1")));
+            }
+            (experiment.sampling.runs, experiment.sampling.runs_span) = (runs, None);
+        }
+        if let Some(seed) = seed {
+            experiment.sampling.seed = seed;
+        }
+        let plan = read::plan(&self.prepared, &experiment)?;
+        Study { model: &self.prepared.compiled, plan: &plan }
+            .check_no_grid(analysis)
+            .map_err(|error| self.analysis_problem(AnalysisError::Plan(error)))?;
+        Ok(plan)
+    }
+
+    /// Runs an analysis of `plan` on `threads` workers with the GIL released.
+    fn run_analysis<T: Send>(
+        &self,
+        py: Python<'_>,
+        plan: &Plan,
+        threads: Option<usize>,
+        analysis: impl FnOnce(&Study<'_>) -> Result<T, AnalysisError> + Send,
+    ) -> PyResult<T> {
+        let study = Study { model: &self.prepared.compiled, plan };
+        let ran = py.detach(|| {
+            let pool = pool(threads)?;
+            pool.install(|| analysis(&study)).map_err(|error| self.analysis_problem(error))
+        });
+        ran.map_err(|problem| problem.into_err(py))
+    }
+
+    /// An analysis's problem as the command line words it: problems of the experiment file
+    /// after its path.
+    fn analysis_problem(&self, error: AnalysisError) -> Problem {
+        let path = self.prepared.path.display();
+        match error {
+            AnalysisError::Plan(error) if error.about_experiment() => Problem::plain(format!("{path}: {error}")),
+            AnalysisError::Sweep(SweepError::Model(error)) => Problem::plain(format!("{path}: {error}")),
+            other => Problem::plain(as_arguments(&other.to_string())),
+        }
+    }
+}
+
+/// A message of the analyses, which name the command line's flags, with the flag at its start
+/// named as this package's argument (`--samples 4: ...` as `samples=4: ...`).
+fn as_arguments(message: &str) -> String {
+    for (flag, argument) in [("--samples ", "samples="), ("--futures ", "futures="), ("--group: ", "groups: ")] {
+        if let Some(rest) = message.strip_prefix(flag) {
+            return format!("{argument}{rest}");
+        }
+    }
+    message.to_owned()
+}
+
 #[pymethods]
 impl NativeExperiment {
     /// Reads an experiment and its model and checks them.
@@ -463,16 +607,8 @@ impl NativeExperiment {
             let mut experiment = prepared.experiment.clone();
             let sampling = &mut experiment.sampling;
             if let Some(sampler) = &sampler {
-                sampling.sampler = match sampler.trim().to_ascii_lowercase().as_str() {
-                    "random" | "mc" | "monte-carlo" | "monte_carlo" => Sampler::Random,
-                    "lhs" | "latin-hypercube" => Sampler::LatinHypercube,
-                    "sobol" => Sampler::Sobol,
-                    _ => {
-                        return Err(Problem::plain(format!(
-                            "sampler: `{sampler}` is not a sampler: random, lhs or sobol (a grid's levels go in the experiment)"
-                        )));
-                    }
-                };
+                sampling.sampler =
+                    Sampler::from_str(sampler).map_err(|error| Problem::plain(format!("sampler: {error}")))?;
             }
             if let Some(runs) = runs {
                 if let Sampler::Grid { .. } = sampling.sampler {
@@ -485,16 +621,11 @@ impl NativeExperiment {
             if let Some(seed) = seed {
                 sampling.seed = seed;
             }
-            prepared.plan(&experiment)
+            read::plan(prepared, &experiment)
         })();
         let plan = plan.map_err(|problem| problem.into_err(py))?;
         let compiled = &prepared.compiled;
-        let mut bands: Vec<VarId> = Vec::new();
-        for outcome in &plan.outcomes {
-            if !bands.contains(&outcome.variable) {
-                bands.push(outcome.variable);
-            }
-        }
+        let bands = plan.outcome_variables();
         let design_runs = plan.design.runs();
         let points = (bands.len() * compiled.axis().save_count()) as u64;
         let ran = py.detach(|| {
@@ -541,6 +672,121 @@ impl NativeExperiment {
             failure_rows(&collected.failures),
             design_runs,
         ))
+    }
+
+    /// `fulcrum sensitivity --method METHOD` with the same options: sensitivity.csv's columns
+    /// and the notes.
+    #[pyo3(signature = (method, samples, seed, second_order, levels, optimize, step, over_time, groups, resamples, confidence, threads))]
+    #[allow(clippy::too_many_arguments)]
+    fn sensitivity<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        samples: Option<u64>,
+        seed: Option<u64>,
+        second_order: bool,
+        levels: usize,
+        optimize: Option<usize>,
+        step: f64,
+        over_time: Option<String>,
+        groups: Vec<(String, Vec<String>)>,
+        resamples: u64,
+        confidence: f64,
+        threads: Option<usize>,
+    ) -> PyResult<AnalysisTable<'py>> {
+        let planned = (|| {
+            let method = method_of(&method)?;
+            let plan = self.analysis_plan("sensitivity", "samples", samples, seed)?;
+            let over_time = match &over_time {
+                Some(name) => Some(
+                    fulcrum_explore::names::variables_named(&self.prepared.compiled, std::slice::from_ref(name))
+                        .map_err(|error| Problem::plain(format!("over_time: {error}")))?
+                        .first()
+                        .copied()
+                        .ok_or_else(|| Problem::plain("over_time: no variable named"))?,
+                ),
+                None => None,
+            };
+            for (name, members) in &groups {
+                if name.trim().is_empty() || members.iter().all(|member| member.trim().is_empty()) {
+                    return Err(Problem::plain(format!(
+                        "groups: `{name}` needs a group name and at least one parameter"
+                    )));
+                }
+            }
+            let options = SensitivityOptions {
+                second_order,
+                levels,
+                optimize,
+                step: between_0_and_1(step, "step")?,
+                over_time,
+                groups: groups
+                    .iter()
+                    .map(|(name, members)| {
+                        let members = members.iter().map(|m| m.trim()).filter(|m| !m.is_empty()).map(str::to_owned);
+                        (name.trim().to_owned(), members.collect())
+                    })
+                    .collect(),
+                resamples: resamples_of(resamples)?,
+                confidence: between_0_and_1(confidence, "confidence")?,
+                ..SensitivityOptions::new(method, &plan)
+            };
+            Ok((plan, options))
+        })();
+        let (plan, options) = planned.map_err(|problem| problem.into_err(py))?;
+        let results = self.run_analysis(py, &plan, threads, |study| {
+            fulcrum_sensitivity::sensitivity(study, &options, &fulcrum_explore::sweep::Silent)
+        })?;
+        Ok((table_columns(py, &results.table())?, results.notes))
+    }
+
+    /// `fulcrum leverage` with the same options: leverage.csv's columns and the notes.
+    #[pyo3(signature = (futures, seed, delta, cross_check, resamples, confidence, threads))]
+    #[allow(clippy::too_many_arguments)]
+    fn leverage<'py>(
+        &self,
+        py: Python<'py>,
+        futures: Option<u64>,
+        seed: Option<u64>,
+        delta: f64,
+        cross_check: bool,
+        resamples: u64,
+        confidence: f64,
+        threads: Option<usize>,
+    ) -> PyResult<AnalysisTable<'py>> {
+        let planned = (|| {
+            let plan = self.analysis_plan("leverage", "futures", futures, seed)?;
+            let options = LeverageOptions {
+                delta: between_0_and_1(delta, "delta")?,
+                cross_check,
+                resamples: resamples_of(resamples)?,
+                confidence: between_0_and_1(confidence, "confidence")?,
+                ..LeverageOptions::new(&plan)
+            };
+            Ok((plan, options))
+        })();
+        let (plan, options) = planned.map_err(|problem: Problem| problem.into_err(py))?;
+        let results = self.run_analysis(py, &plan, threads, |study| {
+            fulcrum_sensitivity::leverage(study, &options, &fulcrum_explore::sweep::Silent)
+        })?;
+        Ok((table_columns(py, &results.table())?, results.notes))
+    }
+
+    /// `fulcrum compare` with the same options: comparison.csv's columns and the notes.
+    #[pyo3(signature = (futures, seed, threads))]
+    fn compare<'py>(
+        &self,
+        py: Python<'py>,
+        futures: Option<u64>,
+        seed: Option<u64>,
+        threads: Option<usize>,
+    ) -> PyResult<AnalysisTable<'py>> {
+        let plan = self.analysis_plan("compare", "futures", futures, seed).map_err(|problem| problem.into_err(py))?;
+        let options = CompareOptions::new(&plan);
+        let results = self.run_analysis(py, &plan, threads, |study| {
+            fulcrum_sensitivity::compare(study, &options, &fulcrum_explore::sweep::Silent)
+        })?;
+        Ok((table_columns(py, &results.table())?, results.notes))
     }
 }
 

@@ -12,6 +12,8 @@
 //! - [`charts`]: the analysis charts (tornado, Morris, indices, leverage, differences) as SVG
 //!   text, ready for [`write_atomically`].
 //! - [`expected`]: reads other tools' outputs (CSV or Vensim TAB) to compare runs against.
+//! - [`load`]: reads model files (any format), changes files and experiments with their
+//!   models, returning their diagnostics for the caller to show.
 
 use std::fs;
 use std::io::{self, Write};
@@ -22,6 +24,7 @@ use fulcrum_sim::Results;
 pub mod analysis;
 pub mod charts;
 pub mod expected;
+pub mod load;
 pub mod sweep;
 pub mod sweep_dir;
 pub mod sweep_run;

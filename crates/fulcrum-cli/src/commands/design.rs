@@ -149,7 +149,7 @@ fn plan_sweep(args: &SampleSweepArgs) -> Result<(Prepared, Runs), CliError> {
         Ok(())
     })?;
     let runs = Runs::sample(&prepared.plan, design.intervention.as_deref())
-        .map_err(|error| prepared.intervention_error(error))?;
+        .map_err(|error| crate::experiment::intervention_error(&prepared, error))?;
     Ok((prepared, runs))
 }
 

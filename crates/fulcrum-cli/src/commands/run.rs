@@ -17,7 +17,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let (compiled, settings, loaded) = match (&args.experiment, &args.model) {
         (Some(experiment), _) => {
             let prepared = prepare(experiment, |_| Ok(()))?;
-            let (settings, _) = prepared.settings(args.intervention.as_deref())?;
+            let (settings, _) = crate::experiment::settings(&prepared, args.intervention.as_deref())?;
             if args.method.is_some()
                 || args.dt.is_some()
                 || args.start.is_some()

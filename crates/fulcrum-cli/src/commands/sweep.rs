@@ -354,13 +354,7 @@ fn band_variables(
     plan: &fulcrum_explore::Plan,
 ) -> Result<Vec<VarId>, CliError> {
     if args.bands.is_empty() {
-        let mut variables: Vec<VarId> = Vec::new();
-        for outcome in &plan.outcomes {
-            if !variables.contains(&outcome.variable) {
-                variables.push(outcome.variable);
-            }
-        }
-        return Ok(variables);
+        return Ok(plan.outcome_variables());
     }
     if let [only] = args.bands.as_slice()
         && only.trim().eq_ignore_ascii_case("none")

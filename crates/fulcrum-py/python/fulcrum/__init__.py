@@ -8,9 +8,13 @@
     ...                outcomes=[("Teacup Temperature", "final")])
     >>> ex = fulcrum.load_experiment("models/workforce/experiment.toml")
     >>> r = ex.sweep(runs=1000, seed=1)                     # r.experiments, r.outcomes, r.bands
+    >>> ex.sensitivity(method="sobol", samples=1024)        # DataFrame = sensitivity.csv
+    >>> ex.leverage(futures=256)                            # DataFrame = leverage.csv
+    >>> ex.compare(futures=256)                             # DataFrame = comparison.csv
 
 The numbers are computed in Rust by the same code as the `fulcrum` command: `run` gives the
-numbers `fulcrum run` writes, `sweep` those `fulcrum sweep` writes, and `evaluate` runs its rows
+numbers `fulcrum run` writes, `sweep` those `fulcrum sweep` writes, the analyses the tables of
+`fulcrum sensitivity`, `fulcrum leverage` and `fulcrum compare`, and `evaluate` runs its rows
 as a sweep runs its design (in parallel with the GIL released, the same bits for any number of
 threads). Problems in files raise `FulcrumError`, whose `.code` is the diagnostic code.
 
@@ -49,19 +53,55 @@ def _floats(data: bytes, shape: Tuple[int, ...]) -> np.ndarray:
     return np.frombuffer(data, dtype=np.float64).reshape(shape).copy()
 
 
+def _table(columns, notes) -> pd.DataFrame:
+    """A result table of the native module as a DataFrame: text columns as str, numbers as
+    float64 (NaN where the CSV cell is empty), flags as bool, counts as pandas' nullable Int64
+    (missing where the CSV cell is empty). The notes go into ``.attrs["notes"]``."""
+    data = {}
+    for name, kind, values in columns:
+        if kind == "number":
+            data[name] = np.frombuffer(values, dtype=np.float64).copy()
+        elif kind == "count":
+            data[name] = pd.array(values, dtype="Int64")
+        elif kind == "flag":
+            data[name] = np.asarray(values, dtype=bool)
+        else:
+            data[name] = pd.array(values, dtype=object)
+    frame = pd.DataFrame(data, columns=[name for name, _, _ in columns])
+    frame.attrs["notes"] = list(notes)
+    return frame
+
+
+def _threads(threads: Optional[int]) -> Optional[int]:
+    if threads is not None and int(threads) < 1:
+        raise ValueError("threads must be at least 1")
+    return None if threads is None else int(threads)
+
+
 def _failures(rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "variable", "time", "value"]).astype({"run": "int64"})
 
 
-def load(path: PathLike) -> "Model":
-    """Read and compile a model file.
+def load(
+    path: PathLike,
+    changes: Optional[Sequence[PathLike]] = None,
+    data: Optional[Sequence[PathLike]] = None,
+) -> "Model":
+    """Read and compile a model file, as ``fulcrum run`` reads it.
 
     Parameters
     ----------
     path : str or os.PathLike
         A native model (``.toml``), an XMILE file (``.xmile``, ``.stmx``, ``.xml``) or a Vensim
         model (``.mdl``); the format comes from the extension, as for the ``fulcrum`` command.
-        A Vensim model's data files are found relative to the model's folder.
+        The files a Vensim model's GET functions name are found relative to the model's folder,
+        an XMILE model's module files beside it.
+    changes : sequence of paths, optional
+        Vensim changes files (``.cin``) applied in order, a later one overriding an earlier
+        one, as ``fulcrum run --changes``.
+    data : sequence of paths, optional
+        Data files (``.csv``, ``.tab``, spreadsheets) giving a Vensim model's data variables
+        without an equation their values, as ``fulcrum run --data``.
 
     Returns
     -------
@@ -81,7 +121,16 @@ def load(path: PathLike) -> "Model":
     >>> m = fulcrum.load("models/teacup/model.toml")
     >>> m.run(vars=["Teacup Temperature"]).iloc[-1]
     """
-    return Model(_fulcrum.NativeModel.load(os.fspath(path)))
+    return Model(_fulcrum.NativeModel.load(os.fspath(path), _paths(changes), _paths(data)))
+
+
+def _paths(paths: Optional[Sequence[PathLike]]) -> list:
+    """Absolute paths (so that a pickled model reads the same files from another directory)."""
+    if paths is None:
+        return []
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    return [os.path.abspath(os.fspath(path)) for path in paths]
 
 
 def load_experiment(path: PathLike) -> "Experiment":
@@ -96,7 +145,8 @@ def load_experiment(path: PathLike) -> "Experiment":
     Returns
     -------
     Experiment
-        ``.sweep(runs=..., seed=..., sampler=..., threads=...)`` runs its design.
+        ``.sweep(runs=..., seed=..., sampler=..., threads=...)`` runs its design;
+        ``.sensitivity(...)``, ``.leverage(...)`` and ``.compare(...)`` run the analyses.
 
     Raises
     ------
@@ -113,6 +163,8 @@ class Model:
     ----------
     path : str
         The model file.
+    changes : list of str
+        The changes files applied when it was read (``load(..., changes=...)``), in order.
     name : str or None
         The model's name, if the file gives one.
     constants : pandas.DataFrame
@@ -126,13 +178,16 @@ class Model:
     def __init__(self, native: "_fulcrum.NativeModel") -> None:
         self._native = native
 
-    # Pickling keeps the file's path and text; unpickling compiles them again.
+    # Pickling keeps the file's path and text and the changes and data files' paths;
+    # unpickling reads those files and compiles the model again.
     def __getstate__(self) -> dict:
-        path, text = self._native.source()
-        return {"path": path, "text": text}
+        path, text, changes, data = self._native.source()
+        return {"path": path, "text": text, "changes": changes, "data": data}
 
     def __setstate__(self, state: dict) -> None:
-        self._native = _fulcrum.NativeModel.from_source(state["path"], state["text"])
+        self._native = _fulcrum.NativeModel.from_source(
+            state["path"], state["text"], state.get("changes", []), state.get("data", [])
+        )
 
     def __repr__(self) -> str:
         return f"<fulcrum.Model {self.path!r}>"
@@ -140,6 +195,11 @@ class Model:
     @property
     def path(self) -> str:
         return self._native.source()[0]
+
+    @property
+    def changes(self) -> list:
+        """The changes files applied when the model was read, in order."""
+        return self._native.source()[2]
 
     @property
     def name(self) -> Optional[str]:
@@ -373,3 +433,178 @@ class Experiment:
         band_frame.insert(0, "variable", [band_names[i] for i in band_of])
         band_frame["n"] = band_frame["n"].astype("int64")
         return SweepResult(experiments, outcome_frame, band_frame, _failures(failures))
+
+    def sensitivity(
+        self,
+        method: str = "sobol",
+        samples: Optional[int] = None,
+        seed: Optional[int] = None,
+        second_order: bool = False,
+        levels: int = 4,
+        optimize: Optional[int] = None,
+        step: float = 0.01,
+        over_time: Optional[str] = None,
+        groups: Optional[Union[Mapping[str, Sequence[str]], Sequence[Tuple[str, Sequence[str]]]]] = None,
+        resamples: int = 1000,
+        confidence: float = 0.95,
+        threads: Optional[int] = None,
+    ) -> pd.DataFrame:
+        """How much each uncertain constant and lever moves each outcome: the table
+        ``fulcrum sensitivity --method METHOD`` writes as sensitivity.csv.
+
+        Parameters
+        ----------
+        method : {"oat", "morris", "sobol", "prcc", "src"}
+            One at a time (low, high, elasticity), Morris elementary effects (mu, mu*, sigma),
+            Sobol indices by Saltelli's design (S1, ST, and S2), partial rank correlation or
+            standardized regression coefficients (``--method``).
+        samples : int, optional
+            The base sample size N instead of the experiment's ``runs`` (``--samples``): Sobol
+            runs N(D+2) models, Morris N trajectories of D+1 runs, PRCC and SRC N runs.
+        seed : int, optional
+            Seed of the design and the bootstrap instead of the experiment's (``--seed``).
+        second_order : bool
+            Sobol: also second-order indices, N(2D+2) runs (``--second-order``).
+        levels : int
+            Morris: grid levels p, even (``--levels``, 4).
+        optimize : int, optional
+            Morris: choose the trajectories with the widest spread out of this many
+            (``--optimize``).
+        step : float
+            One at a time: the relative step of the elasticity, between 0 and 1 (``--step``,
+            0.01).
+        over_time : str, optional
+            Also analyze this variable at every saved time (``--over-time``); the table then
+            has a ``time`` column.
+        groups : mapping of str to list of str, or list of (name, parameters), optional
+            Parameters that move as one (``--group NAME=P1,P2``).
+        resamples : int
+            Bootstrap resamples for the intervals, at most 100,000 (``--resamples``, 1000).
+        confidence : float
+            Confidence level of the intervals (``--confidence``, 0.95).
+        threads : int, optional
+            Worker threads (``--threads``); the numbers are the same for any count.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``outcome, [time,] parameter, method, measure, estimate, ci_low, ci_high``: the same
+            rows and numbers as sensitivity.csv (NaN where a cell is empty).
+            ``.attrs["notes"]`` says what the estimates left out and why.
+
+        Raises
+        ------
+        FulcrumError
+            For an option the analysis cannot use (too few samples, an experiment with a grid
+            or without uncertain constants, a name the model lacks) or a model that fails.
+        """
+        if isinstance(groups, Mapping):
+            grouped = [(str(name), [str(p) for p in members]) for name, members in groups.items()]
+        else:
+            grouped = [(str(name), [str(p) for p in members]) for name, members in (groups or [])]
+        columns, notes = self._native.sensitivity(
+            str(method),
+            None if samples is None else int(samples),
+            None if seed is None else int(seed),
+            bool(second_order),
+            int(levels),
+            None if optimize is None else int(optimize),
+            float(step),
+            None if over_time is None else str(over_time),
+            grouped,
+            int(resamples),
+            float(confidence),
+            _threads(threads),
+        )
+        return _table(columns, notes)
+
+    def leverage(
+        self,
+        futures: Optional[int] = None,
+        seed: Optional[int] = None,
+        delta: float = 0.1,
+        cross_check: bool = True,
+        resamples: int = 1000,
+        confidence: float = 0.95,
+        threads: Optional[int] = None,
+    ) -> pd.DataFrame:
+        """Which levers move which outcomes disproportionately, over the experiment's futures:
+        the table ``fulcrum leverage`` writes as leverage.csv.
+
+        Parameters
+        ----------
+        futures : int, optional
+            Futures to sample instead of the experiment's ``runs`` (``--futures``).
+        seed : int, optional
+            Seed instead of the experiment's (``--seed``).
+        delta : float
+            The relative change of each lever, made both down and up, between 0 and 1
+            (``--delta``, 0.1 for ±10%).
+        cross_check : bool
+            Run the Sobol total-order cross-check, N(D+2) more runs (``False`` is
+            ``--no-cross-check``).
+        resamples : int
+            Bootstrap resamples for the intervals, at most 100,000 (``--resamples``, 1000).
+        confidence : float
+            Confidence level of the intervals (``--confidence``, 0.95).
+        threads : int, optional
+            Worker threads (``--threads``); the numbers are the same for any count.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows and numbers of leverage.csv (NaN where a number cell is empty, ``<NA>``
+            where a count cell is); ``.attrs["notes"]`` says what the estimates left out.
+
+        Raises
+        ------
+        FulcrumError
+            When the experiment has no levers, a lever's baseline is 0, or an option cannot be
+            used.
+        """
+        columns, notes = self._native.leverage(
+            None if futures is None else int(futures),
+            None if seed is None else int(seed),
+            float(delta),
+            bool(cross_check),
+            int(resamples),
+            float(confidence),
+            _threads(threads),
+        )
+        return _table(columns, notes)
+
+    def compare(
+        self,
+        futures: Optional[int] = None,
+        seed: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> pd.DataFrame:
+        """The baseline and every intervention over the same futures, compared future by
+        future: the table ``fulcrum compare`` writes as comparison.csv.
+
+        Parameters
+        ----------
+        futures : int, optional
+            Futures to sample instead of the experiment's ``runs`` (``--futures``).
+        seed : int, optional
+            Seed instead of the experiment's (``--seed``).
+        threads : int, optional
+            Worker threads (``--threads``); the numbers are the same for any count.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows and numbers of comparison.csv (NaN where a number cell is empty, ``<NA>``
+            where a rank is); ``.attrs["notes"]`` says what was left out.
+
+        Raises
+        ------
+        FulcrumError
+            When the experiment defines no interventions or an option cannot be used.
+        """
+        columns, notes = self._native.compare(
+            None if futures is None else int(futures),
+            None if seed is None else int(seed),
+            _threads(threads),
+        )
+        return _table(columns, notes)

@@ -1,7 +1,7 @@
 # Type stubs of the native module fulcrum._fulcrum (crates/fulcrum-py/src/lib.rs). The public
 # API is fulcrum.load, fulcrum.load_experiment and the classes in fulcrum/__init__.py; these are
 # the functions they call. Numbers cross as bytes of native-endian float64.
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 LANES: int
 
@@ -14,10 +14,10 @@ class FulcrumError(Exception):
 
 class NativeModel:
     @staticmethod
-    def load(path: str) -> NativeModel: ...
+    def load(path: str, changes: Sequence[str], data: Sequence[str]) -> NativeModel: ...
     @staticmethod
-    def from_source(path: str, text: str) -> NativeModel: ...
-    def source(self) -> Tuple[str, str]: ...
+    def from_source(path: str, text: str, changes: Sequence[str], data: Sequence[str]) -> NativeModel: ...
+    def source(self) -> Tuple[str, str, List[str], List[str]]: ...
     def warnings(self) -> List[str]: ...
     def name(self) -> Optional[str]: ...
     def variables(self) -> List[str]: ...
@@ -65,3 +65,34 @@ class NativeExperiment:
         List[Tuple[int, str, float, float]],
         int,
     ]: ...
+    def sensitivity(
+        self,
+        method: str,
+        samples: Optional[int],
+        seed: Optional[int],
+        second_order: bool,
+        levels: int,
+        optimize: Optional[int],
+        step: float,
+        over_time: Optional[str],
+        groups: Sequence[Tuple[str, Sequence[str]]],
+        resamples: int,
+        confidence: float,
+        threads: Optional[int],
+    ) -> Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str]]: ...
+    def leverage(
+        self,
+        futures: Optional[int],
+        seed: Optional[int],
+        delta: float,
+        cross_check: bool,
+        resamples: int,
+        confidence: float,
+        threads: Optional[int],
+    ) -> Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str]]: ...
+    def compare(
+        self,
+        futures: Optional[int],
+        seed: Optional[int],
+        threads: Optional[int],
+    ) -> Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str]]: ...

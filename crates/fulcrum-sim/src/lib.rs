@@ -37,7 +37,7 @@ use std::collections::HashMap;
 pub use batch::{Batch, Observer, Point};
 pub use compile::{CompileOptions, compile, compile_with};
 pub use error::{Failure, SimError};
-pub use fulcrum_model::{ResolvedModel, VarId};
+pub use fulcrum_model::{Precision, ResolvedModel, VarId};
 pub use program::TimeAxis;
 pub use run::{Results, Run};
 
@@ -51,6 +51,8 @@ pub const LANES: usize = 16;
 #[derive(Clone, Debug)]
 pub struct CompiledModel {
     axis: TimeAxis,
+    /// Whether runs store and compute values in single precision, as Vensim does.
+    precision: Precision,
     layout: Layout,
     initial: Vec<Op>,
     evaluate: Vec<Op>,
@@ -89,6 +91,11 @@ impl CompiledModel {
     /// The time axis: start, stop, dt, steps, save interval and method.
     pub fn axis(&self) -> &TimeAxis {
         &self.axis
+    }
+
+    /// The precision runs compute in (the model's `precision` setting).
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The model's constants, in file order. Their positions index [`Batch::set`].

@@ -1,7 +1,7 @@
 //! The command line: output format, flags, exit codes.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use crate::{fulcrum, root, stderr, stdout};
 
@@ -273,6 +273,28 @@ fn the_readme_lists_every_diagnostic_code() {
     let mut codes: Vec<&str> = fulcrum_model::Code::ALL.iter().map(|code| code.as_str()).collect();
     codes.sort_unstable();
     assert_eq!(listed, codes, "README.md's Diagnostic codes table lists every code once, and only those");
+}
+
+#[test]
+fn precision_single_rounds_every_value_to_float32_and_double_stays_the_default() {
+    const MDL: &str = "tests/vensim/teacup.MDL";
+    let values = |output: &Output| -> Vec<f64> {
+        assert!(output.status.success(), "{}", stderr(output));
+        stdout(output)
+            .lines()
+            .skip(1)
+            .flat_map(|line| line.split(',').skip(1).map(|cell| cell.parse().expect("a number")).collect::<Vec<f64>>())
+            .collect()
+    };
+    let default = values(&fulcrum(&["run", MDL]));
+    let double = values(&fulcrum(&["run", MDL, "--precision", "double"]));
+    let single = values(&fulcrum(&["run", MDL, "--precision", "single"]));
+    assert_eq!(default, double);
+    assert!(single.iter().all(|&value| f64::from(value as f32) == value), "{single:?}");
+    assert!(double.iter().any(|&value| f64::from(value as f32) != value), "{double:?}");
+    let refused = fulcrum(&["run", MDL, "--precision", "half"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("unknown precision `half` (expected double or single)"), "{}", stderr(&refused));
 }
 
 #[test]

@@ -424,7 +424,8 @@ fn listed(format: &Format) -> Listed {
                     let settings = settings.as_table().cloned().unwrap_or_default();
                     for setting in settings.keys() {
                         assert!(
-                            ["reason", "expected", "dt", "stop", "method", "data"].contains(&setting.as_str()),
+                            ["reason", "expected", "dt", "stop", "method", "precision", "data"]
+                                .contains(&setting.as_str()),
                             "{}: `{directory}`: unknown setting `{setting}`",
                             at(&key)
                         );
@@ -663,6 +664,9 @@ fn apply_overrides(sim: &mut fulcrum_model::SimSpecs, overrides: &toml::Table) {
     }
     if let Some(method) = overrides.get("method").and_then(|m| m.as_str()).and_then(|m| m.parse().ok()) {
         sim.method = method;
+    }
+    if let Some(precision) = overrides.get("precision").and_then(|p| p.as_str()).and_then(|p| p.parse().ok()) {
+        sim.precision = precision;
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use fulcrum_model::CanonicalName;
+use fulcrum_model::{CanonicalName, Precision};
 
 use crate::conformance::{check_round_trip, suite_or_skip};
 use crate::{fulcrum, root, stderr};
@@ -21,12 +21,44 @@ fn world3_matches_vensim_for_every_variable_at_every_saved_time() {
     // The Vensim models sit beside the conformance suite and are required where it is.
     let Some(_) = suite_or_skip("world3_matches_vensim_for_every_variable_at_every_saved_time") else { return };
     let folder = root().join("..").join("shared").join("vensim").join("world3-03");
-    let report = compare_with_vensim(&folder.join("wrld3-03.mdl"), &folder.join("vensim-scen01.csv"));
+    let report =
+        compare_with_vensim(&folder.join("wrld3-03.mdl"), &folder.join("vensim-scen01.csv"), Precision::Double);
     assert!(report.missing.is_empty(), "not in the model: {:?}", report.missing);
     let mismatches: Vec<String> =
         report.variables.iter().filter(|v| v.worst > TOLERANCE).map(Variable::describe).collect();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert_eq!(report.variables.len(), 260, "the README says all 260 of Vensim's variables are compared");
+}
+
+/// WORLD3 in Vensim's own arithmetic (`precision = "single"`): every variable stays within
+/// 1e-3 relative at every saved time, and the count identical to Vensim's is pinned.
+#[test]
+fn world3_in_single_precision_matches_vensim() {
+    let Some(_) = suite_or_skip("world3_in_single_precision_matches_vensim") else { return };
+    let folder = root().join("..").join("shared").join("vensim").join("world3-03");
+    let double =
+        compare_with_vensim(&folder.join("wrld3-03.mdl"), &folder.join("vensim-scen01.csv"), Precision::Double);
+    let single =
+        compare_with_vensim(&folder.join("wrld3-03.mdl"), &folder.join("vensim-scen01.csv"), Precision::Single);
+    assert!(single.missing.is_empty(), "not in the model: {:?}", single.missing);
+    let mismatches: Vec<String> =
+        single.variables.iter().filter(|v| v.worst > TOLERANCE).map(Variable::describe).collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    let worst = |report: &Report| report.variables.iter().map(|v| v.worst).fold(0.0, f64::max);
+    let identical = |report: &Report| report.variables.iter().filter(|v| v.identical).count();
+    let summary = format!(
+        "single: worst {:.2e}, {} identical; double: worst {:.2e}, {} identical",
+        worst(&single),
+        identical(&single),
+        worst(&double),
+        identical(&double)
+    );
+    assert_eq!(
+        (single.variables.len(), identical(&single), identical(&double)),
+        (260, 138, 111),
+        "the README says 138 of WORLD3's 260 variables are identical to Vensim's in single precision, 111 in \
+         double: {summary}"
+    );
 }
 
 /// C-LEARN's variables that miss 1e-3 relative at some saved time, by why. None of them has a
@@ -35,10 +67,8 @@ fn world3_matches_vensim_for_every_variable_at_every_saved_time() {
 /// variable of each group (the earliest to differ, whose own inputs all agree within 1e-3 relative)
 /// is recomputed in the test below from Vensim's own printed inputs with single-precision
 /// arithmetic, and that gives Vensim's value to the bit at every saved time; the rest of a group
-/// reads it. Rounding every operation and every Euler step of a fulcrum run to single precision
-/// (an experiment outside fulcrum) leaves 7 of the 3,386 variables beyond 1e-3 and makes 2,610 of
-/// them identical to Vensim's at every saved time, against 1,611 (mostly constants) in double
-/// precision.
+/// reads it. Run in single precision itself (`precision = "single"`), fulcrum leaves only 5 of
+/// the 3,386 variables beyond 1e-3 (see `clearn_in_single_precision_meets_the_99_percent_rule`).
 const CLEARN_SINGLE_PRECISION: [(&str, &[&str]); 5] = [
     (
         // The carbon cycle starts in equilibrium: the 86 GtC/year into biomass balance the 49 and
@@ -197,7 +227,11 @@ const CLEARN_SINGLE_PRECISION: [(&str, &[&str]); 5] = [
 fn clearn_matches_vensim_for_every_variable() {
     let Some(_) = suite_or_skip("clearn_matches_vensim_for_every_variable") else { return };
     let folder = root().join("..").join("shared").join("vensim").join("c-learn");
-    let report = compare_with_vensim(&folder.join("C-LEARN v77 for Vensim.mdl"), &folder.join("vensim-ref.csv"));
+    let report = compare_with_vensim(
+        &folder.join("C-LEARN v77 for Vensim.mdl"),
+        &folder.join("vensim-ref.csv"),
+        Precision::Double,
+    );
     assert!(report.missing.is_empty(), "not in the model: {:?}", report.missing);
     assert_eq!(report.tables, 57, "the README says 57 of Vensim's columns are lookup tables");
     let named: HashSet<&str> = CLEARN_SINGLE_PRECISION.iter().flat_map(|(_, names)| names.iter().copied()).collect();
@@ -219,6 +253,70 @@ fn clearn_matches_vensim_for_every_variable() {
         (report.variables.len(), report.variables.len() - beyond_relative.len()),
         (3386, 3293),
         "the README says 3,293 of the 3,386 variables are within 1e-3 relative at every saved time"
+    );
+}
+
+/// C-LEARN's variables that miss 1e-3 relative at some saved time even when fulcrum runs in
+/// Vensim's own precision (`precision = "single"`), with the reason.
+const CLEARN_BEYOND_IN_SINGLE_PRECISION: [(&str, &[&str]); 2] = [
+    (
+        // A bloc's equity adjuster subtracts the world's growth rate from the bloc's, nearly
+        // equal, and each rate is itself (X - SMOOTH(X, 1 year)) / X, a difference of nearly equal
+        // quantities: one float32 unit in the last place of X (from an `EXP`, `LN` or `^` rounded
+        // from double, which may be one unit from Vensim's C library, or from the order of
+        // operations inside Vensim's SMOOTH) is 2e-5 of the rate and 2e-3 of the adjuster. Both
+        // are within 3e-6 of the adjuster's largest magnitude.
+        "differences of nearly equal growth rates",
+        &["annual_rate_adjuster_for_equity[g77_india]", "annual_rate_adjuster_for_equity[remaining_developing_a]"],
+    ),
+    (
+        // A gap closing percentage divides a difference of nearly equal quantities by another
+        // (the gap to the goal): the temperature gaps at 2100 are a few hundredths of a degree
+        // out of 2 to 4, and CO2eq Gap Closing Percentage's numerator is a few units in the last
+        // place of 282 to 1,265 ppm in this business-as-usual run, so one unit in the last place of
+        // an input moves it by 2e-3 (the temperature gaps) or by all of its value (CO2eq).
+        "gaps to goals",
+        &[
+            "temperature_gap_closing_percentage",
+            "temperature_due_to_co2_ff_gap_closing_percentage",
+            "co2eq_gap_closing_percentage",
+        ],
+    ),
+];
+
+/// Run in Vensim's own arithmetic (`precision = "single"`: every stored value and every result
+/// rounded to float32), C-LEARN meets the issue's rule of at least 99% of its variables within
+/// 1e-3 relative at every saved time; the few that still miss are named with the reason, and the
+/// count of variables identical to Vensim's at every saved time is pinned as well.
+#[test]
+fn clearn_in_single_precision_meets_the_99_percent_rule() {
+    let Some(_) = suite_or_skip("clearn_in_single_precision_meets_the_99_percent_rule") else { return };
+    let folder = root().join("..").join("shared").join("vensim").join("c-learn");
+    let report = compare_with_vensim(
+        &folder.join("C-LEARN v77 for Vensim.mdl"),
+        &folder.join("vensim-ref.csv"),
+        Precision::Single,
+    );
+    assert!(report.missing.is_empty(), "not in the model: {:?}", report.missing);
+    let beyond: Vec<&Variable> = report.variables.iter().filter(|v| v.worst > TOLERANCE).collect();
+    let named: HashSet<&str> =
+        CLEARN_BEYOND_IN_SINGLE_PRECISION.iter().flat_map(|(_, names)| names.iter().copied()).collect();
+    let described: Vec<String> = beyond.iter().map(|v| v.describe()).collect();
+    let unexplained: Vec<&String> =
+        beyond.iter().zip(&described).filter(|(v, _)| !named.contains(v.name.as_str())).map(|(_, d)| d).collect();
+    assert!(unexplained.is_empty(), "beyond 1e-3 relative and not named: {unexplained:#?}");
+    let names_beyond: HashSet<&str> = beyond.iter().map(|v| v.name.as_str()).collect();
+    let agreeing: Vec<&&str> = named.iter().filter(|name| !names_beyond.contains(**name)).collect();
+    assert!(agreeing.is_empty(), "named but within 1e-3 relative now: {agreeing:?}");
+    let total = report.variables.len();
+    let within = total - beyond.len();
+    assert!(within * 100 >= total * 99, "{within} of {total} within 1e-3 relative: the issue asks 99%");
+    let identical = report.variables.iter().filter(|v| v.identical).count();
+    assert_eq!(
+        (total, within, identical),
+        (3386, 3381, 2696),
+        "the README says that in single precision 3,381 of the 3,386 variables are within 1e-3 relative at \
+         every saved time, 2,696 identical to Vensim's; beyond: {described:#?}"
     );
 }
 
@@ -415,6 +513,9 @@ struct Variable {
     worst: f64,
     worst_of_scale: f64,
     at: (f64, f64, f64),
+    /// Whether the run's value, as a single-precision number, is the one Vensim printed at every
+    /// saved time.
+    identical: bool,
 }
 
 impl Variable {
@@ -436,10 +537,11 @@ struct Report {
 
 /// Runs the model and compares it with every variable of Vensim's output; fails if the file's
 /// times are not the run's.
-fn compare_with_vensim(model: &Path, reference: &Path) -> Report {
+fn compare_with_vensim(model: &Path, reference: &Path, precision: Precision) -> Report {
     let bytes = std::fs::read(model).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
-    let (model, diagnostics) = fulcrum_vensim::read(&fulcrum_vensim::decode(bytes)).expect("the model reads");
+    let (mut model, diagnostics) = fulcrum_vensim::read(&fulcrum_vensim::decode(bytes)).expect("the model reads");
     assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    model.sim.precision = precision;
     let tables: HashSet<CanonicalName> = model
         .variables
         .iter()
@@ -480,9 +582,12 @@ fn compare_with_vensim(model: &Path, reference: &Path) -> Report {
         };
         let series = results.column(column);
         let scale = rows.iter().map(|row| row[index].abs()).filter(|v| v.is_finite()).fold(0.0, f64::max);
-        let mut variable = Variable { name: name.clone(), worst: 0.0, worst_of_scale: 0.0, at: (0.0, 0.0, 0.0) };
+        let mut variable =
+            Variable { name: name.clone(), worst: 0.0, worst_of_scale: 0.0, at: (0.0, 0.0, 0.0), identical: true };
         for (row, &actual) in rows.iter().zip(series).filter(|(row, _)| row[index].is_finite()) {
             let expected = row[index];
+            // Vensim prints a single-precision value with enough digits to name it exactly.
+            variable.identical &= (expected as f32).to_bits() == (actual as f32).to_bits();
             // A value fulcrum could not compute is as far off as can be.
             let difference = if actual.is_finite() { relative_difference(expected, actual) } else { f64::INFINITY };
             if difference > variable.worst {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use fulcrum_model::Method;
+use fulcrum_model::{Method, Precision};
 
 /// fulcrum: stock-and-flow models of organizations, run many times, to find where to push.
 #[derive(Parser, Debug)]
@@ -349,6 +349,11 @@ pub struct RunArgs {
     /// Integration method instead of the model's.
     #[arg(long, value_parser = parse_method)]
     pub method: Option<Method>,
+    /// Arithmetic precision instead of the model's: `single` rounds every stored value and every
+    /// result to the nearest float32, as Vensim computes, so results match Vensim's to the bit
+    /// far more often; `double` (the default for every model format) is fulcrum's own.
+    #[arg(long, value_name = "single|double", value_parser = parse_precision)]
+    pub precision: Option<Precision>,
     /// Time step instead of the model's.
     #[arg(long, value_parser = parse_positive, allow_hyphen_values = true)]
     pub dt: Option<f64>,
@@ -454,6 +459,10 @@ fn parse_positive(text: &str) -> Result<f64, String> {
 
 fn parse_method(text: &str) -> Result<Method, String> {
     text.parse::<Method>().map_err(|error| error.to_string())
+}
+
+fn parse_precision(text: &str) -> Result<Precision, String> {
+    text.parse::<Precision>().map_err(|error| error.to_string())
 }
 
 #[cfg(test)]

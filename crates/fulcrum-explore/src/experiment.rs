@@ -5,6 +5,7 @@
 //! model = "model.toml"              # relative to the experiment file; native or XMILE
 //! [sim]                             # optional overrides of the model's sim specs
 //! method = "rk4"
+//! precision = "single"              # Vensim's float32 arithmetic; default double
 //! [sampling]
 //! method = "lhs"                    # random | lhs | sobol | grid
 //! runs = 1000
@@ -41,7 +42,7 @@ use fulcrum_model::diagnostic::closest_match;
 use fulcrum_model::resolve::check_sim_specs;
 use fulcrum_model::syntax::Span;
 use fulcrum_model::toml_walk::{self, Table, Walker, span_of};
-use fulcrum_model::{Code, Diagnostic, Diagnostics, Method, SimSpecs};
+use fulcrum_model::{Code, Diagnostic, Diagnostics, Method, Precision, SimSpecs};
 use fulcrum_sim::{CompiledModel, VarId};
 
 pub use crate::design::Setting;
@@ -83,6 +84,8 @@ pub struct SimOverrides {
     pub save_step: Option<(f64, Span)>,
     /// Integration method.
     pub method: Option<(Method, Span)>,
+    /// Arithmetic precision (`single` is Vensim's).
+    pub precision: Option<(Precision, Span)>,
 }
 
 /// `[sampling]`.
@@ -279,7 +282,18 @@ impl Reader<'_> {
             dt: self.walker.number(&mut table, "dt"),
             save_step: self.walker.number(&mut table, "save_step"),
             method: None,
+            precision: None,
         };
+        if let Some(value) = table.get("precision") {
+            match value.get_ref().as_str().map(str::parse::<Precision>) {
+                Some(Ok(precision)) => sim.precision = Some((precision, span_of(value))),
+                _ => self.report(
+                    Diagnostic::new(Code::UnknownPrecision, "[sim]: `precision` must be \"double\" or \"single\"")
+                        .at(Some(span_of(value)))
+                        .with_help("\"single\" computes as Vensim does, in float32; leave it out for double"),
+                ),
+            }
+        }
         if let Some(value) = table.get("method") {
             match value.get_ref().as_str().map(str::parse::<Method>) {
                 Some(Ok(method)) => sim.method = Some((method, span_of(value))),
@@ -289,7 +303,7 @@ impl Reader<'_> {
                 ),
             }
         }
-        self.walker.unknown_keys(&table, &["start", "stop", "dt", "save_step", "method"]);
+        self.walker.unknown_keys(&table, &["start", "stop", "dt", "save_step", "method", "precision"]);
         sim
     }
 
@@ -765,6 +779,9 @@ impl Experiment {
         if let Some((method, span)) = overrides.method {
             (sim.method, sim.spans.method) = (method, Some(span));
         }
+        if let Some((precision, span)) = overrides.precision {
+            (sim.precision, sim.spans.precision) = (precision, Some(span));
+        }
         let mut diagnostics = Diagnostics::default();
         check_sim_specs(&sim, &mut diagnostics);
         if diagnostics.has_errors() {
@@ -1127,6 +1144,20 @@ mod tests {
     fn spanned(text: &str, span: Option<Span>) -> &str {
         let span = span.expect("a span");
         &text[span.start()..span.end()]
+    }
+
+    #[test]
+    fn the_sim_section_sets_the_precision() {
+        let text = "model = \"model.toml\"\n[sim]\nprecision = \"single\"\n";
+        let (experiment, diagnostics) = read(text).expect("valid TOML");
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        let sim = experiment.sim_specs(&SimSpecs::default()).expect("valid sim specs");
+        assert_eq!(sim.precision, Precision::Single);
+        assert_eq!(spanned(text, sim.spans.precision), "\"single\"");
+        let text = "model = \"model.toml\"\n[sim]\nprecision = \"f32\"\n";
+        let (_, diagnostics) = read(text).expect("valid TOML");
+        let codes: Vec<(Code, &str)> = diagnostics.0.iter().map(|d| (d.code, spanned(text, d.span))).collect();
+        assert_eq!(codes, [(Code::UnknownPrecision, "\"f32\"")]);
     }
 
     #[test]

@@ -43,6 +43,12 @@ impl ModelBuilder {
         self
     }
 
+    /// Sets the precision runs compute in.
+    pub fn precision(mut self, precision: crate::model::Precision) -> ModelBuilder {
+        self.model.sim.precision = precision;
+        self
+    }
+
     /// Saves every `save_step` instead of every dt.
     pub fn save_step(mut self, save_step: f64) -> ModelBuilder {
         self.model.sim.save_step = Some(save_step);

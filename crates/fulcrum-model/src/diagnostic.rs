@@ -90,6 +90,8 @@ codes! {
     InvalidGraphicalFunction = "E0401",
     /// An integration method the simulator does not know.
     UnknownMethod = "E0305",
+    /// A precision the simulator does not know (double or single).
+    UnknownPrecision = "E0306",
     /// A constant lies outside the range documented for it.
     OutOfDocumentedRange = "W0001",
     /// A model feature that is valid but not supported.

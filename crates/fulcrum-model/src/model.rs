@@ -116,6 +116,8 @@ pub struct SimSpecs {
     pub save_step: Option<f64>,
     /// Integration method.
     pub method: Method,
+    /// The precision values are stored and computed in.
+    pub precision: Precision,
     /// Name of the time unit, e.g. "months".
     pub time_units: Option<String>,
     /// Settings that a variable of the model computes during the run, as Vensim's `FINAL TIME`,
@@ -162,6 +164,7 @@ impl Default for SimSpecs {
             dt: 1.0,
             save_step: None,
             method: Method::Euler,
+            precision: Precision::Double,
             time_units: None,
             computed: ComputedSettings::default(),
             spans: SimSpans::default(),
@@ -189,6 +192,8 @@ pub struct SimSpans {
     pub save_step: Option<Span>,
     /// The `method` value.
     pub method: Option<Span>,
+    /// The `precision` value.
+    pub precision: Option<Span>,
 }
 
 /// Integration methods.
@@ -238,6 +243,52 @@ impl FromStr for Method {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("unknown integration method `{0}` (expected euler, rk2 or rk4)")]
 pub struct UnknownMethod(pub String);
+
+/// The floating-point precision a run stores and computes values in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// IEEE double precision (`f64`): fulcrum's own arithmetic, and Stella's.
+    #[default]
+    Double,
+    /// IEEE single precision (`f32`), as Vensim stores and computes values (all its editions
+    /// but the double-precision build): every stored value and every arithmetic result is
+    /// rounded to the nearest `f32`, so that runs match Vensim's to the bit far more often.
+    Single,
+}
+
+impl Precision {
+    /// The precision's name in model files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Double => "double",
+            Precision::Single => "single",
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Precision {
+    type Err = UnknownPrecision;
+
+    /// Case-insensitive: `double`, `single`.
+    fn from_str(text: &str) -> Result<Precision, UnknownPrecision> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "double" => Ok(Precision::Double),
+            "single" => Ok(Precision::Single),
+            _ => Err(UnknownPrecision(text.to_owned())),
+        }
+    }
+}
+
+/// A precision name that is not double or single.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("unknown precision `{0}` (expected double or single)")]
+pub struct UnknownPrecision(pub String);
 
 /// One variable of the model.
 #[derive(Clone, Debug, PartialEq)]

@@ -9,6 +9,7 @@
 //! stop = 30
 //! dt = 0.125
 //! method = "euler"          # euler | rk2 | rk4
+//! precision = "double"      # double | single (Vensim's); optional, default double
 //! time_units = "minutes"
 //! save_step = 1             # optional; default dt
 //! # stop, dt and save_step may instead name a variable that computes them during the run:
@@ -52,7 +53,7 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{
     Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Leak, Method,
-    Model, Origin, SimSpecs, Variable, VariableKind,
+    Model, Origin, Precision, SimSpecs, Variable, VariableKind,
 };
 use crate::syntax::Span;
 use crate::toml_walk::{self, Table, Value, Walker as Reader, span_of};
@@ -185,8 +186,22 @@ impl Reader<'_> {
                 None => self.wrong_type(&table.context, "method", "a string", span),
             }
         }
+        if let Some(value) = table.get("precision") {
+            let span = span_of(value);
+            sim.spans.precision = Some(span);
+            match value.get_ref().as_str().map(str::parse::<Precision>) {
+                Some(Ok(precision)) => sim.precision = precision,
+                Some(Err(error)) => {
+                    let hint = "Vensim computes in single precision; leave `precision` out for double";
+                    self.report(
+                        Diagnostic::new(Code::UnknownPrecision, error.to_string()).at(Some(span)).with_help(hint),
+                    )
+                }
+                None => self.wrong_type(&table.context, "precision", "a string", span),
+            }
+        }
         sim.time_units = self.string(&mut table, "time_units");
-        self.unknown_keys(&table, &["start", "stop", "dt", "save_step", "method", "time_units"]);
+        self.unknown_keys(&table, &["start", "stop", "dt", "save_step", "method", "precision", "time_units"]);
         sim
     }
 
@@ -670,6 +685,17 @@ mod tests {
                 ("E0003", "1.5".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn precision_is_double_unless_the_file_says_single() {
+        let (model, _) = read(SIM).expect("valid TOML");
+        assert_eq!(model.sim.precision, Precision::Double);
+        let (model, diagnostics) = read(&format!("{SIM}precision = \"Single\"\n")).expect("valid TOML");
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        assert_eq!(model.sim.precision, Precision::Single);
+        assert_eq!(codes(&format!("{SIM}precision = \"half\"\n")), [("E0306", "\"half\"".to_owned())]);
+        assert_eq!(codes(&format!("{SIM}precision = 32\n")), [("E0003", "32".to_owned())]);
     }
 
     #[test]

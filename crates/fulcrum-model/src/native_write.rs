@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    Conveyor, Dialect, ElementDefinition, Equation, GraphKind, GraphicalFunction, Leak, Method, Model, Variable,
-    VariableKind,
+    Conveyor, Dialect, ElementDefinition, Equation, GraphKind, GraphicalFunction, Leak, Method, Model, Precision,
+    Variable, VariableKind,
 };
 use crate::syntax::format_number;
 
@@ -30,6 +30,9 @@ pub fn write(model: &Model) -> String {
     line(&mut out, "dt", &setting(&sim.computed.dt, sim.dt));
     if sim.method != Method::Euler {
         line(&mut out, "method", &string(sim.method.as_str()));
+    }
+    if sim.precision != Precision::Double {
+        line(&mut out, "precision", &string(sim.precision.as_str()));
     }
     optional(&mut out, "time_units", sim.time_units.as_deref());
     if let Some(variable) = &sim.computed.save_step {
@@ -290,6 +293,7 @@ mod tests {
             .build();
         model.name = Some("Line\nbreak \"and quotes\"".to_owned());
         model.sim.save_step = Some(1.0);
+        model.sim.precision = Precision::Single;
         model.variables[3].range = Some((0.0, 1.0));
         let text = write(&model);
         let (read, diagnostics) = crate::native::read(&text).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
@@ -311,6 +315,7 @@ mod tests {
         assert_eq!(findings(&read), expected, "{text}");
         assert_eq!(read.name, model.name);
         assert_eq!(read.sim.method, model.sim.method);
+        assert_eq!(read.sim.precision, Precision::Single);
         assert_eq!(read.sim.save_step, model.sim.save_step);
         assert_eq!(read.dialect, model.dialect);
         assert_eq!(

@@ -14,10 +14,10 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
-use fulcrum_model::{Method, VarId};
+use fulcrum_model::{Method, Precision, VarId};
 
 use crate::program::{ComputedAxis, Slot, fixed};
-use crate::vm::execute;
+use crate::vm::{execute, to_single};
 use crate::{CompiledModel, Failure, SimError};
 
 /// The values of a batch at one time step.
@@ -890,6 +890,9 @@ impl<'m, const L: usize> Batch<'m, L> {
     #[inline(always)]
     fn integrate<T: PerLane<L>>(&mut self, time: T, dt: T) {
         let model = self.model;
+        if model.precision == Precision::Single {
+            return self.integrate_single(time, dt);
+        }
         let layout = &model.layout;
         let stocks = layout.first_stock as usize..layout.first_stock as usize + layout.stock_count;
         let rates = layout.first_rate as usize..layout.first_rate as usize + layout.stock_count;
@@ -947,6 +950,77 @@ impl<'m, const L: usize> Batch<'m, L> {
         for ((stock, start), rate) in self.values[stocks.clone()].iter_mut().zip(&self.start_stocks).zip(rates) {
             for lane in 0..L {
                 stock[lane] = start[lane] + h.at(lane) * rate[lane];
+            }
+        }
+        self.values[fixed::TIME as usize] = stage_time.lanes();
+        let model = self.model;
+        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+    }
+
+    /// [`Batch::integrate`] in single precision: each product and sum of the update is rounded
+    /// to single precision, as Vensim computes `stock + dt * rate`, so stocks stay
+    /// single-precision numbers.
+    fn integrate_single<T: PerLane<L>>(&mut self, time: T, dt: T) {
+        let model = self.model;
+        let layout = &model.layout;
+        let stocks = layout.first_stock as usize..layout.first_stock as usize + layout.stock_count;
+        let rates = layout.first_rate as usize..layout.first_rate as usize + layout.stock_count;
+        let r = to_single;
+        let dt = dt.map(r);
+        let half = dt.map(|dt| r(dt / 2.0));
+        let end = time.zip(dt, |time, dt| time + dt);
+        match model.axis.method {
+            Method::Euler => {
+                let (head, tail) = self.values.split_at_mut(rates.start);
+                for (stock, rate) in head[stocks].iter_mut().zip(&tail[..layout.stock_count]) {
+                    for lane in 0..L {
+                        stock[lane] = r(stock[lane] + r(dt.at(lane) * rate[lane]));
+                    }
+                }
+            }
+            Method::Rk2 => {
+                self.start_stocks.copy_from_slice(&self.values[stocks.clone()]);
+                self.stage_rates[0].copy_from_slice(&self.values[rates.clone()]);
+                self.set_stage_single(&stocks, 0, dt, end);
+                self.stage_rates[1].copy_from_slice(&self.values[rates.clone()]);
+                let [k1, k2, ..] = &self.stage_rates;
+                for (((stock, start), k1), k2) in self.values[stocks].iter_mut().zip(&self.start_stocks).zip(k1).zip(k2)
+                {
+                    for lane in 0..L {
+                        stock[lane] = r(start[lane] + r(half.at(lane) * r(k1[lane] + k2[lane])));
+                    }
+                }
+            }
+            Method::Rk4 => {
+                self.start_stocks.copy_from_slice(&self.values[stocks.clone()]);
+                self.stage_rates[0].copy_from_slice(&self.values[rates.clone()]);
+                let middle = time.zip(dt, |time, dt| time + dt / 2.0);
+                self.set_stage_single(&stocks, 0, half, middle);
+                self.stage_rates[1].copy_from_slice(&self.values[rates.clone()]);
+                self.set_stage_single(&stocks, 1, half, middle);
+                self.stage_rates[2].copy_from_slice(&self.values[rates.clone()]);
+                self.set_stage_single(&stocks, 2, dt, end);
+                self.stage_rates[3].copy_from_slice(&self.values[rates.clone()]);
+                let [k1, k2, k3, k4] = &self.stage_rates;
+                let sixth = dt.map(|dt| r(dt / 6.0));
+                for (index, stock) in self.values[stocks].iter_mut().enumerate() {
+                    let start = self.start_stocks[index];
+                    for lane in 0..L {
+                        let sum = r(r(r(k1[index][lane] + r(2.0 * k2[index][lane])) + r(2.0 * k3[index][lane]))
+                            + k4[index][lane]);
+                        stock[lane] = r(start[lane] + r(sixth.at(lane) * sum));
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Batch::set_stage`] in single precision.
+    fn set_stage_single<T: PerLane<L>>(&mut self, stocks: &std::ops::Range<usize>, stage: usize, h: T, stage_time: T) {
+        let rates = &self.stage_rates[stage];
+        for ((stock, start), rate) in self.values[stocks.clone()].iter_mut().zip(&self.start_stocks).zip(rates) {
+            for lane in 0..L {
+                stock[lane] = to_single(start[lane] + to_single(h.at(lane) * rate[lane]));
             }
         }
         self.values[fixed::TIME as usize] = stage_time.lanes();

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use fulcrum_model::Precision;
 use fulcrum_model::resolve::{Distribution, Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
 use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
@@ -16,6 +17,7 @@ use crate::program::{
     BinaryKind, ComputedAxis, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET, Op,
     PreviousSlots, QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
 };
+use crate::vm::to_single;
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
 /// Compiles a resolved model. Compile once; run it as many times as you like.
@@ -63,6 +65,7 @@ struct Compiler<'m> {
     lists: Vec<Vec<Slot>>,
     axis: TimeAxis,
     computed: Option<ComputedAxis>,
+    precision: Precision,
 }
 
 /// A slot holding a result, and whether it is a temporary to give back after use.
@@ -128,6 +131,7 @@ impl<'m> Compiler<'m> {
             lists: Vec::new(),
             axis,
             computed: None,
+            precision: sim.precision,
         };
         compiler.allocate_variables()?;
         compiler.find_static_variables();
@@ -754,8 +758,49 @@ impl<'m> Compiler<'m> {
         }
     }
 
+    /// In single precision (Vensim's arithmetic) every value a run stores is a single-precision
+    /// number: numbers in equations are rounded once here; constants, the clock and what the batch
+    /// writes between steps (delay outputs, conveyors' and queues' outputs) are rounded when each
+    /// program starts; and each instruction that computes a value is followed by one that rounds
+    /// it. Copies and choices between slots need no rounding, as they only move rounded values.
+    /// The integrators round the stocks themselves (`Batch::integrate`). In double precision
+    /// nothing is added: the programs are exactly those of a double-precision model.
+    fn round_to_single(&mut self) {
+        for (_, value) in &mut self.layout.literals {
+            *value = to_single(*value);
+        }
+        let model = self.model;
+        let constants: Vec<(Slot, bool)> =
+            model.constants().map(|id| (self.slots[id.index()], self.changing[id.index()])).collect();
+        let written_between_steps: Vec<Slot> = (0..fixed::COUNT)
+            .chain(self.layout.delays.iter().map(|delay| delay.output))
+            .chain(self.layout.conveyors.iter().flat_map(|conveyor| conveyor.outputs.iter().copied()))
+            .chain(self.layout.queues.iter().map(|queue| queue.front))
+            .collect();
+        let at_start = |constants_read: &mut dyn Iterator<Item = Slot>| -> Vec<Op> {
+            written_between_steps.iter().copied().chain(constants_read).map(|slot| Op::RoundToSingle { slot }).collect()
+        };
+        let initial_start = at_start(&mut constants.iter().map(|&(slot, _)| slot));
+        // Only constants that change part-way get new values after the initial program.
+        let evaluate_start = at_start(&mut constants.iter().filter(|&&(_, changing)| changing).map(|&(slot, _)| slot));
+        for (program, start) in [(&mut self.initial, initial_start), (&mut self.evaluate, evaluate_start)] {
+            let mut rounded = start;
+            rounded.reserve(program.len() * 2);
+            for op in program.drain(..) {
+                rounded.push(op);
+                if let Some(slot) = op.computed() {
+                    rounded.push(Op::RoundToSingle { slot });
+                }
+            }
+            *program = rounded;
+        }
+    }
+
     fn finish(mut self) -> CompiledModel {
         let model = self.model;
+        if self.precision == Precision::Single {
+            self.round_to_single();
+        }
         self.layout.slot_count = self.next_slot as usize;
         for (index, variable) in model.variables.iter().enumerate() {
             let is_number = matches!(
@@ -794,11 +839,19 @@ impl<'m> Compiler<'m> {
                 _ => None,
             })
             .collect();
+        // A single-precision run's tables hold single-precision points, as Vensim's do.
+        let points = |values: &[f64]| -> Vec<f64> {
+            match self.precision {
+                Precision::Double => values.to_vec(),
+                Precision::Single => values.iter().map(|&value| to_single(value)).collect(),
+            }
+        };
         let graphs =
-            model.graphs.iter().map(|graph| Table::new(graph.kind, graph.x.clone(), graph.y.clone())).collect();
+            model.graphs.iter().map(|graph| Table::new(graph.kind, points(&graph.x), points(&graph.y))).collect();
         CompiledModel {
             axis: self.axis,
             computed: self.computed,
+            precision: self.precision,
             layout: self.layout,
             initial: self.initial,
             evaluate: self.evaluate,

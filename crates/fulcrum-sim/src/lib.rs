@@ -37,7 +37,7 @@ use std::collections::HashMap;
 pub use batch::{Batch, Observer, Point};
 pub use compile::{CompileOptions, compile, compile_with};
 pub use error::{Failure, SimError};
-pub use fulcrum_model::{ResolvedModel, VarId};
+pub use fulcrum_model::{Precision, ResolvedModel, VarId};
 pub use program::TimeAxis;
 pub use run::{Results, Run};
 
@@ -53,6 +53,8 @@ pub struct CompiledModel {
     axis: TimeAxis,
     /// Time settings computed during the run, when the model has any.
     computed: Option<ComputedAxis>,
+    /// Whether runs store and compute values in single precision, as Vensim does.
+    precision: Precision,
     layout: Layout,
     initial: Vec<Op>,
     evaluate: Vec<Op>,
@@ -108,6 +110,11 @@ impl CompiledModel {
             .into_iter()
             .filter_map(|(key, setting)| setting.map(|(_, variable)| (key, variable)))
             .collect()
+    }
+
+    /// The precision runs compute in (the model's `precision` setting).
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The model's constants, in file order. Their positions index [`Batch::set`].

@@ -178,6 +178,11 @@ pub(crate) enum Op {
         from: Slot,
         to: Slot,
     },
+    /// Rounds the value to the nearest single-precision number (in single precision only: see
+    /// `Compiler::round_to_single`).
+    RoundToSingle {
+        slot: Slot,
+    },
     /// Uniflow: never below zero.
     ClampNonNegative {
         slot: Slot,
@@ -194,6 +199,37 @@ pub(crate) enum Op {
         source: Slot,
         sink: Slot,
     },
+}
+
+impl Op {
+    /// The slot whose value this instruction computes; `None` for instructions that only move a
+    /// value from one slot to another or pick one, whose result is as precise as what they read.
+    pub(crate) fn computed(&self) -> Option<Slot> {
+        match *self {
+            Op::Copy { .. } | Op::Select { .. } | Op::Choose { .. } | Op::RoundToSingle { .. } => None,
+            Op::ClampNonNegative { .. } => None,
+            Op::Unary { dst, .. }
+            | Op::Binary { dst, .. }
+            | Op::SafeDiv { dst, .. }
+            | Op::Step { dst, .. }
+            | Op::Ramp { dst, .. }
+            | Op::Pulse { dst, .. }
+            | Op::PulseTrain { dst, .. }
+            | Op::Lookup { dst, .. }
+            | Op::VectorSelect { dst, .. }
+            | Op::Order { dst, .. }
+            | Op::SortedIndex { dst, .. }
+            | Op::Allocate { dst, .. }
+            | Op::History { dst, .. }
+            | Op::VectorLookup { dst, .. }
+            | Op::InvertMatrix { dst, .. }
+            | Op::Random { dst, .. }
+            | Op::Truncated { dst, .. }
+            | Op::LookupArea { dst, .. } => Some(dst),
+            Op::StartBudget { budget, .. } => Some(budget),
+            Op::LimitFlow { flow, .. } => Some(flow),
+        }
+    }
 }
 
 /// Marks a side of [`Op::LimitFlow`] that has no non-negative stock.

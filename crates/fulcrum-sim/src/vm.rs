@@ -23,6 +23,7 @@ pub(crate) fn execute<const L: usize>(
     for op in ops {
         match *op {
             Op::Copy { dst, src } => values[dst as usize] = values[src as usize],
+            Op::RoundToSingle { slot } => values[slot as usize] = values[slot as usize].map(to_single),
             Op::Unary { kind, dst, a } => unary(kind, values, dst, a),
             Op::Binary { kind, dst, a, b } => binary(kind, values, dst, a, b),
             Op::Select { dst, cond, a, b } => {
@@ -189,6 +190,19 @@ pub(crate) fn execute<const L: usize>(
             Op::LimitFlow { flow, source, sink } => limit_flow(values, flow, source, sink),
         }
     }
+}
+
+/// The nearest single-precision number, as a double: how a single-precision run stores every
+/// value. The instructions compute in double precision and their results are rounded after them.
+/// For `+ − × ÷` and `√` of single-precision operands this is exactly single-precision arithmetic:
+/// a double holds more than twice a single's digits plus two, so rounding the double result to
+/// single gives the correctly rounded single result (the second rounding is innocuous). Other
+/// functions (`exp`, `ln`, `^`, the trigonometric ones, lookups) are the double-precision result
+/// correctly or nearly correctly rounded to single, which may differ by one unit in the last place
+/// from what a C library's single-precision functions (Vensim's) return.
+#[inline(always)]
+pub(crate) fn to_single(value: f64) -> f64 {
+    value as f32 as f64
 }
 
 fn clock<const L: usize>(values: &[[f64; L]]) -> ([f64; L], [f64; L]) {

@@ -6,7 +6,7 @@ use fulcrum_model::name::equation_form;
 use fulcrum_model::syntax::{self, ExprKind, Span};
 use fulcrum_model::{
     CanonicalName, Code, Conveyor, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink,
-    GraphKind, GraphicalFunction, Leak, Method, Model, Origin, SimSpecs, Variable, VariableKind,
+    GraphKind, GraphicalFunction, Leak, Method, Model, Origin, Precision, SimSpecs, Variable, VariableKind,
 };
 use roxmltree::Node;
 
@@ -130,6 +130,18 @@ impl<'p> Reader<'p> {
                     .at(Some(self.span(root)))
                     .with_help("XMILE requires <sim_specs> with <start> and <stop>"),
             ),
+        }
+        // fulcrum's own files name the precision their runs compute in, for which XMILE has no word.
+        if let Some(precision) = child(root, "header").and_then(|header| child(header, "precision")) {
+            let text: String = precision.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect();
+            match text.parse::<Precision>() {
+                Ok(value) => model.sim.precision = value,
+                Err(error) => self.report(
+                    Diagnostic::new(Code::UnknownPrecision, error.to_string())
+                        .at(Some(self.span(precision)))
+                        .with_help("write single (Vensim's arithmetic) or double"),
+                ),
+            }
         }
         if let Some(behavior) = child(root, "behavior") {
             self.behavior(behavior);

@@ -3,12 +3,14 @@
 //! `<stock>`, `<flow>`, `<aux>` or `<gf>` per variable with its units, documentation,
 //! dimensions, per-element equations and graphical functions. Equations are written as fulcrum
 //! holds them, which is XMILE's expression language. A model with Vensim's conventions says so in
-//! a vendor element of the header (`<fulcrum:dialect>`), which other tools ignore.
+//! a vendor element of the header (`<fulcrum:dialect>`), which other tools ignore; so does a model
+//! that runs in Vensim's single precision (`<fulcrum:precision>`).
 
 use std::fmt::Write as _;
 
 use fulcrum_model::{
-    Code, Conveyor, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Variable, VariableKind,
+    Code, Conveyor, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Precision, Variable,
+    VariableKind,
 };
 
 const XMILE_NAMESPACE: &str = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0";
@@ -60,6 +62,11 @@ pub fn write(model: &Model) -> String {
     let _ = writeln!(out, "    <product version=\"{}\">fulcrum</product>", env!("CARGO_PKG_VERSION"));
     if model.dialect == Dialect::Vensim {
         element(&mut out, 4, "fulcrum:dialect", model.dialect.as_str());
+    }
+    // XMILE has no word for the arithmetic's precision: a vendor element keeps Vensim's single
+    // precision, which other tools ignore (they run in double precision).
+    if model.sim.precision != Precision::Double {
+        element(&mut out, 4, "fulcrum:precision", model.sim.precision.as_str());
     }
     out.push_str("  </header>\n");
     sim_specs(&mut out, model);
@@ -307,6 +314,7 @@ stop = 12
 dt = 0.25
 save_step = 0.5
 method = "rk4"
+precision = "single"
 time_units = "months"
 [[dimension]]
 name = "Region"
@@ -352,7 +360,9 @@ dimensions = ["Region"]
         let (model, diagnostics) = native::read(MODEL).expect("reads");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
         assert_eq!(model.dialect, Dialect::Vensim);
+        assert_eq!(model.sim.precision, fulcrum_model::Precision::Single);
         let xmile = super::write(&model);
+        assert!(xmile.contains("<fulcrum:precision>single</fulcrum:precision>"), "{xmile}");
         let (again, diagnostics) = crate::read(&xmile).unwrap_or_else(|d| panic!("{d:?}\n{xmile}"));
         assert!(diagnostics.0.is_empty(), "{diagnostics:?}\n{xmile}");
         // The native format holds every field a model has; the same text means the same model.

@@ -19,6 +19,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             let prepared = prepare(experiment, |_| Ok(()))?;
             let (settings, _) = crate::experiment::settings(&prepared, args.intervention.as_deref())?;
             if args.method.is_some()
+                || args.precision.is_some()
                 || args.dt.is_some()
                 || args.start.is_some()
                 || args.stop.is_some()
@@ -142,6 +143,10 @@ fn apply_overrides(args: &RunArgs, sim: &mut fulcrum_model::SimSpecs) -> Result<
     if let Some(method) = args.method {
         sim.method = method;
         sim.spans.method = None;
+    }
+    if let Some(precision) = args.precision {
+        sim.precision = precision;
+        sim.spans.precision = None;
     }
     if let Some(dt) = args.dt {
         sim.dt = dt;

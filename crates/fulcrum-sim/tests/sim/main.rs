@@ -12,6 +12,7 @@ mod conveyors;
 mod delay_properties;
 mod failures;
 mod lanes;
+mod precision;
 mod stella_library;
 mod stocks;
 mod vensim_library;

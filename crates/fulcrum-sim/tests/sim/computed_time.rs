@@ -181,3 +181,25 @@ proptest! {
         }
     }
 }
+
+/// Single precision holds on the computed axis too: with a time step that changes from 0.1 to
+/// 0.05 (neither a float32 exactly), every stored value is a float32, under each method.
+#[test]
+fn a_single_precision_run_on_a_computed_axis_stores_float32_values() {
+    for method in [Method::Euler, Method::Rk2, Method::Rk4] {
+        let model = ModelBuilder::new(0.0, 1.0, 0.1)
+            .method(method)
+            .precision(fulcrum_model::Precision::Single)
+            .stock("S", "1 / 3", &["inflow"], &[])
+            .flow("inflow", "S / 7 + TIME")
+            .aux("step", "IF TIME < 0.5 THEN 0.1 ELSE 0.05")
+            .build();
+        let results = run(&computing(model, None, Some("step"), None));
+        for (column, name) in results.names().iter().enumerate() {
+            for (row, value) in results.column(column).iter().enumerate() {
+                assert_eq!(f64::from(*value as f32).to_bits(), value.to_bits(), "{method:?}: {name} at row {row}");
+            }
+        }
+        assert!(results.times().len() > 11, "{method:?}: the step halved, so there are more rows");
+    }
+}

@@ -28,7 +28,33 @@ fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() 
         same_on_one_thread_or_two(scratch.path(), &["leverage", EXPERIMENT, "--futures", "64", "--resamples", "200"]);
     assert!(summary.contains("Hiring Delay: a 10% change moves"), "{summary}");
     let names: Vec<&str> = written.keys().map(String::as_str).collect();
-    assert_eq!(names, ["leverage.csv", "leverage.svg", "manifest.json"]);
+    assert_eq!(
+        names,
+        [
+            "leverage-capacity-at-month-24.svg",
+            "leverage-final-workforce.svg",
+            "leverage-mean-workload.svg",
+            "leverage-month-workload-first-exceeds-1-15.svg",
+            "leverage-peak-workload.svg",
+            "leverage.csv",
+            "manifest.json"
+        ]
+    );
+    // One outcome per chart: one plot, its own title, no stack of panels.
+    for (name, bytes) in written.iter().filter(|(name, _)| name.ends_with(".svg")) {
+        let chart = String::from_utf8(bytes.clone()).expect("UTF-8");
+        assert_eq!(chart.matches("<svg").count(), 1, "{name}: one document, not a stack");
+        assert_eq!(chart.matches("Leverage on ").count(), 1, "{name}: one outcome");
+        let height: f64 = chart
+            .split("height=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|h| h.parse().ok())
+            .expect("a height");
+        assert!(height < 600.0, "{name}: {height} pixels tall");
+    }
+    let peak = String::from_utf8(written["leverage-peak-workload.svg"].clone()).expect("UTF-8");
+    assert!(peak.contains("Lower is better for this outcome"), "the outcome's `better` is on its chart");
 
     let (header, rows) = table(&scratch.path().join("1/leverage.csv"));
     assert_eq!(
@@ -510,4 +536,71 @@ fn one_at_a_time_numbers_are_single_runs_and_their_log_differences() {
         let expected = (up.ln() - down.ln()) / (1.01f64.ln() - 0.99f64.ln());
         approx::assert_relative_eq!(estimate(name, "elasticity"), expected, max_relative = 1e-9);
     }
+}
+
+/// Two outcomes whose names make the same file name get two charts, each listed once in the
+/// manifest.
+#[test]
+fn outcomes_whose_names_slug_alike_get_distinct_charts() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let text = fs::read_to_string(crate::root().join(EXPERIMENT)).expect("the fixture");
+    let model = crate::root().join("models/workforce/model.toml");
+    let text = text.replace(
+        "model = \"../../models/workforce/model.toml\"",
+        &format!("model = {:?}", model.display().to_string()),
+    );
+    let text = format!(
+        "{text}\n[[outcome]]\nname = \"Peak Workload!\"\nvariable = \"Workload\"\nstatistic = \"mean\"\nbetter = \"lower\"\n"
+    );
+    let experiment = scratch.path().join("experiment.toml");
+    fs::write(&experiment, text).expect("written");
+    let out = scratch.path().join("compare");
+    let output = fulcrum(&[
+        "compare",
+        experiment.to_str().expect("utf-8"),
+        "--futures",
+        "20",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let first = fs::read_to_string(out.join("comparison-peak-workload.svg")).expect("the first outcome's chart");
+    let second = fs::read_to_string(out.join("comparison-peak-workload-2.svg")).expect("the second outcome's chart");
+    assert!(first.contains("peak workload: each option") && second.contains("Peak Workload!: each option"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).expect("manifest")).expect("JSON");
+    let listed: Vec<&str> =
+        manifest["files"].as_array().expect("files").iter().filter_map(|file| file["path"].as_str()).collect();
+    let mut distinct = listed.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), listed.len(), "a file listed twice: {listed:?}");
+    assert!(listed.contains(&"comparison-peak-workload.svg") && listed.contains(&"comparison-peak-workload-2.svg"));
+}
+
+/// Where the output does not vary beyond numerical noise (Effective Capacity before the
+/// demand step: every future has the same capacity), its Sobol indices over time are left out
+/// of the chart, and the chart says so.
+#[test]
+fn sobol_over_time_leaves_out_times_without_variance() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("sobol");
+    let output = fulcrum(&[
+        "sensitivity",
+        EXPERIMENT,
+        "--method",
+        "sobol",
+        "--samples",
+        "32",
+        "--resamples",
+        "20",
+        "--over-time",
+        "Effective Capacity",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let chart = fs::read_to_string(out.join("sensitivity-effective-capacity-over-time.svg")).expect("the chart");
+    assert!(chart.contains("Not drawn at 0–") && chart.contains("numerical noise"), "the note");
+    assert!(chart.contains("time (months)"), "the time unit on the axis");
 }

@@ -532,3 +532,39 @@ fn a_stop_time_computed_during_the_run_ends_the_run_and_is_not_overridden() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("stop = \"FINAL TIME\""), "{}", stdout(&output));
 }
+
+/// `--chart` draws the run: by default the model's stocks, a panel each with its unit; with
+/// `--vars`, those variables. The CSV still goes where it goes.
+#[test]
+fn run_chart_draws_the_stocks_or_the_chosen_variables() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let chart = scratch.path().join("run.svg");
+    let output = fulcrum(&["run", "models/workforce/model.toml", "--chart", chart.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("time,"), "the CSV on standard output");
+    let svg = std::fs::read_to_string(&chart).expect("the chart is written");
+    assert!(svg.contains("workforce/model.toml: stocks over time"), "its title");
+    for stock in ["Vacancies", "Rookies (people)", "Experienced (people)"] {
+        assert!(svg.contains(stock), "a panel for {stock}");
+    }
+    assert!(svg.contains("time (months)"));
+    assert!(!svg.contains("Effective Capacity"), "no panel for an auxiliary");
+
+    let output = fulcrum(&[
+        "run",
+        TEACUP,
+        "--vars",
+        "Heat Loss to Room",
+        "--chart",
+        chart.to_str().expect("utf-8"),
+        "-o",
+        scratch.path().join("run.csv").to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let svg = std::fs::read_to_string(&chart).expect("the chart is written");
+    assert!(svg.contains("teacup/model.toml: chosen variables over time"));
+    assert!(svg.contains("Heat Loss to Room") && !svg.contains("Teacup Temperature"));
+    // The chart cannot overwrite the model.
+    let output = fulcrum(&["run", TEACUP, "--chart", TEACUP]);
+    assert!(!output.status.success());
+}

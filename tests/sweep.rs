@@ -24,7 +24,7 @@ fn a_sweep_writes_every_file_and_the_same_bytes_on_one_thread_or_two() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let (written, _) =
         same_on_one_thread_or_two(scratch.path(), &["sweep", EXPERIMENT, "--runs", "2500", "--save-runs", "Workforce"]);
-    let names: Vec<&str> = written.keys().map(String::as_str).collect();
+    let names: Vec<&str> = written.keys().map(String::as_str).filter(|name| !name.ends_with(".svg")).collect();
     assert_eq!(names, ["bands.csv", "experiments.csv", "failures.csv", "manifest.json", "outcomes.csv", "runs.csv"]);
 
     let out = scratch.path().join("1");
@@ -63,6 +63,21 @@ fn a_sweep_writes_every_file_and_the_same_bytes_on_one_thread_or_two() {
         let bytes = fs::read(out.join(file["path"].as_str().expect("path"))).expect("listed file exists");
         assert_eq!(file["sha256"], hex_sha256(&bytes), "{}", file["path"]);
     }
+    // A fan chart per band variable, one file each, listed once in the manifest with the units.
+    let listed: Vec<&str> =
+        manifest["files"].as_array().expect("files").iter().filter_map(|file| file["path"].as_str()).collect();
+    let charts: Vec<&str> = written.keys().map(String::as_str).filter(|name| name.ends_with(".svg")).collect();
+    let bands: Vec<&str> = manifest["bands"].as_array().expect("bands").iter().filter_map(|b| b.as_str()).collect();
+    assert_eq!(charts.len(), bands.len(), "{charts:?} for {bands:?}");
+    for variable in &bands {
+        let name = format!("bands-{}.svg", variable.to_lowercase().replace(' ', "-"));
+        assert_eq!(listed.iter().filter(|file| **file == name).count(), 1, "{name} listed once: {listed:?}");
+        let chart = String::from_utf8(written[&name].clone()).expect("UTF-8");
+        assert!(chart.contains(&format!("{variable} over 2500 runs")), "{name}: its title");
+        assert!(chart.contains("P5–P95") && chart.contains("P25–P75"), "{name}: both bands in the legend");
+    }
+    let workforce = String::from_utf8(written["bands-workforce.svg"].clone()).expect("UTF-8");
+    assert!(workforce.contains("Workforce (people)") && workforce.contains("time (months)"), "units on the axes");
     // The bands of the kept variable are what its saved trajectories give, computed here.
     bands_match_saved_runs(&out, "Workforce");
 }

@@ -375,6 +375,10 @@ pub struct RunArgs {
     /// Write the CSV here instead of to standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also draw the run's variables over time as an SVG chart here: the --vars, or else the
+    /// model's stocks (the first eight), one panel each with its unit.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
     /// A Vensim data file (.tab or .csv, as Vensim exports a run) that gives the model's data
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE", conflicts_with = "experiment")]

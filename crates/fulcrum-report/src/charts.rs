@@ -34,6 +34,10 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod series;
+
+pub use series::{Fan, FanPoint, RunChart, RunPanel, fan, run};
+
 /// What can go wrong drawing a chart. Bad data never is: missing values are left out and empty
 /// inputs give a chart that says there is nothing to show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -149,8 +153,11 @@ pub struct LeverageBar {
     /// The bootstrap confidence interval of the score (low, high).
     pub interval: (f64, f64),
     /// Whether the lever is disproportionate by the sensitivity crate's rule (|score| > 1,
-    /// consistent sign, CI beyond ±1); such levers are drawn in a highlight colour.
+    /// consistent sign, CI beyond ±1); such bars are outlined.
     pub disproportionate: bool,
+    /// Whether raising the lever raises the outcome (from the slope, which stays right where
+    /// the outcome is negative and the elasticity's sign turns); none: the score's sign says.
+    pub raises: Option<bool>,
 }
 
 /// A chart of leverage scores for one outcome.
@@ -160,6 +167,9 @@ pub struct Leverage {
     pub title: String,
     /// The outcome's name, used in the axis label.
     pub outcome: String,
+    /// Which direction of the outcome is good, if known: bars are coloured by whether raising
+    /// the lever helps or hurts.
+    pub better: Option<Better>,
     /// One bar per lever; the chart sorts them by |score|.
     pub levers: Vec<LeverageBar>,
 }
@@ -322,89 +332,133 @@ pub fn morris(chart: &Morris) -> Result<String, ChartError> {
         )),
     }
     let outcome = name_or(&chart.outcome, "the outcome");
-    let legend_lines = layout_legend(&legend, MARGIN);
-    let notes = wrap_notes(&notes);
-    let header = header_height(&legend_lines);
+    let header_block = Header::new(&title, &legend);
+    let header = header_block.height();
     let plot_height = 520;
-    let height = header + plot_height + notes_height(&notes);
 
-    render(NAME, (WIDTH, height), |root| {
-        draw_header(root, &title, &legend_lines)?;
-        let (_, below) = root.split_vertically(header);
-        let (plot_area, _) = below.split_vertically(plot_height);
-        let plot = xy_plot(
-            &plot_area,
-            (x_extent, y_extent),
-            (
-                format!("μ*: mean absolute elementary effect on {outcome}"),
-                "σ: spread of the elementary effects".to_owned(),
-            ),
-            8,
-        )?;
+    // Labels that find no free place are left off and named in a note; the plot's place does
+    // not depend on the notes below it, so a second drawing with that note places the same.
+    let draw = |notes: &[String], unlabelled: &mut Vec<String>| {
+        let notes = wrap_notes(notes);
+        let height = header + plot_height + notes_height(&notes);
+        render(NAME, (WIDTH, height), |root| {
+            header_block.draw(root)?;
+            let (_, below) = root.split_vertically(header);
+            let (plot_area, _) = below.split_vertically(plot_height);
+            let plot = xy_plot(
+                &plot_area,
+                (x_extent, y_extent),
+                (
+                    format!("μ*: mean absolute elementary effect on {outcome}"),
+                    "σ: spread of the elementary effects".to_owned(),
+                ),
+                8,
+            )?;
 
-        let area = plot.plotting_area();
-        let diagonal_end = x_extent.1.min(y_extent.1);
-        if diagonal_end > 0.0 {
-            area.draw(&DashedPathElement::new(
-                vec![(0.0, 0.0), (diagonal_end, diagonal_end)],
-                6,
-                4,
-                GUIDE_COLOUR.stroke_width(1),
-            ))?;
-        }
-        for point in &points {
-            if let Some((low, high)) = point.interval {
-                area.draw(&PathElement::new(vec![(low, point.y), (high, point.y)], WHISKER_COLOUR.stroke_width(1)))?;
-                for end in [low, high] {
-                    draw_cap(area, (end, point.y), 4, WHISKER_COLOUR)?;
+            let area = plot.plotting_area();
+            let diagonal_end = x_extent.1.min(y_extent.1);
+            if diagonal_end > 0.0 {
+                area.draw(&DashedPathElement::new(
+                    vec![(0.0, 0.0), (diagonal_end, diagonal_end)],
+                    6,
+                    4,
+                    GUIDE_COLOUR.stroke_width(1),
+                ))?;
+            }
+            for point in &points {
+                if let Some((low, high)) = point.interval {
+                    area.draw(&PathElement::new(
+                        vec![(low, point.y), (high, point.y)],
+                        WHISKER_COLOUR.stroke_width(1),
+                    ))?;
+                    for end in [low, high] {
+                        draw_cap(area, (end, point.y), 4, WHISKER_COLOUR)?;
+                    }
                 }
             }
-        }
-        for point in &points {
-            area.draw(&Circle::new((point.x, point.y), 4, POINT_COLOUR.filled()))?;
-        }
-
-        // Labels go right of their point if there is room, else left, above, below, or above
-        // or below to the right, whichever first overlaps neither another label, a point nor an
-        // error bar.
-        let (left, top) = plot.backend_coord(&(x_extent.0, y_extent.1));
-        let (right, bottom) = plot.backend_coord(&(x_extent.1, y_extent.0));
-        let centres: Vec<(i32, i32)> = points.iter().map(|p| plot.backend_coord(&(p.x, p.y))).collect();
-        let mut taken: Vec<Boxed> = centres.iter().map(|&(x, y)| Boxed::around(x, y, 5)).collect();
-        for point in &points {
-            if let Some((low, high)) = point.interval {
-                let (from, y) = plot.backend_coord(&(low, point.y));
-                let (to, _) = plot.backend_coord(&(high, point.y));
-                taken.push(Boxed { left: from, top: y - 4, right: to, bottom: y + 4 });
+            for point in &points {
+                area.draw(&Circle::new((point.x, point.y), 4, POINT_COLOUR.filled()))?;
             }
-        }
-        for (point, &(x, y)) in points.iter().zip(&centres) {
-            let width = text_width(&point.label, POINT_LABEL_PX).ceil() as i32;
-            let height = POINT_LABEL_PX as i32 + 2;
-            let candidates = [
-                (Boxed::new(x + 7, y - height / 2, width, height), (x + 7, y), HPos::Left, VPos::Center),
-                (Boxed::new(x - 7 - width, y - height / 2, width, height), (x - 7, y), HPos::Right, VPos::Center),
-                (Boxed::new(x - width / 2, y - 6 - height, width, height), (x, y - 6), HPos::Center, VPos::Bottom),
-                (Boxed::new(x - width / 2, y + 6, width, height), (x, y + 6), HPos::Center, VPos::Top),
-                (Boxed::new(x + 4, y - 6 - height, width, height), (x + 4, y - 6), HPos::Left, VPos::Bottom),
-                (Boxed::new(x + 4, y + 6, width, height), (x + 4, y + 6), HPos::Left, VPos::Top),
-            ];
-            let inside = |b: &Boxed| b.left >= left && b.right <= right && b.top >= top && b.bottom <= bottom;
-            let chosen = candidates
-                .iter()
-                .find(|(b, ..)| inside(b) && !taken.iter().any(|t| t.overlaps(b)))
-                .or_else(|| candidates.iter().find(|(b, ..)| inside(b)))
-                .unwrap_or(&candidates[0]);
-            taken.push(chosen.0);
-            root.draw(&Text::new(
-                point.label.clone(),
-                chosen.1,
-                font(POINT_LABEL_PX, TEXT_COLOUR, FontStyle::Normal).pos(Pos::new(chosen.2, chosen.3)),
-            ))?;
-        }
-        draw_notes(root, &notes, header + plot_height)?;
-        Ok(())
-    })
+
+            // A label goes beside its point, above or below it, or diagonally off it, near
+            // first, wherever it overlaps neither another label, a point nor an error bar and
+            // stays inside the plot; a label with no such place is left off.
+            let (left, top) = plot.backend_coord(&(x_extent.0, y_extent.1));
+            let (right, bottom) = plot.backend_coord(&(x_extent.1, y_extent.0));
+            let centres: Vec<(i32, i32)> = points.iter().map(|p| plot.backend_coord(&(p.x, p.y))).collect();
+            let mut taken: Vec<Boxed> = centres.iter().map(|&(x, y)| Boxed::around(x, y, 5)).collect();
+            for point in &points {
+                if let Some((low, high)) = point.interval {
+                    let (from, y) = plot.backend_coord(&(low, point.y));
+                    let (to, _) = plot.backend_coord(&(high, point.y));
+                    taken.push(Boxed { left: from, top: y - 4, right: to, bottom: y + 4 });
+                }
+            }
+            for (point, &(x, y)) in points.iter().zip(&centres) {
+                let width = text_width(&point.label, POINT_LABEL_PX).ceil() as i32;
+                let height = POINT_LABEL_PX as i32 + 2;
+                let mut candidates = Vec::new();
+                for gap in [7, 16] {
+                    let rise = gap - 1;
+                    candidates.extend([
+                        (Boxed::new(x + gap, y - height / 2, width, height), (x + gap, y), HPos::Left, VPos::Center),
+                        (
+                            Boxed::new(x - gap - width, y - height / 2, width, height),
+                            (x - gap, y),
+                            HPos::Right,
+                            VPos::Center,
+                        ),
+                        (
+                            Boxed::new(x - width / 2, y - rise - height, width, height),
+                            (x, y - rise),
+                            HPos::Center,
+                            VPos::Bottom,
+                        ),
+                        (Boxed::new(x - width / 2, y + rise, width, height), (x, y + rise), HPos::Center, VPos::Top),
+                        (
+                            Boxed::new(x + 4, y - rise - height, width, height),
+                            (x + 4, y - rise),
+                            HPos::Left,
+                            VPos::Bottom,
+                        ),
+                        (Boxed::new(x + 4, y + rise, width, height), (x + 4, y + rise), HPos::Left, VPos::Top),
+                        (
+                            Boxed::new(x - 4 - width, y - rise - height, width, height),
+                            (x - 4, y - rise),
+                            HPos::Right,
+                            VPos::Bottom,
+                        ),
+                        (Boxed::new(x - 4 - width, y + rise, width, height), (x - 4, y + rise), HPos::Right, VPos::Top),
+                    ]);
+                }
+                let inside = |b: &Boxed| b.left >= left && b.right <= right && b.top >= top && b.bottom <= bottom;
+                let Some(chosen) = candidates.iter().find(|(b, ..)| inside(b) && !taken.iter().any(|t| t.overlaps(b)))
+                else {
+                    unlabelled.push(format!("{} (μ* {})", point.label, number_text(point.x, 3)));
+                    continue;
+                };
+                taken.push(chosen.0);
+                root.draw(&Text::new(
+                    point.label.clone(),
+                    chosen.1,
+                    font(POINT_LABEL_PX, TEXT_COLOUR, FontStyle::Normal).pos(Pos::new(chosen.2, chosen.3)),
+                ))?;
+            }
+            draw_notes(root, &notes, header + plot_height)?;
+            Ok(())
+        })
+    };
+    let mut unlabelled = Vec::new();
+    let first = draw(&notes, &mut unlabelled)?;
+    if unlabelled.is_empty() {
+        return Ok(first);
+    }
+    notes.push(format!(
+        "Points too close to label ({}), from right to left: {}.",
+        unlabelled.len(),
+        unlabelled.join(", ")
+    ));
+    draw(&notes, &mut Vec::new())
 }
 
 /// Draws sensitivity indices as horizontal bars with confidence whiskers: each parameter's
@@ -496,8 +550,11 @@ pub fn indices(chart: &Indices) -> Result<String, ChartError> {
 }
 
 /// Draws leverage scores: per lever a bar for its score, a thin line for its P10–P90 range over
-/// futures and whiskers for its bootstrap CI, with dashed lines at ±1 (beyond which a lever is
-/// disproportionate); disproportionate levers are highlighted, the largest |score| on top.
+/// futures and whiskers for its bootstrap CI, the largest |score| on top. The axis fits the
+/// data; the dashed ±1 lines (beyond which a lever is disproportionate) are drawn only where
+/// the data reach them, and a note says when they are off the scale. With the outcome's
+/// `better` known, a bar is green where raising the lever helps and vermillion where it hurts;
+/// disproportionate levers are outlined.
 pub fn leverage(chart: &Leverage) -> Result<String, ChartError> {
     const NAME: &str = "leverage";
     let title = clean_text(&chart.title);
@@ -509,17 +566,29 @@ pub fn leverage(chart: &Leverage) -> Result<String, ChartError> {
         score: Option<f64>,
         spread: (Option<f64>, Option<f64>),
         interval: Option<(f64, f64)>,
-        highlight: bool,
+        outlined: bool,
+        colour: RGBColor,
     }
     let mut levers: Vec<Lever> = chart
         .levers
         .iter()
-        .map(|lever| Lever {
-            label: clean(&lever.lever),
-            score: plot_value(lever.score),
-            spread: (plot_value(lever.p10), plot_value(lever.p90)),
-            interval: plot_value(lever.interval.0).zip(plot_value(lever.interval.1)).map(|(a, b)| (a.min(b), a.max(b))),
-            highlight: lever.disproportionate,
+        .map(|lever| {
+            let score = plot_value(lever.score);
+            let raises = lever.raises.or_else(|| score.filter(|s| *s != 0.0).map(|s| s > 0.0));
+            Lever {
+                label: clean(&lever.lever),
+                score,
+                spread: (plot_value(lever.p10), plot_value(lever.p90)),
+                interval: plot_value(lever.interval.0)
+                    .zip(plot_value(lever.interval.1))
+                    .map(|(a, b)| (a.min(b), a.max(b))),
+                outlined: lever.disproportionate,
+                colour: match (chart.better, raises) {
+                    (Some(better), Some(raises)) if raises == (better == Better::Higher) => GOOD_COLOUR,
+                    (Some(_), Some(_)) => BAD_COLOUR,
+                    _ => LEVER_COLOUR,
+                },
+            }
         })
         .collect();
     let key = |lever: &Lever| lever.score.map_or(-1.0, f64::abs);
@@ -530,32 +599,53 @@ pub fn leverage(chart: &Leverage) -> Result<String, ChartError> {
         .flat_map(|l| [l.score, l.spread.0, l.spread.1, l.interval.map(|i| i.0), l.interval.map(|i| i.1)])
         .flatten()
         .collect();
-    // The ±1 lines are the point of the chart, so the axis reaches them on each side that has data.
-    let mut required = vec![0.0];
-    if values.iter().any(|&v| v >= 0.0) {
-        required.push(1.0);
+    // The axis fits the data (and zero, where the bars start), so that small scores are seen.
+    let extent = axis_extent(values.iter().copied(), &[0.0], RangeStyle::Padded);
+    let guides: Vec<f64> = [-1.0, 1.0].into_iter().filter(|g| extent.0 <= *g && *g <= extent.1).collect();
+    let mut legend = Vec::new();
+    let coloured: Vec<RGBColor> = levers.iter().filter(|l| l.score.is_some()).map(|l| l.colour).collect();
+    if chart.better.is_some() && coloured.contains(&GOOD_COLOUR) {
+        legend.push(LegendEntry::new(Mark::Bar(GOOD_COLOUR), "raising the lever helps"));
     }
-    if values.iter().any(|&v| v < 0.0) {
-        required.push(-1.0);
+    if chart.better.is_some() && coloured.contains(&BAD_COLOUR) {
+        legend.push(LegendEntry::new(Mark::Bar(BAD_COLOUR), "raising the lever hurts"));
     }
-    let extent = axis_extent(values.iter().copied(), &required, RangeStyle::Padded);
-    let mut legend = vec![LegendEntry::new(Mark::Bar(LEVER_COLOUR), "leverage score")];
-    if levers.iter().any(|l| l.highlight) {
-        legend.push(LegendEntry::new(Mark::Bar(HIGHLIGHT_COLOUR), "disproportionate lever"));
+    if legend.is_empty() || coloured.contains(&LEVER_COLOUR) {
+        legend.push(LegendEntry::new(Mark::Bar(LEVER_COLOUR), "leverage score"));
+    }
+    if levers.iter().any(|l| l.outlined) {
+        legend.push(LegendEntry::new(Mark::Outlined, "disproportionate lever"));
     }
     legend.push(LegendEntry::new(Mark::Line(SPREAD_COLOUR), "P10–P90 over futures"));
     legend.push(LegendEntry::new(Mark::Whisker(WHISKER_COLOUR), "bootstrap CI"));
-    legend.push(LegendEntry::new(Mark::Dashed(GUIDE_COLOUR), "±1"));
-    let notes = vec![
+    if !guides.is_empty() {
+        legend.push(LegendEntry::new(Mark::Dashed(GUIDE_COLOUR), "±1"));
+    }
+    let mut notes = vec![
         "The score is the median elasticity of the outcome over futures: the % change of the outcome \
-         per 1% change of the lever. Beyond the dashed ±1 lines a lever moves the outcome \
-         disproportionately."
+         per 1% change of the lever."
             .to_owned(),
     ];
+    if guides.len() == 2 {
+        notes.push("Beyond the dashed ±1 lines a lever moves the outcome disproportionately.".to_owned());
+    } else if guides.len() == 1 {
+        notes.push("Beyond the dashed line at ±1 a lever moves the outcome disproportionately.".to_owned());
+    } else {
+        notes.push(format!(
+            "Every value lies within ±1, off this scale: no lever moves the outcome disproportionately (the \
+             largest |value| is {}).",
+            number_text(values.iter().fold(0.0, |m: f64, v| m.max(v.abs())), 3)
+        ));
+    }
+    match chart.better {
+        Some(Better::Higher) => notes.push("Higher is better for this outcome.".to_owned()),
+        Some(Better::Lower) => notes.push("Lower is better for this outcome.".to_owned()),
+        None => {}
+    }
     let layout = RowLayout {
         chart: NAME,
         title,
-        axis: format!("leverage score: median elasticity of {}", name_or(&chart.outcome, "the outcome")),
+        axis: format!("leverage score: median elasticity of {} (% per %)", name_or(&chart.outcome, "the outcome")),
         labels: levers.iter().map(|l| l.label.clone()).collect(),
         extent,
         legend,
@@ -563,10 +653,8 @@ pub fn leverage(chart: &Leverage) -> Result<String, ChartError> {
     };
     row_chart(layout, |plot| {
         plot.vertical(0.0, ZERO_COLOUR.stroke_width(1), false)?;
-        for guide in [-1.0, 1.0] {
-            if extent.0 <= guide && guide <= extent.1 {
-                plot.vertical(guide, GUIDE_COLOUR.stroke_width(1), true)?;
-            }
+        for guide in &guides {
+            plot.vertical(*guide, GUIDE_COLOUR.stroke_width(1), true)?;
         }
         for (row, lever) in levers.iter().enumerate() {
             if lever.score.is_none() && lever.interval.is_none() && lever.spread.0.is_none() && lever.spread.1.is_none()
@@ -574,9 +662,11 @@ pub fn leverage(chart: &Leverage) -> Result<String, ChartError> {
                 plot.missing(row)?;
                 continue;
             }
-            let colour = if lever.highlight { HIGHLIGHT_COLOUR } else { LEVER_COLOUR };
             if let Some(score) = lever.score {
-                plot.bar(row, -0.34, 0.14, 0.0, score, colour)?;
+                plot.bar(row, -0.34, 0.14, 0.0, score, lever.colour)?;
+                if lever.outlined {
+                    plot.outline(row, -0.34, 0.14, 0.0, score, OUTLINE_COLOUR.stroke_width(2))?;
+                }
             }
             if let Some((low, high)) = lever.interval {
                 plot.whisker(row, -0.1, low, high, 5, WHISKER_COLOUR)?;
@@ -609,6 +699,18 @@ pub fn differences(chart: &Differences) -> Result<String, ChartError> {
         quantiles: Option<[f64; 5]>,
         mean: Option<f64>,
     }
+    // With `better` known, a box is green where the option beats the baseline on average and
+    // vermillion where it does worse.
+    let shade = |mean: Option<f64>| match (chart.better, mean) {
+        (Some(better), Some(mean)) if mean != 0.0 => {
+            if (mean > 0.0) == (better == Better::Higher) {
+                GOOD_BOX
+            } else {
+                BAD_BOX
+            }
+        }
+        _ => (BOX_COLOUR, BOX_EDGE_COLOUR),
+    };
     let summaries: Vec<Summary> = chart
         .options
         .iter()
@@ -638,17 +740,27 @@ pub fn differences(chart: &Differences) -> Result<String, ChartError> {
         Some(Better::Lower) => notes.push(format!("Lower is better: left of zero beats {baseline}.")),
         None => {}
     }
+    let shades: Vec<(RGBColor, RGBColor)> =
+        summaries.iter().filter(|s| s.quantiles.is_some()).map(|s| shade(s.mean)).collect();
+    let mut legend = Vec::new();
+    if chart.better.is_some() && shades.contains(&GOOD_BOX) {
+        legend.push(LegendEntry::new(Mark::Box(GOOD_BOX.0, GOOD_BOX.1), "better on average"));
+    }
+    if chart.better.is_some() && shades.contains(&BAD_BOX) {
+        legend.push(LegendEntry::new(Mark::Box(BAD_BOX.0, BAD_BOX.1), "worse on average"));
+    }
+    if legend.is_empty() || shades.contains(&(BOX_COLOUR, BOX_EDGE_COLOUR)) {
+        legend.push(LegendEntry::new(Mark::Box(BOX_COLOUR, BOX_EDGE_COLOUR), "P25–P75, median"));
+    }
+    legend.push(LegendEntry::new(Mark::Whisker(WHISKER_COLOUR), "P10–P90"));
+    legend.push(LegendEntry::new(Mark::Diamond(MEAN_COLOUR), "mean"));
     let layout = RowLayout {
         chart: NAME,
         title,
         axis: format!("difference in {} from {baseline}", name_or(&chart.outcome, "the outcome")),
         labels: summaries.iter().map(|s| s.label.clone()).collect(),
         extent,
-        legend: vec![
-            LegendEntry::new(Mark::Box, "P25–P75, median"),
-            LegendEntry::new(Mark::Whisker(WHISKER_COLOUR), "P10–P90"),
-            LegendEntry::new(Mark::Diamond(MEAN_COLOUR), "mean"),
-        ],
+        legend,
         notes,
     };
     row_chart(layout, |plot| {
@@ -661,9 +773,10 @@ pub fn differences(chart: &Differences) -> Result<String, ChartError> {
             plot.segment(row, 0.0, p10, p25, WHISKER_COLOUR.stroke_width(1))?;
             plot.segment(row, 0.0, p75, p90, WHISKER_COLOUR.stroke_width(1))?;
             plot.whisker_caps(row, 0.0, p10, p90, 5, WHISKER_COLOUR)?;
-            plot.bar(row, -0.3, 0.3, p25, p75, BOX_COLOUR)?;
-            plot.outline(row, -0.3, 0.3, p25, p75, BOX_EDGE_COLOUR)?;
-            plot.segment_across(row, -0.3, 0.3, p50, BOX_EDGE_COLOUR.stroke_width(3))?;
+            let (fill, edge) = shade(summary.mean);
+            plot.bar(row, -0.3, 0.3, p25, p75, fill)?;
+            plot.outline(row, -0.3, 0.3, p25, p75, edge.stroke_width(1))?;
+            plot.segment_across(row, -0.3, 0.3, p50, edge.stroke_width(3))?;
             if let Some(mean) = summary.mean {
                 plot.diamond(row, 0.0, mean, MEAN_COLOUR)?;
             }
@@ -705,10 +818,16 @@ const LOW_COLOUR: RGBColor = RGBColor(0x00, 0x72, 0xb2);
 const HIGH_COLOUR: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
 const POINT_COLOUR: RGBColor = RGBColor(0x00, 0x72, 0xb2);
 const LEVER_COLOUR: RGBColor = RGBColor(0x56, 0xb4, 0xe9);
-const HIGHLIGHT_COLOUR: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
+/// Good and bad, where the outcome's `better` says which is which: Okabe–Ito's bluish green
+/// and vermillion, with lighter fills and darker edges for boxes.
+const GOOD_COLOUR: RGBColor = RGBColor(0x00, 0x9e, 0x73);
+const BAD_COLOUR: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
+const GOOD_BOX: (RGBColor, RGBColor) = (RGBColor(0xa8, 0xdd, 0xcb), RGBColor(0x00, 0x60, 0x46));
+const BAD_BOX: (RGBColor, RGBColor) = (RGBColor(0xf4, 0xc0, 0xa0), RGBColor(0x9a, 0x3c, 0x00));
+const OUTLINE_COLOUR: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const BOX_COLOUR: RGBColor = RGBColor(0xa6, 0xd3, 0xf0);
 const BOX_EDGE_COLOUR: RGBColor = RGBColor(0x00, 0x50, 0x80);
-const MEAN_COLOUR: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
+const MEAN_COLOUR: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const PALETTE: [RGBColor; 7] = [
     RGBColor(0x00, 0x72, 0xb2),
     RGBColor(0xe6, 0x9f, 0x00),
@@ -789,11 +908,13 @@ fn xy_plot<'a, 'b>(
 
 /// A chart that only says why there is nothing in it.
 fn nothing_to_show(chart: &'static str, title: &str, message: &str) -> Result<String, ChartError> {
-    render(chart, (WIDTH, 120), |root| {
-        draw_header(root, title, &[])?;
+    let header = Header::new(title, &[]);
+    let height = header.height();
+    render(chart, (WIDTH, height + 50), |root| {
+        header.draw(root)?;
         root.draw(&Text::new(
             message.to_owned(),
-            (WIDTH as i32 / 2, 70),
+            (WIDTH as i32 / 2, height as i32 + 20),
             font(AXIS_PX, MUTED_COLOUR, FontStyle::Normal).pos(Pos::new(HPos::Center, VPos::Center)),
         ))?;
         Ok(())
@@ -806,30 +927,96 @@ fn font(px: f64, colour: RGBColor, style: FontStyle) -> TextStyle<'static> {
     FontDesc::new(FontFamily::SansSerif, px * 1.24, style).color(&colour)
 }
 
-/// The title, centred, and the legend below it.
-fn draw_header(root: &Area<'_>, title: &str, legend: &[Vec<PlacedEntry>]) -> Result<(), Failure> {
-    let title_chars = ((WIDTH - 2 * MARGIN) as f64 / (TITLE_PX * 0.6)) as usize;
-    root.draw(&Text::new(
-        elide_middle(title, title_chars),
-        (WIDTH as i32 / 2, 10),
-        font(TITLE_PX, TEXT_COLOUR, FontStyle::Bold).pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
-    for (line, entries) in legend.iter().enumerate() {
-        let y = 44 + 20 * line as i32;
-        for entry in entries {
-            draw_mark(root, entry.mark, entry.x, y)?;
-            root.draw(&Text::new(
-                entry.label.clone(),
-                (entry.x + 24, y),
-                font(LEGEND_PX, TEXT_COLOUR, FontStyle::Normal).pos(Pos::new(HPos::Left, VPos::Center)),
-            ))?;
-        }
-    }
-    Ok(())
+/// The top of a chart: the title, centred and wrapped onto at most two lines at word
+/// boundaries (a title longer still ends its second line with an ellipsis after a whole word),
+/// and the legend below it.
+struct Header {
+    title: Vec<String>,
+    legend: Vec<Vec<PlacedEntry>>,
 }
 
-fn header_height(legend: &[Vec<PlacedEntry>]) -> u32 {
-    36 + 20 * legend.len() as u32 + 8
+impl Header {
+    fn new(title: &str, legend: &[LegendEntry]) -> Header {
+        Header { title: wrap_title(title), legend: layout_legend(legend, MARGIN) }
+    }
+
+    fn height(&self) -> u32 {
+        16 + TITLE_LINE * self.title.len().max(1) as u32 + 20 * self.legend.len() as u32 + 8
+    }
+
+    fn draw(&self, root: &Area<'_>) -> Result<(), Failure> {
+        for (index, line) in self.title.iter().enumerate() {
+            root.draw(&Text::new(
+                line.clone(),
+                (WIDTH as i32 / 2, 10 + (TITLE_LINE as usize * index) as i32),
+                font(TITLE_PX, TEXT_COLOUR, FontStyle::Bold).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        let legend_top = 10 + TITLE_LINE as i32 * self.title.len().max(1) as i32 + 14;
+        for (line, entries) in self.legend.iter().enumerate() {
+            let y = legend_top + 20 * line as i32;
+            for entry in entries {
+                draw_mark(root, entry.mark, entry.x, y)?;
+                root.draw(&Text::new(
+                    entry.label.clone(),
+                    (entry.x + 24, y),
+                    font(LEGEND_PX, TEXT_COLOUR, FontStyle::Normal).pos(Pos::new(HPos::Left, VPos::Center)),
+                ))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The height of a title line, in pixels.
+const TITLE_LINE: u32 = 20;
+
+/// A title on one or two lines that fit the chart's width; see [`wrap_to_lines`].
+fn wrap_title(title: &str) -> Vec<String> {
+    wrap_to_lines(title, (WIDTH - 2 * MARGIN) as f64, TITLE_PX, 2)
+}
+
+/// `text` on at most `most` lines of `width` pixels at `px`, broken between words; the last
+/// line of a longer text keeps whole words and ends in an ellipsis. A single word wider than a
+/// line is shortened in its middle, never cut at its end.
+fn wrap_to_lines(text: &str, width: f64, px: f64, most: usize) -> Vec<String> {
+    let fit_word = |word: &str| {
+        let mut limit = word.chars().count();
+        let mut fitted = word.to_owned();
+        while limit > 1 && text_width(&fitted, px) > width {
+            limit -= 1;
+            fitted = elide_middle(word, limit);
+        }
+        fitted
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace().map(fit_word) {
+        let candidate = if line.is_empty() { word.clone() } else { format!("{line} {word}") };
+        if text_width(&candidate, px) <= width {
+            line = candidate;
+            continue;
+        }
+        lines.push(std::mem::take(&mut line));
+        line = word;
+        if lines.len() < most.max(1) {
+            continue;
+        }
+        // One more line would be needed: the last keeps the words that fit before an ellipsis.
+        let mut last = lines.pop().unwrap_or_default();
+        while !last.is_empty() && text_width(&format!("{last} …"), px) > width {
+            last = match last.rsplit_once(' ') {
+                Some((kept, _)) => kept.to_owned(),
+                None => String::new(),
+            };
+        }
+        lines.push(if last.is_empty() { "…".to_owned() } else { format!("{last} …") });
+        return lines;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn draw_mark(root: &Area<'_>, mark: Mark, x: i32, y: i32) -> Result<(), Failure> {
@@ -848,10 +1035,18 @@ fn draw_mark(root: &Area<'_>, mark: Mark, x: i32, y: i32) -> Result<(), Failure>
         Mark::Diamond(colour) => {
             root.draw(&Polygon::new(vec![(x + 9, y - 5), (x + 14, y), (x + 9, y + 5), (x + 4, y)], colour.filled()))?
         }
-        Mark::Box => {
-            root.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], BOX_COLOUR.filled()))?;
-            root.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], BOX_EDGE_COLOUR.stroke_width(1)))?;
-            root.draw(&PathElement::new(vec![(x + 9, y - 6), (x + 9, y + 6)], BOX_EDGE_COLOUR.stroke_width(3)))?;
+        Mark::Box(fill, edge) => {
+            root.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], fill.filled()))?;
+            root.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], edge.stroke_width(1)))?;
+            root.draw(&PathElement::new(vec![(x + 9, y - 6), (x + 9, y + 6)], edge.stroke_width(3)))?;
+        }
+        Mark::Outlined => {
+            root.draw(&Rectangle::new([(x, y - 5), (x + 18, y + 5)], LEVER_COLOUR.filled()))?;
+            let corners = vec![(x, y - 5), (x + 18, y - 5), (x + 18, y + 5), (x, y + 5), (x, y - 5)];
+            root.draw(&PathElement::new(corners, OUTLINE_COLOUR.stroke_width(2)))?;
+        }
+        Mark::Area(colour) => {
+            root.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], colour.filled()))?;
         }
     }
     Ok(())
@@ -887,7 +1082,12 @@ enum Mark {
     Whisker(RGBColor),
     Dot(RGBColor),
     Diamond(RGBColor),
-    Box,
+    /// A box plot's box: fill and edge.
+    Box(RGBColor, RGBColor),
+    /// A bar with a dark outline.
+    Outlined,
+    /// A shaded band.
+    Area(RGBColor),
 }
 
 struct LegendEntry {
@@ -949,15 +1149,15 @@ fn row_chart(
     let wrapped: Vec<Vec<String>> = layout.labels.iter().map(|label| wrap_label(label)).collect();
     let widest = wrapped.iter().flatten().map(|line| text_width(line, LABEL_PX)).fold(0.0, f64::max);
     let label_area = (widest.min(MAX_LABEL_WIDTH) + 16.0).ceil() as u32;
-    let legend = layout_legend(&layout.legend, MARGIN);
+    let header_block = Header::new(&layout.title, &layout.legend);
     let notes = wrap_notes(&layout.notes);
-    let header = header_height(&legend);
+    let header = header_block.height();
     let plot_height = ROW_HEIGHT * count as u32 + AXIS_HEIGHT + 8;
     let height = header + plot_height + notes_height(&notes);
     let (low, high) = layout.extent;
 
     render(layout.chart, (WIDTH, height), |root| {
-        draw_header(root, &layout.title, &legend)?;
+        header_block.draw(root)?;
         let (_, below) = root.split_vertically(header);
         let (plot_area, _) = below.split_vertically(plot_height);
         let mut chart = ChartBuilder::on(&plot_area)
@@ -1023,9 +1223,12 @@ impl<'b> Rows<'_, '_, 'b> {
         Ok(())
     }
 
-    fn outline(&self, row: usize, top: f64, bottom: f64, from: f64, to: f64, colour: RGBColor) -> Result<(), Failure> {
-        let corners = [(from, self.y(row, top)), (to, self.y(row, bottom))];
-        self.area().draw(&Rectangle::new(corners, colour.stroke_width(1)))?;
+    /// The outline of a bar, as a closed path (the SVG backend writes no stroke width for a
+    /// rectangle).
+    fn outline(&self, row: usize, top: f64, bottom: f64, from: f64, to: f64, style: ShapeStyle) -> Result<(), Failure> {
+        let (upper, lower) = (self.y(row, top), self.y(row, bottom));
+        let corners = vec![(from, upper), (to, upper), (to, lower), (from, lower), (from, upper)];
+        self.area().draw(&PathElement::new(corners, style))?;
         Ok(())
     }
 
@@ -1202,7 +1405,12 @@ fn tick_text(value: f64, span: f64) -> String {
     if value.abs() <= span.abs() * 1e-9 {
         return "0".to_owned();
     }
-    number_text(value, 6)
+    // Enough digits to tell ticks a twentieth of the span apart (10183.25 beside 10183.3), at
+    // least six and at most fifteen.
+    let resolution = (span.abs() / 20.0).log10().floor();
+    let digits = value.abs().log10().floor() - resolution + 1.0;
+    let digits = if digits.is_finite() { digits.clamp(6.0, 15.0) as usize } else { 6 };
+    number_text(value, digits)
 }
 
 /// `value` rounded to `significant` digits, without trailing zeros: plain notation from 1e-4 up
@@ -1370,6 +1578,47 @@ pub struct OverTime {
     /// One line per parameter; the palette's seven colours draw the first seven (the caller
     /// puts the most influential first), the rest are drawn grey.
     pub series: Vec<TimeSeries>,
+    /// Times at which no value is drawn because the output does not vary there beyond
+    /// numerical noise ([`quiet_times`]); a note names them.
+    pub quiet: Vec<f64>,
+}
+
+/// The relative size of numerical noise: an output whose standard deviation over runs at a
+/// saved time is at most this times its size through the run (the largest |mean| over saved
+/// times) does not vary there, and indices of its variance are noise.
+pub const NOISE_FLOOR: f64 = 1e-9;
+
+/// The saved times at which a variable does not vary over runs beyond numerical noise:
+/// `series[run * times.len() + save]` (NaN for a failed run, left out), and a time is quiet
+/// when the standard deviation of its finite values is at most [`NOISE_FLOOR`] times the
+/// largest |mean| over all saved times (or when fewer than two runs have a value there).
+pub fn quiet_times(times: &[f64], series: &[f64]) -> Vec<f64> {
+    let saves = times.len();
+    if saves == 0 {
+        return Vec::new();
+    }
+    let moments: Vec<(f64, f64, usize)> = (0..saves)
+        .map(|save| {
+            let values = series.iter().skip(save).step_by(saves).copied().filter(|v| v.is_finite());
+            let (mut count, mut mean, mut squares) = (0usize, 0.0f64, 0.0f64);
+            // Welford's update: stable for large values with a small spread.
+            for value in values {
+                count += 1;
+                let delta = value - mean;
+                mean += delta / count as f64;
+                squares += delta * (value - mean);
+            }
+            let sd = if count > 1 { (squares / (count - 1) as f64).max(0.0).sqrt() } else { 0.0 };
+            (mean, sd, count)
+        })
+        .collect();
+    let size = moments.iter().map(|m| m.0.abs()).filter(|m| m.is_finite()).fold(0.0, f64::max);
+    times
+        .iter()
+        .zip(&moments)
+        .filter(|(_, (_, sd, count))| *count < 2 || !sd.is_finite() || *sd <= NOISE_FLOOR * size)
+        .map(|(time, _)| *time)
+        .collect()
 }
 
 /// Draws one line per parameter over time, with a legend.
@@ -1385,8 +1634,9 @@ pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
             // Runs of plottable points, split where a value is missing.
             let mut runs: Vec<Line> = vec![Vec::new()];
             for &(time, value) in &series.points {
+                let quiet = chart.quiet.contains(&time);
                 match (plot_value(time), plot_value(value)) {
-                    (Some(time), Some(value)) => runs.last_mut().map_or((), |run| run.push((time, value))),
+                    (Some(time), Some(value)) if !quiet => runs.last_mut().map_or((), |run| run.push((time, value))),
                     _ => runs.push(Vec::new()),
                 }
             }
@@ -1395,8 +1645,49 @@ pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
         })
         .filter(|(_, runs)| !runs.is_empty())
         .collect();
+    // The quiet times, as ranges of consecutive saved times.
+    let quiet_note = (!chart.quiet.is_empty()).then(|| {
+        let mut times: Vec<f64> = chart.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+        times.extend(&chart.quiet);
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        let mut ranges: Vec<(f64, f64)> = Vec::new();
+        let mut previous_quiet = false;
+        for time in &times {
+            let quiet = chart.quiet.contains(time);
+            match (quiet, previous_quiet, ranges.last_mut()) {
+                (true, true, Some(range)) => range.1 = *time,
+                (true, _, _) => ranges.push((*time, *time)),
+                _ => {}
+            }
+            previous_quiet = quiet;
+        }
+        let listed: Vec<String> = ranges
+            .iter()
+            .map(|&(from, to)| {
+                if from == to {
+                    number_text(from, 6)
+                } else {
+                    format!("{}–{}", number_text(from, 6), number_text(to, 6))
+                }
+            })
+            .collect();
+        format!(
+            "Not drawn at {} ({} saved times): the output does not vary there beyond numerical noise (its standard \
+             deviation over runs is at most {} times its size), so indices there would be noise, not findings.",
+            listed.join(", "),
+            chart.quiet.len(),
+            number_text(NOISE_FLOOR, 3)
+        )
+    });
     if drawable.is_empty() {
-        return nothing_to_show(NAME, &title, "There are no values to show.");
+        let message = match &quiet_note {
+            Some(_) => {
+                "The output does not vary beyond numerical noise at any saved time: there are no indices to show."
+            }
+            None => "There are no values to show.",
+        };
+        return nothing_to_show(NAME, &title, message);
     }
     let points = || drawable.iter().flat_map(|(_, runs)| runs.iter().flatten());
     let x_extent = axis_extent(points().map(|p| p.0), &[], RangeStyle::Padded);
@@ -1412,14 +1703,15 @@ pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
     if drawable.len() > PALETTE.len() {
         notes.push(format!("{} more parameters drawn in grey.", drawable.len() - PALETTE.len()));
     }
-    let legend_lines = layout_legend(&legend, MARGIN);
+    notes.extend(quiet_note);
+    let header_block = Header::new(&title, &legend);
     let notes = wrap_notes(&notes);
-    let header = header_height(&legend_lines);
+    let header = header_block.height();
     let plot_height = 420;
     let height = header + plot_height + notes_height(&notes);
     let (measure, time) = (name_or(&chart.measure, "measure"), name_or(&chart.time, "time"));
     render(NAME, (WIDTH, height), |root| {
-        draw_header(root, &title, &legend_lines)?;
+        header_block.draw(root)?;
         let (_, below) = root.split_vertically(header);
         let (plot_area, _) = below.split_vertically(plot_height);
         let plot = xy_plot(&plot_area, (x_extent, y_extent), (time, measure), 10)?;
@@ -1435,34 +1727,6 @@ pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
     })
 }
 
-/// Stacks charts top to bottom in one SVG document: each chart becomes a nested `<svg>` placed
-/// below the one before (one file for several outcomes, e.g. `leverage.svg`).
-pub fn stack(charts: &[String]) -> String {
-    let attribute = |tag: &str, name: &str| -> f64 {
-        let key = format!(" {name}=\"");
-        tag.find(&key)
-            .and_then(|start| {
-                let rest = &tag[start + key.len()..];
-                rest.find('"').and_then(|end| rest[..end].parse().ok())
-            })
-            .unwrap_or(0.0)
-    };
-    let mut body = String::new();
-    let (mut width, mut height) = (0.0f64, 0.0f64);
-    for chart in charts {
-        let Some(open) = chart.find("<svg") else { continue };
-        let tag_end = chart[open..].find('>').map_or(chart.len(), |end| open + end);
-        let tag = &chart[open..tag_end];
-        body.push_str(&format!("<svg y=\"{height}\"{}", &chart[open + 4..]));
-        body.push('\n');
-        width = width.max(attribute(tag, "width"));
-        height += attribute(tag, "height");
-    }
-    format!(
-        "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\n{body}</svg>\n"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -1470,7 +1734,7 @@ mod tests {
     use super::*;
 
     /// Parses the SVG and returns the text of every `<text>` element, trimmed.
-    fn texts(svg: &str) -> Vec<String> {
+    pub(super) fn texts(svg: &str) -> Vec<String> {
         let document = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
         assert_eq!(document.root_element().tag_name().name(), "svg");
         document
@@ -1514,7 +1778,7 @@ mod tests {
     /// the arguments of a transform. Positions also lie on the canvas, give or take a pixel:
     /// plotters rounds coordinates to integers, so a value mapped from an infinite or NaN one
     /// would show as a point far off it, or at its corner.
-    fn assert_finite_geometry(svg: &str) {
+    pub(super) fn assert_finite_geometry(svg: &str) {
         let document = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
         let root = document.root_element();
         let size = |name: &str| -> f64 { root.attribute(name).and_then(|value| value.parse().ok()).unwrap_or(0.0) };
@@ -1633,7 +1897,7 @@ mod tests {
     }
 
     /// No two texts of the chart cover the same place (by more than half a pixel either way).
-    fn assert_no_overlap(svg: &str) {
+    pub(super) fn assert_no_overlap(svg: &str) {
         let labels = labels(svg);
         for (index, first) in labels.iter().enumerate() {
             let a = first.bounds();
@@ -1658,7 +1922,7 @@ mod tests {
     /// hang centred below their ticks, in one row under the plot: of the texts at the tick size
     /// placed so, the lowest row (a point label placed so stays inside the plot, above it). The
     /// vertical axis's sit right-aligned left of their ticks, in one column: the leftmost.
-    fn ticks(svg: &str) -> (Ticks, Ticks) {
+    pub(super) fn ticks(svg: &str) -> (Ticks, Ticks) {
         let labels: Vec<Label> =
             labels(svg).into_iter().filter(|label| label.size == TICK_PX && label.rotation.is_none()).collect();
         let value = |label: &Label| -> f64 {
@@ -1770,6 +2034,7 @@ mod tests {
         Leverage {
             title: "Leverage on Backlog".into(),
             outcome: "Backlog".into(),
+            better: None,
             levers: vec![
                 LeverageBar {
                     lever: "hiring budget".into(),
@@ -1778,6 +2043,7 @@ mod tests {
                     p90: -1.1,
                     interval: (-1.8, -1.3),
                     disproportionate: true,
+                    raises: None,
                 },
                 LeverageBar {
                     lever: "overtime limit".into(),
@@ -1786,26 +2052,10 @@ mod tests {
                     p90: 0.6,
                     interval: (0.25, 0.35),
                     disproportionate: false,
+                    raises: None,
                 },
             ],
         }
-    }
-
-    #[test]
-    fn stacked_charts_are_one_valid_document_tall_enough_for_all() {
-        let one = leverage(&example_leverage()).unwrap();
-        let two = tornado(&example_tornado()).unwrap();
-        let stacked = stack(&[one.clone(), two]);
-        let document = roxmltree::Document::parse(&stacked).unwrap();
-        let root = document.root_element();
-        let nested: Vec<_> = root.children().filter(|n| n.has_tag_name("svg")).collect();
-        assert_eq!(nested.len(), 2);
-        assert_eq!(nested[0].attribute("y"), Some("0"));
-        let first_height: f64 = nested[0].attribute("height").unwrap().parse().unwrap();
-        assert_eq!(nested[1].attribute("y").unwrap().parse::<f64>().unwrap(), first_height);
-        let total: f64 = root.attribute("height").unwrap().parse().unwrap();
-        assert!(total > first_height);
-        assert!(stack(&[]).starts_with("<svg"));
     }
 
     #[test]
@@ -1822,6 +2072,7 @@ mod tests {
                         .collect(),
                 })
                 .collect(),
+            quiet: Vec::new(),
         };
         let svg = over_time(&chart).unwrap();
         let document = roxmltree::Document::parse(&svg).unwrap();
@@ -1922,7 +2173,17 @@ mod tests {
             &svg,
             &["Leverage on Backlog", "hiring budget", "overtime limit", "disproportionate lever", "bootstrap CI"],
         );
-        assert!(svg.contains("#D55E00"), "the disproportionate lever is highlighted");
+        // The disproportionate lever's bar is outlined (and only its).
+        let document = roxmltree::Document::parse(&svg).unwrap();
+        let outlined = document
+            .descendants()
+            .filter(|n| {
+                n.has_tag_name("polyline")
+                    && n.attribute("stroke-width") == Some("2")
+                    && numbers_in(n.attribute("points").unwrap_or("")).len() == 10
+            })
+            .count();
+        assert_eq!(outlined, 2, "one bar and its legend mark");
     }
 
     #[test]
@@ -2018,6 +2279,7 @@ mod tests {
                     points: (0..20).map(|t| (t as f64, (t * k) as f64)).collect(),
                 })
                 .collect(),
+            quiet: Vec::new(),
         };
         let charts = [
             tornado(&example_tornado()).unwrap(),
@@ -2115,6 +2377,7 @@ mod tests {
             p90: nan,
             interval: (nan, nan),
             disproportionate: false,
+            raises: None,
         });
         assert_shows(&leverage(&chart).unwrap(), &["void", "missing"]);
         assert_finite_geometry(&leverage(&chart).unwrap());
@@ -2188,6 +2451,7 @@ mod tests {
             measure: long.clone(),
             time: unbroken,
             series: vec![TimeSeries { parameter: long, points: vec![(0.0, 1.0), (1.0, 2.0)] }],
+            quiet: Vec::new(),
         };
         fits(&over_time(&chart).unwrap());
     }
@@ -2246,6 +2510,7 @@ mod tests {
                 parameter: "p".into(),
                 points: vec![(0.0, -1e308), (1e308, 1e308), (f64::MAX, 0.0)],
             }],
+            quiet: Vec::new(),
         };
         assert_finite_axes(&over_time(&chart).unwrap(), 2);
     }
@@ -2333,6 +2598,7 @@ mod tests {
             let leverage_chart = Leverage {
                 title: "l".into(),
                 outcome: "y".into(),
+                better: None,
                 levers: (0..n)
                     .map(|i| LeverageBar {
                         lever: format!("p{i}"),
@@ -2341,6 +2607,7 @@ mod tests {
                         p90: at(i + 2),
                         interval: (at(i + 3), at(i + 4)),
                         disproportionate: i % 2 == 0,
+                        raises: None,
                     })
                     .collect(),
             };
@@ -2367,6 +2634,9 @@ mod tests {
         assert_eq!(number_text(2_500_000.0, 6), "2.5e6");
         assert_eq!(number_text(-0.0, 6), "0");
         assert_eq!(tick_text(1e-17, 1.0), "0");
+        // Ticks close together on a large value keep the digits that tell them apart.
+        assert_eq!(tick_text(10183.25, 0.3), "10183.25");
+        assert_ne!(tick_text(10183.25, 0.3), tick_text(10183.3, 0.3));
     }
 
     #[test]
@@ -2380,5 +2650,296 @@ mod tests {
         }
         assert_eq!(elide_middle("abcdefghij", 5), "ab…ij");
         assert_eq!(clean(" \u{1}\n "), "(unnamed)");
+    }
+
+    /// How many `<rect>`s are filled with `colour`.
+    pub(super) fn filled_rects(svg: &str, colour: RGBColor) -> usize {
+        let fill = format!("#{:02X}{:02X}{:02X}", colour.0, colour.1, colour.2);
+        let document = roxmltree::Document::parse(svg).unwrap();
+        document.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(fill.as_str())).count()
+    }
+
+    /// The x of every vertical line (or dash of one) drawn in `colour` that is longer than a
+    /// legend mark is tall, distinct.
+    fn vertical_lines(svg: &str, colour: RGBColor) -> Vec<f64> {
+        let stroke = format!("#{:02X}{:02X}{:02X}", colour.0, colour.1, colour.2);
+        let document = roxmltree::Document::parse(svg).unwrap();
+        let mut found: Vec<f64> = Vec::new();
+        for node in
+            document.descendants().filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(&stroke))
+        {
+            let numbers: Vec<f64> =
+                numbers_in(node.attribute("points").unwrap_or("")).into_iter().map(|n| n.unwrap()).collect();
+            let points: Vec<(f64, f64)> = numbers.chunks(2).map(|p| (p[0], p[1])).collect();
+            let Some(first) = points.first() else { continue };
+            let vertical = points.iter().all(|p| p.0 == first.0) && points.iter().any(|p| p.1 != first.1);
+            if vertical && !found.contains(&first.0) {
+                found.push(first.0);
+            }
+        }
+        found
+    }
+
+    /// The value at horizontal position `x`, from the horizontal axis's tick labels.
+    fn value_at(svg: &str, x: f64) -> f64 {
+        let (horizontal, _) = ticks(svg);
+        let (a, b) = (horizontal[0], horizontal[horizontal.len() - 1]);
+        a.1 + (x - a.0) * (b.1 - a.1) / (b.0 - a.0)
+    }
+
+    fn lever(name: &str, score: f64) -> LeverageBar {
+        LeverageBar {
+            lever: name.into(),
+            score,
+            p10: score * 0.5,
+            p90: score * 1.5,
+            interval: (score * 0.9, score * 1.1),
+            disproportionate: false,
+            raises: None,
+        }
+    }
+
+    /// Scores of a few hundredths get an axis of a few hundredths, not ±1, and no ±1 lines.
+    #[test]
+    fn leverage_axis_fits_small_scores_without_the_unit_lines() {
+        let chart = Leverage {
+            title: "Leverage on output".into(),
+            outcome: "output".into(),
+            better: None,
+            levers: vec![lever("learning", 0.0361), lever("autonomy", 0.00597), lever("budget", -0.004)],
+        };
+        let svg = leverage(&chart).unwrap();
+        let (horizontal, _) = ticks(&svg);
+        let values: Vec<f64> = horizontal.iter().map(|t| t.1).collect();
+        let (low, high) = (values[0], values[values.len() - 1]);
+        assert!((0.0361 * 1.5 * 0.9..=0.1).contains(&high), "the axis ends near the largest value: {values:?}");
+        assert!((-0.05..=0.0).contains(&low), "the axis starts near the smallest value: {values:?}");
+        assert!(vertical_lines(&svg, GUIDE_COLOUR).is_empty(), "no ±1 line off the data's range");
+        let found = texts(&svg);
+        assert!(!found.iter().any(|t| t == "±1"), "no ±1 legend entry: {found:?}");
+        assert!(found.iter().any(|t| t.contains("within ±1")), "a note says the lines are off the scale: {found:?}");
+        assert_no_overlap(&svg);
+    }
+
+    /// A ±1 line is drawn where the data reach it, and only there.
+    #[test]
+    fn leverage_unit_lines_appear_only_where_the_data_reach() {
+        // Scores from -2.4 (P10) to 0.6 (P90): -1 is in range, +1 is not.
+        let svg = leverage(&example_leverage()).unwrap();
+        let guides: Vec<f64> = vertical_lines(&svg, GUIDE_COLOUR).iter().map(|&x| value_at(&svg, x)).collect();
+        assert_eq!(guides.len(), 1, "{guides:?}");
+        assert!((guides[0] + 1.0).abs() < 0.05, "the line is at -1: {guides:?}");
+        assert!(texts(&svg).iter().any(|t| t == "±1"));
+        let mut both = example_leverage();
+        both.levers.push(lever("more", 1.4));
+        let svg = leverage(&both).unwrap();
+        let mut guides: Vec<f64> = vertical_lines(&svg, GUIDE_COLOUR).iter().map(|&x| value_at(&svg, x)).collect();
+        guides.sort_by(f64::total_cmp);
+        assert_eq!(guides.len(), 2, "{guides:?}");
+        assert!((guides[0] + 1.0).abs() < 0.05 && (guides[1] - 1.0).abs() < 0.05, "{guides:?}");
+    }
+
+    /// With the outcome's `better` known, a bar is green where raising the lever helps and
+    /// vermillion where it hurts; the slope's direction wins over the score's sign.
+    #[test]
+    fn leverage_colours_follow_better() {
+        let one = |better, score: f64, raises| Leverage {
+            title: "Leverage".into(),
+            outcome: "cost".into(),
+            better,
+            levers: vec![LeverageBar { raises, ..lever("budget", score) }],
+        };
+        let bars = |svg: &str| (filled_rects(svg, GOOD_COLOUR), filled_rects(svg, BAD_COLOUR));
+        // Raising the budget lowers the cost: good when lower is better, bad when higher is.
+        assert_eq!(bars(&leverage(&one(Some(Better::Lower), -0.3, None)).unwrap()), (2, 0), "bar and legend");
+        assert_eq!(bars(&leverage(&one(Some(Better::Higher), -0.3, None)).unwrap()), (0, 2));
+        // A negative outcome: the elasticity is negative though the outcome rises with the lever.
+        assert_eq!(bars(&leverage(&one(Some(Better::Higher), -0.3, Some(true))).unwrap()), (2, 0));
+        // Without `better`, neither colour.
+        let svg = leverage(&one(None, -0.3, None)).unwrap();
+        assert_eq!(bars(&svg), (0, 0));
+        assert_eq!(filled_rects(&svg, LEVER_COLOUR), 2);
+        let svg = leverage(&one(Some(Better::Lower), -0.3, None)).unwrap();
+        assert!(texts(&svg).iter().any(|t| t == "raising the lever helps"));
+    }
+
+    /// An option better than the baseline on average is drawn green, a worse one vermillion,
+    /// in the outcome's `better` direction.
+    #[test]
+    fn differences_colours_follow_better() {
+        let mut chart = example_differences();
+        chart.options[1].differences = (0..50).map(|i| i as f64 * 0.1).collect();
+        // Lower is better: hire early (mean -2.65) is better, the other (mean 2.45) worse.
+        let svg = differences(&chart).unwrap();
+        assert_eq!((filled_rects(&svg, GOOD_BOX.0), filled_rects(&svg, BAD_BOX.0)), (2, 2), "box and legend each");
+        let found = texts(&svg);
+        assert!(found.iter().any(|t| t == "better on average") && found.iter().any(|t| t == "worse on average"));
+        chart.better = None;
+        let svg = differences(&chart).unwrap();
+        assert_eq!((filled_rects(&svg, GOOD_BOX.0), filled_rects(&svg, BAD_BOX.0)), (0, 0));
+        // Higher is better, and both options beat the baseline.
+        chart.better = Some(Better::Higher);
+        chart.options[0].differences = vec![1.0, 2.0, 3.0];
+        let svg = differences(&chart).unwrap();
+        assert_eq!((filled_rects(&svg, GOOD_BOX.0), filled_rects(&svg, BAD_BOX.0)), (3, 0));
+    }
+
+    /// The title texts of a chart: bold, at the title's size.
+    fn title_lines(svg: &str) -> Vec<String> {
+        labels(svg).into_iter().filter(|label| label.size == TITLE_PX).map(|label| label.text).collect()
+    }
+
+    /// A long title wraps between words onto at most two lines that fit; a longer one ends in
+    /// an ellipsis after a whole word. No word is ever cut.
+    #[test]
+    fn titles_wrap_between_words_and_are_never_cut_mid_word() {
+        let title = "output per person at month 60: each parameter from the low to the high end of its range";
+        let mut chart = example_tornado();
+        chart.title = title.to_owned();
+        let svg = tornado(&chart).unwrap();
+        let lines = title_lines(&svg);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines.join(" "), title, "the whole title, in order");
+        let words: Vec<&str> = title.split_whitespace().collect();
+        let long = format!("{title} {title} {title}");
+        for svg in [
+            tornado(&Tornado { title: long.clone(), ..example_tornado() }).unwrap(),
+            leverage(&Leverage { title: long.clone(), ..example_leverage() }).unwrap(),
+            morris(&Morris { title: long.clone(), ..example_morris() }).unwrap(),
+            indices(&Indices { title: long.clone(), ..example_sobol() }).unwrap(),
+            differences(&Differences { title: long.clone(), ..example_differences() }).unwrap(),
+        ] {
+            let lines = title_lines(&svg);
+            assert_eq!(lines.len(), 2, "{lines:?}");
+            assert!(lines[1].ends_with(" …"), "{lines:?}");
+            for line in &lines {
+                assert!(text_width(line, TITLE_PX) <= (WIDTH - 2 * MARGIN) as f64, "{line} is too wide");
+                for word in line.split_whitespace().filter(|w| *w != "…") {
+                    assert!(words.contains(&word), "`{word}` is not a whole word of the title");
+                }
+            }
+            assert_no_overlap(&svg);
+        }
+        // One word wider than the chart is shortened in its middle, keeping both ends.
+        let lines = wrap_title(&"x".repeat(200));
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].starts_with("xxx") && lines[0].ends_with("xxx") && lines[0].contains('…'));
+    }
+
+    /// Morris points crowded together, with error bars (as in a real screening): every
+    /// label is placed without covering another, or named in a note; none is drawn over one.
+    #[test]
+    fn morris_labels_are_placed_apart_or_listed() {
+        let crowded = [
+            ("AI Budget", 28.3, 37.6),
+            ("Learning Investment", 21.4, 33.3),
+            ("Redesign Effort", 22.9, 33.2),
+            ("Junior Attrition Rate", 12.2, 29.7),
+            ("Autonomy Envelope", 21.2, 27.9),
+            ("AI Cost per Case", 7.1, 13.8),
+            ("Escalation Recall", 7.8, 13.5),
+            ("Learning per Labelled Case", 11.9, 13.7),
+            ("Assisted Step Share", 18.9, 12.7),
+            ("Out of Frontier Error Rate", 6.34, 10.9),
+            ("Escalation Handling Time", 6.33, 9.9),
+            ("Capability Obsolescence Time", 6.25, 8.7),
+            ("Base AI Capability", 9.9, 8.8),
+            ("Review Share", 3.2, 6.4),
+            ("Trust Adjustment Time", 0.5, 1.2),
+        ];
+        let chart = Morris {
+            title: "output per person at month 60: Morris elementary effects".into(),
+            outcome: "output per person".into(),
+            points: crowded
+                .iter()
+                .map(|&(name, mu_star, sigma)| MorrisPoint {
+                    parameter: name.into(),
+                    mu_star,
+                    sigma,
+                    mu_star_interval: Some((mu_star * 0.8, mu_star * 1.2)),
+                })
+                .collect(),
+        };
+        let svg = morris(&chart).unwrap();
+        assert_no_overlap(&svg);
+        let found = texts(&svg);
+        let note: String = found.iter().filter(|t| !t.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+        for (name, ..) in crowded {
+            let labelled = found.iter().any(|t| t == name);
+            let listed = note.contains("too close to label") && note.contains(name);
+            assert!(labelled || listed, "`{name}` is neither labelled nor listed");
+        }
+        assert_finite_axes(&svg, 2);
+    }
+
+    /// The noise floor is relative to the output's size: a spread of 1e-12 on values of 100 is
+    /// noise, one of 1e-22 on values of 1e-20 is not.
+    #[test]
+    fn quiet_times_follow_the_noise_floor() {
+        let times = [0.0, 1.0, 2.0, 3.0];
+        // Three runs × four saves: identical, noise, real spread, one failed run.
+        let series = [
+            100.0,
+            100.0,
+            99.0,
+            f64::NAN, //
+            100.0,
+            100.0 + 1e-12,
+            100.0,
+            101.0, //
+            100.0,
+            100.0 - 1e-12,
+            101.0,
+            102.0,
+        ];
+        assert_eq!(quiet_times(&times, &series), vec![0.0, 1.0]);
+        let tiny: Vec<f64> = series.iter().map(|v| v * 1e-22).collect();
+        assert_eq!(quiet_times(&times, &tiny), vec![0.0, 1.0], "the rule does not depend on the unit");
+        let small = [1e-20, 1e-20, 1e-20 + 1e-22, 1e-20 - 1e-22];
+        assert!(quiet_times(&[0.0, 1.0], &small).is_empty(), "small values with a real spread");
+        // Fewer than two runs with a value: nothing to say about variance there.
+        assert_eq!(quiet_times(&[0.0], &[5.0, f64::NAN]), vec![0.0]);
+        assert!(quiet_times(&[], &[]).is_empty());
+    }
+
+    /// Indices at quiet times are not drawn (nor do they stretch the axis), and a note names
+    /// the times and says why.
+    #[test]
+    fn over_time_leaves_quiet_times_out_and_says_so() {
+        let chart = OverTime {
+            title: "Effective Capacity: ST".into(),
+            measure: "ST".into(),
+            time: "time (months)".into(),
+            series: (0..3)
+                .map(|k| TimeSeries {
+                    parameter: format!("parameter {k}"),
+                    // Indices of 1.2 where the output has no variance: noise.
+                    points: (0..11)
+                        .map(|t| (t as f64, if t < 3 { 1.2 } else { 0.1 * k as f64 + 0.01 * t as f64 }))
+                        .collect(),
+                })
+                .collect(),
+            quiet: vec![0.0, 1.0, 2.0],
+        };
+        let svg = over_time(&chart).unwrap();
+        let (horizontal, vertical) = ticks(&svg);
+        let top = vertical.iter().map(|t| t.1).fold(f64::NEG_INFINITY, f64::max);
+        assert!(top < 1.0, "the axis is not stretched to the noise: {vertical:?}");
+        let left = horizontal.iter().map(|t| t.1).fold(f64::INFINITY, f64::min);
+        assert!(left > 2.0, "the time axis starts after the quiet times: {horizontal:?}");
+        let document = roxmltree::Document::parse(&svg).unwrap();
+        let lengths: Vec<usize> = document
+            .descendants()
+            .filter(|node| node.has_tag_name("polyline") && node.attribute("stroke-width") == Some("2"))
+            .map(|node| numbers_in(node.attribute("points").unwrap_or("")).len() / 2)
+            .filter(|&points| points > 2)
+            .collect();
+        assert_eq!(lengths, vec![8, 8, 8], "t = 3..10 only");
+        let note: String = texts(&svg).join(" ");
+        assert!(note.contains("Not drawn at 0–2 (3 saved times)") && note.contains("numerical noise"), "{note}");
+        assert_no_overlap(&svg);
+        // Quiet everywhere: a chart that says so rather than an empty plot.
+        let all = OverTime { quiet: (0..11).map(f64::from).collect(), ..chart };
+        assert!(texts(&over_time(&all).unwrap()).iter().any(|t| t.contains("numerical noise")));
     }
 }

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use fulcrum_sim::Results;
 
 pub mod analysis;
+pub mod chart_files;
 pub mod charts;
 pub mod expected;
 pub mod load;

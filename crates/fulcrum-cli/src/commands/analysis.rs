@@ -34,6 +34,8 @@ pub struct Analysis {
     pub files: Vec<String>,
     /// With `--from`, the sweep whose runs were read.
     pub sweep: Option<String>,
+    /// The chart files' names given so far.
+    pub chart_names: ChartNames,
     /// The output folder, and whether it may hold another experiment's results.
     output: PathBuf,
     force: bool,
@@ -91,6 +93,7 @@ impl Analysis {
             notes: Vec::new(),
             files: Vec::new(),
             sweep: None,
+            chart_names: ChartNames::default(),
             output: output.clone(),
             force: common.force,
         })
@@ -195,6 +198,31 @@ pub fn plan_error(prepared: &Prepared, error: PlanError) -> CliError {
     }
 }
 
+/// Chart file names, `PREFIX-SLUG.svg`, distinct within one output folder: a name whose slug
+/// was taken already (`Peak Workload` after `peak workload`) gets `-2`, `-3`, ... .
+#[derive(Default)]
+pub struct ChartNames {
+    taken: Vec<String>,
+}
+
+impl ChartNames {
+    /// The file name of the chart of `name`.
+    pub fn name(&mut self, prefix: &str, name: &str) -> String {
+        let stem = match slug(name) {
+            slug if slug.is_empty() => prefix.to_owned(),
+            slug => format!("{prefix}-{slug}"),
+        };
+        let mut candidate = format!("{stem}.svg");
+        let mut number = 2;
+        while self.taken.contains(&candidate) {
+            candidate = format!("{stem}-{number}.svg");
+            number += 1;
+        }
+        self.taken.push(candidate.clone());
+        candidate
+    }
+}
+
 /// A file name from an outcome's name: lower case, runs of other characters as one `-`.
 pub fn slug(name: &str) -> String {
     let mut slug = String::new();
@@ -210,6 +238,19 @@ pub fn slug(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn chart_names_never_collide() {
+        let mut names = super::ChartNames::default();
+        assert_eq!(names.name("leverage", "peak workload"), "leverage-peak-workload.svg");
+        assert_eq!(names.name("leverage", "Peak Workload!"), "leverage-peak-workload-2.svg");
+        assert_eq!(names.name("leverage", "peak-workload"), "leverage-peak-workload-3.svg");
+        // A name ending like a suffix does not take a suffixed name already given.
+        assert_eq!(names.name("leverage", "peak workload 2"), "leverage-peak-workload-2-2.svg");
+        assert_eq!(names.name("leverage", "???"), "leverage.svg");
+        assert_eq!(names.name("leverage", "!!"), "leverage-2.svg");
+        assert_eq!(names.name("sensitivity", "peak workload"), "sensitivity-peak-workload.svg");
+    }
+
     #[test]
     fn slugs() {
         assert_eq!(super::slug("Capacity at month 24"), "capacity-at-month-24");

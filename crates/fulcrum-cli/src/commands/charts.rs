@@ -1,24 +1,224 @@
-//! The analyses' results in the shapes the report crate's charts take.
+//! The analyses' results, a run and a sweep's bands in the shapes the report crate's charts
+//! take, with the model's units on their axes.
 
-use fulcrum_explore::Better;
+use fulcrum_explore::bands::BandRow;
+use fulcrum_explore::{Better, Outcome, Statistic};
+use fulcrum_model::{CanonicalName, Model, VariableKind};
 use fulcrum_report::charts::{
-    self, ChartError, DifferenceOption, Differences, IndexRow, IndexValue, Indices, LeverageBar, Morris, MorrisPoint,
-    Tornado, TornadoBar,
+    self, ChartError, DifferenceOption, Differences, Fan, FanPoint, IndexRow, IndexValue, Indices, LeverageBar, Morris,
+    MorrisPoint, RunChart, RunPanel, Tornado, TornadoBar,
 };
+use fulcrum_report::load::LoadedModel;
 use fulcrum_sensitivity::Estimate;
 use fulcrum_sensitivity::leverage::Leverage;
+use fulcrum_sim::Results;
 
 use fulcrum_sensitivity::Method as SensitivityMethod;
 
-/// The paired differences of each intervention to the baseline, as box plots.
+/// The model's units, for axis labels.
+pub struct Units<'a> {
+    model: Option<&'a Model>,
+}
+
+impl<'a> Units<'a> {
+    /// The units of `model`'s variables and time.
+    pub fn of(model: &'a Model) -> Units<'a> {
+        Units { model: Some(model) }
+    }
+
+    /// No units known.
+    pub fn none() -> Units<'a> {
+        Units { model: None }
+    }
+
+    /// A variable's unit as the model writes it (an element `Sales[North]` has its variable's).
+    pub fn variable(&self, name: &str) -> Option<String> {
+        let written = name.split('[').next().unwrap_or(name);
+        let canonical = CanonicalName::new(written);
+        let variable = self.model?.variables.iter().find(|variable| variable.canonical == canonical)?;
+        variable.units.as_deref().map(str::trim).filter(|unit| !unit.is_empty()).map(str::to_owned)
+    }
+
+    /// The unit of time.
+    pub fn time(&self) -> Option<String> {
+        self.model?.sim.time_units.as_deref().map(str::trim).filter(|unit| !unit.is_empty()).map(str::to_owned)
+    }
+
+    /// The unit of an outcome: its variable's for a value at a time, a mean, least or largest
+    /// value; the variable's times time for an integral; time for the first crossing of a
+    /// threshold.
+    pub fn outcome(&self, outcome: &Outcome, variable: &str) -> Option<String> {
+        match outcome.statistic {
+            Statistic::FirstAbove(_) | Statistic::FirstBelow(_) => self.time(),
+            Statistic::Integral => match (self.variable(variable), self.time()) {
+                (Some(unit), Some(time)) => Some(format!("{unit} × {time}")),
+                _ => None,
+            },
+            _ => self.variable(variable),
+        }
+    }
+
+    /// "time (months)", or "time".
+    pub fn time_label(&self) -> String {
+        with_unit("time", self.time())
+    }
+}
+
+/// `name (unit)`, or the name alone.
+pub fn with_unit(name: &str, unit: Option<String>) -> String {
+    match unit {
+        Some(unit) => format!("{name} ({unit})"),
+        None => name.to_owned(),
+    }
+}
+
+/// An outcome's name with its unit, for an axis.
+pub fn outcome_label(prepared: &crate::experiment::Prepared, name: &str) -> String {
+    let units = Units::of(&prepared.model.model);
+    let unit = prepared
+        .plan
+        .outcomes
+        .iter()
+        .find(|outcome| outcome.name == name)
+        .and_then(|outcome| units.outcome(outcome, prepared.compiled.name(outcome.variable)));
+    with_unit(name, unit)
+}
+
+/// The outcome's `better`, if the experiment gives one.
+pub fn better_of(prepared: &crate::experiment::Prepared, name: &str) -> Option<Better> {
+    prepared.plan.outcomes.iter().find(|outcome| outcome.name == name).and_then(|outcome| outcome.better)
+}
+
+/// The most panels a run chart draws; the rest are named in a note.
+const RUN_PANELS: usize = 8;
+
+/// A run's variables over time, a panel each: those `chosen` (with --vars), or else the model's
+/// stocks in the order the model defines them (each element of an arrayed one).
+pub fn run(loaded: &LoadedModel, results: &Results, chosen: bool) -> Result<String, ChartError> {
+    let units = Units::of(&loaded.model);
+    let names = results.names();
+    let columns: Vec<usize> = if chosen {
+        (0..names.len()).collect()
+    } else {
+        let mut columns = Vec::new();
+        for variable in &loaded.model.variables {
+            if !matches!(variable.kind, VariableKind::Stock { .. }) {
+                continue;
+            }
+            for (column, name) in names.iter().enumerate() {
+                let written = name.split('[').next().unwrap_or(name);
+                if CanonicalName::new(written) == variable.canonical && !columns.contains(&column) {
+                    columns.push(column);
+                }
+            }
+        }
+        columns
+    };
+    let mut notes = Vec::new();
+    if columns.len() > RUN_PANELS {
+        let rest: Vec<&str> = columns[RUN_PANELS..].iter().map(|&c| names[c].as_str()).collect();
+        let listed = if rest.len() > 12 {
+            format!("{} and {} more", rest[..12].join(", "), rest.len() - 12)
+        } else {
+            rest.join(", ")
+        };
+        notes.push(format!("Not drawn ({} more): {listed}; choose the variables with --vars.", rest.len()));
+    }
+    if !chosen && columns.is_empty() {
+        notes.push("The model has no stocks; choose variables with --vars.".to_owned());
+    }
+    // The model's file with its folder: `ai_lever/model.toml` says more than `model`.
+    let file = loaded.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let folder = loaded.path.parent().and_then(|parent| parent.file_name()).map(|name| name.to_string_lossy());
+    let model_name = match folder {
+        Some(folder) => format!("{folder}/{file}"),
+        None => file,
+    };
+    let what = if chosen { "chosen variables" } else { "stocks" };
+    let times = results.times();
+    charts::run(&RunChart {
+        title: format!("{model_name}: {what} over time"),
+        time: units.time_label(),
+        panels: columns
+            .iter()
+            .take(RUN_PANELS)
+            .map(|&column| RunPanel {
+                variable: names[column].clone(),
+                unit: units.variable(&names[column]),
+                points: times.iter().copied().zip(results.column(column).iter().copied()).collect(),
+            })
+            .collect(),
+        notes,
+    })
+}
+
+/// Draws a fan chart per band variable into a finished sweep's folder and lists them in its
+/// manifest; a chart that cannot be drawn is a warning, never worth losing the sweep for.
+pub fn add_fans(
+    directory: &std::path::Path,
+    variables: &[&str],
+    rows: &[BandRow],
+    runs: u64,
+    units: &Units<'_>,
+) -> Result<(), crate::CliError> {
+    let mut names = crate::commands::analysis::ChartNames::default();
+    let mut drawn = Vec::new();
+    for (name, chart) in fans(variables, rows, runs, units, &mut names) {
+        match chart {
+            Ok(svg) => drawn.push((name, svg)),
+            Err(error) => eprintln!("warning: cannot draw {name}: {error}"),
+        }
+    }
+    fulcrum_report::chart_files::add_to_sweep(directory, &drawn).map_err(|error| crate::CliError::Io(error.into()))
+}
+
+/// A fan chart per band variable, with its file name: `bands-VARIABLE.svg` (made distinct by
+/// `names`).
+pub fn fans(
+    variables: &[&str],
+    rows: &[BandRow],
+    runs: u64,
+    units: &Units<'_>,
+    names: &mut crate::commands::analysis::ChartNames,
+) -> Vec<(String, Result<String, ChartError>)> {
+    variables
+        .iter()
+        .enumerate()
+        .map(|(index, variable)| {
+            let points = rows
+                .iter()
+                .filter(|row| row.variable == index)
+                .map(|row| {
+                    let [p05, p25, p50, p75, p95] = row.quantiles;
+                    FanPoint { time: row.time, mean: row.moments.mean, p05, p25, p50, p75, p95 }
+                })
+                .collect();
+            let chart = charts::fan(&Fan {
+                title: format!("{variable} over {runs} runs: mean and percentile bands"),
+                variable: with_unit(variable, units.variable(variable)),
+                time: units.time_label(),
+                points,
+                notes: vec![format!(
+                    "Shaded: the middle 90% (P5–P95) and the middle half (P25–P75) of the {runs} runs at each \
+                     saved time; runs that failed are left out."
+                )],
+            });
+            (names.name("bands", variable), chart)
+        })
+        .collect()
+}
+
+/// The paired differences of each intervention to the baseline, as box plots; `label` is the
+/// outcome with its unit.
 pub fn differences(
     outcome: &str,
+    label: &str,
     better: Option<Better>,
     options: &[(String, Vec<f64>)],
 ) -> Result<String, ChartError> {
     charts::differences(&Differences {
         title: format!("{outcome}: each option against the baseline"),
-        outcome: outcome.to_owned(),
+        outcome: label.to_owned(),
         baseline: "baseline".to_owned(),
         better,
         options: options
@@ -29,52 +229,58 @@ pub fn differences(
 }
 
 /// Each parameter's `measure` through the saved times of `variable`, the parameters with the
-/// largest values first (they get the colours).
+/// largest values first (they get the colours); nothing at the `quiet` times, where the
+/// variable does not vary beyond numerical noise.
 pub fn over_time(
     variable: &str,
     measure: &str,
+    time: &str,
     series: &mut [(String, Vec<(f64, f64)>)],
+    quiet: Vec<f64>,
 ) -> Result<String, ChartError> {
-    let peak = |points: &[(f64, f64)]| points.iter().map(|p| p.1.abs()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let peak = |points: &[(f64, f64)]| {
+        points.iter().filter(|p| !quiet.contains(&p.0)).map(|p| p.1.abs()).filter(|v| v.is_finite()).fold(0.0, f64::max)
+    };
     series.sort_by(|a, b| peak(&b.1).total_cmp(&peak(&a.1)));
     charts::over_time(&charts::OverTime {
         title: format!("{variable}: {measure} of each parameter through the run"),
         measure: measure.to_owned(),
-        time: "time".to_owned(),
+        time: time.to_owned(),
         series: series
             .iter()
             .map(|(parameter, points)| charts::TimeSeries { parameter: parameter.clone(), points: points.clone() })
             .collect(),
+        quiet,
     })
 }
 
-/// Every outcome's leverage chart, one under the other.
-pub fn leverage(panels: &[(String, Vec<(String, Leverage)>)]) -> Result<String, ChartError> {
-    let mut drawn = Vec::new();
-    for (outcome, levers) in panels {
-        drawn.push(charts::leverage(&charts::Leverage {
-            title: format!("Leverage on {outcome}"),
-            outcome: outcome.clone(),
-            levers: levers
-                .iter()
-                .map(|(lever, result)| LeverageBar {
-                    lever: lever.clone(),
-                    score: result.score.value,
-                    p10: result.p10,
-                    p90: result.p90,
-                    interval: (result.score.low, result.score.high),
-                    disproportionate: result.disproportionate,
-                })
-                .collect(),
-        })?);
-    }
-    Ok(charts::stack(&drawn))
+/// One outcome's leverage chart.
+pub fn leverage(outcome: &str, better: Option<Better>, levers: &[(String, Leverage)]) -> Result<String, ChartError> {
+    charts::leverage(&charts::Leverage {
+        title: format!("Leverage on {outcome}"),
+        outcome: outcome.to_owned(),
+        better,
+        levers: levers
+            .iter()
+            .map(|(lever, result)| LeverageBar {
+                lever: lever.clone(),
+                score: result.score.value,
+                p10: result.p10,
+                p90: result.p90,
+                interval: (result.score.low, result.score.high),
+                disproportionate: result.disproportionate,
+                raises: (result.slope.is_finite() && result.slope != 0.0).then_some(result.slope > 0.0),
+            })
+            .collect(),
+    })
 }
 
 /// The chart of a sensitivity method for one outcome, from its (parameter, measure, estimate)
-/// rows: a tornado for one at a time, μ*–σ for Morris, bars with intervals for the others.
+/// rows: a tornado for one at a time, μ*–σ for Morris, bars with intervals for the others;
+/// `label` is the outcome with its unit.
 pub fn sensitivity(
     outcome: &str,
+    label: &str,
     method: SensitivityMethod,
     measures: &[(String, String, Estimate)],
 ) -> Result<String, ChartError> {
@@ -91,7 +297,7 @@ pub fn sensitivity(
     match method {
         SensitivityMethod::Oat => charts::tornado(&Tornado {
             title: format!("{outcome}: each parameter from the low to the high end of its range"),
-            outcome: outcome.to_owned(),
+            outcome: label.to_owned(),
             baseline: value("", "baseline").unwrap_or(missing).value,
             bars: parameters
                 .iter()
@@ -104,7 +310,7 @@ pub fn sensitivity(
         }),
         SensitivityMethod::Morris => charts::morris(&Morris {
             title: format!("{outcome}: Morris elementary effects (unit-hypercube steps)"),
-            outcome: outcome.to_owned(),
+            outcome: label.to_owned(),
             points: parameters
                 .iter()
                 .map(|p| {

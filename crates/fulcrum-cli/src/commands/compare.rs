@@ -7,7 +7,7 @@ use fulcrum_explore::Better;
 
 use crate::CliError;
 use crate::args::{CompareArgs, SampleCommand};
-use crate::commands::analysis::{Analysis, Source, slug};
+use crate::commands::analysis::{Analysis, Source};
 use crate::commands::design::{FromSweep, compare_plan};
 use crate::commands::{Short, short};
 
@@ -32,8 +32,11 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let mut summary = String::new();
     for outcome in &results.outcomes {
         summary.push_str(&describe(&outcome.outcome, outcome.better, &results.names, &outcome.options));
-        let chart = crate::commands::charts::differences(&outcome.outcome, outcome.better, &outcome.differences);
-        analysis.write_chart(output, &format!("comparison-{}.svg", slug(&outcome.outcome)), chart);
+        let label = crate::commands::charts::outcome_label(&analysis.prepared, &outcome.outcome);
+        let chart =
+            crate::commands::charts::differences(&outcome.outcome, &label, outcome.better, &outcome.differences);
+        let file = analysis.chart_names.name("comparison", &outcome.outcome);
+        analysis.write_chart(output, &file, chart);
     }
     analysis.write_table(output, "comparison.csv", &results.table())?;
     let mut settings = serde_json::Map::new();

@@ -32,19 +32,23 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     let results = analysis.pool.install(|| plan.analyze(&analysis.prepared.study(), &evaluation));
     analysis.notes.extend(results.notes.iter().cloned());
     let mut summary = String::new();
-    let mut panels = Vec::new();
+    let mut charts = Vec::new();
     for outcome in &results.outcomes {
         summary.push_str(&format!("{}\n", outcome.outcome));
         for lever in &outcome.levers {
             summary.push_str(&format!("  {}\n", sentence(&lever.lever, &outcome.outcome, args.delta, &lever.leverage)));
         }
-        panels.push((
-            outcome.outcome.clone(),
-            outcome.levers.iter().map(|lever| (lever.lever.clone(), lever.leverage.clone())).collect(),
-        ));
+        let levers: Vec<(String, Leverage)> =
+            outcome.levers.iter().map(|lever| (lever.lever.clone(), lever.leverage.clone())).collect();
+        let better = crate::commands::charts::better_of(&analysis.prepared, &outcome.outcome);
+        let chart = crate::commands::charts::leverage(&outcome.outcome, better, &levers);
+        charts.push((analysis.chart_names.name("leverage", &outcome.outcome), chart));
     }
     analysis.write_table(output, "leverage.csv", &results.table())?;
-    analysis.write_chart(output, "leverage.svg", crate::commands::charts::leverage(&panels));
+    // One chart per outcome, each with an axis that fits its scores.
+    for (file, chart) in charts {
+        analysis.write_chart(output, &file, chart);
+    }
     let mut settings = serde_json::Map::new();
     settings.insert("futures".into(), results.futures.into());
     settings.insert("sampler".into(), analysis.prepared.plan.design.sampler.as_str().into());

@@ -4,12 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use fulcrum_explore::bands::BandParts;
-use fulcrum_report::sweep::{Manifest, MergedBands, merge_shards};
+use fulcrum_report::sweep::{FileDigest, Manifest, MergedBands, merge_shards};
 use fulcrum_report::sweep_dir::read_band_parts;
 use fulcrum_report::{ReportError, SweepDir};
 
 use crate::CliError;
 use crate::args::MergeArgs;
+use crate::commands::charts::{Units, add_fans};
 use crate::commands::output;
 use crate::load::cannot_read;
 
@@ -52,8 +53,25 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     let directories: Vec<PathBuf> = shards.iter().map(|shard| shard.path.clone()).collect();
     merge_shards(&args.output, &directories, MergedBands::Rows(&band_names, &bands), manifest)
         .map_err(|error| CliError::Io(error.into()))?;
+    // The bands' charts, as the sweep in one piece draws them: with the model's units when the
+    // model the shards ran is where the manifest says, with the same bytes.
+    let model = recorded_model(first);
+    let units = model.as_ref().map_or_else(Units::none, |loaded| Units::of(&loaded.model));
+    add_fans(&args.output, &band_names, &bands, first.design_runs, &units)?;
     eprintln!("{} shards, {} runs → {}", shards.len(), first.design_runs, args.output.display());
     Ok(())
+}
+
+/// The model a sweep's manifest names (relative to its experiment), if it is there with the
+/// bytes the sweep ran.
+fn recorded_model(manifest: &Manifest) -> Option<fulcrum_report::load::LoadedModel> {
+    let experiment = Path::new(&manifest.experiment.path);
+    let path = experiment.parent().unwrap_or(Path::new("")).join(&manifest.model.path);
+    let bytes = std::fs::read(&path).ok()?;
+    if FileDigest::of("", &bytes).sha256 != manifest.model.sha256 {
+        return None;
+    }
+    fulcrum_report::load::read_model(&path, &[]).ok()
 }
 
 fn read_shard(path: &Path) -> Result<SweepDir, CliError> {

@@ -64,6 +64,16 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     };
     let results = single.run_keeping(&variables).map_err(|error| failed_run(&loaded, error))?;
 
+    if let Some(path) = &args.chart {
+        let mut inputs = vec![loaded.path.as_path()];
+        inputs.extend(args.experiment.as_deref());
+        inputs.extend(args.output.as_deref());
+        check_not_input(path, &inputs).map_err(|error| CliError::Io(error.into()))?;
+        let svg = crate::commands::charts::run(&loaded, &results, !args.vars.is_empty())
+            .map_err(|error| CliError::Io(anyhow::anyhow!("{}: {error}", path.display())))?;
+        write_atomically(path, |out| out.write_all(svg.as_bytes())).map_err(|error| CliError::Io(error.into()))?;
+    }
+
     match &args.output {
         Some(path) => {
             let mut inputs = vec![loaded.path.as_path()];

@@ -10,7 +10,8 @@ use fulcrum_sensitivity::analysis::Measure;
 use crate::CliError;
 use crate::args::{SampleCommand, SensitivityArgs};
 use crate::commands::Short;
-use crate::commands::analysis::{Analysis, Source, slug};
+use crate::commands::analysis::{Analysis, Source};
+use crate::commands::charts::{Units, outcome_label};
 use crate::commands::design::{FromSweep, sensitivity_plan};
 
 /// `fulcrum sensitivity`.
@@ -42,8 +43,10 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         match target.time {
             None => {
                 summary.push_str(&headline(name, method, measures));
-                let chart = crate::commands::charts::sensitivity(name, method, &measures_for_chart(measures));
-                analysis.write_chart(output, &format!("sensitivity-{}.svg", slug(name)), chart);
+                let label = outcome_label(&analysis.prepared, name);
+                let chart = crate::commands::charts::sensitivity(name, &label, method, &measures_for_chart(measures));
+                let file = analysis.chart_names.name("sensitivity", name);
+                analysis.write_chart(output, &file, chart);
             }
             Some(time) => {
                 for m in measures.iter().filter(|m| m.measure == method.main_measure()) {
@@ -57,8 +60,14 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     }
     if let Some(variable) = plan.runs.series {
         let name = analysis.prepared.compiled.name(variable).to_owned();
-        let chart = crate::commands::charts::over_time(&name, method.main_measure(), &mut through_time);
-        analysis.write_chart(output, &format!("sensitivity-{}-over-time.svg", slug(&name)), chart);
+        // Where the variable does not vary beyond numerical noise its indices are noise: the
+        // chart leaves those times out and says so.
+        let times = analysis.prepared.compiled.axis().save_times();
+        let quiet = fulcrum_report::charts::quiet_times(&times, &evaluation.series);
+        let time = Units::of(&analysis.prepared.model.model).time_label();
+        let chart = crate::commands::charts::over_time(&name, method.main_measure(), &time, &mut through_time, quiet);
+        let file = analysis.chart_names.name("sensitivity", &format!("{name} over time"));
+        analysis.write_chart(output, &file, chart);
     }
     analysis.write_table(output, "sensitivity.csv", &results.table())?;
     let (groups, all, seed, n) = (&plan.groups, &plan.parameters, plan.options.seed, plan.options.samples);

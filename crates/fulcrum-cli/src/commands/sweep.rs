@@ -178,15 +178,21 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let manifest = Manifest { failures, ..manifest };
     let directories: Vec<PathBuf> = finished.iter().map(|segment| segment.directory.clone()).collect();
     let band_refs = as_str(&band_names);
-    let rows;
+    let rows = match (&parts, shard) {
+        (Some(_), Some(_)) => Vec::new(),
+        (parts, _) => parts.as_ref().map(BandParts::finish).unwrap_or_default(),
+    };
     let bands = match (&parts, shard) {
         (Some(parts), Some(_)) => MergedBands::Parts(parts),
-        (parts, _) => {
-            rows = parts.as_ref().map(BandParts::finish).unwrap_or_default();
-            MergedBands::Rows(&band_refs, &rows)
-        }
+        _ => MergedBands::Rows(&band_refs, &rows),
     };
+    let design_runs = manifest.design_runs;
     merge_shards(&args.output, &directories, bands, manifest).map_err(|error| CliError::Io(error.into()))?;
+    // A whole sweep draws its bands (a shard's are drawn when the shards are merged).
+    if shard.is_none() {
+        let units = crate::commands::charts::Units::of(&prepared.model.model);
+        crate::commands::charts::add_fans(&args.output, &band_refs, &rows, design_runs, &units)?;
+    }
     match std::fs::remove_dir_all(&partial) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
             return Err(CliError::Io(anyhow::anyhow!("cannot remove {}: {error}", partial.display())));

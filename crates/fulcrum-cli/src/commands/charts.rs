@@ -326,17 +326,16 @@ pub fn sensitivity(
                 .collect(),
         }),
         SensitivityMethod::Sobol | SensitivityMethod::Prcc | SensitivityMethod::Src => {
-            let (shown, axis, range): (&[&str], &str, Option<(f64, f64)>) = match method {
-                SensitivityMethod::Sobol => {
-                    (&["S1", "ST"], "Sobol index (share of the outcome's variance)", Some((0.0, 1.0)))
-                }
-                SensitivityMethod::Prcc => (&["prcc"], "partial rank correlation", Some((-1.0, 1.0))),
-                _ => (&["src"], "standardized regression coefficient", Some((-1.0, 1.0))),
+            let (shown, axis): (&[&str], &str) = match method {
+                SensitivityMethod::Sobol => (&["S1", "ST"], "Sobol index (share of the outcome's variance)"),
+                SensitivityMethod::Prcc => (&["prcc"], "partial rank correlation"),
+                _ => (&["src"], "standardized regression coefficient"),
             };
             charts::indices(&Indices {
                 title: format!("{outcome}: {} with confidence intervals", shown.join(" and ")),
                 axis: axis.to_owned(),
-                range,
+                // The axis fits the estimates: a fixed 0..1 or -1..1 would hide small ones.
+                range: None,
                 rows: parameters
                     .iter()
                     .map(|p| IndexRow {

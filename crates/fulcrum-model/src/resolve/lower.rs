@@ -686,6 +686,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.diagnostics.push(diagnostic);
                 None
             }
+            None if self.model.dialect != Dialect::Vensim
+                && super::stella::unsupported_stella_builtin(name.canonical.as_str()).is_some() =>
+            {
+                // Stella's RUNCOUNT, CLOCKTIME and the like, written without parentheses.
+                self.lower_graph_call(site, name, span, &[])
+            }
             None => {
                 self.unknown_variable(site, name, span);
                 None
@@ -1097,6 +1103,13 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::VectorLookup => return self.lower_vector_lookup(site, args),
             Builtin::Allocate => return self.lower_stella_allocate(site, args, span),
             Builtin::Rank => return self.lower_rank(site, args, span),
+            // Stella's financial and statistical functions and its draws' optional arguments
+            // (stella.rs).
+            _ if Self::is_stella_draw(builtin) => return self.lower_stella_draw(site, builtin, args),
+            Builtin::Fv | Builtin::Pv | Builtin::Pmt | Builtin::Normalcdf | Builtin::Invnorm | Builtin::Rootn => {
+                return self.lower_stella_formula(site, builtin, args);
+            }
+            Builtin::Npv if args.len() < 4 => return self.lower_stella_npv(site, args),
             Builtin::InvertMatrix => return self.lower_invert_matrix(site, args, span),
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
@@ -1126,12 +1139,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
         self.lower_builtin(site.owner, builtin, lowered, seed)
     }
 
-    fn lower_args(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Vec<Expr>> {
+    pub(super) fn lower_args(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Vec<Expr>> {
         let lowered: Vec<Option<Expr>> = args.iter().map(|arg| self.lower(site, arg)).collect();
         lowered.into_iter().collect()
     }
 
-    fn lower_builtin(
+    pub(super) fn lower_builtin(
         &mut self,
         owner: VarId,
         builtin: Builtin,
@@ -2399,6 +2412,18 @@ impl<'m, 'd> Lowering<'m, 'd> {
         span: Span,
         args: &[syntax::Expr],
     ) -> Option<Expr> {
+        if !self.definitions.contains_key(&function.canonical)
+            && self.model.dialect != Dialect::Vensim
+            && let Some(reason) = super::stella::unsupported_stella_builtin(function.canonical.as_str())
+        {
+            let message = format!("`{}` is one of Stella's builtins that fulcrum does not compute", function.written);
+            let diagnostic = self.error(site, Code::Unsupported, span, message).with_help(reason.to_owned());
+            self.diagnostics.push(diagnostic);
+            for arg in args {
+                self.lower(site, arg);
+            }
+            return None;
+        }
         if !self.definitions.contains_key(&function.canonical) {
             let diagnostic =
                 self.error(site, Code::UnknownFunction, span, format!("unknown function `{}`", function.written));
@@ -2575,7 +2600,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
     }
 
-    fn constant_seed(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<u64> {
+    pub(super) fn constant_seed(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<u64> {
         match self.value_at_start(site.bindings, expr, 0) {
             Some(seed) if (0.0..9_007_199_254_740_992.0).contains(&seed) && seed.fract() == 0.0 => Some(seed as u64),
             _ => {
@@ -2619,7 +2644,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     /// The value of an expression at the start time, worked out now from numbers, constants,
     /// the auxiliaries they feed, and the test inputs: what sizes a structure (the order of
     /// SMTHN and DELAYN) when it is fixed at the start, as Vensim fixes it.
-    fn value_at_start(&self, bindings: &[Binding], expr: &syntax::Expr, depth: usize) -> Option<f64> {
+    pub(super) fn value_at_start(&self, bindings: &[Binding], expr: &syntax::Expr, depth: usize) -> Option<f64> {
         if depth > MAX_NESTING_OF_CONSTANTS {
             return None;
         }

@@ -891,27 +891,80 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 };
                 Some(self.dimensions.map(binding.dimension, binding.element, dimension))
             }
-            Index::Range { span, .. } => {
+            Index::Range { start, end, span } => {
                 // Inside an array function the range iterates like a wildcard over its dimension;
                 // `lower_array_function` leaves out the elements outside it.
                 match site.wildcards.iter().rev().find(|b| self.dimensions.equivalent(b.dimension, dimension)) {
                     Some(binding) => Some(self.dimensions.map(binding.dimension, binding.element, dimension)),
-                    None => {
-                        let diagnostic = self
-                            .error(
-                                site,
-                                Code::Unsupported,
-                                *span,
-                                "a range stands for several elements; fulcrum reads ranges only inside array functions"
-                                    .to_owned(),
-                            )
-                            .with_help("use it inside SUM, MEAN, MIN, MAX, PROD, STDDEV or SIZE, as SUM(a[1:3])");
-                        self.diagnostics.push(diagnostic);
-                        None
-                    }
+                    None => self.range_element(site, start, end, *span, dimension),
                 }
             }
         }
+    }
+
+    /// A range outside an array function, in an equation arrayed over its dimension (or over one
+    /// dimension only): the slice assigned element by element, as XMILE 3.7.1 lets an apply-to-all
+    /// equation use it. The element at position i of the variable defined reads the range's i-th
+    /// element; a range longer than the variable's dimension is cut to fit, one shorter is an
+    /// error. `None` means an error was reported.
+    fn range_element(
+        &mut self,
+        site: Site<'_>,
+        start: &syntax::Expr,
+        end: &syntax::Expr,
+        span: Span,
+        dimension: usize,
+    ) -> Option<Option<usize>> {
+        let first = self.range_end(site, start, dimension);
+        let last = self.range_end(site, end, dimension);
+        let (first, last) = (first?, last?);
+        if first > last {
+            let diagnostic = self
+                .error(site, Code::InvalidArgument, span, "this range ends before it starts".to_owned())
+                .with_help("write the first element before the last, as in a[1:3]");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let same = site.bindings.iter().find(|b| self.dimensions.equivalent(b.dimension, dimension));
+        let only = if site.bindings.len() == 1 { site.bindings.first() } else { None };
+        let Some(binding) = same.or(only).copied() else {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::Unsupported,
+                    span,
+                    "a range stands for several elements: outside an array function it needs an equation \
+                     arrayed over its dimension, element by element"
+                        .to_owned(),
+                )
+                .with_help(
+                    "use it inside SUM, MEAN, MIN, MAX, PROD, STDDEV or SIZE, as SUM(a[1:3]), or in a variable \
+                     arrayed over the range's dimension (or over one dimension only)",
+                );
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        let count = last - first + 1;
+        if binding.element < count {
+            return Some(Some(first + binding.element));
+        }
+        // The first element the range does not reach reports it, once for the equation.
+        if binding.element == count {
+            let size = self.dimensions.size(binding.dimension);
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    span,
+                    format!(
+                        "this range has {count} elements, but the variable defined has {size} along `{}`",
+                        self.dimension_display_name(binding.dimension)
+                    ),
+                )
+                .with_help("give the range as many elements as the dimension has, or more (the rest are cut)");
+            self.diagnostics.push(diagnostic);
+        }
+        None
     }
 
     /// The position (from 0) one end of a range `start:end` names in `dimension`: a whole number

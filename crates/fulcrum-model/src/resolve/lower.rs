@@ -1184,8 +1184,9 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::RandomPinkNoise => args.get(3),
             _ => truncated_family(builtin).and_then(|(_, seed_position)| args.get(seed_position)),
         };
+        // Stella's NAN for a seed is no seed.
         let seed = match seed {
-            Some(seed_expr) => Some(self.constant_seed(site, seed_expr)?),
+            Some(seed_expr) => self.stella_seed(site, seed_expr)?,
             None => None,
         };
         let lowered = self.lower_args(site, args)?;

@@ -67,8 +67,8 @@ impl Lowering<'_, '_> {
     /// A draw of Stella's with its optional trailing arguments, as Stella's statistical builtins
     /// page lists them for every random function but RANDOM: `seed` (a whole number, or NAN for
     /// none), `min` and `max` (a draw outside them is drawn again: the distribution truncated;
-    /// NAN for no bound), and `sample` (the draw changes only when the time crosses a multiple
-    /// of it from the start, and holds in between; NAN for every DT). A call without `min`,
+    /// NAN for no bound), and `sample` (the draw changes only when the time reaches a multiple
+    /// of it, and holds in between; NAN for every DT). A call without `min`,
     /// `max` and `sample` draws exactly as before they were read.
     pub(super) fn lower_stella_draw(
         &mut self,
@@ -156,7 +156,7 @@ impl Lowering<'_, '_> {
     }
 
     /// A seed of Stella's: a whole number from 0, or NAN for none.
-    fn stella_seed(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<Option<u64>> {
+    pub(super) fn stella_seed(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<Option<u64>> {
         let is_nan = matches!(&expr.kind, syntax::ExprKind::Name(name) if name.canonical.as_str() == "nan");
         if is_nan || self.value_at_start(site.bindings, expr, 0).is_some_and(f64::is_nan) {
             return Some(None);
@@ -164,10 +164,11 @@ impl Lowering<'_, '_> {
         self.constant_seed(site, expr).map(Some)
     }
 
-    /// The draw held between multiples of `sample` from the start time: a hidden variable that is
-    /// the draw at the first step and at each step whose time reaches the next multiple (within a
-    /// billionth of the interval), and its own previous value at the others. A `sample` that is
-    /// NAN, zero or negative changes it every step.
+    /// The draw held between multiples of `sample`: a hidden variable that is the draw at the
+    /// first step and at each step whose time reaches the next multiple of `sample` (within a
+    /// billionth of it; "at time 1, 2, 3 and so on" for a sample of 1, as Stella's page puts it),
+    /// and its own previous value at the others. A `sample` that is NAN, zero or negative changes
+    /// it every step.
     fn held_draw(&mut self, site: Site<'_>, draw: Expr, sample: Expr) -> Expr {
         let owner = site.owner;
         let held = self.hidden_id(owner, "sampled draw".to_owned());
@@ -179,8 +180,7 @@ impl Lowering<'_, '_> {
         });
         let sample = self.simple(owner, "draw sample interval", sample);
         let intervals = |time: Expr| {
-            let elapsed = sub(time, Expr::StartTime);
-            let count = add(div(elapsed, sample.clone()), Expr::Const(1e-9));
+            let count = add(div(time, sample.clone()), Expr::Const(1e-9));
             Expr::Apply(Function::Int, vec![count])
         };
         let first = binary(BinaryOp::Le, Expr::Time, Expr::StartTime);

@@ -227,8 +227,24 @@ fn sample_holds_a_draw_between_multiples_of_its_interval() {
 }
 
 #[test]
+fn sample_counts_its_multiples_from_time_zero_not_from_the_start() {
+    // Starting at 0.5 with DT 0.25: the first draw at 0.5 holds through 0.75, new draws at 1 and 2.
+    let model = ModelBuilder::new(0.5, 2.5, 0.25).aux("held", "EXPRND(1, 3, NAN, NAN, 1)").build();
+    let held = series(&run(&model), "held");
+    let groups = [&held[0..2], &held[2..6], &held[6..9]];
+    for group in groups {
+        assert!(group.iter().all(|&v| v == group[0]), "{held:?}");
+    }
+    assert!(groups[0][0] != groups[1][0] && groups[1][0] != groups[2][0], "{held:?}");
+}
+
+#[test]
 fn a_seed_of_nan_draws_from_the_run_stream() {
-    let model = ModelBuilder::new(0.0, 20.0, 1.0).aux("x", "NORMAL(0, 1, NAN)").aux("y", "NORMAL(0, 1)").build();
+    let model = ModelBuilder::new(0.0, 20.0, 1.0)
+        .aux("x", "NORMAL(0, 1, NAN)")
+        .aux("y", "NORMAL(0, 1)")
+        .aux("r", "RANDOM(0, 1, NAN)")
+        .build();
     let results = run(&model);
     // Two unseeded sites draw different numbers from the same run.
     assert_ne!(series(&results, "x"), series(&results, "y"));
@@ -239,6 +255,7 @@ fn a_seed_of_nan_draws_from_the_run_stream() {
     second.set_seed(2, 0);
     let (first, second) = (first.run().expect("runs"), second.run().expect("runs"));
     assert_ne!(series(&first, "x"), series(&second, "x"), "no seed: each run its own draws");
+    assert_ne!(series(&first, "r"), series(&second, "r"), "RANDOM's seed of NAN too");
 }
 
 #[test]

@@ -378,6 +378,21 @@ fn a_chain_of_module_files_back_to_one_being_read_is_refused_at_the_resource() {
 }
 
 #[test]
+fn two_modules_of_one_name_from_different_files_are_refused() {
+    // Modules take their models under their own names, so one name cannot stand for two files.
+    let text = xmile(
+        "<module name=\"Sub\" resource=\"module.xml\"/><module name=\"Other\"/>",
+        "<model name=\"Other\"><variables><module name=\"Sub\" resource=\"elsewhere.xml\"/></variables></model>",
+    );
+    let load = |_: &str| Ok(MODULE_FILE.to_owned());
+    let diagnostics = match fulcrum_xmile::read_with(&text, &load) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    let message = "two modules named `Sub` take their models from different files, `module.xml` and `elsewhere.xml`";
+    assert_eq!(located(&text, &diagnostics, message), "elsewhere.xml");
+}
+
+#[test]
 fn problems_in_another_file_are_located_where_the_file_is_named() {
     let text = xmile("<module name=\"Sub_Model\" resource=\"module.xml\"/>", "");
     let load_none = |_: &str| Err("no such file".to_owned());

@@ -229,11 +229,41 @@ fn ranges_slice_one_dimension_of_a_matrix() {
 }
 
 #[test]
+fn a_range_in_an_arrayed_equation_is_assigned_element_by_element() {
+    // sales = 10, 20, 30, 40. Over Store itself the full range copies it; over a dimension of
+    // two elements, sales[2:3] gives 20 and 30, and sales[2:4] is cut to its first two; by
+    // element names as well.
+    let dimensions = format!("{STORES}<dim name=\"Pair\"><elem name=\"p1\"/><elem name=\"p2\"/></dim>");
+    let variables = [
+        SALES.to_owned(),
+        arrayed("copied", "Store", "sales[1:4] * 2"),
+        arrayed("middle", "Pair", "sales[2:3]"),
+        arrayed("cut", "Pair", "sales[2:4] + 1"),
+        arrayed("named", "Pair", "sales[Landsdown:Whyte]"),
+    ]
+    .concat();
+    let names = [
+        "copied[Downtown]",
+        "copied[Whyte]",
+        "middle[p1]",
+        "middle[p2]",
+        "cut[p1]",
+        "cut[p2]",
+        "named[p1]",
+        "named[p2]",
+    ];
+    let values = at_start(&xmile(&dimensions, &variables), &names);
+    assert_eq!(values, [20.0, 80.0, 20.0, 30.0, 21.0, 31.0, 30.0, 40.0]);
+}
+
+#[test]
 fn a_range_outside_an_array_function_or_with_bad_ends_is_a_located_error() {
     use fulcrum_model::Code;
     let variables = [
         SALES.to_owned(),
-        arrayed("copied", "Store", "sales[1:4]"),
+        // A scalar cannot hold a range, and three elements do not fill Store's four.
+        "<aux name=\"scalar\"><eqn>sales[1:3]</eqn></aux>".to_owned(),
+        arrayed("short", "Store", "sales[1:3]"),
         "<aux name=\"too_far\"><eqn>SUM(sales[2:5])</eqn></aux>".to_owned(),
         "<aux name=\"backwards\"><eqn>SUM(sales[3:1])</eqn></aux>".to_owned(),
         "<aux name=\"not_an_element\"><eqn>SUM(sales[Downtown:Nowhere])</eqn></aux>".to_owned(),
@@ -243,8 +273,11 @@ fn a_range_outside_an_array_function_or_with_bad_ends_is_a_located_error() {
     let find = |text: &str| {
         errors.iter().find(|(_, message, _)| message.contains(text)).unwrap_or_else(|| panic!("{text}: {errors:?}"))
     };
-    let outside = find("only inside array functions");
+    let outside = find("outside an array function it needs an equation arrayed over its dimension");
     assert_eq!(outside.0, Code::Unsupported);
+    let short: Vec<_> = errors.iter().filter(|(_, message, _)| message.contains("this range has 3 elements")).collect();
+    assert_eq!(short.len(), 1, "reported once: {errors:?}");
+    assert_eq!(short[0].0, Code::InvalidArgument);
     let ends: Vec<_> = errors.iter().filter(|(_, message, _)| message.contains("a range's ends")).collect();
     assert_eq!(ends.len(), 2, "{errors:?}");
     assert!(ends.iter().all(|(code, _, located)| *code == Code::InvalidArgument && *located));

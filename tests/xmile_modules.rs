@@ -329,6 +329,69 @@ fn a_modules_model_in_another_file_is_read_from_it() {
     assert_eq!(series[0], [103.0; 4]);
 }
 
+/// A submodel in its own file whose module `Inner` takes its model from `inner`, a path relative
+/// to this file's folder; `Inner.Output` is 10 times its input, and comes back out as `Output`.
+fn middle_file(inner: &str) -> String {
+    format!(
+        "<xmile version=\"1.0\" xmlns=\"http://docs.oasis-open.org/xmile/ns/XMILE/v1.0\">\
+         <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>\
+         <model><variables><aux name=\"Input\" access=\"input\"><eqn>0</eqn></aux>\
+         <module name=\"Inner\" resource=\"{inner}\"><connect to=\"Input\" from=\".Input\"/></module>\
+         <aux name=\"Output\" access=\"output\"><eqn>Inner.Output + 1</eqn></aux></variables></model></xmile>"
+    )
+}
+
+#[test]
+fn a_modules_file_may_name_a_third_file_relative_to_its_own_folder() {
+    // The root's Middle comes from parts/middle.xmile, whose Inner comes from module.xml beside
+    // it (parts/module.xml). Inner keeps its input, 3 a step: 0, 3, 6, 9, and doubles it; Middle
+    // adds 1; the root reads Middle.Output.
+    let text = xmile(
+        "<module name=\"Middle\" resource=\"parts/middle.xmile\"><connect to=\"Input\" from=\".three\"/></module>\
+         <aux name=\"three\"><eqn>3</eqn></aux><aux name=\"out\"><eqn>Middle.Output</eqn></aux>",
+        "",
+    );
+    let middle = middle_file("module.xml");
+    let files = [("parts/middle.xmile", middle.as_str()), ("parts/module.xml", MODULE_FILE)];
+    let series = run_with(&text, &files, &["Middle.Inner.kept", "out"]);
+    assert_eq!(series[0], [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(series[1], [1.0, 7.0, 13.0, 19.0]);
+}
+
+#[test]
+fn a_chain_of_module_files_back_to_one_being_read_is_refused_at_the_resource() {
+    // a.xmile's Inner comes from b.xmile, whose Inner2 comes from a.xmile again.
+    let text = xmile("<module name=\"Middle\" resource=\"a.xmile\"/>", "");
+    let a = middle_file("b.xmile");
+    let b = middle_file("a.xmile").replace("\"Inner\"", "\"Inner2\"").replace("Inner.Output", "Inner2.Output");
+    let load = |file: &str| match file {
+        "a.xmile" => Ok(a.clone()),
+        "b.xmile" => Ok(b.clone()),
+        _ => Err("no such file".to_owned()),
+    };
+    let diagnostics = match fulcrum_xmile::read_with(&text, &load) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    let cycle = "module `Inner2` names `a.xmile`, a file already being read: a.xmile → b.xmile → a.xmile";
+    assert_eq!(located(&text, &diagnostics, cycle), "a.xmile");
+    assert!(diagnostics.0.iter().any(|d| d.code.as_str() == "E0501"), "{diagnostics:?}");
+}
+
+#[test]
+fn two_modules_of_one_name_from_different_files_are_refused() {
+    // Modules take their models under their own names, so one name cannot stand for two files.
+    let text = xmile(
+        "<module name=\"Sub\" resource=\"module.xml\"/><module name=\"Other\"/>",
+        "<model name=\"Other\"><variables><module name=\"Sub\" resource=\"elsewhere.xml\"/></variables></model>",
+    );
+    let load = |_: &str| Ok(MODULE_FILE.to_owned());
+    let diagnostics = match fulcrum_xmile::read_with(&text, &load) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    let message = "two modules named `Sub` take their models from different files, `module.xml` and `elsewhere.xml`";
+    assert_eq!(located(&text, &diagnostics, message), "elsewhere.xml");
+}
+
 #[test]
 fn problems_in_another_file_are_located_where_the_file_is_named() {
     let text = xmile("<module name=\"Sub_Model\" resource=\"module.xml\"/>", "");

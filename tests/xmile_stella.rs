@@ -104,30 +104,43 @@ fn a_data_import_is_refused_where_it_is_written() {
 }
 
 #[test]
-fn stellas_builtins_without_a_settled_definition_are_refused_where_they_are_called() {
-    // The README lists these as not computed yet: each is an unknown function (E0103) at its
-    // call, and Stella's two-argument NPV is NPV with too few arguments (E0104), never a number.
-    let calls = [
-        ("FV(0.05, 10, -100, 0)", "E0103"),
-        ("PV(0.05, 10, -100, 0)", "E0103"),
-        ("PMT(0.05, 10, 1000, 0)", "E0103"),
-        ("IRR(flow)", "E0103"),
-        ("GEOMETRIC(0.5)", "E0103"),
-        ("INVNORM(0.5)", "E0103"),
-        ("LOGISTIC(0, 1)", "E0103"),
-        ("NEGBINOMIAL(3, 0.5)", "E0103"),
-        ("NORMALCDF(-1, 1)", "E0103"),
-        ("PARETO(2, 1)", "E0103"),
-        ("NPV(flow, 0.1)", "E0104"),
-    ];
-    for (call, code) in calls {
+fn stellas_financial_and_statistical_builtins_run_from_xmile() {
+    // Closed forms: FV of 10 payments of 100 at 5% is 100 × (1.05^10 - 1) / 0.05; PV of the
+    // same, that over 1.05^10; NORMALCDF(-1, 1) = 0.6826894921370859; INVNORM(0.975) =
+    // 1.9599639845400536; Stella's NPV of 100 a period at 10% over the steps at 0, 1, 2 is
+    // 100/1.1 + 100/1.21 + 100/1.331 by the end. GEOMETRIC with min 2 and max 2 can only draw 2.
+    let variables = "<aux name=\"flow\"><eqn>100</eqn></aux>\
+        <aux name=\"fv\"><eqn>FV(0.05, 10, -100)</eqn></aux>\
+        <aux name=\"pv\"><eqn>PV(0.05, 10, -100)</eqn></aux>\
+        <aux name=\"pmt\"><eqn>PMT(0, 4, 100)</eqn></aux>\
+        <aux name=\"band\"><eqn>NORMALCDF(-1, 1)</eqn></aux>\
+        <aux name=\"z\"><eqn>INVNORM(0.975)</eqn></aux>\
+        <aux name=\"npv\"><eqn>NPV(flow, 0.1)</eqn></aux>\
+        <aux name=\"two\"><eqn>GEOMETRIC(0.5, NAN, 2, 2)</eqn></aux>";
+    let results = run(&stella("", variables, ""));
+    let close = |got: f64, expected: f64| (got - expected).abs() <= 1e-12 * expected.abs();
+    assert!(close(series(&results, "fv")[0], 1257.789253554884));
+    assert!(close(series(&results, "pv")[0], 772.1734929184817));
+    assert_eq!(series(&results, "pmt")[0], -25.0);
+    assert!(close(series(&results, "band")[0], 0.6826894921370859));
+    assert!(close(series(&results, "z")[0], 1.9599639845400536));
+    assert!(close(series(&results, "npv")[2], 100.0 / 1.1 + 100.0 / 1.21 + 100.0 / 1.331));
+    assert_eq!(series(&results, "two"), [2.0; 4]);
+}
+
+#[test]
+fn stellas_builtins_fulcrum_does_not_compute_are_refused_where_they_are_called() {
+    // The README lists these as not computed, each with its reason: E0501 at the call, never a
+    // number and never an unknown name.
+    for call in ["IRR(flow)", "CTMEAN(flow)", "THROUGHPUT(flow)", "ATTRMEAN(flow, 1)", "RUNCOUNT", "CLOCKTIME"] {
         let variables = format!("<aux name=\"flow\"><eqn>TIME</eqn></aux><aux name=\"x\"><eqn>{call}</eqn></aux>");
         let text = stella("", &variables, "");
         let (model, diagnostics) = fulcrum_xmile::read(&text).expect("reads");
         assert!(diagnostics.0.is_empty(), "{call}: {diagnostics:?}");
         let errors = fulcrum_model::resolve(&model).expect_err(call);
         let error = errors.0.first().unwrap_or_else(|| panic!("{call}: no error"));
-        assert_eq!(error.code.as_str(), code, "{call}: {error:?}");
+        assert_eq!(error.code.as_str(), "E0501", "{call}: {error:?}");
+        assert!(error.help.is_some(), "{call}: no hint");
         let span = error.span.unwrap_or_else(|| panic!("{call}: not located"));
         assert!(text[span.start as usize..span.end as usize].starts_with(&call[..2]), "{call}: {span:?}");
     }

@@ -115,13 +115,13 @@ pub enum Builtin {
     // Statistical (XMILE 3.5.2).
     /// `RANDOM(min, max[, seed])`
     Random,
-    /// `NORMAL(mean, sd[, seed])`
+    /// `NORMAL(mean, sd[, seed, min, max, sample])`
     Normal,
-    /// `LOGNORMAL(mean, sd[, seed])`
+    /// `LOGNORMAL(mean, sd[, seed, min, max, sample])`
     Lognormal,
-    /// `EXPRND(mean[, seed])`
+    /// `EXPRND(mean[, seed, min, max, sample])`
     Exprnd,
-    /// `POISSON(mean[, seed])`
+    /// `POISSON(mean[, seed, min, max, sample])`
     Poisson,
     // Functions of Vensim's library, named as Vensim names them (spaces as underscores).
     /// `SAMPLE_IF_TRUE(condition, input, initial)`: the input while the condition holds, else
@@ -141,7 +141,9 @@ pub enum Builtin {
     GammaLn,
     /// `GET_TIME_VALUE(relative_to, offset, measure)`: the current or initial time plus an offset.
     GetTimeValue,
-    /// `NPV(stream, discount_rate, initial, factor)`: net present value of a stream.
+    /// `NPV(stream, discount_rate[, initial[, factor]])`: net present value of a stream; with four
+    /// arguments Vensim's, with two or three Stella's (the stream valued at the end of each period,
+    /// as spreadsheets do).
     Npv,
     /// `DELAY_FIXED(input, delay time, initial)`: a pipeline delay, as DELAY.
     DelayFixed,
@@ -275,15 +277,15 @@ pub enum Builtin {
     Sinwave,
     /// `COSWAVE(amplitude, period)`: `amplitude × cos(2π × TIME / period)`.
     Coswave,
-    /// `TRIANGULAR(lower, mode, upper[, seed])`: a triangular draw.
+    /// `TRIANGULAR(lower, mode, upper[, seed, min, max, sample])`: a triangular draw.
     Triangular,
-    /// `WEIBULL(shape, scale[, seed])`: a Weibull draw.
+    /// `WEIBULL(shape, scale[, seed, min, max, sample])`: a Weibull draw.
     Weibull,
-    /// `GAMMA(shape[, scale[, seed]])`: a gamma draw (scale 1 by default).
+    /// `GAMMA(shape[, scale, seed, min, max, sample])`: a gamma draw (scale 1 by default).
     Gamma,
-    /// `BETA(alpha, beta[, seed])`: a beta draw.
+    /// `BETA(alpha, beta[, seed, min, max, sample])`: a beta draw.
     Beta,
-    /// `BINOMIAL(trials, probability[, seed])`: the successes in that many trials.
+    /// `BINOMIAL(trials, probability[, seed, min, max, sample])`: the successes in that many trials.
     Binomial,
     /// `COMBINATIONS(n, r)`: the ways to choose r of n things, order aside.
     Combinations,
@@ -296,13 +298,40 @@ pub enum Builtin {
     Factorial,
     /// `UNIFORM(min, max[, seed])`: a uniform draw between min and max, as `RANDOM`.
     Uniform,
+    // Stella's financial and statistical functions, named as Stella names them.
+    /// `FV(rate, nper, pmt[, pv[, type]])`: the future value of an annuity, as spreadsheets
+    /// compute it (money paid out negative).
+    Fv,
+    /// `PV(rate, nper, pmt[, fv[, type]])`: the present value of an annuity, as spreadsheets
+    /// compute it.
+    Pv,
+    /// `PMT(rate, nper, pv[, fv[, type]])`: the payment per period of an annuity, as spreadsheets
+    /// compute it.
+    Pmt,
+    /// `NORMALCDF(left, right[, mean, sd])`: the probability that a normal variable lies between
+    /// left and right (mean 0 and sd 1 by default).
+    Normalcdf,
+    /// `INVNORM(probability[, mean, sd])`: the value below which a normal variable lies with that
+    /// probability (mean 0 and sd 1 by default).
+    Invnorm,
+    /// `GEOMETRIC(probability[, seed, min, max, sample])`: the failures before the first success.
+    Geometric,
+    /// `NEGBINOMIAL(successes, probability[, seed, min, max, sample])`: the failures before that many
+    /// successes.
+    Negbinomial,
+    /// `LOGISTIC(mean, scale[, seed, min, max, sample])`: a logistic draw.
+    Logistic,
+    /// `PARETO(shape, scale[, seed, min, max, sample])`: a Pareto draw, never below the scale.
+    Pareto,
+    /// `ROOTN(x, n)`: the n-th root of x (negative for a negative x and an odd whole n).
+    Rootn,
 }
 
 /// Most arguments an array function takes; more is surely a mistake.
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 120] = [
+const ALL: [Builtin; 130] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -423,6 +452,16 @@ const ALL: [Builtin; 120] = [
     Builtin::Rank,
     Builtin::Factorial,
     Builtin::Uniform,
+    Builtin::Fv,
+    Builtin::Pv,
+    Builtin::Pmt,
+    Builtin::Normalcdf,
+    Builtin::Invnorm,
+    Builtin::Geometric,
+    Builtin::Negbinomial,
+    Builtin::Logistic,
+    Builtin::Pareto,
+    Builtin::Rootn,
 ];
 
 /// Other names a builtin goes by: Stella's spellings of functions fulcrum names as Vensim does.
@@ -492,10 +531,10 @@ impl Builtin {
             Builtin::Trend => ("trend", 2, 3, "TREND(input, averaging_time[, initial_trend])"),
             Builtin::Forcst => ("forcst", 3, 4, "FORCST(input, averaging_time, horizon[, initial_trend])"),
             Builtin::Random => ("random", 2, 3, "RANDOM(min, max[, seed])"),
-            Builtin::Normal => ("normal", 2, 3, "NORMAL(mean, sd[, seed])"),
-            Builtin::Lognormal => ("lognormal", 2, 3, "LOGNORMAL(mean, sd[, seed])"),
-            Builtin::Exprnd => ("exprnd", 1, 2, "EXPRND(mean[, seed])"),
-            Builtin::Poisson => ("poisson", 1, 2, "POISSON(mean[, seed])"),
+            Builtin::Normal => ("normal", 2, 6, "NORMAL(mean, sd[, seed, min, max, sample])"),
+            Builtin::Lognormal => ("lognormal", 2, 6, "LOGNORMAL(mean, sd[, seed, min, max, sample])"),
+            Builtin::Exprnd => ("exprnd", 1, 5, "EXPRND(mean[, seed, min, max, sample])"),
+            Builtin::Poisson => ("poisson", 1, 5, "POISSON(mean[, seed, min, max, sample])"),
             Builtin::SampleIfTrue => ("sample_if_true", 3, 3, "SAMPLE_IF_TRUE(condition, input, initial)"),
             Builtin::ActiveInitial => ("active_initial", 2, 2, "ACTIVE_INITIAL(active_value, initial_value)"),
             Builtin::PulseTrain => ("pulse_train", 4, 4, "PULSE_TRAIN(start, width, time_between, end)"),
@@ -503,7 +542,7 @@ impl Builtin {
             Builtin::Log => ("log", 2, 2, "LOG(x, base)"),
             Builtin::GammaLn => ("gamma_ln", 1, 1, "GAMMA_LN(x)"),
             Builtin::GetTimeValue => ("get_time_value", 3, 3, "GET_TIME_VALUE(relative_to, offset, measure)"),
-            Builtin::Npv => ("npv", 4, 4, "NPV(stream, discount_rate, initial, factor)"),
+            Builtin::Npv => ("npv", 2, 4, "NPV(stream, discount_rate[, initial[, factor]])"),
             Builtin::DelayFixed => ("delay_fixed", 3, 3, "DELAY_FIXED(input, delay_time, initial)"),
             Builtin::LookupExtrapolate => ("lookup_extrapolate", 2, 2, "LOOKUP_EXTRAPOLATE(graphical_function, x)"),
             Builtin::LookupForward => ("lookup_forward", 2, 2, "LOOKUP_FORWARD(graphical_function, x)"),
@@ -591,11 +630,11 @@ impl Builtin {
             Builtin::Derivn => ("derivn", 2, 2, "DERIVN(input, order)"),
             Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),
             Builtin::Coswave => ("coswave", 2, 2, "COSWAVE(amplitude, period)"),
-            Builtin::Triangular => ("triangular", 3, 4, "TRIANGULAR(lower, mode, upper[, seed])"),
-            Builtin::Weibull => ("weibull", 2, 3, "WEIBULL(shape, scale[, seed])"),
-            Builtin::Gamma => ("gamma", 1, 3, "GAMMA(shape[, scale[, seed]])"),
-            Builtin::Beta => ("beta", 2, 3, "BETA(alpha, beta[, seed])"),
-            Builtin::Binomial => ("binomial", 2, 3, "BINOMIAL(trials, probability[, seed])"),
+            Builtin::Triangular => ("triangular", 3, 7, "TRIANGULAR(lower, mode, upper[, seed, min, max, sample])"),
+            Builtin::Weibull => ("weibull", 2, 6, "WEIBULL(shape, scale[, seed, min, max, sample])"),
+            Builtin::Gamma => ("gamma", 1, 6, "GAMMA(shape[, scale, seed, min, max, sample])"),
+            Builtin::Beta => ("beta", 2, 6, "BETA(alpha, beta[, seed, min, max, sample])"),
+            Builtin::Binomial => ("binomial", 2, 6, "BINOMIAL(trials, probability[, seed, min, max, sample])"),
             Builtin::Combinations => ("combinations", 2, 2, "COMBINATIONS(n, r)"),
             Builtin::Permutations => ("permutations", 2, 2, "PERMUTATIONS(n, r)"),
             Builtin::Rank => ("rank", 2, 3, "RANK(array, rank[, tie_break_array])"),
@@ -608,6 +647,18 @@ impl Builtin {
                 6,
                 "ALLOCATE(available, last_dimension, requests[dimension], priorities[dimension], width)",
             ),
+            Builtin::Fv => ("fv", 3, 5, "FV(rate, periods, payment[, present_value[, type]])"),
+            Builtin::Pv => ("pv", 3, 5, "PV(rate, periods, payment[, future_value[, type]])"),
+            Builtin::Pmt => ("pmt", 3, 5, "PMT(rate, periods, present_value[, future_value[, type]])"),
+            Builtin::Normalcdf => ("normalcdf", 2, 4, "NORMALCDF(left, right[, mean, sd])"),
+            Builtin::Invnorm => ("invnorm", 1, 3, "INVNORM(probability[, mean, sd])"),
+            Builtin::Geometric => ("geometric", 1, 5, "GEOMETRIC(probability[, seed, min, max, sample])"),
+            Builtin::Negbinomial => {
+                ("negbinomial", 2, 6, "NEGBINOMIAL(successes, probability[, seed, min, max, sample])")
+            }
+            Builtin::Logistic => ("logistic", 2, 6, "LOGISTIC(mean, scale[, seed, min, max, sample])"),
+            Builtin::Pareto => ("pareto", 2, 6, "PARETO(shape, scale[, seed, min, max, sample])"),
+            Builtin::Rootn => ("rootn", 2, 2, "ROOTN(x, n)"),
         }
     }
 
@@ -684,6 +735,16 @@ impl Builtin {
                 | Builtin::Rank
                 | Builtin::Factorial
                 | Builtin::Uniform
+                | Builtin::Fv
+                | Builtin::Pv
+                | Builtin::Pmt
+                | Builtin::Normalcdf
+                | Builtin::Invnorm
+                | Builtin::Geometric
+                | Builtin::Negbinomial
+                | Builtin::Logistic
+                | Builtin::Pareto
+                | Builtin::Rootn
         )
     }
 

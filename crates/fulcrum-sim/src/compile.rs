@@ -921,5 +921,7 @@ fn function_op(function: Function, dst: Slot, args: &[Slot]) -> Op {
         Function::PulseTrain => Op::PulseTrain { dst, start: arg(0), width: arg(1), between: arg(2), end: arg(3) },
         Function::Quantum => Op::Binary { kind: BinaryKind::Quantum, dst, a: arg(0), b: arg(1) },
         Function::GammaLn => unary(UnaryKind::GammaLn),
+        Function::NormalCdf => unary(UnaryKind::NormalCdf),
+        Function::NormalQuantile => unary(UnaryKind::NormalQuantile),
     }
 }

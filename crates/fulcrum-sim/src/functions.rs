@@ -3,6 +3,7 @@
 
 use fulcrum_model::GraphKind;
 use fulcrum_model::resolve::{AllocationRule, Distribution, Family, MAX_INVERTED_SIZE};
+use rand::distr::Open01;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Binomial, Distribution as _, Exp1, Gamma, Poisson, StandardNormal, Triangular, Weibull};
@@ -121,6 +122,32 @@ pub fn gamma_ln(x: f64) -> f64 {
     }
     let t = z + G + 0.5;
     0.5 * (2.0 * std::f64::consts::PI).ln() + (z + 0.5) * t.ln() - t + sum.ln()
+}
+
+/// The standard normal distribution function Φ(x) = erfc(−x/√2) / 2, to the last few bits in
+/// both tails (Stella's `NORMALCDF` is a difference of two of these).
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// The standard normal quantile Φ⁻¹(p): −∞ at 0, +∞ at 1, NaN outside [0, 1] (Stella's
+/// `INVNORM`). The inverse error function gives it to about ten digits; two of Halley's steps on
+/// Φ(x) − p bring it to the last few bits.
+pub fn normal_quantile(p: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    let mut x = -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p);
+    if !x.is_finite() {
+        return x;
+    }
+    for _ in 0..2 {
+        // Φ'(x) = φ(x) = exp(−x²/2) / √(2π); Halley's step for f = Φ − p, f'' = −x f'.
+        let error = normal_cdf(x) - p;
+        let step = error * (2.0 * std::f64::consts::PI).sqrt() * (0.5 * x * x).exp();
+        x -= step / (1.0 + 0.5 * x * step);
+    }
+    x
 }
 
 /// Vensim's `VECTOR SELECT` over `length` elements (see
@@ -681,6 +708,34 @@ fn sample_family(family: Family, parameters: [f64; 3], rng: &mut ChaCha8Rng) -> 
             }
             let mean_failures = Gamma::new(successes, (1.0 - a) / a).ok()?.sample(rng);
             successes + poisson_draw(mean_failures, rng)?
+        }
+        Family::LogNormal => {
+            // a and b are the mean and standard deviation of the variable itself.
+            let variate: f64 = rng.sample(StandardNormal);
+            random(Distribution::LogNormal, variate, a, b)
+        }
+        Family::Geometric => {
+            // Failures before the first success, by inversion: the whole part of
+            // ln(u) / ln(1 - p) for u uniform on (0, 1).
+            if !(a > 0.0 && a <= 1.0) {
+                return None;
+            }
+            if a == 1.0 {
+                return Some(0.0);
+            }
+            let u: f64 = rng.sample(Open01);
+            (u.ln() / (-a).ln_1p()).floor()
+        }
+        Family::Logistic => {
+            let u: f64 = rng.sample(Open01);
+            (u / (1.0 - u)).ln()
+        }
+        Family::Pareto => {
+            if a.is_nan() || a <= 0.0 {
+                return None;
+            }
+            let u: f64 = rng.sample(Open01);
+            u.powf(-1.0 / a)
         }
     };
     Some(value)

@@ -258,6 +258,8 @@ pub(crate) enum UnaryKind {
     Round,
     Sign,
     GammaLn,
+    NormalCdf,
+    NormalQuantile,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

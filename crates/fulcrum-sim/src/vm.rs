@@ -5,9 +5,9 @@
 //! instruction per batch, not once per run.
 
 use crate::functions::{
-    MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, pulse,
-    pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step, truncated, truth,
-    vector_lookup, vector_select,
+    MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, normal_cdf,
+    normal_quantile, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step,
+    truncated, truth, vector_lookup, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -244,6 +244,8 @@ fn unary<const L: usize>(kind: UnaryKind, values: &mut [[f64; L]], dst: Slot, a:
         UnaryKind::Round => map1(values, dst, a, f64::round),
         UnaryKind::Sign => map1(values, dst, a, sign),
         UnaryKind::GammaLn => map1(values, dst, a, gamma_ln),
+        UnaryKind::NormalCdf => map1(values, dst, a, normal_cdf),
+        UnaryKind::NormalQuantile => map1(values, dst, a, normal_quantile),
     }
 }
 

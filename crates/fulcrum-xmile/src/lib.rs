@@ -46,7 +46,9 @@ pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
 /// decides where a resource is, and reads it; this crate reads no file), or why it cannot. The
 /// module takes the other file's model of the module's name, else its unnamed root model, as if
 /// this file held it; every problem in it is reported where this file names the other file.
-/// Modules of a model read from another file cannot name a third file (they are refused).
+/// A model read from another file may have modules that name a third file (relative to the
+/// second file's folder), and so on; a chain of files that leads back to a file it is reading is
+/// refused at the resource.
 pub fn read_with(
     text: &str,
     resources: &dyn Fn(&str) -> Result<String, String>,

@@ -302,6 +302,10 @@ pub enum Function {
     Quantum,
     /// `GAMMA_LN(x)`
     GammaLn,
+    /// The standard normal distribution function Φ(x): Stella's `NORMALCDF` is built on it.
+    NormalCdf,
+    /// The standard normal quantile Φ⁻¹(p): Stella's `INVNORM`. NaN outside [0, 1].
+    NormalQuantile,
 }
 
 /// The distributions of the in-model random functions.
@@ -344,15 +348,24 @@ pub enum Family {
     Binomial,
     /// Negative binomial: trials needed for N successes of probability P, so N or more.
     NegativeBinomial,
+    /// Lognormal with the given mean and standard deviation of the variable itself (Stella's
+    /// `LOGNORMAL` with bounds).
+    LogNormal,
+    /// Geometric: the failures before the first success of probability P, so 0 or more.
+    Geometric,
+    /// Standard logistic: `ln(u / (1 - u))` for a uniform u, mean 0 and scale 1.
+    Logistic,
+    /// Pareto of the given shape with scale 1: 1 or more.
+    Pareto,
 }
 
 impl Family {
     /// How many parameters the family takes after `[min, max, shift, stretch]`.
     pub fn parameter_count(self) -> usize {
         match self {
-            Family::Normal | Family::Exponential => 0,
-            Family::Gamma | Family::Weibull | Family::Poisson => 1,
-            Family::Beta | Family::Binomial | Family::NegativeBinomial => 2,
+            Family::Normal | Family::Exponential | Family::Logistic => 0,
+            Family::Gamma | Family::Weibull | Family::Poisson | Family::Geometric | Family::Pareto => 1,
+            Family::Beta | Family::Binomial | Family::NegativeBinomial | Family::LogNormal => 2,
             Family::Triangular => 3,
         }
     }

@@ -686,6 +686,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 self.diagnostics.push(diagnostic);
                 None
             }
+            None if self.model.dialect != Dialect::Vensim
+                && super::stella::unsupported_stella_builtin(name.canonical.as_str()).is_some() =>
+            {
+                // Stella's RUNCOUNT, CLOCKTIME and the like, written without parentheses.
+                self.lower_graph_call(site, name, span, &[])
+            }
             None => {
                 self.unknown_variable(site, name, span);
                 None
@@ -885,27 +891,80 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 };
                 Some(self.dimensions.map(binding.dimension, binding.element, dimension))
             }
-            Index::Range { span, .. } => {
+            Index::Range { start, end, span } => {
                 // Inside an array function the range iterates like a wildcard over its dimension;
                 // `lower_array_function` leaves out the elements outside it.
                 match site.wildcards.iter().rev().find(|b| self.dimensions.equivalent(b.dimension, dimension)) {
                     Some(binding) => Some(self.dimensions.map(binding.dimension, binding.element, dimension)),
-                    None => {
-                        let diagnostic = self
-                            .error(
-                                site,
-                                Code::Unsupported,
-                                *span,
-                                "a range stands for several elements; fulcrum reads ranges only inside array functions"
-                                    .to_owned(),
-                            )
-                            .with_help("use it inside SUM, MEAN, MIN, MAX, PROD, STDDEV or SIZE, as SUM(a[1:3])");
-                        self.diagnostics.push(diagnostic);
-                        None
-                    }
+                    None => self.range_element(site, start, end, *span, dimension),
                 }
             }
         }
+    }
+
+    /// A range outside an array function, in an equation arrayed over its dimension (or over one
+    /// dimension only): the slice assigned element by element, as XMILE 3.7.1 lets an apply-to-all
+    /// equation use it. The element at position i of the variable defined reads the range's i-th
+    /// element; a range longer than the variable's dimension is cut to fit, one shorter is an
+    /// error. `None` means an error was reported.
+    fn range_element(
+        &mut self,
+        site: Site<'_>,
+        start: &syntax::Expr,
+        end: &syntax::Expr,
+        span: Span,
+        dimension: usize,
+    ) -> Option<Option<usize>> {
+        let first = self.range_end(site, start, dimension);
+        let last = self.range_end(site, end, dimension);
+        let (first, last) = (first?, last?);
+        if first > last {
+            let diagnostic = self
+                .error(site, Code::InvalidArgument, span, "this range ends before it starts".to_owned())
+                .with_help("write the first element before the last, as in a[1:3]");
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let same = site.bindings.iter().find(|b| self.dimensions.equivalent(b.dimension, dimension));
+        let only = if site.bindings.len() == 1 { site.bindings.first() } else { None };
+        let Some(binding) = same.or(only).copied() else {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::Unsupported,
+                    span,
+                    "a range stands for several elements: outside an array function it needs an equation \
+                     arrayed over its dimension, element by element"
+                        .to_owned(),
+                )
+                .with_help(
+                    "use it inside SUM, MEAN, MIN, MAX, PROD, STDDEV or SIZE, as SUM(a[1:3]), or in a variable \
+                     arrayed over the range's dimension (or over one dimension only)",
+                );
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        let count = last - first + 1;
+        if binding.element < count {
+            return Some(Some(first + binding.element));
+        }
+        // The first element the range does not reach reports it, once for the equation.
+        if binding.element == count {
+            let size = self.dimensions.size(binding.dimension);
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    span,
+                    format!(
+                        "this range has {count} elements, but the variable defined has {size} along `{}`",
+                        self.dimension_display_name(binding.dimension)
+                    ),
+                )
+                .with_help("give the range as many elements as the dimension has, or more (the rest are cut)");
+            self.diagnostics.push(diagnostic);
+        }
+        None
     }
 
     /// The position (from 0) one end of a range `start:end` names in `dimension`: a whole number
@@ -1097,6 +1156,13 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::VectorLookup => return self.lower_vector_lookup(site, args),
             Builtin::Allocate => return self.lower_stella_allocate(site, args, span),
             Builtin::Rank => return self.lower_rank(site, args, span),
+            // Stella's financial and statistical functions and its draws' optional arguments
+            // (stella.rs).
+            _ if Self::is_stella_draw(builtin) => return self.lower_stella_draw(site, builtin, args),
+            Builtin::Fv | Builtin::Pv | Builtin::Pmt | Builtin::Normalcdf | Builtin::Invnorm | Builtin::Rootn => {
+                return self.lower_stella_formula(site, builtin, args);
+            }
+            Builtin::Npv if args.len() < 4 => return self.lower_stella_npv(site, args),
             Builtin::InvertMatrix => return self.lower_invert_matrix(site, args, span),
             _ if builtin.is_array_function() => return self.lower_array_function(site, builtin, args, span),
             Builtin::SmthN | Builtin::DelayN => {
@@ -1118,20 +1184,21 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::RandomPinkNoise => args.get(3),
             _ => truncated_family(builtin).and_then(|(_, seed_position)| args.get(seed_position)),
         };
+        // Stella's NAN for a seed is no seed.
         let seed = match seed {
-            Some(seed_expr) => Some(self.constant_seed(site, seed_expr)?),
+            Some(seed_expr) => self.stella_seed(site, seed_expr)?,
             None => None,
         };
         let lowered = self.lower_args(site, args)?;
         self.lower_builtin(site.owner, builtin, lowered, seed)
     }
 
-    fn lower_args(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Vec<Expr>> {
+    pub(super) fn lower_args(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Vec<Expr>> {
         let lowered: Vec<Option<Expr>> = args.iter().map(|arg| self.lower(site, arg)).collect();
         lowered.into_iter().collect()
     }
 
-    fn lower_builtin(
+    pub(super) fn lower_builtin(
         &mut self,
         owner: VarId,
         builtin: Builtin,
@@ -2399,6 +2466,18 @@ impl<'m, 'd> Lowering<'m, 'd> {
         span: Span,
         args: &[syntax::Expr],
     ) -> Option<Expr> {
+        if !self.definitions.contains_key(&function.canonical)
+            && self.model.dialect != Dialect::Vensim
+            && let Some(reason) = super::stella::unsupported_stella_builtin(function.canonical.as_str())
+        {
+            let message = format!("`{}` is one of Stella's builtins that fulcrum does not compute", function.written);
+            let diagnostic = self.error(site, Code::Unsupported, span, message).with_help(reason.to_owned());
+            self.diagnostics.push(diagnostic);
+            for arg in args {
+                self.lower(site, arg);
+            }
+            return None;
+        }
         if !self.definitions.contains_key(&function.canonical) {
             let diagnostic =
                 self.error(site, Code::UnknownFunction, span, format!("unknown function `{}`", function.written));
@@ -2575,7 +2654,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
     }
 
-    fn constant_seed(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<u64> {
+    pub(super) fn constant_seed(&mut self, site: Site<'_>, expr: &syntax::Expr) -> Option<u64> {
         match self.value_at_start(site.bindings, expr, 0) {
             Some(seed) if (0.0..9_007_199_254_740_992.0).contains(&seed) && seed.fract() == 0.0 => Some(seed as u64),
             _ => {
@@ -2619,7 +2698,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     /// The value of an expression at the start time, worked out now from numbers, constants,
     /// the auxiliaries they feed, and the test inputs: what sizes a structure (the order of
     /// SMTHN and DELAYN) when it is fixed at the start, as Vensim fixes it.
-    fn value_at_start(&self, bindings: &[Binding], expr: &syntax::Expr, depth: usize) -> Option<f64> {
+    pub(super) fn value_at_start(&self, bindings: &[Binding], expr: &syntax::Expr, depth: usize) -> Option<f64> {
         if depth > MAX_NESTING_OF_CONSTANTS {
             return None;
         }

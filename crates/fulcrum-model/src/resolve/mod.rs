@@ -13,6 +13,7 @@ mod loops;
 mod lower;
 mod order;
 mod stateful;
+mod stella;
 
 use std::collections::HashMap;
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import warnings as _warnings
-from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -98,7 +98,7 @@ class FulcrumWarning(UserWarning):
         self.line = line
         self.column = column
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple:
         return (type(self), (str(self), self.code, self.path, self.line, self.column))
 
 
@@ -281,7 +281,7 @@ class Model:
         return self._native.source()[0]
 
     @property
-    def changes(self) -> list:
+    def changes(self) -> List[str]:
         """The changes files applied when the model was read, in order."""
         return self._native.source()[2]
 
@@ -291,17 +291,17 @@ class Model:
         return self._native.name()
 
     @property
-    def variables(self) -> list:
+    def variables(self) -> List[str]:
         """The variables ``run`` returns by default, in file order."""
         return self._native.variables()
 
     @property
-    def warnings(self) -> list:
+    def warnings(self) -> List[str]:
         """Warnings found reading the model, as ``file:line:col: CODE message``."""
         return [message for _, message, _, _, _ in self._native.warnings()]
 
     @property
-    def time_axis(self) -> dict:
+    def time_axis(self) -> Dict[str, Union[float, str]]:
         """The time axis the model runs on: start, stop, dt, save_step and method."""
         start, stop, dt, save_step, method = self._native.time_axis()
         return {"start": start, "stop": stop, "dt": dt, "save_step": save_step, "method": method}
@@ -366,12 +366,12 @@ class Model:
 
     def evaluate(
         self,
-        X,
+        X: Union[np.ndarray, Sequence[Sequence[float]]],
         params: Sequence[str],
         outcomes: Iterable[Tuple[str, str]] = (),
         threads: Optional[int] = None,
         seed: int = 0,
-        streams=None,
+        streams: Union[None, str, Sequence[int], np.ndarray] = None,
     ) -> np.ndarray:
         """Run the model once per row of ``X`` and reduce each run to outcomes.
 
@@ -473,7 +473,9 @@ class SweepResult:
         The runs that produced NaN or infinity: ``run, variable, time, value``.
     """
 
-    def __init__(self, experiments, outcomes, bands, failures) -> None:
+    def __init__(
+        self, experiments: pd.DataFrame, outcomes: pd.DataFrame, bands: pd.DataFrame, failures: pd.DataFrame
+    ) -> None:
         self.experiments = experiments
         self.outcomes = outcomes
         self.bands = bands
@@ -521,7 +523,7 @@ class Experiment:
         return self._native.model_path()
 
     @property
-    def warnings(self) -> list:
+    def warnings(self) -> List[str]:
         """Warnings of reading the experiment, its model and its plan, as
         ``file:line:col: CODE message``."""
         return [message for _, message, _, _, _ in self._native.warnings()]

@@ -35,7 +35,7 @@ another ``FulcrumModel`` with another ``seed``.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from ema_workbench.em_framework.evaluators import BaseEvaluator
@@ -80,7 +80,9 @@ class FulcrumModel(SingleReplication):
         As given.
     """
 
-    def __init__(self, name: str, path, threads: Optional[int] = None, seed: int = 0) -> None:
+    def __init__(
+        self, name: str, path: Union[str, "os.PathLike[str]"], threads: Optional[int] = None, seed: int = 0
+    ) -> None:
         super().__init__(name)
         self.model_file = os.fspath(path)
         self.fulcrum_model: Model = load(path)
@@ -138,7 +140,7 @@ class FulcrumModel(SingleReplication):
             results.append({"scalar": scalar, "series": saved})
         return results
 
-    def run_experiment(self, experiment) -> Dict[str, Dict[str, object]]:
+    def run_experiment(self, experiment: Dict[str, float]) -> Dict[str, Dict[str, object]]:
         """Runs one experiment (EMA's evaluators call this through ``run_model``): the same
         outputs as the experiment gets in :meth:`evaluate_batch`.
 

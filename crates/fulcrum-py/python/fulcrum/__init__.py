@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import warnings as _warnings
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -102,7 +102,7 @@ class FulcrumWarning(UserWarning):
         return (type(self), (str(self), self.code, self.path, self.line, self.column))
 
 
-def _warn(found, stacklevel: int) -> None:
+def _warn(found: Sequence[Tuple[str, str, str, Optional[int], Optional[int]]], stacklevel: int) -> None:
     """Issues each warning of the native module (code, text, file, line, column) as a
     FulcrumWarning; `stacklevel` counts from the caller of `_warn`."""
     for code, message, path, line, column in found:
@@ -116,7 +116,7 @@ def _floats(data: bytes, shape: Tuple[int, ...]) -> np.ndarray:
     return np.frombuffer(data, dtype=np.float64).reshape(shape).copy()
 
 
-def _table(columns, notes) -> pd.DataFrame:
+def _table(columns: Sequence[Tuple[str, str, Any]], notes: Sequence[str]) -> pd.DataFrame:
     """A result table of the native module as a DataFrame: text columns as str, numbers as
     float64 (NaN where the CSV cell is empty), flags as bool, counts as pandas' nullable Int64
     (missing where the CSV cell is empty). The notes go into ``.attrs["notes"]``."""
@@ -141,7 +141,7 @@ def _threads(threads: Optional[int]) -> Optional[int]:
     return None if threads is None else int(threads)
 
 
-def _failures(rows) -> pd.DataFrame:
+def _failures(rows: Sequence[Tuple[int, str, float, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "variable", "time", "value"]).astype({"run": "int64"})
 
 
@@ -422,7 +422,16 @@ class Model:
         Y, _, _, _ = self._evaluate(X, params, outcomes, (), threads, seed, streams)
         return Y
 
-    def _evaluate(self, X, params, outcomes, series, threads, seed, streams=None):
+    def _evaluate(
+        self,
+        X: Any,
+        params: Union[str, Sequence[str]],
+        outcomes: Iterable[Tuple[str, str]],
+        series: Iterable[str],
+        threads: Optional[int],
+        seed: int,
+        streams: Union[None, str, Sequence[int], np.ndarray] = None,
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List[Tuple[int, str, float, float]]]:
         """`evaluate`, also keeping the trajectories of `series`: (Y, (n, saves, s) array, times,
         failures)."""
         params = [params] if isinstance(params, str) else [str(p) for p in params]

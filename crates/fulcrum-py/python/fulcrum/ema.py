@@ -35,7 +35,7 @@ another ``FulcrumModel`` with another ``seed``.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from ema_workbench.em_framework.evaluators import BaseEvaluator
@@ -132,10 +132,12 @@ class FulcrumModel(SingleReplication):
             self.seed,
             streams="values",
         )
-        results = []
+        results: List[Dict[str, Dict[str, object]]] = []
         for row in range(len(experiments)):
-            scalar = {key: float(Y[row, column]) for column, (key, _, _) in enumerate(scalars)}
-            saved = {variable: trajectories[row, :, column].copy() for column, variable in enumerate(series)}
+            scalar: Dict[str, object] = {key: float(Y[row, column]) for column, (key, _, _) in enumerate(scalars)}
+            saved: Dict[str, object] = {
+                variable: trajectories[row, :, column].copy() for column, variable in enumerate(series)
+            }
             saved[TIME] = times.copy()
             results.append({"scalar": scalar, "series": saved})
         return results
@@ -154,12 +156,12 @@ class FulcrumModel(SingleReplication):
     # Scalar and time-series outcomes of one variable read different outputs, so the outputs are
     # looked up by the kind of outcome.
     @property
-    def outcomes_output(self):
+    def outcomes_output(self) -> Dict[str, object]:
         """The outcomes of the last experiment run, by outcome name (EMA reads them)."""
         return self._outcomes_output
 
     @outcomes_output.setter
-    def outcomes_output(self, outputs):
+    def outcomes_output(self, outputs: Dict[str, Dict[str, object]]) -> None:
         self._outcomes_output = _processed(self, outputs)
 
     def as_dict(self) -> dict:
@@ -197,7 +199,9 @@ class FulcrumEvaluator(BaseEvaluator):
     def finalize(self) -> None:
         """Nothing to stop (EMA calls this on leaving)."""
 
-    def evaluate_experiments(self, scenarios, policies, callback, combine="factorial") -> None:
+    def evaluate_experiments(
+        self, scenarios: Any, policies: Any, callback: Callable[..., Any], combine: str = "factorial"
+    ) -> None:
         """Runs the experiments of ``scenarios`` and ``policies`` combined by ``combine`` (as
         EMA's evaluators do), each model's in one batch, and hands each experiment's outcomes
         to ``callback`` (EMA calls this from ``perform_experiments``)."""

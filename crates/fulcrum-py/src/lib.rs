@@ -28,7 +28,7 @@ use pyo3::types::{PyBytes, PyList};
 
 use fulcrum_report::load::Prepared;
 
-use crate::read::{Loaded, Problem};
+use crate::read::{Loaded, Problem, Warning, WarningFields};
 
 pyo3::create_exception!(
     _fulcrum,
@@ -118,6 +118,61 @@ fn constant_positions(compiled: &CompiledModel, names: &[String], what: &str) ->
             })
         })
         .collect()
+}
+
+/// The random stream of each of `rows` rows of `values` (one value per constant of
+/// `constants`), as `evaluate`'s `streams` chooses it: `"values"`, or bytes of one
+/// native-endian `u64` per row.
+fn streams_of(
+    choice: &Bound<'_, PyAny>,
+    rows: usize,
+    constants: &[usize],
+    values: &[f64],
+) -> Result<Vec<u64>, Problem> {
+    if let Ok(bytes) = choice.cast::<PyBytes>() {
+        let bytes = bytes.as_bytes();
+        if bytes.len() != rows.saturating_mul(8) {
+            return Err(Problem::plain(format!("streams: {} values for {rows} rows of X", bytes.len() / 8)));
+        }
+        return Ok(bytes
+            .chunks_exact(8)
+            .map(|chunk| {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                u64::from_ne_bytes(word)
+            })
+            .collect());
+    }
+    match choice.extract::<String>() {
+        Ok(name) if name == "values" => {
+            let width = constants.len();
+            Ok((0..rows).map(|row| value_stream(constants, &values[row * width..(row + 1) * width])).collect())
+        }
+        _ => Err(Problem::plain(format!(
+            "streams: {} is not None, \"values\" or one stream per row",
+            choice.repr().map_or_else(|_| "this".to_owned(), |repr| repr.to_string())
+        ))),
+    }
+}
+
+/// The random stream of a run that sets each constant of `constants` (positions among the
+/// compiled model's constants) to the value beside it: a hash of the pairs in the order of
+/// the positions, so that it depends on what the run sets and not on the order of the columns
+/// or of the rows. -0.0 counts as 0.0. SplitMix64's finaliser mixes each word in.
+fn value_stream(constants: &[usize], row: &[f64]) -> u64 {
+    let mut pairs: Vec<(usize, u64)> = constants
+        .iter()
+        .zip(row)
+        .map(|(&constant, &value)| (constant, if value == 0.0 { 0 } else { value.to_bits() }))
+        .collect();
+    pairs.sort_unstable();
+    let mix = |mut x: u64| {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    };
+    pairs.iter().fold(mix(pairs.len() as u64), |hash, &(constant, bits)| mix(mix(hash ^ constant as u64) ^ bits))
 }
 
 /// Receives a sweep's blocks in run order and keeps them.
@@ -220,9 +275,9 @@ impl NativeModel {
         )
     }
 
-    /// Warnings of reading and resolving the model.
-    fn warnings(&self) -> Vec<String> {
-        self.loaded.warnings.clone()
+    /// Warnings of reading and resolving the model: code, text, file, line, column.
+    fn warnings(&self) -> Vec<WarningFields> {
+        self.loaded.warnings.iter().map(Warning::fields).collect()
     }
 
     /// The model's name, if it has one.
@@ -317,11 +372,13 @@ impl NativeModel {
     }
 
     /// Runs every row of `x` (`rows` rows of `params`, row-major bytes of f64) as a sweep runs
-    /// its design, on `threads` workers with the GIL released; run `r` draws in-model random
-    /// numbers from stream `r` of `seed`. Returns the outcomes (`rows` × outcomes, row-major; NaN
-    /// for a failed run or a threshold never crossed), the trajectories of `keep` (run, saved
-    /// time, variable), the saved times, and the failures (run, variable, time, value).
-    #[pyo3(signature = (x, rows, params, outcomes, keep, threads, seed))]
+    /// its design, on `threads` workers with the GIL released. Run `r` draws in-model random
+    /// numbers from a stream of `seed` that `streams` chooses: `None`, stream `r`; `"values"`,
+    /// a stream given by the row's values (see [`value_stream`]); bytes, one native-endian
+    /// `u64` stream per row. Returns the outcomes (`rows` × outcomes, row-major; NaN for a
+    /// failed run or a threshold never crossed), the trajectories of `keep` (run, saved time,
+    /// variable), the saved times, and the failures (run, variable, time, value).
+    #[pyo3(signature = (x, rows, params, outcomes, keep, threads, seed, streams))]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn evaluate<'py>(
         &self,
@@ -333,6 +390,7 @@ impl NativeModel {
         keep: Vec<String>,
         threads: Option<usize>,
         seed: u64,
+        streams: Option<Bound<'py, PyAny>>,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Vec<f64>, Vec<(u64, String, f64, f64)>)> {
         let values = from_bytes(x);
         let prepared = (|| {
@@ -362,7 +420,11 @@ impl NativeModel {
                 })
                 .collect::<Result<Vec<Outcome>, Problem>>()?;
             let keep = self.variables_named(&keep, "series")?;
-            let table = Table { constants, values, streams: (0..rows as u64).collect(), seed, ..Table::default() };
+            let streams = match &streams {
+                None => (0..rows as u64).collect(),
+                Some(choice) => streams_of(choice, rows, &constants, &values)?,
+            };
+            let table = Table { constants, values, streams, seed, ..Table::default() };
             Ok((table, bound, keep))
         })();
         let (table, bound, keep) = prepared.map_err(|problem| problem.into_err(py))?;
@@ -440,12 +502,15 @@ type SweepTables<'py> = (
     (Vec<String>, Vec<usize>, Bound<'py, PyBytes>),
     Vec<(u64, String, f64, f64)>,
     u64,
+    Vec<WarningFields>,
 );
 
 /// An experiment file, its model compiled for it.
 #[pyclass(frozen, module = "fulcrum._fulcrum")]
 struct NativeExperiment {
     prepared: Prepared,
+    /// The warnings of reading the experiment, its model and its plan.
+    warnings: Vec<Warning>,
 }
 
 /// A result table (sensitivity.csv, leverage.csv, comparison.csv) column by column: its name,
@@ -453,8 +518,8 @@ struct NativeExperiment {
 /// numbers).
 type TableColumns<'py> = Vec<(&'static str, &'static str, Bound<'py, PyAny>)>;
 
-/// A result table and the notes on what its estimates left out.
-type AnalysisTable<'py> = (TableColumns<'py>, Vec<String>);
+/// A result table, the notes on what its estimates left out, and the warnings of its plan.
+type AnalysisTable<'py> = (TableColumns<'py>, Vec<String>, Vec<WarningFields>);
 
 fn table_columns<'py>(py: Python<'py>, table: &ResultTable) -> PyResult<TableColumns<'py>> {
     table
@@ -512,7 +577,7 @@ impl NativeExperiment {
         runs_argument: &str,
         runs: Option<u64>,
         seed: Option<u64>,
-    ) -> Result<Plan, Problem> {
+    ) -> Result<(Plan, Vec<WarningFields>), Problem> {
         let mut experiment = self.prepared.experiment.clone();
         if let Some(runs) = runs {
             if runs == 0 {
@@ -523,11 +588,19 @@ impl NativeExperiment {
         if let Some(seed) = seed {
             experiment.sampling.seed = seed;
         }
-        let plan = read::plan(&self.prepared, &experiment)?;
+        let (plan, warnings) = self.plan(&experiment)?;
         Study { model: &self.prepared.compiled, plan: &plan }
             .check_no_grid(analysis)
             .map_err(|error| self.analysis_problem(AnalysisError::Plan(error)))?;
-        Ok(plan)
+        Ok((plan, warnings))
+    }
+
+    /// Binds `experiment` (a copy of the file's with other sampling settings) to the model,
+    /// with the plan's warnings that loading the experiment did not already give.
+    fn plan(&self, experiment: &fulcrum_explore::Experiment) -> Result<(Plan, Vec<WarningFields>), Problem> {
+        let (plan, warnings) = read::plan(&self.prepared, experiment)?;
+        let fresh = warnings.iter().filter(|warning| !self.warnings.contains(warning)).map(Warning::fields).collect();
+        Ok((plan, fresh))
     }
 
     /// Runs an analysis of `plan` on `threads` workers with the GIL released.
@@ -575,8 +648,14 @@ impl NativeExperiment {
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<NativeExperiment> {
         read::read_experiment(&path)
-            .map(|prepared| NativeExperiment { prepared })
+            .map(|(prepared, warnings)| NativeExperiment { prepared, warnings })
             .map_err(|problem| problem.into_err(py))
+    }
+
+    /// Warnings of reading the experiment, its model and its plan: code, text, file, line,
+    /// column.
+    fn warnings(&self) -> Vec<WarningFields> {
+        self.warnings.iter().map(Warning::fields).collect()
     }
 
     /// The experiment file's path.
@@ -592,7 +671,7 @@ impl NativeExperiment {
     /// The sweep `fulcrum sweep` runs with `--runs`, `--seed`, `--sampler` and `--threads`:
     /// experiments (columns, values row-major), outcomes (the same), bands (variables, each
     /// row's variable, then time, n, mean, sd, min, p05, p25, p50, p75, p95, max row-major),
-    /// the failures, and the number of runs.
+    /// the failures, the number of runs, and the plan's warnings that loading did not give.
     #[pyo3(signature = (runs, seed, sampler, threads))]
     fn sweep<'py>(
         &self,
@@ -621,9 +700,9 @@ impl NativeExperiment {
             if let Some(seed) = seed {
                 sampling.seed = seed;
             }
-            read::plan(prepared, &experiment)
+            self.plan(&experiment)
         })();
-        let plan = plan.map_err(|problem| problem.into_err(py))?;
+        let (plan, warnings) = plan.map_err(|problem| problem.into_err(py))?;
         let compiled = &prepared.compiled;
         let bands = plan.outcome_variables();
         let design_runs = plan.design.runs();
@@ -671,11 +750,12 @@ impl NativeExperiment {
             (band_names, band_of, PyBytes::new(py, &to_bytes(&band_values))),
             failure_rows(&collected.failures),
             design_runs,
+            warnings,
         ))
     }
 
-    /// `fulcrum sensitivity --method METHOD` with the same options: sensitivity.csv's columns
-    /// and the notes.
+    /// `fulcrum sensitivity --method METHOD` with the same options: sensitivity.csv's columns,
+    /// the notes, and the plan's new warnings.
     #[pyo3(signature = (method, samples, seed, second_order, levels, optimize, step, over_time, groups, resamples, confidence, threads))]
     #[allow(clippy::too_many_arguments)]
     fn sensitivity<'py>(
@@ -696,7 +776,7 @@ impl NativeExperiment {
     ) -> PyResult<AnalysisTable<'py>> {
         let planned = (|| {
             let method = method_of(&method)?;
-            let plan = self.analysis_plan("sensitivity", "samples", samples, seed)?;
+            let (plan, warnings) = self.analysis_plan("sensitivity", "samples", samples, seed)?;
             let over_time = match &over_time {
                 Some(name) => Some(
                     fulcrum_explore::names::variables_named(&self.prepared.compiled, std::slice::from_ref(name))
@@ -731,16 +811,17 @@ impl NativeExperiment {
                 confidence: between_0_and_1(confidence, "confidence")?,
                 ..SensitivityOptions::new(method, &plan)
             };
-            Ok((plan, options))
+            Ok((plan, options, warnings))
         })();
-        let (plan, options) = planned.map_err(|problem| problem.into_err(py))?;
+        let (plan, options, warnings) = planned.map_err(|problem| problem.into_err(py))?;
         let results = self.run_analysis(py, &plan, threads, |study| {
             fulcrum_sensitivity::sensitivity(study, &options, &fulcrum_explore::sweep::Silent)
         })?;
-        Ok((table_columns(py, &results.table())?, results.notes))
+        Ok((table_columns(py, &results.table())?, results.notes, warnings))
     }
 
-    /// `fulcrum leverage` with the same options: leverage.csv's columns and the notes.
+    /// `fulcrum leverage` with the same options: leverage.csv's columns, the notes, and the
+    /// plan's new warnings.
     #[pyo3(signature = (futures, seed, delta, cross_check, resamples, confidence, threads))]
     #[allow(clippy::too_many_arguments)]
     fn leverage<'py>(
@@ -755,7 +836,7 @@ impl NativeExperiment {
         threads: Option<usize>,
     ) -> PyResult<AnalysisTable<'py>> {
         let planned = (|| {
-            let plan = self.analysis_plan("leverage", "futures", futures, seed)?;
+            let (plan, warnings) = self.analysis_plan("leverage", "futures", futures, seed)?;
             let options = LeverageOptions {
                 delta: between_0_and_1(delta, "delta")?,
                 cross_check,
@@ -763,16 +844,17 @@ impl NativeExperiment {
                 confidence: between_0_and_1(confidence, "confidence")?,
                 ..LeverageOptions::new(&plan)
             };
-            Ok((plan, options))
+            Ok((plan, options, warnings))
         })();
-        let (plan, options) = planned.map_err(|problem: Problem| problem.into_err(py))?;
+        let (plan, options, warnings) = planned.map_err(|problem: Problem| problem.into_err(py))?;
         let results = self.run_analysis(py, &plan, threads, |study| {
             fulcrum_sensitivity::leverage(study, &options, &fulcrum_explore::sweep::Silent)
         })?;
-        Ok((table_columns(py, &results.table())?, results.notes))
+        Ok((table_columns(py, &results.table())?, results.notes, warnings))
     }
 
-    /// `fulcrum compare` with the same options: comparison.csv's columns and the notes.
+    /// `fulcrum compare` with the same options: comparison.csv's columns, the notes, and the
+    /// plan's new warnings.
     #[pyo3(signature = (futures, seed, threads))]
     fn compare<'py>(
         &self,
@@ -781,12 +863,13 @@ impl NativeExperiment {
         seed: Option<u64>,
         threads: Option<usize>,
     ) -> PyResult<AnalysisTable<'py>> {
-        let plan = self.analysis_plan("compare", "futures", futures, seed).map_err(|problem| problem.into_err(py))?;
+        let (plan, warnings) =
+            self.analysis_plan("compare", "futures", futures, seed).map_err(|problem| problem.into_err(py))?;
         let options = CompareOptions::new(&plan);
         let results = self.run_analysis(py, &plan, threads, |study| {
             fulcrum_sensitivity::compare(study, &options, &fulcrum_explore::sweep::Silent)
         })?;
-        Ok((table_columns(py, &results.table())?, results.notes))
+        Ok((table_columns(py, &results.table())?, results.notes, warnings))
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use fulcrum_explore::experiment::{Experiment, Plan};
 use fulcrum_model::{Diagnostic, Diagnostics, LineIndex, ResolvedModel, Severity};
-use fulcrum_report::load::{self, LoadError, LoadedModel, Prepared};
+use fulcrum_report::load::{self, FileProblems, LoadError, LoadedModel, Prepared};
 use fulcrum_sim::{CompileOptions, CompiledModel, SimError, compile_with};
 
 /// A problem to raise as `fulcrum.FulcrumError`: a diagnostic code where there is one, the
@@ -77,6 +77,63 @@ impl Problem {
     }
 }
 
+/// A warning of a file, to issue as `fulcrum.FulcrumWarning`: its code (`W0001`), the text
+/// shown (`file:line:col: W0001 message`, with the hint), and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warning {
+    /// The diagnostic code.
+    pub code: &'static str,
+    /// What to show.
+    pub message: String,
+    /// The file.
+    pub path: String,
+    /// The line and column (1-based), when known.
+    pub line: Option<usize>,
+    /// The column.
+    pub column: Option<usize>,
+}
+
+/// The fields of a [`Warning`] as they cross into Python.
+pub type WarningFields = (&'static str, String, String, Option<usize>, Option<usize>);
+
+impl Warning {
+    /// The warnings among `diagnostics` in `path`, whose text is `source`, in order.
+    pub fn all_in(path: &Path, source: &str, diagnostics: &Diagnostics) -> Vec<Warning> {
+        let index = LineIndex::new(source);
+        let file = path.display().to_string();
+        diagnostics
+            .0
+            .iter()
+            .filter(|diagnostic| diagnostic.severity() == Severity::Warning)
+            .map(|diagnostic| {
+                let place = diagnostic.span.map(|span| index.line_col(source, span.start()));
+                let at = place.map_or_else(|| file.clone(), |(line, column)| format!("{file}:{line}:{column}"));
+                let mut message = format!("{at}: {} {}", diagnostic.code, diagnostic.message);
+                if let Some(help) = &diagnostic.help {
+                    message.push_str(&format!(" (help: {help})"));
+                }
+                Warning {
+                    code: diagnostic.code.as_str(),
+                    message,
+                    path: file.clone(),
+                    line: place.map(|(line, _)| line),
+                    column: place.map(|(_, column)| column),
+                }
+            })
+            .collect()
+    }
+
+    /// The warnings of `problems`.
+    pub fn of(problems: &FileProblems) -> Vec<Warning> {
+        Warning::all_in(&problems.path, &problems.source, &problems.diagnostics)
+    }
+
+    /// Its fields, for Python.
+    pub fn fields(&self) -> WarningFields {
+        (self.code, self.message.clone(), self.path.clone(), self.line, self.column)
+    }
+}
+
 /// A model file as read (with the changes files and data files it was read with), and the
 /// warnings found reading and resolving it.
 #[derive(Clone)]
@@ -87,8 +144,8 @@ pub struct Loaded {
     pub changes: Vec<PathBuf>,
     /// The data files of a Vensim model's data variables.
     pub data: Vec<PathBuf>,
-    /// Warnings of reading and resolving, rendered.
-    pub warnings: Vec<String>,
+    /// Warnings of reading and resolving.
+    pub warnings: Vec<Warning>,
 }
 
 /// Reads the model file at `path` with its `data` files, and applies the `changes` files in order.
@@ -113,7 +170,7 @@ impl Loaded {
     /// errors together; keeps the warnings.
     pub fn resolve(&mut self) -> Result<ResolvedModel, Problem> {
         let (resolved, warnings) = self.file.resolve().map_err(Problem::from_load)?;
-        self.warnings = Problem::from_diagnostics(&warnings.path, &warnings.source, &warnings.diagnostics).diagnostics;
+        self.warnings = Warning::of(&warnings);
         Ok(resolved)
     }
 
@@ -132,13 +189,17 @@ impl Loaded {
 }
 
 /// Reads an experiment and its model and checks one against the other, as the command line
-/// does.
-pub fn read_experiment(path: &Path) -> Result<Prepared, Problem> {
-    let (file, _warnings) = load::read_experiment(path).map_err(Problem::from_load)?;
-    load::prepare(file, &mut Vec::new()).map_err(Problem::from_load)
+/// does; with the warnings of the experiment file, the model and the plan, in that order.
+pub fn read_experiment(path: &Path) -> Result<(Prepared, Vec<Warning>), Problem> {
+    let (file, read_warnings) = load::read_experiment(path).map_err(Problem::from_load)?;
+    let mut reports = vec![read_warnings];
+    let prepared = load::prepare(file, &mut reports).map_err(Problem::from_load)?;
+    Ok((prepared, reports.iter().flat_map(Warning::of).collect()))
 }
 
-/// Binds `experiment` (the prepared one, or a copy with other sampling settings) to the model.
-pub fn plan(prepared: &Prepared, experiment: &Experiment) -> Result<Plan, Problem> {
-    prepared.plan(experiment).map(|(plan, _warnings)| plan).map_err(Problem::from_load)
+/// Binds `experiment` (the prepared one, or a copy with other sampling settings) to the model,
+/// with the plan's warnings.
+pub fn plan(prepared: &Prepared, experiment: &Experiment) -> Result<(Plan, Vec<Warning>), Problem> {
+    let (plan, warnings) = prepared.plan(experiment).map_err(Problem::from_load)?;
+    Ok((plan, Warning::all_in(&prepared.path, &prepared.text, &warnings)))
 }

@@ -11,13 +11,14 @@ from ema_workbench import (
     TimeSeriesOutcome,
     perform_experiments,
 )
-from ema_workbench.em_framework.points import Scenario
+from ema_workbench.em_framework.points import Policy, Scenario
 
 import fulcrum
 from fulcrum.ema import FulcrumEvaluator, FulcrumModel
 from conftest import ROOT
 
 TEACUP = ROOT / "models" / "teacup" / "model.toml"
+NOISY_TEACUP = ROOT / "crates" / "fulcrum-py" / "tests" / "models" / "noisy_teacup.toml"
 
 
 def teacup_model():
@@ -102,3 +103,57 @@ def test_levers_and_constants_set_the_model_constants():
     for characteristic_time, final in zip(experiments["Characteristic Time"], outcomes["final temperature"]):
         expected = direct.run(params={"Characteristic Time": characteristic_time, "Room Temperature": 20.0})
         assert final == expected["Teacup Temperature"].iloc[-1]
+
+
+def noisy_model(seed=0):
+    """The teacup with a room temperature drawn by NORMAL each step: every run its own noise."""
+    model = FulcrumModel("noisy", NOISY_TEACUP, seed=seed)
+    model.uncertainties = [RealParameter("Characteristic Time", 5, 20), RealParameter("Room Temperature", 50, 90)]
+    model.levers = [RealParameter("Draught", 1, 10)]
+    model.outcomes = [
+        ScalarOutcome("final temperature", variable_name="Teacup Temperature"),
+        ScalarOutcome("mean felt", variable_name="Felt Temperature|mean"),
+        TimeSeriesOutcome("Felt Temperature"),
+    ]
+    return model
+
+
+def by_inputs(experiments, outcomes):
+    """Each experiment's outcomes, by its inputs."""
+    keys = zip(experiments["Characteristic Time"], experiments["Room Temperature"], experiments["Draught"])
+    return {key: {name: values[row] for name, values in outcomes.items()} for row, key in enumerate(keys)}
+
+
+@pytest.mark.parametrize("evaluator", [SequentialEvaluator, MultiprocessingEvaluator])
+def test_a_stochastic_experiment_gives_the_same_result_alone_or_in_a_batch(evaluator):
+    model = noisy_model()
+    with FulcrumEvaluator(model) as batch:
+        experiments, batched = perform_experiments(model, scenarios=12, policies=2, evaluator=batch)
+    expected = by_inputs(experiments, batched)
+    assert len(expected) == 24
+    # The same experiments one at a time, in another order, by EMA's own evaluator.
+    scenarios = [
+        Scenario(**{"Characteristic Time": t, "Room Temperature": r})
+        for t, r in experiments[["Characteristic Time", "Room Temperature"]].drop_duplicates().to_numpy()[::-1]
+    ]
+    policies = [Policy(**{"Draught": d}) for d in experiments["Draught"].unique()[::-1]]
+    options = {"n_processes": 2} if evaluator is MultiprocessingEvaluator else {}
+    with evaluator(model, **options) as one_by_one:
+        experiments_again, alone = perform_experiments(model, scenarios, policies, evaluator=one_by_one)
+    found = by_inputs(experiments_again, alone)
+    assert found.keys() == expected.keys()
+    for key, outcomes in expected.items():
+        for name, value in outcomes.items():
+            assert np.array_equal(found[key][name], value), (key, name)
+    # The noise matters: each experiment's draws are its own, and another seed draws others.
+    finals = [outcomes["final temperature"] for outcomes in expected.values()]
+    direct = fulcrum.load(NOISY_TEACUP)
+    quiet = []
+    for characteristic_time, room, _ in expected:
+        params = {"Characteristic Time": characteristic_time, "Room Temperature": room, "Draught": 0.0}
+        quiet.append(direct.run(params=params)["Teacup Temperature"].iloc[-1])
+    assert not np.any(np.isclose(finals, quiet, rtol=0, atol=1e-9))
+    reseeded = noisy_model(seed=1)
+    with FulcrumEvaluator(reseeded) as batch:
+        _, other = perform_experiments(reseeded, scenarios, policies, evaluator=batch)
+    assert not np.array_equal(np.sort(other["final temperature"]), np.sort(finals))

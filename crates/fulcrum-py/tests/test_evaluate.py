@@ -107,3 +107,46 @@ def test_evaluate_releases_the_gil():
     # at most, around the call; released, it counts all along.
     assert seconds > 0.2, seconds
     assert counted[0] > 0.25 * rate * seconds, (counted[0], rate, seconds)
+
+
+NOISY_TEACUP = ROOT / "crates" / "fulcrum-py" / "tests" / "models" / "noisy_teacup.toml"
+NOISY_PARAMS = ["Characteristic Time", "Room Temperature"]
+NOISY_OUTCOMES = [("Teacup Temperature", "final"), ("Felt Temperature", "mean")]
+
+
+def test_streams_by_values_follow_the_row_not_its_position():
+    model = fulcrum.load(NOISY_TEACUP)
+    X = np.random.default_rng(3).uniform([5, 60], [20, 80], size=(2100, 2))
+    X[7] = X[2000]  # equal rows, in different blocks of runs
+    Y = model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams="values")
+    assert np.array_equal(Y[7], Y[2000])
+    # Rows shuffled, columns swapped, split in two calls, one row alone: the same bits per row.
+    order = np.random.default_rng(4).permutation(len(X))
+    shuffled = model.evaluate(X[order][:, ::-1], params=NOISY_PARAMS[::-1], outcomes=NOISY_OUTCOMES, streams="values")
+    assert np.array_equal(shuffled.view(np.uint64), Y[order].view(np.uint64))
+    halves = [model.evaluate(X[part], params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams="values", threads=1)
+              for part in (slice(0, 1000), slice(1000, None))]
+    assert np.array_equal(np.vstack(halves).view(np.uint64), Y.view(np.uint64))
+    alone = model.evaluate(X[1500:1501], params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams="values")
+    assert np.array_equal(alone[0], Y[1500])
+    # By position (the default), a row's draws depend on where it stands.
+    by_position = model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES)
+    assert not np.array_equal(by_position[7], by_position[2000])
+    # The noise is real: rows equal but for the streams differ, and so do seeds.
+    assert not np.array_equal(Y, by_position)
+    assert not np.array_equal(Y, model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams="values", seed=1))
+
+
+def test_streams_given_row_by_row():
+    model = fulcrum.load(NOISY_TEACUP)
+    X = np.tile([10.0, 70.0], (40, 1))
+    default = model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES)
+    given = model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams=np.arange(40))
+    assert np.array_equal(default, given)
+    reversed_streams = model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams=list(range(39, -1, -1)))
+    assert np.array_equal(reversed_streams, default[::-1])
+    same = model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams=[7] * 40)
+    assert (same == same[0]).all()
+    for wrong in ["value", [1, 2], [-1] * 40, np.full(40, 1.5)]:
+        with pytest.raises(ValueError, match="streams"):
+            model.evaluate(X, params=NOISY_PARAMS, outcomes=NOISY_OUTCOMES, streams=wrong)

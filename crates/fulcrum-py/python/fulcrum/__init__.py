@@ -16,7 +16,9 @@ The numbers are computed in Rust by the same code as the `fulcrum` command: `run
 numbers `fulcrum run` writes, `sweep` those `fulcrum sweep` writes, the analyses the tables of
 `fulcrum sensitivity`, `fulcrum leverage` and `fulcrum compare`, and `evaluate` runs its rows
 as a sweep runs its design (in parallel with the GIL released, the same bits for any number of
-threads). Problems in files raise `FulcrumError`, whose `.code` is the diagnostic code.
+threads). Problems in files raise `FulcrumError`, whose `.code` is the diagnostic code;
+warnings (a constant outside its documented range, a Sobol sample off a power of two, ...) are
+issued with Python's `warnings` module as `FulcrumWarning`, whose `.code` is the warning's code.
 
 `fulcrum.ema.FulcrumModel` makes a model an EMA Workbench model.
 """
@@ -24,7 +26,8 @@ threads). Problems in files raise `FulcrumError`, whose `.code` is the diagnosti
 from __future__ import annotations
 
 import os
-from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
+import warnings as _warnings
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -32,7 +35,16 @@ import pandas as pd
 from . import _fulcrum
 from ._fulcrum import FulcrumError
 
-__all__ = ["FulcrumError", "Model", "Experiment", "SweepResult", "load", "load_experiment", "LANES"]
+__all__ = [
+    "FulcrumError",
+    "FulcrumWarning",
+    "Model",
+    "Experiment",
+    "SweepResult",
+    "load",
+    "load_experiment",
+    "LANES",
+]
 
 #: Runs computed side by side in one batch (evaluate and sweeps run blocks of runs in batches).
 LANES: int = _fulcrum.LANES
@@ -45,6 +57,57 @@ FulcrumError.diagnostics = []
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+
+class FulcrumWarning(UserWarning):
+    """A warning about a model, experiment or plan that fulcrum can still use: the warnings
+    ``fulcrum check`` and the other commands print (a constant outside its documented range, a
+    Sobol sample whose size is not a power of two, an intervention that starts after the run
+    ends, Vensim array elements left without an equation).
+
+    Issued with :func:`warnings.warn`, so the usual filters apply: ``warnings.simplefilter(
+    "error", fulcrum.FulcrumWarning)`` makes them errors, ``"ignore"`` silences them.
+
+    Parameters
+    ----------
+    message : str
+        What is shown: ``file:line:col: CODE message``.
+    code, path, line, column
+        As the attributes.
+
+    Attributes
+    ----------
+    code : str
+        The diagnostic code (``"W0001"``), as listed in the README's table of codes.
+    path : str or None
+        The file the warning is about.
+    line, column : int or None
+        Where in the file (1-based), when the warning has a place.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        path: Optional[str] = None,
+        line: Optional[int] = None,
+        column: Optional[int] = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.path = path
+        self.line = line
+        self.column = column
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (str(self), self.code, self.path, self.line, self.column))
+
+
+def _warn(found: Sequence[Tuple[str, str, str, Optional[int], Optional[int]]], stacklevel: int) -> None:
+    """Issues each warning of the native module (code, text, file, line, column) as a
+    FulcrumWarning; `stacklevel` counts from the caller of `_warn`."""
+    for code, message, path, line, column in found:
+        _warnings.warn(FulcrumWarning(message, code, path, line, column), stacklevel=stacklevel + 1)
+
 _BAND_COLUMNS = ["time", "n", "mean", "sd", "min", "p05", "p25", "p50", "p75", "p95", "max"]
 
 
@@ -53,7 +116,7 @@ def _floats(data: bytes, shape: Tuple[int, ...]) -> np.ndarray:
     return np.frombuffer(data, dtype=np.float64).reshape(shape).copy()
 
 
-def _table(columns, notes) -> pd.DataFrame:
+def _table(columns: Sequence[Tuple[str, str, Any]], notes: Sequence[str]) -> pd.DataFrame:
     """A result table of the native module as a DataFrame: text columns as str, numbers as
     float64 (NaN where the CSV cell is empty), flags as bool, counts as pandas' nullable Int64
     (missing where the CSV cell is empty). The notes go into ``.attrs["notes"]``."""
@@ -78,7 +141,7 @@ def _threads(threads: Optional[int]) -> Optional[int]:
     return None if threads is None else int(threads)
 
 
-def _failures(rows) -> pd.DataFrame:
+def _failures(rows: Sequence[Tuple[int, str, float, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "variable", "time", "value"]).astype({"run": "int64"})
 
 
@@ -116,12 +179,21 @@ def load(
         diagnostic code (``"E0102"``), the message starts with ``file:line:col``, and
         ``.diagnostics`` lists every problem found.
 
+    Warns
+    -----
+    FulcrumWarning
+        For each warning of reading the model (``.code`` ``"W0001"``: a constant outside its
+        documented range; ``"W0004"``: Vensim array elements without an equation); they stay
+        in ``Model.warnings``.
+
     Examples
     --------
     >>> m = fulcrum.load("models/teacup/model.toml")
     >>> m.run(vars=["Teacup Temperature"]).iloc[-1]
     """
-    return Model(_fulcrum.NativeModel.load(os.fspath(path), _paths(changes), _paths(data)))
+    model = Model(_fulcrum.NativeModel.load(os.fspath(path), _paths(changes), _paths(data)))
+    _warn(model._native.warnings(), stacklevel=2)
+    return model
 
 
 def _paths(paths: Optional[Sequence[PathLike]]) -> list:
@@ -152,12 +224,22 @@ def load_experiment(path: PathLike) -> "Experiment":
     ------
     FulcrumError
         When the experiment or its model has errors (with the code and ``file:line:col``).
+
+    Warns
+    -----
+    FulcrumWarning
+        For each warning of the experiment file, its model and its plan (``"W0002"``: a Sobol
+        sample whose size is not a power of two; ``"W0003"``: an intervention that starts after
+        the run ends; and the model's); they stay in ``Experiment.warnings``.
     """
-    return Experiment(_fulcrum.NativeExperiment.load(os.fspath(path)))
+    experiment = Experiment(_fulcrum.NativeExperiment.load(os.fspath(path)))
+    _warn(experiment._native.warnings(), stacklevel=2)
+    return experiment
 
 
 class Model:
-    """A model read and compiled once; see :func:`fulcrum.load`.
+    """A model read and compiled once; made by :func:`fulcrum.load` (``native`` is the compiled
+    model of the native module ``fulcrum._fulcrum``).
 
     Attributes
     ----------
@@ -172,7 +254,8 @@ class Model:
     variables : list of str
         The variables ``run`` returns by default, in file order.
     warnings : list of str
-        Warnings found reading the model, as ``file:line:col: CODE message``.
+        Warnings found reading the model, as ``file:line:col: CODE message`` (each was also
+        issued as a :class:`FulcrumWarning` by :func:`fulcrum.load`).
     """
 
     def __init__(self, native: "_fulcrum.NativeModel") -> None:
@@ -194,33 +277,40 @@ class Model:
 
     @property
     def path(self) -> str:
+        """The model file."""
         return self._native.source()[0]
 
     @property
-    def changes(self) -> list:
+    def changes(self) -> List[str]:
         """The changes files applied when the model was read, in order."""
         return self._native.source()[2]
 
     @property
     def name(self) -> Optional[str]:
+        """The model's name, if the file gives one."""
         return self._native.name()
 
     @property
-    def variables(self) -> list:
+    def variables(self) -> List[str]:
+        """The variables ``run`` returns by default, in file order."""
         return self._native.variables()
 
     @property
-    def warnings(self) -> list:
-        return self._native.warnings()
+    def warnings(self) -> List[str]:
+        """Warnings found reading the model, as ``file:line:col: CODE message``."""
+        return [message for _, message, _, _, _ in self._native.warnings()]
 
     @property
-    def time_axis(self) -> dict:
+    def time_axis(self) -> Dict[str, Union[float, str]]:
         """The time axis the model runs on: start, stop, dt, save_step and method."""
         start, stop, dt, save_step, method = self._native.time_axis()
         return {"start": start, "stop": stop, "dt": dt, "save_step": save_step, "method": method}
 
     @property
     def constants(self) -> pd.DataFrame:
+        """The constants a run may set, in file order: ``name, value, units, min, max, doc``
+        (``min`` and ``max`` the documented range, NaN when there is none). An array's elements
+        are listed one by one (``Price[North]``)."""
         rows = self._native.constants()
         frame = pd.DataFrame(rows, columns=["name", "value", "units", "min", "max", "doc"])
         return frame.astype({"value": "float64", "min": "float64", "max": "float64"})
@@ -276,18 +366,19 @@ class Model:
 
     def evaluate(
         self,
-        X,
+        X: Union[np.ndarray, Sequence[Sequence[float]]],
         params: Sequence[str],
         outcomes: Iterable[Tuple[str, str]] = (),
         threads: Optional[int] = None,
         seed: int = 0,
+        streams: Union[None, str, Sequence[int], np.ndarray] = None,
     ) -> np.ndarray:
         """Run the model once per row of ``X`` and reduce each run to outcomes.
 
         Runs go as in ``fulcrum sweep``: blocks of 1,024 runs on a pool of worker threads, each
         in batches of ``fulcrum.LANES`` runs side by side, with the GIL released. Run ``i``
-        depends only on its row and on ``i`` (its stream of in-model random numbers), so the
-        result is the same bits for any ``threads``.
+        depends only on its row and on its stream of in-model random numbers (see
+        ``streams``), so the result is the same bits for any ``threads``.
 
         Parameters
         ----------
@@ -303,18 +394,44 @@ class Model:
         threads : int, optional
             Worker threads; by default one per core.
         seed : int, optional
-            Seed of the model's random functions; run ``i`` draws from stream ``i``.
+            Seed of the model's random functions (``--seed``; 0 by default).
+        streams : None, "values" or array_like of int, optional
+            Which stream of ``seed`` each run's random functions draw from. ``None`` (the
+            default): run ``i`` draws from stream ``i``, as run ``i`` of a sweep does.
+            ``"values"``: each run draws from a stream chosen by its row (the constants it
+            sets and their values, whatever the order of ``params``), so a row gives the same
+            result wherever it stands in ``X`` and however ``X`` is split; equal rows draw
+            equal numbers. An array of n integers: run ``i`` draws from stream
+            ``streams[i]``. Models without random functions give the same results either way.
 
         Returns
         -------
         numpy.ndarray, shape (n, m)
             ``Y[i, j]`` is outcome ``j`` of run ``i``; NaN where the run produced NaN or
             infinity, or a threshold was never crossed.
+
+        Raises
+        ------
+        ValueError
+            When ``X`` is not (n, k) for k ``params``, or ``threads`` is below 1.
+        FulcrumError
+            For a name the model lacks (with the nearest one), a statistic it cannot spell, a
+            value that is not finite (with its row and column), or ``streams`` that are not one
+            per row.
         """
-        Y, _, _, _ = self._evaluate(X, params, outcomes, (), threads, seed)
+        Y, _, _, _ = self._evaluate(X, params, outcomes, (), threads, seed, streams)
         return Y
 
-    def _evaluate(self, X, params, outcomes, series, threads, seed):
+    def _evaluate(
+        self,
+        X: Any,
+        params: Union[str, Sequence[str]],
+        outcomes: Iterable[Tuple[str, str]],
+        series: Iterable[str],
+        threads: Optional[int],
+        seed: int,
+        streams: Union[None, str, Sequence[int], np.ndarray] = None,
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List[Tuple[int, str, float, float]]]:
         """`evaluate`, also keeping the trajectories of `series`: (Y, (n, saves, s) array, times,
         failures)."""
         params = [params] if isinstance(params, str) else [str(p) for p in params]
@@ -327,8 +444,22 @@ class Model:
         series = [str(s) for s in series]
         if threads is not None and int(threads) < 1:
             raise ValueError("threads must be at least 1")
+        if streams is not None and not (isinstance(streams, str) and streams == "values"):
+            if isinstance(streams, str):
+                raise ValueError(f'streams must be None, "values" or one integer per row, not {streams!r}')
+            chosen = np.asarray(streams)
+            if chosen.shape != (X.shape[0],) or not np.issubdtype(chosen.dtype, np.integer) or (chosen < 0).any():
+                raise ValueError(f"streams must hold one integer of at least 0 per row of X ({X.shape[0]})")
+            streams = chosen.astype(np.uint64).tobytes()
         y, kept, times, failures = self._native.evaluate(
-            X.tobytes(), X.shape[0], params, wanted, series, None if threads is None else int(threads), int(seed)
+            X.tobytes(),
+            X.shape[0],
+            params,
+            wanted,
+            series,
+            None if threads is None else int(threads),
+            int(seed),
+            streams,
         )
         Y = _floats(y, (X.shape[0], len(wanted)))
         trajectories = _floats(kept, (X.shape[0], len(times), len(series)))
@@ -336,7 +467,8 @@ class Model:
 
 
 class SweepResult:
-    """What ``fulcrum sweep`` writes, as DataFrames.
+    """What ``fulcrum sweep`` writes, as DataFrames; made by :meth:`Experiment.sweep`, which
+    gives the ``experiments``, ``outcomes``, ``bands`` and ``failures`` tables below.
 
     Attributes
     ----------
@@ -350,7 +482,9 @@ class SweepResult:
         The runs that produced NaN or infinity: ``run, variable, time, value``.
     """
 
-    def __init__(self, experiments, outcomes, bands, failures) -> None:
+    def __init__(
+        self, experiments: pd.DataFrame, outcomes: pd.DataFrame, bands: pd.DataFrame, failures: pd.DataFrame
+    ) -> None:
         self.experiments = experiments
         self.outcomes = outcomes
         self.bands = bands
@@ -361,7 +495,19 @@ class SweepResult:
 
 
 class Experiment:
-    """An experiment file and its model; see :func:`fulcrum.load_experiment`."""
+    """An experiment file and its model; made by :func:`fulcrum.load_experiment` (``native`` is
+    the experiment of the native module ``fulcrum._fulcrum``).
+
+    Attributes
+    ----------
+    path : str
+        The experiment file.
+    model_path : str
+        The model file it names.
+    warnings : list of str
+        Warnings of reading the experiment, its model and its plan, as
+        ``file:line:col: CODE message`` (each was also issued as a :class:`FulcrumWarning`).
+    """
 
     def __init__(self, native: "_fulcrum.NativeExperiment") -> None:
         self._native = native
@@ -377,11 +523,19 @@ class Experiment:
 
     @property
     def path(self) -> str:
+        """The experiment file."""
         return self._native.path()
 
     @property
     def model_path(self) -> str:
+        """The model file the experiment names."""
         return self._native.model_path()
+
+    @property
+    def warnings(self) -> List[str]:
+        """Warnings of reading the experiment, its model and its plan, as
+        ``file:line:col: CODE message``."""
+        return [message for _, message, _, _, _ in self._native.warnings()]
 
     def sweep(
         self,
@@ -409,6 +563,18 @@ class Experiment:
             ``.experiments``, ``.outcomes``, ``.bands`` and ``.failures``, the same numbers as
             experiments.csv, outcomes.csv, bands.csv and failures.csv of
             ``fulcrum sweep EXPERIMENT --runs RUNS --seed SEED``.
+
+        Raises
+        ------
+        FulcrumError
+            For a sampler fulcrum does not know, ``runs`` with a grid, or a model that cannot
+            take the experiment's settings.
+
+        Warns
+        -----
+        FulcrumWarning
+            For a warning of the plan these arguments make that loading the experiment did not
+            already give (``"W0002"``: ``runs`` not a power of two with the Sobol sampler).
         """
         if threads is not None and int(threads) < 1:
             raise ValueError("threads must be at least 1")
@@ -418,6 +584,7 @@ class Experiment:
             (band_names, band_of, bands),
             failures,
             count,
+            found,
         ) = self._native.sweep(
             None if runs is None else int(runs),
             None if seed is None else int(seed),
@@ -432,6 +599,7 @@ class Experiment:
         band_frame = pd.DataFrame(_floats(bands, (len(band_of), len(_BAND_COLUMNS))), columns=_BAND_COLUMNS)
         band_frame.insert(0, "variable", [band_names[i] for i in band_of])
         band_frame["n"] = band_frame["n"].astype("int64")
+        _warn(found, stacklevel=2)
         return SweepResult(experiments, outcome_frame, band_frame, _failures(failures))
 
     def sensitivity(
@@ -502,7 +670,7 @@ class Experiment:
             grouped = [(str(name), [str(p) for p in members]) for name, members in groups.items()]
         else:
             grouped = [(str(name), [str(p) for p in members]) for name, members in (groups or [])]
-        columns, notes = self._native.sensitivity(
+        columns, notes, found = self._native.sensitivity(
             str(method),
             None if samples is None else int(samples),
             None if seed is None else int(seed),
@@ -516,6 +684,7 @@ class Experiment:
             float(confidence),
             _threads(threads),
         )
+        _warn(found, stacklevel=2)
         return _table(columns, notes)
 
     def leverage(
@@ -562,7 +731,7 @@ class Experiment:
             When the experiment has no levers, a lever's baseline is 0, or an option cannot be
             used.
         """
-        columns, notes = self._native.leverage(
+        columns, notes, found = self._native.leverage(
             None if futures is None else int(futures),
             None if seed is None else int(seed),
             float(delta),
@@ -571,6 +740,7 @@ class Experiment:
             float(confidence),
             _threads(threads),
         )
+        _warn(found, stacklevel=2)
         return _table(columns, notes)
 
     def compare(
@@ -602,9 +772,10 @@ class Experiment:
         FulcrumError
             When the experiment defines no interventions or an option cannot be used.
         """
-        columns, notes = self._native.compare(
+        columns, notes, found = self._native.compare(
             None if futures is None else int(futures),
             None if seed is None else int(seed),
             _threads(threads),
         )
+        _warn(found, stacklevel=2)
         return _table(columns, notes)

@@ -5,6 +5,11 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 LANES: int
 
+# A warning: code ("W0001"), text ("file:line:col: W0001 message"), file, line, column.
+Warning = Tuple[str, str, str, Optional[int], Optional[int]]
+# A result table's columns (name, kind, values), its notes, and its plan's new warnings.
+AnalysisTable = Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str], List[Warning]]
+
 class FulcrumError(Exception):
     code: Optional[str]
     path: Optional[str]
@@ -18,7 +23,7 @@ class NativeModel:
     @staticmethod
     def from_source(path: str, text: str, changes: Sequence[str], data: Sequence[str]) -> NativeModel: ...
     def source(self) -> Tuple[str, str, List[str], List[str]]: ...
-    def warnings(self) -> List[str]: ...
+    def warnings(self) -> List[Warning]: ...
     def name(self) -> Optional[str]: ...
     def variables(self) -> List[str]: ...
     def time_axis(self) -> Tuple[float, float, float, float, str]: ...
@@ -45,6 +50,7 @@ class NativeModel:
         keep: Sequence[str],
         threads: Optional[int],
         seed: int,
+        streams: Union[None, str, bytes],
     ) -> Tuple[bytes, bytes, List[float], List[Tuple[int, str, float, float]]]: ...
 
 class NativeExperiment:
@@ -52,6 +58,7 @@ class NativeExperiment:
     def load(path: str) -> NativeExperiment: ...
     def path(self) -> str: ...
     def model_path(self) -> str: ...
+    def warnings(self) -> List[Warning]: ...
     def sweep(
         self,
         runs: Optional[int],
@@ -64,6 +71,7 @@ class NativeExperiment:
         Tuple[List[str], List[int], bytes],
         List[Tuple[int, str, float, float]],
         int,
+        List[Warning],
     ]: ...
     def sensitivity(
         self,
@@ -79,7 +87,7 @@ class NativeExperiment:
         resamples: int,
         confidence: float,
         threads: Optional[int],
-    ) -> Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str]]: ...
+    ) -> AnalysisTable: ...
     def leverage(
         self,
         futures: Optional[int],
@@ -89,10 +97,10 @@ class NativeExperiment:
         resamples: int,
         confidence: float,
         threads: Optional[int],
-    ) -> Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str]]: ...
+    ) -> AnalysisTable: ...
     def compare(
         self,
         futures: Optional[int],
         seed: Optional[int],
         threads: Optional[int],
-    ) -> Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str]]: ...
+    ) -> AnalysisTable: ...

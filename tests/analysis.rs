@@ -26,9 +26,12 @@ fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() 
     let scratch = tempfile::tempdir().expect("temp dir");
     let (written, summary) =
         same_on_one_thread_or_two(scratch.path(), &["leverage", EXPERIMENT, "--futures", "64", "--resamples", "200"]);
-    assert!(summary.contains("Hiring Delay: a 10% change moves"), "{summary}");
+    assert!(summary.contains("- Hiring Delay: raising it 10% "), "{summary}");
     let names: Vec<&str> = written.keys().map(String::as_str).collect();
-    assert_eq!(names, ["leverage.csv", "leverage.svg", "manifest.json"]);
+    assert_eq!(names, ["leverage.csv", "leverage.svg", "manifest.json", "summary.md"]);
+    // What is printed is what is saved, and the manifest vouches for it.
+    assert_eq!(written["summary.md"], summary.as_bytes());
+    assert!(String::from_utf8_lossy(&written["manifest.json"]).contains("\"path\": \"summary.md\""));
 
     let (header, rows) = table(&scratch.path().join("1/leverage.csv"));
     assert_eq!(
@@ -182,7 +185,9 @@ fn compare_puts_every_intervention_beside_the_baseline_over_the_same_futures() {
             "prob_better",
             "expected_regret",
             "effect_per_cost",
-            "rank"
+            "rank",
+            "crossed_share",
+            "crossed_p50"
         ]
     );
     assert_eq!(rows.len(), 5 * 3);
@@ -196,6 +201,16 @@ fn compare_puts_every_intervention_beside_the_baseline_over_the_same_futures() {
         approx::assert_relative_eq!(per_cost, delta / 60000.0, max_relative = 1e-12);
         // Patient hiring costs nothing: no effect per cost.
         assert_eq!(option[2][13], "");
+        // A threshold outcome says how often and when each option crosses; others leave it empty.
+        let threshold = option[0][0] == "month workload first exceeds 1.15";
+        for row in option {
+            assert_eq!(row[15].is_empty(), !threshold, "{row:?}");
+            if threshold {
+                let share = number(&row[15]);
+                assert!((0.0..=1.0).contains(&share), "{row:?}");
+                assert_eq!(row[16].is_empty(), share == 0.0, "{row:?}");
+            }
+        }
         if ["final workforce", "month workload first exceeds 1.15"].contains(&option[0][0].as_str()) {
             assert!(option.iter().all(|r| r[11].is_empty() && r[14].is_empty()), "no better direction");
         } else {
@@ -206,7 +221,10 @@ fn compare_puts_every_intervention_beside_the_baseline_over_the_same_futures() {
         }
     }
     assert!(out.join("comparison-peak-workload.svg").exists());
-    assert!(stdout(&output).contains("faster hiring"), "{}", stdout(&output));
+    let printed = stdout(&output);
+    assert!(printed.contains("faster hiring"), "{printed}");
+    assert!(printed.contains("How often the threshold is crossed, and when:\n\n- baseline: "), "{printed}");
+    assert_eq!(std::fs::read_to_string(out.join("summary.md")).expect("summary.md"), printed);
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub mod analysis;
 pub mod charts;
 pub mod expected;
 pub mod load;
+pub mod summary;
 pub mod sweep;
 pub mod sweep_dir;
 pub mod sweep_run;

@@ -53,7 +53,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     merge_shards(&args.output, &directories, MergedBands::Rows(&band_names, &bands), manifest)
         .map_err(|error| CliError::Io(error.into()))?;
     eprintln!("{} shards, {} runs → {}", shards.len(), first.design_runs, args.output.display());
-    Ok(())
+    crate::commands::sweep::print_summary(&args.output)
 }
 
 fn read_shard(path: &Path) -> Result<SweepDir, CliError> {

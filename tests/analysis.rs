@@ -529,3 +529,46 @@ fn one_at_a_time_numbers_are_single_runs_and_their_log_differences() {
         approx::assert_relative_eq!(estimate(name, "elasticity"), expected, max_relative = 1e-9);
     }
 }
+
+/// A threshold the baseline never crosses but an option does is the finding, not a gap: once,
+/// every future was dropped and "n/a" printed.
+#[test]
+fn a_threshold_only_an_option_crosses_is_reported_per_option() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = crate::root().join("models/workforce/model.toml");
+    let experiment = scratch.path().join("threshold.toml");
+    let text = format!(
+        r#"model = '{}'
+[sampling]
+runs = 100
+seed = 3
+[[uncertain]]
+name = "Demand Increase"
+distribution = "uniform"
+min = 0.1
+max = 0.4
+[[intervention]]
+name = "hasty hiring"
+set = {{ "Workforce Adjustment Time" = 2 }}
+[[outcome]]
+name = "month headcount first exceeds 165"
+variable = "Workforce"
+statistic = "first_above:165"
+better = "higher"
+"#,
+        model.display()
+    );
+    fs::write(&experiment, text).expect("written");
+    let out = scratch.path().join("compare");
+    let output = fulcrum(&["compare", experiment.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    assert!(printed.contains("- baseline: never crossed, in any of the 100 futures"), "{printed}");
+    assert!(printed.contains("- hasty hiring: crossed in 43 of 100 futures, at 19.8 (median"), "{printed}");
+    assert!(!printed.contains("n/a"), "{printed}");
+    let (header, rows) = table(&out.join("comparison.csv"));
+    assert_eq!(header[15..], ["crossed_share", "crossed_p50"]);
+    assert_eq!((rows[0][15].as_str(), rows[0][16].as_str()), ("0", ""));
+    assert_eq!(rows[1][15], "0.43");
+    assert!((18.0..22.0).contains(&number(&rows[1][16])), "{:?}", rows[1]);
+}

@@ -26,7 +26,7 @@ fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() 
     let scratch = tempfile::tempdir().expect("temp dir");
     let (written, summary) =
         same_on_one_thread_or_two(scratch.path(), &["leverage", EXPERIMENT, "--futures", "64", "--resamples", "200"]);
-    assert!(summary.contains("Hiring Delay: a 10% change moves"), "{summary}");
+    assert!(summary.contains("- Hiring Delay: raising it 10% "), "{summary}");
     let names: Vec<&str> = written.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -37,7 +37,8 @@ fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() 
             "leverage-month-workload-first-exceeds-1-15.svg",
             "leverage-peak-workload.svg",
             "leverage.csv",
-            "manifest.json"
+            "manifest.json",
+            "summary.md"
         ]
     );
     // One outcome per chart: one plot, its own title, no stack of panels.
@@ -55,6 +56,9 @@ fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() 
     }
     let peak = String::from_utf8(written["leverage-peak-workload.svg"].clone()).expect("UTF-8");
     assert!(peak.contains("Lower is better for this outcome"), "the outcome's `better` is on its chart");
+    // What is printed is what is saved, and the manifest vouches for it.
+    assert_eq!(written["summary.md"], summary.as_bytes());
+    assert!(String::from_utf8_lossy(&written["manifest.json"]).contains("\"path\": \"summary.md\""));
 
     let (header, rows) = table(&scratch.path().join("1/leverage.csv"));
     assert_eq!(
@@ -208,7 +212,9 @@ fn compare_puts_every_intervention_beside_the_baseline_over_the_same_futures() {
             "prob_better",
             "expected_regret",
             "effect_per_cost",
-            "rank"
+            "rank",
+            "crossed_share",
+            "crossed_p50"
         ]
     );
     assert_eq!(rows.len(), 5 * 3);
@@ -222,6 +228,16 @@ fn compare_puts_every_intervention_beside_the_baseline_over_the_same_futures() {
         approx::assert_relative_eq!(per_cost, delta / 60000.0, max_relative = 1e-12);
         // Patient hiring costs nothing: no effect per cost.
         assert_eq!(option[2][13], "");
+        // A threshold outcome says how often and when each option crosses; others leave it empty.
+        let threshold = option[0][0] == "month workload first exceeds 1.15";
+        for row in option {
+            assert_eq!(row[15].is_empty(), !threshold, "{row:?}");
+            if threshold {
+                let share = number(&row[15]);
+                assert!((0.0..=1.0).contains(&share), "{row:?}");
+                assert_eq!(row[16].is_empty(), share == 0.0, "{row:?}");
+            }
+        }
         if ["final workforce", "month workload first exceeds 1.15"].contains(&option[0][0].as_str()) {
             assert!(option.iter().all(|r| r[11].is_empty() && r[14].is_empty()), "no better direction");
         } else {
@@ -232,7 +248,10 @@ fn compare_puts_every_intervention_beside_the_baseline_over_the_same_futures() {
         }
     }
     assert!(out.join("comparison-peak-workload.svg").exists());
-    assert!(stdout(&output).contains("faster hiring"), "{}", stdout(&output));
+    let printed = stdout(&output);
+    assert!(printed.contains("faster hiring"), "{printed}");
+    assert!(printed.contains("How often the threshold is crossed, and when:\n\n- baseline: "), "{printed}");
+    assert_eq!(std::fs::read_to_string(out.join("summary.md")).expect("summary.md"), printed);
 }
 
 #[test]
@@ -603,4 +622,47 @@ fn sobol_over_time_leaves_out_times_without_variance() {
     let chart = fs::read_to_string(out.join("sensitivity-effective-capacity-over-time.svg")).expect("the chart");
     assert!(chart.contains("Not drawn at 0–") && chart.contains("numerical noise"), "the note");
     assert!(chart.contains("time (months)"), "the time unit on the axis");
+}
+
+/// A threshold the baseline never crosses but an option does is the finding, not a gap: once,
+/// every future was dropped and "n/a" printed.
+#[test]
+fn a_threshold_only_an_option_crosses_is_reported_per_option() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = crate::root().join("models/workforce/model.toml");
+    let experiment = scratch.path().join("threshold.toml");
+    let text = format!(
+        r#"model = '{}'
+[sampling]
+runs = 100
+seed = 3
+[[uncertain]]
+name = "Demand Increase"
+distribution = "uniform"
+min = 0.1
+max = 0.4
+[[intervention]]
+name = "hasty hiring"
+set = {{ "Workforce Adjustment Time" = 2 }}
+[[outcome]]
+name = "month headcount first exceeds 165"
+variable = "Workforce"
+statistic = "first_above:165"
+better = "higher"
+"#,
+        model.display()
+    );
+    fs::write(&experiment, text).expect("written");
+    let out = scratch.path().join("compare");
+    let output = fulcrum(&["compare", experiment.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    assert!(printed.contains("- baseline: never crossed, in any of the 100 futures"), "{printed}");
+    assert!(printed.contains("- hasty hiring: crossed in 43 of 100 futures, at 19.8 (median"), "{printed}");
+    assert!(!printed.contains("n/a"), "{printed}");
+    let (header, rows) = table(&out.join("comparison.csv"));
+    assert_eq!(header[15..], ["crossed_share", "crossed_p50"]);
+    assert_eq!((rows[0][15].as_str(), rows[0][16].as_str()), ("0", ""));
+    assert_eq!(rows[1][15], "0.43");
+    assert!((18.0..22.0).contains(&number(&rows[1][16])), "{:?}", rows[1]);
 }

@@ -33,18 +33,26 @@ fn results(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-/// Samples `command FLAGS`'s design into DIR/design, sweeps it as two shards, merges them
-/// into DIR/merged and returns the merged directory.
+/// Samples `command FLAGS`'s design into DIR/design, sweeps it as two shards (one when it is
+/// a single block of 1,024 runs, which cannot be split), merges them into DIR/merged and
+/// returns the merged directory.
 fn sample_shard_merge(dir: &Path, command: &str, flags: &[&str]) -> std::path::PathBuf {
     let design = dir.join("design");
     ok(&[&["sample", command, EXPERIMENT, "-o", path(&design)], flags].concat());
-    for k in 1..=2 {
+    let runs = std::fs::read_to_string(design.join("experiments.csv")).expect("rows").lines().count() - 1;
+    let count = if runs > 1024 { 2 } else { 1 };
+    let mut shards = Vec::new();
+    for k in (1..=count).rev() {
         let shard = dir.join(format!("shard-{k}"));
-        let which = format!("{k}/2");
+        let which = format!("{k}/{count}");
         ok(&["sweep", EXPERIMENT, "--design", path(&design), "--shard", &which, "-o", path(&shard)]);
+        shards.push(shard);
     }
     let merged = dir.join("merged");
-    ok(&["merge", path(&dir.join("shard-2")), path(&dir.join("shard-1")), "-o", path(&merged)]);
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(|shard| path(shard)));
+    args.extend(["-o", path(&merged)]);
+    ok(&args);
     // What ran is what was sampled.
     assert_eq!(files(&design)["experiments.csv"], files(&merged)["experiments.csv"], "{command} {flags:?}");
     merged
@@ -53,7 +61,7 @@ fn sample_shard_merge(dir: &Path, command: &str, flags: &[&str]) -> std::path::P
 #[test]
 fn an_analysis_of_a_sampled_sharded_merged_design_equals_the_analysis_run_directly() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    // Every design crosses a block of 1,024 runs, so that both shards hold runs.
+    // Every design but one-at-a-time's crosses a block of 1,024 runs, so that both shards hold runs.
     let cases: [(&str, &[&str]); 7] = [
         ("sensitivity", &["--method", "sobol", "--samples", "128"]),
         ("sensitivity", &["--method", "sobol", "--samples", "64", "--second-order", "--over-time", "Workforce"]),
@@ -75,6 +83,24 @@ fn an_analysis_of_a_sampled_sharded_merged_design_equals_the_analysis_run_direct
         assert!(results(&direct) == results(&analysed), "{command} {flags:?}: the files differ");
         let manifest = std::fs::read_to_string(analysed.join("manifest.json")).expect("manifest");
         assert!(manifest.contains("\"sweep\": "), "{manifest}");
+        // A comparison's design says which option each run is: the baseline's futures, then
+        // each intervention's.
+        let rows = std::fs::read_to_string(merged.join("experiments.csv")).expect("experiments.csv");
+        let options: Vec<&str> = rows.lines().map(|line| line.split(',').nth(1).unwrap_or("")).collect();
+        if *command == "compare" {
+            assert_eq!(options[0], "option");
+            assert_eq!(
+                (options[1], options[600], options[601], options[1800]),
+                ("baseline", "baseline", "faster hiring", "patient hiring")
+            );
+            let results = std::fs::read_to_string(merged.join("results.csv")).expect("results.csv");
+            assert!(results.starts_with("run,option,"), "{}", &results[..80]);
+        } else {
+            assert!(!options.contains(&"option"), "{command}: no options, no option column");
+        }
+        // It says that it ran nothing, and what it read instead.
+        let again = fulcrum(&[*command, "--from", path(&merged), "-o", path(&dir.join("again"))]);
+        assert!(stderr(&again).contains("no model runs: "), "{}", stderr(&again));
     }
 }
 
@@ -131,7 +157,11 @@ fn slurm_merges_and_analyses_a_sampled_design() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let design = scratch.path().join("design");
     ok(&["sample", "leverage", EXPERIMENT, "--futures", "100", "-o", path(&design)]);
-    let script = ok(&["slurm", EXPERIMENT, "--shards", "3", "--design", path(&design)]);
+    // 1,880 runs are two blocks of 1,024: a third shard would have none.
+    let output = fulcrum(&["slurm", EXPERIMENT, "--shards", "3", "--design", path(&design)]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("use at most 2 shards"), "{}", stderr(&output));
+    let script = ok(&["slurm", EXPERIMENT, "--shards", "2", "--design", path(&design)]);
     assert!(script.contains("--shard auto") && script.contains("--design '"), "{script}");
     assert!(script.contains(" merge '") && script.contains(" leverage '"), "{script}");
     assert!(script.contains("--from '") && script.contains("/analysis"), "{script}");

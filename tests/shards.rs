@@ -37,10 +37,11 @@ fn shard_and_merge(dir: &Path, count: u64, flags: &[&str]) -> Output {
 #[test]
 fn any_split_into_shards_merges_into_the_bytes_of_one_sweep() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    // Exact quantiles with trajectories kept, and sketched ones, over 1 to 5 shards.
+    // Exact quantiles with trajectories kept, and sketched ones, over 1 to 5 shards (five
+    // blocks of runs, so that no shard is empty; the last block is partly full).
     for (case, flags) in [
-        ("exact", &["--runs", "3100", "--save-runs", "Workforce"][..]),
-        ("sketch", &["--runs", "2100", "--quantiles", "sketch"][..]),
+        ("exact", &["--runs", "4100", "--save-runs", "Workforce"][..]),
+        ("sketch", &["--runs", "4500", "--quantiles", "sketch"][..]),
     ] {
         let single = scratch.path().join(case).join("single");
         sweep(&single, flags);
@@ -86,6 +87,22 @@ fn merge_names_what_is_missing_repeated_changed_or_foreign() {
     assert!(merge(&["1", "2", "nowhere"]).contains("not a finished shard"));
     std::fs::write(dir.join("2").join("outcomes.csv"), "run\n").expect("writable");
     assert!(merge(&["1", "2", "3"]).contains("outcomes.csv: its bytes differ"));
+}
+
+#[test]
+fn a_shard_with_no_runs_is_refused_before_anything_runs() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("2");
+    // 1,000 runs are one block of 1,024: only one of three shards can have runs (the last).
+    for shard in ["1/3", "2/3"] {
+        let output = fulcrum(&["sweep", EXPERIMENT, "--runs", "1000", "--shard", shard, "-o", path(&out)]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(message.contains("no runs") && message.contains("blocks of 1024 runs"), "{message}");
+        assert!(message.contains("use at most 1 shard"), "{message}");
+        assert!(!out.exists(), "nothing is written");
+    }
+    sweep(&scratch.path().join("3"), &["--runs", "1000", "--shard", "3/3"]);
 }
 
 #[test]

@@ -25,7 +25,20 @@ fn a_sweep_writes_every_file_and_the_same_bytes_on_one_thread_or_two() {
     let (written, _) =
         same_on_one_thread_or_two(scratch.path(), &["sweep", EXPERIMENT, "--runs", "2500", "--save-runs", "Workforce"]);
     let names: Vec<&str> = written.keys().map(String::as_str).filter(|name| !name.ends_with(".svg")).collect();
-    assert_eq!(names, ["bands.csv", "experiments.csv", "failures.csv", "manifest.json", "outcomes.csv", "runs.csv"]);
+    assert_eq!(
+        names,
+        [
+            "bands.csv",
+            "experiments.csv",
+            "failures.csv",
+            "manifest.json",
+            "outcomes.csv",
+            "results.csv",
+            "runs.csv",
+            "summary.md",
+            "units.csv"
+        ]
+    );
 
     let out = scratch.path().join("1");
     let experiments = csv(&out.join("experiments.csv"));
@@ -44,6 +57,24 @@ fn a_sweep_writes_every_file_and_the_same_bytes_on_one_thread_or_two() {
         ]
     );
     assert_eq!(outcomes.len(), 1 + 2500);
+    // results.csv: each run's inputs and outcomes on one row, for a spreadsheet.
+    let results = csv(&out.join("results.csv"));
+    assert_eq!(results.len(), 1 + 2500);
+    for (row, result) in results.iter().enumerate() {
+        assert_eq!(result[..6], experiments[row][..], "row {row}");
+        assert_eq!(result[6..], outcomes[row][1..], "row {row}");
+    }
+    // units.csv: every column's units as the model writes them; a crossing time in months.
+    let units = csv(&out.join("units.csv"));
+    assert_eq!(units[0], ["variable", "units"]);
+    let unit = |name: &str| units.iter().find(|row| row[0] == name).map(|row| row[1].clone());
+    assert_eq!(unit("Time to Proficiency").as_deref(), Some("months"));
+    assert_eq!(unit("final workforce").as_deref(), Some("people"));
+    assert_eq!(unit("month workload first exceeds 1.15").as_deref(), Some("months"));
+    assert_eq!(unit("Workforce").as_deref(), Some("people"));
+    // summary.md: the threshold outcome as the share of runs that cross it, not a gap.
+    let summary = fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("## month workload first exceeds 1.15\n\na value in "), "{summary}");
     let bands = csv(&out.join("bands.csv"));
     assert_eq!(bands[0], ["variable", "time", "n", "mean", "sd", "min", "p05", "p25", "p50", "p75", "p95", "max"]);
     // Three band variables (those of the outcomes), 97 monthly saves each.
@@ -623,4 +654,62 @@ fn a_sweep_writing_more_than_1_tib_is_refused_whatever_the_disk() {
     assert!(stderr(&output).contains("more than the 1 TiB fulcrum allows"), "{}", stderr(&output));
     assert!(stderr(&output).contains("runs.csv: 10000000 runs × 16384 saved times"), "{}", stderr(&output));
     assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn round_shortens_results_csv_only() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let (full, rounded) = (scratch.path().join("full"), scratch.path().join("rounded"));
+    for (out, extra) in [(&full, &[][..]), (&rounded, &["--round", "4"][..])] {
+        let output = sweep(&[&[EXPERIMENT, "--runs", "300", "-o", out.to_str().expect("utf-8")][..], extra].concat());
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    // The files fulcrum reads back keep every digit.
+    for name in ["experiments.csv", "outcomes.csv", "bands.csv"] {
+        assert_eq!(fs::read(full.join(name)).expect(name), fs::read(rounded.join(name)).expect(name), "{name}");
+    }
+    let (long, short) = (csv(&full.join("results.csv")), csv(&rounded.join("results.csv")));
+    assert_eq!(long[0], short[0]);
+    let digits = |cell: &str| cell.trim_start_matches('-').replace('.', "").trim_start_matches('0').len();
+    for (long, short) in long[1..].iter().zip(&short[1..]) {
+        assert_eq!(long[0], short[0], "run ids are not rounded");
+        for (l, s) in long[1..].iter().zip(&short[1..]) {
+            if l.is_empty() {
+                assert!(s.is_empty());
+                continue;
+            }
+            assert!(digits(s) <= 4 || s.contains('e'), "{s} from {l}");
+            let (l, s): (f64, f64) = (l.parse().expect("number"), s.parse().expect("number"));
+            assert!((l - s).abs() <= 5e-4 * l.abs(), "{s} is not {l} to four digits");
+        }
+    }
+    let manifest = fs::read_to_string(rounded.join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"round\": 4"), "{manifest}");
+}
+
+#[test]
+fn wide_writes_time_down_and_a_column_per_run_and_variable() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("wide");
+    let flags = [EXPERIMENT, "--runs", "20", "--save-runs", "Workforce,Workload", "--wide"];
+    let output = sweep(&[&flags[..], &["-o", out.to_str().expect("utf-8")]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let wide = csv(&out.join("runs-wide.csv"));
+    let long = csv(&out.join("runs.csv"));
+    assert_eq!(wide[0][..3], ["time", "Workforce (run 0)", "Workload (run 0)"]);
+    assert_eq!(wide[0].len(), 1 + 20 * 2);
+    // Every cell is the long form's value at that time, run and variable.
+    let times: Vec<&String> = wide[1..].iter().map(|row| &row[0]).collect();
+    assert_eq!(long.len() - 1, times.len() * 20 * 2);
+    for row in &long[1..] {
+        let (run, time, variable, value) = (&row[0], &row[1], &row[2], &row[3]);
+        let line = 1 + times.iter().position(|t| *t == time).expect("a saved time");
+        let column = wide[0].iter().position(|name| *name == format!("{variable} (run {run})")).expect("a column");
+        assert_eq!(&wide[line][column], value, "{run} {time} {variable}");
+    }
+    // Without kept trajectories there is nothing to widen.
+    let refused =
+        sweep(&[EXPERIMENT, "--runs", "20", "--wide", "-o", scratch.path().join("none").to_str().expect("utf-8")]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--save-runs"), "{}", stderr(&refused));
 }

@@ -274,6 +274,14 @@ pub struct SweepArgs {
     /// Keep these variables' trajectories in runs.csv (comma-separated names, or `all`).
     #[arg(long, value_name = "NAMES")]
     pub save_runs: Vec<String>,
+    /// Round the numbers of results.csv, the file for spreadsheets, to this many significant
+    /// digits (1 to 17); the files fulcrum reads back keep every digit.
+    #[arg(long, value_name = "DIGITS", value_parser = clap::value_parser!(u8).range(1..=17))]
+    pub round: Option<u8>,
+    /// Also write runs-wide.csv: the kept trajectories (--save-runs) with time down and one
+    /// column per run and variable, as a spreadsheet charts them.
+    #[arg(long)]
+    pub wide: bool,
     /// Band quantiles from every value (exact) or from log histograms (sketch, within 0.05%);
     /// by default exact up to 2^25 values (256 MiB), else the sketch.
     #[arg(long, value_enum)]

@@ -28,6 +28,14 @@ pub enum Statistic {
     FirstBelow(f64),
 }
 
+impl Statistic {
+    /// Whether the outcome is the time a threshold is first crossed, which is undefined (an
+    /// empty cell) in a run that never crosses it.
+    pub fn is_threshold(&self) -> bool {
+        matches!(self, Statistic::FirstAbove(_) | Statistic::FirstBelow(_))
+    }
+}
+
 impl FromStr for Statistic {
     type Err = String;
 

@@ -40,6 +40,16 @@ pub struct Part {
 }
 
 impl Runs {
+    /// For a design whose runs carry options of their own (a comparison: the baseline, then
+    /// each intervention, one part each), the parts that name each run's option; none for any
+    /// other design. experiments.csv writes the name in an `option` column.
+    pub fn option_parts(&self) -> Option<&[Part]> {
+        match &self.inputs {
+            Rows::Table(table) if !table.option_of.is_empty() => Some(&self.parts),
+            _ => None,
+        }
+    }
+
     /// The experiment's own sample, with the levers' baselines and the intervention named (if
     /// any) in every run: the runs of `fulcrum sweep`. The one part is named after the
     /// intervention, or `baseline`.

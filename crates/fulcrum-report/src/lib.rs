@@ -26,6 +26,7 @@ pub mod chart_files;
 pub mod charts;
 pub mod expected;
 pub mod load;
+pub mod summary;
 pub mod sweep;
 pub mod sweep_dir;
 pub mod sweep_run;

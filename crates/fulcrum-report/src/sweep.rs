@@ -67,6 +67,12 @@ pub struct Manifest {
     pub quantiles: String,
     /// Runs that failed.
     pub failures: u64,
+    /// The significant digits of results.csv's numbers (`--round`); none: every digit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u8>,
+    /// Whether the whole sweep also has runs-wide.csv (`--wide`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wide: bool,
     /// Which slice of the runs these files are, for a shard; none for a whole sweep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
@@ -144,7 +150,12 @@ impl From<&fulcrum_explore::Part> for DesignPart {
 /// of the runs write.
 pub fn runs_sha256(runs: &fulcrum_explore::Runs, model: &fulcrum_sim::CompiledModel) -> String {
     let inputs = runs.inputs();
-    experiments_sha256(&runs.columns(model), runs.count(), |run, row| inputs.row(run, row))
+    experiments_sha256(&runs.columns(model), runs.option_parts(), runs.count(), |run, row| inputs.row(run, row))
+}
+
+/// The name of the option run `run` belongs to, among `parts`.
+fn option_of(parts: &[fulcrum_explore::Part], run: u64) -> &str {
+    parts.iter().find(|part| (part.runs[0]..part.runs[1]).contains(&run)).map_or("", |part| part.name.as_str())
 }
 
 /// `design.json`: a design, the tool that wrote it, and the files it was planned from.
@@ -162,12 +173,14 @@ pub struct DesignManifest {
     pub design: SampledDesign,
 }
 
-/// Writes a design's `experiments.csv` (the columns `run` and `names`, rows from `row`, the
-/// same bytes as a sweep of the design writes) and then `design.json`, both atomically, into
-/// `directory`; `manifest.design.experiments_sha256` is filled in.
+/// Writes a design's `experiments.csv` (the columns `run`, `option` when `options` name each
+/// run's option, and `names`, rows from `row`, the same bytes as a sweep of the design writes)
+/// and then `design.json`, both atomically, into `directory`;
+/// `manifest.design.experiments_sha256` is filled in.
 pub fn write_design(
     directory: &Path,
     names: &[&str],
+    options: Option<&[fulcrum_explore::Part]>,
     row: impl FnMut(u64, &mut [f64]),
     mut manifest: DesignManifest,
 ) -> Result<(), ReportError> {
@@ -178,7 +191,7 @@ pub fn write_design(
         let path = path.to_owned();
         move |source: io::Error| ReportError::Io { path, source }
     };
-    write_experiment_rows(&mut file.writer, names, manifest.design.runs, row).map_err(io_error(&path))?;
+    write_experiment_rows(&mut file.writer, names, options, manifest.design.runs, row).map_err(io_error(&path))?;
     let staged = file.finish()?;
     manifest.design.experiments_sha256 = staged.sha256.clone();
     staged.temp.persist(&staged.path).map_err(|error| io_error(&staged.path)(error.error))?;
@@ -189,10 +202,15 @@ pub fn write_design(
 }
 
 /// The SHA-256 of the experiments.csv that [`write_design`] would write for these rows.
-pub fn experiments_sha256(names: &[&str], runs: u64, row: impl FnMut(u64, &mut [f64])) -> String {
+pub fn experiments_sha256(
+    names: &[&str],
+    options: Option<&[fulcrum_explore::Part]>,
+    runs: u64,
+    row: impl FnMut(u64, &mut [f64]),
+) -> String {
     let mut writer = csv::Writer::from_writer(Hashing { inner: io::sink(), hasher: Sha256::new() });
     // Writing into a sink cannot fail.
-    let _ = write_experiment_rows(&mut writer, names, runs, row);
+    let _ = write_experiment_rows(&mut writer, names, options, runs, row);
     match writer.into_inner() {
         Ok(hashing) => hex(&hashing.hasher.finalize()),
         Err(_) => String::new(),
@@ -202,14 +220,19 @@ pub fn experiments_sha256(names: &[&str], runs: u64, row: impl FnMut(u64, &mut [
 fn write_experiment_rows<W: Write>(
     writer: &mut csv::Writer<W>,
     names: &[&str],
+    options: Option<&[fulcrum_explore::Part]>,
     runs: u64,
     mut row: impl FnMut(u64, &mut [f64]),
 ) -> io::Result<()> {
-    writer.write_record(std::iter::once("run").chain(names.iter().copied())).map_err(csv_to_io)?;
+    let option_column = options.map(|_| "option");
+    writer.write_record(std::iter::once("run").chain(option_column).chain(names.iter().copied())).map_err(csv_to_io)?;
     let (mut values, mut field, mut run_text) = (vec![0.0; names.len()], String::new(), itoa::Buffer::new());
     for run in 0..runs {
         row(run, &mut values);
         writer.write_field(run_text.format(run)).map_err(csv_to_io)?;
+        if let Some(parts) = options {
+            writer.write_field(option_of(parts, run)).map_err(csv_to_io)?;
+        }
         for value in &values {
             field.clear();
             // Empty for NaN, as a sweep writes it.
@@ -352,7 +375,17 @@ fn commit(directory: &Path, staged: Vec<Staged>, mut manifest: Manifest) -> Resu
 }
 
 /// The CSV files of a sweep that shards write row by row, in the order the manifest lists them.
-pub const ROW_FILES: [&str; 4] = ["experiments.csv", "outcomes.csv", "failures.csv", "runs.csv"];
+pub const ROW_FILES: [&str; 5] = ["experiments.csv", "outcomes.csv", "results.csv", "failures.csv", "runs.csv"];
+
+/// The units of a sweep's columns (`variable,units`), which every shard writes alike and a
+/// merge takes from the first.
+pub const UNITS: &str = "units.csv";
+
+/// The kept trajectories with time down and a column per run and variable (`--wide`).
+pub const WIDE: &str = "runs-wide.csv";
+
+/// The findings in words, written for a whole sweep (not for a shard).
+pub const SUMMARY: &str = "summary.md";
 
 /// The bands of merged shards: the rows of bands.csv, or (for a shard that ran in pieces) its
 /// band parts.
@@ -375,6 +408,9 @@ pub fn merge_shards(
     manifest: Manifest,
 ) -> Result<(), ReportError> {
     fs::create_dir_all(directory).map_err(|source| ReportError::Io { path: directory.to_owned(), source })?;
+    // Read before a single shard's files are moved.
+    let summary = if manifest.shard.is_none() { Some(sweep_summary(shards, &manifest)?) } else { None };
+    let wide = if manifest.shard.is_none() && manifest.wide { Some(runs_wide(shards, manifest.round)?) } else { None };
     let mut staged = Vec::new();
     // One shard (a sweep that ran in one piece): its files are moved, not copied, with the
     // digests its manifest vouches for.
@@ -435,7 +471,143 @@ pub fn merge_shards(
         }
         MergedBands::Parts(parts) => stage_parts(directory, parts)?,
     });
+    if let Some(first) = shards.first()
+        && let Ok(units) = fs::read(first.join(UNITS))
+    {
+        staged.push(Staged::of_bytes(directory, UNITS, &units)?);
+    }
+    if let Some(summary) = summary {
+        staged.push(Staged::of_bytes(directory, SUMMARY, summary.as_bytes())?);
+    }
+    if let Some(wide) = wide {
+        staged.push(Staged::of_bytes(directory, WIDE, &wide)?);
+    }
     commit(directory, staged, manifest)
+}
+
+/// runs-wide.csv from the shards' runs.csv (in run order): `time`, then a column `VARIABLE
+/// (run R)` for each run that did not fail and each kept variable, one row per saved time.
+/// Everything is held in memory; the sweep refuses `--wide` for more values than that allows.
+fn runs_wide(shards: &[PathBuf], digits: Option<u8>) -> Result<Vec<u8>, ReportError> {
+    let mut times: Vec<String> = Vec::new();
+    let mut variables: Vec<String> = Vec::new();
+    // Each run's id and its cells in (time, variable) order.
+    let mut runs: Vec<(String, Vec<String>)> = Vec::new();
+    for shard in shards {
+        let path = shard.join("runs.csv");
+        let read_error = |error: csv::Error| ReportError::Read { path: path.clone(), source: csv_to_io(error) };
+        let mut reader = match csv::Reader::from_path(&path) {
+            Ok(reader) => reader,
+            // No trajectories kept: an empty runs-wide.csv with its time column.
+            Err(error) if matches!(error.kind(), csv::ErrorKind::Io(e) if e.kind() == io::ErrorKind::NotFound) => {
+                continue;
+            }
+            Err(error) => return Err(read_error(error)),
+        };
+        for record in reader.records() {
+            let record = record.map_err(read_error)?;
+            let field = |index: usize| record.get(index).unwrap_or("").to_owned();
+            let (run, time, variable, value) = (field(0), field(1), field(2), field(3));
+            if runs.last().is_none_or(|(last, _)| *last != run) {
+                runs.push((run, Vec::new()));
+            }
+            // The first run gives the times and the variables, in order.
+            if runs.len() == 1 {
+                if times.last() != Some(&time) {
+                    times.push(time);
+                }
+                if !variables.contains(&variable) {
+                    variables.push(variable);
+                }
+            }
+            let value = match (digits, value.parse::<f64>()) {
+                (Some(_), Ok(number)) => {
+                    let mut text = String::new();
+                    push_number(&mut text, round(number, digits));
+                    text
+                }
+                _ => value,
+            };
+            if let Some((_, cells)) = runs.last_mut() {
+                cells.push(value);
+            }
+        }
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let io_error = |error: csv::Error| ReportError::Io { path: PathBuf::from(WIDE), source: csv_to_io(error) };
+    let header = std::iter::once("time".to_owned()).chain(
+        runs.iter().flat_map(|(run, _)| variables.iter().map(move |variable| format!("{variable} (run {run})"))),
+    );
+    writer.write_record(header).map_err(io_error)?;
+    let width = variables.len();
+    for (t, time) in times.iter().enumerate() {
+        let cells = runs
+            .iter()
+            .flat_map(|(_, cells)| (0..width).map(move |v| cells.get(t * width + v).map_or("", String::as_str)));
+        writer.write_record(std::iter::once(time.as_str()).chain(cells)).map_err(io_error)?;
+    }
+    writer.into_inner().map_err(|error| ReportError::Io { path: PathBuf::from(WIDE), source: error.into_error() })
+}
+
+/// summary.md of a whole sweep: each outcome's spread over the runs (per grid point), read
+/// from the shards' outcomes.csv in run order.
+fn sweep_summary(shards: &[PathBuf], manifest: &Manifest) -> Result<String, ReportError> {
+    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); manifest.outcomes.len()];
+    for shard in shards {
+        let path = shard.join("outcomes.csv");
+        let read_error = |error: csv::Error| ReportError::Read { path: path.clone(), source: csv_to_io(error) };
+        let mut reader = csv::Reader::from_path(&path).map_err(read_error)?;
+        for record in reader.records() {
+            let record = record.map_err(read_error)?;
+            for (column, values) in columns.iter_mut().enumerate() {
+                let cell = record.get(column + 1).unwrap_or("");
+                values.push(cell.parse::<f64>().unwrap_or(f64::NAN));
+            }
+        }
+    }
+    let runs = columns.first().map_or(0, Vec::len);
+    let per_point = manifest.samples.max(1) as usize;
+    let points = manifest.grid_points.max(1) as usize;
+    let options = manifest.design.as_ref().filter(|design| design.command == "compare");
+    let groups: Vec<(String, Vec<usize>)> = if let Some(design) = options {
+        // A comparison's design: each option's runs.
+        let within = |run: u64| (run as usize).min(runs);
+        design
+            .parts
+            .iter()
+            .map(|part| (part.name.clone(), (within(part.runs[0])..within(part.runs[1])).collect()))
+            .collect()
+    } else if points > 1 {
+        (0..points)
+            .map(|point| {
+                // The first axis changes slowest: the point's index in mixed radix.
+                let mut rest = point;
+                let mut labels = Vec::new();
+                for (a, axis) in manifest.grid.iter().enumerate() {
+                    let inner: usize = manifest.grid[a + 1..].iter().map(|axis| axis.values.len().max(1)).product();
+                    let index = rest / inner.max(1);
+                    rest %= inner.max(1);
+                    let value = axis.values.get(index).map_or_else(String::new, |v| crate::format_number(*v));
+                    labels.push(format!("{} = {value}", axis.name));
+                }
+                (labels.join(", "), (point * per_point..((point + 1) * per_point).min(runs)).collect())
+            })
+            .collect()
+    } else {
+        vec![(String::new(), (0..runs).collect())]
+    };
+    let outcomes: Vec<crate::summary::SweptOutcome> = manifest
+        .outcomes
+        .iter()
+        .zip(columns)
+        .map(|(name, values)| crate::summary::SweptOutcome {
+            name: name.clone(),
+            better: None,
+            threshold: false,
+            values,
+        })
+        .collect();
+    Ok(crate::summary::sweep(&outcomes, &groups, manifest.failures))
 }
 
 fn stage_parts(directory: &Path, parts: &BandParts) -> Result<Staged, ReportError> {
@@ -473,8 +645,12 @@ pub struct SweepWriter {
     directory: PathBuf,
     experiments: PendingCsv,
     outcomes: PendingCsv,
+    results: PendingCsv,
     failures: PendingCsv,
     runs: Option<PendingCsv>,
+    units: Option<Vec<u8>>,
+    options: Option<Vec<fulcrum_explore::Part>>,
+    round: Option<u8>,
     kept: Vec<String>,
     times: Vec<f64>,
     factors: usize,
@@ -484,11 +660,13 @@ pub struct SweepWriter {
 
 impl SweepWriter {
     /// Starts the files in `directory` (created if missing): `factors` name the columns of
-    /// experiments.csv, `outcomes` those of outcomes.csv; `kept` are the variables of runs.csv
+    /// experiments.csv (after `run`, and `option` when `options` name each run's option, as
+    /// for a comparison's design: see [`fulcrum_explore::Runs::option_parts`]), `outcomes` those of outcomes.csv; `kept` are the variables of runs.csv
     /// (none: no runs.csv) at the saved `times`.
     pub fn create(
         directory: &Path,
         factors: &[&str],
+        options: Option<&[fulcrum_explore::Part]>,
         outcomes: &[&str],
         kept: &[&str],
         times: Vec<f64>,
@@ -499,13 +677,24 @@ impl SweepWriter {
             move |source| ReportError::Io { path, source }
         };
         let mut experiments = PendingCsv::create(directory, "experiments.csv")?;
+        let option_column = options.map(|_| "option");
         experiments
-            .header(std::iter::once("run").chain(factors.iter().copied()))
+            .header(std::iter::once("run").chain(option_column).chain(factors.iter().copied()))
             .map_err(header_error(&experiments.path))?;
         let mut outcome_file = PendingCsv::create(directory, "outcomes.csv")?;
         outcome_file
             .header(std::iter::once("run").chain(outcomes.iter().copied()))
             .map_err(header_error(&outcome_file.path))?;
+        // Inputs and outcomes side by side, one row per run: what a spreadsheet wants.
+        let mut results = PendingCsv::create(directory, "results.csv")?;
+        results
+            .header(
+                std::iter::once("run")
+                    .chain(option_column)
+                    .chain(factors.iter().copied())
+                    .chain(outcomes.iter().copied()),
+            )
+            .map_err(header_error(&results.path))?;
         let mut failures = PendingCsv::create(directory, "failures.csv")?;
         failures
             .header(["run", "variable", "time", "value"].into_iter().chain(factors.iter().copied()))
@@ -521,14 +710,40 @@ impl SweepWriter {
             directory: directory.to_owned(),
             experiments,
             outcomes: outcome_file,
+            results,
             failures,
             runs,
+            units: None,
+            options: options.map(<[fulcrum_explore::Part]>::to_vec),
+            round: None,
             kept: kept.iter().map(|name| (*name).to_owned()).collect(),
             times,
             factors: factors.len(),
             outcome_count: outcomes.len(),
             field: String::with_capacity(32),
         })
+    }
+
+    /// Rounds results.csv's numbers to `digits` significant digits (none: every digit).
+    pub fn with_round(mut self, digits: Option<u8>) -> SweepWriter {
+        self.round = digits;
+        self
+    }
+
+    /// Also writes units.csv: each column's variable (`variable`) and its units as the model
+    /// writes them (`units`, empty where it gives none), one row per name given.
+    pub fn with_units(mut self, rows: &[(String, String)]) -> Result<SweepWriter, ReportError> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let error = |error: csv::Error| ReportError::Io { path: self.directory.join(UNITS), source: csv_to_io(error) };
+        writer.write_record(["variable", "units"]).map_err(error)?;
+        for (name, units) in rows {
+            writer.write_record([name, units]).map_err(error)?;
+        }
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| ReportError::Io { path: self.directory.join(UNITS), source: e.into_error() })?;
+        self.units = Some(bytes);
+        Ok(self)
     }
 
     /// Writes bands.csv and manifest.json (with the digests of every file filled in) and renames
@@ -550,11 +765,15 @@ impl SweepWriter {
     }
 
     fn commit(self, band_file: Option<Staged>, manifest: Manifest) -> Result<(), ReportError> {
-        let mut staged = vec![self.experiments.finish()?, self.outcomes.finish()?, self.failures.finish()?];
+        let mut staged =
+            vec![self.experiments.finish()?, self.outcomes.finish()?, self.results.finish()?, self.failures.finish()?];
         if let Some(runs) = self.runs {
             staged.push(runs.finish()?);
         }
         staged.extend(band_file);
+        if let Some(units) = &self.units {
+            staged.push(Staged::of_bytes(&self.directory, UNITS, units)?);
+        }
         commit(&self.directory, staged, manifest)
     }
 
@@ -564,6 +783,18 @@ impl SweepWriter {
         if !value.is_nan() {
             push_number(&mut self.field, value);
         }
+    }
+}
+
+/// `value` to `digits` significant digits (written then as the shortest text of the rounded
+/// number: 113.881, not 113.88100000000001); every digit without `digits`.
+pub fn round(value: f64, digits: Option<u8>) -> f64 {
+    match digits {
+        Some(digits) if value.is_finite() && value != 0.0 => {
+            let text = format!("{value:.*e}", usize::from(digits.max(1) - 1));
+            text.parse().unwrap_or(value)
+        }
+        _ => value,
     }
 }
 
@@ -578,6 +809,11 @@ impl Sink for SweepWriter {
         for index in 0..block.len {
             let run = run_text.format(block.first_run + index as u64);
             self.experiments.writer.write_field(run).map_err(csv_to_io)?;
+            let option: Option<String> =
+                self.options.as_deref().map(|parts| option_of(parts, block.first_run + index as u64).to_owned());
+            if let Some(option) = &option {
+                self.experiments.writer.write_field(option).map_err(csv_to_io)?;
+            }
             for position in 0..self.factors {
                 self.number(block.inputs[index * self.factors + position]);
                 self.experiments.writer.write_field(&self.field).map_err(csv_to_io)?;
@@ -589,6 +825,19 @@ impl Sink for SweepWriter {
                 self.outcomes.writer.write_field(&self.field).map_err(csv_to_io)?;
             }
             end_record(&mut self.outcomes.writer)?;
+            self.results.writer.write_field(run).map_err(csv_to_io)?;
+            if let Some(option) = &option {
+                self.results.writer.write_field(option).map_err(csv_to_io)?;
+            }
+            for position in 0..self.factors {
+                self.number(round(block.inputs[index * self.factors + position], self.round));
+                self.results.writer.write_field(&self.field).map_err(csv_to_io)?;
+            }
+            for position in 0..self.outcome_count {
+                self.number(round(block.outcomes[index * self.outcome_count + position], self.round));
+                self.results.writer.write_field(&self.field).map_err(csv_to_io)?;
+            }
+            end_record(&mut self.results.writer)?;
         }
         for (run, failure) in &block.failures {
             let record = [

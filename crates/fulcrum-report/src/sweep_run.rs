@@ -60,6 +60,8 @@ impl Manifest {
             seed: runs.inputs().seed(),
             sampler: sampler.to_owned(),
             samples,
+            round: None,
+            wide: false,
             grid_points: grid.iter().map(|axis: &GridAxis| axis.values.len() as u64).product(),
             grid,
             design_runs: runs.count(),
@@ -100,7 +102,14 @@ pub fn write_sweep(
     let names = |ids: &[VarId]| ids.iter().map(|id| model.name(*id).to_owned()).collect::<Vec<String>>();
     let (kept, bands) = (names(sweep.keep), names(sweep.bands));
     let outcomes: Vec<&str> = sweep.outcomes.iter().map(|outcome| outcome.name.as_str()).collect();
-    let writer = SweepWriter::create(directory, &runs.columns(model), &outcomes, &as_str(&kept), sweep.save_times())?;
+    let writer = SweepWriter::create(
+        directory,
+        &runs.columns(model),
+        runs.option_parts(),
+        &outcomes,
+        &as_str(&kept),
+        sweep.save_times(),
+    )?;
     let mut both = Tee(writer, Collect::default());
     let summary = sweep.run(&mut both, progress)?;
     let Tee(writer, collected) = both;

@@ -146,6 +146,15 @@ impl Analysis {
         Ok(())
     }
 
+    /// Writes the findings in words as summary.md in the output folder, remembers it for the
+    /// manifest, and prints them.
+    pub fn write_summary(&mut self, output: &Path, summary: &str) -> Result<(), CliError> {
+        fulcrum_report::analysis::write_text(&output.join(SUMMARY), summary)
+            .map_err(|error| CliError::Io(error.into()))?;
+        self.files.push(SUMMARY.to_owned());
+        Ok(())
+    }
+
     /// Writes a chart into the output folder, or says why it could not be drawn (a chart is
     /// never worth losing the tables for).
     pub fn write_chart(&mut self, output: &Path, name: &str, chart: Result<String, impl std::fmt::Display>) {
@@ -178,15 +187,22 @@ impl Analysis {
             experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
             runs: self.runs,
             failed_runs: self.failed_runs,
-            sweep: self.sweep,
+            sweep: self.sweep.clone(),
             notes: self.notes,
             files: Vec::new(),
         };
         manifest.write(output, &self.files).map_err(|error| CliError::Io(error.into()))?;
-        eprintln!("{} model runs → {}", self.runs, output.display());
+        match &self.sweep {
+            // Nothing ran: every outcome was read from the sweep's files.
+            Some(sweep) => eprintln!("no model runs: {} runs read from {sweep} → {}", self.runs, output.display()),
+            None => eprintln!("{} model runs → {}", self.runs, output.display()),
+        }
         Ok(())
     }
 }
+
+/// The findings in words, in every output folder.
+pub const SUMMARY: &str = "summary.md";
 
 /// A planning problem as the command line reports it: problems of the experiment file after
 /// its path.

@@ -189,8 +189,14 @@ pub fn sample(args: &SampleArgs) -> Result<(), CliError> {
         },
     };
     let inputs = runs.inputs();
-    write_design(output, &runs.columns(&prepared.compiled), |run, row| inputs.row(run, row), manifest)
-        .map_err(|error| CliError::Io(error.into()))?;
+    write_design(
+        output,
+        &runs.columns(&prepared.compiled),
+        runs.option_parts(),
+        |run, row| inputs.row(run, row),
+        manifest,
+    )
+    .map_err(|error| CliError::Io(error.into()))?;
     eprintln!(
         "{} runs → {}/experiments.csv\nrun them with: fulcrum sweep {} --design {} -o RESULTS [--shard K/N]",
         runs.count(),

@@ -1,13 +1,11 @@
 //! `fulcrum leverage`: which levers move which outcomes disproportionately, over the
 //! experiment's futures, with a Sobol total-order cross-check over the same ranges. The design
 //! and the estimates are fulcrum-sensitivity's ([`fulcrum_sensitivity::plan_leverage`]); this
-//! verb writes the table, the chart and the manifest, and prints a sentence per lever.
-
-use fulcrum_sensitivity::leverage::Leverage;
+//! verb writes the table, the chart, the findings in words (summary.md) and the manifest, and
+//! prints the findings.
 
 use crate::CliError;
 use crate::args::{LeverageArgs, SampleCommand};
-use crate::commands::Short;
 use crate::commands::analysis::{Analysis, Source};
 use crate::commands::design::{FromSweep, leverage_plan};
 
@@ -31,14 +29,10 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     analysis.create_output(output)?;
     let results = analysis.pool.install(|| plan.analyze(&analysis.prepared.study(), &evaluation));
     analysis.notes.extend(results.notes.iter().cloned());
-    let mut summary = String::new();
+    let summary = fulcrum_report::summary::leverage(&results);
     let mut charts = Vec::new();
     for outcome in &results.outcomes {
-        summary.push_str(&format!("{}\n", outcome.outcome));
-        for lever in &outcome.levers {
-            summary.push_str(&format!("  {}\n", sentence(&lever.lever, &outcome.outcome, args.delta, &lever.leverage)));
-        }
-        let levers: Vec<(String, Leverage)> =
+        let levers: Vec<(String, _)> =
             outcome.levers.iter().map(|lever| (lever.lever.clone(), lever.leverage.clone())).collect();
         let better = crate::commands::charts::better_of(&analysis.prepared, &outcome.outcome);
         let chart = crate::commands::charts::leverage(&outcome.outcome, better, &levers);
@@ -60,26 +54,7 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         "cross_check".into(),
         if args.no_cross_check { "none".into() } else { format!("sobol N={}", plan.cross_check_base).into() },
     );
+    analysis.write_summary(output, &summary)?;
     analysis.finish(output, "leverage", settings)?;
     crate::commands::print_stdout(&summary)
-}
-
-/// "Hiring Delay: a 10% change moves peak workload 2.3× as much, in 96% of futures."
-fn sentence(lever: &str, outcome: &str, delta: f64, result: &Leverage) -> String {
-    let score = result.score.value;
-    let percent = 100.0 * delta;
-    if !score.is_finite() {
-        return format!("{lever}: no defined effect on {outcome}");
-    }
-    if score == 0.0 {
-        return format!("{lever}: a {percent:.0}% change leaves {outcome} unchanged in most futures");
-    }
-    // The slope says which way the outcome goes as the lever rises, whatever the outcome's sign.
-    let direction = if result.slope < 0.0 { " the other way" } else { "" };
-    let flag = if result.disproportionate { " — disproportionate" } else { "" };
-    format!(
-        "{lever}: a {percent:.0}% change moves {outcome} {}× as much{direction}, in {:.0}% of futures{flag}",
-        Short(score.abs()),
-        100.0 * result.sign_consistency
-    )
 }

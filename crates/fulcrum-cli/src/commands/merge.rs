@@ -59,7 +59,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     let units = model.as_ref().map_or_else(Units::none, |loaded| Units::of(&loaded.model));
     add_fans(&args.output, &band_names, &bands, first.design_runs, &units)?;
     eprintln!("{} shards, {} runs → {}", shards.len(), first.design_runs, args.output.display());
-    Ok(())
+    crate::commands::sweep::print_summary(&args.output)
 }
 
 /// The model a sweep's manifest names (relative to its experiment), if it is there with the

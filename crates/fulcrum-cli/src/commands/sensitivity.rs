@@ -1,7 +1,8 @@
 //! `fulcrum sensitivity`: how sensitive each outcome is to each parameter, by one of five
 //! methods, per outcome and optionally per saved time of one variable. The design and the
 //! estimates are fulcrum-sensitivity's ([`fulcrum_sensitivity::plan_sensitivity`]); this verb
-//! writes the table, the charts and the manifest, and prints the headlines.
+//! writes the table, the charts, the findings in words (summary.md) and the manifest, and
+//! prints the findings.
 
 use fulcrum_sensitivity::Estimate;
 use fulcrum_sensitivity::Method;
@@ -9,7 +10,6 @@ use fulcrum_sensitivity::analysis::Measure;
 
 use crate::CliError;
 use crate::args::{SampleCommand, SensitivityArgs};
-use crate::commands::Short;
 use crate::commands::analysis::{Analysis, Source};
 use crate::commands::charts::{Units, outcome_label};
 use crate::commands::design::{FromSweep, sensitivity_plan};
@@ -35,14 +35,13 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     analysis.create_output(output)?;
     let results = analysis.pool.install(|| plan.analyze(&analysis.prepared.study(), &evaluation));
     analysis.notes.extend(results.notes.iter().cloned());
-    let mut summary = String::new();
+    let summary = fulcrum_report::summary::sensitivity(&results);
     // With --over-time, each parameter's main measure at every saved time, for a chart.
     let mut through_time: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for target in &results.targets {
         let (name, measures) = (&target.outcome, &target.measures);
         match target.time {
             None => {
-                summary.push_str(&headline(name, method, measures));
                 let label = outcome_label(&analysis.prepared, name);
                 let chart = crate::commands::charts::sensitivity(name, &label, method, &measures_for_chart(measures));
                 let file = analysis.chart_names.name("sensitivity", name);
@@ -99,19 +98,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .collect();
     settings.insert("groups".into(), grouped.into());
     settings.insert("over_time".into(), args.over_time.clone().into());
+    analysis.write_summary(output, &summary)?;
     analysis.finish(output, "sensitivity", settings)?;
     crate::commands::print_stdout(&summary)
-}
-
-/// Two lines per outcome: the most influential parameters by the method's main measure.
-fn headline(outcome: &str, method: Method, measures: &[Measure]) -> String {
-    let main = method.main_measure();
-    let mut ranked: Vec<&Measure> =
-        measures.iter().filter(|m| m.measure == main && m.estimate.value.is_finite()).collect();
-    ranked.sort_by(|a, b| b.estimate.value.abs().total_cmp(&a.estimate.value.abs()));
-    let listed: Vec<String> =
-        ranked.iter().take(5).map(|m| format!("{} {}", m.parameter, Short(m.estimate.value))).collect();
-    format!("{outcome}: {main} {}\n", if listed.is_empty() { "n/a".to_owned() } else { listed.join(", ") })
 }
 
 /// The measures a chart draws, by parameter: (parameter, measure, estimate).

@@ -33,6 +33,16 @@ pub fn slurm(args: &SlurmArgs) -> Result<(), CliError> {
     let design = match &args.design {
         Some(dir) => {
             let Sampled { design, .. } = read_design(dir, &args.experiment)?;
+            // Every shard must have runs: shards take whole blocks.
+            let block = fulcrum_explore::sweep::BLOCK_RUNS;
+            let blocks = design.runs.div_ceil(block);
+            if args.shards > blocks {
+                return Err(CliError::Usage(format!(
+                    "--shards {}: the design's {} runs make {blocks} block(s) of {block} runs, and each shard \
+                     takes whole blocks; use at most {blocks} shards",
+                    args.shards, design.runs
+                )));
+            }
             Some((absolute(dir, "--design")?, design.command))
         }
         None => None,

@@ -58,6 +58,11 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         Some(flag) => Some(flag.resolve(args.shards, |name| std::env::var(name).ok()).map_err(CliError::Usage)?),
     };
     let runs = shard.map_or(0..design_runs, |choice| shard_runs(choice, design_runs));
+    if let Some(choice) = shard
+        && runs.is_empty()
+    {
+        return Err(CliError::Usage(empty_shard(choice, design_runs)));
+    }
     let points = (bands.len() * compiled.axis().save_count()) as u64;
     let sweep = Sweep {
         model: compiled,
@@ -92,8 +97,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         &names(&keep),
     );
     output::check_disk(&args.output, bytes, &what)?;
+    if args.wide {
+        check_wide(design_runs, compiled.axis().save_count() as u64, keep.len() as u64)?;
+    }
     let outcome_names: Vec<&str> = plan.outcomes.iter().map(|o| o.name.as_str()).collect();
     let (band_names, keep_names) = (names(&bands), names(&keep));
+    let units = units_of(&prepared, &factor_names, plan, &band_names, &keep_names);
 
     let source = SweepSource {
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -103,7 +112,8 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         design: sampled,
         shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),
     };
-    let manifest = Manifest::of_sweep(compiled, &planned, &sweep, source);
+    let manifest =
+        Manifest { round: args.round, wide: args.wide, ..Manifest::of_sweep(compiled, &planned, &sweep, source) };
 
     // The runs go in segments of --checkpoint-every seconds (each ends with the wave of blocks
     // under way), each written as a finished piece under PARTIAL; an interrupted sweep keeps the
@@ -126,17 +136,20 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let last_run = gaps.last().map_or(runs.end, |gap| gap.end);
     for gap in gaps {
         let mut next = gap.start;
-        // At least one piece, so that an empty shard still writes its (empty) files.
+        // At least one piece, so that a sweep of no runs still writes its (empty) files.
         loop {
             let piece = Sweep { runs: next..gap.end, ..sweep.clone() };
             let directory = partial.join(format!("runs-from-{next:012}"));
             let mut writer = SweepWriter::create(
                 &directory,
                 &factor_names,
+                planned.option_parts(),
                 &outcome_names,
                 &as_str(&keep_names),
                 sweep.save_times(),
             )
+            .and_then(|writer| writer.with_units(&units))
+            .map(|writer| writer.with_round(args.round))
             .map_err(|error| CliError::Io(error.into()))?;
             // Segments of about a minute: little lost to an interruption, little spent on seams.
             let deadline = Instant::now() + std::time::Duration::from_secs(args.checkpoint_every);
@@ -220,7 +233,95 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             "warning: {failures} of {count} runs produced NaN or infinity; they are listed in failures.csv and left out of the bands"
         );
     }
+    print_summary(&args.output)
+}
+
+/// Prints the summary.md a whole sweep's folder holds (a shard's has none).
+pub fn print_summary(output: &Path) -> Result<(), CliError> {
+    match std::fs::read_to_string(output.join(fulcrum_report::sweep::SUMMARY)) {
+        Ok(summary) => crate::commands::print_stdout(&summary),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(cannot_read(&output.join(fulcrum_report::sweep::SUMMARY), error)),
+    }
+}
+
+/// units.csv's rows: every column of experiments.csv and outcomes.csv (an outcome takes its
+/// variable's units; a time of first crossing, the model's time unit), then the band and kept
+/// variables, each once, with the units the model gives (empty where it gives none).
+fn units_of(
+    prepared: &crate::experiment::Prepared,
+    factors: &[&str],
+    plan: &fulcrum_explore::Plan,
+    bands: &[String],
+    kept: &[String],
+) -> Vec<(String, String)> {
+    let model = &prepared.model.model;
+    // An element (`Sales[North]`) has its array's units.
+    let units = |name: &str| -> String {
+        let base = name.split_once('[').map_or(name, |(base, _)| base);
+        model.variable(base).and_then(|variable| variable.units.clone()).unwrap_or_default()
+    };
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut push = |name: &str, unit: String| {
+        if !rows.iter().any(|(seen, _)| seen == name) {
+            rows.push((name.to_owned(), unit));
+        }
+    };
+    for factor in factors {
+        push(factor, units(factor));
+    }
+    for outcome in &plan.outcomes {
+        let time = model.sim.time_units.clone().unwrap_or_default();
+        let own = units(prepared.compiled.name(outcome.variable));
+        let unit = match outcome.statistic {
+            fulcrum_explore::Statistic::FirstAbove(_) | fulcrum_explore::Statistic::FirstBelow(_) => time,
+            // The area under the curve: the variable's units times time's.
+            fulcrum_explore::Statistic::Integral if !own.is_empty() && !time.is_empty() => format!("{own}*{time}"),
+            fulcrum_explore::Statistic::Integral => String::new(),
+            _ => own,
+        };
+        push(&outcome.name, unit);
+    }
+    for name in bands.iter().chain(kept) {
+        push(name, units(name));
+    }
+    rows
+}
+
+/// The most values runs-wide.csv is built from: it is assembled in memory, and past this a
+/// spreadsheet could not open it anyway.
+const MOST_WIDE_VALUES: u64 = 50_000_000;
+
+/// `--wide` needs kept trajectories, and few enough of them to hold at once.
+fn check_wide(runs: u64, saves: u64, kept: u64) -> Result<(), CliError> {
+    if kept == 0 {
+        return Err(CliError::Usage(
+            "--wide: no trajectories are kept; name the variables with --save-runs A,B,... (or all)".to_owned(),
+        ));
+    }
+    let values = runs.saturating_mul(saves).saturating_mul(kept);
+    if values > MOST_WIDE_VALUES {
+        return Err(CliError::Usage(format!(
+            "--wide: {runs} runs × {saves} saved times × {kept} variables are {values} values, more than the \
+             {MOST_WIDE_VALUES} runs-wide.csv is built from; keep fewer variables or runs, or read runs.csv instead"
+        )));
+    }
     Ok(())
+}
+
+/// Why shard `choice` of a sweep of `runs` runs would run nothing: shards take whole blocks.
+fn empty_shard(choice: crate::shard::ShardChoice, runs: u64) -> String {
+    let block = fulcrum_explore::sweep::BLOCK_RUNS;
+    let blocks = runs.div_ceil(block);
+    format!(
+        "--shard {}/{}: this shard would have no runs. Shards take whole blocks of {block} runs, and the sweep's \
+         {runs} runs make {blocks} block{}; use at most {blocks} shard{}, or at least {} runs (--runs)",
+        choice.index + 1,
+        choice.count,
+        if blocks == 1 { "" } else { "s" },
+        if blocks == 1 { "" } else { "s" },
+        (choice.count - 1) * block + 1
+    )
 }
 
 /// About how many bytes a sweep's files take, and what the bulk is (with the flags that lower

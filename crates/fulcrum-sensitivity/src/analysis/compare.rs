@@ -124,6 +124,34 @@ pub struct OutcomeComparison {
     pub differences: Vec<(String, Vec<f64>)>,
     /// Futures left out because some option has no value in them.
     pub dropped: usize,
+    /// For a threshold outcome (`first_above`, `first_below`): each option's crossings, the
+    /// baseline first. A future where the threshold is never crossed is a result, not a gap.
+    pub crossings: Option<Vec<Crossing>>,
+}
+
+/// How often, and when, one option crosses a threshold outcome's threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crossing {
+    /// Futures in which it is crossed.
+    pub crossed: usize,
+    /// Futures in all (a failed run counts as not crossed; the notes say how many failed).
+    pub futures: usize,
+    /// The median, 10th and 90th percentile time of crossing over the futures where it is
+    /// crossed; NaN when it never is.
+    pub p50: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// 90th percentile.
+    pub p90: f64,
+}
+
+impl Crossing {
+    /// The crossings in one option's outcome values (NaN where never crossed).
+    pub fn of(values: &[f64]) -> Crossing {
+        let crossed: Vec<f64> = values.iter().copied().filter(|value| value.is_finite()).collect();
+        let q = fulcrum_explore::bands::quantiles_of(&crossed, &[0.1, 0.5, 0.9]);
+        Crossing { crossed: crossed.len(), futures: values.len(), p50: q[1], p10: q[0], p90: q[2] }
+    }
 }
 
 /// A comparison's results.
@@ -147,7 +175,7 @@ pub struct CompareResults {
 
 impl CompareResults {
     /// The columns of comparison.csv.
-    pub const HEADER: [&'static str; 15] = [
+    pub const HEADER: [&'static str; 17] = [
         "outcome",
         "intervention",
         "cost",
@@ -163,10 +191,20 @@ impl CompareResults {
         "expected_regret",
         "effect_per_cost",
         "rank",
+        "crossed_share",
+        "crossed_p50",
     ];
 
     /// comparison.csv: one row per outcome and option, the baseline first.
     pub fn table(&self) -> ResultTable {
+        // A threshold outcome's crossings, by row: empty cells for other outcomes.
+        let crossings: Vec<Option<&Crossing>> = self
+            .outcomes
+            .iter()
+            .flat_map(|outcome| {
+                (0..outcome.options.len()).map(move |index| outcome.crossings.as_ref().and_then(|c| c.get(index)))
+            })
+            .collect();
         let rows: Vec<(&str, usize, &Comparison)> = self
             .outcomes
             .iter()
@@ -190,6 +228,8 @@ impl CompareResults {
             regret,
             per_cost,
             rank,
+            crossed_share,
+            crossed_p50,
         ] = CompareResults::HEADER;
         let nan = f64::NAN;
         let number = |name, value: fn(&Comparison) -> f64| Column::number(name, rows.iter().map(|(_, _, r)| value(r)));
@@ -210,6 +250,11 @@ impl CompareResults {
                 number(regret, |r| r.expected_regret),
                 number(per_cost, |r| r.effect_per_cost.unwrap_or(f64::NAN)),
                 Column::count(rank, rows.iter().map(|(_, _, r)| r.rank)),
+                Column::number(
+                    crossed_share,
+                    crossings.iter().map(|c| c.map_or(nan, |c| c.crossed as f64 / c.futures.max(1) as f64)),
+                ),
+                Column::number(crossed_p50, crossings.iter().map(|c| c.map_or(nan, |c| c.p50))),
             ],
         }
     }
@@ -255,6 +300,7 @@ impl ComparePlan {
                 options: compared,
                 differences,
                 dropped,
+                crossings: outcome.statistic.is_threshold().then(|| values.iter().map(|v| Crossing::of(v)).collect()),
             });
         }
         CompareResults {

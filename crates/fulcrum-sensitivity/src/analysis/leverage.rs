@@ -1,7 +1,7 @@
 //! Leverage: which levers move which outcomes disproportionately, over the experiment's
 //! futures, with a Sobol total-order cross-check over the same ranges.
 
-use fulcrum_explore::{Part, Plan, Progress, Rows, Runs, Table};
+use fulcrum_explore::{Better, Part, Plan, Progress, Rows, Runs, Table};
 
 use super::{AnalysisError, PlanError, Study, check_size, physical_table};
 use crate::bootstrap::{DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, Resamples};
@@ -177,6 +177,10 @@ pub struct LeverResult {
     pub total_index: Option<f64>,
     /// Its rank by |score| (1 for the most leverage); `None` without a score.
     pub rank: Option<usize>,
+    /// Its value today, from which it is moved by ±delta.
+    pub baseline: f64,
+    /// What one unit of change costs, when the experiment says.
+    pub cost_per_unit: Option<f64>,
 }
 
 /// Every lever's leverage on one outcome, by rank.
@@ -184,6 +188,8 @@ pub struct LeverResult {
 pub struct OutcomeLeverage {
     /// The outcome.
     pub outcome: String,
+    /// Which way is better, if the experiment says.
+    pub better: Option<Better>,
     /// The levers, highest leverage first.
     pub levers: Vec<LeverResult>,
 }
@@ -308,9 +314,11 @@ impl LeveragePlan {
                     leverage: result.clone(),
                     total_index: totals.as_ref().map(|t| t[index]),
                     rank: ranks[index],
+                    baseline: levers[index].baseline,
+                    cost_per_unit: self.costs.get(index).copied().flatten(),
                 });
             }
-            outcomes.push(OutcomeLeverage { outcome: outcome.name.clone(), levers: ranked });
+            outcomes.push(OutcomeLeverage { outcome: outcome.name.clone(), better: outcome.better, levers: ranked });
         }
         LeverageResults {
             outcomes,

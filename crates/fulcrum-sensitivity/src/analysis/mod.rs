@@ -25,7 +25,9 @@ use crate::morris::MorrisError;
 use crate::parameters::Parameter;
 use crate::sobol::SobolError;
 
-pub use compare::{BASELINE, CompareOptions, ComparePlan, CompareResults, OutcomeComparison, compare, plan_compare};
+pub use compare::{
+    BASELINE, CompareOptions, ComparePlan, CompareResults, Crossing, OutcomeComparison, compare, plan_compare,
+};
 pub use leverage::{
     LeverResult, LeverageOptions, LeveragePlan, LeverageResults, OutcomeLeverage, leverage, plan_leverage,
 };

@@ -24,7 +24,8 @@
 //!   functions read, relative to [`Options::directory`]. Constants become numbers, lookups
 //!   graphical functions, and data series graphical functions of `Time` whose kind follows the
 //!   keyword (`:INTERPOLATE:`, the default for data read from a file; `:HOLD BACKWARD:`, `:RAW:`
-//!   and `:LOOK FORWARD:` are step tables), so the model needs no file once read.
+//!   and `:LOOK FORWARD:` are step tables, the raw one `:NA:` between its points), so the model
+//!   needs no file once read.
 //!
 //! [`read_changes`] reads a Vensim changes file (`.cin`): constant and lookup definitions one per
 //! line, read by the same lexer and parser, as [`fulcrum_model::changes::Change`]s that

@@ -656,7 +656,16 @@ fn data_keywords_choose_how_values_between_points_are_taken() {
     assert_eq!(table_of(&model, "plain"), (GraphKind::Continuous, x.clone(), y.clone()));
     assert_eq!(table_of(&model, "interpolated"), (GraphKind::Continuous, x.clone(), y.clone()));
     assert_eq!(table_of(&model, "backward"), (GraphKind::Discrete, x.clone(), y.clone()));
-    assert_eq!(table_of(&model, "raw"), (GraphKind::Discrete, x.clone(), y.clone()));
+    // Raw data has a value at its points only (within a billionth of the time, for rounding)
+    // and Vensim's :NA: between them and after the last.
+    let (kind, raw_x, raw_y) = table_of(&model, "raw");
+    assert_eq!((kind, raw_x.len(), raw_y.len()), (GraphKind::Discrete, 2 * x.len(), 2 * x.len()));
+    for (index, (&time, &value)) in x.iter().zip(&y).enumerate() {
+        let (from, to) = (raw_x[2 * index], raw_x[2 * index + 1]);
+        assert!(from < time && time - from <= 1e-8 * time, "{from} starts the point at {time}");
+        assert!(to > time && to - time <= 1e-8 * time, "{to} ends the point at {time}");
+        assert_eq!((raw_y[2 * index], raw_y[2 * index + 1]), (value, crate::parser::NA));
+    }
     for name in ["plain", "interpolated", "backward", "raw"] {
         assert_eq!(text(&model, name), "Time");
     }

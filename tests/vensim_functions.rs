@@ -355,3 +355,56 @@ fn elmcount_in_an_arrayed_equation_counts_the_range() {
     let series = run_at(equations, 1.0, &["count", "scaled[here]", "scaled[there]", "scaled[elsewhere]"]);
     assert_eq!(series.iter().map(|s| s[0]).collect::<Vec<_>>(), [3.0, 33.0, 33.0, 33.0]);
 }
+
+#[test]
+fn nested_comments_and_apostrophes_in_names_read_as_vensim_writes_them() {
+    // A comment inside a comment (an equation commented out with its own note), between
+    // definitions and inside an equation; names with an apostrophe, unquoted and quoted.
+    let text = "{UTF-8}\n\
+                { old = 2 {the first guess} ~~| }\n\
+                Rate's value = 3 { per month {was 2} } ~~|\n\
+                \"Owner's share\" = Rate's value * 2 ~~|\n\
+                x' = \"Owner's share\" + 1 {a {deeply {nested}} note} ~~|\n\
+                Stock = INTEG(x', 0) ~~|\n"
+        .to_owned()
+        + CONTROL;
+    let (model, diagnostics) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    assert!(model.variable("old").is_none(), "the commented-out equation is not read");
+    let series = run(&text, &["Rate's value", "Owner's share", "x'", "Stock"]);
+    assert_eq!((series[0][0], series[1][0], series[2][0]), (3.0, 6.0, 7.0));
+    // The stock gains 7 a month: 3.5 a step of 0.5, so 42 at time 6.
+    assert_eq!(series[3].last().copied(), Some(42.0));
+    let resolved = fulcrum_model::resolve(&model).expect("resolves");
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    crate::conformance::check_round_trip(&model, &results).expect("the converted model runs to the same bits");
+}
+
+#[test]
+fn invert_matrix_inverts_a_matrix_larger_than_16_by_16() {
+    // 20 × 20: 30 on the diagonal and 1 / (i + j) elsewhere, with i and j from number lists.
+    let numbers: Vec<String> = (1..=20).map(|i| i.to_string()).collect();
+    let list = numbers.join(", ");
+    let text = format!(
+        "{{UTF-8}}\nR: (r1-r20) ~~|\nC: (c1-c20) ~~|\nri[R] = {list} ~~|\nci[C] = {list} ~~|\n\
+         m[R, C] = IF THEN ELSE(ri[R] = ci[C], 30, 1 / (ri[R] + ci[C])) ~~|\n\
+         inverse[R, C] = INVERT MATRIX(m[R, C], 20) ~~|\n{CONTROL}"
+    );
+    let (model, diagnostics) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    let at = |name: &str, r: usize, c: usize| {
+        let column = format!("{name}[r{r}, c{c}]");
+        results.series(&column).unwrap_or_else(|| panic!("no {column}"))[0]
+    };
+    let m = |r: usize, c: usize| if r == c { 30.0 } else { 1.0 / (r + c) as f64 };
+    for r in 1..=20 {
+        assert_eq!(at("m", r, r % 20 + 1), m(r, r % 20 + 1));
+        for c in 1..=20 {
+            let product: f64 = (1..=20).map(|k| m(r, k) * at("inverse", k, c)).sum();
+            let identity = if r == c { 1.0 } else { 0.0 };
+            assert!((product - identity).abs() < 1e-12, "(m × inverse)[{r}, {c}] = {product}");
+        }
+    }
+}

@@ -805,6 +805,12 @@ fn data_variables_without_an_equation_read_the_run_time_data_files() {
     // The first file with a column gives it; `extra[d1]` is in none.
     assert_eq!(codes(&diagnostics), ["E0708"], "{diagnostics:#?}");
     assert!(diagnostics.0[0].message.contains("`extra[d1]`"), "{diagnostics:?}");
+    // Vensim's documentation: a variable with no equation is exogenous in every element, and
+    // values "must" be given for all of them; so a missing element is an error at its
+    // definition, with a hint, not a value made up (Vensim documents no :NA: for it).
+    let span = diagnostics.0[0].span.expect("located");
+    assert_eq!(text.get(span.start()..span.end()).map(str::trim), Some("extra"), "{diagnostics:?}");
+    assert!(diagnostics.0[0].help.is_some(), "{diagnostics:?}");
     assert_eq!(table_of(&model, "level"), (GraphKind::Continuous, vec![0.0, 1.0, 2.0], vec![1.0, 2.0, 4.0]));
     assert_eq!(
         element_tables(&model, "flow"),

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, MAX_INVERTED_SIZE, OrderKind,
-    PreviousId, QueueId, VarId,
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, QueueId,
+    VarId,
 };
 use super::{
     DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue,
@@ -1872,17 +1872,6 @@ impl<'m, 'd> Lowering<'m, 'd> {
             return None;
         };
         let size = self.dimensions.size(rows);
-        if size > MAX_INVERTED_SIZE {
-            let diagnostic = self
-                .error(
-                    site,
-                    Code::Unsupported,
-                    span,
-                    format!("INVERT_MATRIX inverts matrices of up to {MAX_INVERTED_SIZE} by {MAX_INVERTED_SIZE}, not {size} by {size}"),
-                );
-            self.diagnostics.push(diagnostic);
-            return None;
-        }
         let mut elements = Vec::with_capacity(size * size);
         for (r, c) in (0..size).flat_map(|r| (0..size).map(move |c| (r, c))) {
             let bindings: Vec<Binding> = site

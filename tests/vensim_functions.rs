@@ -408,3 +408,86 @@ fn invert_matrix_inverts_a_matrix_larger_than_16_by_16() {
         }
     }
 }
+
+/// Vensim's run of SDEverywhere's `depreciate` model (models/depreciate/depreciate.dat):
+/// 1e9 invested in 2022 and 2.5e9 in 2026, depreciated straight over 20 yearly fiscal periods.
+#[test]
+fn depreciate_straightline_matches_vensims_run() {
+    let text = "{UTF-8}\ndtime = 20 ~~|\nCapacity Cost = 1e+06 ~~|\n\
+                New Capacity = IF THEN ELSE(Time = 2022, 1000, IF THEN ELSE(Time = 2026, 2500, 0)) ~~|\n\
+                str = Capacity Cost * New Capacity ~~|\n\
+                Depreciated Amount = DEPRECIATE STRAIGHTLINE(str, dtime, 1, 0) ~~|\n\
+                INITIAL TIME = 2020 ~~|\nFINAL TIME = 2050 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let depreciated = &run(text, &["Depreciated Amount"])[0];
+    // Vensim: 0 in 2020 and 2021; 5e7 from 2022 to 2025; 1.75e8 from 2026 to 2041; 1.25e8 from
+    // 2042 to 2045; 0 from 2046.
+    let vensim = |year: usize| match year {
+        2022..=2025 => 5e7,
+        2026..=2041 => 1.75e8,
+        2042..=2045 => 1.25e8,
+        _ => 0.0,
+    };
+    for (step, value) in depreciated.iter().enumerate() {
+        let year = 2020 + step;
+        assert!(
+            (value - vensim(year)).abs() <= 1e-6 * vensim(year).abs().max(1.0),
+            "{year}: {value}, Vensim {}",
+            vensim(year)
+        );
+    }
+}
+
+/// By hand, from Vensim's documentation: quarterly steps, fiscal years of 1, a depreciation
+/// time of 3 years and an initial value that the stream keeps.
+#[test]
+fn depreciate_straightline_follows_vensims_documentation() {
+    let control = "INITIAL TIME = 0 ~~|\nFINAL TIME = 6 ~~|\nTIME STEP = 0.25 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    // A stream that keeps its initial value gives that value all along.
+    let steady = run(&format!("{{UTF-8}}\nd = DEPRECIATE STRAIGHTLINE(12, 3, 1, 12) ~~|\n{control}"), &["d"]);
+    assert!(steady[0].iter().all(|&v| (v - 12.0).abs() < 1e-12), "{:?}", steady[0]);
+    // 8 a year flows in from time 1 to 2 (four quarters: 8 in all), none before, and the
+    // initial value 0. In year 1 the current stream counts as if it held all year: 8 / 3. In
+    // years 2, 3 and 4 that year's 8 is spread over 3 years: 8 / 3 in each of the two years after
+    // it; then nothing.
+    let pulse = run(
+        &format!(
+            "{{UTF-8}}\ns = IF THEN ELSE(Time >= 1 :AND: Time < 2, 8, 0) ~~|\n\
+             d = DEPRECIATE STRAIGHTLINE(s, 3, 1, 0) ~~|\n{control}"
+        ),
+        &["d"],
+    );
+    let expected = |time: f64| match time {
+        t if t < 1.0 => 0.0,
+        t if t < 4.0 => 8.0 / 3.0,
+        _ => 0.0,
+    };
+    for (step, value) in pulse[0].iter().enumerate() {
+        let time = step as f64 * 0.25;
+        assert!((value - expected(time)).abs() < 1e-12, "at {time}: {value}, expected {}", expected(time));
+    }
+}
+
+#[test]
+fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
+    for (call, name) in [
+        ("SHIFT IF TRUE(x, 1, 2, 0, 0)", "SHIFT IF TRUE"),
+        ("QUEUE AGE(x)", "QUEUE AGE"),
+        ("DELAY BATCH(x, 1, 2, 0, 0, 0)", "DELAY BATCH"),
+        ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
+        ("RANDOM LOOKUP(x, 0, 1, 0, 1, 0)", "RANDOM LOOKUP"),
+    ] {
+        let text = format!("{{UTF-8}}\nx = 1 ~~|\ny = 2 + {call} ~~|\n{CONTROL}");
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem = diagnostics
+            .0
+            .iter()
+            .find(|d| d.message.contains(name))
+            .unwrap_or_else(|| panic!("{call}: {diagnostics:?}"));
+        assert!(problem.message.contains("not supported yet"), "{problem:?}");
+        let span = problem.span.expect("located");
+        assert_eq!(text.get(span.start()..span.end()), call.split('(').next(), "{problem:?}");
+        assert!(problem.help.is_some(), "{problem:?}");
+    }
+}

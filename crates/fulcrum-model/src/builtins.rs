@@ -244,6 +244,8 @@ pub enum Builtin {
     /// (mode 0), the later point's (1) or the earlier point's (-1); Vensim's `:NA:` outside its
     /// points.
     GetDataBetweenTimes,
+    /// `GET_DATA_FIRST_TIME(data)`: the time of a data variable's first point.
+    GetDataFirstTime,
     /// `GET_DATA_LAST_TIME(data)`: the time of a data variable's last point.
     GetDataLastTime,
     /// `GET_DATA_TOTAL_POINTS(data)`: how many points a data variable has.
@@ -302,7 +304,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 120] = [
+const ALL: [Builtin; 121] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -401,6 +403,7 @@ const ALL: [Builtin; 120] = [
     Builtin::DelayMaterial,
     Builtin::GetDataAtTime,
     Builtin::GetDataBetweenTimes,
+    Builtin::GetDataFirstTime,
     Builtin::GetDataLastTime,
     Builtin::GetDataTotalPoints,
     Builtin::GetDataMax,
@@ -581,6 +584,7 @@ impl Builtin {
             Builtin::GetDataBetweenTimes => {
                 ("get_data_between_times", 3, 3, "GET_DATA_BETWEEN_TIMES(data_variable, time, mode)")
             }
+            Builtin::GetDataFirstTime => ("get_data_first_time", 1, 1, "GET_DATA_FIRST_TIME(data_variable)"),
             Builtin::GetDataLastTime => ("get_data_last_time", 1, 1, "GET_DATA_LAST_TIME(data_variable)"),
             Builtin::GetDataTotalPoints => ("get_data_total_points", 1, 1, "GET_DATA_TOTAL_POINTS(data_variable)"),
             Builtin::GetDataMax => ("get_data_max", 3, 3, "GET_DATA_MAX(data_variable, from_time, to_time)"),

@@ -34,8 +34,8 @@
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
 //! reader panic. A missing data file, sheet or cell is an `E0708` at the GET call. Functions
-//! fulcrum cannot compute yet (DELAY CONVEYOR, SHIFT IF TRUE, GET DATA AT TIME, ...) are
-//! reported by name where they are called.
+//! fulcrum cannot compute yet (SHIFT IF TRUE, QUEUE AGE, DELAY BATCH, ...) are reported by name
+//! where they are called.
 //!
 //! ```
 //! let text = "{UTF-8}

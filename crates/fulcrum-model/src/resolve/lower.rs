@@ -1078,6 +1078,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::GetTimeValue => return self.lower_get_time_value(site, args),
             Builtin::GetDataAtTime
             | Builtin::GetDataBetweenTimes
+            | Builtin::GetDataFirstTime
             | Builtin::GetDataLastTime
             | Builtin::GetDataTotalPoints
             | Builtin::GetDataMax
@@ -2228,6 +2229,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Expr::If(Box::new(outside(time)), Box::new(Expr::Const(VENSIM_NA)), Box::new(value))
         };
         match builtin {
+            Builtin::GetDataFirstTime => Some(Expr::Const(first)),
             Builtin::GetDataLastTime => Some(Expr::Const(last)),
             Builtin::GetDataTotalPoints => Some(Expr::Const(times.len() as f64)),
             // The variable's own table, read as the variable reads it at Time.

@@ -1985,9 +1985,10 @@ fn series_graph(xs: Vec<f64>, ys: Vec<f64>, kind: GraphKind, reversed: bool, spa
 /// `:INTERPOLATE:` (Vensim's default for data read from a file) is linear; `:HOLD BACKWARD:`
 /// keeps the last point's value (a step table); `:LOOK FORWARD:` takes the next point's value,
 /// which is the step table of the mirrored series read at -Time; `:RAW:` has a value at the
-/// points only and `:NA:` between them and after the last, as Vensim's output shows (the suite's
-/// `data_from_other_model`: a raw series given every 1 reads blank, Vensim's `:NA:`, at every
-/// half step). Beyond the points, the first and last values hold.
+/// points only and `:NA:` between them and after the last, as Vensim's list of keywords says
+/// ("marks data as raw so :NA: is reported for missing values") and its output shows (the
+/// suite's `data_from_other_model`: a raw series given every 1 reads blank, Vensim's `:NA:`, at
+/// every half step). Beyond the points, the first and last values hold.
 fn data_series(xs: Vec<f64>, ys: Vec<f64>, keyword: Option<Keyword>, span: Span) -> Loaded {
     let time = Expr { kind: ExprKind::Name(NameRef::new("Time")), span };
     let (xs, ys) = if keyword == Some(Keyword::Raw) { raw_points(xs, ys) } else { (xs, ys) };

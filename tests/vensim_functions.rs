@@ -491,3 +491,30 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
         assert!(problem.help.is_some(), "{problem:?}");
     }
 }
+
+/// Vensim's documentation: DELAY INFORMATION delays its input by a time that may change,
+/// discarding inputs when the delay time falls and holding them when it grows. With a constant
+/// delay time it is DELAY FIXED, which matches Vensim's runs (SDEverywhere's `delayfixed`).
+#[test]
+fn delay_information_reads_the_input_a_delay_time_ago() {
+    let text = format!(
+        "{{UTF-8}}\ninput = Time * Time ~~|\n\
+         fixed = DELAY FIXED(input, 1.5, -1) ~~|\n\
+         information = DELAY INFORMATION(input, 1.5, -1) ~~|\n\
+         delay time = IF THEN ELSE(Time < 3, 1, 2) ~~|\n\
+         varying = DELAY INFORMATION(input, delay time, -1) ~~|\n{CONTROL}"
+    );
+    let series = run(&text, &["fixed", "information", "varying"]);
+    assert_eq!(series[0], series[1], "a constant delay time: DELAY FIXED");
+    // Times 0, 0.5, ..., 6. The delay time is 1 before time 3 and 2 from then on, so at 2.5 the
+    // input of 1.5 (2.25); at 3 and 3.5 the input of 1 and 1.5 again, held (1 and 2.25); at 6,
+    // the input of 4 (16); before time 1, the initial value.
+    let varying = &series[2];
+    assert_eq!((varying[0], varying[1]), (-1.0, -1.0));
+    assert_eq!((varying[2], varying[5]), (0.0, 2.25));
+    assert_eq!((varying[6], varying[7], varying[12]), (1.0, 2.25, 16.0));
+    let (model, _) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let resolved = fulcrum_model::resolve(&model).expect("resolves");
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    crate::conformance::check_round_trip(&model, &results).expect("the converted model runs to the same bits");
+}

@@ -269,6 +269,10 @@ pub enum Builtin {
     Allocate,
     /// `HISTORY(variable, time)`: the value the variable had at an earlier time of the run.
     History,
+    /// `DELAY_INFORMATION(input, delay time, initial)`: Vensim's information delay, the value the
+    /// input had a delay time ago (which may change: values are skipped when it falls and
+    /// repeated when it grows); `initial` until then.
+    DelayInformation,
     /// `DERIVN(input, order)`: the order-th time derivative of the input by backward
     /// differences, `(x(t) − x(t − DT)) / DT` applied `order` times; 0 for the first `order`
     /// steps, before the input has that many past values.
@@ -304,7 +308,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 121] = [
+const ALL: [Builtin; 122] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -413,6 +417,7 @@ const ALL: [Builtin; 121] = [
     Builtin::Montecarlo,
     Builtin::Allocate,
     Builtin::History,
+    Builtin::DelayInformation,
     Builtin::Derivn,
     Builtin::Sinwave,
     Builtin::Coswave,
@@ -592,6 +597,7 @@ impl Builtin {
             Builtin::GetDataMean => ("get_data_mean", 3, 3, "GET_DATA_MEAN(data_variable, from_time, to_time)"),
             Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
             Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
+            Builtin::DelayInformation => ("delay_information", 3, 3, "DELAY_INFORMATION(input, delay_time, initial)"),
             Builtin::Derivn => ("derivn", 2, 2, "DERIVN(input, order)"),
             Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),
             Builtin::Coswave => ("coswave", 2, 2, "COSWAVE(amplitude, period)"),

@@ -1292,6 +1292,16 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let source = self.as_variable(owner, "HISTORY input", args.next()?);
                 Expr::History(source, Box::new(args.next()?))
             }
+            Builtin::DelayInformation => {
+                // The input at Time - delay time (the last step at or before it), or the initial
+                // value while that is before the start.
+                let mut args = args.into_iter();
+                let source = self.as_variable(owner, "DELAY_INFORMATION input", args.next()?);
+                let then = Expr::Binary(BinaryOp::Sub, Box::new(Expr::Time), Box::new(args.next()?));
+                let initial = args.next()?;
+                let before_start = Expr::Binary(BinaryOp::Lt, Box::new(then.clone()), Box::new(Expr::StartTime));
+                Expr::If(Box::new(before_start), Box::new(initial), Box::new(Expr::History(source, Box::new(then))))
+            }
             Builtin::Triangular | Builtin::Weibull | Builtin::Gamma | Builtin::Beta | Builtin::Binomial => {
                 // Stella's draws, untruncated: the truncated family with unbounded limits, read as
                 // min, max, shift, stretch, then the family's parameters.

@@ -233,7 +233,8 @@ fn check_format(format: &Format) {
     let mut directories: BTreeMap<&str, bool> = BTreeMap::new();
     for case in &cases {
         let pins = listed.pins.get(&case.label).map_or(&[][..], Vec::as_slice);
-        let outcome = run_case(&suite, case, format, pins, listed.overrides.get(&case.directory));
+        let overrides = case_overrides(&listed.overrides, case);
+        let outcome = run_case(&suite, case, format, pins, overrides.as_ref());
         let known = listed.failures.get(&case.label);
         let passed = matches!(&outcome, Outcome::Compared(comparison) if comparison.passed());
         *directories.entry(&case.directory).or_insert(true) &= passed;
@@ -289,10 +290,11 @@ fn check_format(format: &Format) {
         }
     }
     let case_directories: BTreeSet<&str> = cases.iter().map(|case| case.directory.as_str()).collect();
-    for directory in listed.overrides.keys() {
-        if !case_directories.contains(directory.as_str()) {
-            surprises
-                .push(format!("{directory}: overridden in tests/conformance.toml but no model of the suite is there"));
+    for key in listed.overrides.keys() {
+        if !case_directories.contains(key.as_str()) && !labels.contains(key.as_str()) {
+            surprises.push(format!(
+                "{key}: overridden in tests/conformance.toml but it is no model of the suite and no model of the suite is there"
+            ));
         }
     }
 
@@ -307,7 +309,7 @@ fn check_format(format: &Format) {
         directories: directories.len(),
         pinned_columns,
         pinned_models,
-        overrides: listed.overrides.len(),
+        overrides: listed.overrides.keys().filter(|key| case_directories.contains(key.as_str())).count(),
     };
     let summary = counts.summary(format);
     println!("{table}\n{summary}");
@@ -533,6 +535,22 @@ fn expected_output(directory: &Path) -> Option<PathBuf> {
     ["output.csv", "output.tab"].into_iter().map(|name| directory.join(name)).find(|path| path.exists())
 }
 
+/// A case's settings: its directory's overrides, and over them its own (`tests/x/model.mdl` in
+/// `[KEY.overrides]`), whose keys win.
+fn case_overrides(overrides: &BTreeMap<String, toml::Table>, case: &Case) -> Option<toml::Table> {
+    let directory = overrides.get(&case.directory);
+    let model = overrides.get(&case.label);
+    match (directory, model) {
+        (None, None) => None,
+        (Some(settings), None) | (None, Some(settings)) => Some(settings.clone()),
+        (Some(directory), Some(model)) => {
+            let mut merged = directory.clone();
+            merged.extend(model.iter().map(|(key, value)| (key.clone(), value.clone())));
+            Some(merged)
+        }
+    }
+}
+
 fn run_case(suite: &Path, case: &Case, format: &Format, pins: &[Pin], overrides: Option<&toml::Table>) -> Outcome {
     match try_case(suite, case, format, pins, overrides) {
         Ok(comparison) => Outcome::Compared(comparison),
@@ -673,31 +691,76 @@ fn apply_overrides(sim: &mut fulcrum_model::SimSpecs, overrides: &toml::Table) {
 /// An expected output: the times, and each column by canonical name.
 struct Expected {
     times: Vec<f64>,
-    /// Each column with the canonical name of the variable it stands for.
-    columns: Vec<(CanonicalName, fulcrum_report::expected::Column)>,
+    /// Each column with the canonical name of the variable it stands for, and for each row
+    /// whether the cell stands for Vensim's `:NA:` (see [`not_available_cells`]).
+    columns: Vec<(CanonicalName, fulcrum_report::expected::Column, Vec<bool>)>,
 }
+
+/// Vensim's `:NA:`, the number its function of that name gives.
+const VENSIM_NA: f64 = -1.298_074_214_633_707e33;
 
 /// Reads `output.csv` or `output.tab` (see `fulcrum_report::expected`), keeping the columns the
 /// suite compares.
 fn read_expected(path: &Path) -> Result<Expected, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let read = fulcrum_report::expected::read(&fulcrum_report::expected::decode(bytes))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = fulcrum_report::expected::decode(bytes);
+    let read = fulcrum_report::expected::read(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let not_available = not_available_cells(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if not_available.len() != read.columns.len() {
+        return Err(format!("{}: the header's columns could not be matched with the cells", path.display()));
+    }
     let columns: Vec<_> = read
         .columns
         .into_iter()
-        .map(|column| (CanonicalName::new(&unquoted(&column.name)), column))
-        .filter(|(canonical, _)| !IGNORED_COLUMNS.contains(&canonical.as_str()))
+        .zip(not_available)
+        .map(|(column, not_available)| (CanonicalName::new(&unquoted(&column.name)), column, not_available))
+        .filter(|(canonical, ..)| !IGNORED_COLUMNS.contains(&canonical.as_str()))
         .collect();
     // Two columns that name one variable would let either stand for the other.
     let mut seen = HashMap::new();
-    for (canonical, column) in &columns {
+    for (canonical, column, _) in &columns {
         if let Some(other) = seen.insert(canonical, &column.name) {
             let written = &column.name;
             return Err(format!("{}: the columns `{other}` and `{written}` name one variable", path.display()));
         }
     }
     Ok(Expected { times: read.times, columns })
+}
+
+/// Which cells of an expected output stand for Vensim's `:NA:`, column by column (the time
+/// column left out) and row by row (the rows `fulcrum_report::expected::read` keeps: those whose
+/// first cell is a number).
+///
+/// Vensim's tab-separated export leaves a cell blank for two reasons: a constant is written in
+/// the first row only, and `:NA:` is never written. PySD's test harness tells them apart the same
+/// way (`_remove_constant_nan` in `pysd/tools/benchmarking.py`): a column blank in every row after
+/// the first is a constant, whose blanks repeat the first row (as the reader carries them); in any
+/// other column a blank cell is `:NA:`, which only `:NA:` or NaN matches.
+fn not_available_cells(text: &str) -> Result<Vec<Vec<bool>>, String> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let header_line = text.lines().next().unwrap_or_default();
+    let delimiter = if header_line.contains('\t') { b'\t' } else { b',' };
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = records.next().ok_or("the expected output is empty")?.map_err(|e| e.to_string())?;
+    let mut blanks: Vec<Vec<bool>> = vec![Vec::new(); header.len().saturating_sub(1)];
+    for record in records {
+        let record = record.map_err(|e| e.to_string())?;
+        if record.get(0).and_then(|cell| cell.trim().parse::<f64>().ok()).is_none() {
+            continue;
+        }
+        for (column, blank) in blanks.iter_mut().enumerate() {
+            blank.push(record.get(column + 1).map(str::trim).unwrap_or_default().is_empty());
+        }
+    }
+    for column in &mut blanks {
+        let constant = column.iter().skip(1).all(|&blank| blank);
+        if constant {
+            column.iter_mut().for_each(|blank| *blank = false);
+        }
+    }
+    Ok(blanks)
 }
 
 /// A column name as Vensim writes a quoted variable name, `"$ euro"` (with `\"` for a quote
@@ -764,7 +827,7 @@ fn compare(expected: &Expected, results: &fulcrum_sim::Results, pins: &[Pin]) ->
     let mut comparison = Comparison::default();
     let mut worst: Option<(f64, String)> = None;
     let mut pin_used = vec![false; pins.len()];
-    for (canonical, expected_column) in &expected.columns {
+    for (canonical, expected_column, not_available) in &expected.columns {
         let written = &expected_column.name;
         let pin = pins.iter().position(|pin| pin.covers(canonical));
         if let Some(pin) = pin {
@@ -783,10 +846,21 @@ fn compare(expected: &Expected, results: &fulcrum_sim::Results, pins: &[Pin]) ->
         comparison.compared += 1;
         let series = results.column(column);
         let mut numbers = 0;
-        for ((&row, cell), last_place) in rows.iter().zip(&expected_column.values).zip(&expected_column.last_places) {
+        let cells = rows.iter().zip(&expected_column.values).zip(&expected_column.last_places).zip(not_available);
+        for (((&row, cell), last_place), &not_available) in cells {
+            let actual = series[row];
+            if not_available {
+                numbers += 1;
+                if !(actual.is_nan() || actual == VENSIM_NA)
+                    && worst.as_ref().is_none_or(|(error, _)| error.is_finite())
+                {
+                    let text = format!("{written} at time {}: expected :NA: (a blank cell), got {actual}", times[row]);
+                    worst = Some((f64::INFINITY, text));
+                }
+                continue;
+            }
             let Some(value) = cell else { continue };
             numbers += 1;
-            let actual = series[row];
             if !close(*value, actual, *last_place) {
                 let error = (actual - value).abs() / value.abs().max(actual.abs()).max(1e-300);
                 let text = format!("{written} at time {}: expected {value}, got {actual}", times[row]);
@@ -920,4 +994,34 @@ fn stella_runs_in_the_suite_are_reproduced_by_their_xmile_models() {
         problems.push(format!("README.md, section \"Conformance\", must say \"{sentence}\""));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A blank cell repeats the first row in a column blank after it (a constant, as Vensim writes
+/// one) and is `:NA:` in any other column, where only Vensim's NA value or NaN matches it.
+#[test]
+fn blank_cells_are_constants_or_not_available() {
+    let text = "Time\tConstant\tVariable\n0\t5\t1\n1\t\t\n2\t\t3\n";
+    assert_eq!(not_available_cells(text), Ok(vec![vec![false; 3], vec![false, true, false]]));
+    let read = fulcrum_report::expected::read(text).expect("the text is an expected output");
+    let columns = read
+        .columns
+        .into_iter()
+        .zip(not_available_cells(text).expect("cells"))
+        .map(|(column, not_available)| (CanonicalName::new(&column.name), column, not_available))
+        .collect();
+    let expected = Expected { times: read.times, columns };
+    let check = |variable: [f64; 3]| {
+        let text = format!(
+            "[sim]\nstart = 0\nstop = 2\ndt = 1\n\n[[constant]]\nname = \"Constant\"\nvalue = 5\n\n\
+             [[auxiliary]]\nname = \"Variable\"\nequation = \"IF TIME = 0 THEN {:?} ELSE IF TIME = 1 THEN {:?} ELSE {:?}\"\n",
+            variable[0], variable[1], variable[2]
+        );
+        let (model, _) = fulcrum_model::native::read(&text).expect("the model reads");
+        let resolved = fulcrum_model::resolve(&model).expect("the model resolves");
+        let results = fulcrum_sim::compile(&resolved).expect("it compiles").new_run().run().expect("it runs");
+        compare(&expected, &results, &[]).expect("the columns compare").passed()
+    };
+    assert!(check([1.0, VENSIM_NA, 3.0]));
+    assert!(!check([1.0, 1.0, 3.0]), "the row above does not stand for :NA:");
+    assert!(!check([1.0, 0.0, 3.0]));
 }

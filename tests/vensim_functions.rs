@@ -355,3 +355,166 @@ fn elmcount_in_an_arrayed_equation_counts_the_range() {
     let series = run_at(equations, 1.0, &["count", "scaled[here]", "scaled[there]", "scaled[elsewhere]"]);
     assert_eq!(series.iter().map(|s| s[0]).collect::<Vec<_>>(), [3.0, 33.0, 33.0, 33.0]);
 }
+
+#[test]
+fn nested_comments_and_apostrophes_in_names_read_as_vensim_writes_them() {
+    // A comment inside a comment (an equation commented out with its own note), between
+    // definitions and inside an equation; names with an apostrophe, unquoted and quoted.
+    let text = "{UTF-8}\n\
+                { old = 2 {the first guess} ~~| }\n\
+                Rate's value = 3 { per month {was 2} } ~~|\n\
+                \"Owner's share\" = Rate's value * 2 ~~|\n\
+                x' = \"Owner's share\" + 1 {a {deeply {nested}} note} ~~|\n\
+                Stock = INTEG(x', 0) ~~|\n"
+        .to_owned()
+        + CONTROL;
+    let (model, diagnostics) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    assert!(model.variable("old").is_none(), "the commented-out equation is not read");
+    let series = run(&text, &["Rate's value", "Owner's share", "x'", "Stock"]);
+    assert_eq!((series[0][0], series[1][0], series[2][0]), (3.0, 6.0, 7.0));
+    // The stock gains 7 a month: 3.5 a step of 0.5, so 42 at time 6.
+    assert_eq!(series[3].last().copied(), Some(42.0));
+    let resolved = fulcrum_model::resolve(&model).expect("resolves");
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    crate::conformance::check_round_trip(&model, &results).expect("the converted model runs to the same bits");
+}
+
+#[test]
+fn invert_matrix_inverts_a_matrix_larger_than_16_by_16() {
+    // 20 × 20: 30 on the diagonal and 1 / (i + j) elsewhere, with i and j from number lists.
+    let numbers: Vec<String> = (1..=20).map(|i| i.to_string()).collect();
+    let list = numbers.join(", ");
+    let text = format!(
+        "{{UTF-8}}\nR: (r1-r20) ~~|\nC: (c1-c20) ~~|\nri[R] = {list} ~~|\nci[C] = {list} ~~|\n\
+         m[R, C] = IF THEN ELSE(ri[R] = ci[C], 30, 1 / (ri[R] + ci[C])) ~~|\n\
+         inverse[R, C] = INVERT MATRIX(m[R, C], 20) ~~|\n{CONTROL}"
+    );
+    let (model, diagnostics) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    let at = |name: &str, r: usize, c: usize| {
+        let column = format!("{name}[r{r}, c{c}]");
+        results.series(&column).unwrap_or_else(|| panic!("no {column}"))[0]
+    };
+    let m = |r: usize, c: usize| if r == c { 30.0 } else { 1.0 / (r + c) as f64 };
+    for r in 1..=20 {
+        assert_eq!(at("m", r, r % 20 + 1), m(r, r % 20 + 1));
+        for c in 1..=20 {
+            let product: f64 = (1..=20).map(|k| m(r, k) * at("inverse", k, c)).sum();
+            let identity = if r == c { 1.0 } else { 0.0 };
+            assert!((product - identity).abs() < 1e-12, "(m × inverse)[{r}, {c}] = {product}");
+        }
+    }
+}
+
+/// Vensim's run of SDEverywhere's `depreciate` model (models/depreciate/depreciate.dat):
+/// 1e9 invested in 2022 and 2.5e9 in 2026, depreciated straight over 20 yearly fiscal periods.
+#[test]
+fn depreciate_straightline_matches_vensims_run() {
+    let text = "{UTF-8}\ndtime = 20 ~~|\nCapacity Cost = 1e+06 ~~|\n\
+                New Capacity = IF THEN ELSE(Time = 2022, 1000, IF THEN ELSE(Time = 2026, 2500, 0)) ~~|\n\
+                str = Capacity Cost * New Capacity ~~|\n\
+                Depreciated Amount = DEPRECIATE STRAIGHTLINE(str, dtime, 1, 0) ~~|\n\
+                INITIAL TIME = 2020 ~~|\nFINAL TIME = 2050 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let depreciated = &run(text, &["Depreciated Amount"])[0];
+    // Vensim: 0 in 2020 and 2021; 5e7 from 2022 to 2025; 1.75e8 from 2026 to 2041; 1.25e8 from
+    // 2042 to 2045; 0 from 2046.
+    let vensim = |year: usize| match year {
+        2022..=2025 => 5e7,
+        2026..=2041 => 1.75e8,
+        2042..=2045 => 1.25e8,
+        _ => 0.0,
+    };
+    for (step, value) in depreciated.iter().enumerate() {
+        let year = 2020 + step;
+        assert!(
+            (value - vensim(year)).abs() <= 1e-6 * vensim(year).abs().max(1.0),
+            "{year}: {value}, Vensim {}",
+            vensim(year)
+        );
+    }
+}
+
+/// By hand, from Vensim's documentation: quarterly steps, fiscal years of 1, a depreciation
+/// time of 3 years and an initial value that the stream keeps.
+#[test]
+fn depreciate_straightline_follows_vensims_documentation() {
+    let control = "INITIAL TIME = 0 ~~|\nFINAL TIME = 6 ~~|\nTIME STEP = 0.25 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    // A stream that keeps its initial value gives that value all along.
+    let steady = run(&format!("{{UTF-8}}\nd = DEPRECIATE STRAIGHTLINE(12, 3, 1, 12) ~~|\n{control}"), &["d"]);
+    assert!(steady[0].iter().all(|&v| (v - 12.0).abs() < 1e-12), "{:?}", steady[0]);
+    // 8 a year flows in from time 1 to 2 (four quarters: 8 in all), none before, and the
+    // initial value 0. In year 1 the current stream counts as if it held all year: 8 / 3. In
+    // years 2, 3 and 4 that year's 8 is spread over 3 years: 8 / 3 in each of the two years after
+    // it; then nothing.
+    let pulse = run(
+        &format!(
+            "{{UTF-8}}\ns = IF THEN ELSE(Time >= 1 :AND: Time < 2, 8, 0) ~~|\n\
+             d = DEPRECIATE STRAIGHTLINE(s, 3, 1, 0) ~~|\n{control}"
+        ),
+        &["d"],
+    );
+    let expected = |time: f64| match time {
+        t if t < 1.0 => 0.0,
+        t if t < 4.0 => 8.0 / 3.0,
+        _ => 0.0,
+    };
+    for (step, value) in pulse[0].iter().enumerate() {
+        let time = step as f64 * 0.25;
+        assert!((value - expected(time)).abs() < 1e-12, "at {time}: {value}, expected {}", expected(time));
+    }
+}
+
+#[test]
+fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
+    for (call, name) in [
+        ("SHIFT IF TRUE(x, 1, 2, 0, 0)", "SHIFT IF TRUE"),
+        ("QUEUE AGE(x)", "QUEUE AGE"),
+        ("DELAY BATCH(x, 1, 2, 0, 0, 0)", "DELAY BATCH"),
+        ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
+        ("RANDOM LOOKUP(x, 0, 1, 0, 1, 0)", "RANDOM LOOKUP"),
+    ] {
+        let text = format!("{{UTF-8}}\nx = 1 ~~|\ny = 2 + {call} ~~|\n{CONTROL}");
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem = diagnostics
+            .0
+            .iter()
+            .find(|d| d.message.contains(name))
+            .unwrap_or_else(|| panic!("{call}: {diagnostics:?}"));
+        assert!(problem.message.contains("not supported yet"), "{problem:?}");
+        let span = problem.span.expect("located");
+        assert_eq!(text.get(span.start()..span.end()), call.split('(').next(), "{problem:?}");
+        assert!(problem.help.is_some(), "{problem:?}");
+    }
+}
+
+/// Vensim's documentation: DELAY INFORMATION delays its input by a time that may change,
+/// discarding inputs when the delay time falls and holding them when it grows. With a constant
+/// delay time it is DELAY FIXED, which matches Vensim's runs (SDEverywhere's `delayfixed`).
+#[test]
+fn delay_information_reads_the_input_a_delay_time_ago() {
+    let text = format!(
+        "{{UTF-8}}\ninput = Time * Time ~~|\n\
+         fixed = DELAY FIXED(input, 1.5, -1) ~~|\n\
+         information = DELAY INFORMATION(input, 1.5, -1) ~~|\n\
+         delay time = IF THEN ELSE(Time < 3, 1, 2) ~~|\n\
+         varying = DELAY INFORMATION(input, delay time, -1) ~~|\n{CONTROL}"
+    );
+    let series = run(&text, &["fixed", "information", "varying"]);
+    assert_eq!(series[0], series[1], "a constant delay time: DELAY FIXED");
+    // Times 0, 0.5, ..., 6. The delay time is 1 before time 3 and 2 from then on, so at 2.5 the
+    // input of 1.5 (2.25); at 3 and 3.5 the input of 1 and 1.5 again, held (1 and 2.25); at 6,
+    // the input of 4 (16); before time 1, the initial value.
+    let varying = &series[2];
+    assert_eq!((varying[0], varying[1]), (-1.0, -1.0));
+    assert_eq!((varying[2], varying[5]), (0.0, 2.25));
+    assert_eq!((varying[6], varying[7], varying[12]), (1.0, 2.25, 16.0));
+    let (model, _) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let resolved = fulcrum_model::resolve(&model).expect("resolves");
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    crate::conformance::check_round_trip(&model, &results).expect("the converted model runs to the same bits");
+}

@@ -246,6 +246,8 @@ pub enum Builtin {
     /// (mode 0), the later point's (1) or the earlier point's (-1); Vensim's `:NA:` outside its
     /// points.
     GetDataBetweenTimes,
+    /// `GET_DATA_FIRST_TIME(data)`: the time of a data variable's first point.
+    GetDataFirstTime,
     /// `GET_DATA_LAST_TIME(data)`: the time of a data variable's last point.
     GetDataLastTime,
     /// `GET_DATA_TOTAL_POINTS(data)`: how many points a data variable has.
@@ -269,6 +271,10 @@ pub enum Builtin {
     Allocate,
     /// `HISTORY(variable, time)`: the value the variable had at an earlier time of the run.
     History,
+    /// `DELAY_INFORMATION(input, delay time, initial)`: Vensim's information delay, the value the
+    /// input had a delay time ago (which may change: values are skipped when it falls and
+    /// repeated when it grows); `initial` until then.
+    DelayInformation,
     /// `DERIVN(input, order)`: the order-th time derivative of the input by backward
     /// differences, `(x(t) − x(t − DT)) / DT` applied `order` times; 0 for the first `order`
     /// steps, before the input has that many past values.
@@ -331,7 +337,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 130] = [
+const ALL: [Builtin; 132] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -430,6 +436,7 @@ const ALL: [Builtin; 130] = [
     Builtin::DelayMaterial,
     Builtin::GetDataAtTime,
     Builtin::GetDataBetweenTimes,
+    Builtin::GetDataFirstTime,
     Builtin::GetDataLastTime,
     Builtin::GetDataTotalPoints,
     Builtin::GetDataMax,
@@ -439,6 +446,7 @@ const ALL: [Builtin; 130] = [
     Builtin::Montecarlo,
     Builtin::Allocate,
     Builtin::History,
+    Builtin::DelayInformation,
     Builtin::Derivn,
     Builtin::Sinwave,
     Builtin::Coswave,
@@ -620,6 +628,7 @@ impl Builtin {
             Builtin::GetDataBetweenTimes => {
                 ("get_data_between_times", 3, 3, "GET_DATA_BETWEEN_TIMES(data_variable, time, mode)")
             }
+            Builtin::GetDataFirstTime => ("get_data_first_time", 1, 1, "GET_DATA_FIRST_TIME(data_variable)"),
             Builtin::GetDataLastTime => ("get_data_last_time", 1, 1, "GET_DATA_LAST_TIME(data_variable)"),
             Builtin::GetDataTotalPoints => ("get_data_total_points", 1, 1, "GET_DATA_TOTAL_POINTS(data_variable)"),
             Builtin::GetDataMax => ("get_data_max", 3, 3, "GET_DATA_MAX(data_variable, from_time, to_time)"),
@@ -627,6 +636,7 @@ impl Builtin {
             Builtin::GetDataMean => ("get_data_mean", 3, 3, "GET_DATA_MEAN(data_variable, from_time, to_time)"),
             Builtin::Counter => ("counter", 2, 2, "COUNTER(start, end)"),
             Builtin::History => ("history", 2, 2, "HISTORY(variable, time)"),
+            Builtin::DelayInformation => ("delay_information", 3, 3, "DELAY_INFORMATION(input, delay_time, initial)"),
             Builtin::Derivn => ("derivn", 2, 2, "DERIVN(input, order)"),
             Builtin::Sinwave => ("sinwave", 2, 2, "SINWAVE(amplitude, period)"),
             Builtin::Coswave => ("coswave", 2, 2, "COSWAVE(amplitude, period)"),

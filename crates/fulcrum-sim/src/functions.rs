@@ -513,45 +513,61 @@ pub fn vector_lookup(count: usize, value: impl Fn(usize) -> f64, x: f64, xmin: f
 }
 
 /// Element `position` (row-major) of the inverse of the `size × size` matrix whose element `k`
-/// (row by row) `element(k)` reads; NaN when it is singular or larger than
-/// [`MAX_INVERTED_SIZE`]. Gauss-Jordan elimination with partial pivoting, written out because
-/// a linear-algebra crate's dynamic matrices allocate.
+/// (row by row) `element(k)` reads; NaN when it is singular. Gauss-Jordan elimination with
+/// partial pivoting, written out because a linear-algebra crate's dynamic matrices allocate: a
+/// matrix of up to [`MAX_INVERTED_SIZE`] rows is worked on the stack, so that a step allocates
+/// nothing; a larger one in a buffer allocated for the call.
 pub fn inverse_element(size: usize, element: impl Fn(usize) -> f64, position: usize) -> f64 {
     const MAX: usize = MAX_INVERTED_SIZE;
-    if size == 0 || size > MAX || position >= size * size {
+    if size == 0 || position >= size * size {
         return f64::NAN;
     }
-    // [A | I] → [I | A⁻¹], row by row.
-    let mut work = [[0.0; 2 * MAX]; MAX];
-    for (r, row) in work.iter_mut().enumerate().take(size) {
-        for (c, cell) in row.iter_mut().enumerate().take(size) {
-            *cell = element(r * size + c);
+    if size <= MAX {
+        let mut work = [0.0; 2 * MAX * MAX];
+        invert_in(&mut work[..2 * size * size], size, element, position)
+    } else {
+        let mut work = vec![0.0; 2 * size * size];
+        invert_in(&mut work, size, element, position)
+    }
+}
+
+/// [`inverse_element`] in `work`, `size` rows of `2 × size`: `[A | I]` becomes `[I | A⁻¹]`.
+fn invert_in(work: &mut [f64], size: usize, element: impl Fn(usize) -> f64, position: usize) -> f64 {
+    let width = 2 * size;
+    for r in 0..size {
+        for c in 0..size {
+            work[r * width + c] = element(r * size + c);
         }
-        row[size + r] = 1.0;
+        work[r * width + size + r] = 1.0;
     }
     for column in 0..size {
-        let Some(pivot) = (column..size).max_by(|&a, &b| work[a][column].abs().total_cmp(&work[b][column].abs()))
+        let Some(pivot) =
+            (column..size).max_by(|&a, &b| work[a * width + column].abs().total_cmp(&work[b * width + column].abs()))
         else {
             return f64::NAN;
         };
-        let lead = work[pivot][column];
+        let lead = work[pivot * width + column];
         if lead == 0.0 || !lead.is_finite() {
             return f64::NAN;
         }
-        work.swap(column, pivot);
-        for cell in &mut work[column][..2 * size] {
+        if pivot != column {
+            for c in 0..width {
+                work.swap(column * width + c, pivot * width + c);
+            }
+        }
+        for cell in &mut work[column * width..(column + 1) * width] {
             *cell /= lead;
         }
         for r in (0..size).filter(|&r| r != column) {
-            let factor = work[r][column];
+            let factor = work[r * width + column];
             if factor != 0.0 {
-                for c in 0..2 * size {
-                    work[r][c] -= factor * work[column][c];
+                for c in 0..width {
+                    work[r * width + c] -= factor * work[column * width + c];
                 }
             }
         }
     }
-    work[position / size][size + position % size]
+    work[(position / size) * width + size + position % size]
 }
 
 /// The rank, from 1, of element `element` of a vector of `length` values: smallest first when
@@ -1153,7 +1169,16 @@ mod tests {
         assert_eq!((0..4).map(|k| inverse_element(2, |i| swap[i], k)).collect::<Vec<_>>(), swap);
         let singular = [1.0, 2.0, 2.0, 4.0];
         assert!(inverse_element(2, |k| singular[k], 0).is_nan(), "singular");
-        assert!(inverse_element(MAX_INVERTED_SIZE + 1, |_| 1.0, 0).is_nan(), "too large");
+        assert!(inverse_element(MAX_INVERTED_SIZE + 1, |_| 1.0, 0).is_nan(), "singular, past the stack's size");
+        // Past the stack's size the matrix is worked on the heap: a 40 × 40 matrix with 40 on
+        // the diagonal and 1 / (1 + r + c) elsewhere times its inverse is the identity.
+        let size = 40;
+        let a = |r: usize, c: usize| if r == c { 40.0 } else { 1.0 / (1.0 + r as f64 + c as f64) };
+        for (r, c) in [(0, 0), (0, 39), (17, 23), (39, 39), (25, 4)] {
+            let product: f64 =
+                (0..size).map(|k| a(r, k) * inverse_element(size, |i| a(i / size, i % size), k * size + c)).sum();
+            assert_relative_eq!(product, if r == c { 1.0 } else { 0.0 }, epsilon = 1e-12);
+        }
     }
 
     proptest::proptest! {

@@ -118,7 +118,7 @@ fn definitions(text: &str) -> Vec<Span> {
                 continue;
             }
             Some(b'{') => {
-                pos = text.get(pos..end).and_then(|rest| rest.find('}')).map_or(end, |close| pos + close + 1);
+                pos = text.get(pos..end).and_then(crate::lexer::comment_length).map_or(end, |length| pos + length);
                 continue;
             }
             _ => {}
@@ -131,7 +131,10 @@ fn definitions(text: &str) -> Vec<Span> {
             match byte {
                 b'"' => quoted = !quoted,
                 b'{' if !quoted => {
-                    pos = text.get(pos..end).and_then(|rest| rest.find('}')).map_or(end, |close| pos + close);
+                    pos = text
+                        .get(pos..end)
+                        .and_then(crate::lexer::comment_length)
+                        .map_or(end, |length| pos + length - 1);
                 }
                 b'(' | b'[' if !quoted => depth += 1,
                 b')' | b']' if !quoted => depth = depth.saturating_sub(1),

@@ -22,6 +22,8 @@ enum Rule {
     Special(Special),
     /// Not supported yet.
     Unsupported,
+    /// Not supported yet, for the reason given (the hint).
+    UnsupportedBecause(&'static str),
     /// Refused because no documentation defines it; the text says why and what to write instead.
     Undocumented(&'static str),
 }
@@ -41,6 +43,7 @@ enum Special {
     WholeEquation,
     RampFromTo,
     DelayConveyor,
+    DepreciateStraightline,
 }
 
 /// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
@@ -216,6 +219,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         Rule::Rename("random_pink_noise", &[0, 1, 2]),
     ),
     ("get_data_at_time", 2, 2, "GET DATA AT TIME(data, time)", Rule::Rename("get_data_at_time", &[0, 1])),
+    ("get_data_first_time", 1, 1, "GET DATA FIRST TIME(data)", Rule::Rename("get_data_first_time", &[0])),
     ("get_data_last_time", 1, 1, "GET DATA LAST TIME(data)", Rule::Rename("get_data_last_time", &[0])),
     ("get_data_max", 3, 3, "GET DATA MAX(data, start time, end time)", Rule::Rename("get_data_max", &[0, 1, 2])),
     ("get_data_min", 3, 3, "GET DATA MIN(data, start time, end time)", Rule::Rename("get_data_min", &[0, 1, 2])),
@@ -296,7 +300,52 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ),
     ("invert_matrix", 2, 2, "INVERT MATRIX(matrix[rows, columns], size)", Rule::Rename("invert_matrix", &[0, 1])),
     ("queue_fifo", 5, 5, "QUEUE FIFO(inflow, outflow, profile, initial, age range)", Rule::Special(Special::Integ)),
-    ("shift_if_true", 5, 5, "SHIFT IF TRUE(...)", Rule::Unsupported),
+    (
+        "depreciate_straightline",
+        4,
+        4,
+        "DEPRECIATE STRAIGHTLINE(stream, depreciation time, fiscal period, initial value)",
+        Rule::Special(Special::DepreciateStraightline),
+    ),
+    (
+        "shift_if_true",
+        5,
+        5,
+        "SHIFT IF TRUE(level, condition, size, accumulate, value in)",
+        Rule::UnsupportedBecause(
+            "SHIFT IF TRUE changes the values of the level it is called with, which fulcrum changes only through flows, and Vensim's documentation does not say when within a time step the shift happens (before or after the level's flows are applied), so whether shifted values show at the time the condition holds or a step later is not known; write the aging chain with flows, one stock per cohort",
+        ),
+    ),
+    // In Vensim's list of functions, not (yet) computed by fulcrum: each is reported where it
+    // is called, by name.
+    ("queue_age", 0, 255, "QUEUE AGE(...)", Rule::Unsupported),
+    ("queue_attrib", 0, 255, "QUEUE ATTRIB(...)", Rule::Unsupported),
+    ("queue_cf", 0, 255, "QUEUE CF(...)", Rule::Unsupported),
+    (
+        "delay_batch",
+        0,
+        255,
+        "DELAY BATCH(input, batch size, batch time, initial batch, initial output time, initial backlog)",
+        Rule::Unsupported,
+    ),
+    (
+        "delay_information",
+        3,
+        3,
+        "DELAY INFORMATION(input, delay time, initial value)",
+        Rule::Rename("delay_information", &[0, 1, 2]),
+    ),
+    ("delay_profile", 0, 255, "DELAY PROFILE(...)", Rule::Unsupported),
+    ("depreciate_by_schedule", 0, 255, "DEPRECIATE BY SCHEDULE(...)", Rule::Unsupported),
+    ("find_zero", 0, 255, "FIND ZERO(...)", Rule::Unsupported),
+    ("alloc_p", 0, 255, "ALLOC P(request, priority, width, market price)", Rule::Unsupported),
+    ("cumulate", 0, 255, "CUMULATE(data)", Rule::Unsupported),
+    ("cumulatef", 0, 255, "CUMULATEF(data)", Rule::Unsupported),
+    ("random_lookup", 0, 255, "RANDOM LOOKUP(lookup, min, max, shift, stretch, stream)", Rule::Unsupported),
+    ("simultaneous", 0, 255, "SIMULTANEOUS(...)", Rule::Unsupported),
+    ("get_vdf_data", 0, 255, "GET VDF DATA(...)", Rule::Unsupported),
+    ("get_vdf_constants", 0, 255, "GET VDF CONSTANTS(...)", Rule::Unsupported),
+    ("get_vdf_lookups", 0, 255, "GET VDF LOOKUPS(...)", Rule::Unsupported),
     ("with_lookup", 2, 2, "x WITH LOOKUP(...)", Rule::Unsupported),
     ("a_function_of", 0, 255, "A FUNCTION OF(...)", Rule::Unsupported),
     (
@@ -464,6 +513,17 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
         );
         return None;
     }
+    if let Rule::UnsupportedBecause(why) = rule {
+        problems.push(
+            Diagnostic::new(
+                Code::MdlUnsupportedFunction,
+                format!("the Vensim function {} is not supported yet", function.written.to_uppercase()),
+            )
+            .at(Some(*function_span))
+            .with_help(format!("{signature}: {why}")),
+        );
+        return None;
+    }
     if let Rule::Unsupported = rule {
         problems.push(
             Diagnostic::new(
@@ -505,7 +565,7 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
         })
     };
     match rule {
-        Rule::Unsupported | Rule::Undocumented(_) => None,
+        Rule::Unsupported | Rule::UnsupportedBecause(_) | Rule::Undocumented(_) => None,
         Rule::Rename(name, order) => Some(named(name, order.iter().map(|&i| arg(i)).collect())),
         Rule::Special(special) => match special {
             Special::Integ => {
@@ -635,6 +695,55 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
                     if_then_else(binary(BinaryOp::Gt, time(), end), to, grown),
                 );
                 Some(if_then_else(linear, linear_ramp, exponential))
+            }
+            // Vensim's documentation (Financial and Accounting functions): what the stream
+            // brings in during a fiscal period is spent evenly over the depreciation time, that
+            // is over n = depreciation time / fiscal period periods (rounded to a whole number,
+            // at least 1), starting with the period it comes in; in that period the function
+            // counts the stream's current value as if it held all period. `initial value` fills
+            // the periods before the start, as if the stream had held it. So, with F the fiscal
+            // period and k the periods since the start:
+            //   (sum of the n - 1 periods before k of (stream × TIME STEP) + stream × F) / (n F).
+            // The sum is a difference of the stream's running total sampled at each period's
+            // start (NPV at rate 0 less this step's share), and its value n - 1 periods earlier
+            // (DELAY FIXED), with the periods before the start counted as `initial value` × F
+            // each. Checked against Vensim's run of SDEverywhere's `depreciate` model.
+            Special::DepreciateStraightline => {
+                let (stream, fiscal, initial) = (arg(0), arg(2), arg(3));
+                let periods =
+                    || named("max", vec![number(1.0), named("round", vec![binary(BinaryOp::Div, arg(1), arg(2))])]);
+                let start = || at(ExprKind::Name(NameRef::new("STARTTIME")));
+                let phase = || binary(BinaryOp::Div, binary(BinaryOp::Sub, time(), start()), arg(2));
+                let elapsed = || named("int", vec![binary(BinaryOp::Add, phase(), number(1e-9))]);
+                let period_starts = binary(
+                    BinaryOp::Lt,
+                    binary(BinaryOp::Mul, binary(BinaryOp::Sub, phase(), elapsed()), arg(2)),
+                    binary(BinaryOp::Div, dt(), number(2.0)),
+                );
+                let running_total = binary(
+                    BinaryOp::Sub,
+                    named("npv", vec![arg(0), number(0.0), number(0.0), number(1.0)]),
+                    binary(BinaryOp::Mul, arg(0), dt()),
+                );
+                let at_period_start = named("sample_if_true", vec![period_starts, running_total, number(0.0)]);
+                let before_start = binary(BinaryOp::Mul, binary(BinaryOp::Mul, elapsed(), arg(3)), arg(2));
+                let total = binary(BinaryOp::Sub, at_period_start, before_start);
+                let earlier_periods = || binary(BinaryOp::Sub, periods(), number(1.0));
+                let window_start = named(
+                    "delay_fixed",
+                    vec![total.clone(), binary(BinaryOp::Mul, earlier_periods(), arg(2)), number(0.0)],
+                );
+                let window = binary(
+                    BinaryOp::Add,
+                    binary(BinaryOp::Sub, total, window_start),
+                    binary(BinaryOp::Mul, binary(BinaryOp::Mul, earlier_periods(), initial), arg(2)),
+                );
+                let depreciation = binary(
+                    BinaryOp::Div,
+                    binary(BinaryOp::Add, window, binary(BinaryOp::Mul, stream.clone(), fiscal.clone())),
+                    binary(BinaryOp::Mul, periods(), fiscal),
+                );
+                Some(if_then_else(binary(BinaryOp::Le, periods(), number(1.0)), stream, depreciation))
             }
             // The model's time measured another way: the start plus so much per unit of Time.
             Special::TimeBase => Some(binary(BinaryOp::Add, arg(0), binary(BinaryOp::Mul, arg(1), time()))),

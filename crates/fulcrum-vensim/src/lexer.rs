@@ -146,8 +146,8 @@ impl Lexer<'_> {
                 }
                 c if c.is_whitespace() => self.pos += c.len_utf8(),
                 '{' => {
-                    // A comment runs to the next `}`; an unterminated one to the end.
-                    let close = self.rest().find('}').map_or(self.end, |i| self.pos + i + 1);
+                    // A comment runs to its matching `}`; an unterminated one to the end.
+                    let close = comment_length(self.rest()).map_or(self.end, |length| self.pos + length);
                     self.pos = close;
                 }
                 '\\' if self.is_continuation() => self.skip_continuation(),
@@ -236,7 +236,10 @@ impl Lexer<'_> {
         let mut name = String::new();
         loop {
             while let Some(c) = self.peek() {
-                if !is_name_char(c) {
+                // An apostrophe right after a letter is part of the name (`Rate's value`,
+                // `x'`); a text literal (`'file.xlsx'`) never follows a name without a space.
+                let apostrophe = c == '\'' && name.chars().last().is_some_and(is_name_char);
+                if !is_name_char(c) && !apostrophe {
                     break;
                 }
                 name.push(c);
@@ -346,6 +349,26 @@ impl Lexer<'_> {
         self.pos += length;
         TokenKind::Punct(punct)
     }
+}
+
+/// The length in bytes of the `{...}` comment that `text` starts with, to the `}` that closes
+/// it: comments nest (`{ a {b} c }` is one comment), as modellers write them when they comment
+/// out an equation that has a comment in it. `None` when it is never closed.
+pub(crate) fn comment_length(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(index + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]

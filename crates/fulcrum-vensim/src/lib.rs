@@ -24,7 +24,8 @@
 //!   functions read, relative to [`Options::directory`]. Constants become numbers, lookups
 //!   graphical functions, and data series graphical functions of `Time` whose kind follows the
 //!   keyword (`:INTERPOLATE:`, the default for data read from a file; `:HOLD BACKWARD:`, `:RAW:`
-//!   and `:LOOK FORWARD:` are step tables), so the model needs no file once read.
+//!   and `:LOOK FORWARD:` are step tables, the raw one `:NA:` between its points), so the model
+//!   needs no file once read.
 //!
 //! [`read_changes`] reads a Vensim changes file (`.cin`): constant and lookup definitions one per
 //! line, read by the same lexer and parser, as [`fulcrum_model::changes::Change`]s that
@@ -33,8 +34,8 @@
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
 //! reader panic. A missing data file, sheet or cell is an `E0708` at the GET call. Functions
-//! fulcrum cannot compute yet (DELAY CONVEYOR, SHIFT IF TRUE, GET DATA AT TIME, ...) are
-//! reported by name where they are called.
+//! fulcrum cannot compute yet (SHIFT IF TRUE, QUEUE AGE, DELAY BATCH, ...) are reported by name
+//! where they are called.
 //!
 //! ```
 //! let text = "{UTF-8}

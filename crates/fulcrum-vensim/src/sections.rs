@@ -169,10 +169,10 @@ impl Scanner<'_> {
             let rest = self.rest();
             let trimmed = rest.trim_start();
             let skipped = rest.len() - trimmed.len();
-            let comment_end = trimmed.starts_with('{').then(|| trimmed.find('}'));
+            let comment_end = trimmed.starts_with('{').then(|| crate::lexer::comment_length(trimmed));
             self.pos += skipped;
             match comment_end {
-                Some(Some(close)) => self.pos += close + 1,
+                Some(Some(length)) => self.pos += length,
                 Some(None) => self.pos = self.end,
                 None => return,
             }
@@ -223,8 +223,14 @@ impl Scanner<'_> {
                     chars.next();
                 }
                 '{' if in_equation && !quoted => {
+                    let mut depth = 1usize;
                     for (_, inner) in chars.by_ref() {
-                        if inner == '}' {
+                        match inner {
+                            '{' => depth += 1,
+                            '}' => depth -= 1,
+                            _ => {}
+                        }
+                        if depth == 0 {
                             break;
                         }
                     }

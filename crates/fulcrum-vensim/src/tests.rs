@@ -656,7 +656,16 @@ fn data_keywords_choose_how_values_between_points_are_taken() {
     assert_eq!(table_of(&model, "plain"), (GraphKind::Continuous, x.clone(), y.clone()));
     assert_eq!(table_of(&model, "interpolated"), (GraphKind::Continuous, x.clone(), y.clone()));
     assert_eq!(table_of(&model, "backward"), (GraphKind::Discrete, x.clone(), y.clone()));
-    assert_eq!(table_of(&model, "raw"), (GraphKind::Discrete, x.clone(), y.clone()));
+    // Raw data has a value at its points only (within a billionth of the time, for rounding)
+    // and Vensim's :NA: between them and after the last.
+    let (kind, raw_x, raw_y) = table_of(&model, "raw");
+    assert_eq!((kind, raw_x.len(), raw_y.len()), (GraphKind::Discrete, 2 * x.len(), 2 * x.len()));
+    for (index, (&time, &value)) in x.iter().zip(&y).enumerate() {
+        let (from, to) = (raw_x[2 * index], raw_x[2 * index + 1]);
+        assert!(from < time && time - from <= 1e-8 * time, "{from} starts the point at {time}");
+        assert!(to > time && to - time <= 1e-8 * time, "{to} ends the point at {time}");
+        assert_eq!((raw_y[2 * index], raw_y[2 * index + 1]), (value, crate::parser::NA));
+    }
     for name in ["plain", "interpolated", "backward", "raw"] {
         assert_eq!(text(&model, name), "Time");
     }
@@ -796,6 +805,12 @@ fn data_variables_without_an_equation_read_the_run_time_data_files() {
     // The first file with a column gives it; `extra[d1]` is in none.
     assert_eq!(codes(&diagnostics), ["E0708"], "{diagnostics:#?}");
     assert!(diagnostics.0[0].message.contains("`extra[d1]`"), "{diagnostics:?}");
+    // Vensim's documentation: a variable with no equation is exogenous in every element, and
+    // values "must" be given for all of them; so a missing element is an error at its
+    // definition, with a hint, not a value made up (Vensim documents no :NA: for it).
+    let span = diagnostics.0[0].span.expect("located");
+    assert_eq!(text.get(span.start()..span.end()).map(str::trim), Some("extra"), "{diagnostics:?}");
+    assert!(diagnostics.0[0].help.is_some(), "{diagnostics:?}");
     assert_eq!(table_of(&model, "level"), (GraphKind::Continuous, vec![0.0, 1.0, 2.0], vec![1.0, 2.0, 4.0]));
     assert_eq!(
         element_tables(&model, "flow"),

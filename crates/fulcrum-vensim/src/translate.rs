@@ -1984,11 +1984,14 @@ fn series_graph(xs: Vec<f64>, ys: Vec<f64>, kind: GraphKind, reversed: bool, spa
 /// A data variable as a table of Time, with the keyword's way between the points:
 /// `:INTERPOLATE:` (Vensim's default for data read from a file) is linear; `:HOLD BACKWARD:`
 /// keeps the last point's value (a step table); `:LOOK FORWARD:` takes the next point's value,
-/// which is the step table of the mirrored series read at -Time; `:RAW:` holds like `:HOLD
-/// BACKWARD:` (Vensim has no value between raw points, and fulcrum keeps the last one). Beyond
-/// the points, the first and last values hold.
+/// which is the step table of the mirrored series read at -Time; `:RAW:` has a value at the
+/// points only and `:NA:` between them and after the last, as Vensim's list of keywords says
+/// ("marks data as raw so :NA: is reported for missing values") and its output shows (the
+/// suite's `data_from_other_model`: a raw series given every 1 reads blank, Vensim's `:NA:`, at
+/// every half step). Beyond the points, the first and last values hold.
 fn data_series(xs: Vec<f64>, ys: Vec<f64>, keyword: Option<Keyword>, span: Span) -> Loaded {
     let time = Expr { kind: ExprKind::Name(NameRef::new("Time")), span };
+    let (xs, ys) = if keyword == Some(Keyword::Raw) { raw_points(xs, ys) } else { (xs, ys) };
     let (kind, reversed) = match keyword {
         Some(Keyword::HoldBackward | Keyword::Raw) => (GraphKind::Discrete, false),
         Some(Keyword::LookForward) => (GraphKind::Discrete, true),
@@ -2000,6 +2003,28 @@ fn data_series(xs: Vec<f64>, ys: Vec<f64>, keyword: Option<Keyword>, span: Span)
         time
     };
     (Some(expression_equation(input, span)), Some(series_graph(xs, ys, kind, reversed, span)))
+}
+
+/// A raw series as a step table: each point's value holds from a hair before its time to a hair
+/// after it (so that a time computed with rounding still finds it), and `:NA:` from there to the
+/// next point. The hair is a billionth of the time (at least of 1), and at most a quarter of the
+/// gap to the next point.
+fn raw_points(xs: Vec<f64>, ys: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
+    let mut points: Vec<(f64, f64)> = xs.into_iter().zip(ys).collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut stepped = Vec::with_capacity(points.len() * 2);
+    for (index, &(x, y)) in points.iter().enumerate() {
+        let mut hair = 1e-9 * x.abs().max(1.0);
+        if let Some(&(next, _)) = points.get(index + 1) {
+            hair = hair.min((next - x) / 4.0);
+        }
+        if let Some(&(previous, _)) = index.checked_sub(1).and_then(|before| points.get(before)) {
+            hair = hair.min((x - previous) / 4.0);
+        }
+        stepped.push((x - hair, y));
+        stepped.push((x + hair, crate::parser::NA));
+    }
+    stepped.into_iter().unzip()
 }
 
 /// All combinations of positions, the last fastest.

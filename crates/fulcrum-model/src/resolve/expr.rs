@@ -207,8 +207,8 @@ pub enum OrderKind {
     SortOrder,
 }
 
-/// The largest matrix [`Expr::InvertMatrix`] inverts: the simulator works on the stack, so that
-/// a step allocates nothing.
+/// The largest matrix [`Expr::InvertMatrix`] inverts on the stack, so that a step allocates
+/// nothing; the simulator inverts a larger one in a buffer it allocates for the call.
 pub const MAX_INVERTED_SIZE: usize = 16;
 
 /// How [`Expr::Allocate`] is given its priorities.

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, MAX_INVERTED_SIZE, OrderKind,
-    PreviousId, QueueId, VarId,
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, QueueId,
+    VarId,
 };
 use super::{
     DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue,
@@ -1137,6 +1137,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Builtin::GetTimeValue => return self.lower_get_time_value(site, args),
             Builtin::GetDataAtTime
             | Builtin::GetDataBetweenTimes
+            | Builtin::GetDataFirstTime
             | Builtin::GetDataLastTime
             | Builtin::GetDataTotalPoints
             | Builtin::GetDataMax
@@ -1357,6 +1358,16 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 let mut args = args.into_iter();
                 let source = self.as_variable(owner, "HISTORY input", args.next()?);
                 Expr::History(source, Box::new(args.next()?))
+            }
+            Builtin::DelayInformation => {
+                // The input at Time - delay time (the last step at or before it), or the initial
+                // value while that is before the start.
+                let mut args = args.into_iter();
+                let source = self.as_variable(owner, "DELAY_INFORMATION input", args.next()?);
+                let then = Expr::Binary(BinaryOp::Sub, Box::new(Expr::Time), Box::new(args.next()?));
+                let initial = args.next()?;
+                let before_start = Expr::Binary(BinaryOp::Lt, Box::new(then.clone()), Box::new(Expr::StartTime));
+                Expr::If(Box::new(before_start), Box::new(initial), Box::new(Expr::History(source, Box::new(then))))
             }
             Builtin::Triangular | Builtin::Weibull | Builtin::Gamma | Builtin::Beta | Builtin::Binomial => {
                 // Stella's draws, untruncated: the truncated family with unbounded limits, read as
@@ -1939,17 +1950,6 @@ impl<'m, 'd> Lowering<'m, 'd> {
             return None;
         };
         let size = self.dimensions.size(rows);
-        if size > MAX_INVERTED_SIZE {
-            let diagnostic = self
-                .error(
-                    site,
-                    Code::Unsupported,
-                    span,
-                    format!("INVERT_MATRIX inverts matrices of up to {MAX_INVERTED_SIZE} by {MAX_INVERTED_SIZE}, not {size} by {size}"),
-                );
-            self.diagnostics.push(diagnostic);
-            return None;
-        }
         let mut elements = Vec::with_capacity(size * size);
         for (r, c) in (0..size).flat_map(|r| (0..size).map(move |c| (r, c))) {
             let bindings: Vec<Binding> = site
@@ -2306,6 +2306,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             Expr::If(Box::new(outside(time)), Box::new(Expr::Const(VENSIM_NA)), Box::new(value))
         };
         match builtin {
+            Builtin::GetDataFirstTime => Some(Expr::Const(first)),
             Builtin::GetDataLastTime => Some(Expr::Const(last)),
             Builtin::GetDataTotalPoints => Some(Expr::Const(times.len() as f64)),
             // The variable's own table, read as the variable reads it at Time.

@@ -282,6 +282,9 @@ fn get_data_functions_read_a_data_variables_points() {
     let cases = [
         ("GET_DATA_LAST_TIME(d)", 8.0),
         ("GET_DATA_LAST_TIME(f)", 8.0),
+        // The first point, of a table read at Time and of one mirrored and read at -Time.
+        ("GET_DATA_FIRST_TIME(d)", 1.0),
+        ("GET_DATA_FIRST_TIME(f)", 1.0),
         ("GET_DATA_TOTAL_POINTS(h)", 4.0),
         // At another time, as the variable reads its points: between (2, 30) and (4, 20) at 3,
         // interpolated 25, held 30, looked forward 20; before the first point, its value.

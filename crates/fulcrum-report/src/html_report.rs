@@ -1216,3 +1216,46 @@ fn inline(text: &str) -> String {
     }
     html
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn numbers_read_with_three_significant_digits_and_grouped_thousands() {
+        assert_eq!(readable(6_720_000.0), "6,720,000");
+        assert_eq!(readable(-1234.5678), "-1,230");
+        assert_eq!(readable(157.949), "158");
+        assert_eq!(readable(0.034347), "0.0343");
+        assert_eq!(readable(4.0), "4");
+        assert_eq!(readable(1.46e-7), "1.46e-7");
+        assert_eq!(readable(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn every_special_character_is_escaped() {
+        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn a_summary_renders_headings_lists_tables_and_inline_marks_with_its_text_escaped() {
+        let summary = "# Findings\n\nThe *tool* is `cheap` and\n**safe** <b>.\n\n- one\n  continued\n- two & three\n\n1. first\n\n| a | b |\n|---|---|\n| 1 | <2> |\n";
+        let html = markdown(summary);
+        assert_eq!(
+            html,
+            "<h3>Findings</h3>\n<p>The <em>tool</em> is <code>cheap</code> and <strong>safe</strong> &lt;b&gt;.</p>\n\
+             <ul>\n<li>one continued</li>\n<li>two &amp; three</li>\n</ul>\n<ol>\n<li>first</li>\n</ol>\n\
+             <div class=\"table-wrap\"><table>\n<tr><th>a</th><th>b</th></tr>\n<tr><td>1</td><td>&lt;2&gt;</td></tr>\n</table></div>\n"
+        );
+        // An unclosed mark is text, not markup.
+        assert_eq!(markdown("2 * 3 and `x"), "<p>2 * 3 and `x</p>\n");
+    }
+
+    #[test]
+    fn the_opening_comment_of_an_experiment_is_its_question() {
+        let text = "\n# Which option?\n# More text.\n#\n# Second paragraph.\n\nmodel = \"m.toml\"\n# not this\n";
+        assert_eq!(opening_comment(text), "Which option?\nMore text.\n\nSecond paragraph.");
+    }
+}

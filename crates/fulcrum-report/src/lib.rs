@@ -80,7 +80,7 @@ pub enum ReportError {
     Chart(#[from] charts::ChartError),
     /// A folder given to the report is not one fulcrum wrote.
     #[error(
-        "{}: not a fulcrum output folder: {why}\n  hint: give the folders that `fulcrum run -o DIR/run.csv`, `sweep`, `sensitivity`, `leverage` or `compare` wrote (their `-o DIR`)",
+        "{}: not a fulcrum output folder: {why}\n  hint: give the `-o` folders of `fulcrum sweep`, `sensitivity`, `leverage` or `compare`, or a folder holding one CSV of `fulcrum run` (and its `--chart` SVG)",
         path.display()
     )]
     NotAnOutputFolder {

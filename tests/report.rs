@@ -136,10 +136,32 @@ fn a_report_from_each_kind_of_folder_holds_its_sections_and_embeds_every_chart()
         // No summary.md in these folders: the page says so and states no finding of its own.
         assert!(page.contains("has no summary.md"), "{kind}");
     }
+    // Each outcome's chart comes right after its table, even where names share words (`cost per
+    // case at month 60` and `mean cost per case`), with what the outcome measures above it.
+    for kind in ["leverage", "compare", "sensitivity"] {
+        let page = std::fs::read_to_string(scratch.path().join(format!("{kind}.html"))).expect("page");
+        let prefix = match kind {
+            "compare" => "comparison",
+            other => other,
+        };
+        let at = |text: &str| page.find(text).unwrap_or_else(|| panic!("{kind}: no `{text}`"));
+        let table = at("<h3>mean cost per case</h3>");
+        let chart = at(&format!("<figcaption>{prefix}-mean-cost-per-case.svg</figcaption>"));
+        let next = at("<h3>peak delivery time</h3>");
+        assert!(table < chart && chart < next, "{kind}: the chart of mean cost per case is not after its table");
+        assert!(page[table..chart].contains("mean of Cost per Case, in $/case; lower is better"), "{kind}");
+    }
     let compare = std::fs::read_to_string(scratch.path().join("compare.html")).expect("page");
     // The options with their costs (AI as a tool: $1,080,000), in the table and the assumptions.
     assert!(compare.matches("1,080,000").count() >= 2, "the option comparison shows the costs");
-    assert!(compare.contains("Better than baseline in"));
+    assert!(compare.contains("Beats baseline in"));
+    let (_, baseline_row) =
+        compare.split_once("<td data-label=\"Option\">baseline</td>").expect("the baseline is a row of the comparison");
+    let (baseline_row, _) = baseline_row.split_once("</tr>").expect("the row ends");
+    assert!(
+        baseline_row.contains("<td data-label=\"Beats baseline in\" class=\"number\">—</td>"),
+        "the baseline is not said to beat itself in some share of futures: {baseline_row}"
+    );
 
     let all: Vec<&str> = folders.iter().map(|(_, folder)| folder.as_str()).collect();
     let page = report(&all, &scratch.path().join("all.html"));

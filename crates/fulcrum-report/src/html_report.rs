@@ -400,7 +400,9 @@ fn group_thousands(text: &str) -> String {
 /// A cell of a result table: numbers made readable, other text escaped.
 fn cell(text: &str, kind: Cell) -> String {
     match (text.parse::<f64>(), kind) {
-        (Ok(share), Cell::Percent) if share.is_finite() => format!("{}%", readable((share * 1000.0).round() / 10.0)),
+        (Ok(share), Cell::Percent) if share.is_finite() => {
+            format!("{}%", crate::format_number((share * 1000.0).round() / 10.0))
+        }
         (Ok(value), _) => escape(&readable(value)),
         _ => escape(text),
     }
@@ -419,7 +421,7 @@ const STYLE: &str = r#"
 :root { color-scheme: light; --ink: #1d232a; --muted: #5b6570; --rule: #d5dbe1; --band: #f3f6f9; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #fff; }
-main { max-width: 960px; margin: 0 auto; padding: 1rem; }
+main { max-width: 1080px; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.7rem; line-height: 1.2; margin: 0.5rem 0 0.25rem; }
 h2 { font-size: 1.35rem; border-bottom: 2px solid var(--rule); padding-bottom: 0.2rem; margin-top: 2rem; }
 h3 { font-size: 1.1rem; margin-bottom: 0.3rem; }
@@ -429,6 +431,7 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.9em; 
 .table-wrap { overflow-x: auto; margin: 0.5rem 0 1rem; }
 table { border-collapse: collapse; font-size: 0.9rem; min-width: 60%; }
 th, td { border-bottom: 1px solid var(--rule); padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+td:not(.number) { min-width: 8rem; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 thead th { background: var(--band); }
 figure { margin: 1rem 0; }
@@ -905,13 +908,19 @@ fn by_outcome(table: &Table) -> Result<Vec<OutcomeRows<'_>>, ReportError> {
 
 /// A result table's columns `columns` (header text, CSV column, numeric?) per outcome, or a note
 /// saying which column is missing.
-fn result_tables(page: &mut String, results: &Table, columns: &[(&str, &str, Cell)]) {
+/// The result table of `folder`, one table per outcome, each followed by its chart; the charts
+/// no outcome claims come after the tables.
+fn result_tables(page: &mut String, folder: &OutputFolder, results: &Table, columns: &[(&str, &str, Cell)]) {
+    let mut embedded = vec![false; folder.charts.len()];
     let indices: Result<Vec<usize>, ReportError> =
         columns.iter().map(|(_, column, _)| results.column(column)).collect();
     let (indices, groups) = match indices.and_then(|indices| Ok((indices, by_outcome(results)?))) {
         Ok(found) => found,
         Err(error) => {
             let _ = writeln!(page, "<p class=\"note\">Table not shown: {}</p>", escape(&error.to_string()));
+            for (name, svg) in &folder.charts {
+                figure(page, name, svg);
+            }
             return;
         }
     };
@@ -919,6 +928,10 @@ fn result_tables(page: &mut String, results: &Table, columns: &[(&str, &str, Cel
     let numeric: Vec<usize> =
         columns.iter().enumerate().filter(|(_, column)| column.2 != Cell::Text).map(|(index, _)| index).collect();
     let rank = results.column("rank").ok();
+    // The baseline against itself: no share of futures to beat.
+    let option = results.column("intervention").ok();
+    let is_baseline =
+        |row: &Vec<String>| option.and_then(|option| row.get(option)).is_some_and(|name| name == "baseline");
     for (outcome, mut rows) in groups {
         // Best first: the rank column's order, where the table has one.
         if let Some(rank) = rank {
@@ -927,6 +940,9 @@ fn result_tables(page: &mut String, results: &Table, columns: &[(&str, &str, Cel
             rows.sort_by(|a, b| key(a).total_cmp(&key(b)));
         }
         let _ = writeln!(page, "<h3>{}</h3>", escape(&outcome));
+        if let Some(measured) = outcome_measure(folder, &outcome) {
+            let _ = writeln!(page, "<p class=\"note\">{}</p>", escape(&measured));
+        }
         let rendered: Vec<String> = rows
             .iter()
             .map(|row| {
@@ -937,6 +953,7 @@ fn result_tables(page: &mut String, results: &Table, columns: &[(&str, &str, Cel
                         let text = row.get(index).map_or("", String::as_str);
                         match kind {
                             Cell::Text => format!("<td>{}</td>", escape(text)),
+                            Cell::Percent if is_baseline(row) => "<td class=\"number\">—</td>".to_owned(),
                             _ => format!("<td class=\"number\">{}</td>", cell(text, *kind)),
                         }
                     })
@@ -945,7 +962,52 @@ fn result_tables(page: &mut String, results: &Table, columns: &[(&str, &str, Cel
             })
             .collect();
         table(page, &header, &numeric, &rendered);
+        if let Some(index) = chart_of(&folder.charts, &embedded, &outcome) {
+            embedded[index] = true;
+            let (name, svg) = &folder.charts[index];
+            figure(page, name, svg);
+        }
     }
+    for ((name, svg), done) in folder.charts.iter().zip(embedded) {
+        if !done {
+            figure(page, name, svg);
+        }
+    }
+}
+
+/// The first chart not yet embedded whose text holds every word of the outcome's name (the
+/// charts name their outcome in the title, wrapped between words, and come in the outcomes'
+/// order).
+fn chart_of(charts: &[(String, String)], embedded: &[bool], outcome: &str) -> Option<usize> {
+    let words: Vec<String> = outcome.split_whitespace().map(escape).collect();
+    charts
+        .iter()
+        .zip(embedded)
+        .position(|((_, svg), done)| !done && words.iter().all(|word| svg.contains(word.as_str())))
+}
+
+/// What an outcome measures, in its units, and which way is better, from the experiment the
+/// folder records: `final of Output per Person, in cases/person/month; higher is better`.
+fn outcome_measure(folder: &OutputFolder, outcome: &str) -> Option<String> {
+    let RecordedExperiment::Found { experiment, model, .. } = &folder.experiment else { return None };
+    let spec = experiment.outcomes.iter().find(|spec| spec.name == outcome)?;
+    let canonical = fulcrum_model::CanonicalName::new(&spec.variable);
+    let units = model
+        .as_ref()
+        .and_then(|model| {
+            model.variables.iter().find(|variable| fulcrum_model::CanonicalName::new(&variable.name) == canonical)
+        })
+        .and_then(|variable| variable.units.clone());
+    let mut text = format!("{} of {}", spec.statistic, spec.variable);
+    if let Some(units) = units {
+        text.push_str(&format!(", in {units}"));
+    }
+    text.push_str(match spec.better {
+        Some(fulcrum_explore::Better::Higher) => "; higher is better",
+        Some(fulcrum_explore::Better::Lower) => "; lower is better",
+        None => "; the experiment does not say which way is better",
+    });
+    Some(text)
 }
 
 fn analysis_section(
@@ -965,11 +1027,9 @@ fn analysis_section(
     for folder in of_kind {
         let _ =
             writeln!(page, "<p class=\"note\">From <code>{}</code>.</p>", escape(&folder.path.display().to_string()));
-        if let Some(table) = &folder.table {
-            result_tables(page, table, columns);
-        }
-        for (name, svg) in &folder.charts {
-            figure(page, name, svg);
+        match &folder.table {
+            Some(results) => result_tables(page, folder, results, columns),
+            None => folder.charts.iter().for_each(|(name, svg)| figure(page, name, svg)),
         }
     }
     page.push_str("</section>\n");
@@ -1003,17 +1063,17 @@ fn compare_section(page: &mut String, folders: &[OutputFolder]) {
         FolderKind::Compare,
         "comparison",
         "The options compared, with their costs",
-        "For each outcome, every option over the same futures: its cost, its mean, the difference from the baseline (mean, P10, P90), the share of futures in which it beats the baseline, its expected regret, and its effect per unit of cost.",
+        "For each outcome, every option over the same futures, best first: its cost; its mean; Δ, its difference from the baseline future by future (the mean, and P10 and P90 over the futures); the share of futures in which it beats the baseline; its expected regret (how far, on average, it falls short of the best option in each future); and its effect per unit of cost.",
         &[
             ("Rank", "rank", Cell::Number),
             ("Option", "intervention", Cell::Text),
             ("Cost", "cost", Cell::Number),
             ("Mean", "mean", Cell::Number),
-            ("Against baseline", "delta_mean", Cell::Number),
-            ("P10 of difference", "delta_p10", Cell::Number),
-            ("P90 of difference", "delta_p90", Cell::Number),
-            ("Better than baseline in", "prob_better", Cell::Percent),
-            ("Expected regret", "expected_regret", Cell::Number),
+            ("Δ mean", "delta_mean", Cell::Number),
+            ("Δ P10", "delta_p10", Cell::Number),
+            ("Δ P90", "delta_p90", Cell::Number),
+            ("Beats baseline in", "prob_better", Cell::Percent),
+            ("Regret", "expected_regret", Cell::Number),
             ("Effect per cost", "effect_per_cost", Cell::Number),
         ],
     );

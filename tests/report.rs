@@ -131,7 +131,14 @@ fn a_report_from_each_kind_of_folder_holds_its_sections_and_embeds_every_chart()
             {
                 assert!(page.contains(expected), "{kind}: no `{expected}`");
             }
-            assert!(page.contains("<dt>seed</dt>") || page.contains("&quot;seed&quot;"), "{kind}: no seed");
+            // The settings that reproduce it: the seed, the version, the experiment's digest.
+            let seed = if *kind == "sweep" { "seed" } else { "settings.seed" };
+            assert!(page.contains(&format!("<dt>{seed}</dt><dd><code>2025</code></dd>")), "{kind}: no seed");
+            assert!(page.contains("<dt>version</dt>"), "{kind}: no version");
+            let manifest = std::fs::read_to_string(Path::new(folder).join("manifest.json")).expect("manifest");
+            let digest =
+                manifest.split("\"sha256\": \"").nth(2).and_then(|rest| rest.split('"').next()).expect("a digest");
+            assert!(page.contains(&format!("<dt>experiment.sha256</dt><dd><code>{digest}</code></dd>")), "{kind}");
         }
         // No summary.md in these folders: the page says so and states no finding of its own.
         assert!(page.contains("has no summary.md"), "{kind}");

@@ -441,6 +441,7 @@ figcaption { color: var(--muted); font-size: 0.85rem; }
 dl.settings { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
 dl.settings dt { font-weight: 600; }
 dl.settings dd { margin: 0; overflow-wrap: anywhere; }
+details summary { cursor: pointer; color: var(--muted); }
 @media (max-width: 600px) {
   body { font-size: 15px; }
   main { padding: 0.6rem; }
@@ -461,6 +462,10 @@ dl.settings dd { margin: 0; overflow-wrap: anywhere; }
   section:first-of-type { break-before: auto; }
   figure, table, .summary { break-inside: avoid; }
   .table-wrap { overflow: visible; }
+  /* A page does not scroll: the widest table (ten columns) must fit its width. */
+  table { font-size: 8pt; min-width: 0; }
+  th, td { padding: 0.15rem 0.3rem; }
+  td:not(.number) { min-width: 0; }
 }
 "#;
 
@@ -845,6 +850,20 @@ fn findings_section(page: &mut String, folders: &[OutputFolder]) {
                 page.push_str("<p class=\"note\">This folder has no summary.md: see its tables and charts below.</p>\n")
             }
         }
+        let notes: Vec<&str> = folder
+            .manifest
+            .as_ref()
+            .and_then(|manifest| manifest.get("notes"))
+            .and_then(serde_json::Value::as_array)
+            .map(|notes| notes.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
+        if !notes.is_empty() {
+            page.push_str("<p>What the analysis left out or warned of (its manifest's notes):</p>\n<ul>\n");
+            for note in notes {
+                let _ = writeln!(page, "<li>{}</li>", escape(note));
+            }
+            page.push_str("</ul>\n");
+        }
     }
     page.push_str("</section>\n");
 }
@@ -1120,21 +1139,56 @@ fn settings_section(page: &mut String, folders: &[OutputFolder]) {
             escape(&folder.path.display().to_string())
         );
         page.push_str("<dl class=\"settings\">\n");
+        let mut entries = Vec::new();
         if let Some(object) = manifest.as_object() {
-            for (key, value) in object {
-                if key == "files" || key == "tool" {
-                    continue;
-                }
-                let text = match value {
-                    serde_json::Value::String(text) => text.clone(),
-                    other => other.to_string(),
-                };
-                let _ = writeln!(page, "<dt>{}</dt><dd><code>{}</code></dd>", escape(key), escape(&text));
+            for (key, value) in object.iter().filter(|(key, _)| !matches!(key.as_str(), "files" | "tool" | "notes")) {
+                flatten(key, value, &mut entries);
             }
         }
+        for (key, text) in entries {
+            let _ = writeln!(page, "<dt>{}</dt><dd><code>{}</code></dd>", escape(&key), escape(&text));
+        }
         page.push_str("</dl>\n");
+        let files: Vec<FileDigest> =
+            manifest.get("files").cloned().and_then(|files| serde_json::from_value(files).ok()).unwrap_or_default();
+        if !files.is_empty() {
+            let rows: Vec<String> = files
+                .iter()
+                .map(|file| {
+                    format!("<tr><td>{}</td><td><code>{}</code></td></tr>", escape(&file.path), escape(&file.sha256))
+                })
+                .collect();
+            page.push_str("<details><summary>The files written, with their SHA-256</summary>\n");
+            table(page, &["File", "SHA-256"], &[], &rows);
+            page.push_str("</details>\n");
+        }
     }
     page.push_str("</section>\n");
+}
+
+/// A manifest's entry as `key` and text: objects as `key.inner` entries, arrays of plain values
+/// as a list, anything else as JSON text.
+fn flatten(key: &str, value: &serde_json::Value, entries: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    let plain = |value: &Value| match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Null => Some("none".to_owned()),
+        Value::Array(_) | Value::Object(_) => None,
+    };
+    match value {
+        Value::Object(object) => {
+            for (inner, value) in object {
+                flatten(&format!("{key}.{inner}"), value, entries);
+            }
+        }
+        Value::Array(items) => {
+            let texts: Option<Vec<String>> = items.iter().map(plain).collect();
+            entries.push((key.to_owned(), texts.map_or_else(|| value.to_string(), |texts| texts.join(", "))));
+        }
+        other => entries.push((key.to_owned(), plain(other).unwrap_or_default())),
+    }
 }
 
 /// The Markdown of a `summary.md` as HTML: headings (two levels down, under the page's own),
@@ -1311,6 +1365,54 @@ mod tests {
         );
         // An unclosed mark is text, not markup.
         assert_eq!(markdown("2 * 3 and `x"), "<p>2 * 3 and `x</p>\n");
+    }
+
+    /// A compare folder as fulcrum writes one, with `notes` and one chart, and no experiment to
+    /// be found.
+    fn compare_folder(directory: &Path, command: &str, notes: &[&str]) {
+        let svg = "<svg width=\"10\" height=\"10\" viewBox=\"0 0 10 10\" xmlns=\"http://www.w3.org/2000/svg\">\n<rect width=\"5\" height=\"5\"/>\n</svg>\n";
+        fs::write(directory.join("comparison-x.svg"), svg).unwrap();
+        let csv = "outcome,intervention,cost,mean,delta_mean,delta_p10,delta_p90,prob_better,expected_regret,effect_per_cost,rank\n\
+                   x,baseline,,1,0,0,0,0,0.5,,2\nx,more,1000,2,1,0.5,1.5,0.9,0,0.001,1\n";
+        fs::write(directory.join("comparison.csv"), csv).unwrap();
+        let manifest = serde_json::json!({
+            "tool": "fulcrum", "version": "0.1.0", "command": command, "settings": {"seed": 7, "futures": 2},
+            "model": {"path": "gone/model.toml", "sha256": "00"},
+            "experiment": {"path": "gone/experiment.toml", "sha256": "11"},
+            "runs": 4, "failed_runs": 0, "notes": notes,
+            "files": [FileDigest::of("comparison-x.svg", svg.as_bytes())]
+        });
+        fs::write(directory.join("manifest.json"), manifest.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_folder_is_recognised_by_its_manifest_and_its_notes_are_findings() {
+        let directory = tempfile::tempdir().unwrap();
+        compare_folder(directory.path(), "compare", &["x < y was left out"]);
+        let folder = OutputFolder::open(directory.path()).unwrap();
+        assert_eq!(folder.kind, FolderKind::Compare);
+        assert_eq!(folder.charts.len(), 1);
+        let page = render(&[folder]);
+        assert!(page.contains("<li>x &lt; y was left out</li>"), "the notes are listed, escaped");
+        assert!(page.contains("<dt>settings.seed</dt><dd><code>7</code></dd>"));
+        assert!(page.contains("was not found from here"), "the missing experiment is said");
+        // Best first, the baseline without a share of futures, the chart after the table.
+        let more = page.find("<td data-label=\"Option\">more</td>").unwrap();
+        let baseline = page.find("<td data-label=\"Option\">baseline</td>").unwrap();
+        assert!(more < baseline && baseline < page.find("<svg").unwrap());
+        assert!(page.contains("<td data-label=\"Beats baseline in\" class=\"number\">90%</td>"));
+        assert!(!page.contains("http"), "the SVG's namespace is dropped");
+    }
+
+    #[test]
+    fn a_manifest_of_a_command_the_report_does_not_read_is_refused_with_the_folder() {
+        let directory = tempfile::tempdir().unwrap();
+        compare_folder(directory.path(), "loops", &[]);
+        let error = OutputFolder::open(directory.path()).unwrap_err();
+        assert!(
+            matches!(&error, ReportError::NotAnOutputFolder { path, why } if path == directory.path() && why.contains("`loops`")),
+            "{error}"
+        );
     }
 
     #[test]

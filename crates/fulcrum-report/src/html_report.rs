@@ -931,6 +931,10 @@ fn by_outcome(table: &Table) -> Result<Vec<OutcomeRows<'_>>, ReportError> {
 /// no outcome claims come after the tables.
 fn result_tables(page: &mut String, folder: &OutputFolder, results: &Table, columns: &[(&str, &str, Cell)]) {
     let mut embedded = vec![false; folder.charts.len()];
+    // `time` is a column only of indices over time.
+    let columns: Vec<(&str, &str, Cell)> =
+        columns.iter().copied().filter(|(_, column, _)| *column != "time" || results.column("time").is_ok()).collect();
+    let columns = columns.as_slice();
     let indices: Result<Vec<usize>, ReportError> =
         columns.iter().map(|(_, column, _)| results.column(column)).collect();
     let (indices, groups) = match indices.and_then(|indices| Ok((indices, by_outcome(results)?))) {
@@ -962,6 +966,8 @@ fn result_tables(page: &mut String, folder: &OutputFolder, results: &Table, colu
         if let Some(measured) = outcome_measure(folder, &outcome) {
             let _ = writeln!(page, "<p class=\"note\">{}</p>", escape(&measured));
         }
+        let total = rows.len();
+        rows.truncate(ROWS_SHOWN);
         let rendered: Vec<String> = rows
             .iter()
             .map(|row| {
@@ -981,6 +987,14 @@ fn result_tables(page: &mut String, folder: &OutputFolder, results: &Table, colu
             })
             .collect();
         table(page, &header, &numeric, &rendered);
+        if total > ROWS_SHOWN {
+            let file = results.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            let _ = writeln!(
+                page,
+                "<p class=\"note\">The first {ROWS_SHOWN} of {total} rows; <code>{}</code> in the folder has them all.</p>",
+                escape(&file)
+            );
+        }
         if let Some(index) = chart_of(&folder.charts, &embedded, &outcome) {
             embedded[index] = true;
             let (name, svg) = &folder.charts[index];
@@ -993,6 +1007,10 @@ fn result_tables(page: &mut String, folder: &OutputFolder, results: &Table, colu
         }
     }
 }
+
+/// The most rows of one outcome a result table shows (a ranking of levers or options is far
+/// shorter; indices over time are not).
+const ROWS_SHOWN: usize = 60;
 
 /// The first chart not yet embedded whose text holds every word of the outcome's name (the
 /// charts name their outcome in the title, wrapped between words, and come in the outcomes'
@@ -1107,6 +1125,7 @@ fn sensitivity_section(page: &mut String, folders: &[OutputFolder]) {
         "Sensitivity",
         "For each outcome, how much it moves with each uncertain constant, by the method the folder's settings name.",
         &[
+            ("Time", "time", Cell::Number),
             ("Parameter", "parameter", Cell::Text),
             ("Method", "method", Cell::Text),
             ("Measure", "measure", Cell::Text),
@@ -1402,6 +1421,22 @@ mod tests {
         assert!(more < baseline && baseline < page.find("<svg").unwrap());
         assert!(page.contains("<td data-label=\"Beats baseline in\" class=\"number\">90%</td>"));
         assert!(!page.contains("http"), "the SVG's namespace is dropped");
+    }
+
+    #[test]
+    fn a_long_table_shows_its_first_rows_and_says_where_the_rest_are() {
+        let directory = tempfile::tempdir().unwrap();
+        compare_folder(directory.path(), "compare", &[]);
+        let mut csv = String::from(
+            "outcome,intervention,cost,mean,delta_mean,delta_p10,delta_p90,prob_better,expected_regret,effect_per_cost,rank\n",
+        );
+        for option in 0..70 {
+            csv.push_str(&format!("x,option {option},,1,0,0,0,0.5,0,,{}\n", option + 1));
+        }
+        fs::write(directory.path().join("comparison.csv"), csv).unwrap();
+        let page = render(&[OutputFolder::open(directory.path()).unwrap()]);
+        assert!(page.contains("The first 60 of 70 rows; <code>comparison.csv</code> in the folder has them all."));
+        assert!(page.contains(">option 59</td>") && !page.contains(">option 60</td>"));
     }
 
     #[test]

@@ -1232,16 +1232,23 @@ pub fn markdown(text: &str) -> String {
         if rows.is_empty() {
             return;
         }
-        html.push_str("<div class=\"table-wrap\"><table>\n");
-        for (index, row) in rows.iter().enumerate() {
-            let tag = if index == 0 { "th" } else { "td" };
+        // As the page's own tables: a header row, and each cell labelled with its column for a
+        // phone, which stacks the rows as cards.
+        let header = rows.remove(0);
+        html.push_str("<div class=\"table-wrap\"><table>\n<thead><tr>");
+        for name in &header {
+            let _ = write!(html, "<th>{}</th>", inline(name));
+        }
+        html.push_str("</tr></thead>\n<tbody>\n");
+        for row in rows.iter() {
             html.push_str("<tr>");
-            for cell in row {
-                let _ = write!(html, "<{tag}>{}</{tag}>", inline(cell));
+            for (index, cell) in row.iter().enumerate() {
+                let label = header.get(index).map_or("", String::as_str);
+                let _ = write!(html, "<td data-label=\"{}\">{}</td>", escape(label), inline(cell));
             }
             html.push_str("</tr>\n");
         }
-        html.push_str("</table></div>\n");
+        html.push_str("</tbody></table></div>\n");
         rows.clear();
     };
     for line in text.lines() {
@@ -1380,7 +1387,8 @@ mod tests {
             html,
             "<h3>Findings</h3>\n<p>The <em>tool</em> is <code>cheap</code> and <strong>safe</strong> &lt;b&gt;.</p>\n\
              <ul>\n<li>one continued</li>\n<li>two &amp; three</li>\n</ul>\n<ol>\n<li>first</li>\n</ol>\n\
-             <div class=\"table-wrap\"><table>\n<tr><th>a</th><th>b</th></tr>\n<tr><td>1</td><td>&lt;2&gt;</td></tr>\n</table></div>\n"
+             <div class=\"table-wrap\"><table>\n<thead><tr><th>a</th><th>b</th></tr></thead>\n<tbody>\n\
+             <tr><td data-label=\"a\">1</td><td data-label=\"b\">&lt;2&gt;</td></tr>\n</tbody></table></div>\n"
         );
         // An unclosed mark is text, not markup.
         assert_eq!(markdown("2 * 3 and `x"), "<p>2 * 3 and `x</p>\n");

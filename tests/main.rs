@@ -11,6 +11,7 @@ mod conformance;
 mod crate_graph;
 mod fuzz_regressions;
 mod models;
+mod report;
 mod sample;
 mod shards;
 mod sweep;

@@ -39,6 +39,21 @@ pub enum Command {
     Leverage(LeverageArgs),
     /// Compare the experiment's interventions with the baseline over the same futures.
     Compare(CompareArgs),
+    /// One self-contained HTML page (inline charts and style) from output folders of run,
+    /// sweep, sensitivity, leverage and compare.
+    Report(ReportArgs),
+}
+
+/// `fulcrum report`.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Output folders (any mix of run, sweep, sensitivity, leverage and compare), in the order
+    /// the page shows them.
+    #[arg(required = true, value_name = "DIR")]
+    pub folders: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE.html")]
+    pub output: PathBuf,
 }
 
 /// Flags every analysis takes.

@@ -102,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Sensitivity(args) => commands::sensitivity::sensitivity(args),
         Command::Leverage(args) => commands::leverage::leverage(args),
         Command::Compare(args) => commands::compare::compare(args),
+        Command::Report(args) => commands::report::report(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,6 +11,7 @@
 //!   reads such a folder back (manifest, outcomes, series, band parts, digests).
 //! - [`charts`]: the analysis charts (tornado, Morris, indices, leverage, differences) as SVG
 //!   text, ready for [`write_atomically`].
+//! - [`html_report`]: one self-contained HTML page from any mix of output folders.
 //! - [`expected`]: reads other tools' outputs (CSV or Vensim TAB) to compare runs against.
 //! - [`load`]: reads model files (any format), changes files and experiments with their
 //!   models, returning their diagnostics for the caller to show.
@@ -25,6 +26,7 @@ pub mod analysis;
 pub mod chart_files;
 pub mod charts;
 pub mod expected;
+pub mod html_report;
 pub mod load;
 pub mod summary;
 pub mod sweep;
@@ -77,6 +79,17 @@ pub enum ReportError {
     /// A chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
+    /// A folder given to the report is not one fulcrum wrote.
+    #[error(
+        "{}: not a fulcrum output folder: {why}\n  hint: give the `-o` folders of `fulcrum sweep`, `sensitivity`, `leverage` or `compare`, or a folder holding one CSV of `fulcrum run` (and its `--chart` SVG)",
+        path.display()
+    )]
+    NotAnOutputFolder {
+        /// The folder as given.
+        path: PathBuf,
+        /// Why it is not one.
+        why: String,
+    },
 }
 
 /// `file:line:column: what: message` for a JSON file that does not read (serde_json counts

@@ -9,6 +9,7 @@ pub mod design;
 pub mod leverage;
 pub mod merge;
 pub mod output;
+pub mod report;
 pub mod run;
 pub mod sensitivity;
 pub mod slurm;

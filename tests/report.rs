@@ -140,8 +140,23 @@ fn a_report_from_each_kind_of_folder_holds_its_sections_and_embeds_every_chart()
                 manifest.split("\"sha256\": \"").nth(2).and_then(|rest| rest.split('"').next()).expect("a digest");
             assert!(page.contains(&format!("<dt>experiment.sha256</dt><dd><code>{digest}</code></dd>")), "{kind}");
         }
-        // No summary.md in these folders: the page says so and states no finding of its own.
-        assert!(page.contains("has no summary.md"), "{kind}");
+        // The findings are the folder's own summary.md (every heading of it on the page); a run
+        // writes none, and the page says so and states no finding of its own.
+        match std::fs::read_to_string(Path::new(folder).join("summary.md")) {
+            Ok(summary) => {
+                assert_ne!(*kind, "run", "a run writes no summary.md");
+                assert!(!page.contains("has no summary.md"), "{kind}");
+                let headings: Vec<&str> = summary.lines().filter_map(|line| line.strip_prefix("## ")).collect();
+                assert!(!headings.is_empty(), "{kind}: summary.md has no outcome headings");
+                for heading in headings {
+                    assert!(page.contains(&format!(">{heading}</h")), "{kind}: no `{heading}` from summary.md");
+                }
+            }
+            Err(_) => {
+                assert_eq!(*kind, "run", "every analysis folder and whole sweep writes summary.md");
+                assert!(page.contains("has no summary.md"), "{kind}");
+            }
+        }
     }
     // Each outcome's chart comes right after its table, even where names share words (`cost per
     // case at month 60` and `mean cost per case`), with what the outcome measures above it.

@@ -81,6 +81,7 @@ fn sweeps(c: &mut Criterion) {
             settings: &[],
             outcomes: &outcomes,
             bands: &[variable],
+            bands_per_grid_point: false,
             keep: &[],
             runs: 0..runs,
             quantiles: None,

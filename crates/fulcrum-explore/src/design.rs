@@ -128,6 +128,14 @@ pub trait Inputs: Sync {
     fn options(&self) -> &[Vec<Setting>] {
         &[]
     }
+    /// How many grid points the rows step through (1 without a grid).
+    fn grid_points(&self) -> usize {
+        1
+    }
+    /// The grid point of run `run`, below [`Inputs::grid_points`].
+    fn grid_point(&self, _run: u64) -> usize {
+        0
+    }
 }
 
 impl Inputs for Design {
@@ -137,6 +145,15 @@ impl Inputs for Design {
 
     fn row(&self, run: u64, values: &mut [f64]) {
         Design::row(self, run, values);
+    }
+
+    fn grid_points(&self) -> usize {
+        usize::try_from(Design::grid_points(self)).unwrap_or(usize::MAX)
+    }
+
+    fn grid_point(&self, run: u64) -> usize {
+        // Run `run` is grid point `run / samples` (see the module documentation).
+        usize::try_from(run / self.samples.max(1)).unwrap_or(usize::MAX)
     }
 
     fn seed(&self) -> u64 {

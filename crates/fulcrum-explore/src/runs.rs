@@ -103,6 +103,8 @@ impl Runs {
             settings: &self.settings,
             outcomes,
             bands,
+            // A design with a grid has bands per grid point, as bands.csv gives them.
+            bands_per_grid_point: true,
             keep,
             runs: 0..self.count(),
             quantiles: None,

@@ -40,6 +40,10 @@ pub struct Sweep<'a> {
     pub outcomes: &'a [Outcome],
     /// Variables whose bands to compute.
     pub bands: &'a [VarId],
+    /// Bands per grid point of the design ([`Inputs::grid_point`]): every band variable's rows
+    /// once for each grid point, grid point by grid point, each over that point's runs only.
+    /// Otherwise (and for a design without a grid) the bands are over all the runs together.
+    pub bands_per_grid_point: bool,
     /// Variables whose trajectories go to the sink.
     pub keep: &'a [VarId],
     /// Which runs of the design.
@@ -136,9 +140,22 @@ impl Sweep<'_> {
         self.model.axis().save_times()
     }
 
-    /// How many band values the sweep produces.
+    /// The sets of runs the bands are over: the design's grid points, or one.
+    pub fn band_groups(&self) -> usize {
+        if self.bands_per_grid_point { self.design.grid_points().max(1) } else { 1 }
+    }
+
+    /// The band series: each band variable once per band group, group by group. Rows of
+    /// [`Summary::bands`] index them: band variable `variable % bands.len()` of group
+    /// `variable / bands.len()`.
+    pub fn band_series(&self) -> usize {
+        self.bands.len().saturating_mul(self.band_groups())
+    }
+
+    /// How many band values the sweep produces: a value per run, saved time and band series
+    /// (with grid points, a run's value at the other points is a gap, which counts too).
     pub fn band_values(&self) -> u64 {
-        let points = (self.bands.len() * self.model.axis().save_count()) as u64;
+        let points = (self.band_series() as u64).saturating_mul(self.model.axis().save_count() as u64);
         (self.runs.end - self.runs.start).saturating_mul(points)
     }
 
@@ -160,7 +177,7 @@ impl Sweep<'_> {
     pub fn memory_needed(&self, threads: usize) -> u64 {
         let threads = threads.max(1) as u64;
         let saves = self.model.axis().save_count() as u64;
-        let points = self.bands.len() as u64 * saves;
+        let points = (self.band_series() as u64).saturating_mul(saves);
         let bands = match self.quantile_method() {
             QuantileMethod::Exact => self.band_values().saturating_mul(8),
             QuantileMethod::Sketch => points
@@ -215,7 +232,7 @@ impl Sweep<'_> {
         let wave = rayon::current_num_threads() * BLOCKS_PER_THREAD;
         let finished = self.run_blocks::<LANES>(sink, progress, wave, true, deadline)?;
         let (failures, end) = (finished.failures, finished.end);
-        Ok((finished.parts(self.bands.len(), self.save_times()), failures, end))
+        Ok((finished.parts(self.band_series(), self.save_times()), failures, end))
     }
 
     /// [`Sweep::run`] with `L` lanes per batch and `wave` blocks per wave: the output is the
@@ -247,7 +264,7 @@ impl Sweep<'_> {
         // Settings the model cannot take fail here, before any run.
         Worker::<L>::new(self, method)?;
         let workers: Mutex<Vec<Worker<'_, L>>> = Mutex::new(Vec::new());
-        let mut reducer = BandReducer::new(self.bands.len(), self.save_times());
+        let mut reducer = BandReducer::new(self.band_series(), self.save_times());
         let mut block_moments = Vec::new();
         let mut failures = 0;
         let blocks = if self.runs.is_empty() {
@@ -258,7 +275,7 @@ impl Sweep<'_> {
         // For exact quantiles every band value is kept: block by block in run order, each
         // block's stretch `points × its runs`, which the block's worker fills. The memory is
         // only committed as it is written.
-        let points = self.bands.len() * self.model.axis().save_count();
+        let points = self.band_series() * self.model.axis().save_count();
         let stretch_of = |block: u64| self.block_len(block) * points;
         let exact_values = if method == QuantileMethod::Exact { self.band_values() as usize } else { 0 };
         let mut store = ValueStore::zeroed(exact_values).map_err(SweepError::Memory)?;
@@ -417,7 +434,7 @@ impl<'s, const L: usize> Worker<'s, L> {
             }
         }
         let saves = sweep.model.axis().save_count();
-        let points = sweep.bands.len() * saves;
+        let points = sweep.band_series() * saves;
         // A whole number of batches and of the partial sums' width, so that batches fill it
         // exactly and every fold starts on partial 0.
         let unit = PARTIALS * L / gcd(PARTIALS, L);
@@ -428,7 +445,7 @@ impl<'s, const L: usize> Worker<'s, L> {
             constants: sweep.design.constants(),
             row: vec![0.0; sweep.design.constants().len()],
             accumulators: Vec::with_capacity(sweep.outcomes.len()),
-            band_values: vec![[0.0; L]; points],
+            band_values: vec![[0.0; L]; sweep.bands.len() * saves],
             kept_values: vec![[0.0; L]; saves * sweep.keep.len()],
             stretch: if method == QuantileMethod::Sketch { vec![0.0; points * stretch_width] } else { vec![] },
             stretch_width,
@@ -450,7 +467,10 @@ impl<'s, const L: usize> Worker<'s, L> {
         let (first, len) = (runs.start, (runs.end - runs.start) as usize);
         let factors = self.constants.len();
         let saves = sweep.model.axis().save_count();
-        let points = self.band_values.len();
+        // The observer fills each band variable's values; each band group takes the values of
+        // its own runs, with gaps (NaN, as for a failed run) for the others.
+        let (groups, variable_points) = (sweep.band_groups(), self.band_values.len());
+        let points = groups * variable_points;
         let keep = sweep.keep.len();
         let mut block = Block {
             first_run: first,
@@ -500,10 +520,16 @@ impl<'s, const L: usize> Worker<'s, L> {
                 Some(values) => (values, len, offset),
                 None => (&mut self.stretch[..], width, offset - folded),
             };
-            for (point, lane_values) in self.band_values.iter().enumerate() {
-                for lane in 0..lanes {
-                    let value = if failures[lane].is_none() { lane_values[lane] } else { f64::NAN };
-                    stretch[point * row + start + lane] = value;
+            let group_of: [usize; L] = std::array::from_fn(|lane| {
+                if groups > 1 { sweep.design.grid_point(first + (offset + lane.min(lanes - 1)) as u64) } else { 0 }
+            });
+            for group in 0..groups {
+                for (point, lane_values) in self.band_values.iter().enumerate() {
+                    let point = group * variable_points + point;
+                    for lane in 0..lanes {
+                        let own = failures[lane].is_none() && group_of[lane] == group;
+                        stretch[point * row + start + lane] = if own { lane_values[lane] } else { f64::NAN };
+                    }
                 }
             }
             let filled = offset + lanes - folded;

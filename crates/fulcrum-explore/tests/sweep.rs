@@ -138,6 +138,7 @@ impl Setup {
             settings,
             outcomes: &self.outcomes,
             bands: &self.bands,
+            bands_per_grid_point: false,
             keep: &self.keep,
             runs: 0..self.design.runs(),
             quantiles,
@@ -163,6 +164,7 @@ proptest! {
         sampler in 0usize..4,
         sketch in any::<bool>(),
         skip in 0u64..1100,
+        per_point in any::<bool>(),
     ) {
         let sampler = [Sampler::Random, Sampler::LatinHypercube, Sampler::Sobol, Sampler::Grid { levels: 7 }][sampler];
         let samples = if let Sampler::Grid { levels } = sampler { (levels * levels) as u64 } else { samples };
@@ -170,7 +172,8 @@ proptest! {
         let quantiles = Some(if sketch { QuantileMethod::Sketch } else { QuantileMethod::Exact });
         // A slice of the design that starts part-way through a block, as a shard would.
         let first = skip.min(2 * samples - 1);
-        let sweep = Sweep { runs: first..2 * samples, ..setup.sweep(&[], quantiles) };
+        let sweep =
+            Sweep { runs: first..2 * samples, bands_per_grid_point: per_point, ..setup.sweep(&[], quantiles) };
         let (reference, reference_summary) = run::<16>(&sweep, 1, 4);
         prop_assert_eq!(reference.runs.len() as u64, 2 * samples - first);
         prop_assert_eq!(reference.runs.first().copied(), Some(first));
@@ -192,10 +195,11 @@ proptest! {
         seed in any::<u64>(),
         sketch in any::<bool>(),
         cuts in proptest::collection::vec(0u64..6, 0..4),
+        per_point in any::<bool>(),
     ) {
         let setup = Setup::new(Sampler::LatinHypercube, samples, seed);
         let quantiles = Some(if sketch { QuantileMethod::Sketch } else { QuantileMethod::Exact });
-        let whole = setup.sweep(&[], quantiles);
+        let whole = Sweep { bands_per_grid_point: per_point, ..setup.sweep(&[], quantiles) };
         let (_, reference) = run::<16>(&whole, 2, 4);
         // Shard boundaries on blocks, in order, possibly repeated (empty shards).
         let runs = whole.runs.end;
@@ -204,7 +208,7 @@ proptest! {
         bounds.sort_unstable();
         let mut merged: Option<BandParts> = None;
         for range in bounds.windows(2) {
-            let shard = Sweep { runs: range[0]..range[1], ..setup.sweep(&[], quantiles) };
+            let shard = Sweep { runs: range[0]..range[1], ..whole.clone() };
             let (parts, _, end) = shard.run_parts(&mut Recorded::default(), &Silent, None).expect("runs");
             prop_assert_eq!(end, range[1]);
             let mut bytes = Vec::new();
@@ -218,6 +222,47 @@ proptest! {
         let merged = merged.expect("at least one shard");
         prop_assert_eq!(merged.runs(), runs);
         prop_assert_eq!(band_bits(&merged.finish()), band_bits(&reference.bands));
+    }
+}
+
+#[test]
+fn bands_per_grid_point_are_the_bands_of_each_grid_points_runs_alone() {
+    // Two grid points (Start = 5, 15) of 1,500 runs: the second starts part-way through a block.
+    let setup = Setup::new(Sampler::Random, 1500, 11);
+    for method in [QuantileMethod::Exact, QuantileMethod::Sketch] {
+        let grid = Sweep { bands_per_grid_point: true, ..setup.sweep(&[], Some(method)) };
+        assert_eq!((grid.band_groups(), grid.band_series()), (2, 4));
+        let (_, summary) = run::<16>(&grid, 2, 4);
+        let saves = setup.model.axis().save_count();
+        assert_eq!(summary.bands.len(), 2 * 2 * saves, "each band variable once per grid point");
+        let mut finals = Vec::new();
+        for point in 0..2u64 {
+            let alone = Sweep { runs: point * 1500..(point + 1) * 1500, ..setup.sweep(&[], Some(method)) };
+            let (_, expected) = run::<16>(&alone, 1, 4);
+            let found: Vec<BandRow> =
+                summary.bands[point as usize * 2 * saves..(point as usize + 1) * 2 * saves].to_vec();
+            for (found, expected) in found.iter().zip(&expected.bands) {
+                assert_eq!(found.variable, point as usize * 2 + expected.variable);
+                assert_eq!(found.time.to_bits(), expected.time.to_bits());
+                let (f, e) = (&found.moments, &expected.moments);
+                assert_eq!((f.n, f.min.to_bits(), f.max.to_bits()), (1500, e.min.to_bits(), e.max.to_bits()));
+                match method {
+                    // The same values in the same order: the same bits.
+                    QuantileMethod::Exact => {
+                        assert_eq!(band_bits(std::slice::from_ref(found)), band_bits(std::slice::from_ref(expected)))
+                    }
+                    // The same histogram counts; the moments folded over other block bounds.
+                    QuantileMethod::Sketch => {
+                        assert_eq!(found.quantiles.map(f64::to_bits), expected.quantiles.map(f64::to_bits));
+                        assert!((f.mean - e.mean).abs() <= 1e-12 * e.mean.abs().max(1.0), "{} vs {}", f.mean, e.mean);
+                        assert!((f.sd() - e.sd()).abs() <= 1e-9 * e.sd().max(1.0), "{} vs {}", f.sd(), e.sd());
+                    }
+                }
+            }
+            finals.push(found[saves - 1].moments.mean);
+        }
+        // The grid points start their level from 5 and from 15: their bands differ.
+        assert!(finals[1] - finals[0] > 1.0, "final mean levels {finals:?}");
     }
 }
 
@@ -283,6 +328,7 @@ fn sketches_of_very_many_saved_times_fold_part_blocks_alike() {
         settings: &[],
         outcomes: &outcomes,
         bands: &bands,
+        bands_per_grid_point: false,
         keep: &[],
         runs: 3..1400,
         quantiles: Some(QuantileMethod::Sketch),
@@ -324,6 +370,7 @@ fn outcomes_match_statistics_of_the_saved_trajectory() {
         settings: &[],
         outcomes: &outcomes,
         bands: &[],
+        bands_per_grid_point: false,
         keep: &[],
         runs: 0..40,
         quantiles: None,
@@ -448,6 +495,7 @@ fn failed_runs_are_reported_and_left_out_of_bands() {
         settings: &[],
         outcomes: &outcomes,
         bands: &[s],
+        bands_per_grid_point: false,
         keep: &[],
         runs: 0..3000,
         quantiles: None,
@@ -502,6 +550,7 @@ fn at_the_stop_time_is_the_last_step_even_when_dt_does_not_divide_the_run() {
         settings: &[],
         outcomes: &outcomes,
         bands: &[],
+        bands_per_grid_point: false,
         keep: &[],
         runs: 0..3,
         quantiles: None,
@@ -637,6 +686,7 @@ fn quantiles_are_exact_up_to_2_to_the_25_band_values_and_sketched_past_it() {
         settings: &[],
         outcomes: &[],
         bands: std::slice::from_ref(&level),
+        bands_per_grid_point: false,
         keep: &[],
         runs: 0..runs,
         quantiles,
@@ -665,6 +715,7 @@ fn a_sweep_needing_16_gib_is_accepted_and_one_run_more_is_refused() {
         settings: &[],
         outcomes: &[],
         bands: &level,
+        bands_per_grid_point: false,
         keep: if keep { &level } else { &[] },
         runs: 0..runs,
         quantiles: Some(QuantileMethod::Exact),

@@ -264,6 +264,39 @@ pub struct GridAxis {
     pub values: Vec<f64>,
 }
 
+/// The value of each grid axis at grid point `point`: its index in mixed radix, the first axis
+/// changing slowest (as runs step through the grid).
+pub fn grid_point_values(grid: &[GridAxis], point: usize) -> Vec<f64> {
+    let mut rest = point;
+    grid.iter()
+        .enumerate()
+        .map(|(a, axis)| {
+            let inner: usize = grid[a + 1..].iter().map(|axis| axis.values.len().max(1)).product();
+            let index = rest / inner.max(1);
+            rest %= inner.max(1);
+            axis.values.get(index).copied().unwrap_or(f64::NAN)
+        })
+        .collect()
+}
+
+/// Grid point `point` in words: `Hiring Delay = 3, Price = 10`; empty without a grid.
+pub fn grid_point_label(grid: &[GridAxis], point: usize) -> String {
+    let values = grid_point_values(grid, point);
+    let labels: Vec<String> = grid
+        .iter()
+        .zip(values)
+        .map(|(axis, value)| format!("{} = {}", axis.name, crate::format_number(value)))
+        .collect();
+    labels.join(", ")
+}
+
+/// A band row's grid point and band variable: a sweep with bands per grid point gives each
+/// band variable's rows once per grid point, so a row's `variable` counts through the band
+/// variables of grid point 0, then of grid point 1, and so on.
+pub fn band_row_place(row: &BandRow, variables: usize) -> (usize, usize) {
+    (row.variable / variables.max(1), row.variable % variables.max(1))
+}
+
 /// A file and the SHA-256 of its bytes.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FileDigest {
@@ -465,7 +498,7 @@ pub fn merge_shards(
     staged.push(match bands {
         MergedBands::Rows(variables, rows) => {
             let mut band_file = PendingCsv::create(directory, "bands.csv")?;
-            write_bands(&mut band_file, variables, rows)
+            write_bands(&mut band_file, variables, rows, &manifest.grid)
                 .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
             band_file.finish()?
         }
@@ -580,17 +613,8 @@ fn sweep_summary(shards: &[PathBuf], manifest: &Manifest) -> Result<String, Repo
     } else if points > 1 {
         (0..points)
             .map(|point| {
-                // The first axis changes slowest: the point's index in mixed radix.
-                let mut rest = point;
-                let mut labels = Vec::new();
-                for (a, axis) in manifest.grid.iter().enumerate() {
-                    let inner: usize = manifest.grid[a + 1..].iter().map(|axis| axis.values.len().max(1)).product();
-                    let index = rest / inner.max(1);
-                    rest %= inner.max(1);
-                    let value = axis.values.get(index).map_or_else(String::new, |v| crate::format_number(*v));
-                    labels.push(format!("{} = {value}", axis.name));
-                }
-                (labels.join(", "), (point * per_point..((point + 1) * per_point).min(runs)).collect())
+                let runs = point * per_point..((point + 1) * per_point).min(runs);
+                (grid_point_label(&manifest.grid, point), runs.collect())
             })
             .collect()
     } else {
@@ -750,7 +774,7 @@ impl SweepWriter {
     /// every file into place.
     pub fn finish(self, band_variables: &[&str], bands: &[BandRow], manifest: Manifest) -> Result<(), ReportError> {
         let mut band_file = PendingCsv::create(&self.directory, "bands.csv")?;
-        write_bands(&mut band_file, band_variables, bands)
+        write_bands(&mut band_file, band_variables, bands, &manifest.grid)
             .map_err(|source| ReportError::Io { path: band_file.path.clone(), source })?;
         let band_file = band_file.finish()?;
         self.commit(Some(band_file), manifest)
@@ -888,12 +912,27 @@ impl Sink for SweepWriter {
     }
 }
 
-fn write_bands(file: &mut PendingCsv, variables: &[&str], rows: &[BandRow]) -> io::Result<()> {
-    file.header(["variable", "time", "n", "mean", "sd", "min", "p05", "p25", "p50", "p75", "p95", "max"])?;
+/// bands.csv: with a grid, the grid axes' values come first, one block of rows per grid point
+/// (see [`band_row_place`]).
+fn write_bands(file: &mut PendingCsv, variables: &[&str], rows: &[BandRow], grid: &[GridAxis]) -> io::Result<()> {
+    let columns = ["variable", "time", "n", "mean", "sd", "min", "p05", "p25", "p50", "p75", "p95", "max"];
+    file.header(grid.iter().map(|axis| axis.name.as_str()).chain(columns))?;
     let mut field = String::new();
+    let mut point_values: Option<(usize, Vec<f64>)> = None;
     for row in rows {
         let moments = &row.moments;
-        file.writer.write_field(variables.get(row.variable).copied().unwrap_or_default()).map_err(csv_to_io)?;
+        let (point, variable) = if grid.is_empty() { (0, row.variable) } else { band_row_place(row, variables.len()) };
+        if !grid.is_empty() {
+            if point_values.as_ref().is_none_or(|(at, _)| *at != point) {
+                point_values = Some((point, grid_point_values(grid, point)));
+            }
+            for value in point_values.iter().flat_map(|(_, values)| values) {
+                field.clear();
+                push_number(&mut field, *value);
+                file.writer.write_field(&field).map_err(csv_to_io)?;
+            }
+        }
+        file.writer.write_field(variables.get(variable).copied().unwrap_or_default()).map_err(csv_to_io)?;
         let numbers = [row.time, moments.n as f64]
             .into_iter()
             .chain([moments.mean, moments.sd(), moments.min])

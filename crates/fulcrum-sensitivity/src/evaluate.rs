@@ -66,8 +66,17 @@ pub fn evaluate(
     progress: &dyn Progress,
 ) -> Result<Evaluation, SweepError> {
     let keep: Vec<VarId> = series.into_iter().collect();
-    let sweep =
-        Sweep { model, design: inputs, settings, outcomes, bands: &[], keep: &keep, runs: 0..runs, quantiles: None };
+    let sweep = Sweep {
+        model,
+        design: inputs,
+        settings,
+        outcomes,
+        bands: &[],
+        bands_per_grid_point: false,
+        keep: &keep,
+        runs: 0..runs,
+        quantiles: None,
+    };
     let saves = if series.is_some() { model.axis().save_count() } else { 0 };
     let mut evaluation = Evaluation::default();
     sweep.run(&mut Collect { evaluation: &mut evaluation, saves }, progress)?;

@@ -9,6 +9,7 @@ use fulcrum_report::charts::{
     MorrisPoint, RunChart, RunPanel, Tornado, TornadoBar,
 };
 use fulcrum_report::load::LoadedModel;
+use fulcrum_report::sweep::{GridAxis, band_row_place, grid_point_label};
 use fulcrum_sensitivity::Estimate;
 use fulcrum_sensitivity::leverage::Leverage;
 use fulcrum_sim::Results;
@@ -152,18 +153,20 @@ pub fn run(loaded: &LoadedModel, results: &Results, chosen: bool) -> Result<Stri
     })
 }
 
-/// Draws a fan chart per band variable into a finished sweep's folder and lists them in its
-/// manifest; a chart that cannot be drawn is a warning, never worth losing the sweep for.
+/// Draws a fan chart per band variable (and grid point) into a finished sweep's folder and lists
+/// them in its manifest; a chart that cannot be drawn is a warning, never worth losing the sweep
+/// for.
 pub fn add_fans(
     directory: &std::path::Path,
     variables: &[&str],
     rows: &[BandRow],
     runs: u64,
+    grid: &[GridAxis],
     units: &Units<'_>,
 ) -> Result<(), crate::CliError> {
     let mut names = crate::commands::analysis::ChartNames::default();
     let mut drawn = Vec::new();
-    for (name, chart) in fans(variables, rows, runs, units, &mut names) {
+    for (name, chart) in fans(variables, rows, runs, grid, units, &mut names) {
         match chart {
             Ok(svg) => drawn.push((name, svg)),
             Err(error) => eprintln!("warning: cannot draw {name}: {error}"),
@@ -172,29 +175,36 @@ pub fn add_fans(
     fulcrum_report::chart_files::add_to_sweep(directory, &drawn).map_err(|error| crate::CliError::Io(error.into()))
 }
 
-/// A fan chart per band variable, with its file name: `bands-VARIABLE.svg` (made distinct by
-/// `names`).
+/// A fan chart per band variable, with its file name: `bands-VARIABLE.svg`; with a grid, one per
+/// band variable and grid point, `bands-VARIABLE-AXIS-VALUE.svg` (made distinct by `names`).
+/// `runs` is the sweep's; with a grid, each chart is over a grid point's share.
 pub fn fans(
     variables: &[&str],
     rows: &[BandRow],
     runs: u64,
+    grid: &[GridAxis],
     units: &Units<'_>,
     names: &mut crate::commands::analysis::ChartNames,
 ) -> Vec<(String, Result<String, ChartError>)> {
-    variables
-        .iter()
-        .enumerate()
-        .map(|(index, variable)| {
+    // The rows have the band variables of every grid point: no more grid points than rows.
+    let grid_points = grid.iter().try_fold(1usize, |points, axis| points.checked_mul(axis.values.len()));
+    let grid_points = grid_points.unwrap_or(usize::MAX).min(rows.len()).max(1);
+    let runs = runs / grid_points.max(1) as u64;
+    (0..grid_points)
+        .flat_map(|point| variables.iter().enumerate().map(move |(index, variable)| (point, index, variable)))
+        .map(|(point, index, variable)| {
+            let label = grid_point_label(grid, point);
+            let at = if label.is_empty() { String::new() } else { format!(" at {label}") };
             let points = rows
                 .iter()
-                .filter(|row| row.variable == index)
+                .filter(|row| band_row_place(row, variables.len()) == (point, index))
                 .map(|row| {
                     let [p05, p25, p50, p75, p95] = row.quantiles;
                     FanPoint { time: row.time, mean: row.moments.mean, p05, p25, p50, p75, p95 }
                 })
                 .collect();
             let chart = charts::fan(&Fan {
-                title: format!("{variable} over {runs} runs: mean and percentile bands"),
+                title: format!("{variable}{at} over {runs} runs: mean and percentile bands"),
                 variable: with_unit(variable, units.variable(variable)),
                 time: units.time_label(),
                 points,
@@ -203,7 +213,8 @@ pub fn fans(
                      saved time; runs that failed are left out."
                 )],
             });
-            (names.name("bands", variable), chart)
+            let name = if label.is_empty() { variable.to_string() } else { format!("{variable} {label}") };
+            (names.name("bands", &name), chart)
         })
         .collect()
 }

@@ -39,9 +39,23 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
             }
         }
     }
+    let first = &shards[0].manifest;
+    // A grid sweep's bands are per grid point: each band variable once per grid point.
+    let series = (first.bands.len() as u64).saturating_mul(first.grid_points.max(1));
+    if let Some(parts) = &parts
+        && parts.series() as u64 != series
+    {
+        let message = format!(
+            "{}: the band parts hold {} band series, but the manifest names {} band variables and {} grid points",
+            shards[0].path.join("bands.parts").display(),
+            parts.series(),
+            first.bands.len(),
+            first.grid_points.max(1)
+        );
+        return Err(CliError::Input(message));
+    }
     let bands = parts.map(|parts| parts.finish()).unwrap_or_default();
 
-    let first = &shards[0].manifest;
     let manifest = Manifest {
         runs: [0, first.design_runs],
         failures: shards.iter().map(|shard| shard.manifest.failures).sum(),
@@ -57,7 +71,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     // model the shards ran is where the manifest says, with the same bytes.
     let model = recorded_model(first);
     let units = model.as_ref().map_or_else(Units::none, |loaded| Units::of(&loaded.model));
-    add_fans(&args.output, &band_names, &bands, first.design_runs, &units)?;
+    add_fans(&args.output, &band_names, &bands, first.design_runs, &first.grid, &units)?;
     eprintln!("{} shards, {} runs → {}", shards.len(), first.design_runs, args.output.display());
     crate::commands::sweep::print_summary(&args.output)
 }

@@ -63,13 +63,15 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     {
         return Err(CliError::Usage(empty_shard(choice, design_runs)));
     }
-    let points = (bands.len() * compiled.axis().save_count()) as u64;
+    // Bands are per grid point: a value per run, saved time, band variable and grid point.
+    let points = ((bands.len() * compiled.axis().save_count()) as u64).saturating_mul(design.grid_points() as u64);
     let sweep = Sweep {
         model: compiled,
         design,
         settings: &planned.settings,
         outcomes: &plan.outcomes,
         bands: &bands,
+        bands_per_grid_point: true,
         keep: &keep,
         runs: runs.clone(),
         // A shard takes the method of the whole sweep, so that the shards merge into it.
@@ -199,12 +201,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         (Some(parts), Some(_)) => MergedBands::Parts(parts),
         _ => MergedBands::Rows(&band_refs, &rows),
     };
-    let design_runs = manifest.design_runs;
+    let (design_runs, grid) = (manifest.design_runs, manifest.grid.clone());
     merge_shards(&args.output, &directories, bands, manifest).map_err(|error| CliError::Io(error.into()))?;
     // A whole sweep draws its bands (a shard's are drawn when the shards are merged).
     if shard.is_none() {
         let units = crate::commands::charts::Units::of(&prepared.model.model);
-        crate::commands::charts::add_fans(&args.output, &band_refs, &rows, design_runs, &units)?;
+        crate::commands::charts::add_fans(&args.output, &band_refs, &rows, design_runs, &grid, &units)?;
     }
     match std::fs::remove_dir_all(&partial) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => {

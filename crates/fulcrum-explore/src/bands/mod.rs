@@ -486,7 +486,8 @@ fn quantiles_of_histogram(histogram: &LogHistogram<u64>, moments: &Moments, prob
 /// One row of bands.csv.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BandRow {
-    /// Index of the variable among the band variables.
+    /// Index of the band series: of the variable among the band variables, or with bands per
+    /// grid point, `grid point × band variables + variable` (see [`crate::Sweep::band_series`]).
     pub variable: usize,
     /// The saved time.
     pub time: f64,

@@ -95,6 +95,12 @@ impl BandParts {
         self.method
     }
 
+    /// How many band series the parts hold: band variables, once per grid point when the bands
+    /// are per grid point.
+    pub fn series(&self) -> usize {
+        self.variables
+    }
+
     /// How many runs the parts hold.
     pub fn runs(&self) -> u64 {
         self.block_runs.iter().map(|&runs| runs as u64).sum()

@@ -42,6 +42,9 @@ fn any_split_into_shards_merges_into_the_bytes_of_one_sweep() {
     for (case, flags) in [
         ("exact", &["--runs", "4100", "--save-runs", "Workforce"][..]),
         ("sketch", &["--runs", "4500", "--quantiles", "sketch"][..]),
+        // Bands per grid point: the second grid point starts part-way through a block.
+        ("grid", &["--runs", "1400", "--grid", "Hiring Delay=3,6,9", "--save-runs", "Workforce"][..]),
+        ("grid-sketch", &["--runs", "1500", "--grid", "Hiring Delay=3,6,9", "--quantiles", "sketch"][..]),
     ] {
         let single = scratch.path().join(case).join("single");
         sweep(&single, flags);
@@ -53,8 +56,8 @@ fn any_split_into_shards_merges_into_the_bytes_of_one_sweep() {
             assert!(files(&dir.join("merged")) == expected, "{case}, {count} shards: merged files differ");
         }
         // And the merged bands are right, not only the same: with exact quantiles they are the
-        // statistics of the merged trajectories, computed here.
-        if case == "exact" {
+        // statistics of the merged trajectories (per grid point), computed here.
+        if case == "exact" || case == "grid" {
             crate::sweep::bands_match_saved_runs(&scratch.path().join(case).join("5/merged"), "Workforce");
         }
     }

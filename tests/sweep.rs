@@ -124,32 +124,91 @@ fn type_7(sorted: &[f64], p: f64) -> f64 {
 /// Checks every row of `variable` in DIR/bands.csv against the values of DIR/runs.csv at that
 /// saved time: the count, mean, sample standard deviation, extremes and type-7 quantiles.
 pub fn bands_match_saved_runs(dir: &Path, variable: &str) {
-    let mut by_time: std::collections::BTreeMap<u64, Vec<f64>> = std::collections::BTreeMap::new();
+    // With a grid, bands.csv starts with the grid axes' columns, as experiments.csv does after
+    // `run`: a band row belongs to the runs whose grid values are the row's.
+    let bands = csv(&dir.join("bands.csv"));
+    let axes = bands[0].iter().position(|name| name == "variable").expect("a variable column");
+    let experiments = csv(&dir.join("experiments.csv"));
+    assert_eq!(bands[0][..axes], experiments[0][1..1 + axes], "the grid axes, as experiments.csv has them");
+    let grid_point_of: std::collections::HashMap<&str, &[String]> =
+        experiments[1..].iter().map(|row| (row[0].as_str(), &row[1..1 + axes])).collect();
+    let mut by_point: std::collections::BTreeMap<(Vec<String>, u64), Vec<f64>> = std::collections::BTreeMap::new();
     for row in &csv(&dir.join("runs.csv"))[1..] {
         if row[2] == variable {
             let time: f64 = row[1].parse().expect("time");
-            by_time.entry(time.to_bits()).or_default().push(row[3].parse().expect("value"));
+            let point = grid_point_of[row[0].as_str()].to_vec();
+            by_point.entry((point, time.to_bits())).or_default().push(row[3].parse().expect("value"));
         }
     }
-    let bands: Vec<Vec<String>> = csv(&dir.join("bands.csv")).into_iter().filter(|row| row[0] == variable).collect();
-    assert_eq!(bands.len(), by_time.len(), "a band row per saved time of {variable}");
+    let bands: Vec<&Vec<String>> = bands[1..].iter().filter(|row| row[axes] == variable).collect();
+    assert_eq!(bands.len(), by_point.len(), "a band row per grid point and saved time of {variable}");
     let number = |cell: &str| cell.parse::<f64>().unwrap_or_else(|_| panic!("`{cell}` is not a number"));
     for row in bands {
+        let (point, row) = (row[..axes].to_vec(), &row[axes..]);
         let time: f64 = number(&row[1]);
-        let mut values = by_time[&time.to_bits()].clone();
+        let mut values = by_point[&(point.clone(), time.to_bits())].clone();
+        let at = format!("{point:?} at {time}");
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
         let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
         values.sort_unstable_by(f64::total_cmp);
-        assert_eq!(row[2], values.len().to_string(), "n at {time}");
-        assert!((number(&row[3]) - mean).abs() <= 1e-12 * mean.abs(), "mean at {time}: {} vs {mean}", row[3]);
-        assert!((number(&row[4]) - sd).abs() <= 1e-9 * sd + 1e-12, "sd at {time}: {} vs {sd}", row[4]);
-        assert_eq!(number(&row[5]), values[0], "min at {time}");
-        assert_eq!(number(&row[11]), values[values.len() - 1], "max at {time}");
+        assert_eq!(row[2], values.len().to_string(), "n {at}");
+        assert!((number(&row[3]) - mean).abs() <= 1e-12 * mean.abs(), "mean {at}: {} vs {mean}", row[3]);
+        assert!((number(&row[4]) - sd).abs() <= 1e-9 * sd + 1e-12, "sd {at}: {} vs {sd}", row[4]);
+        assert_eq!(number(&row[5]), values[0], "min {at}");
+        assert_eq!(number(&row[11]), values[values.len() - 1], "max {at}");
         for (column, p) in [(6, 0.05), (7, 0.25), (8, 0.5), (9, 0.75), (10, 0.95)] {
-            assert_eq!(number(&row[column]), type_7(&values, p), "p{p} at {time}");
+            assert_eq!(number(&row[column]), type_7(&values, p), "p{p} {at}");
         }
     }
+}
+
+#[test]
+fn a_grid_sweep_has_bands_and_fan_charts_per_grid_point() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let args = ["sweep", EXPERIMENT, "--runs", "700", "--grid", "Hiring Delay=2,9", "--save-runs", "Workforce"];
+    let (written, _) = same_on_one_thread_or_two(scratch.path(), &args);
+    let out = scratch.path().join("1");
+    let bands = csv(&out.join("bands.csv"));
+    assert_eq!(bands[0][..3], ["Hiring Delay", "variable", "time"]);
+    // One block of rows per grid point, each of 700 runs.
+    let points: Vec<&str> = bands[1..].iter().map(|row| row[0].as_str()).collect();
+    let switch = points.iter().position(|point| *point == "9").expect("grid point 9");
+    assert!(points[..switch].iter().all(|p| *p == "2") && points[switch..].iter().all(|p| *p == "9"));
+    assert_eq!(switch * 2, points.len());
+    assert!(bands[1..].iter().all(|row| row[3] == "700"), "n is a grid point's runs");
+    // The grid points' bands differ (hiring waits 2 or 9 months), and each is the statistics of
+    // its own runs' trajectories, computed here.
+    let means = |point: &str| -> Vec<f64> {
+        let rows = bands[1..].iter().filter(|row| row[0] == point && row[1] == "Workforce");
+        rows.map(|row| row[4].parse::<f64>().expect("mean")).collect()
+    };
+    let (quick, slow) = (means("2"), means("9"));
+    let widest = quick.iter().zip(&slow).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(widest > 5.0, "the mean workforce of the grid points differs by at most {widest}");
+    bands_match_saved_runs(&out, "Workforce");
+
+    // A fan chart per band variable and grid point, each named once and listed once.
+    let charts: Vec<&str> = written.keys().map(String::as_str).filter(|name| name.ends_with(".svg")).collect();
+    let variables = bands[1..].iter().map(|row| row[1].as_str()).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(charts.len(), 2 * variables.len(), "{charts:?}");
+    assert!(
+        charts.contains(&"bands-workforce-hiring-delay-2.svg")
+            && charts.contains(&"bands-workforce-hiring-delay-9.svg")
+    );
+    assert_ne!(written["bands-workforce-hiring-delay-2.svg"], written["bands-workforce-hiring-delay-9.svg"]);
+    let manifest = fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    for chart in &charts {
+        assert_eq!(manifest.matches(&format!("\"{chart}\"")).count(), 1, "{chart} listed once");
+    }
+    let svg = String::from_utf8(written["bands-workforce-hiring-delay-9.svg"].clone()).expect("utf-8");
+    assert!(svg.contains("Workforce at Hiring Delay = 9 over 700 runs"), "the chart names its grid point");
+
+    // Without a grid, bands.csv keeps its columns.
+    let plain = scratch.path().join("plain");
+    let output = sweep(&[EXPERIMENT, "-o", plain.to_str().expect("utf-8"), "--runs", "50"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(csv(&plain.join("bands.csv"))[0][..2], ["variable", "time"]);
 }
 
 /// `fulcrum run MODEL` with these constants set, saving `variables` every `dt`: (times, one

@@ -477,7 +477,8 @@ class SweepResult:
     outcomes : pandas.DataFrame
         outcomes.csv: ``run``, then one column per outcome (NaN where the CSV cell is empty).
     bands : pandas.DataFrame
-        bands.csv: ``variable, time, n, mean, sd, min, p05, p25, p50, p75, p95, max``.
+        bands.csv: ``variable, time, n, mean, sd, min, p05, p25, p50, p75, p95, max``; with a
+        grid, over all the runs together (bands.csv has them per grid point).
     failures : pandas.DataFrame
         The runs that produced NaN or infinity: ``run, variable, time, value``.
     """

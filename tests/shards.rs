@@ -90,6 +90,15 @@ fn merge_names_what_is_missing_repeated_changed_or_foreign() {
     assert!(merge(&["1", "2", "nowhere"]).contains("not a finished shard"));
     std::fs::write(dir.join("2").join("outcomes.csv"), "run\n").expect("writable");
     assert!(merge(&["1", "2", "3"]).contains("outcomes.csv: its bytes differ"));
+    // Band parts of another shape than the manifest gives (band variables × grid points).
+    sweep(&dir.join("grid"), &["--runs", "100", "--grid", "Hiring Delay=3,6", "--shard", "1/1"]);
+    let manifest = dir.join("grid").join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    assert!(text.contains("\"grid_points\": 2"), "{text}");
+    std::fs::write(&manifest, text.replace("\"grid_points\": 2", "\"grid_points\": 3")).expect("writable");
+    let refused = merge(&["grid"]);
+    assert!(refused.contains("bands.parts: the band parts hold 6 band series"), "{refused}");
+    assert!(refused.contains("3 band variables and 3 grid points"), "{refused}");
 }
 
 #[test]

@@ -1101,6 +1101,9 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// of them, and a search for the culprit only when something is not finite. After the start
     /// the stocks are left out: [`Batch::check_stocks`] has checked them at the end of the step
     /// that computed them, and a lane with a bad stock has failed already.
+    // The pass is inlined into the time loop, which calls it at every saved time; the search
+    // stays out of line.
+    #[inline(always)]
     fn check_variables(&mut self, time: f64, at_start: bool) {
         let layout = &self.model.layout;
         let checked = if at_start { &layout.checked } else { &layout.checked_after_start };
@@ -1111,9 +1114,16 @@ impl<'m, const L: usize> Batch<'m, L> {
                 sum[lane] += values[lane] * 0.0;
             }
         }
-        if all_zero(&sum) {
-            return;
+        if !all_zero(&sum) {
+            self.find_bad_variables(time, at_start);
         }
+    }
+
+    /// Records, in each lane that has not failed, the first checked variable that is not finite.
+    #[inline(never)]
+    fn find_bad_variables(&mut self, time: f64, at_start: bool) {
+        let layout = &self.model.layout;
+        let checked = if at_start { &layout.checked } else { &layout.checked_after_start };
         for &(slot, variable) in checked {
             for lane in 0..L {
                 if self.failures[lane].is_none() && !self.values[slot as usize][lane].is_finite() {

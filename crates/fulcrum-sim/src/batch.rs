@@ -16,7 +16,7 @@ use rand_distr::StandardNormal;
 
 use fulcrum_model::{Method, Precision, VarId};
 
-use crate::program::{ComputedAxis, Slot, fixed};
+use crate::program::{ComputedAxis, Layout, Slot, fixed};
 use crate::vm::{execute, to_single};
 use crate::{CompiledModel, Failure, SimError};
 
@@ -191,6 +191,29 @@ struct Slat {
     leaves: i64,
 }
 
+/// Which of the between-step stages a model has work for, found once per run: most small
+/// models have no delays, conveyors, queues or random draws, and their time loop skips the
+/// stages instead of walking empty lists at every step.
+#[derive(Clone, Copy)]
+struct Hooks {
+    /// `PREVIOUS`, `HISTORY` and pipeline delays: noted before the step, made current after it.
+    states: bool,
+    conveyors: bool,
+    queues: bool,
+    draws: bool,
+}
+
+impl Hooks {
+    fn of(layout: &Layout) -> Hooks {
+        Hooks {
+            states: !(layout.previous.is_empty() && layout.histories.is_empty() && layout.delays.is_empty()),
+            conveyors: !layout.conveyors.is_empty(),
+            queues: !layout.queues.is_empty(),
+            draws: !layout.draws.is_empty(),
+        }
+    }
+}
+
 /// A constant taking new values from a step on.
 struct Change<const L: usize> {
     step: usize,
@@ -319,6 +342,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             return &self.failures;
         }
         let axis = model.axis;
+        let hooks = Hooks::of(&model.layout);
         let mut save_index = 0;
         let mut next_change = self.changes.partition_point(|change| change.step == 0);
         for step in 0..=axis.steps {
@@ -331,7 +355,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
-                self.check_variables(axis.time_at(step));
+                self.check_variables(axis.time_at(step), false);
                 save_index += 1;
             }
             if saved.is_some() || O::EVERY_STEP {
@@ -347,14 +371,26 @@ impl<'m, const L: usize> Batch<'m, L> {
             if step == axis.steps || self.failures.iter().all(Option::is_some) {
                 break;
             }
-            self.capture_states();
-            self.load_conveyors(step as i64);
-            self.move_queues();
+            if hooks.states {
+                self.capture_states();
+            }
+            if hooks.conveyors {
+                self.load_conveyors(step as i64);
+            }
+            if hooks.queues {
+                self.move_queues();
+            }
             self.integrate(axis.time_at(step), axis.dt);
-            self.commit_states();
-            self.move_conveyors(step as i64 + 1);
+            if hooks.states {
+                self.commit_states();
+            }
+            if hooks.conveyors {
+                self.move_conveyors(step as i64 + 1);
+            }
             self.check_stocks(axis.time_at(step), axis.time_at(step + 1));
-            self.draw();
+            if hooks.draws {
+                self.draw();
+            }
         }
         &self.failures
     }
@@ -599,7 +635,7 @@ impl<'m, const L: usize> Batch<'m, L> {
         self.start_delays();
         self.start_queues();
         self.start_conveyors();
-        self.check_variables(axis.start);
+        self.check_variables(axis.start, true);
     }
 
     /// Fills each pipeline delay with its initial output, as many steps long as its delay time
@@ -1062,9 +1098,15 @@ impl<'m, const L: usize> Batch<'m, L> {
     }
 
     /// Every variable is checked at the times that are reported: one branch-free pass over all
-    /// of them, and a search for the culprit only when something is not finite.
-    fn check_variables(&mut self, time: f64) {
-        let checked = &self.model.layout.checked;
+    /// of them, and a search for the culprit only when something is not finite. After the start
+    /// the stocks are left out: [`Batch::check_stocks`] has checked them at the end of the step
+    /// that computed them, and a lane with a bad stock has failed already.
+    // The pass is inlined into the time loop, which calls it at every saved time; the search
+    // stays out of line.
+    #[inline(always)]
+    fn check_variables(&mut self, time: f64, at_start: bool) {
+        let layout = &self.model.layout;
+        let checked = if at_start { &layout.checked } else { &layout.checked_after_start };
         let mut sum = [0.0; L];
         for &(slot, _) in checked {
             let values = &self.values[slot as usize];
@@ -1072,9 +1114,16 @@ impl<'m, const L: usize> Batch<'m, L> {
                 sum[lane] += values[lane] * 0.0;
             }
         }
-        if sum.iter().all(|s| *s == 0.0) {
-            return;
+        if !all_zero(&sum) {
+            self.find_bad_variables(time, at_start);
         }
+    }
+
+    /// Records, in each lane that has not failed, the first checked variable that is not finite.
+    #[inline(never)]
+    fn find_bad_variables(&mut self, time: f64, at_start: bool) {
+        let layout = &self.model.layout;
+        let checked = if at_start { &layout.checked } else { &layout.checked_after_start };
         for &(slot, variable) in checked {
             for lane in 0..L {
                 if self.failures[lane].is_none() && !self.values[slot as usize][lane].is_finite() {
@@ -1104,7 +1153,16 @@ fn all_finite<const L: usize>(slots: &[[f64; L]]) -> bool {
             sum[lane] += values[lane] * 0.0;
         }
     }
-    sum.iter().all(|s| *s == 0.0)
+    all_zero(&sum)
+}
+
+/// Is every lane of a sum of `x * 0` terms zero? Each lane is zero (of either sign) or NaN, and
+/// NaN is the only one with bits outside the sign bit: or-ing the lanes' bits is a few vector
+/// instructions, where testing lane by lane is a compare and a branch each.
+#[inline(always)]
+fn all_zero<const L: usize>(sum: &[f64; L]) -> bool {
+    let bits = sum.iter().fold(0_u64, |bits, lane| bits | lane.to_bits());
+    bits & !(1_u64 << 63) == 0
 }
 
 fn variate(rng: &mut ChaCha8Rng, normal: bool) -> f64 {

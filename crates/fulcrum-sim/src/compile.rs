@@ -815,6 +815,9 @@ impl<'m> Compiler<'m> {
                 self.layout.checked.push((self.slots[index], VarId(index as u32)));
             }
         }
+        let stocks = self.layout.first_stock..self.layout.first_stock + self.layout.stock_count as Slot;
+        self.layout.checked_after_start =
+            self.layout.checked.iter().copied().filter(|(slot, _)| !stocks.contains(slot)).collect();
         let variables = model
             .variables
             .iter()

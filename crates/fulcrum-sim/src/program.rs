@@ -327,6 +327,9 @@ pub(crate) struct Layout {
     pub draws: Vec<DrawSlot>,
     /// Variables checked for NaN and infinity at every saved time.
     pub checked: Vec<(Slot, VarId)>,
+    /// The checked variables that are not stocks, in the same order: what a saved time after
+    /// the start checks, since the stocks have been checked at the end of every step already.
+    pub checked_after_start: Vec<(Slot, VarId)>,
 }
 
 /// A conveyor: what its belt reads and writes.

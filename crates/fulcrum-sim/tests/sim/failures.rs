@@ -163,3 +163,24 @@ fn equations_nested_256_levels_deep_run_and_one_level_more_is_refused() {
         assert_eq!(refused.err(), Some(SyntaxErrorKind::TooDeep), "{name}: one repetition more");
     }
 }
+
+#[test]
+fn a_stock_that_overflows_in_one_lane_of_a_batch_fails_that_lane_alone_when_it_does() {
+    // Saved at every step: the stock is checked at the end of each step, the other variables at
+    // each saved time. Lane 3's inflow takes the stock past f64::MAX at t = 1, while the flow and
+    // the auxiliary that reads the stock are still finite, so the stock is named, at the time it
+    // overflowed, and the auxiliary's infinity at the next saved time does not replace it.
+    let model = ModelBuilder::new(0.0, 5.0, 1.0)
+        .constant("rate", 1.0)
+        .stock("S", "1e308", &["f"], &[])
+        .flow("f", "rate")
+        .aux("half S", "S * 0.5")
+        .build();
+    let compiled = compiled(&model);
+    let mut batch = compiled.batch::<4>();
+    batch.set(3, 0, 0.9e308);
+    let failures = batch.run(&mut |_: &fulcrum_sim::Point<'_, 4>| {}).clone();
+    assert!(failures[..3].iter().all(Option::is_none), "{failures:?}");
+    let found = failures[3].as_ref().expect("lane 3 overflows");
+    assert_eq!((found.name.as_str(), found.time, found.value), ("S", 1.0, f64::INFINITY));
+}

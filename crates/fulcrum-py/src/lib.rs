@@ -15,7 +15,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use fulcrum_explore::bands::QuantileMethod;
-use fulcrum_explore::{Block, Outcome, Plan, Sampler, Sink, Statistic, Sweep, SweepError, Table};
+use fulcrum_explore::{Block, FactorKind, Outcome, Plan, Sampler, Sink, Statistic, Sweep, SweepError, Table};
 use fulcrum_model::{CanonicalName, Method, VariableKind};
 use fulcrum_sensitivity::{
     AnalysisError, CompareOptions, LeverageOptions, Method as AnalysisMethod, ResultTable, SensitivityOptions, Study,
@@ -27,6 +27,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use fulcrum_report::load::Prepared;
+use fulcrum_report::sweep::{GridAxis, band_row_place, grid_point_values};
 
 use crate::read::{Loaded, Problem, Warning, WarningFields};
 
@@ -500,7 +501,7 @@ impl NativeModel {
 type SweepTables<'py> = (
     (Vec<String>, Bound<'py, PyBytes>),
     (Vec<String>, Bound<'py, PyBytes>),
-    (Vec<String>, Vec<usize>, Bound<'py, PyBytes>),
+    (Vec<String>, Vec<usize>, Bound<'py, PyBytes>, Vec<String>, Bound<'py, PyBytes>),
     Vec<(u64, String, f64, f64)>,
     u64,
     Vec<WarningFields>,
@@ -671,7 +672,8 @@ impl NativeExperiment {
 
     /// The sweep `fulcrum sweep` runs with `--runs`, `--seed`, `--sampler` and `--threads`:
     /// experiments (columns, values row-major), outcomes (the same), bands (variables, each
-    /// row's variable, then time, n, mean, sd, min, p05, p25, p50, p75, p95, max row-major),
+    /// row's variable, then time, n, mean, sd, min, p05, p25, p50, p75, p95, max row-major, and
+    /// with a grid its axes and each row's grid point's values, row-major: per grid point),
     /// the failures, the number of runs, and the plan's warnings that loading did not give.
     #[pyo3(signature = (runs, seed, sampler, threads))]
     fn sweep<'py>(
@@ -707,7 +709,9 @@ impl NativeExperiment {
         let compiled = &prepared.compiled;
         let bands = plan.outcome_variables();
         let design_runs = plan.design.runs();
-        let points = (bands.len() * compiled.axis().save_count()) as u64;
+        // As `fulcrum sweep`: bands per grid point, a value per run, saved time, band variable
+        // and grid point.
+        let points = ((bands.len() * compiled.axis().save_count()) as u64).saturating_mul(plan.design.grid_points());
         let ran = py.detach(|| {
             let sweep = Sweep {
                 model: compiled,
@@ -715,7 +719,7 @@ impl NativeExperiment {
                 settings: &plan.baseline,
                 outcomes: &plan.outcomes,
                 bands: &bands,
-                bands_per_grid_point: false,
+                bands_per_grid_point: true,
                 keep: &[],
                 runs: 0..design_runs,
                 quantiles: Some(QuantileMethod::for_values(design_runs.saturating_mul(points))),
@@ -732,11 +736,23 @@ impl NativeExperiment {
             .collect();
         let outcome_names: Vec<String> = plan.outcomes.iter().map(|outcome| outcome.name.clone()).collect();
         let band_names: Vec<String> = bands.iter().map(|id| compiled.name(*id).to_owned()).collect();
+        let grid: Vec<GridAxis> = plan
+            .design
+            .factors
+            .iter()
+            .filter_map(|factor| match &factor.kind {
+                FactorKind::Values(values) => Some(GridAxis { name: factor.name.clone(), values: values.clone() }),
+                FactorKind::Uncertain(_) => None,
+            })
+            .collect();
         let mut band_of = Vec::with_capacity(summary.bands.len());
         let mut band_values = Vec::with_capacity(summary.bands.len() * 11);
+        let mut grid_values = Vec::with_capacity(summary.bands.len() * grid.len());
         for row in &summary.bands {
             let moments = &row.moments;
-            band_of.push(row.variable);
+            let (point, variable) = if grid.is_empty() { (0, row.variable) } else { band_row_place(row, bands.len()) };
+            band_of.push(variable);
+            grid_values.extend(grid_point_values(&grid, point));
             let numbers = [row.time, moments.n as f64, moments.mean, moments.sd(), moments.min]
                 .into_iter()
                 .chain(row.quantiles)
@@ -749,7 +765,13 @@ impl NativeExperiment {
         Ok((
             (factor_names, PyBytes::new(py, &to_bytes(&collected.inputs))),
             (outcome_names, PyBytes::new(py, &to_bytes(&collected.outcomes))),
-            (band_names, band_of, PyBytes::new(py, &to_bytes(&band_values))),
+            (
+                band_names,
+                band_of,
+                PyBytes::new(py, &to_bytes(&band_values)),
+                grid.into_iter().map(|axis| axis.name).collect(),
+                PyBytes::new(py, &to_bytes(&grid_values)),
+            ),
             failure_rows(&collected.failures),
             design_runs,
             warnings,

@@ -1,5 +1,6 @@
 """Experiment.sweep against the files `fulcrum sweep` writes."""
 
+import json
 import pickle
 
 import pandas as pd
@@ -55,3 +56,19 @@ def test_sweep_arguments_are_checked():
     with pytest.raises(fulcrum.FulcrumError) as raised:
         fulcrum.load_experiment(ROOT / "tests" / "missing.toml")
     assert "cannot read" in str(raised.value)
+
+
+def test_a_grid_sweep_gives_the_bands_of_each_grid_point_as_bands_csv(fulcrum_bin, tmp_path):
+    model = json.dumps(str(WORKFORCE.parent / "model.toml"))
+    text = WORKFORCE.read_text().replace('model = "model.toml"', f"model = {model}", 1)
+    text = text.replace("[sampling]\n", '[sampling]\ngrid = { "Hiring Delay" = [2, 9] }\n', 1)
+    experiment = tmp_path / "grid.toml"
+    experiment.write_text(text)
+    run_cli(fulcrum_bin, "sweep", experiment, "-o", tmp_path / "out", "--runs", 300, "--seed", 3)
+    result = fulcrum.load_experiment(experiment).sweep(runs=300, seed=3)
+    bands = read_csv(tmp_path / "out" / "bands.csv")
+    assert list(bands.columns[:2]) == ["Hiring Delay", "variable"]
+    assert sorted(set(result.bands["Hiring Delay"])) == [2.0, 9.0]
+    assert (result.bands["n"] == 300).all(), "each grid point's bands are over its own 300 runs"
+    same_frame(result.bands, bands)
+    same_frame(result.experiments, read_csv(tmp_path / "out" / "experiments.csv"))

@@ -478,7 +478,7 @@ class SweepResult:
         outcomes.csv: ``run``, then one column per outcome (NaN where the CSV cell is empty).
     bands : pandas.DataFrame
         bands.csv: ``variable, time, n, mean, sd, min, p05, p25, p50, p75, p95, max``; with a
-        grid, over all the runs together (bands.csv has them per grid point).
+        grid, per grid point, the grid's constants as the first columns, as in bands.csv.
     failures : pandas.DataFrame
         The runs that produced NaN or infinity: ``run, variable, time, value``.
     """
@@ -582,7 +582,7 @@ class Experiment:
         (
             (factor_names, inputs),
             (outcome_names, outcomes),
-            (band_names, band_of, bands),
+            (band_names, band_of, bands, grid_names, grid_values),
             failures,
             count,
             found,
@@ -599,6 +599,9 @@ class Experiment:
         outcome_frame.insert(0, "run", run)
         band_frame = pd.DataFrame(_floats(bands, (len(band_of), len(_BAND_COLUMNS))), columns=_BAND_COLUMNS)
         band_frame.insert(0, "variable", [band_names[i] for i in band_of])
+        grid_frame = _floats(grid_values, (len(band_of), len(grid_names)))
+        for column, name in reversed(list(enumerate(grid_names))):
+            band_frame.insert(0, name, grid_frame[:, column])
         band_frame["n"] = band_frame["n"].astype("int64")
         _warn(found, stacklevel=2)
         return SweepResult(experiments, outcome_frame, band_frame, _failures(failures))

@@ -68,7 +68,7 @@ class NativeExperiment:
     ) -> Tuple[
         Tuple[List[str], bytes],
         Tuple[List[str], bytes],
-        Tuple[List[str], List[int], bytes],
+        Tuple[List[str], List[int], bytes, List[str], bytes],
         List[Tuple[int, str, float, float]],
         int,
         List[Warning],

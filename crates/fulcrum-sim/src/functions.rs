@@ -516,7 +516,7 @@ pub fn vector_lookup(count: usize, value: impl Fn(usize) -> f64, x: f64, xmin: f
 /// (row by row) `element(k)` reads; NaN when it is singular. Gauss-Jordan elimination with
 /// partial pivoting, written out because a linear-algebra crate's dynamic matrices allocate: a
 /// matrix of up to [`MAX_INVERTED_SIZE`] rows is worked on the stack, so that a step allocates
-/// nothing; a larger one in a buffer allocated for the call.
+/// nothing; a larger one in the thread's [`LARGE_INVERSE_WORK`], which grows once.
 pub fn inverse_element(size: usize, element: impl Fn(usize) -> f64, position: usize) -> f64 {
     const MAX: usize = MAX_INVERTED_SIZE;
     if size == 0 || position >= size * size {
@@ -526,9 +526,18 @@ pub fn inverse_element(size: usize, element: impl Fn(usize) -> f64, position: us
         let mut work = [0.0; 2 * MAX * MAX];
         invert_in(&mut work[..2 * size * size], size, element, position)
     } else {
-        let mut work = vec![0.0; 2 * size * size];
-        invert_in(&mut work, size, element, position)
+        LARGE_INVERSE_WORK.with_borrow_mut(|work| {
+            work.clear();
+            work.resize(2 * size * size, 0.0);
+            invert_in(work, size, element, position)
+        })
     }
+}
+
+thread_local! {
+    /// The work space of matrices past the stack's size, kept between calls, so that a thread
+    /// allocates for one only the first time it inverts a matrix that large.
+    static LARGE_INVERSE_WORK: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// [`inverse_element`] in `work`, `size` rows of `2 × size`: `[A | I]` becomes `[I | A⁻¹]`.

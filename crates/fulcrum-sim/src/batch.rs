@@ -352,7 +352,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
             self.set_time(axis.time_at(step));
             self.values[fixed::STEP_TIME as usize] = [axis.time_at(step); L];
-            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
                 self.check_variables(axis.time_at(step), false);
@@ -413,7 +413,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             if same(before.0, self.values[fixed::DT as usize]) && same(before.1, self.values[fixed::STOP as usize]) {
                 break;
             }
-            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
+            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
         }
     }
 
@@ -449,7 +449,7 @@ impl<'m, const L: usize> Batch<'m, L> {
         for step in 0.. {
             self.values[fixed::TIME as usize] = clocks.time;
             self.values[fixed::STEP_TIME as usize] = clocks.time;
-            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
             let dt = computed.dt.map_or([axis.dt; L], |(slot, _)| self.values[slot as usize]);
             let stop = computed.stop.map_or([axis.stop; L], |(slot, _)| self.values[slot as usize]);
             // What reads the time step or the stop time at `t` reads the ones computed at `t`.
@@ -459,7 +459,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             self.values[fixed::DT as usize] = dt;
             self.values[fixed::STOP as usize] = stop;
             if dt_changed || stop_changed {
-                execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+                execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
             }
             let save = computed.save.map(|(slot, _)| self.values[slot as usize]);
             for lane in 0..L {
@@ -606,11 +606,13 @@ impl<'m, const L: usize> Batch<'m, L> {
         for queue in &layout.queues {
             self.values[queue.front as usize] = [0.0; L];
         }
+        // A previous run's batches are not this run's.
+        self.lines.iter_mut().flatten().for_each(VecDeque::clear);
         for history in &mut self.histories {
             history.clear();
             history.reserve(model.axis.steps + 1);
         }
-        execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
+        execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
         if let Some(computed) = &model.computed {
             self.settle_computed_settings(computed);
         }
@@ -624,7 +626,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             let before: Vec<[f64; L]> = stocks.iter().map(|&stock| self.values[stock as usize]).collect();
             self.start_queues();
             self.start_conveyors();
-            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories);
+            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
             let settled = stocks.iter().zip(&before).all(|(&stock, before)| {
                 self.values[stock as usize].iter().zip(before).all(|(a, b)| a.to_bits() == b.to_bits())
             });
@@ -990,7 +992,7 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
         self.values[fixed::TIME as usize] = stage_time.lanes();
         let model = self.model;
-        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
     }
 
     /// [`Batch::integrate`] in single precision: each product and sum of the update is rounded
@@ -1061,7 +1063,7 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
         self.values[fixed::TIME as usize] = stage_time.lanes();
         let model = self.model;
-        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories);
+        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
     }
 
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,

@@ -655,6 +655,14 @@ impl<'m> Compiler<'m> {
                 });
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
+            Expr::WholeBatches { queue, room, arriving } => {
+                let room = self.emit(room, phase);
+                let operands: Vec<Operand> = arriving.iter().map(|inflow| self.emit(inflow, phase)).collect();
+                let arriving = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::WholeBatches { dst, queue: queue.0, room: room.slot, arriving });
+                self.release(room);
+                operands.into_iter().for_each(|operand| self.release(operand));
+            }
             Expr::SortedIndex { rank, vector, tie_break } => {
                 let rank = self.emit(rank, phase);
                 let operands: Vec<Operand> = vector.iter().map(|element| self.emit(element, phase)).collect();

@@ -618,6 +618,26 @@ pub fn sorted_index(length: usize, rank: f64, value: impl Fn(usize) -> f64, tie:
         .map_or(f64::NAN, |i| (i + 1) as f64)
 }
 
+/// How much of a queue's batches, taken whole from the front in order, fits in `room`: the
+/// batches are added until the first that would pass it (a billionth of a millionth of the room
+/// is allowed for rounding, so batches that add up to the room exactly fit). Nothing when the
+/// room is not positive or NaN.
+pub(crate) fn whole_batches(batches: impl Iterator<Item = f64>, room: f64) -> f64 {
+    if room.is_nan() {
+        return 0.0;
+    }
+    let allowed = room + room.abs() * 1e-15;
+    let mut taken = 0.0;
+    for batch in batches {
+        let total = taken + batch;
+        if total > allowed || total.is_nan() {
+            break;
+        }
+        taken = total;
+    }
+    taken
+}
+
 /// Evaluates a graphical function (XMILE 3.1.4). Exact at the points themselves.
 pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     let (xs, ys) = (&table.x, &table.y);
@@ -863,6 +883,21 @@ mod tests {
 
     fn table(kind: GraphKind, x: &[f64], y: &[f64]) -> Table {
         Table::new(kind, x.to_vec(), y.to_vec())
+    }
+
+    #[test]
+    fn whole_batches_are_taken_from_the_front_until_one_does_not_fit() {
+        let take = |batches: &[f64], room: f64| whole_batches(batches.iter().copied(), room);
+        // 4 fits in 6; 4 + 3 does not, and the 2 behind the 3 waits its turn.
+        assert_eq!(take(&[4.0, 3.0, 2.0], 6.0), 4.0);
+        assert_eq!(take(&[3.0, 2.0, 3.0, 2.0], 6.0), 5.0);
+        // Exactly the room, with the rounding of tenths.
+        assert_eq!(take(&[0.1, 0.2, 0.3], 0.6), 0.1 + 0.2 + 0.3);
+        assert_eq!(take(&[7.0, 1.0], 6.0), 0.0);
+        assert_eq!(take(&[], 6.0), 0.0);
+        assert_eq!(take(&[1.0], 0.0), 0.0);
+        assert_eq!(take(&[1.0], f64::NAN), 0.0);
+        assert_eq!(take(&[1.0, 2.0], f64::INFINITY), 3.0);
     }
 
     #[test]

@@ -121,6 +121,15 @@ pub(crate) enum Op {
         list: u32,
         tie_break: u32,
     },
+    /// How much of a queue's batches fit whole in `room` (a rate), as a rate: the batches the
+    /// queue holds, front first, then one per positive rate in the `arriving` list, times `dt`
+    /// (see `fulcrum_model::resolve::Expr::WholeBatches`).
+    WholeBatches {
+        dst: Slot,
+        queue: u32,
+        room: Slot,
+        arriving: u32,
+    },
     /// The share of the request at `position` (see `fulcrum_model::resolve::Expr::Allocate`).
     Allocate {
         dst: Slot,
@@ -219,6 +228,7 @@ impl Op {
             | Op::VectorSelect { dst, .. }
             | Op::Order { dst, .. }
             | Op::SortedIndex { dst, .. }
+            | Op::WholeBatches { dst, .. }
             | Op::Allocate { dst, .. }
             | Op::History { dst, .. }
             | Op::VectorLookup { dst, .. }

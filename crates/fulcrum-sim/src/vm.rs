@@ -7,18 +7,21 @@
 use crate::functions::{
     MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, normal_cdf,
     normal_quantile, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step,
-    truncated, truth, vector_lookup, vector_select,
+    truncated, truth, vector_lookup, vector_select, whole_batches,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
+use std::collections::VecDeque;
 
 /// Runs `ops` over all lanes of `values`. `histories` holds, for each variable `HISTORY` reads,
-/// its value at every step done so far.
+/// its value at every step done so far; `lines`, each queue's batches per lane, front first, as
+/// (what is left, what entered).
 pub(crate) fn execute<const L: usize>(
     ops: &[Op],
     values: &mut [[f64; L]],
     graphs: &[Table],
     lists: &[Vec<Slot>],
     histories: &[Vec<[f64; L]>],
+    lines: &[[VecDeque<(f64, f64)>; L]],
 ) {
     for op in ops {
         match *op {
@@ -104,6 +107,18 @@ pub(crate) fn execute<const L: usize>(
                     }
                 });
                 values[dst as usize] = answer;
+            }
+            Op::WholeBatches { dst, queue, room, arriving } => {
+                let (room, dt, arriving) =
+                    (values[room as usize], values[fixed::DT as usize], &lists[arriving as usize]);
+                let line = lines.get(queue as usize);
+                let taken: [f64; L] = std::array::from_fn(|l| {
+                    let held = line.into_iter().flat_map(|line| line[l].iter().map(|batch| batch.0));
+                    let brought =
+                        arriving.iter().map(|&inflow| values[inflow as usize][l] * dt[l]).filter(|&b| b > 0.0);
+                    whole_batches(held.chain(brought), room[l] * dt[l]) / dt[l]
+                });
+                values[dst as usize] = taken;
             }
             Op::SortedIndex { dst, rank, list, tie_break } => {
                 let (rank, list) = (values[rank as usize], &lists[list as usize]);

@@ -101,11 +101,6 @@ fn what_is_not_simulated_yet_is_refused() {
                 .to_owned(),
             "further outflow",
         ),
-        (
-            queue_into_conveyor("batch_integrity=\"true\" one_at_a_time=\"false\"", "")
-                + "<stock name=\"Spilled\"><eqn>0</eqn><inflow>spill</inflow></stock>",
-            "whole batches",
-        ),
         (queue_into_conveyor("", "<inflow>spill</inflow>"), "overflows into a conveyor"),
     ] {
         let (_, diagnostics) = refused(&variables);
@@ -140,5 +135,19 @@ fn a_queue_with_an_overflow_feeds_a_conveyor() {
     assert!(model.variable("turned away").is_some_and(|v| v.overflow));
     let conveyor = model.variable("Belt").and_then(|v| v.conveyor.as_ref()).expect("a conveyor");
     assert!(conveyor.batch_integrity && conveyor.one_at_a_time);
+    assert!(fulcrum_model::resolve(&model).is_ok());
+}
+
+#[test]
+fn a_conveyor_may_take_several_whole_batches_at_a_time() {
+    let model = read(
+        "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>boarding</outflow><queue/></stock>\
+         <flow name=\"arriving\"><eqn>6</eqn></flow><flow name=\"boarding\"/>\
+         <stock name=\"Belt\"><eqn>0</eqn><inflow>boarding</inflow><outflow>landing</outflow>\
+         <conveyor batch_integrity=\"true\" one_at_a_time=\"false\"><len>2</len><in_limit>4</in_limit></conveyor>\
+         </stock><flow name=\"landing\"/>",
+    );
+    let conveyor = model.variable("Belt").and_then(|v| v.conveyor.as_ref()).expect("a conveyor");
+    assert!(conveyor.batch_integrity && !conveyor.one_at_a_time);
     assert!(fulcrum_model::resolve(&model).is_ok());
 }

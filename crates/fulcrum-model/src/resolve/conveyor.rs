@@ -330,19 +330,6 @@ impl<'m> Lowering<'m, '_> {
             let queue = self.out.queue_feeds.get(&inflow).cloned();
             let mut offer = None;
             if let Some((queue, _)) = queue {
-                if conveyor.batch_integrity && !conveyor.one_at_a_time {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::Unsupported,
-                            format!(
-                                "conveyor `{name}` takes whole batches, several at a time, from a queue, which fulcrum does not simulate yet"
-                            ),
-                        )
-                        .at(conveyor.span.or(variable.span))
-                        .on_variable(&variable.name)
-                        .with_help("take one batch at a time (one_at_a_time=\"true\") or allow split batches"),
-                    );
-                }
                 let offered = self.queue_offer(queue, conveyor.one_at_a_time).unwrap_or(Expr::Const(f64::NAN));
                 let offered = self.as_variable(inflow, "offered", offered);
                 offer = Some(offered);
@@ -353,12 +340,20 @@ impl<'m> Lowering<'m, '_> {
                     Some(taken) => Expr::Binary(BinaryOp::Sub, Box::new(Expr::Var(limit)), Box::new(taken.clone())),
                     None => Expr::Var(limit),
                 };
-                equation = if queue.is_some() && conveyor.batch_integrity {
+                equation = match &queue {
                     // A whole batch or nothing.
-                    let fits = Expr::Binary(BinaryOp::Le, Box::new(equation.clone()), Box::new(left));
-                    Expr::If(Box::new(fits), Box::new(equation), Box::new(Expr::Const(0.0)))
-                } else {
-                    Expr::Apply(Function::Min, vec![equation, left])
+                    Some(_) if conveyor.batch_integrity && conveyor.one_at_a_time => {
+                        let fits = Expr::Binary(BinaryOp::Le, Box::new(equation.clone()), Box::new(left));
+                        Expr::If(Box::new(fits), Box::new(equation), Box::new(Expr::Const(0.0)))
+                    }
+                    // As many whole batches from the front as fit.
+                    Some((queue, _)) if conveyor.batch_integrity => {
+                        let arriving = self.out.queues.get(queue.0 as usize).map_or_else(Vec::new, |queue| {
+                            queue.inflows.iter().map(|&inflow| Expr::Var(inflow)).collect()
+                        });
+                        Expr::WholeBatches { queue: *queue, room: Box::new(left), arriving }
+                    }
+                    _ => Expr::Apply(Function::Min, vec![equation, left]),
                 };
             }
             let equation = unless_arrested(Expr::Apply(Function::Max, vec![Expr::Const(0.0), equation]));

@@ -88,6 +88,19 @@ pub enum Expr {
     Conveyed(ConveyorId, u32),
     /// What is left of the batch at the front of a queue, from the steps before.
     QueueFront(QueueId),
+    /// The whole batches at the front of a queue that fit together in `room` (a rate, so
+    /// `room × dt` of material), as a rate: the batches the queue holds from the steps before,
+    /// front first, then one batch per inflow in `arriving` that brings something during the
+    /// step, in order; taken until the first that does not fit (XMILE 3.7.2's batch integrity
+    /// with as many batches as possible).
+    WholeBatches {
+        /// The queue.
+        queue: QueueId,
+        /// What may be taken, as a rate.
+        room: Box<Expr>,
+        /// The queue's inflows, in the order their batches join it.
+        arriving: Vec<Expr>,
+    },
     /// A random number, drawn once per time step for this site.
     Random(Distribution, DrawId, Vec<Expr>),
     /// The option at a 0-based position computed during the run (`VECTOR_ELM_MAP`,
@@ -432,6 +445,10 @@ impl Expr {
                 index.walk_phase(phase, visit);
                 options.iter().for_each(|option| option.walk_phase(phase, visit));
             }
+            Expr::WholeBatches { room, arriving, .. } => {
+                room.walk_phase(phase, visit);
+                arriving.iter().for_each(|inflow| inflow.walk_phase(phase, visit));
+            }
             Expr::SortedIndex { rank, vector, tie_break } => {
                 rank.walk_phase(phase, visit);
                 vector.iter().chain(tie_break).for_each(|element| element.walk_phase(phase, visit));
@@ -489,6 +506,7 @@ impl Expr {
                     | Expr::History(..)
                     | Expr::Conveyed(..)
                     | Expr::QueueFront(_)
+                    | Expr::WholeBatches { .. }
                     | Expr::Random(..)
                     // Its value at the start is not its value from then on.
                     | Expr::Phased { .. }

@@ -14,8 +14,8 @@ use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
 use crate::program::{
-    BinaryKind, ComputedAxis, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET, Op,
-    PreviousSlots, QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
+    BinaryKind, ComputedAxis, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET,
+    NO_ROOM, Op, PreviousSlots, QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
 };
 use crate::vm::to_single;
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
@@ -655,13 +655,21 @@ impl<'m> Compiler<'m> {
                 });
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
-            Expr::WholeBatches { queue, room, arriving } => {
-                let room = self.emit(room, phase);
+            Expr::QueueBatches { queue, after, room, arriving } => {
+                let after = self.emit(after, phase);
+                let room = room.as_ref().map(|room| self.emit(room, phase));
                 let operands: Vec<Operand> = arriving.iter().map(|inflow| self.emit(inflow, phase)).collect();
                 let arriving = self.list(operands.iter().map(|operand| operand.slot).collect());
-                self.program(phase).push(Op::WholeBatches { dst, queue: queue.0, room: room.slot, arriving });
-                self.release(room);
-                operands.into_iter().for_each(|operand| self.release(operand));
+                let room_slot = room.as_ref().map_or(NO_ROOM, |room| room.slot);
+                self.program(phase).push(Op::QueueBatches {
+                    dst,
+                    queue: queue.0,
+                    after: after.slot,
+                    room: room_slot,
+                    arriving,
+                });
+                self.release(after);
+                room.into_iter().chain(operands).for_each(|operand| self.release(operand));
             }
             Expr::SortedIndex { rank, vector, tie_break } => {
                 let rank = self.emit(rank, phase);

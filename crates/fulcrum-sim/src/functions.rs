@@ -618,17 +618,31 @@ pub fn sorted_index(length: usize, rank: f64, value: impl Fn(usize) -> f64, tie:
         .map_or(f64::NAN, |i| (i + 1) as f64)
 }
 
-/// How much of a queue's batches, taken whole from the front in order, fits in `room`: the
-/// batches are added until the first that would pass it (a billionth of a millionth of the room
-/// is allowed for rounding, so batches that add up to the room exactly fit). Nothing when the
-/// room is not positive or NaN.
-pub(crate) fn whole_batches(batches: impl Iterator<Item = f64>, room: f64) -> f64 {
+/// What a queue offers once `after` has been taken from its front: the batches, front first,
+/// with `after` taken off the first of them (a batch taken down to a millionth of a millionth of
+/// itself is gone, as the queue itself counts it); then the first batch left, or with a `room`,
+/// the batches from there on added until the first that would pass the room (a billionth of a
+/// millionth of the room is allowed for rounding, so batches that add up to the room exactly
+/// fit). Nothing when nothing is left, or the room is not positive or NaN.
+pub(crate) fn queue_batches(batches: impl Iterator<Item = f64>, after: f64, room: Option<f64>) -> f64 {
+    let mut skip = after.max(0.0);
+    let mut left = batches.filter_map(|batch| {
+        if skip >= batch * (1.0 - 1e-12) {
+            skip = (skip - batch).max(0.0);
+            None
+        } else {
+            let rest = batch - skip;
+            skip = 0.0;
+            Some(rest)
+        }
+    });
+    let Some(room) = room else { return left.next().unwrap_or(0.0) };
     if room.is_nan() {
         return 0.0;
     }
     let allowed = room + room.abs() * 1e-15;
     let mut taken = 0.0;
-    for batch in batches {
+    for batch in left {
         let total = taken + batch;
         if total > allowed || total.is_nan() {
             break;
@@ -887,7 +901,7 @@ mod tests {
 
     #[test]
     fn whole_batches_are_taken_from_the_front_until_one_does_not_fit() {
-        let take = |batches: &[f64], room: f64| whole_batches(batches.iter().copied(), room);
+        let take = |batches: &[f64], room: f64| queue_batches(batches.iter().copied(), 0.0, Some(room));
         // 4 fits in 6; 4 + 3 does not, and the 2 behind the 3 waits its turn.
         assert_eq!(take(&[4.0, 3.0, 2.0], 6.0), 4.0);
         assert_eq!(take(&[3.0, 2.0, 3.0, 2.0], 6.0), 5.0);
@@ -898,6 +912,22 @@ mod tests {
         assert_eq!(take(&[1.0], 0.0), 0.0);
         assert_eq!(take(&[1.0], f64::NAN), 0.0);
         assert_eq!(take(&[1.0, 2.0], f64::INFINITY), 3.0);
+    }
+
+    #[test]
+    fn what_a_queue_offers_after_its_front_was_partly_taken() {
+        let batches = [6.0, 3.0, 2.0];
+        let offer = |after: f64, room: Option<f64>| queue_batches(batches.iter().copied(), after, room);
+        // Nothing taken: the front batch; 4 taken: the 2 left of it; 6 taken: the next batch,
+        // also when rounding left a crumb of the first; everything taken: nothing.
+        assert_eq!(offer(0.0, None), 6.0);
+        assert_eq!(offer(4.0, None), 2.0);
+        assert_eq!(offer(6.0, None), 3.0);
+        assert_eq!(offer(6.0 - 1e-15, None), 3.0);
+        assert_eq!(offer(11.0, None), 0.0);
+        // Whole batches from the cut: the 2 left, then the 3 (5 in 5.5), not the 2 after them.
+        assert_eq!(offer(4.0, Some(5.5)), 5.0);
+        assert_eq!(offer(9.0, Some(5.5)), 2.0);
     }
 
     #[test]

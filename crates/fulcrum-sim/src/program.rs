@@ -121,12 +121,14 @@ pub(crate) enum Op {
         list: u32,
         tie_break: u32,
     },
-    /// How much of a queue's batches fit whole in `room` (a rate), as a rate: the batches the
-    /// queue holds, front first, then one per positive rate in the `arriving` list, times `dt`
-    /// (see `fulcrum_model::resolve::Expr::WholeBatches`).
-    WholeBatches {
+    /// What a queue offers after `after` (a rate) is taken from its front, as a rate: the
+    /// batches the queue holds, front first, then one per positive rate in the `arriving` list,
+    /// times `dt`; the first batch left, or with a `room` (`NO_ROOM` for none) the whole batches
+    /// from there that fit in it (see `fulcrum_model::resolve::Expr::QueueBatches`).
+    QueueBatches {
         dst: Slot,
         queue: u32,
+        after: Slot,
         room: Slot,
         arriving: u32,
     },
@@ -228,7 +230,7 @@ impl Op {
             | Op::VectorSelect { dst, .. }
             | Op::Order { dst, .. }
             | Op::SortedIndex { dst, .. }
-            | Op::WholeBatches { dst, .. }
+            | Op::QueueBatches { dst, .. }
             | Op::Allocate { dst, .. }
             | Op::History { dst, .. }
             | Op::VectorLookup { dst, .. }
@@ -241,6 +243,9 @@ impl Op {
         }
     }
 }
+
+/// Marks an [`Op::QueueBatches`] that takes the front batch alone.
+pub(crate) const NO_ROOM: Slot = Slot::MAX;
 
 /// Marks a side of [`Op::LimitFlow`] that has no non-negative stock.
 pub(crate) const NO_BUDGET: Slot = Slot::MAX;

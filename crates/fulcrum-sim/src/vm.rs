@@ -6,10 +6,10 @@
 
 use crate::functions::{
     MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, normal_cdf,
-    normal_quantile, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step,
-    truncated, truth, vector_lookup, vector_select, whole_batches,
+    normal_quantile, pulse, pulse_train, quantum, queue_batches, ramp, random, rank, sign, sorted_index,
+    sorted_position, step, truncated, truth, vector_lookup, vector_select,
 };
-use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
+use crate::program::{BinaryKind, NO_BUDGET, NO_ROOM, Op, Slot, Table, UnaryKind, fixed};
 use std::collections::VecDeque;
 
 /// Runs `ops` over all lanes of `values`. `histories` holds, for each variable `HISTORY` reads,
@@ -108,17 +108,19 @@ pub(crate) fn execute<const L: usize>(
                 });
                 values[dst as usize] = answer;
             }
-            Op::WholeBatches { dst, queue, room, arriving } => {
-                let (room, dt, arriving) =
-                    (values[room as usize], values[fixed::DT as usize], &lists[arriving as usize]);
+            Op::QueueBatches { dst, queue, after, room, arriving } => {
+                let (after, dt, arriving) =
+                    (values[after as usize], values[fixed::DT as usize], &lists[arriving as usize]);
+                let room = (room != NO_ROOM).then(|| values[room as usize]);
                 let line = lines.get(queue as usize);
-                let taken: [f64; L] = std::array::from_fn(|l| {
+                let offered: [f64; L] = std::array::from_fn(|l| {
                     let held = line.into_iter().flat_map(|line| line[l].iter().map(|batch| batch.0));
                     let brought =
                         arriving.iter().map(|&inflow| values[inflow as usize][l] * dt[l]).filter(|&b| b > 0.0);
-                    whole_batches(held.chain(brought), room[l] * dt[l]) / dt[l]
+                    let room = room.map(|room| room[l] * dt[l]);
+                    queue_batches(held.chain(brought), after[l] * dt[l], room) / dt[l]
                 });
-                values[dst as usize] = taken;
+                values[dst as usize] = offered;
             }
             Op::SortedIndex { dst, rank, list, tie_break } => {
                 let (rank, list) = (values[rank as usize], &lists[list as usize]);

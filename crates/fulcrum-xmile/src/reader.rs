@@ -657,6 +657,7 @@ impl<'p> Reader<'p> {
                 *non_negative = explicit.unwrap_or(self.stocks_non_negative);
                 if let Some(found) = child(node, "queue") {
                     variable.queue = Some(Some(self.span(found)));
+                    self.queue_options(found, &variable.name);
                 }
                 if let Some(found) = child(node, "conveyor") {
                     variable.conveyor = Some(self.conveyor(found, &variable.name));
@@ -704,6 +705,35 @@ impl<'p> Reader<'p> {
             batch_integrity: attribute_flag("batch_integrity"),
             one_at_a_time,
             span,
+        }
+    }
+
+    /// XMILE's queues have no options (4.2), so anything written on or in a `<queue>` (Stella's
+    /// inflow priority by batch attribute, say) is a vendor option fulcrum would ignore: each is
+    /// refused where it is written rather than dropped.
+    fn queue_options(&mut self, node: Node<'_, '_>, name: &str) {
+        let mut options: Vec<(String, Span)> = node
+            .attributes()
+            .map(|attribute| (attribute.name().to_owned(), self.prepared.span(attribute.range())))
+            .collect();
+        options.extend(
+            node.children()
+                .filter(Node::is_element)
+                .map(|option| (option.tag_name().name().to_owned(), self.span(option))),
+        );
+        for (option, span) in options {
+            self.report(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!("queue `{name}` has the option `{option}`, which fulcrum does not simulate"),
+                )
+                .at(Some(span))
+                .on_variable(name)
+                .with_help(
+                    "XMILE queues have no options (4.2): fulcrum keeps batches first in, first out, in inflow order, \
+                     and tracks no batch attributes to order them by; delete the option to run the queue so",
+                ),
+            );
         }
     }
 

@@ -84,31 +84,36 @@ fn a_conveyor_without_a_transit_time_is_refused_where_it_is_written() {
 }
 
 #[test]
-fn what_is_not_simulated_yet_is_refused() {
-    let queue_into_conveyor = |conveyor_options: &str, overflow_to: &str| {
-        format!(
-            "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>boarding</outflow>\
-             <outflow>spill</outflow><queue/></stock>\
-             <flow name=\"arriving\"><eqn>6</eqn></flow><flow name=\"boarding\"/><flow name=\"spill\"><overflow/></flow>\
-             <stock name=\"Belt\"><eqn>0</eqn><inflow>boarding</inflow>{overflow_to}<outflow>landing</outflow>\
-             <conveyor {conveyor_options}><len>2</len><in_limit>4</in_limit></conveyor></stock><flow name=\"landing\"/>"
-        )
-    };
-    for (variables, what) in [
-        (
-            "<stock name=\"Line\"><eqn>0</eqn><outflow>out</outflow><outflow>other</outflow><queue/></stock>\
-             <flow name=\"out\"/><flow name=\"other\"/>"
-                .to_owned(),
-            "further outflow",
-        ),
-        (queue_into_conveyor("", "<inflow>spill</inflow>"), "overflows into a conveyor"),
-    ] {
-        let (_, diagnostics) = refused(&variables);
-        assert!(
-            diagnostics.0.iter().any(|d| d.code == Code::Unsupported && d.message.contains(what)),
-            "{what}: {diagnostics:?}"
-        );
-    }
+fn a_second_queue_outflow_that_is_no_overflow_is_refused() {
+    let (_, diagnostics) = refused(
+        "<stock name=\"Line\"><eqn>0</eqn><outflow>out</outflow><outflow>other</outflow><queue/></stock>\
+         <flow name=\"out\"/><flow name=\"other\"/>",
+    );
+    assert!(
+        diagnostics.0.iter().any(|d| d.code == Code::Unsupported && d.message.contains("further outflow")),
+        "{diagnostics:?}"
+    );
+}
+
+#[test]
+fn an_option_on_a_queue_is_refused_where_it_is_written() {
+    let (text, diagnostics) = refused(
+        "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>out</outflow>\
+         <queue prioritize=\"true\"><priority_by>urgency</priority_by></queue></stock>\
+         <flow name=\"arriving\"><eqn>1</eqn></flow><flow name=\"out\"/>",
+    );
+    let located: Vec<&str> = diagnostics
+        .0
+        .iter()
+        .filter(|d| d.code == Code::Unsupported && d.message.contains("option"))
+        .map(|d| {
+            let span = d.span.expect("located");
+            &text[span.start()..span.end()]
+        })
+        .collect();
+    assert_eq!(located.len(), 2, "{diagnostics:?}");
+    assert!(located[0].starts_with("prioritize"), "{located:?}");
+    assert!(located[1].starts_with("<priority_by>"), "{located:?}");
 }
 
 #[test]
@@ -135,6 +140,22 @@ fn a_queue_with_an_overflow_feeds_a_conveyor() {
     assert!(model.variable("turned away").is_some_and(|v| v.overflow));
     let conveyor = model.variable("Belt").and_then(|v| v.conveyor.as_ref()).expect("a conveyor");
     assert!(conveyor.batch_integrity && conveyor.one_at_a_time);
+    assert!(fulcrum_model::resolve(&model).is_ok());
+}
+
+#[test]
+fn a_queues_overflow_may_board_another_conveyor() {
+    let model = read(
+        "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>boarding</outflow>\
+         <outflow>side_boarding</outflow><queue/></stock>\
+         <flow name=\"arriving\"><eqn>6</eqn></flow><flow name=\"boarding\"/>\
+         <flow name=\"side boarding\"><overflow/></flow>\
+         <stock name=\"Belt\"><eqn>0</eqn><inflow>boarding</inflow><outflow>landing</outflow>\
+         <conveyor><len>2</len><in_limit>4</in_limit></conveyor></stock><flow name=\"landing\"/>\
+         <stock name=\"Side belt\"><eqn>0</eqn><inflow>side_boarding</inflow><outflow>side_landing</outflow>\
+         <conveyor><len>1</len><in_limit>1</in_limit></conveyor></stock><flow name=\"side landing\"/>",
+    );
+    assert!(model.variable("side boarding").is_some_and(|v| v.overflow));
     assert!(fulcrum_model::resolve(&model).is_ok());
 }
 

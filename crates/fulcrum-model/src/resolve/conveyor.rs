@@ -10,6 +10,40 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Equation, Variable, VariableKind};
 use crate::syntax::BinaryOp;
 
+/// A queue's outflow into a conveyor.
+#[derive(Clone, Debug)]
+pub(super) struct QueueFeed {
+    /// The queue.
+    pub queue: QueueId,
+    /// The queue's outflows before this one, in priority order.
+    pub before: Vec<VarId>,
+    /// When it may take anything.
+    pub active: Active,
+    /// Whether it takes less than it is offered, set by the conveyor's lowering.
+    pub blocked: VarId,
+}
+
+/// When a queue's outflow may take anything: the first always; an overflow while the outflow
+/// before it is blocked, and never after an outflow into a stock or a cloud, which is never
+/// blocked.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Active {
+    Always,
+    Never,
+    When(VarId),
+}
+
+impl Active {
+    /// `expr` while active, else zero.
+    fn apply(self, expr: Expr) -> Expr {
+        match self {
+            Active::Always => expr,
+            Active::Never => Expr::Const(0.0),
+            Active::When(blocked) => Expr::If(Box::new(Expr::Var(blocked)), Box::new(expr), Box::new(Expr::Const(0.0))),
+        }
+    }
+}
+
 impl<'m> Lowering<'m, '_> {
     /// Is `flow` listed as an outflow of a conveyor or a queue? Such a flow needs no equation.
     pub(super) fn is_driven_outflow(&self, flow: &Variable) -> bool {
@@ -61,7 +95,7 @@ impl<'m> Lowering<'m, '_> {
         };
         let (inflows, outflows) = (inflows.clone(), outflows.clone());
         let name = self.out.variables[stock.index()].name.clone();
-        let Some((&first, overflows)) = outflows.split_first() else {
+        if outflows.is_empty() {
             self.diagnostics.push(
                 Diagnostic::new(Code::Unsupported, format!("queue `{name}` has no outflow"))
                     .at(span.or(variable.span))
@@ -69,7 +103,7 @@ impl<'m> Lowering<'m, '_> {
                     .with_help("give the queue an outflow: what leaves it comes off the front"),
             );
             return;
-        };
+        }
         let id = QueueId(self.out.queues.len() as u32);
         // Everything the queue holds and receives during the step, as a rate.
         let available = inflows
@@ -77,45 +111,52 @@ impl<'m> Lowering<'m, '_> {
             .fold(Expr::Binary(BinaryOp::Div, Box::new(Expr::Var(stock)), Box::new(Expr::Dt)), |sum, &inflow| {
                 Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(inflow)))
             });
-        // Into a conveyor, the conveyor decides how much it takes; anywhere else the queue empties.
-        let fills_conveyor = self.fills_conveyor(first);
-        if !fills_conveyor {
-            self.set_kind(first, ResolvedKind::Flow { equation: available.clone(), non_negative: false });
-        }
-        let mut taken = Expr::Var(first);
-        let mut valid_overflows = Vec::new();
-        for &overflow in overflows {
-            let flow = &self.model.variables[self.out.variables[overflow.index()].definition];
-            let problem = if !flow.overflow {
-                Some(("is a further outflow of", "mark it <overflow/>: it then takes what the first outflow cannot"))
-            } else if self.fills_conveyor(overflow) {
-                Some(("overflows into a conveyor from", "let the overflow go to a stock or a cloud"))
-            } else {
-                None
-            };
-            if let Some((what, help)) = problem {
+        // The outflows in priority order. Into a conveyor, the conveyor decides how much it
+        // takes (see `lower_conveyor`); into a stock or a cloud, an outflow takes everything left
+        // and is never blocked. An overflow takes something only when the outflow before it is
+        // blocked (XMILE 3.7.3).
+        let mut active = Active::Always;
+        let mut before = Vec::new();
+        for (position, &outflow) in outflows.iter().enumerate() {
+            let flow = &self.model.variables[self.out.variables[outflow.index()].definition];
+            if position > 0 && !flow.overflow {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::Unsupported,
-                        format!("`{}` {what} queue `{name}`, which fulcrum does not simulate yet", flow.name),
+                        format!(
+                            "`{}` is a further outflow of queue `{name}`, which fulcrum does not simulate yet",
+                            flow.name
+                        ),
                     )
                     .at(flow.span.or(span))
                     .on_variable(&flow.name)
-                    .with_help(help),
+                    .with_help("mark it <overflow/>: it then takes what the first outflow cannot"),
                 );
                 continue;
             }
-            // What the outflows before it left, all of it (XMILE 3.7.3: an overflow to a stock or
-            // a cloud drains the queue), once the first outflow is blocked (see `lower_conveyor`);
-            // a first outflow that is not into a conveyor is never blocked and leaves nothing.
-            let left = Expr::Binary(BinaryOp::Sub, Box::new(available.clone()), Box::new(taken.clone()));
-            let equation = Expr::Apply(Function::Max, vec![Expr::Const(0.0), left]);
-            self.set_kind(overflow, ResolvedKind::Flow { equation, non_negative: false });
-            taken = Expr::Binary(BinaryOp::Add, Box::new(taken), Box::new(Expr::Var(overflow)));
-            valid_overflows.push(overflow);
-        }
-        if fills_conveyor {
-            self.out.queue_feeds.insert(first, (id, valid_overflows));
+            if self.fills_conveyor(outflow) {
+                let blocked = self.hidden_id(outflow, "blocked".to_owned());
+                self.out.queue_feeds.insert(outflow, QueueFeed { queue: id, before: before.clone(), active, blocked });
+                active = Active::When(blocked);
+            } else {
+                let equation = match active {
+                    Active::Always => available.clone(),
+                    Active::Never => Expr::Const(0.0),
+                    // What the outflows before it left, all of it (XMILE 3.7.3: an overflow to a
+                    // stock or a cloud drains the queue).
+                    Active::When(blocked) => {
+                        let taken = before.iter().fold(Expr::Const(0.0), |sum, &flow| {
+                            Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(flow)))
+                        });
+                        let left = Expr::Binary(BinaryOp::Sub, Box::new(available.clone()), Box::new(taken));
+                        let left = Expr::Apply(Function::Max, vec![Expr::Const(0.0), left]);
+                        Expr::If(Box::new(Expr::Var(blocked)), Box::new(left), Box::new(Expr::Const(0.0)))
+                    }
+                };
+                self.set_kind(outflow, ResolvedKind::Flow { equation, non_negative: false });
+                active = Active::Never;
+            }
+            before.push(outflow);
         }
         if let ResolvedKind::Stock { non_negative, .. } = &mut self.out.variables[stock.index()].kind {
             *non_negative = false;
@@ -171,6 +212,23 @@ impl<'m> Lowering<'m, '_> {
         });
         let front = Expr::QueueFront(id);
         Some(Expr::If(Box::new(positive(front.clone())), Box::new(rate(front)), Box::new(first_arriving)))
+    }
+
+    /// What a queue offers a conveyor through an overflow, once the outflows before it have
+    /// taken `taken` (a rate): the front batch left (one at a time), or everything left.
+    fn queue_offer_after(&self, id: QueueId, one_at_a_time: bool, taken: Expr) -> Option<Expr> {
+        let queue = self.out.queues.get(id.0 as usize)?;
+        if one_at_a_time {
+            let arriving = queue.inflows.iter().map(|&inflow| Expr::Var(inflow)).collect();
+            return Some(Expr::QueueBatches { queue: id, after: Box::new(taken), room: None, arriving });
+        }
+        let available =
+            queue.inflows.iter().fold(
+                Expr::Binary(BinaryOp::Div, Box::new(Expr::Var(queue.stock)), Box::new(Expr::Dt)),
+                |sum, &inflow| Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(inflow))),
+            );
+        let left = Expr::Binary(BinaryOp::Sub, Box::new(available), Box::new(taken));
+        Some(Expr::Apply(Function::Max, vec![Expr::Const(0.0), left]))
     }
 
     /// Every instance of every conveyor stock, once all variables are lowered.
@@ -327,11 +385,21 @@ impl<'m> Lowering<'m, '_> {
         for &inflow in &inflows {
             let ResolvedKind::Flow { equation, .. } = &self.out.variables[inflow.index()].kind else { continue };
             let mut equation = equation.clone();
-            let queue = self.out.queue_feeds.get(&inflow).cloned();
+            let feed = self.out.queue_feeds.get(&inflow).cloned();
+            // What the queue's outflows before this one take, as a rate.
+            let taken_before = feed.as_ref().map(|feed| {
+                feed.before.iter().fold(Expr::Const(0.0), |sum, &flow| {
+                    Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(flow)))
+                })
+            });
             let mut offer = None;
-            if let Some((queue, _)) = queue {
-                let offered = self.queue_offer(queue, conveyor.one_at_a_time).unwrap_or(Expr::Const(f64::NAN));
-                let offered = self.as_variable(inflow, "offered", offered);
+            if let (Some(feed), Some(taken_before)) = (&feed, &taken_before) {
+                let offered = if feed.before.is_empty() {
+                    self.queue_offer(feed.queue, conveyor.one_at_a_time)
+                } else {
+                    self.queue_offer_after(feed.queue, conveyor.one_at_a_time, taken_before.clone())
+                };
+                let offered = self.as_variable(inflow, "offered", offered.unwrap_or(Expr::Const(f64::NAN)));
                 offer = Some(offered);
                 equation = Expr::Var(offered);
             }
@@ -340,35 +408,43 @@ impl<'m> Lowering<'m, '_> {
                     Some(taken) => Expr::Binary(BinaryOp::Sub, Box::new(Expr::Var(limit)), Box::new(taken.clone())),
                     None => Expr::Var(limit),
                 };
-                equation = match &queue {
+                equation = match (&feed, taken_before) {
                     // A whole batch or nothing.
-                    Some(_) if conveyor.batch_integrity && conveyor.one_at_a_time => {
+                    (Some(_), _) if conveyor.batch_integrity && conveyor.one_at_a_time => {
                         let fits = Expr::Binary(BinaryOp::Le, Box::new(equation.clone()), Box::new(left));
                         Expr::If(Box::new(fits), Box::new(equation), Box::new(Expr::Const(0.0)))
                     }
                     // As many whole batches from the front as fit.
-                    Some((queue, _)) if conveyor.batch_integrity => {
-                        let arriving = self.out.queues.get(queue.0 as usize).map_or_else(Vec::new, |queue| {
+                    (Some(feed), Some(after)) if conveyor.batch_integrity => {
+                        let arriving = self.out.queues.get(feed.queue.0 as usize).map_or_else(Vec::new, |queue| {
                             queue.inflows.iter().map(|&inflow| Expr::Var(inflow)).collect()
                         });
-                        Expr::WholeBatches { queue: *queue, room: Box::new(left), arriving }
+                        Expr::QueueBatches {
+                            queue: feed.queue,
+                            after: Box::new(after),
+                            room: Some(Box::new(left)),
+                            arriving,
+                        }
                     }
                     _ => Expr::Apply(Function::Min, vec![equation, left]),
                 };
             }
-            let equation = unless_arrested(Expr::Apply(Function::Max, vec![Expr::Const(0.0), equation]));
+            let mut equation = Expr::Apply(Function::Max, vec![Expr::Const(0.0), equation]);
+            if let Some(feed) = &feed {
+                // An overflow takes something only while the outflow before it is blocked.
+                equation = feed.active.apply(equation);
+            }
+            let equation = unless_arrested(equation);
             self.set_kind(inflow, ResolvedKind::Flow { equation, non_negative: false });
-            // The queue's overflows drain it when the conveyor takes less than it offers.
-            if let (Some((_, overflows)), Some(offer)) = (&queue, offer) {
+            // The outflow is blocked when it takes less than it is offered (limited, or
+            // arrested): the queue's next overflow, if any, then takes from it.
+            if let (Some(feed), Some(offer)) = (&feed, offer) {
                 let blocked = Expr::Binary(BinaryOp::Lt, Box::new(Expr::Var(inflow)), Box::new(Expr::Var(offer)));
-                for &overflow in overflows {
-                    let ResolvedKind::Flow { equation, .. } = &self.out.variables[overflow.index()].kind else {
-                        continue;
-                    };
-                    let equation =
-                        Expr::If(Box::new(blocked.clone()), Box::new(equation.clone()), Box::new(Expr::Const(0.0)));
-                    self.set_kind(overflow, ResolvedKind::Flow { equation, non_negative: false });
-                }
+                let blocked = match feed.active {
+                    Active::Always => blocked,
+                    active => active.apply(blocked),
+                };
+                self.set_kind(feed.blocked, ResolvedKind::Auxiliary(blocked));
             }
             taken = Some(match taken {
                 Some(taken) => Expr::Binary(BinaryOp::Add, Box::new(taken), Box::new(Expr::Var(inflow))),

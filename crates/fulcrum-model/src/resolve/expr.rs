@@ -88,16 +88,20 @@ pub enum Expr {
     Conveyed(ConveyorId, u32),
     /// What is left of the batch at the front of a queue, from the steps before.
     QueueFront(QueueId),
-    /// The whole batches at the front of a queue that fit together in `room` (a rate, so
-    /// `room × dt` of material), as a rate: the batches the queue holds from the steps before,
-    /// front first, then one batch per inflow in `arriving` that brings something during the
-    /// step, in order; taken until the first that does not fit (XMILE 3.7.2's batch integrity
-    /// with as many batches as possible).
-    WholeBatches {
+    /// What a queue offers a conveyor after `after` (a rate, so `after × dt` of material) has
+    /// been taken from its front during the step, as a rate. Its batches are those it holds
+    /// from the steps before, front first, then one per inflow in `arriving` that brings
+    /// something during the step, in order. With no `room`, the first batch not taken (what is
+    /// left of it); with a `room` (a rate too), the batches from there on, whole, until the
+    /// first that does not fit in it (XMILE 3.7.2's batch integrity with as many batches as
+    /// possible).
+    QueueBatches {
         /// The queue.
         queue: QueueId,
-        /// What may be taken, as a rate.
-        room: Box<Expr>,
+        /// What the queue's outflows before this one take, as a rate.
+        after: Box<Expr>,
+        /// What may be taken, as a rate; `None` for the front batch alone.
+        room: Option<Box<Expr>>,
         /// The queue's inflows, in the order their batches join it.
         arriving: Vec<Expr>,
     },
@@ -445,8 +449,9 @@ impl Expr {
                 index.walk_phase(phase, visit);
                 options.iter().for_each(|option| option.walk_phase(phase, visit));
             }
-            Expr::WholeBatches { room, arriving, .. } => {
-                room.walk_phase(phase, visit);
+            Expr::QueueBatches { after, room, arriving, .. } => {
+                after.walk_phase(phase, visit);
+                room.iter().for_each(|room| room.walk_phase(phase, visit));
                 arriving.iter().for_each(|inflow| inflow.walk_phase(phase, visit));
             }
             Expr::SortedIndex { rank, vector, tie_break } => {
@@ -506,7 +511,7 @@ impl Expr {
                     | Expr::History(..)
                     | Expr::Conveyed(..)
                     | Expr::QueueFront(_)
-                    | Expr::WholeBatches { .. }
+                    | Expr::QueueBatches { .. }
                     | Expr::Random(..)
                     // Its value at the start is not its value from then on.
                     | Expr::Phased { .. }

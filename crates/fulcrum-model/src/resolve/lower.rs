@@ -8,8 +8,7 @@ use std::collections::HashMap;
 
 use super::arrays::{Binding, Dimensions, Shape, combinations};
 use super::expr::{
-    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, QueueId,
-    VarId,
+    AllocationRule, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, OrderKind, PreviousId, VarId,
 };
 use super::{
     DrawSite, Handover, MaterialDelay, PipelineDelay, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue,
@@ -34,9 +33,9 @@ pub(super) struct Lowered {
     pub delays: Vec<PipelineDelay>,
     pub conveyors: Vec<ResolvedConveyor>,
     pub queues: Vec<ResolvedQueue>,
-    /// A queue's first outflow that fills a conveyor, with the queue's overflows: the
-    /// conveyor's lowering sets their equations.
-    pub queue_feeds: HashMap<VarId, (QueueId, Vec<VarId>)>,
+    /// A queue's outflow that fills a conveyor (its first, or an overflow): the conveyor's
+    /// lowering sets its equation.
+    pub queue_feeds: HashMap<VarId, super::conveyor::QueueFeed>,
     pub draws: Vec<DrawSite>,
     /// Canonical name of each instance (`x`, or `x[a,b]` for an element) → its id.
     pub names: HashMap<CanonicalName, VarId>,

@@ -255,7 +255,7 @@ fn initial_dependencies(expr: &Expr, lowered: &Lowered, add: &mut impl FnMut(usi
                 }
             }
         }
-        Expr::QueueFront(queue) | Expr::WholeBatches { queue, .. } => {
+        Expr::QueueFront(queue) | Expr::QueueBatches { queue, .. } => {
             if let Some(queue) = lowered.queues.get(queue.0 as usize) {
                 add(queue.stock.index());
             }

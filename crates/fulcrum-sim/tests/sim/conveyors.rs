@@ -660,6 +660,64 @@ fn whole_batches_left_behind_go_to_the_overflow() {
     assert_eq!(series(&results, "Line"), [4.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
 }
 
+/// A queue fed 6 at time 0 and 3 at time 1, boarding a conveyor that takes at most 4 per time
+/// unit (transit 2); its overflow boards a second conveyor that takes at most 1 (transit 1),
+/// and, when `turned_away`, a second overflow goes to a cloud.
+fn queue_overflowing_into_a_conveyor(turned_away: bool) -> fulcrum_sim::Results {
+    let outflows: &[&str] =
+        if turned_away { &["boarding", "side boarding", "turned away"] } else { &["boarding", "side boarding"] };
+    let limit = |limit: &'static str| {
+        move |conveyor: &mut fulcrum_model::Conveyor| {
+            conveyor.inflow_limit = Some(fulcrum_model::Equation::new(limit, fulcrum_model::Origin::default()));
+        }
+    };
+    let mut model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .stock("Line", "0", &["arriving"], outflows)
+        .queue()
+        .flow("arriving", "IF TIME < 1 THEN 6 ELSE IF TIME < 2 THEN 3 ELSE 0")
+        .conveyor_outflow("boarding")
+        .overflow("side boarding");
+    if turned_away {
+        model = model.overflow("turned away");
+    }
+    let model = model
+        .stock("Belt", "0", &["boarding"], &["landing"])
+        .conveyor("2")
+        .conveyor_options(limit("4"))
+        .conveyor_outflow("landing")
+        .stock("Side belt", "0", &["side boarding"], &["side landing"])
+        .conveyor("1")
+        .conveyor_options(limit("1"))
+        .conveyor_outflow("side landing")
+        .build();
+    run(&model)
+}
+
+#[test]
+fn an_overflow_into_a_conveyor_takes_from_the_front_what_the_first_could_not() {
+    let results = queue_overflowing_into_a_conveyor(false);
+    // t=0: the front is the arriving 6; the belt takes 4 and is blocked, so the overflow is
+    // offered the 2 left of that batch and its belt takes 1; 1 waits.
+    // t=1: the front is that 1, which the belt takes whole: the overflow takes nothing, and the
+    // arriving 3 waits. t=2: the 3.
+    assert_eq!(series(&results, "boarding"), [4.0, 1.0, 3.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "side boarding"), [1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Line"), [0.0, 1.0, 3.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "side landing"), [0.0, 1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "landing"), [0.0, 0.0, 4.0, 1.0, 3.0]);
+}
+
+#[test]
+fn a_blocked_overflow_into_a_conveyor_passes_on_to_the_next_overflow() {
+    let results = queue_overflowing_into_a_conveyor(true);
+    // t=0: 4 board, 1 boards the side belt, which is blocked too (offered 2): the overflow to
+    // the cloud drains the rest, 6 − 4 − 1. t=1: the arriving 3 boards whole.
+    assert_eq!(series(&results, "boarding"), [4.0, 3.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "side boarding"), [1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "turned away"), [1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Line"), [0.0; 5]);
+}
+
 #[test]
 fn a_second_queue_outflow_that_is_no_overflow_is_refused() {
     let model = ModelBuilder::new(0.0, 2.0, 1.0)
@@ -672,25 +730,38 @@ fn a_second_queue_outflow_that_is_no_overflow_is_refused() {
     assert!(errors.0.iter().any(|d| d.code == Code::Unsupported && d.help.is_some()), "{errors:?}");
 }
 
-/// A queue with two inflows boarding a limited, arrested, leaking conveyor, with an overflow.
-fn queue_and_conveyor(one_at_a_time: bool, batch_integrity: bool) -> CompiledModel {
-    let model = ModelBuilder::new(0.0, 40.0, 0.5)
-        .stock("Line", "waiting", &["walking in", "driving in"], &["boarding", "turned away"])
+/// A queue with two inflows boarding a limited, arrested, leaking conveyor, with an overflow to
+/// a cloud, and with `side_belt` an overflow before it into a second limited conveyor.
+fn queue_and_conveyor(one_at_a_time: bool, batch_integrity: bool, side_belt: bool) -> CompiledModel {
+    let outflows: &[&str] =
+        if side_belt { &["boarding", "side boarding", "turned away"] } else { &["boarding", "turned away"] };
+    let options = move |conveyor: &mut fulcrum_model::Conveyor| {
+        let equation = |text: &str| Some(fulcrum_model::Equation::new(text, fulcrum_model::Origin::default()));
+        conveyor.capacity = equation("capacity");
+        conveyor.inflow_limit = equation("limit");
+        conveyor.arrest = equation("SIN(TIME) > 0.95");
+        conveyor.one_at_a_time = one_at_a_time;
+        conveyor.batch_integrity = batch_integrity;
+    };
+    let mut model = ModelBuilder::new(0.0, 40.0, 0.5)
+        .stock("Line", "waiting", &["walking in", "driving in"], outflows)
         .queue()
         .flow("walking in", "IF TIME < 12 THEN rate * (1 + SIN(TIME)) ELSE 0")
         .flow("driving in", "IF TIME < 12 AND SIN(3 * TIME) > 0 THEN rate ELSE 0")
-        .conveyor_outflow("boarding")
+        .conveyor_outflow("boarding");
+    if side_belt {
+        model = model
+            .overflow("side boarding")
+            .stock("Side belt", "0", &["side boarding"], &["side landing"])
+            .conveyor("transit / 2")
+            .conveyor_options(options)
+            .conveyor_outflow("side landing");
+    }
+    let model = model
         .overflow("turned away")
         .stock("Belt", "0", &["boarding"], &["landing", "falling"])
         .conveyor("transit")
-        .conveyor_options(|conveyor| {
-            let equation = |text: &str| Some(fulcrum_model::Equation::new(text, fulcrum_model::Origin::default()));
-            conveyor.capacity = equation("capacity");
-            conveyor.inflow_limit = equation("limit");
-            conveyor.arrest = equation("SIN(TIME) > 0.95");
-            conveyor.one_at_a_time = one_at_a_time;
-            conveyor.batch_integrity = batch_integrity;
-        })
+        .conveyor_options(options)
         .conveyor_outflow("landing")
         .leak("falling", "0.1", 0.2, 0.8)
         .constant("waiting", 5.0)
@@ -711,9 +782,9 @@ proptest! {
     fn queues_feeding_conveyors_conserve_material(
         waiting in 0.0f64..30.0, rate in 0.0f64..10.0, transit in 0.5f64..6.0,
         capacity in 1.0f64..40.0, limit in 0.5f64..10.0,
-        one_at_a_time in any::<bool>(), batch_integrity in any::<bool>(),
+        one_at_a_time in any::<bool>(), batch_integrity in any::<bool>(), side_belt in any::<bool>(),
     ) {
-        let model = queue_and_conveyor(one_at_a_time, batch_integrity);
+        let model = queue_and_conveyor(one_at_a_time, batch_integrity, side_belt);
         let mut run = model.new_run();
         for (name, value) in [("waiting", waiting), ("rate", rate), ("transit", transit), ("capacity", capacity), ("limit", limit)] {
             run.set(name, value).expect("a constant");
@@ -721,14 +792,16 @@ proptest! {
         let results = run.run().expect("runs");
         let sum = |names: &[&str]| -> f64 { names.iter().map(|name| series(&results, name).iter().sum::<f64>() * 0.5).sum() };
         let entered = waiting + sum(&["walking in", "driving in"]);
-        let left = sum(&["landing", "falling", "turned away"]);
+        let left = sum(&["landing", "falling", "turned away"]) + if side_belt { sum(&["side landing"]) } else { 0.0 };
         let scale = 1.0 + entered;
-        for name in ["Line", "Belt", "boarding", "turned away", "landing", "falling"] {
+        let side: &[&str] = if side_belt { &["Side belt", "side boarding", "side landing"] } else { &[] };
+        for &name in ["Line", "Belt", "boarding", "turned away", "landing", "falling"].iter().chain(side) {
             let lowest = series(&results, name).iter().copied().fold(f64::INFINITY, f64::min);
             prop_assert!(lowest > -1e-9 * scale, "{name} reaches {lowest}");
         }
         let line = *series(&results, "Line").last().expect("a value");
-        let belt = *series(&results, "Belt").last().expect("a value");
+        let belt = *series(&results, "Belt").last().expect("a value")
+            + if side_belt { *series(&results, "Side belt").last().expect("a value") } else { 0.0 };
         prop_assert!((entered - left - line - belt).abs() < 1e-9 * scale, "in {entered}, out {left}, {line} + {belt} held");
         // Inflows stop at 12; a whole batch too big for the limit or the capacity is turned away,
         // anything smaller boards within a few steps and lands within 6 (plus arrests).

@@ -44,6 +44,15 @@ impl Active {
     }
 }
 
+/// The sum of these variables; zero for none.
+fn sum_of(variables: &[VarId]) -> Expr {
+    variables
+        .iter()
+        .map(|&variable| Expr::Var(variable))
+        .reduce(|sum, next| Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(next)))
+        .unwrap_or(Expr::Const(0.0))
+}
+
 impl<'m> Lowering<'m, '_> {
     /// Is `flow` listed as an outflow of a conveyor or a queue? Such a flow needs no equation.
     pub(super) fn is_driven_outflow(&self, flow: &Variable) -> bool {
@@ -145,9 +154,7 @@ impl<'m> Lowering<'m, '_> {
                     // What the outflows before it left, all of it (XMILE 3.7.3: an overflow to a
                     // stock or a cloud drains the queue).
                     Active::When(blocked) => {
-                        let taken = before.iter().fold(Expr::Const(0.0), |sum, &flow| {
-                            Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(flow)))
-                        });
+                        let taken = sum_of(&before);
                         let left = Expr::Binary(BinaryOp::Sub, Box::new(available.clone()), Box::new(taken));
                         let left = Expr::Apply(Function::Max, vec![Expr::Const(0.0), left]);
                         Expr::If(Box::new(Expr::Var(blocked)), Box::new(left), Box::new(Expr::Const(0.0)))
@@ -387,11 +394,7 @@ impl<'m> Lowering<'m, '_> {
             let mut equation = equation.clone();
             let feed = self.out.queue_feeds.get(&inflow).cloned();
             // What the queue's outflows before this one take, as a rate.
-            let taken_before = feed.as_ref().map(|feed| {
-                feed.before.iter().fold(Expr::Const(0.0), |sum, &flow| {
-                    Expr::Binary(BinaryOp::Add, Box::new(sum), Box::new(Expr::Var(flow)))
-                })
-            });
+            let taken_before = feed.as_ref().map(|feed| sum_of(&feed.before));
             let mut offer = None;
             if let (Some(feed), Some(taken_before)) = (&feed, &taken_before) {
                 let offered = if feed.before.is_empty() {

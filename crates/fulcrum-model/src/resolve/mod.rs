@@ -187,7 +187,7 @@ pub struct ResolvedConveyor {
 
 /// A queue stock (XMILE 3.7.3): what each inflow brings during a step is one batch, queued
 /// in inflow order; what its outflows take comes off the front. `Expr::QueueFront` reads what
-/// is left of the front batch.
+/// is left of the front batch, `Expr::QueueBatches` what is offered after earlier outflows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResolvedQueue {
     /// The stock; its initial value is one batch.

@@ -367,12 +367,15 @@ impl<'m> Lowering<'m, '_> {
                 return;
             }
         }
+        // A conveyor with a queue upstream is discrete whatever its attribute says (XMILE 3.7.2:
+        // "when there is a queue, the conveyor must be discrete").
+        let discrete = conveyor.discrete || inflows.iter().any(|inflow| self.out.queue_feeds.contains_key(inflow));
         // What may enter during the step, as a rate: the inflow limit, and the room left under
         // the capacity once this step's outflows have left.
         let capacity = conveyor.capacity.as_ref().and_then(|equation| lower_option(self, equation));
         let inflow_limit = conveyor.inflow_limit.as_ref().and_then(|equation| lower_option(self, equation));
         let inflow_limit = match inflow_limit {
-            Some(limit) if conveyor.discrete => Some(self.discrete_inflow_limit(stock, limit, &inflows)),
+            Some(limit) if discrete => Some(self.discrete_inflow_limit(stock, limit, &inflows)),
             limit => limit,
         };
         let room = capacity.map(|capacity| {
@@ -464,7 +467,7 @@ impl<'m> Lowering<'m, '_> {
             transit_time,
             leaks,
             arrest,
-            discrete: conveyor.discrete,
+            discrete,
             exponential_leak: conveyor.exponential_leak,
         });
     }

@@ -719,6 +719,29 @@ fn a_blocked_overflow_into_a_conveyor_passes_on_to_the_next_overflow() {
 }
 
 #[test]
+fn a_conveyor_fed_by_a_queue_is_discrete_whatever_its_attribute_says() {
+    let model = ModelBuilder::new(0.0, 3.0, 0.5)
+        .stock("Line", "10", &[], &["boarding"])
+        .queue()
+        .conveyor_outflow("boarding")
+        .stock("Belt", "0", &["boarding"], &["landing"])
+        .conveyor("1")
+        .conveyor_options(|conveyor| {
+            assert!(!conveyor.discrete);
+            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+        })
+        .conveyor_outflow("landing")
+        .build();
+    let results = run(&model);
+    // XMILE 3.7.2: with a queue upstream the conveyor must be discrete, so its limit of 4 per
+    // time unit may be used in one step (a rate of 4 / 0.5): t=0, 1 and 2 take 4 of the batch
+    // of 10 (the last time the 2 left), t=0.5 and 1.5 nothing. A continuous belt would take
+    // 4 × 0.5 every step instead, a rate of 4.
+    assert_eq!(series(&results, "boarding"), [8.0, 0.0, 8.0, 0.0, 4.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Line"), [10.0, 6.0, 6.0, 2.0, 2.0, 0.0, 0.0]);
+}
+
+#[test]
 fn a_second_queue_outflow_that_is_no_overflow_is_refused() {
     let model = ModelBuilder::new(0.0, 2.0, 1.0)
         .stock("Line", "5", &[], &["leaving", "also leaving"])

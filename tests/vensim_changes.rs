@@ -297,3 +297,122 @@ fn a_changes_file_applies_part_way_with_the_interventions_start() {
     let last = later.len() - 1;
     assert!(later[last][2] < 0.5 * base[last][2], "the changed table lowers pollution by 2100");
 }
+
+/// A model with an arrayed lookup (called at the equation's own element and at a named one) and
+/// lookups written inside equations (`WITH LOOKUP`), scalar and one per element.
+const LOOKUPS_MODEL: &str = "R: north, south ~~|\ntab[north]((0,0),(10,10)) ~~|\ntab[south]((0,0),(10,20)) ~~|\n\
+     y[R] = tab[R](Time) ~~|\nw = LOOKUP(tab[south], Time) ~~|\nz = WITH LOOKUP(Time, ((0,0),(10,5))) ~~|\n\
+     v[north] = WITH LOOKUP(Time, ((0,1),(10,2))) ~~|\nv[south] = WITH LOOKUP(Time, ((0,3),(10,4))) ~~|\n\
+     INITIAL TIME = 0 ~~|\nFINAL TIME = 10 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+
+/// An experiment's interventions change one element of an arrayed lookup, several elements at
+/// once, and lookups inside equations, each through its own changes file; every option's run is
+/// the one `fulcrum run --changes` gives with the same file, bit for bit, and `compare` sees it.
+#[test]
+fn interventions_change_elements_of_arrayed_lookups_and_lookups_inside_equations() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("lookups.mdl");
+    std::fs::write(&model, LOOKUPS_MODEL).expect("written");
+    let files = [
+        ("south", "tab[south]((0,0),(10,100))\n"),
+        ("both", "tab[north]((0,0),(10,50))\ntab[south]((0,0),(10,100))\n"),
+        ("inside", "z((0,0),(10,50))\nv[south]((0,0),(10,30))\n"),
+        ("again", "z((0,0),(10,50))\n"),
+        ("other", "z((0,10),(10,0))\ntab[north]((0,5),(10,5))\nv[north]((0,7),(10,7))\n"),
+    ];
+    let mut experiment = "model = \"lookups.mdl\"\n[[outcome]]\nvariable = \"z\"\nstatistic = \"final\"\n\
+         [[outcome]]\nname = \"north\"\nvariable = \"y[north]\"\nstatistic = \"final\"\n"
+        .to_owned();
+    for (name, text) in files {
+        std::fs::write(scratch.path().join(format!("{name}.cin")), text).expect("written");
+        experiment.push_str(&format!("[[intervention]]\nname = \"{name}\"\nchanges = \"{name}.cin\"\n"));
+    }
+    let experiment_path = scratch.path().join("lookups.toml");
+    std::fs::write(&experiment_path, experiment).expect("written");
+    let (model, experiment) = (model.to_str().expect("utf-8"), experiment_path.to_str().expect("utf-8"));
+    let vars = "y,w,z,v";
+    let (header, base) = run(&["run", model, "--vars", vars]);
+    assert_eq!(header, ["time", "y[north]", "y[south]", "w", "z", "v[north]", "v[south]"]);
+    let (_, experiment_base) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    assert_eq!(experiment_base, base, "the baseline reads the model's own tables");
+    let mut finals = Vec::new();
+    for (name, _) in files {
+        let cin = scratch.path().join(format!("{name}.cin"));
+        let (_, single) = run(&["run", model, "--changes", cin.to_str().expect("utf-8"), "--vars", vars]);
+        let (_, option) = run(&["run", "--experiment", experiment, "--intervention", name, "--vars", vars]);
+        assert_eq!(option, single, "{name}");
+        assert_ne!(option, base, "{name} changes something");
+        finals.push((name, single[10][4], single[10][1]));
+    }
+    // At time 10 each table gives its last point: the changed elements and only those.
+    let at_10 = |name: &str| run(&["run", model, "--changes", &format!("{}/{name}.cin", scratch.path().display())]).1;
+    assert_eq!(at_10("south")[10][1..7], [10.0, 100.0, 100.0, 5.0, 2.0, 4.0]);
+    assert_eq!(at_10("both")[10][1..7], [50.0, 100.0, 100.0, 5.0, 2.0, 4.0]);
+    assert_eq!(at_10("inside")[10][1..7], [10.0, 20.0, 20.0, 50.0, 2.0, 30.0]);
+    assert_eq!(at_10("other")[10][1..7], [5.0, 20.0, 20.0, 0.0, 7.0, 4.0]);
+    let out = scratch.path().join("out");
+    let output = fulcrum(&["compare", experiment, "-o", out.to_str().expect("utf-8"), "--futures", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(out.join("comparison.csv")).expect("comparison.csv");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("a row")).collect();
+    let mean = |outcome: &str, option: &str| -> f64 {
+        let row = rows.iter().find(|row| &row[0] == outcome && &row[1] == option).expect("a row per option");
+        row[3].parse().expect("a mean")
+    };
+    assert_eq!((mean("z", "baseline"), mean("north", "baseline")), (base[10][4], base[10][1]));
+    for (name, z, north) in finals {
+        assert_eq!((mean("z", name), mean("north", name)), (z, north), "{name}");
+    }
+}
+
+/// In an experiment a changes file's time setting must agree with the time axis every option
+/// shares: restating it changes nothing, another value is an error at its line with a hint, and
+/// it is accepted once the experiment's `[sim]` says the same.
+#[test]
+fn time_settings_in_an_experiments_changes_file_must_agree_with_its_time_axis() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::write(scratch.path().join("lookups.mdl"), LOOKUPS_MODEL).expect("written");
+    std::fs::write(scratch.path().join("same.cin"), "FINAL TIME = 10\nTIME STEP = 1\nz((0,0),(10,50))\n")
+        .expect("written");
+    std::fs::write(scratch.path().join("longer.cin"), "z((0,0),(10,50))\nFINAL TIME = 20\n").expect("written");
+    let write = |name: &str, sim: &str, cin: &str| {
+        let path = scratch.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "model = \"lookups.mdl\"\n{sim}[[outcome]]\nvariable = \"z\"\n\
+                 [[intervention]]\nname = \"scenario\"\nchanges = \"{cin}\"\n"
+            ),
+        )
+        .expect("written");
+        path.to_str().expect("utf-8").to_owned()
+    };
+    let vars = ["--vars", "z,FINAL TIME"];
+    let same = write("same.toml", "", "same.cin");
+    let (_, option) = run(&[&["run", "--experiment", &same, "--intervention", "scenario"][..], &vars].concat());
+    let single = scratch.path().join("same.cin");
+    let (_, changed) =
+        run(&[
+            &[
+                "run",
+                &format!("{}/lookups.mdl", scratch.path().display()),
+                "--changes",
+                single.to_str().expect("utf-8"),
+            ][..],
+            &vars,
+        ]
+        .concat());
+    assert_eq!(option, changed, "restating the time axis changes nothing");
+    assert_eq!(option.len(), 11);
+    let longer = write("longer.toml", "", "longer.cin");
+    let output = fulcrum(&["run", "--experiment", &longer, "--intervention", "scenario"]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    for expected in ["longer.cin:2:1", "E0", "stop = 10", "set `stop = 20` in the experiment's [sim] section"] {
+        assert!(message.contains(expected), "{expected}:\n{message}");
+    }
+    let agreed = write("agreed.toml", "[sim]\nstop = 20\n", "longer.cin");
+    let (_, option) = run(&[&["run", "--experiment", &agreed, "--intervention", "scenario"][..], &vars].concat());
+    assert_eq!(option.len(), 21);
+    assert_eq!(option[20], [20.0, 50.0, 20.0], "z's new table, held past its last point");
+}

@@ -97,6 +97,16 @@ impl TimeSetting {
         }
     }
 
+    /// The experiment key of this setting and its value on the time axis `sim`.
+    fn of_sim(self, sim: &crate::SimSpecs) -> (&'static str, f64) {
+        match self {
+            TimeSetting::Start => ("start", sim.start),
+            TimeSetting::Stop => ("stop", sim.stop),
+            TimeSetting::Dt => ("dt", sim.dt),
+            TimeSetting::SaveStep => ("save_step", sim.save_step.unwrap_or(sim.dt)),
+        }
+    }
+
     fn of(name: &CanonicalName) -> Option<TimeSetting> {
         Some(match name.as_str() {
             "initial_time" => TimeSetting::Start,
@@ -166,58 +176,47 @@ pub fn apply(model: &mut Model, changes: &[Change]) -> Result<(), Diagnostics> {
 /// values. A changed lookup gets a copy with the new points and a constant that chooses the
 /// table every call of the lookup reads (0 for the model's own); several lists of changes may
 /// be made switchable in one model, each lookup's copies numbered 1, 2, ... in turn.
+///
+/// - Changes of several elements of an arrayed lookup make one copy, with every changed
+///   element's new points and the other elements' own.
+/// - A lookup written inside an equation (`WITH LOOKUP`) first has its table moved to a
+///   standalone lookup, `Name option 0`, which the equation calls; the copies switch with it.
+/// - A time setting is the time axis all options share (the model's `sim`): a value equal to the
+///   axis's is accepted and changes nothing, another value is an error at the change.
+///
 /// Problems are reported as by [`apply`], and then the model is left as it was.
 pub fn switchable(model: &mut Model, changes: &[Change]) -> Result<Vec<(String, f64)>, Diagnostics> {
     let targets = check(model, changes)?;
     let mut diagnostics = Diagnostics::default();
     for (target, change) in targets.iter().zip(changes) {
-        if let Target::Time { .. } = target {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!("`{}` is a time setting; the options of an experiment share one time axis", change.name),
-                )
-                .at(change.span)
-                .on_variable(&change.name)
-                .with_help("set start, stop, dt and save_step in the experiment's [sim] section"),
-            );
-        }
-        if let Target::Lookup { element: Some(_), .. } = target {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!(
-                        "changing one element of the arrayed lookup `{}` is not supported in experiments yet",
-                        change.name
-                    ),
-                )
-                .at(change.span)
-                .on_variable(&change.name)
-                .with_help("`fulcrum run --changes` applies it to a single run"),
-            );
-        }
-        if let Target::Lookup { variable, element: None, .. } = target
-            && model.variables.get(*variable).is_some_and(|v| v.kind != VariableKind::GraphicalFunction)
-        {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!(
-                        "`{}` is a lookup inside an equation (WITH LOOKUP); changing it is not supported in experiments yet",
-                        change.name
-                    ),
-                )
-                .at(change.span)
-                .on_variable(&change.name)
-                .with_help("`fulcrum run --changes` applies it to a single run"),
-            );
+        if let Target::Time { setting, value } = target {
+            let (key, shared) = setting.of_sim(&model.sim);
+            if value.to_bits() != shared.to_bits() {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "`{}` = {value} differs from the time axis every option shares ({key} = {shared}); an \
+                             option cannot have a time axis of its own",
+                            change.name
+                        ),
+                    )
+                    .at(change.span)
+                    .on_variable(&change.name)
+                    .with_help(format!(
+                        "set `{key} = {value}` in the experiment's [sim] section to run every option so, or remove the line from the changes file"
+                    )),
+                );
+            }
         }
     }
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
+    // Each changed lookup's new tables, in the order the lookups are first changed.
+    let mut tables: Vec<(usize, Variable)> = Vec::new();
     let mut settings: Vec<(String, f64)> = Vec::new();
-    let mut set = |name: String, value: f64| {
+    let set = |settings: &mut Vec<(String, f64)>, name: String, value: f64| {
         let canonical = CanonicalName::new(&name);
         settings.retain(|(other, _)| CanonicalName::new(other) != canonical);
         settings.push((name, value));
@@ -232,27 +231,62 @@ pub fn switchable(model: &mut Model, changes: &[Change]) -> Result<Vec<(String, 
                     } else {
                         format!("{}[{}]", variable.name, element.join(","))
                     };
-                    set(name, value);
+                    set(&mut settings, name, value);
                 }
             }
-            Target::Lookup { variable, x, y, .. } => match add_table_choice(model, variable, x, y) {
-                Ok((selector, choice)) => set(selector, choice),
-                Err(taken) => diagnostics.push(
-                    Diagnostic::new(
-                        Code::Unsupported,
-                        format!("the model already has a variable `{taken}`, the name a changed lookup's table takes"),
-                    )
-                    .at(changes
-                        .iter()
-                        .find(|c| CanonicalName::new(&c.name) == model.variables[variable].canonical)
-                        .and_then(|c| c.span))
-                    .with_help("rename that variable in the model"),
-                ),
-            },
+            Target::Lookup { variable, element, x, y } => {
+                let Some(original) = model.variables.get(variable) else { continue };
+                // A placeholder, valued once the copy is made.
+                set(&mut settings, selector_name(&original.name), f64::NAN);
+                let position = match tables.iter().position(|(index, _)| *index == variable) {
+                    Some(position) => position,
+                    None => {
+                        tables.push((variable, tables_of(model, original).clone()));
+                        tables.len() - 1
+                    }
+                };
+                let new = &mut tables[position].1;
+                let graph = match element {
+                    None => new.graph.as_mut(),
+                    Some(element) => new
+                        .elements
+                        .iter_mut()
+                        .find(|definition| same_element(&definition.subscript, &element))
+                        .and_then(|definition| definition.graph.as_mut()),
+                };
+                if let Some(graph) = graph {
+                    (graph.x, graph.y) = (x, y);
+                }
+            }
             Target::Time { .. } => {}
         }
     }
+    let before = model.clone();
+    for (variable, new) in tables {
+        match add_table_choice(model, variable, &new) {
+            Ok((selector, choice)) => {
+                let canonical = CanonicalName::new(&selector);
+                for (name, value) in &mut settings {
+                    if CanonicalName::new(name) == canonical {
+                        *value = choice;
+                    }
+                }
+            }
+            Err(taken) => diagnostics.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!("the model already has a variable `{taken}`, the name a changed lookup's table takes"),
+                )
+                .at(changes
+                    .iter()
+                    .find(|c| CanonicalName::new(&c.name) == model.variables[variable].canonical)
+                    .and_then(|c| c.span))
+                .with_help("rename that variable in the model"),
+            ),
+        }
+    }
     if diagnostics.has_errors() {
+        *model = before;
         return Err(diagnostics);
     }
     Ok(settings)
@@ -263,21 +297,121 @@ fn selector_name(lookup: &str) -> String {
     format!("{lookup} choice")
 }
 
-/// Adds a copy of lookup `variable` with the points `x`, `y` (or finds one with these points),
+/// The name of a lookup's `k`th table: 0 the model's own when it moved out of an equation
+/// (`WITH LOOKUP`), 1, 2, ... the copies from changes files.
+fn table_name(lookup: &str, k: usize) -> String {
+    format!("{lookup} option {k}")
+}
+
+fn own_table_doc(lookup: &str) -> String {
+    format!("the table `{lookup}` is written with, moved out of its equation so that changes files can switch it")
+}
+
+/// The variable that holds `variable`'s tables: itself, or for a lookup inside an equation
+/// (`WITH LOOKUP`) already made switchable, the standalone lookup its tables moved to.
+fn tables_of<'a>(model: &'a Model, variable: &'a Variable) -> &'a Variable {
+    if variable.kind == VariableKind::GraphicalFunction
+        || variable.graph.is_some()
+        || variable.elements.iter().any(|e| e.graph.is_some())
+    {
+        return variable;
+    }
+    match model.variable(&table_name(&variable.name, 0)) {
+        Some(own) if own.doc.as_deref() == Some(own_table_doc(&variable.name).as_str()) => own,
+        _ => variable,
+    }
+}
+
+/// Whether two variables hold the same points, whole and element by element.
+fn same_tables(a: &Variable, b: &Variable) -> bool {
+    let points = |graph: Option<&GraphicalFunction>| graph.map(|g| (g.x.clone(), g.y.clone()));
+    let elements = |v: &Variable| -> Vec<_> {
+        v.elements
+            .iter()
+            .filter(|e| e.graph.is_some())
+            .map(|e| (e.subscript.clone(), points(e.graph.as_ref())))
+            .collect()
+    };
+    points(a.graph.as_ref()) == points(b.graph.as_ref())
+        && elements(a).len() == elements(b).len()
+        && elements(a).iter().zip(elements(b)).all(|((sa, ga), (sb, gb))| same_element(sa, &sb) && *ga == gb)
+}
+
+/// Moves the tables of a lookup inside an equation (`WITH LOOKUP`) to a standalone lookup
+/// `Name option 0`, which the equation then calls: the same values, and a lookup that calls can
+/// be switched away from. Returns that lookup's index, or the name it needs when the model
+/// already uses it for something else.
+fn move_own_table(model: &mut Model, variable: usize) -> Result<usize, String> {
+    let Some(original) = model.variables.get(variable) else { return Err(String::new()) };
+    let name = table_name(&original.name, 0);
+    let doc = own_table_doc(&original.name);
+    if let Some(index) = model.variables.iter().position(|v| v.canonical == CanonicalName::new(&name)) {
+        return if model.variables[index].doc.as_ref() == Some(&doc) { Ok(index) } else { Err(name) };
+    }
+    let mut own = Variable::new(&name, VariableKind::GraphicalFunction);
+    own.doc = Some(doc);
+    own.units.clone_from(&original.units);
+    own.graph.clone_from(&original.graph);
+    let element_graphs: Vec<ElementDefinition> = original
+        .elements
+        .iter()
+        .filter(|e| e.graph.is_some())
+        .map(|e| ElementDefinition { equation: None, ..e.clone() })
+        .collect();
+    if !element_graphs.is_empty() {
+        own.dimensions.clone_from(&original.dimensions);
+        own.elements = element_graphs;
+    }
+    let call = |equation: &mut Equation| {
+        if let Ok(expr) = &mut equation.expr {
+            let span = expr.span;
+            let input = std::mem::replace(expr, Expr { kind: ExprKind::Number(0.0), span });
+            *expr = Expr {
+                kind: ExprKind::Call { function: NameRef::new(&name), function_span: span, args: vec![input] },
+                span,
+            };
+            equation.text = expr.to_string();
+            equation.origin.text_offset = None;
+        }
+    };
+    let variable = &mut model.variables[variable];
+    if variable.graph.take().is_some()
+        && let Some(equation) = variable.equation.as_mut()
+    {
+        call(equation);
+    }
+    for element in &mut variable.elements {
+        if element.graph.take().is_some()
+            && let Some(equation) = element.equation.as_mut()
+        {
+            call(equation);
+        }
+    }
+    model.variables.push(own);
+    Ok(model.variables.len() - 1)
+}
+
+/// Adds a copy of lookup `variable` with the tables of `new` (or finds one with these tables),
 /// and the constant that chooses it; returns the constant's name and the copy's number, or the
 /// name one of them needs when the model already uses it for something else.
-fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>) -> Result<(String, f64), String> {
+fn add_table_choice(model: &mut Model, variable: usize, new: &Variable) -> Result<(String, f64), String> {
     let Some(original) = model.variables.get(variable).cloned() else { return Err(String::new()) };
+    // What every call reads: the lookup itself, or for a lookup inside an equation its own table.
+    let called = if original.kind == VariableKind::GraphicalFunction {
+        original.clone()
+    } else {
+        let own = move_own_table(model, variable)?;
+        model.variables[own].clone()
+    };
     let selector = selector_name(&original.name);
     let selector_doc = format!("which table `{}` reads: 0 for the model's own", original.name);
     let copy_doc = format!("a table for `{}` from a changes file", original.name);
-    let copy_name = |k: usize| format!("{} option {k}", original.name);
     let mut k = 1;
-    while let Some(copy) = model.variable(&copy_name(k)) {
+    while let Some(copy) = model.variable(&table_name(&original.name, k)) {
         if copy.doc.as_ref() != Some(&copy_doc) {
-            return Err(copy_name(k));
+            return Err(table_name(&original.name, k));
         }
-        if copy.graph.as_ref().is_some_and(|graph| graph.x == x && graph.y == y) {
+        if same_tables(copy, new) {
             return Ok((selector, k as f64));
         }
         k += 1;
@@ -292,14 +426,25 @@ fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>
             model.variables.push(constant);
         }
     }
-    let name = copy_name(k);
+    let name = table_name(&original.name, k);
     let mut copy = Variable::new(&name, VariableKind::GraphicalFunction);
     copy.doc = Some(copy_doc);
-    copy.graph = original.graph.as_ref().map(|graph| GraphicalFunction { x, y, span: None, ..graph.clone() });
-    copy.units = original.units.clone();
+    copy.graph = new.graph.as_ref().map(|graph| GraphicalFunction { span: None, ..graph.clone() });
+    copy.units = called.units.clone();
+    copy.dimensions = called.dimensions.clone();
+    copy.elements = new
+        .elements
+        .iter()
+        .filter(|e| e.graph.is_some())
+        .map(|e| ElementDefinition {
+            subscript: e.subscript.clone(),
+            equation: None,
+            graph: e.graph.as_ref().map(|graph| GraphicalFunction { span: None, ..graph.clone() }),
+            span: None,
+        })
+        .collect();
     model.variables.push(copy);
-    let choice =
-        SwitchedCall { lookup: original.canonical.clone(), copy: name, selector: selector.clone(), k: k as f64 };
+    let choice = SwitchedCall { lookup: called.canonical.clone(), copy: name, selector: selector.clone(), k: k as f64 };
     for variable in &mut model.variables {
         let equations =
             variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
@@ -362,8 +507,12 @@ impl SwitchedCall {
         // `lookup(x)`, or a function given the lookup by name: `LOOKUP_FORWARD(lookup, x)`.
         let ExprKind::Call { function, args, .. } = &expr.kind else { return changed };
         let names_lookup = |name: &NameRef| name.canonical == self.lookup;
-        let calls = names_lookup(function)
-            || args.iter().any(|arg| matches!(&arg.kind, ExprKind::Name(name) if names_lookup(name)));
+        // An argument that is the lookup, whole or at some elements: `LOOKUP(table[south], x)`.
+        let is_lookup = |arg: &Expr| match &arg.kind {
+            ExprKind::Name(name) | ExprKind::Subscript { array: name, .. } => names_lookup(name),
+            _ => false,
+        };
+        let calls = names_lookup(function) || args.iter().any(is_lookup);
         if !calls {
             return changed;
         }
@@ -373,7 +522,7 @@ impl SwitchedCall {
                 *function = NameRef::new(&self.copy);
             }
             for arg in args {
-                if let ExprKind::Name(name) = &mut arg.kind
+                if let ExprKind::Name(name) | ExprKind::Subscript { array: name, .. } = &mut arg.kind
                     && names_lookup(name)
                 {
                     *name = NameRef::new(&self.copy);
@@ -478,12 +627,15 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
     let elements = selected_elements(model, variable, change)?;
     match &change.value {
         ChangeValue::Table { x, y } => {
+            // A lookup inside an equation that an earlier list of changes made switchable keeps
+            // its tables in a standalone lookup.
+            let variable = tables_of(model, variable);
             let per_element = variable.graph.is_none() && variable.elements.iter().any(|e| e.graph.is_some());
             if per_element && elements.len() != 1 {
                 return Err(fail(
                     Code::InvalidValue,
                     format!("`{}` has a table for each element; a change gives one of them", change.name),
-                    format!("name one element: `{}[{}](...)`", variable.name, variable.dimensions.join(",")),
+                    format!("name one element: `{}[{}](...)`", change.name, variable.dimensions.join(",")),
                 ));
             }
             let graph = if change.subscripts.is_empty() {

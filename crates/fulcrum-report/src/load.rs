@@ -371,11 +371,12 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         },
         other => other,
     })?;
-    apply_changes_files(&file, &mut experiment, &mut model.model)?;
     model.model.sim = experiment.sim_specs(&model.model.sim).map_err(|diagnostics| LoadError::Invalid {
         kind: FileKind::Experiment,
         problems: file.problems(diagnostics),
     })?;
+    // After the time axis: a changes file's time setting must agree with the experiment's.
+    apply_changes_files(&file, &mut experiment, &mut model.model)?;
     let (resolved, warnings) = model.resolve()?;
     reports.push(warnings);
     let changing = experiment

@@ -416,3 +416,57 @@ fn time_settings_in_an_experiments_changes_file_must_agree_with_its_time_axis() 
     assert_eq!(option.len(), 21);
     assert_eq!(option[20], [20.0, 50.0, 20.0], "z's new table, held past its last point");
 }
+
+/// The manifests of a sweep, a design and an analysis record the changes files an experiment
+/// names with the SHA-256 of their bytes, so that a changed file is another experiment: shards
+/// run before and after the change do not merge, and a design sampled before it is refused.
+#[test]
+fn manifests_record_the_changes_files_and_refuse_work_from_other_ones() {
+    use sha2::{Digest, Sha256};
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::write(scratch.path().join("lookups.mdl"), LOOKUPS_MODEL).expect("written");
+    let cin = scratch.path().join("scenario.cin");
+    std::fs::write(&cin, "z((0,0),(10,50))\n").expect("written");
+    let experiment = scratch.path().join("e.toml");
+    std::fs::write(
+        &experiment,
+        "model = \"lookups.mdl\"\n[sampling]\nruns = 2000\n[[outcome]]\nvariable = \"z\"\n\
+         [[intervention]]\nname = \"scenario\"\nchanges = \"scenario.cin\"\n",
+    )
+    .expect("written");
+    let (experiment, dir) = (experiment.to_str().expect("utf-8"), scratch.path());
+    let out = |name: &str| dir.join(name).to_str().expect("utf-8").to_owned();
+    let succeed = |args: &[&str]| {
+        let output = fulcrum(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    };
+    let recorded = |manifest: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.join(manifest)).expect("a manifest");
+        serde_json::from_str::<serde_json::Value>(&text).expect("JSON")["changes"].clone()
+    };
+    let digest = |bytes: &[u8]| format!("{:x}", Sha256::digest(bytes));
+    let first = digest(&std::fs::read(&cin).expect("readable"));
+    let sweep = ["sweep", experiment, "--intervention", "scenario", "--shard"];
+    succeed(&[&sweep[..], &["1/2", "-o", &out("one")]].concat());
+    succeed(&["sample", "sweep", experiment, "-o", &out("design")]);
+    succeed(&["compare", experiment, "-o", &out("compare"), "--futures", "10"]);
+    for manifest in ["one/manifest.json", "design/design.json", "compare/manifest.json"] {
+        assert_eq!(recorded(manifest), serde_json::json!([{ "path": "scenario.cin", "sha256": first }]), "{manifest}");
+    }
+    // The same experiment file, another scenario.
+    std::fs::write(&cin, "z((0,0),(10,60))\n").expect("written");
+    succeed(&[&sweep[..], &["2/2", "-o", &out("two")]].concat());
+    let second = digest(&std::fs::read(&cin).expect("readable"));
+    assert_ne!(first, second);
+    assert_eq!(recorded("two/manifest.json")[0]["sha256"], second.as_str());
+    let merged = fulcrum(&["merge", &out("one"), &out("two"), "-o", &out("merged")]);
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    assert!(stderr(&merged).contains("`changes`"), "{}", stderr(&merged));
+    let from_design = fulcrum(&["sweep", experiment, "--design", &out("design"), "-o", &out("designed")]);
+    assert!(!from_design.status.success());
+    let message = stderr(&from_design);
+    assert!(message.contains("changes files") && message.contains("scenario.cin"), "{message}");
+    // Back to the file the design was sampled with, it runs.
+    std::fs::write(&cin, "z((0,0),(10,50))\n").expect("written");
+    succeed(&["sweep", experiment, "--design", &out("design"), "-o", &out("designed")]);
+}

@@ -258,6 +258,8 @@ pub struct ChangesFile {
     pub source: String,
     /// The changes, in order.
     pub changes: Vec<Change>,
+    /// The SHA-256 of its bytes, for the manifests of what runs with it.
+    pub sha256: String,
 }
 
 impl ChangesFile {
@@ -270,9 +272,11 @@ impl ChangesFile {
 
 /// Reads a Vensim changes file (`.cin`, UTF-8 or Windows-1252 like a `.mdl`).
 pub fn read_changes(path: &Path) -> Result<ChangesFile, LoadError> {
-    let source = read_legacy_text(path)?;
+    let bytes = fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+    let sha256 = crate::sweep::FileDigest::of("", &bytes).sha256;
+    let source = fulcrum_vensim::decode(bytes);
     match fulcrum_vensim::read_changes(&source) {
-        Ok(changes) => Ok(ChangesFile { path: path.to_owned(), source, changes }),
+        Ok(changes) => Ok(ChangesFile { path: path.to_owned(), source, changes, sha256 }),
         Err(diagnostics) => Err(LoadError::Invalid {
             kind: FileKind::Changes,
             problems: FileProblems { path: path.to_owned(), source, diagnostics },
@@ -349,6 +353,9 @@ pub struct Prepared {
     pub model: LoadedModel,
     /// The model, compiled with the constants that interventions change part-way.
     pub compiled: CompiledModel,
+    /// The changes files the experiment names, each once as it names it (relative to the
+    /// experiment), with the SHA-256 of its bytes: the manifests record them.
+    pub changes: Vec<crate::sweep::FileDigest>,
     /// The design, outcomes, levers and interventions bound to the model.
     pub plan: Plan,
 }
@@ -376,7 +383,7 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         problems: file.problems(diagnostics),
     })?;
     // After the time axis: a changes file's time setting must agree with the experiment's.
-    apply_changes_files(&file, &mut experiment, &mut model.model)?;
+    let changes = apply_changes_files(&file, &mut experiment, &mut model.model)?;
     let (resolved, warnings) = model.resolve()?;
     reports.push(warnings);
     let changing = experiment
@@ -390,19 +397,20 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         .plan(&compiled)
         .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
     reports.push(file.problems(warnings));
-    Ok(Prepared { path, text, experiment, model, compiled, plan })
+    Ok(Prepared { path, text, experiment, model, compiled, plan, changes })
 }
 
 /// Reads the changes files that interventions name (`changes = "file.cin"`, relative to the
 /// experiment) and makes their changes settings of the intervention: constants directly, lookups
 /// through a copy of the table and a constant that chooses it (`fulcrum_model::changes::switchable`),
 /// so that one compiled model runs every option. A value the intervention's `set` gives itself
-/// wins over the file's.
+/// wins over the file's. Returns the files' digests, each file once.
 fn apply_changes_files(
     file: &ExperimentText<'_>,
     experiment: &mut Experiment,
     model: &mut Model,
-) -> Result<(), LoadError> {
+) -> Result<Vec<crate::sweep::FileDigest>, LoadError> {
+    let mut digests: Vec<crate::sweep::FileDigest> = Vec::new();
     for intervention in &mut experiment.interventions {
         let Some((changes_file, span)) = intervention.changes.clone() else { continue };
         let changes_path = file.path.parent().unwrap_or(Path::new("")).join(&changes_file);
@@ -416,6 +424,9 @@ fn apply_changes_files(
             other => other,
         })?;
         let settings = changes::switchable(model, &read.changes).map_err(|diagnostics| read.problems(diagnostics))?;
+        if !digests.iter().any(|digest| digest.path == changes_file) {
+            digests.push(crate::sweep::FileDigest { path: changes_file.clone(), sha256: read.sha256.clone() });
+        }
         for (name, value) in settings {
             let canonical = CanonicalName::new(&name);
             if !intervention.set.iter().any(|(set, _, _)| CanonicalName::new(set) == canonical) {
@@ -423,7 +434,7 @@ fn apply_changes_files(
             }
         }
     }
-    Ok(())
+    Ok(digests)
 }
 
 impl Prepared {

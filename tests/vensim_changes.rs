@@ -470,3 +470,81 @@ fn manifests_record_the_changes_files_and_refuse_work_from_other_ones() {
     std::fs::write(&cin, "z((0,0),(10,50))\n").expect("written");
     succeed(&["sweep", experiment, "--design", &out("design"), "-o", &out("designed")]);
 }
+
+/// A lever with a changes file is a switch, a new constant of its name: at 0 the model runs as
+/// written, at 1 (an intervention may set it) as `fulcrum run --changes` runs it, bit for bit;
+/// leverage moves it from not applied to applied, so its score is (Y1 − Y0)/(Y1 + Y0).
+#[test]
+fn a_lever_with_a_changes_file_switches_the_file_on_and_off() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("switch.mdl");
+    std::fs::write(
+        &model,
+        "R: north, south ~~|\ntab[north]((0,0),(10,10)) ~~|\ntab[south]((0,0),(10,20)) ~~|\nk = 2 ~~|\nu = 1 ~~|\n\
+         y[R] = tab[R](Time) * k ~~|\nw = WITH LOOKUP(Time, ((0,0),(10,5))) ~~|\nz = w * u ~~|\n\
+         INITIAL TIME = 0 ~~|\nFINAL TIME = 10 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+    )
+    .expect("written");
+    let cin = scratch.path().join("scenario.cin");
+    std::fs::write(&cin, "k = 3\ntab[south]((0,0),(10,100))\nw((0,0),(10,50))\n").expect("written");
+    let experiment = scratch.path().join("levers.toml");
+    std::fs::write(
+        &experiment,
+        "model = \"switch.mdl\"\n[sampling]\nruns = 10\n\
+         [[uncertain]]\nname = \"u\"\ndistribution = \"uniform\"\nmin = 0.5\nmax = 1.5\n\
+         [[lever]]\nname = \"scenario\"\nchanges = \"scenario.cin\"\ncost_per_unit = 100\n\
+         [[intervention]]\nname = \"on\"\nset = { scenario = 1 }\n\
+         [[outcome]]\nvariable = \"z\"\nstatistic = \"final\"\nbetter = \"higher\"\n\
+         [[outcome]]\nname = \"south\"\nvariable = \"y[south]\"\nstatistic = \"final\"\n",
+    )
+    .expect("written");
+    let (model, experiment) = (model.to_str().expect("utf-8"), experiment.to_str().expect("utf-8"));
+    let vars = "y,z,k";
+    let (_, plain) = run(&["run", model, "--vars", vars]);
+    let (_, changed) = run(&["run", model, "--changes", cin.to_str().expect("utf-8"), "--vars", vars]);
+    let (_, off) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    let (_, on) = run(&["run", "--experiment", experiment, "--intervention", "on", "--vars", vars]);
+    assert_eq!(off, plain, "switched off, the model as written");
+    assert_eq!(on, changed, "switched on, the changes file applied");
+    assert_ne!(on, off);
+    let out = scratch.path().join("leverage");
+    let output = fulcrum(&["leverage", experiment, "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(out.join("leverage.csv")).expect("leverage.csv");
+    let header = reader.headers().expect("a header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("a row")).collect();
+    let score = |outcome: &str| -> f64 {
+        let row = rows.iter().find(|row| &row[0] == outcome && &row[1] == "scenario").expect("a row");
+        row[column("score")].parse().expect("a score")
+    };
+    // z ends at 5u and 50u, y[south] at 20 × 2 and 100 × 3, whatever the future.
+    assert!((score("z") - 45.0 / 55.0).abs() < 1e-12, "{}", score("z"));
+    assert!((score("south") - 260.0 / 340.0).abs() < 1e-12, "{}", score("south"));
+    let total: f64 = rows[0][column("total_index")].parse().expect("the cross-check's index");
+    assert!(total > 0.5, "the switch is all that varies z's share of the variance: {total}");
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("scenario: applying its changes file raises z by 900%"), "{summary}");
+    assert!(summary.contains("Applying it costs 100"), "{summary}");
+    // A lever named as a variable the model has is refused at the lever.
+    let clash = scratch.path().join("clash.toml");
+    std::fs::write(
+        &clash,
+        "model = \"switch.mdl\"\n[[lever]]\nname = \"k\"\nchanges = \"scenario.cin\"\n[[outcome]]\nvariable = \"z\"\n",
+    )
+    .expect("written");
+    let output = fulcrum(&["run", "--experiment", clash.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("clash.toml:3:8") && message.contains("lever `k` applies a changes file"), "{message}");
+    // So is a file that changes a constant the experiment varies, at the file's line.
+    std::fs::write(scratch.path().join("uncertain.cin"), "{the future}\nu = 2\n").expect("written");
+    let varied = scratch.path().join("varied.toml");
+    let text = std::fs::read_to_string(experiment).expect("readable");
+    std::fs::write(&varied, text.replace("changes = \"scenario.cin\"", "changes = \"uncertain.cin\""))
+        .expect("written");
+    let output = fulcrum(&["run", "--experiment", varied.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("uncertain.cin:2:1") && message.contains("varied or set by the experiment"), "{message}");
+}

@@ -411,22 +411,79 @@ fn apply_changes_files(
     model: &mut Model,
 ) -> Result<Vec<crate::sweep::FileDigest>, LoadError> {
     let mut digests: Vec<crate::sweep::FileDigest> = Vec::new();
-    for intervention in &mut experiment.interventions {
-        let Some((changes_file, span)) = intervention.changes.clone() else { continue };
-        let changes_path = file.path.parent().unwrap_or(Path::new("")).join(&changes_file);
-        let read = read_changes(&changes_path).map_err(|error| match error {
+    let mut record = |path: &str, read: &ChangesFile| {
+        if !digests.iter().any(|digest| digest.path == path) {
+            digests.push(crate::sweep::FileDigest { path: path.to_owned(), sha256: read.sha256.clone() });
+        }
+    };
+    let read_named = |changes_file: &str, span: Span, what: String| {
+        let changes_path = file.path.parent().unwrap_or(Path::new("")).join(changes_file);
+        read_changes(&changes_path).map_err(|error| match error {
             LoadError::Read { .. } => LoadError::Named {
                 experiment: file.path.to_owned(),
                 place: file.place(Some(span)),
-                what: format!("the changes file of intervention `{}`", intervention.name),
+                what,
                 source: Box::new(error),
             },
             other => other,
-        })?;
-        let settings = changes::switchable(model, &read.changes).map_err(|diagnostics| read.problems(diagnostics))?;
-        if !digests.iter().any(|digest| digest.path == changes_file) {
-            digests.push(crate::sweep::FileDigest { path: changes_file.clone(), sha256: read.sha256.clone() });
+        })
+    };
+    // A lever with a changes file is a switch: a new constant of its name that turns them on.
+    for lever in &experiment.levers {
+        let Some((changes_file, span)) = &lever.changes else { continue };
+        if model.variable(&lever.name).is_some() {
+            let diagnostic = Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "lever `{}` applies a changes file, so it is a new constant of that name, but the model already has a variable `{}`",
+                    lever.name, lever.name
+                ),
+            )
+            .at(lever.span)
+            .with_help("give the lever a name the model does not use");
+            return Err(LoadError::Invalid {
+                kind: FileKind::Experiment,
+                problems: file.problems(Diagnostics(vec![diagnostic])),
+            });
         }
+        let read = read_named(changes_file, *span, format!("the changes file of lever `{}`", lever.name))?;
+        // The switch computes the constants it changes, which then cannot be varied or set.
+        let varied: Vec<CanonicalName> = (experiment.uncertain.iter().map(|u| u.name.as_str()))
+            .chain(experiment.levers.iter().map(|l| l.name.as_str()))
+            .chain(experiment.sampling.grid.iter().map(|axis| axis.name.as_str()))
+            .chain(experiment.interventions.iter().flat_map(|i| i.set.iter().map(|(name, _, _)| name.as_str())))
+            .map(CanonicalName::new)
+            .collect();
+        let conflicts: Vec<Diagnostic> = read
+            .changes
+            .iter()
+            .filter(|change| !matches!(change.value, changes::ChangeValue::Table { .. }))
+            .filter(|change| varied.contains(&CanonicalName::new(&change.name)))
+            .map(|change| {
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!(
+                        "`{}` is varied or set by the experiment, so lever `{}`'s changes file cannot also change it",
+                        change.name, lever.name
+                    ),
+                )
+                .at(change.span)
+                .on_variable(&change.name)
+                .with_help("a switch lever computes the constants its file changes; remove the line, or the experiment's use of the constant")
+            })
+            .collect();
+        if !conflicts.is_empty() {
+            return Err(read.problems(Diagnostics(conflicts)));
+        }
+        changes::switched(model, &read.changes, &lever.name).map_err(|diagnostics| read.problems(diagnostics))?;
+        record(changes_file, &read);
+    }
+    for intervention in &mut experiment.interventions {
+        let Some((changes_file, span)) = intervention.changes.clone() else { continue };
+        let read =
+            read_named(&changes_file, span, format!("the changes file of intervention `{}`", intervention.name))?;
+        let settings = changes::switchable(model, &read.changes).map_err(|diagnostics| read.problems(diagnostics))?;
+        record(&changes_file, &read);
         for (name, value) in settings {
             let canonical = CanonicalName::new(&name);
             if !intervention.set.iter().any(|(set, _, _)| CanonicalName::new(set) == canonical) {

@@ -548,3 +548,34 @@ fn a_lever_with_a_changes_file_switches_the_file_on_and_off() {
     let message = stderr(&output);
     assert!(message.contains("uncertain.cin:2:1") && message.contains("varied or set by the experiment"), "{message}");
 }
+
+/// WORLD3's scenario 6 (constants and lookups) as a switch lever: off, the model's run; on, the
+/// run `fulcrum run --changes W303S06.CIN` gives, bit for bit.
+#[test]
+fn world3_scenario_6_as_a_lever_is_its_changes_file_when_switched_on() {
+    let Some(_) = suite_or_skip("world3_scenario_6_as_a_lever_is_its_changes_file_when_switched_on") else { return };
+    let folder = world3();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(folder.join("W303S06.CIN"), scratch.path().join("W303S06.CIN")).expect("copied");
+    let model = folder.join("wrld3-03.mdl").canonicalize().expect("WORLD3 is there");
+    let experiment = scratch.path().join("lever.toml");
+    std::fs::write(
+        &experiment,
+        format!(
+            "model = {:?}\n[[lever]]\nname = \"scenario 6\"\nchanges = \"W303S06.CIN\"\n\
+             [[intervention]]\nname = \"on\"\nset = {{ \"scenario 6\" = 1 }}\n[[outcome]]\nvariable = \"population\"\n",
+            model.display().to_string()
+        ),
+    )
+    .expect("written");
+    let (model, experiment) = (model.to_str().expect("utf-8"), experiment.to_str().expect("utf-8"));
+    let cin = scratch.path().join("W303S06.CIN");
+    let vars = "population,persistent pollution index,industrial output,food per capita";
+    let (_, plain) = run(&["run", model, "--vars", vars]);
+    let (_, changed) = run(&["run", model, "--changes", cin.to_str().expect("utf-8"), "--vars", vars]);
+    let (_, off) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    let (_, on) = run(&["run", "--experiment", experiment, "--intervention", "on", "--vars", vars]);
+    assert_eq!(off, plain);
+    assert_eq!(on, changed);
+    assert_ne!(on, off);
+}

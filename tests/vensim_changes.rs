@@ -297,3 +297,285 @@ fn a_changes_file_applies_part_way_with_the_interventions_start() {
     let last = later.len() - 1;
     assert!(later[last][2] < 0.5 * base[last][2], "the changed table lowers pollution by 2100");
 }
+
+/// A model with an arrayed lookup (called at the equation's own element and at a named one) and
+/// lookups written inside equations (`WITH LOOKUP`), scalar and one per element.
+const LOOKUPS_MODEL: &str = "R: north, south ~~|\ntab[north]((0,0),(10,10)) ~~|\ntab[south]((0,0),(10,20)) ~~|\n\
+     y[R] = tab[R](Time) ~~|\nw = LOOKUP(tab[south], Time) ~~|\nz = WITH LOOKUP(Time, ((0,0),(10,5))) ~~|\n\
+     v[north] = WITH LOOKUP(Time, ((0,1),(10,2))) ~~|\nv[south] = WITH LOOKUP(Time, ((0,3),(10,4))) ~~|\n\
+     INITIAL TIME = 0 ~~|\nFINAL TIME = 10 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+
+/// An experiment's interventions change one element of an arrayed lookup, several elements at
+/// once, and lookups inside equations, each through its own changes file; every option's run is
+/// the one `fulcrum run --changes` gives with the same file, bit for bit, and `compare` sees it.
+#[test]
+fn interventions_change_elements_of_arrayed_lookups_and_lookups_inside_equations() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("lookups.mdl");
+    std::fs::write(&model, LOOKUPS_MODEL).expect("written");
+    let files = [
+        ("south", "tab[south]((0,0),(10,100))\n"),
+        ("both", "tab[north]((0,0),(10,50))\ntab[south]((0,0),(10,100))\n"),
+        ("inside", "z((0,0),(10,50))\nv[south]((0,0),(10,30))\n"),
+        ("again", "z((0,0),(10,50))\n"),
+        ("other", "z((0,10),(10,0))\ntab[north]((0,5),(10,5))\nv[north]((0,7),(10,7))\n"),
+    ];
+    let mut experiment = "model = \"lookups.mdl\"\n[[outcome]]\nvariable = \"z\"\nstatistic = \"final\"\n\
+         [[outcome]]\nname = \"north\"\nvariable = \"y[north]\"\nstatistic = \"final\"\n"
+        .to_owned();
+    for (name, text) in files {
+        std::fs::write(scratch.path().join(format!("{name}.cin")), text).expect("written");
+        experiment.push_str(&format!("[[intervention]]\nname = \"{name}\"\nchanges = \"{name}.cin\"\n"));
+    }
+    let experiment_path = scratch.path().join("lookups.toml");
+    std::fs::write(&experiment_path, experiment).expect("written");
+    let (model, experiment) = (model.to_str().expect("utf-8"), experiment_path.to_str().expect("utf-8"));
+    let vars = "y,w,z,v";
+    let (header, base) = run(&["run", model, "--vars", vars]);
+    assert_eq!(header, ["time", "y[north]", "y[south]", "w", "z", "v[north]", "v[south]"]);
+    let (_, experiment_base) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    assert_eq!(experiment_base, base, "the baseline reads the model's own tables");
+    let mut finals = Vec::new();
+    for (name, _) in files {
+        let cin = scratch.path().join(format!("{name}.cin"));
+        let (_, single) = run(&["run", model, "--changes", cin.to_str().expect("utf-8"), "--vars", vars]);
+        let (_, option) = run(&["run", "--experiment", experiment, "--intervention", name, "--vars", vars]);
+        assert_eq!(option, single, "{name}");
+        assert_ne!(option, base, "{name} changes something");
+        finals.push((name, single[10][4], single[10][1]));
+    }
+    // At time 10 each table gives its last point: the changed elements and only those.
+    let at_10 = |name: &str| run(&["run", model, "--changes", &format!("{}/{name}.cin", scratch.path().display())]).1;
+    assert_eq!(at_10("south")[10][1..7], [10.0, 100.0, 100.0, 5.0, 2.0, 4.0]);
+    assert_eq!(at_10("both")[10][1..7], [50.0, 100.0, 100.0, 5.0, 2.0, 4.0]);
+    assert_eq!(at_10("inside")[10][1..7], [10.0, 20.0, 20.0, 50.0, 2.0, 30.0]);
+    assert_eq!(at_10("other")[10][1..7], [5.0, 20.0, 20.0, 0.0, 7.0, 4.0]);
+    let out = scratch.path().join("out");
+    let output = fulcrum(&["compare", experiment, "-o", out.to_str().expect("utf-8"), "--futures", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(out.join("comparison.csv")).expect("comparison.csv");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("a row")).collect();
+    let mean = |outcome: &str, option: &str| -> f64 {
+        let row = rows.iter().find(|row| &row[0] == outcome && &row[1] == option).expect("a row per option");
+        row[3].parse().expect("a mean")
+    };
+    assert_eq!((mean("z", "baseline"), mean("north", "baseline")), (base[10][4], base[10][1]));
+    for (name, z, north) in finals {
+        assert_eq!((mean("z", name), mean("north", name)), (z, north), "{name}");
+    }
+}
+
+/// In an experiment a changes file's time setting must agree with the time axis every option
+/// shares: restating it changes nothing, another value is an error at its line with a hint, and
+/// it is accepted once the experiment's `[sim]` says the same.
+#[test]
+fn time_settings_in_an_experiments_changes_file_must_agree_with_its_time_axis() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::write(scratch.path().join("lookups.mdl"), LOOKUPS_MODEL).expect("written");
+    std::fs::write(scratch.path().join("same.cin"), "FINAL TIME = 10\nTIME STEP = 1\nz((0,0),(10,50))\n")
+        .expect("written");
+    std::fs::write(scratch.path().join("longer.cin"), "z((0,0),(10,50))\nFINAL TIME = 20\n").expect("written");
+    let write = |name: &str, sim: &str, cin: &str| {
+        let path = scratch.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "model = \"lookups.mdl\"\n{sim}[[outcome]]\nvariable = \"z\"\n\
+                 [[intervention]]\nname = \"scenario\"\nchanges = \"{cin}\"\n"
+            ),
+        )
+        .expect("written");
+        path.to_str().expect("utf-8").to_owned()
+    };
+    let vars = ["--vars", "z,FINAL TIME"];
+    let same = write("same.toml", "", "same.cin");
+    let (_, option) = run(&[&["run", "--experiment", &same, "--intervention", "scenario"][..], &vars].concat());
+    let single = scratch.path().join("same.cin");
+    let (_, changed) =
+        run(&[
+            &[
+                "run",
+                &format!("{}/lookups.mdl", scratch.path().display()),
+                "--changes",
+                single.to_str().expect("utf-8"),
+            ][..],
+            &vars,
+        ]
+        .concat());
+    assert_eq!(option, changed, "restating the time axis changes nothing");
+    assert_eq!(option.len(), 11);
+    let longer = write("longer.toml", "", "longer.cin");
+    let output = fulcrum(&["run", "--experiment", &longer, "--intervention", "scenario"]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    for expected in ["longer.cin:2:1", "E0", "stop = 10", "set `stop = 20` in the experiment's [sim] section"] {
+        assert!(message.contains(expected), "{expected}:\n{message}");
+    }
+    let agreed = write("agreed.toml", "[sim]\nstop = 20\n", "longer.cin");
+    let (_, option) = run(&[&["run", "--experiment", &agreed, "--intervention", "scenario"][..], &vars].concat());
+    assert_eq!(option.len(), 21);
+    assert_eq!(option[20], [20.0, 50.0, 20.0], "z's new table, held past its last point");
+}
+
+/// The manifests of a sweep, a design and an analysis record the changes files an experiment
+/// names with the SHA-256 of their bytes, so that a changed file is another experiment: shards
+/// run before and after the change do not merge, and a design sampled before it is refused.
+#[test]
+fn manifests_record_the_changes_files_and_refuse_work_from_other_ones() {
+    use sha2::{Digest, Sha256};
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::write(scratch.path().join("lookups.mdl"), LOOKUPS_MODEL).expect("written");
+    let cin = scratch.path().join("scenario.cin");
+    std::fs::write(&cin, "z((0,0),(10,50))\n").expect("written");
+    let experiment = scratch.path().join("e.toml");
+    std::fs::write(
+        &experiment,
+        "model = \"lookups.mdl\"\n[sampling]\nruns = 2000\n[[outcome]]\nvariable = \"z\"\n\
+         [[intervention]]\nname = \"scenario\"\nchanges = \"scenario.cin\"\n",
+    )
+    .expect("written");
+    let (experiment, dir) = (experiment.to_str().expect("utf-8"), scratch.path());
+    let out = |name: &str| dir.join(name).to_str().expect("utf-8").to_owned();
+    let succeed = |args: &[&str]| {
+        let output = fulcrum(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    };
+    let recorded = |manifest: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.join(manifest)).expect("a manifest");
+        serde_json::from_str::<serde_json::Value>(&text).expect("JSON")["changes"].clone()
+    };
+    let digest = |bytes: &[u8]| format!("{:x}", Sha256::digest(bytes));
+    let first = digest(&std::fs::read(&cin).expect("readable"));
+    let sweep = ["sweep", experiment, "--intervention", "scenario", "--shard"];
+    succeed(&[&sweep[..], &["1/2", "-o", &out("one")]].concat());
+    succeed(&["sample", "sweep", experiment, "-o", &out("design")]);
+    succeed(&["compare", experiment, "-o", &out("compare"), "--futures", "10"]);
+    for manifest in ["one/manifest.json", "design/design.json", "compare/manifest.json"] {
+        assert_eq!(recorded(manifest), serde_json::json!([{ "path": "scenario.cin", "sha256": first }]), "{manifest}");
+    }
+    // The same experiment file, another scenario.
+    std::fs::write(&cin, "z((0,0),(10,60))\n").expect("written");
+    succeed(&[&sweep[..], &["2/2", "-o", &out("two")]].concat());
+    let second = digest(&std::fs::read(&cin).expect("readable"));
+    assert_ne!(first, second);
+    assert_eq!(recorded("two/manifest.json")[0]["sha256"], second.as_str());
+    let merged = fulcrum(&["merge", &out("one"), &out("two"), "-o", &out("merged")]);
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    assert!(stderr(&merged).contains("`changes`"), "{}", stderr(&merged));
+    let from_design = fulcrum(&["sweep", experiment, "--design", &out("design"), "-o", &out("designed")]);
+    assert!(!from_design.status.success());
+    let message = stderr(&from_design);
+    assert!(message.contains("changes files") && message.contains("scenario.cin"), "{message}");
+    // Back to the file the design was sampled with, it runs.
+    std::fs::write(&cin, "z((0,0),(10,50))\n").expect("written");
+    succeed(&["sweep", experiment, "--design", &out("design"), "-o", &out("designed")]);
+}
+
+/// A lever with a changes file is a switch, a new constant of its name: at 0 the model runs as
+/// written, at 1 (an intervention may set it) as `fulcrum run --changes` runs it, bit for bit;
+/// leverage moves it from not applied to applied, so its score is (Y1 − Y0)/(Y1 + Y0).
+#[test]
+fn a_lever_with_a_changes_file_switches_the_file_on_and_off() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("switch.mdl");
+    std::fs::write(
+        &model,
+        "R: north, south ~~|\ntab[north]((0,0),(10,10)) ~~|\ntab[south]((0,0),(10,20)) ~~|\nk = 2 ~~|\nu = 1 ~~|\n\
+         y[R] = tab[R](Time) * k ~~|\nw = WITH LOOKUP(Time, ((0,0),(10,5))) ~~|\nz = w * u ~~|\n\
+         INITIAL TIME = 0 ~~|\nFINAL TIME = 10 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+    )
+    .expect("written");
+    let cin = scratch.path().join("scenario.cin");
+    std::fs::write(&cin, "k = 3\ntab[south]((0,0),(10,100))\nw((0,0),(10,50))\n").expect("written");
+    let experiment = scratch.path().join("levers.toml");
+    std::fs::write(
+        &experiment,
+        "model = \"switch.mdl\"\n[sampling]\nruns = 10\n\
+         [[uncertain]]\nname = \"u\"\ndistribution = \"uniform\"\nmin = 0.5\nmax = 1.5\n\
+         [[lever]]\nname = \"scenario\"\nchanges = \"scenario.cin\"\ncost_per_unit = 100\n\
+         [[intervention]]\nname = \"on\"\nset = { scenario = 1 }\n\
+         [[outcome]]\nvariable = \"z\"\nstatistic = \"final\"\nbetter = \"higher\"\n\
+         [[outcome]]\nname = \"south\"\nvariable = \"y[south]\"\nstatistic = \"final\"\n",
+    )
+    .expect("written");
+    let (model, experiment) = (model.to_str().expect("utf-8"), experiment.to_str().expect("utf-8"));
+    let vars = "y,z,k";
+    let (_, plain) = run(&["run", model, "--vars", vars]);
+    let (_, changed) = run(&["run", model, "--changes", cin.to_str().expect("utf-8"), "--vars", vars]);
+    let (_, off) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    let (_, on) = run(&["run", "--experiment", experiment, "--intervention", "on", "--vars", vars]);
+    assert_eq!(off, plain, "switched off, the model as written");
+    assert_eq!(on, changed, "switched on, the changes file applied");
+    assert_ne!(on, off);
+    let out = scratch.path().join("leverage");
+    let output = fulcrum(&["leverage", experiment, "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(out.join("leverage.csv")).expect("leverage.csv");
+    let header = reader.headers().expect("a header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("a row")).collect();
+    let score = |outcome: &str| -> f64 {
+        let row = rows.iter().find(|row| &row[0] == outcome && &row[1] == "scenario").expect("a row");
+        row[column("score")].parse().expect("a score")
+    };
+    // z ends at 5u and 50u, y[south] at 20 × 2 and 100 × 3, whatever the future.
+    assert!((score("z") - 45.0 / 55.0).abs() < 1e-12, "{}", score("z"));
+    assert!((score("south") - 260.0 / 340.0).abs() < 1e-12, "{}", score("south"));
+    let total: f64 = rows[0][column("total_index")].parse().expect("the cross-check's index");
+    assert!(total > 0.5, "the switch is all that varies z's share of the variance: {total}");
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("scenario: applying its changes file raises z by 900%"), "{summary}");
+    assert!(summary.contains("Applying it costs 100"), "{summary}");
+    // A lever named as a variable the model has is refused at the lever.
+    let clash = scratch.path().join("clash.toml");
+    std::fs::write(
+        &clash,
+        "model = \"switch.mdl\"\n[[lever]]\nname = \"k\"\nchanges = \"scenario.cin\"\n[[outcome]]\nvariable = \"z\"\n",
+    )
+    .expect("written");
+    let output = fulcrum(&["run", "--experiment", clash.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("clash.toml:3:8") && message.contains("lever `k` applies a changes file"), "{message}");
+    // So is a file that changes a constant the experiment varies, at the file's line.
+    std::fs::write(scratch.path().join("uncertain.cin"), "{the future}\nu = 2\n").expect("written");
+    let varied = scratch.path().join("varied.toml");
+    let text = std::fs::read_to_string(experiment).expect("readable");
+    std::fs::write(&varied, text.replace("changes = \"scenario.cin\"", "changes = \"uncertain.cin\""))
+        .expect("written");
+    let output = fulcrum(&["run", "--experiment", varied.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("uncertain.cin:2:1") && message.contains("varied or set by the experiment"), "{message}");
+}
+
+/// WORLD3's scenario 6 (constants and lookups) as a switch lever: off, the model's run; on, the
+/// run `fulcrum run --changes W303S06.CIN` gives, bit for bit.
+#[test]
+fn world3_scenario_6_as_a_lever_is_its_changes_file_when_switched_on() {
+    let Some(_) = suite_or_skip("world3_scenario_6_as_a_lever_is_its_changes_file_when_switched_on") else { return };
+    let folder = world3();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(folder.join("W303S06.CIN"), scratch.path().join("W303S06.CIN")).expect("copied");
+    let model = folder.join("wrld3-03.mdl").canonicalize().expect("WORLD3 is there");
+    let experiment = scratch.path().join("lever.toml");
+    std::fs::write(
+        &experiment,
+        format!(
+            "model = {:?}\n[[lever]]\nname = \"scenario 6\"\nchanges = \"W303S06.CIN\"\n\
+             [[intervention]]\nname = \"on\"\nset = {{ \"scenario 6\" = 1 }}\n[[outcome]]\nvariable = \"population\"\n",
+            model.display().to_string()
+        ),
+    )
+    .expect("written");
+    let (model, experiment) = (model.to_str().expect("utf-8"), experiment.to_str().expect("utf-8"));
+    let cin = scratch.path().join("W303S06.CIN");
+    let vars = "population,persistent pollution index,industrial output,food per capita";
+    let (_, plain) = run(&["run", model, "--vars", vars]);
+    let (_, changed) = run(&["run", model, "--changes", cin.to_str().expect("utf-8"), "--vars", vars]);
+    let (_, off) = run(&["run", "--experiment", experiment, "--vars", vars]);
+    let (_, on) = run(&["run", "--experiment", experiment, "--intervention", "on", "--vars", vars]);
+    assert_eq!(off, plain);
+    assert_eq!(on, changed);
+    assert_ne!(on, off);
+}

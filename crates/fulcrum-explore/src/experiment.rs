@@ -23,6 +23,9 @@
 //! min = 3
 //! max = 9
 //! cost_per_unit = 1000
+//! [[lever]]                         # a Vensim changes file, a switch: 0 not applied, 1 applied
+//! name = "cleaner technology"
+//! changes = "scenario.cin"
 //! [[intervention]]
 //! name = "faster hiring"
 //! set = { "Hiring Delay" = 3 }      # and/or changes = "scenario.cin", a Vensim changes file
@@ -141,6 +144,11 @@ pub struct Lever {
     pub max: f64,
     /// What one unit of change costs.
     pub cost_per_unit: Option<f64>,
+    /// A Vensim changes file (`.cin`) the lever applies, relative to the experiment file, with
+    /// where it is written. Such a lever is a switch: a constant of its own name, 0 for the model
+    /// as written and 1 for the file applied (min 0, max 1). Whoever reads the file adds the
+    /// constant to the model; this crate reads no files.
+    pub changes: Option<(String, Span)>,
     /// Where the name is written.
     pub span: Option<Span>,
 }
@@ -553,10 +561,34 @@ impl Reader<'_> {
             table.context = format!("[[lever]] `{name}`");
         }
         let baseline = self.walker.number(&mut table, "baseline");
-        let min = self.required(&mut table, "min", "a lever");
-        let max = self.required(&mut table, "max", "a lever");
+        let changes = self.lever_changes(&mut table);
+        let (min, max) = if changes.is_some() {
+            (Some(0.0), Some(1.0))
+        } else {
+            (self.required(&mut table, "min", "a lever"), self.required(&mut table, "max", "a lever"))
+        };
         let cost_per_unit = self.walker.number(&mut table, "cost_per_unit").map(|(v, _)| v);
-        self.walker.unknown_keys(&table, &["name", "baseline", "min", "max", "cost_per_unit", "doc", "units"]);
+        let keys: &[&str] = if changes.is_some() {
+            &["name", "baseline", "changes", "cost_per_unit", "doc", "units"]
+        } else {
+            &["name", "baseline", "min", "max", "changes", "cost_per_unit", "doc", "units"]
+        };
+        self.walker.unknown_keys(&table, keys);
+        if let (Some(_), Some((baseline, span))) = (&changes, baseline)
+            && baseline != 0.0
+            && baseline != 1.0
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::OutsideLeverRange,
+                    format!(
+                        "{}: a lever with a changes file is a switch, so its baseline is 0 (not applied) or 1 (applied), not {baseline}",
+                        table.context
+                    ),
+                )
+                .at(Some(span)),
+            );
+        }
         let (min, max) = (min?, max?);
         if min >= max {
             self.report(
@@ -580,7 +612,24 @@ impl Reader<'_> {
             );
         }
         let (name, span) = name?;
-        Some(Lever { name, baseline: baseline.map(|(v, _)| v), min, max, cost_per_unit, span: Some(span) })
+        Some(Lever { name, baseline: baseline.map(|(v, _)| v), min, max, cost_per_unit, changes, span: Some(span) })
+    }
+
+    /// A lever's `changes = "file.cin"`, if it has one.
+    fn lever_changes(&mut self, table: &mut Table<'_, '_>) -> Option<(String, Span)> {
+        let value = table.get("changes")?;
+        match value.get_ref().as_str() {
+            Some(path) if !path.trim().is_empty() => Some((path.to_owned(), span_of(value))),
+            _ => {
+                self.walker.wrong_type(
+                    &table.context.clone(),
+                    "changes",
+                    "the path of a Vensim changes file: changes = \"scenario.cin\"",
+                    span_of(value),
+                );
+                None
+            }
+        }
     }
 
     fn intervention(&mut self, mut table: Table<'_, '_>) -> Option<Intervention> {
@@ -744,6 +793,8 @@ pub struct BoundLever {
     pub max: f64,
     /// What one unit of change costs.
     pub cost_per_unit: Option<f64>,
+    /// A switch (a changes file applied at 1, not at 0) rather than a quantity.
+    pub switch: bool,
 }
 
 /// An intervention bound to constants.
@@ -842,6 +893,7 @@ impl Experiment {
                 min: lever.min,
                 max: lever.max,
                 cost_per_unit: lever.cost_per_unit,
+                switch: lever.changes.is_some(),
             });
         }
         let mut factors = Vec::new();

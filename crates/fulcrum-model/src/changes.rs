@@ -97,6 +97,16 @@ impl TimeSetting {
         }
     }
 
+    /// The experiment key of this setting and its value on the time axis `sim`.
+    fn of_sim(self, sim: &crate::SimSpecs) -> (&'static str, f64) {
+        match self {
+            TimeSetting::Start => ("start", sim.start),
+            TimeSetting::Stop => ("stop", sim.stop),
+            TimeSetting::Dt => ("dt", sim.dt),
+            TimeSetting::SaveStep => ("save_step", sim.save_step.unwrap_or(sim.dt)),
+        }
+    }
+
     fn of(name: &CanonicalName) -> Option<TimeSetting> {
         Some(match name.as_str() {
             "initial_time" => TimeSetting::Start,
@@ -166,96 +176,219 @@ pub fn apply(model: &mut Model, changes: &[Change]) -> Result<(), Diagnostics> {
 /// values. A changed lookup gets a copy with the new points and a constant that chooses the
 /// table every call of the lookup reads (0 for the model's own); several lists of changes may
 /// be made switchable in one model, each lookup's copies numbered 1, 2, ... in turn.
+///
+/// - Changes of several elements of an arrayed lookup make one copy, with every changed
+///   element's new points and the other elements' own.
+/// - A lookup written inside an equation (`WITH LOOKUP`) first has its table moved to a
+///   standalone lookup, `Name option 0`, which the equation calls; the copies switch with it.
+/// - A time setting is the time axis all options share (the model's `sim`): a value equal to the
+///   axis's is accepted and changes nothing, another value is an error at the change.
+///
 /// Problems are reported as by [`apply`], and then the model is left as it was.
 pub fn switchable(model: &mut Model, changes: &[Change]) -> Result<Vec<(String, f64)>, Diagnostics> {
     let targets = check(model, changes)?;
+    check_shared_time(model, &targets, changes)?;
+    let tables = group_tables(model, &targets);
     let mut diagnostics = Diagnostics::default();
-    for (target, change) in targets.iter().zip(changes) {
-        if let Target::Time { .. } = target {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!("`{}` is a time setting; the options of an experiment share one time axis", change.name),
-                )
-                .at(change.span)
-                .on_variable(&change.name)
-                .with_help("set start, stop, dt and save_step in the experiment's [sim] section"),
-            );
-        }
-        if let Target::Lookup { element: Some(_), .. } = target {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!(
-                        "changing one element of the arrayed lookup `{}` is not supported in experiments yet",
-                        change.name
-                    ),
-                )
-                .at(change.span)
-                .on_variable(&change.name)
-                .with_help("`fulcrum run --changes` applies it to a single run"),
-            );
-        }
-        if let Target::Lookup { variable, element: None, .. } = target
-            && model.variables.get(*variable).is_some_and(|v| v.kind != VariableKind::GraphicalFunction)
-        {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::Unsupported,
-                    format!(
-                        "`{}` is a lookup inside an equation (WITH LOOKUP); changing it is not supported in experiments yet",
-                        change.name
-                    ),
-                )
-                .at(change.span)
-                .on_variable(&change.name)
-                .with_help("`fulcrum run --changes` applies it to a single run"),
-            );
-        }
-    }
-    if diagnostics.has_errors() {
-        return Err(diagnostics);
-    }
     let mut settings: Vec<(String, f64)> = Vec::new();
-    let mut set = |name: String, value: f64| {
+    let set = |settings: &mut Vec<(String, f64)>, name: String, value: f64| {
         let canonical = CanonicalName::new(&name);
         settings.retain(|(other, _)| CanonicalName::new(other) != canonical);
         settings.push((name, value));
     };
-    for target in targets {
+    for target in &targets {
         match target {
             Target::Constant { variable, values } => {
-                let Some(variable) = model.variables.get(variable) else { continue };
+                let Some(variable) = model.variables.get(*variable) else { continue };
                 for (element, value) in values {
                     let name = if element.is_empty() {
                         variable.name.clone()
                     } else {
                         format!("{}[{}]", variable.name, element.join(","))
                     };
-                    set(name, value);
+                    set(&mut settings, name, *value);
                 }
             }
-            Target::Lookup { variable, x, y, .. } => match add_table_choice(model, variable, x, y) {
-                Ok((selector, choice)) => set(selector, choice),
-                Err(taken) => diagnostics.push(
-                    Diagnostic::new(
-                        Code::Unsupported,
-                        format!("the model already has a variable `{taken}`, the name a changed lookup's table takes"),
-                    )
-                    .at(changes
-                        .iter()
-                        .find(|c| CanonicalName::new(&c.name) == model.variables[variable].canonical)
-                        .and_then(|c| c.span))
-                    .with_help("rename that variable in the model"),
-                ),
-            },
+            Target::Lookup { variable, .. } => {
+                let Some(original) = model.variables.get(*variable) else { continue };
+                // A placeholder, valued once the copy is made.
+                set(&mut settings, selector_name(&original.name), f64::NAN);
+            }
             Target::Time { .. } => {}
         }
     }
+    let before = model.clone();
+    for (variable, new) in tables {
+        match add_table_choice(model, variable, &new, None) {
+            Ok((selector, choice)) => {
+                let canonical = CanonicalName::new(&selector);
+                for (name, value) in &mut settings {
+                    if CanonicalName::new(name) == canonical {
+                        *value = choice;
+                    }
+                }
+            }
+            Err(taken) => diagnostics.push(taken_name(model, changes, variable, &taken)),
+        }
+    }
     if diagnostics.has_errors() {
+        *model = before;
         return Err(diagnostics);
     }
     Ok(settings)
+}
+
+/// Makes the changes apply while the constant `switch` (which this adds, at 0) is above 0.5,
+/// and not otherwise: a changed constant's value becomes `IF switch > 0.5 THEN new ELSE old`
+/// (computed from the switch from then on), and every call of a changed lookup reads a copy
+/// with the new points while the switch is on. Time settings are checked as by
+/// [`switchable`]; `switch` must not be a variable of the model already (the caller says so
+/// where the switch is named). Problems are reported as by [`apply`], and then the model is
+/// left as it was.
+pub fn switched(model: &mut Model, changes: &[Change], switch: &str) -> Result<(), Diagnostics> {
+    let targets = check(model, changes)?;
+    check_shared_time(model, &targets, changes)?;
+    let tables = group_tables(model, &targets);
+    let before = model.clone();
+    let mut constant = Variable::new(switch, VariableKind::Auxiliary);
+    constant.equation = Some(Equation::number(0.0));
+    constant.doc = Some("1 applies a changes file, 0 leaves the model as written".to_owned());
+    model.variables.push(constant);
+    for target in &targets {
+        let Target::Constant { variable, values } = target else { continue };
+        let Some(variable) = model.variables.get_mut(*variable) else { continue };
+        for (element, value) in values {
+            switch_constant(variable, element, *value, switch);
+        }
+    }
+    let mut diagnostics = Diagnostics::default();
+    for (variable, new) in tables {
+        if let Err(taken) = add_table_choice(model, variable, &new, Some(switch)) {
+            diagnostics.push(taken_name(model, changes, variable, &taken));
+        }
+    }
+    if diagnostics.has_errors() {
+        *model = before;
+        return Err(diagnostics);
+    }
+    Ok(())
+}
+
+/// `IF switch > 0.5 THEN yes ELSE no`, at `span`.
+fn switch_expr(switch: &str, yes: Expr, no: Expr, span: Span) -> Expr {
+    let selector = Expr { kind: ExprKind::Name(NameRef::new(switch)), span };
+    let half = Expr { kind: ExprKind::Number(0.5), span };
+    Expr {
+        kind: ExprKind::If {
+            condition: Box::new(Expr::join(selector, BinaryOp::Gt, half)),
+            then_branch: Box::new(yes),
+            else_branch: Box::new(no),
+        },
+        span,
+    }
+}
+
+/// One element of a constant (the whole constant for an empty element) made
+/// `IF switch > 0.5 THEN value ELSE` what it was.
+fn switch_constant(variable: &mut Variable, element: &[String], value: f64, switch: &str) {
+    let switched = |old: &Equation| -> Equation {
+        let mut new = old.clone();
+        if let Ok(expr) = &mut new.expr {
+            let span = expr.span;
+            let otherwise = std::mem::replace(expr, Expr { kind: ExprKind::Number(0.0), span });
+            *expr = switch_expr(switch, Expr { kind: ExprKind::Number(value), span }, otherwise, span);
+            new.text = expr.to_string();
+            new.origin.text_offset = None;
+        }
+        new
+    };
+    if element.is_empty() {
+        variable.equation = variable.equation.as_ref().map(switched);
+        return;
+    }
+    match variable.elements.iter_mut().find(|definition| same_element(&definition.subscript, element)) {
+        Some(definition) => definition.equation = definition.equation.as_ref().map(switched),
+        None => {
+            let equation = variable.equation.as_ref().map(switched);
+            variable.elements.push(ElementDefinition {
+                subscript: element.to_vec(),
+                equation,
+                graph: None,
+                span: None,
+            });
+        }
+    }
+}
+
+/// Each changed lookup (by index) with its new tables: one copy of its tables per lookup, with
+/// every change of it made, in the order the lookups are first changed.
+fn group_tables(model: &Model, targets: &[Target]) -> Vec<(usize, Variable)> {
+    let mut tables: Vec<(usize, Variable)> = Vec::new();
+    for target in targets {
+        let Target::Lookup { variable, element, x, y } = target else { continue };
+        let Some(original) = model.variables.get(*variable) else { continue };
+        let position = match tables.iter().position(|(index, _)| index == variable) {
+            Some(position) => position,
+            None => {
+                tables.push((*variable, tables_of(model, original).clone()));
+                tables.len() - 1
+            }
+        };
+        let new = &mut tables[position].1;
+        let graph = match element {
+            None => new.graph.as_mut(),
+            Some(element) => new
+                .elements
+                .iter_mut()
+                .find(|definition| same_element(&definition.subscript, element))
+                .and_then(|definition| definition.graph.as_mut()),
+        };
+        if let Some(graph) = graph {
+            (graph.x, graph.y) = (x.clone(), y.clone());
+        }
+    }
+    tables
+}
+
+/// The problem of a changed lookup whose copy or selector would take a name the model uses.
+fn taken_name(model: &Model, changes: &[Change], variable: usize, taken: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::Unsupported,
+        format!("the model already has a variable `{taken}`, the name a changed lookup's table takes"),
+    )
+    .at(changes
+        .iter()
+        .find(|c| model.variables.get(variable).is_some_and(|v| CanonicalName::new(&c.name) == v.canonical))
+        .and_then(|c| c.span))
+    .with_help("rename that variable in the model")
+}
+
+/// The time settings among the changes must equal the time axis every option shares.
+fn check_shared_time(model: &Model, targets: &[Target], changes: &[Change]) -> Result<(), Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    for (target, change) in targets.iter().zip(changes) {
+        if let Target::Time { setting, value } = target {
+            let (key, shared) = setting.of_sim(&model.sim);
+            if value.to_bits() != shared.to_bits() {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "`{}` = {value} differs from the time axis every option shares ({key} = {shared}); an \
+                             option cannot have a time axis of its own",
+                            change.name
+                        ),
+                    )
+                    .at(change.span)
+                    .on_variable(&change.name)
+                    .with_help(format!(
+                        "set `{key} = {value}` in the experiment's [sim] section to run every option so, or remove the line from the changes file"
+                    )),
+                );
+            }
+        }
+    }
+    if diagnostics.has_errors() { Err(diagnostics) } else { Ok(()) }
 }
 
 /// The name of the constant that chooses among a lookup's tables.
@@ -263,24 +396,145 @@ fn selector_name(lookup: &str) -> String {
     format!("{lookup} choice")
 }
 
-/// Adds a copy of lookup `variable` with the points `x`, `y` (or finds one with these points),
+/// The name of a lookup's `k`th table: 0 the model's own when it moved out of an equation
+/// (`WITH LOOKUP`), 1, 2, ... the copies from changes files.
+fn table_name(lookup: &str, k: usize) -> String {
+    format!("{lookup} option {k}")
+}
+
+fn own_table_doc(lookup: &str) -> String {
+    format!("the table `{lookup}` is written with, moved out of its equation so that changes files can switch it")
+}
+
+/// The variable that holds `variable`'s tables: itself, or for a lookup inside an equation
+/// (`WITH LOOKUP`) already made switchable, the standalone lookup its tables moved to.
+fn tables_of<'a>(model: &'a Model, variable: &'a Variable) -> &'a Variable {
+    if variable.kind == VariableKind::GraphicalFunction
+        || variable.graph.is_some()
+        || variable.elements.iter().any(|e| e.graph.is_some())
+    {
+        return variable;
+    }
+    match model.variable(&table_name(&variable.name, 0)) {
+        Some(own) if own.doc.as_deref() == Some(own_table_doc(&variable.name).as_str()) => own,
+        _ => variable,
+    }
+}
+
+/// Whether two variables hold the same points, whole and element by element.
+fn same_tables(a: &Variable, b: &Variable) -> bool {
+    let points = |graph: Option<&GraphicalFunction>| graph.map(|g| (g.x.clone(), g.y.clone()));
+    let elements = |v: &Variable| -> Vec<_> {
+        v.elements
+            .iter()
+            .filter(|e| e.graph.is_some())
+            .map(|e| (e.subscript.clone(), points(e.graph.as_ref())))
+            .collect()
+    };
+    points(a.graph.as_ref()) == points(b.graph.as_ref())
+        && elements(a).len() == elements(b).len()
+        && elements(a).iter().zip(elements(b)).all(|((sa, ga), (sb, gb))| same_element(sa, &sb) && *ga == gb)
+}
+
+/// Moves the tables of a lookup inside an equation (`WITH LOOKUP`) to a standalone lookup
+/// `Name option 0`, which the equation then calls: the same values, and a lookup that calls can
+/// be switched away from. Returns that lookup's index, or the name it needs when the model
+/// already uses it for something else.
+fn move_own_table(model: &mut Model, variable: usize) -> Result<usize, String> {
+    let Some(original) = model.variables.get(variable) else { return Err(String::new()) };
+    let name = table_name(&original.name, 0);
+    let doc = own_table_doc(&original.name);
+    if let Some(index) = model.variables.iter().position(|v| v.canonical == CanonicalName::new(&name)) {
+        return if model.variables[index].doc.as_ref() == Some(&doc) { Ok(index) } else { Err(name) };
+    }
+    let mut own = Variable::new(&name, VariableKind::GraphicalFunction);
+    own.doc = Some(doc);
+    own.units.clone_from(&original.units);
+    own.graph.clone_from(&original.graph);
+    let element_graphs: Vec<ElementDefinition> = original
+        .elements
+        .iter()
+        .filter(|e| e.graph.is_some())
+        .map(|e| ElementDefinition { equation: None, ..e.clone() })
+        .collect();
+    if !element_graphs.is_empty() {
+        own.dimensions.clone_from(&original.dimensions);
+        own.elements = element_graphs;
+    }
+    let call = |equation: &mut Equation| {
+        if let Ok(expr) = &mut equation.expr {
+            let span = expr.span;
+            let input = std::mem::replace(expr, Expr { kind: ExprKind::Number(0.0), span });
+            *expr = Expr {
+                kind: ExprKind::Call { function: NameRef::new(&name), function_span: span, args: vec![input] },
+                span,
+            };
+            equation.text = expr.to_string();
+            equation.origin.text_offset = None;
+        }
+    };
+    let variable = &mut model.variables[variable];
+    if variable.graph.take().is_some()
+        && let Some(equation) = variable.equation.as_mut()
+    {
+        call(equation);
+    }
+    for element in &mut variable.elements {
+        if element.graph.take().is_some()
+            && let Some(equation) = element.equation.as_mut()
+        {
+            call(equation);
+        }
+    }
+    model.variables.push(own);
+    Ok(model.variables.len() - 1)
+}
+
+/// Adds a copy of lookup `variable` with the tables of `new` (or finds one with these tables),
 /// and the constant that chooses it; returns the constant's name and the copy's number, or the
-/// name one of them needs when the model already uses it for something else.
-fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>) -> Result<(String, f64), String> {
+/// name one of them needs when the model already uses it for something else. With `switch`,
+/// every call reads the copy while that constant is above 0.5 instead, and no choosing constant
+/// is added.
+fn add_table_choice(
+    model: &mut Model,
+    variable: usize,
+    new: &Variable,
+    switch: Option<&str>,
+) -> Result<(String, f64), String> {
     let Some(original) = model.variables.get(variable).cloned() else { return Err(String::new()) };
+    // What every call reads: the lookup itself, or for a lookup inside an equation its own table.
+    let called = if original.kind == VariableKind::GraphicalFunction {
+        original.clone()
+    } else {
+        let own = move_own_table(model, variable)?;
+        model.variables[own].clone()
+    };
     let selector = selector_name(&original.name);
     let selector_doc = format!("which table `{}` reads: 0 for the model's own", original.name);
     let copy_doc = format!("a table for `{}` from a changes file", original.name);
-    let copy_name = |k: usize| format!("{} option {k}", original.name);
     let mut k = 1;
-    while let Some(copy) = model.variable(&copy_name(k)) {
+    let mut exists = false;
+    while let Some(copy) = model.variable(&table_name(&original.name, k)) {
         if copy.doc.as_ref() != Some(&copy_doc) {
-            return Err(copy_name(k));
+            return Err(table_name(&original.name, k));
         }
-        if copy.graph.as_ref().is_some_and(|graph| graph.x == x && graph.y == y) {
-            return Ok((selector, k as f64));
+        if same_tables(copy, new) {
+            exists = true;
+            break;
         }
         k += 1;
+    }
+    let name = table_name(&original.name, k);
+    if let Some(switch) = switch {
+        if !exists {
+            push_copy(model, &name, copy_doc, &called, new);
+        }
+        let call = SwitchedCall { lookup: called.canonical.clone(), copy: name, test: Test::Above(switch.to_owned()) };
+        rewrite_calls(model, &call);
+        return Ok((switch.to_owned(), k as f64));
+    }
+    if exists {
+        return Ok((selector, k as f64));
     }
     match model.variable(&selector) {
         Some(existing) if existing.doc.as_ref() != Some(&selector_doc) => return Err(selector),
@@ -292,14 +546,36 @@ fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>
             model.variables.push(constant);
         }
     }
-    let name = copy_name(k);
-    let mut copy = Variable::new(&name, VariableKind::GraphicalFunction);
-    copy.doc = Some(copy_doc);
-    copy.graph = original.graph.as_ref().map(|graph| GraphicalFunction { x, y, span: None, ..graph.clone() });
-    copy.units = original.units.clone();
-    model.variables.push(copy);
+    push_copy(model, &name, copy_doc, &called, new);
     let choice =
-        SwitchedCall { lookup: original.canonical.clone(), copy: name, selector: selector.clone(), k: k as f64 };
+        SwitchedCall { lookup: called.canonical.clone(), copy: name, test: Test::Equals(selector.clone(), k as f64) };
+    rewrite_calls(model, &choice);
+    Ok((selector, k as f64))
+}
+
+/// Adds the lookup `name`, a copy of `called` with the tables of `new`.
+fn push_copy(model: &mut Model, name: &str, doc: String, called: &Variable, new: &Variable) {
+    let mut copy = Variable::new(name, VariableKind::GraphicalFunction);
+    copy.doc = Some(doc);
+    copy.graph = new.graph.as_ref().map(|graph| GraphicalFunction { span: None, ..graph.clone() });
+    copy.units = called.units.clone();
+    copy.dimensions = called.dimensions.clone();
+    copy.elements = new
+        .elements
+        .iter()
+        .filter(|e| e.graph.is_some())
+        .map(|e| ElementDefinition {
+            subscript: e.subscript.clone(),
+            equation: None,
+            graph: e.graph.as_ref().map(|graph| GraphicalFunction { span: None, ..graph.clone() }),
+            span: None,
+        })
+        .collect();
+    model.variables.push(copy);
+}
+
+/// Rewrites every call of the lookup `call` switches, in every equation of the model.
+fn rewrite_calls(model: &mut Model, choice: &SwitchedCall) {
     for variable in &mut model.variables {
         let equations =
             variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
@@ -313,15 +589,21 @@ fn add_table_choice(model: &mut Model, variable: usize, x: Vec<f64>, y: Vec<f64>
             }
         }
     }
-    Ok((selector, k as f64))
 }
 
-/// Rewrites every call of a lookup into "the copy if the selector says so, else the lookup".
+/// Rewrites every call of a lookup into "the copy if the test holds, else the lookup".
 struct SwitchedCall {
     lookup: CanonicalName,
     copy: String,
-    selector: String,
-    k: f64,
+    test: Test,
+}
+
+/// When a switched call reads the copy.
+enum Test {
+    /// A choosing constant equals this number.
+    Equals(String, f64),
+    /// A switch is above 0.5.
+    Above(String),
 }
 
 impl SwitchedCall {
@@ -362,8 +644,12 @@ impl SwitchedCall {
         // `lookup(x)`, or a function given the lookup by name: `LOOKUP_FORWARD(lookup, x)`.
         let ExprKind::Call { function, args, .. } = &expr.kind else { return changed };
         let names_lookup = |name: &NameRef| name.canonical == self.lookup;
-        let calls = names_lookup(function)
-            || args.iter().any(|arg| matches!(&arg.kind, ExprKind::Name(name) if names_lookup(name)));
+        // An argument that is the lookup, whole or at some elements: `LOOKUP(table[south], x)`.
+        let is_lookup = |arg: &Expr| match &arg.kind {
+            ExprKind::Name(name) | ExprKind::Subscript { array: name, .. } => names_lookup(name),
+            _ => false,
+        };
+        let calls = names_lookup(function) || args.iter().any(is_lookup);
         if !calls {
             return changed;
         }
@@ -373,7 +659,7 @@ impl SwitchedCall {
                 *function = NameRef::new(&self.copy);
             }
             for arg in args {
-                if let ExprKind::Name(name) = &mut arg.kind
+                if let ExprKind::Name(name) | ExprKind::Subscript { array: name, .. } = &mut arg.kind
                     && names_lookup(name)
                 {
                     *name = NameRef::new(&self.copy);
@@ -381,17 +667,21 @@ impl SwitchedCall {
             }
         }
         let span = expr.span;
-        let selector = Expr { kind: ExprKind::Name(NameRef::new(&self.selector)), span };
-        let k = Expr { kind: ExprKind::Number(self.k), span };
-        let condition = Expr::join(selector, BinaryOp::Eq, k);
         let original = std::mem::replace(expr, Expr { kind: ExprKind::Number(0.0), span });
-        *expr = Expr {
-            kind: ExprKind::If {
-                condition: Box::new(condition),
-                then_branch: Box::new(copy),
-                else_branch: Box::new(original),
-            },
-            span,
+        *expr = match &self.test {
+            Test::Above(switch) => switch_expr(switch, copy, original, span),
+            Test::Equals(selector, k) => {
+                let selector = Expr { kind: ExprKind::Name(NameRef::new(selector)), span };
+                let k = Expr { kind: ExprKind::Number(*k), span };
+                Expr {
+                    kind: ExprKind::If {
+                        condition: Box::new(Expr::join(selector, BinaryOp::Eq, k)),
+                        then_branch: Box::new(copy),
+                        else_branch: Box::new(original),
+                    },
+                    span,
+                }
+            }
         };
         true
     }
@@ -478,12 +768,15 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
     let elements = selected_elements(model, variable, change)?;
     match &change.value {
         ChangeValue::Table { x, y } => {
+            // A lookup inside an equation that an earlier list of changes made switchable keeps
+            // its tables in a standalone lookup.
+            let variable = tables_of(model, variable);
             let per_element = variable.graph.is_none() && variable.elements.iter().any(|e| e.graph.is_some());
             if per_element && elements.len() != 1 {
                 return Err(fail(
                     Code::InvalidValue,
                     format!("`{}` has a table for each element; a change gives one of them", change.name),
-                    format!("name one element: `{}[{}](...)`", variable.name, variable.dimensions.join(",")),
+                    format!("name one element: `{}[{}](...)`", change.name, variable.dimensions.join(",")),
                 ));
             }
             let graph = if change.subscripts.is_empty() {
@@ -685,6 +978,27 @@ equation = "Effect(Rate) + LOOKUP(Effect, 0.5)"
 
     fn model() -> Model {
         crate::native::read(MODEL).expect("the test model reads").0
+    }
+
+    #[test]
+    fn a_switch_computes_the_changed_constants_and_chooses_the_lookups_copy() {
+        let mut model = model();
+        let table = ChangeValue::Table { x: vec![0.0, 1.0], y: vec![4.0, 4.0] };
+        let changes = [Change::new("Rate", ChangeValue::Number(0.3)), Change::new("Effect", table)];
+        assert!(switched(&mut model, &changes, "Scenario").is_ok());
+        assert_eq!(model.variable("Scenario").and_then(Variable::constant_value), Some(0.0));
+        let text = |name: &str| model.variable(name).and_then(|v| v.equation.as_ref()).map(|e| e.text.clone());
+        assert_eq!(text("Rate").as_deref(), Some("IF Scenario > 0.5 THEN 0.3 ELSE 0.05"));
+        let uses = text("Use").unwrap_or_default();
+        // A call, and a function given the lookup by name: each reads the copy while switched on.
+        assert_eq!((uses.matches("Effect_option_1").count(), uses.matches("Scenario > 0.5").count()), (2, 2), "{uses}");
+        assert!(crate::resolve(&model).is_ok());
+        // The switch's name is the caller's to check; a name taken by the copies is an error.
+        let mut clash = self::model();
+        clash.variables.push(Variable::new("Effect option 1", VariableKind::Auxiliary));
+        let before = clash.clone();
+        assert!(switched(&mut clash, &changes, "Scenario").is_err());
+        assert_eq!(clash, before, "nothing is applied");
     }
 
     #[test]

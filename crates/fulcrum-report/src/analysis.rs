@@ -76,6 +76,10 @@ pub struct AnalysisManifest {
     pub model: FileDigest,
     /// The experiment file, and the SHA-256 of its bytes.
     pub experiment: FileDigest,
+    /// The Vensim changes files the experiment names, as it names them, and the SHA-256 of each
+    /// one's bytes: a changed file is another experiment. Absent when it names none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FileDigest>,
     /// Model runs made.
     pub runs: u64,
     /// Runs that produced NaN or infinity.

@@ -258,6 +258,8 @@ pub struct ChangesFile {
     pub source: String,
     /// The changes, in order.
     pub changes: Vec<Change>,
+    /// The SHA-256 of its bytes, for the manifests of what runs with it.
+    pub sha256: String,
 }
 
 impl ChangesFile {
@@ -270,9 +272,11 @@ impl ChangesFile {
 
 /// Reads a Vensim changes file (`.cin`, UTF-8 or Windows-1252 like a `.mdl`).
 pub fn read_changes(path: &Path) -> Result<ChangesFile, LoadError> {
-    let source = read_legacy_text(path)?;
+    let bytes = fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+    let sha256 = crate::sweep::FileDigest::of("", &bytes).sha256;
+    let source = fulcrum_vensim::decode(bytes);
     match fulcrum_vensim::read_changes(&source) {
-        Ok(changes) => Ok(ChangesFile { path: path.to_owned(), source, changes }),
+        Ok(changes) => Ok(ChangesFile { path: path.to_owned(), source, changes, sha256 }),
         Err(diagnostics) => Err(LoadError::Invalid {
             kind: FileKind::Changes,
             problems: FileProblems { path: path.to_owned(), source, diagnostics },
@@ -349,6 +353,9 @@ pub struct Prepared {
     pub model: LoadedModel,
     /// The model, compiled with the constants that interventions change part-way.
     pub compiled: CompiledModel,
+    /// The changes files the experiment names, each once as it names it (relative to the
+    /// experiment), with the SHA-256 of its bytes: the manifests record them.
+    pub changes: Vec<crate::sweep::FileDigest>,
     /// The design, outcomes, levers and interventions bound to the model.
     pub plan: Plan,
 }
@@ -371,11 +378,12 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         },
         other => other,
     })?;
-    apply_changes_files(&file, &mut experiment, &mut model.model)?;
     model.model.sim = experiment.sim_specs(&model.model.sim).map_err(|diagnostics| LoadError::Invalid {
         kind: FileKind::Experiment,
         problems: file.problems(diagnostics),
     })?;
+    // After the time axis: a changes file's time setting must agree with the experiment's.
+    let changes = apply_changes_files(&file, &mut experiment, &mut model.model)?;
     let (resolved, warnings) = model.resolve()?;
     reports.push(warnings);
     let changing = experiment
@@ -389,32 +397,93 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         .plan(&compiled)
         .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
     reports.push(file.problems(warnings));
-    Ok(Prepared { path, text, experiment, model, compiled, plan })
+    Ok(Prepared { path, text, experiment, model, compiled, plan, changes })
 }
 
 /// Reads the changes files that interventions name (`changes = "file.cin"`, relative to the
 /// experiment) and makes their changes settings of the intervention: constants directly, lookups
 /// through a copy of the table and a constant that chooses it (`fulcrum_model::changes::switchable`),
 /// so that one compiled model runs every option. A value the intervention's `set` gives itself
-/// wins over the file's.
+/// wins over the file's. Returns the files' digests, each file once.
 fn apply_changes_files(
     file: &ExperimentText<'_>,
     experiment: &mut Experiment,
     model: &mut Model,
-) -> Result<(), LoadError> {
-    for intervention in &mut experiment.interventions {
-        let Some((changes_file, span)) = intervention.changes.clone() else { continue };
-        let changes_path = file.path.parent().unwrap_or(Path::new("")).join(&changes_file);
-        let read = read_changes(&changes_path).map_err(|error| match error {
+) -> Result<Vec<crate::sweep::FileDigest>, LoadError> {
+    let mut digests: Vec<crate::sweep::FileDigest> = Vec::new();
+    let mut record = |path: &str, read: &ChangesFile| {
+        if !digests.iter().any(|digest| digest.path == path) {
+            digests.push(crate::sweep::FileDigest { path: path.to_owned(), sha256: read.sha256.clone() });
+        }
+    };
+    let read_named = |changes_file: &str, span: Span, what: String| {
+        let changes_path = file.path.parent().unwrap_or(Path::new("")).join(changes_file);
+        read_changes(&changes_path).map_err(|error| match error {
             LoadError::Read { .. } => LoadError::Named {
                 experiment: file.path.to_owned(),
                 place: file.place(Some(span)),
-                what: format!("the changes file of intervention `{}`", intervention.name),
+                what,
                 source: Box::new(error),
             },
             other => other,
-        })?;
+        })
+    };
+    // A lever with a changes file is a switch: a new constant of its name that turns them on.
+    for lever in &experiment.levers {
+        let Some((changes_file, span)) = &lever.changes else { continue };
+        if model.variable(&lever.name).is_some() {
+            let diagnostic = Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "lever `{}` applies a changes file, so it is a new constant of that name, but the model already has a variable `{}`",
+                    lever.name, lever.name
+                ),
+            )
+            .at(lever.span)
+            .with_help("give the lever a name the model does not use");
+            return Err(LoadError::Invalid {
+                kind: FileKind::Experiment,
+                problems: file.problems(Diagnostics(vec![diagnostic])),
+            });
+        }
+        let read = read_named(changes_file, *span, format!("the changes file of lever `{}`", lever.name))?;
+        // The switch computes the constants it changes, which then cannot be varied or set.
+        let varied: Vec<CanonicalName> = (experiment.uncertain.iter().map(|u| u.name.as_str()))
+            .chain(experiment.levers.iter().map(|l| l.name.as_str()))
+            .chain(experiment.sampling.grid.iter().map(|axis| axis.name.as_str()))
+            .chain(experiment.interventions.iter().flat_map(|i| i.set.iter().map(|(name, _, _)| name.as_str())))
+            .map(CanonicalName::new)
+            .collect();
+        let conflicts: Vec<Diagnostic> = read
+            .changes
+            .iter()
+            .filter(|change| !matches!(change.value, changes::ChangeValue::Table { .. }))
+            .filter(|change| varied.contains(&CanonicalName::new(&change.name)))
+            .map(|change| {
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!(
+                        "`{}` is varied or set by the experiment, so lever `{}`'s changes file cannot also change it",
+                        change.name, lever.name
+                    ),
+                )
+                .at(change.span)
+                .on_variable(&change.name)
+                .with_help("a switch lever computes the constants its file changes; remove the line, or the experiment's use of the constant")
+            })
+            .collect();
+        if !conflicts.is_empty() {
+            return Err(read.problems(Diagnostics(conflicts)));
+        }
+        changes::switched(model, &read.changes, &lever.name).map_err(|diagnostics| read.problems(diagnostics))?;
+        record(changes_file, &read);
+    }
+    for intervention in &mut experiment.interventions {
+        let Some((changes_file, span)) = intervention.changes.clone() else { continue };
+        let read =
+            read_named(&changes_file, span, format!("the changes file of intervention `{}`", intervention.name))?;
         let settings = changes::switchable(model, &read.changes).map_err(|diagnostics| read.problems(diagnostics))?;
+        record(&changes_file, &read);
         for (name, value) in settings {
             let canonical = CanonicalName::new(&name);
             if !intervention.set.iter().any(|(set, _, _)| CanonicalName::new(set) == canonical) {
@@ -422,7 +491,7 @@ fn apply_changes_files(
             }
         }
     }
-    Ok(())
+    Ok(digests)
 }
 
 impl Prepared {

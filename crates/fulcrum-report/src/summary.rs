@@ -164,6 +164,12 @@ pub fn leverage(results: &LeverageResults) -> String {
         "Each lever raised by {step} from its baseline, everything else unchanged, in each of {} futures.",
         results.futures
     );
+    if results.outcomes.iter().flat_map(|outcome| &outcome.levers).any(|lever| lever.switch) {
+        text.push_str(
+            "A lever with a changes file is a switch: its runs are the file applied and not applied, and its \
+             score is (Y1 − Y0)/(Y1 + Y0) of the two.\n",
+        );
+    }
     for outcome in &results.outcomes {
         let _ = write!(text, "\n## {} {}\n\n", outcome.outcome, direction(outcome.better));
         for lever in &outcome.levers {
@@ -177,15 +183,22 @@ pub fn leverage(results: &LeverageResults) -> String {
 pub fn lever_sentence(outcome: &OutcomeLeverage, lever: &LeverResult, delta: f64) -> String {
     let result = &lever.leverage;
     let (name, what) = (&lever.lever, &outcome.outcome);
-    let step = percent(delta);
+    // A switch goes from not applied to applied, where E = (Y1 − Y0)/(Y1 + Y0) is a relative
+    // change of 2E/(1 − E); another lever moves by ±delta, about E·delta.
+    let (costing, moving) = if lever.switch {
+        ("Applying it".to_owned(), "applying its changes file".to_owned())
+    } else {
+        (format!("The {}", percent(delta)), format!("raising it {}", percent(delta)))
+    };
+    let change = |e: f64| if lever.switch { 2.0 * e / (1.0 - e) } else { e * delta };
     let score = result.score.value;
     if result.futures == 0 || !score.is_finite() {
         return format!("{name}: no defined effect on {what} (in no future did both runs give it a value)");
     }
-    let (typical, low, high) = (score * delta, result.p10 * delta, result.p90 * delta);
+    let (typical, low, high) = (change(score), change(result.p10), change(result.p90));
     if typical.abs() < NOISE && low.abs() < NOISE && high.abs() < NOISE {
         return format!(
-            "{name}: no effect on {what}; raising it {step} moves it by less than one part in a million in at least 8 of 10 futures."
+            "{name}: no effect on {what}; {moving} moves it by less than one part in a million in at least 8 of 10 futures."
         );
     }
     if typical.abs() < NOISE {
@@ -206,10 +219,7 @@ pub fn lever_sentence(outcome: &OutcomeLeverage, lever: &LeverResult, delta: f64
             // what is left is a change below noise everywhere that matters.
             return format!("{name}: no effect on {what} in most futures.");
         }
-        return format!(
-            "{name}: raising it {step} leaves {what} unchanged in most futures, but {}.",
-            tails.join(", and ")
-        );
+        return format!("{name}: {moving} leaves {what} unchanged in most futures, but {}.", tails.join(", and "));
     }
     // Which way the outcome goes as the lever rises: the slope's sign, whatever the outcome's.
     let up = if result.slope.is_finite() && result.slope != 0.0 { result.slope > 0.0 } else { score > 0.0 };
@@ -217,7 +227,7 @@ pub fn lever_sentence(outcome: &OutcomeLeverage, lever: &LeverResult, delta: f64
     let sure = result.sign_consistency;
     let mut sentence = if sure.is_finite() && sure < COIN_TOSS.1 {
         format!(
-            "{name}: raising it {step} moves {what} by about {}, but which way is a coin toss: it {verb} it in {} and not in the rest{}.",
+            "{name}: {moving} moves {what} by about {}, but which way is a coin toss: it {verb} it in {} and not in the rest{}.",
             percent(typical),
             of_100(sure, "futures"),
             match verdict(up, outcome.better) {
@@ -228,7 +238,7 @@ pub fn lever_sentence(outcome: &OutcomeLeverage, lever: &LeverResult, delta: f64
         )
     } else {
         format!(
-            "{name}: raising it {step} {verb} {what} by {}{} in {}",
+            "{name}: {moving} {verb} {what} by {}{} in {}",
             percent(typical),
             in_parentheses(verdict(up, outcome.better)),
             of_100(if sure.is_finite() { sure } else { 1.0 }, "futures")
@@ -246,8 +256,8 @@ pub fn lever_sentence(outcome: &OutcomeLeverage, lever: &LeverResult, delta: f64
         sentence.push_str(" The outcome moves by more than the lever does: a disproportionate lever.");
     }
     if let Some(cost) = lever.cost_per_unit.filter(|cost| *cost > 0.0) {
-        let spent = cost * lever.baseline.abs() * delta;
-        let _ = write!(sentence, " The {step} costs {}", amount(spent));
+        let spent = if lever.switch { cost } else { cost * lever.baseline.abs() * delta };
+        let _ = write!(sentence, " {costing} costs {}", amount(spent));
         // Per percent of the outcome: scale-free, where a unit of a rate or a ratio is not.
         let per_percent = spent / (100.0 * typical.abs());
         match verdict(up, outcome.better) {
@@ -602,6 +612,7 @@ mod tests {
             rank: Some(1),
             baseline: 10_000.0,
             cost_per_unit: cost,
+            switch: false,
         }
     }
 

@@ -41,6 +41,10 @@ pub struct Manifest {
     pub model: FileDigest,
     /// The experiment file, and the SHA-256 of its bytes.
     pub experiment: FileDigest,
+    /// The Vensim changes files the experiment names, as it names them, and the SHA-256 of each
+    /// one's bytes: a changed file is another experiment. Absent when it names none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FileDigest>,
     /// The intervention applied to every run, if any.
     pub intervention: Option<String>,
     /// The master seed.
@@ -169,6 +173,10 @@ pub struct DesignManifest {
     pub model: FileDigest,
     /// The experiment file, and the SHA-256 of its bytes.
     pub experiment: FileDigest,
+    /// The Vensim changes files the experiment names, as it names them, and the SHA-256 of each
+    /// one's bytes: a changed file is another experiment. Absent when it names none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FileDigest>,
     /// The design.
     pub design: SampledDesign,
 }

@@ -383,6 +383,7 @@ mod tests {
             version: "test".to_owned(),
             model: FileDigest::of("m.toml", b"model"),
             experiment: FileDigest::of("e.toml", text.as_bytes()),
+            changes: Vec::new(),
             intervention: None,
             design: None,
             shard: None,

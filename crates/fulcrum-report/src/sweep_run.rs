@@ -20,6 +20,8 @@ pub struct SweepSource {
     pub model: FileDigest,
     /// The experiment file, and the SHA-256 of its bytes.
     pub experiment: FileDigest,
+    /// The changes files the experiment names, with their digests.
+    pub changes: Vec<FileDigest>,
     /// The intervention applied to every run, if any.
     pub intervention: Option<String>,
     /// The design written by `fulcrum sample` that the runs are, if they are one.
@@ -56,6 +58,7 @@ impl Manifest {
             version: source.version,
             model: source.model,
             experiment: source.experiment,
+            changes: source.changes,
             intervention: source.intervention,
             seed: runs.inputs().seed(),
             sampler: sampler.to_owned(),

@@ -21,9 +21,13 @@ pub const DEFAULT_DELTA: f64 = 0.1;
 /// The share of futures that must agree with the score's sign for a disproportionate lever.
 pub const SIGN_CONSISTENCY: f64 = 0.9;
 
-/// A lever's two settings: (p+, p−), clamped to its range.
+/// A lever's two settings: (p+, p−), clamped to its range; a switch's are applied (its max)
+/// and not (its min), whatever `delta`.
 pub fn settings(lever: &Parameter, delta: f64) -> (f64, f64) {
     let (min, max) = lever.range();
+    if lever.switch {
+        return (max, min);
+    }
     let p = lever.baseline;
     ((p + delta * p.abs()).clamp(min, max), (p - delta * p.abs()).clamp(min, max))
 }
@@ -183,6 +187,7 @@ mod tests {
             distribution: Distribution::Uniform { min, max },
             baseline,
             lever: true,
+            switch: false,
         }
     }
 

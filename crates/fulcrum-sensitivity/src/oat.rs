@@ -97,6 +97,7 @@ mod tests {
             distribution: Distribution::Uniform { min, max },
             baseline,
             lever: false,
+            switch: false,
         }
     }
 

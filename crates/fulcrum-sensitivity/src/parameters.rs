@@ -18,6 +18,9 @@ pub struct Parameter {
     pub baseline: f64,
     /// Whether it is a lever (something we control) rather than an uncertainty.
     pub lever: bool,
+    /// A lever that is a switch (a changes file, applied at 1 and not at 0): it moves between
+    /// its two values, not by a percentage, and is drawn as one of them.
+    pub switch: bool,
 }
 
 impl Parameter {
@@ -66,15 +69,22 @@ pub fn parameters(plan: &Plan, model: &CompiledModel) -> Vec<Parameter> {
             distribution: distribution.clone(),
             baseline: model.constants()[factor.constant].default,
             lever: false,
+            switch: false,
         }),
         FactorKind::Values(_) => None,
     });
     let levers = plan.levers.iter().map(|lever| Parameter {
         name: lever.name.clone(),
         constant: lever.constant,
-        distribution: Distribution::Uniform { min: lever.min, max: lever.max },
+        distribution: if lever.switch {
+            // Not applied or applied, equally likely.
+            Distribution::Discrete { values: vec![lever.min, lever.max], cumulative: vec![0.5, 1.0] }
+        } else {
+            Distribution::Uniform { min: lever.min, max: lever.max }
+        },
         baseline: lever.baseline,
         lever: true,
+        switch: lever.switch,
     });
     uncertain.chain(levers).collect()
 }

@@ -185,6 +185,7 @@ impl Analysis {
             settings,
             model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
             experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
+            changes: prepared.changes.clone(),
             runs: self.runs,
             failed_runs: self.failed_runs,
             sweep: self.sweep.clone(),

@@ -180,6 +180,7 @@ pub fn sample(args: &SampleArgs) -> Result<(), CliError> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
         experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
+        changes: prepared.changes.clone(),
         design: SampledDesign {
             command: command.name().to_owned(),
             arguments: arguments(command),
@@ -339,7 +340,7 @@ fn recorded(
 /// planning it again gives the same rows.
 fn check_same(
     origin: &JsonFile,
-    (model, experiment): (&FileDigest, &FileDigest),
+    (model, experiment, changes): (&FileDigest, &FileDigest, &[FileDigest]),
     design: &SampledDesign,
     prepared: &Prepared,
     runs: &Runs,
@@ -358,6 +359,18 @@ fn check_same(
             "{}: the model {} has changed since the design was sampled",
             origin.at(&["model", "sha256"]),
             prepared.experiment.model
+        )));
+    }
+    if prepared.changes != changes {
+        let changed = prepared
+            .changes
+            .iter()
+            .find(|now| !changes.contains(now))
+            .or_else(|| changes.iter().find(|then| !prepared.changes.contains(then)))
+            .map_or_else(String::new, |file| format!(" ({})", file.path));
+        return Err(CliError::Input(format!(
+            "{}: the changes files the experiment names have changed since the design was sampled{changed}",
+            origin.at(&["changes"]),
         )));
     }
     if runs.count() != design.runs
@@ -396,7 +409,13 @@ pub fn read_design(dir: &Path, experiment: &Path) -> Result<Sampled, CliError> {
     }
     let command = recorded(&manifest.design, experiment, dir, &origin)?;
     let (prepared, runs) = plan(&command)?;
-    check_same(&origin, (&manifest.model, &manifest.experiment), &manifest.design, &prepared, &runs)?;
+    check_same(
+        &origin,
+        (&manifest.model, &manifest.experiment, &manifest.changes),
+        &manifest.design,
+        &prepared,
+        &runs,
+    )?;
     Ok(Sampled { design: manifest.design, prepared, runs })
 }
 
@@ -466,7 +485,8 @@ impl Source for FromSweep {
     /// series' trajectories) in run order.
     fn evaluation(&self, prepared: &Prepared, runs: &Runs) -> Result<Evaluation, CliError> {
         let (sweep, manifest) = (&self.sweep, &self.sweep.manifest);
-        check_same(&sweep.manifest_file, (&manifest.model, &manifest.experiment), &self.design, prepared, runs)?;
+        let recorded = (&manifest.model, &manifest.experiment, manifest.changes.as_slice());
+        check_same(&sweep.manifest_file, recorded, &self.design, prepared, runs)?;
         let outcomes: Vec<&str> = prepared.plan.outcomes.iter().map(|o| o.name.as_str()).collect();
         let mut evaluation = Evaluation {
             outcomes: sweep.outcomes(&outcomes, self.design.runs).map_err(read_error)?,

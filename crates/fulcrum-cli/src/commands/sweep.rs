@@ -110,6 +110,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
         experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
+        changes: prepared.changes.clone(),
         intervention: args.sampled.intervention.clone().filter(|_| sampled.is_none()),
         design: sampled,
         shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),

@@ -72,7 +72,7 @@ pub fn plan_leverage(study: &Study<'_>, options: &LeverageOptions) -> Result<Lev
     if levers.is_empty() {
         return Err(PlanError::NoLevers);
     }
-    if let Some(zero) = levers.iter().find(|lever| lever.baseline == 0.0) {
+    if let Some(zero) = levers.iter().find(|lever| lever.baseline == 0.0 && !lever.switch) {
         return Err(PlanError::ZeroBaseline(zero.name.clone()));
     }
     let costs: Vec<Option<f64>> = levers
@@ -181,6 +181,8 @@ pub struct LeverResult {
     pub baseline: f64,
     /// What one unit of change costs, when the experiment says.
     pub cost_per_unit: Option<f64>,
+    /// A switch (a changes file), moved from not applied to applied rather than by ±delta.
+    pub switch: bool,
 }
 
 /// Every lever's leverage on one outcome, by rank.
@@ -316,6 +318,7 @@ impl LeveragePlan {
                     rank: ranks[index],
                     baseline: levers[index].baseline,
                     cost_per_unit: self.costs.get(index).copied().flatten(),
+                    switch: levers[index].switch,
                 });
             }
             outcomes.push(OutcomeLeverage { outcome: outcome.name.clone(), better: outcome.better, levers: ranked });

@@ -474,7 +474,7 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
         ("QUEUE AGE(x)", "QUEUE AGE"),
         ("DELAY BATCH(x, 1, 2, 0, 0, 0)", "DELAY BATCH"),
         ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
-        ("RANDOM LOOKUP(x, 0, 1, 0, 1, 0)", "RANDOM LOOKUP"),
+        ("DELAY PROFILE(x, 1, 2, 0, 0)", "DELAY PROFILE"),
     ] {
         let text = format!("{{UTF-8}}\nx = 1 ~~|\ny = 2 + {call} ~~|\n{CONTROL}");
         let diagnostics = match fulcrum_vensim::read(&text) {
@@ -517,4 +517,26 @@ fn delay_information_reads_the_input_a_delay_time_ago() {
     let resolved = fulcrum_model::resolve(&model).expect("resolves");
     let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
     crate::conformance::check_round_trip(&model, &results).expect("the converted model runs to the same bits");
+}
+
+/// RANDOM LOOKUP(lookup, min, max, shift, stretch, stream) from `.mdl` source: the lookup is the
+/// density (x / 50 on [0, 10] here), the draw is stretched, shifted and kept in [min, max].
+#[test]
+fn random_lookup_draws_from_a_vensim_lookup() {
+    let text = "{UTF-8}\ndensity((0,0),(10,100)) ~~|\n\
+                kept = RANDOM LOOKUP(density, 0, 5, 0, 1, 0) ~~|\n\
+                moved = RANDOM LOOKUP(density, -1e9, 1e9, 1, 2, 0) ~~|\n\
+                INITIAL TIME = 0 ~~|\nFINAL TIME = 19999 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let series = run(text, &["kept", "moved"]);
+    let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+    // Kept in [0, 5], where the density is x / 12.5: mean 10/3, standard deviation √(25/18),
+    // standard error of the mean 0.0083.
+    assert!(series[0].iter().all(|v| (0.0..=5.0).contains(v)));
+    assert!((mean(&series[0]) - 10.0 / 3.0).abs() < 0.04, "{}", mean(&series[0]));
+    // 1 + 2X: from 1 to 21, mean 1 + 40/3, standard deviation 2√(50/9), standard error 0.033.
+    assert!(series[1].iter().all(|v| (1.0..=21.0).contains(v)));
+    assert!((mean(&series[1]) - (1.0 + 40.0 / 3.0)).abs() < 0.15, "{}", mean(&series[1]));
+    // The two calls draw independently, and each step anew.
+    assert_ne!(series[0][..10], series[1][..10]);
+    assert!(series[0].windows(2).take(10).all(|pair| pair[0] != pair[1]));
 }

@@ -6,8 +6,8 @@
 
 use crate::functions::{
     MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, normal_cdf,
-    normal_quantile, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step,
-    truncated, truth, vector_lookup, vector_select,
+    normal_quantile, pulse, pulse_train, quantum, ramp, random, random_lookup, rank, sign, sorted_index,
+    sorted_position, step, truncated, truth, vector_lookup, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -167,6 +167,13 @@ pub(crate) fn execute<const L: usize>(
                     }
                     truncated(family, variate[l], &lane_args[..args.len().min(MAX_TRUNCATED_ARGS)])
                 });
+            }
+            Op::RandomLookup { dst, graph, args } => {
+                let table = &graphs[graph as usize];
+                let arg = |k: usize| lists[args as usize].get(k).map_or([f64::NAN; L], |&slot| values[slot as usize]);
+                let (min, max, shift, stretch, u) = (arg(0), arg(1), arg(2), arg(3), arg(4));
+                values[dst as usize] =
+                    std::array::from_fn(|l| random_lookup(table, u[l], min[l], max[l], shift[l], stretch[l]));
             }
             Op::LookupArea { dst, graph, from, to } => {
                 let table = &graphs[graph as usize];

@@ -43,6 +43,7 @@ enum Special {
     WholeEquation,
     RampFromTo,
     DelayConveyor,
+    DelayBatch,
     DepreciateStraightline,
 }
 
@@ -323,10 +324,10 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ("queue_cf", 0, 255, "QUEUE CF(...)", Rule::Unsupported),
     (
         "delay_batch",
-        0,
-        255,
+        6,
+        6,
         "DELAY BATCH(input, batch size, batch time, initial batch, initial output time, initial backlog)",
-        Rule::Unsupported,
+        Rule::Special(Special::DelayBatch),
     ),
     (
         "delay_information",
@@ -432,6 +433,9 @@ pub(crate) trait Context {
     /// Makes a DELAY CONVEYOR call a conveyor of its own: the expression that stands for what
     /// leaves it.
     fn delay_conveyor(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a DELAY BATCH call hidden variables of its own: the expression that stands for what
+    /// it returns.
+    fn delay_batch(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -602,6 +606,15 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             // A conveyor of its own (see `Context::delay_conveyor`): material that enters leaves
             // the conveyance time later, having leaked `leak` of itself per unit of time.
             Special::DelayConveyor => match context.delay_conveyor(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // Batches of the accumulated input, each returned as a pulse when its batch time has
+            // passed (see `Context::delay_batch`).
+            Special::DelayBatch => match context.delay_batch(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

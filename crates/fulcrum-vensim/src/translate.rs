@@ -101,6 +101,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         constants,
         flat_lookups,
         conveyor_calls: 0,
+        batch_calls: 0,
         ranges: Ranges::default(),
         diagnostics,
         callable: HashSet::new(),
@@ -297,6 +298,8 @@ struct Translator<'d> {
     flat_lookups: HashSet<CanonicalName>,
     /// DELAY CONVEYOR calls made into conveyors so far, for their names.
     conveyor_calls: usize,
+    /// DELAY BATCH calls made into hidden variables so far, for their names.
+    batch_calls: usize,
     ranges: Ranges,
     diagnostics: &'d mut Diagnostics,
     /// Variables that can be called: lookups.
@@ -432,6 +435,115 @@ impl Context for Translator<'_> {
         });
         add(leakage, &mut self.instances, &mut self.shapes);
         Ok(Expr { kind: ExprKind::Name(NameRef::new(leaving)), span })
+    }
+
+    /// DELAY BATCH as Vensim documents it, in hidden auxiliaries (`DELAY BATCH.n.…`, arrayed like
+    /// the equation that calls it) that carry its state from step to step with PREVIOUS:
+    /// - `backlog`: the material accumulated and not yet released, `inibacklog` at the start, then
+    ///   what was left a step ago plus the input of a step ago times TIME STEP (Euler's sum);
+    /// - `busy` and `due`: whether a batch is in process, and when it completes (`was busy` and
+    ///   `pending` their values a step ago); the initial batch is in process until `initime` (a
+    ///   zero initial batch is no batch);
+    /// - `completes`: the batch in process completes at this step (the first step at or after its
+    ///   time, to a millionth of a step);
+    /// - `starts`: a batch of `bsize` is released when none is in process (or the one in process
+    ///   completes now) and the backlog holds at least `bsize`; it completes `btime` later, the
+    ///   `btime` of now;
+    /// - `value`: what the batch in process returns when it completes: `bsize / TIME STEP`, so
+    ///   that the pulse carries the batch, or `inibatch` itself for the initial batch.
+    ///
+    /// The call returns that value at the step a batch completes and 0 at the others.
+    fn delay_batch(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [input, size, time, initial_batch, initial_time, initial_backlog] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "DELAY BATCH takes 6 arguments").at(Some(span))));
+        };
+        self.batch_calls += 1;
+        let prefix = format!("DELAY BATCH.{}", self.batch_calls);
+        let at = |kind: ExprKind| Expr { kind, span };
+        let name = |part: &str| at(ExprKind::Name(NameRef::new(format!("{prefix}.{part}"))));
+        let global = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+        let number = |value: f64| at(ExprKind::Number(value));
+        let call = |function: &str, args: Vec<Expr>| {
+            at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+        };
+        let if_then_else = |condition: Expr, then_branch: Expr, else_branch: Expr| {
+            at(ExprKind::If {
+                condition: Box::new(condition),
+                then_branch: Box::new(then_branch),
+                else_branch: Box::new(else_branch),
+            })
+        };
+        let first_busy =
+            if_then_else(Expr::join(initial_batch.clone(), BinaryOp::Eq, number(0.0)), number(0.0), number(1.0));
+        let tolerance = Expr::join(global("DT"), BinaryOp::Mul, number(1e-6));
+        let parts = [
+            ("input", input.clone()),
+            (
+                "backlog",
+                Expr::join(
+                    call("PREVIOUS", vec![name("left"), initial_backlog.clone()]),
+                    BinaryOp::Add,
+                    Expr::join(global("DT"), BinaryOp::Mul, call("PREVIOUS", vec![name("input"), number(0.0)])),
+                ),
+            ),
+            ("was busy", call("PREVIOUS", vec![name("busy"), first_busy])),
+            ("pending", call("PREVIOUS", vec![name("due"), initial_time.clone()])),
+            (
+                "completes",
+                Expr::join(
+                    Expr::join(name("was busy"), BinaryOp::Ne, number(0.0)),
+                    BinaryOp::And,
+                    Expr::join(name("pending"), BinaryOp::Le, Expr::join(global("TIME"), BinaryOp::Add, tolerance)),
+                ),
+            ),
+            (
+                "starts",
+                Expr::join(
+                    Expr::join(
+                        Expr::join(name("was busy"), BinaryOp::Eq, number(0.0)),
+                        BinaryOp::Or,
+                        name("completes"),
+                    ),
+                    BinaryOp::And,
+                    Expr::join(name("backlog"), BinaryOp::Ge, size.clone()),
+                ),
+            ),
+            (
+                "busy",
+                if_then_else(
+                    name("starts"),
+                    number(1.0),
+                    if_then_else(name("completes"), number(0.0), name("was busy")),
+                ),
+            ),
+            (
+                "due",
+                if_then_else(name("starts"), Expr::join(global("TIME"), BinaryOp::Add, time.clone()), name("pending")),
+            ),
+            (
+                "left",
+                Expr::join(name("backlog"), BinaryOp::Sub, if_then_else(name("starts"), size.clone(), number(0.0))),
+            ),
+            (
+                "value",
+                if_then_else(
+                    name("starts"),
+                    Expr::join(size.clone(), BinaryOp::Div, global("DT")),
+                    call("PREVIOUS", vec![name("value"), initial_batch.clone()]),
+                ),
+            ),
+        ];
+        let dimensions = self.current_dimensions.clone();
+        let shape: Vec<CanonicalName> = dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+        for (part, equation) in parts {
+            let mut variable = Variable::new(format!("{prefix}.{part}"), VariableKind::Auxiliary);
+            variable.span = Some(span);
+            variable.dimensions = dimensions.clone();
+            variable.equation = Some(expression_equation(equation, span));
+            self.shapes.insert(variable.canonical.clone(), shape.clone());
+            self.instances.push(variable);
+        }
+        Ok(if_then_else(name("completes"), call("PREVIOUS", vec![name("value"), initial_batch.clone()]), number(0.0)))
     }
 
     fn expand_macro(&mut self, function: &NameRef, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {

@@ -474,7 +474,7 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
         ("QUEUE AGE(x)", "QUEUE AGE"),
         ("DEPRECIATE BY SCHEDULE(x, x, 1, x, 0)", "DEPRECIATE BY SCHEDULE"),
         ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
-        ("DELAY PROFILE(x, 1, 2, 0, 0)", "DELAY PROFILE"),
+        ("SIMULTANEOUS(x, 1)", "SIMULTANEOUS"),
     ] {
         let text = format!("{{UTF-8}}\nx = 1 ~~|\ny = 2 + {call} ~~|\n{CONTROL}");
         let diagnostics = match fulcrum_vensim::read(&text) {
@@ -617,4 +617,57 @@ fn delay_batch_over_a_range_batches_each_element_apart() {
     // b: 45 is reached at 5 (50), out at 7.
     let b: Vec<f64> = (0..=8).map(|t| if t == 7 { 45.0 } else { 0.0 }).collect();
     assert_eq!(series, vec![a, b]);
+}
+
+/// DELAY PROFILE with a triangular profile (0 at 0, 1 at 1, 0 at 2: mean 1) and a delay time of
+/// 2: the profile is stretched to [0, 4], and what emerges within each step of 0.5 leaves at its
+/// end. The shares, from the triangle's area x²/2 up to x = 1 read at x = τ / 2, are 1/32, 3/32,
+/// 5/32, 7/32, then the same falling. A pulse of 1 (2 for one step of 0.5) at time 1 leaves as
+/// twice those shares from time 1.5 to 5.
+#[test]
+fn delay_profile_spreads_a_pulse_over_its_profile() {
+    let control = "INITIAL TIME = 0 ~~|\nFINAL TIME = 8 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let text = format!(
+        "{{UTF-8}}\nshape((0,0),(1,1),(2,0)) ~~|\npulse in = IF THEN ELSE(Time = 1, 2, 0) ~~|\n\
+         out = DELAY PROFILE(shape, pulse in, 2, 0, 0) ~~|\n\
+         steady = DELAY PROFILE(shape, 5, 2, 5, 0) ~~|\n{control}"
+    );
+    let series = run(&text, &["out", "steady"]);
+    let shares = [1.0, 3.0, 5.0, 7.0, 7.0, 5.0, 3.0, 1.0].map(|n| n / 32.0);
+    let expected: Vec<f64> = (0..=16)
+        .map(|step| match step {
+            3..=10 => 2.0 * shares[step - 3],
+            _ => 0.0,
+        })
+        .collect();
+    for (step, (value, want)) in series[0].iter().zip(&expected).enumerate() {
+        assert!((value - want).abs() < 1e-12, "step {step}: {value}, expected {want}");
+    }
+    // All of the pulse comes out; an input that keeps its initial value gives that value.
+    assert!((series[0].iter().sum::<f64>() * 0.5 - 1.0).abs() < 1e-12);
+    assert!(series[1].iter().all(|v| (v - 5.0).abs() < 1e-12), "{:?}", series[1]);
+}
+
+/// What Vensim's documentation leaves open is refused at the argument: a growth rate other than
+/// 0, a delay time that is not a constant, a profile that is not a lookup.
+#[test]
+fn delay_profile_refuses_what_its_documentation_leaves_open() {
+    for (call, argument) in [
+        ("DELAY PROFILE(shape, 1, 2, 0, 0.05)", "0.05"),
+        ("DELAY PROFILE(shape, 1, Time + 1, 0, 0)", "Time + 1"),
+        ("DELAY PROFILE(x, 1, 2, 0, 0)", "x"),
+    ] {
+        let text = format!("{{UTF-8}}\nshape((0,0),(1,1),(2,0)) ~~|\nx = 1 ~~|\ny = {call} ~~|\n{CONTROL}");
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem = diagnostics
+            .0
+            .iter()
+            .find(|d| d.message.contains("DELAY PROFILE"))
+            .unwrap_or_else(|| panic!("{call}: {diagnostics:?}"));
+        let span = problem.span.expect("located");
+        assert_eq!(text.get(span.start()..span.end()), Some(argument), "{problem:?}");
+        assert!(problem.help.is_some(), "{problem:?}");
+    }
 }

@@ -44,6 +44,7 @@ enum Special {
     RampFromTo,
     DelayConveyor,
     DelayBatch,
+    DelayProfile,
     DepreciateStraightline,
 }
 
@@ -336,7 +337,13 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "DELAY INFORMATION(input, delay time, initial value)",
         Rule::Rename("delay_information", &[0, 1, 2]),
     ),
-    ("delay_profile", 0, 255, "DELAY PROFILE(...)", Rule::Unsupported),
+    (
+        "delay_profile",
+        5,
+        5,
+        "DELAY PROFILE(profile, input, delay time, initial value, initial growth rate)",
+        Rule::Special(Special::DelayProfile),
+    ),
     ("depreciate_by_schedule", 0, 255, "DEPRECIATE BY SCHEDULE(...)", Rule::Unsupported),
     ("find_zero", 0, 255, "FIND ZERO(...)", Rule::Unsupported),
     ("alloc_p", 0, 255, "ALLOC P(request, priority, width, market price)", Rule::Unsupported),
@@ -436,6 +443,9 @@ pub(crate) trait Context {
     /// Makes a DELAY BATCH call hidden variables of its own: the expression that stands for what
     /// it returns.
     fn delay_batch(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Spreads a DELAY PROFILE call's input over the steps after it: the expression that stands
+    /// for what leaves.
+    fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -615,6 +625,14 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             // Batches of the accumulated input, each returned as a pulse when its batch time has
             // passed (see `Context::delay_batch`).
             Special::DelayBatch => match context.delay_batch(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // The input spread over the profile (see `Context::delay_profile`).
+            Special::DelayProfile => match context.delay_profile(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

@@ -81,6 +81,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
     }
     let mut constants = HashMap::new();
     let mut flat_lookups = HashSet::new();
+    let mut lookups = HashMap::new();
     for item in &parsed {
         match &item.definition {
             Definition::Equation { lhs, rhs: Rhs::Expr(expr), .. } if lhs.subscripts.is_empty() => {
@@ -93,6 +94,8 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
                 if flat && table.x.len() >= 2 {
                     flat_lookups.insert(CanonicalName::new(&lhs.name.name));
                 }
+                let points = graph(table);
+                lookups.insert(CanonicalName::new(&lhs.name.name), (points.x, points.y));
             }
             _ => {}
         }
@@ -100,6 +103,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
     let mut translator = Translator {
         constants,
         flat_lookups,
+        lookups,
         conveyor_calls: 0,
         batch_calls: 0,
         ranges: Ranges::default(),
@@ -296,6 +300,8 @@ struct Translator<'d> {
     constants: HashMap<CanonicalName, f64>,
     /// The lookups whose values are all the same positive number.
     flat_lookups: HashSet<CanonicalName>,
+    /// The points of each lookup defined without subscripts, in order of x.
+    lookups: HashMap<CanonicalName, (Vec<f64>, Vec<f64>)>,
     /// DELAY CONVEYOR calls made into conveyors so far, for their names.
     conveyor_calls: usize,
     /// DELAY BATCH calls made into hidden variables so far, for their names.
@@ -435,6 +441,122 @@ impl Context for Translator<'_> {
         });
         add(leakage, &mut self.instances, &mut self.shapes);
         Ok(Expr { kind: ExprKind::Name(NameRef::new(leaving)), span })
+    }
+
+    /// DELAY PROFILE(profile, input, delay time, init, init grow): each step's input leaves spread
+    /// over the steps after it as the profile says. The profile (a lookup, its density zero
+    /// outside its first and last points) is scaled to a probability distribution and stretched
+    /// from x = 0 so that its mean is the delay time, which Vensim's documentation says the delay
+    /// time is; what emerges within a step leaves at the step's end. So the call is
+    /// `Σ w_k × DELAY FIXED(input, k × TIME STEP, init)`, `w_k` the share of the distribution
+    /// between `(k - 1) × TIME STEP` and `k × TIME STEP`, computed when the model is read: the
+    /// delay time and TIME STEP must be numbers or constants, and the initial growth rate 0, the
+    /// pipeline then holding `init` as if the input had always been `init`.
+    fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [profile, input, delay, initial, growth] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "DELAY PROFILE takes 5 arguments").at(Some(span))));
+        };
+        let refuse = |at: &Expr, code: Code, message: &str, help: &str| {
+            Box::new(Diagnostic::new(code, message.to_owned()).at(Some(at.span)).with_help(help))
+        };
+        let points = match &profile.kind {
+            ExprKind::Name(name) => self.lookups.get(&name.canonical),
+            _ => None,
+        };
+        let Some((xs, ys)) = points.filter(|(xs, ys)| xs.len() >= 2 && xs.len() == ys.len()) else {
+            return Err(refuse(
+                profile,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE's profile must be the name of a lookup defined without subscripts",
+                "fulcrum reads the profile's points when the model is read",
+            ));
+        };
+        // Segment i from xs[i] to xs[i + 1]: its area and its first moment (∫ x p dx).
+        let segments: Vec<(f64, f64, f64, f64)> = (0..xs.len() - 1)
+            .map(|i| {
+                let (a, width, y0, y1) = (xs[i], xs[i + 1] - xs[i], ys[i], ys[i + 1]);
+                (a, width, y0, y1)
+            })
+            .collect();
+        let total: f64 = segments.iter().map(|&(_, w, y0, y1)| w * (y0 + y1) / 2.0).sum();
+        let moment: f64 =
+            segments.iter().map(|&(a, w, y0, y1)| a * w * (y0 + y1) / 2.0 + w * w * (y0 + 2.0 * y1) / 6.0).sum();
+        if xs[0] < 0.0 || ys.iter().any(|&y| y.is_nan() || y < 0.0) || total <= 0.0 || moment <= 0.0 {
+            return Err(refuse(
+                profile,
+                Code::InvalidArgument,
+                "DELAY PROFILE's profile must be nonnegative, with some positive value after x = 0, and start at x = 0 or later",
+                "Vensim's documentation asks for a lookup that is everywhere nonnegative with at least one positive value; its x is the time since the input entered",
+            ));
+        }
+        let Some(delay_time) = self.constant_of(delay).filter(|d| *d > 0.0 && d.is_finite()) else {
+            return Err(refuse(
+                delay,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE's delay time must be a positive number or constant",
+                "fulcrum spreads the profile over the steps when the model is read; Vensim's documentation does not say how the profile is rescaled when the delay time changes",
+            ));
+        };
+        if self.constant_of(growth) != Some(0.0) {
+            return Err(refuse(
+                growth,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE with an initial growth rate other than 0 is not supported yet",
+                "Vensim's documentation does not say how the growth rate fills the pipeline at the start (nor whether `init` is then the output's first value or the input's), and its example was not available; with a growth rate of 0 the pipeline holds `init` as if the input had always been `init`",
+            ));
+        }
+        let time_step = self.constants.get(&CanonicalName::new("TIME STEP")).copied().filter(|dt| *dt > 0.0);
+        let Some(time_step) = time_step else {
+            return Err(refuse(
+                profile,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE needs TIME STEP to be a number",
+                "fulcrum spreads the profile over the time steps when the model is read",
+            ));
+        };
+        // Stretched from 0 so that the mean is the delay time: time τ after entry reads the
+        // profile at τ / stretch.
+        let stretch = delay_time / (moment / total);
+        let area_below = |x: f64| -> f64 {
+            segments
+                .iter()
+                .map(|&(a, w, y0, y1)| {
+                    let t = (x - a).clamp(0.0, w);
+                    let slope = if w > 0.0 { (y1 - y0) / w } else { 0.0 };
+                    y0 * t + slope * t * t / 2.0
+                })
+                .sum()
+        };
+        let last = xs[xs.len() - 1];
+        let steps = (last * stretch / time_step - 1e-9).ceil().max(1.0);
+        if steps > MAX_PROFILE_STEPS {
+            return Err(refuse(
+                delay,
+                Code::MdlUnsupportedFunction,
+                &format!("DELAY PROFILE here spreads over more than {MAX_PROFILE_STEPS} time steps"),
+                "each step of the profile is a delay line of its own; use a longer TIME STEP or a shorter delay",
+            ));
+        }
+        let at = |kind: ExprKind| Expr { kind, span };
+        let mut sum: Option<Expr> = None;
+        for k in 1..=steps as usize {
+            let share =
+                (area_below(k as f64 * time_step / stretch) - area_below((k - 1) as f64 * time_step / stretch)) / total;
+            if share == 0.0 {
+                continue;
+            }
+            let delayed = at(ExprKind::Call {
+                function: NameRef::new("DELAY"),
+                function_span: span,
+                args: vec![input.clone(), at(ExprKind::Number(k as f64 * time_step)), initial.clone()],
+            });
+            let term = Expr::join(at(ExprKind::Number(share)), BinaryOp::Mul, delayed);
+            sum = Some(match sum {
+                Some(sum) => Expr::join(sum, BinaryOp::Add, term),
+                None => term,
+            });
+        }
+        Ok(sum.unwrap_or_else(|| at(ExprKind::Number(0.0))))
     }
 
     /// DELAY BATCH as Vensim documents it, in hidden auxiliaries (`DELAY BATCH.n.…`, arrayed like
@@ -2056,6 +2178,9 @@ fn piece_span(piece: &Piece<'_>) -> Span {
         Body::Data(_, _, span) | Body::External(_, span) => *span,
     }
 }
+
+/// Most time steps a DELAY PROFILE spreads its input over (each is a delay line of its own).
+const MAX_PROFILE_STEPS: f64 = 1000.0;
 
 /// An equation built from a tree whose spans are file offsets: the text is the tree printed in
 /// fulcrum's equation language (what `fulcrum convert` writes), and `text_offset` 0 makes the

@@ -198,8 +198,10 @@ fn delay_conveyor_refuses_what_it_cannot_do_as_vensim_does() {
     for (arguments, located) in [
         ("input, Time + 1, 0, flat, 0, 2", "Time + 1"),
         ("input, 2, Time / 10, flat, 0, 2", "Time / 10"),
-        ("input, 2, 0, flat, 0, 3", "3"),
-        ("input, 2, 0, ramp, 0, 2", "ramp"),
+        // Initial contents laid out other than evenly over the conveyance time, with a leak.
+        ("input, 2, 0.1, flat, 0, 3", "flat"),
+        ("input, 2, 0.1, ramp, 0, 2", "ramp"),
+        ("input, 2, 0, ramp, 0, Time", "Time"),
     ] {
         let text = format!(
             "{{UTF-8}}\ninput = 1 ~~|\nflat((0,1),(1,1)) ~~|\nramp((0,0),(1,1)) ~~|\n\
@@ -670,4 +672,31 @@ fn delay_profile_refuses_what_its_documentation_leaves_open() {
         assert_eq!(text.get(span.start()..span.end()), Some(argument), "{problem:?}");
         assert!(problem.help.is_some(), "{problem:?}");
     }
+}
+
+/// A conveyor's initial contents laid out by a shaped profile, as Vensim's Modeling Guide
+/// describes its initialization: the profile's domain is scaled to the initial conveyance time
+/// (4 here, the conveyance time being 2) and its values so that the initial total (100) comes
+/// out. With the profile x (0 to 1), the share out by time t is (t / 4)², so the steps of 1
+/// release 100 × (2k + 1) / 16: 6.25, 18.75, 31.25, 43.75, then nothing; the input (1 a unit of
+/// time) comes out 2 later, beside them.
+#[test]
+fn delay_conveyor_releases_shaped_initial_contents_over_the_initial_conveyance_time() {
+    let series = run_at(
+        "ramp((0,0),(1,1)) ~~|\ninput = 1 ~~|\nout = DELAY CONVEYOR(input, 2, 0, ramp, 100, 4) ~~|\n",
+        7.0,
+        &["out"],
+    );
+    let expected = [6.25, 18.75, 1.0 + 31.25, 1.0 + 43.75, 1.0, 1.0, 1.0, 1.0];
+    for (step, (value, want)) in series[0].iter().zip(expected).enumerate() {
+        assert!((value - want).abs() < 1e-12, "step {step}: {value}, expected {want}");
+    }
+    // A flat profile over another initial conveyance time: 100 over 5, 20 a unit of time.
+    let flat = run_at(
+        "flat((0,1),(1,1)) ~~|\ninput = 0 ~~|\nout = DELAY CONVEYOR(input, 2, 0, flat, 100, 5) ~~|\n",
+        7.0,
+        &["out"],
+    );
+    let expected = [20.0, 20.0, 20.0, 20.0, 20.0, 0.0, 0.0, 0.0];
+    assert!(flat[0].iter().zip(expected).all(|(v, want)| (v - want).abs() < 1e-12), "{:?}", flat[0]);
 }

@@ -370,21 +370,16 @@ impl Context for Translator<'_> {
                 "fulcrum's conveyors take a step's leak as material leaves the step, Vensim's as it enters; the two agree for a constant leak only",
             ));
         };
-        if self.constant_of(initial_ctime) != Some(transit) {
-            return Err(refuse(
-                initial_ctime,
-                "DELAY CONVEYOR's initial conveyance time must equal its conveyance time",
-                "fulcrum lays a conveyor's initial contents out over its transit time",
-            ));
-        }
         let flat = matches!(&profile.kind, ExprKind::Name(name) if self.flat_lookups.contains(&name.canonical));
-        if !flat {
-            return Err(refuse(
-                profile,
-                "DELAY CONVEYOR's initial profile must be a lookup whose values are all the same",
-                "fulcrum lays a conveyor's initial contents out evenly; a profile of another shape is not supported yet",
-            ));
-        }
+        // Initial contents laid out evenly over the conveyance time start on the belt. Others
+        // (a shaped profile, or another initial conveyance time) leave beside it, as Vensim's
+        // Modeling Guide describes a conveyor's initialization: the profile's domain scaled to
+        // the initial conveyance time and its values to the initial total.
+        let beside = if flat && self.constant_of(initial_ctime) == Some(transit) {
+            None
+        } else {
+            Some(self.initial_conveyor_release(profile, total, initial_ctime, leak_rate, span)?)
+        };
         self.conveyor_calls += 1;
         let prefix = format!("DELAY CONVEYOR.{}", self.conveyor_calls);
         let dimensions = self.current_dimensions.clone();
@@ -400,7 +395,9 @@ impl Context for Translator<'_> {
             belt.clone(),
             VariableKind::stock(&[entering.as_str()], &[leaving.as_str(), leaking.as_str()], false),
         );
-        let initial = if leak_rate == 0.0 {
+        let initial = if beside.is_some() {
+            Expr { kind: ExprKind::Number(0.0), span: total.span }
+        } else if leak_rate == 0.0 {
             total.clone()
         } else {
             let at = |kind: ExprKind| Expr { kind, span: total.span };
@@ -440,7 +437,11 @@ impl Context for Translator<'_> {
             span: Some(leak.span),
         });
         add(leakage, &mut self.instances, &mut self.shapes);
-        Ok(Expr { kind: ExprKind::Name(NameRef::new(leaving)), span })
+        let out = Expr { kind: ExprKind::Name(NameRef::new(leaving)), span };
+        Ok(match beside {
+            Some(release) => Expr::join(out, BinaryOp::Add, release),
+            None => out,
+        })
     }
 
     /// DELAY PROFILE(profile, input, delay time, init, init grow): each step's input leaves spread
@@ -817,6 +818,82 @@ impl Context for Translator<'_> {
 }
 
 impl Translator<'_> {
+    /// What a conveyor's initial contents release at each step when they are not laid out evenly
+    /// over its conveyance time: the initial profile (a lookup) read as the shape of what comes
+    /// out, its domain scaled to the initial conveyance time and its values so that the initial
+    /// total comes out in all. The step from Time to Time + TIME STEP releases the profile's share
+    /// over that interval, as a rate:
+    /// `INITIAL(total) × (A(x0 + w × MIN(1, (t + DT) / c)) - A(x0 + w × MIN(1, t / c))) / (A(xn) × DT)`,
+    /// `t` the time since the start, `c` the initial conveyance time, `A` the area under the
+    /// profile from its first point x0, `w` its width. Without a leak only: how Vensim leaks
+    /// initial contents laid out unevenly is not documented.
+    fn initial_conveyor_release(
+        &self,
+        profile: &Expr,
+        total: &Expr,
+        initial_ctime: &Expr,
+        leak_rate: f64,
+        span: Span,
+    ) -> Result<Expr, Box<Diagnostic>> {
+        let refuse = |at: &Expr, code: Code, message: &str, help: &str| {
+            Box::new(Diagnostic::new(code, message.to_owned()).at(Some(at.span)).with_help(help))
+        };
+        if leak_rate != 0.0 {
+            return Err(refuse(
+                profile,
+                Code::MdlUnsupportedFunction,
+                "a leaking DELAY CONVEYOR's initial contents must be laid out evenly over its conveyance time",
+                "with a leak, give a flat initial profile and an initial conveyance time equal to the conveyance time: Vensim's documentation does not say how initial contents laid out otherwise leak",
+            ));
+        }
+        let Some(initial_time) = self.constant_of(initial_ctime).filter(|c| *c > 0.0 && c.is_finite()) else {
+            return Err(refuse(
+                initial_ctime,
+                Code::MdlUnsupportedFunction,
+                "DELAY CONVEYOR's initial conveyance time must be a positive number or constant",
+                "fulcrum lays the initial contents out when the run starts",
+            ));
+        };
+        let points = match &profile.kind {
+            ExprKind::Name(name) => self.lookups.get(&name.canonical),
+            _ => None,
+        };
+        let Some((xs, ys)) = points.filter(|(xs, ys)| xs.len() >= 2 && xs.len() == ys.len()) else {
+            return Err(refuse(
+                profile,
+                Code::MdlUnsupportedFunction,
+                "DELAY CONVEYOR's initial profile must be the name of a lookup defined without subscripts",
+                "the profile is the shape of what the initial contents release over the initial conveyance time",
+            ));
+        };
+        let area: f64 = xs.windows(2).zip(ys.windows(2)).map(|(x, y)| (x[1] - x[0]) * (y[0] + y[1]) / 2.0).sum();
+        if ys.iter().any(|&y| y.is_nan() || y < 0.0) || area <= 0.0 {
+            return Err(refuse(
+                profile,
+                Code::InvalidArgument,
+                "DELAY CONVEYOR's initial profile must be nonnegative with some positive value",
+                "the profile is scaled so that its area is the initial total",
+            ));
+        }
+        let (first, width) = (xs[0], xs[xs.len() - 1] - xs[0]);
+        let at = |kind: ExprKind| Expr { kind, span };
+        let number = |value: f64| at(ExprKind::Number(value));
+        let global = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+        let call = |function: &str, args: Vec<Expr>| {
+            at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+        };
+        let elapsed = || Expr::join(global("TIME"), BinaryOp::Sub, global("STARTTIME"));
+        let area_to = |time: Expr| {
+            let fraction = call("MIN", vec![number(1.0), Expr::join(time, BinaryOp::Div, number(initial_time))]);
+            let x = Expr::join(number(first), BinaryOp::Add, Expr::join(number(width), BinaryOp::Mul, fraction));
+            call("LOOKUP_AREA", vec![profile.clone(), number(first), x])
+        };
+        let share =
+            Expr::join(area_to(Expr::join(elapsed(), BinaryOp::Add, global("DT"))), BinaryOp::Sub, area_to(elapsed()));
+        let per_time = Expr::join(number(area), BinaryOp::Mul, global("DT"));
+        Ok(Expr::join(call("INIT", vec![total.clone()]), BinaryOp::Mul, Expr::join(share, BinaryOp::Div, per_time)))
+    }
+
     /// The value of a number, a negated number or a variable defined as a number.
     fn constant_of(&self, expr: &Expr) -> Option<f64> {
         match &expr.kind {

@@ -477,6 +477,10 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
         ("DEPRECIATE BY SCHEDULE(x, x, 1, x, 0)", "DEPRECIATE BY SCHEDULE"),
         ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
         ("SIMULTANEOUS(x, 1)", "SIMULTANEOUS"),
+        ("QUEUE AGE AVERAGE(x, 0)", "QUEUE AGE AVERAGE"),
+        ("QUEUE AGE OLDEST(x)", "QUEUE AGE OLDEST"),
+        ("CUMULATE(x)", "CUMULATE"),
+        ("GET VDF CONSTANTS('run.vdf', 'x', 0)", "GET VDF CONSTANTS"),
     ] {
         let text = format!("{{UTF-8}}\nx = 1 ~~|\ny = 2 + {call} ~~|\n{CONTROL}");
         let diagnostics = match fulcrum_vensim::read(&text) {

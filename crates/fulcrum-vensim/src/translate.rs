@@ -825,8 +825,8 @@ impl Translator<'_> {
     /// over that interval, as a rate:
     /// `INITIAL(total) × (A(x0 + w × MIN(1, (t + DT) / c)) - A(x0 + w × MIN(1, t / c))) / (A(xn) × DT)`,
     /// `t` the time since the start, `c` the initial conveyance time, `A` the area under the
-    /// profile from its first point x0, `w` its width. Without a leak only: how Vensim leaks
-    /// initial contents laid out unevenly is not documented.
+    /// profile from its first point x0, `w` its width; with a leak, times what each part has kept
+    /// of itself by the step it leaves.
     fn initial_conveyor_release(
         &self,
         profile: &Expr,
@@ -838,14 +838,6 @@ impl Translator<'_> {
         let refuse = |at: &Expr, code: Code, message: &str, help: &str| {
             Box::new(Diagnostic::new(code, message.to_owned()).at(Some(at.span)).with_help(help))
         };
-        if leak_rate != 0.0 {
-            return Err(refuse(
-                profile,
-                Code::MdlUnsupportedFunction,
-                "a leaking DELAY CONVEYOR's initial contents must be laid out evenly over its conveyance time",
-                "with a leak, give a flat initial profile and an initial conveyance time equal to the conveyance time: Vensim's documentation does not say how initial contents laid out otherwise leak",
-            ));
-        }
         let Some(initial_time) = self.constant_of(initial_ctime).filter(|c| *c > 0.0 && c.is_finite()) else {
             return Err(refuse(
                 initial_ctime,
@@ -891,7 +883,18 @@ impl Translator<'_> {
         let share =
             Expr::join(area_to(Expr::join(elapsed(), BinaryOp::Add, global("DT"))), BinaryOp::Sub, area_to(elapsed()));
         let per_time = Expr::join(number(area), BinaryOp::Mul, global("DT"));
-        Ok(Expr::join(call("INIT", vec![total.clone()]), BinaryOp::Mul, Expr::join(share, BinaryOp::Div, per_time)))
+        let release =
+            Expr::join(call("INIT", vec![total.clone()]), BinaryOp::Mul, Expr::join(share, BinaryOp::Div, per_time));
+        if leak_rate == 0.0 {
+            return Ok(release);
+        }
+        // Vensim's leakage, the leak rate times the ahead level (the contents less this step's
+        // output), takes `leak × TIME STEP` of every part still on the conveyor each step, so
+        // the part that leaves k steps after the start has kept (1 - leak × TIME STEP)^k of
+        // itself, as on the belt.
+        let kept = Expr::join(number(1.0), BinaryOp::Sub, Expr::join(number(leak_rate), BinaryOp::Mul, global("DT")));
+        let steps = Expr::join(elapsed(), BinaryOp::Div, global("DT"));
+        Ok(Expr::join(release, BinaryOp::Mul, Expr::join(kept, BinaryOp::Pow, steps)))
     }
 
     /// The value of a number, a negated number or a variable defined as a number.

@@ -727,3 +727,62 @@ fn a_leaking_conveyors_shaped_initial_contents_leave_as_vensim_documents() {
     assert!(series[1][4..].iter().all(|v| v.abs() < 1e-9), "{:?}", series[1]);
     assert!(series[1].iter().all(|&v| v >= -1e-9), "{:?}", series[1]);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the input, batch size and batch time, DELAY BATCH creates and loses nothing:
+    /// what came in before the last step (and the initial backlog) is what came out, plus the
+    /// batch in process and what waits in the backlog; and every batch that comes out is the
+    /// batch size.
+    #[test]
+    fn delay_batch_conserves_material(
+        level in 0.0f64..20.0,
+        swing_share in 0.0f64..1.0,
+        size in 1.0f64..60.0,
+        batch_time in 0.0f64..5.0,
+        backlog in 0.0f64..30.0,
+    ) {
+        let swing = level * swing_share;
+        let text = format!(
+            "{{UTF-8}}\ninflow = {level} + {swing} * SIN(3 * Time) ~~|\n\
+             out = DELAY BATCH(inflow, {size}, {batch_time} + Time / 10, 0, 0, {backlog}) ~~|\n\
+             INITIAL TIME = 0 ~~|\nFINAL TIME = 20 ~~|\nTIME STEP = 0.25 ~~|\nSAVEPER = TIME STEP ~~|\n"
+        );
+        let series = run(&text, &["inflow", "out", "DELAY BATCH.1.busy", "DELAY BATCH.1.left"]);
+        let dt = 0.25;
+        let came_in: f64 = series[0][..series[0].len() - 1].iter().sum::<f64>() * dt + backlog;
+        let came_out: f64 = series[1].iter().sum::<f64>() * dt;
+        let in_process = series[2].last().copied().unwrap_or(f64::NAN) * size;
+        let waiting = series[3].last().copied().unwrap_or(f64::NAN);
+        let scale = came_in + 1.0;
+        proptest::prop_assert!((came_in - came_out - in_process - waiting).abs() <= 1e-9 * scale);
+        proptest::prop_assert!(series[1].iter().all(|&v| v == 0.0 || (v * dt - size).abs() <= 1e-9 * size));
+    }
+
+    /// Whatever the profile's shape and the delay time, an input that keeps its initial value
+    /// comes out unchanged (the shares add up to 1), and a pulse comes out whole.
+    #[test]
+    fn delay_profile_conserves_what_it_is_given(
+        heights in proptest::collection::vec(0.0f64..5.0, 2..6),
+        start in 0.0f64..1.0,
+        delay in 0.5f64..4.0,
+    ) {
+        let total: f64 = heights.iter().sum();
+        proptest::prop_assume!(total > 0.1);
+        let points: Vec<String> =
+            heights.iter().enumerate().map(|(i, h)| format!("({},{h})", start + i as f64 * 0.5)).collect();
+        let text = format!(
+            "{{UTF-8}}\nshape({}) ~~|\npulse in = IF THEN ELSE(Time = 1, 4, 0) ~~|\n\
+             steady = DELAY PROFILE(shape, 3, {delay}, 3, 0) ~~|\n\
+             out = DELAY PROFILE(shape, pulse in, {delay}, 0, 0) ~~|\n\
+             INITIAL TIME = 0 ~~|\nFINAL TIME = 40 ~~|\nTIME STEP = 0.25 ~~|\nSAVEPER = TIME STEP ~~|\n",
+            points.join(",")
+        );
+        let series = run(&text, &["steady", "out"]);
+        proptest::prop_assert!(series[0].iter().all(|v| (v - 3.0).abs() < 1e-9), "{:?}", series[0]);
+        // The pulse is 4 for one step of 0.25: 1 in all.
+        let came_out: f64 = series[1].iter().sum::<f64>() * 0.25;
+        proptest::prop_assert!((came_out - 1.0).abs() < 1e-9, "{came_out}");
+    }
+}

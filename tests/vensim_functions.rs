@@ -473,7 +473,6 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
     for (call, name) in [
         ("SHIFT IF TRUE(x, 1, 2, 0, 0)", "SHIFT IF TRUE"),
         ("QUEUE AGE(x)", "QUEUE AGE"),
-        ("DEPRECIATE BY SCHEDULE(x, x, 1, x, 0)", "DEPRECIATE BY SCHEDULE"),
         ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
         ("SIMULTANEOUS(x, 1)", "SIMULTANEOUS"),
         ("QUEUE AGE AVERAGE(x, 0)", "QUEUE AGE AVERAGE"),
@@ -785,4 +784,74 @@ proptest::proptest! {
         let came_out: f64 = series[1].iter().sum::<f64>() * 0.25;
         proptest::prop_assert!((came_out - 1.0).abs() < 1e-9, "{came_out}");
     }
+}
+
+/// DEPRECIATE BY SCHEDULE with a uniform schedule of 20 yearly shares is DEPRECIATE STRAIGHTLINE
+/// over 20 years, which matches Vensim's run of SDEverywhere's `depreciate` model.
+#[test]
+fn depreciate_by_schedule_with_equal_shares_is_straightline() {
+    let text = "{UTF-8}\nyear : (y1-y20) ~~|\nschedule[year] = 1 ~~|\nnothing = 0 ~~|\n\
+                Capacity Cost = 1e+06 ~~|\n\
+                New Capacity = IF THEN ELSE(Time = 2022, 1000, IF THEN ELSE(Time = 2026, 2500, 0)) ~~|\n\
+                str = Capacity Cost * New Capacity ~~|\n\
+                by schedule = DEPRECIATE BY SCHEDULE(str, schedule[y1], nothing, 20, INITIAL TIME) ~~|\n\
+                straight = DEPRECIATE STRAIGHTLINE(str, 20, 1, 0) ~~|\n\
+                INITIAL TIME = 2020 ~~|\nFINAL TIME = 2050 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let series = run(text, &["by schedule", "straight"]);
+    let vensim = |year: usize| match year {
+        2022..=2025 => 5e7,
+        2026..=2041 => 1.75e8,
+        2042..=2045 => 1.25e8,
+        _ => 0.0,
+    };
+    for (step, (by_schedule, straight)) in series[0].iter().zip(&series[1]).enumerate() {
+        let year = 2020 + step;
+        assert!(
+            (by_schedule - straight).abs() <= 1e-6 * straight.abs().max(1.0),
+            "{year}: {by_schedule} against {straight}"
+        );
+        assert!((by_schedule - vensim(year)).abs() <= 1e-6 * vensim(year).max(1.0), "{year}: {by_schedule}");
+    }
+}
+
+/// By hand: shares 50, 30 and 20 (percent) over a depreciation time of 3, so yearly fiscal
+/// periods; steps of 0.5; 8 a year flowing in from time 1 to 2 (8 in all, in the period from 1);
+/// initial depreciation 1, 0.5 and 0.25 in the first three periods. In the period from 1 the
+/// current stream counts as if it held all year, 0.5 × 8; then 0.3 × 8 and 0.2 × 8.
+#[test]
+fn depreciate_by_schedule_spreads_each_period_by_its_shares() {
+    let control = "INITIAL TIME = 0 ~~|\nFINAL TIME = 5 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let model = |fiscal_start: &str| {
+        format!(
+            "{{UTF-8}}\nperiod : p1, p2, p3 ~~|\nshare[period] = 50, 30, 20 ~~|\n\
+             initial[period] = 1, 0.5, 0.25 ~~|\ns = IF THEN ELSE(Time >= 1 :AND: Time < 2, 8, 0) ~~|\n\
+             d = DEPRECIATE BY SCHEDULE(s, share[p1], initial[p1], 3, {fiscal_start}) ~~|\n{control}"
+        )
+    };
+    let aligned = &run(&model("0"), &["d"])[0];
+    let expected = [1.0, 1.0, 4.5, 4.5, 2.4 + 0.25, 2.4 + 0.25, 1.6, 1.6, 0.0, 0.0, 0.0];
+    for (step, (value, want)) in aligned.iter().zip(expected).enumerate() {
+        assert!((value - want).abs() < 1e-12, "at {}: {value}, expected {want}", step as f64 * 0.5);
+    }
+    // Fiscal periods from 0.5 (0 to 0.5 the run's first, partial, period): 4 of the 8 comes in
+    // the period from 0.5, 4 in the period from 1.5.
+    let offset = &run(&model("0.5"), &["d"])[0];
+    let expected = [1.0, 0.5, 4.0 + 0.5, 4.0 + 1.2 + 0.25, 1.2 + 0.25, 1.2 + 0.8, 1.2 + 0.8, 0.8, 0.8, 0.0, 0.0];
+    for (step, (value, want)) in offset.iter().zip(expected).enumerate() {
+        assert!((value - want).abs() < 1e-12, "at {}: {value}, expected {want}", step as f64 * 0.5);
+    }
+    // A fiscal start after the run's start names the same period starts (as Vensim's example of
+    // week 12 as the first week of a year does).
+    assert_eq!(&run(&model("2.5"), &["d"])[0], offset);
+    // The fiscal start is read at the start: `Time` there is INITIAL TIME, as the documentation
+    // says.
+    assert_eq!(&run(&model("Time"), &["d"])[0], aligned);
+    // A schedule that is not a subscripted variable at an element is an error at the schedule.
+    let text = format!("{{UTF-8}}\nshare = 1 ~~|\nd = DEPRECIATE BY SCHEDULE(1, share, 0, 3, 0) ~~|\n{control}");
+    let diagnostics = match fulcrum_vensim::read(&text) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+    };
+    let problem = diagnostics.0.iter().find(|d| d.code.as_str() == "E0105").expect("refused");
+    let span = problem.span.expect("located");
+    assert_eq!(&text[span.start()..span.end()], "share", "{problem:?}");
 }

@@ -45,6 +45,7 @@ enum Special {
     DelayConveyor,
     DelayBatch,
     DelayProfile,
+    DepreciateBySchedule,
     DepreciateStraightline,
 }
 
@@ -367,12 +368,10 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ),
     (
         "depreciate_by_schedule",
-        0,
-        255,
+        5,
+        5,
         "DEPRECIATE BY SCHEDULE(stream, schedule[first element], initial depreciation, depreciation time, fiscal start)",
-        Rule::UnsupportedBecause(
-            "Vensim's documentation does not say how the initial depreciation array is laid over the first fiscal periods (it also says that array is scaled to add to 1, as the schedule is), nor whether the stream's current value counts in its own period as DEPRECIATE STRAIGHTLINE's does, and its example of the fiscal start (weeks 12-55, then 56-107) does not fit one period length; no Vensim output of it was found to settle these",
-        ),
+        Rule::Special(Special::DepreciateBySchedule),
     ),
     (
         "find_zero",
@@ -507,6 +506,8 @@ pub(crate) trait Context {
     /// Spreads a DELAY PROFILE call's input over the steps after it: the expression that stands
     /// for what leaves.
     fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// DEPRECIATE BY SCHEDULE over the schedule's elements: the expression of the depreciation.
+    fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -694,6 +695,15 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             },
             // The input spread over the profile (see `Context::delay_profile`).
             Special::DelayProfile => match context.delay_profile(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // DEPRECIATE STRAIGHTLINE with a schedule's shares (see
+            // `Context::depreciate_by_schedule`).
+            Special::DepreciateBySchedule => match context.depreciate_by_schedule(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

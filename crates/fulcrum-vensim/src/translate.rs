@@ -560,6 +560,138 @@ impl Context for Translator<'_> {
         Ok(sum.unwrap_or_else(|| at(ExprKind::Number(0.0))))
     }
 
+    /// DEPRECIATE BY SCHEDULE(stream, schedule[first element], initial depreciation, depreciation
+    /// time, fiscal start): DEPRECIATE STRAIGHTLINE with the schedule's shares in place of equal
+    /// ones. The schedule's elements along its last range, from the one named, are n shares
+    /// (scaled to add to 1) over n fiscal periods of `depreciation time / n`, which start at the
+    /// fiscal start plus whole periods. What the stream brings in during a period is depreciated
+    /// by share j in the j-th period after it, as a rate (÷ the fiscal period); in its own period
+    /// the stream's current value counts as if it held all period, as DEPRECIATE STRAIGHTLINE's
+    /// does (which a uniform schedule gives exactly). The initial depreciation, the same range
+    /// from the element named or one value for every period, is added in the first n periods of
+    /// the run.
+    fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [stream, schedule, initial, life, fiscal_start] = args else {
+            return Err(Box::new(
+                Diagnostic::new(Code::WrongArity, "DEPRECIATE BY SCHEDULE takes 5 arguments").at(Some(span)),
+            ));
+        };
+        let Some(shares) = self.along_last_range(schedule) else {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::InvalidArgument,
+                    "DEPRECIATE BY SCHEDULE's schedule must be a subscripted variable at an element of its last range",
+                )
+                .at(Some(schedule.span))
+                .with_help("write the schedule at the first element of its last range, `schedule[first]`: its elements from there are the shares of the fiscal periods"),
+            ));
+        };
+        let periods = shares.len();
+        let initials = match &initial.kind {
+            ExprKind::Subscript { .. } => match self.along_last_range(initial) {
+                Some(values) if values.len() == periods => values,
+                _ => {
+                    return Err(Box::new(
+                        Diagnostic::new(
+                            Code::InvalidArgument,
+                            format!(
+                                "DEPRECIATE BY SCHEDULE's initial depreciation must have as many elements as the schedule ({periods}) from the element named"
+                            ),
+                        )
+                        .at(Some(initial.span))
+                        .with_help("give the initial depreciation of each fiscal period, or one value for all of them"),
+                    ));
+                }
+            },
+            _ => vec![initial.clone(); periods],
+        };
+        let at = |kind: ExprKind| Expr { kind, span };
+        let number = |value: f64| at(ExprKind::Number(value));
+        let global = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+        let call = |function: &str, args: Vec<Expr>| {
+            at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+        };
+        let join = Expr::join;
+        let if_then_else = |condition: Expr, then_branch: Expr, else_branch: Expr| {
+            at(ExprKind::If {
+                condition: Box::new(condition),
+                then_branch: Box::new(then_branch),
+                else_branch: Box::new(else_branch),
+            })
+        };
+        // The fiscal start as it is at the start ("normally Time (or equivalently INITIAL
+        // TIME)", Vensim's documentation says).
+        let fiscal_start = &call("INIT", vec![fiscal_start.clone()]);
+        let fiscal = || join(life.clone(), BinaryOp::Div, number(periods as f64));
+        let half_step = || join(global("DT"), BinaryOp::Div, number(2.0));
+        // Periods start at the fiscal start plus whole periods; a step starts one when it lies
+        // within half a step after that time. Vensim's MODULO and INTEGER keep the sign of what
+        // they are given, so times are measured from a period start at or before the run's
+        // start: the fiscal start less enough whole periods.
+        let origin = join(
+            fiscal_start.clone(),
+            BinaryOp::Sub,
+            join(
+                fiscal(),
+                BinaryOp::Mul,
+                join(
+                    number(1.0),
+                    BinaryOp::Add,
+                    call(
+                        "INT",
+                        vec![join(
+                            call(
+                                "MAX",
+                                vec![number(0.0), join(fiscal_start.clone(), BinaryOp::Sub, global("STARTTIME"))],
+                            ),
+                            BinaryOp::Div,
+                            fiscal(),
+                        )],
+                    ),
+                ),
+            ),
+        );
+        let since_start = |time: Expr| join(join(time, BinaryOp::Sub, origin.clone()), BinaryOp::Add, half_step());
+        let starts_period =
+            join(call("MODULO", vec![since_start(global("TIME")), fiscal()]), BinaryOp::Lt, global("DT"));
+        let period_of = |time: Expr| call("INT", vec![join(since_start(time), BinaryOp::Div, fiscal())]);
+        let period = join(period_of(global("TIME")), BinaryOp::Sub, period_of(global("STARTTIME")));
+        // The stream's running total (its steps before this one) at the start of this period.
+        let running_total = join(
+            call("NPV", vec![stream.clone(), number(0.0), number(0.0), number(1.0)]),
+            BinaryOp::Sub,
+            join(stream.clone(), BinaryOp::Mul, global("DT")),
+        );
+        let at_period_start = call("SAMPLE_IF_TRUE", vec![starts_period, running_total, number(0.0)]);
+        let periods_ago = |j: usize| {
+            if j == 0 {
+                at_period_start.clone()
+            } else {
+                call(
+                    "DELAY",
+                    vec![at_period_start.clone(), join(number(j as f64), BinaryOp::Mul, fiscal()), number(0.0)],
+                )
+            }
+        };
+        let total_share =
+            shares.iter().skip(1).fold(shares[0].clone(), |sum, share| join(sum, BinaryOp::Add, share.clone()));
+        let share = |j: usize| join(shares[j].clone(), BinaryOp::Div, total_share.clone());
+        // The current period: the stream as if it held all period.
+        let mut amount = join(share(0), BinaryOp::Mul, join(stream.clone(), BinaryOp::Mul, fiscal()));
+        // What came in j periods ago: the difference of the running totals at the starts of
+        // the periods j - 1 and j before this one.
+        for j in 1..periods {
+            let brought = join(periods_ago(j - 1), BinaryOp::Sub, periods_ago(j));
+            amount = join(amount, BinaryOp::Add, join(share(j), BinaryOp::Mul, brought));
+        }
+        let mut result = join(amount, BinaryOp::Div, fiscal());
+        for (j, value) in initials.into_iter().enumerate() {
+            let in_period = join(period.clone(), BinaryOp::Eq, number(j as f64));
+            result = join(result, BinaryOp::Add, if_then_else(in_period, value, number(0.0)));
+        }
+        Ok(result)
+    }
+
     /// DELAY BATCH as Vensim documents it, in hidden auxiliaries (`DELAY BATCH.n.…`, arrayed like
     /// the equation that calls it) that carry its state from step to step with PREVIOUS:
     /// - `backlog`: the material accumulated and not yet released, `inibacklog` at the start, then
@@ -818,6 +950,31 @@ impl Context for Translator<'_> {
 }
 
 impl Translator<'_> {
+    /// `x[..., e]`: the elements of `x` along its last range from `e` on, each as `x[..., e_k]`.
+    fn along_last_range(&self, expr: &Expr) -> Option<Vec<Expr>> {
+        let ExprKind::Subscript { array, array_span, indices } = &expr.kind else { return None };
+        let Some(Index::Expr(last)) = indices.last() else { return None };
+        let ExprKind::Name(element) = &last.kind else { return None };
+        let range = self.shapes.get(&array.canonical)?.get(indices.len() - 1)?;
+        let elements = &self.ranges.get(range.as_str())?.elements;
+        let first = elements.iter().position(|e| CanonicalName::new(e) == element.canonical)?;
+        Some(
+            elements[first..]
+                .iter()
+                .map(|e| {
+                    let mut indices = indices.clone();
+                    if let Some(last) = indices.last_mut() {
+                        *last = Index::Expr(Expr { kind: ExprKind::Name(NameRef::new(e.clone())), span: expr.span });
+                    }
+                    Expr {
+                        kind: ExprKind::Subscript { array: array.clone(), array_span: *array_span, indices },
+                        span: expr.span,
+                    }
+                })
+                .collect(),
+        )
+    }
+
     /// What a conveyor's initial contents release at each step when they are not laid out evenly
     /// over its conveyance time: the initial profile (a lookup) read as the shape of what comes
     /// out, its domain scaled to the initial conveyance time and its values so that the initial

@@ -53,7 +53,7 @@ enum Special {
 const QUEUE_AGES: &str = "fulcrum's QUEUE FIFO is a level of its inflow less its outflow and does not record when what is queued arrived, which this function reads; keep the ages with an aging chain of stocks";
 
 /// Why CUMULATE and CUMULATEF are refused.
-const DATA_FROM_DATA: &str = "a data equation (`name := CUMULATE(data)`) whose points are the running sums of another data variable's points; fulcrum does not yet compute one data variable's points from another's (which may be read only when the run starts)";
+const DATA_FROM_DATA: &str = "fulcrum computes it, in a data equation (`name := CUMULATE(data)`), of a data variable that one GET DATA call reads from a file; not yet of other data: a data variable read only when the run starts (from `--data`) or one that an equation computes";
 
 /// Why the GET VDF functions are refused.
 const VDF: &str = "it reads Vensim's binary run files (.vdf, .vdfx), whose format is not published; export the run as a .tab or .csv file and read it with GET DIRECT DATA or `--data`";

@@ -106,6 +106,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         lookups,
         conveyor_calls: 0,
         batch_calls: 0,
+        data_calls: HashMap::new(),
         ranges: Ranges::default(),
         diagnostics,
         callable: HashSet::new(),
@@ -306,6 +307,8 @@ struct Translator<'d> {
     conveyor_calls: usize,
     /// DELAY BATCH calls made into hidden variables so far, for their names.
     batch_calls: usize,
+    /// The quoted arguments of each data variable defined by one GET DATA call, for CUMULATE.
+    data_calls: HashMap<CanonicalName, Vec<String>>,
     ranges: Ranges,
     diagnostics: &'d mut Diagnostics,
     /// Variables that can be called: lookups.
@@ -950,6 +953,55 @@ impl Context for Translator<'_> {
 }
 
 impl Translator<'_> {
+    /// `name := CUMULATE(data)` and `CUMULATEF(data)`, Vensim's data functions: the running sums of
+    /// the data variable's points ("the first data point, the first data point plus the second,
+    /// ... the sum of all the data points"), at the points' times, read as this variable's own
+    /// keyword says; CUMULATEF keeps only the last sum, at the last point's time. Only a data
+    /// variable that one GET DATA call reads from a file (read again here, element for element
+    /// in the order of this variable's elements); otherwise `None`, and the call is refused.
+    fn cumulate(&mut self, expr: &Expr, keyword: Option<Keyword>, count: usize) -> Option<Vec<Loaded>> {
+        let ExprKind::Call { function, args, .. } = &expr.kind else { return None };
+        let last_only = match function.canonical.as_str() {
+            "cumulate" => false,
+            "cumulatef" => true,
+            _ => return None,
+        };
+        let [source] = args.as_slice() else { return None };
+        let name = match &source.kind {
+            ExprKind::Name(name) => name,
+            ExprKind::Subscript { array, .. } => array,
+            _ => return None,
+        };
+        let texts = self.data_calls.get(&name.canonical)?.clone();
+        let text = |i: usize| texts.get(i).map(String::as_str).unwrap_or("");
+        let series = self.files.series(text(0), text(1), text(2), text(3), count).ok()?;
+        if series.iter().any(|(xs, _)| xs.is_empty()) {
+            return None;
+        }
+        Some(
+            series
+                .into_iter()
+                .map(|(xs, ys)| {
+                    let mut points: Vec<(f64, f64)> = xs.into_iter().zip(ys).collect();
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let mut sum = 0.0;
+                    let mut sums: Vec<(f64, f64)> = points
+                        .into_iter()
+                        .map(|(x, y)| {
+                            sum += y;
+                            (x, sum)
+                        })
+                        .collect();
+                    if last_only {
+                        sums = sums.pop().into_iter().collect();
+                    }
+                    let (xs, ys) = sums.into_iter().unzip();
+                    data_series(xs, ys, keyword, expr.span)
+                })
+                .collect(),
+        )
+    }
+
     /// `x[..., e]`: the elements of `x` along its last range from `e` on, each as `x[..., e_k]`.
     fn along_last_range(&self, expr: &Expr) -> Option<Vec<Expr>> {
         let ExprKind::Subscript { array, array_span, indices } = &expr.kind else { return None };
@@ -1338,6 +1390,22 @@ impl Translator<'_> {
                 if get_call(expr).is_some_and(|(kind, ..)| kind == Get::Lookups));
             if matches!(item.definition, Definition::Lookup { .. }) || file_lookup {
                 self.callable.insert(CanonicalName::new(&lhs.name.name));
+            }
+        }
+        // The data variables that one GET DATA call defines, which CUMULATE can read again.
+        for (canonical, definitions) in &groups {
+            let [item] = definitions.as_slice() else { continue };
+            let expr = match &item.definition {
+                Definition::Data { rhs: Some((expr, _)), .. } | Definition::Equation { rhs: Rhs::Expr(expr), .. } => {
+                    expr
+                }
+                _ => continue,
+            };
+            if let Some((Get::Data, _, args)) = get_call(expr)
+                && let Some(texts) = args.iter().map(parser::text_argument).collect::<Option<Vec<String>>>()
+                && texts.len() == 4
+            {
+                self.data_calls.insert(canonical.clone(), texts);
             }
         }
         // Every variable's ranges first: an element's equation refers to other variables'
@@ -1853,6 +1921,12 @@ impl Translator<'_> {
             _ => return None,
         };
         let Some((kind, function, args)) = get_call(expr) else {
+            // CUMULATE of a data variable read from a file: its points summed.
+            if matches!(body, Body::Data(..))
+                && let Some(loaded) = self.cumulate(expr, keyword, count)
+            {
+                return Some(loaded);
+            }
             // `name := expression` computes a data variable; it is an equation like any other.
             return None;
         };

@@ -228,6 +228,10 @@ pub enum Builtin {
     /// `RANDOM_PINK_NOISE(mean, sd, correlation_time[, seed])`: normal noise smoothed over the
     /// correlation time, scaled so that its mean and standard deviation do not depend on dt.
     RandomPinkNoise,
+    /// `RANDOM_LOOKUP(graph, min, max, shift, stretch[, seed])`: shift + stretch × a draw whose
+    /// probability density is the graph between its first and last points (scaled to a total
+    /// of 1), truncated to [min, max].
+    RandomLookup,
     /// `NPVE(stream, discount_rate, initial, factor)`: net present value with the stream valued at
     /// the end of each period.
     Npve,
@@ -337,7 +341,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 132] = [
+const ALL: [Builtin; 133] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -430,6 +434,7 @@ const ALL: [Builtin; 132] = [
     Builtin::RandomBinomial,
     Builtin::RandomNegativeBinomial,
     Builtin::RandomPinkNoise,
+    Builtin::RandomLookup,
     Builtin::Npve,
     Builtin::LookupInvert,
     Builtin::LookupArea,
@@ -619,6 +624,9 @@ impl Builtin {
             ),
             Builtin::RandomPinkNoise => {
                 ("random_pink_noise", 3, 4, "RANDOM_PINK_NOISE(mean, sd, correlation_time[, seed])")
+            }
+            Builtin::RandomLookup => {
+                ("random_lookup", 5, 6, "RANDOM_LOOKUP(graphical_function, min, max, shift, stretch[, seed])")
             }
             Builtin::Npve => ("npve", 4, 4, "NPVE(stream, discount_rate, initial, factor)"),
             Builtin::LookupInvert => ("lookup_invert", 2, 2, "LOOKUP_INVERT(graphical_function, y)"),

@@ -617,6 +617,12 @@ impl<'m> Compiler<'m> {
                 self.release(from);
                 self.release(to);
             }
+            Expr::RandomLookup(graph, args) => {
+                let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
+                let args = self.list(operands.iter().map(|operand| operand.slot).collect());
+                self.program(phase).push(Op::RandomLookup { dst, graph: graph.0, args });
+                operands.into_iter().for_each(|operand| self.release(operand));
+            }
             Expr::Random(Distribution::Truncated(family), draw, args) => {
                 let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
                 let variate = self.layout.draws[draw.0 as usize].slot;

@@ -829,6 +829,78 @@ pub(crate) fn lookup_area(table: &Table, from: f64, to: f64) -> f64 {
     sign * area
 }
 
+/// Vensim's `RANDOM LOOKUP`: `shift + stretch × X`, where X has the graph as its probability
+/// density between the graph's first and last points (no density outside them), scaled to a
+/// total of 1, and the result is truncated to `[min, max]`. The truncation is exact: `u`, uniform
+/// in [0, 1), is mapped into the part of the cumulative distribution whose values land in
+/// `[min, max]`, and the distribution is inverted there (so one uniform number makes one draw,
+/// distributed as redrawing until the value lands would make it). Between points the density is
+/// read as the graph reads (linearly, or held for a step graph). NaN when the graph has a negative
+/// or NaN value, when no part of the density lands in `[min, max]`, or when `min > max`.
+pub(crate) fn random_lookup(table: &Table, u: f64, min: f64, max: f64, shift: f64, stretch: f64) -> f64 {
+    let (xs, ys) = (&table.x, &table.y);
+    if [u, min, max, shift, stretch].iter().any(|v| v.is_nan())
+        || min > max
+        || ys.iter().any(|&y| y.is_nan() || y < 0.0)
+    {
+        return f64::NAN;
+    }
+    if stretch == 0.0 {
+        return if (min..=max).contains(&shift) { shift } else { f64::NAN };
+    }
+    let (low, high) = {
+        let (a, b) = ((min - shift) / stretch, (max - shift) / stretch);
+        (a.min(b).max(xs[0]), a.max(b).min(xs[xs.len() - 1]))
+    };
+    if low > high {
+        return f64::NAN;
+    }
+    // Segment i runs from xs[i] to xs[i + 1]; its density is `left + slope × t` at `t` past xs[i].
+    let segment = |i: usize| {
+        let width = xs[i + 1] - xs[i];
+        let left = ys[i];
+        let right = if table.kind == GraphKind::Discrete { ys[i] } else { ys[i + 1] };
+        let slope = if width > 0.0 { (right - left) / width } else { 0.0 };
+        (width, left, slope)
+    };
+    let partial = |left: f64, slope: f64, t: f64| left * t + 0.5 * slope * t * t;
+    // The mass below x.
+    let cumulative = |x: f64| {
+        let mut total = 0.0;
+        for i in 0..xs.len() - 1 {
+            let (width, left, slope) = segment(i);
+            if x >= xs[i + 1] {
+                total += partial(left, slope, width);
+            } else {
+                if x > xs[i] {
+                    total += partial(left, slope, x - xs[i]);
+                }
+                break;
+            }
+        }
+        total
+    };
+    let (from, to) = (cumulative(low), cumulative(high));
+    if to <= from || to.is_nan() {
+        return f64::NAN;
+    }
+    let mut target = from + u * (to - from);
+    let mut x = high;
+    for i in 0..xs.len() - 1 {
+        let (width, left, slope) = segment(i);
+        let mass = partial(left, slope, width);
+        if target <= mass && mass > 0.0 {
+            // left × t + slope × t² / 2 = target, in the form without cancellation.
+            let root = (left * left + 2.0 * slope * target).max(0.0).sqrt();
+            let t = if left + root > 0.0 { 2.0 * target / (left + root) } else { 0.0 };
+            x = xs[i] + t.clamp(0.0, width);
+            break;
+        }
+        target -= mass;
+    }
+    shift + stretch * x.clamp(low, high)
+}
+
 /// The smallest k with P(X <= k) > u for X ~ Poisson(mean): inversion, so one uniform per draw.
 ///
 /// Starts at the mode and walks the cumulative distribution, so the work grows with the
@@ -928,6 +1000,47 @@ mod tests {
         // Whole batches from the cut: the 2 left, then the 3 (5 in 5.5), not the 2 after them.
         assert_eq!(offer(4.0, Some(5.5)), 5.0);
         assert_eq!(offer(9.0, Some(5.5)), 2.0);
+    }
+
+    #[test]
+    fn random_lookup_inverts_the_graphs_cumulative_distribution() {
+        let rising = table(GraphKind::Continuous, &[0.0, 10.0], &[0.0, 100.0]);
+        let falling = table(GraphKind::Continuous, &[0.0, 1.0, 2.0], &[10.0, 5.0, 0.0]);
+        let steps = table(GraphKind::Discrete, &[0.0, 1.0, 3.0], &[2.0, 4.0, 4.0]);
+        let wide = (-1e9, 1e9);
+        let cases = [
+            // Density x / 50 on [0, 10]: P(X <= x) = x² / 100, so X = 10 √u.
+            (&rising, 0.25, wide, 0.0, 1.0, 5.0),
+            (&rising, 0.81, wide, 0.0, 1.0, 9.0),
+            (&rising, 0.0, wide, 0.0, 1.0, 0.0),
+            // Stretched by 2 and shifted by 1.
+            (&rising, 0.25, wide, 1.0, 2.0, 11.0),
+            // Truncated to [0, 5], a quarter of the mass: u = 0.5 is P = 0.125, X = 10 √0.125.
+            (&rising, 0.5, (0.0, 5.0), 0.0, 1.0, 10.0 * 0.125f64.sqrt()),
+            // Density 10 - 5x, total 10: half the mass where 10t - 2.5t² = 5, t = 2 - √2.
+            (&falling, 0.5, wide, 0.0, 1.0, 2.0 - 2f64.sqrt()),
+            // Stretch -1 and [-1.5, 0]: X kept in [0, 1.5], whose mass is 9.375; u = 0 is X = 0.
+            (&falling, 0.0, (-1.5, 0.0), 0.0, -1.0, 0.0),
+            // u = 0.9 is mass 8.4375: 7.5 below 1, then 5t - 2.5t² = 0.9375, t = 1 - √0.625.
+            (&falling, 0.9, (-1.5, 0.0), 0.0, -1.0, -(2.0 - 0.625f64.sqrt())),
+            // A step graph: density 2 on [0, 1), 4 on [1, 3), total 10.
+            (&steps, 0.1, wide, 0.0, 1.0, 0.5),
+            (&steps, 0.6, wide, 0.0, 1.0, 2.0),
+            // No stretch: the shift, when it is in range.
+            (&rising, 0.3, wide, 4.0, 0.0, 4.0),
+        ];
+        for (graph, u, (min, max), shift, stretch, expected) in cases {
+            let actual = random_lookup(graph, u, min, max, shift, stretch);
+            assert_relative_eq!(actual, expected, max_relative = 1e-12, epsilon = 1e-12);
+        }
+        // No mass in [min, max], min above max, a negative density: NaN, which stops the run.
+        assert!(random_lookup(&rising, 0.5, -5.0, 0.0, 0.0, 1.0).is_nan());
+        assert!(random_lookup(&rising, 0.5, 20.0, 30.0, 0.0, 1.0).is_nan());
+        assert!(random_lookup(&rising, 0.5, 5.0, 1.0, 0.0, 1.0).is_nan());
+        assert!(random_lookup(&rising, 0.5, wide.0, wide.1, 9.0, 0.0).is_finite());
+        assert!(random_lookup(&rising, 0.5, 0.0, 1.0, 9.0, 0.0).is_nan());
+        let negative = table(GraphKind::Continuous, &[0.0, 1.0], &[1.0, -1.0]);
+        assert!(random_lookup(&negative, 0.5, wide.0, wide.1, 0.0, 1.0).is_nan());
     }
 
     #[test]

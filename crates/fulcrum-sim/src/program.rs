@@ -182,6 +182,13 @@ pub(crate) enum Op {
         variate: Slot,
         args: u32,
     },
+    /// Vensim's RANDOM LOOKUP: a draw with the graph as its density, from the arguments in list
+    /// `args` (`[min, max, shift, stretch, u]`).
+    RandomLookup {
+        dst: Slot,
+        graph: u32,
+        args: u32,
+    },
     /// The area under a graphical function from `from` to `to`.
     LookupArea {
         dst: Slot,
@@ -237,7 +244,8 @@ impl Op {
             | Op::InvertMatrix { dst, .. }
             | Op::Random { dst, .. }
             | Op::Truncated { dst, .. }
-            | Op::LookupArea { dst, .. } => Some(dst),
+            | Op::LookupArea { dst, .. }
+            | Op::RandomLookup { dst, .. } => Some(dst),
             Op::StartBudget { budget, .. } => Some(budget),
             Op::LimitFlow { flow, .. } => Some(flow),
         }

@@ -6,7 +6,7 @@
 
 use crate::functions::{
     MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, normal_cdf,
-    normal_quantile, pulse, pulse_train, quantum, queue_batches, ramp, random, rank, sign, sorted_index,
+    normal_quantile, pulse, pulse_train, quantum, queue_batches, ramp, random, random_lookup, rank, sign, sorted_index,
     sorted_position, step, truncated, truth, vector_lookup, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, NO_ROOM, Op, Slot, Table, UnaryKind, fixed};
@@ -184,6 +184,13 @@ pub(crate) fn execute<const L: usize>(
                     }
                     truncated(family, variate[l], &lane_args[..args.len().min(MAX_TRUNCATED_ARGS)])
                 });
+            }
+            Op::RandomLookup { dst, graph, args } => {
+                let table = &graphs[graph as usize];
+                let arg = |k: usize| lists[args as usize].get(k).map_or([f64::NAN; L], |&slot| values[slot as usize]);
+                let (min, max, shift, stretch, u) = (arg(0), arg(1), arg(2), arg(3), arg(4));
+                values[dst as usize] =
+                    std::array::from_fn(|l| random_lookup(table, u[l], min[l], max[l], shift[l], stretch[l]));
             }
             Op::LookupArea { dst, graph, from, to } => {
                 let table = &graphs[graph as usize];

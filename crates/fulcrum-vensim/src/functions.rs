@@ -43,8 +43,20 @@ enum Special {
     WholeEquation,
     RampFromTo,
     DelayConveyor,
+    DelayBatch,
+    DelayProfile,
+    DepreciateBySchedule,
     DepreciateStraightline,
 }
+
+/// Why the functions that read a queue's ages are refused.
+const QUEUE_AGES: &str = "fulcrum's QUEUE FIFO is a level of its inflow less its outflow and does not record when what is queued arrived, which this function reads; keep the ages with an aging chain of stocks";
+
+/// Why CUMULATE and CUMULATEF are refused.
+const DATA_FROM_DATA: &str = "fulcrum computes it, in a data equation (`name := CUMULATE(data)`), of a data variable that one GET DATA call reads from a file; not yet of other data: a data variable read only when the run starts (from `--data`) or one that an equation computes";
+
+/// Why the GET VDF functions are refused.
+const VDF: &str = "it reads Vensim's binary run files (.vdf, .vdfx), whose format is not published; export the run as a .tab or .csv file and read it with GET DIRECT DATA or `--data`";
 
 /// Vensim's name (canonical), the fewest and most arguments, its signature, and the rule.
 const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
@@ -318,15 +330,27 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
     ),
     // In Vensim's list of functions, not (yet) computed by fulcrum: each is reported where it
     // is called, by name.
-    ("queue_age", 0, 255, "QUEUE AGE(...)", Rule::Unsupported),
-    ("queue_attrib", 0, 255, "QUEUE ATTRIB(...)", Rule::Unsupported),
-    ("queue_cf", 0, 255, "QUEUE CF(...)", Rule::Unsupported),
+    ("queue_age", 0, 255, "QUEUE AGE(...)", Rule::UnsupportedBecause(QUEUE_AGES)),
+    ("queue_attrib", 0, 255, "QUEUE ATTRIB(...)", Rule::UnsupportedBecause(QUEUE_AGES)),
+    ("queue_cf", 0, 255, "QUEUE CF(...)", Rule::UnsupportedBecause(QUEUE_AGES)),
+    ("queue_age_average", 0, 255, "QUEUE AGE AVERAGE(queue, quantity)", Rule::UnsupportedBecause(QUEUE_AGES)),
+    ("queue_age_in_range", 0, 255, "QUEUE AGE IN RANGE(queue, min age, max age)", Rule::UnsupportedBecause(QUEUE_AGES)),
+    ("queue_age_oldest", 0, 255, "QUEUE AGE OLDEST(queue)", Rule::UnsupportedBecause(QUEUE_AGES)),
+    ("queue_attrib_average", 0, 255, "QUEUE ATTRIB AVERAGE(queue, quantity)", Rule::UnsupportedBecause(QUEUE_AGES)),
+    ("queue_attrib_quantity", 0, 255, "QUEUE ATTRIB QUANTITY(...)", Rule::UnsupportedBecause(QUEUE_AGES)),
     (
-        "delay_batch",
+        "queue_fifo_attrib",
         0,
         255,
+        "QUEUE FIFO ATTRIB(in, out, inatt, attchg, profile, aprofile, init, initatt, age range)",
+        Rule::UnsupportedBecause(QUEUE_AGES),
+    ),
+    (
+        "delay_batch",
+        6,
+        6,
         "DELAY BATCH(input, batch size, batch time, initial batch, initial output time, initial backlog)",
-        Rule::Unsupported,
+        Rule::Special(Special::DelayBatch),
     ),
     (
         "delay_information",
@@ -335,19 +359,69 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "DELAY INFORMATION(input, delay time, initial value)",
         Rule::Rename("delay_information", &[0, 1, 2]),
     ),
-    ("delay_profile", 0, 255, "DELAY PROFILE(...)", Rule::Unsupported),
-    ("depreciate_by_schedule", 0, 255, "DEPRECIATE BY SCHEDULE(...)", Rule::Unsupported),
-    ("find_zero", 0, 255, "FIND ZERO(...)", Rule::Unsupported),
-    ("alloc_p", 0, 255, "ALLOC P(request, priority, width, market price)", Rule::Unsupported),
-    ("cumulate", 0, 255, "CUMULATE(data)", Rule::Unsupported),
-    ("cumulatef", 0, 255, "CUMULATEF(data)", Rule::Unsupported),
-    ("random_lookup", 0, 255, "RANDOM LOOKUP(lookup, min, max, shift, stretch, stream)", Rule::Unsupported),
-    ("simultaneous", 0, 255, "SIMULTANEOUS(...)", Rule::Unsupported),
-    ("get_vdf_data", 0, 255, "GET VDF DATA(...)", Rule::Unsupported),
-    ("get_vdf_constants", 0, 255, "GET VDF CONSTANTS(...)", Rule::Unsupported),
-    ("get_vdf_lookups", 0, 255, "GET VDF LOOKUPS(...)", Rule::Unsupported),
+    (
+        "delay_profile",
+        5,
+        5,
+        "DELAY PROFILE(profile, input, delay time, initial value, initial growth rate)",
+        Rule::Special(Special::DelayProfile),
+    ),
+    (
+        "depreciate_by_schedule",
+        5,
+        5,
+        "DEPRECIATE BY SCHEDULE(stream, schedule[first element], initial depreciation, depreciation time, fiscal start)",
+        Rule::Special(Special::DepreciateBySchedule),
+    ),
+    (
+        "find_zero",
+        0,
+        255,
+        "FIND ZERO(xs, z, zs, xi, n, skip, tol, max iter, method)",
+        Rule::UnsupportedBecause(
+            "FIND ZERO solves, within each time step, for the values of its left-hand side that make another vector zero, taking over its last subscript; fulcrum computes each equation once a step in dependency order and has no solver for equations that must hold together",
+        ),
+    ),
+    (
+        "alloc_p",
+        0,
+        255,
+        "ALLOC P(request, priority, width, market price)",
+        Rule::UnsupportedBecause(
+            "ALLOC P, the older allocation function used with MARKETP, has no reference page in Vensim's documentation that was found; ALLOCATE BY PRIORITY is its documented successor",
+        ),
+    ),
+    ("cumulate", 0, 255, "CUMULATE(data)", Rule::UnsupportedBecause(DATA_FROM_DATA)),
+    ("cumulatef", 0, 255, "CUMULATEF(data)", Rule::UnsupportedBecause(DATA_FROM_DATA)),
+    (
+        "random_lookup",
+        6,
+        6,
+        "RANDOM LOOKUP(lookup, min, max, shift, stretch, stream)",
+        Rule::Rename("random_lookup", &[0, 1, 2, 3, 4]),
+    ),
+    (
+        "simultaneous",
+        0,
+        255,
+        "SIMULTANEOUS(expression, initial guess)",
+        Rule::UnsupportedBecause(
+            "SIMULTANEOUS runs around a loop of equations within a time step until nothing in it changes; fulcrum computes each equation once a step in dependency order and reports such a loop",
+        ),
+    ),
+    ("get_vdf_data", 0, 255, "GET VDF DATA('file', 'varname', start, slope)", Rule::UnsupportedBecause(VDF)),
+    ("get_vdf_constants", 0, 255, "GET VDF CONSTANTS('file', 'varname', attime)", Rule::UnsupportedBecause(VDF)),
+    ("get_vdf_lookups", 0, 255, "GET VDF LOOKUPS('file', 'varname', start, slope)", Rule::UnsupportedBecause(VDF)),
     ("with_lookup", 2, 2, "x WITH LOOKUP(...)", Rule::Unsupported),
-    ("a_function_of", 0, 255, "A FUNCTION OF(...)", Rule::Unsupported),
+    (
+        "a_function_of",
+        0,
+        255,
+        "A FUNCTION OF(...)",
+        Rule::UnsupportedBecause(
+            "A FUNCTION OF is Vensim's placeholder for an equation not written yet: it names what the variable depends on but gives no value; write the equation",
+        ),
+    ),
     (
         "get_xls_data",
         4,
@@ -426,6 +500,14 @@ pub(crate) trait Context {
     /// Makes a DELAY CONVEYOR call a conveyor of its own: the expression that stands for what
     /// leaves it.
     fn delay_conveyor(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a DELAY BATCH call hidden variables of its own: the expression that stands for what
+    /// it returns.
+    fn delay_batch(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Spreads a DELAY PROFILE call's input over the steps after it: the expression that stands
+    /// for what leaves.
+    fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// DEPRECIATE BY SCHEDULE over the schedule's elements: the expression of the depreciation.
+    fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -596,6 +678,32 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             // A conveyor of its own (see `Context::delay_conveyor`): material that enters leaves
             // the conveyance time later, having leaked `leak` of itself per unit of time.
             Special::DelayConveyor => match context.delay_conveyor(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // Batches of the accumulated input, each returned as a pulse when its batch time has
+            // passed (see `Context::delay_batch`).
+            Special::DelayBatch => match context.delay_batch(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // The input spread over the profile (see `Context::delay_profile`).
+            Special::DelayProfile => match context.delay_profile(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // DEPRECIATE STRAIGHTLINE with a schedule's shares (see
+            // `Context::depreciate_by_schedule`).
+            Special::DepreciateBySchedule => match context.depreciate_by_schedule(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

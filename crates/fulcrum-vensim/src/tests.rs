@@ -787,6 +787,31 @@ fn text_tables_with_time_down_a_column() {
     assert_eq!(element_texts(&model, "pair"), ["7", "8"]);
 }
 
+/// Vensim's CUMULATE: "the first data point, the first data point plus the second, ... the sum
+/// of all the data points", at the points' times; CUMULATEF only the last sum.
+#[test]
+fn cumulate_sums_a_data_variables_points() {
+    let scratch = Scratch::new("cumulate", &[("data.csv", "time,a,b\n0,1,10\n2,3,30\n4,,50\n")]);
+    let model = clean_in(
+        &scratch.0,
+        "D: d1, d2 ~~|\n\
+         series[D] := GET DIRECT DATA('data.csv', ',', 'A', 'B2') ~~|\n\
+         sums[D] := CUMULATE(series[D]) ~~|\n\
+         total[D] :HOLD BACKWARD: := CUMULATEF(series[D]) ~~|",
+    );
+    assert_eq!(
+        element_tables(&model, "sums"),
+        [
+            (GraphKind::Continuous, vec![0.0, 2.0], vec![1.0, 4.0]),
+            (GraphKind::Continuous, vec![0.0, 2.0, 4.0], vec![10.0, 40.0, 90.0])
+        ]
+    );
+    assert_eq!(
+        element_tables(&model, "total"),
+        [(GraphKind::Discrete, vec![2.0], vec![4.0]), (GraphKind::Discrete, vec![4.0], vec![90.0])]
+    );
+}
+
 #[test]
 fn data_variables_without_an_equation_read_the_run_time_data_files() {
     // As Vensim exports a run: names across the first row, or down the first column.

@@ -81,6 +81,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
     }
     let mut constants = HashMap::new();
     let mut flat_lookups = HashSet::new();
+    let mut lookups = HashMap::new();
     for item in &parsed {
         match &item.definition {
             Definition::Equation { lhs, rhs: Rhs::Expr(expr), .. } if lhs.subscripts.is_empty() => {
@@ -93,6 +94,8 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
                 if flat && table.x.len() >= 2 {
                     flat_lookups.insert(CanonicalName::new(&lhs.name.name));
                 }
+                let points = graph(table);
+                lookups.insert(CanonicalName::new(&lhs.name.name), (points.x, points.y));
             }
             _ => {}
         }
@@ -100,7 +103,10 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
     let mut translator = Translator {
         constants,
         flat_lookups,
+        lookups,
         conveyor_calls: 0,
+        batch_calls: 0,
+        data_calls: HashMap::new(),
         ranges: Ranges::default(),
         diagnostics,
         callable: HashSet::new(),
@@ -295,8 +301,14 @@ struct Translator<'d> {
     constants: HashMap<CanonicalName, f64>,
     /// The lookups whose values are all the same positive number.
     flat_lookups: HashSet<CanonicalName>,
+    /// The points of each lookup defined without subscripts, in order of x.
+    lookups: HashMap<CanonicalName, (Vec<f64>, Vec<f64>)>,
     /// DELAY CONVEYOR calls made into conveyors so far, for their names.
     conveyor_calls: usize,
+    /// DELAY BATCH calls made into hidden variables so far, for their names.
+    batch_calls: usize,
+    /// The quoted arguments of each data variable defined by one GET DATA call, for CUMULATE.
+    data_calls: HashMap<CanonicalName, Vec<String>>,
     ranges: Ranges,
     diagnostics: &'d mut Diagnostics,
     /// Variables that can be called: lookups.
@@ -361,21 +373,16 @@ impl Context for Translator<'_> {
                 "fulcrum's conveyors take a step's leak as material leaves the step, Vensim's as it enters; the two agree for a constant leak only",
             ));
         };
-        if self.constant_of(initial_ctime) != Some(transit) {
-            return Err(refuse(
-                initial_ctime,
-                "DELAY CONVEYOR's initial conveyance time must equal its conveyance time",
-                "fulcrum lays a conveyor's initial contents out over its transit time",
-            ));
-        }
         let flat = matches!(&profile.kind, ExprKind::Name(name) if self.flat_lookups.contains(&name.canonical));
-        if !flat {
-            return Err(refuse(
-                profile,
-                "DELAY CONVEYOR's initial profile must be a lookup whose values are all the same",
-                "fulcrum lays a conveyor's initial contents out evenly; a profile of another shape is not supported yet",
-            ));
-        }
+        // Initial contents laid out evenly over the conveyance time start on the belt. Others
+        // (a shaped profile, or another initial conveyance time) leave beside it, as Vensim's
+        // Modeling Guide describes a conveyor's initialization: the profile's domain scaled to
+        // the initial conveyance time and its values to the initial total.
+        let beside = if flat && self.constant_of(initial_ctime) == Some(transit) {
+            None
+        } else {
+            Some(self.initial_conveyor_release(profile, total, initial_ctime, leak_rate, span)?)
+        };
         self.conveyor_calls += 1;
         let prefix = format!("DELAY CONVEYOR.{}", self.conveyor_calls);
         let dimensions = self.current_dimensions.clone();
@@ -391,7 +398,9 @@ impl Context for Translator<'_> {
             belt.clone(),
             VariableKind::stock(&[entering.as_str()], &[leaving.as_str(), leaking.as_str()], false),
         );
-        let initial = if leak_rate == 0.0 {
+        let initial = if beside.is_some() {
+            Expr { kind: ExprKind::Number(0.0), span: total.span }
+        } else if leak_rate == 0.0 {
             total.clone()
         } else {
             let at = |kind: ExprKind| Expr { kind, span: total.span };
@@ -431,7 +440,368 @@ impl Context for Translator<'_> {
             span: Some(leak.span),
         });
         add(leakage, &mut self.instances, &mut self.shapes);
-        Ok(Expr { kind: ExprKind::Name(NameRef::new(leaving)), span })
+        let out = Expr { kind: ExprKind::Name(NameRef::new(leaving)), span };
+        Ok(match beside {
+            Some(release) => Expr::join(out, BinaryOp::Add, release),
+            None => out,
+        })
+    }
+
+    /// DELAY PROFILE(profile, input, delay time, init, init grow): each step's input leaves spread
+    /// over the steps after it as the profile says. The profile (a lookup, its density zero
+    /// outside its first and last points) is scaled to a probability distribution and stretched
+    /// from x = 0 so that its mean is the delay time, which Vensim's documentation says the delay
+    /// time is; what emerges within a step leaves at the step's end. So the call is
+    /// `Σ w_k × DELAY FIXED(input, k × TIME STEP, init)`, `w_k` the share of the distribution
+    /// between `(k - 1) × TIME STEP` and `k × TIME STEP`, computed when the model is read: the
+    /// delay time and TIME STEP must be numbers or constants, and the initial growth rate 0, the
+    /// pipeline then holding `init` as if the input had always been `init`.
+    fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [profile, input, delay, initial, growth] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "DELAY PROFILE takes 5 arguments").at(Some(span))));
+        };
+        let refuse = |at: &Expr, code: Code, message: &str, help: &str| {
+            Box::new(Diagnostic::new(code, message.to_owned()).at(Some(at.span)).with_help(help))
+        };
+        let points = match &profile.kind {
+            ExprKind::Name(name) => self.lookups.get(&name.canonical),
+            _ => None,
+        };
+        let Some((xs, ys)) = points.filter(|(xs, ys)| xs.len() >= 2 && xs.len() == ys.len()) else {
+            return Err(refuse(
+                profile,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE's profile must be the name of a lookup defined without subscripts",
+                "fulcrum reads the profile's points when the model is read",
+            ));
+        };
+        // Segment i from xs[i] to xs[i + 1]: its area and its first moment (∫ x p dx).
+        let segments: Vec<(f64, f64, f64, f64)> = (0..xs.len() - 1)
+            .map(|i| {
+                let (a, width, y0, y1) = (xs[i], xs[i + 1] - xs[i], ys[i], ys[i + 1]);
+                (a, width, y0, y1)
+            })
+            .collect();
+        let total: f64 = segments.iter().map(|&(_, w, y0, y1)| w * (y0 + y1) / 2.0).sum();
+        let moment: f64 =
+            segments.iter().map(|&(a, w, y0, y1)| a * w * (y0 + y1) / 2.0 + w * w * (y0 + 2.0 * y1) / 6.0).sum();
+        if xs[0] < 0.0 || ys.iter().any(|&y| y.is_nan() || y < 0.0) || total <= 0.0 || moment <= 0.0 {
+            return Err(refuse(
+                profile,
+                Code::InvalidArgument,
+                "DELAY PROFILE's profile must be nonnegative, with some positive value after x = 0, and start at x = 0 or later",
+                "Vensim's documentation asks for a lookup that is everywhere nonnegative with at least one positive value; its x is the time since the input entered",
+            ));
+        }
+        let Some(delay_time) = self.constant_of(delay).filter(|d| *d > 0.0 && d.is_finite()) else {
+            return Err(refuse(
+                delay,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE's delay time must be a positive number or constant",
+                "fulcrum spreads the profile over the steps when the model is read; Vensim's documentation does not say how the profile is rescaled when the delay time changes",
+            ));
+        };
+        if self.constant_of(growth) != Some(0.0) {
+            return Err(refuse(
+                growth,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE with an initial growth rate other than 0 is not supported yet",
+                "Vensim's documentation does not say how the growth rate fills the pipeline at the start (nor whether `init` is then the output's first value or the input's), and its example was not available; with a growth rate of 0 the pipeline holds `init` as if the input had always been `init`",
+            ));
+        }
+        let time_step = self.constants.get(&CanonicalName::new("TIME STEP")).copied().filter(|dt| *dt > 0.0);
+        let Some(time_step) = time_step else {
+            return Err(refuse(
+                profile,
+                Code::MdlUnsupportedFunction,
+                "DELAY PROFILE needs TIME STEP to be a number",
+                "fulcrum spreads the profile over the time steps when the model is read",
+            ));
+        };
+        // Stretched from 0 so that the mean is the delay time: time τ after entry reads the
+        // profile at τ / stretch.
+        let stretch = delay_time / (moment / total);
+        let area_below = |x: f64| -> f64 {
+            segments
+                .iter()
+                .map(|&(a, w, y0, y1)| {
+                    let t = (x - a).clamp(0.0, w);
+                    let slope = if w > 0.0 { (y1 - y0) / w } else { 0.0 };
+                    y0 * t + slope * t * t / 2.0
+                })
+                .sum()
+        };
+        let last = xs[xs.len() - 1];
+        let steps = (last * stretch / time_step - 1e-9).ceil().max(1.0);
+        if steps > MAX_PROFILE_STEPS {
+            return Err(refuse(
+                delay,
+                Code::MdlUnsupportedFunction,
+                &format!("DELAY PROFILE here spreads over more than {MAX_PROFILE_STEPS} time steps"),
+                "each step of the profile is a delay line of its own; use a longer TIME STEP or a shorter delay",
+            ));
+        }
+        let at = |kind: ExprKind| Expr { kind, span };
+        let mut sum: Option<Expr> = None;
+        for k in 1..=steps as usize {
+            let share =
+                (area_below(k as f64 * time_step / stretch) - area_below((k - 1) as f64 * time_step / stretch)) / total;
+            if share == 0.0 {
+                continue;
+            }
+            let delayed = at(ExprKind::Call {
+                function: NameRef::new("DELAY"),
+                function_span: span,
+                args: vec![input.clone(), at(ExprKind::Number(k as f64 * time_step)), initial.clone()],
+            });
+            let term = Expr::join(at(ExprKind::Number(share)), BinaryOp::Mul, delayed);
+            sum = Some(match sum {
+                Some(sum) => Expr::join(sum, BinaryOp::Add, term),
+                None => term,
+            });
+        }
+        Ok(sum.unwrap_or_else(|| at(ExprKind::Number(0.0))))
+    }
+
+    /// DEPRECIATE BY SCHEDULE(stream, schedule[first element], initial depreciation, depreciation
+    /// time, fiscal start): DEPRECIATE STRAIGHTLINE with the schedule's shares in place of equal
+    /// ones. The schedule's elements along its last range, from the one named, are n shares
+    /// (scaled to add to 1) over n fiscal periods of `depreciation time / n`, which start at the
+    /// fiscal start plus whole periods. What the stream brings in during a period is depreciated
+    /// by share j in the j-th period after it, as a rate (÷ the fiscal period); in its own period
+    /// the stream's current value counts as if it held all period, as DEPRECIATE STRAIGHTLINE's
+    /// does (which a uniform schedule gives exactly). The initial depreciation, the same range
+    /// from the element named or one value for every period, is added in the first n periods of
+    /// the run.
+    fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [stream, schedule, initial, life, fiscal_start] = args else {
+            return Err(Box::new(
+                Diagnostic::new(Code::WrongArity, "DEPRECIATE BY SCHEDULE takes 5 arguments").at(Some(span)),
+            ));
+        };
+        let Some(shares) = self.along_last_range(schedule) else {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::InvalidArgument,
+                    "DEPRECIATE BY SCHEDULE's schedule must be a subscripted variable at an element of its last range",
+                )
+                .at(Some(schedule.span))
+                .with_help("write the schedule at the first element of its last range, `schedule[first]`: its elements from there are the shares of the fiscal periods"),
+            ));
+        };
+        let periods = shares.len();
+        let initials = match &initial.kind {
+            ExprKind::Subscript { .. } => match self.along_last_range(initial) {
+                Some(values) if values.len() == periods => values,
+                _ => {
+                    return Err(Box::new(
+                        Diagnostic::new(
+                            Code::InvalidArgument,
+                            format!(
+                                "DEPRECIATE BY SCHEDULE's initial depreciation must have as many elements as the schedule ({periods}) from the element named"
+                            ),
+                        )
+                        .at(Some(initial.span))
+                        .with_help("give the initial depreciation of each fiscal period, or one value for all of them"),
+                    ));
+                }
+            },
+            _ => vec![initial.clone(); periods],
+        };
+        let at = |kind: ExprKind| Expr { kind, span };
+        let number = |value: f64| at(ExprKind::Number(value));
+        let global = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+        let call = |function: &str, args: Vec<Expr>| {
+            at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+        };
+        let join = Expr::join;
+        let if_then_else = |condition: Expr, then_branch: Expr, else_branch: Expr| {
+            at(ExprKind::If {
+                condition: Box::new(condition),
+                then_branch: Box::new(then_branch),
+                else_branch: Box::new(else_branch),
+            })
+        };
+        // The fiscal start as it is at the start ("normally Time (or equivalently INITIAL
+        // TIME)", Vensim's documentation says).
+        let fiscal_start = &call("INIT", vec![fiscal_start.clone()]);
+        let fiscal = || join(life.clone(), BinaryOp::Div, number(periods as f64));
+        let half_step = || join(global("DT"), BinaryOp::Div, number(2.0));
+        // Periods start at the fiscal start plus whole periods; a step starts one when it lies
+        // within half a step after that time. Vensim's MODULO and INTEGER keep the sign of what
+        // they are given, so times are measured from a period start at or before the run's
+        // start: the fiscal start less enough whole periods.
+        let origin = join(
+            fiscal_start.clone(),
+            BinaryOp::Sub,
+            join(
+                fiscal(),
+                BinaryOp::Mul,
+                join(
+                    number(1.0),
+                    BinaryOp::Add,
+                    call(
+                        "INT",
+                        vec![join(
+                            call(
+                                "MAX",
+                                vec![number(0.0), join(fiscal_start.clone(), BinaryOp::Sub, global("STARTTIME"))],
+                            ),
+                            BinaryOp::Div,
+                            fiscal(),
+                        )],
+                    ),
+                ),
+            ),
+        );
+        let since_start = |time: Expr| join(join(time, BinaryOp::Sub, origin.clone()), BinaryOp::Add, half_step());
+        let starts_period =
+            join(call("MODULO", vec![since_start(global("TIME")), fiscal()]), BinaryOp::Lt, global("DT"));
+        let period_of = |time: Expr| call("INT", vec![join(since_start(time), BinaryOp::Div, fiscal())]);
+        let period = join(period_of(global("TIME")), BinaryOp::Sub, period_of(global("STARTTIME")));
+        // The stream's running total (its steps before this one) at the start of this period.
+        let running_total = join(
+            call("NPV", vec![stream.clone(), number(0.0), number(0.0), number(1.0)]),
+            BinaryOp::Sub,
+            join(stream.clone(), BinaryOp::Mul, global("DT")),
+        );
+        let at_period_start = call("SAMPLE_IF_TRUE", vec![starts_period, running_total, number(0.0)]);
+        let periods_ago = |j: usize| {
+            if j == 0 {
+                at_period_start.clone()
+            } else {
+                call(
+                    "DELAY",
+                    vec![at_period_start.clone(), join(number(j as f64), BinaryOp::Mul, fiscal()), number(0.0)],
+                )
+            }
+        };
+        let total_share =
+            shares.iter().skip(1).fold(shares[0].clone(), |sum, share| join(sum, BinaryOp::Add, share.clone()));
+        let share = |j: usize| join(shares[j].clone(), BinaryOp::Div, total_share.clone());
+        // The current period: the stream as if it held all period.
+        let mut amount = join(share(0), BinaryOp::Mul, join(stream.clone(), BinaryOp::Mul, fiscal()));
+        // What came in j periods ago: the difference of the running totals at the starts of
+        // the periods j - 1 and j before this one.
+        for j in 1..periods {
+            let brought = join(periods_ago(j - 1), BinaryOp::Sub, periods_ago(j));
+            amount = join(amount, BinaryOp::Add, join(share(j), BinaryOp::Mul, brought));
+        }
+        let mut result = join(amount, BinaryOp::Div, fiscal());
+        for (j, value) in initials.into_iter().enumerate() {
+            let in_period = join(period.clone(), BinaryOp::Eq, number(j as f64));
+            result = join(result, BinaryOp::Add, if_then_else(in_period, value, number(0.0)));
+        }
+        Ok(result)
+    }
+
+    /// DELAY BATCH as Vensim documents it, in hidden auxiliaries (`DELAY BATCH.n.…`, arrayed like
+    /// the equation that calls it) that carry its state from step to step with PREVIOUS:
+    /// - `backlog`: the material accumulated and not yet released, `inibacklog` at the start, then
+    ///   what was left a step ago plus the input of a step ago times TIME STEP (Euler's sum);
+    /// - `busy` and `due`: whether a batch is in process, and when it completes (`was busy` and
+    ///   `pending` their values a step ago); the initial batch is in process until `initime` (a
+    ///   zero initial batch is no batch);
+    /// - `completes`: the batch in process completes at this step (the first step at or after its
+    ///   time, to a millionth of a step);
+    /// - `starts`: a batch of `bsize` is released when none is in process (or the one in process
+    ///   completes now) and the backlog holds at least `bsize`; it completes `btime` later, the
+    ///   `btime` of now;
+    /// - `value`: what the batch in process returns when it completes: `bsize / TIME STEP`, so
+    ///   that the pulse carries the batch, or `inibatch` itself for the initial batch.
+    ///
+    /// The call returns that value at the step a batch completes and 0 at the others.
+    fn delay_batch(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [input, size, time, initial_batch, initial_time, initial_backlog] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "DELAY BATCH takes 6 arguments").at(Some(span))));
+        };
+        self.batch_calls += 1;
+        let prefix = format!("DELAY BATCH.{}", self.batch_calls);
+        let at = |kind: ExprKind| Expr { kind, span };
+        let name = |part: &str| at(ExprKind::Name(NameRef::new(format!("{prefix}.{part}"))));
+        let global = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+        let number = |value: f64| at(ExprKind::Number(value));
+        let call = |function: &str, args: Vec<Expr>| {
+            at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+        };
+        let if_then_else = |condition: Expr, then_branch: Expr, else_branch: Expr| {
+            at(ExprKind::If {
+                condition: Box::new(condition),
+                then_branch: Box::new(then_branch),
+                else_branch: Box::new(else_branch),
+            })
+        };
+        let first_busy =
+            if_then_else(Expr::join(initial_batch.clone(), BinaryOp::Eq, number(0.0)), number(0.0), number(1.0));
+        let tolerance = Expr::join(global("DT"), BinaryOp::Mul, number(1e-6));
+        let parts = [
+            ("input", input.clone()),
+            (
+                "backlog",
+                Expr::join(
+                    call("PREVIOUS", vec![name("left"), initial_backlog.clone()]),
+                    BinaryOp::Add,
+                    Expr::join(global("DT"), BinaryOp::Mul, call("PREVIOUS", vec![name("input"), number(0.0)])),
+                ),
+            ),
+            ("was busy", call("PREVIOUS", vec![name("busy"), first_busy])),
+            ("pending", call("PREVIOUS", vec![name("due"), initial_time.clone()])),
+            (
+                "completes",
+                Expr::join(
+                    Expr::join(name("was busy"), BinaryOp::Ne, number(0.0)),
+                    BinaryOp::And,
+                    Expr::join(name("pending"), BinaryOp::Le, Expr::join(global("TIME"), BinaryOp::Add, tolerance)),
+                ),
+            ),
+            (
+                "starts",
+                Expr::join(
+                    Expr::join(
+                        Expr::join(name("was busy"), BinaryOp::Eq, number(0.0)),
+                        BinaryOp::Or,
+                        name("completes"),
+                    ),
+                    BinaryOp::And,
+                    Expr::join(name("backlog"), BinaryOp::Ge, size.clone()),
+                ),
+            ),
+            (
+                "busy",
+                if_then_else(
+                    name("starts"),
+                    number(1.0),
+                    if_then_else(name("completes"), number(0.0), name("was busy")),
+                ),
+            ),
+            (
+                "due",
+                if_then_else(name("starts"), Expr::join(global("TIME"), BinaryOp::Add, time.clone()), name("pending")),
+            ),
+            (
+                "left",
+                Expr::join(name("backlog"), BinaryOp::Sub, if_then_else(name("starts"), size.clone(), number(0.0))),
+            ),
+            (
+                "value",
+                if_then_else(
+                    name("starts"),
+                    Expr::join(size.clone(), BinaryOp::Div, global("DT")),
+                    call("PREVIOUS", vec![name("value"), initial_batch.clone()]),
+                ),
+            ),
+        ];
+        let dimensions = self.current_dimensions.clone();
+        let shape: Vec<CanonicalName> = dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+        for (part, equation) in parts {
+            let mut variable = Variable::new(format!("{prefix}.{part}"), VariableKind::Auxiliary);
+            variable.span = Some(span);
+            variable.dimensions = dimensions.clone();
+            variable.equation = Some(expression_equation(equation, span));
+            self.shapes.insert(variable.canonical.clone(), shape.clone());
+            self.instances.push(variable);
+        }
+        Ok(if_then_else(name("completes"), call("PREVIOUS", vec![name("value"), initial_batch.clone()]), number(0.0)))
     }
 
     fn expand_macro(&mut self, function: &NameRef, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
@@ -583,6 +953,159 @@ impl Context for Translator<'_> {
 }
 
 impl Translator<'_> {
+    /// `name := CUMULATE(data)` and `CUMULATEF(data)`, Vensim's data functions: the running sums of
+    /// the data variable's points ("the first data point, the first data point plus the second,
+    /// ... the sum of all the data points"), at the points' times, read as this variable's own
+    /// keyword says; CUMULATEF keeps only the last sum, at the last point's time. Only a data
+    /// variable that one GET DATA call reads from a file (read again here, element for element
+    /// in the order of this variable's elements); otherwise `None`, and the call is refused.
+    fn cumulate(&mut self, expr: &Expr, keyword: Option<Keyword>, count: usize) -> Option<Vec<Loaded>> {
+        let ExprKind::Call { function, args, .. } = &expr.kind else { return None };
+        let last_only = match function.canonical.as_str() {
+            "cumulate" => false,
+            "cumulatef" => true,
+            _ => return None,
+        };
+        let [source] = args.as_slice() else { return None };
+        let name = match &source.kind {
+            ExprKind::Name(name) => name,
+            ExprKind::Subscript { array, .. } => array,
+            _ => return None,
+        };
+        let texts = self.data_calls.get(&name.canonical)?.clone();
+        let text = |i: usize| texts.get(i).map(String::as_str).unwrap_or("");
+        let series = self.files.series(text(0), text(1), text(2), text(3), count).ok()?;
+        if series.iter().any(|(xs, _)| xs.is_empty()) {
+            return None;
+        }
+        Some(
+            series
+                .into_iter()
+                .map(|(xs, ys)| {
+                    let mut points: Vec<(f64, f64)> = xs.into_iter().zip(ys).collect();
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let mut sum = 0.0;
+                    let mut sums: Vec<(f64, f64)> = points
+                        .into_iter()
+                        .map(|(x, y)| {
+                            sum += y;
+                            (x, sum)
+                        })
+                        .collect();
+                    if last_only {
+                        sums = sums.pop().into_iter().collect();
+                    }
+                    let (xs, ys) = sums.into_iter().unzip();
+                    data_series(xs, ys, keyword, expr.span)
+                })
+                .collect(),
+        )
+    }
+
+    /// `x[..., e]`: the elements of `x` along its last range from `e` on, each as `x[..., e_k]`.
+    fn along_last_range(&self, expr: &Expr) -> Option<Vec<Expr>> {
+        let ExprKind::Subscript { array, array_span, indices } = &expr.kind else { return None };
+        let Some(Index::Expr(last)) = indices.last() else { return None };
+        let ExprKind::Name(element) = &last.kind else { return None };
+        let range = self.shapes.get(&array.canonical)?.get(indices.len() - 1)?;
+        let elements = &self.ranges.get(range.as_str())?.elements;
+        let first = elements.iter().position(|e| CanonicalName::new(e) == element.canonical)?;
+        Some(
+            elements[first..]
+                .iter()
+                .map(|e| {
+                    let mut indices = indices.clone();
+                    if let Some(last) = indices.last_mut() {
+                        *last = Index::Expr(Expr { kind: ExprKind::Name(NameRef::new(e.clone())), span: expr.span });
+                    }
+                    Expr {
+                        kind: ExprKind::Subscript { array: array.clone(), array_span: *array_span, indices },
+                        span: expr.span,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// What a conveyor's initial contents release at each step when they are not laid out evenly
+    /// over its conveyance time: the initial profile (a lookup) read as the shape of what comes
+    /// out, its domain scaled to the initial conveyance time and its values so that the initial
+    /// total comes out in all. The step from Time to Time + TIME STEP releases the profile's share
+    /// over that interval, as a rate:
+    /// `INITIAL(total) × (A(x0 + w × MIN(1, (t + DT) / c)) - A(x0 + w × MIN(1, t / c))) / (A(xn) × DT)`,
+    /// `t` the time since the start, `c` the initial conveyance time, `A` the area under the
+    /// profile from its first point x0, `w` its width; with a leak, times what each part has kept
+    /// of itself by the step it leaves.
+    fn initial_conveyor_release(
+        &self,
+        profile: &Expr,
+        total: &Expr,
+        initial_ctime: &Expr,
+        leak_rate: f64,
+        span: Span,
+    ) -> Result<Expr, Box<Diagnostic>> {
+        let refuse = |at: &Expr, code: Code, message: &str, help: &str| {
+            Box::new(Diagnostic::new(code, message.to_owned()).at(Some(at.span)).with_help(help))
+        };
+        let Some(initial_time) = self.constant_of(initial_ctime).filter(|c| *c > 0.0 && c.is_finite()) else {
+            return Err(refuse(
+                initial_ctime,
+                Code::MdlUnsupportedFunction,
+                "DELAY CONVEYOR's initial conveyance time must be a positive number or constant",
+                "fulcrum lays the initial contents out when the run starts",
+            ));
+        };
+        let points = match &profile.kind {
+            ExprKind::Name(name) => self.lookups.get(&name.canonical),
+            _ => None,
+        };
+        let Some((xs, ys)) = points.filter(|(xs, ys)| xs.len() >= 2 && xs.len() == ys.len()) else {
+            return Err(refuse(
+                profile,
+                Code::MdlUnsupportedFunction,
+                "DELAY CONVEYOR's initial profile must be the name of a lookup defined without subscripts",
+                "the profile is the shape of what the initial contents release over the initial conveyance time",
+            ));
+        };
+        let area: f64 = xs.windows(2).zip(ys.windows(2)).map(|(x, y)| (x[1] - x[0]) * (y[0] + y[1]) / 2.0).sum();
+        if ys.iter().any(|&y| y.is_nan() || y < 0.0) || area <= 0.0 {
+            return Err(refuse(
+                profile,
+                Code::InvalidArgument,
+                "DELAY CONVEYOR's initial profile must be nonnegative with some positive value",
+                "the profile is scaled so that its area is the initial total",
+            ));
+        }
+        let (first, width) = (xs[0], xs[xs.len() - 1] - xs[0]);
+        let at = |kind: ExprKind| Expr { kind, span };
+        let number = |value: f64| at(ExprKind::Number(value));
+        let global = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+        let call = |function: &str, args: Vec<Expr>| {
+            at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+        };
+        let elapsed = || Expr::join(global("TIME"), BinaryOp::Sub, global("STARTTIME"));
+        let area_to = |time: Expr| {
+            let fraction = call("MIN", vec![number(1.0), Expr::join(time, BinaryOp::Div, number(initial_time))]);
+            let x = Expr::join(number(first), BinaryOp::Add, Expr::join(number(width), BinaryOp::Mul, fraction));
+            call("LOOKUP_AREA", vec![profile.clone(), number(first), x])
+        };
+        let share =
+            Expr::join(area_to(Expr::join(elapsed(), BinaryOp::Add, global("DT"))), BinaryOp::Sub, area_to(elapsed()));
+        let per_time = Expr::join(number(area), BinaryOp::Mul, global("DT"));
+        let release =
+            Expr::join(call("INIT", vec![total.clone()]), BinaryOp::Mul, Expr::join(share, BinaryOp::Div, per_time));
+        if leak_rate == 0.0 {
+            return Ok(release);
+        }
+        // Vensim's leakage, the leak rate times the ahead level (the contents less this step's
+        // output), takes `leak × TIME STEP` of every part still on the conveyor each step, so
+        // the part that leaves k steps after the start has kept (1 - leak × TIME STEP)^k of
+        // itself, as on the belt.
+        let kept = Expr::join(number(1.0), BinaryOp::Sub, Expr::join(number(leak_rate), BinaryOp::Mul, global("DT")));
+        let steps = Expr::join(elapsed(), BinaryOp::Div, global("DT"));
+        Ok(Expr::join(release, BinaryOp::Mul, Expr::join(kept, BinaryOp::Pow, steps)))
+    }
+
     /// The value of a number, a negated number or a variable defined as a number.
     fn constant_of(&self, expr: &Expr) -> Option<f64> {
         match &expr.kind {
@@ -867,6 +1390,22 @@ impl Translator<'_> {
                 if get_call(expr).is_some_and(|(kind, ..)| kind == Get::Lookups));
             if matches!(item.definition, Definition::Lookup { .. }) || file_lookup {
                 self.callable.insert(CanonicalName::new(&lhs.name.name));
+            }
+        }
+        // The data variables that one GET DATA call defines, which CUMULATE can read again.
+        for (canonical, definitions) in &groups {
+            let [item] = definitions.as_slice() else { continue };
+            let expr = match &item.definition {
+                Definition::Data { rhs: Some((expr, _)), .. } | Definition::Equation { rhs: Rhs::Expr(expr), .. } => {
+                    expr
+                }
+                _ => continue,
+            };
+            if let Some((Get::Data, _, args)) = get_call(expr)
+                && let Some(texts) = args.iter().map(parser::text_argument).collect::<Option<Vec<String>>>()
+                && texts.len() == 4
+            {
+                self.data_calls.insert(canonical.clone(), texts);
             }
         }
         // Every variable's ranges first: an element's equation refers to other variables'
@@ -1382,6 +1921,12 @@ impl Translator<'_> {
             _ => return None,
         };
         let Some((kind, function, args)) = get_call(expr) else {
+            // CUMULATE of a data variable read from a file: its points summed.
+            if matches!(body, Body::Data(..))
+                && let Some(loaded) = self.cumulate(expr, keyword, count)
+            {
+                return Some(loaded);
+            }
             // `name := expression` computes a data variable; it is an equation like any other.
             return None;
         };
@@ -1944,6 +2489,9 @@ fn piece_span(piece: &Piece<'_>) -> Span {
         Body::Data(_, _, span) | Body::External(_, span) => *span,
     }
 }
+
+/// Most time steps a DELAY PROFILE spreads its input over (each is a delay line of its own).
+const MAX_PROFILE_STEPS: f64 = 1000.0;
 
 /// An equation built from a tree whose spans are file offsets: the text is the tree printed in
 /// fulcrum's equation language (what `fulcrum convert` writes), and `text_offset` 0 makes the

@@ -73,6 +73,10 @@ pub enum Expr {
     /// The area under a graphical function from one x to another (`LOOKUP_AREA`), read as
     /// the graph reads (flat beyond its ends); negative when the second x is below the first.
     LookupArea(GraphId, Box<Expr>, Box<Expr>),
+    /// Vensim's `RANDOM LOOKUP`: a draw whose probability density is the graph between its first
+    /// and last points, stretched, shifted and truncated. The arguments are `[min, max, shift,
+    /// stretch, u]`, `u` a uniform number in [0, 1) drawn for the call each step.
+    RandomLookup(GraphId, Vec<Expr>),
     /// The value of a variable at the start of the run (`INIT`).
     Init(VarId),
     /// The value of a variable one step ago (`PREVIOUS`).
@@ -441,6 +445,7 @@ impl Expr {
             }
             Expr::Apply(_, args)
             | Expr::Random(_, _, args)
+            | Expr::RandomLookup(_, args)
             | Expr::Order { vector: args, .. }
             | Expr::InvertMatrix { elements: args, .. } => {
                 args.iter().for_each(|arg| arg.walk_phase(phase, visit));

@@ -1130,6 +1130,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             | Builtin::LookupArea => {
                 return self.lower_lookup_variant(site, builtin, args);
             }
+            Builtin::RandomLookup => return self.lower_random_lookup(site, args),
             Builtin::Previous => return self.lower_previous(site, args),
             Builtin::Derivn => return self.lower_derivn(site, args),
             Builtin::Elmcount => return self.lower_elmcount(site, &args[0]),
@@ -2150,6 +2151,20 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let input = self.lower(site, &args[1]);
         let graph = self.table_graph(site, &args[0], "LOOKUP");
         Some(Expr::Lookup(graph?, Box::new(input?)))
+    }
+
+    /// RANDOM_LOOKUP(graph, min, max, shift, stretch[, seed]): the graph is the density, so the
+    /// call reads the graph's points and one uniform draw a step.
+    fn lower_random_lookup(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let graph = self.table_graph(site, &args[0], "RANDOM_LOOKUP");
+        let seed = match args.get(5) {
+            Some(seed) => self.stella_seed(site, seed)?,
+            None => None,
+        };
+        let mut lowered = self.lower_args(site, &args[1..5])?;
+        let graph = graph?;
+        lowered.push(self.draw(Distribution::Uniform, vec![Expr::Const(0.0), Expr::Const(1.0)], seed));
+        Some(Expr::RandomLookup(graph, lowered))
     }
 
     /// LOOKUP_EXTRAPOLATE, LOOKUP_FORWARD and LOOKUP_BACKWARD read a graphical function another

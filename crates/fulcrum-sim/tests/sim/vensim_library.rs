@@ -524,3 +524,38 @@ fn mirrored_market_curves_clear_at_their_common_priority() {
         }
     }
 }
+
+#[test]
+fn random_lookup_draws_with_the_graph_as_density() {
+    let draws_of = |equation: &str| {
+        let model = ModelBuilder::new(0.0, 39_999.0, 1.0)
+            .graph("rising", GraphKind::Continuous, &[0.0, 10.0], &[0.0, 100.0])
+            .graph("falling", GraphKind::Continuous, &[0.0, 1.0, 2.0], &[10.0, 5.0, 0.0])
+            .graph("steps", GraphKind::Discrete, &[0.0, 1.0, 3.0], &[2.0, 4.0, 4.0])
+            .aux("y", equation)
+            .build();
+        let compiled = compiled(&model);
+        let mut single = compiled.new_run();
+        single.set_seed(5, 0);
+        series(&single.run().expect("runs"), "y")
+    };
+    let cases = [
+        // Density x / 50 on [0, 10]: mean 20/3, E[X²] 50; stretched by 2 and shifted by 1.
+        (format!("RANDOM_LOOKUP(rising, {WIDE}, 1, 2)"), (-1e9, 1e9), 1.0 + 40.0 / 3.0, 2.0 * (50.0f64 / 9.0).sqrt()),
+        // Truncated to [0, 5]: density x / 12.5 there, mean 10/3, variance 25/18.
+        ("RANDOM_LOOKUP(rising, 0, 5, 0, 1)".to_owned(), (0.0, 5.0), 10.0 / 3.0, (25.0f64 / 18.0).sqrt()),
+        // Density 2 on [0, 1) and 4 on [1, 3), over 10: mean 1.7, E[X²] 106/30.
+        (format!("RANDOM_LOOKUP(steps, {WIDE}, 0, 1)"), (0.0, 3.0), 1.7, (106.0f64 / 30.0 - 1.7 * 1.7).sqrt()),
+        // Density 10 - 5x, mirrored (stretch -1) and kept in [-1.5, 0]: X in [0, 1.5] has mass
+        // 9.375, mean 5.625 / 9.375 = 0.6, E[X²] 4.921875 / 9.375 = 0.525.
+        ("RANDOM_LOOKUP(falling, -1.5, 0, 0, -1)".to_owned(), (-1.5, 0.0), -0.6, (0.525f64 - 0.36).sqrt()),
+    ];
+    for (equation, (low, high), mean, sd) in cases {
+        let values = draws_of(&equation);
+        assert!(values.iter().all(|v| (low..=high).contains(v)), "{equation}: a draw outside [{low}, {high}]");
+        let (sample_mean, sample_sd) = mean_and_sd(&values);
+        let standard_error = sd / (values.len() as f64).sqrt();
+        assert!((sample_mean - mean).abs() < 4.5 * standard_error, "{equation}: mean {sample_mean}, expected {mean}");
+        assert!((sample_sd - sd).abs() < 0.04 * sd, "{equation}: sd {sample_sd}, expected {sd}");
+    }
+}

@@ -13,6 +13,7 @@ mod delay_properties;
 mod failures;
 mod lanes;
 mod precision;
+mod pruning;
 mod stella_functions;
 mod stella_library;
 mod stocks;

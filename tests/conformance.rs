@@ -584,7 +584,25 @@ fn try_case(
     let comparison = compare(&expected, &results, pins)?;
     check_round_trip(&model, &results)?;
     check_pruned(&compiled, &results)?;
+    check_folded(&resolved, &results)?;
     Ok(comparison)
+}
+
+/// Computing once what cannot change during a run (static variables, constant subexpressions)
+/// changes no value: with every constant compiled as one that may change part-way, nothing is
+/// folded, and every variable gets the same bits.
+fn check_folded(resolved: &fulcrum_model::ResolvedModel, folded: &fulcrum_sim::Results) -> Result<(), String> {
+    let changing_constants = resolved.constants().collect();
+    let options = fulcrum_sim::CompileOptions { changing_constants, needed: None };
+    let compiled = fulcrum_sim::compile_with(resolved, &options).map_err(|e| e.to_string())?;
+    let unfolded = compiled.new_run().run().map_err(|e| format!("the run without folding failed: {e}"))?;
+    for (column, name) in folded.names().iter().enumerate() {
+        let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
+        if bits(folded.column(column)) != bits(unfolded.column(column)) {
+            return Err(format!("{name} differs when nothing is folded"));
+        }
+    }
+    Ok(())
 }
 
 /// Leaving out what a variable does not depend on (as a sweep does with what it does not

@@ -515,9 +515,50 @@ impl<'m> Compiler<'m> {
         if let Some(slot) = self.existing_slot(expr, phase) {
             return Operand { slot, temporary: false };
         }
+        if phase == Phase::Evaluate && self.fixed_during_run(expr) {
+            return Operand { slot: self.hoist(expr), temporary: false };
+        }
         let slot = self.temporary();
         self.emit_operation(expr, slot, phase);
         Operand { slot, temporary: true }
+    }
+
+    /// Whether `expr`'s value cannot change during a run: it reads only numbers, constants that
+    /// do not change part-way, static variables, values at the start (`INIT`) and time settings
+    /// that are numbers, through pure operations.
+    fn fixed_during_run(&self, expr: &Expr) -> bool {
+        let model = self.model;
+        let numeric_axis = self.computed.is_none();
+        let mut fixed = true;
+        expr.walk(&mut |expr| {
+            fixed &= match expr {
+                Expr::Var(id) => {
+                    (matches!(model.variable(*id).kind, ResolvedKind::Constant(_)) && !self.changing[id.index()])
+                        || self.is_static[id.index()]
+                }
+                Expr::Dt | Expr::StopTime => numeric_axis,
+                Expr::Time
+                | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
+                | Expr::Previous(_)
+                | Expr::Delayed(_)
+                | Expr::History(..)
+                | Expr::Conveyed(..)
+                | Expr::QueueFront(_)
+                | Expr::Random(..)
+                | Expr::Phased { .. } => false,
+                _ => true,
+            };
+        });
+        fixed
+    }
+
+    /// Computes a subexpression that cannot change during a run once, at the end of the initial
+    /// program (after every constant and static variable it reads), into a slot of its own that
+    /// the evaluation program reads: the same operations on the same values, so the same bits.
+    fn hoist(&mut self, expr: &Expr) -> Slot {
+        let slot = self.allocate();
+        self.emit_operation(expr, slot, Phase::Initial);
+        slot
     }
 
     /// The slot that already holds `expr`'s value, for reads that need no instruction.
@@ -607,10 +648,27 @@ impl<'m> Compiler<'m> {
                 self.release(b);
             }
             Expr::Chain(first, rest) => {
+                // Links that start the chain and cannot change during a run are computed once
+                // (`a * b * x` is `(a * b) * x`; links after a changing one are not reordered).
+                let fixed_links = match phase {
+                    Phase::Evaluate if self.fixed_during_run(first) => {
+                        rest.iter().take_while(|(_, operand)| self.fixed_during_run(operand)).count()
+                    }
+                    _ => 0,
+                };
+                let mut value = if fixed_links > 0 {
+                    let prefix = Expr::Chain(first.clone(), rest[..fixed_links].to_vec());
+                    Operand { slot: self.hoist(&prefix), temporary: false }
+                } else {
+                    self.emit(first, phase)
+                };
+                if fixed_links == rest.len() {
+                    self.push(phase, Op::Copy { dst, src: value.slot });
+                    return;
+                }
                 // The running value lives in one temporary; only the last link writes `dst`,
                 // which the operands may read.
-                let mut value = self.emit(first, phase);
-                for (position, (op, operand)) in rest.iter().enumerate() {
+                for (position, (op, operand)) in rest.iter().enumerate().skip(fixed_links) {
                     let b = self.emit(operand, phase);
                     let last = position + 1 == rest.len();
                     let out = match (last, value.temporary) {

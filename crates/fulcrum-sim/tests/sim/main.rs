@@ -11,6 +11,7 @@ mod computed_time;
 mod conveyors;
 mod delay_properties;
 mod failures;
+mod folding;
 mod lanes;
 mod precision;
 mod pruning;

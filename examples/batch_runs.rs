@@ -6,6 +6,11 @@
 //! does. Under `valgrind --tool=callgrind` (or `perf stat -e instructions`), the difference
 //! between two batch counts divided by the runs between them is the instructions per run, free of
 //! the cost of reading and compiling the model.
+//!
+//! `batch_runs MODEL single` makes one run of one lane keeping every variable, as
+//! `cargo bench --bench vensim` times it (less `batch_runs MODEL 0`, which only reads and
+//! compiles). `batch_runs MODEL BATCHES VARIABLE` keeps only VARIABLE, as a sweep with one outcome does:
+//! the model is compiled with only what VARIABLE depends on (`CompiledModel::keeping`).
 
 // A measuring tool stops at the first surprise.
 #![allow(clippy::expect_used, clippy::panic, clippy::print_stdout)]
@@ -30,11 +35,26 @@ fn load(path: &Path) -> CompiledModel {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().expect("usage: batch_runs MODEL BATCHES");
-    let batches: usize = args.next().map_or(1, |count| count.parse().expect("BATCHES is a whole number"));
-    let model = load(Path::new(&path));
+    let path = args.next().expect("usage: batch_runs MODEL BATCHES [VARIABLE]");
+    let batches = args.next().unwrap_or_else(|| "1".to_owned());
+    let whole = load(Path::new(&path));
+    if batches == "single" {
+        // One run as `cargo bench --bench vensim` times it: one lane, every variable kept.
+        let results = whole.new_run().run().expect("the run ends");
+        println!("1 run of {path}: {} columns", results.names().len());
+        return;
+    }
+    let batches: usize = batches.parse().expect("BATCHES is a whole number or `single`");
+    let (model, kept) = match args.next() {
+        None => (whole.clone(), whole.output_variables()),
+        Some(name) => {
+            let variable = whole.lookup(&name).unwrap_or_else(|| panic!("no variable {name}"));
+            (whole.keeping(&[variable]), vec![variable])
+        }
+    };
+    let (all, computed) = (whole.instruction_counts().1, model.instruction_counts().1);
+    println!("{computed} of {all} instructions per evaluation");
     let mut batch = model.batch::<LANES>();
-    let kept = model.output_variables();
     let default = model.constants().first().map_or(1.0, |c| c.default);
     let last_save = model.axis().save_count() - 1;
     let mut total = 0.0;

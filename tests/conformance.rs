@@ -583,7 +583,49 @@ fn try_case(
     let results = compiled.new_run().run().map_err(|e| format!("the run failed: {e}"))?;
     let comparison = compare(&expected, &results, pins)?;
     check_round_trip(&model, &results)?;
+    check_pruned(&compiled, &results)?;
+    check_folded(&resolved, &results)?;
     Ok(comparison)
+}
+
+/// Computing once what cannot change during a run (static variables, constant subexpressions)
+/// changes no value: with every constant compiled as one that may change part-way, nothing is
+/// folded, and every variable gets the same bits.
+fn check_folded(resolved: &fulcrum_model::ResolvedModel, folded: &fulcrum_sim::Results) -> Result<(), String> {
+    let changing_constants = resolved.constants().collect();
+    let options = fulcrum_sim::CompileOptions { changing_constants, needed: None };
+    let compiled = fulcrum_sim::compile_with(resolved, &options).map_err(|e| e.to_string())?;
+    let unfolded = compiled.new_run().run().map_err(|e| format!("the run without folding failed: {e}"))?;
+    for (column, name) in folded.names().iter().enumerate() {
+        let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
+        if bits(folded.column(column)) != bits(unfolded.column(column)) {
+            return Err(format!("{name} differs when nothing is folded"));
+        }
+    }
+    Ok(())
+}
+
+/// Leaving out what a variable does not depend on (as a sweep does with what it does not
+/// observe) changes none of its values: each of eight variables spread over the model, computed
+/// alone, gets the bits the whole model gives it.
+fn check_pruned(compiled: &fulcrum_sim::CompiledModel, whole: &fulcrum_sim::Results) -> Result<(), String> {
+    let outputs = compiled.output_variables();
+    let mut picked: Vec<fulcrum_sim::VarId> =
+        (0..8).filter_map(|k| outputs.get(k * outputs.len() / 8).copied()).collect();
+    picked.dedup();
+    for variable in picked {
+        let name = compiled.name(variable);
+        let alone = compiled.keeping(&[variable]);
+        let results = alone.new_run().run_keeping(&[variable]).map_err(|e| format!("{name} computed alone: {e}"))?;
+        let bits = |results: &fulcrum_sim::Results| -> Result<Vec<u64>, String> {
+            let series = results.series(name).ok_or_else(|| format!("no series {name}"))?;
+            Ok(series.iter().map(|v| v.to_bits()).collect())
+        };
+        if bits(&results)? != bits(whole)? {
+            return Err(format!("{name} computed alone differs from the whole model"));
+        }
+    }
+    Ok(())
 }
 
 fn read_xmile(bytes: Vec<u8>, _path: &Path, _overrides: Option<&toml::Table>) -> Result<fulcrum_model::Model, String> {

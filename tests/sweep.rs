@@ -772,3 +772,43 @@ fn wide_writes_time_down_and_a_column_per_run_and_variable() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("--save-runs"), "{}", stderr(&refused));
 }
+
+/// A sweep computes only what its outcomes, bands and kept series depend on. On every bundled
+/// model's experiment that changes none of their values: the same sweep keeping every variable
+/// of the model (so that nothing is left out) gives the same outcomes, bands, kept trajectories
+/// and failures, bit for bit, while the sweep that keeps one variable runs fewer instructions.
+#[test]
+fn a_sweep_that_leaves_out_what_it_does_not_observe_gives_the_same_bits() {
+    use fulcrum_explore::Runs;
+    use fulcrum_explore::sweep::Silent;
+
+    let experiments = crate::bundled_models().into_iter().map(|model| model.with_file_name("experiment.toml"));
+    let mut pruned_somewhere = false;
+    for path in experiments.filter(|path| path.exists()) {
+        let (file, _) = fulcrum_report::load::read_experiment(&path).expect("the experiment reads");
+        let prepared = fulcrum_report::load::prepare(file, &mut Vec::new()).expect("the experiment binds");
+        let (compiled, plan) = (&prepared.compiled, &prepared.plan);
+        let runs = Runs::sample(plan, None).expect("the baseline sample");
+        let outputs = compiled.output_variables();
+        // One band and one kept series, away from the outcomes.
+        let bands = [outputs[0]];
+        let keep = [outputs[outputs.len() / 2]];
+        let few = fulcrum_explore::Sweep { runs: 0..64, ..runs.sweep(compiled, &plan.outcomes, &bands, &keep) };
+        let every = fulcrum_explore::Sweep { runs: 0..64, ..runs.sweep(compiled, &plan.outcomes, &bands, &outputs) };
+        let pruned = few.collect(&Silent).expect("the sweep runs");
+        let whole = every.collect(&Silent).expect("the sweep runs");
+        let bits = |values: &[f64]| values.iter().map(|value| value.to_bits()).collect::<Vec<u64>>();
+        let name = path.display();
+        assert_eq!(bits(&pruned.outcomes), bits(&whole.outcomes), "{name}: outcomes");
+        assert_eq!(format!("{:?}", pruned.bands), format!("{:?}", whole.bands), "{name}: bands");
+        let column = outputs.iter().position(|id| *id == keep[0]).expect("an output");
+        let whole_kept: Vec<f64> = whole.kept.iter().skip(column).step_by(outputs.len()).copied().collect();
+        assert_eq!(bits(&pruned.kept), bits(&whole_kept), "{name}: kept series");
+        assert_eq!(format!("{:?}", pruned.failures), format!("{:?}", whole.failures), "{name}: failures");
+        let (_, all) = compiled.instruction_counts();
+        let (_, kept) = compiled.keeping(&few.observed()).instruction_counts();
+        assert!(kept <= all, "{name}: {kept} instructions kept of {all}");
+        pruned_somewhere |= kept < all;
+    }
+    assert!(pruned_somewhere, "no bundled experiment's sweep left anything out");
+}

@@ -193,7 +193,9 @@ pub fn plan_experiment(text: &str) {
     let Ok(resolved) = fulcrum_model::resolve(&model) else { return };
     let changing =
         experiment.changing_constants(model.sim.start).into_iter().filter_map(|name| resolved.lookup(name)).collect();
-    let Ok(compiled) = compile_with(&resolved, &CompileOptions { changing_constants: changing }) else { return };
+    let Ok(compiled) = compile_with(&resolved, &CompileOptions { changing_constants: changing, needed: None }) else {
+        return;
+    };
     let (plan, warnings) = match experiment.plan(&compiled) {
         Ok(planned) => planned,
         Err(diagnostics) => return check_spans(text, &diagnostics),

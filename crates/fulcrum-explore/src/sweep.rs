@@ -260,6 +260,30 @@ impl Sweep<'_> {
         if self.model.time_is_computed() {
             return Err(SweepError::ComputedTime(computed_settings(self.model)));
         }
+        // The runs compute only what the outcomes, bands and kept series depend on.
+        let pruned = self.model.keeping(&self.observed());
+        let sweep = Sweep { model: &pruned, ..self.clone() };
+        sweep.run_pruned_blocks::<L>(sink, progress, wave, keep_block_moments, deadline)
+    }
+
+    /// The variables the sweep reads from its runs.
+    pub fn observed(&self) -> Vec<VarId> {
+        let outcomes = self.outcomes.iter().map(|outcome| outcome.variable);
+        let mut observed: Vec<VarId> =
+            outcomes.chain(self.bands.iter().copied()).chain(self.keep.iter().copied()).collect();
+        observed.sort_unstable();
+        observed.dedup();
+        observed
+    }
+
+    fn run_pruned_blocks<const L: usize>(
+        &self,
+        sink: &mut impl Sink,
+        progress: &dyn Progress,
+        wave: usize,
+        keep_block_moments: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Finished, SweepError> {
         let method = self.quantile_method();
         // Settings the model cannot take fail here, before any run.
         Worker::<L>::new(self, method)?;

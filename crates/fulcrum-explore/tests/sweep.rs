@@ -28,7 +28,7 @@ fn noisy_model() -> CompiledModel {
         .build();
     let resolved = fulcrum_model::resolve(&model).expect("valid");
     let changing = vec![resolved.lookup("Rate").expect("Rate")];
-    compile_with(&resolved, &CompileOptions { changing_constants: changing }).expect("compiles")
+    compile_with(&resolved, &CompileOptions { changing_constants: changing, needed: None }).expect("compiles")
 }
 
 fn constant(model: &CompiledModel, name: &str) -> usize {

@@ -178,7 +178,8 @@ impl Loaded {
     pub fn compile(&mut self, changing: &[&str]) -> Result<CompiledModel, Problem> {
         let resolved = self.resolve()?;
         let changing_constants = changing.iter().filter_map(|name| resolved.lookup(name)).collect();
-        compile_with(&resolved, &CompileOptions { changing_constants }).map_err(|error| self.sim_problem(&error))
+        compile_with(&resolved, &CompileOptions { changing_constants, needed: None })
+            .map_err(|error| self.sim_problem(&error))
     }
 
     /// A simulation error, said of this model's file.

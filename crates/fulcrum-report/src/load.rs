@@ -391,7 +391,7 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         .into_iter()
         .filter_map(|name| resolved.lookup(name))
         .collect();
-    let compiled = compile_with(&resolved, &CompileOptions { changing_constants: changing })
+    let compiled = compile_with(&resolved, &CompileOptions { changing_constants: changing, needed: None })
         .map_err(|source| LoadError::Compile { path: model_path.clone(), source })?;
     let (plan, warnings) = experiment
         .plan(&compiled)

@@ -17,6 +17,7 @@ use crate::program::{
     BinaryKind, ComputedAxis, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET,
     NO_ROOM, Op, PreviousSlots, QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
 };
+use crate::prune::{Owner, Pruning};
 use crate::vm::to_single;
 use crate::{CompiledModel, ConstantInfo, VariableInfo};
 
@@ -31,6 +32,10 @@ pub struct CompileOptions {
     /// Constants that may change part-way through a run (an intervention with a start time, see
     /// [`crate::Batch::set_from`]). What reads them is recomputed every step instead of once.
     pub changing_constants: Vec<VarId>,
+    /// The variables whose values the runs must produce, when not all: everything they do not
+    /// depend on is left out of the programs ([`CompiledModel::keeping`]). `None` computes
+    /// every variable.
+    pub needed: Option<Vec<VarId>>,
 }
 
 /// Compiles a resolved model with options.
@@ -38,7 +43,11 @@ pub fn compile_with(model: &ResolvedModel, options: &CompileOptions) -> Result<C
     let mut compiler = Compiler::new(model, options)?;
     compiler.initial_program();
     compiler.evaluation_program();
-    Ok(compiler.finish())
+    let compiled = compiler.finish();
+    Ok(match &options.needed {
+        Some(needed) => compiled.keeping(needed),
+        None => compiled,
+    })
 }
 
 struct Compiler<'m> {
@@ -61,6 +70,12 @@ struct Compiler<'m> {
     delays_ready: Vec<bool>,
     initial: Vec<Op>,
     evaluate: Vec<Op>,
+    /// The part of the model each instruction of `initial` and `evaluate` belongs to, so that
+    /// what a caller does not need can be left out (`crate::prune`).
+    initial_owners: Vec<Owner>,
+    evaluate_owners: Vec<Owner>,
+    /// The part being compiled now.
+    owner: Owner,
     /// Lists of slots that `Choose` and `Order` read.
     lists: Vec<Vec<Slot>>,
     axis: TimeAxis,
@@ -128,6 +143,9 @@ impl<'m> Compiler<'m> {
             delays_ready: vec![false; model.delays.len()],
             initial: Vec::new(),
             evaluate: Vec::new(),
+            initial_owners: Vec::new(),
+            evaluate_owners: Vec::new(),
+            owner: Owner::Always,
             lists: Vec::new(),
             axis,
             computed: None,
@@ -316,26 +334,28 @@ impl<'m> Compiler<'m> {
         // `INIT` of a constant that may change reads a copy taken before anything runs.
         for id in model.constants() {
             if let Some(&snapshot) = self.snapshots.get(&id) {
-                self.initial.push(Op::Copy { dst: snapshot, src: self.slots[id.index()] });
+                self.push(Phase::Initial, Op::Copy { dst: snapshot, src: self.slots[id.index()] });
             }
         }
         for &id in &model.initial_order {
             let slot = self.slots[id.index()];
+            self.owner = Owner::Variable(id.0);
             match &model.variable(id).kind {
                 ResolvedKind::Stock { initial, .. } => self.emit_into(initial, slot, Phase::Initial),
                 ResolvedKind::Auxiliary(equation) => self.emit_into(equation, slot, Phase::Initial),
                 ResolvedKind::Flow { equation, non_negative } => {
                     self.emit_into(equation, slot, Phase::Initial);
                     if *non_negative {
-                        self.initial.push(Op::ClampNonNegative { slot });
+                        self.push(Phase::Initial, Op::ClampNonNegative { slot });
                     }
                 }
                 ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined => continue,
             }
             if let Some(&snapshot) = self.snapshots.get(&id) {
-                self.initial.push(Op::Copy { dst: snapshot, src: slot });
+                self.push(Phase::Initial, Op::Copy { dst: snapshot, src: slot });
             }
         }
+        self.owner = Owner::Always;
         // Every state is read by some variable, so it is ready by now; this is a safety net.
         for index in 0..model.previous.len() {
             self.prepare_previous(index);
@@ -350,19 +370,21 @@ impl<'m> Compiler<'m> {
         let mut budgets: Vec<(VarId, Slot)> = self.budgets.iter().map(|(id, slot)| (*id, *slot)).collect();
         budgets.sort_unstable();
         for &(stock, budget) in &budgets {
-            self.evaluate.push(Op::StartBudget { budget, stock: self.slots[stock.index()] });
+            self.owner = Owner::Variable(stock.0);
+            self.push(Phase::Evaluate, Op::StartBudget { budget, stock: self.slots[stock.index()] });
         }
         for &id in &model.step_order {
             if self.is_static[id.index()] {
                 continue;
             }
             let slot = self.slots[id.index()];
+            self.owner = Owner::Variable(id.0);
             match &model.variable(id).kind {
                 ResolvedKind::Auxiliary(equation) => self.emit_into(equation, slot, Phase::Evaluate),
                 ResolvedKind::Flow { equation, non_negative } => {
                     self.emit_into(equation, slot, Phase::Evaluate);
                     if *non_negative {
-                        self.evaluate.push(Op::ClampNonNegative { slot });
+                        self.push(Phase::Evaluate, Op::ClampNonNegative { slot });
                     }
                     self.limit_flow(id);
                 }
@@ -370,6 +392,7 @@ impl<'m> Compiler<'m> {
             }
         }
         self.rates();
+        self.owner = Owner::Always;
     }
 
     /// Emits the non-negative limits on a flow: as a drain of the stocks it leaves, and of the
@@ -391,13 +414,15 @@ impl<'m> Compiler<'m> {
         let slot = self.slots[flow.index()];
         match (sources.as_slice(), sinks.as_slice()) {
             ([], []) => {}
-            ([source], [sink]) => self.evaluate.push(Op::LimitFlow { flow: slot, source: *source, sink: *sink }),
+            ([source], [sink]) => {
+                self.push(Phase::Evaluate, Op::LimitFlow { flow: slot, source: *source, sink: *sink })
+            }
             _ => {
                 for &source in &sources {
-                    self.evaluate.push(Op::LimitFlow { flow: slot, source, sink: NO_BUDGET });
+                    self.push(Phase::Evaluate, Op::LimitFlow { flow: slot, source, sink: NO_BUDGET });
                 }
                 for &sink in &sinks {
-                    self.evaluate.push(Op::LimitFlow { flow: slot, source: NO_BUDGET, sink });
+                    self.push(Phase::Evaluate, Op::LimitFlow { flow: slot, source: NO_BUDGET, sink });
                 }
             }
         }
@@ -409,6 +434,7 @@ impl<'m> Compiler<'m> {
         for (position, stock) in model.stocks().enumerate() {
             let ResolvedKind::Stock { inflows, outflows, .. } = &model.variable(stock).kind else { continue };
             let rate = self.layout.first_rate + position as u32;
+            self.owner = Owner::Variable(stock.0);
             let terms: Vec<(bool, Slot)> = inflows
                 .iter()
                 .map(|f| (true, self.slots[f.index()]))
@@ -418,22 +444,31 @@ impl<'m> Compiler<'m> {
             match terms.next() {
                 None => {
                     let zero = self.literal(0.0);
-                    self.evaluate.push(Op::Copy { dst: rate, src: zero });
+                    self.push(Phase::Evaluate, Op::Copy { dst: rate, src: zero });
                 }
-                Some((true, slot)) => self.evaluate.push(Op::Copy { dst: rate, src: slot }),
-                Some((false, slot)) => self.evaluate.push(Op::Unary { kind: UnaryKind::Neg, dst: rate, a: slot }),
+                Some((true, slot)) => self.push(Phase::Evaluate, Op::Copy { dst: rate, src: slot }),
+                Some((false, slot)) => {
+                    self.push(Phase::Evaluate, Op::Unary { kind: UnaryKind::Neg, dst: rate, a: slot })
+                }
             }
             for (is_inflow, slot) in terms {
                 let kind = if is_inflow { BinaryKind::Add } else { BinaryKind::Sub };
-                self.evaluate.push(Op::Binary { kind, dst: rate, a: rate, b: slot });
+                self.push(Phase::Evaluate, Op::Binary { kind, dst: rate, a: rate, b: slot });
             }
         }
     }
 
-    fn program(&mut self, phase: Phase) -> &mut Vec<Op> {
+    /// Appends an instruction to a program, on behalf of the part of the model being compiled.
+    fn push(&mut self, phase: Phase, op: Op) {
         match phase {
-            Phase::Initial => &mut self.initial,
-            Phase::Evaluate => &mut self.evaluate,
+            Phase::Initial => {
+                self.initial.push(op);
+                self.initial_owners.push(self.owner);
+            }
+            Phase::Evaluate => {
+                self.evaluate.push(op);
+                self.evaluate_owners.push(self.owner);
+            }
         }
     }
 
@@ -469,7 +504,7 @@ impl<'m> Compiler<'m> {
     /// Computes `expr` into `dst`.
     fn emit_into(&mut self, expr: &Expr, dst: Slot, phase: Phase) {
         if let Some(src) = self.existing_slot(expr, phase) {
-            self.program(phase).push(Op::Copy { dst, src });
+            self.push(phase, Op::Copy { dst, src });
         } else {
             self.emit_operation(expr, dst, phase);
         }
@@ -480,9 +515,50 @@ impl<'m> Compiler<'m> {
         if let Some(slot) = self.existing_slot(expr, phase) {
             return Operand { slot, temporary: false };
         }
+        if phase == Phase::Evaluate && self.fixed_during_run(expr) {
+            return Operand { slot: self.hoist(expr), temporary: false };
+        }
         let slot = self.temporary();
         self.emit_operation(expr, slot, phase);
         Operand { slot, temporary: true }
+    }
+
+    /// Whether `expr`'s value cannot change during a run: it reads only numbers, constants that
+    /// do not change part-way, static variables, values at the start (`INIT`) and time settings
+    /// that are numbers, through pure operations.
+    fn fixed_during_run(&self, expr: &Expr) -> bool {
+        let model = self.model;
+        let numeric_axis = self.computed.is_none();
+        let mut fixed = true;
+        expr.walk(&mut |expr| {
+            fixed &= match expr {
+                Expr::Var(id) => {
+                    (matches!(model.variable(*id).kind, ResolvedKind::Constant(_)) && !self.changing[id.index()])
+                        || self.is_static[id.index()]
+                }
+                Expr::Dt | Expr::StopTime => numeric_axis,
+                Expr::Time
+                | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
+                | Expr::Previous(_)
+                | Expr::Delayed(_)
+                | Expr::History(..)
+                | Expr::Conveyed(..)
+                | Expr::QueueFront(_)
+                | Expr::Random(..)
+                | Expr::Phased { .. } => false,
+                _ => true,
+            };
+        });
+        fixed
+    }
+
+    /// Computes a subexpression that cannot change during a run once, at the end of the initial
+    /// program (after every constant and static variable it reads), into a slot of its own that
+    /// the evaluation program reads: the same operations on the same values, so the same bits.
+    fn hoist(&mut self, expr: &Expr) -> Slot {
+        let slot = self.allocate();
+        self.emit_operation(expr, slot, Phase::Initial);
+        slot
     }
 
     /// The slot that already holds `expr`'s value, for reads that need no instruction.
@@ -525,7 +601,9 @@ impl<'m> Compiler<'m> {
         }
         let model = self.model;
         let value = self.layout.previous[index].value;
+        let owner = std::mem::replace(&mut self.owner, Owner::Previous(index as u32));
         self.emit_into(&model.previous[index].initial, value, Phase::Initial);
+        self.owner = owner;
     }
 
     /// Computes a pipeline delay's delay time and initial output, the first time the initial
@@ -536,12 +614,14 @@ impl<'m> Compiler<'m> {
         }
         let model = self.model;
         let slots = self.layout.delays[index];
+        let owner = std::mem::replace(&mut self.owner, Owner::Delay(index as u32));
         self.emit_into(&model.delays[index].delay_time, slots.delay_time, Phase::Initial);
         self.emit_into(&model.delays[index].initial, slots.initial, Phase::Initial);
         if let (Some(material), Some(material_slots)) = (&model.delays[index].material, slots.material) {
             self.emit_into(&material.missing, material_slots.missing, Phase::Initial);
         }
-        self.initial.push(Op::Copy { dst: slots.output, src: slots.initial });
+        self.push(Phase::Initial, Op::Copy { dst: slots.output, src: slots.initial });
+        self.owner = owner;
     }
 
     fn emit_operation(&mut self, expr: &Expr, dst: Slot, phase: Phase) {
@@ -557,21 +637,38 @@ impl<'m> Compiler<'m> {
                     Some(kind) => Op::Unary { kind, dst, a: a.slot },
                     None => Op::Copy { dst, src: a.slot },
                 };
-                self.program(phase).push(op);
+                self.push(phase, op);
                 self.release(a);
             }
             Expr::Binary(op, lhs, rhs) => {
                 let a = self.emit(lhs, phase);
                 let b = self.emit(rhs, phase);
-                self.program(phase).push(Op::Binary { kind: binary_kind(*op), dst, a: a.slot, b: b.slot });
+                self.push(phase, Op::Binary { kind: binary_kind(*op), dst, a: a.slot, b: b.slot });
                 self.release(a);
                 self.release(b);
             }
             Expr::Chain(first, rest) => {
+                // Links that start the chain and cannot change during a run are computed once
+                // (`a * b * x` is `(a * b) * x`; links after a changing one are not reordered).
+                let fixed_links = match phase {
+                    Phase::Evaluate if self.fixed_during_run(first) => {
+                        rest.iter().take_while(|(_, operand)| self.fixed_during_run(operand)).count()
+                    }
+                    _ => 0,
+                };
+                let mut value = if fixed_links > 0 {
+                    let prefix = Expr::Chain(first.clone(), rest[..fixed_links].to_vec());
+                    Operand { slot: self.hoist(&prefix), temporary: false }
+                } else {
+                    self.emit(first, phase)
+                };
+                if fixed_links == rest.len() {
+                    self.push(phase, Op::Copy { dst, src: value.slot });
+                    return;
+                }
                 // The running value lives in one temporary; only the last link writes `dst`,
                 // which the operands may read.
-                let mut value = self.emit(first, phase);
-                for (position, (op, operand)) in rest.iter().enumerate() {
+                for (position, (op, operand)) in rest.iter().enumerate().skip(fixed_links) {
                     let b = self.emit(operand, phase);
                     let last = position + 1 == rest.len();
                     let out = match (last, value.temporary) {
@@ -579,7 +676,7 @@ impl<'m> Compiler<'m> {
                         (false, true) => value.slot,
                         (false, false) => self.temporary(),
                     };
-                    self.program(phase).push(Op::Binary { kind: binary_kind(*op), dst: out, a: value.slot, b: b.slot });
+                    self.push(phase, Op::Binary { kind: binary_kind(*op), dst: out, a: value.slot, b: b.slot });
                     self.release(b);
                     if last {
                         self.release(value);
@@ -592,7 +689,7 @@ impl<'m> Compiler<'m> {
                 let cond = self.emit(condition, phase);
                 let a = self.emit(then_branch, phase);
                 let b = self.emit(else_branch, phase);
-                self.program(phase).push(Op::Select { dst, cond: cond.slot, a: a.slot, b: b.slot });
+                self.push(phase, Op::Select { dst, cond: cond.slot, a: a.slot, b: b.slot });
                 for operand in [cond, a, b] {
                     self.release(operand);
                 }
@@ -600,20 +697,20 @@ impl<'m> Compiler<'m> {
             Expr::Apply(function, args) => {
                 let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
                 let slots: Vec<Slot> = operands.iter().map(|operand| operand.slot).collect();
-                self.program(phase).push(function_op(*function, dst, &slots));
+                self.push(phase, function_op(*function, dst, &slots));
                 for operand in operands {
                     self.release(operand);
                 }
             }
             Expr::Lookup(graph, input) => {
                 let x = self.emit(input, phase);
-                self.program(phase).push(Op::Lookup { dst, graph: graph.0, x: x.slot });
+                self.push(phase, Op::Lookup { dst, graph: graph.0, x: x.slot });
                 self.release(x);
             }
             Expr::LookupArea(graph, from, to) => {
                 let from = self.emit(from, phase);
                 let to = self.emit(to, phase);
-                self.program(phase).push(Op::LookupArea { dst, graph: graph.0, from: from.slot, to: to.slot });
+                self.push(phase, Op::LookupArea { dst, graph: graph.0, from: from.slot, to: to.slot });
                 self.release(from);
                 self.release(to);
             }
@@ -627,7 +724,7 @@ impl<'m> Compiler<'m> {
                 let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
                 let variate = self.layout.draws[draw.0 as usize].slot;
                 let args = self.list(operands.iter().map(|operand| operand.slot).collect());
-                self.program(phase).push(Op::Truncated { family: *family, dst, variate, args });
+                self.push(phase, Op::Truncated { family: *family, dst, variate, args });
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::Random(distribution, draw, args) => {
@@ -636,7 +733,7 @@ impl<'m> Compiler<'m> {
                 // One-parameter distributions (EXPRND, POISSON) read `p` only.
                 let p = operands.first().map_or(variate, |o| o.slot);
                 let q = operands.get(1).map_or(p, |o| o.slot);
-                self.program(phase).push(Op::Random { distribution: *distribution, dst, variate, p, q });
+                self.push(phase, Op::Random { distribution: *distribution, dst, variate, p, q });
                 for operand in operands {
                     self.release(operand);
                 }
@@ -645,20 +742,23 @@ impl<'m> Compiler<'m> {
                 let index = self.emit(index, phase);
                 let operands: Vec<Operand> = options.iter().map(|option| self.emit(option, phase)).collect();
                 let list = self.list(operands.iter().map(|operand| operand.slot).collect());
-                self.program(phase).push(Op::Choose { dst, index: index.slot, list });
+                self.push(phase, Op::Choose { dst, index: index.slot, list });
                 self.release(index);
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::Order { kind, ascending, position, vector } => {
                 let operands: Vec<Operand> = vector.iter().map(|element| self.emit(element, phase)).collect();
                 let list = self.list(operands.iter().map(|operand| operand.slot).collect());
-                self.program(phase).push(Op::Order {
-                    dst,
-                    list,
-                    position: u32::try_from(*position).unwrap_or(u32::MAX),
-                    sort_order: *kind == OrderKind::SortOrder,
-                    ascending: *ascending,
-                });
+                self.push(
+                    phase,
+                    Op::Order {
+                        dst,
+                        list,
+                        position: u32::try_from(*position).unwrap_or(u32::MAX),
+                        sort_order: *kind == OrderKind::SortOrder,
+                        ascending: *ascending,
+                    },
+                );
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::QueueBatches { queue, after, room, arriving } => {
@@ -687,7 +787,7 @@ impl<'m> Compiler<'m> {
                 } else {
                     self.list(tie_operands.iter().map(|operand| operand.slot).collect())
                 };
-                self.program(phase).push(Op::SortedIndex { dst, rank: rank.slot, list, tie_break });
+                self.push(phase, Op::SortedIndex { dst, rank: rank.slot, list, tie_break });
                 self.release(rank);
                 operands.into_iter().chain(tie_operands).for_each(|operand| self.release(operand));
             }
@@ -699,7 +799,7 @@ impl<'m> Compiler<'m> {
                 let selections = self.list(selection_operands.iter().map(|operand| operand.slot).collect());
                 let values = self.list(value_operands.iter().map(|operand| operand.slot).collect());
                 let [missing, action, error_action] = parts.map(|part| part.slot);
-                self.program(phase).push(Op::VectorSelect { dst, selections, values, missing, action, error_action });
+                self.push(phase, Op::VectorSelect { dst, selections, values, missing, action, error_action });
                 for operand in parts.into_iter().chain(selection_operands).chain(value_operands) {
                     self.release(operand);
                 }
@@ -712,15 +812,18 @@ impl<'m> Compiler<'m> {
                 let requests = self.list(request_operands.iter().map(|operand| operand.slot).collect());
                 let priorities = self.list(priority_operands.iter().map(|operand| operand.slot).collect());
                 let [width, supply] = parts.map(|part| part.slot);
-                self.program(phase).push(Op::Allocate {
-                    dst,
-                    rule: *rule,
-                    position: u32::try_from(*position).unwrap_or(u32::MAX),
-                    requests,
-                    priorities,
-                    width,
-                    supply,
-                });
+                self.push(
+                    phase,
+                    Op::Allocate {
+                        dst,
+                        rule: *rule,
+                        position: u32::try_from(*position).unwrap_or(u32::MAX),
+                        requests,
+                        priorities,
+                        width,
+                        supply,
+                    },
+                );
                 for operand in parts.into_iter().chain(request_operands).chain(priority_operands) {
                     self.release(operand);
                 }
@@ -736,7 +839,7 @@ impl<'m> Compiler<'m> {
                     }
                 };
                 let history = u32::try_from(history).unwrap_or(u32::MAX);
-                self.program(phase).push(Op::History { dst, source, history, time: time.slot });
+                self.push(phase, Op::History { dst, source, history, time: time.slot });
                 self.release(time);
             }
             Expr::VectorLookup { values, x, xmin, xmax, mode } => {
@@ -744,14 +847,14 @@ impl<'m> Compiler<'m> {
                 let operands: Vec<Operand> = values.iter().map(|element| self.emit(element, phase)).collect();
                 let values = self.list(operands.iter().map(|operand| operand.slot).collect());
                 let [x, xmin, xmax, mode] = parts.map(|part| part.slot);
-                self.program(phase).push(Op::VectorLookup { dst, values, x, xmin, xmax, mode });
+                self.push(phase, Op::VectorLookup { dst, values, x, xmin, xmax, mode });
                 parts.into_iter().chain(operands).for_each(|operand| self.release(operand));
             }
             Expr::InvertMatrix { position, elements } => {
                 let operands: Vec<Operand> = elements.iter().map(|element| self.emit(element, phase)).collect();
                 let matrix = self.list(operands.iter().map(|operand| operand.slot).collect());
                 let position = u32::try_from(*position).unwrap_or(u32::MAX);
-                self.program(phase).push(Op::InvertMatrix { dst, position, matrix });
+                self.push(phase, Op::InvertMatrix { dst, position, matrix });
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::Phased { initial, active } => {
@@ -774,7 +877,7 @@ impl<'m> Compiler<'m> {
             | Expr::Conveyed(..)
             | Expr::QueueFront(_) => {
                 if let Some(src) = self.existing_slot(expr, phase) {
-                    self.program(phase).push(Op::Copy { dst, src });
+                    self.push(phase, Op::Copy { dst, src });
                 }
             }
         }
@@ -805,16 +908,25 @@ impl<'m> Compiler<'m> {
         let initial_start = at_start(&mut constants.iter().map(|&(slot, _)| slot));
         // Only constants that change part-way get new values after the initial program.
         let evaluate_start = at_start(&mut constants.iter().filter(|&&(_, changing)| changing).map(|&(slot, _)| slot));
-        for (program, start) in [(&mut self.initial, initial_start), (&mut self.evaluate, evaluate_start)] {
+        let programs = [
+            (&mut self.initial, &mut self.initial_owners, initial_start),
+            (&mut self.evaluate, &mut self.evaluate_owners, evaluate_start),
+        ];
+        for (program, owners, start) in programs {
+            let mut rounded_owners = vec![Owner::Always; start.len()];
             let mut rounded = start;
             rounded.reserve(program.len() * 2);
-            for op in program.drain(..) {
+            rounded_owners.reserve(program.len() * 2);
+            for (op, owner) in program.drain(..).zip(owners.drain(..)) {
                 rounded.push(op);
+                rounded_owners.push(owner);
                 if let Some(slot) = op.computed() {
                     rounded.push(Op::RoundToSingle { slot });
+                    rounded_owners.push(owner);
                 }
             }
             *program = rounded;
+            *owners = rounded_owners;
         }
     }
 
@@ -873,7 +985,11 @@ impl<'m> Compiler<'m> {
         };
         let graphs =
             model.graphs.iter().map(|graph| Table::new(graph.kind, points(&graph.x), points(&graph.y))).collect();
+        let always = self.computed.iter().flat_map(|computed| [computed.stop, computed.dt, computed.save]);
+        let always = always.flatten().map(|(_, id)| id).collect();
+        let pruning = Pruning::of(model, always, self.initial_owners, self.evaluate_owners);
         CompiledModel {
+            pruning,
             axis: self.axis,
             computed: self.computed,
             precision: self.precision,

@@ -29,6 +29,7 @@ mod compile;
 mod error;
 pub mod functions;
 mod program;
+mod prune;
 mod run;
 mod vm;
 
@@ -64,6 +65,8 @@ pub struct CompiledModel {
     variables: Vec<VariableInfo>,
     constants: Vec<ConstantInfo>,
     names: HashMap<CanonicalName, VarId>,
+    /// Which part of the model each instruction belongs to, for [`CompiledModel::keeping`].
+    pruning: prune::Pruning,
 }
 
 #[derive(Clone, Debug)]
@@ -157,6 +160,12 @@ impl CompiledModel {
     fn variable_at(&self, slot: Slot) -> VarId {
         let index = self.variables.iter().position(|v| v.slot == slot).unwrap_or(0);
         VarId(index as u32)
+    }
+
+    /// How many instructions the initial program and the evaluation program hold: the second
+    /// runs once per Euler step or Runge-Kutta stage, in every lane.
+    pub fn instruction_counts(&self) -> (usize, usize) {
+        (self.initial.len(), self.evaluate.len())
     }
 
     /// A single run of the model (a batch of one lane).

@@ -18,7 +18,7 @@ fn model() -> fulcrum_model::Model {
 fn compiled(changing: bool) -> fulcrum_sim::CompiledModel {
     let resolved = fulcrum_model::resolve(&model()).expect("valid");
     let rate = resolved.lookup("Rate").expect("Rate");
-    let options = CompileOptions { changing_constants: if changing { vec![rate] } else { vec![] } };
+    let options = CompileOptions { changing_constants: if changing { vec![rate] } else { vec![] }, needed: None };
     compile_with(&resolved, &options).expect("compiles")
 }
 
@@ -65,7 +65,8 @@ fn the_change_lands_on_the_step_nearest_its_time() {
     let model = ModelBuilder::new(0.0, 1.0, 0.1).aux("Seen", "Level").constant("Level", 0.0).build();
     let resolved = fulcrum_model::resolve(&model).expect("valid");
     let level = resolved.lookup("Level").expect("Level");
-    let compiled = compile_with(&resolved, &CompileOptions { changing_constants: vec![level] }).expect("compiles");
+    let compiled =
+        compile_with(&resolved, &CompileOptions { changing_constants: vec![level], needed: None }).expect("compiles");
     let mut batch = compiled.batch::<2>();
     batch.set_from(0, 0.3, [1.0, 2.0]).expect("changing");
     let seen = compiled.lookup("Seen").expect("Seen");

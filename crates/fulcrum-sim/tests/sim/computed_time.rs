@@ -125,7 +125,7 @@ fn a_constant_changed_part_way_is_refused_when_the_time_axis_is_computed() {
         .build();
     let resolved = fulcrum_model::resolve(&computing(model, Some("end"), None, None)).expect("valid");
     let rate = resolved.lookup("rate").expect("a constant");
-    let options = fulcrum_sim::CompileOptions { changing_constants: vec![rate] };
+    let options = fulcrum_sim::CompileOptions { changing_constants: vec![rate], needed: None };
     let model = fulcrum_sim::compile_with(&resolved, &options).expect("compiles");
     let mut run = model.new_run();
     assert!(matches!(run.set_from("rate", 5.0, 2.0), Err(SimError::ChangeWithComputedTime(name)) if name == "rate"));

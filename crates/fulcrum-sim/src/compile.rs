@@ -717,7 +717,7 @@ impl<'m> Compiler<'m> {
             Expr::RandomLookup(graph, args) => {
                 let operands: Vec<Operand> = args.iter().map(|arg| self.emit(arg, phase)).collect();
                 let args = self.list(operands.iter().map(|operand| operand.slot).collect());
-                self.program(phase).push(Op::RandomLookup { dst, graph: graph.0, args });
+                self.push(phase, Op::RandomLookup { dst, graph: graph.0, args });
                 operands.into_iter().for_each(|operand| self.release(operand));
             }
             Expr::Random(Distribution::Truncated(family), draw, args) => {
@@ -767,13 +767,10 @@ impl<'m> Compiler<'m> {
                 let operands: Vec<Operand> = arriving.iter().map(|inflow| self.emit(inflow, phase)).collect();
                 let arriving = self.list(operands.iter().map(|operand| operand.slot).collect());
                 let room_slot = room.as_ref().map_or(NO_ROOM, |room| room.slot);
-                self.program(phase).push(Op::QueueBatches {
-                    dst,
-                    queue: queue.0,
-                    after: after.slot,
-                    room: room_slot,
-                    arriving,
-                });
+                self.push(
+                    phase,
+                    Op::QueueBatches { dst, queue: queue.0, after: after.slot, room: room_slot, arriving },
+                );
                 self.release(after);
                 room.into_iter().chain(operands).for_each(|operand| self.release(operand));
             }

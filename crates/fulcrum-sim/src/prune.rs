@@ -82,7 +82,9 @@ impl Pruning {
                     Expr::Previous(state) => into.push(pruning.variables + state.0),
                     Expr::Delayed(delay) => into.push(pruning.previous + delay.0),
                     Expr::Conveyed(conveyor, _) => into.push(pruning.delays + conveyor.0),
-                    Expr::QueueFront(queue) => into.push(pruning.conveyors + queue.0),
+                    Expr::QueueFront(queue) | Expr::QueueBatches { queue, .. } => {
+                        into.push(pruning.conveyors + queue.0)
+                    }
                     _ => {}
                 });
             }
@@ -187,11 +189,27 @@ impl CompiledModel {
                 .collect();
             kept.into_iter().unzip::<_, _, Vec<_>, Vec<_>>()
         };
-        let (initial, initial_owners) = filter(&self.initial, &pruning.initial_owners);
-        let (evaluate, evaluate_owners) = filter(&self.evaluate, &pruning.evaluate_owners);
+        let (mut initial, initial_owners) = filter(&self.initial, &pruning.initial_owners);
+        let (mut evaluate, evaluate_owners) = filter(&self.evaluate, &pruning.evaluate_owners);
         let mut layout = self.layout.clone();
         let [previous, delays, conveyors, queues] = &pruning.states;
         let node_kept = |node: &u32| marked.get(*node as usize).copied().unwrap_or(true);
+        // A queue's batches are found by its place among the queues kept, which moves when an
+        // earlier queue is left out.
+        let mut place = 0;
+        let queue_places: Vec<u32> = queues
+            .iter()
+            .map(|node| {
+                let here = place;
+                place += u32::from(node_kept(node));
+                here
+            })
+            .collect();
+        for op in initial.iter_mut().chain(evaluate.iter_mut()) {
+            if let crate::program::Op::QueueBatches { queue, .. } = op {
+                *queue = queue_places[*queue as usize];
+            }
+        }
         layout.previous = keep_where(&layout.previous, previous, node_kept);
         layout.delays = keep_where(&layout.delays, delays, node_kept);
         layout.conveyors = keep_where(&layout.conveyors, conveyors, node_kept);

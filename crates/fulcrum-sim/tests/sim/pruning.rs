@@ -9,7 +9,7 @@ use fulcrum_sim::{CompileOptions, CompiledModel, Point, SimError, VarId, compile
 use crate::compiled;
 
 /// Delays, smooths, a sample-and-hold, non-negative stocks sharing flows, randomness, a lookup,
-/// and with Euler's method (the only one they take) a conveyor with a leak and a queue; each
+/// and with Euler's method (the only one they take) a conveyor with a leak and two queues; each
 /// part reads others.
 fn busy_model(method: Method, precision: Precision) -> fulcrum_model::Model {
     let model = ModelBuilder::new(0.0, 12.0, 0.25)
@@ -47,7 +47,28 @@ fn busy_model(method: Method, precision: Precision) -> fulcrum_model::Model {
         .flow("arriving", "unloading")
         .flow("served", "MIN(Line, 2)")
         .aux("served share", "served / (arriving + 1)")
+        // A second queue, after the first and apart from it, whose batches board a belt and
+        // overflow onto another: kept alone, it is the only queue left.
+        .stock("Hall", "0", &["entering"], &["boarding", "side boarding"])
+        .queue()
+        .flow("entering", "IF TIME < 1 THEN 12 ELSE 3")
+        .conveyor_outflow("boarding")
+        .overflow("side boarding")
+        .stock("Ride", "0", &["boarding"], &["alighting"])
+        .conveyor("2")
+        .conveyor_options(inflow_limit("4"))
+        .conveyor_outflow("alighting")
+        .stock("Side ride", "0", &["side boarding"], &["side alighting"])
+        .conveyor("1")
+        .conveyor_options(inflow_limit("1"))
+        .conveyor_outflow("side alighting")
         .build()
+}
+
+fn inflow_limit(limit: &'static str) -> impl Fn(&mut fulcrum_model::Conveyor) {
+    move |conveyor| {
+        conveyor.inflow_limit = Some(fulcrum_model::Equation::new(limit, fulcrum_model::Origin::default()));
+    }
 }
 
 /// Every saved value of `variables` in each of four lanes with their own constants and streams.

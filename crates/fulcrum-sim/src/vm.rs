@@ -5,9 +5,9 @@
 //! instruction per batch, not once per run.
 
 use crate::functions::{
-    MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup, lookup_area, normal_cdf,
-    normal_quantile, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position, step,
-    truncated, truth, vector_lookup, vector_select,
+    MAX_TRUNCATED_ARGS, allocate, approx_eq, floored_mod, gamma_ln, inverse_element, lookup_area, lookup_lanes,
+    normal_cdf, normal_quantile, pulse, pulse_train, quantum, ramp, random, rank, sign, sorted_index, sorted_position,
+    step, truncated, truth, vector_lookup, vector_select,
 };
 use crate::program::{BinaryKind, NO_BUDGET, Op, Slot, Table, UnaryKind, fixed};
 
@@ -62,8 +62,7 @@ pub(crate) fn execute<const L: usize>(
             }
             Op::Lookup { dst, graph, x } => {
                 let table = &graphs[graph as usize];
-                let x = values[x as usize];
-                values[dst as usize] = std::array::from_fn(|l| lookup(table, x[l]));
+                values[dst as usize] = lookup_lanes(table, &values[x as usize]);
             }
             Op::VectorSelect { dst, selections, values: value_list, missing, action, error_action } => {
                 let (selections, value_list) = (&lists[selections as usize], &lists[value_list as usize]);

@@ -260,6 +260,10 @@ pub(crate) enum UnaryKind {
     GammaLn,
     NormalCdf,
     NormalQuantile,
+    /// `1 / x`: `x^-1` without `pow`.
+    Reciprocal,
+    /// `x^0.5` without `pow`: the square root, but +0 at -0 and +∞ at -∞, as `pow` answers.
+    PowHalf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

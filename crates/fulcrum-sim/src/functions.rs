@@ -620,6 +620,7 @@ pub fn sorted_index(length: usize, rank: f64, value: impl Fn(usize) -> f64, tie:
 
 /// Evaluates a graphical function (XMILE 3.1.4) at one argument. Exact at the points themselves.
 /// Each call searches on its own; [`lookup_lanes`] gives the same bits for a whole batch.
+#[inline]
 pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     let (xs, ys) = (&table.x, &table.y);
     let last = xs.len() - 1;
@@ -655,10 +656,18 @@ pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     }
 }
 
+/// The fewest lanes for which `Search::Count` tables take the sweep: AVX2's four doubles.
+const MIN_SWEPT_LANES: usize = 4;
+
 /// Evaluates a graphical function for every lane at once, without branches: short tables by a
 /// sweep over their points, longer ones by finding each lane's segment (see `Search`).
 #[inline]
 pub(crate) fn lookup_lanes<const L: usize>(table: &Table, x: &[f64; L]) -> [f64; L] {
+    if L < MIN_SWEPT_LANES && table.search == Search::Count {
+        // Fewer lanes than a vector holds (one run): the sweep's selects would not be shared, and
+        // the lane's own count and branches cost less.
+        return x.map(|x| lookup(table, x));
+    }
     let last = table.x.len() - 1;
     let (xs, ys) = (&table.x[..=last], &table.y[..=last]);
     if last == 0 {
@@ -1300,7 +1309,7 @@ mod tests {
     }
 
     /// The lane-wide lookup against the per-lane search of `lookup`, every bit, sixteen lanes at
-    /// a time.
+    /// a time and one.
     fn check_lookup_lanes(table: &Table, arguments: &[f64]) -> Result<(), proptest::test_runner::TestCaseError> {
         for chunk in arguments.chunks(16) {
             let mut lanes = [0.5; 16];
@@ -1308,6 +1317,8 @@ mod tests {
             let answers = lookup_lanes(table, &lanes);
             for (&x, answer) in lanes.iter().zip(answers) {
                 let expected = lookup(table, x);
+                let [one_lane] = lookup_lanes(table, &[x]);
+                proptest::prop_assert!(one_lane.to_bits() == expected.to_bits(), "one lane at {x}");
                 proptest::prop_assert!(
                     answer.to_bits() == expected.to_bits(),
                     "{:?} {:?} at {x}: {answer} instead of {expected}",

@@ -640,6 +640,17 @@ impl<'m> Compiler<'m> {
                 self.push(phase, op);
                 self.release(a);
             }
+            Expr::Binary(BinaryOp::Pow, base, exponent) if let Some(power) = reduced_power(exponent) => {
+                let a = self.emit(base, phase);
+                let op = match power {
+                    ReducedPower::Identity => Op::Copy { dst, src: a.slot },
+                    ReducedPower::Square => Op::Binary { kind: BinaryKind::Mul, dst, a: a.slot, b: a.slot },
+                    ReducedPower::Reciprocal => Op::Unary { kind: UnaryKind::Reciprocal, dst, a: a.slot },
+                    ReducedPower::SquareRoot => Op::Unary { kind: UnaryKind::PowHalf, dst, a: a.slot },
+                };
+                self.push(phase, op);
+                self.release(a);
+            }
             Expr::Binary(op, lhs, rhs) => {
                 let a = self.emit(lhs, phase);
                 let b = self.emit(rhs, phase);
@@ -1004,6 +1015,43 @@ impl<'m> Compiler<'m> {
                 .collect(),
         }
     }
+}
+
+/// A power with a constant exponent computed without `pow`: each is correctly rounded, as libm's
+/// `pow` nearly is (glibc's within 0.52 units in the last place), so the two agree except where
+/// `pow` misrounds (see ARCHITECTURE.md, "The decisions that decide speed").
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ReducedPower {
+    /// `x^1`: `x`, the exact result.
+    Identity,
+    /// `x^2`: `x * x`.
+    Square,
+    /// `x^-1`: `1 / x`.
+    Reciprocal,
+    /// `x^0.5`: the square root, with `pow`'s answers at -0 and -∞.
+    SquareRoot,
+}
+
+/// How `base ^ exponent` is computed when the exponent is one of the constants `ReducedPower`
+/// knows (a negative one may be written with a unary minus); `None` leaves it to `pow`.
+fn reduced_power(exponent: &Expr) -> Option<ReducedPower> {
+    let value = match exponent {
+        Expr::Const(value) => *value,
+        Expr::Unary(UnaryOp::Negate, inner) => match **inner {
+            Expr::Const(value) => -value,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    [
+        (1.0, ReducedPower::Identity),
+        (2.0, ReducedPower::Square),
+        (-1.0, ReducedPower::Reciprocal),
+        (0.5, ReducedPower::SquareRoot),
+    ]
+    .into_iter()
+    .find(|&(exponent, _)| exponent == value)
+    .map(|(_, power)| power)
 }
 
 fn binary_kind(op: BinaryOp) -> BinaryKind {

@@ -8,7 +8,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Binomial, Distribution as _, Exp1, Gamma, Poisson, StandardNormal, Triangular, Weibull};
 
-use crate::program::Table;
+use crate::program::{Search, Table};
 
 /// Floored modulo (XMILE 3.3.1): the result has the sign of the divisor.
 pub fn floored_mod(a: f64, b: f64) -> f64 {
@@ -652,7 +652,9 @@ pub(crate) fn queue_batches(batches: impl Iterator<Item = f64>, after: f64, room
     taken
 }
 
-/// Evaluates a graphical function (XMILE 3.1.4). Exact at the points themselves.
+/// Evaluates a graphical function (XMILE 3.1.4) at one argument. Exact at the points themselves.
+/// Each call searches on its own; [`lookup_lanes`] gives the same bits for a whole batch.
+#[inline]
 pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
     let (xs, ys) = (&table.x, &table.y);
     let last = xs.len() - 1;
@@ -686,6 +688,107 @@ pub(crate) fn lookup(table: &Table, x: f64) -> f64 {
         GraphKind::Discrete => ys[lower],
         GraphKind::Continuous | GraphKind::Extrapolate => ys[lower] + (x - xs[lower]) * table.slopes[lower],
     }
+}
+
+/// The fewest lanes for which `Search::Count` tables take the sweep: AVX2's four doubles.
+const MIN_SWEPT_LANES: usize = 4;
+
+/// Evaluates a graphical function for every lane at once, without branches: short tables by a
+/// sweep over their points, longer ones by finding each lane's segment (see `Search`).
+#[inline]
+pub(crate) fn lookup_lanes<const L: usize>(table: &Table, x: &[f64; L]) -> [f64; L] {
+    if L < MIN_SWEPT_LANES && table.search == Search::Count {
+        // Fewer lanes than a vector holds (one run): the sweep's selects would not be shared, and
+        // the lane's own count and branches cost less.
+        return x.map(|x| lookup(table, x));
+    }
+    let last = table.x.len() - 1;
+    let (xs, ys) = (&table.x[..=last], &table.y[..=last]);
+    if last == 0 {
+        return x.map(|x| if x.is_nan() { f64::NAN } else { ys[0] });
+    }
+    let slopes = &table.slopes[..last];
+    // Each lane's inside value: exact at the point where x <= xs[k] first holds, else a step or
+    // a line from the last point below x. Lanes outside the table take an end's value below.
+    let mut inside = [0.0; L];
+    match table.search {
+        Search::Count => sweep(xs, ys, slopes, table.kind == GraphKind::Discrete, x, &mut inside),
+        Search::Even { start, scale } => {
+            for (inside, &x) in inside.iter_mut().zip(x) {
+                let j = even_segment(xs, start, scale, x);
+                *inside = inside_value(table.kind, xs, ys, slopes, j, x);
+            }
+        }
+        Search::Bisect => {
+            for (inside, &x) in inside.iter_mut().zip(x) {
+                let j = xs.partition_point(|&point| point < x).saturating_sub(1).min(last - 1);
+                *inside = inside_value(table.kind, xs, ys, slopes, j, x);
+            }
+        }
+        Search::Unordered => return x.map(|x| lookup(table, x)),
+    }
+    let extrapolate = table.kind == GraphKind::Extrapolate;
+    let (first_x, first_y, first_slope) = (xs[0], ys[0], slopes[0]);
+    let (last_x, last_y, last_slope) = (xs[last], ys[last], slopes[last - 1]);
+    let mut answer = [0.0; L];
+    for ((answer, &x), &inside) in answer.iter_mut().zip(x).zip(&inside) {
+        // Beyond the ends: the end values, or the end segments extended.
+        let before = if extrapolate && x < first_x { first_y + (x - first_x) * first_slope } else { first_y };
+        let after = if extrapolate { last_y + (x - last_x) * last_slope } else { last_y };
+        let value = if x <= first_x {
+            before
+        } else if x > last_x {
+            after
+        } else {
+            inside
+        };
+        *answer = if x.is_nan() { f64::NAN } else { value };
+    }
+    answer
+}
+
+/// The value inside the table at `x` from its segment j (xs[j] < x <= xs[j + 1]): exact at the
+/// upper point, else a step or a line from the lower one.
+#[inline(always)]
+fn inside_value(kind: GraphKind, xs: &[f64], ys: &[f64], slopes: &[f64], j: usize, x: f64) -> f64 {
+    let line = if kind == GraphKind::Discrete { ys[j] } else { ys[j] + (x - xs[j]) * slopes[j] };
+    if x == xs[j + 1] { ys[j + 1] } else { line }
+}
+
+/// `Search::Count`'s inside values: one pass up the points keeps, per lane, the last point
+/// below x (its x, y and slope), and one pass down keeps the first point equal to x. Every
+/// step is a compare and selects over all lanes, which vectorize; no lane searches on its own.
+#[inline(always)]
+fn sweep<const L: usize>(xs: &[f64], ys: &[f64], slopes: &[f64], discrete: bool, x: &[f64; L], inside: &mut [f64; L]) {
+    let (mut low_x, mut low_y, mut low_slope) = ([xs[0]; L], [ys[0]; L], [slopes[0]; L]);
+    for ((&point, &y), &slope) in xs.iter().zip(ys).zip(slopes) {
+        for lane in 0..L {
+            let below = point < x[lane];
+            low_x[lane] = if below { point } else { low_x[lane] };
+            low_y[lane] = if below { y } else { low_y[lane] };
+            low_slope[lane] = if below { slope } else { low_slope[lane] };
+        }
+    }
+    for lane in 0..L {
+        inside[lane] = if discrete { low_y[lane] } else { low_y[lane] + (x[lane] - low_x[lane]) * low_slope[lane] };
+    }
+    for (&point, &y) in xs.iter().zip(ys).rev() {
+        for lane in 0..L {
+            inside[lane] = if x[lane] == point { y } else { inside[lane] };
+        }
+    }
+}
+
+/// The segment of the evenly spaced points `xs` that holds `x` (see `Search::Even`): j with
+/// xs[j] < x <= xs[j + 1] when `x` lies in (xs[0], xs[last]], some segment otherwise.
+#[inline(always)]
+fn even_segment(xs: &[f64], start: f64, scale: f64, x: f64) -> usize {
+    let last = xs.len() - 1;
+    // The guess is within one segment of the answer when x is inside the table: one too high
+    // only when j >= 1, one too low only when j + 1 < last.
+    let j = Table::guess_segment(start, scale, last, x).min(last - 1);
+    let j = j - usize::from(j > 0 && x <= xs[j]);
+    (j + usize::from(x > xs[j + 1])).min(last - 1)
 }
 
 /// Turns a standard variate (uniform on [0, 1), or standard normal) into a draw.
@@ -1365,6 +1468,163 @@ mod tests {
             let product: f64 =
                 (0..size).map(|k| a(r, k) * inverse_element(size, |i| a(i / size, i % size), k * size + c)).sum();
             assert_relative_eq!(product, if r == c { 1.0 } else { 0.0 }, epsilon = 1e-12);
+        }
+    }
+
+    /// Arguments for a table with points `xs`: the points themselves and their neighbouring
+    /// numbers, points between them, far outside both ends, infinities and NaN, then `uniform`
+    /// numbers in `[0, 1)` spread over the table and a margin beyond it.
+    fn lookup_arguments(xs: &[f64], uniform: &[f64]) -> Vec<f64> {
+        let (low, high) = (xs[0], xs[xs.len() - 1]);
+        let width = (high - low).max(1.0);
+        let mut arguments = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, low - 1e9 * width, high + 1e9 * width];
+        for &point in xs {
+            arguments.extend([point, point.next_up(), point.next_down()]);
+        }
+        arguments.extend(xs.windows(2).map(|pair| 0.5 * (pair[0] + pair[1])));
+        arguments.extend(uniform.iter().map(|&u| low - 0.25 * width + u * 1.5 * width));
+        arguments
+    }
+
+    /// The lane-wide lookup against the per-lane search of `lookup`, every bit, sixteen lanes at
+    /// a time and one.
+    fn check_lookup_lanes(table: &Table, arguments: &[f64]) -> Result<(), proptest::test_runner::TestCaseError> {
+        for chunk in arguments.chunks(16) {
+            let mut lanes = [0.5; 16];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            let answers = lookup_lanes(table, &lanes);
+            for (&x, answer) in lanes.iter().zip(answers) {
+                let expected = lookup(table, x);
+                let [one_lane] = lookup_lanes(table, &[x]);
+                proptest::prop_assert!(one_lane.to_bits() == expected.to_bits(), "one lane at {x}");
+                proptest::prop_assert!(
+                    answer.to_bits() == expected.to_bits(),
+                    "{:?} {:?} at {x}: {answer} instead of {expected}",
+                    table.kind,
+                    table.search
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn graph_kind() -> impl proptest::strategy::Strategy<Value = GraphKind> {
+        proptest::prop_oneof![
+            proptest::strategy::Just(GraphKind::Continuous),
+            proptest::strategy::Just(GraphKind::Extrapolate),
+            proptest::strategy::Just(GraphKind::Discrete),
+        ]
+    }
+
+    /// A variable that looks a table up at a constant argument is static: the initial program
+    /// computes it once, and the per-step program looks up only what changes.
+    #[test]
+    fn a_lookup_of_a_constant_is_computed_once() {
+        let model = fulcrum_model::builder::ModelBuilder::new(0.0, 10.0, 1.0)
+            .constant("c", 2.0)
+            .graph("g", GraphKind::Continuous, &[0.0, 10.0], &[0.0, 100.0])
+            .aux("once", "g(c) + g(3)")
+            .stock("S", "0", &["f"], &[])
+            .flow("f", "g(S) * once")
+            .build();
+        let resolved = fulcrum_model::resolve(&model).expect("a valid model");
+        let compiled = crate::compile(&resolved).expect("compiles");
+        let lookups = |ops: &[crate::program::Op]| {
+            ops.iter().filter(|op| matches!(op, crate::program::Op::Lookup { .. })).count()
+        };
+        assert_eq!(lookups(&compiled.evaluate), 1, "only g(S) each step");
+        assert!(lookups(&compiled.initial) >= 2, "g(c) and g(3) at the start");
+    }
+
+    #[test]
+    fn tables_choose_their_search() {
+        let search = |xs: &[f64]| Table::new(GraphKind::Continuous, xs.to_vec(), vec![0.0; xs.len()]).search;
+        let short_even: Vec<f64> = (0..=10).map(|i| f64::from(i) * 0.1).collect();
+        assert_eq!(search(&short_even), Search::Count);
+        let long_even: Vec<f64> = (0..200).map(|i| 1960.0 + f64::from(i) * 0.5).collect();
+        assert!(matches!(search(&long_even), Search::Even { .. }), "{:?}", search(&long_even));
+        let tenths: Vec<f64> = (0..=100).map(|i| f64::from(i) * 0.1).collect();
+        assert!(matches!(search(&tenths), Search::Even { .. }));
+        // One point two segments off its place is not evenly spaced.
+        let mut uneven: Vec<f64> = (0..40).map(f64::from).collect();
+        uneven[20] = 22.5;
+        uneven.sort_by(f64::total_cmp);
+        assert_eq!(search(&uneven), Search::Bisect);
+        assert_eq!(search(&[2.0]), Search::Count);
+        assert_eq!(search(&[0.0, f64::INFINITY]), Search::Count);
+        assert_eq!(search(&[0.0, 2.0, 1.0]), Search::Unordered);
+        assert_eq!(search(&[0.0, f64::NAN, 1.0]), Search::Unordered);
+    }
+
+    proptest::proptest! {
+        /// Evenly spaced tables as models write them (start plus a multiple of the step, or the
+        /// step added point by point): short ones take `Search::Count`, longer ones
+        /// `Search::Even`, and both give the bits of the per-lane search.
+        #[test]
+        fn lookups_of_evenly_spaced_tables_match_the_per_lane_search(
+            kind in graph_kind(),
+            start in -1000.0f64..1000.0,
+            step in 0.001f64..100.0,
+            accumulate in proptest::bool::ANY,
+            ys in proptest::collection::vec(-1e3f64..1e3, 2..120),
+            uniform in proptest::collection::vec(0.0f64..1.0, 64),
+        ) {
+            let xs: Vec<f64> = if accumulate {
+                let mut x = start;
+                (0..ys.len()).map(|_| { let point = x; x += step; point }).collect()
+            } else {
+                (0..ys.len()).map(|i| start + i as f64 * step).collect()
+            };
+            let table = Table::new(kind, xs.clone(), ys);
+            if xs.len() > crate::program::COUNTED_POINTS {
+                proptest::prop_assert!(matches!(table.search, Search::Even { .. }), "{:?}", xs);
+            }
+            check_lookup_lanes(&table, &lookup_arguments(&xs, &uniform))?;
+        }
+
+        /// Unevenly spaced tables (sorted random points, ties included), short and long, give
+        /// the bits of the per-lane search whichever search they take.
+        #[test]
+        fn lookups_of_unevenly_spaced_tables_match_the_per_lane_search(
+            kind in graph_kind(),
+            mut xs in proptest::collection::vec(-100.0f64..100.0, 1..80),
+            tie in proptest::option::of(0usize..80),
+            shuffle in proptest::bool::weighted(0.1),
+            y in proptest::collection::vec(-1e3f64..1e3, 80),
+            uniform in proptest::collection::vec(0.0f64..1.0, 64),
+        ) {
+            xs.sort_by(f64::total_cmp);
+            if let Some(tie) = tie.filter(|&tie| tie + 1 < xs.len()) {
+                xs[tie + 1] = xs[tie];
+            }
+            if shuffle && xs.len() > 2 {
+                // Out of order, as no model may have them: the lanes search one by one.
+                let other = 1 + tie.unwrap_or(0) % (xs.len() - 1);
+                xs.swap(0, other);
+            }
+            let table = Table::new(kind, xs.clone(), y[..xs.len()].to_vec());
+            check_lookup_lanes(&table, &lookup_arguments(&xs, &uniform))?;
+        }
+
+        /// Nearly even tables: a few points of an evenly spaced table moved by a little or a lot,
+        /// so that some pass the check for `Search::Even` only just and some fail it.
+        #[test]
+        fn lookups_of_nearly_even_tables_match_the_per_lane_search(
+            kind in graph_kind(),
+            count in 2usize..80,
+            moves in proptest::collection::vec((0usize..80, -1.5f64..1.5), 0..4),
+            uniform in proptest::collection::vec(0.0f64..1.0, 64),
+        ) {
+            let mut xs: Vec<f64> = (0..count).map(|i| i as f64).collect();
+            for (index, offset) in moves {
+                if let Some(point) = xs.get_mut(index) {
+                    *point += offset;
+                }
+            }
+            xs.sort_by(f64::total_cmp);
+            let ys: Vec<f64> = xs.iter().map(|x| x * x - 3.0 * x).collect();
+            let table = Table::new(kind, xs.clone(), ys);
+            check_lookup_lanes(&table, &lookup_arguments(&xs, &uniform))?;
         }
     }
 

@@ -283,6 +283,10 @@ pub(crate) enum UnaryKind {
     GammaLn,
     NormalCdf,
     NormalQuantile,
+    /// `1 / x`: `x^-1` without `pow`.
+    Reciprocal,
+    /// `x^0.5` without `pow`: the square root, but +0 at -0 and +∞ at -∞, as `pow` answers.
+    PowHalf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,13 +319,84 @@ pub(crate) struct Table {
     pub y: Vec<f64>,
     /// Slope of each segment: `slopes[i]` runs from point `i` to point `i + 1`.
     pub slopes: Vec<f64>,
+    /// How a lookup finds the segment that holds its argument.
+    pub search: Search,
 }
+
+/// How a lookup finds how many of a table's points lie below its argument. Every way gives the
+/// same count; they differ only in cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Search {
+    /// Longer, evenly spaced tables: each lane's segment is guessed as `floor((x - start) * scale)` and corrected
+    /// by comparing with its two ends. `Table::new` chooses this only after checking, at every
+    /// point, that the guess there is the point's own segment or the one before it; since the
+    /// guess never decreases as `x` grows, it is then at most one segment away for every `x`,
+    /// and the correction makes it exact.
+    Even { start: f64, scale: f64 },
+    /// Short tables: a sweep over the points that compares each with every lane's argument and
+    /// keeps, with selects, the last point below it; it vectorizes across lanes, so it costs
+    /// fewer instructions per lane than finding each lane's segment up to `COUNTED_POINTS`.
+    Count,
+    /// Long, unevenly spaced tables: a binary search.
+    Bisect,
+    /// Points not in increasing order (or NaN), which models refuse: each lane searches on its
+    /// own, as `functions::lookup` does.
+    Unordered,
+}
+
+/// Up to this many points, a table is searched by comparing every point (`Search::Count`).
+pub(crate) const COUNTED_POINTS: usize = 32;
 
 impl Table {
     pub fn new(kind: GraphKind, x: Vec<f64>, y: Vec<f64>) -> Table {
         let slopes = x.windows(2).zip(y.windows(2)).map(|(x, y)| (y[1] - y[0]) / (x[1] - x[0])).collect();
-        Table { kind, x, y, slopes }
+        let ordered = x.iter().all(|point| !point.is_nan()) && x.windows(2).all(|pair| pair[0] <= pair[1]);
+        let search = if !ordered {
+            Search::Unordered
+        } else if x.len() <= COUNTED_POINTS {
+            Search::Count
+        } else if let Some((start, scale)) = even_search(&x) {
+            Search::Even { start, scale }
+        } else {
+            Search::Bisect
+        };
+        Table { kind, x, y, slopes, search }
     }
+
+    /// The segment `Search::Even` guesses for `x`: `floor((x - start) * scale)`, clamped to the
+    /// segments `0 ..= last - 1` (NaN to 0). Never smaller for a larger `x`: every step rounds
+    /// monotonically. Straight-line code, so that a loop over lanes can vectorize it.
+    #[inline(always)]
+    pub fn guess_segment(start: f64, scale: f64, last: usize, x: f64) -> usize {
+        /// 2^52: added to a whole number below it, leaves that number in the low mantissa bits.
+        const WHOLE: f64 = 4_503_599_627_370_496.0;
+        let guess = ((x - start) * scale).floor();
+        let guess = if guess > 0.0 { guess } else { 0.0 };
+        let top = (last - 1) as f64;
+        let guess = if guess < top { guess } else { top };
+        ((guess + WHOLE).to_bits() - WHOLE.to_bits()) as usize
+    }
+}
+
+/// `Search::Even`'s start and scale, when its guess is never more than one segment off for these
+/// points: finite, in increasing order, and at each point `k` guessing segment `k − 1` or `k`
+/// (the segments that end or start at it). Decided exactly, at the points themselves, so whether
+/// the points count as evenly spaced never changes a lookup's result, only its cost.
+fn even_search(x: &[f64]) -> Option<(f64, f64)> {
+    let last = x.len().checked_sub(1).filter(|&last| last >= 1)?;
+    let (start, end) = (x[0], x[last]);
+    if !x.iter().all(|point| point.is_finite()) || x.windows(2).any(|pair| pair[1] < pair[0]) || end <= start {
+        return None;
+    }
+    let scale = last as f64 / (end - start);
+    if !scale.is_finite() {
+        return None;
+    }
+    let fits = x.iter().enumerate().all(|(k, &point)| {
+        let guess = Table::guess_segment(start, scale, last, point);
+        guess + 1 >= k && guess <= k
+    });
+    fits.then_some((start, scale))
 }
 
 /// Where each kind of state lives.

@@ -174,3 +174,73 @@ fn a_queue_boards_whole_batches_and_overflows_into_a_second_conveyor_and_convert
     let (model, _) = fulcrum_xmile::read(&text).expect("reads");
     crate::conformance::check_round_trip(&model, &results).unwrap_or_else(|problem| panic!("{problem}"));
 }
+
+#[test]
+fn a_leak_written_as_stella_writes_it_takes_its_fraction_from_the_flows_equation() {
+    // Stella gives a leak's fraction as the flow's <eqn> beside an empty <leak/>, and writes
+    // `<eqn>0</eqn>` and <non_negative/> on the belt's own outflow, which the belt drives.
+    let variables = "<stock name=\"Conveyor 1\"><eqn>0</eqn><inflow>inflow_1</inflow><inflow>inflow_2</inflow>\
+        <outflow>outflow</outflow><outflow>leak</outflow><non_negative/><conveyor><len>3</len></conveyor></stock>\
+        <flow name=\"inflow 1\"><eqn>10</eqn><non_negative/></flow>\
+        <flow name=\"inflow 2\"><eqn>IF TIME &lt; 2 THEN 5 ELSE 0</eqn><non_negative/></flow>\
+        <flow name=\"outflow\"><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"leak\"><eqn>0.3</eqn><non_negative/><leak/></flow>";
+    let text = stella("", variables, "").replace("<stop>3</stop>", "<stop>5</stop>");
+    let results = run(&text);
+    // Batches of 15, 15, 10, 10 enter over [0, 1], [1, 2], ...; each loses a tenth of itself
+    // in each of its three steps on the belt and leaves with 0.7 of it three steps after it
+    // entered: the leak at 3 is 1.5 + 1.5 + 1 from the three batches on the belt.
+    assert_eq!(series(&results, "outflow"), [0.0, 0.0, 0.0, 10.5, 10.5, 7.0]);
+    assert_eq!(series(&results, "leak"), [0.0, 1.5, 3.0, 4.0, 3.5, 3.0]);
+    assert_eq!(series(&results, "Conveyor 1"), [0.0, 15.0, 28.5, 35.5, 31.0, 27.0]);
+}
+
+#[test]
+fn a_conveyor_inside_a_module_reads_its_options_from_the_modules_own_variables() {
+    // The transit time, the capacity and the leak fraction name the module's variables.
+    let variables = "<module name=\"Pipe\"/><aux name=\"out\"><eqn>Pipe.leaving</eqn></aux>";
+    let rest = "<model name=\"Pipe\"><variables>\
+        <stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow><outflow>spilling</outflow>\
+        <conveyor><len>transit_time</len><capacity>room</capacity></conveyor></stock>\
+        <flow name=\"entering\"><eqn>10</eqn><non_negative/></flow>\
+        <flow name=\"leaving\"><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"spilling\"><eqn>share</eqn><non_negative/><leak/></flow>\
+        <aux name=\"transit time\"><eqn>2</eqn></aux><aux name=\"room\"><eqn>100</eqn></aux>\
+        <aux name=\"share\"><eqn>0.5</eqn></aux></variables></model>";
+    let results = run(&stella("", variables, rest));
+    // 10 enters each step, loses 2.5 in each of its two steps on the belt and leaves with 5.
+    assert_eq!(series(&results, "out"), [0.0, 0.0, 5.0, 5.0]);
+    assert_eq!(series(&results, "Pipe.spilling"), [0.0, 2.5, 5.0, 5.0]);
+}
+
+#[test]
+fn a_conveyor_inside_a_macro_takes_its_transit_time_from_a_parameter() {
+    // LAG(x, lag): x enters a belt whose transit time is the call's second argument.
+    let rest = "<macro name=\"LAG\"><parm>x</parm><parm>lag</parm><eqn>leaving</eqn><variables>\
+        <stock name=\"belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <conveyor><len>lag</len></conveyor></stock>\
+        <flow name=\"entering\"><eqn>x</eqn></flow><flow name=\"leaving\"/></variables></macro>";
+    let variables =
+        "<aux name=\"short\"><eqn>LAG(TIME + 1, 1)</eqn></aux><aux name=\"long\"><eqn>LAG(TIME + 1, 2)</eqn></aux>";
+    let results = run(&stella("", variables, rest));
+    // Inflows 1, 2, 3, 4 leave one or two steps after they entered.
+    assert_eq!(series(&results, "short"), [0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(series(&results, "long"), [0.0, 0.0, 1.0, 2.0]);
+}
+
+#[test]
+fn a_stock_without_dimensions_takes_the_sum_of_an_arrayed_flow() {
+    // Stella lets one pool feed an arrayed stock through an arrayed flow: the pool loses the
+    // sum of the flow's elements, each element of the stock gains its own.
+    let extras = "<dimensions><dim name=\"Severity\"><elem name=\"Mild\"/><elem name=\"Severe\"/></dim></dimensions>";
+    let variables = "<stock name=\"Uninfected\"><eqn>100</eqn><outflow>infecting</outflow><non_negative/></stock>\
+        <stock name=\"Infected\"><dimensions><dim name=\"Severity\"/></dimensions><eqn>0</eqn>\
+        <inflow>infecting</inflow></stock>\
+        <flow name=\"infecting\"><dimensions><dim name=\"Severity\"/></dimensions>\
+        <element subscript=\"Mild\"><eqn>1</eqn></element><element subscript=\"Severe\"><eqn>2</eqn></element>\
+        <non_negative/></flow>";
+    let results = run(&stella(extras, variables, ""));
+    assert_eq!(series(&results, "Uninfected"), [100.0, 97.0, 94.0, 91.0]);
+    assert_eq!(series(&results, "Infected[Mild]"), [0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(series(&results, "Infected[Severe]"), [0.0, 2.0, 4.0, 6.0]);
+}

@@ -666,6 +666,11 @@ impl<'p> Reader<'p> {
             VariableKind::Flow { non_negative } => {
                 *non_negative = explicit.unwrap_or(self.flows_non_negative);
                 variable.leak = child(node, "leak").map(|leak| self.leak(node, leak));
+                // Stella writes a leak's fraction as the flow's <eqn> and marks it with an empty
+                // <leak/>; a leak's flow has no equation of its own (XMILE 4.3).
+                if let Some(leak) = variable.leak.as_mut().filter(|leak| leak.fraction.is_none()) {
+                    leak.fraction = variable.equation.take();
+                }
                 variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
             }
             VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
@@ -1066,8 +1071,19 @@ pub(crate) fn prefix_variable(
 ) {
     variable.name = format!("{prefix}{}", variable.name);
     variable.canonical = CanonicalName::new(&variable.name);
-    let equations =
-        variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
+    // A conveyor's options and a leak's fraction are equations of the variable too.
+    let conveyor = variable.conveyor.iter_mut().flat_map(|c| {
+        [&mut c.transit_time, &mut c.capacity, &mut c.inflow_limit, &mut c.sample, &mut c.arrest]
+            .into_iter()
+            .filter_map(Option::as_mut)
+    });
+    let leak = variable.leak.iter_mut().filter_map(|leak| leak.fraction.as_mut());
+    let equations = variable
+        .equation
+        .iter_mut()
+        .chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()))
+        .chain(conveyor)
+        .chain(leak);
     for equation in equations {
         rewrite(equation, rename);
     }
@@ -1143,7 +1159,9 @@ fn mark_unmarked_leaks(variables: &mut [Variable]) {
         .flat_map(|outflows| outflows.iter().skip(1).map(|link| link.canonical.clone()))
         .collect();
     for flow in variables.iter_mut().filter(|v| unmarked.contains(&v.canonical)) {
-        flow.leak = Some(Leak { fraction: None, zone_start: 0.0, zone_end: 1.0, integers: false, span: flow.span });
+        // Its <eqn>, if it has one, is the fraction that leaks, as with a marked leak.
+        let fraction = flow.equation.take();
+        flow.leak = Some(Leak { fraction, zone_start: 0.0, zone_end: 1.0, integers: false, span: flow.span });
     }
 }
 

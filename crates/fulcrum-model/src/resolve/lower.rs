@@ -546,6 +546,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 shape.dimensions.iter().map(|&d| self.dimensions.bound(d, site.bindings)).collect();
             match elements {
                 Some(elements) => ids.push(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements))),
+                // A stock without dimensions takes the sum of an arrayed flow's elements, as
+                // Stella does (a belt or a queue keeps one flow per link).
+                None if stock.dimensions.is_empty() && stock.conveyor.is_none() && stock.queue.is_none() => {
+                    let count = shape.count(&self.dimensions);
+                    ids.extend((shape.first..shape.first + count).map(VarId::from_index));
+                }
                 None => {
                     ok = false;
                     self.diagnostics.push(

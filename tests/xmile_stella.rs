@@ -244,3 +244,21 @@ fn a_stock_without_dimensions_takes_the_sum_of_an_arrayed_flow() {
     assert_eq!(series(&results, "Infected[Mild]"), [0.0, 1.0, 2.0, 3.0]);
     assert_eq!(series(&results, "Infected[Severe]"), [0.0, 2.0, 4.0, 6.0]);
 }
+
+#[test]
+fn a_spread_inflow_is_refused_where_it_is_written() {
+    // Stella's `isee:spreadflow` puts what enters all along the belt; fulcrum would put it at the
+    // start, so it says so rather than run the model otherwise.
+    let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <conveyor><len>2</len></conveyor></stock>\
+        <flow name=\"entering\" isee:spreadflow=\"even\"><eqn>1</eqn><non_negative/></flow><flow name=\"leaving\"/>";
+    let text = stella("", variables, "");
+    let diagnostics = fulcrum_xmile::read(&text).map_or_else(|d| d, |(_, d)| d);
+    let found = diagnostics.0.iter().find(|d| d.message.contains("spreads")).expect("refused");
+    assert_eq!(found.code.as_str(), "E0501");
+    let span = found.span.expect("located");
+    assert_eq!(&text[span.start as usize..span.end as usize], "even");
+    // What Stella writes for an inflow put at the start runs.
+    let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
+    assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
+}

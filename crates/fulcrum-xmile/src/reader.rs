@@ -41,6 +41,9 @@ pub(crate) struct Reader<'p> {
     display_names: bool,
     /// Modules whose model is in another file.
     pub(crate) resources: Resources,
+    /// Flows of the models being read that say they may flow both ways
+    /// (`<non_negative>false</non_negative>`), with where they say it.
+    biflows: Vec<(CanonicalName, Span)>,
 }
 
 /// What became of the modules whose model is in another file (`resource=`).
@@ -68,6 +71,7 @@ impl<'p> Reader<'p> {
             specs_checked: Vec::new(),
             display_names: true,
             resources: Resources::default(),
+            biflows: Vec::new(),
         }
     }
 
@@ -335,6 +339,7 @@ impl<'p> Reader<'p> {
         let mut modules: Vec<String> = Vec::new();
         let mut flattened = Vec::new();
         let mut upward = Vec::new();
+        let first_biflow = self.biflows.len();
         for node in container.children().filter(Node::is_element) {
             let kind = match node.tag_name().name() {
                 "stock" => VariableKind::stock(&[], &[], false),
@@ -356,6 +361,7 @@ impl<'p> Reader<'p> {
             }
         }
         mark_unmarked_leaks(&mut variables);
+        self.check_queue_flows(&variables, first_biflow);
         for connection in upward {
             self.connect_upward(&mut variables, connection);
         }
@@ -665,6 +671,11 @@ impl<'p> Reader<'p> {
             }
             VariableKind::Flow { non_negative } => {
                 *non_negative = explicit.unwrap_or(self.flows_non_negative);
+                if explicit == Some(false)
+                    && let Some(found) = child(node, "non_negative")
+                {
+                    self.biflows.push((variable.canonical.clone(), self.span(found)));
+                }
                 variable.leak = child(node, "leak").map(|leak| self.leak(node, leak));
                 // Stella writes a leak's fraction as the flow's <eqn> and marks it with an empty
                 // <leak/>; a leak's flow has no equation of its own (XMILE 4.3).
@@ -672,6 +683,23 @@ impl<'p> Reader<'p> {
                     leak.fraction = variable.equation.take();
                 }
                 variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
+                // Stella's spread inflows place what enters all along a conveyor rather than at
+                // its start, which changes what leaves when: refused rather than dropped.
+                if let Some((spread, span)) = self.attribute_with_span(node, "spreadflow")
+                    && spread != "beginning"
+                {
+                    self.report(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!(
+                                "`{}` spreads what it brings over its conveyor (`spreadflow=\"{spread}\"`), which fulcrum does not simulate",
+                                variable.name
+                            ),
+                        )
+                        .at(Some(span))
+                        .with_help("fulcrum puts all of an inflow at the start of the belt; drop the spread to run it so"),
+                    );
+                }
             }
             VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
         }
@@ -682,6 +710,30 @@ impl<'p> Reader<'p> {
             diagnostic.variable.get_or_insert_with(|| variable.name.clone());
         }
         Some(variable)
+    }
+
+    /// A queue's inflows must be non-negative and its outflows are so by definition (XMILE 4.3):
+    /// a flow of a queue said to flow both ways is refused where it says so. Forgets the biflows
+    /// of this model (from `first`) once checked.
+    fn check_queue_flows(&mut self, variables: &[Variable], first: usize) {
+        let biflows = self.biflows.split_off(first.min(self.biflows.len()));
+        for stock in variables.iter().filter(|v| v.queue.is_some()) {
+            let VariableKind::Stock { inflows, outflows, .. } = &stock.kind else { continue };
+            for link in inflows.iter().chain(outflows) {
+                let Some((_, span)) = biflows.iter().find(|(name, _)| *name == link.canonical) else { continue };
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}` is said to flow both ways, but it is a flow of queue `{}`, which XMILE requires to be non-negative",
+                            link.name, stock.name
+                        ),
+                    )
+                    .at(Some(*span))
+                    .with_help("drop <non_negative>false</non_negative>: a queue's flows never run backwards"),
+                );
+            }
+        }
     }
 
     /// A stock's `<conveyor>` options (XMILE 4.2.1).

@@ -363,7 +363,7 @@ impl<'p> Reader<'p> {
         mark_unmarked_leaks(&mut variables);
         self.check_queue_flows(&variables, first_biflow);
         for connection in upward {
-            self.connect_upward(&mut variables, connection);
+            self.connect_upward(&mut variables, &mut flattened, prefix, connection);
         }
         if !prefix.is_empty() {
             qualify(&mut variables, prefix, &modules);
@@ -375,16 +375,33 @@ impl<'p> Reader<'p> {
     /// Gives a variable of the model holding a module the value a `<connect to=".x">` assigns it
     /// from the module (the standard's `Sub_Model.Output`), as a reference the model's own
     /// renaming then qualifies.
-    fn connect_upward(&mut self, variables: &mut [Variable], connection: Upward) {
+    ///
+    /// Stella also writes a connection between two sibling modules on the module it comes from
+    /// (`<connect to="lynxes.hare_density" from="hares.hare_density"/>` on `hares`, as well as
+    /// on `lynxes`): a `to` in another module (among the `flattened` variables, under `prefix`)
+    /// is that module's input, set as its own `<connect>` sets it.
+    fn connect_upward(
+        &mut self,
+        variables: &mut [Variable],
+        flattened: &mut [Variable],
+        prefix: &str,
+        connection: Upward,
+    ) {
         let target = CanonicalName::new(&connection.to);
-        match variables.iter_mut().find(|v| v.canonical == target) {
-            Some(input) => {
+        let sibling_input = CanonicalName::new(&format!("{prefix}{}", connection.to));
+        let found = match variables.iter_mut().find(|v| v.canonical == target) {
+            Some(beside) => Some((beside, connection.from.clone())),
+            None => flattened
+                .iter_mut()
+                .find(|v| v.canonical == sibling_input)
+                .map(|input| (input, format!("{prefix}{}", connection.from))),
+        };
+        match found {
+            Some((input, from)) => {
                 input.kind = VariableKind::Auxiliary;
                 input.graph = None;
-                input.equation = Some(Equation::new(
-                    equation_form(&connection.from),
-                    Origin { span: Some(connection.span), text_offset: None },
-                ));
+                input.equation =
+                    Some(Equation::new(equation_form(&from), Origin { span: Some(connection.span), text_offset: None }));
             }
             None => self.report(
                 Diagnostic::new(
@@ -487,6 +504,8 @@ impl<'p> Reader<'p> {
                 );
                 continue;
             };
+            let (to, from) = (unquote_path(to), unquote_path(from));
+            let (to, from) = (to.as_str(), from.as_str());
             // A `to` with a leading dot names a variable beside the module, set from the module's
             // output (section 4.7.1's `<connect to=".Root_Model_Input" from="Sub_Model.Output"/>`);
             // so does a bare `to` fed from this module's own output.
@@ -1177,6 +1196,33 @@ fn strip_prefix<'a>(name: &'a str, module: &str) -> &'a str {
         Some((root, rest)) if CanonicalName::new(root) == CanonicalName::new(module) => rest,
         _ => name.strip_prefix('.').unwrap_or(name),
     }
+}
+
+/// A dotted path whose parts may be quoted (Stella writes `b."ghost_of_module/output"`), each
+/// part unquoted: `b.ghost_of_module/output`. A dot inside quotes stays in its part.
+fn unquote_path(text: &str) -> String {
+    if !text.contains('"') {
+        return text.to_owned();
+    }
+    let mut parts = Vec::new();
+    let (mut part, mut quoted, mut escaped) = (String::new(), false, false);
+    for c in text.chars() {
+        match c {
+            '.' if !quoted => parts.push(unquote(&std::mem::take(&mut part))),
+            _ => {
+                part.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && quoted {
+                    escaped = true;
+                } else if c == '"' {
+                    quoted = !quoted;
+                }
+            }
+        }
+    }
+    parts.push(unquote(&part));
+    parts.join(".")
 }
 
 /// A quoted name's content with XMILE's escapes resolved; other text as it is.

@@ -262,3 +262,33 @@ fn a_spread_inflow_is_refused_where_it_is_written() {
     let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
     assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
 }
+
+#[test]
+fn stellas_safe_division_operator_gives_zero_where_the_divisor_is_zero() {
+    // `a // b` is `SAFEDIV(a, b)`, at the precedence of `/` and from the left.
+    let variables = "<aux name=\"divisor\"><eqn>TIME - 1</eqn></aux>\
+        <aux name=\"share\"><eqn>6 // divisor</eqn></aux>\
+        <aux name=\"mixed\"><eqn>1 + 12 / 2 // divisor * 2</eqn></aux>";
+    let results = run(&stella("", variables, ""));
+    // divisor -1, 0, 1, 2: 6 / divisor, 0 where it is 0; 1 + ((12 / 2) // divisor) × 2.
+    assert_eq!(series(&results, "share"), [-6.0, 0.0, 6.0, 3.0]);
+    assert_eq!(series(&results, "mixed"), [-11.0, 1.0, 13.0, 7.0]);
+}
+
+#[test]
+fn a_leaking_conveyor_with_a_changing_transit_time_leaks_each_batch_over_its_own_steps() {
+    // Linear leakage of 0.4: each batch loses 0.4 of what entered, evenly over the steps it
+    // spends on the belt, and leaves with the rest. Batch A (10, entering over [0, 1]) reads a
+    // transit time of 2: it leaks 2 at t = 1 and 2 and leaves at 2 with 6. Batch B (10, over
+    // [1, 2]) reads 4: it leaks 1 at t = 2, 3, 4 and 5 and leaves at 5 with 6.
+    let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <outflow>spilling</outflow><conveyor><len>IF TIME &lt; 1 THEN 2 ELSE 4</len></conveyor></stock>\
+        <flow name=\"entering\"><eqn>IF TIME &lt; 2 THEN 10 ELSE 0</eqn><non_negative/></flow>\
+        <flow name=\"leaving\"><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"spilling\"><eqn>0.4</eqn><non_negative/><leak/></flow>";
+    let text = stella("", variables, "").replace("<stop>3</stop>", "<stop>6</stop>");
+    let results = run(&text);
+    assert_eq!(series(&results, "spilling"), [0.0, 2.0, 3.0, 1.0, 1.0, 1.0, 0.0]);
+    assert_eq!(series(&results, "leaving"), [0.0, 0.0, 6.0, 0.0, 0.0, 6.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 18.0, 9.0, 8.0, 7.0, 0.0]);
+}

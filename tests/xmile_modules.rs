@@ -464,3 +464,19 @@ fn quoted_names_in_a_connection_are_read_part_by_part() {
     assert_eq!(series[0], [0.0, 2.0, 4.0, 6.0]);
     assert_eq!(series[1], [0.0, 0.0, 2.0, 6.0]);
 }
+
+#[test]
+fn a_ghost_of_a_module_draws_it_again_and_adds_no_instance() {
+    // Stella draws a module a second time as an <alias> in a view (a ghost): still one module.
+    let root = "<module name=\"Tank\"/>";
+    let plain = xmile(root, TANK);
+    let ghosted = plain.replace(
+        "</variables></model><model name=\"Tank\">",
+        "</variables><views><view><module name=\"Tank\" x=\"10\" y=\"10\"/>\
+         <alias uid=\"7\" x=\"90\" y=\"10\"><of>Tank</of></alias></view></views></model><model name=\"Tank\">",
+    );
+    assert_ne!(ghosted, plain);
+    let (model, _) = fulcrum_xmile::read(&ghosted).expect("reads");
+    assert_eq!(model.variables.iter().filter(|v| v.name.ends_with(".level")).count(), 1);
+    assert_eq!(run(&ghosted, &["Tank.level"]), run(&plain, &["Tank.level"]));
+}

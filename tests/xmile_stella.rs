@@ -292,3 +292,26 @@ fn a_leaking_conveyor_with_a_changing_transit_time_leaks_each_batch_over_its_own
     assert_eq!(series(&results, "leaving"), [0.0, 0.0, 6.0, 0.0, 0.0, 6.0, 0.0]);
     assert_eq!(series(&results, "Belt"), [0.0, 10.0, 18.0, 9.0, 8.0, 7.0, 0.0]);
 }
+
+#[test]
+fn an_arrayed_leak_may_give_each_element_its_own_fraction() {
+    // Exponential leakage from an arrayed belt (transit 2): Mild loses half of what is on the
+    // belt per step, Severe a quarter, each element's fraction written as Stella writes it.
+    let extras = "<dimensions><dim name=\"Severity\"><elem name=\"Mild\"/><elem name=\"Severe\"/></dim></dimensions>";
+    let variables = "<stock name=\"sick\"><dimensions><dim name=\"Severity\"/></dimensions><eqn>0</eqn>\
+        <inflow>infecting</inflow><outflow>recovering</outflow><outflow>testing</outflow>\
+        <conveyor exponential_leak=\"true\"><len>2</len></conveyor></stock>\
+        <flow name=\"infecting\"><dimensions><dim name=\"Severity\"/></dimensions>\
+        <eqn>IF TIME &lt; 1 THEN 8 ELSE 0</eqn><non_negative/></flow>\
+        <flow name=\"recovering\"><dimensions><dim name=\"Severity\"/></dimensions><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"testing\"><dimensions><dim name=\"Severity\"/></dimensions>\
+        <element subscript=\"Mild\"><eqn>0.5</eqn></element><element subscript=\"Severe\"><eqn>0.25</eqn></element>\
+        <non_negative/><leak/></flow>";
+    let results = run(&stella(extras, variables, ""));
+    // 8 enters over [0, 1]; at t = 1 and 2 it loses its fraction of what is left; at 2 the rest
+    // leaves: Mild 4 then 2, leaving 2; Severe 2 then 1.5, leaving 4.5.
+    assert_eq!(series(&results, "testing[Mild]"), [0.0, 4.0, 2.0, 0.0]);
+    assert_eq!(series(&results, "recovering[Mild]"), [0.0, 0.0, 2.0, 0.0]);
+    assert_eq!(series(&results, "testing[Severe]"), [0.0, 2.0, 1.5, 0.0]);
+    assert_eq!(series(&results, "recovering[Severe]"), [0.0, 0.0, 4.5, 0.0]);
+}

@@ -250,7 +250,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     }
 
     /// The per-element definition of the instance at `offset`, if the variable has one for it.
-    fn element_definition<'v>(
+    pub(super) fn element_definition<'v>(
         &self,
         variable: &'v Variable,
         shape: &Shape,

@@ -315,3 +315,20 @@ fn an_arrayed_leak_may_give_each_element_its_own_fraction() {
     assert_eq!(series(&results, "testing[Severe]"), [0.0, 2.0, 1.5, 0.0]);
     assert_eq!(series(&results, "recovering[Severe]"), [0.0, 0.0, 4.5, 0.0]);
 }
+
+#[test]
+fn a_subscript_computed_during_the_run_picks_its_element_and_0_outside_the_dimension() {
+    let extras =
+        "<dimensions><dim name=\"Slot\"><elem name=\"a\"/><elem name=\"b\"/><elem name=\"c\"/></dim></dimensions>";
+    let variables = "<aux name=\"values\"><dimensions><dim name=\"Slot\"/></dimensions>\
+        <element subscript=\"a\"><eqn>10</eqn></element><element subscript=\"b\"><eqn>20</eqn></element>\
+        <element subscript=\"c\"><eqn>30</eqn></element></aux>\
+        <aux name=\"picked\"><eqn>values[INT(TIME MOD 4) + 1]</eqn></aux>\
+        <aux name=\"shifted\"><dimensions><dim name=\"Slot\"/></dimensions><eqn>values[Slot + TIME]</eqn></aux>";
+    let results = run(&stella(extras, variables, ""));
+    // Positions 1, 2, 3, 4 at t = 0..3: the fourth is outside, so 0.
+    assert_eq!(series(&results, "picked"), [10.0, 20.0, 30.0, 0.0]);
+    // Element i reads position i + TIME.
+    assert_eq!(series(&results, "shifted[a]"), [10.0, 20.0, 30.0, 0.0]);
+    assert_eq!(series(&results, "shifted[c]"), [30.0, 0.0, 0.0, 0.0]);
+}

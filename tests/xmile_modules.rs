@@ -428,3 +428,55 @@ fn fulcrum_run_reads_a_modules_file_beside_the_model() {
     let values: Vec<&str> = text.lines().skip(1).map(|line| line.split(',').nth(column).unwrap_or_default()).collect();
     assert_eq!(values, ["100", "150", "225", "337.5"]);
 }
+
+#[test]
+fn a_connection_between_siblings_written_on_both_modules_is_made_once() {
+    // Newer Stella files list a connection between two modules on each of them: on `Second`
+    // (its input from `First`'s output) and on `First` too, where the `to` names `Second`.
+    // `First` also lists its own input fed from `Second`, which `Second` repeats.
+    let root = "<module name=\"First\">\
+        <connect to=\"First.rate\" from=\"Second.doubled\"/><connect2 to=\"First.rate\" from=\"Second.doubled\"/>\
+        <connect to=\"Second.rate\" from=\"First.doubled\"/><connect2 to=\"Second.rate\" from=\"First.doubled\"/>\
+        </module>\
+        <module name=\"Second\" model_name=\"Tank\">\
+        <connect to=\"Second.rate\" from=\"First.doubled\"/><connect to=\"First.rate\" from=\"Second.doubled\"/>\
+        </module>";
+    let first = TANK.replace("<model name=\"Tank\">", "<model name=\"First\">").replace("<eqn>0</eqn>", "<eqn>1</eqn>");
+    let text = xmile(root, &format!("{first}{TANK}"));
+    // First starts at 1, Second at 0; each fills by twice the other's level:
+    // t=1: First 1 + 0 = 1, Second 0 + 2 = 2; t=2: 1 + 4 = 5, 2 + 2 = 4; t=3: 5 + 8 = 13, 4 + 10 = 14.
+    let series = run(&text, &["First.level", "Second.level"]);
+    assert_eq!(series[0], [1.0, 1.0, 5.0, 13.0]);
+    assert_eq!(series[1], [0.0, 2.0, 4.0, 14.0]);
+}
+
+#[test]
+fn quoted_names_in_a_connection_are_read_part_by_part() {
+    // Stella quotes a name with a slash in it after the module's name: `b."rate/in"`.
+    let root = "<module name=\"a\"><connect to='b.\"rate/in\"' from='a.\"level/out\"'/></module>\
+        <module name=\"b\"><connect to='b.\"rate/in\"' from='a.\"level/out\"'/></module>";
+    let source = "<model name=\"a\"><variables><aux name=\"level/out\" access=\"output\"><eqn>TIME * 2</eqn></aux>\
+        </variables></model>";
+    let sink = "<model name=\"b\"><variables><aux name=\"rate/in\" access=\"input\"><eqn>0</eqn></aux>\
+        <stock name=\"total\"><eqn>0</eqn><inflow>adding</inflow></stock><flow name=\"adding\"><eqn>\"rate/in\"</eqn></flow>\
+        </variables></model>";
+    let series = run(&xmile(root, &format!("{source}{sink}")), &["b.rate/in", "b.total"]);
+    assert_eq!(series[0], [0.0, 2.0, 4.0, 6.0]);
+    assert_eq!(series[1], [0.0, 0.0, 2.0, 6.0]);
+}
+
+#[test]
+fn a_ghost_of_a_module_draws_it_again_and_adds_no_instance() {
+    // Stella draws a module a second time as an <alias> in a view (a ghost): still one module.
+    let root = "<module name=\"Tank\"/>";
+    let plain = xmile(root, TANK);
+    let ghosted = plain.replace(
+        "</variables></model><model name=\"Tank\">",
+        "</variables><views><view><module name=\"Tank\" x=\"10\" y=\"10\"/>\
+         <alias uid=\"7\" x=\"90\" y=\"10\"><of>Tank</of></alias></view></views></model><model name=\"Tank\">",
+    );
+    assert_ne!(ghosted, plain);
+    let (model, _) = fulcrum_xmile::read(&ghosted).expect("reads");
+    assert_eq!(model.variables.iter().filter(|v| v.name.ends_with(".level")).count(), 1);
+    assert_eq!(run(&ghosted, &["Tank.level"]), run(&plain, &["Tank.level"]));
+}

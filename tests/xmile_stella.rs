@@ -174,3 +174,161 @@ fn a_queue_boards_whole_batches_and_overflows_into_a_second_conveyor_and_convert
     let (model, _) = fulcrum_xmile::read(&text).expect("reads");
     crate::conformance::check_round_trip(&model, &results).unwrap_or_else(|problem| panic!("{problem}"));
 }
+
+#[test]
+fn a_leak_written_as_stella_writes_it_takes_its_fraction_from_the_flows_equation() {
+    // Stella gives a leak's fraction as the flow's <eqn> beside an empty <leak/>, and writes
+    // `<eqn>0</eqn>` and <non_negative/> on the belt's own outflow, which the belt drives.
+    let variables = "<stock name=\"Conveyor 1\"><eqn>0</eqn><inflow>inflow_1</inflow><inflow>inflow_2</inflow>\
+        <outflow>outflow</outflow><outflow>leak</outflow><non_negative/><conveyor><len>3</len></conveyor></stock>\
+        <flow name=\"inflow 1\"><eqn>10</eqn><non_negative/></flow>\
+        <flow name=\"inflow 2\"><eqn>IF TIME &lt; 2 THEN 5 ELSE 0</eqn><non_negative/></flow>\
+        <flow name=\"outflow\"><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"leak\"><eqn>0.3</eqn><non_negative/><leak/></flow>";
+    let text = stella("", variables, "").replace("<stop>3</stop>", "<stop>5</stop>");
+    let results = run(&text);
+    // Batches of 15, 15, 10, 10 enter over [0, 1], [1, 2], ...; each loses a tenth of itself
+    // in each of its three steps on the belt and leaves with 0.7 of it three steps after it
+    // entered: the leak at 3 is 1.5 + 1.5 + 1 from the three batches on the belt.
+    assert_eq!(series(&results, "outflow"), [0.0, 0.0, 0.0, 10.5, 10.5, 7.0]);
+    assert_eq!(series(&results, "leak"), [0.0, 1.5, 3.0, 4.0, 3.5, 3.0]);
+    assert_eq!(series(&results, "Conveyor 1"), [0.0, 15.0, 28.5, 35.5, 31.0, 27.0]);
+}
+
+#[test]
+fn a_conveyor_inside_a_module_reads_its_options_from_the_modules_own_variables() {
+    // The transit time, the capacity and the leak fraction name the module's variables.
+    let variables = "<module name=\"Pipe\"/><aux name=\"out\"><eqn>Pipe.leaving</eqn></aux>";
+    let rest = "<model name=\"Pipe\"><variables>\
+        <stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow><outflow>spilling</outflow>\
+        <conveyor><len>transit_time</len><capacity>room</capacity></conveyor></stock>\
+        <flow name=\"entering\"><eqn>10</eqn><non_negative/></flow>\
+        <flow name=\"leaving\"><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"spilling\"><eqn>share</eqn><non_negative/><leak/></flow>\
+        <aux name=\"transit time\"><eqn>2</eqn></aux><aux name=\"room\"><eqn>100</eqn></aux>\
+        <aux name=\"share\"><eqn>0.5</eqn></aux></variables></model>";
+    let results = run(&stella("", variables, rest));
+    // 10 enters each step, loses 2.5 in each of its two steps on the belt and leaves with 5.
+    assert_eq!(series(&results, "out"), [0.0, 0.0, 5.0, 5.0]);
+    assert_eq!(series(&results, "Pipe.spilling"), [0.0, 2.5, 5.0, 5.0]);
+}
+
+#[test]
+fn a_conveyor_inside_a_macro_takes_its_transit_time_from_a_parameter() {
+    // LAG(x, lag): x enters a belt whose transit time is the call's second argument.
+    let rest = "<macro name=\"LAG\"><parm>x</parm><parm>lag</parm><eqn>leaving</eqn><variables>\
+        <stock name=\"belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <conveyor><len>lag</len></conveyor></stock>\
+        <flow name=\"entering\"><eqn>x</eqn></flow><flow name=\"leaving\"/></variables></macro>";
+    let variables =
+        "<aux name=\"short\"><eqn>LAG(TIME + 1, 1)</eqn></aux><aux name=\"long\"><eqn>LAG(TIME + 1, 2)</eqn></aux>";
+    let results = run(&stella("", variables, rest));
+    // Inflows 1, 2, 3, 4 leave one or two steps after they entered.
+    assert_eq!(series(&results, "short"), [0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(series(&results, "long"), [0.0, 0.0, 1.0, 2.0]);
+}
+
+#[test]
+fn a_stock_without_dimensions_takes_the_sum_of_an_arrayed_flow() {
+    // Stella lets one pool feed an arrayed stock through an arrayed flow: the pool loses the
+    // sum of the flow's elements, each element of the stock gains its own.
+    let extras = "<dimensions><dim name=\"Severity\"><elem name=\"Mild\"/><elem name=\"Severe\"/></dim></dimensions>";
+    let variables = "<stock name=\"Uninfected\"><eqn>100</eqn><outflow>infecting</outflow><non_negative/></stock>\
+        <stock name=\"Infected\"><dimensions><dim name=\"Severity\"/></dimensions><eqn>0</eqn>\
+        <inflow>infecting</inflow></stock>\
+        <flow name=\"infecting\"><dimensions><dim name=\"Severity\"/></dimensions>\
+        <element subscript=\"Mild\"><eqn>1</eqn></element><element subscript=\"Severe\"><eqn>2</eqn></element>\
+        <non_negative/></flow>";
+    let results = run(&stella(extras, variables, ""));
+    assert_eq!(series(&results, "Uninfected"), [100.0, 97.0, 94.0, 91.0]);
+    assert_eq!(series(&results, "Infected[Mild]"), [0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(series(&results, "Infected[Severe]"), [0.0, 2.0, 4.0, 6.0]);
+}
+
+#[test]
+fn a_spread_inflow_is_refused_where_it_is_written() {
+    // Stella's `isee:spreadflow` puts what enters all along the belt; fulcrum would put it at the
+    // start, so it says so rather than run the model otherwise.
+    let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <conveyor><len>2</len></conveyor></stock>\
+        <flow name=\"entering\" isee:spreadflow=\"even\"><eqn>1</eqn><non_negative/></flow><flow name=\"leaving\"/>";
+    let text = stella("", variables, "");
+    let diagnostics = fulcrum_xmile::read(&text).map_or_else(|d| d, |(_, d)| d);
+    let found = diagnostics.0.iter().find(|d| d.message.contains("spreads")).expect("refused");
+    assert_eq!(found.code.as_str(), "E0501");
+    let span = found.span.expect("located");
+    assert_eq!(&text[span.start as usize..span.end as usize], "even");
+    // What Stella writes for an inflow put at the start runs.
+    let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
+    assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
+}
+
+#[test]
+fn stellas_safe_division_operator_gives_zero_where_the_divisor_is_zero() {
+    // `a // b` is `SAFEDIV(a, b)`, at the precedence of `/` and from the left.
+    let variables = "<aux name=\"divisor\"><eqn>TIME - 1</eqn></aux>\
+        <aux name=\"share\"><eqn>6 // divisor</eqn></aux>\
+        <aux name=\"mixed\"><eqn>1 + 12 / 2 // divisor * 2</eqn></aux>";
+    let results = run(&stella("", variables, ""));
+    // divisor -1, 0, 1, 2: 6 / divisor, 0 where it is 0; 1 + ((12 / 2) // divisor) × 2.
+    assert_eq!(series(&results, "share"), [-6.0, 0.0, 6.0, 3.0]);
+    assert_eq!(series(&results, "mixed"), [-11.0, 1.0, 13.0, 7.0]);
+}
+
+#[test]
+fn a_leaking_conveyor_with_a_changing_transit_time_leaks_each_batch_over_its_own_steps() {
+    // Linear leakage of 0.4: each batch loses 0.4 of what entered, evenly over the steps it
+    // spends on the belt, and leaves with the rest. Batch A (10, entering over [0, 1]) reads a
+    // transit time of 2: it leaks 2 at t = 1 and 2 and leaves at 2 with 6. Batch B (10, over
+    // [1, 2]) reads 4: it leaks 1 at t = 2, 3, 4 and 5 and leaves at 5 with 6.
+    let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <outflow>spilling</outflow><conveyor><len>IF TIME &lt; 1 THEN 2 ELSE 4</len></conveyor></stock>\
+        <flow name=\"entering\"><eqn>IF TIME &lt; 2 THEN 10 ELSE 0</eqn><non_negative/></flow>\
+        <flow name=\"leaving\"><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"spilling\"><eqn>0.4</eqn><non_negative/><leak/></flow>";
+    let text = stella("", variables, "").replace("<stop>3</stop>", "<stop>6</stop>");
+    let results = run(&text);
+    assert_eq!(series(&results, "spilling"), [0.0, 2.0, 3.0, 1.0, 1.0, 1.0, 0.0]);
+    assert_eq!(series(&results, "leaving"), [0.0, 0.0, 6.0, 0.0, 0.0, 6.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 10.0, 18.0, 9.0, 8.0, 7.0, 0.0]);
+}
+
+#[test]
+fn an_arrayed_leak_may_give_each_element_its_own_fraction() {
+    // Exponential leakage from an arrayed belt (transit 2): Mild loses half of what is on the
+    // belt per step, Severe a quarter, each element's fraction written as Stella writes it.
+    let extras = "<dimensions><dim name=\"Severity\"><elem name=\"Mild\"/><elem name=\"Severe\"/></dim></dimensions>";
+    let variables = "<stock name=\"sick\"><dimensions><dim name=\"Severity\"/></dimensions><eqn>0</eqn>\
+        <inflow>infecting</inflow><outflow>recovering</outflow><outflow>testing</outflow>\
+        <conveyor exponential_leak=\"true\"><len>2</len></conveyor></stock>\
+        <flow name=\"infecting\"><dimensions><dim name=\"Severity\"/></dimensions>\
+        <eqn>IF TIME &lt; 1 THEN 8 ELSE 0</eqn><non_negative/></flow>\
+        <flow name=\"recovering\"><dimensions><dim name=\"Severity\"/></dimensions><eqn>0</eqn><non_negative/></flow>\
+        <flow name=\"testing\"><dimensions><dim name=\"Severity\"/></dimensions>\
+        <element subscript=\"Mild\"><eqn>0.5</eqn></element><element subscript=\"Severe\"><eqn>0.25</eqn></element>\
+        <non_negative/><leak/></flow>";
+    let results = run(&stella(extras, variables, ""));
+    // 8 enters over [0, 1]; at t = 1 and 2 it loses its fraction of what is left; at 2 the rest
+    // leaves: Mild 4 then 2, leaving 2; Severe 2 then 1.5, leaving 4.5.
+    assert_eq!(series(&results, "testing[Mild]"), [0.0, 4.0, 2.0, 0.0]);
+    assert_eq!(series(&results, "recovering[Mild]"), [0.0, 0.0, 2.0, 0.0]);
+    assert_eq!(series(&results, "testing[Severe]"), [0.0, 2.0, 1.5, 0.0]);
+    assert_eq!(series(&results, "recovering[Severe]"), [0.0, 0.0, 4.5, 0.0]);
+}
+
+#[test]
+fn a_subscript_computed_during_the_run_picks_its_element_and_0_outside_the_dimension() {
+    let extras =
+        "<dimensions><dim name=\"Slot\"><elem name=\"a\"/><elem name=\"b\"/><elem name=\"c\"/></dim></dimensions>";
+    let variables = "<aux name=\"values\"><dimensions><dim name=\"Slot\"/></dimensions>\
+        <element subscript=\"a\"><eqn>10</eqn></element><element subscript=\"b\"><eqn>20</eqn></element>\
+        <element subscript=\"c\"><eqn>30</eqn></element></aux>\
+        <aux name=\"picked\"><eqn>values[INT(TIME MOD 4) + 1]</eqn></aux>\
+        <aux name=\"shifted\"><dimensions><dim name=\"Slot\"/></dimensions><eqn>values[Slot + TIME]</eqn></aux>";
+    let results = run(&stella(extras, variables, ""));
+    // Positions 1, 2, 3, 4 at t = 0..3: the fourth is outside, so 0.
+    assert_eq!(series(&results, "picked"), [10.0, 20.0, 30.0, 0.0]);
+    // Element i reads position i + TIME.
+    assert_eq!(series(&results, "shifted[a]"), [10.0, 20.0, 30.0, 0.0]);
+    assert_eq!(series(&results, "shifted[c]"), [30.0, 0.0, 0.0, 0.0]);
+}

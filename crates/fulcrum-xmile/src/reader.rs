@@ -41,6 +41,9 @@ pub(crate) struct Reader<'p> {
     display_names: bool,
     /// Modules whose model is in another file.
     pub(crate) resources: Resources,
+    /// Flows of the models being read that say they may flow both ways
+    /// (`<non_negative>false</non_negative>`), with where they say it.
+    biflows: Vec<(CanonicalName, Span)>,
 }
 
 /// What became of the modules whose model is in another file (`resource=`).
@@ -68,6 +71,7 @@ impl<'p> Reader<'p> {
             specs_checked: Vec::new(),
             display_names: true,
             resources: Resources::default(),
+            biflows: Vec::new(),
         }
     }
 
@@ -335,6 +339,7 @@ impl<'p> Reader<'p> {
         let mut modules: Vec<String> = Vec::new();
         let mut flattened = Vec::new();
         let mut upward = Vec::new();
+        let first_biflow = self.biflows.len();
         for node in container.children().filter(Node::is_element) {
             let kind = match node.tag_name().name() {
                 "stock" => VariableKind::stock(&[], &[], false),
@@ -356,8 +361,9 @@ impl<'p> Reader<'p> {
             }
         }
         mark_unmarked_leaks(&mut variables);
+        self.check_queue_flows(&variables, first_biflow);
         for connection in upward {
-            self.connect_upward(&mut variables, connection);
+            self.connect_upward(&mut variables, &mut flattened, prefix, connection);
         }
         if !prefix.is_empty() {
             qualify(&mut variables, prefix, &modules);
@@ -369,16 +375,33 @@ impl<'p> Reader<'p> {
     /// Gives a variable of the model holding a module the value a `<connect to=".x">` assigns it
     /// from the module (the standard's `Sub_Model.Output`), as a reference the model's own
     /// renaming then qualifies.
-    fn connect_upward(&mut self, variables: &mut [Variable], connection: Upward) {
+    ///
+    /// Stella also writes a connection between two sibling modules on the module it comes from
+    /// (`<connect to="lynxes.hare_density" from="hares.hare_density"/>` on `hares`, as well as
+    /// on `lynxes`): a `to` in another module (among the `flattened` variables, under `prefix`)
+    /// is that module's input, set as its own `<connect>` sets it.
+    fn connect_upward(
+        &mut self,
+        variables: &mut [Variable],
+        flattened: &mut [Variable],
+        prefix: &str,
+        connection: Upward,
+    ) {
         let target = CanonicalName::new(&connection.to);
-        match variables.iter_mut().find(|v| v.canonical == target) {
-            Some(input) => {
+        let sibling_input = CanonicalName::new(&format!("{prefix}{}", connection.to));
+        let found = match variables.iter_mut().find(|v| v.canonical == target) {
+            Some(beside) => Some((beside, connection.from.clone())),
+            None => flattened
+                .iter_mut()
+                .find(|v| v.canonical == sibling_input)
+                .map(|input| (input, format!("{prefix}{}", connection.from))),
+        };
+        match found {
+            Some((input, from)) => {
                 input.kind = VariableKind::Auxiliary;
                 input.graph = None;
-                input.equation = Some(Equation::new(
-                    equation_form(&connection.from),
-                    Origin { span: Some(connection.span), text_offset: None },
-                ));
+                input.equation =
+                    Some(Equation::new(equation_form(&from), Origin { span: Some(connection.span), text_offset: None }));
             }
             None => self.report(
                 Diagnostic::new(
@@ -481,6 +504,8 @@ impl<'p> Reader<'p> {
                 );
                 continue;
             };
+            let (to, from) = (unquote_path(to), unquote_path(from));
+            let (to, from) = (to.as_str(), from.as_str());
             // A `to` with a leading dot names a variable beside the module, set from the module's
             // output (section 4.7.1's `<connect to=".Root_Model_Input" from="Sub_Model.Output"/>`);
             // so does a bare `to` fed from this module's own output.
@@ -665,8 +690,35 @@ impl<'p> Reader<'p> {
             }
             VariableKind::Flow { non_negative } => {
                 *non_negative = explicit.unwrap_or(self.flows_non_negative);
+                if explicit == Some(false)
+                    && let Some(found) = child(node, "non_negative")
+                {
+                    self.biflows.push((variable.canonical.clone(), self.span(found)));
+                }
                 variable.leak = child(node, "leak").map(|leak| self.leak(node, leak));
+                // Stella writes a leak's fraction as the flow's <eqn> and marks it with an empty
+                // <leak/>; a leak's flow has no equation of its own (XMILE 4.3).
+                if let Some(leak) = variable.leak.as_mut().filter(|leak| leak.fraction.is_none()) {
+                    leak.fraction = variable.equation.take();
+                }
                 variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
+                // Stella's spread inflows place what enters all along a conveyor rather than at
+                // its start, which changes what leaves when: refused rather than dropped.
+                if let Some((spread, span)) = self.attribute_with_span(node, "spreadflow")
+                    && spread != "beginning"
+                {
+                    self.report(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!(
+                                "`{}` spreads what it brings over its conveyor (`spreadflow=\"{spread}\"`), which fulcrum does not simulate",
+                                variable.name
+                            ),
+                        )
+                        .at(Some(span))
+                        .with_help("fulcrum puts all of an inflow at the start of the belt; drop the spread to run it so"),
+                    );
+                }
             }
             VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
         }
@@ -677,6 +729,30 @@ impl<'p> Reader<'p> {
             diagnostic.variable.get_or_insert_with(|| variable.name.clone());
         }
         Some(variable)
+    }
+
+    /// A queue's inflows must be non-negative and its outflows are so by definition (XMILE 4.3):
+    /// a flow of a queue said to flow both ways is refused where it says so. Forgets the biflows
+    /// of this model (from `first`) once checked.
+    fn check_queue_flows(&mut self, variables: &[Variable], first: usize) {
+        let biflows = self.biflows.split_off(first.min(self.biflows.len()));
+        for stock in variables.iter().filter(|v| v.queue.is_some()) {
+            let VariableKind::Stock { inflows, outflows, .. } = &stock.kind else { continue };
+            for link in inflows.iter().chain(outflows) {
+                let Some((_, span)) = biflows.iter().find(|(name, _)| *name == link.canonical) else { continue };
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}` is said to flow both ways, but it is a flow of queue `{}`, which XMILE requires to be non-negative",
+                            link.name, stock.name
+                        ),
+                    )
+                    .at(Some(*span))
+                    .with_help("drop <non_negative>false</non_negative>: a queue's flows never run backwards"),
+                );
+            }
+        }
     }
 
     /// A stock's `<conveyor>` options (XMILE 4.2.1).
@@ -1066,8 +1142,19 @@ pub(crate) fn prefix_variable(
 ) {
     variable.name = format!("{prefix}{}", variable.name);
     variable.canonical = CanonicalName::new(&variable.name);
-    let equations =
-        variable.equation.iter_mut().chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()));
+    // A conveyor's options and a leak's fraction are equations of the variable too.
+    let conveyor = variable.conveyor.iter_mut().flat_map(|c| {
+        [&mut c.transit_time, &mut c.capacity, &mut c.inflow_limit, &mut c.sample, &mut c.arrest]
+            .into_iter()
+            .filter_map(Option::as_mut)
+    });
+    let leak = variable.leak.iter_mut().filter_map(|leak| leak.fraction.as_mut());
+    let equations = variable
+        .equation
+        .iter_mut()
+        .chain(variable.elements.iter_mut().filter_map(|e| e.equation.as_mut()))
+        .chain(conveyor)
+        .chain(leak);
     for equation in equations {
         rewrite(equation, rename);
     }
@@ -1111,6 +1198,33 @@ fn strip_prefix<'a>(name: &'a str, module: &str) -> &'a str {
     }
 }
 
+/// A dotted path whose parts may be quoted (Stella writes `b."ghost_of_module/output"`), each
+/// part unquoted: `b.ghost_of_module/output`. A dot inside quotes stays in its part.
+fn unquote_path(text: &str) -> String {
+    if !text.contains('"') {
+        return text.to_owned();
+    }
+    let mut parts = Vec::new();
+    let (mut part, mut quoted, mut escaped) = (String::new(), false, false);
+    for c in text.chars() {
+        match c {
+            '.' if !quoted => parts.push(unquote(&std::mem::take(&mut part))),
+            _ => {
+                part.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && quoted {
+                    escaped = true;
+                } else if c == '"' {
+                    quoted = !quoted;
+                }
+            }
+        }
+    }
+    parts.push(unquote(&part));
+    parts.join(".")
+}
+
 /// A quoted name's content with XMILE's escapes resolved; other text as it is.
 fn unquote(text: &str) -> String {
     match syntax::parse(text) {
@@ -1143,7 +1257,9 @@ fn mark_unmarked_leaks(variables: &mut [Variable]) {
         .flat_map(|outflows| outflows.iter().skip(1).map(|link| link.canonical.clone()))
         .collect();
     for flow in variables.iter_mut().filter(|v| unmarked.contains(&v.canonical)) {
-        flow.leak = Some(Leak { fraction: None, zone_start: 0.0, zone_end: 1.0, integers: false, span: flow.span });
+        // Its <eqn>, if it has one, is the fraction that leaks, as with a marked leak.
+        let fraction = flow.equation.take();
+        flow.leak = Some(Leak { fraction, zone_start: 0.0, zone_end: 1.0, integers: false, span: flow.span });
     }
 }
 

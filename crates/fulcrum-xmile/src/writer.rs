@@ -60,6 +60,7 @@ pub fn write(model: &Model) -> String {
     }
     element(&mut out, 4, "vendor", "fulcrum");
     let _ = writeln!(out, "    <product version=\"{}\">fulcrum</product>", env!("CARGO_PKG_VERSION"));
+    options(&mut out, model);
     if model.dialect == Dialect::Vensim {
         element(&mut out, 4, "fulcrum:dialect", model.dialect.as_str());
     }
@@ -91,6 +92,33 @@ pub fn write(model: &Model) -> String {
     }
     out.push_str("    </variables>\n  </model>\n</xmile>\n");
     out
+}
+
+/// The header's `<options>`: XMILE 2.2.1 requires a file to list the optional features it uses
+/// (of those fulcrum writes: conveyors, with arrest and leaks; queues, with overflows; arrays,
+/// with the most dimensions of any variable).
+fn options(out: &mut String, model: &Model) {
+    let variables = &model.variables;
+    let conveyors: Vec<&Conveyor> = variables.iter().filter_map(|v| v.conveyor.as_ref()).collect();
+    let queues = variables.iter().any(|v| v.queue.is_some());
+    let dimensions = variables.iter().map(|v| v.dimensions.len()).max().unwrap_or(0);
+    if conveyors.is_empty() && !queues && dimensions == 0 {
+        return;
+    }
+    out.push_str("    <options>\n");
+    if !conveyors.is_empty() {
+        let arrest = conveyors.iter().any(|c| c.arrest.is_some());
+        let leak = variables.iter().any(|v| v.leak.is_some());
+        let _ = writeln!(out, "      <uses_conveyor arrest=\"{arrest}\" leak=\"{leak}\"/>");
+    }
+    if queues {
+        let overflow = variables.iter().any(|v| v.overflow);
+        let _ = writeln!(out, "      <uses_queue overflow=\"{overflow}\"/>");
+    }
+    if dimensions > 0 {
+        let _ = writeln!(out, "      <uses_arrays maximum_dimensions=\"{dimensions}\"/>");
+    }
+    out.push_str("    </options>\n");
 }
 
 fn sim_specs(out: &mut String, model: &Model) {
@@ -432,6 +460,30 @@ leak = { fraction = 0.05 }
         ] {
             assert!(text.contains(expected), "{expected}\n{text}");
         }
+    }
+
+    #[test]
+    fn written_xmile_lists_the_optional_features_it_uses() {
+        let options = |toml: &str| -> Vec<String> {
+            let (model, _) = native::read(toml).expect("reads");
+            let xmile = super::write(&model);
+            let document = roxmltree::Document::parse(&xmile).expect("well-formed XML");
+            let header = document.root_element().children().find(|c| c.has_tag_name("header")).expect("a header");
+            let Some(options) = header.children().find(|c| c.has_tag_name("options")) else { return Vec::new() };
+            options
+                .children()
+                .filter(roxmltree::Node::is_element)
+                .map(|c| {
+                    let attributes: Vec<String> =
+                        c.attributes().map(|a| format!(" {}={}", a.name(), a.value())).collect();
+                    format!("{}{}", c.tag_name().name(), attributes.concat())
+                })
+                .collect()
+        };
+        assert_eq!(options(BELTS), ["uses_conveyor arrest=true leak=true", "uses_queue overflow=true"]);
+        assert_eq!(options(MODEL), ["uses_arrays maximum_dimensions=1"]);
+        let plain = "[sim]\nstart = 0\nstop = 1\ndt = 1\n[[constant]]\nname = \"x\"\nvalue = 1\n";
+        assert!(options(plain).is_empty());
     }
 
     /// The document follows XMILE 1.0's structure: the root in the standard's namespace with

@@ -96,6 +96,29 @@ fn a_second_queue_outflow_that_is_no_overflow_is_refused() {
 }
 
 #[test]
+fn a_queue_flow_said_to_flow_both_ways_is_refused_where_it_says_so() {
+    // XMILE 4.3: a queue's inflows must be non-negative, its outflows are so by definition.
+    let (text, diagnostics) = refused(
+        "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>out</outflow><queue/></stock>\
+         <flow name=\"arriving\"><eqn>1</eqn><non_negative>false</non_negative></flow>\
+         <flow name=\"out\"><non_negative>false</non_negative></flow>\
+         <flow name=\"elsewhere\"><eqn>-1</eqn><non_negative>false</non_negative></flow>",
+    );
+    let located: Vec<usize> = diagnostics
+        .0
+        .iter()
+        .filter(|d| d.code == Code::InvalidValue && d.message.contains("flow both ways"))
+        .map(|d| {
+            let span = d.span.expect("located");
+            assert!(text[span.start()..].starts_with("<non_negative>false"), "{d:?}");
+            span.start()
+        })
+        .collect();
+    // The inflow and the outflow; a biflow that is no flow of the queue is no problem.
+    assert_eq!(located.len(), 2, "{diagnostics:?}");
+}
+
+#[test]
 fn an_option_on_a_queue_is_refused_where_it_is_written() {
     let (text, diagnostics) = refused(
         "<stock name=\"Line\"><eqn>0</eqn><inflow>arriving</inflow><outflow>out</outflow>\

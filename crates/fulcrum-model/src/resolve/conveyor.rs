@@ -305,7 +305,12 @@ impl<'m> Lowering<'m, '_> {
                 exits.push(flow);
                 continue;
             };
-            let Some(fraction) = &leak.fraction else {
+            // Stella writes a leak arrayed element by element as the flow's own elements.
+            let own_element = self.shapes[definition].as_ref().and_then(|shape| {
+                self.element_definition(flow_variable, shape, flow.index() - shape.first)
+                    .and_then(|element| element.equation.as_ref())
+            });
+            let Some(fraction) = leak.fraction.as_ref().or(own_element) else {
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::MissingEquation,

@@ -250,7 +250,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     }
 
     /// The per-element definition of the instance at `offset`, if the variable has one for it.
-    fn element_definition<'v>(
+    pub(super) fn element_definition<'v>(
         &self,
         variable: &'v Variable,
         shape: &Shape,
@@ -546,6 +546,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 shape.dimensions.iter().map(|&d| self.dimensions.bound(d, site.bindings)).collect();
             match elements {
                 Some(elements) => ids.push(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements))),
+                // A stock without dimensions takes the sum of an arrayed flow's elements, as
+                // Stella does (a belt or a queue keeps one flow per link).
+                None if stock.dimensions.is_empty() && stock.conveyor.is_none() && stock.queue.is_none() => {
+                    let count = shape.count(&self.dimensions);
+                    ids.extend((shape.first..shape.first + count).map(VarId::from_index));
+                }
                 None => {
                     ok = false;
                     self.diagnostics.push(
@@ -722,7 +728,47 @@ impl<'m, 'd> Lowering<'m, 'd> {
             self.diagnostics.push(diagnostic);
             return None;
         }
+        if let Some(indices) = indices
+            && let Some(position) = indices.iter().position(is_computed)
+            && indices.iter().filter(|index| is_computed(index)).count() == 1
+        {
+            return self.computed_reference(site, definition, indices, position, span);
+        }
         self.instance(site, definition, indices, span).map(Expr::Var)
+    }
+
+    /// A reference with one subscript computed during the run (`aux[INT(TIME) + 1]`): the
+    /// element at the position the subscript gives, from 1 (rounded to the nearest whole
+    /// number), and 0 when that is outside the dimension, as XMILE 3.7.1 requires.
+    fn computed_reference(
+        &mut self,
+        site: Site<'_>,
+        definition: usize,
+        indices: &[Index],
+        position: usize,
+        span: Span,
+    ) -> Option<Expr> {
+        let Index::Expr(computed) = &indices[position] else { return None };
+        let index = self.lower(site, computed);
+        let shape = self.shapes[definition].clone()?;
+        let dimension = *shape.dimensions.get(position)?;
+        let size = self.dimensions.size(dimension);
+        let mut options = Vec::with_capacity(size);
+        for element in 1..=size {
+            let mut fixed = indices.to_vec();
+            fixed[position] = Index::Expr(syntax::Expr { kind: ExprKind::Number(element as f64), span: computed.span });
+            options.push(Expr::Var(self.instance(site, definition, Some(&fixed), span)?));
+        }
+        let index = index?;
+        let from_one = Expr::Binary(BinaryOp::Sub, Box::new(index.clone()), Box::new(Expr::Const(1.0)));
+        let low = Expr::Binary(BinaryOp::Ge, Box::new(index.clone()), Box::new(Expr::Const(0.5)));
+        let high = Expr::Binary(BinaryOp::Lt, Box::new(index), Box::new(Expr::Const(size as f64 + 0.5)));
+        let inside = Expr::Binary(BinaryOp::And, Box::new(low), Box::new(high));
+        Some(Expr::If(
+            Box::new(inside),
+            Box::new(Expr::Choose(Box::new(from_one), options)),
+            Box::new(Expr::Const(0.0)),
+        ))
     }
 
     /// The instance of a variable that the subscripts (or, without them, the bindings and
@@ -863,7 +909,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                         site,
                         Code::Unsupported,
                         expr.span,
-                        "computed subscripts are not supported; use a dimension or element name".to_owned(),
+                        "a subscript computed during the run is supported only once in a reference, and not in an array function's slice; use a dimension or element name".to_owned(),
                     );
                     self.diagnostics.push(diagnostic);
                     None
@@ -2901,4 +2947,10 @@ fn suggest<'v>(
         }
         None => diagnostic,
     }
+}
+
+/// A subscript computed during the run: an expression that is not a dimension, an element or
+/// a position.
+fn is_computed(index: &Index) -> bool {
+    matches!(index, Index::Expr(expr) if !matches!(expr.kind, ExprKind::Name(_) | ExprKind::Number(_)))
 }

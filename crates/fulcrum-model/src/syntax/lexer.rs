@@ -24,6 +24,8 @@ pub(crate) enum Token {
     Minus,
     Star,
     Slash,
+    /// Stella's safe division, `a // b`: `SAFEDIV(a, b)`.
+    SlashSlash,
     Caret,
     Lt,
     Le,
@@ -242,6 +244,7 @@ impl<'a> Lexer<'a> {
             '+' => Token::Plus,
             '-' => Token::Minus,
             '*' => Token::Star,
+            '/' if self.eat('/') => Token::SlashSlash,
             '/' => Token::Slash,
             '^' => Token::Caret,
             '=' => {

@@ -64,7 +64,21 @@ impl<'a> Parser<'a> {
             return Err(SyntaxError::new(SyntaxErrorKind::TooDeep, self.current_span));
         }
         let mut lhs = self.prefix()?;
-        while let Some(op) = self.binary_operator() {
+        loop {
+            // Stella's `a // b` divides but gives 0 where b is 0: `SAFEDIV(a, b)`, at the
+            // precedence of `/` and, like it, from the left.
+            if self.current == Token::SlashSlash {
+                if precedence::MULTIPLICATIVE < min_precedence {
+                    break;
+                }
+                let operator = self.advance()?.1;
+                let rhs = self.expression(precedence::MULTIPLICATIVE + 1)?;
+                let span = lhs.span.to(rhs.span);
+                let function = NameRef::new("SAFEDIV");
+                lhs = Expr { kind: ExprKind::Call { function, function_span: operator, args: vec![lhs, rhs] }, span };
+                continue;
+            }
+            let Some(op) = self.binary_operator() else { break };
             let own = op.precedence();
             if own < min_precedence {
                 break;
@@ -249,6 +263,7 @@ fn describe(token: &Token) -> &'static str {
         Token::Minus => "`-`",
         Token::Star => "`*`",
         Token::Slash => "`/`",
+        Token::SlashSlash => "`//`",
         Token::Caret => "`^`",
         Token::Lt => "`<`",
         Token::Le => "`<=`",

@@ -561,7 +561,7 @@ impl Reader<'_> {
             table.context = format!("[[lever]] `{name}`");
         }
         let baseline = self.walker.number(&mut table, "baseline");
-        let changes = self.lever_changes(&mut table);
+        let changes = self.changes_file(&mut table);
         let (min, max) = if changes.is_some() {
             (Some(0.0), Some(1.0))
         } else {
@@ -615,8 +615,8 @@ impl Reader<'_> {
         Some(Lever { name, baseline: baseline.map(|(v, _)| v), min, max, cost_per_unit, changes, span: Some(span) })
     }
 
-    /// A lever's `changes = "file.cin"`, if it has one.
-    fn lever_changes(&mut self, table: &mut Table<'_, '_>) -> Option<(String, Span)> {
+    /// A lever's or intervention's `changes = "file.cin"`, if it has one.
+    fn changes_file(&mut self, table: &mut Table<'_, '_>) -> Option<(String, Span)> {
         let value = table.get("changes")?;
         match value.get_ref().as_str() {
             Some(path) if !path.trim().is_empty() => Some((path.to_owned(), span_of(value))),
@@ -638,21 +638,7 @@ impl Reader<'_> {
             table.context = format!("[[intervention]] `{name}`");
         }
         let mut set = Vec::new();
-        let changes = match table.get("changes") {
-            Some(value) => match value.get_ref().as_str() {
-                Some(path) if !path.trim().is_empty() => Some((path.to_owned(), span_of(value))),
-                _ => {
-                    self.walker.wrong_type(
-                        &table.context.clone(),
-                        "changes",
-                        "the path of a Vensim changes file: changes = \"scenario.cin\"",
-                        span_of(value),
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
+        let changes = self.changes_file(&mut table);
         match table.get("set") {
             Some(value) => match value.get_ref().as_table() {
                 Some(settings) if !settings.is_empty() => {

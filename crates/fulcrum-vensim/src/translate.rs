@@ -463,11 +463,7 @@ impl Context for Translator<'_> {
         let refuse = |at: &Expr, code: Code, message: &str, help: &str| {
             Box::new(Diagnostic::new(code, message.to_owned()).at(Some(at.span)).with_help(help))
         };
-        let points = match &profile.kind {
-            ExprKind::Name(name) => self.lookups.get(&name.canonical),
-            _ => None,
-        };
-        let Some((xs, ys)) = points.filter(|(xs, ys)| xs.len() >= 2 && xs.len() == ys.len()) else {
+        let Some((xs, ys)) = self.profile_points(profile) else {
             return Err(refuse(
                 profile,
                 Code::MdlUnsupportedFunction,
@@ -953,6 +949,12 @@ impl Context for Translator<'_> {
 }
 
 impl Translator<'_> {
+    /// The points of the lookup an argument names, if it names one defined without subscripts.
+    fn profile_points(&self, profile: &Expr) -> Option<&(Vec<f64>, Vec<f64>)> {
+        let ExprKind::Name(name) = &profile.kind else { return None };
+        self.lookups.get(&name.canonical).filter(|(xs, ys)| xs.len() >= 2 && xs.len() == ys.len())
+    }
+
     /// `name := CUMULATE(data)` and `CUMULATEF(data)`, Vensim's data functions: the running sums of
     /// the data variable's points ("the first data point, the first data point plus the second,
     /// ... the sum of all the data points"), at the points' times, read as this variable's own
@@ -1055,11 +1057,7 @@ impl Translator<'_> {
                 "fulcrum lays the initial contents out when the run starts",
             ));
         };
-        let points = match &profile.kind {
-            ExprKind::Name(name) => self.lookups.get(&name.canonical),
-            _ => None,
-        };
-        let Some((xs, ys)) = points.filter(|(xs, ys)| xs.len() >= 2 && xs.len() == ys.len()) else {
+        let Some((xs, ys)) = self.profile_points(profile) else {
             return Err(refuse(
                 profile,
                 Code::MdlUnsupportedFunction,

@@ -10,7 +10,7 @@ use fulcrum_model::{Code, Method};
 use fulcrum_sim::{CompiledModel, Point};
 use proptest::prelude::*;
 
-use crate::{compiled, series};
+use crate::{compiled, equation, series};
 
 /// Runs a model, and checks on the way that `fulcrum convert`'s TOML holds its conveyors and
 /// queues: written, read back and run, it gives the same bits.
@@ -135,7 +135,7 @@ fn a_sampled_transit_time_changes_only_when_the_sample_is_true() {
         .stock("Belt", "0", &["loading"], &["unloading"])
         .conveyor("IF TIME < 1 THEN 1 ELSE 3")
         .conveyor_options(|conveyor| {
-            conveyor.sample = Some(fulcrum_model::Equation::new("TIME >= 3", fulcrum_model::Origin::default()));
+            conveyor.sample = Some(equation("TIME >= 3"));
         })
         .flow("loading", "IF TIME < 4 THEN 10 ELSE 0")
         .conveyor_outflow("unloading")
@@ -154,7 +154,7 @@ fn capacity_holds_back_the_inflow_until_material_leaves() {
         .stock("Belt", "0", &["loading"], &["unloading"])
         .conveyor("3")
         .conveyor_options(|conveyor| {
-            conveyor.capacity = Some(fulcrum_model::Equation::new("15", fulcrum_model::Origin::default()));
+            conveyor.capacity = Some(equation("15"));
         })
         .flow("loading", "10")
         .conveyor_outflow("unloading")
@@ -173,7 +173,7 @@ fn the_inflow_limit_is_shared_by_the_inflows_in_order() {
         .stock("Belt", "0", &["first", "second"], &["unloading"])
         .conveyor("1")
         .conveyor_options(|conveyor| {
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation("4"));
         })
         .flow("first", "3")
         .flow("second", "3")
@@ -195,7 +195,7 @@ fn a_discrete_conveyors_inflow_limit_holds_for_each_time_unit_and_may_fill_in_on
         .conveyor("1")
         .conveyor_options(|conveyor| {
             conveyor.discrete = true;
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation("4"));
         })
         .flow("loading", "10")
         .conveyor_outflow("unloading")
@@ -299,7 +299,7 @@ fn an_arrayed_queue_feeds_its_own_conveyor_per_element() {
         .over(&["Gate"])
         .conveyor("1")
         .conveyor_options(|conveyor| {
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation("4"));
         })
         .conveyor_outflow("landing")
         .over(&["Gate"])
@@ -354,8 +354,7 @@ fn an_arrested_conveyor_stands_still_and_nothing_enters_or_leaves() {
         .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
         .conveyor("3")
         .conveyor_options(|conveyor| {
-            conveyor.arrest =
-                Some(fulcrum_model::Equation::new("TIME >= 2 AND TIME < 4", fulcrum_model::Origin::default()));
+            conveyor.arrest = Some(equation("TIME >= 2 AND TIME < 4"));
         })
         .flow("loading", "IF TIME < 1 THEN 10 ELSE IF TIME < 4 THEN 5 ELSE 0")
         .conveyor_outflow("unloading")
@@ -419,10 +418,9 @@ fn busy_conveyor(exponential: bool) -> CompiledModel {
         .stock("Belt", "initial", &["loading", "topping"], &["unloading", "early", "late"])
         .conveyor("base + 2 * SIN(TIME)")
         .conveyor_options(|conveyor| {
-            conveyor.capacity = Some(fulcrum_model::Equation::new("capacity", fulcrum_model::Origin::default()));
+            conveyor.capacity = Some(equation("capacity"));
             conveyor.exponential_leak = exponential;
-            conveyor.arrest =
-                Some(fulcrum_model::Equation::new("SIN(2 * TIME) > 0.9", fulcrum_model::Origin::default()));
+            conveyor.arrest = Some(equation("SIN(2 * TIME) > 0.9"));
         })
         .flow("loading", "IF TIME < 15 THEN rate * (1 + SIN(3 * TIME)) ELSE 0")
         .flow("topping", "IF TIME < 15 THEN 1 ELSE 0")
@@ -541,7 +539,7 @@ fn queue_into_conveyor(
         .stock("Belt", "0", &["boarding"], &["landing"])
         .conveyor("2")
         .conveyor_options(|conveyor| {
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation("4"));
             conveyor.one_at_a_time = one_at_a_time;
             conveyor.batch_integrity = batch_integrity;
         })
@@ -597,7 +595,7 @@ fn an_overflow_takes_what_the_conveyor_cannot_and_nothing_when_it_takes_the_fron
         .stock("Belt", "0", &["boarding"], &["landing"])
         .conveyor("2")
         .conveyor_options(|conveyor| {
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation("4"));
         })
         .conveyor_outflow("landing")
         .build();
@@ -624,7 +622,7 @@ fn queue_of_batches(one_at_a_time: bool, batch_integrity: bool, overflow: bool) 
         .stock("Belt", "0", &["boarding"], &["landing"])
         .conveyor("2")
         .conveyor_options(|conveyor| {
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("6", fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation("6"));
             conveyor.one_at_a_time = one_at_a_time;
             conveyor.batch_integrity = batch_integrity;
         })
@@ -668,7 +666,7 @@ fn queue_overflowing_into_a_conveyor(turned_away: bool) -> fulcrum_sim::Results 
         if turned_away { &["boarding", "side boarding", "turned away"] } else { &["boarding", "side boarding"] };
     let limit = |limit: &'static str| {
         move |conveyor: &mut fulcrum_model::Conveyor| {
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new(limit, fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation(limit));
         }
     };
     let mut model = ModelBuilder::new(0.0, 4.0, 1.0)
@@ -728,7 +726,7 @@ fn a_conveyor_fed_by_a_queue_is_discrete_whatever_its_attribute_says() {
         .conveyor("1")
         .conveyor_options(|conveyor| {
             assert!(!conveyor.discrete);
-            conveyor.inflow_limit = Some(fulcrum_model::Equation::new("4", fulcrum_model::Origin::default()));
+            conveyor.inflow_limit = Some(equation("4"));
         })
         .conveyor_outflow("landing")
         .build();
@@ -759,7 +757,7 @@ fn queue_and_conveyor(one_at_a_time: bool, batch_integrity: bool, side_belt: boo
     let outflows: &[&str] =
         if side_belt { &["boarding", "side boarding", "turned away"] } else { &["boarding", "turned away"] };
     let options = move |conveyor: &mut fulcrum_model::Conveyor| {
-        let equation = |text: &str| Some(fulcrum_model::Equation::new(text, fulcrum_model::Origin::default()));
+        let equation = |text: &str| Some(equation(text));
         conveyor.capacity = equation("capacity");
         conveyor.inflow_limit = equation("limit");
         conveyor.arrest = equation("SIN(TIME) > 0.95");

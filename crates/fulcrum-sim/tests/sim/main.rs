@@ -34,6 +34,11 @@ pub fn run(model: &Model) -> Results {
     compiled(model).new_run().run().expect("runs")
 }
 
+/// An equation written in a test, for the options a builder leaves at their defaults.
+pub fn equation(text: &str) -> fulcrum_model::Equation {
+    fulcrum_model::Equation::new(text, fulcrum_model::Origin::default())
+}
+
 /// One variable's saved series.
 pub fn series(results: &Results, name: &str) -> Vec<f64> {
     results.series(name).unwrap_or_else(|| panic!("no series {name}")).to_vec()

@@ -6,7 +6,7 @@ use fulcrum_model::builder::ModelBuilder;
 use fulcrum_model::{GraphKind, Method, Precision};
 use fulcrum_sim::{CompileOptions, CompiledModel, Point, SimError, VarId, compile_with};
 
-use crate::compiled;
+use crate::{compiled, equation};
 
 /// Delays, smooths, a sample-and-hold, non-negative stocks sharing flows, randomness, a lookup,
 /// and with Euler's method (the only one they take) a conveyor with a leak and two queues; each
@@ -67,7 +67,7 @@ fn busy_model(method: Method, precision: Precision) -> fulcrum_model::Model {
 
 fn inflow_limit(limit: &'static str) -> impl Fn(&mut fulcrum_model::Conveyor) {
     move |conveyor| {
-        conveyor.inflow_limit = Some(fulcrum_model::Equation::new(limit, fulcrum_model::Origin::default()));
+        conveyor.inflow_limit = Some(equation(limit));
     }
 }
 

@@ -35,13 +35,7 @@ results=$peers/results # kept: `python3 benches/peers/report.py target/peers/res
 rm -rf "$results" && mkdir -p "$results"
 
 # --- Install the peers (once; again when a pinned version changes) -------------------------------
-if ! cmp -s benches/peers/requirements.txt "$peers/venv/requirements.txt"; then
-    echo "installing PySD and pysimlin into $peers/venv" >&2
-    rm -rf "$peers/venv"
-    python3 -m venv "$peers/venv"
-    "$peers/venv/bin/pip" install --quiet --disable-pip-version-check -r benches/peers/requirements.txt
-    cp benches/peers/requirements.txt "$peers/venv/requirements.txt"
-fi
+install_python_peers
 if ! cmp -s benches/peers/package-lock.json "$peers/node/package-lock.json" ||
     [ ! -d "$peers/node/node_modules/@sdeverywhere/compile" ]; then
     echo "installing SDEverywhere into $peers/node" >&2

@@ -24,13 +24,7 @@ source "$(dirname "$0")/timing.sh"
 fulcrum=${CARGO_TARGET_DIR:-target}/release/fulcrum
 
 peers=target/peers
-if ! cmp -s benches/peers/requirements.txt "$peers/venv/requirements.txt"; then
-    echo "installing PySD and pysimlin into $peers/venv" >&2
-    rm -rf "$peers/venv"
-    python3 -m venv "$peers/venv"
-    "$peers/venv/bin/pip" install --quiet --disable-pip-version-check -r benches/peers/requirements.txt
-    cp benches/peers/requirements.txt "$peers/venv/requirements.txt"
-fi
+install_python_peers
 python=$peers/venv/bin/python
 pysimlin_version=$("$python" -c "import importlib.metadata as m; print(m.version('pysimlin'))")
 

@@ -537,16 +537,7 @@ impl<'m> Compiler<'m> {
                         || self.is_static[id.index()]
                 }
                 Expr::Dt | Expr::StopTime => numeric_axis,
-                Expr::Time
-                | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
-                | Expr::Previous(_)
-                | Expr::Delayed(_)
-                | Expr::History(..)
-                | Expr::Conveyed(..)
-                | Expr::QueueFront(_)
-                | Expr::Random(..)
-                | Expr::Phased { .. } => false,
-                _ => true,
+                _ => !expr.is_clock_or_state(),
             };
         });
         fixed

@@ -506,22 +506,26 @@ impl Expr {
     /// True for time, test inputs, randomness and per-step state.
     pub fn reads_clock_or_state(&self) -> bool {
         let mut found = false;
-        self.walk(&mut |expr| {
-            found |= matches!(
-                expr,
-                Expr::Time
-                    | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
-                    | Expr::Previous(_)
-                    | Expr::Delayed(_)
-                    | Expr::History(..)
-                    | Expr::Conveyed(..)
-                    | Expr::QueueFront(_)
-                    | Expr::QueueBatches { .. }
-                    | Expr::Random(..)
-                    // Its value at the start is not its value from then on.
-                    | Expr::Phased { .. }
-            );
-        });
+        self.walk(&mut |expr| found |= expr.is_clock_or_state());
         found
+    }
+
+    /// Is this node itself (not its operands) time, a test input, a random draw or per-step
+    /// state, whose value changes during a run whatever it reads?
+    pub fn is_clock_or_state(&self) -> bool {
+        matches!(
+            self,
+            Expr::Time
+                | Expr::Apply(Function::Step | Function::Ramp | Function::Pulse | Function::PulseTrain, _)
+                | Expr::Previous(_)
+                | Expr::Delayed(_)
+                | Expr::History(..)
+                | Expr::Conveyed(..)
+                | Expr::QueueFront(_)
+                | Expr::QueueBatches { .. }
+                | Expr::Random(..)
+                // Its value at the start is not its value from then on.
+                | Expr::Phased { .. }
+        )
     }
 }

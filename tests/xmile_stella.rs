@@ -246,21 +246,31 @@ fn a_stock_without_dimensions_takes_the_sum_of_an_arrayed_flow() {
 }
 
 #[test]
-fn a_spread_inflow_is_refused_where_it_is_written() {
-    // Stella's `isee:spreadflow` puts what enters all along the belt; fulcrum would put it at the
-    // start, so it says so rather than run the model otherwise.
+fn spread_inflows_are_simulated_written_back_and_a_profile_spread_is_refused_where_it_is_written() {
+    // Stella's `isee:spreadflow="even"` puts an equal share of what enters at every position of
+    // the belt: with a transit time of 2 and dt 1, half of each step's 1 leaves one step later
+    // and half two steps later.
     let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
         <conveyor><len>2</len></conveyor></stock>\
         <flow name=\"entering\" isee:spreadflow=\"even\"><eqn>1</eqn><non_negative/></flow><flow name=\"leaving\"/>";
     let text = stella("", variables, "");
-    let diagnostics = fulcrum_xmile::read(&text).map_or_else(|d| d, |(_, d)| d);
+    assert_eq!(series(&run(&text), "leaving"), [0.0, 0.5, 1.0, 1.0]);
+    // Written as XMILE, the spread comes back and runs the same.
+    let (model, _) = fulcrum_xmile::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let written = fulcrum_xmile::write(&model);
+    assert!(written.contains("isee:spreadflow=\"even\""), "{written}");
+    assert_eq!(series(&run(&written), "leaving"), [0.0, 0.5, 1.0, 1.0]);
+    // At the beginning, everything waits the whole transit time.
+    let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
+    assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
+    // A spread by a profile (a graphical function named by <isee:distrib_eq>) is not simulated:
+    // refused where it is written, not run otherwise.
+    let profiled = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"dist\"");
+    let diagnostics = fulcrum_xmile::read(&profiled).map_or_else(|d| d, |(_, d)| d);
     let found = diagnostics.0.iter().find(|d| d.message.contains("spreads")).expect("refused");
     assert_eq!(found.code.as_str(), "E0501");
     let span = found.span.expect("located");
-    assert_eq!(&text[span.start as usize..span.end as usize], "even");
-    // What Stella writes for an inflow put at the start runs.
-    let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
-    assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
+    assert_eq!(&profiled[span.start as usize..span.end as usize], "dist");
 }
 
 #[test]

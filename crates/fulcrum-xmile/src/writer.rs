@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use fulcrum_model::{
-    Code, Conveyor, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Precision, Variable,
-    VariableKind,
+    Code, Conveyor, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Precision, Spread,
+    Variable, VariableKind,
 };
 
 const XMILE_NAMESPACE: &str = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0";
@@ -160,6 +160,10 @@ fn write_variable(out: &mut String, variable: &Variable) {
         if leak.zone_end != 1.0 {
             let _ = write!(kind, " leak_end=\"{}\"", number(leak.zone_end));
         }
+    }
+    // Stella's placement of a conveyor inflow, in its own namespace.
+    if variable.spread != Spread::Beginning {
+        let _ = write!(kind, " isee:spreadflow=\"{}\"", variable.spread.word());
     }
     let _ = writeln!(out, "      <{tag} name=\"{}\"{kind}>", escape(&name(&variable.name)));
     if !variable.dimensions.is_empty() {

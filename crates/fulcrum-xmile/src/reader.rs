@@ -716,7 +716,7 @@ impl<'p> Reader<'p> {
                                 ),
                             )
                             .at(Some(span))
-                            .with_help("fulcrum places a conveyor inflow at the beginning, evenly (`even`), in proportion to the belt's contents (`dest`) or by its source (`source`); a profile (`dist`) is not simulated"),
+                            .with_help("fulcrum places a conveyor inflow at the beginning, evenly (`even`), in proportion to the belt's contents (`dest`) or by its source (`source`); a profile (`dist`) is not simulated, as what fulcrum follows of Stella's help does not say where along its graphical function each position of the belt is read"),
                         ),
                     }
                 }

@@ -297,13 +297,18 @@ impl<'m> Lowering<'m, '_> {
                 }
             }
         }
-        for inflow in refused {
-            let flow = &self.model.variables[self.out.variables[inflow.index()].definition];
+        // Once per flow, not per element of an arrayed one.
+        let mut definitions: Vec<usize> =
+            refused.iter().map(|inflow| self.out.variables[inflow.index()].definition).collect();
+        definitions.sort_unstable();
+        definitions.dedup();
+        for definition in definitions {
+            let flow = &self.model.variables[definition];
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidValue,
                     format!(
-                        "`{}` places what it brings by where it came from (`spreadflow=\"source\"`), but it is not a leak of another conveyor",
+                        "`{}` places what it brings by where it came from (`source`), but it is not a leak of another conveyor",
                         flow.name
                     ),
                 )

@@ -405,8 +405,8 @@ dimensions = ["Region"]
         assert_eq!(after, before, "{xmile}");
     }
 
-    /// Conveyors with every option, leaks with zones and whole numbers, a queue and its overflow,
-    /// as the TOML format writes them.
+    /// Conveyors with every option, leaks with zones and whole numbers, a spread inflow, a queue
+    /// and its overflow, as the TOML format writes them.
     const BELTS: &str = r#"
 [sim]
 start = 0
@@ -429,6 +429,7 @@ name = "arriving"
 equation = 2
 [[flow]]
 name = "boarding"
+spread = "even"
 [[flow]]
 name = "turned away"
 overflow = true
@@ -461,6 +462,7 @@ leak = { fraction = 0.05 }
              batch_integrity = true, one_at_a_time = false }",
             "leak = { fraction = \"0.1 * 2\", zone_start = 0.25, zone_end = 0.75, integers = true }",
             "leak = { fraction = 0.05 }",
+            "spread = \"even\"",
         ] {
             assert!(text.contains(expected), "{expected}\n{text}");
         }

@@ -1,6 +1,8 @@
 //! What Stella writes, in hand-written XMILE: names as Stella spells and shows them, vendor
-//! elements that say where Stella writes files, per-element graphical functions, and conveyors
-//! inside macros. Each runs a few steps against hand-computed values.
+//! elements that say where Stella writes files, per-element graphical functions, conveyors
+//! inside macros and spread inflows. Each runs a few steps against hand-computed values; one
+//! real Stella model (tests/xmile/covid19_severity.stmx) runs against hand-computed steps and
+//! its own conservation of people.
 
 /// A Stella-like file with these top-level extras and root variables, run from 0 to 3 with dt 1.
 fn stella(extras: &str, variables: &str, rest: &str) -> String {
@@ -246,21 +248,79 @@ fn a_stock_without_dimensions_takes_the_sum_of_an_arrayed_flow() {
 }
 
 #[test]
-fn a_spread_inflow_is_refused_where_it_is_written() {
-    // Stella's `isee:spreadflow` puts what enters all along the belt; fulcrum would put it at the
-    // start, so it says so rather than run the model otherwise.
+fn spread_inflows_are_simulated_written_back_and_a_profile_spread_is_refused_where_it_is_written() {
+    // Stella's `isee:spreadflow="even"` puts an equal share of what enters at every position of
+    // the belt: with a transit time of 2 and dt 1, half of each step's 1 leaves one step later
+    // and half two steps later.
     let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
         <conveyor><len>2</len></conveyor></stock>\
         <flow name=\"entering\" isee:spreadflow=\"even\"><eqn>1</eqn><non_negative/></flow><flow name=\"leaving\"/>";
     let text = stella("", variables, "");
-    let diagnostics = fulcrum_xmile::read(&text).map_or_else(|d| d, |(_, d)| d);
+    assert_eq!(series(&run(&text), "leaving"), [0.0, 0.5, 1.0, 1.0]);
+    // Written as XMILE, the spread comes back and runs the same.
+    let (model, _) = fulcrum_xmile::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let written = fulcrum_xmile::write(&model);
+    assert!(written.contains("isee:spreadflow=\"even\""), "{written}");
+    assert_eq!(series(&run(&written), "leaving"), [0.0, 0.5, 1.0, 1.0]);
+    // At the beginning, everything waits the whole transit time.
+    let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
+    assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
+    // A spread by a profile (a graphical function named by <isee:distrib_eq>) is not simulated:
+    // refused where it is written, not run otherwise.
+    let profiled = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"dist\"");
+    let diagnostics = fulcrum_xmile::read(&profiled).map_or_else(|d| d, |(_, d)| d);
     let found = diagnostics.0.iter().find(|d| d.message.contains("spreads")).expect("refused");
     assert_eq!(found.code.as_str(), "E0501");
     let span = found.span.expect("located");
-    assert_eq!(&text[span.start as usize..span.end as usize], "even");
-    // What Stella writes for an inflow put at the start runs.
-    let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
-    assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
+    assert_eq!(&profiled[span.start as usize..span.end as usize], "dist");
+}
+
+#[test]
+fn a_stella_covid_model_with_spread_inflows_runs_and_keeps_every_person() {
+    // A real Stella model (tests/xmile/covid19_severity.md says where it comes from): four
+    // arrayed conveyors with exponential leaks, arrivals spread evenly over the first belt and
+    // tests moving people by source onto the "tested" belts.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/xmile/covid19_severity.stmx");
+    let text = std::fs::read_to_string(path).expect("the model");
+    let results = run(&text);
+    // One person arrives during [0, 0.25], spread evenly over a belt of 2 days = 8 steps: 1/8
+    // leaves during each of the next 8 steps, a rate of 0.5 a day, until those infected by the
+    // arrival (who enter at the beginning) reach the end after 8 steps of their own.
+    let becoming = series(&results, "becoming contagious[Asymptomatic]");
+    assert_eq!(becoming[..9], [0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    // Everyone is somewhere: the million at risk and the arrivals are in a stock of the disease,
+    // recovered or dead, at every time, with the spread and leaked material included.
+    let stocks = [
+        "Uninfected at risk",
+        "recovered",
+        "Cumulative Deaths",
+        "infected not contagious",
+        "asymptomatic contagious",
+        "symptomatic contagious",
+        "symptomatic not contagious",
+        "tested infected not contagious",
+        "tested asymptomatic contagious",
+        "tested symptomatic contagious",
+        "tested symptomatic not contagious",
+    ];
+    let severities = ["Asymptomatic", "Mild", "Moderate", "Severe"];
+    let column = |name: &str| -> Vec<Vec<f64>> {
+        match results.series(name) {
+            Some(values) => vec![values.to_vec()],
+            None => severities.iter().map(|s| series(&results, &format!("{name}[{s}]"))).collect(),
+        }
+    };
+    let held: Vec<Vec<f64>> = stocks.iter().flat_map(|name| column(name)).collect();
+    let arriving = column("assymptomatic arriving");
+    let mut arrived = 0.0;
+    for step in 0..becoming.len() {
+        let total: f64 = held.iter().map(|values| values[step]).sum();
+        assert!((total - 1e6 - arrived).abs() < 1e-6, "step {step}: {total} held, {arrived} arrived");
+        arrived += arriving.iter().map(|values| values[step]).sum::<f64>() * 0.25;
+    }
+    // Tests move people by source, and by the end thousands have been tested.
+    let tested = series(&results, "tested symptomatic not contagious[Moderate]");
+    assert!(tested.iter().any(|&value| value > 100.0), "{tested:?}");
 }
 
 #[test]

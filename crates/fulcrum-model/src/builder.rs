@@ -12,7 +12,7 @@
 
 use crate::model::{
     Conveyor, Dialect, Dimension, ElementDefinition, Equation, GraphKind, GraphicalFunction, Leak, Method, Model,
-    Origin, SimSpecs, Variable, VariableKind,
+    Origin, SimSpecs, Spread, Variable, VariableKind,
 };
 
 /// Builds a [`Model`] one variable at a time.
@@ -168,6 +168,14 @@ impl ModelBuilder {
             span: None,
         });
         self.model.variables.push(variable);
+        self
+    }
+
+    /// Sets where the last variable added (a conveyor inflow) puts what it brings on the belt.
+    pub fn spread(mut self, spread: Spread) -> ModelBuilder {
+        if let Some(variable) = self.model.variables.last_mut() {
+            variable.spread = spread;
+        }
         self
     }
 

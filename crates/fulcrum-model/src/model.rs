@@ -329,6 +329,44 @@ pub struct Variable {
     pub queue: Option<Option<Span>>,
     /// A queue outflow that takes what a blocked higher-priority outflow leaves (`<overflow/>`).
     pub overflow: bool,
+    /// Where a conveyor inflow puts what it brings on the belt (Stella's `isee:spreadflow`).
+    pub spread: Spread,
+}
+
+/// Where a conveyor inflow puts what it brings during a step (Stella's "spreading conveyor
+/// inputs"). Position `k` of a belt `d` steps long is the material that leaves `k` steps later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Spread {
+    /// All of it at the start of the belt, to leave after the whole transit time (the default).
+    #[default]
+    Beginning,
+    /// The same share at every position, `1/d` of it leaving at each of the next `d` steps.
+    Even,
+    /// At each position in proportion to what is there already; at the start when the belt is
+    /// empty.
+    Existing,
+    /// For a leak of another conveyor: each leaked amount at the position that keeps the part of
+    /// its journey still ahead of it (scaled when the belts' lengths differ).
+    Source,
+}
+
+impl Spread {
+    /// The `isee:spreadflow` word for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Spread::Beginning => "beginning",
+            Spread::Even => "even",
+            Spread::Existing => "dest",
+            Spread::Source => "source",
+        }
+    }
+
+    /// The placement an `isee:spreadflow` word names, if fulcrum simulates it.
+    pub fn from_word(word: &str) -> Option<Spread> {
+        [Spread::Beginning, Spread::Even, Spread::Existing, Spread::Source]
+            .into_iter()
+            .find(|spread| spread.word().eq_ignore_ascii_case(word.trim()))
+    }
 }
 
 /// A conveyor's options (XMILE 4.2.1). Material entering at `t` leaves the transit time read at
@@ -398,6 +436,7 @@ impl Variable {
             leak: None,
             queue: None,
             overflow: false,
+            spread: Spread::Beginning,
         }
     }
 

@@ -53,7 +53,7 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{
     Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Leak, Method,
-    Model, Origin, Precision, SimSpecs, Variable, VariableKind,
+    Model, Origin, Precision, SimSpecs, Spread, Variable, VariableKind,
 };
 use crate::syntax::Span;
 use crate::toml_walk::{self, Table, Value, Walker as Reader, span_of};
@@ -297,6 +297,22 @@ impl Reader<'_> {
                 variable.kind = VariableKind::Flow { non_negative };
                 variable.leak = self.leak(&mut table);
                 variable.overflow = self.boolean(&mut table, "overflow").unwrap_or(false);
+                if let Some(value) = table.get("spread") {
+                    match value.get_ref().as_str().and_then(Spread::from_word) {
+                        Some(spread) => variable.spread = spread,
+                        None => self.report(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                format!(
+                                    "{}: `spread` must be \"beginning\", \"even\", \"dest\" or \"source\"",
+                                    table.context
+                                ),
+                            )
+                            .at(Some(span_of(value)))
+                            .with_help("where a conveyor inflow puts what it brings on the belt"),
+                        ),
+                    }
+                }
                 &[
                     "name",
                     "units",
@@ -308,6 +324,7 @@ impl Reader<'_> {
                     "non_negative",
                     "leak",
                     "overflow",
+                    "spread",
                 ]
             }
             Section::Auxiliary => {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::model::{
     Conveyor, Dialect, ElementDefinition, Equation, GraphKind, GraphicalFunction, Leak, Method, Model, Precision,
-    Variable, VariableKind,
+    Spread, Variable, VariableKind,
 };
 use crate::syntax::format_number;
 
@@ -96,6 +96,9 @@ fn write_variable(out: &mut String, variable: &Variable) {
             }
             if variable.overflow {
                 line(out, "overflow", "true");
+            }
+            if variable.spread != Spread::Beginning {
+                line(out, "spread", &format!("\"{}\"", variable.spread.word()));
             }
         }
         VariableKind::Auxiliary if section == "constant" => {

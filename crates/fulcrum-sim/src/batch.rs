@@ -16,7 +16,7 @@ use rand_distr::StandardNormal;
 
 use fulcrum_model::{Method, Precision, VarId};
 
-use crate::program::{ComputedAxis, Layout, Slot, fixed};
+use crate::program::{ComputedAxis, Layout, Placement, Slot, fixed};
 use crate::vm::{execute, to_single};
 use crate::{CompiledModel, Failure, SimError};
 
@@ -164,6 +164,9 @@ pub struct Batch<'m, const L: usize> {
     histories: Vec<Vec<[f64; L]>>,
     /// Each conveyor's belt, one per lane.
     belts: Vec<[Vec<Slat>; L]>,
+    /// What each recorded leak takes during the step, batch by batch, one list per lane: (the
+    /// part of the batch's journey still ahead of it, the amount).
+    spills: Vec<[Vec<(f64, f64)>; L]>,
     /// Each queue's batches, front first, one list per lane: (left, entered).
     lines: Vec<[VecDeque<(f64, f64)>; L]>,
     /// Each lane's generator for unseeded random functions.
@@ -254,6 +257,7 @@ impl<'m, const L: usize> Batch<'m, L> {
                 .collect(),
             histories: layout.histories.iter().map(|_| Vec::new()).collect(),
             belts: layout.conveyors.iter().map(|_| std::array::from_fn(|_| Vec::new())).collect(),
+            spills: (0..layout.spills).map(|_| std::array::from_fn(|_| Vec::new())).collect(),
             lines: layout.queues.iter().map(|_| std::array::from_fn(|_| VecDeque::new())).collect(),
             lane_rngs: Vec::new(),
             seeded_rngs: Vec::new(),
@@ -820,7 +824,7 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// Once the values at `t` (step `step`) are known: the belt moves, taking off what leaked
     /// and what reached the end, unless the conveyor is arrested at `t`, when every batch's
     /// journey waits a step. Then what the inflows bring during the step goes on the belt, to
-    /// leave the transit time read now later.
+    /// leave the transit time read now later, or spread along it (see [`Spread`]).
     // Inlined into the time loops, as the fixed axis's loop had them before a second loop
     // called them too.
     #[inline(always)]
@@ -844,10 +848,28 @@ impl<'m, const L: usize> Batch<'m, L> {
                     }
                     belt.retain(|slat| slat.leaves > step);
                 }
-                let rate: f64 = slots.inflows.iter().map(|&inflow| self.values[inflow as usize][lane]).sum();
+                let steps = transit_steps(transit_times[lane], dt, longest_useful);
+                // Inflows placed at the start of the belt enter together as one batch.
+                let mut rate = 0.0;
+                for (&inflow, &placement) in slots.inflows.iter().zip(&slots.placements) {
+                    let inflow_rate = self.values[inflow as usize][lane];
+                    let spread = Spread { step, steps, amount: inflow_rate * dt };
+                    let placed = match placement {
+                        Placement::Beginning => false,
+                        _ if inflow_rate == 0.0 => true,
+                        Placement::Even => spread.place(belt, (1..=steps).map(|position| (position, 1.0))),
+                        Placement::Existing => spread.in_proportion(belt),
+                        Placement::Source(spill) => {
+                            let spilled = &self.spills[spill as usize][lane];
+                            spread.place(belt, spilled.iter().map(|&(ahead, amount)| (spread.place_of(ahead), amount)))
+                        }
+                    };
+                    if !placed {
+                        rate += inflow_rate;
+                    }
+                }
                 let amount = rate * dt;
                 if amount != 0.0 {
-                    let steps = transit_steps(transit_times[lane], dt, longest_useful);
                     let leaves = step + steps;
                     belt.push(Slat { amount, entered_amount: amount, leaking: 0.0, entered: step, leaves });
                 }
@@ -862,12 +884,16 @@ impl<'m, const L: usize> Batch<'m, L> {
         let layout = &self.model.layout;
         let dt = self.model.axis.dt;
         let values = &mut self.values;
+        let spills = &mut self.spills;
         for (slots, belts) in layout.conveyors.iter().zip(&mut self.belts) {
             // Amounts are added up in the output slots, then turned into rates.
             for &output in &slots.outputs {
                 values[output as usize] = [0.0; L];
             }
             for lane in 0..L {
+                for spill in slots.leaks.iter().filter_map(|leak| leak.spill) {
+                    spills[spill as usize][lane].clear();
+                }
                 for slat in belts[lane].iter_mut() {
                     let length = slat.leaves - slat.entered;
                     // The slat's place on its journey: 1 in its first step, `length` in its last.
@@ -892,6 +918,13 @@ impl<'m, const L: usize> Batch<'m, L> {
                         let leaked = leaked.min(left).max(0.0);
                         slat.leaking += leaked;
                         values[output as usize][lane] += leaked;
+                        if let Some(spill) = leak.spill
+                            && leaked > 0.0
+                        {
+                            // The part of its journey still ahead of the batch.
+                            let ahead = (slat.leaves - step) as f64 / length as f64;
+                            spills[spill as usize][lane].push((ahead, leaked));
+                        }
                     }
                     if slat.leaves <= step {
                         values[slots.outputs[0] as usize][lane] += slat.amount - slat.leaking;
@@ -1169,6 +1202,69 @@ fn all_zero<const L: usize>(sum: &[f64; L]) -> bool {
 
 fn variate(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
     if normal { rng.sample(StandardNormal) } else { rng.random::<f64>() }
+}
+
+/// What one spread inflow brings during step `step` onto a belt `steps` steps long. Position
+/// `k` (1 to `steps`) is the material that leaves `k` steps later, during step `step + k`: the
+/// end of the journey of a batch that entered `steps - k` steps ago, which is where it is put,
+/// so that leak zones see it where it is.
+struct Spread {
+    step: i64,
+    steps: i64,
+    amount: f64,
+}
+
+impl Spread {
+    /// The position of an amount with the part `ahead` of its journey still to go.
+    fn place_of(&self, ahead: f64) -> i64 {
+        ((ahead * self.steps as f64).round() as i64).clamp(1, self.steps)
+    }
+
+    /// Puts the amount at the positions given with their weights, in proportion; a batch
+    /// already at a position (same entry, same exit) takes its share. False, and nothing
+    /// placed, when the weights add up to nothing.
+    fn place(&self, belt: &mut Vec<Slat>, weighted: impl Iterator<Item = (i64, f64)> + Clone) -> bool {
+        let total: f64 = weighted.clone().map(|(_, weight)| weight.max(0.0)).sum();
+        if total <= 0.0 || !total.is_finite() {
+            return false;
+        }
+        let mut at: std::collections::HashMap<(i64, i64), usize> =
+            belt.iter().enumerate().map(|(index, slat)| ((slat.entered, slat.leaves), index)).collect();
+        for (position, weight) in weighted {
+            let share = self.amount * (weight.max(0.0) / total);
+            if share == 0.0 {
+                continue;
+            }
+            let leaves = self.step + position;
+            let entered = leaves - self.steps;
+            match at.get(&(entered, leaves)) {
+                Some(&index) => {
+                    belt[index].amount += share;
+                    belt[index].entered_amount += share;
+                }
+                None => {
+                    at.insert((entered, leaves), belt.len());
+                    belt.push(Slat { amount: share, entered_amount: share, leaking: 0.0, entered, leaves });
+                }
+            }
+        }
+        true
+    }
+
+    /// Adds the amount to the batches on the belt in proportion to what each holds. False,
+    /// and nothing placed, when the belt is empty.
+    fn in_proportion(&self, belt: &mut [Slat]) -> bool {
+        let total: f64 = belt.iter().map(|slat| slat.amount.max(0.0)).sum();
+        if total <= 0.0 || !total.is_finite() {
+            return false;
+        }
+        for slat in belt.iter_mut() {
+            let share = self.amount * (slat.amount.max(0.0) / total);
+            slat.amount += share;
+            slat.entered_amount += share;
+        }
+        true
+    }
 }
 
 /// A transit time in whole steps: rounded, at least one, at most one past the run (NaN counts

@@ -9,13 +9,16 @@
 use std::collections::HashMap;
 
 use fulcrum_model::Precision;
-use fulcrum_model::resolve::{Distribution, Expr, Function, Handover, OrderKind, ResolvedKind, ResolvedModel, VarId};
+use fulcrum_model::resolve::{
+    Distribution, Expr, Function, Handover, OrderKind, Placement as ResolvedPlacement, ResolvedKind, ResolvedModel,
+    VarId,
+};
 use fulcrum_model::syntax::{BinaryOp, UnaryOp};
 
 use crate::error::SimError;
 use crate::program::{
     BinaryKind, ComputedAxis, ConveyorSlots, DelaySlots, DrawSlot, Layout, LeakSlots, MaterialSlots, NO_BUDGET,
-    NO_ROOM, Op, PreviousSlots, QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
+    NO_ROOM, Op, Placement, PreviousSlots, QueueSlots, Slot, Table, TimeAxis, UnaryKind, fixed,
 };
 use crate::prune::{Owner, Pruning};
 use crate::vm::to_single;
@@ -261,21 +264,47 @@ impl<'m> Compiler<'m> {
                 front,
             });
         }
+        // The leaks some inflow places by source are recorded, each in its own place.
+        let mut spills = std::collections::HashMap::new();
         for conveyor in &model.conveyors {
+            for placement in &conveyor.placements {
+                if let ResolvedPlacement::Source { conveyor, leak } = *placement {
+                    let next = spills.len() as u32;
+                    spills.entry((conveyor.0, leak)).or_insert(next);
+                }
+            }
+        }
+        self.layout.spills = spills.len();
+        for (index, conveyor) in model.conveyors.iter().enumerate() {
             let outputs = (0..=conveyor.leaks.len()).map(|_| self.allocate()).collect();
             let leaks = conveyor
                 .leaks
                 .iter()
-                .map(|leak| LeakSlots {
+                .enumerate()
+                .map(|(leak_index, leak)| LeakSlots {
                     fraction: self.slots[leak.fraction.index()],
                     zone_start: leak.zone_start,
                     zone_end: leak.zone_end,
                     integers: leak.integers,
+                    spill: spills.get(&(index as u32, leak_index as u32)).copied(),
+                })
+                .collect();
+            let placements = conveyor
+                .placements
+                .iter()
+                .map(|placement| match *placement {
+                    ResolvedPlacement::Beginning => Placement::Beginning,
+                    ResolvedPlacement::Even => Placement::Even,
+                    ResolvedPlacement::Existing => Placement::Existing,
+                    ResolvedPlacement::Source { conveyor, leak } => {
+                        spills.get(&(conveyor.0, leak)).map_or(Placement::Beginning, |&spill| Placement::Source(spill))
+                    }
                 })
                 .collect();
             self.layout.conveyors.push(ConveyorSlots {
                 stock: self.slots[conveyor.stock.index()],
                 inflows: conveyor.inflows.iter().map(|inflow| self.slots[inflow.index()]).collect(),
+                placements,
                 transit_time: self.slots[conveyor.transit_time.index()],
                 outputs,
                 leaks,

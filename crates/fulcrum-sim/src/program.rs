@@ -419,6 +419,8 @@ pub(crate) struct Layout {
     pub histories: Vec<Slot>,
     /// Conveyors' belts.
     pub conveyors: Vec<ConveyorSlots>,
+    /// How many leaks are recorded for an inflow placed by its source.
+    pub spills: usize,
     /// Queues' batches.
     pub queues: Vec<QueueSlots>,
     /// Random draw sites: the slot holding this step's standard variate.
@@ -437,6 +439,8 @@ pub(crate) struct ConveyorSlots {
     pub stock: Slot,
     /// The inflows, read when the step is done.
     pub inflows: Vec<Slot>,
+    /// Where each of `inflows` puts what it brings on the belt.
+    pub placements: Vec<Placement>,
     /// The transit time, read with the inflows.
     pub transit_time: Slot,
     /// What leaves during the step as a rate: the end of the belt, then each leak.
@@ -447,6 +451,16 @@ pub(crate) struct ConveyorSlots {
     pub arrest: Option<Slot>,
     pub discrete: bool,
     pub exponential_leak: bool,
+}
+
+/// Where a conveyor inflow puts what it brings during a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    Beginning,
+    Even,
+    Existing,
+    /// Where another conveyor's leak took it from: the leak's record in `Batch`'s spills.
+    Source(u32),
 }
 
 /// A queue: what its batches read and write.
@@ -468,6 +482,9 @@ pub(crate) struct LeakSlots {
     pub zone_start: f64,
     pub zone_end: f64,
     pub integers: bool,
+    /// Where what this leak takes is recorded, slat by slat, for an inflow that places it by
+    /// its source.
+    pub spill: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug)]

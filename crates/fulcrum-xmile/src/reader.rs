@@ -6,7 +6,7 @@ use fulcrum_model::name::equation_form;
 use fulcrum_model::syntax::{self, ExprKind, Span};
 use fulcrum_model::{
     CanonicalName, Code, Conveyor, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink,
-    GraphKind, GraphicalFunction, Leak, Method, Model, Origin, Precision, SimSpecs, Variable, VariableKind,
+    GraphKind, GraphicalFunction, Leak, Method, Model, Origin, Precision, SimSpecs, Spread, Variable, VariableKind,
 };
 use roxmltree::Node;
 
@@ -702,22 +702,23 @@ impl<'p> Reader<'p> {
                     leak.fraction = variable.equation.take();
                 }
                 variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
-                // Stella's spread inflows place what enters all along a conveyor rather than at
-                // its start, which changes what leaves when: refused rather than dropped.
-                if let Some((spread, span)) = self.attribute_with_span(node, "spreadflow")
-                    && spread != "beginning"
-                {
-                    self.report(
-                        Diagnostic::new(
-                            Code::Unsupported,
-                            format!(
-                                "`{}` spreads what it brings over its conveyor (`spreadflow=\"{spread}\"`), which fulcrum does not simulate",
-                                variable.name
-                            ),
-                        )
-                        .at(Some(span))
-                        .with_help("fulcrum puts all of an inflow at the start of the belt; drop the spread to run it so"),
-                    );
+                // Stella's spread inflows place what enters along a conveyor rather than at its
+                // start; the profile spread (`dist`) is refused rather than dropped.
+                if let Some((spread, span)) = self.attribute_with_span(node, "spreadflow") {
+                    match Spread::from_word(spread) {
+                        Some(found) => variable.spread = found,
+                        None => self.report(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                format!(
+                                    "`{}` spreads what it brings over its conveyor by `spreadflow=\"{spread}\"`, which fulcrum does not simulate",
+                                    variable.name
+                                ),
+                            )
+                            .at(Some(span))
+                            .with_help("fulcrum places a conveyor inflow at the beginning, evenly (`even`), in proportion to the belt's contents (`dest`) or by its source (`source`); a profile (`dist`) is not simulated, as what fulcrum follows of Stella's help does not say where along its graphical function each position of the belt is read"),
+                        ),
+                    }
                 }
             }
             VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}

@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use fulcrum_model::{
-    Code, Conveyor, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Precision, Variable,
-    VariableKind,
+    Code, Conveyor, Diagnostic, Dialect, ElementDefinition, GraphicalFunction, Method, Model, Precision, Spread,
+    Variable, VariableKind,
 };
 
 const XMILE_NAMESPACE: &str = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0";
@@ -160,6 +160,10 @@ fn write_variable(out: &mut String, variable: &Variable) {
         if leak.zone_end != 1.0 {
             let _ = write!(kind, " leak_end=\"{}\"", number(leak.zone_end));
         }
+    }
+    // Stella's placement of a conveyor inflow, in its own namespace.
+    if variable.spread != Spread::Beginning {
+        let _ = write!(kind, " isee:spreadflow=\"{}\"", variable.spread.word());
     }
     let _ = writeln!(out, "      <{tag} name=\"{}\"{kind}>", escape(&name(&variable.name)));
     if !variable.dimensions.is_empty() {
@@ -401,8 +405,8 @@ dimensions = ["Region"]
         assert_eq!(after, before, "{xmile}");
     }
 
-    /// Conveyors with every option, leaks with zones and whole numbers, a queue and its overflow,
-    /// as the TOML format writes them.
+    /// Conveyors with every option, leaks with zones and whole numbers, a spread inflow, a queue
+    /// and its overflow, as the TOML format writes them.
     const BELTS: &str = r#"
 [sim]
 start = 0
@@ -425,6 +429,7 @@ name = "arriving"
 equation = 2
 [[flow]]
 name = "boarding"
+spread = "even"
 [[flow]]
 name = "turned away"
 overflow = true
@@ -457,6 +462,7 @@ leak = { fraction = 0.05 }
              batch_integrity = true, one_at_a_time = false }",
             "leak = { fraction = \"0.1 * 2\", zone_start = 0.25, zone_end = 0.75, integers = true }",
             "leak = { fraction = 0.05 }",
+            "spread = \"even\"",
         ] {
             assert!(text.contains(expected), "{expected}\n{text}");
         }

@@ -5,9 +5,9 @@
 
 use super::expr::{ConveyorId, Expr, Function, PreviousId, QueueId, VarId};
 use super::lower::{Lowering, Site};
-use super::{ConveyorLeak, Handover, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue};
+use super::{ConveyorLeak, Handover, Placement, PreviousState, ResolvedConveyor, ResolvedKind, ResolvedQueue};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Equation, Variable, VariableKind};
+use crate::model::{Equation, Spread, Variable, VariableKind};
 use crate::syntax::BinaryOp;
 
 /// A queue's outflow into a conveyor.
@@ -251,6 +251,72 @@ impl<'m> Lowering<'m, '_> {
                 self.lower_conveyor(id, variable, conveyor, transit_time, &bindings);
             }
         }
+        self.place_from_sources();
+        // A spread is a conveyor inflow's option: on any other flow it would do nothing.
+        for (index, flow) in model.variables.iter().enumerate() {
+            if flow.spread == Spread::Beginning {
+                continue;
+            }
+            let Some(shape) = &self.shapes[index] else { continue };
+            if !self.fills_conveyor(VarId::from_index(shape.first)) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}` spreads what it brings over a conveyor (`{}`), but it fills no conveyor",
+                            flow.name,
+                            flow.spread.word()
+                        ),
+                    )
+                    .at(flow.span)
+                    .on_variable(&flow.name)
+                    .with_help("make the flow an inflow of a conveyor stock, or drop the spread"),
+                );
+            }
+        }
+    }
+
+    /// Resolves each inflow placed by its source: the inflow must be a leak of another
+    /// conveyor, whose leaked amounts it keeps in place (Stella offers this placement only for
+    /// a leakage).
+    fn place_from_sources(&mut self) {
+        let mut leak_of = std::collections::HashMap::new();
+        for (conveyor, resolved) in self.out.conveyors.iter().enumerate() {
+            for (leak, found) in resolved.leaks.iter().enumerate() {
+                leak_of.insert(found.flow, (ConveyorId(conveyor as u32), leak as u32));
+            }
+        }
+        let mut refused = Vec::new();
+        for resolved in &mut self.out.conveyors {
+            for (placement, inflow) in resolved.placements.iter_mut().zip(&resolved.inflows) {
+                if let Placement::Source { .. } = placement {
+                    match leak_of.get(inflow) {
+                        Some(&(conveyor, leak)) => *placement = Placement::Source { conveyor, leak },
+                        None => refused.push(*inflow),
+                    }
+                }
+            }
+        }
+        // Once per flow, not per element of an arrayed one.
+        let mut definitions: Vec<usize> =
+            refused.iter().map(|inflow| self.out.variables[inflow.index()].definition).collect();
+        definitions.sort_unstable();
+        definitions.dedup();
+        for definition in definitions {
+            let flow = &self.model.variables[definition];
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!(
+                        "`{}` places what it brings by where it came from (`source`), but it is not a leak of another conveyor",
+                        flow.name
+                    ),
+                )
+                .at(flow.span)
+                .on_variable(&flow.name)
+                .with_help("placing by source needs the flow to be a <leak> of the conveyor it comes from; use `even`, `dest` or `beginning` otherwise"),
+            );
+        }
     }
 
     fn lower_conveyor(
@@ -466,9 +532,20 @@ impl<'m> Lowering<'m, '_> {
         if let ResolvedKind::Stock { non_negative, .. } = &mut self.out.variables[stock.index()].kind {
             *non_negative = false;
         }
+        let placements = inflows
+            .iter()
+            .map(|inflow| match self.model.variables[self.out.variables[inflow.index()].definition].spread {
+                Spread::Beginning => Placement::Beginning,
+                Spread::Even => Placement::Even,
+                Spread::Existing => Placement::Existing,
+                // Resolved once every conveyor's leaks are known (`place_from_sources`).
+                Spread::Source => Placement::Source { conveyor: ConveyorId(u32::MAX), leak: 0 },
+            })
+            .collect();
         self.out.conveyors.push(ResolvedConveyor {
             stock,
             inflows,
+            placements,
             transit_time,
             leaks,
             arrest,

@@ -172,6 +172,8 @@ pub struct ResolvedConveyor {
     pub stock: VarId,
     /// Its inflows, already limited by capacity and inflow limit.
     pub inflows: Vec<VarId>,
+    /// Where each of `inflows` puts what it brings on the belt.
+    pub placements: Vec<Placement>,
     /// The transit time, read when material enters.
     pub transit_time: VarId,
     /// The leakage outflows, in the order of their outputs (1, 2, ...).
@@ -183,6 +185,24 @@ pub struct ResolvedConveyor {
     pub discrete: bool,
     /// Leak fractions are per time unit of what is on the belt, not of what entered.
     pub exponential_leak: bool,
+}
+
+/// Where a conveyor inflow puts what it brings during a step (see `model::Spread`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// At the start of the belt.
+    Beginning,
+    /// An equal share at every position.
+    Even,
+    /// At each position in proportion to what is there.
+    Existing,
+    /// Where it leaked from on the other conveyor.
+    Source {
+        /// The conveyor it leaks from.
+        conveyor: ConveyorId,
+        /// Which of that conveyor's leaks it is (0-based, in `leaks` order).
+        leak: u32,
+    },
 }
 
 /// A queue stock (XMILE 3.7.3): what each inflow brings during a step is one batch, queued

@@ -6,7 +6,7 @@
 //! dt.
 
 use fulcrum_model::builder::ModelBuilder;
-use fulcrum_model::{Code, Method};
+use fulcrum_model::{Code, Method, Spread};
 use fulcrum_sim::{CompiledModel, Point};
 use proptest::prelude::*;
 
@@ -827,5 +827,185 @@ proptest! {
         // Inflows stop at 12; a whole batch too big for the limit or the capacity is turned away,
         // anything smaller boards within a few steps and lands within 6 (plus arrests).
         prop_assert!(line.abs() < 1e-9 * scale && belt.abs() < 1e-9 * scale, "{line} queued, {belt} on the belt");
+    }
+}
+
+// Spread inflows (Stella's "spreading conveyor inputs", `isee:spreadflow`): position k of a belt
+// d steps long is what leaves k steps after the step the inflow is read at.
+
+#[test]
+fn an_even_spread_puts_an_equal_share_at_every_position() {
+    let model = ModelBuilder::new(0.0, 6.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("3")
+        .flow("loading", "IF TIME < 1 THEN 9 ELSE 0")
+        .spread(Spread::Even)
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // 9 enters during [0, 1] as 3 at each of positions 1, 2, 3: 3 leaves during [1, 2], [2, 3]
+    // and [3, 4] (at the beginning, all 9 would leave during [3, 4]).
+    assert_eq!(series(&results, "unloading"), [0.0, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 9.0, 6.0, 3.0, 0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_spread_by_destination_follows_what_is_on_the_belt() {
+    let model = ModelBuilder::new(0.0, 6.0, 1.0)
+        .stock("Belt", "0", &["loading", "topping"], &["unloading"])
+        .conveyor("3")
+        .flow("loading", "IF TIME < 1 THEN 6 ELSE IF TIME < 2 THEN 3 ELSE 0")
+        .flow("topping", "IF TIME >= 2 AND TIME < 3 THEN 3 ELSE 0")
+        .spread(Spread::Existing)
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    // At t = 2 the belt holds 6 (leaving during [3, 4]) and 3 (during [4, 5]): the 3 topping
+    // brings goes 3·6/9 = 2 to the first and 3·3/9 = 1 to the second.
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 8.0, 4.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Belt"), [0.0, 6.0, 9.0, 12.0, 4.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_spread_by_destination_onto_an_empty_belt_enters_at_the_beginning() {
+    let model = ModelBuilder::new(0.0, 5.0, 1.0)
+        .stock("Belt", "0", &["topping"], &["unloading"])
+        .conveyor("2")
+        .flow("topping", "IF TIME < 1 THEN 5 ELSE 0")
+        .spread(Spread::Existing)
+        .conveyor_outflow("unloading")
+        .build();
+    let results = run(&model);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 5.0, 0.0, 0.0, 0.0]);
+}
+
+/// A belt leaking into a second belt placed by source, `downstream` time units long.
+fn leak_into_a_belt_by_source(downstream: &str) -> fulcrum_sim::Results {
+    let model = ModelBuilder::new(0.0, 6.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading", "spilling"])
+        .conveyor("4")
+        .flow("loading", "IF TIME < 1 THEN 10 ELSE 0")
+        .conveyor_outflow("unloading")
+        .leak("spilling", "0.2", 0.0, 0.5)
+        .spread(Spread::Source)
+        .stock("Side", "0", &["spilling"], &["side out"])
+        .conveyor(downstream)
+        .conveyor_outflow("side out")
+        .build();
+    run(&model)
+}
+
+#[test]
+fn a_spread_by_source_keeps_the_leaked_material_where_it_was_on_its_journey() {
+    let results = leak_into_a_belt_by_source("4");
+    // As in `linear_leakage_...`: the batch of 10 leaks 1 during [1, 2] with 3 of its 4 steps
+    // still ahead and 1 during [2, 3] with 2 ahead; on a belt as long, both are placed to leave
+    // 3 and 2 steps later, during [4, 5], with the 8 that stayed (at the beginning they would
+    // leave during [5, 6] and [6, 7]).
+    assert_eq!(series(&results, "spilling"), [0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "unloading"), [0.0, 0.0, 0.0, 0.0, 8.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "side out"), [0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "Side"), [0.0, 0.0, 1.0, 2.0, 2.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_spread_by_source_scales_the_journey_to_a_shorter_belt() {
+    let results = leak_into_a_belt_by_source("2");
+    // On a belt 2 steps long: 3/4 ahead is round(1.5) = 2 steps, 2/4 ahead is 1 step; both
+    // leave during [3, 4].
+    assert_eq!(series(&results, "side out"), [0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_spread_by_source_that_is_no_leak_or_a_spread_that_fills_no_conveyor_is_refused() {
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("2")
+        .flow("loading", "1")
+        .spread(Spread::Source)
+        .conveyor_outflow("unloading")
+        .build();
+    let errors = fulcrum_model::resolve(&model).expect_err("refused");
+    assert!(
+        errors.0.iter().any(|d| d.code == Code::InvalidValue
+            && d.message.contains("`loading`")
+            && d.message.contains("not a leak")
+            && d.help.is_some()),
+        "{errors:?}"
+    );
+    let model = ModelBuilder::new(0.0, 4.0, 1.0)
+        .stock("Tank", "0", &["filling"], &[])
+        .flow("filling", "1")
+        .spread(Spread::Even)
+        .build();
+    let errors = fulcrum_model::resolve(&model).expect_err("refused");
+    assert!(
+        errors.0.iter().any(|d| d.code == Code::InvalidValue && d.message.contains("fills no conveyor")),
+        "{errors:?}"
+    );
+}
+
+/// Two belts: the first with inflows at the beginning, even and by destination, a varying
+/// transit time and arrests, and two leaks, the first of which fills the second belt by source.
+fn spreading_belts(parameters: [f64; 5]) -> fulcrum_sim::Results {
+    let [initial, base, rate, fraction, side] = parameters;
+    let model = ModelBuilder::new(0.0, 40.0, 0.25)
+        .stock("Belt", &initial.to_string(), &["loading", "even", "dest"], &["unloading", "early", "late"])
+        .conveyor("base + 2 * SIN(TIME)")
+        .conveyor_options(|conveyor| conveyor.arrest = Some(equation("SIN(2 * TIME) > 0.9")))
+        .flow("loading", "IF TIME < 15 THEN rate * (1 + SIN(3 * TIME)) ELSE 0")
+        .flow("even", "IF TIME < 15 THEN rate / 2 ELSE 0")
+        .spread(Spread::Even)
+        .flow("dest", "IF TIME < 15 THEN 1 + COS(TIME) ELSE 0")
+        .spread(Spread::Existing)
+        .conveyor_outflow("unloading")
+        .leak("early", "fraction", 0.0, 0.5)
+        .spread(Spread::Source)
+        .leak("late", "fraction / 2", 0.6, 1.0)
+        .stock("Side", "0", &["early"], &["side out"])
+        .conveyor("side_time")
+        .conveyor_outflow("side out")
+        .constant("base", base)
+        .constant("rate", rate)
+        .constant("fraction", fraction)
+        .constant("side time", side)
+        .build();
+    crate::run(&model)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Spreading moves material along the belts but makes and loses none: at every time, what
+    /// entered (with the initial contents) is what left, leaked away or is on a belt; nothing
+    /// goes negative, and by the end both belts are empty.
+    #[test]
+    fn spread_inflows_conserve_material(
+        initial in 0.0f64..50.0,
+        base in 2.5f64..8.0,
+        rate in 0.0f64..10.0,
+        fraction in 0.0f64..1.0,
+        side in 0.25f64..6.0,
+    ) {
+        let results = spreading_belts([initial, base, rate, fraction, side]);
+        let get = |name: &str| series(&results, name);
+        let (belt, side_belt) = (get("Belt"), get("Side"));
+        let inflows = [get("loading"), get("even"), get("dest")];
+        let outflows = [get("unloading"), get("late"), get("side out")];
+        let (mut entered, mut gone) = (initial, 0.0);
+        for step in 0..belt.len() {
+            let scale = 1.0 + entered;
+            let held = belt[step] + side_belt[step];
+            prop_assert!((entered - gone - held).abs() < 1e-9 * scale,
+                "at step {step}: in {entered}, gone {gone}, on the belts {held}");
+            prop_assert!(belt[step] > -1e-9 * scale && side_belt[step] > -1e-9 * scale);
+            for flow in inflows.iter().chain(&outflows) {
+                prop_assert!(flow[step] >= 0.0);
+            }
+            entered += inflows.iter().map(|flow| flow[step]).sum::<f64>() * 0.25;
+            gone += outflows.iter().map(|flow| flow[step]).sum::<f64>() * 0.25;
+        }
+        let last = belt.len() - 1;
+        prop_assert!((belt[last] + side_belt[last]).abs() < 1e-9 * (1.0 + entered), "left on the belts");
     }
 }

@@ -3,14 +3,14 @@
 //! not computed at all.
 
 use fulcrum_model::builder::ModelBuilder;
-use fulcrum_model::{GraphKind, Method, Precision};
+use fulcrum_model::{GraphKind, Method, Precision, Spread};
 use fulcrum_sim::{CompileOptions, CompiledModel, Point, SimError, VarId, compile_with};
 
 use crate::{compiled, equation};
 
 /// Delays, smooths, a sample-and-hold, non-negative stocks sharing flows, randomness, a lookup,
-/// and with Euler's method (the only one they take) a conveyor with a leak and two queues; each
-/// part reads others.
+/// and with Euler's method (the only one they take) conveyors with leaks and spread inflows and
+/// two queues; each part reads others.
 fn busy_model(method: Method, precision: Precision) -> fulcrum_model::Model {
     let model = ModelBuilder::new(0.0, 12.0, 0.25)
         .method(method)
@@ -40,6 +40,7 @@ fn busy_model(method: Method, precision: Precision) -> fulcrum_model::Model {
         .stock("Belt", "0", &["loading"], &["unloading", "leaking"])
         .conveyor("2")
         .flow("loading", "spill * 10")
+        .spread(Spread::Even)
         .conveyor_outflow("unloading")
         .leak("leaking", "0.1", 0.0, 1.0)
         .stock("Line", "5", &["arriving"], &["served"])
@@ -54,14 +55,20 @@ fn busy_model(method: Method, precision: Precision) -> fulcrum_model::Model {
         .flow("entering", "IF TIME < 1 THEN 12 ELSE 3")
         .conveyor_outflow("boarding")
         .overflow("side boarding")
-        .stock("Ride", "0", &["boarding"], &["alighting"])
+        .stock("Ride", "0", &["boarding"], &["alighting", "jumping"])
         .conveyor("2")
         .conveyor_options(inflow_limit("4"))
         .conveyor_outflow("alighting")
+        // Placed by source on a later belt: kept alone, the belts before it are left out.
+        .leak("jumping", "0.2", 0.0, 0.5)
+        .spread(Spread::Source)
         .stock("Side ride", "0", &["side boarding"], &["side alighting"])
         .conveyor("1")
         .conveyor_options(inflow_limit("1"))
         .conveyor_outflow("side alighting")
+        .stock("Jumped", "0", &["jumping"], &["landing"])
+        .conveyor("1.5")
+        .conveyor_outflow("landing")
         .build()
 }
 

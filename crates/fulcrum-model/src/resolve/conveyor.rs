@@ -333,7 +333,7 @@ impl<'m> Lowering<'m, '_> {
         let (inflows, outflows) = (inflows.clone(), outflows.clone());
         let lower_option = |lowering: &mut Self, equation: &'m Equation| {
             let site = Site { owner: stock, equation, bindings, wildcards: &[], self_allowed: false };
-            lowering.lower(site, equation.expr.as_ref().ok()?)
+            lowering.lower_equation(site)
         };
         let Some(mut transit) = lower_option(self, transit_time) else { return };
         // A sampled transit time holds its value between the steps where the sample is true,
@@ -394,7 +394,7 @@ impl<'m> Lowering<'m, '_> {
                 .unwrap_or_default();
             let site =
                 Site { owner: flow, equation: fraction, bindings: &flow_bindings, wildcards: &[], self_allowed: false };
-            let Some(lowered) = fraction.expr.as_ref().ok().and_then(|expr| self.lower(site, expr)) else { continue };
+            let Some(lowered) = self.lower_equation(site) else { continue };
             let fraction = self.as_variable(flow, "leakage fraction", lowered);
             let output = leaks.len() as u32 + 1;
             let equation = unless_arrested(Expr::Conveyed(id, output));

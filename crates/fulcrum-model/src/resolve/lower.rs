@@ -480,7 +480,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         }
     }
 
-    fn lower_equation(&mut self, site: Site<'_>) -> Option<Expr> {
+    pub(super) fn lower_equation(&mut self, site: Site<'_>) -> Option<Expr> {
         let name = self.owner_name(site).to_owned();
         match &site.equation.expr {
             Ok(expr) => self.lower(site, expr),

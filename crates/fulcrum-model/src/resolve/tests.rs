@@ -233,3 +233,19 @@ fn a_computed_time_step_is_refused_beside_what_counts_time_in_fixed_steps() {
     model.sim.computed.stop = Some("step".to_owned());
     assert_eq!(codes(&model), Vec::<&str>::new());
 }
+
+#[test]
+fn a_conveyor_option_that_does_not_parse_is_a_syntax_error() {
+    let belt = |transit: &str, leak: &str| {
+        ModelBuilder::new(0.0, 4.0, 1.0)
+            .stock("Belt", "0", &["in"], &["out", "lost"])
+            .conveyor(transit)
+            .flow("in", "1")
+            .conveyor_outflow("out")
+            .leak("lost", leak, 0.0, 1.0)
+            .build()
+    };
+    assert_eq!(codes(&belt("2", "0.1")), Vec::<&str>::new());
+    assert_eq!(codes(&belt("side time", "0.1")), ["E0101"]);
+    assert_eq!(codes(&belt("2", "0.1 +")), ["E0101"]);
+}

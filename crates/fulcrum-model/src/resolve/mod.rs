@@ -10,6 +10,7 @@ mod arrays;
 mod conveyor;
 mod expr;
 mod loops;
+mod polarity;
 mod lower;
 mod order;
 mod stateful;
@@ -21,7 +22,8 @@ pub use expr::{
     AllocationRule, ConveyorId, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, MAX_INVERTED_SIZE,
     OrderKind, Phase, PreviousId, QueueId, VarId,
 };
-pub use loops::{FeedbackLoops, feedback_loops};
+pub use loops::{FeedbackLoop, FeedbackLoops, feedback_loops};
+pub use polarity::{CausalLink, LoopPolarity, Polarity, causal_links};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 use crate::model::{GraphicalFunction, Method, Model, SimSpecs, VariableKind};

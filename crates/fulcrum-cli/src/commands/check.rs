@@ -38,11 +38,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     });
     for feedback in found.loops.iter().take(args.loops) {
         let first = feedback.variables.first().map_or("", String::as_str);
-        out.push_str(&format!(
-            "    {}  {} → {first}\n",
-            feedback.polarity.letter(),
-            feedback.variables.join(" → ")
-        ));
+        out.push_str(&format!("    {}  {} → {first}\n", feedback.polarity.letter(), feedback.variables.join(" → ")));
     }
     if total > args.loops {
         out.push_str(&format!("    ... and {qualifier}{} more (--loops N to list more)\n", total - args.loops));

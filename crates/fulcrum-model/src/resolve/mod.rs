@@ -10,9 +10,9 @@ mod arrays;
 mod conveyor;
 mod expr;
 mod loops;
-mod polarity;
 mod lower;
 mod order;
+mod polarity;
 mod stateful;
 mod stella;
 

@@ -136,8 +136,7 @@ pub fn causal_links(model: &ResolvedModel) -> Vec<CausalLink> {
                     links.push(CausalLink { from, to, polarity: Polarity::Positive });
                 }
                 for &from in outflows {
-                    let polarity =
-                        if inflows.contains(&from) { Polarity::Unknown } else { Polarity::Negative };
+                    let polarity = if inflows.contains(&from) { Polarity::Unknown } else { Polarity::Negative };
                     links.push(CausalLink { from, to, polarity });
                 }
             }
@@ -270,11 +269,9 @@ fn signs(model: &ResolvedModel, expr: &Expr, source: VarId) -> Signs {
             }
         }
         Expr::Binary(op, left, right) => binary(*op, signs(model, left, source), signs(model, right, source)),
-        Expr::Chain(first, rest) => {
-            rest.iter().fold(signs(model, first, source), |acc, (op, operand)| {
-                binary(*op, acc, signs(model, operand, source))
-            })
-        }
+        Expr::Chain(first, rest) => rest
+            .iter()
+            .fold(signs(model, first, source), |acc, (op, operand)| binary(*op, acc, signs(model, operand, source))),
         Expr::If(condition, then, otherwise) => {
             let (condition, then, otherwise) =
                 (signs(model, condition, source), signs(model, then, source), signs(model, otherwise, source));

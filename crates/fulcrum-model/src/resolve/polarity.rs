@@ -5,8 +5,10 @@
 //! - a flow is `+` to the stocks it fills and `-` to those it drains;
 //! - sums, differences and negation combine the signs of their terms; a sum of terms of opposite
 //!   signs is unknown;
-//! - products and quotients use the sign of the other factor's value: a constant's own sign,
-//!   and any other variable is taken to be positive, as the quantities of a model usually are;
+//! - products and quotients use the sign of the other factor's value: arithmetic on numbers and
+//!   constants alone has the sign of its value (`1 - Win_Rate` is positive for a win rate of
+//!   0.25), and any other variable is taken to be positive, as the quantities of a model
+//!   usually are;
 //! - increasing functions (`EXP`, `LN`, `SQRT`, `INT`, `ARCTAN`, ...) keep the sign, `MIN` and
 //!   `MAX` keep it when every argument that reads the source agrees (they never decrease in an
 //!   argument), and the branches of `IF THEN ELSE` likewise; a source read in the condition
@@ -248,6 +250,11 @@ fn derivative(model: &ResolvedModel, equation: &Expr, source: VarId) -> Sign {
 
 fn signs(model: &ResolvedModel, expr: &Expr, source: VarId) -> Signs {
     let constant = |value: Sign| Signs { value, derivative: Sign::Zero };
+    // Arithmetic on constants alone has the sign of its value: `1 - Win_Rate` is positive when
+    // the win rate is 0.25.
+    if let Some(value) = constant_value(model, expr) {
+        return constant(Sign::of(value));
+    }
     let reads_source = |value: Sign| Signs { value, derivative: Sign::Positive };
     match expr {
         Expr::Const(value) => constant(Sign::of(*value)),
@@ -309,6 +316,36 @@ fn signs(model: &ResolvedModel, expr: &Expr, source: VarId) -> Signs {
             other.walk(&mut |node| mentions |= sources_of(model, node).contains(&source));
             Signs { value: Sign::Unknown, derivative: if mentions { Sign::Unknown } else { Sign::Zero } }
         }
+    }
+}
+
+/// The value of arithmetic on numbers and constants alone; `None` for anything else.
+fn constant_value(model: &ResolvedModel, expr: &Expr) -> Option<f64> {
+    let arithmetic = |op: BinaryOp, a: f64, b: f64| match op {
+        BinaryOp::Add => Some(a + b),
+        BinaryOp::Sub => Some(a - b),
+        BinaryOp::Mul => Some(a * b),
+        BinaryOp::Div => Some(a / b),
+        BinaryOp::Pow => Some(a.powf(b)),
+        _ => None,
+    };
+    match expr {
+        Expr::Const(value) => Some(*value),
+        Expr::Var(id) => match model.variables[id.index()].kind {
+            ResolvedKind::Constant(value) => Some(value),
+            _ => None,
+        },
+        Expr::Unary(UnaryOp::Plus, operand) => constant_value(model, operand),
+        Expr::Unary(UnaryOp::Negate, operand) => constant_value(model, operand).map(|value| -value),
+        Expr::Binary(op, left, right) => arithmetic(*op, constant_value(model, left)?, constant_value(model, right)?),
+        Expr::Chain(first, rest) => {
+            let mut value = constant_value(model, first)?;
+            for (op, operand) in rest {
+                value = arithmetic(*op, value, constant_value(model, operand)?)?;
+            }
+            Some(value)
+        }
+        _ => None,
     }
 }
 
@@ -411,6 +448,9 @@ mod tests {
         assert_eq!(polarity_of("a ^ 2", "a"), Polarity::Positive);
         assert_eq!(polarity_of("-(a - b)", "b"), Polarity::Positive);
         assert_eq!(polarity_of("a - a * a", "a"), Polarity::Unknown);
+        // Constants by their values: k is 3, so 1 - k is negative.
+        assert_eq!(polarity_of("a * (1 - k)", "a"), Polarity::Negative);
+        assert_eq!(polarity_of("a * (k - 1) / (k + negative)", "a"), Polarity::Positive);
     }
 
     #[test]

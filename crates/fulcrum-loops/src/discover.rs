@@ -185,7 +185,7 @@ fn strongest_paths(
                         if found.insert(cycle.clone()) {
                             ordered.push(cycle);
                         }
-                    } else if to > start && along > best[to] && !path.contains(&to) {
+                    } else if along > best[to] && !path.contains(&to) {
                         best[to] = along;
                         let mut longer = path.clone();
                         longer.push(to);

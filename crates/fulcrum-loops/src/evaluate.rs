@@ -70,6 +70,8 @@ pub(crate) fn evaluate(expr: &Expr, inputs: &Inputs) -> Result<f64, &'static str
             let graph = &inputs.model.graphs[graph.0 as usize];
             lookup(graph.kind, &graph.x, &graph.y, eval(argument)?)
         }
+        // After the initial values, ACTIVE INITIAL is its active expression.
+        Expr::Phased { active, .. } => eval(active)?,
         Expr::Previous(_) => return Err("PREVIOUS"),
         Expr::Delayed(_) => return Err("DELAY"),
         Expr::Conveyed(..) => return Err("a conveyor"),

@@ -307,6 +307,12 @@ fn signs(model: &ResolvedModel, expr: &Expr, source: VarId) -> Signs {
             let value = points.iter().fold(Sign::Zero, |sign, &y| sign.plus(Sign::of(y)));
             Signs { value, derivative: argument.derivative.times(slope) }
         }
+        // During the run, ACTIVE INITIAL is its active expression.
+        Expr::Phased { active, initial } => {
+            let running = signs(model, active, source);
+            let starting = signs(model, initial, source);
+            if running.derivative == Sign::Zero && starting.derivative != Sign::Zero { opaque(starting.derivative) } else { running }
+        }
         Expr::Previous(previous) => passes(model.previous[previous.0 as usize].source == source),
         Expr::Delayed(delay) => passes(model.delays[delay.0 as usize].input == source),
         Expr::QueueFront(queue) => passes(model.queues[queue.0 as usize].inflows.contains(&source)),

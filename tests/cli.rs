@@ -610,7 +610,11 @@ fn loops_refuses_an_unknown_loop_and_a_model_without_loops() {
     let out = out.to_str().expect("utf-8");
     let unknown = fulcrum(&["loops", "models/workforce/model.toml", "-o", out, "--loop", "R9"]);
     assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
-    assert!(stderr(&unknown).contains("--loop: the model has no loop `R9`; its loops are B1, B2"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("--loop: the model has no loop `R9`; its loops are B1, B2"),
+        "{}",
+        stderr(&unknown)
+    );
 
     let model = scratch.path().join("open.toml");
     std::fs::write(
@@ -632,8 +636,7 @@ fn loops_finds_the_loops_that_matter_in_world3_by_the_strongest_paths() {
     let model = root().join("..").join("shared").join("vensim").join("world3-03").join("wrld3-03.mdl");
     let scratch = tempfile::tempdir().expect("temp dir");
     let out = scratch.path().join("loops");
-    let output =
-        fulcrum(&["loops", model.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8"), "--top", "20"]);
+    let output = fulcrum(&["loops", model.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8"), "--top", "20"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let printed = stdout(&output);
     assert!(printed.contains("feedback loops scored (loops found by the strongest paths)"), "{printed}");

@@ -165,16 +165,27 @@ pub fn analyze(model: &ResolvedModel, options: &Options) -> Result<Analysis, Loo
     // Scores at every step, then the relative scores over all the loops found.
     let step_count = recorder.steps.len();
     let mut scores = vec![vec![0.0; step_count]; found.len()];
+    // Loops share links: each link is scored once per step.
+    let mut cache: Vec<Option<f64>> = vec![None; links.len()];
     for step in 1..step_count {
-        for (index, cycle) in found.iter().enumerate() {
+        cache.fill(None);
+        for (cycle, series) in found.iter().zip(scores.iter_mut()) {
             let mut product = 1.0;
-            for at in 0..cycle.nodes.len() {
-                product *= scorer.score(cycle.links[at], step)?;
+            for &link in &cycle.links {
+                let score = match cache[link] {
+                    Some(score) => score,
+                    None => {
+                        let score = scorer.score(link, step)?;
+                        cache[link] = Some(score);
+                        score
+                    }
+                };
+                product *= score;
                 if product == 0.0 {
                     break;
                 }
             }
-            scores[index][step] = product;
+            series[step] = product;
         }
     }
     let mut relative = vec![vec![0.0; step_count]; found.len()];

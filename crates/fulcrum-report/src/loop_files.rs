@@ -114,12 +114,10 @@ fn stacked_chart(analysis: &Analysis, shown: &[usize]) -> String {
         })
         .collect();
     if !others.is_empty() {
-        let positive: Vec<f64> = (0..times.len())
-            .map(|at| others.iter().map(|&i| analysis.loops[i].relative[at].max(0.0)).sum())
-            .collect();
-        let negative: Vec<f64> = (0..times.len())
-            .map(|at| others.iter().map(|&i| analysis.loops[i].relative[at].min(0.0)).sum())
-            .collect();
+        let positive: Vec<f64> =
+            (0..times.len()).map(|at| others.iter().map(|&i| analysis.loops[i].relative[at].max(0.0)).sum()).collect();
+        let negative: Vec<f64> =
+            (0..times.len()).map(|at| others.iter().map(|&i| analysis.loops[i].relative[at].min(0.0)).sum()).collect();
         bands.push(("other loops".to_owned(), "#cccccc".to_owned(), positive));
         bands.push((String::new(), "#cccccc".to_owned(), negative));
     }
@@ -178,7 +176,9 @@ fn stacked_chart(analysis: &Analysis, shown: &[usize]) -> String {
     for (label, colour, _) in bands.iter().filter(|(label, _, _)| !label.is_empty()) {
         let top = TOP + row * 18.0;
         let legend_x = LEFT + plot_width + 12.0;
-        svg.push_str(&format!("<rect x=\"{legend_x:.2}\" y=\"{top:.2}\" width=\"12\" height=\"12\" fill=\"{colour}\"/>\n"));
+        svg.push_str(&format!(
+            "<rect x=\"{legend_x:.2}\" y=\"{top:.2}\" width=\"12\" height=\"12\" fill=\"{colour}\"/>\n"
+        ));
         svg.push_str(&format!("<text x=\"{:.2}\" y=\"{:.2}\">{}</text>\n", legend_x + 18.0, top + 10.0, escape(label)));
         row += 1.0;
     }

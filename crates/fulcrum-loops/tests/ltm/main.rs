@@ -1,5 +1,8 @@
 //! Loops That Matter against Stella's export, hand-derived scores and properties.
 
+// Test helpers stop at the first surprise, like the tests themselves.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use fulcrum_loops::{Analysis, Discovery, Options, analyze, dominance_periods};
 use fulcrum_model::builder::ModelBuilder;
 use fulcrum_model::resolve::LoopPolarity;

@@ -311,7 +311,11 @@ fn signs(model: &ResolvedModel, expr: &Expr, source: VarId) -> Signs {
         Expr::Phased { active, initial } => {
             let running = signs(model, active, source);
             let starting = signs(model, initial, source);
-            if running.derivative == Sign::Zero && starting.derivative != Sign::Zero { opaque(starting.derivative) } else { running }
+            if running.derivative == Sign::Zero && starting.derivative != Sign::Zero {
+                opaque(starting.derivative)
+            } else {
+                running
+            }
         }
         Expr::Previous(previous) => passes(model.previous[previous.0 as usize].source == source),
         Expr::Delayed(delay) => passes(model.delays[delay.0 as usize].input == source),

@@ -82,7 +82,7 @@ const HEIGHT: f64 = 420.0;
 const LEFT: f64 = 60.0;
 const RIGHT: f64 = 180.0;
 const TOP: f64 = 30.0;
-const BOTTOM: f64 = 40.0;
+const BOTTOM: f64 = 50.0;
 const COLOURS: [&str; 10] =
     ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -158,18 +158,23 @@ fn stacked_chart(analysis: &Analysis, shown: &[usize]) -> String {
         ));
     }
     let baseline = TOP + plot_height;
-    for time in [first, last] {
+    for time in time_ticks(first, last) {
+        svg.push_str(&format!(
+            "<line x1=\"{0:.2}\" y1=\"{baseline:.2}\" x2=\"{0:.2}\" y2=\"{1:.2}\" stroke=\"#000000\"/>\n",
+            x(time),
+            baseline + 4.0
+        ));
         svg.push_str(&format!(
             "<text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">{}</text>\n",
             x(time),
-            baseline + 18.0,
+            baseline + 16.0,
             format_number(time)
         ));
     }
     svg.push_str(&format!(
         "<text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">time</text>\n",
         LEFT + plot_width / 2.0,
-        baseline + 18.0
+        baseline + 32.0
     ));
     // Legend.
     let mut row = 0.0;
@@ -186,6 +191,37 @@ fn stacked_chart(analysis: &Analysis, shown: &[usize]) -> String {
     svg
 }
 
+/// Round times from `first` to `last`, about six of them, at a step of 1, 2 or 5 times a power
+/// of ten.
+fn time_ticks(first: f64, last: f64) -> Vec<f64> {
+    let span = last - first;
+    if !(span > 0.0) || !span.is_finite() {
+        return vec![first];
+    }
+    let rough = span / 6.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let multiple = [1.0, 2.0, 5.0, 10.0].into_iter().find(|m| m * power >= rough).unwrap_or(10.0);
+    let step = multiple * power;
+    // Below 1, divide by a whole power of ten, so that 3 × 0.2 prints as 0.6.
+    let at = |k: i64| if power < 1.0 { k as f64 * multiple / (1.0 / power).round() } else { k as f64 * step };
+    let start = (first / step).ceil() as i64;
+    let end = (last / step).floor() as i64;
+    (start..=end).map(at).collect()
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_ticks_are_round_numbers_inside_the_run() {
+        assert_eq!(time_ticks(0.0, 96.0), [0.0, 20.0, 40.0, 60.0, 80.0]);
+        assert_eq!(time_ticks(1900.0, 2100.0), [1900.0, 1950.0, 2000.0, 2050.0, 2100.0]);
+        assert_eq!(time_ticks(0.0, 1.0), [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+        assert_eq!(time_ticks(5.0, 5.0), [5.0]);
+    }
 }

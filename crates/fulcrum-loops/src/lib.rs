@@ -170,7 +170,7 @@ pub fn analyze(model: &ResolvedModel, options: &Options) -> Result<Analysis, Loo
     for step in 1..step_count {
         cache.fill(None);
         for (cycle, series) in found.iter().zip(scores.iter_mut()) {
-            let mut product = 1.0;
+            let mut link_scores = Vec::with_capacity(cycle.links.len());
             for &link in &cycle.links {
                 let score = match cache[link] {
                     Some(score) => score,
@@ -180,12 +180,12 @@ pub fn analyze(model: &ResolvedModel, options: &Options) -> Result<Analysis, Loo
                         score
                     }
                 };
-                product *= score;
-                if product == 0.0 {
+                link_scores.push(score);
+                if score == 0.0 {
                     break;
                 }
             }
-            series[step] = product;
+            series[step] = score::loop_score(link_scores);
         }
     }
     let mut relative = vec![vec![0.0; step_count]; found.len()];

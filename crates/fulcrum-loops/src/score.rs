@@ -36,9 +36,17 @@ pub fn flow_to_stock_score(flow_before: f64, flow_now: f64, net_before: f64, net
     if inflow { magnitude } else { -magnitude }
 }
 
-/// A loop's score: the product of its links' scores.
+/// A loop's score: the product of its links' scores; 0 when a link is inactive (scores 0), even
+/// if another link's score is infinite.
 pub fn loop_score(link_scores: impl IntoIterator<Item = f64>) -> f64 {
-    link_scores.into_iter().product()
+    let mut product = 1.0;
+    for score in link_scores {
+        if score == 0.0 {
+            return 0.0;
+        }
+        product *= score;
+    }
+    product
 }
 
 /// Each loop's score divided by the sum of the magnitudes of all the loops' scores: the share of
@@ -85,6 +93,13 @@ mod tests {
         assert_relative_eq!(flow_to_stock_score(3.0, 4.0, 2.0, 3.0, false), -1.0);
         assert!(flow_to_stock_score(3.0, 4.0, 2.0, 2.0, true).is_infinite());
         assert_eq!(flow_to_stock_score(3.0, 3.0, 2.0, 2.0, true), 0.0);
+    }
+
+    #[test]
+    fn an_inactive_link_silences_its_loop() {
+        assert_eq!(loop_score([2.0, -0.5, 3.0]), -3.0);
+        assert_eq!(loop_score([f64::INFINITY, 0.0]), 0.0);
+        assert_eq!(loop_score([0.0, f64::INFINITY]), 0.0);
     }
 
     #[test]

@@ -346,3 +346,50 @@ pub fn dominance_periods(analysis: &Analysis) -> Vec<DominancePeriod> {
     }
     periods
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(id: &str, relative: Vec<f64>) -> ScoredLoop {
+        let polarity = if id.starts_with('R') { LoopPolarity::Reinforcing } else { LoopPolarity::Balancing };
+        ScoredLoop { id: id.to_owned(), polarity, variables: Vec::new(), score: Vec::new(), relative, mean_share: 0.0 }
+    }
+
+    #[test]
+    fn the_fewest_loops_explaining_half_dominate_and_equal_sets_merge() {
+        let analysis = Analysis {
+            times: vec![0.0, 1.0, 2.0, 3.0, 4.0],
+            loops: vec![
+                scored("R1", vec![0.0, 0.6, 0.4, 0.2, 0.45]),
+                scored("B1", vec![0.0, -0.3, -0.35, -0.3, -0.1]),
+                scored("B2", vec![0.0, -0.1, -0.25, -0.5, -0.45]),
+            ],
+            discovery: Discovery::Exhaustive,
+        };
+        let periods = dominance_periods(&analysis);
+        let expected = [
+            DominancePeriod { start: 0.0, end: 0.0, loops: vec![] },
+            DominancePeriod { start: 1.0, end: 1.0, loops: vec![0] },
+            DominancePeriod { start: 2.0, end: 2.0, loops: vec![0, 1] },
+            DominancePeriod { start: 3.0, end: 3.0, loops: vec![2] },
+            // 0.45 alone is short of a half: the two largest, in either order, for the rest.
+            DominancePeriod { start: 4.0, end: 4.0, loops: vec![0, 2] },
+        ];
+        assert_eq!(periods, expected);
+
+        let steady = Analysis {
+            times: vec![0.0, 1.0, 2.0],
+            loops: vec![scored("R1", vec![0.7, 0.8, 0.2]), scored("B1", vec![-0.3, -0.2, -0.8])],
+            discovery: Discovery::Exhaustive,
+        };
+        let periods = dominance_periods(&steady);
+        assert_eq!(
+            periods,
+            [
+                DominancePeriod { start: 0.0, end: 1.0, loops: vec![0] },
+                DominancePeriod { start: 2.0, end: 2.0, loops: vec![1] }
+            ]
+        );
+    }
+}

@@ -195,7 +195,7 @@ fn stacked_chart(analysis: &Analysis, shown: &[usize]) -> String {
 /// of ten.
 fn time_ticks(first: f64, last: f64) -> Vec<f64> {
     let span = last - first;
-    if !(span > 0.0) || !span.is_finite() {
+    if span.is_nan() || span <= 0.0 || !span.is_finite() {
         return vec![first];
     }
     let rough = span / 6.0;

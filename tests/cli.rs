@@ -648,3 +648,43 @@ fn loops_finds_the_loops_that_matter_in_world3_by_the_strongest_paths() {
     // 1900 to 2100 saved every half year.
     assert_eq!(scores.len(), 402);
 }
+
+/// `fulcrum loops --experiment` analyses the run `fulcrum run --experiment` makes, and an
+/// intervention changes which loops matter: patient hiring (closing the gap over a year) gives
+/// the capacity-gap loop a smaller share.
+#[test]
+fn loops_analyses_an_experiments_run_under_an_intervention() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let share_of_gap_loop = |intervention: Option<&str>| {
+        let out = scratch.path().join(intervention.unwrap_or("baseline"));
+        let out = out.to_str().expect("utf-8");
+        let mut args = vec!["loops", "--experiment", "models/workforce/experiment.toml", "-o", out, "--top", "15"];
+        if let Some(name) = intervention {
+            args.extend(["--intervention", name]);
+        }
+        let output = fulcrum(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        if let Some(name) = intervention {
+            assert!(stdout(&output).contains(&format!("under `{name}`: 15 feedback loops")), "{}", stdout(&output));
+        }
+        let ranking =
+            csv_rows(&std::fs::read_to_string(scratch.path().join(out).join("loops.csv")).expect("loops.csv"));
+        let gap = "Vacancies -> Hiring -> Rookies -> Promotion -> Experienced -> Effective Capacity -> Capacity Gap -> Vacancy Creation";
+        let row = ranking.iter().find(|row| row[4] == gap).expect("the capacity-gap loop");
+        row[3].parse::<f64>().expect("a share")
+    };
+    let (baseline, patient) = (share_of_gap_loop(None), share_of_gap_loop(Some("patient hiring")));
+    assert!(patient < baseline, "patient hiring {patient}, baseline {baseline}");
+
+    let unknown = fulcrum(&[
+        "loops",
+        "--experiment",
+        "models/workforce/experiment.toml",
+        "-o",
+        "unused",
+        "--intervention",
+        "nope",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("interventions: faster hiring, patient hiring"), "{}", stderr(&unknown));
+}

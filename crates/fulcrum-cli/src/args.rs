@@ -414,8 +414,15 @@ pub struct RunArgs {
 /// `fulcrum loops`.
 #[derive(clap::Args, Debug)]
 pub struct LoopsArgs {
-    /// The model file (.toml, .xmile, .stmx or .mdl).
-    pub model: PathBuf,
+    /// The model file (.toml, .xmile, .stmx, .xml, .mdl); not needed with --experiment.
+    #[arg(required_unless_present = "experiment")]
+    pub model: Option<PathBuf>,
+    /// Analyse the run of this experiment's model, with its sim settings and lever baselines.
+    #[arg(long, value_name = "FILE", conflicts_with = "model")]
+    pub experiment: Option<PathBuf>,
+    /// With --experiment: the run under this intervention (by name).
+    #[arg(long, value_name = "NAME", requires = "experiment")]
+    pub intervention: Option<String>,
     /// The folder to write loops.csv, loop_scores.csv and loops.svg into.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,

@@ -28,7 +28,7 @@ pub mod score;
 
 use fulcrum_model::resolve::{CausalLink, LoopPolarity, causal_links};
 use fulcrum_model::{ResolvedKind, ResolvedModel, VarId};
-use fulcrum_sim::{Batch, Observer, Point};
+use fulcrum_sim::{Batch, CompiledModel, Observer, Point, SimError};
 
 pub use discover::Discovery;
 
@@ -45,6 +45,9 @@ pub enum LoopsError {
     /// The model computes its time settings during the run; scores need one fixed time step.
     #[error("the model computes its time settings during the run; loop scores need a fixed time step")]
     ComputedTime,
+    /// The compiled model given was not compiled from the resolved model given.
+    #[error("the compiled model is not the resolved model's: their variables differ")]
+    OtherModel,
     /// An equation on a loop uses something whose value cannot be recomputed from the current
     /// values alone.
     #[error(
@@ -137,14 +140,36 @@ impl Observer<1> for Recorder {
 /// Runs the model and scores its loops.
 pub fn analyze(model: &ResolvedModel, options: &Options) -> Result<Analysis, LoopsError> {
     let compiled = fulcrum_sim::compile(model)?;
+    analyze_run(model, &compiled, |_| Ok(()), options)
+}
+
+/// Scores the loops of one run of `compiled`, which must be compiled from `model`; `setup`
+/// prepares the run (constants set from the start or part-way, as an experiment's intervention
+/// sets them). Equations are evaluated with the run's own values, constants included.
+pub fn analyze_run(
+    model: &ResolvedModel,
+    compiled: &CompiledModel,
+    setup: impl FnOnce(&mut Batch<'_, 1>) -> Result<(), SimError>,
+    options: &Options,
+) -> Result<Analysis, LoopsError> {
     if compiled.time_is_computed() {
         return Err(LoopsError::ComputedTime);
     }
     let count = model.variables.len();
+    let same_variables = compiled.variable_count() == count
+        && model
+            .variables
+            .iter()
+            .enumerate()
+            .all(|(index, variable)| compiled.name(VarId(index as u32)) == variable.name);
+    if !same_variables {
+        return Err(LoopsError::OtherModel);
+    }
     let valueless =
         |id: usize| matches!(model.variables[id].kind, ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined);
     let mut recorder = Recorder { steps: Vec::new(), saved: Vec::new(), times: Vec::new(), count };
-    let mut batch = Batch::<1>::new(&compiled);
+    let mut batch = Batch::<1>::new(compiled);
+    setup(&mut batch)?;
     batch.run(&mut recorder);
     if let Some(error) = batch.lane_error(0) {
         return Err(error.into());

@@ -1,21 +1,47 @@
 //! `fulcrum loops`: which feedback loops drive the behaviour, when.
 
-use fulcrum_loops::{LoopsError, Options, analyze, dominance_periods};
+use fulcrum_loops::{LoopsError, Options, analyze_run, dominance_periods};
 use fulcrum_report::loop_files::{describe_periods, write_loop_files};
+use fulcrum_sim::{Batch, compile};
 
 use crate::CliError;
 use crate::args::LoopsArgs;
 use crate::commands::print_stdout;
-use crate::load::{read_model_with_data, resolve_loaded};
+use crate::experiment::prepare;
+use crate::load::{load_error, read_model_with_data, resolve_loaded};
 
 pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     if args.top == 0 && args.loops.is_empty() {
         return Err(CliError::Usage("--top: must be at least 1".to_owned()));
     }
-    let loaded = read_model_with_data(&args.model, &[])?;
-    let resolved = resolve_loaded(&loaded)?;
-    let model = args.model.display();
-    let analysis = analyze(&resolved, &Options::default()).map_err(|error| match error {
+    let (resolved, compiled, settings, path) = match (&args.experiment, &args.model) {
+        (Some(experiment), _) => {
+            let prepared = prepare(experiment, |_| Ok(()))?;
+            let (settings, _) = crate::experiment::settings(&prepared, args.intervention.as_deref())?;
+            // The same model `prepare` resolved and compiled; its warnings are printed already.
+            let (resolved, _) = prepared.model.resolve().map_err(load_error)?;
+            (resolved, prepared.compiled, settings, prepared.model.path)
+        }
+        (None, Some(model)) => {
+            let loaded = read_model_with_data(model, &[])?;
+            let resolved = resolve_loaded(&loaded)?;
+            let compiled =
+                compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
+            (resolved, compiled, Vec::new(), loaded.path)
+        }
+        (None, None) => return Err(CliError::Usage("give a MODEL or --experiment FILE".to_owned())),
+    };
+    let model = path.display();
+    let setup = |batch: &mut Batch<'_, 1>| {
+        for setting in &settings {
+            match setting.from {
+                Some(time) => batch.set_from(setting.constant, time, [setting.value])?,
+                None => batch.set(0, setting.constant, setting.value),
+            }
+        }
+        Ok(())
+    };
+    let analysis = analyze_run(&resolved, &compiled, setup, &Options::default()).map_err(|error| match error {
         LoopsError::Simulation(error) => CliError::Simulation(error),
         LoopsError::NoLoops => CliError::Input(format!(
             "{model}: the model has no feedback loops, so no loop can explain its behaviour\n  \
@@ -53,7 +79,8 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     };
     let count = analysis.loops.len();
     let noun = if count == 1 { "feedback loop" } else { "feedback loops" };
-    out.push_str(&format!("{model}: {count} {noun} scored ({method}), by mean share of the behaviour:\n"));
+    let run = args.intervention.as_ref().map_or(String::new(), |name| format!(" under `{name}`"));
+    out.push_str(&format!("{model}{run}: {count} {noun} scored ({method}), by mean share of the behaviour:\n"));
     for &index in &shown {
         let scored = &analysis.loops[index];
         out.push_str(&format!(

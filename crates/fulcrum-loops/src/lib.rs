@@ -91,6 +91,47 @@ pub struct ScoredLoop {
     pub relative: Vec<f64>,
     /// The mean of `|relative|` over the saved times: what the ranking sorts by.
     pub mean_share: f64,
+    /// How the loop acted during the run, from the signs of its scores at the saved times.
+    pub acted: Acted,
+}
+
+/// How a loop acted during a run: the sign its scores took while it was active. A loop of
+/// unknown structural polarity is told apart by this; for the others it agrees with the
+/// structure unless a variable the structure takes to be positive went negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acted {
+    /// Every nonzero score was positive.
+    Reinforcing,
+    /// Every nonzero score was negative.
+    Balancing,
+    /// Some scores were positive and some negative.
+    Both,
+    /// Every score was zero.
+    Inactive,
+}
+
+impl Acted {
+    /// How loops with these relative scores acted.
+    pub fn of(relative: &[f64]) -> Acted {
+        let positive = relative.iter().any(|share| *share > 0.0);
+        let negative = relative.iter().any(|share| *share < 0.0);
+        match (positive, negative) {
+            (true, false) => Acted::Reinforcing,
+            (false, true) => Acted::Balancing,
+            (true, true) => Acted::Both,
+            (false, false) => Acted::Inactive,
+        }
+    }
+
+    /// `reinforcing`, `balancing`, `both` or `inactive`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Acted::Reinforcing => "reinforcing",
+            Acted::Balancing => "balancing",
+            Acted::Both => "both",
+            Acted::Inactive => "inactive",
+        }
+    }
 }
 
 /// The result of an analysis.
@@ -233,6 +274,7 @@ pub fn analyze_run(
                 polarity: cycle.polarity,
                 variables: loop_names(model, &cycle.nodes),
                 score: saved.iter().map(|&step| scores[index][step]).collect(),
+                acted: Acted::of(&relative),
                 relative,
                 mean_share,
             }
@@ -378,7 +420,24 @@ mod tests {
 
     fn scored(id: &str, relative: Vec<f64>) -> ScoredLoop {
         let polarity = if id.starts_with('R') { LoopPolarity::Reinforcing } else { LoopPolarity::Balancing };
-        ScoredLoop { id: id.to_owned(), polarity, variables: Vec::new(), score: Vec::new(), relative, mean_share: 0.0 }
+        let acted = Acted::of(&relative);
+        ScoredLoop {
+            id: id.to_owned(),
+            polarity,
+            variables: Vec::new(),
+            score: Vec::new(),
+            relative,
+            mean_share: 0.0,
+            acted,
+        }
+    }
+
+    #[test]
+    fn a_loop_acts_by_the_signs_of_its_scores() {
+        assert_eq!(Acted::of(&[0.0, 0.2, 0.5]), Acted::Reinforcing);
+        assert_eq!(Acted::of(&[0.0, -0.2, 0.0]), Acted::Balancing);
+        assert_eq!(Acted::of(&[0.1, -0.2]), Acted::Both);
+        assert_eq!(Acted::of(&[0.0, 0.0]), Acted::Inactive);
     }
 
     #[test]

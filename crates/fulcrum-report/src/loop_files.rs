@@ -14,14 +14,15 @@ use crate::{ReportError, format_number, write_atomically};
 /// into one band.
 pub fn write_loop_files(directory: &Path, analysis: &Analysis, shown: &[usize]) -> Result<(), ReportError> {
     write_atomically(&directory.join("loops.csv"), |out| {
-        writeln!(out, "loop,polarity,length,mean_abs_relative_score,variables")?;
+        writeln!(out, "loop,polarity,acted,length,mean_abs_relative_score,variables")?;
         for &index in shown {
             let scored = &analysis.loops[index];
             writeln!(
                 out,
-                "{},{},{},{},{}",
+                "{},{},{},{},{},{}",
                 scored.id,
                 scored.polarity.word(),
+                scored.acted.word(),
                 scored.variables.len(),
                 format_number(scored.mean_share),
                 csv_field(&scored.variables.join(" -> "))

@@ -1,6 +1,7 @@
 //! `fulcrum loops`: which feedback loops drive the behaviour, when.
 
-use fulcrum_loops::{LoopsError, Options, analyze_run, dominance_periods};
+use fulcrum_loops::{Acted, LoopsError, Options, analyze_run, dominance_periods};
+use fulcrum_model::resolve::LoopPolarity;
 use fulcrum_report::loop_files::{describe_periods, write_loop_files};
 use fulcrum_sim::{Batch, compile};
 
@@ -83,8 +84,16 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     out.push_str(&format!("{model}{run}: {count} {noun} scored ({method}), by mean share of the behaviour:\n"));
     for &index in &shown {
         let scored = &analysis.loops[index];
+        // A loop whose structure leaves its polarity open says how it acted.
+        let acted = match (scored.polarity, scored.acted) {
+            (LoopPolarity::Unknown, Acted::Reinforcing | Acted::Balancing) => {
+                format!(" (acted {})", scored.acted.word())
+            }
+            (LoopPolarity::Unknown, Acted::Both) => " (acted both ways)".to_owned(),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "  {:<4} {:>5.1}%  {} → {}\n",
+            "  {:<4} {:>5.1}%  {} → {}{acted}\n",
             scored.id,
             100.0 * scored.mean_share,
             scored.variables.join(" → "),

@@ -568,3 +568,127 @@ fn run_chart_draws_the_stocks_or_the_chosen_variables() {
     let output = fulcrum(&["run", TEACUP, "--chart", TEACUP]);
     assert!(!output.status.success());
 }
+
+/// `fulcrum loops` ranks the workforce model's loops, writes the three files and says which loops
+/// dominate when; the shares in loop_scores.csv are those of all the loops at each time.
+#[test]
+fn loops_ranks_the_workforce_loops_and_names_the_dominant_ones() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("loops");
+    let output = fulcrum(&["loops", "models/workforce/model.toml", "-o", out.to_str().expect("utf-8"), "--top", "15"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    assert!(printed.contains("15 feedback loops scored (all loops)"), "{printed}");
+    // Demand steps up at month 12: nothing moves before, the hiring loops answer after.
+    assert!(printed.contains("from 0 to 12: no loop is active"), "{printed}");
+    assert!(printed.contains("B3 dominates"), "{printed}");
+
+    let ranking = csv_rows(&std::fs::read_to_string(out.join("loops.csv")).expect("loops.csv"));
+    assert_eq!(ranking[0], ["loop", "polarity", "acted", "length", "mean_abs_relative_score", "variables"]);
+    assert_eq!(ranking.len(), 16);
+    let shares: Vec<f64> = ranking[1..].iter().map(|row| row[4].parse().expect("a share")).collect();
+    assert!(shares.windows(2).all(|pair| pair[0] >= pair[1]), "ranked by share: {shares:?}");
+    let hiring = ranking.iter().find(|row| row[5] == "Vacancies -> Hiring").expect("the hiring loop");
+    assert_eq!(hiring[1..4], ["balancing", "balancing", "2"]);
+    // Structure and behaviour agree wherever the structure tells.
+    for row in &ranking[1..] {
+        assert!(row[1] == "unknown" || row[2] == "inactive" || row[1] == row[2], "{row:?}");
+    }
+
+    let scores = csv_rows(&std::fs::read_to_string(out.join("loop_scores.csv")).expect("loop_scores.csv"));
+    assert_eq!(scores[0][0], "time");
+    assert_eq!(scores[0][1..], ranking[1..].iter().map(|row| row[0].clone()).collect::<Vec<_>>()[..]);
+    assert_eq!(scores.len(), 98, "a row per saved month, 0 to 96");
+    for row in &scores[1..] {
+        let total: f64 = row[1..].iter().map(|cell| cell.parse::<f64>().expect("a number").abs()).sum();
+        assert!(total == 0.0 || (total - 1.0).abs() < 1e-9, "time {}: {total}", row[0]);
+    }
+    let chart = std::fs::read_to_string(out.join("loops.svg")).expect("loops.svg");
+    assert!(chart.starts_with("<svg") && chart.contains("<polygon"), "{chart}");
+}
+
+#[test]
+fn loops_refuses_an_unknown_loop_and_a_model_without_loops() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("loops");
+    let out = out.to_str().expect("utf-8");
+    let unknown = fulcrum(&["loops", "models/workforce/model.toml", "-o", out, "--loop", "R9"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("--loop: the model has no loop `R9`; its loops are B1, B2"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let model = scratch.path().join("open.toml");
+    std::fs::write(
+        &model,
+        "[sim]\nstart = 0\nstop = 3\ndt = 1\n\n[[stock]]\nname = \"Level\"\ninitial = 0\ninflows = [\"Filling\"]\n\n\
+         [[flow]]\nname = \"Filling\"\nequation = \"TIME\"\n",
+    )
+    .expect("write");
+    let open = fulcrum(&["loops", model.to_str().expect("utf-8"), "-o", out]);
+    assert_eq!(open.status.code(), Some(1), "{}", stderr(&open));
+    assert!(stderr(&open).contains("the model has no feedback loops"), "{}", stderr(&open));
+    assert!(stderr(&open).contains("hint: `fulcrum check"), "{}", stderr(&open));
+}
+
+/// WORLD3 has too many loops to list (`fulcrum check` stops at its budget), so `fulcrum loops`
+/// finds the ones that matter by the strongest paths, every step, and scores those.
+#[test]
+fn loops_finds_the_loops_that_matter_in_world3_by_the_strongest_paths() {
+    let model = root().join("..").join("shared").join("vensim").join("world3-03").join("wrld3-03.mdl");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("loops");
+    let output = fulcrum(&["loops", model.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8"), "--top", "20"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    assert!(printed.contains("feedback loops scored (loops found by the strongest paths)"), "{printed}");
+    let count: usize = printed.split_whitespace().nth(1).and_then(|word| word.parse().ok()).expect("a count");
+    assert!(count > 100, "{printed}");
+    let ranking = csv_rows(&std::fs::read_to_string(out.join("loops.csv")).expect("loops.csv"));
+    assert_eq!(ranking.len(), 21);
+    let scores = csv_rows(&std::fs::read_to_string(out.join("loop_scores.csv")).expect("loop_scores.csv"));
+    // 1900 to 2100 saved every half year.
+    assert_eq!(scores.len(), 402);
+}
+
+/// `fulcrum loops --experiment` analyses the run `fulcrum run --experiment` makes, and an
+/// intervention changes which loops matter: patient hiring (closing the gap over a year) gives
+/// the capacity-gap loop a smaller share.
+#[test]
+fn loops_analyses_an_experiments_run_under_an_intervention() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let share_of_gap_loop = |intervention: Option<&str>| {
+        let out = scratch.path().join(intervention.unwrap_or("baseline"));
+        let out = out.to_str().expect("utf-8");
+        let mut args = vec!["loops", "--experiment", "models/workforce/experiment.toml", "-o", out, "--top", "15"];
+        if let Some(name) = intervention {
+            args.extend(["--intervention", name]);
+        }
+        let output = fulcrum(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        if let Some(name) = intervention {
+            assert!(stdout(&output).contains(&format!("under `{name}`: 15 feedback loops")), "{}", stdout(&output));
+        }
+        let ranking =
+            csv_rows(&std::fs::read_to_string(scratch.path().join(out).join("loops.csv")).expect("loops.csv"));
+        let gap = "Vacancies -> Hiring -> Rookies -> Promotion -> Experienced -> Effective Capacity -> Capacity Gap -> Vacancy Creation";
+        let row = ranking.iter().find(|row| row[5] == gap).expect("the capacity-gap loop");
+        row[4].parse::<f64>().expect("a share")
+    };
+    let (baseline, patient) = (share_of_gap_loop(None), share_of_gap_loop(Some("patient hiring")));
+    assert!(patient < baseline, "patient hiring {patient}, baseline {baseline}");
+
+    let unknown = fulcrum(&[
+        "loops",
+        "--experiment",
+        "models/workforce/experiment.toml",
+        "-o",
+        "unused",
+        "--intervention",
+        "nope",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("interventions: faster hiring, patient hiring"), "{}", stderr(&unknown));
+}

@@ -21,6 +21,9 @@ pub enum Command {
     Run(RunArgs),
     /// Check a model and summarize it: counts of each kind of variable, feedback loops.
     Check(CheckArgs),
+    /// Which feedback loops drive the behaviour, when (Loops That Matter): loops.csv,
+    /// loop_scores.csv, loops.svg, and the dominance periods in words.
+    Loops(LoopsArgs),
     /// Convert a model (XMILE from Stella or Vensim, say) to fulcrum's TOML format.
     Convert(ConvertArgs),
     /// Run an experiment: many runs under uncertainty, in parallel; outcomes and bands as CSV.
@@ -406,6 +409,29 @@ pub struct RunArgs {
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE", conflicts_with = "experiment")]
     pub data: Vec<PathBuf>,
+}
+
+/// `fulcrum loops`.
+#[derive(clap::Args, Debug)]
+pub struct LoopsArgs {
+    /// The model file (.toml, .xmile, .stmx, .xml, .mdl); not needed with --experiment.
+    #[arg(required_unless_present = "experiment")]
+    pub model: Option<PathBuf>,
+    /// Analyse the run of this experiment's model, with its sim settings and lever baselines.
+    #[arg(long, value_name = "FILE", conflicts_with = "model")]
+    pub experiment: Option<PathBuf>,
+    /// With --experiment: the run under this intervention (by name).
+    #[arg(long, value_name = "NAME", requires = "experiment")]
+    pub intervention: Option<String>,
+    /// The folder to write loops.csv, loop_scores.csv and loops.svg into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// How many loops, by mean share of the behaviour, get their own columns and bands.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// Show these loops (ids as `fulcrum loops` names them, R1, B2, ...) instead of the top ones.
+    #[arg(long = "loop", value_name = "ID")]
+    pub loops: Vec<String>,
 }
 
 /// `fulcrum check`.

@@ -94,6 +94,7 @@ pub fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Check(args) => commands::check::check(args),
+        Command::Loops(args) => commands::loops::loops(args),
         Command::Convert(args) => commands::convert::convert(args),
         Command::Sweep(args) => commands::sweep::sweep(args),
         Command::Merge(args) => commands::merge::merge(args),

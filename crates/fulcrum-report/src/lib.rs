@@ -28,6 +28,7 @@ pub mod charts;
 pub mod expected;
 pub mod html_report;
 pub mod load;
+pub mod loop_files;
 pub mod summary;
 pub mod sweep;
 pub mod sweep_dir;

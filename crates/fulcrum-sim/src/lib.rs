@@ -148,6 +148,11 @@ impl CompiledModel {
         ids
     }
 
+    /// How many variables the model has (its `VarId`s run from 0 to this, exclusive).
+    pub fn variable_count(&self) -> usize {
+        self.variables.len()
+    }
+
     /// A variable's name as written.
     pub fn name(&self, variable: VarId) -> &str {
         &self.variables[variable.index()].name

@@ -31,9 +31,14 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let total = found.loops.len();
     let qualifier = if found.complete { "" } else { "at least " };
     out.push_str(&format!("  {qualifier}{}", plural(total, "feedback loop", "feedback loops")));
-    out.push_str(if total == 0 { "\n" } else { ", shortest first:\n" });
+    out.push_str(if total == 0 {
+        "\n"
+    } else {
+        " (R reinforcing, B balancing, U polarity unknown), shortest first:\n"
+    });
     for feedback in found.loops.iter().take(args.loops) {
-        out.push_str(&format!("    {} → {}\n", feedback.join(" → "), feedback[0]));
+        let first = feedback.variables.first().map_or("", String::as_str);
+        out.push_str(&format!("    {}  {} → {first}\n", feedback.polarity.letter(), feedback.variables.join(" → ")));
     }
     if total > args.loops {
         out.push_str(&format!("    ... and {qualifier}{} more (--loops N to list more)\n", total - args.loops));

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod convert;
 pub mod design;
 pub mod leverage;
+pub mod loops;
 pub mod merge;
 pub mod output;
 pub mod report;

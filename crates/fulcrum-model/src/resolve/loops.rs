@@ -3,18 +3,30 @@
 //! Counting loops is exponential in the worst case, so the search has a budget and says whether
 //! it finished.
 
-use super::expr::{Expr, VarId};
+use std::collections::HashMap;
+
+use super::ResolvedModel;
+use super::expr::VarId;
 use super::order::Graph;
-use super::{ResolvedKind, ResolvedModel};
+use super::polarity::{LoopPolarity, Polarity, causal_links};
 
 /// The feedback loops found, shortest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedbackLoops {
-    /// Each loop as the names of the model variables along it, in the direction of influence,
-    /// starting from the one defined first. An arrayed variable is one node.
-    pub loops: Vec<Vec<String>>,
+    /// The loops, shortest first.
+    pub loops: Vec<FeedbackLoop>,
     /// False when the search stopped at its budget; there are more loops than listed.
     pub complete: bool,
+}
+
+/// One feedback loop of the model's own variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedbackLoop {
+    /// The names of the model variables along it, in the direction of influence, starting from
+    /// the one defined first. An arrayed variable is one node.
+    pub variables: Vec<String>,
+    /// Reinforcing, balancing or unknown, from the polarity of its links.
+    pub polarity: LoopPolarity,
 }
 
 /// Work units (edges followed) the search may spend.
@@ -23,7 +35,7 @@ const SEARCH_BUDGET: usize = 2_000_000;
 /// Finds the feedback loops of the model's own variables: a stock, its flows and what they read,
 /// back to the stock. Hidden variables count as part of the variable that made them.
 pub fn feedback_loops(model: &ResolvedModel, max_loops: usize) -> FeedbackLoops {
-    let graph = causal_graph(model);
+    let (graph, polarities) = causal_graph(model);
     let components = component_ids(&graph);
     let mut loops = Vec::new();
     let mut budget = SEARCH_BUDGET;
@@ -62,58 +74,90 @@ pub fn feedback_loops(model: &ResolvedModel, max_loops: usize) -> FeedbackLoops 
         }
     }
     loops.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-    let loops =
-        loops.into_iter().map(|path| path.into_iter().map(|n| model.definitions[n].clone()).collect()).collect();
+    let loops = loops
+        .into_iter()
+        .map(|path| {
+            let links = (0..path.len()).map(|at| {
+                let link = (path[at], path[(at + 1) % path.len()]);
+                polarities.get(&link).copied().unwrap_or(Polarity::Unknown)
+            });
+            let polarity = LoopPolarity::of_links(links);
+            FeedbackLoop { variables: path.into_iter().map(|n| model.definitions[n].clone()).collect(), polarity }
+        })
+        .collect();
     FeedbackLoops { loops, complete }
 }
 
-/// Edges between model variables: what each one reads, and each flow into its stocks.
-fn causal_graph(model: &ResolvedModel) -> Graph {
-    let user_of = |id: VarId| model.variables[id.index()].definition;
-    let mut graph = Graph::new(model.definitions.len());
-    let mut link = |from: VarId, to: VarId| {
-        let (from, to) = (user_of(from), user_of(to));
-        if from != to {
-            graph.add(from, to);
-        }
-    };
-    for (index, variable) in model.variables.iter().enumerate() {
-        let id = VarId::from_index(index);
-        match &variable.kind {
-            ResolvedKind::Auxiliary(equation) | ResolvedKind::Flow { equation, .. } => {
-                equation.walk(&mut |node| match node {
-                    Expr::Var(source) if !is_constant(model, *source) => link(*source, id),
-                    Expr::Previous(previous) => link(model.previous[previous.0 as usize].source, id),
-                    Expr::Delayed(delay) => link(model.delays[delay.0 as usize].input, id),
-                    Expr::QueueFront(queue) => {
-                        for &inflow in &model.queues[queue.0 as usize].inflows {
-                            link(inflow, id);
-                        }
-                    }
-                    Expr::Conveyed(conveyor, _) => {
-                        for &inflow in &model.conveyors[conveyor.0 as usize].inflows {
-                            link(inflow, id);
-                        }
-                    }
-                    _ => {}
-                });
-            }
-            ResolvedKind::Stock { inflows, outflows, .. } => {
-                for &flow in inflows.iter().chain(outflows) {
-                    link(flow, id);
-                }
-            }
-            ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined => {}
+/// Edges between model variables: what each one reads, and each flow into its stocks, with the
+/// polarity of each edge. Hidden variables count as part of the variable that made them: an edge
+/// into one of them has the polarity of the paths from it, through the hidden variables of the
+/// same model variable, to that variable itself (unknown when the paths disagree).
+fn causal_graph(model: &ResolvedModel) -> (Graph, HashMap<(usize, usize), Polarity>) {
+    let definition_of = |id: VarId| model.variables[id.index()].definition;
+    let links = causal_links(model);
+    let mut hidden_successors: Vec<Vec<(VarId, Polarity)>> = vec![Vec::new(); model.variables.len()];
+    for link in &links {
+        let from = &model.variables[link.from.index()];
+        if !from.is_user() && from.definition == definition_of(link.to) {
+            hidden_successors[link.from.index()].push((link.to, link.polarity));
         }
     }
-    graph
+    let mut graph = Graph::new(model.definitions.len());
+    let mut polarities: HashMap<(usize, usize), Polarity> = HashMap::new();
+    for link in &links {
+        let (from, to) = (definition_of(link.from), definition_of(link.to));
+        if from == to {
+            continue;
+        }
+        let onward = if model.variables[link.to.index()].is_user() {
+            Some(Polarity::Positive)
+        } else {
+            polarity_to_owner(model, &hidden_successors, link.to)
+        };
+        // A hidden variable that leads to none of its owner's own still carries the edge (the
+        // owner is made of it), with no polarity to tell.
+        let polarity = link.polarity.then(onward.unwrap_or(Polarity::Unknown));
+        match polarities.get_mut(&(from, to)) {
+            Some(known) => *known = known.either(polarity),
+            None => {
+                polarities.insert((from, to), polarity);
+                graph.add(from, to);
+            }
+        }
+    }
+    (graph, polarities)
 }
 
-fn is_constant(model: &ResolvedModel, id: VarId) -> bool {
-    matches!(
-        model.variables[id.index()].kind,
-        ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined
-    )
+/// The combined polarity of the paths from a hidden variable, through the hidden variables of
+/// the same model variable, to one of that model variable's own; `None` when no path leads
+/// there.
+fn polarity_to_owner(
+    model: &ResolvedModel,
+    hidden_successors: &[Vec<(VarId, Polarity)>],
+    start: VarId,
+) -> Option<Polarity> {
+    // Depth-first over simple paths; hidden structures are a handful of variables, and a budget
+    // keeps a large one from costing much (its edge is then unknown).
+    let mut found: Option<Polarity> = None;
+    let mut stack: Vec<(VarId, Polarity, Vec<VarId>)> = vec![(start, Polarity::Positive, vec![start])];
+    let mut budget = 10_000usize;
+    while let Some((node, polarity, path)) = stack.pop() {
+        for &(next, link) in &hidden_successors[node.index()] {
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                return Some(Polarity::Unknown);
+            }
+            let along = polarity.then(link);
+            if model.variables[next.index()].is_user() {
+                found = Some(found.map_or(along, |known| known.either(along)));
+            } else if !path.contains(&next) {
+                let mut longer = path.clone();
+                longer.push(next);
+                stack.push((next, along, longer));
+            }
+        }
+    }
+    found
 }
 
 /// For each node, the index of its cyclic strongly connected component, if any.

@@ -12,6 +12,7 @@ mod expr;
 mod loops;
 mod lower;
 mod order;
+mod polarity;
 mod stateful;
 mod stella;
 
@@ -21,7 +22,8 @@ pub use expr::{
     AllocationRule, ConveyorId, DelayId, Distribution, DrawId, Expr, Family, Function, GraphId, MAX_INVERTED_SIZE,
     OrderKind, Phase, PreviousId, QueueId, VarId,
 };
-pub use loops::{FeedbackLoops, feedback_loops};
+pub use loops::{FeedbackLoop, FeedbackLoops, feedback_loops};
+pub use polarity::{CausalLink, LoopPolarity, Polarity, causal_links};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 use crate::model::{GraphicalFunction, Method, Model, SimSpecs, VariableKind};

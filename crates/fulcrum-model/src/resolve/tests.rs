@@ -192,9 +192,21 @@ fn feedback_loops_are_found_through_stocks_and_smooths() {
     let resolved = resolve(&model).expect("valid");
     let found = feedback_loops(&resolved, 100);
     assert!(found.complete);
+    let listed: Vec<(&[String], LoopPolarity)> =
+        found.loops.iter().map(|feedback| (feedback.variables.as_slice(), feedback.polarity)).collect();
+    let named = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect::<Vec<String>>();
+    let (quits, hiring, pressure) =
+        (named(&["Staff", "Quits"]), named(&["Staff", "Gap", "Hiring"]), named(&["Staff", "Gap", "Pressure", "Quits"]));
+    // Staff → Quits drains Staff: balancing. Staff lowers the gap, which drives hiring: balancing.
+    // Staff lowers the gap, the smoothed gap is the pressure, which drives quits, which lower
+    // Staff: two negative links, reinforcing (fewer staff, less pressure, fewer quits).
     assert_eq!(
-        found.loops,
-        [vec!["Staff", "Quits"], vec!["Staff", "Gap", "Hiring"], vec!["Staff", "Gap", "Pressure", "Quits"],]
+        listed,
+        [
+            (quits.as_slice(), LoopPolarity::Balancing),
+            (hiring.as_slice(), LoopPolarity::Balancing),
+            (pressure.as_slice(), LoopPolarity::Reinforcing)
+        ]
     );
 }
 

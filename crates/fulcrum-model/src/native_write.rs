@@ -45,6 +45,14 @@ pub fn write(model: &Model) -> String {
         line(&mut out, "name", &string(&dimension.name));
         line(&mut out, "elements", &list(dimension.elements.iter().map(|e| string(e))));
     }
+    for unit in model.unit_definitions.iter().filter(|unit| !unit.disabled) {
+        out.push_str("\n[[unit]]\n");
+        line(&mut out, "name", &string(&unit.name));
+        optional(&mut out, "equation", unit.equation.as_deref());
+        if !unit.aliases.is_empty() {
+            line(&mut out, "aliases", &list(unit.aliases.iter().map(|a| string(a))));
+        }
+    }
     for variable in &model.variables {
         out.push('\n');
         write_variable(&mut out, variable);

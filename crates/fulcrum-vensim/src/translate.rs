@@ -127,6 +127,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         variables: Vec::new(),
         dimensions: translator.ranges.dimensions.clone(),
         dialect: Dialect::Vensim,
+        unit_definitions: Vec::new(),
     };
     translator.variables(&parsed, &broken, &mut model);
     if !model.variables.is_empty() {

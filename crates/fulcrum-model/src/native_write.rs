@@ -273,6 +273,27 @@ mod tests {
     use crate::builder::ModelBuilder;
     use crate::diagnostic::Code;
 
+    #[test]
+    fn unit_definitions_are_written_and_read_back() {
+        let text = "[sim]\nstart = 0\nstop = 1\ndt = 1\n\n[[unit]]\nname = \"FTE\"\nequation = \"person\"\n\
+                    aliases = [\"full-time equivalent\"]\n\n[[unit]]\nname = \"widget\"\n";
+        let (model, diagnostics) = crate::native::read(text).unwrap();
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        let (again, diagnostics) = crate::native::read(&write(&model)).unwrap();
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        let shape = |model: &Model| -> Vec<(String, Option<String>, Vec<String>)> {
+            model.unit_definitions.iter().map(|u| (u.name.clone(), u.equation.clone(), u.aliases.clone())).collect()
+        };
+        assert_eq!(
+            shape(&model),
+            [
+                ("FTE".to_owned(), Some("person".to_owned()), vec!["full-time equivalent".to_owned()]),
+                ("widget".to_owned(), None, vec![])
+            ]
+        );
+        assert_eq!(shape(&again), shape(&model));
+    }
+
     fn without_spans(kind: &VariableKind) -> VariableKind {
         let mut kind = kind.clone();
         if let VariableKind::Stock { inflows, outflows, .. } = &mut kind {

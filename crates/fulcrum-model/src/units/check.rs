@@ -5,7 +5,8 @@
 //! flows are compared with the stock's units per unit of time. A value whose units are not known
 //! (a variable declared without units, or a number written in an equation) is polymorphic, as
 //! Vensim and Stella treat it: it takes whatever units its neighbours need, so it never causes a
-//! mismatch. A number multiplies and divides as a dimensionless scale.
+//! mismatch. A number multiplies and divides as a dimensionless scale. The equation of a
+//! variable without units is not checked itself; its units are worked out where others use it.
 
 use std::collections::HashMap;
 
@@ -32,21 +33,13 @@ enum Units {
 
 /// Checks the units of every equation of a model and of each stock's flows. Every finding is a
 /// warning: [`Code::UnitMismatch`] where units disagree, [`Code::UnitSyntax`] where a unit
-/// expression or definition cannot be read. Variables without units are not checked.
+/// expression or definition cannot be read.
 pub fn check(model: &Model) -> Diagnostics {
-    let (table, problems) = UnitTable::new(&model.unit_definitions);
-    let mut checker = Checker {
-        model,
-        index: model.variables.iter().enumerate().map(|(i, v)| (v.canonical.clone(), i)).collect(),
-        declared: Vec::new(),
-        inferred: HashMap::new(),
-        time: None,
-        diagnostics: Diagnostics::default(),
-        table,
-    };
+    let (mut table, problems) = UnitTable::new(&model.unit_definitions);
+    let mut diagnostics = Diagnostics::default();
     for (index, problem) in problems {
         let definition = model.unit_definitions.get(index);
-        checker.diagnostics.push(
+        diagnostics.push(
             Diagnostic::new(
                 Code::UnitSyntax,
                 format!(
@@ -58,11 +51,11 @@ pub fn check(model: &Model) -> Diagnostics {
             .with_help("unit definitions are unit expressions such as `people/year`, and may not refer to themselves"),
         );
     }
-    checker.time = match model.sim.time_units.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) => match checker.table.parse(text) {
+    let time = match model.sim.time_units.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => match table.parse(text) {
             Ok(unit) => Some(unit),
             Err(problem) => {
-                checker.diagnostics.push(
+                diagnostics.push(
                     Diagnostic::new(Code::UnitSyntax, format!("the time unit `{text}` cannot be read: {problem}"))
                         .at(model.sim.spans.dt.or(model.sim.spans.start))
                         .with_help("write the time unit as a unit name, such as `months`"),
@@ -71,6 +64,17 @@ pub fn check(model: &Model) -> Diagnostics {
             }
         },
         None => None,
+    };
+    // Stella's models write `time` in units for the model's time unit (`person/time`).
+    table.time = time.clone();
+    let mut checker = Checker {
+        model,
+        index: model.variables.iter().enumerate().map(|(i, v)| (v.canonical.clone(), i)).collect(),
+        declared: Vec::new(),
+        inferred: HashMap::new(),
+        time,
+        diagnostics,
+        table,
     };
     checker.declared = model.variables.iter().map(|variable| checker.declared_units(variable)).collect();
     for index in 0..model.variables.len() {
@@ -102,13 +106,50 @@ struct Checker<'a> {
 struct Context<'a> {
     variable: &'a str,
     equation: &'a Equation,
-    /// Whether to report what is wrong (false while working out a variable's units for another).
+    /// Whether to report what is wrong (false while working out a variable's units for another,
+    /// and in the equation of a variable without units).
     report: bool,
 }
 
-impl Context<'_> {
-    fn text(&self, span: Span) -> &str {
-        self.equation.text.get(span.start()..span.end()).map_or("", str::trim)
+/// An operand as a message shows it: printed from the parse, since not every reader keeps the
+/// equation's text with the parse's positions in it.
+#[derive(Clone, Copy)]
+enum Shown<'e> {
+    /// An expression.
+    Expr(&'e Expr),
+    /// The left part of a chain of one precedence: its first operand and the operators after it.
+    Prefix(&'e Expr, &'e [(BinaryOp, Expr)]),
+    /// `a / b`, as SAFEDIV, XIDZ and ZIDZ compute it.
+    Quotient(&'e Expr, &'e Expr),
+}
+
+impl Shown<'_> {
+    fn text(self) -> String {
+        match self {
+            Shown::Expr(expr) => expr.to_string(),
+            Shown::Prefix(first, []) => first.to_string(),
+            Shown::Prefix(first, rest) => {
+                let kind = ExprKind::Chain { first: Box::new(first.clone()), rest: rest.to_vec() };
+                Expr { kind, span: self.span() }.to_string()
+            }
+            Shown::Quotient(a, b) => format!("{a} / {b}"),
+        }
+    }
+
+    fn span(self) -> Span {
+        match self {
+            Shown::Expr(expr) => expr.span,
+            Shown::Prefix(first, rest) => first.span.to(rest.last().map_or(first.span, |(_, e)| e.span)),
+            Shown::Quotient(a, b) => a.span.to(b.span),
+        }
+    }
+}
+
+/// An equation's text as printed from its parse, or as written where it does not parse.
+fn equation_text(equation: &Equation) -> String {
+    match &equation.expr {
+        Ok(expr) => expr.to_string(),
+        Err(_) => equation.text.trim().to_owned(),
     }
 }
 
@@ -139,14 +180,15 @@ impl Checker<'_> {
         let declared = self.declared.get(index).cloned().flatten();
         // An embedded graphical function's equation is its input: its units are the x axis's,
         // which no file declares; the variable's units are the y axis's.
-        let output = declared.filter(|_| variable.graph.is_none());
+        let output = declared.clone().filter(|_| variable.graph.is_none());
         let equations = variable
             .equation
             .iter()
             .chain(variable.elements.iter().filter(|e| e.graph.is_none()).filter_map(|e| e.equation.as_ref()));
         for equation in equations {
             let Ok(expr) = &equation.expr else { continue };
-            let context = Context { variable: &variable.name, equation, report: true };
+            // A variable without units is polymorphic: its own equation is not checked.
+            let context = Context { variable: &variable.name, equation, report: declared.is_some() };
             let found = self.infer(expr, context);
             if let (Some(declared), Units::Known(found)) = (&output, &found)
                 && declared != found
@@ -161,7 +203,7 @@ impl Checker<'_> {
                         format!(
                             "`{}` is declared in {declared}, but {what} `{}` is in {found}",
                             variable.name,
-                            equation.text.trim()
+                            equation_text(equation)
                         ),
                     )
                     .at(equation.origin.span.or(variable.span))
@@ -208,8 +250,8 @@ impl Checker<'_> {
                 .on_variable(&flow.name)
                 .with_related(stock.span, format!("the stock is in {stock_units}"))
                 .with_help(format!(
-                    "a flow changes its stock by so much per {}: give `{}` the units {expected}",
-                    time, flow.name
+                    "a flow changes its stock by so much per {time}: give `{}` the units {expected}",
+                    flow.name
                 )),
             );
         }
@@ -246,37 +288,39 @@ impl Checker<'_> {
     }
 
     fn mismatch(&mut self, context: Context<'_>, span: Span, message: String, help: &str) {
-        if context.report {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::UnitMismatch,
-                    format!("in `{}` = `{}`: {message}", context.variable, context.equation.text.trim()),
-                )
-                .at(context.equation.locate(span))
-                .on_variable(context.variable)
-                .with_help(help),
-            );
+        if !context.report {
+            return;
         }
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::UnitMismatch,
+                format!("in `{}` = `{}`: {message}", context.variable, equation_text(context.equation)),
+            )
+            .at(context.equation.locate(span))
+            .on_variable(context.variable)
+            .with_help(help),
+        );
     }
 
     /// The units of operands that must agree (`+`, `-`, comparisons, MIN, IF THEN ELSE's
     /// branches): the known units they share, or unknown after reporting a disagreement.
-    fn agree(&mut self, context: Context<'_>, operands: &[(Units, Span)]) -> Units {
-        let mut first: Option<(&Unit, Span)> = None;
+    fn agree(&mut self, context: Context<'_>, operands: &[(Units, Shown<'_>)]) -> Units {
+        let mut first: Option<(&Unit, Shown<'_>)> = None;
         let mut unknown = false;
-        for (units, span) in operands {
+        for (units, shown) in operands {
             match units {
                 Units::Known(unit) => match first {
-                    None => first = Some((unit, *span)),
-                    Some((reference, reference_span)) if reference != unit => {
+                    None => first = Some((unit, *shown)),
+                    Some((reference, reference_shown)) if reference != unit => {
                         let message = format!(
                             "`{}` is in {reference} but `{}` is in {unit}",
-                            context.text(reference_span),
-                            context.text(*span)
+                            reference_shown.text(),
+                            shown.text()
                         );
+                        let span = reference_shown.span().to(shown.span());
                         self.mismatch(
                             context,
-                            reference_span.to(*span),
+                            span,
                             message,
                             "only values in the same units can be added, subtracted, compared or chosen between",
                         );
@@ -295,21 +339,31 @@ impl Checker<'_> {
         }
     }
 
-    /// Reports an argument that should be in `expected` (a time, a dimensionless number).
-    fn expect(&mut self, context: Context<'_>, found: &Units, span: Span, expected: Option<&Unit>, role: &str) {
-        let (Units::Known(found), Some(expected)) = (found, expected) else { return };
-        if found != expected {
-            let message = format!("{role} `{}` is in {found}, not {expected}", context.text(span));
-            self.mismatch(context, span, message, "give the argument the units the function needs");
+    /// Reports an argument that should be in `expected` (a time, a dimensionless number), and
+    /// says whether it was in other units.
+    fn expect(
+        &mut self,
+        context: Context<'_>,
+        found: &Units,
+        shown: Shown<'_>,
+        expected: Option<&Unit>,
+        role: &str,
+    ) -> bool {
+        let (Units::Known(found), Some(expected)) = (found, expected) else { return false };
+        if found == expected {
+            return false;
         }
+        let message = format!("{role} `{}` is in {found}, not {expected}", shown.text());
+        self.mismatch(context, shown.span(), message, "give the argument the units the function needs");
+        true
     }
 
     fn combine(
         &mut self,
         context: Context<'_>,
         op: BinaryOp,
-        lhs: (Units, Span),
-        rhs: (Units, Span),
+        lhs: (Units, Shown<'_>),
+        rhs: (Units, Shown<'_>),
         rhs_expr: &Expr,
     ) -> Units {
         use Units::{Known, Number, Unknown};
@@ -338,25 +392,26 @@ impl Checker<'_> {
                 if let Known(exponent_units) = &rhs.0
                     && !exponent_units.is_dimensionless()
                 {
-                    let message = format!("the exponent `{}` is in {exponent_units}", context.text(rhs.1));
-                    self.mismatch(context, rhs.1, message, "an exponent must be a dimensionless number");
+                    let message = format!("the exponent `{}` is in {exponent_units}", rhs.1.text());
+                    self.mismatch(context, rhs.1.span(), message, "an exponent must be a dimensionless number");
                     return Unknown;
                 }
                 match lhs.0 {
                     Known(base) if !base.is_dimensionless() => {
-                        match constant_value(rhs_expr).and_then(Exponent::of_number) {
+                        match self.constant_value(rhs_expr).and_then(Exponent::of_number) {
                             Some(exponent) => base.power(exponent).map_or(Unknown, Known),
                             None => {
                                 let message = format!(
-                                    "`{}` is in {base} and is raised to `{}`, which is not a constant number",
-                                    context.text(lhs.1),
-                                    context.text(rhs.1)
+                                    "`{}` is in {base} and is raised to `{}`, which is not a constant whole number \
+                                     or simple fraction",
+                                    lhs.1.text(),
+                                    rhs.1.text()
                                 );
                                 self.mismatch(
                                     context,
-                                    lhs.1.to(rhs.1),
+                                    lhs.1.span().to(rhs.1.span()),
                                     message,
-                                    "a value with units can only be raised to a constant whole or fractional power",
+                                    "a value with units can only be raised to a constant power such as 2, -1 or 1/2",
                                 );
                                 Unknown
                             }
@@ -394,24 +449,23 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let left = (self.infer(lhs, context), lhs.span);
-                let right = (self.infer(rhs, context), rhs.span);
+                let left = (self.infer(lhs, context), Shown::Expr(lhs));
+                let right = (self.infer(rhs, context), Shown::Expr(rhs));
                 self.combine(context, *op, left, right, rhs)
             }
             ExprKind::Chain { first, rest } => {
                 let mut units = self.infer(first, context);
-                let mut span = first.span;
-                for (op, operand) in rest {
-                    let right = (self.infer(operand, context), operand.span);
-                    units = self.combine(context, *op, (units, span), right, operand);
-                    span = span.to(operand.span);
+                for (index, (op, operand)) in rest.iter().enumerate() {
+                    let right = (self.infer(operand, context), Shown::Expr(operand));
+                    let left = Shown::Prefix(first, rest.get(..index).unwrap_or(&[]));
+                    units = self.combine(context, *op, (units, left), right, operand);
                 }
                 units
             }
             ExprKind::If { condition, then_branch, else_branch } => {
                 self.infer(condition, context);
-                let then_units = (self.infer(then_branch, context), then_branch.span);
-                let else_units = (self.infer(else_branch, context), else_branch.span);
+                let then_units = (self.infer(then_branch, context), Shown::Expr(then_branch));
+                let else_units = (self.infer(else_branch, context), Shown::Expr(else_branch));
                 self.agree(context, &[then_units, else_units])
             }
             ExprKind::Call { function, args, .. } => self.call(context, &function.canonical, args),
@@ -434,7 +488,8 @@ impl Checker<'_> {
     }
 
     fn call(&mut self, context: Context<'_>, function: &CanonicalName, args: &[Expr]) -> Units {
-        let units: Vec<(Units, Span)> = args.iter().map(|arg| (self.infer(arg, context), arg.span)).collect();
+        let units: Vec<(Units, Shown<'_>)> =
+            args.iter().map(|arg| (self.infer(arg, context), Shown::Expr(arg))).collect();
         let arg = |i: usize| units.get(i).cloned();
         let first = || arg(0).map_or(Units::Unknown, |(units, _)| units);
         if let Some(&index) = self.index.get(function) {
@@ -444,19 +499,18 @@ impl Checker<'_> {
         let Some(builtin) = Builtin::from_name(function) else { return Units::Unknown };
         let time = self.time.clone();
         let expect_time = |checker: &mut Self, i: usize, role: &str| {
-            if let Some((found, span)) = arg(i) {
-                checker.expect(context, &found, span, time.as_ref(), role);
+            if let Some((found, shown)) = arg(i) {
+                checker.expect(context, &found, shown, time.as_ref(), role);
             }
         };
         use Builtin as B;
         match builtin {
             B::Abs | B::Int | B::Round | B::Sum | B::Mean | B::Vmin | B::Vmax | B::Stddev | B::Init => first(),
             B::Quantum => self.agree(context, &units),
-            B::Sign | B::Size | B::Elmcount | B::PulseTrain => {
-                if builtin == B::PulseTrain {
-                    for i in 0..4 {
-                        expect_time(self, i, "the time");
-                    }
+            B::Sign | B::Size | B::Elmcount => Units::Number,
+            B::PulseTrain => {
+                for i in 0..4 {
+                    expect_time(self, i, "the time");
                 }
                 Units::Number
             }
@@ -476,10 +530,15 @@ impl Checker<'_> {
             | B::GammaLn => {
                 let dimensionless = Unit::dimensionless();
                 let name = function.as_str().to_uppercase();
-                for (found, span) in units.iter().take(1) {
-                    self.expect(context, found, *span, Some(&dimensionless), &format!("the argument of {name}"));
+                let mut wrong = false;
+                for (found, shown) in units.iter().take(1) {
+                    let role = format!("the argument of {name}");
+                    wrong |= self.expect(context, found, *shown, Some(&dimensionless), &role);
                 }
                 match first() {
+                    // After a wrong argument the result's units are not known, so that one
+                    // mistake is reported once.
+                    Units::Known(_) if wrong => Units::Unknown,
                     Units::Known(_) => Units::Known(dimensionless),
                     other => other,
                 }
@@ -490,30 +549,24 @@ impl Checker<'_> {
                 }
                 other => other,
             },
-            B::Min | B::Max | B::Modulo | B::Random | B::Uniform | B::Triangular | B::RandomNormal => {
-                let compared = match builtin {
-                    B::Random | B::Uniform => units.get(..2),
-                    B::Triangular => units.get(..3),
-                    B::RandomNormal => units.get(..4),
-                    _ => Some(&units[..]),
-                };
-                self.agree(context, compared.unwrap_or(&units))
-            }
-            B::Normal => self.agree(context, units.get(..2).unwrap_or(&units)),
+            B::Min | B::Max | B::Modulo => self.agree(context, &units),
+            B::Random | B::Uniform | B::Normal => self.agree(context, units.get(..2).unwrap_or(&units)),
+            B::Triangular => self.agree(context, units.get(..3).unwrap_or(&units)),
+            B::RandomNormal => self.agree(context, units.get(..4).unwrap_or(&units)),
             B::IfThenElse | B::SampleIfTrue => self.agree(context, units.get(1..).unwrap_or(&[])),
             B::ActiveInitial | B::Previous => self.agree(context, &units),
             B::SafeDiv | B::Xidz | B::Zidz => {
-                let quotient = match (first(), arg(1)) {
-                    (a, Some((b, span))) => {
-                        self.combine(context, BinaryOp::Div, (a, Span::default()), (b, span), &args[1])
-                    }
-                    _ => Units::Unknown,
-                };
+                let (Some(dividend), Some(divisor)) = (args.first(), args.get(1)) else { return Units::Unknown };
+                let divisor_units = arg(1).map_or(Units::Unknown, |(units, _)| units);
+                let quotient = self.combine(
+                    context,
+                    BinaryOp::Div,
+                    (first(), Shown::Expr(dividend)),
+                    (divisor_units, Shown::Expr(divisor)),
+                    divisor,
+                );
                 match arg(2) {
-                    Some(fallback) => {
-                        let span = args.first().map_or(Span::default(), |a| a.span);
-                        self.agree(context, &[(quotient, span.to(args[1].span)), fallback])
-                    }
+                    Some(fallback) => self.agree(context, &[(quotient, Shown::Quotient(dividend, divisor)), fallback]),
                     None => quotient,
                 }
             }
@@ -539,26 +592,26 @@ impl Checker<'_> {
             },
             B::Smth1 | B::Smth3 | B::Delay1 | B::Delay3 | B::Delay | B::DelayFixed | B::DelayInformation => {
                 expect_time(self, 1, "the delay time");
-                let compared: Vec<(Units, Span)> = [arg(0), arg(2)].into_iter().flatten().collect();
+                let compared: Vec<(Units, Shown<'_>)> = [arg(0), arg(2)].into_iter().flatten().collect();
                 self.agree(context, &compared)
             }
             B::SmthN | B::DelayN => {
                 expect_time(self, 1, "the delay time");
-                let compared: Vec<(Units, Span)> = [arg(0), arg(3)].into_iter().flatten().collect();
+                let compared: Vec<(Units, Shown<'_>)> = [arg(0), arg(3)].into_iter().flatten().collect();
                 self.agree(context, &compared)
             }
             B::DelayMaterial => {
                 expect_time(self, 1, "the delay time");
-                let compared: Vec<(Units, Span)> = [arg(0), arg(2), arg(3)].into_iter().flatten().collect();
+                let compared: Vec<(Units, Shown<'_>)> = [arg(0), arg(2), arg(3)].into_iter().flatten().collect();
                 self.agree(context, &compared)
             }
             B::Trend => {
                 expect_time(self, 1, "the averaging time");
-                let rate = time.and_then(|t| t.power(Exponent::whole(-1))).map_or(Units::Unknown, Units::Known);
-                if let Some((initial, span)) = arg(2) {
-                    self.agree(context, &[(rate.clone(), args[0].span), (initial, span)]);
+                let rate = time.and_then(|t| t.power(Exponent::whole(-1)));
+                if let Some((initial, shown)) = arg(2) {
+                    self.expect(context, &initial, shown, rate.as_ref(), "the initial trend");
                 }
-                rate
+                rate.map_or(Units::Unknown, Units::Known)
             }
             B::Forcst => {
                 expect_time(self, 1, "the averaging time");
@@ -570,26 +623,29 @@ impl Checker<'_> {
             _ => Units::Unknown,
         }
     }
-}
 
-/// The value of an expression made only of numbers, if it is one (an exponent such as `2`,
-/// `-1` or `1/3`).
-fn constant_value(expr: &Expr) -> Option<f64> {
-    match &expr.kind {
-        ExprKind::Number(value) => Some(*value),
-        ExprKind::Unary { op: UnaryOp::Negate, operand } => constant_value(operand).map(|v| -v),
-        ExprKind::Unary { op: UnaryOp::Plus, operand } => constant_value(operand),
-        ExprKind::Binary { op, lhs, rhs } => {
-            let (a, b) = (constant_value(lhs)?, constant_value(rhs)?);
-            match op {
-                BinaryOp::Add => Some(a + b),
-                BinaryOp::Sub => Some(a - b),
-                BinaryOp::Mul => Some(a * b),
-                BinaryOp::Div if b != 0.0 => Some(a / b),
-                _ => None,
+    /// The value of an expression made only of numbers and constants, if it is one (an exponent
+    /// such as `2`, `-1`, `1/3` or a constant's name).
+    fn constant_value(&self, expr: &Expr) -> Option<f64> {
+        match &expr.kind {
+            ExprKind::Number(value) => Some(*value),
+            ExprKind::Name(name) => {
+                self.index.get(&name.canonical).and_then(|&i| self.model.variables.get(i)?.constant_value())
             }
+            ExprKind::Unary { op: UnaryOp::Negate, operand } => self.constant_value(operand).map(|v| -v),
+            ExprKind::Unary { op: UnaryOp::Plus, operand } => self.constant_value(operand),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (a, b) = (self.constant_value(lhs)?, self.constant_value(rhs)?);
+                match op {
+                    BinaryOp::Add => Some(a + b),
+                    BinaryOp::Sub => Some(a - b),
+                    BinaryOp::Mul => Some(a * b),
+                    BinaryOp::Div if b != 0.0 => Some(a / b),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
-        _ => None,
     }
 }
 

@@ -229,7 +229,8 @@ impl fmt::Display for UnitSyntaxError {
 }
 
 /// Names that mean no units at all.
-const DIMENSIONLESS: [&str; 6] = ["1", "dmnl", "dimensionless", "unitless", "nondimensional", "dimensionless unit"];
+const DIMENSIONLESS: [&str; 7] =
+    ["1", "dmnl", "dimensionless", "unitless", "nondimensional", "dimensionless unit", "fraction"];
 
 /// The common units of time (XMILE 3.3.6's recommended definitions) and other names that are
 /// only spellings of another: each canonical name with the names it also goes by.
@@ -247,11 +248,12 @@ const SPELLINGS: [(&str, &[&str]); 10] = [
 ];
 
 /// More spellings: years, and the irregular plurals models use most.
-const MORE_SPELLINGS: [(&str, &[&str]); 4] = [
+const MORE_SPELLINGS: [(&str, &[&str]); 5] = [
     ("year", &["yr", "yrs", "years", "annum"]),
     ("person", &["people", "persons"]),
     ("child", &["children"]),
     ("dollar", &["$", "usd", "dollars"]),
+    ("degree", &["deg", "degs", "degrees"]),
 ];
 
 /// `per_X` (XMILE 3.3.6) is `1/X` for each unit of time.
@@ -262,6 +264,9 @@ const PER: [&str; 7] = ["second", "minute", "hour", "day", "week", "month", "yea
 pub struct UnitTable {
     /// Canonical name → the unit it stands for, from the model's definitions.
     defined: HashMap<String, Unit>,
+    /// The model's time unit, which the name `time` stands for (as Stella's models write
+    /// `person/time`).
+    pub(super) time: Option<Unit>,
 }
 
 impl UnitTable {
@@ -333,6 +338,11 @@ impl UnitTable {
         }
         if DIMENSIONLESS.contains(&folded.as_str()) {
             return Unit::dimensionless();
+        }
+        if folded == "time"
+            && let Some(time) = &self.time
+        {
+            return time.clone();
         }
         if let Some(rest) = folded.strip_prefix("per ")
             && let Some(time) = PER.iter().find(|time| spelling(rest) == **time)

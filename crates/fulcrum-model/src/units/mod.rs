@@ -688,6 +688,23 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
     }
 
+    proptest::proptest! {
+        /// A unit printed and read again is the same unit.
+        #[test]
+        fn printing_and_reading_a_unit_round_trips(
+            factors in proptest::collection::vec((0usize..5, -4i64..=4, 1i64..=3), 0..5)
+        ) {
+            let names = ["person", "month", "dollar", "widget", "veg equiv kg"];
+            let mut unit = Unit::dimensionless();
+            for (name, numerator, denominator) in factors {
+                let exponent = Exponent::new(numerator, denominator).unwrap();
+                unit = unit.times(&Unit::base(names[name]).power(exponent).unwrap()).unwrap();
+            }
+            let printed = unit.to_string();
+            proptest::prop_assert_eq!(UnitTable::default().parse(&printed).unwrap(), unit, "{}", printed);
+        }
+    }
+
     #[test]
     fn malformed_units_are_errors() {
         let table = UnitTable::default();

@@ -129,3 +129,17 @@ fn check_and_run_warn_about_units_and_strict_units_stops_them() {
     let clean = fulcrum(&["check", "models/workforce/model.toml", "--strict-units"]);
     assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
 }
+
+/// A Vensim model and an XMILE model (with `<model_units>` aliases and an equation) with
+/// deliberate unit errors: what `fulcrum check` prints, at the files' lines, is a snapshot.
+#[test]
+fn unit_errors_in_vensim_and_xmile_files_are_shown_at_their_lines() {
+    for (file, snapshot) in [
+        ("tests/units/unit_errors.mdl", "units_vensim_errors"),
+        ("tests/units/unit_errors.xmile", "units_xmile_errors"),
+    ] {
+        let output = fulcrum(&["check", file]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        insta::assert_snapshot!(snapshot, stderr(&output));
+    }
+}

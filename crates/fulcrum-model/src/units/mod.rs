@@ -689,6 +689,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Units as written in a file are read or refused, never a panic, whatever the text.
+        #[test]
+        fn any_units_text_is_read_or_refused(text in "[a-z0-9 */^()\\-.$%_]{0,24}") {
+            let definitions = vec![UnitDefinition { equation: Some(text.clone()), ..UnitDefinition::new("x") }];
+            let (table, _) = UnitTable::new(&definitions);
+            let _ = table.parse(&text);
+        }
+
         /// A unit printed and read again is the same unit.
         #[test]
         fn printing_and_reading_a_unit_round_trips(

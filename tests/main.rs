@@ -15,6 +15,7 @@ mod report;
 mod sample;
 mod shards;
 mod sweep;
+mod units;
 mod vensim_changes;
 mod vensim_functions;
 mod vensim_reference;

@@ -409,6 +409,10 @@ pub struct RunArgs {
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE", conflicts_with = "experiment")]
     pub data: Vec<PathBuf>,
+    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
+    /// instead of warning and going on.
+    #[arg(long)]
+    pub strict_units: bool,
 }
 
 /// `fulcrum loops`.
@@ -446,6 +450,10 @@ pub struct CheckArgs {
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE")]
     pub data: Vec<PathBuf>,
+    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
+    /// instead of warning and going on.
+    #[arg(long)]
+    pub strict_units: bool,
 }
 
 fn parse_assignment(text: &str) -> Result<(String, f64), String> {

@@ -32,6 +32,8 @@ pub enum CliError {
     Usage(String),
     /// The model has this many errors, already printed.
     InvalidModel(usize),
+    /// The model's units disagree in this many places (with `--strict-units`), already printed.
+    InconsistentUnits(usize),
     /// The experiment has this many errors, already printed.
     InvalidExperiment(usize),
     /// A changes file (`.cin`) has this many errors, already printed.
@@ -62,6 +64,7 @@ impl CliError {
         match self {
             CliError::ClosedOutput => 0,
             CliError::InvalidModel(_)
+            | CliError::InconsistentUnits(_)
             | CliError::InvalidExperiment(_)
             | CliError::InvalidChanges(_)
             | CliError::Input(_) => 1,
@@ -119,6 +122,10 @@ fn report(error: &CliError) {
         CliError::ClosedOutput => {}
         CliError::InvalidModel(count) => {
             eprintln!("error: the model has {count} error{}", if *count == 1 { "" } else { "s" });
+        }
+        CliError::InconsistentUnits(count) => {
+            let plural = if *count == 1 { "" } else { "s" };
+            eprintln!("error: the model's units disagree in {count} place{plural} (--strict-units makes them errors)");
         }
         CliError::InvalidExperiment(count) => {
             eprintln!("error: the experiment has {count} error{}", if *count == 1 { "" } else { "s" });

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fulcrum_model::{Diagnostic, ResolvedModel};
+use fulcrum_model::{Code, Diagnostic, ResolvedModel};
 use fulcrum_report::load::{self, FileKind, FileProblems, LoadError};
 
 pub use fulcrum_report::load::LoadedModel;
@@ -47,11 +47,22 @@ pub fn load_error(error: LoadError) -> CliError {
     }
 }
 
-/// Resolves a loaded model, printing every diagnostic from reading and resolving together.
-pub fn resolve_loaded(loaded: &LoadedModel) -> Result<ResolvedModel, CliError> {
+/// Resolves a loaded model, printing every diagnostic from reading and resolving together (the
+/// units' findings among them); with `strict_units`, units that disagree (or cannot be read)
+/// stop the command after they are printed.
+pub fn resolve_loaded_units(loaded: &LoadedModel, strict_units: bool) -> Result<ResolvedModel, CliError> {
     let (resolved, warnings) = loaded.resolve().map_err(load_error)?;
     print_problems(&warnings);
+    if strict_units {
+        strict_units_check(&warnings.diagnostics.0)?;
+    }
     Ok(resolved)
+}
+
+/// The error `--strict-units` makes of unit findings that were printed as warnings.
+pub fn strict_units_check(diagnostics: &[Diagnostic]) -> Result<(), CliError> {
+    let count = diagnostics.iter().filter(|d| matches!(d.code, Code::UnitMismatch | Code::UnitSyntax)).count();
+    if count > 0 { Err(CliError::InconsistentUnits(count)) } else { Ok(()) }
 }
 
 /// Prints a file's diagnostics at their lines.

@@ -33,6 +33,7 @@ impl ModelBuilder {
                 variables: Vec::new(),
                 dimensions: Vec::new(),
                 dialect: Dialect::Xmile,
+                unit_definitions: Vec::new(),
             },
         }
     }

@@ -114,6 +114,12 @@ codes! {
     /// equation: as in Vensim they are not computed or output, and reading one is an error
     /// (E0206).
     UndefinedElements = "W0004",
+    /// Units disagree: operands of `+`, `-`, a comparison or MIN/MAX in different units, an
+    /// equation whose units differ from its variable's, a flow not in its stock's units per time
+    /// unit, a function argument in the wrong units.
+    UnitMismatch = "W0005",
+    /// A unit expression or unit definition cannot be read, so the units it gives are not checked.
+    UnitSyntax = "W0006",
     /// A Vensim `.mdl` definition does not have the form `name = expression ~ units ~ doc |`,
     /// or its equation does not parse.
     MdlSyntax = "E0701",
@@ -137,9 +143,12 @@ impl Code {
     /// Errors stop the model from running; warnings do not.
     pub fn severity(self) -> Severity {
         match self {
-            Code::OutOfDocumentedRange | Code::UnbalancedSample | Code::StartsAfterRun | Code::UndefinedElements => {
-                Severity::Warning
-            }
+            Code::OutOfDocumentedRange
+            | Code::UnbalancedSample
+            | Code::StartsAfterRun
+            | Code::UndefinedElements
+            | Code::UnitMismatch
+            | Code::UnitSyntax => Severity::Warning,
             _ => Severity::Error,
         }
     }

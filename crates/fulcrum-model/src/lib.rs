@@ -46,6 +46,7 @@ mod native_write;
 pub mod resolve;
 pub mod syntax;
 pub mod toml_walk;
+pub mod units;
 
 pub use builtins::Builtin;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, LineIndex, Severity};

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use crate::name::CanonicalName;
 use crate::syntax::{self, Expr, ExprKind, Span, SyntaxError, UnaryOp};
+use crate::units::UnitDefinition;
 
 /// A whole model: simulation specs and variables.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +25,8 @@ pub struct Model {
     pub dimensions: Vec<Dimension>,
     /// Conventions of the tool the model was built in.
     pub dialect: Dialect,
+    /// The model's own units and unit aliases (XMILE `<model_units>`, native `[[unit]]`).
+    pub unit_definitions: Vec<UnitDefinition>,
 }
 
 /// The conventions of the tool a model was built in, where tools disagree.

@@ -15,6 +15,11 @@
 //! # stop, dt and save_step may instead name a variable that computes them during the run:
 //! # stop = "Final Time"
 //!
+//! [[unit]]                  # optional: the model's own units (units are checked, see `units`)
+//! name = "FTE"
+//! equation = "person"       # optional: what it equals
+//! aliases = ["full-time equivalent"]
+//!
 //! [[stock]]
 //! name = "Teacup Temperature"
 //! initial = 180             # a number or an equation
@@ -57,6 +62,7 @@ use crate::model::{
 };
 use crate::syntax::Span;
 use crate::toml_walk::{self, Table, Value, Walker as Reader, span_of};
+use crate::units::UnitDefinition;
 
 pub use crate::native_write::write;
 
@@ -72,8 +78,8 @@ pub fn read(text: &str) -> Result<(Model, Diagnostics), Diagnostics> {
 }
 
 /// The sections a model file may have.
-const SECTIONS: [&str; 8] =
-    ["model", "sim", "dimension", "stock", "flow", "auxiliary", "constant", "graphical_function"];
+const SECTIONS: [&str; 9] =
+    ["model", "sim", "dimension", "unit", "stock", "flow", "auxiliary", "constant", "graphical_function"];
 
 impl Reader<'_> {
     fn model(&mut self, document: &DeTable<'_>, span: std::ops::Range<usize>) -> Model {
@@ -85,6 +91,7 @@ impl Reader<'_> {
             variables: Vec::new(),
             dimensions: Vec::new(),
             dialect: Dialect::Xmile,
+            unit_definitions: Vec::new(),
         };
 
         if let Some(table) = self.table_value(&mut root, "model") {
@@ -115,6 +122,11 @@ impl Reader<'_> {
         for (table, table_span) in self.array_of_tables(&mut root, "dimension") {
             if let Some(dimension) = self.dimension(Table::new(table, table_span, "[[dimension]]")) {
                 model.dimensions.push(dimension);
+            }
+        }
+        for (table, table_span) in self.array_of_tables(&mut root, "unit") {
+            if let Some(unit) = self.unit_definition(Table::new(table, table_span, "[[unit]]")) {
+                model.unit_definitions.push(unit);
             }
         }
         for (section, kind) in [
@@ -238,6 +250,24 @@ impl Reader<'_> {
         let mut dimension = Dimension::new(name, elements);
         dimension.span = Some(table.span);
         Some(dimension)
+    }
+
+    /// `[[unit]]`: a unit of the model with `name`, optionally the `equation` it equals and its
+    /// `aliases`.
+    fn unit_definition(&mut self, mut table: Table<'_, '_>) -> Option<UnitDefinition> {
+        let name = self.string(&mut table, "name");
+        let equation = self.string(&mut table, "equation");
+        let aliases = self.names(&mut table, "aliases").into_iter().map(|(alias, _)| alias).collect();
+        self.unknown_keys(&table, &["name", "equation", "aliases"]);
+        let Some(name) = name else {
+            self.report(
+                Diagnostic::new(Code::MissingKey, "a [[unit]] has no `name`")
+                    .at(Some(table.span))
+                    .with_help("a unit is `name`, and optionally `equation` (what it equals) and `aliases`"),
+            );
+            return None;
+        };
+        Some(UnitDefinition { name, equation, aliases, disabled: false, span: Some(table.span) })
     }
 
     fn variable(&mut self, mut table: Table<'_, '_>, section: Section) -> Option<Variable> {

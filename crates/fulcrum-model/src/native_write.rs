@@ -45,6 +45,14 @@ pub fn write(model: &Model) -> String {
         line(&mut out, "name", &string(&dimension.name));
         line(&mut out, "elements", &list(dimension.elements.iter().map(|e| string(e))));
     }
+    for unit in model.unit_definitions.iter().filter(|unit| !unit.disabled) {
+        out.push_str("\n[[unit]]\n");
+        line(&mut out, "name", &string(&unit.name));
+        optional(&mut out, "equation", unit.equation.as_deref());
+        if !unit.aliases.is_empty() {
+            line(&mut out, "aliases", &list(unit.aliases.iter().map(|a| string(a))));
+        }
+    }
     for variable in &model.variables {
         out.push('\n');
         write_variable(&mut out, variable);
@@ -267,6 +275,27 @@ mod tests {
     use super::*;
     use crate::builder::ModelBuilder;
     use crate::diagnostic::Code;
+
+    #[test]
+    fn unit_definitions_are_written_and_read_back() {
+        let text = "[sim]\nstart = 0\nstop = 1\ndt = 1\n\n[[unit]]\nname = \"FTE\"\nequation = \"person\"\n\
+                    aliases = [\"full-time equivalent\"]\n\n[[unit]]\nname = \"widget\"\n";
+        let (model, diagnostics) = crate::native::read(text).unwrap();
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        let (again, diagnostics) = crate::native::read(&write(&model)).unwrap();
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        let shape = |model: &Model| -> Vec<(String, Option<String>, Vec<String>)> {
+            model.unit_definitions.iter().map(|u| (u.name.clone(), u.equation.clone(), u.aliases.clone())).collect()
+        };
+        assert_eq!(
+            shape(&model),
+            [
+                ("FTE".to_owned(), Some("person".to_owned()), vec!["full-time equivalent".to_owned()]),
+                ("widget".to_owned(), None, vec![])
+            ]
+        );
+        assert_eq!(shape(&again), shape(&model));
+    }
 
     fn without_spans(kind: &VariableKind) -> VariableKind {
         let mut kind = kind.clone();

@@ -230,11 +230,18 @@ impl LoadedModel {
 
     /// Resolves the model (as changed since reading). Every diagnostic of reading and resolving
     /// comes back together: the warnings beside the resolved model, or the errors and warnings
-    /// in the error.
+    /// in the error. The units are checked too ([`fulcrum_model::units::check`]): their findings are
+    /// warnings.
     pub fn resolve(&self) -> Result<(ResolvedModel, FileProblems), LoadError> {
         let resolved = resolve(&self.model);
         let found = match &resolved {
-            Ok(model) => model.warnings.clone(),
+            // Units are checked once the model resolves: before, a unit finding would only
+            // repeat an error in the names or the equations.
+            Ok(model) => {
+                let mut warnings = model.warnings.clone();
+                warnings.0.extend(fulcrum_model::units::check(&self.model).0);
+                warnings
+            }
             Err(diagnostics) => diagnostics.clone(),
         };
         let all = Diagnostics::merge(self.diagnostics.clone(), found);

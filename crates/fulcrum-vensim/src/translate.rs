@@ -127,6 +127,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         variables: Vec::new(),
         dimensions: translator.ranges.dimensions.clone(),
         dialect: Dialect::Vensim,
+        unit_definitions: Vec::new(),
     };
     translator.variables(&parsed, &broken, &mut model);
     if !model.variables.is_empty() {
@@ -926,6 +927,9 @@ impl Context for Translator<'_> {
         self.expanding.push(definition.canonical.clone());
         for item in &body {
             if let Some(mut variable) = self.variable(&[item]) {
+                // A macro's units name its inputs' units (`xin`), not units of the model: its
+                // copies are left without units, so the units check treats them as unknown.
+                variable.units = None;
                 if variable.dimensions.is_empty() {
                     variable.dimensions = dimensions.clone();
                 }

@@ -115,6 +115,36 @@ mod tests {
     }
 
     #[test]
+    fn model_units_give_the_model_its_unit_definitions() {
+        let model = read(&format!(
+            "{SPECS}<model_units><unit name=\"Rabbits\"><alias>Rabbit</alias><alias>bunny</alias></unit>\
+             <unit name=\"models_per_year\"><eqn>models/year</eqn></unit>\
+             <unit name=\"Joules\" disabled=\"true\"><alias>J</alias></unit></model_units><model/>"
+        ));
+        let units = |model: &Model| -> Vec<(String, Option<String>, Vec<String>, bool)> {
+            model
+                .unit_definitions
+                .iter()
+                .map(|u| (u.name.clone(), u.equation.clone(), u.aliases.clone(), u.disabled))
+                .collect()
+        };
+        let owned = |name: &str, equation: Option<&str>, aliases: &[&str], disabled: bool| {
+            (name.to_owned(), equation.map(str::to_owned), aliases.iter().map(|a| (*a).to_owned()).collect(), disabled)
+        };
+        assert_eq!(
+            units(&model),
+            [
+                owned("Rabbits", None, &["Rabbit", "bunny"], false),
+                owned("models per year", Some("models/year"), &[], false),
+                owned("Joules", None, &["J"], true),
+            ]
+        );
+        // Written back as XMILE, the definitions read the same.
+        let (again, _) = super::read(&super::write(&model)).unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(units(&again), units(&model));
+    }
+
+    #[test]
     fn vendor_decides_the_dialect() {
         let vensim = read(&format!("<header><vendor>Ventana Systems, xmutil</vendor></header>{SPECS}<model/>"));
         assert_eq!(vensim.dialect, Dialect::Vensim);

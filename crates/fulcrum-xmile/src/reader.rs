@@ -96,6 +96,7 @@ impl<'p> Reader<'p> {
             variables: Vec::new(),
             dimensions: Vec::new(),
             dialect: Dialect::Xmile,
+            unit_definitions: Vec::new(),
         };
         if root.tag_name().name() != "xmile" {
             self.report(
@@ -134,6 +135,26 @@ impl<'p> Reader<'p> {
                     .at(Some(self.span(root)))
                     .with_help("XMILE requires <sim_specs> with <start> and <stop>"),
             ),
+        }
+        // The model's own units (XMILE 2.4): a name, optionally the unit expression it equals,
+        // aliases, and `disabled` for a definition kept but not used.
+        for units in elements(root, "model_units") {
+            for unit in elements(units, "unit") {
+                let Some(name) = attribute(unit, "name").map(|name| unescape_name(name, true)) else { continue };
+                let equation = child_text(unit, "eqn").map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+                let aliases = elements(unit, "alias")
+                    .filter_map(|alias| alias.text().map(|text| unescape_name(text.trim(), true)))
+                    .filter(|alias| !alias.is_empty())
+                    .collect();
+                let disabled = attribute(unit, "disabled").is_some_and(|value| value.trim() == "true");
+                model.unit_definitions.push(fulcrum_model::units::UnitDefinition {
+                    name,
+                    equation,
+                    aliases,
+                    disabled,
+                    span: Some(self.span(unit)),
+                });
+            }
         }
         // fulcrum's own files name the precision their runs compute in, for which XMILE has no word.
         if let Some(precision) = child(root, "header").and_then(|header| child(header, "precision")) {

@@ -71,6 +71,21 @@ pub fn write(model: &Model) -> String {
     }
     out.push_str("  </header>\n");
     sim_specs(&mut out, model);
+    if !model.unit_definitions.is_empty() {
+        out.push_str("  <model_units>\n");
+        for unit in &model.unit_definitions {
+            let disabled = if unit.disabled { " disabled=\"true\"" } else { "" };
+            let _ = writeln!(out, "    <unit name=\"{}\"{disabled}>", escape(&unit.name));
+            if let Some(equation) = &unit.equation {
+                element(&mut out, 6, "eqn", equation);
+            }
+            for alias in &unit.aliases {
+                element(&mut out, 6, "alias", alias);
+            }
+            out.push_str("    </unit>\n");
+        }
+        out.push_str("  </model_units>\n");
+    }
     if !model.dimensions.is_empty() {
         out.push_str("  <dimensions>\n");
         for dimension in &model.dimensions {

@@ -6,14 +6,14 @@ use fulcrum_model::resolve::{census, feedback_loops};
 
 use crate::CliError;
 use crate::args::CheckArgs;
-use crate::load::{read_model_with_data, resolve_loaded};
+use crate::load::{read_model_with_data, resolve_loaded_units};
 
 /// Most loops searched for; beyond this the summary says "at least".
 const LOOP_SEARCH_LIMIT: usize = 100_000;
 
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let loaded = read_model_with_data(&args.model, &args.data)?;
-    let resolved = resolve_loaded(&loaded)?;
+    let resolved = resolve_loaded_units(&loaded, args.strict_units)?;
     let counts = census(&loaded.model);
     let found = feedback_loops(&resolved, LOOP_SEARCH_LIMIT);
 

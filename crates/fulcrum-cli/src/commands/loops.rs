@@ -9,7 +9,7 @@ use crate::CliError;
 use crate::args::LoopsArgs;
 use crate::commands::print_stdout;
 use crate::experiment::prepare;
-use crate::load::{load_error, read_model_with_data, resolve_loaded};
+use crate::load::{load_error, read_model_with_data, resolve_loaded_units};
 
 pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     if args.top == 0 && args.loops.is_empty() {
@@ -25,7 +25,7 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
         }
         (None, Some(model)) => {
             let loaded = read_model_with_data(model, &[])?;
-            let resolved = resolve_loaded(&loaded)?;
+            let resolved = resolve_loaded_units(&loaded, false)?;
             let compiled =
                 compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
             (resolved, compiled, Vec::new(), loaded.path)

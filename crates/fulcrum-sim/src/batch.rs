@@ -17,7 +17,7 @@ use rand_distr::StandardNormal;
 use fulcrum_model::{Method, Precision, VarId};
 
 use crate::program::{ComputedAxis, Layout, Placement, Slot, fixed};
-use crate::vm::{execute, to_single};
+use crate::vm::{execute, execute_fused, to_single};
 use crate::{CompiledModel, Failure, SimError};
 
 /// The values of a batch at one time step.
@@ -356,7 +356,14 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
             self.set_time(axis.time_at(step));
             self.values[fixed::STEP_TIME as usize] = [axis.time_at(step); L];
-            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+            execute_fused(
+                &model.evaluate_fused,
+                &mut self.values,
+                &model.graphs,
+                &model.lists,
+                &self.histories,
+                &self.lines,
+            );
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
                 self.check_variables(axis.time_at(step), false);
@@ -453,7 +460,14 @@ impl<'m, const L: usize> Batch<'m, L> {
         for step in 0.. {
             self.values[fixed::TIME as usize] = clocks.time;
             self.values[fixed::STEP_TIME as usize] = clocks.time;
-            execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+            execute_fused(
+                &model.evaluate_fused,
+                &mut self.values,
+                &model.graphs,
+                &model.lists,
+                &self.histories,
+                &self.lines,
+            );
             let dt = computed.dt.map_or([axis.dt; L], |(slot, _)| self.values[slot as usize]);
             let stop = computed.stop.map_or([axis.stop; L], |(slot, _)| self.values[slot as usize]);
             // What reads the time step or the stop time at `t` reads the ones computed at `t`.
@@ -463,7 +477,14 @@ impl<'m, const L: usize> Batch<'m, L> {
             self.values[fixed::DT as usize] = dt;
             self.values[fixed::STOP as usize] = stop;
             if dt_changed || stop_changed {
-                execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+                execute_fused(
+                    &model.evaluate_fused,
+                    &mut self.values,
+                    &model.graphs,
+                    &model.lists,
+                    &self.histories,
+                    &self.lines,
+                );
             }
             let save = computed.save.map(|(slot, _)| self.values[slot as usize]);
             for lane in 0..L {
@@ -1025,7 +1046,14 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
         self.values[fixed::TIME as usize] = stage_time.lanes();
         let model = self.model;
-        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+        execute_fused(
+            &model.evaluate_fused,
+            &mut self.values,
+            &model.graphs,
+            &model.lists,
+            &self.histories,
+            &self.lines,
+        );
     }
 
     /// [`Batch::integrate`] in single precision: each product and sum of the update is rounded
@@ -1096,7 +1124,14 @@ impl<'m, const L: usize> Batch<'m, L> {
         }
         self.values[fixed::TIME as usize] = stage_time.lanes();
         let model = self.model;
-        execute(&model.evaluate, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+        execute_fused(
+            &model.evaluate_fused,
+            &mut self.values,
+            &model.graphs,
+            &model.lists,
+            &self.histories,
+            &self.lines,
+        );
     }
 
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,

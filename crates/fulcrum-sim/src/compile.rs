@@ -1023,6 +1023,7 @@ impl<'m> Compiler<'m> {
             precision: self.precision,
             layout: self.layout,
             initial: self.initial,
+            evaluate_fused: crate::fuse::fuse(&self.evaluate),
             evaluate: self.evaluate,
             graphs,
             lists: self.lists,

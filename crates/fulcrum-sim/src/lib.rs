@@ -28,6 +28,7 @@ mod batch;
 mod compile;
 mod error;
 pub mod functions;
+mod fuse;
 mod program;
 mod prune;
 mod run;
@@ -43,7 +44,7 @@ pub use program::TimeAxis;
 pub use run::{Results, Run};
 
 use fulcrum_model::CanonicalName;
-use program::{ComputedAxis, Layout, Op, Slot, Table};
+use program::{ComputedAxis, Instr, Layout, Op, Slot, Table};
 
 /// Lanes per batch that measure fastest on the benchmarks (see ARCHITECTURE.md).
 pub const LANES: usize = 16;
@@ -59,6 +60,8 @@ pub struct CompiledModel {
     layout: Layout,
     initial: Vec<Op>,
     evaluate: Vec<Op>,
+    /// `evaluate` as the interpreter runs it (`fuse::fuse`).
+    evaluate_fused: Vec<Instr>,
     graphs: Vec<Table>,
     /// Lists of slots that `Choose` and `Order` read.
     lists: Vec<Vec<Slot>>,

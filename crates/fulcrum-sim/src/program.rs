@@ -252,6 +252,128 @@ impl Op {
     }
 }
 
+/// A binary instruction's slots: `dst = a ∘ b`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Operands {
+    pub dst: Slot,
+    pub a: Slot,
+    pub b: Slot,
+}
+
+/// A select's slots: `dst = if cond != 0 { a } else { b }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Choice {
+    pub dst: Slot,
+    pub cond: Slot,
+    pub a: Slot,
+    pub b: Slot,
+}
+
+/// The evaluation program as the interpreter runs it (`crate::fuse` makes it from the `Op`s):
+/// the commonest instructions each have a variant of their own, so one dispatch finds both what
+/// they are and their kind, and the commonest consecutive pairs are one instruction that does
+/// the first and then the second, exactly as the two would, writing every slot they write: two
+/// of `+ − × ÷`; one of them and a select, either way round; a comparison then a select; two
+/// selects; a select then a copy; a copy then a copy or one of `+ − × ÷`; a lookup then one of
+/// `+ − × ÷`; a division then a lookup of its quotient. Slots in a pair's fields are in the order
+/// of the instructions' own fields (`dst` first). Everything else is the `Op` itself.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Instr {
+    Copy {
+        dst: Slot,
+        src: Slot,
+    },
+    Select(Choice),
+    Lookup {
+        dst: Slot,
+        graph: u32,
+        x: Slot,
+    },
+    Add(Operands),
+    Sub(Operands),
+    Mul(Operands),
+    Div(Operands),
+    Pow(Operands),
+    Unary {
+        kind: UnaryKind,
+        dst: Slot,
+        a: Slot,
+    },
+    SafeDiv {
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+        fallback: Slot,
+    },
+    ClampNonNegative {
+        slot: Slot,
+    },
+    StartBudget {
+        budget: Slot,
+        stock: Slot,
+    },
+    LimitFlow {
+        flow: Slot,
+        source: Slot,
+        sink: Slot,
+    },
+    Min(Operands),
+    Max(Operands),
+    Lt(Operands),
+    Le(Operands),
+    Gt(Operands),
+    Ge(Operands),
+    Eq(Operands),
+    Ne(Operands),
+    And(Operands),
+    Or(Operands),
+    AddAdd(Operands, Operands),
+    AddSub(Operands, Operands),
+    AddMul(Operands, Operands),
+    AddDiv(Operands, Operands),
+    SubAdd(Operands, Operands),
+    SubSub(Operands, Operands),
+    SubMul(Operands, Operands),
+    SubDiv(Operands, Operands),
+    MulAdd(Operands, Operands),
+    MulSub(Operands, Operands),
+    MulMul(Operands, Operands),
+    MulDiv(Operands, Operands),
+    DivAdd(Operands, Operands),
+    DivSub(Operands, Operands),
+    DivMul(Operands, Operands),
+    DivDiv(Operands, Operands),
+    AddSelect(Operands, Choice),
+    SubSelect(Operands, Choice),
+    MulSelect(Operands, Choice),
+    DivSelect(Operands, Choice),
+    SelectSelect(Choice, Choice),
+    LtSelect(Operands, Choice),
+    LeSelect(Operands, Choice),
+    GtSelect(Operands, Choice),
+    GeSelect(Operands, Choice),
+    EqSelect(Operands, Choice),
+    NeSelect(Operands, Choice),
+    SelectAdd(Choice, Operands),
+    SelectSub(Choice, Operands),
+    SelectMul(Choice, Operands),
+    SelectDiv(Choice, Operands),
+    SelectCopy(Choice, Slot, Slot),
+    /// A copy of `.1` into `.0`, then one of `.3` into `.2`.
+    CopyCopy(Slot, Slot, Slot, Slot),
+    CopyAdd(Slot, Slot, Operands),
+    CopySub(Slot, Slot, Operands),
+    CopyMul(Slot, Slot, Operands),
+    CopyDiv(Slot, Slot, Operands),
+    LookupAdd(Slot, u32, Slot, Operands),
+    LookupSub(Slot, u32, Slot, Operands),
+    LookupMul(Slot, u32, Slot, Operands),
+    LookupDiv(Slot, u32, Slot, Operands),
+    /// `a / b` into `dst`, then the lookup of graph `.2` at that quotient into slot `.1`.
+    DivLookup(Operands, Slot, u32),
+    Op(Op),
+}
+
 /// Marks an [`Op::QueueBatches`] that takes the front batch alone.
 pub(crate) const NO_ROOM: Slot = Slot::MAX;
 

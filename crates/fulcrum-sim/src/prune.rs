@@ -220,6 +220,7 @@ impl CompiledModel {
         CompiledModel {
             layout,
             initial,
+            evaluate_fused: crate::fuse::fuse(&evaluate),
             evaluate,
             pruning: Pruning { initial_owners, evaluate_owners, states, ..pruning.clone() },
             ..self.clone()

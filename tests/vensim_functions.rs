@@ -496,6 +496,41 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
     }
 }
 
+/// Vensim's MARKETP page: "MARKETP returns a priority to pass to ALLOC P so that total
+/// allocations of a scarce resource will exactly match the supply", and its example replaces one
+/// ALLOCATE BY PRIORITY equation by the two. Requests 30, 20, 40 of priorities 3, 2, 1, width 2,
+/// a supply that grows 10 a unit of time from 0: the two-step form gives ALLOCATE BY PRIORITY's
+/// shares at every step and adds up to the supply while it is short. By hand at time 3 (supply
+/// 30): only the first two curves are open at x = 3 (the third closes at 1 + 1 = 2), so
+/// 30·(4 − x)/2 + 20·(3 − x)/2 = 30, x = 2.4, and the shares are 24, 6 and 0.
+#[test]
+fn alloc_p_at_marketp_is_allocate_by_priority() {
+    let text = format!(
+        "{{UTF-8}}\ncountry: US, Mexico, Canada ~~|\ndemand[country] = 30, 20, 40 ~~|\n\
+         priority[country] = 3, 2, 1 ~~|\nWIDTH = 2 ~~|\nSUPPLY = 10 * Time ~~|\n\
+         mp = MARKETP(demand[US], priority[US], ELMCOUNT(country), WIDTH, SUPPLY) ~~|\n\
+         delivered[country] = ALLOC P(demand[country], priority[country], WIDTH, mp) ~~|\n\
+         allocated[country] = ALLOCATE BY PRIORITY(demand[country], priority[country], ELMCOUNT(country), WIDTH, SUPPLY) ~~|\n\
+         total = SUM(delivered[country!]) ~~|\n{CONTROL}"
+    );
+    let names = ["mp", "delivered[US]", "delivered[Mexico]", "delivered[Canada]"];
+    let series = run(&text, &names);
+    let by_priority = run(&text, &["allocated[US]", "allocated[Mexico]", "allocated[Canada]", "total", "SUPPLY"]);
+    for step in 0..series[0].len() {
+        for element in 0..3 {
+            let (two_step, one_step) = (series[1 + element][step], by_priority[element][step]);
+            assert!((two_step - one_step).abs() <= 1e-9, "element {element} at step {step}: {two_step} vs {one_step}");
+        }
+        let (total, supply) = (by_priority[3][step], by_priority[4][step]);
+        assert!((total - supply.min(90.0)).abs() <= 1e-9, "step {step}: {total} shared of {supply}");
+    }
+    // Time 3 is step 6 (TIME STEP 0.5).
+    assert!((series[0][6] - 2.4).abs() < 1e-12, "{}", series[0][6]);
+    for (element, want) in [24.0, 6.0, 0.0].into_iter().enumerate() {
+        assert!((series[1 + element][6] - want).abs() < 1e-9, "{element}: {}", series[1 + element][6]);
+    }
+}
+
 /// Vensim's documentation: DELAY INFORMATION delays its input by a time that may change,
 /// discarding inputs when the delay time falls and holding them when it grows. With a constant
 /// delay time it is DELAY FIXED, which matches Vensim's runs (SDEverywhere's `delayfixed`).

@@ -78,17 +78,14 @@ fn change(definition: Definition) -> Result<Change, Box<Diagnostic>> {
             ));
         }
     };
-    if let Some(except) = lhs.except.first().and_then(|list| list.first()) {
-        return Err(error(
-            Code::MdlUnsupportedFeature,
-            ":EXCEPT: is not supported in changes files yet",
-            except.span,
-            "list the elements to change, one definition each",
-        ));
-    }
     Ok(Change {
         name: lhs.name.name,
         subscripts: lhs.subscripts.into_iter().map(|s| s.name.trim_end_matches('!').to_owned()).collect(),
+        except: lhs
+            .except
+            .into_iter()
+            .map(|list| list.into_iter().map(|s| s.name.trim_end_matches('!').to_owned()).collect())
+            .collect(),
         value,
         span: Some(lhs.name.span),
     })
@@ -233,6 +230,21 @@ mod tests {
         );
         let span = changes[1].span.expect("a span");
         assert_eq!(&text[span.start()..span.end()], "table");
+    }
+
+    #[test]
+    fn except_lists_are_read_with_the_change() {
+        let text = "demand[Region] :EXCEPT: [North], [East] = 3\nc[a, b] :EXCEPT: [a1, b!] = 1, 2\n";
+        let changes = read_changes(text).expect("the text is well formed");
+        let except: Vec<_> = changes.iter().map(|c| (c.subscripts.clone(), c.except.clone())).collect();
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            except,
+            [
+                (names(&["Region"]), vec![names(&["North"]), names(&["East"])]),
+                (names(&["a", "b"]), vec![names(&["a1", "b"])]),
+            ]
+        );
     }
 
     #[test]

@@ -471,7 +471,6 @@ fn depreciate_straightline_follows_vensims_documentation() {
 #[test]
 fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
     for (call, name) in [
-        ("SHIFT IF TRUE(x, 1, 2, 0, 0)", "SHIFT IF TRUE"),
         ("QUEUE AGE(x)", "QUEUE AGE"),
         ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
         ("SIMULTANEOUS(x, 1)", "SIMULTANEOUS"),
@@ -529,6 +528,77 @@ fn alloc_p_at_marketp_is_allocate_by_priority() {
     for (element, want) in [24.0, 6.0, 0.0].into_iter().enumerate() {
         assert!((series[1 + element][6] - want).abs() < 1e-9, "{element}: {}", series[1 + element][6]);
     }
+}
+
+/// Vensim's SHIFT IF TRUE page: while the condition holds, the level's elements from the one
+/// named move one element on along its last subscript, the first takes `inval`, the last is
+/// replaced by the one before it (or has it added, with `accum`), and the call returns what left
+/// the last element (0 with `accum`). fulcrum shifts at the end of the step in which the
+/// condition holds, so the shifted values show at the next saved time. By hand, four cohorts 10,
+/// 20, 30, 40, a shift of the four at every whole time with 5 coming in, TIME STEP 0.5: at time
+/// 0 the call returns 40 and at 0.5 the level is 5, 10, 20, 30; at 1 it returns 30 and at 1.5
+/// the level is 5, 5, 10, 20. With `accum` the last keeps what reaches it: 5, 10, 20, 70 at 0.5.
+#[test]
+fn shift_if_true_moves_a_levels_elements_on_as_vensim_documents() {
+    let model = |accumulate: u8, deaths: &str| {
+        format!(
+            "{{UTF-8}}\nage: a0, a1, a2, a3 ~~|\ninit[age] = 10, 20, 30, 40 ~~|\n\
+             Population[age] = INTEG(-deaths[age], init[age]) ~~|\ndeaths[age] = {deaths} ~~|\n\
+             removed = SHIFT IF TRUE(Population[a0], MODULO(Time, 1) = 0, ELMCOUNT(age), {accumulate}, 5) ~~|\n\
+             INITIAL TIME = 0 ~~|\nFINAL TIME = 2 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n"
+        )
+    };
+    let names = ["Population[a0]", "Population[a1]", "Population[a2]", "Population[a3]", "removed"];
+    let series = run(&model(0, "0"), &names);
+    let at = |series: &[Vec<f64>], step: usize| series.iter().map(|s| s[step]).collect::<Vec<f64>>();
+    assert_eq!(at(&series, 0), [10.0, 20.0, 30.0, 40.0, 40.0]);
+    assert_eq!(at(&series, 1), [5.0, 10.0, 20.0, 30.0, 0.0]);
+    assert_eq!(at(&series, 2), [5.0, 10.0, 20.0, 30.0, 30.0]);
+    assert_eq!(at(&series, 3), [5.0, 5.0, 10.0, 20.0, 0.0]);
+    assert_eq!(at(&series, 4), [5.0, 5.0, 10.0, 20.0, 20.0]);
+    let accumulated = run(&model(1, "0"), &names);
+    assert_eq!(at(&accumulated, 1), [5.0, 10.0, 20.0, 70.0, 0.0]);
+    assert_eq!(at(&accumulated, 0)[4], 0.0, "with accum the call returns 0");
+    // The level's other flows over the step are computed from its values before the shift:
+    // deaths of a tenth a unit of time take 0.05 of each cohort at time 0 (0.5, 1, 1.5, 2).
+    let dying = run(&model(0, "Population[age] * 0.1"), &names);
+    for (got, want) in at(&dying, 1).iter().zip([4.5, 9.0, 18.5, 28.0, 0.0]) {
+        assert!((got - want).abs() < 1e-12, "{:?}", at(&dying, 1));
+    }
+    // The shift is exact with Euler's method only; another method is refused, not run.
+    let (mut read, _) = fulcrum_vensim::read(&model(0, "0")).unwrap_or_else(|d| panic!("{d:?}"));
+    read.sim.method = fulcrum_model::Method::Rk4;
+    let problems = fulcrum_model::resolve(&read).err().map(|d| d.0).unwrap_or_default();
+    assert!(problems.iter().any(|d| d.code.as_str() == "E0501" && d.message.contains("SHIFT IF TRUE")), "{problems:?}");
+}
+
+/// The reference page's example: cohorts of a population by country, shifted once a year, the
+/// first (in vitro) filled by conceptions and emptied into the first year of age. With `accum`
+/// and nothing coming in, a shift moves people and neither makes nor loses any: the total grows
+/// by exactly the conceptions of each step (to rounding).
+#[test]
+fn shift_if_true_conserves_a_population_shifted_with_accumulate() {
+    let text = "{UTF-8}\ncountry: usa, mexico ~~|\nage: in vitro, a1, a2, a3 ~~|\nageh: a1, a2, a3 ~~|\n\
+        conceptions[country] = 3, 7 ~~|\n\
+        Population[country, in vitro] = INTEG(conceptions[country], 0) ~~|\n\
+        Population[country, ageh] = INTEG(0, 10) ~~|\n\
+        a[country] = SHIFT IF TRUE(Population[country, in vitro], MODULO(Time, 1) = 0, ELMCOUNT(age), 1, 0) ~~|\n\
+        total[country] = SUM(Population[country, age!]) ~~|\n\
+        INITIAL TIME = 0 ~~|\nFINAL TIME = 5 ~~|\nTIME STEP = 0.25 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let series = run(text, &["total[usa]", "total[mexico]", "Population[mexico, a1]", "Population[mexico, a3]"]);
+    for (country, conceptions) in [(0, 3.0), (1, 7.0)] {
+        for (step, pair) in series[country].windows(2).enumerate() {
+            assert!((pair[1] - pair[0] - 0.25 * conceptions).abs() < 1e-9, "country {country} step {step}: {pair:?}");
+        }
+    }
+    // Mexico: the shift at time 0 empties age 1 (10) into age 2 and adds age 2's 10 to age 3's
+    // 10, so at time 1 (step 4) age 1 holds 0 and age 3 20; by then a year of conceptions, 7, is
+    // in vitro, and the shift at time 1 moves it to age 1 and age 2's 10 into age 3 (seen at
+    // 1.25): 7 and 30.
+    assert_eq!(series[2][4], 0.0);
+    assert!((series[2][5] - 7.0).abs() < 1e-12, "{}", series[2][5]);
+    assert_eq!(series[3][4], 20.0);
+    assert_eq!(series[3][5], 30.0);
 }
 
 /// Vensim's documentation: DELAY INFORMATION delays its input by a time that may change,

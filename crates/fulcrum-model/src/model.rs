@@ -329,6 +329,9 @@ pub struct Variable {
     pub queue: Option<Option<Span>>,
     /// A queue outflow that takes what a blocked higher-priority outflow leaves (`<overflow/>`).
     pub overflow: bool,
+    /// A flow that moves its stock by a whole amount within one step (the flow is that amount
+    /// over the time step), which only Euler's method computes exactly: Vensim's SHIFT IF TRUE.
+    pub whole_step: bool,
 }
 
 /// A conveyor's options (XMILE 4.2.1). Material entering at `t` leaves the transit time read at
@@ -398,6 +401,7 @@ impl Variable {
             leak: None,
             queue: None,
             overflow: false,
+            whole_step: false,
         }
     }
 

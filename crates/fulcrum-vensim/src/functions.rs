@@ -47,6 +47,7 @@ enum Special {
     DelayProfile,
     DepreciateBySchedule,
     DepreciateStraightline,
+    ShiftIfTrue,
 }
 
 /// Why the functions that read a queue's ages are refused.
@@ -324,9 +325,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         5,
         5,
         "SHIFT IF TRUE(level, condition, size, accumulate, value in)",
-        Rule::UnsupportedBecause(
-            "SHIFT IF TRUE changes the values of the level it is called with, which fulcrum changes only through flows, and Vensim's documentation does not say when within a time step the shift happens (before or after the level's flows are applied), so whether shifted values show at the time the condition holds or a step later is not known; write the aging chain with flows, one stock per cohort",
-        ),
+        Rule::Special(Special::ShiftIfTrue),
     ),
     // In Vensim's list of functions, not (yet) computed by fulcrum: each is reported where it
     // is called, by name.
@@ -507,6 +506,9 @@ pub(crate) trait Context {
     fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
     /// DEPRECIATE BY SCHEDULE over the schedule's elements: the expression of the depreciation.
     fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a SHIFT IF TRUE call shift its level's elements through a hidden flow of the level:
+    /// the expression of what it returns.
+    fn shift_if_true(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -686,6 +688,14 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             // Batches of the accumulated input, each returned as a pulse when its batch time has
             // passed (see `Context::delay_batch`).
             Special::DelayBatch => match context.delay_batch(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // The level's elements shifted by a hidden flow (see `Context::shift_if_true`).
+            Special::ShiftIfTrue => match context.shift_if_true(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

@@ -106,6 +106,8 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         lookups,
         conveyor_calls: 0,
         batch_calls: 0,
+        shifts: Vec::new(),
+        shift_calls: 0,
         data_calls: HashMap::new(),
         ranges: Ranges::default(),
         diagnostics,
@@ -307,6 +309,10 @@ struct Translator<'d> {
     conveyor_calls: usize,
     /// DELAY BATCH calls made into hidden variables so far, for their names.
     batch_calls: usize,
+    /// SHIFT IF TRUE calls, each to be made a hidden flow of its level once every level is read.
+    shifts: Vec<Shift>,
+    /// SHIFT IF TRUE calls made into hidden variables so far, for their names.
+    shift_calls: usize,
     /// The quoted arguments of each data variable defined by one GET DATA call, for CUMULATE.
     data_calls: HashMap<CanonicalName, Vec<String>>,
     ranges: Ranges,
@@ -569,6 +575,98 @@ impl Context for Translator<'_> {
     /// does (which a uniform schedule gives exactly). The initial depreciation, the same range
     /// from the element named or one value for every period, is added in the first n periods of
     /// the run.
+    /// SHIFT IF TRUE(level[ranges, first], condition, size, accumulate, value in), as Vensim's
+    /// reference page describes it: while the condition holds, `size` elements of the level from
+    /// `first` (along its last range) move one element on, the first taking `value in` and the
+    /// last the one before it (added to what it holds, with `accumulate`), and the call returns
+    /// what left the last element (0 with `accumulate`). The condition, `value in` and
+    /// `accumulate` become hidden auxiliaries over the equation's ranges (`SHIFT IF TRUE.n.…`),
+    /// and the level, once read, a hidden flow `SHIFT IF TRUE.n.shift` that moves each element
+    /// to its shifted value within the step (see [`Translator::apply_shifts`]).
+    fn shift_if_true(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [level, condition, size, accumulate, value_in] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "SHIFT IF TRUE takes 5 arguments").at(Some(span))));
+        };
+        let refuse = |at: &Expr, message: &str, help: &str| {
+            Box::new(
+                Diagnostic::new(Code::MdlUnsupportedFunction, message.to_owned()).at(Some(at.span)).with_help(help),
+            )
+        };
+        let shape_help = "write the level as its reference page does: `level[range, ..., first element]`, the ranges those of this equation's left-hand side in order, then the element of the level's last range the shift starts at";
+        let ExprKind::Subscript { array, indices, .. } = &level.kind else {
+            return Err(refuse(
+                level,
+                "SHIFT IF TRUE's first argument must be a level at the element the shift starts at",
+                shape_help,
+            ));
+        };
+        let names: Option<Vec<&NameRef>> = indices
+            .iter()
+            .map(|index| match index {
+                Index::Expr(Expr { kind: ExprKind::Name(name), .. }) => Some(name),
+                _ => None,
+            })
+            .collect();
+        let own: Vec<CanonicalName> = self.current_dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+        let split = names.as_ref().and_then(|names| names.split_last());
+        // An equation over ranges names them; one written element by element (because it reads
+        // an element of another range) names the elements.
+        let Some((first, leading)) = split.filter(|(first, leading)| {
+            let ranges: Vec<CanonicalName> =
+                leading.iter().filter(|n| self.ranges.get(&n.written).is_some()).map(|n| n.canonical.clone()).collect();
+            ranges == own && self.ranges.get(&first.written).is_none()
+        }) else {
+            return Err(refuse(
+                level,
+                "SHIFT IF TRUE's level must be subscripted by this equation's ranges and then one element",
+                shape_help,
+            ));
+        };
+        let count = match &size.kind {
+            ExprKind::Call { function, args, .. } if function.canonical.as_str() == "elmcount" => match args.first() {
+                Some(Expr { kind: ExprKind::Name(range), .. }) => {
+                    self.ranges.get(&range.written).map(|range| range.elements.len() as f64)
+                }
+                _ => None,
+            },
+            _ => self.constant_of(size),
+        };
+        let Some(count) = count.filter(|count| count.fract() == 0.0 && *count >= 1.0 && *count <= 1e6) else {
+            return Err(refuse(
+                size,
+                "SHIFT IF TRUE's size must be a whole number of at least 1: a number, a constant or ELMCOUNT of a range",
+                "the size says which elements of the level are shifted, which fulcrum fixes when it reads the model",
+            ));
+        };
+        self.shift_calls += 1;
+        let prefix = format!("SHIFT IF TRUE.{}", self.shift_calls);
+        let dimensions = self.current_dimensions.clone();
+        let shape: Vec<CanonicalName> = own.clone();
+        for (part, expr) in [("condition", condition), ("accumulate", accumulate), ("value in", value_in)]
+            .into_iter()
+            .chain([("removed", level)])
+        {
+            let mut variable = Variable::new(format!("{prefix}.{part}"), VariableKind::Auxiliary);
+            variable.span = Some(span);
+            variable.dimensions = dimensions.clone();
+            // What leaves the last element is written once the level's ranges are known.
+            if part != "removed" {
+                variable.equation = Some(expression_equation(expr.clone(), expr.span));
+            }
+            self.shapes.insert(variable.canonical.clone(), shape.clone());
+            self.instances.push(variable);
+        }
+        self.shifts.push(Shift {
+            level: array.clone(),
+            leading: leading.iter().map(|n| n.written.clone()).collect(),
+            first: first.written.clone(),
+            count: count as usize,
+            prefix: prefix.clone(),
+            span,
+        });
+        Ok(reference(&format!("{prefix}.removed"), &dimensions, span))
+    }
+
     fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
         let [stream, schedule, initial, life, fiscal_start] = args else {
             return Err(Box::new(
@@ -1113,6 +1211,16 @@ impl Translator<'_> {
     }
 }
 
+/// `name[subscripts]`, or `name` without subscripts.
+fn reference(name: &str, subscripts: &[String], span: Span) -> Expr {
+    if subscripts.is_empty() {
+        return Expr { kind: ExprKind::Name(NameRef::new(name)), span };
+    }
+    let indices =
+        subscripts.iter().map(|s| Index::Expr(Expr { kind: ExprKind::Name(NameRef::new(s.as_str())), span })).collect();
+    Expr { kind: ExprKind::Subscript { array: NameRef::new(name), array_span: span, indices }, span }
+}
+
 /// The value of a number or a negated number.
 fn number_of(expr: &Expr) -> Option<f64> {
     match &expr.kind {
@@ -1157,6 +1265,24 @@ fn rename_definition(definition: &mut Definition, rename: &impl Fn(&NameRef, boo
 
 /// A level's rate: for one element (by its subscript), or for all.
 type ElementRate = (Option<Vec<String>>, Expr);
+
+/// A SHIFT IF TRUE call, read when it is rewritten and made a flow of its level once every level
+/// is read (see [`Translator::apply_shifts`]).
+struct Shift {
+    /// The level it shifts.
+    level: NameRef,
+    /// The level's subscripts before the shifted one: the ranges of the equation it is called
+    /// in, or elements.
+    leading: Vec<String>,
+    /// The element of the level's last range the shift starts at.
+    first: String,
+    /// How many elements it shifts.
+    count: usize,
+    /// The names of its hidden variables start so.
+    prefix: String,
+    /// The call.
+    span: Span,
+}
 
 /// A range of the left-hand side and the element it stands at in one element's equation.
 struct Standing {
@@ -1439,6 +1565,7 @@ impl Translator<'_> {
                 model.variables.push(variable);
             }
         }
+        self.apply_shifts(model);
         self.split_stock_rates(model);
     }
 
@@ -2107,6 +2234,171 @@ impl Translator<'_> {
     fn report(&mut self, problems: Vec<Diagnostic>, variable: &str) {
         for problem in problems {
             self.diagnostics.push(problem.on_variable(variable));
+        }
+    }
+
+    /// Makes each SHIFT IF TRUE call a hidden flow of its level, `SHIFT IF TRUE.n.shift`, over
+    /// the level's ranges: at an element the call shifts, while the condition holds,
+    /// `(shifted - level) / TIME STEP`, where `shifted` is `value in` at the first element, the
+    /// element before it elsewhere, plus its own value at the last with `accumulate`; 0
+    /// otherwise. With Euler's method (the one Vensim's models are read with) the level at the
+    /// next step is then its shifted values plus what its other flows bring over the step,
+    /// those computed from the values before the shift: the shift happens at the end of the
+    /// step in which the condition holds, and shows at the next saved time. What the call
+    /// returns, `SHIFT IF TRUE.n.removed`, is the last element's value while the condition
+    /// holds without `accumulate`, and 0 otherwise.
+    fn apply_shifts(&mut self, model: &mut Model) {
+        for shift in std::mem::take(&mut self.shifts) {
+            let fail = |message: String, help: &str| {
+                Diagnostic::new(Code::MdlUnsupportedFunction, message).at(Some(shift.span)).with_help(help)
+            };
+            let Some(rates) = self.rates.get_mut(&shift.level.canonical) else {
+                self.diagnostics.push(fail(
+                    format!("SHIFT IF TRUE shifts a level (an INTEG), and `{}` is not one", shift.level.written),
+                    "name a level defined with INTEG",
+                ));
+                continue;
+            };
+            let Some(stock) = model.variable(&shift.level.written) else { continue };
+            let dimensions = stock.dimensions.clone();
+            // Each subscript before the shifted one is the level's range there, or an element of
+            // it (which the flow then shifts alone: `Some(position)`).
+            let fixed: Option<Vec<Option<usize>>> = dimensions
+                .iter()
+                .zip(&shift.leading)
+                .map(|(own, given)| {
+                    if CanonicalName::new(own) == CanonicalName::new(given) {
+                        return Some(None);
+                    }
+                    let range = self.ranges.get(own)?;
+                    range.elements.iter().position(|e| CanonicalName::new(e) == CanonicalName::new(given)).map(Some)
+                })
+                .collect();
+            let leading_ok = dimensions.len() == shift.leading.len() + 1 && fixed.is_some();
+            let fixed = fixed.unwrap_or_default();
+            let ranges_named: Vec<String> = shift
+                .leading
+                .iter()
+                .zip(&fixed)
+                .filter(|(_, fixed)| fixed.is_none())
+                .map(|(name, _)| name.clone())
+                .collect();
+            let last = dimensions.last().and_then(|d| self.ranges.get(d));
+            let position = last.and_then(|range| {
+                range.elements.iter().position(|e| CanonicalName::new(e) == CanonicalName::new(&shift.first))
+            });
+            let (Some(range), Some(position), true) = (last, position, leading_ok) else {
+                self.diagnostics.push(fail(
+                    format!(
+                        "SHIFT IF TRUE needs `{}` subscripted by its own ranges, [{}], the last at an element of its last range",
+                        shift.level.written,
+                        dimensions.join(", ")
+                    ),
+                    "the ranges of the equation calling SHIFT IF TRUE must be the level's ranges but its last",
+                ));
+                continue;
+            };
+            if position + shift.count > range.elements.len() {
+                self.diagnostics.push(fail(
+                    format!(
+                        "SHIFT IF TRUE shifts {} elements of `{}` from `{}`, past the end of `{}`",
+                        shift.count, shift.level.written, shift.first, range.name
+                    ),
+                    "give a size no larger than the number of elements from the first one shifted to the last",
+                ));
+                continue;
+            }
+            let last_element = range.elements[position + shift.count - 1].clone();
+            let last_dimension = range.name.clone();
+            let span = shift.span;
+            let at = |kind: ExprKind| Expr { kind, span };
+            let number = |value: f64| at(ExprKind::Number(value));
+            let if_then_else = |condition: Expr, then_branch: Expr, else_branch: Expr| {
+                at(ExprKind::If {
+                    condition: Box::new(condition),
+                    then_branch: Box::new(then_branch),
+                    else_branch: Box::new(else_branch),
+                })
+            };
+            let part = |name: &str| reference(&format!("{}.{name}", shift.prefix), &ranges_named, span);
+            // The level at this element of the flow's ranges (`over` the level's own) or of the
+            // call's subscripts, and `index` along the last.
+            let level_at = |over: &[String], index: Expr| {
+                let mut indices: Vec<Index> =
+                    over.iter().map(|d| Index::Expr(at(ExprKind::Name(NameRef::new(d.as_str()))))).collect();
+                indices.push(Index::Expr(index));
+                at(ExprKind::Subscript { array: shift.level.clone(), array_span: span, indices })
+            };
+            let own_leading = &dimensions[..dimensions.len() - 1];
+            // The position (from 1) of the element of the last range this element stands at.
+            let here_position = || at(ExprKind::Name(NameRef::new(last_dimension.as_str())));
+            let (first_position, last_position) = ((position + 1) as f64, (position + shift.count) as f64);
+            let holds = |name: &str| Expr::join(part(name), BinaryOp::Ne, number(0.0));
+            let here = level_at(own_leading, here_position());
+            let before = level_at(own_leading, Expr::join(here_position(), BinaryOp::Sub, number(1.0)));
+            let moved_in = if_then_else(
+                Expr::join(here_position(), BinaryOp::Eq, number(first_position)),
+                part("value in"),
+                before,
+            );
+            let kept = if_then_else(
+                Expr::join(
+                    Expr::join(here_position(), BinaryOp::Eq, number(last_position)),
+                    BinaryOp::And,
+                    holds("accumulate"),
+                ),
+                here.clone(),
+                number(0.0),
+            );
+            let shifted = Expr::join(moved_in, BinaryOp::Add, kept);
+            let mut inside = Expr::join(
+                Expr::join(here_position(), BinaryOp::Ge, number(first_position)),
+                BinaryOp::And,
+                Expr::join(here_position(), BinaryOp::Le, number(last_position)),
+            );
+            for (dimension, fixed) in own_leading.iter().zip(&fixed) {
+                if let Some(element) = fixed {
+                    let position = at(ExprKind::Name(NameRef::new(dimension.as_str())));
+                    let this = Expr::join(position, BinaryOp::Eq, number((element + 1) as f64));
+                    inside = Expr::join(inside, BinaryOp::And, this);
+                }
+            }
+            let rate = if_then_else(
+                Expr::join(holds("condition"), BinaryOp::And, inside),
+                Expr::join(
+                    Expr::join(shifted, BinaryOp::Sub, here),
+                    BinaryOp::Div,
+                    at(ExprKind::Name(NameRef::new("DT"))),
+                ),
+                number(0.0),
+            );
+            let flow_name = format!("{}.shift", shift.prefix);
+            let mut flow = Variable::new(flow_name.clone(), VariableKind::Auxiliary);
+            flow.span = Some(span);
+            flow.dimensions = dimensions.clone();
+            flow.equation = Some(expression_equation(rate, span));
+            flow.whole_step = true;
+            self.shapes.insert(flow.canonical.clone(), dimensions.iter().map(|d| CanonicalName::new(d)).collect());
+            for (element, rate) in rates.iter_mut() {
+                let subscripts = element.as_deref().unwrap_or(&dimensions);
+                let term = reference(&flow_name, subscripts, span);
+                let old = std::mem::replace(rate, number(0.0));
+                *rate = Expr::join(old, BinaryOp::Add, term);
+            }
+            model.variables.push(flow);
+            let removed = if_then_else(
+                holds("condition"),
+                if_then_else(
+                    holds("accumulate"),
+                    number(0.0),
+                    level_at(&shift.leading, at(ExprKind::Name(NameRef::new(last_element)))),
+                ),
+                number(0.0),
+            );
+            let removed_name = CanonicalName::new(&format!("{}.removed", shift.prefix));
+            if let Some(variable) = model.variables.iter_mut().find(|v| v.canonical == removed_name) {
+                variable.equation = Some(expression_equation(removed, span));
+            }
         }
     }
 

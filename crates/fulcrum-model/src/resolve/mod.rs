@@ -302,6 +302,21 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
         );
     }
 
+    if model.sim.method != Method::Euler
+        && let Some(flow) = model.variables.iter().find(|variable| variable.whole_step)
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::Unsupported,
+                format!(
+                    "`{}` moves its stock by a whole amount within one step, which {} would spread over its stages",
+                    flow.name, model.sim.method
+                ),
+            )
+            .at(flow.span)
+            .with_help("run the model with Euler's method, which Vensim models are read with"),
+        );
+    }
     if !model.sim.computed.is_empty() {
         let mut reads_history = false;
         for variable in &lowered.variables {

@@ -32,6 +32,7 @@ impl ModelBuilder {
                 sim,
                 variables: Vec::new(),
                 dimensions: Vec::new(),
+                strings: Vec::new(),
                 dialect: Dialect::Xmile,
             },
         }

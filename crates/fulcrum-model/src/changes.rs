@@ -62,6 +62,8 @@ pub enum ChangeValue {
     /// One number per element the subscripts select (less those `except` leaves out), in order
     /// (the last subscript fastest).
     List(Vec<f64>),
+    /// A string constant's new text (`name :IS: 'text'`).
+    Text(String),
     /// A lookup's new points.
     Table {
         /// Increasing x values.
@@ -77,6 +79,8 @@ enum Target {
     Constant { variable: usize, values: Vec<(Vec<String>, f64)> },
     /// A lookup's table: the variable's own (`element` `None`) or one element's.
     Lookup { variable: usize, element: Option<Vec<String>>, x: Vec<f64>, y: Vec<f64> },
+    /// A string constant (by index in the model's strings) and its new text.
+    Text { string: usize, value: String },
     /// A time setting of a Vensim model (`INITIAL TIME`, `FINAL TIME`, `TIME STEP`, `SAVEPER`):
     /// the run's time axis.
     Time { setting: TimeSetting, value: f64 },
@@ -170,6 +174,11 @@ pub fn apply(model: &mut Model, changes: &[Change]) -> Result<(), Diagnostics> {
                 }
             }
             Target::Time { setting, value } => setting.apply(&mut model.sim, value),
+            Target::Text { string, value } => {
+                if let Some(string) = model.strings.get_mut(string) {
+                    string.value = value;
+                }
+            }
         }
     }
     Ok(())
@@ -218,7 +227,8 @@ pub fn switchable(model: &mut Model, changes: &[Change]) -> Result<Vec<(String, 
                 // A placeholder, valued once the copy is made.
                 set(&mut settings, selector_name(&original.name), f64::NAN);
             }
-            Target::Time { .. } => {}
+            // No equation reads a string constant, so no run can tell its values apart.
+            Target::Time { .. } | Target::Text { .. } => {}
         }
     }
     let before = model.clone();
@@ -735,6 +745,25 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
         Box::new(Diagnostic::new(code, message).at(change.span).on_variable(&change.name).with_help(help))
     };
     let canonical = CanonicalName::new(&change.name);
+    if let ChangeValue::Text(value) = &change.value {
+        let Some(string) = model.strings.iter().position(|string| string.canonical == canonical) else {
+            let number = model.variables.iter().find(|variable| variable.canonical == canonical);
+            let help = match (number, closest_match(&change.name, model.strings.iter().map(|s| s.name.as_str()))) {
+                (Some(number), _) => format!("`{}` holds numbers: `{} = value`", number.name, number.name),
+                (None, Some(near)) => format!("did you mean `{near}`?"),
+                (None, None) => "`:IS:` sets a string constant the model defines with `name :IS: 'text'`".to_owned(),
+            };
+            return Err(fail(Code::UnknownName, format!("the model has no string constant `{}`", change.name), help));
+        };
+        if !change.subscripts.is_empty() || !change.except.is_empty() {
+            return Err(fail(
+                Code::Unsupported,
+                format!("`{}` is given subscripts; fulcrum reads string constants without them", change.name),
+                format!("write `{} :IS: 'text'`", change.name),
+            ));
+        }
+        return Ok(Target::Text { string, value: value.clone() });
+    }
     let Some(index) = model.variables.iter().position(|variable| variable.canonical == canonical) else {
         let changeable = model.variables.iter().filter(|v| changeable(v)).map(|v| v.name.as_str());
         let help = match closest_match(&change.name, changeable) {
@@ -813,7 +842,7 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
             let element = (!change.subscripts.is_empty()).then(|| elements.into_iter().next().unwrap_or_default());
             Ok(Target::Lookup { variable: index, element, x: x.clone(), y: y.clone() })
         }
-        ChangeValue::Number(_) | ChangeValue::List(_) => {
+        ChangeValue::Number(_) | ChangeValue::List(_) | ChangeValue::Text(_) => {
             if !variable.is_constant() {
                 let what = match variable.kind {
                     VariableKind::Stock { .. } => "a stock",
@@ -851,7 +880,7 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
                     }
                     elements.into_iter().zip(list.iter().copied()).collect()
                 }
-                ChangeValue::Table { .. } => Vec::new(),
+                ChangeValue::Table { .. } | ChangeValue::Text(_) => Vec::new(),
             };
             Ok(Target::Constant { variable: index, values })
         }
@@ -1103,6 +1132,35 @@ equation = "Effect(Rate) + LOOKUP(Effect, 0.5)"
         assert_eq!(found, [(Code::UnknownName, Some(0)), (Code::UnknownName, Some(10)), (Code::UnknownName, Some(20))]);
         assert!(diagnostics.0[0].message.contains("every element"), "{:?}", diagnostics.0[0]);
         assert_eq!(model, before, "nothing is applied when a change is wrong");
+    }
+
+    /// A Vensim string constant takes a changes file's `:IS:` text; a name the model has no
+    /// string constant of (a number's name among them) is an error at the change, with the
+    /// nearest string constant as a hint.
+    #[test]
+    fn string_constants_take_new_text() {
+        let mut model = model();
+        model.strings.push(crate::StringConstant::new("Scenario name", "base", None));
+        let text = |value: &str| ChangeValue::Text(value.to_owned());
+        assert!(apply(&mut model, &[Change::new("scenario_name", text("high growth"))]).is_ok());
+        assert_eq!(model.strings[0].value, "high growth");
+        let before = model.clone();
+        let Err(diagnostics) =
+            apply(&mut model, &[Change::new("Scenario nam", text("x")), Change::new("Rate", text("x"))])
+        else {
+            panic!("neither is a string constant")
+        };
+        let found: Vec<_> = diagnostics.0.iter().map(|d| (d.code, d.help.clone())).collect();
+        assert_eq!(
+            found,
+            [
+                (Code::UnknownName, Some("did you mean `Scenario name`?".to_owned())),
+                (Code::UnknownName, Some("`Rate` holds numbers: `Rate = value`".to_owned())),
+            ]
+        );
+        assert_eq!(model, before);
+        // An option of an experiment that sets a string constant changes no run.
+        assert_eq!(switchable(&mut model, &[Change::new("scenario name", text("y"))]).ok(), Some(Vec::new()));
     }
 
     #[test]

@@ -22,8 +22,31 @@ pub struct Model {
     pub variables: Vec<Variable>,
     /// Array dimensions.
     pub dimensions: Vec<Dimension>,
+    /// Vensim's string constants (`name :IS: 'text'`), in file order. No equation fulcrum
+    /// computes reads one; a changes file may set them, as Vensim's may.
+    pub strings: Vec<StringConstant>,
     /// Conventions of the tool the model was built in.
     pub dialect: Dialect,
+}
+
+/// A string constant of a Vensim model (`name :IS: 'text'`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StringConstant {
+    /// The name as written.
+    pub name: String,
+    /// The canonical form of the name.
+    pub canonical: CanonicalName,
+    /// The text, quotes removed.
+    pub value: String,
+    /// Where the name is written.
+    pub span: Option<Span>,
+}
+
+impl StringConstant {
+    /// A string constant named `name` holding `value`.
+    pub fn new(name: &str, value: &str, span: Option<Span>) -> StringConstant {
+        StringConstant { name: name.to_owned(), canonical: CanonicalName::new(name), value: value.to_owned(), span }
+    }
 }
 
 /// The conventions of the tool a model was built in, where tools disagree.

@@ -84,6 +84,7 @@ impl Reader<'_> {
             sim: SimSpecs::default(),
             variables: Vec::new(),
             dimensions: Vec::new(),
+            strings: Vec::new(),
             dialect: Dialect::Xmile,
         };
 

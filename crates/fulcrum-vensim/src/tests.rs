@@ -1239,3 +1239,12 @@ fn an_initial_time_that_is_not_its_own_value_at_the_start_is_reported() {
     assert_eq!(codes(&diagnostics), ["E0707"], "{diagnostics:#?}");
     assert!(diagnostics.0[0].message.contains("INITIAL TIME"), "{diagnostics:?}");
 }
+
+/// `name :IS: 'text'` is a string constant of the model, kept for changes files to set; a
+/// `:IS:` with anything else is skipped, as a reality check is.
+#[test]
+fn string_constants_are_kept_with_the_model() {
+    let model = clean("title :IS: 'base case' ~~|\nother :IS: 3 ~~|\nc = 2 ~~|");
+    let strings: Vec<(&str, &str)> = model.strings.iter().map(|s| (s.name.as_str(), s.value.as_str())).collect();
+    assert_eq!(strings, [("title", "base case")]);
+}

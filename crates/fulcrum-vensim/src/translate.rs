@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
 use fulcrum_model::{
     CanonicalName, Code, Conveyor, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink,
-    GraphKind, GraphicalFunction, Leak, Model, Origin, SimSpecs, Variable, VariableKind,
+    GraphKind, GraphicalFunction, Leak, Model, Origin, SimSpecs, StringConstant, Variable, VariableKind,
 };
 
 use crate::data::Files;
@@ -128,6 +128,15 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         sim: SimSpecs::default(),
         variables: Vec::new(),
         dimensions: translator.ranges.dimensions.clone(),
+        strings: parsed
+            .iter()
+            .filter_map(|item| match &item.definition {
+                Definition::Text { lhs, value } => {
+                    Some(StringConstant::new(&lhs.name.name, value, Some(lhs.name.span)))
+                }
+                _ => None,
+            })
+            .collect(),
         dialect: Dialect::Vensim,
     };
     translator.variables(&parsed, &broken, &mut model);

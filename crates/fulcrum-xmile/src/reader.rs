@@ -95,6 +95,7 @@ impl<'p> Reader<'p> {
             sim: SimSpecs::default(),
             variables: Vec::new(),
             dimensions: Vec::new(),
+            strings: Vec::new(),
             dialect: Dialect::Xmile,
         };
         if root.tag_name().name() != "xmile" {

@@ -150,6 +150,33 @@ fn a_leaking_conveyors_initial_contents_leave_as_vensim_documents() {
     assert!(total[4..].iter().all(|v| v.abs() < 1e-12), "{total:?}");
 }
 
+/// A leak that changes during the run: Vensim's leakage is the leak rate times the ahead level,
+/// so each batch keeps 1 - leak × TIME STEP of itself for each step it rides, at that step's
+/// leak. By hand, TIME STEP 1, conveyance time 2, leak 0.1 + 0.05 × Time (0.1, 0.15, 0.2, 0.25
+/// at times 0 to 3), 40 on the conveyor at the start and 10 a unit of time coming in until
+/// time 3: out is 40 / 2 = 20 at time 0 (the initial value the page gives), the second half of
+/// the initial contents 20 × 0.9 = 18 at 1, then the input of time 0 kept by 0.9 × 0.85 (7.65)
+/// at 2, of time 1 by 0.85 × 0.8 (6.8) at 3, of time 2 by 0.8 × 0.75 (6) at 4, and nothing
+/// after; Vensim's accounting of the contents is 27 at time 1 (40 + 10 - 20 - 3) and empties.
+#[test]
+fn delay_conveyor_leaks_at_a_rate_that_changes() {
+    let series = run_at(
+        "input = IF THEN ELSE(Time < 3, 10, 0) ~~|\nleak rate = 0.1 + 0.05 * Time ~~|\nflat((0,1),(1,1)) ~~|\n\
+         out = DELAY CONVEYOR(input, 2, leak rate, flat, 40, 2) ~~|\n\
+         total leakage = ahead level * leak rate ~~|\n\
+         ahead level = convey total + TIME STEP * (input - out) ~~|\n\
+         convey total = INTEG(input - out - total leakage, 40) ~~|\n",
+        8.0,
+        &["out", "convey total"],
+    );
+    let expected = [20.0, 18.0, 7.65, 6.8, 6.0, 0.0, 0.0, 0.0, 0.0];
+    for (step, (got, want)) in series[0].iter().zip(expected).enumerate() {
+        assert!((got - want).abs() < 1e-12, "step {step}: {got}, expected {want}");
+    }
+    assert!((series[1][1] - 27.0).abs() < 1e-12, "{:?}", series[1]);
+    assert!(series[1][5..].iter().all(|v| v.abs() < 1e-12), "{:?}", series[1]);
+}
+
 #[test]
 fn delay_conveyor_conserves_what_it_is_given() {
     // A varying input, no leak: everything that entered has left or is still on the conveyor,
@@ -191,13 +218,34 @@ proptest::proptest! {
         let last = total.last().copied().unwrap_or(f64::NAN);
         proptest::prop_assert!(last.abs() <= 1e-9 * scale, "left on the conveyor: {last}");
     }
+
+    /// The same with a leak that changes during the run (between 0 and twice `leak`): Vensim's
+    /// accounting stays at or above zero and empties once everything has left.
+    #[test]
+    fn delay_conveyor_with_a_changing_leak_conserves_material_by_vensims_accounting(
+        level in 0.0f64..20.0,
+        ctime in 1u32..8,
+        leak in 0.0f64..0.8,
+        leak_swing in 0.0f64..1.0,
+        initial in 0.0f64..50.0,
+    ) {
+        let input = format!("IF THEN ELSE(Time < 4, {level} * (1 + SIN(3 * Time)), 0)");
+        let leak = format!("{leak} * (1 + {leak_swing} * SIN(2 * Time))");
+        let ctime = f64::from(ctime) * 0.5;
+        let [_, total] = <[Vec<f64>; 2]>::try_from(conveyor_until(&input, &ctime.to_string(), &leak, &initial.to_string(), 14.0)).expect("two series");
+        let scale = level * 8.0 + initial + 1.0;
+        proptest::prop_assert!(total.iter().all(|&v| v >= -1e-9 * scale), "{total:?}");
+        let last = total.last().copied().unwrap_or(f64::NAN);
+        proptest::prop_assert!(last.abs() <= 1e-9 * scale, "left on the conveyor: {last}");
+    }
 }
 
 #[test]
 fn delay_conveyor_refuses_what_it_cannot_do_as_vensim_does() {
     for (arguments, located) in [
         ("input, Time + 1, 0, flat, 0, 2", "Time + 1"),
-        ("input, 2, Time / 10, flat, 0, 2", "Time / 10"),
+        // A leak that changes, with initial contents a shaped profile releases beside the belt.
+        ("input, 2, Time / 10, ramp, 5, 2", "Time / 10"),
         // An initial conveyance time the start does not fix, a profile that is not a lookup.
         ("input, 2, 0, ramp, 0, Time", "Time"),
         ("input, 2, 0, input, 0, 2", "input"),

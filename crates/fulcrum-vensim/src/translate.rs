@@ -376,18 +376,14 @@ impl Context for Translator<'_> {
         };
         // Vensim's leakage is the leak rate times what is ahead on the conveyor (what is on it,
         // with this step's input and without this step's output), so each batch leaks once per
-        // step from the step it enters up to the step before it leaves. fulcrum's conveyor leaks
-        // a batch from the step after it enters up to the step it leaves: the same count for
-        // what enters, and for a constant rate the same amounts. The initial contents leak once
-        // more in fulcrum (in the step each part leaves), which starting the belt at
-        // `initial total / (1 - leak × TIME STEP)` makes up for exactly.
-        let Some(leak_rate) = self.constant_of(leak) else {
-            return Err(refuse(
-                leak,
-                "DELAY CONVEYOR's leak must be a number or a constant",
-                "fulcrum's conveyors take a step's leak as material leaves the step, Vensim's as it enters; the two agree for a constant leak only",
-            ));
-        };
+        // step from the step it enters up to the step before it leaves, at the leak rate of
+        // that step. fulcrum's conveyor leaks a batch from the step after it enters up to the
+        // step it leaves, reading the leak fraction as each step begins, that is at the step
+        // before: the same rates, in the same order, so what leaves is the same whether or not
+        // the leak changes during the run. The initial contents leak once more in fulcrum (in
+        // the first step, at the initial leak rate), which starting the belt at `initial total
+        // / (1 - leak × TIME STEP)`, the leak read when the run starts, makes up for exactly.
+        let leak_rate = self.constant_of(leak);
         let flat = matches!(&profile.kind, ExprKind::Name(name) if self.flat_lookups.contains(&name.canonical));
         // Initial contents laid out evenly over the conveyance time start on the belt. Others
         // (a shaped profile, or another initial conveyance time) leave beside it, as Vensim's
@@ -396,6 +392,13 @@ impl Context for Translator<'_> {
         let beside = if flat && self.constant_of(initial_ctime) == Some(transit) {
             None
         } else {
+            let Some(leak_rate) = leak_rate else {
+                return Err(refuse(
+                    leak,
+                    "DELAY CONVEYOR's leak must be a number or a constant when the initial contents are shaped by a profile or another initial conveyance time",
+                    "fulcrum releases such initial contents beside the belt, each part kept by (1 - leak × TIME STEP) for each step it waited, which needs one leak for the whole run; with a flat profile and the initial conveyance time equal to the conveyance time, the leak may change",
+                ));
+            };
             Some(self.initial_conveyor_release(profile, total, initial_ctime, leak_rate, span)?)
         };
         self.conveyor_calls += 1;
@@ -415,12 +418,11 @@ impl Context for Translator<'_> {
         );
         let initial = if beside.is_some() {
             Expr { kind: ExprKind::Number(0.0), span: total.span }
-        } else if leak_rate == 0.0 {
+        } else if leak_rate == Some(0.0) {
             total.clone()
         } else {
             let at = |kind: ExprKind| Expr { kind, span: total.span };
-            let per_step =
-                Expr::join(at(ExprKind::Number(leak_rate)), BinaryOp::Mul, at(ExprKind::Name(NameRef::new("DT"))));
+            let per_step = Expr::join(leak.clone(), BinaryOp::Mul, at(ExprKind::Name(NameRef::new("DT"))));
             let kept = Expr::join(at(ExprKind::Number(1.0)), BinaryOp::Sub, per_step);
             Expr::join(total.clone(), BinaryOp::Div, kept)
         };

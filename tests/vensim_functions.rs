@@ -573,6 +573,31 @@ fn alloc_p_at_marketp_is_allocate_by_priority() {
     }
     // Time 3 is step 6 (TIME STEP 0.5).
     assert!((series[0][6] - 2.4).abs() < 1e-12, "{}", series[0][6]);
+    // `size` counts the requests from the element named: a supply of 60 covers the first two
+    // (30 + 20), so their market priority is the lowest of theirs less the width, 2 - 2 = 0; all
+    // three are short, and between 1 and 2 the curves give 30 (US, full), 20 × (3 - x) / 2 and
+    // 40 × (2 - x) / 2, which add up to 100 - 30x = 60 at x = 4/3.
+    let sized = format!(
+        "{{UTF-8}}\ncountry: US, Mexico, Canada ~~|\ndemand[country] = 30, 20, 40 ~~|\n\
+         priority[country] = 3, 2, 1 ~~|\n\
+         two = MARKETP(demand[US], priority[US], 2, 2, 60) ~~|\n\
+         three = MARKETP(demand[US], priority[US], ELMCOUNT(country), 2, 60) ~~|\n{CONTROL}"
+    );
+    let sized = run(&sized, &["two", "three"]);
+    assert_eq!(sized[0][0], 0.0);
+    assert!((sized[1][0] - 4.0 / 3.0).abs() < 1e-12, "{}", sized[1][0]);
+    // A size the model does not fix, or more requests than the row holds, is an error where
+    // it is written.
+    for (size, located) in [("Time", "Time"), ("4", "demand[US], priority[US]")] {
+        let text = format!(
+            "{{UTF-8}}\ncountry: US, Mexico, Canada ~~|\ndemand[country] = 30, 20, 40 ~~|\n\
+             priority[country] = 3, 2, 1 ~~|\nmp = MARKETP(demand[US], priority[US], {size}, 2, 60) ~~|\n{CONTROL}"
+        );
+        let (model, _) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+        let problems = fulcrum_model::resolve(&model).err().map(|d| d.0).unwrap_or_default();
+        let spans: Vec<&str> = problems.iter().filter_map(|d| d.span).map(|s| &text[s.start()..s.end()]).collect();
+        assert_eq!(spans, [located], "{problems:?}");
+    }
     for (element, want) in [24.0, 6.0, 0.0].into_iter().enumerate() {
         assert!((series[1 + element][6] - want).abs() < 1e-9, "{element}: {}", series[1 + element][6]);
     }

@@ -1849,13 +1849,32 @@ impl<'m, 'd> Lowering<'m, 'd> {
     }
 
     /// `MARKETP(request[first], priority[first], size, width, supply)`: the requests and
-    /// priorities are the rows of the first two arguments along their last dimension, from the
-    /// element named (as far as the request's row goes; `size` is not read, as ALLOCATE_BY_PRIORITY
-    /// does not read it). One priority: it reads whole rows, so the variable defined need not be
-    /// arrayed over them.
+    /// priorities are `size` elements of the rows of the first two arguments along their last
+    /// dimension, from the element named; `size` must be fixed when the model is read (a number,
+    /// or ELMCOUNT of a dimension). One priority: it reads whole rows, so the variable defined
+    /// need not be arrayed over them.
     fn lower_marketp(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
-        let [request, priority, _, width, supply] = [0, 1, 2, 3, 4].map(|i| self.lower(site, &args[i]));
-        let requests = request.and_then(|request| self.vector_of(request)).map(|(row, first, _)| row[first..].to_vec());
+        let [request, priority, size, width, supply] = [0, 1, 2, 3, 4].map(|i| self.lower(site, &args[i]));
+        let size = match size {
+            Some(Expr::Const(size)) if size >= 1.0 && size.fract() == 0.0 => size as usize,
+            Some(_) => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[2].span,
+                        "MARKETP's size must be a whole number of requests, at least 1, fixed when the model is read"
+                            .to_owned(),
+                    )
+                    .with_help("write a number, or ELMCOUNT of the requests' dimension");
+                self.diagnostics.push(diagnostic);
+                return None;
+            }
+            None => return None,
+        };
+        let requests = request
+            .and_then(|request| self.vector_of(request))
+            .and_then(|(row, first, _)| row.get(first..first + size).map(<[Expr]>::to_vec));
         let count = requests.as_ref().map_or(0, Vec::len);
         let priorities = priority
             .and_then(|priority| self.vector_of(priority))
@@ -1866,7 +1885,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
                     site,
                     Code::InvalidArgument,
                     args[0].span.to(args[1].span),
-                    "MARKETP needs the first elements of two array variables, the requests and their priorities, along one dimension".to_owned(),
+                    format!("MARKETP needs {size} elements of two array variables, the requests and their priorities, from the elements named along their last dimension"),
                 )
                 .with_help("for example MARKETP(demand[d1], priority[d1], ELMCOUNT(d), width, supply), where d1 is the first element of d");
             self.diagnostics.push(diagnostic);

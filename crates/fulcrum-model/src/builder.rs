@@ -144,6 +144,7 @@ impl ModelBuilder {
                 one_at_a_time: true,
                 discrete: false,
                 exponential_leak: false,
+                variable_speed: false,
                 span: None,
             });
         }

@@ -384,6 +384,11 @@ pub struct Conveyor {
     /// Leakage is an exponential decay (the fraction leaks per time unit) rather than linear
     /// (the fraction of what entered leaks across the leak zone).
     pub exponential_leak: bool,
+    /// The belt's speed follows the transit time read at each step (Vensim's DELAY CONVEYOR):
+    /// everything on it moves `dt / transit time` of the way in the step, so a transit time that
+    /// changes speeds up or slows down what is already on the belt. Otherwise (XMILE) material
+    /// keeps the transit time it entered with.
+    pub variable_speed: bool,
     /// Where the `<conveyor>` element is written.
     pub span: Option<Span>,
 }

@@ -365,15 +365,12 @@ impl Context for Translator<'_> {
                 Diagnostic::new(Code::MdlUnsupportedFunction, message.to_owned()).at(Some(at.span)).with_help(help),
             )
         };
-        // A conveyance time that changes would, in Vensim, speed up or slow down everything on
-        // the belt; fulcrum's conveyors give material the transit time it enters with.
-        let Some(transit) = self.constant_of(ctime) else {
-            return Err(refuse(
-                ctime,
-                "DELAY CONVEYOR's conveyance time must be a number or a constant",
-                "Vensim speeds up or slows down the whole belt when the conveyance time changes; fulcrum's conveyors keep the time material entered with, so only a constant conveyance time gives Vensim's behaviour",
-            ));
-        };
+        // A conveyance time that changes speeds up or slows down everything on the belt, as
+        // Vensim's page says ("You can speed up or slow down a conveyor by changing ctime"): the
+        // belt then moves `TIME STEP / ctime` of the way each step (`Conveyor::variable_speed`).
+        // A constant one gives each batch the whole steps it takes, as every conveyor does.
+        let transit = self.constant_of(ctime);
+        let variable_speed = transit.is_none();
         // Vensim's leakage is the leak rate times what is ahead on the conveyor (what is on it,
         // with this step's input and without this step's output), so each batch leaks once per
         // step from the step it enters up to the step before it leaves, at the leak rate of
@@ -389,7 +386,11 @@ impl Context for Translator<'_> {
         // (a shaped profile, or another initial conveyance time) leave beside it, as Vensim's
         // Modeling Guide describes a conveyor's initialization: the profile's domain scaled to
         // the initial conveyance time and its values to the initial total.
-        let beside = if flat && self.constant_of(initial_ctime) == Some(transit) {
+        let same_initial = match transit {
+            Some(transit) => self.constant_of(initial_ctime) == Some(transit),
+            None => initial_ctime.to_string() == ctime.to_string(),
+        };
+        let beside = if flat && same_initial {
             None
         } else {
             let Some(leak_rate) = leak_rate else {
@@ -437,6 +438,7 @@ impl Context for Translator<'_> {
             one_at_a_time: true,
             discrete: false,
             exponential_leak: true,
+            variable_speed,
             span: Some(span),
         });
         add(stock, &mut self.instances, &mut self.shapes);

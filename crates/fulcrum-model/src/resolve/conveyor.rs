@@ -474,6 +474,7 @@ impl<'m> Lowering<'m, '_> {
             arrest,
             discrete,
             exponential_leak: conveyor.exponential_leak,
+            variable_speed: conveyor.variable_speed,
         });
     }
 }

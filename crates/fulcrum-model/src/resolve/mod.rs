@@ -183,6 +183,8 @@ pub struct ResolvedConveyor {
     pub discrete: bool,
     /// Leak fractions are per time unit of what is on the belt, not of what entered.
     pub exponential_leak: bool,
+    /// The belt moves `dt / transit time` of the way each step, the transit time read then.
+    pub variable_speed: bool,
 }
 
 /// A queue stock (XMILE 3.7.3): what each inflow brings during a step is one batch, queued

@@ -568,7 +568,6 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
     for (call, name) in [
         ("QUEUE AGE(x)", "QUEUE AGE"),
         ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
-        ("SIMULTANEOUS(x, 1)", "SIMULTANEOUS"),
         ("QUEUE AGE AVERAGE(x, 0)", "QUEUE AGE AVERAGE"),
         ("QUEUE AGE OLDEST(x)", "QUEUE AGE OLDEST"),
         ("CUMULATE(x)", "CUMULATE"),
@@ -719,6 +718,48 @@ fn shift_if_true_conserves_a_population_shifted_with_accumulate() {
     assert!((series[2][5] - 7.0).abs() < 1e-12, "{}", series[2][5]);
     assert_eq!(series[3][4], 20.0);
     assert_eq!(series[3][5], 30.0);
+}
+
+/// SIMULTANEOUS, as Vensim's page on simultaneous equations describes it: the loop its variable
+/// closes is run around until nothing in it changes. Analytic roots: x = 0.5 x + 1 through an
+/// auxiliary gives 2; x = COS(x) gives the Dottie number 0.7390851332151607; the page's phone
+/// example with straight-line lookups (the effect of quality is quality, quality is 1 - u / 2)
+/// and 100 calls a unit of capacity gives u = 1 - u / 2, so 2/3. A loop that does not settle
+/// (x = 2 x + 1 from 0) stops the run rather than give a value.
+#[test]
+fn simultaneous_solves_the_loop_it_closes() {
+    let series = run(
+        &format!(
+            "{{UTF-8}}\ny = 0.5 * x + 1 ~~|\nx = SIMULTANEOUS(y, 0) ~~|\nd = SIMULTANEOUS(COS(d), 1) ~~|\n\
+             Customers = 100 ~~|\nnormal call rate = 1 ~~|\nCapacity = 100 ~~|\n\
+             effect quality function((0,0),(1,1)) ~~|\nquality function((0,1),(2,0)) ~~|\n\
+             phone calls = Customers * normal call rate * effect quality function(quality) ~~|\n\
+             quality = quality function(capacity utilization) ~~|\n\
+             capacity utilization = SIMULTANEOUS(phone calls / Capacity, 0.8) ~~|\n{CONTROL}"
+        ),
+        &["x", "y", "d", "capacity utilization", "phone calls"],
+    );
+    assert!((series[0][0] - 2.0).abs() < 1e-12, "{}", series[0][0]);
+    assert!((series[1][0] - 2.0).abs() < 1e-12, "{}", series[1][0]);
+    assert!((series[2][0] - 0.739_085_133_215_160_7).abs() < 1e-12, "{}", series[2][0]);
+    assert!((series[3][0] - 2.0 / 3.0).abs() < 1e-12, "{}", series[3][0]);
+    assert!((series[4][0] - 200.0 / 3.0).abs() < 1e-9, "{}", series[4][0]);
+    assert!(series.iter().all(|s| s.iter().all(|v| (v - s[0]).abs() < 1e-12)), "the same at every step");
+    let diverging = format!("{{UTF-8}}\nx = SIMULTANEOUS(2 * x + 1, 0) ~~|\n{CONTROL}");
+    let (model, _) = fulcrum_vensim::read(&diverging).unwrap_or_else(|d| panic!("{d:?}"));
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().is_err(), "a loop that does not settle");
+    // A variable with subscripts, or SIMULTANEOUS inside a larger expression, is refused there.
+    for body in ["R: a, b ~~|\nx[R] = SIMULTANEOUS(x[R] / 2, 1) ~~|", "x = 1 + SIMULTANEOUS(x / 2, 1) ~~|"] {
+        let text = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem =
+            diagnostics.0.iter().find(|d| d.code.as_str() == "E0702").unwrap_or_else(|| panic!("{diagnostics:?}"));
+        let span = problem.span.expect("located");
+        assert!(text[span.start()..span.end()].starts_with("SIMULTANEOUS"), "{problem:?}");
+    }
 }
 
 /// Vensim's documentation: DELAY INFORMATION delays its input by a time that may change,

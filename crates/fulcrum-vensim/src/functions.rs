@@ -48,6 +48,7 @@ enum Special {
     DepreciateBySchedule,
     DepreciateStraightline,
     ShiftIfTrue,
+    Simultaneous,
 }
 
 /// Why the functions that read a queue's ages are refused.
@@ -398,15 +399,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "RANDOM LOOKUP(lookup, min, max, shift, stretch, stream)",
         Rule::Rename("random_lookup", &[0, 1, 2, 3, 4]),
     ),
-    (
-        "simultaneous",
-        0,
-        255,
-        "SIMULTANEOUS(expression, initial guess)",
-        Rule::UnsupportedBecause(
-            "SIMULTANEOUS runs around a loop of equations within a time step until nothing in it changes; fulcrum computes each equation once a step in dependency order and reports such a loop",
-        ),
-    ),
+    ("simultaneous", 0, 255, "SIMULTANEOUS(expression, initial guess)", Rule::Special(Special::Simultaneous)),
     ("get_vdf_data", 0, 255, "GET VDF DATA('file', 'varname', start, slope)", Rule::UnsupportedBecause(VDF)),
     ("get_vdf_constants", 0, 255, "GET VDF CONSTANTS('file', 'varname', attime)", Rule::UnsupportedBecause(VDF)),
     ("get_vdf_lookups", 0, 255, "GET VDF LOOKUPS('file', 'varname', start, slope)", Rule::UnsupportedBecause(VDF)),
@@ -509,6 +502,9 @@ pub(crate) trait Context {
     /// Makes a SHIFT IF TRUE call shift its level's elements through a hidden flow of the level:
     /// the expression of what it returns.
     fn shift_if_true(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a SIMULTANEOUS call the loop it closes run around a fixed number of times within
+    /// the step: the expression of its solution.
+    fn simultaneous(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -688,6 +684,14 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             // Batches of the accumulated input, each returned as a pulse when its batch time has
             // passed (see `Context::delay_batch`).
             Special::DelayBatch => match context.delay_batch(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // The loop run around until it settles (see `Context::simultaneous`).
+            Special::Simultaneous => match context.simultaneous(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

@@ -108,6 +108,8 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         batch_calls: 0,
         shifts: Vec::new(),
         shift_calls: 0,
+        simultaneous: Vec::new(),
+        defining: None,
         data_calls: HashMap::new(),
         ranges: Ranges::default(),
         diagnostics,
@@ -322,6 +324,10 @@ struct Translator<'d> {
     shifts: Vec<Shift>,
     /// SHIFT IF TRUE calls made into hidden variables so far, for their names.
     shift_calls: usize,
+    /// SIMULTANEOUS calls, each made the iterations of its loop once every variable is read.
+    simultaneous: Vec<Simultaneous>,
+    /// The variable whose equation is being rewritten, and whether it is arrayed.
+    defining: Option<(String, bool)>,
     /// The quoted arguments of each data variable defined by one GET DATA call, for CUMULATE.
     data_calls: HashMap<CanonicalName, Vec<String>>,
     ranges: Ranges,
@@ -678,6 +684,35 @@ impl Context for Translator<'_> {
             span,
         });
         Ok(reference(&format!("{prefix}.removed"), &dimensions, span))
+    }
+
+    /// SIMULTANEOUS(expression, initial guess), as Vensim's page on simultaneous equations
+    /// describes it: the loop its variable closes is run around until nothing in it changes. The
+    /// call is replaced by `SIMULTANEOUS.n.solution`, and once every variable is read the loop
+    /// is copied round by round (see [`Translator::apply_simultaneous`]).
+    fn simultaneous(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [expr, guess] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "SIMULTANEOUS takes 2 arguments").at(Some(span))));
+        };
+        let Some((variable, false)) = self.defining.clone() else {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::MdlUnsupportedFunction,
+                    "SIMULTANEOUS is supported in an equation of a variable without subscripts",
+                )
+                .at(Some(span))
+                .with_help("fulcrum runs around loops of variables without subscripts only; write the loop's variables without subscripts"),
+            ));
+        };
+        let prefix = format!("SIMULTANEOUS.{}", self.simultaneous.len() + 1);
+        self.simultaneous.push(Simultaneous {
+            variable,
+            expr: expr.clone(),
+            guess: guess.clone(),
+            prefix: prefix.clone(),
+            span,
+        });
+        Ok(Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.solution"))), span })
     }
 
     fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
@@ -1279,6 +1314,24 @@ fn rename_definition(definition: &mut Definition, rename: &impl Fn(&NameRef, boo
 /// A level's rate: for one element (by its subscript), or for all.
 type ElementRate = (Option<Vec<String>>, Expr);
 
+/// How many times a SIMULTANEOUS loop is run around within a step.
+const SIMULTANEOUS_ROUNDS: usize = 100;
+
+/// A SIMULTANEOUS call, read when it is rewritten and made its loop's rounds once every variable
+/// is read (see [`Translator::apply_simultaneous`]).
+struct Simultaneous {
+    /// The variable it defines.
+    variable: String,
+    /// What the variable should equal.
+    expr: Expr,
+    /// Its first guess.
+    guess: Expr,
+    /// The names of its hidden variables start so.
+    prefix: String,
+    /// The call.
+    span: Span,
+}
+
 /// A SHIFT IF TRUE call, read when it is rewritten and made a flow of its level once every level
 /// is read (see [`Translator::apply_shifts`]).
 struct Shift {
@@ -1578,6 +1631,7 @@ impl Translator<'_> {
                 model.variables.push(variable);
             }
         }
+        self.apply_simultaneous(model);
         self.apply_shifts(model);
         self.split_stock_rates(model);
     }
@@ -2239,7 +2293,9 @@ impl Translator<'_> {
             return expression_equation(initial, span);
         }
         let mut problems = Vec::new();
+        self.defining = Some((variable.to_owned(), element.is_some() || !self.current_dimensions.is_empty()));
         functions::rewrite(&mut expr, self, &mut problems);
+        self.defining = None;
         self.report(problems, variable);
         expression_equation(expr, span)
     }
@@ -2247,6 +2303,123 @@ impl Translator<'_> {
     fn report(&mut self, problems: Vec<Diagnostic>, variable: &str) {
         for problem in problems {
             self.diagnostics.push(problem.on_variable(variable));
+        }
+    }
+
+    /// Makes each SIMULTANEOUS call's loop run around [`SIMULTANEOUS_ROUNDS`] times within the
+    /// step, in hidden auxiliaries: round 0 is the guess; in round k every variable of the loop
+    /// (those the expression reads, through auxiliaries, that read the variable defined) is
+    /// computed from round k's values of the others and the variable's value of round k - 1, and
+    /// the variable's value of round k is the expression read so. The solution is the last
+    /// round's value when it differs from the one before by at most 1e-9 of its size (at least
+    /// 1), else NaN, which stops the run at it: the loop did not settle. The same rounds every
+    /// time, so the answer is a function of the inputs alone.
+    fn apply_simultaneous(&mut self, model: &mut Model) {
+        let reads = |expr: &Expr| -> Vec<CanonicalName> {
+            let mut names = Vec::new();
+            let mut copy = expr.clone();
+            copy.rename_variables(&mut |name: &NameRef, _| {
+                names.push(name.canonical.clone());
+                None
+            });
+            names
+        };
+        // What each auxiliary without subscripts reads; levels and arrays end a loop here.
+        let mut graph: HashMap<CanonicalName, Vec<CanonicalName>> = HashMap::new();
+        for variable in &model.variables {
+            let computed = matches!(variable.kind, VariableKind::Auxiliary | VariableKind::Flow { .. });
+            if let (true, true, Some(Ok(expr))) =
+                (computed, variable.dimensions.is_empty(), variable.equation.as_ref().map(|e| &e.expr))
+            {
+                graph.insert(variable.canonical.clone(), reads(expr));
+            }
+        }
+        let reaches = |from: &[CanonicalName]| -> HashSet<CanonicalName> {
+            let mut seen: HashSet<CanonicalName> = HashSet::new();
+            let mut stack: Vec<CanonicalName> = from.to_vec();
+            while let Some(name) = stack.pop() {
+                if seen.insert(name.clone()) {
+                    stack.extend(graph.get(&name).into_iter().flatten().cloned());
+                }
+            }
+            seen
+        };
+        for call in std::mem::take(&mut self.simultaneous) {
+            let solved = CanonicalName::new(&call.variable);
+            let solution = format!("{}.solution", call.prefix);
+            let whole = model.variable(&call.variable).and_then(|v| v.equation.as_ref()).and_then(|e| e.expr.as_ref().ok()).is_some_and(
+                |expr| matches!(&expr.kind, ExprKind::Name(name) if name.canonical == CanonicalName::new(&solution)),
+            );
+            if !whole {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFunction,
+                        "SIMULTANEOUS must be the whole right-hand side of its equation",
+                    )
+                    .at(Some(call.span))
+                    .on_variable(call.variable.clone())
+                    .with_help("Vensim requires SIMULTANEOUS first on the right-hand side, as the defining function"),
+                );
+                continue;
+            }
+            let forward = reaches(&reads(&call.expr));
+            let members: Vec<&Variable> = model
+                .variables
+                .iter()
+                .filter(|v| v.canonical != solved && forward.contains(&v.canonical))
+                .filter(|v| {
+                    graph.contains_key(&v.canonical) && reaches(std::slice::from_ref(&v.canonical)).contains(&solved)
+                })
+                .collect();
+            let member_names: HashMap<CanonicalName, String> =
+                members.iter().map(|m| (m.canonical.clone(), m.name.clone())).collect();
+            let round_name = |k: usize| format!("{}.{k}", call.prefix);
+            let member_name = |k: usize, member: &str| format!("{}.{k}.{member}", call.prefix);
+            let span = call.span;
+            let mut added = Vec::new();
+            let mut push = |name: String, expr: Expr| {
+                let mut variable = Variable::new(name, VariableKind::Auxiliary);
+                variable.span = Some(span);
+                variable.equation = Some(expression_equation(expr, span));
+                added.push(variable);
+            };
+            push(round_name(0), call.guess.clone());
+            for k in 1..=SIMULTANEOUS_ROUNDS {
+                let mut rename = |name: &NameRef, _: bool| {
+                    if name.canonical == solved {
+                        Some(round_name(k - 1))
+                    } else {
+                        member_names.get(&name.canonical).map(|member| member_name(k, member))
+                    }
+                };
+                for member in &members {
+                    let Some(Ok(mut expr)) = member.equation.as_ref().map(|e| e.expr.clone()) else { continue };
+                    expr.rename_variables(&mut rename);
+                    push(member_name(k, &member.name), expr);
+                }
+                let mut expr = call.expr.clone();
+                expr.rename_variables(&mut rename);
+                push(round_name(k), expr);
+            }
+            let at = |kind: ExprKind| Expr { kind, span };
+            let name = |written: String| at(ExprKind::Name(NameRef::new(written)));
+            let call_of = |function: &str, args: Vec<Expr>| {
+                at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+            };
+            let last = || name(round_name(SIMULTANEOUS_ROUNDS));
+            let change =
+                call_of("ABS", vec![Expr::join(last(), BinaryOp::Sub, name(round_name(SIMULTANEOUS_ROUNDS - 1)))]);
+            let size = call_of("MAX", vec![at(ExprKind::Number(1.0)), call_of("ABS", vec![last()])]);
+            let settled = Expr::join(change, BinaryOp::Le, Expr::join(at(ExprKind::Number(1e-9)), BinaryOp::Mul, size));
+            push(
+                solution,
+                at(ExprKind::If {
+                    condition: Box::new(settled),
+                    then_branch: Box::new(last()),
+                    else_branch: Box::new(name("NAN".to_owned())),
+                }),
+            );
+            model.variables.extend(added);
         }
     }
 

@@ -325,8 +325,7 @@ fn a_vensim_model_runs_like_the_native_one_and_converts_without_change() {
 fn a_broken_vensim_model_gets_every_problem_located() {
     let directory = tempfile::tempdir().expect("temp dir");
     let path = directory.path().join("broken.mdl");
-    let text =
-        "x = (1 + ~~|\ny = 1 + FIND ZERO(x, x, 1, x, 1) ~~|\nINITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\n";
+    let text = "x = (1 + ~~|\ny = 1 + FIND ZERO(x, x, 1, x, 1) ~~|\nINITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\n";
     std::fs::write(&path, text).expect("written");
     let output = fulcrum(&["check", path.to_str().expect("utf-8 path")]);
     assert_eq!(output.status.code(), Some(1));

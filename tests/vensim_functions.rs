@@ -745,6 +745,12 @@ fn simultaneous_solves_the_loop_it_closes() {
     assert!((series[3][0] - 2.0 / 3.0).abs() < 1e-12, "{}", series[3][0]);
     assert!((series[4][0] - 200.0 / 3.0).abs() < 1e-9, "{}", series[4][0]);
     assert!(series.iter().all(|s| s.iter().all(|v| (v - s[0]).abs() < 1e-12)), "the same at every step");
+    // A loop through a function that keeps a state is not simultaneous: SMOOTH's value at a
+    // step is its state, so x is s + 1 at every step, with s one SMOOTHI of x, not a copy per round.
+    let smoothed =
+        run(&format!("{{UTF-8}}\ns = SMOOTHI(x, 2, 0) ~~|\nx = SIMULTANEOUS(s + 1, 0) ~~|\n{CONTROL}"), &["x", "s"]);
+    assert!(smoothed[0].iter().zip(&smoothed[1]).all(|(x, s)| (x - (s + 1.0)).abs() < 1e-12), "{smoothed:?}");
+    assert!(smoothed[1][1] > smoothed[1][0], "s follows x up: {:?}", smoothed[1]);
     let diverging = format!("{{UTF-8}}\nx = SIMULTANEOUS(2 * x + 1, 0) ~~|\n{CONTROL}");
     let (model, _) = fulcrum_vensim::read(&diverging).unwrap_or_else(|d| panic!("{d:?}"));
     let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));

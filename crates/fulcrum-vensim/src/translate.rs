@@ -1259,6 +1259,67 @@ impl Translator<'_> {
     }
 }
 
+/// The functions whose value at a step does not follow from their inputs at that step (they
+/// keep a state, or read earlier steps), so that a loop through them is not simultaneous.
+const KEEPS_STATE: [&str; 17] = [
+    "smth1",
+    "smth3",
+    "smthn",
+    "delay1",
+    "delay3",
+    "delayn",
+    "delay",
+    "delay_fixed",
+    "delay_material",
+    "delay_information",
+    "trend",
+    "forcst",
+    "npv",
+    "npve",
+    "sample_if_true",
+    "init",
+    "previous",
+];
+
+/// The variables `expr` reads at the same step: every name but those inside a call of a function
+/// that keeps a state.
+fn instant_reads(expr: &Expr, names: &mut Vec<CanonicalName>) {
+    match &expr.kind {
+        ExprKind::Number(_) => {}
+        ExprKind::Name(name) => names.push(name.canonical.clone()),
+        ExprKind::Subscript { array, indices, .. } => {
+            names.push(array.canonical.clone());
+            for index in indices {
+                if let Index::Expr(inner) = index
+                    && !matches!(inner.kind, ExprKind::Name(_))
+                {
+                    instant_reads(inner, names);
+                }
+            }
+        }
+        ExprKind::Call { function, args, .. } => {
+            names.push(function.canonical.clone());
+            if !KEEPS_STATE.contains(&function.canonical.as_str()) {
+                args.iter().for_each(|arg| instant_reads(arg, names));
+            }
+        }
+        ExprKind::Unary { operand, .. } => instant_reads(operand, names),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            instant_reads(lhs, names);
+            instant_reads(rhs, names);
+        }
+        ExprKind::Chain { first, rest } => {
+            instant_reads(first, names);
+            rest.iter().for_each(|(_, operand)| instant_reads(operand, names));
+        }
+        ExprKind::If { condition, then_branch, else_branch } => {
+            instant_reads(condition, names);
+            instant_reads(then_branch, names);
+            instant_reads(else_branch, names);
+        }
+    }
+}
+
 /// `name[subscripts]`, or `name` without subscripts.
 fn reference(name: &str, subscripts: &[String], span: Span) -> Expr {
     if subscripts.is_empty() {
@@ -2317,11 +2378,7 @@ impl Translator<'_> {
     fn apply_simultaneous(&mut self, model: &mut Model) {
         let reads = |expr: &Expr| -> Vec<CanonicalName> {
             let mut names = Vec::new();
-            let mut copy = expr.clone();
-            copy.rename_variables(&mut |name: &NameRef, _| {
-                names.push(name.canonical.clone());
-                None
-            });
+            instant_reads(expr, &mut names);
             names
         };
         // What each auxiliary without subscripts reads; levels and arrays end a loop here.

@@ -325,13 +325,13 @@ fn a_vensim_model_runs_like_the_native_one_and_converts_without_change() {
 fn a_broken_vensim_model_gets_every_problem_located() {
     let directory = tempfile::tempdir().expect("temp dir");
     let path = directory.path().join("broken.mdl");
-    let text = "x = (1 + ~~|\ny = 1 + SHIFT IF TRUE(x, x, 1, 0, 0) ~~|\nINITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\n";
+    let text = "x = (1 + ~~|\ny = 1 + FIND ZERO(x, x, 1, x, 1) ~~|\nINITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\n";
     std::fs::write(&path, text).expect("written");
     let output = fulcrum(&["check", path.to_str().expect("utf-8 path")]);
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(message.contains("E0701") && message.contains("broken.mdl:1:"), "{message}");
-    assert!(message.contains("E0702") && message.contains("SHIFT IF TRUE"), "{message}");
+    assert!(message.contains("E0702") && message.contains("FIND ZERO"), "{message}");
 }
 
 #[test]

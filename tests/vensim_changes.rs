@@ -253,6 +253,58 @@ fn arrayed_constants_and_lookups_change_element_by_element() {
     }
 }
 
+/// A string constant (`:IS:`) in a changes file sets the model's string constant of that name,
+/// which no equation reads, so the run is the model's; a name the model has no string constant
+/// of is an error at its line.
+#[test]
+fn a_changes_file_sets_string_constants() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("strings.mdl");
+    std::fs::write(
+        &model,
+        "title :IS: 'base case' ~~|\nc = 2 ~~|\ny = c * 10 ~~|\n\
+         INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+    )
+    .expect("written");
+    let changes = scratch.path().join("strings.cin");
+    std::fs::write(&changes, "title :IS: 'high case'\nc = 3\n").expect("written");
+    let model = model.to_str().expect("utf-8");
+    let (_, rows) = run(&["run", model, "--changes", changes.to_str().expect("utf-8"), "--vars", "y"]);
+    assert_eq!(rows[0], [0.0, 30.0]);
+    std::fs::write(&changes, "c = 3\ntitl :IS: 'high case'\n").expect("written");
+    let output = fulcrum(&["run", model, "--changes", changes.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("E0102") && message.contains("strings.cin:2:1") && message.contains("`title`"),
+        "{message}"
+    );
+}
+
+/// `:EXCEPT:` in a changes file, as in the modeling language: every element of the range but
+/// those listed.
+#[test]
+fn a_changes_file_leaves_out_the_elements_after_except() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = scratch.path().join("except.mdl");
+    std::fs::write(
+        &model,
+        "R: north, south, east ~~|\nc[R] = 1, 2, 3 ~~|\ny[R] = c[R] * 10 ~~|\n\
+         INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+    )
+    .expect("written");
+    let changes = scratch.path().join("except.cin");
+    std::fs::write(&changes, "c[R] :EXCEPT: [south] = 5\n").expect("written");
+    let model = model.to_str().expect("utf-8");
+    let (header, rows) = run(&["run", model, "--changes", changes.to_str().expect("utf-8"), "--vars", "y"]);
+    assert_eq!(header, ["time", "y[north]", "y[south]", "y[east]"]);
+    assert_eq!(rows[0], [0.0, 50.0, 20.0, 50.0]);
+    std::fs::write(&changes, "c[R] :EXCEPT: [R] = 5\n").expect("written");
+    let output = fulcrum(&["run", model, "--changes", changes.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("except.cin:1:1"), "{}", stderr(&output));
+}
+
 /// A changes file's time settings change the run's time axis.
 #[test]
 fn time_settings_in_a_changes_file_change_the_time_axis() {

@@ -150,6 +150,62 @@ fn a_leaking_conveyors_initial_contents_leave_as_vensim_documents() {
     assert!(total[4..].iter().all(|v| v.abs() < 1e-12), "{total:?}");
 }
 
+/// A leak that changes during the run: Vensim's leakage is the leak rate times the ahead level,
+/// so each batch keeps 1 - leak × TIME STEP of itself for each step it rides, at that step's
+/// leak. By hand, TIME STEP 1, conveyance time 2, leak 0.1 + 0.05 × Time (0.1, 0.15, 0.2, 0.25
+/// at times 0 to 3), 40 on the conveyor at the start and 10 a unit of time coming in until
+/// time 3: out is 40 / 2 = 20 at time 0 (the initial value the page gives), the second half of
+/// the initial contents 20 × 0.9 = 18 at 1, then the input of time 0 kept by 0.9 × 0.85 (7.65)
+/// at 2, of time 1 by 0.85 × 0.8 (6.8) at 3, of time 2 by 0.8 × 0.75 (6) at 4, and nothing
+/// after; Vensim's accounting of the contents is 27 at time 1 (40 + 10 - 20 - 3) and empties.
+#[test]
+fn delay_conveyor_leaks_at_a_rate_that_changes() {
+    let series = run_at(
+        "input = IF THEN ELSE(Time < 3, 10, 0) ~~|\nleak rate = 0.1 + 0.05 * Time ~~|\nflat((0,1),(1,1)) ~~|\n\
+         out = DELAY CONVEYOR(input, 2, leak rate, flat, 40, 2) ~~|\n\
+         total leakage = ahead level * leak rate ~~|\n\
+         ahead level = convey total + TIME STEP * (input - out) ~~|\n\
+         convey total = INTEG(input - out - total leakage, 40) ~~|\n",
+        8.0,
+        &["out", "convey total"],
+    );
+    let expected = [20.0, 18.0, 7.65, 6.8, 6.0, 0.0, 0.0, 0.0, 0.0];
+    for (step, (got, want)) in series[0].iter().zip(expected).enumerate() {
+        assert!((got - want).abs() < 1e-12, "step {step}: {got}, expected {want}");
+    }
+    assert!((series[1][1] - 27.0).abs() < 1e-12, "{:?}", series[1]);
+    assert!(series[1][5..].iter().all(|v| v.abs() < 1e-12), "{:?}", series[1]);
+}
+
+/// Vensim's page: "You can speed up or slow down a conveyor by changing ctime." The belt moves
+/// TIME STEP / ctime of the way each step, ctime read then. By hand, TIME STEP 1, 10 entering
+/// in the first step: with a conveyance time of 4 until time 2 and 2 after, the batch comes a
+/// quarter of the way in each of the first two steps and the other half in the third, so it
+/// leaves at time 3, not 4; with 2 until time 1 and 4 after, half, then a quarter twice: time
+/// 3, not 2. A constant 4 keeps it on the belt until 4. Vensim's accounting of the contents
+/// empties once it has left.
+#[test]
+fn delay_conveyor_speeds_up_and_slows_down_with_its_conveyance_time() {
+    let leaves = |ctime: &str| {
+        let series = run_at(
+            &format!(
+                "input = IF THEN ELSE(Time < 1, 10, 0) ~~|\nctime = {ctime} ~~|\nflat((0,1),(1,1)) ~~|\n\
+                 out = DELAY CONVEYOR(input, ctime, 0, flat, 0, ctime) ~~|\n\
+                 convey total = INTEG(input - out, 0) ~~|\n"
+            ),
+            8.0,
+            &["out", "convey total"],
+        );
+        let step = series[0].iter().position(|&v| v != 0.0);
+        assert!(series[0].iter().filter(|&&v| v != 0.0).all(|&v| v == 10.0), "{:?}", series[0]);
+        assert_eq!(series[1].last().copied(), Some(0.0), "{:?}", series[1]);
+        step
+    };
+    assert_eq!(leaves("IF THEN ELSE(Time < 2, 4, 2)"), Some(3));
+    assert_eq!(leaves("IF THEN ELSE(Time < 1, 2, 4)"), Some(3));
+    assert_eq!(leaves("4 + 0 * Time"), Some(4));
+}
+
 #[test]
 fn delay_conveyor_conserves_what_it_is_given() {
     // A varying input, no leak: everything that entered has left or is still on the conveyor,
@@ -191,13 +247,52 @@ proptest::proptest! {
         let last = total.last().copied().unwrap_or(f64::NAN);
         proptest::prop_assert!(last.abs() <= 1e-9 * scale, "left on the conveyor: {last}");
     }
+
+    /// The same with a conveyance time that changes during the run (between 1 and 5): what is on
+    /// the belt speeds up and slows down, and Vensim's accounting still never goes negative and
+    /// empties once everything has left.
+    #[test]
+    fn delay_conveyor_with_a_changing_conveyance_time_conserves_material_by_vensims_accounting(
+        level in 0.0f64..20.0,
+        swing in 0.0f64..2.0,
+        leak in 0.0f64..0.8,
+        initial in 0.0f64..50.0,
+    ) {
+        let input = format!("IF THEN ELSE(Time < 4, {level} * (1 + SIN(3 * Time)), 0)");
+        let ctime = format!("3 + {swing} * SIN(Time)");
+        let [_, total] = <[Vec<f64>; 2]>::try_from(conveyor_until(&input, &ctime, &leak.to_string(), &initial.to_string(), 14.0)).expect("two series");
+        let scale = level * 8.0 + initial + 1.0;
+        proptest::prop_assert!(total.iter().all(|&v| v >= -1e-9 * scale), "{total:?}");
+        let last = total.last().copied().unwrap_or(f64::NAN);
+        proptest::prop_assert!(last.abs() <= 1e-9 * scale, "left on the conveyor: {last}");
+    }
+
+    /// The same with a leak that changes during the run (between 0 and twice `leak`): Vensim's
+    /// accounting stays at or above zero and empties once everything has left.
+    #[test]
+    fn delay_conveyor_with_a_changing_leak_conserves_material_by_vensims_accounting(
+        level in 0.0f64..20.0,
+        ctime in 1u32..8,
+        leak in 0.0f64..0.8,
+        leak_swing in 0.0f64..1.0,
+        initial in 0.0f64..50.0,
+    ) {
+        let input = format!("IF THEN ELSE(Time < 4, {level} * (1 + SIN(3 * Time)), 0)");
+        let leak = format!("{leak} * (1 + {leak_swing} * SIN(2 * Time))");
+        let ctime = f64::from(ctime) * 0.5;
+        let [_, total] = <[Vec<f64>; 2]>::try_from(conveyor_until(&input, &ctime.to_string(), &leak, &initial.to_string(), 14.0)).expect("two series");
+        let scale = level * 8.0 + initial + 1.0;
+        proptest::prop_assert!(total.iter().all(|&v| v >= -1e-9 * scale), "{total:?}");
+        let last = total.last().copied().unwrap_or(f64::NAN);
+        proptest::prop_assert!(last.abs() <= 1e-9 * scale, "left on the conveyor: {last}");
+    }
 }
 
 #[test]
 fn delay_conveyor_refuses_what_it_cannot_do_as_vensim_does() {
     for (arguments, located) in [
-        ("input, Time + 1, 0, flat, 0, 2", "Time + 1"),
-        ("input, 2, Time / 10, flat, 0, 2", "Time / 10"),
+        // A leak that changes, with initial contents a shaped profile releases beside the belt.
+        ("input, 2, Time / 10, ramp, 5, 2", "Time / 10"),
         // An initial conveyance time the start does not fix, a profile that is not a lookup.
         ("input, 2, 0, ramp, 0, Time", "Time"),
         ("input, 2, 0, input, 0, 2", "input"),
@@ -471,10 +566,8 @@ fn depreciate_straightline_follows_vensims_documentation() {
 #[test]
 fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
     for (call, name) in [
-        ("SHIFT IF TRUE(x, 1, 2, 0, 0)", "SHIFT IF TRUE"),
         ("QUEUE AGE(x)", "QUEUE AGE"),
         ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
-        ("SIMULTANEOUS(x, 1)", "SIMULTANEOUS"),
         ("QUEUE AGE AVERAGE(x, 0)", "QUEUE AGE AVERAGE"),
         ("QUEUE AGE OLDEST(x)", "QUEUE AGE OLDEST"),
         ("CUMULATE(x)", "CUMULATE"),
@@ -493,6 +586,185 @@ fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
         let span = problem.span.expect("located");
         assert_eq!(text.get(span.start()..span.end()), call.split('(').next(), "{problem:?}");
         assert!(problem.help.is_some(), "{problem:?}");
+    }
+}
+
+/// Vensim's MARKETP page: "MARKETP returns a priority to pass to ALLOC P so that total
+/// allocations of a scarce resource will exactly match the supply", and its example replaces one
+/// ALLOCATE BY PRIORITY equation by the two. Requests 30, 20, 40 of priorities 3, 2, 1, width 2,
+/// a supply that grows 10 a unit of time from 0: the two-step form gives ALLOCATE BY PRIORITY's
+/// shares at every step and adds up to the supply while it is short. By hand at time 3 (supply
+/// 30): only the first two curves are open at x = 3 (the third closes at 1 + 1 = 2), so
+/// 30·(4 − x)/2 + 20·(3 − x)/2 = 30, x = 2.4, and the shares are 24, 6 and 0.
+#[test]
+fn alloc_p_at_marketp_is_allocate_by_priority() {
+    let text = format!(
+        "{{UTF-8}}\ncountry: US, Mexico, Canada ~~|\ndemand[country] = 30, 20, 40 ~~|\n\
+         priority[country] = 3, 2, 1 ~~|\nWIDTH = 2 ~~|\nSUPPLY = 10 * Time ~~|\n\
+         mp = MARKETP(demand[US], priority[US], ELMCOUNT(country), WIDTH, SUPPLY) ~~|\n\
+         delivered[country] = ALLOC P(demand[country], priority[country], WIDTH, mp) ~~|\n\
+         allocated[country] = ALLOCATE BY PRIORITY(demand[country], priority[country], ELMCOUNT(country), WIDTH, SUPPLY) ~~|\n\
+         total = SUM(delivered[country!]) ~~|\n{CONTROL}"
+    );
+    let names = ["mp", "delivered[US]", "delivered[Mexico]", "delivered[Canada]"];
+    let series = run(&text, &names);
+    let by_priority = run(&text, &["allocated[US]", "allocated[Mexico]", "allocated[Canada]", "total", "SUPPLY"]);
+    for step in 0..series[0].len() {
+        for element in 0..3 {
+            let (two_step, one_step) = (series[1 + element][step], by_priority[element][step]);
+            assert!((two_step - one_step).abs() <= 1e-9, "element {element} at step {step}: {two_step} vs {one_step}");
+        }
+        let (total, supply) = (by_priority[3][step], by_priority[4][step]);
+        assert!((total - supply.min(90.0)).abs() <= 1e-9, "step {step}: {total} shared of {supply}");
+    }
+    // Time 3 is step 6 (TIME STEP 0.5).
+    assert!((series[0][6] - 2.4).abs() < 1e-12, "{}", series[0][6]);
+    // `size` counts the requests from the element named: a supply of 60 covers the first two
+    // (30 + 20), so their market priority is the lowest of theirs less the width, 2 - 2 = 0; all
+    // three are short, and between 1 and 2 the curves give 30 (US, full), 20 × (3 - x) / 2 and
+    // 40 × (2 - x) / 2, which add up to 100 - 30x = 60 at x = 4/3.
+    let sized = format!(
+        "{{UTF-8}}\ncountry: US, Mexico, Canada ~~|\ndemand[country] = 30, 20, 40 ~~|\n\
+         priority[country] = 3, 2, 1 ~~|\n\
+         two = MARKETP(demand[US], priority[US], 2, 2, 60) ~~|\n\
+         three = MARKETP(demand[US], priority[US], ELMCOUNT(country), 2, 60) ~~|\n{CONTROL}"
+    );
+    let sized = run(&sized, &["two", "three"]);
+    assert_eq!(sized[0][0], 0.0);
+    assert!((sized[1][0] - 4.0 / 3.0).abs() < 1e-12, "{}", sized[1][0]);
+    // A size the model does not fix, or more requests than the row holds, is an error where
+    // it is written.
+    for (size, located) in [("Time", "Time"), ("4", "demand[US], priority[US]")] {
+        let text = format!(
+            "{{UTF-8}}\ncountry: US, Mexico, Canada ~~|\ndemand[country] = 30, 20, 40 ~~|\n\
+             priority[country] = 3, 2, 1 ~~|\nmp = MARKETP(demand[US], priority[US], {size}, 2, 60) ~~|\n{CONTROL}"
+        );
+        let (model, _) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+        let problems = fulcrum_model::resolve(&model).err().map(|d| d.0).unwrap_or_default();
+        let spans: Vec<&str> = problems.iter().filter_map(|d| d.span).map(|s| &text[s.start()..s.end()]).collect();
+        assert_eq!(spans, [located], "{problems:?}");
+    }
+    for (element, want) in [24.0, 6.0, 0.0].into_iter().enumerate() {
+        assert!((series[1 + element][6] - want).abs() < 1e-9, "{element}: {}", series[1 + element][6]);
+    }
+}
+
+/// Vensim's SHIFT IF TRUE page: while the condition holds, the level's elements from the one
+/// named move one element on along its last subscript, the first takes `inval`, the last is
+/// replaced by the one before it (or has it added, with `accum`), and the call returns what left
+/// the last element (0 with `accum`). fulcrum shifts at the end of the step in which the
+/// condition holds, so the shifted values show at the next saved time. By hand, four cohorts 10,
+/// 20, 30, 40, a shift of the four at every whole time with 5 coming in, TIME STEP 0.5: at time
+/// 0 the call returns 40 and at 0.5 the level is 5, 10, 20, 30; at 1 it returns 30 and at 1.5
+/// the level is 5, 5, 10, 20. With `accum` the last keeps what reaches it: 5, 10, 20, 70 at 0.5.
+#[test]
+fn shift_if_true_moves_a_levels_elements_on_as_vensim_documents() {
+    let model = |accumulate: u8, deaths: &str| {
+        format!(
+            "{{UTF-8}}\nage: a0, a1, a2, a3 ~~|\ninit[age] = 10, 20, 30, 40 ~~|\n\
+             Population[age] = INTEG(-deaths[age], init[age]) ~~|\ndeaths[age] = {deaths} ~~|\n\
+             removed = SHIFT IF TRUE(Population[a0], MODULO(Time, 1) = 0, ELMCOUNT(age), {accumulate}, 5) ~~|\n\
+             INITIAL TIME = 0 ~~|\nFINAL TIME = 2 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n"
+        )
+    };
+    let names = ["Population[a0]", "Population[a1]", "Population[a2]", "Population[a3]", "removed"];
+    let series = run(&model(0, "0"), &names);
+    let at = |series: &[Vec<f64>], step: usize| series.iter().map(|s| s[step]).collect::<Vec<f64>>();
+    assert_eq!(at(&series, 0), [10.0, 20.0, 30.0, 40.0, 40.0]);
+    assert_eq!(at(&series, 1), [5.0, 10.0, 20.0, 30.0, 0.0]);
+    assert_eq!(at(&series, 2), [5.0, 10.0, 20.0, 30.0, 30.0]);
+    assert_eq!(at(&series, 3), [5.0, 5.0, 10.0, 20.0, 0.0]);
+    assert_eq!(at(&series, 4), [5.0, 5.0, 10.0, 20.0, 20.0]);
+    let accumulated = run(&model(1, "0"), &names);
+    assert_eq!(at(&accumulated, 1), [5.0, 10.0, 20.0, 70.0, 0.0]);
+    assert_eq!(at(&accumulated, 0)[4], 0.0, "with accum the call returns 0");
+    // The level's other flows over the step are computed from its values before the shift:
+    // deaths of a tenth a unit of time take 0.05 of each cohort at time 0 (0.5, 1, 1.5, 2).
+    let dying = run(&model(0, "Population[age] * 0.1"), &names);
+    for (got, want) in at(&dying, 1).iter().zip([4.5, 9.0, 18.5, 28.0, 0.0]) {
+        assert!((got - want).abs() < 1e-12, "{:?}", at(&dying, 1));
+    }
+    // The shift is exact with Euler's method only; another method is refused, not run.
+    let (mut read, _) = fulcrum_vensim::read(&model(0, "0")).unwrap_or_else(|d| panic!("{d:?}"));
+    read.sim.method = fulcrum_model::Method::Rk4;
+    let problems = fulcrum_model::resolve(&read).err().map(|d| d.0).unwrap_or_default();
+    assert!(problems.iter().any(|d| d.code.as_str() == "E0501" && d.message.contains("SHIFT IF TRUE")), "{problems:?}");
+}
+
+/// The reference page's example: cohorts of a population by country, shifted once a year, the
+/// first (in vitro) filled by conceptions and emptied into the first year of age. With `accum`
+/// and nothing coming in, a shift moves people and neither makes nor loses any: the total grows
+/// by exactly the conceptions of each step (to rounding).
+#[test]
+fn shift_if_true_conserves_a_population_shifted_with_accumulate() {
+    let text = "{UTF-8}\ncountry: usa, mexico ~~|\nage: in vitro, a1, a2, a3 ~~|\nageh: a1, a2, a3 ~~|\n\
+        conceptions[country] = 3, 7 ~~|\n\
+        Population[country, in vitro] = INTEG(conceptions[country], 0) ~~|\n\
+        Population[country, ageh] = INTEG(0, 10) ~~|\n\
+        a[country] = SHIFT IF TRUE(Population[country, in vitro], MODULO(Time, 1) = 0, ELMCOUNT(age), 1, 0) ~~|\n\
+        total[country] = SUM(Population[country, age!]) ~~|\n\
+        INITIAL TIME = 0 ~~|\nFINAL TIME = 5 ~~|\nTIME STEP = 0.25 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let series = run(text, &["total[usa]", "total[mexico]", "Population[mexico, a1]", "Population[mexico, a3]"]);
+    for (country, conceptions) in [(0, 3.0), (1, 7.0)] {
+        for (step, pair) in series[country].windows(2).enumerate() {
+            assert!((pair[1] - pair[0] - 0.25 * conceptions).abs() < 1e-9, "country {country} step {step}: {pair:?}");
+        }
+    }
+    // Mexico: the shift at time 0 empties age 1 (10) into age 2 and adds age 2's 10 to age 3's
+    // 10, so at time 1 (step 4) age 1 holds 0 and age 3 20; by then a year of conceptions, 7, is
+    // in vitro, and the shift at time 1 moves it to age 1 and age 2's 10 into age 3 (seen at
+    // 1.25): 7 and 30.
+    assert_eq!(series[2][4], 0.0);
+    assert!((series[2][5] - 7.0).abs() < 1e-12, "{}", series[2][5]);
+    assert_eq!(series[3][4], 20.0);
+    assert_eq!(series[3][5], 30.0);
+}
+
+/// SIMULTANEOUS, as Vensim's page on simultaneous equations describes it: the loop its variable
+/// closes is run around until nothing in it changes. Analytic roots: x = 0.5 x + 1 through an
+/// auxiliary gives 2; x = COS(x) gives the Dottie number 0.7390851332151607; the page's phone
+/// example with straight-line lookups (the effect of quality is quality, quality is 1 - u / 2)
+/// and 100 calls a unit of capacity gives u = 1 - u / 2, so 2/3. A loop that does not settle
+/// (x = 2 x + 1 from 0) stops the run rather than give a value.
+#[test]
+fn simultaneous_solves_the_loop_it_closes() {
+    let series = run(
+        &format!(
+            "{{UTF-8}}\ny = 0.5 * x + 1 ~~|\nx = SIMULTANEOUS(y, 0) ~~|\nd = SIMULTANEOUS(COS(d), 1) ~~|\n\
+             Customers = 100 ~~|\nnormal call rate = 1 ~~|\nCapacity = 100 ~~|\n\
+             effect quality function((0,0),(1,1)) ~~|\nquality function((0,1),(2,0)) ~~|\n\
+             phone calls = Customers * normal call rate * effect quality function(quality) ~~|\n\
+             quality = quality function(capacity utilization) ~~|\n\
+             capacity utilization = SIMULTANEOUS(phone calls / Capacity, 0.8) ~~|\n{CONTROL}"
+        ),
+        &["x", "y", "d", "capacity utilization", "phone calls"],
+    );
+    assert!((series[0][0] - 2.0).abs() < 1e-12, "{}", series[0][0]);
+    assert!((series[1][0] - 2.0).abs() < 1e-12, "{}", series[1][0]);
+    assert!((series[2][0] - 0.739_085_133_215_160_7).abs() < 1e-12, "{}", series[2][0]);
+    assert!((series[3][0] - 2.0 / 3.0).abs() < 1e-12, "{}", series[3][0]);
+    assert!((series[4][0] - 200.0 / 3.0).abs() < 1e-9, "{}", series[4][0]);
+    assert!(series.iter().all(|s| s.iter().all(|v| (v - s[0]).abs() < 1e-12)), "the same at every step");
+    // A loop through a function that keeps a state is not simultaneous: SMOOTH's value at a
+    // step is its state, so x is s + 1 at every step, with s one SMOOTHI of x, not a copy per round.
+    let smoothed =
+        run(&format!("{{UTF-8}}\ns = SMOOTHI(x, 2, 0) ~~|\nx = SIMULTANEOUS(s + 1, 0) ~~|\n{CONTROL}"), &["x", "s"]);
+    assert!(smoothed[0].iter().zip(&smoothed[1]).all(|(x, s)| (x - (s + 1.0)).abs() < 1e-12), "{smoothed:?}");
+    assert!(smoothed[1][1] > smoothed[1][0], "s follows x up: {:?}", smoothed[1]);
+    let diverging = format!("{{UTF-8}}\nx = SIMULTANEOUS(2 * x + 1, 0) ~~|\n{CONTROL}");
+    let (model, _) = fulcrum_vensim::read(&diverging).unwrap_or_else(|d| panic!("{d:?}"));
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().is_err(), "a loop that does not settle");
+    // A variable with subscripts, or SIMULTANEOUS inside a larger expression, is refused there.
+    for body in ["R: a, b ~~|\nx[R] = SIMULTANEOUS(x[R] / 2, 1) ~~|", "x = 1 + SIMULTANEOUS(x / 2, 1) ~~|"] {
+        let text = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem =
+            diagnostics.0.iter().find(|d| d.code.as_str() == "E0702").unwrap_or_else(|| panic!("{diagnostics:?}"));
+        let span = problem.span.expect("located");
+        assert!(text[span.start()..span.end()].starts_with("SIMULTANEOUS"), "{problem:?}");
     }
 }
 

@@ -32,6 +32,7 @@ impl ModelBuilder {
                 sim,
                 variables: Vec::new(),
                 dimensions: Vec::new(),
+                strings: Vec::new(),
                 dialect: Dialect::Xmile,
                 unit_definitions: Vec::new(),
             },
@@ -144,6 +145,7 @@ impl ModelBuilder {
                 one_at_a_time: true,
                 discrete: false,
                 exponential_leak: false,
+                variable_speed: false,
                 span: None,
             });
         }

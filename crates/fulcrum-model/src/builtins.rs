@@ -196,6 +196,12 @@ pub enum Builtin {
     /// `DEMAND_AT_PRICE(quantity[dim], profile[dim, ptype], price)`: each demand curve read at the
     /// price, along the last dimension.
     DemandAtPrice,
+    /// `ALLOC_P(request, priority, width, market_priority)`: the request's rectangular priority
+    /// curve (ALLOCATE_BY_PRIORITY's) read at a market priority, element by element.
+    AllocP,
+    /// `MARKETP(request[first], priority[first], size, width, supply)`: the market priority at
+    /// which ALLOC_P's allocations add up to the supply (ALLOCATE_BY_PRIORITY's threshold).
+    Marketp,
     /// `SUPPLY_AT_PRICE(quantity[dim], profile[dim, ptype], price)`: each supply curve read at the
     /// price, along the last dimension.
     SupplyAtPrice,
@@ -341,7 +347,7 @@ pub enum Builtin {
 const VARIADIC: usize = 255;
 
 /// Every builtin, for lookups by name.
-const ALL: [Builtin; 133] = [
+const ALL: [Builtin; 135] = [
     Builtin::Abs,
     Builtin::Exp,
     Builtin::Ln,
@@ -424,6 +430,8 @@ const ALL: [Builtin; 133] = [
     Builtin::FindMarketPrice,
     Builtin::DemandAtPrice,
     Builtin::SupplyAtPrice,
+    Builtin::AllocP,
+    Builtin::Marketp,
     Builtin::RandomNormal,
     Builtin::RandomExponential,
     Builtin::RandomGamma,
@@ -598,6 +606,8 @@ impl Builtin {
             Builtin::SupplyAtPrice => {
                 ("supply_at_price", 3, 3, "SUPPLY_AT_PRICE(quantity[dimension], profile[dimension, ptype], price)")
             }
+            Builtin::AllocP => ("alloc_p", 4, 4, "ALLOC_P(request, priority, width, market_priority)"),
+            Builtin::Marketp => ("marketp", 5, 5, "MARKETP(request[first], priority[first], size, width, supply)"),
             Builtin::RandomNormal => ("random_normal", 4, 5, "RANDOM_NORMAL(min, max, mean, sd[, seed])"),
             Builtin::RandomExponential => {
                 ("random_exponential", 4, 5, "RANDOM_EXPONENTIAL(min, max, shift, stretch[, seed])")

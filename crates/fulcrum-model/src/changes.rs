@@ -38,6 +38,9 @@ pub struct Change {
     pub name: String,
     /// Element or subscript range names, one per dimension; empty for a whole variable.
     pub subscripts: Vec<String>,
+    /// Elements left out of those `subscripts` select (Vensim's `:EXCEPT:`): lists of element
+    /// or range names, one per dimension, each leaving out every element it selects.
+    pub except: Vec<Vec<String>>,
     /// The new value.
     pub value: ChangeValue,
     /// Where the change is written (its name), in the file that lists it.
@@ -47,7 +50,7 @@ pub struct Change {
 impl Change {
     /// A change of a whole variable, written nowhere in particular.
     pub fn new(name: impl Into<String>, value: ChangeValue) -> Change {
-        Change { name: name.into(), subscripts: Vec::new(), value, span: None }
+        Change { name: name.into(), subscripts: Vec::new(), except: Vec::new(), value, span: None }
     }
 }
 
@@ -56,8 +59,11 @@ impl Change {
 pub enum ChangeValue {
     /// One number: for a scalar constant, or for every element the subscripts select.
     Number(f64),
-    /// One number per element the subscripts select, in order (the last subscript fastest).
+    /// One number per element the subscripts select (less those `except` leaves out), in order
+    /// (the last subscript fastest).
     List(Vec<f64>),
+    /// A string constant's new text (`name :IS: 'text'`).
+    Text(String),
     /// A lookup's new points.
     Table {
         /// Increasing x values.
@@ -73,6 +79,8 @@ enum Target {
     Constant { variable: usize, values: Vec<(Vec<String>, f64)> },
     /// A lookup's table: the variable's own (`element` `None`) or one element's.
     Lookup { variable: usize, element: Option<Vec<String>>, x: Vec<f64>, y: Vec<f64> },
+    /// A string constant (by index in the model's strings) and its new text.
+    Text { string: usize, value: String },
     /// A time setting of a Vensim model (`INITIAL TIME`, `FINAL TIME`, `TIME STEP`, `SAVEPER`):
     /// the run's time axis.
     Time { setting: TimeSetting, value: f64 },
@@ -166,6 +174,11 @@ pub fn apply(model: &mut Model, changes: &[Change]) -> Result<(), Diagnostics> {
                 }
             }
             Target::Time { setting, value } => setting.apply(&mut model.sim, value),
+            Target::Text { string, value } => {
+                if let Some(string) = model.strings.get_mut(string) {
+                    string.value = value;
+                }
+            }
         }
     }
     Ok(())
@@ -214,7 +227,8 @@ pub fn switchable(model: &mut Model, changes: &[Change]) -> Result<Vec<(String, 
                 // A placeholder, valued once the copy is made.
                 set(&mut settings, selector_name(&original.name), f64::NAN);
             }
-            Target::Time { .. } => {}
+            // No equation reads a string constant, so no run can tell its values apart.
+            Target::Time { .. } | Target::Text { .. } => {}
         }
     }
     let before = model.clone();
@@ -731,6 +745,25 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
         Box::new(Diagnostic::new(code, message).at(change.span).on_variable(&change.name).with_help(help))
     };
     let canonical = CanonicalName::new(&change.name);
+    if let ChangeValue::Text(value) = &change.value {
+        let Some(string) = model.strings.iter().position(|string| string.canonical == canonical) else {
+            let number = model.variables.iter().find(|variable| variable.canonical == canonical);
+            let help = match (number, closest_match(&change.name, model.strings.iter().map(|s| s.name.as_str()))) {
+                (Some(number), _) => format!("`{}` holds numbers: `{} = value`", number.name, number.name),
+                (None, Some(near)) => format!("did you mean `{near}`?"),
+                (None, None) => "`:IS:` sets a string constant the model defines with `name :IS: 'text'`".to_owned(),
+            };
+            return Err(fail(Code::UnknownName, format!("the model has no string constant `{}`", change.name), help));
+        };
+        if !change.subscripts.is_empty() || !change.except.is_empty() {
+            return Err(fail(
+                Code::Unsupported,
+                format!("`{}` is given subscripts; fulcrum reads string constants without them", change.name),
+                format!("write `{} :IS: 'text'`", change.name),
+            ));
+        }
+        return Ok(Target::Text { string, value: value.clone() });
+    }
     let Some(index) = model.variables.iter().position(|variable| variable.canonical == canonical) else {
         let changeable = model.variables.iter().filter(|v| changeable(v)).map(|v| v.name.as_str());
         let help = match closest_match(&change.name, changeable) {
@@ -809,7 +842,7 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
             let element = (!change.subscripts.is_empty()).then(|| elements.into_iter().next().unwrap_or_default());
             Ok(Target::Lookup { variable: index, element, x: x.clone(), y: y.clone() })
         }
-        ChangeValue::Number(_) | ChangeValue::List(_) => {
+        ChangeValue::Number(_) | ChangeValue::List(_) | ChangeValue::Text(_) => {
             if !variable.is_constant() {
                 let what = match variable.kind {
                     VariableKind::Stock { .. } => "a stock",
@@ -847,7 +880,7 @@ fn target(model: &Model, change: &Change) -> Result<Target, Box<Diagnostic>> {
                     }
                     elements.into_iter().zip(list.iter().copied()).collect()
                 }
-                ChangeValue::Table { .. } => Vec::new(),
+                ChangeValue::Table { .. } | ChangeValue::Text(_) => Vec::new(),
             };
             Ok(Target::Constant { variable: index, values })
         }
@@ -859,30 +892,71 @@ fn changeable(variable: &Variable) -> bool {
     variable.is_constant() || variable.graph.is_some()
 }
 
-/// The elements a change's subscripts select, each as its element names in dimension order;
-/// one empty element for a scalar variable.
+/// The elements a change's subscripts select, each as its element names in dimension order,
+/// less those its `:EXCEPT:` lists name; one empty element for a scalar variable.
 fn selected_elements(model: &Model, variable: &Variable, change: &Change) -> Result<Vec<Vec<String>>, Box<Diagnostic>> {
     let fail = |message: String, help: String| {
         Box::new(Diagnostic::new(Code::UnknownName, message).at(change.span).on_variable(&change.name).with_help(help))
     };
     if variable.dimensions.is_empty() {
-        if !change.subscripts.is_empty() {
+        if let Some(given) = [&change.subscripts].into_iter().chain(&change.except).find(|given| !given.is_empty()) {
             return Err(fail(
-                format!("`{}` has no subscripts, but the change gives {}", change.name, change.subscripts.len()),
+                format!("`{}` has no subscripts, but the change gives {}", change.name, given.len()),
                 format!("write `{} = value`", variable.name),
             ));
         }
         return Ok(vec![Vec::new()]);
     }
+    let Some(selected) = combinations(model, variable, change, &change.subscripts)? else { return Ok(Vec::new()) };
+    let mut excepted: Vec<Vec<String>> = Vec::new();
+    for list in &change.except {
+        if list.len() != variable.dimensions.len() {
+            return Err(fail(
+                format!(
+                    "`{}` has {} dimension{}, but an :EXCEPT: list gives {} subscript{}",
+                    change.name,
+                    variable.dimensions.len(),
+                    if variable.dimensions.len() == 1 { "" } else { "s" },
+                    list.len(),
+                    if list.len() == 1 { "" } else { "s" }
+                ),
+                format!("give one element or range for each of its dimensions: {}", variable.dimensions.join(", ")),
+            ));
+        }
+        excepted.extend(combinations(model, variable, change, list)?.unwrap_or_default());
+    }
+    let kept: Vec<Vec<String>> =
+        selected.into_iter().filter(|element| !excepted.iter().any(|other| same_element(element, other))).collect();
+    if kept.is_empty() {
+        return Err(fail(
+            format!("the :EXCEPT: lists of this change of `{}` leave out every element it names", change.name),
+            "remove the line, or name fewer elements after :EXCEPT:".to_owned(),
+        ));
+    }
+    Ok(kept)
+}
+
+/// Every element `subscripts` select (each an element or a range, one per dimension; none for
+/// the whole variable), the last dimension fastest; `None` when the model lacks a dimension of
+/// the variable (reported where the model is checked).
+fn combinations(
+    model: &Model,
+    variable: &Variable,
+    change: &Change,
+    subscripts: &[String],
+) -> Result<Option<Vec<Vec<String>>>, Box<Diagnostic>> {
+    let fail = |message: String, help: String| {
+        Box::new(Diagnostic::new(Code::UnknownName, message).at(change.span).on_variable(&change.name).with_help(help))
+    };
     let dimension = |name: &str| {
         let canonical = CanonicalName::new(name);
         model.dimensions.iter().find(|d| d.canonical == canonical)
     };
     let mut axes: Vec<Vec<String>> = Vec::new();
     for (position, dimension_name) in variable.dimensions.iter().enumerate() {
-        let Some(own) = dimension(dimension_name) else { return Ok(Vec::new()) };
-        let Some(subscript) = change.subscripts.get(position) else {
-            if change.subscripts.is_empty() {
+        let Some(own) = dimension(dimension_name) else { return Ok(None) };
+        let Some(subscript) = subscripts.get(position) else {
+            if subscripts.is_empty() {
                 axes.push(own.elements.clone());
                 continue;
             }
@@ -891,7 +965,7 @@ fn selected_elements(model: &Model, variable: &Variable, change: &Change) -> Res
                     "`{}` has {} dimensions, but the change gives {} subscripts",
                     change.name,
                     variable.dimensions.len(),
-                    change.subscripts.len()
+                    subscripts.len()
                 ),
                 format!("its dimensions: {}", variable.dimensions.join(", ")),
             ));
@@ -925,14 +999,14 @@ fn selected_elements(model: &Model, variable: &Variable, change: &Change) -> Res
             ));
         }
     }
-    if change.subscripts.len() > variable.dimensions.len() {
+    if subscripts.len() > variable.dimensions.len() {
         return Err(fail(
             format!(
                 "`{}` has {} dimension{}, but the change gives {} subscripts",
                 change.name,
                 variable.dimensions.len(),
                 if variable.dimensions.len() == 1 { "" } else { "s" },
-                change.subscripts.len()
+                subscripts.len()
             ),
             format!("its dimensions: {}", variable.dimensions.join(", ")),
         ));
@@ -945,7 +1019,7 @@ fn selected_elements(model: &Model, variable: &Variable, change: &Change) -> Res
             .flat_map(|prefix| axis.iter().map(move |e| [prefix.clone(), vec![e.clone()]].concat()))
             .collect();
     }
-    Ok(combinations)
+    Ok(Some(combinations))
 }
 
 #[cfg(test)]
@@ -1020,6 +1094,73 @@ equation = "Effect(Rate) + LOOKUP(Effect, 0.5)"
         assert_eq!(demand[0].equation.as_ref().and_then(Equation::literal_value), Some(12.0));
         let effect = model.variable("Effect").and_then(|v| v.graph.clone());
         assert_eq!(effect.map(|g| (g.x, g.y)), Some((vec![0.0, 2.0], vec![1.0, 3.0])));
+    }
+
+    /// Vensim's changes files take subscript ranges "just as in the modeling language", so
+    /// `:EXCEPT:` too: `demand[Region] :EXCEPT: [North] = 7` sets South only, a list gives one
+    /// number per element left, and an :EXCEPT: that leaves nothing, names an element the
+    /// dimension lacks or gives the wrong number of subscripts is an error at the change.
+    #[test]
+    fn except_lists_leave_elements_out_of_a_change() {
+        let mut model = model();
+        let mut one = Change::new("demand", ChangeValue::Number(7.0));
+        one.except = vec![vec!["north".to_owned()]];
+        assert!(apply(&mut model, &[one]).is_ok());
+        let demand = model.variable("Demand").map(|v| v.elements.clone()).unwrap_or_default();
+        let values: Vec<_> = demand
+            .iter()
+            .map(|e| (e.subscript.clone(), e.equation.as_ref().and_then(Equation::literal_value)))
+            .collect();
+        assert_eq!(values, [(vec!["South".to_owned()], Some(7.0))]);
+        let mut list = Change::new("demand", ChangeValue::List(vec![3.0]));
+        list.subscripts = vec!["Region".to_owned()];
+        list.except = vec![vec!["South".to_owned()]];
+        assert!(apply(&mut model, &[list]).is_ok());
+        let north =
+            model.variable("Demand").and_then(|v| v.elements.iter().find(|e| e.subscript == ["North"]).cloned());
+        assert_eq!(north.and_then(|e| e.equation.and_then(|e| e.literal_value())), Some(3.0));
+        let at = |except: Vec<Vec<&str>>, start: usize| Change {
+            except: except.into_iter().map(|l| l.into_iter().map(str::to_owned).collect()).collect(),
+            span: Some(Span::new(start, start + 1)),
+            ..Change::new("demand", ChangeValue::Number(1.0))
+        };
+        let before = model.clone();
+        let wrong =
+            [at(vec![vec!["North"], vec!["South"]], 0), at(vec![vec!["East"]], 10), at(vec![vec!["North", "x"]], 20)];
+        let Err(diagnostics) = apply(&mut model, &wrong) else { panic!("the changes are wrong") };
+        let found: Vec<_> = diagnostics.0.iter().map(|d| (d.code, d.span.map(Span::start))).collect();
+        assert_eq!(found, [(Code::UnknownName, Some(0)), (Code::UnknownName, Some(10)), (Code::UnknownName, Some(20))]);
+        assert!(diagnostics.0[0].message.contains("every element"), "{:?}", diagnostics.0[0]);
+        assert_eq!(model, before, "nothing is applied when a change is wrong");
+    }
+
+    /// A Vensim string constant takes a changes file's `:IS:` text; a name the model has no
+    /// string constant of (a number's name among them) is an error at the change, with the
+    /// nearest string constant as a hint.
+    #[test]
+    fn string_constants_take_new_text() {
+        let mut model = model();
+        model.strings.push(crate::StringConstant::new("Scenario name", "base", None));
+        let text = |value: &str| ChangeValue::Text(value.to_owned());
+        assert!(apply(&mut model, &[Change::new("scenario_name", text("high growth"))]).is_ok());
+        assert_eq!(model.strings[0].value, "high growth");
+        let before = model.clone();
+        let Err(diagnostics) =
+            apply(&mut model, &[Change::new("Scenario nam", text("x")), Change::new("Rate", text("x"))])
+        else {
+            panic!("neither is a string constant")
+        };
+        let found: Vec<_> = diagnostics.0.iter().map(|d| (d.code, d.help.clone())).collect();
+        assert_eq!(
+            found,
+            [
+                (Code::UnknownName, Some("did you mean `Scenario name`?".to_owned())),
+                (Code::UnknownName, Some("`Rate` holds numbers: `Rate = value`".to_owned())),
+            ]
+        );
+        assert_eq!(model, before);
+        // An option of an experiment that sets a string constant changes no run.
+        assert_eq!(switchable(&mut model, &[Change::new("scenario name", text("y"))]).ok(), Some(Vec::new()));
     }
 
     #[test]

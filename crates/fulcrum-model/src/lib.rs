@@ -52,7 +52,8 @@ pub use builtins::Builtin;
 pub use diagnostic::{Code, Diagnostic, Diagnostics, LineIndex, Severity};
 pub use model::{
     ComputedSettings, Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind,
-    GraphicalFunction, Leak, Method, Model, Origin, Precision, SimSpecs, Spread, Variable, VariableKind,
+    GraphicalFunction, Leak, Method, Model, Origin, Precision, SimSpecs, Spread, StringConstant, Variable,
+    VariableKind,
 };
 pub use name::CanonicalName;
 pub use resolve::{ResolvedKind, ResolvedModel, ResolvedVariable, VarId, resolve};

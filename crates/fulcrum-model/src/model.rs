@@ -23,10 +23,33 @@ pub struct Model {
     pub variables: Vec<Variable>,
     /// Array dimensions.
     pub dimensions: Vec<Dimension>,
+    /// Vensim's string constants (`name :IS: 'text'`), in file order. No equation fulcrum
+    /// computes reads one; a changes file may set them, as Vensim's may.
+    pub strings: Vec<StringConstant>,
     /// Conventions of the tool the model was built in.
     pub dialect: Dialect,
     /// The model's own units and unit aliases (XMILE `<model_units>`, native `[[unit]]`).
     pub unit_definitions: Vec<UnitDefinition>,
+}
+
+/// A string constant of a Vensim model (`name :IS: 'text'`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StringConstant {
+    /// The name as written.
+    pub name: String,
+    /// The canonical form of the name.
+    pub canonical: CanonicalName,
+    /// The text, quotes removed.
+    pub value: String,
+    /// Where the name is written.
+    pub span: Option<Span>,
+}
+
+impl StringConstant {
+    /// A string constant named `name` holding `value`.
+    pub fn new(name: &str, value: &str, span: Option<Span>) -> StringConstant {
+        StringConstant { name: name.to_owned(), canonical: CanonicalName::new(name), value: value.to_owned(), span }
+    }
 }
 
 /// The conventions of the tool a model was built in, where tools disagree.
@@ -334,6 +357,9 @@ pub struct Variable {
     pub overflow: bool,
     /// Where a conveyor inflow puts what it brings on the belt (Stella's `isee:spreadflow`).
     pub spread: Spread,
+    /// A flow that moves its stock by a whole amount within one step (the flow is that amount
+    /// over the time step), which only Euler's method computes exactly: Vensim's SHIFT IF TRUE.
+    pub whole_step: bool,
 }
 
 /// Where a conveyor inflow puts what it brings during a step (Stella's "spreading conveyor
@@ -399,6 +425,11 @@ pub struct Conveyor {
     /// Leakage is an exponential decay (the fraction leaks per time unit) rather than linear
     /// (the fraction of what entered leaks across the leak zone).
     pub exponential_leak: bool,
+    /// The belt's speed follows the transit time read at each step (Vensim's DELAY CONVEYOR):
+    /// everything on it moves `dt / transit time` of the way in the step, so a transit time that
+    /// changes speeds up or slows down what is already on the belt. Otherwise (XMILE) material
+    /// keeps the transit time it entered with.
+    pub variable_speed: bool,
     /// Where the `<conveyor>` element is written.
     pub span: Option<Span>,
 }
@@ -440,6 +471,7 @@ impl Variable {
             queue: None,
             overflow: false,
             spread: Spread::Beginning,
+            whole_step: false,
         }
     }
 

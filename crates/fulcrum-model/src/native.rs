@@ -90,6 +90,7 @@ impl Reader<'_> {
             sim: SimSpecs::default(),
             variables: Vec::new(),
             dimensions: Vec::new(),
+            strings: Vec::new(),
             dialect: Dialect::Xmile,
             unit_definitions: Vec::new(),
         };
@@ -560,6 +561,7 @@ impl Reader<'_> {
             one_at_a_time: self.boolean(&mut inner, "one_at_a_time").unwrap_or(true),
             discrete: self.boolean(&mut inner, "discrete").unwrap_or(false),
             exponential_leak: self.boolean(&mut inner, "exponential_leak").unwrap_or(false),
+            variable_speed: self.boolean(&mut inner, "variable_speed").unwrap_or(false),
             span: Some(span),
         };
         self.unknown_keys(&inner, &[]);

@@ -153,6 +153,7 @@ fn conveyor_value(conveyor: &Conveyor) -> String {
     for (key, set, default) in [
         ("discrete", conveyor.discrete, false),
         ("exponential_leak", conveyor.exponential_leak, false),
+        ("variable_speed", conveyor.variable_speed, false),
         ("batch_integrity", conveyor.batch_integrity, false),
         ("one_at_a_time", conveyor.one_at_a_time, true),
     ] {

@@ -192,6 +192,8 @@ struct Slat {
     entered: i64,
     /// The step during which it reaches the end of the belt.
     leaves: i64,
+    /// On a belt of variable speed: how much of the way it has come, 1 at the end.
+    progress: f64,
 }
 
 /// Which of the between-step stages a model has work for, found once per run: most small
@@ -787,7 +789,17 @@ impl<'m, const L: usize> Batch<'m, L> {
                 let count = (steps + spacing - 1) / spacing;
                 let amount = contents[lane] / count as f64;
                 for leaves in (0..steps).step_by(spacing as usize) {
-                    belt.push(Slat { amount, entered_amount: amount, leaking: 0.0, entered: leaves - steps, leaves });
+                    // On a belt of variable speed, as far along as the transit time at the start
+                    // puts the batch that leaves at step `leaves`.
+                    let progress = 1.0 - leaves as f64 / steps as f64;
+                    belt.push(Slat {
+                        amount,
+                        entered_amount: amount,
+                        leaking: 0.0,
+                        entered: leaves - steps,
+                        leaves,
+                        progress,
+                    });
                 }
             }
         }
@@ -868,6 +880,14 @@ impl<'m, const L: usize> Batch<'m, L> {
                         slat.amount -= slat.leaking;
                     }
                     belt.retain(|slat| slat.leaves > step);
+                    if slots.variable_speed {
+                        // The belt moves during the step at the speed the transit time gives now.
+                        let advance = dt / transit_times[lane].max(dt);
+                        for slat in belt.iter_mut() {
+                            slat.progress += advance;
+                            slat.leaves = reached(slat.progress, step);
+                        }
+                    }
                 }
                 let steps = transit_steps(transit_times[lane], dt, longest_useful);
                 // Inflows placed at the start of the belt enter together as one batch.
@@ -891,8 +911,21 @@ impl<'m, const L: usize> Batch<'m, L> {
                 }
                 let amount = rate * dt;
                 if amount != 0.0 {
-                    let leaves = step + steps;
-                    belt.push(Slat { amount, entered_amount: amount, leaking: 0.0, entered: step, leaves });
+                    let mut slat = Slat {
+                        amount,
+                        entered_amount: amount,
+                        leaking: 0.0,
+                        entered: step,
+                        leaves: step + steps,
+                        progress: 0.0,
+                    };
+                    if slots.variable_speed {
+                        // Its first ride is this step's.
+                        let arrested = arrested.is_some_and(|arrested| arrested[lane] != 0.0);
+                        slat.progress = if arrested { 0.0 } else { dt / transit_times[lane].max(dt) };
+                        slat.leaves = reached(slat.progress, step).max(step + 1);
+                    }
+                    belt.push(slat);
                 }
             }
         }
@@ -1279,7 +1312,16 @@ impl Spread {
                 }
                 None => {
                     at.insert((entered, leaves), belt.len());
-                    belt.push(Slat { amount: share, entered_amount: share, leaking: 0.0, entered, leaves });
+                    // A spread inflow never fills a belt of variable speed (the resolver refuses it), so
+                    // its batches' progress is never read.
+                    belt.push(Slat {
+                        amount: share,
+                        entered_amount: share,
+                        leaking: 0.0,
+                        entered,
+                        leaves,
+                        progress: 0.0,
+                    });
                 }
             }
         }
@@ -1304,6 +1346,13 @@ impl Spread {
 
 /// A transit time in whole steps: rounded, at least one, at most one past the run (NaN counts
 /// as one step; the NaN shows up in the run's check).
+/// The step in which a batch on a belt of variable speed leaves, once it has come `progress` of
+/// the way by the end of step `step`: the next one when it has reached the end (to rounding of
+/// the sum of its moves), else a later one (found as it moves on).
+fn reached(progress: f64, step: i64) -> i64 {
+    if progress >= 1.0 - 1e-9 || progress.is_nan() { step + 1 } else { step + 2 }
+}
+
 fn transit_steps(transit_time: f64, dt: f64, longest_useful: f64) -> i64 {
     let steps = (transit_time / dt).round().clamp(1.0, longest_useful);
     if steps.is_nan() { 1 } else { steps as i64 }

@@ -311,6 +311,7 @@ impl<'m> Compiler<'m> {
                 arrest: conveyor.arrest.map(|arrest| self.slots[arrest.index()]),
                 discrete: conveyor.discrete,
                 exponential_leak: conveyor.exponential_leak,
+                variable_speed: conveyor.variable_speed,
             });
         }
         for draw in &model.draws {

@@ -206,7 +206,9 @@ pub fn vector_select(
 /// Vensim's allocation functions (see `fulcrum_model::resolve::Expr::Allocate`): ALLOCATE BY
 /// PRIORITY and ALLOCATE AVAILABLE give the share of request `position`, DEMAND AT PRICE and
 /// SUPPLY AT PRICE the quantity of request `position` at the price `supply` holds, FIND MARKET
-/// PRICE the price that clears the market.
+/// PRICE the price that clears the market, MARKETP the threshold that clears an ALLOCATE BY
+/// PRIORITY allocation and ALLOC P one request's share at a threshold given (`supply`), so
+/// that ALLOC P at MARKETP is ALLOCATE BY PRIORITY.
 ///
 /// Each request `q` with profile (type, priority `p`, width `w`) has a demand curve of a common
 /// threshold `x`, falling from `q` to 0 as `x` rises past `p`: 1 rectangular (linearly over
@@ -239,7 +241,9 @@ pub fn allocate(
     // Read through `request` and `priority` (list positions), so that a step allocates nothing.
     let profile = |i: usize| -> Option<Curve> {
         match rule {
-            AllocationRule::ByPriority => Curve::new(1.0, priority(i), width),
+            AllocationRule::ByPriority | AllocationRule::AtPriority | AllocationRule::ClearingPriority => {
+                Curve::new(1.0, priority(i), width)
+            }
             _ => Curve::new(priority(4 * i), priority(4 * i + 1), priority(4 * i + 2)),
         }
     };
@@ -257,6 +261,26 @@ pub fn allocate(
     let low = || (0..count).map(|i| reach(i).0).fold(f64::INFINITY, f64::min);
     let high = || (0..count).map(|i| reach(i).1).fold(f64::NEG_INFINITY, f64::max);
     match rule {
+        AllocationRule::AtPriority => {
+            if !valid(0) || supply.is_nan() {
+                return f64::NAN;
+            }
+            demand(0, supply)
+        }
+        AllocationRule::ClearingPriority => {
+            if count == 0 || !((0..count).all(valid) && supply >= 0.0 && supply.is_finite()) {
+                return f64::NAN;
+            }
+            let requested = (0..count).map(&request).sum::<f64>();
+            if supply >= requested {
+                // Every curve is full at or below its priority less half the width; a whole
+                // width below the lowest priority, each reads exactly 1 (its share is its whole
+                // request), whatever the rounding of the priorities' halves.
+                return (0..count).map(&priority).fold(f64::INFINITY, f64::min) - width;
+            }
+            let total = |x: f64| (0..count).map(|i| demand(i, x)).sum::<f64>();
+            threshold(low(), high(), |x| total(x) > supply)
+        }
         AllocationRule::DemandAtPrice | AllocationRule::SupplyAtPrice => {
             if position >= count || !valid(position) || supply.is_nan() {
                 return f64::NAN;
@@ -1397,6 +1421,43 @@ mod tests {
         assert_eq!(by_priority(0.0), vec![0.0; 4]);
     }
 
+    /// MARKETP and ALLOC P, Vensim's two-step form of ALLOCATE BY PRIORITY (its MARKETP page:
+    /// "You can get the same effect using the ALLOCATE BY PRIORITY function"), on the example
+    /// above: the market priority for a supply of 5 is where only the first curve is open,
+    /// 3·(11.5 − x)/3 + 6·(10.5 − x)/3 = 5, so x = (11.5 + 21 − 5) / 3 = 9.1667; ALLOC P there
+    /// gives 7/3 and 8/3 as ALLOCATE BY PRIORITY does.
+    #[test]
+    fn alloc_p_at_the_market_priority_is_allocate_by_priority() {
+        let (requests, priorities) = ([3.0, 6.0, 2.5, 2.0], [10.0, 9.0, 7.0, 2.0]);
+        let market = |supply: f64| {
+            let (request, priority) = (|i: usize| requests[i], |i: usize| priorities[i]);
+            allocate(AllocationRule::ClearingPriority, 4, request, priority, 3.0, supply, 0)
+        };
+        let alloc_p =
+            |i: usize, at: f64| allocate(AllocationRule::AtPriority, 1, |_| requests[i], |_| priorities[i], 3.0, at, 0);
+        assert_relative_eq!(market(5.0), 27.5 / 3.0, max_relative = 1e-14);
+        for (i, want) in [7.0 / 3.0, 8.0 / 3.0, 0.0, 0.0].into_iter().enumerate() {
+            assert_relative_eq!(alloc_p(i, market(5.0)), want, max_relative = 1e-12, epsilon = 1e-12);
+        }
+        for supply in [0.0, 5.0, 8.0, 13.0, 13.5, 100.0] {
+            let by_priority = shares(AllocationRule::ByPriority, &requests, &priorities, 3.0, supply);
+            for (i, want) in by_priority.into_iter().enumerate() {
+                assert_relative_eq!(alloc_p(i, market(supply)), want, max_relative = 1e-12, epsilon = 1e-12);
+            }
+        }
+        // A supply that covers the requests: a whole width below the lowest priority, 2 − 3,
+        // where every curve is full, so every request is met exactly.
+        assert_eq!(market(13.5), -1.0);
+        assert_eq!((0..4).map(|i| alloc_p(i, -1.0)).collect::<Vec<_>>(), requests.to_vec());
+        // Above its priority by half the width or more, a request gets nothing: 10 + 1.5.
+        assert_eq!(alloc_p(0, 11.5), 0.0);
+        // What ALLOCATE BY PRIORITY refuses, MARKETP and ALLOC P refuse: a width not above zero,
+        // a negative request or supply.
+        assert!(allocate(AllocationRule::AtPriority, 1, |_| 1.0, |_| 1.0, 0.0, 1.0, 0).is_nan());
+        assert!(allocate(AllocationRule::AtPriority, 1, |_| -1.0, |_| 1.0, 1.0, 1.0, 0).is_nan());
+        assert!(market(-1.0).is_nan());
+    }
+
     #[test]
     fn allocate_available_profiles_share_equally_between_equal_targets() {
         for kind in [1.0, 2.0, 3.0, 4.0] {
@@ -1686,6 +1747,31 @@ mod tests {
                 supplies.iter().map(|&(q, profile)| at_price(AllocationRule::SupplyAtPrice, q, profile, price)).sum();
             let scale: f64 = agents.iter().map(|a| a.0).sum::<f64>().max(1.0);
             proptest::prop_assert!((bought - sold).abs() <= 1e-9 * scale, "bought {bought}, sold {sold} at {price}");
+        }
+
+        /// ALLOC P at the priority MARKETP finds gives ALLOCATE BY PRIORITY's shares, and short of
+        /// the requests they add up to the supply: the two-step form conserves what is shared.
+        #[test]
+        fn alloc_p_at_marketp_shares_the_supply_as_allocate_by_priority(
+            targets in proptest::collection::vec((0.0f64..100.0, -10.0f64..10.0), 1..6),
+            width in 0.1f64..10.0,
+            fraction in 0.0f64..1.2,
+        ) {
+            let requests: Vec<f64> = targets.iter().map(|t| t.0).collect();
+            let priorities: Vec<f64> = targets.iter().map(|t| t.1).collect();
+            let requested: f64 = requests.iter().sum();
+            let supply = requested * fraction;
+            let (request, priority) = (|i: usize| requests[i], |i: usize| priorities[i]);
+            let market =
+                allocate(AllocationRule::ClearingPriority, requests.len(), request, priority, width, supply, 0);
+            let by_priority = shares(AllocationRule::ByPriority, &requests, &priorities, width, supply);
+            let mut total = 0.0;
+            for i in 0..requests.len() {
+                let share = allocate(AllocationRule::AtPriority, 1, |_| requests[i], |_| priorities[i], width, market, 0);
+                proptest::prop_assert!((share - by_priority[i]).abs() <= 1e-9 * requested.max(1.0));
+                total += share;
+            }
+            proptest::prop_assert!((total - supply.min(requested)).abs() <= 1e-9 * requested.max(1.0));
         }
 
         /// Short of the requests, the shares add up to the supply, none is negative or above

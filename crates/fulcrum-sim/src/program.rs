@@ -573,6 +573,8 @@ pub(crate) struct ConveyorSlots {
     pub arrest: Option<Slot>,
     pub discrete: bool,
     pub exponential_leak: bool,
+    /// The belt moves `dt / transit time` of the way each step (Vensim's DELAY CONVEYOR).
+    pub variable_speed: bool,
 }
 
 /// Where a conveyor inflow puts what it brings during a step.

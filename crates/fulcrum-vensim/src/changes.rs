@@ -36,8 +36,7 @@ fn error(code: Code, message: impl Into<String>, span: Span, help: &str) -> Box<
     Box::new(Diagnostic::new(code, message).at(Some(span)).with_help(help))
 }
 
-const FORM: &str =
-    "a changes file holds `name = number`, `name[elements] = n1, n2, ...` and lookups `name((x1,y1),(x2,y2),...)`";
+const FORM: &str = "a changes file holds `name = number`, `name[elements] = n1, n2, ...`, lookups `name((x1,y1),(x2,y2),...)` and string constants `name :IS: 'text'`";
 
 /// A parsed definition as a change.
 fn change(definition: Definition) -> Result<Change, Box<Diagnostic>> {
@@ -58,10 +57,11 @@ fn change(definition: Definition) -> Result<Change, Box<Diagnostic>> {
             (lhs, value)
         }
         Definition::Lookup { lhs, table } => (lhs, ChangeValue::Table { x: table.x, y: table.y }),
+        Definition::Text { lhs, value } => (lhs, ChangeValue::Text(value)),
         Definition::RealityCheck { span: at } => {
             return Err(error(
                 Code::MdlUnsupportedFeature,
-                "string variables (`:IS:`) and reality checks are not supported in changes files",
+                "reality checks are not supported in changes files, nor `:IS:` with anything but one 'text'",
                 at,
                 FORM,
             ));
@@ -78,17 +78,14 @@ fn change(definition: Definition) -> Result<Change, Box<Diagnostic>> {
             ));
         }
     };
-    if let Some(except) = lhs.except.first().and_then(|list| list.first()) {
-        return Err(error(
-            Code::MdlUnsupportedFeature,
-            ":EXCEPT: is not supported in changes files yet",
-            except.span,
-            "list the elements to change, one definition each",
-        ));
-    }
     Ok(Change {
         name: lhs.name.name,
         subscripts: lhs.subscripts.into_iter().map(|s| s.name.trim_end_matches('!').to_owned()).collect(),
+        except: lhs
+            .except
+            .into_iter()
+            .map(|list| list.into_iter().map(|s| s.name.trim_end_matches('!').to_owned()).collect())
+            .collect(),
         value,
         span: Some(lhs.name.span),
     })
@@ -233,6 +230,37 @@ mod tests {
         );
         let span = changes[1].span.expect("a span");
         assert_eq!(&text[span.start()..span.end()], "table");
+    }
+
+    /// Vensim's changes file page lists `STRINGVAR NAME :IS: 'literal string'`; a reality
+    /// check, or `:IS:` with something other than one text, is refused at its line.
+    #[test]
+    fn string_constants_are_read_and_reality_checks_refused() {
+        let text = "scenario name :IS: 'high growth'\nrate = 2\ncheck :THE CONDITION: rate > 1\nbad :IS: 3\n";
+        let Err(diagnostics) = read_changes(text) else { panic!("the reality check is refused") };
+        let found: Vec<_> = diagnostics.0.iter().map(|d| (d.code, d.span.map(|s| &text[s.start()..s.end()]))).collect();
+        assert_eq!(
+            found,
+            [(Code::MdlUnsupportedFeature, Some(":THE CONDITION:")), (Code::MdlUnsupportedFeature, Some(":IS:"))]
+        );
+        let changes = read_changes("scenario name :IS: 'high growth'\n").expect("well formed");
+        assert_eq!(changes[0].name, "scenario name");
+        assert_eq!(changes[0].value, ChangeValue::Text("high growth".to_owned()));
+    }
+
+    #[test]
+    fn except_lists_are_read_with_the_change() {
+        let text = "demand[Region] :EXCEPT: [North], [East] = 3\nc[a, b] :EXCEPT: [a1, b!] = 1, 2\n";
+        let changes = read_changes(text).expect("the text is well formed");
+        let except: Vec<_> = changes.iter().map(|c| (c.subscripts.clone(), c.except.clone())).collect();
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            except,
+            [
+                (names(&["Region"]), vec![names(&["North"]), names(&["East"])]),
+                (names(&["a", "b"]), vec![names(&["a1", "b"])]),
+            ]
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ enum Special {
     DelayProfile,
     DepreciateBySchedule,
     DepreciateStraightline,
+    ShiftIfTrue,
+    Simultaneous,
 }
 
 /// Why the functions that read a queue's ages are refused.
@@ -324,9 +326,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         5,
         5,
         "SHIFT IF TRUE(level, condition, size, accumulate, value in)",
-        Rule::UnsupportedBecause(
-            "SHIFT IF TRUE changes the values of the level it is called with, which fulcrum changes only through flows, and Vensim's documentation does not say when within a time step the shift happens (before or after the level's flows are applied), so whether shifted values show at the time the condition holds or a step later is not known; write the aging chain with flows, one stock per cohort",
-        ),
+        Rule::Special(Special::ShiftIfTrue),
     ),
     // In Vensim's list of functions, not (yet) computed by fulcrum: each is reported where it
     // is called, by name.
@@ -382,14 +382,13 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
             "FIND ZERO solves, within each time step, for the values of its left-hand side that make another vector zero, taking over its last subscript; fulcrum computes each equation once a step in dependency order and has no solver for equations that must hold together",
         ),
     ),
+    ("alloc_p", 4, 4, "ALLOC P(request, priority, width, market priority)", Rule::Rename("alloc_p", &[0, 1, 2, 3])),
     (
-        "alloc_p",
-        0,
-        255,
-        "ALLOC P(request, priority, width, market price)",
-        Rule::UnsupportedBecause(
-            "ALLOC P, the older allocation function used with MARKETP, has no reference page in Vensim's documentation that was found; ALLOCATE BY PRIORITY is its documented successor",
-        ),
+        "marketp",
+        5,
+        5,
+        "MARKETP(request[first element], priority[first element], size, width, supply)",
+        Rule::Rename("marketp", &[0, 1, 2, 3, 4]),
     ),
     ("cumulate", 0, 255, "CUMULATE(data)", Rule::UnsupportedBecause(DATA_FROM_DATA)),
     ("cumulatef", 0, 255, "CUMULATEF(data)", Rule::UnsupportedBecause(DATA_FROM_DATA)),
@@ -400,15 +399,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "RANDOM LOOKUP(lookup, min, max, shift, stretch, stream)",
         Rule::Rename("random_lookup", &[0, 1, 2, 3, 4]),
     ),
-    (
-        "simultaneous",
-        0,
-        255,
-        "SIMULTANEOUS(expression, initial guess)",
-        Rule::UnsupportedBecause(
-            "SIMULTANEOUS runs around a loop of equations within a time step until nothing in it changes; fulcrum computes each equation once a step in dependency order and reports such a loop",
-        ),
-    ),
+    ("simultaneous", 0, 255, "SIMULTANEOUS(expression, initial guess)", Rule::Special(Special::Simultaneous)),
     ("get_vdf_data", 0, 255, "GET VDF DATA('file', 'varname', start, slope)", Rule::UnsupportedBecause(VDF)),
     ("get_vdf_constants", 0, 255, "GET VDF CONSTANTS('file', 'varname', attime)", Rule::UnsupportedBecause(VDF)),
     ("get_vdf_lookups", 0, 255, "GET VDF LOOKUPS('file', 'varname', start, slope)", Rule::UnsupportedBecause(VDF)),
@@ -508,6 +499,12 @@ pub(crate) trait Context {
     fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
     /// DEPRECIATE BY SCHEDULE over the schedule's elements: the expression of the depreciation.
     fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a SHIFT IF TRUE call shift its level's elements through a hidden flow of the level:
+    /// the expression of what it returns.
+    fn shift_if_true(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a SIMULTANEOUS call the loop it closes run around a fixed number of times within
+    /// the step: the expression of its solution.
+    fn simultaneous(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -687,6 +684,22 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             // Batches of the accumulated input, each returned as a pulse when its batch time has
             // passed (see `Context::delay_batch`).
             Special::DelayBatch => match context.delay_batch(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // The loop run around until it settles (see `Context::simultaneous`).
+            Special::Simultaneous => match context.simultaneous(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // The level's elements shifted by a hidden flow (see `Context::shift_if_true`).
+            Special::ShiftIfTrue => match context.shift_if_true(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

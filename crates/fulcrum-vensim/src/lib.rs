@@ -34,7 +34,7 @@
 //! Every problem is a [`fulcrum_model::Diagnostic`] with a span in the file and a code in the
 //! `E07xx` range (or a general one); all are reported in one pass, and no input makes the
 //! reader panic. A missing data file, sheet or cell is an `E0708` at the GET call. Functions
-//! fulcrum cannot compute yet (SHIFT IF TRUE, QUEUE AGE, DELAY BATCH, ...) are reported by name
+//! fulcrum cannot compute yet (FIND ZERO, QUEUE AGE, GET VDF DATA, ...) are reported by name
 //! where they are called.
 //!
 //! ```

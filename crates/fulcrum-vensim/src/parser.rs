@@ -116,7 +116,10 @@ pub(crate) enum Definition {
     /// A data variable: `lhs :KEYWORD: := expression`, or a name with no equation (values from a
     /// data file given when the model is run).
     Data { lhs: Lhs, keyword: Option<Keyword>, rhs: Option<(Expr, Span)> },
-    /// `:TEST INPUT:`, `:THE CONDITION:` and other reality-check definitions, and `:IS:`.
+    /// A string constant, `name :IS: 'text'`.
+    Text { lhs: Lhs, value: String },
+    /// `:TEST INPUT:`, `:THE CONDITION:` and other reality-check definitions, and `:IS:` with
+    /// something other than one `'text'`.
     RealityCheck { span: Span },
 }
 
@@ -269,7 +272,15 @@ impl Parser {
                 let span = Span::new(start, self.previous_end().max(start));
                 self.finish(Definition::Data { lhs, keyword, rhs: Some((expr, span)) })
             }
-            Some(TokenKind::Keyword(Keyword::Is)) => Ok(Definition::RealityCheck { span: self.here() }),
+            Some(TokenKind::Keyword(Keyword::Is)) => {
+                let at = self.here();
+                match self.tokens.get(self.pos + 1).map(|token| &token.kind) {
+                    Some(TokenKind::Text(value)) if self.pos + 2 == self.tokens.len() => {
+                        Ok(Definition::Text { lhs, value: value.clone() })
+                    }
+                    _ => Ok(Definition::RealityCheck { span: at }),
+                }
+            }
             // `name(GET XLS LOOKUPS(...))`: a lookup whose points are in a file.
             Some(TokenKind::Punct(Punct::LParen))
                 if matches!(self.peek_at(1), Some(TokenKind::Name(_)))

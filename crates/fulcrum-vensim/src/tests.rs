@@ -282,18 +282,50 @@ fn lookup_invert_and_area_read_a_lookup_by_name() {
 
 #[test]
 fn unsupported_functions_are_reported_by_name_where_called() {
-    let body = "x = 1 ~~|\ny = 1 + SHIFT IF TRUE(x, x, 1, x, x) ~~|\nz = RANDOM LOGNORMAL(0, 9, 1, 1, 0, 1, 0) ~~|";
+    let body = "x = 1 ~~|\ny = 1 + FIND ZERO(x, x, 1, x, x) ~~|\nz = RANDOM LOGNORMAL(0, 9, 1, 1, 0, 1, 0) ~~|";
     let (_, diagnostics) = read(body);
     assert_eq!(codes(&diagnostics), ["E0702", "E0702"]);
     let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
     let spans: Vec<&str> =
         diagnostics.0.iter().filter_map(|d| d.span).filter_map(|s| source.get(s.start()..s.end())).collect();
-    assert_eq!(spans, ["SHIFT IF TRUE", "RANDOM LOGNORMAL"]);
-    assert!(diagnostics.0[0].message.contains("SHIFT IF TRUE"));
+    assert_eq!(spans, ["FIND ZERO", "RANDOM LOGNORMAL"]);
+    assert!(diagnostics.0[0].message.contains("FIND ZERO"));
     assert!(diagnostics.0[1].message.contains("RANDOM LOGNORMAL"));
     // RANDOM LOGNORMAL is refused for a reason of its own, and the hint says what to write.
     assert!(diagnostics.0[1].help.as_deref().is_some_and(|h| h.contains("EXP(RANDOM NORMAL")));
     assert_eq!(diagnostics.0[0].variable.as_deref(), Some("y"));
+}
+
+/// SHIFT IF TRUE's arguments that fulcrum cannot shift by are errors where they are written: a
+/// level not at an element, a size that changes, a size past the last element, and a variable
+/// that is not a level.
+#[test]
+fn shift_if_true_arguments_it_cannot_shift_by_are_located_errors() {
+    let body = "age: a0, a1, a2 ~~|\nPop[age] = INTEG(0, 1) ~~|\nnot level[age] = 1 ~~|\n\
+                a = SHIFT IF TRUE(Pop, 1, 1, 0, 0) ~~|\n\
+                b = SHIFT IF TRUE(Pop[a0], 1, Time, 0, 0) ~~|\n\
+                c = SHIFT IF TRUE(Pop[a1], 1, 3, 0, 0) ~~|\n\
+                d = SHIFT IF TRUE(not level[a0], 1, 2, 0, 0) ~~|";
+    let (_, diagnostics) = read(body);
+    let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
+    let located: Vec<(&str, &str, Option<&str>)> = diagnostics
+        .0
+        .iter()
+        .map(|d| {
+            (d.code.as_str(), d.span.and_then(|s| source.get(s.start()..s.end())).unwrap_or(""), d.variable.as_deref())
+        })
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("E0702", "Pop", Some("a")),
+            ("E0702", "Time", Some("b")),
+            ("E0702", "SHIFT IF TRUE(Pop[a1], 1, 3, 0, 0)", None),
+            ("E0702", "SHIFT IF TRUE(not level[a0], 1, 2, 0, 0)", None),
+        ],
+        "{diagnostics:?}"
+    );
+    assert!(diagnostics.0.iter().all(|d| d.help.is_some()));
 }
 
 #[test]
@@ -1206,4 +1238,13 @@ fn an_initial_time_that_is_not_its_own_value_at_the_start_is_reported() {
     };
     assert_eq!(codes(&diagnostics), ["E0707"], "{diagnostics:#?}");
     assert!(diagnostics.0[0].message.contains("INITIAL TIME"), "{diagnostics:?}");
+}
+
+/// `name :IS: 'text'` is a string constant of the model, kept for changes files to set; a
+/// `:IS:` with anything else is skipped, as a reality check is.
+#[test]
+fn string_constants_are_kept_with_the_model() {
+    let model = clean("title :IS: 'base case' ~~|\nother :IS: 3 ~~|\nc = 2 ~~|");
+    let strings: Vec<(&str, &str)> = model.strings.iter().map(|s| (s.name.as_str(), s.value.as_str())).collect();
+    assert_eq!(strings, [("title", "base case")]);
 }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
 use fulcrum_model::{
     CanonicalName, Code, Conveyor, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink,
-    GraphKind, GraphicalFunction, Leak, Model, Origin, SimSpecs, Variable, VariableKind,
+    GraphKind, GraphicalFunction, Leak, Model, Origin, SimSpecs, StringConstant, Variable, VariableKind,
 };
 
 use crate::data::Files;
@@ -106,6 +106,10 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         lookups,
         conveyor_calls: 0,
         batch_calls: 0,
+        shifts: Vec::new(),
+        shift_calls: 0,
+        simultaneous: Vec::new(),
+        defining: None,
         data_calls: HashMap::new(),
         ranges: Ranges::default(),
         diagnostics,
@@ -126,6 +130,15 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         sim: SimSpecs::default(),
         variables: Vec::new(),
         dimensions: translator.ranges.dimensions.clone(),
+        strings: parsed
+            .iter()
+            .filter_map(|item| match &item.definition {
+                Definition::Text { lhs, value } => {
+                    Some(StringConstant::new(&lhs.name.name, value, Some(lhs.name.span)))
+                }
+                _ => None,
+            })
+            .collect(),
         dialect: Dialect::Vensim,
         unit_definitions: Vec::new(),
     };
@@ -308,6 +321,14 @@ struct Translator<'d> {
     conveyor_calls: usize,
     /// DELAY BATCH calls made into hidden variables so far, for their names.
     batch_calls: usize,
+    /// SHIFT IF TRUE calls, each to be made a hidden flow of its level once every level is read.
+    shifts: Vec<Shift>,
+    /// SHIFT IF TRUE calls made into hidden variables so far, for their names.
+    shift_calls: usize,
+    /// SIMULTANEOUS calls, each made the iterations of its loop once every variable is read.
+    simultaneous: Vec<Simultaneous>,
+    /// The variable whose equation is being rewritten, and whether it is arrayed.
+    defining: Option<(String, bool)>,
     /// The quoted arguments of each data variable defined by one GET DATA call, for CUMULATE.
     data_calls: HashMap<CanonicalName, Vec<String>>,
     ranges: Ranges,
@@ -351,37 +372,41 @@ impl Context for Translator<'_> {
                 Diagnostic::new(Code::MdlUnsupportedFunction, message.to_owned()).at(Some(at.span)).with_help(help),
             )
         };
-        // A conveyance time that changes would, in Vensim, speed up or slow down everything on
-        // the belt; fulcrum's conveyors give material the transit time it enters with.
-        let Some(transit) = self.constant_of(ctime) else {
-            return Err(refuse(
-                ctime,
-                "DELAY CONVEYOR's conveyance time must be a number or a constant",
-                "Vensim speeds up or slows down the whole belt when the conveyance time changes; fulcrum's conveyors keep the time material entered with, so only a constant conveyance time gives Vensim's behaviour",
-            ));
-        };
+        // A conveyance time that changes speeds up or slows down everything on the belt, as
+        // Vensim's page says ("You can speed up or slow down a conveyor by changing ctime"): the
+        // belt then moves `TIME STEP / ctime` of the way each step (`Conveyor::variable_speed`).
+        // A constant one gives each batch the whole steps it takes, as every conveyor does.
+        let transit = self.constant_of(ctime);
+        let variable_speed = transit.is_none();
         // Vensim's leakage is the leak rate times what is ahead on the conveyor (what is on it,
         // with this step's input and without this step's output), so each batch leaks once per
-        // step from the step it enters up to the step before it leaves. fulcrum's conveyor leaks
-        // a batch from the step after it enters up to the step it leaves: the same count for
-        // what enters, and for a constant rate the same amounts. The initial contents leak once
-        // more in fulcrum (in the step each part leaves), which starting the belt at
-        // `initial total / (1 - leak × TIME STEP)` makes up for exactly.
-        let Some(leak_rate) = self.constant_of(leak) else {
-            return Err(refuse(
-                leak,
-                "DELAY CONVEYOR's leak must be a number or a constant",
-                "fulcrum's conveyors take a step's leak as material leaves the step, Vensim's as it enters; the two agree for a constant leak only",
-            ));
-        };
+        // step from the step it enters up to the step before it leaves, at the leak rate of
+        // that step. fulcrum's conveyor leaks a batch from the step after it enters up to the
+        // step it leaves, reading the leak fraction as each step begins, that is at the step
+        // before: the same rates, in the same order, so what leaves is the same whether or not
+        // the leak changes during the run. The initial contents leak once more in fulcrum (in
+        // the first step, at the initial leak rate), which starting the belt at `initial total
+        // / (1 - leak × TIME STEP)`, the leak read when the run starts, makes up for exactly.
+        let leak_rate = self.constant_of(leak);
         let flat = matches!(&profile.kind, ExprKind::Name(name) if self.flat_lookups.contains(&name.canonical));
         // Initial contents laid out evenly over the conveyance time start on the belt. Others
         // (a shaped profile, or another initial conveyance time) leave beside it, as Vensim's
         // Modeling Guide describes a conveyor's initialization: the profile's domain scaled to
         // the initial conveyance time and its values to the initial total.
-        let beside = if flat && self.constant_of(initial_ctime) == Some(transit) {
+        let same_initial = match transit {
+            Some(transit) => self.constant_of(initial_ctime) == Some(transit),
+            None => initial_ctime.to_string() == ctime.to_string(),
+        };
+        let beside = if flat && same_initial {
             None
         } else {
+            let Some(leak_rate) = leak_rate else {
+                return Err(refuse(
+                    leak,
+                    "DELAY CONVEYOR's leak must be a number or a constant when the initial contents are shaped by a profile or another initial conveyance time",
+                    "fulcrum releases such initial contents beside the belt, each part kept by (1 - leak × TIME STEP) for each step it waited, which needs one leak for the whole run; with a flat profile and the initial conveyance time equal to the conveyance time, the leak may change",
+                ));
+            };
             Some(self.initial_conveyor_release(profile, total, initial_ctime, leak_rate, span)?)
         };
         self.conveyor_calls += 1;
@@ -401,12 +426,11 @@ impl Context for Translator<'_> {
         );
         let initial = if beside.is_some() {
             Expr { kind: ExprKind::Number(0.0), span: total.span }
-        } else if leak_rate == 0.0 {
+        } else if leak_rate == Some(0.0) {
             total.clone()
         } else {
             let at = |kind: ExprKind| Expr { kind, span: total.span };
-            let per_step =
-                Expr::join(at(ExprKind::Number(leak_rate)), BinaryOp::Mul, at(ExprKind::Name(NameRef::new("DT"))));
+            let per_step = Expr::join(leak.clone(), BinaryOp::Mul, at(ExprKind::Name(NameRef::new("DT"))));
             let kept = Expr::join(at(ExprKind::Number(1.0)), BinaryOp::Sub, per_step);
             Expr::join(total.clone(), BinaryOp::Div, kept)
         };
@@ -421,6 +445,7 @@ impl Context for Translator<'_> {
             one_at_a_time: true,
             discrete: false,
             exponential_leak: true,
+            variable_speed,
             span: Some(span),
         });
         add(stock, &mut self.instances, &mut self.shapes);
@@ -570,6 +595,127 @@ impl Context for Translator<'_> {
     /// does (which a uniform schedule gives exactly). The initial depreciation, the same range
     /// from the element named or one value for every period, is added in the first n periods of
     /// the run.
+    /// SHIFT IF TRUE(level[ranges, first], condition, size, accumulate, value in), as Vensim's
+    /// reference page describes it: while the condition holds, `size` elements of the level from
+    /// `first` (along its last range) move one element on, the first taking `value in` and the
+    /// last the one before it (added to what it holds, with `accumulate`), and the call returns
+    /// what left the last element (0 with `accumulate`). The condition, `value in` and
+    /// `accumulate` become hidden auxiliaries over the equation's ranges (`SHIFT IF TRUE.n.…`),
+    /// and the level, once read, a hidden flow `SHIFT IF TRUE.n.shift` that moves each element
+    /// to its shifted value within the step (see [`Translator::apply_shifts`]).
+    fn shift_if_true(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [level, condition, size, accumulate, value_in] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "SHIFT IF TRUE takes 5 arguments").at(Some(span))));
+        };
+        let refuse = |at: &Expr, message: &str, help: &str| {
+            Box::new(
+                Diagnostic::new(Code::MdlUnsupportedFunction, message.to_owned()).at(Some(at.span)).with_help(help),
+            )
+        };
+        let shape_help = "write the level as its reference page does: `level[range, ..., first element]`, the ranges those of this equation's left-hand side in order, then the element of the level's last range the shift starts at";
+        let ExprKind::Subscript { array, indices, .. } = &level.kind else {
+            return Err(refuse(
+                level,
+                "SHIFT IF TRUE's first argument must be a level at the element the shift starts at",
+                shape_help,
+            ));
+        };
+        let names: Option<Vec<&NameRef>> = indices
+            .iter()
+            .map(|index| match index {
+                Index::Expr(Expr { kind: ExprKind::Name(name), .. }) => Some(name),
+                _ => None,
+            })
+            .collect();
+        let own: Vec<CanonicalName> = self.current_dimensions.iter().map(|d| CanonicalName::new(d)).collect();
+        let split = names.as_ref().and_then(|names| names.split_last());
+        // An equation over ranges names them; one written element by element (because it reads
+        // an element of another range) names the elements.
+        let Some((first, leading)) = split.filter(|(first, leading)| {
+            let ranges: Vec<CanonicalName> =
+                leading.iter().filter(|n| self.ranges.get(&n.written).is_some()).map(|n| n.canonical.clone()).collect();
+            ranges == own && self.ranges.get(&first.written).is_none()
+        }) else {
+            return Err(refuse(
+                level,
+                "SHIFT IF TRUE's level must be subscripted by this equation's ranges and then one element",
+                shape_help,
+            ));
+        };
+        let count = match &size.kind {
+            ExprKind::Call { function, args, .. } if function.canonical.as_str() == "elmcount" => match args.first() {
+                Some(Expr { kind: ExprKind::Name(range), .. }) => {
+                    self.ranges.get(&range.written).map(|range| range.elements.len() as f64)
+                }
+                _ => None,
+            },
+            _ => self.constant_of(size),
+        };
+        let Some(count) = count.filter(|count| count.fract() == 0.0 && *count >= 1.0 && *count <= 1e6) else {
+            return Err(refuse(
+                size,
+                "SHIFT IF TRUE's size must be a whole number of at least 1: a number, a constant or ELMCOUNT of a range",
+                "the size says which elements of the level are shifted, which fulcrum fixes when it reads the model",
+            ));
+        };
+        self.shift_calls += 1;
+        let prefix = format!("SHIFT IF TRUE.{}", self.shift_calls);
+        let dimensions = self.current_dimensions.clone();
+        let shape: Vec<CanonicalName> = own.clone();
+        for (part, expr) in [("condition", condition), ("accumulate", accumulate), ("value in", value_in)]
+            .into_iter()
+            .chain([("removed", level)])
+        {
+            let mut variable = Variable::new(format!("{prefix}.{part}"), VariableKind::Auxiliary);
+            variable.span = Some(span);
+            variable.dimensions = dimensions.clone();
+            // What leaves the last element is written once the level's ranges are known.
+            if part != "removed" {
+                variable.equation = Some(expression_equation(expr.clone(), expr.span));
+            }
+            self.shapes.insert(variable.canonical.clone(), shape.clone());
+            self.instances.push(variable);
+        }
+        self.shifts.push(Shift {
+            level: array.clone(),
+            leading: leading.iter().map(|n| n.written.clone()).collect(),
+            first: first.written.clone(),
+            count: count as usize,
+            prefix: prefix.clone(),
+            span,
+        });
+        Ok(reference(&format!("{prefix}.removed"), &dimensions, span))
+    }
+
+    /// SIMULTANEOUS(expression, initial guess), as Vensim's page on simultaneous equations
+    /// describes it: the loop its variable closes is run around until nothing in it changes. The
+    /// call is replaced by `SIMULTANEOUS.n.solution`, and once every variable is read the loop
+    /// is copied round by round (see [`Translator::apply_simultaneous`]).
+    fn simultaneous(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let [expr, guess] = args else {
+            return Err(Box::new(Diagnostic::new(Code::WrongArity, "SIMULTANEOUS takes 2 arguments").at(Some(span))));
+        };
+        let Some((variable, false)) = self.defining.clone() else {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::MdlUnsupportedFunction,
+                    "SIMULTANEOUS is supported in an equation of a variable without subscripts",
+                )
+                .at(Some(span))
+                .with_help("fulcrum runs around loops of variables without subscripts only; write the loop's variables without subscripts"),
+            ));
+        };
+        let prefix = format!("SIMULTANEOUS.{}", self.simultaneous.len() + 1);
+        self.simultaneous.push(Simultaneous {
+            variable,
+            expr: expr.clone(),
+            guess: guess.clone(),
+            prefix: prefix.clone(),
+            span,
+        });
+        Ok(Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.solution"))), span })
+    }
+
     fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
         let [stream, schedule, initial, life, fiscal_start] = args else {
             return Err(Box::new(
@@ -1117,6 +1263,77 @@ impl Translator<'_> {
     }
 }
 
+/// The functions whose value at a step does not follow from their inputs at that step (they
+/// keep a state, or read earlier steps), so that a loop through them is not simultaneous.
+const KEEPS_STATE: [&str; 17] = [
+    "smth1",
+    "smth3",
+    "smthn",
+    "delay1",
+    "delay3",
+    "delayn",
+    "delay",
+    "delay_fixed",
+    "delay_material",
+    "delay_information",
+    "trend",
+    "forcst",
+    "npv",
+    "npve",
+    "sample_if_true",
+    "init",
+    "previous",
+];
+
+/// The variables `expr` reads at the same step: every name but those inside a call of a function
+/// that keeps a state.
+fn instant_reads(expr: &Expr, names: &mut Vec<CanonicalName>) {
+    match &expr.kind {
+        ExprKind::Number(_) => {}
+        ExprKind::Name(name) => names.push(name.canonical.clone()),
+        ExprKind::Subscript { array, indices, .. } => {
+            names.push(array.canonical.clone());
+            for index in indices {
+                if let Index::Expr(inner) = index
+                    && !matches!(inner.kind, ExprKind::Name(_))
+                {
+                    instant_reads(inner, names);
+                }
+            }
+        }
+        ExprKind::Call { function, args, .. } => {
+            names.push(function.canonical.clone());
+            if !KEEPS_STATE.contains(&function.canonical.as_str()) {
+                args.iter().for_each(|arg| instant_reads(arg, names));
+            }
+        }
+        ExprKind::Unary { operand, .. } => instant_reads(operand, names),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            instant_reads(lhs, names);
+            instant_reads(rhs, names);
+        }
+        ExprKind::Chain { first, rest } => {
+            instant_reads(first, names);
+            rest.iter().for_each(|(_, operand)| instant_reads(operand, names));
+        }
+        ExprKind::If { condition, then_branch, else_branch } => {
+            instant_reads(condition, names);
+            instant_reads(then_branch, names);
+            instant_reads(else_branch, names);
+        }
+    }
+}
+
+/// `name[subscripts]`, or `name` without subscripts.
+fn reference(name: &str, subscripts: &[String], span: Span) -> Expr {
+    if subscripts.is_empty() {
+        return Expr { kind: ExprKind::Name(NameRef::new(name)), span };
+    }
+    let indices =
+        subscripts.iter().map(|s| Index::Expr(Expr { kind: ExprKind::Name(NameRef::new(s.as_str())), span })).collect();
+    Expr { kind: ExprKind::Subscript { array: NameRef::new(name), array_span: span, indices }, span }
+}
+
 /// The value of a number or a negated number.
 fn number_of(expr: &Expr) -> Option<f64> {
     match &expr.kind {
@@ -1161,6 +1378,42 @@ fn rename_definition(definition: &mut Definition, rename: &impl Fn(&NameRef, boo
 
 /// A level's rate: for one element (by its subscript), or for all.
 type ElementRate = (Option<Vec<String>>, Expr);
+
+/// How many times a SIMULTANEOUS loop is run around within a step.
+const SIMULTANEOUS_ROUNDS: usize = 100;
+
+/// A SIMULTANEOUS call, read when it is rewritten and made its loop's rounds once every variable
+/// is read (see [`Translator::apply_simultaneous`]).
+struct Simultaneous {
+    /// The variable it defines.
+    variable: String,
+    /// What the variable should equal.
+    expr: Expr,
+    /// Its first guess.
+    guess: Expr,
+    /// The names of its hidden variables start so.
+    prefix: String,
+    /// The call.
+    span: Span,
+}
+
+/// A SHIFT IF TRUE call, read when it is rewritten and made a flow of its level once every level
+/// is read (see [`Translator::apply_shifts`]).
+struct Shift {
+    /// The level it shifts.
+    level: NameRef,
+    /// The level's subscripts before the shifted one: the ranges of the equation it is called
+    /// in, or elements.
+    leading: Vec<String>,
+    /// The element of the level's last range the shift starts at.
+    first: String,
+    /// How many elements it shifts.
+    count: usize,
+    /// The names of its hidden variables start so.
+    prefix: String,
+    /// The call.
+    span: Span,
+}
 
 /// A range of the left-hand side and the element it stands at in one element's equation.
 struct Standing {
@@ -1443,6 +1696,8 @@ impl Translator<'_> {
                 model.variables.push(variable);
             }
         }
+        self.apply_simultaneous(model);
+        self.apply_shifts(model);
         self.split_stock_rates(model);
     }
 
@@ -2103,7 +2358,9 @@ impl Translator<'_> {
             return expression_equation(initial, span);
         }
         let mut problems = Vec::new();
+        self.defining = Some((variable.to_owned(), element.is_some() || !self.current_dimensions.is_empty()));
         functions::rewrite(&mut expr, self, &mut problems);
+        self.defining = None;
         self.report(problems, variable);
         expression_equation(expr, span)
     }
@@ -2111,6 +2368,284 @@ impl Translator<'_> {
     fn report(&mut self, problems: Vec<Diagnostic>, variable: &str) {
         for problem in problems {
             self.diagnostics.push(problem.on_variable(variable));
+        }
+    }
+
+    /// Makes each SIMULTANEOUS call's loop run around [`SIMULTANEOUS_ROUNDS`] times within the
+    /// step, in hidden auxiliaries: round 0 is the guess; in round k every variable of the loop
+    /// (those the expression reads, through auxiliaries, that read the variable defined) is
+    /// computed from round k's values of the others and the variable's value of round k - 1, and
+    /// the variable's value of round k is the expression read so. The solution is the last
+    /// round's value when it differs from the one before by at most 1e-9 of its size (at least
+    /// 1), else NaN, which stops the run at it: the loop did not settle. The same rounds every
+    /// time, so the answer is a function of the inputs alone.
+    fn apply_simultaneous(&mut self, model: &mut Model) {
+        let reads = |expr: &Expr| -> Vec<CanonicalName> {
+            let mut names = Vec::new();
+            instant_reads(expr, &mut names);
+            names
+        };
+        // What each auxiliary without subscripts reads; levels and arrays end a loop here.
+        let mut graph: HashMap<CanonicalName, Vec<CanonicalName>> = HashMap::new();
+        for variable in &model.variables {
+            let computed = matches!(variable.kind, VariableKind::Auxiliary | VariableKind::Flow { .. });
+            if let (true, true, Some(Ok(expr))) =
+                (computed, variable.dimensions.is_empty(), variable.equation.as_ref().map(|e| &e.expr))
+            {
+                graph.insert(variable.canonical.clone(), reads(expr));
+            }
+        }
+        let reaches = |from: &[CanonicalName]| -> HashSet<CanonicalName> {
+            let mut seen: HashSet<CanonicalName> = HashSet::new();
+            let mut stack: Vec<CanonicalName> = from.to_vec();
+            while let Some(name) = stack.pop() {
+                if seen.insert(name.clone()) {
+                    stack.extend(graph.get(&name).into_iter().flatten().cloned());
+                }
+            }
+            seen
+        };
+        for call in std::mem::take(&mut self.simultaneous) {
+            let solved = CanonicalName::new(&call.variable);
+            let solution = format!("{}.solution", call.prefix);
+            let whole = model.variable(&call.variable).and_then(|v| v.equation.as_ref()).and_then(|e| e.expr.as_ref().ok()).is_some_and(
+                |expr| matches!(&expr.kind, ExprKind::Name(name) if name.canonical == CanonicalName::new(&solution)),
+            );
+            if !whole {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::MdlUnsupportedFunction,
+                        "SIMULTANEOUS must be the whole right-hand side of its equation",
+                    )
+                    .at(Some(call.span))
+                    .on_variable(call.variable.clone())
+                    .with_help("Vensim requires SIMULTANEOUS first on the right-hand side, as the defining function"),
+                );
+                continue;
+            }
+            let forward = reaches(&reads(&call.expr));
+            let members: Vec<&Variable> = model
+                .variables
+                .iter()
+                .filter(|v| v.canonical != solved && forward.contains(&v.canonical))
+                .filter(|v| {
+                    graph.contains_key(&v.canonical) && reaches(std::slice::from_ref(&v.canonical)).contains(&solved)
+                })
+                .collect();
+            let member_names: HashMap<CanonicalName, String> =
+                members.iter().map(|m| (m.canonical.clone(), m.name.clone())).collect();
+            let round_name = |k: usize| format!("{}.{k}", call.prefix);
+            let member_name = |k: usize, member: &str| format!("{}.{k}.{member}", call.prefix);
+            let span = call.span;
+            let mut added = Vec::new();
+            let mut push = |name: String, expr: Expr| {
+                let mut variable = Variable::new(name, VariableKind::Auxiliary);
+                variable.span = Some(span);
+                variable.equation = Some(expression_equation(expr, span));
+                added.push(variable);
+            };
+            push(round_name(0), call.guess.clone());
+            for k in 1..=SIMULTANEOUS_ROUNDS {
+                let mut rename = |name: &NameRef, _: bool| {
+                    if name.canonical == solved {
+                        Some(round_name(k - 1))
+                    } else {
+                        member_names.get(&name.canonical).map(|member| member_name(k, member))
+                    }
+                };
+                for member in &members {
+                    let Some(Ok(mut expr)) = member.equation.as_ref().map(|e| e.expr.clone()) else { continue };
+                    expr.rename_variables(&mut rename);
+                    push(member_name(k, &member.name), expr);
+                }
+                let mut expr = call.expr.clone();
+                expr.rename_variables(&mut rename);
+                push(round_name(k), expr);
+            }
+            let at = |kind: ExprKind| Expr { kind, span };
+            let name = |written: String| at(ExprKind::Name(NameRef::new(written)));
+            let call_of = |function: &str, args: Vec<Expr>| {
+                at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+            };
+            let last = || name(round_name(SIMULTANEOUS_ROUNDS));
+            let change =
+                call_of("ABS", vec![Expr::join(last(), BinaryOp::Sub, name(round_name(SIMULTANEOUS_ROUNDS - 1)))]);
+            let size = call_of("MAX", vec![at(ExprKind::Number(1.0)), call_of("ABS", vec![last()])]);
+            let settled = Expr::join(change, BinaryOp::Le, Expr::join(at(ExprKind::Number(1e-9)), BinaryOp::Mul, size));
+            push(
+                solution,
+                at(ExprKind::If {
+                    condition: Box::new(settled),
+                    then_branch: Box::new(last()),
+                    else_branch: Box::new(name("NAN".to_owned())),
+                }),
+            );
+            model.variables.extend(added);
+        }
+    }
+
+    /// Makes each SHIFT IF TRUE call a hidden flow of its level, `SHIFT IF TRUE.n.shift`, over
+    /// the level's ranges: at an element the call shifts, while the condition holds,
+    /// `(shifted - level) / TIME STEP`, where `shifted` is `value in` at the first element, the
+    /// element before it elsewhere, plus its own value at the last with `accumulate`; 0
+    /// otherwise. With Euler's method (the one Vensim's models are read with) the level at the
+    /// next step is then its shifted values plus what its other flows bring over the step,
+    /// those computed from the values before the shift: the shift happens at the end of the
+    /// step in which the condition holds, and shows at the next saved time. What the call
+    /// returns, `SHIFT IF TRUE.n.removed`, is the last element's value while the condition
+    /// holds without `accumulate`, and 0 otherwise.
+    fn apply_shifts(&mut self, model: &mut Model) {
+        for shift in std::mem::take(&mut self.shifts) {
+            let fail = |message: String, help: &str| {
+                Diagnostic::new(Code::MdlUnsupportedFunction, message).at(Some(shift.span)).with_help(help)
+            };
+            let Some(rates) = self.rates.get_mut(&shift.level.canonical) else {
+                self.diagnostics.push(fail(
+                    format!("SHIFT IF TRUE shifts a level (an INTEG), and `{}` is not one", shift.level.written),
+                    "name a level defined with INTEG",
+                ));
+                continue;
+            };
+            let Some(stock) = model.variable(&shift.level.written) else { continue };
+            let dimensions = stock.dimensions.clone();
+            // Each subscript before the shifted one is the level's range there, or an element of
+            // it (which the flow then shifts alone: `Some(position)`).
+            let fixed: Option<Vec<Option<usize>>> = dimensions
+                .iter()
+                .zip(&shift.leading)
+                .map(|(own, given)| {
+                    if CanonicalName::new(own) == CanonicalName::new(given) {
+                        return Some(None);
+                    }
+                    let range = self.ranges.get(own)?;
+                    range.elements.iter().position(|e| CanonicalName::new(e) == CanonicalName::new(given)).map(Some)
+                })
+                .collect();
+            let leading_ok = dimensions.len() == shift.leading.len() + 1 && fixed.is_some();
+            let fixed = fixed.unwrap_or_default();
+            let ranges_named: Vec<String> = shift
+                .leading
+                .iter()
+                .zip(&fixed)
+                .filter(|(_, fixed)| fixed.is_none())
+                .map(|(name, _)| name.clone())
+                .collect();
+            let last = dimensions.last().and_then(|d| self.ranges.get(d));
+            let position = last.and_then(|range| {
+                range.elements.iter().position(|e| CanonicalName::new(e) == CanonicalName::new(&shift.first))
+            });
+            let (Some(range), Some(position), true) = (last, position, leading_ok) else {
+                self.diagnostics.push(fail(
+                    format!(
+                        "SHIFT IF TRUE needs `{}` subscripted by its own ranges, [{}], the last at an element of its last range",
+                        shift.level.written,
+                        dimensions.join(", ")
+                    ),
+                    "the ranges of the equation calling SHIFT IF TRUE must be the level's ranges but its last",
+                ));
+                continue;
+            };
+            if position + shift.count > range.elements.len() {
+                self.diagnostics.push(fail(
+                    format!(
+                        "SHIFT IF TRUE shifts {} elements of `{}` from `{}`, past the end of `{}`",
+                        shift.count, shift.level.written, shift.first, range.name
+                    ),
+                    "give a size no larger than the number of elements from the first one shifted to the last",
+                ));
+                continue;
+            }
+            let last_element = range.elements[position + shift.count - 1].clone();
+            let last_dimension = range.name.clone();
+            let span = shift.span;
+            let at = |kind: ExprKind| Expr { kind, span };
+            let number = |value: f64| at(ExprKind::Number(value));
+            let if_then_else = |condition: Expr, then_branch: Expr, else_branch: Expr| {
+                at(ExprKind::If {
+                    condition: Box::new(condition),
+                    then_branch: Box::new(then_branch),
+                    else_branch: Box::new(else_branch),
+                })
+            };
+            let part = |name: &str| reference(&format!("{}.{name}", shift.prefix), &ranges_named, span);
+            // The level at this element of the flow's ranges (`over` the level's own) or of the
+            // call's subscripts, and `index` along the last.
+            let level_at = |over: &[String], index: Expr| {
+                let mut indices: Vec<Index> =
+                    over.iter().map(|d| Index::Expr(at(ExprKind::Name(NameRef::new(d.as_str()))))).collect();
+                indices.push(Index::Expr(index));
+                at(ExprKind::Subscript { array: shift.level.clone(), array_span: span, indices })
+            };
+            let own_leading = &dimensions[..dimensions.len() - 1];
+            // The position (from 1) of the element of the last range this element stands at.
+            let here_position = || at(ExprKind::Name(NameRef::new(last_dimension.as_str())));
+            let (first_position, last_position) = ((position + 1) as f64, (position + shift.count) as f64);
+            let holds = |name: &str| Expr::join(part(name), BinaryOp::Ne, number(0.0));
+            let here = level_at(own_leading, here_position());
+            let before = level_at(own_leading, Expr::join(here_position(), BinaryOp::Sub, number(1.0)));
+            let moved_in = if_then_else(
+                Expr::join(here_position(), BinaryOp::Eq, number(first_position)),
+                part("value in"),
+                before,
+            );
+            let kept = if_then_else(
+                Expr::join(
+                    Expr::join(here_position(), BinaryOp::Eq, number(last_position)),
+                    BinaryOp::And,
+                    holds("accumulate"),
+                ),
+                here.clone(),
+                number(0.0),
+            );
+            let shifted = Expr::join(moved_in, BinaryOp::Add, kept);
+            let mut inside = Expr::join(
+                Expr::join(here_position(), BinaryOp::Ge, number(first_position)),
+                BinaryOp::And,
+                Expr::join(here_position(), BinaryOp::Le, number(last_position)),
+            );
+            for (dimension, fixed) in own_leading.iter().zip(&fixed) {
+                if let Some(element) = fixed {
+                    let position = at(ExprKind::Name(NameRef::new(dimension.as_str())));
+                    let this = Expr::join(position, BinaryOp::Eq, number((element + 1) as f64));
+                    inside = Expr::join(inside, BinaryOp::And, this);
+                }
+            }
+            let rate = if_then_else(
+                Expr::join(holds("condition"), BinaryOp::And, inside),
+                Expr::join(
+                    Expr::join(shifted, BinaryOp::Sub, here),
+                    BinaryOp::Div,
+                    at(ExprKind::Name(NameRef::new("DT"))),
+                ),
+                number(0.0),
+            );
+            let flow_name = format!("{}.shift", shift.prefix);
+            let mut flow = Variable::new(flow_name.clone(), VariableKind::Auxiliary);
+            flow.span = Some(span);
+            flow.dimensions = dimensions.clone();
+            flow.equation = Some(expression_equation(rate, span));
+            flow.whole_step = true;
+            self.shapes.insert(flow.canonical.clone(), dimensions.iter().map(|d| CanonicalName::new(d)).collect());
+            for (element, rate) in rates.iter_mut() {
+                let subscripts = element.as_deref().unwrap_or(&dimensions);
+                let term = reference(&flow_name, subscripts, span);
+                let old = std::mem::replace(rate, number(0.0));
+                *rate = Expr::join(old, BinaryOp::Add, term);
+            }
+            model.variables.push(flow);
+            let removed = if_then_else(
+                holds("condition"),
+                if_then_else(
+                    holds("accumulate"),
+                    number(0.0),
+                    level_at(&shift.leading, at(ExprKind::Name(NameRef::new(last_element)))),
+                ),
+                number(0.0),
+            );
+            let removed_name = CanonicalName::new(&format!("{}.removed", shift.prefix));
+            if let Some(variable) = model.variables.iter_mut().find(|v| v.canonical == removed_name) {
+                variable.equation = Some(expression_equation(removed, span));
+            }
         }
     }
 

@@ -95,6 +95,7 @@ impl<'p> Reader<'p> {
             sim: SimSpecs::default(),
             variables: Vec::new(),
             dimensions: Vec::new(),
+            strings: Vec::new(),
             dialect: Dialect::Xmile,
             unit_definitions: Vec::new(),
         };
@@ -800,6 +801,7 @@ impl<'p> Reader<'p> {
             sample: child(node, "sample").map(|sample| self.equation(sample)),
             discrete,
             exponential_leak: attribute_flag("exponential_leak"),
+            variable_speed: attribute_flag("variable_speed"),
             batch_integrity: attribute_flag("batch_integrity"),
             one_at_a_time,
             span,

@@ -245,6 +245,9 @@ impl<'m> Lowering<'m, '_> {
             let Some(conveyor) = &variable.conveyor else { continue };
             let Some(shape) = self.shapes[index].clone() else { continue };
             let Some(transit_time) = &conveyor.transit_time else { continue };
+            if conveyor.variable_speed {
+                self.refuse_spreads_onto_a_variable_speed_belt(variable, conveyor);
+            }
             for offset in 0..shape.count(&self.dimensions) {
                 let id = VarId::from_index(shape.first + offset);
                 let bindings = shape.bindings(&self.dimensions, offset);
@@ -271,6 +274,31 @@ impl<'m> Lowering<'m, '_> {
                     .at(flow.span)
                     .on_variable(&flow.name)
                     .with_help("make the flow an inflow of a conveyor stock, or drop the spread"),
+                );
+            }
+        }
+    }
+
+    /// A spread places batches part way along a belt whose length is fixed when they enter; a
+    /// belt of variable speed (Vensim's DELAY CONVEYOR) has no such positions.
+    fn refuse_spreads_onto_a_variable_speed_belt(&mut self, stock: &Variable, conveyor: &crate::model::Conveyor) {
+        let VariableKind::Stock { inflows, .. } = &stock.kind else { return };
+        for inflow in inflows {
+            let Some(flow) = self.model.variable(&inflow.name) else { continue };
+            if flow.spread != Spread::Beginning {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "`{}` spreads what it brings (`{}`) over `{}`, whose belt moves at the speed its transit time gives now",
+                            flow.name,
+                            flow.spread.word(),
+                            stock.name
+                        ),
+                    )
+                    .at(flow.span.or(conveyor.span))
+                    .on_variable(&flow.name)
+                    .with_help("a spread inflow needs a conveyor whose batches keep the transit time they entered with"),
                 );
             }
         }
@@ -551,6 +579,7 @@ impl<'m> Lowering<'m, '_> {
             arrest,
             discrete,
             exponential_leak: conveyor.exponential_leak,
+            variable_speed: conveyor.variable_speed,
         });
     }
 }

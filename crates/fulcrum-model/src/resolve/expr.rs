@@ -246,6 +246,13 @@ pub enum AllocationRule {
     /// `SUPPLY_AT_PRICE`: a profile per request; `supply` is the price, and the share is the
     /// request's supply curve read there (one minus the demand curve: rising with the price).
     SupplyAtPrice,
+    /// `ALLOC_P`: one request and its priority; `supply` is the market priority, and the share is
+    /// the request's rectangular curve (ALLOCATE_BY_PRIORITY's) read there.
+    AtPriority,
+    /// `MARKETP`: a priority per request and one width, as ALLOCATE_BY_PRIORITY; the value is the
+    /// threshold at which the rectangular curves add up to the supply, or, when the supply
+    /// covers every request, the lowest priority less the width (every curve is full there). `position` is not read.
+    ClearingPriority,
     /// `FIND_MARKET_PRICE`: the first `demanders` requests (and profiles) are demands, the rest
     /// supplies; the value is the lowest price at which the demands add up to no more than the
     /// supplies. `position`, `width` and `supply` are not read.

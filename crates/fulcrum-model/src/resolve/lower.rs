@@ -1200,6 +1200,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 return self.lower_allocation(site, builtin, args, span);
             }
             Builtin::FindMarketPrice => return self.lower_market_price(site, args),
+            Builtin::AllocP => return self.lower_alloc_p(site, args),
+            Builtin::Marketp => return self.lower_marketp(site, args),
             Builtin::VectorLookup => return self.lower_vector_lookup(site, args),
             Builtin::Allocate => return self.lower_stella_allocate(site, args, span),
             Builtin::Rank => return self.lower_rank(site, args, span),
@@ -1829,6 +1831,73 @@ impl<'m, 'd> Lowering<'m, 'd> {
             priorities,
             width: Box::new(Expr::Const(0.0)),
             supply: Box::new(Expr::Const(0.0)),
+        })
+    }
+
+    /// `ALLOC_P(request, priority, width, market_priority)`: element by element, one request
+    /// read at the market priority (which MARKETP finds).
+    fn lower_alloc_p(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let [request, priority, width, market] = [0, 1, 2, 3].map(|i| self.lower(site, &args[i]));
+        Some(Expr::Allocate {
+            rule: AllocationRule::AtPriority,
+            position: 0,
+            requests: vec![request?],
+            priorities: vec![priority?],
+            width: Box::new(width?),
+            supply: Box::new(market?),
+        })
+    }
+
+    /// `MARKETP(request[first], priority[first], size, width, supply)`: the requests and
+    /// priorities are `size` elements of the rows of the first two arguments along their last
+    /// dimension, from the element named; `size` must be fixed when the model is read (a number,
+    /// or ELMCOUNT of a dimension). One priority: it reads whole rows, so the variable defined
+    /// need not be arrayed over them.
+    fn lower_marketp(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
+        let [request, priority, size, width, supply] = [0, 1, 2, 3, 4].map(|i| self.lower(site, &args[i]));
+        let size = match size {
+            Some(Expr::Const(size)) if size >= 1.0 && size.fract() == 0.0 => size as usize,
+            Some(_) => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[2].span,
+                        "MARKETP's size must be a whole number of requests, at least 1, fixed when the model is read"
+                            .to_owned(),
+                    )
+                    .with_help("write a number, or ELMCOUNT of the requests' dimension");
+                self.diagnostics.push(diagnostic);
+                return None;
+            }
+            None => return None,
+        };
+        let requests = request
+            .and_then(|request| self.vector_of(request))
+            .and_then(|(row, first, _)| row.get(first..first + size).map(<[Expr]>::to_vec));
+        let count = requests.as_ref().map_or(0, Vec::len);
+        let priorities = priority
+            .and_then(|priority| self.vector_of(priority))
+            .and_then(|(row, first, _)| row.get(first..first + count).map(<[Expr]>::to_vec));
+        let (Some(requests), Some(priorities)) = (requests, priorities) else {
+            let diagnostic = self
+                .error(
+                    site,
+                    Code::InvalidArgument,
+                    args[0].span.to(args[1].span),
+                    format!("MARKETP needs {size} elements of two array variables, the requests and their priorities, from the elements named along their last dimension"),
+                )
+                .with_help("for example MARKETP(demand[d1], priority[d1], ELMCOUNT(d), width, supply), where d1 is the first element of d");
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        Some(Expr::Allocate {
+            rule: AllocationRule::ClearingPriority,
+            position: 0,
+            requests,
+            priorities,
+            width: Box::new(width?),
+            supply: Box::new(supply?),
         })
     }
 

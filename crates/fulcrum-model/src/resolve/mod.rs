@@ -187,6 +187,8 @@ pub struct ResolvedConveyor {
     pub discrete: bool,
     /// Leak fractions are per time unit of what is on the belt, not of what entered.
     pub exponential_leak: bool,
+    /// The belt moves `dt / transit time` of the way each step, the transit time read then.
+    pub variable_speed: bool,
 }
 
 /// Where a conveyor inflow puts what it brings during a step (see `model::Spread`).
@@ -324,6 +326,21 @@ pub fn resolve(model: &Model) -> Result<ResolvedModel, Diagnostics> {
         );
     }
 
+    if model.sim.method != Method::Euler
+        && let Some(flow) = model.variables.iter().find(|variable| variable.whole_step)
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::Unsupported,
+                format!(
+                    "`{}` moves its stock by a whole amount within one step, which {} would spread over its stages",
+                    flow.name, model.sim.method
+                ),
+            )
+            .at(flow.span)
+            .with_help("run the model with Euler's method, which Vensim models are read with"),
+        );
+    }
     if !model.sim.computed.is_empty() {
         let mut reads_history = false;
         for variable in &lowered.variables {

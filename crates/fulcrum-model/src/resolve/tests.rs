@@ -261,3 +261,19 @@ fn a_conveyor_option_that_does_not_parse_is_a_syntax_error() {
     assert_eq!(codes(&belt("side time", "0.1")), ["E0101"]);
     assert_eq!(codes(&belt("2", "0.1 +")), ["E0101"]);
 }
+
+#[test]
+fn a_spread_inflow_onto_a_belt_of_variable_speed_is_refused() {
+    let belt = |variable_speed: bool| {
+        ModelBuilder::new(0.0, 4.0, 1.0)
+            .stock("Belt", "0", &["in"], &["out"])
+            .conveyor("2")
+            .conveyor_options(|conveyor| conveyor.variable_speed = variable_speed)
+            .flow("in", "1")
+            .spread(crate::model::Spread::Even)
+            .conveyor_outflow("out")
+            .build()
+    };
+    assert_eq!(codes(&belt(false)), Vec::<&str>::new());
+    assert_eq!(codes(&belt(true)), ["E0501"]);
+}

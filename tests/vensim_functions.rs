@@ -687,8 +687,20 @@ fn shift_if_true_moves_a_levels_elements_on_as_vensim_documents() {
     // The shift is exact with Euler's method only; another method is refused, not run.
     let (mut read, _) = fulcrum_vensim::read(&model(0, "0")).unwrap_or_else(|d| panic!("{d:?}"));
     read.sim.method = fulcrum_model::Method::Rk4;
-    let problems = fulcrum_model::resolve(&read).err().map(|d| d.0).unwrap_or_default();
-    assert!(problems.iter().any(|d| d.code.as_str() == "E0501" && d.message.contains("SHIFT IF TRUE")), "{problems:?}");
+    let refused = |model: &fulcrum_model::Model| {
+        let problems = fulcrum_model::resolve(model).err().map(|d| d.0).unwrap_or_default();
+        assert!(
+            problems.iter().any(|d| d.code.as_str() == "E0501" && d.message.contains("SHIFT IF TRUE")),
+            "{problems:?}"
+        );
+    };
+    refused(&read);
+    // So is the same model converted to TOML or XMILE and read back.
+    let (toml, _) =
+        fulcrum_model::native::read(&fulcrum_model::native::write(&read)).unwrap_or_else(|d| panic!("{d:?}"));
+    refused(&toml);
+    let (xmile, _) = fulcrum_xmile::read(&fulcrum_xmile::write(&read)).unwrap_or_else(|d| panic!("{d:?}"));
+    refused(&xmile);
 }
 
 /// The reference page's example: cohorts of a population by country, shifted once a year, the

@@ -30,6 +30,7 @@
 //! [[flow]]
 //! name = "Heat Loss to Room"
 //! equation = "(Teacup_Temperature - Room_Temperature) / Characteristic_Time"
+//! whole_step = false        # optional: moves its stock by a whole amount in one step (Euler only)
 //!
 //! [[constant]]
 //! name = "Room Temperature"
@@ -328,6 +329,7 @@ impl Reader<'_> {
                 variable.kind = VariableKind::Flow { non_negative };
                 variable.leak = self.leak(&mut table);
                 variable.overflow = self.boolean(&mut table, "overflow").unwrap_or(false);
+                variable.whole_step = self.boolean(&mut table, "whole_step").unwrap_or(false);
                 if let Some(value) = table.get("spread") {
                     match value.get_ref().as_str().and_then(Spread::from_word) {
                         Some(spread) => variable.spread = spread,
@@ -356,6 +358,7 @@ impl Reader<'_> {
                     "leak",
                     "overflow",
                     "spread",
+                    "whole_step",
                 ]
             }
             Section::Auxiliary => {

@@ -108,6 +108,9 @@ fn write_variable(out: &mut String, variable: &Variable) {
             if variable.spread != Spread::Beginning {
                 line(out, "spread", &format!("\"{}\"", variable.spread.word()));
             }
+            if variable.whole_step {
+                line(out, "whole_step", "true");
+            }
         }
         VariableKind::Auxiliary if section == "constant" => {
             if let Some(equation) = &variable.equation {

@@ -724,6 +724,7 @@ impl<'p> Reader<'p> {
                     leak.fraction = variable.equation.take();
                 }
                 variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
+                variable.whole_step = child(node, "whole_step").is_some();
                 // Stella's spread inflows place what enters along a conveyor rather than at its
                 // start; the profile spread (`dist`) is refused rather than dropped.
                 if let Some((spread, span)) = self.attribute_with_span(node, "spreadflow") {

@@ -224,6 +224,11 @@ fn write_variable(out: &mut String, variable: &Variable) {
             if variable.overflow {
                 out.push_str("        <overflow/>\n");
             }
+            // A vendor element: a whole-step move (Vensim's SHIFT IF TRUE) stays refused under
+            // Runge-Kutta when the model is read back.
+            if variable.whole_step {
+                out.push_str("        <fulcrum:whole_step/>\n");
+            }
         }
         VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
     }

@@ -25,11 +25,13 @@
 //! ```
 
 mod document;
+mod layout;
 mod macros;
 mod reader;
 mod resource;
 mod writer;
 
+pub use layout::read_layout;
 pub use writer::{unwritable, write};
 
 use fulcrum_model::{Diagnostics, Model};

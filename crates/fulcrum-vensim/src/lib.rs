@@ -62,12 +62,14 @@ mod functions;
 mod lexer;
 mod parser;
 mod sections;
+mod sketch;
 mod translate;
 
 #[cfg(test)]
 mod tests;
 
 pub use changes::read_changes;
+pub use sketch::read_sketch;
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Model};
 
 /// The text of a `.mdl` file's bytes: UTF-8 when they are valid UTF-8, else each byte as the

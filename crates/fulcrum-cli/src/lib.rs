@@ -95,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Check(args) => commands::check::check(args),
         Command::Convert(args) => commands::convert::convert(args),
+        Command::Diagram(args) => commands::diagram::diagram(args),
         Command::Sweep(args) => commands::sweep::sweep(args),
         Command::Merge(args) => commands::merge::merge(args),
         Command::Slurm(args) => commands::slurm::slurm(args),

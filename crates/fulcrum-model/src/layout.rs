@@ -8,9 +8,25 @@ use crate::name::CanonicalName;
 /// y growing downwards.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
-    /// One place per variable the diagram shows, first occurrence only (a variable drawn again
-    /// as a shadow or alias keeps its first place).
+    /// One place per variable the diagram shows, at its first occurrence; the others (a
+    /// Vensim shadow variable) are its `shadows`.
     pub places: Vec<Place>,
+    /// The causal links the diagram draws. Files often leave some out (a link to a variable
+    /// on another page, say); when this is empty, every link is drawn.
+    pub connectors: Vec<Connector>,
+}
+
+/// A causal link the file's diagram draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connector {
+    /// The cause.
+    pub from: CanonicalName,
+    /// The effect.
+    pub to: CanonicalName,
+    /// Where the arrow starts: the cause's place or one of its shadows.
+    pub start: (f64, f64),
+    /// Where it ends: the effect's place or one of its shadows.
+    pub end: (f64, f64),
 }
 
 /// Where one variable is drawn.
@@ -25,6 +41,9 @@ pub struct Place {
     /// For a flow, its pipe from the source end to the destination end, through the valve;
     /// empty when the file saves none.
     pub pipe: Vec<(f64, f64)>,
+    /// Centres of the variable's other occurrences, drawn as its name only (Vensim's shadow
+    /// variables), where links from it to nearby variables start.
+    pub shadows: Vec<(f64, f64)>,
 }
 
 impl Layout {
@@ -33,10 +52,11 @@ impl Layout {
         self.places.iter().find(|place| &place.name == name)
     }
 
-    /// Adds a place unless the variable already has one.
+    /// Adds a place, or a shadow of the variable's place when it already has one.
     pub fn add(&mut self, place: Place) {
-        if self.place(&place.name).is_none() {
-            self.places.push(place);
+        match self.places.iter_mut().find(|placed| placed.name == place.name) {
+            Some(placed) => placed.shadows.push((place.x, place.y)),
+            None => self.places.push(place),
         }
     }
 

@@ -69,8 +69,8 @@ mod translate;
 mod tests;
 
 pub use changes::read_changes;
-pub use sketch::read_sketch;
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Model};
+pub use sketch::read_sketch;
 
 /// The text of a `.mdl` file's bytes: UTF-8 when they are valid UTF-8, else each byte as the
 /// Windows-1252 character it stands for (Vensim wrote that before its `{UTF-8}` header), so

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use fulcrum_model::layout::{Layout, Place};
+use fulcrum_model::layout::{Connector, Layout, Place};
 use fulcrum_model::{CanonicalName, Model, VariableKind};
 
 /// Space left between one view and the next, which is drawn below it.
@@ -21,8 +21,8 @@ enum Object {
 
 /// The saved positions of the model's variables, or `None` when the file has no sketch.
 /// Vensim's views are separate pages; here each is placed below the one before, so view 1
-/// keeps its own coordinates. A variable drawn in several places (a shadow variable) keeps the
-/// first; a flow is placed at its valve, its pipe running from the end it drains to the end
+/// keeps its own coordinates. A variable drawn in several places keeps the first as its place and
+/// the others as its shadows; a flow is placed at its valve, its pipe running from the end it drains to the end
 /// it fills (a cloud where it has no stock). Lines that do not read as numbers are skipped.
 pub fn read_sketch(text: &str, model: &Model) -> Option<Layout> {
     let start = text
@@ -36,15 +36,25 @@ pub fn read_sketch(text: &str, model: &Model) -> Option<Layout> {
     let mut offset = 0.0_f64;
     let mut view: HashMap<&str, Object> = HashMap::new();
     let mut pipes: Vec<(&str, &str, bool)> = Vec::new();
+    let mut arrows: Vec<(&str, &str)> = Vec::new();
+    // The flow drawn at each valve of the view.
+    let mut valve_flows: HashMap<&str, String> = HashMap::new();
     let mut last_valve: Option<&str> = None;
-    let finish_view = |view: &mut HashMap<&str, Object>, pipes: &mut Vec<(&str, &str, bool)>, layout: &mut Layout| {
+    let finish_view = |view: &mut HashMap<&str, Object>,
+                       pipes: &mut Vec<(&str, &str, bool)>,
+                       arrows: &mut Vec<(&str, &str)>,
+                       valve_flows: &mut HashMap<&str, String>,
+                       layout: &mut Layout| {
         add_pipes(view, pipes, model, layout);
+        add_connectors(view, arrows, valve_flows, layout);
         view.clear();
         pipes.clear();
+        arrows.clear();
+        valve_flows.clear();
     };
     for line in sketch.lines() {
         if line.starts_with('*') {
-            finish_view(&mut view, &mut pipes, &mut layout);
+            finish_view(&mut view, &mut pipes, &mut arrows, &mut valve_flows, &mut layout);
             if bottom > 0.0 {
                 offset = bottom + VIEW_GAP;
             }
@@ -61,11 +71,20 @@ pub fn read_sketch(text: &str, model: &Model) -> Option<Layout> {
                 let name = fields.get(2).map_or("", |name| name.trim()).trim_matches('"');
                 let name = name.replace("\\n", " ");
                 // A flow's name is written right after its valve; the flow sits at the valve.
-                let at = match last_valve.and_then(|valve| view.get(valve)) {
-                    Some(Object::Valve { x, y }) if is_flow(model, &name) => (*x, *y),
+                let at = match last_valve.and_then(|valve| Some((valve, view.get(valve)?))) {
+                    Some((valve, Object::Valve { x, y })) if is_flow(model, &name) => {
+                        valve_flows.insert(valve, name.clone());
+                        (*x, *y)
+                    }
                     _ => (x, y),
                 };
-                layout.add(Place { name: CanonicalName::new(&name), x: at.0, y: at.1, pipe: Vec::new() });
+                layout.add(Place {
+                    name: CanonicalName::new(&name),
+                    x: at.0,
+                    y: at.1,
+                    pipe: Vec::new(),
+                    shadows: Vec::new(),
+                });
                 view.insert(id, Object::Variable { name, x: at.0, y: at.1 });
                 bottom = bottom.max(y + height);
                 last_valve = None;
@@ -86,11 +105,35 @@ pub fn read_sketch(text: &str, model: &Model) -> Option<Layout> {
                     pipes.push((from, to, fields.get(4).map(|field| field.trim()) != Some("100")));
                 }
             }
+            ("1", _) => {
+                if let (Some(&from), Some(&to)) = (fields.get(2), fields.get(3)) {
+                    arrows.push((from, to));
+                }
+            }
             _ => last_valve = None,
         }
     }
-    finish_view(&mut view, &mut pipes, &mut layout);
+    finish_view(&mut view, &mut pipes, &mut arrows, &mut valve_flows, &mut layout);
     Some(layout)
+}
+
+/// The view's arrows between variables (or into a flow's valve) as connectors.
+fn add_connectors(
+    view: &HashMap<&str, Object>,
+    arrows: &[(&str, &str)],
+    valve_flows: &HashMap<&str, String>,
+    layout: &mut Layout,
+) {
+    let name_of = |id: &str| match view.get(id)? {
+        Object::Variable { name, x, y } => Some((CanonicalName::new(name), (*x, *y))),
+        Object::Valve { x, y } => Some((CanonicalName::new(valve_flows.get(id)?), (*x, *y))),
+        Object::Cloud { .. } => None,
+    };
+    for &(from, to) in arrows {
+        if let (Some((from, start)), Some((to, end))) = (name_of(from), name_of(to)) {
+            layout.connectors.push(Connector { from, to, start, end });
+        }
+    }
 }
 
 fn is_flow(model: &Model, name: &str) -> bool {
@@ -173,9 +216,13 @@ $192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|72,72,1
 11,5,48,408,235,6,8,34,3,0,0,1,0,0,0
 10,6,Heat Loss to Room,408,251,49,8,40,3,0,0,-1,0,0,0
 10,7,Room Temperature,469,304,49,8,8,3,0,0,0,0,0,0
+1,10,1,6,1,0,0,0,0,64,0,-1--1--1,,1|(340,296)|
 *View 2
+1,9,1,5,0,0,0,0,0,64,0,-1--1--1,,1|(408,198)|
 10,1,Characteristic Time,408,174,49,8,8,3,0,0,0,0,0,0
 10,2,Room Temperature,1,1,49,8,8,3,0,0,0,0,0,0
+11,5,48,408,235,6,8,34,3,0,0,1,0,0,0
+10,6,Heat Loss to Room,408,251,49,8,40,3,0,0,-1,0,0,0
 ///---\\\\\\
 :L<%^E!@
 ";
@@ -187,12 +234,18 @@ $192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|72,72,1
         let at = |name: &str| layout.place(&CanonicalName::new(name)).map(|place| (place.x, place.y));
         assert_eq!(at("Teacup Temperature"), Some((307.0, 235.0)));
         assert_eq!(at("Heat Loss to Room"), Some((408.0, 235.0)));
-        // The first place of a variable drawn twice is kept.
+        // The first place of a variable drawn twice is its place, the other a shadow.
         assert_eq!(at("Room Temperature"), Some((469.0, 304.0)));
+        let shadows = layout.place(&CanonicalName::new("Room Temperature")).map(|place| place.shadows.clone());
+        assert_eq!(shadows, Some(vec![(1.0, 1.0 + 312.0 + VIEW_GAP)]));
         // View 2 starts below view 1's lowest object (Room Temperature, 304 + 8) and the gap.
         assert_eq!(at("Characteristic Time"), Some((408.0, 174.0 + 312.0 + VIEW_GAP)));
         let pipe = layout.place(&CanonicalName::new("Heat Loss to Room")).map(|place| place.pipe.clone());
         assert_eq!(pipe, Some(vec![(307.0, 235.0), (408.0, 235.0), (479.0, 235.0)]));
+        let connectors: Vec<(String, String)> =
+            layout.connectors.iter().map(|link| (link.from.to_string(), link.to.to_string())).collect();
+        let expected = [("teacup_temperature", "heat_loss_to_room"), ("characteristic_time", "heat_loss_to_room")];
+        assert_eq!(connectors, expected.map(|(from, to)| (from.to_owned(), to.to_owned())));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! places stocks, flows or auxiliaries.
 
 use fulcrum_model::CanonicalName;
-use fulcrum_model::layout::{Layout, Place};
+use fulcrum_model::layout::{Connector, Layout, Place};
 use roxmltree::{Document, Node};
 
 /// The saved positions of the main model's diagram, or `None` when the file saves none (or is
@@ -40,7 +40,17 @@ fn view_layout(view: Node) -> Layout {
             .collect();
         // Names in views escape line breaks as `\n`; the variable's name has a space there.
         let name = CanonicalName::new(&name.replace("\\n", " ").replace('\n', " "));
-        layout.add(Place { name, x, y, pipe });
+        layout.add(Place { name, x, y, pipe, shadows: Vec::new() });
+    }
+    for connector in view.children().filter(|node| is(node, "connector")) {
+        let end = |tag: &str| {
+            let text = connector.children().find(|node| is(node, tag))?.text()?.trim().to_owned();
+            Some(CanonicalName::new(&text.replace("\\n", " ")))
+        };
+        let (Some(from), Some(to)) = (end("from"), end("to")) else { continue };
+        let at = |name: &CanonicalName| layout.place(name).map(|place| (place.x, place.y));
+        let (Some(start), Some(end)) = (at(&from), at(&to)) else { continue };
+        layout.connectors.push(Connector { from, to, start, end });
     }
     layout
 }
@@ -65,6 +75,7 @@ mod tests {
             <flow x="243" y="92" name="heat_loss_to_room"><pts><pt x="154" y="92"/><pt x="332" y="92"/></pts></flow>
             <aux x="285" y="43" name="Characteristic\nTime"/>
             <aux x="oops" y="43" name="broken"/>
+            <connector uid="1"><from>characteristic_time</from><to>heat_loss_to_room</to></connector>
           </view></views></model></xmile>"#;
         let layout = read_layout(text).unwrap_or_default();
         let stock = layout.place(&CanonicalName::new("Teacup Temperature"));
@@ -73,6 +84,13 @@ mod tests {
         assert_eq!(flow.map(|place| place.pipe.clone()), Some(vec![(154.0, 92.0), (332.0, 92.0)]));
         assert!(layout.place(&CanonicalName::new("Characteristic Time")).is_some());
         assert!(layout.place(&CanonicalName::new("broken")).is_none());
+        let connector = Connector {
+            from: CanonicalName::new("Characteristic Time"),
+            to: CanonicalName::new("Heat Loss to Room"),
+            start: (285.0, 43.0),
+            end: (243.0, 92.0),
+        };
+        assert_eq!(layout.connectors, vec![connector]);
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! `1,id,from,to,shape,hidden,polarity,thickness,...` an arrow (thickness 22 is a flow pipe,
 //! drawn from the valve to each end).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use fulcrum_model::layout::{Connector, Layout, Place};
 use fulcrum_model::{CanonicalName, Model, VariableKind};
+
+type Point = (f64, f64);
 
 /// Space left between one view and the next, which is drawn below it.
 const VIEW_GAP: f64 = 100.0;
@@ -151,7 +153,8 @@ fn add_pipes(view: &HashMap<&str, Object>, pipes: &[(&str, &str, bool)], model: 
             flows.insert((x.to_bits(), y.to_bits()), CanonicalName::new(name));
         }
     }
-    let mut ends: HashMap<&str, (Option<(f64, f64)>, Option<(f64, f64)>)> = HashMap::new();
+    // By valve id, so that the same file always gives the same pipes.
+    let mut ends: BTreeMap<&str, (Option<Point>, Option<Point>)> = BTreeMap::new();
     for &(valve, end, headed) in pipes {
         let Some(Object::Valve { x, y }) = view.get(valve) else { continue };
         let Some(flow) = flows.get(&(x.to_bits(), y.to_bits())) else { continue };

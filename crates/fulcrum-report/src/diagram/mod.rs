@@ -167,6 +167,13 @@ pub fn saved_layout(loaded: &LoadedModel) -> Option<Layout> {
 
 type Point = (f64, f64);
 
+/// A flow's stocks: the one it drains and the one it fills (`None` for a variable that is no
+/// flow).
+type FlowEnds = Option<(Option<usize>, Option<usize>)>;
+
+/// Arrows between occurrences (start, end), by the link's (cause, effect).
+type Arrows = HashMap<(usize, usize), Vec<(Point, Point)>>;
+
 /// Font size of stock names, in pixels.
 const STOCK_TEXT_PX: f64 = 16.0;
 /// Font size of every other name.
@@ -203,7 +210,7 @@ struct Placed {
     shadows: Vec<Vec<Point>>,
     /// Where the file's diagram starts and ends each link it draws, by (cause, effect); `None`
     /// draws every link from the occurrence of its cause nearest its effect.
-    connectors: Option<HashMap<(usize, usize), Vec<(Point, Point)>>>,
+    connectors: Option<Arrows>,
 }
 
 /// The model's stock-and-flow diagram as an SVG document, at the file's saved positions when
@@ -222,8 +229,8 @@ pub fn diagram(model: &Model, resolved: &ResolvedModel, layout: Option<&Layout>)
 }
 
 /// For each flow, the stocks it drains and fills, if any (`None` for other variables).
-fn flow_ends(model: &Model) -> Vec<Option<(Option<usize>, Option<usize>)>> {
-    let mut ends: Vec<Option<(Option<usize>, Option<usize>)>> = model
+fn flow_ends(model: &Model) -> Vec<FlowEnds> {
+    let mut ends: Vec<FlowEnds> = model
         .variables
         .iter()
         .map(|variable| matches!(variable.kind, VariableKind::Flow { .. }).then_some((None, None)))
@@ -275,12 +282,7 @@ fn stock_half_size(lines: &[String]) -> Point {
     (width / 2.0, height / 2.0)
 }
 
-fn automatic_layout(
-    shapes: &[Shape],
-    links: &[Link],
-    ends: &[Option<(Option<usize>, Option<usize>)>],
-    labels: &[Vec<String>],
-) -> Placed {
+fn automatic_layout(shapes: &[Shape], links: &[Link], ends: &[FlowEnds], labels: &[Vec<String>]) -> Placed {
     let count = shapes.len();
     let mut centre: Vec<Option<Point>> = vec![None; count];
     let mut pipes: Vec<Vec<Point>> = vec![Vec::new(); count];
@@ -424,12 +426,7 @@ fn automatic_layout(
 }
 
 /// The file's positions; what it does not place goes in rows below, in the model's order.
-fn place_as_saved(
-    model: &Model,
-    layout: &Layout,
-    ends: &[Option<(Option<usize>, Option<usize>)>],
-    labels: &[Vec<String>],
-) -> Placed {
+fn place_as_saved(model: &Model, layout: &Layout, ends: &[FlowEnds], labels: &[Vec<String>]) -> Placed {
     let saved: Vec<Option<&fulcrum_model::layout::Place>> =
         model.variables.iter().map(|variable| layout.place(&variable.canonical)).collect();
     let placed = saved.iter().flatten();
@@ -476,7 +473,7 @@ fn place_as_saved(
     let index: HashMap<&CanonicalName, usize> =
         model.variables.iter().enumerate().map(|(index, variable)| (&variable.canonical, index)).collect();
     let connectors = (!layout.connectors.is_empty()).then(|| {
-        let mut starts: HashMap<(usize, usize), Vec<(Point, Point)>> = HashMap::new();
+        let mut starts: Arrows = HashMap::new();
         for connector in &layout.connectors {
             if let (Some(&from), Some(&to)) = (index.get(&connector.from), index.get(&connector.to)) {
                 starts.entry((from, to)).or_default().push((connector.start, connector.end));
@@ -522,7 +519,7 @@ fn draw(
     model: &Model,
     shapes: &[Shape],
     links: &[Link],
-    ends: &[Option<(Option<usize>, Option<usize>)>],
+    ends: &[FlowEnds],
     labels: &[Vec<String>],
     placed: &Placed,
 ) -> String {

@@ -4,7 +4,7 @@
 //! `1,id,from,to,shape,hidden,polarity,thickness,...` an arrow (thickness 22 is a flow pipe,
 //! drawn from the valve to each end).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use fulcrum_model::layout::{Connector, Layout, Place};
 use fulcrum_model::{CanonicalName, Model, VariableKind};
@@ -23,8 +23,8 @@ enum Object {
 
 /// The saved positions of the model's variables, or `None` when the file has no sketch.
 /// Vensim's views are separate pages; here each is placed below the one before, so view 1
-/// keeps its own coordinates. A variable drawn in several places keeps the first as its place and
-/// the others as its shadows; a flow is placed at its valve, its pipe running from the end it drains to the end
+/// keeps its own coordinates. A variable drawn in several places is placed where it is drawn as
+/// itself (else where it is first drawn), and drawn as a name at the others (its shadows); a flow is placed at its valve, its pipe running from the end it drains to the end
 /// it fills (a cloud where it has no stock). Lines that do not read as numbers are skipped.
 pub fn read_sketch(text: &str, model: &Model) -> Option<Layout> {
     let start = text
@@ -42,6 +42,8 @@ pub fn read_sketch(text: &str, model: &Model) -> Option<Layout> {
     // The flow drawn at each valve of the view.
     let mut valve_flows: HashMap<&str, String> = HashMap::new();
     let mut last_valve: Option<&str> = None;
+    // Variables whose place so far is a shadow: their own occurrence, when it comes, takes over.
+    let mut placed_by_shadow: HashSet<CanonicalName> = HashSet::new();
     let finish_view = |view: &mut HashMap<&str, Object>,
                        pipes: &mut Vec<(&str, &str, bool)>,
                        arrows: &mut Vec<(&str, &str)>,
@@ -80,13 +82,31 @@ pub fn read_sketch(text: &str, model: &Model) -> Option<Layout> {
                     }
                     _ => (x, y),
                 };
-                layout.add(Place {
-                    name: CanonicalName::new(&name),
-                    x: at.0,
-                    y: at.1,
-                    pipe: Vec::new(),
-                    shadows: Vec::new(),
-                });
+                // The flags' lowest bit is clear on a shadow variable (a copy of one defined on
+                // another view, `Time` always).
+                let shadow =
+                    fields.get(8).and_then(|bits| bits.trim().parse::<u32>().ok()).is_some_and(|bits| bits & 1 == 0);
+                let canonical = CanonicalName::new(&name);
+                let existing = layout.places.iter_mut().find(|place| place.name == canonical);
+                match existing {
+                    Some(place) if !shadow && placed_by_shadow.remove(&canonical) => {
+                        place.shadows.insert(0, (place.x, place.y));
+                        (place.x, place.y) = at;
+                    }
+                    Some(place) => place.shadows.push(at),
+                    None => {
+                        if shadow {
+                            placed_by_shadow.insert(canonical.clone());
+                        }
+                        layout.places.push(Place {
+                            name: canonical,
+                            x: at.0,
+                            y: at.1,
+                            pipe: Vec::new(),
+                            shadows: Vec::new(),
+                        });
+                    }
+                }
                 view.insert(id, Object::Variable { name, x: at.0, y: at.1 });
                 bottom = bottom.max(y + height);
                 last_valve = None;
@@ -176,7 +196,10 @@ fn add_pipes(view: &HashMap<&str, Object>, pipes: &[(&str, &str, bool)], model: 
             continue;
         };
         let Some(flow) = flows.get(&(x.to_bits(), y.to_bits())) else { continue };
-        if let Some(place) = layout.places.iter_mut().find(|place| &place.name == flow && place.pipe.is_empty()) {
+        let at_valve = |place: &&mut Place| (place.x, place.y) == (*x, *y);
+        if let Some(place) =
+            layout.places.iter_mut().find(|place| &place.name == flow && place.pipe.is_empty()).filter(at_valve)
+        {
             place.pipe = vec![source, (*x, *y), destination];
         }
     }
@@ -220,6 +243,7 @@ $192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|72,72,1
 10,6,Heat Loss to Room,408,251,49,8,40,3,0,0,-1,0,0,0
 10,7,Room Temperature,469,304,49,8,8,3,0,0,0,0,0,0
 1,10,1,6,1,0,0,0,0,64,0,-1--1--1,,1|(340,296)|
+10,8,Characteristic Time,600,600,49,8,8,2,0,0,0,0,0,0
 *View 2
 1,9,1,5,0,0,0,0,0,64,0,-1--1--1,,1|(408,198)|
 10,1,Characteristic Time,408,174,49,8,8,3,0,0,0,0,0,0
@@ -240,9 +264,12 @@ $192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|72,72,1
         // The first place of a variable drawn twice is its place, the other a shadow.
         assert_eq!(at("Room Temperature"), Some((469.0, 304.0)));
         let shadows = layout.place(&CanonicalName::new("Room Temperature")).map(|place| place.shadows.clone());
-        assert_eq!(shadows, Some(vec![(1.0, 1.0 + 312.0 + VIEW_GAP)]));
-        // View 2 starts below view 1's lowest object (Room Temperature, 304 + 8) and the gap.
-        assert_eq!(at("Characteristic Time"), Some((408.0, 174.0 + 312.0 + VIEW_GAP)));
+        assert_eq!(shadows, Some(vec![(1.0, 1.0 + 608.0 + VIEW_GAP)]));
+        // View 2 starts below view 1's lowest object (a shadow at 600 + 8) and the gap; the
+        // variable is placed where it is drawn as itself, not at its shadow drawn first.
+        assert_eq!(at("Characteristic Time"), Some((408.0, 174.0 + 608.0 + VIEW_GAP)));
+        let shadows = layout.place(&CanonicalName::new("Characteristic Time")).map(|place| place.shadows.clone());
+        assert_eq!(shadows, Some(vec![(600.0, 600.0)]));
         let pipe = layout.place(&CanonicalName::new("Heat Loss to Room")).map(|place| place.pipe.clone());
         assert_eq!(pipe, Some(vec![(307.0, 235.0), (408.0, 235.0), (479.0, 235.0)]));
         let connectors: Vec<(String, String)> =

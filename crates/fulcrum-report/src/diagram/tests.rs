@@ -69,6 +69,9 @@ fn every_bundled_model_draws_with_every_label_and_rasterizes_to_visible_pixels()
     models.retain(|path| path.exists());
     models.sort();
     assert!(models.len() >= 7, "the bundled models are found: {models:?}");
+    // And two files drawn at their saved positions, one of each format.
+    let teacups = repository().join("../shared/conformance/test-models/samples/teacup");
+    models.extend([teacups.join("teacup_w_diagram.xmile"), teacups.join("teacup.mdl")]);
     for path in models {
         let svg = diagram_of(&path);
         let document = match Document::parse(&svg) {

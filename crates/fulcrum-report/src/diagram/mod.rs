@@ -287,22 +287,27 @@ fn automatic_layout(shapes: &[Shape], links: &[Link], ends: &[FlowEnds], labels:
     let mut centre: Vec<Option<Point>> = vec![None; count];
     let mut pipes: Vec<Vec<Point>> = vec![Vec::new(); count];
 
-    // Stocks on the main row, each chain of stocks joined by flows together, in file order.
-    let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); count];
+    // Stocks on the main row, each chain of stocks joined by flows together, in the direction
+    // the flows run: a chain starts at a stock no other stock fills (the first in file order).
+    let mut downstream: Vec<Vec<usize>> = vec![Vec::new(); count];
+    let mut upstream: Vec<Vec<usize>> = vec![Vec::new(); count];
     let mut cloud_flows: Vec<Vec<usize>> = vec![Vec::new(); count];
     for (flow, end) in ends.iter().enumerate() {
         match end {
             Some((Some(source), Some(destination))) => {
-                neighbours[*source].push(*destination);
-                neighbours[*destination].push(*source);
+                downstream[*source].push(*destination);
+                upstream[*destination].push(*source);
             }
             Some((Some(stock), None) | (None, Some(stock))) => cloud_flows[*stock].push(flow),
             _ => {}
         }
     }
+    let stocks = (0..count).filter(|&index| shapes[index] == Shape::Stock);
+    let starts: Vec<usize> =
+        stocks.clone().filter(|&stock| upstream[stock].iter().all(|&other| other == stock)).chain(stocks).collect();
     let mut row: Vec<usize> = Vec::new();
     let mut seen = vec![false; count];
-    for start in (0..count).filter(|&index| shapes[index] == Shape::Stock) {
+    for start in starts {
         if seen[start] {
             continue;
         }
@@ -310,12 +315,15 @@ fn automatic_layout(shapes: &[Shape], links: &[Link], ends: &[FlowEnds], labels:
         let mut queue = std::collections::VecDeque::from([start]);
         while let Some(stock) = queue.pop_front() {
             row.push(stock);
-            let mut next: Vec<usize> = neighbours[stock].iter().copied().filter(|&other| !seen[other]).collect();
-            next.sort_unstable();
-            next.dedup();
-            for other in next {
-                seen[other] = true;
-                queue.push_back(other);
+            // What it fills first, then what fills it.
+            for side in [&downstream[stock], &upstream[stock]] {
+                let mut next: Vec<usize> = side.iter().copied().filter(|&other| !seen[other]).collect();
+                next.sort_unstable();
+                next.dedup();
+                for other in next {
+                    seen[other] = true;
+                    queue.push_back(other);
+                }
             }
         }
     }
@@ -355,7 +363,7 @@ fn automatic_layout(shapes: &[Shape], links: &[Link], ends: &[FlowEnds], labels:
                 let (stock_x, _) = position(stock);
                 let slots = &cloud_flows[stock];
                 let slot = slots.iter().position(|&other| other == flow).unwrap_or(0) as f64;
-                let column_x = stock_x + (slot - (slots.len() as f64 - 1.0) / 2.0) * CLOUD_COLUMN * 0.6;
+                let column_x = stock_x + (slot - (slots.len() as f64 - 1.0) / 2.0) * CLOUD_COLUMN;
                 let valve = (column_x, LAYER_GAP);
                 let cloud = (column_x, 2.0 * LAYER_GAP - 20.0);
                 let at_stock = (column_x, 0.0);
@@ -554,6 +562,20 @@ fn draw(
             extend(px + 16.0, py + 12.0);
         }
     }
+    // A curve stays between its ends and its control point; its middle is as far as it bulges.
+    let mut curves: Vec<(Point, Point)> = Vec::new();
+    for link in links {
+        match placed.connectors.as_ref().map(|arrows| arrows.get(&(link.from, link.to))) {
+            Some(arrows) => curves.extend(arrows.into_iter().flatten().copied()),
+            None => curves.push((placed.centre[link.from], placed.centre[link.to])),
+        }
+    }
+    for (from, to) in curves {
+        let control = bend(from, to);
+        let middle = (0.25 * from.0 + 0.5 * control.0 + 0.25 * to.0, 0.25 * from.1 + 0.5 * control.1 + 0.25 * to.1);
+        extend(middle.0 - 4.0, middle.1 - 4.0);
+        extend(middle.0 + 4.0, middle.1 + 4.0);
+    }
     if min_x > max_x {
         (min_x, min_y, max_x, max_y) = (0.0, 0.0, 200.0, 60.0);
     }
@@ -719,6 +741,14 @@ fn draw(
     svg
 }
 
+/// The control point of a link's curve: it bends to the left of the straight line, by a fifth
+/// of its length.
+fn bend(from: Point, to: Point) -> Point {
+    let (mx, my) = ((from.0 + to.0) / 2.0, (from.1 + to.1) / 2.0);
+    let (vx, vy) = (to.0 - from.0, to.1 - from.1);
+    (mx + vy * 0.2, my - vx * 0.2)
+}
+
 /// The occurrence of variable `index` nearest `target`: its place, or a shadow drawn nearer.
 fn nearest_occurrence(placed: &Placed, index: usize, target: Point) -> Point {
     let main = placed.centre[index];
@@ -746,10 +776,7 @@ fn draw_link(
     // A shadow is a name only: the arrow meets it as it would a small circle.
     let from_shape = if from == placed.centre[link.from] { shapes[link.from] } else { Shape::Auxiliary };
     let to_shape = if to == placed.centre[link.to] { shapes[link.to] } else { Shape::Auxiliary };
-    // Bend to the left of the straight line, by a fifth of its length.
-    let (mx, my) = ((from.0 + to.0) / 2.0, (from.1 + to.1) / 2.0);
-    let (vx, vy) = (to.0 - from.0, to.1 - from.1);
-    let control = (mx + vy * 0.2, my - vx * 0.2);
+    let control = bend(from, to);
     let start = at(boundary(from_shape, &labels[link.from], from, control));
     let end = at(boundary(to_shape, &labels[link.to], to, control));
     let control = at(control);

@@ -692,3 +692,23 @@ fn loops_analyses_an_experiments_run_under_an_intervention() {
     assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
     assert!(stderr(&unknown).contains("interventions: faster hiring, patient hiring"), "{}", stderr(&unknown));
 }
+
+#[test]
+fn diagram_writes_the_svg_and_refuses_a_broken_model() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let svg = directory.path().join("teacup.svg");
+    let output = fulcrum(&["diagram", TEACUP, "-o", svg.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&svg).expect("written");
+    assert!(text.starts_with("<svg") && text.contains("<title>Heat Loss to Room</title>"), "{text}");
+    assert_eq!(stdout(&fulcrum(&["diagram", TEACUP])), text, "standard output gets the same bytes");
+
+    let broken = directory.path().join("broken.toml");
+    std::fs::write(&broken, "[sim]\nstart = 0\nstop = 1\ndt = 1\n[[flow]]\nname = \"f\"\nequation = \"missing * 2\"\n")
+        .expect("written");
+    let drawn = directory.path().join("broken.svg");
+    let output = fulcrum(&["diagram", broken.to_str().expect("utf-8 path"), "-o", drawn.to_str().expect("utf-8 path")]);
+    assert!(!output.status.success(), "a model that does not resolve is not drawn");
+    assert!(stderr(&output).contains("missing"), "the problem is named: {}", stderr(&output));
+    assert!(!drawn.exists(), "nothing is written");
+}

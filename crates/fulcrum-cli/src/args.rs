@@ -26,6 +26,8 @@ pub enum Command {
     Loops(LoopsArgs),
     /// Convert a model (XMILE from Stella or Vensim, say) to fulcrum's TOML format.
     Convert(ConvertArgs),
+    /// Draw a model's stock-and-flow diagram as SVG, at the positions its file saves if any.
+    Diagram(DiagramArgs),
     /// Run an experiment: many runs under uncertainty, in parallel; outcomes and bands as CSV.
     Sweep(SweepArgs),
     /// Join the shards of a sweep (`sweep --shard`) into the files of the whole sweep.
@@ -330,6 +332,23 @@ pub enum QuantileChoice {
     Exact,
     /// From log histograms.
     Sketch,
+}
+
+/// `fulcrum diagram`.
+#[derive(clap::Args, Debug)]
+pub struct DiagramArgs {
+    /// The model file (.toml, .xmile, .stmx, .xml or .mdl).
+    pub model: PathBuf,
+    /// Write the SVG here instead of to standard output.
+    #[arg(short, long, value_name = "FILE.svg")]
+    pub output: Option<PathBuf>,
+    /// Lay the diagram out automatically even when the file saves its own.
+    #[arg(long)]
+    pub automatic: bool,
+    /// A Vensim data file (.tab or .csv) giving data variables without an equation their values,
+    /// as for `fulcrum run`. Repeat for more.
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
 }
 
 /// `fulcrum convert`.

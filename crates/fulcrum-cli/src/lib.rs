@@ -99,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => commands::check::check(args),
         Command::Loops(args) => commands::loops::loops(args),
         Command::Convert(args) => commands::convert::convert(args),
+        Command::Diagram(args) => commands::diagram::diagram(args),
         Command::Sweep(args) => commands::sweep::sweep(args),
         Command::Merge(args) => commands::merge::merge(args),
         Command::Slurm(args) => commands::slurm::slurm(args),

@@ -39,6 +39,7 @@ pub mod builder;
 pub mod builtins;
 pub mod changes;
 pub mod diagnostic;
+pub mod layout;
 pub mod model;
 pub mod name;
 pub mod native;

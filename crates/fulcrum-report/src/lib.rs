@@ -11,6 +11,8 @@
 //!   reads such a folder back (manifest, outcomes, series, band parts, digests).
 //! - [`charts`]: the analysis charts (tornado, Morris, indices, leverage, differences) as SVG
 //!   text, ready for [`write_atomically`].
+//! - [`diagram`]: a model's stock-and-flow diagram as SVG text, at the file's saved positions
+//!   or laid out automatically.
 //! - [`html_report`]: one self-contained HTML page from any mix of output folders.
 //! - [`expected`]: reads other tools' outputs (CSV or Vensim TAB) to compare runs against.
 //! - [`load`]: reads model files (any format), changes files and experiments with their
@@ -25,6 +27,7 @@ use fulcrum_sim::Results;
 pub mod analysis;
 pub mod chart_files;
 pub mod charts;
+pub mod diagram;
 pub mod expected;
 pub mod html_report;
 pub mod load;

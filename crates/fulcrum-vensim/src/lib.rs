@@ -8,7 +8,8 @@
 //!   `equation ~ units [min, max] ~ documentation`; group headers (`****` … `.Name`) are
 //!   skipped; `:MACRO:` … `:END OF MACRO:` mark macro bodies; everything after `\\\---///` is
 //!   the sketch, except the simulation settings line `15:` and the file references `30:?name=file`
-//!   that `'?name'` in a GET XLS or GET DIRECT call stands for.
+//!   that `'?name'` in a GET XLS or GET DIRECT call stands for. The model does not read the
+//!   sketch; [`read_sketch`] reads it apart, for the diagram.
 //! - `lexer`: tokens of an equation, with spans in the file. `{comments}` and `\` line
 //!   continuations are whitespace; unquoted names may contain spaces (`Birth rate`).
 //! - `parser`: one definition: `lhs = expression`, lookups `name((x,y), ...)`, subscript ranges
@@ -62,6 +63,7 @@ mod functions;
 mod lexer;
 mod parser;
 mod sections;
+mod sketch;
 mod translate;
 
 #[cfg(test)]
@@ -69,6 +71,7 @@ mod tests;
 
 pub use changes::read_changes;
 use fulcrum_model::{Code, Diagnostic, Diagnostics, Model};
+pub use sketch::read_sketch;
 
 /// The text of a `.mdl` file's bytes: UTF-8 when they are valid UTF-8, else each byte as the
 /// Windows-1252 character it stands for (Vensim wrote that before its `{UTF-8}` header), so

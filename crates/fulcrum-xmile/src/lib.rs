@@ -10,6 +10,8 @@
 //! Vensim get its conventions ([`fulcrum_model::Dialect::Vensim`]). Unknown vendor elements are
 //! ignored. Every problem is a diagnostic with a position in the file; nothing panics.
 //!
+//! [`read_layout`] reads the diagram a file saves (`<views>`) apart from the model, for drawing it.
+//!
 //! ```
 //! let text = r#"<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
 //!   <header><vendor>Example</vendor><product version="1">Hand</product></header>
@@ -25,11 +27,13 @@
 //! ```
 
 mod document;
+mod layout;
 mod macros;
 mod reader;
 mod resource;
 mod writer;
 
+pub use layout::read_layout;
 pub use writer::{unwritable, write};
 
 use fulcrum_model::{Diagnostics, Model};

@@ -6,6 +6,7 @@ pub mod check;
 pub mod compare;
 pub mod convert;
 pub mod design;
+pub mod diagram;
 pub mod leverage;
 pub mod loops;
 pub mod merge;

@@ -13,7 +13,8 @@ impl VarId {
         self.0 as usize
     }
 
-    pub(crate) fn from_index(index: usize) -> VarId {
+    /// The id of the variable at this index of `ResolvedModel::variables`.
+    pub fn from_index(index: usize) -> VarId {
         VarId(u32::try_from(index).unwrap_or(u32::MAX))
     }
 }

@@ -23,7 +23,7 @@ pub use expr::{
     OrderKind, Phase, PreviousId, QueueId, VarId,
 };
 pub use loops::{FeedbackLoop, FeedbackLoops, feedback_loops};
-pub use polarity::{CausalLink, LoopPolarity, Polarity, causal_links};
+pub use polarity::{CausalLink, LoopPolarity, Polarity, causal_links, link_polarity, read_by};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 use crate::model::{GraphicalFunction, Method, Model, SimSpecs, VariableKind};

@@ -123,23 +123,19 @@ pub fn causal_links(model: &ResolvedModel) -> Vec<CausalLink> {
             ResolvedKind::Auxiliary(equation) | ResolvedKind::Flow { equation, .. } => {
                 let mut sources = Vec::new();
                 equation.walk(&mut |node| {
-                    for source in sources_of(model, node) {
-                        if !sources.contains(&source) {
+                    for source in read_by(model, node) {
+                        if !is_unchanging(model, source) && !sources.contains(&source) {
                             sources.push(source);
                         }
                     }
                 });
                 for from in sources {
-                    links.push(CausalLink { from, to, polarity: derivative(model, equation, from).polarity() });
+                    links.push(CausalLink { from, to, polarity: link_polarity(model, from, to) });
                 }
             }
             ResolvedKind::Stock { inflows, outflows, .. } => {
-                for &from in inflows {
-                    links.push(CausalLink { from, to, polarity: Polarity::Positive });
-                }
-                for &from in outflows {
-                    let polarity = if inflows.contains(&from) { Polarity::Unknown } else { Polarity::Negative };
-                    links.push(CausalLink { from, to, polarity });
+                for &from in inflows.iter().chain(outflows) {
+                    links.push(CausalLink { from, to, polarity: link_polarity(model, from, to) });
                 }
             }
             ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined => {}
@@ -148,9 +144,26 @@ pub fn causal_links(model: &ResolvedModel) -> Vec<CausalLink> {
     links
 }
 
-/// The variables that change during a run that one node of an expression reads directly.
-fn sources_of(model: &ResolvedModel, node: &Expr) -> Vec<VarId> {
-    let changing = |id: &VarId| !is_unchanging(model, *id);
+/// The structural polarity of the link from `from` to `to`: the sign of the partial derivative of
+/// `to`'s equation in `from` where the equation fixes it; for a stock, + from an inflow and -
+/// from an outflow.
+pub fn link_polarity(model: &ResolvedModel, from: VarId, to: VarId) -> Polarity {
+    match &model.variables[to.index()].kind {
+        ResolvedKind::Auxiliary(equation) | ResolvedKind::Flow { equation, .. } => {
+            derivative(model, equation, from).polarity()
+        }
+        ResolvedKind::Stock { inflows, outflows, .. } => match (inflows.contains(&from), outflows.contains(&from)) {
+            (true, false) => Polarity::Positive,
+            (false, true) => Polarity::Negative,
+            _ => Polarity::Unknown,
+        },
+        ResolvedKind::Constant(_) | ResolvedKind::GraphicalFunction(_) | ResolvedKind::Undefined => Polarity::Unknown,
+    }
+}
+
+/// The variables one node of an expression reads directly: a variable, or the input of the
+/// state whose output the node is (a PREVIOUS, a delay line, a queue's or a conveyor's inflows).
+pub fn read_by(model: &ResolvedModel, node: &Expr) -> Vec<VarId> {
     match node {
         Expr::Var(source) => vec![*source],
         Expr::Previous(previous) => vec![model.previous[previous.0 as usize].source],
@@ -159,9 +172,6 @@ fn sources_of(model: &ResolvedModel, node: &Expr) -> Vec<VarId> {
         Expr::Conveyed(conveyor, _) => model.conveyors[conveyor.0 as usize].inflows.clone(),
         _ => Vec::new(),
     }
-    .into_iter()
-    .filter(changing)
-    .collect()
 }
 
 /// Constants, graphical functions and elements without equations never change during a run.
@@ -323,7 +333,7 @@ fn signs(model: &ResolvedModel, expr: &Expr, source: VarId) -> Signs {
         Expr::Conveyed(conveyor, _) => passes(model.conveyors[conveyor.0 as usize].inflows.contains(&source)),
         other => {
             let mut mentions = false;
-            other.walk(&mut |node| mentions |= sources_of(model, node).contains(&source));
+            other.walk(&mut |node| mentions |= read_by(model, node).contains(&source));
             Signs { value: Sign::Unknown, derivative: if mentions { Sign::Unknown } else { Sign::Zero } }
         }
     }

@@ -675,10 +675,17 @@ fn loops_analyses_an_experiments_run_under_an_intervention() {
             csv_rows(&std::fs::read_to_string(scratch.path().join(out).join("loops.csv")).expect("loops.csv"));
         let gap = "Vacancies -> Hiring -> Rookies -> Promotion -> Experienced -> Effective Capacity -> Capacity Gap -> Vacancy Creation";
         let row = ranking.iter().find(|row| row[5] == gap).expect("the capacity-gap loop");
-        row[4].parse::<f64>().expect("a share")
+        // Ids are the baseline's in every run: the promotion loop ranks first under patient
+        // hiring and is still B2.
+        assert_eq!(row[0], "B1", "{intervention:?}");
+        let promotion = ranking.iter().find(|row| row[5] == "Rookies -> Promotion").expect("the promotion loop");
+        assert_eq!(promotion[0], "B2", "{intervention:?}");
+        (row[4].parse::<f64>().expect("a share"), ranking[1][0].clone())
     };
-    let (baseline, patient) = (share_of_gap_loop(None), share_of_gap_loop(Some("patient hiring")));
+    let ((baseline, first), (patient, patient_first)) =
+        (share_of_gap_loop(None), share_of_gap_loop(Some("patient hiring")));
     assert!(patient < baseline, "patient hiring {patient}, baseline {baseline}");
+    assert_eq!((first.as_str(), patient_first.as_str()), ("B1", "B2"), "the ranking changes, the ids do not");
 
     let unknown = fulcrum(&[
         "loops",

@@ -633,6 +633,48 @@ fn loops_refuses_an_unknown_loop_and_a_model_without_loops() {
     assert!(stderr(&open).contains("hint: `fulcrum check"), "{}", stderr(&open));
 }
 
+/// A sweep's `loop_share:B1` is the share `fulcrum loops` gives the same loop in the same run:
+/// with nothing uncertain every run is the baseline's, or the intervention's, and under patient
+/// hiring B1 is still the baseline's capacity-gap loop.
+#[test]
+fn a_sweeps_loop_share_is_the_share_fulcrum_loops_gives_the_same_loop() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/workforce/model.toml");
+    let experiment = scratch.path().join("shares.toml");
+    let text = format!(
+        "model = {model:?}\n\n[sampling]\nruns = 2\n\n[[intervention]]\nname = \"patient hiring\"\n\
+         set = {{ \"Workforce Adjustment Time\" = 12 }}\n\n[[outcome]]\nstatistic = \"loop_share:B1\"\n\n\
+         [[outcome]]\nname = \"overload\"\nstatistic = \"loop_share:r1\"\n",
+        model = model.to_str().expect("utf-8")
+    );
+    std::fs::write(&experiment, text).expect("writes");
+    let experiment = experiment.to_str().expect("utf-8");
+    for intervention in [None, Some("patient hiring")] {
+        let (sweep_out, loops_out) = (scratch.path().join("sweep"), scratch.path().join("loops"));
+        let (sweep_out, loops_out) = (sweep_out.to_str().expect("utf-8"), loops_out.to_str().expect("utf-8"));
+        let mut sweep = vec!["sweep", experiment, "-o", sweep_out, "--force"];
+        let mut loops = vec!["loops", "--experiment", experiment, "-o", loops_out, "--loop", "B1", "--loop", "R1"];
+        if let Some(name) = intervention {
+            sweep.extend(["--intervention", name]);
+            loops.extend(["--intervention", name]);
+        }
+        let (swept, analysed) = (fulcrum(&sweep), fulcrum(&loops));
+        assert!(swept.status.success(), "{}", stderr(&swept));
+        assert!(analysed.status.success(), "{}", stderr(&analysed));
+        let outcomes = csv_rows(&std::fs::read_to_string(scratch.path().join("sweep/outcomes.csv")).expect("csv"));
+        assert_eq!(outcomes[0][1..], ["B1 share", "overload"]);
+        assert_eq!(outcomes.len(), 3, "two runs");
+        let ranking = csv_rows(&std::fs::read_to_string(scratch.path().join("loops/loops.csv")).expect("csv"));
+        let share =
+            |id: &str| ranking.iter().find(|row| row[0] == id).expect("the loop")[4].parse::<f64>().expect("a share");
+        for run in &outcomes[1..] {
+            let (b1, r1): (f64, f64) = (run[1].parse().expect("a share"), run[2].parse().expect("a share"));
+            assert!((b1 - share("B1")).abs() < 1e-12, "{intervention:?}: {b1} vs {}", share("B1"));
+            assert!((r1 - share("R1")).abs() < 1e-12, "{intervention:?}: {r1} vs {}", share("R1"));
+        }
+    }
+}
+
 /// WORLD3 has too many loops to list (`fulcrum check` stops at its budget), so `fulcrum loops`
 /// finds the ones that matter by the strongest paths, every step, and scores those.
 #[test]

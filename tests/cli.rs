@@ -675,6 +675,48 @@ fn a_sweeps_loop_share_is_the_share_fulcrum_loops_gives_the_same_loop() {
     }
 }
 
+/// `fulcrum compare` says which loops each intervention strengthens or weakens in the nominal
+/// run: the shares `fulcrum loops` gives the baseline and the intervention, under the
+/// baseline's ids, and their difference, the most strengthened loop first.
+#[test]
+fn compare_lists_the_loops_each_intervention_strengthens_or_weakens() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("compare");
+    let experiment = "models/workforce/experiment.toml";
+    let output = fulcrum(&["compare", experiment, "-o", out.to_str().expect("utf-8"), "--futures", "4"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let changes = csv_rows(&std::fs::read_to_string(out.join("loop_changes.csv")).expect("loop_changes.csv"));
+    assert_eq!(changes[0], ["intervention", "loop", "polarity", "baseline_share", "share", "change", "variables"]);
+    let shares = |intervention: Option<&str>| {
+        let dir = scratch.path().join(intervention.unwrap_or("baseline"));
+        let mut args = vec!["loops", "--experiment", experiment, "-o", dir.to_str().expect("utf-8"), "--top", "15"];
+        if let Some(name) = intervention {
+            args.extend(["--intervention", name]);
+        }
+        let output = fulcrum(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let rows = csv_rows(&std::fs::read_to_string(dir.join("loops.csv")).expect("loops.csv"));
+        rows[1..].iter().map(|row| (row[0].clone(), row[4].parse::<f64>().expect("a share"))).collect::<Vec<_>>()
+    };
+    let baseline = shares(None);
+    let number = |cell: &str| cell.parse::<f64>().expect("a number");
+    for name in ["faster hiring", "patient hiring"] {
+        let under = shares(Some(name));
+        let rows: Vec<&Vec<String>> = changes.iter().filter(|row| row[0] == name).collect();
+        assert_eq!(rows.len(), 15, "{name}");
+        for row in &rows {
+            let find = |list: &[(String, f64)]| list.iter().find(|(id, _)| *id == row[1]).expect("the loop").1;
+            assert_eq!(number(&row[3]), find(&baseline), "{name} {}", row[1]);
+            assert_eq!(number(&row[4]), find(&under), "{name} {}", row[1]);
+            assert!((number(&row[5]) - (number(&row[4]) - number(&row[3]))).abs() < 1e-15);
+        }
+        assert!(rows.windows(2).all(|pair| number(&pair[0][5]) >= number(&pair[1][5])), "{name}: by change");
+    }
+    // Patient hiring closes the capacity gap more slowly: its loop, B1, loses share.
+    let gap = changes.iter().find(|row| row[0] == "patient hiring" && row[1] == "B1").expect("B1");
+    assert!(number(&gap[5]) < 0.0, "{gap:?}");
+}
+
 /// WORLD3 has too many loops to list (`fulcrum check` stops at its budget), so `fulcrum loops`
 /// finds the ones that matter by the strongest paths, every step, and scores those.
 #[test]

@@ -110,7 +110,9 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
 }
 
 /// Prepares a run with these settings: from the start, or from their time on.
-fn setup(settings: &[fulcrum_explore::Setting]) -> impl FnOnce(&mut Batch<'_, 1>) -> Result<(), SimError> + '_ {
+pub(crate) fn setup(
+    settings: &[fulcrum_explore::Setting],
+) -> impl FnOnce(&mut Batch<'_, 1>) -> Result<(), SimError> + '_ {
     move |batch| {
         for setting in settings {
             match setting.from {

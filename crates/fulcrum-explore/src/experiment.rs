@@ -721,15 +721,15 @@ impl Reader<'_> {
         let statistic = statistic?;
         // A loop's share measures a loop, not a variable.
         let (variable, span) = match (variable, statistic) {
-            (None, Statistic::LoopShare(_)) => (String::new(), statistic_span.unwrap_or(table.span)),
-            (Some((_, span)), Statistic::LoopShare(id)) => {
+            (None, statistic) if statistic.needs_loops() => (String::new(), statistic_span.unwrap_or(table.span)),
+            (Some((_, span)), statistic) if statistic.needs_loops() => {
                 self.report(
                     Diagnostic::new(
                         Code::InvalidOutcome,
-                        format!("[[outcome]]: `loop_share:{id}` measures a loop, not a variable"),
+                        format!("[[outcome]]: `{statistic}` measures the feedback loops, not a variable"),
                     )
                     .at(Some(span))
-                    .with_help("remove `variable`; the loop is named by its id in the baseline run"),
+                    .with_help("remove `variable`; a loop is named by its id in the baseline run"),
                 );
                 return None;
             }
@@ -744,6 +744,7 @@ impl Reader<'_> {
         let name = name.unwrap_or_else(|| match statistic {
             Statistic::Final => variable.clone(),
             Statistic::LoopShare(id) => format!("{id} share"),
+            Statistic::DominanceShift => "dominance shift".to_owned(),
             other => format!("{variable} {other}"),
         });
         Some(OutcomeSpec { name, variable, statistic, better, span: Some(span), statistic_span, name_span })
@@ -1145,7 +1146,7 @@ impl Binder<'_> {
 
     fn outcome(&mut self, outcome: &OutcomeSpec) -> Option<Outcome> {
         let model = self.model;
-        if let Statistic::LoopShare(_) = outcome.statistic {
+        if outcome.statistic.needs_loops() {
             // Bound to its loop by `Plan::bind_loop_shares`, which needs the resolved model;
             // until then it reads the first variable.
             let variable = model.output_variables().first().copied()?;
@@ -1337,7 +1338,7 @@ impl Plan {
         resolved: &ResolvedModel,
         compiled: &CompiledModel,
     ) -> Result<(), Diagnostics> {
-        if !self.outcomes.iter().any(|outcome| matches!(outcome.statistic, Statistic::LoopShare(_))) {
+        if !self.outcomes.iter().any(|outcome| outcome.statistic.needs_loops()) {
             return Ok(());
         }
         let span_of = |name: &str| {
@@ -1354,7 +1355,9 @@ impl Plan {
         let (resolved_shared, compiled_shared) = (Arc::new(resolved.clone()), Arc::new(compiled.clone()));
         let mut diagnostics = Diagnostics::default();
         for outcome in &mut self.outcomes {
-            let Statistic::LoopShare(id) = outcome.statistic else { continue };
+            if !outcome.statistic.needs_loops() {
+                continue;
+            }
             let span = span_of(&outcome.name);
             let analysis = match &analysis {
                 Ok(analysis) => analysis,
@@ -1362,7 +1365,7 @@ impl Plan {
                     diagnostics.push(
                         Diagnostic::new(
                             Code::InvalidOutcome,
-                            format!("outcome `{}`: the model has no feedback loops, so no loop `{id}`", outcome.name),
+                            format!("outcome `{}`: the model has no feedback loops to measure", outcome.name),
                         )
                         .at(span)
                         .with_help("`fulcrum check MODEL` lists a model's loops; measure a variable instead"),
@@ -1379,6 +1382,14 @@ impl Plan {
                     );
                     continue;
                 }
+            };
+            let Statistic::LoopShare(id) = outcome.statistic else {
+                outcome.loop_share = Some(LoopShare {
+                    resolved: Arc::clone(&resolved_shared),
+                    compiled: Arc::clone(&compiled_shared),
+                    key: Vec::new(),
+                });
+                continue;
             };
             let Some(scored) = analysis.find(&id.to_string()) else {
                 let known: Vec<&str> = analysis.loops.iter().take(12).map(|scored| scored.id.as_str()).collect();

@@ -33,6 +33,10 @@ pub enum Statistic {
     /// score (Loops That Matter) over the saved times, in [0, 1]. Not a variable's statistic: the
     /// run is analysed again, whole, after the sweep's batch (see [`LoopShare`]).
     LoopShare(LoopId),
+    /// The first time the loops that dominate change: the start of the period of dominance
+    /// ([`fulcrum_loops::dominance_periods`]) after the first in which some loops dominate;
+    /// empty if it never changes. Like a loop's share, from the run's own analysis.
+    DominanceShift,
 }
 
 /// A loop's id as the baseline run's analysis gives it: `R1`, `B2`, `U3`.
@@ -73,7 +77,7 @@ pub struct LoopShare {
     pub resolved: Arc<ResolvedModel>,
     /// The same model compiled whole, with the experiment's changing constants.
     pub compiled: Arc<CompiledModel>,
-    /// The loop's key.
+    /// The loop's key (empty for [`Statistic::DominanceShift`], which measures no one loop).
     pub key: Vec<String>,
 }
 
@@ -86,15 +90,20 @@ impl LoopShare {
         fulcrum_loops::analyze_run(&self.resolved, &self.compiled, setup, &fulcrum_loops::Options::default()).ok()
     }
 
-    /// The loop's share in a run: the mean of |relative loop score| over the saved times; 0 when
-    /// the run's analysis does not find the loop (the strongest-path search of a large model may
-    /// not), NaN when the run could not be analysed.
-    pub fn share(&self, analysis: Option<&fulcrum_loops::Analysis>) -> f64 {
-        match analysis {
-            Some(analysis) => {
-                analysis.loops.iter().find(|scored| scored.key() == self.key).map_or(0.0, |scored| scored.mean_share)
+    /// The outcome in a run. A loop's share: the mean of |relative loop score| over the saved
+    /// times, 0 when the run's analysis does not find the loop (the strongest-path search of a
+    /// large model may not). The dominance shift: the start of the second period of dominance
+    /// counted from the first in which some loops dominate, NaN (an empty cell) if there is none.
+    /// NaN when the run could not be analysed.
+    pub fn value(&self, statistic: Statistic, analysis: Option<&fulcrum_loops::Analysis>) -> f64 {
+        let Some(analysis) = analysis else { return f64::NAN };
+        match statistic {
+            Statistic::DominanceShift => {
+                let periods = fulcrum_loops::dominance_periods(analysis);
+                let first = periods.iter().position(|period| !period.loops.is_empty());
+                first.and_then(|first| periods.get(first + 1)).map_or(f64::NAN, |period| period.start)
             }
-            None => f64::NAN,
+            _ => analysis.loops.iter().find(|scored| scored.key() == self.key).map_or(0.0, |scored| scored.mean_share),
         }
     }
 }
@@ -115,7 +124,12 @@ impl Statistic {
     /// Whether the outcome is the time a threshold is first crossed, which is undefined (an
     /// empty cell) in a run that never crosses it.
     pub fn is_threshold(&self) -> bool {
-        matches!(self, Statistic::FirstAbove(_) | Statistic::FirstBelow(_))
+        matches!(self, Statistic::FirstAbove(_) | Statistic::FirstBelow(_) | Statistic::DominanceShift)
+    }
+
+    /// Whether the outcome comes from the run's Loops That Matter analysis, not a variable.
+    pub fn needs_loops(&self) -> bool {
+        matches!(self, Statistic::LoopShare(_) | Statistic::DominanceShift)
     }
 }
 
@@ -144,8 +158,9 @@ impl FromStr for Statistic {
             "min" => Ok(Statistic::Min),
             "max" => Ok(Statistic::Max),
             "integral" => Ok(Statistic::Integral),
+            "dominance_shift" => Ok(Statistic::DominanceShift),
             _ => Err(format!(
-                "unknown statistic `{text}`; use final, mean, min, max, integral, at:T, first_above:X, first_below:X or loop_share:ID"
+                "unknown statistic `{text}`; use final, mean, min, max, integral, at:T, first_above:X, first_below:X, loop_share:ID or dominance_shift"
             )),
         }
     }
@@ -163,6 +178,7 @@ impl fmt::Display for Statistic {
             Statistic::FirstAbove(threshold) => write!(f, "first_above:{threshold}"),
             Statistic::FirstBelow(threshold) => write!(f, "first_below:{threshold}"),
             Statistic::LoopShare(id) => write!(f, "loop_share:{id}"),
+            Statistic::DominanceShift => f.write_str("dominance_shift"),
         }
     }
 }
@@ -221,7 +237,8 @@ impl<const L: usize> Accumulator<L> {
             | Statistic::FirstBelow(_)
             | Statistic::At(_)
             | Statistic::Final
-            | Statistic::LoopShare(_) => f64::NAN,
+            | Statistic::LoopShare(_)
+            | Statistic::DominanceShift => f64::NAN,
             Statistic::Mean | Statistic::Integral => 0.0,
         };
         Accumulator { value: [start; L], target_step }
@@ -292,7 +309,7 @@ impl<const L: usize> Accumulator<L> {
                 }
             }
             // Computed per run from the run's own analysis, after the batch.
-            Statistic::LoopShare(_) => {}
+            Statistic::LoopShare(_) | Statistic::DominanceShift => {}
         }
     }
 
@@ -318,6 +335,7 @@ mod tests {
             "first_below:-0.5",
             "loop_share:R1",
             "loop_share:B12",
+            "dominance_shift",
         ] {
             let statistic: Statistic = text.parse().expect("valid");
             assert_eq!(statistic.to_string(), text);

@@ -123,7 +123,7 @@ pub enum SweepError {
     )]
     ComputedTime(String),
     /// A `loop_share:` outcome was not bound to its loop ([`crate::Plan::bind_loop_shares`]).
-    #[error("outcome `{0}` is a loop's share, and the loop has not been found in the baseline run")]
+    #[error("outcome `{0}` measures the feedback loops, which have not been found in the baseline run")]
     UnboundLoopShare(String),
 }
 
@@ -263,10 +263,8 @@ impl Sweep<'_> {
         if self.model.time_is_computed() {
             return Err(SweepError::ComputedTime(computed_settings(self.model)));
         }
-        if let Some(outcome) = self
-            .outcomes
-            .iter()
-            .find(|outcome| matches!(outcome.statistic, Statistic::LoopShare(_)) && outcome.loop_share.is_none())
+        if let Some(outcome) =
+            self.outcomes.iter().find(|outcome| outcome.statistic.needs_loops() && outcome.loop_share.is_none())
         {
             return Err(SweepError::UnboundLoopShare(outcome.name.clone()));
         }
@@ -572,7 +570,7 @@ impl<'s, const L: usize> Worker<'s, L> {
                     for (position, outcome) in sweep.outcomes.iter().enumerate() {
                         if let Some(loop_share) = &outcome.loop_share {
                             block.outcomes[(offset + lane) * sweep.outcomes.len() + position] =
-                                loop_share.share(analysis.as_ref());
+                                loop_share.value(outcome.statistic, analysis.as_ref());
                         }
                     }
                 }

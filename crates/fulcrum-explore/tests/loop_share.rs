@@ -48,6 +48,9 @@ statistic = "loop_share:R1"
 [[outcome]]
 name = "crowding"
 statistic = "loop_share:b1"
+
+[[outcome]]
+statistic = "dominance_shift"
 "#;
 
 fn experiment(text: &str) -> Experiment {
@@ -64,6 +67,7 @@ fn bound_plan(text: &str, resolved: &ResolvedModel, compiled: &CompiledModel) ->
 /// For one stock each loop's relative score is its flow's change over the sum of both flows'
 /// changes: growth explains `1 / (1 + (S(t) + S(t − dt)) / K)` of each step, crowding the rest.
 /// Their shares are the means over the saved times, the first (nothing has changed yet) a 0.
+/// Dominance passes from growth to crowding at the first step where `S(t) + S(t − dt)` passes K.
 #[test]
 fn each_runs_loop_share_is_the_mean_of_the_hand_derived_relative_scores() {
     let (resolved, compiled) = logistic();
@@ -86,6 +90,7 @@ fn each_runs_loop_share_is_the_mean_of_the_hand_derived_relative_scores() {
         let results = sweep.collect(&Silent).expect("sweeps");
         let saves = 61;
         let mut distinct = Vec::new();
+        let mut shifted = 0;
         for run in 0..6 {
             let capacity = results.inputs[run];
             let s = &results.kept[run * saves..(run + 1) * saves];
@@ -93,15 +98,23 @@ fn each_runs_loop_share_is_the_mean_of_the_hand_derived_relative_scores() {
                 (0..saves).map(|t| if t == 0 { 0.0 } else { 1.0 / (1.0 + (s[t] + s[t - 1]) / capacity) }).collect();
             let expected = growth.iter().sum::<f64>() / saves as f64;
             let expected_crowding = growth.iter().skip(1).map(|share| 1.0 - share).sum::<f64>() / saves as f64;
-            let (share, crowding) = (results.outcomes[run * 2], results.outcomes[run * 2 + 1]);
+            let outcomes = &results.outcomes[run * 3..run * 3 + 3];
+            let (share, crowding, shift) = (outcomes[0], outcomes[1], outcomes[2]);
             assert!((share - expected).abs() < 1e-9, "{intervention:?} run {run}: {share} vs {expected}");
             assert!((crowding - expected_crowding).abs() < 1e-9, "{intervention:?} run {run}: {crowding}");
+            let expected_shift = (1..saves).find(|&t| s[t] + s[t - 1] > capacity).map_or(f64::NAN, |t| t as f64);
+            assert!(
+                shift == expected_shift || (shift.is_nan() && expected_shift.is_nan()),
+                "{intervention:?} run {run}: shift at {shift}, expected {expected_shift}"
+            );
             distinct.push(share);
+            shifted += usize::from(shift.is_finite());
         }
         // The runs differ: the share is each run's own, not the baseline's.
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
         assert_eq!(distinct.len(), 6, "{distinct:?}");
+        assert!(shifted >= 3, "{intervention:?}: crowding takes over within the run in most runs");
     }
 }
 
@@ -132,7 +145,8 @@ fn a_model_without_loops_has_no_loop_to_share() {
     let experiment = experiment(EXPERIMENT);
     let (mut plan, _) = experiment.plan(&compiled).expect("plans");
     let problems = plan.bind_loop_shares(&experiment, &resolved, &compiled).expect_err("no loops");
-    assert!(problems.0[0].message.contains("the model has no feedback loops, so no loop `R1`"), "{problems:?}");
+    assert_eq!(problems.0.len(), 3, "each outcome on the loops says it");
+    assert_eq!(problems.0[0].message, "outcome `R1 share`: the model has no feedback loops to measure");
 }
 
 #[test]
@@ -140,9 +154,9 @@ fn a_loop_share_with_a_variable_is_refused_and_an_unbound_one_does_not_run() {
     let text = EXPERIMENT.replace("statistic = \"loop_share:R1\"", "variable = \"S\"\nstatistic = \"loop_share:R1\"");
     let (read, problems) = fulcrum_explore::experiment::read(&text).expect("TOML");
     assert!(problems.has_errors());
-    assert_eq!(read.outcomes.len(), 1, "the outcome with a variable is dropped");
+    assert_eq!(read.outcomes.len(), 2, "the outcome with a variable is dropped");
     let problem = &problems.0[0];
-    assert_eq!(problem.message, "[[outcome]]: `loop_share:R1` measures a loop, not a variable");
+    assert_eq!(problem.message, "[[outcome]]: `loop_share:R1` measures the feedback loops, not a variable");
     let at = problem.span.expect("located");
     assert_eq!(&text[at.start as usize..at.end as usize], "\"S\"");
 

@@ -416,9 +416,9 @@ impl NativeModel {
                 .map(|(variable, statistic)| {
                     let statistic = Statistic::from_str(statistic)
                         .map_err(|error| Problem::plain(format!("outcomes: ({variable:?}, {statistic:?}): {error}")))?;
-                    if let Statistic::LoopShare(_) = statistic {
+                    if statistic.needs_loops() {
                         return Err(Problem::plain(format!(
-                            "outcomes: ({variable:?}, \"{statistic}\"): a loop's share is an outcome of an experiment \
+                            "outcomes: ({variable:?}, \"{statistic}\"): a loop's share or dominance shift is an outcome of an experiment \
                              file (`[[outcome]] statistic = \"{statistic}\"`), not of evaluate"
                         )));
                     }

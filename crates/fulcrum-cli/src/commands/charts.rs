@@ -51,7 +51,7 @@ impl<'a> Units<'a> {
     pub fn outcome(&self, outcome: &Outcome, variable: &str) -> Option<String> {
         match outcome.statistic {
             Statistic::LoopShare(_) => None,
-            Statistic::FirstAbove(_) | Statistic::FirstBelow(_) => self.time(),
+            Statistic::FirstAbove(_) | Statistic::FirstBelow(_) | Statistic::DominanceShift => self.time(),
             Statistic::Integral => match (self.variable(variable), self.time()) {
                 (Some(unit), Some(time)) => Some(format!("{unit} × {time}")),
                 _ => None,

@@ -279,7 +279,9 @@ fn units_of(
         let time = model.sim.time_units.clone().unwrap_or_default();
         let own = units(prepared.compiled.name(outcome.variable));
         let unit = match outcome.statistic {
-            fulcrum_explore::Statistic::FirstAbove(_) | fulcrum_explore::Statistic::FirstBelow(_) => time,
+            fulcrum_explore::Statistic::FirstAbove(_)
+            | fulcrum_explore::Statistic::FirstBelow(_)
+            | fulcrum_explore::Statistic::DominanceShift => time,
             // The area under the curve: the variable's units times time's.
             fulcrum_explore::Statistic::Integral if !own.is_empty() && !time.is_empty() => format!("{own}*{time}"),
             fulcrum_explore::Statistic::Integral => String::new(),

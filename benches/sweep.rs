@@ -74,7 +74,8 @@ fn sweeps(c: &mut Criterion) {
             .collect();
         let design = Design { factors, sampler: Sampler::Random, samples: runs, seed: 1 };
         let variable = model.lookup(variable).expect("variable");
-        let outcomes = [Outcome { name: "final".into(), variable, statistic: Statistic::Final, better: None }];
+        let outcomes =
+            [Outcome { name: "final".into(), variable, statistic: Statistic::Final, better: None, loop_share: None }];
         let sweep = Sweep {
             model: &model,
             design: &design,

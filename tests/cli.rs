@@ -633,6 +633,90 @@ fn loops_refuses_an_unknown_loop_and_a_model_without_loops() {
     assert!(stderr(&open).contains("hint: `fulcrum check"), "{}", stderr(&open));
 }
 
+/// A sweep's `loop_share:B1` is the share `fulcrum loops` gives the same loop in the same run:
+/// with nothing uncertain every run is the baseline's, or the intervention's, and under patient
+/// hiring B1 is still the baseline's capacity-gap loop.
+#[test]
+fn a_sweeps_loop_share_is_the_share_fulcrum_loops_gives_the_same_loop() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/workforce/model.toml");
+    let experiment = scratch.path().join("shares.toml");
+    let text = format!(
+        "model = {model:?}\n\n[sampling]\nruns = 2\n\n[[intervention]]\nname = \"patient hiring\"\n\
+         set = {{ \"Workforce Adjustment Time\" = 12 }}\n\n[[outcome]]\nstatistic = \"loop_share:B1\"\n\n\
+         [[outcome]]\nname = \"overload\"\nstatistic = \"loop_share:r1\"\n",
+        model = model.to_str().expect("utf-8")
+    );
+    std::fs::write(&experiment, text).expect("writes");
+    let experiment = experiment.to_str().expect("utf-8");
+    for intervention in [None, Some("patient hiring")] {
+        let (sweep_out, loops_out) = (scratch.path().join("sweep"), scratch.path().join("loops"));
+        let (sweep_out, loops_out) = (sweep_out.to_str().expect("utf-8"), loops_out.to_str().expect("utf-8"));
+        let mut sweep = vec!["sweep", experiment, "-o", sweep_out, "--force"];
+        let mut loops = vec!["loops", "--experiment", experiment, "-o", loops_out, "--loop", "B1", "--loop", "R1"];
+        if let Some(name) = intervention {
+            sweep.extend(["--intervention", name]);
+            loops.extend(["--intervention", name]);
+        }
+        let (swept, analysed) = (fulcrum(&sweep), fulcrum(&loops));
+        assert!(swept.status.success(), "{}", stderr(&swept));
+        assert!(analysed.status.success(), "{}", stderr(&analysed));
+        let outcomes = csv_rows(&std::fs::read_to_string(scratch.path().join("sweep/outcomes.csv")).expect("csv"));
+        assert_eq!(outcomes[0][1..], ["B1 share", "overload"]);
+        assert_eq!(outcomes.len(), 3, "two runs");
+        let ranking = csv_rows(&std::fs::read_to_string(scratch.path().join("loops/loops.csv")).expect("csv"));
+        let share =
+            |id: &str| ranking.iter().find(|row| row[0] == id).expect("the loop")[4].parse::<f64>().expect("a share");
+        for run in &outcomes[1..] {
+            let (b1, r1): (f64, f64) = (run[1].parse().expect("a share"), run[2].parse().expect("a share"));
+            assert!((b1 - share("B1")).abs() < 1e-12, "{intervention:?}: {b1} vs {}", share("B1"));
+            assert!((r1 - share("R1")).abs() < 1e-12, "{intervention:?}: {r1} vs {}", share("R1"));
+        }
+    }
+}
+
+/// `fulcrum compare` says which loops each intervention strengthens or weakens in the nominal
+/// run: the shares `fulcrum loops` gives the baseline and the intervention, under the
+/// baseline's ids, and their difference, the most strengthened loop first.
+#[test]
+fn compare_lists_the_loops_each_intervention_strengthens_or_weakens() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("compare");
+    let experiment = "models/workforce/experiment.toml";
+    let output = fulcrum(&["compare", experiment, "-o", out.to_str().expect("utf-8"), "--futures", "4"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let changes = csv_rows(&std::fs::read_to_string(out.join("loop_changes.csv")).expect("loop_changes.csv"));
+    assert_eq!(changes[0], ["intervention", "loop", "polarity", "baseline_share", "share", "change", "variables"]);
+    let shares = |intervention: Option<&str>| {
+        let dir = scratch.path().join(intervention.unwrap_or("baseline"));
+        let mut args = vec!["loops", "--experiment", experiment, "-o", dir.to_str().expect("utf-8"), "--top", "15"];
+        if let Some(name) = intervention {
+            args.extend(["--intervention", name]);
+        }
+        let output = fulcrum(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let rows = csv_rows(&std::fs::read_to_string(dir.join("loops.csv")).expect("loops.csv"));
+        rows[1..].iter().map(|row| (row[0].clone(), row[4].parse::<f64>().expect("a share"))).collect::<Vec<_>>()
+    };
+    let baseline = shares(None);
+    let number = |cell: &str| cell.parse::<f64>().expect("a number");
+    for name in ["faster hiring", "patient hiring"] {
+        let under = shares(Some(name));
+        let rows: Vec<&Vec<String>> = changes.iter().filter(|row| row[0] == name).collect();
+        assert_eq!(rows.len(), 15, "{name}");
+        for row in &rows {
+            let find = |list: &[(String, f64)]| list.iter().find(|(id, _)| *id == row[1]).expect("the loop").1;
+            assert_eq!(number(&row[3]), find(&baseline), "{name} {}", row[1]);
+            assert_eq!(number(&row[4]), find(&under), "{name} {}", row[1]);
+            assert!((number(&row[5]) - (number(&row[4]) - number(&row[3]))).abs() < 1e-15);
+        }
+        assert!(rows.windows(2).all(|pair| number(&pair[0][5]) >= number(&pair[1][5])), "{name}: by change");
+    }
+    // Patient hiring closes the capacity gap more slowly: its loop, B1, loses share.
+    let gap = changes.iter().find(|row| row[0] == "patient hiring" && row[1] == "B1").expect("B1");
+    assert!(number(&gap[5]) < 0.0, "{gap:?}");
+}
+
 /// WORLD3 has too many loops to list (`fulcrum check` stops at its budget), so `fulcrum loops`
 /// finds the ones that matter by the strongest paths, every step, and scores those.
 #[test]
@@ -675,10 +759,17 @@ fn loops_analyses_an_experiments_run_under_an_intervention() {
             csv_rows(&std::fs::read_to_string(scratch.path().join(out).join("loops.csv")).expect("loops.csv"));
         let gap = "Vacancies -> Hiring -> Rookies -> Promotion -> Experienced -> Effective Capacity -> Capacity Gap -> Vacancy Creation";
         let row = ranking.iter().find(|row| row[5] == gap).expect("the capacity-gap loop");
-        row[4].parse::<f64>().expect("a share")
+        // Ids are the baseline's in every run: the promotion loop ranks first under patient
+        // hiring and is still B2.
+        assert_eq!(row[0], "B1", "{intervention:?}");
+        let promotion = ranking.iter().find(|row| row[5] == "Rookies -> Promotion").expect("the promotion loop");
+        assert_eq!(promotion[0], "B2", "{intervention:?}");
+        (row[4].parse::<f64>().expect("a share"), ranking[1][0].clone())
     };
-    let (baseline, patient) = (share_of_gap_loop(None), share_of_gap_loop(Some("patient hiring")));
+    let ((baseline, first), (patient, patient_first)) =
+        (share_of_gap_loop(None), share_of_gap_loop(Some("patient hiring")));
     assert!(patient < baseline, "patient hiring {patient}, baseline {baseline}");
+    assert_eq!((first.as_str(), patient_first.as_str()), ("B1", "B2"), "the ranking changes, the ids do not");
 
     let unknown = fulcrum(&[
         "loops",

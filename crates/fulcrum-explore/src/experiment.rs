@@ -41,6 +41,9 @@
 //! Reading checks the file on its own ([`read`]); [`Experiment::plan`] then checks it against
 //! the compiled model. Both report every problem at once, with the span of the key or value.
 
+use std::sync::Arc;
+
+use fulcrum_model::ResolvedModel;
 use fulcrum_model::diagnostic::closest_match;
 use fulcrum_model::resolve::check_sim_specs;
 use fulcrum_model::syntax::Span;
@@ -51,7 +54,7 @@ use fulcrum_sim::{CompiledModel, VarId};
 pub use crate::design::Setting;
 use crate::design::{Design, Factor, FactorKind, MAX_RUNS, Sampler};
 use crate::distribution::Distribution;
-use crate::outcome::{Better, Outcome, Statistic};
+use crate::outcome::{Better, LoopShare, Outcome, Statistic};
 
 /// An experiment as written, checked on its own.
 #[derive(Clone, Debug, PartialEq)]
@@ -683,10 +686,7 @@ impl Reader<'_> {
                     None
                 }
             },
-            None => {
-                self.report(Diagnostic::new(Code::MissingKey, "[[outcome]] without a `variable`").at(Some(table.span)));
-                None
-            }
+            None => None,
         };
         let statistic_span = table.get("statistic").map(span_of);
         let statistic = match table.get("statistic") {
@@ -718,11 +718,33 @@ impl Reader<'_> {
         let written_name_span = table.get("name").map(span_of);
         let name = self.walker.string(&mut table, "name");
         self.walker.unknown_keys(&table, &["name", "variable", "statistic", "better", "doc"]);
-        let ((variable, span), statistic) = (variable?, statistic?);
+        let statistic = statistic?;
+        // A loop's share measures a loop, not a variable.
+        let (variable, span) = match (variable, statistic) {
+            (None, statistic) if statistic.needs_loops() => (String::new(), statistic_span.unwrap_or(table.span)),
+            (Some((_, span)), statistic) if statistic.needs_loops() => {
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidOutcome,
+                        format!("[[outcome]]: `{statistic}` measures the feedback loops, not a variable"),
+                    )
+                    .at(Some(span))
+                    .with_help("remove `variable`; a loop is named by its id in the baseline run"),
+                );
+                return None;
+            }
+            (Some(variable), _) => variable,
+            (None, _) => {
+                self.report(Diagnostic::new(Code::MissingKey, "[[outcome]] without a `variable`").at(Some(table.span)));
+                return None;
+            }
+        };
         let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         let name_span = if name.is_some() { written_name_span } else { Some(span) };
         let name = name.unwrap_or_else(|| match statistic {
             Statistic::Final => variable.clone(),
+            Statistic::LoopShare(id) => format!("{id} share"),
+            Statistic::DominanceShift => "dominance shift".to_owned(),
             other => format!("{variable} {other}"),
         });
         Some(OutcomeSpec { name, variable, statistic, better, span: Some(span), statistic_span, name_span })
@@ -1124,6 +1146,13 @@ impl Binder<'_> {
 
     fn outcome(&mut self, outcome: &OutcomeSpec) -> Option<Outcome> {
         let model = self.model;
+        if outcome.statistic.needs_loops() {
+            // Bound to its loop by `Plan::bind_loop_shares`, which needs the resolved model;
+            // until then it reads the first variable.
+            let variable = model.output_variables().first().copied()?;
+            let (name, statistic, better) = (outcome.name.clone(), outcome.statistic, outcome.better);
+            return Some(Outcome { name, variable, statistic, better, loop_share: None });
+        }
         let Some(variable) = model.lookup(&outcome.variable).filter(|id| model.output_variables().contains(id)) else {
             let names: Vec<&str> = model.output_variables().iter().map(|id| model.name(*id)).collect();
             let mut diagnostic = Diagnostic::new(
@@ -1153,7 +1182,13 @@ impl Binder<'_> {
             );
             return None;
         }
-        Some(Outcome { name: outcome.name.clone(), variable, statistic: outcome.statistic, better: outcome.better })
+        Some(Outcome {
+            name: outcome.name.clone(),
+            variable,
+            statistic: outcome.statistic,
+            better: outcome.better,
+            loop_share: None,
+        })
     }
 }
 
@@ -1292,11 +1327,103 @@ pub enum InterventionError {
 }
 
 impl Plan {
+    /// Binds each `loop_share:ID` outcome to its loop: the baseline run (the levers at their
+    /// baselines, no intervention) is analysed with Loops That Matter, and the id is that
+    /// analysis's. `compiled` must be the model the plan was made with, compiled whole from
+    /// `resolved`. An unknown id, a model without loops or one the analysis cannot score is an
+    /// error at the outcome's statistic.
+    pub fn bind_loop_shares(
+        &mut self,
+        experiment: &Experiment,
+        resolved: &ResolvedModel,
+        compiled: &CompiledModel,
+    ) -> Result<(), Diagnostics> {
+        if !self.outcomes.iter().any(|outcome| outcome.statistic.needs_loops()) {
+            return Ok(());
+        }
+        let span_of = |name: &str| {
+            experiment.outcomes.iter().find(|spec| spec.name == name).and_then(|spec| spec.statistic_span.or(spec.span))
+        };
+        let baseline = self.baseline.clone();
+        let setup = |batch: &mut fulcrum_sim::Batch<'_, 1>| {
+            for setting in &baseline {
+                batch.set(0, setting.constant, setting.value);
+            }
+            Ok(())
+        };
+        let analysis = fulcrum_loops::analyze_run(resolved, compiled, setup, &fulcrum_loops::Options::default());
+        let (resolved_shared, compiled_shared) = (Arc::new(resolved.clone()), Arc::new(compiled.clone()));
+        let mut diagnostics = Diagnostics::default();
+        for outcome in &mut self.outcomes {
+            if !outcome.statistic.needs_loops() {
+                continue;
+            }
+            let span = span_of(&outcome.name);
+            let analysis = match &analysis {
+                Ok(analysis) => analysis,
+                Err(fulcrum_loops::LoopsError::NoLoops) => {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::InvalidOutcome,
+                            format!("outcome `{}`: the model has no feedback loops to measure", outcome.name),
+                        )
+                        .at(span)
+                        .with_help("`fulcrum check MODEL` lists a model's loops; measure a variable instead"),
+                    );
+                    continue;
+                }
+                Err(error) => {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::InvalidOutcome,
+                            format!("outcome `{}`: the baseline run's loops cannot be scored: {error}", outcome.name),
+                        )
+                        .at(span),
+                    );
+                    continue;
+                }
+            };
+            let Statistic::LoopShare(id) = outcome.statistic else {
+                outcome.loop_share = Some(LoopShare {
+                    resolved: Arc::clone(&resolved_shared),
+                    compiled: Arc::clone(&compiled_shared),
+                    key: Vec::new(),
+                });
+                continue;
+            };
+            let Some(scored) = analysis.find(&id.to_string()) else {
+                let known: Vec<&str> = analysis.loops.iter().take(12).map(|scored| scored.id.as_str()).collect();
+                let more = if analysis.loops.len() > known.len() { ", ..." } else { "" };
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidOutcome,
+                        format!("outcome `{}`: the baseline run has no loop `{id}`", outcome.name),
+                    )
+                    .at(span)
+                    .with_help(format!(
+                        "its loops are {}{more}; `fulcrum loops --experiment FILE` ranks them",
+                        known.join(", ")
+                    )),
+                );
+                continue;
+            };
+            if let Some(variable) = scored.variables.iter().find_map(|name| compiled.lookup(name)) {
+                outcome.variable = variable;
+            }
+            outcome.loop_share = Some(LoopShare {
+                resolved: Arc::clone(&resolved_shared),
+                compiled: Arc::clone(&compiled_shared),
+                key: scored.key(),
+            });
+        }
+        if diagnostics.has_errors() { Err(diagnostics) } else { Ok(()) }
+    }
+
     /// The variables the outcomes measure, each once, in the outcomes' order: the variables a
     /// sweep keeps bands of unless told otherwise.
     pub fn outcome_variables(&self) -> Vec<VarId> {
         let mut variables: Vec<VarId> = Vec::new();
-        for outcome in &self.outcomes {
+        for outcome in self.outcomes.iter().filter(|outcome| outcome.loop_share.is_none()) {
             if !variables.contains(&outcome.variable) {
                 variables.push(outcome.variable);
             }

@@ -122,6 +122,9 @@ pub enum SweepError {
         "the model computes {0} during the run, so each run has its own time axis; sweeps, outcomes and bands need one time axis for all runs (give the setting as a number)"
     )]
     ComputedTime(String),
+    /// A `loop_share:` outcome was not bound to its loop ([`crate::Plan::bind_loop_shares`]).
+    #[error("outcome `{0}` measures the feedback loops, which have not been found in the baseline run")]
+    UnboundLoopShare(String),
 }
 
 /// The most memory a sweep may ask for (see [`Sweep::memory_problem`]).
@@ -259,6 +262,11 @@ impl Sweep<'_> {
     ) -> Result<Finished, SweepError> {
         if self.model.time_is_computed() {
             return Err(SweepError::ComputedTime(computed_settings(self.model)));
+        }
+        if let Some(outcome) =
+            self.outcomes.iter().find(|outcome| outcome.statistic.needs_loops() && outcome.loop_share.is_none())
+        {
+            return Err(SweepError::UnboundLoopShare(outcome.name.clone()));
         }
         // The runs compute only what the outcomes, bands and kept series depend on.
         let pruned = self.model.keeping(&self.observed());
@@ -538,6 +546,33 @@ impl<'s, const L: usize> Worker<'s, L> {
                 }
                 for (index, lane_values) in self.kept_values.iter().enumerate() {
                     block.kept[run * saves * keep + index] = lane_values[lane];
+                }
+            }
+            // A loop's share needs the whole run analysed: each run again, alone, whole, once for
+            // all the loops measured.
+            if let Some(first_share) = sweep.outcomes.iter().find_map(|outcome| outcome.loop_share.as_ref()) {
+                for lane in (0..lanes).filter(|&lane| failures[lane].is_none()) {
+                    let run = first + (offset + lane) as u64;
+                    let analysis = first_share.analyze(|batch| {
+                        let mut row = vec![0.0; factors];
+                        prepare_batch(batch, sweep.design, &self.constants, &mut row, run, 1, &mut vec![0.0; factors]);
+                        for setting in sweep.settings {
+                            match setting.from {
+                                None => batch.set_all(setting.constant, setting.value),
+                                Some(time) => batch.set_from(setting.constant, time, [setting.value])?,
+                            }
+                        }
+                        if !sweep.design.options().is_empty() {
+                            set_options(batch, sweep, run, 1);
+                        }
+                        Ok(())
+                    });
+                    for (position, outcome) in sweep.outcomes.iter().enumerate() {
+                        if let Some(loop_share) = &outcome.loop_share {
+                            block.outcomes[(offset + lane) * sweep.outcomes.len() + position] =
+                                loop_share.value(outcome.statistic, analysis.as_ref());
+                        }
+                    }
                 }
             }
             let (stretch, row, start) = match values.as_deref_mut() {

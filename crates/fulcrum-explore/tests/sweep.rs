@@ -77,7 +77,13 @@ fn outcomes(model: &CompiledModel) -> Vec<Outcome> {
         Statistic::FirstBelow(8.0),
     ]
     .into_iter()
-    .map(|statistic| Outcome { name: statistic.to_string(), variable: level, statistic, better: None })
+    .map(|statistic| Outcome {
+        name: statistic.to_string(),
+        variable: level,
+        statistic,
+        better: None,
+        loop_share: None,
+    })
     .collect()
 }
 
@@ -488,7 +494,8 @@ fn failed_runs_are_reported_and_left_out_of_bands() {
         seed: 5,
     };
     let s = variable(&compiled, "S");
-    let outcomes = [Outcome { name: "final".into(), variable: s, statistic: Statistic::Final, better: None }];
+    let outcomes =
+        [Outcome { name: "final".into(), variable: s, statistic: Statistic::Final, better: None, loop_share: None }];
     let sweep = Sweep {
         model: &compiled,
         design: &design,
@@ -542,7 +549,13 @@ fn at_the_stop_time_is_the_last_step_even_when_dt_does_not_divide_the_run() {
     let s = variable(&compiled, "S");
     let outcomes: Vec<Outcome> = [Statistic::Final, Statistic::At(10.0), Statistic::At(9.99)]
         .into_iter()
-        .map(|statistic| Outcome { name: statistic.to_string(), variable: s, statistic, better: None })
+        .map(|statistic| Outcome {
+            name: statistic.to_string(),
+            variable: s,
+            statistic,
+            better: None,
+            loop_share: None,
+        })
         .collect();
     let sweep = Sweep {
         model: &compiled,

@@ -95,6 +95,16 @@ pub struct ScoredLoop {
     pub acted: Acted,
 }
 
+impl ScoredLoop {
+    /// What makes a loop the same loop in another run of the model: its variables in the
+    /// direction of influence, starting from the first in name order. Two runs that find the
+    /// same cycle give the same key, whichever variable each discovery started from.
+    pub fn key(&self) -> Vec<String> {
+        let start = (0..self.variables.len()).min_by(|&a, &b| self.variables[a].cmp(&self.variables[b])).unwrap_or(0);
+        self.variables[start..].iter().chain(&self.variables[..start]).cloned().collect()
+    }
+}
+
 /// How a loop acted during a run: the sign its scores took while it was active. A loop of
 /// unknown structural polarity is told apart by this; for the others it agrees with the
 /// structure unless a variable the structure takes to be positive went negative.
@@ -143,6 +153,47 @@ pub struct Analysis {
     pub loops: Vec<ScoredLoop>,
     /// How the loops were found.
     pub discovery: Discovery,
+}
+
+impl Analysis {
+    /// Gives the loops the ids they have in `baseline`, an analysis of another run of the same
+    /// model, so that a loop is called the same in both: a loop with the same [`ScoredLoop::key`]
+    /// takes the baseline's id, and a loop the baseline does not have takes the next free
+    /// number of its polarity (the baseline has B1 to B3: a new balancing loop is B4). The
+    /// order, by this run's shares, is kept.
+    pub fn align_ids(&mut self, baseline: &Analysis) {
+        let known: std::collections::HashMap<Vec<String>, &str> =
+            baseline.loops.iter().map(|scored| (scored.key(), scored.id.as_str())).collect();
+        let number = |id: &str| id.get(1..).and_then(|digits| digits.parse::<usize>().ok()).unwrap_or(0);
+        let mut next = [0usize; 3];
+        for scored in &baseline.loops {
+            let slot = polarity_slot(scored.polarity);
+            next[slot] = next[slot].max(number(&scored.id));
+        }
+        for scored in &mut self.loops {
+            match known.get(&scored.key()) {
+                Some(id) => scored.id = (*id).to_owned(),
+                None => {
+                    let slot = polarity_slot(scored.polarity);
+                    next[slot] += 1;
+                    scored.id = format!("{}{}", scored.polarity.letter(), next[slot]);
+                }
+            }
+        }
+    }
+
+    /// The loop called `id` (letters in any case).
+    pub fn find(&self, id: &str) -> Option<&ScoredLoop> {
+        self.loops.iter().find(|scored| scored.id.eq_ignore_ascii_case(id))
+    }
+}
+
+fn polarity_slot(polarity: LoopPolarity) -> usize {
+    match polarity {
+        LoopPolarity::Reinforcing => 0,
+        LoopPolarity::Balancing => 1,
+        LoopPolarity::Unknown => 2,
+    }
 }
 
 /// A stretch of time over which the same loops dominate.
@@ -283,11 +334,7 @@ pub fn analyze_run(
     loops.sort_by(|a, b| b.mean_share.total_cmp(&a.mean_share).then_with(|| a.variables.len().cmp(&b.variables.len())));
     let mut counters = [0usize; 3];
     for scored in &mut loops {
-        let slot = match scored.polarity {
-            LoopPolarity::Reinforcing => 0,
-            LoopPolarity::Balancing => 1,
-            LoopPolarity::Unknown => 2,
-        };
+        let slot = polarity_slot(scored.polarity);
         counters[slot] += 1;
         scored.id = format!("{}{}", scored.polarity.letter(), counters[slot]);
     }
@@ -430,6 +477,37 @@ mod tests {
             mean_share: 0.0,
             acted,
         }
+    }
+
+    #[test]
+    fn a_loop_the_baseline_lacks_takes_the_next_free_number_of_its_polarity() {
+        let with = |id: &str, variables: &[&str]| ScoredLoop {
+            variables: variables.iter().map(|name| (*name).to_owned()).collect(),
+            ..scored(id, vec![0.0])
+        };
+        let baseline = Analysis {
+            times: vec![0.0],
+            loops: vec![with("B1", &["A", "B"]), with("R1", &["C", "D", "E"]), with("B2", &["F", "A"])],
+            discovery: Discovery::Exhaustive,
+        };
+        let mut other = Analysis {
+            times: vec![0.0],
+            // The same cycle seen from another variable, a new balancing loop, and a new
+            // reinforcing one.
+            loops: vec![
+                with("B1", &["G", "H"]),
+                with("B2", &["E", "C", "D"]),
+                with("R1", &["X", "Y"]),
+                with("B3", &["B", "A"]),
+            ],
+            discovery: Discovery::Exhaustive,
+        };
+        // ("E", "C", "D") is ("C", "D", "E") rotated; its polarity letter comes from the
+        // baseline's id.
+        other.loops[1].polarity = LoopPolarity::Reinforcing;
+        other.align_ids(&baseline);
+        let ids: Vec<&str> = other.loops.iter().map(|scored| scored.id.as_str()).collect();
+        assert_eq!(ids, ["B3", "R1", "R2", "B1"]);
     }
 
     #[test]

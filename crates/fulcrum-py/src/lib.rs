@@ -416,8 +416,20 @@ impl NativeModel {
                 .map(|(variable, statistic)| {
                     let statistic = Statistic::from_str(statistic)
                         .map_err(|error| Problem::plain(format!("outcomes: ({variable:?}, {statistic:?}): {error}")))?;
+                    if statistic.needs_loops() {
+                        return Err(Problem::plain(format!(
+                            "outcomes: ({variable:?}, \"{statistic}\"): a loop's share or dominance shift is an outcome of an experiment \
+                             file (`[[outcome]] statistic = \"{statistic}\"`), not of evaluate"
+                        )));
+                    }
                     let id = self.variables_named(std::slice::from_ref(variable), "outcomes")?[0];
-                    Ok(Outcome { name: format!("{variable} {statistic}"), variable: id, statistic, better: None })
+                    Ok(Outcome {
+                        name: format!("{variable} {statistic}"),
+                        variable: id,
+                        statistic,
+                        better: None,
+                        loop_share: None,
+                    })
                 })
                 .collect::<Result<Vec<Outcome>, Problem>>()?;
             let keep = self.variables_named(&keep, "series")?;

@@ -621,6 +621,8 @@ fn model_description(page: &mut String, model: &Model, experiment: &Experiment) 
         .outcomes
         .iter()
         .map(|outcome| outcome.variable.as_str())
+        // A loop's share names no variable.
+        .filter(|name| !name.is_empty())
         .chain(experiment.uncertain.iter().map(|uncertain| uncertain.name.as_str()))
         .chain(experiment.levers.iter().map(|lever| lever.name.as_str()))
         .chain(
@@ -815,11 +817,15 @@ fn assumptions_section(page: &mut String, folders: &[OutputFolder]) {
                         Some(fulcrum_explore::Better::Lower) => "lower",
                         None => "not said",
                     };
+                    let measured = if outcome.variable.is_empty() {
+                        outcome.statistic.to_string()
+                    } else {
+                        format!("{} of {}", outcome.statistic, outcome.variable)
+                    };
                     format!(
-                        "<tr><td>{}</td><td>{} of {}</td><td>{}</td><td>{}</td></tr>",
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         escape(&outcome.name),
-                        escape(&outcome.statistic.to_string()),
-                        escape(&outcome.variable),
+                        escape(&measured),
                         escape(&units(&outcome.variable)),
                         better
                     )
@@ -1035,7 +1041,12 @@ fn outcome_measure(folder: &OutputFolder, outcome: &str) -> Option<String> {
             model.variables.iter().find(|variable| fulcrum_model::CanonicalName::new(&variable.name) == canonical)
         })
         .and_then(|variable| variable.units.clone());
-    let mut text = format!("{} of {}", spec.statistic, spec.variable);
+    // A loop's share measures a loop, not a variable.
+    let mut text = if spec.variable.is_empty() {
+        spec.statistic.to_string()
+    } else {
+        format!("{} of {}", spec.statistic, spec.variable)
+    };
     if let Some(units) = units {
         text.push_str(&format!(", in {units}"));
     }

@@ -400,8 +400,10 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         .collect();
     let compiled = compile_with(&resolved, &CompileOptions { changing_constants: changing, needed: None })
         .map_err(|source| LoadError::Compile { path: model_path.clone(), source })?;
-    let (plan, warnings) = experiment
+    let (mut plan, warnings) = experiment
         .plan(&compiled)
+        .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
+    plan.bind_loop_shares(&experiment, &resolved, &compiled)
         .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
     reports.push(file.problems(warnings));
     Ok(Prepared { path, text, experiment, model, compiled, plan, changes })
@@ -509,10 +511,20 @@ impl Prepared {
 
     /// Binds `experiment` (this one, or a copy with other sampling settings) to the model,
     /// with the plan's warnings.
+    /// Loop shares take their loops from the prepared plan, outcome by name.
     pub fn plan(&self, experiment: &Experiment) -> Result<(Plan, Diagnostics), LoadError> {
-        experiment.plan(&self.compiled).map_err(|diagnostics| LoadError::Unbound {
+        let (mut plan, diagnostics) = experiment.plan(&self.compiled).map_err(|diagnostics| LoadError::Unbound {
             problems: FileProblems { path: self.path.clone(), source: self.text.clone(), diagnostics },
-        })
+        })?;
+        for outcome in &mut plan.outcomes {
+            if let Some(bound) =
+                self.plan.outcomes.iter().find(|bound| bound.name == outcome.name && bound.loop_share.is_some())
+            {
+                outcome.variable = bound.variable;
+                outcome.loop_share.clone_from(&bound.loop_share);
+            }
+        }
+        Ok((plan, diagnostics))
     }
 }
 

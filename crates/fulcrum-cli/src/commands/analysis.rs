@@ -118,7 +118,7 @@ impl Analysis {
                 let study = prepared.study();
                 let evaluation = self.pool.install(|| study.evaluate(runs, &bar)).map_err(|error| match error {
                     SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
-                    error @ SweepError::ComputedTime(_) => {
+                    error @ (SweepError::ComputedTime(_) | SweepError::UnboundLoopShare(_)) => {
                         CliError::Input(format!("{}: {error}", prepared.path.display()))
                     }
                     SweepError::Output(error) | SweepError::Memory(error) => CliError::Io(error.into()),

@@ -47,10 +47,11 @@ impl<'a> Units<'a> {
 
     /// The unit of an outcome: its variable's for a value at a time, a mean, least or largest
     /// value; the variable's times time for an integral; time for the first crossing of a
-    /// threshold.
+    /// threshold; none for a loop's share, a fraction of the behaviour.
     pub fn outcome(&self, outcome: &Outcome, variable: &str) -> Option<String> {
         match outcome.statistic {
-            Statistic::FirstAbove(_) | Statistic::FirstBelow(_) => self.time(),
+            Statistic::LoopShare(_) => None,
+            Statistic::FirstAbove(_) | Statistic::FirstBelow(_) | Statistic::DominanceShift => self.time(),
             Statistic::Integral => match (self.variable(variable), self.time()) {
                 (Some(unit), Some(time)) => Some(format!("{unit} × {time}")),
                 _ => None,

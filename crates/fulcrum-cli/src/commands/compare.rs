@@ -3,10 +3,13 @@
 //! ([`fulcrum_sensitivity::plan_compare`]); this verb writes the table, the charts and the
 //! manifest, the findings in words (summary.md), and prints them.
 
+use fulcrum_sensitivity::table::{Column, ResultTable, Values};
+
 use crate::CliError;
 use crate::args::{CompareArgs, SampleCommand};
 use crate::commands::analysis::{Analysis, Source};
 use crate::commands::design::{FromSweep, compare_plan};
+use crate::commands::loops::setup;
 
 /// `fulcrum compare`.
 pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
@@ -35,6 +38,10 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         analysis.write_chart(output, &file, chart);
     }
     analysis.write_table(output, "comparison.csv", &results.table())?;
+    match loop_changes(&analysis.prepared) {
+        Ok(table) => analysis.write_table(output, "loop_changes.csv", &table)?,
+        Err(why) => analysis.notes.push(format!("no loop_changes.csv: {why}")),
+    }
     let mut settings = serde_json::Map::new();
     settings.insert("futures".into(), results.futures.into());
     settings.insert("sampler".into(), analysis.prepared.plan.design.sampler.as_str().into());
@@ -43,4 +50,62 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     analysis.write_summary(output, &summary)?;
     analysis.finish(output, "compare", settings)?;
     crate::commands::print_stdout(&summary)
+}
+
+/// Which loops each intervention strengthens or weakens, in the nominal run (levers at their
+/// baselines, every other constant at the model's value, not over the futures): the mean of
+/// |relative loop score| over the saved times under the intervention less the baseline's, loop
+/// by loop, with the baseline's ids. Rows by intervention, the most strengthened loop first.
+/// `Err` says why there is no table (a model without loops, loops that cannot be scored).
+fn loop_changes(prepared: &crate::experiment::Prepared) -> Result<ResultTable, String> {
+    use fulcrum_loops::{LoopsError, Options, analyze_run};
+    let (resolved, _) = prepared.model.resolve().map_err(|error| error.to_string())?;
+    let analyze = |intervention: Option<&str>| {
+        let (settings, _) = prepared.plan.settings(intervention).map_err(|error| error.to_string())?;
+        analyze_run(&resolved, &prepared.compiled, setup(&settings), &Options::default()).map_err(|error| match error {
+            LoopsError::NoLoops => "the model has no feedback loops".to_owned(),
+            other => other.to_string(),
+        })
+    };
+    let baseline = analyze(None)?;
+    let (mut names, mut ids, mut polarities, mut variables) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut before, mut after, mut change) = (Vec::new(), Vec::new(), Vec::new());
+    for intervention in &prepared.plan.interventions {
+        let mut analysis = analyze(Some(&intervention.name))?;
+        analysis.align_ids(&baseline);
+        // Every loop of either run: one the other run lacks has a share of 0 there.
+        let mut rows: Vec<(&fulcrum_loops::ScoredLoop, f64, f64)> = analysis
+            .loops
+            .iter()
+            .map(|scored| {
+                let was = baseline.find(&scored.id).map_or(0.0, |base| base.mean_share);
+                (scored, was, scored.mean_share)
+            })
+            .collect();
+        for scored in baseline.loops.iter().filter(|base| analysis.find(&base.id).is_none()) {
+            rows.push((scored, scored.mean_share, 0.0));
+        }
+        rows.sort_by(|a, b| (b.2 - b.1).total_cmp(&(a.2 - a.1)));
+        for (scored, was, is) in rows {
+            names.push(intervention.name.clone());
+            ids.push(scored.id.clone());
+            polarities.push(scored.polarity.word().to_owned());
+            variables.push(scored.variables.join(" -> "));
+            before.push(was);
+            after.push(is);
+            change.push(is - was);
+        }
+    }
+    let column = |name, values| Column { name, values };
+    Ok(ResultTable {
+        columns: vec![
+            column("intervention", Values::Text(names)),
+            column("loop", Values::Text(ids)),
+            column("polarity", Values::Text(polarities)),
+            column("baseline_share", Values::Number(before)),
+            column("share", Values::Number(after)),
+            column("change", Values::Number(change)),
+            column("variables", Values::Text(variables)),
+        ],
+    })
 }

@@ -3,7 +3,7 @@
 use fulcrum_loops::{Acted, LoopsError, Options, analyze_run, dominance_periods};
 use fulcrum_model::resolve::LoopPolarity;
 use fulcrum_report::loop_files::{describe_periods, write_loop_files};
-use fulcrum_sim::{Batch, compile};
+use fulcrum_sim::{Batch, SimError, compile};
 
 use crate::CliError;
 use crate::args::LoopsArgs;
@@ -15,41 +15,42 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     if args.top == 0 && args.loops.is_empty() {
         return Err(CliError::Usage("--top: must be at least 1".to_owned()));
     }
-    let (resolved, compiled, settings, path) = match (&args.experiment, &args.model) {
+    // Under an intervention the baseline run is analysed too, and names the loops.
+    let (resolved, compiled, settings, baseline, path) = match (&args.experiment, &args.model) {
         (Some(experiment), _) => {
             let prepared = prepare(experiment, |_| Ok(()))?;
             let (settings, _) = crate::experiment::settings(&prepared, args.intervention.as_deref())?;
+            let baseline = match args.intervention {
+                Some(_) => Some(crate::experiment::settings(&prepared, None)?.0),
+                None => None,
+            };
             // The same model `prepare` resolved and compiled; its warnings are printed already.
             let (resolved, _) = prepared.model.resolve().map_err(load_error)?;
-            (resolved, prepared.compiled, settings, prepared.model.path)
+            (resolved, prepared.compiled, settings, baseline, prepared.model.path)
         }
         (None, Some(model)) => {
             let loaded = read_model_with_data(model, &[])?;
             let resolved = resolve_loaded_units(&loaded, false)?;
             let compiled =
                 compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
-            (resolved, compiled, Vec::new(), loaded.path)
+            (resolved, compiled, Vec::new(), None, loaded.path)
         }
         (None, None) => return Err(CliError::Usage("give a MODEL or --experiment FILE".to_owned())),
     };
     let model = path.display();
-    let setup = |batch: &mut Batch<'_, 1>| {
-        for setting in &settings {
-            match setting.from {
-                Some(time) => batch.set_from(setting.constant, time, [setting.value])?,
-                None => batch.set(0, setting.constant, setting.value),
-            }
-        }
-        Ok(())
-    };
-    let analysis = analyze_run(&resolved, &compiled, setup, &Options::default()).map_err(|error| match error {
+    let refused = |error| match error {
         LoopsError::Simulation(error) => CliError::Simulation(error),
         LoopsError::NoLoops => CliError::Input(format!(
             "{model}: the model has no feedback loops, so no loop can explain its behaviour\n  \
              hint: `fulcrum check {model}` lists the loops a model has"
         )),
         other => CliError::Input(format!("{model}: {other}")),
-    })?;
+    };
+    let mut analysis = analyze_run(&resolved, &compiled, setup(&settings), &Options::default()).map_err(refused)?;
+    if let Some(baseline) = &baseline {
+        let baseline = analyze_run(&resolved, &compiled, setup(baseline), &Options::default()).map_err(refused)?;
+        analysis.align_ids(&baseline);
+    }
     let shown: Vec<usize> = if args.loops.is_empty() {
         (0..analysis.loops.len().min(args.top)).collect()
     } else {
@@ -106,4 +107,19 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     }
     out.push_str(&format!("Wrote loops.csv, loop_scores.csv and loops.svg to {}\n", args.output.display()));
     print_stdout(&out)
+}
+
+/// Prepares a run with these settings: from the start, or from their time on.
+pub(crate) fn setup(
+    settings: &[fulcrum_explore::Setting],
+) -> impl FnOnce(&mut Batch<'_, 1>) -> Result<(), SimError> + '_ {
+    move |batch| {
+        for setting in settings {
+            match setting.from {
+                Some(time) => batch.set_from(setting.constant, time, [setting.value])?,
+                None => batch.set(0, setting.constant, setting.value),
+            }
+        }
+        Ok(())
+    }
 }

@@ -129,7 +129,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let failed = |error| match error {
         SweepError::Model(error) => CliError::Input(format!("{}: {error}", prepared.path.display())),
-        error @ SweepError::ComputedTime(_) => CliError::Input(format!("{}: {error}", prepared.path.display())),
+        error @ (SweepError::ComputedTime(_) | SweepError::UnboundLoopShare(_)) => {
+            CliError::Input(format!("{}: {error}", prepared.path.display()))
+        }
         SweepError::Output(error) => {
             CliError::Io(anyhow::anyhow!("cannot write to {}: {error}", args.output.display()))
         }
@@ -277,10 +279,14 @@ fn units_of(
         let time = model.sim.time_units.clone().unwrap_or_default();
         let own = units(prepared.compiled.name(outcome.variable));
         let unit = match outcome.statistic {
-            fulcrum_explore::Statistic::FirstAbove(_) | fulcrum_explore::Statistic::FirstBelow(_) => time,
+            fulcrum_explore::Statistic::FirstAbove(_)
+            | fulcrum_explore::Statistic::FirstBelow(_)
+            | fulcrum_explore::Statistic::DominanceShift => time,
             // The area under the curve: the variable's units times time's.
             fulcrum_explore::Statistic::Integral if !own.is_empty() && !time.is_empty() => format!("{own}*{time}"),
             fulcrum_explore::Statistic::Integral => String::new(),
+            // A fraction of the behaviour.
+            fulcrum_explore::Statistic::LoopShare(_) => String::new(),
             _ => own,
         };
         push(&outcome.name, unit);

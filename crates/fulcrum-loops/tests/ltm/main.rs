@@ -158,3 +158,37 @@ proptest! {
         }
     }
 }
+
+/// Two drains on one stock: each balancing loop's share is its rate over the sum of the rates,
+/// so the loop through the faster drain ranks first. Changing the rates swaps the ranks; named
+/// by the baseline, each loop keeps its id.
+#[test]
+fn a_loop_keeps_its_baseline_id_when_another_run_reorders_the_ranking() {
+    let model = ModelBuilder::new(0.0, 10.0, 1.0)
+        .stock("S", "100", &[], &["fast", "slow"])
+        .flow("fast", "S * a")
+        .flow("slow", "S * b")
+        .constant("a", 0.2)
+        .constant("b", 0.05)
+        .build();
+    let resolved = resolve(&model).expect("resolves");
+    let compiled = fulcrum_sim::compile(&resolved).expect("compiles");
+    let (a, b) = (compiled.constant_index("a").expect("a"), compiled.constant_index("b").expect("b"));
+    let baseline = analyze(&resolved, &Options::default()).expect("analyzes");
+    assert_eq!(loop_named(&baseline, "B1").variables, ["S", "fast"]);
+    assert!((loop_named(&baseline, "B1").mean_share - 0.8 * 10.0 / 11.0).abs() < 1e-12);
+    // The rates swapped: `slow` now drains four times as fast.
+    let swapped = |batch: &mut fulcrum_sim::Batch<'_, 1>| {
+        batch.set(0, a, 0.05);
+        batch.set(0, b, 0.2);
+        Ok(())
+    };
+    let mut other = fulcrum_loops::analyze_run(&resolved, &compiled, swapped, &Options::default()).expect("analyzes");
+    assert_eq!(loop_named(&other, "B1").variables, ["S", "slow"], "ranked within its own run");
+    other.align_ids(&baseline);
+    assert_eq!(loop_named(&other, "B1").variables, ["S", "fast"]);
+    assert_eq!(loop_named(&other, "B2").variables, ["S", "slow"]);
+    // Still ranked by this run's shares: B2 first, with 0.8 of the behaviour at every step after the first.
+    assert_eq!(other.loops[0].id, "B2");
+    assert!((other.find("b2").expect("B2").mean_share - 0.8 * 10.0 / 11.0).abs() < 1e-12);
+}

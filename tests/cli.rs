@@ -803,3 +803,20 @@ fn diagram_writes_the_svg_and_refuses_a_broken_model() {
     assert!(stderr(&output).contains("missing"), "the problem is named: {}", stderr(&output));
     assert!(!drawn.exists(), "nothing is written");
 }
+
+/// `fulcrum diagram --loop` draws the loop `fulcrum loops` names with that id, and refuses an id
+/// the model does not have.
+#[test]
+fn diagram_highlights_a_loop_by_the_id_fulcrum_loops_gives_it() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let svg = directory.path().join("workforce.svg");
+    let svg = svg.to_str().expect("utf-8 path");
+    let output = fulcrum(&["diagram", "models/workforce/model.toml", "--loop", "b1", "-o", svg]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(svg).expect("written");
+    assert!(text.contains(&format!("stroke=\"{}\"", fulcrum_report::diagram::LOOP_COLOUR)), "{text}");
+
+    let unknown = fulcrum(&["diagram", "models/workforce/model.toml", "--loop", "R9"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("the model has no loop `R9`; its loops are B1, B2"), "{}", stderr(&unknown));
+}

@@ -345,6 +345,9 @@ pub struct DiagramArgs {
     /// Lay the diagram out automatically even when the file saves its own.
     #[arg(long)]
     pub automatic: bool,
+    /// Draw this feedback loop (an id `fulcrum loops` gives, such as R1 or B2) in bold colour.
+    #[arg(long = "loop", value_name = "ID")]
+    pub on_loop: Option<String>,
     /// A Vensim data file (.tab or .csv) giving data variables without an equation their values,
     /// as for `fulcrum run`. Repeat for more.
     #[arg(long = "data", value_name = "FILE")]

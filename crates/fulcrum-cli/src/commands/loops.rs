@@ -38,14 +38,7 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
         (None, None) => return Err(CliError::Usage("give a MODEL or --experiment FILE".to_owned())),
     };
     let model = path.display();
-    let refused = |error| match error {
-        LoopsError::Simulation(error) => CliError::Simulation(error),
-        LoopsError::NoLoops => CliError::Input(format!(
-            "{model}: the model has no feedback loops, so no loop can explain its behaviour\n  \
-             hint: `fulcrum check {model}` lists the loops a model has"
-        )),
-        other => CliError::Input(format!("{model}: {other}")),
-    };
+    let refused = |error| refused(&path, error);
     let mut analysis = analyze_run(&resolved, &compiled, setup(&settings), &Options::default()).map_err(refused)?;
     if let Some(baseline) = &baseline {
         let baseline = analyze_run(&resolved, &compiled, setup(baseline), &Options::default()).map_err(refused)?;
@@ -56,14 +49,7 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     } else {
         let mut shown = Vec::new();
         for id in &args.loops {
-            let Some(index) = analysis.loops.iter().position(|scored| scored.id.eq_ignore_ascii_case(id)) else {
-                let known: Vec<&str> = analysis.loops.iter().take(12).map(|scored| scored.id.as_str()).collect();
-                let more = if analysis.loops.len() > known.len() { ", ..." } else { "" };
-                return Err(CliError::Usage(format!(
-                    "--loop: the model has no loop `{id}`; its loops are {}{more}\n  hint: run without --loop to see them ranked in loops.csv",
-                    known.join(", ")
-                )));
-            };
+            let index = loop_named(&analysis, id)?;
             if !shown.contains(&index) {
                 shown.push(index);
             }
@@ -107,6 +93,31 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     }
     out.push_str(&format!("Wrote loops.csv, loop_scores.csv and loops.svg to {}\n", args.output.display()));
     print_stdout(&out)
+}
+
+/// Why a model's loops cannot be analysed, as the command line says it.
+pub(crate) fn refused(model: &std::path::Path, error: LoopsError) -> CliError {
+    let model = model.display();
+    match error {
+        LoopsError::Simulation(error) => CliError::Simulation(error),
+        LoopsError::NoLoops => CliError::Input(format!(
+            "{model}: the model has no feedback loops, so no loop can explain its behaviour\n  \
+             hint: `fulcrum check {model}` lists the loops a model has"
+        )),
+        other => CliError::Input(format!("{model}: {other}")),
+    }
+}
+
+/// The loop `--loop ID` names (ids in any case), or a usage error listing the model's loops.
+pub(crate) fn loop_named(analysis: &fulcrum_loops::Analysis, id: &str) -> Result<usize, CliError> {
+    analysis.loops.iter().position(|scored| scored.id.eq_ignore_ascii_case(id)).ok_or_else(|| {
+        let known: Vec<&str> = analysis.loops.iter().take(12).map(|scored| scored.id.as_str()).collect();
+        let more = if analysis.loops.len() > known.len() { ", ..." } else { "" };
+        CliError::Usage(format!(
+            "--loop: the model has no loop `{id}`; its loops are {}{more}\n  hint: `fulcrum loops` ranks them in loops.csv",
+            known.join(", ")
+        ))
+    })
 }
 
 /// Prepares a run with these settings: from the start, or from their time on.

@@ -24,7 +24,7 @@
 //! assert!(svg.starts_with("<svg") && svg.contains(">Cash</tspan>"));
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use crate::load::{Format, LoadedModel};
@@ -172,6 +172,8 @@ const AUX_RADIUS: f64 = 9.0;
 const VALVE_RADIUS: f64 = 8.0;
 const MARGIN: f64 = 40.0;
 const LINK_COLOUR: &str = "#5577aa";
+/// A highlighted loop's links, pipes and outlines.
+pub const LOOP_COLOUR: &str = "#d9480f";
 const PIPE_COLOUR: &str = "#3c3c3c";
 const STOCK_FILL: &str = "#eef3fb";
 const STOCK_STROKE: &str = "#2f4f7f";
@@ -193,15 +195,63 @@ struct Placed {
 /// `layout` is given (variables it does not place are drawn below them), else laid out
 /// automatically.
 pub fn diagram(model: &Model, resolved: &ResolvedModel, layout: Option<&Layout>) -> String {
+    diagram_with_loop(model, resolved, layout, &[])
+}
+
+/// The diagram with one feedback loop drawn in [`LOOP_COLOUR`]: `on_loop` names its variables in
+/// the direction of influence (as `fulcrum_loops::ScoredLoop::variables`, array elements by
+/// element), and the links and pipes between consecutive ones, the last to the first, are drawn
+/// bold with the variables' outlines.
+pub fn diagram_with_loop(
+    model: &Model,
+    resolved: &ResolvedModel,
+    layout: Option<&Layout>,
+    on_loop: &[String],
+) -> String {
     let shapes = shapes(model);
     let links = links(model, resolved);
+    let on_loop = LoopPath::new(model, on_loop);
     let ends = flow_ends(model);
     let labels: Vec<Vec<String>> = model.variables.iter().map(|variable| wrap(&variable.name)).collect();
     let placed = match layout {
         Some(layout) => place_as_saved(model, layout, &ends, &labels),
         None => automatic_layout(&shapes, &links, &ends, &labels),
     };
-    draw(model, &shapes, &links, &ends, &labels, &placed)
+    draw(model, &shapes, &links, &ends, &labels, &placed, &on_loop)
+}
+
+/// The variables of a highlighted loop and its steps, by index into the model's variables.
+#[derive(Default)]
+struct LoopPath {
+    variables: BTreeSet<usize>,
+    steps: BTreeSet<(usize, usize)>,
+}
+
+impl LoopPath {
+    fn new(model: &Model, names: &[String]) -> LoopPath {
+        // An element (`Population[young]`) is drawn as its array.
+        let indexes: Vec<usize> = names
+            .iter()
+            .filter_map(|name| {
+                let canonical = CanonicalName::new(name.split('[').next().unwrap_or(name));
+                model.variables.iter().position(|variable| variable.canonical == canonical)
+            })
+            .collect();
+        let mut path = LoopPath::default();
+        for (position, &from) in indexes.iter().enumerate() {
+            path.variables.insert(from);
+            let to = indexes[(position + 1) % indexes.len()];
+            if from != to {
+                path.steps.insert((from, to));
+            }
+        }
+        path
+    }
+
+    /// The stroke colour of a shape: the loop's, or its own.
+    fn colour(&self, index: usize, own: &'static str) -> &'static str {
+        if self.variables.contains(&index) { LOOP_COLOUR } else { own }
+    }
 }
 
 /// For each flow, the stocks it drains and fills, if any (`None` for other variables).
@@ -506,6 +556,7 @@ fn draw(
     ends: &[FlowEnds],
     labels: &[Vec<String>],
     placed: &Placed,
+    on_loop: &LoopPath,
 ) -> String {
     // The drawing's extent, labels included, to size the page.
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -575,10 +626,12 @@ fn draw(
             "<defs>",
             r#"<marker id="link-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{link}"/></marker>"#,
             r#"<marker id="pipe-head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="4" markerHeight="4" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{pipe}"/></marker>"#,
+            r#"<marker id="loop-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{on_loop}"/></marker>"#,
             "</defs>"
         ),
         link = LINK_COLOUR,
-        pipe = PIPE_COLOUR
+        pipe = PIPE_COLOUR,
+        on_loop = LOOP_COLOUR
     );
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
 
@@ -595,8 +648,9 @@ fn draw(
                 vec![(nearest_occurrence(placed, link.from, to), to)]
             }
         };
+        let highlighted = on_loop.steps.contains(&(link.from, link.to));
         for (from, to) in arrows {
-            draw_link(&mut svg, shapes, labels, placed, link, (from, to), (dx, dy));
+            draw_link(&mut svg, shapes, labels, placed, link, (from, to), (dx, dy), highlighted);
         }
     }
 
@@ -633,7 +687,10 @@ fn draw(
                 format!("{} {}", number(x), number(y))
             })
             .collect();
-        let _ = writeln!(svg, r#"<path d="M{}" marker-end="url(#pipe-head)"/>"#, path.join(" L"));
+        // A flow on the loop fills or drains the stock after it on the loop.
+        let on = [source, destination].into_iter().flatten().any(|stock| on_loop.steps.contains(&(index, stock)));
+        let stroke = if on { format!(r#" stroke="{LOOP_COLOUR}""#) } else { String::new() };
+        let _ = writeln!(svg, r#"<path d="M{}"{stroke} marker-end="url(#pipe-head)"/>"#, path.join(" L"));
     }
     let _ = writeln!(svg, "</g>");
     for cloud in clouds {
@@ -656,11 +713,12 @@ fn draw(
                 let (half_width, half_height) = stock_half_size(lines);
                 let _ = writeln!(
                     svg,
-                    r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{STOCK_FILL}" stroke="{STOCK_STROKE}" stroke-width="2"/>"#,
+                    r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{STOCK_FILL}" stroke="{}" stroke-width="2"/>"#,
                     number(x - half_width),
                     number(y - half_height),
                     number(2.0 * half_width),
-                    number(2.0 * half_height)
+                    number(2.0 * half_height),
+                    on_loop.colour(index, STOCK_STROKE)
                 );
                 let first = y - (lines.len() as f64 - 1.0) * STOCK_TEXT_PX * 1.2 / 2.0 + STOCK_TEXT_PX * 0.35;
                 write_label(&mut svg, lines, x, first, STOCK_TEXT_PX);
@@ -668,9 +726,10 @@ fn draw(
             Shape::Flow => {
                 let _ = writeln!(
                     svg,
-                    r#"<circle cx="{}" cy="{}" r="{VALVE_RADIUS}" fill="white" stroke="{PIPE_COLOUR}" stroke-width="2"/>"#,
+                    r#"<circle cx="{}" cy="{}" r="{VALVE_RADIUS}" fill="white" stroke="{}" stroke-width="2"/>"#,
                     number(x),
-                    number(y)
+                    number(y),
+                    on_loop.colour(index, PIPE_COLOUR)
                 );
                 let _ = writeln!(
                     svg,
@@ -698,9 +757,10 @@ fn draw(
             Shape::Auxiliary => {
                 let _ = writeln!(
                     svg,
-                    r#"<circle cx="{}" cy="{}" r="{AUX_RADIUS}" fill="white" stroke="{LINK_COLOUR}" stroke-width="2"/>"#,
+                    r#"<circle cx="{}" cy="{}" r="{AUX_RADIUS}" fill="white" stroke="{}" stroke-width="2"/>"#,
                     number(x),
-                    number(y)
+                    number(y),
+                    on_loop.colour(index, LINK_COLOUR)
                 );
                 write_label(&mut svg, lines, x, y + AUX_RADIUS + TEXT_PX + 2.0, TEXT_PX);
             }
@@ -738,7 +798,9 @@ fn nearest_occurrence(placed: &Placed, index: usize, target: Point) -> Point {
 }
 
 /// One causal link as a curved arrow between occurrences of the cause and the effect (their
-/// places or shadows), with its sign at the head when known.
+/// places or shadows), with its sign at the head when known; bold in [`LOOP_COLOUR`] when it is a
+/// step of the highlighted loop.
+#[allow(clippy::too_many_arguments)]
 fn draw_link(
     svg: &mut String,
     shapes: &[Shape],
@@ -747,6 +809,7 @@ fn draw_link(
     link: &Link,
     (from, to): (Point, Point),
     offset: Point,
+    on_loop: bool,
 ) {
     let at = |point: Point| (point.0 + offset.0, point.1 + offset.1);
     // A shadow is a name only: the arrow meets it as it would a small circle.
@@ -756,9 +819,14 @@ fn draw_link(
     let start = at(boundary(from_shape, &labels[link.from], from, control));
     let end = at(boundary(to_shape, &labels[link.to], to, control));
     let control = at(control);
+    let style = if on_loop {
+        format!(r#" stroke="{LOOP_COLOUR}" stroke-width="3" marker-end="url(#loop-head)""#)
+    } else {
+        r#" marker-end="url(#link-head)""#.to_owned()
+    };
     let _ = writeln!(
         svg,
-        r#"<path d="M{} {} Q{} {} {} {}" marker-end="url(#link-head)"/>"#,
+        r#"<path d="M{} {} Q{} {} {} {}"{style}/>"#,
         number(start.0),
         number(start.1),
         number(control.0),

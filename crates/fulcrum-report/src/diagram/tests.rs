@@ -168,3 +168,31 @@ fn links_are_what_equations_read_with_the_polarity_the_structure_fixes() {
     expected.sort_by_key(|(from, _, _)| loaded.model.variables.iter().position(|variable| &variable.name == from));
     assert_eq!(found, expected);
 }
+
+/// The teacup's one loop: the temperature sets the heat loss, whose pipe drains the cup. Drawn
+/// highlighted, that link, that pipe and both outlines take the loop's colour; the link from a
+/// constant does not.
+#[test]
+fn a_highlighted_loop_draws_its_links_pipes_and_variables_in_the_loops_colour() {
+    let path = repository().join("models/teacup/model.toml");
+    let Ok(loaded) = read_model(&path, &[]) else { unreachable!("the teacup reads") };
+    let Ok((resolved, _)) = loaded.resolve() else { unreachable!("the teacup resolves") };
+    let on_loop = ["Teacup Temperature".to_owned(), "Heat Loss to Room".to_owned()];
+    let plain = diagram(&loaded.model, &resolved, None);
+    let svg = diagram_with_loop(&loaded.model, &resolved, None, &on_loop);
+    assert!(!plain.contains(&format!("stroke=\"{LOOP_COLOUR}\"")), "nothing is highlighted without a loop");
+    let Ok(document) = Document::parse(&svg) else { unreachable!("well-formed SVG") };
+    let coloured = |tag: &str| {
+        document
+            .descendants()
+            .filter(|node| node.has_tag_name(tag) && node.attribute("stroke") == Some(LOOP_COLOUR))
+            .count()
+    };
+    // The link (a path with the loop's arrowhead) and the pipe; the stock's box; the valve.
+    let loop_links =
+        document.descendants().filter(|node| node.attribute("marker-end") == Some("url(#loop-head)")).count();
+    assert_eq!(loop_links, 1, "{svg}");
+    assert_eq!(coloured("path"), 2, "{svg}");
+    assert_eq!(coloured("rect"), 1, "{svg}");
+    assert_eq!(coloured("circle"), 1, "{svg}");
+}

@@ -6,7 +6,7 @@
 # and by pysimlin's own LTM run (Model.run, Run.loops), and benches/ltm_peers.py matches the
 # loops by their sets of variables and prints, per model, the loops each found, the loops
 # matched, the largest absolute difference of each matched loop's relative score over the saved
-# times (as reported, and with pysimlin's series one saved time earlier) and the loops only one
+# times (as reported, and against pysimlin's value at the next saved time) and the loops only one
 # of them found. A file pysimlin refuses gets its reason printed instead.
 #
 #   benches/ltm_peers.sh

@@ -1,9 +1,10 @@
-# Shared by the benchmark scripts: the release binary, a scratch folder removed on exit, and the
-# median of numbers on standard input. Sourced, not run.
+# Shared by the benchmark scripts: the release binary (built here, unless FULCRUM names one to
+# use as it is), a scratch folder removed on exit, and the median of numbers on standard input.
+# Sourced, not run.
 cd "$(dirname "$0")/.."
 repetitions=${RUNS:-5}
-cargo build --release --quiet
-fulcrum=target/release/fulcrum
+[ -n "${FULCRUM:-}" ] || cargo build --release --quiet
+fulcrum=${FULCRUM:-target/release/fulcrum}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 

@@ -4,7 +4,7 @@
 cd "$(dirname "$0")/.."
 repetitions=${RUNS:-5}
 [ -n "${FULCRUM:-}" ] || cargo build --release --quiet
-fulcrum=${FULCRUM:-target/release/fulcrum}
+fulcrum=${FULCRUM:-${CARGO_TARGET_DIR:-target}/release/fulcrum}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 

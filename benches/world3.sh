@@ -21,7 +21,6 @@ set -euo pipefail
 export LC_ALL=C # a decimal point in $EPOCHREALTIME
 # shellcheck source=benches/timing.sh
 source "$(dirname "$0")/timing.sh"
-fulcrum=${CARGO_TARGET_DIR:-target}/release/fulcrum
 
 peers=target/peers
 install_python_peers

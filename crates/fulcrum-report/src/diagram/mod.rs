@@ -626,12 +626,17 @@ fn draw(
             "<defs>",
             r#"<marker id="link-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{link}"/></marker>"#,
             r#"<marker id="pipe-head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="4" markerHeight="4" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{pipe}"/></marker>"#,
-            r#"<marker id="loop-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{on_loop}"/></marker>"#,
-            "</defs>"
+            "{loop_head}</defs>"
         ),
         link = LINK_COLOUR,
         pipe = PIPE_COLOUR,
-        on_loop = LOOP_COLOUR
+        loop_head = if on_loop.steps.is_empty() {
+            String::new()
+        } else {
+            format!(
+                r#"<marker id="loop-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{LOOP_COLOUR}"/></marker>"#
+            )
+        }
     );
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
 

@@ -186,6 +186,45 @@ impl Analysis {
     pub fn find(&self, id: &str) -> Option<&ScoredLoop> {
         self.loops.iter().find(|scored| scored.id.eq_ignore_ascii_case(id))
     }
+
+    /// How each loop's share changes from `baseline` to this run (whose ids are first aligned
+    /// to the baseline's): every loop of either run, one the other lacks at a share of 0 there,
+    /// the most strengthened first.
+    pub fn changes_from(mut self, baseline: &Analysis) -> Vec<LoopChange> {
+        self.align_ids(baseline);
+        let mut changes: Vec<LoopChange> = self
+            .loops
+            .iter()
+            .map(|scored| LoopChange {
+                baseline_share: baseline.find(&scored.id).map_or(0.0, |base| base.mean_share),
+                share: scored.mean_share,
+                scored: scored.clone(),
+            })
+            .collect();
+        for scored in baseline.loops.iter().filter(|base| self.find(&base.id).is_none()) {
+            changes.push(LoopChange { baseline_share: scored.mean_share, share: 0.0, scored: scored.clone() });
+        }
+        changes.sort_by(|a, b| b.change().total_cmp(&a.change()));
+        changes
+    }
+}
+
+/// A loop's mean share of the behaviour in a baseline run and in another ([`Analysis::changes_from`]).
+#[derive(Clone, Debug)]
+pub struct LoopChange {
+    /// The loop, as the run that has it scores it (the other run's when only the baseline has it).
+    pub scored: ScoredLoop,
+    /// Its mean |relative loop score| in the baseline run.
+    pub baseline_share: f64,
+    /// Its mean |relative loop score| in the other run.
+    pub share: f64,
+}
+
+impl LoopChange {
+    /// `share − baseline_share`: positive when the other run strengthens the loop.
+    pub fn change(&self) -> f64 {
+        self.share - self.baseline_share
+    }
 }
 
 fn polarity_slot(polarity: LoopPolarity) -> usize {
@@ -508,6 +547,36 @@ mod tests {
         other.align_ids(&baseline);
         let ids: Vec<&str> = other.loops.iter().map(|scored| scored.id.as_str()).collect();
         assert_eq!(ids, ["B3", "R1", "R2", "B1"]);
+    }
+
+    /// A loop both runs have changes by the difference of its shares; a loop only one run has
+    /// is at 0 in the other; the most strengthened loop comes first.
+    #[test]
+    fn changes_from_the_baseline_cover_the_loops_of_both_runs_most_strengthened_first() {
+        let with = |id: &str, variables: &[&str], share: f64| ScoredLoop {
+            variables: variables.iter().map(|name| (*name).to_owned()).collect(),
+            mean_share: share,
+            ..scored(id, vec![0.0])
+        };
+        let baseline = Analysis {
+            times: vec![0.0],
+            loops: vec![with("B1", &["A", "B"], 0.6), with("R1", &["C", "D"], 0.3), with("B2", &["E", "F"], 0.1)],
+            discovery: Discovery::Exhaustive,
+        };
+        // B1 weakens, R1 strengthens, B2 is gone and a new balancing loop appears.
+        let other = Analysis {
+            times: vec![0.0],
+            loops: vec![with("R1", &["D", "C"], 0.5), with("B1", &["B", "A"], 0.4), with("B9", &["G", "H"], 0.1)],
+            discovery: Discovery::Exhaustive,
+        };
+        let changes: Vec<(String, f64, f64)> = other
+            .changes_from(&baseline)
+            .iter()
+            .map(|change| (change.scored.id.clone(), change.baseline_share, change.share))
+            .collect();
+        let expected = [("R1", 0.3, 0.5), ("B3", 0.0, 0.1), ("B2", 0.1, 0.0), ("B1", 0.6, 0.4)];
+        let expected: Vec<(String, f64, f64)> = expected.iter().map(|(id, a, b)| ((*id).to_owned(), *a, *b)).collect();
+        assert_eq!(changes, expected);
     }
 
     #[test]

@@ -71,29 +71,14 @@ fn loop_changes(prepared: &crate::experiment::Prepared) -> Result<ResultTable, S
     let (mut names, mut ids, mut polarities, mut variables) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut before, mut after, mut change) = (Vec::new(), Vec::new(), Vec::new());
     for intervention in &prepared.plan.interventions {
-        let mut analysis = analyze(Some(&intervention.name))?;
-        analysis.align_ids(&baseline);
-        // Every loop of either run: one the other run lacks has a share of 0 there.
-        let mut rows: Vec<(&fulcrum_loops::ScoredLoop, f64, f64)> = analysis
-            .loops
-            .iter()
-            .map(|scored| {
-                let was = baseline.find(&scored.id).map_or(0.0, |base| base.mean_share);
-                (scored, was, scored.mean_share)
-            })
-            .collect();
-        for scored in baseline.loops.iter().filter(|base| analysis.find(&base.id).is_none()) {
-            rows.push((scored, scored.mean_share, 0.0));
-        }
-        rows.sort_by(|a, b| (b.2 - b.1).total_cmp(&(a.2 - a.1)));
-        for (scored, was, is) in rows {
+        for loop_change in analyze(Some(&intervention.name))?.changes_from(&baseline) {
             names.push(intervention.name.clone());
-            ids.push(scored.id.clone());
-            polarities.push(scored.polarity.word().to_owned());
-            variables.push(scored.variables.join(" -> "));
-            before.push(was);
-            after.push(is);
-            change.push(is - was);
+            ids.push(loop_change.scored.id.clone());
+            polarities.push(loop_change.scored.polarity.word().to_owned());
+            variables.push(loop_change.scored.variables.join(" -> "));
+            before.push(loop_change.baseline_share);
+            after.push(loop_change.share);
+            change.push(loop_change.change());
         }
     }
     let column = |name, values| Column { name, values };

@@ -236,6 +236,25 @@ struct Pipeline<const L: usize> {
 }
 
 impl<'m, const L: usize> Batch<'m, L> {
+    /// Computes every variable the per-step program holds from the current stocks and time.
+    fn evaluate(&mut self) {
+        let model = self.model;
+        execute_fused(
+            &model.evaluate_fused,
+            &mut self.values,
+            &model.graphs,
+            &model.lists,
+            &self.histories,
+            &self.lines,
+        );
+    }
+
+    /// Computes the initial values.
+    fn evaluate_initial(&mut self) {
+        let model = self.model;
+        execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+    }
+
     /// A batch whose constants start at the model's values and whose runs use streams 0..L of
     /// seed 0.
     pub fn new(model: &'m CompiledModel) -> Batch<'m, L> {
@@ -358,14 +377,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
             self.set_time(axis.time_at(step));
             self.values[fixed::STEP_TIME as usize] = [axis.time_at(step); L];
-            execute_fused(
-                &model.evaluate_fused,
-                &mut self.values,
-                &model.graphs,
-                &model.lists,
-                &self.histories,
-                &self.lines,
-            );
+            self.evaluate();
             let saved = axis.is_saved(step).then_some(save_index);
             if saved.is_some() {
                 self.check_variables(axis.time_at(step), false);
@@ -413,7 +425,6 @@ impl<'m, const L: usize> Batch<'m, L> {
     /// computed again (twice at most: a setting that reads itself through `DT` is not chased).
     #[inline(never)]
     fn settle_computed_settings(&mut self, computed: &ComputedAxis) {
-        let model = self.model;
         for _ in 0..2 {
             let before = (self.values[fixed::DT as usize], self.values[fixed::STOP as usize]);
             if let Some((slot, _)) = computed.dt {
@@ -426,7 +437,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             if same(before.0, self.values[fixed::DT as usize]) && same(before.1, self.values[fixed::STOP as usize]) {
                 break;
             }
-            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+            self.evaluate_initial();
         }
     }
 
@@ -462,14 +473,7 @@ impl<'m, const L: usize> Batch<'m, L> {
         for step in 0.. {
             self.values[fixed::TIME as usize] = clocks.time;
             self.values[fixed::STEP_TIME as usize] = clocks.time;
-            execute_fused(
-                &model.evaluate_fused,
-                &mut self.values,
-                &model.graphs,
-                &model.lists,
-                &self.histories,
-                &self.lines,
-            );
+            self.evaluate();
             let dt = computed.dt.map_or([axis.dt; L], |(slot, _)| self.values[slot as usize]);
             let stop = computed.stop.map_or([axis.stop; L], |(slot, _)| self.values[slot as usize]);
             // What reads the time step or the stop time at `t` reads the ones computed at `t`.
@@ -479,14 +483,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             self.values[fixed::DT as usize] = dt;
             self.values[fixed::STOP as usize] = stop;
             if dt_changed || stop_changed {
-                execute_fused(
-                    &model.evaluate_fused,
-                    &mut self.values,
-                    &model.graphs,
-                    &model.lists,
-                    &self.histories,
-                    &self.lines,
-                );
+                self.evaluate();
             }
             let save = computed.save.map(|(slot, _)| self.values[slot as usize]);
             for lane in 0..L {
@@ -639,7 +636,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             history.clear();
             history.reserve(model.axis.steps + 1);
         }
-        execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+        self.evaluate_initial();
         if let Some(computed) = &model.computed {
             self.settle_computed_settings(computed);
         }
@@ -653,7 +650,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             let before: Vec<[f64; L]> = stocks.iter().map(|&stock| self.values[stock as usize]).collect();
             self.start_queues();
             self.start_conveyors();
-            execute(&model.initial, &mut self.values, &model.graphs, &model.lists, &self.histories, &self.lines);
+            self.evaluate_initial();
             let settled = stocks.iter().zip(&before).all(|(&stock, before)| {
                 self.values[stock as usize].iter().zip(before).all(|(a, b)| a.to_bits() == b.to_bits())
             });
@@ -1078,15 +1075,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
         }
         self.values[fixed::TIME as usize] = stage_time.lanes();
-        let model = self.model;
-        execute_fused(
-            &model.evaluate_fused,
-            &mut self.values,
-            &model.graphs,
-            &model.lists,
-            &self.histories,
-            &self.lines,
-        );
+        self.evaluate();
     }
 
     /// [`Batch::integrate`] in single precision: each product and sum of the update is rounded
@@ -1156,15 +1145,7 @@ impl<'m, const L: usize> Batch<'m, L> {
             }
         }
         self.values[fixed::TIME as usize] = stage_time.lanes();
-        let model = self.model;
-        execute_fused(
-            &model.evaluate_fused,
-            &mut self.values,
-            &model.graphs,
-            &model.lists,
-            &self.histories,
-            &self.lines,
-        );
+        self.evaluate();
     }
 
     /// Stocks carry a run forward, so they are checked after every step. When one has gone bad,

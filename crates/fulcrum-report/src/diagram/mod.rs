@@ -729,13 +729,7 @@ fn draw(
                 write_label(&mut svg, lines, x, first, STOCK_TEXT_PX);
             }
             Shape::Flow => {
-                let _ = writeln!(
-                    svg,
-                    r#"<circle cx="{}" cy="{}" r="{VALVE_RADIUS}" fill="white" stroke="{}" stroke-width="2"/>"#,
-                    number(x),
-                    number(y),
-                    on_loop.colour(index, PIPE_COLOUR)
-                );
+                circle(&mut svg, (x, y), VALVE_RADIUS, on_loop.colour(index, PIPE_COLOUR));
                 let _ = writeln!(
                     svg,
                     r#"<path d="M{} {} L{} {}" stroke="{PIPE_COLOUR}" stroke-width="2"/>"#,
@@ -760,13 +754,7 @@ fn draw(
                 }
             }
             Shape::Auxiliary => {
-                let _ = writeln!(
-                    svg,
-                    r#"<circle cx="{}" cy="{}" r="{AUX_RADIUS}" fill="white" stroke="{}" stroke-width="2"/>"#,
-                    number(x),
-                    number(y),
-                    on_loop.colour(index, LINK_COLOUR)
-                );
+                circle(&mut svg, (x, y), AUX_RADIUS, on_loop.colour(index, LINK_COLOUR));
                 write_label(&mut svg, lines, x, y + AUX_RADIUS + TEXT_PX + 2.0, TEXT_PX);
             }
         }
@@ -853,6 +841,16 @@ fn draw_link(
             number(sy)
         );
     }
+}
+
+/// A white circle with a 2 px outline: a valve or an auxiliary.
+fn circle(svg: &mut String, (x, y): Point, radius: f64, stroke: &str) {
+    let _ = writeln!(
+        svg,
+        r#"<circle cx="{}" cy="{}" r="{radius}" fill="white" stroke="{stroke}" stroke-width="2"/>"#,
+        number(x),
+        number(y)
+    );
 }
 
 /// A centred label, one `<tspan>` per line, the first line's baseline at `y`.

@@ -1,4 +1,5 @@
-//! Dependencies point one way: model ← xmile, model ← vensim, model ← sim ← loops ← explore ← sensitivity ← report ← cli. A crate may only
+//! Dependencies point one way: model ← xmile, model ← vensim, model ← sim ← loops ← explore ← sensitivity ← decide ← report ← cli,
+//! explore ← calibrate ← report. A crate may only
 //! depend on the crates listed for it here (see ARCHITECTURE.md). The Python bindings (fulcrum-py)
 //! sit beside the command line: they read models and run them through the same libraries, and no
 //! crate depends on them.
@@ -14,6 +15,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fulcrum-loops", &["fulcrum-model", "fulcrum-sim", "fulcrum-xmile"]),
     ("fulcrum-explore", &["fulcrum-model", "fulcrum-sim", "fulcrum-loops"]),
     ("fulcrum-sensitivity", &["fulcrum-model", "fulcrum-sim", "fulcrum-loops", "fulcrum-explore"]),
+    ("fulcrum-calibrate", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore"]),
+    (
+        "fulcrum-decide",
+        &["fulcrum-model", "fulcrum-sim", "fulcrum-loops", "fulcrum-explore", "fulcrum-sensitivity"],
+    ),
     (
         "fulcrum-report",
         &[
@@ -24,6 +30,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fulcrum-loops",
             "fulcrum-explore",
             "fulcrum-sensitivity",
+            "fulcrum-calibrate",
+            "fulcrum-decide",
         ],
     ),
     (

@@ -1,0 +1,3 @@
+//! Calibration: the constants of an experiment fitted to historical series (a payoff or likelihood,
+//! a global optimizer, then a posterior sampled by MCMC) so that later sweeps run over what the
+//! data allows.

@@ -248,7 +248,7 @@ fn a_stock_without_dimensions_takes_the_sum_of_an_arrayed_flow() {
 }
 
 #[test]
-fn spread_inflows_are_simulated_written_back_and_a_profile_spread_is_refused_where_it_is_written() {
+fn spread_inflows_are_simulated_and_written_back() {
     // Stella's `isee:spreadflow="even"` puts an equal share of what enters at every position of
     // the belt: with a transit time of 2 and dt 1, half of each step's 1 leaves one step later
     // and half two steps later.
@@ -265,14 +265,47 @@ fn spread_inflows_are_simulated_written_back_and_a_profile_spread_is_refused_whe
     // At the beginning, everything waits the whole transit time.
     let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
     assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
-    // A spread by a profile (a graphical function named by <isee:distrib_eq>) is not simulated:
-    // refused where it is written, not run otherwise.
-    let profiled = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"dist\"");
-    let diagnostics = fulcrum_xmile::read(&profiled).map_or_else(|d| d, |(_, d)| d);
-    let found = diagnostics.0.iter().find(|d| d.message.contains("spreads")).expect("refused");
-    assert_eq!(found.code.as_str(), "E0501");
+}
+
+#[test]
+fn a_profile_spread_shares_what_enters_by_its_graphical_function_and_is_written_back() {
+    // `isee:spreadflow="dist"` with the profile its <isee:distrib_eq> names: position k of a
+    // belt of 2 steps is read at k/2, the part of the journey still ahead, so a profile rising
+    // from 0 to 1 gives weights 0.5 and 1: a third of each step's 1 leaves one step later, two
+    // thirds two steps later.
+    let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <conveyor><len>2</len></conveyor></stock>\
+        <flow name=\"entering\" isee:spreadflow=\"dist\"><eqn>1</eqn><non_negative/>\
+        <isee:distrib_eq>arrival_profile</isee:distrib_eq></flow><flow name=\"leaving\"/>\
+        <aux name=\"arrival profile\"><eqn>0+0</eqn><gf><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf></aux>";
+    let text = stella("", variables, "");
+    let expected = [0.0, 1.0 / 3.0, 1.0, 1.0];
+    let close = |values: Vec<f64>| values.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-12);
+    let leaving = series(&run(&text), "leaving");
+    assert!(close(leaving.clone()), "{leaving:?}");
+    let (model, _) = fulcrum_xmile::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let written = fulcrum_xmile::write(&model);
+    assert!(written.contains("isee:spreadflow=\"dist\""), "{written}");
+    assert!(written.contains("<isee:distrib_eq>arrival profile</isee:distrib_eq>"), "{written}");
+    assert_eq!(series(&run(&written), "leaving"), leaving);
+    // Inside a module whose profile is an input connected to a graphical function of the model
+    // holding it (as Stella's SIR models by a profile are written), the connected one is used.
+    let outer = "<module name=\"Ward\"><connect to=\"Ward.arrival_profile\" from=\".arrival_profile\"/></module>\
+        <aux name=\"arrival profile\"><eqn>0+0</eqn><gf><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf></aux>";
+    let inner = variables
+        .replace("<ypts>0,1</ypts>", "<ypts>1,0</ypts>")
+        .replace("name=\"arrival profile\"", "name=\"arrival profile\" access=\"input\"");
+    let rest = format!("<model name=\"Ward\"><variables>{inner}</variables></model>");
+    let results = run(&stella("", outer, &rest));
+    let leaving = series(&results, "Ward.leaving");
+    assert!(close(leaving.clone()), "{leaving:?}");
+    // A profile spread that names no profile is an error where the spread is written.
+    let unnamed = text.replace("<isee:distrib_eq>arrival_profile</isee:distrib_eq>", "");
+    let diagnostics = fulcrum_xmile::read(&unnamed).map_or_else(|d| d, |(_, d)| d);
+    let found = diagnostics.0.iter().find(|d| d.message.contains("names no profile")).expect("refused");
+    assert_eq!(found.code.as_str(), "E0004");
     let span = found.span.expect("located");
-    assert_eq!(&profiled[span.start as usize..span.end as usize], "dist");
+    assert_eq!(&unnamed[span.start as usize..span.end as usize], "dist");
 }
 
 #[test]

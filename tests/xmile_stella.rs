@@ -1,8 +1,9 @@
 //! What Stella writes, in hand-written XMILE: names as Stella spells and shows them, vendor
 //! elements that say where Stella writes files, per-element graphical functions, conveyors
-//! inside macros and spread inflows. Each runs a few steps against hand-computed values; one
-//! real Stella model (tests/xmile/covid19_severity.stmx) runs against hand-computed steps and
-//! its own conservation of people.
+//! inside macros and spread inflows. Each runs a few steps against hand-computed values; two
+//! real Stella models (tests/xmile/covid19_severity.stmx, and sir_social_distancing_mixnot.stmx
+//! with its one `LOOKUPMEAN` call given as a number) run against hand-computed steps and their
+//! own conservation of people.
 
 /// A Stella-like file with these top-level extras and root variables, run from 0 to 3 with dt 1.
 fn stella(extras: &str, variables: &str, rest: &str) -> String {
@@ -248,7 +249,7 @@ fn a_stock_without_dimensions_takes_the_sum_of_an_arrayed_flow() {
 }
 
 #[test]
-fn spread_inflows_are_simulated_written_back_and_a_profile_spread_is_refused_where_it_is_written() {
+fn spread_inflows_are_simulated_and_written_back() {
     // Stella's `isee:spreadflow="even"` puts an equal share of what enters at every position of
     // the belt: with a transit time of 2 and dt 1, half of each step's 1 leaves one step later
     // and half two steps later.
@@ -265,14 +266,47 @@ fn spread_inflows_are_simulated_written_back_and_a_profile_spread_is_refused_whe
     // At the beginning, everything waits the whole transit time.
     let plain = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"beginning\"");
     assert_eq!(series(&run(&plain), "leaving"), [0.0, 0.0, 1.0, 1.0]);
-    // A spread by a profile (a graphical function named by <isee:distrib_eq>) is not simulated:
-    // refused where it is written, not run otherwise.
-    let profiled = text.replace("isee:spreadflow=\"even\"", "isee:spreadflow=\"dist\"");
-    let diagnostics = fulcrum_xmile::read(&profiled).map_or_else(|d| d, |(_, d)| d);
-    let found = diagnostics.0.iter().find(|d| d.message.contains("spreads")).expect("refused");
-    assert_eq!(found.code.as_str(), "E0501");
+}
+
+#[test]
+fn a_profile_spread_shares_what_enters_by_its_graphical_function_and_is_written_back() {
+    // `isee:spreadflow="dist"` with the profile its <isee:distrib_eq> names: position k of a
+    // belt of 2 steps is read at k/2, the part of the journey still ahead, so a profile rising
+    // from 0 to 1 gives weights 0.5 and 1: a third of each step's 1 leaves one step later, two
+    // thirds two steps later.
+    let variables = "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+        <conveyor><len>2</len></conveyor></stock>\
+        <flow name=\"entering\" isee:spreadflow=\"dist\"><eqn>1</eqn><non_negative/>\
+        <isee:distrib_eq>arrival_profile</isee:distrib_eq></flow><flow name=\"leaving\"/>\
+        <aux name=\"arrival profile\"><eqn>0+0</eqn><gf><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf></aux>";
+    let text = stella("", variables, "");
+    let expected = [0.0, 1.0 / 3.0, 1.0, 1.0];
+    let close = |values: Vec<f64>| values.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-12);
+    let leaving = series(&run(&text), "leaving");
+    assert!(close(leaving.clone()), "{leaving:?}");
+    let (model, _) = fulcrum_xmile::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let written = fulcrum_xmile::write(&model);
+    assert!(written.contains("isee:spreadflow=\"dist\""), "{written}");
+    assert!(written.contains("<isee:distrib_eq>arrival profile</isee:distrib_eq>"), "{written}");
+    assert_eq!(series(&run(&written), "leaving"), leaving);
+    // Inside a module whose profile is an input connected to a graphical function of the model
+    // holding it (as Stella's SIR models by a profile are written), the connected one is used.
+    let outer = "<module name=\"Ward\"><connect to=\"Ward.arrival_profile\" from=\".arrival_profile\"/></module>\
+        <aux name=\"arrival profile\"><eqn>0+0</eqn><gf><xscale min=\"0\" max=\"1\"/><ypts>0,1</ypts></gf></aux>";
+    let inner = variables
+        .replace("<ypts>0,1</ypts>", "<ypts>1,0</ypts>")
+        .replace("name=\"arrival profile\"", "name=\"arrival profile\" access=\"input\"");
+    let rest = format!("<model name=\"Ward\"><variables>{inner}</variables></model>");
+    let results = run(&stella("", outer, &rest));
+    let leaving = series(&results, "Ward.leaving");
+    assert!(close(leaving.clone()), "{leaving:?}");
+    // A profile spread that names no profile is an error where the spread is written.
+    let unnamed = text.replace("<isee:distrib_eq>arrival_profile</isee:distrib_eq>", "");
+    let diagnostics = fulcrum_xmile::read(&unnamed).map_or_else(|d| d, |(_, d)| d);
+    let found = diagnostics.0.iter().find(|d| d.message.contains("names no profile")).expect("refused");
+    assert_eq!(found.code.as_str(), "E0004");
     let span = found.span.expect("located");
-    assert_eq!(&profiled[span.start as usize..span.end as usize], "dist");
+    assert_eq!(&unnamed[span.start as usize..span.end as usize], "dist");
 }
 
 #[test]
@@ -321,6 +355,95 @@ fn a_stella_covid_model_with_spread_inflows_runs_and_keeps_every_person() {
     // Tests move people by source, and by the end thousands have been tested.
     let tested = series(&results, "tested symptomatic not contagious[Moderate]");
     assert!(tested.iter().any(|&value| value > 100.0), "{tested:?}");
+}
+
+#[test]
+fn a_stella_sir_model_spread_by_a_profile_stops_only_at_lookupmean_and_runs_with_it_given() {
+    // A real Stella model (tests/xmile/sir_social_distancing_mixnot.md says where it comes from):
+    // three modules of 1,000 susceptible and 1 infected; in "Not Mixing" infections enter a
+    // conveyor spread by a profile (a module input connected to the top level's graphical
+    // function) and its transit time is `disease_duration / LOOKUPMEAN(profile, 1)`.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/xmile/sir_social_distancing_mixnot.stmx");
+    let text = std::fs::read_to_string(path).expect("the model");
+    // What Stella computes for LOOKUPMEAN was not at hand: the model is refused there, and only
+    // there.
+    let (model, diagnostics) = fulcrum_xmile::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    let errors = fulcrum_model::resolve(&model).expect_err("LOOKUPMEAN is refused");
+    assert!(!errors.0.is_empty());
+    for error in &errors.0 {
+        assert!(error.code.as_str() == "E0501" && error.message.contains("LOOKUPMEAN"), "{errors:?}");
+    }
+    // With the call given as a number (0.5), the transit time is 14 / 0.5 = 28 days: 112 steps.
+    let call = "LOOKUPMEAN(profile, 1)";
+    assert_eq!(text.matches(call).count(), 1);
+    let results = run(&text.replace(call, "0.5"));
+    let get = |name: &str| series(&results, name);
+    assert_eq!(get("Not Mixing.transit time")[0], 28.0);
+    // The infected person starts spread evenly over the belt: 1/112 leaves each step, 1/28 a day.
+    let recovering = get("Not Mixing.recovering");
+    assert!((recovering[0] - 1.0 / 28.0).abs() < 1e-15, "{recovering:?}");
+    // Infections at 0: 1 infected × 40 contacts a day × 1000/1001 susceptible × 0.0045.
+    let infecting = 40.0 * 1000.0 / 1001.0 * 0.0045;
+    assert!((get("Not Mixing.infecting")[0] - infecting).abs() < 1e-12);
+    // What entered during [0, 0.25] is shared over the 112 positions by the profile read at
+    // k/112: position 1 (leaving during [0.25, 0.5]) takes profile(1/112) of the sum of all.
+    let points = [
+        0.0,
+        0.000872093023256,
+        0.00348837209302,
+        0.00726744186047,
+        0.0123546511628,
+        0.0186046511628,
+        0.0270348837209,
+        0.0351744186047,
+        0.0446220930233,
+        0.0520348837209,
+        0.0603197674419,
+        0.0667151162791,
+        0.0716569767442,
+        0.0747093023256,
+        0.0747093023256,
+        0.0731104651163,
+        0.069476744186,
+        0.0625,
+        0.0553779069767,
+        0.0475290697674,
+        0.0389534883721,
+        0.03125,
+        0.024273255814,
+        0.0178779069767,
+        0.0125,
+        0.00828488372093,
+        0.00581395348837,
+        0.0030523255814,
+        0.00174418604651,
+        0.00101744186047,
+        0.0,
+    ];
+    // The profile's 31 points are evenly spaced over [0, 1], read between them on a line.
+    let profile = |x: f64| {
+        let segment = ((x * 30.0).floor() as usize).min(29);
+        let along = x * 30.0 - segment as f64;
+        points[segment] + (points[segment + 1] - points[segment]) * along
+    };
+    let total: f64 = (1..=112).map(|k| profile(k as f64 / 112.0)).sum();
+    let expected = (1.0 / 112.0 + infecting * 0.25 * profile(1.0 / 112.0) / total) / 0.25;
+    assert!((recovering[1] - expected).abs() < 1e-12, "{} vs {expected}", recovering[1]);
+    // Everyone is somewhere: in each module the 1,001 people are susceptible, infected or
+    // recovered at every time.
+    for module in ["Not Mixing", "Not Mixing at all", "Perfect Mixing"] {
+        let stocks = ["susceptible", "Infected", "Recovered"].map(|stock| get(&format!("{module}.{stock}")));
+        for step in 0..stocks[0].len() {
+            let total: f64 = stocks.iter().map(|values| values[step]).sum();
+            assert!((total - 1001.0).abs() < 1e-9, "{module} at step {step}: {total}");
+        }
+    }
+    // People leave the spread belt only forwards: recovered never falls, the belt never holds
+    // less than nothing.
+    let recovered = get("Not Mixing.Recovered");
+    assert!(recovered.windows(2).all(|pair| pair[1] >= pair[0]), "{recovered:?}");
+    assert!(get("Not Mixing.Infected").iter().all(|&value| value >= 0.0));
 }
 
 #[test]

@@ -364,7 +364,7 @@ pub struct Variable {
 
 /// Where a conveyor inflow puts what it brings during a step (Stella's "spreading conveyor
 /// inputs"). Position `k` of a belt `d` steps long is the material that leaves `k` steps later.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Spread {
     /// All of it at the start of the belt, to leave after the whole transit time (the default).
     #[default]
@@ -377,20 +377,27 @@ pub enum Spread {
     /// For a leak of another conveyor: each leaked amount at the position that keeps the part of
     /// its journey still ahead of it (scaled when the belts' lengths differ).
     Source,
+    /// By a profile, the graphical function of this name (Stella's `dist` with its
+    /// `<isee:distrib_eq>`): position `k` takes a share in proportion to the function read at
+    /// `k/d`, the part of the journey still ahead there (negative values count as 0); at the
+    /// start when every weight is 0.
+    Profile(String),
 }
 
 impl Spread {
     /// The `isee:spreadflow` word for it.
-    pub fn word(self) -> &'static str {
+    pub fn word(&self) -> &'static str {
         match self {
             Spread::Beginning => "beginning",
             Spread::Even => "even",
             Spread::Existing => "dest",
             Spread::Source => "source",
+            Spread::Profile(_) => "dist",
         }
     }
 
-    /// The placement an `isee:spreadflow` word names, if fulcrum simulates it.
+    /// The placement an `isee:spreadflow` word names, if fulcrum simulates it and it needs
+    /// nothing more (`dist` needs its profile: see [`Spread::Profile`]).
     pub fn from_word(word: &str) -> Option<Spread> {
         [Spread::Beginning, Spread::Even, Spread::Existing, Spread::Source]
             .into_iter()

@@ -333,17 +333,33 @@ impl Reader<'_> {
                 if let Some(value) = table.get("spread") {
                     match value.get_ref().as_str().and_then(Spread::from_word) {
                         Some(spread) => variable.spread = spread,
-                        None => self.report(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                format!(
-                                    "{}: `spread` must be \"beginning\", \"even\", \"dest\" or \"source\"",
-                                    table.context
-                                ),
-                            )
-                            .at(Some(span_of(value)))
-                            .with_help("where a conveyor inflow puts what it brings on the belt"),
-                        ),
+                        None => match value.get_ref().as_table().and_then(|spread| spread.get("profile")) {
+                            // `spread = { profile = "name" }`: by the graphical function `name`.
+                            Some(profile) if value.get_ref().as_table().is_some_and(|spread| spread.len() == 1) => {
+                                match profile.get_ref().as_str().map(str::trim).filter(|name| !name.is_empty()) {
+                                    Some(name) => variable.spread = Spread::Profile(name.to_owned()),
+                                    None => self.report(
+                                        Diagnostic::new(
+                                            Code::InvalidValue,
+                                            format!("{}: `spread.profile` must name a graphical function", table.context),
+                                        )
+                                        .at(Some(span_of(profile)))
+                                        .with_help("e.g. spread = { profile = \"arrival profile\" }"),
+                                    ),
+                                }
+                            }
+                            _ => self.report(
+                                Diagnostic::new(
+                                    Code::InvalidValue,
+                                    format!(
+                                        "{}: `spread` must be \"beginning\", \"even\", \"dest\", \"source\" or {{ profile = \"name\" }}",
+                                        table.context
+                                    ),
+                                )
+                                .at(Some(span_of(value)))
+                                .with_help("where a conveyor inflow puts what it brings on the belt"),
+                            ),
+                        },
                     }
                 }
                 &[

@@ -105,8 +105,10 @@ fn write_variable(out: &mut String, variable: &Variable) {
             if variable.overflow {
                 line(out, "overflow", "true");
             }
-            if variable.spread != Spread::Beginning {
-                line(out, "spread", &format!("\"{}\"", variable.spread.word()));
+            match &variable.spread {
+                Spread::Beginning => {}
+                Spread::Profile(profile) => line(out, "spread", &format!("{{ profile = {} }}", string(profile))),
+                spread => line(out, "spread", &format!("\"{}\"", spread.word())),
             }
             if variable.whole_step {
                 line(out, "whole_step", "true");

@@ -16,6 +16,7 @@ use rand_distr::StandardNormal;
 
 use fulcrum_model::{Method, Precision, VarId};
 
+use crate::functions::lookup;
 use crate::program::{ComputedAxis, Layout, Placement, Slot, fixed};
 use crate::vm::{execute, execute_fused, to_single};
 use crate::{CompiledModel, Failure, SimError};
@@ -901,6 +902,13 @@ impl<'m, const L: usize> Batch<'m, L> {
                             let spilled = &self.spills[spill as usize][lane];
                             spread.place(belt, spilled.iter().map(|&(ahead, amount)| (spread.place_of(ahead), amount)))
                         }
+                        Placement::Profile(graph) => {
+                            let profile = &self.model.graphs[graph as usize];
+                            spread.place(
+                                belt,
+                                spread.positions().map(|(position, ahead)| (position, lookup(profile, ahead))),
+                            )
+                        }
                     };
                     if !placed {
                         rate += inflow_rate;
@@ -1264,6 +1272,13 @@ struct Spread {
 }
 
 impl Spread {
+    /// Each position `k` with the part of the journey still ahead there, `k / steps`: from one
+    /// step's worth at the end of the belt to the whole journey at its start.
+    fn positions(&self) -> impl Iterator<Item = (i64, f64)> + Clone {
+        let steps = self.steps;
+        (1..=steps).map(move |position| (position, position as f64 / steps as f64))
+    }
+
     /// The position of an amount with the part `ahead` of its journey still to go.
     fn place_of(&self, ahead: f64) -> i64 {
         ((ahead * self.steps as f64).round() as i64).clamp(1, self.steps)

@@ -296,6 +296,7 @@ impl<'m> Compiler<'m> {
                     ResolvedPlacement::Beginning => Placement::Beginning,
                     ResolvedPlacement::Even => Placement::Even,
                     ResolvedPlacement::Existing => Placement::Existing,
+                    ResolvedPlacement::Profile(graph) => Placement::Profile(graph.0),
                     ResolvedPlacement::Source { conveyor, leak } => {
                         spills.get(&(conveyor.0, leak)).map_or(Placement::Beginning, |&spill| Placement::Source(spill))
                     }

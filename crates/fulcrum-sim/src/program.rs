@@ -585,6 +585,9 @@ pub(crate) enum Placement {
     Existing,
     /// Where another conveyor's leak took it from: the leak's record in `Batch`'s spills.
     Source(u32),
+    /// In proportion to a graphical function (its index among the model's tables) read at the
+    /// part of the journey still ahead at each position.
+    Profile(u32),
 }
 
 /// A queue: what its batches read and write.

@@ -726,22 +726,9 @@ impl<'p> Reader<'p> {
                 variable.overflow = child(node, "overflow").is_some_and(|overflow| self.flag(overflow));
                 variable.whole_step = child(node, "whole_step").is_some();
                 // Stella's spread inflows place what enters along a conveyor rather than at its
-                // start; the profile spread (`dist`) is refused rather than dropped.
+                // start; a profile (`dist`) names its graphical function in <isee:distrib_eq>.
                 if let Some((spread, span)) = self.attribute_with_span(node, "spreadflow") {
-                    match Spread::from_word(spread) {
-                        Some(found) => variable.spread = found,
-                        None => self.report(
-                            Diagnostic::new(
-                                Code::Unsupported,
-                                format!(
-                                    "`{}` spreads what it brings over its conveyor by `spreadflow=\"{spread}\"`, which fulcrum does not simulate",
-                                    variable.name
-                                ),
-                            )
-                            .at(Some(span))
-                            .with_help("fulcrum places a conveyor inflow at the beginning, evenly (`even`), in proportion to the belt's contents (`dest`) or by its source (`source`); a profile (`dist`) is not simulated, as what fulcrum follows of Stella's help does not say where along its graphical function each position of the belt is read"),
-                        ),
-                    }
+                    variable.spread = self.spread(node, spread, span, &variable.name);
                 }
             }
             VariableKind::Auxiliary | VariableKind::GraphicalFunction => {}
@@ -777,6 +764,39 @@ impl<'p> Reader<'p> {
                 );
             }
         }
+    }
+
+    /// Where a conveyor inflow puts what it brings, from its `isee:spreadflow` word: a profile
+    /// (`dist`) takes the graphical function its `<isee:distrib_eq>` names. A word fulcrum does
+    /// not know, or a profile without its function, is reported where it is written.
+    fn spread(&mut self, node: Node<'_, '_>, word: &str, span: Span, flow: &str) -> Spread {
+        if let Some(found) = Spread::from_word(word) {
+            return found;
+        }
+        if word.trim().eq_ignore_ascii_case("dist") {
+            let profile = child_text(node, "distrib_eq").map(|text| text.trim().to_owned()).unwrap_or_default();
+            if profile.is_empty() {
+                self.report(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        format!("`{flow}` spreads what it brings by a profile (`spreadflow=\"dist\"`), but names no profile"),
+                    )
+                    .at(Some(span))
+                    .with_help("name the graphical function of the profile inside the flow, e.g. <isee:distrib_eq>profile</isee:distrib_eq>"),
+                );
+                return Spread::Beginning;
+            }
+            return Spread::Profile(unescape_name(&profile, self.display_names));
+        }
+        self.report(
+            Diagnostic::new(
+                Code::Unsupported,
+                format!("`{flow}` spreads what it brings over its conveyor by `spreadflow=\"{word}\"`, which fulcrum does not simulate"),
+            )
+            .at(Some(span))
+            .with_help("fulcrum places a conveyor inflow at the beginning, evenly (`even`), in proportion to the belt's contents (`dest`), by its source (`source`) or by a profile (`dist`)"),
+        );
+        Spread::Beginning
     }
 
     /// A stock's `<conveyor>` options (XMILE 4.2.1).
@@ -1182,6 +1202,12 @@ pub(crate) fn prefix_variable(
         .chain(leak);
     for equation in equations {
         rewrite(equation, rename);
+    }
+    // A profile spread names a graphical function of the same copy.
+    if let Spread::Profile(profile) = &mut variable.spread
+        && local.contains(&CanonicalName::new(profile))
+    {
+        *profile = format!("{prefix}{profile}");
     }
     if let VariableKind::Stock { inflows, outflows, .. } = &mut variable.kind {
         for link in inflows.iter_mut().chain(outflows.iter_mut()) {

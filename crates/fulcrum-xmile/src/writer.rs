@@ -224,6 +224,10 @@ fn write_variable(out: &mut String, variable: &Variable) {
             if variable.overflow {
                 out.push_str("        <overflow/>\n");
             }
+            // A profile spread names its graphical function as Stella writes it.
+            if let Spread::Profile(profile) = &variable.spread {
+                element(out, 8, "isee:distrib_eq", &name(profile));
+            }
             // A vendor element: a whole-step move (Vensim's SHIFT IF TRUE) stays refused under
             // Runge-Kutta when the model is read back.
             if variable.whole_step {

@@ -560,16 +560,22 @@ impl<'m> Lowering<'m, '_> {
         if let ResolvedKind::Stock { non_negative, .. } = &mut self.out.variables[stock.index()].kind {
             *non_negative = false;
         }
-        let placements = inflows
-            .iter()
-            .map(|inflow| match self.model.variables[self.out.variables[inflow.index()].definition].spread {
+        let mut placements = Vec::with_capacity(inflows.len());
+        for inflow in &inflows {
+            let flow = &self.model.variables[self.out.variables[inflow.index()].definition];
+            placements.push(match &flow.spread {
                 Spread::Beginning => Placement::Beginning,
                 Spread::Even => Placement::Even,
                 Spread::Existing => Placement::Existing,
                 // Resolved once every conveyor's leaks are known (`place_from_sources`).
                 Spread::Source => Placement::Source { conveyor: ConveyorId(u32::MAX), leak: 0 },
-            })
-            .collect();
+                // An unusable profile has been reported; the run does not start.
+                Spread::Profile(profile) => match self.profile_graph(flow, profile) {
+                    Some(graph) => Placement::Profile(graph),
+                    None => Placement::Beginning,
+                },
+            });
+        }
         self.out.conveyors.push(ResolvedConveyor {
             stock,
             inflows,

@@ -2647,6 +2647,51 @@ impl<'m, 'd> Lowering<'m, 'd> {
         Some(Expr::Lookup(graph?, Box::new(input?)))
     }
 
+    /// The table of the graphical function a profile spread names (Stella's
+    /// `<isee:distrib_eq>`), for `flow`. A module's input connected to a graphical function of
+    /// the model holding the module stands for that function: such inputs are followed, as far
+    /// as one equation that is a bare name leads. Errors are reported at the flow.
+    pub(super) fn profile_graph(&mut self, flow: &Variable, profile: &str) -> Option<GraphId> {
+        let mut name = CanonicalName::new(profile);
+        let mut error = None;
+        // More inputs in a row than any model nests modules means the names go round.
+        for _ in 0..64 {
+            let Some(&definition) = self.definitions.get(&name) else {
+                error = Some(format!("unknown graphical function `{profile}`"));
+                break;
+            };
+            let variable = &self.model.variables[definition];
+            if variable.graph.is_some() || variable.elements.iter().any(|element| element.graph.is_some()) {
+                let shape = self.shapes[definition].clone()?;
+                if shape.count(&self.dimensions) != 1 {
+                    error =
+                        Some(format!("`{profile}` is an array of graphical functions; a profile must be one function"));
+                    break;
+                }
+                // A table that failed its checks has been reported already.
+                return self.graph_of.get(&VarId::from_index(shape.first)).copied();
+            }
+            match variable.equation.as_ref().and_then(|equation| equation.expr.as_ref().ok()).map(|expr| &expr.kind) {
+                Some(ExprKind::Name(next)) => name = next.canonical.clone(),
+                _ => {
+                    error = Some(format!("`{profile}` is not a graphical function"));
+                    break;
+                }
+            }
+        }
+        let message = error.unwrap_or_else(|| format!("`{profile}` names itself round a loop of inputs"));
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidArgument,
+                format!("`{}` spreads what it brings by a profile: {message}", flow.name),
+            )
+            .at(flow.span)
+            .on_variable(&flow.name)
+            .with_help("name a graphical function whose points give each position of the belt its share"),
+        );
+        None
+    }
+
     /// The table of a graphical function named in an equation, `table` or `table[e1, ...]`: for
     /// an arrayed one without subscripts, the element the bindings select.
     fn table_graph(&mut self, site: Site<'_>, table: &syntax::Expr, what: &str) -> Option<GraphId> {

@@ -200,6 +200,8 @@ pub enum Placement {
     Even,
     /// At each position in proportion to what is there.
     Existing,
+    /// In proportion to a graphical function read at the part of the journey still ahead.
+    Profile(GraphId),
     /// Where it leaked from on the other conveyor.
     Source {
         /// The conveyor it leaks from.

@@ -6,7 +6,7 @@
 //! dt.
 
 use fulcrum_model::builder::ModelBuilder;
-use fulcrum_model::{Code, Method, Spread};
+use fulcrum_model::{Code, GraphKind, Method, Spread};
 use fulcrum_sim::{CompiledModel, Point};
 use proptest::prelude::*;
 
@@ -879,6 +879,67 @@ fn a_spread_by_destination_onto_an_empty_belt_enters_at_the_beginning() {
     assert_eq!(series(&results, "unloading"), [0.0, 0.0, 5.0, 0.0, 0.0, 0.0]);
 }
 
+/// A belt 4 steps long loaded by a profile spread: 10 enters during [0, 1], its shares by
+/// `profile`, whose points are given by their y over x = 0 and x = 1.
+fn profiled_belt(ends: [f64; 2]) -> fulcrum_sim::Results {
+    let model = ModelBuilder::new(0.0, 6.0, 1.0)
+        .stock("Belt", "0", &["loading"], &["unloading"])
+        .conveyor("4")
+        .flow("loading", "IF TIME < 1 THEN 10 ELSE 0")
+        .spread(Spread::Profile("arrival profile".to_owned()))
+        .conveyor_outflow("unloading")
+        .graph("arrival profile", GraphKind::Continuous, &[0.0, 1.0], &ends)
+        .build();
+    run(&model)
+}
+
+#[test]
+fn a_profile_spread_shares_by_the_profile_read_at_the_journey_still_ahead() {
+    let results = profiled_belt([0.0, 1.0]);
+    // Position k of 4 is read at x = k/4: 0.25, 0.5, 0.75, 1 give weights 1, 2, 3, 4 of 10, so
+    // of the 10, 1 leaves during [1, 2] (one step ahead), 2 during [2, 3], 3 during [3, 4]
+    // and 4 during [4, 5] (the whole journey ahead).
+    assert_close(&series(&results, "unloading"), &[0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
+    assert_close(&series(&results, "Belt"), &[0.0, 10.0, 9.0, 7.0, 4.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_profile_read_the_other_way_round_puts_more_near_the_end() {
+    let results = profiled_belt([1.0, 0.0]);
+    // Weights 0.75, 0.5, 0.25, 0 of 1.5 at positions 1 to 4: 5, 10/3, 5/3 and nothing.
+    assert_close(&series(&results, "unloading"), &[0.0, 5.0, 10.0 / 3.0, 5.0 / 3.0, 0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_profile_that_is_zero_along_the_belt_puts_everything_at_the_beginning() {
+    let results = profiled_belt([0.0, 0.0]);
+    assert_close(&series(&results, "unloading"), &[0.0, 0.0, 0.0, 0.0, 10.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_profile_spread_must_name_a_graphical_function() {
+    for (profile, expected) in
+        [("nowhere", "unknown graphical function `nowhere`"), ("rate", "`rate` is not a graphical function")]
+    {
+        let model = ModelBuilder::new(0.0, 4.0, 1.0)
+            .stock("Belt", "0", &["loading"], &["unloading"])
+            .conveyor("2")
+            .flow("loading", "rate")
+            .spread(Spread::Profile(profile.to_owned()))
+            .conveyor_outflow("unloading")
+            .constant("rate", 1.0)
+            .build();
+        let errors = fulcrum_model::resolve(&model).expect_err("refused");
+        assert!(
+            errors.0.iter().any(|d| d.code == Code::InvalidArgument
+                && d.message.contains("`loading`")
+                && d.message.contains(expected)
+                && d.help.is_some()),
+            "{errors:?}"
+        );
+    }
+}
+
 /// A belt leaking into a second belt placed by source, `downstream` time units long.
 fn leak_into_a_belt_by_source(downstream: &str) -> fulcrum_sim::Results {
     let model = ModelBuilder::new(0.0, 6.0, 1.0)
@@ -945,12 +1006,13 @@ fn a_spread_by_source_that_is_no_leak_or_a_spread_that_fills_no_conveyor_is_refu
     );
 }
 
-/// Two belts: the first with inflows at the beginning, even and by destination, a varying
-/// transit time and arrests, and two leaks, the first of which fills the second belt by source.
+/// Two belts: the first with inflows at the beginning, even, by destination and by a profile,
+/// a varying transit time and arrests, and two leaks, the first of which fills the second belt
+/// by source.
 fn spreading_belts(parameters: [f64; 5]) -> fulcrum_sim::Results {
     let [initial, base, rate, fraction, side] = parameters;
     let model = ModelBuilder::new(0.0, 40.0, 0.25)
-        .stock("Belt", &initial.to_string(), &["loading", "even", "dest"], &["unloading", "early", "late"])
+        .stock("Belt", &initial.to_string(), &["loading", "even", "dest", "profiled"], &["unloading", "early", "late"])
         .conveyor("base + 2 * SIN(TIME)")
         .conveyor_options(|conveyor| conveyor.arrest = Some(equation("SIN(2 * TIME) > 0.9")))
         .flow("loading", "IF TIME < 15 THEN rate * (1 + SIN(3 * TIME)) ELSE 0")
@@ -958,6 +1020,8 @@ fn spreading_belts(parameters: [f64; 5]) -> fulcrum_sim::Results {
         .spread(Spread::Even)
         .flow("dest", "IF TIME < 15 THEN 1 + COS(TIME) ELSE 0")
         .spread(Spread::Existing)
+        .flow("profiled", "IF TIME < 15 THEN rate / 3 ELSE 0")
+        .spread(Spread::Profile("profile".to_owned()))
         .conveyor_outflow("unloading")
         .leak("early", "fraction", 0.0, 0.5)
         .spread(Spread::Source)
@@ -969,6 +1033,7 @@ fn spreading_belts(parameters: [f64; 5]) -> fulcrum_sim::Results {
         .constant("rate", rate)
         .constant("fraction", fraction)
         .constant("side time", side)
+        .graph("profile", GraphKind::Continuous, &[0.0, 0.3, 1.0], &[0.0, 2.0, 0.5])
         .build();
     crate::run(&model)
 }
@@ -990,7 +1055,7 @@ proptest! {
         let results = spreading_belts([initial, base, rate, fraction, side]);
         let get = |name: &str| series(&results, name);
         let (belt, side_belt) = (get("Belt"), get("Side"));
-        let inflows = [get("loading"), get("even"), get("dest")];
+        let inflows = [get("loading"), get("even"), get("dest"), get("profiled")];
         let outflows = [get("unloading"), get("late"), get("side out")];
         let (mut entered, mut gone) = (initial, 0.0);
         for step in 0..belt.len() {

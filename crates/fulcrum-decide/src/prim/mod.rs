@@ -352,6 +352,29 @@ impl Discovery {
         features
     }
 
+    /// Box `box_index`'s restrictions in words, input by input in column order: `x1 > 0.711`,
+    /// `0.2 < x3 < 0.5`, `x2 < 0.277` (limits to three significant digits); empty when the box
+    /// restricts nothing.
+    pub fn restrictions(&self, box_index: usize) -> Vec<String> {
+        let stats = &self.trajectory[box_index];
+        let mut words = Vec::new();
+        for (input, name) in self.inputs.names.iter().enumerate() {
+            let limit = stats.limits[input];
+            let range = self.range[input];
+            let low = limit.low != range.low;
+            let high = limit.high != range.high;
+            match (low, high) {
+                (true, true) => {
+                    words.push(format!("{} < {name} < {}", significant(limit.low), significant(limit.high)))
+                }
+                (true, false) => words.push(format!("{name} > {}", significant(limit.low))),
+                (false, true) => words.push(format!("{name} < {}", significant(limit.high))),
+                (false, false) => {}
+            }
+        }
+        words
+    }
+
     fn count_inside(&self, limits: &[Limit], inputs: &[usize]) -> (usize, usize) {
         let mut rows = 0;
         let mut cases = 0;
@@ -363,6 +386,25 @@ impl Discovery {
         }
         (rows, cases)
     }
+}
+
+/// A number to three significant digits, without trailing zeros.
+pub fn significant(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value}");
+    }
+    let digits = 2 - value.abs().log10().floor() as i32;
+    let text = if digits > 0 { format!("{value:.*}", digits as usize) } else { format!("{:.0}", value) };
+    let text = if digits > 0 && text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    };
+    if digits < 0 {
+        let scale = 10f64.powi(-digits);
+        return format!("{}", (value / scale).round() * scale);
+    }
+    text
 }
 
 fn inside(columns: &[Vec<f64>], limits: &[Limit], inputs: &[usize], row: usize) -> bool {

@@ -16,10 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fulcrum-explore", &["fulcrum-model", "fulcrum-sim", "fulcrum-loops"]),
     ("fulcrum-sensitivity", &["fulcrum-model", "fulcrum-sim", "fulcrum-loops", "fulcrum-explore"]),
     ("fulcrum-calibrate", &["fulcrum-model", "fulcrum-sim", "fulcrum-explore"]),
-    (
-        "fulcrum-decide",
-        &["fulcrum-model", "fulcrum-sim", "fulcrum-loops", "fulcrum-explore", "fulcrum-sensitivity"],
-    ),
+    ("fulcrum-decide", &["fulcrum-model", "fulcrum-sim", "fulcrum-loops", "fulcrum-explore", "fulcrum-sensitivity"]),
     (
         "fulcrum-report",
         &[

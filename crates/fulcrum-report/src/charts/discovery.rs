@@ -51,10 +51,7 @@ pub fn discovery(chart: &Discovery) -> Result<String, ChartError> {
         LegendEntry::new(Mark::Dot(POINT_COLOUR), "box of the peeling and pasting trajectory"),
         LegendEntry::new(Mark::Dot(BAD_COLOUR), "selected box"),
         LegendEntry::new(Mark::Dashed(GUIDE_COLOUR), "density threshold"),
-        LegendEntry::new(
-            Mark::Box(BOX_COLOUR, BOX_EDGE_COLOUR),
-            "selected box's limits, as a share of each input's range",
-        ),
+        LegendEntry::new(Mark::Box(BOX_COLOUR, BOX_EDGE_COLOUR), "selected box's limits (share of the range)"),
     ];
     let header = Header::new(&title, &legend);
     let top = header.height();

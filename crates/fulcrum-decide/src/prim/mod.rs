@@ -15,7 +15,9 @@
 //! Each box on the [`Trajectory`] carries its coverage (share of all cases of interest inside),
 //! density (share of the box's rows that are cases of interest), mass (share of all rows inside) and
 //! number of restricted inputs. The selected box is the last one whose density is at or above the
-//! threshold. [`Discovery::quasi_p`] tests each restriction of a box (a one-sided binomial test of
+//! threshold. Every accepted peel and paste raises the density, so that is the final box whenever
+//! any box reaches the threshold, as in EMA Workbench (which takes the final box, and reports no
+//! box when it falls short). [`Discovery::quasi_p`] tests each restriction of a box (a one-sided binomial test of
 //! the box's cases of interest against the density the box would have without that limit) and
 //! [`Discovery::ranking`] orders the inputs by how differently they are distributed in the cases of
 //! interest and in the other rows (regional sensitivity analysis: the Kolmogorov–Smirnov distance).

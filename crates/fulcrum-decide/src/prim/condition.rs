@@ -3,7 +3,8 @@
 //!
 //! A comparison is a column name (as the outcome is named, spaces and all), an operator (`>`, `>=`,
 //! `<`, `<=`, `==`, `!=`) and a number or `baseline` (the outcome's value in the baseline run, when
-//! the caller has one). `and` binds tighter than `or`; there are no parentheses. A row whose value in
+//! the caller has one). `and` binds tighter than `or`; there are no parentheses. A column whose name
+//! holds the word `and` or `or`, or an operator, is written in backquotes: `` `births and deaths` > 5 ``. A row whose value in
 //! a named column is missing (NaN: a failed run, a threshold never crossed) meets no comparison on it.
 
 use std::ops::Range;
@@ -169,7 +170,9 @@ fn split_words(text: &str, range: Range<usize>, word: &str) -> Vec<Range<usize>>
         let end = begin + word.len();
         let before = begin == 0 || bytes[begin - 1].is_ascii_whitespace();
         let after = end == bytes.len() || bytes[end].is_ascii_whitespace();
-        if before && after {
+        // A word inside backquotes is part of a column's name.
+        let quoted = part[..begin].matches('`').count() % 2 == 1;
+        if before && after && !quoted {
             parts.push(range.start + start..range.start + begin);
             start = end;
         }
@@ -206,7 +209,9 @@ impl Condition {
         if part.is_empty() {
             return Err(ConditionError::Empty { span });
         }
-        let Some(at) = part.find(['<', '>', '=', '!']) else {
+        // An operator inside a backquoted name is part of the name.
+        let from = part.strip_prefix('`').and_then(|name| name.find('`')).map_or(0, |close| close + 2);
+        let Some(at) = part[from..].find(['<', '>', '=', '!']).map(|at| at + from) else {
             return Err(ConditionError::NoOperator { text: part.to_owned(), span });
         };
         let rest = &part[at..];
@@ -225,9 +230,13 @@ impl Condition {
         } else {
             return Err(ConditionError::NoOperator { text: part.to_owned(), span });
         };
-        let column_span = trim(text, span.start..span.start + at);
+        let mut column_span = trim(text, span.start..span.start + at);
         if column_span.is_empty() {
             return Err(ConditionError::Empty { span: column_span });
+        }
+        let written = &text[column_span.clone()];
+        if written.len() >= 2 && written.starts_with('`') && written.ends_with('`') {
+            column_span = column_span.start + 1..column_span.end - 1;
         }
         let value_span = trim(text, span.start + at + length..span.end);
         let written = &text[value_span.clone()];
@@ -335,6 +344,17 @@ mod tests {
         let met = condition.evaluate(&table(&names, &columns)).unwrap();
         assert_eq!(met, [true, true, true, false]);
         assert_eq!(condition.columns(), ["final backlog", "cost"]);
+    }
+
+    #[test]
+    fn backquotes_keep_and_and_or_in_a_name() {
+        let names = vec!["births and deaths".to_owned(), "cost".to_owned()];
+        let columns = vec![vec![6.0, 1.0], vec![1.0, 1.0]];
+        let condition = Condition::parse("`births and deaths` > 5 or cost > 2").unwrap();
+        let quoted = Condition::parse("`a<b` >= 1").unwrap();
+        assert_eq!(quoted.columns(), ["a<b"]);
+        assert_eq!(condition.columns(), ["births and deaths", "cost"]);
+        assert_eq!(condition.evaluate(&table(&names, &columns)).unwrap(), [true, false]);
     }
 
     #[test]

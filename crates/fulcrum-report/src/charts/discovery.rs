@@ -118,3 +118,34 @@ pub fn discovery(chart: &Discovery) -> Result<String, ChartError> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_chart_is_well_formed_and_names_the_restricted_inputs() {
+        let chart = Discovery {
+            title: "Where `backlog > 5000` holds".to_owned(),
+            trajectory: vec![(1.0, 0.1), (1.0, 0.2), (0.95, 0.6), (0.9, 0.85)],
+            selected: Some(3),
+            threshold: 0.8,
+            limits: vec![
+                DiscoveryLimit { name: "demand growth".to_owned(), low: 0.3, high: 0.4, range: (0.1, 0.4) },
+                DiscoveryLimit { name: "attrition".to_owned(), low: 0.01, high: 0.02, range: (0.005, 0.03) },
+            ],
+        };
+        let svg = discovery(&chart).unwrap();
+        let document = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        let text: String = document.descendants().filter_map(|node| node.text()).collect();
+        for expected in
+            ["backlog > 5000", "demand growth: 0.3 to 0.4", "attrition: 0.01 to 0.02", "coverage", "density"]
+        {
+            assert!(text.contains(expected), "no `{expected}` in the chart's text: {text}");
+        }
+        let empty = discovery(&Discovery::default()).unwrap();
+        assert!(empty.contains("There is no trajectory to show."));
+    }
+}

@@ -444,6 +444,11 @@ fn ks_distance(values: &[f64], cases: &[bool]) -> f64 {
 /// between two distinct values where there are any.
 fn quantile(values: &mut [f64], q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
+    sorted_quantile(values, q)
+}
+
+/// [`quantile`] of values already sorted.
+fn sorted_quantile(values: &[f64], q: f64) -> f64 {
     let last = values.len() - 1;
     let position = last as f64 * q;
     let mut lower = position.floor() as usize;
@@ -550,11 +555,12 @@ impl Search<'_> {
             let mut candidates = Vec::with_capacity(2 * self.range.len());
             let mut values = Vec::with_capacity(rows.len());
             for (input, column) in self.inputs.columns.iter().enumerate() {
+                values.clear();
+                values.extend(rows.iter().map(|&row| column[row]));
+                values.sort_by(f64::total_cmp);
                 for upper in [true, false] {
-                    values.clear();
-                    values.extend(rows.iter().map(|&row| column[row]));
                     let alpha = if upper { 1.0 - self.options.peel_alpha } else { self.options.peel_alpha };
-                    let cut = quantile(&mut values, alpha);
+                    let cut = sorted_quantile(&values, alpha);
                     let kept: Vec<usize> = rows
                         .iter()
                         .copied()

@@ -127,3 +127,29 @@ fn discover_writes_the_same_bytes_from_sweeps_run_on_one_thread_or_two() {
     assert!(written[0].0 == written[1].0, "different bytes from the two sweeps");
     assert_eq!(written[0].1, written[1].1);
 }
+
+#[test]
+fn the_readme_example_prints_what_the_readme_shows() {
+    let scratch = tempfile::tempdir().expect("scratch");
+    let sweep = scratch.path().join("workforce");
+    let output = fulcrum(&["sweep", "models/workforce/experiment.toml", "-o", sweep.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = scratch.path().join("workload-risk");
+    let output = fulcrum(&[
+        "discover",
+        sweep.to_str().expect("utf-8"),
+        "--where",
+        "peak perceived workload > 1.25",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let readme = std::fs::read_to_string(crate::root().join("README.md")).expect("README.md");
+    let (_, section) =
+        readme.split_once("\n## Scenario discovery\n").expect("README.md has a Scenario discovery section");
+    let words = stdout(&output);
+    // Every line but the last, which names the output folder.
+    for line in words.lines().filter(|line| !line.starts_with("Wrote ")) {
+        assert!(section.contains(line), "README.md's example lacks the line\n{line}");
+    }
+}

@@ -9,6 +9,7 @@ mod bad_inputs;
 mod cli;
 mod conformance;
 mod crate_graph;
+mod discover;
 mod fuzz_regressions;
 mod models;
 mod report;

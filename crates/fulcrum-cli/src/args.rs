@@ -47,6 +47,9 @@ pub enum Command {
     /// One self-contained HTML page (inline charts and style) from output folders of run,
     /// sweep, sensitivity, leverage and compare.
     Report(ReportArgs),
+    /// In which futures a condition holds (PRIM scenario discovery over a sweep's inputs):
+    /// trajectory.csv, box.csv, discover.svg, and the box in words.
+    Discover(crate::commands::discover::DiscoverArgs),
 }
 
 /// `fulcrum report`.

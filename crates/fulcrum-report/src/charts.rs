@@ -34,8 +34,10 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod discovery;
 mod series;
 
+pub use discovery::{Discovery, DiscoveryLimit, discovery};
 pub use series::{Fan, FanPoint, RunChart, RunPanel, fan, run};
 
 /// What can go wrong drawing a chart. Bad data never is: missing values are left out and empty

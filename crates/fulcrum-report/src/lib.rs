@@ -28,6 +28,7 @@ pub mod analysis;
 pub mod chart_files;
 pub mod charts;
 pub mod diagram;
+pub mod discover_files;
 pub mod expected;
 pub mod html_report;
 pub mod load;

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod convert;
 pub mod design;
 pub mod diagram;
+pub mod discover;
 pub mod leverage;
 pub mod loops;
 pub mod merge;

@@ -153,3 +153,64 @@ fn the_readme_example_prints_what_the_readme_shows() {
         assert!(section.contains(line), "README.md's example lacks the line\n{line}");
     }
 }
+
+#[test]
+fn baseline_in_a_condition_is_the_same_futures_run_without_the_intervention() {
+    let scratch = tempfile::tempdir().expect("scratch");
+    let at = |name: &str| scratch.path().join(name).to_str().expect("utf-8").to_owned();
+    let experiment = "tests/fixtures/workforce.toml";
+    let output = fulcrum(&["sample", "compare", experiment, "--futures", "200", "-o", &at("design")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = fulcrum(&["sweep", experiment, "--design", &at("design"), "-o", &at("sweep")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = fulcrum(&[
+        "discover",
+        &at("sweep"),
+        "--where",
+        "final workforce < baseline",
+        "--option",
+        "patient hiring",
+        "-o",
+        &at("out"),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let words = stdout(&output);
+
+    // Recount: the k-th run of `patient hiring` against the k-th baseline run.
+    let (inputs_header, inputs) = table(&scratch.path().join("sweep/experiments.csv"));
+    let (outcomes_header, outcomes) = table(&scratch.path().join("sweep/outcomes.csv"));
+    let option = column(&inputs_header, "option");
+    let workforce = column(&outcomes_header, "final workforce");
+    let runs_of = |name: &str| -> Vec<usize> { (0..inputs.len()).filter(|&run| inputs[run][option] == name).collect() };
+    let (baseline, patient) = (runs_of("baseline"), runs_of("patient hiring"));
+    assert_eq!((baseline.len(), patient.len()), (200, 200));
+    let value = |run: usize| outcomes[run][workforce].parse::<f64>().expect("number");
+    let cases: Vec<bool> = patient.iter().zip(&baseline).map(|(&run, &base)| value(run) < value(base)).collect();
+    let count = cases.iter().filter(|case| **case).count();
+    assert!(0 < count && count < 200, "{count}");
+    assert!(words.contains(&format!("holds in {count} of 200 runs")), "{words}");
+    assert!(
+        words.starts_with("Runs of option `patient hiring`, each against the baseline run of its future."),
+        "{words}"
+    );
+
+    // The selected box's density recounts over the option's runs alone.
+    let (_, limits) = table(&scratch.path().join("out/box.csv"));
+    let (_, boxes) = table(&scratch.path().join("out/trajectory.csv"));
+    let density = |row: &Vec<String>| row[2].parse::<f64>().expect("density");
+    let selected = boxes.iter().rposition(|row| density(row) >= 0.8).expect("a box at the threshold");
+    let within = |run: usize| {
+        limits.iter().all(|limit| {
+            let value: f64 = inputs[run][column(&inputs_header, &limit[0])].parse().expect("number");
+            limit[1].parse::<f64>().expect("min") <= value && value <= limit[2].parse::<f64>().expect("max")
+        })
+    };
+    let inside: Vec<usize> = (0..200).filter(|&k| within(patient[k])).collect();
+    let cases_inside = inside.iter().filter(|&&k| cases[k]).count();
+    assert!((density(&boxes[selected]) - cases_inside as f64 / inside.len() as f64).abs() < 1e-12);
+
+    // With two interventions, `baseline` needs --option.
+    let output = fulcrum(&["discover", &at("sweep"), "--where", "final workforce < baseline", "-o", &at("out2")]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--option NAME"), "{}", stderr(&output));
+}

@@ -17,6 +17,9 @@ pub struct SweepInputs {
     pub names: Vec<String>,
     /// Each input's values, by run.
     pub columns: Vec<Vec<f64>>,
+    /// The option each run applies (`baseline` or an intervention's name), for a sweep of a
+    /// compare design.
+    pub options: Option<Vec<String>>,
 }
 
 /// Reads `experiments.csv` of a sweep's folder; problems name the file and line.
@@ -37,9 +40,13 @@ pub fn read_inputs(sweep: &SweepDir) -> Result<SweepInputs, ReportError> {
     let skip = if header.get(1) == Some("option") { 2 } else { 1 };
     let names: Vec<String> = header.iter().skip(skip).map(str::to_owned).collect();
     let mut columns = vec![Vec::new(); names.len()];
+    let mut options = (skip == 2).then(Vec::new);
     for record in reader.records() {
         let record = record.map_err(|error| located(error.position().map_or(0, |p| p.line()), error.to_string()))?;
         let line = record.position().map_or(0, |position| position.line());
+        if let Some(options) = &mut options {
+            options.push(record.get(1).unwrap_or_default().to_owned());
+        }
         for (index, cell) in record.iter().skip(skip).enumerate() {
             let value = cell.parse::<f64>().ok().filter(|value| value.is_finite()).ok_or_else(|| {
                 located(line, format!("`{cell}` in column `{}` is not a finite number", names[index]))
@@ -47,7 +54,7 @@ pub fn read_inputs(sweep: &SweepDir) -> Result<SweepInputs, ReportError> {
             columns[index].push(value);
         }
     }
-    Ok(SweepInputs { names, columns })
+    Ok(SweepInputs { names, columns, options })
 }
 
 /// Writes `trajectory.csv` (`box,coverage,density,mass,restricted`), `box.csv` (box `chosen`,

@@ -38,6 +38,11 @@ pub struct DiscoverArgs {
     /// The smallest share of the runs a box may hold.
     #[arg(long, value_name = "M", default_value_t = 0.05)]
     pub mass_min: f64,
+    /// In a sweep of a compare design, the option whose runs are analysed (an intervention's name,
+    /// or `baseline`); needed with `baseline` in the condition when the design has several
+    /// interventions.
+    #[arg(long, value_name = "NAME")]
+    pub option: Option<String>,
     /// Select box N of the trajectory (0 is all runs) instead of the last one at the threshold.
     #[arg(long = "box", value_name = "N")]
     pub box_index: Option<usize>,
@@ -74,8 +79,6 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), CliError> {
     let flat = sweep.outcomes(&names, runs).map_err(report_error)?;
     let outcome_columns: Vec<Vec<f64>> =
         (0..names.len()).map(|index| flat.iter().skip(index).step_by(names.len().max(1)).copied().collect()).collect();
-    let table = Table { names: &manifest.outcomes, columns: &outcome_columns, baseline: None };
-    let met = condition.evaluate(&table).map_err(|error| condition_error(&args.condition, &error))?;
     let inputs = read_inputs(&sweep).map_err(report_error)?;
     let rows = outcome_columns.first().map_or(runs as usize, Vec::len);
     if let Some(column) = inputs.columns.first()
@@ -87,19 +90,31 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), CliError> {
             column.len()
         )));
     }
+    let Runs { selected, baseline: baseline_rows, option } =
+        select_runs(args, &condition, inputs.options.as_deref(), rows)?;
+    let pick = |column: &Vec<f64>, at: &[usize]| -> Vec<f64> { at.iter().map(|&row| column[row]).collect() };
+    let outcomes: Vec<Vec<f64>> = outcome_columns.iter().map(|column| pick(column, &selected)).collect();
+    let baselines: Option<Vec<Vec<f64>>> =
+        baseline_rows.as_ref().map(|at| outcome_columns.iter().map(|column| pick(column, at)).collect());
+    let table = Table { names: &manifest.outcomes, columns: &outcomes, baseline: baselines.as_deref() };
+    let met = condition.evaluate(&table).map_err(|error| condition_error(&args.condition, &error))?;
 
-    // Runs with no value in a column the condition names (failed runs, thresholds never crossed)
-    // can be counted neither in nor out, so they are left out and counted.
+    // Runs with no value in a column the condition names (failed runs, thresholds never crossed),
+    // or whose baseline has none, can be counted neither in nor out, so they are left out and counted.
     let used: Vec<usize> = condition
         .columns()
         .iter()
         .filter_map(|name| manifest.outcomes.iter().position(|outcome| outcome == name))
         .collect();
-    let kept: Vec<usize> =
-        (0..rows).filter(|&row| used.iter().all(|&column| !outcome_columns[column][row].is_nan())).collect();
-    let left_out = rows - kept.len();
+    let has_value = |row: usize| {
+        used.iter().all(|&column| {
+            !outcomes[column][row].is_nan() && baselines.as_ref().is_none_or(|values| !values[column][row].is_nan())
+        })
+    };
+    let kept: Vec<usize> = (0..selected.len()).filter(|&row| has_value(row)).collect();
+    let left_out = selected.len() - kept.len();
     let columns: Vec<Vec<f64>> =
-        inputs.columns.iter().map(|column| kept.iter().map(|&row| column[row]).collect()).collect();
+        inputs.columns.iter().map(|column| kept.iter().map(|&row| column[selected[row]]).collect()).collect();
     let cases: Vec<bool> = kept.iter().map(|&row| met[row]).collect();
     let prim_inputs = Inputs::new(inputs.names.clone(), columns).map_err(|error| prim_error(args, &error))?;
     let found = run_prim(&prim_inputs, &cases, &options).map_err(|error| prim_error(args, &error))?;
@@ -131,7 +146,11 @@ pub fn discover(args: &DiscoverArgs) -> Result<(), CliError> {
     let title = format!("Where `{}` holds", args.condition);
     write_discovery(&args.output, &found, chosen, &title).map_err(|error| CliError::Io(error.into()))?;
 
-    print_stdout(&describe(args, &found, chosen, cases.len(), left_out))
+    let scope = option.map(|option| match baselines {
+        Some(_) => format!("Runs of option `{option}`, each against the baseline run of its future."),
+        None => format!("Runs of option `{option}`."),
+    });
+    print_stdout(&describe(args, &found, chosen, scope.as_deref(), cases.len(), left_out))
 }
 
 /// The discovery in words.
@@ -139,12 +158,16 @@ fn describe(
     args: &DiscoverArgs,
     found: &fulcrum_decide::prim::Discovery,
     chosen: usize,
+    scope: Option<&str>,
     rows: usize,
     left_out: usize,
 ) -> String {
     let stats = &found.trajectory[chosen];
     let total_cases = found.trajectory[0].cases;
     let mut out = String::new();
+    if let Some(scope) = scope {
+        let _ = writeln!(out, "{scope}");
+    }
     let _ = writeln!(
         out,
         "`{}` holds in {total_cases} of {rows} runs ({:.0}%).",
@@ -198,6 +221,81 @@ fn describe(
     out
 }
 
+/// The runs analysed, and for each the run of the same future without intervention when the
+/// condition compares with `baseline`. A compare design runs the futures once per option, the
+/// baseline first, each option's runs in the same order of futures; so the k-th run of an option
+/// and the k-th baseline run share their future.
+fn select_runs(
+    args: &DiscoverArgs,
+    condition: &Condition,
+    options: Option<&[String]>,
+    rows: usize,
+) -> Result<Runs, CliError> {
+    let Some(options) = options else {
+        if let Some(option) = &args.option {
+            return Err(CliError::Usage(format!(
+                "--option {option}: {} has no `option` column; only a sweep of a compare design (`fulcrum sample \
+                 compare`) runs options",
+                args.sweep.join("experiments.csv").display()
+            )));
+        }
+        return Ok(Runs { selected: (0..rows).collect(), baseline: None, option: None });
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for option in options {
+        if !names.contains(&option.as_str()) {
+            names.push(option);
+        }
+    }
+    let runs_of = |name: &str| -> Vec<usize> { (0..options.len()).filter(|&row| options[row] == name).collect() };
+    let listed = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let interventions: Vec<&str> = names.iter().copied().filter(|name| *name != "baseline").collect();
+    let chosen = match &args.option {
+        Some(option) if names.contains(&option.as_str()) => Some(option.as_str()),
+        Some(option) => {
+            return Err(CliError::Usage(format!("--option {option}: the sweep's options are {listed}")));
+        }
+        None if condition.uses_baseline() => match interventions.as_slice() {
+            [only] => Some(*only),
+            _ => {
+                return Err(CliError::Usage(format!(
+                    "--where \"{}\" compares with `baseline`, and the sweep runs {} interventions\n  hint: pick the \
+                     one to analyse with --option NAME; the options are {listed}",
+                    args.condition,
+                    interventions.len()
+                )));
+            }
+        },
+        None => None,
+    };
+    let selected = chosen.map_or_else(|| (0..rows).collect(), runs_of);
+    let option = chosen.map(str::to_owned);
+    if !condition.uses_baseline() {
+        return Ok(Runs { selected, baseline: None, option });
+    }
+    let baseline = runs_of("baseline");
+    if baseline.len() != selected.len() {
+        return Err(CliError::Input(format!(
+            "{}: {} baseline runs but {} runs of option `{}`; a compare design runs every option in the same futures\n  \
+             hint: give the folder of a whole sweep of one `fulcrum sample compare` design",
+            args.sweep.join("experiments.csv").display(),
+            baseline.len(),
+            selected.len(),
+            chosen.unwrap_or("baseline")
+        )));
+    }
+    Ok(Runs { selected, baseline: Some(baseline), option })
+}
+
+/// The runs `discover` analyses (row numbers of the sweep's files).
+struct Runs {
+    selected: Vec<usize>,
+    /// Each selected run's baseline run, when the condition compares with `baseline`.
+    baseline: Option<Vec<usize>>,
+    /// The compare design's option the runs apply, when one was picked.
+    option: Option<String>,
+}
+
 fn open_sweep(path: &std::path::Path) -> Result<SweepDir, CliError> {
     let hint = "hint: give the -o folder of `fulcrum sweep` (or of `fulcrum merge`)";
     match SweepDir::open(path) {
@@ -222,8 +320,16 @@ fn condition_error(text: &str, error: &ConditionError) -> CliError {
     let span = error.span();
     let start = text[..span.start.min(text.len())].chars().count();
     let width = text[span.start.min(text.len())..span.end.min(text.len())].chars().count().max(1);
+    let hint = match error {
+        ConditionError::NoBaseline { .. } => {
+            "\n  hint: write the number, or discover over a sweep of a compare design (`fulcrum sample compare \
+             EXPERIMENT -o DESIGN`, then `fulcrum sweep EXPERIMENT --design DESIGN`), which runs each future without \
+             intervention too"
+        }
+        _ => "",
+    };
     CliError::Usage(format!(
-        "--where, column {}: {error}\n  | {text}\n  | {}{}",
+        "--where, column {}: {error}\n  | {text}\n  | {}{}{hint}",
         start + 1,
         " ".repeat(start),
         "^".repeat(width)

@@ -2,8 +2,8 @@
 //! `cost per case >= 12 and final backlog > 5000 or deaths > 100`: which runs are cases of interest.
 //!
 //! A comparison is a column name (as the outcome is named, spaces and all), an operator (`>`, `>=`,
-//! `<`, `<=`, `==`, `!=`) and a number or `baseline` (the outcome's value in the baseline run, when
-//! the caller has one). `and` binds tighter than `or`; there are no parentheses. A column whose name
+//! `<`, `<=`, `==`, `!=`) and a number or `baseline` (the outcome's value in the same future's
+//! baseline run, when the caller has one). `and` binds tighter than `or`; there are no parentheses. A column whose name
 //! holds the word `and` or `or`, or an operator, is written in backquotes: `` `births and deaths` > 5 ``. A row whose value in
 //! a named column is missing (NaN: a failed run, a threshold never crossed) meets no comparison on it.
 
@@ -79,7 +79,7 @@ impl Operator {
 pub enum Value {
     /// A number.
     Number(f64),
-    /// The column's value in the baseline run.
+    /// The column's value in the same future's baseline run.
     Baseline,
 }
 
@@ -122,7 +122,9 @@ pub enum ConditionError {
         columns: Vec<String>,
     },
     /// `baseline` where there is no baseline run.
-    #[error("`baseline` needs the outcome's value in a baseline run, and these runs have none; write the number")]
+    #[error(
+        "`baseline` needs each run's baseline: the same future run without the intervention, which these runs do not have"
+    )]
     NoBaseline {
         /// Where.
         span: Range<usize>,
@@ -146,16 +148,16 @@ fn list(columns: &[String]) -> String {
     columns.iter().map(|column| format!("`{column}`")).collect::<Vec<_>>().join(", ")
 }
 
-/// The table a condition is evaluated on: named columns, one value per row, and the baseline
-/// run's values if there is one.
+/// The table a condition is evaluated on: named columns, one value per row, and, if the rows have
+/// them, each row's baseline (the same future run without the intervention), column by column.
 #[derive(Clone, Copy, Debug)]
 pub struct Table<'a> {
     /// The column names.
     pub names: &'a [String],
     /// The columns, in name order.
     pub columns: &'a [Vec<f64>],
-    /// The baseline run's value per column, if there is a baseline run.
-    pub baseline: Option<&'a [f64]>,
+    /// Each column's baseline values, one per row, in name order.
+    pub baseline: Option<&'a [Vec<f64>]>,
 }
 
 /// Splits `text[range]` at the whole words `word`, giving the byte ranges of the parts.
@@ -267,6 +269,11 @@ impl Condition {
         names
     }
 
+    /// Whether some comparison is with `baseline`.
+    pub fn uses_baseline(&self) -> bool {
+        self.any.iter().flatten().any(|comparison| comparison.value == Value::Baseline)
+    }
+
     /// Whether each row meets the condition.
     pub fn evaluate(&self, table: &Table<'_>) -> Result<Vec<bool>, ConditionError> {
         let rows = table.columns.first().map_or(0, Vec::len);
@@ -283,9 +290,9 @@ impl Condition {
                     });
                 };
                 let right = match comparison.value {
-                    Value::Number(number) => number,
+                    Value::Number(number) => Right::Number(number),
                     Value::Baseline => match table.baseline {
-                        Some(baseline) => baseline[index],
+                        Some(baseline) => Right::Row(&baseline[index]),
                         None => return Err(ConditionError::NoBaseline { span: comparison.value_span.clone() }),
                     },
                 };
@@ -296,11 +303,23 @@ impl Condition {
         Ok((0..rows)
             .map(|row| {
                 resolved.iter().any(|all| {
-                    all.iter().all(|&(index, operator, right)| operator.holds(table.columns[index][row], right))
+                    all.iter().all(|&(index, operator, ref right)| {
+                        let right = match right {
+                            Right::Number(number) => *number,
+                            Right::Row(values) => values[row],
+                        };
+                        operator.holds(table.columns[index][row], right)
+                    })
                 })
             })
             .collect())
     }
+}
+
+/// What a comparison compares with: one number, or a value per row.
+enum Right<'a> {
+    Number(f64),
+    Row(&'a [f64]),
 }
 
 /// The column closest to `name` by edit distance (case folded), if it is within a third of the
@@ -383,5 +402,18 @@ mod tests {
         assert_eq!(nearest.as_deref(), Some("final backlog"));
         let error = Condition::parse("cost > baseline").unwrap().evaluate(&table(&names, &columns)).unwrap_err();
         assert!(matches!(error, ConditionError::NoBaseline { .. }));
+    }
+
+    #[test]
+    fn baseline_is_each_rows_own() {
+        let names = vec!["cost".to_owned(), "backlog".to_owned()];
+        let columns = vec![vec![5.0, 5.0, 1.0], vec![10.0, 0.0, 10.0]];
+        let baseline = vec![vec![4.0, 6.0, 0.0], vec![0.0, 0.0, 0.0]];
+        let condition = Condition::parse("cost > baseline and backlog > 1").unwrap();
+        assert!(condition.uses_baseline());
+        assert!(!Condition::parse("cost > 1").unwrap().uses_baseline());
+        let met = condition.evaluate(&Table { names: &names, columns: &columns, baseline: Some(&baseline) }).unwrap();
+        // Row 0: 5 > 4 and 10 > 1; row 1: 5 > 6 fails; row 2: 1 > 0 and 10 > 1.
+        assert_eq!(met, [true, false, true]);
     }
 }

@@ -736,6 +736,9 @@ pub(crate) fn lookup_lanes<const L: usize>(table: &Table, x: &[f64; L]) -> [f64;
     // a line from the last point below x. Lanes outside the table take an end's value below.
     let mut inside = [0.0; L];
     match table.search {
+        Search::Count if table.exact_at_points => {
+            sweep_to_points(xs, ys, slopes, table.kind == GraphKind::Discrete, x, &mut inside)
+        }
         Search::Count => sweep(xs, ys, slopes, table.kind == GraphKind::Discrete, x, &mut inside),
         Search::Even { start, scale } => {
             for (inside, &x) in inside.iter_mut().zip(x) {
@@ -800,6 +803,39 @@ fn sweep<const L: usize>(xs: &[f64], ys: &[f64], slopes: &[f64], discrete: bool,
         for lane in 0..L {
             inside[lane] = if x[lane] == point { y } else { inside[lane] };
         }
+    }
+}
+
+/// `Search::Count`'s inside values for a table that is exact at its points
+/// (`Table::exact_at_points`), in one pass: it keeps, per lane, the last point at or below x
+/// (not strictly below, as `sweep` does), so that at a point the segment that starts there gives
+/// the point's value to the bit and the pass down for equal points is not needed; only the last
+/// point, which starts no segment, is compared on its own. Inside the table this is `sweep`'s
+/// answer: between points the same segment and expression, at a point its value (the only point
+/// equal to x, the points being strictly increasing). Lanes at or before the first point or
+/// beyond the last, or NaN, get some value that the caller replaces.
+#[inline(always)]
+fn sweep_to_points<const L: usize>(
+    xs: &[f64],
+    ys: &[f64],
+    slopes: &[f64],
+    discrete: bool,
+    x: &[f64; L],
+    inside: &mut [f64; L],
+) {
+    let (mut low_x, mut low_y, mut low_slope) = ([xs[0]; L], [ys[0]; L], [slopes[0]; L]);
+    for ((&point, &y), &slope) in xs.iter().zip(ys).zip(slopes) {
+        for lane in 0..L {
+            let reached = point <= x[lane];
+            low_x[lane] = if reached { point } else { low_x[lane] };
+            low_y[lane] = if reached { y } else { low_y[lane] };
+            low_slope[lane] = if reached { slope } else { low_slope[lane] };
+        }
+    }
+    let (last_x, last_y) = (xs[xs.len() - 1], ys[ys.len() - 1]);
+    for lane in 0..L {
+        let line = if discrete { low_y[lane] } else { low_y[lane] + (x[lane] - low_x[lane]) * low_slope[lane] };
+        inside[lane] = if x[lane] == last_x { last_y } else { line };
     }
 }
 
@@ -1595,6 +1631,34 @@ mod tests {
         };
         assert_eq!(lookups(&compiled.evaluate), 1, "only g(S) each step");
         assert!(lookups(&compiled.initial) >= 2, "g(c) and g(3) at the start");
+    }
+
+    /// Short tables are swept to the points (no pass for equal points) only where a point's own
+    /// segment gives its value to the bit; ties, -0 among the values, infinite slopes and
+    /// infinite points keep the pass, and both sweeps give the per-lane search's bits at the
+    /// points, their neighbours and between them, -0 and +0 arguments included.
+    #[test]
+    fn short_tables_sweep_to_their_points_only_where_that_is_exact() {
+        let cases: [(&[f64], &[f64], bool); 7] = [
+            (&[0.0, 1.0, 2.0, 4.0], &[3.0, 0.0, 7.5, -2.0], true),
+            (&[-2.0, 0.0, 3.0], &[1.0, 0.0, 5.0], true),
+            (&[-2.0, 0.0, 3.0], &[1.0, -0.0, 5.0], false),
+            (&[0.0, 1.0, 1.0, 2.0], &[0.0, 1.0, 5.0, 2.0], false),
+            (&[-1e308, 1e308], &[0.0, 1.0], true),
+            (&[-1e308, 1e308], &[-1e308, 1e308], false),
+            (&[0.0, f64::INFINITY], &[1.0, 2.0], false),
+        ];
+        for (xs, ys, exact) in cases {
+            for kind in [GraphKind::Continuous, GraphKind::Extrapolate, GraphKind::Discrete] {
+                let graph = table(kind, xs, ys);
+                assert_eq!(graph.search, Search::Count, "{xs:?}");
+                assert_eq!(graph.exact_at_points, exact, "{xs:?} {ys:?}");
+                let mut arguments = lookup_arguments(xs, &[0.0, 0.3, 0.7, 1.0]);
+                arguments.extend([0.0, -0.0]);
+                let checked = check_lookup_lanes(&graph, &arguments);
+                assert!(checked.is_ok(), "{xs:?} {ys:?}: {checked:?}");
+            }
+        }
     }
 
     #[test]

@@ -443,6 +443,12 @@ pub(crate) struct Table {
     pub slopes: Vec<f64>,
     /// How a lookup finds the segment that holds its argument.
     pub search: Search,
+    /// Whether each point's own segment, extended back to it, gives the point's value to the
+    /// bit: the points are finite and strictly increasing, every slope is finite and no value
+    /// is -0 (`y + (x - x) * slope` is then `y`, since `x - x` is a zero and `y + ±0` is `y`
+    /// unless `y` is -0). A `Search::Count` sweep then need not look for a point equal to the
+    /// argument (see `functions::lookup_lanes`).
+    pub exact_at_points: bool,
 }
 
 /// How a lookup finds how many of a table's points lie below its argument. Every way gives the
@@ -471,7 +477,7 @@ pub(crate) const COUNTED_POINTS: usize = 32;
 
 impl Table {
     pub fn new(kind: GraphKind, x: Vec<f64>, y: Vec<f64>) -> Table {
-        let slopes = x.windows(2).zip(y.windows(2)).map(|(x, y)| (y[1] - y[0]) / (x[1] - x[0])).collect();
+        let slopes: Vec<f64> = x.windows(2).zip(y.windows(2)).map(|(x, y)| (y[1] - y[0]) / (x[1] - x[0])).collect();
         let ordered = x.iter().all(|point| !point.is_nan()) && x.windows(2).all(|pair| pair[0] <= pair[1]);
         let search = if !ordered {
             Search::Unordered
@@ -482,7 +488,11 @@ impl Table {
         } else {
             Search::Bisect
         };
-        Table { kind, x, y, slopes, search }
+        let exact_at_points = x.iter().all(|point| point.is_finite())
+            && x.windows(2).all(|pair| pair[0] < pair[1])
+            && slopes.iter().all(|slope| slope.is_finite())
+            && y.iter().all(|value| value.to_bits() != (-0.0f64).to_bits());
+        Table { kind, x, y, slopes, search, exact_at_points }
     }
 
     /// The segment `Search::Even` guesses for `x`: `floor((x - start) * scale)`, clamped to the

@@ -563,6 +563,27 @@ fn depreciate_straightline_follows_vensims_documentation() {
     }
 }
 
+/// A Vensim function given the wrong number of arguments is reported once, at its name, also
+/// where fulcrum has a built-in of the same name that would otherwise be checked again.
+#[test]
+fn a_wrong_number_of_arguments_is_reported_once() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let path = directory.path().join("arity.mdl");
+    let text = format!(
+        "{{UTF-8}}\nR: r1, r2 ~~|\npp: ptype, ppriority, pwidth, pextra ~~|\n\
+         prof[R, pp] = 1, 1, 1, 0; 1, 2, 1, 0; ~~|\nvec[R] = 1, 2 ~~|\n\
+         dap[R] = DEMAND AT PRICE(vec[R], prof[R, ptype], 1, 0) ~~|\nm = SMOOTH(1) ~~|\n{CONTROL}"
+    );
+    std::fs::write(&path, text).expect("written");
+    let output = crate::fulcrum(&["check", path.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = crate::stderr(&output);
+    assert_eq!(message.matches("E0104").count(), 2, "{message}");
+    assert!(message.contains("DEMAND AT PRICE takes 3 arguments, but is given 4"), "{message}");
+    assert!(!message.contains("DEMAND_AT_PRICE"), "{message}");
+    assert!(message.contains("SMOOTH takes 2 arguments, but is given 1"), "{message}");
+}
+
 #[test]
 fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
     for (call, name) in [

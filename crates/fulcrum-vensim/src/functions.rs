@@ -529,16 +529,15 @@ pub(crate) fn rewrite(expr: &mut Expr, context: &mut dyn Context, problems: &mut
             rewrite(then_branch, context, problems);
             rewrite(else_branch, context, problems);
         }
-        ExprKind::Call { args, function_span, .. } => {
+        ExprKind::Call { args, .. } => {
             args.iter_mut().for_each(|arg| rewrite(arg, context, problems));
-            let function_span = *function_span;
             let before = problems.len();
             match rewrite_call(expr, context, problems) {
                 Some(replacement) => *expr = replacement,
-                // A problem reported elsewhere than at the function's name (an argument, say):
-                // the call is replaced, so that the resolver does not also call the Vensim name
-                // an unknown function.
-                None if problems.len() > before && problems.last().is_some_and(|p| p.span != Some(function_span)) => {
+                // A problem reported (at the function's name, at an argument, or a wrong number
+                // of arguments): the call is replaced, so that the resolver does not report it
+                // again, as an unknown function or as a fulcrum built-in of the same name.
+                None if problems.len() > before => {
                     *expr = Expr { kind: ExprKind::Number(0.0), span: expr.span };
                 }
                 None => {}

@@ -2860,8 +2860,12 @@ impl Translator<'_> {
                         for equation in
                             copy.equation.iter_mut().chain(copy.elements.iter_mut().filter_map(|e| e.equation.as_mut()))
                         {
-                            if let Ok(expr) = equation.expr.as_mut() {
+                            // Written again from the renamed expression, so that the text
+                            // (which `fulcrum convert` writes) reads the copies too.
+                            if let Ok(expr) = &equation.expr {
+                                let mut expr = expr.clone();
                                 expr.rename_variables(&mut rename);
+                                *equation = expression_equation(expr, span);
                             }
                         }
                         arrays.push(copy);

@@ -563,11 +563,31 @@ fn depreciate_straightline_follows_vensims_documentation() {
     }
 }
 
+/// A Vensim function given the wrong number of arguments is reported once, at its name, also
+/// where fulcrum has a built-in of the same name that would otherwise be checked again.
+#[test]
+fn a_wrong_number_of_arguments_is_reported_once() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let path = directory.path().join("arity.mdl");
+    let text = format!(
+        "{{UTF-8}}\nR: r1, r2 ~~|\npp: ptype, ppriority, pwidth, pextra ~~|\n\
+         prof[R, pp] = 1, 1, 1, 0; 1, 2, 1, 0; ~~|\nvec[R] = 1, 2 ~~|\n\
+         dap[R] = DEMAND AT PRICE(vec[R], prof[R, ptype], 1, 0) ~~|\nm = SMOOTH(1) ~~|\n{CONTROL}"
+    );
+    std::fs::write(&path, text).expect("written");
+    let output = crate::fulcrum(&["check", path.to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = crate::stderr(&output);
+    assert_eq!(message.matches("E0104").count(), 2, "{message}");
+    assert!(message.contains("DEMAND AT PRICE takes 3 arguments, but is given 4"), "{message}");
+    assert!(!message.contains("DEMAND_AT_PRICE"), "{message}");
+    assert!(message.contains("SMOOTH takes 2 arguments, but is given 1"), "{message}");
+}
+
 #[test]
 fn vensim_functions_fulcrum_lacks_are_reported_where_called() {
     for (call, name) in [
         ("QUEUE AGE(x)", "QUEUE AGE"),
-        ("FIND ZERO(x, 0, 1)", "FIND ZERO"),
         ("QUEUE AGE AVERAGE(x, 0)", "QUEUE AGE AVERAGE"),
         ("QUEUE AGE OLDEST(x)", "QUEUE AGE OLDEST"),
         ("CUMULATE(x)", "CUMULATE"),
@@ -780,6 +800,96 @@ fn simultaneous_solves_the_loop_it_closes() {
     }
 }
 
+/// FIND ZERO, as Vensim's reference page describes it: the values of the left-hand side x, over
+/// its range, that make the vector z (computed from x in other equations) zero, found within
+/// each time step. A linear system whose right-hand side moves with time: 2a + b = 5 + Time and
+/// a - b = 1, so a = (6 + Time) / 3 and b = a - 1 at every step.
+#[test]
+fn find_zero_solves_a_linear_system_at_each_step() {
+    let text = format!(
+        "{{UTF-8}}\nR: a, b ~~|\nc = 5 + Time ~~|\nz[a] = 2 * x[a] + x[b] - c ~~|\nz[b] = x[a] - x[b] - 1 ~~|\n\
+         x[R] = FIND ZERO(1, z[R], 1, 0, ELMCOUNT(R), 0, 1e-10, 10, 0) ~~|\n{CONTROL}"
+    );
+    let series = run(&text, &["x[a]", "x[b]"]);
+    assert_eq!(series[0].len(), 13);
+    // `fulcrum convert` writes the Newton steps as TOML that runs to the same bits.
+    let (model, _) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    let results = fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().expect("runs");
+    crate::conformance::check_round_trip(&model, &results).expect("the converted model runs to the same bits");
+    for (step, (a, b)) in series[0].iter().zip(&series[1]).enumerate() {
+        let time = step as f64 * 0.5;
+        let want = (6.0 + time) / 3.0;
+        assert!((a - want).abs() < 1e-9 && (b - (want - 1.0)).abs() < 1e-9, "at {time}: {a}, {b}; expected {want}");
+    }
+}
+
+/// A nonlinear system through an intermediate auxiliary, with a zero that needs a pivot: y = x²,
+/// z[a] = y[a] + y[b] - c and z[b] = x[b] - 2 x[a], from x = (1, 1). With c = 5 (1 + Time) the
+/// root is x[a] = √(1 + Time), x[b] = 2 √(1 + Time). A scale xs of 0.5 (x about 2) changes the
+/// differences' size, not the root. Three unknowns with the first equation not depending on the
+/// first unknown (w[s1] = v[s2] - 1, w[s2] = v[s1] + v[s3] - 4, w[s3] = v[s1] v[s3] - 3: v = (1, 1, 3)
+/// from (0.5, 0.5, 2.5); its Jacobian's first pivot is 0 until the rows are exchanged).
+#[test]
+fn find_zero_solves_nonlinear_systems_by_newtons_method() {
+    let text = format!(
+        "{{UTF-8}}\nR: a, b ~~|\nS: s1, s2, s3 ~~|\nc = 5 * (1 + Time) ~~|\ny[R] = x[R] ^ 2 ~~|\n\
+         z[a] = y[a] + y[b] - c ~~|\nz[b] = x[b] - 2 * x[a] ~~|\n\
+         x[R] = FIND ZERO(0.5, z[R], 1, 1, 2, 0, 1e-12, 30, 0) ~~|\n\
+         w[s1] = v[s2] - 1 ~~|\nw[s2] = v[s1] + v[s3] - 4 ~~|\nw[s3] = v[s1] * v[s3] - 3 ~~|\n\
+         guess[S] = 0.5, 0.5, 2.5 ~~|\n\
+         v[S] = FIND ZERO(1, w[S], 1, guess[S], ELMCOUNT(S), 0, 1e-12, 30, 0) ~~|\n{CONTROL}"
+    );
+    let series = run(&text, &["x[a]", "x[b]", "v[s1]", "v[s2]", "v[s3]"]);
+    assert_eq!(series[0].len(), 13);
+    for (step, xa) in series[0].iter().enumerate() {
+        let time = step as f64 * 0.5;
+        let root = (1.0 + time).sqrt();
+        assert!((xa - root).abs() < 1e-9, "x[a] at {time}: {xa}, expected {root}");
+        assert!((series[1][step] - 2.0 * root).abs() < 1e-9, "x[b] at {time}: {}", series[1][step]);
+        for (got, want) in [(series[2][step], 1.0), (series[3][step], 1.0), (series[4][step], 3.0)] {
+            assert!((got - want).abs() < 1e-9, "v at {time}: {got}, expected {want}");
+        }
+    }
+}
+
+/// A system without a zero (x² + 1) stops the run at it rather than giving a value; what FIND
+/// ZERO's arguments ask that fulcrum cannot follow is refused at the argument: a variable
+/// without subscripts, n other than the range's size, skip, a method, a max iter that is not a
+/// number.
+#[test]
+fn find_zero_stops_without_a_zero_and_refuses_what_it_cannot_follow() {
+    let no_zero = format!(
+        "{{UTF-8}}\nR: a, b ~~|\nz[R] = x[R] ^ 2 + 1 ~~|\nx[R] = FIND ZERO(1, z[R], 1, 1, 2, 0, 1e-9, 20, 0) ~~|\n{CONTROL}"
+    );
+    let (model, _) = fulcrum_vensim::read(&no_zero).unwrap_or_else(|d| panic!("{d:?}"));
+    let resolved = fulcrum_model::resolve(&model).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(fulcrum_sim::compile(&resolved).expect("compiles").new_run().run().is_err(), "no zero, no value");
+    for (lhs, call, argument) in [
+        ("y", "FIND ZERO(1, z[R], 1, 1, 2, 0, 1e-9, 20, 0)", "FIND ZERO(1, z[R], 1, 1, 2, 0, 1e-9, 20, 0)"),
+        ("x[R]", "FIND ZERO(1, z[R], 1, 1, 1, 0, 1e-9, 20, 0)", "1"),
+        ("x[R]", "FIND ZERO(1, z[R], 1, 1, 2, 1, 1e-9, 20, 0)", "1"),
+        ("x[R]", "FIND ZERO(1, z[R], 1, 1, 2, 0, 1e-9, 20, 2)", "2"),
+        ("x[R]", "FIND ZERO(1, z[R], 1, 1, 2, 0, 1e-9, Time, 0)", "Time"),
+    ] {
+        let text = format!("{{UTF-8}}\nR: a, b ~~|\nz[R] = x[R] - 1 ~~|\n{lhs} = {call} ~~|\n{CONTROL}");
+        let diagnostics = match fulcrum_vensim::read(&text) {
+            Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
+        };
+        let problem = diagnostics
+            .0
+            .iter()
+            .find(|d| d.code.as_str() == "E0702" && d.message.contains("FIND ZERO"))
+            .unwrap_or_else(|| panic!("{call}: {diagnostics:?}"));
+        let span = problem.span.expect("located");
+        let at_call = text.find(call).expect("the call");
+        let written = &text[span.start()..span.end()];
+        assert_eq!(written, argument, "{call}: {problem:?}");
+        assert!(span.start() >= at_call && span.end() <= at_call + call.len(), "{call}: {problem:?}");
+        assert!(problem.help.is_some(), "{problem:?}");
+    }
+}
+
 /// Vensim's documentation: DELAY INFORMATION delays its input by a time that may change,
 /// discarding inputs when the delay time falls and holding them when it grows. With a constant
 /// delay time it is DELAY FIXED, which matches Vensim's runs (SDEverywhere's `delayfixed`).
@@ -936,12 +1046,46 @@ fn delay_profile_spreads_a_pulse_over_its_profile() {
     assert!(series[1].iter().all(|v| (v - 5.0).abs() < 1e-12), "{:?}", series[1]);
 }
 
-/// What Vensim's documentation leaves open is refused at the argument: a growth rate other than
-/// 0, a delay time that is not a constant, a profile that is not a lookup.
+/// DELAY PROFILE with an initial growth rate g: the pipeline holds an input that grew as
+/// `e^(g t)` before the start, scaled so that the output's first value is `init`. The triangle
+/// of the test above, stretched to [0, 4] with TIME STEP 0.5, gives the shares w_k = 1, 3, 5, 7,
+/// 7, 5, 3, 1 (/32) to the inputs k steps back, so what leaves at the start is
+/// `A Σ w_k e^(-g k / 2)` and `A = init / Σ w_k e^(-g k / 2)`. With no input after the start,
+/// step s gives out what entered k > s steps before it: `Σ_{k > s} w_k A e^(g (s - k) / 2)`,
+/// nothing from step 8. With an input that goes on growing as it did (`A e^(g t)`), the output
+/// grows from `init` at the same rate: `init e^(g t)` at every step.
+#[test]
+fn delay_profile_starts_with_a_pipeline_that_grew_at_the_initial_growth_rate() {
+    let control = "INITIAL TIME = 0 ~~|\nFINAL TIME = 6 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = TIME STEP ~~|\n";
+    let (g, init) = (0.1_f64, 10.0_f64);
+    let shares = [1.0, 3.0, 5.0, 7.0, 7.0, 5.0, 3.0, 1.0].map(|n| n / 32.0);
+    let leaving_at_start: f64 = (1..=8).map(|k| shares[k - 1] * (-g * k as f64 / 2.0).exp()).sum();
+    let a = init / leaving_at_start;
+    let text = format!(
+        "{{UTF-8}}\nshape((0,0),(1,1),(2,0)) ~~|\ng = {g} ~~|\n\
+         drained = DELAY PROFILE(shape, 0, 2, {init}, g) ~~|\n\
+         growing = DELAY PROFILE(shape, {a} * EXP(g * Time), 2, {init}, g) ~~|\n{control}"
+    );
+    let series = run(&text, &["drained", "growing"]);
+    assert_eq!(series[0].len(), 13);
+    for (step, value) in series[0].iter().enumerate() {
+        let want: f64 = (step + 1..=8).map(|k| shares[k - 1] * a * (g * (step as f64 - k as f64) / 2.0).exp()).sum();
+        assert!((value - want).abs() < 1e-9, "drained, step {step}: {value}, expected {want}");
+    }
+    assert!((series[0][0] - init).abs() < 1e-9, "the output starts at init: {}", series[0][0]);
+    assert!(series[0][8..].iter().all(|v| *v == 0.0), "{:?}", series[0]);
+    for (step, value) in series[1].iter().enumerate() {
+        let want = init * (g * step as f64 / 2.0).exp();
+        assert!((value - want).abs() < 1e-9 * want, "growing, step {step}: {value}, expected {want}");
+    }
+}
+
+/// What Vensim's documentation leaves open is refused at the argument: a growth rate that is not
+/// a constant, a delay time that is not a constant, a profile that is not a lookup.
 #[test]
 fn delay_profile_refuses_what_its_documentation_leaves_open() {
     for (call, argument) in [
-        ("DELAY PROFILE(shape, 1, 2, 0, 0.05)", "0.05"),
+        ("DELAY PROFILE(shape, 1, 2, 0, Time / 10)", "Time / 10"),
         ("DELAY PROFILE(shape, 1, Time + 1, 0, 0)", "Time + 1"),
         ("DELAY PROFILE(x, 1, 2, 0, 0)", "x"),
     ] {

@@ -49,13 +49,14 @@ enum Special {
     DepreciateStraightline,
     ShiftIfTrue,
     Simultaneous,
+    FindZero,
 }
 
 /// Why the functions that read a queue's ages are refused.
 const QUEUE_AGES: &str = "fulcrum's QUEUE FIFO is a level of its inflow less its outflow and does not record when what is queued arrived, which this function reads; keep the ages with an aging chain of stocks";
 
 /// Why CUMULATE and CUMULATEF are refused.
-const DATA_FROM_DATA: &str = "fulcrum computes it, in a data equation (`name := CUMULATE(data)`), of a data variable that one GET DATA call reads from a file; not yet of other data: a data variable read only when the run starts (from `--data`) or one that an equation computes";
+const DATA_FROM_DATA: &str = "it sums a data variable's points, without multiplying by the time between them, in a data equation (`name := CUMULATE(data)`); fulcrum knows the points when it reads the model only for a data variable that one GET DATA call reads from a file. For data given with `--data`, read it in the model with GET DIRECT DATA instead; for a series that an equation computes, which has no points of its own, write its running integral `INTEG(series, 0)` (which, unlike CUMULATE, multiplies by TIME STEP)";
 
 /// Why the GET VDF functions are refused.
 const VDF: &str = "it reads Vensim's binary run files (.vdf, .vdfx), whose format is not published; export the run as a .tab or .csv file and read it with GET DIRECT DATA or `--data`";
@@ -373,15 +374,7 @@ const FUNCTIONS: &[(&str, usize, usize, &str, Rule)] = &[
         "DEPRECIATE BY SCHEDULE(stream, schedule[first element], initial depreciation, depreciation time, fiscal start)",
         Rule::Special(Special::DepreciateBySchedule),
     ),
-    (
-        "find_zero",
-        0,
-        255,
-        "FIND ZERO(xs, z, zs, xi, n, skip, tol, max iter, method)",
-        Rule::UnsupportedBecause(
-            "FIND ZERO solves, within each time step, for the values of its left-hand side that make another vector zero, taking over its last subscript; fulcrum computes each equation once a step in dependency order and has no solver for equations that must hold together",
-        ),
-    ),
+    ("find_zero", 0, 255, "FIND ZERO(xs, z, zs, xi, n, skip, tol, max iter, method)", Rule::Special(Special::FindZero)),
     ("alloc_p", 4, 4, "ALLOC P(request, priority, width, market priority)", Rule::Rename("alloc_p", &[0, 1, 2, 3])),
     (
         "marketp",
@@ -505,6 +498,9 @@ pub(crate) trait Context {
     /// Makes a SIMULTANEOUS call the loop it closes run around a fixed number of times within
     /// the step: the expression of its solution.
     fn simultaneous(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
+    /// Makes a FIND ZERO call a fixed number of Newton steps within the time step, over its
+    /// left-hand side's range: the expression of its solution.
+    fn find_zero(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>>;
 }
 
 /// Rewrites every Vensim function call in `expr` into fulcrum's built-ins, reporting the calls
@@ -533,16 +529,15 @@ pub(crate) fn rewrite(expr: &mut Expr, context: &mut dyn Context, problems: &mut
             rewrite(then_branch, context, problems);
             rewrite(else_branch, context, problems);
         }
-        ExprKind::Call { args, function_span, .. } => {
+        ExprKind::Call { args, .. } => {
             args.iter_mut().for_each(|arg| rewrite(arg, context, problems));
-            let function_span = *function_span;
             let before = problems.len();
             match rewrite_call(expr, context, problems) {
                 Some(replacement) => *expr = replacement,
-                // A problem reported elsewhere than at the function's name (an argument, say):
-                // the call is replaced, so that the resolver does not also call the Vensim name
-                // an unknown function.
-                None if problems.len() > before && problems.last().is_some_and(|p| p.span != Some(function_span)) => {
+                // A problem reported (at the function's name, at an argument, or a wrong number
+                // of arguments): the call is replaced, so that the resolver does not report it
+                // again, as an unknown function or as a fulcrum built-in of the same name.
+                None if problems.len() > before => {
                     *expr = Expr { kind: ExprKind::Number(0.0), span: expr.span };
                 }
                 None => {}
@@ -692,6 +687,14 @@ fn rewrite_call(call: &Expr, context: &mut dyn Context, problems: &mut Vec<Diagn
             },
             // The loop run around until it settles (see `Context::simultaneous`).
             Special::Simultaneous => match context.simultaneous(args, span) {
+                Ok(expr) => Some(expr),
+                Err(problem) => {
+                    problems.push(*problem);
+                    None
+                }
+            },
+            // Newton's steps towards the zero (see `Context::find_zero`).
+            Special::FindZero => match context.find_zero(args, span) {
                 Ok(expr) => Some(expr),
                 Err(problem) => {
                     problems.push(*problem);

@@ -282,14 +282,14 @@ fn lookup_invert_and_area_read_a_lookup_by_name() {
 
 #[test]
 fn unsupported_functions_are_reported_by_name_where_called() {
-    let body = "x = 1 ~~|\ny = 1 + FIND ZERO(x, x, 1, x, x) ~~|\nz = RANDOM LOGNORMAL(0, 9, 1, 1, 0, 1, 0) ~~|";
+    let body = "x = 1 ~~|\ny = 1 + QUEUE AGE OLDEST(x) ~~|\nz = RANDOM LOGNORMAL(0, 9, 1, 1, 0, 1, 0) ~~|";
     let (_, diagnostics) = read(body);
     assert_eq!(codes(&diagnostics), ["E0702", "E0702"]);
     let source = format!("{{UTF-8}}\n{body}\n{CONTROL}");
     let spans: Vec<&str> =
         diagnostics.0.iter().filter_map(|d| d.span).filter_map(|s| source.get(s.start()..s.end())).collect();
-    assert_eq!(spans, ["FIND ZERO", "RANDOM LOGNORMAL"]);
-    assert!(diagnostics.0[0].message.contains("FIND ZERO"));
+    assert_eq!(spans, ["QUEUE AGE OLDEST", "RANDOM LOGNORMAL"]);
+    assert!(diagnostics.0[0].message.contains("QUEUE AGE OLDEST"));
     assert!(diagnostics.0[1].message.contains("RANDOM LOGNORMAL"));
     // RANDOM LOGNORMAL is refused for a reason of its own, and the hint says what to write.
     assert!(diagnostics.0[1].help.as_deref().is_some_and(|h| h.contains("EXP(RANDOM NORMAL")));

@@ -109,6 +109,7 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
         shifts: Vec::new(),
         shift_calls: 0,
         simultaneous: Vec::new(),
+        find_zeros: Vec::new(),
         defining: None,
         data_calls: HashMap::new(),
         ranges: Ranges::default(),
@@ -327,6 +328,8 @@ struct Translator<'d> {
     shift_calls: usize,
     /// SIMULTANEOUS calls, each made the iterations of its loop once every variable is read.
     simultaneous: Vec<Simultaneous>,
+    /// FIND ZERO calls, each made Newton's steps over its loop once every variable is read.
+    find_zeros: Vec<FindZero>,
     /// The variable whose equation is being rewritten, and whether it is arrayed.
     defining: Option<(String, bool)>,
     /// The quoted arguments of each data variable defined by one GET DATA call, for CUMULATE.
@@ -480,8 +483,12 @@ impl Context for Translator<'_> {
     /// time is; what emerges within a step leaves at the step's end. So the call is
     /// `Σ w_k × DELAY FIXED(input, k × TIME STEP, init)`, `w_k` the share of the distribution
     /// between `(k - 1) × TIME STEP` and `k × TIME STEP`, computed when the model is read: the
-    /// delay time and TIME STEP must be numbers or constants, and the initial growth rate 0, the
-    /// pipeline then holding `init` as if the input had always been `init`.
+    /// delay time, TIME STEP and the initial growth rate must be numbers or constants. With a
+    /// growth rate of 0 the pipeline holds `init` as if the input had always been `init`. With a
+    /// growth rate g the pipeline holds an input that grew as `e^(g t)` before the start, scaled
+    /// so that what leaves at the start is `init` (`init` is the output's first value, which the
+    /// documentation asks to adjust down when the input grows): the input that entered k steps
+    /// before the start was `A e^(-g k TIME STEP)`, `A = init / Σ w_k e^(-g k TIME STEP)`.
     fn delay_profile(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
         let [profile, input, delay, initial, growth] = args else {
             return Err(Box::new(Diagnostic::new(Code::WrongArity, "DELAY PROFILE takes 5 arguments").at(Some(span))));
@@ -523,14 +530,14 @@ impl Context for Translator<'_> {
                 "fulcrum spreads the profile over the steps when the model is read; Vensim's documentation does not say how the profile is rescaled when the delay time changes",
             ));
         };
-        if self.constant_of(growth) != Some(0.0) {
+        let Some(growth_rate) = self.constant_of(growth).filter(|g| g.is_finite()) else {
             return Err(refuse(
                 growth,
                 Code::MdlUnsupportedFunction,
-                "DELAY PROFILE with an initial growth rate other than 0 is not supported yet",
-                "Vensim's documentation does not say how the growth rate fills the pipeline at the start (nor whether `init` is then the output's first value or the input's), and its example was not available; with a growth rate of 0 the pipeline holds `init` as if the input had always been `init`",
+                "DELAY PROFILE's initial growth rate must be a number or constant",
+                "the growth rate says what the pipeline holds when the run starts, which fulcrum computes when it reads the model",
             ));
-        }
+        };
         let time_step = self.constants.get(&CanonicalName::new("TIME STEP")).copied().filter(|dt| *dt > 0.0);
         let Some(time_step) = time_step else {
             return Err(refuse(
@@ -564,19 +571,50 @@ impl Context for Translator<'_> {
             ));
         }
         let at = |kind: ExprKind| Expr { kind, span };
+        let number = |value: f64| at(ExprKind::Number(value));
+        let global = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+        let call = |function: &str, args: Vec<Expr>| {
+            at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+        };
+        let shares: Vec<(usize, f64)> = (1..=steps as usize)
+            .map(|k| {
+                let share = (area_below(k as f64 * time_step / stretch)
+                    - area_below((k - 1) as f64 * time_step / stretch))
+                    / total;
+                (k, share)
+            })
+            .filter(|&(_, share)| share != 0.0)
+            .collect();
+        // What entered k steps before the start, relative to what entered at it.
+        let grown = |k: usize| (-growth_rate * k as f64 * time_step).exp();
+        let leaving_at_start: f64 = shares.iter().map(|&(k, share)| share * grown(k)).sum();
         let mut sum: Option<Expr> = None;
-        for k in 1..=steps as usize {
-            let share =
-                (area_below(k as f64 * time_step / stretch) - area_below((k - 1) as f64 * time_step / stretch)) / total;
-            if share == 0.0 {
-                continue;
-            }
-            let delayed = at(ExprKind::Call {
-                function: NameRef::new("DELAY"),
-                function_span: span,
-                args: vec![input.clone(), at(ExprKind::Number(k as f64 * time_step)), initial.clone()],
-            });
-            let term = Expr::join(at(ExprKind::Number(share)), BinaryOp::Mul, delayed);
+        for (k, share) in shares {
+            let lag = k as f64 * time_step;
+            let delayed = if growth_rate == 0.0 {
+                call("DELAY", vec![input.clone(), number(lag), initial.clone()])
+            } else {
+                // Before k steps have passed, what leaves entered before the start.
+                let elapsed = Expr::join(global("TIME"), BinaryOp::Sub, global("STARTTIME"));
+                let before = Expr::join(
+                    Expr::join(call("INIT", vec![initial.clone()]), BinaryOp::Div, number(leaving_at_start)),
+                    BinaryOp::Mul,
+                    call(
+                        "EXP",
+                        vec![Expr::join(
+                            number(growth_rate),
+                            BinaryOp::Mul,
+                            Expr::join(elapsed.clone(), BinaryOp::Sub, number(lag)),
+                        )],
+                    ),
+                );
+                at(ExprKind::If {
+                    condition: Box::new(Expr::join(elapsed, BinaryOp::Lt, number(lag - time_step / 2.0))),
+                    then_branch: Box::new(before),
+                    else_branch: Box::new(call("DELAY", vec![input.clone(), number(lag), number(0.0)])),
+                })
+            };
+            let term = Expr::join(number(share), BinaryOp::Mul, delayed);
             sum = Some(match sum {
                 Some(sum) => Expr::join(sum, BinaryOp::Add, term),
                 None => term,
@@ -714,6 +752,126 @@ impl Context for Translator<'_> {
             span,
         });
         Ok(Expr { kind: ExprKind::Name(NameRef::new(format!("{prefix}.solution"))), span })
+    }
+
+    /// FIND ZERO(xs, z, zs, xi, n, skip, tol, max iter, method), as Vensim's reference page
+    /// describes it: the values of the left-hand side `x`, over its range, that make the vector
+    /// `z` (computed from `x` by other equations) zero, from the initial values `xi`, with `xs`
+    /// and `zs` the scales of `x` and `z`. The call is replaced by `FIND ZERO.n.solution`; its
+    /// arguments over the range become hidden auxiliaries (`FIND ZERO.n.xs`, `.zs`, `.xi`, `.tol`)
+    /// and, once every variable is read, Newton's steps are written out (see
+    /// [`Translator::apply_find_zeros`]). Supported: one range on the left-hand side, `n` all of
+    /// its elements, `skip` 0 and `method` 0, `max iter` a number or constant.
+    fn find_zero(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
+        let refuse = |at: Span, message: &str, help: &str| {
+            Box::new(Diagnostic::new(Code::MdlUnsupportedFunction, message.to_owned()).at(Some(at)).with_help(help))
+        };
+        let (variable, dimension) = match (&self.defining, self.current_dimensions.as_slice()) {
+            (Some((variable, true)), [dimension]) if self.ranges.get(dimension).is_some() => {
+                (variable.clone(), dimension.clone())
+            }
+            _ => {
+                return Err(refuse(
+                    span,
+                    "FIND ZERO is supported in an equation of a variable over one subscript range",
+                    "FIND ZERO solves for its left-hand side's elements along its subscript; write the left-hand side over one range, `x[range] = FIND ZERO(...)`, as the whole right-hand side",
+                ));
+            }
+        };
+        let [xs, z, zs, xi, n, skip, tol, max_iter, method] = args else {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::WrongArity,
+                    "FIND ZERO takes 9 arguments: xs, z, zs, xi, n, skip, tol, max iter, method",
+                )
+                .at(Some(span)),
+            ));
+        };
+        let count = self.ranges.get(&dimension).map(|range| range.elements.len()).unwrap_or(0);
+        let z_name = match &z.kind {
+            ExprKind::Name(name) => Some(name.clone()),
+            ExprKind::Subscript { array, indices, .. } => match indices.as_slice() {
+                [Index::Expr(Expr { kind: ExprKind::Name(index), .. })]
+                    if CanonicalName::new(&dimension) == index.canonical =>
+                {
+                    Some(array.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(z_name) = z_name else {
+            return Err(refuse(
+                z.span,
+                &format!("FIND ZERO's z must be a variable over the left-hand side's range: `z[{dimension}]`"),
+                "z is the vector that the left-hand side's values should make zero, computed from them in another equation (`z = y - f(y)`)",
+            ));
+        };
+        let elements_in = match &n.kind {
+            ExprKind::Call { function, args, .. } if function.canonical.as_str() == "elmcount" => match args.first() {
+                Some(Expr { kind: ExprKind::Name(range), .. }) => {
+                    self.ranges.get(&range.written).map(|range| range.elements.len() as f64)
+                }
+                _ => None,
+            },
+            _ => self.constant_of(n),
+        };
+        if elements_in != Some(count as f64) {
+            return Err(refuse(
+                n.span,
+                &format!(
+                    "FIND ZERO here solves for all {count} elements of `{dimension}`: n must be {count} or ELMCOUNT({dimension})"
+                ),
+                "Vensim's documentation allows a smaller n without saying which elements are then left out; fulcrum solves for every element",
+            ));
+        }
+        if self.constant_of(skip) != Some(0.0) {
+            return Err(refuse(
+                skip.span,
+                "FIND ZERO with skip other than 0 is not supported yet",
+                "skip marks a system homogeneous of degree 0; which elements it fixes, and at what, is not known to fulcrum; fix an element with an equation of its own and solve for the others",
+            ));
+        }
+        if self.constant_of(method) != Some(0.0) {
+            return Err(refuse(
+                method.span,
+                "FIND ZERO's method must be 0",
+                "fulcrum solves by Newton's method with a finite-difference Jacobian; which method other numbers select is not known to fulcrum",
+            ));
+        }
+        let Some(iterations) = self
+            .constant_of(max_iter)
+            .filter(|m| m.fract() == 0.0 && *m >= 1.0 && *m <= MAX_FIND_ZERO_ITERATIONS as f64)
+        else {
+            return Err(refuse(
+                max_iter.span,
+                &format!("FIND ZERO's max iter must be a whole number from 1 to {MAX_FIND_ZERO_ITERATIONS}"),
+                "fulcrum writes out each of Newton's steps when it reads the model, so their number must be a number or constant",
+            ));
+        };
+        let prefix = format!("FIND ZERO.{}", self.find_zeros.len() + 1);
+        let own = vec![CanonicalName::new(&dimension)];
+        for (part, expr) in [("xs", xs), ("zs", zs), ("xi", xi)] {
+            let mut hidden = Variable::new(format!("{prefix}.{part}"), VariableKind::Auxiliary);
+            hidden.span = Some(span);
+            hidden.dimensions = vec![dimension.clone()];
+            hidden.equation = Some(expression_equation(expr.clone(), expr.span));
+            self.shapes.insert(hidden.canonical.clone(), own.clone());
+            self.instances.push(hidden);
+        }
+        let mut hidden = Variable::new(format!("{prefix}.tol"), VariableKind::Auxiliary);
+        hidden.span = Some(span);
+        hidden.equation = Some(expression_equation(tol.clone(), tol.span));
+        self.instances.push(hidden);
+        self.find_zeros.push(FindZero {
+            variable,
+            dimension: dimension.clone(),
+            z: z_name.written.clone(),
+            iterations: iterations as usize,
+            prefix: prefix.clone(),
+            span,
+        });
+        Ok(reference(&format!("{prefix}.solution"), &[dimension], span))
     }
 
     fn depreciate_by_schedule(&mut self, args: &[Expr], span: Span) -> Result<Expr, Box<Diagnostic>> {
@@ -1397,6 +1555,29 @@ struct Simultaneous {
     span: Span,
 }
 
+/// Most Newton steps a FIND ZERO call is written out with.
+const MAX_FIND_ZERO_ITERATIONS: usize = 100;
+
+/// Most hidden variables the Newton steps of one FIND ZERO call may take.
+const MAX_FIND_ZERO_VARIABLES: usize = 200_000;
+
+/// A FIND ZERO call, read when it is rewritten and made Newton's steps once every variable is
+/// read (see [`Translator::apply_find_zeros`]).
+struct FindZero {
+    /// The variable it defines (`x`).
+    variable: String,
+    /// Its range.
+    dimension: String,
+    /// The variable to be made zero.
+    z: String,
+    /// How many Newton steps.
+    iterations: usize,
+    /// The names of its hidden variables start so.
+    prefix: String,
+    /// The call.
+    span: Span,
+}
+
 /// A SHIFT IF TRUE call, read when it is rewritten and made a flow of its level once every level
 /// is read (see [`Translator::apply_shifts`]).
 struct Shift {
@@ -1697,6 +1878,7 @@ impl Translator<'_> {
             }
         }
         self.apply_simultaneous(model);
+        self.apply_find_zeros(model);
         self.apply_shifts(model);
         self.split_stock_rates(model);
     }
@@ -1879,6 +2061,12 @@ impl Translator<'_> {
         // ranges used as values.
         let mut index_spans: HashSet<Span> = HashSet::new();
         expr.walk(&mut |inner| {
+            // ELMCOUNT(range) counts the range's elements, the same for every element.
+            if let ExprKind::Call { function, args, .. } = &inner.kind
+                && function.canonical.as_str() == "elmcount"
+            {
+                index_spans.extend(args.iter().map(|arg| arg.span));
+            }
             // A range used as a value: the position of the element being computed.
             if let ExprKind::Name(name) = &inner.kind
                 && !index_spans.contains(&inner.span)
@@ -2481,6 +2669,306 @@ impl Translator<'_> {
                 }),
             );
             model.variables.extend(added);
+        }
+    }
+
+    /// Writes out each FIND ZERO call's Newton steps in hidden auxiliaries. The loop is the
+    /// auxiliaries (and flows) that `z` reads, through others, and that read `x`. Step k starts
+    /// from the values `FIND ZERO.n.k.x.i` (step 0 from `xi`) and computes the loop n + 1 times,
+    /// in copies `FIND ZERO.n.k.e.<name>`: at the values (e = 0), and with element j moved by
+    /// `h_j = 1e-7 × max(|x_j|, 1 / |xs_j|)` (e = j; `xs` is the scale of x, so `1 / |xs_j|` is
+    /// x_j's size; 1 where xs_j is 0). The differences make the Jacobian, and Gaussian
+    /// elimination with partial pivoting solves `J d = -z` for the step; once `max |z_i × zs_i|`
+    /// is within `tol` the values stay. The solution is the values after the last step where
+    /// they make `z` zero within `tol`, else NaN, which stops the run at it. The same steps
+    /// every time, so the answer is a function of the inputs alone.
+    fn apply_find_zeros(&mut self, model: &mut Model) {
+        let equations = |variable: &Variable| -> Vec<Expr> {
+            variable
+                .equation
+                .iter()
+                .chain(variable.elements.iter().filter_map(|element| element.equation.as_ref()))
+                .filter_map(|equation| equation.expr.as_ref().ok().cloned())
+                .collect()
+        };
+        for call in std::mem::take(&mut self.find_zeros) {
+            let fail = |message: String, help: &str| {
+                Diagnostic::new(Code::MdlUnsupportedFunction, message)
+                    .at(Some(call.span))
+                    .on_variable(call.variable.clone())
+                    .with_help(help)
+            };
+            let solution = format!("{}.solution", call.prefix);
+            let whole = model.variable(&call.variable).and_then(|v| v.equation.as_ref()).and_then(|e| e.expr.as_ref().ok()).is_some_and(
+                |expr| matches!(&expr.kind, ExprKind::Subscript { array, .. } if array.canonical == CanonicalName::new(&solution)),
+            );
+            if !whole {
+                self.diagnostics.push(fail(
+                    "FIND ZERO must be the whole right-hand side of its equation".to_owned(),
+                    "Vensim's FIND ZERO takes over the loop over the left-hand side's last subscript, so it is the whole equation",
+                ));
+                continue;
+            }
+            let computed = |v: &Variable| matches!(v.kind, VariableKind::Auxiliary | VariableKind::Flow { .. });
+            let z_ok = model.variable(&call.z).is_some_and(|v| {
+                computed(v)
+                    && v.dimensions.len() == 1
+                    && CanonicalName::new(&v.dimensions[0]) == CanonicalName::new(&call.dimension)
+            });
+            if !z_ok {
+                self.diagnostics.push(fail(
+                    format!("FIND ZERO's z, `{}`, must be an auxiliary over `{}`", call.z, call.dimension),
+                    "z is computed from the left-hand side in other equations, one value for each of its elements",
+                ));
+                continue;
+            }
+            let mut graph: HashMap<CanonicalName, Vec<CanonicalName>> = HashMap::new();
+            for variable in model.variables.iter().filter(|v| computed(v)) {
+                let mut names = Vec::new();
+                for expr in equations(variable) {
+                    instant_reads(&expr, &mut names);
+                }
+                graph.insert(variable.canonical.clone(), names);
+            }
+            let reaches = |from: &CanonicalName| -> HashSet<CanonicalName> {
+                let mut seen: HashSet<CanonicalName> = HashSet::new();
+                let mut stack = vec![from.clone()];
+                while let Some(name) = stack.pop() {
+                    if seen.insert(name.clone()) {
+                        stack.extend(graph.get(&name).into_iter().flatten().cloned());
+                    }
+                }
+                seen
+            };
+            let solved = CanonicalName::new(&call.variable);
+            let z_canonical = CanonicalName::new(&call.z);
+            let upstream = reaches(&z_canonical);
+            if !upstream.contains(&solved) {
+                self.diagnostics.push(fail(
+                    format!("FIND ZERO's z, `{}`, does not depend on `{}`", call.z, call.variable),
+                    "z must be computed from the left-hand side, as `z = y - f(y)` is from y",
+                ));
+                continue;
+            }
+            let members: Vec<Variable> = model
+                .variables
+                .iter()
+                .filter(|v| {
+                    v.canonical != solved && upstream.contains(&v.canonical) && graph.contains_key(&v.canonical)
+                })
+                .filter(|v| reaches(&v.canonical).contains(&solved))
+                .cloned()
+                .collect();
+            let elements = self.ranges.get(&call.dimension).map(|r| r.elements.clone()).unwrap_or_default();
+            let n = elements.len();
+            let size = call.iterations * ((n + 1) * (members.len() + 1) + 2 * n * n * n + 4 * n + 2);
+            if size > MAX_FIND_ZERO_VARIABLES {
+                self.diagnostics.push(fail(
+                    format!("FIND ZERO here would take about {size} hidden variables, more than {MAX_FIND_ZERO_VARIABLES}"),
+                    "each of Newton's steps copies the loop once for each element; use fewer iterations (max iter) or a shorter loop",
+                ));
+                continue;
+            }
+            let member_names: HashMap<CanonicalName, String> =
+                members.iter().map(|m| (m.canonical.clone(), m.name.clone())).collect();
+            let span = call.span;
+            let p = call.prefix.clone();
+            let at = |kind: ExprKind| Expr { kind, span };
+            let number = |value: f64| at(ExprKind::Number(value));
+            let name = |written: &str| at(ExprKind::Name(NameRef::new(written)));
+            let element = |array: &str, element: &str| reference(array, &[element.to_owned()], span);
+            let call_of = |function: &str, args: Vec<Expr>| {
+                at(ExprKind::Call { function: NameRef::new(function), function_span: span, args })
+            };
+            let abs = |expr: Expr| call_of("ABS", vec![expr]);
+            let if_then_else = |condition: Expr, then: Expr, otherwise: Expr| {
+                at(ExprKind::If {
+                    condition: Box::new(condition),
+                    then_branch: Box::new(then),
+                    else_branch: Box::new(otherwise),
+                })
+            };
+            let mut added: Vec<Variable> = Vec::new();
+            let mut scalar = |written: String, expr: Expr| -> Expr {
+                let mut variable = Variable::new(written.clone(), VariableKind::Auxiliary);
+                variable.span = Some(span);
+                variable.equation = Some(expression_equation(expr, span));
+                added.push(variable);
+                name(&written)
+            };
+            let xs: Vec<Expr> = elements.iter().map(|e| element(&format!("{p}.xs"), e)).collect();
+            let zs: Vec<Expr> = elements.iter().map(|e| element(&format!("{p}.zs"), e)).collect();
+            let tol = name(&format!("{p}.tol"));
+            let mut x: Vec<Expr> = elements.iter().map(|e| element(&format!("{p}.xi"), e)).collect();
+            let mut arrays: Vec<Variable> = Vec::new();
+            for k in 0..=call.iterations {
+                let last = k == call.iterations;
+                let h: Vec<Expr> = if last {
+                    Vec::new()
+                } else {
+                    (0..n)
+                        .map(|j| {
+                            let size = call_of(
+                                "MAX",
+                                vec![
+                                    abs(x[j].clone()),
+                                    call_of("XIDZ", vec![number(1.0), abs(xs[j].clone()), number(1.0)]),
+                                ],
+                            );
+                            scalar(format!("{p}.{k}.h.{}", j + 1), Expr::join(number(1e-7), BinaryOp::Mul, size))
+                        })
+                        .collect()
+                };
+                // z at each point: e = 0 the values, e = j + 1 element j moved by h_j.
+                let points = if last { 1 } else { n + 1 };
+                let mut z: Vec<Vec<Expr>> = Vec::with_capacity(points);
+                for e in 0..points {
+                    let point = format!("{p}.{k}.{e}");
+                    let x_name = format!("{point}.{}", call.variable);
+                    let mut values = Variable::new(x_name.clone(), VariableKind::Auxiliary);
+                    values.span = Some(span);
+                    values.dimensions = vec![call.dimension.clone()];
+                    values.elements = elements
+                        .iter()
+                        .enumerate()
+                        .map(|(i, written)| {
+                            let value = if e == i + 1 {
+                                Expr::join(x[i].clone(), BinaryOp::Add, h[i].clone())
+                            } else {
+                                x[i].clone()
+                            };
+                            ElementDefinition {
+                                subscript: vec![written.clone()],
+                                equation: Some(expression_equation(value, span)),
+                                graph: None,
+                                span: Some(span),
+                            }
+                        })
+                        .collect();
+                    arrays.push(values);
+                    let mut rename = |reference: &NameRef, _: bool| {
+                        if reference.canonical == solved {
+                            Some(x_name.clone())
+                        } else {
+                            member_names.get(&reference.canonical).map(|member| format!("{point}.{member}"))
+                        }
+                    };
+                    for member in &members {
+                        let mut copy = member.clone();
+                        copy.name = format!("{point}.{}", member.name);
+                        copy.canonical = CanonicalName::new(&copy.name);
+                        for equation in
+                            copy.equation.iter_mut().chain(copy.elements.iter_mut().filter_map(|e| e.equation.as_mut()))
+                        {
+                            // Written again from the renamed expression, so that the text
+                            // (which `fulcrum convert` writes) reads the copies too.
+                            if let Ok(expr) = &equation.expr {
+                                let mut expr = expr.clone();
+                                expr.rename_variables(&mut rename);
+                                *equation = expression_equation(expr, span);
+                            }
+                        }
+                        arrays.push(copy);
+                    }
+                    let z_copy = format!(
+                        "{point}.{}",
+                        member_names.get(&z_canonical).cloned().unwrap_or_else(|| call.z.clone())
+                    );
+                    z.push(elements.iter().map(|e| element(&z_copy, e)).collect());
+                }
+                let residual = z[0]
+                    .iter()
+                    .zip(&zs)
+                    .map(|(z, zs)| abs(Expr::join(z.clone(), BinaryOp::Mul, zs.clone())))
+                    .reduce(|a, b| call_of("MAX", vec![a, b]))
+                    .unwrap_or_else(|| number(0.0));
+                let residual = scalar(format!("{p}.{k}.residual"), residual);
+                let settled = || Expr::join(residual.clone(), BinaryOp::Le, tol.clone());
+                if last {
+                    let mut values = Variable::new(solution.clone(), VariableKind::Auxiliary);
+                    values.span = Some(span);
+                    values.dimensions = vec![call.dimension.clone()];
+                    values.elements = elements
+                        .iter()
+                        .zip(&x)
+                        .map(|(written, value)| ElementDefinition {
+                            subscript: vec![written.clone()],
+                            equation: Some(expression_equation(
+                                if_then_else(settled(), value.clone(), name("NAN")),
+                                span,
+                            )),
+                            graph: None,
+                            span: Some(span),
+                        })
+                        .collect();
+                    arrays.push(values);
+                    break;
+                }
+                // The Jacobian by differences, then J d = -z by elimination.
+                let mut rows: Vec<Vec<Expr>> = (0..n)
+                    .map(|i| {
+                        let mut row: Vec<Expr> = (0..n)
+                            .map(|j| {
+                                let difference = Expr::join(z[j + 1][i].clone(), BinaryOp::Sub, z[0][i].clone());
+                                scalar(
+                                    format!("{p}.{k}.jacobian.{}.{}", i + 1, j + 1),
+                                    Expr::join(difference, BinaryOp::Div, h[j].clone()),
+                                )
+                            })
+                            .collect();
+                        row.push(at(ExprKind::Unary { op: UnaryOp::Negate, operand: Box::new(z[0][i].clone()) }));
+                        row
+                    })
+                    .collect();
+                for c in 0..n {
+                    // The row with the largest pivot moves up to row c, one comparison at a time.
+                    for r in c + 1..n {
+                        let (pivot_row, other_row) = (rows[c].clone(), rows[r].clone());
+                        let larger = || Expr::join(abs(other_row[c].clone()), BinaryOp::Gt, abs(pivot_row[c].clone()));
+                        for (j, (a, b)) in pivot_row.iter().zip(&other_row).enumerate().skip(c) {
+                            rows[c][j] = scalar(
+                                format!("{p}.{k}.swap.{c}.{r}.{j}.upper"),
+                                if_then_else(larger(), b.clone(), a.clone()),
+                            );
+                            rows[r][j] = scalar(
+                                format!("{p}.{k}.swap.{c}.{r}.{j}.lower"),
+                                if_then_else(larger(), a.clone(), b.clone()),
+                            );
+                        }
+                    }
+                    let pivot_row = rows[c].clone();
+                    for (r, row) in rows.iter_mut().enumerate().skip(c + 1) {
+                        let factor = scalar(
+                            format!("{p}.{k}.factor.{c}.{r}"),
+                            Expr::join(row[c].clone(), BinaryOp::Div, pivot_row[c].clone()),
+                        );
+                        for (j, (value, pivot)) in row.iter_mut().zip(&pivot_row).enumerate().skip(c + 1) {
+                            let reduced = Expr::join(
+                                value.clone(),
+                                BinaryOp::Sub,
+                                Expr::join(factor.clone(), BinaryOp::Mul, pivot.clone()),
+                            );
+                            *value = scalar(format!("{p}.{k}.reduced.{c}.{r}.{j}"), reduced);
+                        }
+                    }
+                }
+                let mut step: Vec<Expr> = vec![number(0.0); n];
+                for i in (0..n).rev() {
+                    let rest = (i + 1..n).fold(rows[i][n].clone(), |sum, j| {
+                        Expr::join(sum, BinaryOp::Sub, Expr::join(rows[i][j].clone(), BinaryOp::Mul, step[j].clone()))
+                    });
+                    step[i] =
+                        scalar(format!("{p}.{k}.step.{}", i + 1), Expr::join(rest, BinaryOp::Div, rows[i][i].clone()));
+                }
+                x = (0..n)
+                    .map(|i| {
+                        let moved = Expr::join(x[i].clone(), BinaryOp::Add, step[i].clone());
+                        scalar(format!("{p}.{}.x.{}", k + 1, i + 1), if_then_else(settled(), x[i].clone(), moved))
+                    })
+                    .collect();
+            }
+            model.variables.extend(added);
+            model.variables.extend(arrays);
         }
     }
 

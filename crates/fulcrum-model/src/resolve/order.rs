@@ -309,9 +309,15 @@ pub(super) fn user_of(lowered: &Lowered, node: usize) -> usize {
 /// How many of a loop's variables its diagnostic names and marks.
 const LOOP_NAMES_SHOWN: usize = 12;
 
+/// The model's variable (index into `Model::variables`) a (possibly hidden) variable belongs to:
+/// itself, the array it is an element of, or the variable that made it.
+fn definition_of(lowered: &Lowered, node: usize) -> usize {
+    lowered.variables[node].definition
+}
+
 fn loop_diagnostic(model: &Model, lowered: &Lowered, graph: &Graph, component: &[usize], code: Code) -> Diagnostic {
     let mut path: Vec<usize> =
-        graph.cycle_through(component[0], component).iter().map(|&n| user_of(lowered, n)).collect();
+        graph.cycle_through(component[0], component).iter().map(|&n| definition_of(lowered, n)).collect();
     path.dedup();
     if path.len() == 1 {
         path.push(path[0]);
@@ -325,7 +331,7 @@ fn loop_diagnostic(model: &Model, lowered: &Lowered, graph: &Graph, component: &
         let hidden = path.len() - 1 - LOOP_NAMES_SHOWN;
         cycle.splice(LOOP_NAMES_SHOWN..path.len() - 1, [format!("… ({hidden} more) …")]);
     }
-    let mut members: Vec<usize> = component.iter().map(|&n| user_of(lowered, n)).collect();
+    let mut members: Vec<usize> = component.iter().map(|&n| definition_of(lowered, n)).collect();
     members.sort_unstable();
     members.dedup();
     let on_path: HashSet<usize> = path.iter().copied().collect();

@@ -58,7 +58,8 @@ impl Score {
         if total.is_nan() { f64::NEG_INFINITY } else { total }
     }
 
-    const IMPOSSIBLE: Score =
+    /// The score of a point outside the priors' support or whose run failed.
+    pub const IMPOSSIBLE: Score =
         Score { log_likelihood: f64::NEG_INFINITY, log_prior: f64::NEG_INFINITY, sum_of_squares: f64::INFINITY };
 }
 

@@ -67,7 +67,7 @@ impl Settings {
         }
         if let Some((draws, _)) = calibration.draws {
             settings.sampler.draws = draws as usize;
-            settings.sampler.max_draws = settings.sampler.max_draws.max(8 * draws as usize);
+            settings.sampler.max_draws = settings.sampler.max_draws.max(16 * draws as usize);
         }
         if let Some((walkers, _)) = calibration.walkers {
             settings.sampler.walkers = walkers as usize;
@@ -229,7 +229,7 @@ scale = 2
         assert!((best[0] - 0.4).abs() < 0.03 && (best[1] - 120.0).abs() < 3.0, "{best:?}");
         let posterior = &calibrated.posterior;
         assert!(posterior.converged, "{:?}", posterior.convergence);
-        assert!(posterior.draws.len() >= 4000);
+        assert!(posterior.draws.len() >= 4000 - 16 && posterior.draws.len() <= 4000 + 16);
         for (index, truth) in [0.4, 120.0].iter().enumerate() {
             let values: Vec<f64> = posterior.draws.iter().map(|draw| draw[index]).collect();
             let (low, high) = (diagnostics::quantile(&values, 0.005), diagnostics::quantile(&values, 0.995));

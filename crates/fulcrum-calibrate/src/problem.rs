@@ -207,6 +207,9 @@ impl<'m> Problem<'m> {
         let mut scores = vec![Score::IMPOSSIBLE; points.len()];
         let next = AtomicUsize::new(0);
         let threads = threads.clamp(1, chunks.len().max(1));
+        if threads == 1 {
+            return chunks.iter().flat_map(|chunk| self.evaluate_batch(chunk)).collect();
+        }
         let results: Vec<Vec<(usize, Vec<Score>)>> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {

@@ -22,9 +22,10 @@ pub struct Settings {
     /// walkers make long chains: R-hat over the walkers is about `sqrt(1 + τ/n)` for chains of
     /// `n` steps with autocorrelation time `τ`, so many short chains cannot reach 1.01.
     pub walkers: usize,
-    /// Draws kept after burn-in, all walkers together.
+    /// Draws kept after burn-in, all walkers together. A chain extended for convergence is
+    /// thinned to about this many (every k-th step), its diagnostics taken before thinning.
     pub draws: usize,
-    /// The most draws kept after extensions.
+    /// The most draws a chain may reach after extensions, before thinning.
     pub max_draws: usize,
     /// The largest R-hat accepted.
     pub max_r_hat: f64,
@@ -34,14 +35,15 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { walkers: 0, draws: 20_000, max_draws: 160_000, max_r_hat: 1.01, min_ess: 400.0 }
+        Settings { walkers: 0, draws: 20_000, max_draws: 320_000, max_r_hat: 1.01, min_ess: 400.0 }
     }
 }
 
 /// The draws of the posterior and how they converged.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Posterior {
-    /// Kept draws, step by step and walker by walker within a step: the fitted constants.
+    /// Kept draws (after thinning), step by step and walker by walker within a step: the
+    /// fitted constants.
     pub draws: Vec<Vec<f64>>,
     /// The log posterior of each draw.
     pub log_posterior: Vec<f64>,
@@ -49,6 +51,10 @@ pub struct Posterior {
     pub walkers: usize,
     /// Steps taken in all, burn-in included.
     pub steps: usize,
+    /// Steps dropped as burn-in (the first half).
+    pub burn_in: usize,
+    /// Every how many steps a draw was kept.
+    pub thinning: usize,
     /// Each constant's diagnostics.
     pub convergence: Vec<Convergence>,
     /// The fraction of proposals accepted after burn-in.
@@ -146,9 +152,10 @@ pub fn sample(problem: &Problem<'_>, start: &[f64], settings: &Settings, seed: u
         if converged || 2 * kept * count > settings.max_draws {
             let after = &accepted[burn * count..];
             let acceptance = after.iter().filter(|a| **a).count() as f64 / after.len().max(1) as f64;
-            let mut draws = Vec::with_capacity(kept * count);
-            let mut log_posterior = Vec::with_capacity(kept * count);
-            for step in &history[burn..] {
+            let stride = (kept * count / settings.draws.max(1)).max(1);
+            let mut draws = Vec::with_capacity(kept * count / stride + count);
+            let mut log_posterior = Vec::with_capacity(kept * count / stride + count);
+            for step in history[burn..].iter().step_by(stride) {
                 for (point, value) in step {
                     draws.push(point.clone());
                     log_posterior.push(*value);
@@ -159,6 +166,8 @@ pub fn sample(problem: &Problem<'_>, start: &[f64], settings: &Settings, seed: u
                 log_posterior,
                 walkers: count,
                 steps: history.len(),
+                burn_in: burn,
+                thinning: stride,
                 convergence: diagnostics,
                 acceptance,
                 converged,

@@ -108,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Leverage(args) => commands::leverage::leverage(args),
         Command::Compare(args) => commands::compare::compare(args),
         Command::Report(args) => commands::report::report(args),
+        Command::Calibrate(args) => commands::calibrate::calibrate(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

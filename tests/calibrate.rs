@@ -99,3 +99,37 @@ fn calibrate_writes_the_fit_the_posterior_and_its_diagnostics() {
     let diagnostics = std::fs::read_to_string(one.join("diagnostics.csv")).expect("written");
     assert!(diagnostics.starts_with("constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail\nRate,"));
 }
+
+#[test]
+fn a_sweep_draws_the_calibrated_constants_from_the_posterior() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let dir = directory.path();
+    std::fs::write(dir.join("model.toml"), MODEL).expect("writable");
+    // Three draws, one per row; `log_posterior` is left aside.
+    std::fs::write(dir.join("posterior.csv"), "Rate,log_posterior\n0.11,-1\n0.12,-2\n0.13,-3\n").expect("writable");
+    let experiment = "model = \"model.toml\"\n[sampling]\nruns = 30\nseed = 4\nfrom = \"posterior.csv\"\n\
+                      [[uncertain]]\nname = \"Rate\"\ndistribution = \"uniform\"\nmin = 0.01\nmax = 0.5\n";
+    std::fs::write(dir.join("e.toml"), experiment).expect("writable");
+    let out = dir.join("out");
+    let experiment = dir.join("e.toml");
+    let experiment = experiment.to_str().expect("utf-8");
+    let output = fulcrum(&["sweep", experiment, "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let inputs = std::fs::read_to_string(out.join("experiments.csv")).expect("written");
+    let mut lines = inputs.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let column = header.iter().position(|name| *name == "Rate").expect("a Rate column");
+    let mut seen = std::collections::BTreeSet::new();
+    for line in lines {
+        let value = line.split(',').nth(column).expect("a cell").to_owned();
+        assert!(["0.11", "0.12", "0.13"].contains(&value.as_str()), "Rate {value} is not a posterior draw");
+        seen.insert(value);
+    }
+    assert_eq!(seen.len(), 3);
+    // A column that is no uncertain constant is located in the table of draws.
+    std::fs::write(dir.join("posterior.csv"), "Rte,log_posterior\n0.11,-1\n").expect("writable");
+    let again = dir.join("again");
+    let output = fulcrum(&["sweep", experiment, "-o", again.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("posterior.csv:1:1"), "{}", stderr(&output));
+}

@@ -188,6 +188,9 @@ pub struct Sampling {
     pub seed: u64,
     /// Full-factorial axes, crossed with the sampled futures.
     pub grid: Vec<GridAxis>,
+    /// A table of draws (a calibration's `posterior.csv`, relative to the experiment file) whose
+    /// columns name uncertain constants: those take whole rows of it ([`Plan::draw_from`]).
+    pub from: Option<(String, Span)>,
 }
 
 /// Sampled futures when `runs` is not given.
@@ -331,6 +334,7 @@ impl Reader<'_> {
                 runs_span: None,
                 seed: 0,
                 grid: Vec::new(),
+                from: None,
             },
         };
         let mut experiment = Experiment {
@@ -666,13 +670,29 @@ impl Reader<'_> {
             );
         }
         let grid = self.grid(&mut table);
-        self.walker.unknown_keys(&table, &["method", "runs", "seed", "levels", "grid"]);
+        let from = match table.get("from") {
+            Some(value) => match value.get_ref().as_str() {
+                Some(path) if !path.trim().is_empty() => Some((path.to_owned(), span_of(value))),
+                _ => {
+                    self.walker.wrong_type(
+                        "[sampling]",
+                        "from",
+                        "the path of a table of draws: from = \"calibrate-out/posterior.csv\"",
+                        span_of(value),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        self.walker.unknown_keys(&table, &["method", "runs", "seed", "levels", "grid", "from"]);
         Sampling {
             sampler,
             runs: runs.map_or(DEFAULT_RUNS, |(runs, _)| runs),
             runs_span: runs.map(|(_, span)| span),
             seed,
             grid,
+            from,
         }
     }
 
@@ -1270,7 +1290,7 @@ impl Experiment {
                 ),
             ));
         }
-        let design = Design { factors, sampler: self.sampling.sampler, samples, seed: self.sampling.seed };
+        let design = Design { factors, sampler: self.sampling.sampler, samples, seed: self.sampling.seed, drawn: None };
         if design.grid_points().checked_mul(samples).is_none_or(|runs| runs > MAX_RUNS) {
             binder.report(
                 Diagnostic::new(Code::InvalidValue, format!("the design has more than {MAX_RUNS} runs"))
@@ -1283,6 +1303,109 @@ impl Experiment {
             return Err(diagnostics);
         }
         Ok((Plan { design, outcomes, levers, interventions, baseline }, diagnostics))
+    }
+}
+
+impl Plan {
+    /// Makes the uncertain constants that head the columns of `text` (CSV: a header of constant
+    /// names, then one row per draw; a `log_posterior` column, as `fulcrum calibrate` writes,
+    /// is left aside) take whole rows of it, so that they keep their joint distribution; the
+    /// other uncertain constants are still sampled as declared. Problems point into `text`.
+    pub fn draw_from(&mut self, text: &str) -> Result<(), Diagnostics> {
+        let mut problems = Diagnostics::default();
+        let mut lines = text.split_inclusive('\n').scan(0usize, |offset, line| {
+            let start = *offset;
+            *offset += line.len();
+            Some((start, line.trim_end_matches(['\n', '\r'])))
+        });
+        let Some((_, header)) = lines.next().filter(|(_, line)| !line.trim().is_empty()) else {
+            problems.push(
+                Diagnostic::new(Code::MissingKey, "the table of draws is empty")
+                    .at(Some(Span::new(0, 0)))
+                    .with_help("its first line names the constants; `fulcrum calibrate` writes one as posterior.csv"),
+            );
+            return Err(problems);
+        };
+        // For each column: the factor it feeds, or none for `log_posterior`.
+        let mut columns: Vec<Option<usize>> = Vec::new();
+        let mut position = 0;
+        for name in header.split(',') {
+            let span = Span::new(position, position + name.len());
+            position += name.len() + 1;
+            let name = name.trim().trim_matches('"');
+            if name == "log_posterior" {
+                columns.push(None);
+                continue;
+            }
+            let canonical = fulcrum_model::CanonicalName::new(name);
+            let factor = self.design.factors.iter().position(|factor| {
+                matches!(factor.kind, FactorKind::Uncertain(_))
+                    && fulcrum_model::CanonicalName::new(&factor.name) == canonical
+            });
+            if factor.is_none() {
+                let names = self.design.factors.iter().map(|factor| factor.name.as_str());
+                let help = match closest_match(name, names) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "each column must be an [[uncertain]] constant of the experiment".to_owned(),
+                };
+                problems.push(
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        format!("`{name}` is not an uncertain constant of the experiment"),
+                    )
+                    .at(Some(span))
+                    .with_help(help),
+                );
+            }
+            columns.push(factor);
+        }
+        let mut rows = Vec::new();
+        for (offset, line) in lines {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells.len() != columns.len() {
+                problems.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("this row has {} cells, the header {}", cells.len(), columns.len()),
+                    )
+                    .at(Some(Span::new(offset, offset + line.len()))),
+                );
+                continue;
+            }
+            let mut row = Vec::new();
+            let mut cell_start = offset;
+            for (cell, column) in cells.iter().zip(&columns) {
+                let span = Span::new(cell_start, cell_start + cell.len());
+                cell_start += cell.len() + 1;
+                if column.is_none() {
+                    continue;
+                }
+                match cell.trim().parse::<f64>() {
+                    Ok(value) if value.is_finite() => row.push(value),
+                    _ => problems.push(
+                        Diagnostic::new(Code::InvalidValue, format!("`{}` is not a finite number", cell.trim()))
+                            .at(Some(span)),
+                    ),
+                }
+            }
+            rows.push(row);
+        }
+        if rows.is_empty() && !problems.has_errors() {
+            problems.push(
+                Diagnostic::new(Code::MissingKey, "the table of draws has a header and no rows")
+                    .at(Some(Span::new(0, 0))),
+            );
+        }
+        if problems.has_errors() {
+            problems.sort();
+            return Err(problems);
+        }
+        let positions = columns.into_iter().flatten().collect();
+        self.design.drawn = Some(crate::design::Drawn { positions, rows: Arc::new(rows) });
+        Ok(())
     }
 }
 

@@ -133,3 +133,41 @@ fn a_sweep_draws_the_calibrated_constants_from_the_posterior() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("posterior.csv:1:1"), "{}", stderr(&output));
 }
+
+/// The influenza outbreak in an English boarding school in January 1978: boys confined to bed,
+/// day by day, out of 763, one case at the start. Data: Anonymous (1978), "Influenza in a
+/// boarding school", British Medical Journal 1(6112): 587. The SIR fit of J. D. Murray,
+/// Mathematical Biology I: An Introduction (3rd ed., Springer 2002), section 10.2, gives an
+/// infectivity r = 2.18 × 10⁻³ per day and a recovery rate a = 0.44 per day.
+const BOARDING_SCHOOL: &str = "time (days),Infected\n1,3\n2,8\n3,28\n4,75\n5,221\n6,281\n7,255\n8,235\n9,190\n10,125\n11,70\n12,28\n13,12\n14,5\n";
+
+#[test]
+fn the_boarding_school_influenza_fit_matches_the_published_sir_estimates() {
+    let model = "[model]\nname = \"SIR\"\n[sim]\nstart = 0\nstop = 14\ndt = 0.125\nmethod = \"rk4\"\nsave_step = 1\n\
+                 time_units = \"days\"\n\
+                 [[stock]]\nname = \"Susceptible\"\ninitial = \"762\"\noutflows = [\"Infection\"]\n\
+                 [[stock]]\nname = \"Infected\"\ninitial = \"1\"\ninflows = [\"Infection\"]\noutflows = [\"Recovery\"]\n\
+                 [[stock]]\nname = \"Recovered\"\ninitial = \"0\"\ninflows = [\"Recovery\"]\n\
+                 [[flow]]\nname = \"Infection\"\nequation = \"Infectivity * Susceptible * Infected\"\n\
+                 [[flow]]\nname = \"Recovery\"\nequation = \"Recovery_Rate * Infected\"\n\
+                 [[constant]]\nname = \"Infectivity\"\nvalue = 0.002\n\
+                 [[constant]]\nname = \"Recovery Rate\"\nvalue = 0.5\n";
+    let experiment = "model = \"model.toml\"\n[sampling]\nseed = 1\n\
+                      [[uncertain]]\nname = \"Infectivity\"\ndistribution = \"uniform\"\nmin = 0.001\nmax = 0.004\n\
+                      [[uncertain]]\nname = \"Recovery Rate\"\ndistribution = \"uniform\"\nmin = 0.2\nmax = 0.8\n\
+                      [calibration]\ndata = \"flu.csv\"\nconstants = [\"Infectivity\", \"Recovery Rate\"]\n\
+                      likelihood = \"gaussian\"\ndraws = 1000\nrestarts = 1\n";
+    let directory = tempfile::tempdir().expect("temp dir");
+    let dir = directory.path();
+    std::fs::write(dir.join("model.toml"), model).expect("writable");
+    std::fs::write(dir.join("e.toml"), experiment).expect("writable");
+    std::fs::write(dir.join("flu.csv"), BOARDING_SCHOOL).expect("writable");
+    let (path, out) = (dir.join("e.toml"), dir.join("out"));
+    let output = fulcrum(&["calibrate", path.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fit = std::fs::read_to_string(out.join("fit.csv")).expect("written");
+    let values: Vec<f64> =
+        fit.lines().nth(1).expect("a row").split(',').take(2).map(|cell| cell.parse().expect("a number")).collect();
+    assert!((values[0] / 2.18e-3 - 1.0).abs() < 0.01, "infectivity {}", values[0]);
+    assert!((values[1] / 0.44 - 1.0).abs() < 0.05, "recovery rate {}", values[1]);
+}

@@ -72,7 +72,7 @@ fn sweeps(c: &mut Criterion) {
                 kind: FactorKind::Uncertain(Distribution::Uniform { min: *min, max: *max }),
             })
             .collect();
-        let design = Design { factors, sampler: Sampler::Random, samples: runs, seed: 1 };
+        let design = Design { factors, sampler: Sampler::Random, samples: runs, seed: 1, drawn: None };
         let variable = model.lookup(variable).expect("variable");
         let outcomes =
             [Outcome { name: "final".into(), variable, statistic: Statistic::Final, better: None, loop_share: None }];

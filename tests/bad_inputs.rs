@@ -356,7 +356,8 @@ fn is_code(line: &str) -> bool {
 /// `FILE:LINE:COLUMN` (miette's frame) or `FILE:LINE` then `:` or `,` (a plain message), at the
 /// start of `text`: the file's name has no spaces and the numbers are whole.
 fn location_at_start(text: &str, frame: bool) -> Option<String> {
-    let place = if frame { text.split(']').next()? } else { text.split(' ').next()? };
+    // A frame's place runs to its last `]`: the temporary directory is written `[tmp]`.
+    let place = if frame { text.rsplit_once(']')?.0 } else { text.split(' ').next()? };
     let place = place.trim_end_matches([':', ',']);
     let mut parts = place.rsplitn(3, ':');
     let numbers = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit());
@@ -368,7 +369,7 @@ fn location_at_start(text: &str, frame: bool) -> Option<String> {
 }
 
 /// The messages of `stderr`, without the line that ends a list of diagnostics ("error: the
-/// model has 3 errors", "error: the run failed") and without progress lines ("sobol: N = ...").
+/// model has 3 errors", "error: the data file has 1 error", "error: the run failed") and without progress lines ("sobol: N = ...").
 fn messages(stderr: &str) -> Vec<Message> {
     let mut messages: Vec<Message> = Vec::new();
     let mut in_diagnostic = false;
@@ -379,7 +380,7 @@ fn messages(stderr: &str) -> Vec<Message> {
         } else if let Some(text) = line.strip_prefix("error: ").or_else(|| line.strip_prefix("warning: ")) {
             in_diagnostic = false;
             let count = text == "the run failed"
-                || ["the model has ", "the experiment has ", "the changes file has "]
+                || ["the model has ", "the experiment has ", "the changes file has ", "the data file has "]
                     .iter()
                     .any(|start| text.starts_with(start) && (text.ends_with(" error") || text.ends_with(" errors")));
             if !count {

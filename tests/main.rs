@@ -6,6 +6,7 @@
 
 mod analysis;
 mod bad_inputs;
+mod calibrate;
 mod cli;
 mod conformance;
 mod crate_graph;

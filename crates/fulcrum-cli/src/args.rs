@@ -50,6 +50,25 @@ pub enum Command {
     /// In which futures a condition holds (PRIM scenario discovery over a sweep's inputs):
     /// trajectory.csv, box.csv, discover.svg, and the box in words.
     Discover(crate::commands::discover::DiscoverArgs),
+    /// Fit the experiment's [calibration] constants to historical data: the best fit, the
+    /// posterior draws (for `[sampling] from`), convergence diagnostics and a chart.
+    Calibrate(CalibrateArgs),
+}
+
+/// `fulcrum calibrate`.
+#[derive(clap::Args, Debug)]
+pub struct CalibrateArgs {
+    /// The experiment file (.toml) with a [calibration] table.
+    pub experiment: PathBuf,
+    /// The directory to write fit.csv, posterior.csv, diagnostics.csv, fit.svg and summary.md into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Seed instead of the experiment's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core); the draws do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// `fulcrum report`.

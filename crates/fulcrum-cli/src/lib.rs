@@ -109,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::compare(args),
         Command::Report(args) => commands::report::report(args),
         Command::Discover(args) => commands::discover::discover(args),
+        Command::Calibrate(args) => commands::calibrate::calibrate(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

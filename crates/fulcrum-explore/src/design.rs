@@ -106,6 +106,20 @@ pub struct Design {
     pub samples: u64,
     /// The master seed.
     pub seed: u64,
+    /// Factors whose values come together, a whole row at a time, from a table of draws (a
+    /// calibration's posterior, `[sampling] from`), in place of their sampler's values.
+    pub drawn: Option<Drawn>,
+}
+
+/// Joint draws: each future takes one row of `rows` (chosen by a ChaCha8 stream of the seed and
+/// the future), and factor `positions[k]` gets the row's value `k`. Constants fitted together
+/// keep the correlation of their posterior this way; sampling each alone would lose it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drawn {
+    /// Positions in [`Design::factors`], one per column of `rows`.
+    pub positions: Vec<usize>,
+    /// The rows (the posterior's draws).
+    pub rows: std::sync::Arc<Vec<Vec<f64>>>,
 }
 
 /// What each run of a sweep gets: values for some of the model's constants, and the stream of
@@ -300,6 +314,16 @@ impl Design {
                 }
             }
         }
+        if let Some(drawn) = self.drawn.as_ref().filter(|drawn| !drawn.rows.is_empty()) {
+            let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed ^ 0x0050_4f53_5445_5249));
+            rng.set_stream(future);
+            let row = &drawn.rows[rng.random_range(0..drawn.rows.len())];
+            for (position, value) in drawn.positions.iter().zip(row) {
+                if let Some(slot) = values.get_mut(*position) {
+                    *slot = *value;
+                }
+            }
+        }
     }
 }
 
@@ -345,7 +369,26 @@ mod tests {
             sampler,
             samples,
             seed: 7,
+            drawn: None,
         }
+    }
+
+    #[test]
+    fn drawn_factors_take_whole_rows_the_same_for_a_seed() {
+        let rows = vec![vec![0.1, 11.0], vec![0.2, 12.0], vec![0.3, 13.0]];
+        let drawn = Drawn { positions: vec![1, 2], rows: std::sync::Arc::new(rows.clone()) };
+        let design = Design { drawn: Some(drawn), ..design(Sampler::LatinHypercube, 40) };
+        let mut seen = std::collections::BTreeSet::new();
+        for run in 0..80 {
+            let mut values = [0.0; 3];
+            design.row(run, &mut values);
+            let index = rows.iter().position(|row| row[..] == values[1..]).expect("a whole row");
+            seen.insert(index);
+            let mut again = [0.0; 3];
+            design.row(run, &mut again);
+            assert_eq!(values, again);
+        }
+        assert_eq!(seen.len(), 3, "every row is drawn in 80 runs");
     }
 
     fn rows(design: &Design) -> Vec<[f64; 3]> {

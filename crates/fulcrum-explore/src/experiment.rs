@@ -75,6 +75,87 @@ pub struct Experiment {
     pub interventions: Vec<Intervention>,
     /// What to measure in each run.
     pub outcomes: Vec<OutcomeSpec>,
+    /// `[calibration]`: the constants to fit to historical data, if the experiment has it.
+    pub calibration: Option<Calibration>,
+}
+
+/// `[calibration]`: which constants to fit to which data, and how to score a fit. The
+/// fitting itself lives in the calibrate crate; this is the table as written, checked on its own.
+///
+/// ```toml
+/// [calibration]
+/// data = "history.csv"            # relative to the experiment file
+/// constants = ["Hiring Delay"]    # each declared in [[uncertain]]: its distribution is the prior
+/// likelihood = "gaussian"         # sse | gaussian | lognormal | negative_binomial
+/// start = 0                       # optional fitted window
+/// stop = 60
+/// [calibration.series."Workforce"] # optional, per data column
+/// weight = 1
+/// scale = 2.5                     # gaussian / lognormal: known error scale (else marginalized)
+/// dispersion = 20                 # negative_binomial: required
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// The data file, relative to the experiment file, and where it is written.
+    pub data: (String, Span),
+    /// The constants to fit, with where each is written.
+    pub constants: Vec<(String, Span)>,
+    /// How a series' misfit is scored.
+    pub likelihood: Likelihood,
+    /// The first time fitted, if not the data's first.
+    pub start: Option<(f64, Span)>,
+    /// The last time fitted, if not the data's last.
+    pub stop: Option<(f64, Span)>,
+    /// Settings of single series, by column name.
+    pub series: Vec<SeriesSettings>,
+    /// Starts of the global optimizer (default in the calibrate crate).
+    pub restarts: Option<(u64, Span)>,
+    /// Posterior draws to keep, all walkers together.
+    pub draws: Option<(u64, Span)>,
+    /// Walkers of the ensemble sampler.
+    pub walkers: Option<(u64, Span)>,
+    /// Where the table is.
+    pub span: Span,
+}
+
+/// How a series' misfit is scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Likelihood {
+    /// Weighted sum of squared errors; as a likelihood, Gaussian errors of scale `1/sqrt(weight)`.
+    SumOfSquares,
+    /// Gaussian errors of a known scale, or of an unknown scale integrated out.
+    Gaussian,
+    /// Gaussian errors on the logarithm: multiplicative error.
+    LogNormal,
+    /// Counts: negative binomial around the model's value with a given dispersion.
+    NegativeBinomial,
+}
+
+impl Likelihood {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Likelihood::SumOfSquares => "sse",
+            Likelihood::Gaussian => "gaussian",
+            Likelihood::LogNormal => "lognormal",
+            Likelihood::NegativeBinomial => "negative_binomial",
+        }
+    }
+}
+
+/// `[calibration.series."Name"]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesSettings {
+    /// The data column, as written.
+    pub name: String,
+    /// Multiplies the series' log-likelihood (or its squared errors).
+    pub weight: Option<f64>,
+    /// The known error scale (Gaussian: in the series' units; log-normal: of the logarithm).
+    pub scale: Option<f64>,
+    /// The negative binomial's dispersion `r`: variance `mu + mu^2 / r`.
+    pub dispersion: Option<f64>,
+    /// Where the name is written.
+    pub span: Span,
 }
 
 /// `[sim]`: each given value replaces the model's.
@@ -107,6 +188,9 @@ pub struct Sampling {
     pub seed: u64,
     /// Full-factorial axes, crossed with the sampled futures.
     pub grid: Vec<GridAxis>,
+    /// A table of draws (a calibration's `posterior.csv`, relative to the experiment file) whose
+    /// columns name uncertain constants: those take whole rows of it ([`Plan::draw_from`]).
+    pub from: Option<(String, Span)>,
 }
 
 /// Sampled futures when `runs` is not given.
@@ -195,7 +279,8 @@ pub struct OutcomeSpec {
 }
 
 /// The sections an experiment may have.
-const SECTIONS: [&str; 7] = ["model", "sim", "sampling", "uncertain", "lever", "intervention", "outcome"];
+const SECTIONS: [&str; 8] =
+    ["model", "sim", "sampling", "uncertain", "lever", "intervention", "outcome", "calibration"];
 
 /// Reads an experiment file. `Err` means it is not valid TOML; otherwise the experiment comes
 /// back with every problem found in it (errors and warnings).
@@ -249,6 +334,7 @@ impl Reader<'_> {
                 runs_span: None,
                 seed: 0,
                 grid: Vec::new(),
+                from: None,
             },
         };
         let mut experiment = Experiment {
@@ -260,6 +346,7 @@ impl Reader<'_> {
             levers: vec![],
             interventions: vec![],
             outcomes: vec![],
+            calibration: None,
         };
         for (table, span) in self.walker.array_of_tables(&mut root, "uncertain") {
             if let Some(uncertain) = self.uncertain(Table::new(table, span, "[[uncertain]]")) {
@@ -281,9 +368,231 @@ impl Reader<'_> {
                 experiment.outcomes.push(outcome);
             }
         }
+        if let Some((table, span)) = self.walker.table_value(&mut root, "calibration") {
+            let table = Table::new(table, span, "[calibration]");
+            experiment.calibration = self.calibration(table, &experiment.uncertain);
+        }
         self.walker.unknown_keys(&root, &SECTIONS);
         self.duplicates(&experiment);
         experiment
+    }
+
+    fn calibration(&mut self, mut table: Table<'_, '_>, uncertain: &[Uncertain]) -> Option<Calibration> {
+        let data = match table.get("data") {
+            Some(value) => match value.get_ref().as_str() {
+                Some(path) if !path.trim().is_empty() => Some((path.to_owned(), span_of(value))),
+                _ => {
+                    self.walker.wrong_type(
+                        "[calibration]",
+                        "data",
+                        "the path of a CSV file of history: data = \"history.csv\"",
+                        span_of(value),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "[calibration] names no `data`")
+                        .at(Some(table.span))
+                        .with_help("add `data = \"history.csv\"`: a `time` column, then one column per variable"),
+                );
+                None
+            }
+        };
+        let mut constants = Vec::new();
+        match table.get("constants") {
+            Some(value) => match value.get_ref().as_array() {
+                Some(items) if !items.is_empty() => {
+                    for item in items.iter() {
+                        match item.get_ref().as_str() {
+                            Some(name) if !name.trim().is_empty() => {
+                                constants.push((name.trim().to_owned(), span_of(item)))
+                            }
+                            _ => self.walker.wrong_type("[calibration]", "constants", "a list of names", span_of(item)),
+                        }
+                    }
+                }
+                _ => self.walker.wrong_type(
+                    "[calibration]",
+                    "constants",
+                    "a non-empty list of the uncertain constants to fit",
+                    span_of(value),
+                ),
+            },
+            None => self.report(
+                Diagnostic::new(Code::MissingKey, "[calibration] names no `constants` to fit")
+                    .at(Some(table.span))
+                    .with_help("add `constants = [\"Name\"]`, each declared in [[uncertain]] with its prior"),
+            ),
+        }
+        let likelihood = match table.get("likelihood") {
+            Some(value) => match value.get_ref().as_str().map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+                Some("sse") => Some(Likelihood::SumOfSquares),
+                Some("gaussian" | "normal") => Some(Likelihood::Gaussian),
+                Some("lognormal") => Some(Likelihood::LogNormal),
+                Some("negative_binomial") => Some(Likelihood::NegativeBinomial),
+                _ => {
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            "[calibration]: `likelihood` must be \"sse\", \"gaussian\", \"lognormal\" or \"negative_binomial\"",
+                        )
+                        .at(Some(span_of(value))),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "[calibration] names no `likelihood`")
+                        .at(Some(table.span))
+                        .with_help("\"gaussian\" for measurement error, \"sse\" for a plain sum of squares"),
+                );
+                None
+            }
+        };
+        let start = self.walker.number(&mut table, "start");
+        let stop = self.walker.number(&mut table, "stop");
+        if let (Some((start, _)), Some((stop, span))) = (start, stop)
+            && start >= stop
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidTimeRange,
+                    format!("[calibration]: the fitted window's stop ({stop}) must be after its start ({start})"),
+                )
+                .at(Some(span)),
+            );
+        }
+        let restarts = self.count(&mut table, "restarts", 10_000);
+        let draws = self.count(&mut table, "draws", 100_000_000);
+        let walkers = self.count(&mut table, "walkers", 10_000);
+        let series = self.series_settings(&mut table, likelihood);
+        self.walker.unknown_keys(
+            &table,
+            &["data", "constants", "likelihood", "start", "stop", "series", "restarts", "draws", "walkers"],
+        );
+        self.calibrated_are_uncertain(&constants, uncertain);
+        Some(Calibration {
+            data: data?,
+            constants,
+            likelihood: likelihood?,
+            start,
+            stop,
+            series,
+            restarts,
+            draws,
+            walkers,
+            span: table.span,
+        })
+    }
+
+    /// `[calibration.series."Name"]` tables.
+    fn series_settings(&mut self, table: &mut Table<'_, '_>, likelihood: Option<Likelihood>) -> Vec<SeriesSettings> {
+        let Some(value) = table.get("series") else { return Vec::new() };
+        let Some(entries) = value.get_ref().as_table() else {
+            self.walker.wrong_type(
+                "[calibration]",
+                "series",
+                "a table of data columns: [calibration.series.\"Name\"]",
+                span_of(value),
+            );
+            return Vec::new();
+        };
+        let mut series = Vec::new();
+        for (name, settings) in entries.iter() {
+            let context = format!("[calibration.series] `{}`", name.get_ref());
+            let Some(inner) = settings.get_ref().as_table() else {
+                self.walker.wrong_type(
+                    &context,
+                    name.get_ref(),
+                    "a table: weight, scale, dispersion",
+                    span_of(settings),
+                );
+                continue;
+            };
+            let mut inner = Table::new(inner, span_of(settings), context.clone());
+            let mut positive = |reader: &mut Self, key: &'static str| {
+                let (number, span) = reader.walker.number(&mut inner, key)?;
+                if number > 0.0 {
+                    Some(number)
+                } else {
+                    reader.walker.wrong_type(&context, key, "a positive number", span);
+                    None
+                }
+            };
+            let weight = positive(self, "weight");
+            let scale = positive(self, "scale");
+            let dispersion = positive(self, "dispersion");
+            let known: &[&str] = match likelihood {
+                Some(Likelihood::SumOfSquares) => &["weight"],
+                Some(Likelihood::Gaussian | Likelihood::LogNormal) => &["weight", "scale"],
+                Some(Likelihood::NegativeBinomial) => &["weight", "dispersion"],
+                None => &["weight", "scale", "dispersion"],
+            };
+            for key in ["scale", "dispersion"] {
+                if let Some(value) = inner.table.get(key).filter(|_| !known.contains(&key)) {
+                    let what = likelihood.map_or("this likelihood", Likelihood::as_str);
+                    self.report(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("{context}: `{key}` does not apply to likelihood \"{what}\""),
+                        )
+                        .at(Some(span_of(value)))
+                        .with_help(if key == "scale" {
+                            "a known error scale is for \"gaussian\" or \"lognormal\""
+                        } else {
+                            "a dispersion is for \"negative_binomial\""
+                        }),
+                    );
+                }
+            }
+            self.walker.unknown_keys(&inner, &["weight", "scale", "dispersion"]);
+            series.push(SeriesSettings {
+                name: name.get_ref().trim().to_owned(),
+                weight,
+                scale,
+                dispersion,
+                span: span_of(name),
+            });
+        }
+        series.sort_by_key(|series| series.span.start());
+        series
+    }
+
+    /// Each calibrated constant must be uncertain: its distribution is the prior.
+    fn calibrated_are_uncertain(&mut self, constants: &[(String, Span)], uncertain: &[Uncertain]) {
+        for (index, (name, span)) in constants.iter().enumerate() {
+            let same =
+                |other: &str| fulcrum_model::CanonicalName::new(other) == fulcrum_model::CanonicalName::new(name);
+            if let Some((_, first)) = constants[..index].iter().find(|(other, _)| same(other)) {
+                self.report(
+                    Diagnostic::new(Code::DuplicateName, format!("[calibration] fits `{name}` twice"))
+                        .at(Some(*span))
+                        .with_related(Some(*first), "first here"),
+                );
+                continue;
+            }
+            if !uncertain.iter().any(|uncertain| same(&uncertain.name)) {
+                let names = uncertain.iter().map(|u| u.name.as_str());
+                let help = match closest_match(name, names) {
+                    Some(near) => format!("did you mean `{near}`? Each fitted constant is declared in [[uncertain]]"),
+                    None => {
+                        format!("declare it: [[uncertain]] name = \"{name}\" with a distribution, which is its prior")
+                    }
+                };
+                self.report(
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        format!("[calibration] fits `{name}`, which no [[uncertain]] declares"),
+                    )
+                    .at(Some(*span))
+                    .on_variable(name.clone())
+                    .with_help(help),
+                );
+            }
+        }
     }
 
     fn sim(&mut self, mut table: Table<'_, '_>) -> SimOverrides {
@@ -361,13 +670,29 @@ impl Reader<'_> {
             );
         }
         let grid = self.grid(&mut table);
-        self.walker.unknown_keys(&table, &["method", "runs", "seed", "levels", "grid"]);
+        let from = match table.get("from") {
+            Some(value) => match value.get_ref().as_str() {
+                Some(path) if !path.trim().is_empty() => Some((path.to_owned(), span_of(value))),
+                _ => {
+                    self.walker.wrong_type(
+                        "[sampling]",
+                        "from",
+                        "the path of a table of draws: from = \"calibrate-out/posterior.csv\"",
+                        span_of(value),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        self.walker.unknown_keys(&table, &["method", "runs", "seed", "levels", "grid", "from"]);
         Sampling {
             sampler,
             runs: runs.map_or(DEFAULT_RUNS, |(runs, _)| runs),
             runs_span: runs.map(|(_, span)| span),
             seed,
             grid,
+            from,
         }
     }
 
@@ -965,7 +1290,7 @@ impl Experiment {
                 ),
             ));
         }
-        let design = Design { factors, sampler: self.sampling.sampler, samples, seed: self.sampling.seed };
+        let design = Design { factors, sampler: self.sampling.sampler, samples, seed: self.sampling.seed, drawn: None };
         if design.grid_points().checked_mul(samples).is_none_or(|runs| runs > MAX_RUNS) {
             binder.report(
                 Diagnostic::new(Code::InvalidValue, format!("the design has more than {MAX_RUNS} runs"))
@@ -978,6 +1303,109 @@ impl Experiment {
             return Err(diagnostics);
         }
         Ok((Plan { design, outcomes, levers, interventions, baseline }, diagnostics))
+    }
+}
+
+impl Plan {
+    /// Makes the uncertain constants that head the columns of `text` (CSV: a header of constant
+    /// names, then one row per draw; a `log_posterior` column, as `fulcrum calibrate` writes,
+    /// is left aside) take whole rows of it, so that they keep their joint distribution; the
+    /// other uncertain constants are still sampled as declared. Problems point into `text`.
+    pub fn draw_from(&mut self, text: &str) -> Result<(), Diagnostics> {
+        let mut problems = Diagnostics::default();
+        let mut lines = text.split_inclusive('\n').scan(0usize, |offset, line| {
+            let start = *offset;
+            *offset += line.len();
+            Some((start, line.trim_end_matches(['\n', '\r'])))
+        });
+        let Some((_, header)) = lines.next().filter(|(_, line)| !line.trim().is_empty()) else {
+            problems.push(
+                Diagnostic::new(Code::MissingKey, "the table of draws is empty")
+                    .at(Some(Span::new(0, 0)))
+                    .with_help("its first line names the constants; `fulcrum calibrate` writes one as posterior.csv"),
+            );
+            return Err(problems);
+        };
+        // For each column: the factor it feeds, or none for `log_posterior`.
+        let mut columns: Vec<Option<usize>> = Vec::new();
+        let mut position = 0;
+        for name in header.split(',') {
+            let span = Span::new(position, position + name.len());
+            position += name.len() + 1;
+            let name = name.trim().trim_matches('"');
+            if name == "log_posterior" {
+                columns.push(None);
+                continue;
+            }
+            let canonical = fulcrum_model::CanonicalName::new(name);
+            let factor = self.design.factors.iter().position(|factor| {
+                matches!(factor.kind, FactorKind::Uncertain(_))
+                    && fulcrum_model::CanonicalName::new(&factor.name) == canonical
+            });
+            if factor.is_none() {
+                let names = self.design.factors.iter().map(|factor| factor.name.as_str());
+                let help = match closest_match(name, names) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "each column must be an [[uncertain]] constant of the experiment".to_owned(),
+                };
+                problems.push(
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        format!("`{name}` is not an uncertain constant of the experiment"),
+                    )
+                    .at(Some(span))
+                    .with_help(help),
+                );
+            }
+            columns.push(factor);
+        }
+        let mut rows = Vec::new();
+        for (offset, line) in lines {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells.len() != columns.len() {
+                problems.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("this row has {} cells, the header {}", cells.len(), columns.len()),
+                    )
+                    .at(Some(Span::new(offset, offset + line.len()))),
+                );
+                continue;
+            }
+            let mut row = Vec::new();
+            let mut cell_start = offset;
+            for (cell, column) in cells.iter().zip(&columns) {
+                let span = Span::new(cell_start, cell_start + cell.len());
+                cell_start += cell.len() + 1;
+                if column.is_none() {
+                    continue;
+                }
+                match cell.trim().parse::<f64>() {
+                    Ok(value) if value.is_finite() => row.push(value),
+                    _ => problems.push(
+                        Diagnostic::new(Code::InvalidValue, format!("`{}` is not a finite number", cell.trim()))
+                            .at(Some(span)),
+                    ),
+                }
+            }
+            rows.push(row);
+        }
+        if rows.is_empty() && !problems.has_errors() {
+            problems.push(
+                Diagnostic::new(Code::MissingKey, "the table of draws has a header and no rows")
+                    .at(Some(Span::new(0, 0))),
+            );
+        }
+        if problems.has_errors() {
+            problems.sort();
+            return Err(problems);
+        }
+        let positions = columns.into_iter().flatten().collect();
+        self.design.drawn = Some(crate::design::Drawn { positions, rows: Arc::new(rows) });
+        Ok(())
     }
 }
 
@@ -1231,6 +1659,66 @@ mod tests {
         let (_, diagnostics) = read(text).expect("valid TOML");
         let codes: Vec<(Code, &str)> = diagnostics.0.iter().map(|d| (d.code, spanned(text, d.span))).collect();
         assert_eq!(codes, [(Code::UnknownPrecision, "\"f32\"")]);
+    }
+
+    #[test]
+    fn the_calibration_table_is_read_with_its_series() {
+        let text = r#"model = "model.toml"
+[[uncertain]]
+name = "Hiring Delay"
+distribution = "uniform"
+min = 1
+max = 9
+[calibration]
+data = "history.csv"
+constants = ["hiring delay"]
+likelihood = "negative_binomial"
+stop = 60
+[calibration.series."Workforce"]
+weight = 2
+dispersion = 15
+"#;
+        let (experiment, diagnostics) = read(text).expect("valid TOML");
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        let calibration = experiment.calibration.expect("a calibration");
+        assert_eq!(calibration.data.0, "history.csv");
+        assert_eq!(calibration.likelihood, Likelihood::NegativeBinomial);
+        assert_eq!(calibration.stop.map(|(stop, _)| stop), Some(60.0));
+        assert_eq!(calibration.series.len(), 1);
+        assert_eq!((calibration.series[0].weight, calibration.series[0].dispersion), (Some(2.0), Some(15.0)));
+    }
+
+    #[test]
+    fn every_problem_of_a_calibration_table_is_located() {
+        let text = r#"model = "model.toml"
+[[uncertain]]
+name = "Hiring Delay"
+distribution = "uniform"
+min = 1
+max = 9
+[calibration]
+data = "history.csv"
+constants = ["Hiring Dlay", "Hiring Delay", "hiring delay"]
+likelihood = "poisson"
+start = 10
+stop = 5
+walkerz = 3
+[calibration.series."Workforce"]
+scale = -1
+"#;
+        let (_, diagnostics) = read(text).expect("valid TOML");
+        let found: Vec<(Code, &str)> = diagnostics.0.iter().map(|d| (d.code, spanned(text, d.span))).collect();
+        assert_eq!(
+            found,
+            [
+                (Code::UnknownName, "\"Hiring Dlay\""),
+                (Code::DuplicateName, "\"hiring delay\""),
+                (Code::InvalidValue, "\"poisson\""),
+                (Code::InvalidTimeRange, "5"),
+                (Code::UnknownKey, "walkerz"),
+                (Code::InvalidValue, "-1"),
+            ]
+        );
     }
 
     #[test]

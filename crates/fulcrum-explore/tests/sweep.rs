@@ -61,6 +61,7 @@ fn design(model: &CompiledModel, sampler: Sampler, samples: u64, seed: u64) -> D
         sampler,
         samples,
         seed,
+        drawn: None,
     }
 }
 
@@ -368,6 +369,7 @@ fn outcomes_match_statistics_of_the_saved_trajectory() {
         sampler: Sampler::LatinHypercube,
         samples: 40,
         seed: 3,
+        drawn: None,
     };
     let outcomes = outcomes(&compiled);
     let sweep = Sweep {
@@ -492,6 +494,7 @@ fn failed_runs_are_reported_and_left_out_of_bands() {
         sampler: Sampler::LatinHypercube,
         samples: 3000,
         seed: 5,
+        drawn: None,
     };
     let s = variable(&compiled, "S");
     let outcomes =
@@ -545,7 +548,7 @@ fn at_the_stop_time_is_the_last_step_even_when_dt_does_not_divide_the_run() {
     // 10 / 0.3 is 33.3 steps: the run ends at 9.9, and at:10 is its last step.
     let model = ModelBuilder::new(0.0, 10.0, 0.3).stock("S", "0", &["In"], &[]).flow("In", "1").build();
     let compiled = fulcrum_sim::compile(&fulcrum_model::resolve(&model).expect("valid")).expect("compiles");
-    let design = Design { factors: vec![], sampler: Sampler::Random, samples: 3, seed: 0 };
+    let design = Design { factors: vec![], sampler: Sampler::Random, samples: 3, seed: 0, drawn: None };
     let s = variable(&compiled, "S");
     let outcomes: Vec<Outcome> = [Statistic::Final, Statistic::At(10.0), Statistic::At(9.99)]
         .into_iter()
@@ -691,7 +694,7 @@ fn quantiles_are_exact_up_to_2_to_the_25_band_values_and_sketched_past_it() {
     // saved times of one variable are exactly 2^25 values; one run more passes the limit.
     let model = model_with_saves(16);
     assert_eq!(model.axis().save_count(), 16);
-    let design = Design { factors: vec![], sampler: Sampler::Random, samples: (1 << 21) + 1, seed: 0 };
+    let design = Design { factors: vec![], sampler: Sampler::Random, samples: (1 << 21) + 1, seed: 0, drawn: None };
     let level = variable(&model, "Level");
     let sweep = |runs: u64, quantiles| Sweep {
         model: &model,
@@ -720,7 +723,7 @@ fn a_sweep_needing_16_gib_is_accepted_and_one_run_more_is_refused() {
     // Exact quantiles keep 8 bytes per band value: 2^27 runs × 16 saved times × 8 bytes is
     // 16 GiB exactly, with nothing kept besides. Nothing is allocated to find that out.
     let model = model_with_saves(16);
-    let design = Design { factors: vec![], sampler: Sampler::Random, samples: (1 << 27) + 1, seed: 0 };
+    let design = Design { factors: vec![], sampler: Sampler::Random, samples: (1 << 27) + 1, seed: 0, drawn: None };
     let level = [variable(&model, "Level")];
     let sweep = |runs: u64, keep: bool| Sweep {
         model: &model,

@@ -1729,6 +1729,96 @@ pub fn over_time(chart: &OverTime) -> Result<String, ChartError> {
     })
 }
 
+/// One observed variable of a calibration: the data, the fitted run and the band of runs over
+/// the posterior.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FitPanel {
+    /// The variable.
+    pub variable: String,
+    /// The saved times.
+    pub times: Vec<f64>,
+    /// The best fit's value at each time.
+    pub fitted: Vec<f64>,
+    /// The band's lower edge at each time.
+    pub low: Vec<f64>,
+    /// The band's upper edge at each time.
+    pub high: Vec<f64>,
+    /// The observations: (time, value).
+    pub data: Vec<(f64, f64)>,
+}
+
+/// A calibration's fit: one panel per observed variable, stacked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CalibrationFit {
+    /// The chart's title.
+    pub title: String,
+    /// The horizontal axis: time, with its unit if known.
+    pub time: String,
+    /// What the band is (for the legend).
+    pub band: String,
+    /// The panels.
+    pub panels: Vec<FitPanel>,
+}
+
+/// Draws data as dots against the fitted run (a line) and the posterior band (shaded).
+pub fn calibration_fit(chart: &CalibrationFit) -> Result<String, ChartError> {
+    const NAME: &str = "calibration_fit";
+    const PANEL_HEIGHT: u32 = 300;
+    let title = clean_text(&chart.title);
+    if chart.panels.is_empty() {
+        return nothing_to_show(NAME, &title, "There are no observed variables to show.");
+    }
+    let legend = vec![
+        LegendEntry::new(Mark::Dot(TEXT_COLOUR), "data"),
+        LegendEntry::new(Mark::Line(LOW_COLOUR), "best fit"),
+        LegendEntry::new(Mark::Area(BOX_COLOUR), &chart.band),
+    ];
+    let header_block = Header::new(&title, &legend);
+    let header = header_block.height();
+    let height = header + PANEL_HEIGHT * chart.panels.len() as u32;
+    let time = name_or(&chart.time, "time");
+    render(NAME, (WIDTH, height), |root| {
+        header_block.draw(root)?;
+        let (_, mut below) = root.split_vertically(header);
+        for panel in &chart.panels {
+            let (area, rest) = below.split_vertically(PANEL_HEIGHT);
+            below = rest;
+            let band: Vec<(f64, f64)> = panel
+                .times
+                .iter()
+                .zip(panel.low.iter().zip(&panel.high))
+                .filter_map(|(t, (low, high))| Some((plot_value(*t)?, plot_value(*low)?, plot_value(*high)?)))
+                .flat_map(|(t, low, high)| [(t, low), (t, high)])
+                .collect();
+            let line: Vec<(f64, f64)> = panel
+                .times
+                .iter()
+                .zip(&panel.fitted)
+                .filter_map(|(t, v)| Some((plot_value(*t)?, plot_value(*v)?)))
+                .collect();
+            let dots: Vec<(f64, f64)> =
+                panel.data.iter().filter_map(|(t, v)| Some((plot_value(*t)?, plot_value(*v)?))).collect();
+            let every = || band.iter().chain(&line).chain(&dots);
+            let x_extent = axis_extent(every().map(|p| p.0), &[], RangeStyle::Padded);
+            let y_extent = axis_extent(every().map(|p| p.1), &[], RangeStyle::Padded);
+            let plot = xy_plot(&area, (x_extent, y_extent), (time.clone(), clean(&panel.variable)), 10)?;
+            let drawing = plot.plotting_area();
+            // The band as one polygon: the lower edge forward, the upper edge back.
+            let lower = band.iter().step_by(2).copied();
+            let upper: Vec<(f64, f64)> = band.iter().skip(1).step_by(2).copied().collect();
+            let outline: Vec<(f64, f64)> = lower.chain(upper.into_iter().rev()).collect();
+            if outline.len() >= 3 {
+                drawing.draw(&Polygon::new(outline, BOX_COLOUR.filled()))?;
+            }
+            drawing.draw(&PathElement::new(line, LOW_COLOUR.stroke_width(2)))?;
+            for dot in dots {
+                drawing.draw(&Circle::new(dot, 3, TEXT_COLOUR.filled()))?;
+            }
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use fulcrum_sim::Results;
 
 pub mod analysis;
+pub mod calibration;
 pub mod chart_files;
 pub mod charts;
 pub mod diagram;

@@ -405,6 +405,20 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
     plan.bind_loop_shares(&experiment, &resolved, &compiled)
         .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
+    if let Some((from, span)) = &experiment.sampling.from {
+        // `[sampling] from`: the uncertain constants it heads take whole rows of it.
+        let draws_path = path.parent().unwrap_or(Path::new("")).join(from);
+        let draws = fs::read_to_string(&draws_path).map_err(|source| LoadError::Named {
+            experiment: path.clone(),
+            place: file.place(Some(*span)),
+            what: "the table of draws `[sampling] from` names".to_owned(),
+            source: Box::new(LoadError::Read { path: draws_path.clone(), source }),
+        })?;
+        plan.draw_from(&draws).map_err(|diagnostics| LoadError::Invalid {
+            kind: FileKind::Experiment,
+            problems: FileProblems { path: draws_path.clone(), source: draws.clone(), diagnostics },
+        })?;
+    }
     reports.push(file.problems(warnings));
     Ok(Prepared { path, text, experiment, model, compiled, plan, changes })
 }

@@ -1,6 +1,7 @@
 //! One module per verb.
 
 pub mod analysis;
+pub mod calibrate;
 pub mod charts;
 pub mod check;
 pub mod compare;

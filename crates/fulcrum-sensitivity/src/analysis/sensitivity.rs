@@ -196,6 +196,8 @@ pub fn plan_sensitivity(study: &Study<'_>, options: &SensitivityOptions) -> Resu
                 sampler: study.plan.design.sampler,
                 samples: n as u64,
                 seed,
+                // Sensitivity indices are of the distributions as declared, never of a posterior.
+                drawn: None,
             };
             let mut values = vec![0.0; n * all.len()];
             for (run, row) in values.chunks_exact_mut(all.len()).enumerate() {

@@ -104,6 +104,15 @@ pub struct IntervalArgs {
     pub confidence: f64,
 }
 
+/// Which loops an option strengthens or weakens (loop_changes.csv).
+#[derive(clap::Args, Clone, Debug)]
+pub struct LoopChangeArgs {
+    /// Average the loops' shares over the first N futures (each future is analysed under the
+    /// baseline and every option, about fifty runs' work each); 0 skips loop_changes.csv.
+    #[arg(long, value_name = "N", default_value_t = fulcrum_sensitivity::loop_changes::DEFAULT_FUTURES)]
+    pub loop_futures: u64,
+}
+
 /// `fulcrum sensitivity`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct SensitivityArgs {
@@ -186,6 +195,8 @@ pub struct LeverageArgs {
     /// Skip the Sobol total-order cross-check (N(D+2) more runs).
     #[arg(long, conflicts_with = "from")]
     pub no_cross_check: bool,
+    #[command(flatten)]
+    pub loops: LoopChangeArgs,
 }
 
 /// `fulcrum compare`.
@@ -196,6 +207,8 @@ pub struct CompareArgs {
     /// Futures to sample instead of the experiment's `runs`.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "from")]
     pub futures: Option<u64>,
+    #[command(flatten)]
+    pub loops: LoopChangeArgs,
 }
 
 /// `fulcrum sample`.

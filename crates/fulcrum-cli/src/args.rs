@@ -61,6 +61,16 @@ pub struct ReportArgs {
     pub output: PathBuf,
 }
 
+/// How a command that reads a model treats units that disagree (one definition for every
+/// command that has the flag).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct UnitsArgs {
+    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
+    /// instead of warning and going on.
+    #[arg(long)]
+    pub strict_units: bool,
+}
+
 /// Flags every analysis takes.
 #[derive(clap::Args, Clone, Debug)]
 pub struct AnalysisArgs {
@@ -83,13 +93,15 @@ pub struct AnalysisArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 impl AnalysisArgs {
     /// With `--from`: the flags the design was sampled with, but the threads and the sweep
     /// folder of this command line.
     pub fn recorded_from(&self, recorded: &AnalysisArgs) -> AnalysisArgs {
-        AnalysisArgs { threads: self.threads, from: self.from.clone(), ..recorded.clone() }
+        AnalysisArgs { threads: self.threads, from: self.from.clone(), units: self.units.clone(), ..recorded.clone() }
     }
 }
 
@@ -295,6 +307,8 @@ pub struct SweepArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub units: UnitsArgs,
+    #[command(flatten)]
     pub sampled: SweepDesignArgs,
     /// Run the design `fulcrum sample` wrote in this directory (for the experiment given)
     /// instead of the experiment's own sample.
@@ -444,10 +458,8 @@ pub struct RunArgs {
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE", conflicts_with = "experiment")]
     pub data: Vec<PathBuf>,
-    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
-    /// instead of warning and going on.
-    #[arg(long)]
-    pub strict_units: bool,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 /// `fulcrum loops`.
@@ -471,6 +483,8 @@ pub struct LoopsArgs {
     /// Show these loops (ids as `fulcrum loops` names them, R1, B2, ...) instead of the top ones.
     #[arg(long = "loop", value_name = "ID")]
     pub loops: Vec<String>,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 /// `fulcrum check`.
@@ -485,10 +499,8 @@ pub struct CheckArgs {
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE")]
     pub data: Vec<PathBuf>,
-    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
-    /// instead of warning and going on.
-    #[arg(long)]
-    pub strict_units: bool,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 fn parse_assignment(text: &str) -> Result<(String, f64), String> {

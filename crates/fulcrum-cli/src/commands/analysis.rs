@@ -66,6 +66,7 @@ impl Analysis {
             }
             Ok(())
         })?;
+        crate::experiment::strict_units(&prepared, &common.units)?;
         prepared.study().check_no_grid(command).map_err(|error| plan_error(&prepared, error))?;
         let output = &common.output;
         if output.exists() && !output.is_dir() {

@@ -746,6 +746,39 @@ fn compare_and_leverage_list_the_loops_each_option_strengthens_or_weakens_over_f
     }
 }
 
+/// A loop's share as a leverage outcome moves with the lever even when the lever's baseline is
+/// not the model's value: each run's loops are scored with the lever where the run put it. With
+/// births `Population × Birth Rate` and deaths `Population × Death Rate`, the births loop's
+/// share is b / (b + d) at every step, whose elasticity to b is d / (b + d), between 0 and 1.
+#[test]
+fn a_loop_share_outcome_moves_with_a_lever_whose_baseline_differs_from_the_model() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = "[sim]\nstart = 0\nstop = 10\ndt = 1\n\n[[stock]]\nname = \"Population\"\ninitial = 100\n\
+                 inflows = [\"Births\"]\noutflows = [\"Deaths\"]\n\n[[flow]]\nname = \"Births\"\n\
+                 equation = \"Population * Birth_Rate\"\n\n[[flow]]\nname = \"Deaths\"\n\
+                 equation = \"Population * Death_Rate\"\n\n[[constant]]\nname = \"Birth Rate\"\nvalue = 0.1\n\n\
+                 [[constant]]\nname = \"Death Rate\"\nvalue = 0.05\n";
+    let experiment = "model = \"births.toml\"\n[sampling]\nruns = 10\n[[uncertain]]\nname = \"Death Rate\"\n\
+                      distribution = \"uniform\"\nmin = 0.01\nmax = 0.08\n[[lever]]\nname = \"Birth Rate\"\n\
+                      baseline = 0.15\nmin = 0.05\nmax = 0.3\n[[outcome]]\nname = \"births share\"\n\
+                      statistic = \"loop_share:R1\"\n";
+    std::fs::write(scratch.path().join("births.toml"), model).expect("writes");
+    std::fs::write(scratch.path().join("experiment.toml"), experiment).expect("writes");
+    let out = scratch.path().join("leverage");
+    let output = fulcrum(&[
+        "leverage",
+        scratch.path().join("experiment.toml").to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--no-cross-check",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&std::fs::read_to_string(out.join("leverage.csv")).expect("leverage.csv"));
+    let score: f64 = rows[1][2].parse().expect("a score");
+    // d / (b + d) for b = 0.15 and d between 0.01 and 0.08.
+    assert!(score > 0.05 && score < 0.35, "the births loop's share moves with the birth rate: {score}");
+}
+
 /// WORLD3 has too many loops to list (`fulcrum check` stops at its budget), so `fulcrum loops`
 /// finds the ones that matter by the strongest paths, every step, and scores those.
 #[test]

@@ -37,6 +37,7 @@ fn leverage_ranks_every_lever_for_every_outcome_the_same_on_one_thread_or_two() 
             "leverage-month-workload-first-exceeds-1-15.svg",
             "leverage-peak-workload.svg",
             "leverage.csv",
+            "loop_changes.csv",
             "manifest.json",
             "summary.md"
         ]

@@ -675,46 +675,108 @@ fn a_sweeps_loop_share_is_the_share_fulcrum_loops_gives_the_same_loop() {
     }
 }
 
-/// `fulcrum compare` says which loops each intervention strengthens or weakens in the nominal
-/// run: the shares `fulcrum loops` gives the baseline and the intervention, under the
-/// baseline's ids, and their difference, the most strengthened loop first.
+/// `fulcrum compare` and `fulcrum leverage` say which loops each intervention, or each lever's
+/// high setting, strengthens or weakens, averaged over the first `--loop-futures` futures: the
+/// loops named as `fulcrum loops --experiment` names them, the change the difference of the
+/// shares, the most strengthened loop first; `--loop-futures 0` writes no file.
 #[test]
-fn compare_lists_the_loops_each_intervention_strengthens_or_weakens() {
+fn compare_and_leverage_list_the_loops_each_option_strengthens_or_weakens_over_futures() {
     let scratch = tempfile::tempdir().expect("temp dir");
-    let out = scratch.path().join("compare");
     let experiment = "models/workforce/experiment.toml";
-    let output = fulcrum(&["compare", experiment, "-o", out.to_str().expect("utf-8"), "--futures", "4"]);
+    let nominal = scratch.path().join("nominal");
+    let output = fulcrum(&["loops", "--experiment", experiment, "-o", nominal.to_str().expect("utf-8"), "--top", "30"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let changes = csv_rows(&std::fs::read_to_string(out.join("loop_changes.csv")).expect("loop_changes.csv"));
-    assert_eq!(changes[0], ["intervention", "loop", "polarity", "baseline_share", "share", "change", "variables"]);
-    let shares = |intervention: Option<&str>| {
-        let dir = scratch.path().join(intervention.unwrap_or("baseline"));
-        let mut args = vec!["loops", "--experiment", experiment, "-o", dir.to_str().expect("utf-8"), "--top", "15"];
-        if let Some(name) = intervention {
-            args.extend(["--intervention", name]);
-        }
+    let named: Vec<(String, String)> =
+        csv_rows(&std::fs::read_to_string(nominal.join("loops.csv")).expect("loops.csv"))[1..]
+            .iter()
+            .map(|row| (row[0].clone(), row.last().expect("variables").clone()))
+            .collect();
+    let number = |cell: &str| cell.parse::<f64>().expect("a number");
+    let run = |verb: &str, folder: &str, extra: &[&str]| {
+        let out = scratch.path().join(folder);
+        let mut args = vec![verb, experiment, "-o", out.to_str().expect("utf-8"), "--futures", "12", "--force"];
+        args.extend(extra);
         let output = fulcrum(&args);
         assert!(output.status.success(), "{}", stderr(&output));
-        let rows = csv_rows(&std::fs::read_to_string(dir.join("loops.csv")).expect("loops.csv"));
-        rows[1..].iter().map(|row| (row[0].clone(), row[4].parse::<f64>().expect("a share"))).collect::<Vec<_>>()
+        out
     };
-    let baseline = shares(None);
-    let number = |cell: &str| cell.parse::<f64>().expect("a number");
-    for name in ["faster hiring", "patient hiring"] {
-        let under = shares(Some(name));
-        let rows: Vec<&Vec<String>> = changes.iter().filter(|row| row[0] == name).collect();
-        assert_eq!(rows.len(), 15, "{name}");
-        for row in &rows {
-            let find = |list: &[(String, f64)]| list.iter().find(|(id, _)| *id == row[1]).expect("the loop").1;
-            assert_eq!(number(&row[3]), find(&baseline), "{name} {}", row[1]);
-            assert_eq!(number(&row[4]), find(&under), "{name} {}", row[1]);
-            assert!((number(&row[5]) - (number(&row[4]) - number(&row[3]))).abs() < 1e-15);
+    for (verb, column, options) in [
+        ("compare", "intervention", &["faster hiring", "patient hiring", "structured onboarding"][..]),
+        ("leverage", "lever", &["Hiring Delay", "Workforce Adjustment Time", "Mentoring Load"][..]),
+    ] {
+        let extra: &[&str] =
+            if verb == "leverage" { &["--no-cross-check", "--loop-futures", "3"] } else { &["--loop-futures", "3"] };
+        let out = run(verb, verb, extra);
+        let changes = csv_rows(&std::fs::read_to_string(out.join("loop_changes.csv")).expect("loop_changes.csv"));
+        assert_eq!(
+            changes[0],
+            [column, "loop", "polarity", "baseline_share", "share", "change", "futures", "variables"],
+            "{verb}"
+        );
+        for name in options {
+            let rows: Vec<&Vec<String>> = changes.iter().filter(|row| row[0] == *name).collect();
+            assert!(rows.len() >= 10, "{verb} {name}: {} loops", rows.len());
+            for row in &rows {
+                assert_eq!(row[6], "3", "{verb} {name}: averaged over three futures");
+                assert!((number(&row[5]) - (number(&row[4]) - number(&row[3]))).abs() < 1e-15);
+                // A loop the nominal run has keeps its id there.
+                if let Some((id, _)) = named.iter().find(|(_, variables)| variables.replace(" → ", " -> ") == row[7])
+                {
+                    assert_eq!(&row[1], id, "{verb} {name}: {}", row[7]);
+                }
+            }
+            assert!(rows.windows(2).all(|pair| number(&pair[0][5]) >= number(&pair[1][5])), "{verb} {name}: by change");
         }
-        assert!(rows.windows(2).all(|pair| number(&pair[0][5]) >= number(&pair[1][5])), "{name}: by change");
+        let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
+        assert!(manifest.contains("\"loop_futures\": 3"), "{verb}: {manifest}");
+        let find = |option: &str, id: &str| {
+            number(&changes.iter().find(|row| row[0] == option && row[1] == id).expect("the loop")[5])
+        };
+        if verb == "compare" {
+            // Patient hiring closes the capacity gap more slowly: its loop, B1, loses share.
+            assert!(find("patient hiring", "B1") < 0.0);
+        } else {
+            // A longer hiring delay weakens the same loop.
+            assert!(find("Hiring Delay", "B1") < 0.0);
+        }
+        let without = ["--loop-futures", "0", "--no-cross-check"];
+        let skipped = run(verb, &format!("{verb} without loops"), &without[..if verb == "leverage" { 3 } else { 2 }]);
+        assert!(skipped.join("manifest.json").exists(), "{verb} --loop-futures 0");
+        assert!(!skipped.join("loop_changes.csv").exists(), "{verb} --loop-futures 0 writes no loop_changes.csv");
     }
-    // Patient hiring closes the capacity gap more slowly: its loop, B1, loses share.
-    let gap = changes.iter().find(|row| row[0] == "patient hiring" && row[1] == "B1").expect("B1");
-    assert!(number(&gap[5]) < 0.0, "{gap:?}");
+}
+
+/// A loop's share as a leverage outcome moves with the lever even when the lever's baseline is
+/// not the model's value: each run's loops are scored with the lever where the run put it. With
+/// births `Population × Birth Rate` and deaths `Population × Death Rate`, the births loop's
+/// share is b / (b + d) at every step, whose elasticity to b is d / (b + d), between 0 and 1.
+#[test]
+fn a_loop_share_outcome_moves_with_a_lever_whose_baseline_differs_from_the_model() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = "[sim]\nstart = 0\nstop = 10\ndt = 1\n\n[[stock]]\nname = \"Population\"\ninitial = 100\n\
+                 inflows = [\"Births\"]\noutflows = [\"Deaths\"]\n\n[[flow]]\nname = \"Births\"\n\
+                 equation = \"Population * Birth_Rate\"\n\n[[flow]]\nname = \"Deaths\"\n\
+                 equation = \"Population * Death_Rate\"\n\n[[constant]]\nname = \"Birth Rate\"\nvalue = 0.1\n\n\
+                 [[constant]]\nname = \"Death Rate\"\nvalue = 0.05\n";
+    let experiment = "model = \"births.toml\"\n[sampling]\nruns = 10\n[[uncertain]]\nname = \"Death Rate\"\n\
+                      distribution = \"uniform\"\nmin = 0.01\nmax = 0.08\n[[lever]]\nname = \"Birth Rate\"\n\
+                      baseline = 0.15\nmin = 0.05\nmax = 0.3\n[[outcome]]\nname = \"births share\"\n\
+                      statistic = \"loop_share:R1\"\n";
+    std::fs::write(scratch.path().join("births.toml"), model).expect("writes");
+    std::fs::write(scratch.path().join("experiment.toml"), experiment).expect("writes");
+    let out = scratch.path().join("leverage");
+    let output = fulcrum(&[
+        "leverage",
+        scratch.path().join("experiment.toml").to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--no-cross-check",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&std::fs::read_to_string(out.join("leverage.csv")).expect("leverage.csv"));
+    let score: f64 = rows[1][2].parse().expect("a score");
+    // d / (b + d) for b = 0.15 and d between 0.01 and 0.08.
+    assert!(score > 0.05 && score < 0.35, "the births loop's share moves with the birth rate: {score}");
 }
 
 /// WORLD3 has too many loops to list (`fulcrum check` stops at its budget), so `fulcrum loops`

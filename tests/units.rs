@@ -130,6 +130,42 @@ fn check_and_run_warn_about_units_and_strict_units_stops_them() {
     assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
 }
 
+/// Every command that reads a model to run it takes `--strict-units`: with the flag, units that
+/// disagree stop it with exit code 1; without, it warns and goes on.
+#[test]
+fn every_command_that_runs_a_model_stops_on_inconsistent_units_with_strict_units() {
+    let model = root().join("crates/fulcrum-model/tests/units/flow_per_year_into_month_stock.toml");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let experiment = scratch.path().join("experiment.toml");
+    let text = format!(
+        "model = {model:?}\n\n[sampling]\nruns = 10\n\n[[lever]]\nname = \"Hiring Fraction\"\n\
+         min = 0.05\nmax = 0.2\n\n[[intervention]]\nname = \"more\"\n\
+         set = {{ \"Hiring Fraction\" = 0.2 }}\n\n[[outcome]]\nvariable = \"Staff\"\nstatistic = \"final\"\n",
+        model = model.to_str().expect("utf-8")
+    );
+    std::fs::write(&experiment, text).expect("writes");
+    let (experiment, model) = (experiment.to_str().expect("utf-8"), model.to_str().expect("utf-8"));
+    let out = |name: &str| scratch.path().join(name).to_str().expect("utf-8").to_owned();
+    let commands: Vec<Vec<String>> = vec![
+        vec!["loops".into(), model.into(), "-o".into(), out("loops")],
+        vec!["loops".into(), "--experiment".into(), experiment.into(), "-o".into(), out("loops-experiment")],
+        vec!["sweep".into(), experiment.into(), "-o".into(), out("sweep")],
+        vec!["sensitivity".into(), experiment.into(), "--method".into(), "oat".into(), "-o".into(), out("oat")],
+        vec!["compare".into(), experiment.into(), "-o".into(), out("compare")],
+        vec!["leverage".into(), experiment.into(), "-o".into(), out("leverage"), "--no-cross-check".into()],
+    ];
+    for command in commands {
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let warned = fulcrum(&args);
+        assert_eq!(warned.status.code(), Some(0), "{args:?}: {}", stderr(&warned));
+        assert!(stderr(&warned).contains("W0005"), "{args:?}: {}", stderr(&warned));
+        let strict =
+            fulcrum(&[&args[..], &["--strict-units", "--force"][..if args[0] == "loops" { 1 } else { 2 }]].concat());
+        assert_eq!(strict.status.code(), Some(1), "{args:?} --strict-units: {}", stderr(&strict));
+        assert!(stderr(&strict).contains("units disagree in 1 place"), "{args:?}: {}", stderr(&strict));
+    }
+}
+
 /// A Vensim model and an XMILE model (with `<model_units>` aliases and an equation) with
 /// deliberate unit errors: what `fulcrum check` prints, at the files' lines, is a snapshot.
 #[test]

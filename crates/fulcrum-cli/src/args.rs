@@ -83,6 +83,16 @@ pub struct ReportArgs {
     pub output: PathBuf,
 }
 
+/// How a command that reads a model treats units that disagree (one definition for every
+/// command that has the flag).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct UnitsArgs {
+    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
+    /// instead of warning and going on.
+    #[arg(long)]
+    pub strict_units: bool,
+}
+
 /// Flags every analysis takes.
 #[derive(clap::Args, Clone, Debug)]
 pub struct AnalysisArgs {
@@ -105,13 +115,15 @@ pub struct AnalysisArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 impl AnalysisArgs {
     /// With `--from`: the flags the design was sampled with, but the threads and the sweep
     /// folder of this command line.
     pub fn recorded_from(&self, recorded: &AnalysisArgs) -> AnalysisArgs {
-        AnalysisArgs { threads: self.threads, from: self.from.clone(), ..recorded.clone() }
+        AnalysisArgs { threads: self.threads, from: self.from.clone(), units: self.units.clone(), ..recorded.clone() }
     }
 }
 
@@ -124,6 +136,15 @@ pub struct IntervalArgs {
     /// Confidence level of the intervals.
     #[arg(long, default_value_t = 0.95, value_parser = parse_probability, allow_hyphen_values = true)]
     pub confidence: f64,
+}
+
+/// Which loops an option strengthens or weakens (loop_changes.csv).
+#[derive(clap::Args, Clone, Debug)]
+pub struct LoopChangeArgs {
+    /// Average the loops' shares over the first N futures (each future is analysed under the
+    /// baseline and every option, about fifty runs' work each); 0 skips loop_changes.csv.
+    #[arg(long, value_name = "N", default_value_t = fulcrum_sensitivity::loop_changes::DEFAULT_FUTURES)]
+    pub loop_futures: u64,
 }
 
 /// `fulcrum sensitivity`.
@@ -208,6 +229,8 @@ pub struct LeverageArgs {
     /// Skip the Sobol total-order cross-check (N(D+2) more runs).
     #[arg(long, conflicts_with = "from")]
     pub no_cross_check: bool,
+    #[command(flatten)]
+    pub loops: LoopChangeArgs,
 }
 
 /// `fulcrum compare`.
@@ -218,6 +241,8 @@ pub struct CompareArgs {
     /// Futures to sample instead of the experiment's `runs`.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "from")]
     pub futures: Option<u64>,
+    #[command(flatten)]
+    pub loops: LoopChangeArgs,
 }
 
 /// `fulcrum sample`.
@@ -303,6 +328,8 @@ pub struct SweepArgs {
     /// Write into the output directory even if it holds another experiment's results.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub units: UnitsArgs,
     #[command(flatten)]
     pub sampled: SweepDesignArgs,
     /// Run the design `fulcrum sample` wrote in this directory (for the experiment given)
@@ -453,10 +480,8 @@ pub struct RunArgs {
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE", conflicts_with = "experiment")]
     pub data: Vec<PathBuf>,
-    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
-    /// instead of warning and going on.
-    #[arg(long)]
-    pub strict_units: bool,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 /// `fulcrum loops`.
@@ -480,6 +505,8 @@ pub struct LoopsArgs {
     /// Show these loops (ids as `fulcrum loops` names them, R1, B2, ...) instead of the top ones.
     #[arg(long = "loop", value_name = "ID")]
     pub loops: Vec<String>,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 /// `fulcrum check`.
@@ -494,10 +521,8 @@ pub struct CheckArgs {
     /// variables without an equation their values. Repeat for more; the first with a column wins.
     #[arg(long = "data", value_name = "FILE")]
     pub data: Vec<PathBuf>,
-    /// Treat units that disagree, or cannot be read, as errors: print them and stop (exit 1)
-    /// instead of warning and going on.
-    #[arg(long)]
-    pub strict_units: bool,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 fn parse_assignment(text: &str) -> Result<(String, f64), String> {

@@ -51,6 +51,15 @@ fn from_grid_flag(grid: &[fulcrum_explore::experiment::GridAxis], diagnostics: &
     })
 }
 
+/// With `--strict-units`, the error that units which disagree in the experiment's model make
+/// (its unit warnings were printed as it was prepared).
+pub fn strict_units(prepared: &Prepared, units: &crate::args::UnitsArgs) -> Result<(), CliError> {
+    if units.strict_units {
+        crate::load::strict_units_check(&fulcrum_model::units::check(&prepared.model.model).0)?;
+    }
+    Ok(())
+}
+
 /// The values every run gets: the levers' baselines, then the intervention's values (if
 /// one is named) over them.
 pub fn settings(prepared: &Prepared, intervention: Option<&str>) -> Result<(Vec<Setting>, Option<String>), CliError> {

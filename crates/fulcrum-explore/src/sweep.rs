@@ -554,14 +554,17 @@ impl<'s, const L: usize> Worker<'s, L> {
                 for lane in (0..lanes).filter(|&lane| failures[lane].is_none()) {
                     let run = first + (offset + lane) as u64;
                     let analysis = first_share.analyze(|batch| {
-                        let mut row = vec![0.0; factors];
-                        prepare_batch(batch, sweep.design, &self.constants, &mut row, run, 1, &mut vec![0.0; factors]);
+                        // In the order the sweep's own batches have them: the sweep's settings,
+                        // then the run's row over them (a leverage design's row moves a lever
+                        // whose baseline the settings hold), then the run's option.
                         for setting in sweep.settings {
                             match setting.from {
                                 None => batch.set_all(setting.constant, setting.value),
                                 Some(time) => batch.set_from(setting.constant, time, [setting.value])?,
                             }
                         }
+                        let mut row = vec![0.0; factors];
+                        prepare_batch(batch, sweep.design, &self.constants, &mut row, run, 1, &mut vec![0.0; factors]);
                         if !sweep.design.options().is_empty() {
                             set_options(batch, sweep, run, 1);
                         }

@@ -5,8 +5,9 @@
 //! be checked against SALib's golden inputs and analytic test functions: [`oat`] (one at a time,
 //! elasticities), [`morris`] (elementary effects), [`sobol`] (Saltelli's design and estimators)
 //! and [`regression`] (PRCC, SRC). [`leverage`](mod@leverage) and [`compare`](mod@compare) turn ensembles of paired runs
-//! into the planner's tables. Every interval comes from [`bootstrap`] resamples that are a pure
-//! function of the seed.
+//! into the planner's tables, and [`loop_changes`](mod@loop_changes) says which feedback loops an
+//! intervention or a lever strengthens or weakens, over futures. Every interval comes from
+//! [`bootstrap`] resamples that are a pure function of the seed.
 //!
 //! [`analysis`] is each analysis as a whole, from an experiment bound to its model (a
 //! [`Study`]) and plain options to results and the table of the CSV file ([`ResultTable`]):
@@ -24,6 +25,7 @@ pub mod bootstrap;
 pub mod compare;
 pub mod evaluate;
 pub mod leverage;
+pub mod loop_changes;
 pub mod morris;
 pub mod oat;
 pub mod parameters;

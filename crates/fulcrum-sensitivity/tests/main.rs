@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod analysis;
+mod loops;
 mod morris;
 mod regression;
 mod sobol;

@@ -7,8 +7,9 @@
 //! - `sections`: the file's layout. Definitions end with `|` and have three parts,
 //!   `equation ~ units [min, max] ~ documentation`; group headers (`****` … `.Name`) are
 //!   skipped; `:MACRO:` … `:END OF MACRO:` mark macro bodies; everything after `\\\---///` is
-//!   the sketch, except the simulation settings line `15:` and the file references `30:?name=file`
-//!   that `'?name'` in a GET XLS or GET DIRECT call stands for. The model does not read the
+//!   the sketch, except the simulation settings line `15:`, the units equivalences
+//!   `22:Person,People` (unit definitions with aliases, for the unit checker) and the file
+//!   references `30:?name=file` that `'?name'` in a GET XLS or GET DIRECT call stands for. The model does not read the
 //!   sketch; [`read_sketch`] reads it apart, for the diagram.
 //! - `lexer`: tokens of an equation, with spans in the file. `{comments}` and `\` line
 //!   continuations are whitespace; unquoted names may contain spaces (`Birth rate`).

@@ -1,7 +1,7 @@
 //! The file's layout: definitions separated by `|`, each `equation ~ units ~ documentation`;
 //! group headers (`****` … `.Name`); `:MACRO:` … `:END OF MACRO:` around macro bodies; and the
-//! sketch and settings after `\\\---///`, of which only the simulation settings line and the file
-//! references (`30:?name=file`) are read.
+//! sketch and settings after `\\\---///`, of which only the simulation settings line, the unit
+//! equivalences (`22:Person,People`) and the file references (`30:?name=file`) are read.
 
 use fulcrum_model::syntax::Span;
 use fulcrum_model::{Code, Diagnostic, Diagnostics};
@@ -38,6 +38,9 @@ pub(crate) struct Layout {
     /// The file references of the settings (`30:?name=file.xlsx`, Vensim's Model>Settings>XLS
     /// Files): `?name` and the file it stands for, in GET XLS and GET DIRECT calls.
     pub file_references: Vec<(String, String)>,
+    /// The unit equivalences of the settings (`22:Person,People,Persons`, Vensim's
+    /// Model>Settings>Units Equiv): names of one unit, the first its name, and the line.
+    pub unit_equivalences: Vec<(Vec<String>, Span)>,
 }
 
 /// The sketch starts at `\\\---///`; some hand-edited files have fewer backslashes.
@@ -61,6 +64,13 @@ pub(crate) fn layout(text: &str, diagnostics: &mut Diagnostics) -> Layout {
             let trimmed = line.trim_end();
             if trimmed.starts_with("15:") {
                 layout.settings_line = Some(Span::new(offset, offset + trimmed.len()));
+            }
+            if let Some(names) = trimmed.strip_prefix("22:") {
+                let names: Vec<String> =
+                    names.split(',').map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned).collect();
+                if !names.is_empty() {
+                    layout.unit_equivalences.push((names, Span::new(offset, offset + trimmed.len())));
+                }
             }
             if let Some((name, file)) = trimmed.strip_prefix("30:").and_then(|reference| reference.split_once('='))
                 && name.trim().starts_with('?')

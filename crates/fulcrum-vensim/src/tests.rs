@@ -1248,3 +1248,40 @@ fn string_constants_are_kept_with_the_model() {
     let strings: Vec<(&str, &str)> = model.strings.iter().map(|s| (s.name.as_str(), s.value.as_str())).collect();
     assert_eq!(strings, [("title", "base case")]);
 }
+
+/// The settings lines `22:Rabbit,Bunnies,Hares` (Vensim's units equivalences) make one unit of
+/// several names: a model that writes them interchangeably is consistent, and without the
+/// line the same model warns. The same holds for `Person,People`, which the unit checker also
+/// knows by itself.
+#[test]
+fn unit_equivalences_of_the_settings_name_one_unit() {
+    let body = "Warren = INTEG(Births - Deaths, 10) ~ Rabbit ~|\n\
+                Births = Warren * Birth rate ~ Bunnies/Month ~|\n\
+                Deaths = Warren / Lifetime ~ Hares/Month ~|\n\
+                Birth rate = 0.1 ~ 1/Month ~|\n\
+                Lifetime = 20 ~ Month ~|\n\
+                Keepers = 2 ~ People ~|\n\
+                Rabbits per keeper = Warren / Keepers ~ Rabbit/Person ~|\n";
+    let sketch = "\\\\\\---/// Sketch information\nV300\n*View 1\n///---\\\\\\\n:L<%^E!@\n";
+    let settings = "22:Rabbit,Bunnies,Hares\r\n22:Person,People,Persons\n15:0,0,0,0,0,0\n";
+    let with = format!("{{UTF-8}}\n{body}\n{CONTROL}{sketch}{settings}");
+    let (model, diagnostics) = crate::read(&with).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    let names: Vec<(&str, Vec<&str>)> = model
+        .unit_definitions
+        .iter()
+        .map(|unit| (unit.name.as_str(), unit.aliases.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(names, [("Rabbit", vec!["Bunnies", "Hares"]), ("Person", vec!["People", "Persons"])]);
+    let span = model.unit_definitions[0].span.expect("the line");
+    assert_eq!(&with[span.start()..span.end()], "22:Rabbit,Bunnies,Hares");
+    let warnings = fulcrum_model::units::check(&model);
+    assert!(warnings.0.is_empty(), "{warnings:#?}");
+
+    let without = format!("{{UTF-8}}\n{body}\n{CONTROL}{sketch}15:0,0,0,0,0,0\n");
+    let (model, _) = crate::read(&without).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(model.unit_definitions.is_empty());
+    let warnings = fulcrum_model::units::check(&model);
+    assert!(!warnings.0.is_empty(), "Bunnies and Hares are not Rabbits without the settings");
+    assert!(warnings.0.iter().all(|warning| warning.code == fulcrum_model::Code::UnitMismatch), "{warnings:#?}");
+}

@@ -141,7 +141,20 @@ pub(crate) fn model(text: &str, layout: &Layout, diagnostics: &mut Diagnostics, 
             })
             .collect(),
         dialect: Dialect::Vensim,
-        unit_definitions: Vec::new(),
+        // Each settings line `22:Person,People,Persons` names one unit: the first name, the
+        // others aliases of it.
+        unit_definitions: layout
+            .unit_equivalences
+            .iter()
+            .filter_map(|(names, span)| {
+                let (name, aliases) = names.split_first()?;
+                Some(fulcrum_model::units::UnitDefinition {
+                    aliases: aliases.to_vec(),
+                    span: Some(*span),
+                    ..fulcrum_model::units::UnitDefinition::new(name.clone())
+                })
+            })
+            .collect(),
     };
     translator.variables(&parsed, &broken, &mut model);
     if !model.variables.is_empty() {

@@ -66,6 +66,7 @@ impl Analysis {
             }
             Ok(())
         })?;
+        crate::experiment::strict_units(&prepared, &common.units)?;
         prepared.study().check_no_grid(command).map_err(|error| plan_error(&prepared, error))?;
         let output = &common.output;
         if output.exists() && !output.is_dir() {
@@ -144,6 +145,50 @@ impl Analysis {
             .map_err(|error| CliError::Io(error.into()))?;
         self.files.push(name.to_owned());
         Ok(())
+    }
+
+    /// Writes loop_changes.csv: which loops each option of `design` strengthens or weakens, over
+    /// its futures (fulcrum-sensitivity's `loop_changes`, on the pool), the option's column
+    /// named `option_column`. A design without futures writes nothing; a model whose loops
+    /// cannot be scored gets a note saying why instead of the file.
+    pub fn write_loop_changes(
+        &mut self,
+        output: &Path,
+        design: &fulcrum_sensitivity::loop_changes::LoopDesign,
+        option_column: &'static str,
+    ) -> Result<(), CliError> {
+        if design.futures() == 0 || design.options.is_empty() {
+            return Ok(());
+        }
+        let resolved = match self.prepared.model.resolve() {
+            Ok((resolved, _)) => resolved,
+            Err(error) => {
+                self.notes.push(format!("no loop_changes.csv: {error}"));
+                return Ok(());
+            }
+        };
+        let compiled = &self.prepared.compiled;
+        match self.pool.install(|| fulcrum_sensitivity::loop_changes::loop_changes(&resolved, compiled, design)) {
+            Ok(changes) => {
+                for option in changes.options.iter().filter(|option| option.futures < changes.futures) {
+                    self.notes.push(format!(
+                        "loop_changes.csv: {} of {} futures left out for `{}` (a run failed or had no active loop)",
+                        changes.futures - option.futures,
+                        changes.futures,
+                        option.option
+                    ));
+                }
+                self.write_table(output, "loop_changes.csv", &changes.table(option_column))
+            }
+            Err(fulcrum_loops::LoopsError::NoLoops) => {
+                self.notes.push("no loop_changes.csv: the model has no feedback loops".to_owned());
+                Ok(())
+            }
+            Err(error) => {
+                self.notes.push(format!("no loop_changes.csv: {error}"));
+                Ok(())
+            }
+        }
     }
 
     /// Writes the findings in words as summary.md in the output folder, remembers it for the

@@ -13,7 +13,7 @@ const LOOP_SEARCH_LIMIT: usize = 100_000;
 
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let loaded = read_model_with_data(&args.model, &args.data)?;
-    let resolved = resolve_loaded_units(&loaded, args.strict_units)?;
+    let resolved = resolve_loaded_units(&loaded, args.units.strict_units)?;
     let counts = census(&loaded.model);
     let found = feedback_loops(&resolved, LOOP_SEARCH_LIMIT);
 

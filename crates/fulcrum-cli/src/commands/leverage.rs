@@ -1,8 +1,9 @@
 //! `fulcrum leverage`: which levers move which outcomes disproportionately, over the
 //! experiment's futures, with a Sobol total-order cross-check over the same ranges. The design
 //! and the estimates are fulcrum-sensitivity's ([`fulcrum_sensitivity::plan_leverage`]); this
-//! verb writes the table, the chart, the findings in words (summary.md) and the manifest, and
-//! prints the findings.
+//! verb writes the table, the chart, which loops each lever's high setting strengthens or
+//! weakens over the first `--loop-futures` futures (loop_changes.csv, also the library's), the
+//! findings in words (summary.md) and the manifest, and prints the findings.
 
 use crate::CliError;
 use crate::args::{LeverageArgs, SampleCommand};
@@ -16,6 +17,7 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         Some(FromSweep { command: SampleCommand::Leverage(recorded), .. }) => LeverageArgs {
             common: args.common.recorded_from(&recorded.common),
             intervals: args.intervals.clone(),
+            loops: args.loops.clone(),
             ..recorded.clone()
         },
         _ => args.clone(),
@@ -39,6 +41,11 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
         charts.push((analysis.chart_names.name("leverage", &outcome.outcome), chart));
     }
     analysis.write_table(output, "leverage.csv", &results.table())?;
+    analysis.write_loop_changes(
+        output,
+        &plan.loop_design(&analysis.prepared.plan, args.loops.loop_futures),
+        "lever",
+    )?;
     // One chart per outcome, each with an axis that fits its scores.
     for (file, chart) in charts {
         analysis.write_chart(output, &file, chart);
@@ -48,6 +55,7 @@ pub fn leverage(args: &LeverageArgs) -> Result<(), CliError> {
     settings.insert("sampler".into(), analysis.prepared.plan.design.sampler.as_str().into());
     settings.insert("seed".into(), analysis.seed.into());
     settings.insert("delta".into(), args.delta.into());
+    settings.insert("loop_futures".into(), args.loops.loop_futures.min(results.futures).into());
     settings.insert("resamples".into(), args.intervals.resamples.into());
     settings.insert("confidence".into(), args.intervals.confidence.into());
     settings.insert(

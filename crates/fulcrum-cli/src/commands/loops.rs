@@ -19,6 +19,7 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
     let (resolved, compiled, settings, baseline, path) = match (&args.experiment, &args.model) {
         (Some(experiment), _) => {
             let prepared = prepare(experiment, |_| Ok(()))?;
+            crate::experiment::strict_units(&prepared, &args.units)?;
             let (settings, _) = crate::experiment::settings(&prepared, args.intervention.as_deref())?;
             let baseline = match args.intervention {
                 Some(_) => Some(crate::experiment::settings(&prepared, None)?.0),
@@ -30,7 +31,7 @@ pub fn loops(args: &LoopsArgs) -> Result<(), CliError> {
         }
         (None, Some(model)) => {
             let loaded = read_model_with_data(model, &[])?;
-            let resolved = resolve_loaded_units(&loaded, false)?;
+            let resolved = resolve_loaded_units(&loaded, args.units.strict_units)?;
             let compiled =
                 compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
             (resolved, compiled, Vec::new(), None, loaded.path)

@@ -11,9 +11,7 @@ use crate::CliError;
 use crate::args::RunArgs;
 use crate::commands::variables_named;
 use crate::experiment::prepare;
-use crate::load::{
-    LoadedModel, apply_changes, print_diagnostics, read_model_with_data, resolve_loaded_units, strict_units_check,
-};
+use crate::load::{LoadedModel, apply_changes, print_diagnostics, read_model_with_data, resolve_loaded_units};
 
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let (compiled, settings, loaded) = match (&args.experiment, &args.model) {
@@ -31,18 +29,14 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                     "with --experiment the time settings come from the experiment's [sim] section".to_owned(),
                 ));
             }
-            if args.strict_units {
-                // The experiment's model was resolved, and its unit warnings printed, as it was
-                // prepared.
-                strict_units_check(&fulcrum_model::units::check(&prepared.model.model).0)?;
-            }
+            crate::experiment::strict_units(&prepared, &args.units)?;
             (prepared.compiled, settings, prepared.model)
         }
         (None, Some(model)) => {
             let mut loaded = read_model_with_data(model, &args.data)?;
             apply_changes(&mut loaded, &args.changes)?;
             apply_overrides(args, &mut loaded.model.sim)?;
-            let resolved = resolve_loaded_units(&loaded, args.strict_units)?;
+            let resolved = resolve_loaded_units(&loaded, args.units.strict_units)?;
             let compiled =
                 compile(&resolved).map_err(|error| CliError::Input(format!("{}: {error}", model.display())))?;
             (compiled, Vec::new(), loaded)

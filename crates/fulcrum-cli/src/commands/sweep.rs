@@ -37,6 +37,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             (prepared, runs, None)
         }
     };
+    crate::experiment::strict_units(&prepared, &args.units)?;
     let read: Vec<&Path> = args.design.iter().map(PathBuf::as_path).collect();
     let experiment_sha256 = FileDigest::of("", prepared.text.as_bytes()).sha256;
     output::claim(&args.output, &experiment_sha256, &read, args.force)?;

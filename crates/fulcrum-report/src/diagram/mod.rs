@@ -171,6 +171,9 @@ const AUX_GAP: f64 = 170.0;
 const AUX_RADIUS: f64 = 9.0;
 const VALVE_RADIUS: f64 = 8.0;
 const MARGIN: f64 = 40.0;
+/// How far up and to the right the copy behind an arrayed variable's shape sits: a stack of
+/// shapes, one per element, as Stella and Vensim draw arrays.
+const STACK_OFFSET: f64 = 4.0;
 const LINK_COLOUR: &str = "#5577aa";
 /// A highlighted loop's links, pipes and outlines.
 pub const LOOP_COLOUR: &str = "#d9480f";
@@ -577,6 +580,9 @@ fn draw(
         };
         extend(x - half_width, y - half_height.max(AUX_RADIUS));
         extend(x + half_width, y + below);
+        if !model.variables[index].dimensions.is_empty() {
+            extend(x + half_width + STACK_OFFSET, y - half_height.max(AUX_RADIUS) - STACK_OFFSET);
+        }
         for &(sx, sy) in &placed.shadows[index] {
             extend(sx - text_width(&labels[index], TEXT_PX) / 2.0 - 4.0, sy - TEXT_PX);
             extend(
@@ -712,6 +718,29 @@ fn draw(
     for (index, variable) in model.variables.iter().enumerate() {
         let (x, y) = at(placed.centre[index]);
         let lines = &labels[index];
+        // An arrayed variable is a stack: the same outline behind its own, offset, untitled so
+        // that the variable's group holds only its own shape.
+        if !variable.dimensions.is_empty() {
+            let (bx, by) = (x + STACK_OFFSET, y - STACK_OFFSET);
+            let _ = writeln!(svg, r#"<g class="stack">"#);
+            match shapes[index] {
+                Shape::Stock => {
+                    let (half_width, half_height) = stock_half_size(lines);
+                    let _ = writeln!(
+                        svg,
+                        r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{STOCK_FILL}" stroke="{}" stroke-width="2"/>"#,
+                        number(bx - half_width),
+                        number(by - half_height),
+                        number(2.0 * half_width),
+                        number(2.0 * half_height),
+                        on_loop.colour(index, STOCK_STROKE)
+                    );
+                }
+                Shape::Flow => circle(&mut svg, (bx, by), VALVE_RADIUS, on_loop.colour(index, PIPE_COLOUR)),
+                Shape::Auxiliary => circle(&mut svg, (bx, by), AUX_RADIUS, on_loop.colour(index, LINK_COLOUR)),
+            }
+            let _ = writeln!(svg, "</g>");
+        }
         let _ = writeln!(svg, "<g><title>{}</title>", escape(&variable.name));
         match shapes[index] {
             Shape::Stock => {

@@ -196,3 +196,76 @@ fn a_highlighted_loop_draws_its_links_pipes_and_variables_in_the_loops_colour() 
     assert_eq!(coloured("rect"), 1, "{svg}");
     assert_eq!(coloured("circle"), 1, "{svg}");
 }
+
+/// An arrayed variable is drawn as a stack: its own shape, titled with its name, and the same
+/// outline offset behind it; a scalar variable has its shape alone.
+#[test]
+fn arrayed_variables_are_stacks_and_scalars_are_single_shapes() {
+    const MODEL: &str = r#"
+[sim]
+start = 0
+stop = 4
+dt = 1
+
+[[dimension]]
+name = "Age"
+elements = ["young", "old"]
+
+[[stock]]
+name = "Cohort"
+dimensions = ["Age"]
+initial = 10
+inflows = ["Entering"]
+
+[[flow]]
+name = "Entering"
+dimensions = ["Age"]
+equation = "Cohort[Age] * Rate"
+
+[[constant]]
+name = "Rate"
+value = 0.1
+
+[[auxiliary]]
+name = "Total"
+equation = "SUM(Cohort[*])"
+"#;
+    let (model, _) = match fulcrum_model::native::read(MODEL) {
+        Ok(read) => read,
+        Err(error) => unreachable!("the model reads: {error:?}"),
+    };
+    let resolved = match fulcrum_model::resolve(&model) {
+        Ok(resolved) => resolved,
+        Err(error) => unreachable!("the model resolves: {error:?}"),
+    };
+    let svg = diagram(&model, &resolved, None);
+    let document = match Document::parse(&svg) {
+        Ok(document) => document,
+        Err(error) => unreachable!("the SVG parses: {error}"),
+    };
+    let stacks: Vec<roxmltree::Node<'_, '_>> = document
+        .descendants()
+        .filter(|node| node.has_tag_name("g") && node.attribute("class") == Some("stack"))
+        .collect();
+    // Cohort and Entering are arrays; Rate and Total are not.
+    assert_eq!(stacks.len(), 2, "{svg}");
+    for name in ["Cohort", "Entering"] {
+        let centre = centre_of(&document, name).unwrap_or_else(|| unreachable!("{name} is drawn"));
+        let behind = stacks.iter().find_map(|stack| {
+            let shape = stack.children().find(|child| child.is_element())?;
+            let number = |attribute: &str| shape.attribute(attribute).and_then(|text| text.parse::<f64>().ok());
+            let at = if shape.has_tag_name("rect") {
+                (number("x")? + number("width")? / 2.0, number("y")? + number("height")? / 2.0)
+            } else {
+                (number("cx")?, number("cy")?)
+            };
+            ((at.0 - centre.0 - STACK_OFFSET).abs() < 1e-9 && (at.1 - centre.1 + STACK_OFFSET).abs() < 1e-9)
+                .then_some(shape.tag_name().name().to_owned())
+        });
+        let expected = if name == "Cohort" { "rect" } else { "circle" };
+        assert_eq!(behind.as_deref(), Some(expected), "{name}: a {expected} up and to the right behind it");
+    }
+    for name in ["Rate", "Total"] {
+        assert!(centre_of(&document, name).is_some(), "{name} is drawn");
+    }
+}

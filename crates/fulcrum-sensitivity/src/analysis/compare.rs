@@ -6,6 +6,7 @@ use fulcrum_explore::{Better, Part, Plan, Progress, Rows, Runs, Table};
 use super::{AnalysisError, PlanError, Study, check_size};
 use crate::compare::Comparison;
 use crate::evaluate::Evaluation;
+use crate::loop_changes::LoopDesign;
 use crate::table::{Column, ResultTable};
 
 /// The name of the baseline option in the tables.
@@ -261,6 +262,31 @@ impl CompareResults {
 }
 
 impl ComparePlan {
+    /// The runs that say which loops each intervention strengthens or weakens: the first
+    /// `futures` of the comparison's futures (all of them when it has fewer), each under the
+    /// baseline and under every intervention
+    /// ([`loop_changes`](crate::loop_changes::loop_changes)).
+    pub fn loop_design(&self, futures: u64) -> LoopDesign {
+        // plan_compare writes its runs as a table; any other rows have no options to compare.
+        let empty = Table::default();
+        let table = match &self.runs.inputs {
+            Rows::Table(table) => table,
+            Rows::Sample(_) => &empty,
+        };
+        let futures = futures.min(self.futures) as usize;
+        let width = table.constants.len();
+        let mut options = table.options.iter().zip(&self.names);
+        let baseline = options.next().map(|(settings, _)| settings.clone()).unwrap_or_default();
+        LoopDesign {
+            constants: table.constants.clone(),
+            rows: table.values.iter().take(futures * width).copied().collect(),
+            streams: table.streams.iter().take(futures).copied().collect(),
+            seed: table.seed,
+            baseline,
+            options: options.map(|(settings, name)| (name.clone(), settings.clone())).collect(),
+        }
+    }
+
     /// Every option's numbers on every outcome from the outcomes of the plan's runs.
     pub fn analyze(&self, study: &Study<'_>, evaluation: &Evaluation) -> CompareResults {
         let outcome_count = study.plan.outcomes.len();

@@ -1,12 +1,13 @@
 //! Leverage: which levers move which outcomes disproportionately, over the experiment's
 //! futures, with a Sobol total-order cross-check over the same ranges.
 
-use fulcrum_explore::{Better, Part, Plan, Progress, Rows, Runs, Table};
+use fulcrum_explore::{Better, Part, Plan, Progress, Rows, Runs, Setting, Table};
 
 use super::{AnalysisError, PlanError, Study, check_size, physical_table};
 use crate::bootstrap::{DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, Resamples};
 use crate::evaluate::Evaluation;
 use crate::leverage::{self, DEFAULT_DELTA, Leverage, Options};
+use crate::loop_changes::LoopDesign;
 use crate::parameters::{Groups, Parameter, parameters};
 use crate::sobol;
 use crate::table::{Column, ResultTable};
@@ -260,6 +261,52 @@ impl LeverageResults {
 }
 
 impl LeveragePlan {
+    /// The runs that say which loops each lever strengthens or weakens: the first `futures` of
+    /// the lever pairs' futures (all of them when there are fewer), each with every lever at
+    /// its baseline and with one lever at its high setting (its baseline + delta, clamped to its
+    /// range; a switch applied) ([`loop_changes`](crate::loop_changes::loop_changes)).
+    pub fn loop_design(&self, plan: &Plan, futures: u64) -> LoopDesign {
+        let uncertain = self.all.len() - self.levers.len();
+        let pairs = 2 * self.levers.len();
+        let futures = (futures.min(self.lever_runs / pairs.max(1) as u64)) as usize;
+        // The table's columns are the uncertain constants, then the levers; a future's first
+        // lever-pair row holds its uncertain values.
+        let empty = Table::default();
+        let table = match &self.runs.inputs {
+            Rows::Table(table) => table,
+            Rows::Sample(_) => &empty,
+        };
+        let width = table.constants.len();
+        let mut rows = Vec::with_capacity(futures * uncertain);
+        let mut streams = Vec::with_capacity(futures);
+        for future in 0..futures {
+            let first = future * pairs;
+            if let Some(row) = table.values.get(first * width..first * width + uncertain) {
+                rows.extend_from_slice(row);
+            }
+            streams.push(table.streams.get(first).copied().unwrap_or(future as u64));
+        }
+        let options = self
+            .levers
+            .iter()
+            .map(|lever| {
+                let (high, _) = leverage::settings(lever, self.options.delta);
+                let mut settings: Vec<Setting> =
+                    plan.baseline.iter().filter(|setting| setting.constant != lever.constant).cloned().collect();
+                settings.push(Setting { constant: lever.constant, value: high, from: None });
+                (lever.name.clone(), settings)
+            })
+            .collect();
+        LoopDesign {
+            constants: table.constants.iter().take(uncertain).copied().collect(),
+            rows,
+            streams,
+            seed: table.seed,
+            baseline: plan.baseline.clone(),
+            options,
+        }
+    }
+
     /// Each lever's leverage on each outcome from the outcomes of the plan's runs, on the
     /// current rayon pool.
     pub fn analyze(&self, study: &Study<'_>, evaluation: &Evaluation) -> LeverageResults {

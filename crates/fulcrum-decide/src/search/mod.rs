@@ -22,6 +22,7 @@
 //! the algorithm is checked against.
 
 pub mod hypervolume;
+pub mod model;
 pub mod problems;
 
 use rand::rngs::ChaCha8Rng;
@@ -51,7 +52,7 @@ pub enum Gene {
 }
 
 impl Gene {
-    fn bounds(self) -> (f64, f64) {
+    pub(crate) fn bounds(self) -> (f64, f64) {
         match self {
             Gene::Real { min, max } | Gene::Integer { min, max } => (min, max),
             Gene::Switch => (0.0, 1.0),

@@ -708,3 +708,38 @@ fn search_finds_the_ai_models_combined_levers_the_same_on_one_thread_or_two() {
         .unwrap_or_else(|| panic!("no gain in\n{summary}"));
     assert!(gain >= 30.0, "{summary}");
 }
+
+/// Bad search input is refused before anything runs, at the key: no outcome with `better`, a
+/// budget no candidate can meet, a robustness that does not parse.
+#[test]
+fn search_refuses_bad_input_at_the_key() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let model = crate::root().join("models/ai_lever/model.toml");
+    let lever = "[[lever]]\nname = \"AI Budget\"\nbaseline = 20000\nmin = 5000\nmax = 60000\ncost_per_unit = 54\n";
+    let outcome = "[[outcome]]\nname = \"output\"\nvariable = \"Output per Person\"\n";
+    let cases = [
+        ("no_better", format!("{lever}{outcome}"), vec!["no [[outcome]] declares `better`"]),
+        (
+            "budget",
+            format!("{lever}{outcome}better = \"higher\"\n[search]\nbudget = -1000000000\n"),
+            vec!["budget.toml:", "[search] `budget` = -1000000000: no candidate meets it", "-810000"],
+        ),
+        (
+            "robustness",
+            format!("{lever}{outcome}better = \"higher\"\nrobustness = \"p50\"\n"),
+            vec!["robustness", "`p50`", ":"],
+        ),
+    ];
+    for (name, body, expected) in cases {
+        let path = scratch.path().join(format!("{name}.toml"));
+        fs::write(&path, format!("model = {:?}\n{body}", model.to_str().expect("utf-8"))).expect("written");
+        let out = scratch.path().join(name);
+        let output = fulcrum(&["search", path.to_str().expect("utf-8"), "-o", out.to_str().expect("utf-8")]);
+        assert!(!output.status.success(), "{name}");
+        let message = stderr(&output);
+        for piece in expected {
+            assert!(message.contains(piece), "{name}: `{piece}` not in\n{message}");
+        }
+        assert!(!out.join("pareto.csv").exists(), "{name}");
+    }
+}

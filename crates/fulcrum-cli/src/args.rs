@@ -44,6 +44,9 @@ pub enum Command {
     Leverage(LeverageArgs),
     /// Compare the experiment's interventions with the baseline over the same futures.
     Compare(CompareArgs),
+    /// Search the levers and interventions for the combinations that do best over the futures
+    /// (NSGA-II): pareto.csv, convergence.csv, pareto.svg and the candidates worth a look.
+    Search(SearchArgs),
     /// One self-contained HTML page (inline charts and style) from output folders of run,
     /// sweep, sensitivity, leverage and compare.
     Report(ReportArgs),
@@ -243,6 +246,40 @@ pub struct CompareArgs {
     pub futures: Option<u64>,
     #[command(flatten)]
     pub loops: LoopChangeArgs,
+}
+
+/// `fulcrum search`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SearchArgs {
+    /// The experiment file (.toml).
+    pub experiment: PathBuf,
+    /// The directory to write pareto.csv, convergence.csv, pareto.svg and the manifest into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Candidates per generation.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(4..=100_000))]
+    pub population: u32,
+    /// Generations after the first (random) one.
+    #[arg(long, conflicts_with = "evaluations", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub generations: Option<u32>,
+    /// Candidates to evaluate in all, instead of --generations (rounded down to whole
+    /// generations, at least two).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub evaluations: Option<u64>,
+    /// Futures each candidate runs in, instead of the experiment's `runs`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub futures: Option<u64>,
+    /// Seed of the futures and the search, instead of the experiment's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Write into the output directory even if it holds another experiment's results.
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 /// `fulcrum sample`.

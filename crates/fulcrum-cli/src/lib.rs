@@ -107,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Sensitivity(args) => commands::sensitivity::sensitivity(args),
         Command::Leverage(args) => commands::leverage::leverage(args),
         Command::Compare(args) => commands::compare::compare(args),
+        Command::Search(args) => commands::search::search(args),
         Command::Report(args) => commands::report::report(args),
         Command::Discover(args) => commands::discover::discover(args),
         Command::Calibrate(args) => commands::calibrate::calibrate(args),

@@ -77,6 +77,8 @@ pub struct Experiment {
     pub outcomes: Vec<OutcomeSpec>,
     /// `[calibration]`: the constants to fit to historical data, if the experiment has it.
     pub calibration: Option<Calibration>,
+    /// `[search]`: the settings of `fulcrum search`.
+    pub search: SearchSettings,
 }
 
 /// `[calibration]`: which constants to fit to which data, and how to score a fit. The
@@ -143,6 +145,56 @@ impl Likelihood {
     }
 }
 
+/// `[search]`: what constrains a search over the levers and interventions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SearchSettings {
+    /// The most a candidate may cost (levers' `cost_per_unit` times their change from baseline,
+    /// plus the costs of the interventions it switches on), with where it is written.
+    pub budget: Option<(f64, Span)>,
+}
+
+/// How a search summarizes an outcome over the futures: `robustness` on an `[[outcome]]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Robustness {
+    /// The mean over futures.
+    Mean,
+    /// The 10th percentile over futures (the bad tail of an outcome where higher is better).
+    P10,
+    /// The 90th percentile over futures (the bad tail of an outcome where lower is better).
+    P90,
+    /// The largest regret over futures: how far the candidate falls short of the best candidate
+    /// of its generation in that future.
+    Regret,
+    /// The share of futures in which the outcome meets the threshold (at least it where higher
+    /// is better, at most it where lower is better).
+    Satisfice(f64),
+}
+
+impl std::str::FromStr for Robustness {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Robustness, String> {
+        let trimmed = text.trim();
+        match trimmed.to_ascii_lowercase().as_str() {
+            "mean" => return Ok(Robustness::Mean),
+            "p10" => return Ok(Robustness::P10),
+            "p90" => return Ok(Robustness::P90),
+            "regret" => return Ok(Robustness::Regret),
+            _ => {}
+        }
+        let threshold = trimmed.strip_prefix("satisfice:").or_else(|| trimmed.strip_prefix("SATISFICE:"));
+        match threshold.map(|value| value.trim().parse::<f64>()) {
+            Some(Ok(value)) if value.is_finite() => Ok(Robustness::Satisfice(value)),
+            Some(_) => {
+                Err(format!("`{trimmed}`: satisfice needs a number after the colon, such as \"satisfice:1200\""))
+            }
+            None => Err(format!(
+                "`{trimmed}` is not a robustness; use \"mean\", \"p10\", \"p90\", \"regret\" or \"satisfice:X\""
+            )),
+        }
+    }
+}
+
 /// `[calibration.series."Name"]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesSettings {
@@ -156,6 +208,18 @@ pub struct SeriesSettings {
     pub dispersion: Option<f64>,
     /// Where the name is written.
     pub span: Span,
+}
+
+impl std::fmt::Display for Robustness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Robustness::Mean => f.write_str("mean"),
+            Robustness::P10 => f.write_str("p10"),
+            Robustness::P90 => f.write_str("p90"),
+            Robustness::Regret => f.write_str("regret"),
+            Robustness::Satisfice(value) => write!(f, "satisfice:{value}"),
+        }
+    }
 }
 
 /// `[sim]`: each given value replaces the model's.
@@ -231,6 +295,8 @@ pub struct Lever {
     pub max: f64,
     /// What one unit of change costs.
     pub cost_per_unit: Option<f64>,
+    /// Whether a search sets it to whole numbers only (`integer = true`).
+    pub integer: bool,
     /// A Vensim changes file (`.cin`) the lever applies, relative to the experiment file, with
     /// where it is written. Such a lever is a switch: a constant of its own name, 0 for the model
     /// as written and 1 for the file applied (min 0, max 1). Whoever reads the file adds the
@@ -270,6 +336,8 @@ pub struct OutcomeSpec {
     pub statistic: Statistic,
     /// Which direction is good.
     pub better: Option<Better>,
+    /// How a search summarizes it over futures (`robustness`; the mean when not given).
+    pub robustness: Robustness,
     /// Where the variable is written.
     pub span: Option<Span>,
     /// Where the statistic is written.
@@ -279,8 +347,8 @@ pub struct OutcomeSpec {
 }
 
 /// The sections an experiment may have.
-const SECTIONS: [&str; 8] =
-    ["model", "sim", "sampling", "uncertain", "lever", "intervention", "outcome", "calibration"];
+const SECTIONS: [&str; 9] =
+    ["model", "sim", "sampling", "uncertain", "lever", "intervention", "outcome", "calibration", "search"];
 
 /// Reads an experiment file. `Err` means it is not valid TOML; otherwise the experiment comes
 /// back with every problem found in it (errors and warnings).
@@ -347,7 +415,13 @@ impl Reader<'_> {
             interventions: vec![],
             outcomes: vec![],
             calibration: None,
+            search: SearchSettings::default(),
         };
+        if let Some((table, span)) = self.walker.table_value(&mut root, "search") {
+            let mut table = Table::new(table, span, "[search]");
+            experiment.search.budget = self.walker.number(&mut table, "budget");
+            self.walker.unknown_keys(&table, &["budget"]);
+        }
         for (table, span) in self.walker.array_of_tables(&mut root, "uncertain") {
             if let Some(uncertain) = self.uncertain(Table::new(table, span, "[[uncertain]]")) {
                 experiment.uncertain.push(uncertain);
@@ -896,10 +970,11 @@ impl Reader<'_> {
             (self.required(&mut table, "min", "a lever"), self.required(&mut table, "max", "a lever"))
         };
         let cost_per_unit = self.walker.number(&mut table, "cost_per_unit").map(|(v, _)| v);
+        let integer = self.walker.boolean(&mut table, "integer").unwrap_or(false);
         let keys: &[&str] = if changes.is_some() {
             &["name", "baseline", "changes", "cost_per_unit", "doc", "units"]
         } else {
-            &["name", "baseline", "min", "max", "changes", "cost_per_unit", "doc", "units"]
+            &["name", "baseline", "min", "max", "changes", "cost_per_unit", "integer", "doc", "units"]
         };
         self.walker.unknown_keys(&table, keys);
         if let (Some(_), Some((baseline, span))) = (&changes, baseline)
@@ -940,7 +1015,16 @@ impl Reader<'_> {
             );
         }
         let (name, span) = name?;
-        Some(Lever { name, baseline: baseline.map(|(v, _)| v), min, max, cost_per_unit, changes, span: Some(span) })
+        Some(Lever {
+            name,
+            baseline: baseline.map(|(v, _)| v),
+            min,
+            max,
+            cost_per_unit,
+            integer,
+            changes,
+            span: Some(span),
+        })
     }
 
     /// A lever's or intervention's `changes = "file.cin"`, if it has one.
@@ -1040,9 +1124,27 @@ impl Reader<'_> {
             },
             None => None,
         };
+        let robustness = match table.get("robustness") {
+            Some(value) => match value.get_ref().as_str().map(str::parse::<Robustness>) {
+                Some(Ok(robustness)) => robustness,
+                Some(Err(problem)) => {
+                    self.report(
+                        Diagnostic::new(Code::InvalidValue, format!("[[outcome]]: `robustness`: {problem}"))
+                            .at(Some(span_of(value)))
+                            .with_help("the robustness says how `fulcrum search` summarizes the outcome over futures"),
+                    );
+                    Robustness::Mean
+                }
+                None => {
+                    self.walker.wrong_type("[[outcome]]", "robustness", "a string such as \"p10\"", span_of(value));
+                    Robustness::Mean
+                }
+            },
+            None => Robustness::Mean,
+        };
         let written_name_span = table.get("name").map(span_of);
         let name = self.walker.string(&mut table, "name");
-        self.walker.unknown_keys(&table, &["name", "variable", "statistic", "better", "doc"]);
+        self.walker.unknown_keys(&table, &["name", "variable", "statistic", "better", "robustness", "doc"]);
         let statistic = statistic?;
         // A loop's share measures a loop, not a variable.
         let (variable, span) = match (variable, statistic) {
@@ -1072,7 +1174,7 @@ impl Reader<'_> {
             Statistic::DominanceShift => "dominance shift".to_owned(),
             other => format!("{variable} {other}"),
         });
-        Some(OutcomeSpec { name, variable, statistic, better, span: Some(span), statistic_span, name_span })
+        Some(OutcomeSpec { name, variable, statistic, better, robustness, span: Some(span), statistic_span, name_span })
     }
 
     /// Two outcomes or two interventions with one name would make ambiguous columns and rows.

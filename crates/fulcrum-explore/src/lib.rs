@@ -30,7 +30,9 @@ pub mod sweep;
 pub use collect::{Collect, SweepResults, Tee};
 pub use design::{Design, Factor, FactorKind, Inputs, Sampler, Table};
 pub use distribution::Distribution;
-pub use experiment::{Calibration, Experiment, InterventionError, Likelihood, Plan, Setting};
+pub use experiment::{
+    Calibration, Experiment, InterventionError, Likelihood, Plan, Robustness, SearchSettings, Setting,
+};
 pub use outcome::{Better, LoopId, LoopShare, Outcome, Statistic};
 pub use runs::{Part, Rows, Runs};
 pub use sweep::{Block, MEMORY_LIMIT, Progress, Silent, Sink, Summary, Sweep, SweepError};

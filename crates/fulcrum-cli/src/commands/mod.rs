@@ -15,6 +15,7 @@ pub mod merge;
 pub mod output;
 pub mod report;
 pub mod run;
+pub mod search;
 pub mod sensitivity;
 pub mod slurm;
 pub mod sweep;

@@ -140,7 +140,7 @@ fn every_command_that_runs_a_model_stops_on_inconsistent_units_with_strict_units
     let text = format!(
         "model = {model:?}\n\n[sampling]\nruns = 10\n\n[[lever]]\nname = \"Hiring Fraction\"\n\
          min = 0.05\nmax = 0.2\n\n[[intervention]]\nname = \"more\"\n\
-         set = {{ \"Hiring Fraction\" = 0.2 }}\n\n[[outcome]]\nvariable = \"Staff\"\nstatistic = \"final\"\n",
+         set = {{ \"Hiring Fraction\" = 0.2 }}\n\n[[outcome]]\nvariable = \"Staff\"\nstatistic = \"final\"\nbetter = \"higher\"\n",
         model = model.to_str().expect("utf-8")
     );
     std::fs::write(&experiment, text).expect("writes");
@@ -153,6 +153,16 @@ fn every_command_that_runs_a_model_stops_on_inconsistent_units_with_strict_units
         vec!["sensitivity".into(), experiment.into(), "--method".into(), "oat".into(), "-o".into(), out("oat")],
         vec!["compare".into(), experiment.into(), "-o".into(), out("compare")],
         vec!["leverage".into(), experiment.into(), "-o".into(), out("leverage"), "--no-cross-check".into()],
+        vec![
+            "search".into(),
+            experiment.into(),
+            "-o".into(),
+            out("search"),
+            "--population".into(),
+            "4".into(),
+            "--generations".into(),
+            "1".into(),
+        ],
     ];
     for command in commands {
         let args: Vec<&str> = command.iter().map(String::as_str).collect();

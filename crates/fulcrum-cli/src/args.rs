@@ -72,6 +72,8 @@ pub struct CalibrateArgs {
     /// Worker threads (default: one per core); the draws do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub units: UnitsArgs,
 }
 
 /// `fulcrum report`.

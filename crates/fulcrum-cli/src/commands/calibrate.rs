@@ -14,6 +14,7 @@ use crate::load::{cannot_read, print_diagnostics};
 /// `fulcrum calibrate`.
 pub fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     let prepared = crate::experiment::prepare(&args.experiment, |_| Ok(()))?;
+    crate::experiment::strict_units(&prepared, &args.units)?;
     let experiment = &prepared.experiment;
     let Some(table) = &experiment.calibration else {
         return Err(CliError::Input(format!(

@@ -689,7 +689,11 @@ fn search_finds_the_ai_models_combined_levers_the_same_on_one_thread_or_two() {
             "1",
         ],
     );
-    assert!(written.contains_key("pareto.csv") && written.contains_key("convergence.csv"), "{:?}", written.keys());
+    for file in ["pareto.csv", "convergence.csv", "pareto.svg"] {
+        assert!(written.contains_key(file), "no {file} in {:?}", written.keys());
+    }
+    let svg = std::fs::read_to_string(scratch.path().join("1").join("pareto.svg")).expect("pareto.svg");
+    assert!(svg.contains("output per person at month 60 (higher is better)") && svg.contains("cost (lower is better)"));
     let (header, rows) = table(&scratch.path().join("1").join("pareto.csv"));
     let column =
         |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} in {header:?}"));

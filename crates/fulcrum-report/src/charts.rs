@@ -35,9 +35,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 mod discovery;
+mod pareto;
 mod series;
 
 pub use discovery::{Discovery, DiscoveryLimit, discovery};
+pub use pareto::{Pareto, pareto};
 pub use series::{Fan, FanPoint, RunChart, RunPanel, fan, run};
 
 /// What can go wrong drawing a chart. Bad data never is: missing values are left out and empty

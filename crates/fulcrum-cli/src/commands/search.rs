@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use fulcrum_decide::search::model::{Decision, Problem, SearchError, SearchOptions};
 use fulcrum_decide::search::{Candidate, Found};
-use fulcrum_explore::SweepError;
+use fulcrum_explore::{Better, SweepError};
 
 use crate::CliError;
 use crate::args::{AnalysisArgs, SearchArgs};
@@ -84,6 +84,11 @@ pub fn search(args: &SearchArgs) -> Result<(), CliError> {
     .map_err(|error| CliError::Io(error.into()))?;
     analysis.files.push("convergence.csv".to_owned());
     let baseline = baseline.into_iter().next().map(|evaluated| evaluated.objectives);
+    let chart = front_chart(&problem, &found.archive, baseline.as_deref());
+    let svg = fulcrum_report::charts::pareto(&chart).map_err(|error| CliError::Io(error.into()))?;
+    fulcrum_report::write_atomically(&output.join("pareto.svg"), |out| out.write_all(svg.as_bytes()))
+        .map_err(|error| CliError::Io(error.into()))?;
+    analysis.files.push("pareto.svg".to_owned());
     let summary = summary(&problem, &found, baseline.as_deref(), futures);
     analysis.write_summary(output, &summary)?;
     analysis.runs = (candidates + 1) * futures;
@@ -116,6 +121,31 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
     (line, column)
+}
+
+/// What pareto.svg draws: every objective of the front in its outcome's units (and the cost when
+/// it is an objective), with which way is better, and the baseline.
+fn front_chart(problem: &Problem, archive: &[Candidate], baseline: Option<&[f64]>) -> fulcrum_report::charts::Pareto {
+    let count = problem.objective_count();
+    let mut objectives: Vec<String> = problem
+        .objectives
+        .iter()
+        .map(|objective| {
+            let better = if objective.summary_better() == Better::Higher { "higher" } else { "lower" };
+            format!("{} ({better} is better)", objective.column())
+        })
+        .collect();
+    if count > objectives.len() {
+        objectives.push("cost (lower is better)".to_owned());
+    }
+    let natural =
+        |values: &[f64]| -> Vec<f64> { (0..count).map(|index| problem.natural(index, values[index])).collect() };
+    fulcrum_report::charts::Pareto {
+        title: format!("Trade-off front: {} candidates no other beats on every objective", archive.len()),
+        objectives,
+        candidates: archive.iter().map(|candidate| natural(&candidate.objectives)).collect(),
+        baseline: baseline.map(natural),
+    }
 }
 
 /// pareto.csv: every decision's setting, every objective in its outcome's units, the cost.

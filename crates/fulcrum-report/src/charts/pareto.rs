@@ -100,10 +100,9 @@ pub fn pareto(chart: &Pareto) -> Result<String, ChartError> {
                 0,
             )?;
             let area = plot.plotting_area();
-            for index in 0..axes {
+            for (index, &(low, high)) in extents.iter().enumerate() {
                 let x = index as f64;
                 area.draw(&PathElement::new(vec![(x, 0.0), (x, 1.0)], GRID_COLOUR.stroke_width(2)))?;
-                let (low, high) = extents[index];
                 for (value, y, anchor, offset) in [(high, 1.0, VPos::Bottom, -4), (low, 0.0, VPos::Top, 4)] {
                     let (px, py) = plot.backend_coord(&(x, y));
                     root.draw(&Text::new(

@@ -28,7 +28,7 @@ pub mod problems;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
-pub use hypervolume::hypervolume;
+pub use hypervolume::{exact_hypervolume, hypervolume};
 
 /// One decision variable.
 #[derive(Clone, Copy, Debug, PartialEq)]

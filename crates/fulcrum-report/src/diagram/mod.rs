@@ -718,47 +718,24 @@ fn draw(
     for (index, variable) in model.variables.iter().enumerate() {
         let (x, y) = at(placed.centre[index]);
         let lines = &labels[index];
+        let stroke = on_loop.colour(index, own_stroke(shapes[index]));
         // An arrayed variable is a stack: the same outline behind its own, offset, untitled so
         // that the variable's group holds only its own shape.
         if !variable.dimensions.is_empty() {
             let (bx, by) = (x + STACK_OFFSET, y - STACK_OFFSET);
             let _ = writeln!(svg, r#"<g class="stack">"#);
-            match shapes[index] {
-                Shape::Stock => {
-                    let (half_width, half_height) = stock_half_size(lines);
-                    let _ = writeln!(
-                        svg,
-                        r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{STOCK_FILL}" stroke="{}" stroke-width="2"/>"#,
-                        number(bx - half_width),
-                        number(by - half_height),
-                        number(2.0 * half_width),
-                        number(2.0 * half_height),
-                        on_loop.colour(index, STOCK_STROKE)
-                    );
-                }
-                Shape::Flow => circle(&mut svg, (bx, by), VALVE_RADIUS, on_loop.colour(index, PIPE_COLOUR)),
-                Shape::Auxiliary => circle(&mut svg, (bx, by), AUX_RADIUS, on_loop.colour(index, LINK_COLOUR)),
-            }
+            outline(&mut svg, shapes[index], (bx, by), lines, stroke);
             let _ = writeln!(svg, "</g>");
         }
         let _ = writeln!(svg, "<g><title>{}</title>", escape(&variable.name));
         match shapes[index] {
             Shape::Stock => {
-                let (half_width, half_height) = stock_half_size(lines);
-                let _ = writeln!(
-                    svg,
-                    r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{STOCK_FILL}" stroke="{}" stroke-width="2"/>"#,
-                    number(x - half_width),
-                    number(y - half_height),
-                    number(2.0 * half_width),
-                    number(2.0 * half_height),
-                    on_loop.colour(index, STOCK_STROKE)
-                );
+                outline(&mut svg, Shape::Stock, (x, y), lines, stroke);
                 let first = y - (lines.len() as f64 - 1.0) * STOCK_TEXT_PX * 1.2 / 2.0 + STOCK_TEXT_PX * 0.35;
                 write_label(&mut svg, lines, x, first, STOCK_TEXT_PX);
             }
             Shape::Flow => {
-                circle(&mut svg, (x, y), VALVE_RADIUS, on_loop.colour(index, PIPE_COLOUR));
+                outline(&mut svg, Shape::Flow, (x, y), lines, stroke);
                 let _ = writeln!(
                     svg,
                     r#"<path d="M{} {} L{} {}" stroke="{PIPE_COLOUR}" stroke-width="2"/>"#,
@@ -783,7 +760,7 @@ fn draw(
                 }
             }
             Shape::Auxiliary => {
-                circle(&mut svg, (x, y), AUX_RADIUS, on_loop.colour(index, LINK_COLOUR));
+                outline(&mut svg, Shape::Auxiliary, (x, y), lines, stroke);
                 write_label(&mut svg, lines, x, y + AUX_RADIUS + TEXT_PX + 2.0, TEXT_PX);
             }
         }
@@ -873,6 +850,35 @@ fn draw_link(
 }
 
 /// A white circle with a 2 px outline: a valve or an auxiliary.
+/// The colour a shape's outline has off a highlighted loop.
+fn own_stroke(shape: Shape) -> &'static str {
+    match shape {
+        Shape::Stock => STOCK_STROKE,
+        Shape::Flow => PIPE_COLOUR,
+        Shape::Auxiliary => LINK_COLOUR,
+    }
+}
+
+/// A variable's outline at `centre`: a stock's box (sized by its label), a flow's valve or an
+/// auxiliary's circle.
+fn outline(svg: &mut String, shape: Shape, (x, y): Point, lines: &[String], stroke: &str) {
+    match shape {
+        Shape::Stock => {
+            let (half_width, half_height) = stock_half_size(lines);
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{STOCK_FILL}" stroke="{stroke}" stroke-width="2"/>"#,
+                number(x - half_width),
+                number(y - half_height),
+                number(2.0 * half_width),
+                number(2.0 * half_height),
+            );
+        }
+        Shape::Flow => circle(svg, (x, y), VALVE_RADIUS, stroke),
+        Shape::Auxiliary => circle(svg, (x, y), AUX_RADIUS, stroke),
+    }
+}
+
 fn circle(svg: &mut String, (x, y): Point, radius: f64, stroke: &str) {
     let _ = writeln!(
         svg,

@@ -41,6 +41,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fulcrum-loops",
             "fulcrum-explore",
             "fulcrum-sensitivity",
+            "fulcrum-calibrate",
+            "fulcrum-decide",
             "fulcrum-report",
         ],
     ),

@@ -8,6 +8,7 @@
 //! Python as bytes of native-endian `f64`, which the Python half views with numpy; the Python
 //! half (python/fulcrum) builds the DataFrames and carries the documentation.
 
+mod decide;
 mod read;
 
 use std::path::PathBuf;
@@ -519,6 +520,24 @@ type SweepTables<'py> = (
     Vec<WarningFields>,
 );
 
+/// A search's tables: pareto.csv's header and rows (row-major bytes of f64), convergence.csv's
+/// rows, the hypervolume's reference point, and the plan's new warnings.
+type SearchTables<'py> =
+    (Vec<String>, Bound<'py, PyBytes>, Vec<(usize, u64, f64, usize)>, Vec<f64>, Vec<WarningFields>);
+
+/// A calibration's tables: the constants, fit.csv's values, the draws (row-major bytes) and
+/// their log posterior (bytes), diagnostics.csv's numbers (row-major bytes), whether the
+/// posterior converged, and the sampler's walkers, steps, burn-in, thinning and acceptance.
+type CalibrationTables<'py> = (
+    Vec<String>,
+    Vec<f64>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    bool,
+    (usize, usize, usize, usize, f64),
+);
+
 /// An experiment file, its model compiled for it.
 #[pyclass(frozen, module = "fulcrum._fulcrum")]
 struct NativeExperiment {
@@ -592,6 +611,17 @@ impl NativeExperiment {
         runs: Option<u64>,
         seed: Option<u64>,
     ) -> Result<(Plan, Vec<WarningFields>), Problem> {
+        self.analysis_experiment(analysis, runs_argument, runs, seed).map(|(_, plan, warnings)| (plan, warnings))
+    }
+
+    /// [`Self::analysis_plan`], with the experiment it planned.
+    fn analysis_experiment(
+        &self,
+        analysis: &'static str,
+        runs_argument: &str,
+        runs: Option<u64>,
+        seed: Option<u64>,
+    ) -> Result<(fulcrum_explore::Experiment, Plan, Vec<WarningFields>), Problem> {
         let mut experiment = self.prepared.experiment.clone();
         if let Some(runs) = runs {
             if runs == 0 {
@@ -606,7 +636,7 @@ impl NativeExperiment {
         Study { model: &self.prepared.compiled, plan: &plan }
             .check_no_grid(analysis)
             .map_err(|error| self.analysis_problem(AnalysisError::Plan(error)))?;
-        Ok((plan, warnings))
+        Ok((experiment, plan, warnings))
     }
 
     /// Binds `experiment` (a copy of the file's with other sampling settings) to the model,
@@ -907,6 +937,168 @@ impl NativeExperiment {
         })?;
         Ok((table_columns(py, &results.table())?, results.notes, warnings))
     }
+
+    /// `fulcrum search` with the same options: pareto.csv and convergence.csv.
+    #[pyo3(signature = (population, generations, evaluations, futures, seed, threads))]
+    #[allow(clippy::too_many_arguments)]
+    fn search<'py>(
+        &self,
+        py: Python<'py>,
+        population: usize,
+        generations: Option<usize>,
+        evaluations: Option<u64>,
+        futures: Option<u64>,
+        seed: Option<u64>,
+        threads: Option<usize>,
+    ) -> PyResult<SearchTables<'py>> {
+        let planned = (|| {
+            let generations = decide::generations_of(population, generations, evaluations)?;
+            let (experiment, plan, warnings) = self.analysis_experiment("search", "futures", futures, seed)?;
+            Ok::<_, Problem>((generations, experiment, plan, warnings))
+        })();
+        let (generations, experiment, plan, warnings) = planned.map_err(|problem| problem.into_err(py))?;
+        let searched = py.detach(|| {
+            let pool = pool(threads)?;
+            pool.install(|| decide::search(&self.prepared, &experiment, &plan, population, generations))
+        });
+        let searched = searched.map_err(|problem| problem.into_err(py))?;
+        Ok((
+            searched.header,
+            PyBytes::new(py, &to_bytes(&searched.pareto)),
+            searched.convergence,
+            searched.reference,
+            warnings,
+        ))
+    }
+
+    /// `fulcrum calibrate` with `--seed` and `--threads`, and the `[calibration]` table's
+    /// `draws`, `restarts` and `walkers` when given: fit.csv, posterior.csv and diagnostics.csv.
+    #[pyo3(signature = (seed, threads, draws, restarts, walkers))]
+    fn calibrate<'py>(
+        &self,
+        py: Python<'py>,
+        seed: Option<u64>,
+        threads: Option<usize>,
+        draws: Option<u64>,
+        restarts: Option<u64>,
+        walkers: Option<u64>,
+    ) -> PyResult<CalibrationTables<'py>> {
+        let overrides = decide::CalibrationSettings { seed, threads, draws, restarts, walkers };
+        let calibrated = py.detach(|| decide::calibrate(&self.prepared, overrides));
+        let calibrated = calibrated.map_err(|problem| problem.into_err(py))?;
+        Ok((
+            calibrated.names,
+            calibrated.fit,
+            PyBytes::new(py, &to_bytes(&calibrated.draws)),
+            PyBytes::new(py, &to_bytes(&calibrated.log_posterior)),
+            PyBytes::new(py, &to_bytes(&calibrated.diagnostics)),
+            calibrated.converged,
+            calibrated.sampler,
+        ))
+    }
+}
+
+/// Columns of `count` values each, from bytes of f64 column after column.
+fn columns_of(bytes: &[u8], count: usize, rows: usize, what: &str) -> Result<Vec<Vec<f64>>, Problem> {
+    let values = from_bytes(bytes);
+    if values.len() != count.saturating_mul(rows) {
+        return Err(Problem::plain(format!("{what}: {} values for {count} columns of {rows} rows", values.len())));
+    }
+    Ok(if rows == 0 { vec![Vec::new(); count] } else { values.chunks_exact(rows).map(<[f64]>::to_vec).collect() })
+}
+
+/// PRIM over the columns of `x` (bytes of f64, column after column, `rows` each) for the rows
+/// where `y` holds: the trajectory, the chosen box, the ranking and the counts.
+#[pyfunction]
+#[pyo3(signature = (names, x, rows, y, threshold, peel_alpha, paste_alpha, mass_min, box_index))]
+#[allow(clippy::too_many_arguments)]
+fn prim(
+    py: Python<'_>,
+    names: Vec<String>,
+    x: &[u8],
+    rows: usize,
+    y: Vec<bool>,
+    threshold: f64,
+    peel_alpha: f64,
+    paste_alpha: f64,
+    mass_min: f64,
+    box_index: Option<usize>,
+) -> PyResult<decide::Discovered> {
+    let found = (|| {
+        let options = decide::prim_options(threshold, peel_alpha, paste_alpha, mass_min)?;
+        let columns = columns_of(x, names.len(), rows, "X")?;
+        if y.len() != rows {
+            return Err(Problem::plain(format!("y: {} values for the {rows} rows of X", y.len())));
+        }
+        decide::prim(names, columns, &y, &options, box_index, "y", 0)
+    })();
+    found.map_err(|problem| problem.into_err(py))
+}
+
+/// `fulcrum discover` over a sweep's runs: inputs and outcomes as bytes of f64, column after
+/// column, `rows` each; the runs of interest are where `condition` holds.
+#[pyfunction]
+#[pyo3(signature = (input_names, inputs, outcome_names, outcomes, rows, condition, threshold, peel_alpha, paste_alpha, mass_min, box_index))]
+#[allow(clippy::too_many_arguments)]
+fn discover(
+    py: Python<'_>,
+    input_names: Vec<String>,
+    inputs: &[u8],
+    outcome_names: Vec<String>,
+    outcomes: &[u8],
+    rows: usize,
+    condition: String,
+    threshold: f64,
+    peel_alpha: f64,
+    paste_alpha: f64,
+    mass_min: f64,
+    box_index: Option<usize>,
+) -> PyResult<decide::Discovered> {
+    let found = (|| {
+        let options = decide::prim_options(threshold, peel_alpha, paste_alpha, mass_min)?;
+        let input_columns = columns_of(inputs, input_names.len(), rows, "inputs")?;
+        let outcome_columns = columns_of(outcomes, outcome_names.len(), rows, "outcomes")?;
+        decide::discover_runs(
+            input_names,
+            input_columns,
+            &outcome_names,
+            &outcome_columns,
+            &condition,
+            &options,
+            box_index,
+        )
+    })();
+    found.map_err(|problem| problem.into_err(py))
+}
+
+/// `fulcrum discover SWEEP_DIR` over the folder `fulcrum sweep` wrote.
+#[pyfunction]
+#[pyo3(signature = (path, condition, threshold, peel_alpha, paste_alpha, mass_min, box_index))]
+#[allow(clippy::too_many_arguments)]
+fn discover_folder(
+    py: Python<'_>,
+    path: PathBuf,
+    condition: String,
+    threshold: f64,
+    peel_alpha: f64,
+    paste_alpha: f64,
+    mass_min: f64,
+    box_index: Option<usize>,
+) -> PyResult<decide::Discovered> {
+    let found = (|| {
+        let options = decide::prim_options(threshold, peel_alpha, paste_alpha, mass_min)?;
+        let ((input_names, input_columns), (outcome_names, outcome_columns)) = decide::read_sweep(&path)?;
+        decide::discover_runs(
+            input_names,
+            input_columns,
+            &outcome_names,
+            &outcome_columns,
+            &condition,
+            &options,
+            box_index,
+        )
+    })();
+    found.map_err(|problem| problem.into_err(py))
 }
 
 /// The extension module.
@@ -914,6 +1106,9 @@ impl NativeExperiment {
 fn _fulcrum(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<NativeModel>()?;
     module.add_class::<NativeExperiment>()?;
+    module.add_function(wrap_pyfunction!(prim, module)?)?;
+    module.add_function(wrap_pyfunction!(discover, module)?)?;
+    module.add_function(wrap_pyfunction!(discover_folder, module)?)?;
     module.add("FulcrumError", module.py().get_type::<FulcrumError>())?;
     module.add("LANES", fulcrum_sim::LANES)?;
     Ok(())

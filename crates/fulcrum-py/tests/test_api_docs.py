@@ -54,7 +54,8 @@ MEMBERS = documented()
 def test_the_public_api_is_all_listed():
     for name in ["fulcrum.load", "fulcrum.load_experiment", "fulcrum.Model", "Model.evaluate", "Model.run",
                  "Experiment.sensitivity", "fulcrum.FulcrumWarning", "fulcrum.ema.FulcrumModel",
-                 "FulcrumModel.evaluate_batch"]:
+                 "FulcrumModel.evaluate_batch", "Experiment.search", "Experiment.calibrate", "fulcrum.discover",
+                 "fulcrum.prim", "fulcrum.Discovery"]:
         assert name in MEMBERS, sorted(MEMBERS)
 
 
@@ -95,6 +96,17 @@ def test_the_stubs_list_the_native_methods_with_their_arguments(name):
         arguments = [a.strip() for a in signature.strip("()").split(",") if a.strip()]
         arguments = [a.split("=")[0] for a in arguments if a not in ("$self", "$cls", "/", "*")]
         assert stubs[method] == arguments, (method, signature)
+
+
+def test_the_stubs_list_the_native_functions_with_their_arguments():
+    tree = ast.parse((PACKAGE / "_fulcrum.pyi").read_text())
+    stubs = {node.name: [a.arg for a in node.args.args] for node in tree.body if isinstance(node, ast.FunctionDef)}
+    functions = {name: value for name, value in vars(_fulcrum).items() if callable(value) and not isinstance(value, type)}
+    assert sorted(stubs) == sorted(functions)
+    for name, function in functions.items():
+        arguments = [a.strip() for a in function.__text_signature__.strip("()").split(",") if a.strip()]
+        arguments = [a.split("=")[0] for a in arguments if a not in ("$module", "/", "*")]
+        assert stubs[name] == arguments, (name, function.__text_signature__)
 
 
 def test_help_of_load_says_what_it_takes_and_gives():

@@ -72,7 +72,7 @@ pub fn write(
         }
         Ok(())
     })?;
-    let rows = summary_rows(problem, calibrated);
+    let rows = diagnostics_rows(problem, calibrated);
     write_atomically(&directory.join("diagnostics.csv"), |out| {
         writeln!(out, "constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail")?;
         for row in &rows {
@@ -114,20 +114,32 @@ pub fn write(
 }
 
 /// One constant's line of diagnostics.csv.
-struct Row {
-    name: String,
-    best: f64,
-    mean: f64,
-    sd: f64,
-    q05: f64,
-    median: f64,
-    q95: f64,
-    r_hat: f64,
-    ess_bulk: f64,
-    ess_tail: f64,
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagnosticsRow {
+    /// The constant.
+    pub name: String,
+    /// Its best fit.
+    pub best: f64,
+    /// The posterior mean.
+    pub mean: f64,
+    /// The posterior standard deviation.
+    pub sd: f64,
+    /// The posterior's 5% quantile.
+    pub q05: f64,
+    /// Its median.
+    pub median: f64,
+    /// Its 95% quantile.
+    pub q95: f64,
+    /// Rank-normalized split R-hat.
+    pub r_hat: f64,
+    /// Bulk effective sample size.
+    pub ess_bulk: f64,
+    /// Tail effective sample size.
+    pub ess_tail: f64,
 }
 
-fn summary_rows(problem: &Problem<'_>, calibrated: &Calibrated) -> Vec<Row> {
+/// The rows of diagnostics.csv, one per fitted constant in the problem's order.
+pub fn diagnostics_rows(problem: &Problem<'_>, calibrated: &Calibrated) -> Vec<DiagnosticsRow> {
     let posterior = &calibrated.posterior;
     problem
         .parameters
@@ -139,7 +151,7 @@ fn summary_rows(problem: &Problem<'_>, calibrated: &Calibrated) -> Vec<Row> {
             let mean = values.iter().sum::<f64>() / count;
             let sd = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (count - 1.0).max(1.0)).sqrt();
             let convergence = posterior.convergence.get(index);
-            Row {
+            DiagnosticsRow {
                 name: parameter.name.clone(),
                 best: calibrated.optimum.point.get(index).copied().unwrap_or(f64::NAN),
                 mean,
@@ -155,7 +167,7 @@ fn summary_rows(problem: &Problem<'_>, calibrated: &Calibrated) -> Vec<Row> {
         .collect()
 }
 
-fn summary(problem: &Problem<'_>, calibrated: &Calibrated, rows: &[Row], context: &Context) -> String {
+fn summary(problem: &Problem<'_>, calibrated: &Calibrated, rows: &[DiagnosticsRow], context: &Context) -> String {
     let posterior = &calibrated.posterior;
     let mut text = String::new();
     let _ = writeln!(text, "# Calibration of {}\n", context.experiment);

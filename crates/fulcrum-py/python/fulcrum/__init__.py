@@ -11,10 +11,16 @@
     >>> ex.sensitivity(method="sobol", samples=1024)        # DataFrame = sensitivity.csv
     >>> ex.leverage(futures=256)                            # DataFrame = leverage.csv
     >>> ex.compare(futures=256)                             # DataFrame = comparison.csv
+    >>> found = ex.search(population=40, generations=20)    # found.pareto = pareto.csv
+    >>> fulcrum.discover(r, where="peak perceived workload > 1.25").box   # box.csv
+    >>> fulcrum.prim(X, y, threshold=0.8).trajectory        # as EMA Workbench's prim.Prim
+    >>> fit = fulcrum.load_experiment("models/workforce/calibration.toml").calibrate()
 
 The numbers are computed in Rust by the same code as the `fulcrum` command: `run` gives the
 numbers `fulcrum run` writes, `sweep` those `fulcrum sweep` writes, the analyses the tables of
-`fulcrum sensitivity`, `fulcrum leverage` and `fulcrum compare`, and `evaluate` runs its rows
+`fulcrum sensitivity`, `fulcrum leverage` and `fulcrum compare`, `search`, `discover` and
+`calibrate` those of `fulcrum search`, `fulcrum discover` and `fulcrum calibrate`, and
+`evaluate` runs its rows
 as a sweep runs its design (in parallel with the GIL released, the same bits for any number of
 threads). Problems in files raise `FulcrumError`, whose `.code` is the diagnostic code;
 warnings (a constant outside its documented range, a Sobol sample off a power of two, ...) are
@@ -41,8 +47,13 @@ __all__ = [
     "Model",
     "Experiment",
     "SweepResult",
+    "SearchResult",
+    "Discovery",
+    "CalibrationResult",
     "load",
     "load_experiment",
+    "discover",
+    "prim",
     "LANES",
 ]
 
@@ -783,3 +794,407 @@ class Experiment:
         )
         _warn(found, stacklevel=2)
         return _table(columns, notes)
+
+    def search(
+        self,
+        population: int = 40,
+        generations: Optional[int] = None,
+        evaluations: Optional[int] = None,
+        futures: Optional[int] = None,
+        seed: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> "SearchResult":
+        """Search the levers (and interventions, as on/off switches) for the candidates that do
+        best over the experiment's futures, with NSGA-II: the tables ``fulcrum search`` writes
+        as pareto.csv and convergence.csv.
+
+        Every candidate runs in the same futures (the experiment's sample). The objectives are
+        the outcomes that declare ``better``, each summarized over the futures by its
+        ``robustness``, plus the total cost when levers have ``cost_per_unit`` or interventions
+        a ``cost``; ``[search] budget`` constrains the cost.
+
+        Parameters
+        ----------
+        population : int
+            Candidates per generation, at least 4 (``--population``, 40).
+        generations : int, optional
+            Generations after the first, random one (``--generations``; 24 when neither this nor
+            ``evaluations`` is given).
+        evaluations : int, optional
+            Candidates to evaluate in all instead of ``generations``, rounded down to whole
+            generations and at least two (``--evaluations``).
+        futures : int, optional
+            Futures each candidate runs in instead of the experiment's ``runs`` (``--futures``).
+        seed : int, optional
+            Seed of the futures and the search instead of the experiment's (``--seed``).
+        threads : int, optional
+            Worker threads (``--threads``); the numbers are the same for any count.
+
+        Returns
+        -------
+        SearchResult
+            ``.pareto``: one row per non-dominated candidate (every lever's and intervention's
+            setting, every objective in its outcome's units, ``cost``), the numbers of
+            pareto.csv; ``.convergence``: ``generation, evaluations, hypervolume,
+            archive_size``, the numbers of convergence.csv.
+
+        Raises
+        ------
+        FulcrumError
+            When no outcome declares ``better``, the experiment has nothing to set, the budget
+            cannot be met (at the budget's ``file:line:col``), no candidate met it, or an
+            argument cannot be used (``population`` below 4, both ``generations`` and
+            ``evaluations``).
+        """
+        header, pareto, convergence, reference, found = self._native.search(
+            int(population),
+            None if generations is None else int(generations),
+            None if evaluations is None else int(evaluations),
+            None if futures is None else int(futures),
+            None if seed is None else int(seed),
+            _threads(threads),
+        )
+        _warn(found, stacklevel=2)
+        frame = pd.DataFrame(_floats(pareto, (len(pareto) // 8 // max(len(header), 1), len(header))), columns=header)
+        progress = pd.DataFrame(convergence, columns=["generation", "evaluations", "hypervolume", "archive_size"])
+        progress = progress.astype(
+            {"generation": "int64", "evaluations": "int64", "hypervolume": "float64", "archive_size": "int64"}
+        )
+        return SearchResult(frame, progress, list(reference))
+
+    def calibrate(
+        self,
+        seed: Optional[int] = None,
+        threads: Optional[int] = None,
+        draws: Optional[int] = None,
+        restarts: Optional[int] = None,
+        walkers: Optional[int] = None,
+        require_convergence: bool = True,
+    ) -> "CalibrationResult":
+        """Fit the constants the experiment's ``[calibration]`` table names to its data, as
+        ``fulcrum calibrate`` does: a global optimizer (differential evolution with restarts)
+        to the best fit, then the posterior by an affine-invariant ensemble sampler, with
+        R-hat and effective sample sizes.
+
+        Parameters
+        ----------
+        seed : int, optional
+            Seed instead of the experiment's (``--seed``); the same seed gives the same numbers
+            at any thread count.
+        threads : int, optional
+            Worker threads (``--threads``; one per core by default).
+        draws, restarts, walkers : int, optional
+            The ``[calibration]`` table's ``draws``, ``restarts`` and ``walkers`` instead of the
+            file's (a short run for a first look: ``draws=2000``).
+        require_convergence : bool
+            Raise :class:`FulcrumError` when the posterior did not converge (R-hat above 1.01
+            or a bulk effective sample size below 400 after the longest chain allowed), as the
+            command exits 1; ``False`` returns the draws anyway, with ``.converged`` False.
+
+        Returns
+        -------
+        CalibrationResult
+            ``.fit`` (fit.csv: the best constants, ``log_posterior``, ``log_likelihood``,
+            ``log_prior``, ``sum_of_squares``), ``.posterior`` (posterior.csv: one column per
+            constant, then ``log_posterior``), ``.diagnostics`` (diagnostics.csv: ``constant,
+            best, mean, sd, q05, median, q95, r_hat, ess_bulk, ess_tail``), ``.converged``.
+
+        Raises
+        ------
+        FulcrumError
+            When the experiment has no ``[calibration]`` table, the data file cannot be read or
+            has problems (an unknown column, times outside the run, a unit that differs: at the
+            data file's ``file:line:col``), the table cannot be bound to the model (at the
+            experiment's), an override is out of range, or (with ``require_convergence``) the
+            posterior did not converge.
+        """
+        names, fit, draws_bytes, log_posterior, diagnostics, converged, sampler = self._native.calibrate(
+            None if seed is None else int(seed),
+            _threads(threads),
+            None if draws is None else int(draws),
+            None if restarts is None else int(restarts),
+            None if walkers is None else int(walkers),
+        )
+        columns = list(names) + ["log_posterior", "log_likelihood", "log_prior", "sum_of_squares"]
+        fit_frame = pd.DataFrame([fit], columns=columns).astype("float64")
+        values = _floats(draws_bytes, (len(draws_bytes) // 8 // max(len(names), 1), len(names)))
+        posterior = pd.DataFrame(values, columns=names)
+        posterior["log_posterior"] = np.frombuffer(log_posterior, dtype=np.float64).copy()
+        rows = _floats(diagnostics, (len(names), len(_DIAGNOSTICS_COLUMNS)))
+        diagnostics_frame = pd.DataFrame(rows, columns=_DIAGNOSTICS_COLUMNS)
+        diagnostics_frame.insert(0, "constant", pd.array(names, dtype=object))
+        walkers_used, steps, burn_in, thinning, acceptance = sampler
+        result = CalibrationResult(
+            fit_frame,
+            posterior,
+            diagnostics_frame,
+            bool(converged),
+            {"walkers": walkers_used, "steps": steps, "burn_in": burn_in, "thinning": thinning,
+             "acceptance": acceptance},
+        )
+        if require_convergence and not converged:
+            error = FulcrumError(
+                f"{self.path}: the posterior did not converge (R-hat above 1.01 or a bulk effective sample size "
+                "below 400 after the longest chain allowed); see .result.diagnostics, raise `draws`, widen or "
+                "reshape the priors, or pass require_convergence=False"
+            )
+            error.path = self.path
+            error.result = result
+            raise error
+        return result
+
+
+_DIAGNOSTICS_COLUMNS = ["best", "mean", "sd", "q05", "median", "q95", "r_hat", "ess_bulk", "ess_tail"]
+
+
+class SearchResult:
+    """What ``fulcrum search`` writes, as DataFrames; made by :meth:`Experiment.search`.
+
+    Attributes
+    ----------
+    pareto : pandas.DataFrame
+        pareto.csv: one row per non-dominated candidate, sorted by the objectives in order:
+        every lever's setting and every intervention's (1 on, 0 off), every objective in its
+        outcome's units (named after the outcome, with its robustness statistic when that is
+        not the mean: ``"backlog (p90)"``), and ``cost``.
+    convergence : pandas.DataFrame
+        convergence.csv: ``generation, evaluations, hypervolume, archive_size``, one row per
+        generation.
+    reference : list of float
+        The point the hypervolume is measured against (the objectives as minimized: a
+        higher-is-better objective negated).
+    """
+
+    def __init__(self, pareto: pd.DataFrame, convergence: pd.DataFrame, reference: List[float]) -> None:
+        self.pareto = pareto
+        self.convergence = convergence
+        self.reference = reference
+
+    def __repr__(self) -> str:
+        return f"<fulcrum.SearchResult: {len(self.pareto)} candidates on the front>"
+
+
+class CalibrationResult:
+    """What ``fulcrum calibrate`` writes, as DataFrames; made by :meth:`Experiment.calibrate`.
+
+    Attributes
+    ----------
+    fit : pandas.DataFrame
+        fit.csv: one row, the best constants, then ``log_posterior``, ``log_likelihood``,
+        ``log_prior`` and ``sum_of_squares``.
+    posterior : pandas.DataFrame
+        posterior.csv: the draws, one column per constant, then ``log_posterior``.
+    diagnostics : pandas.DataFrame
+        diagnostics.csv: ``constant, best, mean, sd, q05, median, q95, r_hat, ess_bulk,
+        ess_tail``.
+    converged : bool
+        Whether every constant has R-hat at most 1.01 and a bulk effective sample size of at
+        least 400.
+    sampler : dict
+        The ensemble's ``walkers``, ``steps`` (burn-in included), ``burn_in``, ``thinning`` and
+        ``acceptance``.
+    """
+
+    def __init__(
+        self,
+        fit: pd.DataFrame,
+        posterior: pd.DataFrame,
+        diagnostics: pd.DataFrame,
+        converged: bool,
+        sampler: Dict[str, Union[int, float]],
+    ) -> None:
+        self.fit = fit
+        self.posterior = posterior
+        self.diagnostics = diagnostics
+        self.converged = converged
+        self.sampler = sampler
+
+    def __repr__(self) -> str:
+        state = "converged" if self.converged else "NOT converged"
+        return f"<fulcrum.CalibrationResult: {len(self.posterior)} draws, {state}>"
+
+
+class Discovery:
+    """A PRIM scenario discovery: what ``fulcrum discover`` writes, as DataFrames; made by
+    :func:`fulcrum.discover` and :func:`fulcrum.prim` from what the native module found
+    (``found``: the trajectory, the chosen box's rows, its index, the ranking, the
+    restrictions, and the counts).
+
+    Attributes
+    ----------
+    trajectory : pandas.DataFrame
+        trajectory.csv: ``box, coverage, density, mass, restricted``, the whole data first, then
+        each peel, then each paste (EMA Workbench's ``peeling_trajectory``).
+    box : pandas.DataFrame
+        box.csv for the chosen box: ``parameter, min, max, restricted, quasi_p`` (the smaller
+        of the two sides' quasi-p-values; NaN for an unrestricted input).
+    chosen : int
+        The chosen box's row of ``trajectory``: the last one at or above the threshold, or the
+        one ``box=`` named.
+    ranking : pandas.DataFrame
+        ``parameter, score``: the inputs by the Kolmogorov–Smirnov distance between the cases
+        of interest and the other runs, largest first.
+    restrictions : list of str
+        The chosen box's limits in words (``"Demand Increase > 0.322"``).
+    cases, runs, left_out : int
+        Runs of interest, runs analysed, and runs left out (no value in a column the condition
+        names).
+    """
+
+    def __init__(self, found: Tuple[Any, ...]) -> None:
+        trajectory, rows, chosen, ranking, restrictions, (cases, runs, left_out) = found
+        frame = pd.DataFrame(trajectory, columns=["coverage", "density", "mass", "restricted"])
+        frame = frame.astype({"coverage": "float64", "density": "float64", "mass": "float64", "restricted": "int64"})
+        frame.insert(0, "box", np.arange(len(frame), dtype=np.int64))
+        self.trajectory = frame
+        box = pd.DataFrame(rows, columns=["parameter", "min", "max", "restricted", "quasi_p"])
+        self.box = box.astype({"min": "float64", "max": "float64", "restricted": "bool", "quasi_p": "float64"})
+        self.chosen = int(chosen)
+        self.ranking = pd.DataFrame(ranking, columns=["parameter", "score"]).astype({"score": "float64"})
+        self.restrictions = list(restrictions)
+        self.cases = int(cases)
+        self.runs = int(runs)
+        self.left_out = int(left_out)
+
+    def __repr__(self) -> str:
+        said = " and ".join(self.restrictions) or "no restriction"
+        return f"<fulcrum.Discovery: box {self.chosen} of {len(self.trajectory)}: {said}>"
+
+
+def _columns(frame: pd.DataFrame, what: str) -> Tuple[List[str], bytes, int]:
+    """A table's names and its values as bytes of float64, column after column."""
+    names = [str(name) for name in frame.columns]
+    try:
+        values = np.asarray(frame.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise FulcrumError(f"{what}: every column must hold numbers ({error})") from None
+    return names, np.ascontiguousarray(values.T).tobytes(), len(frame)
+
+
+def discover(
+    sweep: Union["SweepResult", PathLike],
+    where: str,
+    threshold: float = 0.8,
+    peel_alpha: float = 0.05,
+    paste_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    box: Optional[int] = None,
+) -> Discovery:
+    """In which futures does something go wrong? PRIM scenario discovery over a sweep's sampled
+    inputs for the runs where a condition over its outcomes holds, as ``fulcrum discover
+    SWEEP_DIR --where CONDITION`` finds it.
+
+    Parameters
+    ----------
+    sweep : SweepResult or path
+        A sweep in memory (:meth:`Experiment.sweep`: its ``experiments`` are the inputs, its
+        ``outcomes`` the columns the condition names), or the folder ``fulcrum sweep -o``
+        wrote.
+    where : str
+        The runs of interest, as ``--where``: comparisons of outcome columns with numbers
+        (``"final backlog > 5000"``; operators ``>`` ``>=`` ``<`` ``<=`` ``==`` ``!=``) joined
+        by ``and`` and ``or``; a name with spaces and operators in backquotes. Comparing with
+        ``baseline`` (a sweep of a compare design) is not supported here yet.
+    threshold : float
+        The density the chosen box must reach (``--threshold``, 0.8).
+    peel_alpha, paste_alpha : float
+        The share of a box's runs one peel removes and one paste adds back (``--peel-alpha``,
+        ``--paste-alpha``, 0.05).
+    mass_min : float
+        The smallest share of the runs a box may hold (``--mass-min``, 0.05).
+    box : int, optional
+        Choose this box of the trajectory (0 is all runs) instead of the last one at the
+        threshold (``--box``).
+
+    Returns
+    -------
+    Discovery
+        ``.trajectory`` (trajectory.csv), ``.box`` (box.csv), ``.chosen``, ``.ranking`` and
+        ``.restrictions``: the numbers of the command's files.
+
+    Raises
+    ------
+    FulcrumError
+        For a condition that does not parse or names an unknown column (``where, column N:``
+        with the nearest name and a caret under the part at fault), a condition no run or
+        every run meets, no box at the threshold, a ``box`` past the trajectory's end, an
+        option out of range, or a folder that is not a sweep's (with the file and line).
+    """
+    options = (float(threshold), float(peel_alpha), float(paste_alpha), float(mass_min))
+    chosen = None if box is None else int(box)
+    if isinstance(sweep, SweepResult):
+        input_names, inputs, rows = _columns(sweep.experiments.drop(columns=["run"]), "experiments")
+        outcome_names, outcomes, _ = _columns(sweep.outcomes.drop(columns=["run"]), "outcomes")
+        found = _fulcrum.discover(input_names, inputs, outcome_names, outcomes, rows, str(where), *options, chosen)
+    else:
+        found = _fulcrum.discover_folder(os.fspath(sweep), str(where), *options, chosen)
+    return Discovery(found)
+
+
+def prim(
+    X: Union[pd.DataFrame, np.ndarray],
+    y: Union[np.ndarray, Sequence[bool]],
+    threshold: float = 0.8,
+    peel_alpha: float = 0.05,
+    paste_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    box: Optional[int] = None,
+) -> Discovery:
+    """PRIM on arrays, called as EMA Workbench's ``prim.Prim(x, y, threshold)``: the inputs
+    ``X``, one row per run, and ``y``, whether each run is a case of interest.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or 2-D array
+        The inputs: one column per input (a DataFrame's names are kept; an array's columns are
+        named ``x0``, ``x1``, ...), every value a finite number.
+    y : 1-D array of bool (or of 0 and 1)
+        One entry per row of ``X``: True for a case of interest.
+    threshold : float
+        The density the chosen box must reach (0.8, as EMA Workbench's default).
+    peel_alpha, paste_alpha, mass_min : float
+        As EMA Workbench's (0.05 each).
+    box : int, optional
+        Choose this box of the trajectory instead of the last one at the threshold (EMA
+        Workbench's ``inspect(i)``).
+
+    Returns
+    -------
+    Discovery
+        ``.trajectory`` (EMA's ``peeling_trajectory``: coverage, density, mass, restricted
+        inputs), ``.box`` (the chosen box's limits and quasi-p-values), ``.chosen``,
+        ``.ranking``, ``.restrictions``.
+
+    Raises
+    ------
+    FulcrumError
+        When ``y`` is all False or all True, an input is not a finite number (naming the input
+        and the row), no box reaches the threshold, or an option is out of range.
+    """
+    if isinstance(X, pd.DataFrame):
+        names, inputs, rows = _columns(X, "X")
+    else:
+        values = np.asarray(X, dtype=np.float64)
+        if values.ndim != 2:
+            raise ValueError(f"X must be 2-D, one row per run and one column per input; it has shape {values.shape}")
+        names = [f"x{index}" for index in range(values.shape[1])]
+        inputs, rows = np.ascontiguousarray(values.T).tobytes(), values.shape[0]
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise ValueError(f"y must be 1-D, one entry per row of X; it has shape {labels.shape}")
+    if labels.dtype != bool:
+        if not np.isin(labels, [0, 1]).all():
+            raise ValueError("y must hold booleans (or 0 and 1): True where a run is a case of interest")
+        labels = labels.astype(bool)
+    found = _fulcrum.prim(
+        names,
+        inputs,
+        rows,
+        [bool(label) for label in labels],
+        float(threshold),
+        float(peel_alpha),
+        float(paste_alpha),
+        float(mass_min),
+        None if box is None else int(box),
+    )
+    return Discovery(found)

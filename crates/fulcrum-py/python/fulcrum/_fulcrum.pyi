@@ -9,6 +9,51 @@ LANES: int
 Warning = Tuple[str, str, str, Optional[int], Optional[int]]
 # A result table's columns (name, kind, values), its notes, and its plan's new warnings.
 AnalysisTable = Tuple[List[Tuple[str, str, Union[List[str], bytes, List[bool], List[Optional[int]]]]], List[str], List[Warning]]
+# A discovery: the trajectory (coverage, density, mass, restricted), the chosen box's rows
+# (input, min, max, restricted, quasi-p), the chosen box, the ranking (input, score), the
+# restrictions in words, and (cases, runs, runs left out).
+Discovered = Tuple[
+    List[Tuple[float, float, float, int]],
+    List[Tuple[str, float, float, bool, Optional[float]]],
+    int,
+    List[Tuple[str, float]],
+    List[str],
+    Tuple[int, int, int],
+]
+
+def prim(
+    names: Sequence[str],
+    x: bytes,
+    rows: int,
+    y: Sequence[bool],
+    threshold: float,
+    peel_alpha: float,
+    paste_alpha: float,
+    mass_min: float,
+    box_index: Optional[int],
+) -> Discovered: ...
+def discover(
+    input_names: Sequence[str],
+    inputs: bytes,
+    outcome_names: Sequence[str],
+    outcomes: bytes,
+    rows: int,
+    condition: str,
+    threshold: float,
+    peel_alpha: float,
+    paste_alpha: float,
+    mass_min: float,
+    box_index: Optional[int],
+) -> Discovered: ...
+def discover_folder(
+    path: str,
+    condition: str,
+    threshold: float,
+    peel_alpha: float,
+    paste_alpha: float,
+    mass_min: float,
+    box_index: Optional[int],
+) -> Discovered: ...
 
 class FulcrumError(Exception):
     code: Optional[str]
@@ -104,3 +149,20 @@ class NativeExperiment:
         seed: Optional[int],
         threads: Optional[int],
     ) -> AnalysisTable: ...
+    def search(
+        self,
+        population: int,
+        generations: Optional[int],
+        evaluations: Optional[int],
+        futures: Optional[int],
+        seed: Optional[int],
+        threads: Optional[int],
+    ) -> Tuple[List[str], bytes, List[Tuple[int, int, float, int]], List[float], List[Warning]]: ...
+    def calibrate(
+        self,
+        seed: Optional[int],
+        threads: Optional[int],
+        draws: Optional[int],
+        restarts: Optional[int],
+        walkers: Optional[int],
+    ) -> Tuple[List[str], List[float], bytes, bytes, bytes, bool, Tuple[int, int, int, int, float]]: ...

@@ -5,7 +5,6 @@ Rust tests in crates/fulcrum-decide/tests/prim read), and fulcrum.discover again
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import fulcrum
@@ -31,7 +30,7 @@ def test_prim_on_arrays_matches_ema_workbench():
     if not REFERENCE.is_file():
         pytest.fail(f"{REFERENCE} is missing")
     reference = json.loads(REFERENCE.read_text())
-    X = pd.read_csv(FIXTURES / "lhs_d5_n2000_seed1.csv", float_precision="round_trip")
+    X = read_csv(FIXTURES / "lhs_d5_n2000_seed1.csv")
     y = ((X["x1"] > 0.7) & (X["x2"] < 0.3)).to_numpy()
     assert y.sum() == reference["n_cases_of_interest"]
     found = fulcrum.prim(X, y, threshold=0.8)

@@ -191,35 +191,32 @@ fn chosen_box(found: &Discovery, box_index: Option<usize>, what: &str) -> Result
     }
 }
 
+/// A sweep's runs to discover over: the inputs and the outcomes, and for a sweep of a compare
+/// design the option each run applies.
+pub struct SweepRuns {
+    /// The sampled inputs.
+    pub inputs: Columns,
+    /// The outcomes.
+    pub outcomes: Columns,
+    /// The option (`baseline` or an intervention) of each run, for a compare design.
+    pub options: Option<Vec<String>>,
+}
+
 /// `fulcrum discover`'s analysis of a sweep's runs: the runs where `condition` holds over the
-/// outcome columns, explained by the input columns. Runs with no value in a column the
-/// condition names are left out and counted.
+/// outcome columns (of the runs of `option` alone when given, each against the baseline run of
+/// its future when the condition names `baseline`), explained by the input columns. Runs with
+/// no value in a column the condition names are left out and counted.
 pub fn discover_runs(
-    input_names: Vec<String>,
-    input_columns: Vec<Vec<f64>>,
-    outcome_names: &[String],
-    outcome_columns: &[Vec<f64>],
+    runs: SweepRuns,
     condition_text: &str,
+    option: Option<&str>,
     options: &Options,
     box_index: Option<usize>,
 ) -> Result<Discovered, Problem> {
     let condition = Condition::parse(condition_text).map_err(|error| condition_problem(condition_text, &error))?;
-    if condition.uses_baseline() {
-        return Err(Problem::plain(format!(
-            "where \"{condition_text}\": comparing with `baseline` needs a sweep of a compare design, which the \
-             Python package does not analyse yet; use `fulcrum discover SWEEP_DIR --where ... --option NAME`"
-        )));
-    }
-    let table = Table { names: outcome_names, columns: outcome_columns, baseline: None };
-    let met = condition.evaluate(&table).map_err(|error| condition_problem(condition_text, &error))?;
-    let used: Vec<usize> = condition
-        .columns()
-        .iter()
-        .filter_map(|name| outcome_names.iter().position(|outcome| outcome == name))
-        .collect();
-    let rows = met.len();
-    let kept: Vec<usize> =
-        (0..rows).filter(|&row| used.iter().all(|&column| !outcome_columns[column][row].is_nan())).collect();
+    let SweepRuns { inputs: (input_names, input_columns), outcomes: (outcome_names, outcome_columns), options: kinds } =
+        runs;
+    let rows = outcome_columns.first().map_or_else(|| input_columns.first().map_or(0, Vec::len), Vec::len);
     if let Some(column) = input_columns.first()
         && column.len() != rows
     {
@@ -228,11 +225,89 @@ pub fn discover_runs(
             column.len()
         )));
     }
+    let (selected, baseline_rows) = select_runs(&condition, condition_text, kinds.as_deref(), option, rows)?;
+    let pick = |column: &Vec<f64>, at: &[usize]| -> Vec<f64> { at.iter().map(|&row| column[row]).collect() };
+    let outcomes: Vec<Vec<f64>> = outcome_columns.iter().map(|column| pick(column, &selected)).collect();
+    let baselines: Option<Vec<Vec<f64>>> =
+        baseline_rows.as_ref().map(|at| outcome_columns.iter().map(|column| pick(column, at)).collect());
+    let table = Table { names: &outcome_names, columns: &outcomes, baseline: baselines.as_deref() };
+    let met = condition.evaluate(&table).map_err(|error| condition_problem(condition_text, &error))?;
+    let used: Vec<usize> = condition
+        .columns()
+        .iter()
+        .filter_map(|name| outcome_names.iter().position(|outcome| outcome == name))
+        .collect();
+    let has_value = |row: usize| {
+        used.iter().all(|&column| {
+            !outcomes[column][row].is_nan() && baselines.as_ref().is_none_or(|values| !values[column][row].is_nan())
+        })
+    };
+    let kept: Vec<usize> = (0..selected.len()).filter(|&row| has_value(row)).collect();
     let columns: Vec<Vec<f64>> =
-        input_columns.iter().map(|column| kept.iter().map(|&row| column[row]).collect()).collect();
+        input_columns.iter().map(|column| kept.iter().map(|&row| column[selected[row]]).collect()).collect();
     let cases: Vec<bool> = kept.iter().map(|&row| met[row]).collect();
     let what = format!("where \"{condition_text}\"");
-    prim(input_names, columns, &cases, options, box_index, &what, rows - kept.len())
+    prim(input_names, columns, &cases, options, box_index, &what, selected.len() - kept.len())
+}
+
+/// The runs analysed, and for each the run of the same future without intervention when the
+/// condition compares with `baseline`, as `fulcrum discover --option` picks them: a compare
+/// design runs the futures once per option, the baseline first, each option's runs in the same
+/// order of futures, so the k-th run of an option and the k-th baseline run share their future.
+fn select_runs(
+    condition: &Condition,
+    condition_text: &str,
+    kinds: Option<&[String]>,
+    option: Option<&str>,
+    rows: usize,
+) -> Result<(Vec<usize>, Option<Vec<usize>>), Problem> {
+    let Some(kinds) = kinds else {
+        if let Some(option) = option {
+            return Err(Problem::plain(format!(
+                "option={option}: the sweep has no `option` column; only a sweep of a compare design (`fulcrum sample \
+                 compare`) runs options"
+            )));
+        }
+        return Ok(((0..rows).collect(), None));
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for kind in kinds {
+        if !names.contains(&kind.as_str()) {
+            names.push(kind);
+        }
+    }
+    let runs_of = |name: &str| -> Vec<usize> { (0..kinds.len()).filter(|&row| kinds[row] == name).collect() };
+    let listed = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let interventions: Vec<&str> = names.iter().copied().filter(|name| *name != "baseline").collect();
+    let chosen = match option {
+        Some(option) if names.contains(&option) => Some(option),
+        Some(option) => return Err(Problem::plain(format!("option={option}: the sweep's options are {listed}"))),
+        None if condition.uses_baseline() => match interventions.as_slice() {
+            [only] => Some(*only),
+            _ => {
+                return Err(Problem::plain(format!(
+                    "where \"{condition_text}\" compares with `baseline`, and the sweep runs {} interventions; pick \
+                     the one to analyse with option=NAME; the options are {listed}",
+                    interventions.len()
+                )));
+            }
+        },
+        None => None,
+    };
+    let selected = chosen.map_or_else(|| (0..rows).collect(), runs_of);
+    if !condition.uses_baseline() {
+        return Ok((selected, None));
+    }
+    let baseline = runs_of("baseline");
+    if baseline.len() != selected.len() {
+        return Err(Problem::plain(format!(
+            "{} baseline runs but {} runs of option `{}`; a compare design runs every option in the same futures",
+            baseline.len(),
+            selected.len(),
+            chosen.unwrap_or("baseline")
+        )));
+    }
+    Ok((selected, Some(baseline)))
 }
 
 /// A condition's problem with the condition and a caret under the part at fault, as
@@ -256,9 +331,9 @@ fn condition_problem(text: &str, error: &ConditionError) -> Problem {
 /// Named columns of numbers: the names, and each column's values by run.
 pub type Columns = (Vec<String>, Vec<Vec<f64>>);
 
-/// A sweep's folder as `fulcrum discover` reads it: the inputs' names and columns (from
-/// experiments.csv) and the outcomes' names and columns (from outcomes.csv).
-pub fn read_sweep(path: &Path) -> Result<(Columns, Columns), Problem> {
+/// A sweep's folder as `fulcrum discover` reads it: the inputs (from experiments.csv, with the
+/// option of each run of a compare design) and the outcomes (from outcomes.csv).
+pub fn read_sweep(path: &Path) -> Result<SweepRuns, Problem> {
     let hint = "give the -o folder of `fulcrum sweep` (or of `fulcrum merge`), or a SweepResult";
     let sweep = SweepDir::open(path).map_err(|error| match error {
         ReportError::Read { source, .. } => Problem::plain(format!(
@@ -293,7 +368,11 @@ pub fn read_sweep(path: &Path) -> Result<(Columns, Columns), Problem> {
             column.len()
         )));
     }
-    Ok(((inputs.names, inputs.columns), (manifest.outcomes.clone(), outcome_columns)))
+    Ok(SweepRuns {
+        inputs: (inputs.names, inputs.columns),
+        outcomes: (manifest.outcomes.clone(), outcome_columns),
+        options: inputs.options,
+    })
 }
 
 /// A calibration's results: the constants' names; fit.csv's values (the constants, then log

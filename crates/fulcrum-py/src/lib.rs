@@ -1036,9 +1036,10 @@ fn prim(
 }
 
 /// `fulcrum discover` over a sweep's runs: inputs and outcomes as bytes of f64, column after
-/// column, `rows` each; the runs of interest are where `condition` holds.
+/// column, `rows` each; the runs of interest are where `condition` holds. Such runs have no
+/// options, so `option` can only be refused.
 #[pyfunction]
-#[pyo3(signature = (input_names, inputs, outcome_names, outcomes, rows, condition, threshold, peel_alpha, paste_alpha, mass_min, box_index))]
+#[pyo3(signature = (input_names, inputs, outcome_names, outcomes, rows, condition, option, threshold, peel_alpha, paste_alpha, mass_min, box_index))]
 #[allow(clippy::too_many_arguments)]
 fn discover(
     py: Python<'_>,
@@ -1048,6 +1049,7 @@ fn discover(
     outcomes: &[u8],
     rows: usize,
     condition: String,
+    option: Option<String>,
     threshold: f64,
     peel_alpha: f64,
     paste_alpha: f64,
@@ -1058,27 +1060,25 @@ fn discover(
         let options = decide::prim_options(threshold, peel_alpha, paste_alpha, mass_min)?;
         let input_columns = columns_of(inputs, input_names.len(), rows, "inputs")?;
         let outcome_columns = columns_of(outcomes, outcome_names.len(), rows, "outcomes")?;
-        decide::discover_runs(
-            input_names,
-            input_columns,
-            &outcome_names,
-            &outcome_columns,
-            &condition,
-            &options,
-            box_index,
-        )
+        let runs = decide::SweepRuns {
+            inputs: (input_names, input_columns),
+            outcomes: (outcome_names, outcome_columns),
+            options: None,
+        };
+        decide::discover_runs(runs, &condition, option.as_deref(), &options, box_index)
     })();
     found.map_err(|problem| problem.into_err(py))
 }
 
-/// `fulcrum discover SWEEP_DIR` over the folder `fulcrum sweep` wrote.
+/// `fulcrum discover SWEEP_DIR` over the folder `fulcrum sweep` wrote; `option` is `--option`.
 #[pyfunction]
-#[pyo3(signature = (path, condition, threshold, peel_alpha, paste_alpha, mass_min, box_index))]
+#[pyo3(signature = (path, condition, option, threshold, peel_alpha, paste_alpha, mass_min, box_index))]
 #[allow(clippy::too_many_arguments)]
 fn discover_folder(
     py: Python<'_>,
     path: PathBuf,
     condition: String,
+    option: Option<String>,
     threshold: f64,
     peel_alpha: f64,
     paste_alpha: f64,
@@ -1087,16 +1087,8 @@ fn discover_folder(
 ) -> PyResult<decide::Discovered> {
     let found = (|| {
         let options = decide::prim_options(threshold, peel_alpha, paste_alpha, mass_min)?;
-        let ((input_names, input_columns), (outcome_names, outcome_columns)) = decide::read_sweep(&path)?;
-        decide::discover_runs(
-            input_names,
-            input_columns,
-            &outcome_names,
-            &outcome_columns,
-            &condition,
-            &options,
-            box_index,
-        )
+        let runs = decide::read_sweep(&path)?;
+        decide::discover_runs(runs, &condition, option.as_deref(), &options, box_index)
     })();
     found.map_err(|problem| problem.into_err(py))
 }

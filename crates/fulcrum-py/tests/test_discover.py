@@ -87,6 +87,25 @@ def test_discover_gives_the_files_of_fulcrum_discover(fulcrum_bin, tmp_path):
     assert other.chosen == 3
 
 
+def test_discover_against_the_baseline_in_a_compare_design_is_fulcrum_discover_option(fulcrum_bin, tmp_path):
+    run_cli(fulcrum_bin, "sample", "compare", WORKFORCE, "--futures", 400, "-o", tmp_path / "design")
+    run_cli(fulcrum_bin, "sweep", WORKFORCE, "--design", tmp_path / "design", "-o", tmp_path / "runs")
+    where, option = "mean workload > baseline", "structured onboarding"
+    run_cli(fulcrum_bin, "discover", tmp_path / "runs", "--where", where, "--option", option, "-o", tmp_path / "found")
+    found = fulcrum.discover(tmp_path / "runs", where, option=option)
+    trajectory = read_csv(tmp_path / "found" / "trajectory.csv")
+    for column in trajectory.columns:
+        assert same_numbers(found.trajectory[column], trajectory[column]), column
+    box = read_csv(tmp_path / "found" / "box.csv")
+    for column in ["min", "max", "quasi_p"]:
+        assert same_numbers(found.box[column], box[column]), column
+    assert found.runs == 400 and 0 < found.cases < 400
+    with pytest.raises(fulcrum.FulcrumError, match="pick the one to analyse with option=NAME"):
+        fulcrum.discover(tmp_path / "runs", where)
+    with pytest.raises(fulcrum.FulcrumError, match="^option=nope: the sweep's options are `baseline`"):
+        fulcrum.discover(tmp_path / "runs", where, option="nope")
+
+
 def test_discover_problems_are_located(tmp_path):
     result = fulcrum.load_experiment(WORKFORCE).sweep(runs=60, seed=1)
     with pytest.raises(fulcrum.FulcrumError, match=r"^where, column 1: ") as raised:
@@ -98,6 +117,10 @@ def test_discover_problems_are_located(tmp_path):
         fulcrum.discover(result, where="peak perceived workload > 1.2", box=999)
     with pytest.raises(fulcrum.FulcrumError, match="^threshold=1.5: it must be"):
         fulcrum.discover(result, where="peak perceived workload > 1.2", threshold=1.5)
+    with pytest.raises(fulcrum.FulcrumError, match="baseline"):
+        fulcrum.discover(result, where="mean workload > baseline")
+    with pytest.raises(fulcrum.FulcrumError, match="^option=x: the sweep has no `option` column"):
+        fulcrum.discover(result, where="mean workload > 1", option="x")
     with pytest.raises(fulcrum.FulcrumError, match="not a sweep's folder"):
         fulcrum.discover(tmp_path, where="x > 1")
     with pytest.raises(fulcrum.FulcrumError, match="^y: no run is a case of interest"):

@@ -1079,6 +1079,7 @@ def discover(
     paste_alpha: float = 0.05,
     mass_min: float = 0.05,
     box: Optional[int] = None,
+    option: Optional[str] = None,
 ) -> Discovery:
     """In which futures does something go wrong? PRIM scenario discovery over a sweep's sampled
     inputs for the runs where a condition over its outcomes holds, as ``fulcrum discover
@@ -1093,8 +1094,10 @@ def discover(
     where : str
         The runs of interest, as ``--where``: comparisons of outcome columns with numbers
         (``"final backlog > 5000"``; operators ``>`` ``>=`` ``<`` ``<=`` ``==`` ``!=``) joined
-        by ``and`` and ``or``; a name with spaces and operators in backquotes. Comparing with
-        ``baseline`` (a sweep of a compare design) is not supported here yet.
+        by ``and`` and ``or``; a name with operators or ``and``/``or`` in backquotes. In the
+        folder of a sweep of a compare design (``fulcrum sample compare``, then ``fulcrum sweep
+        --design``), ``baseline`` on the right of a comparison is the outcome of the same
+        future's baseline run.
     threshold : float
         The density the chosen box must reach (``--threshold``, 0.8).
     peel_alpha, paste_alpha : float
@@ -1105,6 +1108,10 @@ def discover(
     box : int, optional
         Choose this box of the trajectory (0 is all runs) instead of the last one at the
         threshold (``--box``).
+    option : str, optional
+        In a sweep of a compare design, the option whose runs are analysed (an intervention's
+        name, or ``"baseline"``), as ``--option``; needed with ``baseline`` in ``where`` when the
+        design has several interventions.
 
     Returns
     -------
@@ -1122,12 +1129,15 @@ def discover(
     """
     options = (float(threshold), float(peel_alpha), float(paste_alpha), float(mass_min))
     chosen = None if box is None else int(box)
+    picked = None if option is None else str(option)
     if isinstance(sweep, SweepResult):
         input_names, inputs, rows = _columns(sweep.experiments.drop(columns=["run"]), "experiments")
         outcome_names, outcomes, _ = _columns(sweep.outcomes.drop(columns=["run"]), "outcomes")
-        found = _fulcrum.discover(input_names, inputs, outcome_names, outcomes, rows, str(where), *options, chosen)
+        found = _fulcrum.discover(
+            input_names, inputs, outcome_names, outcomes, rows, str(where), picked, *options, chosen
+        )
     else:
-        found = _fulcrum.discover_folder(os.fspath(sweep), str(where), *options, chosen)
+        found = _fulcrum.discover_folder(os.fspath(sweep), str(where), picked, *options, chosen)
     return Discovery(found)
 
 

@@ -39,6 +39,7 @@ def discover(
     outcomes: bytes,
     rows: int,
     condition: str,
+    option: Optional[str],
     threshold: float,
     peel_alpha: float,
     paste_alpha: float,
@@ -48,6 +49,7 @@ def discover(
 def discover_folder(
     path: str,
     condition: str,
+    option: Optional[str],
     threshold: float,
     peel_alpha: float,
     paste_alpha: float,

@@ -127,17 +127,28 @@ pub fn read(output: &Path, identity: &Identity, resume: bool) -> Result<Option<C
     let expected: [(&[&str], Value); 9] = [
         (&["tool"], json!("fulcrum")),
         (&["command"], json!("search")),
-        (&["version"], json!(env!("CARGO_PKG_VERSION"))),
-        (&["model", "sha256"], json!(identity.model.sha256)),
         (&["experiment", "sha256"], json!(identity.experiment.sha256)),
+        (&["model", "sha256"], json!(identity.model.sha256)),
         (&["settings", "population"], json!(identity.population)),
         (&["settings", "generations"], json!(identity.generations)),
         (&["settings", "futures"], json!(identity.futures)),
         (&["settings", "seed"], json!(identity.seed)),
+        (&["version"], json!(env!("CARGO_PKG_VERSION"))),
     ];
     for (keys, wanted) in expected {
         let found = keys.iter().try_fold(&value, |value, key| value.get(key));
         if found != Some(&wanted) {
+            if let [file_key @ ("model" | "experiment"), "sha256"] = keys {
+                // A digest says nothing to a reader; the path it was written for does.
+                let there = value.get(file_key).and_then(|file| file.get("path")).and_then(Value::as_str);
+                return Err(CliError::Usage(format!(
+                    "{}: --resume: the interrupted search in {} is not this one: it ran another {file_key} ({}, \
+                     by its SHA-256); run it with the same experiment and flags, or {start_over}",
+                    file.at(keys),
+                    output.display(),
+                    there.unwrap_or("a path not recorded"),
+                )));
+            }
             let found = found.map_or_else(|| "missing".to_owned(), |found| format!("{found}"));
             return Err(CliError::Usage(format!(
                 "{}: --resume: the interrupted search in {} is not this one: `{}` is {found} there and {wanted} here; \

@@ -887,3 +887,36 @@ fn search_finds_the_newsvendors_closed_form_orders_for_the_mean_and_the_p10() {
     // Between the two, the front trades one for the other: no order beats both.
     assert!(rows.len() > 2, "{rows:?}");
 }
+
+/// With four or more objectives the hypervolume is estimated from a sample counted on every
+/// worker thread; the workforce experiment's six objectives give the same files on one thread
+/// or two.
+#[test]
+fn a_search_of_six_objectives_is_the_same_on_one_thread_or_two() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let (written, _) = same_on_one_thread_or_two(
+        scratch.path(),
+        &[
+            "search",
+            "models/workforce/experiment.toml",
+            "--futures",
+            "4",
+            "--population",
+            "12",
+            "--generations",
+            "4",
+            "--seed",
+            "2",
+        ],
+    );
+    let (header, rows) = table(&scratch.path().join("1").join("pareto.csv"));
+    // Five outcomes with `better` and the cost: the estimate, not the exact slicing.
+    let objectives = header.iter().skip_while(|name| name.as_str() != "capacity at month 24").count();
+    assert_eq!(objectives, 6, "{header:?}");
+    assert!(!rows.is_empty());
+    let convergence = String::from_utf8_lossy(&written["convergence.csv"]).into_owned();
+    assert!(
+        convergence.lines().skip(1).all(|line| line.split(',').nth(2).is_some_and(|hv| hv != "0")),
+        "{convergence}"
+    );
+}

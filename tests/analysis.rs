@@ -832,8 +832,8 @@ fn a_killed_search_resumes_to_the_bytes_of_an_uninterrupted_one() {
 /// `search` on a model whose best robust policies are known in closed form
 /// (tests/fixtures/newsvendor): an order x sold at price p = 4 up to demand d, each unit bought at
 /// c = 1, so profit(x, d) = p·min(x, d) − c·x, with d uniform on [a, b] = [50, 150] over n = 100
-/// Latin hypercube futures. The experiment has two objectives on the same profit, summarized two
-/// ways, and the extremes of the front are each statistic's own optimum.
+/// Latin hypercube futures. The experiment has three objectives on the same profit, summarized
+/// three ways, and the front holds each statistic's own optimum.
 ///
 /// Mean. The mean profit over the futures is (1/n)·Σ p·min(x, dᵢ) − c·x, concave in x with right
 /// slope p·#{dᵢ > x}/n − c: it rises while more than n·c/p = 25 futures have dᵢ > x and falls
@@ -849,10 +849,14 @@ fn a_killed_search_resumes_to_the_bytes_of_an_uninterrupted_one() {
 /// d₍₁₁₎, and −c above: the best order is d₍₁₁₎, in [60, 61] (F⁻¹(0.1) = 60 in the limit), where
 /// the p10 profit is about (p − c)·60 = 180.
 ///
+/// 90th percentile. Likewise the p90 (position 89.1) is 0.9·profit(x, d₍₉₀₎) + 0.1·profit(x, d₍₉₁₎),
+/// with slope p − c below d₍₉₀₎ and 0.1p − c = −0.6 above it: the best order is d₍₉₀₎, in
+/// [139, 140] (F⁻¹(0.9) = 140), where the p90 profit is about (p − c)·140 = 420.
+///
 /// The search must land within half a stratum (0.5 units of order, 0.5% of the lever's range)
 /// of those intervals, and its profits within 1% of the closed forms.
 #[test]
-fn search_finds_the_newsvendors_closed_form_orders_for_the_mean_and_the_p10() {
+fn search_finds_the_newsvendors_closed_form_orders_for_the_mean_the_p10_and_the_p90() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let out = scratch.path().join("out");
     let output = fulcrum(&[
@@ -869,7 +873,7 @@ fn search_finds_the_newsvendors_closed_form_orders_for_the_mean_and_the_p10() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let (header, rows) = table(&out.join("pareto.csv"));
-    assert_eq!(header, ["Order Quantity", "mean profit", "profit (p10)", "cost"]);
+    assert_eq!(header, ["Order Quantity", "mean profit", "profit (p10)", "upside profit (p90)", "cost"]);
     let best = |column: usize| {
         rows.iter().max_by(|a, b| number(&a[column]).total_cmp(&number(&b[column]))).expect("a front").clone()
     };
@@ -884,6 +888,10 @@ fn search_finds_the_newsvendors_closed_form_orders_for_the_mean_and_the_p10() {
     let order = number(&for_p10[0]);
     assert!((59.5..=61.5).contains(&order), "best order for the p10 profit {order}, not in [60, 61]: {for_p10:?}");
     approx::assert_relative_eq!(number(&for_p10[2]), 180.0, max_relative = 0.01);
+    let for_p90 = best(3);
+    let order = number(&for_p90[0]);
+    assert!((138.5..=140.5).contains(&order), "best order for the p90 profit {order}, not in [139, 140]: {for_p90:?}");
+    approx::assert_relative_eq!(number(&for_p90[3]), 420.0, max_relative = 0.01);
     // Between the two, the front trades one for the other: no order beats both.
     assert!(rows.len() > 2, "{rows:?}");
 }

@@ -748,3 +748,183 @@ fn search_refuses_bad_input_at_the_key() {
         assert!(!out.join("pareto.csv").exists(), "{name}");
     }
 }
+
+/// A search killed after it checkpointed a generation resumes to the bytes of an uninterrupted
+/// one, as a sweep does: without --resume the folder is refused, and a resume with other flags
+/// is refused at the checkpoint's key that differs.
+#[test]
+fn a_killed_search_resumes_to_the_bytes_of_an_uninterrupted_one() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let path = |dir: &Path| dir.to_str().expect("utf-8").to_owned();
+    let flags = [
+        "models/ai_lever/search.toml",
+        "--futures",
+        "16",
+        "--population",
+        "20",
+        "--generations",
+        "12",
+        "--seed",
+        "1",
+        "--checkpoint-every",
+        "0",
+    ];
+    let whole = scratch.path().join("whole");
+    let output = fulcrum(&[&["search"], &flags[..], &["-o", &path(&whole)]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Kill the search once it has checkpointed its third generation (generation 2).
+    let out = scratch.path().join("killed");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fulcrum"))
+        .args([&["search"], &flags[..], &["-o", &path(&out)]].concat())
+        .current_dir(crate::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let checkpoint = out.join(".fulcrum-partial").join("search-checkpoint.json");
+    let generation = || -> Option<u64> {
+        let text = fs::read_to_string(&checkpoint).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        json.get("generation")?.as_u64()
+    };
+    let started = std::time::Instant::now();
+    while generation().is_none_or(|generation| generation < 2) {
+        assert!(child.try_wait().expect("waits").is_none(), "the search ended before it could be interrupted");
+        assert!(started.elapsed().as_secs() < 300, "no checkpoint was written");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("killed");
+    child.wait().expect("waited");
+    let kept = generation().expect("a checkpoint");
+    assert!(kept < 12, "the search had finished");
+    assert!(!out.join("pareto.csv").exists() && !out.join("manifest.json").exists());
+
+    // Without --resume the folder is refused; with other flags, at the key that differs.
+    let again = fulcrum(&[&["search"], &flags[..], &["-o", &path(&out)]].concat());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("add --resume"), "{}", stderr(&again));
+    let mut other = flags.to_vec();
+    other[4] = "22";
+    let refused = fulcrum(&[&["search"], &other[..], &["-o", &path(&out), "--resume"]].concat());
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert!(
+        message.contains("search-checkpoint.json:")
+            && message.contains("`settings.population` is 20 there and 22 here"),
+        "{message}"
+    );
+
+    // Resumed, on another thread count: the same files, and the partial folder is gone.
+    let resumed = fulcrum(&[&["search"], &flags[..], &["-o", &path(&out), "--resume", "--threads", "1"]].concat());
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("evaluated before the interruption and kept"), "{}", stderr(&resumed));
+    assert!(!out.join(".fulcrum-partial").exists());
+    assert!(
+        crate::files(&out) == crate::files(&whole),
+        "the resumed search's files differ from the uninterrupted one's"
+    );
+    let nothing = fulcrum(&[&["search"], &flags[..], &["-o", &path(&out), "--resume"]].concat());
+    assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
+    assert!(stderr(&nothing).contains("holds no interrupted search"), "{}", stderr(&nothing));
+}
+
+/// `search` on a model whose best robust policies are known in closed form
+/// (tests/fixtures/newsvendor): an order x sold at price p = 4 up to demand d, each unit bought at
+/// c = 1, so profit(x, d) = p·min(x, d) − c·x, with d uniform on [a, b] = [50, 150] over n = 100
+/// Latin hypercube futures. The experiment has three objectives on the same profit, summarized
+/// three ways, and the front holds each statistic's own optimum.
+///
+/// Mean. The mean profit over the futures is (1/n)·Σ p·min(x, dᵢ) − c·x, concave in x with right
+/// slope p·#{dᵢ > x}/n − c: it rises while more than n·c/p = 25 futures have dᵢ > x and falls
+/// after, so it is greatest on [d₍₇₅₎, d₍₇₆₎] (order statistics). In the limit that is the
+/// critical fractile F⁻¹(1 − c/p) = a + 0.75(b − a) = 125; a Latin hypercube puts d₍ₖ₎ in its
+/// stratum [a + (k − 1)(b − a)/n, a + k(b − a)/n], so the sample's optimum lies in [124, 126].
+/// The mean profit there is p·E[min(x, D)] − c·x with E[min(x, D)] = ((x² − a²)/2 + x(b − x))/(b − a):
+/// 4 · 96.875 − 125 = 262.5.
+///
+/// 10th percentile. Profit rises with d for any x, so its order statistics are those of d, and
+/// the p10 (linear interpolation, position 0.1·(n − 1) = 9.9) is 0.1·profit(x, d₍₁₀₎) +
+/// 0.9·profit(x, d₍₁₁₎). Its slope in x is p − c below d₍₁₀₎, 0.9p − c = 2.6 between d₍₁₀₎ and
+/// d₍₁₁₎, and −c above: the best order is d₍₁₁₎, in [60, 61] (F⁻¹(0.1) = 60 in the limit), where
+/// the p10 profit is about (p − c)·60 = 180.
+///
+/// 90th percentile. Likewise the p90 (position 89.1) is 0.9·profit(x, d₍₉₀₎) + 0.1·profit(x, d₍₉₁₎),
+/// with slope p − c below d₍₉₀₎ and 0.1p − c = −0.6 above it: the best order is d₍₉₀₎, in
+/// [139, 140] (F⁻¹(0.9) = 140), where the p90 profit is about (p − c)·140 = 420.
+///
+/// The search must land within half a stratum (0.5 units of order, 0.5% of the lever's range)
+/// of those intervals, and its profits within 1% of the closed forms.
+#[test]
+fn search_finds_the_newsvendors_closed_form_orders_for_the_mean_the_p10_and_the_p90() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("out");
+    let output = fulcrum(&[
+        "search",
+        "tests/fixtures/newsvendor/experiment.toml",
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--population",
+        "20",
+        "--generations",
+        "30",
+        "--seed",
+        "3",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (header, rows) = table(&out.join("pareto.csv"));
+    assert_eq!(header, ["Order Quantity", "mean profit", "profit (p10)", "upside profit (p90)", "cost"]);
+    let best = |column: usize| {
+        rows.iter().max_by(|a, b| number(&a[column]).total_cmp(&number(&b[column]))).expect("a front").clone()
+    };
+    let for_mean = best(1);
+    let order = number(&for_mean[0]);
+    assert!(
+        (123.5..=126.5).contains(&order),
+        "best order for the mean profit {order}, not in [124, 126]: {for_mean:?}"
+    );
+    approx::assert_relative_eq!(number(&for_mean[1]), 262.5, max_relative = 0.01);
+    let for_p10 = best(2);
+    let order = number(&for_p10[0]);
+    assert!((59.5..=61.5).contains(&order), "best order for the p10 profit {order}, not in [60, 61]: {for_p10:?}");
+    approx::assert_relative_eq!(number(&for_p10[2]), 180.0, max_relative = 0.01);
+    let for_p90 = best(3);
+    let order = number(&for_p90[0]);
+    assert!((138.5..=140.5).contains(&order), "best order for the p90 profit {order}, not in [139, 140]: {for_p90:?}");
+    approx::assert_relative_eq!(number(&for_p90[3]), 420.0, max_relative = 0.01);
+    // Between the two, the front trades one for the other: no order beats both.
+    assert!(rows.len() > 2, "{rows:?}");
+}
+
+/// With four or more objectives the hypervolume is estimated from a sample counted on every
+/// worker thread; the workforce experiment's six objectives give the same files on one thread
+/// or two.
+#[test]
+fn a_search_of_six_objectives_is_the_same_on_one_thread_or_two() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let (written, _) = same_on_one_thread_or_two(
+        scratch.path(),
+        &[
+            "search",
+            "models/workforce/experiment.toml",
+            "--futures",
+            "4",
+            "--population",
+            "12",
+            "--generations",
+            "4",
+            "--seed",
+            "2",
+        ],
+    );
+    let (header, rows) = table(&scratch.path().join("1").join("pareto.csv"));
+    // Five outcomes with `better` and the cost: the estimate, not the exact slicing.
+    let objectives = header.iter().skip_while(|name| name.as_str() != "capacity at month 24").count();
+    assert_eq!(objectives, 6, "{header:?}");
+    assert!(!rows.is_empty());
+    let convergence = String::from_utf8_lossy(&written["convergence.csv"]).into_owned();
+    assert!(
+        convergence.lines().skip(1).all(|line| line.split(',').nth(2).is_some_and(|hv| hv != "0")),
+        "{convergence}"
+    );
+}

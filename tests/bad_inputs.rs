@@ -245,7 +245,11 @@ fn break_files(tmp: &Path, description: &toml::Table, what: &str) {
             }
             _ => panic!("{what}: a [[write]] has `text` or `bytes`"),
         };
-        fs::write(path_of(&write), bytes).expect("writable");
+        let path = path_of(&write);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("a folder for the file");
+        }
+        fs::write(path, bytes).expect("writable");
     }
     for edit in entries("edit") {
         let path = path_of(&edit);

@@ -280,6 +280,15 @@ pub struct SearchArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Finish a search that was interrupted in this output directory: it goes on from the last
+    /// generation it checkpointed, and the files are the same bytes as an uninterrupted search's.
+    #[arg(long)]
+    pub resume: bool,
+    /// Write the search's state to disk after a generation at least this often, in seconds
+    /// (what an interrupted search keeps for --resume; 0 after every generation); the files are
+    /// the same for any value.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub checkpoint_every: u64,
     #[command(flatten)]
     pub units: UnitsArgs,
 }

@@ -16,6 +16,7 @@ pub mod output;
 pub mod report;
 pub mod run;
 pub mod search;
+pub mod search_checkpoint;
 pub mod sensitivity;
 pub mod slurm;
 pub mod sweep;

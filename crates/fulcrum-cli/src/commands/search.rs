@@ -11,8 +11,8 @@ use fulcrum_explore::{Better, SweepError};
 
 use crate::CliError;
 use crate::args::{AnalysisArgs, SearchArgs};
-use crate::commands::Bar;
 use crate::commands::analysis::Analysis;
+use crate::commands::{Bar, search_checkpoint};
 
 /// `fulcrum search`.
 pub fn search(args: &SearchArgs) -> Result<(), CliError> {
@@ -39,11 +39,43 @@ pub fn search(args: &SearchArgs) -> Result<(), CliError> {
     let digest = fulcrum_report::sweep::FileDigest::of("", prepared.text.as_bytes());
     crate::commands::output::claim(&args.output, &digest.sha256, &[], args.force)?;
     let candidates = (population.max(4).div_ceil(2) * 2) as u64 * (generations as u64 + 1);
+    let identity = search_checkpoint::Identity {
+        model: fulcrum_report::sweep::FileDigest::of(
+            prepared.experiment.model.clone(),
+            prepared.model.source.as_bytes(),
+        ),
+        experiment: fulcrum_report::sweep::FileDigest::of(
+            prepared.path.display().to_string(),
+            prepared.text.as_bytes(),
+        ),
+        population,
+        generations,
+        futures,
+        seed: analysis.seed,
+        genes: problem.space.genes.len(),
+        objectives: problem.objective_count(),
+    };
+    let resume = search_checkpoint::read(&args.output, &identity, args.resume)?;
     let bar = Bar::new((candidates + 1) * futures);
+    let resumed = resume.as_ref().map_or(0, |state| state.evaluations);
+    bar.0.inc(resumed * futures);
+    let checkpoint_path = search_checkpoint::path(&args.output);
+    let mut last_written = std::time::Instant::now();
+    let checkpoint_every = std::time::Duration::from_secs(args.checkpoint_every);
+    let checkpoint = |state: &fulcrum_decide::search::Checkpoint| {
+        // The last generation needs none: the files follow at once.
+        if state.generation >= generations || last_written.elapsed() < checkpoint_every {
+            return Ok(());
+        }
+        search_checkpoint::write(&args.output, &identity, state)
+            .map_err(|message| SearchError::Checkpoint { path: checkpoint_path.clone(), message })?;
+        last_written = std::time::Instant::now();
+        Ok(())
+    };
     let (found, baseline) = analysis
         .pool
         .install(|| {
-            let found = problem.search(&prepared.compiled, &prepared.plan, &options, &bar)?;
+            let found = problem.search_from(&prepared.compiled, &prepared.plan, &options, resume, &bar, checkpoint)?;
             let baseline = problem.evaluate(&prepared.compiled, &prepared.plan, &[problem.baseline()], &bar)?;
             Ok::<_, SearchError>((found, baseline))
         })
@@ -100,12 +132,17 @@ pub fn search(args: &SearchArgs) -> Result<(), CliError> {
     settings.insert("algorithm".into(), "NSGA-II".into());
     settings.insert("reference".into(), found.reference.clone().into());
     analysis.finish(output, "search", settings)?;
+    search_checkpoint::remove(output)?;
+    if resumed > 0 {
+        eprintln!("resumed: {resumed} candidates were evaluated before the interruption and kept");
+    }
     crate::commands::print_stdout(&summary)
 }
 
 fn search_error(prepared: &crate::experiment::Prepared, error: SearchError) -> CliError {
     match error {
         SearchError::Sweep(SweepError::Output(error) | SweepError::Memory(error)) => CliError::Io(error.into()),
+        error @ SearchError::Checkpoint { .. } => CliError::Io(anyhow::anyhow!("{error}")),
         SearchError::BudgetUnmet { span: Some(span), .. }
         | SearchError::BudgetWithoutCosts { span: Some(span), .. } => {
             let (line, column) = line_column(&prepared.text, span.start as usize);

@@ -12,6 +12,7 @@
 
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
 
 /// Sample points of the estimate for four or more objectives: its standard error is at most
 /// 0.5 / sqrt(SAMPLES) of the sampled box's volume (0.35%).
@@ -44,25 +45,116 @@ fn inside<'a>(points: &'a [Vec<f64>], reference: &[f64]) -> Vec<&'a [f64]> {
 /// The share of `SAMPLES` points, uniform in the box from the points' smallest values to the
 /// reference, that some point dominates, times the box's volume. The sample comes from a fixed
 /// seed, so the same front always gives the same number.
+///
+/// The sample is drawn on the calling thread; the samples the points dominate are counted in
+/// chunks on the current rayon pool and the whole-number counts added, so the result is the same
+/// for any number of threads. Up to `MOST_BITSET_POINTS` points a sample is tested by bitsets of
+/// the points no worse in each objective ([`Prefixes`]); past that, it is compared with the
+/// points whose first objective is no larger than its own (the points are sorted on it), the
+/// only ones that can dominate it.
 fn estimate(points: &[&[f64]], reference: &[f64]) -> f64 {
     if points.is_empty() {
         return 0.0;
     }
+    let dimensions = reference.len();
     let low: Vec<f64> =
-        (0..reference.len()).map(|axis| points.iter().map(|point| point[axis]).fold(f64::INFINITY, f64::min)).collect();
+        (0..dimensions).map(|axis| points.iter().map(|point| point[axis]).fold(f64::INFINITY, f64::min)).collect();
     let size: f64 = low.iter().zip(reference).map(|(low, high)| high - low).product();
     let mut random = ChaCha8Rng::seed_from_u64(0x5eed_4f0e);
-    let mut sample = vec![0.0; reference.len()];
-    let mut dominated = 0usize;
-    for _ in 0..SAMPLES {
+    let mut samples = vec![0.0; SAMPLES * dimensions];
+    for sample in samples.chunks_exact_mut(dimensions) {
         for (axis, value) in sample.iter_mut().enumerate() {
             *value = low[axis] + random.random::<f64>() * (reference[axis] - low[axis]);
         }
-        if points.iter().any(|point| point.iter().zip(&sample).all(|(p, x)| p <= x)) {
-            dominated += 1;
-        }
     }
+    let dominated: usize = if points.len() <= MOST_BITSET_POINTS {
+        let prefixes = Prefixes::new(points);
+        samples.par_chunks(CHUNK * dimensions).map(|chunk| prefixes.count(chunk)).sum()
+    } else {
+        let mut sorted = points.to_vec();
+        sorted.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        let firsts: Vec<f64> = sorted.iter().map(|point| point[0]).collect();
+        // The other objectives of the sorted points, one point after another.
+        let rests: Vec<f64> = sorted.iter().flat_map(|point| point[1..].iter().copied()).collect();
+        let rest = dimensions - 1;
+        samples
+            .par_chunks(CHUNK * dimensions)
+            .map(|chunk| {
+                chunk
+                    .chunks_exact(dimensions)
+                    .filter(|sample| {
+                        let candidates = firsts.partition_point(|first| *first <= sample[0]);
+                        rests[..candidates * rest]
+                            .chunks_exact(rest)
+                            .any(|point| point.iter().zip(&sample[1..]).all(|(p, x)| p <= x))
+                    })
+                    .count()
+            })
+            .sum()
+    };
     size * dominated as f64 / SAMPLES as f64
+}
+
+/// Samples counted together by one task of the estimate.
+const CHUNK: usize = 500;
+
+/// Up to this many points the estimate uses [`Prefixes`] (whose bits grow as the square of the
+/// points: 2 MiB an objective here); past it, each sample scans the points that can dominate it.
+const MOST_BITSET_POINTS: usize = 4096;
+
+/// For each objective, the points sorted on it and, for every `j`, the set of the `j` smallest
+/// as a bitset: the points no worse than a sample in an objective are one such prefix (found by
+/// binary search), and the sample is dominated exactly when the prefixes of all objectives share
+/// a point.
+struct Prefixes {
+    /// Per objective, its values in increasing order.
+    sorted: Vec<Vec<f64>>,
+    /// Per objective, `words` words for each prefix length from 1 to the number of points.
+    bits: Vec<Vec<u64>>,
+    words: usize,
+}
+
+impl Prefixes {
+    fn new(points: &[&[f64]]) -> Prefixes {
+        let dimensions = points.first().map_or(0, |point| point.len());
+        let words = points.len().div_ceil(64);
+        let mut sorted = Vec::with_capacity(dimensions);
+        let mut bits = Vec::with_capacity(dimensions);
+        for axis in 0..dimensions {
+            let mut order: Vec<usize> = (0..points.len()).collect();
+            order.sort_by(|&a, &b| points[a][axis].total_cmp(&points[b][axis]));
+            sorted.push(order.iter().map(|&index| points[index][axis]).collect());
+            let mut prefixes = vec![0u64; points.len() * words];
+            let mut current = vec![0u64; words];
+            for (length, &index) in order.iter().enumerate() {
+                current[index / 64] |= 1u64 << (index % 64);
+                prefixes[length * words..(length + 1) * words].copy_from_slice(&current);
+            }
+            bits.push(prefixes);
+        }
+        Prefixes { sorted, bits, words }
+    }
+
+    /// How many of the samples (one after another) some point dominates.
+    fn count(&self, samples: &[f64]) -> usize {
+        let dimensions = self.sorted.len();
+        let mut rows = vec![0usize; dimensions];
+        samples
+            .chunks_exact(dimensions)
+            .filter(|sample| {
+                for (axis, row) in rows.iter_mut().enumerate() {
+                    let length = self.sorted[axis].partition_point(|value| *value <= sample[axis]);
+                    if length == 0 {
+                        return false;
+                    }
+                    *row = (length - 1) * self.words;
+                }
+                (0..self.words).any(|word| {
+                    rows.iter().zip(&self.bits).fold(u64::MAX, |shared, (row, bits)| shared & bits[row + word]) != 0
+                })
+            })
+            .count()
+    }
 }
 
 fn volume(mut points: Vec<&[f64]>, reference: &[f64]) -> f64 {
@@ -231,6 +323,51 @@ mod tests {
                 "{dimensions}: {estimated} against {exact}"
             );
             assert_eq!(estimated, hypervolume(&points, &reference), "the same sample every call");
+        }
+    }
+
+    #[test]
+    fn the_estimate_counts_what_scanning_every_point_counts_on_any_number_of_threads() {
+        // The estimate as first written: every sample against every point, on one thread.
+        let scanned = |points: &[Vec<f64>], reference: &[f64]| {
+            let low: Vec<f64> = (0..reference.len())
+                .map(|axis| points.iter().map(|point| point[axis]).fold(f64::INFINITY, f64::min))
+                .collect();
+            let size: f64 = low.iter().zip(reference).map(|(low, high)| high - low).product();
+            let mut random = ChaCha8Rng::seed_from_u64(0x5eed_4f0e);
+            let mut sample = vec![0.0; reference.len()];
+            let mut dominated = 0usize;
+            for _ in 0..SAMPLES {
+                for (axis, value) in sample.iter_mut().enumerate() {
+                    *value = low[axis] + random.random::<f64>() * (reference[axis] - low[axis]);
+                }
+                if points.iter().any(|point| point.iter().zip(&sample).all(|(p, x)| p <= x)) {
+                    dominated += 1;
+                }
+            }
+            size * dominated as f64 / SAMPLES as f64
+        };
+        let mut random = ChaCha8Rng::seed_from_u64(11);
+        // The last case has more points than the bitsets take: each sample scans them instead.
+        for (dimensions, count) in [(4, 3), (5, 200), (6, 60), (4, super::MOST_BITSET_POINTS + 100)] {
+            // Points near a sphere's octant, rounded so that coordinates tie, and one corner.
+            let mut points: Vec<Vec<f64>> = (0..count)
+                .map(|_| {
+                    let raw: Vec<f64> = (0..dimensions).map(|_| random.random::<f64>()).collect();
+                    let norm = raw.iter().map(|x| x * x).sum::<f64>().sqrt();
+                    raw.iter().map(|x| (x / norm * 20.0).round() / 20.0).collect()
+                })
+                .collect();
+            let mut corner = vec![0.0; dimensions];
+            corner[0] = 1.0;
+            points.push(corner);
+            let reference = vec![1.1; dimensions];
+            let expected = scanned(&points, &reference);
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+                let estimated = pool.install(|| hypervolume(&points, &reference));
+                assert_eq!(estimated.to_bits(), expected.to_bits(), "{dimensions} objectives, {threads} threads");
+            }
         }
     }
 

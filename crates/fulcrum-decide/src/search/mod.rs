@@ -222,14 +222,93 @@ pub struct Found {
     pub least_violation: f64,
 }
 
+/// Where a search stands after a generation: everything it needs to go on (each generation
+/// draws from its own stream of the seed, so no random state is kept). [`search_from`] hands one
+/// to its caller after every generation and takes one back to resume.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// The generation just finished (0 for the first, random one).
+    pub generation: usize,
+    /// Candidates evaluated so far.
+    pub evaluations: u64,
+    /// The current population, in order.
+    pub population: Vec<Candidate>,
+    /// Every non-dominated feasible candidate seen, in the order found.
+    pub archive: Vec<Candidate>,
+    /// One line per generation so far.
+    pub convergence: Vec<Progress>,
+    /// The hypervolume reference point (empty while no candidate was ever feasible).
+    pub reference: Vec<f64>,
+    /// The least violation any candidate reached so far.
+    pub least_violation: f64,
+}
+
 /// Runs NSGA-II on `space`. `evaluate` gets each generation's candidates and returns one
 /// [`Evaluated`] per candidate, in order; its error stops the search.
 pub fn search<E>(
     space: &Space,
     options: &Options,
+    evaluate: impl FnMut(&[Vec<f64>]) -> Result<Vec<Evaluated>, E>,
+) -> Result<Found, E> {
+    search_from(space, options, None, evaluate, |_| Ok(()))
+}
+
+/// [`search`], resumable: it starts from `resume` (a [`Checkpoint`] an earlier search with the
+/// same space and options handed out) when given, and hands `checkpoint` the state after every
+/// generation, whose error stops the search. A resumed search finds exactly what an
+/// uninterrupted one finds.
+pub fn search_from<E>(
+    space: &Space,
+    options: &Options,
+    resume: Option<Checkpoint>,
     mut evaluate: impl FnMut(&[Vec<f64>]) -> Result<Vec<Evaluated>, E>,
+    mut checkpoint: impl FnMut(&Checkpoint) -> Result<(), E>,
 ) -> Result<Found, E> {
     let population_size = options.population.max(4).div_ceil(2) * 2;
+    let mut state = match resume {
+        Some(state) => state,
+        None => {
+            let state = first_generation(space, options, population_size, &mut evaluate)?;
+            checkpoint(&state)?;
+            state
+        }
+    };
+    let mut archive = Archive { members: std::mem::take(&mut state.archive) };
+    // The ranking is a function of the population, so a resumed search ranks it afresh.
+    let mut ranking = rank(&state.population);
+    for generation in state.generation + 1..=options.generations {
+        let mut rng = generation_rng(options.seed, generation as u64);
+        let children = offspring(space, options, &state.population, &ranking, &mut rng);
+        let children = evaluated(children, &mut evaluate)?;
+        state.evaluations += children.len() as u64;
+        archive.add_all(&children);
+        state.least_violation =
+            children.iter().map(|candidate| candidate.violation).fold(state.least_violation, f64::min);
+        let mut population = std::mem::take(&mut state.population);
+        population.extend(children);
+        let (survivors, survivor_ranking) = survive(population, population_size);
+        state.population = survivors;
+        ranking = survivor_ranking;
+        state.convergence.push(archive.progress(generation, state.evaluations, &state.reference));
+        state.generation = generation;
+        state.archive = std::mem::take(&mut archive.members);
+        let handed = checkpoint(&state);
+        archive.members = std::mem::take(&mut state.archive);
+        handed?;
+    }
+    let mut archive = archive.members;
+    archive.sort_by(|a, b| compare_slices(&a.objectives, &b.objectives).then(compare_slices(&a.genes, &b.genes)));
+    let Checkpoint { population, convergence, reference, least_violation, .. } = state;
+    Ok(Found { archive, population, convergence, reference, least_violation })
+}
+
+/// The first generation: the initial candidates, then random ones, evaluated.
+fn first_generation<E>(
+    space: &Space,
+    options: &Options,
+    population_size: usize,
+    evaluate: &mut impl FnMut(&[Vec<f64>]) -> Result<Vec<Evaluated>, E>,
+) -> Result<Checkpoint, E> {
     let mut rng = generation_rng(options.seed, 0);
     let mut genomes: Vec<Vec<f64>> = options
         .initial
@@ -240,30 +319,22 @@ pub fn search<E>(
     while genomes.len() < population_size {
         genomes.push(space.genes.iter().map(|gene| random_value(*gene, &mut rng)).collect());
     }
-    let mut population = evaluated(genomes, &mut evaluate)?;
-    let mut evaluations = population.len() as u64;
+    let population = evaluated(genomes, evaluate)?;
+    let evaluations = population.len() as u64;
     let reference = options.reference.clone().unwrap_or_else(|| default_reference(&population));
     let mut archive = Archive::default();
     archive.add_all(&population);
-    let mut least_violation = population.iter().map(|candidate| candidate.violation).fold(f64::INFINITY, f64::min);
-    let mut convergence = vec![archive.progress(0, evaluations, &reference)];
-    let mut ranking = rank(&population);
-    for generation in 1..=options.generations {
-        let mut rng = generation_rng(options.seed, generation as u64);
-        let children = offspring(space, options, &population, &ranking, &mut rng);
-        let children = evaluated(children, &mut evaluate)?;
-        evaluations += children.len() as u64;
-        archive.add_all(&children);
-        least_violation = children.iter().map(|candidate| candidate.violation).fold(least_violation, f64::min);
-        population.extend(children);
-        let (survivors, survivor_ranking) = survive(population, population_size);
-        population = survivors;
-        ranking = survivor_ranking;
-        convergence.push(archive.progress(generation, evaluations, &reference));
-    }
-    let mut archive = archive.members;
-    archive.sort_by(|a, b| compare_slices(&a.objectives, &b.objectives).then(compare_slices(&a.genes, &b.genes)));
-    Ok(Found { archive, population, convergence, reference, least_violation })
+    let least_violation = population.iter().map(|candidate| candidate.violation).fold(f64::INFINITY, f64::min);
+    let convergence = vec![archive.progress(0, evaluations, &reference)];
+    Ok(Checkpoint {
+        generation: 0,
+        evaluations,
+        population,
+        archive: archive.members,
+        convergence,
+        reference,
+        least_violation,
+    })
 }
 
 fn compare_slices(a: &[f64], b: &[f64]) -> std::cmp::Ordering {

@@ -19,7 +19,7 @@ use fulcrum_explore::{Better, Plan, Setting, Table};
 use fulcrum_model::syntax::Span;
 use fulcrum_sim::CompiledModel;
 
-use super::{Evaluated, Found, Gene, Options, Space, search};
+use super::{Checkpoint, Evaluated, Found, Gene, Options, Space, search_from};
 
 /// Why a search cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +76,14 @@ pub enum SearchError {
     /// The runs failed.
     #[error(transparent)]
     Sweep(#[from] SweepError),
+    /// The caller could not keep a checkpoint.
+    #[error("cannot write the checkpoint {}: {message}", path.display())]
+    Checkpoint {
+        /// Where it was to go.
+        path: std::path::PathBuf,
+        /// Why it could not.
+        message: String,
+    },
 }
 
 /// One gene's meaning.
@@ -265,14 +273,17 @@ impl Problem {
     /// What a candidate costs: each lever's `cost_per_unit` times its change from the baseline
     /// (a cut saves), plus the cost of each intervention it switches on.
     pub fn cost(&self, genes: &[f64]) -> f64 {
-        self.decisions
+        let cost: f64 = self
+            .decisions
             .iter()
             .zip(genes)
             .map(|(decision, value)| match decision {
                 Decision::Lever { baseline, cost_per_unit, .. } => cost_per_unit * (value - baseline),
                 Decision::Intervention { cost, .. } => cost * value,
             })
-            .sum()
+            .sum();
+        // A free cut is a cost of 0, not −0.
+        cost + 0.0
     }
 
     /// The least cost any candidate has.
@@ -344,10 +355,32 @@ impl Problem {
         options: &SearchOptions,
         progress: &dyn Progress,
     ) -> Result<Found, SearchError> {
+        self.search_from(model, plan, options, None, progress, |_| Ok(()))
+    }
+
+    /// [`Problem::search`], resumable: from `resume` (a [`Checkpoint`] of an earlier search of
+    /// the same problem, plan and options) when given, handing `checkpoint` the state after
+    /// every generation (its error stops the search). A resumed search finds exactly what an
+    /// uninterrupted one finds.
+    pub fn search_from(
+        &self,
+        model: &CompiledModel,
+        plan: &Plan,
+        options: &SearchOptions,
+        resume: Option<Checkpoint>,
+        progress: &dyn Progress,
+        checkpoint: impl FnMut(&Checkpoint) -> Result<(), SearchError>,
+    ) -> Result<Found, SearchError> {
         let mut search_options = Options::new(options.population, options.generations, options.seed);
         // The baseline policy is the first candidate.
         search_options.initial = vec![self.baseline()];
-        search(&self.space, &search_options, |candidates| self.evaluate(model, plan, candidates, progress))
+        search_from(
+            &self.space,
+            &search_options,
+            resume,
+            |candidates| self.evaluate(model, plan, candidates, progress),
+            checkpoint,
+        )
     }
 
     /// Evaluates candidates together in the plan's futures (one table of candidates × futures,

@@ -147,3 +147,36 @@ fn constrained_domination_keeps_only_feasible_candidates_and_reports_the_least_v
     assert!(found.archive.is_empty());
     assert!(found.least_violation >= 0.5 && found.least_violation < 0.6, "{}", found.least_violation);
 }
+
+#[test]
+fn a_search_stopped_after_any_generation_resumes_to_the_same_result() {
+    let space = Space::new(vec![Gene::Real { min: 0.0, max: 1.0 }; 30]);
+    let options = Options::new(20, 12, 5);
+    let evaluate = |candidates: &[Vec<f64>]| {
+        Ok::<_, Option<super::Checkpoint>>(candidates.iter().map(|genes| Evaluated::feasible(zdt1(genes))).collect())
+    };
+    let straight = match search(&space, &options, evaluate) {
+        Ok(found) => found,
+        Err(_) => panic!("a search without checkpoints cannot fail"),
+    };
+    for stop in [0, 1, 5, 11, 12] {
+        // The checkpoint of generation `stop` ends the first search, as a kill after it would.
+        let stopped = super::search_from(&space, &options, None, evaluate, |state| {
+            if state.generation == stop { Err(Some(state.clone())) } else { Ok(()) }
+        });
+        let state = match stopped {
+            Err(Some(state)) => state,
+            _ => panic!("the search did not stop after generation {stop}"),
+        };
+        assert_eq!(state.convergence.len(), stop + 1);
+        assert_eq!(state.evaluations, 20 * (stop as u64 + 1));
+        let mut handed = Vec::new();
+        let resumed = super::search_from(&space, &options, Some(state), evaluate, |state| {
+            handed.push(state.generation);
+            Ok(())
+        });
+        let resumed = resumed.unwrap_or_else(|_| panic!("the resumed search failed after generation {stop}"));
+        assert_eq!(handed, (stop + 1..=12).collect::<Vec<_>>());
+        assert_eq!(resumed, straight, "resumed after generation {stop}");
+    }
+}

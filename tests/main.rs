@@ -23,6 +23,7 @@ mod vensim_functions;
 mod vensim_reference;
 mod xmile_arrays;
 mod xmile_modules;
+mod xmile_real_models;
 mod xmile_stella;
 
 use std::collections::BTreeMap;

@@ -92,6 +92,79 @@ fn a_conveyor_inside_a_macro_runs_a_belt_per_call() {
 }
 
 #[test]
+fn a_macro_as_stella_writes_it_takes_defaults_for_left_out_parameters() {
+    // Stella writes each parameter also as an input auxiliary of the macro (used when the macro
+    // runs on its own) and the output as the variable's shown name, spaces and all. XMILE 3.6.1's
+    // SMOOTH1, with `initial` defaulting to `input`: Smooth of Input starts at `initial` and
+    // moves (input - Smooth of Input) / averaging time a step.
+    let rest = "<macro name=\"SMOOTH1\"><eqn>Smooth of Input</eqn><parm>input</parm><parm>averaging_time</parm>\
+        <parm default=\"input\">initial</parm><variables>\
+        <aux name=\"input\" access=\"input\"><eqn>7</eqn></aux>\
+        <aux name=\"averaging time\" access=\"input\"><eqn>3</eqn></aux>\
+        <aux name=\"initial\" access=\"input\"><eqn>1</eqn></aux>\
+        <stock name=\"Smooth of Input\"><eqn>initial</eqn><inflow>change</inflow></stock>\
+        <flow name=\"change\"><eqn>(input - Smooth_of_Input) / averaging_time</eqn></flow></variables></macro>";
+    let variables = "<aux name=\"level\"><eqn>SMOOTH1(10, 2)</eqn></aux>\
+        <aux name=\"rising\"><eqn>SMOOTH1(10, 2, 0)</eqn></aux>\
+        <aux name=\"lagging\"><eqn>SMOOTH1(TIME, 1)</eqn></aux>";
+    let results = run(&stella("", variables, rest));
+    // Starting at the input, 10 stays 10; from 0, half the gap to 10 closes each step.
+    assert_eq!(series(&results, "level"), [10.0; 4]);
+    assert_eq!(series(&results, "rising"), [0.0, 5.0, 7.5, 8.75]);
+    // Starts at TIME at the start (0), then follows TIME a step behind: 0, 0, 1, 2.
+    assert_eq!(series(&results, "lagging"), [0.0, 0.0, 1.0, 2.0]);
+
+    // A call must still give every parameter without a default.
+    let text = stella("", "<aux name=\"short\"><eqn>SMOOTH1(10)</eqn></aux>", rest);
+    let (_, diagnostics) = fulcrum_xmile::read(&text).expect("reads");
+    let found = diagnostics.0.iter().find(|d| d.code.as_str() == "E0104").expect("an arity error");
+    assert!(found.message.contains("takes 2 to 3 arguments, but is given 1"), "{}", found.message);
+    let span = found.span.expect("located");
+    assert_eq!(&text[span.start as usize..span.end as usize], "<eqn>SMOOTH1(10)</eqn>");
+}
+
+#[test]
+fn size_of_a_dimension_is_its_number_of_elements_in_any_equation() {
+    // Stella writes Vensim's ELMCOUNT(DimA) as SIZE(DimA), also in an equation not arrayed.
+    let extras =
+        "<dimensions><dim name=\"DimA\"><elem name=\"A1\"/><elem name=\"A2\"/><elem name=\"A3\"/></dim></dimensions>";
+    let variables = "<aux name=\"count\"><eqn>SIZE(DimA)</eqn></aux>\
+        <aux name=\"share\"><dimensions><dim name=\"DimA\"/></dimensions><eqn>DimA / SIZE(DimA)</eqn></aux>";
+    let results = run(&stella(extras, variables, ""));
+    assert_eq!(series(&results, "count"), [3.0; 4]);
+    assert_eq!(series(&results, "share[A2]"), [2.0 / 3.0; 4]);
+}
+
+#[test]
+fn a_stock_takes_the_sum_of_a_flow_over_the_dimensions_it_does_not_have() {
+    // Workers[HCWorker] lose infecting[Severity, HCWorker] summed over Severity, as Stella does.
+    let extras = "<dimensions><dim name=\"Severity\"><elem name=\"Mild\"/><elem name=\"Severe\"/></dim>\
+        <dim name=\"HCWorker\"><elem name=\"Doctors\"/><elem name=\"Nurses\"/></dim></dimensions>";
+    let variables = "<stock name=\"Workers\"><dimensions><dim name=\"HCWorker\"/></dimensions>\
+        <element subscript=\"Doctors\"><eqn>100</eqn></element><element subscript=\"Nurses\"><eqn>200</eqn></element>\
+        <outflow>infecting</outflow></stock>\
+        <flow name=\"infecting\"><dimensions><dim name=\"Severity\"/><dim name=\"HCWorker\"/></dimensions>\
+        <eqn>Severity * HCWorker</eqn></flow>";
+    let results = run(&stella(extras, variables, ""));
+    // Doctors lose 1×1 + 2×1 = 3 a step, nurses 1×2 + 2×2 = 6.
+    assert_eq!(series(&results, "Workers[Doctors]"), [100.0, 97.0, 94.0, 91.0]);
+    assert_eq!(series(&results, "Workers[Nurses]"), [200.0, 194.0, 188.0, 182.0]);
+}
+
+#[test]
+fn an_initial_equation_breaks_a_loop_of_initial_values_as_stella_writes_it() {
+    // Stella's <init_eqn> on an auxiliary (its translation of Vensim's ACTIVE INITIAL): target
+    // is 50 while the initial values are computed, so capacity starts at 50; then target is
+    // twice capacity and capacity grows by half the gap a step: 50, 75, 112.5, 168.75.
+    let variables = "<stock name=\"capacity\"><eqn>target</eqn><inflow>adjusting</inflow></stock>\
+        <flow name=\"adjusting\"><eqn>(target - capacity) / 2</eqn></flow>\
+        <aux name=\"target\"><eqn>capacity * 2</eqn><init_eqn>50</init_eqn></aux>";
+    let results = run(&stella("", variables, ""));
+    assert_eq!(series(&results, "capacity"), [50.0, 75.0, 112.5, 168.75]);
+    assert_eq!(series(&results, "target"), [100.0, 150.0, 225.0, 337.5]);
+}
+
+#[test]
 fn a_data_import_is_refused_where_it_is_written() {
     // Imported values would replace the model's own: fulcrum does not read them, and says so.
     let text = stella(

@@ -34,6 +34,9 @@ struct Macro {
     name: String,
     canonical: CanonicalName,
     parameters: Vec<CanonicalName>,
+    /// Each parameter's `default` expression, if it has one (XMILE 3.6.1): a call may leave out
+    /// the parameters from the first one with a default on.
+    defaults: Vec<Option<Expr>>,
     /// The expression; for a macro with variables, its output read in a copy.
     body: Expr,
     /// The stocks, flows and auxiliaries a macro is built from; empty for expression macros.
@@ -66,17 +69,45 @@ impl Macros {
                 reader.diagnostics.push(Diagnostic::new(Code::MissingKey, "a <macro> has no name").at(Some(span)));
                 continue;
             };
-            let parameters =
-                elements(node, "parm").filter_map(|p| p.text()).map(|p| CanonicalName::new(p.trim())).collect();
-            let variables = match child(node, "variables") {
+            let mut parameters = Vec::new();
+            let mut defaults = Vec::new();
+            for parm in elements(node, "parm") {
+                let Some(text) = parm.text() else { continue };
+                parameters.push(CanonicalName::new(text.trim()));
+                defaults.push(parm.attribute("default").and_then(|default| match syntax::parse(default) {
+                    Ok(expr) => Some(expr),
+                    Err(error) => {
+                        reader.diagnostics.push(
+                            Diagnostic::new(
+                                Code::EquationSyntax,
+                                format!("syntax error in the default of macro `{name}`'s parameter: {}", error.kind),
+                            )
+                            .at(Some(reader.span_of(parm))),
+                        );
+                        None
+                    }
+                }));
+            }
+            let mut variables = match child(node, "variables") {
                 Some(_) => reader.macro_variables(node),
                 None => Vec::new(),
             };
+            // Stella also writes each parameter as an input auxiliary of the macro, whose equation
+            // is used only when the macro is run on its own; in a call the argument takes its place.
+            variables.retain(|v| !(v.kind == VariableKind::Auxiliary && parameters.contains(&v.canonical)));
             let body = match child(node, "eqn") {
                 Some(eqn) => {
                     let text: String = eqn.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect();
                     match syntax::parse(&text) {
                         Ok(expr) => expr,
+                        // Stella writes the output variable's name as it shows it (`early out`),
+                        // spaces and all: that is the variable read.
+                        Err(_) if variables.iter().any(|v| v.canonical == CanonicalName::new(text.trim())) => {
+                            match syntax::parse(&format!("\"{}\"", text.trim().replace('"', ""))) {
+                                Ok(expr) => expr,
+                                Err(_) => continue,
+                            }
+                        }
                         Err(error) => {
                             reader.diagnostics.push(
                                 Diagnostic::new(
@@ -109,6 +140,7 @@ impl Macros {
                 name: name.to_owned(),
                 canonical: CanonicalName::new(name),
                 parameters,
+                defaults,
                 body,
                 variables,
                 span,
@@ -229,18 +261,29 @@ impl Macros {
                 definition,
             });
         }
-        if args.len() != found.parameters.len() {
+        // The parameters a call may leave out: from the first with a default on, all with one.
+        let optional = found.defaults.iter().rev().take_while(|d| d.is_some()).count();
+        let required = found.parameters.len() - optional;
+        // A default may read the parameters before it, as the call gives them.
+        let mut full = args.to_vec();
+        for default in found.defaults.iter().skip(args.len()) {
+            let Some(mut default) = default.clone() else { break };
+            replace_parameters(&mut default, &found.parameters[..full.len()], &full);
+            full.push(default);
+        }
+        if args.len() > found.parameters.len() || full.len() != found.parameters.len() {
+            let takes = if optional == 0 {
+                found.parameters.len().to_string()
+            } else {
+                format!("{required} to {}", found.parameters.len())
+            };
             return Err(Problem {
                 code: Code::WrongArity,
-                message: format!(
-                    "macro `{}` takes {} arguments, but is given {}",
-                    found.name,
-                    found.parameters.len(),
-                    args.len()
-                ),
+                message: format!("macro `{}` takes {takes} arguments, but is given {}", found.name, args.len()),
                 definition,
             });
         }
+        let args = full.as_slice();
         stack.push(index);
         let expanded = if found.variables.is_empty() {
             let mut expanded = found.body.clone();

@@ -681,11 +681,15 @@ impl<'p> Reader<'p> {
                 }
             }
         }
+        if let Some(equation) = variable.equation.take() {
+            variable.equation = Some(self.with_initial(node, equation, &kind));
+        }
         for element in elements(node, "element") {
             let subscript = element.attribute("subscript").unwrap_or_default();
+            let equation = child(element, "eqn").map(|eqn| self.equation(eqn));
             variable.elements.push(ElementDefinition {
                 subscript: subscript.split(',').map(|part| part.trim().to_owned()).collect(),
-                equation: child(element, "eqn").map(|eqn| self.equation(eqn)),
+                equation: equation.map(|equation| self.with_initial(element, equation, &kind)),
                 graph: child(element, "gf").map(|gf| self.graph(gf)),
                 span: Some(self.span(element)),
             });
@@ -814,6 +818,7 @@ impl<'p> Reader<'p> {
             |attribute: &str| node.attribute(attribute).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         let discrete = attribute_flag("discrete");
         let one_at_a_time = !node.attribute("one_at_a_time").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
+        self.conveyor_options(node, name);
         Conveyor {
             transit_time,
             capacity: child(node, "capacity").map(|capacity| self.equation(capacity)),
@@ -826,6 +831,47 @@ impl<'p> Reader<'p> {
             batch_integrity: attribute_flag("batch_integrity"),
             one_at_a_time,
             span,
+        }
+    }
+
+    /// Every attribute and element on a `<conveyor>` other than those fulcrum simulates is
+    /// refused where it is written, rather than dropped. Stella's `force_leak_fraction` is let
+    /// through: its help does not describe it, and the one real model at hand that sets it
+    /// (a straight-line depreciation, a leak fraction of 1 over the whole belt) gives Vensim's
+    /// results for the same model with the leak fraction applied as written.
+    fn conveyor_options(&mut self, node: Node<'_, '_>, name: &str) {
+        const ATTRIBUTES: [&str; 6] = [
+            "discrete",
+            "exponential_leak",
+            "variable_speed",
+            "batch_integrity",
+            "one_at_a_time",
+            "force_leak_fraction",
+        ];
+        const ELEMENTS: [&str; 5] = ["len", "capacity", "in_limit", "arrest", "sample"];
+        let mut options: Vec<(String, Span)> = node
+            .attributes()
+            .filter(|attribute| !ATTRIBUTES.contains(&attribute.name()))
+            .map(|attribute| (attribute.name().to_owned(), self.prepared.span(attribute.range())))
+            .collect();
+        options.extend(
+            node.children()
+                .filter(|option| option.is_element() && !ELEMENTS.contains(&option.tag_name().name()))
+                .map(|option| (option.tag_name().name().to_owned(), self.span(option))),
+        );
+        for (option, span) in options {
+            self.report(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!("conveyor `{name}` has the option `{option}`, which fulcrum does not simulate"),
+                )
+                .at(Some(span))
+                .on_variable(name)
+                .with_help(
+                    "fulcrum simulates a conveyor's len, capacity, in_limit, arrest and sample, and its discrete, \
+                     exponential_leak, variable_speed, batch_integrity and one_at_a_time attributes (XMILE 4.2.1)",
+                ),
+            );
         }
     }
 
@@ -899,6 +945,28 @@ impl<'p> Reader<'p> {
 
     /// An `<eqn>`: its text, parsed, and where it sits in the file (exactly, when the XML holds
     /// the text verbatim).
+    /// Stella's `<init_eqn>` beside an auxiliary's or a flow's `<eqn>` gives the value used while
+    /// the initial values are computed (what Vensim's ACTIVE INITIAL says, and how Stella writes
+    /// it): the equation becomes `ACTIVE_INITIAL(eqn, init_eqn)`. A stock's initial value is its
+    /// `<eqn>`, so one there is refused where it is written.
+    fn with_initial(&mut self, node: Node<'_, '_>, equation: Equation, kind: &VariableKind) -> Equation {
+        let Some(initial) = child(node, "init_eqn") else { return equation };
+        if matches!(kind, VariableKind::Stock { .. }) {
+            self.report(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    "a stock's <init_eqn> is not simulated: a stock starts at its <eqn>",
+                )
+                .at(Some(self.span(initial)))
+                .with_help("write the stock's initial value as its <eqn>"),
+            );
+            return equation;
+        }
+        let initial = self.equation(initial);
+        let text = format!("ACTIVE_INITIAL(({}), ({}))", equation.text.trim(), initial.text.trim());
+        Equation::new(text, Origin { span: equation.origin.span, text_offset: None })
+    }
+
     fn equation(&mut self, node: Node<'_, '_>) -> Equation {
         let text: String = node.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect();
         let span = self.span(node);

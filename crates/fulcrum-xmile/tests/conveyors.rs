@@ -140,6 +140,36 @@ fn an_option_on_a_queue_is_refused_where_it_is_written() {
 }
 
 #[test]
+fn an_option_on_a_conveyor_fulcrum_does_not_simulate_is_refused_where_it_is_written() {
+    let (text, diagnostics) = refused(
+        "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+         <conveyor discrete=\"true\" surge=\"true\"><len>2</len><jitter>0.1</jitter></conveyor></stock>\
+         <flow name=\"entering\"><eqn>1</eqn></flow><flow name=\"leaving\"/>",
+    );
+    let located: Vec<&str> = diagnostics
+        .0
+        .iter()
+        .filter(|d| d.code == Code::Unsupported && d.message.contains("conveyor `Belt` has the option"))
+        .map(|d| {
+            let span = d.span.expect("located");
+            &text[span.start()..span.end()]
+        })
+        .collect();
+    assert_eq!(located.len(), 2, "{diagnostics:?}");
+    assert!(located[0].starts_with("surge"), "{located:?}");
+    assert!(located[1].starts_with("<jitter>"), "{located:?}");
+    // The options the standard names, and Stella's force_leak_fraction, are read.
+    read(
+        "<stock name=\"Belt\"><eqn>0</eqn><inflow>entering</inflow><outflow>leaving</outflow>\
+         <outflow>losing</outflow><conveyor discrete=\"false\" batch_integrity=\"false\" one_at_a_time=\"true\" \
+         exponential_leak=\"false\" force_leak_fraction=\"true\"><len>2</len><capacity>10</capacity>\
+         <in_limit>5</in_limit><sample>1</sample><arrest>0</arrest></conveyor></stock>\
+         <flow name=\"entering\"><eqn>1</eqn></flow><flow name=\"leaving\"/>\
+         <flow name=\"losing\"><eqn>0.1</eqn><leak/></flow>",
+    );
+}
+
+#[test]
 fn a_leak_zone_must_start_before_it_ends() {
     let (_, diagnostics) = refused(
         "<stock name=\"Belt\"><eqn>0</eqn><outflow>out</outflow><outflow>spill</outflow><conveyor><len>2</len></conveyor>\

@@ -542,15 +542,24 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 ok = false;
                 continue;
             };
-            let elements: Option<Vec<usize>> =
+            let bound: Vec<Option<usize>> =
                 shape.dimensions.iter().map(|&d| self.dimensions.bound(d, site.bindings)).collect();
+            let elements: Option<Vec<usize>> = bound.iter().copied().collect();
             match elements {
                 Some(elements) => ids.push(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements))),
-                // A stock without dimensions takes the sum of an arrayed flow's elements, as
-                // Stella does (a belt or a queue keeps one flow per link).
-                None if stock.dimensions.is_empty() && stock.conveyor.is_none() && stock.queue.is_none() => {
-                    let count = shape.count(&self.dimensions);
-                    ids.extend((shape.first..shape.first + count).map(VarId::from_index));
+                // A stock takes the sum of a flow's elements over the dimensions the stock does
+                // not have (all of them for a stock without dimensions), as Stella does (a belt
+                // or a queue keeps one flow per link).
+                None if stock.conveyor.is_none() && stock.queue.is_none() => {
+                    let free: Vec<usize> = (0..bound.len()).filter(|&i| bound[i].is_none()).collect();
+                    let sizes: Vec<usize> = free.iter().map(|&i| self.dimensions.size(shape.dimensions[i])).collect();
+                    for combination in combinations(&sizes) {
+                        let mut elements: Vec<usize> = bound.iter().map(|b| b.unwrap_or(0)).collect();
+                        for (&i, &element) in free.iter().zip(&combination) {
+                            elements[i] = element;
+                        }
+                        ids.push(VarId::from_index(shape.first + shape.offset(&self.dimensions, &elements)));
+                    }
                 }
                 None => {
                     ok = false;
@@ -1555,6 +1564,16 @@ impl<'m, 'd> Lowering<'m, 'd> {
         args: &[syntax::Expr],
         span: Span,
     ) -> Option<Expr> {
+        // `SIZE(Dim)`, a dimension's name alone, is its number of elements (Stella writes it so
+        // for Vensim's ELMCOUNT), in any equation.
+        if builtin == Builtin::Size
+            && let [arg] = args
+            && let ExprKind::Name(name) = &arg.kind
+            && !self.definitions.contains_key(&name.canonical)
+            && let Some(dimension) = self.dimensions.get(&name.canonical)
+        {
+            return Some(Expr::Const(self.dimensions.size(dimension) as f64));
+        }
         let mut groups = Vec::new();
         let mut ranges = Vec::new();
         for arg in args {

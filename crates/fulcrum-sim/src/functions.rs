@@ -8,7 +8,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Binomial, Distribution as _, Exp1, Gamma, Poisson, StandardNormal, Triangular, Weibull};
 
-use crate::program::{Search, Table};
+use crate::program::{SWEPT_DIRECT_POINTS, Search, Table};
 
 /// Floored modulo (XMILE 3.3.1): the result has the sign of the divisor.
 pub fn floored_mod(a: f64, b: f64) -> f64 {
@@ -746,6 +746,16 @@ pub(crate) fn lookup_lanes<const L: usize>(table: &Table, x: &[f64; L]) -> [f64;
                 *inside = inside_value(table.kind, xs, ys, slopes, j, x);
             }
         }
+        Search::Direct { .. } if L >= MIN_SWEPT_LANES && xs.len() < SWEPT_DIRECT_POINTS => {
+            sweep_to_points(xs, ys, slopes, table.kind == GraphKind::Discrete, x, &mut inside)
+        }
+        Search::Direct { start, scale } => {
+            direct(&table.neighbours, start, scale, table.kind == GraphKind::Discrete, x, &mut inside);
+            let (last_x, last_y) = (xs[last], ys[last]);
+            for (inside, &x) in inside.iter_mut().zip(x) {
+                *inside = if x == last_x { last_y } else { *inside };
+            }
+        }
         Search::Bisect => {
             for (inside, &x) in inside.iter_mut().zip(x) {
                 let j = xs.partition_point(|&point| point < x).saturating_sub(1).min(last - 1);
@@ -836,6 +846,40 @@ fn sweep_to_points<const L: usize>(
     for lane in 0..L {
         let line = if discrete { low_y[lane] } else { low_y[lane] + (x[lane] - low_x[lane]) * low_slope[lane] };
         inside[lane] = if x[lane] == last_x { last_y } else { line };
+    }
+}
+
+/// `Search::Direct`'s inside values: each lane's guess (computed for all lanes first, which
+/// vectorizes) reads one record of three neighbouring segments, and two compares with the guessed
+/// segment's ends pick the one whose start is the last point at or below x. Inside the table
+/// that is the segment `sweep_to_points` keeps, and the same expression, so the same bits; at
+/// the last point, or at or before the first, or beyond the last, or NaN, the value is some
+/// value that the caller replaces.
+#[inline(always)]
+fn direct<const L: usize>(
+    neighbours: &[[f64; 9]],
+    start: f64,
+    scale: f64,
+    discrete: bool,
+    x: &[f64; L],
+    inside: &mut [f64; L],
+) {
+    let mut guesses = [0usize; L];
+    for (guess, &x) in guesses.iter_mut().zip(x) {
+        *guess = Table::guess_segment(start, scale, neighbours.len(), x);
+    }
+    for ((inside, &x), &guess) in inside.iter_mut().zip(x).zip(&guesses) {
+        let Some(record) = neighbours.get(guess) else { continue };
+        // The record's first, second or third segment, as an offset into it.
+        let pick = if x < record[3] {
+            0
+        } else if x >= record[6] {
+            6
+        } else {
+            3
+        };
+        let (low_x, low_y, low_slope) = (record[pick], record[pick + 1], record[pick + 2]);
+        *inside = if discrete { low_y } else { low_y + (x - low_x) * low_slope };
     }
 }
 
@@ -1664,12 +1708,22 @@ mod tests {
     #[test]
     fn tables_choose_their_search() {
         let search = |xs: &[f64]| Table::new(GraphKind::Continuous, xs.to_vec(), vec![0.0; xs.len()]).search;
+        let six: Vec<f64> = (0..6).map(|i| f64::from(i) * 0.1).collect();
+        assert_eq!(search(&six), Search::Count);
         let short_even: Vec<f64> = (0..=10).map(|i| f64::from(i) * 0.1).collect();
-        assert_eq!(search(&short_even), Search::Count);
+        assert!(matches!(search(&short_even), Search::Direct { .. }), "{:?}", search(&short_even));
         let long_even: Vec<f64> = (0..200).map(|i| 1960.0 + f64::from(i) * 0.5).collect();
-        assert!(matches!(search(&long_even), Search::Even { .. }), "{:?}", search(&long_even));
+        assert!(matches!(search(&long_even), Search::Direct { .. }), "{:?}", search(&long_even));
         let tenths: Vec<f64> = (0..=100).map(|i| f64::from(i) * 0.1).collect();
-        assert!(matches!(search(&tenths), Search::Even { .. }));
+        assert!(matches!(search(&tenths), Search::Direct { .. }));
+        // Not exact at its points (a -0 among the values): the corrected guess of `Even`, or
+        // the sweep when short.
+        let mut signed_zero = vec![1.0; tenths.len()];
+        signed_zero[7] = -0.0;
+        let even = Table::new(GraphKind::Continuous, tenths.clone(), signed_zero.clone()).search;
+        assert!(matches!(even, Search::Even { .. }), "{even:?}");
+        let short = Table::new(GraphKind::Continuous, short_even.clone(), signed_zero[..11].to_vec()).search;
+        assert_eq!(short, Search::Count);
         // One point two segments off its place is not evenly spaced.
         let mut uneven: Vec<f64> = (0..40).map(f64::from).collect();
         uneven[20] = 22.5;
@@ -1683,8 +1737,10 @@ mod tests {
 
     proptest::proptest! {
         /// Evenly spaced tables as models write them (start plus a multiple of the step, or the
-        /// step added point by point): short ones take `Search::Count`, longer ones
-        /// `Search::Even`, and both give the bits of the per-lane search.
+        /// step added point by point): short ones take `Search::Count`, from
+        /// `DIRECT_POINTS` those exact at their points `Search::Direct` (swept below
+        /// `SWEPT_DIRECT_POINTS` in sixteen lanes, read directly in one), longer others
+        /// `Search::Even`, and all give the bits of the per-lane search.
         #[test]
         fn lookups_of_evenly_spaced_tables_match_the_per_lane_search(
             kind in graph_kind(),
@@ -1701,7 +1757,9 @@ mod tests {
                 (0..ys.len()).map(|i| start + i as f64 * step).collect()
             };
             let table = Table::new(kind, xs.clone(), ys);
-            if xs.len() > crate::program::COUNTED_POINTS {
+            if table.exact_at_points && xs.len() >= crate::program::DIRECT_POINTS {
+                proptest::prop_assert!(matches!(table.search, Search::Direct { .. }), "{:?}", xs);
+            } else if xs.len() > crate::program::COUNTED_POINTS {
                 proptest::prop_assert!(matches!(table.search, Search::Even { .. }), "{:?}", xs);
             }
             check_lookup_lanes(&table, &lookup_arguments(&xs, &uniform))?;

@@ -449,6 +449,10 @@ pub(crate) struct Table {
     /// unless `y` is -0). A `Search::Count` sweep then need not look for a point equal to the
     /// argument (see `functions::lookup_lanes`).
     pub exact_at_points: bool,
+    /// `Search::Direct`'s segments, one per guess `g` (so `x.len() - 1` of them): the start
+    /// point, value and slope of segments `g - 1`, `g` and `g + 1`, in that order (see
+    /// `Table::neighbours`). Empty for every other search.
+    pub neighbours: Vec<[f64; 9]>,
 }
 
 /// How a lookup finds how many of a table's points lie below its argument. Every way gives the
@@ -461,6 +465,13 @@ pub(crate) enum Search {
     /// guess never decreases as `x` grows, it is then at most one segment away for every `x`,
     /// and the correction makes it exact.
     Even { start: f64, scale: f64 },
+    /// Evenly spaced tables (as for `Even`) that are exact at their points: the guess picks a
+    /// record of three neighbouring segments (`Table::neighbours`) and two compares with the
+    /// guessed segment's ends pick one of them, the segment whose start is the last point at or
+    /// below the argument. One bounds-checked read per lane; no search. Chosen at
+    /// `DIRECT_POINTS` points and more (and, with lanes to share a sweep, used from
+    /// `SWEPT_DIRECT_POINTS`), where it costs less than the sweep or the per-lane count.
+    Direct { start: f64, scale: f64 },
     /// Short tables: a sweep over the points that compares each with every lane's argument and
     /// keeps, with selects, the last point below it; it vectorizes across lanes, so it costs
     /// fewer instructions per lane than finding each lane's segment up to `COUNTED_POINTS`.
@@ -475,24 +486,54 @@ pub(crate) enum Search {
 /// Up to this many points, a table is searched by comparing every point (`Search::Count`).
 pub(crate) const COUNTED_POINTS: usize = 32;
 
+/// From this many points, an evenly spaced table that is exact at its points takes
+/// `Search::Direct`; below it, the sweep or (in one lane) the per-lane count. Measured on
+/// WORLD3-03's tables (all evenly spaced, 2 to 26 points) under callgrind: one lane's count
+/// costs less than the direct read up to 6 points.
+pub(crate) const DIRECT_POINTS: usize = 7;
+
+/// With lanes to share the sweep (`functions::lookup_lanes`), a `Search::Direct` table of fewer
+/// points than this is swept instead: at 16 lanes the sweep costs less up to 9 points.
+pub(crate) const SWEPT_DIRECT_POINTS: usize = 10;
+
 impl Table {
     pub fn new(kind: GraphKind, x: Vec<f64>, y: Vec<f64>) -> Table {
         let slopes: Vec<f64> = x.windows(2).zip(y.windows(2)).map(|(x, y)| (y[1] - y[0]) / (x[1] - x[0])).collect();
         let ordered = x.iter().all(|point| !point.is_nan()) && x.windows(2).all(|pair| pair[0] <= pair[1]);
-        let search = if !ordered {
-            Search::Unordered
-        } else if x.len() <= COUNTED_POINTS {
-            Search::Count
-        } else if let Some((start, scale)) = even_search(&x) {
-            Search::Even { start, scale }
-        } else {
-            Search::Bisect
-        };
         let exact_at_points = x.iter().all(|point| point.is_finite())
             && x.windows(2).all(|pair| pair[0] < pair[1])
             && slopes.iter().all(|slope| slope.is_finite())
             && y.iter().all(|value| value.to_bits() != (-0.0f64).to_bits());
-        Table { kind, x, y, slopes, search, exact_at_points }
+        let even = if ordered { even_search(&x) } else { None };
+        let search = match even {
+            _ if !ordered => Search::Unordered,
+            Some((start, scale)) if exact_at_points && x.len() >= DIRECT_POINTS => Search::Direct { start, scale },
+            _ if x.len() <= COUNTED_POINTS => Search::Count,
+            Some((start, scale)) => Search::Even { start, scale },
+            None => Search::Bisect,
+        };
+        let neighbours =
+            if matches!(search, Search::Direct { .. }) { Table::neighbours(&x, &y, &slopes) } else { Vec::new() };
+        Table { kind, x, y, slopes, search, exact_at_points, neighbours }
+    }
+
+    /// For each segment `g`, the start point, value and slope of segments `g - 1`, `g` and
+    /// `g + 1`. Where `g - 1` or `g + 1` is not a segment, the record holds what the lookup
+    /// needs there: for `g + 1` past the last segment, the last point (the guessed segment's
+    /// upper end, which the lookup compares with), and otherwise a copy of segment `g`. A lookup
+    /// picks those only for arguments outside the table, whose values the ends give.
+    fn neighbours(x: &[f64], y: &[f64], slopes: &[f64]) -> Vec<[f64; 9]> {
+        let segments = slopes.len();
+        let segment = |k: usize| {
+            if k < segments { [x[k], y[k], slopes[k]] } else { [x[segments], y[segments], slopes[segments - 1]] }
+        };
+        (0..segments)
+            .map(|g| {
+                let ([lx, ly, ls], [gx, gy, gs], [ax, ay, as_]) =
+                    (segment(g.saturating_sub(1)), segment(g), segment(g + 1));
+                [lx, ly, ls, gx, gy, gs, ax, ay, as_]
+            })
+            .collect()
     }
 
     /// The segment `Search::Even` guesses for `x`: `floor((x - start) * scale)`, clamped to the

@@ -120,7 +120,7 @@ fn calibrate_writes_the_fit_the_posterior_and_its_diagnostics() {
     assert!((2000..2100).contains(&rows), "{rows} draws");
     assert!(posterior.starts_with("Rate,log_posterior\n"));
     let diagnostics = std::fs::read_to_string(one.join("diagnostics.csv")).expect("written");
-    assert!(diagnostics.starts_with("constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail\nRate,"));
+    assert!(diagnostics.starts_with("constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail,tau\nRate,"));
 }
 
 #[test]

@@ -292,7 +292,7 @@ scale = 2
         let mut settings = Settings { seed: 5, threads: 2, ..Settings::default() };
         settings.optimizer.restarts = 1;
         settings.optimizer.generations = 30;
-        // Few draws and a strict R-hat: the chain needs several rounds.
+        // Few draws: the chain needs several rounds to reach 50 autocorrelation times.
         settings.sampler = sample::Settings { draws: 160, max_draws: 20_000, ..sample::Settings::default() };
         let straight = calibrate(&problem, &settings);
         let mut saved = Vec::new();

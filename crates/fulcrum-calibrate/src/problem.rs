@@ -202,25 +202,13 @@ impl<'m> Problem<'m> {
     }
 
     /// Scores each point (one value per fitted constant), on up to `threads` threads.
-    ///
-    /// Sixteen points to a batch of the simulator's lanes; when that leaves a thread without a
-    /// batch (an ensemble's half of twelve walkers on two threads), batches of eight or four
-    /// lanes instead, so that every thread works. Each lane is the same arithmetic at any
-    /// width, so the scores do not depend on the thread count.
     pub fn evaluate(&self, points: &[Vec<f64>], threads: usize) -> Vec<Score> {
-        let threads = threads.max(1);
-        let width = [LANES, 8, 4].into_iter().find(|width| points.len().div_ceil(*width) >= threads).unwrap_or(4);
-        let chunks: Vec<&[Vec<f64>]> = points.chunks(width).collect();
-        let score = |chunk: &[Vec<f64>]| match width {
-            LANES => self.evaluate_batch::<LANES>(chunk),
-            8 => self.evaluate_batch::<8>(chunk),
-            _ => self.evaluate_batch::<4>(chunk),
-        };
+        let chunks: Vec<&[Vec<f64>]> = points.chunks(LANES).collect();
         let mut scores = vec![Score::IMPOSSIBLE; points.len()];
         let next = AtomicUsize::new(0);
         let threads = threads.clamp(1, chunks.len().max(1));
         if threads == 1 {
-            return chunks.iter().flat_map(|chunk| score(chunk)).collect();
+            return chunks.iter().flat_map(|chunk| self.evaluate_batch(chunk)).collect();
         }
         let results: Vec<Vec<(usize, Vec<Score>)>> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
@@ -230,7 +218,7 @@ impl<'m> Problem<'m> {
                         loop {
                             let index = next.fetch_add(1, Ordering::Relaxed);
                             let Some(chunk) = chunks.get(index) else { break };
-                            done.push((index, score(chunk)));
+                            done.push((index, self.evaluate_batch(chunk)));
                         }
                         done
                     })
@@ -240,7 +228,7 @@ impl<'m> Problem<'m> {
         });
         for (index, batch) in results.into_iter().flatten() {
             for (offset, score) in batch.into_iter().enumerate() {
-                scores[index * width + offset] = score;
+                scores[index * LANES + offset] = score;
             }
         }
         scores
@@ -250,14 +238,14 @@ impl<'m> Problem<'m> {
     pub fn trajectories(&self, points: &[Vec<f64>]) -> Vec<Vec<Vec<f64>>> {
         let mut all = Vec::new();
         for chunk in points.chunks(LANES) {
-            let (runs, _) = self.run_batch::<LANES>(chunk, true);
+            let (runs, _) = self.run_batch(chunk, true);
             all.extend(runs);
         }
         all
     }
 
-    fn evaluate_batch<const L: usize>(&self, chunk: &[Vec<f64>]) -> Vec<Score> {
-        let (runs, failed) = self.run_batch::<L>(chunk, false);
+    fn evaluate_batch(&self, chunk: &[Vec<f64>]) -> Vec<Score> {
+        let (runs, failed) = self.run_batch(chunk, false);
         chunk
             .iter()
             .enumerate()
@@ -277,10 +265,10 @@ impl<'m> Problem<'m> {
             .collect()
     }
 
-    /// Runs up to `L` points. For each lane, the values of each observed series: at its
+    /// Runs up to [`LANES`] points. For each lane, the values of each observed series: at its
     /// observed times, or at every saved time when `everywhere`. Also whether each lane failed.
-    fn run_batch<const L: usize>(&self, chunk: &[Vec<f64>], everywhere: bool) -> (Vec<Vec<Vec<f64>>>, [bool; L]) {
-        let mut batch = self.model.batch::<L>();
+    fn run_batch(&self, chunk: &[Vec<f64>], everywhere: bool) -> (Vec<Vec<Vec<f64>>>, [bool; LANES]) {
+        let mut batch = self.model.batch::<LANES>();
         for setting in &self.baseline {
             batch.set_all(setting.constant, setting.value);
         }
@@ -290,7 +278,7 @@ impl<'m> Problem<'m> {
             }
         }
         // The lanes beyond the chunk repeat its first point, so that they cannot fail on their own.
-        for lane in chunk.len()..L {
+        for lane in chunk.len()..LANES {
             for (parameter, value) in self.parameters.iter().zip(&chunk[0]) {
                 batch.set(lane, parameter.constant, *value);
             }
@@ -316,7 +304,7 @@ impl<'m> Problem<'m> {
         let mut values: Vec<Vec<Vec<f64>>> =
             (0..chunk.len()).map(|_| sizes.iter().map(|size| vec![f64::NAN; *size]).collect()).collect();
         let observed = &self.observed;
-        let mut observer = |point: &Point<'_, L>| {
+        let mut observer = |point: &Point<'_, LANES>| {
             let Some(saved) = point.saved else { return };
             let Some(places) = wanted.get(saved) else { return };
             for &(series, place) in places {

@@ -1,14 +1,17 @@
 //! The posterior: the affine-invariant ensemble sampler of Goodman and Weare (2010), with the
 //! stretch move (scale 2) applied to one half of the walkers at a time against the other half,
-//! as emcee does, so that each half's proposals are scored together: sixteen lanes to a batch
-//! (narrower batches when that leaves a thread idle), batches over threads. Each walker draws
-//! its random numbers from its own ChaCha8 stream of the seed, so the chain is the same at any
-//! thread count.
+//! as emcee does, so that each half's proposals are scored together: sixteen lanes to a batch,
+//! batches over threads. Each walker draws its random numbers from its own ChaCha8 stream of
+//! the seed, so the chain is the same at any thread count.
 //!
-//! Convergence is enforced: after the first half of the steps (burn-in) is dropped, every
-//! constant must have rank-normalized split R-hat at most `max_r_hat` and bulk effective sample
-//! size at least `min_ess`, the walkers counted as chains. Otherwise the sampler keeps going,
-//! doubling the chain, up to `max_draws`; then it stops and says it did not converge.
+//! Convergence is enforced: after the first half of the steps (burn-in) is dropped, the kept
+//! chain must be at least `min_tau_multiple` (50) integrated autocorrelation times long for every
+//! constant (the rule of emcee's authors for this sampler: walkers of an ensemble are not
+//! independent chains, so R-hat's reference distribution does not hold for them), with a bulk
+//! effective sample size of at least `min_ess`, and R-hat over the walkers at most `max_r_hat`
+//! (1.05: a check that no walker is stuck elsewhere; at 50 τ it is about 1.02 for a
+//! well-mixed ensemble, and 1.01 would ask for twice the chain). Otherwise the sampler keeps
+//! going, doubling the chain, up to `max_draws`; then it stops and says it did not converge.
 //!
 //! The chain runs in rounds ([`begin`], then [`advance`] until it finishes); between rounds its
 //! whole state is a [`Chain`], which can be saved and resumed to the same bits.
@@ -31,15 +34,34 @@ pub struct Settings {
     pub draws: usize,
     /// The most draws a chain may reach after extensions, before thinning.
     pub max_draws: usize,
-    /// The largest R-hat accepted.
+    /// The largest R-hat accepted (the walkers counted as chains).
     pub max_r_hat: f64,
     /// The smallest bulk effective sample size accepted.
     pub min_ess: f64,
+    /// The kept chain must be at least this many integrated autocorrelation times long.
+    pub min_tau_multiple: f64,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { walkers: 0, draws: 20_000, max_draws: 320_000, max_r_hat: 1.01, min_ess: 400.0 }
+        Settings {
+            walkers: 0,
+            draws: 20_000,
+            max_draws: 320_000,
+            max_r_hat: 1.05,
+            min_ess: 400.0,
+            min_tau_multiple: 50.0,
+        }
+    }
+}
+
+impl Settings {
+    /// Whether one constant's diagnostics over a kept chain of `kept` steps meet the settings.
+    pub fn accepts(&self, diagnostics: &Convergence, kept: usize) -> bool {
+        diagnostics.r_hat <= self.max_r_hat
+            && diagnostics.ess_bulk >= self.min_ess
+            && diagnostics.tau.is_finite()
+            && kept as f64 >= self.min_tau_multiple * diagnostics.tau
     }
 }
 
@@ -238,7 +260,7 @@ pub fn advance(problem: &Problem<'_>, chain: &mut Chain, settings: &Settings, se
             convergence(&chains)
         })
         .collect();
-    let converged = diagnostics.iter().all(|c| c.r_hat <= settings.max_r_hat && c.ess_bulk >= settings.min_ess);
+    let converged = diagnostics.iter().all(|c| settings.accepts(c, kept));
     if converged || 2 * kept * count > settings.max_draws {
         let after = &accepted[burn * count..];
         let acceptance = after.iter().filter(|a| **a).count() as f64 / after.len().max(1) as f64;

@@ -100,15 +100,26 @@ pub fn write(
     })?;
     let rows = summary_rows(problem, calibrated);
     write_atomically(&directory.join("diagnostics.csv"), |out| {
-        writeln!(out, "constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail")?;
+        writeln!(out, "constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail,tau")?;
         for row in &rows {
             writeln!(
                 out,
                 "{},{}",
                 cell(&row.name),
-                [row.best, row.mean, row.sd, row.q05, row.median, row.q95, row.r_hat, row.ess_bulk, row.ess_tail]
-                    .map(format_number)
-                    .join(",")
+                [
+                    row.best,
+                    row.mean,
+                    row.sd,
+                    row.q05,
+                    row.median,
+                    row.q95,
+                    row.r_hat,
+                    row.ess_bulk,
+                    row.ess_tail,
+                    row.tau
+                ]
+                .map(format_number)
+                .join(",")
             )?;
         }
         Ok(())
@@ -151,6 +162,7 @@ struct Row {
     r_hat: f64,
     ess_bulk: f64,
     ess_tail: f64,
+    tau: f64,
 }
 
 fn summary_rows(problem: &Problem<'_>, calibrated: &Calibrated) -> Vec<Row> {
@@ -176,6 +188,7 @@ fn summary_rows(problem: &Problem<'_>, calibrated: &Calibrated) -> Vec<Row> {
                 r_hat: convergence.map_or(f64::NAN, |c| c.r_hat),
                 ess_bulk: convergence.map_or(f64::NAN, |c| c.ess_bulk),
                 ess_tail: convergence.map_or(f64::NAN, |c| c.ess_tail),
+                tau: convergence.map_or(f64::NAN, |c| c.tau),
             }
         })
         .collect()
@@ -198,29 +211,32 @@ fn summary(problem: &Problem<'_>, calibrated: &Calibrated, rows: &[Row], context
     if posterior.converged {
         let _ = writeln!(
             text,
-            "The posterior converged: every constant has R-hat at most 1.01 and a bulk effective sample size of at least 400.\n"
+            "The posterior converged: for every constant the kept chain is at least 50 integrated autocorrelation \
+             times (τ) long, the bulk effective sample size at least 400 and R-hat over the walkers at most 1.05.\n"
         );
     } else {
         let _ = writeln!(
             text,
-            "**The posterior did not converge**: some constant has R-hat above 1.01 or a bulk effective sample size \
-             below 400 after the longest chain allowed. Do not treat these draws as the posterior; widen or reshape \
+            "**The posterior did not converge**: for some constant the kept chain is shorter than 50 integrated \
+             autocorrelation times, the bulk effective sample size below 400 or R-hat above 1.05 after the longest \
+             chain allowed. Do not treat these draws as the posterior; widen or reshape \
              the priors, fit fewer constants, or raise `draws`.\n"
         );
     }
-    let _ = writeln!(text, "| constant | best fit | posterior median | 90% interval | R-hat | ESS |");
-    let _ = writeln!(text, "|---|---|---|---|---|---|");
+    let _ = writeln!(text, "| constant | best fit | posterior median | 90% interval | R-hat | ESS | τ (steps) |");
+    let _ = writeln!(text, "|---|---|---|---|---|---|---|");
     for row in rows {
         let _ = writeln!(
             text,
-            "| {} | {} | {} | {} to {} | {:.3} | {:.0} |",
+            "| {} | {} | {} | {} to {} | {:.3} | {:.0} | {:.1} |",
             row.name,
             significant(row.best),
             significant(row.median),
             significant(row.q05),
             significant(row.q95),
             row.r_hat,
-            row.ess_bulk
+            row.ess_bulk,
+            row.tau
         );
     }
     let score = &calibrated.optimum.score;
@@ -343,6 +359,8 @@ pub struct SettingsRecord {
     pub max_r_hat: f64,
     /// The smallest bulk effective sample size accepted.
     pub min_ess: f64,
+    /// The kept chain's least length in integrated autocorrelation times.
+    pub min_tau_multiple: f64,
     /// Posterior runs behind the band of fit.svg.
     pub band_runs: usize,
 }
@@ -359,6 +377,7 @@ impl SettingsRecord {
             max_draws: settings.sampler.max_draws,
             max_r_hat: settings.sampler.max_r_hat,
             min_ess: settings.sampler.min_ess,
+            min_tau_multiple: settings.sampler.min_tau_multiple,
             band_runs: settings.band_runs,
         }
     }

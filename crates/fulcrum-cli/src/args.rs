@@ -63,7 +63,8 @@ pub enum Command {
 pub struct CalibrateArgs {
     /// The experiment file (.toml) with a [calibration] table.
     pub experiment: PathBuf,
-    /// The directory to write fit.csv, posterior.csv, diagnostics.csv, fit.svg and summary.md into.
+    /// The directory to write fit.csv, posterior.csv, diagnostics.csv, fit.svg, summary.md and
+    /// manifest.json into (and, while it runs, the checkpoint in .fulcrum-partial/).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
     /// Seed instead of the experiment's.

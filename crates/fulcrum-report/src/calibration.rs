@@ -503,6 +503,15 @@ impl Checkpoint {
                 self.optimum.point.len()
             )));
         }
+        // Before the first round no step is taken; after each, the chain is as long as the next
+        // round keeps (twice what the last one kept).
+        let consistent = if self.round == 0 { self.chain.steps == 0 } else { self.chain.steps == self.chain.kept };
+        if !consistent || self.chain.kept == 0 {
+            return Err(invalid(format!(
+                "round {} with {} steps taken and {} to keep is no state a chain passes through",
+                self.round, self.chain.steps, self.chain.kept
+            )));
+        }
         if self.chain.walkers.len() != walkers {
             return Err(invalid(format!("{} walkers, the calibration has {walkers}", self.chain.walkers.len())));
         }
@@ -609,6 +618,11 @@ mod tests {
         assert_eq!(format!("{back:?}"), format!("{progress:?}"));
         assert_eq!(back.chain.walkers[1].point[1].to_bits(), (-0.0f64).to_bits());
         assert!(read.progress(Path::new("c.json"), 3, 2).is_err());
+        // A chain state no round leaves (which would never finish) is refused.
+        let mut tampered = read.clone();
+        tampered.chain.kept = 0;
+        tampered.chain.steps = 0;
+        assert!(tampered.progress(Path::new("c.json"), 2, 2).is_err());
         // A changed data file is named.
         let changed = Source { data: FileDigest::of("history.csv", b"other data"), ..source.clone() };
         let difference = changed.difference(&source).expect("differs");

@@ -1,7 +1,16 @@
 //! `fulcrum calibrate` end to end: a small decay model fitted to data made from it, the files it
 //! writes, and the same bytes at any thread count.
 
+use sha2::{Digest, Sha256};
+
 use crate::{fulcrum, stderr};
+
+/// Every file a calibration writes, the manifest last.
+const FILES: [&str; 6] = ["fit.csv", "posterior.csv", "diagnostics.csv", "fit.svg", "summary.md", "manifest.json"];
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+}
 
 const MODEL: &str = r#"[model]
 name = "decay"
@@ -80,12 +89,26 @@ fn calibrate_writes_the_fit_the_posterior_and_its_diagnostics() {
     };
     let one = run("1", "one");
     let two = run("2", "two");
-    for file in ["fit.csv", "posterior.csv", "diagnostics.csv", "fit.svg", "summary.md"] {
+    for file in FILES {
         let (a, b) = (std::fs::read(one.join(file)).expect("written"), std::fs::read(two.join(file)).expect("written"));
-        if file != "summary.md" {
-            // The summary states how long it took.
-            assert_eq!(a, b, "{file} differs between 1 and 2 threads");
-        }
+        assert_eq!(a, b, "{file} differs between 1 and 2 threads");
+    }
+    assert!(!one.join(".fulcrum-partial").exists(), "a finished calibration leaves no checkpoint");
+    // The manifest: the inputs' digests, the seed, the settings, and every file's digest.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(one.join("manifest.json")).expect("written")).expect("JSON");
+    assert_eq!(manifest["seed"], 5);
+    assert_eq!(manifest["data"]["path"], "history.csv");
+    assert_eq!(manifest["data"]["sha256"], sha256(history().as_bytes()));
+    assert_eq!(manifest["model"]["sha256"], sha256(MODEL.as_bytes()));
+    assert_eq!(manifest["experiment"]["sha256"], sha256(EXPERIMENT.as_bytes()));
+    assert_eq!(manifest["settings"]["draws"], 2000);
+    assert_eq!(manifest["converged"], true);
+    let files = manifest["files"].as_array().expect("a list");
+    assert_eq!(files.len(), 5);
+    for entry in files {
+        let name = entry["path"].as_str().expect("a name");
+        assert_eq!(entry["sha256"], sha256(&std::fs::read(one.join(name)).expect("listed files exist")), "{name}");
     }
     let fit = std::fs::read_to_string(one.join("fit.csv")).expect("written");
     let lines: Vec<&str> = fit.lines().collect();
@@ -97,7 +120,73 @@ fn calibrate_writes_the_fit_the_posterior_and_its_diagnostics() {
     assert!((2000..2100).contains(&rows), "{rows} draws");
     assert!(posterior.starts_with("Rate,log_posterior\n"));
     let diagnostics = std::fs::read_to_string(one.join("diagnostics.csv")).expect("written");
-    assert!(diagnostics.starts_with("constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail\nRate,"));
+    assert!(diagnostics.starts_with("constant,best,mean,sd,q05,median,q95,r_hat,ess_bulk,ess_tail,tau\nRate,"));
+}
+
+#[test]
+fn a_calibration_stopped_after_a_round_resumes_to_the_bytes_of_an_uninterrupted_one() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let dir = directory.path();
+    // Few draws to a round and 16 walkers: R-hat needs the chain doubled several times.
+    let experiment = EXPERIMENT.replace("draws = 2000", "draws = 200\nwalkers = 16\nrestarts = 1");
+    std::fs::write(dir.join("model.toml"), MODEL).expect("writable");
+    std::fs::write(dir.join("e.toml"), &experiment).expect("writable");
+    std::fs::write(dir.join("history.csv"), history()).expect("writable");
+    let path = |name: &str| dir.join(name).to_str().expect("utf-8").to_owned();
+    let calibrate = |out: &str, extra: &[&str]| {
+        let mut arguments = vec!["calibrate".to_owned(), path("e.toml"), "-o".to_owned(), path(out)];
+        arguments.extend(extra.iter().map(|argument| (*argument).to_owned()));
+        let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+        fulcrum(&arguments)
+    };
+    let straight = calibrate("straight", &["--threads", "2"]);
+    assert!(straight.status.success(), "{}", stderr(&straight));
+    let summary = std::fs::read_to_string(dir.join("straight/summary.md")).expect("written");
+    let steps: usize = summary
+        .split(" steps (")
+        .next()
+        .and_then(|before| before.rsplit(' ').next())
+        .and_then(|steps| steps.parse().ok())
+        .expect("the summary gives the steps");
+    // The first round keeps 13 steps of 16 walkers (200 draws) and runs 26: at least three
+    // rounds when the chain has four times that many steps or more.
+    assert!(steps >= 4 * 26, "{steps} steps: the chain finished too early to be interrupted after round 2");
+
+    // Stopped after round 2 of the sampler, as a kill after its checkpoint leaves it.
+    let stopped = calibrate("resumed", &["--threads", "1", "--stop-after-round", "2"]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    let checkpoint = dir.join("resumed/.fulcrum-partial/calibration.json");
+    assert!(checkpoint.exists(), "no checkpoint");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint).expect("reads")).expect("JSON");
+    assert_eq!(saved["round"], 2);
+    assert!(!dir.join("resumed/manifest.json").exists(), "an interrupted calibration has no manifest");
+    assert!(!dir.join("resumed/posterior.csv").exists());
+
+    // Without --resume the directory is refused.
+    let refused = calibrate("resumed", &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("--resume"), "{}", stderr(&refused));
+    // A changed data file cannot resume it: the error names the file and the checkpoint.
+    std::fs::write(dir.join("history.csv"), history().replace("0,100.300", "0,100.4")).expect("writable");
+    let changed = calibrate("resumed", &["--resume"]);
+    assert_eq!(changed.status.code(), Some(2), "{}", stderr(&changed));
+    assert!(stderr(&changed).contains("data file history.csv has changed"), "{}", stderr(&changed));
+    assert!(stderr(&changed).contains("calibration.json"), "{}", stderr(&changed));
+    std::fs::write(dir.join("history.csv"), history()).expect("writable");
+
+    let resumed = calibrate("resumed", &["--resume", "--threads", "2"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("resuming after round 2"), "{}", stderr(&resumed));
+    for file in FILES {
+        let whole = std::fs::read(dir.join("straight").join(file)).expect("written");
+        let again = std::fs::read(dir.join("resumed").join(file)).expect("written");
+        assert!(whole == again, "{file} of the resumed calibration differs from the uninterrupted one's");
+    }
+    assert!(!dir.join("resumed/.fulcrum-partial").exists());
+    // Nothing is left to resume.
+    let nothing = calibrate("resumed", &["--resume"]);
+    assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
 }
 
 #[test]
@@ -126,6 +215,11 @@ fn a_sweep_draws_the_calibrated_constants_from_the_posterior() {
         seen.insert(value);
     }
     assert_eq!(seen.len(), 3);
+    // The manifest records the table of draws with its digest.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("written")).expect("JSON");
+    assert_eq!(manifest["draws"]["path"], "posterior.csv");
+    assert_eq!(manifest["draws"]["sha256"], sha256(b"Rate,log_posterior\n0.11,-1\n0.12,-2\n0.13,-3\n"));
     // A column that is no uncertain constant is located in the table of draws.
     std::fs::write(dir.join("posterior.csv"), "Rte,log_posterior\n0.11,-1\n").expect("writable");
     let again = dir.join("again");

@@ -2,7 +2,8 @@
 //! (2021), "Rank-normalization, folding, and localization: an improved R-hat for assessing
 //! convergence of MCMC", Bayesian Analysis 16(2): split chains, rank-normalized values, R-hat as
 //! the larger of the bulk and the tail (folded) value, and the bulk effective sample size from
-//! Geyer's initial monotone sequence of autocorrelations.
+//! Geyer's initial monotone sequence of autocorrelations; and the integrated autocorrelation time
+//! of an ensemble's walkers as emcee estimates it ([`integrated_time`]).
 
 use fulcrum_explore::distribution::normal_quantile;
 
@@ -15,6 +16,8 @@ pub struct Convergence {
     pub ess_bulk: f64,
     /// Tail effective sample size: the smaller of those of the 5% and 95% quantile indicators.
     pub ess_tail: f64,
+    /// The integrated autocorrelation time in steps ([`integrated_time`]).
+    pub tau: f64,
 }
 
 /// The diagnostics of `chains` (each a sequence of draws of one quantity; all as long).
@@ -35,7 +38,48 @@ pub fn convergence(chains: &[Vec<f64>]) -> Convergence {
             effective_size(&indicator)
         })
         .fold(f64::INFINITY, f64::min);
-    Convergence { r_hat, ess_bulk: effective_size(&bulk), ess_tail }
+    Convergence { r_hat, ess_bulk: effective_size(&bulk), ess_tail, tau: integrated_time(chains) }
+}
+
+/// The integrated autocorrelation time, in steps, of an ensemble's chains (one per walker, all
+/// as long), as emcee estimates it (Foreman-Mackey, Hogg, Lang and Goodman 2013, and emcee's
+/// autocorrelation tutorial): the normalized autocorrelation function of each walker's chain,
+/// averaged over the walkers, summed as τ(M) = 1 + 2 Σ₁ᴹ ρ(k) up to Sokal's automatic window,
+/// the first lag M with M ≥ 5 τ(M). Walkers of an ensemble are not independent chains, but each
+/// one's autocorrelation measures how fast the ensemble forgets. When no lag reaches the window
+/// the chain is shorter than 5 τ and the sum so far is returned; a walker that never moved
+/// makes it infinite.
+pub fn integrated_time(chains: &[Vec<f64>]) -> f64 {
+    let n = chains.first().map_or(0, Vec::len);
+    if n < 2 || chains.iter().any(|chain| chain.len() != n) {
+        return f64::NAN;
+    }
+    let centered: Vec<Vec<f64>> = chains
+        .iter()
+        .map(|chain| {
+            let m = mean(chain);
+            chain.iter().map(|x| x - m).collect()
+        })
+        .collect();
+    let zero_lag: Vec<f64> = centered.iter().map(|chain| chain.iter().map(|x| x * x).sum::<f64>()).collect();
+    if zero_lag.contains(&0.0) {
+        return f64::INFINITY;
+    }
+    let walkers = chains.len() as f64;
+    let mut tau = 1.0;
+    for lag in 1..n {
+        let rho = centered
+            .iter()
+            .zip(&zero_lag)
+            .map(|(chain, c)| chain[..n - lag].iter().zip(&chain[lag..]).map(|(a, b)| a * b).sum::<f64>() / c)
+            .sum::<f64>()
+            / walkers;
+        tau += 2.0 * rho;
+        if lag as f64 >= 5.0 * tau {
+            break;
+        }
+    }
+    tau
 }
 
 /// Each chain cut into its first and second halves (the middle draw of an odd chain dropped).
@@ -189,6 +233,19 @@ mod tests {
         let result = convergence(&chains(4, 1000, 0.0, 0.0));
         assert!((result.r_hat - 1.0).abs() < 0.01, "{result:?}");
         assert!(result.ess_bulk > 3000.0 && result.ess_bulk < 5000.0, "{result:?}");
+    }
+
+    #[test]
+    fn the_integrated_time_of_ar1_chains_is_their_known_value() {
+        // AR(1) with ρ: the integrated time is (1 + ρ)/(1 - ρ): 1, 9 and 19.
+        for (correlation, expected) in [(0.0, 1.0), (0.8, 9.0), (0.9, 19.0)] {
+            let tau = integrated_time(&chains(16, 4000, 0.0, correlation));
+            assert!((tau / expected - 1.0).abs() < 0.15, "ρ {correlation}: τ {tau}, not {expected}");
+        }
+        // A walker that never moves: no time is finite.
+        let mut stuck = chains(4, 100, 0.0, 0.5);
+        stuck[2] = vec![1.0; 100];
+        assert_eq!(integrated_time(&stuck), f64::INFINITY);
     }
 
     #[test]

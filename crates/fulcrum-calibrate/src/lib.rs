@@ -8,7 +8,8 @@
 //! runs [`optimize::optimize`] (differential evolution with restarts) to the best fit, then
 //! [`sample::sample`] (an affine-invariant ensemble) for the posterior, with
 //! [`diagnostics::convergence`] enforced, and the band of runs over the posterior
-//! ([`Predictive`]). Every step scores many runs at once in the simulator's lanes, over threads,
+//! ([`Predictive`]). [`calibrate_in_rounds`] does the same in rounds, handing over a
+//! [`Progress`] after each so that a stopped calibration resumes to the same bits. Every step scores many runs at once in the simulator's lanes, over threads,
 //! and is the same for a seed at any thread count.
 //!
 //! ```
@@ -120,6 +121,49 @@ pub fn calibrate(problem: &Problem<'_>, settings: &Settings) -> Calibrated {
     let posterior = sample::sample(problem, &optimum.point, &settings.sampler, settings.seed, settings.threads);
     let predictive = predictive(problem, &optimum.point, &posterior, settings.band_runs);
     Calibrated { optimum, posterior, predictive }
+}
+
+/// Where a calibration stands between rounds: the optimizer's result and the sampler's chain
+/// (before its first round, or after its last finished one). Saved, it lets a long calibration
+/// that was stopped go on to the same result as one that was not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    /// The best fit.
+    pub optimum: Optimum,
+    /// The chain, started at the best fit.
+    pub chain: sample::Chain,
+}
+
+/// [`calibrate`] in rounds: from `resume` when given (the optimizer then does not run again),
+/// calling `checkpoint` after the optimizer and after each round of the sampler that does not
+/// finish the chain. `checkpoint` returning `Break` stops the calibration there (`None`). The
+/// result is the same bits as [`calibrate`]'s, whether or not it was stopped and resumed.
+pub fn calibrate_in_rounds(
+    problem: &Problem<'_>,
+    settings: &Settings,
+    resume: Option<Progress>,
+    checkpoint: &mut dyn FnMut(&Progress) -> std::ops::ControlFlow<()>,
+) -> Option<Calibrated> {
+    let (seed, threads) = (settings.seed, settings.threads);
+    let mut progress = match resume {
+        Some(progress) => progress,
+        None => {
+            let optimum = optimize::optimize(problem, &settings.optimizer, seed, threads);
+            let chain = sample::begin(problem, &optimum.point, &settings.sampler, seed, threads);
+            let progress = Progress { optimum, chain };
+            checkpoint(&progress).is_continue().then_some(())?;
+            progress
+        }
+    };
+    loop {
+        match sample::advance(problem, &mut progress.chain, &settings.sampler, seed, threads) {
+            sample::Round::Finished(posterior) => {
+                let predictive = predictive(problem, &progress.optimum.point, &posterior, settings.band_runs);
+                return Some(Calibrated { optimum: progress.optimum, posterior: *posterior, predictive });
+            }
+            sample::Round::Continues => checkpoint(&progress).is_continue().then_some(())?,
+        }
+    }
 }
 
 fn predictive(problem: &Problem<'_>, best: &[f64], posterior: &Posterior, runs: usize) -> Predictive {
@@ -238,6 +282,41 @@ scale = 2
         let band = &calibrated.predictive.series[0];
         assert_eq!(band.fitted.len(), 21);
         assert!(band.low.iter().zip(&band.high).all(|(low, high)| low <= high));
+    }
+
+    #[test]
+    fn a_calibration_stopped_after_any_round_and_resumed_gives_the_same_result() {
+        let model = model();
+        let (experiment, _) = fulcrum_explore::experiment::read(EXPERIMENT).expect("valid TOML");
+        let problem = Problem::new(&model, &experiment, &[], &history(&model)).expect("binds");
+        let mut settings = Settings { seed: 5, threads: 2, ..Settings::default() };
+        settings.optimizer.restarts = 1;
+        settings.optimizer.generations = 30;
+        // Few draws: the chain needs several rounds to reach 50 autocorrelation times.
+        settings.sampler = sample::Settings { draws: 160, max_draws: 20_000, ..sample::Settings::default() };
+        let straight = calibrate(&problem, &settings);
+        let mut saved = Vec::new();
+        let whole = calibrate_in_rounds(&problem, &settings, None, &mut |progress| {
+            saved.push(progress.clone());
+            std::ops::ControlFlow::Continue(())
+        });
+        assert_eq!(whole.as_ref(), Some(&straight));
+        let count = saved.len();
+        assert!(count >= 3, "{count} checkpoints");
+        for (round, progress) in saved.into_iter().enumerate() {
+            assert_eq!(progress.chain.round, round);
+            let mut later = 0;
+            let resumed =
+                calibrate_in_rounds(&problem, &Settings { threads: 1, ..settings }, Some(progress), &mut |_| {
+                    later += 1;
+                    std::ops::ControlFlow::Continue(())
+                });
+            assert_eq!(resumed.as_ref(), Some(&straight), "resumed after round {round}");
+            assert_eq!(later, count - round - 1, "checkpoints after resuming from round {round}");
+        }
+        // Stopping at the first checkpoint gives nothing.
+        let stopped = calibrate_in_rounds(&problem, &settings, None, &mut |_| std::ops::ControlFlow::Break(()));
+        assert_eq!(stopped, None);
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub enum Command {
 pub struct CalibrateArgs {
     /// The experiment file (.toml) with a [calibration] table.
     pub experiment: PathBuf,
-    /// The directory to write fit.csv, posterior.csv, diagnostics.csv, fit.svg and summary.md into.
+    /// The directory to write fit.csv, posterior.csv, diagnostics.csv, fit.svg, summary.md and
+    /// manifest.json into (and, while it runs, the checkpoint in .fulcrum-partial/).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
     /// Seed instead of the experiment's.
@@ -72,6 +73,15 @@ pub struct CalibrateArgs {
     /// Worker threads (default: one per core); the draws do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Go on from the checkpoint an interrupted calibration left in the output directory
+    /// (the same experiment, model, data and seed); the files are the same bytes as an
+    /// uninterrupted calibration's.
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many rounds of the sampler, leaving the checkpoint as an interrupted
+    /// calibration would (for testing resumption).
+    #[arg(long, hide = true, value_name = "ROUNDS")]
+    pub stop_after_round: Option<usize>,
     #[command(flatten)]
     pub units: UnitsArgs,
 }

@@ -46,6 +46,8 @@ pub enum CliError {
     FailedRun,
     /// Reading or writing a file failed.
     Io(anyhow::Error),
+    /// A calibration's posterior did not converge; its files are written for inspection.
+    NotConverged(String),
     /// Standard output was closed by the reader: not an error.
     ClosedOutput,
 }
@@ -71,6 +73,7 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Simulation(_) | CliError::FailedRun => 3,
             CliError::Io(_) => 4,
+            CliError::NotConverged(_) => 5,
         }
     }
 }
@@ -137,7 +140,9 @@ fn report(error: &CliError) {
         CliError::InvalidChanges(count) => {
             eprintln!("error: the changes file has {count} error{}", if *count == 1 { "" } else { "s" });
         }
-        CliError::Usage(message) | CliError::Input(message) => eprintln!("error: {message}"),
+        CliError::Usage(message) | CliError::Input(message) | CliError::NotConverged(message) => {
+            eprintln!("error: {message}")
+        }
         CliError::Simulation(error) => eprintln!("error: the run failed: {error}"),
         CliError::FailedRun => eprintln!("error: the run failed"),
         // The errors' own messages already name their cause (`cannot write X: reason`).

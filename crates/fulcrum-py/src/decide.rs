@@ -378,7 +378,7 @@ pub fn read_sweep(path: &Path) -> Result<SweepRuns, Problem> {
 /// A calibration's results: the constants' names; fit.csv's values (the constants, then log
 /// posterior, log-likelihood, log prior, sum of squares); the draws (row-major) and their log
 /// posterior; diagnostics.csv's rows (best, mean, sd, q05, median, q95, r_hat, ess_bulk,
-/// ess_tail); whether the posterior converged; and the sampler's walkers, steps, burn-in,
+/// ess_tail, tau); whether the posterior converged; and the sampler's walkers, steps, burn-in,
 /// thinning and acceptance.
 pub struct Calibrated {
     pub names: Vec<String>,
@@ -454,7 +454,7 @@ pub fn calibrate(prepared: &Prepared, overrides: CalibrationSettings) -> Result<
     let diagnostics = diagnostics_rows(&problem, &calibrated)
         .iter()
         .flat_map(|row| {
-            [row.best, row.mean, row.sd, row.q05, row.median, row.q95, row.r_hat, row.ess_bulk, row.ess_tail]
+            [row.best, row.mean, row.sd, row.q05, row.median, row.q95, row.r_hat, row.ess_bulk, row.ess_tail, row.tau]
         })
         .collect();
     Ok(Calibrated {

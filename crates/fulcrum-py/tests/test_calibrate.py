@@ -84,7 +84,7 @@ def test_calibrate_recovers_the_workforce_history(tmp_path):
         row = diagnostics.loc[name]
         assert row["q05"] < truth < row["q95"], (name, truth, row["q05"], row["q95"])
         assert abs(row["median"] - truth) <= 0.1 * truth, (name, row["median"], truth)
-        assert row["r_hat"] <= 1.01 and row["ess_bulk"] >= 400
+        assert row["r_hat"] <= 1.05 and row["ess_bulk"] >= 400 and row["tau"] > 0
 
 
 def test_calibrate_is_the_same_for_any_thread_count(teacup_calibration):

@@ -363,6 +363,9 @@ pub struct Prepared {
     /// The changes files the experiment names, each once as it names it (relative to the
     /// experiment), with the SHA-256 of its bytes: the manifests record them.
     pub changes: Vec<crate::sweep::FileDigest>,
+    /// The table of draws `[sampling] from` names, as it names it, with the SHA-256 of its
+    /// bytes: the manifests record it.
+    pub draws: Option<crate::sweep::FileDigest>,
     /// The design, outcomes, levers and interventions bound to the model.
     pub plan: Plan,
 }
@@ -405,6 +408,7 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
         .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
     plan.bind_loop_shares(&experiment, &resolved, &compiled)
         .map_err(|diagnostics| LoadError::Unbound { problems: file.problems(diagnostics) })?;
+    let mut draws_digest = None;
     if let Some((from, span)) = &experiment.sampling.from {
         // `[sampling] from`: the uncertain constants it heads take whole rows of it.
         let draws_path = path.parent().unwrap_or(Path::new("")).join(from);
@@ -414,13 +418,14 @@ pub fn prepare(file: ExperimentFile, reports: &mut Vec<FileProblems>) -> Result<
             what: "the table of draws `[sampling] from` names".to_owned(),
             source: Box::new(LoadError::Read { path: draws_path.clone(), source }),
         })?;
+        draws_digest = Some(crate::sweep::FileDigest::of(from.clone(), draws.as_bytes()));
         plan.draw_from(&draws).map_err(|diagnostics| LoadError::Invalid {
             kind: FileKind::Experiment,
             problems: FileProblems { path: draws_path.clone(), source: draws.clone(), diagnostics },
         })?;
     }
     reports.push(file.problems(warnings));
-    Ok(Prepared { path, text, experiment, model, compiled, plan, changes })
+    Ok(Prepared { path, text, experiment, model, compiled, plan, changes, draws: draws_digest })
 }
 
 /// Reads the changes files that interventions name (`changes = "file.cin"`, relative to the

@@ -45,6 +45,10 @@ pub struct Manifest {
     /// one's bytes: a changed file is another experiment. Absent when it names none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FileDigest>,
+    /// The table of draws `[sampling] from` names (a calibration's posterior.csv), as the
+    /// experiment names it, and the SHA-256 of its bytes: other draws are another experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draws: Option<FileDigest>,
     /// The intervention applied to every run, if any.
     pub intervention: Option<String>,
     /// The master seed.
@@ -177,6 +181,10 @@ pub struct DesignManifest {
     /// one's bytes: a changed file is another experiment. Absent when it names none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FileDigest>,
+    /// The table of draws `[sampling] from` names (a calibration's posterior.csv), as the
+    /// experiment names it, and the SHA-256 of its bytes: other draws are another experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draws: Option<FileDigest>,
     /// The design.
     pub design: SampledDesign,
 }

@@ -384,6 +384,7 @@ mod tests {
             model: FileDigest::of("m.toml", b"model"),
             experiment: FileDigest::of("e.toml", text.as_bytes()),
             changes: Vec::new(),
+            draws: None,
             intervention: None,
             design: None,
             shard: None,

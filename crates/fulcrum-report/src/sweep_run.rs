@@ -22,6 +22,8 @@ pub struct SweepSource {
     pub experiment: FileDigest,
     /// The changes files the experiment names, with their digests.
     pub changes: Vec<FileDigest>,
+    /// The table of draws `[sampling] from` names, with its digest.
+    pub draws: Option<FileDigest>,
     /// The intervention applied to every run, if any.
     pub intervention: Option<String>,
     /// The design written by `fulcrum sample` that the runs are, if they are one.
@@ -59,6 +61,7 @@ impl Manifest {
             model: source.model,
             experiment: source.experiment,
             changes: source.changes,
+            draws: source.draws,
             intervention: source.intervention,
             seed: runs.inputs().seed(),
             sampler: sampler.to_owned(),

@@ -231,6 +231,7 @@ impl Analysis {
             model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
             experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
             changes: prepared.changes.clone(),
+            draws: prepared.draws.clone(),
             runs: self.runs,
             failed_runs: self.failed_runs,
             sweep: self.sweep.clone(),

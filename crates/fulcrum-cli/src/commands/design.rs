@@ -181,6 +181,7 @@ pub fn sample(args: &SampleArgs) -> Result<(), CliError> {
         model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
         experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
         changes: prepared.changes.clone(),
+        draws: prepared.draws.clone(),
         design: SampledDesign {
             command: command.name().to_owned(),
             arguments: arguments(command),

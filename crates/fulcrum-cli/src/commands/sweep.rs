@@ -112,6 +112,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         model: FileDigest::of(prepared.experiment.model.clone(), prepared.model.source.as_bytes()),
         experiment: FileDigest::of(prepared.path.display().to_string(), prepared.text.as_bytes()),
         changes: prepared.changes.clone(),
+        draws: prepared.draws.clone(),
         intervention: args.sampled.intervention.clone().filter(|_| sampled.is_none()),
         design: sampled,
         shard: shard.map(|choice| Shard { index: choice.index + 1, count: choice.count }),

@@ -887,9 +887,10 @@ class Experiment:
             The ``[calibration]`` table's ``draws``, ``restarts`` and ``walkers`` instead of the
             file's (a short run for a first look: ``draws=2000``).
         require_convergence : bool
-            Raise :class:`FulcrumError` when the posterior did not converge (R-hat above 1.01
-            or a bulk effective sample size below 400 after the longest chain allowed), as the
-            command exits 1; ``False`` returns the draws anyway, with ``.converged`` False.
+            Raise :class:`FulcrumError` when the posterior did not converge (a kept chain
+            shorter than 50 autocorrelation times, a bulk effective sample size below 400 or
+            R-hat above 1.05 after the longest chain allowed), as the command exits 5;
+            ``False`` returns the draws anyway, with ``.converged`` False.
 
         Returns
         -------
@@ -897,7 +898,7 @@ class Experiment:
             ``.fit`` (fit.csv: the best constants, ``log_posterior``, ``log_likelihood``,
             ``log_prior``, ``sum_of_squares``), ``.posterior`` (posterior.csv: one column per
             constant, then ``log_posterior``), ``.diagnostics`` (diagnostics.csv: ``constant,
-            best, mean, sd, q05, median, q95, r_hat, ess_bulk, ess_tail``), ``.converged``.
+            best, mean, sd, q05, median, q95, r_hat, ess_bulk, ess_tail, tau``), ``.converged``.
 
         Raises
         ------
@@ -934,8 +935,8 @@ class Experiment:
         )
         if require_convergence and not converged:
             error = FulcrumError(
-                f"{self.path}: the posterior did not converge (R-hat above 1.01 or a bulk effective sample size "
-                "below 400 after the longest chain allowed); see .result.diagnostics, raise `draws`, widen or "
+                f"{self.path}: the posterior did not converge (a kept chain shorter than 50 autocorrelation "
+                "times, a bulk effective sample size below 400 or R-hat above 1.05 after the longest chain allowed); see .result.diagnostics, raise `draws`, widen or "
                 "reshape the priors, or pass require_convergence=False"
             )
             error.path = self.path
@@ -944,7 +945,7 @@ class Experiment:
         return result
 
 
-_DIAGNOSTICS_COLUMNS = ["best", "mean", "sd", "q05", "median", "q95", "r_hat", "ess_bulk", "ess_tail"]
+_DIAGNOSTICS_COLUMNS = ["best", "mean", "sd", "q05", "median", "q95", "r_hat", "ess_bulk", "ess_tail", "tau"]
 
 
 class SearchResult:
@@ -986,10 +987,10 @@ class CalibrationResult:
         posterior.csv: the draws, one column per constant, then ``log_posterior``.
     diagnostics : pandas.DataFrame
         diagnostics.csv: ``constant, best, mean, sd, q05, median, q95, r_hat, ess_bulk,
-        ess_tail``.
+        ess_tail, tau``.
     converged : bool
-        Whether every constant has R-hat at most 1.01 and a bulk effective sample size of at
-        least 400.
+        Whether for every constant the kept chain is at least 50 autocorrelation times long,
+        the bulk effective sample size at least 400 and R-hat at most 1.05.
     sampler : dict
         The ensemble's ``walkers``, ``steps`` (burn-in included), ``burn_in``, ``thinning`` and
         ``acceptance``.

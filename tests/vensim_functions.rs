@@ -1421,10 +1421,13 @@ fn invert_matrix_over_one_range_written_twice_reads_rows_and_columns_apart() {
     let text = format!(
         "{{UTF-8}}\nR: (r1-r3) ~~|\nR2 <-> R ~~|\nmat[R, R] = 2, 1, 0; 1, 3, 1; 0, 1, 4; ~~|\n\
          twice[R, R] = INVERT MATRIX(mat[R, R], 3) ~~|\n\
-         copied[R, R2] = INVERT MATRIX(mat[R, R2], 3) ~~|\n{CONTROL}"
+         copied[R, R2] = INVERT MATRIX(mat[R, R2], 3) ~~|\n\
+         mixed[R, R2] = INVERT MATRIX(mat[R, R], 3) ~~|\n{CONTROL}"
     );
     let expected = [[11.0, -4.0, 1.0], [-4.0, 8.0, -2.0], [1.0, -2.0, 5.0]];
-    for name in ["twice", "copied"] {
+    // `mixed` names the matrix as SDEverywhere's invertmatrixio model does: Vensim inverts the
+    // variable whole, so its subscripts are read by position.
+    for name in ["twice", "copied", "mixed"] {
         let columns: Vec<String> = (1..=3).flat_map(|r| (1..=3).map(move |c| format!("{name}[r{r}, r{c}]"))).collect();
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
         let series = run(&text, &names);

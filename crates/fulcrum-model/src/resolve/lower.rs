@@ -2047,10 +2047,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
 
     /// INVERT_MATRIX: the matrix is the argument read at every element of the last two
     /// dimensions of the variable defined, which must be of one size; the size argument (which
-    /// Vensim needs) is that size. The two may be one dimension written twice (`inv[R, R] =
-    /// INVERT MATRIX(m[R, R], n)`, where Vensim's page writes a copy of the range, `R2 <-> R`):
-    /// then the argument must be a reference whose last two subscripts are that dimension,
-    /// read by position, the first the row and the second the column.
+    /// Vensim needs) is that size. As in Vensim, which inverts the matrix variable as a whole, a
+    /// reference whose last two subscripts are dimensions is read by position, the first the
+    /// row and the second the column, whatever dimensions they name (`m[S, S]` for a variable
+    /// over `[S, T]`). The variable's two dimensions may be one written twice (`inv[R, R]`,
+    /// where Vensim's page writes a copy of the range, `R2 <-> R`); then the argument must be
+    /// such a reference.
     fn lower_invert_matrix(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
         let definition = self.out.variables[site.owner.index()].definition;
         let count = self.shapes[definition].as_ref().map_or(0, |shape| shape.dimensions.len());
@@ -2070,8 +2072,22 @@ impl<'m, 'd> Lowering<'m, 'd> {
             self.diagnostics.push(diagnostic);
             return None;
         };
-        let matrix =
-            if rows == columns { self.positional_matrix(site, &args[0], rows, count)? } else { args[0].clone() };
+        let matrix = match Self::positional_matrix(&self.dimensions, &args[0], count) {
+            Some(matrix) => matrix,
+            None if rows == columns => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[0].span,
+                        "INVERT_MATRIX over one dimension written twice needs the matrix as a reference ending in two dimensions".to_owned(),
+                    )
+                    .with_help("write `m[R, R]`, or define a copy of the range (`R2 <-> R`) and write `m[R, R2]` for the variable and the matrix");
+                self.diagnostics.push(diagnostic);
+                return None;
+            }
+            None => args[0].clone(),
+        };
         let size = self.dimensions.size(rows);
         let mut elements = Vec::with_capacity(size * size);
         for (r, c) in (0..size).flat_map(|r| (0..size).map(move |c| (r, c))) {
@@ -2086,48 +2102,31 @@ impl<'m, 'd> Lowering<'m, 'd> {
         Some(Expr::InvertMatrix { position: row * size + column, elements })
     }
 
-    /// INVERT_MATRIX's argument `m[..., R, R]` for a variable defined over `count` dimensions
-    /// whose last two are both `dimension`: the same reference with its last two subscripts
+    /// INVERT_MATRIX's argument `m[..., A, B]`, its last two subscripts dimension names, for a
+    /// variable defined over `count` dimensions: the same reference with those subscripts
     /// standing for the variable's last two positions (`@(count - 1)`, `@count`), so that the
-    /// row and the column are read apart. Anything else is an error at the argument.
-    fn positional_matrix(
-        &mut self,
-        site: Site<'_>,
-        arg: &syntax::Expr,
-        dimension: usize,
-        count: usize,
-    ) -> Option<syntax::Expr> {
+    /// row and the column are read apart. `None` for any other argument.
+    fn positional_matrix(dimensions: &Dimensions, arg: &syntax::Expr, count: usize) -> Option<syntax::Expr> {
         let names_dimension = |index: &Index| {
             matches!(index, Index::Expr(syntax::Expr { kind: ExprKind::Name(name), .. })
-                if self.dimensions.get(&name.canonical) == Some(dimension))
+                if dimensions.get(&name.canonical).is_some())
         };
-        if let ExprKind::Subscript { array, array_span, indices } = &arg.kind
-            && let [.., row, column] = indices.as_slice()
-            && names_dimension(row)
-            && names_dimension(column)
-        {
-            let mut indices = indices.clone();
-            let length = indices.len();
-            for (offset, index) in indices.iter_mut().skip(length - 2).enumerate() {
-                let span = match index {
-                    Index::Expr(expr) => expr.span,
-                    _ => arg.span,
-                };
-                *index = Index::DimensionPosition { position: count - 1 + offset, span };
-            }
-            let kind = ExprKind::Subscript { array: array.clone(), array_span: *array_span, indices };
-            return Some(syntax::Expr { kind, span: arg.span });
+        let ExprKind::Subscript { array, array_span, indices } = &arg.kind else { return None };
+        let [.., row, column] = indices.as_slice() else { return None };
+        if !(names_dimension(row) && names_dimension(column)) || count < 2 {
+            return None;
         }
-        let diagnostic = self
-            .error(
-                site,
-                Code::InvalidArgument,
-                arg.span,
-                "INVERT_MATRIX over one dimension written twice needs the matrix as a reference ending in that dimension twice".to_owned(),
-            )
-            .with_help("write `m[R, R]`, or define a copy of the range (`R2 <-> R`) and write `m[R, R2]` for the variable and the matrix");
-        self.diagnostics.push(diagnostic);
-        None
+        let mut indices = indices.clone();
+        let length = indices.len();
+        for (offset, index) in indices.iter_mut().skip(length - 2).enumerate() {
+            let span = match index {
+                Index::Expr(expr) => expr.span,
+                _ => arg.span,
+            };
+            *index = Index::DimensionPosition { position: count - 1 + offset, span };
+        }
+        let kind = ExprKind::Subscript { array: array.clone(), array_span: *array_span, indices };
+        Some(syntax::Expr { kind, span: arg.span })
     }
 
     /// For a reference to an element of an array variable: the element's row along the last

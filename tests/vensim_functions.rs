@@ -1283,3 +1283,168 @@ fn depreciate_by_schedule_spreads_each_period_by_its_shares() {
     let span = problem.span.expect("located");
     assert_eq!(&text[span.start()..span.end()], "share", "{problem:?}");
 }
+
+/// A model of `equations` with its time settings, its time unit and, when given, Vensim's date
+/// time label (`35:Date`, `37:` year, `38:` month, `39:` day) for the start time.
+fn calendar_model(equations: &str, unit: &str, times: (f64, f64, f64), date: Option<(i32, u32, u32)>) -> String {
+    let (initial, last, step) = times;
+    let label = date.map_or(String::new(), |(year, month, day)| {
+        format!("///---\\\\\\\n:L<%^E!@\n35:Date\n36:YYYY-MM-DD\n37:{year}\n38:{month}\n39:{day}\n40:2\n41:0\n42:1\n")
+    });
+    format!(
+        "{{UTF-8}}\n{equations}INITIAL TIME = {initial} ~ {unit} ~|\nFINAL TIME = {last} ~ {unit} ~|\n\
+         TIME STEP = {step} ~ {unit} ~|\nSAVEPER = TIME STEP ~ {unit} ~|\n\
+         \\\\\\---/// Sketch information - do not modify anything except names\nV300\n{label}"
+    )
+}
+
+/// The calendar measures of GET TIME VALUE (1 to 10) as `<prefix>_<measure>`, of the current
+/// time plus `offset` (relative to 0) or of the initial time plus `offset` (relative to 1).
+fn calendar_equations(prefix: &str, relative_to: u32, offset: &str) -> (String, Vec<String>) {
+    let names: Vec<String> = (1..=10).map(|measure| format!("{prefix}_{measure}")).collect();
+    let equations = names
+        .iter()
+        .zip(1..=10)
+        .map(|(name, measure)| format!("{name} = GET TIME VALUE({relative_to}, {offset}, {measure}) ~~|\n"))
+        .collect();
+    (equations, names)
+}
+
+#[test]
+fn get_time_value_reads_real_dates_in_a_model_in_days() {
+    // Days from Tuesday 2024-02-27, a leap year: time 2 is February 29 (a Thursday), time 3
+    // March 1, time 309 Wednesday 2025-01-01 (3 + 306 days from March 1).
+    let (current, names) = calendar_equations("now", 0, "0");
+    let (initial, initial_names) = calendar_equations("initial", 1, "2");
+    let text = calendar_model(&(current + &initial), "Day", (0.0, 400.0, 0.25), Some((2024, 2, 27)));
+    let all: Vec<&str> = names.iter().chain(&initial_names).map(String::as_str).collect();
+    let series = run(&text, &all);
+    let at = |measure: usize, time: f64| series[measure - 1][(time * 4.0) as usize];
+    // Day number of 2024-01-01: 2024 × 365 + 491 leap days before it (the 506 years 0, 4, ...,
+    // 2020, less the 15 of the centuries 0 to 1900 that 400 does not divide).
+    let january_first = 2024.0 * 365.0 + (506.0 - 15.0);
+    for (time, year, month, day, weekday) in [
+        (0.0, 2024.0, 2.0, 27.0, 2.0),
+        (2.0, 2024.0, 2.0, 29.0, 4.0),
+        (3.0, 2024.0, 3.0, 1.0, 5.0),
+        (309.0, 2025.0, 1.0, 1.0, 3.0),
+    ] {
+        assert_eq!(
+            [at(1, time), at(3, time), at(4, time), at(5, time)],
+            [year, month, day, weekday],
+            "year, month, day, weekday at time {time}"
+        );
+    }
+    assert_eq!(at(2, 0.0), 1.0);
+    assert_eq!(at(2, 309.0 - 31.0 - 30.0 - 31.0), 4.0, "October 1 is in the fourth quarter");
+    assert_eq!(at(2, 309.0 - 31.0 - 30.0 - 31.0 - 1.0), 3.0, "September 30 is in the third");
+    assert_eq!(at(6, 0.0), january_first + 31.0 + 26.0);
+    // 18:00 at a quarter of a day before the next: hours, minutes and seconds of the step.
+    assert_eq!([at(7, 0.75), at(8, 0.75), at(9, 0.75)], [18.0, 0.0, 0.0]);
+    assert_eq!([at(7, 3.25), at(8, 3.25)], [6.0, 0.0]);
+    // Seconds since January 1 of year 0, modulo 500,000.
+    assert_eq!(at(10, 0.0), ((january_first + 57.0) * 86_400.0) % 500_000.0);
+    // Relative to the initial time plus 2 days: February 29 at every time.
+    let leap_day = [2024.0, 1.0, 2.0, 29.0, 4.0];
+    for (measure, expected) in (1..=5).zip(leap_day) {
+        assert!(series[10 + measure - 1].iter().all(|&v| v == expected), "measure {measure}");
+    }
+}
+
+#[test]
+fn get_time_value_counts_thirty_day_months_in_a_model_in_months() {
+    // Vensim: a model in years, quarters or months has 360-day years. From January 1, 2000 at
+    // month 50 (the suite's get_time_value settings): month 61 is December, 62 January 2001,
+    // and half a month in is the 16th.
+    let (equations, names) = calendar_equations("now", 0, "0");
+    let (half, half_names) = calendar_equations("half", 0, "0.5");
+    let text = calendar_model(&(equations + &half), "Month", (50.0, 70.0, 0.5), Some((2000, 1, 1)));
+    let all: Vec<&str> = names.iter().chain(&half_names).map(String::as_str).collect();
+    let series = run(&text, &all);
+    let at = |measure: usize, time: f64| series[measure - 1][((time - 50.0) * 2.0) as usize];
+    assert_eq!([at(1, 50.0), at(3, 50.0), at(4, 50.0), at(2, 50.0)], [2000.0, 1.0, 1.0, 1.0]);
+    assert_eq!([at(3, 53.0), at(2, 53.0)], [4.0, 2.0]);
+    assert_eq!([at(1, 61.0), at(3, 61.0)], [2000.0, 12.0]);
+    assert_eq!([at(1, 62.0), at(3, 62.0), at(4, 62.0)], [2001.0, 1.0, 1.0]);
+    assert_eq!(at(6, 62.0), 2001.0 * 360.0);
+    assert_eq!(series[10 + 3][0], 16.0, "half a 30-day month after January 1");
+    // Days of the week count real days from Saturday, January 1, 2000: a 30-day month later
+    // (January 31) is a Monday.
+    assert_eq!([at(5, 50.0), at(5, 51.0)], [6.0, 1.0]);
+}
+
+#[test]
+fn get_time_value_counts_a_model_in_years_without_a_date_as_the_year() {
+    // Measures 1 to 4: without a date there is no day of the week (refused below).
+    let (equations, names) = calendar_equations("year", 0, "0");
+    let equations: String = equations.lines().take(4).map(|line| format!("{line}\n")).collect();
+    let text = calendar_model(&equations, "Year", (2000.0, 2002.0, 0.25), None);
+    let names: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
+    let series = run(&text, &names);
+    // Time 2000.5 is day 180 of a 360-day year: July 1.
+    assert_eq!([series[0][2], series[2][2], series[3][2], series[1][2]], [2000.0, 7.0, 1.0, 3.0]);
+    assert_eq!(series[0][8], 2002.0);
+}
+
+#[test]
+fn get_time_value_refuses_what_has_no_calendar_with_the_place_and_why() {
+    let cases = [
+        ("x = GET TIME VALUE(0, 0, 3) ~~|\n", "Fortnight", Some((2000, 1, 1)), "no length in days"),
+        ("x = GET TIME VALUE(0, 0, 3) ~~|\n", "Month", None, "date of the start time"),
+        ("x = GET TIME VALUE(0, 0, 5) ~~|\n", "Year", None, "date of the start time"),
+        ("x = GET TIME VALUE(0, 0, 11) ~~|\n", "Day", Some((2000, 1, 1)), "from 0 to 10"),
+        ("x = GET TIME VALUE(2, 0, 1) ~~|\n", "Day", Some((2000, 1, 1)), "computer's clock"),
+    ];
+    for (equation, unit, date, message) in cases {
+        let text = calendar_model(equation, unit, (0.0, 2.0, 1.0), date);
+        let (model, diagnostics) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        let errors = fulcrum_model::resolve(&model).expect_err(equation);
+        let error = errors.0.iter().find(|d| d.message.contains(message)).unwrap_or_else(|| panic!("{errors:?}"));
+        let span = error.span.unwrap_or_else(|| panic!("no place: {error:?}"));
+        assert!(text[span.start()..span.end()].chars().all(|c| c.is_ascii_digit()), "{error:?}");
+        assert!(error.help.is_some(), "{error:?}");
+    }
+    // A date label that is not a date is an error at the settings.
+    let text = calendar_model("x = 1 ~~|\n", "Day", (0.0, 2.0, 1.0), Some((2023, 2, 29)));
+    let diagnostics = match fulcrum_vensim::read(&text) {
+        Ok((_, diagnostics)) => diagnostics,
+        Err(diagnostics) => diagnostics,
+    };
+    assert!(diagnostics.0.iter().any(|d| d.message.contains("not a date")), "{diagnostics:?}");
+}
+
+#[test]
+fn invert_matrix_over_one_range_written_twice_reads_rows_and_columns_apart() {
+    // [[2, 1, 0], [1, 3, 1], [0, 1, 4]] has determinant 18 and inverse
+    // [[11, -4, 1], [-4, 8, -2], [1, -2, 5]] / 18 (its cofactors, by hand).
+    let text = format!(
+        "{{UTF-8}}\nR: (r1-r3) ~~|\nR2 <-> R ~~|\nmat[R, R] = 2, 1, 0; 1, 3, 1; 0, 1, 4; ~~|\n\
+         twice[R, R] = INVERT MATRIX(mat[R, R], 3) ~~|\n\
+         copied[R, R2] = INVERT MATRIX(mat[R, R2], 3) ~~|\n\
+         mixed[R, R2] = INVERT MATRIX(mat[R, R], 3) ~~|\n{CONTROL}"
+    );
+    let expected = [[11.0, -4.0, 1.0], [-4.0, 8.0, -2.0], [1.0, -2.0, 5.0]];
+    // `mixed` names the matrix as SDEverywhere's invertmatrixio model does: Vensim inverts the
+    // variable whole, so its subscripts are read by position.
+    for name in ["twice", "copied", "mixed"] {
+        let columns: Vec<String> = (1..=3).flat_map(|r| (1..=3).map(move |c| format!("{name}[r{r}, r{c}]"))).collect();
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let series = run(&text, &names);
+        for (k, column) in series.iter().enumerate() {
+            let want = expected[k / 3][k % 3] / 18.0;
+            assert!((column[0] - want).abs() < 1e-12, "{}: {} against {want}", names[k], column[0]);
+        }
+    }
+    // Anything but a reference ending in the range twice is ambiguous: an error at the argument.
+    let text = format!(
+        "{{UTF-8}}\nR: (r1-r3) ~~|\nmat[R, R] = 2, 1, 0; 1, 3, 1; 0, 1, 4; ~~|\n\
+         scaled[R, R] = INVERT MATRIX(2 * mat[R, R], 3) ~~|\n{CONTROL}"
+    );
+    let (model, diagnostics) = fulcrum_vensim::read(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+    let errors = fulcrum_model::resolve(&model).expect_err("ambiguous matrix");
+    let error = errors.0.iter().find(|d| d.code == fulcrum_model::Code::InvalidArgument).expect("located");
+    let span = error.span.expect("a place");
+    assert_eq!(&text[span.start()..span.end()], "2 * mat[R, R]");
+}

@@ -141,6 +141,7 @@ fn apply(function: Function, args: &[f64], inputs: &Inputs) -> f64 {
         Function::GammaLn => functions::gamma_ln(arg(0)),
         Function::NormalCdf => functions::normal_cdf(arg(0)),
         Function::NormalQuantile => functions::normal_quantile(arg(0)),
+        Function::Calendar(calendar, field) => fulcrum_model::calendar::field(calendar, field, arg(0)),
     }
 }
 

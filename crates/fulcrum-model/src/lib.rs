@@ -37,6 +37,7 @@
 
 pub mod builder;
 pub mod builtins;
+pub mod calendar;
 pub mod changes;
 pub mod diagnostic;
 pub mod layout;

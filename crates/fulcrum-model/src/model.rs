@@ -6,6 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::calendar::CalendarDate;
 use crate::name::CanonicalName;
 use crate::syntax::{self, Expr, ExprKind, Span, SyntaxError, UnaryOp};
 use crate::units::UnitDefinition;
@@ -146,6 +147,9 @@ pub struct SimSpecs {
     pub precision: Precision,
     /// Name of the time unit, e.g. "months".
     pub time_units: Option<String>,
+    /// The calendar date of the start time, which the calendar measures of `GET_TIME_VALUE`
+    /// count from (Vensim's time labeling in Model>Settings>Time Bounds).
+    pub start_date: Option<CalendarDate>,
     /// Settings that a variable of the model computes during the run, as Vensim's `FINAL TIME`,
     /// `TIME STEP` and `SAVEPER` may be equations that change; such a setting's number above
     /// is not used.
@@ -192,6 +196,7 @@ impl Default for SimSpecs {
             method: Method::Euler,
             precision: Precision::Double,
             time_units: None,
+            start_date: None,
             computed: ComputedSettings::default(),
             spans: SimSpans::default(),
         }
@@ -220,6 +225,8 @@ pub struct SimSpans {
     pub method: Option<Span>,
     /// The `precision` value.
     pub precision: Option<Span>,
+    /// The `start_date` value.
+    pub start_date: Option<Span>,
 }
 
 /// Integration methods.

@@ -11,6 +11,7 @@
 //! method = "euler"          # euler | rk2 | rk4
 //! precision = "double"      # double | single (Vensim's); optional, default double
 //! time_units = "minutes"
+//! start_date = "2024-01-01"   # optional: the date of the start time, for GET_TIME_VALUE's calendar
 //! save_step = 1             # optional; default dt
 //! # stop, dt and save_step may instead name a variable that computes them during the run:
 //! # stop = "Final Time"
@@ -56,6 +57,7 @@
 
 use toml::de::{DeTable, DeValue};
 
+use crate::calendar::CalendarDate;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{
     Conveyor, Dialect, Dimension, ElementDefinition, Equation, FlowLink, GraphKind, GraphicalFunction, Leak, Method,
@@ -215,7 +217,25 @@ impl Reader<'_> {
             }
         }
         sim.time_units = self.string(&mut table, "time_units");
-        self.unknown_keys(&table, &["start", "stop", "dt", "save_step", "method", "precision", "time_units"]);
+        if let Some(value) = table.get("start_date") {
+            let span = span_of(value);
+            sim.spans.start_date = Some(span);
+            match value.get_ref().as_str() {
+                Some(text) => match CalendarDate::parse(text) {
+                    Some(date) => sim.start_date = Some(date),
+                    None => self.report(
+                        Diagnostic::new(Code::InvalidValue, format!("`start_date` {text:?} is not a date"))
+                            .at(Some(span))
+                            .with_help("write the date of the start time as \"YYYY-MM-DD\", e.g. \"2024-01-31\""),
+                    ),
+                },
+                None => self.wrong_type(&table.context, "start_date", "a string", span),
+            }
+        }
+        self.unknown_keys(
+            &table,
+            &["start", "stop", "dt", "save_step", "method", "precision", "time_units", "start_date"],
+        );
         sim
     }
 
@@ -764,6 +784,16 @@ mod tests {
         assert_eq!(model.sim.precision, Precision::Single);
         assert_eq!(codes(&format!("{SIM}precision = \"half\"\n")), [("E0306", "\"half\"".to_owned())]);
         assert_eq!(codes(&format!("{SIM}precision = 32\n")), [("E0003", "32".to_owned())]);
+    }
+
+    #[test]
+    fn the_start_date_is_a_real_date_and_is_written_back() {
+        let (model, diagnostics) = read(&format!("{SIM}start_date = \"2024-02-29\"\n")).expect("valid TOML");
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+        assert_eq!(model.sim.start_date, CalendarDate::new(2024, 2, 29));
+        assert!(crate::native_write::write(&model).contains("start_date = \"2024-02-29\""));
+        assert_eq!(codes(&format!("{SIM}start_date = \"2023-02-29\"\n")), [("E0003", "\"2023-02-29\"".to_owned())]);
+        assert_eq!(codes(&format!("{SIM}start_date = 2024\n")), [("E0003", "2024".to_owned())]);
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub fn write(model: &Model) -> String {
         line(&mut out, "precision", &string(sim.precision.as_str()));
     }
     optional(&mut out, "time_units", sim.time_units.as_deref());
+    if let Some(date) = sim.start_date {
+        line(&mut out, "start_date", &string(&date.to_string()));
+    }
     if let Some(variable) = &sim.computed.save_step {
         line(&mut out, "save_step", &string(variable));
     } else if let Some(save_step) = sim.save_step {

@@ -1132,5 +1132,6 @@ fn function_op(function: Function, dst: Slot, args: &[Slot]) -> Op {
         Function::GammaLn => unary(UnaryKind::GammaLn),
         Function::NormalCdf => unary(UnaryKind::NormalCdf),
         Function::NormalQuantile => unary(UnaryKind::NormalQuantile),
+        Function::Calendar(calendar, field) => unary(UnaryKind::Calendar(calendar, field)),
     }
 }

@@ -3,6 +3,7 @@
 //! Slot `s` of lane `l` lives at `values[s][l]`; every instruction is a loop over the lanes.
 //! Names are gone: a run never looks up a string or walks a tree.
 
+use fulcrum_model::calendar::{Calendar, CalendarField};
 use fulcrum_model::{GraphKind, Method, VarId};
 
 /// Index of a value slot.
@@ -405,6 +406,8 @@ pub(crate) enum UnaryKind {
     GammaLn,
     NormalCdf,
     NormalQuantile,
+    /// A field of the date of a day number (`GET_TIME_VALUE`'s calendar measures).
+    Calendar(Calendar, CalendarField),
     /// `1 / x`: `x^-1` without `pow`.
     Reciprocal,
     /// `x^0.5` without `pow`: the square root, but +0 at -0 and +∞ at -∞, as `pow` answers.

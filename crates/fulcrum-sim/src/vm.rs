@@ -497,6 +497,9 @@ fn unary<const L: usize>(kind: UnaryKind, values: &mut [[f64; L]], dst: Slot, a:
         UnaryKind::GammaLn => map1(values, dst, a, gamma_ln),
         UnaryKind::NormalCdf => map1(values, dst, a, normal_cdf),
         UnaryKind::NormalQuantile => map1(values, dst, a, normal_quantile),
+        UnaryKind::Calendar(calendar, field) => {
+            map1(values, dst, a, |day| fulcrum_model::calendar::field(calendar, field, day))
+        }
         UnaryKind::Reciprocal => map1(values, dst, a, |x| 1.0 / x),
         UnaryKind::PowHalf => map1(values, dst, a, pow_half),
     }

@@ -548,12 +548,13 @@ impl Parser {
         Ok(Rhs::Expr(expr))
     }
 
-    /// Numbers separated by `,` or `;`, with at least one separator: `1, 2, 3` or `5;`.
+    /// Numbers separated by `,` or `;`, with at least one separator: `1, 2, 3` or `5;`; each may
+    /// have a sign, `-1, +2`.
     fn is_number_list(&self) -> bool {
         let mut index = self.pos;
         let mut separators = 0;
         loop {
-            if self.tokens.get(index).map(|t| &t.kind) == Some(&TokenKind::Punct(Punct::Minus)) {
+            if matches!(self.tokens.get(index).map(|t| &t.kind), Some(TokenKind::Punct(Punct::Minus | Punct::Plus))) {
                 index += 1;
             }
             if !matches!(

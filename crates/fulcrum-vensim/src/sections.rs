@@ -1,7 +1,8 @@
 //! The file's layout: definitions separated by `|`, each `equation ~ units ~ documentation`;
 //! group headers (`****` … `.Name`); `:MACRO:` … `:END OF MACRO:` around macro bodies; and the
 //! sketch and settings after `\\\---///`, of which only the simulation settings line, the unit
-//! equivalences (`22:Person,People`) and the file references (`30:?name=file`) are read.
+//! equivalences (`22:Person,People`), the file references (`30:?name=file`) and the time label
+//! (`35:Date` with the year, month and day of the start time in `37:` to `39:`) are read.
 
 use fulcrum_model::syntax::Span;
 use fulcrum_model::{Code, Diagnostic, Diagnostics};
@@ -41,6 +42,11 @@ pub(crate) struct Layout {
     /// The unit equivalences of the settings (`22:Person,People,Persons`, Vensim's
     /// Model>Settings>Units Equiv): names of one unit, the first its name, and the line.
     pub unit_equivalences: Vec<(Vec<String>, Span)>,
+    /// The time label of the settings (Vensim's Model>Settings>Time Bounds): the lines `35:`
+    /// (the kind of label, `Date` for a date) to `39:` (for a date: `37:` the year, `38:` the
+    /// month, `39:` the day of the start time), as the number before the colon, the text after
+    /// it, and the line.
+    pub time_label: Vec<(u32, String, Span)>,
 }
 
 /// The sketch starts at `\\\---///`; some hand-edited files have fewer backslashes.
@@ -71,6 +77,12 @@ pub(crate) fn layout(text: &str, diagnostics: &mut Diagnostics) -> Layout {
                 if !names.is_empty() {
                     layout.unit_equivalences.push((names, Span::new(offset, offset + trimmed.len())));
                 }
+            }
+            if let Some((key, value)) = trimmed.split_once(':')
+                && let Ok(key) = key.parse::<u32>()
+                && (35..=39).contains(&key)
+            {
+                layout.time_label.push((key, value.trim().to_owned(), Span::new(offset, offset + trimmed.len())));
             }
             if let Some((name, file)) = trimmed.strip_prefix("30:").and_then(|reference| reference.split_once('='))
                 && name.trim().starts_with('?')

@@ -431,6 +431,15 @@ fn number_lists_and_tabbed_arrays_fill_two_dimensions_row_by_row() {
 }
 
 #[test]
+fn numbers_of_a_list_may_have_either_sign() {
+    // As SDEverywhere's `arrays` model writes a list, one number a line.
+    let model = clean("A: a1, a2, a3 ~~|\nv[A] =\n\t-1 ,\n\t+2 ,\n\t3\n ~~|");
+    let values: Vec<Option<f64>> =
+        variable(&model, "v").elements.iter().map(|e| e.equation.as_ref().and_then(|q| q.literal_value())).collect();
+    assert_eq!(values, [Some(-1.0), Some(2.0), Some(3.0)]);
+}
+
+#[test]
 fn per_element_definitions_and_except() {
     let model = clean(
         "D: d1, d2, d3 ~~|\nx[D] :EXCEPT: [d2] = 1 ~~|\nx[d2] = 7 ~~|\ny[d1] = 1 ~~|\ny[d2] = 2 ~~|\ny[d3] = d2 ~~|\n\

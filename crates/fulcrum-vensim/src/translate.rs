@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use fulcrum_model::calendar::CalendarDate;
 use fulcrum_model::syntax::{BinaryOp, Expr, ExprKind, Index, NameRef, Span, UnaryOp};
 use fulcrum_model::{
     CanonicalName, Code, Conveyor, Diagnostic, Diagnostics, Dialect, Dimension, ElementDefinition, Equation, FlowLink,
@@ -3275,6 +3276,36 @@ impl Translator<'_> {
         Some((inflows, outflows))
     }
 
+    /// The date of the start time from the settings' time label (`35:Date`, then the year,
+    /// month and day in `37:` to `39:`), for GET TIME VALUE's calendar measures. A date label
+    /// whose fields do not make a date is an error at its line.
+    fn read_start_date(&mut self, model: &mut Model, layout: &Layout) {
+        let field = |key: u32| layout.time_label.iter().find(|(k, _, _)| *k == key);
+        if !field(35).is_some_and(|(_, kind, _)| kind.eq_ignore_ascii_case("date")) {
+            return;
+        }
+        let number = |key: u32| field(key).and_then(|(_, value, _)| value.parse::<i64>().ok());
+        let date = match (number(37), number(38), number(39)) {
+            (Some(year), Some(month), Some(day)) => i32::try_from(year)
+                .ok()
+                .zip(u32::try_from(month).ok().zip(u32::try_from(day).ok()))
+                .and_then(|(year, (month, day))| CalendarDate::new(year, month, day)),
+            _ => None,
+        };
+        match date {
+            Some(date) => model.sim.start_date = Some(date),
+            None => {
+                let lines = layout.time_label.iter().map(|(_, _, span)| *span);
+                let span = lines.clone().reduce(|first, last| Span::new(first.start(), last.end()));
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidValue, "the settings' date time label is not a date")
+                        .at(span)
+                        .with_help("lines `37:`, `38:` and `39:` give the year, month and day of the initial time, e.g. 37:2000, 38:1, 39:31"),
+                );
+            }
+        }
+    }
+
     fn sim_specs(&mut self, text: &str, layout: &Layout, model: &mut Model) {
         /// What a time setting's equation gives: a number, or a variable computed during the run.
         enum Setting {
@@ -3379,6 +3410,7 @@ impl Translator<'_> {
         model.sim.time_units = ["TIME STEP", "FINAL TIME", "INITIAL TIME"]
             .iter()
             .find_map(|name| model.variable(name).and_then(|v| v.units.clone()));
+        self.read_start_date(model, layout);
         if let Some(span) = layout.settings_line {
             let line = text.get(span.start()..span.end()).unwrap_or("");
             let fields = line.trim_start_matches("15:");

@@ -1,6 +1,7 @@
 //! Resolved expressions: names replaced by [`VarId`]s, built-ins identified, stateful built-ins
 //! already lowered to hidden variables or per-run state.
 
+use crate::calendar::{Calendar, CalendarField};
 use crate::syntax::{BinaryOp, UnaryOp};
 
 /// Index of a variable in [`super::ResolvedModel::variables`].
@@ -335,6 +336,9 @@ pub enum Function {
     NormalCdf,
     /// The standard normal quantile Φ⁻¹(p): Stella's `INVNORM`. NaN outside [0, 1].
     NormalQuantile,
+    /// A field of the date of a day number (days since January 1 of year 0) on a calendar:
+    /// `GET_TIME_VALUE`'s calendar measures.
+    Calendar(Calendar, CalendarField),
 }
 
 /// The distributions of the in-model random functions.

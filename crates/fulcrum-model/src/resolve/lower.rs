@@ -15,6 +15,7 @@ use super::{
     ResolvedVariable,
 };
 use crate::builtins::Builtin;
+use crate::calendar::{Calendar, CalendarDate, CalendarField, time_unit_calendar};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, closest_match};
 use crate::model::{Dialect, Equation, GraphKind, GraphicalFunction, Model, Variable, VariableKind};
 use crate::name::CanonicalName;
@@ -2065,40 +2066,86 @@ impl<'m, 'd> Lowering<'m, 'd> {
 
     /// INVERT_MATRIX: the matrix is the argument read at every element of the last two
     /// dimensions of the variable defined, which must be of one size; the size argument (which
-    /// Vensim needs) is that size.
+    /// Vensim needs) is that size. As in Vensim, which inverts the matrix variable as a whole, a
+    /// reference whose last two subscripts are dimensions is read by position, the first the
+    /// row and the second the column, whatever dimensions they name (`m[S, S]` for a variable
+    /// over `[S, T]`). The variable's two dimensions may be one written twice (`inv[R, R]`,
+    /// where Vensim's page writes a copy of the range, `R2 <-> R`); then the argument must be
+    /// such a reference.
     fn lower_invert_matrix(&mut self, site: Site<'_>, args: &[syntax::Expr], span: Span) -> Option<Expr> {
         let definition = self.out.variables[site.owner.index()].definition;
+        let count = self.shapes[definition].as_ref().map_or(0, |shape| shape.dimensions.len());
         let last_two = self.shapes[definition].as_ref().and_then(|shape| match shape.dimensions.as_slice() {
             [.., rows, columns] => Some((*rows, *columns)),
             _ => None,
         });
         let square = last_two.filter(|&(rows, columns)| self.dimensions.size(rows) == self.dimensions.size(columns));
-        let bound = |dimension| site.bindings.iter().find(|b| b.dimension == dimension).map(|b| b.element);
-        let Some((rows, columns, row, column)) =
-            square.and_then(|(rows, columns)| Some((rows, columns, bound(rows)?, bound(columns)?)))
-        else {
+        // The bindings are the defined variable's own dimensions, in its order.
+        let bound = |position: usize| site.bindings.get(position).map(|b| b.element);
+        let Some((rows, columns, row, column)) = square.and_then(|(rows, columns)| {
+            Some((rows, columns, bound(count.checked_sub(2)?)?, bound(count.checked_sub(1)?)?))
+        }) else {
             let diagnostic = self
                 .error(site, Code::InvalidArgument, span, "INVERT_MATRIX gives a square matrix".to_owned())
                 .with_help("define this variable over two dimensions of the same size, as its last two");
             self.diagnostics.push(diagnostic);
             return None;
         };
+        let matrix = match Self::positional_matrix(&self.dimensions, &args[0], count) {
+            Some(matrix) => matrix,
+            None if rows == columns => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[0].span,
+                        "INVERT_MATRIX over one dimension written twice needs the matrix as a reference ending in two dimensions".to_owned(),
+                    )
+                    .with_help("write `m[R, R]`, or define a copy of the range (`R2 <-> R`) and write `m[R, R2]` for the variable and the matrix");
+                self.diagnostics.push(diagnostic);
+                return None;
+            }
+            None => args[0].clone(),
+        };
         let size = self.dimensions.size(rows);
         let mut elements = Vec::with_capacity(size * size);
         for (r, c) in (0..size).flat_map(|r| (0..size).map(move |c| (r, c))) {
-            let bindings: Vec<Binding> = site
-                .bindings
-                .iter()
-                .map(|b| match b.dimension {
-                    d if d == rows => Binding { dimension: d, element: r },
-                    d if d == columns => Binding { dimension: d, element: c },
-                    _ => *b,
-                })
-                .collect();
+            let mut bindings = site.bindings.to_vec();
+            if let [.., row_binding, column_binding] = bindings.as_mut_slice() {
+                row_binding.element = r;
+                column_binding.element = c;
+            }
             // One failure is reported once, not once per element.
-            elements.push(self.lower(Site { bindings: &bindings, ..site }, &args[0])?);
+            elements.push(self.lower(Site { bindings: &bindings, ..site }, &matrix)?);
         }
         Some(Expr::InvertMatrix { position: row * size + column, elements })
+    }
+
+    /// INVERT_MATRIX's argument `m[..., A, B]`, its last two subscripts dimension names, for a
+    /// variable defined over `count` dimensions: the same reference with those subscripts
+    /// standing for the variable's last two positions (`@(count - 1)`, `@count`), so that the
+    /// row and the column are read apart. `None` for any other argument.
+    fn positional_matrix(dimensions: &Dimensions, arg: &syntax::Expr, count: usize) -> Option<syntax::Expr> {
+        let names_dimension = |index: &Index| {
+            matches!(index, Index::Expr(syntax::Expr { kind: ExprKind::Name(name), .. })
+                if dimensions.get(&name.canonical).is_some())
+        };
+        let ExprKind::Subscript { array, array_span, indices } = &arg.kind else { return None };
+        let [.., row, column] = indices.as_slice() else { return None };
+        if !(names_dimension(row) && names_dimension(column)) || count < 2 {
+            return None;
+        }
+        let mut indices = indices.clone();
+        let length = indices.len();
+        for (offset, index) in indices.iter_mut().skip(length - 2).enumerate() {
+            let span = match index {
+                Index::Expr(expr) => expr.span,
+                _ => arg.span,
+            };
+            *index = Index::DimensionPosition { position: count - 1 + offset, span };
+        }
+        let kind = ExprKind::Subscript { array: array.clone(), array_span: *array_span, indices };
+        Some(syntax::Expr { kind, span: arg.span })
     }
 
     /// For a reference to an element of an array variable: the element's row along the last
@@ -2375,10 +2422,13 @@ impl<'m, 'd> Lowering<'m, 'd> {
         None
     }
 
-    /// `GET_TIME_VALUE(relative_to, offset, measure)` with measure 0 (time in the model's units):
-    /// the current time (relative_to 0) or the initial time (1), plus the offset. Which time and
-    /// which measure must be known before the run. The computer's clock (relative_to 2) and the
-    /// calendar measures are refused: they would make runs depend on when and where they ran.
+    /// `GET_TIME_VALUE(relative_to, offset, measure)`: the current time (relative_to 0) or the
+    /// initial time (1), plus the offset, in the model's units (measure 0) or as a field of its
+    /// date (measures 1 to 10, see [`CalendarField`]). Which time and which measure must be known
+    /// before the run. A date needs the model's time unit (its calendar and length in days, see
+    /// [`time_unit_calendar`]) and the date of the start time; a model in years without a date
+    /// counts its time as the year itself. The computer's clock (relative_to 2) is refused: it
+    /// would make runs depend on when they ran.
     fn lower_get_time_value(&mut self, site: Site<'_>, args: &[syntax::Expr]) -> Option<Expr> {
         let relative_to = self.value_at_start(site.bindings, &args[0], 0);
         let measure = self.value_at_start(site.bindings, &args[2], 0);
@@ -2412,19 +2462,71 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 None
             }
         };
-        if measure != Some(0.0) {
+        let field = match measure {
+            Some(0.0) => None,
+            Some(measure) if CalendarField::from_measure(measure).is_some() => CalendarField::from_measure(measure),
+            _ => {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::InvalidArgument,
+                        args[2].span,
+                        "GET_TIME_VALUE's measure must be a whole number from 0 to 10".to_owned(),
+                    )
+                    .with_help("0 is the time in the model's units, 1 to 10 the year, quarter, month, day of the month, day of the week, day number, hour, minute, second and elapsed seconds of its date; it is fixed when the run starts");
+                self.diagnostics.push(diagnostic);
+                return None;
+            }
+        };
+        let calendar = match field {
+            Some(field) => Some(self.model_calendar(site, args[2].span, field)?),
+            None => None,
+        };
+        let time = base?.then(BinaryOp::Add, offset?);
+        let (Some(field), Some(calendar)) = (field, calendar) else {
+            return Some(time);
+        };
+        // The day number: the start's, plus the days since the start. The day of the week counts
+        // real days from the start's real weekday, whichever calendar the months follow.
+        let (origin_time, origin_day) = match (calendar.date, field) {
+            (Some(date), CalendarField::DayOfWeek) => (Expr::StartTime, date.day_number(Calendar::Gregorian) as f64),
+            (Some(date), _) => (Expr::StartTime, date.day_number(calendar.calendar) as f64),
+            // A model in years without a date: time 2000.5 is the middle of the year 2000.
+            (None, _) => (Expr::Const(0.0), 0.0),
+        };
+        let days = time.then(BinaryOp::Sub, origin_time).then(BinaryOp::Mul, Expr::Const(calendar.days_per_unit));
+        let day_number = Expr::Const(origin_day).then(BinaryOp::Add, days);
+        let kind = if field == CalendarField::DayOfWeek { Calendar::Gregorian } else { calendar.calendar };
+        Some(Expr::Apply(Function::Calendar(kind, field), vec![day_number]))
+    }
+
+    /// The calendar that turns the model's times into dates, for the calendar measures of
+    /// `GET_TIME_VALUE` at `span`; a located error when the model's time unit has no length in
+    /// days, or when it needs a date for its start time and has none.
+    fn model_calendar(&mut self, site: Site<'_>, span: Span, field: CalendarField) -> Option<ModelCalendar> {
+        let sim = &self.model.sim;
+        let unit = sim.time_units.as_deref().map(str::trim).filter(|unit| !unit.is_empty());
+        let Some((calendar, days_per_unit)) = unit.and_then(time_unit_calendar) else {
+            let message = match unit {
+                Some(unit) => format!(
+                    "the model's time unit \"{unit}\" has no length in days for GET_TIME_VALUE's calendar measures"
+                ),
+                None => "GET_TIME_VALUE's calendar measures need the model's time unit".to_owned(),
+            };
             let diagnostic = self
-                .error(
-                    site,
-                    Code::Unsupported,
-                    args[2].span,
-                    "only measure 0 (time in the model's units) of GET_TIME_VALUE is supported".to_owned(),
-                )
-                .with_help("calendar measures (years, months, days, ...) need a calendar the model does not have");
+                .error(site, Code::Unsupported, span, message)
+                .with_help("measure time in years, quarters, months, weeks, days, hours, minutes or seconds (`time_units` in [sim]), or use measure 0");
+            self.diagnostics.push(diagnostic);
+            return None;
+        };
+        if sim.start_date.is_none() && (days_per_unit != 360.0 || field == CalendarField::DayOfWeek) {
+            let diagnostic = self
+                .error(site, Code::Unsupported, span, "GET_TIME_VALUE's calendar measures need the date of the start time".to_owned())
+                .with_help("give it as `start_date = \"YYYY-MM-DD\"` in [sim] (in Vensim: Model>Settings>Time Bounds, a Date time label); without one, a model in years counts its time as the year, but has no day of the week");
             self.diagnostics.push(diagnostic);
             return None;
         }
-        Some(base?.then(BinaryOp::Add, offset?))
+        Some(ModelCalendar { calendar, days_per_unit, date: sim.start_date })
     }
 
     /// Vensim's GET DATA functions, over the points of a data variable (see [`Self::data_points`]),
@@ -2984,6 +3086,17 @@ impl Lowering<'_, '_> {
 }
 
 /// A range `first:last` in one dimension of an array function's argument (positions from 0).
+/// How a model's times become dates (see [`crate::calendar`]).
+#[derive(Clone, Copy, Debug)]
+struct ModelCalendar {
+    /// How days are counted.
+    calendar: Calendar,
+    /// The length of the model's time unit in days.
+    days_per_unit: f64,
+    /// The date of the start time; `None` in a model in years, whose time is the year.
+    date: Option<CalendarDate>,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct SliceRange {
     dimension: usize,

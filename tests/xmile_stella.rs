@@ -588,3 +588,23 @@ fn a_subscript_computed_during_the_run_picks_its_element_and_0_outside_the_dimen
     assert_eq!(series(&results, "shifted[a]"), [10.0, 20.0, 30.0, 0.0]);
     assert_eq!(series(&results, "shifted[c]"), [30.0, 0.0, 0.0, 0.0]);
 }
+
+#[test]
+fn a_variable_used_as_an_index_picks_the_element_at_its_value() {
+    // `order` is arrayed over Slot and holds positions 3, 1 and TIME + 1; `picked[Slot]` reads
+    // `values` at the position `order` gives for the same element, as Stella's `a[index_var]`.
+    let extras =
+        "<dimensions><dim name=\"Slot\"><elem name=\"a\"/><elem name=\"b\"/><elem name=\"c\"/></dim></dimensions>";
+    let variables = "<aux name=\"values\"><dimensions><dim name=\"Slot\"/></dimensions>\
+        <element subscript=\"a\"><eqn>10</eqn></element><element subscript=\"b\"><eqn>20</eqn></element>\
+        <element subscript=\"c\"><eqn>30</eqn></element></aux>\
+        <aux name=\"order\"><dimensions><dim name=\"Slot\"/></dimensions>\
+        <element subscript=\"a\"><eqn>3</eqn></element><element subscript=\"b\"><eqn>1</eqn></element>\
+        <element subscript=\"c\"><eqn>TIME + 1</eqn></element></aux>\
+        <aux name=\"picked\"><dimensions><dim name=\"Slot\"/></dimensions><eqn>values[order]</eqn></aux>";
+    let results = run(&stella(extras, variables, ""));
+    assert_eq!(series(&results, "picked[a]"), [30.0; 4]);
+    assert_eq!(series(&results, "picked[b]"), [10.0; 4]);
+    // Positions 1, 2, 3, 4 at t = 0..3: the fourth is outside the dimension, so 0.
+    assert_eq!(series(&results, "picked[c]"), [10.0, 20.0, 30.0, 0.0]);
+}

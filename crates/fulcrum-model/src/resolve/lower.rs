@@ -738,12 +738,30 @@ impl<'m, 'd> Lowering<'m, 'd> {
             return None;
         }
         if let Some(indices) = indices
-            && let Some(position) = indices.iter().position(is_computed)
-            && indices.iter().filter(|index| is_computed(index)).count() == 1
+            && let Some(position) = (0..indices.len()).find(|&p| self.is_run_index(definition, p, &indices[p]))
+            && (0..indices.len()).filter(|&p| self.is_run_index(definition, p, &indices[p])).count() == 1
         {
             return self.computed_reference(site, definition, indices, position, span);
         }
         self.instance(site, definition, indices, span).map(Expr::Var)
+    }
+
+    /// Is this subscript of `definition`, at `position`, computed during the run: an expression,
+    /// or the name of a variable that is neither a dimension nor an element of the dimension
+    /// there (Stella's variable used as an index, `a[index_variable]`)?
+    fn is_run_index(&self, definition: usize, position: usize, index: &Index) -> bool {
+        if is_computed(index) {
+            return true;
+        }
+        let Index::Expr(syntax::Expr { kind: ExprKind::Name(name), .. }) = index else { return false };
+        let Some(dimension) =
+            self.shapes[definition].as_ref().and_then(|shape| shape.dimensions.get(position).copied())
+        else {
+            return false;
+        };
+        self.dimensions.get(&name.canonical).is_none()
+            && self.dimensions.element(dimension, &name.canonical).is_none()
+            && self.definitions.contains_key(&name.canonical)
     }
 
     /// A reference with one subscript computed during the run (`aux[INT(TIME) + 1]`): the

@@ -598,8 +598,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
         match &expr.kind {
             ExprKind::Number(value) => Some(Expr::Const(*value)),
             ExprKind::Name(name) => self.lower_name(site, name, expr.span),
-            ExprKind::Subscript { array, array_span, indices } => match self.definitions.get(&array.canonical) {
-                Some(&definition) => self.reference(site, definition, Some(indices), expr.span),
+            ExprKind::Subscript { array, array_span, indices } => match self.array_definition(site, array) {
+                Some(definition) => self.reference(site, definition, Some(indices), expr.span),
                 None => {
                     self.unknown_variable(site, array, *array_span);
                     None
@@ -644,6 +644,18 @@ impl<'m, 'd> Lowering<'m, 'd> {
             ExprKind::Call { function, function_span, args } => {
                 self.lower_call(site, function, *function_span, args, expr.span)
             }
+        }
+    }
+
+    /// The variable a subscripted name reads: a model variable, or, for Stella's `SELF[*, contact]`,
+    /// the variable being defined (as in `SIZE(SELF[*, contact])`, which reads only its shape).
+    fn array_definition(&self, site: Site<'_>, array: &syntax::NameRef) -> Option<usize> {
+        match self.definitions.get(&array.canonical) {
+            Some(&definition) => Some(definition),
+            None if array.canonical.as_str() == "self" && self.model.dialect != Dialect::Vensim => {
+                Some(self.out.variables[site.owner.index()].definition)
+            }
+            None => None,
         }
     }
 
@@ -1082,7 +1094,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     fn collect_ranges(&mut self, site: Site<'_>, expr: &syntax::Expr, ranges: &mut Vec<SliceRange>) -> Option<()> {
         match &expr.kind {
             ExprKind::Subscript { array, indices, .. } => {
-                let shape = self.definitions.get(&array.canonical).and_then(|&d| self.shapes[d].as_ref()).cloned();
+                let shape = self.array_definition(site, array).and_then(|d| self.shapes[d].as_ref()).cloned();
                 for (position, index) in indices.iter().enumerate() {
                     match index {
                         Index::Range { start, end, span } => {
@@ -1330,6 +1342,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 function(Function::Ramp, args)
             }
             Builtin::Pulse => {
+                // Stella's PULSE(volume) fires at the time it is evaluated: the first pulse
+                // defaults to the current time (so `IF c THEN PULSE(1) ELSE 0` moves 1 in the
+                // step where `c` holds), and the interval to 0, a single pulse.
+                if args.len() == 1 {
+                    args.push(Expr::Time);
+                }
                 if args.len() == 2 {
                     args.push(Expr::Const(0.0));
                 }
@@ -2183,7 +2201,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         };
         match &expr.kind {
             ExprKind::Subscript { array, indices, .. } => {
-                let shape = self.definitions.get(&array.canonical).and_then(|&d| self.shapes[d].as_ref());
+                let shape = self.array_definition(site, array).and_then(|d| self.shapes[d].as_ref());
                 for (position, index) in indices.iter().enumerate() {
                     let declared = shape.and_then(|s| s.dimensions.get(position).copied());
                     match index {
@@ -2924,6 +2942,11 @@ impl<'m, 'd> Lowering<'m, 'd> {
             }
             ExprKind::Name(name) => match self.definitions.get(&name.canonical) {
                 Some(&definition) => self.element_value_at_start(definition, bindings, None, depth),
+                // A dimension's name is the position of the element being written for.
+                None if self.dimensions.get(&name.canonical).is_some() => {
+                    let dimension = self.dimensions.get(&name.canonical)?;
+                    self.dimensions.bound(dimension, bindings).map(|element| (element + 1) as f64)
+                }
                 None => match Builtin::from_name(&name.canonical)? {
                     Builtin::Time | Builtin::StartTime => Some(sim.start),
                     Builtin::StopTime => self.setting_at_start(sim.computed.stop.as_deref(), sim.stop, bindings, depth),

@@ -588,3 +588,62 @@ fn a_subscript_computed_during_the_run_picks_its_element_and_0_outside_the_dimen
     assert_eq!(series(&results, "shifted[a]"), [10.0, 20.0, 30.0, 0.0]);
     assert_eq!(series(&results, "shifted[c]"), [30.0, 0.0, 0.0, 0.0]);
 }
+
+#[test]
+fn pulse_with_the_volume_alone_fires_in_the_step_it_is_evaluated() {
+    // Stella's PULSE(volume): the first pulse at the current time, no repeat, so volume/DT in
+    // each step the IF takes it (DT 1 here, then DT 0.5).
+    let variables = "<stock name=\"moved\"><eqn>0</eqn><inflow>moving</inflow></stock>\
+        <flow name=\"moving\"><eqn>IF TIME &gt;= 1 AND TIME &lt; 2.5 THEN PULSE(3) ELSE 0</eqn></flow>";
+    let results = run(&stella("", variables, ""));
+    assert_eq!(series(&results, "moving"), [0.0, 3.0, 3.0, 0.0]);
+    assert_eq!(series(&results, "moved"), [0.0, 0.0, 3.0, 6.0]);
+    let halves = stella("", variables, "").replace("<dt>1</dt>", "<dt>0.5</dt>");
+    let results = run(&halves);
+    assert_eq!(series(&results, "moving"), [0.0, 0.0, 6.0, 6.0, 6.0, 0.0, 0.0]);
+    assert_eq!(series(&results, "moved"), [0.0, 0.0, 0.0, 3.0, 6.0, 9.0, 9.0]);
+}
+
+#[test]
+fn a_seed_may_be_computed_from_the_element_position() {
+    // `Slot * 7` is 7 at the first element and 14 at the second: each element draws the
+    // sequence a scalar with that seed draws.
+    let extras = "<dimensions><dim name=\"Slot\"><elem name=\"a\"/><elem name=\"b\"/></dim></dimensions>";
+    let variables = "<aux name=\"draw\"><dimensions><dim name=\"Slot\"/></dimensions>\
+        <eqn>WEIBULL(3, 15.7, Slot * 7, 0, 30)</eqn></aux>\
+        <aux name=\"seven\"><eqn>WEIBULL(3, 15.7, 7, 0, 30)</eqn></aux>\
+        <aux name=\"fourteen\"><eqn>WEIBULL(3, 15.7, 14, 0, 30)</eqn></aux>";
+    let results = run(&stella(extras, variables, ""));
+    assert_eq!(series(&results, "draw[a]"), series(&results, "seven"));
+    assert_eq!(series(&results, "draw[b]"), series(&results, "fourteen"));
+    assert_ne!(series(&results, "draw[a]"), series(&results, "draw[b]"));
+}
+
+#[test]
+fn size_of_a_slice_of_self_counts_the_elements_of_the_variable_defined() {
+    let extras = "<dimensions><dim name=\"Who\" size=\"4\"/><dim name=\"Contact\" size=\"3\"/></dimensions>";
+    let variables = "<aux name=\"picks\"><dimensions><dim name=\"Who\"/><dim name=\"Contact\"/></dimensions>\
+        <eqn>SIZE(SELF[*, Contact]) * 10 + SIZE(SELF[Who, *])</eqn></aux>";
+    let results = run(&stella(extras, variables, ""));
+    assert_eq!(series(&results, "picks[2, 3]"), [43.0; 4]);
+}
+
+#[test]
+fn a_variable_used_as_an_index_picks_the_element_at_its_value() {
+    // `order` is arrayed over Slot and holds positions 3, 1 and TIME + 1; `picked[Slot]` reads
+    // `values` at the position `order` gives for the same element, as Stella's `a[index_var]`.
+    let extras =
+        "<dimensions><dim name=\"Slot\"><elem name=\"a\"/><elem name=\"b\"/><elem name=\"c\"/></dim></dimensions>";
+    let variables = "<aux name=\"values\"><dimensions><dim name=\"Slot\"/></dimensions>\
+        <element subscript=\"a\"><eqn>10</eqn></element><element subscript=\"b\"><eqn>20</eqn></element>\
+        <element subscript=\"c\"><eqn>30</eqn></element></aux>\
+        <aux name=\"order\"><dimensions><dim name=\"Slot\"/></dimensions>\
+        <element subscript=\"a\"><eqn>3</eqn></element><element subscript=\"b\"><eqn>1</eqn></element>\
+        <element subscript=\"c\"><eqn>TIME + 1</eqn></element></aux>\
+        <aux name=\"picked\"><dimensions><dim name=\"Slot\"/></dimensions><eqn>values[order]</eqn></aux>";
+    let results = run(&stella(extras, variables, ""));
+    assert_eq!(series(&results, "picked[a]"), [30.0; 4]);
+    assert_eq!(series(&results, "picked[b]"), [10.0; 4]);
+    // Positions 1, 2, 3, 4 at t = 0..3: the fourth is outside the dimension, so 0.
+    assert_eq!(series(&results, "picked[c]"), [10.0, 20.0, 30.0, 0.0]);
+}

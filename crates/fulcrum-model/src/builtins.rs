@@ -538,7 +538,7 @@ impl Builtin {
             Builtin::StopTime => ("stoptime", 0, 0, "STOPTIME"),
             Builtin::Step => ("step", 2, 2, "STEP(height, start_time)"),
             Builtin::Ramp => ("ramp", 2, 3, "RAMP(slope, start_time[, end_time])"),
-            Builtin::Pulse => ("pulse", 2, 3, "PULSE(magnitude, first_time[, interval])"),
+            Builtin::Pulse => ("pulse", 1, 3, "PULSE(magnitude[, first_time[, interval]])"),
             Builtin::Lookup => ("lookup", 2, 2, "LOOKUP(graphical_function, x)"),
             Builtin::Init => ("init", 1, 1, "INIT(variable)"),
             Builtin::Previous => ("previous", 1, 2, "PREVIOUS(variable[, initial])"),

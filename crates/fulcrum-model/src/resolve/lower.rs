@@ -599,8 +599,8 @@ impl<'m, 'd> Lowering<'m, 'd> {
         match &expr.kind {
             ExprKind::Number(value) => Some(Expr::Const(*value)),
             ExprKind::Name(name) => self.lower_name(site, name, expr.span),
-            ExprKind::Subscript { array, array_span, indices } => match self.definitions.get(&array.canonical) {
-                Some(&definition) => self.reference(site, definition, Some(indices), expr.span),
+            ExprKind::Subscript { array, array_span, indices } => match self.array_definition(site, array) {
+                Some(definition) => self.reference(site, definition, Some(indices), expr.span),
                 None => {
                     self.unknown_variable(site, array, *array_span);
                     None
@@ -645,6 +645,18 @@ impl<'m, 'd> Lowering<'m, 'd> {
             ExprKind::Call { function, function_span, args } => {
                 self.lower_call(site, function, *function_span, args, expr.span)
             }
+        }
+    }
+
+    /// The variable a subscripted name reads: a model variable, or, for Stella's `SELF[*, contact]`,
+    /// the variable being defined (as in `SIZE(SELF[*, contact])`, which reads only its shape).
+    fn array_definition(&self, site: Site<'_>, array: &syntax::NameRef) -> Option<usize> {
+        match self.definitions.get(&array.canonical) {
+            Some(&definition) => Some(definition),
+            None if array.canonical.as_str() == "self" && self.model.dialect != Dialect::Vensim => {
+                Some(self.out.variables[site.owner.index()].definition)
+            }
+            None => None,
         }
     }
 
@@ -739,12 +751,30 @@ impl<'m, 'd> Lowering<'m, 'd> {
             return None;
         }
         if let Some(indices) = indices
-            && let Some(position) = indices.iter().position(is_computed)
-            && indices.iter().filter(|index| is_computed(index)).count() == 1
+            && let Some(position) = (0..indices.len()).find(|&p| self.is_run_index(definition, p, &indices[p]))
+            && (0..indices.len()).filter(|&p| self.is_run_index(definition, p, &indices[p])).count() == 1
         {
             return self.computed_reference(site, definition, indices, position, span);
         }
         self.instance(site, definition, indices, span).map(Expr::Var)
+    }
+
+    /// Is this subscript of `definition`, at `position`, computed during the run: an expression,
+    /// or the name of a variable that is neither a dimension nor an element of the dimension
+    /// there (Stella's variable used as an index, `a[index_variable]`)?
+    fn is_run_index(&self, definition: usize, position: usize, index: &Index) -> bool {
+        if is_computed(index) {
+            return true;
+        }
+        let Index::Expr(syntax::Expr { kind: ExprKind::Name(name), .. }) = index else { return false };
+        let Some(dimension) =
+            self.shapes[definition].as_ref().and_then(|shape| shape.dimensions.get(position).copied())
+        else {
+            return false;
+        };
+        self.dimensions.get(&name.canonical).is_none()
+            && self.dimensions.element(dimension, &name.canonical).is_none()
+            && self.definitions.contains_key(&name.canonical)
     }
 
     /// A reference with one subscript computed during the run (`aux[INT(TIME) + 1]`): the
@@ -1065,7 +1095,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
     fn collect_ranges(&mut self, site: Site<'_>, expr: &syntax::Expr, ranges: &mut Vec<SliceRange>) -> Option<()> {
         match &expr.kind {
             ExprKind::Subscript { array, indices, .. } => {
-                let shape = self.definitions.get(&array.canonical).and_then(|&d| self.shapes[d].as_ref()).cloned();
+                let shape = self.array_definition(site, array).and_then(|d| self.shapes[d].as_ref()).cloned();
                 for (position, index) in indices.iter().enumerate() {
                     match index {
                         Index::Range { start, end, span } => {
@@ -1313,6 +1343,12 @@ impl<'m, 'd> Lowering<'m, 'd> {
                 function(Function::Ramp, args)
             }
             Builtin::Pulse => {
+                // Stella's PULSE(volume) fires at the time it is evaluated: the first pulse
+                // defaults to the current time (so `IF c THEN PULSE(1) ELSE 0` moves 1 in the
+                // step where `c` holds), and the interval to 0, a single pulse.
+                if args.len() == 1 {
+                    args.push(Expr::Time);
+                }
                 if args.len() == 2 {
                     args.push(Expr::Const(0.0));
                 }
@@ -2212,7 +2248,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
         };
         match &expr.kind {
             ExprKind::Subscript { array, indices, .. } => {
-                let shape = self.definitions.get(&array.canonical).and_then(|&d| self.shapes[d].as_ref());
+                let shape = self.array_definition(site, array).and_then(|d| self.shapes[d].as_ref());
                 for (position, index) in indices.iter().enumerate() {
                     let declared = shape.and_then(|s| s.dimensions.get(position).copied());
                     match index {
@@ -3008,6 +3044,11 @@ impl<'m, 'd> Lowering<'m, 'd> {
             }
             ExprKind::Name(name) => match self.definitions.get(&name.canonical) {
                 Some(&definition) => self.element_value_at_start(definition, bindings, None, depth),
+                // A dimension's name is the position of the element being written for.
+                None if self.dimensions.get(&name.canonical).is_some() => {
+                    let dimension = self.dimensions.get(&name.canonical)?;
+                    self.dimensions.bound(dimension, bindings).map(|element| (element + 1) as f64)
+                }
                 None => match Builtin::from_name(&name.canonical)? {
                     Builtin::Time | Builtin::StartTime => Some(sim.start),
                     Builtin::StopTime => self.setting_at_start(sim.computed.stop.as_deref(), sim.stop, bindings, depth),

@@ -59,6 +59,9 @@ pub(super) struct Lowering<'m, 'd> {
     /// The elements, by instance, that an array defined element by element leaves without an
     /// equation (see `undefined_elements`).
     undefined: Vec<bool>,
+    /// Elements chosen among by subscripts computed during the run, over the whole model so far
+    /// (each reference in each element of an equation chooses among all of its dimension's).
+    computed_options: usize,
 }
 
 /// Where an expression being lowered lives: which instance's equation, and the element each
@@ -100,6 +103,7 @@ impl<'m, 'd> Lowering<'m, 'd> {
             definitions: HashMap::with_capacity(model.variables.len()),
             graph_of: HashMap::new(),
             undefined: Vec::new(),
+            computed_options: 0,
         };
         for (index, variable) in model.variables.iter().enumerate() {
             lowering.register_name(index, variable);
@@ -793,6 +797,26 @@ impl<'m, 'd> Lowering<'m, 'd> {
         let shape = self.shapes[definition].clone()?;
         let dimension = *shape.dimensions.get(position)?;
         let size = self.dimensions.size(dimension);
+        // Each element of the equation holds its own choice among the dimension's elements, so a
+        // large array read this way in a large equation would take minutes and gigabytes to build.
+        let before = self.computed_options;
+        self.computed_options = before.saturating_add(size);
+        if self.computed_options > MAX_TERMS {
+            if before <= MAX_TERMS {
+                let diagnostic = self
+                    .error(
+                        site,
+                        Code::Unsupported,
+                        computed.span,
+                        format!(
+                            "subscripts computed during the run would choose among more than {MAX_TERMS} elements in all (this one among {size} in each element of the equation)"
+                        ),
+                    )
+                    .with_help("read the array with dimension or element names, or use a smaller dimension here");
+                self.diagnostics.push(diagnostic);
+            }
+            return None;
+        }
         let mut options = Vec::with_capacity(size);
         for element in 1..=size {
             let mut fixed = indices.to_vec();
